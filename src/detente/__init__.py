@@ -1,0 +1,33 @@
+"""detente: model, forecast and help design multi-party settlements.
+
+The public API::
+
+    import detente
+    s = detente.load("korea-2017")          # or a .yaml/.json/.csv path
+    f = detente.forecast(s, models=["compromise", "median", "nash"])
+    f.values("compromise")                  # issue id -> forecast in issue units
+"""
+
+from detente.arrays import Arrays
+from detente.errors import DetenteError, OptionError, ScenarioError
+from detente.forecast import Forecast, forecast
+from detente.models import REGISTRY, get_model
+from detente.scenario import Scenario, embedded_scenarios, json_schema, load
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "REGISTRY",
+    "Arrays",
+    "DetenteError",
+    "Forecast",
+    "OptionError",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "embedded_scenarios",
+    "forecast",
+    "get_model",
+    "json_schema",
+    "load",
+]

@@ -1,0 +1,68 @@
+"""Shared pieces of the command line: the app, error reporting, output helpers."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from detente.errors import DetenteError
+
+app = typer.Typer(
+    name="detente",
+    help="Model, forecast and design multi-party settlements.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_INPUT = 2
+
+
+def reports_errors(func: F) -> F:
+    """Turn a DetenteError into a clear message on stderr and a non-zero exit, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DetenteError as err:
+            err_console.print(f"[bold red]error[/]: {err}", markup=True, soft_wrap=True)
+            raise typer.Exit(EXIT_INPUT) from None
+        except FileExistsError as err:
+            err_console.print(f"[bold red]error[/]: {err}", soft_wrap=True)
+            raise typer.Exit(EXIT_INPUT) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def write_new_file(path: Path, text: str | bytes, force: bool = False) -> None:
+    """Write a file, refusing to overwrite one the user already has unless ``force``."""
+    if path.exists() and not force:
+        raise FileExistsError(f"{path}: already exists; nothing was written "
+                              "(choose another name, or pass --force to overwrite)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def fmt(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".") if abs(value - round(value)) > 1e-9 else \
+        f"{round(value):d}"

@@ -1,0 +1,224 @@
+"""Import the two table formats analysts already use.
+
+* The one-issue **BDM table**: a header row naming actor, capability, position and salience
+  columns (spellings vary: ``Actor``/``name``, ``Capability``/``Resources``/``Influence``/
+  ``power``...), one row per actor. Saliences on 0-100 are divided by 100; the issue's scale
+  is the range of positions unless given.
+* **KTAB's SMP CSV** (``csvRead`` in KTAB): line 1 ``name, description, nActors, nDims``,
+  line 2 ``Actor, Description, Power`` then a position and a salience column per dimension,
+  then one row per actor; positions and saliences on 0-100.
+
+Neither format carries a status quo. Unless one is given, it is set to the issue's
+capability × salience weighted median, and the scenario's note says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+import numpy as np
+
+from detente.errors import Problem, ScenarioError, scenario_error
+
+CAPABILITY_NAMES = ("capability", "capabilities", "resources", "influence", "power", "clout")
+ACTOR_NAMES = ("actor", "name", "actors")
+
+
+def _rows(text: str) -> list[list[str]]:
+    lines = text.splitlines()  # also splits the lone-CR line endings of some BDM files
+    return [[cell.strip().strip('"').strip() for cell in row]
+            for row in csv.reader(io.StringIO("\n".join(lines)))]
+
+
+def _drop_trailing_empty(row: list[str]) -> list[str]:
+    while row and row[-1] == "":
+        row = row[:-1]
+    return row
+
+
+def _make_id(text: str, fallback: str) -> str:
+    ident = re.sub(r"[^A-Za-z0-9_\-]+", "_", text.strip()).strip("_")[:40]
+    if not ident:
+        return fallback
+    return ident if ident[0].isalpha() else f"A{ident}"[:40]
+
+
+def _number(cell: str, source: str, line: int, column: str) -> float:
+    try:
+        value = float(cell)
+    except ValueError:
+        raise scenario_error(f"row {line}, column '{column}'", f"'{cell}' is not a number",
+                             "write a plain number (use '.' as the decimal point)",
+                             source, line) from None
+    if not np.isfinite(value):
+        raise scenario_error(f"row {line}, column '{column}'", f"'{cell}' is not finite",
+                             "write a finite number", source, line)
+    return value
+
+
+def is_ktab(rows: list[list[str]]) -> bool:
+    if len(rows) < 2 or len(_drop_trailing_empty(rows[0])) < 4:
+        return False
+    first = _drop_trailing_empty(rows[0])
+    try:
+        int(first[2])
+        int(first[3])
+    except ValueError:
+        return False
+    return bool(rows[1]) and rows[1][0].lower().startswith("actor")
+
+
+def read_table_text(text: str, source: str = "<table>", status_quo: float | None = None,
+                    scale: tuple[float, float] | None = None) -> Any:
+    """Read a BDM or KTAB table (detected from its first lines) into a Scenario."""
+    rows = [r for r in _rows(text)]
+    if not any(any(c for c in r) for r in rows):
+        raise scenario_error("", "the file is empty",
+                             "a table needs a header row and one row per actor", source)
+    if is_ktab(rows):
+        return read_ktab_rows(rows, source, status_quo)
+    return read_bdm_rows(rows, source, status_quo, scale)
+
+
+def _weighted_median(pos: np.ndarray, weight: np.ndarray) -> float:
+    from detente.models.median import weighted_median
+
+    return float(weighted_median(pos[:, None], weight[:, None])[0])
+
+
+def _finish(raw: dict[str, Any], source: str) -> Any:
+    from detente.scenario import scenario_from_mapping
+
+    return scenario_from_mapping(raw, source)
+
+
+def read_bdm_rows(rows: list[list[str]], source: str, status_quo: float | None = None,
+                  scale: tuple[float, float] | None = None) -> Any:
+    header = [h.lower() for h in _drop_trailing_empty(rows[0])]
+
+    def column(names: tuple[str, ...], label: str) -> int:
+        for k, h in enumerate(header):
+            if h in names:
+                return k
+        raise scenario_error("row 1 (header)", f"no {label} column in the header "
+                             f"({', '.join(rows[0])})",
+                             f"name a column one of: {', '.join(names)}", source, 1)
+
+    ci_actor = column(ACTOR_NAMES, "actor")
+    ci_cap = column(CAPABILITY_NAMES, "capability")
+    ci_pos = column(("position",), "position")
+    ci_sal = column(("salience",), "salience")
+    names, caps, pos, sal = [], [], [], []
+    for line, row in enumerate(rows[1:], start=2):
+        row = _drop_trailing_empty(row)
+        if not row:
+            continue
+        if len(row) <= max(ci_actor, ci_cap, ci_pos, ci_sal):
+            raise scenario_error(f"row {line}", f"expected {len(header)} fields, got {len(row)}",
+                                 "give every actor a name, capability, position and salience",
+                                 source, line)
+        names.append(row[ci_actor])
+        caps.append(_number(row[ci_cap], source, line, rows[0][ci_cap]))
+        pos.append(_number(row[ci_pos], source, line, rows[0][ci_pos]))
+        sal.append(_number(row[ci_sal], source, line, rows[0][ci_sal]))
+    if not names:
+        raise scenario_error("", "the table has a header but no actors",
+                             "add one row per actor", source)
+    sal_arr = np.array(sal)
+    notes = []
+    if sal_arr.max() > 1:
+        sal_arr = sal_arr / 100.0
+        notes.append("saliences read as 0-100 and divided by 100")
+    pos_arr = np.array(pos)
+    lo, hi = scale if scale else (float(pos_arr.min()), float(pos_arr.max()))
+    if hi <= lo:
+        hi = lo + 1.0
+    if status_quo is None:
+        status_quo = _weighted_median(pos_arr, np.array(caps) * sal_arr)
+        notes.append(f"the table has no status quo: set to the weighted median {status_quo:g}")
+    ids = _unique_ids(names, source)
+    raw = {
+        "id": _make_id(source.rsplit("/", 1)[-1].rsplit(".", 1)[0], "table"),
+        "title": f"BDM table {source.rsplit('/', 1)[-1]}",
+        "description": f"Imported from the one-issue BDM table {source}.",
+        "issues": [{"id": "X", "name": "Issue", "units": "position",
+                    "scale": {"low": lo, "high": hi}, "status_quo": status_quo}],
+        "actors": [{"id": i, "name": n, "capability": c} for i, n, c in zip(ids, names, caps,
+                                                                               strict=True)],
+        "stances": {i: {"X": {"position": p, "salience": float(s)}}
+                    for i, p, s in zip(ids, pos, sal_arr, strict=True)},
+        "note": "; ".join(notes) or None,
+    }
+    return _finish(raw, source)
+
+
+def _unique_ids(names: list[str], source: str) -> list[str]:
+    ids = [_make_id(n, f"A{k}") for k, n in enumerate(names)]
+    seen: dict[str, int] = {}
+    problems = []
+    for k, ident in enumerate(ids):
+        if ident in seen:
+            problems.append(Problem(f"row {k + 2}", f"actor '{names[k]}' appears twice "
+                                    f"(also row {seen[ident] + 2})", "give each actor one row",
+                                    k + 2))
+        seen[ident] = k
+    if problems:
+        raise ScenarioError(problems, source)
+    return ids
+
+
+def read_ktab_rows(rows: list[list[str]], source: str, status_quo: float | None = None) -> Any:
+    first = _drop_trailing_empty(rows[0])
+    n_actors, n_dims = int(first[2]), int(first[3])
+    header = _drop_trailing_empty(rows[1])
+    if len(header) < 3 + 2 * n_dims:
+        raise scenario_error("row 2 (header)", f"expected {3 + 2 * n_dims} columns for "
+                             f"{n_dims} dimensions, got {len(header)}",
+                             "name a position and a salience column per dimension", source, 2)
+    body = [(line, _drop_trailing_empty(r)) for line, r in enumerate(rows[2:], start=3)]
+    body = [(line, r) for line, r in body if r]
+    if len(body) != n_actors:
+        raise scenario_error("row 1", f"line 1 declares {n_actors} actors but the table has "
+                             f"{len(body)}", "make nActors on line 1 match the actor rows",
+                             source, 1)
+    dim_names = [header[3 + 2 * d] for d in range(n_dims)]
+    dim_ids = [_make_id(re.sub(r"(?i)\s*(position|pstn)\s*", " ", n).strip() or n, f"D{d}")
+               for d, n in enumerate(dim_names)]
+    names, descs, caps = [], [], []
+    pos = np.zeros((n_actors, n_dims))
+    sal = np.zeros((n_actors, n_dims))
+    for a, (line, row) in enumerate(body):
+        if len(row) < 3 + 2 * n_dims:
+            raise scenario_error(f"row {line}", f"expected {3 + 2 * n_dims} fields, got "
+                                 f"{len(row)}", "give a position and a salience per dimension",
+                                 source, line)
+        names.append(row[0])
+        descs.append(row[1])
+        caps.append(_number(row[2], source, line, header[2]))
+        for d in range(n_dims):
+            pos[a, d] = _number(row[3 + 2 * d], source, line, header[3 + 2 * d])
+            sal[a, d] = _number(row[4 + 2 * d], source, line, header[4 + 2 * d]) / 100.0
+    ids = _unique_ids(names, source)
+    notes = ["saliences read as 0-100 (KTAB) and divided by 100"]
+    if status_quo is None:
+        sq = [_weighted_median(pos[:, d], np.array(caps) * sal[:, d]) for d in range(n_dims)]
+        notes.append("KTAB tables have no status quo: set to each dimension's weighted median")
+    else:
+        sq = [status_quo] * n_dims
+    raw = {
+        "id": _make_id(first[0], "ktab"),
+        "title": first[0],
+        "description": first[1],
+        "issues": [{"id": dim_ids[d], "name": dim_names[d], "status_quo": float(sq[d])}
+                   for d in range(n_dims)],
+        "actors": [{"id": i, "name": n, "capability": c, "description": desc}
+                   for i, n, c, desc in zip(ids, names, caps, descs, strict=True)],
+        "stances": {ids[a]: {dim_ids[d]: {"position": float(pos[a, d]),
+                                          "salience": float(sal[a, d])}
+                             for d in range(n_dims)} for a in range(n_actors)},
+        "note": "; ".join(notes),
+    }
+    return _finish(raw, source)

@@ -1,0 +1,56 @@
+"""Errors a user can act on: each names the file, the place in it, what is wrong and the fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where, what, and how to fix it."""
+
+    location: str
+    message: str
+    fix: str = ""
+    line: int | None = None
+
+    def render(self, source: str | None = None) -> str:
+        where = source or "<input>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        place = f" {self.location}:" if self.location else ""
+        text = f"{where}:{place} {self.message}"
+        if self.fix:
+            text += f"\n    fix: {self.fix}"
+        return text
+
+
+@dataclass
+class DetenteError(Exception):
+    """Base error for anything a user did wrong; the CLI prints it without a traceback."""
+
+    problems: list[Problem] = field(default_factory=list)
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(p.render(self.source) for p in self.problems)
+
+
+class ScenarioError(DetenteError):
+    """A scenario file (or table) that cannot be read or is not valid."""
+
+
+class OptionError(DetenteError):
+    """A bad command-line or API option (unknown model, bad override, ...)."""
+
+
+def scenario_error(location: str, message: str, fix: str = "", source: str | None = None,
+                   line: int | None = None) -> ScenarioError:
+    return ScenarioError([Problem(location, message, fix, line)], source)
+
+
+def option_error(location: str, message: str, fix: str = "") -> OptionError:
+    return OptionError([Problem(location, message, fix)])

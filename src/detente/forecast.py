@@ -1,0 +1,120 @@
+"""Forecast a scenario with several models side by side: the library API behind `detente forecast`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detente.arrays import Arrays
+from detente.models import DEFAULT_MODELS, Model, ModelResult, get_model, make_rng
+from detente.scenario import Scenario, load
+
+JSON_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Results of several models on one scenario, in issue units."""
+
+    scenario: Scenario
+    arrays: Arrays
+    results: dict[str, ModelResult]
+    seed: int | None
+
+    def values(self, model: str) -> dict[str, float]:
+        """Issue id -> forecast in the issue's own units."""
+        units = self.arrays.to_units(self.results[model].forecast)
+        return {iid: float(v) for iid, v in zip(self.arrays.issue_ids, units, strict=True)}
+
+    def trajectory(self, model: str) -> dict[str, list[list[float]]] | None:
+        """Issue id -> one list per round of every actor's position (issue units)."""
+        result = self.results[model]
+        if result.trajectory is None:
+            return None
+        traj = np.moveaxis(result.trajectory, -1, 0)  # I, R+1, A
+        low, high = self.arrays.scale_low, self.arrays.scale_high
+        out = {}
+        for k, iid in enumerate(self.arrays.issue_ids):
+            rounds = traj.shape[1] - 1 if result.rounds is None else int(result.rounds[k])
+            units = low[k] + traj[k, : rounds + 1] * (high[k] - low[k])
+            out[iid] = [[float(x) for x in row] for row in units]
+        return out
+
+    def records(self) -> list[dict[str, Any]]:
+        """A tidy table: one record per model and issue (no pandas needed)."""
+        rows = []
+        for name in self.results:
+            for iid, value in self.values(name).items():
+                issue = self.scenario.issue(iid)
+                anchor = issue.nearest_anchor(value)
+                rows.append({
+                    "scenario": self.scenario.id, "model": name, "issue": iid,
+                    "issue_name": issue.name, "status_quo": issue.status_quo.value,
+                    "forecast": value, "nearest_anchor": anchor.label if anchor else "",
+                    "units": issue.units,
+                })
+        return rows
+
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        rows = self.records()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON contract documented in docs/json-format.md."""
+        models = []
+        for name, result in self.results.items():
+            entry: dict[str, Any] = {
+                "name": name, "options": result.options, "forecast": self.values(name),
+            }
+            trajectory = self.trajectory(name)
+            if trajectory is not None:
+                entry["trajectory"] = trajectory
+            if result.seed is not None:
+                entry["seed"] = result.seed
+            models.append(entry)
+        return {
+            "format": "detente.forecast", "version": JSON_FORMAT_VERSION,
+            "scenario": self.scenario.id, "actors": list(self.arrays.actor_ids),
+            "issues": list(self.arrays.issue_ids),
+            "status_quo": {i.id: i.status_quo.value for i in self.scenario.issues},
+            "seed": self.seed, "models": models,
+        }
+
+
+def forecast(
+    scenario: Scenario | str | Path | None = None,
+    models: Sequence[str | Model] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    rng: np.random.Generator | int | None = None,
+) -> Forecast:
+    """Forecast every issue of a scenario with each model.
+
+    ``scenario``: a Scenario, a file path or an embedded id (default ``korea-2017``).
+    ``models``: registered names or Model instances (default compromise, median, nash).
+    ``options``: per model name, options for that model. ``rng``: a seed or Generator; each
+    stochastic model gets its own child stream, so adding a model does not change another's
+    numbers.
+    """
+    s = load(scenario)
+    arrays = s.compile()
+    options = options or {}
+    generator, seed = make_rng(rng if rng is not None else 0)
+    chosen = list(models) if models else list(DEFAULT_MODELS)
+    children = np.random.SeedSequence(seed if seed is not None else
+                                      int(generator.integers(2**63))).spawn(len(chosen))
+    results: dict[str, ModelResult] = {}
+    for model, child in zip(chosen, children, strict=True):
+        if isinstance(model, str):
+            model = get_model(model, **dict(options.get(model, {})))
+        results[model.name] = model.run(arrays, np.random.default_rng(child))
+    return Forecast(scenario=s, arrays=arrays, results=results, seed=seed)

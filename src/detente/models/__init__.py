@@ -1,0 +1,57 @@
+"""The registry of forecasting models: one explicit table, name -> model and its metadata.
+
+A test fails when a model class exists but is not registered here, or is registered
+without a reference and a docstring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from detente.errors import option_error
+from detente.models.base import Model, ModelResult, make_rng
+from detente.models.compromise import Compromise
+from detente.models.median import Median
+from detente.models.nash import Nash
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    model: type[Model]
+    title: str
+    reference: str
+    deterministic: bool
+    stepwise: bool
+    returns: str
+
+
+REGISTRY: dict[str, ModelInfo] = {
+    info.name: info
+    for info in (
+        ModelInfo("compromise", Compromise, "Compromise (weighted mean)",
+                  "Achen (2006), The European Union Decides, ch. 4", True, False,
+                  "forecast per issue"),
+        ModelInfo("median", Median, "Weighted median",
+                  "Black (1948), J. Political Economy 56(1)", True, False, "forecast per issue"),
+        ModelInfo("nash", Nash, "Nash bargaining (status quo disagreement)",
+                  "Nash (1950), Econometrica 18(2); Kalai (1977)", True, False,
+                  "forecast per issue; whether a single-issue deal exists"),
+    )
+}
+
+DEFAULT_MODELS: tuple[str, ...] = ("compromise", "median", "nash")
+
+
+def get_model(name: str, **options: Any) -> Model:
+    """Build a registered model by name with its options."""
+    info = REGISTRY.get(name)
+    if info is None:
+        raise option_error("model", f"unknown model '{name}'",
+                           f"registered models: {', '.join(REGISTRY)}")
+    return info.model(**options)
+
+
+__all__ = ["DEFAULT_MODELS", "REGISTRY", "Model", "ModelInfo", "ModelResult", "get_model",
+           "make_rng"]

@@ -1,0 +1,85 @@
+"""The interface every forecasting model implements, and the result it returns.
+
+A model is a small class holding its options; :meth:`Model.run` is a pure function of the
+arrays (and a seed for stochastic models). Models work on the unit scale; the caller maps
+results back to issue units. Every array may carry a leading batch axis.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from detente.arrays import Arrays
+from detente.errors import option_error
+
+RngLike = np.random.Generator | int | None
+
+
+def make_rng(rng: RngLike) -> tuple[np.random.Generator, int | None]:
+    """One explicit source of randomness: a Generator, a seed, or None (fresh entropy).
+
+    Returns the generator and the seed to echo into results (None when a Generator was given).
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng, None
+    if rng is None:
+        seed = int(np.random.SeedSequence().entropy % (2**63))
+        return np.random.default_rng(seed), seed
+    return np.random.default_rng(int(rng)), int(rng)
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """What a model returns, on the unit scale.
+
+    ``forecast``: ``[B,] I``. ``trajectory`` (models that move step by step): ``[B,] R+1, A, I``
+    positions of every actor, round 0 being the input; an issue that stopped early repeats
+    its last state, and ``rounds`` (``[B,] I``) says how many rounds each issue ran.
+    ``details`` holds model-specific extras (probabilities, stop reasons, ...).
+    """
+
+    model: str
+    options: dict[str, Any]
+    forecast: np.ndarray
+    trajectory: np.ndarray | None = None
+    rounds: np.ndarray | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+
+
+class Model(ABC):
+    """Base class: options as a frozen dataclass ``Options``; ``run`` does the work."""
+
+    name: ClassVar[str]
+
+    @dataclass(frozen=True)
+    class Options:
+        pass
+
+    def __init__(self, **options: Any) -> None:
+        known = {f.name for f in dataclasses.fields(self.Options)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            allowed = ", ".join(sorted(known)) or "none"
+            raise option_error(f"{self.name}.{unknown[0]}",
+                               f"unknown option '{unknown[0]}' for model '{self.name}'",
+                               f"options of {self.name}: {allowed}")
+        try:
+            self.options = self.Options(**options)
+        except (TypeError, ValueError) as err:
+            raise option_error(self.name, str(err), "see `detente models` for the options") from None
+
+    def options_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.options)
+
+    @abstractmethod
+    def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
+        """Forecast every issue of ``arrays`` (unit scale, optional leading batch axis)."""
+
+    def _result(self, forecast: np.ndarray, **kw: Any) -> ModelResult:
+        return ModelResult(model=self.name, options=self.options_dict(), forecast=forecast, **kw)
