@@ -1,4 +1,4 @@
-"""Forecast a scenario with several models side by side: the library API behind `detente forecast`."""
+"""Forecast a scenario with several models side by side (the API behind `detente forecast`)."""
 
 from __future__ import annotations
 

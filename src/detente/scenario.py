@@ -66,6 +66,13 @@ def _coerce_measure(raw: Any) -> Any:
         raise ValueError("expected a number, got true/false")
     if isinstance(raw, int | float):
         return {"value": raw}
+    if isinstance(raw, str):
+        try:
+            return {"value": float(raw)}
+        except ValueError:
+            raise ValueError(f"expected a number, got '{raw}'") from None
+    if raw is None:
+        raise ValueError("expected a number, got nothing")
     return raw
 
 
@@ -333,7 +340,8 @@ def check_semantics(s: Scenario) -> list[Problem]:
         for o, value in enumerate(issue.options or []):
             if not issue.scale.low <= value <= issue.scale.high:
                 add(Problem(f"issues.{issue.id}.options[{o}]",
-                            f"option {value:g} is outside the scale", "use values inside the scale"))
+                            f"option {value:g} is outside the scale",
+                            "use values inside the scale"))
 
     for actor in s.actors:
         if actor.capability.value <= 0:
@@ -425,7 +433,7 @@ def check_semantics(s: Scenario) -> list[Problem]:
 def _check_bounds_order(loc: str, m: Measure, add: Any) -> None:
     if m.low is not None and m.high is not None and m.low > m.high:
         add(Problem(loc, f"low ({m.low:g}) is above high ({m.high:g})", "swap low and high"))
-    elif m.low is not None and m.value < m.low or m.high is not None and m.value > m.high:
+    elif (m.low is not None and m.value < m.low) or (m.high is not None and m.value > m.high):
         add(Problem(loc, f"value {m.value:g} lies outside its own low/high range",
                     "make low <= value <= high"))
 
@@ -512,7 +520,12 @@ _PYDANTIC_FIXES = {
     "dict_type": "write a mapping (key: value lines)",
     "list_type": "write a list (lines starting with '- ')",
     "literal_error": "use one of the allowed values",
+    "value_error": "write a number, or a mapping such as {value: 40, note: '...'}",
+    "model_type": "write a mapping (key: value lines)",
+    "bool_type": "write true or false",
+    "int_type": "write a whole number",
 }
+_GENERIC_FIX = "see `detente schema` for the expected format"
 
 
 def _pydantic_location(raw: Any, loc: tuple[Any, ...]) -> str:
@@ -538,13 +551,13 @@ def _problems_from_validation(err: ValidationError, raw: Any) -> list[Problem]:
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p and "(" in p))
         location = _pydantic_location(raw, loc)
         problems.append(Problem(location, e["msg"].replace("Value error, ", ""),
-                                _PYDANTIC_FIXES.get(e["type"], "")))
+                                _PYDANTIC_FIXES.get(e["type"], _GENERIC_FIX)))
     return problems
 
 
 def scenario_from_mapping(raw: Any, source: str | None = None,
                           line_map: dict[tuple[str, ...], int] | None = None) -> Scenario:
-    """Validate a parsed mapping into a Scenario, or raise one ScenarioError listing all problems."""
+    """Validate a parsed mapping into a Scenario, or raise a ScenarioError listing every problem."""
     line_map = line_map or {}
     if raw is None:
         raise scenario_error("", "the file is empty", "write a scenario (see `detente schema`)",

@@ -72,7 +72,8 @@ class Model(ABC):
         try:
             self.options = self.Options(**options)
         except (TypeError, ValueError) as err:
-            raise option_error(self.name, str(err), "see `detente models` for the options") from None
+            raise option_error(self.name, str(err),
+                               "see `detente models` for the options") from None
 
     def options_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self.options)

@@ -59,8 +59,8 @@ def nash_solution(position: np.ndarray, weight: np.ndarray, status_quo: np.ndarr
     """Vectorised golden-section search over ``[B,] I`` issues; see :class:`Nash`."""
     stakeholder = weight > 0
     radius = np.abs(status_quo[..., None, :] - position)
-    low = np.max(np.where(stakeholder, position - radius, -np.inf), axis=-2)
-    high = np.min(np.where(stakeholder, position + radius, np.inf), axis=-2)
+    low = np.maximum(np.max(np.where(stakeholder, position - radius, -np.inf), axis=-2), 0.0)
+    high = np.minimum(np.min(np.where(stakeholder, position + radius, np.inf), axis=-2), 1.0)
     feasible = high - low > 1e-12
     w = weight / np.sum(weight, axis=-2, keepdims=True)
     gain_cap = radius**power

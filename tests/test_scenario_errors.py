@@ -1,0 +1,198 @@
+"""Every bad input gets a clear error: the file, the place, what is wrong, how to fix it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import detente
+from detente.errors import ScenarioError
+from detente.scenario import load
+
+MINIMAL = {
+    "id": "mini",
+    "title": "Minimal",
+    "issues": [{"id": "X", "name": "Issue X", "status_quo": 50}],
+    "actors": [{"id": "A", "name": "Alpha", "capability": 10},
+               {"id": "B", "name": "Beta", "capability": 5}],
+    "stances": {"A": {"X": {"position": 20, "salience": 0.5}},
+                "B": {"X": {"position": 80, "salience": 1.0}}},
+}
+
+
+def write(tmp_path: Path, data: object, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def error_for(tmp_path: Path, data: object, name: str = "s.yaml") -> ScenarioError:
+    path = write(tmp_path, data, name)
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    text = str(info.value)
+    assert str(path) in text, "the message names the file"
+    assert "fix:" in text, "the message says how to fix it"
+    return info.value
+
+
+def mutate(**changes: object) -> dict:
+    data = yaml.safe_load(yaml.safe_dump(MINIMAL))
+    for dotted, value in changes.items():
+        node = data
+        parts = dotted.split("__")
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        last = parts[-1]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return data
+
+
+def test_minimal_scenario_loads(tmp_path: Path) -> None:
+    s = load(write(tmp_path, MINIMAL))
+    assert s.actor_ids == ("A", "B")
+    arrays = s.compile()
+    assert arrays.position.tolist() == [[0.2], [0.8]]
+
+
+@pytest.mark.parametrize(
+    ("changes", "location", "words"),
+    [
+        ({"stances__A__X__salience": 1.5}, "stances.A.X.salience", "outside 0-1"),
+        ({"stances__A__X__salience": 60}, "stances.A.X.salience", "divide 0-100"),
+        ({"stances__B__X__position": 120}, "stances.B.X.position", "outside the scale"),
+        ({"actors__0__capability": 0}, "actors.A.capability", "above 0"),
+        ({"actors__1__capability": -3}, "actors.B.capability", "above 0"),
+        ({"issues__0__status_quo": -1}, "issues.X.status_quo", "outside the scale"),
+    ],
+)
+def test_out_of_range_numbers(tmp_path: Path, changes: dict, location: str, words: str) -> None:
+    err = error_for(tmp_path, mutate(**changes))
+    text = str(err)
+    assert location in text
+    assert words in text
+
+
+def test_unknown_actor_and_issue_ids(tmp_path: Path) -> None:
+    data = mutate()
+    data["stances"]["C"] = {"X": {"position": 1, "salience": 1}}
+    data["stances"]["A"]["Y"] = {"position": 1, "salience": 1}
+    text = str(error_for(tmp_path, data))
+    assert "stances.C" in text and "unknown actor 'C'" in text
+    assert "stances.A.Y" in text and "unknown issue 'Y'" in text
+
+
+def test_typo_gets_a_suggestion(tmp_path: Path) -> None:
+    data = mutate()
+    data["stances"]["AA"] = data["stances"].pop("A")
+    assert "did you mean 'A'" in str(error_for(tmp_path, data))
+
+
+def test_duplicate_ids(tmp_path: Path) -> None:
+    data = mutate()
+    data["actors"].append({"id": "A", "name": "Again", "capability": 1})
+    assert "'A' is used twice" in str(error_for(tmp_path, data))
+
+
+def test_issue_nobody_cares_about(tmp_path: Path) -> None:
+    data = mutate()
+    data["issues"].append({"id": "Z", "name": "Nobody's", "status_quo": 0})
+    text = str(error_for(tmp_path, data))
+    assert "issues.Z" in text and "nobody cares" in text
+
+
+def test_zero_salience_everywhere_is_nobody_caring(tmp_path: Path) -> None:
+    data = mutate(stances__A__X__salience=0, stances__B__X__salience=0)
+    assert "nobody cares" in str(error_for(tmp_path, data))
+
+
+def test_trust_outside_range_and_unknown(tmp_path: Path) -> None:
+    data = mutate()
+    data["trust"] = {"A": {"B": 1.2, "Q": 0.5}}
+    text = str(error_for(tmp_path, data))
+    assert "trust.A.B" in text and "outside 0-1" in text
+    assert "trust.A.Q" in text and "unknown actor or institution 'Q'" in text
+
+
+def test_package_values_checked(tmp_path: Path) -> None:
+    data = mutate()
+    data["packages"] = [{"id": "P", "name": "Deal", "values": {"X": 101, "W": 3}}]
+    text = str(error_for(tmp_path, data))
+    assert "packages.P.values.X" in text and "packages.P.values.W" in text
+
+
+def test_unknown_field_is_named(tmp_path: Path) -> None:
+    data = mutate()
+    data["actors"][0]["capabilty"] = 3
+    text = str(error_for(tmp_path, data))
+    assert "actors.A.capabilty" in text and "spelling" in text
+
+
+def test_missing_field_is_named(tmp_path: Path) -> None:
+    data = mutate()
+    del data["issues"][0]["status_quo"]
+    text = str(error_for(tmp_path, data))
+    assert "issues.X.status_quo" in text and "add this field" in text
+
+
+def test_text_where_a_number_belongs(tmp_path: Path) -> None:
+    data = mutate(stances__A__X__position="high")
+    assert "stances.A.X.position" in str(error_for(tmp_path, data))
+
+
+def test_error_carries_line_number(tmp_path: Path) -> None:
+    text = yaml.safe_dump(mutate(stances__B__X__salience=7), sort_keys=False)
+    expected = next(k for k, line in enumerate(text.splitlines(), 1) if "salience: 7" in line)
+    err = error_for(tmp_path, text)
+    assert err.problems[0].line == expected
+    assert f"s.yaml:{expected}:" in str(err)
+
+
+def test_malformed_yaml_has_line(tmp_path: Path) -> None:
+    err = error_for(tmp_path, "id: x\ntitle: [unclosed\nissues: 3\n")
+    assert "malformed YAML" in str(err)
+    assert err.problems[0].line is not None
+
+
+def test_malformed_json_has_line(tmp_path: Path) -> None:
+    err = error_for(tmp_path, '{\n  "id": "x",\n  "title": \n}', name="s.json")
+    assert "malformed JSON" in str(err) and err.problems[0].line == 4
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    assert "empty" in str(error_for(tmp_path, ""))
+    assert "empty" in str(error_for(tmp_path, "   \n# only a comment\n"))
+
+
+def test_top_level_not_a_mapping(tmp_path: Path) -> None:
+    assert "mapping at the top" in str(error_for(tmp_path, "- 1\n- 2\n"))
+
+
+def test_missing_file() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load("no/such/file.yaml")
+    assert "no such file" in str(info.value) and "korea-2017" in str(info.value)
+
+
+def test_unknown_suffix(tmp_path: Path) -> None:
+    assert "unknown file type" in str(error_for(tmp_path, "x", name="s.txt"))
+
+
+def test_all_problems_reported_at_once(tmp_path: Path) -> None:
+    err = error_for(tmp_path, mutate(stances__A__X__salience=2, actors__1__capability=0))
+    assert len(err.problems) == 2
+
+
+def test_uncertain_bounds_in_order(tmp_path: Path) -> None:
+    data = mutate(stances__A__X__position={"value": 20, "low": 30, "high": 10})
+    assert "low (30) is above high (10)" in str(error_for(tmp_path, data))
+
+
+def test_public_api_reexports() -> None:
+    assert detente.load is load
+    assert callable(detente.forecast)
