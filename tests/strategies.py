@@ -55,3 +55,29 @@ def add_actor(arrays: Arrays, capability: float, position: np.ndarray,
         stake=np.vstack([arrays.stake, np.ones(arrays.n_issues, dtype=bool)]),
         veto=np.append(arrays.veto, True),
     )
+
+
+@st.composite
+def scenario_dicts(draw: st.DrawFn, max_actors: int = 5, max_issues: int = 3) -> dict:
+    """Random valid scenario mappings in the file format (issue scales vary)."""
+    n_actors = draw(st.integers(1, max_actors))
+    n_issues = draw(st.integers(1, max_issues))
+    issues, stances = [], {}
+    for k in range(n_issues):
+        low = draw(st.integers(-50, 50))
+        high = low + draw(st.integers(1, 200))
+        issues.append({"id": f"I{k}", "name": f"Issue {k}", "scale": {"low": low, "high": high},
+                       "status_quo": draw(st.integers(low, high))})
+    actors = [{"id": f"A{a}", "name": f"Actor {a}",
+               "capability": draw(st.floats(0.1, 1000.0))} for a in range(n_actors)]
+    for a in range(n_actors):
+        stances[f"A{a}"] = {}
+        for k, issue in enumerate(issues):
+            if a == 0 or draw(st.booleans()):
+                lo, hi = issue["scale"]["low"], issue["scale"]["high"]
+                stances[f"A{a}"][f"I{k}"] = {
+                    "position": draw(st.floats(lo, hi)),
+                    "salience": draw(st.floats(0.01, 1.0)) if a == 0 else draw(st.floats(0, 1)),
+                }
+    return {"id": "random", "title": "Random", "issues": issues, "actors": actors,
+            "stances": stances}
