@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -320,7 +321,7 @@ def check_semantics(s: Scenario) -> list[Problem]:
                 add(Problem(where, f"{what} {v:g} is outside the scale of {issue.id} "
                             f"({lo:g} to {hi:g})",
                             f"use a value from {lo:g} to {hi:g}, or widen issues.{issue.id}.scale"))
-        _check_bounds_order(loc, m, add)
+        _check_bounds_order(loc, m, add, (lo, hi))
 
     for k, issue in enumerate(s.issues):
         if issue.scale.low >= issue.scale.high:
@@ -351,7 +352,8 @@ def check_semantics(s: Scenario) -> list[Problem]:
         if actor.capability.low is not None and actor.capability.low < 0:
             add(Problem(f"actors.{actor.id}.capability.low", "capability cannot be negative",
                         "use a low bound of 0 or above"))
-        _check_bounds_order(f"actors.{actor.id}.capability", actor.capability, add)
+        _check_bounds_order(f"actors.{actor.id}.capability", actor.capability, add,
+                            (0.0, math.inf))
 
     cared: dict[str, float] = {i: 0.0 for i in issue_ids}
     for actor_id, row in s.stances.items():
@@ -371,7 +373,7 @@ def check_semantics(s: Scenario) -> list[Problem]:
                     hint = " (saliences are shares: divide 0-100 values by 100)" if v > 1 else ""
                     add(Problem(f"{loc}.salience{label}",
                                 f"salience {v:g} is outside 0-1{hint}", "use a value from 0 to 1"))
-            _check_bounds_order(f"{loc}.salience", sal, add)
+            _check_bounds_order(f"{loc}.salience", sal, add, (0.0, 1.0))
             cared[issue_id] += max(sal.value, 0.0)
     for issue_id, total in cared.items():
         if total <= 0:
@@ -393,7 +395,7 @@ def check_semantics(s: Scenario) -> list[Problem]:
                 if v is not None and not 0 <= v <= 1:
                     add(Problem(loc + label, f"trust {v:g} is outside 0-1",
                                 "trust is a probability: 0 = no belief, 1 = full belief"))
-            _check_bounds_order(loc, m, add)
+            _check_bounds_order(loc, m, add, (0.0, 1.0))
 
     def check_values(loc: str, values: Mapping[str, Measure],
                      guarantor_map: Mapping[str, list[str]]) -> None:
@@ -430,12 +432,43 @@ def check_semantics(s: Scenario) -> list[Problem]:
     return problems
 
 
-def _check_bounds_order(loc: str, m: Measure, add: Any) -> None:
+def _check_bounds_order(loc: str, m: Measure, add: Any,
+                        natural: tuple[float, float] = (-math.inf, math.inf)) -> None:
     if m.low is not None and m.high is not None and m.low > m.high:
         add(Problem(loc, f"low ({m.low:g}) is above high ({m.high:g})", "swap low and high"))
     elif (m.low is not None and m.value < m.low) or (m.high is not None and m.value > m.high):
         add(Problem(loc, f"value {m.value:g} lies outside its own low/high range",
                     "make low <= value <= high"))
+    elif (problem := distribution_problem(m, natural)) is not None:
+        add(Problem(loc, *problem))
+
+
+def distribution_problem(m: Measure, natural: tuple[float, float]) -> tuple[str, str] | None:
+    """What is wrong with a number's distribution spec, as (message, fix); None if fine.
+
+    ``natural`` is the range the quantity can take (``inf`` where unbounded); a missing
+    ``low`` or ``high`` defaults to it. See docs/uncertainty.md.
+    """
+    if not (m.is_uncertain or m.distribution is not None):
+        return None
+    kind = m.distribution or ("normal" if m.sd is not None else "pert")
+    if kind == "normal":
+        if m.sd is None:
+            return ("a normal distribution needs sd (its standard deviation)",
+                    "add sd: (a positive number), or use distribution: pert with low and high")
+        return None
+    if m.sd is not None:
+        return (f"sd is only used by a normal distribution, not by {kind}",
+                "remove sd, or write distribution: normal")
+    if m.low is None and m.high is None:
+        return (f"a {kind} distribution needs low and high", "add low: and high: around the value")
+    low = m.low if m.low is not None else natural[0]
+    high = m.high if m.high is not None else natural[1]
+    if not (math.isfinite(low) and math.isfinite(high)):
+        missing = "high" if m.high is None else "low"
+        return (f"a {kind} distribution needs a finite {missing} here",
+                f"add {missing}:, or use distribution: normal with sd")
+    return None
 
 
 # ---------------------------------------------------------------------------------------

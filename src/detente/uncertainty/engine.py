@@ -1,0 +1,288 @@
+"""The sampling engine: seeded blocks, bounded chunks, one batched model call per chunk.
+
+Reproducibility (DESIGN.md convention 5). The samples are cut into fixed *blocks* of
+:data:`BLOCK` rows; block ``j`` draws its inputs from its own stream,
+``SeedSequence(seed, spawn_key=(j, 0))`` — exactly the ``j``-th child that
+``SeedSequence(seed).spawn`` would give, extended by one level — and a stochastic model gets
+``spawn_key=(j, 1)``. A *chunk* (the unit of work and of memory) is any run of rows; it
+draws the blocks it overlaps and keeps its rows. So the numbers depend on the seed alone,
+never on the chunk size, the number of workers or where the chunks run.
+
+A chunk is evaluated by a :class:`Kernel` — a picklable callable from batched arrays to
+named output arrays with the batch on the leading axis — in one call, without a Python loop
+over samples. Chunks run in this process, in a local process pool, or on any
+``concurrent.futures``-style executor, e.g. a Dask distributed cluster
+(``client.get_executor()``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from detente.arrays import Arrays
+from detente.models import REGISTRY, get_model
+from detente.uncertainty.inputs import InputSpace
+
+BLOCK = 256
+"""Rows per random-number block: fixed, so that draws never depend on the chunk size."""
+CHUNK_BYTES = 64 * 2**20
+"""Default working-set target of one chunk."""
+MAX_CHUNK = 65_536
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (samples done, samples in all) after each chunk."""
+
+
+class Kernel(Protocol):
+    """What runs on a chunk: batched arrays in, named arrays with a leading batch axis out."""
+
+    name: str
+    deterministic: bool
+
+    def __call__(self, arrays: Arrays, rng: np.random.Generator) -> dict[str, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class ModelKernel:
+    """Run a registered model on a batch; outputs its forecast and any per-sample details.
+
+    ``batched=False`` runs one sample at a time (for a model that cannot take a batch axis).
+    Outputs: ``forecast`` ``[B, I]`` on the unit scale, and every array in the model's
+    ``details`` that carries the batch axis, as ``details.<name>``.
+    """
+
+    model: str
+    options: tuple[tuple[str, Any], ...] = ()
+    batched: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.model
+
+    @property
+    def deterministic(self) -> bool:
+        return REGISTRY[self.model].deterministic
+
+    def __call__(self, arrays: Arrays, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        model = get_model(self.model, **dict(self.options))
+        n = arrays.batch_shape[0]
+        if not self.batched:
+            rows = [_outputs(model.run(_row(arrays, b), rng), None) for b in range(n)]
+            return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
+        return _outputs(model.run(arrays, rng), n)
+
+
+def _outputs(result: Any, batch: int | None) -> dict[str, np.ndarray]:
+    out = {"forecast": np.asarray(result.forecast, dtype=float)}
+    for key, value in result.details.items():
+        value = np.asarray(value)
+        if value.dtype.kind in "biuf" and value.ndim >= (1 if batch is not None else 0) and (
+                batch is None or value.shape[0] == batch):
+            out[f"details.{key}"] = value
+    return out
+
+
+def _row(arrays: Arrays, b: int) -> Arrays:
+    return arrays.replace(capability=arrays.capability[b], position=arrays.position[b],
+                          salience=arrays.salience[b], status_quo=arrays.status_quo[b],
+                          trust=arrays.trust[b])
+
+
+def check_batching(kernel: ModelKernel, space: InputSpace, seed: int) -> tuple[ModelKernel, str]:
+    """Probe whether a model takes a batch axis: one batched call on 3 draws against 3 single
+    calls. Returns the kernel to use and a note ('' when batching works)."""
+    if not kernel.batched:
+        return kernel, ""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 1,)))
+    values = space.draw(rng, 3)
+    arrays = space.assemble(values)
+    looped = ModelKernel(kernel.model, kernel.options, batched=False)
+    try:
+        together = kernel(arrays, np.random.default_rng(0))["forecast"]
+        apart = looped(arrays, np.random.default_rng(0))["forecast"]
+        ok = together.shape == apart.shape and (
+            not kernel.deterministic or np.allclose(together, apart, atol=1e-9, equal_nan=True))
+    except Exception as err:  # a model that cannot take the batch axis fails in its own way
+        reason = f"{type(err).__name__}: {err}"
+    else:
+        if ok:
+            return kernel, ""
+        reason = "batched results differ from single runs"
+    return looped, (f"model '{kernel.model}' does not take a batch axis ({reason}); "
+                    "ran one sample at a time (slower, same numbers)")
+
+
+# ---------------------------------------------------------------------------------------
+# Chunks
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows ``start`` to ``stop`` (exclusive) of the sample matrix."""
+
+    start: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+def block_stream(seed: int, block: int, purpose: int) -> np.random.Generator:
+    """The generator of one block for one purpose (0: inputs, 1: a stochastic model, ...)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block, purpose)))
+
+
+def draw_rows(space: InputSpace, seed: int, start: int, stop: int, purpose: int = 0
+              ) -> np.ndarray:
+    """Rows ``start:stop`` of the (conceptually infinite) input matrix of ``seed``."""
+    first, last = start // BLOCK, (stop - 1) // BLOCK
+    blocks = [space.draw(block_stream(seed, j, purpose), BLOCK) for j in range(first, last + 1)]
+    values = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    offset = first * BLOCK
+    return values[start - offset: stop - offset]
+
+
+def run_chunk(space: InputSpace, kernel: Kernel, seed: int, chunk: Chunk
+              ) -> dict[str, np.ndarray]:
+    """Draw one chunk's scenarios and run the kernel on them; outputs in row order."""
+    if kernel.deterministic:
+        arrays = space.assemble(draw_rows(space, seed, chunk.start, chunk.stop))
+        return kernel(arrays, block_stream(seed, chunk.start // BLOCK, 1))
+    # A stochastic model may draw in shapes that depend on the batch size, so it always
+    # runs on whole blocks, each with the block's own model stream; the chunk keeps its rows.
+    pieces = []
+    for j in range(chunk.start // BLOCK, (chunk.stop - 1) // BLOCK + 1):
+        arrays = space.assemble(draw_rows(space, seed, j * BLOCK, (j + 1) * BLOCK))
+        out = kernel(arrays, block_stream(seed, j, 1))
+        lo = max(chunk.start, j * BLOCK) - j * BLOCK
+        hi = min(chunk.stop, (j + 1) * BLOCK) - j * BLOCK
+        pieces.append({k: v[lo:hi] for k, v in out.items()})
+    return {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
+
+
+def default_chunk_size(space: InputSpace) -> int:
+    """Rows per chunk so that one chunk's arrays stay near :data:`CHUNK_BYTES`.
+
+    A model holds a few arrays of ``A × I`` (and settlement analysis ``A × G``) per row;
+    a factor of 16 covers the intermediates of the models we have.
+    """
+    base = space.base
+    per_row = 8 * 16 * (base.n_actors * (base.n_issues + len(base.guarantor_ids)) + space.size)
+    rows = CHUNK_BYTES // max(per_row, 1)
+    return int(min(MAX_CHUNK, max(BLOCK, rows // BLOCK * BLOCK)))
+
+
+def plan_chunks(samples: int, chunk_size: int) -> list[Chunk]:
+    return [Chunk(s, min(samples, s + chunk_size)) for s in range(0, samples, chunk_size)]
+
+
+# ---------------------------------------------------------------------------------------
+# Running all chunks
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunStats:
+    """How a run went: for the result's notes and the benchmarks."""
+
+    chunks: int = 0
+    chunk_size: int = 0
+    workers: int = 1
+    where: str = "this process"
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # fork starts workers in milliseconds with detente already imported; nothing in this
+    # process holds threads while the pool starts (the progress bar refreshes by hand).
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def run_chunks(space: InputSpace, kernel: Kernel, seed: int, samples: int, *,
+               chunk_size: int | None = None, workers: int | None = None,
+               executor: Executor | None = None, progress: ProgressCallback | None = None,
+               stats: RunStats | None = None) -> dict[str, np.ndarray]:
+    """Evaluate ``kernel`` on ``samples`` draws of ``space``; outputs concatenated in row order.
+
+    ``workers``: processes on this machine (None: every core when the run is long enough to
+    pay for them, judged by timing the first chunk; 1: this process only). ``executor``:
+    run the chunks there instead (e.g. Dask's ``client.get_executor()``).
+    """
+    stats = stats if stats is not None else RunStats()
+    t0 = time.perf_counter()
+    size = chunk_size or default_chunk_size(space)
+    if size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    chunks = plan_chunks(samples, size)
+    stats.chunks, stats.chunk_size = len(chunks), size
+    results: list[dict[str, np.ndarray]] = []
+    done = 0
+
+    def record(out: dict[str, np.ndarray], chunk: Chunk) -> None:
+        nonlocal done
+        results.append(out)
+        done += chunk.size
+        if progress is not None:
+            progress(done, samples)
+
+    if executor is not None:
+        stats.where, stats.workers = type(executor).__name__, 0
+        futures = [executor.submit(run_chunk, space, kernel, seed, c) for c in chunks]
+        for future, chunk in zip(futures, chunks, strict=True):
+            record(future.result(), chunk)
+    else:
+        # The first chunk runs here: it tells whether the rest is worth a process pool.
+        first = time.perf_counter()
+        record(run_chunk(space, kernel, seed, chunks[0]), chunks[0])
+        per_chunk = time.perf_counter() - first
+        rest = chunks[1:]
+        n_workers = workers if workers is not None else (
+            min(available_cores(), len(rest)) if per_chunk * len(rest) > 1.0 else 1)
+        n_workers = max(1, min(n_workers, len(rest))) if rest else 1
+        if n_workers > 1:
+            stats.where, stats.workers = f"{n_workers} processes", n_workers
+            with _pool(n_workers) as pool:
+                futures = [pool.submit(run_chunk, space, kernel, seed, c) for c in rest]
+                for future, chunk in zip(futures, rest, strict=True):
+                    record(future.result(), chunk)
+        else:
+            for chunk in rest:
+                record(run_chunk(space, kernel, seed, chunk), chunk)
+    stats.seconds = time.perf_counter() - t0
+    return {k: np.concatenate([r[k] for r in results]) for k in results[0]}
+
+
+def spawn_seed(rng: np.random.Generator | int | None) -> int:
+    """The integer seed a run uses (and echoes) for a Generator, a seed or None."""
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63))
+    if rng is None:
+        return int(np.random.SeedSequence().entropy % (2**63))
+    seed = int(rng)
+    if seed < 0:
+        raise ValueError("seed must be 0 or more")
+    return seed
+
+
+__all__: Sequence[str] = ("BLOCK", "Chunk", "Kernel", "ModelKernel", "RunStats",
+                          "check_batching", "draw_rows", "run_chunk", "run_chunks",
+                          "spawn_seed")

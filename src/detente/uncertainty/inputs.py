@@ -1,0 +1,397 @@
+"""Uncertain inputs: which numbers of a scenario vary, how, and how to draw them in batches.
+
+Every number that enters the models (capability, position, salience, status quo, trust) may
+carry its own distribution in the scenario file (:class:`detente.scenario.Measure`), and a
+global :class:`Noise` from the command line applies to the numbers that carry none.
+
+Distributions (the ``distribution`` field of a number):
+
+``pert``
+    Beta-PERT on ``[low, high]`` with mode ``value`` (the default when low/high are given):
+    a Beta(α, β) scaled to the range, α = 1 + 4 (m − a)/(b − a), β = 1 + 4 (b − m)/(b − a)
+    (Malcolm, Roseboom, Clark & Fazar 1959, "Application of a technique for research and
+    development program evaluation", *Operations Research* 7(5); the λ = 4 form of Vose
+    2008, *Risk Analysis*, 3rd ed., §10.3.2).
+``triangular``
+    The triangular distribution on ``[low, high]`` with mode ``value``.
+``uniform``
+    Uniform on ``[low, high]``.
+``normal``
+    Normal with mean ``value`` and standard deviation ``sd``, truncated to ``[low, high]``
+    where given and always to the natural range of the quantity (the issue's scale for
+    positions and the status quo, 0–1 for saliences and trust, above 0 for capabilities).
+    Drawn by inverting the normal CDF between the truncation points (Robert 1995,
+    "Simulation of truncated normal variables", *Statistics and Computing* 5, §1).
+
+Positions and the status quo are sampled on the unit scale (0 = scale low, 1 = scale high),
+exactly as the models see them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+from detente.arrays import Arrays
+from detente.errors import OptionError, Problem, ScenarioError, option_error
+from detente.scenario import Measure, Scenario, distribution_problem
+
+FIELDS = ("capability", "position", "salience", "status_quo", "trust")
+KINDS = ("pert", "triangular", "uniform", "normal")  # the order in which a block draws them
+_KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
+# Capabilities are truncated just above zero: a model divides by total weight.
+CAPABILITY_FLOOR = 1e-9
+
+
+# ---------------------------------------------------------------------------------------
+# Global noise from the command line
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoiseTerm:
+    """The spread (a normal standard deviation) given to one kind of input.
+
+    ``relative``: the spread is a share of each number (``capability=20%``) or, for
+    positions and the status quo, a share of the issue's scale (``position=10%``).
+    Otherwise it is absolute: issue points for positions and the status quo, units of
+    0–1 for saliences and trust, capability units for capabilities.
+    """
+
+    sd: float
+    relative: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.sd * 100:g}%" if self.relative else f"{self.sd:g}"
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Normal noise (truncated to each quantity's range) for numbers without their own spread."""
+
+    capability: NoiseTerm | None = None
+    position: NoiseTerm | None = None
+    salience: NoiseTerm | None = None
+    status_quo: NoiseTerm | None = None
+    trust: NoiseTerm | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return all(getattr(self, name) is None for name in FIELDS)
+
+    def to_dict(self) -> dict[str, str]:
+        return {name: str(term) for name in FIELDS
+                if (term := getattr(self, name)) is not None}
+
+    def __str__(self) -> str:
+        return " ".join(f"{k}={v}" for k, v in self.to_dict().items()) or "none"
+
+    @classmethod
+    def parse(cls, items: str | Iterable[str]) -> Noise:
+        """Read ``position=10 salience=0.1 capability=20%`` (or a list of such items).
+
+        ``none`` (alone) means no noise. Items may be separated by spaces or commas.
+        """
+        if isinstance(items, str):
+            items = [items]
+        tokens = [t for item in items for t in re.split(r"[\s,]+", item.strip()) if t]
+        if tokens == ["none"]:
+            return cls()
+        terms: dict[str, NoiseTerm] = {}
+        for token in tokens:
+            key, sep, raw = token.partition("=")
+            key = key.strip().replace("-", "_")
+            if not sep or key not in FIELDS:
+                raise option_error("--noise", f"'{token}' is not KIND=SPREAD",
+                                   f"KIND is one of {', '.join(FIELDS)}; e.g. position=10 "
+                                   "salience=0.1 capability=20%  (or 'none')")
+            relative = raw.endswith("%")
+            try:
+                sd = float(raw[:-1] if relative else raw)
+            except ValueError:
+                raise option_error("--noise", f"'{raw}' is not a number in '{token}'",
+                                   "write a number, optionally followed by %") from None
+            if relative:
+                sd /= 100.0
+            if not math.isfinite(sd) or sd < 0:
+                raise option_error("--noise", f"the spread in '{token}' must be 0 or more",
+                                   "write e.g. position=10 or capability=20%")
+            if key in ("salience", "trust") and relative:
+                raise option_error("--noise", f"'{token}': {key} noise is absolute (0-1 units)",
+                                   f"write e.g. {key}=0.1")
+            if key in ("salience", "trust") and sd > 1:
+                raise option_error("--noise", f"'{token}': {key} lies in 0-1, so a spread of "
+                                   f"{sd:g} is meaningless", f"write e.g. {key}=0.1")
+            terms[key] = NoiseTerm(sd, relative)
+        return cls(**terms)
+
+
+DEFAULT_NOISE = Noise(position=NoiseTerm(0.10, relative=True), salience=NoiseTerm(0.10),
+                      capability=NoiseTerm(0.20, relative=True))
+
+
+# ---------------------------------------------------------------------------------------
+# The space of uncertain inputs
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputSpace:
+    """The uncertain inputs of one scenario, as flat parameter vectors (one entry per input).
+
+    ``target[d]`` names the array an input goes to and ``index[d]`` its flat position there.
+    ``kind[d]`` codes the distribution (see :data:`KINDS`); ``mode``, ``low``, ``high`` and
+    ``sd`` are its parameters in model units (unit scale for positions and the status quo).
+    ``labels[d]`` names the input for reports (``position[KP,NUC]``), and ``base`` holds the
+    arrays every draw starts from.
+    """
+
+    base: Arrays
+    target: tuple[str, ...]
+    index: np.ndarray
+    kind: np.ndarray
+    mode: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    sd: np.ndarray
+    labels: tuple[str, ...]
+    actors: tuple[str | None, ...] = ()
+    issues: tuple[str | None, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draw ``n`` joint samples of every input, ``[n, D]`` (inputs are independent).
+
+        The draws of one kind of distribution are made together, kinds in the fixed order
+        of :data:`KINDS`, so a generator in a given state always yields the same matrix.
+        """
+        out = np.empty((n, self.size))
+        for code, kind in enumerate(KINDS):
+            cols = np.flatnonzero(self.kind == code)
+            if cols.size:
+                out[:, cols] = _draw_kind(kind, rng, n, self.mode[cols], self.low[cols],
+                                          self.high[cols], self.sd[cols])
+        return out
+
+    def assemble(self, values: np.ndarray) -> Arrays:
+        """Scenario arrays with a leading batch axis, one scenario per row of ``values``."""
+        n = values.shape[0]
+        fields: dict[str, np.ndarray] = {}
+        for name in FIELDS:
+            base = np.asarray(getattr(self.base, name), dtype=float)
+            cols = np.flatnonzero(np.array([f == name for f in self.target], dtype=bool))
+            batched = np.broadcast_to(base, (n, *base.shape))
+            if cols.size:
+                flat = batched.reshape(n, -1).copy()
+                flat[:, self.index[cols]] = values[:, cols]
+                batched = flat.reshape(n, *base.shape)
+            fields[name] = batched
+        return self.base.replace(**fields)
+
+    def nominal(self) -> np.ndarray:
+        """The point values of every input (the scenario as written), ``[D]``."""
+        return self.mode.copy()
+
+    def groups(self, by: str) -> dict[str, np.ndarray]:
+        """Input columns grouped for sensitivity: by ``input``, ``actor``, ``issue`` or ``kind``."""
+        if by == "input":
+            return {label: np.array([d]) for d, label in enumerate(self.labels)}
+        keys: list[str | None]
+        if by == "actor":
+            keys = [a if a is not None else f"status_quo[{i}]"
+                    for a, i in zip(self.actors, self.issues, strict=True)]
+        elif by == "issue":
+            keys = [i if i is not None else f"capability[{a}]" if f == "capability"
+                    else f"trust[{a}]" for f, a, i in zip(self.target, self.actors, self.issues,
+                                                          strict=True)]
+        elif by == "kind":
+            keys = list(self.target)
+        else:
+            raise option_error("--group", f"unknown grouping '{by}'",
+                               "use input, actor, issue or kind")
+        out: dict[str, list[int]] = {}
+        for d, key in enumerate(keys):
+            out.setdefault(str(key), []).append(d)
+        return {k: np.array(v) for k, v in out.items()}
+
+
+def _draw_kind(kind: str, rng: np.random.Generator, n: int, mode: np.ndarray, low: np.ndarray,
+               high: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    width = high - low
+    if kind == "uniform":
+        return low + rng.random((n, mode.size)) * width
+    if kind == "triangular":
+        # Inverse CDF of the triangular distribution (Vose 2008, §III.7.71).
+        u = rng.random((n, mode.size))
+        safe = np.where(width > 0, width, 1.0)
+        split = (mode - low) / safe
+        left = low + np.sqrt(u * safe * (mode - low))
+        right = high - np.sqrt((1.0 - u) * safe * (high - mode))
+        return np.where(width > 0, np.where(u < split, left, right), mode)
+    if kind == "pert":
+        safe = np.where(width > 0, width, 1.0)
+        alpha = 1.0 + 4.0 * (mode - low) / safe
+        beta = 1.0 + 4.0 * (high - mode) / safe
+        return np.where(width > 0, low + rng.beta(alpha, beta, (n, mode.size)) * width, mode)
+    if kind == "normal":
+        # The mean lies inside [low, high], so Φ(a) <= 1/2 <= Φ(b): no far-tail cancellation.
+        a = ndtr((low - mode) / sd)
+        b = ndtr((high - mode) / sd)
+        u = a + rng.random((n, mode.size)) * (b - a)
+        return np.clip(mode + sd * ndtri(u), low, high)
+    raise ValueError(kind)  # pragma: no cover - KINDS is closed
+
+
+# ---------------------------------------------------------------------------------------
+# Building the space from a scenario
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Builder:
+    target: list[str] = field(default_factory=list)
+    index: list[int] = field(default_factory=list)
+    kind: list[int] = field(default_factory=list)
+    mode: list[float] = field(default_factory=list)
+    low: list[float] = field(default_factory=list)
+    high: list[float] = field(default_factory=list)
+    sd: list[float] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    actors: list[str | None] = field(default_factory=list)
+    issues: list[str | None] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, where: str, name: str, index: int, label: str, m: Measure,
+            natural: tuple[float, float], scale: tuple[float, float], noise: NoiseTerm | None,
+            actor: str | None, issue: str | None) -> None:
+        """Add one number if it is uncertain (own spec or noise); ``scale`` maps to model units.
+
+        ``natural`` is the quantity's range in file units; ``scale`` = (offset, span) maps a
+        file value x to model units (x − offset) / span.
+        """
+        offset, span = scale
+
+        def unit(x: float) -> float:
+            return (x - offset) / span
+
+        nat_low, nat_high = natural
+        if m.is_uncertain or m.distribution is not None:
+            kind = m.distribution or ("normal" if m.sd is not None else "pert")
+            low = m.low if m.low is not None else nat_low
+            high = m.high if m.high is not None else nat_high
+            problem = distribution_problem(m, natural)
+            if problem is not None:
+                message, fix = problem
+                self.problems.append(Problem(where, message, fix))
+                return
+            sd = m.sd if m.sd is not None else 0.0
+        elif noise is not None and noise.sd > 0:
+            kind = "normal"
+            low, high = nat_low, nat_high
+            if noise.relative:
+                sd = noise.sd * (abs(m.value) if name == "capability" else span)
+            else:
+                sd = noise.sd
+            if sd <= 0:
+                return
+        else:
+            return
+        if name == "capability":
+            low = max(low, CAPABILITY_FLOOR)
+        self.target.append(name)
+        self.index.append(index)
+        self.kind.append(_KIND_CODE[kind])
+        self.mode.append(unit(m.value))
+        self.low.append(unit(low))
+        self.high.append(unit(high))
+        self.sd.append(sd / span if sd else 1.0)
+        self.labels.append(label)
+        self.actors.append(actor)
+        self.issues.append(issue)
+
+
+def input_space(scenario: Scenario, noise: Noise | None = None,
+                arrays: Arrays | None = None) -> InputSpace:
+    """Collect every uncertain number of a scenario (own spec, else ``noise``) into a space.
+
+    Raises :class:`~detente.errors.ScenarioError` naming each bad distribution spec.
+    """
+    noise = noise or Noise()
+    arrays = arrays if arrays is not None else scenario.compile()
+    b = _Builder()
+    n_issues = len(scenario.issues)
+    actor_index = {a: k for k, a in enumerate(scenario.actor_ids)}
+    issue_index = {i: k for k, i in enumerate(scenario.issue_ids)}
+    guarantor_index = {g: k for k, g in enumerate(arrays.guarantor_ids)}
+    inf = math.inf
+
+    for a, actor in enumerate(scenario.actors):
+        b.add(f"actors.{actor.id}.capability", "capability", a, f"capability[{actor.id}]",
+              actor.capability, (0.0, inf), (0.0, 1.0), noise.capability, actor.id, None)
+    for k, issue in enumerate(scenario.issues):
+        lo, hi = issue.scale.low, issue.scale.high
+        b.add(f"issues.{issue.id}.status_quo", "status_quo", k, f"status_quo[{issue.id}]",
+              issue.status_quo, (lo, hi), (lo, hi - lo), noise.status_quo, None, issue.id)
+    for actor_id, row in scenario.stances.items():
+        a = actor_index[actor_id]
+        for issue_id, stance in row.items():
+            k = issue_index[issue_id]
+            issue = scenario.issues[k]
+            lo, hi = issue.scale.low, issue.scale.high
+            flat = a * n_issues + k
+            b.add(f"stances.{actor_id}.{issue_id}.position", "position", flat,
+                  f"position[{actor_id},{issue_id}]", stance.position, (lo, hi), (lo, hi - lo),
+                  noise.position, actor_id, issue_id)
+            b.add(f"stances.{actor_id}.{issue_id}.salience", "salience", flat,
+                  f"salience[{actor_id},{issue_id}]", stance.salience, (0.0, 1.0), (0.0, 1.0),
+                  noise.salience, actor_id, issue_id)
+    n_guarantors = len(arrays.guarantor_ids)
+    for a, actor_id in enumerate(scenario.actor_ids):
+        row = scenario.trust.get(actor_id, {})
+        for g_id in arrays.guarantor_ids:
+            if g_id == actor_id:
+                continue  # an actor believes itself: not an input
+            m = row.get(g_id, Measure(value=scenario.trust_default))
+            b.add(f"trust.{actor_id}.{g_id}", "trust", a * n_guarantors + guarantor_index[g_id],
+                  f"trust[{actor_id},{g_id}]", m, (0.0, 1.0), (0.0, 1.0), noise.trust,
+                  actor_id, None)
+    if b.problems:
+        raise ScenarioError(b.problems)
+    return InputSpace(
+        base=arrays, target=tuple(b.target), index=np.array(b.index, dtype=np.intp),
+        kind=np.array(b.kind, dtype=np.int8), mode=np.array(b.mode, dtype=float),
+        low=np.array(b.low, dtype=float), high=np.array(b.high, dtype=float),
+        sd=np.array(b.sd, dtype=float), labels=tuple(b.labels), actors=tuple(b.actors),
+        issues=tuple(b.issues))
+
+
+def has_own_uncertainty(scenario: Scenario) -> bool:
+    """Whether any number the models read carries its own distribution."""
+    measures: list[Measure] = [a.capability for a in scenario.actors]
+    measures += [i.status_quo for i in scenario.issues]
+    measures += [m for row in scenario.stances.values() for s in row.values()
+                 for m in (s.position, s.salience)]
+    measures += [m for row in scenario.trust.values() for m in row.values()]
+    return any(m.is_uncertain or m.distribution is not None for m in measures)
+
+
+def require_inputs(space: InputSpace, noise: Noise) -> None:
+    """Refuse to 'sample' a scenario in which nothing varies."""
+    if space.size == 0:
+        raise OptionError([Problem("--noise", f"nothing is uncertain (noise: {noise}), so every "
+                                   "sample would be the same scenario",
+                                   "give --noise, e.g. position=10 salience=0.1 capability=20%, "
+                                   "or low/high/sd on numbers in the scenario")])
+
+
+__all__: Sequence[str] = ("DEFAULT_NOISE", "FIELDS", "KINDS", "InputSpace", "Noise",
+                          "NoiseTerm", "distribution_problem", "has_own_uncertainty",
+                          "input_space", "require_inputs")

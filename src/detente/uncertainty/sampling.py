@@ -1,0 +1,201 @@
+"""`detente.sample`: draw scenarios from the inputs' uncertainty, run a model, summarise."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detente.errors import option_error
+from detente.models import REGISTRY, get_model
+from detente.scenario import Scenario, load
+from detente.uncertainty.engine import (
+    ModelKernel,
+    ProgressCallback,
+    RunStats,
+    check_batching,
+    run_chunks,
+    spawn_seed,
+)
+from detente.uncertainty.inputs import (
+    DEFAULT_NOISE,
+    InputSpace,
+    Noise,
+    has_own_uncertainty,
+    input_space,
+    require_inputs,
+)
+
+JSON_FORMAT_VERSION = 1
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+HISTOGRAM_BINS = 20
+
+
+@dataclass(frozen=True)
+class IssueSummary:
+    """The distribution of one issue's forecast, in the issue's units."""
+
+    issue: str
+    median: float
+    mean: float
+    sd: float
+    interval50: tuple[float, float]
+    interval90: tuple[float, float]
+    histogram_edges: tuple[float, ...]
+    histogram_counts: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"median": self.median, "mean": self.mean, "sd": self.sd,
+                "interval50": list(self.interval50), "interval90": list(self.interval90),
+                "histogram": {"edges": list(self.histogram_edges),
+                              "counts": list(self.histogram_counts)}}
+
+
+def summarise(values: np.ndarray, low: float, high: float, issue: str,
+              bins: int = HISTOGRAM_BINS) -> IssueSummary:
+    """Median, mean, sd, 50% and 90% central intervals and a histogram over the scale."""
+    q05, q25, q50, q75, q95 = (float(q) for q in np.quantile(values, QUANTILES))
+    counts, edges = np.histogram(values, bins=bins, range=(low, high))
+    return IssueSummary(issue=issue, median=q50, mean=float(np.mean(values)),
+                        sd=float(np.std(values)), interval50=(q25, q75), interval90=(q05, q95),
+                        histogram_edges=tuple(float(e) for e in edges),
+                        histogram_counts=tuple(int(c) for c in counts))
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """Forecasts of one model over ``samples`` scenarios drawn from the inputs' uncertainty.
+
+    ``forecasts``: ``[samples, I]`` in issue units. ``outputs``: every raw output of the
+    kernel (unit scale), e.g. ``details.feasible`` of nash. ``seed`` reproduces the run
+    exactly, whatever the chunk size or workers.
+    """
+
+    scenario: Scenario
+    space: InputSpace
+    model: str
+    options: dict[str, Any]
+    seed: int
+    samples: int
+    noise: Noise
+    noise_source: str
+    forecasts: np.ndarray
+    outputs: dict[str, np.ndarray]
+    stats: RunStats
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def issue_ids(self) -> tuple[str, ...]:
+        return self.space.base.issue_ids
+
+    def summaries(self) -> dict[str, IssueSummary]:
+        base = self.space.base
+        return {iid: summarise(self.forecasts[:, k], float(base.scale_low[k]),
+                               float(base.scale_high[k]), iid)
+                for k, iid in enumerate(self.issue_ids)}
+
+    def probabilities(self) -> dict[str, dict[str, float]]:
+        """For each yes/no output per issue (e.g. nash's ``feasible``): the share of samples."""
+        out: dict[str, dict[str, float]] = {}
+        for key, value in self.outputs.items():
+            if key.startswith("details.") and value.dtype == bool and value.ndim == 2 and \
+                    value.shape[1] == len(self.issue_ids):
+                out[key.removeprefix("details.")] = {
+                    iid: float(p) for iid, p in zip(self.issue_ids, value.mean(axis=0),
+                                                    strict=True)}
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of `detente sample --format json` (docs/uncertainty.md)."""
+        return {
+            "format": "detente.sample", "version": JSON_FORMAT_VERSION,
+            "scenario": self.scenario.id, "model": self.model, "options": self.options,
+            "seed": self.seed, "samples": self.samples,
+            "noise": self.noise.to_dict(), "noise_source": self.noise_source,
+            "uncertain_inputs": len(self.space.labels),
+            "issues": {iid: s.to_dict() for iid, s in self.summaries().items()},
+            "probabilities": self.probabilities(),
+            "run": {"chunks": self.stats.chunks, "chunk_size": self.stats.chunk_size,
+                    "where": self.stats.where, "seconds": round(self.stats.seconds, 4)},
+            "notes": list(self.notes),
+        }
+
+
+def resolve_noise(scenario: Scenario, noise: Noise | str | None) -> tuple[Noise, str]:
+    """The noise to use and where it came from.
+
+    None: no noise where the scenario has its own uncertainty, else :data:`DEFAULT_NOISE`
+    (so that an embedded scenario samples out of the box). A string is parsed.
+    """
+    if isinstance(noise, str):
+        return Noise.parse(noise), "given"
+    if noise is not None:
+        return noise, "given"
+    if has_own_uncertainty(scenario):
+        return Noise(), "scenario only"
+    return DEFAULT_NOISE, "default"
+
+
+def prepare(scenario: Scenario | str | Path | None, noise: Noise | str | None
+            ) -> tuple[Scenario, InputSpace, Noise, str]:
+    s = load(scenario)
+    chosen, source = resolve_noise(s, noise)
+    space = input_space(s, chosen)
+    require_inputs(space, chosen)
+    return s, space, chosen, source
+
+
+def model_kernel(model: str, options: Mapping[str, Any] | None) -> ModelKernel:
+    if model not in REGISTRY:
+        raise option_error("--model", f"unknown model '{model}'",
+                           f"registered models: {', '.join(REGISTRY)}")
+    get_model(model, **dict(options or {}))  # bad options fail here, before any work
+    return ModelKernel(model, tuple(sorted((options or {}).items())))
+
+
+def sample(
+    scenario: Scenario | str | Path | None = None,
+    model: str = "compromise",
+    samples: int = 1000,
+    rng: np.random.Generator | int | None = None,
+    noise: Noise | str | None = None,
+    options: Mapping[str, Any] | None = None,
+    *,
+    chunk_size: int | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> SampleResult:
+    """Draw ``samples`` scenarios from the inputs' uncertainty and forecast each with ``model``.
+
+    ``noise``: spreads for numbers without their own distribution (a :class:`Noise` or text
+    such as ``"position=10 salience=0.1 capability=20%"``); by default none when the
+    scenario carries its own uncertainty, else :data:`DEFAULT_NOISE`. ``rng``: a seed or a
+    Generator; the seed used is echoed in the result. ``chunk_size`` bounds memory;
+    ``workers`` is the number of local processes (None: all cores when worth it); ``executor``
+    runs the chunks elsewhere (e.g. ``distributed.Client(...).get_executor()``). None of
+    these three changes a single number.
+    """
+    if samples < 1:
+        raise option_error("--samples", f"need at least 1 sample, got {samples}",
+                           "give --samples 1000 or more for stable intervals")
+    s, space, chosen, source = prepare(scenario, noise)
+    kernel = model_kernel(model, options)
+    seed = spawn_seed(rng)
+    kernel, note = check_batching(kernel, space, seed)
+    stats = RunStats()
+    if note:
+        stats.notes.append(note)
+    outputs = run_chunks(space, kernel, seed, samples, chunk_size=chunk_size, workers=workers,
+                         executor=executor, progress=progress, stats=stats)
+    forecasts = space.base.to_units(outputs["forecast"])
+    notes = list(stats.notes)
+    if source == "default":
+        notes.append(f"the scenario gives no uncertainty of its own: default noise {chosen}")
+    return SampleResult(scenario=s, space=space, model=model, options=dict(options or {}),
+                        seed=seed, samples=samples, noise=chosen, noise_source=source,
+                        forecasts=forecasts, outputs=outputs, stats=stats, notes=notes)
