@@ -13,6 +13,7 @@ from detente.errors import DetenteError, OptionError, ScenarioError
 from detente.forecast import Forecast, forecast
 from detente.models import REGISTRY, get_model
 from detente.scenario import Scenario, embedded_scenarios, json_schema, load
+from detente.uncertainty import sample
 
 __version__ = "0.1.0"
 
@@ -30,4 +31,5 @@ __all__ = [
     "get_model",
     "json_schema",
     "load",
+    "sample",
 ]
