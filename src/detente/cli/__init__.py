@@ -11,7 +11,7 @@ import sys
 
 from detente.cli.common import app
 
-COMMAND_MODULES = ("detente.cli.core", "detente.cli.sample")
+COMMAND_MODULES = ("detente.cli.core", "detente.cli.sample", "detente.cli.validate")
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

@@ -1,0 +1,436 @@
+"""Accuracy of models against observed outcomes: metrics, bootstrap intervals, breakdowns.
+
+The unit of the data is a :class:`Case`: a scenario whose ``outcomes`` hold what was
+decided, the *group* it belongs to (for DEU: the legislative proposal) and tags to break
+results down by (procedure, Council rule). Every registered model and a few baselines give
+one prediction per issue; errors are measured on each issue's scale rescaled to 0-100
+(DEU scales are 0-100 already), so "within 10" means within a tenth of the scale.
+
+Bootstrap intervals resample *groups* with replacement (Efron & Tibshirani 1993, ch. 13,
+percentile intervals; the cluster bootstrap of Field & Welsh 2007): issues of one proposal
+share the same negotiators and context, so they are not independent draws. Models are run
+once on all issues, batched over a leading axis of issues that have the same number of
+actors (:func:`run_models`), so every model sees every issue in a handful of calls.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detente.arrays import Arrays
+from detente.errors import option_error, scenario_error
+from detente.models import REGISTRY, Model, get_model, make_rng
+from detente.models.median import weighted_median
+from detente.scenario import Scenario, load
+
+#: Metric keys, in table order, with their labels.
+METRICS: dict[str, str] = {
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "median": "Median AE",
+    "within10": "≤10 pts",
+    "within20": "≤20 pts",
+}
+DEFAULT_BOOTSTRAP = 1000
+
+
+@dataclass(frozen=True)
+class Case:
+    """A scenario with observed outcomes, the group it is resampled with, and its tags.
+
+    ``status_quo_known``: False when the scenario's status quo is only a placeholder (the
+    status-quo baseline then skips it). ``baselines``: extra named predictions per issue id
+    (e.g. the Commission's position), in issue units.
+    """
+
+    scenario: Scenario
+    group: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    status_quo_known: bool = True
+    baselines: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    case: str
+    issue: str
+    group: str
+    tags: Mapping[str, str]
+    observed: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Score:
+    """Metrics of one predictor on one subset, with bootstrap 95 % intervals."""
+
+    predictor: str
+    kind: str
+    subset: str
+    n_issues: int
+    n_groups: int
+    value: Mapping[str, float]
+    low: Mapping[str, float]
+    high: Mapping[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"predictor": self.predictor, "kind": self.kind,
+                               "subset": self.subset, "n_issues": self.n_issues,
+                               "n_groups": self.n_groups}
+        for key in METRICS:
+            out[key] = self.value[key]
+            out[f"{key}_low"] = self.low[key]
+            out[f"{key}_high"] = self.high[key]
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# Metrics
+# ---------------------------------------------------------------------------------------
+
+
+def point_metrics(abs_error: np.ndarray) -> dict[str, float]:
+    """MAE, RMSE, median absolute error, shares within 10 and 20 points, of ``|errors|``."""
+    a = np.asarray(abs_error, dtype=float)
+    if a.size == 0:
+        return {k: float("nan") for k in METRICS}
+    return {"mae": float(np.mean(a)), "rmse": float(np.sqrt(np.mean(a**2))),
+            "median": float(np.median(a)), "within10": float(np.mean(a <= 10 + 1e-9)),
+            "within20": float(np.mean(a <= 20 + 1e-9))}
+
+
+def resample_counts(n_groups: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """How often each group is drawn in each bootstrap replicate, ``[n_boot, n_groups]``."""
+    return rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=n_boot)
+
+
+def weighted_metrics(abs_error: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
+    """The metrics of replicated samples: issue ``k`` taken ``counts[b, k]`` times in ``b``.
+
+    The median is that of the expanded sample (mean of the two middle ranks when its size
+    is even), so ``counts`` of ones give :func:`point_metrics` exactly.
+    """
+    a = np.asarray(abs_error, dtype=float)
+    w = np.asarray(counts, dtype=float)
+    total = w.sum(axis=1)
+    out = {"mae": w @ a / total, "rmse": np.sqrt(w @ a**2 / total),
+           "within10": w @ (a <= 10 + 1e-9) / total, "within20": w @ (a <= 20 + 1e-9) / total}
+    order = np.argsort(a, kind="stable")
+    cum = np.cumsum(w[:, order], axis=1)
+    sorted_a = a[order]
+    lower_rank = np.floor((total + 1) / 2)  # 1-based ranks of the middle element(s)
+    upper_rank = np.floor(total / 2) + 1
+    lower = sorted_a[np.argmax(cum >= lower_rank[:, None] - 1e-9, axis=1)]
+    upper = sorted_a[np.argmax(cum >= upper_rank[:, None] - 1e-9, axis=1)]
+    out["median"] = 0.5 * (lower + upper)
+    return out
+
+
+def score(abs_error: np.ndarray, groups: Sequence[str], n_boot: int = DEFAULT_BOOTSTRAP,
+          rng: np.random.Generator | int | None = 0, predictor: str = "", kind: str = "",
+          subset: str = "all") -> Score:
+    """Point metrics of absolute errors and percentile 95 % intervals from a group bootstrap.
+
+    Groups (e.g. proposals) are drawn with replacement, each bringing all its issues; a
+    fresh generator from the same seed gives every predictor on the same issues the same
+    draws, so their intervals are comparable.
+    """
+    a = np.asarray(abs_error, dtype=float)
+    labels, index = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+    value = point_metrics(a)
+    low = {k: float("nan") for k in METRICS}
+    high = dict(low)
+    if a.size and n_boot > 0:
+        generator, _ = make_rng(rng)
+        counts = resample_counts(len(labels), n_boot, generator)[:, index]
+        replicated = weighted_metrics(a, counts)
+        for key, values in replicated.items():
+            low[key], high[key] = (float(v) for v in np.percentile(values, [2.5, 97.5]))
+    return Score(predictor=predictor, kind=kind, subset=subset, n_issues=int(a.size),
+                 n_groups=len(labels), value=value, low=low, high=high)
+
+
+# ---------------------------------------------------------------------------------------
+# Running models, batched
+# ---------------------------------------------------------------------------------------
+
+
+def _batch_key(arrays: Arrays) -> tuple[Any, ...]:
+    return (arrays.position.shape, len(arrays.guarantor_ids), arrays.stake.tobytes(),
+            arrays.veto.tobytes(), arrays.scale_low.tobytes(), arrays.scale_high.tobytes())
+
+
+def stack_arrays(items: Sequence[Arrays]) -> Arrays:
+    """Stack unbatched arrays of one shape (same stake and veto) along a new batch axis."""
+    first = items[0]
+    return first.replace(
+        actor_ids=tuple(f"a{k}" for k in range(first.n_actors)),
+        capability=np.stack([a.capability for a in items]),
+        position=np.stack([a.position for a in items]),
+        salience=np.stack([a.salience for a in items]),
+        status_quo=np.stack([a.status_quo for a in items]),
+        trust=np.stack([a.trust for a in items]),
+    )
+
+
+def run_models(arrays: Sequence[Arrays], models: Sequence[Model],
+               rng: np.random.Generator | int | None = 0) -> dict[str, list[np.ndarray]]:
+    """Forecasts (unit scale) of each model on each scenario, batched by shape.
+
+    Scenarios with the same number of actors and issues (and the same stake and veto
+    pattern) are stacked on a leading batch axis and run in one call per model. Each model
+    gets its own child seed (``SeedSequence.spawn``) so adding a model changes no other's
+    numbers.
+    """
+    batches: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for k, a in enumerate(arrays):
+        batches[_batch_key(a)].append(k)
+    generator, seed = make_rng(rng)
+    root = np.random.SeedSequence(seed if seed is not None else int(generator.integers(2**63)))
+    out: dict[str, list[np.ndarray]] = {}
+    for model, child in zip(models, root.spawn(len(models)), strict=True):
+        model_rng = np.random.default_rng(child)
+        results: list[np.ndarray] = [np.empty(0)] * len(arrays)
+        for members in batches.values():
+            stacked = stack_arrays([arrays[k] for k in members])
+            forecast = np.asarray(model.run(stacked, model_rng).forecast)
+            for row, k in enumerate(members):
+                results[k] = forecast[row]
+        out[model.name] = results
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Predictions of every predictor on every scored issue, and their scores."""
+
+    rows: tuple[IssueRow, ...]
+    predictions: dict[str, np.ndarray]
+    kinds: dict[str, str]
+    seed: int | None
+    n_boot: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def observed(self) -> np.ndarray:
+        return np.array([r.observed for r in self.rows])
+
+    def abs_errors(self, predictor: str) -> np.ndarray:
+        """|prediction − outcome| on each issue's scale rescaled to 0-100 (NaN: no prediction)."""
+        span = np.array([r.high - r.low for r in self.rows])
+        return np.abs(self.predictions[predictor] - self.observed) * 100.0 / span
+
+    def scores(self, tag: str | None = None, value: str | None = None) -> list[Score]:
+        """One score per predictor, on all issues or on those whose ``tag`` equals ``value``."""
+        keep = np.ones(len(self.rows), dtype=bool)
+        subset = "all"
+        if tag is not None:
+            keep = np.array([r.tags.get(tag) == value for r in self.rows])
+            subset = f"{tag}={value}"
+        groups = np.array([r.group for r in self.rows], dtype=object)
+        out = []
+        for name in self.predictions:
+            errors = self.abs_errors(name)
+            mask = keep & ~np.isnan(errors)
+            out.append(score(errors[mask], groups[mask], self.n_boot,
+                             self.seed if self.seed is not None else 0, name,
+                             self.kinds[name], subset))
+        return out
+
+    def tag_values(self, tag: str) -> list[str]:
+        return sorted({r.tags[tag] for r in self.rows if tag in r.tags})
+
+    def breakdown(self, tag: str) -> dict[str, list[Score]]:
+        """Scores per value of a tag (e.g. procedure: COD, CNS)."""
+        return {v: self.scores(tag, v) for v in self.tag_values(tag)}
+
+    def tags(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for r in self.rows:
+            for t in r.tags:
+                seen.setdefault(t, None)
+        return list(seen)
+
+    def to_csv(self) -> str:
+        """Per-issue predictions, one column per predictor (blank where it has none)."""
+        buffer = io.StringIO()
+        tags = self.tags()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["case", "issue", "group", *tags, "observed", *self.predictions])
+        for k, r in enumerate(self.rows):
+            values = ["" if np.isnan(p[k]) else f"{p[k]:.4f}" for p in self.predictions.values()]
+            writer.writerow([r.case, r.issue, r.group, *(r.tags.get(t, "") for t in tags),
+                             f"{r.observed:g}", *values])
+        return buffer.getvalue()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "detente.validate", "version": 1, "seed": self.seed,
+            "bootstrap": self.n_boot, "resampled": "groups", "notes": list(self.notes),
+            "scores": [s.to_dict() for s in self.scores()],
+            "breakdowns": {tag: {v: [s.to_dict() for s in scores]
+                                 for v, scores in self.breakdown(tag).items()}
+                           for tag in self.tags()},
+        }
+
+
+def _salience_median(arrays: Arrays) -> np.ndarray:
+    """Salience-weighted median of the stated positions (capability ignored)."""
+    return weighted_median(arrays.position, np.where(arrays.stake, arrays.salience, 0.0))
+
+
+BaselineFn = Callable[[Case, Arrays], np.ndarray | None]
+#: Baselines every validation reports: name -> predictions on the unit scale (None: skip).
+BASELINES: dict[str, BaselineFn] = {
+    "status-quo": lambda case, a: a.status_quo if case.status_quo_known else None,
+    "salience-median": lambda case, a: _salience_median(a),
+}
+
+
+def resolve_models(models: Sequence[str | Model] | None,
+                   options: Mapping[str, Mapping[str, Any]] | None = None) -> list[Model]:
+    """Model instances for names (default: every registered model)."""
+    options = options or {}
+    chosen = list(models) if models else list(REGISTRY)
+    out = []
+    for m in chosen:
+        out.append(get_model(m, **dict(options.get(m, {}))) if isinstance(m, str) else m)
+    return out
+
+
+def validate(
+    cases: Iterable[Case | Scenario | str | Path],
+    models: Sequence[str | Model] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    n_boot: int = DEFAULT_BOOTSTRAP,
+    rng: int | None = 0,
+    notes: Sequence[str] = (),
+) -> ValidationResult:
+    """Score models and baselines on every issue that has an observed outcome.
+
+    ``cases``: :class:`Case` objects, scenarios or scenario files (each its own group).
+    ``models``: registered names or instances (default: every registered model).
+    ``rng``: the seed for stochastic models and the bootstrap (echoed in the result).
+    """
+    case_list = [c if isinstance(c, Case) else _case_of(c) for c in cases]
+    case_list = [c for c in case_list if c.scenario.outcomes]
+    if not case_list:
+        raise scenario_error("", "no scenario carries an observed outcome",
+                             "add `outcomes: {ISSUE: VALUE}` to the scenarios to score")
+    if n_boot < 0:
+        raise option_error("bootstrap", "the number of bootstrap replicates is negative",
+                           "use 0 (no intervals) or more")
+    instances = resolve_models(models, options)
+    seed = 0 if rng is None else int(rng)
+    arrays = [c.scenario.compile() for c in case_list]
+    forecasts = run_models(arrays, instances, seed)
+    rows: list[IssueRow] = []
+    columns: dict[str, list[float]] = defaultdict(list)
+    kinds: dict[str, str] = {}
+    extra = sorted({name for c in case_list for name in c.baselines})
+    for name in (*BASELINES, *extra):
+        kinds[name] = "baseline"
+    for m in instances:
+        kinds[m.name] = "model"
+    for k, (case, a) in enumerate(zip(case_list, arrays, strict=True)):
+        unit: dict[str, np.ndarray | None] = {name: fn(case, a) for name, fn in
+                                              BASELINES.items()}
+        for m in instances:
+            unit[m.name] = forecasts[m.name][k]
+        for i, issue_id in enumerate(a.issue_ids):
+            outcome = case.scenario.outcomes.get(issue_id)
+            if outcome is None:
+                continue
+            low, high = float(a.scale_low[i]), float(a.scale_high[i])
+            rows.append(IssueRow(case.scenario.id, issue_id, case.group, dict(case.tags),
+                                 outcome.value, low, high))
+            for name in kinds:
+                if name in unit:
+                    values = unit[name]
+                    columns[name].append(float("nan") if values is None
+                                         else low + float(values[i]) * (high - low))
+                else:
+                    columns[name].append(case.baselines.get(name, {}).get(issue_id,
+                                                                          float("nan")))
+    predictions = {name: np.array(columns[name]) for name in kinds}
+    return ValidationResult(rows=tuple(rows), predictions=predictions, kinds=kinds, seed=seed,
+                            n_boot=n_boot, notes=tuple(notes))
+
+
+def _case_of(item: Scenario | str | Path) -> Case:
+    scenario = load(item)
+    return Case(scenario=scenario, group=scenario.id)
+
+
+# ---------------------------------------------------------------------------------------
+# DEU III
+# ---------------------------------------------------------------------------------------
+
+
+def deu_cases(path: str | Path, capability: str = "council", missing_salience: str = "mean",
+              missing_reference: str = "midpoint",
+              weights: str | Path | None = None) -> tuple[list[Case], list[str]]:
+    """Cases from a DEU III file (one per issue, grouped by proposal) and the missing report.
+
+    ``weights``: the Council weights file for ``capability="council"`` (default: the
+    ``eucouncil_weights.csv`` beside the shared DEU data).
+    """
+    from detente.datasets.deu import CouncilWeights, read_deu
+
+    if capability not in ("council", "gdp", "equal"):
+        raise option_error("capability", f"unknown capability option '{capability}'",
+                           "use council, gdp or equal")
+    if missing_salience not in ("mean", "drop"):
+        raise option_error("missing_salience", f"unknown rule '{missing_salience}'",
+                           "use mean or drop")
+    if missing_reference not in ("midpoint", "drop"):
+        raise option_error("missing_reference", f"unknown rule '{missing_reference}'",
+                           "use midpoint or drop")
+    dataset = read_deu(path)
+    council = None
+    if capability == "council":
+        council = CouncilWeights.read(weights) if weights else CouncilWeights.default()
+    built = dataset.scenarios(capability, missing_salience, missing_reference,  # type: ignore[arg-type]
+                              council)
+    cases = []
+    for b in built:
+        baselines = {}
+        for code, name in (("com", "commission"), ("ep", "parliament")):
+            value = b.issue.position_of(code)
+            if value is not None:
+                baselines[name] = {"X": value}
+        cases.append(Case(scenario=b.scenario, group=b.issue.proposal_id,  # type: ignore[arg-type]
+                          tags={"procedure": b.issue.procedure, "rule": b.issue.council_rule},
+                          status_quo_known=b.status_quo_known, baselines=baselines))
+    notes = dataset.report.lines(missing_salience, missing_reference)  # type: ignore[arg-type]
+    skipped = len(dataset.issues) - len(built)
+    if missing_reference == "drop":
+        skipped -= len(dataset.report.without_reference)
+    if skipped:
+        notes.append(f"{skipped} issues left out: no actor with a position has salience > 0")
+    notes.append(f"capability: {capability}")
+    return cases, notes
+
+
+def validate_deu(path: str | Path, models: Sequence[str | Model] | None = None,
+                 options: Mapping[str, Mapping[str, Any]] | None = None,
+                 capability: str = "council", missing_salience: str = "mean",
+                 missing_reference: str = "midpoint", n_boot: int = DEFAULT_BOOTSTRAP,
+                 rng: int | None = 0, weights: str | Path | None = None) -> ValidationResult:
+    """Score models and baselines on a DEU III file (see :mod:`detente.datasets.deu`)."""
+    cases, notes = deu_cases(path, capability, missing_salience, missing_reference, weights)
+    return validate(cases, models, options, n_boot, rng, notes)

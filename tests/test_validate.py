@@ -1,0 +1,152 @@
+"""Accuracy metrics (hand-computed), the group bootstrap, batched runs and validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detente.errors import DetenteError
+from detente.models import get_model
+from detente.scenario import scenario_from_mapping
+from detente.validate import (
+    Case,
+    point_metrics,
+    run_models,
+    score,
+    validate,
+    validate_deu,
+    weighted_metrics,
+)
+
+DEU = Path(__file__).resolve().parents[1].parent / "shared" / "research" / "data" / "deu"
+BLKSV = DEU / "deu3_blksv.csv"
+
+
+def test_point_metrics_by_hand() -> None:
+    m = point_metrics(np.array([0.0, 5.0, 10.0, 30.0]))
+    assert m["mae"] == pytest.approx(11.25)
+    assert m["rmse"] == pytest.approx(np.sqrt((0 + 25 + 100 + 900) / 4))
+    assert m["median"] == pytest.approx(7.5)
+    assert m["within10"] == pytest.approx(0.75)  # 10 itself counts as within 10
+    assert m["within20"] == pytest.approx(0.75)
+    odd = point_metrics(np.array([3.0, 40.0, 1.0]))
+    assert odd["median"] == 3.0 and odd["within20"] == pytest.approx(2 / 3)
+
+
+def test_weighted_metrics_expand_counts() -> None:
+    errors = np.array([0.0, 5.0, 10.0, 30.0])
+    counts = np.array([[1, 1, 1, 1], [2, 0, 1, 1], [0, 3, 0, 0], [1, 0, 0, 2]])
+    out = weighted_metrics(errors, counts)
+    assert out["mae"][0] == pytest.approx(11.25)
+    assert out["mae"][1] == pytest.approx(10.0)  # sample 0, 0, 10, 30
+    assert out["median"][1] == pytest.approx(5.0)
+    assert out["median"][2] == pytest.approx(5.0)
+    assert out["median"][3] == pytest.approx(30.0)  # sample 0, 30, 30
+    assert out["rmse"][3] == pytest.approx(np.sqrt(1800 / 3))
+    assert out["within10"][3] == pytest.approx(1 / 3)
+
+
+def test_bootstrap_resamples_groups_not_issues() -> None:
+    errors = np.array([1.0, 9.0, 30.0, 50.0])
+    # One group: every replicate draws that group with all its issues -> no spread at all.
+    s = score(errors, ["p"] * 4, n_boot=200, rng=3)
+    assert s.low["mae"] == s.high["mae"] == pytest.approx(22.5)
+    # One issue per group: replicates differ.
+    t = score(errors, ["a", "b", "c", "d"], n_boot=200, rng=3)
+    assert t.low["mae"] < 22.5 < t.high["mae"]
+    # Two groups: each replicate's MAE is one of three values (aa, ab, bb).
+    u = score(errors, ["a", "a", "b", "b"], n_boot=300, rng=5)
+    assert u.n_groups == 2
+    assert u.low["mae"] == pytest.approx(5.0) and u.high["mae"] == pytest.approx(40.0)
+
+
+def test_bootstrap_is_seeded() -> None:
+    errors = np.arange(20.0)
+    groups = [str(k // 3) for k in range(20)]
+    assert score(errors, groups, 100, 7) == score(errors, groups, 100, 7)
+    assert score(errors, groups, 100, 7).low != score(errors, groups, 100, 8).low
+
+
+def _scenario(sid: str, positions: list[float], caps: list[float], saliences: list[float],
+              outcome: float | None, status_quo: float = 0.0) -> dict:
+    actors = [f"A{k}" for k in range(len(positions))]
+    return {
+        "id": sid, "title": sid,
+        "issues": [{"id": "X", "name": "x", "status_quo": status_quo}],
+        "actors": [{"id": a, "name": a, "capability": c}
+                   for a, c in zip(actors, caps, strict=True)],
+        "stances": {a: {"X": {"position": p, "salience": s}}
+                    for a, p, s in zip(actors, positions, saliences, strict=True)},
+        "outcomes": {} if outcome is None else {"X": outcome},
+    }
+
+
+def test_run_models_batches_match_single_runs() -> None:
+    raws = [_scenario("s1", [0, 100], [1, 3], [1, 1], 50),
+            _scenario("s2", [20, 60], [1, 1], [0.5, 1], 50),
+            _scenario("s3", [0, 50, 100], [1, 1, 2], [1, 1, 1], 50)]
+    arrays = [scenario_from_mapping(r).compile() for r in raws]
+    models = [get_model("compromise"), get_model("nash")]
+    batched = run_models(arrays, models)
+    for k, a in enumerate(arrays):
+        for m in models:
+            np.testing.assert_allclose(batched[m.name][k], m.run(a).forecast, atol=1e-9)
+    assert batched["compromise"][0][0] == pytest.approx(0.75)
+
+
+def test_validate_scores_by_hand() -> None:
+    cases = [
+        Case(scenario_from_mapping(_scenario("s1", [0, 100], [1, 3], [1, 1], 50)), "p1",
+             {"proc": "A"}),
+        Case(scenario_from_mapping(_scenario("s2", [20, 60], [1, 1], [0.5, 1], 50)), "p1",
+             {"proc": "B"}, baselines={"first": {"X": 20.0}}),
+        Case(scenario_from_mapping(_scenario("s3", [0, 50], [1, 1], [1, 1], None)), "p2"),
+    ]
+    result = validate(cases, models=["compromise"], n_boot=50, rng=1)
+    assert [r.case for r in result.rows] == ["s1", "s2"]  # s3 has no outcome
+    # compromise: s1 (0*1 + 100*3)/4 = 75; s2 (20*0.5 + 60*1)/1.5 = 46.67
+    np.testing.assert_allclose(result.predictions["compromise"], [75, 140 / 3])
+    np.testing.assert_allclose(result.predictions["status-quo"], [0, 0])
+    assert np.isnan(result.predictions["first"][0]) and result.predictions["first"][1] == 20
+    scores = {s.predictor: s for s in result.scores()}
+    assert scores["compromise"].value["mae"] == pytest.approx((25 + 10 / 3) / 2)
+    assert scores["first"].n_issues == 1 and scores["first"].value["mae"] == 30
+    by = result.breakdown("proc")
+    assert by["A"][0].n_issues == 1
+    csv_text = result.to_csv()
+    header = csv_text.splitlines()[0].split(",")
+    assert header[:5] == ["case", "issue", "group", "proc", "observed"]
+    assert "compromise" in header and csv_text.count("\n") == 3
+
+
+def test_unknown_status_quo_is_not_scored() -> None:
+    case = Case(scenario_from_mapping(_scenario("s1", [0, 100], [1, 1], [1, 1], 40)), "p",
+                status_quo_known=False)
+    result = validate([case], models=["compromise"], n_boot=0)
+    assert np.isnan(result.predictions["status-quo"][0])
+    assert {s.predictor: s.n_issues for s in result.scores()}["status-quo"] == 0
+
+
+def test_validate_without_outcomes_is_an_error() -> None:
+    with pytest.raises(DetenteError, match="no scenario carries an observed outcome"):
+        validate([scenario_from_mapping(_scenario("s", [0, 1], [1, 1], [1, 1], None))])
+
+
+@pytest.mark.skipif(not BLKSV.exists(), reason="shared DEU data not found")
+def test_deu_compromise_matches_the_published_order_of_accuracy() -> None:
+    result = validate_deu(BLKSV, models=["compromise", "median"], n_boot=200)
+    scores = {s.predictor: s for s in result.scores()}
+    assert scores["compromise"].n_issues == 353 and scores["compromise"].n_groups == 137
+    # Published: compromise ≈ 23 (22.99 with treaty-regime Council power; 23.7 equal weights).
+    assert 22.5 < scores["compromise"].value["mae"] < 24.5
+    assert scores["status-quo"].n_issues == 253
+    assert scores["status-quo"].value["mae"] == pytest.approx(51.11, abs=0.01)
+    assert scores["commission"].value["mae"] == pytest.approx(37.70, abs=0.01)
+    assert scores["parliament"].value["mae"] == pytest.approx(34.23, abs=0.01)
+    assert scores["compromise"].value["mae"] < scores["median"].value["mae"]
+    for capability, low, high in (("equal", 23.0, 24.2), ("gdp", 22.6, 23.6)):
+        other = validate_deu(BLKSV, models=["compromise"], capability=capability, n_boot=0)
+        mae = {s.predictor: s.value["mae"] for s in other.scores()}["compromise"]
+        assert low < mae < high

@@ -1,0 +1,94 @@
+"""`detente validate` on the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from detente.cli import app
+from tests.test_deu import issue_row, original_text
+
+runner = CliRunner()
+
+
+def _deu_file(tmp_path: Path) -> Path:
+    rows = [issue_row("d1i1", "d1"), issue_row("d1i2", "d1", out="20"),
+            issue_row("d2i1", "d2", proc="CNS", rule="Unan", out="90", rp="100")]
+    path = tmp_path / "Dataset_DEU_III.csv"
+    path.write_text(original_text(rows), encoding="utf-8")
+    return path
+
+
+def test_validate_deu_prints_table_breakdowns_and_writes_predictions(tmp_path: Path) -> None:
+    path = _deu_file(tmp_path)
+    out = tmp_path / "pred.csv"
+    result = runner.invoke(app, ["validate", "deu", str(path), "--capability", "equal",
+                                 "--bootstrap", "50", "-p", str(out)])
+    assert result.exit_code == 0, result.output
+    for text in ("compromise", "status-quo", "commission", "parliament", "salience-median",
+                 "MAE by procedure", "MAE by rule", "COD", "CNS", "unanimity"):
+        assert text in result.output
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("case,issue,group,procedure,rule,observed")
+    assert len(lines) == 4
+    again = runner.invoke(app, ["validate", "deu", str(path), "--capability", "equal",
+                                "-p", str(out)])
+    assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_validate_json_output(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", "deu", str(_deu_file(tmp_path)), "--capability",
+                                 "equal", "-m", "compromise", "--bootstrap", "20", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    names = [s["predictor"] for s in data["scores"]]
+    assert "compromise" in names and "nash" not in names
+    assert data["resampled"] == "groups" and set(data["breakdowns"]) == {"procedure", "rule"}
+
+
+def test_malformed_deu_file_is_a_clean_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(original_text([issue_row(pfr="lots")]), encoding="utf-8")
+    result = runner.invoke(app, ["validate", "deu", str(path)])
+    assert result.exit_code == 2
+    assert "bad.csv:2" in result.output and "'lots' is not a number" in result.output
+    assert "Traceback" not in result.output
+    missing = runner.invoke(app, ["validate", "deu"])
+    assert missing.exit_code == 2 and "exactly one DEU file" in missing.output
+
+
+def test_validate_scenario_files(tmp_path: Path) -> None:
+    scenario = {
+        "id": "toy", "title": "Toy",
+        "issues": [{"id": "X", "name": "x", "status_quo": 0}],
+        "actors": [{"id": "A", "name": "A", "capability": 1},
+                   {"id": "B", "name": "B", "capability": 1}],
+        "stances": {"A": {"X": {"position": 20, "salience": 1}},
+                    "B": {"X": {"position": 80, "salience": 1}}},
+        "outcomes": {"X": 60},
+    }
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(path), "-m", "compromise", "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    header, row = result.output.strip().splitlines()
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    assert float(values["compromise"]) == 50 and float(values["observed"]) == 60
+    unknown = runner.invoke(app, ["validate", str(path), "-m", "oracle"])
+    assert unknown.exit_code == 2 and "unknown model 'oracle'" in unknown.output
+
+
+def test_council_weights_option(tmp_path: Path) -> None:
+    from tests.test_deu import WEIGHTS
+
+    path = _deu_file(tmp_path)
+    if WEIGHTS.exists():
+        ok = runner.invoke(app, ["validate", "deu", str(path), "--weights", str(WEIGHTS),
+                                 "--bootstrap", "0", "-m", "compromise"])
+        assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(app, ["validate", "deu", str(path), "--weights",
+                              str(tmp_path / "nope.csv")])
+    assert bad.exit_code == 2 and "no such Council weights file" in bad.output
