@@ -17,6 +17,7 @@ over samples. Chunks run in this process, in a local process pool, or on any
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import time
@@ -227,13 +228,23 @@ def run_chunks(space: InputSpace, kernel: Kernel, seed: int, samples: int, *,
     pay for them, judged by timing the first chunk; 1: this process only). ``executor``:
     run the chunks there instead (e.g. Dask's ``client.get_executor()``).
     """
+    size = chunk_size or default_chunk_size(space)
+    return execute(functools.partial(run_chunk, space, kernel, seed), plan_chunks(samples, size),
+                   workers=workers, executor=executor, progress=progress, stats=stats)
+
+
+def execute(task: Callable[[Chunk], dict[str, np.ndarray]], chunks: Sequence[Chunk], *,
+            workers: int | None = None, executor: Executor | None = None,
+            progress: ProgressCallback | None = None, stats: RunStats | None = None
+            ) -> dict[str, np.ndarray]:
+    """Run a picklable ``task`` on every chunk (here, in a pool or on ``executor``) and
+    concatenate its outputs in chunk order."""
+    if not chunks:
+        raise ValueError("nothing to run")
     stats = stats if stats is not None else RunStats()
     t0 = time.perf_counter()
-    size = chunk_size or default_chunk_size(space)
-    if size < 1:
-        raise ValueError("chunk_size must be at least 1")
-    chunks = plan_chunks(samples, size)
-    stats.chunks, stats.chunk_size = len(chunks), size
+    total = chunks[-1].stop - chunks[0].start
+    stats.chunks, stats.chunk_size = len(chunks), max(c.size for c in chunks)
     results: list[dict[str, np.ndarray]] = []
     done = 0
 
@@ -242,17 +253,17 @@ def run_chunks(space: InputSpace, kernel: Kernel, seed: int, samples: int, *,
         results.append(out)
         done += chunk.size
         if progress is not None:
-            progress(done, samples)
+            progress(done, total)
 
     if executor is not None:
         stats.where, stats.workers = type(executor).__name__, 0
-        futures = [executor.submit(run_chunk, space, kernel, seed, c) for c in chunks]
+        futures = [executor.submit(task, c) for c in chunks]
         for future, chunk in zip(futures, chunks, strict=True):
             record(future.result(), chunk)
     else:
         # The first chunk runs here: it tells whether the rest is worth a process pool.
         first = time.perf_counter()
-        record(run_chunk(space, kernel, seed, chunks[0]), chunks[0])
+        record(task(chunks[0]), chunks[0])
         per_chunk = time.perf_counter() - first
         rest = chunks[1:]
         n_workers = workers if workers is not None else (
@@ -261,12 +272,12 @@ def run_chunks(space: InputSpace, kernel: Kernel, seed: int, samples: int, *,
         if n_workers > 1:
             stats.where, stats.workers = f"{n_workers} processes", n_workers
             with _pool(n_workers) as pool:
-                futures = [pool.submit(run_chunk, space, kernel, seed, c) for c in rest]
+                futures = [pool.submit(task, c) for c in rest]
                 for future, chunk in zip(futures, rest, strict=True):
                     record(future.result(), chunk)
         else:
             for chunk in rest:
-                record(run_chunk(space, kernel, seed, chunk), chunk)
+                record(task(chunk), chunk)
     stats.seconds = time.perf_counter() - t0
     return {k: np.concatenate([r[k] for r in results]) for k in results[0]}
 

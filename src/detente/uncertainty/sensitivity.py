@@ -1,0 +1,323 @@
+"""Global, variance-based sensitivity: which uncertain inputs move each forecast most.
+
+First-order and total Sobol indices by the Saltelli design (A. Saltelli et al. 2010,
+"Variance based sensitivity analysis of model output. Design and estimator for the total
+sensitivity index", *Computer Physics Communications* 181(2), 259-270): two independent
+input matrices A and B of N rows, and for each input (or group of inputs) g the matrix
+A_B^(g) — A with the columns of g taken from B. With f evaluated on all N (G + 2) rows,
+
+    V    = Var(f(A) ∪ f(B))
+    S_g  = (1/N) Σ_j f(B)_j (f(A_B^(g))_j − f(A)_j) / V            (Saltelli 2010, Table 2 b)
+    ST_g = (1/2N) Σ_j (f(A)_j − f(A_B^(g))_j)² / V                 (Jansen 1999; Table 2 f)
+
+S_g is the share of the forecast's variance due to g alone; ST_g adds every interaction g
+takes part in. Inputs are independent (as drawn). Confidence intervals come from a
+bootstrap over the N rows (Archer, Saltelli & Sobol 1997, *J. Stat. Comput. Simul.* 58).
+
+For a tornado chart each input also gets a one-at-a-time *swing*: the forecast with that
+input (every input of the group) at its 5th and at its 95th percentile and every other
+input at its point value. The bars are ordered by ST, not by the swing: the swing is the
+picture, ST the global measure.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detente.errors import option_error
+from detente.scenario import Scenario
+from detente.uncertainty.engine import (
+    BLOCK,
+    Chunk,
+    Kernel,
+    ProgressCallback,
+    RunStats,
+    block_stream,
+    check_batching,
+    default_chunk_size,
+    draw_rows,
+    execute,
+    plan_chunks,
+    spawn_seed,
+)
+from detente.uncertainty.inputs import InputSpace, Noise
+from detente.uncertainty.sampling import model_kernel, prepare
+
+PURPOSE_A, PURPOSE_MODEL, PURPOSE_B, PURPOSE_SWING = 0, 1, 2, 3
+SWING_QUANTILES = (0.05, 0.95)
+SWING_DRAWS = 4096
+JSON_FORMAT_VERSION = 1
+
+
+def _outputs_matrix(out: Mapping[str, np.ndarray], keys: Sequence[str]) -> np.ndarray:
+    parts = [np.asarray(out[k], dtype=float).reshape(len(out[k]), -1) for k in keys]
+    return np.concatenate(parts, axis=1)
+
+
+def saltelli_chunk(space: InputSpace, kernel: Kernel, seed: int, groups: tuple[np.ndarray, ...],
+                   keys: tuple[str, ...], chunk: Chunk) -> dict[str, np.ndarray]:
+    """f(A), f(B) and f(A_B^(g)) for the rows of one chunk: ``fA``/``fB`` ``[n, O]``,
+    ``fAB`` ``[n, G, O]``. Rows depend only on the seed (see :mod:`engine`)."""
+
+    def matrices(start: int, stop: int) -> list[np.ndarray]:
+        a = draw_rows(space, seed, start, stop, PURPOSE_A)
+        b = draw_rows(space, seed, start, stop, PURPOSE_B)
+        mats = [a, b]
+        for cols in groups:
+            ab = a.copy()
+            ab[:, cols] = b[:, cols]
+            mats.append(ab)
+        return mats
+
+    if kernel.deterministic:
+        mats = matrices(chunk.start, chunk.stop)
+        stacked = space.assemble(np.concatenate(mats))
+        y = _outputs_matrix(kernel(stacked, block_stream(seed, 0, PURPOSE_MODEL)), keys)
+        y = y.reshape(len(mats), chunk.size, -1)
+    else:
+        # Stochastic: whole blocks, every matrix with the block's model stream (common random
+        # numbers across A, B and the A_B), as in engine.run_chunk.
+        pieces = []
+        for j in range(chunk.start // BLOCK, (chunk.stop - 1) // BLOCK + 1):
+            mats = matrices(j * BLOCK, (j + 1) * BLOCK)
+            ys = np.stack([_outputs_matrix(kernel(space.assemble(m),
+                                                  block_stream(seed, j, PURPOSE_MODEL)), keys)
+                           for m in mats])
+            lo = max(chunk.start, j * BLOCK) - j * BLOCK
+            hi = min(chunk.stop, (j + 1) * BLOCK) - j * BLOCK
+            pieces.append(ys[:, lo:hi])
+        y = np.concatenate(pieces, axis=1)
+    return {"fA": y[0], "fB": y[1], "fAB": np.moveaxis(y[2:], 0, 1)}
+
+
+def _row_terms(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row terms whose means give the estimators: ``[N, G, O]`` twice, ``[N, O]`` twice.
+
+    Outputs are centred on their pooled mean first: that changes no expectation but keeps
+    the mean's noise out of the first-order estimator, whose variance otherwise grows with
+    the squared mean of f.
+    """
+    centre = np.concatenate([fA, fB]).mean(axis=0)
+    a, b, ab = fA - centre, fB - centre, fAB - centre
+    first = b[:, None, :] * (ab - a[:, None, :])
+    total = 0.5 * (a[:, None, :] - ab) ** 2
+    return first, total, 0.5 * (a + b), 0.5 * (a**2 + b**2)
+
+
+def _indices(first_num: np.ndarray, total_num: np.ndarray, mean: np.ndarray,
+             mean_sq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    variance = mean_sq - mean**2
+    constant = variance <= 1e-24 * np.maximum(1.0, mean_sq)
+    safe = np.where(constant, 1.0, variance)
+    first = np.where(constant, np.nan, first_num / safe)
+    total = np.where(constant, np.nan, total_num / safe)
+    return first, total, np.where(constant, 0.0, variance)
+
+
+def sobol_indices(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First-order and total indices ``[G, O]`` and the variance ``[O]`` (see module doc).
+
+    An output that does not vary gets NaN indices.
+    """
+    terms = _row_terms(fA, fB, fAB)
+    return _indices(*(t.mean(axis=0) for t in terms))
+
+
+@dataclass(frozen=True)
+class InputIndex:
+    """One input (or group) for one output: its indices, their 95% intervals and swing."""
+
+    input: str
+    first: float
+    total: float
+    first_ci: tuple[float, float]
+    total_ci: tuple[float, float]
+    swing_low: float
+    swing_high: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"input": self.input, "first": self.first, "total": self.total,
+                "first_ci": list(self.first_ci), "total_ci": list(self.total_ci),
+                "swing": [self.swing_low, self.swing_high]}
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """Sobol indices of every output against every input (or group), ranked per output.
+
+    ``first``/``total``: ``[G, O]``; ``*_ci``: ``[G, O, 2]`` (95% bootstrap); ``swing``:
+    ``[G, O, 2]`` forecast (issue units) with the input at its 5th / 95th percentile;
+    ``nominal``: ``[O]`` forecast at the point values; ``mean``/``variance``: ``[O]`` over
+    the samples.
+    """
+
+    scenario: Scenario
+    model: str
+    options: dict[str, Any]
+    seed: int
+    samples: int
+    group_by: str
+    noise: Noise
+    noise_source: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    first: np.ndarray
+    total: np.ndarray
+    first_ci: np.ndarray
+    total_ci: np.ndarray
+    swing: np.ndarray
+    nominal: np.ndarray
+    mean: np.ndarray
+    variance: np.ndarray
+    stats: RunStats
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def evaluations(self) -> int:
+        return self.samples * (len(self.inputs) + 2)
+
+    def ranking(self, output: str, top: int | None = None) -> list[InputIndex]:
+        """Inputs by total index, largest first (ties by first-order index): tornado order."""
+        o = self.outputs.index(output)
+        order = sorted(range(len(self.inputs)),
+                       key=lambda g: (-np.nan_to_num(self.total[g, o], nan=-1.0),
+                                      -np.nan_to_num(self.first[g, o], nan=-1.0)))
+        rows = [InputIndex(self.inputs[g], float(self.first[g, o]), float(self.total[g, o]),
+                           (float(self.first_ci[g, o, 0]), float(self.first_ci[g, o, 1])),
+                           (float(self.total_ci[g, o, 0]), float(self.total_ci[g, o, 1])),
+                           float(self.swing[g, o, 0]), float(self.swing[g, o, 1]))
+                for g in order]
+        return rows[:top] if top else rows
+
+    def tornado(self, output: str, top: int = 10) -> dict[str, Any]:
+        """What a tornado chart needs, largest bar first: labels, the swing ends around
+        the nominal forecast, and the indices that order the bars."""
+        rows = self.ranking(output, top)
+        o = self.outputs.index(output)
+        return {"output": output, "nominal": float(self.nominal[o]),
+                "labels": [r.input for r in rows], "low": [r.swing_low for r in rows],
+                "high": [r.swing_high for r in rows], "total": [r.total for r in rows],
+                "first": [r.first for r in rows]}
+
+    def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        """The JSON contract of `detente sensitivity --format json` (docs/uncertainty.md)."""
+        return {
+            "format": "detente.sensitivity", "version": JSON_FORMAT_VERSION,
+            "scenario": self.scenario.id, "model": self.model, "options": self.options,
+            "seed": self.seed, "samples": self.samples, "evaluations": self.evaluations,
+            "group_by": self.group_by, "noise": self.noise.to_dict(),
+            "noise_source": self.noise_source, "method": "saltelli-2010/jansen",
+            "outputs": {
+                out: {"nominal": float(self.nominal[o]), "mean": float(self.mean[o]),
+                      "variance": float(self.variance[o]),
+                      "ranking": [r.to_dict() for r in self.ranking(out, top)]}
+                for o, out in enumerate(self.outputs)},
+            "run": {"chunks": self.stats.chunks, "chunk_size": self.stats.chunk_size,
+                    "where": self.stats.where, "seconds": round(self.stats.seconds, 4)},
+            "notes": list(self.notes),
+        }
+
+
+def _bootstrap(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray, resamples: int, seed: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """95% percentile intervals ``[G, O, 2]`` from resampling the N rows with replacement.
+
+    A resample is a vector of row counts, so every estimator mean is one matrix product.
+    """
+    n, g, o = fAB.shape
+    if resamples < 1:
+        return np.full((g, o, 2), np.nan), np.full((g, o, 2), np.nan)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 2,)))
+    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples) / n  # [R, N]
+    first_t, total_t, mean_t, sq_t = _row_terms(fA, fB, fAB)
+    first, total, _ = _indices((weights @ first_t.reshape(n, -1)).reshape(-1, g, o),
+                               (weights @ total_t.reshape(n, -1)).reshape(-1, g, o),
+                               (weights @ mean_t)[:, None, :], (weights @ sq_t)[:, None, :])
+    pct = (2.5, 97.5)
+    return (np.moveaxis(np.percentile(first, pct, axis=0), 0, -1),
+            np.moveaxis(np.percentile(total, pct, axis=0), 0, -1))
+
+
+def _swings(space: InputSpace, kernel: Kernel, seed: int, groups: Sequence[np.ndarray],
+            keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Nominal forecast ``[O]`` and one-at-a-time swings ``[G, O, 2]``."""
+    draws = space.draw(block_stream(seed, 0, PURPOSE_SWING), SWING_DRAWS)
+    low, high = np.quantile(draws, SWING_QUANTILES, axis=0)
+    nominal = space.nominal()
+    rows = [nominal]
+    for cols in groups:
+        for ends in (low, high):
+            x = nominal.copy()
+            x[cols] = ends[cols]
+            rows.append(x)
+    y = _outputs_matrix(kernel(space.assemble(np.stack(rows)),
+                               block_stream(seed, 0, PURPOSE_SWING + 1)), keys)
+    return y[0], y[1:].reshape(len(groups), 2, -1).transpose(0, 2, 1)
+
+
+def sensitivity(
+    scenario: Scenario | str | Path | None = None,
+    model: str = "compromise",
+    samples: int = 512,
+    rng: np.random.Generator | int | None = None,
+    noise: Noise | str | None = None,
+    options: Mapping[str, Any] | None = None,
+    *,
+    group_by: str = "input",
+    bootstrap: int = 200,
+    chunk_size: int | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> SensitivityResult:
+    """Sobol first-order and total indices of each issue's forecast (see module doc).
+
+    ``samples`` is N, the rows of each Saltelli matrix: the model runs N (G + 2) times for
+    G inputs or groups. ``group_by``: ``input`` (each number), ``actor`` (everything about
+    an actor), ``issue`` (everything about an issue) or ``kind`` (all positions, all
+    saliences, ...). Other arguments as in :func:`detente.uncertainty.sample`; the numbers
+    depend on the seed only.
+    """
+    if samples < 2:
+        raise option_error("--samples", f"need at least 2 rows, got {samples}",
+                           "give --samples 512 or more for usable indices")
+    s, space, chosen, source = prepare(scenario, noise)
+    kernel = model_kernel(model, options)
+    seed = spawn_seed(rng)
+    kernel, note = check_batching(kernel, space, seed)
+    grouped = space.groups(group_by)
+    labels = tuple(grouped)
+    groups = tuple(grouped[k] for k in labels)
+    keys = ("forecast",)
+    stats = RunStats()
+    if note:
+        stats.notes.append(note)
+    rows = chunk_size or max(1, default_chunk_size(space) // (len(groups) + 2))
+    task = functools.partial(saltelli_chunk, space, kernel, seed, groups, keys)
+    out = execute(task, plan_chunks(samples, rows), workers=workers, executor=executor,
+                  progress=progress, stats=stats)
+    units = space.base.to_units  # issues on the last axis
+    fA, fB, fAB = units(out["fA"]), units(out["fB"]), units(out["fAB"])
+    first, total, variance = sobol_indices(fA, fB, fAB)
+    first_ci, total_ci = _bootstrap(fA, fB, fAB, bootstrap, seed)
+    nominal, swing = _swings(space, kernel, seed, groups, keys)
+    notes = list(stats.notes)
+    if source == "default":
+        notes.append(f"the scenario gives no uncertainty of its own: default noise {chosen}")
+    flat = np.concatenate([fA, fB])
+    return SensitivityResult(
+        scenario=s, model=model, options=dict(options or {}), seed=seed, samples=samples,
+        group_by=group_by, noise=chosen, noise_source=source, inputs=labels,
+        outputs=space.base.issue_ids, first=first, total=total, first_ci=first_ci,
+        total_ci=total_ci, swing=units(swing.transpose(0, 2, 1)).transpose(0, 2, 1),
+        nominal=units(nominal), mean=flat.mean(axis=0), variance=variance, stats=stats,
+        notes=notes)
