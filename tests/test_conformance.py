@@ -23,7 +23,13 @@ MODELS = sorted(REGISTRY)
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 # model name -> {invariant: reason}; an invariant listed here is skipped for that model.
-KNOWN_EXCEPTIONS: dict[str, dict[str, str]] = {}
+KNOWN_EXCEPTIONS: dict[str, dict[str, str]] = {
+    "bdm": {"zero_salience_actor": "in BDM salience is also the probability of resisting a "
+            "challenge (Scholz et al. 2011, eq. 7): an actor with salience 0 is a target anyone "
+            "takes without resistance, it still makes offers, and it counts in the range Δ and "
+            "in the security levels that normalise every risk exponent (eq. 32), so it moves "
+            "the others (docs/bdm.md, known deviations)"},
+}
 # model name -> absolute tolerance on the unit scale for invariance checks.
 TOLERANCE: dict[str, float] = {"nash": 1e-7}
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from detente.errors import option_error
-from detente.models.base import Model, ModelResult, make_rng
+from detente.models.base import ExplainTable, Model, ModelResult, make_rng
+from detente.models.bdm import Bdm
 from detente.models.compromise import Compromise
 from detente.models.median import Median
 from detente.models.nash import Nash
@@ -38,6 +39,10 @@ REGISTRY: dict[str, ModelInfo] = {
         ModelInfo("nash", Nash, "Nash bargaining (status quo disagreement)",
                   "Nash (1950), Econometrica 18(2); Kalai (1977)", True, False,
                   "forecast per issue; whether a single-issue deal exists"),
+        ModelInfo("bdm", Bdm, "Bueno de Mesquita expected utility (Scholz et al. reconstruction)",
+                  "Scholz, Calbert & Smith (2011), J. Theoretical Politics 23(4):510-531; "
+                  "Bueno de Mesquita (1994, 2002)", True, True,
+                  "median voter position when bargaining stops; per-round trajectory"),
     )
 }
 
@@ -53,5 +58,5 @@ def get_model(name: str, **options: Any) -> Model:
     return info.model(**options)
 
 
-__all__ = ["DEFAULT_MODELS", "REGISTRY", "Model", "ModelInfo", "ModelResult", "get_model",
+__all__ = ["DEFAULT_MODELS", "REGISTRY", "ExplainTable", "Model", "ModelInfo", "ModelResult", "get_model",
            "make_rng"]

@@ -52,6 +52,25 @@ class ModelResult:
     seed: int | None = None
 
 
+@dataclass(frozen=True)
+class ExplainTable:
+    """One table of a model's explanation of a round (rendered by `detente explain`).
+
+    ``columns`` name the cells of each row; cells are plain strings, numbers or booleans so
+    that the table renders as text or JSON alike. ``notes`` are sentences shown under it.
+    """
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "columns": list(self.columns),
+                "rows": [dict(zip(self.columns, row, strict=True)) for row in self.rows],
+                "notes": list(self.notes)}
+
+
 class Model(ABC):
     """Base class: options as a frozen dataclass ``Options``; ``run`` does the work."""
 
@@ -81,6 +100,15 @@ class Model(ABC):
     @abstractmethod
     def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
         """Forecast every issue of ``arrays`` (unit scale, optional leading batch axis)."""
+
+    def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
+        """Tables that show why the model moved as it did on one issue in one round.
+
+        Stepwise models override this; ``round_number`` counts from 1 (the first round of
+        bargaining). ``arrays`` carry no batch axis.
+        """
+        raise option_error("--model", f"model '{self.name}' has no round-by-round explanation",
+                           "choose a stepwise model that implements explain, e.g. --model bdm")
 
     def _result(self, forecast: np.ndarray, **kw: Any) -> ModelResult:
         return ModelResult(model=self.name, options=self.options_dict(), forecast=forecast, **kw)

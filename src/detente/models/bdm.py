@@ -1,0 +1,642 @@
+"""Bueno de Mesquita's expected-utility ("challenge") model, as reconstructed by Scholz et al.
+
+Source: J. B. Scholz, G. J. Calbert & G. A. Smith (2011), "Unravelling Bueno De Mesquita's
+group decision model", *J. Theoretical Politics* 23(4):510-531 (equation numbers below are
+theirs), building on B. Bueno de Mesquita (1994, 1997, 2002). The specification followed is
+``shared/research/bdm-deu.md`` §1; the nine points where open replications disagree (A1-A9,
+§1.4) are options of :class:`Bdm.Options`, documented in ``docs/bdm.md``.
+
+Everything here works on the unit scale and is vectorized: a "row" is one (batch, issue)
+cell, and a round computes all rows, all ordered pairs (i, j) and all voters k at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from detente.arrays import Arrays
+from detente.errors import option_error
+from detente.models.base import ExplainTable, Model, ModelResult, RngLike
+from detente.models.compromise import weighted_mean
+from detente.models.median import weighted_median
+
+# Two numbers closer than this count as equal (ties in EU, equal positions). It keeps the
+# discrete choices of a round stable against last-bit differences in summation order.
+TIE = 1e-12
+# Upper bound on rows x actors^3 elements handled in one go (memory of the vote tensor).
+CHUNK_ELEMENTS = 2_000_000
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "probability": ("pairwise", "global", "net", "exclude-dyad"),
+    "conflict": ("loser-moves", "no-move"),
+    "compromise": ("ratio", "weighted"),
+    "offer_choice": ("max-proposer-eu", "type-priority", "scholz-code"),
+    "median": ("weighted", "borda"),
+    "security": ("column", "row"),
+    "perspective": ("own", "each"),
+    "delta": ("dynamic", "initial", "scale"),
+    "q_rule": ("constant", "product"),
+    "t_rule": ("distance", "shrink"),
+    "forecast_point": ("median", "mean"),
+}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # The published equations of Scholz et al. (2011) read literally (bdm-deu.md §1.2-1.3).
+    "printed": {
+        "probability": "pairwise", "conflict": "loser-moves", "compromise": "ratio",
+        "offer_choice": "max-proposer-eu", "median": "weighted", "security": "column",
+        "perspective": "own", "delta": "dynamic", "q": 1.0, "q_rule": "constant",
+        "t_rule": "distance", "voter_risk": False, "capitulation": True,
+    },
+    # What Scholz's own code did, as ported by jmckib (bdm-deu.md §1.4-1.5): reproduces the
+    # reference trajectory on the EC car-emission table to two decimals.
+    "scholz-reference": {
+        "probability": "global", "conflict": "loser-moves", "compromise": "ratio",
+        "offer_choice": "scholz-code", "median": "weighted", "security": "column",
+        "perspective": "own", "delta": "initial", "q": 1.0, "q_rule": "constant",
+        "t_rule": "distance", "voter_risk": True, "capitulation": False,
+    },
+}
+
+RELATIONS = ("none", "conflict", "compromise", "capitulation")
+
+
+class Bdm(Model):
+    """Bueno de Mesquita's expected-utility model after Scholz, Calbert & Smith (2011).
+
+    Each round (Scholz appendix steps 2-11): utilities (eq. 14) and votes (eqs. 26-28) give
+    the median voter position (eq. 29) and the probability that i prevails over j
+    (eqs. 30-31); expected utilities of challenging (eqs. 5-7, 15-25) computed with risk
+    exponent 1 give each actor's security and risk exponent r_i (§5, eqs. 32-33); the
+    expected utilities are recomputed with r_i; every ordered pair is classified (fig. 6:
+    conflict, compromise eqs. 35-36, capitulation, stalemate); each actor accepts one offer
+    (§6.2) and all move at once. Bargaining stops when the median moves less than
+    ``stop_eps`` for ``stop_rounds`` rounds in a row, or after ``max_rounds``; the forecast
+    is the median (or weighted mean) at that point. Actors without a stance on an issue
+    (``stake`` false) take no part in it.
+    """
+
+    name = "bdm"
+
+    @dataclass(frozen=True)
+    class Options:
+        """A1-A9 refer to bdm-deu.md §1.4; defaults follow the ``printed`` preset."""
+
+        preset: str = "printed"
+        # A1: denominator of P_ij: "pairwise" Σ_k|v_k(i,j)| (printed eq. 31); "global"
+        # Σ_k Σ_a Σ_b |v_k(a,b)| (Scholz's code); "net" max(Σ_k v_k, 0)/Σ_k|v_k|;
+        # "exclude-dyad" the pairwise form without k = i, j.
+        probability: str = "pairwise"
+        # A2: both EUs positive: "loser-moves" (lower EU moves fully) or "no-move".
+        conflict: str = "loser-moves"
+        # A3: compromise: "ratio" x_j += (x_i - x_j)|b/a| (eqs. 35-36) or "weighted"
+        # (|a| x_i + |b| x_j)/(|a| + |b|).
+        compromise: str = "ratio"
+        # A4: which offer an actor accepts: "max-proposer-eu" (most enforceable, then least
+        # move); "type-priority" (conflict > compromise > capitulation, then least move);
+        # "scholz-code" (as type-priority, but compromises ranked by the weighted position).
+        offer_choice: str = "max-proposer-eu"
+        # A5: median voter: "weighted" (Condorcet winner = weighted median, exact halves
+        # averaged) or "borda" (argmax_i Σ_j Σ_k v_k(i,j) over actor positions).
+        median: str = "weighted"
+        # A6: security Sec_i: "column" Σ_j EU_j(ji) (Scholz prose) or "row" Σ_j EU_i(ij)
+        # (appendix step 8); and whose risk exponent i uses for j's EU: "own" (r_i for both
+        # sides, Scholz's code) or "each" (r_j for j's EU).
+        security: str = "column"
+        perspective: str = "own"
+        # A7: Δ: "dynamic" range of current positions, "initial" range of round-0
+        # positions, "scale" the issue's scale (1 on the unit scale).
+        delta: str = "dynamic"
+        # A8: probability Q that the status quo persists without a challenge: "constant"
+        # (= q) or "product" Π_{k≠i,j}(P_ik + 1 - s_k), clipped to [0, 1]; T (things get
+        # better without a challenge): "distance" |x_i-μ| < |x_i-x_j|, or "shrink" (the
+        # i-j distance shrank last round; distance rule in round 1).
+        q: float = 1.0
+        q_rule: str = "constant"
+        t_rule: str = "distance"
+        # A9: votes in P with voter-risk-adjusted distances (|x_k-x|/Δ)^{r_k}.
+        voter_risk: bool = False
+        # jmckib's capitulation test never fires (bdm-deu.md §1.4 bugs); False reproduces it.
+        capitulation: bool = True
+        # Stopping rule: the median moves less than stop_eps (unit scale) for stop_rounds
+        # rounds in a row; never more than max_rounds rounds.
+        max_rounds: int = 20
+        stop_eps: float = 0.005
+        stop_rounds: int = 2
+        # The forecast: the median voter position at the stop, or the weighted mean.
+        forecast_point: str = "median"
+
+        def __post_init__(self) -> None:
+            for name, allowed in CHOICES.items():
+                value = getattr(self, name)
+                if value not in allowed:
+                    raise ValueError(f"option {name}={value!r}: choose one of "
+                                     f"{', '.join(allowed)}")
+            if self.preset not in PRESETS:
+                raise ValueError(f"unknown preset {self.preset!r}: choose one of "
+                                 f"{', '.join(PRESETS)}")
+            if not 0.0 <= self.q <= 1.0:
+                raise ValueError(f"option q={self.q}: must lie in [0, 1]")
+            if self.max_rounds < 0 or self.stop_rounds < 1 or self.stop_eps < 0:
+                raise ValueError("max_rounds >= 0, stop_rounds >= 1 and stop_eps >= 0 needed")
+
+    presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
+
+    def __init__(self, **options: Any) -> None:
+        preset = options.get("preset", "printed")
+        if preset not in PRESETS:
+            raise option_error("bdm.preset", f"unknown preset '{preset}'",
+                               f"presets of bdm: {', '.join(PRESETS)}")
+        super().__init__(**{**PRESETS[preset], **options})
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> Bdm:
+        """The model with a named preset's options (``overrides`` change single options)."""
+        return cls(preset=name, **overrides)
+
+    def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
+        run = simulate(arrays, self.options)
+        return self._result(run.forecast, trajectory=run.trajectory, rounds=run.rounds,
+                            details=run.details)
+
+    def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
+        return explain_round(arrays, self.options, issue_index, round_number)
+
+
+# ---------------------------------------------------------------------------------------
+# One round, vectorized over rows (batch x issues), actors i, j and voters k
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A scenario flattened to rows: ``[N, A]`` arrays, one row per (batch, issue)."""
+
+    weight: np.ndarray     # capability x salience, 0 for actors without a stance
+    salience: np.ndarray
+    present: np.ndarray    # bool: the actor has a stance on the row's issue
+
+
+@dataclass
+class RoundResult:
+    """Everything one round computes, per row; pair arrays are ``[N, i, j]``."""
+
+    median: np.ndarray       # μ at the start of the round
+    delta: np.ndarray        # Δ used in the round
+    security: np.ndarray     # Sec_i with r = 1
+    risk_index: np.ndarray   # R_i in [-1, 1]
+    risk: np.ndarray         # r_i in [0.5, 2]
+    probability: np.ndarray  # P_ij with the round's r
+    eu_own: np.ndarray       # a = EU_i(ij), as i evaluates it
+    eu_other: np.ndarray     # b = EU_j(ji), as i evaluates it (A6 perspective)
+    relation: np.ndarray     # int code into RELATIONS, of the offer j makes to i (0: none)
+    offer: np.ndarray        # where i would move on j's offer (nan: no offer)
+    chosen: np.ndarray       # [N, i] index j of the accepted offer, -1 for none
+    new_position: np.ndarray  # [N, i]
+    start: np.ndarray        # [N, i] positions at the start of the round
+
+
+def median_voter(x: np.ndarray, rows: Rows, how: str) -> np.ndarray:
+    """μ per row (eq. 29), from plain votes (risk 1). Returns ``[N]``."""
+    w = rows.weight
+    if how == "weighted":
+        total = w.sum(axis=-1)
+        safe = np.where(total[:, None] > 0, w, rows.present.astype(float))
+        return weighted_median(x[:, :, None], safe[:, :, None])[:, 0]
+    # borda: argmax over candidate positions a of Σ_b Σ_k v_k(a, b) = const - Σ_k w_k|x_k - x_a|
+    loss = np.sum(w[:, :, None] * np.abs(x[:, :, None] - x[:, None, :]), axis=1)  # [N, a]
+    loss = np.where(rows.present, loss, np.inf)
+    best = loss.min(axis=-1, keepdims=True)
+    tied = rows.present & (loss <= best + TIE * (1 + np.abs(best)))
+    # Ties (exact halves) are averaged over the tied positions, which keeps actor order moot.
+    lo = np.where(tied, x, np.inf).min(axis=-1)
+    hi = np.where(tied, x, -np.inf).max(axis=-1)
+    return 0.5 * (lo + hi)
+
+
+def delta_of(x: np.ndarray, x0: np.ndarray, rows: Rows, how: str) -> np.ndarray:
+    """Δ per row (A7); a zero range (everyone agrees) is taken as 1, where all distances are 0."""
+    if how == "scale":
+        return np.ones(x.shape[0])
+    ref = x if how == "dynamic" else x0
+    hi = np.where(rows.present, ref, -np.inf).max(axis=-1)
+    lo = np.where(rows.present, ref, np.inf).min(axis=-1)
+    span = hi - lo
+    return np.where(np.isfinite(span) & (span > 0), span, 1.0)
+
+
+def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_exp: np.ndarray,
+                           how: str) -> np.ndarray:
+    """P_ij (eqs. 30-31 and variants A1, A9): ``[N, i, j]``.
+
+    v_k(i,j) = w_k (u_k(x_j) - u_k(x_i)), u_k(x) = (|x_k - x|/Δ)^{ρ_k}: voters in favour of i
+    count in the numerator. The factor 2/Δ of eq. 28 cancels in every variant.
+    """
+    dist = np.clip(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 0.0, 1.0)
+    u = dist ** voter_exp[:, :, None]                       # [N, k, a]
+    v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, :, None])  # [N, k, i, j]
+    pair = rows.present[:, :, None] & rows.present[:, None, :]
+    if how == "exclude-dyad":
+        n_actors = x.shape[1]
+        k = np.arange(n_actors)
+        keep = (k[:, None, None] != k[None, :, None]) & (k[:, None, None] != k[None, None, :])
+        v = v * keep
+    support = np.sum(np.maximum(v, 0.0), axis=1)
+    if how == "global":
+        total = np.sum(np.abs(v) * pair[:, None], axis=(1, 2, 3))[:, None, None]
+        p = np.divide(support, total, out=np.zeros_like(support), where=total > 0)
+        return np.where(pair, p, 0.0)
+    total = np.sum(np.abs(v), axis=1)
+    numerator = np.maximum(np.sum(v, axis=1), 0.0) if how == "net" else support
+    p = np.divide(numerator, total, out=np.full_like(support, 0.5), where=total > 0)
+    return np.where(pair, p, 0.0)
+
+
+def expected_utility(x: np.ndarray, s: np.ndarray, mu: np.ndarray, delta: np.ndarray,
+                     p: np.ndarray, q: np.ndarray, better: np.ndarray, risk: np.ndarray
+                     ) -> np.ndarray:
+    """EU_i(ij) for every ordered pair (eqs. 5-7, 15-25), risk exponent ``risk`` ``[N, i, j]``.
+
+    EU = s_j[P U_s + (1-P) U_f] + (1-s_j) U_s - {Q U_sq + (1-Q)[T U_b + (1-T) U_w]}.
+    """
+    d = np.clip(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 0.0, 1.0)
+    dm = np.clip(np.abs(x - mu[:, None]) / delta[:, None], 0.0, 1.0)[:, :, None]
+
+    def u(base: np.ndarray) -> np.ndarray:
+        return 2.0 - 4.0 * np.clip(base, 0.0, 1.0) ** risk
+
+    u_success, u_failure = u(0.5 - 0.5 * d), u(0.5 + 0.5 * d)
+    u_status_quo = 2.0 - 4.0 * 0.5 ** risk
+    u_better, u_worse = u(0.5 - 0.25 * (dm + d)), u(0.5 + 0.25 * (dm + d))
+    s_j = s[:, None, :]
+    challenge = s_j * (p * u_success + (1.0 - p) * u_failure) + (1.0 - s_j) * u_success
+    no_challenge = q * u_status_quo + (1.0 - q) * (better * u_better + (1.0 - better) * u_worse)
+    return challenge - no_challenge
+
+
+def status_quo_probability(p: np.ndarray, rows: Rows, opts: Bdm.Options) -> np.ndarray:
+    """Q_ij (A8): a constant, or Π_{k≠i,j} (P_ik + 1 - s_k) over present k, clipped to [0, 1]."""
+    n, a = rows.present.shape
+    if opts.q_rule == "constant":
+        return np.full((n, a, a), opts.q)
+    term = p + 1.0 - rows.salience[:, None, :]                  # [N, i, k]
+    idx = np.arange(a)
+    use = rows.present[:, None, None, :] & (idx[None, :, None, None] != idx[None, None, None, :]) \
+        & (idx[None, None, :, None] != idx[None, None, None, :])   # [N, i, j, k]
+    prod = np.prod(np.where(use, term[:, :, None, :], 1.0), axis=-1)
+    return np.clip(prod, 0.0, 1.0)
+
+
+def things_get_better(x: np.ndarray, prev: np.ndarray | None, mu: np.ndarray,
+                      opts: Bdm.Options) -> np.ndarray:
+    """T_ij (A8): 1 where i expects things to improve without challenging j."""
+    gap = np.abs(x[:, :, None] - x[:, None, :])
+    if opts.t_rule == "shrink" and prev is not None:
+        return (gap < np.abs(prev[:, :, None] - prev[:, None, :]) - TIE).astype(float)
+    return (np.abs(x - mu[:, None])[:, :, None] < gap - TIE).astype(float)
+
+
+def risk_exponents(eu: np.ndarray, rows: Rows, how: str) -> tuple[np.ndarray, ...]:
+    """Security Sec_i, R_i and r_i (§5, eqs. 32-33) from EUs computed with r = 1."""
+    n_actors = eu.shape[-1]
+    off_diagonal = ~np.eye(n_actors, dtype=bool)
+    pair = rows.present[:, :, None] & rows.present[:, None, :] & off_diagonal
+    masked = np.where(pair, eu, 0.0)
+    security = masked.sum(axis=1) if how == "column" else masked.sum(axis=2)
+    hi = np.where(rows.present, security, -np.inf).max(axis=-1, keepdims=True)
+    lo = np.where(rows.present, security, np.inf).min(axis=-1, keepdims=True)
+    span = hi - lo
+    ok = np.isfinite(span) & (span > TIE)
+    index = np.divide(2.0 * security - hi - lo, span, out=np.zeros_like(security),
+                      where=ok & rows.present)
+    risk = (1.0 - index / 3.0) / (1.0 + index / 3.0)
+    return security, index, risk
+
+
+def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Rows,
+               opts: Bdm.Options) -> RoundResult:
+    """One round for every row (Scholz appendix steps 2-11, bdm-deu.md §1.3)."""
+    n, a = x.shape
+    mu = median_voter(x, rows, opts.median)
+    delta = delta_of(x, x0, rows, opts.delta)
+    better = things_get_better(x, prev, mu, opts)
+    ones = np.ones((n, a))
+
+    # Step 1: everything with r = 1, for the security levels and risk exponents.
+    p1 = probability_of_success(x, rows, delta, ones, opts.probability)
+    q1 = status_quo_probability(p1, rows, opts)
+    eu1 = expected_utility(x, rows.salience, mu, delta, p1, q1, better, ones[:, :, None])
+    security, index, risk = risk_exponents(eu1, rows, opts.security)
+
+    # Step 2: again with the actors' own risk exponents.
+    voter_exp = risk if opts.voter_risk else ones
+    p = probability_of_success(x, rows, delta, voter_exp, opts.probability)
+    q = status_quo_probability(p, rows, opts)
+    by_challenger = expected_utility(x, rows.salience, mu, delta, p, q, better, risk[:, :, None])
+    eu_own = by_challenger                                    # a[i, j] = EU_i(ij), r_i
+    if opts.perspective == "each":
+        eu_other = np.swapaxes(by_challenger, 1, 2)           # b[i, j] = EU_j(ji), r_j
+    else:
+        by_target = expected_utility(x, rows.salience, mu, delta, p, q, better,
+                                     risk[:, None, :])
+        eu_other = np.swapaxes(by_target, 1, 2)               # b[i, j] = EU_j(ji), r_i
+
+    relation, offer = classify(x, eu_own, eu_other, rows, opts)
+    chosen = choose_offers(x, eu_own, eu_other, relation, offer, opts)
+    has = chosen >= 0
+    taken = np.take_along_axis(offer, np.maximum(chosen, 0)[:, :, None], axis=2)[:, :, 0]
+    new_position = np.where(has, taken, x)
+    return RoundResult(median=mu, delta=delta, security=security, risk_index=index, risk=risk,
+                       probability=p, eu_own=eu_own, eu_other=eu_other, relation=relation,
+                       offer=offer, chosen=chosen, new_position=new_position, start=x)
+
+
+def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.Options
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Fig. 6 octants for the offer proposer j makes to receiver i (a = EU_i(ij), b = EU_j(ji)).
+
+    Returns the relation code (index into RELATIONS) and i's new position under the offer.
+    """
+    n_actors = x.shape[1]
+    xi, xj = x[:, :, None], x[:, None, :]
+    live = (rows.present[:, :, None] & rows.present[:, None, :]
+            & ~np.eye(n_actors, dtype=bool) & (np.abs(xi - xj) > TIE))
+    conflict = live & (a > TIE) & (b > a + TIE)
+    if opts.conflict == "no-move":
+        conflict = np.zeros_like(conflict)
+    upper_hand = live & (a < -TIE) & (b > TIE)
+    compromise = upper_hand & (b > -a + TIE)
+    capitulation = upper_hand & (-a > b + TIE) if opts.capitulation else np.zeros_like(live)
+    if opts.compromise == "ratio":
+        partway = xi + (xj - xi) * np.abs(a) / np.where(compromise, np.abs(b), 1.0)
+    else:
+        partway = (np.abs(a) * xi + np.abs(b) * xj) / np.where(compromise, np.abs(a) + np.abs(b),
+                                                               1.0)
+    relation = np.select([conflict, compromise, capitulation], [1, 2, 3], 0)
+    offer = np.select([conflict | capitulation, compromise],
+                      [np.broadcast_to(xj, a.shape), partway], np.nan)
+    return relation, offer
+
+
+def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndarray,
+                  offer: np.ndarray, opts: Bdm.Options) -> np.ndarray:
+    """The offer each actor accepts (§6.2, A4): index of the proposer, -1 for none.
+
+    Keys are applied in turn (smaller is better); the last key, the new position, makes the
+    choice independent of actor order.
+    """
+    valid = relation > 0
+    move = np.abs(offer - x[:, :, None])
+    rank = np.select([relation == 1, relation == 2, relation == 3], [0.0, 1.0, 2.0], np.inf)
+    if opts.offer_choice == "max-proposer-eu":
+        keys = [-b, move]
+    elif opts.offer_choice == "type-priority":
+        keys = [rank, move]
+    else:  # scholz-code: compromises ranked by the EU-weighted position, others by move
+        weighted = (np.abs(a) * x[:, :, None] + np.abs(b) * x[:, None, :]) / \
+            np.where(valid, np.abs(a) + np.abs(b), 1.0)
+        keys = [rank, np.where(relation == 2, weighted, move)]
+    candidate = valid
+    for key in [*keys, offer]:
+        k = np.where(candidate, key, np.inf)
+        best = k.min(axis=-1, keepdims=True)
+        candidate = candidate & (k <= best + TIE)
+    return np.where(candidate.any(axis=-1), np.argmax(candidate, axis=-1), -1)
+
+
+# ---------------------------------------------------------------------------------------
+# Rounds until the stopping rule, and the result
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Simulation:
+    forecast: np.ndarray
+    trajectory: np.ndarray
+    rounds: np.ndarray
+    details: dict[str, Any]
+
+
+def to_rows(arrays: Arrays) -> tuple[np.ndarray, Rows]:
+    """Flatten ``[B,] A, I`` arrays to rows ``[N, A]`` with N = prod(B) x I."""
+    batch = arrays.batch_shape
+    n_actors, n_issues = arrays.n_actors, arrays.n_issues
+    full = (*batch, n_actors, n_issues)
+
+    def flat(values: np.ndarray) -> np.ndarray:
+        values = np.broadcast_to(values, full)
+        return np.moveaxis(values, -1, -2).reshape(-1, n_actors).astype(float)
+
+    present = np.moveaxis(np.broadcast_to(arrays.stake, full), -1, -2).reshape(-1, n_actors)
+    salience = np.where(present, flat(arrays.salience), 0.0)
+    weight = np.where(present, flat(arrays.weight), 0.0)
+    return flat(arrays.position), Rows(weight=weight, salience=salience,
+                                       present=present.astype(bool))
+
+
+def from_rows(values: np.ndarray, arrays: Arrays, per_actor: bool) -> np.ndarray:
+    """Undo :func:`to_rows` on the trailing axes, keeping leading ones (e.g. rounds).
+
+    ``per_actor``: ``[..., N, A]`` -> ``[B,] ..., A, I``; else ``[..., N]`` -> ``[B,] ..., I``.
+    """
+    batch, n_issues = arrays.batch_shape, arrays.n_issues
+    n_tail = 2 if per_actor else 1
+    lead = values.shape[:values.ndim - n_tail]
+    tail = (n_issues, arrays.n_actors) if per_actor else (n_issues,)
+    shaped = values.reshape(*lead, *batch, *tail)
+    if per_actor:
+        shaped = np.swapaxes(shaped, -1, -2)
+    return np.moveaxis(shaped, tuple(range(len(lead))),
+                       tuple(len(batch) + k for k in range(len(lead))))
+
+
+def _chunks(n_rows: int, n_actors: int) -> list[slice]:
+    per = max(1, CHUNK_ELEMENTS // max(1, n_actors ** 3))
+    return [slice(k, min(n_rows, k + per)) for k in range(0, n_rows, per)]
+
+
+def _subset(rows: Rows, part: slice) -> Rows:
+    return Rows(weight=rows.weight[part], salience=rows.salience[part],
+                present=rows.present[part])
+
+
+def play_round_chunked(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Rows,
+                       opts: Bdm.Options) -> tuple[np.ndarray, np.ndarray]:
+    """New positions and risk exponents for all rows, in memory-bounded chunks of rows."""
+    new_position = np.empty_like(x)
+    risk = np.empty_like(x)
+    for part in _chunks(x.shape[0], x.shape[1]):
+        result = play_round(x[part], x0[part], None if prev is None else prev[part],
+                            _subset(rows, part), opts)
+        new_position[part] = result.new_position
+        risk[part] = result.risk
+    return new_position, risk
+
+
+def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options) -> dict[str, np.ndarray]:
+    """Play rounds until every row has stopped (or the cap): ``[R+1, N, A]`` positions etc."""
+    n = x0.shape[0]
+    states = [x0]
+    medians = [median_voter(x0, rows, opts.median)]
+    risks: list[np.ndarray] = []
+    active = np.ones(n, dtype=bool)
+    rounds = np.zeros(n, dtype=int)
+    calm = np.zeros(n, dtype=int)
+    for _ in range(opts.max_rounds):
+        if not active.any():
+            break
+        x = states[-1]
+        prev = states[-2] if len(states) > 1 else None
+        moved, risk = play_round_chunked(x, x0, prev, rows, opts)
+        x_next = np.where(active[:, None], moved, x)
+        mu = median_voter(x_next, rows, opts.median)
+        rounds += active
+        calm = np.where(active & (np.abs(mu - medians[-1]) < opts.stop_eps), calm + 1, 0)
+        risks.append(np.where(active[:, None], risk, np.nan))
+        states.append(x_next)
+        medians.append(np.where(active, mu, medians[-1]))
+        active = active & (calm < opts.stop_rounds)
+    return {"positions": np.stack(states), "medians": np.stack(medians),
+            "risks": np.stack(risks) if risks else np.zeros((0, *x0.shape)),
+            "rounds": rounds, "stopped": ~active}
+
+
+def simulate(arrays: Arrays, opts: Bdm.Options) -> Simulation:
+    x0, rows = to_rows(arrays)
+    run = simulate_rows(x0, rows, opts)
+    positions = run["positions"]
+    final = positions[-1]
+    if opts.forecast_point == "median":
+        forecast_rows = run["medians"][-1]
+    else:
+        forecast_rows = weighted_mean(final[:, :, None], rows.weight[:, :, None])[:, 0]
+    means = np.stack([weighted_mean(p[:, :, None], rows.weight[:, :, None])[:, 0]
+                      for p in positions])
+    details = {
+        "preset": opts.preset,
+        "median": from_rows(run["medians"], arrays, per_actor=False),
+        "mean": from_rows(means, arrays, per_actor=False),
+        "risk": from_rows(run["risks"], arrays, per_actor=True),
+        "stopped": from_rows(run["stopped"], arrays, per_actor=False),
+    }
+    return Simulation(forecast=from_rows(forecast_rows, arrays, per_actor=False),
+                      trajectory=from_rows(positions, arrays, per_actor=True),
+                      rounds=from_rows(run["rounds"], arrays, per_actor=False), details=details)
+
+
+# ---------------------------------------------------------------------------------------
+# Explanation of one round (detente explain)
+# ---------------------------------------------------------------------------------------
+
+
+def explain_round(arrays: Arrays, opts: Bdm.Options, issue_index: int, round_number: int
+                  ) -> list[ExplainTable]:
+    """Risk exponents and the dyad table of one issue in one round (round 1 = the first)."""
+    if arrays.batch_shape:
+        raise option_error("arrays", "explain works on one scenario, not a batch",
+                           "explain a single scenario")
+    if not 0 <= issue_index < arrays.n_issues:
+        raise option_error("--issue", f"issue index {issue_index} is out of range",
+                           f"choose one of {', '.join(arrays.issue_ids)}")
+    single = arrays.replace(position=arrays.position[:, [issue_index]],
+                            salience=arrays.salience[:, [issue_index]],
+                            status_quo=arrays.status_quo[[issue_index]],
+                            stake=arrays.stake[:, [issue_index]],
+                            issue_ids=(arrays.issue_ids[issue_index],),
+                            scale_low=arrays.scale_low[[issue_index]],
+                            scale_high=arrays.scale_high[[issue_index]])
+    x0, rows = to_rows(single)
+    run = simulate_rows(x0, rows, opts)
+    played = int(run["rounds"][0])
+    if not 1 <= round_number <= max(played, 1) or played == 0:
+        raise option_error("--round", f"round {round_number} was not played on issue "
+                           f"{arrays.issue_ids[issue_index]}: bargaining ran {played} round(s)",
+                           f"choose a round from 1 to {played}" if played else
+                           "this issue has nothing to bargain over (or max_rounds is 0)")
+    positions = run["positions"][:, 0]
+    x = positions[round_number - 1][None]
+    prev = positions[round_number - 2][None] if round_number >= 2 else None
+    result = play_round(x, x0, prev, rows, opts)
+    return _tables(single, rows, result, round_number, opts)
+
+
+def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
+            opts: Bdm.Options) -> list[ExplainTable]:
+    ids = arrays.actor_ids
+    units = arrays.to_units
+    present = rows.present[0]
+    x = units(r.start[0][:, None])[:, 0]
+    new = units(r.new_position[0][:, None])[:, 0]
+    issue = arrays.issue_ids[0]
+    actor_rows = []
+    for i, actor in enumerate(ids):
+        if not present[i]:
+            continue
+        j = int(r.chosen[0, i])
+        accepted = f"{RELATIONS[int(r.relation[0, i, j])]} with {ids[j]}" if j >= 0 else "none"
+        actor_rows.append((actor, round(float(x[i]), 4), round(float(rows.salience[0, i]), 4),
+                           round(float(r.security[0, i]), 4), round(float(r.risk_index[0, i]), 4),
+                           round(float(r.risk[0, i]), 4), accepted, round(float(new[i]), 4)))
+    median = float(units(np.array([r.median[0]]))[0])
+    actors = ExplainTable(
+        title=f"bdm, issue {issue}, round {round_number}: actors",
+        columns=("actor", "position", "salience", "security", "R", "risk r",
+                 "accepted offer", "new position"),
+        rows=tuple(actor_rows),
+        notes=(f"median voter position at the start of the round: {median:.4g}",
+               f"security = {'Σ_j EU_j(ji)' if opts.security == 'column' else 'Σ_j EU_i(ij)'}"
+               " with r = 1; R = (2 Sec - max - min)/(max - min); r = (1 - R/3)/(1 + R/3)"),
+    )
+    dyad_rows = []
+    for i, actor in enumerate(ids):
+        for j, other in enumerate(ids):
+            if i == j or not (present[i] and present[j]):
+                continue
+            a, b = float(r.eu_own[0, i, j]), float(r.eu_other[0, i, j])
+            challenges = {(True, True): "both", (True, False): f"{actor} → {other}",
+                          (False, True): f"{other} → {actor}", (False, False): "neither"}
+            code = int(r.relation[0, i, j])
+            dyad_rows.append((
+                actor, other, round(float(r.probability[0, i, j]), 4), round(a, 4), round(b, 4),
+                challenges[(a > 0, b > 0)], _relation_label(a, b, code, actor, other),
+                round(float(units(np.array([r.offer[0, i, j]]))[0]), 4) if code else None,
+                int(r.chosen[0, i]) == j,
+            ))
+    dyads = ExplainTable(
+        title=f"bdm, issue {issue}, round {round_number}: dyads (as the first actor sees them)",
+        columns=("actor i", "actor j", "P(i beats j)", "EU_i(i challenges j)",
+                 "EU_j(j challenges i)", "would challenge", "relation", "i moves to",
+                 "accepted"),
+        rows=tuple(dyad_rows),
+        notes=("relation (Scholz fig. 6): conflict = both EUs positive, the lower one moves; "
+               "compromise / capitulation = one positive, one negative, the negative side "
+               "moves part way / fully; stalemate = both negative",
+               "rows list the offers j makes to i; i's offer to j is the row (j, i)",
+               f"options: preset {opts.preset}, probability {opts.probability}, "
+               f"offer choice {opts.offer_choice}, perspective {opts.perspective}"),
+    )
+    return [actors, dyads]
+
+
+def _relation_label(a: float, b: float, code: int, actor: str, other: str) -> str:
+    if code == 1:
+        return f"conflict: {actor} loses"
+    if code == 2:
+        return f"compromise: {actor} gives ground"
+    if code == 3:
+        return f"capitulation: {actor} gives in"
+    if a > 0 and b > 0:
+        return "conflict: stalemate" if abs(a - b) <= TIE else f"conflict: {other} loses"
+    if a > 0 > b:
+        return f"{'compromise' if a > -b else 'capitulation'}: {other} gives ground"
+    if a < 0 and b < 0:
+        return "stalemate"
+    return "none"
+
+
+def option_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(Bdm.Options)]

@@ -1,0 +1,204 @@
+"""A plain, loop-by-loop BDM round (Scholz et al. 2011), the oracle for the vectorized model.
+
+Written straight from bdm-deu.md §1.2-1.4 for one issue: lists of numbers, explicit loops
+over actors, pairs and voters, no numpy tricks. Same options and the same tie tolerance as
+``detente.models.bdm`` so that the two must agree to rounding error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from detente.models.bdm import TIE, Bdm
+
+
+@dataclass
+class Actor:
+    position: float
+    weight: float      # capability x salience
+    salience: float
+
+
+def median_voter(actors: list[Actor], how: str) -> float:
+    """μ: the Condorcet winner among positions (weighted median) or the Borda winner."""
+    weights = [a.weight for a in actors]
+    if sum(weights) <= 0:
+        weights = [1.0] * len(actors)
+    if how == "borda":
+        losses = [sum(w * abs(b.position - a.position) for b, w in zip(actors, weights,
+                                                                      strict=True))
+                  for a in actors]
+        best = min(losses)
+        tied = [a.position for a, loss in zip(actors, losses, strict=True)
+                if loss <= best + TIE * (1 + abs(best))]
+        return 0.5 * (min(tied) + max(tied))
+    order = sorted(range(len(actors)), key=lambda k: actors[k].position)
+    total = sum(weights)
+    cumulative = 0.0
+    for rank, k in enumerate(order):
+        cumulative += weights[k] / total
+        if cumulative >= 0.5 - 1e-12:
+            if abs(cumulative - 0.5) <= 1e-12:
+                for later in order[rank + 1:]:
+                    if weights[later] > 0:
+                        return 0.5 * (actors[k].position + actors[later].position)
+            return actors[k].position
+    return actors[order[-1]].position
+
+
+def probability(actors: list[Actor], i: int, j: int, delta: float, exponents: list[float],
+                how: str) -> float:
+    """P_ij (eqs. 30-31) and the A1 variants."""
+    def vote(k: int, a: int, b: int) -> float:
+        """v_k(a, b) > 0 when voter k prefers actor a's position to actor b's."""
+        voter = actors[k]
+        to_a = min(1.0, abs(voter.position - actors[a].position) / delta) ** exponents[k]
+        to_b = min(1.0, abs(voter.position - actors[b].position) / delta) ** exponents[k]
+        return voter.weight * (to_b - to_a)
+
+    n = len(actors)
+    voters = range(n)
+    if how == "exclude-dyad":
+        voters = [k for k in range(n) if k not in (i, j)]
+    votes = [vote(k, i, j) for k in voters]
+    support = sum(v for v in votes if v > 0)
+    if how == "global":
+        everything = sum(abs(vote(k, a, b)) for k in range(n) for a in range(n)
+                         for b in range(n))
+        return support / everything if everything > 0 else 0.0
+    total = sum(abs(v) for v in votes)
+    if total <= 0:
+        return 0.5
+    if how == "net":
+        return max(sum(votes), 0.0) / total
+    return support / total
+
+
+def expected_utility(actors: list[Actor], i: int, j: int, r: float, p: float, q: float,
+                     better: float, mu: float, delta: float) -> float:
+    """EU_i(ij) with risk exponent r (eqs. 5-7, 15-25)."""
+    d = min(1.0, abs(actors[i].position - actors[j].position) / delta)
+    dm = min(1.0, abs(actors[i].position - mu) / delta)
+
+    def u(bracket: float) -> float:
+        return 2.0 - 4.0 * min(1.0, max(0.0, bracket)) ** r
+
+    success, failure = u(0.5 - 0.5 * d), u(0.5 + 0.5 * d)
+    status_quo = 2.0 - 4.0 * 0.5 ** r
+    improve, worsen = u(0.5 - 0.25 * (dm + d)), u(0.5 + 0.25 * (dm + d))
+    s_j = actors[j].salience
+    challenge = s_j * (p * success + (1 - p) * failure) + (1 - s_j) * success
+    return challenge - (q * status_quo + (1 - q) * (better * improve + (1 - better) * worsen))
+
+
+def play_round(positions: list[float], initial: list[float], previous: list[float] | None,
+               weights: list[float], saliences: list[float], opts: Bdm.Options
+               ) -> dict[str, object]:
+    """One round for one issue; returns new positions, risk exponents and the pair tables."""
+    n = len(positions)
+    actors = [Actor(x, w, s) for x, w, s in zip(positions, weights, saliences, strict=True)]
+    mu = median_voter(actors, opts.median)
+    if opts.delta == "scale":
+        delta = 1.0
+    else:
+        basis = positions if opts.delta == "dynamic" else initial
+        delta = max(basis) - min(basis)
+        if delta <= 0:
+            delta = 1.0
+
+    def better(i: int, j: int) -> float:
+        gap = abs(positions[i] - positions[j])
+        if opts.t_rule == "shrink" and previous is not None:
+            return 1.0 if gap < abs(previous[i] - previous[j]) - TIE else 0.0
+        return 1.0 if abs(positions[i] - mu) < gap - TIE else 0.0
+
+    def tables(exponents: list[float]) -> tuple[list[list[float]], list[list[float]]]:
+        p = [[probability(actors, i, j, delta, exponents, opts.probability) if i != j else 0.0
+              for j in range(n)] for i in range(n)]
+        q = [[opts.q] * n for _ in range(n)]
+        if opts.q_rule == "product":
+            for i in range(n):
+                for j in range(n):
+                    product = 1.0
+                    for k in range(n):
+                        if k not in (i, j):
+                            product *= p[i][k] + 1.0 - actors[k].salience
+                    q[i][j] = min(1.0, max(0.0, product))
+        return p, q
+
+    # Step 1: risk exponent 1 for everyone, to find each actor's security and risk.
+    ones = [1.0] * n
+    p1, q1 = tables(ones)
+    eu1 = [[expected_utility(actors, i, j, 1.0, p1[i][j], q1[i][j], better(i, j), mu, delta)
+            if i != j else 0.0 for j in range(n)] for i in range(n)]
+    if opts.security == "column":
+        security = [sum(eu1[j][i] for j in range(n) if j != i) for i in range(n)]
+    else:
+        security = [sum(eu1[i][j] for j in range(n) if j != i) for i in range(n)]
+    hi, lo = max(security), min(security)
+    index = [(2 * sec - hi - lo) / (hi - lo) if hi - lo > TIE else 0.0 for sec in security]
+    risk = [(1 - big_r / 3) / (1 + big_r / 3) for big_r in index]
+
+    # Step 2: again with each actor's own risk exponent.
+    p, q = tables(risk if opts.voter_risk else ones)
+    new_positions = list(positions)
+    for i in range(n):
+        offers = []  # (keys..., new position, proposer)
+        for j in range(n):
+            if j == i or abs(positions[i] - positions[j]) <= TIE:
+                continue
+            a = expected_utility(actors, i, j, risk[i], p[i][j], q[i][j], better(i, j), mu,
+                                 delta)
+            judge = risk[i] if opts.perspective == "own" else risk[j]
+            b = expected_utility(actors, j, i, judge, p[j][i], q[j][i], better(j, i), mu, delta)
+            xi, xj = positions[i], positions[j]
+            if opts.conflict == "loser-moves" and a > TIE and b > a + TIE:
+                kind, target = 0, xj
+            elif a < -TIE and b > TIE and b > -a + TIE:
+                kind = 1
+                if opts.compromise == "ratio":
+                    target = xi + (xj - xi) * abs(a) / abs(b)
+                else:
+                    target = (abs(a) * xi + abs(b) * xj) / (abs(a) + abs(b))
+            elif opts.capitulation and a < -TIE and b > TIE and -a > b + TIE:
+                kind, target = 2, xj
+            else:
+                continue
+            move = abs(target - xi)
+            if opts.offer_choice == "max-proposer-eu":
+                keys = (-b, move)
+            elif opts.offer_choice == "type-priority":
+                keys = (kind, move)
+            else:
+                weighted = (abs(a) * xi + abs(b) * xj) / (abs(a) + abs(b))
+                keys = (kind, weighted if kind == 1 else move)
+            offers.append((*keys, target))
+        # Lexicographic choice with the same tie tolerance as the fast model.
+        for level in range(3):
+            if not offers:
+                break
+            best = min(o[level] for o in offers)
+            offers = [o for o in offers if o[level] <= best + TIE]
+        if offers:
+            new_positions[i] = offers[0][-1]
+    return {"positions": new_positions, "risk": risk, "median": mu, "security": security}
+
+
+def run(positions: list[float], weights: list[float], saliences: list[float],
+        opts: Bdm.Options) -> tuple[list[list[float]], list[float]]:
+    """All rounds with the stopping rule; returns the positions per round and the medians."""
+    history = [list(positions)]
+    medians = [median_voter([Actor(x, w, s) for x, w, s in
+                             zip(positions, weights, saliences, strict=True)], opts.median)]
+    calm = 0
+    for _ in range(opts.max_rounds):
+        previous = history[-2] if len(history) > 1 else None
+        result = play_round(history[-1], history[0], previous, weights, saliences, opts)
+        history.append(result["positions"])
+        mu = median_voter([Actor(x, w, s) for x, w, s in
+                           zip(history[-1], weights, saliences, strict=True)], opts.median)
+        calm = calm + 1 if abs(mu - medians[-1]) < opts.stop_eps else 0
+        medians.append(mu)
+        if calm >= opts.stop_rounds:
+            break
+    return history, medians
