@@ -58,5 +58,5 @@ def get_model(name: str, **options: Any) -> Model:
     return info.model(**options)
 
 
-__all__ = ["DEFAULT_MODELS", "REGISTRY", "ExplainTable", "Model", "ModelInfo", "ModelResult", "get_model",
-           "make_rng"]
+__all__ = ["DEFAULT_MODELS", "REGISTRY", "ExplainTable", "Model", "ModelInfo", "ModelResult",
+           "get_model", "make_rng"]

@@ -478,7 +478,7 @@ def play_round_chunked(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, r
 
 
 def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options) -> dict[str, np.ndarray]:
-    """Play rounds until every row has stopped (or the cap): ``[R+1, N, A]`` positions etc."""
+    """Play rounds until every row has stopped or the cap R = max_rounds: ``[R+1, N, A]``."""
     n = x0.shape[0]
     states = [x0]
     medians = [median_voter(x0, rows, opts.median)]
@@ -500,6 +500,12 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options) -> dict[str, np
         states.append(x_next)
         medians.append(np.where(active, mu, medians[-1]))
         active = active & (calm < opts.stop_rounds)
+    # Stopped rows repeat their last state up to the round cap, so that shapes depend on the
+    # options only (batches and chunks of a Monte Carlo run stack).
+    while len(states) < opts.max_rounds + 1:
+        states.append(states[-1])
+        medians.append(medians[-1])
+        risks.append(np.full_like(x0, np.nan))
     return {"positions": np.stack(states), "medians": np.stack(medians),
             "risks": np.stack(risks) if risks else np.zeros((0, *x0.shape)),
             "rounds": rounds, "stopped": ~active}
