@@ -13,6 +13,7 @@ from detente.errors import DetenteError, OptionError, ScenarioError
 from detente.forecast import Forecast, forecast
 from detente.models import REGISTRY, get_model
 from detente.scenario import Scenario, embedded_scenarios, json_schema, load
+from detente.settlement import Settlement, settle
 from detente.uncertainty import sample
 
 __version__ = "0.1.0"
@@ -25,6 +26,7 @@ __all__ = [
     "OptionError",
     "Scenario",
     "ScenarioError",
+    "Settlement",
     "__version__",
     "embedded_scenarios",
     "forecast",
@@ -32,4 +34,5 @@ __all__ = [
     "json_schema",
     "load",
     "sample",
+    "settle",
 ]

@@ -1,0 +1,209 @@
+"""Named packages: who gains, who blocks, why, and the smallest change that wins a blocker.
+
+For a package x and a blocker b (a party with gain g_b ≤ 0), moving one issue k to v
+changes b's gain by s̃[b,k]·c[b,k]·(|x_k − p_bk|^m − |v − p_bk|^m) (m = 1 or 2). b accepts
+once that exceeds the deficit −g_b, i.e. once
+
+    |v − p_bk|^m < |x_k − p_bk|^m + g_b / (s̃[b,k] c[b,k])  =: R,
+
+so the threshold is v* = p_bk ± R^{1/m} on the side of x_k (no single-issue change wins b
+over on k when R ≤ 0). The report gives v*, the nearest candidate value past it, and who
+would then block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from detente.settlement.problem import NamedPackage, SettlementProblem
+from detente.settlement.utility import (
+    DEFAULT_SETTINGS,
+    GAIN_TOLERANCE,
+    UtilitySettings,
+    credibility,
+    nash_product,
+    nash_weights,
+    package_issue_gains,
+    parties,
+    salience_shares,
+)
+
+#: Gains are reported in utility points: a package utility lies in [−100, 0].
+UTILITY_POINTS = 100.0
+
+
+@dataclass(frozen=True)
+class WinOver:
+    """A single-issue change of a package that makes ``actor`` gain.
+
+    ``threshold``: the value (issue units) past which the actor gains; ``at_least``: whether
+    the issue must rise above it (else fall below it); ``value``: the nearest candidate value
+    past the threshold (None when no candidate is); ``then_blocking``: the parties that
+    would block the changed package (``actor`` no longer among them).
+    """
+
+    actor: str
+    issue: str
+    current: float
+    threshold: float
+    at_least: bool
+    value: float | None
+    then_blocking: tuple[str, ...]
+
+    @property
+    def size(self) -> float:
+        return abs(self.threshold - self.current)
+
+    def describe(self) -> str:
+        sign = "≥" if self.at_least else "≤"
+        where = (f"{self.value:g}" if self.value is not None
+                 else f"{'>' if self.at_least else '<'} {self.threshold:.1f}")
+        text = f"{self.actor} accepts if {self.issue} {sign} {where}" if self.value is not None \
+            else f"{self.actor} accepts if {self.issue} {where}"
+        if self.value is not None:
+            text += f" (threshold {self.threshold:.1f}, now {self.current:g})"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"actor": self.actor, "issue": self.issue, "current": self.current,
+                "threshold": self.threshold, "direction": "at_least" if self.at_least
+                else "at_most", "value": self.value, "then_blocking": list(self.then_blocking),
+                "text": self.describe()}
+
+
+@dataclass(frozen=True)
+class PackageAnalysis:
+    """One named package: values, each actor's gain (utility points) and its breakdown."""
+
+    id: str
+    name: str
+    values: dict[str, float]
+    specified: tuple[str, ...]
+    gains: dict[str, float]
+    issue_gains: dict[str, dict[str, float]]
+    credibility: dict[str, dict[str, float]]
+    accepts: dict[str, bool]
+    blockers: tuple[str, ...]
+    nash: float
+    win_over: dict[str, tuple[WinOver, ...]] = field(default_factory=dict)
+
+    @property
+    def acceptable(self) -> bool:
+        return not self.blockers
+
+    def why_not(self, actor: str, n: int = 3) -> list[tuple[str, float]]:
+        """The issues that cost ``actor`` most in this package (most negative gains first)."""
+        costs = sorted(self.issue_gains[actor].items(), key=lambda kv: kv[1])
+        return [(k, v) for k, v in costs[:n] if v < 0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "name": self.name, "values": self.values,
+            "specified": list(self.specified), "acceptable": self.acceptable,
+            "gains": self.gains, "accepts": self.accepts, "blockers": list(self.blockers),
+            "nash_product": self.nash, "issue_gains": self.issue_gains,
+            "credibility": self.credibility,
+            "win_over": {a: [w.to_dict() for w in ws] for a, ws in self.win_over.items()},
+        }
+
+
+def _candidate_units(problem: SettlementProblem, k: int) -> np.ndarray:
+    status_quo = float(problem.arrays.to_units(problem.arrays.status_quo)[k])
+    return np.unique(np.array([*problem.candidates[k], status_quo]))
+
+
+def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | None = None,
+                     settings: UtilitySettings = DEFAULT_SETTINGS,
+                     weighting: str = "capability") -> list[PackageAnalysis]:
+    """Analyse named packages of an (unbatched) problem; all of the scenario's by default."""
+    arrays = problem.arrays
+    if arrays.batch_shape:
+        raise ValueError("analyse_packages works on one scenario; use package_gains on batches")
+    packages = list(problem.packages if packages is None else packages)
+    if not packages:
+        return []
+    actors, issues = arrays.actor_ids, arrays.issue_ids
+    values = problem.package_values(packages)  # P, I
+    guarantees = problem.package_guarantees(packages)
+    per_issue = package_issue_gains(arrays, values, guarantees, settings)  # P, A, I
+    gains = per_issue.sum(axis=-1)
+    belief = credibility(arrays.trust[None], guarantees.deliverers, guarantees.unconditional,
+                         settings.correlation)  # P, A, I
+    must = parties(arrays)
+    weights = nash_weights(arrays, weighting)  # type: ignore[arg-type]
+    shares = salience_shares(arrays.salience)
+    power = settings.power
+    out = []
+    for p, package in enumerate(packages):
+        accepts = gains[p] > GAIN_TOLERANCE
+        blockers = tuple(a for k, a in enumerate(actors) if must[k] and not accepts[k])
+        win = {}
+        for b_id in blockers:
+            b = actors.index(b_id)
+            win[b_id] = _win_over(problem, package, values[p], settings, b, gains[p, b],
+                                  shares[b] * belief[p, b], power)
+        out.append(PackageAnalysis(
+            id=package.id, name=package.name, values=dict(package.values),
+            specified=package.specified,
+            gains={a: float(gains[p, k] * UTILITY_POINTS) for k, a in enumerate(actors)},
+            issue_gains={a: {i: float(per_issue[p, k, j] * UTILITY_POINTS)
+                             for j, i in enumerate(issues)} for k, a in enumerate(actors)},
+            credibility={a: {i: float(belief[p, k, j]) for j, i in enumerate(issues)}
+                         for k, a in enumerate(actors)},
+            accepts={a: bool(accepts[k]) for k, a in enumerate(actors)},
+            blockers=blockers,
+            nash=float(nash_product(gains[p], weights) * UTILITY_POINTS),
+            win_over=win,
+        ))
+    return out
+
+
+def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np.ndarray,
+              settings: UtilitySettings, b: int, gain: float, slope: np.ndarray,
+              power: float) -> tuple[WinOver, ...]:
+    """Every single-issue change that wins actor b over, smallest move first."""
+    arrays = problem.arrays
+    position = arrays.position[b]
+    deficit = GAIN_TOLERANCE - gain  # the gain must exceed the tolerance
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.abs(unit_values - position) ** power - np.where(slope > 0, deficit / slope,
+                                                                  np.inf)
+    options = []
+    for k in np.nonzero(room > 0)[0]:
+        radius = room[k] ** (1.0 / power)
+        side = 1.0 if unit_values[k] >= position[k] else -1.0
+        threshold_unit = position[k] + side * radius
+        span = arrays.scale_high[k] - arrays.scale_low[k]
+        threshold = float(arrays.scale_low[k] + threshold_unit * span)
+        candidates = _candidate_units(problem, k)
+        unit = (candidates - arrays.scale_low[k]) / span
+        inside = np.abs(unit - position[k]) < radius - 1e-12
+        candidates = candidates[inside]
+        value = None
+        if candidates.size:
+            current = package.values[problem.issue_ids[k]]
+            value = float(candidates[np.argmin(np.abs(candidates - current))])
+        options.append((k, threshold, side < 0, value))
+    if not options:
+        return ()
+    # Who blocks after each change (evaluated at the candidate value, or the threshold).
+    changed = np.repeat(unit_values[None], len(options), axis=0)
+    for row, (k, threshold, _, value) in enumerate(options):
+        target = value if value is not None else threshold
+        changed[row, k] = (target - arrays.scale_low[k]) / (arrays.scale_high[k]
+                                                            - arrays.scale_low[k])
+    after = package_issue_gains(arrays, changed, problem.guarantees(package.guarantors),
+                                settings).sum(axis=-1)  # n, A
+    must = parties(arrays)
+    result = []
+    for row, (k, threshold, at_least, value) in enumerate(options):
+        blocking = tuple(a for j, a in enumerate(arrays.actor_ids)
+                         if must[j] and after[row, j] <= GAIN_TOLERANCE)
+        result.append(WinOver(actor=arrays.actor_ids[b], issue=problem.issue_ids[k],
+                              current=package.values[problem.issue_ids[k]],
+                              threshold=threshold, at_least=at_least, value=value,
+                              then_blocking=blocking))
+    return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))

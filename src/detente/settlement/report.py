@@ -1,0 +1,229 @@
+"""``detente.settle``: the zone of agreement, the best packages, the named packages, and
+counterfactuals side by side, for one scenario."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from detente.errors import option_error
+from detente.scenario import Scenario, load
+from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
+from detente.settlement.problem import SettlementProblem, Variation
+from detente.settlement.search import (
+    BRUTE_FORCE_LIMIT,
+    Best,
+    GainTable,
+    Method,
+    best_packages,
+    build_table,
+    objective_value,
+    pareto_efficient,
+    smallest_accords,
+    zone_exists,
+    zone_size,
+)
+from detente.settlement.utility import DEFAULT_SETTINGS, UtilitySettings, UtilityShape
+
+JSON_FORMAT_VERSION = 1
+#: Count the zone exactly only up to this many packages unless asked (counting a large
+#: zone visits its whole boundary).
+COUNT_LIMIT = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class FoundPackage:
+    """A package found by the search, in issue units, with its gains (utility points)."""
+
+    values: dict[str, float]
+    gains: dict[str, float]
+    nash: float
+    min_gain: float
+    changed: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"values": self.values, "gains": self.gains, "nash_product": self.nash,
+                "min_gain": self.min_gain, "changed": list(self.changed)}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Everything settle finds for one problem (the baseline or one counterfactual)."""
+
+    label: str
+    problem: SettlementProblem
+    space_size: int
+    zone_exists: bool
+    zone_size: int | None
+    best: FoundPackage | None
+    max_min: FoundPackage | None
+    smallest: FoundPackage | None
+    pareto: tuple[FoundPackage, ...]
+    pareto_searched: int
+    packages: tuple[PackageAnalysis, ...]
+    method: str
+    seconds: float
+
+    def package(self, package_id: str) -> PackageAnalysis:
+        for p in self.packages:
+            if p.id == package_id:
+                return p
+        raise KeyError(package_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label, "actors": list(self.problem.actor_ids),
+            "space_size": self.space_size, "zone_exists": self.zone_exists,
+            "zone_size": self.zone_size,
+            "best_nash": self.best.to_dict() if self.best else None,
+            "max_min": self.max_min.to_dict() if self.max_min else None,
+            "smallest_accord": self.smallest.to_dict() if self.smallest else None,
+            "pareto": [p.to_dict() for p in self.pareto],
+            "pareto_searched": self.pareto_searched,
+            "packages": [p.to_dict() for p in self.packages],
+            "method": self.method, "seconds": self.seconds,
+        }
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The result of :func:`settle`: the baseline and each counterfactual."""
+
+    scenario: Scenario
+    settings: UtilitySettings
+    weighting: str
+    step: float
+    baseline: Outcome
+    variants: tuple[Outcome, ...] = field(default=())
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        return (self.baseline, *self.variants)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "detente.settle", "version": JSON_FORMAT_VERSION,
+            "scenario": self.scenario.id, "issues": list(self.scenario.issue_ids),
+            "utility": self.settings.utility, "correlation": self.settings.correlation,
+            "weighting": self.weighting, "step": self.step,
+            "gain_units": "utility points (a package utility lies in [-100, 0])",
+            "baseline": self.baseline.to_dict(),
+            "variants": [v.to_dict() for v in self.variants],
+        }
+
+
+def _found(problem: SettlementProblem, table: GainTable, best: Best, row: int,
+           must: np.ndarray) -> FoundPackage:
+    arrays = problem.arrays
+    units = arrays.to_units(best.values[row])
+    gains = best.gains[row]
+    status_quo = arrays.to_units(arrays.status_quo)
+    changed = tuple(i for i, v, q in zip(problem.issue_ids, units, status_quo, strict=True)
+                    if abs(v - q) > 1e-9)
+    return FoundPackage(
+        values={i: float(round(v, 9)) for i, v in zip(problem.issue_ids, units, strict=True)},
+        gains={a: float(g * UTILITY_POINTS) for a, g in zip(problem.actor_ids, gains,
+                                                             strict=True)},
+        nash=float(objective_value(gains, must, table.weights[0], "nash") * UTILITY_POINTS),
+        min_gain=float(objective_value(gains, must, table.weights[0], "maxmin")
+                       * UTILITY_POINTS),
+        changed=changed,
+    )
+
+
+def analyse(problem: SettlementProblem, label: str = "baseline",
+            settings: UtilitySettings = DEFAULT_SETTINGS,
+            weighting: Literal["capability", "equal"] = "capability", top: int = 5,
+            method: Method = "auto", count: bool | None = None,
+            packages: Sequence[str] | None = None) -> Outcome:
+    """Search one (unbatched) problem and analyse its named packages."""
+    start = time.perf_counter()
+    table = build_table(problem, settings, weighting)
+    must = table.must_agree[0]
+    space = int(table.space_size[0])
+    exists = bool(zone_exists(table, method)[0])
+    do_count = count if count is not None else space <= COUNT_LIMIT
+    size = int(zone_size(table, method)[0]) if do_count else None
+    best = max_min = smallest = None
+    pareto: tuple[FoundPackage, ...] = ()
+    searched = 0
+    if exists:
+        # Any package dominating one of the K best by Nash product has a higher Nash product,
+        # so it is among them too: the efficient ones among the K best are truly efficient.
+        searched = max(50, 10 * top)
+        by_nash = best_packages(table, "nash", searched, method=method)[0]
+        best = _found(problem, table, by_nash, 0, must)
+        efficient = np.nonzero(pareto_efficient(by_nash.gains, must))[0][:top]
+        pareto = tuple(_found(problem, table, by_nash, int(r), must) for r in efficient)
+        searched = int(by_nash.score.size)
+        by_min = best_packages(table, "maxmin", 1, method=method)[0]
+        max_min = _found(problem, table, by_min, 0, must)
+        small = smallest_accords(table, method)[0]
+        smallest = _found(problem, table, small, 0, must)
+    chosen = None if packages is None else [problem.package(p) for p in packages]
+    named = tuple(analyse_packages(problem, chosen, settings, weighting))
+    used = "brute force" if (method == "brute" or (method == "auto"
+                                                    and space <= BRUTE_FORCE_LIMIT)) \
+        else "branch and bound"
+    return Outcome(label=label, problem=problem, space_size=space, zone_exists=exists,
+                   zone_size=size, best=best, max_min=max_min, smallest=smallest,
+                   pareto=pareto, pareto_searched=searched, packages=named, method=used,
+                   seconds=time.perf_counter() - start)
+
+
+def settle(
+    scenario: Scenario | str | Path | None = None,
+    *,
+    variations: Sequence[Variation] | Variation | None = None,
+    packages: Sequence[str] | None = None,
+    step: float | None = None,
+    utility: UtilityShape = "quadratic",
+    correlation: float = 0.0,
+    weighting: Literal["capability", "equal"] = "capability",
+    top: int = 5,
+    method: Method = "auto",
+    count: bool | None = None,
+) -> Settlement:
+    """Which packages can every veto player accept, and how do counterfactuals change that.
+
+    ``scenario``: a Scenario, a path or an embedded id (default ``korea-2017``).
+    ``variations``: counterfactuals (see :func:`detente.settlement.variation`), each
+    analysed side by side with the baseline. ``packages``: the named packages to analyse
+    (default all). ``step``: grid step in issue units for issues without listed options
+    (default 5). ``utility``: ``quadratic`` or ``linear`` distance loss. ``correlation``:
+    0 = deliverers fail independently, 1 = together. ``weighting``: Nash product exponents
+    (``capability`` or ``equal``). ``top``: how many Pareto-efficient packages to list.
+    ``method``: ``auto`` (brute force for small spaces), ``brute`` or ``bnb``. ``count``:
+    whether to count the zone (default: when the space has at most 2·10⁹ packages).
+    """
+    s = load(scenario)
+    try:
+        settings = UtilitySettings(utility=utility, correlation=correlation)
+    except ValueError as err:
+        raise option_error("settle", str(err), "utility: linear or quadratic; "
+                           "correlation: a number from 0 to 1") from None
+    if weighting not in ("capability", "equal"):
+        raise option_error("--weighting", f"unknown weighting '{weighting}'",
+                           "use capability or equal")
+    if top < 1:
+        raise option_error("--top", f"top must be at least 1, got {top}", "give e.g. --top 5")
+    if method not in ("auto", "brute", "bnb"):
+        raise option_error("--method", f"unknown method '{method}'", "use auto, brute or bnb")
+    problem = SettlementProblem.from_scenario(s, step)
+    for p in packages or ():
+        problem.package(p)  # unknown names fail before any search
+    if isinstance(variations, Variation):
+        variations = [variations]
+    changed = [(v.describe(), v.apply(problem)) for v in variations or () if not v.is_empty]
+    kwargs: dict[str, Any] = dict(settings=settings, weighting=weighting, top=top,
+                                  method=method, count=count, packages=packages)
+    baseline = analyse(problem, "baseline", **kwargs)
+    variants = tuple(analyse(p, label, **kwargs) for label, p in changed)
+    return Settlement(scenario=s, settings=settings, weighting=weighting,
+                      step=5.0 if step is None else float(step), baseline=baseline,
+                      variants=variants)

@@ -1,0 +1,498 @@
+"""Exact search of the package space: brute force in chunks, and branch and bound.
+
+The gain of actor a from a package is additive over issues, g_a(x) = Σ_k h[a, k](x_k)
+(:mod:`detente.settlement.utility`), so the search works on a *gain table*
+``H [B, I, O, A]``: the gain of every actor from giving issue k its o-th candidate value.
+Slot 0 of each issue is the status quo (gain 0) when it is allowed.
+
+Branch and bound (Land & Doig 1960) assigns issues one at a time, in order of decreasing
+spread, and keeps a frontier of partial packages as arrays (one row per node, with the
+batch index of its scenario, so thousands of sampled scenarios are searched together).
+For a node with partial gains γ_a and remaining issues R:
+
+* upper bound of every gain: γ_a + Σ_{k∈R} max_o H[k, o, a]; a node is dropped as soon as
+  one party's upper bound is ≤ 0 (no completion is acceptable);
+* lower bound: γ_a + Σ_{k∈R} min_o H[k, o, a]; when every party's lower bound is > 0 all
+  completions are acceptable and are counted at once, without enumeration;
+* the Nash objective Σ_a w_a log g_a and the max-min objective min_a g_a are increasing in
+  every gain, so evaluating them at the upper bounds bounds every completion; a node whose
+  bound does not beat the k-th best package found so far is dropped.
+
+Every rule is exact: the results equal brute force (tests/test_settlement_search.py proves
+it on random small spaces with hypothesis).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from detente.settlement.problem import SettlementProblem
+from detente.settlement.utility import (
+    DEFAULT_SETTINGS,
+    GAIN_TOLERANCE,
+    Guarantees,
+    UtilitySettings,
+    credibility,
+    issue_gains,
+    nash_weights,
+    parties,
+    salience_shares,
+)
+
+Objective = Literal["nash", "maxmin"]
+Method = Literal["auto", "brute", "bnb"]
+#: Spaces up to this many packages (summed over the batch) are searched by brute force
+#: under "auto".
+BRUTE_FORCE_LIMIT = 200_000
+#: Children expanded at once (bounds memory: CHUNK × actors floats per array).
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class GainTable:
+    """The package space of B scenarios as per-issue gains.
+
+    ``values [B, I, O]`` unit-scale candidate values (slot 0 = status quo), ``valid [B, I, O]``
+    which slots exist, ``changed [B, I, O]`` which slots move the issue, ``gains [B, I, O, A]``,
+    ``must_agree [B, A]`` the parties, ``weights [B, A]`` the Nash exponents.
+    """
+
+    values: np.ndarray
+    valid: np.ndarray
+    changed: np.ndarray
+    gains: np.ndarray
+    must_agree: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def batch(self) -> int:
+        return self.gains.shape[0]
+
+    @property
+    def n_issues(self) -> int:
+        return self.gains.shape[1]
+
+    @property
+    def space_size(self) -> np.ndarray:
+        """Packages per scenario, ``[B]`` (int64)."""
+        return np.prod(self.valid.sum(axis=-1).astype(np.int64), axis=-1)
+
+    def subset(self, rows: np.ndarray) -> GainTable:
+        return GainTable(self.values[rows], self.valid[rows], self.changed[rows],
+                         self.gains[rows], self.must_agree[rows], self.weights[rows])
+
+    def decode(self, b: int, slots: np.ndarray) -> np.ndarray:
+        """Unit-scale values of packages given by slot indices ``[..., I]`` of scenario b."""
+        return np.take_along_axis(self.values[b], slots.T.reshape(self.n_issues, -1),
+                                  axis=1).T.reshape(slots.shape)
+
+    def package_gains(self, b: int, slots: np.ndarray) -> np.ndarray:
+        """Gains ``[..., A]`` of packages given by slot indices ``[..., I]`` of scenario b."""
+        issues = np.arange(self.n_issues)
+        return self.gains[b][issues, slots].sum(axis=-2)
+
+
+def build_table(problem: SettlementProblem, settings: UtilitySettings = DEFAULT_SETTINGS,
+                weighting: Literal["capability", "equal"] = "capability",
+                guarantees: Guarantees | None = None) -> GainTable:
+    """The gain table of a (possibly batched) settlement problem."""
+    arrays = problem.arrays
+    batched = bool(arrays.batch_shape)
+    n_batch = arrays.batch_shape[0] if batched else 1
+    n_issues, n_actors = arrays.n_issues, arrays.n_actors
+    status_quo = arrays.status_quo.reshape(n_batch, n_issues)
+    lists = []
+    for k in range(n_issues):
+        lo, hi = arrays.scale_low[k], arrays.scale_high[k]
+        cand = (np.asarray(problem.candidates[k], dtype=float) - lo) / (hi - lo)
+        keep = problem.keep_status_quo[k]
+        q = status_quo[:, k : k + 1]
+        values = np.concatenate([q, np.broadcast_to(cand, (n_batch, cand.size))], axis=1)
+        valid = np.ones_like(values, dtype=bool)
+        valid[:, 0] = keep
+        if keep:  # a grid value equal to the status quo is the status quo slot
+            valid[:, 1:] = np.abs(values[:, 1:] - q) > 1e-12
+        lists.append((values, valid))
+    width = max(v.shape[1] for v, _ in lists)
+    values = np.repeat(status_quo[:, :, None], width, axis=2)
+    valid = np.zeros((n_batch, n_issues, width), dtype=bool)
+    for k, (v, ok) in enumerate(lists):
+        values[:, k, : v.shape[1]] = v
+        valid[:, k, : v.shape[1]] = ok
+    changed = np.abs(values - status_quo[:, :, None]) > 1e-12
+
+    guarantees = guarantees or problem.guarantees()
+    trust = arrays.trust.reshape(n_batch, n_actors, -1)
+    belief = credibility(trust, guarantees.deliverers, guarantees.unconditional,
+                         settings.correlation)  # B, A, I
+    position = arrays.position.reshape(n_batch, n_actors, n_issues)
+    shares = salience_shares(arrays.salience).reshape(n_batch, n_actors, n_issues)
+    slot_values = np.moveaxis(values, 2, 1)  # B, O, I
+    gains = issue_gains(position[:, None], shares[:, None], status_quo[:, None],
+                        slot_values, belief[:, None], settings.power)  # B, O, A, I
+    gains = np.where(valid.transpose(0, 2, 1)[:, :, None, :], gains, 0.0)
+    gains = np.ascontiguousarray(gains.transpose(0, 3, 1, 2))  # B, I, O, A
+    must = np.broadcast_to(parties(arrays), (n_batch, n_actors)).reshape(n_batch, n_actors)
+    weights = nash_weights(arrays, weighting).reshape(n_batch, n_actors)
+    return GainTable(values, valid, changed, gains, must.copy(), weights)
+
+
+# ---------------------------------------------------------------------------------------
+# Objectives
+# ---------------------------------------------------------------------------------------
+
+
+def _objective(gains: np.ndarray, must: np.ndarray, weights: np.ndarray,
+               objective: Objective) -> np.ndarray:
+    """Objective of gains ``[N, A]`` (−inf outside the zone); Nash in log form."""
+    ok = np.all((gains > GAIN_TOLERANCE) | ~must, axis=-1)
+    if objective == "nash":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.where(weights > 0, weights * np.log(np.where(weights > 0, gains, 1.0)),
+                            0.0)
+        value = logs.sum(axis=-1)
+    else:
+        value = np.min(np.where(must, gains, np.inf), axis=-1)
+    return np.where(ok, value, -np.inf)
+
+
+def objective_value(gains: np.ndarray, must: np.ndarray, weights: np.ndarray,
+                    objective: Objective) -> np.ndarray:
+    """The reported objective: the Nash product (geometric mean) or the smallest gain."""
+    raw = _objective(gains, must, weights, objective)
+    if objective == "nash":
+        return np.exp(raw)
+    return np.where(np.isfinite(raw), raw, -np.inf)
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Best:
+    """The k best packages of one scenario by an objective, best first.
+
+    ``slots [k, I]`` slot indices, ``values [k, I]`` unit-scale values, ``score [k]`` the
+    objective in search form (log Nash product, or smallest gain), ``gains [k, A]``.
+    """
+
+    slots: np.ndarray
+    values: np.ndarray
+    score: np.ndarray
+    gains: np.ndarray
+
+    @property
+    def found(self) -> bool:
+        return self.score.size > 0
+
+
+class _TopK:
+    """The k best (score, package) per scenario, updated with vectorized merges."""
+
+    def __init__(self, batch: int, n_issues: int, k: int) -> None:
+        self.k = k
+        self.batch = batch
+        self.bid = np.empty(0, dtype=np.int64)
+        self.score = np.empty(0)
+        self.slots = np.empty((0, n_issues), dtype=np.int16)
+        self.threshold = np.full(batch, -np.inf)
+
+    def offer(self, bid: np.ndarray, score: np.ndarray, slots: np.ndarray) -> None:
+        good = np.isfinite(score) & (score > self.threshold[bid])
+        if not good.any():
+            return
+        bid = np.concatenate([self.bid, bid[good]])
+        score = np.concatenate([self.score, score[good]])
+        slots = np.concatenate([self.slots, slots[good]])
+        order = np.lexsort((-score, bid))
+        bid, score, slots = bid[order], score[order], slots[order]
+        start = np.searchsorted(bid, np.arange(self.batch))
+        rank = np.arange(bid.size) - start[bid]
+        keep = rank < self.k
+        self.bid, self.score, self.slots = bid[keep], score[keep], slots[keep]
+        counts = np.bincount(self.bid, minlength=self.batch)
+        last = np.searchsorted(self.bid, np.arange(self.batch), side="right") - 1
+        self.threshold = np.where(counts >= self.k, self.score[np.maximum(last, 0)], -np.inf)
+
+    def result(self, table: GainTable, b: int, order: np.ndarray | None = None) -> Best:
+        rows = self.bid == b
+        slots = self.slots[rows].astype(np.int64)
+        if order is not None:  # back from search order to issue order
+            unpermuted = np.empty_like(slots)
+            unpermuted[:, order] = slots
+            slots = unpermuted
+        return Best(slots, table.decode(b, slots), self.score[rows],
+                    table.package_gains(b, slots))
+
+
+# ---------------------------------------------------------------------------------------
+# Brute force (the reference, and the fast path for small spaces)
+# ---------------------------------------------------------------------------------------
+
+
+def _enumerate_slots(table: GainTable, chunk: int) -> list[np.ndarray]:
+    """All slot combinations (over every scenario's widest issue lists) in chunks."""
+    used = table.valid.any(axis=0)  # I, O
+    widths = np.array([int(np.nonzero(row)[0].max()) + 1 if row.any() else 1 for row in used])
+    total = int(np.prod(widths.astype(np.int64)))
+    chunks = []
+    for start in range(0, total, chunk):
+        flat = np.arange(start, min(start + chunk, total), dtype=np.int64)
+        chunks.append(np.stack(np.unravel_index(flat, tuple(int(w) for w in widths)),
+                               axis=-1).astype(np.int16))
+    return chunks
+
+
+def brute_force(table: GainTable, objective: Objective | None = None, top: int = 1,
+                max_changes: int | None = None, count: bool = False
+                ) -> tuple[np.ndarray, np.ndarray | None, _TopK | None]:
+    """Evaluate every package: (exists [B], zone size [B] or None, top-k or None)."""
+    batch, n_issues, _, n_actors = table.gains.shape
+    exists = np.zeros(batch, dtype=bool)
+    sizes = np.zeros(batch, dtype=np.int64) if count else None
+    best = _TopK(batch, n_issues, top) if objective else None
+    chunk = max(1024, 2_000_000 // max(1, batch * n_actors))
+    for slots in _enumerate_slots(table, chunk):
+        gains = np.zeros((batch, slots.shape[0], n_actors))
+        valid = np.ones((batch, slots.shape[0]), dtype=bool)
+        changes = np.zeros((batch, slots.shape[0]), dtype=np.int16)
+        for k in range(n_issues):  # a few issues: sum their gain columns
+            gains += table.gains[:, k, slots[:, k]]
+            valid &= table.valid[:, k, slots[:, k]]
+            changes += table.changed[:, k, slots[:, k]]
+        ok = valid & np.all((gains > GAIN_TOLERANCE) | ~table.must_agree[:, None], axis=-1)
+        if max_changes is not None:
+            ok &= changes <= max_changes
+        exists |= ok.any(axis=1)
+        if sizes is not None:
+            sizes += ok.sum(axis=1)
+        if best is not None:
+            bid, col = np.nonzero(ok)
+            if bid.size:
+                score = _objective(gains[bid, col], table.must_agree[bid], table.weights[bid],
+                                   objective)
+                best.offer(bid, score, slots[col])
+    return exists, sizes, best
+
+
+# ---------------------------------------------------------------------------------------
+# Branch and bound
+# ---------------------------------------------------------------------------------------
+
+
+def search_order(table: GainTable) -> np.ndarray:
+    """Issues by decreasing spread of the parties' gains: decisive issues first prune most."""
+    hi = np.where(table.valid[..., None], table.gains, -np.inf).max(axis=2)
+    lo = np.where(table.valid[..., None], table.gains, np.inf).min(axis=2)
+    spread = np.where(table.must_agree[:, None, :], hi - lo, 0.0).sum(axis=(0, 2))
+    return np.argsort(-spread, kind="stable")
+
+
+@dataclass
+class _Nodes:
+    bid: np.ndarray  # N
+    partial: np.ndarray  # N, A
+    slots: np.ndarray  # N, depth
+    changed: np.ndarray  # N
+    bound: np.ndarray  # N (objective bound, or +inf)
+
+
+def branch_and_bound(table: GainTable, objective: Objective | None = None, top: int = 1,
+                     max_changes: int | None = None, count: bool = False,
+                     stop_at_first: bool = False,
+                     ) -> tuple[np.ndarray, np.ndarray | None, _TopK | None, np.ndarray]:
+    """Exact search: (exists [B], zone size [B] or None, top-k or None, issue order).
+
+    ``stop_at_first``: only decide whether the zone is empty (fastest). ``count``: also the
+    zone's size. ``objective``: keep the ``top`` best packages. ``max_changes``: only
+    packages that move at most that many issues away from the status quo.
+    """
+    if count and max_changes is not None:
+        raise ValueError("counting the zone under a limit on changes is not supported")
+    order = search_order(table)
+    gains = table.gains[:, order]
+    valid = table.valid[:, order]
+    moved = table.changed[:, order]
+    must = table.must_agree
+    weights = table.weights
+    batch, n_issues, _, n_actors = gains.shape
+
+    hmax = np.where(valid[..., None], gains, -np.inf).max(axis=2)  # B, I, A
+    hmin = np.where(valid[..., None], gains, np.inf).min(axis=2)
+    zeros = np.zeros((batch, 1, n_actors))
+    max_rest = np.concatenate([np.cumsum(hmax[:, ::-1], axis=1)[:, ::-1], zeros], axis=1)
+    min_rest = np.concatenate([np.cumsum(hmin[:, ::-1], axis=1)[:, ::-1], zeros], axis=1)
+    n_valid = valid.sum(axis=-1).astype(np.int64)
+    rest_count = np.concatenate([np.cumprod(n_valid[:, ::-1], axis=1)[:, ::-1],
+                                 np.ones((batch, 1), dtype=np.int64)], axis=1)
+    # Whether every remaining issue may stay at the status quo (gain 0): then a node whose
+    # partial gains already satisfy everybody has an acceptable completion.
+    keep_rest = np.concatenate([np.cumprod(valid[:, ::-1, 0], axis=1)[:, ::-1],
+                                np.ones((batch, 1), dtype=bool)], axis=1)
+
+    exists = np.zeros(batch, dtype=bool)
+    sizes = np.zeros(batch, dtype=np.int64) if count else None
+    best = _TopK(batch, n_issues, top) if objective else None
+
+    def satisfied(g: np.ndarray, bid: np.ndarray) -> np.ndarray:
+        return np.all((g > GAIN_TOLERANCE) | ~must[bid], axis=-1)
+
+    root = _Nodes(np.arange(batch), np.zeros((batch, n_actors)),
+                  np.zeros((batch, 0), dtype=np.int16), np.zeros(batch, dtype=np.int16),
+                  np.full(batch, np.inf))
+    stack: list[tuple[int, _Nodes]] = [(0, root)]
+    while stack:
+        depth, nodes = stack.pop()
+        # Drop what became useless since the nodes were pushed.
+        live = np.ones(nodes.bid.size, dtype=bool)
+        if stop_at_first:
+            live &= ~exists[nodes.bid]
+        if best is not None:
+            live &= nodes.bound > best.threshold[nodes.bid]
+        if not live.all():
+            nodes = _Nodes(nodes.bid[live], nodes.partial[live], nodes.slots[live],
+                           nodes.changed[live], nodes.bound[live])
+        if nodes.bid.size == 0:
+            continue
+        width = int(valid[:, depth].any(axis=0).nonzero()[0].max()) + 1
+        per = max(1, CHUNK // width)
+        if nodes.bid.size > per:  # expand a part now, the rest later
+            rest = _Nodes(nodes.bid[per:], nodes.partial[per:], nodes.slots[per:],
+                          nodes.changed[per:], nodes.bound[per:])
+            stack.append((depth, rest))
+            nodes = _Nodes(nodes.bid[:per], nodes.partial[:per], nodes.slots[:per],
+                           nodes.changed[:per], nodes.bound[:per])
+        n = nodes.bid.size
+        slot = np.tile(np.arange(width, dtype=np.int16), n)
+        parent = np.repeat(np.arange(n), width)
+        bid = nodes.bid[parent]
+        ok = valid[bid, depth, slot]
+        changed = nodes.changed[parent] + moved[bid, depth, slot]
+        if max_changes is not None:
+            ok &= changed <= max_changes
+        parent, slot, bid, changed = parent[ok], slot[ok], bid[ok], changed[ok]
+        partial = nodes.partial[parent] + gains[bid, depth, slot]
+        slots = np.concatenate([nodes.slots[parent], slot[:, None]], axis=1)
+        next_depth = depth + 1
+
+        if next_depth == n_issues:  # complete packages
+            accepted = satisfied(partial, bid)
+            exists[bid[accepted]] = True
+            if sizes is not None:
+                sizes += np.bincount(bid[accepted], minlength=batch)
+            if best is not None and accepted.any():
+                score = _objective(partial[accepted], must[bid[accepted]],
+                                   weights[bid[accepted]], objective)
+                best.offer(bid[accepted], score, slots[accepted])
+            continue
+
+        upper = partial + max_rest[bid, next_depth]
+        alive = satisfied(upper, bid)
+        if stop_at_first:
+            sure = alive & satisfied(partial + min_rest[bid, next_depth], bid)
+            if max_changes is not None:  # completing with the status quo must be possible
+                sure = alive & satisfied(partial, bid) & keep_rest[bid, next_depth]
+            exists[bid[sure]] = True
+            alive &= ~exists[bid]
+        if sizes is not None:
+            inside = alive & satisfied(partial + min_rest[bid, next_depth], bid)
+            sizes += np.bincount(bid[inside], weights=rest_count[bid[inside], next_depth],
+                                 minlength=batch).astype(np.int64)
+            exists[bid[inside]] = True
+            alive &= ~inside
+        bound = np.full(bid.size, np.inf)
+        if best is not None:
+            bound = _objective(upper, must[bid], weights[bid], objective)
+            alive &= bound > best.threshold[bid]
+        if not alive.any():
+            continue
+        kids = _Nodes(bid[alive], partial[alive], slots[alive], changed[alive], bound[alive])
+        if best is not None:  # most promising first: pushed last, popped first
+            rank = np.argsort(kids.bound, kind="stable")
+            kids = _Nodes(kids.bid[rank], kids.partial[rank], kids.slots[rank],
+                          kids.changed[rank], kids.bound[rank])
+            piece = max(1, CHUNK // width)
+            for start in range(0, kids.bid.size, piece):
+                sl = slice(start, start + piece)
+                stack.append((next_depth, _Nodes(kids.bid[sl], kids.partial[sl],
+                                                 kids.slots[sl], kids.changed[sl],
+                                                 kids.bound[sl])))
+        else:
+            stack.append((next_depth, kids))
+    if best is not None:
+        exists |= np.bincount(best.bid, minlength=batch) > 0
+    return exists, sizes, best, order
+
+
+# ---------------------------------------------------------------------------------------
+# The operations, with a method switch
+# ---------------------------------------------------------------------------------------
+
+
+def _use_brute(table: GainTable, method: Method) -> bool:
+    if method not in ("auto", "brute", "bnb"):
+        raise ValueError(f"method must be 'auto', 'brute' or 'bnb', got {method!r}")
+    return method == "brute" or (method == "auto"
+                                 and int(table.space_size.sum()) <= BRUTE_FORCE_LIMIT)
+
+
+def zone_exists(table: GainTable, method: Method = "auto") -> np.ndarray:
+    """Whether some package makes every party gain, per scenario ``[B]``."""
+    if _use_brute(table, method):
+        return brute_force(table)[0]
+    return branch_and_bound(table, stop_at_first=True)[0]
+
+
+def zone_size(table: GainTable, method: Method = "auto") -> np.ndarray:
+    """How many packages make every party gain, per scenario ``[B]`` (int64)."""
+    if _use_brute(table, method):
+        sizes = brute_force(table, count=True)[1]
+    else:
+        sizes = branch_and_bound(table, count=True)[1]
+    assert sizes is not None
+    return sizes
+
+
+def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
+                  max_changes: int | None = None, method: Method = "auto") -> list[Best]:
+    """The ``top`` acceptable packages with the highest objective, per scenario."""
+    if _use_brute(table, method):
+        best = brute_force(table, objective, top, max_changes)[2]
+        assert best is not None
+        return [best.result(table, b) for b in range(table.batch)]
+    _, _, best, order = branch_and_bound(table, objective, top, max_changes)
+    assert best is not None
+    return [best.result(table, b, order) for b in range(table.batch)]
+
+
+def smallest_accords(table: GainTable, method: Method = "auto") -> list[Best]:
+    """Per scenario, the acceptable package that moves the fewest issues from the status
+    quo, with the best Nash product among those (empty when the zone is empty)."""
+    results: list[Best | None] = [None] * table.batch
+    pending = np.arange(table.batch)
+    for limit in range(1, table.n_issues + 1):
+        if pending.size == 0:
+            break
+        found = best_packages(table.subset(pending), "nash", 1, limit, method)
+        for b, best in zip(pending, found, strict=True):
+            if best.found:
+                results[b] = best
+        pending = np.array([b for b in pending if results[b] is None], dtype=int)
+    empty = Best(np.zeros((0, table.n_issues), dtype=np.int64),
+                 np.zeros((0, table.n_issues)), np.zeros(0),
+                 np.zeros((0, table.gains.shape[-1])))
+    return [r if r is not None else empty for r in results]
+
+
+def pareto_efficient(gains: np.ndarray, must: np.ndarray) -> np.ndarray:
+    """Which rows of ``gains [N, A]`` no other row Pareto-dominates (over the parties)."""
+    g = gains[:, must]
+    geq = np.all(g[:, None, :] >= g[None, :, :] - 1e-12, axis=-1)
+    gt = np.any(g[:, None, :] > g[None, :, :] + 1e-12, axis=-1)
+    dominated = np.any(geq & gt, axis=0)  # [j]: some i dominates j
+    return ~dominated

@@ -1,0 +1,254 @@
+"""Settlement design: utilities, credibility, the hand-worked case, counterfactuals, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import detente
+from detente.cli.common import app
+from detente.errors import OptionError
+from detente.settlement import (
+    Guarantees,
+    SettlementProblem,
+    UtilitySettings,
+    acceptable,
+    credibility,
+    package_gains,
+    package_utilities,
+    parties,
+    salience_shares,
+    variation,
+)
+from detente.settlement.contributions import contributions, shapley_exact
+from tests.settle_helpers import random_problems, two_by_two
+
+runner = CliRunner()
+
+
+# --- credibility -----------------------------------------------------------------------
+
+def test_credibility_independent_and_correlated() -> None:
+    # KP's row of the brief: RU .5, CN .35; SEC delivered by RU and CN.
+    trust = np.array([[1.0, 0.35, 0.5]])  # KP believes KP, CN, RU
+    deliverers = np.array([[False, True, True]])
+    unconditional = np.array([False])
+    c = credibility(trust, deliverers, unconditional)
+    assert c[0, 0] == pytest.approx(1 - 0.5 * 0.65)  # 0.675 (brief: "≈ .68")
+    c = credibility(trust, deliverers, unconditional, correlation=0.7)
+    assert c[0, 0] == pytest.approx(0.3 * 0.675 + 0.7 * 0.5)  # ≈ .55 as in the brief
+    assert credibility(trust, deliverers, unconditional, correlation=1.0)[0, 0] == 0.5
+    # nobody left to deliver: 0; nobody named: 1; a deliverer believes itself: 1
+    assert credibility(trust, np.zeros((1, 3), bool), unconditional)[0, 0] == 0.0
+    assert credibility(trust, np.zeros((1, 3), bool), np.array([True]))[0, 0] == 1.0
+    assert credibility(trust, np.array([[True, False, False]]), unconditional)[0, 0] == 1.0
+
+
+def test_credibility_is_batched() -> None:
+    rng = np.random.default_rng(3)
+    trust = rng.random((4, 3, 5))
+    deliverers = rng.random((2, 5)) < 0.5
+    batch = credibility(trust, deliverers, np.zeros(2, bool))
+    for b in range(4):
+        np.testing.assert_allclose(batch[b], credibility(trust[b], deliverers,
+                                                         np.zeros(2, bool)))
+
+
+# --- trust 1 reduces to the plain model ------------------------------------------------
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_problems(), utility=st.sampled_from(["linear", "quadratic"]),
+       correlation=st.floats(0, 1), seed=st.integers(0, 1000))
+def test_full_trust_gives_the_plain_model(problem, utility, correlation, seed) -> None:
+    arrays = problem.arrays.replace(trust=np.ones_like(problem.arrays.trust))
+    # give every issue at least one deliverer (an empty set means "nobody can deliver")
+    guarantors = tuple(g if g is None or g else ("A0",) for g in problem.issue_guarantors)
+    problem = problem.replace(arrays=arrays, issue_guarantors=guarantors)
+    packages = np.random.default_rng(seed).random((6, arrays.n_issues))
+    opts = UtilitySettings(utility, correlation)
+    with_trust = package_gains(arrays, packages, problem.guarantees(), opts)
+    power = 1.0 if utility == "linear" else 2.0
+    shares = salience_shares(arrays.salience)
+    plain = (shares[None] * (np.abs(arrays.status_quo - arrays.position)[None] ** power
+                             - np.abs(packages[:, None, :] - arrays.position[None]) ** power)
+             ).sum(axis=-1)
+    np.testing.assert_allclose(with_trust, plain, atol=1e-12)
+    believed = Guarantees.everyone_believed(arrays.guarantor_ids, arrays.n_issues)
+    np.testing.assert_allclose(package_gains(arrays, packages, believed, opts), plain,
+                               atol=1e-12)
+
+
+def test_utilities_are_reservation_plus_gain() -> None:
+    problem = SettlementProblem.from_scenario(detente.load("korea-2017"))
+    values = problem.package_values(problem.packages)
+    guarantees = problem.package_guarantees(problem.packages)
+    utilities = package_utilities(problem.arrays, values, guarantees)
+    assert np.all(utilities <= 0) and np.all(utilities >= -1)
+    status_quo = utilities[0]  # P0 is the status quo
+    np.testing.assert_allclose(utilities - status_quo,
+                               package_gains(problem.arrays, values, guarantees))
+
+
+def test_package_gains_batched_shape() -> None:
+    problem = SettlementProblem.from_scenario(detente.load("korea-2017"))
+    batch = problem.arrays.broadcast_batch(3)
+    values = problem.package_values(problem.packages)
+    gains = package_gains(batch, values, problem.package_guarantees(problem.packages))
+    assert gains.shape == (3, 4, 6)
+    ok = acceptable(gains, parties(batch)[:, None, :])
+    assert ok.shape == (3, 4)
+
+
+# --- the two-actor, two-issue case worked by hand --------------------------------------
+
+def test_hand_case_zone_best_and_smallest() -> None:
+    # Linear loss. A: X at 100, Y at 0, equal saliences -> g_A = (x - y)/2 on the unit scale.
+    # B: X at 0 (1/4), Y at 100 (3/4) -> g_B = (0.5 - x)/4 + 3(y - 0.5)/4.
+    # On a 10-unit grid the zone x > y, 3y > 1 + x holds exactly 7 packages:
+    # (70,60) (80,70) (90,70) (90,80) (100,70) (100,80) (100,90); the Nash product
+    # g_A g_B is largest at (100, 80): 0.1 x 0.1, so the geometric mean is 0.1 = 10 points.
+    result = detente.settle(two_by_two(), step=10, utility="linear", weighting="equal")
+    base = result.baseline
+    assert base.zone_exists and base.zone_size == 7
+    assert base.best.values == {"X": 100.0, "Y": 80.0}
+    assert base.best.nash == pytest.approx(10.0)
+    assert base.best.gains == pytest.approx({"A": 10.0, "B": 10.0})
+    assert base.max_min.values == {"X": 100.0, "Y": 80.0}
+    assert base.smallest.changed == ("X", "Y")
+    # No single issue can make both gain; at step 50 nothing is acceptable.
+    assert not detente.settle(two_by_two(), step=50, utility="linear").baseline.zone_exists
+
+
+def test_hand_case_with_distrust() -> None:
+    # B delivers X and A believes B only half: A's gain on X halves,
+    # g_A(100, 80) = 0.5*0.5*0.5 - 0.5*0.8 + 0.5*0.5 = -0.025 -> A blocks (-2.5 points).
+    # Winning A over on Y alone: 0.5 (0.8 - y) > 0.025  <=>  y < 75 -> "Y <= 70" on the grid.
+    result = detente.settle(two_by_two(trust_b=0.5, guarantor="B"), step=10,
+                            utility="linear")
+    deal = result.baseline.package("DEAL")
+    assert deal.gains["A"] == pytest.approx(-2.5)
+    assert deal.gains["B"] == pytest.approx(10.0)
+    assert deal.blockers == ("A",)
+    assert deal.credibility["A"]["X"] == pytest.approx(0.5)
+    assert deal.credibility["B"]["X"] == 1.0
+    (win,) = deal.win_over["A"]
+    assert (win.issue, win.at_least, win.value) == ("Y", False, 70.0)
+    assert win.threshold == pytest.approx(75.0)
+    assert win.then_blocking == ()
+    assert "A accepts if Y ≤ 70" in win.describe()
+
+
+# --- korea-2017 -------------------------------------------------------------------------
+
+def test_korea_findings_on_a_coarse_grid() -> None:
+    result = detente.settle("korea-2017", step=25, variations=[
+        variation(without=["RU"]), variation(trust=["KP.RU=0.8"])])
+    base, without_ru, more_trust = result.outcomes
+    p1, p2 = base.package("P1"), base.package("P2")
+    assert "KP" in p1.blockers and "US" in p1.blockers
+    assert p1.accepts["CN"] and p1.accepts["RU"]
+    assert "KP" in p2.blockers
+    assert base.zone_exists
+    # Russia as a party and guarantor widens the zone; more KP trust in RU helps KP.
+    assert without_ru.zone_size < base.zone_size
+    assert "RU" not in without_ru.problem.actor_ids
+    assert more_trust.package("P2").gains["KP"] > p2.gains["KP"]
+    data = result.to_dict()
+    json.dumps(data)
+    assert data["variants"][0]["label"] == "without RU"
+
+
+def test_variation_changes() -> None:
+    problem = SettlementProblem.from_scenario(detente.load("korea-2017"), step=25)
+    changed = variation(without=["RU"], trust=["KP.CN=0.9"], guarantors=["VER=IAEA"],
+                        fix=["NUC=50"]).apply(problem)
+    ids = changed.arrays.guarantor_ids
+    assert "RU" not in ids
+    assert changed.arrays.trust[changed.actor_ids.index("KP"), ids.index("CN")] == 0.9
+    assert changed.issue_guarantors[changed.issue_ids.index("SEC")] == ("CN",)
+    assert changed.issue_guarantors[changed.issue_ids.index("VER")] == ("IAEA",)
+    assert changed.candidates[0] == (50.0,) and not changed.keep_status_quo[0]
+    result = detente.settle("korea-2017", step=25, variations=variation(fix=["NUC=50"]))
+    if result.variants[0].best is not None:
+        assert result.variants[0].best.values["NUC"] == 50.0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"without": ["XX"]}, "unknown actor 'XX'"),
+    ({"trust": ["KP-RU=0.8"]}, "does not name truster.trusted"),
+    ({"trust": ["KP.RU=high"]}, "is not a number"),
+    ({"trust": ["KP.RU=1.5"]}, "outside 0-1"),
+    ({"trust": ["KP.ZZ=0.5"]}, "unknown actor or institution 'ZZ'"),
+    ({"guarantors": ["SEC"]}, "is not of the form"),
+    ({"guarantors": ["SECX=CN"]}, "unknown issue 'SECX'"),
+    ({"fix": ["NUC=500"]}, "outside the scale"),
+])
+def test_bad_counterfactuals_are_clear_errors(kwargs, message) -> None:
+    with pytest.raises(OptionError, match=message):
+        problem = SettlementProblem.from_scenario(detente.load("korea-2017"), step=50)
+        variation(**kwargs).apply(problem)
+
+
+# --- contributions ----------------------------------------------------------------------
+
+def test_shapley_exact_on_a_known_game() -> None:
+    # glove game: player 0 holds a left glove, players 1 and 2 right gloves; v = 1 for a pair
+    worth = {m: float(bool(m & 1) and bool(m & 6)) for m in range(8)}
+    np.testing.assert_allclose(shapley_exact(worth, 3), [2 / 3, 1 / 6, 1 / 6])
+
+
+def test_contributions_efficiency_and_sampling() -> None:
+    exact = contributions("korea-2017", step=50)
+    total = sum(exact.shapley.values())
+    assert total == pytest.approx(exact.grand_value - exact.empty_value)
+    sampled = contributions("korea-2017", step=50, exact_limit=2, samples=300, rng=5)
+    assert not sampled.exact and sampled.seed == 5
+    assert sum(sampled.shapley.values()) == pytest.approx(total)
+    again = contributions("korea-2017", step=50, exact_limit=2, samples=300, rng=5)
+    assert again.shapley == sampled.shapley
+    for a in exact.shapley:
+        assert sampled.shapley[a] == pytest.approx(exact.shapley[a], abs=0.35 * abs(total))
+
+
+# --- command line -----------------------------------------------------------------------
+
+def test_cli_settle_table_and_json() -> None:
+    out = runner.invoke(app, ["settle", "--step", "25", "--without", "RU"])
+    assert out.exit_code == 0, out.output
+    assert "Zone of agreement" in out.output and "without RU" in out.output
+    assert "P1" in out.output and "blocked by" in out.output
+    out = runner.invoke(app, ["settle", "--step", "25", "--package", "P2", "--trust",
+                              "KP.RU=0.8", "--trust", "KP.CN=0.8", "--separately",
+                              "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert [v["label"] for v in data["variants"]] == ["KP.RU=0.8", "KP.CN=0.8"]
+    assert [p["id"] for p in data["baseline"]["packages"]] == ["P2"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--without", "XX"], "unknown actor 'XX'"),
+    (["--trust", "KP.RU"], "is not of the form"),
+    (["--package", "P9"], "unknown package 'P9'"),
+    (["--step", "0"], "grid step must be above 0"),
+    (["--guarantor", "SEC=QQ"], "unknown guarantor 'QQ'"),
+])
+def test_cli_bad_options(args, message) -> None:
+    out = runner.invoke(app, ["settle", "--step", "50", *args])
+    assert out.exit_code == 2
+    assert message in out.output
+    assert "Traceback" not in out.output
+
+
+def test_cli_contributions() -> None:
+    out = runner.invoke(app, ["contributions", "--step", "50", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert set(data["shapley"]) == {"US", "CN", "RU", "KP", "KR", "JP"}
+    out = runner.invoke(app, ["contributions", "--step", "50"])
+    assert out.exit_code == 0 and "Shapley value" in out.output
