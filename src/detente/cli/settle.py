@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -12,28 +12,28 @@ from detente.cli.common import app, console, emit_json, fmt, reports_errors
 from detente.scenario import DEFAULT_SCENARIO
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
 
 
-class Utility(str, Enum):
+class Utility(StrEnum):
     quadratic = "quadratic"
     linear = "linear"
 
 
-class Weighting(str, Enum):
+class Weighting(StrEnum):
     capability = "capability"
     equal = "equal"
 
 
-class SearchMethod(str, Enum):
+class SearchMethod(StrEnum):
     auto = "auto"
     brute = "brute"
     bnb = "bnb"
 
 
-class ContributionValue(str, Enum):
+class ContributionValue(StrEnum):
     nash = "nash"
     size = "size"
 
