@@ -12,6 +12,7 @@ from detente.models import get_model
 from detente.scenario import scenario_from_mapping
 from detente.validate import (
     Case,
+    grouped_folds,
     point_metrics,
     run_models,
     score,
@@ -150,3 +151,51 @@ def test_deu_compromise_matches_the_published_order_of_accuracy() -> None:
         other = validate_deu(BLKSV, models=["compromise"], capability=capability, n_boot=0)
         mae = {s.predictor: s.value["mae"] for s in other.scores()}["compromise"]
         assert low < mae < high
+
+
+def test_grouped_folds_never_split_a_group() -> None:
+    rng = np.random.default_rng(11)
+    for trial in range(20):
+        groups = [f"p{g}" for g in rng.integers(0, 40, size=150)]
+        folds = grouped_folds(groups, k=10, rng=trial)
+        for g in set(groups):
+            assert len({folds[i] for i, x in enumerate(groups) if x == g}) == 1
+        sizes = np.bincount(folds)
+        assert len(sizes) == 10 and sizes.max() - sizes.min() <= max(
+            np.unique(groups, return_counts=True)[1])
+    assert np.array_equal(grouped_folds(groups, 10, 3), grouped_folds(groups, 10, 3))
+    # More folds than groups: one fold per group.
+    assert sorted(set(grouped_folds(["a", "b", "a"], k=10))) == [0, 1]
+
+
+def _anchor_case(rng: np.random.Generator, group: str, k: int) -> Case:
+    positions = rng.uniform(0, 100, 4).round()
+    raw = _scenario(f"s{k}", list(positions), [1, 1, 2, 1], [1, 1, 1, 0.5], None)
+    raw["actors"][0]["id"] = "COM"
+    raw["stances"]["COM"] = raw["stances"].pop("A0")
+    compromise = (positions[0] + positions[1] + 2 * positions[2] + 0.5 * positions[3]) / 4.5
+    raw["outcomes"] = {"X": float(np.clip(0.7 * compromise + 0.3 * positions[0]
+                                          + rng.normal(0, 3), 0, 100))}
+    return Case(scenario_from_mapping(raw), group)
+
+
+def test_cross_validation_never_sees_the_held_out_proposal() -> None:
+    rng = np.random.default_rng(2)
+    cases = [_anchor_case(rng, f"p{k // 3}", k) for k in range(60)]
+    result = validate(cases, models=["compromise", "anchored"], n_boot=0, rng=5, folds=5)
+    assert result.kinds["anchored"] == "model (CV)"
+    assert any("cross-validation grouped" in n for n in result.notes)
+    # Changing the outcomes of proposal p0 must not change its own forecasts: they come from
+    # a fit on the other folds only. (Other proposals' forecasts may change.)
+    changed = [Case(scenario_from_mapping({**c.scenario.to_dict(), "outcomes": {"X": 100.0}}),
+                    c.group) if c.group == "p0" else c for c in cases]
+    again = validate(changed, models=["anchored"], n_boot=0, rng=5, folds=5)
+    own = [k for k, r in enumerate(result.rows) if r.group == "p0"]
+    np.testing.assert_allclose(again.predictions["anchored"][own],
+                               result.predictions["anchored"][own], atol=1e-9)
+    others = [k for k, r in enumerate(result.rows) if r.group != "p0"]
+    assert not np.allclose(again.predictions["anchored"][others],
+                           result.predictions["anchored"][others])
+    # The out-of-sample fit finds the Commission's pull (true weight 0.3).
+    scores = {s.predictor: s.value["mae"] for s in result.scores()}
+    assert scores["anchored"] < scores["compromise"]

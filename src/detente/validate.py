@@ -165,15 +165,15 @@ def score(abs_error: np.ndarray, groups: Sequence[str], n_boot: int = DEFAULT_BO
 
 
 def _batch_key(arrays: Arrays) -> tuple[Any, ...]:
-    return (arrays.position.shape, len(arrays.guarantor_ids), arrays.stake.tobytes(),
+    # Actor ids are part of the key: a model may look actors up by id (e.g. 'anchored').
+    return (arrays.actor_ids, len(arrays.guarantor_ids), arrays.stake.tobytes(),
             arrays.veto.tobytes(), arrays.scale_low.tobytes(), arrays.scale_high.tobytes())
 
 
 def stack_arrays(items: Sequence[Arrays]) -> Arrays:
-    """Stack unbatched arrays of one shape (same stake and veto) along a new batch axis."""
+    """Stack unbatched arrays of one shape (same actors, stake and veto) on a new batch axis."""
     first = items[0]
     return first.replace(
-        actor_ids=tuple(f"a{k}" for k in range(first.n_actors)),
         capability=np.stack([a.capability for a in items]),
         position=np.stack([a.position for a in items]),
         salience=np.stack([a.salience for a in items]),
@@ -186,8 +186,8 @@ def run_models(arrays: Sequence[Arrays], models: Sequence[Model],
                rng: np.random.Generator | int | None = 0) -> dict[str, list[np.ndarray]]:
     """Forecasts (unit scale) of each model on each scenario, batched by shape.
 
-    Scenarios with the same number of actors and issues (and the same stake and veto
-    pattern) are stacked on a leading batch axis and run in one call per model. Each model
+    Scenarios with the same actors and issues (and the same stake and veto pattern) are
+    stacked on a leading batch axis and run in one call per model. Each model
     gets its own child seed (``SeedSequence.spawn``) so adding a model changes no other's
     numbers.
     """
@@ -206,6 +206,63 @@ def run_models(arrays: Sequence[Arrays], models: Sequence[Model],
             for row, k in enumerate(members):
                 results[k] = forecast[row]
         out[model.name] = results
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Cross-validation grouped by proposal
+# ---------------------------------------------------------------------------------------
+
+DEFAULT_FOLDS = 10
+
+
+def grouped_folds(groups: Sequence[str], k: int = DEFAULT_FOLDS,
+                  rng: np.random.Generator | int | None = 0) -> np.ndarray:
+    """A fold number per item such that every group lies in exactly one fold.
+
+    Groups are shuffled (seeded), then dealt largest first to the fold with the fewest
+    items so far, which balances the folds' sizes. ``k`` larger than the number of groups
+    gives one fold per group (leave one group out).
+    """
+    labels, index = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+    k = max(1, min(k, len(labels)))
+    generator, _ = make_rng(rng)
+    sizes = np.bincount(index, minlength=len(labels))
+    order = generator.permutation(len(labels))
+    order = order[np.argsort(-sizes[order], kind="stable")]  # largest first, ties shuffled
+    fold_of_group = np.empty(len(labels), dtype=int)
+    load = np.zeros(k)
+    for g in order:
+        fold = int(np.argmin(load))
+        fold_of_group[g] = fold
+        load[fold] += sizes[g]
+    return fold_of_group[index]
+
+
+def is_fitted(model: Model) -> bool:
+    """Whether a model has parameters it can fit to outcomes (a ``fit`` method)."""
+    return callable(getattr(model, "fit", None))
+
+
+def cross_validated_forecasts(model: Model, arrays: Sequence[Arrays],
+                              observed: Sequence[np.ndarray], groups: Sequence[str],
+                              k: int = DEFAULT_FOLDS, rng: int = 0) -> list[np.ndarray]:
+    """Out-of-sample forecasts: each scenario forecast by the model refitted without its fold.
+
+    Folds are grouped (:func:`grouped_folds`), so no group (proposal) is ever both in the
+    data a forecast was fitted on and among the issues it forecasts. ``observed``: per
+    scenario, the outcome of each issue on the unit scale (NaN where none).
+    """
+    folds = grouped_folds(groups, k, rng)
+    out: list[np.ndarray] = [np.empty(0)] * len(arrays)
+    for fold in np.unique(folds):
+        train = np.flatnonzero(folds != fold)
+        test = np.flatnonzero(folds == fold)
+        fitted = model.fit([arrays[i] for i in train],  # type: ignore[attr-defined]
+                           [observed[i] for i in train])
+        forecasts = run_models([arrays[i] for i in test], [fitted], rng)[fitted.name]
+        for i, forecast in zip(test, forecasts, strict=True):
+            out[i] = forecast
     return out
 
 
@@ -251,6 +308,30 @@ class ValidationResult:
                              self.kinds[name], subset))
         return out
 
+    def compare(self, predictor: str, reference: str = "compromise") -> Score:
+        """Paired MAE difference ``predictor − reference`` on the issues both predict.
+
+        The interval resamples groups as in :meth:`scores`; an interval below zero means
+        ``predictor`` is more accurate than ``reference`` beyond resampling noise. Only
+        ``value["mae"]`` and its bounds are meaningful (the difference of means).
+        """
+        diff = self.abs_errors(predictor) - self.abs_errors(reference)
+        mask = ~np.isnan(diff)
+        groups = np.array([r.group for r in self.rows], dtype=object)[mask]
+        labels, index = np.unique(groups.astype(str), return_inverse=True)
+        d = diff[mask]
+        value = {k: float("nan") for k in METRICS}
+        low, high = dict(value), dict(value)
+        value["mae"] = float(np.mean(d)) if d.size else float("nan")
+        if d.size and self.n_boot > 0:
+            generator, _ = make_rng(self.seed if self.seed is not None else 0)
+            counts = resample_counts(len(labels), self.n_boot, generator)[:, index]
+            means = counts @ d / counts.sum(axis=1)
+            low["mae"], high["mae"] = (float(v) for v in np.percentile(means, [2.5, 97.5]))
+        return Score(predictor=predictor, kind=f"minus {reference}", subset="paired",
+                     n_issues=int(d.size), n_groups=len(labels), value=value, low=low,
+                     high=high)
+
     def tag_values(self, tag: str) -> list[str]:
         return sorted({r.tags[tag] for r in self.rows if tag in r.tags})
 
@@ -282,6 +363,12 @@ class ValidationResult:
             "format": "detente.validate", "version": 1, "seed": self.seed,
             "bootstrap": self.n_boot, "resampled": "groups", "notes": list(self.notes),
             "scores": [s.to_dict() for s in self.scores()],
+            "versus_compromise": ([{"predictor": name, "mae_difference": c.value["mae"],
+                                    "low": c.low["mae"], "high": c.high["mae"],
+                                    "n_issues": c.n_issues}
+                                   for name in self.predictions if name != "compromise"
+                                   for c in [self.compare(name)]]
+                                  if "compromise" in self.predictions else []),
             "breakdowns": {tag: {v: [s.to_dict() for s in scores]
                                  for v, scores in self.breakdown(tag).items()}
                            for tag in self.tags()},
@@ -319,12 +406,15 @@ def validate(
     n_boot: int = DEFAULT_BOOTSTRAP,
     rng: int | None = 0,
     notes: Sequence[str] = (),
+    folds: int = DEFAULT_FOLDS,
 ) -> ValidationResult:
     """Score models and baselines on every issue that has an observed outcome.
 
     ``cases``: :class:`Case` objects, scenarios or scenario files (each its own group).
     ``models``: registered names or instances (default: every registered model).
-    ``rng``: the seed for stochastic models and the bootstrap (echoed in the result).
+    ``rng``: the seed for stochastic models, the folds and the bootstrap (echoed).
+    A model with parameters fitted to outcomes (a ``fit`` method) is scored by ``folds``-fold
+    cross-validation grouped by case group: never on issues it was fitted on.
     """
     case_list = [c if isinstance(c, Case) else _case_of(c) for c in cases]
     case_list = [c for c in case_list if c.scenario.outcomes]
@@ -337,7 +427,26 @@ def validate(
     instances = resolve_models(models, options)
     seed = 0 if rng is None else int(rng)
     arrays = [c.scenario.compile() for c in case_list]
-    forecasts = run_models(arrays, instances, seed)
+    plain = [m for m in instances if not is_fitted(m)]
+    forecasts = run_models(arrays, plain, seed)
+    groups = [c.group for c in case_list]
+    n_groups = len(set(groups))
+    notes = list(notes)
+    for m in instances:
+        if not is_fitted(m):
+            continue
+        if n_groups < 2:
+            forecasts.update(run_models(arrays, [m], seed))
+            notes.append(f"{m.name}: only one group, so scored with its stored parameters "
+                         "(in-sample for data it was fitted on)")
+            continue
+        observed = [np.array([np.nan if (o := c.scenario.outcomes.get(i)) is None
+                              else (o.value - a.scale_low[k]) / (a.scale_high[k] - a.scale_low[k])
+                              for k, i in enumerate(a.issue_ids)])
+                    for c, a in zip(case_list, arrays, strict=True)]
+        forecasts[m.name] = cross_validated_forecasts(m, arrays, observed, groups, folds, seed)
+        notes.append(f"{m.name}: fitted parameters, scored by {min(folds, n_groups)}-fold "
+                     "cross-validation grouped by proposal (no group in two folds)")
     rows: list[IssueRow] = []
     columns: dict[str, list[float]] = defaultdict(list)
     kinds: dict[str, str] = {}
@@ -345,7 +454,7 @@ def validate(
     for name in (*BASELINES, *extra):
         kinds[name] = "baseline"
     for m in instances:
-        kinds[m.name] = "model"
+        kinds[m.name] = "model (CV)" if is_fitted(m) and n_groups >= 2 else "model"
     for k, (case, a) in enumerate(zip(case_list, arrays, strict=True)):
         unit: dict[str, np.ndarray | None] = {name: fn(case, a) for name, fn in
                                               BASELINES.items()}
@@ -430,7 +539,8 @@ def validate_deu(path: str | Path, models: Sequence[str | Model] | None = None,
                  options: Mapping[str, Mapping[str, Any]] | None = None,
                  capability: str = "council", missing_salience: str = "mean",
                  missing_reference: str = "midpoint", n_boot: int = DEFAULT_BOOTSTRAP,
-                 rng: int | None = 0, weights: str | Path | None = None) -> ValidationResult:
+                 rng: int | None = 0, weights: str | Path | None = None,
+                 folds: int = DEFAULT_FOLDS) -> ValidationResult:
     """Score models and baselines on a DEU III file (see :mod:`detente.datasets.deu`)."""
     cases, notes = deu_cases(path, capability, missing_salience, missing_reference, weights)
-    return validate(cases, models, options, n_boot, rng, notes)
+    return validate(cases, models, options, n_boot, rng, notes, folds)

@@ -44,7 +44,7 @@ def _fmt_metric(key: str, value: float) -> str:
 def _cell(s: Score, key: str) -> str:
     text = _fmt_metric(key, s.value[key])
     if s.low[key] == s.low[key]:
-        text += f" [{_fmt_metric(key, s.low[key])}–{_fmt_metric(key, s.high[key])}]"
+        text += f" [{_fmt_metric(key, s.low[key])}, {_fmt_metric(key, s.high[key])}]"
     return text
 
 
@@ -81,6 +81,17 @@ def print_result(result: ValidationResult, title: str) -> None:
                 cells.append(f"{_cell(s, 'mae')} n={s.n_issues}" if s.n_issues else "–")
             sub.add_row(name, *cells)
         out.print(sub)
+    if "compromise" in result.predictions:
+        vs = Table(title="MAE difference against the compromise model (paired, same issues; "
+                   "below 0 = better)", title_justify="left")
+        for col in ("predictor", "issues", "difference [95%]"):
+            vs.add_column(col, justify="left" if col == "predictor" else "right")
+        for name in result.predictions:
+            if name == "compromise":
+                continue
+            c = result.compare(name)
+            vs.add_row(name, str(c.n_issues), _cell(c, "mae"))
+        out.print(vs)
     for note in result.notes:
         out.print(f"· {note}")
 
@@ -102,8 +113,10 @@ def validate(
              "data).")] = None,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples (0: no intervals).")
                          ] = DEFAULT_BOOTSTRAP,
-    seed: Annotated[int, typer.Option(help="Seed for the bootstrap and stochastic models.")
-                    ] = 0,
+    seed: Annotated[int, typer.Option(
+        help="Seed for the bootstrap, the cross-validation folds and stochastic models.")] = 0,
+    folds: Annotated[int, typer.Option(
+        help="Folds for models with fitted parameters (grouped by proposal).")] = 10,
     predictions: Annotated[Path | None, typer.Option(
         "--predictions", "-p", help="Write per-issue predictions to this CSV file.")] = None,
     output: Annotated[ValidateFormat, typer.Option("--format", "-f")] = ValidateFormat.table,
@@ -120,10 +133,10 @@ def validate(
                                "e.g. detente validate deu ../shared/research/data/deu/"
                                "deu3_blksv.csv")
         result = validate_deu(targets[1], models=model, capability=capability.value,
-                              n_boot=bootstrap, rng=seed, weights=weights)
+                              n_boot=bootstrap, rng=seed, weights=weights, folds=folds)
         title = f"DEU III ({Path(targets[1]).name})"
     else:
-        result = run_validate(targets, models=model, n_boot=bootstrap, rng=seed)
+        result = run_validate(targets, models=model, n_boot=bootstrap, rng=seed, folds=folds)
         title = f"{len(targets)} scenario file(s)"
     if predictions is not None:
         write_new_file(predictions, result.to_csv(), force)

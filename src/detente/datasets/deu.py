@@ -549,8 +549,8 @@ def actor_capabilities(issue: DeuIssue, dataset: DeuDataset, capability: Capabil
     * the Commission, which makes the proposal under both procedures, counts as one average
       member state;
     * the Parliament counts as one average member state under co-decision (COD), where its
-      assent is needed, and takes no part under consultation (CNS), where its opinion does
-      not bind the Council.
+      assent is needed, and as half of one under consultation (CNS), where it gives an
+      opinion that does not bind the Council (a voice without a vote).
 
     Giving either institution the Council's total weight instead (one third of the say under
     co-decision) makes the compromise model 1.5-4 points worse on DEU III; the alternatives
@@ -572,5 +572,5 @@ def actor_capabilities(issue: DeuIssue, dataset: DeuDataset, capability: Capabil
         states[present] = np.mean(states[present])
     average = float(np.mean(states[present]))
     caps[0] = average
-    caps[1] = average if issue.procedure == "COD" else np.nan
+    caps[1] = average if issue.procedure == "COD" else 0.5 * average
     return caps

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from detente.errors import option_error
+from detente.models.anchored import Anchored
 from detente.models.base import ExplainTable, Model, ModelResult, make_rng
 from detente.models.bdm import Bdm
 from detente.models.compromise import Compromise
@@ -36,6 +37,9 @@ REGISTRY: dict[str, ModelInfo] = {
                   "forecast per issue"),
         ModelInfo("median", Median, "Weighted median",
                   "Black (1948), J. Political Economy 56(1)", True, False, "forecast per issue"),
+        ModelInfo("anchored", Anchored, "Compromise anchored on agenda setters (stacked)",
+                  "Achen (2006); Wolpert (1992) Neural Networks 5(2); Breiman (1996) "
+                  "Machine Learning 24(1)", True, False, "forecast per issue"),
         ModelInfo("nash", Nash, "Nash bargaining (status quo disagreement)",
                   "Nash (1950), Econometrica 18(2); Kalai (1977)", True, False,
                   "forecast per issue; whether a single-issue deal exists"),
