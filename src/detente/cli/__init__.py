@@ -12,7 +12,8 @@ import sys
 from detente.cli.common import app
 
 COMMAND_MODULES = ("detente.cli.core", "detente.cli.sample", "detente.cli.validate",
-                   "detente.cli.settle")
+                   "detente.cli.settle",
+                   "detente.cli.report")
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

@@ -1,0 +1,112 @@
+"""Counterfactual forecasts: where each model lands when one actor stays away.
+
+The forecast is rerun on the scenario restricted to every actor but one
+(:meth:`~detente.arrays.Arrays.take_actors`); the shift from the full forecast measures
+how much that actor's presence pulls the outcome, in the issue's units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+
+from detente.forecast import Forecast
+from detente.models import get_model
+from detente.report.figures import ForecastLike, as_forecast
+from detente.report.style import INK, MUTED, new_figure, wrap
+
+
+@dataclass(frozen=True)
+class WithoutActor:
+    """Forecast shifts when each actor is left out, in issue units: ``shift[A, I]``."""
+
+    model: str
+    actor_ids: tuple[str, ...]
+    issue_ids: tuple[str, ...]
+    full: np.ndarray      # I, the forecast with everybody
+    without: np.ndarray   # A, I: the forecast without actor a
+    seed: int | None
+
+    @property
+    def shift(self) -> np.ndarray:
+        return self.without - self.full[None, :]
+
+
+def without_each_actor(f: Forecast, model: str | None = None) -> WithoutActor:
+    """Rerun ``model`` (default: the forecast's first) once per left-out actor.
+
+    A deterministic model reuses the forecast's options; a stochastic one gets the same
+    seed as the full run, so a difference comes from the actor and not from the draw.
+    """
+    name = model or next(iter(f.results))
+    result = f.results[name]
+    runner = get_model(name, **result.options)
+    arrays = f.arrays
+    everyone = np.arange(arrays.n_actors)
+    rows = []
+    for a in everyone:
+        rest = arrays.take_actors(everyone[everyone != a])
+        seed = result.seed if result.seed is not None else f.seed
+        rows.append(arrays.to_units(runner.run(rest, seed).forecast))
+    return WithoutActor(name, arrays.actor_ids, arrays.issue_ids,
+                        arrays.to_units(result.forecast), np.array(rows), result.seed)
+
+
+def counterfactual_map(source: ForecastLike = None, model: str | None = None, *,
+                       ax: Axes | None = None) -> Figure:
+    """Heat map: how far each issue's forecast moves when each actor is left out.
+
+    Rows are actors, columns issues; each cell is the forecast without that actor minus
+    the forecast with everybody, in the issue's units (purple: lower on the scale, orange:
+    higher; numbers in the cells).
+    """
+    f = as_forecast(source)
+    cf = without_each_actor(f, model)
+    shift = cf.shift
+    n_actors, n_issues = shift.shape
+    if ax is None:
+        height = 1.6 + 0.42 * n_actors
+        fig = new_figure(9.0, height)
+        ax = fig.add_axes((1.6 / 9.0, 0.1, 1 - 2.5 / 9.0, 0.42 * n_actors / height))
+    fig = ax.get_figure()
+    limit = max(float(np.abs(shift).max()), 1e-9)
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
+    image = ax.imshow(shift, cmap="PuOr_r", norm=norm, aspect="auto")
+    for a in range(n_actors):
+        for i in range(n_issues):
+            value = shift[a, i]
+            strong = abs(value) > 0.55 * limit
+            ax.text(i, a, f"{value:+.0f}" if abs(value) >= 0.5 else "0", ha="center",
+                    va="center", fontsize=7.5, color="white" if strong else INK)
+    names = [f.scenario.name_of(a) for a in cf.actor_ids]
+    ax.set_yticks(range(n_actors), [f"without {wrap(n, 22)}" for n in names], fontsize=8)
+    ax.set_xticks(range(n_issues), [wrap(f.scenario.name_of(i), 14) for i in cf.issue_ids],
+                  fontsize=7)
+    ax.tick_params(length=0)
+    ax.xaxis.tick_top()
+    for side in ax.spines.values():
+        side.set_visible(False)
+    units = {f.scenario.issue(i).units for i in cf.issue_ids}
+    unit = units.pop() if len(units) == 1 else "issue units"
+    bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    bar.set_label(f"shift of the {cf.model} forecast ({unit})", fontsize=7.5, color=MUTED)
+    bar.ax.tick_params(labelsize=7)
+    ax.set_title(f"{f.scenario.title}: {cf.model} forecast without each actor", loc="left",
+                 fontsize=10, fontweight="bold", color=INK, pad=34 if n_issues > 4 else 22)
+    return fig
+
+
+def largest_shifts(cf: WithoutActor, names: Sequence[str], issues: Sequence[str],
+                   count: int = 1) -> list[tuple[str, str, float]]:
+    """The ``count`` largest absolute shifts as (actor name, issue name, shift)."""
+    flat = np.argsort(-np.abs(cf.shift), axis=None, kind="stable")[:count]
+    out = []
+    for index in flat:
+        a, i = np.unravel_index(index, cf.shift.shape)
+        out.append((names[a], issues[i], float(cf.shift[a, i])))
+    return out

@@ -1,0 +1,392 @@
+"""Figures of a forecast: the issue map, the model comparison and the trajectories.
+
+Every function takes what it draws (a :class:`~detente.forecast.Forecast`, or anything
+:func:`detente.forecast` accepts, which is then forecast with the default models), an
+optional ``ax`` and returns the :class:`~matplotlib.figure.Figure`. Nothing is shown.
+Labels use actor and issue names and the issues' anchor labels, never ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from detente.errors import option_error
+from detente.forecast import Forecast, forecast
+from detente.report.style import (
+    INK,
+    MUTED,
+    SALIENCE_CMAP,
+    STATUS_QUO_COLOR,
+    actor_style,
+    model_style,
+    new_figure,
+    stack_labels,
+    wrap,
+)
+from detente.scenario import Issue, Scenario
+
+ForecastLike = Forecast | Scenario | str | Path | None
+
+ROW_IN = 0.2          # height of one forecast row below the actors' line, inches
+ACTOR_ZONE_IN = 0.95  # room above the line for circles and their stacked labels, inches
+ANCHOR_ZONE_IN = 0.8  # room below a panel for its anchor labels, inches
+TITLE_IN = 0.35
+LEFT_IN, RIGHT_IN = 1.05, 0.35
+
+
+def as_forecast(source: ForecastLike) -> Forecast:
+    """A Forecast as given, or the default models' forecast of a scenario / path / id."""
+    if isinstance(source, Forecast):
+        return source
+    return forecast(source)
+
+
+def pick_issues(f: Forecast, issues: str | Sequence[str] | None) -> list[Issue]:
+    if issues is None:
+        return list(f.scenario.issues)
+    wanted = [issues] if isinstance(issues, str) else list(issues)
+    known = f.scenario.issue_ids
+    for iid in wanted:
+        if iid not in known:
+            raise option_error("issue", f"unknown issue '{iid}'", f"issues: {', '.join(known)}")
+    return [f.scenario.issue(iid) for iid in wanted]
+
+
+def _axes_list(ax: Axes | Sequence[Axes] | None, n: int, what: str) -> list[Axes] | None:
+    if ax is None:
+        return None
+    axes = [ax] if isinstance(ax, Axes) else list(ax)
+    if len(axes) != n:
+        raise option_error("ax", f"{what} draws {n} panel(s) but {len(axes)} axes were given",
+                           "pass one Axes per issue, or choose the issues with `issues=`")
+    return axes
+
+
+def _end_alignment(x: float, low: float, high: float) -> str:
+    """Anchor text near an end of the scale on its inner side so it stays inside."""
+    share = (x - low) / (high - low)
+    return "left" if share < 0.08 else "right" if share > 0.92 else "center"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _scale_text(issue: Issue) -> str:
+    return f"{_fmt(issue.scale.low)}–{_fmt(issue.scale.high)} {issue.units}"
+
+
+def _draw_anchor_labels(ax: Axes, issue: Issue, width_chars: int) -> None:
+    """Anchor values as ticks, anchor labels under them, stacked where they would touch."""
+    lo, hi = issue.scale.low, issue.scale.high
+    values = [a.value for a in issue.anchors] or [lo, hi]
+    ax.set_xticks(values, [_fmt(v) for v in values])
+    texts = []
+    for anchor in issue.anchors:
+        texts.append(ax.annotate(
+            wrap(anchor.label, width_chars), xy=(anchor.value, 0),
+            xycoords=("data", "axes fraction"), xytext=(0, -16), textcoords="offset points",
+            ha=_end_alignment(anchor.value, lo, hi), va="top", fontsize=6.8, color=MUTED,
+            linespacing=1.05, annotation_clip=False, gid="anchor-label"))
+    if texts:
+        fig = ax.get_figure()
+        tallest = max(t.get_window_extent().height for t in texts) * 72 / fig.dpi
+        stack_labels(texts, step_points=tallest + 3, up=False, max_tiers=3)
+
+
+def _issue_panel(ax: Axes, f: Forecast, issue: Issue, models: Sequence[str]) -> None:
+    scenario, arrays = f.scenario, f.arrays
+    k = scenario.issue_ids.index(issue.id)
+    lo, hi = issue.scale.low, issue.scale.high
+    pad = 0.02 * (hi - lo)
+    positions = arrays.to_units(arrays.position[..., k:k + 1])[..., 0]
+    salience = arrays.salience[:, k]
+    capability = arrays.capability
+    rows = ["status quo", *models]
+    bottom = -ROW_IN * (len(rows) + 0.4)
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(bottom, ACTOR_ZONE_IN)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.spines["bottom"].set_color(MUTED)
+
+    ax.axhline(0, color=MUTED, lw=1.2, zorder=1)
+    sq = issue.status_quo.value
+    ax.plot([sq, sq], [bottom, 0], color=STATUS_QUO_COLOR, lw=0.8, ls=(0, (4, 3)), zorder=0)
+
+    # Actors: area = capability, shade = salience; large circles first so small stay visible.
+    sizes = 60 + 540 * capability / capability.max()
+    order = np.argsort(-sizes, kind="stable")
+    stake = arrays.stake[:, k]
+    order = [a for a in order if stake[a]]
+    ax.scatter(positions[order], np.zeros(len(order)), s=sizes[order],
+               c=SALIENCE_CMAP(salience[order]), edgecolors=INK, linewidths=0.7, zorder=3,
+               clip_on=False)
+    lift = float(np.sqrt(sizes.max() / np.pi)) + 2
+    labels = []
+    for a in order:
+        name = scenario.name_of(arrays.actor_ids[a])
+        labels.append(ax.annotate(
+            name, xy=(positions[a], 0), xytext=(0, lift), textcoords="offset points",
+            ha=_end_alignment(positions[a], lo, hi), va="bottom", fontsize=8, color=INK,
+            annotation_clip=False, gid="actor-label"))
+    stack_labels(labels, step_points=11, up=True, max_tiers=5)
+
+    # One row per forecast under the line: its name on the left, its value by the marker.
+    for r, name in enumerate(rows):
+        y = -ROW_IN * (r + 1)
+        if r == 0:
+            value, color, marker = sq, STATUS_QUO_COLOR, "|"
+        else:
+            value = f.values(name)[issue.id]
+            color, marker = model_style(name, models)
+        ax.plot([lo, hi], [y, y], color="#E6E6E6", lw=0.6, zorder=1)
+        ax.plot([value], [y], marker=marker, color=color, ms=7 if r else 11, mew=2 if not r else 1,
+                mec=color if not r else "white", ls="none", zorder=4, clip_on=False)
+        ax.annotate(name, xy=(0, y), xycoords=("axes fraction", "data"), xytext=(-6, 0),
+                    textcoords="offset points", ha="right", va="center", fontsize=8,
+                    color=color if r else STATUS_QUO_COLOR)
+        right = (value - lo) / (hi - lo) < 0.9
+        ax.annotate(_fmt(value), xy=(value, y), xytext=(7 if right else -7, 0),
+                    textcoords="offset points", ha="left" if right else "right", va="center",
+                    fontsize=7, color=color)
+
+    ax.set_title(issue.name, loc="left", fontsize=10, fontweight="bold", color=INK, pad=4)
+    ax.set_title(_scale_text(issue), loc="right", fontsize=8, color=MUTED, pad=4)
+    ax.tick_params(axis="x", labelsize=7, colors=MUTED, length=3)
+
+
+def issue_map(source: ForecastLike = None, issues: str | Sequence[str] | None = None, *,
+              models: Sequence[str] | None = None,
+              ax: Axes | Sequence[Axes] | None = None) -> Figure:
+    """The issue map: per issue, actors on the scale and where each model lands.
+
+    Each actor is a circle at its position, its area proportional to capability and its
+    shade to salience (light = the issue matters little to it, dark = a lot). Under the
+    scale, one row each for the status quo and every model's forecast, with the value.
+    The scale's anchor values are the ticks, their labels written beneath.
+
+    ``issues``: one id or several (default: all, one panel each). ``ax``: one Axes per
+    issue to draw on (the key to circle size and shade is added only to a new figure).
+    """
+    f = as_forecast(source)
+    chosen = pick_issues(f, issues)
+    model_names = list(models) if models is not None else list(f.results)
+    for name in model_names:
+        if name not in f.results:
+            raise option_error("models", f"the forecast has no model '{name}'",
+                               f"models run: {', '.join(f.results)}")
+    axes = _axes_list(ax, len(chosen), "issue_map")
+    rows_in = ROW_IN * (len(model_names) + 1.4)
+    panel_in = ACTOR_ZONE_IN + rows_in
+    step_in = panel_in + ANCHOR_ZONE_IN + TITLE_IN
+    key_in = 0.85
+    width = 9.0
+    if axes is None:
+        height = key_in + step_in * len(chosen)
+        fig = new_figure(width, height)
+        axes = []
+        for n in range(len(chosen)):
+            top = key_in + TITLE_IN + n * step_in
+            axes.append(fig.add_axes((LEFT_IN / width, 1 - (top + panel_in) / height,
+                                      1 - (LEFT_IN + RIGHT_IN) / width, panel_in / height)))
+        _size_shade_key(fig, f, height)
+    fig = axes[0].get_figure()
+    width_chars = max(12, int(90 * (axes[0].get_position().width * fig.get_figwidth()) / 7.6
+                              / max(len(issue.anchors) for issue in chosen) / 1.6))
+    for axis, issue in zip(axes, chosen, strict=True):
+        _issue_panel(axis, f, issue, model_names)
+        _draw_anchor_labels(axis, issue, width_chars)
+    return fig
+
+
+def _size_shade_key(fig: Figure, f: Forecast, height: float) -> None:
+    """Legend for the issue map: circle area = capability, shade = salience."""
+    fig.text(LEFT_IN / fig.get_figwidth(), 1 - 0.08 / height, f.scenario.title,
+             ha="left", va="top", fontsize=11, fontweight="bold", color=INK)
+    fig.text(LEFT_IN / fig.get_figwidth(), 1 - 0.3 / height,
+             "circle area = capability, shade = salience; dashed line = status quo",
+             ha="left", va="top", fontsize=8.5, color=MUTED)
+    cap = f.arrays.capability
+    handles = []
+    for value in (cap.max(), np.median(cap), cap.min()):
+        size = 60 + 540 * value / cap.max()
+        handles.append(Line2D([], [], ls="none", marker="o", ms=np.sqrt(size), mfc="white",
+                              mec=INK, label=f"capability {_fmt(float(value))}"))
+    for s in (0.2, 0.6, 1.0):
+        handles.append(Line2D([], [], ls="none", marker="o", ms=10, mfc=SALIENCE_CMAP(s),
+                              mec=INK, label=f"salience {s:g}"))
+    fig.legend(handles=handles, loc="upper left",
+               bbox_to_anchor=(LEFT_IN / fig.get_figwidth() - 0.01, 1 - 0.45 / height), ncol=6,
+               frameon=False, fontsize=7.5, handletextpad=0.4, columnspacing=1.4,
+               borderaxespad=0)
+
+
+def model_comparison(source: ForecastLike = None, *, models: Sequence[str] | None = None,
+                     ax: Axes | None = None) -> Figure:
+    """The forecasts of all models side by side, one row per issue.
+
+    Each row is the issue's scale, drawn from its low end (left) to its high end (right)
+    with the end anchors' labels underneath; the status quo is the black bar and each
+    model a coloured marker of its own shape. Where every issue has the same scale and
+    units the axis is in those units, otherwise in percent of each issue's scale.
+    """
+    f = as_forecast(source)
+    model_names = list(models) if models is not None else list(f.results)
+    issues = list(f.scenario.issues)
+    same_scale = len({(i.scale.low, i.scale.high, i.units) for i in issues}) == 1
+    n = len(issues)
+    if ax is None:
+        fig = new_figure(9.0, 0.95 + 0.62 * n)
+        ax = fig.add_axes((2.3 / 9.0, 0.5 / (0.95 + 0.62 * n), 1 - 2.65 / 9.0,
+                           (0.62 * n) / (0.95 + 0.62 * n)))
+    fig = ax.get_figure()
+
+    def place(issue: Issue, value: float) -> float:
+        if same_scale:
+            return value
+        return 100 * (value - issue.scale.low) / (issue.scale.high - issue.scale.low)
+
+    lo = issues[0].scale.low if same_scale else 0.0
+    hi = issues[0].scale.high if same_scale else 100.0
+    dodge = np.linspace(-0.17, 0.17, len(model_names)) if len(model_names) > 1 else [0.0]
+    for row, issue in enumerate(issues):
+        y = row
+        ax.plot([lo, hi], [y, y], color="#D9D9D9", lw=3, solid_capstyle="butt", zorder=1)
+        ax.plot([place(issue, issue.status_quo.value)] * 2, [y - 0.28, y + 0.28],
+                color=STATUS_QUO_COLOR, lw=2.2, zorder=2)
+        for d, name in zip(dodge, model_names, strict=True):
+            color, marker = model_style(name, model_names)
+            ax.plot([place(issue, f.values(name)[issue.id])], [y + d], marker=marker,
+                    color=color, mec="white", mew=0.6, ms=7.5, ls="none", zorder=3)
+        ends = sorted(issue.anchors, key=lambda a: a.value)
+        if ends:
+            low_end, high_end = ends[0], ends[-1]
+            for anchor, ha in ((low_end, "left"), (high_end, "right")):
+                ax.annotate(wrap(anchor.label, 48).split("\n")[0] +
+                            ("…" if len(anchor.label) > 48 else ""),
+                            xy=(place(issue, anchor.value), y + 0.3), ha=ha, va="top",
+                            fontsize=6.5, color=MUTED, annotation_clip=False)
+    ax.set_ylim(n - 0.45, -0.75)
+    ax.set_yticks(range(n), [wrap(i.name, 28) for i in issues], fontsize=8)
+    ax.set_xlim(lo - 0.01 * (hi - lo), hi + 0.01 * (hi - lo))
+    unit = issues[0].units if same_scale else "% of each issue's scale"
+    ax.set_xlabel(f"{unit} (low end of the scale left, high end right)", fontsize=8,
+                  color=MUTED)
+    ax.tick_params(axis="x", labelsize=7.5, colors=MUTED)
+    ax.tick_params(axis="y", length=0)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    handles = [Line2D([], [], color=STATUS_QUO_COLOR, lw=2.2, label="status quo")]
+    for name in model_names:
+        color, marker = model_style(name, model_names)
+        handles.append(Line2D([], [], ls="none", marker=marker, color=color, mec="white",
+                              ms=7.5, label=name))
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(handles),
+              frameon=False, fontsize=8, handletextpad=0.3, columnspacing=1.2)
+    ax.set_title(f"{f.scenario.title}: forecasts by model", loc="left", fontsize=10,
+                 fontweight="bold", color=INK, pad=22)
+    return fig
+
+
+def stepwise_models(f: Forecast) -> list[str]:
+    """The models of a forecast that return a round-by-round trajectory."""
+    return [name for name, result in f.results.items() if result.trajectory is not None]
+
+
+def trajectories(source: ForecastLike = None, model: str | None = None,
+                 issues: str | Sequence[str] | None = None, *,
+                 ax: Axes | Sequence[Axes] | None = None) -> Figure:
+    """Positions of every actor per round of a stepwise model, one panel per issue.
+
+    Each actor is a line of its own colour and dash (named in the legend); the model's
+    final forecast is the marker at the last round and the dotted line, the status quo the
+    grey dashed line. The y axis is in the issue's units, anchor values as ticks with
+    their labels.
+    """
+    f = as_forecast(source)
+    stepwise = stepwise_models(f)
+    if model is None:
+        if not stepwise:
+            raise option_error("model", "no model in this forecast moves round by round",
+                               "run a stepwise model (e.g. bdm or smp) to draw trajectories")
+        model = stepwise[0]
+    if model not in f.results:
+        raise option_error("model", f"the forecast has no model '{model}'",
+                           f"models run: {', '.join(f.results)}")
+    paths = f.trajectory(model)
+    if paths is None:
+        raise option_error("model", f"'{model}' gives no trajectory (it is not stepwise)",
+                           f"stepwise models here: {', '.join(stepwise) or 'none'}")
+    chosen = pick_issues(f, issues)
+    axes = _axes_list(ax, len(chosen), "trajectories")
+    cols = 1 if len(chosen) == 1 else 2
+    rows = -(-len(chosen) // cols)
+    if axes is None:
+        width, panel_h = 9.0, 2.3
+        height = 0.9 + rows * panel_h
+        fig = new_figure(width, height)
+        grid = fig.add_gridspec(rows, cols, left=1.25 / width, right=1 - 0.3 / width,
+                                top=1 - 0.85 / height, bottom=0.35 / height, hspace=0.55,
+                                wspace=0.75)
+        axes = [fig.add_subplot(grid[n // cols, n % cols]) for n in range(len(chosen))]
+        owner = True
+    else:
+        owner = False
+    fig = axes[0].get_figure()
+    color, marker = model_style(model, list(f.results))
+    final = f.values(model)
+    names = [f.scenario.name_of(a) for a in f.arrays.actor_ids]
+    for axis, issue in zip(axes, chosen, strict=True):
+        k = f.scenario.issue_ids.index(issue.id)
+        path = np.asarray(paths[issue.id])           # rounds+1, A
+        steps = np.arange(path.shape[0])
+        for a in range(path.shape[1]):
+            if not f.arrays.stake[a, k]:
+                continue
+            c, ls = actor_style(a)
+            axis.plot(steps, path[:, a], color=c, ls=ls, lw=1.4, label=names[a])
+        axis.axhline(issue.status_quo.value, color=STATUS_QUO_COLOR, lw=0.8, ls=(0, (4, 3)))
+        axis.axhline(final[issue.id], color=color, lw=1.0, ls=":")
+        axis.plot([steps[-1]], [final[issue.id]], marker=marker, color=color, mec="white",
+                  ms=8, ls="none", zorder=5)
+        lo, hi = issue.scale.low, issue.scale.high
+        pad = 0.04 * (hi - lo)
+        axis.set_ylim(lo - pad, hi + pad)
+        axis.set_xlim(0, max(1, steps[-1]))
+        ends = sorted(issue.anchors, key=lambda a: a.value)
+        ticks = [a.value for a in ends] or [lo, hi]
+        axis.set_yticks(ticks, [_fmt(t) for t in ticks], fontsize=7)
+        axis.tick_params(axis="x", labelsize=7)
+        axis.set_title(wrap(issue.name, 48), loc="left", fontsize=9, fontweight="bold",
+                       color=INK)
+        axis.set_xlabel("round", fontsize=7.5, color=MUTED)
+        axis.set_ylabel(issue.units, fontsize=7.5, color=MUTED)
+        if ends:
+            for anchor, va in ((ends[0], "bottom"), (ends[-1], "top")):
+                axis.annotate(wrap(anchor.label, 40).split("\n")[0]
+                              + ("…" if len(anchor.label) > 40 else ""),
+                              xy=(0.01, anchor.value), xycoords=("axes fraction", "data"),
+                              xytext=(2, 2 if va == "bottom" else -2),
+                              textcoords="offset points", ha="left", va=va, fontsize=6.3,
+                              color=MUTED)
+        for side in ("right", "top"):
+            axis.spines[side].set_visible(False)
+    if owner:
+        handles = [Line2D([], [], color=actor_style(a)[0], ls=actor_style(a)[1], lw=1.4,
+                          label=names[a]) for a in range(len(names))]
+        handles.append(Line2D([], [], color=color, ls=":", marker=marker, mec="white",
+                              label=f"{model} forecast"))
+        handles.append(Line2D([], [], color=STATUS_QUO_COLOR, ls=(0, (4, 3)), label="status quo"))
+        fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.05 / height),
+                   ncol=min(4, len(handles)), frameon=False, fontsize=7.5,
+                   title=f"{f.scenario.title}: positions per round ({model})",
+                   title_fontsize=9)
+    return fig

@@ -1,0 +1,164 @@
+"""Figures and the HTML report render for korea-2017 and have the structure they promise."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from typer.testing import CliRunner
+
+import detente
+from detente.cli import app
+from detente.models import ModelResult
+from detente.report import figure_bytes, issue_map, model_comparison, trajectories
+from detente.report.html import render_report
+from detente.report.kinds import KINDS, Analysis, draw
+
+
+@pytest.fixture(scope="module")
+def analysis() -> Analysis:
+    return Analysis.of("korea-2017")
+
+
+def _texts(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def _label_boxes(fig: Figure, names: set[str]) -> list:
+    fig.canvas.draw()
+    return [t.get_window_extent() for t in fig.findobj(Text)
+            if t.get_text() in names and t.get_visible()]
+
+
+def test_issue_map_names_anchors_and_no_overlapping_actor_labels(analysis: Analysis) -> None:
+    fig = issue_map(analysis.forecast)
+    texts = _texts(fig)
+    s = analysis.scenario
+    for actor in s.actors:
+        assert texts.count(actor.name) == len(s.issues)   # one label per issue, names not ids
+    assert "United States" in texts and "US" not in texts
+    for issue in s.issues:
+        assert issue.name in texts
+        for anchor in issue.anchors:
+            assert any(t.replace("\n", " ").replace("- ", "-") == anchor.label for t in texts)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        boxes = [t.get_window_extent() for t in ax.texts if t.get_gid() == "actor-label"]
+        assert len(boxes) == len(s.actors)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert not a.overlaps(b), "actor labels overlap"
+
+
+def test_anchor_labels_do_not_overlap(analysis: Analysis) -> None:
+    fig = issue_map(analysis.forecast)
+    fig.canvas.draw()
+    for ax, issue in zip(fig.axes, analysis.scenario.issues, strict=True):
+        boxes = [t.get_window_extent() for t in ax.texts if t.get_gid() == "anchor-label"]
+        assert len(boxes) == len(issue.anchors)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert not a.overlaps(b), f"anchor labels overlap on {issue.id}"
+
+
+def test_issue_map_draws_on_given_axes(analysis: Analysis) -> None:
+    from detente.report.style import new_figure
+
+    fig = new_figure(9, 3)
+    ax = fig.add_subplot()
+    assert issue_map(analysis.forecast, "NUC", ax=ax) is fig
+    with pytest.raises(detente.DetenteError, match="unknown issue"):
+        issue_map(analysis.forecast, "NOPE")
+    with pytest.raises(detente.DetenteError, match="2 panel"):
+        issue_map(analysis.forecast, ["NUC", "MSL"], ax=ax)
+
+
+def test_model_comparison_marks_every_model(analysis: Analysis) -> None:
+    fig = model_comparison(analysis.forecast)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["status quo", *analysis.forecast.results]
+    ax = fig.axes[0]
+    # One marker per model and issue, placed at the model's value.
+    values = sorted(v for m in analysis.forecast.results
+                    for v in analysis.forecast.values(m).values())
+    marked = sorted(float(line.get_xdata()[0]) for line in ax.lines
+                    if line.get_marker() not in ("None", "", None) and len(line.get_xdata()) == 1)
+    assert np.allclose(marked, values)
+
+
+def test_every_kind_renders_or_says_why(analysis: Analysis, tmp_path: Path) -> None:
+    for kind, entry in KINDS.items():
+        reason = entry.unavailable(analysis)
+        if reason:
+            with pytest.raises(detente.DetenteError, match=kind):
+                draw(kind, analysis)
+            continue
+        png = figure_bytes(draw(kind, analysis), "png", dpi=40)
+        assert png.startswith(b"\x89PNG"), kind
+
+
+class _Stepwise(detente.models.Model):
+    """A test double: every actor moves halfway to the weighted mean each round."""
+
+    name = "halfway"
+
+    def run(self, arrays, rng=None):  # type: ignore[no-untyped-def]
+        pos = arrays.position.copy()
+        steps = [pos.copy()]
+        w = arrays.weight
+        for _ in range(4):
+            mean = (w * pos).sum(0) / w.sum(0)
+            pos = pos + 0.5 * (mean - pos)
+            steps.append(pos.copy())
+        return ModelResult("halfway", {}, pos.mean(0), trajectory=np.stack(steps))
+
+
+def test_trajectories_of_a_stepwise_model() -> None:
+    f = detente.forecast("korea-2017", models=["compromise", _Stepwise()])
+    fig = trajectories(f)
+    assert len(fig.axes) == len(f.scenario.issues)
+    texts = _texts(fig)
+    assert "halfway forecast" in texts and "United States" in texts
+    with pytest.raises(detente.DetenteError, match="not stepwise"):
+        trajectories(f, "compromise")
+    line = fig.axes[0].lines[0]
+    assert len(line.get_xdata()) == 5
+
+
+def test_report_structure(analysis: Analysis) -> None:
+    html = render_report(analysis)
+    for section in ("forecasts", "issue-map", "counterfactuals", "sources"):
+        assert f'<section id="{section}">' in html
+    assert html.count('src="data:image/png;base64,') >= 3
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<script" not in html and "@import" not in html and "url(" not in html
+    assert html.count('class="reading"') == html.count("<section id=") - 1
+    for source in analysis.scenario.sources:
+        assert source.replace("'", "&#39;") in html
+    for name in analysis.forecast.results:
+        assert "<th title=" in html and f">{name}</th>" in html
+    # Readings are computed: the model that differs most is named with its number.
+    assert "differ most on" in html
+
+
+def test_cli_plot_and_report(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "map.svg"
+    result = runner.invoke(app, ["plot", "issue-map", "korea-2017", "-o", str(out), "-i", "NUC",
+                                 "-m", "median"])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().lstrip().startswith("<?xml")
+    again = runner.invoke(app, ["plot", "issue-map", "-o", str(out)])
+    assert again.exit_code == 2 and "already exists" in again.output
+    bad = runner.invoke(app, ["plot", "issue-map", "-o", str(tmp_path / "x.gif")])
+    assert bad.exit_code == 2 and ".png, .svg or .pdf" in bad.output
+    unknown = runner.invoke(app, ["plot", "pie", "-o", str(tmp_path / "x.png")])
+    assert unknown.exit_code == 2 and "issue-map" in unknown.output
+    html = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", "-o", str(html), "-m", "compromise", "-m", "median"])
+    assert result.exit_code == 0, result.output
+    assert '<section id="forecasts">' in html.read_text()
