@@ -76,7 +76,7 @@ class ModelKernel:
         model = get_model(self.model, **dict(self.options))
         n = arrays.batch_shape[0]
         if not self.batched:
-            rows = [_outputs(model.run(_row(arrays, b), rng), None) for b in range(n)]
+            rows = [_outputs(model.run(take_row(arrays, b), rng), None) for b in range(n)]
             return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
         return _outputs(model.run(arrays, rng), n)
 
@@ -91,7 +91,7 @@ def _outputs(result: Any, batch: int | None) -> dict[str, np.ndarray]:
     return out
 
 
-def _row(arrays: Arrays, b: int) -> Arrays:
+def take_row(arrays: Arrays, b: int) -> Arrays:
     return arrays.replace(capability=arrays.capability[b], position=arrays.position[b],
                           salience=arrays.salience[b], status_quo=arrays.status_quo[b],
                           trust=arrays.trust[b])
