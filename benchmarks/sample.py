@@ -3,11 +3,15 @@
     PYTHONPATH=src python benchmarks/sample.py [--quick] [--model NAME ...] [--max-samples N]
 
 Prints, for korea-2017 and each model (every registered one, and settle where available):
-samples per second batched in one process, with the default process pool, and in a plain
-Python loop of single-scenario runs on the same draws; their ratio; the largest difference
-between batched and looped forecasts; and the peak memory (tracemalloc) of the batched run.
-Then how the time grows with the number of actors (6 → 200, synthetic scenarios) and with
-the number of samples (10^3 → 10^6, compromise only).
+samples per second batched in one process and with the default process pool, and in a
+plain Python loop of single-scenario runs on the same draws; their ratio; the largest
+difference between batched and looped results; and the peak traced memory (tracemalloc)
+of the batched run. Then how the rate grows with the number of actors (6 → 200, synthetic
+scenarios) and with the number of samples (10^3 → 10^6, compromise only).
+
+Rates count the engine's time (drawing inputs, assembling arrays, running the model,
+gathering results), not loading the scenario. Settle searches the zone of agreement on a
+grid of step 10 (``-O settle.step=10``) to keep the run short.
 """
 
 from __future__ import annotations
@@ -26,14 +30,19 @@ from detente.scenario import Scenario, load, scenario_from_mapping
 from detente.uncertainty import input_space, sample
 from detente.uncertainty.engine import available_cores, draw_rows, take_row
 from detente.uncertainty.inputs import DEFAULT_NOISE
+from detente.uncertainty.sampling import make_kernel
+from detente.uncertainty.settle import SETTLE, settle_available
 
 SEED = 7
+OPTIONS: dict[str, dict[str, Any]] = {SETTLE: {"step": 10.0}}
+FAST = ("compromise", "median")
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
+def rate(scenario: Scenario, model: str, n: int, workers: int | None = 1) -> float:
+    """Samples per second of the engine (one process unless ``workers`` is None)."""
+    result = sample(scenario, model, samples=n, rng=SEED, options=OPTIONS.get(model),
+                    workers=workers)
+    return n / result.stats.seconds
 
 
 def peak_memory(fn: Callable[[], Any]) -> float:
@@ -46,21 +55,34 @@ def peak_memory(fn: Callable[[], Any]) -> float:
         tracemalloc.stop()
 
 
-def looped_rate(scenario: Scenario, model: str, n: int) -> tuple[float, float]:
-    """Samples/s of the single-scenario path (one unbatched model call per draw, on the
-    same draws), and its largest difference from the batched forecasts (issue units)."""
+def looped(scenario: Scenario, model: str, n: int) -> tuple[float, float]:
+    """Samples/s of the single-scenario path (one model call per draw, no batch axis; settle:
+    one call per draw with a batch of one), and the largest difference from the batched run."""
     space = input_space(scenario, DEFAULT_NOISE)
     values = draw_rows(space, SEED, 0, n)
-    batched = sample(scenario, model, samples=n, rng=SEED, workers=1).forecasts
-    runner = get_model(model)
+    batched = sample(scenario, model, samples=n, rng=SEED, options=OPTIONS.get(model),
+                     workers=1).outputs
+    kernel, _ = make_kernel(scenario, space, model, OPTIONS.get(model), SEED)
     rng = np.random.default_rng(0)
+    if model == SETTLE:
+        def one(b: int) -> dict[str, np.ndarray]:
+            return kernel(space.assemble(values[b:b + 1]), rng)
+    else:
+        runner = get_model(model, **dict(OPTIONS.get(model, {})))
 
-    def loop() -> np.ndarray:
-        return np.stack([runner.run(take_row(space.assemble(values[b:b + 1]), 0), rng).forecast
-                         for b in range(n)])
-
-    seconds, out = timed(loop)
-    return n / seconds, float(np.max(np.abs(space.base.to_units(out) - batched)))
+        def one(b: int) -> dict[str, np.ndarray]:
+            single = take_row(space.assemble(values[b:b + 1]), 0)
+            return {"forecast": runner.run(single, rng).forecast}
+    start = time.perf_counter()
+    rows = [one(b) for b in range(n)]
+    seconds = time.perf_counter() - start
+    diff = 0.0
+    for key in ("forecast", "zone", "acceptable"):
+        if key in batched:
+            loop = np.concatenate([np.reshape(r[key], (1, -1)) for r in rows]).astype(float)
+            gap = np.abs(loop - batched[key].reshape(n, -1).astype(float))
+            diff = max(diff, float(np.max(gap)))
+    return n / seconds, diff
 
 
 def synthetic(n_actors: int, n_issues: int = 8, seed: int = 0) -> Scenario:
@@ -81,59 +103,51 @@ def synthetic(n_actors: int, n_issues: int = 8, seed: int = 0) -> Scenario:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", action="append", help="model (default: all registered)")
+    parser.add_argument("--model", action="append", help="model (default: all, and settle)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--max-samples", type=int, default=10**6,
                         help="largest sample count in the growth table (compromise)")
     args = parser.parse_args()
     korea = load("korea-2017")
-    models = args.model or list(REGISTRY)
-    batch_n = 2_000 if args.quick else 20_000
-    loop_n = 200 if args.quick else 1_000
-    print(f"korea-2017: {korea.compile().n_actors} actors x {korea.compile().n_issues} issues, "
-          f"noise {DEFAULT_NOISE}, {available_cores()} cores available")
-    print(f"{'model':<12}{'batched/s':>12}{'pool/s':>12}{'loop/s':>10}{'ratio':>8}"
-          f"{'max diff':>10}{'peak MiB':>10}")
+    models = args.model or [*REGISTRY, *([SETTLE] if settle_available() else [])]
+    scale = 10 if args.quick else 1
+    print(f"korea-2017: 6 actors x 8 issues, noise {DEFAULT_NOISE}, "
+          f"{available_cores()} cores available")
+    print(f"{'model':<12}{'samples':>9}{'batched/s':>12}{'pool/s':>12}{'loop/s':>10}"
+          f"{'ratio':>8}{'max diff':>10}{'peak MiB':>10}")
     for name in models:
-        n = batch_n if name in ("compromise", "median") else max(loop_n, batch_n // 10)
-        sample(korea, name, samples=300, rng=SEED, workers=1)  # warm caches and imports
-        one_s, _ = timed(lambda name=name, n=n: sample(korea, name, samples=n, rng=SEED,
-                                                       workers=1))
-        pool_s, _ = timed(lambda name=name, n=n: sample(korea, name, samples=n, rng=SEED))
-        loop_rate, diff = looped_rate(korea, name, loop_n)
-        peak = peak_memory(lambda name=name, n=n: sample(korea, name, samples=n, rng=SEED,
-                                                         workers=1))
-        print(f"{name:<12}{n / one_s:>12,.0f}{n / pool_s:>12,.0f}{loop_rate:>10,.0f}"
-              f"{n / one_s / loop_rate:>8.1f}{diff:>10.1e}{peak:>10.1f}")
+        n = 20_000 if name in FAST else 200 if name == SETTLE else 2_000
+        n = max(20, n // scale)
+        loop_n = min(n, 1_000 // scale)
+        sample(korea, name, samples=20, rng=SEED, options=OPTIONS.get(name), workers=1)  # warm
+        one = rate(korea, name, n)
+        pool = rate(korea, name, n, workers=None)
+        loop_rate, diff = looped(korea, name, loop_n)
+        peak = peak_memory(lambda name=name, n=n: rate(korea, name, n))
+        print(f"{name:<12}{n:>9,}{one:>12,.0f}{pool:>12,.0f}{loop_rate:>10,.0f}"
+              f"{one / loop_rate:>8.1f}{diff:>10.1e}{peak:>10.1f}")
 
+    growth = [m for m in models if m != SETTLE] or ["compromise"]
     print("\ngrowth with actors (8 issues, one process; samples per second):")
-    n = 1_000 if args.quick else 5_000
-    print(f"{'actors':>7}{'inputs':>8}" + "".join(f"{m:>14}" for m in models)
-          + f"{'peak MiB (' + models[0] + ')':>22}")
+    print(f"{'actors':>7}{'inputs':>8}" + "".join(f"{m:>12}" for m in growth)
+          + f"{'peak MiB ' + growth[0]:>22}")
     for n_actors in (6, 25, 50, 100, 200):
         s = synthetic(n_actors)
         size = input_space(s, DEFAULT_NOISE).size
-        cells = []
-        for name in models:
-            k = n if name in ("compromise", "median") else max(200, n // 10)
-            seconds, _ = timed(lambda s=s, name=name, k=k: sample(s, name, samples=k, rng=SEED,
-                                                                  workers=1))
-            cells.append(f"{k / seconds:>10,.0f}/s")
-        peak = peak_memory(lambda s=s: sample(s, models[0], samples=n, rng=SEED, workers=1))
-        print(f"{n_actors:>7}{size:>8}" + "".join(f"{c:>14}" for c in cells) + f"{peak:>22.1f}")
+        cells = [rate(s, m, max(100, (5_000 if m in FAST else 500) // scale)) for m in growth]
+        peak = peak_memory(lambda s=s: rate(s, growth[0], 5_000 // scale))
+        print(f"{n_actors:>7}{size:>8}" + "".join(f"{c:>12,.0f}" for c in cells)
+              + f"{peak:>22.1f}")
 
     print("\ngrowth with samples (korea-2017, compromise):")
-    print(f"{'samples':>10}{'one process s':>15}{'samples/s':>12}{'pool s':>10}{'samples/s':>12}"
-          f"{'peak MiB':>10}")
-    top = min(args.max_samples, 10**4 if args.quick else 10**6)
+    print(f"{'samples':>10}{'one process/s':>15}{'pool/s':>12}{'peak MiB':>10}")
     n = 1_000
-    while n <= top:
-        one_s, _ = timed(lambda n=n: sample(korea, "compromise", samples=n, rng=SEED, workers=1))
-        pool_s, _ = timed(lambda n=n: sample(korea, "compromise", samples=n, rng=SEED))
-        peak = peak_memory(lambda n=n: sample(korea, "compromise", samples=n, rng=SEED,
-                                              workers=1)) if n <= 10**5 else float("nan")
-        print(f"{n:>10,}{one_s:>15.2f}{n / one_s:>12,.0f}{pool_s:>10.2f}{n / pool_s:>12,.0f}"
-              f"{peak:>10.1f}")
+    while n <= min(args.max_samples, 10**6 // scale**2):
+        one = rate(korea, "compromise", n)
+        pool = rate(korea, "compromise", n, workers=None)
+        peak = peak_memory(lambda n=n: rate(korea, "compromise", n)) if n <= 10**5 \
+            else float("nan")
+        print(f"{n:>10,}{one:>15,.0f}{pool:>12,.0f}{peak:>10.1f}")
         n *= 10
     return 0
 

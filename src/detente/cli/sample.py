@@ -176,6 +176,40 @@ def sample(
                   f"noise {result.noise} ({result.noise_source}); {len(result.space.labels)} "
                   f"uncertain inputs; {result.stats.seconds:.2f} s in {result.stats.chunks} "
                   f"chunk(s), {result.stats.where}")
+    if result.settlement is not None:
+        print_settlement(result)
+    else:
+        print_forecasts(result)
+    for name, per_issue in result.probabilities().items():
+        values = ", ".join(f"{iid} {p:.0%}" for iid, p in per_issue.items())
+        console.print(f"P({name}): {values}")
+    for note in result.notes:
+        console.print(f"note: {note}")
+    sys.stdout.flush()
+
+
+def print_settlement(result: Any) -> None:
+    summary = result.settlement
+    if summary.zone is not None:
+        console.print(f"P(the zone of agreement is non-empty): {summary.zone:.1%}")
+    if not summary.acceptable:
+        console.print("the scenario names no packages")
+        return
+    actors = result.space.base.actor_ids
+    table = Table(title="Named packages: P(acceptable to every party), P(each actor blocks)",
+                  title_justify="left")
+    table.add_column("Package")
+    table.add_column("Acceptable", justify="right")
+    for a in actors:
+        table.add_column(a, justify="right")
+    for pid, p in summary.acceptable.items():
+        blocks = summary.blocks.get(pid, {})
+        table.add_row(pid, f"{p:.0%}", *[f"{blocks.get(a, 0.0):.0%}" for a in actors])
+    console.print(table)
+
+
+def print_forecasts(result: Any) -> None:
+    s = result.scenario
     table = Table(caption="Now: the status quo. Histogram: the issue's scale, low to high.",
                   caption_justify="left")
     for col, justify in (("Issue", "left"), ("Now", "right"), ("Median", "right"),
@@ -189,12 +223,6 @@ def sample(
                       f"{fmt(lo50)}–{fmt(hi50)}", f"{fmt(lo90)}–{fmt(hi90)}",
                       sparkline(summary.histogram_counts))
     console.print(table)
-    for name, per_issue in result.probabilities().items():
-        values = ", ".join(f"{iid} {p:.0%}" for iid, p in per_issue.items())
-        console.print(f"P({name}): {values}")
-    for note in result.notes:
-        console.print(f"note: {note}")
-    sys.stdout.flush()
 
 
 class GroupBy(str, Enum):  # noqa: UP042 - as OutputFormat in cli.core

@@ -294,6 +294,16 @@ def spawn_seed(rng: np.random.Generator | int | None) -> int:
     return seed
 
 
-__all__: Sequence[str] = ("BLOCK", "Chunk", "Kernel", "ModelKernel", "RunStats",
-                          "check_batching", "draw_rows", "run_chunk", "run_chunks",
-                          "spawn_seed")
+__all__: Sequence[str] = (
+    "BLOCK",
+    "Chunk",
+    "Kernel",
+    "ModelKernel",
+    "RunStats",
+    "check_batching",
+    "draw_rows",
+    "run_chunk",
+    "run_chunks",
+    "spawn_seed",
+    "take_row",
+)

@@ -14,6 +14,7 @@ from detente.errors import option_error
 from detente.models import REGISTRY, get_model
 from detente.scenario import Scenario, load
 from detente.uncertainty.engine import (
+    Kernel,
     ModelKernel,
     ProgressCallback,
     RunStats,
@@ -28,6 +29,14 @@ from detente.uncertainty.inputs import (
     has_own_uncertainty,
     input_space,
     require_inputs,
+)
+from detente.uncertainty.settle import (
+    SETTLE,
+    SettleKernel,
+    SettlementSummary,
+    settle_available,
+    settle_kernel,
+    summarise_settlement,
 )
 
 JSON_FORMAT_VERSION = 1
@@ -70,9 +79,10 @@ def summarise(values: np.ndarray, low: float, high: float, issue: str,
 class SampleResult:
     """Forecasts of one model over ``samples`` scenarios drawn from the inputs' uncertainty.
 
-    ``forecasts``: ``[samples, I]`` in issue units. ``outputs``: every raw output of the
-    kernel (unit scale), e.g. ``details.feasible`` of nash. ``seed`` reproduces the run
-    exactly, whatever the chunk size or workers.
+    ``forecasts``: ``[samples, I]`` in issue units (None for settlement analysis, whose
+    probabilities are in ``settlement``). ``outputs``: every raw output of the kernel (unit
+    scale), e.g. ``details.feasible`` of nash. ``seed`` reproduces the run exactly, whatever
+    the chunk size or workers.
     """
 
     scenario: Scenario
@@ -83,16 +93,20 @@ class SampleResult:
     samples: int
     noise: Noise
     noise_source: str
-    forecasts: np.ndarray
+    forecasts: np.ndarray | None
     outputs: dict[str, np.ndarray]
     stats: RunStats
     notes: list[str] = field(default_factory=list)
+    settlement: SettlementSummary | None = None
 
     @property
     def issue_ids(self) -> tuple[str, ...]:
         return self.space.base.issue_ids
 
     def summaries(self) -> dict[str, IssueSummary]:
+        """Per issue, the forecast's distribution (empty for settlement analysis)."""
+        if self.forecasts is None:
+            return {}
         base = self.space.base
         return {iid: summarise(self.forecasts[:, k], float(base.scale_low[k]),
                                float(base.scale_high[k]), iid)
@@ -119,6 +133,7 @@ class SampleResult:
             "uncertain_inputs": len(self.space.labels),
             "issues": {iid: s.to_dict() for iid, s in self.summaries().items()},
             "probabilities": self.probabilities(),
+            "settlement": self.settlement.to_dict() if self.settlement else None,
             "run": {"chunks": self.stats.chunks, "chunk_size": self.stats.chunk_size,
                     "where": self.stats.where, "seconds": round(self.stats.seconds, 4)},
             "notes": list(self.notes),
@@ -151,10 +166,19 @@ def prepare(scenario: Scenario | str | Path | None, noise: Noise | str | None
 
 def model_kernel(model: str, options: Mapping[str, Any] | None) -> ModelKernel:
     if model not in REGISTRY:
+        extra = f" and {SETTLE}" if settle_available() else ""
         raise option_error("--model", f"unknown model '{model}'",
-                           f"registered models: {', '.join(REGISTRY)}")
+                           f"registered models: {', '.join(REGISTRY)}{extra}")
     get_model(model, **dict(options or {}))  # bad options fail here, before any work
     return ModelKernel(model, tuple(sorted((options or {}).items())))
+
+
+def make_kernel(scenario: Scenario, space: InputSpace, model: str,
+                options: Mapping[str, Any] | None, seed: int) -> tuple[Kernel, str]:
+    """The kernel for a registered model (probed for a batch axis) or for settle."""
+    if model == SETTLE and settle_available():
+        return settle_kernel(scenario, options), ""
+    return check_batching(model_kernel(model, options), space, seed)
 
 
 def sample(
@@ -184,18 +208,20 @@ def sample(
         raise option_error("--samples", f"need at least 1 sample, got {samples}",
                            "give --samples 1000 or more for stable intervals")
     s, space, chosen, source = prepare(scenario, noise)
-    kernel = model_kernel(model, options)
     seed = spawn_seed(rng)
-    kernel, note = check_batching(kernel, space, seed)
+    kernel, note = make_kernel(s, space, model, options, seed)
     stats = RunStats()
     if note:
         stats.notes.append(note)
     outputs = run_chunks(space, kernel, seed, samples, chunk_size=chunk_size, workers=workers,
                          executor=executor, progress=progress, stats=stats)
-    forecasts = space.base.to_units(outputs["forecast"])
+    forecasts = space.base.to_units(outputs["forecast"]) if "forecast" in outputs else None
+    settlement = summarise_settlement(outputs, kernel.package_ids, space.base.actor_ids) \
+        if isinstance(kernel, SettleKernel) else None
     notes = list(stats.notes)
     if source == "default":
         notes.append(f"the scenario gives no uncertainty of its own: default noise {chosen}")
     return SampleResult(scenario=s, space=space, model=model, options=dict(options or {}),
                         seed=seed, samples=samples, noise=chosen, noise_source=source,
-                        forecasts=forecasts, outputs=outputs, stats=stats, notes=notes)
+                        forecasts=forecasts, outputs=outputs, stats=stats, notes=notes,
+                        settlement=settlement)

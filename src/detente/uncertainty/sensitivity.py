@@ -40,7 +40,6 @@ from detente.uncertainty.engine import (
     ProgressCallback,
     RunStats,
     block_stream,
-    check_batching,
     default_chunk_size,
     draw_rows,
     execute,
@@ -48,7 +47,8 @@ from detente.uncertainty.engine import (
     spawn_seed,
 )
 from detente.uncertainty.inputs import InputSpace, Noise
-from detente.uncertainty.sampling import model_kernel, prepare
+from detente.uncertainty.sampling import make_kernel, prepare
+from detente.uncertainty.settle import SettleKernel
 
 PURPOSE_A, PURPOSE_MODEL, PURPOSE_B, PURPOSE_SWING = 0, 1, 2, 3
 SWING_QUANTILES = (0.05, 0.95)
@@ -291,13 +291,12 @@ def sensitivity(
         raise option_error("--samples", f"need at least 2 rows, got {samples}",
                            "give --samples 512 or more for usable indices")
     s, space, chosen, source = prepare(scenario, noise)
-    kernel = model_kernel(model, options)
     seed = spawn_seed(rng)
-    kernel, note = check_batching(kernel, space, seed)
+    kernel, note = make_kernel(s, space, model, options, seed)
     grouped = space.groups(group_by)
     labels = tuple(grouped)
     groups = tuple(grouped[k] for k in labels)
-    keys = ("forecast",)
+    keys, outputs, in_units = output_plan(kernel, space)
     stats = RunStats()
     if note:
         stats.notes.append(note)
@@ -305,7 +304,10 @@ def sensitivity(
     task = functools.partial(saltelli_chunk, space, kernel, seed, groups, keys)
     out = execute(task, plan_chunks(samples, rows), workers=workers, executor=executor,
                   progress=progress, stats=stats)
-    units = space.base.to_units  # issues on the last axis
+
+    def units(y: np.ndarray) -> np.ndarray:  # outputs on the last axis
+        return space.base.to_units(y) if in_units else y
+
     fA, fB, fAB = units(out["fA"]), units(out["fB"]), units(out["fAB"])
     first, total, variance = sobol_indices(fA, fB, fAB)
     first_ci, total_ci = _bootstrap(fA, fB, fAB, bootstrap, seed)
@@ -317,7 +319,26 @@ def sensitivity(
     return SensitivityResult(
         scenario=s, model=model, options=dict(options or {}), seed=seed, samples=samples,
         group_by=group_by, noise=chosen, noise_source=source, inputs=labels,
-        outputs=space.base.issue_ids, first=first, total=total, first_ci=first_ci,
+        outputs=outputs, first=first, total=total, first_ci=first_ci,
         total_ci=total_ci, swing=units(swing.transpose(0, 2, 1)).transpose(0, 2, 1),
         nominal=units(nominal), mean=flat.mean(axis=0), variance=variance, stats=stats,
         notes=notes)
+
+
+def output_plan(kernel: Kernel, space: InputSpace
+                ) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """Which kernel outputs to analyse, their labels, and whether they are issue values.
+
+    A model: each issue's forecast (issue units). Settle: the zone indicator and each named
+    package's acceptability (0/1; their Sobol indices rank what decides a yes or a no).
+    """
+    if isinstance(kernel, SettleKernel):
+        keys: tuple[str, ...] = ()
+        labels: tuple[str, ...] = ()
+        if kernel.zone:
+            keys, labels = ("zone",), ("zone",)
+        if kernel.package_ids:
+            keys += ("acceptable",)
+            labels += tuple(f"acceptable[{p}]" for p in kernel.package_ids)
+        return keys, labels, False
+    return ("forecast",), space.base.issue_ids, True

@@ -1,0 +1,146 @@
+"""Settlement analysis under uncertainty: the zone of agreement, named packages, blockers.
+
+For each sampled scenario (a leading batch axis through :mod:`detente.settlement`):
+
+* ``zone`` ``[B]``: whether some package on the grid makes every veto party gain (the zone
+  of agreement is non-empty; exact search, :func:`detente.settlement.zone_exists`);
+* ``acceptable`` ``[B, P]``: whether every party gains from each named package of the
+  scenario (:func:`detente.settlement.acceptable` of the credibility-weighted gains);
+* ``blocks`` ``[B, P, A]``: which parties do not gain from each named package.
+
+The shares of samples are the probabilities `detente sample -m settle` reports. The
+equations (utilities, credibility of promises, the search) are in docs/settle.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from detente.arrays import Arrays
+from detente.errors import option_error
+from detente.scenario import Scenario
+
+SETTLE = "settle"
+SETTLE_OPTIONS = {"step": float, "utility": str, "correlation": float, "zone": bool,
+                  "method": str, "weighting": str}
+
+
+def settle_available() -> bool:
+    try:
+        import detente.settlement  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class SettleKernel:
+    """Batched settlement analysis of sampled scenarios (picklable for worker processes).
+
+    ``zone=False`` skips the package search (the costly part) and analyses only the named
+    packages.
+    """
+
+    problem: Any  # detente.settlement.SettlementProblem (imported lazily)
+    settings: Any  # detente.settlement.UtilitySettings
+    zone: bool = True
+    method: str = "auto"
+    weighting: str = "capability"
+    name: str = SETTLE
+    deterministic: bool = True
+
+    @property
+    def package_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.problem.packages)
+
+    def __call__(self, arrays: Arrays, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        from detente.settlement import acceptable, build_table, package_gains, parties, zone_exists
+        from detente.settlement.utility import GAIN_TOLERANCE
+
+        out: dict[str, np.ndarray] = {}
+        n = arrays.batch_shape[0]
+        must = parties(arrays)  # [B, A]
+        if self.zone:
+            table = build_table(self.problem.replace(arrays=arrays), self.settings,
+                                self.weighting)  # type: ignore[arg-type]
+            out["zone"] = np.asarray(zone_exists(table, self.method), dtype=bool)
+        packages = list(self.problem.packages)
+        if packages:
+            values = self.problem.package_values(packages)
+            guarantees = self.problem.package_guarantees(packages)
+            gains = package_gains(arrays, values, guarantees, self.settings)  # [B, P, A]
+            out["acceptable"] = acceptable(gains, must[:, None, :])
+            out["blocks"] = must[:, None, :] & ~(gains > GAIN_TOLERANCE)
+        if not out:
+            out["acceptable"] = np.zeros((n, 0), dtype=bool)
+        return out
+
+
+def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> SettleKernel:
+    """Build the settle kernel from ``-O settle.NAME=VALUE`` options, with clear errors."""
+    try:
+        from detente.settlement import SettlementProblem, UtilitySettings
+    except ImportError:  # pragma: no cover - settle is part of detente once landed
+        raise option_error("--model", "settlement analysis is not available in this version",
+                           "use a forecasting model, see `detente models`") from None
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(SETTLE_OPTIONS))
+    if unknown:
+        raise option_error(f"settle.{unknown[0]}", f"unknown option '{unknown[0]}' for settle",
+                           f"options of settle: {', '.join(SETTLE_OPTIONS)}")
+    try:
+        settings = UtilitySettings(utility=options.get("utility", "quadratic"),
+                                   correlation=float(options.get("correlation", 0.0)))
+    except (TypeError, ValueError) as err:
+        raise option_error("settle", str(err), "utility: linear or quadratic; correlation: "
+                           "a number from 0 to 1") from None
+    method = str(options.get("method", "auto"))
+    if method not in ("auto", "brute", "bnb"):
+        raise option_error("settle.method", f"unknown method '{method}'",
+                           "use auto, brute or bnb")
+    weighting = str(options.get("weighting", "capability"))
+    if weighting not in ("capability", "equal"):
+        raise option_error("settle.weighting", f"unknown weighting '{weighting}'",
+                           "use capability or equal")
+    step = options.get("step")
+    problem = SettlementProblem.from_scenario(scenario, None if step is None else float(step))
+    zone = options.get("zone", True)
+    if not isinstance(zone, bool):
+        raise option_error("settle.zone", f"zone must be true or false, got {zone!r}",
+                           "write -O settle.zone=false to skip the package search")
+    if not zone and not problem.packages:
+        raise option_error("settle.zone", "nothing to analyse: no zone search and the "
+                           "scenario names no packages", "drop settle.zone=false")
+    return SettleKernel(problem=problem, settings=settings, zone=zone, method=method,
+                        weighting=weighting)
+
+
+@dataclass(frozen=True)
+class SettlementSummary:
+    """Probabilities over the samples: zone non-empty, each package acceptable, blockers."""
+
+    zone: float | None
+    acceptable: dict[str, float]
+    blocks: dict[str, dict[str, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"zone_nonempty": self.zone, "packages": {
+            p: {"acceptable": self.acceptable[p], "blocked_by": self.blocks[p]}
+            for p in self.acceptable}}
+
+
+def summarise_settlement(outputs: Mapping[str, np.ndarray], package_ids: tuple[str, ...],
+                         actor_ids: tuple[str, ...]) -> SettlementSummary:
+    zone = float(outputs["zone"].mean()) if "zone" in outputs else None
+    acceptable = {p: float(v) for p, v in zip(package_ids, outputs["acceptable"].mean(axis=0),
+                                              strict=True)}
+    blocks: dict[str, dict[str, float]] = {}
+    if "blocks" in outputs:
+        share = outputs["blocks"].mean(axis=0)  # [P, A]
+        blocks = {p: {a: float(share[k, j]) for j, a in enumerate(actor_ids)}
+                  for k, p in enumerate(package_ids)}
+    return SettlementSummary(zone, acceptable, blocks)

@@ -1,0 +1,70 @@
+"""Settlement analysis under uncertainty: batched kernel against one-scenario analyses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detente.errors import OptionError
+from detente.scenario import load
+from detente.uncertainty import DEFAULT_NOISE, input_space, sample
+from detente.uncertainty.engine import draw_rows, take_row
+from detente.uncertainty.sensitivity import sensitivity
+
+settlement = pytest.importorskip("detente.settlement", reason="settle is not in this version")
+
+KOREA = load("korea-2017")
+COARSE = {"step": 25.0}  # 5 values per issue: a zone search of 5^8 packages per sample
+
+
+def test_batched_settle_matches_one_scenario_analyses() -> None:
+    from detente.uncertainty.settle import settle_kernel
+
+    kernel = settle_kernel(KOREA, COARSE)
+    space = input_space(KOREA, DEFAULT_NOISE)
+    arrays = space.assemble(draw_rows(space, 5, 0, 6))
+    out = kernel(arrays, np.random.default_rng(0))
+    assert out["zone"].shape == (6,) and out["acceptable"].shape == (6, len(KOREA.packages))
+    for b in range(6):
+        one = kernel.problem.replace(arrays=take_row(arrays, b))
+        table = settlement.build_table(one)
+        assert bool(out["zone"][b]) == bool(settlement.zone_exists(table)[0])
+        for p, analysis in enumerate(settlement.analyse_packages(one)):
+            assert bool(out["acceptable"][b, p]) == analysis.acceptable
+            blockers = {a for k, a in enumerate(KOREA.actor_ids) if out["blocks"][b, p, k]}
+            assert blockers == set(analysis.blockers)
+
+
+def test_settle_sampling_is_reproducible_and_reports_probabilities() -> None:
+    first = sample(KOREA, "settle", samples=40, rng=3, options=COARSE, workers=1)
+    again = sample(KOREA, "settle", samples=40, rng=3, options=COARSE, chunk_size=7,
+                   workers=2)
+    for key, value in first.outputs.items():
+        np.testing.assert_array_equal(again.outputs[key], value)
+    summary = first.settlement
+    assert summary is not None and first.forecasts is None and first.summaries() == {}
+    assert summary.zone == pytest.approx(first.outputs["zone"].mean())
+    p0 = KOREA.packages[0].id
+    assert summary.acceptable[p0] == pytest.approx(first.outputs["acceptable"][:, 0].mean())
+    assert set(summary.blocks[p0]) == set(KOREA.actor_ids)
+    data = first.to_dict()
+    assert data["settlement"]["packages"][p0]["acceptable"] == summary.acceptable[p0]
+
+
+def test_named_packages_alone_and_bad_options() -> None:
+    quick = sample(KOREA, "settle", samples=300, rng=1, options={"zone": False}, workers=1)
+    assert "zone" not in quick.outputs and quick.settlement.zone is None
+    with pytest.raises(OptionError, match="unknown option"):
+        sample(KOREA, "settle", samples=10, options={"stepp": 5})
+    with pytest.raises(OptionError, match="method"):
+        sample(KOREA, "settle", samples=10, options={"method": "guess"})
+
+
+def test_settle_sensitivity_ranks_what_decides_acceptance() -> None:
+    r = sensitivity(KOREA, "settle", samples=128, rng=2, options={"zone": False},
+                    group_by="actor", workers=1, bootstrap=0)
+    assert r.outputs == tuple(f"acceptable[{p.id}]" for p in KOREA.packages)
+    for out in r.outputs:
+        ranking = r.ranking(out)
+        assert len(ranking) == len(KOREA.actor_ids)
+        assert all(x.total >= 0 or np.isnan(x.total) for x in ranking)
