@@ -88,8 +88,14 @@ def test_run_models_batches_match_single_runs() -> None:
     raws = [_scenario("s1", [0, 100], [1, 3], [1, 1], 50),
             _scenario("s2", [20, 60], [1, 1], [0.5, 1], 50),
             _scenario("s3", [0, 50, 100], [1, 1, 2], [1, 1, 1], 50)]
+    # Same shape, the Commission in different places: id-keyed models must not mix them up.
+    for k, raw in enumerate(raws[:2]):
+        old = f"A{k}"
+        raw["actors"][k]["id"] = "COM"
+        raw["stances"]["COM"] = raw["stances"].pop(old)
     arrays = [scenario_from_mapping(r).compile() for r in raws]
-    models = [get_model("compromise"), get_model("nash")]
+    models = [get_model("compromise"), get_model("nash"),
+              get_model("anchored", anchors={"COM": 0.5})]
     batched = run_models(arrays, models)
     for k, a in enumerate(arrays):
         for m in models:

@@ -92,3 +92,15 @@ def test_council_weights_option(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["validate", "deu", str(path), "--weights",
                               str(tmp_path / "nope.csv")])
     assert bad.exit_code == 2 and "no such Council weights file" in bad.output
+
+
+def test_markdown_output_for_the_docs(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", "deu", str(_deu_file(tmp_path)), "--capability",
+                                 "equal", "-m", "compromise", "-m", "median", "--bootstrap", "20",
+                                 "-f", "markdown"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("| predictor | kind | issues | groups | MAE |")
+    assert any(line.startswith("| compromise | model | 3 | 2 |") for line in lines)
+    assert "MAE by procedure:" in result.output
+    assert any(line.startswith("| median | 3 |") for line in lines)  # paired difference

@@ -164,16 +164,22 @@ def score(abs_error: np.ndarray, groups: Sequence[str], n_boot: int = DEFAULT_BO
 # ---------------------------------------------------------------------------------------
 
 
-def _batch_key(arrays: Arrays) -> tuple[Any, ...]:
-    # Actor ids are part of the key: a model may look actors up by id (e.g. 'anchored').
-    return (arrays.actor_ids, len(arrays.guarantor_ids), arrays.stake.tobytes(),
-            arrays.veto.tobytes(), arrays.scale_low.tobytes(), arrays.scale_high.tobytes())
+def _batch_key(arrays: Arrays, by_ids: bool) -> tuple[Any, ...]:
+    shape_key = (arrays.position.shape, len(arrays.guarantor_ids), arrays.stake.tobytes(),
+                 arrays.veto.tobytes(), arrays.scale_low.tobytes(), arrays.scale_high.tobytes())
+    return (arrays.actor_ids, *shape_key) if by_ids else shape_key
 
 
 def stack_arrays(items: Sequence[Arrays]) -> Arrays:
-    """Stack unbatched arrays of one shape (same actors, stake and veto) on a new batch axis."""
+    """Stack unbatched arrays of one shape (same stake and veto) on a new batch axis.
+
+    Where the members' actor ids differ, the stack gets neutral ids (``a0``, ``a1``, ...).
+    """
     first = items[0]
+    same_ids = all(a.actor_ids == first.actor_ids for a in items)
+    actor_ids = first.actor_ids if same_ids else tuple(f"a{k}" for k in range(first.n_actors))
     return first.replace(
+        actor_ids=actor_ids,
         capability=np.stack([a.capability for a in items]),
         position=np.stack([a.position for a in items]),
         salience=np.stack([a.salience for a in items]),
@@ -186,18 +192,20 @@ def run_models(arrays: Sequence[Arrays], models: Sequence[Model],
                rng: np.random.Generator | int | None = 0) -> dict[str, list[np.ndarray]]:
     """Forecasts (unit scale) of each model on each scenario, batched by shape.
 
-    Scenarios with the same actors and issues (and the same stake and veto pattern) are
-    stacked on a leading batch axis and run in one call per model. Each model
-    gets its own child seed (``SeedSequence.spawn``) so adding a model changes no other's
-    numbers.
+    Scenarios with the same number of actors and issues (and the same stake and veto
+    pattern) are stacked on a leading batch axis and run in one call per model. A model that
+    looks actors up by id (class attribute ``uses_actor_ids``) is batched only over
+    scenarios with the same actor ids. Each model gets its own child seed
+    (``SeedSequence.spawn``) so adding a model changes no other's numbers.
     """
-    batches: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    for k, a in enumerate(arrays):
-        batches[_batch_key(a)].append(k)
     generator, seed = make_rng(rng)
     root = np.random.SeedSequence(seed if seed is not None else int(generator.integers(2**63)))
     out: dict[str, list[np.ndarray]] = {}
     for model, child in zip(models, root.spawn(len(models)), strict=True):
+        by_ids = bool(getattr(model, "uses_actor_ids", False))
+        batches: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        for k, a in enumerate(arrays):
+            batches[_batch_key(a, by_ids)].append(k)
         model_rng = np.random.default_rng(child)
         results: list[np.ndarray] = [np.empty(0)] * len(arrays)
         for members in batches.values():

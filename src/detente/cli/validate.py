@@ -27,6 +27,7 @@ class ValidateFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    markdown = "markdown"
 
 
 class CapabilityOption(StrEnum):
@@ -96,6 +97,34 @@ def print_result(result: ValidationResult, title: str) -> None:
         out.print(f"· {note}")
 
 
+def markdown(result: ValidationResult) -> str:
+    """The same tables as :func:`print_result`, as GitHub markdown (for docs)."""
+    lines = ["| predictor | kind | issues | groups | " + " | ".join(METRICS.values()) + " |",
+             "|---|---|---|---|" + "---|" * len(METRICS)]
+    for s in result.scores():
+        lines.append(f"| {s.predictor} | {s.kind} | {s.n_issues} | {s.n_groups} | "
+                     + " | ".join(_cell(s, k) for k in METRICS) + " |")
+    for tag in result.tags():
+        parts = result.breakdown(tag)
+        if len(parts) < 2:
+            continue
+        lines += ["", f"MAE by {tag}:", "",
+                  "| predictor | " + " | ".join(parts) + " |", "|---|" + "---|" * len(parts)]
+        for k, name in enumerate(result.predictions):
+            cells = [f"{_cell(scores[k], 'mae')} (n={scores[k].n_issues})"
+                     if scores[k].n_issues else "–" for scores in parts.values()]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if "compromise" in result.predictions:
+        lines += ["", "MAE difference against the compromise model (paired, same issues):", "",
+                  "| predictor | issues | difference [95%] |", "|---|---|---|"]
+        for name in result.predictions:
+            if name != "compromise":
+                c = result.compare(name)
+                lines.append(f"| {name} | {c.n_issues} | {_cell(c, 'mae')} |")
+    lines += ["", *(f"- {note}" for note in result.notes)]
+    return "\n".join(lines) + "\n"
+
+
 @app.command()
 @reports_errors
 def validate(
@@ -144,6 +173,8 @@ def validate(
         emit_json(result.to_dict())
     elif output is ValidateFormat.csv:
         sys.stdout.write(result.to_csv())
+    elif output is ValidateFormat.markdown:
+        sys.stdout.write(markdown(result))
     else:
         print_result(result, title)
         if predictions is not None:

@@ -58,6 +58,8 @@ class Anchored(Model):
     """
 
     name = "anchored"
+    #: Anchors are looked up by actor id, so batches must share their actors' ids.
+    uses_actor_ids = True
 
     @dataclass(frozen=True)
     class Options:
