@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -315,13 +315,10 @@ def check_semantics(s: Scenario) -> list[Problem]:
 
     def check_in_scale(loc: str, issue: Issue, m: Measure, what: str) -> None:
         lo, hi = issue.scale.low, issue.scale.high
-        for label, v in (("value", m.value), ("low", m.low), ("high", m.high)):
-            if v is not None and not lo <= v <= hi:
-                where = loc if label == "value" else f"{loc}.{label}"
-                add(Problem(where, f"{what} {v:g} is outside the scale of {issue.id} "
-                            f"({lo:g} to {hi:g})",
-                            f"use a value from {lo:g} to {hi:g}, or widen issues.{issue.id}.scale"))
-        _check_bounds_order(loc, m, add, (lo, hi))
+        _check_range(loc, m, (lo, hi), add,
+                     lambda v: f"{what} {v:g} is outside the scale of {issue.id} "
+                     f"({lo:g} to {hi:g})",
+                     f"use a value from {lo:g} to {hi:g}, or widen issues.{issue.id}.scale")
 
     for k, issue in enumerate(s.issues):
         if issue.scale.low >= issue.scale.high:
@@ -368,12 +365,10 @@ def check_semantics(s: Scenario) -> list[Problem]:
                 continue
             check_in_scale(f"{loc}.position", issues[issue_id], stance.position, "position")
             sal = stance.salience
-            for label, v in (("", sal.value), (".low", sal.low), (".high", sal.high)):
-                if v is not None and not 0 <= v <= 1:
-                    hint = " (saliences are shares: divide 0-100 values by 100)" if v > 1 else ""
-                    add(Problem(f"{loc}.salience{label}",
-                                f"salience {v:g} is outside 0-1{hint}", "use a value from 0 to 1"))
-            _check_bounds_order(f"{loc}.salience", sal, add, (0.0, 1.0))
+            _check_range(f"{loc}.salience", sal, (0.0, 1.0), add,
+                         lambda v: f"salience {v:g} is outside 0-1"
+                         + (" (saliences are shares: divide 0-100 values by 100)" if v > 1 else ""),
+                         "use a value from 0 to 1")
             cared[issue_id] += max(sal.value, 0.0)
     for issue_id, total in cared.items():
         if total <= 0:
@@ -391,11 +386,8 @@ def check_semantics(s: Scenario) -> list[Problem]:
             if trusted not in guarantors:
                 add(Problem(loc, f"unknown actor or institution '{trusted}'",
                             _closest(trusted, guarantors)))
-            for label, v in (("", m.value), (".low", m.low), (".high", m.high)):
-                if v is not None and not 0 <= v <= 1:
-                    add(Problem(loc + label, f"trust {v:g} is outside 0-1",
-                                "trust is a probability: 0 = no belief, 1 = full belief"))
-            _check_bounds_order(loc, m, add, (0.0, 1.0))
+            _check_range(loc, m, (0.0, 1.0), add, lambda v: f"trust {v:g} is outside 0-1",
+                         "trust is a probability: 0 = no belief, 1 = full belief")
 
     def check_values(loc: str, values: Mapping[str, Measure],
                      guarantor_map: Mapping[str, list[str]]) -> None:
@@ -430,6 +422,16 @@ def check_semantics(s: Scenario) -> list[Problem]:
                 add(Problem(f"outcomes.{issue_id}", f"outcome {outcome.value:g} is outside "
                             "the scale", "use a value inside the issue's scale"))
     return problems
+
+
+def _check_range(loc: str, m: Measure, bounds: tuple[float, float], add: Any,
+                 message: Callable[[float], str], fix: str) -> None:
+    """Check a number and its low/high bounds against a natural range, then their order."""
+    lo, hi = bounds
+    for suffix, v in (("", m.value), (".low", m.low), (".high", m.high)):
+        if v is not None and not lo <= v <= hi:
+            add(Problem(loc + suffix, message(v), fix))
+    _check_bounds_order(loc, m, add, bounds)
 
 
 def _check_bounds_order(loc: str, m: Measure, add: Any,
