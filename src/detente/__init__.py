@@ -6,6 +6,8 @@ The public API::
     s = detente.load("korea-2017")          # or a .yaml/.json/.csv path
     f = detente.forecast(s, models=["compromise", "median", "nash"])
     f.values("compromise")                  # issue id -> forecast in issue units
+    r = detente.validate_deu("Dataset_DEU_III.csv")   # every model scored on DEU III
+    r.scores()                              # see also detente.validate.validate(scenarios)
 """
 
 from detente.arrays import Arrays
@@ -15,6 +17,7 @@ from detente.models import REGISTRY, get_model
 from detente.scenario import Scenario, embedded_scenarios, json_schema, load
 from detente.settlement import Settlement, settle
 from detente.uncertainty import sample
+from detente.validate import ValidationResult, validate_deu
 
 __version__ = "0.1.0"
 
@@ -27,6 +30,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Settlement",
+    "ValidationResult",
     "__version__",
     "embedded_scenarios",
     "forecast",
@@ -35,4 +39,5 @@ __all__ = [
     "load",
     "sample",
     "settle",
+    "validate_deu",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -189,19 +190,22 @@ def stack_arrays(items: Sequence[Arrays]) -> Arrays:
 
 
 def run_models(arrays: Sequence[Arrays], models: Sequence[Model],
-               rng: np.random.Generator | int | None = 0) -> dict[str, list[np.ndarray]]:
+               rng: np.random.Generator | int | None = 0,
+               seconds: dict[str, float] | None = None) -> dict[str, list[np.ndarray]]:
     """Forecasts (unit scale) of each model on each scenario, batched by shape.
 
     Scenarios with the same number of actors and issues (and the same stake and veto
     pattern) are stacked on a leading batch axis and run in one call per model. A model that
     looks actors up by id (class attribute ``uses_actor_ids``) is batched only over
     scenarios with the same actor ids. Each model gets its own child seed
-    (``SeedSequence.spawn``) so adding a model changes no other's numbers.
+    (``SeedSequence.spawn``) so adding a model changes no other's numbers. ``seconds``, if
+    given, receives each model's wall-clock time.
     """
     generator, seed = make_rng(rng)
     root = np.random.SeedSequence(seed if seed is not None else int(generator.integers(2**63)))
     out: dict[str, list[np.ndarray]] = {}
     for model, child in zip(models, root.spawn(len(models)), strict=True):
+        start = time.perf_counter()
         by_ids = bool(getattr(model, "uses_actor_ids", False))
         batches: dict[tuple[Any, ...], list[int]] = defaultdict(list)
         for k, a in enumerate(arrays):
@@ -214,6 +218,8 @@ def run_models(arrays: Sequence[Arrays], models: Sequence[Model],
             for row, k in enumerate(members):
                 results[k] = forecast[row]
         out[model.name] = results
+        if seconds is not None:
+            seconds[model.name] = time.perf_counter() - start
     return out
 
 
@@ -289,6 +295,8 @@ class ValidationResult:
     seed: int | None
     n_boot: int
     notes: tuple[str, ...] = ()
+    #: Wall-clock seconds each model took (cross-validation included); not in to_dict().
+    seconds: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def observed(self) -> np.ndarray:
@@ -436,7 +444,8 @@ def validate(
     seed = 0 if rng is None else int(rng)
     arrays = [c.scenario.compile() for c in case_list]
     plain = [m for m in instances if not is_fitted(m)]
-    forecasts = run_models(arrays, plain, seed)
+    seconds: dict[str, float] = {}
+    forecasts = run_models(arrays, plain, seed, seconds)
     groups = [c.group for c in case_list]
     n_groups = len(set(groups))
     notes = list(notes)
@@ -444,7 +453,7 @@ def validate(
         if not is_fitted(m):
             continue
         if n_groups < 2:
-            forecasts.update(run_models(arrays, [m], seed))
+            forecasts.update(run_models(arrays, [m], seed, seconds))
             notes.append(f"{m.name}: only one group, so scored with its stored parameters "
                          "(in-sample for data it was fitted on)")
             continue
@@ -452,7 +461,9 @@ def validate(
                               else (o.value - a.scale_low[k]) / (a.scale_high[k] - a.scale_low[k])
                               for k, i in enumerate(a.issue_ids)])
                     for c, a in zip(case_list, arrays, strict=True)]
+        start = time.perf_counter()
         forecasts[m.name] = cross_validated_forecasts(m, arrays, observed, groups, folds, seed)
+        seconds[m.name] = time.perf_counter() - start
         notes.append(f"{m.name}: fitted parameters, scored by {min(folds, n_groups)}-fold "
                      "cross-validation grouped by proposal (no group in two folds)")
     rows: list[IssueRow] = []
@@ -485,7 +496,7 @@ def validate(
                                                                           float("nan")))
     predictions = {name: np.array(columns[name]) for name in kinds}
     return ValidationResult(rows=tuple(rows), predictions=predictions, kinds=kinds, seed=seed,
-                            n_boot=n_boot, notes=tuple(notes))
+                            n_boot=n_boot, notes=tuple(notes), seconds=seconds)
 
 
 def _case_of(item: Scenario | str | Path) -> Case:

@@ -95,6 +95,9 @@ def print_result(result: ValidationResult, title: str) -> None:
         out.print(vs)
     for note in result.notes:
         out.print(f"· {note}")
+    if result.seconds:
+        timing = ", ".join(f"{name} {secs:.1f}" for name, secs in result.seconds.items())
+        out.print(f"· seconds per model: {timing} (choose models with --model)")
 
 
 def markdown(result: ValidationResult) -> str:

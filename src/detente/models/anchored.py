@@ -102,6 +102,7 @@ class Anchored(Model):
 
 def lad_weights(features: np.ndarray, target: np.ndarray) -> np.ndarray:
     """argmin_β Σ_n |target_n − features_n · β| subject to β ≥ 0, Σ β ≤ 1 (a linear program)."""
+    from scipy import sparse
     from scipy.optimize import linprog
 
     n, p = features.shape
@@ -109,7 +110,8 @@ def lad_weights(features: np.ndarray, target: np.ndarray) -> np.ndarray:
         return np.zeros(p)
     # Variables: β (p), then the positive and negative parts of each residual (n each).
     cost = np.concatenate([np.zeros(p), np.ones(2 * n)])
-    a_eq = np.hstack([features, np.eye(n), -np.eye(n)])
+    identity = sparse.identity(n, format="csr")
+    a_eq = sparse.hstack([sparse.csr_matrix(features), identity, -identity], format="csr")
     a_ub = np.concatenate([np.ones(p), np.zeros(2 * n)])[None, :]
     result = linprog(cost, A_ub=a_ub, b_ub=[1.0], A_eq=a_eq, b_eq=target,
                      bounds=[(0, None)] * (p + 2 * n), method="highs")
