@@ -13,7 +13,8 @@ from detente.cli.common import app
 
 COMMAND_MODULES = ("detente.cli.core", "detente.cli.sample", "detente.cli.validate",
                    "detente.cli.settle",
-                   "detente.cli.report")
+                   "detente.cli.report",
+                   "detente.cli.web")
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

@@ -1,0 +1,68 @@
+"""`detente serve`: the local web workbench (needs the `web` extra)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+import typer
+
+from detente.cli.common import app, err_console, reports_errors
+from detente.errors import option_error
+
+LOCAL_NAMES = ("localhost",)
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+@reports_errors
+def serve(
+    scenario: Annotated[str | None, typer.Argument(
+        help="Embedded scenario the page opens with (default korea-2017); upload files in "
+             "the page.", show_default=False)] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on. Anything but 127.0.0.1 "
+                                           "lets other machines reach the workbench.")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8765,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="Seconds one computation may run before it is stopped.",
+        min=1)] = 120.0,
+    max_upload: Annotated[int, typer.Option(
+        "--max-upload", help="Largest upload, in KiB.", min=1)] = 1024,
+    open_browser: Annotated[bool, typer.Option("--open/--no-open",
+                                               help="Open the page in a browser.")] = False,
+) -> None:
+    """Open the local web workbench: edit a scenario, run the analyses, see the figures."""
+    try:
+        import uvicorn
+
+        from detente.web.app import create_app
+        from detente.web.safety import Limits
+    except ImportError as err:
+        raise option_error("serve", f"the web workbench needs FastAPI and uvicorn ({err.name} "
+                           "is missing)", "pip install 'detente[web]'") from None
+    allowed = None
+    if is_loopback(host):
+        allowed = ["127.0.0.1", "localhost", "[::1]", "::1"]
+    else:
+        err_console.print(f"[bold yellow]warning[/]: listening on {host}: anyone who can reach "
+                          "this machine can use the workbench and its CPU. Use the default "
+                          "--host 127.0.0.1 unless you mean it.")
+    limits = Limits(time_limit_s=time_limit, max_upload_bytes=max_upload * 1024,
+                    max_body_bytes=max(2 * max_upload * 1024, 64 * 1024))
+    web_app = create_app(scenario, limits=limits, allowed_hosts=allowed)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    err_console.print(f"detente workbench on {url}  (Ctrl+C stops it)")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    uvicorn.run(web_app, host=host, port=port, log_level="warning")

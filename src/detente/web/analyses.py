@@ -1,0 +1,279 @@
+"""The analyses the workbench can run, each a thin adapter over detente's public API.
+
+Every adapter takes a validated :class:`~detente.scenario.Scenario` and the request's
+parameters and returns JSON-ready data plus a *view*: a summary line, tables and figures
+that the page renders the same way for every analysis (so comparing two runs side by side
+works for all of them). Adapters run in a child process (see :mod:`detente.web.jobs`).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from detente.errors import OptionError, Problem, ScenarioError, option_error
+from detente.scenario import Scenario, scenario_from_mapping
+
+Progress = Callable[[float, str], None]
+View = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    name: str
+    title: str
+    description: str
+    run: Callable[[Scenario, Mapping[str, Any], Progress], dict[str, Any]]
+    long: bool = False  # shows a progress bar and a cancel button
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types (numpy scalars and arrays too); non-finite numbers become None."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if value is None or isinstance(value, str | int):
+        return value
+    return str(value)
+
+
+def fmt(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.1f}".rstrip("0").rstrip(".") if abs(value - round(value)) > 1e-9 \
+        else f"{round(value):d}"
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]]) -> dict[str, Any]:
+    return {"title": title, "columns": columns, "rows": rows}
+
+
+def figure_png(fig: Any, title: str) -> dict[str, str]:
+    """A matplotlib figure as an inline PNG (closed afterwards)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return {"title": title, "png": base64.b64encode(buffer.getvalue()).decode("ascii")}
+
+
+def model_options(params: Mapping[str, Any]) -> tuple[list[str] | None, dict[str, Any]]:
+    models = params.get("models") or None
+    options = params.get("options") or {}
+    return models, options
+
+
+# ---------------------------------------------------------------------------------------
+# Counterfactual toggles, applied to the scenario mapping before validation
+# ---------------------------------------------------------------------------------------
+
+
+def _ids(items: Any) -> list[str]:
+    return [str(item.get("id")) for item in items if isinstance(item, dict)] \
+        if isinstance(items, list) else []
+
+
+def apply_counterfactual(mapping: Mapping[str, Any], cf: Mapping[str, Any] | None
+                         ) -> dict[str, Any]:
+    """Return a copy of a scenario mapping with actors removed, trust or guarantors changed.
+
+    ``cf``: ``{"without": [actor ids], "trust": [{"truster", "trusted", "value"}],
+    "guarantors": [{"issue", "guarantors": [ids]}]}``. Unknown ids are reported with the
+    same kind of message as the loader's.
+    """
+    data = copy.deepcopy(dict(mapping))
+    if not cf:
+        return data
+    problems: list[Problem] = []
+    actor_ids = _ids(data.get("actors"))
+    issue_ids = _ids(data.get("issues"))
+    without = [str(a) for a in cf.get("without") or []]
+    for k, actor in enumerate(without):
+        if actor not in actor_ids:
+            problems.append(Problem(f"counterfactual.without[{k}]", f"unknown actor '{actor}'",
+                                    f"known actors: {', '.join(actor_ids)}"))
+    if set(without) >= set(actor_ids) and actor_ids:
+        problems.append(Problem("counterfactual.without", "every actor would be removed",
+                                "keep at least one actor"))
+    for k, change in enumerate(cf.get("trust") or []):
+        if change.get("truster") not in actor_ids or change.get("truster") in without:
+            problems.append(Problem(f"counterfactual.trust[{k}].truster",
+                                    f"unknown actor '{change.get('truster')}'",
+                                    f"known actors: {', '.join(actor_ids)}"))
+    for k, change in enumerate(cf.get("guarantors") or []):
+        if change.get("issue") not in issue_ids:
+            problems.append(Problem(f"counterfactual.guarantors[{k}].issue",
+                                    f"unknown issue '{change.get('issue')}'",
+                                    f"known issues: {', '.join(issue_ids)}"))
+    if problems:
+        raise OptionError(problems)
+
+    gone = set(without)
+    if gone:
+        data["actors"] = [a for a in data["actors"]
+                          if not (isinstance(a, dict) and a.get("id") in gone)]
+        for key in ("stances", "trust"):
+            table_ = data.get(key)
+            if isinstance(table_, dict):
+                data[key] = {k: ({j: v for j, v in row.items() if j not in gone}
+                                 if isinstance(row, dict) else row)
+                             for k, row in table_.items() if k not in gone}
+
+        def drop(guarantors: Any) -> Any:
+            return [g for g in guarantors if g not in gone] \
+                if isinstance(guarantors, list) else guarantors
+
+        for issue in data.get("issues") or []:
+            if isinstance(issue, dict) and "guarantors" in issue:
+                issue["guarantors"] = drop(issue["guarantors"])
+        holders = [*(data.get("packages") or [])]
+        for roadmap in data.get("roadmaps") or []:
+            if isinstance(roadmap, dict):
+                holders += list(roadmap.get("stages") or [])
+        for holder in holders:
+            if isinstance(holder, dict) and isinstance(holder.get("guarantors"), dict):
+                holder["guarantors"] = {k: drop(v) for k, v in holder["guarantors"].items()}
+    for change in cf.get("trust") or []:
+        trust = data.get("trust")
+        if not isinstance(trust, dict):
+            trust = data["trust"] = {}
+        row = trust.get(change["truster"])
+        if not isinstance(row, dict):
+            row = trust[change["truster"]] = {}
+        old = row.get(change["trusted"])
+        if isinstance(old, dict):
+            row[change["trusted"]] = {**old, "value": change["value"]}
+        else:
+            row[change["trusted"]] = change["value"]
+    for change in cf.get("guarantors") or []:
+        for issue in data["issues"]:
+            if isinstance(issue, dict) and issue.get("id") == change["issue"]:
+                issue["guarantors"] = list(change.get("guarantors") or [])
+    return data
+
+
+def describe_counterfactual(cf: Mapping[str, Any] | None) -> str:
+    if not cf:
+        return ""
+    parts = []
+    if cf.get("without"):
+        parts.append("without " + ", ".join(cf["without"]))
+    for change in cf.get("trust") or []:
+        parts.append(f"trust {change['truster']}→{change['trusted']} = {change['value']:g}")
+    for change in cf.get("guarantors") or []:
+        parts.append(f"{change['issue']} guaranteed by "
+                     f"{', '.join(change.get('guarantors') or []) or 'nobody'}")
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# Adapters
+# ---------------------------------------------------------------------------------------
+
+
+def run_forecast(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    from detente.forecast import forecast
+
+    models, options = model_options(params)
+    f = forecast(s, models=models, options=options, rng=int(params.get("seed", 0)))
+    names = list(f.results)
+    values = {name: f.values(name) for name in names}
+    rows = []
+    for issue in s.issues:
+        anchor = issue.nearest_anchor(values[names[0]][issue.id])
+        rows.append([f"{issue.id} {issue.name}", fmt(issue.status_quo.value),
+                     *(fmt(values[n][issue.id]) for n in names),
+                     anchor.label if anchor else ""])
+    view: View = {
+        "summary": f"{s.title}: forecasts by {', '.join(names)}",
+        "tables": [table("Forecasts", ["Issue", "Status quo", *names,
+                                       f"Nearest anchor ({names[0]})"], rows)],
+        "figures": report_figures(f),
+        "notes": [],
+    }
+    nash = f.results.get("nash")
+    if nash is not None and "feasible" in nash.details:
+        stuck = [iid for iid, ok in zip(s.issue_ids, nash.details["feasible"], strict=True)
+                 if not ok]
+        if stuck:
+            view["notes"].append("nash: no single-issue move leaves every stakeholder better "
+                                 f"off on {', '.join(stuck)} (status quo kept)")
+    return {"data": f.to_dict(), "view": view}
+
+
+def report_figures(f: Any) -> list[dict[str, str]]:
+    """The report's figures for a forecast, drawn by the report's own plotting functions."""
+    try:
+        from detente import report  # lands with the report issue
+    except ImportError:
+        return []
+    figures = []
+    for name, title in (("issue_map", "Issue map"), ("model_comparison", "Model comparison")):
+        draw = getattr(report, name, None)
+        if draw is not None:
+            figures.append(figure_png(draw(f), title))
+    return figures
+
+
+ANALYSES: dict[str, Analysis] = {
+    a.name: a for a in (
+        Analysis("forecast", "Forecast", "Forecast every issue with the chosen models.",
+                 run_forecast),
+    )
+}
+
+
+def available() -> dict[str, Analysis]:
+    return ANALYSES
+
+
+def scenario_for(request: Mapping[str, Any]) -> Scenario:
+    """The request's scenario with its counterfactual applied, validated by the loader."""
+    mapping = apply_counterfactual(request["scenario"], request.get("counterfactual"))
+    return scenario_from_mapping(mapping, "<workbench>")
+
+
+def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    """Run one analysis on a request (scenario, counterfactual, params): JSON-ready result."""
+    analysis = ANALYSES.get(name)
+    if analysis is None:
+        raise option_error("analysis", f"unknown analysis '{name}'",
+                           f"available: {', '.join(ANALYSES)}")
+    try:
+        scenario = scenario_for(request)
+    except ScenarioError:
+        raise
+    params = dict(request.get("params") or {})
+    params.setdefault("seed", request.get("seed", 0))
+    if request.get("models"):
+        params["models"] = request["models"]
+    if request.get("options"):
+        params["options"] = request["options"]
+    out = analysis.run(scenario, params, progress)
+    label = describe_counterfactual(request.get("counterfactual"))
+    out["view"]["counterfactual"] = label
+    return jsonable(out)

@@ -1,0 +1,378 @@
+"""The workbench's JSON API and its one static page (``detente serve``).
+
+The page uses only this API, so a script can do everything the page does; the OpenAPI
+schema is at ``/openapi.json``. The app reads no file except the embedded scenarios and its
+own static assets; uploads arrive as text in a JSON body and are parsed by the same loader
+as the command line, so the messages are the same.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+import detente
+from detente.errors import DetenteError, Problem, ScenarioError
+from detente.models import DEFAULT_MODELS, REGISTRY
+from detente.scenario import (
+    DEFAULT_SCENARIO,
+    Scenario,
+    embedded_scenarios,
+    parse_text,
+    scenario_from_mapping,
+)
+from detente.web.analyses import ANALYSES, apply_counterfactual
+from detente.web.jobs import Job, JobManager
+from detente.web.safety import BodyLimit, Limits, check_mapping, check_yaml_text
+
+STATIC_DIR = Path(str(resources.files("detente.web") / "static"))
+SOURCE = "<workbench>"
+
+CSP = ("default-src 'self'; img-src 'self' data: blob:; script-src 'self'; "
+       "style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'; form-action 'none'")
+
+
+# ---------------------------------------------------------------------------------------
+# Request and response bodies (they make the OpenAPI schema)
+# ---------------------------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+ScenarioMapping = dict[str, Any]
+OptionValue = str | float | bool | None
+
+
+class ScenarioBody(_Body):
+    scenario: ScenarioMapping = Field(description="A scenario in the file format, as JSON.")
+
+
+class UploadBody(_Body):
+    filename: str = Field(max_length=255, description="Its name: the suffix picks the reader "
+                          "(.yaml, .yml, .json, .csv).")
+    text: str = Field(description="The file's text (UTF-8).")
+
+
+class TrustChange(_Body):
+    truster: str = Field(max_length=40)
+    trusted: str = Field(max_length=40)
+    value: float = Field(ge=0, le=1)
+
+
+class GuarantorChange(_Body):
+    issue: str = Field(max_length=40)
+    guarantors: list[str] = Field(default=[], max_length=100)
+
+
+class Counterfactual(_Body):
+    without: list[str] = Field(default=[], max_length=100,
+                               description="Actors removed from the scenario.")
+    trust: list[TrustChange] = Field(default=[], max_length=200)
+    guarantors: list[GuarantorChange] = Field(default=[], max_length=100)
+
+
+class AnalysisRequest(_Body):
+    scenario: ScenarioMapping
+    models: list[str] | None = Field(default=None, max_length=20,
+                                     description="Registered model names (default: the "
+                                                 "standard set).")
+    options: dict[str, dict[str, OptionValue]] = Field(
+        default={}, description="Per model, its options, as `detente forecast -O`.")
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    counterfactual: Counterfactual | None = None
+    params: dict[str, OptionValue | list[str]] = Field(
+        default={}, description="Options of the analysis itself (e.g. samples).")
+
+
+class JobRequest(AnalysisRequest):
+    analysis: str = Field(description="One of the analyses listed by /api/info.")
+
+
+class ProblemOut(BaseModel):
+    location: str
+    message: str
+    fix: str = ""
+    line: int | None = None
+
+
+class Validation(BaseModel):
+    ok: bool
+    problems: list[ProblemOut]
+    summary: str = ""
+
+
+class ScenarioOut(BaseModel):
+    scenario: ScenarioMapping
+    summary: str
+    source: str
+
+
+class JobOut(BaseModel):
+    id: str
+    analysis: str
+    status: Literal["queued", "running", "done", "failed", "cancelled", "timeout"]
+    progress: float | None
+    message: str
+    elapsed_s: float
+    result: dict[str, Any] | None
+    problems: list[ProblemOut]
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------
+
+
+def _problems(err: DetenteError) -> list[dict[str, Any]]:
+    return [{"location": p.location, "message": p.message, "fix": p.fix, "line": p.line}
+            for p in err.problems]
+
+
+def _summary(s: Scenario) -> str:
+    stances = sum(len(row) for row in s.stances.values())
+    return (f"{s.title}: {len(s.actors)} actors, {len(s.issues)} issues, {stances} stances, "
+            f"{len(s.packages)} packages")
+
+
+def _validate_mapping(raw: Any, limits: Limits, source: str = SOURCE) -> Scenario:
+    check_mapping(raw, limits, source)
+    return scenario_from_mapping(raw, source)
+
+
+def _error(status: int, detail: str, problems: list[dict[str, Any]]) -> JSONResponse:
+    return JSONResponse({"detail": detail, "problems": problems}, status_code=status)
+
+
+# ---------------------------------------------------------------------------------------
+# The app
+# ---------------------------------------------------------------------------------------
+
+
+def create_app(scenario: str | None = None, limits: Limits | None = None,
+               allowed_hosts: list[str] | None = None) -> FastAPI:
+    """Build the workbench app.
+
+    ``scenario``: the embedded scenario id the page opens with (default ``korea-2017``).
+    ``allowed_hosts``: Host headers to accept (guards a local server against DNS
+    rebinding); None accepts any.
+    """
+    limits = limits or Limits()
+    initial = scenario or DEFAULT_SCENARIO
+    if initial not in embedded_scenarios():
+        raise ScenarioError([Problem("", f"no embedded scenario '{initial}'",
+                                     f"one of: {', '.join(embedded_scenarios())}")], initial)
+    manager = JobManager(limits.time_limit_s, limits.max_running_jobs)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        manager.warm()
+        yield
+        manager.shutdown()
+
+    app = FastAPI(title="detente workbench", version=detente.__version__,
+                  description=__doc__, docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.limits = limits
+    app.state.jobs = manager
+    app.state.initial = initial
+
+    @app.exception_handler(DetenteError)
+    async def detente_error(_: Request, err: DetenteError) -> JSONResponse:
+        return _error(422, str(err), _problems(err))
+
+    @app.exception_handler(RequestValidationError)
+    async def request_error(_: Request, err: RequestValidationError) -> JSONResponse:
+        problems = [{"location": ".".join(str(p) for p in e["loc"]), "message": e["msg"],
+                     "fix": "see /openapi.json for the request format", "line": None}
+                    for e in err.errors()]
+        return _error(422, "the request does not match the API", problems)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+
+    # --- the page -------------------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # --- reference data -------------------------------------------------------------
+    @app.get("/api/info", summary="Version, models, analyses, limits, embedded scenarios")
+    def info() -> dict[str, Any]:
+        models = []
+        for name, meta in REGISTRY.items():
+            try:
+                options = detente.get_model(name).options_dict()
+            except DetenteError:
+                options = {}
+            models.append({"name": name, "title": meta.title, "reference": meta.reference,
+                           "deterministic": meta.deterministic,
+                           "options": {k: v for k, v in options.items()
+                                       if v is None or isinstance(v, str | int | float | bool)}})
+        return {
+            "version": detente.__version__,
+            "initial_scenario": initial,
+            "default_models": list(DEFAULT_MODELS),
+            "models": models,
+            "analyses": [{"name": a.name, "title": a.title, "description": a.description,
+                          "long": a.long} for a in ANALYSES.values()],
+            "limits": limits.public(),
+        }
+
+    @app.get("/api/scenarios", summary="The embedded scenarios")
+    def scenarios() -> list[dict[str, Any]]:
+        out = []
+        for sid in embedded_scenarios():
+            s = detente.load(sid)
+            out.append({"id": sid, "title": s.title, "as_of": str(s.as_of or ""),
+                        "actors": len(s.actors), "issues": len(s.issues)})
+        return out
+
+    @app.get("/api/scenarios/{scenario_id}", summary="One embedded scenario, as JSON",
+             response_model=ScenarioOut)
+    def embedded(scenario_id: str) -> dict[str, Any]:
+        if scenario_id not in embedded_scenarios():
+            raise HTTPException(404, f"no embedded scenario '{scenario_id}'; one of: "
+                                f"{', '.join(embedded_scenarios())}")
+        s = detente.load(scenario_id)
+        return {"scenario": s.to_dict(), "summary": _summary(s),
+                "source": f"<embedded {scenario_id}>"}
+
+    @app.get("/api/schema", summary="The JSON Schema of the scenario format")
+    def schema() -> dict[str, Any]:
+        return detente.json_schema()
+
+    # --- scenarios in, scenarios out ------------------------------------------------
+    @app.post("/api/upload", summary="Read an uploaded scenario file (YAML, JSON or CSV)",
+              response_model=ScenarioOut, responses={413: {}, 422: {}})
+    def upload(body: UploadBody) -> Any:
+        size = len(body.text.encode("utf-8"))
+        if size > limits.max_upload_bytes:
+            return _error(413, f"{body.filename} is {size // 1024} KiB; this workbench "
+                          f"accepts files up to {limits.max_upload_bytes // 1024} KiB",
+                          [{"location": "", "message": "file too large",
+                            "fix": "upload a smaller file, or start the workbench with a "
+                                   "larger --max-upload", "line": None}])
+        name = Path(body.filename).name or "upload"
+        suffix = Path(name).suffix.lower()
+        suffix = ".yaml" if suffix == ".yml" else suffix
+        if suffix not in (".yaml", ".json", ".csv"):
+            raise ScenarioError([Problem("", f"unknown file type '{Path(name).suffix}'",
+                                         "use .yaml, .yml, .json or .csv")], name)
+        if suffix == ".yaml":
+            check_yaml_text(body.text, limits, name)
+        try:
+            s = parse_text(body.text, suffix, name)
+        except RecursionError:
+            raise ScenarioError([Problem("", "the file is nested too deeply",
+                                         "check its structure")], name) from None
+        mapping = s.to_dict()
+        check_mapping(mapping, limits, name)
+        return {"scenario": mapping, "summary": _summary(s), "source": name}
+
+    @app.post("/api/validate", summary="Validate a scenario: the loader's messages, by place",
+              response_model=Validation)
+    def validate(body: ScenarioBody) -> dict[str, Any]:
+        try:
+            s = _validate_mapping(body.scenario, limits)
+        except DetenteError as err:
+            return {"ok": False, "problems": _problems(err), "summary": ""}
+        return {"ok": True, "problems": [], "summary": _summary(s)}
+
+    @app.post("/api/export/yaml", summary="The scenario as a YAML file",
+              responses={200: {"content": {"application/yaml": {}}}, 422: {}})
+    def export_yaml(body: ScenarioBody) -> Response:
+        s = _validate_mapping(body.scenario, limits)
+        return Response(s.to_yaml(), media_type="application/yaml", headers={
+            "Content-Disposition": f'attachment; filename="{s.id}.yaml"'})
+
+    # --- analyses -------------------------------------------------------------------
+    def start(analysis: str, request: AnalysisRequest) -> Job:
+        if analysis not in ANALYSES:
+            raise HTTPException(404, f"no analysis '{analysis}'; available: "
+                                f"{', '.join(ANALYSES)}")
+        check_mapping(request.scenario, limits)
+        for name in request.models or []:
+            if name not in REGISTRY:
+                raise DetenteError([Problem("models", f"unknown model '{name}'",
+                                            f"registered models: {', '.join(REGISTRY)}")])
+        for name, opts in request.options.items():
+            if name not in REGISTRY:
+                raise DetenteError([Problem(f"options.{name}", f"unknown model '{name}'",
+                                            f"registered models: {', '.join(REGISTRY)}")])
+            detente.get_model(name, **opts)  # unknown or ill-typed options: OptionError
+        samples = request.params.get("samples")
+        if isinstance(samples, int | float) and samples > limits.max_samples:
+            raise DetenteError([Problem("params.samples", f"{samples:g} samples is more than "
+                                        f"this workbench runs ({limits.max_samples})",
+                                        f"use at most {limits.max_samples}")])
+        mapping = apply_counterfactual(request.scenario,
+                                       request.counterfactual.model_dump()
+                                       if request.counterfactual else None)
+        scenario_from_mapping(mapping, SOURCE)
+        job = manager.submit(analysis, json.loads(request.model_dump_json()))
+        if job is None:
+            raise HTTPException(429, f"{limits.max_running_jobs} computations are already "
+                                "running; wait for one to finish or cancel it")
+        return job
+
+    @app.post("/api/analyses/{analysis}", summary="Run an analysis and wait for its result",
+              response_model=JobOut, responses={404: {}, 422: {}, 429: {}, 504: {}})
+    def run_now(analysis: str, request: AnalysisRequest) -> Any:
+        job = manager.wait(start(analysis, request))
+        out = job.public()
+        if job.status == "done":
+            return out
+        if job.status == "timeout":
+            return JSONResponse(out, status_code=504)
+        return JSONResponse(out, status_code=422)
+
+    @app.post("/api/jobs", summary="Start an analysis in the background", status_code=202,
+              response_model=JobOut, responses={404: {}, 422: {}, 429: {}})
+    def submit(request: JobRequest) -> dict[str, Any]:
+        fields = request.model_dump(exclude={"analysis"})
+        return start(request.analysis, AnalysisRequest.model_validate(fields)).public()
+
+    @app.get("/api/jobs/{job_id}", summary="A background analysis: status, progress, result",
+             response_model=JobOut, responses={404: {}})
+    def job_status(job_id: str) -> dict[str, Any]:
+        job = manager.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job '{job_id}' (finished jobs are forgotten after "
+                                "a while)")
+        return job.public()
+
+    @app.delete("/api/jobs/{job_id}", summary="Cancel a background analysis",
+                response_model=JobOut, responses={404: {}})
+    def cancel(job_id: str) -> dict[str, Any]:
+        job = manager.cancel(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job '{job_id}'")
+        manager.wait(job, 5)
+        return job.public()
+
+    return app

@@ -1,0 +1,224 @@
+"""Long computations off the request thread: one worker process per job, with a time limit.
+
+A job runs in its own process (``python -m detente.web.worker``) so that a time limit and
+a cancel button really stop it (a Python thread cannot be stopped from outside). The
+request goes in and the result comes out as JSON lines, never as pickles. One spare worker
+is kept started, its imports done, so that a job starts without waiting for numpy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled", "timeout"]
+FINISHED: tuple[JobStatus, ...] = ("done", "failed", "cancelled", "timeout")
+
+
+@dataclass
+class Job:
+    """One computation and what is known of it so far."""
+
+    id: str
+    analysis: str
+    status: JobStatus = "queued"
+    progress: float | None = None
+    message: str = ""
+    result: dict[str, Any] | None = None
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    done_event: threading.Event = field(default_factory=threading.Event)
+    process: Any = None
+    cancel_requested: bool = False
+
+    def public(self) -> dict[str, Any]:
+        end = self.finished if self.finished is not None else time.monotonic()
+        return {
+            "id": self.id, "analysis": self.analysis, "status": self.status,
+            "progress": self.progress, "message": self.message,
+            "elapsed_s": round(end - self.started, 3), "result": self.result,
+            "problems": self.problems,
+        }
+
+
+def _worker_command() -> tuple[list[str], dict[str, str]]:
+    """The worker's command line and environment (finds this very copy of detente)."""
+    import detente
+
+    package_root = str(Path(detente.__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    return [sys.executable, "-m", "detente.web.worker"], env
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    command, env = _worker_command()
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env)
+
+
+class JobManager:
+    """Start, watch, cancel and forget jobs; at most ``max_running`` at once."""
+
+    def __init__(self, time_limit_s: float, max_running: int = 2, keep: int = 50) -> None:
+        self.time_limit_s = time_limit_s
+        self.max_running = max_running
+        self.keep = keep
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+        self._spare: subprocess.Popen[bytes] | None = None
+        self._closed = False
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def submit(self, analysis: str, request: dict[str, Any]) -> Job | None:
+        """Start a job, or return None when ``max_running`` jobs are already running."""
+        line = json.dumps({"analysis": analysis, "request": request}) + "\n"
+        with self._lock:
+            busy = sum(job.status in ("queued", "running") for job in self._jobs.values())
+            if busy >= self.max_running:
+                return None
+            job = Job(id=uuid.uuid4().hex, analysis=analysis)
+            self._jobs[job.id] = job
+            self._forget_old()
+        threading.Thread(target=self._watch, args=(job, line), daemon=True,
+                         name=f"detente-job-{job.id[:8]}").start()
+        return job
+
+    def cancel(self, job_id: str) -> Job | None:
+        job = self.get(job_id)
+        if job is None:
+            return None
+        job.cancel_requested = True
+        process = job.process
+        if process is not None and job.status in ("queued", "running"):
+            with contextlib.suppress(OSError):
+                process.kill()
+        return job
+
+    def wait(self, job: Job, timeout: float | None = None) -> Job:
+        job.done_event.wait(timeout if timeout is not None else self.time_limit_s + 10)
+        return job
+
+    def shutdown(self) -> None:
+        self._closed = True
+        with self._lock:
+            jobs = list(self._jobs.values())
+            spare, self._spare = self._spare, None
+        for job in jobs:
+            if job.status in ("queued", "running"):
+                self.cancel(job.id)
+        if spare is not None:
+            with contextlib.suppress(OSError):
+                spare.kill()
+                spare.wait(2)
+
+    def warm(self) -> None:
+        """Start the spare worker now, so that the first job does not wait for imports."""
+        with self._lock:
+            if self._spare is None and not self._closed:
+                self._spare = _start_worker()
+
+    def _worker(self) -> subprocess.Popen[bytes]:
+        """The spare worker if it is alive (then start the next spare), else a new one."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is None or spare.poll() is not None:
+            spare = _start_worker()
+        if not self._closed:
+            with self._lock:
+                self._spare = _start_worker()
+        return spare
+
+    def _forget_old(self) -> None:
+        finished = [k for k, j in self._jobs.items() if j.status in FINISHED]
+        for key in finished[: max(0, len(self._jobs) - self.keep)]:
+            del self._jobs[key]
+
+    def _finish(self, job: Job, status: JobStatus, message: str = "") -> None:
+        job.status = status
+        if message:
+            job.message = message
+        job.finished = time.monotonic()
+        job.done_event.set()
+
+    def _watch(self, job: Job, line: str) -> None:
+        try:
+            process = self._worker()
+            job.process = process
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(line.encode("utf-8"))
+            process.stdin.close()
+        except (OSError, AssertionError) as err:
+            self._finish(job, "failed", f"could not start the computation: {err}")
+            return
+        job.status = "running"
+        messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        stdout = process.stdout
+
+        def read() -> None:
+            for raw in stdout:
+                try:
+                    messages.put(json.loads(raw))
+                except ValueError:
+                    continue
+            messages.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+        deadline = job.started + self.time_limit_s
+        try:
+            while True:
+                if job.cancel_requested:
+                    self._finish(job, "cancelled", "cancelled")
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._finish(job, "timeout", f"stopped after the time limit of "
+                                 f"{self.time_limit_s:g} s; try fewer samples or a smaller "
+                                 "scenario, or start the workbench with a longer --time-limit")
+                    return
+                try:
+                    message = messages.get(timeout=min(remaining, 0.1))
+                except queue.Empty:
+                    continue
+                if message is None:
+                    if job.cancel_requested:
+                        self._finish(job, "cancelled", "cancelled")
+                        return
+                    code = process.wait(2)
+                    self._finish(job, "failed", "the computation stopped unexpectedly "
+                                 f"(exit code {code})")
+                    return
+                if message["kind"] == "progress":
+                    job.progress = message["progress"]
+                    job.message = message["message"]
+                elif message["kind"] == "done":
+                    job.result = message["result"]
+                    job.progress = 1.0
+                    self._finish(job, "done", "done")
+                    return
+                else:
+                    job.problems = message["problems"]
+                    self._finish(job, "failed", message["message"])
+                    return
+        finally:
+            if process.poll() is None:
+                with contextlib.suppress(OSError):
+                    process.kill()
+            with contextlib.suppress(Exception):
+                process.wait(2)
+            stdout.close()

@@ -1,0 +1,217 @@
+"""Limits that keep the workbench safe with any input: sizes, nesting, aliases, bodies.
+
+Every check returns :class:`~detente.errors.Problem` objects so the page shows them the
+way it shows the loader's own messages.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.exceptions import HTTPException
+
+from detente.errors import Problem, ScenarioError
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask of the workbench (``detente serve --help`` sets some)."""
+
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_upload_bytes: int = 1024 * 1024
+    max_actors: int = 40
+    max_issues: int = 40
+    max_packages: int = 200
+    max_roadmaps: int = 50
+    max_stages: int = 20
+    max_nodes: int = 200_000
+    max_depth: int = 24
+    max_text: int = 20_000
+    time_limit_s: float = 120.0
+    max_running_jobs: int = 2
+    max_samples: int = 20_000
+
+    def public(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def structure_problems(raw: Any, limits: Limits, where: str = "") -> list[Problem]:
+    """Nesting, node count, text length and non-finite numbers of a parsed document.
+
+    The walk stops at the first breach, so a hostile document costs at most
+    ``max_nodes`` steps.
+    """
+    count = 0
+    stack: list[tuple[Any, str, int]] = [(raw, where, 0)]
+    while stack:
+        node, loc, depth = stack.pop()
+        count += 1
+        if count > limits.max_nodes:
+            return [Problem(where, f"the scenario has more than {limits.max_nodes} values",
+                            "split it or remove unused parts")]
+        if depth > limits.max_depth:
+            return [Problem(loc, f"nested more than {limits.max_depth} levels deep",
+                            "a scenario is at most a few levels deep; check the structure")]
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(key, str) and len(key) > limits.max_text:
+                    return [Problem(loc, "a key is too long", "shorten it")]
+                stack.append((value, f"{loc}.{key}" if loc else str(key), depth + 1))
+        elif isinstance(node, list):
+            for k, value in enumerate(node):
+                stack.append((value, f"{loc}[{k}]", depth + 1))
+        elif isinstance(node, str):
+            if len(node) > limits.max_text:
+                return [Problem(loc, f"a text of {len(node)} characters is longer than the "
+                                f"{limits.max_text} this workbench accepts", "shorten it")]
+        elif isinstance(node, float) and not math.isfinite(node):
+            return [Problem(loc, f"{node} is not a finite number", "write a plain number")]
+    return []
+
+
+def size_problems(raw: Any, limits: Limits) -> list[Problem]:
+    """Actors, issues, packages and roadmaps beyond what the workbench accepts."""
+    if not isinstance(raw, dict):
+        return []
+    problems = []
+    for key, most, word in (("actors", limits.max_actors, "actor"),
+                            ("issues", limits.max_issues, "issue"),
+                            ("packages", limits.max_packages, "package"),
+                            ("roadmaps", limits.max_roadmaps, "roadmap")):
+        items = raw.get(key)
+        if isinstance(items, list) and len(items) > most:
+            problems.append(Problem(key, f"{_plural(len(items), word)} is more than this "
+                                    f"workbench accepts ({most})",
+                                    f"use at most {most}, or run the command line, which has "
+                                    "no such limit"))
+    for k, roadmap in enumerate(raw.get("roadmaps") or [] if isinstance(raw.get("roadmaps"),
+                                                                        list) else []):
+        stages = roadmap.get("stages") if isinstance(roadmap, dict) else None
+        if isinstance(stages, list) and len(stages) > limits.max_stages:
+            problems.append(Problem(f"roadmaps[{k}].stages",
+                                    f"{len(stages)} stages is more than this workbench "
+                                    f"accepts ({limits.max_stages})",
+                                    f"use at most {limits.max_stages} stages"))
+    return problems
+
+
+def check_mapping(raw: Any, limits: Limits, source: str = "<workbench>") -> None:
+    """Raise a ScenarioError when a scenario mapping breaks the workbench's limits."""
+    problems = structure_problems(raw, limits) or size_problems(raw, limits)
+    if problems:
+        raise ScenarioError(problems, source)
+
+
+def check_yaml_text(text: str, limits: Limits, source: str) -> None:
+    """Refuse YAML whose aliases would expand beyond the limits ('billion laughs')."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return  # the loader reports malformed YAML with its own message and line
+    except RecursionError:
+        raise ScenarioError([Problem("", f"nested more than {limits.max_depth} levels deep",
+                                     "check the structure")], source) from None
+    count = 0
+    stack: list[tuple[Any, int]] = [(root, 0)] if root is not None else []
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > limits.max_nodes or depth > limits.max_depth:
+            raise ScenarioError([Problem("", f"the document expands to more than "
+                                         f"{limits.max_nodes} values or "
+                                         f"{limits.max_depth} levels (are aliases "
+                                         "nested?)", "write the values out plainly")], source)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((value, depth + 1) for value in node.value)
+
+
+class BodyLimit:
+    """ASGI middleware: answer 413 with a clear JSON message to an oversized request body."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.max_bytes
+            except ValueError:
+                too_big = False
+            if too_big:
+                await self._refuse(send)
+                return
+        received = 0
+        refused = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    refused = True
+                    raise _TooLarge(self.max_bytes)
+            return message
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        import json
+
+        body = json.dumps({
+            "detail": f"the request is larger than {self.max_bytes // 1024} KiB, the most "
+                      "this workbench accepts",
+            "problems": [{"location": "", "message": "request too large",
+                          "fix": "upload a smaller scenario, or start the workbench with a "
+                                 "larger --max-upload", "line": None}],
+        }).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(HTTPException):
+    """Raised while reading an oversized body; FastAPI turns it into the 413 answer."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"the request is larger than {max_bytes // 1024} KiB, the most "
+                         "this workbench accepts; upload a smaller scenario, or start the "
+                         "workbench with a larger --max-upload")

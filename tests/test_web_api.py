@@ -1,0 +1,385 @@
+"""The workbench's JSON API: every bad input the loader rejects, limits, analyses, jobs."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
+from fastapi.testclient import TestClient
+
+import detente
+from detente.errors import ScenarioError
+from detente.scenario import load, scenario_from_mapping
+from detente.web.app import create_app
+from detente.web.safety import Limits
+
+KOREA = load("korea-2017").to_dict()
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def korea() -> dict[str, Any]:
+    return copy.deepcopy(KOREA)
+
+
+def problems_of(err: ScenarioError, lines: bool = True) -> list[dict[str, Any]]:
+    return [{"location": p.location, "message": p.message, "fix": p.fix,
+             "line": p.line if lines else None} for p in err.problems]
+
+
+def test_info_lists_every_registered_model_and_the_limits(client: TestClient) -> None:
+    info = client.get("/api/info").json()
+    assert [m["name"] for m in info["models"]] == list(detente.REGISTRY)
+    assert info["initial_scenario"] == "korea-2017"
+    assert "forecast" in [a["name"] for a in info["analyses"]]
+    assert info["limits"]["max_actors"] == Limits().max_actors
+
+
+def test_embedded_scenarios_and_unknown_one(client: TestClient) -> None:
+    listed = {s["id"] for s in client.get("/api/scenarios").json()}
+    assert listed == set(detente.embedded_scenarios())
+    got = client.get("/api/scenarios/korea-2017").json()
+    assert scenario_from_mapping(got["scenario"]) == load("korea-2017")
+    missing = client.get("/api/scenarios/nowhere")
+    assert missing.status_code == 404
+    assert "korea-2017" in missing.json()["detail"]
+
+
+def test_page_and_assets_are_served_from_the_package_without_cdn(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for asset in ("/static/app.js", "/static/app.css"):
+        assert client.get(asset).status_code == 200
+    text = page.text + client.get("/static/app.js").text + client.get("/static/app.css").text
+    assert "http://" not in text and "https://" not in text
+
+
+def test_the_page_uses_only_routes_in_the_openapi_schema(client: TestClient) -> None:
+    import re
+
+    spec = client.get("/openapi.json").json()
+    js = client.get("/static/app.js").text
+    used = set(re.findall(r'"(/api/[a-z/]+)', js)) | set(re.findall(r"`(/api/[a-z/]+)", js))
+    paths = spec["paths"]
+    assert used, "the page calls the API"
+    for route in used:
+        assert any(p == route or p.startswith(route) for p in paths), route
+
+
+def mutate(changes: dict[str, Any]) -> dict[str, Any]:
+    data = korea()
+    for dotted, value in changes.items():
+        node: Any = data
+        parts = dotted.split("/")
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        last = parts[-1]
+        if value is DELETE:
+            if isinstance(node, list):
+                del node[int(last)]
+            else:
+                del node[last]
+        elif isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return data
+
+
+DELETE = object()
+
+# One case per rule of the loader (pydantic types and the cross-field checks).
+BAD_INPUTS: dict[str, dict[str, Any]] = {
+    "salience above 1": {"stances/KP/NUC/salience": 1.5},
+    "salience as percent": {"stances/KP/NUC/salience": 60},
+    "position outside scale": {"stances/US/NUC/position": 120},
+    "zero capability": {"actors/0/capability": 0},
+    "negative capability": {"actors/1/capability": -3},
+    "status quo outside scale": {"issues/0/status_quo": -1},
+    "scale reversed": {"issues/0/scale": {"low": 100, "high": 0}},
+    "anchor outside scale": {"issues/0/anchors": [{"value": 150, "label": "far"}]},
+    "unknown guarantor": {"issues/0/guarantors": ["XX"]},
+    "option outside scale": {"issues/0/options": [500]},
+    "duplicate actor": {"actors/1/id": "US"},
+    "duplicate issue": {"issues/1/id": "NUC"},
+    "stance for unknown actor": {"stances/ZZ": {"NUC": {"position": 1, "salience": 0.5}}},
+    "stance on unknown issue": {"stances/KP/NOPE": {"position": 1, "salience": 0.5}},
+    "trust above 1": {"trust/KP/RU": 2},
+    "trust in unknown actor": {"trust/KP/XX": 0.5},
+    "trust by unknown actor": {"trust/XX": {"KP": 0.5}},
+    "low above high": {"actors/0/capability": {"value": 50, "low": 60, "high": 40}},
+    "value outside own range": {"actors/0/capability": {"value": 90, "low": 10, "high": 40}},
+    "package on unknown issue": {"packages/0/values/NOPE": 3},
+    "package outside scale": {"packages/0/values/NUC": 400},
+    "outcome outside scale": {"outcomes": {"NUC": 400}},
+    "text for a number": {"actors/0/capability": "lots"},
+    "true for a number": {"actors/0/capability": True},
+    "missing name": {"actors/0/name": DELETE},
+    "unknown field": {"actors/0/colour": "red"},
+    "bad id": {"actors/0/id": "1US"},
+    "no issues": {"issues": []},
+    "bad date": {"as_of": "April 2017"},
+    "nobody cares": {**{f"stances/{a}/NUC": DELETE for a in ("US", "CN", "RU", "JP", "KR",
+                                                               "KP")}},
+    "trust default above 1": {"trust_default": 3},
+    "stances not a mapping": {"stances": [1, 2]},
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS), ids=list(BAD_INPUTS))
+def test_every_bad_input_gets_the_loaders_message_at_its_place(
+        client: TestClient, tmp_path: Path, case: str) -> None:
+    data = mutate(BAD_INPUTS[case])
+    # What the command line says: load the same content from a file.
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    expected = problems_of(info.value, lines=False)
+    assert expected
+
+    validated = client.post("/api/validate", json={"scenario": data})
+    assert validated.status_code == 200
+    body = validated.json()
+    assert body["ok"] is False
+    assert body["problems"] == expected
+
+    uploaded = client.post("/api/upload", json={"filename": "s.yaml", "text": path.read_text()})
+    assert uploaded.status_code == 422
+    assert uploaded.json()["problems"] == problems_of(info.value), "same lines as the CLI"
+
+    ran = client.post("/api/analyses/forecast", json={"scenario": data})
+    assert ran.status_code == 422
+    assert ran.json()["problems"] == expected
+
+
+@pytest.mark.parametrize(("name", "text", "words"), [
+    ("s.yaml", "id: [unclosed", "malformed YAML"),
+    ("s.json", "{\"id\": ", "malformed JSON"),
+    ("s.yaml", "   \n", "empty"),
+    ("s.yaml", "- just\n- a list\n", "expected a mapping"),
+    ("s.txt", "id: x", "unknown file type"),
+    ("s.csv", "nothing,useful\n1,2\n", ""),
+])
+def test_bad_uploads_are_refused_with_the_loaders_message(
+        client: TestClient, name: str, text: str, words: str) -> None:
+    response = client.post("/api/upload", json={"filename": name, "text": text})
+    assert response.status_code == 422
+    assert words in response.json()["detail"]
+    assert response.json()["problems"]
+
+
+def test_upload_of_a_good_file_round_trips(client: TestClient) -> None:
+    text = (Path(detente.__file__).parent / "data" / "scenarios" / "korea-2017.yaml").read_text()
+    body = client.post("/api/upload", json={"filename": "mine.yml", "text": text}).json()
+    assert body["source"] == "mine.yml"
+    assert scenario_from_mapping(body["scenario"]) == load("korea-2017")
+
+
+def test_oversized_upload_and_body_get_413() -> None:
+    limits = Limits(max_upload_bytes=10_000, max_body_bytes=50_000)
+    with TestClient(create_app(limits=limits)) as c:
+        big = c.post("/api/upload", json={"filename": "s.yaml", "text": "#" * 20_000})
+        assert big.status_code == 413
+        assert "10000" in big.json()["detail"] or "9 KiB" in big.json()["detail"]
+        huge = c.post("/api/validate", content=b"{" + b" " * 60_000 + b"}",
+                      headers={"content-type": "application/json"})
+        assert huge.status_code == 413
+        assert "larger than" in huge.json()["detail"]
+
+
+def test_scenarios_beyond_the_size_limits_are_refused_clearly(client: TestClient) -> None:
+    data = korea()
+    template = data["actors"][0]
+    data["actors"] = [{**template, "id": f"A{k}"} for k in range(Limits().max_actors + 1)]
+    body = client.post("/api/validate", json={"scenario": data}).json()
+    assert body["ok"] is False
+    assert body["problems"][0]["location"] == "actors"
+    assert "more than this workbench accepts" in body["problems"][0]["message"]
+
+
+def test_hostile_structures_are_refused_not_crashed_on(client: TestClient) -> None:
+    bomb = "a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n"
+    for k in range(1, 9):
+        bomb += f"{chr(97 + k)}: &{chr(97 + k)} [" + ", ".join([f"*{chr(96 + k)}"] * 10) + "]\n"
+    response = client.post("/api/upload", json={"filename": "bomb.yaml", "text": bomb})
+    assert response.status_code == 422
+    assert "aliases" in response.json()["detail"]
+
+    deep = {"id": "x"}
+    node = deep
+    for _ in range(60):
+        node["n"] = {}
+        node = node["n"]
+    response = client.post("/api/validate", json={"scenario": deep})
+    assert response.json()["ok"] is False
+    assert "nested more than" in response.json()["problems"][0]["message"]
+
+    nested_json = "[" * 5000 + "]" * 5000
+    response = client.post("/api/validate", content=b'{"scenario": ' + nested_json.encode()
+                           + b"}", headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500
+
+    nan = json.dumps(mutate({"actors/0/capability": float("nan")}))
+    response = client.post("/api/validate", content=b'{"scenario": ' + nan.encode() + b"}",
+                           headers={"content-type": "application/json"})
+    assert response.json()["ok"] is False
+    assert "finite" in response.json()["problems"][0]["message"]
+
+
+def test_export_yaml_reads_back_to_the_same_scenario(client: TestClient) -> None:
+    data = mutate({"trust/KP/RU": 0.25})
+    response = client.post("/api/export/yaml", json={"scenario": data})
+    assert response.status_code == 200
+    assert 'filename="korea-2017.yaml"' in response.headers["content-disposition"]
+    back = scenario_from_mapping(yaml.safe_load(response.text))
+    assert back.trust["KP"]["RU"].value == 0.25
+    assert back == scenario_from_mapping(data)
+    assert client.post("/api/export/yaml", json={"scenario": {"id": 3}}).status_code == 422
+
+
+def test_forecast_matches_the_library(client: TestClient) -> None:
+    response = client.post("/api/analyses/forecast", json={
+        "scenario": korea(), "models": ["compromise", "median"], "seed": 3})
+    assert response.status_code == 200
+    result = response.json()["result"]
+    expected = detente.forecast("korea-2017", models=["compromise", "median"], rng=3)
+    assert result["data"] == json.loads(json.dumps(expected.to_dict()))
+    table = result["view"]["tables"][0]
+    assert table["columns"][2:4] == ["compromise", "median"]
+    assert len(table["rows"]) == len(expected.scenario.issues)
+
+
+def test_counterfactual_without_an_actor_equals_removing_it_by_hand(client: TestClient) -> None:
+    response = client.post("/api/analyses/forecast", json={
+        "scenario": korea(), "counterfactual": {"without": ["RU"]}})
+    assert response.status_code == 200
+    result = response.json()["result"]
+    assert "RU" not in result["data"]["actors"]
+    assert result["view"]["counterfactual"] == "without RU"
+    by_hand = korea()
+    by_hand["actors"] = [a for a in by_hand["actors"] if a["id"] != "RU"]
+    del by_hand["stances"]["RU"]
+    by_hand["trust"] = {k: {j: v for j, v in row.items() if j != "RU"}
+                        for k, row in by_hand["trust"].items() if k != "RU"}
+    for issue in by_hand["issues"]:
+        issue["guarantors"] = [g for g in issue.get("guarantors", []) if g != "RU"]
+    stages = [st for r in by_hand.get("roadmaps", []) for st in r["stages"]]
+    for package in [*by_hand.get("packages", []), *stages]:
+        package["guarantors"] = {k: [g for g in v if g != "RU"]
+                                 for k, v in package.get("guarantors", {}).items()}
+    expected = detente.forecast(scenario_from_mapping(by_hand))
+    assert result["data"]["models"] == json.loads(json.dumps(expected.to_dict()))["models"]
+
+
+def test_counterfactual_trust_and_guarantor_changes(client: TestClient) -> None:
+    cf = {"trust": [{"truster": "KP", "trusted": "RU", "value": 0.1}],
+          "guarantors": [{"issue": "NUC", "guarantors": ["CN"]}]}
+    response = client.post("/api/analyses/forecast", json={"scenario": korea(),
+                                                           "counterfactual": cf})
+    assert response.status_code == 200
+    assert response.json()["result"]["view"]["counterfactual"] == \
+        "trust KP→RU = 0.1; NUC guaranteed by CN"
+    bad = {"without": ["XX"], "guarantors": [{"issue": "NOPE", "guarantors": []}]}
+    response = client.post("/api/analyses/forecast", json={"scenario": korea(),
+                                                           "counterfactual": bad})
+    assert response.status_code == 422
+    locations = [p["location"] for p in response.json()["problems"]]
+    assert locations == ["counterfactual.without[0]", "counterfactual.guarantors[0].issue"]
+    unknown_guarantor = {"guarantors": [{"issue": "NUC", "guarantors": ["ZZ"]}]}
+    response = client.post("/api/analyses/forecast", json={"scenario": korea(),
+                                                           "counterfactual": unknown_guarantor})
+    assert response.status_code == 422
+    assert "unknown guarantor 'ZZ'" in response.json()["detail"]
+    out_of_range = {"trust": [{"truster": "KP", "trusted": "RU", "value": 1.5}]}
+    response = client.post("/api/analyses/forecast", json={"scenario": korea(),
+                                                           "counterfactual": out_of_range})
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(("body", "status", "words"), [
+    ({"models": ["nope"]}, 422, "unknown model 'nope'"),
+    ({"options": {"nash": {"bogus": 1}}}, 422, "unknown option 'bogus'"),
+    ({"options": {"nope": {}}}, 422, "unknown model 'nope'"),
+    ({"seed": -1}, 422, ""),
+    ({"extra": 1}, 422, ""),
+])
+def test_bad_analysis_requests(client: TestClient, body: dict, status: int, words: str) -> None:
+    response = client.post("/api/analyses/forecast", json={"scenario": korea(), **body})
+    assert response.status_code == status
+    assert words in json.dumps(response.json())
+
+
+def test_unknown_analysis_is_404(client: TestClient) -> None:
+    response = client.post("/api/analyses/astrology", json={"scenario": korea()})
+    assert response.status_code == 404
+    assert "forecast" in response.json()["detail"]
+
+
+def wait_done(client: TestClient, job_id: str, limit: float = 60) -> dict[str, Any]:
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["status"] not in ("queued", "running"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError("job did not finish")
+
+
+def test_background_job_runs_and_reports(client: TestClient) -> None:
+    started = client.post("/api/jobs", json={"analysis": "forecast", "scenario": korea()})
+    assert started.status_code == 202
+    job = wait_done(client, started.json()["id"])
+    assert job["status"] == "done"
+    assert job["result"]["data"]["scenario"] == "korea-2017"
+    assert client.get("/api/jobs/unknown").status_code == 404
+    assert client.delete("/api/jobs/unknown").status_code == 404
+
+
+def test_time_limit_stops_a_computation() -> None:
+    with TestClient(create_app(limits=Limits(time_limit_s=1e-6))) as c:
+        response = c.post("/api/analyses/forecast", json={"scenario": korea()})
+        assert response.status_code == 504
+        assert "time limit" in response.json()["message"]
+
+
+def test_cancel_kills_the_worker(client: TestClient) -> None:
+    started = client.post("/api/jobs", json={"analysis": "forecast", "scenario": korea()})
+    job_id = started.json()["id"]
+    manager = client.app.state.jobs  # type: ignore[attr-defined]
+    cancelled = client.delete(f"/api/jobs/{job_id}").json()
+    job = manager.get(job_id)
+    assert cancelled["status"] in ("cancelled", "done")
+    if cancelled["status"] == "cancelled":
+        assert job.process is None or job.process.wait(5) is not None
+
+
+def test_too_many_running_jobs_get_429() -> None:
+    with TestClient(create_app(limits=Limits(max_running_jobs=1))) as c:
+        first = c.post("/api/jobs", json={"analysis": "forecast", "scenario": korea()})
+        second = c.post("/api/jobs", json={"analysis": "forecast", "scenario": korea()})
+        assert first.status_code == 202
+        if second.status_code != 202:  # the first may have finished already
+            assert second.status_code == 429
+            assert "already running" in second.json()["detail"]
+
+
+def test_host_header_is_checked_when_asked() -> None:
+    app = create_app(allowed_hosts=["127.0.0.1", "localhost"])
+    with TestClient(app, base_url="http://evil.example") as c:
+        assert c.get("/api/info").status_code == 400
+    with TestClient(app, base_url="http://127.0.0.1:8765") as c:
+        assert c.get("/api/info").status_code == 200
