@@ -383,3 +383,63 @@ def test_host_header_is_checked_when_asked() -> None:
         assert c.get("/api/info").status_code == 400
     with TestClient(app, base_url="http://127.0.0.1:8765") as c:
         assert c.get("/api/info").status_code == 200
+
+
+def test_monte_carlo_matches_the_library(client: TestClient) -> None:
+    response = client.post("/api/analyses/sample", json={
+        "scenario": korea(), "models": ["compromise"], "seed": 5, "params": {"samples": 300}})
+    assert response.status_code == 200, response.text
+    data = response.json()["result"]["data"]
+    expected = detente.sample("korea-2017", model="compromise", samples=300, rng=5).to_dict()
+    assert data["issues"] == json.loads(json.dumps(expected["issues"]))
+    assert data["seed"] == 5
+    rows = response.json()["result"]["view"]["tables"][0]["rows"]
+    assert [r[0].split()[0] for r in rows] == list(load("korea-2017").issue_ids)
+
+
+def test_sensitivity_matches_the_library(client: TestClient) -> None:
+    from detente.uncertainty.sensitivity import sensitivity
+
+    response = client.post("/api/analyses/sensitivity", json={
+        "scenario": korea(), "seed": 2, "params": {"samples": 16, "group_by": "actor"}})
+    assert response.status_code == 200, response.text
+    data = response.json()["result"]["data"]
+    expected = sensitivity("korea-2017", samples=16, rng=2, group_by="actor").to_dict(top=10)
+    assert data["outputs"] == json.loads(json.dumps(expected["outputs"]))
+
+
+@pytest.mark.parametrize(("analysis", "params", "words"), [
+    ("sample", {"samples": 0}, "samples"),
+    ("sample", {"samples": 10**9}, "more than this workbench runs"),
+    ("sample", {"samples": 2.5}, "whole number"),
+    ("sample", {"noise": "position=banana"}, ""),
+    ("sensitivity", {"group_by": "zodiac"}, "unknown grouping"),
+])
+def test_bad_monte_carlo_parameters(client: TestClient, analysis: str, params: dict,
+                                    words: str) -> None:
+    response = client.post(f"/api/analyses/{analysis}", json={"scenario": korea(),
+                                                               "params": params})
+    assert response.status_code == 422
+    assert words in json.dumps(response.json())
+
+
+def test_long_job_reports_progress_and_cancel_stops_it(client: TestClient) -> None:
+    started = client.post("/api/jobs", json={
+        "analysis": "sensitivity", "scenario": korea(),
+        "params": {"samples": 4000, "group_by": "input"}})
+    assert started.status_code == 202
+    job_id = started.json()["id"]
+    end = time.monotonic() + 90
+    job = started.json()
+    while time.monotonic() < end:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["progress"] is not None or job["status"] != "running":
+            break
+        time.sleep(0.1)
+    assert job["status"] == "running"
+    assert 0 < job["progress"] < 1
+    assert "of 4000 rows" in job["message"]
+    cancelled = client.delete(f"/api/jobs/{job_id}").json()
+    assert cancelled["status"] == "cancelled"
+    process = client.app.state.jobs.get(job_id).process  # type: ignore[attr-defined]
+    assert process.wait(5) is not None, "the worker process is gone"

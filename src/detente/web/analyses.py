@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from detente.errors import OptionError, Problem, ScenarioError, option_error
+from detente.errors import OptionError, Problem, option_error
 from detente.scenario import Scenario, scenario_from_mapping
 
 Progress = Callable[[float, str], None]
@@ -31,6 +31,9 @@ class Analysis:
     description: str
     run: Callable[[Scenario, Mapping[str, Any], Progress], dict[str, Any]]
     long: bool = False  # shows a progress bar and a cancel button
+    # The analysis takes the counterfactual itself (and shows it beside the baseline)
+    # instead of running on the changed scenario.
+    own_counterfactual: bool = False
 
 
 # ---------------------------------------------------------------------------------------
@@ -239,10 +242,189 @@ def report_figures(f: Any) -> list[dict[str, str]]:
     return figures
 
 
+def _one_model(params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Monte Carlo analyses run one model: the first one ticked."""
+    models, options = model_options(params)
+    model = (models or ["compromise"])[0]
+    return model, dict(options.get(model, {}))
+
+
+def _chunked_progress(progress: Progress, what: str) -> Callable[[int, int], None]:
+    def report(done: int, total: int) -> None:
+        progress(done / total if total else 1.0, f"{done} of {total} {what}")
+
+    return report
+
+
+def _int_param(params: Mapping[str, Any], name: str, default: int, low: int) -> int:
+    raw = params.get(name, default)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != int(raw) \
+            or raw < low:
+        raise option_error(f"params.{name}", f"{name} must be a whole number of at least "
+                           f"{low}, got {raw!r}", f"give e.g. {default}")
+    return int(raw)
+
+
+def _noise(params: Mapping[str, Any]) -> str | None:
+    noise = params.get("noise")
+    if noise in (None, ""):
+        return None
+    if not isinstance(noise, str):
+        raise option_error("params.noise", "noise must be text such as "
+                           "'position=10 salience=0.1 capability=20%'", "write it as text")
+    return noise
+
+
+def _interval(pair: Any) -> str:
+    return f"{fmt(pair[0])} – {fmt(pair[1])}"
+
+
+def run_sample(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    from detente.uncertainty import sample
+
+    model, options = _one_model(params)
+    samples = _int_param(params, "samples", 1000, 1)
+    result = sample(s, model=model, samples=samples, rng=int(params.get("seed", 0)),
+                    noise=_noise(params), options=options, workers=1,
+                    chunk_size=max(50, samples // 20),
+                    progress=_chunked_progress(progress, "samples"))
+    rows = []
+    for iid, summary in result.summaries().items():
+        issue = s.issue(iid)
+        rows.append([f"{iid} {issue.name}", fmt(issue.status_quo.value), fmt(summary.median),
+                     _interval(summary.interval50), _interval(summary.interval90),
+                     fmt(summary.mean), fmt(summary.sd)])
+    tables = [table(f"Monte Carlo: {model}, {samples} samples (seed {result.seed})",
+                    ["Issue", "Status quo", "Median", "50% interval", "90% interval", "Mean",
+                     "SD"], rows)]
+    for output, shares in result.probabilities().items():
+        tables.append(table(f"Share of samples: {output}", ["Issue", "Share"],
+                            [[iid, f"{share:.0%}"] for iid, share in shares.items()]))
+    view: View = {"summary": f"{s.title}: forecast distributions of {model} under input "
+                             f"uncertainty ({result.noise_source} noise)",
+                  "tables": tables, "figures": [], "notes": list(result.notes)}
+    return {"data": result.to_dict(), "view": view}
+
+
+def run_sensitivity(s: Scenario, params: Mapping[str, Any], progress: Progress
+                    ) -> dict[str, Any]:
+    from detente.uncertainty.sensitivity import sensitivity
+
+    model, options = _one_model(params)
+    samples = _int_param(params, "samples", 256, 2)
+    group_by = params.get("group_by") or "actor"
+    if group_by not in ("input", "actor", "issue", "kind"):
+        raise option_error("params.group_by", f"unknown grouping '{group_by}'",
+                           "use input, actor, issue or kind")
+    result = sensitivity(s, model=model, samples=samples, rng=int(params.get("seed", 0)),
+                         noise=_noise(params), options=options, group_by=str(group_by),
+                         workers=1, chunk_size=max(20, samples // 10),
+                         progress=_chunked_progress(progress, "rows"))
+    rows = []
+    for output in result.outputs:
+        for rank in result.ranking(output, 3):
+            rows.append([output, rank.input, fmt(rank.first), fmt(rank.total),
+                         f"{fmt(rank.swing_low)} – {fmt(rank.swing_high)}"])
+    view: View = {"summary": f"{s.title}: what drives each forecast of {model} (Sobol "
+                             f"indices by {group_by}, {result.evaluations} model runs)",
+                  "tables": [table("Largest total indices (top 3 per output)",
+                                   ["Output", group_by, "First order", "Total",
+                                    "Swing (5th–95th pct)"], rows)],
+                  "figures": [], "notes": list(result.notes)}
+    return {"data": result.to_dict(top=10), "view": view}
+
+
+def _float_param(params: Mapping[str, Any], name: str) -> float | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise option_error(f"params.{name}", f"{name} must be a number, got {raw!r}",
+                           "write a plain number")
+    return float(raw)
+
+
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def run_settle(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    from detente.settlement import settle, variation
+
+    cf = params.get("counterfactual") or {}
+    variations = None
+    if cf:
+        variations = variation(
+            without=cf.get("without") or (),
+            trust=[(t["truster"], t["trusted"], t["value"]) for t in cf.get("trust") or ()],
+            guarantors=[(g["issue"], g.get("guarantors") or ())
+                        for g in cf.get("guarantors") or ()])
+    top = _int_param(params, "top", 5, 1)
+    step = _float_param(params, "step")
+    if step is not None and step <= 0:
+        raise option_error("params.step", f"step must be above 0, got {step:g}", "give e.g. 5")
+    progress(0.0, "searching packages")
+    result = settle(s, variations=variations, step=step, top=top,
+                    utility=str(params.get("utility") or "quadratic"),
+                    weighting=str(params.get("weighting") or "capability"))  # type: ignore
+    outcomes = result.outcomes
+    labels = [o.label for o in outcomes]
+    zone = [["zone of agreement", *(_yes_no(o.zone_exists) for o in outcomes)],
+            ["packages in the zone", *(("–" if o.zone_size is None else f"{o.zone_size:,}")
+                                       for o in outcomes)],
+            ["packages searched", *(f"{o.space_size:,}" for o in outcomes)],
+            ["search", *(o.method for o in outcomes)]]
+    tables = [table("Zone of agreement", ["", *labels], zone)]
+    best_rows = []
+    for issue in s.issues:
+        cells = [fmt(o.best.values.get(issue.id)) if o.best else "–" for o in outcomes]
+        best_rows.append([f"{issue.id} {issue.name}", fmt(issue.status_quo.value), *cells])
+    tables.append(table("Best package (Nash product)", ["Issue", "Status quo", *labels],
+                        best_rows))
+    gain_rows = []
+    for actor in s.actor_ids:
+        gain_rows.append([actor, *(fmt(o.best.gains.get(actor)) if o.best and
+                                   actor in o.best.gains else "–" for o in outcomes)])
+    tables.append(table("Gains in the best package (utility points)", ["Actor", *labels],
+                        gain_rows))
+    named_rows = []
+    for package in s.packages:
+        cells = []
+        for o in outcomes:
+            try:
+                p = o.package(package.id)
+            except KeyError:
+                cells.append("–")
+                continue
+            cells.append("accepted by all" if p.acceptable
+                         else "blocked by " + ", ".join(p.blockers))
+        named_rows.append([f"{package.id} {package.name}", *cells])
+    if named_rows:
+        tables.append(table("Named packages", ["Package", *labels], named_rows))
+    win_rows = [[p.id, actor, w.describe()] for p in result.baseline.packages
+                for actor, ways in p.win_over.items() for w in ways[:1]]
+    if win_rows:
+        tables.append(table("What would win a blocker over (baseline)",
+                            ["Package", "Actor", "Change"], win_rows[:20]))
+    view: View = {"summary": f"{s.title}: settlement analysis ({result.settings.utility} "
+                             f"utility, grid step {result.step:g})",
+                  "tables": tables, "figures": [], "notes": []}
+    return {"data": result.to_dict(), "view": view}
+
+
 ANALYSES: dict[str, Analysis] = {
     a.name: a for a in (
         Analysis("forecast", "Forecast", "Forecast every issue with the chosen models.",
                  run_forecast),
+        Analysis("settle", "Settlement",
+                 "Zone of agreement, best and named packages, blockers; counterfactuals "
+                 "side by side with the baseline.", run_settle, own_counterfactual=True),
+        Analysis("sample", "Monte Carlo",
+                 "Forecast distributions under input uncertainty (first model ticked).",
+                 run_sample, long=True),
+        Analysis("sensitivity", "Sensitivity",
+                 "Sobol indices: which inputs drive each forecast (first model ticked).",
+                 run_sensitivity, long=True),
     )
 }
 
@@ -263,11 +445,13 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> d
     if analysis is None:
         raise option_error("analysis", f"unknown analysis '{name}'",
                            f"available: {', '.join(ANALYSES)}")
-    try:
+    if analysis.own_counterfactual:
+        scenario = scenario_for({"scenario": request["scenario"]})
+    else:
         scenario = scenario_for(request)
-    except ScenarioError:
-        raise
     params = dict(request.get("params") or {})
+    if analysis.own_counterfactual:
+        params["counterfactual"] = request.get("counterfactual")
     params.setdefault("seed", request.get("seed", 0))
     if request.get("models"):
         params["models"] = request["models"]

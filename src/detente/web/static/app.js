@@ -474,7 +474,11 @@ function runRequest() {
   const models = [...$("models").querySelectorAll("input:checked")].map((i) => i.value);
   const request = { analysis, scenario: state.scenario, models, seed: Number($("seed").value || 0), params: {} };
   const meta = state.info.analyses.find((a) => a.name === analysis);
-  if (meta && meta.long) request.params.samples = Number($("samples").value || 0);
+  if (meta && meta.long) {
+    request.params.samples = Number($("samples").value || 0);
+    if ($("noise").value.trim()) request.params.noise = $("noise").value.trim();
+    if (analysis === "sensitivity") request.params.group_by = $("group-by").value;
+  }
   const cf = counterfactual();
   if (cf) request.counterfactual = cf;
   return request;
@@ -582,7 +586,8 @@ function renderRunForm() {
     el("input", { type: "checkbox", value: m.name, checked: info.default_models.includes(m.name) }), m.name)));
   const toggle = () => {
     const meta = info.analyses.find((a) => a.name === $("analysis").value);
-    $("samples-label").hidden = !(meta && meta.long);
+    $("mc-options").hidden = !(meta && meta.long);
+    $("group-label").hidden = $("analysis").value !== "sensitivity";
   };
   $("analysis").addEventListener("change", toggle);
   toggle();
