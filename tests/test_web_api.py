@@ -443,3 +443,38 @@ def test_long_job_reports_progress_and_cancel_stops_it(client: TestClient) -> No
     assert cancelled["status"] == "cancelled"
     process = client.app.state.jobs.get(job_id).process  # type: ignore[attr-defined]
     assert process.wait(5) is not None, "the worker process is gone"
+
+
+def without_seconds(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: without_seconds(v) for k, v in node.items() if k != "seconds"}
+    if isinstance(node, list):
+        return [without_seconds(v) for v in node]
+    return node
+
+
+def test_settle_with_a_trust_toggle_matches_the_library(client: TestClient) -> None:
+    from detente.settlement import settle, variation
+
+    cf = {"trust": [{"truster": "KP", "trusted": "RU", "value": 0.05}]}
+    response = client.post("/api/analyses/settle", json={
+        "scenario": korea(), "counterfactual": cf, "params": {"step": 10}})
+    assert response.status_code == 200, response.text
+    data = response.json()["result"]["data"]
+    expected = settle("korea-2017", step=10,
+                      variations=variation(trust=[("KP", "RU", 0.05)])).to_dict()
+    assert without_seconds(data) == without_seconds(json.loads(json.dumps(expected)))
+    view = response.json()["result"]["view"]
+    best = next(t for t in view["tables"] if t["title"].startswith("Best package"))
+    assert best["columns"][2:] == ["baseline", "KP.RU=0.05"]
+    assert any(row[2] != row[3] for row in best["rows"]), "KP's trust in RU matters"
+
+
+def test_settle_rejects_bad_parameters(client: TestClient) -> None:
+    for params, words in (({"step": -5}, "step must be above 0"),
+                          ({"utility": "cubic"}, "utility"),
+                          ({"top": 0}, "top")):
+        response = client.post("/api/analyses/settle", json={"scenario": korea(),
+                                                              "params": params})
+        assert response.status_code == 422, params
+        assert words in json.dumps(response.json())
