@@ -158,17 +158,38 @@ def test_noise_parses_spaces_commas_and_percentages() -> None:
 
 # --- reproducibility -------------------------------------------------------------------
 
+# Four actors on two issues, every kind of input uncertain: small enough for every
+# registered model to run a few hundred samples several times in a test.
+SMALL = scenario_from_mapping({
+    "id": "small", "title": "Small",
+    "issues": [{"id": "X", "name": "X", "status_quo": {"value": 40, "sd": 10}},
+               {"id": "Y", "name": "Y", "status_quo": 70}],
+    "actors": [{"id": f"A{k}", "name": f"A{k}",
+                "capability": {"value": 10.0 * (k + 1), "low": 5.0 * (k + 1),
+                               "high": 15.0 * (k + 1)}} for k in range(4)],
+    "stances": {f"A{k}": {"X": {"position": {"value": 25.0 * k, "sd": 8},
+                                "salience": {"value": 0.5, "low": 0.3, "high": 0.9}},
+                          "Y": {"position": {"value": 90 - 20.0 * k, "low": 80 - 20.0 * k,
+                                             "high": 100 - 20.0 * k,
+                                             "distribution": "triangular"},
+                                "salience": {"value": 0.6, "low": 0.2, "high": 1.0,
+                                             "distribution": "uniform"}}}
+                for k in range(4)},
+    "trust": {"A0": {"A1": {"value": 0.5, "low": 0.2, "high": 0.8}}},
+})
+
+
 @pytest.mark.parametrize("model", sorted(REGISTRY))
 def test_same_seed_same_numbers_whatever_the_chunks_and_workers(model: str) -> None:
     n = BLOCK + 37
-    first = sample(KOREA, model, samples=n, rng=11, chunk_size=n, workers=1)
+    first = sample(SMALL, model, samples=n, rng=11, chunk_size=n, workers=1)
     assert first.seed == 11 and first.to_dict()["seed"] == 11
     for chunk, workers in ((BLOCK, 1), (77, 1), (100, 2)):
-        again = sample(KOREA, model, samples=n, rng=11, chunk_size=chunk, workers=workers)
+        again = sample(SMALL, model, samples=n, rng=11, chunk_size=chunk, workers=workers)
         np.testing.assert_array_equal(again.forecasts, first.forecasts)
         for key, value in first.outputs.items():
             np.testing.assert_array_equal(again.outputs[key], value)
-    other = sample(KOREA, model, samples=n, rng=12, workers=1)
+    other = sample(SMALL, model, samples=n, rng=12, workers=1)
     assert not np.array_equal(other.forecasts, first.forecasts)
 
 
@@ -274,3 +295,12 @@ def test_cli_sample_table_and_errors() -> None:
     unknown = runner.invoke(app, ["sample", "-m", "oracle"])
     assert unknown.exit_code == 2 and "unknown model" in unknown.output
 
+
+
+def test_chunks_spread_over_workers_in_whole_blocks() -> None:
+    from detente.uncertainty.engine import parallel_chunk_size
+
+    assert parallel_chunk_size(2560, 2000, 2) == 256  # 8 chunks for 2 workers
+    assert parallel_chunk_size(2560, 10**6, 2) == 2560  # memory bound wins
+    assert parallel_chunk_size(2560, 100, 8) == BLOCK
+    assert parallel_chunk_size(2560, 2000, 1) == 2560

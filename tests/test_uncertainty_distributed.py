@@ -14,7 +14,7 @@ distributed = pytest.importorskip("distributed", reason="needs the extra detente
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=50)
+                                       dashboard_address=":0", silence_logs=50)
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
@@ -33,3 +33,20 @@ def test_local_dask_cluster_is_bit_identical_to_one_process(client, model: str) 
     for key, value in alone.outputs.items():
         np.testing.assert_array_equal(spread.outputs[key], value)
     assert spread.to_dict()["seed"] == 21
+
+
+def test_cli_runs_on_a_dask_scheduler(client) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    address = client.scheduler.address
+    result = CliRunner().invoke(app, ["sample", "-n", "600", "--seed", "5", "--chunk-size",
+                                      "200", "--dask", address, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["run"]["chunks"] == 3 and data["run"]["where"] == "ClientExecutor"
+    alone = sample(load("korea-2017"), samples=600, rng=5, workers=1)
+    assert data["issues"]["NUC"]["median"] == alone.summaries()["NUC"].median

@@ -183,6 +183,15 @@ def default_chunk_size(space: InputSpace) -> int:
     return int(min(MAX_CHUNK, max(BLOCK, rows // BLOCK * BLOCK)))
 
 
+def parallel_chunk_size(size: int, samples: int, workers: int) -> int:
+    """Cap the chunk size so that ``workers`` get about four chunks each (whole blocks):
+    a slow model on a few thousand samples still spreads over the cores."""
+    if workers <= 1:
+        return size
+    share = -(-samples // (4 * workers))  # ceil
+    return max(BLOCK, min(size, -(-share // BLOCK) * BLOCK))
+
+
 def plan_chunks(samples: int, chunk_size: int) -> list[Chunk]:
     return [Chunk(s, min(samples, s + chunk_size)) for s in range(0, samples, chunk_size)]
 
@@ -228,7 +237,9 @@ def run_chunks(space: InputSpace, kernel: Kernel, seed: int, samples: int, *,
     pay for them, judged by timing the first chunk; 1: this process only). ``executor``:
     run the chunks there instead (e.g. Dask's ``client.get_executor()``).
     """
-    size = chunk_size or default_chunk_size(space)
+    size = chunk_size or parallel_chunk_size(default_chunk_size(space), samples,
+                                             workers if workers is not None else
+                                             available_cores() if executor is None else 8)
     return execute(functools.partial(run_chunk, space, kernel, seed), plan_chunks(samples, size),
                    workers=workers, executor=executor, progress=progress, stats=stats)
 

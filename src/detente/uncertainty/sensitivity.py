@@ -39,6 +39,7 @@ from detente.uncertainty.engine import (
     Kernel,
     ProgressCallback,
     RunStats,
+    available_cores,
     block_stream,
     default_chunk_size,
     draw_rows,
@@ -300,7 +301,10 @@ def sensitivity(
     stats = RunStats()
     if note:
         stats.notes.append(note)
-    rows = chunk_size or max(1, default_chunk_size(space) // (len(groups) + 2))
+    # Each row is G + 2 model runs: bound the chunk's memory, and give every worker a few.
+    spread = workers if workers is not None else available_cores() if executor is None else 8
+    rows = chunk_size or max(1, min(default_chunk_size(space) // (len(groups) + 2),
+                                    -(-samples // (4 * max(1, spread)))))
     task = functools.partial(saltelli_chunk, space, kernel, seed, groups, keys)
     out = execute(task, plan_chunks(samples, rows), workers=workers, executor=executor,
                   progress=progress, stats=stats)
