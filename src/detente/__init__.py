@@ -14,6 +14,7 @@ from detente.arrays import Arrays
 from detente.errors import DetenteError, OptionError, ScenarioError
 from detente.forecast import Forecast, forecast
 from detente.models import REGISTRY, get_model
+from detente.roadmaps import RoadmapAnalysis, roadmap
 from detente.scenario import Scenario, embedded_scenarios, json_schema, load
 from detente.settlement import Settlement, settle
 from detente.uncertainty import sample
@@ -27,6 +28,7 @@ __all__ = [
     "DetenteError",
     "Forecast",
     "OptionError",
+    "RoadmapAnalysis",
     "Scenario",
     "ScenarioError",
     "Settlement",
@@ -37,6 +39,7 @@ __all__ = [
     "get_model",
     "json_schema",
     "load",
+    "roadmap",
     "sample",
     "settle",
     "validate_deu",

@@ -14,7 +14,8 @@ from detente.cli.common import app
 COMMAND_MODULES = ("detente.cli.core", "detente.cli.sample", "detente.cli.validate",
                    "detente.cli.settle",
                    "detente.cli.report",
-                   "detente.cli.web")
+                   "detente.cli.web",
+                   "detente.cli.roadmap")
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

@@ -1,0 +1,577 @@
+"""``detente.roadmap``: evaluate staged settlements and search for ones that hold.
+
+See ``docs/roadmap.md`` for the model. Gains are reported in utility points (×100, as in
+``detente settle``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from detente.errors import OptionError, option_error
+from detente.errors import Problem as ErrorItem
+from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
+from detente.roadmaps.search import search_paths
+from detente.scenario import Scenario, _closest, load
+from detente.settlement.analysis import UTILITY_POINTS
+from detente.settlement.problem import NamedPackage, SettlementProblem, Variation, parse_trust
+from detente.settlement.search import Method, best_packages, build_table
+from detente.settlement.utility import (
+    Guarantees,
+    UtilitySettings,
+    UtilityShape,
+    nash_product,
+    nash_weights,
+)
+
+JSON_FORMAT_VERSION = 1
+#: The default grid step of the roadmap search (coarser than settle's: paths multiply).
+DEFAULT_ROADMAP_STEP = 10.0
+STAGE_PREFIX = "roadmap:"
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Break:
+    """Where a roadmap fails: at checkpoint ``stage`` (1-based, before that stage is carried
+    out) ``actor`` would rather defect (``margin`` ≤ 0), or is tempted to stop
+    (``banked`` > ``expected``)."""
+
+    stage: int
+    stage_name: str
+    actor: str
+    margin: float
+    banked: float
+    expected: float
+
+    def describe(self) -> str:
+        return (f"stage {self.stage} ({self.stage_name}): {self.actor} banked {self.banked:+.2f},"
+                f" expects {self.expected:+.2f} by going on (margin {self.margin:+.2f})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "stage_name": self.stage_name, "actor": self.actor,
+                "margin": self.margin, "banked": self.banked, "expected": self.expected}
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One stage of a roadmap and each actor's reckoning before it is carried out."""
+
+    name: str
+    values: dict[str, float]
+    moved: tuple[str, ...]
+    banked: dict[str, float]
+    rest: dict[str, float]
+    expected: dict[str, float]
+    margin: dict[str, float]
+    stays: dict[str, bool]
+    tempted: dict[str, bool]
+    issue_rest: dict[str, dict[str, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "values": self.values, "moved": list(self.moved),
+                "banked": self.banked, "expected_rest": self.rest, "expected": self.expected,
+                "margin": self.margin, "stays": self.stays, "tempted": self.tempted,
+                "issue_rest": self.issue_rest}
+
+
+@dataclass(frozen=True)
+class RoadmapEvaluation:
+    """A roadmap evaluated stage by stage (gains in utility points)."""
+
+    id: str
+    name: str
+    stages: tuple[Checkpoint, ...]
+    final_gains: dict[str, float]
+    final_nash: float
+    holds: bool
+    breaks: tuple[Break, ...]
+    weak_points: tuple[Break, ...]
+    min_margin: float
+
+    @property
+    def first_break(self) -> Break | None:
+        return self.breaks[0] if self.breaks else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "holds": self.holds,
+                "min_margin": self.min_margin, "final_gains": self.final_gains,
+                "final_nash_product": self.final_nash,
+                "breaks": [b.to_dict() for b in self.breaks],
+                "weak_points": [b.to_dict() for b in self.weak_points],
+                "stages": [s.to_dict() for s in self.stages]}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The roadmap search of one problem."""
+
+    n_stages: int
+    final: str
+    found: RoadmapEvaluation | None
+    near_misses: tuple[RoadmapEvaluation, ...]
+    finals_tried: int
+    finals_available: int
+    exhaustive: bool
+    space: int
+    monotone: bool
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stages": self.n_stages, "final": self.final, "exists": self.found is not None,
+                "found": self.found.to_dict() if self.found else None,
+                "near_misses": [n.to_dict() for n in self.near_misses],
+                "finals_tried": self.finals_tried, "finals_available": self.finals_available,
+                "exhaustive": self.exhaustive, "roadmaps_searched": self.space,
+                "monotone": self.monotone, "seconds": self.seconds}
+
+
+@dataclass(frozen=True)
+class RoadmapOutcome:
+    """The baseline or one counterfactual: named roadmaps evaluated, and the search."""
+
+    label: str
+    actors: tuple[str, ...]
+    evaluations: tuple[RoadmapEvaluation, ...]
+    search: SearchResult | None
+
+    def evaluation(self, roadmap_id: str) -> RoadmapEvaluation:
+        for e in self.evaluations:
+            if e.id == roadmap_id:
+                return e
+        raise KeyError(roadmap_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "actors": list(self.actors),
+                "roadmaps": [e.to_dict() for e in self.evaluations],
+                "search": self.search.to_dict() if self.search else None}
+
+
+@dataclass(frozen=True)
+class TrustScan:
+    """Named roadmaps evaluated while some trust values sweep 0 … 1 together.
+
+    ``holds[r][v]``, ``min_margin[r][v]`` and ``first_break[r][v]`` per roadmap id r and
+    trust value v; ``lowest_holding[r]`` the smallest scanned value at which r holds (None
+    if none), ``monotone[r]`` whether it holds at every value above that one.
+    """
+
+    pairs: tuple[tuple[str, str], ...]
+    values: tuple[float, ...]
+    holds: dict[str, tuple[bool, ...]]
+    min_margin: dict[str, tuple[float, ...]]
+    first_break: dict[str, tuple[str | None, ...]]
+
+    def lowest_holding(self, roadmap_id: str) -> float | None:
+        ok = [v for v, h in zip(self.values, self.holds[roadmap_id], strict=True) if h]
+        return min(ok) if ok else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pairs": [f"{a}.{b}" for a, b in self.pairs], "values": list(self.values),
+                "roadmaps": {r: {"holds": list(self.holds[r]),
+                                 "min_margin": list(self.min_margin[r]),
+                                 "first_break": list(self.first_break[r]),
+                                 "lowest_holding": self.lowest_holding(r)}
+                             for r in self.holds}}
+
+
+@dataclass(frozen=True)
+class RoadmapAnalysis:
+    """The result of :func:`roadmap`: the baseline, each counterfactual, an optional scan."""
+
+    scenario: Scenario
+    settings: UtilitySettings
+    patience: float
+    defection: str
+    step: float
+    baseline: RoadmapOutcome
+    variants: tuple[RoadmapOutcome, ...] = field(default=())
+    scan: TrustScan | None = None
+
+    @property
+    def outcomes(self) -> tuple[RoadmapOutcome, ...]:
+        return (self.baseline, *self.variants)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "detente.roadmap", "version": JSON_FORMAT_VERSION,
+            "scenario": self.scenario.id, "issues": list(self.scenario.issue_ids),
+            "utility": self.settings.utility, "correlation": self.settings.correlation,
+            "patience": self.patience, "defection": self.defection, "step": self.step,
+            "gain_units": "utility points (a package utility lies in [-100, 0])",
+            "baseline": self.baseline.to_dict(),
+            "variants": [v.to_dict() for v in self.variants],
+            "scan": self.scan.to_dict() if self.scan else None,
+        }
+
+
+# ---------------------------------------------------------------------------------------
+# Roadmaps as stage packages inside a settlement problem (so counterfactuals apply to them)
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StagedPlan:
+    """A roadmap's stages as full packages (issue units); an issue a stage leaves out keeps
+    its value from the stage before (the status quo before the first stage)."""
+
+    id: str
+    name: str
+    stages: tuple[NamedPackage, ...]
+
+
+def plans_from_scenario(scenario: Scenario) -> list[StagedPlan]:
+    plans = []
+    status = {i.id: float(i.status_quo.value) for i in scenario.issues}
+    for r in scenario.roadmaps:
+        current = dict(status)
+        stages = []
+        for k, stage in enumerate(r.stages):
+            for iid, v in stage.values.items():
+                current[iid] = float(v.value) if hasattr(v, "value") else float(v)
+            stages.append(NamedPackage(
+                id=f"{STAGE_PREFIX}{r.id}:{k}", name=stage.name, values=dict(current),
+                specified=tuple(stage.values),
+                guarantors={iid: tuple(g) for iid, g in stage.guarantors.items()}))
+        plans.append(StagedPlan(r.id, r.name, tuple(stages)))
+    return plans
+
+
+def _with_plans(problem: SettlementProblem, plans: Sequence[StagedPlan]) -> SettlementProblem:
+    stages = tuple(p for plan in plans for p in plan.stages)
+    return problem.replace(packages=(*problem.packages, *stages))
+
+
+def _plans_of(problem: SettlementProblem, plans: Sequence[StagedPlan]) -> list[StagedPlan]:
+    """The plans with their stages as changed by a counterfactual (guarantors)."""
+    by_id = {p.id: p for p in problem.packages}
+    return [dataclasses.replace(plan, stages=tuple(by_id[s.id] for s in plan.stages))
+            for plan in plans]
+
+
+# ---------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------
+
+
+def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
+                stage_names: Sequence[str], stages: np.ndarray, cp: Checkpoints,
+                index: tuple[int, ...], weighting: str) -> RoadmapEvaluation:
+    """Turn one roadmap's checkpoints (``cp`` at batch ``index``) into the report form."""
+    arrays = problem.arrays
+    actors, issues = arrays.actor_ids, arrays.issue_ids
+    units = arrays.to_units(stages)
+    before = np.vstack([arrays.to_units(arrays.status_quo)[None], units[:-1]])
+    pts = UTILITY_POINTS
+
+    def pick(x: np.ndarray) -> np.ndarray:
+        return x[index] if index else x
+
+    banked, rest, expected = pick(cp.banked), pick(cp.rest), pick(cp.expected)
+    margin, stays, tempted = pick(cp.margin), pick(cp.stays), pick(cp.tempted)
+    issue_rest, final = pick(cp.issue_rest), pick(cp.final)
+    must = cp.parties
+    checkpoints = []
+    breaks, weak = [], []
+    for t, stage_name in enumerate(stage_names):
+        checkpoints.append(Checkpoint(
+            name=stage_name,
+            values={i: float(round(v, 9)) for i, v in zip(issues, units[t], strict=True)},
+            moved=tuple(i for i, v, w in zip(issues, units[t], before[t], strict=True)
+                        if abs(v - w) > 1e-9),
+            banked={a: float(banked[t, k] * pts) for k, a in enumerate(actors)},
+            rest={a: float(rest[t, k] * pts) for k, a in enumerate(actors)},
+            expected={a: float(expected[t, k] * pts) for k, a in enumerate(actors)},
+            margin={a: float(margin[t, k] * pts) for k, a in enumerate(actors)},
+            stays={a: bool(stays[t, k]) for k, a in enumerate(actors)},
+            tempted={a: bool(tempted[t, k]) for k, a in enumerate(actors)},
+            issue_rest={a: {i: float(issue_rest[t, k, j] * pts) for j, i in enumerate(issues)}
+                        for k, a in enumerate(actors)},
+        ))
+        for k, a in enumerate(actors):
+            item = Break(t + 1, stage_name, a, float(margin[t, k] * pts),
+                         float(banked[t, k] * pts), float(expected[t, k] * pts))
+            if not stays[t, k]:
+                breaks.append(item)
+            if tempted[t, k]:
+                weak.append(item)
+    weights = nash_weights(arrays, weighting)  # type: ignore[arg-type]
+    party_margin = np.where(must[None, :], margin, np.inf)
+    return RoadmapEvaluation(
+        id=roadmap_id, name=name, stages=tuple(checkpoints),
+        final_gains={a: float(final[k] * pts) for k, a in enumerate(actors)},
+        final_nash=float(nash_product(final, weights) * pts),
+        holds=not breaks, breaks=tuple(breaks), weak_points=tuple(weak),
+        min_margin=float(party_margin.min() * pts) if must.any() else float("inf"),
+    )
+
+
+def evaluate_plan(problem: SettlementProblem, plan: StagedPlan, settings: UtilitySettings,
+                  patience: float, defection: Defection, weighting: str = "capability"
+                  ) -> RoadmapEvaluation:
+    """A named roadmap, stage by stage (unbatched problem)."""
+    stages = problem.package_values(list(plan.stages))
+    guarantees = problem.package_guarantees(list(plan.stages))
+    cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection)
+    return _evaluation(problem, plan.id, plan.name, [s.name for s in plan.stages], stages, cp,
+                       (), weighting)
+
+
+# ---------------------------------------------------------------------------------------
+# Search
+# ---------------------------------------------------------------------------------------
+
+
+def _final_values(problem: SettlementProblem, plans: Sequence[StagedPlan], final: str
+                  ) -> np.ndarray:
+    for plan in plans:
+        if plan.id == final:
+            return problem.package_values([plan.stages[-1]])[0]
+    ids = [p.id for p in problem.packages if not p.id.startswith(STAGE_PREFIX)]
+    if final in ids:
+        return problem.package_values([problem.package(final)])[0]
+    raise option_error("--final", f"unknown package or roadmap '{final}'",
+                       _closest(final, [*ids, *(p.id for p in plans)]) or
+                       "name one of the scenario's packages or roadmaps")
+
+
+def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: int,
+           settings: UtilitySettings, patience: float, defection: Defection,
+           final: str | None = None, finals: int = 100, near: int = 3,
+           monotone: bool = True, weighting: str = "capability", method: Method = "auto",
+           chunk: int = 8) -> SearchResult:
+    """Roadmaps of ``n_stages`` stages that hold throughout, best final Nash product first."""
+    start = time.perf_counter()
+    if final is not None:
+        candidates = _final_values(problem, plans, final)[None]
+        available, exhaustive_finals = 1, True
+        label = final
+    else:
+        table = build_table(problem, settings, weighting)  # type: ignore[arg-type]
+        best = best_packages(table, "nash", finals, method=method)[0]
+        candidates = best.values
+        available = int(candidates.shape[0])
+        exhaustive_finals = available < finals
+        label = "best"
+    names = [f"stage {t + 1}" for t in range(n_stages)]
+    found = None
+    tried = 0
+    space = 0
+    scored: list[tuple[float, np.ndarray]] = []
+    for lo in range(0, candidates.shape[0], chunk):
+        block = candidates[lo:lo + chunk]
+        result = search_paths(problem, block, n_stages, settings, patience, defection,
+                              monotone, top=max(1, near), method=method)
+        space += int(result.space.sum())
+        for b in range(block.shape[0]):
+            tried += 1
+            for r in range(result.margin[b].size):
+                scored.append((float(result.margin[b][r]), result.stages[b][r]))
+            if found is None and result.acceptable(b):
+                found = result.stages[b][0]
+                break
+        if found is not None:
+            break
+    guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
+
+    def evaluate(stages: np.ndarray, rid: str) -> RoadmapEvaluation:
+        cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection)
+        return _evaluation(problem, rid, rid, names, stages, cp, (), weighting)
+
+    found_eval = evaluate(found, "found") if found is not None else None
+    misses: tuple[RoadmapEvaluation, ...] = ()
+    if found is None:
+        scored.sort(key=lambda s: -s[0])
+        misses = tuple(evaluate(s, f"near miss {k + 1}") for k, (_, s) in
+                       enumerate(scored[:near]))
+    return SearchResult(
+        n_stages=n_stages, final=label, found=found_eval, near_misses=misses,
+        finals_tried=tried, finals_available=available,
+        exhaustive=found is not None or exhaustive_finals, space=space, monotone=monotone,
+        seconds=time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------------------------------
+# Trust scan
+# ---------------------------------------------------------------------------------------
+
+
+def trust_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
+               pairs: Sequence[tuple[str, str]], values: Sequence[float],
+               settings: UtilitySettings, patience: float, defection: Defection
+               ) -> TrustScan:
+    """Every named roadmap evaluated with the trust of each pair set to each value (one
+    batched evaluation: the scanned values are the batch axis)."""
+    arrays = problem.arrays
+    actors, guarantors = list(arrays.actor_ids), list(arrays.guarantor_ids)
+    problems = []
+    for truster, trusted in pairs:
+        if truster not in actors:
+            problems.append(ErrorItem("--scan", f"unknown actor '{truster}'",
+                                      _closest(truster, actors)))
+        if trusted not in guarantors:
+            problems.append(ErrorItem("--scan", f"unknown guarantor '{trusted}'",
+                                      _closest(trusted, guarantors)))
+    if problems:
+        raise OptionError(problems)
+    grid = np.asarray(values, dtype=float)
+    trust = np.repeat(arrays.trust[None], grid.size, axis=0)
+    for truster, trusted in pairs:
+        trust[:, actors.index(truster), guarantors.index(trusted)] = grid
+    batched = arrays.broadcast_batch(grid.size).replace(trust=trust)
+    holds: dict[str, tuple[bool, ...]] = {}
+    margin: dict[str, tuple[float, ...]] = {}
+    first: dict[str, tuple[str | None, ...]] = {}
+    for plan in plans:
+        stages = problem.package_values(list(plan.stages))
+        guarantees = problem.package_guarantees(list(plan.stages))
+        cp = evaluate_stages(batched, stages, guarantees, settings, patience, defection)
+        must = cp.parties
+        holds[plan.id] = tuple(bool(h) for h in cp.holds)
+        m = np.where(must[..., None, :], cp.margin, np.inf).min(axis=(-2, -1))
+        margin[plan.id] = tuple(float(x * UTILITY_POINTS) for x in m)
+        breaks = []
+        for b in range(grid.size):
+            bad = np.argwhere(~cp.stays[b])
+            breaks.append(None if bad.size == 0 else
+                          f"stage {bad[0][0] + 1}: " + ", ".join(
+                              actors[a] for t, a in bad if t == bad[0][0]))
+        first[plan.id] = tuple(breaks)
+    return TrustScan(tuple(pairs), tuple(float(v) for v in grid), holds, margin, first)
+
+
+def parse_scan(text: str) -> tuple[tuple[str, str], ...]:
+    """``KP.RU,KP.CN`` → (("KP", "RU"), ("KP", "CN")): trust values scanned together."""
+    pairs = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        truster, trusted, _ = parse_trust(f"{part.strip()}=0")
+        pairs.append((truster, trusted))
+    if not pairs:
+        raise option_error("--scan", f"'{text}' names no trust pair", "write e.g. KP.RU,KP.CN")
+    return tuple(pairs)
+
+
+# ---------------------------------------------------------------------------------------
+# The API
+# ---------------------------------------------------------------------------------------
+
+
+def roadmap(
+    scenario: Scenario | str | Path | None = None,
+    *,
+    stages: int | None = None,
+    roadmaps: Sequence[str] | None = None,
+    final: str | None = None,
+    variations: Sequence[Variation] | Variation | None = None,
+    patience: float = 1.0,
+    defection: Literal["reverse", "stop"] = "reverse",
+    step: float | None = None,
+    utility: UtilityShape = "quadratic",
+    correlation: float = 0.0,
+    weighting: Literal["capability", "equal"] = "capability",
+    monotone: bool = True,
+    finals: int = 100,
+    near: int = 3,
+    scan: str | Sequence[tuple[str, str]] | None = None,
+    scan_values: Sequence[float] | None = None,
+    method: Method = "auto",
+) -> RoadmapAnalysis:
+    """Staged settlements: evaluate the scenario's roadmaps and search for ones that hold.
+
+    ``stages``: search for roadmaps of this many stages (2–5; 1 gives the settlement's
+    best package); None: no search. ``roadmaps``: named roadmaps to evaluate (default all).
+    ``final``: the package the searched roadmaps must end in (a package or roadmap id;
+    default: the best final package by Nash product that some roadmap reaches).
+    ``variations``: counterfactuals side by side (:func:`detente.settlement.variation`).
+    ``patience``: δ in (0, 1], the weight of a promise one stage later. ``defection``:
+    ``reverse`` (a defector's alternative is the status quo) or ``stop`` (it may also keep
+    the banked stages). ``step``: grid step (issue units) of the search, default 10.
+    ``finals``: how many final packages (best Nash first) the search tries. ``near``: near
+    misses to report when none holds. ``scan``: trust pairs swept together (``"KP.RU,KP.CN"``)
+    over ``scan_values`` (default 0, 0.05, …, 1) for the named roadmaps.
+    """
+    s = load(scenario)
+    try:
+        settings = UtilitySettings(utility=utility, correlation=correlation)
+        check_defection(defection)
+    except ValueError as err:
+        raise option_error("roadmap", str(err), "utility: linear or quadratic; correlation: "
+                           "0 to 1; defection: reverse or stop") from None
+    if not 0.0 < patience <= 1.0:
+        raise option_error("--patience", f"patience must be above 0 and at most 1, got "
+                           f"{patience:g}", "give e.g. --patience 0.9 (1 = no discount)")
+    if stages is not None and not 1 <= stages <= 5:
+        raise option_error("--stages", f"{stages} stages: the search handles 1 to 5",
+                           "give --stages 2, 3, 4 or 5")
+    if weighting not in ("capability", "equal"):
+        raise option_error("--weighting", f"unknown weighting '{weighting}'",
+                           "use capability or equal")
+    if finals < 1 or near < 0:
+        raise option_error("--finals", "finals must be at least 1 and near at least 0",
+                           "give e.g. --finals 100 --near 3")
+    grid_step = DEFAULT_ROADMAP_STEP if step is None else step
+    problem = SettlementProblem.from_scenario(s, grid_step)
+    plans = plans_from_scenario(s)
+    if roadmaps is not None:
+        known = [p.id for p in plans]
+        for r in roadmaps:
+            if r not in known:
+                raise option_error("--roadmap", f"unknown roadmap '{r}'",
+                                   _closest(r, known) if known
+                                   else "the scenario names no roadmaps")
+        plans = [p for p in plans if p.id in roadmaps]
+    if final is not None:
+        _final_values(problem, plans_from_scenario(s), final)
+    problem = _with_plans(problem, plans_from_scenario(s))
+    if isinstance(variations, Variation):
+        variations = [variations]
+    changed = [(v.describe(), v.apply(problem)) for v in variations or () if not v.is_empty]
+
+    def outcome(label: str, p: SettlementProblem) -> RoadmapOutcome:
+        mine = _plans_of(p, plans)
+        evaluations = tuple(evaluate_plan(p, plan, settings, patience, defection, weighting)
+                            for plan in mine)
+        found = None
+        if stages is not None:
+            found = search(p, _plans_of(p, plans_from_scenario(s)), stages, settings,
+                           patience, defection, final, finals, near, monotone, weighting,
+                           method)
+        return RoadmapOutcome(label, p.arrays.actor_ids, evaluations, found)
+
+    baseline = outcome("baseline", problem)
+    variants = tuple(outcome(label, p) for label, p in changed)
+    trust_result = None
+    if scan:
+        pairs = parse_scan(scan) if isinstance(scan, str) else tuple(scan)
+        grid = scan_values if scan_values is not None else np.round(np.linspace(0, 1, 21), 2)
+        trust_result = trust_scan(problem, _plans_of(problem, plans), pairs, grid, settings,
+                                  patience, defection)
+    return RoadmapAnalysis(scenario=s, settings=settings, patience=patience,
+                           defection=defection, step=grid_step, baseline=baseline,
+                           variants=variants, scan=trust_result)
+
+
+def roadmap_values(problem: SettlementProblem, values: Sequence[Mapping[str, float]]
+                   ) -> np.ndarray:
+    """Unit-scale stages ``[S, I]`` from per-stage issue values (issues left out keep the
+    previous stage's value)."""
+    current = dict(zip(problem.issue_ids, problem.arrays.to_units(problem.arrays.status_quo),
+                       strict=True))
+    rows = []
+    for stage in values:
+        current.update({k: float(v) for k, v in stage.items()})
+        rows.append([current[i] for i in problem.issue_ids])
+    return problem.arrays.from_units(np.array(rows, dtype=float))

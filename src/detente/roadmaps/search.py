@@ -1,0 +1,199 @@
+"""Search for roadmaps that hold at every checkpoint, reusing the settlement search.
+
+Every checkpoint quantity of :mod:`detente.roadmaps.model` is a sum over issues of terms
+that depend only on that issue's *path* (its values at stages 1 … S). So a roadmap search
+is a package search in which each issue's options are its paths and each (checkpoint,
+actor) condition is a column: the settlement :class:`~detente.settlement.search.GainTable`
+and its exact branch and bound (:func:`~detente.settlement.search.branch_and_bound`) apply
+unchanged. The columns, all of which must be > 0 for the parties:
+
+* the final package's settlement gain g_a(xˢ) (the roadmap ends in the zone of agreement);
+* E^t_a for every checkpoint t (going on beats reversing to the status quo);
+* under ``defection="stop"`` also R^t_a for t ≥ 2 (going on beats keeping the banked gains);
+* one column per stage counting the issues it moves, M·(moves − ½), so no stage is empty.
+
+The objective, the final package's Nash product, depends only on the final package. So the
+finals are taken from the settlement search in decreasing Nash order
+(:func:`~detente.settlement.search.best_packages`), and for each a path search decides
+whether some roadmap reaches it; the first final that has one is the optimum. Among the
+roadmaps to that final the search returns the most robust (max-min margin over all
+columns). With ``finals = K`` at most the K best finals are tried: exact when the zone has
+at most K packages or an acceptable roadmap is found among them, else a bounded answer
+(reported as such).
+
+Paths of issue k: with ``monotone`` (the default) a stage never moves an issue back nor
+past its final value, so the paths are the non-decreasing sequences of the n_k candidate
+values between q_k and the final (inclusive): C(n_k + S − 2, S − 1) paths. Without it any
+candidate value may appear at stages 1 … S−1: O_k^{S−1} paths (small spaces only). The
+roadmap space is Π_k P_k; brute force costs O(Π_k P_k · C), branch and bound is exact and at
+worst the same, usually far less because columns whose upper bound is ≤ 0 prune whole
+subtrees.
+
+Near misses: with every column shifted by a constant L larger than any deficit, every
+roadmap is "acceptable" and the max-min search returns the roadmaps whose worst margin is
+largest; their checkpoints with margin ≤ 0 are where and for whom they break.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from detente.errors import option_error
+from detente.roadmaps.model import Defection, stage_terms
+from detente.settlement.problem import SettlementProblem
+from detente.settlement.search import GainTable, Method, branch_and_bound, brute_force
+from detente.settlement.utility import (
+    Guarantees,
+    UtilitySettings,
+    credibility,
+    nash_weights,
+    parties,
+    salience_shares,
+)
+
+#: At most this many paths per issue (slot indices are int16 in the settlement search).
+MAX_PATHS_PER_ISSUE = 20_000
+#: Roadmap spaces up to this size (per final) are enumerated by brute force under "auto".
+BRUTE_FORCE_LIMIT = 200_000
+
+
+def issue_paths(candidates: np.ndarray, start: float, final: float, n_stages: int,
+                monotone: bool = True) -> np.ndarray:
+    """The paths of one issue from ``start`` to ``final`` in ``n_stages`` stages, ``[P, S]``.
+
+    ``candidates``: the issue's candidate values (unit scale); ``final`` is always allowed.
+    Monotone paths use only values between ``start`` and ``final`` and never turn back.
+    """
+    values = np.unique(np.concatenate([np.asarray(candidates, dtype=float), [final]]))
+    if n_stages == 1:
+        middle = np.zeros((1, 0))
+    elif monotone:
+        lo, hi = min(start, final), max(start, final)
+        inside = values[(values >= lo - 1e-12) & (values <= hi + 1e-12)]
+        inside = inside[np.abs(inside - start) > 1e-12]
+        ordered = np.concatenate([[start], inside if final >= start else inside[::-1]])
+        combos = np.array(list(itertools.combinations_with_replacement(
+            range(ordered.size), n_stages - 1)), dtype=np.int64)
+        middle = ordered[combos]
+    else:
+        values = np.unique(np.concatenate([values, [start]]))
+        middle = np.array(list(itertools.product(values, repeat=n_stages - 1)),
+                          dtype=float)
+    if middle.shape[0] > MAX_PATHS_PER_ISSUE:
+        raise option_error("--stages", f"{middle.shape[0]} paths for one issue in "
+                           f"{n_stages} stages (limit {MAX_PATHS_PER_ISSUE})",
+                           "use fewer stages, a coarser --step, or monotone paths")
+    return np.concatenate([middle, np.full((middle.shape[0], 1), final)], axis=1)
+
+
+@dataclass(frozen=True)
+class PathSearch:
+    """Per final package (one batch row each): the best paths found.
+
+    ``stages [B][k, S, I]`` unit-scale roadmaps (best first), ``margin [B][k]`` their worst
+    margin over all columns (utility on the unit scale; > 0 means acceptable throughout),
+    ``space [B]`` how many roadmaps reach each final.
+    """
+
+    stages: list[np.ndarray]
+    margin: list[np.ndarray]
+    space: np.ndarray
+
+    def acceptable(self, b: int) -> bool:
+        return bool(self.margin[b].size and self.margin[b][0] > 0)
+
+
+def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
+             settings: UtilitySettings, patience: float, defection: Defection,
+             monotone: bool, guarantees: Guarantees
+             ) -> tuple[GainTable, list[list[np.ndarray]], np.ndarray]:
+    """The path table of B finals ``[B, I]``: (table, paths [B][I] → [P, S], shift L [B])."""
+    arrays = problem.arrays
+    n_final, n_issues = finals.shape
+    n_actors = arrays.n_actors
+    belief = credibility(arrays.trust, guarantees.deliverers, guarantees.unconditional,
+                         settings.correlation)  # A, I
+    shares = salience_shares(arrays.salience)
+    must = parties(arrays)
+    q = arrays.status_quo
+    paths: list[list[np.ndarray]] = []
+    for b in range(n_final):
+        paths.append([issue_paths(problem.unit_candidates(k)[0], float(q[k]),
+                                  float(finals[b, k]), n_stages, monotone)
+                      for k in range(n_issues)])
+    width = max(p.shape[0] for row in paths for p in row)
+    stop = defection == "stop"
+    n_util = n_actors * (1 + n_stages + (n_stages - 1 if stop else 0))
+    n_cols = n_util + n_stages
+    gains = np.zeros((n_final, n_issues, width, n_cols))
+    valid = np.zeros((n_final, n_issues, width), dtype=bool)
+    values = np.zeros((n_final, n_issues, width))
+    changed = np.zeros((n_final, n_issues, width), dtype=bool)
+    moves = np.zeros((n_final, n_issues, width, n_stages))
+    for b in range(n_final):
+        for k in range(n_issues):  # one issue at a time: all its paths at once
+            p = paths[b][k]
+            terms = stage_terms(arrays.position[:, k:k + 1], shares[:, k:k + 1], q[k:k + 1],
+                                p[:, :, None], belief[None, :, k:k + 1], settings, patience)
+            expected = (terms.banked + terms.rest)[..., 0]  # P, S, A
+            cols = [terms.final[..., 0], expected.reshape(p.shape[0], -1)]
+            if stop:
+                cols.append(terms.rest[:, 1:, :, 0].reshape(p.shape[0], -1))
+            n = p.shape[0]
+            gains[b, k, :n, :n_util] = np.concatenate(cols, axis=1)
+            before = np.concatenate([np.full((n, 1), q[k]), p[:, :-1]], axis=1)
+            moves[b, k, :n] = np.abs(p - before) > 1e-12
+            valid[b, k, :n] = True
+            values[b, k, :n] = p[:, -1]
+            changed[b, k, :n] = moves[b, k, :n].any(axis=1)
+    # Shift the utility columns so every roadmap is "acceptable" (near misses), then scale
+    # the stage counts so that a satisfied one is never the smallest column.
+    spread = np.where(valid[..., None], np.abs(gains[..., :n_util]), 0.0).max(axis=2).sum(
+        axis=(1, 2))
+    shift = spread + 1.0
+    gains[:, 0, :, :n_util] += shift[:, None, None]
+    big = 4.0 * (2.0 * shift + 1.0)
+    gains[..., n_util:] = big[:, None, None, None] * moves
+    gains[:, 0, :, n_util:] -= big[:, None, None] / 2
+    gains = np.where(valid[..., None], gains, 0.0)
+    col_must = np.concatenate([np.tile(must, n_util // n_actors), np.ones(n_stages, bool)])
+    must_b = np.broadcast_to(col_must, (n_final, n_cols)).copy()
+    weights = np.zeros((n_final, n_cols))
+    weights[:, :n_actors] = nash_weights(arrays)
+    table = GainTable(values, valid, changed, gains, must_b, weights)
+    return table, paths, shift
+
+
+def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
+                 settings: UtilitySettings, patience: float = 1.0,
+                 defection: Defection = "reverse", monotone: bool = True, top: int = 1,
+                 method: Method = "auto") -> PathSearch:
+    """The ``top`` most robust roadmaps to each final package ``finals [B, I]`` (unit scale).
+
+    Exact: brute force for small spaces, else the settlement branch and bound on the path
+    table (module docstring).
+    """
+    guarantees = problem.guarantees()
+    table, paths, shift = _columns(problem, finals, n_stages, settings, patience, defection,
+                                   monotone, guarantees)
+    space = table.space_size
+    if method == "brute" or (method == "auto" and int(space.sum()) <= BRUTE_FORCE_LIMIT):
+        best = brute_force(table, "maxmin", top)[2]
+        order = None
+    else:
+        _, _, best, order = branch_and_bound(table, "maxmin", top)
+    assert best is not None
+    stages: list[np.ndarray] = []
+    margin: list[np.ndarray] = []
+    for b in range(table.batch):
+        found = best.result(table, b, order)
+        slots = found.slots
+        roadmaps = np.stack([np.stack([paths[b][k][slots[r, k]] for k in range(table.n_issues)],
+                                      axis=-1) for r in range(slots.shape[0])]) \
+            if slots.shape[0] else np.zeros((0, n_stages, table.n_issues))
+        stages.append(roadmaps)
+        margin.append(found.score - shift[b])
+    return PathSearch(stages, margin, space)

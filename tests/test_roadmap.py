@@ -1,0 +1,247 @@
+"""Roadmaps: a hand-worked case, equivalences with the settlement analysis, exact search."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import detente
+from detente.errors import OptionError
+from detente.roadmaps import evaluate_stages, issue_paths, roadmap
+from detente.roadmaps.report import search
+from detente.scenario import scenario_from_mapping
+from detente.settlement import (
+    Guarantees,
+    UtilitySettings,
+    acceptable,
+    analyse_packages,
+    parties,
+)
+from detente.settlement.problem import SettlementProblem
+from detente.settlement.search import best_packages, build_table
+from detente.settlement.utility import nash_product, nash_weights, package_gains
+
+from .settle_helpers import random_problems
+
+SETTINGS = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def hand_scenario(trust_a_in_b: float = 0.6, trust_b_in_a: float = 0.9):
+    """A gets X moved its way first (B delivers), then concedes Y to B (A delivers)."""
+    raw = {
+        "id": "hand", "title": "hand roadmap",
+        "issues": [{"id": "X", "name": "x", "status_quo": 50, "guarantors": ["B"]},
+                   {"id": "Y", "name": "y", "status_quo": 50, "guarantors": ["A"]}],
+        "actors": [{"id": "A", "name": "a", "capability": 1},
+                   {"id": "B", "name": "b", "capability": 1}],
+        "stances": {"A": {"X": {"position": 100, "salience": 0.7},
+                          "Y": {"position": 0, "salience": 0.3}},
+                    "B": {"X": {"position": 0, "salience": 0.25},
+                          "Y": {"position": 100, "salience": 0.75}}},
+        "trust": {"A": {"B": trust_a_in_b}, "B": {"A": trust_b_in_a}},
+        "roadmaps": [{"id": "R", "name": "X first, then Y",
+                      "stages": [{"name": "x", "values": {"X": 60}},
+                                 {"name": "y", "values": {"Y": 60}}]}],
+    }
+    return scenario_from_mapping(raw)
+
+
+def test_two_actors_two_issues_two_stages_by_hand() -> None:
+    # Unit scale, quadratic loss, salience shares A (.7, .3), B (.25, .75).
+    # X: .5 -> .6. A: .7 (-(.4)^2 + (.5)^2) = .7 * .09 = .063; B: .25 (-.36 + .25) = -.0275.
+    # Y: .5 -> .6. A: .3 (-.36 + .25) = -.033; B: .75 (-.16 + .25) = .0675.
+    # A believes X (delivered by B) .6, its own Y 1; B believes its own X 1, Y (by A) .9.
+    a_x, b_x, a_y, b_y = .063, -.0275, -.033, .0675
+    r = roadmap(hand_scenario(), roadmaps=["R"])
+    e = r.baseline.evaluation("R")
+    one, two = e.stages
+    # Checkpoint 1: nothing banked; E = R = c·(stage 1) + c·(stage 2).
+    assert one.banked["A"] == pytest.approx(0.0)
+    assert one.expected["A"] == pytest.approx(100 * (.6 * a_x + a_y))  # +0.48
+    assert one.expected["B"] == pytest.approx(100 * (b_x + .9 * b_y))  # +3.325
+    # Checkpoint 2: stage 1 banked at face value; only Y is still a promise.
+    assert two.banked["A"] == pytest.approx(100 * a_x)
+    assert two.banked["B"] == pytest.approx(100 * b_x)
+    assert two.rest["A"] == pytest.approx(100 * a_y)
+    assert two.expected["A"] == pytest.approx(100 * (a_x + a_y))  # +3.0
+    assert two.expected["B"] == pytest.approx(100 * (b_x + .9 * b_y))
+    assert e.holds  # both stay throughout under "reverse"
+    # A has banked X and only its own concession is left: the weak point.
+    assert [(w.stage, w.actor) for w in e.weak_points] == [(2, "A")]
+    # The final package's settlement gains.
+    assert e.final_gains["A"] == pytest.approx(100 * (.6 * a_x + a_y))
+    assert e.final_gains["B"] == pytest.approx(100 * (b_x + .9 * b_y))
+    # Under "stop" A may keep X and refuse Y: the roadmap breaks at stage 2 for A.
+    stop = roadmap(hand_scenario(), roadmaps=["R"], defection="stop").baseline.evaluation("R")
+    assert [(b.stage, b.actor) for b in stop.breaks] == [(2, "A")]
+    assert stop.breaks[0].margin == pytest.approx(100 * a_y)
+    # Patience .5 halves the promise one stage away: A likes the path more, B less.
+    slow = roadmap(hand_scenario(), roadmaps=["R"], patience=0.5).baseline.evaluation("R")
+    assert slow.stages[0].expected["A"] == pytest.approx(100 * (.6 * a_x + .5 * a_y))
+    assert slow.stages[0].expected["B"] == pytest.approx(100 * (b_x + .5 * .9 * b_y))
+    # Less trust in B: A would not start (E¹ < 0) and the break is at stage 1.
+    wary = roadmap(hand_scenario(trust_a_in_b=.5), roadmaps=["R"]).baseline.evaluation("R")
+    assert wary.stages[0].expected["A"] == pytest.approx(100 * (.5 * a_x + a_y))
+    assert [(b.stage, b.actor) for b in wary.breaks] == [(1, "A")]
+
+
+def _unit_settings() -> UtilitySettings:
+    return UtilitySettings()
+
+
+@SETTINGS
+@given(problem=random_problems(max_actors=4, max_issues=3, max_options=4))
+def test_one_stage_roadmap_equals_the_settlement_answer(problem: SettlementProblem) -> None:
+    settings_ = _unit_settings()
+    table = build_table(problem, settings_)
+    best = best_packages(table, "nash", 1)[0]
+    result = search(problem, [], 1, settings_, 1.0, "reverse", finals=10_000)
+    if not best.found:
+        assert result.found is None
+        return
+    assert result.found is not None
+    nash = float(np.exp(best.score[0])) * 100
+    assert result.found.final_nash == pytest.approx(nash, rel=1e-9)
+    # Its only checkpoint is the settlement's gain of that package.
+    gains = package_gains(problem.arrays, problem.arrays.from_units(np.array(
+        [list(result.found.stages[0].values.values())])), problem.guarantees(), settings_)[0]
+    assert list(result.found.stages[0].expected.values()) == pytest.approx(list(gains * 100))
+
+
+def _random_roadmap(problem: SettlementProblem, rng: np.random.Generator, n_stages: int
+                    ) -> np.ndarray:
+    values = [problem.unit_candidates(k)[0] for k in range(problem.arrays.n_issues)]
+    return np.array([[rng.choice(v) for v in values] for _ in range(n_stages)])
+
+
+@SETTINGS
+@given(problem=random_problems(max_actors=5, max_issues=4), n_stages=st.integers(1, 5),
+       seed=st.integers(0, 2**31 - 1))
+def test_full_trust_last_stage_holds_exactly_when_the_final_package_is_acceptable(
+        problem: SettlementProblem, n_stages: int, seed: int) -> None:
+    arrays = problem.arrays.replace(trust=np.ones_like(problem.arrays.trust))
+    # An issue nobody can deliver has credibility 0 even under full trust: name nobody.
+    problem = problem.replace(arrays=arrays, issue_guarantors=tuple(
+        g or None for g in problem.issue_guarantors))
+    stages = _random_roadmap(problem, np.random.default_rng(seed), n_stages)
+    guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
+    cp = evaluate_stages(arrays, stages, guarantees, UtilitySettings(), 1.0, "reverse")
+    final_gains = package_gains(arrays, stages[-1:], problem.guarantees())[0]
+    must = parties(arrays)
+    assert bool(cp.stage_holds[-1]) == bool(acceptable(final_gains, must))
+    # With full trust and no discount every checkpoint expects the final package's gain.
+    np.testing.assert_allclose(cp.expected, np.broadcast_to(final_gains, cp.expected.shape),
+                               atol=1e-12)
+
+
+@SETTINGS
+@given(problem=random_problems(max_actors=4, max_issues=3), n_stages=st.integers(1, 4),
+       seed=st.integers(0, 2**31 - 1), patience=st.sampled_from([1.0, 0.9, 0.5]))
+def test_first_checkpoint_is_the_settlement_gain_without_discount(
+        problem: SettlementProblem, n_stages: int, seed: int, patience: float) -> None:
+    stages = _random_roadmap(problem, np.random.default_rng(seed), n_stages)
+    guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
+    cp = evaluate_stages(problem.arrays, stages, guarantees, UtilitySettings(), patience)
+    final = package_gains(problem.arrays, stages[-1:], problem.guarantees())[0]
+    np.testing.assert_allclose(cp.final, final, atol=1e-12)
+    if patience == 1.0:
+        np.testing.assert_allclose(cp.expected[0], final, atol=1e-12)
+    # Banked + rest telescopes: the last checkpoint's banked is the face gain of stage S-1.
+    assert np.all(cp.tempted == ((cp.rest < -1e-9) & parties(problem.arrays)))
+
+
+def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: bool,
+                          patience: float, defection: str) -> float:
+    """Best final Nash product over every roadmap (no search structure used)."""
+    arrays = problem.arrays
+    settings_ = UtilitySettings()
+    q = arrays.status_quo
+    per_issue = []
+    for k in range(arrays.n_issues):
+        values = problem.unit_candidates(k)[0]
+        finals = values
+        paths = []
+        for f in finals:
+            paths.extend(issue_paths(values, float(q[k]), float(f), n_stages, monotone))
+        per_issue.append(np.unique(np.array(paths), axis=0))
+    guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
+    weights = nash_weights(arrays)
+    must = parties(arrays)
+    best = 0.0
+    for combo in itertools.product(*per_issue):
+        stages = np.stack(combo, axis=-1)  # S, I
+        before = np.vstack([q[None], stages[:-1]])
+        if not np.all(np.any(np.abs(stages - before) > 1e-12, axis=1)):
+            continue  # a stage that moves nothing
+        cp = evaluate_stages(arrays, stages, guarantees, settings_, patience, defection)
+        final = package_gains(arrays, stages[-1:], problem.guarantees())[0]
+        if cp.holds and acceptable(final, must):
+            best = max(best, float(nash_product(final, weights)))
+    return best
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_problems(max_actors=3, max_issues=2, max_options=3),
+       monotone=st.booleans(), patience=st.sampled_from([1.0, 0.7]),
+       defection=st.sampled_from(["reverse", "stop"]))
+def test_search_equals_brute_force_over_all_roadmaps(problem: SettlementProblem,
+                                                     monotone: bool, patience: float,
+                                                     defection: str) -> None:
+    expected = _brute_force_roadmaps(problem, 2, monotone, patience, defection)
+    for method in ("brute", "bnb"):
+        result = search(problem, [], 2, UtilitySettings(), patience, defection,
+                        finals=10_000, monotone=monotone, method=method)
+        got = result.found.final_nash / 100 if result.found else 0.0
+        assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+        if result.found:
+            assert result.found.holds
+
+
+def test_issue_paths_monotone_count() -> None:
+    grid = np.linspace(0, 1, 11)
+    paths = issue_paths(grid, 0.8, 0.2, 3)
+    # values .8 .7 ... .2 (7 of them): non-decreasing pairs of indices: C(8, 2) = 28.
+    assert paths.shape == (28, 3)
+    assert np.all(np.diff(np.concatenate([np.full((28, 1), .8), paths], axis=1), axis=1)
+                  <= 1e-12)
+    assert np.all(paths[:, -1] == 0.2)
+
+
+def test_korea_oped_breaks_where_settle_blocks_the_full_settlement() -> None:
+    s = detente.load("korea-2017")
+    r = roadmap(s, roadmaps=["OPED"])
+    e = r.baseline.evaluation("OPED")
+    problem = SettlementProblem.from_scenario(s)
+    p1 = analyse_packages(problem, [problem.package("P1")])[0]
+    assert not e.holds
+    # Stage 1 expects exactly P1's settlement gains (no discount, the same guarantors).
+    first = [b.actor for b in e.breaks if b.stage == 1]
+    assert first == list(p1.blockers)
+    for a, g in p1.gains.items():
+        assert e.stages[0].expected[a] == pytest.approx(g)
+
+
+def test_counterfactuals_and_scan() -> None:
+    from detente.settlement import variation
+
+    r = roadmap("korea-2017", variations=[variation(without=["RU"])], scan="KP.RU,KP.CN",
+                scan_values=[0.0, 0.5, 1.0])
+    assert [o.label for o in r.outcomes] == ["baseline", "without RU"]
+    assert "RU" not in r.variants[0].actors
+    assert r.scan is not None and len(r.scan.holds["OPED"]) == 3
+    d = r.to_dict()
+    assert d["format"] == "detente.roadmap" and d["scan"]["pairs"] == ["KP.RU", "KP.CN"]
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"stages": 7}, {"patience": 0.0}, {"patience": 1.5}, {"roadmaps": ["NOPE"]},
+    {"final": "NOPE", "stages": 2}, {"defection": "flee"}, {"scan": "KP.ZZ"},
+])
+def test_bad_options_raise_option_errors(kwargs: dict) -> None:
+    with pytest.raises(OptionError):
+        roadmap("korea-2017", **kwargs)
