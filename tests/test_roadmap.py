@@ -245,3 +245,22 @@ def test_counterfactuals_and_scan() -> None:
 def test_bad_options_raise_option_errors(kwargs: dict) -> None:
     with pytest.raises(OptionError):
         roadmap("korea-2017", **kwargs)
+
+
+def test_roadmap_figure_returns_a_figure_without_showing() -> None:
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from detente.report.roadmap_figure import roadmap_figure
+
+    r = roadmap("korea-2017", stages=2, variations=[], near=1)
+    before = plt.get_fignums()
+    fig = roadmap_figure(r, "OPED")
+    assert isinstance(fig, Figure) and plt.get_fignums() == before
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert "-23.2" in texts  # KP's margin at stage 1, as in the evaluation
+    found = roadmap_figure(r)  # the roadmap the search found
+    assert found.axes[0].get_title(loc="left").endswith("holds at every stage")
+    fig2, ax = plt.subplots()
+    assert roadmap_figure(r.baseline.evaluation("OPED"), ax=ax) is fig2
+    plt.close(fig2)

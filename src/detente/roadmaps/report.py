@@ -385,16 +385,18 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
             break
     guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
 
-    def evaluate(stages: np.ndarray, rid: str) -> RoadmapEvaluation:
+    def evaluate(stages: np.ndarray, rid: str, name: str) -> RoadmapEvaluation:
         cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection)
-        return _evaluation(problem, rid, rid, names, stages, cp, (), weighting)
+        return _evaluation(problem, rid, name, names, stages, cp, (), weighting)
 
-    found_eval = evaluate(found, "found") if found is not None else None
+    target = f"package {final}" if final is not None else "the best reachable package"
+    found_eval = evaluate(found, "found", f"{n_stages} stages to {target}") \
+        if found is not None else None
     misses: tuple[RoadmapEvaluation, ...] = ()
     if found is None:
         scored.sort(key=lambda s: -s[0])
-        misses = tuple(evaluate(s, f"near miss {k + 1}") for k, (_, s) in
-                       enumerate(scored[:near]))
+        misses = tuple(evaluate(s, f"near miss {k + 1}", f"{n_stages} stages to {target}")
+                       for k, (_, s) in enumerate(scored[:near]))
     return SearchResult(
         n_stages=n_stages, final=label, found=found_eval, near_misses=misses,
         finals_tried=tried, finals_available=available,
