@@ -157,6 +157,36 @@ def main() -> int:
 
     candidates["QMV snap: a Council supermajority's position, τ grid"] = grid_candidate(
         np.array([snapped(t) for t in (0.6, 0.7, 0.8, 0.9, 1.0, 1.1)]), outcome)
+    def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+        order = np.argsort(values)
+        cum = np.cumsum(weights[order]) / weights.sum()
+        return float(values[order][np.argmax(cum >= q - 1e-12)])
+
+    def win_set_clip(tau: float, parliament_veto: bool) -> np.ndarray:
+        """The compromise clipped to the points a Council majority of ``tau`` (all states
+        under unanimity) and, under COD, the Parliament prefer to the reference point:
+        the logic of the procedural models (Tsebelis 2002; Crombez 1996) in one dimension.
+        Actor i prefers x to q iff |x − p_i| < |q − p_i|, i.e. x between q and 2 p_i − q."""
+        out = compromise.copy()
+        for k, (p, c, i) in enumerate(zip(pos, cap, ids, strict=True)):
+            q = rp[k]
+            if np.isnan(q):
+                continue
+            state = np.array([a not in ("COM", "EP") for a in i])
+            weights = c[state] if rule[k] != "unanimity" else np.ones(int(state.sum()))
+            share = 1.0 if rule[k] == "unanimity" else tau
+            reach = 2 * p[state] - q  # how far each state accepts a move (either side)
+            high = weighted_quantile(reach, weights, max(1.0 - share, 1e-9))
+            low = weighted_quantile(reach, weights, share)
+            if parliament_veto and procedure[k] == "COD" and "EP" in i:
+                ep_reach = 2 * p[i.index("EP")] - q
+                high, low = min(high, ep_reach), max(low, ep_reach)
+            out[k] = np.clip(compromise[k], min(low, q), max(high, q))
+        return out
+
+    candidates["procedural win set: clip to what Council/EP prefer to rp"] = \
+        grid_candidate(np.array([win_set_clip(t, v) for t in (0.5, 0.6, 0.7, 0.74)
+                                 for v in (False, True)]), outcome)
     nearest = np.array([p[np.argmin(np.abs(p - c))] for p, c in zip(pos, compromise,
                                                                       strict=True)])
     candidates["blend toward the nearest stated position"] = grid_candidate(
