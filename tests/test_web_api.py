@@ -34,6 +34,9 @@ def korea() -> dict[str, Any]:
     return copy.deepcopy(KOREA)
 
 
+NO_FIGURES = {"figures": "none"}
+
+
 def problems_of(err: ScenarioError, lines: bool = True) -> list[dict[str, Any]]:
     return [{"location": p.location, "message": p.message, "fix": p.fix,
              "line": p.line if lines else None} for p in err.problems]
@@ -253,7 +256,8 @@ def test_export_yaml_reads_back_to_the_same_scenario(client: TestClient) -> None
 
 def test_forecast_matches_the_library(client: TestClient) -> None:
     response = client.post("/api/analyses/forecast", json={
-        "scenario": korea(), "models": ["compromise", "median"], "seed": 3})
+        "scenario": korea(), "models": ["compromise", "median"], "seed": 3,
+        "params": NO_FIGURES})
     assert response.status_code == 200
     result = response.json()["result"]
     expected = detente.forecast("korea-2017", models=["compromise", "median"], rng=3)
@@ -265,7 +269,7 @@ def test_forecast_matches_the_library(client: TestClient) -> None:
 
 def test_counterfactual_without_an_actor_equals_removing_it_by_hand(client: TestClient) -> None:
     response = client.post("/api/analyses/forecast", json={
-        "scenario": korea(), "counterfactual": {"without": ["RU"]}})
+        "scenario": korea(), "counterfactual": {"without": ["RU"]}, "params": NO_FIGURES})
     assert response.status_code == 200
     result = response.json()["result"]
     assert "RU" not in result["data"]["actors"]
@@ -289,7 +293,8 @@ def test_counterfactual_trust_and_guarantor_changes(client: TestClient) -> None:
     cf = {"trust": [{"truster": "KP", "trusted": "RU", "value": 0.1}],
           "guarantors": [{"issue": "NUC", "guarantors": ["CN"]}]}
     response = client.post("/api/analyses/forecast", json={"scenario": korea(),
-                                                           "counterfactual": cf})
+                                                           "counterfactual": cf,
+                                                           "params": NO_FIGURES})
     assert response.status_code == 200
     assert response.json()["result"]["view"]["counterfactual"] == \
         "trust KP→RU = 0.1; NUC guaranteed by CN"
@@ -340,7 +345,8 @@ def wait_done(client: TestClient, job_id: str, limit: float = 60) -> dict[str, A
 
 
 def test_background_job_runs_and_reports(client: TestClient) -> None:
-    started = client.post("/api/jobs", json={"analysis": "forecast", "scenario": korea()})
+    started = client.post("/api/jobs", json={"analysis": "forecast", "scenario": korea(),
+                                             "params": NO_FIGURES})
     assert started.status_code == 202
     job = wait_done(client, started.json()["id"])
     assert job["status"] == "done"
@@ -478,3 +484,90 @@ def test_settle_rejects_bad_parameters(client: TestClient) -> None:
                                                               "params": params})
         assert response.status_code == 422, params
         assert words in json.dumps(response.json())
+
+
+def png_bytes(figure: dict[str, str]) -> bytes:
+    import base64
+
+    data = base64.b64decode(figure["png"])
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    return data
+
+
+def test_forecast_shows_the_reports_comparison_figure(client: TestClient) -> None:
+    response = client.post("/api/analyses/forecast", json={"scenario": korea()})
+    assert response.status_code == 200
+    figures = response.json()["result"]["view"]["figures"]
+    from detente.report.kinds import KINDS
+
+    assert [f["title"] for f in figures] == [KINDS["comparison"].title]
+    assert len(png_bytes(figures[0])) > 10_000
+    bad = client.post("/api/analyses/forecast", json={"scenario": korea(),
+                                                      "params": {"figures": "all of them"}})
+    assert bad.status_code == 422
+    assert "unknown figures" in bad.json()["message"]
+
+
+@pytest.mark.parametrize(("kind", "models"), [("trajectories", ["bdm"]),
+                                             ("without-actor", ["compromise"])])
+def test_figure_kinds_of_the_report(client: TestClient, kind: str, models: list[str]) -> None:
+    from detente.report.kinds import KINDS
+
+    response = client.post("/api/analyses/figure", json={
+        "scenario": korea(), "models": models, "params": {"kind": kind}})
+    assert response.status_code == 200, response.text
+    figures = response.json()["result"]["view"]["figures"]
+    assert [f["title"] for f in figures] == [KINDS[kind].title]
+    png_bytes(figures[0])
+
+
+def test_figure_that_cannot_be_drawn_says_why(client: TestClient) -> None:
+    response = client.post("/api/analyses/figure", json={
+        "scenario": korea(), "models": ["compromise"], "params": {"kind": "trajectories"}})
+    assert response.status_code == 422
+    assert "round by round" in response.json()["message"]
+
+
+def test_explain_matches_the_models_own_tables(client: TestClient) -> None:
+    response = client.post("/api/analyses/explain", json={
+        "scenario": korea(), "models": ["compromise", "bdm"],
+        "params": {"issue": "SANC", "round": 2}})
+    assert response.status_code == 200, response.text
+    data = response.json()["result"]["data"]
+    s = load("korea-2017")
+    tables = detente.get_model("bdm").explain(s.compile(), s.issue_ids.index("SANC"), 2)
+    assert data["model"] == "bdm"
+    assert data["tables"] == json.loads(json.dumps([t.to_dict() for t in tables]))
+    view = response.json()["result"]["view"]
+    assert [t["title"] for t in view["tables"]] == [t.title for t in tables]
+    bad = client.post("/api/analyses/explain", json={"scenario": korea(),
+                                                     "params": {"issue": "NOPE"}})
+    assert bad.status_code == 422
+    assert "unknown issue 'NOPE'" in bad.json()["message"]
+
+
+def test_contributions_match_the_library(client: TestClient) -> None:
+    from detente.settlement.contributions import contributions
+
+    response = client.post("/api/analyses/contributions", json={
+        "scenario": korea(), "params": {"step": 25, "value": "nash"}})
+    assert response.status_code == 200, response.text
+    data = response.json()["result"]["data"]
+    expected = contributions("korea-2017", step=25, rng=0).to_dict()
+    assert data == json.loads(json.dumps(expected))
+    rows = response.json()["result"]["view"]["tables"][0]["rows"]
+    assert [r[0] for r in rows] == list(load("korea-2017").actor_ids)
+
+
+def test_html_report_is_offline_and_names_the_scenario() -> None:
+    # The report draws every figure: give a slow shared test machine time for it.
+    with TestClient(create_app(limits=Limits(time_limit_s=900))) as c:
+        response = c.post("/api/analyses/report", json={
+            "scenario": mutate({"title": "Edited in the workbench"}),
+            "models": ["compromise"]})
+    assert response.status_code == 200, response.text
+    data = response.json()["result"]["data"]
+    assert data["filename"] == "korea-2017-report.html"
+    html = data["html"]
+    assert "Edited in the workbench" in html
+    assert '<script src="http' not in html and '<link href="http' not in html

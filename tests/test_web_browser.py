@@ -115,6 +115,17 @@ def test_edit_trust_run_settle_and_compare(server: str, browser: object) -> None
     page.wait_for_selector("#compare .pair")
     assert page.locator("#compare td.changed").count() >= 2
 
+    # A counterfactual toggle: settle reports the baseline and "without RU" side by side.
+    page.click("#counterfactual summary")
+    page.check('#cf-without input[value="RU"]')
+    run_and_wait(page, 3)
+    columns = page.eval_on_selector("#result .view", """(view) => {
+        const t = [...view.querySelectorAll('h3')].find(h => h.textContent.startsWith('Best'));
+        return [...t.nextElementSibling.querySelectorAll('thead th')].map(th => th.textContent);
+        }""")
+    assert columns[2] == "baseline" and "RU" in columns[3], columns
+    assert "without RU" in page.text_content("#result .view .cf")
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "workbench-laptop.png"), full_page=True)
     page.set_viewport_size({"width": 800, "height": 1100})
@@ -144,3 +155,22 @@ def test_download_yaml_has_the_edit(server: str, browser: object, tmp_path: Path
     assert detente.load(target).trust["KP"]["RU"].value == 0.33
     assert not [m for m in console if "Content Security Policy" in m], console
     page.close()
+
+
+def test_long_analysis_shows_progress_and_cancels(server: str, browser: object) -> None:
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.select_option("#analysis", "sensitivity")
+    page.select_option('[data-param="group_by"]', "input")
+    page.fill('[data-param="samples"]', "4000")
+    page.click("#run")
+    page.wait_for_selector("#cancel:visible")
+    page.wait_for_function("document.querySelector('#progress').value > 0", timeout=120_000)
+    assert "of 4000 rows" in page.text_content("#run-message")
+    page.click("#cancel")
+    page.wait_for_selector("#run-message:text-matches('^cancelled')")
+    assert page.is_hidden("#progress") and page.is_hidden("#cancel")
+    assert page.locator("#runs li").count() == 0
+    context.close()

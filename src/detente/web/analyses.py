@@ -18,10 +18,29 @@ from typing import Any
 import numpy as np
 
 from detente.errors import OptionError, Problem, option_error
+from detente.models import REGISTRY
+from detente.report.kinds import KINDS as REPORT_KINDS
 from detente.scenario import Scenario, scenario_from_mapping
 
 Progress = Callable[[float, str], None]
 View = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One option of an analysis, as the page shows it (``kind``: int, float, text,
+    choice, or issue — a choice among the scenario's issues)."""
+
+    name: str
+    label: str
+    kind: str
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+    def public(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.label, "kind": self.kind,
+                "default": self.default, "choices": list(self.choices), "help": self.help}
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,8 @@ class Analysis:
     description: str
     run: Callable[[Scenario, Mapping[str, Any], Progress], dict[str, Any]]
     long: bool = False  # shows a progress bar and a cancel button
+    params: tuple[Param, ...] = ()
+    models: str = "all"  # "all" ticked models, "first" ticked model, or "none"
     # The analysis takes the counterfactual itself (and shows it beside the baseline)
     # instead of running on the changed scenario.
     own_counterfactual: bool = False
@@ -202,6 +223,7 @@ def run_forecast(s: Scenario, params: Mapping[str, Any], progress: Progress) -> 
     from detente.forecast import forecast
 
     models, options = model_options(params)
+    figures = _forecast_figures(params)
     f = forecast(s, models=models, options=options, rng=int(params.get("seed", 0)))
     names = list(f.results)
     values = {name: f.values(name) for name in names}
@@ -215,7 +237,7 @@ def run_forecast(s: Scenario, params: Mapping[str, Any], progress: Progress) -> 
         "summary": f"{s.title}: forecasts by {', '.join(names)}",
         "tables": [table("Forecasts", ["Issue", "Status quo", *names,
                                        f"Nearest anchor ({names[0]})"], rows)],
-        "figures": report_figures(f),
+        "figures": report_figures(s, params, FORECAST_FIGURES[figures]),
         "notes": [],
     }
     nash = f.results.get("nash")
@@ -228,18 +250,53 @@ def run_forecast(s: Scenario, params: Mapping[str, Any], progress: Progress) -> 
     return {"data": f.to_dict(), "view": view}
 
 
-def report_figures(f: Any) -> list[dict[str, str]]:
-    """The report's figures for a forecast, drawn by the report's own plotting functions."""
-    try:
-        from detente import report  # lands with the report issue
-    except ImportError:
-        return []
-    figures = []
-    for name, title in (("issue_map", "Issue map"), ("model_comparison", "Model comparison")):
-        draw = getattr(report, name, None)
-        if draw is not None:
-            figures.append(figure_png(draw(f), title))
-    return figures
+FORECAST_FIGURES: dict[str, tuple[str, ...]] = {
+    "comparison": ("comparison",), "issue-map": ("issue-map",),
+    "both": ("comparison", "issue-map"), "none": (),
+}
+
+
+def report_figures(s: Scenario, params: Mapping[str, Any],
+                   kinds: tuple[str, ...] = ("issue-map", "comparison")
+                   ) -> list[dict[str, str]]:
+    """Figures of the report, drawn by the report's own functions (``detente plot``)."""
+    from detente.report.kinds import KINDS, draw
+    from detente.report.kinds import Analysis as ReportAnalysis
+
+    models, _ = model_options(params)
+    analysis = ReportAnalysis(s, models=models or None, seed=int(params.get("seed", 0)))
+    return [figure_png(draw(kind, analysis), KINDS[kind].title) for kind in kinds]
+
+
+def _forecast_figures(params: Mapping[str, Any]) -> str:
+    choice = str(params.get("figures") or "comparison")
+    if choice not in FORECAST_FIGURES:
+        raise option_error("params.figures", f"unknown figures '{choice}'",
+                           f"use one of: {', '.join(FORECAST_FIGURES)}")
+    return choice
+
+
+def run_figure(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    kind = str(params.get("kind") or "issue-map")
+    progress(0.0, f"drawing {kind}")
+    figures = report_figures(s, params, (kind,))
+    view: View = {"summary": f"{s.title}: {figures[0]['title'] if figures else kind}",
+                  "tables": [], "figures": figures, "notes": []}
+    return {"data": {"format": "detente.figure", "kind": kind}, "view": view}
+
+
+def run_report(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    from detente.report.html import render_report
+    from detente.report.kinds import Analysis as ReportAnalysis
+
+    models, _ = model_options(params)
+    progress(0.0, "forecasting and drawing the report")
+    html = render_report(ReportAnalysis(s, models=models or None,
+                                        seed=int(params.get("seed", 0))))
+    view: View = {"summary": f"{s.title}: offline HTML report ({len(html) // 1024} KiB)",
+                  "tables": [], "figures": [], "notes": []}
+    return {"data": {"format": "detente.report", "filename": f"{s.id}-report.html",
+                     "html": html}, "view": view}
 
 
 def _one_model(params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -412,19 +469,125 @@ def run_settle(s: Scenario, params: Mapping[str, Any], progress: Progress) -> di
     return {"data": result.to_dict(), "view": view}
 
 
+def run_explain(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    from detente.models import get_model
+
+    models, options = model_options(params)
+    stepwise = [m for m in models or [] if m in STEPWISE] or ["bdm"]
+    model = stepwise[0]
+    issue_id = params.get("issue") or s.issue_ids[0]
+    if issue_id not in s.issue_ids:
+        raise option_error("params.issue", f"unknown issue '{issue_id}'",
+                           f"known issues: {', '.join(s.issue_ids)}")
+    round_number = _int_param(params, "round", 1, 1)
+    tables = get_model(model, **dict(options.get(model, {}))).explain(
+        s.compile(), s.issue_ids.index(str(issue_id)), round_number)
+    notes = [note for t in tables for note in t.notes]
+    view: View = {
+        "summary": f"{s.title}: why {model} moved as it did on {issue_id} in round "
+                   f"{round_number}",
+        "tables": [table(t.title, list(t.columns), [[_cell(v) for v in row] for row in t.rows])
+                   for t in tables],
+        "figures": [], "notes": notes}
+    return {"data": {"format": "detente.explain", "model": model, "issue": issue_id,
+                     "round": round_number, "tables": [t.to_dict() for t in tables]},
+            "view": view}
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else ""
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if not math.isfinite(number):
+            return "–"
+        return f"{number:.4g}" if abs(number) >= 1e-3 or number == 0 else f"{number:.2e}"
+    return value
+
+
+def run_contributions(s: Scenario, params: Mapping[str, Any], progress: Progress
+                      ) -> dict[str, Any]:
+    from detente.settlement.contributions import contributions
+
+    value = str(params.get("value") or "nash")
+    step = _float_param(params, "step")
+    if step is not None and step <= 0:
+        raise option_error("params.step", f"step must be above 0, got {step:g}", "give e.g. 5")
+    progress(0.0, "evaluating coalitions of guarantors")
+    result = contributions(s, value=value, rng=int(params.get("seed", 0)), step=step,  # type: ignore[arg-type]
+                           utility=str(params.get("utility") or "quadratic"))  # type: ignore[arg-type]
+    total = result.grand_value
+    rows = [[a, f"{phi:.4g}", f"{phi / total:.0%}" if total else "–",
+             f"{result.alone[a]:.4g}", f"{result.without[a]:.4g}"]
+            for a, phi in result.shapley.items()]
+    what = "best Nash product" if result.value == "nash" else "zone size"
+    view: View = {
+        "summary": f"{s.title}: each actor's Shapley value as a guarantor (value: {what}, "
+                   f"{'exact' if result.exact else 'sampled'})",
+        "tables": [table("Contributions as guarantors",
+                         ["Actor", "Shapley value", "Share", "Value alone",
+                          "Value without it"], rows)],
+        "figures": [],
+        "notes": [f"All actors as guarantors: {total:.4g}; nobody: {result.empty_value:.4g}; "
+                  f"{result.coalitions} coalitions evaluated."]}
+    return {"data": result.to_dict(), "view": view}
+
+
+STEPWISE = tuple(name for name, info in REGISTRY.items() if info.stepwise)
+
+FIGURE_KINDS: tuple[str, ...] = tuple(REPORT_KINDS)
+
+STEP = Param("step", "Grid step", "float", None, help="issue units; default 5")
+UTILITY = Param("utility", "Utility", "choice", "quadratic", ("quadratic", "linear"))
+NOISE = Param("noise", "Noise", "text", "",
+              help="e.g. position=10 salience=0.1 capability=20%; default: the scenario's "
+                   "own uncertainty, else a default noise")
+
 ANALYSES: dict[str, Analysis] = {
     a.name: a for a in (
         Analysis("forecast", "Forecast", "Forecast every issue with the chosen models.",
-                 run_forecast),
+                 run_forecast,
+                 params=(Param("figures", "Figures", "choice", "comparison",
+                               tuple(FORECAST_FIGURES), help="the report's figures to draw"),)),
+        Analysis("explain", "Explain a round",
+                 "Why a stepwise model moved as it did on one issue in one round (the "
+                 "first stepwise model ticked, else bdm).", run_explain,
+                 params=(Param("issue", "Issue", "issue"),
+                         Param("round", "Round", "int", 1, help="1 = the first round")),
+                 models="first"),
         Analysis("settle", "Settlement",
                  "Zone of agreement, best and named packages, blockers; counterfactuals "
-                 "side by side with the baseline.", run_settle, own_counterfactual=True),
+                 "side by side with the baseline.", run_settle, own_counterfactual=True,
+                 params=(STEP, Param("top", "Pareto packages", "int", 5), UTILITY,
+                         Param("weighting", "Weighting", "choice", "capability",
+                               ("capability", "equal"))),
+                 models="none"),
+        Analysis("contributions", "Contributions",
+                 "Each actor's Shapley value as a guarantor (a settlement search per "
+                 "coalition: slow on a fine grid).", run_contributions, long=True,
+                 params=(Param("value", "Value", "choice", "nash", ("nash", "size")),
+                         Param("step", "Grid step", "float", 10,
+                               help="issue units; the command line's default 5 is slower"),
+                         UTILITY),
+                 models="none"),
+        Analysis("figure", "Figure",
+                 "One figure of the report (drawn by detente plot's own functions) for the "
+                 "models ticked.", run_figure,
+                 params=(Param("kind", "Figure", "choice", "issue-map", FIGURE_KINDS),)),
+        Analysis("report", "HTML report",
+                 "The offline HTML report of the models ticked, to download.", run_report,
+                 long=True),
         Analysis("sample", "Monte Carlo",
                  "Forecast distributions under input uncertainty (first model ticked).",
-                 run_sample, long=True),
+                 run_sample, long=True, models="first",
+                 params=(Param("samples", "Samples", "int", 1000), NOISE)),
         Analysis("sensitivity", "Sensitivity",
                  "Sobol indices: which inputs drive each forecast (first model ticked).",
-                 run_sensitivity, long=True),
+                 run_sensitivity, long=True, models="first",
+                 params=(Param("samples", "Rows (N)", "int", 256,
+                               help="the model runs N × (inputs + 2) times"),
+                         Param("group_by", "Group by", "choice", "actor",
+                               ("actor", "issue", "kind", "input")), NOISE)),
     )
 }
 

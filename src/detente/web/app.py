@@ -239,7 +239,9 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
             "default_models": list(DEFAULT_MODELS),
             "models": models,
             "analyses": [{"name": a.name, "title": a.title, "description": a.description,
-                          "long": a.long} for a in ANALYSES.values()],
+                          "long": a.long, "models": a.models,
+                          "params": [p.public() for p in a.params]}
+                         for a in ANALYSES.values()],
             "limits": limits.public(),
         }
 

@@ -300,7 +300,7 @@ function renderTrust() {
   const trusted = [...actors(), ...institutions()];
   const head = el("tr", {}, el("th", {}, "who trusts ↓ / whose promise →"), trusted.map((g) => el("th", { title: g.name }, g.id)));
   const rows = actors().map((a) => el("tr", {}, el("th", { title: a.name }, a.id), trusted.map((g) => {
-    if (g.id === a.id) return el("td", {}, "1");
+    if (g.id === a.id) return el("td", { class: "self", title: "an actor believes its own promises" }, "1");
     const loc = `trust.${a.id}.${g.id}`;
     const row = s.trust[a.id] || {};
     return el("td", {}, el("input", {
@@ -353,6 +353,7 @@ function render() {
   }[state.tab];
   $("table-area").replaceChildren(draw());
   renderCounterfactualChoices();
+  if (state.info) renderParams();
   showProblems();
 }
 
@@ -473,11 +474,11 @@ function runRequest() {
   const analysis = $("analysis").value;
   const models = [...$("models").querySelectorAll("input:checked")].map((i) => i.value);
   const request = { analysis, scenario: state.scenario, models, seed: Number($("seed").value || 0), params: {} };
-  const meta = state.info.analyses.find((a) => a.name === analysis);
-  if (meta && meta.long) {
-    request.params.samples = Number($("samples").value || 0);
-    if ($("noise").value.trim()) request.params.noise = $("noise").value.trim();
-    if (analysis === "sensitivity") request.params.group_by = $("group-by").value;
+  for (const input of $("params").querySelectorAll("[data-param]")) {
+    const raw = input.value.trim();
+    if (raw === "") continue;
+    const kind = input.dataset.kind;
+    request.params[input.dataset.param] = kind === "int" || kind === "float" ? numberOrText(raw) : raw;
   }
   const cf = counterfactual();
   if (cf) request.counterfactual = cf;
@@ -538,6 +539,15 @@ async function cancel() {
 }
 
 function addRun(request, job) {
+  if (request.analysis === "report") {
+    const data = job.result.data;
+    const link = el("a", { href: URL.createObjectURL(new Blob([data.html], { type: "text/html" })), download: data.filename });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    runMessage(`report ready (${job.elapsed_s.toFixed(1)} s): ${data.filename}`);
+    return;
+  }
   const n = state.runs.length + 1;
   const view = job.result.view;
   const label = `#${n} ${request.analysis}` + (view.counterfactual ? ` (${view.counterfactual})` : "") + ` — ${new Date().toLocaleTimeString()}`;
@@ -578,19 +588,38 @@ function renderView(view, label, other) {
     (view.figures || []).map((f) => el("figure", {}, el("img", { src: `data:image/png;base64,${f.png}`, alt: f.title }), el("figcaption", {}, f.title))));
 }
 
+function renderParams() {
+  const meta = state.info.analyses.find((a) => a.name === $("analysis").value);
+  if (!meta) return;
+  const old = Object.fromEntries([...$("params").querySelectorAll("[data-param]")].map((i) => [i.dataset.param, i.value]));
+  const fields = meta.params.map((p) => {
+    const attrs = { "data-param": p.name, "data-kind": p.kind, "aria-label": p.label, title: p.help || null };
+    let input;
+    if (p.kind === "choice" || p.kind === "issue") {
+      const choices = p.kind === "issue" ? (state.scenario ? issues().map((i) => i.id) : []) : p.choices;
+      input = el("select", attrs, choices.map((c) => el("option", { value: c }, c)));
+      if (p.default !== null && choices.includes(p.default)) input.value = p.default;
+    } else {
+      input = el("input", { ...attrs, type: "text", inputmode: p.kind === "text" ? null : "decimal",
+        placeholder: p.help || "", value: p.default ?? "" });
+    }
+    if (old[p.name] !== undefined && (input.tagName !== "SELECT" || [...input.options].some((o) => o.value === old[p.name]))) input.value = old[p.name];
+    return el("label", {}, p.label, " ", input);
+  });
+  $("params").replaceChildren(...fields);
+  const hints = { first: "This analysis uses the first model ticked.", none: "This analysis uses no forecasting model." };
+  $("analysis-hint").textContent = [meta.description, hints[meta.models] || ""].join(" ");
+  $("models").disabled = meta.models === "none";
+}
+
 // ---------------------------------------------------------------- start
 function renderRunForm() {
   const info = state.info;
   $("analysis").replaceChildren(...info.analyses.map((a) => el("option", { value: a.name, title: a.description }, a.title)));
   $("models").replaceChildren(el("legend", {}, "Models"), ...info.models.map((m) => el("label", { title: `${m.title} — ${m.reference}` },
     el("input", { type: "checkbox", value: m.name, checked: info.default_models.includes(m.name) }), m.name)));
-  const toggle = () => {
-    const meta = info.analyses.find((a) => a.name === $("analysis").value);
-    $("mc-options").hidden = !(meta && meta.long);
-    $("group-label").hidden = $("analysis").value !== "sensitivity";
-  };
-  $("analysis").addEventListener("change", toggle);
-  toggle();
+  $("analysis").addEventListener("change", renderParams);
+  renderParams();
 }
 
 async function start() {
@@ -605,6 +634,11 @@ async function start() {
   $("upload").addEventListener("change", (e) => { if (e.target.files[0]) upload(e.target.files[0]); e.target.value = ""; });
   $("download-yaml").addEventListener("click", () => download("/api/export/yaml", { scenario: state.scenario }, "scenario.yaml"));
   $("run-form").addEventListener("submit", run);
+  $("download-report").addEventListener("click", (event) => {
+    $("analysis").value = "report";
+    renderParams();
+    run(event);
+  });
   $("cancel").addEventListener("click", cancel);
   await loadEmbedded(state.info.initial_scenario);
   document.body.dataset.ready = "true";
