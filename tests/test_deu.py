@@ -118,6 +118,15 @@ def test_wrong_field_count_names_the_line() -> None:
         read_deu_text("\n".join(lines), "bad.csv")
 
 
+def test_trailing_empty_fields_and_crlf_are_accepted() -> None:
+    text = original_text([issue_row(), issue_row("d1i2")])
+    lines = text.splitlines()
+    lines[2] += ";;"
+    data = read_deu_text("\r\n".join(lines) + "\r\n", "crlf.csv")
+    assert [i.issue_id for i in data.issues] == ["d1i1", "d1i2"]
+    assert data.issues[1].outcome == 60
+
+
 def test_duplicate_and_blank_issue_ids_are_errors() -> None:
     with pytest.raises(ScenarioError, match="appears twice") as err:
         read_deu_text(original_text([issue_row(), issue_row()]), "dup.csv")

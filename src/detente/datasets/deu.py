@@ -265,6 +265,8 @@ def read_deu_text(text: str, source: str = "<deu>") -> DeuDataset:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
+        if len(row) > len(header) and not any(cell.strip() for cell in row[len(header):]):
+            row = row[:len(header)]  # trailing separators a spreadsheet left behind
         if len(row) != len(header):
             problems.append(Problem(f"line {line}", f"expected {len(header)} fields "
                                     f"(as in the header), got {len(row)}",
