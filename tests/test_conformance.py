@@ -29,6 +29,9 @@ KNOWN_EXCEPTIONS: dict[str, dict[str, str]] = {
             "takes without resistance, it still makes offers, and it counts in the range Δ and "
             "in the security levels that normalise every risk exponent (eq. 32), so it moves "
             "the others (docs/bdm.md, known deviations)"},
+    "smp": {"permutation": "KTAB's SMP breaks ties by actor index (first best target, first "
+                           "most probable bargain, queue order), and rounds bargains to 4 "
+                           "decimals, so reordering actors can change the path (docs/smp.md)"},
 }
 # model name -> absolute tolerance on the unit scale for invariance checks.
 TOLERANCE: dict[str, float] = {"nash": 1e-7}

@@ -16,6 +16,7 @@ from detente.models.bdm import Bdm
 from detente.models.compromise import Compromise
 from detente.models.median import Median
 from detente.models.nash import Nash
+from detente.models.smp import SMP
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,11 @@ REGISTRY: dict[str, ModelInfo] = {
                   "Scholz, Calbert & Smith (2011), J. Theoretical Politics 23(4):510-531; "
                   "Bueno de Mesquita (1994, 2002)", True, True,
                   "median voter position when bargaining stops; per-round trajectory"),
+        ModelInfo("smp", SMP, "Spatial Model of Politics (KTAB)",
+                  "Wise et al., KAPSARC Toolkit for Behavioral Analysis (KTAB), SMP; "
+                  "docs/smp.md", True, True,
+                  "forecast (expected final position); per-turn positions of every actor; "
+                  "probability of each final position"),
     )
 }
 

@@ -1,0 +1,819 @@
+"""KTAB's Spatial Model of Politics (SMP), vectorised over actors, dimensions and a batch axis.
+
+Source: B. P. Wise et al., "An Introduction to the KAPSARC Toolkit for Behavioral Analysis
+(KTAB)" and "Multidimensional Bargaining Using KTAB" (KAPSARC); the model as implemented in
+KTAB's ``smpc`` (github.com/KAPSARC/KTAB, ``examples/smp/libsrc``, ``KTAB/kmodel/libsrc``),
+paraphrased in ``shared/research/ktab-smp.md`` §2. Section numbers below refer to that note.
+
+Every issue of the scenario is one dimension of the SMP's space. Arrays are on the unit
+scale (KTAB's 0-100 divided by 100). Internally every array carries a batch axis ``B``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from detente.arrays import Arrays
+from detente.models.base import Model, ModelResult, RngLike, make_rng
+
+# Constants of KTAB's implementation (§2.2, §2.6, §2.7, §2.9).
+MIN_COALITION = 1e-8        # floor of a coalition in Model::coalitions
+MIN_CHALLENGE = 1e-10       # floor of the principals' coalitions in probEduChlg
+MIN_GAIN = 1e-5             # a challenge must promise more than this (bestChallenge)
+MIN_BARGAIN_WEIGHT = 1e-6   # keeps interpolated bargains defined when neither side cares
+POSITION_TOLERANCE = 1e-3   # positions closer than this are one option in the report (posTol)
+STOP_FLOOR = 1e-4           # added to the first step's distance in the stopping rule
+BINARY_VOTE_SCALE = 1e-8    # Binary voting: clip(Δ / 1e-8, ±1)
+BINARY_VICTORY_THRESHOLD = 1.10
+BINARY_VICTORY_MIN = 1e-6
+INCENTIVE_EPS = 1e-10       # diagonal incentive in the Markov-incentive PCE
+MARKOV_UNIFORM_TOL = 1e-6
+MARKOV_INCENTIVE_TOL = 1e-8
+MARKOV_MAX_ITER = 1000
+CHUNK_ELEMENTS = 1 << 18  # bound on the third-party tensors built at once
+
+VictoryProb = Literal["linear", "square", "quartic", "octic", "binary"]
+PCEModel = Literal["conditional", "markov_uniform", "markov_incentive"]
+Transitions = Literal["deterministic", "stochastic"]
+VotingRule = Literal["binary", "prop_bin", "proportional", "prop_cubic", "cubic",
+                     "asym_prospect"]
+BigRAdjust = Literal["none", "one_third", "half", "two_thirds", "full"]
+BigRRange = Literal["min", "mid", "max"]
+ThirdPartyCommit = Literal["no", "semi", "full"]
+BargainInterp = Literal["s1p1", "s2p2", "s2pmax"]
+BargainModel = Literal["init_only", "init_rcvr", "pw_comp"]
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "victory_prob": ("linear", "square", "quartic", "octic", "binary"),
+    "pce": ("conditional", "markov_uniform", "markov_incentive"),
+    "transitions": ("deterministic", "stochastic"),
+    "voting_rule": ("binary", "prop_bin", "proportional", "prop_cubic", "cubic",
+                    "asym_prospect"),
+    "big_r_adjust": ("none", "one_third", "half", "two_thirds", "full"),
+    "big_r_range": ("min", "mid", "max"),
+    "third_party_commit": ("no", "semi", "full"),
+    "bargain_interp": ("s1p1", "s2p2", "s2pmax"),
+    "bargain_model": ("init_only", "init_rcvr", "pw_comp"),
+}
+
+
+@dataclass(frozen=True)
+class SMPOptions:
+    """KTAB's nine model parameters (defaults as in ``smp.h``/``kmodel.h``) and run limits."""
+
+    victory_prob: VictoryProb = "linear"
+    pce: PCEModel = "conditional"
+    transitions: Transitions = "deterministic"
+    voting_rule: VotingRule = "proportional"
+    big_r_adjust: BigRAdjust = "one_third"
+    big_r_range: BigRRange = "mid"
+    third_party_commit: ThirdPartyCommit = "semi"
+    bargain_interp: BargainInterp = "s2p2"
+    bargain_model: BargainModel = "init_only"
+    ktab_compat: bool = False
+    ideal_adjustment: float = 1.0
+    max_turns: int = 100
+    min_turns: int = 2
+    stop_ratio: float = 0.02
+
+    def __post_init__(self) -> None:
+        for name, allowed in _CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+        if not 0.0 <= self.ideal_adjustment <= 1.0:
+            raise ValueError("ideal_adjustment must be in [0, 1]")
+        if self.max_turns < 1 or self.min_turns < 1:
+            raise ValueError("max_turns and min_turns must be at least 1")
+        if not self.stop_ratio >= 0.0:
+            raise ValueError("stop_ratio must be >= 0")
+
+
+# --------------------------------------------------------------------------------------
+# Elementary functions (§2.1-§2.3)
+# --------------------------------------------------------------------------------------
+
+def salience_distance(ideal: np.ndarray, position: np.ndarray,
+                      salience: np.ndarray) -> np.ndarray:
+    """d_ij = sqrt(Σ_k s_ik² (y_ik − x_jk)² / Σ_k s_ik²), ``[B, N, N]`` (§2.1, bvDiff).
+
+    An actor with no salience at all is indifferent: its distances are 0.
+    """
+    s = salience[:, :, None, :]
+    ds = (ideal[:, :, None, :] - position[:, None, :, :]) * s
+    num = np.sum(ds * ds, axis=-1)
+    den = np.sum(salience * salience, axis=-1)[:, :, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.sqrt(num / den)
+    return np.where(den > 0, d, 0.0)
+
+
+def point_distance(ideal: np.ndarray, points: np.ndarray, salience: np.ndarray) -> np.ndarray:
+    """Distance of each actor's ideal to arbitrary points: ``[B, N], [B, G, K] -> [B, N, G]``."""
+    return salience_distance(ideal, points, salience)
+
+
+def utility(d: np.ndarray, r: np.ndarray | float) -> np.ndarray:
+    """u(d, R) = (1 − d)(1 + dR) for d ≤ 1, (1 − d)(1 + R) beyond (§2.1, bsUtil)."""
+    return np.where(d <= 1, (1 - d) * (1 + d * r), (1 - d) * (1 + r))
+
+
+def vote(rule: str, weight: np.ndarray, u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
+    """v = w f(u1 − u2) under a voting rule (§2.2, Model::vote)."""
+    du = u1 - u2
+    if rule == "proportional":
+        return weight * du
+    if rule == "binary":
+        return weight * np.clip(du / BINARY_VOTE_SCALE, -1.0, 1.0)
+    if rule == "prop_bin":
+        return weight * ((1 - 0.2) * du + 0.2 * np.clip(du / BINARY_VOTE_SCALE, -1.0, 1.0))
+    if rule == "prop_cubic":
+        return weight * ((1 - 0.5) * du + 0.5 * (du * du * du))
+    if rule == "cubic":
+        return weight * (du * du * du)
+    if rule == "asym_prospect":
+        return np.where(du < 0, weight * du, np.where(du > 0, (2.0 * weight * du) / 3.0, 0.0))
+    raise ValueError(rule)
+
+
+def victory_pair(model: str, s1: np.ndarray, s2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(P[1>2], P[2>1]) from coalition strengths (§2.3, Model::vProb)."""
+    if model == "binary":
+        thresh = BINARY_VICTORY_THRESHOLD
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r12 = s1 / (s1 + s2)
+            p12 = (r12 * (thresh + 1.0) - 1.0) / (thresh - 1.0)
+        x1 = np.where(s1 >= thresh * s2, 1.0, np.where(s2 >= thresh * s1, BINARY_VICTORY_MIN, p12))
+        x2 = np.where(s1 >= thresh * s2, BINARY_VICTORY_MIN, np.where(s2 >= thresh * s1, 1.0,
+                                                                       1 - p12))
+    else:
+        power = {"linear": 1, "square": 2, "quartic": 4, "octic": 8}[model]
+        x1, x2 = s1, s2
+        if power >= 2:
+            x1, x2 = x1 * x1, x2 * x2
+        if power >= 4:
+            x1, x2 = x1 * x1, x2 * x2
+        if power >= 8:
+            x1, x2 = x1 * x1, x2 * x2
+    total = x1 + x2
+    return x1 / total, x2 / total
+
+
+def victory_matrix(model: str, c: np.ndarray) -> np.ndarray:
+    """P[a>c] for all options from a coalition matrix (§2.3), computed per lower pair."""
+    ct = np.swapaxes(c, -1, -2)
+    p_lo, p_hi = victory_pair(model, c, ct)
+    n = c.shape[-1]
+    lower = np.tri(n, k=-1, dtype=bool)
+    p = np.where(lower, p_lo, np.swapaxes(p_hi, -1, -2))
+    return np.where(np.eye(n, dtype=bool), 0.5, p)
+
+
+def pce(model: str, victory: np.ndarray, coalition: np.ndarray, mask: np.ndarray,
+        victory_model: str) -> np.ndarray:
+    """Probabilistic Condorcet election over options (last axis), invalid options masked (§2.4).
+
+    ``victory``/``coalition``: ``[..., M, M]``; ``mask``: ``[..., M]``. Returns ``[..., M]``.
+    """
+    m = mask.astype(float)
+    if model == "conditional":
+        factors = np.where(mask[..., None, :], victory, 1.0)
+        p = np.prod(factors, axis=-1) * m
+        return p / np.sum(p, axis=-1, keepdims=True)
+    count = np.sum(m, axis=-1, keepdims=True)
+    p = m / count
+    done = np.zeros(p.shape[:-1], dtype=bool)
+    both = mask[..., :, None] & mask[..., None, :]
+    if model == "markov_uniform":
+        pv = np.where(both, victory, 0.0)
+        tol = MARKOV_UNIFORM_TOL
+    else:
+        n = victory.shape[-1]
+        incentive = coalition * victory + np.eye(n) * INCENTIVE_EPS
+        incentive = np.where(both, incentive, 0.0)
+        col = np.sum(incentive, axis=-2, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            challenge = np.where(col > 0, incentive / col, 0.0)  # Q_ij
+        pv = np.where(both, victory, 0.0)
+        tol = MARKOV_INCENTIVE_TOL
+    for _ in range(MARKOV_MAX_ITER):
+        if model == "markov_uniform":
+            q = np.sum(pv * (p[..., :, None] + p[..., None, :]), axis=-1) / count
+        else:
+            t = p[..., :, None] * np.swapaxes(challenge, -1, -2)  # t_ij = p_i Q_ji
+            q = np.sum(pv * (t + np.swapaxes(t, -1, -2)), axis=-1)
+        change = np.max(np.abs(q - p), axis=-1)
+        p = np.where(done[..., None], p, (p + q) / 2.0)
+        done = done | (change <= tol)
+        if np.all(done):
+            break
+    return p
+
+
+def big_r(prob: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
+    """Risk attitudes from the probabilities of the actors' positions (§2.5, bigRfromProb).
+
+    Where every position is equally likely the range is empty; all actors are then risk
+    neutral (KTAB divides by zero there).
+    """
+    p_min = np.min(np.where(mask, prob, np.inf), axis=-1, keepdims=True)
+    p_max = np.max(np.where(mask, prob, -np.inf), axis=-1, keepdims=True)
+    span = p_max - p_min
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if mode == "min":
+            r = (prob - p_min) / span
+        elif mode == "mid":
+            r = (3 * prob - (p_max + 2 * p_min)) / (2 * span)
+        else:
+            r = (2 * prob - (p_max + p_min)) / span
+    return np.where(mask & (span > 0), r, 0.0)
+
+
+def estimate_risk(r_h: np.ndarray, r_i: np.ndarray, mode: str) -> np.ndarray:
+    """h's estimate of i's risk attitude (§2.5, Model::estNRA)."""
+    if mode == "full":
+        return r_i + 0.0 * r_h
+    if mode == "two_thirds":
+        return (r_h + (2.0 * r_i)) / 3.0
+    if mode == "half":
+        return (r_h + r_i) / 2
+    if mode == "one_third":
+        return ((2.0 * r_h) + r_i) / 3.0
+    return r_h + 0.0 * r_i
+
+
+def round4(x: np.ndarray) -> np.ndarray:
+    """KTAB's rounding of bargains to four decimals: int(0.5 + 1e4 x) / 1e4 (x ≥ 0)."""
+    return np.trunc(0.5 + x * 10000.0) / 10000.0
+
+
+def interpolate_bargain(mode: str, x_i: np.ndarray, s_i: np.ndarray, p_i: np.ndarray,
+                        x_j: np.ndarray, s_j: np.ndarray,
+                        p_j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bargain positions for initiator and receiver, per dimension (§2.7, interpolateBrgn)."""
+    p_i = p_i[..., None]
+    p_j = p_j[..., None]
+    if mode == "s2pmax":
+        di = np.where(p_j > p_i, p_j - p_i, 0.0)
+        dj = np.where(p_i > p_j, p_i - p_j, 0.0)
+        si2, sj2 = s_i * s_i, s_j * s_j
+        dik = (di * sj2) / ((di * sj2) + MIN_BARGAIN_WEIGHT + ((1 - di) * si2))
+        djk = (dj * si2) / ((dj * si2) + MIN_BARGAIN_WEIGHT + ((1 - dj) * sj2))
+        return x_i + dik * (x_j - x_i), x_j + djk * (x_i - x_j)
+    if mode == "s2p2":
+        w_i = (s_i * s_i) * (p_i * p_i)
+        w_j = (s_j * s_j) * (p_j * p_j)
+    else:
+        w_i = s_i * p_i
+        w_j = s_j * p_j
+    den = w_i + MIN_BARGAIN_WEIGHT + w_j
+    b_i = round4(((w_i + MIN_BARGAIN_WEIGHT) * x_i + w_j * x_j) / den)
+    b_j = round4((w_i * x_i + (MIN_BARGAIN_WEIGHT + w_j) * x_j) / den)
+    return b_i, b_j
+
+
+# --------------------------------------------------------------------------------------
+# The state of one turn: risk attitudes and perceived utilities (§2.5)
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class TurnAssessment:
+    """What every actor perceives in one state: distances, risk attitudes, their estimates."""
+
+    distance: np.ndarray      # [B, N, N] ideal i to position j
+    risk: np.ndarray          # [B, N]   R_i
+    risk_estimate: np.ndarray  # [B, N, N] r^h_i (h's estimate of i)
+    neutral_prob: np.ndarray  # [B, N]   PCE probabilities of the positions, risk neutral
+
+    def perceived(self, bi: np.ndarray, h: Any, a: Any, c: Any) -> np.ndarray:
+        """aUtil[h](a, c) = u(d_ac, r^h_a), gathered for broadcastable index arrays."""
+        return utility(self.distance[bi, a, c], self.risk_estimate[bi, h, a])
+
+
+ANTISYMMETRIC_RULES = ("binary", "prop_bin", "proportional", "prop_cubic", "cubic")
+
+
+def position_coalitions(utilities: np.ndarray, weight: np.ndarray, rule: str) -> np.ndarray:
+    """Coalition matrix ``[B, M, M]`` over options from ``[B, voters, M]`` utilities.
+
+    Built in blocks of options. For voting rules with v(a:c) = −v(c:a) the votes against a
+    (C_ca, KTAB's negative sums over the lower pair) equal the votes for c over a, so only
+    the positive parts are summed.
+    """
+    n_b, _, n_opt = utilities.shape
+    u_t = np.swapaxes(utilities, -1, -2)  # [B, M, voters]
+    w = weight[:, None, None, :]
+    pos = np.empty((n_b, n_opt, n_opt))
+    neg = None if rule in ANTISYMMETRIC_RULES else np.empty((n_b, n_opt, n_opt))
+    rows = max(1, CHUNK_ELEMENTS // max(1, n_b * n_opt * utilities.shape[1]))
+    for start in range(0, n_opt, rows):
+        blk = slice(start, min(n_opt, start + rows))
+        v = vote(rule, w, u_t[:, blk, None, :], u_t[:, None, :, :])
+        pos[:, blk] = np.sum(np.maximum(v, 0.0), axis=-1)
+        if neg is not None:
+            neg[:, blk] = -np.sum(np.minimum(v, 0.0), axis=-1)
+    pos += MIN_COALITION
+    if neg is None:
+        c = pos
+    else:
+        neg += MIN_COALITION
+        lower = np.tri(n_opt, k=-1, dtype=bool)
+        c = np.where(lower, pos, np.swapaxes(neg, -1, -2))
+    return np.where(np.eye(n_opt, dtype=bool), MIN_COALITION, c)
+
+
+def position_pce(utilities: np.ndarray, weight: np.ndarray, option_mask: np.ndarray,
+                 opts: SMPOptions) -> np.ndarray:
+    """PCE over options given each voter's utility ``[B, voters, options]`` (scalarPCE)."""
+    c = position_coalitions(utilities, weight, opts.voting_rule)
+    p = victory_matrix(opts.victory_prob, c)
+    return pce(opts.pce, p, c, option_mask, opts.victory_prob)
+
+
+def assess(ideal: np.ndarray, position: np.ndarray, salience: np.ndarray,
+           capability: np.ndarray, active: np.ndarray, opts: SMPOptions) -> TurnAssessment:
+    """Risk-neutral PCE over the actors' positions, then R and r^h_i (setAllAUtil)."""
+    d = salience_distance(ideal, position, salience)
+    neutral = utility(d, 0.0)
+    prob = position_pce(neutral, capability, active, opts)
+    risk = big_r(prob, active, opts.big_r_range)
+    estimate = estimate_risk(risk[:, :, None], risk[:, None, :], opts.big_r_adjust)
+    return TurnAssessment(d, risk, estimate, prob)
+
+
+# --------------------------------------------------------------------------------------
+# Challenges (§2.6) and targets (§2.7)
+# --------------------------------------------------------------------------------------
+
+def challenge_gain(uii: np.ndarray, uij: np.ndarray, uji: np.ndarray, ujj: np.ndarray,
+                   uki: np.ndarray, ukj: np.ndarray, uni: np.ndarray, unj: np.ndarray,
+                   unn: np.ndarray, w_i: np.ndarray, w_j: np.ndarray, w_n: np.ndarray,
+                   s_j: np.ndarray, third: np.ndarray,
+                   opts: SMPOptions) -> tuple[np.ndarray, np.ndarray]:
+    """P[i>j] and k's expected gain from i challenging j, in h's eyes (§2.6, probEduChlg).
+
+    ``u..`` are h's perceived utilities aUtil[h](a, c); principal quantities broadcast to a
+    shape Q, third-party ones (``un.``, ``w_n``, ``third``) to Q + (N,).
+    """
+    vr = opts.voting_rule
+    a = vote(vr, w_i, uii, uij)
+    b = vote(vr, w_j, uji, ujj)
+    c_ij = (MIN_CHALLENGE + np.maximum(a, 0.0)) + np.maximum(b, 0.0)
+    c_ji = (MIN_CHALLENGE - np.minimum(a, 0.0)) - np.minimum(b, 0.0)
+    # Each third party n weighs in on the little contest (i:j) of the principals alone...
+    v_little = vote(vr, w_n, uni, unj)
+    cni = c_ij[..., None] + np.maximum(v_little, 0.0)
+    cnj = c_ji[..., None] - np.minimum(v_little, 0.0)
+    pin = cni / (cni + cnj)
+    # ... then votes by the expected sums of three position utilities (thirdPartyVoteSU).
+    # Only the difference of the two expectations enters the vote.
+    tpc = opts.third_party_commit
+    if tpc == "semi":
+        # E_i − E_j = p(2u_ni + u_nn − 3u_ni) + (1 − p)(3u_nj − 2u_nj − u_nn)
+        du = pin * (unn - uni) + (1.0 - pin) * (unj - unn)
+    else:  # with full or no commitment both expectations are equal (§2.6)
+        du = np.zeros(np.broadcast_shapes(pin.shape, np.shape(unj)))
+    v_third = np.where(third, vote(vr, w_n, du, 0.0), 0.0)
+    ch_ij = c_ij + np.sum(np.maximum(v_third, 0.0), axis=-1)
+    ch_ji = c_ji - np.sum(np.minimum(v_third, 0.0), axis=-1)
+    if opts.ktab_compat or opts.victory_prob == "linear":
+        total = ch_ij + ch_ji  # §2.10 (c): KTAB always uses the linear form here
+        p_ij, p_ji = ch_ij / total, ch_ji / total
+    else:
+        p_ij, p_ji = victory_pair(opts.victory_prob, ch_ij, ch_ji)
+    eu_sq = uki + ukj
+    eu_win = uki + uki
+    eu_contest = p_ij * eu_win + p_ji * (ukj + ukj)
+    # The target's total salience is the chance that it resists rather than concedes.
+    eu_challenge = (1 - s_j) * eu_win + s_j * eu_contest
+    return p_ij, eu_challenge - eu_sq
+
+
+def challenge(state: TurnAssessment, bi: np.ndarray, h: Any, k: Any, i: Any, j: Any,
+              weight: np.ndarray, total_salience: np.ndarray, active: np.ndarray,
+              opts: SMPOptions) -> tuple[np.ndarray, np.ndarray]:
+    """h's estimate of P[i>j] and of k's gain if i challenges j, for index arrays.
+
+    ``bi, h, k, i, j`` broadcast to a common shape Q (``bi`` indexes the batch).
+    """
+    u = state.perceived
+    n = np.arange(state.distance.shape[-1])
+    ex = (..., None)
+    bn, hn, in_, jn = (np.asarray(x)[ex] for x in (bi, h, i, j))
+    third = (n != in_) & (n != jn) & active[bn, n]
+    return challenge_gain(u(bi, h, i, i), u(bi, h, i, j), u(bi, h, j, i), u(bi, h, j, j),
+                          u(bi, h, k, i), u(bi, h, k, j), u(bn, hn, n, in_), u(bn, hn, n, jn),
+                          u(bn, hn, n, n), weight[bi, i], weight[bi, j], weight[bn, n],
+                          total_salience[bi, j], third, opts)
+
+
+def best_targets(state: TurnAssessment, weight: np.ndarray, total_salience: np.ndarray,
+                 active: np.ndarray, opts: SMPOptions) -> tuple[np.ndarray, np.ndarray,
+                                                                np.ndarray, np.ndarray]:
+    """Each actor's own view (h = k = i) of challenging every j, and its best target.
+
+    Returns P^i[i>j] and Δ^i(i→j) (``[B, N, N]``), the target (−1: none) and its gain
+    (bestChallenge). Built by broadcasting, in blocks of initiators to bound memory.
+    """
+    n_b, n_act = weight.shape
+    d = state.distance  # d[a, c]: ideal of a to position of c
+    d_t = np.swapaxes(d, -1, -2)  # d_t[c, a] = d[a, c]
+    r = state.risk_estimate  # r[h, a]
+    d_diag = np.diagonal(d, axis1=-2, axis2=-1)  # d[a, a]
+    prob = np.empty((n_b, n_act, n_act))
+    gain = np.empty((n_b, n_act, n_act))
+    rows = max(1, CHUNK_ELEMENTS // max(1, n_b * n_act * n_act))
+    all_n = np.arange(n_act)
+    for start in range(0, n_act, rows):
+        blk = slice(start, min(n_act, start + rows))
+        ii = all_n[blk]
+        r_i = r[:, blk]  # [B, i, a] = r^i_a
+        r_ii = np.take_along_axis(r_i, ii[None, :, None], axis=-1)  # [B, i, 1]
+        uii = utility(np.take_along_axis(d[:, blk], ii[None, :, None], axis=-1), r_ii)
+        uij = utility(d[:, blk], r_ii)  # [B, i, j]
+        uji = utility(d_t[:, blk], r_i)  # d[j, i] with r^i_j
+        ujj = utility(d_diag[:, None, :], r_i)
+        # Third parties n on the last axis: u^i(n, i), u^i(n, j), u^i(n, n).
+        r_in = r_i[:, :, None, :]  # [B, i, 1, n]
+        uni = utility(d_t[:, blk][:, :, None, :], r_in)
+        unj = utility(d_t[:, None, :, :], r_in)  # d[n, j] -> [B, 1, j, n]
+        unn = utility(d_diag[:, None, None, :], r_in)
+        third = ((all_n[None, None, :] != ii[:, None, None])
+                 & (all_n[None, None, :] != all_n[None, :, None])
+                 & active[:, None, None, :])
+        p, g = challenge_gain(uii, uij, uji, ujj, uii, uij, uni, unj, unn,
+                              weight[:, blk, None], weight[:, None, :],
+                              weight[:, None, None, :], total_salience[:, None, :], third,
+                              opts)
+        prob[:, blk] = p
+        gain[:, blk] = g
+    eye = np.eye(n_act, dtype=bool)
+    eligible = ~eye & active[:, None, :] & active[:, :, None] & (gain > MIN_GAIN)
+    masked = np.where(eligible, gain, -np.inf)
+    target = np.argmax(masked, axis=-1)  # the first of equal gains, as KTAB's strict '<'
+    best = np.take_along_axis(masked, target[..., None], axis=-1)[..., 0]
+    target = np.where(np.isfinite(best), target, -1)
+    return prob, gain, target, np.where(target >= 0, best, 0.0)
+
+
+# --------------------------------------------------------------------------------------
+# Bargains (§2.7) and their resolution (§2.8)
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class Bargains:
+    """Proposed bargains of one turn, flattened over batch and initiators."""
+
+    batch: np.ndarray      # [G]
+    init: np.ndarray       # [G]
+    rcvr: np.ndarray       # [G]
+    slot: np.ndarray       # [G] order among an initiator's bargains
+    pos_init: np.ndarray   # [G, K]
+    pos_rcvr: np.ndarray   # [G, K]
+
+
+def propose_bargains(state: TurnAssessment, position: np.ndarray, salience: np.ndarray,
+                     capability: np.ndarray, weight: np.ndarray, total_salience: np.ndarray,
+                     active: np.ndarray, prob: np.ndarray, target: np.ndarray,
+                     opts: SMPOptions) -> Bargains:
+    """The bargain(s) each challenger proposes to its target (doBCN)."""
+    b_idx, i_idx = np.nonzero(target >= 0)
+    j_idx = target[b_idx, i_idx]
+    p_iij = prob[b_idx, i_idx, j_idx]
+    x_i, x_j = position[b_idx, i_idx], position[b_idx, j_idx]
+    s_i, s_j = salience[b_idx, i_idx], salience[b_idx, j_idx]
+    iij = interpolate_bargain(opts.bargain_interp, x_i, s_i, p_iij, x_j, s_j, 1 - p_iij)
+    if opts.bargain_model == "init_only":
+        return Bargains(b_idx, i_idx, j_idx, np.zeros_like(i_idx), iij[0], iij[1])
+    # The target's own view of the challenge (h = j, k = i).
+    p_j, gain_j = challenge(state, b_idx, j_idx, i_idx, i_idx, j_idx, weight,
+                            total_salience, active, opts)
+    p_jij = gain_j if opts.ktab_compat else p_j  # §2.10 (a): KTAB passes the gain
+    jij = interpolate_bargain(opts.bargain_interp, x_i, s_i, p_jij, x_j, s_j, 1 - p_jij)
+    if opts.bargain_model == "init_rcvr":
+        zeros, ones = np.zeros_like(i_idx), np.ones_like(i_idx)
+        return Bargains(np.concatenate([b_idx, b_idx]), np.concatenate([i_idx, i_idx]),
+                        np.concatenate([j_idx, j_idx]), np.concatenate([zeros, ones]),
+                        np.concatenate([iij[0], jij[0]]), np.concatenate([iij[1], jij[1]]))
+    w_i = capability[b_idx, i_idx] * total_salience[b_idx, i_idx]
+    cap_j = capability[b_idx, i_idx] if opts.ktab_compat else capability[b_idx, j_idx]
+    w_j = cap_j * total_salience[b_idx, j_idx]  # §2.10 (b): KTAB uses i's capability
+    den = (w_i + w_j)[:, None]
+    pos_i = (w_i[:, None] * iij[0] + w_j[:, None] * jij[0]) / den
+    pos_j = (w_i[:, None] * iij[1] + w_j[:, None] * jij[1]) / den
+    return Bargains(b_idx, i_idx, j_idx, np.zeros_like(i_idx), pos_i, pos_j)
+
+
+@dataclass
+class Resolution:
+    """The outcome of every actor's bargain election."""
+
+    position: np.ndarray        # [B, N, K] new positions
+    chosen_init: np.ndarray     # [B, N] initiator of the chosen bargain (self: status quo)
+    chosen_rcvr: np.ndarray     # [B, N]
+    queue_size: np.ndarray      # [B, N]
+    chosen_prob: np.ndarray     # [B, N] PCE probability of the chosen bargain
+
+
+def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarray,
+                     position: np.ndarray, salience: np.ndarray, capability: np.ndarray,
+                     active: np.ndarray, opts: SMPOptions,
+                     draw: np.ndarray | None) -> Resolution:
+    """Each actor's PCE over the bargains in its queue; it moves to its side of the winner.
+
+    The queue of actor k lists, in KTAB's order (initiators in actor order, k's status quo
+    just before k's own proposals), its status quo and every bargain it is party to. The
+    value of a bargain to voter a is the mean utility to a of all positions after it (§2.8).
+    """
+    n_b, n_act, _ = position.shape
+    n_active = np.sum(active, axis=-1).astype(float)  # [B]
+    # aUtil[a](a, n): a's own view of every current position, inactive actors left out.
+    bi2 = np.arange(n_b)[:, None, None]
+    aa = np.arange(n_act)[None, :, None]
+    nn = np.arange(n_act)[None, None, :]
+    own = np.where(active[:, None, :], state.perceived(bi2, aa, aa, nn), 0.0)  # [B, N, N]
+    own_total = np.sum(own, axis=-1)  # [B, N voters]
+    sq_value = own_total / n_active[:, None]
+
+    # Value of each bargain g to each voter a.
+    g_b, g_i, g_j = bargains.batch, bargains.init, bargains.rcvr
+    n_g = len(g_b)
+    if n_g:
+        # KTAB's posUtil measures from the voter's current position, not its ideal.
+        origin = position if opts.ktab_compat else ideal
+        d_init = point_distance(origin[g_b], bargains.pos_init[:, None, :], salience[g_b])
+        d_rcvr = point_distance(origin[g_b], bargains.pos_rcvr[:, None, :], salience[g_b])
+        r_own = state.risk[g_b]  # [G, N]
+        u_init = utility(d_init[..., 0], r_own)
+        u_rcvr = utility(d_rcvr[..., 0], r_own)
+        # Positions other than the two that move keep their value to the voter.
+        rest = (own_total[g_b] - own[g_b, :, g_i]) - own[g_b, :, g_j]  # [G, N]
+        g_value = ((u_init + u_rcvr) + rest) / n_active[g_b, None]
+    else:
+        g_value = np.zeros((0, n_act))
+
+    # Queue entries: status quo of every active actor, and each bargain twice.
+    sq_b, sq_k = np.nonzero(active)
+    e_b = np.concatenate([sq_b, g_b, g_b])
+    e_k = np.concatenate([sq_k, g_i, g_j])
+    e_key = np.concatenate([3 * sq_k, 3 * g_i + 1 + bargains.slot, 3 * g_i + 1 + bargains.slot])
+    e_g = np.concatenate([np.full(len(sq_b), -1), np.arange(n_g), np.arange(n_g)])
+    order = np.lexsort((e_key, e_k, e_b))
+    e_b, e_k, e_g = e_b[order], e_k[order], e_g[order]
+    e_value = np.where((e_g < 0)[:, None], sq_value[e_b],
+                       g_value[np.maximum(e_g, 0)] if n_g else 0.0)  # [E, N voters]
+    queue = e_b * n_act + e_k
+    starts = np.flatnonzero(np.r_[True, queue[1:] != queue[:-1]])
+    sizes = np.diff(np.r_[starts, len(queue)])
+    n_q = len(starts)
+    width = int(sizes.max())
+
+    # Votes for every lower pair (later entry over earlier) of every queue.
+    pair_q = np.repeat(np.arange(n_q), sizes * (sizes - 1) // 2)
+    lo, hi = _lower_pairs(sizes)
+    e1 = starts[pair_q] + lo  # the later entry
+    e2 = starts[pair_q] + hi
+    w_voter = np.where(active, capability, 0.0)[e_b[e1]]
+    v = vote(opts.voting_rule, w_voter, e_value[e1], e_value[e2])
+    c_lo = MIN_COALITION + np.sum(np.maximum(v, 0.0), axis=-1)
+    c_hi = MIN_COALITION - np.sum(np.minimum(v, 0.0), axis=-1)
+    c = np.full((n_q, width, width), MIN_COALITION)
+    c[pair_q, lo, hi] = c_lo
+    c[pair_q, hi, lo] = c_hi
+    mask = np.arange(width)[None, :] < sizes[:, None]
+    p_vict = victory_matrix(opts.victory_prob, c)
+    prob = pce(opts.pce, p_vict, c, mask, opts.victory_prob)
+    prob = np.where(mask, prob, 0.0)
+    if draw is None:
+        pick = np.argmax(prob, axis=-1)  # first of equal maxima, as ndxMaxAbs
+    else:
+        cum = np.cumsum(prob, axis=-1)
+        pick = np.minimum(np.sum(cum < draw[e_b[starts], e_k[starts], None] * cum[:, -1:],
+                                 axis=-1), sizes - 1)
+    chosen = starts + pick
+    q_b, q_k, q_g = e_b[chosen], e_k[chosen], e_g[chosen]
+
+    new_position = position.copy()
+    chosen_init = np.tile(np.arange(n_act), (n_b, 1))
+    chosen_rcvr = chosen_init.copy()
+    is_bargain = q_g >= 0
+    gb = q_g[is_bargain]
+    kb, bb = q_k[is_bargain], q_b[is_bargain]
+    as_init = bargains.init[gb] == kb
+    new_position[bb, kb] = np.where(as_init[:, None], bargains.pos_init[gb],
+                                    bargains.pos_rcvr[gb])
+    chosen_init[bb, kb] = bargains.init[gb]
+    chosen_rcvr[bb, kb] = bargains.rcvr[gb]
+    queue_size = np.zeros((n_b, n_act), dtype=int)
+    queue_size[e_b[starts], e_k[starts]] = sizes
+    chosen_prob = np.zeros((n_b, n_act))
+    chosen_prob[q_b, q_k] = prob[np.arange(n_q), pick]
+    return Resolution(new_position, chosen_init, chosen_rcvr, queue_size, chosen_prob)
+
+
+def _lower_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For queues of the given sizes, all (a, c) with a > c, queue after queue."""
+    if len(sizes) == 0:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    width = int(sizes.max())
+    a, c = np.tril_indices(width, k=-1)
+    # tril_indices lists pairs row by row, so a queue of size m uses the first m(m-1)/2.
+    counts = sizes * (sizes - 1) // 2
+    offsets = np.repeat(np.cumsum(counts) - counts, counts)
+    within = np.arange(int(counts.sum())) - offsets
+    return a[within], c[within]
+
+
+# --------------------------------------------------------------------------------------
+# Reporting (§2.9)
+# --------------------------------------------------------------------------------------
+
+def report_probabilities(state: TurnAssessment, position: np.ndarray, capability: np.ndarray,
+                         active: np.ndarray,
+                         opts: SMPOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Probability of each actor's (merged) position, as KTAB reports it (pDist(-1)).
+
+    Returns the per-actor probability ``[B, N]``, the unique-position flags and the
+    probability of each unique position (0 elsewhere).
+    """
+    n_b, n_act, _ = position.shape
+    gap = position[:, :, None, :] - position[:, None, :, :]
+    close = np.sqrt(np.sum(gap * gap, axis=-1)) < POSITION_TOLERANCE  # [B, N, N]
+    close &= active[:, :, None] & active[:, None, :]
+    earlier = np.tri(n_act, k=-1, dtype=bool)
+    unique = active.copy()
+    for _ in range(n_act):  # greedy first-appearance (ueIndices) as a fixed point
+        nxt = active & ~np.any(close & earlier & unique[:, None, :], axis=-1)
+        if np.array_equal(nxt, unique):
+            break
+        unique = nxt
+    bi = np.arange(n_b)[:, None, None]
+    aa = np.arange(n_act)[None, :, None]
+    cc = np.arange(n_act)[None, None, :]
+    own = state.perceived(bi, aa, aa, cc)  # u_ij = aUtil[i](i, j)
+    prob = position_pce(own, np.where(active, capability, 0.0), unique, opts)
+    prob = np.where(unique, prob, 0.0)
+    # posProb: an actor gets the probability of the last unique position it is close to.
+    match = close & unique[:, None, :]
+    last = n_act - 1 - np.argmax(match[..., ::-1], axis=-1)
+    per_actor = np.where(np.any(match, axis=-1),
+                         np.take_along_axis(prob, last, axis=-1), 0.0)
+    return per_actor, unique, prob
+
+
+# --------------------------------------------------------------------------------------
+# The model
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class SMPRun:
+    """Everything a run produced, on the unit scale, with a batch axis."""
+
+    trajectory: np.ndarray       # [B, R+1, N, K]
+    probability: np.ndarray      # [B, R+1, N]
+    risk: np.ndarray             # [B, R+1, N]
+    states: np.ndarray           # [B]
+    stop_ratios: np.ndarray      # [B, R]  (nan before turn 1 is meaningful / after stop)
+    unique_prob: np.ndarray      # [B, N] probability of each unique final position
+    turn_seconds: list[float] = field(default_factory=list)
+
+
+def prepare_inputs(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
+                   ktab_compat: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                 np.ndarray]:
+    """Batch axis, KTAB's salience convention and the set of actors that take part.
+
+    KTAB requires total salience ≤ 1 per actor; where an actor's saliences sum to more, all
+    saliences of the scenario are divided by the largest total. Actors without capability
+    or without any salience take no part (KTAB rejects them).
+    """
+    cap = np.asarray(capability, dtype=float)
+    pos = np.asarray(position, dtype=float)
+    sal = np.asarray(salience, dtype=float)
+    cap, pos, sal = np.atleast_1d(cap), np.atleast_2d(pos), np.atleast_2d(sal)
+    if pos.ndim == 2:
+        cap, pos, sal = cap[None], pos[None], sal[None]
+    total = np.sum(sal, axis=-1)
+    largest = np.max(total, axis=-1, keepdims=True)
+    sal = np.where(largest[..., None] > 1.0, sal / np.maximum(largest, 1.0)[..., None], sal)
+    active = (cap > 0) & (np.sum(sal, axis=-1) > 0)
+    if not ktab_compat:
+        # Capabilities in units of their mean over the actors that take part, so that the
+        # floors KTAB adds to coalitions do not depend on the capability unit.
+        mean = np.sum(np.where(active, cap, 0.0), axis=-1, keepdims=True) / np.maximum(
+            np.sum(active, axis=-1, keepdims=True), 1)
+        cap = np.where(mean > 0, cap / np.where(mean > 0, mean, 1.0), cap)
+    cap = np.where(active, cap, 0.0)
+    return cap, pos, sal, active
+
+
+def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
+            opts: SMPOptions, rng: np.random.Generator | None = None,
+            on_turn: Callable[[int, float], None] | None = None) -> SMPRun:
+    """Run the SMP to its stopping rule on ``[B,] N`` capabilities and ``[B,] N, K`` arrays."""
+    import time
+
+    cap, pos, sal, active = prepare_inputs(capability, position, salience, opts.ktab_compat)
+    n_b, n_act, _ = pos.shape
+    total_sal = np.sum(sal, axis=-1)
+    weight = cap * total_sal  # challenge weight W_i = c_i S_i (§2.6)
+    if opts.transitions == "stochastic" and rng is None:
+        rng = np.random.default_rng()
+    ideal = pos.copy()
+    x = pos.copy()
+    history = [x]
+    state = assess(ideal, x, sal, cap, active, opts)
+    risks = [state.risk]
+    probs = [report_probabilities(state, x, cap, active, opts)[0]]
+    stopped = np.zeros(n_b, dtype=bool)
+    states = np.ones(n_b, dtype=int)
+    first_step = np.zeros(n_b)
+    ratios: list[np.ndarray] = []
+    turn_seconds: list[float] = []
+    turn = 0
+    while not np.all(stopped):
+        t0 = time.perf_counter()
+        turn += 1
+        prob, _, target, _ = best_targets(state, weight, total_sal, active, opts)
+        bargains = propose_bargains(state, x, sal, cap, weight, total_sal, active, prob,
+                                    target, opts)
+        draw = rng.random((n_b, n_act)) if opts.transitions == "stochastic" else None
+        resolution = resolve_bargains(state, bargains, ideal, x, sal, cap, active, opts, draw)
+        new_x = np.where(stopped[:, None, None], x, resolution.position)
+        a = opts.ideal_adjustment
+        new_ideal = np.where(stopped[:, None, None], ideal, a * new_x + (1.0 - a) * ideal)
+        step = np.sum(np.sqrt(np.sum((new_x - x) ** 2, axis=-1)), axis=-1)
+        if turn == 1:
+            first_step = step + STOP_FLOOR
+        ratio = step / first_step
+        ratios.append(np.where(stopped, np.nan, ratio))
+        x, ideal = new_x, new_ideal
+        history.append(x)
+        states = np.where(stopped, states, states + 1)
+        state_new = assess(ideal, x, sal, cap, active, opts)
+        risks.append(np.where(stopped[:, None], risks[-1], state_new.risk))
+        probs.append(np.where(stopped[:, None], probs[-1],
+                              report_probabilities(state_new, x, cap, active, opts)[0]))
+        state = state_new
+        stopped = stopped | (turn >= opts.max_turns) | (
+            (turn >= opts.min_turns) & (ratio < opts.stop_ratio))
+        turn_seconds.append(time.perf_counter() - t0)
+        if on_turn is not None:
+            on_turn(turn, turn_seconds[-1])
+    final_unique = report_probabilities(state, x, cap, active, opts)[2]
+    return SMPRun(np.stack(history, axis=1), np.stack(probs, axis=1), np.stack(risks, axis=1),
+                  states, np.stack(ratios, axis=1) if ratios else np.zeros((n_b, 0)),
+                  final_unique, turn_seconds)
+
+
+class SMP(Model):
+    """KTAB's Spatial Model of Politics: multidimensional challenge-and-bargain dynamics.
+
+    Source: B. P. Wise et al., KAPSARC Toolkit for Behavioral Analysis (KTAB), the SMP as
+    implemented in ``smpc`` (``examples/smp/libsrc/smp*.cpp``, ``KTAB/kmodel``); equations in
+    ``shared/research/ktab-smp.md`` §2 and ``docs/smp.md``. Each turn every actor re-estimates
+    risk attitudes from a probabilistic Condorcet election over the actors' positions
+    (§2.5), evaluates challenging every other actor with third-party votes (§2.6), proposes
+    a bargain to its best target (§2.7), and every actor then moves to its side of the
+    bargain that wins a Condorcet election over its queue (§2.8), until the total movement
+    falls below 2% of the first turn's (§2.9). All issues are dimensions of one space.
+
+    ``forecast``: the probability-weighted mean of the final positions (the PCE over the
+    distinct final positions, §2.9). ``details``: per-turn probabilities of each actor's
+    position (KTAB's "prob" lines), the number of states, the stop ratios, risk attitudes
+    per turn, and the most probable final position.
+    """
+
+    name = "smp"
+    Options = SMPOptions  # type: ignore[assignment]
+
+    def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
+        opts: SMPOptions = self.options  # type: ignore[assignment]
+        generator, seed = make_rng(rng)
+        out = run_smp(arrays.capability, arrays.position, arrays.salience, opts, generator)
+        batched = bool(arrays.batch_shape)
+        final = out.trajectory[:, -1]  # [B, N, K]
+        forecast = np.einsum("bn,bnk->bk", out.unique_prob, final)
+        forecast = np.clip(forecast, 0.0, 1.0)
+        best = np.argmax(out.unique_prob, axis=-1)
+        most_probable = np.take_along_axis(final, best[:, None, None], axis=1)[:, 0]
+        rounds = np.repeat((out.states - 1)[:, None], arrays.n_issues, axis=1)
+
+        def unbatch(x: np.ndarray) -> np.ndarray:
+            return x if batched else x[0]
+
+        details = {
+            "probability": unbatch(out.probability),
+            "final_probability": unbatch(out.probability[:, -1]),
+            "states": unbatch(out.states),
+            "stop_ratios": unbatch(out.stop_ratios),
+            "risk": unbatch(out.risk),
+            "most_probable": unbatch(most_probable),
+        }
+        return self._result(unbatch(forecast), trajectory=unbatch(out.trajectory),
+                            rounds=unbatch(rounds), details=details,
+                            seed=seed)

@@ -1,0 +1,221 @@
+"""KTAB's Spatial Model of Politics: turn-0 values, KTAB reference runs, and the loop oracle."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import detente
+from detente.errors import OptionError
+from detente.models import get_model
+from detente.models.smp import (
+    _CHOICES,
+    SMPOptions,
+    assess,
+    best_targets,
+    challenge,
+    prepare_inputs,
+    propose_bargains,
+    resolve_bargains,
+    run_smp,
+    utility,
+)
+from tests import smp_oracle
+
+KTAB = Path(__file__).resolve().parents[1].parent / "shared" / "research" / "data" / "ktab"
+needs_ktab = pytest.mark.skipif(not (KTAB / "smp").is_dir(),
+                                reason=f"KTAB reference data not found at {KTAB}")
+
+REFERENCE_RUNS = [
+    ("dummyData_3Dim.csv", "20170530_ref-dummyData_3Dim.history.txt"),
+    ("SOE-Pol-Comp.csv", "20170530_ref-SOE-Pol-Comp.history.txt"),
+    ("SOE-Policy.csv", "local-smpc-build_SOE-Policy.history.txt"),
+    ("dummyData-a040.csv", "local-smpc-build_dummyData-a040.history.txt"),
+]
+
+
+def parse_history(path: Path) -> tuple[int, np.ndarray, np.ndarray]:
+    """KTAB's history extract -> (states, positions [T, lines], probabilities [T, actors])."""
+    states = None
+    positions, probs = [], []
+    for line in path.read_text().splitlines():
+        m = re.match(r"There were (\d+) states", line)
+        if m:
+            states = int(m.group(1))
+        elif ", prob :" in line:
+            probs.append([float(v) for v in line.split(":", 1)[1].split()])
+        elif re.search(r"(Position|Pstn\d+)\s*:", line):
+            positions.append([float(v) for v in line.split(":", 1)[1].split()])
+    assert states is not None
+    return states, np.array(positions).T, np.array(probs).T
+
+
+def load_ktab(name: str):
+    return detente.load(KTAB / "smp" / name).compile()
+
+
+# --- turn 0 of dummyData_3Dim (ktab-smp.md §3) ---------------------------------------
+
+@pytest.fixture(scope="module")
+def turn0():
+    arrays = load_ktab("dummyData_3Dim.csv")
+    opts = SMPOptions(ktab_compat=True)
+    cap, pos, sal, active = prepare_inputs(arrays.capability, arrays.position,
+                                           arrays.salience, True)
+    state = assess(pos, pos, sal, cap, active, opts)
+    return opts, cap, pos, sal, active, state
+
+
+@needs_ktab
+def test_turn0_risk_neutral_utilities_and_risk(turn0) -> None:
+    _, _, _, _, _, state = turn0
+    np.testing.assert_allclose(utility(state.distance, 0.0)[0, 0],
+                               [1.000, .903, .639, .870, .929, .882, .890], atol=5e-4)
+    np.testing.assert_allclose(state.risk[0],
+                               [-.500, -.459, -.499, -.274, 1.000, -.232, -.430], atol=5e-4)
+
+
+@needs_ktab
+def test_turn0_best_target_bargain_and_moves(turn0) -> None:
+    opts, cap, pos, sal, active, state = turn0
+    total = sal.sum(-1)
+    weight = cap * total
+    prob, _, target, best = best_targets(state, weight, total, active, opts)
+    assert target[0, 0] == 6
+    assert prob[0, 0, 6] == pytest.approx(.7643, abs=5e-5)
+    assert best[0, 0] == pytest.approx(.0947, abs=5e-5)
+    # Actor 6's view of 0 challenging 6 (h = 6, k = 0): the numbers bug (a) confuses.
+    b = np.arange(1)
+    p6, g6 = challenge(state, b, np.array([6]), np.array([0]), np.array([0]), np.array([6]),
+                       weight, total, active, opts)
+    assert p6[0] == pytest.approx(.7660, abs=5e-5)
+    assert g6[0] == pytest.approx(.0925, abs=5e-5)
+    bargains = propose_bargains(state, pos, sal, cap, weight, total, active, prob, target,
+                                opts)
+    g = int(np.flatnonzero(bargains.init == 0)[0])
+    np.testing.assert_allclose(bargains.pos_init[g] * 100, [75.61, 24.78, 71.95], atol=1e-9)
+    np.testing.assert_allclose(bargains.pos_rcvr[g] * 100, [75.61, 24.79, 71.95], atol=1e-9)
+    moved = resolve_bargains(state, bargains, pos, pos, sal, cap, active, opts, None).position
+    expected = {0: (79.5, 44.7, 72.0), 1: (78.9, 56.3, 72.5), 3: (65.8, 50.8, 63.0),
+                5: (84.4, 34.1, 86.3), 6: (75.6, 24.8, 72.0)}
+    for actor, xyz in expected.items():
+        np.testing.assert_allclose(moved[0, actor] * 100, xyz, atol=0.05 + 1e-9)
+
+
+# --- whole reference runs ------------------------------------------------------------
+
+@needs_ktab
+@pytest.mark.parametrize("compat", [False, True], ids=["default", "ktab_compat"])
+@pytest.mark.parametrize(("csv", "history"), REFERENCE_RUNS, ids=[r[0] for r in REFERENCE_RUNS])
+def test_reference_run(csv: str, history: str, compat: bool) -> None:
+    states, ref_pos, ref_prob = parse_history(KTAB / "ref-runs" / history)
+    arrays = load_ktab(csv)
+    result = get_model("smp", ktab_compat=compat).run(arrays)
+    assert result.details["states"] == states
+    traj = result.trajectory * 100  # [T, A, I] -> KTAB's lines are actor-major, then dims
+    ours = traj.reshape(traj.shape[0], -1)
+    assert ours.shape == ref_pos.shape
+    # KTAB prints one decimal: every printed value is within 0.05 of ours.
+    assert np.max(np.abs(ours - ref_pos)) <= 0.05 + 1e-6
+    np.testing.assert_allclose(result.details["probability"], ref_prob, atol=1e-3)
+    np.testing.assert_allclose(result.details["final_probability"], ref_prob[-1], atol=1e-3)
+
+
+@needs_ktab
+def test_reference_stop_ratios_dummy3() -> None:
+    out = get_model("smp").run(load_ktab("dummyData_3Dim.csv"))
+    np.testing.assert_allclose(out.details["stop_ratios"],
+                               [.9999, .7631, .1780, .0801, .0853, .0686, .0639, .1058, .0398,
+                                .0045], atol=5e-5)
+
+
+@needs_ktab
+def test_ktab_table_without_final_comma_reads_the_same() -> None:
+    a = load_ktab("dummyData_3Dim.csv")
+    b = load_ktab("dummyData_3Dim-no-final-comma.csv")
+    np.testing.assert_array_equal(a.position, b.position)
+    np.testing.assert_array_equal(a.salience, b.salience)
+
+
+# --- the vectorised model against the loop oracle ------------------------------------
+
+@st.composite
+def ktab_inputs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = draw(st.integers(3, 6))
+    k = draw(st.integers(1, 3))
+    floats = st.floats(0.0, 1.0, allow_nan=False)
+    pos = np.array(draw(st.lists(floats, min_size=n * k, max_size=n * k))).reshape(n, k)
+    sal = np.array(draw(st.lists(st.floats(0.05, 1.0), min_size=n * k,
+                                 max_size=n * k))).reshape(n, k)
+    total = np.array(draw(st.lists(st.floats(0.2, 1.0), min_size=n, max_size=n)))
+    sal = sal / sal.sum(axis=1, keepdims=True) * total[:, None]
+    cap = np.array(draw(st.lists(st.floats(0.2, 5.0), min_size=n, max_size=n)))
+    return cap / cap.mean(), pos, sal
+
+
+OPTION_VALUES = [(name, value) for name, values in _CHOICES.items() if name != "transitions"
+                 for value in values]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inputs=ktab_inputs(), option=st.sampled_from(OPTION_VALUES), compat=st.booleans())
+def test_vectorised_model_matches_loop_oracle(inputs, option, compat: bool) -> None:
+    cap, pos, sal = inputs
+    kw = {option[0]: option[1], "ktab_compat": compat, "max_turns": 6}
+    oracle = smp_oracle.run(cap.tolist(), pos.tolist(), sal.tolist(),
+                            smp_oracle.OracleOptions(**kw))
+    fast = run_smp(cap, pos, sal, SMPOptions(**kw))
+    assert fast.states[0] == len(oracle.positions)
+    np.testing.assert_allclose(fast.trajectory[0], oracle.positions, atol=1e-9)
+    np.testing.assert_allclose(fast.probability[0], oracle.probabilities, atol=1e-7)
+    np.testing.assert_allclose(fast.risk[0], oracle.risks, atol=1e-9)
+    np.testing.assert_allclose(fast.stop_ratios[0], oracle.stop_ratios, atol=1e-9)
+
+
+# --- the model interface --------------------------------------------------------------
+
+
+
+def test_forecast_is_probability_weighted_final_position() -> None:
+    arrays = detente.load("korea-2017").compile()
+    result = get_model("smp").run(arrays)
+    final = result.trajectory[-1]
+    assert result.forecast.shape == (arrays.n_issues,)
+    assert result.trajectory.shape[1:] == (arrays.n_actors, arrays.n_issues)
+    assert np.all(result.rounds == result.details["states"] - 1)
+    # Merged positions share a probability; summing over distinct positions gives 1.
+    run = run_smp(arrays.capability, arrays.position, arrays.salience, SMPOptions())
+    assert run.unique_prob[0].sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(result.forecast, run.unique_prob[0] @ final, atol=1e-12)
+    assert np.all((result.forecast >= 0) & (result.forecast <= 1))
+
+
+def test_stochastic_mode_is_reproducible_from_the_seed() -> None:
+    arrays = detente.load("korea-2017").compile()
+    model = get_model("smp", transitions="stochastic")
+    a = model.run(arrays, 7)
+    b = model.run(arrays, 7)
+    np.testing.assert_array_equal(a.trajectory, b.trajectory)
+    assert a.seed == 7
+    runs = {model.run(arrays, s).trajectory.tobytes() for s in range(6)}
+    assert len(runs) > 1  # the draws matter
+
+
+def test_bad_option_is_a_clear_error() -> None:
+    with pytest.raises(OptionError, match="voting_rule"):
+        get_model("smp", voting_rule="plurality")
+    with pytest.raises(OptionError, match="unknown option"):
+        get_model("smp", turns=3)
+
+
+def test_salience_totals_above_one_are_scaled_down_together() -> None:
+    cap = np.array([1.0, 2.0, 3.0])
+    sal = np.array([[0.9, 0.9], [0.5, 0.1], [0.2, 0.2]])
+    _, _, scaled, active = prepare_inputs(cap, np.zeros((3, 2)), sal, False)
+    np.testing.assert_allclose(scaled[0], sal / 1.8)
+    assert active.all()
