@@ -673,11 +673,11 @@ def report_probabilities(state: TurnAssessment, position: np.ndarray, capability
 class SMPRun:
     """Everything a run produced, on the unit scale, with a batch axis."""
 
-    trajectory: np.ndarray       # [B, R+1, N, K]
-    probability: np.ndarray      # [B, R+1, N]
-    risk: np.ndarray             # [B, R+1, N]
-    states: np.ndarray           # [B]
-    stop_ratios: np.ndarray      # [B, R]  (nan before turn 1 is meaningful / after stop)
+    trajectory: np.ndarray       # [B, T+1, N, K], T = max_turns; stopped runs repeat
+    probability: np.ndarray      # [B, T+1, N]
+    risk: np.ndarray             # [B, T+1, N]
+    states: np.ndarray           # [B] states actually computed (turns + 1)
+    stop_ratios: np.ndarray      # [B, T]  nan after the stop
     unique_prob: np.ndarray      # [B, N] probability of each unique final position
     turn_seconds: list[float] = field(default_factory=list)
 
@@ -765,9 +765,15 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
         if on_turn is not None:
             on_turn(turn, turn_seconds[-1])
     final_unique = report_probabilities(state, x, cap, active, opts)[2]
+    # Fixed length (max_turns + 1 states): a run that stopped early repeats its last state,
+    # so results of different batches stack.
+    pad = opts.max_turns - turn
+    history += [x] * pad
+    probs += [probs[-1]] * pad
+    risks += [risks[-1]] * pad
+    ratios += [np.full(n_b, np.nan)] * pad
     return SMPRun(np.stack(history, axis=1), np.stack(probs, axis=1), np.stack(risks, axis=1),
-                  states, np.stack(ratios, axis=1) if ratios else np.zeros((n_b, 0)),
-                  final_unique, turn_seconds)
+                  states, np.stack(ratios, axis=1), final_unique, turn_seconds)
 
 
 class SMP(Model):
