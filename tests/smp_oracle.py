@@ -150,7 +150,7 @@ def pce(model: str, p: list[list[float]], c: list[list[float]]) -> list[float]:
 # ---- §2.5 ---------------------------------------------------------------------------
 def big_r(p: list[float], mode: str) -> list[float]:
     lo, hi = min(p), max(p)
-    if hi == lo:
+    if hi - lo <= 1e-12 * hi:  # no spread beyond rounding noise: all risk neutral
         return [0.0] * len(p)
     if mode == "min":
         return [(x - lo) / (hi - lo) for x in p]
@@ -261,13 +261,18 @@ class State:
                       ) -> float:
         """Mean utility to a of all positions after the bargain (None: status quo)."""
         own = self.a_util[a][a]
+        total = 0.0
         if bargain is None:
-            return sum(own) / self.n
+            for m in range(self.n):
+                total += own[m]
+            return total / self.n
         init, rcvr, p_init, p_rcvr = bargain
         origin = self.pos[a] if self.o.ktab_compat else self.ideal[a]
-        total = util(distance(origin, p_init, self.sal[a]), self.risk[a])
+        total += util(distance(origin, p_init, self.sal[a]), self.risk[a])
         total += util(distance(origin, p_rcvr, self.sal[a]), self.risk[a])
-        total += sum(own[m] for m in range(self.n) if m not in (init, rcvr))
+        for m in range(self.n):
+            if m not in (init, rcvr):
+                total += own[m]
         return total / self.n
 
     def step(self, rnd: random.Random | None) -> list[list[float]]:

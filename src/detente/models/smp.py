@@ -34,6 +34,7 @@ INCENTIVE_EPS = 1e-10       # diagonal incentive in the Markov-incentive PCE
 MARKOV_UNIFORM_TOL = 1e-6
 MARKOV_INCENTIVE_TOL = 1e-8
 MARKOV_MAX_ITER = 1000
+RISK_RANGE_FLOOR = 1e-12   # a smaller spread of probabilities is rounding noise
 CHUNK_ELEMENTS = 1 << 18  # bound on the third-party tensors built at once
 
 VictoryProb = Literal["linear", "square", "quartic", "octic", "binary"]
@@ -217,8 +218,9 @@ def pce(model: str, victory: np.ndarray, coalition: np.ndarray, mask: np.ndarray
 def big_r(prob: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
     """Risk attitudes from the probabilities of the actors' positions (§2.5, bigRfromProb).
 
-    Where every position is equally likely the range is empty; all actors are then risk
-    neutral (KTAB divides by zero there).
+    Where every position is equally likely the range is empty (KTAB divides by zero) or
+    only rounding noise (KTAB then amplifies the noise into arbitrary attitudes); all actors
+    are then risk neutral. "Noise" is a range below 1e-12 of the largest probability.
     """
     p_min = np.min(np.where(mask, prob, np.inf), axis=-1, keepdims=True)
     p_max = np.max(np.where(mask, prob, -np.inf), axis=-1, keepdims=True)
@@ -230,7 +232,7 @@ def big_r(prob: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
             r = (3 * prob - (p_max + 2 * p_min)) / (2 * span)
         else:
             r = (2 * prob - (p_max + p_min)) / span
-    return np.where(mask & (span > 0), r, 0.0)
+    return np.where(mask & (span > RISK_RANGE_FLOOR * p_max), r, 0.0)
 
 
 def estimate_risk(r_h: np.ndarray, r_i: np.ndarray, mode: str) -> np.ndarray:
@@ -244,6 +246,11 @@ def estimate_risk(r_h: np.ndarray, r_i: np.ndarray, mode: str) -> np.ndarray:
     if mode == "one_third":
         return ((2.0 * r_h) + r_i) / 3.0
     return r_h + 0.0 * r_i
+
+
+def sequential_sum(terms: np.ndarray) -> np.ndarray:
+    """Sum over the last axis strictly left to right, as KTAB's loops add."""
+    return np.cumsum(terms, axis=-1)[..., -1]
 
 
 def round4(x: np.ndarray) -> np.ndarray:
@@ -536,8 +543,7 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     aa = np.arange(n_act)[None, :, None]
     nn = np.arange(n_act)[None, None, :]
     own = np.where(active[:, None, :], state.perceived(bi2, aa, aa, nn), 0.0)  # [B, N, N]
-    own_total = np.sum(own, axis=-1)  # [B, N voters]
-    sq_value = own_total / n_active[:, None]
+    sq_value = sequential_sum(own) / n_active[:, None]  # [B, N voters]
 
     # Value of each bargain g to each voter a.
     g_b, g_i, g_j = bargains.batch, bargains.init, bargains.rcvr
@@ -550,9 +556,14 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
         r_own = state.risk[g_b]  # [G, N]
         u_init = utility(d_init[..., 0], r_own)
         u_rcvr = utility(d_rcvr[..., 0], r_own)
-        # Positions other than the two that move keep their value to the voter.
-        rest = (own_total[g_b] - own[g_b, :, g_i]) - own[g_b, :, g_j]  # [G, N]
-        g_value = ((u_init + u_rcvr) + rest) / n_active[g_b, None]
+        # Positions other than the two that move keep their value to the voter; summed in
+        # KTAB's order (init, receiver, then the others), so that equal bargains tie exactly.
+        keep = np.ones((n_g, 1, n_act), dtype=bool)
+        keep[np.arange(n_g), 0, g_i] = False
+        keep[np.arange(n_g), 0, g_j] = False
+        terms = np.concatenate([u_init[..., None], u_rcvr[..., None],
+                                np.where(keep, own[g_b], 0.0)], axis=-1)
+        g_value = sequential_sum(terms) / n_active[g_b, None]
     else:
         g_value = np.zeros((0, n_act))
 
