@@ -227,3 +227,18 @@ def test_salience_totals_above_one_are_scaled_down_together() -> None:
     _, _, scaled, active = prepare_inputs(cap, np.zeros((3, 2)), sal, False)
     np.testing.assert_allclose(scaled[0], sal / 1.8)
     assert active.all()
+
+
+@needs_ktab
+def test_explain_turn_one_matches_the_turn0_values() -> None:
+    arrays = load_ktab("dummyData_3Dim.csv")
+    first, second = get_model("smp").explain(arrays, 0, 1)
+    row0 = dict(zip(first.columns, first.rows[0], strict=True))
+    assert row0["target"] == "SActor-06"
+    assert row0["P[actor > target]"] == pytest.approx(.7643, abs=1e-4)
+    assert row0["gain"] == pytest.approx(.0947, abs=1e-4)
+    assert row0["bargain: actor"] == pytest.approx(75.61)
+    moved = {r[0]: r[5] for r in second.rows}
+    assert moved["SActor-00"] == pytest.approx(79.5, abs=0.05)
+    with pytest.raises(OptionError, match="not played"):
+        get_model("smp").explain(arrays, 0, 11)

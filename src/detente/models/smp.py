@@ -18,7 +18,8 @@ from typing import Any, Literal
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.models.base import Model, ModelResult, RngLike, make_rng
+from detente.errors import option_error
+from detente.models.base import ExplainTable, Model, ModelResult, RngLike, make_rng
 
 # Constants of KTAB's implementation (§2.2, §2.6, §2.7, §2.9).
 MIN_COALITION = 1e-8        # floor of a coalition in Model::coalitions
@@ -691,6 +692,7 @@ class SMPRun:
     stop_ratios: np.ndarray      # [B, T]  nan after the stop
     unique_prob: np.ndarray      # [B, N] probability of each unique final position
     turn_seconds: list[float] = field(default_factory=list)
+    recorded: dict[str, Any] = field(default_factory=dict)
 
 
 def prepare_inputs(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
@@ -724,8 +726,12 @@ def prepare_inputs(capability: np.ndarray, position: np.ndarray, salience: np.nd
 
 def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
             opts: SMPOptions, rng: np.random.Generator | None = None,
-            on_turn: Callable[[int, float], None] | None = None) -> SMPRun:
-    """Run the SMP to its stopping rule on ``[B,] N`` capabilities and ``[B,] N, K`` arrays."""
+            on_turn: Callable[[int, float], None] | None = None,
+            record_turn: int | None = None) -> SMPRun:
+    """Run the SMP to its stopping rule on ``[B,] N`` capabilities and ``[B,] N, K`` arrays.
+
+    ``record_turn``: keep that turn's intermediate results in ``SMPRun.recorded`` (explain).
+    """
     import time
 
     cap, pos, sal, active = prepare_inputs(capability, position, salience, opts.ktab_compat)
@@ -745,11 +751,12 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
     first_step = np.zeros(n_b)
     ratios: list[np.ndarray] = []
     turn_seconds: list[float] = []
+    recorded: dict[str, Any] = {}
     turn = 0
     while not np.all(stopped):
         t0 = time.perf_counter()
         turn += 1
-        prob, _, target, _ = best_targets(state, weight, total_sal, active, opts)
+        prob, gain, target, best = best_targets(state, weight, total_sal, active, opts)
         bargains = propose_bargains(state, x, sal, cap, weight, total_sal, active, prob,
                                     target, opts)
         draw = rng.random((n_b, n_act)) if opts.transitions == "stochastic" else None
@@ -769,9 +776,14 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
         risks.append(np.where(stopped[:, None], risks[-1], state_new.risk))
         probs.append(np.where(stopped[:, None], probs[-1],
                               report_probabilities(state_new, x, cap, active, opts)[0]))
-        state = state_new
+        state_before, state = state, state_new
         stopped = stopped | (turn >= opts.max_turns) | (
             (turn >= opts.min_turns) & (ratio < opts.stop_ratio))
+        if turn == record_turn:
+            recorded = {"state": state_before, "prob": prob, "gain": gain, "target": target,
+                        "best": best, "bargains": bargains, "resolution": resolution,
+                        "start": history[-2], "end": x, "ratio": ratio, "capability": cap,
+                        "active": active}
         turn_seconds.append(time.perf_counter() - t0)
         if on_turn is not None:
             on_turn(turn, turn_seconds[-1])
@@ -784,7 +796,7 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
     risks += [risks[-1]] * pad
     ratios += [np.full(n_b, np.nan)] * pad
     return SMPRun(np.stack(history, axis=1), np.stack(probs, axis=1), np.stack(risks, axis=1),
-                  states, np.stack(ratios, axis=1), final_unique, turn_seconds)
+                  states, np.stack(ratios, axis=1), final_unique, turn_seconds, recorded)
 
 
 class SMP(Model):
@@ -834,3 +846,84 @@ class SMP(Model):
         return self._result(unbatch(forecast), trajectory=unbatch(out.trajectory),
                             rounds=unbatch(rounds), details=details,
                             seed=seed)
+
+    def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
+        """Turn ``round_number`` of the SMP: risk, targets, bargains and moves (§2.5-§2.8).
+
+        The SMP moves in all issues at once; positions are shown on issue ``issue_index``.
+        A stochastic run is replayed with seed 0.
+        """
+        return explain_turn(self.options, arrays, issue_index, round_number)  # type: ignore[arg-type]
+
+
+def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
+                 round_number: int) -> list[ExplainTable]:
+    """Tables for one turn of one scenario (no batch axis)."""
+    if arrays.batch_shape:
+        raise option_error("arrays", "explain works on one scenario, not a batch",
+                           "explain a single scenario")
+    if not 0 <= issue_index < arrays.n_issues:
+        raise option_error("--issue", f"issue index {issue_index} is out of range",
+                           f"choose one of {', '.join(arrays.issue_ids)}")
+    out = run_smp(arrays.capability, arrays.position, arrays.salience, opts,
+                  np.random.default_rng(0), record_turn=round_number)
+    played = int(out.states[0]) - 1
+    if not 1 <= round_number <= played:
+        raise option_error("--round", f"turn {round_number} was not played: the SMP ran "
+                           f"{played} turn(s)", f"choose a turn from 1 to {played}")
+    rec = out.recorded
+    k = issue_index
+    low, high = float(arrays.scale_low[k]), float(arrays.scale_high[k])
+
+    def units(x: float) -> float:
+        return round(low + float(x) * (high - low), 4)
+
+    ids = arrays.actor_ids
+    state: TurnAssessment = rec["state"]
+    bargains: Bargains = rec["bargains"]
+    res: Resolution = rec["resolution"]
+    target = rec["target"][0]
+    own_bargain = {int(i): g for g, i in enumerate(bargains.init) if bargains.slot[g] == 0}
+    start, end = rec["start"][0], rec["end"][0]
+    first = []
+    for i, name in enumerate(ids):
+        j = int(target[i])
+        g = own_bargain.get(i)
+        first.append((
+            name, units(start[i, k]), round(float(state.neutral_prob[0, i]), 4),
+            round(float(state.risk[0, i]), 4), ids[j] if j >= 0 else "",
+            round(float(rec["prob"][0, i, j]), 4) if j >= 0 else "",
+            round(float(rec["best"][0, i]), 4) if j >= 0 else "",
+            units(bargains.pos_init[g, k]) if g is not None else "",
+            units(bargains.pos_rcvr[g, k]) if g is not None else "",
+        ))
+    second = []
+    for i, name in enumerate(ids):
+        a, b = int(res.chosen_init[0, i]), int(res.chosen_rcvr[0, i])
+        chosen = "status quo" if a == b else f"{ids[a]}:{ids[b]}"
+        second.append((name, int(res.queue_size[0, i]), chosen,
+                       round(float(res.chosen_prob[0, i]), 4), units(start[i, k]),
+                       units(end[i, k]), round(float(np.linalg.norm(end[i] - start[i])), 4)))
+    issue = arrays.issue_ids[k]
+    return [
+        ExplainTable(
+            f"Turn {round_number}: risk attitudes, best targets and proposed bargains "
+            f"(positions on {issue})",
+            ("actor", "position", "P(position), risk neutral", "R", "target",
+             "P[actor > target]", "gain", "bargain: actor", "bargain: target"),
+            tuple(first),
+            ("R comes from the risk-neutral PCE over all positions (BigRRange "
+             f"{opts.big_r_range}); the most probable position's holder is most risk averse.",
+             "gain: the actor's expected gain from challenging its target, in its own eyes "
+             "(third parties voting); no target when no gain exceeds 1e-5.",
+             "Bargains are interpolated in every issue; this table shows one."),
+        ),
+        ExplainTable(
+            f"Turn {round_number}: each actor's election over its bargains",
+            ("actor", "bargains in queue", "chosen", "P(chosen)", "from", "to",
+             "moved (all issues)"),
+            tuple(second),
+            (f"Stop ratio after this turn: {float(rec['ratio'][0]):.4f} "
+             f"(stops below {opts.stop_ratio} from turn {opts.min_turns}).",),
+        ),
+    ]
