@@ -234,6 +234,12 @@ def test_counterfactuals_and_scan() -> None:
     assert [o.label for o in r.outcomes] == ["baseline", "without RU"]
     assert "RU" not in r.variants[0].actors
     assert r.scan is not None and len(r.scan.holds["OPED"]) == 3
+    kp = r.scan.truster_margin["OPED"]["KP"]
+    assert all(m <= k + 1e-12 for m, k in zip(r.scan.min_margin["OPED"], kp, strict=True))
+    # At 0.5 for both, KP's scanned margin equals an evaluation with those trust values.
+    both = roadmap("korea-2017", variations=[variation(trust=["KP.RU=0.5", "KP.CN=0.5"])])
+    stage_margins = [st.margin["KP"] for st in both.variants[0].evaluation("OPED").stages]
+    assert kp[1] == pytest.approx(min(stage_margins))
     d = r.to_dict()
     assert d["format"] == "detente.roadmap" and d["scan"]["pairs"] == ["KP.RU", "KP.CN"]
 

@@ -97,6 +97,10 @@ def roadmap(
 
 def _print(result) -> None:  # type: ignore[no-untyped-def]
     s = result.scenario
+    if not result.baseline.evaluations and result.baseline.search is None:
+        console.print(f"{s.id} names no roadmaps: add some under `roadmaps:` in the scenario, "
+                      "or search with --stages N.")
+        return
     console.print(f"[bold]{s.title}[/] — roadmaps (patience {result.patience:g}, defection: "
                   f"{result.defection}, {result.settings.utility} loss)")
     console.print("At each stage, before it is carried out: banked = gain from the stages "
@@ -202,10 +206,15 @@ def _print_scan(scan) -> None:  # type: ignore[no-untyped-def]
     table.add_column("trust", justify="right")
     for r in scan.holds:
         table.add_column(f"{r}: holds / smallest margin / first break")
+        for a in scan.truster_margin.get(r, {}):
+            table.add_column(f"{r}: {a}'s smallest margin", justify="right")
     for k, v in enumerate(scan.values):
-        table.add_row(f"{v:g}", *[
-            f"{'holds' if scan.holds[r][k] else 'breaks'} / {scan.min_margin[r][k]:+.2f} / "
-            f"{scan.first_break[r][k] or '–'}" for r in scan.holds])
+        cells = []
+        for r in scan.holds:
+            cells.append(f"{'holds' if scan.holds[r][k] else 'breaks'} / "
+                         f"{scan.min_margin[r][k]:+.2f} / {scan.first_break[r][k] or '–'}")
+            cells += [f"{m[k]:+.2f}" for m in scan.truster_margin.get(r, {}).values()]
+        table.add_row(f"{v:g}", *cells)
     console.print(table)
     for r in scan.holds:
         low = scan.lowest_holding(r)

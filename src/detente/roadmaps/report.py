@@ -163,8 +163,9 @@ class TrustScan:
     """Named roadmaps evaluated while some trust values sweep 0 … 1 together.
 
     ``holds[r][v]``, ``min_margin[r][v]`` and ``first_break[r][v]`` per roadmap id r and
-    trust value v; ``lowest_holding[r]`` the smallest scanned value at which r holds (None
-    if none), ``monotone[r]`` whether it holds at every value above that one.
+    trust value v; ``truster_margin[r][a][v]`` the smallest margin over the stages of each
+    truster a whose trust is scanned; :meth:`lowest_holding` the smallest scanned value at
+    which r holds (None if none).
     """
 
     pairs: tuple[tuple[str, str], ...]
@@ -172,6 +173,7 @@ class TrustScan:
     holds: dict[str, tuple[bool, ...]]
     min_margin: dict[str, tuple[float, ...]]
     first_break: dict[str, tuple[str | None, ...]]
+    truster_margin: dict[str, dict[str, tuple[float, ...]]] = field(default_factory=dict)
 
     def lowest_holding(self, roadmap_id: str) -> float | None:
         ok = [v for v, h in zip(self.values, self.holds[roadmap_id], strict=True) if h]
@@ -182,6 +184,8 @@ class TrustScan:
                 "roadmaps": {r: {"holds": list(self.holds[r]),
                                  "min_margin": list(self.min_margin[r]),
                                  "first_break": list(self.first_break[r]),
+                                 "truster_margin": {a: list(v) for a, v in
+                                                    self.truster_margin.get(r, {}).items()},
                                  "lowest_holding": self.lowest_holding(r)}
                              for r in self.holds}}
 
@@ -435,6 +439,8 @@ def trust_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
     holds: dict[str, tuple[bool, ...]] = {}
     margin: dict[str, tuple[float, ...]] = {}
     first: dict[str, tuple[str | None, ...]] = {}
+    own: dict[str, dict[str, tuple[float, ...]]] = {}
+    trusters = list(dict.fromkeys(a for a, _ in pairs))
     for plan in plans:
         stages = problem.package_values(list(plan.stages))
         guarantees = problem.package_guarantees(list(plan.stages))
@@ -443,6 +449,9 @@ def trust_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
         holds[plan.id] = tuple(bool(h) for h in cp.holds)
         m = np.where(must[..., None, :], cp.margin, np.inf).min(axis=(-2, -1))
         margin[plan.id] = tuple(float(x * UTILITY_POINTS) for x in m)
+        own[plan.id] = {a: tuple(float(x * UTILITY_POINTS) for x in
+                                 cp.margin[:, :, actors.index(a)].min(axis=-1))
+                        for a in trusters}
         breaks = []
         for b in range(grid.size):
             bad = np.argwhere(~cp.stays[b])
@@ -450,7 +459,7 @@ def trust_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
                           f"stage {bad[0][0] + 1}: " + ", ".join(
                               actors[a] for t, a in bad if t == bad[0][0]))
         first[plan.id] = tuple(breaks)
-    return TrustScan(tuple(pairs), tuple(float(v) for v in grid), holds, margin, first)
+    return TrustScan(tuple(pairs), tuple(float(v) for v in grid), holds, margin, first, own)
 
 
 def parse_scan(text: str) -> tuple[tuple[str, str], ...]:
