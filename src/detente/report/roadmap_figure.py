@@ -38,6 +38,9 @@ def _pick(source: RoadmapAnalysis | RoadmapEvaluation, roadmap: str | None, outc
     names = {i.id: i.name for i in s.issues}
     if roadmap in (None, "found") and chosen.search is not None and chosen.search.found:
         return chosen.search.found, status, names
+    if roadmap == "found":
+        raise ValueError("the search found no roadmap that holds (or none was run); draw a "
+                         "near miss ('near miss 1') or a named roadmap instead")
     if roadmap is None:
         if not chosen.evaluations:
             raise ValueError("nothing to draw: no named roadmap and no roadmap found")
