@@ -419,7 +419,7 @@ def test_sensitivity_matches_the_library(client: TestClient) -> None:
     ("sample", {"samples": 10**9}, "more than this workbench runs"),
     ("sample", {"samples": 2.5}, "whole number"),
     ("sample", {"noise": "position=banana"}, ""),
-    ("sensitivity", {"group_by": "zodiac"}, "unknown grouping"),
+    ("sensitivity", {"group_by": "zodiac"}, "unknown group_by"),
 ])
 def test_bad_monte_carlo_parameters(client: TestClient, analysis: str, params: dict,
                                     words: str) -> None:
@@ -505,7 +505,7 @@ def test_forecast_shows_the_reports_comparison_figure(client: TestClient) -> Non
     bad = client.post("/api/analyses/forecast", json={"scenario": korea(),
                                                       "params": {"figures": "all of them"}})
     assert bad.status_code == 422
-    assert "unknown figures" in bad.json()["message"]
+    assert "unknown figures" in bad.json()["detail"]
 
 
 @pytest.mark.parametrize(("kind", "models"), [("trajectories", ["bdm"]),
@@ -543,7 +543,7 @@ def test_explain_matches_the_models_own_tables(client: TestClient) -> None:
     bad = client.post("/api/analyses/explain", json={"scenario": korea(),
                                                      "params": {"issue": "NOPE"}})
     assert bad.status_code == 422
-    assert "unknown issue 'NOPE'" in bad.json()["message"]
+    assert "unknown issue 'NOPE'" in bad.json()["detail"]
 
 
 def test_contributions_match_the_library(client: TestClient) -> None:
@@ -571,3 +571,33 @@ def test_html_report_is_offline_and_names_the_scenario() -> None:
     html = data["html"]
     assert "Edited in the workbench" in html
     assert '<script src="http' not in html and '<link href="http' not in html
+
+
+def test_roadmap_with_a_trust_toggle_matches_the_library(client: TestClient) -> None:
+    from detente.roadmaps import roadmap
+    from detente.settlement import variation
+
+    cf = {"trust": [{"truster": "KP", "trusted": "RU", "value": 0.9}]}
+    response = client.post("/api/analyses/roadmap", json={"scenario": korea(),
+                                                           "counterfactual": cf})
+    assert response.status_code == 200, response.text
+    data = response.json()["result"]["data"]
+    expected = roadmap("korea-2017", variations=variation(trust=[("KP", "RU", 0.9)]))
+    assert without_seconds(data) == without_seconds(json.loads(json.dumps(expected.to_dict())))
+    named = response.json()["result"]["view"]["tables"][0]
+    assert named["title"] == "Named roadmaps"
+    assert named["columns"] == ["Roadmap", "baseline", "KP.RU=0.9"]
+
+
+def test_analysis_options_are_checked_before_anything_runs(client: TestClient) -> None:
+    response = client.post("/api/analyses/roadmap", json={
+        "scenario": korea(), "params": {"bogus": 1, "patience": 3, "defection": "maybe"}})
+    assert response.status_code == 422
+    problems = {p["location"]: p["message"] for p in response.json()["problems"]}
+    assert problems == {"params.bogus": "unknown option 'bogus' for roadmap",
+                        "params.patience": "patience must be at most 1, got 3",
+                        "params.defection": "unknown defection 'maybe'"}
+    info = client.get("/api/info").json()
+    roadmap_params = next(a for a in info["analyses"] if a["name"] == "roadmap")["params"]
+    assert [p["name"] for p in roadmap_params] == ["stages", "patience", "defection", "step",
+                                                   "utility"]

@@ -37,10 +37,43 @@ class Param:
     default: Any = None
     choices: tuple[str, ...] = ()
     help: str = ""
+    low: float | None = None  # numbers: the smallest allowed (``low_open``: must be above)
+    low_open: bool = False
+    high: float | None = None
 
     def public(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.label, "kind": self.kind,
-                "default": self.default, "choices": list(self.choices), "help": self.help}
+                "default": self.default, "choices": list(self.choices), "help": self.help,
+                "low": self.low, "high": self.high}
+
+    def problem(self, value: Any, issue_ids: tuple[str, ...]) -> Problem | None:
+        """What is wrong with a value of this option (None when it is fine)."""
+        loc = f"params.{self.name}"
+        if self.kind in ("int", "float"):
+            number = isinstance(value, int | float) and not isinstance(value, bool) \
+                and math.isfinite(value)
+            if not number or (self.kind == "int" and value != int(value)):
+                what = "a whole number" if self.kind == "int" else "a number"
+                return Problem(loc, f"{self.name} must be {what}, got {value!r}",
+                               f"give e.g. {self.default if self.default is not None else 1}")
+            if self.low is not None and (value < self.low or (self.low_open
+                                                              and value == self.low)):
+                bound = f"above {self.low:g}" if self.low_open else f"at least {self.low:g}"
+                return Problem(loc, f"{self.name} must be {bound}, got {value:g}",
+                               f"give a value {bound}")
+            if self.high is not None and value > self.high:
+                return Problem(loc, f"{self.name} must be at most {self.high:g}, got "
+                               f"{value:g}", f"give a value up to {self.high:g}")
+            return None
+        if not isinstance(value, str):
+            return Problem(loc, f"{self.name} must be text, got {value!r}", "write it as text")
+        if self.kind == "choice" and value not in self.choices:
+            return Problem(loc, f"unknown {self.name} '{value}'",
+                           f"use one of: {', '.join(self.choices)}")
+        if self.kind == "issue" and value not in issue_ids:
+            return Problem(loc, f"unknown issue '{value}'",
+                           f"known issues: {', '.join(issue_ids)}")
+        return None
 
 
 @dataclass(frozen=True)
@@ -401,21 +434,27 @@ def _float_param(params: Mapping[str, Any], name: str) -> float | None:
     return float(raw)
 
 
+def _variation(params: Mapping[str, Any]) -> Any:
+    """The request's counterfactual toggles as a settlement :func:`variation` (or None)."""
+    from detente.settlement import variation
+
+    cf = params.get("counterfactual") or {}
+    if not cf:
+        return None
+    return variation(
+        without=cf.get("without") or (),
+        trust=[(t["truster"], t["trusted"], t["value"]) for t in cf.get("trust") or ()],
+        guarantors=[(g["issue"], g.get("guarantors") or ()) for g in cf.get("guarantors") or ()])
+
+
 def _yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
 def run_settle(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
-    from detente.settlement import settle, variation
+    from detente.settlement import settle
 
-    cf = params.get("counterfactual") or {}
-    variations = None
-    if cf:
-        variations = variation(
-            without=cf.get("without") or (),
-            trust=[(t["truster"], t["trusted"], t["value"]) for t in cf.get("trust") or ()],
-            guarantors=[(g["issue"], g.get("guarantors") or ())
-                        for g in cf.get("guarantors") or ()])
+    variations = _variation(params)
     top = _int_param(params, "top", 5, 1)
     step = _float_param(params, "step")
     if step is not None and step <= 0:
@@ -466,6 +505,86 @@ def run_settle(s: Scenario, params: Mapping[str, Any], progress: Progress) -> di
     view: View = {"summary": f"{s.title}: settlement analysis ({result.settings.utility} "
                              f"utility, grid step {result.step:g})",
                   "tables": tables, "figures": [], "notes": []}
+    return {"data": result.to_dict(), "view": view}
+
+
+def _evaluation_table(s: Scenario, e: Any, suffix: str) -> dict[str, Any]:
+    """One roadmap stage by stage: issue values, then each actor's banked / expected gain."""
+    stage_names = [f"{k + 1} {st.name}" for k, st in enumerate(e.stages)]
+    rows: list[list[Any]] = []
+    for issue in s.issues:
+        if issue.id not in e.stages[0].values:
+            continue
+        rows.append([issue.id, fmt(issue.status_quo.value),
+                     *(("→" if issue.id in st.moved else "") + fmt(st.values[issue.id])
+                       for st in e.stages)])
+    for actor in e.stages[0].banked:
+        rows.append([f"{actor} banked / expects", "",
+                     *(f"{st.banked[actor]:+.1f} / {st.expected[actor]:+.1f} "
+                       f"{'stays' if st.stays[actor] else 'LEAVES'}"
+                       f"{'*' if st.tempted[actor] else ''}" for st in e.stages)])
+    verdict = "holds at every stage" if e.holds else "breaks"
+    return table(f"{e.id}: {e.name}{suffix} — {verdict} (final Nash product "
+                 f"{e.final_nash:.2f}, smallest margin {e.min_margin:+.2f})",
+                 ["", "Status quo", *stage_names], rows)
+
+
+def _first_break(e: Any) -> str:
+    b = e.first_break
+    if b is None:
+        return "holds"
+    return f"breaks at stage {b.stage} for " + ", ".join(x.actor for x in e.breaks
+                                                          if x.stage == b.stage)
+
+
+def run_roadmap(s: Scenario, params: Mapping[str, Any], progress: Progress
+                ) -> dict[str, Any]:
+    from detente.roadmaps import roadmap
+
+    progress(0.0, "evaluating roadmaps")
+    stages = params.get("stages")
+    result = roadmap(s, stages=None if stages in (None, "") else int(stages),
+                     variations=_variation(params),
+                     patience=_float_param(params, "patience") or 1.0,
+                     defection=str(params.get("defection") or "reverse"),  # type: ignore[arg-type]
+                     step=_float_param(params, "step"),
+                     utility=str(params.get("utility") or "quadratic"))  # type: ignore[arg-type]
+    outcomes = result.outcomes
+    labels = [o.label for o in outcomes]
+    tables = []
+    if result.baseline.evaluations:
+        tables.append(table("Named roadmaps", ["Roadmap", *labels], [
+            [f"{e.id} {e.name}", *(_first_break(o.evaluation(e.id)) for o in outcomes)]
+            for e in result.baseline.evaluations]))
+    if result.baseline.search is not None:
+        rows = [
+            ["roadmap holding throughout", *("found" if o.search.found else "none"
+                                             for o in outcomes)],
+            ["final Nash product", *(f"{o.search.found.final_nash:.2f}" if o.search.found
+                                     else "–" for o in outcomes)],
+            ["finals tried", *(f"{o.search.finals_tried} of {o.search.finals_available}"
+                               for o in outcomes)],
+            ["nearest miss", *("–" if o.search.found or not o.search.near_misses
+                               else _first_break(o.search.near_misses[0]) for o in outcomes)],
+        ]
+        search = result.baseline.search
+        tables.append(table(f"Search: {search.n_stages} stages to the {search.final} final "
+                            "package", ["", *labels], rows))
+    notes = []
+    for o in outcomes:
+        suffix = f" — {o.label}" if len(outcomes) > 1 else ""
+        shown = list(o.evaluations)
+        if o.search is not None:
+            shown += [o.search.found] if o.search.found else list(o.search.near_misses[:1])
+        for e in shown:
+            tables.append(_evaluation_table(s, e, suffix))
+            notes += [f"{e.id}{suffix}: breaks: {b.describe()}" for b in e.breaks]
+    view: View = {
+        "summary": f"{s.title}: roadmaps (patience {result.patience:g}, defection "
+                   f"{result.defection}, {result.settings.utility} loss). Banked = gain from "
+                   "the stages done; expects = banked + the rest as believed; * = tempted "
+                   "to stop.",
+        "tables": tables, "figures": [], "notes": notes}
     return {"data": result.to_dict(), "view": view}
 
 
@@ -537,7 +656,8 @@ STEPWISE = tuple(name for name, info in REGISTRY.items() if info.stepwise)
 
 FIGURE_KINDS: tuple[str, ...] = tuple(REPORT_KINDS)
 
-STEP = Param("step", "Grid step", "float", None, help="issue units; default 5")
+STEP = Param("step", "Grid step", "float", None, help="issue units; default 5", low=0,
+             low_open=True)
 UTILITY = Param("utility", "Utility", "choice", "quadratic", ("quadratic", "linear"))
 NOISE = Param("noise", "Noise", "text", "",
               help="e.g. position=10 salience=0.1 capability=20%; default: the scenario's "
@@ -553,21 +673,38 @@ ANALYSES: dict[str, Analysis] = {
                  "Why a stepwise model moved as it did on one issue in one round (the "
                  "first stepwise model ticked, else bdm).", run_explain,
                  params=(Param("issue", "Issue", "issue"),
-                         Param("round", "Round", "int", 1, help="1 = the first round")),
+                         Param("round", "Round", "int", 1, help="1 = the first round",
+                               low=1)),
                  models="first"),
         Analysis("settle", "Settlement",
                  "Zone of agreement, best and named packages, blockers; counterfactuals "
                  "side by side with the baseline.", run_settle, own_counterfactual=True,
-                 params=(STEP, Param("top", "Pareto packages", "int", 5), UTILITY,
+                 params=(STEP, Param("top", "Pareto packages", "int", 5, low=1), UTILITY,
                          Param("weighting", "Weighting", "choice", "capability",
                                ("capability", "equal"))),
                  models="none"),
+        Analysis("roadmap", "Roadmaps",
+                 "Staged settlements: does each stage hold when later promises are only as "
+                 "good as their guarantors? Counterfactuals side by side with the baseline.",
+                 run_roadmap, own_counterfactual=True, long=True, models="none",
+                 params=(Param("stages", "Search stages", "int", None,
+                               help="2–5 to search for a roadmap that holds; empty: evaluate "
+                                    "the scenario's roadmaps only", low=1, high=5),
+                         Param("patience", "Patience", "float", 1.0, low=0, low_open=True,
+                               high=1, help="weight of a promise one stage later"),
+                         Param("defection", "Defection", "choice", "reverse",
+                               ("reverse", "stop")),
+                         Param("step", "Grid step", "float", None,
+                               help="issue units of the search; default 10", low=0,
+                               low_open=True),
+                         UTILITY)),
         Analysis("contributions", "Contributions",
                  "Each actor's Shapley value as a guarantor (a settlement search per "
                  "coalition: slow on a fine grid).", run_contributions, long=True,
                  params=(Param("value", "Value", "choice", "nash", ("nash", "size")),
                          Param("step", "Grid step", "float", 10,
-                               help="issue units; the command line's default 5 is slower"),
+                               help="issue units; the command line's default 5 is slower",
+                               low=0, low_open=True),
                          UTILITY),
                  models="none"),
         Analysis("figure", "Figure",
@@ -580,20 +717,35 @@ ANALYSES: dict[str, Analysis] = {
         Analysis("sample", "Monte Carlo",
                  "Forecast distributions under input uncertainty (first model ticked).",
                  run_sample, long=True, models="first",
-                 params=(Param("samples", "Samples", "int", 1000), NOISE)),
+                 params=(Param("samples", "Samples", "int", 1000, low=1), NOISE)),
         Analysis("sensitivity", "Sensitivity",
                  "Sobol indices: which inputs drive each forecast (first model ticked).",
                  run_sensitivity, long=True, models="first",
                  params=(Param("samples", "Rows (N)", "int", 256,
-                               help="the model runs N × (inputs + 2) times"),
+                               help="the model runs N × (inputs + 2) times", low=2),
                          Param("group_by", "Group by", "choice", "actor",
                                ("actor", "issue", "kind", "input")), NOISE)),
     )
 }
 
 
-def available() -> dict[str, Analysis]:
-    return ANALYSES
+def check_params(analysis: Analysis, params: Mapping[str, Any], issue_ids: tuple[str, ...]
+                 ) -> None:
+    """Raise an OptionError naming every unknown or ill-typed option of an analysis."""
+    known = {p.name: p for p in analysis.params}
+    problems = []
+    for name, value in params.items():
+        param = known.get(name)
+        if param is None:
+            problems.append(Problem(f"params.{name}", f"unknown option '{name}' for "
+                                    f"{analysis.name}", "options of " + analysis.name + ": "
+                                    + (", ".join(known) or "none")))
+        elif value is not None and value != "":
+            problem = param.problem(value, issue_ids)
+            if problem is not None:
+                problems.append(problem)
+    if problems:
+        raise OptionError(problems)
 
 
 def scenario_for(request: Mapping[str, Any]) -> Scenario:

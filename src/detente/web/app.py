@@ -32,7 +32,7 @@ from detente.scenario import (
     parse_text,
     scenario_from_mapping,
 )
-from detente.web.analyses import ANALYSES, apply_counterfactual
+from detente.web.analyses import ANALYSES, apply_counterfactual, check_params
 from detente.web.jobs import Job, JobManager
 from detente.web.safety import BodyLimit, Limits, check_mapping, check_yaml_text
 
@@ -335,7 +335,8 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
         mapping = apply_counterfactual(request.scenario,
                                        request.counterfactual.model_dump()
                                        if request.counterfactual else None)
-        scenario_from_mapping(mapping, SOURCE)
+        scenario = scenario_from_mapping(mapping, SOURCE)
+        check_params(ANALYSES[analysis], request.params, scenario.issue_ids)
         job = manager.submit(analysis, json.loads(request.model_dump_json()))
         if job is None:
             raise HTTPException(429, f"{limits.max_running_jobs} computations are already "
