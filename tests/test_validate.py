@@ -205,3 +205,13 @@ def test_cross_validation_never_sees_the_held_out_proposal() -> None:
     # The out-of-sample fit finds the Commission's pull (true weight 0.3).
     scores = {s.predictor: s.value["mae"] for s in result.scores()}
     assert scores["anchored"] < scores["compromise"]
+
+
+def test_parallel_workers_give_the_same_numbers() -> None:
+    raws = [_scenario(f"s{k}", [0, 30 + k, 100], [1, 2, 1], [1, 0.5, 1], 50) for k in range(4)]
+    cases = [Case(scenario_from_mapping(r), f"p{k % 2}") for k, r in enumerate(raws)]
+    one = validate(cases, models=["compromise", "nash", "median"], n_boot=20, workers=1)
+    two = validate(cases, models=["compromise", "nash", "median"], n_boot=20, workers=2)
+    for name in one.predictions:
+        np.testing.assert_array_equal(one.predictions[name], two.predictions[name])
+    assert set(two.seconds) == {"compromise", "nash", "median"}

@@ -189,37 +189,59 @@ def stack_arrays(items: Sequence[Arrays]) -> Arrays:
     )
 
 
+def _run_one(model: Model, arrays: Sequence[Arrays],
+             seed: np.random.SeedSequence) -> tuple[list[np.ndarray], float]:
+    """One model on every scenario, batched; its forecasts and wall-clock seconds."""
+    start = time.perf_counter()
+    by_ids = bool(getattr(model, "uses_actor_ids", False))
+    batches: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for k, a in enumerate(arrays):
+        batches[_batch_key(a, by_ids)].append(k)
+    model_rng = np.random.default_rng(seed)
+    results: list[np.ndarray] = [np.empty(0)] * len(arrays)
+    for members in batches.values():
+        stacked = stack_arrays([arrays[k] for k in members])
+        forecast = np.asarray(model.run(stacked, model_rng).forecast)
+        for row, k in enumerate(members):
+            results[k] = forecast[row]
+    return results, time.perf_counter() - start
+
+
+def _child_seeds(rng: np.random.Generator | int | None, n: int) -> list[np.random.SeedSequence]:
+    generator, seed = make_rng(rng)
+    root = np.random.SeedSequence(seed if seed is not None else int(generator.integers(2**63)))
+    return root.spawn(n)
+
+
 def run_models(arrays: Sequence[Arrays], models: Sequence[Model],
                rng: np.random.Generator | int | None = 0,
-               seconds: dict[str, float] | None = None) -> dict[str, list[np.ndarray]]:
+               seconds: dict[str, float] | None = None,
+               workers: int = 1) -> dict[str, list[np.ndarray]]:
     """Forecasts (unit scale) of each model on each scenario, batched by shape.
 
     Scenarios with the same number of actors and issues (and the same stake and veto
     pattern) are stacked on a leading batch axis and run in one call per model. A model that
     looks actors up by id (class attribute ``uses_actor_ids``) is batched only over
     scenarios with the same actor ids. Each model gets its own child seed
-    (``SeedSequence.spawn``) so adding a model changes no other's numbers. ``seconds``, if
-    given, receives each model's wall-clock time.
+    (``SeedSequence.spawn``) so adding a model changes no other's numbers, and ``workers``
+    > 1 runs models in parallel processes with the same numbers. ``seconds``, if given,
+    receives each model's wall-clock time.
     """
-    generator, seed = make_rng(rng)
-    root = np.random.SeedSequence(seed if seed is not None else int(generator.integers(2**63)))
+    seeds = _child_seeds(rng, len(models))
+    if workers > 1 and len(models) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(models))) as pool:
+            futures = [pool.submit(_run_one, m, arrays, s)
+                       for m, s in zip(models, seeds, strict=True)]
+            done = [f.result() for f in futures]
+    else:
+        done = [_run_one(m, arrays, s) for m, s in zip(models, seeds, strict=True)]
     out: dict[str, list[np.ndarray]] = {}
-    for model, child in zip(models, root.spawn(len(models)), strict=True):
-        start = time.perf_counter()
-        by_ids = bool(getattr(model, "uses_actor_ids", False))
-        batches: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-        for k, a in enumerate(arrays):
-            batches[_batch_key(a, by_ids)].append(k)
-        model_rng = np.random.default_rng(child)
-        results: list[np.ndarray] = [np.empty(0)] * len(arrays)
-        for members in batches.values():
-            stacked = stack_arrays([arrays[k] for k in members])
-            forecast = np.asarray(model.run(stacked, model_rng).forecast)
-            for row, k in enumerate(members):
-                results[k] = forecast[row]
+    for model, (results, secs) in zip(models, done, strict=True):
         out[model.name] = results
         if seconds is not None:
-            seconds[model.name] = time.perf_counter() - start
+            seconds[model.name] = secs
     return out
 
 
@@ -423,6 +445,7 @@ def validate(
     rng: int | None = 0,
     notes: Sequence[str] = (),
     folds: int = DEFAULT_FOLDS,
+    workers: int = 1,
 ) -> ValidationResult:
     """Score models and baselines on every issue that has an observed outcome.
 
@@ -430,7 +453,8 @@ def validate(
     ``models``: registered names or instances (default: every registered model).
     ``rng``: the seed for stochastic models, the folds and the bootstrap (echoed).
     A model with parameters fitted to outcomes (a ``fit`` method) is scored by ``folds``-fold
-    cross-validation grouped by case group: never on issues it was fitted on.
+    cross-validation grouped by case group: never on issues it was fitted on. ``workers`` > 1
+    runs the models in that many processes (same numbers, less waiting for slow models).
     """
     case_list = [c if isinstance(c, Case) else _case_of(c) for c in cases]
     case_list = [c for c in case_list if c.scenario.outcomes]
@@ -445,7 +469,7 @@ def validate(
     arrays = [c.scenario.compile() for c in case_list]
     plain = [m for m in instances if not is_fitted(m)]
     seconds: dict[str, float] = {}
-    forecasts = run_models(arrays, plain, seed, seconds)
+    forecasts = run_models(arrays, plain, seed, seconds, workers)
     groups = [c.group for c in case_list]
     n_groups = len(set(groups))
     notes = list(notes)
@@ -559,7 +583,7 @@ def validate_deu(path: str | Path, models: Sequence[str | Model] | None = None,
                  capability: str = "council", missing_salience: str = "mean",
                  missing_reference: str = "midpoint", n_boot: int = DEFAULT_BOOTSTRAP,
                  rng: int | None = 0, weights: str | Path | None = None,
-                 folds: int = DEFAULT_FOLDS) -> ValidationResult:
+                 folds: int = DEFAULT_FOLDS, workers: int = 1) -> ValidationResult:
     """Score models and baselines on a DEU III file (see :mod:`detente.datasets.deu`)."""
     cases, notes = deu_cases(path, capability, missing_salience, missing_reference, weights)
-    return validate(cases, models, options, n_boot, rng, notes, folds)
+    return validate(cases, models, options, n_boot, rng, notes, folds, workers)

@@ -149,6 +149,9 @@ def validate(
         help="Seed for the bootstrap, the cross-validation folds and stochastic models.")] = 0,
     folds: Annotated[int, typer.Option(
         help="Folds for models with fitted parameters (grouped by proposal).")] = 10,
+    workers: Annotated[int, typer.Option(
+        help="Processes to run the models in (same numbers; helps when a model is slow).")
+    ] = 2,
     predictions: Annotated[Path | None, typer.Option(
         "--predictions", "-p", help="Write per-issue predictions to this CSV file.")] = None,
     output: Annotated[ValidateFormat, typer.Option("--format", "-f")] = ValidateFormat.table,
@@ -165,10 +168,12 @@ def validate(
                                "e.g. detente validate deu ../shared/research/data/deu/"
                                "deu3_blksv.csv")
         result = validate_deu(targets[1], models=model, capability=capability.value,
-                              n_boot=bootstrap, rng=seed, weights=weights, folds=folds)
+                              n_boot=bootstrap, rng=seed, weights=weights, folds=folds,
+                              workers=workers)
         title = f"DEU III ({Path(targets[1]).name})"
     else:
-        result = run_validate(targets, models=model, n_boot=bootstrap, rng=seed, folds=folds)
+        result = run_validate(targets, models=model, n_boot=bootstrap, rng=seed, folds=folds,
+                              workers=workers)
         title = f"{len(targets)} scenario file(s)"
     if predictions is not None:
         write_new_file(predictions, result.to_csv(), force)
