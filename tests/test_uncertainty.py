@@ -304,3 +304,25 @@ def test_chunks_spread_over_workers_in_whole_blocks() -> None:
     assert parallel_chunk_size(2560, 10**6, 2) == 2560  # memory bound wins
     assert parallel_chunk_size(2560, 100, 8) == BLOCK
     assert parallel_chunk_size(2560, 2000, 1) == 2560
+
+
+def test_progress_bar_only_on_a_terminal_after_the_delay_and_never_when_quiet() -> None:
+    import io
+
+    from rich.console import Console
+
+    from detente.cli.sample import LazyProgress
+
+    def shown(quiet: bool, terminal: bool, delay: float) -> str:
+        buffer = io.StringIO()
+        console = Console(file=buffer, force_terminal=terminal, width=100)
+        bar = LazyProgress("sampling", quiet, console=console, delay=delay)
+        for done in (100, 200, 300):
+            bar(done, 400)
+        bar.close()
+        return buffer.getvalue()
+
+    assert "sampling" in shown(quiet=False, terminal=True, delay=0.0)
+    assert shown(quiet=True, terminal=True, delay=0.0) == ""
+    assert shown(quiet=False, terminal=False, delay=0.0) == ""
+    assert shown(quiet=False, terminal=True, delay=60.0) == ""  # a short run: no bar
