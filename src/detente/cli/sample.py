@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -26,6 +27,7 @@ from detente.scenario import DEFAULT_SCENARIO
 from detente.uncertainty.inputs import FIELDS, Noise
 
 SPARK = "▁▂▃▄▅▆▇█"
+T = TypeVar("T")
 
 
 class SampleFormat(str, Enum):  # noqa: UP042 - as OutputFormat in cli.core
@@ -104,6 +106,20 @@ def connect_dask(address: str | None) -> Any:
     return client, client.get_executor()
 
 
+def with_engine(label: str, quiet: bool, dask: str | None,
+                call: Callable[[Any, LazyProgress], T]) -> T:
+    """Run ``call(executor, progress)`` with a progress bar and, if asked, a Dask client;
+    both are closed whatever happens."""
+    progress = LazyProgress(label, quiet)
+    client, executor = connect_dask(dask)
+    try:
+        return call(executor, progress)
+    finally:
+        progress.close()
+        if client is not None:
+            client.close()
+
+
 def sparkline(counts: tuple[int, ...] | list[int]) -> str:
     top = max(counts) or 1
     return "".join(SPARK[min(len(SPARK) - 1, int(c / top * (len(SPARK) - 1) + 0.5))]
@@ -158,16 +174,9 @@ def sample(
 
     scenario, chosen = split_inputs(inputs, noise)
     options = parse_model_option(option or []).get(model, {})
-    progress = LazyProgress(f"sampling {model}", quiet)
-    client, executor = connect_dask(dask)
-    try:
-        result = run_sample(scenario, model=model, samples=samples, rng=seed, noise=chosen,
-                            options=options, chunk_size=chunk_size, workers=workers,
-                            executor=executor, progress=progress)
-    finally:
-        progress.close()
-        if client is not None:
-            client.close()
+    result = with_engine(f"sampling {model}", quiet, dask, lambda executor, progress: run_sample(
+        scenario, model=model, samples=samples, rng=seed, noise=chosen, options=options,
+        chunk_size=chunk_size, workers=workers, executor=executor, progress=progress))
     if output is SampleFormat.json:
         emit_json(result.to_dict())
         return
@@ -269,17 +278,11 @@ def sensitivity(
 
     scenario, chosen = split_inputs(inputs, noise)
     options = parse_model_option(option or []).get(model, {})
-    progress = LazyProgress(f"sensitivity {model}", quiet)
-    client, executor = connect_dask(dask)
-    try:
-        result = run_sensitivity(scenario, model=model, samples=samples, rng=seed,
-                                 noise=chosen, options=options, group_by=group.value,
-                                 bootstrap=bootstrap, chunk_size=chunk_size, workers=workers,
-                                 executor=executor, progress=progress)
-    finally:
-        progress.close()
-        if client is not None:
-            client.close()
+    result = with_engine(
+        f"sensitivity {model}", quiet, dask, lambda executor, progress: run_sensitivity(
+            scenario, model=model, samples=samples, rng=seed, noise=chosen, options=options,
+            group_by=group.value, bootstrap=bootstrap, chunk_size=chunk_size, workers=workers,
+            executor=executor, progress=progress))
     wanted = list(issue or result.outputs)
     unknown = [i for i in wanted if i not in result.outputs]
     if unknown:

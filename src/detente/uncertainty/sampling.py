@@ -155,13 +155,38 @@ def resolve_noise(scenario: Scenario, noise: Noise | str | None) -> tuple[Noise,
     return DEFAULT_NOISE, "default"
 
 
-def prepare(scenario: Scenario | str | Path | None, noise: Noise | str | None
-            ) -> tuple[Scenario, InputSpace, Noise, str]:
+@dataclass
+class Setup:
+    """What a sampling or sensitivity run starts from: the scenario, its input space, the
+    noise and where it came from, the seed, the kernel, and the run's stats and notes."""
+
+    scenario: Scenario
+    space: InputSpace
+    noise: Noise
+    noise_source: str
+    seed: int
+    kernel: Kernel
+    stats: RunStats
+
+    def notes(self) -> list[str]:
+        notes = list(self.stats.notes)
+        if self.noise_source == "default":
+            notes.append(f"the scenario gives no uncertainty of its own: default noise "
+                         f"{self.noise}")
+        return notes
+
+
+def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, model: str,
+          options: Mapping[str, Any] | None, rng: np.random.Generator | int | None) -> Setup:
+    """Load, build the input space (checking that something varies), fix the seed and
+    build the kernel; every input error is raised here, before any work."""
     s = load(scenario)
     chosen, source = resolve_noise(s, noise)
     space = input_space(s, chosen)
     require_inputs(space, chosen)
-    return s, space, chosen, source
+    seed = spawn_seed(rng)
+    kernel, note = make_kernel(s, space, model, options, seed)
+    return Setup(s, space, chosen, source, seed, kernel, RunStats(notes=[note] if note else []))
 
 
 def model_kernel(model: str, options: Mapping[str, Any] | None) -> ModelKernel:
@@ -207,21 +232,15 @@ def sample(
     if samples < 1:
         raise option_error("--samples", f"need at least 1 sample, got {samples}",
                            "give --samples 1000 or more for stable intervals")
-    s, space, chosen, source = prepare(scenario, noise)
-    seed = spawn_seed(rng)
-    kernel, note = make_kernel(s, space, model, options, seed)
-    stats = RunStats()
-    if note:
-        stats.notes.append(note)
-    outputs = run_chunks(space, kernel, seed, samples, chunk_size=chunk_size, workers=workers,
-                         executor=executor, progress=progress, stats=stats)
+    run = setup(scenario, noise, model, options, rng)
+    space, kernel = run.space, run.kernel
+    outputs = run_chunks(space, kernel, run.seed, samples, chunk_size=chunk_size,
+                         workers=workers, executor=executor, progress=progress, stats=run.stats)
     forecasts = space.base.to_units(outputs["forecast"]) if "forecast" in outputs else None
     settlement = summarise_settlement(outputs, kernel.package_ids, space.base.actor_ids) \
         if isinstance(kernel, SettleKernel) else None
-    notes = list(stats.notes)
-    if source == "default":
-        notes.append(f"the scenario gives no uncertainty of its own: default noise {chosen}")
-    return SampleResult(scenario=s, space=space, model=model, options=dict(options or {}),
-                        seed=seed, samples=samples, noise=chosen, noise_source=source,
-                        forecasts=forecasts, outputs=outputs, stats=stats, notes=notes,
+    return SampleResult(scenario=run.scenario, space=space, model=model,
+                        options=dict(options or {}), seed=run.seed, samples=samples,
+                        noise=run.noise, noise_source=run.noise_source, forecasts=forecasts,
+                        outputs=outputs, stats=run.stats, notes=run.notes(),
                         settlement=settlement)

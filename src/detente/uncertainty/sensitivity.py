@@ -45,10 +45,9 @@ from detente.uncertainty.engine import (
     draw_rows,
     execute,
     plan_chunks,
-    spawn_seed,
 )
 from detente.uncertainty.inputs import InputSpace, Noise
-from detente.uncertainty.sampling import make_kernel, prepare
+from detente.uncertainty.sampling import setup
 from detente.uncertainty.settle import SettleKernel
 
 PURPOSE_A, PURPOSE_MODEL, PURPOSE_B, PURPOSE_SWING = 0, 1, 2, 3
@@ -291,23 +290,19 @@ def sensitivity(
     if samples < 2:
         raise option_error("--samples", f"need at least 2 rows, got {samples}",
                            "give --samples 512 or more for usable indices")
-    s, space, chosen, source = prepare(scenario, noise)
-    seed = spawn_seed(rng)
-    kernel, note = make_kernel(s, space, model, options, seed)
+    run = setup(scenario, noise, model, options, rng)
+    space, kernel, seed = run.space, run.kernel, run.seed
     grouped = space.groups(group_by)
     labels = tuple(grouped)
     groups = tuple(grouped[k] for k in labels)
     keys, outputs, in_units = output_plan(kernel, space)
-    stats = RunStats()
-    if note:
-        stats.notes.append(note)
     # Each row is G + 2 model runs: bound the chunk's memory, and give every worker a few.
     spread = workers if workers is not None else available_cores() if executor is None else 8
     rows = chunk_size or max(1, min(default_chunk_size(space) // (len(groups) + 2),
                                     -(-samples // (4 * max(1, spread)))))
     task = functools.partial(saltelli_chunk, space, kernel, seed, groups, keys)
     out = execute(task, plan_chunks(samples, rows), workers=workers, executor=executor,
-                  progress=progress, stats=stats)
+                  progress=progress, stats=run.stats)
 
     def units(y: np.ndarray) -> np.ndarray:  # outputs on the last axis
         return space.base.to_units(y) if in_units else y
@@ -316,17 +311,15 @@ def sensitivity(
     first, total, variance = sobol_indices(fA, fB, fAB)
     first_ci, total_ci = _bootstrap(fA, fB, fAB, bootstrap, seed)
     nominal, swing = _swings(space, kernel, seed, groups, keys)
-    notes = list(stats.notes)
-    if source == "default":
-        notes.append(f"the scenario gives no uncertainty of its own: default noise {chosen}")
     flat = np.concatenate([fA, fB])
     return SensitivityResult(
-        scenario=s, model=model, options=dict(options or {}), seed=seed, samples=samples,
-        group_by=group_by, noise=chosen, noise_source=source, inputs=labels,
+        scenario=run.scenario, model=model, options=dict(options or {}), seed=seed,
+        samples=samples, group_by=group_by, noise=run.noise, noise_source=run.noise_source,
+        inputs=labels,
         outputs=outputs, first=first, total=total, first_ci=first_ci,
         total_ci=total_ci, swing=units(swing.transpose(0, 2, 1)).transpose(0, 2, 1),
-        nominal=units(nominal), mean=flat.mean(axis=0), variance=variance, stats=stats,
-        notes=notes)
+        nominal=units(nominal), mean=flat.mean(axis=0), variance=variance, stats=run.stats,
+        notes=run.notes())
 
 
 def output_plan(kernel: Kernel, space: InputSpace
