@@ -46,6 +46,19 @@ class Forecast:
             out[iid] = [[float(x) for x in row] for row in units]
         return out
 
+    def forecast_path(self, model: str) -> dict[str, list[float]] | None:
+        """Issue id -> the forecast after each round (issue units), for stepwise models."""
+        result = self.results[model]
+        path = result.details.get("forecast_path")
+        if path is None:
+            return None
+        units = self.arrays.to_units(np.asarray(path))  # R+1, I
+        out = {}
+        for k, iid in enumerate(self.arrays.issue_ids):
+            rounds = units.shape[0] - 1 if result.rounds is None else int(result.rounds[k])
+            out[iid] = [float(v) for v in units[: rounds + 1, k]]
+        return out
+
     def records(self) -> list[dict[str, Any]]:
         """A tidy table: one record per model and issue (no pandas needed)."""
         rows = []
@@ -79,6 +92,9 @@ class Forecast:
             trajectory = self.trajectory(name)
             if trajectory is not None:
                 entry["trajectory"] = trajectory
+            path = self.forecast_path(name)
+            if path is not None:
+                entry["forecast_path"] = path
             if result.seed is not None:
                 entry["seed"] = result.seed
             models.append(entry)

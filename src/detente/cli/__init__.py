@@ -12,6 +12,7 @@ import sys
 from detente.cli.common import app
 
 COMMAND_MODULES = ("detente.cli.core", "detente.cli.sample", "detente.cli.validate",
+                   "detente.cli.explain",
                    "detente.cli.settle",
                    "detente.cli.report",
                    "detente.cli.web",

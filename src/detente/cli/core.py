@@ -7,10 +7,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.table import Table
 
 from detente.cli.common import app, console, emit_json, fmt, reports_errors, write_new_file
+from detente.forecast import Forecast
 from detente.forecast import forecast as run_forecast
 from detente.models import DEFAULT_MODELS, REGISTRY
 from detente.scenario import DEFAULT_SCENARIO, embedded_scenarios, json_schema, load
@@ -84,6 +86,8 @@ def forecast(
         row.append(f"'{anchor.label}'" if anchor else "")
         table.add_row(*row)
     console.print(table)
+    for name in result.results:
+        print_forecast_path(result, name)
     nash = result.results.get("nash")
     if nash is not None and "feasible" in nash.details:
         stuck = [iid for iid, ok in zip(s.issue_ids, nash.details["feasible"], strict=True)
@@ -92,6 +96,28 @@ def forecast(
             console.print(f"nash: no single-issue move leaves every stakeholder better off on "
                           f"{', '.join(stuck)} (status quo kept); see `detente settle` for "
                           "package deals.")
+
+
+def print_forecast_path(result: Forecast, name: str) -> None:
+    """For a stepwise model: a table of the forecast after each round, rounds as rows."""
+    path = result.forecast_path(name)
+    if not path:
+        return
+    issues = list(path)
+    console.print(f"{name} — forecast per round (round 0 = the input positions)")
+    table = Table()
+    table.add_column("round", justify="right")
+    for iid in issues:
+        table.add_column(iid, justify="right")
+    longest = max(len(values) for values in path.values())
+    for k in range(longest):
+        table.add_row(str(k), *[f"{path[iid][k]:.2f}" if k < len(path[iid]) else ""
+                                for iid in issues])
+    stopped = result.results[name].details.get("stopped")
+    if stopped is not None:
+        table.add_row("stopped", *["yes" if bool(flag) else "cap"
+                                   for flag in np.asarray(stopped).reshape(-1)])
+    console.print(table)
 
 
 @app.command()

@@ -40,7 +40,8 @@ class ModelResult:
     ``forecast``: ``[B,] I``. ``trajectory`` (models that move step by step): ``[B,] R+1, A, I``
     positions of every actor, round 0 being the input; an issue that stopped early repeats
     its last state, and ``rounds`` (``[B,] I``) says how many rounds each issue ran.
-    ``details`` holds model-specific extras (probabilities, stop reasons, ...).
+    ``details`` holds model-specific extras (probabilities, stop reasons, ...); a stepwise
+    model puts the forecast after each round there as ``forecast_path`` (``[B,] R+1, I``).
     """
 
     model: str

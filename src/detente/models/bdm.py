@@ -522,10 +522,13 @@ def simulate(arrays: Arrays, opts: Bdm.Options) -> Simulation:
         forecast_rows = weighted_mean(final[:, :, None], rows.weight[:, :, None])[:, 0]
     means = np.stack([weighted_mean(p[:, :, None], rows.weight[:, :, None])[:, 0]
                       for p in positions])
+    medians = from_rows(run["medians"], arrays, per_actor=False)
+    means_out = from_rows(means, arrays, per_actor=False)
     details = {
         "preset": opts.preset,
-        "median": from_rows(run["medians"], arrays, per_actor=False),
-        "mean": from_rows(means, arrays, per_actor=False),
+        "forecast_path": medians if opts.forecast_point == "median" else means_out,
+        "median": medians,
+        "mean": means_out,
         "risk": from_rows(run["risks"], arrays, per_actor=True),
         "stopped": from_rows(run["stopped"], arrays, per_actor=False),
     }
@@ -606,42 +609,54 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
             challenges = {(True, True): "both", (True, False): f"{actor} → {other}",
                           (False, True): f"{other} → {actor}", (False, False): "neither"}
             code = int(r.relation[0, i, j])
+            relation, yields = octant(a, b)
             dyad_rows.append((
                 actor, other, round(float(r.probability[0, i, j]), 4), round(a, 4), round(b, 4),
-                challenges[(a > 0, b > 0)], _relation_label(a, b, code, actor, other),
+                challenges[(a > TIE, b > TIE)], relation,
+                {"i": actor, "j": other, "": "–"}[yields],
                 round(float(units(np.array([r.offer[0, i, j]]))[0]), 4) if code else None,
                 int(r.chosen[0, i]) == j,
             ))
     dyads = ExplainTable(
         title=f"bdm, issue {issue}, round {round_number}: dyads (as the first actor sees them)",
-        columns=("actor i", "actor j", "P(i beats j)", "EU_i(i challenges j)",
-                 "EU_j(j challenges i)", "would challenge", "relation", "i moves to",
-                 "accepted"),
+        columns=("actor i", "actor j", "P(i beats j)", "EU_i(ij)", "EU_j(ji)",
+                 "would challenge", "relation", "yields", "offer: i moves to", "accepted"),
         rows=tuple(dyad_rows),
-        notes=("relation (Scholz fig. 6): conflict = both EUs positive, the lower one moves; "
-               "compromise / capitulation = one positive, one negative, the negative side "
-               "moves part way / fully; stalemate = both negative",
-               "rows list the offers j makes to i; i's offer to j is the row (j, i)",
+        notes=("EU_i(ij): i's expected utility of challenging j; EU_j(ji): j's of challenging "
+               "i, as i reckons it (perspective option); a challenge is worth making when its EU "
+               "is positive",
+               "relation (Scholz fig. 6): conflict = both EUs positive, the lower one yields "
+               "fully; compromise / capitulation = one positive, one negative, the negative "
+               "side yields part way / fully; stalemate = both negative",
+               "'offer' is where i would move on j's offer (i's offer to j is row (j, i)); each "
+               "actor accepts one offer, marked 'accepted'"
+               + ("" if opts.capitulation else "; capitulation offers are off "
+                  "(capitulation=False, as in Scholz's code)")
+               + ("; conflicts move nobody (conflict=no-move)" if opts.conflict == "no-move"
+                  else ""),
                f"options: preset {opts.preset}, probability {opts.probability}, "
                f"offer choice {opts.offer_choice}, perspective {opts.perspective}"),
     )
     return [actors, dyads]
 
 
-def _relation_label(a: float, b: float, code: int, actor: str, other: str) -> str:
-    if code == 1:
-        return f"conflict: {actor} loses"
-    if code == 2:
-        return f"compromise: {actor} gives ground"
-    if code == 3:
-        return f"capitulation: {actor} gives in"
-    if a > 0 and b > 0:
-        return "conflict: stalemate" if abs(a - b) <= TIE else f"conflict: {other} loses"
-    if a > 0 > b:
-        return f"{'compromise' if a > -b else 'capitulation'}: {other} gives ground"
-    if a < 0 and b < 0:
-        return "stalemate"
-    return "none"
+def octant(a: float, b: float) -> tuple[str, str]:
+    """Scholz fig. 6 for one dyad seen by i (a = EU_i(ij), b = EU_j(ji)): relation, who yields.
+
+    Who yields is "i", "j" or "" (nobody). Whether the move is made depends on the options
+    (A2 conflict rule, the capitulation switch) and on which offer i accepts.
+    """
+    if abs(a) <= TIE and abs(b) <= TIE:
+        return "none", ""
+    if a > TIE and b > TIE:
+        if abs(a - b) <= TIE:
+            return "conflict (tie)", ""
+        return "conflict", "i" if a < b else "j"
+    if a > TIE > -TIE > b:
+        return ("compromise" if a > -b + TIE else "capitulation"), "j"
+    if b > TIE > -TIE > a:
+        return ("compromise" if b > -a + TIE else "capitulation"), "i"
+    return "stalemate", ""
 
 
 def option_names() -> list[str]:
