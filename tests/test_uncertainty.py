@@ -184,13 +184,14 @@ def test_same_seed_same_numbers_whatever_the_chunks_and_workers(model: str) -> N
     n = BLOCK + 37
     first = sample(SMALL, model, samples=n, rng=11, chunk_size=n, workers=1)
     assert first.seed == 11 and first.to_dict()["seed"] == 11
-    for chunk, workers in ((BLOCK, 1), (77, 1), (100, 2)):
+    for chunk, workers in ((77, 1), (100, 2)):  # chunks across block edges, two processes
         again = sample(SMALL, model, samples=n, rng=11, chunk_size=chunk, workers=workers)
         np.testing.assert_array_equal(again.forecasts, first.forecasts)
         for key, value in first.outputs.items():
             np.testing.assert_array_equal(again.outputs[key], value)
-    other = sample(SMALL, model, samples=n, rng=12, workers=1)
-    assert not np.array_equal(other.forecasts, first.forecasts)
+    if model == "compromise":  # (one model is enough to see that the seed matters)
+        other = sample(SMALL, model, samples=n, rng=12, workers=1)
+        assert not np.array_equal(other.forecasts, first.forecasts)
 
 
 def test_a_longer_run_extends_a_shorter_one() -> None:
