@@ -19,9 +19,23 @@ from detente.report.html import render_report
 from detente.report.kinds import KINDS, Analysis, draw
 
 
+# Coarse grids and few samples: these tests check structure, not the numbers' precision.
+FAST = dict(settle_step=25.0, contribution_step=50.0, samples=200, sensitivity_samples=16,
+            dpi=30)
+
+
 @pytest.fixture(scope="module")
 def analysis() -> Analysis:
-    return Analysis.of("korea-2017")
+    return Analysis.of("korea-2017", **FAST)
+
+
+@pytest.fixture(scope="module")
+def observed() -> Analysis:
+    """korea-2017 with made-up observed outcomes, to exercise the accuracy path."""
+    s = detente.load("korea-2017")
+    made_up = {i.id: {"value": 50.0} for i in s.issues}
+    scenario = s.model_validate({**s.model_dump(), "outcomes": made_up})
+    return Analysis(scenario, models=["compromise", "median"], **FAST)
 
 
 def _texts(fig: Figure) -> list[str]:
@@ -34,8 +48,14 @@ def _label_boxes(fig: Figure, names: set[str]) -> list:
             if t.get_text() in names and t.get_visible()]
 
 
-def test_issue_map_names_anchors_and_no_overlapping_actor_labels(analysis: Analysis) -> None:
-    fig = issue_map(analysis.forecast)
+@pytest.fixture(scope="module")
+def korea_map(analysis: Analysis) -> Figure:
+    return issue_map(analysis.forecast)
+
+
+def test_issue_map_names_anchors_and_no_overlapping_actor_labels(analysis: Analysis,
+                                                                 korea_map: Figure) -> None:
+    fig = korea_map
     texts = _texts(fig)
     s = analysis.scenario
     for actor in s.actors:
@@ -54,8 +74,8 @@ def test_issue_map_names_anchors_and_no_overlapping_actor_labels(analysis: Analy
                 assert not a.overlaps(b), "actor labels overlap"
 
 
-def test_anchor_labels_do_not_overlap(analysis: Analysis) -> None:
-    fig = issue_map(analysis.forecast)
+def test_anchor_labels_do_not_overlap(analysis: Analysis, korea_map: Figure) -> None:
+    fig = korea_map
     fig.canvas.draw()
     for ax, issue in zip(fig.axes, analysis.scenario.issues, strict=True):
         boxes = [t.get_window_extent() for t in ax.texts if t.get_gid() == "anchor-label"]
@@ -97,7 +117,7 @@ def test_every_kind_renders_or_says_why(analysis: Analysis, tmp_path: Path) -> N
             with pytest.raises(detente.DetenteError, match=kind):
                 draw(kind, analysis)
             continue
-        png = figure_bytes(draw(kind, analysis), "png", dpi=40)
+        png = figure_bytes(draw(kind, analysis), "png", dpi=20)
         assert png.startswith(b"\x89PNG"), kind
 
 
@@ -120,7 +140,7 @@ class _Stepwise(detente.models.Model):
 def test_trajectories_of_a_stepwise_model() -> None:
     f = detente.forecast("korea-2017", models=["compromise", _Stepwise()])
     fig = trajectories(f)
-    assert len(fig.axes) == len(f.scenario.issues)
+    assert len([a for a in fig.axes if a.get_title(loc="left")]) == len(f.scenario.issues)
     texts = _texts(fig)
     assert "halfway forecast" in texts and "United States" in texts
     with pytest.raises(detente.DetenteError, match="not stepwise"):
@@ -129,11 +149,47 @@ def test_trajectories_of_a_stepwise_model() -> None:
     assert len(line.get_xdata()) == 5
 
 
+def test_settlement_figure_marks_every_blocker(analysis: Analysis) -> None:
+    from detente.report.settlement import package_rows
+
+    fig = draw("settlement", analysis)
+    rows = package_rows(analysis.settlement)
+    marked = [t for t in _texts(fig) if t.endswith("✕")]
+    assert len(marked) == sum(len(r.blockers) for r in rows) > 0
+    named = [p.name for p in analysis.scenario.packages]
+    assert all(any(t.startswith(n[:20]) for t in _texts(fig)) for n in named)
+
+
+def test_tornado_labels_use_names(analysis: Analysis) -> None:
+    fig = draw("tornado", analysis)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels and all("[" not in label for label in labels)
+    names = {a.name for a in analysis.scenario.actors}
+    assert any(any(n in label for n in names) for label in labels)
+
+
+def test_accuracy_figure_and_section(observed: Analysis) -> None:
+    fig = draw("accuracy", observed)
+    titles = " ".join(ax.get_title(loc="left") for ax in fig.axes)
+    assert "compromise" in titles and "MAE" in titles
+    from detente.report.html import SECTIONS
+
+    accuracy_section = SECTIONS[-1](observed)
+    assert accuracy_section is not None and accuracy_section.id == "accuracy"
+    html = accuracy_section.reading
+    forecast = observed.forecast.values("compromise")
+    mae = np.mean([abs(v - 50.0) for v in forecast.values()])
+    assert f"{mae:.1f}" in html   # the reading quotes the error it computed
+
+
 def test_report_structure(analysis: Analysis) -> None:
     html = render_report(analysis)
-    for section in ("forecasts", "issue-map", "counterfactuals", "sources"):
-        assert f'<section id="{section}">' in html
-    assert html.count('src="data:image/png;base64,') >= 3
+    for section in ("forecasts", "issue-map", "trajectories", "settlement", "contributions",
+                    "counterfactuals", "settlement-without", "uncertainty", "sensitivity",
+                    "sources"):
+        assert f'<section id="{section}">' in html, section
+    assert '<section id="accuracy">' not in html    # korea-2017 has no observed outcomes
+    assert html.count('src="data:image/png;base64,') >= 9
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     assert "<script" not in html and "@import" not in html and "url(" not in html
     assert html.count('class="reading"') == html.count("<section id=") - 1
@@ -159,6 +215,8 @@ def test_cli_plot_and_report(tmp_path: Path) -> None:
     unknown = runner.invoke(app, ["plot", "pie", "-o", str(tmp_path / "x.png")])
     assert unknown.exit_code == 2 and "issue-map" in unknown.output
     html = tmp_path / "r.html"
-    result = runner.invoke(app, ["report", "-o", str(html), "-m", "compromise", "-m", "median"])
+    result = runner.invoke(app, ["report", "-o", str(html), "-m", "compromise", "-m", "median",
+                                 "--settle-step", "50", "--samples", "50", "--dpi", "30"])
     assert result.exit_code == 0, result.output
-    assert '<section id="forecasts">' in html.read_text()
+    text = html.read_text()
+    assert '<section id="forecasts">' in text and '<section id="trajectories">' not in text

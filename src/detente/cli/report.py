@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from detente.cli.common import app, console, reports_errors, write_new_file
 from detente.cli.core import ScenarioArg
 from detente.errors import option_error
+
+if TYPE_CHECKING:
+    from detente.report.kinds import Analysis
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -20,6 +23,49 @@ def _kinds_help() -> str:
     return "Figure kind: " + ", ".join(KINDS) + "."
 
 
+Models = Annotated[list[str] | None, typer.Option(
+    "--model", "-m", help="Model to run; repeat for several (default: every registered model).")]
+Primary = Annotated[str | None, typer.Option(
+    help="Model of the counterfactual, uncertainty and sensitivity analyses (default: "
+         "compromise).")]
+SettleStep = Annotated[float, typer.Option(
+    help="Grid step (issue units) of the package search; smaller is finer and slower.")]
+Samples = Annotated[int, typer.Option(help="Sampled scenarios for the uncertainty figure.")]
+Data = Annotated[Path | None, typer.Option(
+    help="DEU III file (e.g. ../shared/research/data/deu/deu3_blksv.csv) scored for the "
+         "accuracy figure; default: the scenario's own observed outcomes.")]
+Seed = Annotated[int, typer.Option(help="Seed for stochastic models and sampling.")]
+Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
+
+
+def _refuse_existing(output: Path, force: bool) -> None:
+    if output.exists() and not force:
+        raise FileExistsError(f"{output}: already exists; nothing was written "
+                              "(choose another name, or pass --force to overwrite)")
+
+
+def _analysis(scenario: str | None, model: list[str] | None, seed: int, primary: str | None,
+              settle_step: float, samples: int, data: Path | None,
+              issues: list[str] | None = None) -> Analysis:
+    from detente.report.kinds import Analysis
+
+    if settle_step <= 0:
+        raise option_error("--settle-step", f"the step must be above 0, got {settle_step:g}",
+                           "give e.g. --settle-step 10")
+    if samples < 10:
+        raise option_error("--samples", f"need at least 10 samples, got {samples}",
+                           "give e.g. --samples 2000")
+    validation = None
+    if data is not None:
+        from detente.validate import validate_deu
+
+        validation = validate_deu(data, models=model or None, rng=seed)
+    return Analysis.of(scenario, models=model or None, seed=seed, issues=issues or None,
+                       primary=primary, settle_step=settle_step,
+                       contribution_step=max(settle_step, 20.0), samples=samples,
+                       validation=validation)
+
+
 @app.command()
 @reports_errors
 def plot(
@@ -27,28 +73,28 @@ def plot(
     scenario: ScenarioArg = None,
     output: Annotated[Path, typer.Option("--output", "-o",
                       help="File to write: .png, .svg or .pdf.")] = Path("figure.png"),
-    model: Annotated[list[str] | None, typer.Option(
-        "--model", "-m", help="Model to run; repeat for several (default: every registered "
-                              "model).")] = None,
+    model: Models = None,
     issue: Annotated[list[str] | None, typer.Option(
-        "--issue", "-i", help="Issue id for per-issue figures; repeat for several (default: "
-                              "all).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed for stochastic models.")] = 0,
+        "--issue", "-i", help="Issue id for per-issue figures (issue-map, trajectories; "
+                              "tornado takes the first); repeat for several.")] = None,
+    primary: Primary = None,
+    settle_step: SettleStep = 10.0,
+    samples: Samples = 2000,
+    data: Data = None,
+    seed: Seed = 0,
     dpi: Annotated[int, typer.Option(help="Resolution of a PNG.")] = 150,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    force: Force = False,
 ) -> None:
     """Draw one figure of a scenario to a PNG, SVG or PDF file."""
-    from detente.report.kinds import Analysis, draw
+    from detente.report.kinds import draw
     from detente.report.style import figure_bytes
 
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in FIGURE_FORMATS:
         raise option_error("--output", f"cannot tell the format of '{output}'",
                            "end the file name in .png, .svg or .pdf")
-    if output.exists() and not force:
-        raise FileExistsError(f"{output}: already exists; nothing was written "
-                              "(choose another name, or pass --force to overwrite)")
-    analysis = Analysis.of(scenario, models=model or None, seed=seed, issues=issue or None)
+    _refuse_existing(output, force)
+    analysis = _analysis(scenario, model, seed, primary, settle_step, samples, data, issue)
     figure = draw(kind, analysis)
     write_new_file(output, figure_bytes(figure, fmt, dpi=dpi), force=force)
     console.print(f"wrote {output}")
@@ -60,19 +106,20 @@ def report(
     scenario: ScenarioArg = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")
                       ] = Path("report.html"),
-    model: Annotated[list[str] | None, typer.Option(
-        "--model", "-m", help="Model to run; repeat for several (default: every registered "
-                              "model).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed for stochastic models and sampling.")] = 0,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    model: Models = None,
+    primary: Primary = None,
+    settle_step: SettleStep = 10.0,
+    samples: Samples = 2000,
+    data: Data = None,
+    seed: Seed = 0,
+    dpi: Annotated[int, typer.Option(help="Resolution of the embedded figures.")] = 110,
+    force: Force = False,
 ) -> None:
     """Write one self-contained HTML report (figures inline, nothing loaded from the web)."""
     from detente.report.html import render_report
-    from detente.report.kinds import Analysis
 
-    if output.exists() and not force:
-        raise FileExistsError(f"{output}: already exists; nothing was written "
-                              "(choose another name, or pass --force to overwrite)")
-    analysis = Analysis.of(scenario, models=model or None, seed=seed)
+    _refuse_existing(output, force)
+    analysis = _analysis(scenario, model, seed, primary, settle_step, samples, data)
+    analysis.dpi = dpi
     write_new_file(output, render_report(analysis), force=force)
     console.print(f"wrote {output}")

@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from detente.errors import option_error
 from detente.forecast import Forecast, forecast
@@ -307,9 +308,9 @@ def trajectories(source: ForecastLike = None, model: str | None = None,
     """Positions of every actor per round of a stepwise model, one panel per issue.
 
     Each actor is a line of its own colour and dash (named in the legend); the model's
-    final forecast is the marker at the last round and the dotted line, the status quo the
-    grey dashed line. The y axis is in the issue's units, anchor values as ticks with
-    their labels.
+    final forecast is the black marker at the last round and the dotted black line, the
+    status quo the grey dashed line. The left axis is in the issue's units with the anchor
+    values as ticks; the right axis names the anchors.
     """
     f = as_forecast(source)
     stepwise = stepwise_models(f)
@@ -327,66 +328,89 @@ def trajectories(source: ForecastLike = None, model: str | None = None,
                            f"stepwise models here: {', '.join(stepwise) or 'none'}")
     chosen = pick_issues(f, issues)
     axes = _axes_list(ax, len(chosen), "trajectories")
-    cols = 1 if len(chosen) == 1 else 2
-    rows = -(-len(chosen) // cols)
+    owner = axes is None
+    width, panel_in, gap_in, top_in = 9.0, 1.55, 0.75, 1.0
+    height = top_in + len(chosen) * (panel_in + gap_in)
     if axes is None:
-        width, panel_h = 9.0, 2.3
-        height = 0.9 + rows * panel_h
         fig = new_figure(width, height)
-        grid = fig.add_gridspec(rows, cols, left=1.25 / width, right=1 - 0.3 / width,
-                                top=1 - 0.85 / height, bottom=0.35 / height, hspace=0.55,
-                                wspace=0.75)
-        axes = [fig.add_subplot(grid[n // cols, n % cols]) for n in range(len(chosen))]
-        owner = True
-    else:
-        owner = False
+        axes = []
+        for n in range(len(chosen)):
+            top = top_in + n * (panel_in + gap_in) + 0.3
+            axes.append(fig.add_axes((0.75 / width, 1 - (top + panel_in) / height,
+                                      5.0 / width, panel_in / height)))
     fig = axes[0].get_figure()
-    color, marker = model_style(model, list(f.results))
+    _, marker = model_style(model, list(f.results))
     final = f.values(model)
     names = [f.scenario.name_of(a) for a in f.arrays.actor_ids]
+    longest = 1
     for axis, issue in zip(axes, chosen, strict=True):
         k = f.scenario.issue_ids.index(issue.id)
         path = np.asarray(paths[issue.id])           # rounds+1, A
         steps = np.arange(path.shape[0])
+        longest = max(longest, int(steps[-1]))
         for a in range(path.shape[1]):
             if not f.arrays.stake[a, k]:
                 continue
             c, ls = actor_style(a)
-            axis.plot(steps, path[:, a], color=c, ls=ls, lw=1.4, label=names[a])
+            axis.plot(steps, path[:, a], color=c, ls=ls, lw=1.5, label=names[a],
+                      marker="o", ms=2.5, clip_on=False)
         axis.axhline(issue.status_quo.value, color=STATUS_QUO_COLOR, lw=0.8, ls=(0, (4, 3)))
-        axis.axhline(final[issue.id], color=color, lw=1.0, ls=":")
-        axis.plot([steps[-1]], [final[issue.id]], marker=marker, color=color, mec="white",
-                  ms=8, ls="none", zorder=5)
+        axis.axhline(final[issue.id], color=INK, lw=1.0, ls=":")
+        axis.plot([steps[-1]], [final[issue.id]], marker=marker, color=INK, mec="white",
+                  ms=8, ls="none", zorder=5, clip_on=False)
         lo, hi = issue.scale.low, issue.scale.high
         pad = 0.04 * (hi - lo)
         axis.set_ylim(lo - pad, hi + pad)
         axis.set_xlim(0, max(1, steps[-1]))
-        ends = sorted(issue.anchors, key=lambda a: a.value)
-        ticks = [a.value for a in ends] or [lo, hi]
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        shown = _spaced_anchors(issue, axis)
+        ticks = [a.value for a in shown] or [lo, hi]
         axis.set_yticks(ticks, [_fmt(t) for t in ticks], fontsize=7)
+        right = axis.twinx()
+        right.set_ylim(axis.get_ylim())
+        right.set_yticks([a.value for a in shown],
+                         [_shorten(a.label, 46) for a in shown], fontsize=6.8, color=MUTED)
+        right.tick_params(length=0, pad=4)
         axis.tick_params(axis="x", labelsize=7)
-        axis.set_title(wrap(issue.name, 48), loc="left", fontsize=9, fontweight="bold",
-                       color=INK)
-        axis.set_xlabel("round", fontsize=7.5, color=MUTED)
+        axis.set_title(issue.name, loc="left", fontsize=9.5, fontweight="bold", color=INK)
+        axis.set_xlabel("round", fontsize=7.5, color=MUTED, labelpad=1)
         axis.set_ylabel(issue.units, fontsize=7.5, color=MUTED)
-        if ends:
-            for anchor, va in ((ends[0], "bottom"), (ends[-1], "top")):
-                axis.annotate(wrap(anchor.label, 40).split("\n")[0]
-                              + ("…" if len(anchor.label) > 40 else ""),
-                              xy=(0.01, anchor.value), xycoords=("axes fraction", "data"),
-                              xytext=(2, 2 if va == "bottom" else -2),
-                              textcoords="offset points", ha="left", va=va, fontsize=6.3,
-                              color=MUTED)
         for side in ("right", "top"):
             axis.spines[side].set_visible(False)
+            right.spines[side].set_visible(False)
+        right.spines["left"].set_visible(False)
+        right.spines["bottom"].set_visible(False)
     if owner:
-        handles = [Line2D([], [], color=actor_style(a)[0], ls=actor_style(a)[1], lw=1.4,
+        handles = [Line2D([], [], color=actor_style(a)[0], ls=actor_style(a)[1], lw=1.5,
                           label=names[a]) for a in range(len(names))]
-        handles.append(Line2D([], [], color=color, ls=":", marker=marker, mec="white",
+        handles.append(Line2D([], [], color=INK, ls=":", marker=marker, mec="white",
                               label=f"{model} forecast"))
         handles.append(Line2D([], [], color=STATUS_QUO_COLOR, ls=(0, (4, 3)), label="status quo"))
-        fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.05 / height),
-                   ncol=min(4, len(handles)), frameon=False, fontsize=7.5,
-                   title=f"{f.scenario.title}: positions per round ({model})",
-                   title_fontsize=9)
+        fig.text(0.75 / width, 1 - 0.1 / height,
+                 f"{f.scenario.title}: positions per round ({model})", ha="left", va="top",
+                 fontsize=11, fontweight="bold", color=INK)
+        fig.legend(handles=handles, loc="upper left",
+                   bbox_to_anchor=(0.75 / width - 0.01, 1 - 0.38 / height),
+                   ncol=min(4, len(handles)), frameon=False, fontsize=7.5, borderaxespad=0)
     return fig
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:") + "…"
+
+
+def _spaced_anchors(issue: Issue, ax: Axes) -> list:
+    """The anchors whose labels fit on a vertical axis of ``ax`` without touching (the ends
+    first, then the others in order)."""
+    anchors = sorted(issue.anchors, key=lambda a: a.value)
+    if not anchors:
+        return []
+    fig = ax.get_figure()
+    height_in = ax.get_position().height * fig.get_figheight()
+    span = issue.scale.high - issue.scale.low
+    min_gap = span * (9.5 / 72) / max(height_in, 1e-6)   # one 6.8-point line and a gap
+    keep = [anchors[0], anchors[-1]] if len(anchors) > 1 else anchors[:1]
+    for anchor in anchors[1:-1]:
+        if all(abs(anchor.value - k.value) >= min_gap for k in keep):
+            keep.append(anchor)
+    return sorted(keep, key=lambda a: a.value)

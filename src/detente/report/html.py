@@ -47,9 +47,14 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def figure_block(analysis: Analysis, kind: str, alt: str, dpi: int = 110) -> FigureBlock:
+def _and(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def figure_block(analysis: Analysis, kind: str, alt: str) -> FigureBlock:
     fig = KINDS[kind].draw(analysis)
-    png = figure_bytes(fig, "png", dpi=dpi)
+    png = figure_bytes(fig, "png", dpi=analysis.dpi)
     uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     return FigureBlock(kind, KINDS[kind].title, uri, alt)
 
@@ -191,6 +196,118 @@ def sources_items(analysis: Analysis) -> list[dict[str, Any]]:
     return items
 
 
+def settlement_reading(analysis: Analysis) -> str:
+    st = analysis.settlement
+    base = st.baseline
+    s = analysis.scenario
+    named = [p for p in base.packages if p.values and any(
+        abs(p.values[i] - s.issue(i).status_quo.value) > 1e-9 for i in p.values)]
+    ok = [p for p in named if p.acceptable]
+    parts = [f"{len(ok)} of the {len(named)} named packages that move anything "
+             "satisfy every party"] if named else []
+    if base.zone_exists and base.best is not None:
+        best = base.best
+        worst = min(best.gains, key=best.gains.__getitem__)
+        size = f"{base.zone_size:,} packages" if base.zone_size is not None else "packages"
+        parts.append(f"on a {st.step:g}-unit grid the search finds {size} that do; the best "
+                     f"by Nash product moves {len(best.changed)} issues and gives the "
+                     f"worst-off, {s.name_of(worst)}, {best.gains[worst]:+.1f} utility points")
+    else:
+        parts.append(f"on a {st.step:g}-unit grid no package satisfies every party")
+    blocked = [p for p in named if not p.acceptable]
+    if blocked:
+        near = min(blocked, key=lambda p: len(p.blockers))
+        parts.append(f"{near.name} comes closest among the blocked, held up by "
+                     + _and([s.name_of(a) for a in near.blockers]))
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def contributions_reading(analysis: Analysis) -> str:
+    c = analysis.contributions
+    s = analysis.scenario
+    total = c.grand_value - c.empty_value
+    ranked = sorted(c.shapley, key=lambda a: -c.shapley[a])
+    top = ranked[0]
+    share = 100 * c.shapley[top] / total if total else 0.0
+    idle = [s.name_of(a) for a in ranked if abs(c.shapley[a]) < 1e-9]
+    text = (f"As a guarantor, {s.name_of(top)} adds most to the deal: {c.shapley[top]:.2f} of "
+            f"the {total:.2f} utility points it is worth ({share:.0f}%)")
+    if idle:
+        text += f"; {_and(idle)} add{'s' if len(idle) == 1 else ''} nothing as guarantor"
+    return text + f" (Shapley values on a {analysis.contribution_step:g}-unit grid)."
+
+
+def settlement_counterfactual_reading(analysis: Analysis) -> str:
+    st = analysis.settlement
+    s = analysis.scenario
+    base = st.baseline.best.nash if st.baseline.best else 0.0
+    variants = [(v.best.nash if v.best else 0.0, v) for v in st.variants]
+    if not variants:
+        return ""
+    high_v, high = max(variants, key=lambda t: t[0])
+    low_v, low = min(variants, key=lambda t: t[0])
+    name = lambda v: s.name_of(v.label.removeprefix("without "))  # noqa: E731
+    text = (f"Without {name(high)} the best deal is worth most ({high_v:.2f} against "
+            f"{base:.2f} with everybody); without {name(low)} least ({low_v:.2f})")
+    empty = [name(v) for v in st.variants if not v.zone_exists]
+    if empty:
+        text += f"; without {_and(empty)} no package satisfies every party"
+    return text + "."
+
+
+def uncertainty_reading(analysis: Analysis) -> str:
+    r = analysis.sampled
+    s = analysis.scenario
+    summaries = r.summaries()
+
+    def width(i: str) -> float:
+        issue = s.issue(i)
+        lo, hi = summaries[i].interval90
+        return (hi - lo) / (issue.scale.high - issue.scale.low)
+
+    wide = max(summaries, key=width)
+    narrow = min(summaries, key=width)
+    away = [i for i, sm in summaries.items()
+            if not sm.interval90[0] <= s.issue(i).status_quo.value <= sm.interval90[1]]
+
+    def span(i: str) -> str:
+        lo, hi = summaries[i].interval90
+        return f"{_fmt(lo)}–{_fmt(hi)} {s.issue(i).units}"
+
+    return (f"Over {r.samples:,} sampled scenarios the {r.model} forecast is least certain on "
+            f"{s.name_of(wide)} (90% interval {span(wide)}) and most certain on "
+            f"{s.name_of(narrow)} ({span(narrow)}); on {len(away)} of {len(summaries)} issues "
+            "the 90% interval leaves out the status quo.")
+
+
+def tornado_reading(analysis: Analysis) -> str:
+    from detente.report.uncertainty import input_label
+
+    r = analysis.sensitivity
+    issues = list(analysis.issues or [])
+    issue = issues[0] if issues else r.outputs[int(np.nanargmax(r.variance))]
+    data = r.tornado(issue, 1)
+    label = input_label(data["labels"][0], analysis.scenario, issue)
+    return (f"The {r.model} forecast of {analysis.scenario.name_of(issue)} varies most of all "
+            f"issues; {label} moves it most (total Sobol index {data['total'][0]:.2f}): from "
+            f"{_fmt(data['low'][0])} to {_fmt(data['high'][0])} between its 5th and 95th "
+            "percentiles.")
+
+
+def accuracy_reading(analysis: Analysis) -> str:
+    result = analysis.accuracy
+    assert result is not None
+    scores = [sc for sc in result.scores() if np.isfinite(sc.value["mae"])]
+    models = [sc for sc in scores if result.kinds[sc.predictor] == "model"] or scores
+    best = min(models, key=lambda sc: sc.value["mae"])
+    worst = max(models, key=lambda sc: sc.value["mae"])
+    return (f"On {best.n_issues} issues, {best.predictor} misses the observed outcome least "
+            f"(mean absolute error {best.value['mae']:.1f} points, 95% interval "
+            f"{best.low['mae']:.1f}–{best.high['mae']:.1f}) and {worst.predictor} most "
+            f"({worst.value['mae']:.1f}).")
+
+
 SectionBuilder = Callable[[Analysis], Section | None]
 
 
@@ -216,19 +333,68 @@ def _trajectories(analysis: Analysis) -> Section | None:
                                          "Positions of every actor per round")])
 
 
-def _counterfactuals(analysis: Analysis) -> Section:
-    return Section("counterfactuals", "Counterfactuals: without each actor",
-                   counterfactual_reading(analysis),
-                   figures=[figure_block(analysis, "without-actor",
-                                         "Shift of each forecast when one actor is left out")])
+def _settlement(analysis: Analysis) -> Section:
+    return Section("settlement", "Settlement: which package can everybody accept",
+                   settlement_reading(analysis),
+                   figures=[figure_block(analysis, "settlement",
+                                         "Each actor's gain from each package")])
 
 
-SECTIONS: tuple[SectionBuilder, ...] = (_forecasts, _issue_map, _trajectories, _counterfactuals)
+def _contributions(analysis: Analysis) -> Section:
+    return Section("contributions", "Guarantors: what each actor adds to the deal",
+                   contributions_reading(analysis),
+                   figures=[figure_block(analysis, "contributions",
+                                         "Shapley value of each actor as a guarantor")])
+
+
+def _counterfactuals(analysis: Analysis) -> list[Section]:
+    return [
+        Section("counterfactuals", "Counterfactuals: forecasts without each actor",
+                counterfactual_reading(analysis),
+                figures=[figure_block(analysis, "without-actor",
+                                      "Shift of each forecast when one actor is left out")]),
+        Section("settlement-without", "Counterfactuals: the deal without each actor",
+                settlement_counterfactual_reading(analysis),
+                figures=[figure_block(analysis, "settlement-without",
+                                      "Best package and zone of agreement without each "
+                                      "actor")]),
+    ]
+
+
+def _uncertainty(analysis: Analysis) -> list[Section]:
+    return [
+        Section("uncertainty", "Uncertainty: how sure are the forecasts",
+                uncertainty_reading(analysis),
+                figures=[figure_block(analysis, "uncertainty",
+                                      "Forecast distributions over sampled scenarios")]),
+        Section("sensitivity", "Sensitivity: which inputs matter", tornado_reading(analysis),
+                figures=[figure_block(analysis, "tornado", "Tornado chart of one issue")]),
+    ]
+
+
+def _accuracy(analysis: Analysis) -> Section | None:
+    if analysis.accuracy is None:
+        return None
+    return Section("accuracy", "Track record: predicted against observed",
+                   accuracy_reading(analysis),
+                   figures=[figure_block(analysis, "accuracy",
+                                         "Predicted against observed outcomes, per model")])
+
+
+SECTIONS: tuple[Callable[[Analysis], Section | list[Section] | None], ...] = (
+    _forecasts, _issue_map, _trajectories, _settlement, _contributions, _counterfactuals,
+    _uncertainty, _accuracy)
 
 
 def render_report(analysis: Analysis) -> str:
     """The whole report as one HTML string."""
-    sections = [section for build in SECTIONS if (section := build(analysis)) is not None]
+    sections: list[Section] = []
+    for build in SECTIONS:
+        built = build(analysis)
+        if isinstance(built, Section):
+            sections.append(built)
+        elif built:
+            sections.extend(built)
     env = Environment(loader=PackageLoader("detente.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
                       lstrip_blocks=True)

@@ -17,9 +17,25 @@ from matplotlib.figure import Figure
 from detente.errors import option_error
 from detente.forecast import Forecast, forecast
 from detente.models import REGISTRY
+from detente.report.accuracy import accuracy
 from detente.report.counterfactual import WithoutActor, counterfactual_map, without_each_actor
 from detente.report.figures import issue_map, model_comparison, stepwise_models, trajectories
+from detente.report.settlement import (
+    guarantor_contributions,
+    package_gains,
+    without_actor_settlement,
+)
+from detente.report.uncertainty import outcome_distributions, tornado
 from detente.scenario import Scenario, load
+from detente.settlement import Settlement, Variation, settle
+from detente.settlement.contributions import Contributions, contributions
+from detente.uncertainty import SampleResult, sample
+from detente.uncertainty.sensitivity import SensitivityResult, sensitivity
+from detente.validate import ValidationResult
+
+#: The model the single-model analyses use when none is chosen: the one with the best
+#: record on DEU III (docs/accuracy.md), else the first model run.
+PREFERRED_PRIMARY = "compromise"
 
 
 @dataclass
@@ -27,13 +43,28 @@ class Analysis:
     """One scenario and the analyses of it that figures and the report draw on.
 
     ``models``: the models to forecast with (default: every registered model).
+    ``primary``: the model of the single-model analyses (counterfactual forecasts,
+    uncertainty, sensitivity); default compromise when run, else the first model.
     ``issues``: restrict per-issue figures to these ids (default: all).
+    ``settle_step``: grid step (issue units) of the package search; ``contribution_step``
+    that of the Shapley values (each coalition is a whole search, so coarser by default).
+    ``samples``: sampled scenarios for the outcome distributions; ``sensitivity_samples``:
+    rows N of the Saltelli design. ``validation``: observed outcomes scored for the
+    accuracy figure (default: the scenario's own outcomes, when it has any). ``dpi``: the
+    resolution of the report's embedded PNGs.
     """
 
     scenario: Scenario
     models: Sequence[str] | None = None
     seed: int = 0
     issues: Sequence[str] | None = None
+    primary: str | None = None
+    settle_step: float = 10.0
+    contribution_step: float = 20.0
+    samples: int = 2000
+    sensitivity_samples: int = 256
+    validation: ValidationResult | None = None
+    dpi: int = 110
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -49,13 +80,53 @@ class Analysis:
         return stepwise_models(self.forecast)
 
     @property
+    def primary_model(self) -> str:
+        names = list(self.forecast.results)
+        if self.primary is not None:
+            if self.primary not in names:
+                raise option_error("--primary", f"'{self.primary}' is not among the models run",
+                                   f"models run: {', '.join(names)}")
+            return self.primary
+        return PREFERRED_PRIMARY if PREFERRED_PRIMARY in names else names[0]
+
+    @property
     def counterfactual_model(self) -> str:
-        """The model counterfactuals use: the first stepwise model, else the first one."""
-        return (self.stepwise or list(self.forecast.results))[0]
+        return self.primary_model
 
     @cached_property
     def without_actor(self) -> WithoutActor:
         return without_each_actor(self.forecast, self.counterfactual_model)
+
+    @cached_property
+    def settlement(self) -> Settlement:
+        """The package search with each actor left out in turn, side by side."""
+        leave_out = [Variation(without=(a,)) for a in self.scenario.actor_ids]
+        return settle(self.scenario, variations=leave_out, step=self.settle_step)
+
+    @cached_property
+    def contributions(self) -> Contributions:
+        return contributions(self.scenario, step=self.contribution_step, rng=self.seed)
+
+    @cached_property
+    def sampled(self) -> SampleResult:
+        return sample(self.scenario, model=self.primary_model, samples=self.samples,
+                      rng=self.seed, workers=1)
+
+    @cached_property
+    def sensitivity(self) -> SensitivityResult:
+        return sensitivity(self.scenario, model=self.primary_model,
+                           samples=self.sensitivity_samples, rng=self.seed, bootstrap=100,
+                           workers=1)
+
+    @cached_property
+    def accuracy(self) -> ValidationResult | None:
+        if self.validation is not None:
+            return self.validation
+        if not self.scenario.outcomes:
+            return None
+        from detente.validate import validate
+
+        return validate([self.scenario], list(self.forecast.results), rng=self.seed)
 
 
 @dataclass(frozen=True)
@@ -79,6 +150,29 @@ def _draw_trajectories(analysis: Analysis) -> Figure:
     return trajectories(analysis.forecast, analysis.stepwise[0], analysis.issues)
 
 
+def _need_validation(analysis: Analysis) -> str | None:
+    if analysis.accuracy is not None:
+        return None
+    return ("the scenario carries no observed outcomes; give a DEU III file with --data "
+            "(e.g. ../shared/research/data/deu/deu3_blksv.csv)")
+
+
+def _names(analysis: Analysis) -> dict[str, str]:
+    return {a.id: a.name for a in analysis.scenario.actors}
+
+
+def _tornado(analysis: Analysis) -> Figure:
+    issues = list(analysis.issues or [])
+    return tornado(analysis.sensitivity, issues[0] if issues else None)
+
+
+def _accuracy(analysis: Analysis) -> Figure:
+    assert analysis.accuracy is not None
+    title = ("Predicted against observed outcomes" if analysis.validation is not None
+             else f"{analysis.scenario.title}: predicted against observed outcomes")
+    return accuracy(analysis.accuracy, title=title)
+
+
 KINDS: dict[str, PlotKind] = {
     kind.name: kind
     for kind in (
@@ -90,6 +184,18 @@ KINDS: dict[str, PlotKind] = {
                  _draw_trajectories, _need_stepwise),
         PlotKind("without-actor", "How each forecast moves when one actor stays away",
                  lambda a: counterfactual_map(a.forecast, a.counterfactual_model)),
+        PlotKind("settlement", "Who gains from each package; blockers marked",
+                 lambda a: package_gains(a.settlement)),
+        PlotKind("settlement-without", "The best deal with and without each actor",
+                 lambda a: without_actor_settlement(a.settlement)),
+        PlotKind("contributions", "What each actor adds to the deal as a guarantor",
+                 lambda a: guarantor_contributions(a.contributions, _names(a))),
+        PlotKind("uncertainty", "Each issue's forecast over sampled scenarios, with intervals",
+                 lambda a: outcome_distributions(a.sampled)),
+        PlotKind("tornado", "The inputs that move one issue's forecast most",
+                 _tornado),
+        PlotKind("accuracy", "Predicted against observed outcomes, per model",
+                 _accuracy, _need_validation),
     )
 }
 

@@ -1,0 +1,76 @@
+"""Accuracy figure: predicted against observed outcomes, per model (docs/accuracy.md).
+
+Takes a :class:`detente.validate.ValidationResult` (e.g. from ``validate_deu`` on DEU III,
+or ``validate`` on scenarios carrying observed outcomes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from detente.report.style import INK, MUTED, model_style, new_figure
+from detente.validate import ValidationResult
+
+
+def accuracy(result: ValidationResult, predictors: Sequence[str] | None = None, *,
+             title: str = "Predicted against observed outcomes",
+             ax: Axes | Sequence[Axes] | None = None) -> Figure:
+    """One panel per predictor (models first, then baselines, best MAE first): each issue a
+    dot at (observed, predicted) on the 0-100 rescaled scale; on the diagonal the forecast
+    was exact, and the band marks ±10 points. The panel title gives the mean absolute error
+    with its 95% cluster-bootstrap interval and the share of issues within 10 points."""
+    scores = {sc.predictor: sc for sc in result.scores()}
+    names = list(predictors) if predictors is not None else sorted(
+        result.predictions,
+        key=lambda p: (result.kinds[p] != "model", scores[p].value["mae"]))
+    spans = np.array([r.high - r.low for r in result.rows])
+    lows = np.array([r.low for r in result.rows])
+    observed = 100 * (result.observed - lows) / spans
+    n = len(names)
+    cols = min(4, n)
+    rows = -(-n // cols)
+    if ax is None:
+        width, cell = 9.0, 9.0 / cols
+        height = 0.7 + rows * (cell + 0.25)
+        fig = new_figure(width, height)
+        grid = fig.add_gridspec(rows, cols, left=0.07, right=0.98, top=1 - 0.75 / height,
+                                bottom=0.45 / height, wspace=0.3, hspace=0.55)
+        axes = [fig.add_subplot(grid[k // cols, k % cols]) for k in range(n)]
+        fig.text(0.07, 1 - 0.12 / height, title, ha="left", va="top", fontsize=11,
+                 fontweight="bold", color=INK)
+    else:
+        axes = [ax] if isinstance(ax, Axes) else list(ax)
+        fig = axes[0].get_figure()
+    for k, (axis, name) in enumerate(zip(axes, names, strict=False)):
+        predicted = 100 * (result.predictions[name] - lows) / spans
+        keep = ~np.isnan(predicted)
+        color = model_style(name, names)[0] if result.kinds[name] == "model" else MUTED
+        axis.fill_between([0, 100], [-10, 90], [10, 110], color="#EEEEEE", lw=0)
+        axis.plot([0, 100], [0, 100], color=INK, lw=0.7)
+        jitter = np.random.default_rng(k).uniform(-0.8, 0.8, size=(2, keep.sum()))
+        axis.scatter(observed[keep] + jitter[0], predicted[keep] + jitter[1], s=7,
+                     color=color, alpha=0.45, lw=0)
+        sc = scores[name]
+        within = sc.value.get("within10", float("nan"))
+        axis.set_title(f"{name}" + ("" if result.kinds[name] == "model" else " (baseline)")
+                       + f"\nMAE {sc.value['mae']:.1f} [{sc.low['mae']:.1f}–{sc.high['mae']:.1f}]"
+                       + (f", ≤10: {100 * within:.0f}%" if np.isfinite(within) else ""),
+                       fontsize=8, color=INK, loc="left")
+        axis.set_xlim(-3, 103)
+        axis.set_ylim(-3, 103)
+        axis.set_aspect("equal")
+        axis.set_xticks([0, 50, 100])
+        axis.set_yticks([0, 50, 100])
+        axis.tick_params(labelsize=7, colors=MUTED)
+        if k % cols == 0:
+            axis.set_ylabel("predicted (0-100)", fontsize=7.5, color=MUTED)
+        if k // cols == rows - 1 or k + cols >= n:
+            axis.set_xlabel("observed (0-100)", fontsize=7.5, color=MUTED)
+        for side in ("right", "top"):
+            axis.spines[side].set_visible(False)
+        axis.text(2, 98, f"{int(keep.sum())} issues", fontsize=6.5, color=MUTED, va="top")
+    return fig
