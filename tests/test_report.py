@@ -18,7 +18,6 @@ from detente.report import figure_bytes, issue_map, model_comparison, trajectori
 from detente.report.html import render_report
 from detente.report.kinds import KINDS, Analysis, draw
 
-
 # Coarse grids and few samples: these tests check structure, not the numbers' precision.
 FAST = dict(settle_step=25.0, contribution_step=50.0, samples=200, sensitivity_samples=16,
             dpi=30)
