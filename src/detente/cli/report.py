@@ -59,7 +59,10 @@ def _analysis(scenario: str | None, model: list[str] | None, seed: int, primary:
     if data is not None:
         from detente.validate import validate_deu
 
-        validation = validate_deu(data, models=model or None, rng=seed)
+        # Council weights beside the DEU file, as the shared data folder keeps them.
+        beside = data.parent / "eucouncil_weights.csv"
+        validation = validate_deu(data, models=model or None, rng=seed,
+                                  weights=beside if beside.is_file() else None)
     return Analysis.of(scenario, models=model or None, seed=seed, issues=issues or None,
                        primary=primary, settle_step=settle_step,
                        contribution_step=max(settle_step, 20.0), samples=samples,

@@ -24,9 +24,11 @@ def accuracy(result: ValidationResult, predictors: Sequence[str] | None = None, 
     was exact, and the band marks ±10 points. The panel title gives the mean absolute error
     with its 95% cluster-bootstrap interval and the share of issues within 10 points."""
     scores = {sc.predictor: sc for sc in result.scores()}
+    def baseline(name: str) -> bool:
+        return result.kinds[name] == "baseline"
+
     names = list(predictors) if predictors is not None else sorted(
-        result.predictions,
-        key=lambda p: (result.kinds[p] != "model", scores[p].value["mae"]))
+        result.predictions, key=lambda p: (baseline(p), scores[p].value["mae"]))
     spans = np.array([r.high - r.low for r in result.rows])
     lows = np.array([r.low for r in result.rows])
     observed = 100 * (result.observed - lows) / spans
@@ -48,7 +50,7 @@ def accuracy(result: ValidationResult, predictors: Sequence[str] | None = None, 
     for k, (axis, name) in enumerate(zip(axes, names, strict=False)):
         predicted = 100 * (result.predictions[name] - lows) / spans
         keep = ~np.isnan(predicted)
-        color = model_style(name, names)[0] if result.kinds[name] == "model" else MUTED
+        color = MUTED if baseline(name) else model_style(name, names)[0]
         axis.fill_between([0, 100], [-10, 90], [10, 110], color="#EEEEEE", lw=0)
         axis.plot([0, 100], [0, 100], color=INK, lw=0.7)
         jitter = np.random.default_rng(k).uniform(-0.8, 0.8, size=(2, keep.sum()))
@@ -56,10 +58,11 @@ def accuracy(result: ValidationResult, predictors: Sequence[str] | None = None, 
                      color=color, alpha=0.45, lw=0)
         sc = scores[name]
         within = sc.value.get("within10", float("nan"))
-        axis.set_title(f"{name}" + ("" if result.kinds[name] == "model" else " (baseline)")
+        kind = result.kinds[name]
+        axis.set_title(f"{name}" + ("" if kind == "model" else f" ({kind})")
                        + f"\nMAE {sc.value['mae']:.1f} [{sc.low['mae']:.1f}–{sc.high['mae']:.1f}]"
-                       + (f", ≤10: {100 * within:.0f}%" if np.isfinite(within) else ""),
-                       fontsize=8, color=INK, loc="left")
+                       + (f", ≤10: {100 * within:.0f}%" if np.isfinite(within) else "")
+                       + f", n={int(keep.sum())}", fontsize=7.5, color=INK, loc="left")
         axis.set_xlim(-3, 103)
         axis.set_ylim(-3, 103)
         axis.set_aspect("equal")
@@ -72,5 +75,4 @@ def accuracy(result: ValidationResult, predictors: Sequence[str] | None = None, 
             axis.set_xlabel("observed (0-100)", fontsize=7.5, color=MUTED)
         for side in ("right", "top"):
             axis.spines[side].set_visible(False)
-        axis.text(2, 98, f"{int(keep.sum())} issues", fontsize=6.5, color=MUTED, va="top")
     return fig

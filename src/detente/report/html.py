@@ -299,7 +299,7 @@ def accuracy_reading(analysis: Analysis) -> str:
     result = analysis.accuracy
     assert result is not None
     scores = [sc for sc in result.scores() if np.isfinite(sc.value["mae"])]
-    models = [sc for sc in scores if result.kinds[sc.predictor] == "model"] or scores
+    models = [sc for sc in scores if result.kinds[sc.predictor] != "baseline"] or scores
     best = min(models, key=lambda sc: sc.value["mae"])
     worst = max(models, key=lambda sc: sc.value["mae"])
     return (f"On {best.n_issues} issues, {best.predictor} misses the observed outcome least "
