@@ -35,14 +35,16 @@ def main() -> int:
     parser.add_argument("--oracle-turns", default="2",
                         help="turns to time the loop oracle on, or 'all' (slow for a160)")
     parser.add_argument("--sizes", nargs="+", default=["040", "080", "160"])
+    parser.add_argument("--data", default=str(KTAB), help="folder with KTAB's dummyData CSVs")
     args = parser.parse_args()
-    if not KTAB.is_dir():
-        print(f"KTAB data not found at {KTAB}", file=sys.stderr)
+    data = Path(args.data)
+    if not data.is_dir():
+        print(f"KTAB data not found at {data}", file=sys.stderr)
         return 1
     opts = SMPOptions()
     rows = []
     for size in args.sizes:
-        arrays = detente.load(KTAB / f"dummyData-a{size}.csv").compile()
+        arrays = detente.load(data / f"dummyData-a{size}.csv").compile()
         cap, pos, sal = arrays.capability, arrays.position, arrays.salience
         turn_times: list[float] = []
         start = time.perf_counter()

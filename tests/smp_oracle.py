@@ -15,6 +15,8 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from detente.models.smp import SMPOptions
+
 MIN_COALITION = 1e-8
 MIN_CHALLENGE = 1e-10
 MIN_GAIN = 1e-5
@@ -22,19 +24,8 @@ MIN_WEIGHT = 1e-6
 POS_TOL = 1e-3
 
 
-@dataclass
-class OracleOptions:
-    victory_prob: str = "linear"
-    pce: str = "conditional"
-    transitions: str = "deterministic"
-    voting_rule: str = "proportional"
-    big_r_adjust: str = "one_third"
-    big_r_range: str = "mid"
-    third_party_commit: str = "semi"
-    bargain_interp: str = "s2p2"
-    bargain_model: str = "init_only"
-    ktab_compat: bool = False
-    max_turns: int = 100
+# The options are plain data; the oracle reads the same nine KTAB parameters.
+OracleOptions = SMPOptions
 
 
 @dataclass

@@ -121,12 +121,19 @@ def point_distance(ideal: np.ndarray, points: np.ndarray, salience: np.ndarray) 
 
 def utility(d: np.ndarray, r: np.ndarray | float) -> np.ndarray:
     """u(d, R) = (1 − d)(1 + dR) for d ≤ 1, (1 − d)(1 + R) beyond (§2.1, bsUtil)."""
-    return np.where(d <= 1, (1 - d) * (1 + d * r), (1 - d) * (1 + r))
+    near = (1 - d) * (1 + d * r)
+    if np.max(d, initial=0.0) <= 1:  # always so for positions on the unit scale
+        return near
+    return np.where(d <= 1, near, (1 - d) * (1 + r))
 
 
 def vote(rule: str, weight: np.ndarray, u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
     """v = w f(u1 − u2) under a voting rule (§2.2, Model::vote)."""
-    du = u1 - u2
+    return vote_on_difference(rule, weight, u1 - u2)
+
+
+def vote_on_difference(rule: str, weight: np.ndarray, du: np.ndarray) -> np.ndarray:
+    """v = w f(Δ) for a utility difference Δ."""
     if rule == "proportional":
         return weight * du
     if rule == "binary":
@@ -385,7 +392,7 @@ def challenge_gain(uii: np.ndarray, uij: np.ndarray, uji: np.ndarray, ujj: np.nd
         du = pin * (unn - uni) + (1.0 - pin) * (unj - unn)
     else:  # with full or no commitment both expectations are equal (§2.6)
         du = np.zeros(np.broadcast_shapes(pin.shape, np.shape(unj)))
-    v_third = np.where(third, vote(vr, w_n, du, 0.0), 0.0)
+    v_third = np.where(third, vote_on_difference(vr, w_n, du), 0.0)
     ch_ij = c_ij + np.sum(np.maximum(v_third, 0.0), axis=-1)
     ch_ji = c_ji - np.sum(np.minimum(v_third, 0.0), axis=-1)
     if opts.ktab_compat or opts.victory_prob == "linear":
