@@ -15,9 +15,11 @@ from detente.cli.common import app
 from detente.errors import OptionError
 from detente.settlement import (
     Guarantees,
+    NamedPackage,
     SettlementProblem,
     UtilitySettings,
     acceptable,
+    analyse_packages,
     credibility,
     package_gains,
     package_utilities,
@@ -141,6 +143,38 @@ def test_hand_case_with_distrust() -> None:
     assert win.threshold == pytest.approx(75.0)
     assert win.then_blocking == ()
     assert "A accepts if Y ≤ 70" in win.describe()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_problems(), utility=st.sampled_from(["linear", "quadratic"]),
+       losses=st.sampled_from(["discounted", "certain"]), seed=st.integers(0, 1000))
+def test_win_over_changes_really_win_the_blocker_over(problem, utility, losses, seed) -> None:
+    rng = np.random.default_rng(seed)
+    issues = problem.issue_ids
+    packages = tuple(NamedPackage(f"P{j}", "random", {i: float(rng.integers(0, 11) * 10)
+                                                      for i in issues}, issues)
+                     for j in range(4))
+    problem = problem.replace(packages=packages)
+    opts = UtilitySettings(utility, 0.0, losses)
+    for analysis, package in zip(analyse_packages(problem, settings=opts), packages,
+                                 strict=True):
+        for actor, ways in analysis.win_over.items():
+            assert actor in analysis.blockers
+            b = problem.actor_ids.index(actor)
+            for way in ways:
+                assert actor not in way.then_blocking
+                k = issues.index(way.issue)
+                for value, wins in ((way.value, True),
+                                    (way.threshold + (0.01 if way.at_least else -0.01), True),
+                                    (way.threshold + (-0.01 if way.at_least else 0.01), False)):
+                    if value is None or not 0 <= value <= 100:
+                        continue
+                    changed = dict(package.values, **{way.issue: value})
+                    units = np.array([[changed[i] for i in issues]])
+                    gain = package_gains(problem.arrays, problem.arrays.from_units(units),
+                                         problem.guarantees(), opts)[0, b]
+                    assert (gain > 0) == wins, (way, value, gain)
+                assert way.size <= abs(way.current - 100 * problem.arrays.position[b, k]) + 1e-9
 
 
 # --- korea-2017 -------------------------------------------------------------------------

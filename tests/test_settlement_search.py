@@ -28,9 +28,11 @@ def _scores(best) -> np.ndarray:
 
 @SETTINGS
 @given(problem=random_problems(), utility=st.sampled_from(["linear", "quadratic"]),
-       correlation=st.sampled_from([0.0, 0.6]), top=st.integers(1, 4))
-def test_branch_and_bound_equals_brute_force(problem, utility, correlation, top) -> None:
-    table = build_table(problem, UtilitySettings(utility, correlation))
+       correlation=st.sampled_from([0.0, 0.6]), top=st.integers(1, 4),
+       losses=st.sampled_from(["discounted", "certain"]))
+def test_branch_and_bound_equals_brute_force(problem, utility, correlation, top,
+                                             losses) -> None:
+    table = build_table(problem, UtilitySettings(utility, correlation, losses))
     assert zone_exists(table, "bnb")[0] == zone_exists(table, "brute")[0]
     assert zone_size(table, "bnb")[0] == zone_size(table, "brute")[0]
     for objective in ("nash", "maxmin"):

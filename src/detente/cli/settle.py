@@ -22,6 +22,11 @@ class Utility(StrEnum):
     linear = "linear"
 
 
+class Losses(StrEnum):
+    discounted = "discounted"
+    certain = "certain"
+
+
 class Weighting(StrEnum):
     capability = "capability"
     equal = "equal"
@@ -48,6 +53,9 @@ StepOpt = Annotated[float | None, typer.Option(
 UtilityOpt = Annotated[Utility, typer.Option("--utility", help="Distance loss per issue.")]
 CorrelationOpt = Annotated[float, typer.Option(
     "--correlation", help="How the deliverers' failures correlate: 0 independent, 1 together.")]
+LossesOpt = Annotated[Losses, typer.Option(
+    "--losses", help="Moves an actor loses from: discounted by its distrust like promises, "
+    "or certain.")]
 WeightingOpt = Annotated[Weighting, typer.Option("--weighting",
                                                  help="Exponents of the Nash product.")]
 MethodOpt = Annotated[SearchMethod, typer.Option(
@@ -89,6 +97,7 @@ def settle(
     step: StepOpt = None,
     utility: UtilityOpt = Utility.quadratic,
     correlation: CorrelationOpt = 0.0,
+    losses: LossesOpt = Losses.discounted,
     weighting: WeightingOpt = Weighting.capability,
     method: MethodOpt = SearchMethod.auto,
     count: Annotated[bool | None, typer.Option(
@@ -106,7 +115,8 @@ def settle(
     variations = change.split() if separately else [change]
     result = run_settle(scenario, variations=variations, packages=package or None,
                         step=step, utility=utility.value, correlation=correlation,
-                        weighting=weighting.value, top=top, method=method.value, count=count)
+                        losses=losses.value, weighting=weighting.value, top=top,
+                        method=method.value, count=count)
     if output is Format.json:
         emit_json(result.to_dict())
         return
@@ -118,7 +128,8 @@ def _print_settlement(result) -> None:  # type: ignore[no-untyped-def]
     status_quo = {i.id: i.status_quo.value for i in s.issues}
     console.print(f"[bold]{s.title}[/] — settlement design  (grid step {fmt(result.step)}, "
                   f"{result.settings.utility} loss, deliverer correlation "
-                  f"{result.settings.correlation:g}, {result.weighting}-weighted Nash product)")
+                  f"{result.settings.correlation:g}, losses {result.settings.losses}, "
+                  f"{result.weighting}-weighted Nash product)")
     console.print("Gains are in utility points over the status quo (a package's utility "
                   "lies in −100..0); a veto player accepts a package when its gain is above 0.")
 
@@ -206,7 +217,10 @@ def _print_outcome(o, s, status_quo, show_label: bool) -> None:  # type: ignore[
                       f"{', '.join(p.blockers)}:")
         for b in p.blockers:
             costs = ", ".join(f"{k} {v:+.1f}" for k, v in p.why_not(b))
-            line = f"  {b} {_gain(p.gains[b])}; costs it most: {costs or 'none'}"
+            helps = ", ".join(f"{k} {v:+.1f}" for k, v in sorted(
+                p.issue_gains[b].items(), key=lambda kv: -kv[1])[:2] if v > 0)
+            line = (f"  {b} {_gain(p.gains[b])}; costs it most: {costs or 'none'}; "
+                    f"gains most: {helps or 'none'}")
             ways = p.win_over.get(b, ())
             if ways:
                 w = ways[0]
@@ -230,6 +244,7 @@ def contributions(
     step: StepOpt = None,
     utility: UtilityOpt = Utility.quadratic,
     correlation: CorrelationOpt = 0.0,
+    losses: LossesOpt = Losses.discounted,
     weighting: WeightingOpt = Weighting.capability,
     method: MethodOpt = SearchMethod.auto,
     output: FormatOpt = Format.table,
@@ -240,7 +255,8 @@ def contributions(
 
     result = run_contributions(scenario, value=value.value, samples=samples, rng=seed,
                                step=step, utility=utility.value, correlation=correlation,
-                               weighting=weighting.value, method=method.value)
+                               losses=losses.value, weighting=weighting.value,
+                               method=method.value)
     if output is Format.json:
         emit_json(result.to_dict())
         return

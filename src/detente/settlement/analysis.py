@@ -129,13 +129,12 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
     values = problem.package_values(packages)  # P, I
     guarantees = problem.package_guarantees(packages)
     per_issue = package_issue_gains(arrays, values, guarantees, settings)  # P, A, I
+    shares = salience_shares(arrays.salience)
     gains = per_issue.sum(axis=-1)
     belief = credibility(arrays.trust[None], guarantees.deliverers, guarantees.unconditional,
                          settings.correlation)  # P, A, I
     must = parties(arrays)
     weights = nash_weights(arrays, weighting)  # type: ignore[arg-type]
-    shares = salience_shares(arrays.salience)
-    power = settings.power
     out = []
     for p, package in enumerate(packages):
         accepts = gains[p] > GAIN_TOLERANCE
@@ -144,7 +143,7 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
         for b_id in blockers:
             b = actors.index(b_id)
             win[b_id] = _win_over(problem, package, values[p], settings, b, gains[p, b],
-                                  shares[b] * belief[p, b], power)
+                                  per_issue[p, b], shares[b], belief[p, b])
         out.append(PackageAnalysis(
             id=package.id, name=package.name, values=dict(package.values),
             specified=package.specified,
@@ -162,15 +161,24 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
 
 
 def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np.ndarray,
-              settings: UtilitySettings, b: int, gain: float, slope: np.ndarray,
-              power: float) -> tuple[WinOver, ...]:
-    """Every single-issue change that wins actor b over, smallest move first."""
+              settings: UtilitySettings, b: int, gain: float, issue_gain: np.ndarray,
+              share: np.ndarray, belief: np.ndarray) -> tuple[WinOver, ...]:
+    """Every single-issue change that wins actor b over, smallest move first.
+
+    Moving issue k toward b's ideal point raises h[b,k] monotonically; b accepts once
+    h[b,k](v) > h[b,k](x_k) + deficit =: H. With h = s̃ c_eff (u(v) − u(q)) that is
+    |v − p|^m < |q − p|^m − H / (s̃ c_eff), where c_eff = 1 on a loss (H ≤ 0) under
+    ``losses="certain"`` and c otherwise.
+    """
     arrays = problem.arrays
     position = arrays.position[b]
-    deficit = GAIN_TOLERANCE - gain  # the gain must exceed the tolerance
+    power = settings.power
+    target = issue_gain + (GAIN_TOLERANCE - gain)  # the issue's gain b needs
+    belief_eff = np.where((target <= 0) & settings.certain_losses, 1.0, belief)
+    slope = share * belief_eff
+    base = np.abs(arrays.status_quo - position) ** power
     with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.abs(unit_values - position) ** power - np.where(slope > 0, deficit / slope,
-                                                                  np.inf)
+        room = np.where(slope > 0, base - target / np.where(slope > 0, slope, 1.0), -np.inf)
     options = []
     for k in np.nonzero(room > 0)[0]:
         radius = room[k] ** (1.0 / power)
@@ -191,10 +199,12 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
         return ()
     # Who blocks after each change (evaluated at the candidate value, or the threshold).
     changed = np.repeat(unit_values[None], len(options), axis=0)
-    for row, (k, threshold, _, value) in enumerate(options):
-        target = value if value is not None else threshold
-        changed[row, k] = (target - arrays.scale_low[k]) / (arrays.scale_high[k]
-                                                            - arrays.scale_low[k])
+    for row, (k, threshold, at_least, value) in enumerate(options):
+        span = arrays.scale_high[k] - arrays.scale_low[k]
+        # no candidate past the threshold: evaluate just past it (the threshold itself ties)
+        nudge = 1e-6 * span * (1.0 if at_least else -1.0)
+        target = value if value is not None else threshold + nudge
+        changed[row, k] = (target - arrays.scale_low[k]) / span
     after = package_issue_gains(arrays, changed, problem.guarantees(package.guarantors),
                                 settings).sum(axis=-1)  # n, A
     must = parties(arrays)

@@ -111,6 +111,7 @@ def contributions(
     step: float | None = None,
     utility: UtilityShape = "quadratic",
     correlation: float = 0.0,
+    losses: Literal["discounted", "certain"] = "discounted",
     weighting: Literal["capability", "equal"] = "capability",
     method: Method = "auto",
     exact_limit: int = EXACT_LIMIT,
@@ -122,7 +123,11 @@ def contributions(
         raise option_error("--samples", "samples must be at least 1", "give e.g. --samples 2000")
     s = load(scenario)
     problem = SettlementProblem.from_scenario(s, step)
-    settings = UtilitySettings(utility=utility, correlation=correlation)
+    try:
+        settings = UtilitySettings(utility=utility, correlation=correlation, losses=losses)
+    except ValueError as err:
+        raise option_error("contributions", str(err), "see `detente contributions --help`"
+                           ) from None
     n = problem.arrays.n_actors
     full = (1 << n) - 1
 

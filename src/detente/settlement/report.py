@@ -110,6 +110,7 @@ class Settlement:
             "format": "detente.settle", "version": JSON_FORMAT_VERSION,
             "scenario": self.scenario.id, "issues": list(self.scenario.issue_ids),
             "utility": self.settings.utility, "correlation": self.settings.correlation,
+            "losses": self.settings.losses,
             "weighting": self.weighting, "step": self.step,
             "gain_units": "utility points (a package utility lies in [-100, 0])",
             "baseline": self.baseline.to_dict(),
@@ -184,6 +185,7 @@ def settle(
     step: float | None = None,
     utility: UtilityShape = "quadratic",
     correlation: float = 0.0,
+    losses: Literal["discounted", "certain"] = "discounted",
     weighting: Literal["capability", "equal"] = "capability",
     top: int = 5,
     method: Method = "auto",
@@ -196,17 +198,20 @@ def settle(
     analysed side by side with the baseline. ``packages``: the named packages to analyse
     (default all). ``step``: grid step in issue units for issues without listed options
     (default 5). ``utility``: ``quadratic`` or ``linear`` distance loss. ``correlation``:
-    0 = deliverers fail independently, 1 = together. ``weighting``: Nash product exponents
+    0 = deliverers fail independently, 1 = together. ``losses``: ``discounted`` (every
+    promised move is a lottery) or ``certain`` (moves an actor loses from are not
+    discounted by its distrust). ``weighting``: Nash product exponents
     (``capability`` or ``equal``). ``top``: how many Pareto-efficient packages to list.
     ``method``: ``auto`` (brute force for small spaces), ``brute`` or ``bnb``. ``count``:
     whether to count the zone (default: when the space has at most 2·10⁹ packages).
     """
     s = load(scenario)
     try:
-        settings = UtilitySettings(utility=utility, correlation=correlation)
+        settings = UtilitySettings(utility=utility, correlation=correlation, losses=losses)
     except ValueError as err:
         raise option_error("settle", str(err), "utility: linear or quadratic; "
-                           "correlation: a number from 0 to 1") from None
+                           "correlation: a number from 0 to 1; "
+                           "losses: discounted or certain") from None
     if weighting not in ("capability", "equal"):
         raise option_error("--weighting", f"unknown weighting '{weighting}'",
                            "use capability or equal")

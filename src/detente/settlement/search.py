@@ -132,7 +132,8 @@ def build_table(problem: SettlementProblem, settings: UtilitySettings = DEFAULT_
     shares = salience_shares(arrays.salience).reshape(n_batch, n_actors, n_issues)
     slot_values = np.moveaxis(values, 2, 1)  # B, O, I
     gains = issue_gains(position[:, None], shares[:, None], status_quo[:, None],
-                        slot_values, belief[:, None], settings.power)  # B, O, A, I
+                        slot_values, belief[:, None], settings.power,
+                        settings.certain_losses)  # B, O, A, I
     gains = np.where(valid.transpose(0, 2, 1)[:, :, None, :], gains, 0.0)
     gains = np.ascontiguousarray(gains.transpose(0, 3, 1, 2))  # B, I, O, A
     must = np.broadcast_to(parties(arrays), (n_batch, n_actors)).reshape(n_batch, n_actors)

@@ -128,7 +128,8 @@ def credibility(trust: np.ndarray, deliverers: np.ndarray, unconditional: np.nda
 
 
 def issue_gains(position: np.ndarray, shares: np.ndarray, status_quo: np.ndarray,
-                values: np.ndarray, belief: np.ndarray, power: float) -> np.ndarray:
+                values: np.ndarray, belief: np.ndarray, power: float,
+                certain_losses: bool = False) -> np.ndarray:
     """Gain of each actor on each issue from moving it to ``values``, ``[..., A, I]``.
 
     The actor values a promised move as a lottery: with probability c it happens, else the
@@ -137,28 +138,42 @@ def issue_gains(position: np.ndarray, shares: np.ndarray, status_quo: np.ndarray
 
         h[a, k](x) = s̃[a, k] · c[a, k] · (u[a, k](x[k]) − u[a, k](q[k]))
 
-    with s̃ the salience shares. ``values`` and ``status_quo`` are ``[..., I]``.
+    with s̃ the salience shares. ``certain_losses``: a move the actor loses from is taken
+    as certain (c = 1), only moves it gains from are discounted. ``values`` and
+    ``status_quo`` are ``[..., I]``.
     """
     moved = issue_utility(position, values, power)
     stay = issue_utility(position, np.asarray(status_quo, dtype=float), power)
-    return shares * belief * (moved - stay)
+    change = moved - stay
+    if certain_losses:
+        belief = np.where(change < 0, 1.0, belief)
+    return shares * belief * change
 
 
 @dataclass(frozen=True)
 class UtilitySettings:
-    """How actors value packages: the loss shape and how deliverers' failures correlate."""
+    """How actors value packages: the loss shape, how deliverers' failures correlate, and
+    whether moves an actor loses from are discounted like promises (``losses="discounted"``,
+    the lottery for every move) or taken as certain (``losses="certain"``)."""
 
     utility: UtilityShape = "quadratic"
     correlation: float = 0.0
+    losses: Literal["discounted", "certain"] = "discounted"
 
     def __post_init__(self) -> None:
         loss_power(self.utility)
+        if self.losses not in ("discounted", "certain"):
+            raise ValueError(f"losses must be 'discounted' or 'certain', got {self.losses!r}")
         if not 0.0 <= self.correlation <= 1.0:
             raise ValueError(f"correlation must be between 0 and 1, got {self.correlation}")
 
     @property
     def power(self) -> float:
         return loss_power(self.utility)
+
+    @property
+    def certain_losses(self) -> bool:
+        return self.losses == "certain"
 
 
 #: The default settings: quadratic loss, independent failures of the deliverers.
@@ -179,7 +194,8 @@ def package_issue_gains(arrays: Arrays, packages: np.ndarray, guarantees: Guaran
     position = arrays.position[..., None, :, :]
     shares = salience_shares(arrays.salience)[..., None, :, :]
     status_quo = arrays.status_quo[..., None, :]
-    return issue_gains(position, shares, status_quo, packages, belief, settings.power)
+    return issue_gains(position, shares, status_quo, packages, belief, settings.power,
+                       settings.certain_losses)
 
 
 def package_gains(arrays: Arrays, packages: np.ndarray, guarantees: Guarantees,

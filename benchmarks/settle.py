@@ -1,0 +1,116 @@
+"""Package search on korea-2017: branch and bound against brute force, measured in one run.
+
+    python benchmarks/settle.py [--steps 25 10 5] [--count-5] [--batch 200]
+
+For each grid step it prints the size of the package space and the time branch and bound
+takes to decide whether the zone is empty, to find the best Nash package, and to count the
+zone (counting at step 5 visits ~10^8 acceptable packages' boundary: only with --count-5).
+Brute force runs where it is feasible (step 25); elsewhere its time is extrapolated from
+its measured rate on the first 2·10^6 packages, and marked "est.". Finally it compares one
+batched search over ``--batch`` perturbed scenarios (Monte Carlo style) with a loop that
+searches them one at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import detente
+from detente.settlement.problem import SettlementProblem
+from detente.settlement.search import (
+    GainTable,
+    best_packages,
+    brute_force,
+    build_table,
+    zone_exists,
+    zone_size,
+)
+
+
+def timed(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    out = func(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def brute_rate(table: GainTable, sample: int = 2_000_000) -> float:
+    """Packages per second of brute force (Nash search and count) on the first packages."""
+    widths = table.valid.any(axis=0).sum(axis=-1)
+    head = 1
+    keep = []
+    for w in widths[::-1]:  # the last issues vary fastest: restrict the first ones
+        if head * w <= sample:
+            head *= int(w)
+            keep.append(int(w))
+        else:
+            keep.append(1)
+    keep = keep[::-1]
+    valid = table.valid.copy()
+    for k, w in enumerate(keep):
+        valid[:, k, w:] = False
+    small = GainTable(table.values, valid, table.changed, table.gains, table.must_agree,
+                      table.weights)
+    n = int(small.space_size[0])
+    _, seconds = timed(brute_force, small, "nash", 1, None, True)
+    return n / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=float, nargs="+", default=[25, 10, 5])
+    parser.add_argument("--count-5", action="store_true", help="also count the zone at step 5")
+    parser.add_argument("--batch", type=int, default=200)
+    args = parser.parse_args()
+    scenario = detente.load("korea-2017")
+    print("korea-2017: 6 actors, 8 issues; times in seconds (one process)")
+    header = (f"{'step':>5} {'packages':>10} {'exists':>7} {'best Nash':>10} {'count':>8} "
+              f"{'zone size':>11} {'brute force':>12} {'ratio (best+count)':>19}")
+    print(header)
+    for step in args.steps:
+        problem = SettlementProblem.from_scenario(scenario, step)
+        table = build_table(problem)
+        space = int(table.space_size[0])
+        _, t_exists = timed(zone_exists, table, "bnb")
+        _, t_best = timed(best_packages, table, "nash", 1, None, "bnb")
+        if step >= 10 or args.count_5:
+            sizes, t_count = timed(zone_size, table, "bnb")
+            size, count_text = f"{int(sizes[0]):,}", f"{t_count:8.2f}"
+        else:
+            t_count, size, count_text = float("nan"), "skipped", "       –"
+        if space <= 2_000_000:
+            (_, brute_sizes, _), t_brute = timed(brute_force, table, "nash", 1, None, True)
+            assert brute_sizes is not None and int(brute_sizes[0]) == int(sizes[0])
+            brute_text = f"{t_brute:12.2f}"
+        else:
+            t_brute = space / brute_rate(table)
+            brute_text = f"{t_brute:8.0f} est."
+        fast = t_best + (t_count if np.isfinite(t_count) else 0.0)
+        ratio = f"{t_brute / fast:19.0f}"
+        print(f"{step:5g} {space:10.3g} {t_exists:7.2f} {t_best:10.2f} {count_text} "
+              f"{size:>11} {brute_text} {ratio}")
+
+    # Monte Carlo style: many perturbed scenarios searched as one batch, or one by one.
+    rng = np.random.default_rng(0)
+    problem = SettlementProblem.from_scenario(scenario, 25)
+    arrays = problem.arrays.broadcast_batch(args.batch)
+    noisy = arrays.replace(
+        position=np.clip(arrays.position + rng.normal(0, 0.05, arrays.position.shape), 0, 1),
+        trust=np.clip(arrays.trust + rng.normal(0, 0.1, arrays.trust.shape), 0, 1))
+    batched = problem.replace(arrays=noisy)
+    table = build_table(batched)
+    together, t_together = timed(zone_exists, table, "bnb")
+    start = time.perf_counter()
+    one_by_one = np.array([zone_exists(table.subset(np.array([b])), "bnb")[0]
+                           for b in range(args.batch)])
+    t_loop = time.perf_counter() - start
+    assert np.array_equal(together, one_by_one)
+    print(f"\nzone non-empty over {args.batch} perturbed scenarios (step 25): batched "
+          f"{t_together:.2f} s, loop {t_loop:.2f} s, ratio {t_loop / t_together:.1f}; "
+          f"non-empty in {together.mean():.0%}")
+
+
+if __name__ == "__main__":
+    main()
