@@ -143,6 +143,10 @@ def test_hand_case_with_distrust() -> None:
     assert win.threshold == pytest.approx(75.0)
     assert win.then_blocking == ()
     assert "A accepts if Y ≤ 70" in win.describe()
+    # Or raise A's trust in B: g_A = 0.25 T - 0.15 > 0  <=>  T > 0.6.
+    (need,) = deal.trust_needed["A"]
+    assert need.guarantor == "B" and need.at_least
+    assert need.needed == pytest.approx(0.601)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -228,6 +228,13 @@ def _print_outcome(o, s, status_quo, show_label: bool) -> None:  # type: ignore[
                 line += f"; smallest fix: {w.describe()}, then blocked by {then}"
             else:
                 line += "; no single-issue change wins it over"
+            needs = p.trust_needed.get(b, ())
+            helping = [t for t in needs if t.needed is not None]
+            if helping:
+                line += "; " + "; ".join(t.describe() for t in helping[:2])
+            elif needs:
+                line += ("; no trust in " + ", ".join(t.guarantor for t in needs)
+                         + " alone wins it over")
             console.print(line)
 
 

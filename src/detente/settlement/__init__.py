@@ -12,7 +12,7 @@ Layers, from arrays up:
 * :mod:`~detente.settlement.contributions`: Shapley values of guarantors.
 """
 
-from detente.settlement.analysis import PackageAnalysis, WinOver, analyse_packages
+from detente.settlement.analysis import PackageAnalysis, TrustNeed, WinOver, analyse_packages
 from detente.settlement.problem import (
     NamedPackage,
     SettlementProblem,
@@ -58,6 +58,7 @@ __all__ = [
     "PackageAnalysis",
     "Settlement",
     "SettlementProblem",
+    "TrustNeed",
     "UtilitySettings",
     "Variation",
     "WinOver",

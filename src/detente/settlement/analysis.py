@@ -75,6 +75,35 @@ class WinOver:
 
 
 @dataclass(frozen=True)
+class TrustNeed:
+    """The trust in one guarantor that would make a blocker accept a package as it stands.
+
+    ``needed``: the trust (on a 0.001 grid) closest to the current one at which ``actor``
+    gains; None when no trust in ``guarantor`` from 0 to 1 wins it over. ``at_least`` is
+    False when the actor would accept only if it trusted the guarantor *less* (it loses from
+    that guarantor's moves, and distrust discounts losses too).
+    """
+
+    actor: str
+    guarantor: str
+    current: float
+    needed: float | None
+    at_least: bool = True
+
+    def describe(self) -> str:
+        if self.needed is None:
+            return f"no trust in {self.guarantor} wins {self.actor} over"
+        sign = "≥" if self.at_least else "≤"
+        return (f"{self.actor} accepts if its trust in {self.guarantor} {sign} "
+                f"{self.needed:.3f} (now {self.current:.3f})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"actor": self.actor, "guarantor": self.guarantor, "current": self.current,
+                "needed": self.needed, "direction": "at_least" if self.at_least
+                else "at_most", "text": self.describe()}
+
+
+@dataclass(frozen=True)
 class PackageAnalysis:
     """One named package: values, each actor's gain (utility points) and its breakdown."""
 
@@ -89,6 +118,7 @@ class PackageAnalysis:
     blockers: tuple[str, ...]
     nash: float
     win_over: dict[str, tuple[WinOver, ...]] = field(default_factory=dict)
+    trust_needed: dict[str, tuple[TrustNeed, ...]] = field(default_factory=dict)
 
     @property
     def acceptable(self) -> bool:
@@ -107,6 +137,8 @@ class PackageAnalysis:
             "nash_product": self.nash, "issue_gains": self.issue_gains,
             "credibility": self.credibility,
             "win_over": {a: [w.to_dict() for w in ws] for a, ws in self.win_over.items()},
+            "trust_needed": {a: [t.to_dict() for t in ts]
+                             for a, ts in self.trust_needed.items()},
         }
 
 
@@ -139,11 +171,12 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
     for p, package in enumerate(packages):
         accepts = gains[p] > GAIN_TOLERANCE
         blockers = tuple(a for k, a in enumerate(actors) if must[k] and not accepts[k])
-        win = {}
+        win, needs = {}, {}
         for b_id in blockers:
             b = actors.index(b_id)
             win[b_id] = _win_over(problem, package, values[p], settings, b, gains[p, b],
                                   per_issue[p, b], shares[b], belief[p, b])
+            needs[b_id] = _trust_needed(problem, package, values[p], settings, b)
         out.append(PackageAnalysis(
             id=package.id, name=package.name, values=dict(package.values),
             specified=package.specified,
@@ -156,8 +189,43 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
             blockers=blockers,
             nash=float(nash_product(gains[p], weights) * UTILITY_POINTS),
             win_over=win,
+            trust_needed=needs,
         ))
     return out
+
+
+TRUST_GRID = np.linspace(0.0, 1.0, 1001)
+
+
+def _trust_needed(problem: SettlementProblem, package: NamedPackage, unit_values: np.ndarray,
+                  settings: UtilitySettings, b: int) -> tuple[TrustNeed, ...]:
+    """For each guarantor that delivers a moved issue of the package: the trust of b in it
+    that would make b gain, everything else as it is (evaluated on a 0.001 grid)."""
+    arrays = problem.arrays
+    guarantees = problem.guarantees(package.guarantors)
+    moved = np.abs(unit_values - arrays.status_quo) > 1e-12
+    involved = (guarantees.deliverers & (moved & ~guarantees.unconditional)[:, None]).any(axis=0)
+    out = []
+    for g in np.nonzero(involved)[0]:
+        if g == b:  # an actor's trust in itself is 1 by definition
+            continue
+        trust = np.repeat(arrays.trust[None], TRUST_GRID.size, axis=0)
+        trust[:, b, g] = TRUST_GRID
+        varied = arrays.replace(trust=trust)  # a batch of trust values
+        gains = package_issue_gains(varied, unit_values[None], guarantees,
+                                    settings).sum(axis=-1)[:, 0, b]
+        current = float(arrays.trust[b, g])
+        wins = TRUST_GRID[gains > GAIN_TOLERANCE]
+        above, below = wins[wins > current], wins[wins < current]
+        needed, at_least = None, True
+        if above.size:
+            needed = float(above.min())
+        elif below.size:
+            needed, at_least = float(below.max()), False
+        out.append(TrustNeed(actor=arrays.actor_ids[b], guarantor=arrays.guarantor_ids[g],
+                             current=current, needed=needed, at_least=at_least))
+    return tuple(sorted(out, key=lambda t: (t.needed is None, not t.at_least,
+                                            abs((t.needed or 0.0) - t.current))))
 
 
 def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np.ndarray,
