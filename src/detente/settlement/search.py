@@ -98,7 +98,11 @@ class GainTable:
 def build_table(problem: SettlementProblem, settings: UtilitySettings = DEFAULT_SETTINGS,
                 weighting: Literal["capability", "equal"] = "capability",
                 guarantees: Guarantees | None = None) -> GainTable:
-    """The gain table of a (possibly batched) settlement problem."""
+    """The gain table of a (possibly batched) settlement problem.
+
+    An issue whose promised moves nobody believes (credibility 0 for every actor: its named
+    deliverers were all removed, or nobody trusts them at all) keeps its status quo.
+    """
     arrays = problem.arrays
     batched = bool(arrays.batch_shape)
     n_batch = arrays.batch_shape[0] if batched else 1
@@ -128,6 +132,12 @@ def build_table(problem: SettlementProblem, settings: UtilitySettings = DEFAULT_
     trust = arrays.trust.reshape(n_batch, n_actors, -1)
     belief = credibility(trust, guarantees.deliverers, guarantees.unconditional,
                          settings.correlation)  # B, A, I
+    # A move nobody believes cannot be delivered: it is not on the table (else it would
+    # multiply the zone's size by packages that differ only in empty promises).
+    deliverable = (belief > 0).any(axis=1)  # B, I
+    keep = np.array(problem.keep_status_quo)
+    valid[:, :, 1:] &= (deliverable | ~keep[None, :])[:, :, None]
+    changed &= valid
     position = arrays.position.reshape(n_batch, n_actors, n_issues)
     shares = salience_shares(arrays.salience).reshape(n_batch, n_actors, n_issues)
     slot_values = np.moveaxis(values, 2, 1)  # B, O, I
