@@ -181,6 +181,29 @@ def test_win_over_changes_really_win_the_blocker_over(problem, utility, losses, 
                 assert way.size <= abs(way.current - 100 * problem.arrays.position[b, k]) + 1e-9
 
 
+def test_moves_nobody_can_deliver_keep_the_status_quo() -> None:
+    # Only B delivers X; without B nobody can move X, so A's zone is Y < 50 with X = 50.
+    result = detente.settle(two_by_two(guarantor="B"), step=10, utility="linear",
+                            variations=variation(without=["B"]))
+    (without_b,) = result.variants
+    assert without_b.zone_size == 5  # Y in 0, 10, 20, 30, 40
+    assert without_b.best.values == {"X": 50.0, "Y": 0.0}
+
+
+def test_certain_losses_are_not_discounted() -> None:
+    # A believes B (who delivers X) at 0.5; moving X away from A's ideal costs A in full.
+    scenario = two_by_two(trust_b=0.5, guarantor="B")
+    problem = SettlementProblem.from_scenario(scenario)
+    values = problem.arrays.from_units(np.array([[0.0, 50.0]]))
+    lottery = package_gains(problem.arrays, values, problem.guarantees(),
+                            UtilitySettings("linear"))[0]
+    certain = package_gains(problem.arrays, values, problem.guarantees(),
+                            UtilitySettings("linear", losses="certain"))[0]
+    assert lottery[0] == pytest.approx(0.5 * 0.5 * -0.5)
+    assert certain[0] == pytest.approx(0.5 * -0.5)
+    assert certain[1] == lottery[1] == pytest.approx(0.25 * 0.5)
+
+
 # --- korea-2017 -------------------------------------------------------------------------
 
 def test_korea_findings_on_a_coarse_grid() -> None:
@@ -267,6 +290,10 @@ def test_cli_settle_table_and_json() -> None:
     data = json.loads(out.output)
     assert [v["label"] for v in data["variants"]] == ["KP.RU=0.8", "KP.CN=0.8"]
     assert [p["id"] for p in data["baseline"]["packages"]] == ["P2"]
+    out = runner.invoke(app, ["settle", "--step", "50", "--losses", "certain", "-p", "P1",
+                              "--utility", "linear", "--correlation", "0.7"])
+    assert out.exit_code == 0, out.output
+    assert "losses certain" in out.output and "linear loss" in out.output
 
 
 @pytest.mark.parametrize("args, message", [
