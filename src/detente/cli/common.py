@@ -7,12 +7,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from detente.errors import DetenteError
+from detente.scenario import DEFAULT_SCENARIO
 
 app = typer.Typer(
     name="detente",
@@ -27,6 +28,19 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 err_console = Console(stderr=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+ScenarioArg = Annotated[
+    str | None,
+    typer.Argument(help=f"Scenario file (.yaml/.json/.csv) or embedded id; "
+                        f"default {DEFAULT_SCENARIO}.", show_default=False),
+]
+# Counterfactual options shared by the settlement and roadmap commands.
+WithoutOpt = Annotated[list[str] | None, typer.Option(
+    "--without", help="Counterfactual: drop this actor as party and guarantor.")]
+TrustOpt = Annotated[list[str] | None, typer.Option(
+    "--trust", help="Counterfactual trust, e.g. KP.RU=0.8 (how far KP believes RU).")]
+GuarantorOpt = Annotated[list[str] | None, typer.Option(
+    "--guarantor", help="Counterfactual guarantors, e.g. SEC=CN,RU (or SEC=none).")]
 
 EXIT_INPUT = 2
 

@@ -11,11 +11,19 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from detente.cli.common import app, console, emit_json, fmt, reports_errors, write_new_file
+from detente.cli.common import (
+    ScenarioArg,
+    app,
+    console,
+    emit_json,
+    fmt,
+    reports_errors,
+    write_new_file,
+)
 from detente.forecast import Forecast
 from detente.forecast import forecast as run_forecast
 from detente.models import DEFAULT_MODELS, REGISTRY
-from detente.scenario import DEFAULT_SCENARIO, embedded_scenarios, json_schema, load
+from detente.scenario import embedded_scenarios, json_schema, load
 
 
 class OutputFormat(StrEnum):
@@ -24,11 +32,6 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
-ScenarioArg = Annotated[
-    str | None,
-    typer.Argument(help=f"Scenario file (.yaml/.json/.csv) or embedded id; "
-                        f"default {DEFAULT_SCENARIO}.", show_default=False),
-]
 
 
 def parse_model_option(items: list[str]) -> dict[str, dict[str, object]]:

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from detente.cli.common import app, console, emit_json, reports_errors
-from detente.cli.core import ScenarioArg, parse_model_option
+from detente.cli.common import ScenarioArg, app, console, emit_json, reports_errors
+from detente.cli.core import parse_model_option
 from detente.errors import option_error
 from detente.models import ExplainTable, get_model
 from detente.scenario import load

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from detente.cli.common import app, console, reports_errors, write_new_file
-from detente.cli.core import ScenarioArg
+from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
 from detente.errors import option_error
 
 if TYPE_CHECKING:

@@ -8,13 +8,22 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from detente.cli.common import app, console, emit_json, fmt, reports_errors
+from detente.cli.common import (
+    GuarantorOpt,
+    ScenarioArg,
+    TrustOpt,
+    WithoutOpt,
+    app,
+    console,
+    emit_json,
+    fmt,
+    reports_errors,
+)
 from detente.cli.settle import (
     CorrelationOpt,
     Format,
     FormatOpt,
     MethodOpt,
-    ScenarioArg,
     SearchMethod,
     Utility,
     UtilityOpt,
@@ -41,14 +50,9 @@ def roadmap(
     final: Annotated[str | None, typer.Option(
         "--final", help="The package (or roadmap) the searched roadmaps must end in "
         "[default: the best final package some roadmap reaches].")] = None,
-    without: Annotated[list[str] | None, typer.Option(
-        "--without", help="Counterfactual: drop this actor as party and guarantor.")] = None,
-    trust: Annotated[list[str] | None, typer.Option(
-        "--trust", help="Counterfactual trust, e.g. KP.RU=0.8 (how far KP believes RU).")
-    ] = None,
-    guarantor: Annotated[list[str] | None, typer.Option(
-        "--guarantor", help="Counterfactual guarantors, e.g. SEC=CN,RU (or SEC=none).")
-    ] = None,
+    without: WithoutOpt = None,
+    trust: TrustOpt = None,
+    guarantor: GuarantorOpt = None,
     separately: Annotated[bool, typer.Option(
         "--separately", help="Show each counterfactual change in its own column.")] = False,
     patience: Annotated[float, typer.Option(

@@ -8,8 +8,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from detente.cli.common import app, console, emit_json, fmt, reports_errors
-from detente.scenario import DEFAULT_SCENARIO
+from detente.cli.common import (
+    GuarantorOpt,
+    ScenarioArg,
+    TrustOpt,
+    WithoutOpt,
+    app,
+    console,
+    emit_json,
+    fmt,
+    reports_errors,
+)
 
 
 class Format(StrEnum):
@@ -43,11 +52,6 @@ class ContributionValue(StrEnum):
     size = "size"
 
 
-ScenarioArg = Annotated[
-    str | None,
-    typer.Argument(help=f"Scenario file (.yaml/.json/.csv) or embedded id; "
-                        f"default {DEFAULT_SCENARIO}.", show_default=False),
-]
 StepOpt = Annotated[float | None, typer.Option(
     "--step", help="Grid step in issue units for issues without listed options [default: 5].")]
 UtilityOpt = Annotated[Utility, typer.Option("--utility", help="Distance loss per issue.")]
@@ -79,14 +83,9 @@ def settle(
     package: Annotated[list[str] | None, typer.Option(
         "--package", "-p", help="Named package to analyse; repeat for several (default all).")
     ] = None,
-    without: Annotated[list[str] | None, typer.Option(
-        "--without", help="Counterfactual: drop this actor as party and guarantor.")] = None,
-    trust: Annotated[list[str] | None, typer.Option(
-        "--trust", help="Counterfactual trust, e.g. KP.RU=0.8 (how far KP believes RU).")
-    ] = None,
-    guarantor: Annotated[list[str] | None, typer.Option(
-        "--guarantor", help="Counterfactual guarantors, e.g. SEC=CN,RU (or SEC=none).")
-    ] = None,
+    without: WithoutOpt = None,
+    trust: TrustOpt = None,
+    guarantor: GuarantorOpt = None,
     fix: Annotated[list[str] | None, typer.Option(
         "--fix", help="Counterfactual: fix an issue for the search, e.g. NUC=50.")] = None,
     separately: Annotated[bool, typer.Option(
