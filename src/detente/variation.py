@@ -317,6 +317,15 @@ class Variation:
         if self.without:
             arrays = arrays.take_actors([k for k, a in enumerate(actors)
                                          if a not in self.without])
+        # The loader refuses an issue nobody cares about (the models would divide by a zero
+        # total weight); a variation must not produce one either.
+        cared = np.all(np.any(arrays.salience > 0, axis=-2).reshape(-1, arrays.n_issues), axis=0)
+        if not cared.all():
+            raise OptionError([Problem(
+                _culprit(self, issue), f"after these changes nobody cares about {issue}: "
+                "every actor's salience on it is 0",
+                f"keep a salience above 0 on {issue} for some actor")
+                for issue, ok in zip(arrays.issue_ids, cared, strict=True) if not ok])
         return arrays
 
     def apply_problem(self, problem: SettlementProblem) -> SettlementProblem:
@@ -377,11 +386,22 @@ def _append_actors(arrays: Arrays, added: Sequence[AddedActor]) -> Arrays:
     )
 
 
+def _culprit(change: Variation, issue: str) -> str:
+    """The option to blame when an issue loses every salience: a salience edit on it if
+    there is one, else the removal."""
+    for actor, where, value in change.salience:
+        if where == issue and value == 0:
+            return f"--salience {actor}.{issue}={value:g}"
+    return "--without"
+
+
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """A fix line: the closest known id, then all of them."""
     options = list(dict.fromkeys(known))
-    near = difflib.get_close_matches(name, options, n=1)
-    hint = f"did you mean '{near[0]}'? " if near else ""
+    # Ids are short (RU, KP): difflib's default cutoff 0.6 misses one wrong letter of two.
+    upper = {o.upper(): o for o in options}
+    near = difflib.get_close_matches(name.upper(), list(upper), n=1, cutoff=0.5)
+    hint = f"did you mean '{upper[near[0]]}'? " if near else ""
     return f"{hint}known ids: {', '.join(options) or 'none'}"
 
 
