@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Write the korea-2017 regression pin (tests/reference/korea-2017-regression.json).
+
+    .venv/bin/python scripts/pin_regression.py            # first time only
+    .venv/bin/python scripts/pin_regression.py --force    # overwrite: lists what moves
+
+What is pinned and with which tolerance: tests/test_regression_korea.py. The pin exists so
+that the issue-14 refactor can prove it changed no number; overwriting it is a decision, so
+the script refuses unless given --force, and then prints every value that moves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# The snapshot and the comparison live with the test, so both read numbers the same way.
+sys.path.insert(0, str(ROOT))
+
+from tests.test_regression_korea import GOLDEN, differences, snapshot  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite an existing golden file (prints what moves)")
+    parser.add_argument("--output", type=Path, default=GOLDEN,
+                        help=f"where to write (default {GOLDEN.relative_to(ROOT)})")
+    args = parser.parse_args(argv)
+    target: Path = args.output
+    if target.exists() and not args.force:
+        print(f"{target}: already exists; nothing was written\n"
+              "    fix: check the regression test first; pass --force to overwrite "
+              "(every moved value is listed)", file=sys.stderr)
+        return 2
+    data = snapshot()
+    if target.exists():
+        old = json.loads(target.read_text(encoding="utf-8"))
+        moved = differences(old, data, limit=10_000)
+        print(f"{len(moved)} value(s) differ from the old pin" + (":" if moved else "."))
+        for line in moved:
+            print("  " + line)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n",
+                      encoding="utf-8")
+    print(f"wrote {target} ({target.stat().st_size // 1024} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

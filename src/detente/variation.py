@@ -1,0 +1,545 @@
+"""One counterfactual type at the array level, for every analysis (issue 14, item 2).
+
+A :class:`Variation` is a set of changes to a compiled scenario: drop or add an actor,
+change trust, who guarantees an issue, fix an issue for the package search, and an actor's
+position, salience or capability. Positions and fixed values are in issue units;
+saliences and trust on 0-1; capabilities are positive. Several changes apply together.
+
+* :func:`parse_variation` reads the command-line spelling
+  (``--without RU --add EU=10 --position CN.NUC=40 --salience KP.SANC=0.9
+  --capability RU=60 --trust KP.RU=0.8 --guarantor SEC=CN,RU --fix NUC=50``);
+  :func:`variation_from_options` takes the same strings grouped per option, as typer
+  hands them over. Both refuse malformed, non-finite or out-of-range values at once.
+* :meth:`Variation.apply` maps :class:`~detente.arrays.Arrays` (batched or not) to the
+  varied arrays: enough for forecast, sample and sensitivity.
+* :meth:`Variation.apply_problem` maps a
+  :class:`~detente.settlement.problem.SettlementProblem` (arrays, guarantors, candidate
+  grids, named packages) to the varied one: settle, contributions and roadmap.
+
+Ids unknown to the scenario, positions outside an issue's scale and contradictions (an
+edit of an actor that ``without`` removes) are refused with the option, the value and a
+"did you mean" fix, never repaired silently. This replaces, once wired in,
+``detente.settlement.problem.Variation`` and the web's dict-editing
+``web/analyses.py:apply_counterfactual``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from detente.arrays import Arrays
+from detente.errors import OptionError, Problem
+
+if TYPE_CHECKING:
+    from detente.settlement.problem import SettlementProblem
+
+# The scenario format's id rule (scenario.ID_PATTERN): an added actor must be writable
+# in a scenario file too.
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+
+#: Option name → what its values look like, in the order they are applied and described.
+OPTIONS: dict[str, str] = {
+    "--without": "RU",
+    "--add": "EU=10",
+    "--capability": "RU=60",
+    "--position": "CN.NUC=40",
+    "--salience": "KP.SANC=0.9",
+    "--trust": "KP.RU=0.8",
+    "--guarantor": "SEC=CN,RU",
+    "--fix": "NUC=50",
+}
+
+
+@dataclass(frozen=True)
+class AddedActor:
+    """An actor the scenario does not have. It starts with no stance (salience 0 on every
+    issue) and full trust both ways; give it stances with ``position`` and ``salience``
+    edits and other trust with ``trust`` edits."""
+
+    id: str
+    capability: float
+    veto: bool = True
+
+
+@dataclass(frozen=True)
+class Variation:
+    """Counterfactual changes, applied together (see the module docstring).
+
+    ``position``/``salience``: (actor, issue, value); ``capability``: (actor, value);
+    ``trust``: (truster, trusted, value); ``guarantors``: (issue, deliverers) — an empty
+    tuple means nobody; ``fix``: (issue, value). Construction checks everything that needs
+    no scenario; :meth:`apply` checks the rest against the arrays.
+    """
+
+    without: tuple[str, ...] = ()
+    add: tuple[AddedActor, ...] = ()
+    capability: tuple[tuple[str, float], ...] = ()
+    position: tuple[tuple[str, str, float], ...] = ()
+    salience: tuple[tuple[str, str, float], ...] = ()
+    trust: tuple[tuple[str, str, float], ...] = ()
+    guarantors: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    fix: tuple[tuple[str, float], ...] = ()
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        problems = self._own_problems()
+        if problems:
+            raise OptionError(problems)
+
+    # --- description ---------------------------------------------------------------
+    @property
+    def is_empty(self) -> bool:
+        return not (self.without or self.add or self.capability or self.position
+                    or self.salience or self.trust or self.guarantors or self.fix)
+
+    def describe(self) -> str:
+        """A short label (``without RU; CN.NUC=40``); ``baseline`` when empty."""
+        if self.label:
+            return self.label
+        parts = [f"without {a}" for a in self.without]
+        parts += [f"add {a.id}={a.capability:g}" for a in self.add]
+        parts += [f"capability {a}={v:g}" for a, v in self.capability]
+        parts += [f"position {a}.{i}={v:g}" for a, i, v in self.position]
+        parts += [f"salience {a}.{i}={v:g}" for a, i, v in self.salience]
+        parts += [f"trust {a}.{g}={v:g}" for a, g, v in self.trust]
+        parts += [f"{i} guaranteed by {','.join(g) or 'nobody'}" for i, g in self.guarantors]
+        parts += [f"{i} fixed at {v:g}" for i, v in self.fix]
+        return "; ".join(parts) or "baseline"
+
+    def split(self) -> list[Variation]:
+        """One variation per single change, to show each change's effect on its own.
+
+        A position or salience edit of an added actor stays with its ``add`` (alone it would
+        name an actor the scenario lacks)."""
+        added = {a.id for a in self.add}
+        out = [Variation(without=(a,)) for a in self.without]
+        for a in self.add:
+            out.append(Variation(
+                add=(a,), position=tuple(p for p in self.position if p[0] == a.id),
+                salience=tuple(s for s in self.salience if s[0] == a.id),
+                trust=tuple(t for t in self.trust if a.id in (t[0], t[1]))))
+        out += [Variation(capability=(c,)) for c in self.capability if c[0] not in added]
+        out += [Variation(position=(p,)) for p in self.position if p[0] not in added]
+        out += [Variation(salience=(s,)) for s in self.salience if s[0] not in added]
+        out += [Variation(trust=(t,)) for t in self.trust
+                if t[0] not in added and t[1] not in added]
+        out += [Variation(guarantors=(g,)) for g in self.guarantors]
+        out += [Variation(fix=(f,)) for f in self.fix]
+        return out
+
+    # --- checks ----------------------------------------------------------------------
+    def _own_problems(self) -> list[Problem]:
+        """What is wrong without looking at a scenario: ids, finiteness, natural ranges,
+        the same thing changed twice."""
+        problems: list[Problem] = []
+        add = problems.append
+        for a in self.add:
+            if not _ID.match(a.id):
+                add(Problem("--add", f"'{a.id}' is not a valid actor id",
+                            "ids start with a letter and use letters, digits, '-' or '_'"))
+            if not (math.isfinite(a.capability) and a.capability > 0):
+                add(Problem("--add", f"capability of {a.id} must be a finite number above 0, "
+                            f"got {a.capability:g}", "write e.g. --add EU=10"))
+        for actor, value in self.capability:
+            if not (math.isfinite(value) and value > 0):
+                add(Problem("--capability", f"capability {actor}={value:g} must be a finite "
+                            "number above 0", "write e.g. --capability RU=60; to remove an "
+                            "actor use --without"))
+        for actor, issue, value in self.position:
+            if not math.isfinite(value):
+                add(Problem("--position", f"position {actor}.{issue}={value:g} is not a "
+                            "finite number", "write a value on the issue's scale, e.g. "
+                            "--position CN.NUC=40"))
+        for option, triples in (("--salience", self.salience), ("--trust", self.trust)):
+            for first, second, value in triples:
+                if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+                    what = "salience" if option == "--salience" else "trust"
+                    add(Problem(option, f"{what} {first}.{second}={value:g} is outside 0-1",
+                                f"write a value from 0 to 1, e.g. {option} "
+                                f"{OPTIONS[option]}"))
+        for issue, value in self.fix:
+            if not math.isfinite(value):
+                add(Problem("--fix", f"{issue}={value:g} is not a finite number",
+                            "write a value on the issue's scale, e.g. --fix NUC=50"))
+        keyed: list[tuple[str, Sequence[tuple[object, ...]]]] = [
+            ("--without", [(a,) for a in self.without]),
+            ("--add", [(a.id,) for a in self.add]),
+            ("--capability", [c[:1] for c in self.capability]),
+            ("--position", [p[:2] for p in self.position]),
+            ("--salience", [s[:2] for s in self.salience]),
+            ("--trust", [t[:2] for t in self.trust]),
+            ("--guarantor", [g[:1] for g in self.guarantors]),
+            ("--fix", [f[:1] for f in self.fix]),
+        ]
+        for option, keys in keyed:
+            seen: set[object] = set()
+            for key in keys:
+                if key in seen:
+                    add(Problem(option, f"{'.'.join(map(str, key))} is given twice",
+                                "give each change once"))
+                seen.add(key)
+        gone = set(self.without)
+        for a in self.add:
+            if a.id in gone:
+                add(Problem("--add", f"{a.id} is both added and removed (--without)",
+                            "give one of the two"))
+        for option, ids in (("--capability", [c[0] for c in self.capability]),
+                            ("--position", [p[0] for p in self.position]),
+                            ("--salience", [s[0] for s in self.salience]),
+                            ("--trust", [x for t in self.trust for x in t[:2]]),
+                            ("--guarantor", [x for g in self.guarantors for x in g[1]])):
+            for actor in dict.fromkeys(ids):
+                if actor in gone:
+                    add(Problem(option, f"{option} names {actor}, which --without removes",
+                                f"drop the {option} change or the --without {actor}"))
+        return problems
+
+    def problems(self, arrays: Arrays) -> list[Problem]:
+        """What is wrong with this variation for these arrays (empty when it applies)."""
+        problems: list[Problem] = []
+        add = problems.append
+        actors = list(arrays.actor_ids)
+        new = [a.id for a in self.add]
+        after = [a for a in actors if a not in self.without] + new
+        guarantors = list(arrays.guarantor_ids)
+        issues = list(arrays.issue_ids)
+        for actor in self.without:
+            if actor not in actors:
+                add(Problem("--without", f"unknown actor '{actor}'", did_you_mean(actor, actors)))
+        if actors and not after:
+            add(Problem("--without", "every actor would be removed", "keep at least one actor"))
+        for a in self.add:
+            if a.id in guarantors:
+                add(Problem("--add", f"'{a.id}' is already an actor or institution",
+                            "choose a new id; to change an actor use --capability, "
+                            "--position or --salience"))
+        for actor, _ in self.capability:
+            if actor not in actors + new:
+                add(Problem("--capability", f"unknown actor '{actor}'",
+                            did_you_mean(actor, actors + new)))
+        has_stance = {(p[0], p[1]) for p in self.position} & {(s[0], s[1]) for s in self.salience}
+        for option, edits in (("--position", self.position), ("--salience", self.salience)):
+            for actor, issue, value in edits:
+                where = f"{option} {actor}.{issue}={value:g}"
+                if actor not in actors + new:
+                    add(Problem(where, f"unknown actor '{actor}'",
+                                did_you_mean(actor, actors + new)))
+                    continue
+                if issue not in issues:
+                    add(Problem(where, f"unknown issue '{issue}'",
+                                did_you_mean(issue, issues)))
+                    continue
+                k = issues.index(issue)
+                stake = actor in actors and bool(arrays.stake[actors.index(actor), k])
+                if not stake and (actor, issue) not in has_stance:
+                    other = "--salience" if option == "--position" else "--position"
+                    add(Problem(where, f"{actor} has no stance on {issue}",
+                                f"give its {other[2:]} too ({other} {actor}.{issue}=...), "
+                                "so the new stance is complete"))
+                if option == "--position":
+                    lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
+                    if not lo <= value <= hi:
+                        add(Problem(where, f"outside the scale of {issue} "
+                                    f"({lo:g} to {hi:g})", f"use a value from {lo:g} to {hi:g}"))
+        for truster, trusted, _ in self.trust:
+            if truster not in actors + new:
+                add(Problem("--trust", f"unknown actor '{truster}' (the truster)",
+                            did_you_mean(truster, actors + new)))
+            if trusted not in guarantors + new:
+                add(Problem("--trust", f"unknown actor or institution '{trusted}' (the trusted)",
+                            did_you_mean(trusted, guarantors + new)))
+            if truster == trusted:
+                add(Problem("--trust", f"{truster}.{trusted}: an actor always believes itself",
+                            "name two different actors"))
+        for issue, names in self.guarantors:
+            if issue not in issues:
+                add(Problem("--guarantor", f"unknown issue '{issue}'", did_you_mean(issue, issues)))
+            for name in names:
+                if name not in guarantors + new:
+                    add(Problem("--guarantor", f"unknown guarantor '{name}'",
+                                did_you_mean(name, guarantors + new)))
+        for issue, value in self.fix:
+            if issue not in issues:
+                add(Problem("--fix", f"unknown issue '{issue}'", did_you_mean(issue, issues)))
+                continue
+            k = issues.index(issue)
+            lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
+            if not lo <= value <= hi:
+                add(Problem("--fix", f"{issue}={value:g} is outside the scale ({lo:g} to "
+                            f"{hi:g})", f"use a value from {lo:g} to {hi:g}"))
+        return problems
+
+    # --- application -------------------------------------------------------------------
+    def apply(self, arrays: Arrays) -> Arrays:
+        """The varied arrays (any leading batch axis is kept); :class:`OptionError` listing
+        every problem when a change does not fit these arrays.
+
+        ``guarantors`` and ``fix`` are not part of the arrays: they act through
+        :meth:`apply_problem`."""
+        problems = self.problems(arrays)
+        if problems:
+            raise OptionError(problems)
+        if self.add:
+            arrays = _append_actors(arrays, self.add)
+        actors = list(arrays.actor_ids)
+        guarantors = list(arrays.guarantor_ids)
+        issues = list(arrays.issue_ids)
+        changes: dict[str, np.ndarray] = {}
+
+        def edited(name: str) -> np.ndarray:
+            if name not in changes:
+                changes[name] = np.array(getattr(arrays, name), copy=True)
+            return changes[name]
+
+        for actor, value in self.capability:
+            edited("capability")[..., actors.index(actor)] = value
+        for actor, issue, value in self.position:
+            k = issues.index(issue)
+            span = arrays.scale_high[k] - arrays.scale_low[k]
+            edited("position")[..., actors.index(actor), k] = (value - arrays.scale_low[k]) / span
+            edited("stake")[actors.index(actor), k] = True
+        for actor, issue, value in self.salience:
+            k = issues.index(issue)
+            edited("salience")[..., actors.index(actor), k] = value
+            edited("stake")[actors.index(actor), k] = True
+        for truster, trusted, value in self.trust:
+            edited("trust")[..., actors.index(truster), guarantors.index(trusted)] = value
+        if changes:
+            arrays = arrays.replace(**changes)
+        if self.without:
+            arrays = arrays.take_actors([k for k, a in enumerate(actors)
+                                         if a not in self.without])
+        # The loader refuses an issue nobody cares about (the models would divide by a zero
+        # total weight); a variation must not produce one either.
+        cared = np.all(np.any(arrays.salience > 0, axis=-2).reshape(-1, arrays.n_issues), axis=0)
+        if not cared.all():
+            raise OptionError([Problem(
+                _culprit(self, issue), f"after these changes nobody cares about {issue}: "
+                "every actor's salience on it is 0",
+                f"keep a salience above 0 on {issue} for some actor")
+                for issue, ok in zip(arrays.issue_ids, cared, strict=True) if not ok])
+        return arrays
+
+    def apply_problem(self, problem: SettlementProblem) -> SettlementProblem:
+        """The varied settlement problem: the arrays as :meth:`apply`, removed actors taken
+        out of every issue's and package's guarantors, guarantor overrides (which replace
+        the scenario's and every package's choice for that issue), fixed issues."""
+        arrays = self.apply(problem.arrays)
+        issue_ids = list(problem.issue_ids)
+        gone = set(self.without)
+        issue_guarantors = [None if g is None else tuple(x for x in g if x not in gone)
+                            for g in problem.issue_guarantors]
+        packages = [dataclasses.replace(p, guarantors={
+            k: tuple(x for x in v if x not in gone) for k, v in p.guarantors.items()})
+            for p in problem.packages]
+        for issue, names in self.guarantors:
+            issue_guarantors[issue_ids.index(issue)] = tuple(names)
+            packages = [dataclasses.replace(p, guarantors={
+                k: v for k, v in p.guarantors.items() if k != issue}) for p in packages]
+        candidates = list(problem.candidates)
+        keep_status_quo = list(problem.keep_status_quo)
+        for issue, value in self.fix:
+            k = issue_ids.index(issue)
+            candidates[k] = (float(value),)
+            keep_status_quo[k] = False
+        names = dict(problem.names)
+        names.update({a.id: a.id for a in self.add if a.id not in names})
+        return problem.replace(arrays=arrays, issue_guarantors=tuple(issue_guarantors),
+                               candidates=tuple(candidates),
+                               keep_status_quo=tuple(keep_status_quo),
+                               packages=tuple(packages), names=names)
+
+
+def _append_actors(arrays: Arrays, added: Sequence[AddedActor]) -> Arrays:
+    """New actors after the existing ones (and before the institutions, as compile orders
+    guarantors): no stance, full trust both ways, the status quo as placeholder position."""
+    n, m = arrays.n_actors, len(added)
+    batch = arrays.batch_shape
+    n_guarantors = len(arrays.guarantor_ids)
+    # Guarantor columns: the old actors, the new actors, then the institutions.
+    columns = np.r_[np.arange(n), np.arange(n_guarantors, n_guarantors + m),
+                    np.arange(n, n_guarantors)]
+    trust = np.ones((*batch, n + m, n_guarantors + m))
+    trust[..., :n, :n_guarantors] = arrays.trust
+    trust = trust[..., columns]
+    placeholder = np.broadcast_to(arrays.status_quo[..., None, :], (*batch, m, arrays.n_issues))
+    capability = np.broadcast_to(np.array([a.capability for a in added]), (*batch, m))
+    return arrays.replace(
+        actor_ids=(*arrays.actor_ids, *(a.id for a in added)),
+        guarantor_ids=(*arrays.actor_ids, *(a.id for a in added),
+                       *arrays.guarantor_ids[n:]),
+        capability=np.concatenate([arrays.capability, capability], axis=-1),
+        position=np.concatenate([arrays.position, placeholder], axis=-2),
+        salience=np.concatenate([arrays.salience, np.zeros((*batch, m, arrays.n_issues))],
+                                axis=-2),
+        trust=trust,
+        stake=np.concatenate([arrays.stake, np.zeros((m, arrays.n_issues), dtype=bool)]),
+        veto=np.concatenate([arrays.veto, np.array([a.veto for a in added], dtype=bool)]),
+    )
+
+
+def _culprit(change: Variation, issue: str) -> str:
+    """The option to blame when an issue loses every salience: a salience edit on it if
+    there is one, else the removal."""
+    for actor, where, value in change.salience:
+        if where == issue and value == 0:
+            return f"--salience {actor}.{issue}={value:g}"
+    return "--without"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """A fix line: the closest known id, then all of them."""
+    options = list(dict.fromkeys(known))
+    # Ids are short (RU, KP): difflib's default cutoff 0.6 misses one wrong letter of two.
+    upper = {o.upper(): o for o in options}
+    near = difflib.get_close_matches(name.upper(), list(upper), n=1, cutoff=0.5)
+    hint = f"did you mean '{upper[near[0]]}'? " if near else ""
+    return f"{hint}known ids: {', '.join(options) or 'none'}"
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing the command-line spelling
+# ---------------------------------------------------------------------------------------
+
+
+def _fail(option: str, message: str) -> OptionError:
+    return OptionError([Problem(option, message, f"write e.g. {option} {OPTIONS[option]}")])
+
+
+def _key_value(option: str, text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise _fail(option, f"'{text}' is not of the form {OPTIONS[option].split('=')[0]}=...")
+    return key.strip(), value.strip()
+
+
+def _number(option: str, text: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise _fail(option, f"'{value}' in '{text}' is not a number") from None
+    if not math.isfinite(number):
+        raise _fail(option, f"'{value}' in '{text}' is not a finite number")
+    return number
+
+
+def _pair(option: str, text: str, key: str) -> tuple[str, str]:
+    first, dot, second = key.partition(".")
+    if not dot or not first or not second or "." in second:
+        names = "truster.trusted" if option == "--trust" else "actor.issue"
+        raise _fail(option, f"'{text}' does not name {names}")
+    return first, second
+
+
+def variation_from_options(
+    without: Iterable[str] = (), add: Iterable[str] = (), capability: Iterable[str] = (),
+    position: Iterable[str] = (), salience: Iterable[str] = (), trust: Iterable[str] = (),
+    guarantor: Iterable[str] = (), fix: Iterable[str] = (), label: str = "",
+) -> Variation:
+    """Build a :class:`Variation` from the command-line strings of each option.
+
+    ``add``: ``EU=10`` (id=capability); ``capability``: ``RU=60``; ``position``:
+    ``CN.NUC=40`` (issue units); ``salience``: ``KP.SANC=0.9``; ``trust``: ``KP.RU=0.8``
+    (how far KP believes RU); ``guarantor``: ``SEC=CN,RU`` or ``SEC=none``; ``fix``:
+    ``NUC=50``."""
+    problems: list[Problem] = []
+
+    def collect(option: str, items: Iterable[str], read: object) -> list[object]:
+        out: list[object] = []
+        for text in items:
+            try:
+                out.append(read(text))  # type: ignore[operator]
+            except OptionError as err:
+                problems.extend(err.problems)
+        return out
+
+    def read_add(text: str) -> AddedActor:
+        key, value = _key_value("--add", text)
+        return AddedActor(key, _number("--add", text, value))
+
+    def read_actor_value(option: str) -> object:
+        def read(text: str) -> tuple[str, float]:
+            key, value = _key_value(option, text)
+            return key, _number(option, text, value)
+        return read
+
+    def read_triple(option: str) -> object:
+        def read(text: str) -> tuple[str, str, float]:
+            key, value = _key_value(option, text)
+            first, second = _pair(option, text, key)
+            return first, second, _number(option, text, value)
+        return read
+
+    def read_guarantor(text: str) -> tuple[str, tuple[str, ...]]:
+        key, value = _key_value("--guarantor", text)
+        if value.lower() == "none":
+            return key, ()
+        names = tuple(x.strip() for x in value.split(",") if x.strip())
+        if not names:
+            raise _fail("--guarantor", f"'{text}' names no guarantor")
+        return key, names
+
+    without_ids = [w.strip() for w in without]
+    for w in without_ids:
+        if not w:
+            problems.append(Problem("--without", "an empty actor id", "write e.g. --without RU"))
+    parsed = {
+        "add": collect("--add", add, read_add),
+        "capability": collect("--capability", capability, read_actor_value("--capability")),
+        "position": collect("--position", position, read_triple("--position")),
+        "salience": collect("--salience", salience, read_triple("--salience")),
+        "trust": collect("--trust", trust, read_triple("--trust")),
+        "guarantors": collect("--guarantor", guarantor, read_guarantor),
+        "fix": collect("--fix", fix, read_actor_value("--fix")),
+    }
+    if problems:
+        raise OptionError(problems)
+    return Variation(without=tuple(without_ids), label=label,
+                     **{k: tuple(v) for k, v in parsed.items()})  # type: ignore[arg-type]
+
+
+def parse_variation(args: Sequence[str], label: str = "") -> Variation:
+    """Read ``--option value`` (or ``--option=value``) tokens, options repeatable, into one
+    :class:`Variation`; unknown options and missing values are refused."""
+    grouped: dict[str, list[str]] = {option: [] for option in OPTIONS}
+    k = 0
+    while k < len(args):
+        token = args[k]
+        option, eq, value = token.partition("=")
+        if option not in OPTIONS:
+            near = difflib.get_close_matches(option, list(OPTIONS), n=1)
+            raise OptionError([Problem(option or token, f"unknown counterfactual option "
+                                       f"'{token}'", (f"did you mean '{near[0]}'? " if near
+                                                      else "") + "options: "
+                                       + ", ".join(OPTIONS))])
+        if not eq:
+            if k + 1 >= len(args) or args[k + 1].startswith("--"):
+                raise _fail(option, f"{option} needs a value")
+            value = args[k + 1]
+            k += 1
+        grouped[option].append(value)
+        k += 1
+    return variation_from_options(
+        without=grouped["--without"], add=grouped["--add"],
+        capability=grouped["--capability"], position=grouped["--position"],
+        salience=grouped["--salience"], trust=grouped["--trust"],
+        guarantor=grouped["--guarantor"], fix=grouped["--fix"], label=label)
+
+
+def variation_from_mapping(changes: Mapping[str, Sequence[str]], label: str = "") -> Variation:
+    """The same from ``{"without": ["RU"], "position": ["CN.NUC=40"], ...}`` (the web's form
+    once it speaks this spelling)."""
+    unknown = [k for k in changes if f"--{k}" not in OPTIONS]
+    if unknown:
+        raise OptionError([Problem(f"counterfactual.{k}", f"unknown change '{k}'",
+                                   "known: " + ", ".join(o[2:] for o in OPTIONS))
+                           for k in unknown])
+    return variation_from_options(**{k: list(v) for k, v in changes.items()}, label=label)

@@ -1,0 +1,178 @@
+"""Regression pin: every number ``korea-2017`` produces today, before the issue-14 redesign.
+
+The golden file ``tests/reference/korea-2017-regression.json`` is written by
+``scripts/pin_regression.py`` (which refuses to overwrite it without ``--force``). It holds
+the JSON contracts (``to_dict``) of, for the embedded scenario through the public API:
+
+* ``forecast``: every registered model at seed 0 (forecasts, trajectories, and the
+  per-round forecast path of stepwise models);
+* ``settle``: the CLI's default grid step (5) and step 10 (the report's and the web's),
+  each with the counterfactual "without RU" beside the baseline;
+* ``contributions``: Shapley values as guarantors at the default step (5) and at 10;
+* ``roadmap``: defaults, and a 2-stage search;
+* ``sample``: compromise (200 draws) and settle (10 draws) at seed 7.
+
+Tolerances: floats agree to 1e-9 relative (absolute 1e-9 near 0; every quantity is in issue
+units 0-100, utility points -100..0, or a share); ints, strings, booleans, ids and the set
+of keys agree exactly. Wall-clock fields (``seconds``, the sampling ``run`` block) are not
+pinned. A refactor that renames a JSON key updates :func:`snapshot` (how numbers are read
+out), never the golden file; a number that moves is either a bug or a change to explain in
+the closing note of issue 14.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import detente
+from detente.settlement import variation
+from detente.settlement.contributions import contributions
+
+GOLDEN = Path(__file__).parent / "reference" / "korea-2017-regression.json"
+SCENARIO = "korea-2017"
+REL_TOL = 1e-9
+ABS_TOL = 1e-9
+FORECAST_SEED = 0
+SAMPLE_SEED = 7
+# Keys whose values depend on the clock or the machine, not on the model.
+VOLATILE = frozenset({"seconds", "run"})
+
+
+def _strip(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _strip(v) for k, v in node.items() if k not in VOLATILE}
+    if isinstance(node, list | tuple):
+        return [_strip(v) for v in node]
+    return node
+
+
+def snapshot() -> dict[str, Any]:
+    """Every pinned result of korea-2017, as plain JSON data (volatile fields removed)."""
+    s = detente.load(SCENARIO)
+    without_ru = variation(without=["RU"])
+    out: dict[str, Any] = {"scenario": s.id}
+    out["forecast"] = detente.forecast(s, models=list(detente.REGISTRY),
+                                       rng=FORECAST_SEED).to_dict()
+    # step None is what `detente settle` and `detente contributions` use by default.
+    out["settle"] = {
+        str(label): detente.settle(s, variations=[without_ru], step=step).to_dict()
+        for label, step in (("default", None), ("10", 10.0))
+    }
+    out["contributions"] = {
+        str(label): contributions(s, step=step).to_dict()
+        for label, step in (("default", None), ("10", 10.0))
+    }
+    out["roadmap"] = {"default": detente.roadmap(s).to_dict(),
+                      "stages-2": detente.roadmap(s, stages=2).to_dict()}
+    # workers=1: one process; the engine promises the same numbers for any worker count.
+    out["sample"] = {
+        "compromise": detente.sample(s, model="compromise", samples=200, rng=SAMPLE_SEED,
+                                     workers=1).to_dict(),
+        "settle": detente.sample(s, model="settle", samples=10, rng=SAMPLE_SEED,
+                                 workers=1).to_dict(),
+    }
+    return _strip(json.loads(json.dumps(out, allow_nan=False)))
+
+
+def differences(expected: Any, actual: Any, path: str = "$", limit: int = 50) -> list[str]:
+    """Every place where ``actual`` departs from ``expected`` (at most ``limit``)."""
+    found: list[str] = []
+
+    def walk(e: Any, a: Any, where: str) -> None:
+        if len(found) >= limit:
+            return
+        if isinstance(e, dict) and isinstance(a, dict):
+            for key in e.keys() - a.keys():
+                found.append(f"{where}.{key}: pinned but missing now")
+            for key in a.keys() - e.keys():
+                found.append(f"{where}.{key}: new, not pinned")
+            for key in e.keys() & a.keys():
+                walk(e[key], a[key], f"{where}.{key}")
+        elif isinstance(e, list) and isinstance(a, list):
+            if len(e) != len(a):
+                found.append(f"{where}: {len(e)} items pinned, {len(a)} now")
+                return
+            for k, (x, y) in enumerate(zip(e, a, strict=True)):
+                walk(x, y, f"{where}[{k}]")
+        elif _is_float(e) and _is_float(a) and (isinstance(e, float) or isinstance(a, float)):
+            if not math.isclose(e, a, rel_tol=REL_TOL, abs_tol=ABS_TOL):
+                found.append(f"{where}: pinned {e!r}, now {a!r}")
+        elif type(e) is not type(a) or e != a:
+            found.append(f"{where}: pinned {e!r}, now {a!r}")
+
+    walk(expected, actual, path)
+    return found
+
+
+def _is_float(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _all_finite(node: Any) -> bool:
+    if isinstance(node, dict):
+        return all(_all_finite(v) for v in node.values())
+    if isinstance(node, list):
+        return all(_all_finite(v) for v in node)
+    return not isinstance(node, float) or math.isfinite(node)
+
+
+@pytest.fixture(scope="module")
+def golden() -> dict[str, Any]:
+    assert GOLDEN.is_file(), f"{GOLDEN} is missing: run scripts/pin_regression.py"
+    return json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def now() -> dict[str, Any]:
+    return snapshot()
+
+
+@pytest.mark.parametrize("section", ["forecast", "settle", "contributions", "roadmap",
+                                     "sample"])
+def test_korea_numbers_unchanged(golden: dict[str, Any], now: dict[str, Any],
+                                 section: str) -> None:
+    diffs = differences(golden[section], now[section], f"$.{section}")
+    assert not diffs, (f"{len(diffs)} pinned korea-2017 value(s) moved (at most 50 listed):\n  "
+                       + "\n  ".join(diffs))
+
+
+def test_golden_covers_what_issue_14_asks(golden: dict[str, Any]) -> None:
+    # A pin that silently lost a model or a counterfactual would pass while pinning less.
+    assert [m["name"] for m in golden["forecast"]["models"]] == list(detente.REGISTRY)
+    for step in ("default", "10"):
+        settled = golden["settle"][step]
+        assert [v["label"] for v in settled["variants"]] == ["without RU"]
+        assert "RU" not in settled["variants"][0]["actors"]
+        assert settled["baseline"]["best_nash"]["nash_product"] > 0
+    assert golden["settle"]["default"]["step"] == 5.0
+    assert golden["settle"]["10"]["step"] == 10.0
+    assert golden["roadmap"]["stages-2"]["baseline"]["search"] is not None
+    stepwise = [m for m in golden["forecast"]["models"]
+                if detente.REGISTRY[m["name"]].stepwise]
+    assert stepwise and all("trajectory" in m for m in stepwise)
+    assert golden["sample"]["compromise"]["issues"]
+    assert golden["sample"]["settle"]["settlement"] is not None
+    assert _all_finite(golden)
+
+
+def test_differences_catches_a_moved_number(golden: dict[str, Any]) -> None:
+    # The comparison itself must be able to fail: nudge one pinned number past the
+    # tolerance, and one id, in a copy of the golden file.
+    moved = json.loads(json.dumps(golden))
+    best = moved["settle"]["default"]["baseline"]["best_nash"]
+    best["nash_product"] *= 1 + 1e-7
+    moved["contributions"]["default"]["shapley"]["CN"] += 1e-6
+    moved["forecast"]["models"][0]["name"] = "renamed"
+    diffs = differences(golden, moved)
+    assert any("best_nash.nash_product" in d for d in diffs)
+    assert any("shapley.CN" in d for d in diffs)
+    assert any("models[0].name" in d for d in diffs)
+    # A change inside the tolerance is not reported.
+    within = json.loads(json.dumps(golden))
+    within["settle"]["default"]["baseline"]["best_nash"]["nash_product"] *= 1 + 1e-12
+    assert differences(golden, within) == []
