@@ -83,7 +83,7 @@ def describe_failure(err: BaseException, task: dict[str, Any]
                 [{"location": f"analysis.{analysis}", "message": "out of memory",
                   "fix": "use fewer samples, a coarser grid step, or a smaller scenario",
                   "line": None}])
-    if found:
+    if found and isinstance(err, ArithmeticError | ValueError):  # numeric failures only
         return (f"{analysis}: the computation failed on numbers too large to compute with",
                 [{"location": where, "message": f"{value:g} is too large to compute with",
                   "fix": "use values of an ordinary size (e.g. a scale of 0 to 100)",
