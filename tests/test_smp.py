@@ -26,10 +26,10 @@ from detente.models.smp import (
     utility,
 )
 from tests import smp_oracle
+from tests.shared_data import needs_shared, require_shared, shared_path
 
-KTAB = Path(__file__).resolve().parents[1].parent / "shared" / "research" / "data" / "ktab"
-needs_ktab = pytest.mark.skipif(not (KTAB / "smp").is_dir(),
-                                reason=f"KTAB reference data not found at {KTAB}")
+KTAB = shared_path("ktab")
+needs_ktab = needs_shared(KTAB / "smp", KTAB / "ref-runs")
 
 REFERENCE_RUNS = [
     ("dummyData_3Dim.csv", "20170530_ref-dummyData_3Dim.history.txt"),
@@ -56,7 +56,7 @@ def parse_history(path: Path) -> tuple[int, np.ndarray, np.ndarray]:
 
 
 def load_ktab(name: str):
-    return detente.load(KTAB / "smp" / name).compile()
+    return detente.load(require_shared(KTAB / "smp" / name)).compile()
 
 
 # --- turn 0 of dummyData_3Dim (ktab-smp.md §3) ---------------------------------------

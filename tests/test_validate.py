@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -20,8 +18,9 @@ from detente.validate import (
     validate_deu,
     weighted_metrics,
 )
+from tests.shared_data import needs_shared, shared_path
 
-DEU = Path(__file__).resolve().parents[1].parent / "shared" / "research" / "data" / "deu"
+DEU = shared_path("deu")
 BLKSV = DEU / "deu3_blksv.csv"
 
 
@@ -141,7 +140,7 @@ def test_validate_without_outcomes_is_an_error() -> None:
         validate([scenario_from_mapping(_scenario("s", [0, 1], [1, 1], [1, 1], None))])
 
 
-@pytest.mark.skipif(not BLKSV.exists(), reason="shared DEU data not found")
+@needs_shared(BLKSV)
 def test_deu_compromise_matches_the_published_order_of_accuracy() -> None:
     result = validate_deu(BLKSV, models=["compromise", "median"], n_boot=200)
     scores = {s.predictor: s for s in result.scores()}
