@@ -313,6 +313,21 @@ def test_stochastic_mode_is_reproducible_from_the_seed() -> None:
     assert len(runs) > 1  # the draws matter
 
 
+def test_stochastic_batch_draws_as_its_rows_run_alone() -> None:
+    """Each scenario of a batch has its own stream: batched = row by row on one generator."""
+    arrays = detente.load("korea-2017").compile()
+    rng = np.random.default_rng(3)
+    cap = arrays.capability * rng.uniform(0.5, 1.5, (4, arrays.n_actors))
+    pos = np.repeat(arrays.position[None], 4, axis=0)
+    sal = np.repeat(arrays.salience[None], 4, axis=0)
+    opts = SMPOptions(transitions="stochastic", max_turns=8)
+    together = run_smp(cap, pos, sal, opts, np.random.default_rng(5))
+    shared = np.random.default_rng(5)
+    for b in range(4):
+        alone = run_smp(cap[b], pos[b], sal[b], opts, shared)
+        np.testing.assert_array_equal(together.trajectory[b], alone.trajectory[0])
+
+
 def test_bad_option_is_a_clear_error() -> None:
     with pytest.raises(OptionError, match="voting_rule"):
         get_model("smp", voting_rule="plurality")
