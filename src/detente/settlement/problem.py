@@ -25,7 +25,7 @@ DEFAULT_STEP = 5.0
 MAX_OPTIONS_PER_ISSUE = 1001
 
 
-def check_step(step: object) -> float:
+def check_step(step: object, where: str = "--step") -> float:
     """The grid step as a finite float above 0 (default :data:`DEFAULT_STEP`).
 
     An infinite step would silently shrink every grid to the scale's two ends, and NaN
@@ -38,7 +38,7 @@ def check_step(step: object) -> float:
     except (TypeError, ValueError):
         value = math.nan
     if isinstance(step, bool) or not math.isfinite(value) or value <= 0:
-        raise option_error("--step", f"the grid step must be a finite number above 0, got "
+        raise option_error(where, f"the grid step must be a finite number above 0, got "
                            f"{step!r}", "give a positive step in issue units, e.g. --step 5")
     return value
 

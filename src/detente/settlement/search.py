@@ -72,11 +72,12 @@ class SearchTooLarge(OptionError):
     """A package search past :data:`MAX_PACKAGES`: refused with its estimate."""
 
 
-def check_max_packages(max_packages: object) -> int:
-    """The search limit as an int ≥ 1 (no bool, float or non-finite value slips through)."""
+def check_max_packages(max_packages: object, where: str = "--max-packages") -> int:
+    """The search limit as an int ≥ 1 (no bool, float or non-finite value slips through);
+    ``where`` names the option in the error (``settle.max_packages`` in `detente sample`)."""
     if isinstance(max_packages, bool) or not isinstance(max_packages, int | np.integer) \
             or not 1 <= int(max_packages) <= ENUMERABLE:
-        raise option_error("--max-packages", f"max-packages must be a whole number from 1 to "
+        raise option_error(where, f"max-packages must be a whole number from 1 to "
                            f"2^62, got {max_packages!r}", "e.g. --max-packages 1000000000")
     return int(max_packages)
 
