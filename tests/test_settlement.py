@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import detente
 from detente.cli.common import app
 from detente.errors import OptionError
+from detente.scenario import scenario_from_mapping
 from detente.settlement import (
     Guarantees,
     NamedPackage,
@@ -386,3 +387,15 @@ def test_api_refuses_non_finite_counterfactual_values() -> None:
 def test_contributions_refuses_a_non_integer_sample_count() -> None:
     with pytest.raises(OptionError, match="samples must be a whole number"):
         contributions("korea-2017", samples=float("nan"), step=50)
+
+
+def test_no_veto_player_is_a_clear_error() -> None:
+    # Used to end in "IndexError: index 0 is out of bounds" (no max-min package exists).
+    raw = {"id": "noveto", "title": "nobody can block",
+           "issues": [{"id": "X", "name": "x", "status_quo": 50}],
+           "actors": [{"id": "A", "name": "a", "capability": 1, "veto": False},
+                      {"id": "B", "name": "b", "capability": 1, "veto": False}],
+           "stances": {"A": {"X": {"position": 100, "salience": 1}},
+                       "B": {"X": {"position": 0, "salience": 1}}}}
+    with pytest.raises(OptionError, match="baseline: no actor holds a veto"):
+        detente.settle(scenario_from_mapping(raw), step=50)
