@@ -64,6 +64,9 @@ WeightingOpt = Annotated[Weighting, typer.Option("--weighting",
                                                  help="Exponents of the Nash product.")]
 MethodOpt = Annotated[SearchMethod, typer.Option(
     "--method", help="Package search: auto (brute force for small spaces), brute, bnb.")]
+MaxPackagesOpt = Annotated[int | None, typer.Option(
+    "--max-packages", help="The most packages one search may evaluate; a larger search is "
+    "refused with its estimate [default: 5e7].", show_default=False)]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f")]
 
 
@@ -102,12 +105,14 @@ def settle(
     count: Annotated[bool | None, typer.Option(
         "--count/--no-count", help="Count the zone's packages [default: when the space has "
         "at most 2e9 packages].", show_default=False)] = None,
+    max_packages: MaxPackagesOpt = None,
     output: FormatOpt = Format.table,
 ) -> None:
     """Which packages every veto player accepts: zone of agreement, best and smallest deals,
     the scenario's named packages (who blocks, what wins them over), counterfactuals."""
     from detente.settlement import settle as run_settle
     from detente.settlement import variation
+    from detente.settlement.search import MAX_PACKAGES
 
     change = variation(without=without or [], trust=trust or [], guarantors=guarantor or [],
                        fix=fix or [])
@@ -115,7 +120,8 @@ def settle(
     result = run_settle(scenario, variations=variations, packages=package or None,
                         step=step, utility=utility.value, correlation=correlation,
                         losses=losses.value, weighting=weighting.value, top=top,
-                        method=method.value, count=count)
+                        method=method.value, count=count,
+                        max_packages=MAX_PACKAGES if max_packages is None else max_packages)
     if output is Format.json:
         emit_json(result.to_dict())
         return
@@ -123,6 +129,8 @@ def settle(
 
 
 def _print_settlement(result) -> None:  # type: ignore[no-untyped-def]
+    from detente.settlement.search import format_count
+
     s = result.scenario
     status_quo = {i.id: i.status_quo.value for i in s.issues}
     console.print(f"[bold]{s.title}[/] — settlement design  (grid step {fmt(result.step)}, "
@@ -137,8 +145,8 @@ def _print_settlement(result) -> None:  # type: ignore[no-untyped-def]
     for o in result.outcomes:
         summary.add_column(o.label)
     rows: list[tuple[str, list[str]]] = [
-        ("packages searched", [f"{o.space_size:.3g}" if o.space_size >= 1e6
-                               else str(o.space_size) for o in result.outcomes]),
+        # format_count: exact Python ints past 10^308 would overflow a float format
+        ("packages searched", [format_count(o.space_size) for o in result.outcomes]),
         ("zone", ["empty" if not o.zone_exists else "not empty" for o in result.outcomes]),
         ("zone size", ["–" if o.zone_size is None else f"{o.zone_size:,}"
                        for o in result.outcomes]),
