@@ -561,6 +561,7 @@ _PYDANTIC_FIXES = {
     "model_type": "write a mapping (key: value lines)",
     "bool_type": "write true or false",
     "int_type": "write a whole number",
+    "string_too_long": "shorten it (ids have at most 40 characters)",
     "finite_number": "write a finite number (.nan, .inf and numbers beyond 1e308 are not "
                      "numbers a model can use)",
     "greater_than": "write a number above the bound",
@@ -577,7 +578,8 @@ def _pydantic_location(raw: Any, loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             item = node[part] if isinstance(node, list) and part < len(node) else None
             ident = item.get("id") if isinstance(item, dict) else None
-            out += f".{ident}" if isinstance(ident, str) else f"[{part}]"
+            # An over-long id is itself the error: name the item by its index instead.
+            out += f".{ident}" if isinstance(ident, str) and len(ident) <= 40 else f"[{part}]"
             node = item
         else:
             if part in ("function-before[_coerce_measure(), Measure]",):
