@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 #: The longest unbroken run of characters a message echoes whole (ids, keys, values).
 LONGEST_ECHO = 80
-_LONG_RUN = re.compile(r"\S{%d,}" % (LONGEST_ECHO + 1))
+_LONG_RUN = re.compile(r"\S{" + str(LONGEST_ECHO + 1) + ",}")
 
 
 def shorten(text: str, most: int = LONGEST_ECHO) -> str:

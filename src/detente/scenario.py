@@ -277,7 +277,8 @@ class Scenario(_Strict):
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+        # Every number of a valid scenario is finite; allow_nan=False keeps the output strict JSON.
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
 
     def compile(self) -> Arrays:
         return compile_arrays(self)
