@@ -73,17 +73,30 @@ def _non_finite(value: Any) -> float | None:
     return None
 
 
-def check_finite_options(kwargs: dict[str, Any]) -> None:
+def option_flags(func: Callable[..., Any]) -> dict[str, str]:
+    """Parameter name → the flag a user types (``step`` → ``--step``), from the annotations."""
+    import typing
+
+    try:
+        hints = typing.get_type_hints(func, include_extras=True)
+    except Exception:  # unresolvable annotations: fall back to the names
+        return {}
+    flags = {}
+    for name, hint in hints.items():
+        for meta in getattr(hint, "__metadata__", ()):
+            decls = [d for d in getattr(meta, "param_decls", None) or () if d.startswith("--")]
+            if decls:
+                flags[name] = decls[0]
+    return flags
+
+
+def check_finite_options(kwargs: dict[str, Any], flags: dict[str, str] | None = None) -> None:
     """Refuse ``inf``/``nan`` in any float option of the running command, naming the option.
 
     Click reads ``--step inf`` as a float like any other; checking every float argument of
     every command here means no command can forget the rule.
     """
-    import click
-
-    ctx = click.get_current_context(silent=True)
-    flags = {p.name: (p.opts[0] if p.opts else p.name) for p in ctx.command.params} \
-        if ctx is not None else {}
+    flags = flags or {}
     for name, value in kwargs.items():
         bad = _non_finite(value)
         if bad is not None:
@@ -98,10 +111,14 @@ def reports_errors(func: F) -> F:
     Every float option is checked to be finite first (:func:`check_finite_options`).
     """
 
+    flags: dict[str, str] = {}
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            check_finite_options(kwargs)
+            if not flags:
+                flags.update(option_flags(func) or {"": ""})
+            check_finite_options(kwargs, flags)
             return func(*args, **kwargs)
         except DetenteError as err:
             err_console.print(f"[bold red]error[/]: {err}", markup=True, soft_wrap=True)
