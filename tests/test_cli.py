@@ -151,7 +151,16 @@ def test_the_commands_have_float_options() -> None:
 @pytest.mark.parametrize(("command", "required", "flag"), FLOAT_OPTIONS)
 @pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
 def test_every_float_option_refuses_non_finite(command: str, required: list[str], flag: str,
-                                               value: str) -> None:
+                                               value: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    def no_server(*_: object, **__: object) -> None:
+        raise AssertionError("the server started with a non-finite option")
+
+    # If the rule regressed, a command must fail here, not write files or serve forever.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(uvicorn, "run", no_server)
     result = runner.invoke(app, [command, *required, flag, value])
     assert result.exit_code == 2, (command, flag, result.output)
     # Ours names the flag and the rule; click's own range check (e.g. serve's min=1) may
