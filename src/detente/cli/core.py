@@ -35,9 +35,11 @@ class OutputFormat(StrEnum):
 
 
 def parse_model_option(items: list[str]) -> dict[str, dict[str, object]]:
-    """Parse ``--option model.key=value`` pairs (values read as YAML scalars)."""
-    import yaml
+    """Parse ``--option model.key=value`` pairs, each value read by the option's declared type.
 
+    ``no`` stays the string ``"no"`` for a choice and means false for a true/false option
+    (see :meth:`detente.models.base.Model.parse_option`).
+    """
     from detente.errors import option_error
 
     out: dict[str, dict[str, object]] = {}
@@ -47,7 +49,10 @@ def parse_model_option(items: list[str]) -> dict[str, dict[str, object]]:
         if not sep or not dot:
             raise option_error("--option", f"'{item}' is not MODEL.NAME=VALUE",
                                "write e.g. --option nash.utility=linear")
-        out.setdefault(model, {})[name] = yaml.safe_load(value)
+        info = REGISTRY.get(model)
+        # An unknown model is kept as text: get_model names it with the registered ones.
+        out.setdefault(model, {})[name] = (info.model.parse_option(name, value)
+                                           if info is not None else value)
     return out
 
 
