@@ -149,6 +149,9 @@ WorkersOpt = Annotated[int | None, typer.Option(
                       "enough). Does not change the numbers.", min=1)]
 DaskOpt = Annotated[str | None, typer.Option(
     "--dask", help="Run the chunks on this Dask distributed scheduler (tcp://host:8786).")]
+MaxMemoryOpt = Annotated[str | None, typer.Option(
+    "--max-memory", help="Refuse a run estimated to need more memory than this (e.g. 16G; "
+                         "default DETENTE_MAX_MEMORY or 4G).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 FormatOpt = Annotated[SampleFormat, typer.Option("--format", "-f")]
 
@@ -168,6 +171,7 @@ def sample(
     dask: DaskOpt = None,
     quiet: QuietOpt = False,
     output: FormatOpt = SampleFormat.table,
+    max_memory: MaxMemoryOpt = None,
 ) -> None:
     """Draw scenarios from the inputs' uncertainty and show each issue's forecast distribution."""
     from detente.uncertainty import sample as run_sample
@@ -176,7 +180,8 @@ def sample(
     options = parse_model_option(option or []).get(model, {})
     result = with_engine(f"sampling {model}", quiet, dask, lambda executor, progress: run_sample(
         scenario, model=model, samples=samples, rng=seed, noise=chosen, options=options,
-        chunk_size=chunk_size, workers=workers, executor=executor, progress=progress))
+        chunk_size=chunk_size, workers=workers, executor=executor, progress=progress,
+        max_memory=max_memory))
     if output is SampleFormat.json:
         emit_json(result.to_dict())
         return

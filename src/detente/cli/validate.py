@@ -141,8 +141,8 @@ def validate(
         help="DEU capabilities: Council votes by treaty regime, the blksv GDP row, or equal."
     )] = CapabilityOption.council,
     weights: Annotated[Path | None, typer.Option(
-        help="Council weights CSV (default: eucouncil_weights.csv beside the shared DEU "
-             "data).")] = None,
+        help="Council weights CSV (default: eucouncil_weights.csv in the DEU file's "
+             "folder).")] = None,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples (0: no intervals).")
                          ] = DEFAULT_BOOTSTRAP,
     seed: Annotated[int, typer.Option(
