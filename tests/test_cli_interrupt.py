@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe")
 def test_sigint_says_nothing_was_written_and_exits_130(tmp_path: Path) -> None:
     # The scenario is a named pipe: opening it for writing returns only once the command
@@ -19,9 +23,11 @@ def test_sigint_says_nothing_was_written_and_exits_130(tmp_path: Path) -> None:
     fifo = tmp_path / "in.yaml"
     os.mkfifo(fifo)
     out = tmp_path / "out.yaml"
+    # A shell's background job (CI runners, `cmd &`) starts with SIGINT ignored, and an
+    # ignored signal stays ignored across exec: give the command the terminal's default.
     child = subprocess.Popen([sys.executable, "-m", "detente", "convert", str(fifo), "-o",
                               str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+                             text=True, preexec_fn=_default_sigint)
     try:
         with open(fifo, "w"):
             child.send_signal(signal.SIGINT)
