@@ -14,6 +14,7 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.models import DEFAULT_MODELS, Model, ModelResult, get_model, make_rng
 from detente.scenario import Scenario, load
+from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
 
@@ -26,6 +27,7 @@ class Forecast:
     arrays: Arrays
     results: dict[str, ModelResult]
     seed: int | None
+    variation: Variation | None = None
 
     def values(self, model: str) -> dict[str, float]:
         """Issue id -> forecast in the issue's own units."""
@@ -104,6 +106,9 @@ class Forecast:
             "issues": list(self.arrays.issue_ids),
             "status_quo": {i.id: i.status_quo.value for i in self.scenario.issues},
             "seed": self.seed, "models": models,
+            # Only when a counterfactual was applied, so the baseline contract is unchanged.
+            **({"counterfactual": self.variation.describe()}
+               if self.variation is not None and not self.variation.is_empty else {}),
         }
 
 
@@ -112,6 +117,7 @@ def forecast(
     models: Sequence[str | Model] | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     rng: np.random.Generator | int | None = None,
+    variation: Variation | None = None,
 ) -> Forecast:
     """Forecast every issue of a scenario with each model.
 
@@ -119,10 +125,13 @@ def forecast(
     ``models``: registered names or Model instances (default compromise, median, nash).
     ``options``: per model name, options for that model. ``rng``: a seed or Generator; each
     stochastic model gets its own child stream, so adding a model does not change another's
-    numbers.
+    numbers. ``variation``: a counterfactual (:class:`detente.variation.Variation`) applied
+    to the compiled arrays before any model runs.
     """
     s = load(scenario)
     arrays = s.compile()
+    if variation is not None and not variation.is_empty:
+        arrays = variation.apply(arrays)
     options = options or {}
     generator, seed = make_rng(rng if rng is not None else 0)
     chosen = list(models) if models else list(DEFAULT_MODELS)
@@ -133,4 +142,4 @@ def forecast(
         if isinstance(model, str):
             model = get_model(model, **dict(options.get(model, {})))
         results[model.name] = model.run(arrays, np.random.default_rng(child))
-    return Forecast(scenario=s, arrays=arrays, results=results, seed=seed)
+    return Forecast(scenario=s, arrays=arrays, results=results, seed=seed, variation=variation)
