@@ -60,7 +60,7 @@ def print_view(view: View, console: Any) -> None:
     from rich.table import Table as RichTable
 
     if view.title:
-        console.print(f"[bold]{escape(view.title)}[/]")
+        console.print(f"[bold]{escape(view.title)}[/]", soft_wrap=True)
     if view.summary:
         console.print(escape(view.summary), soft_wrap=True)
     for t in view.tables:

@@ -15,6 +15,7 @@ Adding an analysis: its module (a ``SPEC``), one line in :data:`_SPECS`, its doc
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ class Result:
     value: Any
     options: dict[str, Any] = field(default_factory=dict)
     variation: Variation | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def spec(self) -> AnalysisSpec:
@@ -55,13 +57,20 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of this analysis (docs/json-format.md)."""
-        if self.spec.to_dict is not None:
-            return self.spec.to_dict(self)
-        data: dict[str, Any] = self.value.to_dict()
+        data: dict[str, Any] = (self.spec.to_dict(self) if self.spec.to_dict is not None
+                                else self.value.to_dict())
+        # A result computed on a varied scenario says so (settle and roadmap label their
+        # variants instead); no key without a counterfactual, so the baseline contract holds.
+        if self.variation is not None and not self.variation.is_empty \
+                and self.spec.counterfactual == "apply":
+            data.setdefault("counterfactual", self.variation.describe())
         return data
 
     def view(self) -> View:
-        return self.spec.view(self)
+        view = self.spec.view(self)
+        if not self.notes:
+            return view
+        return dataclasses.replace(view, notes=(*view.notes, *self.notes))
 
     def to_csv(self) -> str:
         custom = self.spec.extra.get("csv")
@@ -99,7 +108,22 @@ def run(name: str, scenario: Scenario | str | Path | list[str] | None = None,
         value = spec.run(targets, variation, **checked, **engine)
     else:
         value = spec.run(scenario, variation, **checked, **engine)
-    return Result(name, value, checked, variation)
+    return Result(name, value, checked, variation, _inert(spec, checked, variation))
+
+
+def _inert(spec: AnalysisSpec, options: Mapping[str, Any], variation: Variation | None
+           ) -> tuple[str, ...]:
+    """Say so when part of a counterfactual cannot change this analysis: guarantors and
+    fixed issues act on the package search only (a forecast has no package to fix)."""
+    if variation is None or spec.searches_packages(options):
+        return ()
+    parts = [f"{i} guaranteed by {','.join(g) or 'nobody'}" for i, g in variation.guarantors]
+    parts += [f"{i} fixed at {x:g}" for i, x in variation.fix]
+    if not parts:
+        return ()
+    return (f"note: {'; '.join(parts)} changes nothing here: guarantors and fixed issues act "
+            f"on the package search (settle, contributions, roadmap, sample -m settle), "
+            f"which {spec.name} does not run.",)
 
 
 __all__ = ["ANALYSES", "DEFAULT_STEP", "SETTLEMENT", "AnalysisSpec", "Option", "Result",

@@ -178,7 +178,7 @@ COMPARE = AnalysisSpec(
                "sampling).", low=0, flags=("--samples", "-n")),
         SEED,
     ),
-    run=run_compare, view=view_compare,
+    run=run_compare, view=view_compare, package_search=True,
 )
 
 __all__ = ["COMPARE", "Comparison", "Row"]

@@ -260,7 +260,9 @@ def view_validate(run: Result) -> View:
     if result.seconds:
         timing = ", ".join(f"{name} {secs:.1f}" for name, secs in result.seconds.items())
         notes.append(f"· seconds per model: {timing} (choose models with --model)")
-    return View("", tables=tuple(tables), notes=tuple(notes))
+    varied = run.variation is not None and not run.variation.is_empty
+    return View("", f"counterfactual on every case: {run.variation.describe()}" if varied
+                and run.variation else "", tables=tuple(tables), notes=tuple(notes))
 
 
 VALIDATE = AnalysisSpec(
@@ -285,7 +287,9 @@ VALIDATE = AnalysisSpec(
     ),
     run=run_validate, view=view_validate, inputs="targets",
     formats=("table", "json", "csv", "markdown"),
-    extra={"csv": lambda run: run.value.to_csv()},
+    # --capability council|gdp|equal predates the counterfactual --capability RU=60: the
+    # command line tells them apart by the '=' of an edit.
+    extra={"csv": lambda run: run.value.to_csv(), "shares_flags": ("--capability",)},
 )
 
 __all__ = ["EXPLAIN", "FORECAST", "VALIDATE", "nash_note", "parse_model_options"]

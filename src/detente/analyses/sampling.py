@@ -110,7 +110,7 @@ SAMPLE = AnalysisSpec(
         SEED, NOISE, MODEL_OPTION, *ENGINE,
     ),
     run=run_sample, view=view_sample, inputs="scenario+noise", long=True,
-    formats=("table", "json", "csv"),
+    formats=("table", "json", "csv"), package_search=lambda o: o["model"] == "settle",
 )
 
 
@@ -198,7 +198,7 @@ SENSITIVITY = AnalysisSpec(
         *ENGINE,
     ),
     run=run_sensitivity, view=view_sensitivity, inputs="scenario+noise", long=True,
-    formats=("table", "json"),
+    formats=("table", "json"), package_search=lambda o: o["model"] == "settle",
 )
 
 __all__ = ["SAMPLE", "SENSITIVITY", "Ranked", "bar", "sparkline"]

@@ -233,6 +233,7 @@ SETTLE = AnalysisSpec(
                "at most 2e9 packages).", flags=("--count",), negative="--no-count"),
     ),
     run=run_settle, view=view_settle, counterfactual="beside", formats=("table", "json"),
+    package_search=True,
 )
 
 
@@ -283,6 +284,7 @@ CONTRIBUTIONS = AnalysisSpec(
         *SETTLEMENT,
     ),
     run=run_contributions, view=view_contributions, formats=("table", "json", "csv"),
+    package_search=True,
 )
 
 
@@ -442,6 +444,7 @@ ROADMAP = AnalysisSpec(
         *SETTLEMENT,
     ),
     run=run_roadmap, view=view_roadmap, counterfactual="beside", formats=("table", "json"),
+    package_search=True,
 )
 
 __all__ = ["CONTRIBUTIONS", "ROADMAP", "SEED", "SETTLE", "STEP", "Beside", "beside",

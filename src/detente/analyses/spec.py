@@ -180,6 +180,14 @@ class AnalysisSpec:
     formats: tuple[str, ...] = ("table", "json", "csv")
     to_dict: Callable[[Any], dict[str, Any]] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Whether the analysis searches packages (then ``--fix`` and ``--guarantor`` act on
+    #: it); a function of the checked options where it depends on them (sample -m settle).
+    package_search: bool | Callable[[Mapping[str, Any]], bool] = False
+
+    def searches_packages(self, options: Mapping[str, Any]) -> bool:
+        if callable(self.package_search):
+            return bool(self.package_search(options))
+        return self.package_search
 
     def option(self, name: str) -> Option:
         for o in self.options:
