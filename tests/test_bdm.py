@@ -23,18 +23,17 @@ from detente.models import REGISTRY, get_model
 from detente.models.bdm import CHOICES, PRESETS, Bdm, Rows, play_round
 from detente.scenario import load
 from tests import bdm_reference
+from tests.shared_data import require_shared, shared_path
 from tests.strategies import arrays_strategy
 
 HERE = Path(__file__).resolve().parent
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "research" / "data" / "bdm"
+DATA = shared_path("bdm")
 EMISSIONS = DATA / "jmckib__bdm-scholz-expected-utility-model" / "ExampleActors.csv"
 
 
 @pytest.fixture(scope="module")
 def emissions() -> Arrays:
-    if not EMISSIONS.exists():
-        pytest.skip(f"reference data not found at {EMISSIONS} (needs the shared research folder)")
-    return load(str(EMISSIONS)).compile()
+    return load(str(require_shared(EMISSIONS))).compile()
 
 
 def test_registered_as_stepwise_and_deterministic() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,12 +16,12 @@ from detente.datasets.deu import (
     read_deu_text,
 )
 from detente.errors import ScenarioError
+from tests.shared_data import needs_shared, shared_path
 
-DEU_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "research" / "data" / "deu"
+DEU_DIR = shared_path("deu")
 BLKSV = DEU_DIR / "deu3_blksv.csv"
 WEIGHTS = DEU_DIR / "eucouncil_weights.csv"
-needs_data = pytest.mark.skipif(not BLKSV.exists(),
-                                reason="shared DEU data not found at ../shared/research/data/deu")
+needs_data = needs_shared(BLKSV)
 
 ACTORS = ("com", "ep", "de", "fr", "mt")
 ID_COLUMNS = ("prnrnmc", "isnrnmc", "prnr", "prname", "isnr", "type", "council", "proc",
@@ -171,7 +170,7 @@ def test_dates() -> None:
     assert parse_deu_date("31/02/2001") is None
 
 
-@pytest.mark.skipif(not WEIGHTS.exists(), reason="shared Council weights not found")
+@needs_shared(WEIGHTS)
 def test_council_capabilities_follow_regime_rule_and_procedure() -> None:
     weights = CouncilWeights.read(WEIGHTS)
     before = read_deu_text(original_text([issue_row(finact="15/06/2001")]), "o.csv")

@@ -6,10 +6,11 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import detente
+from detente.arrays import Arrays
 from detente.errors import OptionError
 from detente.roadmaps import evaluate_stages, issue_paths, roadmap
 from detente.roadmaps.report import search
@@ -23,7 +24,7 @@ from detente.settlement import (
 )
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.search import best_packages, build_table
-from detente.settlement.utility import nash_product, nash_weights, package_gains
+from detente.settlement.utility import package_gains
 
 from .settle_helpers import random_problems
 
@@ -157,38 +158,119 @@ def test_first_checkpoint_is_the_settlement_gain_without_discount(
 
 def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: bool,
                           patience: float, defection: str) -> float:
-    """Best final Nash product over every roadmap (no search structure used)."""
-    arrays = problem.arrays
-    settings_ = UtilitySettings()
-    q = arrays.status_quo
-    per_issue = []
-    for k in range(arrays.n_issues):
-        values = problem.unit_candidates(k)[0]
-        finals = values
-        paths = []
+    """Best final Nash product over every roadmap, written from ``docs/roadmap.md`` and
+    ``docs/settle.md`` alone: plain loops over every stage value, no detente helper.
+
+    Rules (as documented): a final value is a candidate, or the status quo when it stays
+    allowed; an issue nobody can deliver (credibility 0 for everyone) keeps its status quo
+    unless it must move, and then goes straight to its final; monotone paths never turn back
+    nor pass the final; every stage moves some issue; a roadmap counts when the final package
+    is in the zone and every party's margin is > 1e-9 at every checkpoint.
+    """
+    a = problem.arrays
+    n_actors, n_issues = len(a.actor_ids), len(a.issue_ids)
+    q = [float(a.status_quo[k]) for k in range(n_issues)]
+    cand = [[(float(v) - a.scale_low[k]) / (a.scale_high[k] - a.scale_low[k])
+             for v in problem.candidates[k]] for k in range(n_issues)]
+    shares = [[float(a.salience[i, k]) / float(sum(a.salience[i])) for k in range(n_issues)]
+              for i in range(n_actors)]
+    party = [bool(a.veto[i]) and float(sum(a.salience[i])) > 0 for i in range(n_actors)]
+    total_cap = sum(float(a.capability[i]) for i in range(n_actors) if party[i])
+    weight = [float(a.capability[i]) / total_cap if party[i] else 0.0 for i in range(n_actors)]
+    gid = list(a.guarantor_ids)
+
+    def belief(i: int, k: int) -> float:
+        names = problem.issue_guarantors[k]
+        if names is None:  # nobody named: promises taken at face value
+            return 1.0
+        fail = 1.0
+        for g in names:
+            if g in gid:
+                fail *= 1.0 - float(a.trust[i, gid.index(g)])
+        return 1.0 - fail
+
+    c = [[belief(i, k) for k in range(n_issues)] for i in range(n_actors)]
+
+    def same(x: float, y: float) -> bool:
+        return abs(x - y) <= 1e-12
+
+    def face(i: int, k: int, before: float, after: float) -> float:
+        p = float(a.position[i, k])
+        return shares[i][k] * ((after - p) ** 2 * -1 - (before - p) ** 2 * -1)
+
+    per_issue: list[list[tuple[float, ...]]] = []
+    for k in range(n_issues):
+        keep = problem.keep_status_quo[k]
+        deliverable = any(c[i][k] > 0 for i in range(n_actors))
+        finals = [v for v in cand[k] if not (keep and same(v, q[k]))]
+        finals = ([q[k]] if keep else []) + (finals if deliverable or not keep else [])
+        paths: set[tuple[float, ...]] = set()
         for f in finals:
-            paths.extend(issue_paths(values, float(q[k]), float(f), n_stages, monotone))
-        per_issue.append(np.unique(np.array(paths), axis=0))
-    guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
-    weights = nash_weights(arrays)
-    must = parties(arrays)
+            stops = [*cand[k], q[k], f] if deliverable else [q[k], f]
+            for middle in itertools.product(stops, repeat=n_stages - 1):
+                path = (*middle, f)
+                if monotone or not deliverable:
+                    lo, hi = min(q[k], f), max(q[k], f)
+                    walk = (q[k], *path)
+                    step = 1.0 if f >= q[k] else -1.0
+                    if any(v < lo - 1e-12 or v > hi + 1e-12 for v in path) or any(
+                            (walk[j + 1] - walk[j]) * step < -1e-12 for j in range(n_stages)):
+                        continue
+                paths.add(path)
+        per_issue.append(sorted(paths))
     best = 0.0
     for combo in itertools.product(*per_issue):
-        stages = np.stack(combo, axis=-1)  # S, I
-        before = np.vstack([q[None], stages[:-1]])
-        if not np.all(np.any(np.abs(stages - before) > 1e-12, axis=1)):
+        x = [[q[k] for k in range(n_issues)]] + [[combo[k][j] for k in range(n_issues)]
+                                                 for j in range(n_stages)]
+        if any(all(same(x[j][k], x[j - 1][k]) for k in range(n_issues))
+               for j in range(1, n_stages + 1)):
             continue  # a stage that moves nothing
-        cp = evaluate_stages(arrays, stages, guarantees, settings_, patience, defection)
-        final = package_gains(arrays, stages[-1:], problem.guarantees())[0]
-        if cp.holds and acceptable(final, must):
-            best = max(best, float(nash_product(final, weights)))
+        final = [sum(c[i][k] * face(i, k, q[k], x[n_stages][k]) for k in range(n_issues))
+                 for i in range(n_actors)]
+        ok = all(final[i] > 1e-9 for i in range(n_actors) if party[i])
+        for t in range(1, n_stages + 1):  # checkpoint t: stages 1 … t-1 done
+            for i in range(n_actors):
+                banked = sum(face(i, k, x[j - 1][k], x[j][k])
+                             for j in range(1, t) for k in range(n_issues))
+                rest = sum(patience ** (j - t) * c[i][k] * face(i, k, x[j - 1][k], x[j][k])
+                           for j in range(t, n_stages + 1) for k in range(n_issues))
+                alternative = 0.0 if defection == "reverse" else max(0.0, banked)
+                if party[i] and banked + rest - alternative <= 1e-9:
+                    ok = False
+        if ok:
+            nash = 1.0
+            for i in range(n_actors):
+                nash *= final[i] ** weight[i]
+            best = max(best, nash)
     return best
+
+
+def _fresh_clone_case() -> SettlementProblem:
+    """The case that failed on a fresh clone (issue 13, item 2): issue I1 has no deliverer,
+    so its move to 90 is an empty promise the settlement search leaves off the table."""
+    arrays = Arrays(
+        actor_ids=("A0", "A1"), issue_ids=("I0", "I1"), guarantor_ids=("A0", "A1", "INST"),
+        capability=np.array([63.8776878884847, 27.343778019505095]),
+        position=np.array([[0.30000000000000004, 0.0], [0.0, 0.0]]),
+        salience=np.array([[0.8226067272402589, 0.9171177984138357],
+                           [0.6263039869788208, 0.7430217329347985]]),
+        status_quo=np.array([0.6000000000000001, 0.5]),
+        trust=np.array([[0.17565562060255901, 0.8631789223498866, 1.0],
+                        [0.2997118905373848, 1.0, 0.02831967114546297]]),
+        stake=np.ones((2, 2), dtype=bool), veto=np.array([True, True]),
+        scale_low=np.zeros(2), scale_high=np.full(2, 100.0))
+    return SettlementProblem(scenario_id="random", arrays=arrays,
+                             issue_guarantors=(("A1",), ()),
+                             candidates=((40.0, 70.0), (90.0,)), keep_status_quo=(True, True),
+                             steps=(None, None))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=random_problems(max_actors=3, max_issues=2, max_options=3),
        monotone=st.booleans(), patience=st.sampled_from([1.0, 0.7]),
        defection=st.sampled_from(["reverse", "stop"]))
+@example(problem=_fresh_clone_case(), monotone=True, patience=1.0, defection="reverse")
+@example(problem=_fresh_clone_case(), monotone=False, patience=1.0, defection="stop")
 def test_search_equals_brute_force_over_all_roadmaps(problem: SettlementProblem,
                                                      monotone: bool, patience: float,
                                                      defection: str) -> None:
@@ -198,8 +280,22 @@ def test_search_equals_brute_force_over_all_roadmaps(problem: SettlementProblem,
                         finals=10_000, monotone=monotone, method=method)
         got = result.found.final_nash / 100 if result.found else 0.0
         assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
-        if result.found:
-            assert result.found.holds
+        assert result.found is None or result.found.holds
+
+
+def test_no_stage_is_an_empty_promise() -> None:
+    # Both actors want I1 at 100, but nobody can deliver it (no guarantor): settle keeps it
+    # at the status quo. I0 has one move only, so a 2-stage roadmap to (40, 50) needs a
+    # second stage; before the fix the search made one of I1 going to 90 (banked at face
+    # value) and back (a promise believed at 0, so it cost nothing).
+    problem = _fresh_clone_case()
+    arrays = problem.arrays.replace(position=np.array([[0.3, 1.0], [0.0, 1.0]]))
+    problem = problem.replace(arrays=arrays, candidates=((40.0,), (90.0,)))
+    assert _brute_force_roadmaps(problem, 2, False, 1.0, "reverse") == 0.0
+    for method in ("brute", "bnb"):
+        result = search(problem, [], 2, UtilitySettings(), 1.0, "reverse", finals=10_000,
+                        monotone=False, method=method)
+        assert result.found is None, [s.values for s in result.found.stages]
 
 
 def test_issue_paths_monotone_count() -> None:

@@ -9,9 +9,10 @@ import pytest
 
 from detente.errors import ScenarioError
 from detente.scenario import load
+from tests.shared_data import SHARED_DATA, needs_shared
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "research" / "data"
-needs_data = pytest.mark.skipif(not DATA.exists(), reason="shared/research/data not present")
+DATA = SHARED_DATA
+needs_data = needs_shared(DATA)
 
 
 @needs_data

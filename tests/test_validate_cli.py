@@ -9,7 +9,8 @@ import yaml
 from typer.testing import CliRunner
 
 from detente.cli import app
-from tests.test_deu import issue_row, original_text
+from tests.shared_data import needs_shared
+from tests.test_deu import WEIGHTS, issue_row, original_text
 
 runner = CliRunner()
 
@@ -81,14 +82,12 @@ def test_validate_scenario_files(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "unknown model 'oracle'" in unknown.output
 
 
+@needs_shared(WEIGHTS)
 def test_council_weights_option(tmp_path: Path) -> None:
-    from tests.test_deu import WEIGHTS
-
     path = _deu_file(tmp_path)
-    if WEIGHTS.exists():
-        ok = runner.invoke(app, ["validate", "deu", str(path), "--weights", str(WEIGHTS),
-                                 "--bootstrap", "0", "-m", "compromise"])
-        assert ok.exit_code == 0, ok.output
+    ok = runner.invoke(app, ["validate", "deu", str(path), "--weights", str(WEIGHTS),
+                             "--bootstrap", "0", "-m", "compromise"])
+    assert ok.exit_code == 0, ok.output
     bad = runner.invoke(app, ["validate", "deu", str(path), "--weights",
                               str(tmp_path / "nope.csv")])
     assert bad.exit_code == 2 and "no such Council weights file" in bad.output

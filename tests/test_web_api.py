@@ -204,6 +204,22 @@ def test_oversized_upload_and_body_get_413() -> None:
         assert "larger than" in huge.json()["detail"]
 
 
+@pytest.mark.parametrize("path", ["/api/validate", "/api/upload", "/api/jobs"])
+def test_oversized_chunked_body_gets_413(path: str) -> None:
+    # No Content-Length: the limit can only be noticed while the body streams in.
+    def chunks() -> Iterator[bytes]:
+        yield b'{"scenario": {"id": "'
+        for _ in range(40):
+            yield b"x" * 4096
+        yield b'"}}'
+
+    with TestClient(create_app(limits=Limits(max_body_bytes=50_000))) as c:
+        response = c.post(path, content=chunks(), headers={"content-type": "application/json"})
+        assert response.status_code == 413, response.text
+        assert "larger than" in response.json()["detail"]
+        assert c.post("/api/validate", json={"scenario": korea()}).status_code == 200
+
+
 def test_scenarios_beyond_the_size_limits_are_refused_clearly(client: TestClient) -> None:
     data = korea()
     template = data["actors"][0]
@@ -355,32 +371,80 @@ def test_background_job_runs_and_reports(client: TestClient) -> None:
     assert client.delete("/api/jobs/unknown").status_code == 404
 
 
-def test_time_limit_stops_a_computation() -> None:
-    with TestClient(create_app(limits=Limits(time_limit_s=1e-6))) as c:
-        response = c.post("/api/analyses/forecast", json={"scenario": korea()})
+@pytest.fixture()
+def gated(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
+    """A workbench whose ``held`` analysis waits until the test creates its gate file."""
+    with TestClient(create_app(limits=Limits(max_running_jobs=1), test_gate=tmp_path)) as c:
+        yield c, tmp_path
+
+
+def start_held(c: TestClient, gate: str) -> dict[str, Any]:
+    started = c.post("/api/jobs", json={"analysis": "held", "scenario": korea(),
+                                        "params": {"gate": gate}})
+    assert started.status_code == 202, started.text
+    return started.json()
+
+
+def wait_progress(c: TestClient, job_id: str, limit: float = 120) -> dict[str, Any]:
+    """Poll until the job reports progress. The held job reports it, then blocks on its gate,
+    so this never depends on speed; the limit only ends a broken run."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        job = c.get(f"/api/jobs/{job_id}").json()
+        if job["progress"] is not None or job["status"] not in ("queued", "running"):
+            return job
+        time.sleep(0.02)
+    raise AssertionError("the job never reported progress")
+
+
+def test_the_held_analysis_exists_only_with_the_test_gate(
+        client: TestClient, gated: tuple[TestClient, Path]) -> None:
+    assert "held" not in [a["name"] for a in client.get("/api/info").json()["analyses"]]
+    assert client.post("/api/jobs", json={"analysis": "held", "scenario": korea()}
+                       ).status_code == 404
+    c, _ = gated
+    assert "held" in [a["name"] for a in c.get("/api/info").json()["analyses"]]
+
+
+def test_held_job_runs_until_its_gate_opens(gated: tuple[TestClient, Path]) -> None:
+    c, gate = gated
+    job = wait_progress(c, start_held(c, "g1")["id"])
+    assert (job["status"], job["progress"], job["message"]) == ("running", 0.5,
+                                                                "held at gate g1")
+    (gate / "g1").touch()
+    done = wait_done(c, job["id"])
+    assert done["status"] == "done" and done["result"]["data"]["gate"] == "g1"
+
+
+def test_time_limit_stops_a_computation(tmp_path: Path) -> None:
+    with TestClient(create_app(limits=Limits(time_limit_s=0.5), test_gate=tmp_path)) as c:
+        # The gate never opens: only the time limit can end this job.
+        response = c.post("/api/analyses/held", json={"scenario": korea(),
+                                                      "params": {"gate": "never"}})
         assert response.status_code == 504
         assert "time limit" in response.json()["message"]
 
 
-def test_cancel_kills_the_worker(client: TestClient) -> None:
-    started = client.post("/api/jobs", json={"analysis": "forecast", "scenario": korea()})
-    job_id = started.json()["id"]
-    manager = client.app.state.jobs  # type: ignore[attr-defined]
-    cancelled = client.delete(f"/api/jobs/{job_id}").json()
-    job = manager.get(job_id)
-    assert cancelled["status"] in ("cancelled", "done")
-    if cancelled["status"] == "cancelled":
-        assert job.process is None or job.process.wait(5) is not None
+def test_cancel_kills_the_worker(gated: tuple[TestClient, Path]) -> None:
+    c, _ = gated
+    job = wait_progress(c, start_held(c, "never")["id"])
+    assert job["status"] == "running"
+    cancelled = c.delete(f"/api/jobs/{job['id']}").json()
+    assert cancelled["status"] == "cancelled"
+    process = c.app.state.jobs.get(job["id"]).process  # type: ignore[attr-defined]
+    assert process.wait(10) is not None, "the worker process is gone"
 
 
-def test_too_many_running_jobs_get_429() -> None:
-    with TestClient(create_app(limits=Limits(max_running_jobs=1))) as c:
-        first = c.post("/api/jobs", json={"analysis": "forecast", "scenario": korea()})
-        second = c.post("/api/jobs", json={"analysis": "forecast", "scenario": korea()})
-        assert first.status_code == 202
-        if second.status_code != 202:  # the first may have finished already
-            assert second.status_code == 429
-            assert "already running" in second.json()["detail"]
+def test_too_many_running_jobs_get_429(gated: tuple[TestClient, Path]) -> None:
+    c, gate = gated
+    first = start_held(c, "g2")
+    second = c.post("/api/jobs", json={"analysis": "held", "scenario": korea(),
+                                       "params": {"gate": "g2"}})
+    assert second.status_code == 429
+    assert "already running" in second.json()["detail"]
+    (gate / "g2").touch()
+    assert wait_done(c, first["id"])["status"] == "done"
+    assert start_held(c, "g3")["status"] in ("queued", "running")  # room again
 
 
 def test_host_header_is_checked_when_asked() -> None:
@@ -429,26 +493,27 @@ def test_bad_monte_carlo_parameters(client: TestClient, analysis: str, params: d
     assert words in json.dumps(response.json())
 
 
-def test_long_job_reports_progress_and_cancel_stops_it(client: TestClient) -> None:
-    started = client.post("/api/jobs", json={
-        "analysis": "sensitivity", "scenario": korea(),
-        "params": {"samples": 4000, "group_by": "input"}})
-    assert started.status_code == 202
-    job_id = started.json()["id"]
-    end = time.monotonic() + 90
-    job = started.json()
-    while time.monotonic() < end:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if job["progress"] is not None or job["status"] != "running":
-            break
-        time.sleep(0.1)
+def test_long_job_reports_progress_and_cancel_stops_it(
+        gated: tuple[TestClient, Path]) -> None:
+    c, _ = gated
+    job = wait_progress(c, start_held(c, "never")["id"])
     assert job["status"] == "running"
     assert 0 < job["progress"] < 1
-    assert "of 4000 rows" in job["message"]
-    cancelled = client.delete(f"/api/jobs/{job_id}").json()
+    cancelled = c.delete(f"/api/jobs/{job['id']}").json()
     assert cancelled["status"] == "cancelled"
-    process = client.app.state.jobs.get(job_id).process  # type: ignore[attr-defined]
-    assert process.wait(5) is not None, "the worker process is gone"
+    assert c.get(f"/api/jobs/{job['id']}").json()["status"] == "cancelled"
+
+
+def test_sensitivity_reports_its_progress_in_rows() -> None:
+    # The real kernel's progress messages, in this process: no job, no timer.
+    from detente.web.analyses import run_analysis
+
+    seen: list[tuple[float, str]] = []
+    run_analysis("sensitivity", {"scenario": korea(), "models": ["compromise"],
+                                 "params": {"samples": 40, "group_by": "actor"}},
+                 lambda fraction, message: seen.append((fraction, message)))
+    assert seen and all(0 <= f <= 1 for f, _ in seen)
+    assert any(0 < f < 1 and "of 40 rows" in m for f, m in seen), seen
 
 
 def without_seconds(node: Any) -> Any:
@@ -601,3 +666,81 @@ def test_analysis_options_are_checked_before_anything_runs(client: TestClient) -
     roadmap_params = next(a for a in info["analyses"] if a["name"] == "roadmap")["params"]
     assert [p["name"] for p in roadmap_params] == ["stages", "patience", "defection", "step",
                                                    "utility"]
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "http://testserver:8080",
+                                    "https://testserver", "null", "garbage"])
+def test_cross_origin_state_changes_are_refused(client: TestClient, origin: str) -> None:
+    for method, path, body in (("POST", "/api/validate", {"scenario": korea()}),
+                               ("POST", "/api/jobs", {"analysis": "forecast",
+                                                      "scenario": korea()}),
+                               ("DELETE", "/api/jobs/unknown", None)):
+        response = client.request(method, path, json=body, headers={"Origin": origin})
+        assert response.status_code == 403, (method, path, response.text)
+        assert "cross-origin request refused" in response.json()["detail"]
+        assert response.json()["problems"][0]["location"] == "Origin"
+    # Reading is harmless (and the browser keeps the answer from the other site).
+    assert client.get("/api/info", headers={"Origin": origin}).status_code == 200
+
+
+@pytest.mark.parametrize("headers", [{}, {"Origin": "http://testserver"},
+                                     {"Origin": "http://TestServer:80"}])
+def test_same_origin_and_originless_requests_are_allowed(client: TestClient,
+                                                         headers: dict[str, str]) -> None:
+    response = client.post("/api/validate", json={"scenario": korea()}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert client.delete("/api/jobs/unknown", headers=headers).status_code == 404
+
+
+def test_a_failing_computation_names_the_place_not_the_exception(
+        client: TestClient) -> None:
+    # Scales of ±1e308 overflowed in the settlement search ("OverflowError: cannot convert
+    # float infinity to integer" on the page). Whatever the analysis makes of them, the
+    # answer is a result or a located message, never Python's exception text.
+    data = korea()
+    data["issues"][0]["scale"] = {"low": -1e308, "high": 1e308}
+    response = client.post("/api/analyses/settle", json={"scenario": data})
+    assert response.status_code in (200, 422), response.text
+    text = response.text
+    assert "Error:" not in text and "Traceback" not in text and "integer" not in text
+    assert response.status_code == 200 or response.json()["problems"], text
+
+
+def test_unexpected_failures_are_described_by_place() -> None:
+    from detente.web.worker import describe_failure
+
+    task = {"analysis": "settle", "request": {
+        "scenario": {"issues": [{"id": "X", "scale": {"low": -1e308, "high": 1e308}}]},
+        "params": {"step": 5}}}
+    message, problems = describe_failure(OverflowError("cannot convert float infinity to "
+                                                       "integer"), task)
+    assert "OverflowError" not in message and "infinity" not in message
+    assert [p["location"] for p in problems] == ["scenario.issues[0].scale.low",
+                                                 "scenario.issues[0].scale.high"]
+    assert all("too large" in p["message"] and p["fix"] for p in problems)
+    message, problems = describe_failure(KeyError("internal_name"), {"analysis": "sample"})
+    assert "internal_name" not in message + json.dumps(problems)
+    assert problems[0]["location"] == "analysis.sample"
+    message, _ = describe_failure(MemoryError(), {"analysis": "sample"})
+    assert "memory" in message
+
+
+def test_internal_errors_are_logged_not_shown(gated: tuple[TestClient, Path],
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    c, _ = gated
+    with caplog.at_level("ERROR", logger="detente.web"):
+        response = c.post("/api/analyses/held", json={"scenario": korea(), "params": {
+            "gate": "g", "fail": "overflow"}})
+    assert response.status_code == 422
+    body = response.json()
+    assert "OverflowError" not in response.text and "infinity" not in response.text
+    assert body["message"].startswith("held: the computation failed (a number overflowed")
+    assert body["problems"][0]["location"] == "analysis.held"
+    # The operator still gets the exception and where it came from.
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "OverflowError: cannot convert float infinity to integer" in logged
+    assert "run_held" in logged
+    # A bad gate name is refused by the analysis itself, located at its option.
+    bad = c.post("/api/analyses/held", json={"scenario": korea(), "params": {"gate": "a/b"}})
+    assert bad.status_code == 422
+    assert bad.json()["problems"][0]["location"] == "params.gate"

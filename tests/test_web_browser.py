@@ -37,9 +37,16 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def gate(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of the ``held`` analysis's gates (see ``create_app(test_gate=...)``)."""
+    return tmp_path_factory.mktemp("gates")
+
+
+@pytest.fixture(scope="module")
+def server(gate: Path) -> Iterator[str]:
     port = free_port()
-    config = uvicorn.Config(create_app("korea-2017", allowed_hosts=["127.0.0.1"]),
+    config = uvicorn.Config(create_app("korea-2017", allowed_hosts=["127.0.0.1"],
+                                       test_gate=gate),
                             host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -158,19 +165,37 @@ def test_download_yaml_has_the_edit(server: str, browser: object, tmp_path: Path
 
 
 def test_long_analysis_shows_progress_and_cancels(server: str, browser: object) -> None:
+    # The held analysis reports progress, then waits for a gate file that never appears:
+    # the job is certainly still running when the test clicks cancel.
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     page.goto(server + "/")
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
-    page.select_option("#analysis", "sensitivity")
-    page.select_option('[data-param="group_by"]', "input")
-    page.fill('[data-param="samples"]', "4000")
+    page.select_option("#analysis", "held")
+    page.fill('[data-param="gate"]', "never")
     page.click("#run")
     page.wait_for_selector("#cancel:visible")
     page.wait_for_function("document.querySelector('#progress').value > 0", timeout=120_000)
-    assert "of 4000 rows" in page.text_content("#run-message")
+    assert "held at gate never" in page.text_content("#run-message")
     page.click("#cancel")
     page.wait_for_selector("#run-message:text-matches('^cancelled')")
     assert page.is_hidden("#progress") and page.is_hidden("#cancel")
     assert page.locator("#runs li").count() == 0
+    context.close()
+
+
+def test_a_held_job_finishes_when_its_gate_opens(server: str, browser: object,
+                                                 gate: Path) -> None:
+    # The page's own requests carry its Origin: the same-origin check lets them through.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.select_option("#analysis", "held")
+    page.fill('[data-param="gate"]', "open1")
+    page.click("#run")
+    page.wait_for_function("document.querySelector('#progress').value > 0", timeout=120_000)
+    (gate / "open1").touch()
+    page.wait_for_selector("#runs li", timeout=120_000)
+    assert page.locator("#runs li").count() == 1
     context.close()

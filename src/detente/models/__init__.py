@@ -1,7 +1,8 @@
 """The registry of forecasting models: one explicit table, name -> model and its metadata.
 
-A test fails when a model class exists but is not registered here, or is registered
-without a reference and a docstring.
+``tests/test_registry.py`` fails when a model class exists but is not registered here, or
+is registered without a reference and a docstring, and when a registered model cannot
+take a batch axis (the sampling engine would fall back to one sample at a time).
 """
 
 from __future__ import annotations

@@ -745,8 +745,12 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
     n_b, n_act, _ = pos.shape
     total_sal = np.sum(sal, axis=-1)
     weight = cap * total_sal  # challenge weight W_i = c_i S_i (§2.6)
-    if opts.transitions == "stochastic" and rng is None:
-        rng = np.random.default_rng()
+    streams: list[np.random.Generator] = []
+    if opts.transitions == "stochastic":
+        # One child stream per scenario of the batch (SeedSequence spawning), so that a
+        # scenario draws the same numbers whether it runs alone or in a batch: B single
+        # runs sharing one generator spawn children 0..B-1, as one batched run does.
+        streams = (rng if rng is not None else np.random.default_rng()).spawn(n_b)
     ideal = pos.copy()
     x = pos.copy()
     history = [x]
@@ -766,7 +770,7 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
         prob, gain, target, best = best_targets(state, weight, total_sal, active, opts)
         bargains = propose_bargains(state, x, sal, cap, weight, total_sal, active, prob,
                                     target, opts)
-        draw = rng.random((n_b, n_act)) if opts.transitions == "stochastic" else None
+        draw = np.stack([s.random(n_act) for s in streams]) if streams else None
         resolution = resolve_bargains(state, bargains, ideal, x, sal, cap, active, opts, draw)
         new_x = np.where(stopped[:, None, None], x, resolution.position)
         a = opts.ideal_adjustment
@@ -826,6 +830,11 @@ class SMP(Model):
 
     name = "smp"
     Options = SMPOptions  # type: ignore[assignment]
+
+    @property
+    def deterministic(self) -> bool:
+        """False in the stochastic mode: the sampling engine then gives it whole blocks."""
+        return self.options.transitions == "deterministic"  # type: ignore[attr-defined]
 
     def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
         opts: SMPOptions = self.options  # type: ignore[assignment]

@@ -21,6 +21,9 @@ columns). With ``finals = K`` at most the K best finals are tried: exact when th
 at most K packages or an acceptable roadmap is found among them, else a bounded answer
 (reported as such).
 
+An issue whose moves nobody can deliver (credibility 0 for every actor) keeps its status
+quo, as in the settlement table; its only "move" is straight to a final that demands it.
+
 Paths of issue k: with ``monotone`` (the default) a stage never moves an issue back nor
 past its final value, so the paths are the non-decreasing sequences of the n_k candidate
 values between q_k and the final (inclusive): C(n_k + S − 2, S − 1) paths. Without it any
@@ -119,10 +122,18 @@ def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     shares = salience_shares(arrays.salience)
     must = parties(arrays)
     q = arrays.status_quo
+    # As in the settlement table (build_table): a move nobody believes (credibility 0 for
+    # every actor) cannot be delivered, so it is not on the table. Such an issue may only go
+    # straight to the final value the settlement search (or the user's named final) chose:
+    # without this a "stage" could consist of empty promises (move there, banked at face
+    # value, and back), and roadmaps would reach finals that settle rules out.
+    deliverable = (belief > 0).any(axis=0)  # I
+    options = [problem.unit_candidates(k)[0] if deliverable[k] else np.zeros(0)
+               for k in range(n_issues)]
     paths: list[list[np.ndarray]] = []
     for b in range(n_final):
-        paths.append([issue_paths(problem.unit_candidates(k)[0], float(q[k]),
-                                  float(finals[b, k]), n_stages, monotone)
+        paths.append([issue_paths(options[k], float(q[k]), float(finals[b, k]), n_stages,
+                                  monotone or not deliverable[k])  # one jump, never back
                       for k in range(n_issues)])
     width = max(p.shape[0] for row in paths for p in row)
     stop = defection == "stop"

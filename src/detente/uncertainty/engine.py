@@ -70,7 +70,10 @@ class ModelKernel:
 
     @property
     def deterministic(self) -> bool:
-        return REGISTRY[self.model].deterministic
+        # A deterministic model can have a mode that draws (smp transitions="stochastic");
+        # such a kernel must run on whole blocks (run_chunk), so ask the configured model.
+        model = get_model(self.model, **dict(self.options))
+        return bool(getattr(model, "deterministic", REGISTRY[self.model].deterministic))
 
     def __call__(self, arrays: Arrays, rng: np.random.Generator) -> dict[str, np.ndarray]:
         model = get_model(self.model, **dict(self.options))

@@ -11,8 +11,12 @@ from __future__ import annotations
 import base64
 import copy
 import math
+import os
+import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -729,6 +733,54 @@ ANALYSES: dict[str, Analysis] = {
 }
 
 
+# ---------------------------------------------------------------------------------------
+# A test hook: an analysis that waits at a gate until the test opens it
+# ---------------------------------------------------------------------------------------
+
+#: The environment variable that carries the gate folder to the workers. Only
+#: ``create_app(test_gate=...)`` sets it (tests); ``detente serve`` never does.
+TEST_GATE_ENV = "DETENTE_WEB_TEST_GATE"
+HELD = "held"
+_GATE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def run_held(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    """Report progress, then wait until the file ``<gate folder>/<gate>`` exists.
+
+    Jobs that must still be running when a test looks at them (progress, cancel, too many
+    jobs, time limit) run this instead of a large computation, so those tests depend on an
+    event the test controls, never on how fast the machine is.
+    """
+    folder = os.environ.get(TEST_GATE_ENV)
+    gate = str(params.get("gate") or "")
+    if not folder:
+        raise option_error("analysis", f"no analysis '{HELD}'", "it exists only in tests")
+    if not _GATE_NAME.fullmatch(gate):
+        raise option_error("params.gate", f"gate must be 1-64 letters, digits, - or _, "
+                           f"got {gate[:40]!r}", "name the gate file, e.g. g1")
+    if params.get("fail") == "overflow":  # an internal error, as numpy/int() raise them
+        raise OverflowError("cannot convert float infinity to integer")
+    progress(0.5, f"held at gate {gate}")
+    path = Path(folder) / gate
+    while not path.exists():  # polls an event; the outcome never depends on timing
+        time.sleep(0.01)
+    progress(0.9, f"gate {gate} opened")
+    view: View = {"summary": f"{s.title}: passed gate {gate}", "tables": [], "figures": [],
+                  "notes": []}
+    return {"data": {"gate": gate, "scenario": s.id}, "view": view}
+
+
+HELD_ANALYSIS = Analysis(HELD, "Held (tests)", "Waits until the test opens its gate.",
+                         run_held, long=True, models="none",
+                         params=(Param("gate", "Gate", "text", "g"),
+                                 Param("fail", "Fail", "choice", "", ("", "overflow"))))
+
+
+def available_analyses(test_gate: bool = False) -> dict[str, Analysis]:
+    """The analyses a server (or a worker) offers; ``held`` only with the test gate."""
+    return {**ANALYSES, HELD: HELD_ANALYSIS} if test_gate else ANALYSES
+
+
 def check_params(analysis: Analysis, params: Mapping[str, Any], issue_ids: tuple[str, ...]
                  ) -> None:
     """Raise an OptionError naming every unknown or ill-typed option of an analysis."""
@@ -756,10 +808,11 @@ def scenario_for(request: Mapping[str, Any]) -> Scenario:
 
 def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """Run one analysis on a request (scenario, counterfactual, params): JSON-ready result."""
-    analysis = ANALYSES.get(name)
+    offered = available_analyses(bool(os.environ.get(TEST_GATE_ENV)))
+    analysis = offered.get(name)
     if analysis is None:
         raise option_error("analysis", f"unknown analysis '{name}'",
-                           f"available: {', '.join(ANALYSES)}")
+                           f"available: {', '.join(offered)}")
     if analysis.own_counterfactual:
         scenario = scenario_for({"scenario": request["scenario"]})
     else:

@@ -9,11 +9,13 @@ as the command line, so the messages are the same.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,10 +34,16 @@ from detente.scenario import (
     parse_text,
     scenario_from_mapping,
 )
-from detente.web.analyses import ANALYSES, apply_counterfactual, check_params
+from detente.web.analyses import (
+    TEST_GATE_ENV,
+    apply_counterfactual,
+    available_analyses,
+    check_params,
+)
 from detente.web.jobs import Job, JobManager
 from detente.web.safety import BodyLimit, Limits, check_mapping, check_yaml_text
 
+log = logging.getLogger("detente.web")
 STATIC_DIR = Path(str(resources.files("detente.web") / "static"))
 SOURCE = "<workbench>"
 
@@ -162,20 +170,58 @@ def _error(status: int, detail: str, problems: list[dict[str, Any]]) -> JSONResp
 # ---------------------------------------------------------------------------------------
 
 
+#: Methods that change state: a browser sends them cross-origin only when a page of another
+#: site makes it, so they are refused when their Origin is not this server.
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_key(scheme: str, netloc: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) with the scheme's default port filled in; None if unparsable."""
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return None
+    return (scheme.lower(), (parts.hostname or "").lower(), port)
+
+
+def cross_origin(method: str, origin: str | None, scheme: str, host: str | None) -> bool:
+    """Whether a request must be refused as cross-origin (a CSRF guard).
+
+    Only state-changing methods are checked. No Origin header (command-line clients, curl,
+    scripts) is allowed; an Origin is allowed only when it is this server itself (scheme,
+    host and port of the Host header). ``null`` (sandboxed frames, file pages) is refused.
+    """
+    if method.upper() not in UNSAFE_METHODS or origin is None:
+        return False
+    parts = urlsplit(origin.strip())
+    if not parts.scheme or not parts.netloc or parts.path not in ("", "/"):
+        return True
+    mine = _origin_key(scheme, host or "")
+    theirs = _origin_key(parts.scheme, parts.netloc)
+    return mine is None or theirs is None or mine != theirs
+
+
 def create_app(scenario: str | None = None, limits: Limits | None = None,
-               allowed_hosts: list[str] | None = None) -> FastAPI:
+               allowed_hosts: list[str] | None = None,
+               test_gate: Path | None = None) -> FastAPI:
     """Build the workbench app.
 
     ``scenario``: the embedded scenario id the page opens with (default ``korea-2017``).
     ``allowed_hosts``: Host headers to accept (guards a local server against DNS
-    rebinding); None accepts any.
+    rebinding); None accepts any. ``test_gate``: tests only — a folder that enables the
+    ``held`` analysis, which waits until a file named by its ``gate`` option appears there
+    (:func:`detente.web.analyses.run_held`), so job tests never race a timer.
     """
     limits = limits or Limits()
     initial = scenario or DEFAULT_SCENARIO
     if initial not in embedded_scenarios():
         raise ScenarioError([Problem("", f"no embedded scenario '{initial}'",
                                      f"one of: {', '.join(embedded_scenarios())}")], initial)
-    manager = JobManager(limits.time_limit_s, limits.max_running_jobs)
+    analyses = available_analyses(test_gate is not None)
+    manager = JobManager(limits.time_limit_s, limits.max_running_jobs, extra_env=(
+        {TEST_GATE_ENV: str(test_gate)} if test_gate is not None else None))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -199,6 +245,30 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
                      "fix": "see /openapi.json for the request format", "line": None}
                     for e in err.errors()]
         return _error(422, "the request does not match the API", problems)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, err: Exception) -> JSONResponse:
+        # The exception's text names internals: it goes to the server log, not the page.
+        log.error("%s %s failed", request.method, request.url.path, exc_info=err)
+        return _error(500, "the server failed on this request (the server log has the "
+                      "details)", [{"location": request.url.path, "message": "internal error",
+                                    "fix": "check the request's values; if it persists, "
+                                           "report it with the scenario", "line": None}])
+
+    @app.middleware("http")
+    async def same_origin(request: Request, call_next: Any) -> Response:
+        origin = request.headers.get("origin")
+        if cross_origin(request.method, origin, request.url.scheme,
+                        request.headers.get("host")):
+            shown = (origin or "")[:100]
+            return _error(403, f"cross-origin request refused: Origin {shown!r} is not "
+                          "this workbench", [{
+                              "location": "Origin", "message": "another site's page sent "
+                              "this request", "fix": "use the workbench's own page, or send "
+                              "the request without an Origin header (scripts, curl)",
+                              "line": None}])
+        response: Response = await call_next(request)
+        return response
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
@@ -241,7 +311,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
             "analyses": [{"name": a.name, "title": a.title, "description": a.description,
                           "long": a.long, "models": a.models,
                           "params": [p.public() for p in a.params]}
-                         for a in ANALYSES.values()],
+                         for a in analyses.values()],
             "limits": limits.public(),
         }
 
@@ -314,9 +384,9 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
 
     # --- analyses -------------------------------------------------------------------
     def start(analysis: str, request: AnalysisRequest) -> Job:
-        if analysis not in ANALYSES:
+        if analysis not in analyses:
             raise HTTPException(404, f"no analysis '{analysis}'; available: "
-                                f"{', '.join(ANALYSES)}")
+                                f"{', '.join(analyses)}")
         check_mapping(request.scenario, limits)
         for name in request.models or []:
             if name not in REGISTRY:
@@ -336,7 +406,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
                                        request.counterfactual.model_dump()
                                        if request.counterfactual else None)
         scenario = scenario_from_mapping(mapping, SOURCE)
-        check_params(ANALYSES[analysis], request.params, scenario.issue_ids)
+        check_params(analyses[analysis], request.params, scenario.issue_ids)
         job = manager.submit(analysis, json.loads(request.model_dump_json()))
         if job is None:
             raise HTTPException(429, f"{limits.max_running_jobs} computations are already "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import queue
 import subprocess
@@ -21,6 +22,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+log = logging.getLogger("detente.web")
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled", "timeout"]
 FINISHED: tuple[JobStatus, ...] = ("done", "failed", "cancelled", "timeout")
@@ -53,18 +56,19 @@ class Job:
         }
 
 
-def _worker_command() -> tuple[list[str], dict[str, str]]:
+def _worker_command(extra_env: dict[str, str] | None = None
+                    ) -> tuple[list[str], dict[str, str]]:
     """The worker's command line and environment (finds this very copy of detente)."""
     import detente
 
     package_root = str(Path(detente.__file__).resolve().parents[1])
-    env = dict(os.environ)
+    env = {**os.environ, **(extra_env or {})}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     return [sys.executable, "-m", "detente.web.worker"], env
 
 
-def _start_worker() -> subprocess.Popen[bytes]:
-    command, env = _worker_command()
+def _start_worker(extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    command, env = _worker_command(extra_env)
     return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=env)
 
@@ -72,8 +76,11 @@ def _start_worker() -> subprocess.Popen[bytes]:
 class JobManager:
     """Start, watch, cancel and forget jobs; at most ``max_running`` at once."""
 
-    def __init__(self, time_limit_s: float, max_running: int = 2, keep: int = 50) -> None:
+    def __init__(self, time_limit_s: float, max_running: int = 2, keep: int = 50,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.time_limit_s = time_limit_s
+        # Added to the workers' environment (the test gate of analyses.run_held).
+        self.extra_env = dict(extra_env or {})
         self.max_running = max_running
         self.keep = keep
         self._jobs: OrderedDict[str, Job] = OrderedDict()
@@ -131,17 +138,17 @@ class JobManager:
         """Start the spare worker now, so that the first job does not wait for imports."""
         with self._lock:
             if self._spare is None and not self._closed:
-                self._spare = _start_worker()
+                self._spare = _start_worker(self.extra_env)
 
     def _worker(self) -> subprocess.Popen[bytes]:
         """The spare worker if it is alive (then start the next spare), else a new one."""
         with self._lock:
             spare, self._spare = self._spare, None
         if spare is None or spare.poll() is not None:
-            spare = _start_worker()
+            spare = _start_worker(self.extra_env)
         if not self._closed:
             with self._lock:
-                self._spare = _start_worker()
+                self._spare = _start_worker(self.extra_env)
         return spare
 
     def _forget_old(self) -> None:
@@ -212,6 +219,9 @@ class JobManager:
                     self._finish(job, "done", "done")
                     return
                 else:
+                    if message.get("internal"):  # for the operator, never for the page
+                        log.error("job %s (%s) failed:\n%s", job.id, job.analysis,
+                                  message["internal"])
                     job.problems = message["problems"]
                     self._finish(job, "failed", message["message"])
                     return

@@ -11,8 +11,6 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.exceptions import HTTPException
-
 from detente.errors import Problem, ScenarioError
 
 Scope = MutableMapping[str, Any]
@@ -167,30 +165,38 @@ class BodyLimit:
                 return
         received = 0
         refused = False
+        started = False
 
         async def limited_receive() -> Message:
+            # A body without Content-Length (chunked) is counted as it streams in. Past the
+            # limit the 413 is sent here and the app is told the client left: raising
+            # instead would reach FastAPI's body parser, which answers 400.
             nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     refused = True
-                    raise _TooLarge(self.max_bytes)
+                    if not started:
+                        await self._refuse(send)
+                    return {"type": "http.disconnect"}
             return message
-
-        started = False
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 has been sent; whatever the app answers is dropped
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send)
+        except Exception:
+            if not refused:
+                raise
 
     async def _refuse(self, send: Send) -> None:
         import json
@@ -206,12 +212,3 @@ class BodyLimit:
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(HTTPException):
-    """Raised while reading an oversized body; FastAPI turns it into the 413 answer."""
-
-    def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, f"the request is larger than {max_bytes // 1024} KiB, the most "
-                         "this workbench accepts; upload a smaller scenario, or start the "
-                         "workbench with a larger --max-upload")

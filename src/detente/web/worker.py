@@ -9,7 +9,10 @@ request arrives, so a spare worker waiting on stdin starts work at once.
 from __future__ import annotations
 
 import json
+import math
 import sys
+import traceback
+from typing import Any
 
 from detente.errors import DetenteError
 from detente.web.analyses import run_analysis
@@ -27,6 +30,7 @@ def main() -> int:
     line = sys.stdin.readline()
     if not line:
         return 0  # a spare worker that was never used
+    task: Any = None
     try:
         task = json.loads(line)
 
@@ -40,8 +44,55 @@ def main() -> int:
             {"location": p.location, "message": p.message, "fix": p.fix, "line": p.line}
             for p in err.problems]})
     except Exception as err:  # reported to the page; the server itself carries on
-        send({"kind": "error", "message": f"{type(err).__name__}: {err}", "problems": []})
+        message, problems = describe_failure(err, task if isinstance(task, dict) else {})
+        send({"kind": "error", "message": message, "problems": problems,
+              "internal": traceback.format_exc()})
     return 0
+
+
+#: Numbers at least this large (in absolute value) are named as the likely cause of an
+#: arithmetic failure: squared distances and products of such values overflow float64.
+EXTREME = 1e12
+
+
+def _extreme_numbers(node: Any, path: str, found: list[tuple[str, float]]) -> None:
+    if isinstance(node, bool) or len(found) >= 10:
+        return
+    if isinstance(node, int | float):
+        if not math.isfinite(node) or abs(node) >= EXTREME:
+            found.append((path, float(node)))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            _extreme_numbers(value, f"{path}.{key}" if path else str(key), found)
+    elif isinstance(node, list):
+        for k, value in enumerate(node):
+            _extreme_numbers(value, f"{path}[{k}]", found)
+
+
+def describe_failure(err: BaseException, task: dict[str, Any]
+                     ) -> tuple[str, list[dict[str, Any]]]:
+    """A clear, located message for an unexpected failure, never the exception's own text
+    (which names internals and means nothing to the page's user; the server logs it)."""
+    analysis = str(task.get("analysis", "analysis"))[:40]
+    request = task.get("request") if isinstance(task.get("request"), dict) else {}
+    found: list[tuple[str, float]] = []
+    _extreme_numbers({"scenario": request.get("scenario"), "params": request.get("params")},
+                     "", found)
+    if isinstance(err, MemoryError):
+        return (f"{analysis}: the computation needs more memory than this machine has",
+                [{"location": f"analysis.{analysis}", "message": "out of memory",
+                  "fix": "use fewer samples, a coarser grid step, or a smaller scenario",
+                  "line": None}])
+    if found and isinstance(err, ArithmeticError | ValueError):  # numeric failures only
+        return (f"{analysis}: the computation failed on numbers too large to compute with",
+                [{"location": where, "message": f"{value:g} is too large to compute with",
+                  "fix": "use values of an ordinary size (e.g. a scale of 0 to 100)",
+                  "line": None} for where, value in found])
+    what = "a number overflowed" if isinstance(err, ArithmeticError) else "an internal error"
+    return (f"{analysis}: the computation failed ({what}; the server log has the details)",
+            [{"location": f"analysis.{analysis}", "message": f"{what} in {analysis}",
+              "fix": "try other options or a smaller scenario; if it persists, report it "
+                     "with the scenario", "line": None}])
 
 
 if __name__ == "__main__":
