@@ -177,8 +177,8 @@ EXPLAIN = AnalysisSpec(
     name="explain", title="Explain a round",
     summary="Show one round of a stepwise model: each actor's risk and the dyad table.",
     options=(
-        Option("model", str, "bdm", "A stepwise model, e.g. bdm.",
-               choices=tuple(n for n, info in REGISTRY.items() if info.stepwise),
+        # Every registered model is a choice: a model without an explanation says so itself.
+        Option("model", str, "bdm", "A stepwise model, e.g. bdm.", choices=tuple(REGISTRY),
                flags=("--model", "-m")),
         Option("issue", str, None, "Issue id (default: the first issue).",
                flags=("--issue", "-i")),
@@ -196,8 +196,24 @@ EXPLAIN = AnalysisSpec(
 
 def run_validate(targets: Sequence[str], variation: Variation | None, *,
                  model: Sequence[str], capability: str, weights: str | None, bootstrap: int,
-                 seed: int, folds: int, workers: int) -> Any:
-    """``targets``: ``["deu", PATH]`` for a DEU III file, or scenario files with outcomes."""
+                 seed: int, folds: int, workers: int, predictions: str | None,
+                 force: bool) -> Any:
+    """``targets``: ``["deu", PATH]`` for a DEU III file, or scenario files with outcomes;
+    ``predictions``: a CSV file for the per-issue predictions (never overwritten unless
+    ``force``)."""
+    result = _validated(targets, variation, model=model, capability=capability,
+                        weights=weights, bootstrap=bootstrap, seed=seed, folds=folds,
+                        workers=workers)
+    if predictions is not None:
+        from detente.cli.common import write_new_file
+
+        write_new_file(Path(predictions), result.to_csv(), force)
+    return result
+
+
+def _validated(targets: Sequence[str], variation: Variation | None, *, model: Sequence[str],
+               capability: str, weights: str | None, bootstrap: int, seed: int, folds: int,
+               workers: int) -> Any:
     from detente.validate import validate, validate_deu
 
     targets = list(targets)
@@ -257,12 +273,45 @@ def view_validate(run: Result) -> View:
             [[n, (c := result.compare(n)).n_issues, _scored(c, "mae")]
              for n in names if n != "compromise"], key="against-compromise"))
     notes = [f"· {note}" for note in result.notes]
+    if run.options.get("predictions"):
+        notes.append(f"wrote per-issue predictions to {run.options['predictions']}")
     if result.seconds:
         timing = ", ".join(f"{name} {secs:.1f}" for name, secs in result.seconds.items())
         notes.append(f"· seconds per model: {timing} (choose models with --model)")
     varied = run.variation is not None and not run.variation.is_empty
     return View("", f"counterfactual on every case: {run.variation.describe()}" if varied
                 and run.variation else "", tables=tuple(tables), notes=tuple(notes))
+
+
+def validate_markdown(run: Result) -> str:
+    """The tables of :func:`view_validate` as GitHub markdown (for docs)."""
+    from detente.validate import METRICS
+
+    result = run.value
+    lines = ["| predictor | kind | issues | groups | " + " | ".join(METRICS.values()) + " |",
+             "|---|---|---|---|" + "---|" * len(METRICS)]
+    for s in result.scores():
+        lines.append(f"| {s.predictor} | {s.kind} | {s.n_issues} | {s.n_groups} | "
+                     + " | ".join(_scored(s, k) for k in METRICS) + " |")
+    for tag in result.tags():
+        parts = result.breakdown(tag)
+        if len(parts) < 2:
+            continue
+        lines += ["", f"MAE by {tag}:", "",
+                  "| predictor | " + " | ".join(parts) + " |", "|---|" + "---|" * len(parts)]
+        for k, name in enumerate(result.predictions):
+            cells = [f"{_scored(scores[k], 'mae')} (n={scores[k].n_issues})"
+                     if scores[k].n_issues else "–" for scores in parts.values()]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if "compromise" in result.predictions:
+        lines += ["", "MAE difference against the compromise model (paired, same issues):", "",
+                  "| predictor | issues | difference [95%] |", "|---|---|---|"]
+        for name in result.predictions:
+            if name != "compromise":
+                c = result.compare(name)
+                lines.append(f"| {name} | {c.n_issues} | {_scored(c, 'mae')} |")
+    lines += ["", *(f"- {note}" for note in result.notes)]
+    return "\n".join(lines) + "\n"
 
 
 VALIDATE = AnalysisSpec(
@@ -284,12 +333,16 @@ VALIDATE = AnalysisSpec(
                "proposal).", low=2),
         Option("workers", int, 2, "Processes to run the models in (same numbers; helps when "
                "a model is slow).", low=1),
+        Option("predictions", str, None, "Write per-issue predictions to this CSV file.",
+               flags=("--predictions", "-p")),
+        Option("force", bool, False, "Overwrite the predictions file."),
     ),
     run=run_validate, view=view_validate, inputs="targets",
     formats=("table", "json", "csv", "markdown"),
     # --capability council|gdp|equal predates the counterfactual --capability RU=60: the
     # command line tells them apart by the '=' of an edit.
-    extra={"csv": lambda run: run.value.to_csv(), "shares_flags": ("--capability",)},
+    extra={"csv": lambda run: run.value.to_csv(), "markdown": validate_markdown,
+           "shares_flags": ("--capability",)},
 )
 
 __all__ = ["EXPLAIN", "FORECAST", "VALIDATE", "nash_note", "parse_model_options"]

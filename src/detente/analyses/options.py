@@ -16,7 +16,7 @@ from detente.settlement.problem import DEFAULT_STEP
 
 STEP = Option("step", float, DEFAULT_STEP, "Grid step of the package search for issues "
               "without listed options; smaller is finer and slower.", unit="issue units",
-              low=0.0, low_open=True)
+              low=0.0, low_open=True, label="grid step")
 UTILITY = Option("utility", str, "quadratic", "Distance loss per issue.",
                  choices=("quadratic", "linear"))
 CORRELATION = Option("correlation", float, 0.0, "How the deliverers' failures correlate: "

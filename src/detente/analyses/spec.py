@@ -46,6 +46,11 @@ class Option:
     multiple: bool = False
     flags: tuple[str, ...] = ()
     negative: str = ""
+    label: str = ""  # what messages call it ("grid step"); default: the name in words
+
+    @property
+    def what(self) -> str:
+        return self.label or self.name.replace("_", " ")
 
     @property
     def cli_flags(self) -> tuple[str, ...]:
@@ -105,14 +110,14 @@ class Option:
                 return None, Problem(where, f"expected a finite number, got {value!r}",
                                      self._example())
             if not self._within(number):
-                return None, Problem(where, f"must be {self.bounds_text()}, got {number:g}",
-                                     self._example())
+                return None, Problem(where, f"{self.what} must be {self.bounds_text()}, got "
+                                     f"{number:g}", self._example())
             return number, None
         text = value if isinstance(value, str) else None
         if text is None:
             return None, Problem(where, f"expected text, got {value!r}", self._example())
         if self.choices and text not in self.choices:
-            return None, Problem(where, f"unknown {self.name.replace('_', ' ')} '{text}'",
+            return None, Problem(where, f"unknown {self.what} '{text}'",
                                  _near(text, self.choices) + f"use {', '.join(self.choices)}")
         return text, None
 

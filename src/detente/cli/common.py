@@ -34,13 +34,6 @@ ScenarioArg = Annotated[
     typer.Argument(help=f"Scenario file (.yaml/.json/.csv) or embedded id; "
                         f"default {DEFAULT_SCENARIO}.", show_default=False),
 ]
-# Counterfactual options shared by the settlement and roadmap commands.
-WithoutOpt = Annotated[list[str] | None, typer.Option(
-    "--without", help="Counterfactual: drop this actor as party and guarantor.")]
-TrustOpt = Annotated[list[str] | None, typer.Option(
-    "--trust", help="Counterfactual trust, e.g. KP.RU=0.8 (how far KP believes RU).")]
-GuarantorOpt = Annotated[list[str] | None, typer.Option(
-    "--guarantor", help="Counterfactual guarantors, e.g. SEC=CN,RU (or SEC=none).")]
 
 EXIT_INPUT = 2
 
@@ -77,7 +70,3 @@ def write_new_file(path: Path, text: str | bytes, force: bool = False) -> None:
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
-
-def fmt(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".") if abs(value - round(value)) > 1e-9 else \
-        f"{round(value):d}"
