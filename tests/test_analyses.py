@@ -85,7 +85,7 @@ def test_settlement_options_are_one_group_with_one_step_default() -> None:
         spec = ANALYSES[name]
         for o in SETTLEMENT:
             assert spec.option(o.name) is o, f"{name} redeclares {o.name}"
-    assert STEP.default == DEFAULT_STEP == 5.0
+    assert STEP.default == DEFAULT_STEP == 10.0
     assert ANALYSES["compare"].option("step") is STEP
     # The library functions take the same default when called without a step.
     s = detente.load("korea-2017")

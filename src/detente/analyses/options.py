@@ -10,8 +10,8 @@ from __future__ import annotations
 from detente.analyses.spec import Option
 from detente.models import DEFAULT_MODELS, REGISTRY
 
-# The one default grid step (issue units) of every package search -- settle, contributions,
-# roadmap, the report and the web -- lives with the settlement problem that uses it.
+# The one default grid step (issue units) of every package search (10) -- settle,
+# contributions, roadmap, the report and the web -- lives with the settlement problem.
 from detente.settlement.problem import DEFAULT_STEP
 
 STEP = Option("step", float, DEFAULT_STEP, "Grid step of the package search for issues "

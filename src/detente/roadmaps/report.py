@@ -38,8 +38,7 @@ from detente.settlement.utility import (
 )
 
 JSON_FORMAT_VERSION = 1
-#: The grid step of the roadmap search: the one package-search default (issue 14; it was
-#: 10 here and 5 in settle). Pass step=10 for a coarser, faster search.
+#: The grid step of the roadmap search: the one package-search default (issue 14).
 DEFAULT_ROADMAP_STEP = DEFAULT_STEP
 STAGE_PREFIX = "roadmap:"
 
@@ -518,7 +517,7 @@ def roadmap(
     ``variations``: counterfactuals side by side (:func:`detente.settlement.variation`).
     ``patience``: δ in (0, 1], the weight of a promise one stage later. ``defection``:
     ``reverse`` (a defector's alternative is the status quo) or ``stop`` (it may also keep
-    the banked stages). ``step``: grid step (issue units) of the search, default 5 (as
+    the banked stages). ``step``: grid step (issue units) of the search, default 10 (as
     settle). ``losses``: as in :func:`detente.settle` (discounted or certain).
     ``finals``: how many final packages (best Nash first) the search tries. ``near``: near
     misses to report when none holds. ``scan``: trust pairs swept together (``"KP.RU,KP.CN"``)

@@ -14,7 +14,7 @@ import numpy as np
 from detente.errors import option_error
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
-from detente.settlement.problem import SettlementProblem, Variation
+from detente.settlement.problem import DEFAULT_STEP, SettlementProblem, Variation
 from detente.settlement.search import (
     BRUTE_FORCE_LIMIT,
     Best,
@@ -197,7 +197,8 @@ def settle(
     ``variations``: counterfactuals (see :func:`detente.settlement.variation`), each
     analysed side by side with the baseline. ``packages``: the named packages to analyse
     (default all). ``step``: grid step in issue units for issues without listed options
-    (default 5). ``utility``: ``quadratic`` or ``linear`` distance loss. ``correlation``:
+    (default 10, :data:`DEFAULT_STEP`). ``utility``: ``quadratic`` or ``linear`` distance
+    loss. ``correlation``:
     0 = deliverers fail independently, 1 = together. ``losses``: ``discounted`` (every
     promised move is a lottery) or ``certain`` (moves an actor loses from are not
     discounted by its distrust). ``weighting``: Nash product exponents
@@ -230,5 +231,5 @@ def settle(
     baseline = analyse(problem, "baseline", **kwargs)
     variants = tuple(analyse(p, label, **kwargs) for label, p in changed)
     return Settlement(scenario=s, settings=settings, weighting=weighting,
-                      step=5.0 if step is None else float(step), baseline=baseline,
+                      step=DEFAULT_STEP if step is None else float(step), baseline=baseline,
                       variants=variants)
