@@ -21,8 +21,15 @@ from typing import Any
 
 import numpy as np
 
+from detente.analyses import ANALYSES as REGISTERED
+from detente.analyses import Option
+from detente.analyses.forecasting import nash_note
+from detente.analyses.options import STEP as STEP_OPTION
+from detente.analyses.options import UTILITY as UTILITY_OPTION
+from detente.analyses.options import WEIGHTING as WEIGHTING_OPTION
 from detente.errors import OptionError, Problem, option_error
 from detente.models import REGISTRY
+from detente.render import fmt as render_fmt
 from detente.report.kinds import KINDS as REPORT_KINDS
 from detente.scenario import Scenario, scenario_from_mapping
 
@@ -120,10 +127,19 @@ def jsonable(value: Any) -> Any:
 
 
 def fmt(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return f"{value:.1f}".rstrip("0").rstrip(".") if abs(value - round(value)) > 1e-9 \
-        else f"{round(value):d}"
+    """The one number format (:func:`detente.render.fmt`); None shows as a dash."""
+    return "–" if value is None else render_fmt(value)
+
+
+def from_option(option: Option, label: str, name: str = "") -> Param:
+    """The page's parameter of a registered analysis option: the same default, bounds,
+    choices and help as the command line (issue 14), under the web's ``name`` if it has
+    its own (``group_by`` for ``--group``)."""
+    kind = "choice" if option.choices else {int: "int", float: "float"}.get(option.type,
+                                                                             "text")
+    text = option.help + (f" ({option.unit})" if option.unit else "")
+    return Param(name or option.name, label, kind, option.default, option.choices, text,
+                 option.low, option.low_open, option.high)
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> dict[str, Any]:
@@ -277,13 +293,9 @@ def run_forecast(s: Scenario, params: Mapping[str, Any], progress: Progress) -> 
         "figures": report_figures(s, params, FORECAST_FIGURES[figures]),
         "notes": [],
     }
-    nash = f.results.get("nash")
-    if nash is not None and "feasible" in nash.details:
-        stuck = [iid for iid, ok in zip(s.issue_ids, nash.details["feasible"], strict=True)
-                 if not ok]
-        if stuck:
-            view["notes"].append("nash: no single-issue move leaves every stakeholder better "
-                                 f"off on {', '.join(stuck)} (status quo kept)")
+    note = nash_note(f)
+    if note:
+        view["notes"].append(note)
     return {"data": f.to_dict(), "view": view}
 
 
@@ -377,7 +389,7 @@ def run_sample(s: Scenario, params: Mapping[str, Any], progress: Progress) -> di
     from detente.uncertainty import sample
 
     model, options = _one_model(params)
-    samples = _int_param(params, "samples", 1000, 1)
+    samples = _int_param(params, "samples", SAMPLES.default, int(SAMPLES.low or 1))
     result = sample(s, model=model, samples=samples, rng=int(params.get("seed", 0)),
                     noise=_noise(params), options=options, workers=1,
                     chunk_size=max(50, samples // 20),
@@ -405,8 +417,8 @@ def run_sensitivity(s: Scenario, params: Mapping[str, Any], progress: Progress
     from detente.uncertainty.sensitivity import sensitivity
 
     model, options = _one_model(params)
-    samples = _int_param(params, "samples", 256, 2)
-    group_by = params.get("group_by") or "actor"
+    samples = _int_param(params, "samples", ROWS.default, int(ROWS.low or 2))
+    group_by = params.get("group_by") or GROUP_BY.default
     if group_by not in ("input", "actor", "issue", "kind"):
         raise option_error("params.group_by", f"unknown grouping '{group_by}'",
                            "use input, actor, issue or kind")
@@ -660,9 +672,13 @@ STEPWISE = tuple(name for name, info in REGISTRY.items() if info.stepwise)
 
 FIGURE_KINDS: tuple[str, ...] = tuple(REPORT_KINDS)
 
-STEP = Param("step", "Grid step", "float", None, help="issue units; default 5", low=0,
-             low_open=True)
-UTILITY = Param("utility", "Utility", "choice", "quadratic", ("quadratic", "linear"))
+# Options every interface shares come from the analysis registry (one default each).
+STEP = from_option(STEP_OPTION, "Grid step")
+UTILITY = from_option(UTILITY_OPTION, "Utility")
+WEIGHTING = from_option(WEIGHTING_OPTION, "Weighting")
+SAMPLES = from_option(REGISTERED["sample"].option("samples"), "Samples")
+ROWS = from_option(REGISTERED["sensitivity"].option("samples"), "Rows (N)")
+GROUP_BY = from_option(REGISTERED["sensitivity"].option("group"), "Group by", "group_by")
 NOISE = Param("noise", "Noise", "text", "",
               help="e.g. position=10 salience=0.1 capability=20%; default: the scenario's "
                    "own uncertainty, else a default noise")
@@ -677,39 +693,28 @@ ANALYSES: dict[str, Analysis] = {
                  "Why a stepwise model moved as it did on one issue in one round (the "
                  "first stepwise model ticked, else bdm).", run_explain,
                  params=(Param("issue", "Issue", "issue"),
-                         Param("round", "Round", "int", 1, help="1 = the first round",
-                               low=1)),
+                         from_option(REGISTERED["explain"].option("round_number"), "Round",
+                                     "round")),
                  models="first"),
         Analysis("settle", "Settlement",
                  "Zone of agreement, best and named packages, blockers; counterfactuals "
                  "side by side with the baseline.", run_settle, own_counterfactual=True,
-                 params=(STEP, Param("top", "Pareto packages", "int", 5, low=1), UTILITY,
-                         Param("weighting", "Weighting", "choice", "capability",
-                               ("capability", "equal"))),
+                 params=(STEP, from_option(REGISTERED["settle"].option("top"),
+                                           "Pareto packages"), UTILITY, WEIGHTING),
                  models="none"),
         Analysis("roadmap", "Roadmaps",
                  "Staged settlements: does each stage hold when later promises are only as "
                  "good as their guarantors? Counterfactuals side by side with the baseline.",
                  run_roadmap, own_counterfactual=True, long=True, models="none",
-                 params=(Param("stages", "Search stages", "int", None,
-                               help="2–5 to search for a roadmap that holds; empty: evaluate "
-                                    "the scenario's roadmaps only", low=1, high=5),
-                         Param("patience", "Patience", "float", 1.0, low=0, low_open=True,
-                               high=1, help="weight of a promise one stage later"),
-                         Param("defection", "Defection", "choice", "reverse",
-                               ("reverse", "stop")),
-                         Param("step", "Grid step", "float", None,
-                               help="issue units of the search; default 10", low=0,
-                               low_open=True),
-                         UTILITY)),
+                 params=(from_option(REGISTERED["roadmap"].option("stages"), "Search stages"),
+                         from_option(REGISTERED["roadmap"].option("patience"), "Patience"),
+                         from_option(REGISTERED["roadmap"].option("defection"), "Defection"),
+                         STEP, UTILITY)),
         Analysis("contributions", "Contributions",
                  "Each actor's Shapley value as a guarantor (a settlement search per "
                  "coalition: slow on a fine grid).", run_contributions, long=True,
-                 params=(Param("value", "Value", "choice", "nash", ("nash", "size")),
-                         Param("step", "Grid step", "float", 10,
-                               help="issue units; the command line's default 5 is slower",
-                               low=0, low_open=True),
-                         UTILITY),
+                 params=(from_option(REGISTERED["contributions"].option("value"), "Value"),
+                         STEP, UTILITY),
                  models="none"),
         Analysis("figure", "Figure",
                  "One figure of the report (drawn by detente plot's own functions) for the "
@@ -721,14 +726,11 @@ ANALYSES: dict[str, Analysis] = {
         Analysis("sample", "Monte Carlo",
                  "Forecast distributions under input uncertainty (first model ticked).",
                  run_sample, long=True, models="first",
-                 params=(Param("samples", "Samples", "int", 1000, low=1), NOISE)),
+                 params=(SAMPLES, NOISE)),
         Analysis("sensitivity", "Sensitivity",
                  "Sobol indices: which inputs drive each forecast (first model ticked).",
                  run_sensitivity, long=True, models="first",
-                 params=(Param("samples", "Rows (N)", "int", 256,
-                               help="the model runs N × (inputs + 2) times", low=2),
-                         Param("group_by", "Group by", "choice", "actor",
-                               ("actor", "issue", "kind", "input")), NOISE)),
+                 params=(ROWS, GROUP_BY, NOISE)),
     )
 }
 
