@@ -23,6 +23,7 @@ import numpy as np
 
 from detente.analyses import ANALYSES as REGISTERED
 from detente.analyses import Option
+from detente.analyses import Result as AnalysisResult
 from detente.analyses.forecasting import nash_note
 from detente.analyses.options import STEP as STEP_OPTION
 from detente.analyses.options import UTILITY as UTILITY_OPTION
@@ -30,8 +31,10 @@ from detente.analyses.options import WEIGHTING as WEIGHTING_OPTION
 from detente.errors import OptionError, Problem, option_error
 from detente.models import REGISTRY
 from detente.render import fmt as render_fmt
+from detente.render import rows_text
 from detente.report.kinds import KINDS as REPORT_KINDS
 from detente.scenario import Scenario, scenario_from_mapping
+from detente.view import View as ResultView
 
 Progress = Callable[[float, str], None]
 View = dict[str, Any]
@@ -381,8 +384,13 @@ def _noise(params: Mapping[str, Any]) -> str | None:
     return noise
 
 
-def _interval(pair: Any) -> str:
-    return f"{fmt(pair[0])} – {fmt(pair[1])}"
+def web_view(view: ResultView, figures: list[dict[str, str]] | None = None) -> View:
+    """A registry :class:`~detente.view.View` as the page renders it: the same tables and
+    notes as the terminal (cells as text, by the one formatter), figures beside them."""
+    return {"summary": " ".join(x for x in (view.title, view.summary) if x),
+            "tables": [table(t.title, list(t.columns), rows_text(t)) for t in view.tables],
+            "figures": figures or [],
+            "notes": [*(n for t in view.tables for n in t.notes), *view.notes]}
 
 
 def run_sample(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
@@ -394,50 +402,28 @@ def run_sample(s: Scenario, params: Mapping[str, Any], progress: Progress) -> di
                     noise=_noise(params), options=options, workers=1,
                     chunk_size=max(50, samples // 20),
                     progress=_chunked_progress(progress, "samples"))
-    rows = []
-    for iid, summary in result.summaries().items():
-        issue = s.issue(iid)
-        rows.append([f"{iid} {issue.name}", fmt(issue.status_quo.value), fmt(summary.median),
-                     _interval(summary.interval50), _interval(summary.interval90),
-                     fmt(summary.mean), fmt(summary.sd)])
-    tables = [table(f"Monte Carlo: {model}, {samples} samples (seed {result.seed})",
-                    ["Issue", "Status quo", "Median", "50% interval", "90% interval", "Mean",
-                     "SD"], rows)]
-    for output, shares in result.probabilities().items():
-        tables.append(table(f"Share of samples: {output}", ["Issue", "Share"],
-                            [[iid, f"{share:.0%}"] for iid, share in shares.items()]))
-    view: View = {"summary": f"{s.title}: forecast distributions of {model} under input "
-                             f"uncertainty ({result.noise_source} noise)",
-                  "tables": tables, "figures": [], "notes": list(result.notes)}
-    return {"data": result.to_dict(), "view": view}
+    shown = AnalysisResult("sample", result, {"model": model, "samples": samples})
+    return {"data": result.to_dict(), "view": web_view(shown.view())}
 
 
 def run_sensitivity(s: Scenario, params: Mapping[str, Any], progress: Progress
                     ) -> dict[str, Any]:
+    from detente.analyses.sampling import Ranked
     from detente.uncertainty.sensitivity import sensitivity
 
     model, options = _one_model(params)
     samples = _int_param(params, "samples", ROWS.default, int(ROWS.low or 2))
     group_by = params.get("group_by") or GROUP_BY.default
-    if group_by not in ("input", "actor", "issue", "kind"):
+    if group_by not in GROUP_BY.choices:
         raise option_error("params.group_by", f"unknown grouping '{group_by}'",
-                           "use input, actor, issue or kind")
+                           f"use {', '.join(GROUP_BY.choices)}")
     result = sensitivity(s, model=model, samples=samples, rng=int(params.get("seed", 0)),
                          noise=_noise(params), options=options, group_by=str(group_by),
                          workers=1, chunk_size=max(20, samples // 10),
                          progress=_chunked_progress(progress, "rows"))
-    rows = []
-    for output in result.outputs:
-        for rank in result.ranking(output, 3):
-            rows.append([output, rank.input, fmt(rank.first), fmt(rank.total),
-                         f"{fmt(rank.swing_low)} – {fmt(rank.swing_high)}"])
-    view: View = {"summary": f"{s.title}: what drives each forecast of {model} (Sobol "
-                             f"indices by {group_by}, {result.evaluations} model runs)",
-                  "tables": [table("Largest total indices (top 3 per output)",
-                                   ["Output", group_by, "First order", "Total",
-                                    "Swing (5th–95th pct)"], rows)],
-                  "figures": [], "notes": list(result.notes)}
-    return {"data": result.to_dict(top=10), "view": view}
+    ranked = Ranked(result, tuple(result.outputs), REGISTERED["sensitivity"].option("top").default)
+    shown = AnalysisResult("sensitivity", ranked, {"model": model, "samples": samples})
+    return {"data": ranked.to_dict(), "view": web_view(shown.view())}
 
 
 def _float_param(params: Mapping[str, Any], name: str) -> float | None:
@@ -642,30 +628,13 @@ def _cell(value: Any) -> Any:
 
 def run_contributions(s: Scenario, params: Mapping[str, Any], progress: Progress
                       ) -> dict[str, Any]:
-    from detente.settlement.contributions import contributions
+    from detente.analyses import run
 
-    value = str(params.get("value") or "nash")
-    step = _float_param(params, "step")
-    if step is not None and step <= 0:
-        raise option_error("params.step", f"step must be above 0, got {step:g}", "give e.g. 5")
     progress(0.0, "evaluating coalitions of guarantors")
-    result = contributions(s, value=value, rng=int(params.get("seed", 0)), step=step,  # type: ignore[arg-type]
-                           utility=str(params.get("utility") or "quadratic"))  # type: ignore[arg-type]
-    total = result.grand_value
-    rows = [[a, f"{phi:.4g}", f"{phi / total:.0%}" if total else "–",
-             f"{result.alone[a]:.4g}", f"{result.without[a]:.4g}"]
-            for a, phi in result.shapley.items()]
-    what = "best Nash product" if result.value == "nash" else "zone size"
-    view: View = {
-        "summary": f"{s.title}: each actor's Shapley value as a guarantor (value: {what}, "
-                   f"{'exact' if result.exact else 'sampled'})",
-        "tables": [table("Contributions as guarantors",
-                         ["Actor", "Shapley value", "Share", "Value alone",
-                          "Value without it"], rows)],
-        "figures": [],
-        "notes": [f"All actors as guarantors: {total:.4g}; nobody: {result.empty_value:.4g}; "
-                  f"{result.coalitions} coalitions evaluated."]}
-    return {"data": result.to_dict(), "view": view}
+    given = {name: params[name] for name in ("value", "step", "utility")
+             if params.get(name) not in (None, "")}
+    result = run("contributions", s, seed=int(params.get("seed", 0)), **given)
+    return {"data": result.to_dict(), "view": web_view(result.view())}
 
 
 STEPWISE = tuple(name for name, info in REGISTRY.items() if info.stepwise)
