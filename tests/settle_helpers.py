@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -67,3 +72,106 @@ def random_problems(draw: st.DrawFn, batch: int | None = None, max_actors: int =
     return SettlementProblem(scenario_id="random", arrays=arrays, issue_guarantors=guarantors,
                              candidates=candidates, keep_status_quo=keep,
                              steps=tuple(None for _ in range(n_issues)))
+
+
+# ---------------------------------------------------------------------------------------
+# An independent reference: plain Python and itertools, written from the formulas in
+# docs/settle.md (The model), sharing no code with detente.settlement.search or .utility,
+# so that a bug common to brute force and branch and bound cannot hide.
+# ---------------------------------------------------------------------------------------
+
+TOLERANCE = 1e-9  # docs/settle.md, Zone of agreement: a party gains when g_a > 10⁻⁹
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Every package of a problem (unit-scale values) with each actor's gain."""
+
+    packages: list[tuple[float, ...]]
+    gains: list[list[float]]
+    parties: list[bool]
+    weights: list[float]
+    status_quo: tuple[float, ...]
+
+    def in_zone(self, g: list[float]) -> bool:
+        return all(g[a] > TOLERANCE for a, must in enumerate(self.parties) if must)
+
+    def zone(self) -> list[int]:
+        return [r for r, g in enumerate(self.gains) if self.in_zone(g)]
+
+    def log_nash(self, g: list[float]) -> float:
+        """log Π_a g_a^{w_a} over the parties (Nash 1950; Kalai 1977 with weights)."""
+        return sum(w * math.log(g[a]) for a, w in enumerate(self.weights) if w > 0)
+
+    def min_gain(self, g: list[float]) -> float:
+        return min(g[a] for a, must in enumerate(self.parties) if must)
+
+    def changes(self, r: int) -> int:
+        return sum(abs(x - q) > 1e-12 for x, q in zip(self.packages[r], self.status_quo,
+                                                       strict=True))
+
+
+def reference_gains(problem: SettlementProblem, values: Sequence[float], utility: str,
+                    correlation: float, losses: str) -> list[float]:
+    """g_a(x) = Σ_k s̃[a,k]·c[a,k]·(u[a,k](x_k) − u[a,k](q_k)), u = −|v − p|^m (m = 2
+    quadratic, 1 linear), c the credibility of issue k's deliverers (independent, correlated
+    or mixed failures); with ``losses="certain"`` a move the actor loses from has c = 1."""
+    ar = problem.arrays
+    m = 2.0 if utility == "quadratic" else 1.0
+    out = []
+    for a in range(ar.n_actors):
+        total_salience = sum(float(s) for s in ar.salience[a])
+        g = 0.0
+        for k in range(ar.n_issues):
+            share = float(ar.salience[a, k]) / total_salience if total_salience > 0 else 0.0
+            p, q = float(ar.position[a, k]), float(ar.status_quo[k])
+            change = -abs(values[k] - p) ** m + abs(q - p) ** m
+            c = _credibility(problem, a, k, correlation)
+            if losses == "certain" and change < 0:
+                c = 1.0
+            g += share * c * change
+        out.append(g)
+    return out
+
+
+def _credibility(problem: SettlementProblem, a: int, k: int, correlation: float) -> float:
+    """c_ind = 1 − Π_{g∈D_k}(1 − T[a,g]), c_cor = max_{g∈D_k} T[a,g], c = (1−ρ)c_ind + ρc_cor;
+    no guarantors named: 1; named but none left: 0."""
+    named = problem.issue_guarantors[k]
+    if named is None:
+        return 1.0
+    ids = list(problem.arrays.guarantor_ids)
+    trust = [float(problem.arrays.trust[a, ids.index(g)]) for g in named if g in ids]
+    fail = 1.0
+    for t in trust:
+        fail *= 1.0 - t
+    independent = 1.0 - fail if trust else 0.0
+    correlated = max(trust, default=0.0)
+    return (1.0 - correlation) * independent + correlation * correlated
+
+
+def reference_space(problem: SettlementProblem, utility: str = "quadratic",
+                    correlation: float = 0.0, losses: str = "discounted",
+                    weighting: str = "capability") -> Reference:
+    """Every package by itertools.product: each issue takes its candidate values, plus the
+    status quo unless fixed; an issue whose moves no actor believes keeps the status quo."""
+    ar = problem.arrays
+    lists = []
+    for k in range(ar.n_issues):
+        lo, hi = float(ar.scale_low[k]), float(ar.scale_high[k])
+        q = float(ar.status_quo[k])
+        values = [(v - lo) / (hi - lo) for v in problem.candidates[k]]
+        if problem.keep_status_quo[k]:
+            believed = any(_credibility(problem, a, k, correlation) > 0
+                           for a in range(ar.n_actors))
+            values = [q] + ([v for v in values if abs(v - q) > 1e-12] if believed else [])
+        lists.append(values)
+    packages = list(itertools.product(*lists))
+    gains = [reference_gains(problem, x, utility, correlation, losses) for x in packages]
+    parties = [bool(ar.veto[a]) and float(ar.salience[a].sum()) > 0
+               for a in range(ar.n_actors)]
+    raw = [(float(ar.capability[a]) if weighting == "capability" else 1.0) if parties[a]
+           else 0.0 for a in range(ar.n_actors)]
+    weights = [w / sum(raw) for w in raw] if sum(raw) > 0 else raw
+    return Reference(packages, gains, parties, weights,
+                     tuple(float(q) for q in ar.status_quo))

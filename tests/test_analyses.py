@@ -100,20 +100,23 @@ def test_option_problems_are_reported_all_at_once() -> None:
     where = [p.location for p in err.value.problems]
     assert where == ["settle.colour", "--top", "--step", "--utility", "--correlation"]
     text = str(err.value)
-    assert "above 0" in text and "quadratic, linear" in text and "at most 1" in text
+    assert "grid step must be a finite number above 0" in text
+    assert "quadratic, linear" in text and "correlation must be a number from 0 to 1" in text
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, "nan", "1e999"])
 def test_non_finite_numbers_are_refused(bad: object) -> None:
-    with pytest.raises(OptionError, match="finite"):
+    with pytest.raises(OptionError, match="patience must be a number above 0 and at most 1"):
         analyses.run("roadmap", "korea-2017", patience=bad)
+    with pytest.raises(OptionError, match="grid step must be a finite number above 0"):
+        analyses.run("settle", "korea-2017", step=bad)
 
 
 def test_strings_are_read_as_the_option_type() -> None:
     # The web and the report hand options over as text.
     checked = ANALYSES["settle"].check({"step": "25", "top": "3", "count": "false"})
     assert checked["step"] == 25.0 and checked["top"] == 3 and checked["count"] is False
-    with pytest.raises(OptionError, match="whole number"):
+    with pytest.raises(OptionError, match="top must be a whole number from 1 to 1000"):
         ANALYSES["settle"].check({"top": 2.5})
     with pytest.raises(OptionError, match="true or false"):
         ANALYSES["settle"].check({"separately": "perhaps"})

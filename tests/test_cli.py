@@ -85,3 +85,152 @@ def test_show_scenarios_models_schema() -> None:
     assert "korea-2017-moon" in invoke("scenarios").output
     assert "compromise" in invoke("models").output
     assert json.loads(invoke("schema").output)["title"] == "detente scenario"
+
+
+# --- issue 13: finite numbers, one JSON writer, options read by their type --------------
+
+def _strict_json(text: str) -> object:
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"the output holds {constant}, which is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+NAN_SCENARIO = """\
+id: t
+title: T
+issues: [{id: A, name: A, status_quo: 50}]
+actors: [{id: X, name: X, capability: CAP}, {id: Y, name: Y, capability: 10}]
+stances: {X: {A: {position: 20, salience: 0.5}}, Y: {A: {position: 80, salience: 0.5}}}
+"""
+
+
+@pytest.mark.parametrize("cap", [".nan", ".inf", "{value: 5, sd: .inf}", "1e308"])
+@pytest.mark.parametrize("command", [["check"], ["forecast", "-f", "json"],
+                                     ["settle", "-f", "json"], ["sample", "-n", "3", "-q"]])
+def test_non_finite_or_huge_scenarios_are_refused_by_every_command(
+        tmp_path: Path, cap: str, command: list[str]) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(NAN_SCENARIO.replace("CAP", cap), encoding="utf-8")
+    result = runner.invoke(app, [command[0], str(path), *command[1:]])
+    assert result.exit_code == 2, result.output
+    assert "actors.X.capability" in result.stderr and "Traceback" not in result.output
+
+
+def _float_options() -> list[tuple[str, list[str], str]]:
+    """(command, the arguments it requires, flag) for every float option of every command."""
+    import typing
+
+    import typer.main
+
+    group = typer.main.get_command(app)
+    out = []
+    for name, command in sorted(group.commands.items()):  # type: ignore[attr-defined]
+        required: list[str] = []
+        for p in command.params:
+            if p.required:
+                if not p.opts or not p.opts[0].startswith("-"):
+                    required.append("x")
+                else:
+                    required += [p.opts[0], "x"]
+        for p in command.params:
+            annotation = p.type_descriptor.annotation  # type: ignore[attr-defined]
+            if float in (annotation, *typing.get_args(annotation)):
+                out.append((name, required, p.opts[0]))
+    return out
+
+
+FLOAT_OPTIONS = _float_options()
+
+
+def test_the_commands_have_float_options() -> None:
+    flags = {flag for _, _, flag in FLOAT_OPTIONS}
+    assert {"--step", "--correlation", "--patience"} <= flags
+
+
+@pytest.mark.parametrize(("command", "required", "flag"), FLOAT_OPTIONS)
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_every_float_option_refuses_non_finite(command: str, required: list[str], flag: str,
+                                               value: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    def no_server(*_: object, **__: object) -> None:
+        raise AssertionError("the server started with a non-finite option")
+
+    # If the rule regressed, a command must fail here, not write files or serve forever.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(uvicorn, "run", no_server)
+    result = runner.invoke(app, [command, *required, flag, value])
+    assert result.exit_code == 2, (command, flag, result.output)
+    # Ours names the flag and the rule; click's own range check (e.g. serve's min=1) may
+    # refuse -inf and nan first, also naming the flag.
+    assert f"{flag}: {float(value)} is not a finite number" in result.stderr or (
+        flag in result.stderr and "Traceback" not in result.output), result.stderr
+
+
+def test_json_writer_never_writes_nan() -> None:
+    from detente.cli.common import to_json_text
+    from detente.errors import DetenteError
+
+    assert _strict_json(to_json_text({"a": [1.5, None]})) == {"a": [1.5, None]}
+    with pytest.raises(DetenteError, match=r"a\[1\]: the result holds a number that is not "):
+        to_json_text({"a": [1.0, float("nan")]})
+
+
+def test_validate_json_without_bootstrap_has_null_intervals(tmp_path: Path) -> None:
+    import yaml
+
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump({
+        "id": "toy", "title": "Toy", "issues": [{"id": "X", "name": "x", "status_quo": 0}],
+        "actors": [{"id": "A", "name": "A", "capability": 1},
+                   {"id": "B", "name": "B", "capability": 1}],
+        "stances": {"A": {"X": {"position": 20, "salience": 1}},
+                    "B": {"X": {"position": 80, "salience": 1}}},
+        "outcomes": {"X": 60}}), encoding="utf-8")
+    result = invoke("validate", str(path), "-m", "compromise", "-f", "json", "--bootstrap", "0")
+    assert result.exit_code == 0
+    data = _strict_json(result.stdout)
+    score = next(s for s in data["scores"] if s["predictor"] == "compromise")  # type: ignore[index]
+    assert score["mae"] == 10 and score["mae_low"] is None and score["mae_high"] is None
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("smp.third_party_commit=no", "no"), ("smp.third_party_commit=full", "full"),
+    ("smp.ktab_compat=no", False), ("smp.ktab_compat=yes", True),
+    ("smp.ktab_compat=off", False), ("smp.max_turns=7", 7), ("smp.stop_ratio=0.05", 0.05),
+    ("nash.utility=linear", "linear"), ("bdm.capitulation=false", False),
+])
+def test_model_options_are_read_by_their_declared_type(option: str, value: object) -> None:
+    from detente.analyses.forecasting import parse_model_options as parse_model_option
+
+    model, rest = option.split(".", 1)
+    name = rest.split("=", 1)[0]
+    parsed = parse_model_option([option])[model][name]
+    assert parsed == value and type(parsed) is type(value)
+
+
+def test_documented_choice_no_runs() -> None:
+    result = invoke("forecast", "-m", "smp", "-O", "smp.third_party_commit=no", "-f", "json")
+    assert result.exit_code == 0
+    smp = _strict_json(result.stdout)["models"][0]  # type: ignore[index]
+    assert smp["options"]["third_party_commit"] == "no"
+
+
+@pytest.mark.parametrize(("option", "words"), [
+    ("smp.stop_ratio=nan", "not a finite number"), ("smp.stop_ratio=inf", "not a finite"),
+    ("smp.max_turns=1e3", "not a whole number"), ("smp.ktab_compat=maybe", "true or false"),
+    ("smp.third_party_commit=never", "not one of no, semi, full"),
+])
+def test_bad_model_option_values_are_named(option: str, words: str) -> None:
+    result = runner.invoke(app, ["forecast", "-m", "smp", "-O", option])
+    assert result.exit_code == 2 and words in result.stderr, result.output
+
+
+def test_python_api_refuses_non_finite_model_options() -> None:
+    from detente.errors import OptionError
+    from detente.models import get_model
+
+    with pytest.raises(OptionError, match=r"bdm\.stop_eps: nan is not a finite number"):
+        get_model("bdm", stop_eps=float("nan"))

@@ -131,8 +131,12 @@ def test_validate_capability_takes_both_spellings(captured: dict[str, Any]) -> N
 
 def test_bad_values_are_refused_all_at_once_without_traceback() -> None:
     out = _invoke("settle", "--step", "0", "--top", "1e999", "--utility", "cubic",
-                  "--correlation", "nan")
+                  "--correlation", "2")
     assert out.exit_code == 2 and "Traceback" not in out.output
-    for text in ("grid step must be above 0", "--top", "unknown utility 'cubic'",
-                 "finite number"):
+    for text in ("grid step must be a finite number above 0, got 0",
+                 "top must be a whole number from 1 to 1000, got '1e999'",
+                 "unknown utility 'cubic'", "correlation must be a number from 0 to 1, got 2"):
         assert text in out.output
+    nan = _invoke("roadmap", "--patience", "nan")
+    assert nan.exit_code == 2
+    assert "--patience: patience must be a number above 0 and at most 1, got nan" in nan.output

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import detente
 from detente.cli.common import app
 from detente.errors import OptionError
+from detente.scenario import scenario_from_mapping
 from detente.settlement import (
     Guarantees,
     NamedPackage,
@@ -234,9 +235,15 @@ def test_variation_changes() -> None:
     assert changed.issue_guarantors[changed.issue_ids.index("SEC")] == ("CN",)
     assert changed.issue_guarantors[changed.issue_ids.index("VER")] == ("IAEA",)
     assert changed.candidates[0] == (50.0,) and not changed.keep_status_quo[0]
-    result = detente.settle("korea-2017", step=25, variations=variation(fix=["NUC=50"]))
-    if result.variants[0].best is not None:
-        assert result.variants[0].best.values["NUC"] == 50.0
+    # Both branches asserted (this used to sit behind an `if` that never ran: with NUC
+    # fixed at 50 the zone at step 25 is empty).
+    result = detente.settle("korea-2017", step=25, variations=[variation(fix=["NUC=50"]),
+                                                               variation(fix=["NUC=75"])])
+    at_50, at_75 = result.variants
+    assert not at_50.zone_exists and at_50.best is None and at_50.zone_size == 0
+    assert at_75.zone_exists and at_75.best is not None and at_75.smallest is not None
+    assert at_75.best.values["NUC"] == 75.0 and at_75.smallest.values["NUC"] == 75.0
+    assert at_75.max_min is not None and at_75.max_min.values["NUC"] == 75.0
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -300,7 +307,14 @@ def test_cli_settle_table_and_json() -> None:
     (["--without", "XX"], "unknown actor 'XX'"),
     (["--trust", "KP.RU"], "is not of the form"),
     (["--package", "P9"], "unknown package 'P9'"),
-    (["--step", "0"], "grid step must be above 0"),
+    (["--step", "0"], "grid step must be a finite number above 0"),
+    (["--step", "-5"], "grid step must be a finite number above 0"),
+    (["--step", "inf"], "grid step must be a finite number above 0, got inf"),
+    (["--step", "nan"], "grid step must be a finite number above 0, got nan"),
+    (["--step", "1e-320"], "values on NUC"),
+    (["--top", "0"], "top must be a whole number from 1 to 1000"),
+    (["--correlation", "nan"], "correlation must be a number from 0 to 1"),
+    (["--max-packages", "0"], "max-packages must be a whole number"),
     (["--guarantor", "SEC=QQ"], "unknown guarantor 'QQ'"),
 ])
 def test_cli_bad_options(args, message) -> None:
@@ -317,3 +331,71 @@ def test_cli_contributions() -> None:
     assert set(data["shapley"]) == {"US", "CN", "RU", "KP", "KR", "JP"}
     out = runner.invoke(app, ["contributions", "--step", "50"])
     assert out.exit_code == 0 and "Shapley value" in out.output
+
+
+# --- overflow, limits and non-finite options (issue 13) -------------------------------
+
+def test_cli_fine_grid_never_reports_a_wrapped_size() -> None:
+    # Used to print "packages searched -2503737331809788608", "zone empty", exit 0.
+    out = runner.invoke(app, ["settle", "korea-2017", "--step", "0.4", "--max-packages",
+                              "1000"])
+    assert out.exit_code == 2, out.output
+    assert "branch and bound stopped after" in out.output
+    assert "the space has 1.59e+19 packages" in out.output
+    assert "--max-packages N" in out.output and "Traceback" not in out.output
+
+
+def test_cli_brute_force_past_the_limit_is_refused_before_it_starts() -> None:
+    # Used to build every slot combination first: 5.7 GB, then a MemoryError traceback.
+    out = runner.invoke(app, ["settle", "--step", "1", "--method", "brute"])
+    assert out.exit_code == 2, out.output
+    assert "brute force would evaluate 1.16e+16 packages per scenario, past the limit of " \
+        "5e+07" in out.output
+    assert "years" in out.output and "--method bnb" in out.output
+
+
+def test_cli_prints_large_spaces_in_short_form() -> None:
+    out = runner.invoke(app, ["settle", "--step", "10", "--no-count"])
+    assert out.exit_code == 0, out.output
+    assert "2.78e+08" in out.output  # 278 296 128 packages: 11 values on 8 issues (+ status quo)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"step": float("inf")}, "grid step must be a finite number above 0, got inf"),
+    ({"step": float("nan")}, "grid step must be a finite number above 0, got nan"),
+    ({"step": -1.0}, "grid step must be a finite number above 0"),
+    ({"step": 1e-320}, "values on NUC"),
+    ({"correlation": float("nan")}, "correlation must be a number from 0 to 1"),
+    ({"correlation": float("inf")}, "correlation must be a number from 0 to 1"),
+    ({"top": 2.5}, "top must be a whole number"),
+    ({"top": 10**9}, "top must be a whole number from 1 to 1000"),
+    ({"count": "yes"}, "count must be true, false or None"),
+    ({"max_packages": float("inf")}, "max-packages must be a whole number"),
+])
+def test_api_refuses_non_finite_and_bad_numbers(kwargs, message) -> None:
+    with pytest.raises(OptionError, match=message):
+        detente.settle("korea-2017", **kwargs)
+
+
+def test_api_refuses_non_finite_counterfactual_values() -> None:
+    with pytest.raises(OptionError, match="outside the scale"):
+        detente.settle("korea-2017", step=50, variations=variation(fix=["NUC=nan"]))
+    with pytest.raises(OptionError, match="outside 0-1"):
+        detente.settle("korea-2017", step=50, variations=variation(trust=["KP.RU=inf"]))
+
+
+def test_contributions_refuses_a_non_integer_sample_count() -> None:
+    with pytest.raises(OptionError, match="samples must be a whole number"):
+        contributions("korea-2017", samples=float("nan"), step=50)
+
+
+def test_no_veto_player_is_a_clear_error() -> None:
+    # Used to end in "IndexError: index 0 is out of bounds" (no max-min package exists).
+    raw = {"id": "noveto", "title": "nobody can block",
+           "issues": [{"id": "X", "name": "x", "status_quo": 50}],
+           "actors": [{"id": "A", "name": "a", "capability": 1, "veto": False},
+                      {"id": "B", "name": "b", "capability": 1, "veto": False}],
+           "stances": {"A": {"X": {"position": 100, "salience": 1}},
+                       "B": {"X": {"position": 0, "salience": 1}}}}
+    with pytest.raises(OptionError, match="baseline: no actor holds a veto"):
+        detente.settle(scenario_from_mapping(raw), step=50)

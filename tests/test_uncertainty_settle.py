@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import detente.settlement as settlement
 from detente.errors import OptionError
 from detente.scenario import load
 from detente.uncertainty import DEFAULT_NOISE, input_space, sample
 from detente.uncertainty.engine import draw_rows, take_row
 from detente.uncertainty.sensitivity import sensitivity
-
-settlement = pytest.importorskip("detente.settlement", reason="settle is not in this version")
 
 KOREA = load("korea-2017")
 COARSE = {"step": 25.0}  # 5 values per issue: a zone search of 5^8 packages per sample
@@ -68,3 +67,21 @@ def test_settle_sensitivity_ranks_what_decides_acceptance() -> None:
         ranking = r.ranking(out)
         assert len(ranking) == len(KOREA.actor_ids)
         assert all(x.total >= 0 or np.isnan(x.total) for x in ranking)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"step": float("inf")}, "settle.step: the grid step must be a finite number"),
+    ({"step": float("nan")}, "settle.step: the grid step must be a finite number"),
+    ({"step": 0}, "settle.step: the grid step must be a finite number"),
+    ({"step": "big"}, "settle.step: the grid step must be a finite number"),
+    ({"max_packages": 1.5}, "settle.max_packages: max-packages must be a whole number"),
+])
+def test_bad_numeric_settle_options_are_refused(options, message) -> None:
+    with pytest.raises(OptionError, match=message):
+        sample(KOREA, "settle", samples=4, options=options, workers=1)
+
+
+def test_sampled_search_past_the_limit_is_refused_with_its_estimate() -> None:
+    with pytest.raises(OptionError, match="brute force would evaluate"):
+        sample(KOREA, "settle", samples=4, options={**COARSE, "method": "brute",
+                                                    "max_packages": 1000}, workers=1)

@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+#: The longest unbroken run of characters a message echoes whole (ids, keys, values).
+LONGEST_ECHO = 80
+_LONG_RUN = re.compile(r"\S{" + str(LONGEST_ECHO + 1) + ",}")
+
+
+def shorten(text: str, most: int = LONGEST_ECHO) -> str:
+    """A user string fit to echo in a message: a long one keeps its start and says its length.
+
+    A 100,000-character id pasted by mistake must not flood the terminal (or the web page).
+    """
+    if len(text) <= most:
+        return text
+    return f"{text[: max(most - 24, 8)]}… ({len(text):,} characters)"
+
+
+def _shorten_runs(text: str) -> str:
+    # Messages quote user strings inside ordinary words; only a long run without a space
+    # can be such a string, so only those are cut.
+    return _LONG_RUN.sub(lambda m: shorten(m.group()), text) if len(text) > LONGEST_ECHO \
+        else text
 
 
 @dataclass(frozen=True)
@@ -13,6 +35,10 @@ class Problem:
     message: str
     fix: str = ""
     line: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("location", "message", "fix"):
+            object.__setattr__(self, name, _shorten_runs(getattr(self, name)))
 
     def render(self, source: str | None = None) -> str:
         where = source or "<input>"

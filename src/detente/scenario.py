@@ -23,23 +23,45 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
 )
+from pydantic_core import PydanticCustomError
 
 from detente.arrays import Arrays
-from detente.errors import Problem, ScenarioError, scenario_error
+from detente.errors import Problem, ScenarioError, scenario_error, shorten
+from detente.safeload import LoadLimits, parse_json, parse_yaml, read_text, structure_problems
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=40)]
 DistributionName = Literal["pert", "triangular", "uniform", "normal"]
 
 
+#: The largest magnitude of any number in a scenario. Finite is not enough: two capabilities
+#: of 1e308 sum to infinity, and the models multiply and cube such numbers. Below 1e15
+#: every sum, product and cube the models form stays finite, and whole numbers stay exact.
+MAX_MAGNITUDE = 1e15
+
+
+def _bounded(value: float) -> float:
+    if abs(value) > MAX_MAGNITUDE:
+        raise PydanticCustomError("too_large", "{value} is larger in size than the {most} a "
+                                  "scenario number may have",
+                                  {"value": f"{value:g}", "most": f"{MAX_MAGNITUDE:g}"})
+    return value
+
+
+#: Every number of the format: finite (``allow_inf_nan=False`` on every model refuses .nan,
+#: .inf and 1e400 wherever they stand) and at most :data:`MAX_MAGNITUDE` in size.
+Real = Annotated[float, AfterValidator(_bounded)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Measure(_Strict):
@@ -49,12 +71,12 @@ class Measure(_Strict):
     the mode); ``sd`` gives a normal spread, truncated to the bounds that apply.
     """
 
-    value: float
+    value: Real
     note: str | None = None
     source: str | None = None
-    low: float | None = None
-    high: float | None = None
-    sd: float | None = Field(default=None, gt=0)
+    low: Real | None = None
+    high: Real | None = None
+    sd: Real | None = Field(default=None, gt=0)
     distribution: DistributionName | None = None
 
     @property
@@ -81,7 +103,7 @@ Number = Annotated[Measure, BeforeValidator(_coerce_measure)]
 
 
 class Anchor(_Strict):
-    value: float
+    value: Real
     label: str
 
 
@@ -93,8 +115,8 @@ def _coerce_anchors(raw: Any) -> Any:
 
 
 class Scale(_Strict):
-    low: float = 0.0
-    high: float = 100.0
+    low: Real = 0.0
+    high: Real = 100.0
 
 
 class Issue(_Strict):
@@ -108,7 +130,7 @@ class Issue(_Strict):
     guarantors: list[Id] = Field(
         default=[], description="Who delivers a move of this issue away from the status quo."
     )
-    options: list[float] | None = Field(
+    options: list[Real] | None = Field(
         default=None, description="Candidate values for package search (default: a grid)."
     )
     note: str | None = None
@@ -170,7 +192,7 @@ class Roadmap(_Strict):
 
 
 class Outcome(_Strict):
-    value: float
+    value: Real
     date: dt.date | None = None
     source: str | None = None
     note: str | None = None
@@ -197,7 +219,7 @@ class Scenario(_Strict):
     trust: dict[str, dict[str, Number]] = Field(
         default={}, description="trust[i][j]: how far actor i believes a commitment by j (0-1)."
     )
-    trust_default: float = Field(
+    trust_default: Real = Field(
         default=1.0,
         ge=0,
         le=1,
@@ -255,7 +277,8 @@ class Scenario(_Strict):
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+        # Every number of a valid scenario is finite; allow_nan=False keeps the output strict JSON.
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
 
     def compile(self) -> Arrays:
         return compile_arrays(self)
@@ -321,6 +344,10 @@ def check_semantics(s: Scenario) -> list[Problem]:
                      f"use a value from {lo:g} to {hi:g}, or widen issues.{issue.id}.scale")
 
     for k, issue in enumerate(s.issues):
+        if not math.isfinite(issue.scale.high - issue.scale.low):  # pragma: no cover
+            add(Problem(f"issues[{k}].scale", "the scale is wider than a number can hold",
+                        "use a narrower scale"))
+            continue
         if issue.scale.low >= issue.scale.high:
             add(Problem(f"issues[{k}].scale", f"low ({issue.scale.low:g}) must be below high "
                         f"({issue.scale.high:g})", "swap or correct the two ends of the scale"))
@@ -486,30 +513,6 @@ def embedded_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(EMBEDDED_DIR.glob("*.yaml"))}
 
 
-def _yaml_line_map(text: str) -> dict[tuple[str, ...], int]:
-    """Map each path in a YAML document to its 1-based line, for error messages."""
-    lines: dict[tuple[str, ...], int] = {}
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return lines
-
-    def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                key_path = (*path, str(key.value))
-                lines[key_path] = key.start_mark.line + 1
-                walk(value, key_path)
-        elif isinstance(node, yaml.SequenceNode):
-            for k, value in enumerate(node.value):
-                walk(value, (*path, str(k)))
-
-    if root is not None:
-        walk(root, ())
-    return lines
-
-
 def _location_parts(location: str) -> tuple[str, ...]:
     return tuple(p for p in re.split(r"[.\[\]]+", location) if p)
 
@@ -559,6 +562,12 @@ _PYDANTIC_FIXES = {
     "model_type": "write a mapping (key: value lines)",
     "bool_type": "write true or false",
     "int_type": "write a whole number",
+    "string_too_long": "shorten it (ids have at most 40 characters)",
+    "finite_number": "write a finite number (.nan, .inf and numbers beyond 1e308 are not "
+                     "numbers a model can use)",
+    "greater_than": "write a number above the bound",
+    "too_large": f"write a number from -{MAX_MAGNITUDE:g} to {MAX_MAGNITUDE:g} (change the "
+                 "units of the scale if need be, e.g. billions instead of units)",
 }
 _GENERIC_FIX = "see `detente schema` for the expected format"
 
@@ -570,7 +579,8 @@ def _pydantic_location(raw: Any, loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             item = node[part] if isinstance(node, list) and part < len(node) else None
             ident = item.get("id") if isinstance(item, dict) else None
-            out += f".{ident}" if isinstance(ident, str) else f"[{part}]"
+            # An over-long id is itself the error: name the item by its index instead.
+            out += f".{ident}" if isinstance(ident, str) and len(ident) <= 40 else f"[{part}]"
             node = item
         else:
             if part in ("function-before[_coerce_measure(), Measure]",):
@@ -591,9 +601,19 @@ def _problems_from_validation(err: ValidationError, raw: Any) -> list[Problem]:
 
 
 def scenario_from_mapping(raw: Any, source: str | None = None,
-                          line_map: dict[tuple[str, ...], int] | None = None) -> Scenario:
-    """Validate a parsed mapping into a Scenario, or raise a ScenarioError listing every problem."""
+                          line_map: dict[tuple[str, ...], int] | None = None,
+                          limits: LoadLimits | None = None) -> Scenario:
+    """Validate a parsed mapping into a Scenario, or raise a ScenarioError listing every problem.
+
+    A mapping built in Python gets the same depth and size guard as a file
+    (:mod:`detente.safeload`), so no input reaches pydantic's recursive validation unbounded.
+    """
     line_map = line_map or {}
+    limits = limits or LoadLimits.from_env()
+    guard = [p for p in structure_problems(raw, limits.max_depth, limits.max_values)
+             if "finite" not in p.message]  # pydantic names non-finite numbers by id
+    if guard:
+        raise ScenarioError(guard, source)
     if raw is None:
         raise scenario_error("", "the file is empty", "write a scenario (see `detente schema`)",
                              source)
@@ -613,40 +633,32 @@ def scenario_from_mapping(raw: Any, source: str | None = None,
     return scenario
 
 
-def parse_text(text: str, suffix: str, source: str) -> Scenario:
-    """Parse scenario text of a given kind ('.yaml', '.json', '.csv')."""
+def parse_text(text: str, suffix: str, source: str,
+               limits: LoadLimits | None = None) -> Scenario:
+    """Parse scenario text of a given kind ('.yaml', '.json', '.csv') under the loader limits."""
+    limits = limits or LoadLimits.from_env()
     if suffix == ".csv":
         from detente.datasets.tables import read_table_text
 
-        return read_table_text(text, source)
+        return read_table_text(text, source, limits=limits)
     if not text.strip():
         raise scenario_error("", "the file is empty", "write a scenario (see `detente schema`)",
                              source)
     if suffix == ".json":
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise scenario_error("", f"malformed JSON: {err.msg}", "fix the JSON syntax",
-                                 source, err.lineno) from None
-        return scenario_from_mapping(raw, source)
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        what = getattr(err, "problem", None) or str(err)
-        raise scenario_error("", f"malformed YAML: {what}",
-                             "check indentation and that every 'key: value' has a space after "
-                             "the colon", source, line) from None
-    return scenario_from_mapping(raw, source, _yaml_line_map(text))
+        return scenario_from_mapping(parse_json(text, source, limits), source, limits=limits)
+    raw, line_map = parse_yaml(text, source, limits)
+    return scenario_from_mapping(raw, source, line_map, limits)
 
 
-def load(source: str | Path | Scenario | None = None) -> Scenario:
+def load(source: str | Path | Scenario | None = None,
+         limits: LoadLimits | None = None) -> Scenario:
     """Load a scenario from a file path, an embedded scenario id, or pass one through.
 
     ``None`` loads the default embedded scenario (``korea-2017``). Files ending in
     ``.yaml``/``.yml``/``.json`` are scenario files; ``.csv`` files are read as a KTAB
     multi-dimensional table or a one-issue BDM table (see :mod:`detente.datasets.tables`).
+    ``limits`` bound the file's size, nesting and YAML aliases (default: the
+    :class:`~detente.safeload.LoadLimits` defaults, lifted by their environment variables).
     """
     if isinstance(source, Scenario):
         return source
@@ -659,7 +671,7 @@ def load(source: str | Path | Scenario | None = None) -> Scenario:
     path = Path(source)
     if not path.exists():
         names = ", ".join(embedded)
-        raise scenario_error("", f"no such file or embedded scenario: '{source}'",
+        raise scenario_error("", f"no such file or embedded scenario: '{shorten(str(source))}'",
                              f"give a path to a .yaml/.json/.csv file, or one of: {names}",
                              str(source))
     if path.is_dir():
@@ -671,16 +683,8 @@ def load(source: str | Path | Scenario | None = None) -> Scenario:
     if suffix not in (".yaml", ".json", ".csv"):
         raise scenario_error("", f"unknown file type '{path.suffix}'",
                              "use .yaml, .yml, .json or .csv", str(path))
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise scenario_error("", f"cannot read the file: {err.strerror}",
-                             "check the path and its permissions", str(path)) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    return parse_text(text, suffix, str(path))
+    return parse_text(read_text(path, limits or LoadLimits.from_env()), suffix, str(path),
+                      limits)
 
 
 def json_schema() -> dict[str, Any]:

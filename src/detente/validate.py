@@ -89,10 +89,15 @@ class Score:
                                "subset": self.subset, "n_issues": self.n_issues,
                                "n_groups": self.n_groups}
         for key in METRICS:
-            out[key] = self.value[key]
-            out[f"{key}_low"] = self.low[key]
-            out[f"{key}_high"] = self.high[key]
+            out[key] = _or_null(self.value[key])
+            out[f"{key}_low"] = _or_null(self.low[key])
+            out[f"{key}_high"] = _or_null(self.high[key])
         return out
+
+
+def _or_null(value: float) -> float | None:
+    """NaN marks a number that does not exist (no bootstrap, no issues): JSON ``null``."""
+    return None if value != value else value
 
 
 # ---------------------------------------------------------------------------------------
@@ -402,8 +407,10 @@ class ValidationResult:
             "format": "detente.validate", "version": 1, "seed": self.seed,
             "bootstrap": self.n_boot, "resampled": "groups", "notes": list(self.notes),
             "scores": [s.to_dict() for s in self.scores()],
-            "versus_compromise": ([{"predictor": name, "mae_difference": c.value["mae"],
-                                    "low": c.low["mae"], "high": c.high["mae"],
+            "versus_compromise": ([{"predictor": name,
+                                    "mae_difference": _or_null(c.value["mae"]),
+                                    "low": _or_null(c.low["mae"]),
+                                    "high": _or_null(c.high["mae"]),
                                     "n_issues": c.n_issues}
                                    for name in self.predictions if name != "compromise"
                                    for c in [self.compare(name)]]

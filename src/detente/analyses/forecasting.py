@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from detente.analyses.options import FORECAST_MODELS, MODEL_OPTION
+from detente.analyses.options import FORECAST_MODELS, MODEL_OPTION, SAMPLED_SETTLE
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.errors import option_error
+from detente.errors import OptionError, Problem, option_error
 from detente.models import REGISTRY, get_model
 from detente.render import UNITS
 from detente.scenario import Scenario, load
@@ -27,9 +27,9 @@ EXPLAIN_FORMAT_VERSION = 1
 
 
 def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
-    """``MODEL.NAME=VALUE`` items → {model: {name: value}} (values read as YAML scalars)."""
-    import yaml
-
+    """``MODEL.NAME=VALUE`` items → {model: {name: value}}, each value read by the option's
+    declared type (``no`` stays the string "no" for a choice and means false for a
+    true/false option; see :meth:`detente.models.base.Model.parse_option`)."""
     out: dict[str, dict[str, object]] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -37,7 +37,18 @@ def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
         if not sep or not dot:
             raise option_error("--option", f"'{item}' is not MODEL.NAME=VALUE",
                                "write e.g. --option nash.utility=linear")
-        out.setdefault(model, {})[name] = yaml.safe_load(value)
+        info = REGISTRY.get(model)
+        settle = {o.name: o for o in SAMPLED_SETTLE} if model == "settle" else {}
+        if info is not None:
+            read: object = info.model.parse_option(name, value)
+        elif name in settle:  # sampling the settlement: its registered options
+            read, problems = settle[name].check(value)
+            if problems:
+                raise OptionError([Problem(f"settle.{name}", p.message, p.fix)
+                                   for p in problems])
+        else:  # an unknown model or option: get_model or the settle kernel names it
+            read = value
+        out.setdefault(model, {})[name] = read
     return out
 
 

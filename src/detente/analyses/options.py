@@ -13,6 +13,7 @@ from detente.models import DEFAULT_MODELS, REGISTRY
 # The one default grid step (issue units) of every package search (10) -- settle,
 # contributions, roadmap, the report and the web -- lives with the settlement problem.
 from detente.settlement.problem import DEFAULT_STEP
+from detente.settlement.search import MAX_PACKAGES as MAX_PACKAGES_DEFAULT
 
 STEP = Option("step", float, DEFAULT_STEP, "Grid step of the package search for issues "
               "without listed options; smaller is finer and slower.", unit="issue units",
@@ -30,6 +31,14 @@ METHOD = Option("method", str, "auto", "Package search: auto (brute force for sm
 
 #: The settlement options every package-search analysis takes.
 SETTLEMENT = (STEP, UTILITY, CORRELATION, LOSSES, WEIGHTING, METHOD)
+MAX_PACKAGES = Option("max_packages", int, MAX_PACKAGES_DEFAULT, "The most packages one "
+                      "search may evaluate; a larger search is refused with its estimate.",
+                      low=1, label="max-packages")
+#: What `sample -m settle` / `sensitivity -m settle` read from -O settle.NAME=VALUE: the
+#: settlement options and whether to search the zone at all.
+SAMPLED_SETTLE = (*SETTLEMENT, MAX_PACKAGES,
+                  Option("zone", bool, True, "Search the zone of agreement (false: only "
+                         "the named packages)."))
 
 SEED = Option("seed", int, 0, "Seed: the same seed gives the same numbers.")
 #: Model options as MODEL.NAME=VALUE (read as YAML scalars by the model's Options).
@@ -55,6 +64,23 @@ WORKERS = Option("workers", int, None, "Processes on this machine (default: all 
 #: What a sampling run shares (besides its sample count, which differs by analysis).
 ENGINE = (CHUNK_SIZE, WORKERS)
 
-__all__ = ["CHUNK_SIZE", "CORRELATION", "DEFAULT_STEP", "ENGINE", "FORECAST_MODELS",
-           "LOSSES", "METHOD", "MODEL_OPTION", "NOISE", "SAMPLED_MODEL", "SEED",
-           "SETTLEMENT", "STEP", "UTILITY", "WEIGHTING", "WORKERS"]
+__all__ = [
+              "CHUNK_SIZE",
+              "CORRELATION",
+              "DEFAULT_STEP",
+              "ENGINE",
+              "FORECAST_MODELS",
+              "LOSSES",
+              "MAX_PACKAGES",
+              "METHOD",
+              "MODEL_OPTION",
+              "NOISE",
+              "SAMPLED_MODEL",
+              "SAMPLED_SETTLE",
+              "SEED",
+              "SETTLEMENT",
+              "STEP",
+              "UTILITY",
+              "WEIGHTING",
+              "WORKERS",
+]

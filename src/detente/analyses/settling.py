@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detente.analyses.options import SEED, SETTLEMENT, STEP
+from detente.analyses.options import MAX_PACKAGES, SEED, SETTLEMENT, STEP
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.render import fmt
 from detente.scenario import Scenario
@@ -79,13 +79,14 @@ def _values_line(values: dict[str, float], status_quo: dict[str, float]) -> str:
 def run_settle(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                package: Sequence[str], separately: bool, top: int, step: float, utility: str,
                correlation: float, losses: str, weighting: str, method: str,
-               count: bool | None) -> Any:
+               count: bool | None, max_packages: int) -> Any:
     from detente.settlement import settle
 
     return settle(scenario, variations=beside(variation, separately),  # type: ignore[arg-type]
                   packages=list(package) or None, step=step, utility=utility,  # type: ignore[arg-type]
                   correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
-                  top=top, method=method, count=count)  # type: ignore[arg-type]
+                  top=top, method=method, count=count,  # type: ignore[arg-type]
+                  max_packages=max_packages)
 
 
 def view_settle(run: Result) -> View:
@@ -140,7 +141,10 @@ def _summary_cell(label: str, value: Any) -> Any:
     if value is None or isinstance(value, str):
         return value
     if label == "packages searched":
-        return f"{value:.3g}" if value >= 1e6 else str(value)
+        from detente.settlement.search import format_count
+
+        # Exact ints past 10^308 would overflow a float format.
+        return format_count(value)
     if label == "zone size":
         return f"{value:,}"
     return f"{value:.2f}"
@@ -226,11 +230,12 @@ SETTLE = AnalysisSpec(
         Option("package", str, (), "Named package to analyse; repeat for several (default "
                "all).", multiple=True, flags=("--package", "-p")),
         SEPARATELY,
-        Option("top", int, 5, "Pareto-efficient packages to list.", low=1,
+        Option("top", int, 5, "Pareto-efficient packages to list.", low=1, high=1000,
                flags=("--top", "-n")),
         *SETTLEMENT,
         Option("count", bool, None, "Count the zone's packages (default: when the space has "
                "at most 2e9 packages).", flags=("--count",), negative="--no-count"),
+        MAX_PACKAGES,
     ),
     run=run_settle, view=view_settle, counterfactual="beside", formats=("table", "json"),
     package_search=True,

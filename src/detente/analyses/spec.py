@@ -61,6 +61,17 @@ class Option:
         """The long flag, used to locate problems (``--step``)."""
         return self.cli_flags[0]
 
+    def rule(self) -> str:
+        """What a valid number is: "a whole number from 1 to 1000", "a finite number above
+        0", "a number from 0 to 1" (bounded on both sides, so finite goes without saying)."""
+        kind = "a whole number" if self.type is int else \
+            "a number" if self.high is not None else "a finite number"
+        both = self.low is not None and self.high is not None
+        if both and not self.low_open and not self.high_open:
+            return f"{kind} from {self.low:g} to {self.high:g}"
+        bounds = self.bounds_text()
+        return f"{kind} {bounds}" if bounds else kind
+
     def bounds_text(self) -> str:
         parts = []
         if self.low is not None:
@@ -93,7 +104,7 @@ class Option:
             return None, Problem(where, f"expected true or false, got {value!r}",
                                  f"write {self.flag} true or false")
         if self.type in (int, float):
-            number: float | int
+            number: float | int | None = None
             try:
                 if isinstance(value, bool):
                     raise ValueError
@@ -103,15 +114,15 @@ class Option:
                     number = int(str(value).strip()) if isinstance(value, str) else int(value)
                 else:
                     number = float(value)
-            except (TypeError, ValueError):
-                kind = "a whole number" if self.type is int else "a number"
-                return None, Problem(where, f"expected {kind}, got {value!r}", self._example())
-            if isinstance(number, float) and not math.isfinite(number):
-                return None, Problem(where, f"expected a finite number, got {value!r}",
+            except (TypeError, ValueError, OverflowError):
+                number = None
+            # One message for every way a number can be wrong (not a number, not finite,
+            # out of bounds), worded as the rule itself.
+            if number is None or not math.isfinite(number) or not self._within(number):
+                shown = f"{number:g}" if isinstance(number, float) else repr(value) \
+                    if number is None else str(number)
+                return None, Problem(where, f"{self.what} must be {self.rule()}, got {shown}",
                                      self._example())
-            if not self._within(number):
-                return None, Problem(where, f"{self.what} must be {self.bounds_text()}, got "
-                                     f"{number:g}", self._example())
             return number, None
         text = value if isinstance(value, str) else None
         if text is None:

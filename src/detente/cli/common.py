@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from detente.errors import DetenteError
+from detente.errors import DetenteError, option_error
 from detente.scenario import DEFAULT_SCENARIO
 
 app = typer.Typer(
@@ -38,12 +39,82 @@ ScenarioArg = Annotated[
 EXIT_INPUT = 2
 
 
+def finite_float(text: str, option: str = "option") -> float:
+    """A number typed on the command line, refused unless finite (the loader's one rule).
+
+    For options that arrive as text (``--trust KP.RU=0.8``, model options); typed float
+    options are checked by :func:`reports_errors` through :func:`check_finite_options`.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise option_error(option, f"'{text}' is not a number", "write a number, e.g. 0.5") \
+            from None
+    if not math.isfinite(value):
+        raise option_error(option, f"'{text}' is not a finite number",
+                           "write a finite number, e.g. 0.5")
+    return value
+
+
+def _non_finite(value: Any) -> float | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    if isinstance(value, list | tuple):
+        for item in value:
+            if (bad := _non_finite(item)) is not None:
+                return bad
+    return None
+
+
+def option_flags(func: Callable[..., Any]) -> dict[str, str]:
+    """Parameter name → the flag a user types (``step`` → ``--step``), from the annotations."""
+    import typing
+
+    try:
+        hints = typing.get_type_hints(func, include_extras=True)
+    except Exception:  # unresolvable annotations: fall back to the names
+        return {}
+    flags = {}
+    for name, hint in hints.items():
+        for meta in getattr(hint, "__metadata__", ()):
+            decls = [d for d in getattr(meta, "param_decls", None) or () if d.startswith("--")]
+            if decls:
+                flags[name] = decls[0]
+    return flags
+
+
+def check_finite_options(kwargs: dict[str, Any], flags: dict[str, str] | None = None) -> None:
+    """Refuse ``inf``/``nan`` in any float option of the running command, naming the option.
+
+    Click reads ``--step inf`` as a float like any other; checking every float argument of
+    every command here means no command can forget the rule.
+    """
+    flags = flags or {}
+    for name, value in kwargs.items():
+        bad = _non_finite(value)
+        if bad is not None:
+            flag = flags.get(name) or f"--{name.replace('_', '-')}"
+            raise option_error(flag, f"{bad} is not a finite number",
+                               f"give {flag} a finite number")
+
+
 def reports_errors(func: F) -> F:
-    """Turn a DetenteError into a clear message on stderr and a non-zero exit, no traceback."""
+    """Turn a DetenteError into a clear message on stderr and a non-zero exit, no traceback.
+
+    Every float option is checked to be finite first (:func:`check_finite_options`).
+    """
+
+    flags: dict[str, str] = {}
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            if not flags:
+                flags.update(option_flags(func) or {"": ""})
+            # A command generated from the analysis registry checks its options against the
+            # spec (finiteness included, every problem at once, in the rule's own words).
+            if not getattr(func, "checks_options", False):
+                check_finite_options(kwargs, flags)
             return func(*args, **kwargs)
         except DetenteError as err:
             err_console.print(f"[bold red]error[/]: {err}", markup=True, soft_wrap=True)
@@ -67,6 +138,44 @@ def write_new_file(path: Path, text: str | bytes, force: bool = False) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def _first_non_finite(data: Any, path: str = "") -> str | None:
+    """The JSON path of the first NaN/Infinity in ``data`` (None when every number is finite)."""
+    stack: list[tuple[Any, str]] = [(data, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return where or "(top)"
+        if isinstance(node, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in node.items())
+        elif isinstance(node, list | tuple):
+            stack.extend((v, f"{where}[{k}]") for k, v in enumerate(node))
+    return None
+
+
+def to_json_text(data: Any) -> str:
+    """The one JSON writer of every ``-f json`` output: standard JSON, never NaN or Infinity.
+
+    ``json.dumps`` writes a bare ``NaN`` by default, which no strict JSON reader accepts.
+    A quantity that does not exist is ``null`` by the time it gets here (documented per
+    field in docs/json-format.md); a non-finite number that still arrives is a result we
+    cannot stand behind, so the command fails (exit 2) naming the field instead of printing it.
+    """
+    try:
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        where = _first_non_finite(data)
+        raise DetenteError([_problem(where)]) from None
+
+
+def _problem(where: str | None) -> Any:
+    from detente.errors import Problem
+
+    return Problem(where or "", "the result holds a number that is not finite (NaN or "
+                   "infinity), so it is not printed",
+                   "check the inputs for extreme values; if they look sound, please report "
+                   "this with the scenario")
+
+
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(to_json_text(data) + "\n")
 

@@ -75,7 +75,7 @@ def _default_text(o: Option) -> str | bool:
 def option_parameter(o: Option) -> inspect.Parameter:
     """The typer parameter of one option. Numbers and choices are read as text where the
     spec must check them (typer would stop at the first problem, with its own wording)."""
-    kind = str if o.choices else o.type
+    kind = str if o.choices or o.type is not float else float
     flags = list(o.cli_flags)
     if o.type is bool and o.default is None:
         flags = [f"{o.cli_flags[0]}/{o.negative or '--no-' + o.cli_flags[0][2:]}"]
@@ -85,8 +85,14 @@ def option_parameter(o: Option) -> inspect.Parameter:
     elif o.type is bool:
         annotation = bool | None if o.default is None else bool
         default = o.default
+    elif o.type is float:
+        # Typed, so that reports_errors refuses inf and nan by name like every float option
+        # of every command; the spec then checks the bounds.
+        annotation = float | None
+        default = None
     else:
-        # Text in, checked by the spec: '1e999' or 'nan' get the spec's located message.
+        # Text in, checked by the spec (every problem at once): '1e999' for an int, a
+        # choice outside the list.
         annotation = str | None
         default = None
     info = typer.Option(*flags, help=_help(o), show_default=False,
@@ -242,6 +248,7 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__name__ = spec.name
     command.__doc__ = spec.summary
+    command.checks_options = True  # type: ignore[attr-defined]  # spec.check, see run()
     return reports_errors(command)
 
 

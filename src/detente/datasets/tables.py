@@ -17,11 +17,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from detente.errors import Problem, ScenarioError, scenario_error
+
+if TYPE_CHECKING:
+    from detente.safeload import LoadLimits
 
 CAPABILITY_NAMES = ("capability", "capabilities", "resources", "influence", "power", "clout")
 ACTOR_NAMES = ("actor", "name", "actors")
@@ -72,8 +75,16 @@ def is_ktab(rows: list[list[str]]) -> bool:
 
 
 def read_table_text(text: str, source: str = "<table>", status_quo: float | None = None,
-                    scale: tuple[float, float] | None = None) -> Any:
-    """Read a BDM or KTAB table (detected from its first lines) into a Scenario."""
+                    scale: tuple[float, float] | None = None,
+                    limits: LoadLimits | None = None) -> Any:
+    """Read a BDM or KTAB table (detected from its first lines) into a Scenario.
+
+    ``limits`` (the loader's, see :mod:`detente.safeload`) bound the text's size.
+    """
+    from detente.safeload import LoadLimits, check_size
+
+    check_size(len(text.encode("utf-8", "surrogatepass")), limits or LoadLimits.from_env(),
+               source)
     rows = [r for r in _rows(text)]
     if not any(any(c for c in r) for r in rows):
         raise scenario_error("", "the file is empty",
@@ -173,6 +184,10 @@ def _unique_ids(names: list[str], source: str) -> list[str]:
 def read_ktab_rows(rows: list[list[str]], source: str, status_quo: float | None = None) -> Any:
     first = _drop_trailing_empty(rows[0])
     n_actors, n_dims = int(first[2]), int(first[3])
+    if n_actors < 1 or n_dims < 1:
+        raise scenario_error("row 1", f"line 1 declares {n_actors} actors and {n_dims} "
+                             "dimensions", "nActors and nDims on line 1 must be 1 or more",
+                             source, 1)
     header = _drop_trailing_empty(rows[1])
     if len(header) < 3 + 2 * n_dims:
         raise scenario_error("row 2 (header)", f"expected {3 + 2 * n_dims} columns for "

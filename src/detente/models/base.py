@@ -8,9 +8,12 @@ results back to issue units. Every array may carry a leading batch axis.
 from __future__ import annotations
 
 import dataclasses
+import math
+import types
+import typing
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -60,6 +63,57 @@ class ModelResult:
 ExplainTable = Table
 
 
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def _parse_as(kind: Any, text: str, where: str) -> Any:
+    """``text`` as a value of type ``kind`` (str, bool, int, float, Literal, X | None)."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if kind is str:
+        return text
+    if kind is bool:
+        word = text.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise option_error(where, f"'{text}' is not true or false", "write true or false")
+    if kind is int:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise option_error(where, f"'{text}' is not a whole number",
+                               "write a whole number, e.g. 20") from None
+    if kind is float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise option_error(where, f"'{text}' is not a number",
+                               "write a number, e.g. 0.5") from None
+        if not math.isfinite(value):
+            raise option_error(where, f"'{text}' is not a finite number",
+                               "write a finite number, e.g. 0.5")
+        return value
+    if origin is Literal:
+        for choice in args:
+            if str(choice) == text.strip():
+                return choice
+        raise option_error(where, f"'{text}' is not one of {', '.join(map(str, args))}",
+                           f"write one of {', '.join(map(str, args))}")
+    if origin in (typing.Union, types.UnionType):
+        if type(None) in args and text.strip().lower() in ("none", "null", "~"):
+            return None
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return _parse_as(rest[0], text, where)
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise option_error(where, f"'{text}' cannot be read",
+                           "see `detente models` for the option's form") from None
+
+
 class Model(ABC):
     """Base class: options as a frozen dataclass ``Options``; ``run`` does the work."""
 
@@ -82,6 +136,27 @@ class Model(ABC):
         except (TypeError, ValueError) as err:
             raise option_error(self.name, str(err),
                                "see `detente models` for the options") from None
+        # The one finiteness rule (as for scenario numbers): NaN compares false with every
+        # bound, so a range check in __post_init__ alone would let it through.
+        for f in dataclasses.fields(self.Options):
+            value = getattr(self.options, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise option_error(f"{self.name}.{f.name}", f"{value} is not a finite number",
+                                   "give a finite number; see `detente models` for defaults")
+
+    @classmethod
+    def parse_option(cls, name: str, text: str) -> Any:
+        """Read an option value typed as text (``-O smp.third_party_commit=no``) by its type.
+
+        The text is read against the option's declared type, never as YAML: in YAML 1.1
+        ``no``, ``off`` and ``y`` are booleans, so a documented choice such as
+        ``third_party_commit=no`` would arrive as ``False``. Structured options (tuples)
+        are read as YAML flow text, e.g. ``[[KP, 0.5]]``.
+        """
+        hints = typing.get_type_hints(cls.Options)
+        if name not in hints:
+            return text  # unknown: __init__ names it with the known options
+        return _parse_as(hints[name], text, f"{cls.name}.{name}")
 
     def options_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self.options)

@@ -32,6 +32,8 @@ from detente.settlement.utility import DEFAULT_SETTINGS, UtilitySettings, Utilit
 
 ValueName = Literal["nash", "size"]
 EXACT_LIMIT = 15
+#: Sampled permutations at most: each keeps n + 1 coalition masks in memory.
+MAX_SAMPLES = 1_000_000
 BATCH = 64
 
 
@@ -124,8 +126,11 @@ def contributions(
     """
     if value not in ("nash", "size"):
         raise option_error("--value", f"unknown value '{value}'", "use nash or size")
-    if samples < 1:
-        raise option_error("--samples", "samples must be at least 1", "give e.g. --samples 2000")
+    if isinstance(samples, bool) or not isinstance(samples, int | np.integer) \
+            or not 1 <= samples <= MAX_SAMPLES:
+        # a float NaN passed the old `samples < 1` check and failed later in range()
+        raise option_error("--samples", f"samples must be a whole number from 1 to "
+                           f"{MAX_SAMPLES:,}, got {samples!r}", "give e.g. --samples 2000")
     s = load(scenario)
     problem = SettlementProblem.from_scenario(s, step)
     if variation is not None and not variation.is_empty:

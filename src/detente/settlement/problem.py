@@ -10,6 +10,7 @@ the command-line spellings (``KP.RU=0.8``, ``SEC=CN,RU``, ``NUC=50``) with clear
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -25,6 +26,24 @@ from detente.settlement.utility import Guarantees
 #: Pass a smaller step for a finer, slower search.
 DEFAULT_STEP = 10.0
 MAX_OPTIONS_PER_ISSUE = 1001
+
+
+def check_step(step: object, where: str = "--step") -> float:
+    """The grid step as a finite float above 0 (default :data:`DEFAULT_STEP`).
+
+    An infinite step would silently shrink every grid to the scale's two ends, and NaN
+    compares false with everything; both are refused, as are 0, negatives and non-numbers.
+    """
+    if step is None:
+        return DEFAULT_STEP
+    try:
+        value = float(step)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(step, bool) or not math.isfinite(value) or value <= 0:
+        raise option_error(where, f"the grid step must be a finite number above 0, got "
+                           f"{step!r}", "give a positive step in issue units, e.g. --step 5")
+    return value
 
 
 @dataclass(frozen=True)
@@ -65,10 +84,7 @@ class SettlementProblem:
     @classmethod
     def from_scenario(cls, scenario: Scenario, step: float | None = None) -> SettlementProblem:
         """Compile a scenario; ``step`` (issue units) is the grid for issues without options."""
-        grid_step = DEFAULT_STEP if step is None else float(step)
-        if not grid_step > 0:
-            raise option_error("step", f"the grid step must be above 0, got {grid_step:g}",
-                               "give a positive step in issue units, e.g. --step 5")
+        grid_step = check_step(step)
         candidates: list[tuple[float, ...]] = []
         steps: list[float | None] = []
         for issue in scenario.issues:
@@ -77,10 +93,13 @@ class SettlementProblem:
                 steps.append(None)
             else:
                 lo, hi = issue.scale.low, issue.scale.high
-                n = int(np.floor((hi - lo) / grid_step + 1e-9))
-                if n + 1 > MAX_OPTIONS_PER_ISSUE:
-                    raise option_error("step", f"a step of {grid_step:g} gives {n + 1} values "
-                                       f"on {issue.id} ({lo:g} to {hi:g})",
+                ratio = (hi - lo) / grid_step  # inf for a subnormal step: refused below
+                n = int(np.floor(ratio + 1e-9)) if math.isfinite(ratio) else None
+                if n is None or n + 1 > MAX_OPTIONS_PER_ISSUE:
+                    many = "too many" if n is None else str(n + 1)
+                    raise option_error("step", f"a step of {grid_step:g} gives {many} values "
+                                       f"on {issue.id} ({lo:g} to {hi:g}; at most "
+                                       f"{MAX_OPTIONS_PER_ISSUE})",
                                        f"use a step of at least {(hi - lo) / 1000:g}")
                 values = [lo + j * grid_step for j in range(n + 1)]
                 if hi - values[-1] > 1e-9:

@@ -14,14 +14,16 @@ import numpy as np
 from detente.errors import option_error
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
-from detente.settlement.problem import DEFAULT_STEP, SettlementProblem, Variation
+from detente.settlement.problem import SettlementProblem, Variation, check_step
 from detente.settlement.search import (
-    BRUTE_FORCE_LIMIT,
+    MAX_PACKAGES,
     Best,
     GainTable,
     Method,
     best_packages,
     build_table,
+    check_max_packages,
+    chosen_method,
     objective_value,
     pareto_efficient,
     smallest_accords,
@@ -34,6 +36,8 @@ JSON_FORMAT_VERSION = 1
 #: Count the zone exactly only up to this many packages unless asked (counting a large
 #: zone visits its whole boundary).
 COUNT_LIMIT = 2_000_000_000
+#: The most Pareto-efficient packages listed (10 × top best packages are kept in memory).
+MAX_TOP = 1000
 
 
 @dataclass(frozen=True)
@@ -141,15 +145,29 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
             settings: UtilitySettings = DEFAULT_SETTINGS,
             weighting: Literal["capability", "equal"] = "capability", top: int = 5,
             method: Method = "auto", count: bool | None = None,
-            packages: Sequence[str] | None = None) -> Outcome:
-    """Search one (unbatched) problem and analyse its named packages."""
+            packages: Sequence[str] | None = None,
+            max_packages: int = MAX_PACKAGES) -> Outcome:
+    """Search one (unbatched) problem and analyse its named packages.
+
+    ``max_packages``: the most packages each search may evaluate (see
+    :data:`detente.settlement.search.MAX_PACKAGES`); past it an :class:`OptionError` says
+    how large the search is and how to lift the limit.
+    """
     start = time.perf_counter()
     table = build_table(problem, settings, weighting)
     must = table.must_agree[0]
-    space = int(table.space_size[0])
-    exists = bool(zone_exists(table, method)[0])
+    if not must.any():
+        # Nobody must agree: every package is "acceptable", the max-min objective is a min
+        # over nobody (+inf) and no best package exists; this used to end in an IndexError.
+        raise option_error("veto", f"{label}: no actor holds a veto and cares about any "
+                           "issue, so every package is acceptable and there is nothing to "
+                           "settle", "give at least one actor `veto: true` (the default) or "
+                           "keep a veto player (drop the --without that removes the last)")
+    space = int(table.space_size[0])  # exact Python int, however large
+    limit: dict[str, Any] = dict(method=method, max_packages=max_packages)
+    exists = bool(zone_exists(table, **limit)[0])
     do_count = count if count is not None else space <= COUNT_LIMIT
-    size = int(zone_size(table, method)[0]) if do_count else None
+    size = int(zone_size(table, **limit)[0]) if do_count else None
     best = max_min = smallest = None
     pareto: tuple[FoundPackage, ...] = ()
     searched = 0
@@ -157,24 +175,34 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
         # Any package dominating one of the K best by Nash product has a higher Nash product,
         # so it is among them too: the efficient ones among the K best are truly efficient.
         searched = max(50, 10 * top)
-        by_nash = best_packages(table, "nash", searched, method=method)[0]
+        by_nash = best_packages(table, "nash", searched, **limit)[0]
         best = _found(problem, table, by_nash, 0, must)
         efficient = np.nonzero(pareto_efficient(by_nash.gains, must))[0][:top]
         pareto = tuple(_found(problem, table, by_nash, int(r), must) for r in efficient)
         searched = int(by_nash.score.size)
-        by_min = best_packages(table, "maxmin", 1, method=method)[0]
+        by_min = best_packages(table, "maxmin", 1, **limit)[0]
         max_min = _found(problem, table, by_min, 0, must)
-        small = smallest_accords(table, method)[0]
+        small = smallest_accords(table, **limit)[0]
         smallest = _found(problem, table, small, 0, must)
     chosen = None if packages is None else [problem.package(p) for p in packages]
     named = tuple(analyse_packages(problem, chosen, settings, weighting))
-    used = "brute force" if (method == "brute" or (method == "auto"
-                                                    and space <= BRUTE_FORCE_LIMIT)) \
-        else "branch and bound"
+    used = "brute force" if chosen_method(table, method) == "brute" else "branch and bound"
     return Outcome(label=label, problem=problem, space_size=space, zone_exists=exists,
                    zone_size=size, best=best, max_min=max_min, smallest=smallest,
                    pareto=pareto, pareto_searched=searched, packages=named, method=used,
                    seconds=time.perf_counter() - start)
+
+
+def _check_correlation(correlation: object) -> None:
+    """Correlation must be a real number in [0, 1]: NaN fails every comparison, so it is
+    refused explicitly rather than left to a range check written the wrong way round."""
+    try:
+        value = float(correlation)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(correlation, bool) or not 0.0 <= value <= 1.0:
+        raise option_error("--correlation", f"correlation must be a number from 0 to 1, got "
+                           f"{correlation!r}", "0 = deliverers fail independently, 1 = together")
 
 
 def settle(
@@ -190,6 +218,7 @@ def settle(
     top: int = 5,
     method: Method = "auto",
     count: bool | None = None,
+    max_packages: int = MAX_PACKAGES,
 ) -> Settlement:
     """Which packages can every veto player accept, and how do counterfactuals change that.
 
@@ -205,7 +234,22 @@ def settle(
     (``capability`` or ``equal``). ``top``: how many Pareto-efficient packages to list.
     ``method``: ``auto`` (brute force for small spaces), ``brute`` or ``bnb``. ``count``:
     whether to count the zone (default: when the space has at most 2·10⁹ packages).
+    ``max_packages``: the most packages one search may evaluate (default 5·10⁷); a larger
+    search is refused with its estimate (:class:`~detente.settlement.search.SearchTooLarge`).
+
+    Every numeric option is checked here, not only on the command line, so the Python API
+    cannot be given an infinite step or a NaN correlation either.
     """
+    grid_step = check_step(step)
+    _check_correlation(correlation)
+    if isinstance(top, bool) or not isinstance(top, int | np.integer) \
+            or not 1 <= top <= MAX_TOP:
+        raise option_error("--top", f"top must be a whole number from 1 to {MAX_TOP}, got "
+                           f"{top!r}", "give e.g. --top 5")
+    if count is not None and not isinstance(count, bool | np.bool_):
+        raise option_error("--count", f"count must be true, false or None, got {count!r}",
+                           "use --count or --no-count")
+    max_packages = check_max_packages(max_packages)
     s = load(scenario)
     try:
         settings = UtilitySettings(utility=utility, correlation=correlation, losses=losses)
@@ -216,20 +260,19 @@ def settle(
     if weighting not in ("capability", "equal"):
         raise option_error("--weighting", f"unknown weighting '{weighting}'",
                            "use capability or equal")
-    if top < 1:
-        raise option_error("--top", f"top must be at least 1, got {top}", "give e.g. --top 5")
     if method not in ("auto", "brute", "bnb"):
         raise option_error("--method", f"unknown method '{method}'", "use auto, brute or bnb")
-    problem = SettlementProblem.from_scenario(s, step)
+    problem = SettlementProblem.from_scenario(s, grid_step)
     for p in packages or ():
         problem.package(p)  # unknown names fail before any search
     if isinstance(variations, Variation):
         variations = [variations]
     changed = [(v.describe(), v.apply(problem)) for v in variations or () if not v.is_empty]
     kwargs: dict[str, Any] = dict(settings=settings, weighting=weighting, top=top,
-                                  method=method, count=count, packages=packages)
+                                  method=method, count=count, packages=packages,
+                                  max_packages=max_packages)
     baseline = analyse(problem, "baseline", **kwargs)
     variants = tuple(analyse(p, label, **kwargs) for label, p in changed)
     return Settlement(scenario=s, settings=settings, weighting=weighting,
-                      step=DEFAULT_STEP if step is None else float(step), baseline=baseline,
+                      step=grid_step, baseline=baseline,
                       variants=variants)

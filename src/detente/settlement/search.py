@@ -24,11 +24,14 @@ it on random small spaces with hypothesis).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
+from detente.errors import OptionError, Problem, option_error
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.utility import (
     DEFAULT_SETTINGS,
@@ -49,6 +52,70 @@ Method = Literal["auto", "brute", "bnb"]
 BRUTE_FORCE_LIMIT = 200_000
 #: Children expanded at once (bounds memory: CHUNK × actors floats per array).
 CHUNK = 1 << 16
+#: The most packages one search may evaluate per scenario: packages enumerated by brute
+#: force, or partial and complete packages expanded by branch and bound. Past it the search
+#: refuses (brute force before it starts, branch and bound when it reaches it) with an
+#: estimate, instead of running for hours. Lifted by ``max_packages`` (API), ``--max-packages``
+#: (CLI) and ``-O settle.max_packages`` (``detente sample``).
+MAX_PACKAGES = 50_000_000
+#: Beyond this, brute force cannot index its packages in 64-bit integers at all.
+ENUMERABLE = 1 << 62
+#: Measured rates on one core of a shared 2-core machine (korea-2017: 8 issues, 6 actors;
+#: docs/settle.md, Performance), used only to put a time on a refusal.
+BRUTE_RATE = 600_000
+BNB_RATE = 1_000_000
+#: Package-actor cells brute force evaluates at once (bounds memory: about 40 bytes each).
+BRUTE_CHUNK_CELLS = 2_000_000
+
+
+class SearchTooLarge(OptionError):
+    """A package search past :data:`MAX_PACKAGES`: refused with its estimate."""
+
+
+def check_max_packages(max_packages: object, where: str = "--max-packages") -> int:
+    """The search limit as an int ≥ 1 (no bool, float or non-finite value slips through);
+    ``where`` names the option in the error (``settle.max_packages`` in `detente sample`)."""
+    if isinstance(max_packages, bool) or not isinstance(max_packages, int | np.integer) \
+            or not 1 <= int(max_packages) <= ENUMERABLE:
+        raise option_error(where, f"max-packages must be a whole number from 1 to "
+                           f"2^62, got {max_packages!r}", "e.g. --max-packages 1000000000")
+    return int(max_packages)
+
+
+def format_count(n: int) -> str:
+    """A possibly astronomically large count: exact below 10⁶, else ``m.mme+X`` computed
+    from the digits (a Python int past 10³⁰⁸ cannot be converted to a float)."""
+    if n < 1_000_000:
+        return str(n)
+    digits = str(n)
+    exponent = len(digits) - 1
+    mantissa = (int(digits[:4]) + 5) // 10  # three significant digits, rounded
+    if mantissa >= 1000:
+        mantissa //= 10
+        exponent += 1
+    text = f"{mantissa // 100}.{mantissa % 100:02d}".rstrip("0").rstrip(".")
+    return f"{text}e+{exponent:02d}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    if seconds < 2 * 365 * 86400:
+        return f"{seconds / 86400:.0f} days"
+    return f"{format_count(int(seconds / (365 * 86400)))} years"
+
+
+def _too_large(message: str, brute: bool) -> SearchTooLarge:
+    faster = "use --method bnb (exact and usually far faster), " if brute else ""
+    return SearchTooLarge([Problem(
+        "--max-packages", message,
+        f"{faster}use a coarser --step, fix issues with --fix, or raise the limit with "
+        "--max-packages N (-O settle.max_packages=N in `detente sample`, max_packages=N in "
+        "the Python API)")])
 
 
 @dataclass(frozen=True)
@@ -77,8 +144,10 @@ class GainTable:
 
     @property
     def space_size(self) -> np.ndarray:
-        """Packages per scenario, ``[B]`` (int64)."""
-        return np.prod(self.valid.sum(axis=-1).astype(np.int64), axis=-1)
+        """Packages per scenario, ``[B]``, as exact Python ints (an object array): a space
+        easily exceeds 2⁶³ (korea-2017 at step 0.4: 1.6·10¹⁹), where int64 wraps silently."""
+        return _exact([math.prod(int(c) for c in row)
+                       for row in self.valid.sum(axis=-1).tolist()])
 
     def subset(self, rows: np.ndarray) -> GainTable:
         return GainTable(self.values[rows], self.valid[rows], self.changed[rows],
@@ -246,28 +315,57 @@ class _TopK:
 # ---------------------------------------------------------------------------------------
 
 
-def _enumerate_slots(table: GainTable, chunk: int) -> list[np.ndarray]:
-    """All slot combinations (over every scenario's widest issue lists) in chunks."""
+def _exact(values: list[int]) -> np.ndarray:
+    """An object array of Python ints (sizes that may exceed 2⁶³)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = [int(v) for v in values]
+    return out
+
+
+def _widths(table: GainTable) -> tuple[int, ...]:
+    """Slots per issue that brute force enumerates (every scenario's widest list)."""
     used = table.valid.any(axis=0)  # I, O
-    widths = np.array([int(np.nonzero(row)[0].max()) + 1 if row.any() else 1 for row in used])
-    total = int(np.prod(widths.astype(np.int64)))
-    chunks = []
+    return tuple(int(np.nonzero(row)[0].max()) + 1 if row.any() else 1 for row in used)
+
+
+def enumeration_size(table: GainTable) -> int:
+    """How many slot combinations brute force enumerates per scenario (exact)."""
+    return math.prod(_widths(table))
+
+
+def _enumerate_slots(table: GainTable, chunk: int) -> Iterator[np.ndarray]:
+    """All slot combinations, ``chunk`` at a time: a generator, so memory holds one chunk,
+    never the whole space (a list of every chunk grew to 5.7 GB at korea-2017 step 1)."""
+    widths = _widths(table)
+    total = math.prod(widths)
+    if total > ENUMERABLE:  # unravel_index needs int64 indices
+        raise _too_large(f"brute force cannot enumerate {format_count(total)} packages "
+                         "(at most 2^62)", brute=True)
     for start in range(0, total, chunk):
         flat = np.arange(start, min(start + chunk, total), dtype=np.int64)
-        chunks.append(np.stack(np.unravel_index(flat, tuple(int(w) for w in widths)),
-                               axis=-1).astype(np.int16))
-    return chunks
+        yield np.stack(np.unravel_index(flat, widths), axis=-1).astype(np.int16)
 
 
 def brute_force(table: GainTable, objective: Objective | None = None, top: int = 1,
-                max_changes: int | None = None, count: bool = False
+                max_changes: int | None = None, count: bool = False,
+                max_packages: int = MAX_PACKAGES,
                 ) -> tuple[np.ndarray, np.ndarray | None, _TopK | None]:
-    """Evaluate every package: (exists [B], zone size [B] or None, top-k or None)."""
+    """Evaluate every package: (exists [B], zone size [B] (Python ints) or None, top-k or
+    None). Refuses with :class:`SearchTooLarge` before starting when it would enumerate more
+    than ``max_packages`` packages per scenario; memory stays bounded (streamed chunks)."""
     batch, n_issues, _, n_actors = table.gains.shape
+    max_packages = check_max_packages(max_packages)
+    total = enumeration_size(table)
+    if total > max_packages:
+        raise _too_large(
+            f"brute force would evaluate {format_count(total)} packages per scenario, past "
+            f"the limit of {format_count(max_packages)} (about "
+            f"{_duration(total * batch / BRUTE_RATE)} at ~{format_count(BRUTE_RATE)} "
+            "packages/s; memory stays bounded)", brute=True)
     exists = np.zeros(batch, dtype=bool)
-    sizes = np.zeros(batch, dtype=np.int64) if count else None
+    sizes = np.zeros(batch, dtype=np.int64) if count else None  # ≤ total ≤ 2^62: no wrap
     best = _TopK(batch, n_issues, top) if objective else None
-    chunk = max(1024, 2_000_000 // max(1, batch * n_actors))
+    chunk = max(1024, BRUTE_CHUNK_CELLS // max(1, batch * n_actors))
     for slots in _enumerate_slots(table, chunk):
         gains = np.zeros((batch, slots.shape[0], n_actors))
         valid = np.ones((batch, slots.shape[0]), dtype=bool)
@@ -288,7 +386,7 @@ def brute_force(table: GainTable, objective: Objective | None = None, top: int =
                 score = _objective(gains[bid, col], table.must_agree[bid], table.weights[bid],
                                    objective)
                 best.offer(bid, score, slots[col])
-    return exists, sizes, best
+    return exists, None if sizes is None else _exact(sizes.tolist()), best
 
 
 # ---------------------------------------------------------------------------------------
@@ -315,14 +413,20 @@ class _Nodes:
 
 def branch_and_bound(table: GainTable, objective: Objective | None = None, top: int = 1,
                      max_changes: int | None = None, count: bool = False,
-                     stop_at_first: bool = False,
+                     stop_at_first: bool = False, max_packages: int = MAX_PACKAGES,
                      ) -> tuple[np.ndarray, np.ndarray | None, _TopK | None, np.ndarray]:
-    """Exact search: (exists [B], zone size [B] or None, top-k or None, issue order).
+    """Exact search: (exists [B], zone size [B] (Python ints) or None, top-k or None, issue
+    order).
 
     ``stop_at_first``: only decide whether the zone is empty (fastest). ``count``: also the
     zone's size. ``objective``: keep the ``top`` best packages. ``max_changes``: only
     packages that move at most that many issues away from the status quo.
+    ``max_packages``: the most partial and complete packages expanded per scenario of the
+    batch; past it the search stops with :class:`SearchTooLarge` (its work cannot be known
+    in advance: it lies between the number of issues and the size of the space). Memory is
+    bounded by the chunked frontier whatever the limit.
     """
+    max_packages = check_max_packages(max_packages)
     if count and max_changes is not None:
         raise ValueError("counting the zone under a limit on changes is not supported")
     order = search_order(table)
@@ -338,17 +442,21 @@ def branch_and_bound(table: GainTable, objective: Objective | None = None, top: 
     zeros = np.zeros((batch, 1, n_actors))
     max_rest = np.concatenate([np.cumsum(hmax[:, ::-1], axis=1)[:, ::-1], zeros], axis=1)
     min_rest = np.concatenate([np.cumsum(hmin[:, ::-1], axis=1)[:, ::-1], zeros], axis=1)
-    n_valid = valid.sum(axis=-1).astype(np.int64)
-    rest_count = np.concatenate([np.cumprod(n_valid[:, ::-1], axis=1)[:, ::-1],
-                                 np.ones((batch, 1), dtype=np.int64)], axis=1)
+    # Completions of a node at each depth, as Python ints: a product of widths wraps in
+    # int64 past 2^63 (and a float weight in bincount loses exactness past 2^53).
+    n_valid = valid.sum(axis=-1).tolist()
+    rest_count = [[math.prod(int(c) for c in row[d:]) for d in range(n_issues + 1)]
+                  for row in n_valid]
     # Whether every remaining issue may stay at the status quo (gain 0): then a node whose
     # partial gains already satisfy everybody has an acceptable completion.
     keep_rest = np.concatenate([np.cumprod(valid[:, ::-1, 0], axis=1)[:, ::-1],
                                 np.ones((batch, 1), dtype=bool)], axis=1)
 
     exists = np.zeros(batch, dtype=bool)
-    sizes = np.zeros(batch, dtype=np.int64) if count else None
+    sizes = [0] * batch if count else None
     best = _TopK(batch, n_issues, top) if objective else None
+    budget = max_packages * batch
+    work = 0
 
     def satisfied(g: np.ndarray, bid: np.ndarray) -> np.ndarray:
         return np.all((g > GAIN_TOLERANCE) | ~must[bid], axis=-1)
@@ -379,6 +487,15 @@ def branch_and_bound(table: GainTable, objective: Objective | None = None, top: 
             nodes = _Nodes(nodes.bid[:per], nodes.partial[:per], nodes.slots[:per],
                            nodes.changed[:per], nodes.bound[:per])
         n = nodes.bid.size
+        work += n * width
+        if work > budget:
+            space = int(table.space_size.max())
+            raise _too_large(
+                f"branch and bound stopped after expanding {format_count(work)} partial "
+                f"packages, past the limit of {format_count(max_packages)} per scenario "
+                f"(the space has {format_count(space)} packages; finishing could take up to "
+                f"{_duration(space * batch / BNB_RATE)} at ~{format_count(BNB_RATE)} "
+                "packages/s)", brute=False)
         slot = np.tile(np.arange(width, dtype=np.int16), n)
         parent = np.repeat(np.arange(n), width)
         bid = nodes.bid[parent]
@@ -395,7 +512,8 @@ def branch_and_bound(table: GainTable, objective: Objective | None = None, top: 
             accepted = satisfied(partial, bid)
             exists[bid[accepted]] = True
             if sizes is not None:
-                sizes += np.bincount(bid[accepted], minlength=batch)
+                for b, c in enumerate(np.bincount(bid[accepted], minlength=batch).tolist()):
+                    sizes[b] += c
             if best is not None and accepted.any():
                 score = _objective(partial[accepted], must[bid[accepted]],
                                    weights[bid[accepted]], objective)
@@ -412,8 +530,11 @@ def branch_and_bound(table: GainTable, objective: Objective | None = None, top: 
             alive &= ~exists[bid]
         if sizes is not None:
             inside = alive & satisfied(partial + min_rest[bid, next_depth], bid)
-            sizes += np.bincount(bid[inside], weights=rest_count[bid[inside], next_depth],
-                                 minlength=batch).astype(np.int64)
+            # Every node here sits at the same depth: count per scenario, times its
+            # completions, in exact integers.
+            per = np.bincount(bid[inside], minlength=batch).tolist()
+            for b in np.nonzero(per)[0].tolist():
+                sizes[b] += per[b] * rest_count[b][next_depth]
             exists[bid[inside]] = True
             alive &= ~inside
         bound = np.full(bid.size, np.inf)
@@ -437,7 +558,7 @@ def branch_and_bound(table: GainTable, objective: Objective | None = None, top: 
             stack.append((next_depth, kids))
     if best is not None:
         exists |= np.bincount(best.bid, minlength=batch) > 0
-    return exists, sizes, best, order
+    return exists, None if sizes is None else _exact(sizes), best, order
 
 
 # ---------------------------------------------------------------------------------------
@@ -445,43 +566,57 @@ def branch_and_bound(table: GainTable, objective: Objective | None = None, top: 
 # ---------------------------------------------------------------------------------------
 
 
-def _use_brute(table: GainTable, method: Method) -> bool:
+def chosen_method(table: GainTable, method: Method) -> Literal["brute", "bnb"]:
+    """The search ``method`` resolves to: ``auto`` takes brute force only for spaces up to
+    :data:`BRUTE_FORCE_LIMIT` packages in all (exact Python ints, so a space past 2⁶³ is
+    never mistaken for a small, or negative, one)."""
     if method not in ("auto", "brute", "bnb"):
         raise ValueError(f"method must be 'auto', 'brute' or 'bnb', got {method!r}")
-    return method == "brute" or (method == "auto"
-                                 and int(table.space_size.sum()) <= BRUTE_FORCE_LIMIT)
+    if method == "auto":
+        return "brute" if int(table.space_size.sum()) <= BRUTE_FORCE_LIMIT else "bnb"
+    return method
 
 
-def zone_exists(table: GainTable, method: Method = "auto") -> np.ndarray:
+def _use_brute(table: GainTable, method: Method) -> bool:
+    return chosen_method(table, method) == "brute"
+
+
+def zone_exists(table: GainTable, method: Method = "auto",
+                max_packages: int = MAX_PACKAGES) -> np.ndarray:
     """Whether some package makes every party gain, per scenario ``[B]``."""
     if _use_brute(table, method):
-        return brute_force(table)[0]
-    return branch_and_bound(table, stop_at_first=True)[0]
+        return brute_force(table, max_packages=max_packages)[0]
+    return branch_and_bound(table, stop_at_first=True, max_packages=max_packages)[0]
 
 
-def zone_size(table: GainTable, method: Method = "auto") -> np.ndarray:
-    """How many packages make every party gain, per scenario ``[B]`` (int64)."""
+def zone_size(table: GainTable, method: Method = "auto",
+              max_packages: int = MAX_PACKAGES) -> np.ndarray:
+    """How many packages make every party gain, per scenario ``[B]`` (exact Python ints in
+    an object array: a zone may hold more than 2⁶³ packages)."""
     if _use_brute(table, method):
-        sizes = brute_force(table, count=True)[1]
+        sizes = brute_force(table, count=True, max_packages=max_packages)[1]
     else:
-        sizes = branch_and_bound(table, count=True)[1]
+        sizes = branch_and_bound(table, count=True, max_packages=max_packages)[1]
     assert sizes is not None
     return sizes
 
 
 def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
-                  max_changes: int | None = None, method: Method = "auto") -> list[Best]:
+                  max_changes: int | None = None, method: Method = "auto",
+                  max_packages: int = MAX_PACKAGES) -> list[Best]:
     """The ``top`` acceptable packages with the highest objective, per scenario."""
     if _use_brute(table, method):
-        best = brute_force(table, objective, top, max_changes)[2]
+        best = brute_force(table, objective, top, max_changes, max_packages=max_packages)[2]
         assert best is not None
         return [best.result(table, b) for b in range(table.batch)]
-    _, _, best, order = branch_and_bound(table, objective, top, max_changes)
+    _, _, best, order = branch_and_bound(table, objective, top, max_changes,
+                                         max_packages=max_packages)
     assert best is not None
     return [best.result(table, b, order) for b in range(table.batch)]
 
 
-def smallest_accords(table: GainTable, method: Method = "auto") -> list[Best]:
+def smallest_accords(table: GainTable, method: Method = "auto",
+                     max_packages: int = MAX_PACKAGES) -> list[Best]:
     """Per scenario, the acceptable package that moves the fewest issues from the status
     quo, with the best Nash product among those (empty when the zone is empty)."""
     results: list[Best | None] = [None] * table.batch
@@ -489,7 +624,7 @@ def smallest_accords(table: GainTable, method: Method = "auto") -> list[Best]:
     for limit in range(1, table.n_issues + 1):
         if pending.size == 0:
             break
-        found = best_packages(table.subset(pending), "nash", 1, limit, method)
+        found = best_packages(table.subset(pending), "nash", 1, limit, method, max_packages)
         for b, best in zip(pending, found, strict=True):
             if best.found:
                 results[b] = best

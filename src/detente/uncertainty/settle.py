@@ -25,8 +25,8 @@ from detente.errors import option_error
 from detente.scenario import Scenario
 
 SETTLE = "settle"
-SETTLE_OPTIONS = {"step": float, "utility": str, "correlation": float, "zone": bool,
-                  "method": str, "weighting": str}
+SETTLE_OPTIONS = {"step": float, "utility": str, "correlation": float, "losses": str,
+                  "zone": bool, "method": str, "weighting": str, "max_packages": int}
 
 
 def settle_available() -> bool:
@@ -50,6 +50,8 @@ class SettleKernel:
     zone: bool = True
     method: str = "auto"
     weighting: str = "capability"
+    #: per sampled scenario (detente.settlement.search.MAX_PACKAGES when None)
+    max_packages: int | None = None
     name: str = SETTLE
     deterministic: bool = True
 
@@ -59,6 +61,7 @@ class SettleKernel:
 
     def __call__(self, arrays: Arrays, rng: np.random.Generator) -> dict[str, np.ndarray]:
         from detente.settlement import acceptable, build_table, package_gains, parties, zone_exists
+        from detente.settlement.search import MAX_PACKAGES
         from detente.settlement.utility import GAIN_TOLERANCE
 
         out: dict[str, np.ndarray] = {}
@@ -67,7 +70,9 @@ class SettleKernel:
         if self.zone:
             table = build_table(self.problem.replace(arrays=arrays), self.settings,
                                 self.weighting)  # type: ignore[arg-type]
-            out["zone"] = np.asarray(zone_exists(table, self.method), dtype=bool)
+            limit = MAX_PACKAGES if self.max_packages is None else self.max_packages
+            out["zone"] = np.asarray(zone_exists(table, self.method, limit),  # type: ignore[arg-type]
+                                     dtype=bool)
         packages = list(self.problem.packages)
         if packages:
             values = self.problem.package_values(packages)
@@ -84,6 +89,8 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
     """Build the settle kernel from ``-O settle.NAME=VALUE`` options, with clear errors."""
     try:
         from detente.settlement import SettlementProblem, UtilitySettings
+        from detente.settlement.problem import check_step
+        from detente.settlement.search import check_max_packages
     except ImportError:  # pragma: no cover - settle is part of detente once landed
         raise option_error("--model", "settlement analysis is not available in this version",
                            "use a forecasting model, see `detente models`") from None
@@ -94,7 +101,8 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
                            f"options of settle: {', '.join(SETTLE_OPTIONS)}")
     try:
         settings = UtilitySettings(utility=options.get("utility", "quadratic"),
-                                   correlation=float(options.get("correlation", 0.0)))
+                                   correlation=float(options.get("correlation", 0.0)),
+                                   losses=options.get("losses", "discounted"))
     except (TypeError, ValueError) as err:
         raise option_error("settle", str(err), "utility: linear or quadratic; correlation: "
                            "a number from 0 to 1") from None
@@ -106,8 +114,13 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
     if weighting not in ("capability", "equal"):
         raise option_error("settle.weighting", f"unknown weighting '{weighting}'",
                            "use capability or equal")
-    step = options.get("step")
-    problem = SettlementProblem.from_scenario(scenario, None if step is None else float(step))
+    # check_step refuses a non-finite, zero or negative step (and non-numbers) by name;
+    # float() here would have turned "inf" into a two-value grid without a word.
+    step = check_step(options.get("step"), "settle.step")
+    problem = SettlementProblem.from_scenario(scenario, step)
+    max_packages = options.get("max_packages")
+    if max_packages is not None:
+        max_packages = check_max_packages(max_packages, "settle.max_packages")
     zone = options.get("zone", True)
     if not isinstance(zone, bool):
         raise option_error("settle.zone", f"zone must be true or false, got {zone!r}",
@@ -116,7 +129,7 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
         raise option_error("settle.zone", "nothing to analyse: no zone search and the "
                            "scenario names no packages", "drop settle.zone=false")
     return SettleKernel(problem=problem, settings=settings, zone=zone, method=method,
-                        weighting=weighting)
+                        weighting=weighting, max_packages=max_packages)
 
 
 @dataclass(frozen=True)

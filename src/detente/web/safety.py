@@ -6,11 +6,12 @@ way it shows the loader's own messages.
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from detente import safeload
 from detente.errors import Problem, ScenarioError
 
 Scope = MutableMapping[str, Any]
@@ -49,35 +50,15 @@ def _plural(n: int, word: str) -> str:
 def structure_problems(raw: Any, limits: Limits, where: str = "") -> list[Problem]:
     """Nesting, node count, text length and non-finite numbers of a parsed document.
 
-    The walk stops at the first breach, so a hostile document costs at most
-    ``max_nodes`` steps.
+    The walk is the loader's own (:func:`detente.safeload.structure_problems`) with the
+    workbench's tighter limits, so the web and the command line apply one rule.
     """
-    count = 0
-    stack: list[tuple[Any, str, int]] = [(raw, where, 0)]
-    while stack:
-        node, loc, depth = stack.pop()
-        count += 1
-        if count > limits.max_nodes:
-            return [Problem(where, f"the scenario has more than {limits.max_nodes} values",
-                            "split it or remove unused parts")]
-        if depth > limits.max_depth:
-            return [Problem(loc, f"nested more than {limits.max_depth} levels deep",
-                            "a scenario is at most a few levels deep; check the structure")]
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(key, str) and len(key) > limits.max_text:
-                    return [Problem(loc, "a key is too long", "shorten it")]
-                stack.append((value, f"{loc}.{key}" if loc else str(key), depth + 1))
-        elif isinstance(node, list):
-            for k, value in enumerate(node):
-                stack.append((value, f"{loc}[{k}]", depth + 1))
-        elif isinstance(node, str):
-            if len(node) > limits.max_text:
-                return [Problem(loc, f"a text of {len(node)} characters is longer than the "
-                                f"{limits.max_text} this workbench accepts", "shorten it")]
-        elif isinstance(node, float) and not math.isfinite(node):
-            return [Problem(loc, f"{node} is not a finite number", "write a plain number")]
-    return []
+    problems = safeload.structure_problems(raw, limits.max_depth, limits.max_nodes,
+                                           limits.max_text)
+    if where:
+        problems = [Problem(f"{where}.{p.location}" if p.location else where, p.message, p.fix,
+                            p.line) for p in problems]
+    return problems[:1]
 
 
 def size_problems(raw: Any, limits: Limits) -> list[Problem]:
@@ -113,33 +94,25 @@ def check_mapping(raw: Any, limits: Limits, source: str = "<workbench>") -> None
         raise ScenarioError(problems, source)
 
 
-def check_yaml_text(text: str, limits: Limits, source: str) -> None:
-    """Refuse YAML whose aliases would expand beyond the limits ('billion laughs')."""
-    import yaml
+def load_limits(limits: Limits) -> safeload.LoadLimits:
+    """The loader's limits with the workbench's tighter size, depth and value counts."""
+    core = safeload.LoadLimits.from_env()
+    return dataclasses.replace(core, max_bytes=min_limit(core.max_bytes,
+                                                         limits.max_upload_bytes),
+                               max_depth=min_limit(core.max_depth, limits.max_depth),
+                               max_values=min_limit(core.max_values, limits.max_nodes))
 
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return  # the loader reports malformed YAML with its own message and line
-    except RecursionError:
-        raise ScenarioError([Problem("", f"nested more than {limits.max_depth} levels deep",
-                                     "check the structure")], source) from None
-    count = 0
-    stack: list[tuple[Any, int]] = [(root, 0)] if root is not None else []
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > limits.max_nodes or depth > limits.max_depth:
-            raise ScenarioError([Problem("", f"the document expands to more than "
-                                         f"{limits.max_nodes} values or "
-                                         f"{limits.max_depth} levels (are aliases "
-                                         "nested?)", "write the values out plainly")], source)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((value, depth + 1) for value in node.value)
+
+def min_limit(a: int, b: int) -> int:
+    """The tighter of two limits, where 0 means none."""
+    return b if a <= 0 else a if b <= 0 else min(a, b)
+
+
+def check_yaml_text(text: str, limits: Limits, source: str) -> None:
+    """Refuse YAML that is too large, too deep, has duplicate keys or expands through
+    aliases beyond the limits ('billion laughs'): the loader's own guard
+    (:func:`detente.safeload.parse_yaml`), with the workbench's limits."""
+    safeload.parse_yaml(text, source, load_limits(limits))
 
 
 class BodyLimit:
