@@ -13,6 +13,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.models import DEFAULT_MODELS, Model, ModelResult, get_model, make_rng
+from detente.resources import require_memory
 from detente.scenario import Scenario, load
 from detente.variation import Variation
 
@@ -118,6 +119,7 @@ def forecast(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     rng: np.random.Generator | int | None = None,
     variation: Variation | None = None,
+    max_memory: int | str | None = None,
 ) -> Forecast:
     """Forecast every issue of a scenario with each model.
 
@@ -126,7 +128,9 @@ def forecast(
     ``options``: per model name, options for that model. ``rng``: a seed or Generator; each
     stochastic model gets its own child stream, so adding a model does not change another's
     numbers. ``variation``: a counterfactual (:class:`detente.variation.Variation`) applied
-    to the compiled arrays before any model runs.
+    to the compiled arrays before any model runs. ``max_memory``: bytes (or ``"16G"``) a
+    model may need; default ``DETENTE_MAX_MEMORY`` or 4 GiB. Every model's estimate is
+    checked before any runs.
     """
     s = load(scenario)
     arrays = s.compile()
@@ -137,9 +141,16 @@ def forecast(
     chosen = list(models) if models else list(DEFAULT_MODELS)
     children = np.random.SeedSequence(seed if seed is not None else
                                       int(generator.integers(2**63))).spawn(len(chosen))
+    built = [get_model(m, **dict(options.get(m, {}))) if isinstance(m, str) else m
+             for m in chosen]
+    batch = int(np.prod(arrays.batch_shape)) if arrays.batch_shape else 1
+    for model in built:  # all refusals before any work
+        need = model.estimate(arrays.n_actors, arrays.n_issues, batch).working
+        require_memory(f"model '{model.name}' on {arrays.n_actors} actors and "
+                       f"{arrays.n_issues} issues", need, max_memory,
+                       "use a smaller scenario or another model", location=model.name,
+                       option=None, source=s.id)
     results: dict[str, ModelResult] = {}
-    for model, child in zip(chosen, children, strict=True):
-        if isinstance(model, str):
-            model = get_model(model, **dict(options.get(model, {})))
+    for model, child in zip(built, children, strict=True):
         results[model.name] = model.run(arrays, np.random.default_rng(child))
     return Forecast(scenario=s, arrays=arrays, results=results, seed=seed, variation=variation)

@@ -553,7 +553,7 @@ def deu_cases(path: str | Path, capability: str = "council", missing_salience: s
     """Cases from a DEU III file (one per issue, grouped by proposal) and the missing report.
 
     ``weights``: the Council weights file for ``capability="council"`` (default: the
-    ``eucouncil_weights.csv`` beside the shared DEU data).
+    ``eucouncil_weights.csv`` in the folder of ``path``).
     """
     from detente.datasets.deu import CouncilWeights, read_deu
 
@@ -569,7 +569,8 @@ def deu_cases(path: str | Path, capability: str = "council", missing_salience: s
     dataset = read_deu(path)
     council = None
     if capability == "council":
-        council = CouncilWeights.read(weights) if weights else CouncilWeights.default()
+        # Without a weights file, DeuDataset.scenarios looks beside the DEU file itself.
+        council = CouncilWeights.read(weights) if weights else None
     built = dataset.scenarios(capability, missing_salience, missing_reference,  # type: ignore[arg-type]
                               council)
     cases = []

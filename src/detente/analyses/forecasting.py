@@ -216,9 +216,9 @@ def run_validate(targets: Sequence[str], variation: Variation | None, *,
                         weights=weights, bootstrap=bootstrap, seed=seed, folds=folds,
                         workers=workers)
     if predictions is not None:
-        from detente.cli.common import write_new_file
+        from detente.atomic import write_atomic
 
-        write_new_file(Path(predictions), result.to_csv(), force)
+        write_atomic(Path(predictions), result.to_csv(), force=force)
     return result
 
 
@@ -335,7 +335,7 @@ VALIDATE = AnalysisSpec(
         Option("capability", str, "council", "DEU capabilities: Council votes by treaty "
                "regime, the blksv GDP row, or equal.", choices=("council", "gdp", "equal")),
         Option("weights", str, None, "Council weights CSV (default: eucouncil_weights.csv "
-               "beside the shared DEU data)."),
+               "in the DEU file's folder)."),
         Option("bootstrap", int, DEFAULT_BOOTSTRAP, "Bootstrap resamples (0: no intervals).",
                low=0),
         Option("seed", int, 0, "Seed for the bootstrap, the cross-validation folds and "

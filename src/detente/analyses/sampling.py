@@ -47,12 +47,13 @@ def _noise(items: Sequence[str]) -> Any:
 def run_sample(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                model: str, samples: int, seed: int, noise: Sequence[str],
                option: Sequence[str], chunk_size: int | None, workers: int | None,
-               executor: Any = None, progress: Any = None) -> Any:
+               max_memory: str | None, executor: Any = None, progress: Any = None) -> Any:
     from detente.uncertainty import sample
 
     return sample(scenario, model=model, samples=samples, rng=seed, noise=_noise(noise),
                   options=parse_model_options(option).get(model, {}), chunk_size=chunk_size,
-                  workers=workers, executor=executor, progress=progress, variation=variation)
+                  workers=workers, executor=executor, progress=progress, variation=variation,
+                  max_memory=max_memory)
 
 
 def view_sample(run: Result) -> View:
@@ -108,6 +109,8 @@ SAMPLE = AnalysisSpec(
         SAMPLED_MODEL,
         Option("samples", int, 1000, "Scenarios to draw.", low=1, flags=("--samples", "-n")),
         SEED, NOISE, MODEL_OPTION, *ENGINE,
+        Option("max_memory", str, None, "Refuse a run estimated to need more memory than this "
+               "(e.g. 16G; default DETENTE_MAX_MEMORY or 4G)."),
     ),
     run=run_sample, view=view_sample, inputs="scenario+noise", long=True,
     formats=("table", "json", "csv"), package_search=lambda o: o["model"] == "settle",

@@ -127,15 +127,11 @@ def reports_errors(func: F) -> F:
 
 
 def write_new_file(path: Path, text: str | bytes, force: bool = False) -> None:
-    """Write a file, refusing to overwrite one the user already has unless ``force``."""
-    if path.exists() and not force:
-        raise FileExistsError(f"{path}: already exists; nothing was written "
-                              "(choose another name, or pass --force to overwrite)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
+    """Write a file whole or not at all (:mod:`detente.atomic`), refusing to overwrite one
+    the user already has unless ``force``."""
+    from detente.atomic import write_atomic
+
+    write_atomic(path, text, force=force)
 
 
 def _first_non_finite(data: Any, path: str = "") -> str | None:

@@ -41,9 +41,10 @@ Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file
 
 
 def _refuse_existing(output: Path, force: bool) -> None:
-    if output.exists() and not force:
-        raise FileExistsError(f"{output}: already exists; nothing was written "
-                              "(choose another name, or pass --force to overwrite)")
+    # Before the analysis, which can take minutes; the writer checks again at the end.
+    from detente.atomic import check_writable
+
+    check_writable(output, force)
 
 
 def _analysis(scenario: str | None, model: list[str] | None, seed: int, primary: str | None,

@@ -137,7 +137,7 @@ class DeuDataset:
             raise scenario_error("", "this file has no GDP row (only the blksv copy has one)",
                                  "use capability 'council' or 'equal'", self.source)
         if capability == "council" and weights is None:
-            weights = CouncilWeights.default()
+            weights = CouncilWeights.beside(self.source)
         out = []
         for issue in self.issues:
             if missing_reference == "drop" and issue.reference_point is None:
@@ -404,6 +404,9 @@ REGIMES: tuple[Regime, ...] = (
 _ACCESSION = {"bu": dt.date(2007, 1, 1), "ro": dt.date(2007, 1, 1), "cr": dt.date(2013, 7, 1)}
 
 
+WEIGHTS_FILE = "eucouncil_weights.csv"
+
+
 @dataclass(frozen=True)
 class CouncilWeights:
     """Member-state weights per regime column (``eucouncil_weights.csv`` of sumtxt/coresize)."""
@@ -437,12 +440,19 @@ class CouncilWeights:
         return cls(columns)
 
     @classmethod
-    def default(cls) -> CouncilWeights:
-        path = default_weights_path()
-        if path is None:
-            raise scenario_error("", "eucouncil_weights.csv not found next to the DEU data",
-                                 "pass weights=CouncilWeights.read(PATH) or use capability "
-                                 "'gdp' or 'equal'")
+    def beside(cls, data: str | Path) -> CouncilWeights:
+        """``eucouncil_weights.csv`` in the folder of the DEU file ``data``.
+
+        Only the user's data folder is searched, never a folder relative to the installed
+        package: an installed detente has no research data beside it.
+        """
+        path = Path(data).parent / WEIGHTS_FILE
+        if not path.is_file():
+            raise scenario_error("", f"{WEIGHTS_FILE} not found beside the DEU data "
+                                 f"(looked for {path})",
+                                 f"put {WEIGHTS_FILE} in that folder, give its path with "
+                                 "--weights PATH (weights=...), or use capability 'gdp' or "
+                                 "'equal'", str(data))
         return cls.read(path)
 
     def regime(self, date: dt.date | None) -> Regime:
@@ -460,22 +470,6 @@ class CouncilWeights:
         table = self.columns[regime.column]
         return {code: w for code, w in table.items()
                 if date is None or code not in _ACCESSION or date >= _ACCESSION[code]}
-
-
-def shared_data_dir() -> Path | None:
-    """``../shared/research/data/deu`` beside the repository, if it is there."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent.parent / "shared" / "research" / "data" / "deu"
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-def default_weights_path() -> Path | None:
-    folder = shared_data_dir()
-    path = folder / "eucouncil_weights.csv" if folder else None
-    return path if path is not None and path.exists() else None
 
 
 # ---------------------------------------------------------------------------------------

@@ -57,6 +57,21 @@ class ModelResult:
     seed: int | None = None
 
 
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """What a run of a model on a batch needs, in bytes, estimated before it starts.
+
+    ``working``: the peak while it runs (its arrays and the result). ``outputs_per_row``:
+    the forecast and the batched ``details`` of one batch row, which a Monte Carlo run keeps
+    for every sample. Both are upper bounds for the models we have (a test checks them
+    against measured peaks); the forecast path and the sampling engine refuse past
+    :func:`detente.resources.memory_limit` with the estimate.
+    """
+
+    working: int
+    outputs_per_row: int
+
+
 #: One table of a model's explanation of a round (rendered by `detente explain`): the
 #: presentation-neutral :class:`detente.view.Table` every analysis uses (title, columns,
 #: rows of plain strings, numbers or booleans, notes).
@@ -164,6 +179,16 @@ class Model(ABC):
     @abstractmethod
     def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
         """Forecast every issue of ``arrays`` (unit scale, optional leading batch axis)."""
+
+    def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
+        """Memory a run on ``batch`` scenarios of this size needs (see :class:`MemoryEstimate`).
+
+        The default covers models that hold a few dozen ``[B, A, I]`` arrays (compromise,
+        median, nash, anchored); a model with larger intermediates overrides it.
+        """
+        cells = batch * n_actors * max(n_issues, 1)
+        return MemoryEstimate(working=8 * 32 * cells + 2**20,
+                              outputs_per_row=8 * 2 * max(n_issues, 1))
 
     def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
         """Tables that show why the model moved as it did on one issue in one round.

@@ -20,7 +20,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import option_error
-from detente.models.base import ExplainTable, Model, ModelResult, RngLike
+from detente.models.base import ExplainTable, MemoryEstimate, Model, ModelResult, RngLike
 from detente.models.compromise import weighted_mean
 from detente.models.median import weighted_median
 
@@ -163,6 +163,18 @@ class Bdm(Model):
         return self._result(run.forecast, trajectory=run.trajectory, rounds=run.rounds,
                             details=run.details)
 
+    def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
+        """Rows are (batch, issue) cells; a round holds a few dozen ``[rows, A, A]`` pair
+        arrays for a chunk of rows and voter tensors bounded by :data:`CHUNK_ELEMENTS` per
+        block (:func:`_actor_blocks`); the trajectory and risks are ``[R+1, rows, A]``."""
+        opts: Bdm.Options = self.options  # type: ignore[assignment]
+        a, rows, rounds = max(n_actors, 1), batch * max(n_issues, 1), opts.max_rounds + 1
+        chunk = min(rows, max(1, CHUNK_ELEMENTS // a**3))
+        tensor = min(chunk * a**3, max(CHUNK_ELEMENTS, chunk * a * a))
+        working = 8 * (6 * tensor + 40 * chunk * a * a + 8 * rounds * rows * a) + 2**20
+        per_row = 8 * max(n_issues, 1) * (2 + (rounds - 1) * a + 3 * rounds)
+        return MemoryEstimate(working=working, outputs_per_row=per_row)
+
     def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
         return explain_round(arrays, self.options, issue_index, round_number)
 
@@ -229,30 +241,48 @@ def delta_of(x: np.ndarray, x0: np.ndarray, rows: Rows, how: str) -> np.ndarray:
     return np.where(np.isfinite(span) & (span > 0), span, 1.0)
 
 
+def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
+    """Blocks of the challenger axis i so that ``n_rows × block × A²`` stays near
+    :data:`CHUNK_ELEMENTS`: the voter tensors ``[N, k, i, j]`` are O(A³) per row (7.45 GiB
+    for 1,000 actors), a block of i is O(A²). One block when everything fits."""
+    per = max(1, CHUNK_ELEMENTS // max(1, n_rows * n_actors * n_actors))
+    return [slice(k, min(n_actors, k + per)) for k in range(0, n_actors, per)]
+
+
 def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_exp: np.ndarray,
                            how: str) -> np.ndarray:
     """P_ij (eqs. 30-31 and variants A1, A9): ``[N, i, j]``.
 
     v_k(i,j) = w_k (u_k(x_j) - u_k(x_i)), u_k(x) = (|x_k - x|/Δ)^{ρ_k}: voters in favour of i
-    count in the numerator. The factor 2/Δ of eq. 28 cancels in every variant.
+    count in the numerator. The factor 2/Δ of eq. 28 cancels in every variant. The sums
+    over voters k run per block of challengers i (:func:`_actor_blocks`); each (i, j) sums
+    the same terms in the same order whatever the block.
     """
+    n_rows, n_actors = x.shape
     dist = np.clip(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 0.0, 1.0)
     u = dist ** voter_exp[:, :, None]                       # [N, k, a]
-    v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, :, None])  # [N, k, i, j]
     pair = rows.present[:, :, None] & rows.present[:, None, :]
-    if how == "exclude-dyad":
-        n_actors = x.shape[1]
-        k = np.arange(n_actors)
-        keep = (k[:, None, None] != k[None, :, None]) & (k[:, None, None] != k[None, None, :])
-        v = v * keep
-    support = np.sum(np.maximum(v, 0.0), axis=1)
+    support = np.empty((n_rows, n_actors, n_actors))
+    absolute = np.empty_like(support)  # Σ_k |v_k(i, j)|
+    net = np.empty_like(support) if how == "net" else None
+    k = np.arange(n_actors)
+    for blk in _actor_blocks(n_rows, n_actors):
+        v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, blk, None])  # [N,k,i,j]
+        if how == "exclude-dyad":
+            i = k[blk]
+            keep = (k[:, None, None] != i[None, :, None]) & (k[:, None, None] != k[None, None, :])
+            v = v * keep
+        support[:, blk] = np.sum(np.maximum(v, 0.0), axis=1)
+        absolute[:, blk] = np.sum(np.abs(v), axis=1)
+        if net is not None:
+            net[:, blk] = np.sum(v, axis=1)
+        del v
     if how == "global":
-        total = np.sum(np.abs(v) * pair[:, None], axis=(1, 2, 3))[:, None, None]
+        total = np.sum(absolute * pair, axis=(1, 2))[:, None, None]
         p = np.divide(support, total, out=np.zeros_like(support), where=total > 0)
         return np.where(pair, p, 0.0)
-    total = np.sum(np.abs(v), axis=1)
-    numerator = np.maximum(np.sum(v, axis=1), 0.0) if how == "net" else support
-    p = np.divide(numerator, total, out=np.full_like(support, 0.5), where=total > 0)
+    numerator = np.maximum(net, 0.0) if net is not None else support
+    p = np.divide(numerator, absolute, out=np.full_like(support, 0.5), where=absolute > 0)
     return np.where(pair, p, 0.0)
 
 
@@ -279,15 +309,21 @@ def expected_utility(x: np.ndarray, s: np.ndarray, mu: np.ndarray, delta: np.nda
 
 
 def status_quo_probability(p: np.ndarray, rows: Rows, opts: Bdm.Options) -> np.ndarray:
-    """Q_ij (A8): a constant, or Π_{k≠i,j} (P_ik + 1 - s_k) over present k, clipped to [0, 1]."""
+    """Q_ij (A8): a constant, or Π_{k≠i,j} (P_ik + 1 - s_k) over present k, clipped to [0, 1].
+
+    The product rule builds ``[N, i, j, k]`` per block of i (:func:`_actor_blocks`).
+    """
     n, a = rows.present.shape
     if opts.q_rule == "constant":
         return np.full((n, a, a), opts.q)
     term = p + 1.0 - rows.salience[:, None, :]                  # [N, i, k]
     idx = np.arange(a)
-    use = rows.present[:, None, None, :] & (idx[None, :, None, None] != idx[None, None, None, :]) \
-        & (idx[None, None, :, None] != idx[None, None, None, :])   # [N, i, j, k]
-    prod = np.prod(np.where(use, term[:, :, None, :], 1.0), axis=-1)
+    prod = np.empty((n, a, a))
+    for blk in _actor_blocks(n, a):
+        i = idx[blk]
+        use = (rows.present[:, None, None, :] & (i[None, :, None, None] != idx[None, None, None, :])
+               & (idx[None, None, :, None] != idx[None, None, None, :]))   # [N, i, j, k]
+        prod[:, blk] = np.prod(np.where(use, term[:, blk, None, :], 1.0), axis=-1)
     return np.clip(prod, 0.0, 1.0)
 
 

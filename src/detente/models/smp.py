@@ -19,7 +19,14 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import option_error
-from detente.models.base import ExplainTable, Model, ModelResult, RngLike, make_rng
+from detente.models.base import (
+    ExplainTable,
+    MemoryEstimate,
+    Model,
+    ModelResult,
+    RngLike,
+    make_rng,
+)
 
 # Constants of KTAB's implementation (§2.2, §2.6, §2.7, §2.9).
 MIN_COALITION = 1e-8        # floor of a coalition in Model::coalitions
@@ -862,6 +869,21 @@ class SMP(Model):
         return self._result(unbatch(forecast), trajectory=unbatch(out.trajectory),
                             rounds=unbatch(rounds), details=details,
                             seed=seed)
+
+    def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
+        """An upper bound: the bargain elections of a turn (``resolve_bargains``) hold, per
+        scenario, the value of every bargain to every voter over every position
+        (``[G, N, N]``, G ≤ 2N bargains), the votes on every pair of a queue (up to 1.5 N²
+        pairs × N voters) and padded coalition matrices ``[queues, width, width]`` with
+        width up to N + 1: O(N³) when bargains pile onto one actor. Besides, a few dozen
+        ``[B, N, N]`` arrays and the history ``[B, T+1, N, K]``."""
+        opts: SMPOptions = self.options  # type: ignore[assignment]
+        n, k, turns = max(n_actors, 1), max(n_issues, 1), opts.max_turns + 1
+        cube = batch * n**3
+        working = 8 * (17 * cube + 40 * batch * n * n + max(CHUNK_ELEMENTS, batch * n * n) * 12
+                       + 4 * batch * turns * n * (k + 2)) + 2**20
+        per_row = 8 * (2 * turns * n + n + 1 + (turns - 1) + 2 * k)
+        return MemoryEstimate(working=working, outputs_per_row=per_row)
 
     def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
         """Turn ``round_number`` of the SMP: risk, targets, bargains and moves (§2.5-§2.8).

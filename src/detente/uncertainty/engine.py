@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -220,7 +221,14 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     # fork starts workers in milliseconds with detente already imported; nothing in this
     # process holds threads while the pool starts (the progress bar refreshes by hand).
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_ignore_sigint)
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches every process of the terminal's group: the workers leave it to this
+    # process, which cancels the pool (one line on stderr instead of one traceback each).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def available_cores() -> int:
@@ -285,10 +293,17 @@ def execute(task: Callable[[Chunk], dict[str, np.ndarray]], chunks: Sequence[Chu
         n_workers = max(1, min(n_workers, len(rest))) if rest else 1
         if n_workers > 1:
             stats.where, stats.workers = f"{n_workers} processes", n_workers
-            with _pool(n_workers) as pool:
+            pool = _pool(n_workers)
+            try:
                 futures = [pool.submit(task, c) for c in rest]
                 for future, chunk in zip(futures, rest, strict=True):
                     record(future.result(), chunk)
+            except BaseException:
+                # An interrupt or a failed chunk: drop the queued chunks rather than run
+                # them all before giving up (what leaving a `with` block would do).
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
         else:
             for chunk in rest:
                 record(task(chunk), chunk)

@@ -14,13 +14,16 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.errors import option_error
 from detente.models import REGISTRY, get_model
+from detente.resources import human, memory_limit, require_memory
 from detente.scenario import Scenario, load
 from detente.uncertainty.engine import (
     Kernel,
     ModelKernel,
     ProgressCallback,
     RunStats,
+    available_cores,
     check_batching,
+    default_chunk_size,
     run_chunks,
     spawn_seed,
 )
@@ -254,6 +257,48 @@ def make_kernel(scenario: Scenario, space: InputSpace, model: str,
     return check_batching(model_kernel(model, options), space, seed)
 
 
+def sample_memory(space: InputSpace, kernel: Kernel, samples: int, chunk_size: int | None,
+                  workers: int | None) -> tuple[int, int]:
+    """Estimated bytes of a sampling run: (all of it, per sample kept).
+
+    Kept per sample: the kernel's outputs (the model's :meth:`~detente.models.base.Model.
+    estimate`; for settle a zone flag, a flag per package and one per package and actor),
+    the forecast in issue units and a column copy for the quantiles. Plus one chunk's
+    working set in each process that runs at once.
+    """
+    base = space.base
+    n_actors, n_issues = base.n_actors, base.n_issues
+    if isinstance(kernel, VariedKernel):  # a counterfactual may add actors
+        n_actors += len(kernel.variation.add)
+        kernel = kernel.inner
+    rows = chunk_size or default_chunk_size(space)
+    if isinstance(kernel, ModelKernel):
+        model = get_model(kernel.model, **dict(kernel.options))
+        kept = model.estimate(n_actors, n_issues, 1).outputs_per_row
+        working = model.estimate(n_actors, n_issues, rows).working
+    else:
+        packages = len(getattr(kernel, "package_ids", ()))
+        kept = 8 * (1 + packages + packages * n_actors)
+        working = 8 * 64 * rows * n_actors * (n_issues + packages)
+    per_sample = kept + 2 * 8 * n_issues
+    parallel = workers if workers is not None else available_cores()
+    return samples * per_sample + parallel * working, per_sample
+
+
+def require_sample_memory(space: InputSpace, kernel: Kernel, samples: int,
+                          chunk_size: int | None, workers: int | None,
+                          max_memory: int | str | None) -> None:
+    """Refuse a run whose estimate is over the limit, saying how many samples would fit."""
+    needed, per_sample = sample_memory(space, kernel, samples, chunk_size, workers)
+    allowed = memory_limit(max_memory)
+    if needed <= allowed:
+        return
+    fits = max(0, (allowed - (needed - samples * per_sample)) // per_sample)
+    fewer = f"draw fewer samples (-n {fits:,} fits)" if fits else "use a smaller scenario"
+    require_memory(f"{samples:,} samples of {kernel.name} ({human(per_sample)} kept per "
+                   "sample)", needed, allowed, fewer)
+
+
 def sample(
     scenario: Scenario | str | Path | None = None,
     model: str = "compromise",
@@ -267,6 +312,7 @@ def sample(
     executor: Executor | None = None,
     progress: ProgressCallback | None = None,
     variation: Variation | None = None,
+    max_memory: int | str | None = None,
 ) -> SampleResult:
     """Draw ``samples`` scenarios from the inputs' uncertainty and forecast each with ``model``.
 
@@ -277,13 +323,17 @@ def sample(
     ``workers`` is the number of local processes (None: all cores when worth it); ``executor``
     runs the chunks elsewhere (e.g. ``distributed.Client(...).get_executor()``). None of
     these three changes a single number. ``variation``: a counterfactual applied to every
-    drawn scenario (the draws themselves do not change).
+    drawn scenario (the draws themselves do not change). ``max_memory``: bytes (or
+    ``"16G"``) the run may hold; default ``DETENTE_MAX_MEMORY`` or 4 GiB. Every sample's
+    outputs are kept (the quantiles are exact), so the estimate grows with ``samples``;
+    past the limit nothing runs.
     """
     if samples < 1:
         raise option_error("--samples", f"need at least 1 sample, got {samples}",
                            "give --samples 1000 or more for stable intervals")
     run = setup(scenario, noise, model, options, rng, variation)
     space, kernel = run.space, run.kernel
+    require_sample_memory(space, kernel, samples, chunk_size, workers, max_memory)
     outputs = run_chunks(space, kernel, run.seed, samples, chunk_size=chunk_size,
                          workers=workers, executor=executor, progress=progress, stats=run.stats)
     forecasts = space.base.to_units(outputs["forecast"]) if "forecast" in outputs else None

@@ -1,0 +1,149 @@
+"""The sampling engine's bounds: memory estimated and refused past a limit, pools that stop."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detente.uncertainty.engine import Chunk, execute, plan_chunks
+
+
+def _chunk_that_fails_once(folder: str, chunk: Chunk) -> dict[str, np.ndarray]:
+    (Path(folder) / f"{chunk.start}").touch()
+    if chunk.start == 1:
+        raise RuntimeError("chunk 1 failed")
+    time.sleep(0.05)  # a chunk takes a while, so the queue is long when chunk 1 fails
+    return {"x": np.zeros(chunk.size)}
+
+
+def test_a_failed_chunk_cancels_the_queued_chunks(tmp_path: Path) -> None:
+    import functools
+
+    chunks = plan_chunks(200, 1)
+    task = functools.partial(_chunk_that_fails_once, str(tmp_path))
+    with pytest.raises(RuntimeError, match="chunk 1 failed"):
+        execute(task, chunks, workers=2)
+    # Before, leaving the pool ran all 199 queued chunks before the error surfaced (and an
+    # interrupt waited for them); now only those already handed to a worker run.
+    assert len(list(tmp_path.iterdir())) < 50
+
+
+# ---------------------------------------------------------------------------------------
+# Memory: estimates that bound what the models use, refusals that say how to lift them
+# ---------------------------------------------------------------------------------------
+
+import tracemalloc  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+import detente  # noqa: E402
+from detente.arrays import Arrays  # noqa: E402
+from detente.cli import app  # noqa: E402
+from detente.errors import OptionError  # noqa: E402
+from detente.models import REGISTRY, get_model  # noqa: E402
+from detente.models import bdm as bdm_module  # noqa: E402
+from detente.scenario import Scenario, scenario_from_mapping  # noqa: E402
+from detente.uncertainty.engine import _outputs  # noqa: E402
+
+
+def synthetic_scenario(n_actors: int, n_issues: int, seed: int = 0) -> Scenario:
+    rng = np.random.default_rng(seed)
+    issues = [f"I{k}" for k in range(n_issues)]
+    return scenario_from_mapping({
+        "id": f"synthetic-{n_actors}", "title": f"{n_actors} actors",
+        "issues": [{"id": i, "name": i, "status_quo": 50.0} for i in issues],
+        "actors": [{"id": f"A{k}", "name": f"A{k}", "capability": float(rng.uniform(5, 100))}
+                   for k in range(n_actors)],
+        "stances": {f"A{k}": {i: {"position": float(rng.integers(0, 101)),
+                                  "salience": float(rng.uniform(0.1, 1))} for i in issues}
+                    for k in range(n_actors)},
+    })
+
+
+def _batched(arrays: Arrays, batch: int) -> Arrays:
+    def rep(x: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(x, (batch, *x.shape)).copy()
+
+    return arrays.replace(capability=rep(arrays.capability), position=rep(arrays.position),
+                          salience=rep(arrays.salience), status_quo=rep(arrays.status_quo),
+                          trust=rep(arrays.trust))
+
+
+@pytest.mark.parametrize("model", sorted(REGISTRY))
+@pytest.mark.parametrize(("actors", "issues", "batch"), [(6, 5, 1), (40, 2, 1), (9, 3, 32)])
+def test_every_model_estimate_bounds_its_measured_memory(model: str, actors: int, issues: int,
+                                                         batch: int) -> None:
+    arrays = synthetic_scenario(actors, issues).compile()
+    if batch > 1:
+        arrays = _batched(arrays, batch)
+    m = get_model(model)
+    tracemalloc.start()
+    try:
+        result = m.run(arrays, np.random.default_rng(0))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    estimate = m.estimate(actors, issues, batch)
+    assert peak <= estimate.working
+    kept = sum(v.nbytes for v in _outputs(result, batch if batch > 1 else None).values())
+    assert kept / batch <= estimate.outputs_per_row
+
+
+def test_bdm_voter_tensors_are_built_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One [k, i, j] voter tensor of 80 actors is 4 MB; the run never holds a whole one.
+    arrays = synthetic_scenario(80, 1).compile()
+    whole = bdm_module.Bdm(max_rounds=2, q_rule="product").run(arrays)
+    monkeypatch.setattr(bdm_module, "CHUNK_ELEMENTS", 100_000)
+    tracemalloc.start()
+    try:
+        blocked = bdm_module.Bdm(max_rounds=2, q_rule="product").run(arrays)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 80**3
+    np.testing.assert_array_equal(blocked.trajectory, whole.trajectory)  # same numbers
+
+
+@pytest.mark.parametrize("probability", ["pairwise", "global", "net", "exclude-dyad"])
+def test_bdm_blocks_give_the_same_numbers(probability: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    arrays = synthetic_scenario(12, 3).compile()
+    whole = bdm_module.Bdm(probability=probability, q_rule="product").run(arrays)
+    monkeypatch.setattr(bdm_module, "CHUNK_ELEMENTS", 50)
+    tiny = bdm_module.Bdm(probability=probability, q_rule="product").run(arrays)
+    np.testing.assert_array_equal(tiny.trajectory, whole.trajectory)
+    np.testing.assert_array_equal(tiny.forecast, whole.forecast)
+
+
+def test_forecast_refuses_a_model_past_the_limit_before_running_any() -> None:
+    scenario = synthetic_scenario(60, 2)
+    with pytest.raises(OptionError, match=r"model 'smp' on 60 actors .* over the limit") as err:
+        detente.forecast(scenario, models=["compromise", "smp"], max_memory="4M")
+    assert "DETENTE_MAX_MEMORY=" in str(err.value)
+    assert detente.forecast(scenario, models=["compromise"], max_memory="4M").results
+
+
+def test_cli_forecast_refusal_names_the_estimate_and_the_variable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(synthetic_scenario(60, 2).to_yaml())
+    monkeypatch.setenv("DETENTE_MAX_MEMORY", "4M")
+    result = CliRunner().invoke(app, ["forecast", str(path), "-m", "bdm"])
+    assert result.exit_code == 2, result.output
+    assert "would need about" in result.output and "DETENTE_MAX_MEMORY=" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_sample_refuses_a_huge_run_with_the_estimate_and_what_fits() -> None:
+    result = CliRunner().invoke(app, ["sample", "-n", "100000000", "-q"])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "100,000,000 samples of compromise" in text and "GiB" in text
+    assert "fits" in text and "--max-memory" in text and "DETENTE_MAX_MEMORY" in text
+    small = CliRunner().invoke(app, ["sample", "-n", "300", "-q", "--max-memory", "1G"])
+    assert small.exit_code == 0, small.output
+    bad = CliRunner().invoke(app, ["sample", "-n", "300", "--max-memory", "lots"])
+    assert bad.exit_code == 2 and "cannot read the memory size" in bad.output
