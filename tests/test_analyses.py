@@ -215,5 +215,15 @@ def test_compare_needs_a_difference_and_reports_it() -> None:
     assert other["b"] == "korea-2017-moon" and other["rows"]
 
 
+def test_cells_render_numpy_scalars_as_python_ones() -> None:
+    import numpy as np
+
+    from detente.render import cell_text
+
+    assert cell_text(np.bool_(True)) == cell_text(True) == "yes"
+    assert cell_text(np.float32(0.5)) == cell_text(0.5) == "0.5"
+    assert cell_text(None) == "–" and cell_text(float("nan")) == "–"
+
+
 def test_one_fmt() -> None:
     assert [fmt(x) for x in (40.0, 37.5, 37.96, -0.04, 1e-12)] == ["40", "37.5", "38", "0", "0"]

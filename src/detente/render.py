@@ -35,6 +35,8 @@ def cell_text(value: Any, spec: str = "") -> str:
     :data:`UNITS` for :func:`fmt`), else 4 significant digits."""
     if value is None:
         return "–"
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()  # numpy scalars (np.bool_, np.float32) as Python ones
     if isinstance(value, bool):
         return "yes" if value else ""
     if isinstance(value, int | float):

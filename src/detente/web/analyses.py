@@ -591,6 +591,7 @@ def run_roadmap(s: Scenario, params: Mapping[str, Any], progress: Progress
 
 
 def run_explain(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    from detente.analyses.forecasting import Explanation
     from detente.models import get_model
 
     models, options = model_options(params)
@@ -601,29 +602,12 @@ def run_explain(s: Scenario, params: Mapping[str, Any], progress: Progress) -> d
         raise option_error("params.issue", f"unknown issue '{issue_id}'",
                            f"known issues: {', '.join(s.issue_ids)}")
     round_number = _int_param(params, "round", 1, 1)
-    tables = get_model(model, **dict(options.get(model, {}))).explain(
-        s.compile(), s.issue_ids.index(str(issue_id)), round_number)
-    notes = [note for t in tables for note in t.notes]
-    view: View = {
-        "summary": f"{s.title}: why {model} moved as it did on {issue_id} in round "
-                   f"{round_number}",
-        "tables": [table(t.title, list(t.columns), [[_cell(v) for v in row] for row in t.rows])
-                   for t in tables],
-        "figures": [], "notes": notes}
-    return {"data": {"format": "detente.explain", "model": model, "issue": issue_id,
-                     "round": round_number, "tables": [t.to_dict() for t in tables]},
-            "view": view}
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else ""
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        if not math.isfinite(number):
-            return "–"
-        return f"{number:.4g}" if abs(number) >= 1e-3 or number == 0 else f"{number:.2e}"
-    return value
+    chosen = get_model(model, **dict(options.get(model, {})))
+    tables = chosen.explain(s.compile(), s.issue_ids.index(str(issue_id)), round_number)
+    explained = Explanation(s, model, chosen.options_dict(), str(issue_id), round_number,
+                            tuple(tables))
+    return {"data": explained.to_dict(),
+            "view": web_view(AnalysisResult("explain", explained).view())}
 
 
 def run_contributions(s: Scenario, params: Mapping[str, Any], progress: Progress
