@@ -24,7 +24,6 @@ import numpy as np
 from detente.analyses import ANALYSES as REGISTERED
 from detente.analyses import Option
 from detente.analyses import Result as AnalysisResult
-from detente.analyses.forecasting import nash_note
 from detente.analyses.options import STEP as STEP_OPTION
 from detente.analyses.options import UTILITY as UTILITY_OPTION
 from detente.analyses.options import WEIGHTING as WEIGHTING_OPTION
@@ -281,24 +280,8 @@ def run_forecast(s: Scenario, params: Mapping[str, Any], progress: Progress) -> 
     models, options = model_options(params)
     figures = _forecast_figures(params)
     f = forecast(s, models=models, options=options, rng=int(params.get("seed", 0)))
-    names = list(f.results)
-    values = {name: f.values(name) for name in names}
-    rows = []
-    for issue in s.issues:
-        anchor = issue.nearest_anchor(values[names[0]][issue.id])
-        rows.append([f"{issue.id} {issue.name}", fmt(issue.status_quo.value),
-                     *(fmt(values[n][issue.id]) for n in names),
-                     anchor.label if anchor else ""])
-    view: View = {
-        "summary": f"{s.title}: forecasts by {', '.join(names)}",
-        "tables": [table("Forecasts", ["Issue", "Status quo", *names,
-                                       f"Nearest anchor ({names[0]})"], rows)],
-        "figures": report_figures(s, params, FORECAST_FIGURES[figures]),
-        "notes": [],
-    }
-    note = nash_note(f)
-    if note:
-        view["notes"].append(note)
+    view = web_view(AnalysisResult("forecast", f).view(),
+                    report_figures(s, params, FORECAST_FIGURES[figures]))
     return {"data": f.to_dict(), "view": view}
 
 
@@ -387,7 +370,8 @@ def _noise(params: Mapping[str, Any]) -> str | None:
 def web_view(view: ResultView, figures: list[dict[str, str]] | None = None) -> View:
     """A registry :class:`~detente.view.View` as the page renders it: the same tables and
     notes as the terminal (cells as text, by the one formatter), figures beside them."""
-    return {"summary": " ".join(x for x in (view.title, view.summary) if x),
+    head = " ".join(x for x in (view.title, view.summary) if x)
+    return {"summary": head or (view.tables[0].title if view.tables else ""),
             "tables": [table(t.title, list(t.columns), rows_text(t)) for t in view.tables],
             "figures": figures or [],
             "notes": [*(n for t in view.tables for n in t.notes), *view.notes]}
