@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import MAX_PACKAGES, SEED, SETTLEMENT, STEP
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.render import fmt
+from detente.render import UNITS, fmt
 from detente.scenario import Scenario
 from detente.variation import Variation
 from detente.view import Table, View, table
@@ -120,9 +120,21 @@ def view_settle(run: Result) -> View:
     rows.append(["search", *[f"{o.method}, {o.seconds:.1f} s" for o in outcomes]])
     # Counts print as integers (large spaces in 3 digits), Nash numbers with 2 decimals.
     text_rows = [[r[0], *[_summary_cell(r[0], c) for c in r[1:]]] for r in rows]
-    summary = table("Zone of agreement", ["", *[o.label for o in outcomes]], text_rows,
-                    key="zone")
-    tables = [summary]
+    labels = [o.label for o in outcomes]
+    summary = table("Zone of agreement", ["", *labels], text_rows, key="zone")
+    # The best package of the baseline and of each counterfactual side by side: what a
+    # counterfactual changes at a glance (issue units, then gains in utility points).
+    best = table("Best package (Nash product)", ["Issue", "Status quo", *labels],
+                 [[f"{i.id} {i.name}", i.status_quo.value,
+                   *[o.best.values.get(i.id) if o.best else None for o in outcomes]]
+                  for i in s.issues], units=["", *["issue units"] * (len(labels) + 1)],
+                 formats=["", *[UNITS] * (len(labels) + 1)], key="best")
+    actors = list(dict.fromkeys(a for o in outcomes for a in o.problem.actor_ids))
+    gains = table("Gains in the best package (utility points)", ["Actor", *labels],
+                  [[a, *[o.best.gains.get(a) if o.best else None for o in outcomes]]
+                   for a in actors], units=["", *[GAIN_UNIT] * len(labels)],
+                  formats=["", *["+.2f"] * len(labels)], key="best-gains")
+    tables = [summary, best, gains]
     notes: list[str] = []
     for o in outcomes:
         t, n = _outcome(o, s, status_quo, len(outcomes) > 1)
@@ -330,7 +342,7 @@ def view_roadmap(run: Result) -> View:
                 cells.append("holds" if ev.holds else f"breaks at stage {b.stage} for "
                              + ", ".join(x.actor for x in ev.breaks if x.stage == b.stage))
             rows.append([f"{e.id} {e.name}", *cells])
-        tables.append(table("Named roadmaps", ["", *labels], rows, key="named"))
+        tables.append(table("Named roadmaps", ["Roadmap", *labels], rows, key="named"))
     search = result.baseline.search
     if search is not None:
         rows = [

@@ -433,10 +433,6 @@ def _variation(params: Mapping[str, Any]) -> Any:
         guarantors=[(g["issue"], g.get("guarantors") or ()) for g in cf.get("guarantors") or ()])
 
 
-def _yes_no(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
 def run_settle(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     from detente.settlement import settle
 
@@ -447,80 +443,10 @@ def run_settle(s: Scenario, params: Mapping[str, Any], progress: Progress) -> di
         raise option_error("params.step", f"step must be above 0, got {step:g}", "give e.g. 5")
     progress(0.0, "searching packages")
     result = settle(s, variations=variations, step=step, top=top,
-                    utility=str(params.get("utility") or "quadratic"),
-                    weighting=str(params.get("weighting") or "capability"))  # type: ignore
-    outcomes = result.outcomes
-    labels = [o.label for o in outcomes]
-    zone = [["zone of agreement", *(_yes_no(o.zone_exists) for o in outcomes)],
-            ["packages in the zone", *(("–" if o.zone_size is None else f"{o.zone_size:,}")
-                                       for o in outcomes)],
-            ["packages searched", *(f"{o.space_size:,}" for o in outcomes)],
-            ["search", *(o.method for o in outcomes)]]
-    tables = [table("Zone of agreement", ["", *labels], zone)]
-    best_rows = []
-    for issue in s.issues:
-        cells = [fmt(o.best.values.get(issue.id)) if o.best else "–" for o in outcomes]
-        best_rows.append([f"{issue.id} {issue.name}", fmt(issue.status_quo.value), *cells])
-    tables.append(table("Best package (Nash product)", ["Issue", "Status quo", *labels],
-                        best_rows))
-    gain_rows = []
-    for actor in s.actor_ids:
-        gain_rows.append([actor, *(fmt(o.best.gains.get(actor)) if o.best and
-                                   actor in o.best.gains else "–" for o in outcomes)])
-    tables.append(table("Gains in the best package (utility points)", ["Actor", *labels],
-                        gain_rows))
-    named_rows = []
-    for package in s.packages:
-        cells = []
-        for o in outcomes:
-            try:
-                p = o.package(package.id)
-            except KeyError:
-                cells.append("–")
-                continue
-            cells.append("accepted by all" if p.acceptable
-                         else "blocked by " + ", ".join(p.blockers))
-        named_rows.append([f"{package.id} {package.name}", *cells])
-    if named_rows:
-        tables.append(table("Named packages", ["Package", *labels], named_rows))
-    win_rows = [[p.id, actor, w.describe()] for p in result.baseline.packages
-                for actor, ways in p.win_over.items() for w in ways[:1]]
-    if win_rows:
-        tables.append(table("What would win a blocker over (baseline)",
-                            ["Package", "Actor", "Change"], win_rows[:20]))
-    view: View = {"summary": f"{s.title}: settlement analysis ({result.settings.utility} "
-                             f"utility, grid step {result.step:g})",
-                  "tables": tables, "figures": [], "notes": []}
-    return {"data": result.to_dict(), "view": view}
-
-
-def _evaluation_table(s: Scenario, e: Any, suffix: str) -> dict[str, Any]:
-    """One roadmap stage by stage: issue values, then each actor's banked / expected gain."""
-    stage_names = [f"{k + 1} {st.name}" for k, st in enumerate(e.stages)]
-    rows: list[list[Any]] = []
-    for issue in s.issues:
-        if issue.id not in e.stages[0].values:
-            continue
-        rows.append([issue.id, fmt(issue.status_quo.value),
-                     *(("→" if issue.id in st.moved else "") + fmt(st.values[issue.id])
-                       for st in e.stages)])
-    for actor in e.stages[0].banked:
-        rows.append([f"{actor} banked / expects", "",
-                     *(f"{st.banked[actor]:+.1f} / {st.expected[actor]:+.1f} "
-                       f"{'stays' if st.stays[actor] else 'LEAVES'}"
-                       f"{'*' if st.tempted[actor] else ''}" for st in e.stages)])
-    verdict = "holds at every stage" if e.holds else "breaks"
-    return table(f"{e.id}: {e.name}{suffix} — {verdict} (final Nash product "
-                 f"{e.final_nash:.2f}, smallest margin {e.min_margin:+.2f})",
-                 ["", "Status quo", *stage_names], rows)
-
-
-def _first_break(e: Any) -> str:
-    b = e.first_break
-    if b is None:
-        return "holds"
-    return f"breaks at stage {b.stage} for " + ", ".join(x.actor for x in e.breaks
-                                                          if x.stage == b.stage)
+                    utility=str(params.get("utility") or UTILITY.default),
+                    weighting=str(params.get("weighting") or WEIGHTING.default))  # type: ignore
+    return {"data": result.to_dict(),
+            "view": web_view(AnalysisResult("settle", result).view())}
 
 
 def run_roadmap(s: Scenario, params: Mapping[str, Any], progress: Progress
@@ -535,43 +461,8 @@ def run_roadmap(s: Scenario, params: Mapping[str, Any], progress: Progress
                      defection=str(params.get("defection") or "reverse"),  # type: ignore[arg-type]
                      step=_float_param(params, "step"),
                      utility=str(params.get("utility") or "quadratic"))  # type: ignore[arg-type]
-    outcomes = result.outcomes
-    labels = [o.label for o in outcomes]
-    tables = []
-    if result.baseline.evaluations:
-        tables.append(table("Named roadmaps", ["Roadmap", *labels], [
-            [f"{e.id} {e.name}", *(_first_break(o.evaluation(e.id)) for o in outcomes)]
-            for e in result.baseline.evaluations]))
-    if result.baseline.search is not None:
-        rows = [
-            ["roadmap holding throughout", *("found" if o.search.found else "none"
-                                             for o in outcomes)],
-            ["final Nash product", *(f"{o.search.found.final_nash:.2f}" if o.search.found
-                                     else "–" for o in outcomes)],
-            ["finals tried", *(f"{o.search.finals_tried} of {o.search.finals_available}"
-                               for o in outcomes)],
-            ["nearest miss", *("–" if o.search.found or not o.search.near_misses
-                               else _first_break(o.search.near_misses[0]) for o in outcomes)],
-        ]
-        search = result.baseline.search
-        tables.append(table(f"Search: {search.n_stages} stages to the {search.final} final "
-                            "package", ["", *labels], rows))
-    notes = []
-    for o in outcomes:
-        suffix = f" — {o.label}" if len(outcomes) > 1 else ""
-        shown = list(o.evaluations)
-        if o.search is not None:
-            shown += [o.search.found] if o.search.found else list(o.search.near_misses[:1])
-        for e in shown:
-            tables.append(_evaluation_table(s, e, suffix))
-            notes += [f"{e.id}{suffix}: breaks: {b.describe()}" for b in e.breaks]
-    view: View = {
-        "summary": f"{s.title}: roadmaps (patience {result.patience:g}, defection "
-                   f"{result.defection}, {result.settings.utility} loss). Banked = gain from "
-                   "the stages done; expects = banked + the rest as believed; * = tempted "
-                   "to stop.",
-        "tables": tables, "figures": [], "notes": notes}
-    return {"data": result.to_dict(), "view": view}
+    return {"data": result.to_dict(),
+            "view": web_view(AnalysisResult("roadmap", result).view())}
 
 
 def run_explain(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
