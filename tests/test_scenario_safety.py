@@ -281,3 +281,11 @@ def test_shorten_keeps_short_strings_and_cuts_long_ones() -> None:
     cut = shorten("x" * 1000)
     assert len(cut) < 100 and cut.endswith("(1,000 characters)")
     assert len(Problem("", "unknown '" + "y" * 10_000 + "'").message) < 200
+
+
+def test_a_long_file_path_in_a_message_is_kept_whole() -> None:
+    # The user acts on a path (e.g. where a file was looked for), so it is not cut like an id.
+    path = "/tmp/" + "deep/" * 40 + "eucouncil_weights.csv"
+    problem = Problem("weights", f"{path} not found", "put it there")
+    assert path in problem.message
+    assert len(Problem("id", "x" * 5000).message) < 100

@@ -309,11 +309,13 @@ def test_cli_settle_table_and_json() -> None:
     (["--package", "P9"], "unknown package 'P9'"),
     (["--step", "0"], "grid step must be a finite number above 0"),
     (["--step", "-5"], "grid step must be a finite number above 0"),
-    (["--step", "inf"], "grid step must be a finite number above 0, got inf"),
-    (["--step", "nan"], "grid step must be a finite number above 0, got nan"),
+    # Non-finite CLI numbers are refused by the one option rule before settle sees them.
+    (["--step", "inf"], "--step: inf is not a finite number"),
+    (["--step", "nan"], "--step: nan is not a finite number"),
     (["--step", "1e-320"], "values on NUC"),
     (["--top", "0"], "top must be a whole number from 1 to 1000"),
-    (["--correlation", "nan"], "correlation must be a number from 0 to 1"),
+    (["--correlation", "nan"], "--correlation: nan is not a finite number"),
+    (["--correlation", "1.5"], "correlation must be a number from 0 to 1"),
     (["--max-packages", "0"], "max-packages must be a whole number"),
     (["--guarantor", "SEC=QQ"], "unknown guarantor 'QQ'"),
 ])

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 #: The longest unbroken run of characters a message echoes whole (ids, keys, values).
 LONGEST_ECHO = 80
+#: A file path is echoed whole up to this length: the user needs it to act on the message.
+LONGEST_PATH = 4096
 _LONG_RUN = re.compile(r"\S{" + str(LONGEST_ECHO + 1) + ",}")
 
 
@@ -23,8 +25,12 @@ def shorten(text: str, most: int = LONGEST_ECHO) -> str:
 def _shorten_runs(text: str) -> str:
     # Messages quote user strings inside ordinary words; only a long run without a space
     # can be such a string, so only those are cut.
-    return _LONG_RUN.sub(lambda m: shorten(m.group()), text) if len(text) > LONGEST_ECHO \
-        else text
+    return _LONG_RUN.sub(lambda m: _shorten_run(m.group()), text) \
+        if len(text) > LONGEST_ECHO else text
+
+
+def _shorten_run(run: str) -> str:
+    return shorten(run, LONGEST_PATH if "/" in run or "\\" in run else LONGEST_ECHO)
 
 
 @dataclass(frozen=True)
