@@ -116,9 +116,13 @@ class Option:
                     number = float(value)
             except (TypeError, ValueError, OverflowError):
                 number = None
-            # One message for every way a number can be wrong (not a number, not finite,
-            # out of bounds), worded as the rule itself.
-            if number is None or not math.isfinite(number) or not self._within(number):
+            if number is not None and not math.isfinite(number):
+                # The one finiteness rule of every interface (cli/common.py), same words.
+                return None, Problem(where, f"{number} is not a finite number",
+                                     f"give {self.flag} a finite number")
+            # One message for every other way a number can be wrong (not a number, out of
+            # bounds), worded as the rule itself.
+            if number is None or not self._within(number):
                 shown = f"{number:g}" if isinstance(number, float) else repr(value) \
                     if number is None else str(number)
                 return None, Problem(where, f"{self.what} must be {self.rule()}, got {shown}",
