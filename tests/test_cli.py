@@ -203,7 +203,7 @@ def test_validate_json_without_bootstrap_has_null_intervals(tmp_path: Path) -> N
     ("nash.utility=linear", "linear"), ("bdm.capitulation=false", False),
 ])
 def test_model_options_are_read_by_their_declared_type(option: str, value: object) -> None:
-    from detente.cli.core import parse_model_option
+    from detente.analyses.forecasting import parse_model_options as parse_model_option
 
     model, rest = option.split(".", 1)
     name = rest.split("=", 1)[0]

@@ -6,9 +6,10 @@ the JSON contracts (``to_dict``) of, for the embedded scenario through the publi
 
 * ``forecast``: every registered model at seed 0 (forecasts, trajectories, and the
   per-round forecast path of stepwise models);
-* ``settle``: the CLI's default grid step (5) and step 10 (the report's and the web's),
-  each with the counterfactual "without RU" beside the baseline;
-* ``contributions``: Shapley values as guarantors at the default step (5) and at 10;
+* ``settle``: the default grid step and step 10, each with the counterfactual "without RU"
+  beside the baseline (the default was 5 in `detente settle` before issue 14 made 10 the
+  one default of every package search: both sections now hold the same numbers);
+* ``contributions``: Shapley values as guarantors at the default step and at 10;
 * ``roadmap``: defaults, and a 2-stage search;
 * ``sample``: compromise (200 draws) and settle (10 draws) at seed 7.
 
@@ -58,7 +59,7 @@ def snapshot() -> dict[str, Any]:
     out: dict[str, Any] = {"scenario": s.id}
     out["forecast"] = detente.forecast(s, models=list(detente.REGISTRY),
                                        rng=FORECAST_SEED).to_dict()
-    # step None is what `detente settle` and `detente contributions` use by default.
+    # step None: the one default grid step of every package search.
     out["settle"] = {
         str(label): detente.settle(s, variations=[without_ru], step=step).to_dict()
         for label, step in (("default", None), ("10", 10.0))
@@ -149,7 +150,7 @@ def test_golden_covers_what_issue_14_asks(golden: dict[str, Any]) -> None:
         assert [v["label"] for v in settled["variants"]] == ["without RU"]
         assert "RU" not in settled["variants"][0]["actors"]
         assert settled["baseline"]["best_nash"]["nash_product"] > 0
-    assert golden["settle"]["default"]["step"] == 5.0
+    assert golden["settle"]["default"]["step"] == 10.0  # the one default (issue 14)
     assert golden["settle"]["10"]["step"] == 10.0
     assert golden["roadmap"]["stages-2"]["baseline"]["search"] is not None
     stepwise = [m for m in golden["forecast"]["models"]

@@ -16,6 +16,7 @@ pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed"
 from fastapi.testclient import TestClient
 
 import detente
+from detente.analyses import ANALYSES
 from detente.errors import ScenarioError
 from detente.scenario import load, scenario_from_mapping
 from detente.web.app import create_app
@@ -474,7 +475,9 @@ def test_sensitivity_matches_the_library(client: TestClient) -> None:
         "scenario": korea(), "seed": 2, "params": {"samples": 16, "group_by": "actor"}})
     assert response.status_code == 200, response.text
     data = response.json()["result"]["data"]
-    expected = sensitivity("korea-2017", samples=16, rng=2, group_by="actor").to_dict(top=10)
+    # The web shows as many inputs per output as the command line (the registry's default).
+    top = ANALYSES["sensitivity"].option("top").default
+    expected = sensitivity("korea-2017", samples=16, rng=2, group_by="actor").to_dict(top=top)
     assert data["outputs"] == json.loads(json.dumps(expected["outputs"]))
 
 

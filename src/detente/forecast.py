@@ -15,6 +15,7 @@ from detente.arrays import Arrays
 from detente.models import DEFAULT_MODELS, Model, ModelResult, get_model, make_rng
 from detente.resources import require_memory
 from detente.scenario import Scenario, load
+from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
 
@@ -27,6 +28,7 @@ class Forecast:
     arrays: Arrays
     results: dict[str, ModelResult]
     seed: int | None
+    variation: Variation | None = None
 
     def values(self, model: str) -> dict[str, float]:
         """Issue id -> forecast in the issue's own units."""
@@ -105,6 +107,9 @@ class Forecast:
             "issues": list(self.arrays.issue_ids),
             "status_quo": {i.id: i.status_quo.value for i in self.scenario.issues},
             "seed": self.seed, "models": models,
+            # Only when a counterfactual was applied, so the baseline contract is unchanged.
+            **({"counterfactual": self.variation.describe()}
+               if self.variation is not None and not self.variation.is_empty else {}),
         }
 
 
@@ -113,6 +118,7 @@ def forecast(
     models: Sequence[str | Model] | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     rng: np.random.Generator | int | None = None,
+    variation: Variation | None = None,
     max_memory: int | str | None = None,
 ) -> Forecast:
     """Forecast every issue of a scenario with each model.
@@ -121,11 +127,15 @@ def forecast(
     ``models``: registered names or Model instances (default compromise, median, nash).
     ``options``: per model name, options for that model. ``rng``: a seed or Generator; each
     stochastic model gets its own child stream, so adding a model does not change another's
-    numbers. ``max_memory``: bytes (or ``"16G"``) a model may need; default
-    ``DETENTE_MAX_MEMORY`` or 4 GiB. Every model's estimate is checked before any runs.
+    numbers. ``variation``: a counterfactual (:class:`detente.variation.Variation`) applied
+    to the compiled arrays before any model runs. ``max_memory``: bytes (or ``"16G"``) a
+    model may need; default ``DETENTE_MAX_MEMORY`` or 4 GiB. Every model's estimate is
+    checked before any runs.
     """
     s = load(scenario)
     arrays = s.compile()
+    if variation is not None and not variation.is_empty:
+        arrays = variation.apply(arrays)
     options = options or {}
     generator, seed = make_rng(rng if rng is not None else 0)
     chosen = list(models) if models else list(DEFAULT_MODELS)
@@ -143,4 +153,4 @@ def forecast(
     results: dict[str, ModelResult] = {}
     for model, child in zip(built, children, strict=True):
         results[model.name] = model.run(arrays, np.random.default_rng(child))
-    return Forecast(scenario=s, arrays=arrays, results=results, seed=seed)
+    return Forecast(scenario=s, arrays=arrays, results=results, seed=seed, variation=variation)

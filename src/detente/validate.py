@@ -31,6 +31,7 @@ from detente.errors import option_error, scenario_error
 from detente.models import REGISTRY, Model, get_model, make_rng
 from detente.models.median import weighted_median
 from detente.scenario import Scenario, load
+from detente.variation import Variation
 
 #: Metric keys, in table order, with their labels.
 METRICS: dict[str, str] = {
@@ -453,6 +454,7 @@ def validate(
     notes: Sequence[str] = (),
     folds: int = DEFAULT_FOLDS,
     workers: int = 1,
+    variation: Variation | None = None,
 ) -> ValidationResult:
     """Score models and baselines on every issue that has an observed outcome.
 
@@ -462,6 +464,7 @@ def validate(
     A model with parameters fitted to outcomes (a ``fit`` method) is scored by ``folds``-fold
     cross-validation grouped by case group: never on issues it was fitted on. ``workers`` > 1
     runs the models in that many processes (same numbers, less waiting for slow models).
+    ``variation``: a counterfactual applied to every case's arrays.
     """
     case_list = [c if isinstance(c, Case) else _case_of(c) for c in cases]
     case_list = [c for c in case_list if c.scenario.outcomes]
@@ -474,6 +477,10 @@ def validate(
     instances = resolve_models(models, options)
     seed = 0 if rng is None else int(rng)
     arrays = [c.scenario.compile() for c in case_list]
+    if variation is not None and not variation.is_empty:
+        # The same counterfactual on every case (e.g. --without RU): ids unknown to a case
+        # are refused with that case's ids, never skipped.
+        arrays = [variation.apply(a) for a in arrays]
     plain = [m for m in instances if not is_fitted(m)]
     seconds: dict[str, float] = {}
     forecasts = run_models(arrays, plain, seed, seconds, workers)

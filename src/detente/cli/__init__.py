@@ -1,7 +1,9 @@
 """The `detente` command: a thin layer over the library API.
 
-Each group of commands lives in its own module and registers itself on :data:`app`; add a
-module to :data:`COMMAND_MODULES` to add commands.
+The analyses' commands (forecast, sample, sensitivity, settle, contributions, roadmap,
+explain, validate, compare) are generated from the analysis registry
+(:mod:`detente.cli.registry`); the other commands (check, show, convert, report, web, ...)
+live in the modules of :data:`COMMAND_MODULES` and register themselves on :data:`app`.
 """
 
 from __future__ import annotations
@@ -26,17 +28,14 @@ def interrupted() -> NoReturn:
 
 try:  # importing the commands pulls in numpy, matplotlib, ...: seconds to interrupt
     from detente.cli.common import app
+    from detente.cli.registry import register
 except KeyboardInterrupt:  # pragma: no cover - timing dependent
     interrupted()
 
-COMMAND_MODULES = ("detente.cli.core", "detente.cli.sample", "detente.cli.validate",
-                   "detente.cli.explain",
-                   "detente.cli.settle",
-                   "detente.cli.report",
-                   "detente.cli.web",
-                   "detente.cli.roadmap")
+COMMAND_MODULES = ("detente.cli.core", "detente.cli.report", "detente.cli.web")
 
 try:
+    register()
     for _module in COMMAND_MODULES:
         importlib.import_module(_module)
 except KeyboardInterrupt:  # pragma: no cover - timing dependent

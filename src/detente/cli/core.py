@@ -1,131 +1,18 @@
-"""Core commands: forecast, check, show, scenarios, models, schema, convert."""
+"""Commands that are not analyses: check, show, scenarios, models, schema, convert."""
 
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
-from detente.cli.common import (
-    ScenarioArg,
-    app,
-    console,
-    emit_json,
-    fmt,
-    reports_errors,
-    write_new_file,
-)
-from detente.forecast import Forecast
-from detente.forecast import forecast as run_forecast
-from detente.models import DEFAULT_MODELS, REGISTRY
+from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
+from detente.models import REGISTRY
+from detente.render import fmt
 from detente.scenario import embedded_scenarios, json_schema, load
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-
-
-def parse_model_option(items: list[str]) -> dict[str, dict[str, object]]:
-    """Parse ``--option model.key=value`` pairs, each value read by the option's declared type.
-
-    ``no`` stays the string ``"no"`` for a choice and means false for a true/false option
-    (see :meth:`detente.models.base.Model.parse_option`).
-    """
-    from detente.errors import option_error
-
-    out: dict[str, dict[str, object]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        model, dot, name = key.partition(".")
-        if not sep or not dot:
-            raise option_error("--option", f"'{item}' is not MODEL.NAME=VALUE",
-                               "write e.g. --option nash.utility=linear")
-        info = REGISTRY.get(model)
-        # An unknown model is kept as text: get_model names it with the registered ones.
-        out.setdefault(model, {})[name] = (info.model.parse_option(name, value)
-                                           if info is not None else value)
-    return out
-
-
-@app.command()
-@reports_errors
-def forecast(
-    scenario: ScenarioArg = None,
-    model: Annotated[list[str] | None, typer.Option("--model", "-m",
-                     help="Model name; repeat for several (default: compromise, median, nash)."
-                     )] = None,
-    option: Annotated[list[str] | None, typer.Option(
-        "--option", "-O", help="Model option as MODEL.NAME=VALUE, e.g. nash.utility=linear.")
-    ] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
-    seed: Annotated[int, typer.Option(help="Seed for stochastic models.")] = 0,
-) -> None:
-    """Forecast each issue with several models side by side."""
-    result = run_forecast(scenario, models=model or list(DEFAULT_MODELS),
-                          options=parse_model_option(option or []), rng=seed)
-    if output is OutputFormat.json:
-        emit_json(result.to_dict())
-        return
-    if output is OutputFormat.csv:
-        sys.stdout.write(result.to_csv())
-        return
-    s = result.scenario
-    table = Table(title=f"{s.title} — forecasts", title_justify="left")
-    table.add_column("Issue")
-    table.add_column("Status quo", justify="right")
-    for name in result.results:
-        table.add_column(name, justify="right")
-    first = next(iter(result.results))
-    table.add_column(f"Nearest anchor ({first})")
-    values = {name: result.values(name) for name in result.results}
-    for issue in s.issues:
-        row = [f"{issue.id}  {issue.name}", fmt(issue.status_quo.value)]
-        row += [fmt(values[name][issue.id]) for name in result.results]
-        anchor = issue.nearest_anchor(values[first][issue.id])
-        row.append(f"'{anchor.label}'" if anchor else "")
-        table.add_row(*row)
-    console.print(table)
-    for name in result.results:
-        print_forecast_path(result, name)
-    nash = result.results.get("nash")
-    if nash is not None and "feasible" in nash.details:
-        stuck = [iid for iid, ok in zip(s.issue_ids, nash.details["feasible"], strict=True)
-                 if not ok]
-        if stuck:
-            console.print(f"nash: no single-issue move leaves every stakeholder better off on "
-                          f"{', '.join(stuck)} (status quo kept); see `detente settle` for "
-                          "package deals.")
-
-
-def print_forecast_path(result: Forecast, name: str) -> None:
-    """For a stepwise model: a table of the forecast after each round, rounds as rows."""
-    path = result.forecast_path(name)
-    if not path:
-        return
-    issues = list(path)
-    console.print(f"{name} — forecast per round (round 0 = the input positions)")
-    table = Table()
-    table.add_column("round", justify="right")
-    for iid in issues:
-        table.add_column(iid, justify="right")
-    longest = max(len(values) for values in path.values())
-    for k in range(longest):
-        table.add_row(str(k), *[f"{path[iid][k]:.2f}" if k < len(path[iid]) else ""
-                                for iid in issues])
-    stopped = result.results[name].details.get("stopped")
-    if stopped is not None:
-        table.add_row("stopped", *["yes" if bool(flag) else "cap"
-                                   for flag in np.asarray(stopped).reshape(-1)])
-    console.print(table)
 
 
 @app.command()
@@ -213,6 +100,8 @@ def models() -> None:
         table.add_row(info.name, info.title, "yes" if info.deterministic else "no",
                       "yes" if info.stepwise else "no", opts, info.reference)
     console.print(table)
+    console.print("`detente sample -m settle` and `detente sensitivity -m settle` sample the "
+                  "settlement analysis instead of a model (options as -O settle.step=10).")
 
 
 @app.command()

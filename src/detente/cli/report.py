@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from detente.analyses.options import STEP
 from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
-from detente.errors import option_error
+from detente.errors import OptionError, Problem, option_error
 
 if TYPE_CHECKING:
     from detente.report.kinds import Analysis
@@ -27,8 +28,10 @@ Models = Annotated[list[str] | None, typer.Option(
 Primary = Annotated[str | None, typer.Option(
     help="Model of the counterfactual, uncertainty and sensitivity analyses (default: "
          "compromise).")]
-SettleStep = Annotated[float, typer.Option(
-    help="Grid step (issue units) of the package search; smaller is finer and slower.")]
+# The report's package searches (settlement and guarantor shares) take the settlement
+# analyses' one grid-step option: same default, same bounds, same checks.
+SettleStep = Annotated[float, typer.Option(help=f"{STEP.help} Used by the settlement and the "
+                                                f"guarantor shares.")]
 Samples = Annotated[int, typer.Option(help="Sampled scenarios for the uncertainty figure.")]
 Data = Annotated[Path | None, typer.Option(
     help="DEU III file (e.g. ../shared/research/data/deu/deu3_blksv.csv) scored for the "
@@ -49,9 +52,11 @@ def _analysis(scenario: str | None, model: list[str] | None, seed: int, primary:
               issues: list[str] | None = None) -> Analysis:
     from detente.report.kinds import Analysis
 
-    if settle_step <= 0:
-        raise option_error("--settle-step", f"the step must be above 0, got {settle_step:g}",
-                           "give e.g. --settle-step 10")
+    step, problems = STEP.check(settle_step)
+    if problems:
+        raise OptionError([Problem("--settle-step", p.message, p.fix.replace("--step",
+                                                                             "--settle-step"))
+                           for p in problems])
     if samples < 10:
         raise option_error("--samples", f"need at least 10 samples, got {samples}",
                            "give e.g. --samples 2000")
@@ -64,8 +69,8 @@ def _analysis(scenario: str | None, model: list[str] | None, seed: int, primary:
         validation = validate_deu(data, models=model or None, rng=seed,
                                   weights=beside if beside.is_file() else None)
     return Analysis.of(scenario, models=model or None, seed=seed, issues=issues or None,
-                       primary=primary, settle_step=settle_step,
-                       contribution_step=max(settle_step, 20.0), samples=samples,
+                       primary=primary, settle_step=step, contribution_step=step,
+                       samples=samples,
                        validation=validation)
 
 
@@ -81,7 +86,7 @@ def plot(
         "--issue", "-i", help="Issue id for per-issue figures (issue-map, trajectories; "
                               "tornado takes the first); repeat for several.")] = None,
     primary: Primary = None,
-    settle_step: SettleStep = 10.0,
+    settle_step: SettleStep = STEP.default,
     samples: Samples = 2000,
     data: Data = None,
     seed: Seed = 0,
@@ -111,7 +116,7 @@ def report(
                       ] = Path("report.html"),
     model: Models = None,
     primary: Primary = None,
-    settle_step: SettleStep = 10.0,
+    settle_step: SettleStep = STEP.default,
     samples: Samples = 2000,
     data: Data = None,
     seed: Seed = 0,

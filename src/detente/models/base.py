@@ -19,6 +19,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import option_error
+from detente.view import Table
 
 RngLike = np.random.Generator | int | None
 
@@ -71,23 +72,10 @@ class MemoryEstimate:
     outputs_per_row: int
 
 
-@dataclass(frozen=True)
-class ExplainTable:
-    """One table of a model's explanation of a round (rendered by `detente explain`).
-
-    ``columns`` name the cells of each row; cells are plain strings, numbers or booleans so
-    that the table renders as text or JSON alike. ``notes`` are sentences shown under it.
-    """
-
-    title: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-    notes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "columns": list(self.columns),
-                "rows": [dict(zip(self.columns, row, strict=True)) for row in self.rows],
-                "notes": list(self.notes)}
+#: One table of a model's explanation of a round (rendered by `detente explain`): the
+#: presentation-neutral :class:`detente.view.Table` every analysis uses (title, columns,
+#: rows of plain strings, numbers or booleans, notes).
+ExplainTable = Table
 
 
 _TRUE = {"true", "yes", "on", "1"}

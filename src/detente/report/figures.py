@@ -19,6 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 from detente.errors import option_error
 from detente.forecast import Forecast, forecast
+from detente.render import fmt as _fmt  # the one number format
 from detente.report.style import (
     INK,
     MUTED,
@@ -73,10 +74,6 @@ def _end_alignment(x: float, low: float, high: float) -> str:
     """Anchor text near an end of the scale on its inner side so it stays inside."""
     share = (x - low) / (high - low)
     return "left" if share < 0.08 else "right" if share > 0.92 else "center"
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _scale_text(issue: Issue) -> str:

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from detente import __version__
 from detente.models import REGISTRY
+from detente.render import fmt as _fmt  # the one number format
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
 from detente.report.style import figure_bytes
@@ -41,10 +42,6 @@ class Section:
     figures: list[FigureBlock] = field(default_factory=list)
     table: dict[str, Any] | None = None
     items: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _and(names: list[str]) -> str:

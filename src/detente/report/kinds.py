@@ -29,6 +29,7 @@ from detente.report.uncertainty import outcome_distributions, tornado
 from detente.scenario import Scenario, load
 from detente.settlement import Settlement, Variation, settle
 from detente.settlement.contributions import Contributions, contributions
+from detente.settlement.problem import DEFAULT_STEP
 from detente.uncertainty import SampleResult, sample
 from detente.uncertainty.sensitivity import SensitivityResult, sensitivity
 from detente.validate import ValidationResult
@@ -47,7 +48,8 @@ class Analysis:
     uncertainty, sensitivity); default compromise when run, else the first model.
     ``issues``: restrict per-issue figures to these ids (default: all).
     ``settle_step``: grid step (issue units) of the package search; ``contribution_step``
-    that of the Shapley values (each coalition is a whole search, so coarser by default).
+    that of the Shapley values (both the one package-search default, so the report's
+    numbers are the terminal's).
     ``samples``: sampled scenarios for the outcome distributions; ``sensitivity_samples``:
     rows N of the Saltelli design. ``validation``: observed outcomes scored for the
     accuracy figure (default: the scenario's own outcomes, when it has any). ``dpi``: the
@@ -59,8 +61,8 @@ class Analysis:
     seed: int = 0
     issues: Sequence[str] | None = None
     primary: str | None = None
-    settle_step: float = 10.0
-    contribution_step: float = 20.0
+    settle_step: float = DEFAULT_STEP
+    contribution_step: float = DEFAULT_STEP
     samples: int = 2000
     sensitivity_samples: int = 256
     validation: ValidationResult | None = None

@@ -21,7 +21,13 @@ from detente.roadmaps.model import Checkpoints, Defection, check_defection, eval
 from detente.roadmaps.search import search_paths
 from detente.scenario import Scenario, _closest, load
 from detente.settlement.analysis import UTILITY_POINTS
-from detente.settlement.problem import NamedPackage, SettlementProblem, Variation, parse_trust
+from detente.settlement.problem import (
+    DEFAULT_STEP,
+    NamedPackage,
+    SettlementProblem,
+    Variation,
+    parse_trust,
+)
 from detente.settlement.search import Method, best_packages, build_table
 from detente.settlement.utility import (
     Guarantees,
@@ -32,8 +38,8 @@ from detente.settlement.utility import (
 )
 
 JSON_FORMAT_VERSION = 1
-#: The default grid step of the roadmap search (coarser than settle's: paths multiply).
-DEFAULT_ROADMAP_STEP = 10.0
+#: The grid step of the roadmap search: the one package-search default (issue 14).
+DEFAULT_ROADMAP_STEP = DEFAULT_STEP
 STAGE_PREFIX = "roadmap:"
 
 
@@ -212,6 +218,7 @@ class RoadmapAnalysis:
             "format": "detente.roadmap", "version": JSON_FORMAT_VERSION,
             "scenario": self.scenario.id, "issues": list(self.scenario.issue_ids),
             "utility": self.settings.utility, "correlation": self.settings.correlation,
+            "losses": self.settings.losses,
             "patience": self.patience, "defection": self.defection, "step": self.step,
             "gain_units": "utility points (a package utility lies in [-100, 0])",
             "baseline": self.baseline.to_dict(),
@@ -486,12 +493,13 @@ def roadmap(
     stages: int | None = None,
     roadmaps: Sequence[str] | None = None,
     final: str | None = None,
-    variations: Sequence[Variation] | Variation | None = None,
+    variations: Sequence[Any] | Variation | None = None,
     patience: float = 1.0,
     defection: Literal["reverse", "stop"] = "reverse",
     step: float | None = None,
     utility: UtilityShape = "quadratic",
     correlation: float = 0.0,
+    losses: Literal["discounted", "certain"] = "discounted",
     weighting: Literal["capability", "equal"] = "capability",
     monotone: bool = True,
     finals: int = 100,
@@ -509,18 +517,20 @@ def roadmap(
     ``variations``: counterfactuals side by side (:func:`detente.settlement.variation`).
     ``patience``: δ in (0, 1], the weight of a promise one stage later. ``defection``:
     ``reverse`` (a defector's alternative is the status quo) or ``stop`` (it may also keep
-    the banked stages). ``step``: grid step (issue units) of the search, default 10.
+    the banked stages). ``step``: grid step (issue units) of the search, default 10 (as
+    settle). ``losses``: as in :func:`detente.settle` (discounted or certain).
     ``finals``: how many final packages (best Nash first) the search tries. ``near``: near
     misses to report when none holds. ``scan``: trust pairs swept together (``"KP.RU,KP.CN"``)
     over ``scan_values`` (default 0, 0.05, …, 1) for the named roadmaps.
     """
     s = load(scenario)
     try:
-        settings = UtilitySettings(utility=utility, correlation=correlation)
+        settings = UtilitySettings(utility=utility, correlation=correlation, losses=losses)
         check_defection(defection)
     except ValueError as err:
         raise option_error("roadmap", str(err), "utility: linear or quadratic; correlation: "
-                           "0 to 1; defection: reverse or stop") from None
+                           "0 to 1; losses: discounted or certain; defection: reverse or "
+                           "stop") from None
     if not 0.0 < patience <= 1.0:
         raise option_error("--patience", f"patience must be above 0 and at most 1, got "
                            f"{patience:g}", "give e.g. --patience 0.9 (1 = no discount)")

@@ -117,8 +117,13 @@ def contributions(
     weighting: Literal["capability", "equal"] = "capability",
     method: Method = "auto",
     exact_limit: int = EXACT_LIMIT,
+    variation: Any = None,
 ) -> Contributions:
-    """Shapley value of every actor as a guarantor (see the module docstring)."""
+    """Shapley value of every actor as a guarantor (see the module docstring).
+
+    ``variation``: a counterfactual (:class:`detente.variation.Variation`) applied to the
+    settlement problem first: the actors and guarantors are then the varied ones.
+    """
     if value not in ("nash", "size"):
         raise option_error("--value", f"unknown value '{value}'", "use nash or size")
     if isinstance(samples, bool) or not isinstance(samples, int | np.integer) \
@@ -128,6 +133,8 @@ def contributions(
                            f"{MAX_SAMPLES:,}, got {samples!r}", "give e.g. --samples 2000")
     s = load(scenario)
     problem = SettlementProblem.from_scenario(s, step)
+    if variation is not None and not variation.is_empty:
+        problem = variation.apply_problem(problem)
     try:
         settings = UtilitySettings(utility=utility, correlation=correlation, losses=losses)
     except ValueError as err:

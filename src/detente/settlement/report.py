@@ -226,7 +226,8 @@ def settle(
     ``variations``: counterfactuals (see :func:`detente.settlement.variation`), each
     analysed side by side with the baseline. ``packages``: the named packages to analyse
     (default all). ``step``: grid step in issue units for issues without listed options
-    (default 5). ``utility``: ``quadratic`` or ``linear`` distance loss. ``correlation``:
+    (default 10, :data:`DEFAULT_STEP`). ``utility``: ``quadratic`` or ``linear`` distance
+    loss. ``correlation``:
     0 = deliverers fail independently, 1 = together. ``losses``: ``discounted`` (every
     promised move is a lottery) or ``certain`` (moves an actor loses from are not
     discounted by its distrust). ``weighting``: Nash product exponents

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from detente.arrays import Arrays
 from detente.errors import option_error
 from detente.models import REGISTRY, get_model
 from detente.resources import human, memory_limit, require_memory
@@ -41,6 +43,7 @@ from detente.uncertainty.settle import (
     settle_kernel,
     summarise_settlement,
 )
+from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -101,6 +104,14 @@ class SampleResult:
     stats: RunStats
     notes: list[str] = field(default_factory=list)
     settlement: SettlementSummary | None = None
+    variation: Variation | None = None
+
+    @property
+    def actor_ids(self) -> tuple[str, ...]:
+        """The actors each draw was analysed with (after the counterfactual, if any)."""
+        if self.variation is None or self.variation.is_empty:
+            return self.space.base.actor_ids
+        return self.variation.apply(self.space.base).actor_ids
 
     @property
     def issue_ids(self) -> tuple[str, ...]:
@@ -140,6 +151,8 @@ class SampleResult:
             "run": {"chunks": self.stats.chunks, "chunk_size": self.stats.chunk_size,
                     "where": self.stats.where, "seconds": round(self.stats.seconds, 4)},
             "notes": list(self.notes),
+            **({"counterfactual": self.variation.describe()}
+               if self.variation is not None and not self.variation.is_empty else {}),
         }
 
 
@@ -170,6 +183,7 @@ class Setup:
     seed: int
     kernel: Kernel
     stats: RunStats
+    variation: Variation | None = None
 
     def notes(self) -> list[str]:
         notes = list(self.stats.notes)
@@ -179,8 +193,36 @@ class Setup:
         return notes
 
 
+@dataclass(frozen=True)
+class VariedKernel:
+    """A kernel run on each draw after a counterfactual (picklable for worker processes).
+
+    The draws are made on the scenario as written, so a counterfactual changes no random
+    stream: an edited number replaces its draw, a dropped actor's draws are ignored.
+    """
+
+    inner: Any  # Kernel
+    variation: Variation
+
+    @property
+    def name(self) -> str:
+        return str(self.inner.name)
+
+    @property
+    def deterministic(self) -> bool:
+        return bool(self.inner.deterministic)
+
+    @property
+    def package_ids(self) -> tuple[str, ...]:
+        return tuple(self.inner.package_ids)
+
+    def __call__(self, arrays: Arrays, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        return dict(self.inner(self.variation.apply(arrays), rng))
+
+
 def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, model: str,
-          options: Mapping[str, Any] | None, rng: np.random.Generator | int | None) -> Setup:
+          options: Mapping[str, Any] | None, rng: np.random.Generator | int | None,
+          variation: Variation | None = None) -> Setup:
     """Load, build the input space (checking that something varies), fix the seed and
     build the kernel; every input error is raised here, before any work."""
     s = load(scenario)
@@ -189,7 +231,13 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
     require_inputs(space, chosen)
     seed = spawn_seed(rng)
     kernel, note = make_kernel(s, space, model, options, seed)
-    return Setup(s, space, chosen, source, seed, kernel, RunStats(notes=[note] if note else []))
+    if variation is not None and not variation.is_empty:
+        variation.apply(space.base)  # unknown ids and bad values fail here, before any work
+        if isinstance(kernel, SettleKernel):
+            kernel = dataclasses.replace(kernel, problem=variation.apply_problem(kernel.problem))
+        kernel = VariedKernel(kernel, variation)
+    return Setup(s, space, chosen, source, seed, kernel, RunStats(notes=[note] if note else []),
+                 variation)
 
 
 def model_kernel(model: str, options: Mapping[str, Any] | None) -> ModelKernel:
@@ -220,6 +268,9 @@ def sample_memory(space: InputSpace, kernel: Kernel, samples: int, chunk_size: i
     """
     base = space.base
     n_actors, n_issues = base.n_actors, base.n_issues
+    if isinstance(kernel, VariedKernel):  # a counterfactual may add actors
+        n_actors += len(kernel.variation.add)
+        kernel = kernel.inner
     rows = chunk_size or default_chunk_size(space)
     if isinstance(kernel, ModelKernel):
         model = get_model(kernel.model, **dict(kernel.options))
@@ -260,6 +311,7 @@ def sample(
     workers: int | None = None,
     executor: Executor | None = None,
     progress: ProgressCallback | None = None,
+    variation: Variation | None = None,
     max_memory: int | str | None = None,
 ) -> SampleResult:
     """Draw ``samples`` scenarios from the inputs' uncertainty and forecast each with ``model``.
@@ -270,23 +322,29 @@ def sample(
     Generator; the seed used is echoed in the result. ``chunk_size`` bounds memory;
     ``workers`` is the number of local processes (None: all cores when worth it); ``executor``
     runs the chunks elsewhere (e.g. ``distributed.Client(...).get_executor()``). None of
-    these three changes a single number. ``max_memory``: bytes (or ``"16G"``) the run may
-    hold; default ``DETENTE_MAX_MEMORY`` or 4 GiB. Every sample's outputs are kept (the
-    quantiles are exact), so the estimate grows with ``samples``; past the limit nothing runs.
+    these three changes a single number. ``variation``: a counterfactual applied to every
+    drawn scenario (the draws themselves do not change). ``max_memory``: bytes (or
+    ``"16G"``) the run may hold; default ``DETENTE_MAX_MEMORY`` or 4 GiB. Every sample's
+    outputs are kept (the quantiles are exact), so the estimate grows with ``samples``;
+    past the limit nothing runs.
     """
     if samples < 1:
         raise option_error("--samples", f"need at least 1 sample, got {samples}",
                            "give --samples 1000 or more for stable intervals")
-    run = setup(scenario, noise, model, options, rng)
+    run = setup(scenario, noise, model, options, rng, variation)
     space, kernel = run.space, run.kernel
     require_sample_memory(space, kernel, samples, chunk_size, workers, max_memory)
     outputs = run_chunks(space, kernel, run.seed, samples, chunk_size=chunk_size,
                          workers=workers, executor=executor, progress=progress, stats=run.stats)
     forecasts = space.base.to_units(outputs["forecast"]) if "forecast" in outputs else None
-    settlement = summarise_settlement(outputs, kernel.package_ids, space.base.actor_ids) \
-        if isinstance(kernel, SettleKernel) else None
+    settled = isinstance(kernel, SettleKernel) or (
+        isinstance(kernel, VariedKernel) and isinstance(kernel.inner, SettleKernel))
+    actors = variation.apply(space.base).actor_ids if variation is not None \
+        and not variation.is_empty else space.base.actor_ids
+    settlement = summarise_settlement(outputs, kernel.package_ids, actors) \
+        if settled else None
     return SampleResult(scenario=run.scenario, space=space, model=model,
                         options=dict(options or {}), seed=run.seed, samples=samples,
                         noise=run.noise, noise_source=run.noise_source, forecasts=forecasts,
                         outputs=outputs, stats=run.stats, notes=run.notes(),
-                        settlement=settlement)
+                        settlement=settlement, variation=variation)

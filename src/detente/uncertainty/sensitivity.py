@@ -47,8 +47,9 @@ from detente.uncertainty.engine import (
     plan_chunks,
 )
 from detente.uncertainty.inputs import InputSpace, Noise
-from detente.uncertainty.sampling import setup
+from detente.uncertainty.sampling import VariedKernel, setup
 from detente.uncertainty.settle import SettleKernel
+from detente.variation import Variation
 
 PURPOSE_A, PURPOSE_MODEL, PURPOSE_B, PURPOSE_SWING = 0, 1, 2, 3
 SWING_QUANTILES = (0.05, 0.95)
@@ -278,6 +279,7 @@ def sensitivity(
     workers: int | None = None,
     executor: Executor | None = None,
     progress: ProgressCallback | None = None,
+    variation: Variation | None = None,
 ) -> SensitivityResult:
     """Sobol first-order and total indices of each issue's forecast (see module doc).
 
@@ -285,12 +287,12 @@ def sensitivity(
     G inputs or groups. ``group_by``: ``input`` (each number), ``actor`` (everything about
     an actor), ``issue`` (everything about an issue) or ``kind`` (all positions, all
     saliences, ...). Other arguments as in :func:`detente.uncertainty.sample`; the numbers
-    depend on the seed only.
+    depend on the seed only. ``variation``: a counterfactual applied to every drawn scenario.
     """
     if samples < 2:
         raise option_error("--samples", f"need at least 2 rows, got {samples}",
                            "give --samples 512 or more for usable indices")
-    run = setup(scenario, noise, model, options, rng)
+    run = setup(scenario, noise, model, options, rng, variation)
     space, kernel, seed = run.space, run.kernel, run.seed
     grouped = space.groups(group_by)
     labels = tuple(grouped)
@@ -329,13 +331,14 @@ def output_plan(kernel: Kernel, space: InputSpace
     A model: each issue's forecast (issue units). Settle: the zone indicator and each named
     package's acceptability (0/1; their Sobol indices rank what decides a yes or a no).
     """
-    if isinstance(kernel, SettleKernel):
+    inner = kernel.inner if isinstance(kernel, VariedKernel) else kernel
+    if isinstance(inner, SettleKernel):
         keys: tuple[str, ...] = ()
         labels: tuple[str, ...] = ()
-        if kernel.zone:
+        if inner.zone:
             keys, labels = ("zone",), ("zone",)
-        if kernel.package_ids:
+        if inner.package_ids:
             keys += ("acceptable",)
-            labels += tuple(f"acceptable[{p}]" for p in kernel.package_ids)
+            labels += tuple(f"acceptable[{p}]" for p in inner.package_ids)
         return keys, labels, False
     return ("forecast",), space.base.issue_ids, True

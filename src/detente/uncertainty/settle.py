@@ -25,8 +25,8 @@ from detente.errors import option_error
 from detente.scenario import Scenario
 
 SETTLE = "settle"
-SETTLE_OPTIONS = {"step": float, "utility": str, "correlation": float, "zone": bool,
-                  "method": str, "weighting": str, "max_packages": int}
+SETTLE_OPTIONS = {"step": float, "utility": str, "correlation": float, "losses": str,
+                  "zone": bool, "method": str, "weighting": str, "max_packages": int}
 
 
 def settle_available() -> bool:
@@ -101,7 +101,8 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
                            f"options of settle: {', '.join(SETTLE_OPTIONS)}")
     try:
         settings = UtilitySettings(utility=options.get("utility", "quadratic"),
-                                   correlation=float(options.get("correlation", 0.0)))
+                                   correlation=float(options.get("correlation", 0.0)),
+                                   losses=options.get("losses", "discounted"))
     except (TypeError, ValueError) as err:
         raise option_error("settle", str(err), "utility: linear or quadratic; correlation: "
                            "a number from 0 to 1") from None

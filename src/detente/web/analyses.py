@@ -21,10 +21,19 @@ from typing import Any
 
 import numpy as np
 
+from detente.analyses import ANALYSES as REGISTERED
+from detente.analyses import Option
+from detente.analyses import Result as AnalysisResult
+from detente.analyses.options import STEP as STEP_OPTION
+from detente.analyses.options import UTILITY as UTILITY_OPTION
+from detente.analyses.options import WEIGHTING as WEIGHTING_OPTION
 from detente.errors import OptionError, Problem, option_error
 from detente.models import REGISTRY
+from detente.render import fmt as render_fmt
+from detente.render import rows_text
 from detente.report.kinds import KINDS as REPORT_KINDS
 from detente.scenario import Scenario, scenario_from_mapping
+from detente.view import View as ResultView
 
 Progress = Callable[[float, str], None]
 View = dict[str, Any]
@@ -120,10 +129,19 @@ def jsonable(value: Any) -> Any:
 
 
 def fmt(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return f"{value:.1f}".rstrip("0").rstrip(".") if abs(value - round(value)) > 1e-9 \
-        else f"{round(value):d}"
+    """The one number format (:func:`detente.render.fmt`); None shows as a dash."""
+    return "–" if value is None else render_fmt(value)
+
+
+def from_option(option: Option, label: str, name: str = "") -> Param:
+    """The page's parameter of a registered analysis option: the same default, bounds,
+    choices and help as the command line (issue 14), under the web's ``name`` if it has
+    its own (``group_by`` for ``--group``)."""
+    kind = "choice" if option.choices else {int: "int", float: "float"}.get(option.type,
+                                                                             "text")
+    text = option.help + (f" ({option.unit})" if option.unit else "")
+    return Param(name or option.name, label, kind, option.default, option.choices, text,
+                 option.low, option.low_open, option.high)
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> dict[str, Any]:
@@ -262,28 +280,8 @@ def run_forecast(s: Scenario, params: Mapping[str, Any], progress: Progress) -> 
     models, options = model_options(params)
     figures = _forecast_figures(params)
     f = forecast(s, models=models, options=options, rng=int(params.get("seed", 0)))
-    names = list(f.results)
-    values = {name: f.values(name) for name in names}
-    rows = []
-    for issue in s.issues:
-        anchor = issue.nearest_anchor(values[names[0]][issue.id])
-        rows.append([f"{issue.id} {issue.name}", fmt(issue.status_quo.value),
-                     *(fmt(values[n][issue.id]) for n in names),
-                     anchor.label if anchor else ""])
-    view: View = {
-        "summary": f"{s.title}: forecasts by {', '.join(names)}",
-        "tables": [table("Forecasts", ["Issue", "Status quo", *names,
-                                       f"Nearest anchor ({names[0]})"], rows)],
-        "figures": report_figures(s, params, FORECAST_FIGURES[figures]),
-        "notes": [],
-    }
-    nash = f.results.get("nash")
-    if nash is not None and "feasible" in nash.details:
-        stuck = [iid for iid, ok in zip(s.issue_ids, nash.details["feasible"], strict=True)
-                 if not ok]
-        if stuck:
-            view["notes"].append("nash: no single-issue move leaves every stakeholder better "
-                                 f"off on {', '.join(stuck)} (status quo kept)")
+    view = web_view(AnalysisResult("forecast", f).view(),
+                    report_figures(s, params, FORECAST_FIGURES[figures]))
     return {"data": f.to_dict(), "view": view}
 
 
@@ -369,63 +367,47 @@ def _noise(params: Mapping[str, Any]) -> str | None:
     return noise
 
 
-def _interval(pair: Any) -> str:
-    return f"{fmt(pair[0])} – {fmt(pair[1])}"
+def web_view(view: ResultView, figures: list[dict[str, str]] | None = None) -> View:
+    """A registry :class:`~detente.view.View` as the page renders it: the same tables and
+    notes as the terminal (cells as text, by the one formatter), figures beside them."""
+    head = " ".join(x for x in (view.title, view.summary) if x)
+    return {"summary": head or (view.tables[0].title if view.tables else ""),
+            "tables": [table(t.title, list(t.columns), rows_text(t)) for t in view.tables],
+            "figures": figures or [],
+            "notes": [*(n for t in view.tables for n in t.notes), *view.notes]}
 
 
 def run_sample(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     from detente.uncertainty import sample
 
     model, options = _one_model(params)
-    samples = _int_param(params, "samples", 1000, 1)
+    samples = _int_param(params, "samples", SAMPLES.default, int(SAMPLES.low or 1))
     result = sample(s, model=model, samples=samples, rng=int(params.get("seed", 0)),
                     noise=_noise(params), options=options, workers=1,
                     chunk_size=max(50, samples // 20),
                     progress=_chunked_progress(progress, "samples"))
-    rows = []
-    for iid, summary in result.summaries().items():
-        issue = s.issue(iid)
-        rows.append([f"{iid} {issue.name}", fmt(issue.status_quo.value), fmt(summary.median),
-                     _interval(summary.interval50), _interval(summary.interval90),
-                     fmt(summary.mean), fmt(summary.sd)])
-    tables = [table(f"Monte Carlo: {model}, {samples} samples (seed {result.seed})",
-                    ["Issue", "Status quo", "Median", "50% interval", "90% interval", "Mean",
-                     "SD"], rows)]
-    for output, shares in result.probabilities().items():
-        tables.append(table(f"Share of samples: {output}", ["Issue", "Share"],
-                            [[iid, f"{share:.0%}"] for iid, share in shares.items()]))
-    view: View = {"summary": f"{s.title}: forecast distributions of {model} under input "
-                             f"uncertainty ({result.noise_source} noise)",
-                  "tables": tables, "figures": [], "notes": list(result.notes)}
-    return {"data": result.to_dict(), "view": view}
+    shown = AnalysisResult("sample", result, {"model": model, "samples": samples})
+    return {"data": result.to_dict(), "view": web_view(shown.view())}
 
 
 def run_sensitivity(s: Scenario, params: Mapping[str, Any], progress: Progress
                     ) -> dict[str, Any]:
+    from detente.analyses.sampling import Ranked
     from detente.uncertainty.sensitivity import sensitivity
 
     model, options = _one_model(params)
-    samples = _int_param(params, "samples", 256, 2)
-    group_by = params.get("group_by") or "actor"
-    if group_by not in ("input", "actor", "issue", "kind"):
+    samples = _int_param(params, "samples", ROWS.default, int(ROWS.low or 2))
+    group_by = params.get("group_by") or GROUP_BY.default
+    if group_by not in GROUP_BY.choices:
         raise option_error("params.group_by", f"unknown grouping '{group_by}'",
-                           "use input, actor, issue or kind")
+                           f"use {', '.join(GROUP_BY.choices)}")
     result = sensitivity(s, model=model, samples=samples, rng=int(params.get("seed", 0)),
                          noise=_noise(params), options=options, group_by=str(group_by),
                          workers=1, chunk_size=max(20, samples // 10),
                          progress=_chunked_progress(progress, "rows"))
-    rows = []
-    for output in result.outputs:
-        for rank in result.ranking(output, 3):
-            rows.append([output, rank.input, fmt(rank.first), fmt(rank.total),
-                         f"{fmt(rank.swing_low)} – {fmt(rank.swing_high)}"])
-    view: View = {"summary": f"{s.title}: what drives each forecast of {model} (Sobol "
-                             f"indices by {group_by}, {result.evaluations} model runs)",
-                  "tables": [table("Largest total indices (top 3 per output)",
-                                   ["Output", group_by, "First order", "Total",
-                                    "Swing (5th–95th pct)"], rows)],
-                  "figures": [], "notes": list(result.notes)}
-    return {"data": result.to_dict(top=10), "view": view}
+    ranked = Ranked(result, tuple(result.outputs), REGISTERED["sensitivity"].option("top").default)
+    shown = AnalysisResult("sensitivity", ranked, {"model": model, "samples": samples})
+    return {"data": ranked.to_dict(), "view": web_view(shown.view())}
 
 
 def _float_param(params: Mapping[str, Any], name: str) -> float | None:
@@ -451,10 +433,6 @@ def _variation(params: Mapping[str, Any]) -> Any:
         guarantors=[(g["issue"], g.get("guarantors") or ()) for g in cf.get("guarantors") or ()])
 
 
-def _yes_no(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
 def run_settle(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     from detente.settlement import settle
 
@@ -465,80 +443,10 @@ def run_settle(s: Scenario, params: Mapping[str, Any], progress: Progress) -> di
         raise option_error("params.step", f"step must be above 0, got {step:g}", "give e.g. 5")
     progress(0.0, "searching packages")
     result = settle(s, variations=variations, step=step, top=top,
-                    utility=str(params.get("utility") or "quadratic"),
-                    weighting=str(params.get("weighting") or "capability"))  # type: ignore
-    outcomes = result.outcomes
-    labels = [o.label for o in outcomes]
-    zone = [["zone of agreement", *(_yes_no(o.zone_exists) for o in outcomes)],
-            ["packages in the zone", *(("–" if o.zone_size is None else f"{o.zone_size:,}")
-                                       for o in outcomes)],
-            ["packages searched", *(f"{o.space_size:,}" for o in outcomes)],
-            ["search", *(o.method for o in outcomes)]]
-    tables = [table("Zone of agreement", ["", *labels], zone)]
-    best_rows = []
-    for issue in s.issues:
-        cells = [fmt(o.best.values.get(issue.id)) if o.best else "–" for o in outcomes]
-        best_rows.append([f"{issue.id} {issue.name}", fmt(issue.status_quo.value), *cells])
-    tables.append(table("Best package (Nash product)", ["Issue", "Status quo", *labels],
-                        best_rows))
-    gain_rows = []
-    for actor in s.actor_ids:
-        gain_rows.append([actor, *(fmt(o.best.gains.get(actor)) if o.best and
-                                   actor in o.best.gains else "–" for o in outcomes)])
-    tables.append(table("Gains in the best package (utility points)", ["Actor", *labels],
-                        gain_rows))
-    named_rows = []
-    for package in s.packages:
-        cells = []
-        for o in outcomes:
-            try:
-                p = o.package(package.id)
-            except KeyError:
-                cells.append("–")
-                continue
-            cells.append("accepted by all" if p.acceptable
-                         else "blocked by " + ", ".join(p.blockers))
-        named_rows.append([f"{package.id} {package.name}", *cells])
-    if named_rows:
-        tables.append(table("Named packages", ["Package", *labels], named_rows))
-    win_rows = [[p.id, actor, w.describe()] for p in result.baseline.packages
-                for actor, ways in p.win_over.items() for w in ways[:1]]
-    if win_rows:
-        tables.append(table("What would win a blocker over (baseline)",
-                            ["Package", "Actor", "Change"], win_rows[:20]))
-    view: View = {"summary": f"{s.title}: settlement analysis ({result.settings.utility} "
-                             f"utility, grid step {result.step:g})",
-                  "tables": tables, "figures": [], "notes": []}
-    return {"data": result.to_dict(), "view": view}
-
-
-def _evaluation_table(s: Scenario, e: Any, suffix: str) -> dict[str, Any]:
-    """One roadmap stage by stage: issue values, then each actor's banked / expected gain."""
-    stage_names = [f"{k + 1} {st.name}" for k, st in enumerate(e.stages)]
-    rows: list[list[Any]] = []
-    for issue in s.issues:
-        if issue.id not in e.stages[0].values:
-            continue
-        rows.append([issue.id, fmt(issue.status_quo.value),
-                     *(("→" if issue.id in st.moved else "") + fmt(st.values[issue.id])
-                       for st in e.stages)])
-    for actor in e.stages[0].banked:
-        rows.append([f"{actor} banked / expects", "",
-                     *(f"{st.banked[actor]:+.1f} / {st.expected[actor]:+.1f} "
-                       f"{'stays' if st.stays[actor] else 'LEAVES'}"
-                       f"{'*' if st.tempted[actor] else ''}" for st in e.stages)])
-    verdict = "holds at every stage" if e.holds else "breaks"
-    return table(f"{e.id}: {e.name}{suffix} — {verdict} (final Nash product "
-                 f"{e.final_nash:.2f}, smallest margin {e.min_margin:+.2f})",
-                 ["", "Status quo", *stage_names], rows)
-
-
-def _first_break(e: Any) -> str:
-    b = e.first_break
-    if b is None:
-        return "holds"
-    return f"breaks at stage {b.stage} for " + ", ".join(x.actor for x in e.breaks
-                                                          if x.stage == b.stage)
+                    utility=str(params.get("utility") or UTILITY.default),
+                    weighting=str(params.get("weighting") or WEIGHTING.default))  # type: ignore
+    return {"data": result.to_dict(),
+            "view": web_view(AnalysisResult("settle", result).view())}
 
 
 def run_roadmap(s: Scenario, params: Mapping[str, Any], progress: Progress
@@ -553,46 +461,12 @@ def run_roadmap(s: Scenario, params: Mapping[str, Any], progress: Progress
                      defection=str(params.get("defection") or "reverse"),  # type: ignore[arg-type]
                      step=_float_param(params, "step"),
                      utility=str(params.get("utility") or "quadratic"))  # type: ignore[arg-type]
-    outcomes = result.outcomes
-    labels = [o.label for o in outcomes]
-    tables = []
-    if result.baseline.evaluations:
-        tables.append(table("Named roadmaps", ["Roadmap", *labels], [
-            [f"{e.id} {e.name}", *(_first_break(o.evaluation(e.id)) for o in outcomes)]
-            for e in result.baseline.evaluations]))
-    if result.baseline.search is not None:
-        rows = [
-            ["roadmap holding throughout", *("found" if o.search.found else "none"
-                                             for o in outcomes)],
-            ["final Nash product", *(f"{o.search.found.final_nash:.2f}" if o.search.found
-                                     else "–" for o in outcomes)],
-            ["finals tried", *(f"{o.search.finals_tried} of {o.search.finals_available}"
-                               for o in outcomes)],
-            ["nearest miss", *("–" if o.search.found or not o.search.near_misses
-                               else _first_break(o.search.near_misses[0]) for o in outcomes)],
-        ]
-        search = result.baseline.search
-        tables.append(table(f"Search: {search.n_stages} stages to the {search.final} final "
-                            "package", ["", *labels], rows))
-    notes = []
-    for o in outcomes:
-        suffix = f" — {o.label}" if len(outcomes) > 1 else ""
-        shown = list(o.evaluations)
-        if o.search is not None:
-            shown += [o.search.found] if o.search.found else list(o.search.near_misses[:1])
-        for e in shown:
-            tables.append(_evaluation_table(s, e, suffix))
-            notes += [f"{e.id}{suffix}: breaks: {b.describe()}" for b in e.breaks]
-    view: View = {
-        "summary": f"{s.title}: roadmaps (patience {result.patience:g}, defection "
-                   f"{result.defection}, {result.settings.utility} loss). Banked = gain from "
-                   "the stages done; expects = banked + the rest as believed; * = tempted "
-                   "to stop.",
-        "tables": tables, "figures": [], "notes": notes}
-    return {"data": result.to_dict(), "view": view}
+    return {"data": result.to_dict(),
+            "view": web_view(AnalysisResult("roadmap", result).view())}
 
 
 def run_explain(s: Scenario, params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    from detente.analyses.forecasting import Explanation
     from detente.models import get_model
 
     models, options = model_options(params)
@@ -603,66 +477,36 @@ def run_explain(s: Scenario, params: Mapping[str, Any], progress: Progress) -> d
         raise option_error("params.issue", f"unknown issue '{issue_id}'",
                            f"known issues: {', '.join(s.issue_ids)}")
     round_number = _int_param(params, "round", 1, 1)
-    tables = get_model(model, **dict(options.get(model, {}))).explain(
-        s.compile(), s.issue_ids.index(str(issue_id)), round_number)
-    notes = [note for t in tables for note in t.notes]
-    view: View = {
-        "summary": f"{s.title}: why {model} moved as it did on {issue_id} in round "
-                   f"{round_number}",
-        "tables": [table(t.title, list(t.columns), [[_cell(v) for v in row] for row in t.rows])
-                   for t in tables],
-        "figures": [], "notes": notes}
-    return {"data": {"format": "detente.explain", "model": model, "issue": issue_id,
-                     "round": round_number, "tables": [t.to_dict() for t in tables]},
-            "view": view}
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else ""
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        if not math.isfinite(number):
-            return "–"
-        return f"{number:.4g}" if abs(number) >= 1e-3 or number == 0 else f"{number:.2e}"
-    return value
+    chosen = get_model(model, **dict(options.get(model, {})))
+    tables = chosen.explain(s.compile(), s.issue_ids.index(str(issue_id)), round_number)
+    explained = Explanation(s, model, chosen.options_dict(), str(issue_id), round_number,
+                            tuple(tables))
+    return {"data": explained.to_dict(),
+            "view": web_view(AnalysisResult("explain", explained).view())}
 
 
 def run_contributions(s: Scenario, params: Mapping[str, Any], progress: Progress
                       ) -> dict[str, Any]:
-    from detente.settlement.contributions import contributions
+    from detente.analyses import run
 
-    value = str(params.get("value") or "nash")
-    step = _float_param(params, "step")
-    if step is not None and step <= 0:
-        raise option_error("params.step", f"step must be above 0, got {step:g}", "give e.g. 5")
     progress(0.0, "evaluating coalitions of guarantors")
-    result = contributions(s, value=value, rng=int(params.get("seed", 0)), step=step,  # type: ignore[arg-type]
-                           utility=str(params.get("utility") or "quadratic"))  # type: ignore[arg-type]
-    total = result.grand_value
-    rows = [[a, f"{phi:.4g}", f"{phi / total:.0%}" if total else "–",
-             f"{result.alone[a]:.4g}", f"{result.without[a]:.4g}"]
-            for a, phi in result.shapley.items()]
-    what = "best Nash product" if result.value == "nash" else "zone size"
-    view: View = {
-        "summary": f"{s.title}: each actor's Shapley value as a guarantor (value: {what}, "
-                   f"{'exact' if result.exact else 'sampled'})",
-        "tables": [table("Contributions as guarantors",
-                         ["Actor", "Shapley value", "Share", "Value alone",
-                          "Value without it"], rows)],
-        "figures": [],
-        "notes": [f"All actors as guarantors: {total:.4g}; nobody: {result.empty_value:.4g}; "
-                  f"{result.coalitions} coalitions evaluated."]}
-    return {"data": result.to_dict(), "view": view}
+    given = {name: params[name] for name in ("value", "step", "utility")
+             if params.get(name) not in (None, "")}
+    result = run("contributions", s, seed=int(params.get("seed", 0)), **given)
+    return {"data": result.to_dict(), "view": web_view(result.view())}
 
 
 STEPWISE = tuple(name for name, info in REGISTRY.items() if info.stepwise)
 
 FIGURE_KINDS: tuple[str, ...] = tuple(REPORT_KINDS)
 
-STEP = Param("step", "Grid step", "float", None, help="issue units; default 5", low=0,
-             low_open=True)
-UTILITY = Param("utility", "Utility", "choice", "quadratic", ("quadratic", "linear"))
+# Options every interface shares come from the analysis registry (one default each).
+STEP = from_option(STEP_OPTION, "Grid step")
+UTILITY = from_option(UTILITY_OPTION, "Utility")
+WEIGHTING = from_option(WEIGHTING_OPTION, "Weighting")
+SAMPLES = from_option(REGISTERED["sample"].option("samples"), "Samples")
+ROWS = from_option(REGISTERED["sensitivity"].option("samples"), "Rows (N)")
+GROUP_BY = from_option(REGISTERED["sensitivity"].option("group"), "Group by", "group_by")
 NOISE = Param("noise", "Noise", "text", "",
               help="e.g. position=10 salience=0.1 capability=20%; default: the scenario's "
                    "own uncertainty, else a default noise")
@@ -677,39 +521,28 @@ ANALYSES: dict[str, Analysis] = {
                  "Why a stepwise model moved as it did on one issue in one round (the "
                  "first stepwise model ticked, else bdm).", run_explain,
                  params=(Param("issue", "Issue", "issue"),
-                         Param("round", "Round", "int", 1, help="1 = the first round",
-                               low=1)),
+                         from_option(REGISTERED["explain"].option("round_number"), "Round",
+                                     "round")),
                  models="first"),
         Analysis("settle", "Settlement",
                  "Zone of agreement, best and named packages, blockers; counterfactuals "
                  "side by side with the baseline.", run_settle, own_counterfactual=True,
-                 params=(STEP, Param("top", "Pareto packages", "int", 5, low=1), UTILITY,
-                         Param("weighting", "Weighting", "choice", "capability",
-                               ("capability", "equal"))),
+                 params=(STEP, from_option(REGISTERED["settle"].option("top"),
+                                           "Pareto packages"), UTILITY, WEIGHTING),
                  models="none"),
         Analysis("roadmap", "Roadmaps",
                  "Staged settlements: does each stage hold when later promises are only as "
                  "good as their guarantors? Counterfactuals side by side with the baseline.",
                  run_roadmap, own_counterfactual=True, long=True, models="none",
-                 params=(Param("stages", "Search stages", "int", None,
-                               help="2–5 to search for a roadmap that holds; empty: evaluate "
-                                    "the scenario's roadmaps only", low=1, high=5),
-                         Param("patience", "Patience", "float", 1.0, low=0, low_open=True,
-                               high=1, help="weight of a promise one stage later"),
-                         Param("defection", "Defection", "choice", "reverse",
-                               ("reverse", "stop")),
-                         Param("step", "Grid step", "float", None,
-                               help="issue units of the search; default 10", low=0,
-                               low_open=True),
-                         UTILITY)),
+                 params=(from_option(REGISTERED["roadmap"].option("stages"), "Search stages"),
+                         from_option(REGISTERED["roadmap"].option("patience"), "Patience"),
+                         from_option(REGISTERED["roadmap"].option("defection"), "Defection"),
+                         STEP, UTILITY)),
         Analysis("contributions", "Contributions",
                  "Each actor's Shapley value as a guarantor (a settlement search per "
                  "coalition: slow on a fine grid).", run_contributions, long=True,
-                 params=(Param("value", "Value", "choice", "nash", ("nash", "size")),
-                         Param("step", "Grid step", "float", 10,
-                               help="issue units; the command line's default 5 is slower",
-                               low=0, low_open=True),
-                         UTILITY),
+                 params=(from_option(REGISTERED["contributions"].option("value"), "Value"),
+                         STEP, UTILITY),
                  models="none"),
         Analysis("figure", "Figure",
                  "One figure of the report (drawn by detente plot's own functions) for the "
@@ -721,14 +554,11 @@ ANALYSES: dict[str, Analysis] = {
         Analysis("sample", "Monte Carlo",
                  "Forecast distributions under input uncertainty (first model ticked).",
                  run_sample, long=True, models="first",
-                 params=(Param("samples", "Samples", "int", 1000, low=1), NOISE)),
+                 params=(SAMPLES, NOISE)),
         Analysis("sensitivity", "Sensitivity",
                  "Sobol indices: which inputs drive each forecast (first model ticked).",
                  run_sensitivity, long=True, models="first",
-                 params=(Param("samples", "Rows (N)", "int", 256,
-                               help="the model runs N × (inputs + 2) times", low=2),
-                         Param("group_by", "Group by", "choice", "actor",
-                               ("actor", "issue", "kind", "input")), NOISE)),
+                 params=(ROWS, GROUP_BY, NOISE)),
     )
 }
 

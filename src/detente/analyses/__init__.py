@@ -1,0 +1,130 @@
+"""The analysis registry: every analysis declared once (issue 14).
+
+Each analysis is an :class:`~detente.analyses.spec.AnalysisSpec`: its options (type,
+default, bounds, choices, help, unit), how to run it and how to show its result as a
+presentation-neutral :class:`~detente.view.View`. The CLI commands, the web parameters and
+the report settings are generated from :data:`ANALYSES`; :func:`run` is the one way in::
+
+    import detente.analyses as analyses
+    r = analyses.run("settle", "korea-2017", parse_variation(["--without", "RU"]), step=10)
+    r.to_dict()     # the JSON contract (docs/json-format.md)
+    r.view()        # tables, notes: render with detente.render
+
+Adding an analysis: its module (a ``SPEC``), one line in :data:`_SPECS`, its docs page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from detente.analyses.compare import COMPARE
+from detente.analyses.forecasting import EXPLAIN, FORECAST, VALIDATE
+from detente.analyses.options import DEFAULT_STEP, SETTLEMENT
+from detente.analyses.sampling import SAMPLE, SENSITIVITY
+from detente.analyses.settling import CONTRIBUTIONS, ROADMAP, SETTLE
+from detente.analyses.spec import AnalysisSpec, Option
+from detente.errors import option_error
+from detente.render import view_csv
+from detente.scenario import Scenario
+from detente.variation import Variation
+from detente.view import View
+
+_SPECS: tuple[AnalysisSpec, ...] = (FORECAST, SAMPLE, SENSITIVITY, SETTLE, CONTRIBUTIONS,
+                                    ROADMAP, EXPLAIN, VALIDATE, COMPARE)
+
+#: Every analysis by name, in the order the CLI lists them.
+ANALYSES: dict[str, AnalysisSpec] = {s.name: s for s in _SPECS}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One run of an analysis: the library result (``value``), the options it ran with
+    (every one filled in) and the counterfactual."""
+
+    analysis: str
+    value: Any
+    options: dict[str, Any] = field(default_factory=dict)
+    variation: Variation | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def spec(self) -> AnalysisSpec:
+        return ANALYSES[self.analysis]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of this analysis (docs/json-format.md)."""
+        data: dict[str, Any] = (self.spec.to_dict(self) if self.spec.to_dict is not None
+                                else self.value.to_dict())
+        # A result computed on a varied scenario says so (settle and roadmap label their
+        # variants instead); no key without a counterfactual, so the baseline contract holds.
+        if self.variation is not None and not self.variation.is_empty \
+                and self.spec.counterfactual == "apply":
+            data.setdefault("counterfactual", self.variation.describe())
+        return data
+
+    def view(self) -> View:
+        view = self.spec.view(self)
+        if not self.notes:
+            return view
+        return dataclasses.replace(view, notes=(*view.notes, *self.notes))
+
+    def to_csv(self) -> str:
+        custom = self.spec.extra.get("csv")
+        return str(custom(self)) if custom is not None else view_csv(self.view())
+
+
+def get(name: str) -> AnalysisSpec:
+    if name not in ANALYSES:
+        raise option_error("analysis", f"unknown analysis '{name}'",
+                           f"analyses: {', '.join(ANALYSES)}")
+    return ANALYSES[name]
+
+
+def run(name: str, scenario: Scenario | str | Path | list[str] | None = None,
+        variation: Variation | Mapping[str, Any] | None = None, *,
+        executor: Any = None, progress: Any = None, **options: Any) -> Result:
+    """Run analysis ``name`` on ``scenario`` (a Scenario, path or embedded id; for
+    ``validate`` a list of targets) under an optional counterfactual.
+
+    ``variation``: a :class:`Variation` or a mapping of its command-line options
+    (``{"without": ["RU"], "position": ["CN.NUC=40"]}``). ``options`` are checked against
+    the analysis's spec -- every problem at once, as one :class:`OptionError` -- and the
+    missing ones take the spec's default. ``executor``/``progress``: for sampling runs.
+    """
+    from detente.variation import variation_from_mapping
+
+    spec = get(name)
+    checked = spec.check(options)
+    if variation is not None and not isinstance(variation, Variation):
+        variation = variation_from_mapping(variation)
+    engine = {"executor": executor, "progress": progress} if spec.long else {}
+    if spec.inputs == "targets":
+        targets = [scenario] if isinstance(scenario, str | Path | Scenario) else list(
+            scenario or [])
+        value = spec.run(targets, variation, **checked, **engine)
+    else:
+        value = spec.run(scenario, variation, **checked, **engine)
+    return Result(name, value, checked, variation, _inert(spec, checked, variation))
+
+
+def _inert(spec: AnalysisSpec, options: Mapping[str, Any], variation: Variation | None
+           ) -> tuple[str, ...]:
+    """Say so when part of a counterfactual cannot change this analysis: guarantors and
+    fixed issues act on the package search only (a forecast has no package to fix)."""
+    if variation is None or spec.searches_packages(options):
+        return ()
+    parts = [f"{i} guaranteed by {','.join(g) or 'nobody'}" for i, g in variation.guarantors]
+    parts += [f"{i} fixed at {x:g}" for i, x in variation.fix]
+    if not parts:
+        return ()
+    return (f"note: {'; '.join(parts)} changes nothing here: guarantors and fixed issues act "
+            f"on the package search (settle, contributions, roadmap, sample -m settle), "
+            f"which {spec.name} does not run.",)
+
+
+__all__ = ["ANALYSES", "DEFAULT_STEP", "SETTLEMENT", "AnalysisSpec", "Option", "Result",
+           "get", "run"]

@@ -1,0 +1,184 @@
+"""`detente compare`: two scenarios, or a scenario and a counterfactual, side by side.
+
+Every analysis's headline numbers -- the forecasts, the settlement's zone and best
+package, each actor's contribution as guarantor, whether each named roadmap holds, the
+sampled medians -- for A and B, and B − A. A is the scenario; B is ``--other`` (another
+scenario) and/or the counterfactual options (``--without RU --position CN.NUC=40``).
+
+This module is the whole analysis: it runs the others through the registry, so it needs
+no code anywhere else (issue 14: adding an analysis touches its module, its registration
+and its docs page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from detente.analyses.options import SEED, STEP
+from detente.analyses.spec import AnalysisSpec, Option
+from detente.errors import option_error
+from detente.scenario import Scenario, load
+from detente.variation import Variation
+from detente.view import View, table
+
+if TYPE_CHECKING:
+    from detente.analyses import Result
+
+JSON_FORMAT_VERSION = 1
+PARTS = ("forecast", "settle", "contributions", "roadmap", "sample")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One headline number of A and of B (None where it does not exist, e.g. the Shapley
+    value of an actor B drops)."""
+
+    analysis: str
+    quantity: str
+    a: float | None
+    b: float | None
+    unit: str
+
+    @property
+    def difference(self) -> float | None:
+        return None if self.a is None or self.b is None else self.b - self.a
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"analysis": self.analysis, "quantity": self.quantity, "a": self.a,
+                "b": self.b, "difference": self.difference, "unit": self.unit}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    scenario: str
+    a: str
+    b: str
+    rows: tuple[Row, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": "detente.compare", "version": JSON_FORMAT_VERSION,
+                "scenario": self.scenario, "a": self.a, "b": self.b,
+                "rows": [r.to_dict() for r in self.rows]}
+
+
+def _flag(x: bool | None) -> float | None:
+    return None if x is None else float(bool(x))
+
+
+def _headlines(part: str, a: Any, b: Any) -> list[Row]:
+    """Rows of one analysis from its A and B results (the library objects)."""
+    rows: list[Row] = []
+    if part == "forecast":
+        for name in a.results:
+            va, vb = a.values(name), b.values(name)
+            rows += [Row(part, f"{name} {i}", va[i], vb.get(i), "issue units") for i in va]
+    elif part == "settle":
+        rows += [Row(part, "zone exists", _flag(a.zone_exists), _flag(b.zone_exists), "yes=1"),
+                 Row(part, "zone size", a.zone_size, b.zone_size, "packages"),
+                 Row(part, "best Nash product", a.best.nash if a.best else None,
+                     b.best.nash if b.best else None, "utility points"),
+                 Row(part, "max-min smallest gain", a.max_min.min_gain if a.max_min else None,
+                     b.max_min.min_gain if b.max_min else None, "utility points")]
+        named_b = {p.id: p for p in b.packages}
+        rows += [Row(part, f"{p.id} acceptable", _flag(p.acceptable),
+                     _flag(named_b[p.id].acceptable) if p.id in named_b else None, "yes=1")
+                 for p in a.packages]
+    elif part == "contributions":
+        rows.append(Row(part, "all actors as guarantors", a.grand_value, b.grand_value,
+                        "utility points"))
+        actors = list(dict.fromkeys([*a.shapley, *b.shapley]))
+        rows += [Row(part, f"Shapley {x}", a.shapley.get(x), b.shapley.get(x),
+                     "utility points") for x in actors]
+    elif part == "roadmap":
+        evaluations_b = {e.id: e for e in b.evaluations}
+        for e in a.evaluations:
+            other = evaluations_b.get(e.id)
+            rows += [Row(part, f"{e.id} holds", _flag(e.holds),
+                         _flag(other.holds) if other else None, "yes=1"),
+                     Row(part, f"{e.id} smallest margin", e.min_margin,
+                         other.min_margin if other else None, "utility points")]
+    elif part == "sample":
+        sa, sb = a.summaries(), b.summaries()
+        rows += [Row(part, f"median {i}", s.median, sb[i].median if i in sb else None,
+                     "issue units") for i, s in sa.items()]
+    return rows
+
+
+def run_compare(scenario: Scenario | str | Path | None, variation: Variation | None, *,
+                other: str | None, analyses: Sequence[str], step: float, samples: int,
+                seed: int) -> Comparison:
+    from detente.analyses import run
+
+    varied = variation is not None and not variation.is_empty
+    if other is None and not varied:
+        raise option_error("--other", "nothing to compare: B is the same as A",
+                           "give another scenario (--other FILE) or a counterfactual "
+                           "(e.g. --without RU, --position CN.NUC=40)")
+    s_a = load(scenario)
+    s_b = load(other) if other is not None else s_a
+    label_b = (s_b.id if other is not None else "") + (
+        ("; " if other is not None else "") + variation.describe() if varied else "")
+    settle_opts = {"step": step}
+    rows: list[Row] = []
+    for part in analyses:
+        if part == "forecast":
+            a = run("forecast", s_a, seed=seed).value
+            b = run("forecast", s_b, variation, seed=seed).value
+        elif part == "settle":
+            a, b = _beside(run, "settle", s_a, s_b, variation, other, settle_opts)
+        elif part == "roadmap":
+            a, b = _beside(run, "roadmap", s_a, s_b, variation, other, settle_opts)
+        elif part == "contributions":
+            a = run("contributions", s_a, seed=seed, **settle_opts).value
+            b = run("contributions", s_b, variation, seed=seed, **settle_opts).value
+        else:  # sample
+            if samples == 0:
+                continue
+            a = run("sample", s_a, samples=samples, seed=seed, workers=1).value
+            b = run("sample", s_b, variation, samples=samples, seed=seed, workers=1).value
+        rows += _headlines(part, a, b)
+    return Comparison(s_a.id, s_a.id, label_b or s_b.id, tuple(rows))
+
+
+def _beside(run: Any, name: str, s_a: Scenario, s_b: Scenario, variation: Variation | None,
+            other: str | None, options: dict[str, Any]) -> tuple[Any, Any]:
+    """The baseline outcome of A and the outcome of B (settle and roadmap show a
+    counterfactual beside their baseline: B is then that variant)."""
+    a = run(name, s_a, **options).value
+    if other is None:
+        return a.baseline, run(name, s_a, variation, **options).value.variants[0]
+    b = run(name, s_b, variation, **options).value
+    return a.baseline, (b.variants[0] if b.variants else b.baseline)
+
+
+def view_compare(run: Result) -> View:
+    c: Comparison = run.value
+    t = table(f"{c.a} (A) against {c.b} (B)", ["analysis", "quantity", "A", "B", "B − A",
+                                               "unit"],
+              [[r.analysis, r.quantity, r.a, r.b, r.difference, r.unit] for r in c.rows],
+              formats=["", "", ".4g", ".4g", "+.4g", ""], key="compare")
+    return View("", tables=(t,), notes=("– : the quantity does not exist on that side (e.g. "
+                                        "the Shapley value of an actor B drops).",))
+
+
+COMPARE = AnalysisSpec(
+    name="compare", title="Compare",
+    summary="Two scenarios, or a scenario and a counterfactual, side by side: every "
+            "analysis's headline numbers and their difference.",
+    options=(
+        Option("other", str, None, "Scenario B (default: the same scenario; B then differs "
+               "by the counterfactual options)."),
+        Option("analyses", str, PARTS, "Analyses to compare; repeat for several.",
+               multiple=True, choices=PARTS, flags=("--analysis", "-a")),
+        STEP,
+        Option("samples", int, 200, "Sampled scenarios for the medians (0: skip "
+               "sampling).", low=0, flags=("--samples", "-n")),
+        SEED,
+    ),
+    run=run_compare, view=view_compare, package_search=True,
+)
+
+__all__ = ["COMPARE", "Comparison", "Row"]

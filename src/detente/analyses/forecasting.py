@@ -1,0 +1,359 @@
+"""Analyses of the forecasting models: forecast, explain, validate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from detente.analyses.options import FORECAST_MODELS, MODEL_OPTION, SAMPLED_SETTLE
+from detente.analyses.spec import AnalysisSpec, Option
+from detente.errors import OptionError, Problem, option_error
+from detente.models import REGISTRY, get_model
+from detente.render import UNITS
+from detente.scenario import Scenario, load
+from detente.validate import DEFAULT_BOOTSTRAP, DEFAULT_FOLDS
+from detente.variation import Variation
+from detente.view import Table, View, table
+
+if TYPE_CHECKING:
+    from detente.analyses import Result
+    from detente.forecast import Forecast
+
+EXPLAIN_FORMAT_VERSION = 1
+
+
+def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
+    """``MODEL.NAME=VALUE`` items → {model: {name: value}}, each value read by the option's
+    declared type (``no`` stays the string "no" for a choice and means false for a
+    true/false option; see :meth:`detente.models.base.Model.parse_option`)."""
+    out: dict[str, dict[str, object]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        model, dot, name = key.partition(".")
+        if not sep or not dot:
+            raise option_error("--option", f"'{item}' is not MODEL.NAME=VALUE",
+                               "write e.g. --option nash.utility=linear")
+        info = REGISTRY.get(model)
+        settle = {o.name: o for o in SAMPLED_SETTLE} if model == "settle" else {}
+        if info is not None:
+            read: object = info.model.parse_option(name, value)
+        elif name in settle:  # sampling the settlement: its registered options
+            read, problems = settle[name].check(value)
+            if problems:
+                raise OptionError([Problem(f"settle.{name}", p.message, p.fix)
+                                   for p in problems])
+        else:  # an unknown model or option: get_model or the settle kernel names it
+            read = value
+        out.setdefault(model, {})[name] = read
+    return out
+
+
+# --- forecast ----------------------------------------------------------------------------
+
+
+def run_forecast(scenario: Scenario | str | Path | None, variation: Variation | None, *,
+                 model: Sequence[str], option: Sequence[str], seed: int) -> Forecast:
+    from detente.forecast import forecast
+
+    return forecast(scenario, models=list(model), options=parse_model_options(option),
+                    rng=seed, variation=variation)
+
+
+def nash_note(result: Forecast) -> str:
+    """Why nash may keep the status quo (its single-issue moves are checked one by one)."""
+    nash = result.results.get("nash")
+    if nash is None or "feasible" not in nash.details:
+        return ""
+    stuck = [iid for iid, ok in zip(result.arrays.issue_ids, nash.details["feasible"],
+                                    strict=True) if not ok]
+    if not stuck:
+        return ""
+    return (f"nash: no single-issue move leaves every stakeholder better off on "
+            f"{', '.join(stuck)} (status quo kept); see `detente settle` for package deals.")
+
+
+def forecast_path_table(result: Forecast, name: str) -> Table | None:
+    """For a stepwise model: the forecast after each round, rounds as rows."""
+    path = result.forecast_path(name)
+    if not path:
+        return None
+    issues = list(path)
+    longest = max(len(values) for values in path.values())
+    rows: list[list[Any]] = [[str(k), *[path[i][k] if k < len(path[i]) else None
+                                        for i in issues]] for k in range(longest)]
+    stopped = result.results[name].details.get("stopped")
+    if stopped is not None:
+        rows.append(["stopped", *["yes" if bool(flag) else "cap"
+                                  for flag in np.asarray(stopped).reshape(-1)]])
+    return table(f"{name} — forecast per round (round 0 = the input positions)",
+                 ["round", *issues], rows, formats=["", *[".2f"] * len(issues)],
+                 key=f"path-{name}")
+
+
+def view_forecast(run: Result) -> View:
+    result: Forecast = run.value
+    s = result.scenario
+    names = list(result.results)
+    first = names[0]
+    values = {name: result.values(name) for name in names}
+    rows = []
+    for issue in s.issues:
+        anchor = issue.nearest_anchor(values[first][issue.id])
+        rows.append([f"{issue.id}  {issue.name}", issue.status_quo.value,
+                     *[values[n][issue.id] for n in names],
+                     f"'{anchor.label}'" if anchor else ""])
+    main = table(f"{s.title} — forecasts" + counterfactual_suffix(run.variation),
+                 ["Issue", "Status quo", *names, f"Nearest anchor ({first})"], rows,
+                 units=["", "issue units", *["issue units"] * len(names), ""],
+                 formats=["", UNITS, *[UNITS] * len(names), ""], key="forecast")
+    tables = [main, *[t for n in names if (t := forecast_path_table(result, n)) is not None]]
+    note = nash_note(result)
+    return View("", tables=tuple(tables), notes=(note,) if note else ())
+
+
+def counterfactual_suffix(variation: Variation | None) -> str:
+    return "" if variation is None or variation.is_empty else f" ({variation.describe()})"
+
+
+FORECAST = AnalysisSpec(
+    name="forecast", title="Forecast",
+    summary="Forecast each issue with several models side by side.",
+    options=(FORECAST_MODELS, MODEL_OPTION, Option("seed", int, 0,
+                                                   "Seed for stochastic models.")),
+    run=run_forecast, view=view_forecast,
+    extra={"csv": lambda run: run.value.to_csv()},
+)
+
+
+# --- explain -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One round of a stepwise model on one issue, as tables."""
+
+    scenario: Scenario
+    model: str
+    options: dict[str, Any]
+    issue: str
+    round: int
+    tables: tuple[Table, ...]
+    variation: Variation | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"format": "detente.explain", "version": EXPLAIN_FORMAT_VERSION,
+               "scenario": self.scenario.id, "model": self.model, "options": self.options,
+               "issue": self.issue, "round": self.round,
+               "tables": [t.to_dict() for t in self.tables]}
+        if self.variation is not None and not self.variation.is_empty:
+            out["counterfactual"] = self.variation.describe()
+        return out
+
+
+def run_explain(scenario: Scenario | str | Path | None, variation: Variation | None, *,
+                model: str, issue: str | None, round_number: int,
+                option: Sequence[str]) -> Explanation:
+    s = load(scenario)
+    arrays = s.compile()
+    if variation is not None and not variation.is_empty:
+        arrays = variation.apply(arrays)
+    issue_id = issue or arrays.issue_ids[0]
+    if issue_id not in arrays.issue_ids:
+        raise option_error("--issue", f"no issue '{issue_id}' in scenario {s.id}",
+                           f"choose one of {', '.join(arrays.issue_ids)}")
+    options = parse_model_options(option)
+    unknown = sorted(set(options) - {model})
+    if unknown:
+        raise option_error("--option", f"options given for model '{unknown[0]}', which is not "
+                           f"the model explained ({model})", f"write {model}.NAME=VALUE")
+    chosen = get_model(model, **options.get(model, {}))
+    tables = chosen.explain(arrays, arrays.issue_ids.index(issue_id), round_number)
+    return Explanation(s, model, chosen.options_dict(), issue_id, round_number,
+                       tuple(tables), variation)
+
+
+def view_explain(run: Result) -> View:
+    e: Explanation = run.value
+    issue = e.scenario.issue(e.issue)
+    return View(f"{e.scenario.title}: {e.model}, issue {e.issue} ({issue.name}), round "
+                f"{e.round}; positions in {issue.units or 'issue units'}"
+                + counterfactual_suffix(e.variation), tables=e.tables)
+
+
+EXPLAIN = AnalysisSpec(
+    name="explain", title="Explain a round",
+    summary="Show one round of a stepwise model: each actor's risk and the dyad table.",
+    options=(
+        # Every registered model is a choice: a model without an explanation says so itself.
+        Option("model", str, "bdm", "A stepwise model, e.g. bdm.", choices=tuple(REGISTRY),
+               flags=("--model", "-m")),
+        Option("issue", str, None, "Issue id (default: the first issue).",
+               flags=("--issue", "-i")),
+        Option("round_number", int, 1, "Round to explain, 1 = the first round of bargaining.",
+               low=1, flags=("--round", "-r")),
+        Option("option", str, (), "Model option as MODEL.NAME=VALUE, e.g. "
+               "bdm.preset=printed.", multiple=True, flags=("--option", "-O")),
+    ),
+    run=run_explain, view=view_explain, formats=("table", "json"),
+)
+
+
+# --- validate ----------------------------------------------------------------------------
+
+
+def run_validate(targets: Sequence[str], variation: Variation | None, *,
+                 model: Sequence[str], capability: str, weights: str | None, bootstrap: int,
+                 seed: int, folds: int, workers: int, predictions: str | None,
+                 force: bool) -> Any:
+    """``targets``: ``["deu", PATH]`` for a DEU III file, or scenario files with outcomes;
+    ``predictions``: a CSV file for the per-issue predictions (never overwritten unless
+    ``force``)."""
+    result = _validated(targets, variation, model=model, capability=capability,
+                        weights=weights, bootstrap=bootstrap, seed=seed, folds=folds,
+                        workers=workers)
+    if predictions is not None:
+        from detente.atomic import write_atomic
+
+        write_atomic(Path(predictions), result.to_csv(), force=force)
+    return result
+
+
+def _validated(targets: Sequence[str], variation: Variation | None, *, model: Sequence[str],
+               capability: str, weights: str | None, bootstrap: int, seed: int, folds: int,
+               workers: int) -> Any:
+    from detente.validate import validate, validate_deu
+
+    targets = list(targets)
+    models = list(model) or None
+    if targets and targets[0] == "deu":
+        if len(targets) != 2:
+            raise option_error("deu", "give exactly one DEU file after `deu`",
+                               "e.g. detente validate deu ../shared/research/data/deu/"
+                               "deu3_blksv.csv")
+        if variation is not None and not variation.is_empty:
+            raise option_error("--without", "DEU III is a data set of many proposals with "
+                               "their own actors: a counterfactual does not apply to it",
+                               "drop the counterfactual options, or validate scenario files")
+        return validate_deu(targets[1], models=models, capability=capability,
+                            n_boot=bootstrap, rng=seed, weights=weights, folds=folds,
+                            workers=workers)
+    return validate(targets, models=models, n_boot=bootstrap, rng=seed, folds=folds,
+                    workers=workers, variation=variation)
+
+
+def _metric(key: str, value: float) -> str:
+    if value != value:  # NaN: no such issue in this group
+        return "–"
+    return f"{100 * value:.0f}%" if key.startswith("within") else f"{value:.1f}"
+
+
+def _scored(s: Any, key: str) -> str:
+    text = _metric(key, s.value[key])
+    if s.low[key] == s.low[key]:
+        text += f" [{_metric(key, s.low[key])}, {_metric(key, s.high[key])}]"
+    return text
+
+
+def view_validate(run: Result) -> View:
+    from detente.validate import METRICS
+
+    result = run.value
+    main = table(f"accuracy on the 0-100 scale, bootstrap 95% intervals ({result.n_boot} "
+                 f"resamples of groups, seed {result.seed})",
+                 ["predictor", "kind", "issues", "groups", *METRICS.values()],
+                 [[s.predictor, s.kind, s.n_issues, s.n_groups,
+                   *[_scored(s, k) for k in METRICS]] for s in result.scores()], key="scores")
+    tables = [main]
+    names = list(result.predictions)
+    for tag in result.tags():
+        parts = result.breakdown(tag)
+        if len(parts) < 2:
+            continue
+        tables.append(table(f"MAE by {tag} (issues; 95% interval)", ["predictor", *parts], [
+            [name, *[f"{_scored(scores[k], 'mae')} n={scores[k].n_issues}"
+                     if scores[k].n_issues else "–" for scores in parts.values()]]
+            for k, name in enumerate(names)], key=f"mae-by-{tag}"))
+    if "compromise" in result.predictions:
+        tables.append(table(
+            "MAE difference against the compromise model (paired, same issues; below 0 = "
+            "better)", ["predictor", "issues", "difference [95%]"],
+            [[n, (c := result.compare(n)).n_issues, _scored(c, "mae")]
+             for n in names if n != "compromise"], key="against-compromise"))
+    notes = [f"· {note}" for note in result.notes]
+    if run.options.get("predictions"):
+        notes.append(f"wrote per-issue predictions to {run.options['predictions']}")
+    if result.seconds:
+        timing = ", ".join(f"{name} {secs:.1f}" for name, secs in result.seconds.items())
+        notes.append(f"· seconds per model: {timing} (choose models with --model)")
+    varied = run.variation is not None and not run.variation.is_empty
+    return View("", f"counterfactual on every case: {run.variation.describe()}" if varied
+                and run.variation else "", tables=tuple(tables), notes=tuple(notes))
+
+
+def validate_markdown(run: Result) -> str:
+    """The tables of :func:`view_validate` as GitHub markdown (for docs)."""
+    from detente.validate import METRICS
+
+    result = run.value
+    lines = ["| predictor | kind | issues | groups | " + " | ".join(METRICS.values()) + " |",
+             "|---|---|---|---|" + "---|" * len(METRICS)]
+    for s in result.scores():
+        lines.append(f"| {s.predictor} | {s.kind} | {s.n_issues} | {s.n_groups} | "
+                     + " | ".join(_scored(s, k) for k in METRICS) + " |")
+    for tag in result.tags():
+        parts = result.breakdown(tag)
+        if len(parts) < 2:
+            continue
+        lines += ["", f"MAE by {tag}:", "",
+                  "| predictor | " + " | ".join(parts) + " |", "|---|" + "---|" * len(parts)]
+        for k, name in enumerate(result.predictions):
+            cells = [f"{_scored(scores[k], 'mae')} (n={scores[k].n_issues})"
+                     if scores[k].n_issues else "–" for scores in parts.values()]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if "compromise" in result.predictions:
+        lines += ["", "MAE difference against the compromise model (paired, same issues):", "",
+                  "| predictor | issues | difference [95%] |", "|---|---|---|"]
+        for name in result.predictions:
+            if name != "compromise":
+                c = result.compare(name)
+                lines.append(f"| {name} | {c.n_issues} | {_scored(c, 'mae')} |")
+    lines += ["", *(f"- {note}" for note in result.notes)]
+    return "\n".join(lines) + "\n"
+
+
+VALIDATE = AnalysisSpec(
+    name="validate", title="Validate",
+    summary="Score every model and the baselines against observed outcomes.",
+    options=(
+        Option("model", str, (), "Model to score; repeat for several (default: every "
+               "registered model).", multiple=True, choices=tuple(REGISTRY),
+               flags=("--model", "-m")),
+        Option("capability", str, "council", "DEU capabilities: Council votes by treaty "
+               "regime, the blksv GDP row, or equal.", choices=("council", "gdp", "equal")),
+        Option("weights", str, None, "Council weights CSV (default: eucouncil_weights.csv "
+               "in the DEU file's folder)."),
+        Option("bootstrap", int, DEFAULT_BOOTSTRAP, "Bootstrap resamples (0: no intervals).",
+               low=0),
+        Option("seed", int, 0, "Seed for the bootstrap, the cross-validation folds and "
+               "stochastic models."),
+        Option("folds", int, DEFAULT_FOLDS, "Folds for models with fitted parameters (grouped by "
+               "proposal).", low=2),
+        Option("workers", int, 2, "Processes to run the models in (same numbers; helps when "
+               "a model is slow).", low=1),
+        Option("predictions", str, None, "Write per-issue predictions to this CSV file.",
+               flags=("--predictions", "-p")),
+        Option("force", bool, False, "Overwrite the predictions file."),
+    ),
+    run=run_validate, view=view_validate, inputs="targets",
+    formats=("table", "json", "csv", "markdown"),
+    # --capability council|gdp|equal predates the counterfactual --capability RU=60: the
+    # command line tells them apart by the '=' of an edit.
+    extra={"csv": lambda run: run.value.to_csv(), "markdown": validate_markdown,
+           "shares_flags": ("--capability",)},
+)
+
+__all__ = ["EXPLAIN", "FORECAST", "VALIDATE", "nash_note", "parse_model_options"]

@@ -1,0 +1,86 @@
+"""Options shared by several analyses, declared once.
+
+A group used by several analyses is a tuple here (``SETTLEMENT``), so that ``settle``,
+``contributions``, ``roadmap`` and ``sample -m settle`` take the same names, defaults and
+bounds. The package-search grid step has one default, :data:`DEFAULT_STEP`.
+"""
+
+from __future__ import annotations
+
+from detente.analyses.spec import Option
+from detente.models import DEFAULT_MODELS, REGISTRY
+
+# The one default grid step (issue units) of every package search (10) -- settle,
+# contributions, roadmap, the report and the web -- lives with the settlement problem.
+from detente.settlement.problem import DEFAULT_STEP
+from detente.settlement.search import MAX_PACKAGES as MAX_PACKAGES_DEFAULT
+
+STEP = Option("step", float, DEFAULT_STEP, "Grid step of the package search for issues "
+              "without listed options; smaller is finer and slower.", unit="issue units",
+              low=0.0, low_open=True, label="grid step")
+UTILITY = Option("utility", str, "quadratic", "Distance loss per issue.",
+                 choices=("quadratic", "linear"))
+CORRELATION = Option("correlation", float, 0.0, "How the deliverers' failures correlate: "
+                     "0 independent, 1 together.", low=0.0, high=1.0)
+LOSSES = Option("losses", str, "discounted", "Moves an actor loses from: discounted by its "
+                "distrust like promises, or certain.", choices=("discounted", "certain"))
+WEIGHTING = Option("weighting", str, "capability", "Exponents of the Nash product.",
+                   choices=("capability", "equal"))
+METHOD = Option("method", str, "auto", "Package search: auto (brute force for small "
+                "spaces), brute, bnb.", choices=("auto", "brute", "bnb"))
+
+#: The settlement options every package-search analysis takes.
+SETTLEMENT = (STEP, UTILITY, CORRELATION, LOSSES, WEIGHTING, METHOD)
+MAX_PACKAGES = Option("max_packages", int, MAX_PACKAGES_DEFAULT, "The most packages one "
+                      "search may evaluate; a larger search is refused with its estimate.",
+                      low=1, label="max-packages")
+#: What `sample -m settle` / `sensitivity -m settle` read from -O settle.NAME=VALUE: the
+#: settlement options and whether to search the zone at all.
+SAMPLED_SETTLE = (*SETTLEMENT, MAX_PACKAGES,
+                  Option("zone", bool, True, "Search the zone of agreement (false: only "
+                         "the named packages)."))
+
+SEED = Option("seed", int, 0, "Seed: the same seed gives the same numbers.")
+#: Model options as MODEL.NAME=VALUE (read as YAML scalars by the model's Options).
+MODEL_OPTION = Option("option", str, (), "Model option as MODEL.NAME=VALUE, e.g. "
+                      "nash.utility=linear.", multiple=True, flags=("--option", "-O"))
+FORECAST_MODELS = Option("model", str, tuple(DEFAULT_MODELS), "Model to run; repeat for "
+                         "several.", multiple=True, choices=tuple(REGISTRY),
+                         flags=("--model", "-m"))
+#: Sampling runs one model, or the settlement analysis ("settle", options via -O settle.*).
+SAMPLED_MODEL = Option("model", str, "compromise", "Registered model to run, or settle "
+                       "(the zone of agreement and the named packages; settlement options "
+                       "as -O settle.step=10 ...).", choices=(*REGISTRY, "settle"),
+                       flags=("--model", "-m"))
+NOISE = Option("noise", str, (), "Spread for numbers without their own: position=10 (issue "
+               "points) or 10% (of the scale), salience=0.1, capability=20%, trust=0.1, "
+               "status_quo=5; 'none' for none. Default: none if the scenario has its own, "
+               "else position=10% salience=0.1 capability=20%.", multiple=True)
+CHUNK_SIZE = Option("chunk_size", int, None, "Samples per batched call (bounds memory; "
+                    "default from the size of the scenario). Does not change the numbers.",
+                    low=1)
+WORKERS = Option("workers", int, None, "Processes on this machine (default: all cores when "
+                 "the run is long enough). Does not change the numbers.", low=1)
+#: What a sampling run shares (besides its sample count, which differs by analysis).
+ENGINE = (CHUNK_SIZE, WORKERS)
+
+__all__ = [
+              "CHUNK_SIZE",
+              "CORRELATION",
+              "DEFAULT_STEP",
+              "ENGINE",
+              "FORECAST_MODELS",
+              "LOSSES",
+              "MAX_PACKAGES",
+              "METHOD",
+              "MODEL_OPTION",
+              "NOISE",
+              "SAMPLED_MODEL",
+              "SAMPLED_SETTLE",
+              "SEED",
+              "SETTLEMENT",
+              "STEP",
+              "UTILITY",
+              "WEIGHTING",
+              "WORKERS",
+]

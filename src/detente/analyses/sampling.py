@@ -1,0 +1,207 @@
+"""Analyses under uncertainty: sample and sensitivity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from detente.analyses.forecasting import parse_model_options
+from detente.analyses.options import ENGINE, MODEL_OPTION, NOISE, SAMPLED_MODEL, SEED
+from detente.analyses.spec import AnalysisSpec, Option
+from detente.errors import option_error
+from detente.render import UNITS, fmt
+from detente.scenario import Scenario
+from detente.variation import Variation
+from detente.view import View, table
+
+if TYPE_CHECKING:
+    from detente.analyses import Result
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: Sequence[int]) -> str:
+    top = max(counts) or 1
+    return "".join(SPARK[min(len(SPARK) - 1, int(c / top * (len(SPARK) - 1) + 0.5))]
+                   if c else " " for c in counts)
+
+
+def bar(value: float, width: int = 12) -> str:
+    if value != value:  # NaN: the output does not vary
+        return ""
+    filled = max(0.0, min(1.0, value)) * width
+    return "█" * int(filled) + ("▌" if filled - int(filled) >= 0.5 else "")
+
+
+def _noise(items: Sequence[str]) -> Any:
+    from detente.uncertainty.inputs import Noise
+
+    return Noise.parse(list(items)) if items else None
+
+
+# --- sample ------------------------------------------------------------------------------
+
+
+def run_sample(scenario: Scenario | str | Path | None, variation: Variation | None, *,
+               model: str, samples: int, seed: int, noise: Sequence[str],
+               option: Sequence[str], chunk_size: int | None, workers: int | None,
+               max_memory: str | None, executor: Any = None, progress: Any = None) -> Any:
+    from detente.uncertainty import sample
+
+    return sample(scenario, model=model, samples=samples, rng=seed, noise=_noise(noise),
+                  options=parse_model_options(option).get(model, {}), chunk_size=chunk_size,
+                  workers=workers, executor=executor, progress=progress, variation=variation,
+                  max_memory=max_memory)
+
+
+def view_sample(run: Result) -> View:
+    result = run.value
+    s = result.scenario
+    head = (f"{s.title} — {result.model}, {result.samples} samples, seed {result.seed}, "
+            f"noise {result.noise} ({result.noise_source}); {len(result.space.labels)} "
+            f"uncertain inputs; {result.stats.seconds:.2f} s in {result.stats.chunks} "
+            f"chunk(s), {result.stats.where}")
+    if run.variation is not None and not run.variation.is_empty:
+        head += f"; counterfactual: {run.variation.describe()}"
+    tables = []
+    notes: list[str] = []
+    summary = result.settlement
+    if summary is not None:
+        if summary.zone is not None:
+            notes.append(f"P(the zone of agreement is non-empty): {summary.zone:.1%}")
+        if not summary.acceptable:
+            notes.append("the scenario names no packages")
+        else:
+            actors = list(result.actor_ids)
+            tables.append(table(
+                "Named packages: P(acceptable to every party), P(each actor blocks)",
+                ["Package", "Acceptable", *actors],
+                [[pid, p, *[summary.blocks.get(pid, {}).get(a, 0.0) for a in actors]]
+                 for pid, p in summary.acceptable.items()],
+                units=["", "share", *["share"] * len(actors)],
+                formats=["", ".0%", *[".0%"] * len(actors)], key="packages"))
+    else:
+        rows = []
+        for iid, x in result.summaries().items():
+            rows.append([iid, s.issue(iid).status_quo.value, x.median, x.interval50[0],
+                         x.interval50[1], x.interval90[0], x.interval90[1],
+                         sparkline(x.histogram_counts)])
+        tables.append(table("", ["Issue", "Now", "Median", "50% low", "50% high", "90% low",
+                                 "90% high", "Histogram"], rows,
+                            units=["", *["issue units"] * 6, ""],
+                            formats=["", *[UNITS] * 6, ""],
+                            notes=["Now: the status quo. Histogram: the issue's scale, low "
+                                   "to high."], key="forecast"))
+    for name, per_issue in result.probabilities().items():
+        notes.append(f"P({name}): " + ", ".join(f"{iid} {p:.0%}"
+                                                for iid, p in per_issue.items()))
+    notes += [f"note: {n}" for n in result.notes]
+    return View(head, tables=tuple(tables), notes=tuple(notes))
+
+
+SAMPLE = AnalysisSpec(
+    name="sample", title="Uncertainty",
+    summary="Draw scenarios from the inputs' uncertainty and show each issue's forecast "
+            "distribution (or, with -m settle, how likely a deal is).",
+    options=(
+        SAMPLED_MODEL,
+        Option("samples", int, 1000, "Scenarios to draw.", low=1, flags=("--samples", "-n")),
+        SEED, NOISE, MODEL_OPTION, *ENGINE,
+        Option("max_memory", str, None, "Refuse a run estimated to need more memory than this "
+               "(e.g. 16G; default DETENTE_MAX_MEMORY or 4G)."),
+    ),
+    run=run_sample, view=view_sample, inputs="scenario+noise", long=True,
+    formats=("table", "json", "csv"), package_search=lambda o: o["model"] == "settle",
+)
+
+
+# --- sensitivity -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A sensitivity result with the issues and the number of inputs to show."""
+
+    result: Any  # detente.uncertainty.sensitivity.SensitivityResult
+    issues: tuple[str, ...]
+    top: int
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.result.to_dict(self.top)
+        data["outputs"] = {k: v for k, v in data["outputs"].items() if k in self.issues}
+        return data
+
+
+def run_sensitivity(scenario: Scenario | str | Path | None, variation: Variation | None, *,
+                    model: str, samples: int, seed: int, noise: Sequence[str],
+                    option: Sequence[str], group: str, issue: Sequence[str], top: int,
+                    bootstrap: int, chunk_size: int | None, workers: int | None,
+                    executor: Any = None, progress: Any = None) -> Ranked:
+    from detente.uncertainty.sensitivity import sensitivity
+
+    result = sensitivity(scenario, model=model, samples=samples, rng=seed, noise=_noise(noise),
+                         options=parse_model_options(option).get(model, {}), group_by=group,
+                         bootstrap=bootstrap, chunk_size=chunk_size, workers=workers,
+                         executor=executor, progress=progress, variation=variation)
+    wanted = tuple(issue or result.outputs)
+    unknown = [i for i in wanted if i not in result.outputs]
+    if unknown:
+        raise option_error("--issue", f"unknown issue '{unknown[0]}'",
+                           f"issues: {', '.join(result.outputs)}")
+    return Ranked(result, wanted, top)
+
+
+def view_sensitivity(run: Result) -> View:
+    ranked: Ranked = run.value
+    result = ranked.result
+    s = result.scenario
+    tables = []
+    for iid in ranked.issues:
+        o = result.outputs.index(iid)
+        name = s.issue(iid).name if iid in s.issue_ids else iid
+        rows = []
+        for row in result.ranking(iid, ranked.top):
+            lo, hi = row.total_ci
+            rows.append([row.input, f"{row.total:.2f} ±{(hi - lo) / 2:.2f}", bar(row.total),
+                         row.first, f"{fmt(row.swing_low)}→{fmt(row.swing_high)}"])
+        tables.append(table(f"{iid}  {name}: forecast {fmt(result.nominal[o])} at the point "
+                            f"values, sd {result.variance[o] ** 0.5:.2g}",
+                            ["Input", "Total", "", "First", "Swing 5%→95%"], rows,
+                            formats=["", "", "", ".2f", ""], key=iid))
+    notes = ["Total: share of the forecast's variance this input drives, with every "
+             "interaction (± half the 95% bootstrap interval); First: alone. Swing: the "
+             "forecast with the input at its 5th and 95th percentile, others as written."]
+    notes += [f"note: {n}" for n in result.notes]
+    head = (f"{s.title} — sensitivity of {result.model}, N = {result.samples} "
+            f"({result.evaluations} runs), seed {result.seed}, noise {result.noise} "
+            f"({result.noise_source}); {result.stats.seconds:.2f} s")
+    if run.variation is not None and not run.variation.is_empty:
+        head += f"; counterfactual: {run.variation.describe()}"
+    return View(head, tables=tuple(tables), notes=tuple(notes))
+
+
+SENSITIVITY = AnalysisSpec(
+    name="sensitivity", title="Sensitivity",
+    summary="Rank which uncertain inputs move each forecast most (Sobol indices, Saltelli "
+            "design).",
+    options=(
+        SAMPLED_MODEL,
+        Option("samples", int, 512, "Rows N of each Saltelli matrix; the model runs N × "
+               "(inputs + 2) times.", low=2, flags=("--samples", "-n")),
+        SEED, NOISE, MODEL_OPTION,
+        Option("group", str, "input", "Rank single inputs, or everything about an actor, an "
+               "issue, or a kind of input.", choices=("input", "actor", "issue", "kind"),
+               flags=("--group", "-g")),
+        Option("issue", str, (), "Only these issues (repeat); default all.", multiple=True,
+               flags=("--issue", "-i")),
+        Option("top", int, 8, "Inputs shown per issue.", low=1),
+        Option("bootstrap", int, 200, "Bootstrap resamples for the 95% intervals.", low=0),
+        *ENGINE,
+    ),
+    run=run_sensitivity, view=view_sensitivity, inputs="scenario+noise", long=True,
+    formats=("table", "json"), package_search=lambda o: o["model"] == "settle",
+)
+
+__all__ = ["SAMPLE", "SENSITIVITY", "Ranked", "bar", "sparkline"]

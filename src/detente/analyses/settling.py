@@ -1,0 +1,468 @@
+"""Package-search analyses: settle, contributions, roadmap.
+
+A counterfactual is shown *beside* the baseline here (each variation its own column),
+as `detente settle --without RU` always did; ``separately`` splits it into single changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from detente.analyses.options import MAX_PACKAGES, SEED, SETTLEMENT, STEP
+from detente.analyses.spec import AnalysisSpec, Option
+from detente.render import UNITS, fmt
+from detente.scenario import Scenario
+from detente.variation import Variation
+from detente.view import Table, View, table
+
+if TYPE_CHECKING:
+    from detente.analyses import Result
+    from detente.settlement.problem import SettlementProblem
+
+GAIN_UNIT = "utility points"
+SEPARATELY = Option("separately", bool, False, "Show each counterfactual change in its own "
+                    "column (default: all changes together).")
+
+
+def legacy_label(v: Variation) -> str:
+    """The label settle and roadmap have always given a counterfactual (``KP.RU=0.8``,
+    ``SEC=CN,RU``, ``NUC=50``; part of their JSON contract); changes that only the new
+    :class:`Variation` knows keep its own wording."""
+    if v.label:
+        return v.label
+    parts = [f"without {a}" for a in v.without]
+    parts += [f"add {a.id}={a.capability:g}" for a in v.add]
+    parts += [f"capability {a}={x:g}" for a, x in v.capability]
+    parts += [f"position {a}.{i}={x:g}" for a, i, x in v.position]
+    parts += [f"salience {a}.{i}={x:g}" for a, i, x in v.salience]
+    parts += [f"{a}.{g}={x:g}" for a, g, x in v.trust]
+    parts += [f"{i}={','.join(g) or 'nobody'}" for i, g in v.guarantors]
+    parts += [f"{i}={x:g}" for i, x in v.fix]
+    return "; ".join(parts) or "baseline"
+
+
+@dataclass(frozen=True)
+class Beside:
+    """A :class:`Variation` as the settlement and roadmap APIs take their counterfactuals
+    (``is_empty``, ``describe()``, ``apply(problem)``)."""
+
+    variation: Variation
+
+    @property
+    def is_empty(self) -> bool:
+        return self.variation.is_empty
+
+    def describe(self) -> str:
+        return legacy_label(self.variation)
+
+    def apply(self, problem: SettlementProblem) -> SettlementProblem:
+        return self.variation.apply_problem(problem)
+
+
+def beside(variation: Variation | None, separately: bool) -> list[Beside]:
+    if variation is None or variation.is_empty:
+        return []
+    return [Beside(v) for v in (variation.split() if separately else [variation])]
+
+
+def _values_line(values: dict[str, float], status_quo: dict[str, float]) -> str:
+    moved = [f"{k} {fmt(v)}" for k, v in values.items() if abs(v - status_quo[k]) > 1e-9]
+    return ", ".join(moved) or "status quo"
+
+
+# --- settle ------------------------------------------------------------------------------
+
+
+def run_settle(scenario: Scenario | str | Path | None, variation: Variation | None, *,
+               package: Sequence[str], separately: bool, top: int, step: float, utility: str,
+               correlation: float, losses: str, weighting: str, method: str,
+               count: bool | None, max_packages: int) -> Any:
+    from detente.settlement import settle
+
+    return settle(scenario, variations=beside(variation, separately),  # type: ignore[arg-type]
+                  packages=list(package) or None, step=step, utility=utility,  # type: ignore[arg-type]
+                  correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
+                  top=top, method=method, count=count,  # type: ignore[arg-type]
+                  max_packages=max_packages)
+
+
+def view_settle(run: Result) -> View:
+    result = run.value
+    s = result.scenario
+    status_quo = {i.id: i.status_quo.value for i in s.issues}
+    outcomes = result.outcomes
+    rows: list[list[Any]] = [
+        ["packages searched", *[o.space_size for o in outcomes]],
+        ["zone", *["empty" if not o.zone_exists else "not empty" for o in outcomes]],
+        ["zone size", *[o.zone_size for o in outcomes]],
+        ["best Nash package", *[_values_line(o.best.values, status_quo) if o.best else "–"
+                                for o in outcomes]],
+        ["  Nash product", *[o.best.nash if o.best else None for o in outcomes]],
+        ["max-min package", *[_values_line(o.max_min.values, status_quo) if o.max_min
+                              else "–" for o in outcomes]],
+        ["  smallest gain", *[o.max_min.min_gain if o.max_min else None for o in outcomes]],
+        ["smallest accord", *[_values_line(o.smallest.values, status_quo) if o.smallest
+                              else "–" for o in outcomes]],
+    ]
+    for p in result.baseline.packages:
+        cells: list[Any] = []
+        for o in outcomes:
+            try:
+                a = o.package(p.id)
+            except KeyError:
+                cells.append("–")
+                continue
+            cells.append("acceptable" if a.acceptable else "blocked by " + ", ".join(a.blockers))
+        rows.append([f"{p.id} {p.name}", *cells])
+    rows.append(["search", *[f"{o.method}, {o.seconds:.1f} s" for o in outcomes]])
+    # Counts print as integers (large spaces in 3 digits), Nash numbers with 2 decimals.
+    text_rows = [[r[0], *[_summary_cell(r[0], c) for c in r[1:]]] for r in rows]
+    labels = [o.label for o in outcomes]
+    summary = table("Zone of agreement", ["", *labels], text_rows, key="zone")
+    # The best package of the baseline and of each counterfactual side by side: what a
+    # counterfactual changes at a glance (issue units, then gains in utility points).
+    best = table("Best package (Nash product)", ["Issue", "Status quo", *labels],
+                 [[f"{i.id} {i.name}", i.status_quo.value,
+                   *[o.best.values.get(i.id) if o.best else None for o in outcomes]]
+                  for i in s.issues], units=["", *["issue units"] * (len(labels) + 1)],
+                 formats=["", *[UNITS] * (len(labels) + 1)], key="best")
+    actors = list(dict.fromkeys(a for o in outcomes for a in o.problem.actor_ids))
+    gains = table("Gains in the best package (utility points)", ["Actor", *labels],
+                  [[a, *[o.best.gains.get(a) if o.best else None for o in outcomes]]
+                   for a in actors], units=["", *[GAIN_UNIT] * len(labels)],
+                  formats=["", *["+.2f"] * len(labels)], key="best-gains")
+    tables = [summary, best, gains]
+    notes: list[str] = []
+    for o in outcomes:
+        t, n = _outcome(o, s, status_quo, len(outcomes) > 1)
+        tables += t
+        notes += n
+    head = (f"{s.title} — settlement design  (grid step {fmt(result.step)}, "
+            f"{result.settings.utility} loss, deliverer correlation "
+            f"{result.settings.correlation:g}, losses {result.settings.losses}, "
+            f"{result.weighting}-weighted Nash product)")
+    return View(head, "Gains are in utility points over the status quo (a package's utility "
+                "lies in −100..0); a veto player accepts a package when its gain is above 0.",
+                tables=tuple(tables), notes=tuple(notes))
+
+
+def _summary_cell(label: str, value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if label == "packages searched":
+        from detente.settlement.search import format_count
+
+        # Exact ints past 10^308 would overflow a float format.
+        return format_count(value)
+    if label == "zone size":
+        return f"{value:,}"
+    return f"{value:.2f}"
+
+
+def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
+             ) -> tuple[list[Table], list[str]]:
+    suffix = f" — {o.label}" if show_label else ""
+    actors = list(o.problem.actor_ids)
+    tables: list[Table] = []
+    notes: list[str] = []
+    if o.zone_exists:
+        labelled = [("best Nash", o.best), ("max-min", o.max_min),
+                    (f"smallest ({len(o.smallest.changed)})", o.smallest)]
+        labelled += [(f"Pareto {k + 1}", p) for k, p in enumerate(o.pareto)]
+        rows: list[list[Any]] = [[i.id, status_quo[i.id], *[p.values[i.id] for _, p in labelled]]
+                                 for i in s.issues]
+        rows += [[f"{a} gain", 0.0, *[p.gains[a] for _, p in labelled]] for a in actors]
+        rows.append(["Nash product", 0.0, *[p.nash for _, p in labelled]])
+        n_issues = len(s.issues)
+        # Issue rows are in issue units, gain rows in utility points: format per row block.
+        text = [[r[0], *[fmt(v) if k < n_issues else f"{v:+.2f}" if k < len(rows) - 1
+                         else f"{v:.2f}" for v in r[1:]]] for k, r in enumerate(rows)]
+        text[n_issues:n_issues + len(actors)] = [
+            [r[0], "0", *r[2:]] for r in text[n_issues:n_issues + len(actors)]]
+        text[-1][1] = "0"
+        tables.append(table(f"Acceptable packages{suffix}",
+                            ["", "status quo", *[label for label, _ in labelled]], text,
+                            notes=[f"Pareto k: the efficient packages among the "
+                                   f"{o.pareto_searched} best by Nash product (any package "
+                                   "dominating one of them is among those)."],
+                            key=f"packages{suffix}"))
+    else:
+        notes.append(f"No package on this grid makes every veto player gain{suffix}.")
+    if not o.packages:
+        return tables, notes
+    named_rows = [[a, *[f"{p.gains[a]:+.2f} {'✓' if p.accepts[a] else '✗'}"
+                        for p in o.packages]] for a in actors]
+    named_rows.append(["Nash", *[f"{p.nash:.2f}" for p in o.packages]])
+    tables.append(table(f"Named packages: gain of each actor{suffix}",
+                        ["actor", *[p.id for p in o.packages]], named_rows,
+                        notes=[_package_note(p, status_quo) for p in o.packages],
+                        key=f"named{suffix}"))
+    return tables, notes
+
+
+def _package_note(p: Any, status_quo: dict[str, float]) -> str:
+    if all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items()):
+        return f"{p.id} is the status quo: nobody gains from it."
+    if p.acceptable:
+        return f"{p.id} is acceptable to every veto player."
+    lines = [f"{p.id} ({_values_line(p.values, status_quo)}) is blocked by "
+             f"{', '.join(p.blockers)}:"]
+    for b in p.blockers:
+        costs = ", ".join(f"{k} {v:+.1f}" for k, v in p.why_not(b))
+        helps = ", ".join(f"{k} {v:+.1f}" for k, v in sorted(
+            p.issue_gains[b].items(), key=lambda kv: -kv[1])[:2] if v > 0)
+        line = (f"  {b} {p.gains[b]:+.2f}; costs it most: {costs or 'none'}; "
+                f"gains most: {helps or 'none'}")
+        ways = p.win_over.get(b, ())
+        if ways:
+            w = ways[0]
+            line += (f"; smallest fix: {w.describe()}, then blocked by "
+                     f"{', '.join(w.then_blocking) or 'nobody'}")
+        else:
+            line += "; no single-issue change wins it over"
+        needs = p.trust_needed.get(b, ())
+        helping = [t for t in needs if t.needed is not None]
+        if helping:
+            line += "; " + "; ".join(t.describe() for t in helping[:2])
+        elif needs:
+            line += "; no trust in " + ", ".join(t.guarantor for t in needs) + " alone wins it over"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+SETTLE = AnalysisSpec(
+    name="settle", title="Settlement design",
+    summary="Which packages every veto player accepts: zone of agreement, best and smallest "
+            "deals, the scenario's named packages (who blocks, what wins them over), "
+            "counterfactuals.",
+    options=(
+        Option("package", str, (), "Named package to analyse; repeat for several (default "
+               "all).", multiple=True, flags=("--package", "-p")),
+        SEPARATELY,
+        Option("top", int, 5, "Pareto-efficient packages to list.", low=1, high=1000,
+               flags=("--top", "-n")),
+        *SETTLEMENT,
+        Option("count", bool, None, "Count the zone's packages (default: when the space has "
+               "at most 2e9 packages).", flags=("--count",), negative="--no-count"),
+        MAX_PACKAGES,
+    ),
+    run=run_settle, view=view_settle, counterfactual="beside", formats=("table", "json"),
+    package_search=True,
+)
+
+
+# --- contributions -----------------------------------------------------------------------
+
+
+def run_contributions(scenario: Scenario | str | Path | None, variation: Variation | None, *,
+                      value: str, samples: int, seed: int, step: float, utility: str,
+                      correlation: float, losses: str, weighting: str, method: str) -> Any:
+    from detente.settlement.contributions import contributions
+
+    return contributions(scenario, value=value, samples=samples, rng=seed,  # type: ignore[arg-type]
+                         step=step, utility=utility, correlation=correlation,  # type: ignore[arg-type]
+                         losses=losses, weighting=weighting, method=method,  # type: ignore[arg-type]
+                         variation=variation)
+
+
+def view_contributions(run: Result) -> View:
+    result = run.value
+    what = "best Nash product" if result.value == "nash" else "zone size"
+    total = result.grand_value
+    unit = GAIN_UNIT if result.value == "nash" else "packages"
+    rows = [[a, phi, phi / total if total else None, result.alone[a], result.without[a]]
+            for a, phi in result.shapley.items()]
+    t = table(f"{result.scenario_title} — contributions as guarantors (value: {what}, "
+              f"{'exact' if result.exact else 'sampled'})"
+              + ("" if run.variation is None or run.variation.is_empty
+                 else f" ({run.variation.describe()})"),
+              ["actor", "Shapley value", "share", "value alone", "value without it"], rows,
+              units=["", unit, "share", unit, unit], formats=["", ".4g", ".0%", ".4g", ".4g"],
+              key="contributions")
+    return View("", tables=(t,), notes=(
+        f"All actors as guarantors: {total:.4g}; nobody: {result.empty_value:.4g}. "
+        f"{result.coalitions} coalitions evaluated"
+        + (f"; seed {result.seed}" if result.seed is not None else "") + ".",))
+
+
+CONTRIBUTIONS = AnalysisSpec(
+    name="contributions", title="Contributions as guarantors",
+    summary="Each actor's Shapley value as a guarantor: what the deal is worth when only a "
+            "coalition's members may deliver moves (all actors keep their veto).",
+    options=(
+        Option("value", str, "nash", "Worth of a coalition of guarantors: nash (best Nash "
+               "product) or size (zone size).", choices=("nash", "size")),
+        Option("samples", int, 2000, "Permutations sampled when there are more than 15 "
+               "actors.", low=1),
+        Option("seed", int, 0, "Seed for the sampled Shapley values."),
+        *SETTLEMENT,
+    ),
+    run=run_contributions, view=view_contributions, formats=("table", "json", "csv"),
+    package_search=True,
+)
+
+
+# --- roadmap -----------------------------------------------------------------------------
+
+
+def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | None, *,
+                stages: int | None, roadmap: Sequence[str], final: str | None,
+                separately: bool, patience: float, defection: str, scan: str | None,
+                finals: int, near: int, any_path: bool, step: float, utility: str,
+                correlation: float, losses: str, weighting: str, method: str) -> Any:
+    from detente.roadmaps import roadmap as run
+
+    return run(scenario, stages=stages, roadmaps=list(roadmap) or None, final=final,
+               variations=beside(variation, separately), patience=patience,
+               defection=defection, step=step, utility=utility,  # type: ignore[arg-type]
+               correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
+               monotone=not any_path, finals=finals, near=near, scan=scan,
+               method=method)  # type: ignore[arg-type]
+
+
+def view_roadmap(run: Result) -> View:
+    result = run.value
+    s = result.scenario
+    if not result.baseline.evaluations and result.baseline.search is None:
+        return View("", notes=(f"{s.id} names no roadmaps: add some under `roadmaps:` in the "
+                               "scenario, or search with --stages N.",))
+    outcomes = result.outcomes
+    labels = [o.label for o in outcomes]
+    tables: list[Table] = []
+    if result.baseline.evaluations:
+        rows = []
+        for e in result.baseline.evaluations:
+            cells = []
+            for o in outcomes:
+                ev = o.evaluation(e.id)
+                b = ev.first_break
+                cells.append("holds" if ev.holds else f"breaks at stage {b.stage} for "
+                             + ", ".join(x.actor for x in ev.breaks if x.stage == b.stage))
+            rows.append([f"{e.id} {e.name}", *cells])
+        tables.append(table("Named roadmaps", ["Roadmap", *labels], rows, key="named"))
+    search = result.baseline.search
+    if search is not None:
+        rows = [
+            ["roadmap holding throughout", *["found" if o.search.found else "none"
+                                             for o in outcomes]],
+            ["final Nash product", *[f"{o.search.found.final_nash:.2f}" if o.search.found
+                                     else "–" for o in outcomes]],
+            ["finals tried", *[f"{o.search.finals_tried} of {o.search.finals_available}"
+                               + ("" if o.search.exhaustive else " (bounded)")
+                               for o in outcomes]],
+            ["roadmaps searched", *[f"{o.search.space:.3g}" for o in outcomes]],
+            ["nearest miss breaks at", *["–" if o.search.found or not o.search.near_misses
+                                         else _break_text(o.search.near_misses[0])
+                                         for o in outcomes]],
+            ["search", *[f"{o.search.seconds:.1f} s" for o in outcomes]],
+        ]
+        tables.append(table(f"Search: {search.n_stages} stages to {search.final} final "
+                            "package", ["", *labels], rows, key="search"))
+    for o in outcomes:
+        suffix = f" — {o.label}" if len(outcomes) > 1 else ""
+        shown = list(o.evaluations)
+        if o.search is not None:
+            shown += ([o.search.found] if o.search.found else []) + list(o.search.near_misses)
+        tables += [_evaluation(e, s, suffix) for e in shown]
+    if result.scan is not None:
+        tables.append(_scan(result.scan))
+    return View(f"{s.title} — roadmaps (patience {result.patience:g}, defection: "
+                f"{result.defection}, {result.settings.utility} loss, grid step "
+                f"{fmt(result.step)})",
+                "At each stage, before it is carried out: banked = gain from the stages "
+                "done; expects = banked + the rest as believed (utility points over the "
+                "status quo). A veto player stays when it expects more than its "
+                "alternative; it is tempted (*) when its banked gain exceeds what it "
+                "expects.", tables=tuple(tables))
+
+
+def _break_text(e: Any) -> str:
+    b = e.first_break
+    if b is None:
+        return "nowhere"
+    return f"stage {b.stage}: " + ", ".join(x.actor for x in e.breaks if x.stage == b.stage)
+
+
+def _evaluation(e: Any, s: Scenario, suffix: str) -> Table:
+    rows: list[list[Any]] = []
+    for i in s.issues:
+        if i.id not in e.stages[0].values:
+            continue
+        rows.append([i.id, fmt(i.status_quo.value),
+                     *[("→" if i.id in st.moved else "") + fmt(st.values[i.id])
+                       for st in e.stages]])
+    for a in e.stages[0].banked:
+        rows.append([f"{a} banked / expects", "", *[
+            f"{st.banked[a]:+.1f} / {st.expected[a]:+.1f} "
+            f"{'stays' if st.stays[a] else 'LEAVES'}{'*' if st.tempted[a] else ''}"
+            for st in e.stages]])
+    verdict = "holds at every stage" if e.holds else "breaks"
+    notes = [f"{e.id} {verdict}; final package Nash product {e.final_nash:.2f}, smallest "
+             f"margin {e.min_margin:+.2f}."]
+    notes += [f"breaks: {b.describe()}" for b in e.breaks]
+    notes += [f"weak point: {w.describe()} (tempted to stop)" for w in e.weak_points
+              if w.margin > 0]
+    return table(f"{e.id}: {e.name}{suffix}",
+                 ["", "status quo", *[f"{k + 1} {st.name}" for k, st in enumerate(e.stages)]],
+                 rows, notes=notes, key=f"roadmap {e.id}{suffix}")
+
+
+def _scan(scan: Any) -> Table:
+    pairs = ", ".join(f"{a}.{b}" for a, b in scan.pairs)
+    columns = ["trust"]
+    for r in scan.holds:
+        columns.append(f"{r}: holds / smallest margin / first break")
+        columns += [f"{r}: {a}'s smallest margin" for a in scan.truster_margin.get(r, {})]
+    rows = []
+    for k, v in enumerate(scan.values):
+        cells: list[Any] = [v]
+        for r in scan.holds:
+            cells.append(f"{'holds' if scan.holds[r][k] else 'breaks'} / "
+                         f"{scan.min_margin[r][k]:+.2f} / {scan.first_break[r][k] or '–'}")
+            cells += [f"{m[k]:+.2f}" for m in scan.truster_margin.get(r, {}).values()]
+        rows.append(cells)
+    notes = []
+    for r in scan.holds:
+        low = scan.lowest_holding(r)
+        notes.append(f"{r}: " + (f"holds from {pairs} = {low:g}" if low is not None
+                                 else f"breaks at every scanned value of {pairs}"))
+    return table(f"Trust scan: {pairs} set together", columns, rows, notes=notes,
+                 formats=["g", *[""] * (len(columns) - 1)], key="scan")
+
+
+ROADMAP = AnalysisSpec(
+    name="roadmap", title="Roadmaps",
+    summary="Staged settlements: for each stage, each veto player's banked gain, what it "
+            "expects from going on and whether it stays; a search for roadmaps that hold "
+            "at every stage; counterfactuals side by side.",
+    options=(
+        Option("stages", int, None, "Search for roadmaps of this many stages (2-5; 1 = "
+               "settle's best).", low=1, high=5),
+        Option("roadmap", str, (), "Named roadmap to evaluate; repeat for several (default "
+               "all).", multiple=True, flags=("--roadmap", "-r")),
+        Option("final", str, None, "The package (or roadmap) the searched roadmaps must end "
+               "in (default: the best final package some roadmap reaches)."),
+        SEPARATELY,
+        Option("patience", float, 1.0, "Weight of a promise one stage later, in (0, 1]; "
+               "1 = no discount.", low=0.0, low_open=True, high=1.0),
+        Option("defection", str, "reverse", "A defector's alternative: reverse (the status "
+               "quo) or stop (it may also keep the banked stages).",
+               choices=("reverse", "stop")),
+        Option("scan", str, None, "Sweep these trust values together from 0 to 1 for the "
+               "named roadmaps, e.g. KP.RU,KP.CN."),
+        Option("finals", int, 100, "Final packages (best Nash first) the search tries.",
+               low=1),
+        Option("near", int, 3, "Near misses shown when none holds.", low=0),
+        Option("any_path", bool, False, "Let stages move issues back and forth (small spaces "
+               "only; default: monotone paths from the status quo to the final package)."),
+        *SETTLEMENT,
+    ),
+    run=run_roadmap, view=view_roadmap, counterfactual="beside", formats=("table", "json"),
+    package_search=True,
+)
+
+__all__ = ["CONTRIBUTIONS", "ROADMAP", "SEED", "SETTLE", "STEP", "Beside", "beside",
+           "legacy_label"]

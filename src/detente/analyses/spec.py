@@ -1,0 +1,247 @@
+"""What an analysis is: its options (declared once) and how to run and show it.
+
+Pure data: nothing here imports typer, FastAPI or rich. The CLI builds its commands, the
+web its parameter list and the report its settings from these declarations, so a default,
+a bound or a choice lives in exactly one place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from detente.errors import OptionError, Problem
+from detente.view import View
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of an analysis.
+
+    ``name``: the Python keyword (and, dashed, the long CLI flag). ``type``: int, float,
+    str or bool; with ``multiple`` the value is a tuple of them (a repeatable flag).
+    ``default``: the one default; None means "automatic", which ``help`` explains.
+    ``low``/``high``: inclusive bounds unless ``low_open``/``high_open``. ``choices``: the
+    allowed strings. ``flags``: the CLI spelling when it is not ``--name`` (first = long
+    flag; e.g. ("--samples", "-n")); ``negative``: the off-flag of an optional bool
+    (``--no-count``). ``unit``: of a number, shown in help and tables.
+    """
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    unit: str = ""
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    low_open: bool = False
+    high: float | None = None
+    high_open: bool = False
+    multiple: bool = False
+    flags: tuple[str, ...] = ()
+    negative: str = ""
+    label: str = ""  # what messages call it ("grid step"); default: the name in words
+
+    @property
+    def what(self) -> str:
+        return self.label or self.name.replace("_", " ")
+
+    @property
+    def cli_flags(self) -> tuple[str, ...]:
+        return self.flags or ("--" + self.name.replace("_", "-"),)
+
+    @property
+    def flag(self) -> str:
+        """The long flag, used to locate problems (``--step``)."""
+        return self.cli_flags[0]
+
+    def rule(self) -> str:
+        """What a valid number is: "a whole number from 1 to 1000", "a finite number above
+        0", "a number from 0 to 1" (bounded on both sides, so finite goes without saying)."""
+        kind = "a whole number" if self.type is int else \
+            "a number" if self.high is not None else "a finite number"
+        both = self.low is not None and self.high is not None
+        if both and not self.low_open and not self.high_open:
+            return f"{kind} from {self.low:g} to {self.high:g}"
+        bounds = self.bounds_text()
+        return f"{kind} {bounds}" if bounds else kind
+
+    def bounds_text(self) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'above' if self.low_open else 'at least'} {self.low:g}")
+        if self.high is not None:
+            parts.append(f"{'below' if self.high_open else 'at most'} {self.high:g}")
+        return " and ".join(parts)
+
+    def _example(self) -> str:
+        if self.choices:
+            return f"one of {', '.join(self.choices)}"
+        if self.default is not None and not self.multiple:
+            return f"give e.g. {self.flag} {self._show(self.default)}"
+        return f"see --help for {self.flag}"
+
+    @staticmethod
+    def _show(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def _one(self, value: Any) -> tuple[Any, Problem | None]:
+        """Coerce one value (a string from the web or a query is read as the type)."""
+        where = self.flag
+        if self.type is bool:
+            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                return value.strip().lower() in _TRUE, None
+            if isinstance(value, bool):
+                return value, None
+            return None, Problem(where, f"expected true or false, got {value!r}",
+                                 f"write {self.flag} true or false")
+        if self.type in (int, float):
+            number: float | int | None = None
+            try:
+                if isinstance(value, bool):
+                    raise ValueError
+                if self.type is int:
+                    if isinstance(value, float) and not value.is_integer():
+                        raise ValueError
+                    number = int(str(value).strip()) if isinstance(value, str) else int(value)
+                else:
+                    number = float(value)
+            except (TypeError, ValueError, OverflowError):
+                number = None
+            if number is not None and not math.isfinite(number):
+                # The one finiteness rule of every interface (cli/common.py), same words.
+                return None, Problem(where, f"{number} is not a finite number",
+                                     f"give {self.flag} a finite number")
+            # One message for every other way a number can be wrong (not a number, out of
+            # bounds), worded as the rule itself.
+            if number is None or not self._within(number):
+                shown = f"{number:g}" if isinstance(number, float) else repr(value) \
+                    if number is None else str(number)
+                return None, Problem(where, f"{self.what} must be {self.rule()}, got {shown}",
+                                     self._example())
+            return number, None
+        text = value if isinstance(value, str) else None
+        if text is None:
+            return None, Problem(where, f"expected text, got {value!r}", self._example())
+        if self.choices and text not in self.choices:
+            return None, Problem(where, f"unknown {self.what} '{text}'",
+                                 _near(text, self.choices) + f"use {', '.join(self.choices)}")
+        return text, None
+
+    def _within(self, x: float) -> bool:
+        if self.low is not None and (x <= self.low if self.low_open else x < self.low):
+            return False
+        return not (self.high is not None and (x >= self.high if self.high_open
+                                               else x > self.high))
+
+    def check(self, value: Any) -> tuple[Any, list[Problem]]:
+        """The value coerced to the option's type, and every problem with it."""
+        if value is None:
+            return None, []
+        if self.multiple:
+            items = [value] if isinstance(value, str) else list(value)
+            out, problems = [], []
+            for item in items:
+                v, p = self._one(item)
+                out.append(v)
+                if p:
+                    problems.append(p)
+            return tuple(out), problems
+        v, p = self._one(value)
+        return v, [p] if p else []
+
+    def public(self) -> dict[str, Any]:
+        """The declaration as plain data (for ``/api/info`` and the docs)."""
+        default = list(self.default) if isinstance(self.default, tuple) else self.default
+        return {"name": self.name, "type": self.type.__name__, "default": default,
+                "help": self.help, "unit": self.unit, "choices": list(self.choices),
+                "low": self.low, "low_open": self.low_open, "high": self.high,
+                "high_open": self.high_open, "multiple": self.multiple,
+                "flags": list(self.cli_flags)}
+
+
+def _near(name: str, known: Any) -> str:
+    near = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"did you mean '{near[0]}'? " if near else ""
+
+
+#: How an analysis takes its positional input: one scenario; a scenario followed by noise
+#: items (``sample korea-2017 position=10``); or validation targets (``deu PATH`` or files).
+Inputs = Literal["scenario", "scenario+noise", "targets"]
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """One analysis, declared once.
+
+    ``run(scenario, variation, **options)`` returns the library result (its ``to_dict()`` is
+    the JSON contract of docs/json-format.md); ``view(result)`` its :class:`View`.
+    ``counterfactual``: "apply" runs on the varied scenario; "beside" shows the variation
+    next to the baseline (settle, roadmap). ``long``: a sampling run (progress bar, Dask).
+    """
+
+    name: str
+    title: str
+    summary: str
+    options: tuple[Option, ...]
+    run: Callable[..., Any]
+    view: Callable[[Any], View]
+    inputs: Inputs = "scenario"
+    counterfactual: Literal["apply", "beside"] = "apply"
+    long: bool = False
+    formats: tuple[str, ...] = ("table", "json", "csv")
+    to_dict: Callable[[Any], dict[str, Any]] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Whether the analysis searches packages (then ``--fix`` and ``--guarantor`` act on
+    #: it); a function of the checked options where it depends on them (sample -m settle).
+    package_search: bool | Callable[[Mapping[str, Any]], bool] = False
+
+    def searches_packages(self, options: Mapping[str, Any]) -> bool:
+        if callable(self.package_search):
+            return bool(self.package_search(options))
+        return self.package_search
+
+    def option(self, name: str) -> Option:
+        for o in self.options:
+            if o.name == name:
+                return o
+        raise KeyError(name)
+
+    def defaults(self) -> dict[str, Any]:
+        return {o.name: o.default for o in self.options}
+
+    def check(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Every option filled in (defaults for the missing), coerced and checked; every
+        problem (unknown names too) is reported at once in one :class:`OptionError`."""
+        known = {o.name: o for o in self.options}
+        problems: list[Problem] = []
+        for name in options:
+            if name not in known:
+                problems.append(Problem(
+                    f"{self.name}.{name}", f"unknown option '{name}' for {self.name}",
+                    _near(name, known) + f"options of {self.name}: "
+                    f"{', '.join(known) or 'none'}"))
+        out: dict[str, Any] = {}
+        for o in self.options:
+            value, found = o.check(options.get(o.name, o.default))
+            problems += found
+            out[o.name] = value
+        if problems:
+            raise OptionError(problems)
+        return out
+
+    def public(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "summary": self.summary,
+                "counterfactual": self.counterfactual,
+                "options": [o.public() for o in self.options]}
+
+
+__all__ = ["AnalysisSpec", "Inputs", "Option"]

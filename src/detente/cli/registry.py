@@ -1,0 +1,262 @@
+"""One typer command per registered analysis, generated from its spec.
+
+Every option of :data:`detente.analyses.ANALYSES` becomes a flag with the spec's name,
+default and help; every analysis also takes the counterfactual flags (``--without --add
+--position --salience --capability --trust --guarantor --fix``) and ``--format``; sampling
+analyses take ``--dask`` and ``--quiet``. Values are checked by the spec (every problem at
+once, exit 2), never by typer, so the CLI, the Python API and the web refuse the same
+inputs with the same messages.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+import typer
+
+from detente.analyses import ANALYSES, AnalysisSpec, Option, run
+from detente.cli.common import app, console, emit_json, reports_errors
+from detente.errors import OptionError, Problem, option_error
+from detente.render import print_view
+from detente.scenario import DEFAULT_SCENARIO
+from detente.variation import OPTIONS as VARIATION_FLAGS
+from detente.variation import variation_from_options
+
+VARIATION_HELP = {
+    "--without": "Counterfactual: drop this actor as party and guarantor.",
+    "--add": "Counterfactual: add an actor with this capability, e.g. EU=10 (give it stances "
+             "with --position and --salience).",
+    "--capability": "Counterfactual capability, e.g. RU=60.",
+    "--position": "Counterfactual position in issue units, e.g. CN.NUC=40.",
+    "--salience": "Counterfactual salience (0-1), e.g. KP.SANC=0.9.",
+    "--trust": "Counterfactual trust, e.g. KP.RU=0.8 (how far KP believes RU).",
+    "--guarantor": "Counterfactual guarantors, e.g. SEC=CN,RU (or SEC=none).",
+    "--fix": "Counterfactual: fix an issue for the package search, e.g. NUC=50.",
+}
+#: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
+#: no option of an analysis uses.
+_CF = {flag: "cf_" + flag.lstrip("-") for flag in VARIATION_FLAGS}
+
+
+def _help(o: Option) -> str:
+    text = o.help
+    if o.unit:
+        text += f" Unit: {o.unit}."
+    if o.choices:
+        text += f" Choices: {', '.join(o.choices)}."
+    bounds = o.bounds_text()
+    if bounds:
+        text += f" Must be {bounds}."
+    shown = _default_text(o)
+    if shown:
+        text += f" [default: {shown}]"
+    return text
+
+
+def _metavar(o: Option) -> str:
+    if o.choices:
+        return "[" + "|".join(o.choices) + "]"
+    return {int: "INTEGER", float: "NUMBER", str: "TEXT", bool: ""}[o.type]
+
+
+def _default_text(o: Option) -> str | bool:
+    if o.default is None or o.default == ():
+        return False
+    if isinstance(o.default, tuple):
+        return ", ".join(str(x) for x in o.default)
+    if isinstance(o.default, bool):
+        return str(o.default).lower()
+    return f"{o.default:g}" if isinstance(o.default, float) else str(o.default)
+
+
+def option_parameter(o: Option) -> inspect.Parameter:
+    """The typer parameter of one option. Numbers and choices are read as text where the
+    spec must check them (typer would stop at the first problem, with its own wording)."""
+    kind = str if o.choices or o.type is not float else float
+    flags = list(o.cli_flags)
+    if o.type is bool and o.default is None:
+        flags = [f"{o.cli_flags[0]}/{o.negative or '--no-' + o.cli_flags[0][2:]}"]
+    if o.multiple:
+        annotation: Any = list[kind] | None  # type: ignore[valid-type]
+        default: Any = None
+    elif o.type is bool:
+        annotation = bool | None if o.default is None else bool
+        default = o.default
+    elif o.type is float:
+        # Typed, so that reports_errors refuses inf and nan by name like every float option
+        # of every command; the spec then checks the bounds.
+        annotation = float | None
+        default = None
+    else:
+        # Text in, checked by the spec (every problem at once): '1e999' for an int, a
+        # choice outside the list.
+        annotation = str | None
+        default = None
+    info = typer.Option(*flags, help=_help(o), show_default=False,
+                        metavar=_metavar(o) or None)
+    return inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=Annotated[annotation, info])
+
+
+def _shared_parameter(o: Option) -> inspect.Parameter:
+    """An option whose flag is also a counterfactual flag: repeatable text, split later."""
+    flag = o.cli_flags[0]
+    info = typer.Option(*o.cli_flags, help=f"{_help(o)} Also the counterfactual "
+                        f"{flag} {VARIATION_FLAGS[flag]}: {VARIATION_HELP[flag]}",
+                        show_default=False, metavar="TEXT")
+    return inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                             annotation=Annotated[list[str] | None, info])
+
+
+def _input_parameter(spec: AnalysisSpec) -> inspect.Parameter:
+    if spec.inputs == "targets":
+        info = typer.Argument(help="`deu PATH` for a DEU III file, or scenario files that "
+                              "carry observed `outcomes`.", show_default=False,
+                              metavar="TARGETS...")
+        return inspect.Parameter("inputs", inspect.Parameter.KEYWORD_ONLY,
+                                 annotation=Annotated[list[str], info])
+    if spec.inputs == "scenario+noise":
+        info = typer.Argument(help=f"Scenario file or embedded id (default "
+                              f"{DEFAULT_SCENARIO}); noise items KIND=SPREAD may follow "
+                              "--noise without repeating it.", show_default=False,
+                              metavar="[SCENARIO] [NOISE...]")
+        return inspect.Parameter("inputs", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                 annotation=Annotated[list[str] | None, info])
+    info = typer.Argument(help=f"Scenario file (.yaml/.json/.csv) or embedded id; default "
+                          f"{DEFAULT_SCENARIO}.", show_default=False, metavar="[SCENARIO]")
+    return inspect.Parameter("inputs", inspect.Parameter.KEYWORD_ONLY, default=None,
+                             annotation=Annotated[str | None, info])
+
+
+def _variation_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
+    shared = set(spec.extra.get("shares_flags", ()))
+    out = []
+    for flag, name in _CF.items():
+        if flag in shared:
+            continue  # the option of the same flag takes both spellings (see _split_shared)
+        info = typer.Option(flag, help=VARIATION_HELP[flag], show_default=False,
+                            metavar=VARIATION_FLAGS[flag])
+        out.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                     annotation=Annotated[list[str] | None, info]))
+    return out
+
+
+def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
+    formats = spec.formats
+    fmt_info = typer.Option("--format", "-f", help=f"Output: {', '.join(formats)}. "
+                            f"[default: {formats[0]}]", show_default=False,
+                            metavar="[" + "|".join(formats) + "]")
+    out = [inspect.Parameter("output_format", inspect.Parameter.KEYWORD_ONLY,
+                             default=formats[0], annotation=Annotated[str, fmt_info])]
+    if spec.long:
+        out += [
+            inspect.Parameter("dask", inspect.Parameter.KEYWORD_ONLY, default=None,
+                              annotation=Annotated[str | None, typer.Option(
+                                  "--dask", help="Run the chunks on this Dask distributed "
+                                  "scheduler (tcp://host:8786).")]),
+            inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False,
+                              annotation=Annotated[bool, typer.Option(
+                                  "--quiet", "-q", help="No progress bar.")]),
+        ]
+    return out
+
+
+def split_noise(inputs: Sequence[str] | None) -> tuple[str | None, list[str]]:
+    """Separate the scenario from noise items written after ``--noise`` without repeating
+    it: ``sample korea-2017 --noise position=10 salience=0.1`` reaches us as the positional
+    tokens ``korea-2017 salience=0.1`` and ``--noise position=10``."""
+    from detente.uncertainty.inputs import FIELDS
+
+    scenario: str | None = None
+    items: list[str] = []
+    for token in inputs or []:
+        key = token.partition("=")[0].replace("-", "_")
+        if "=" in token and key in FIELDS:
+            items.append(token)
+        elif scenario is None:
+            scenario = token
+        else:
+            raise option_error("SCENARIO", f"more than one scenario given ('{scenario}', "
+                               f"'{token}')", "give one scenario; noise items look like "
+                               "position=10")
+    return scenario, items
+
+
+def _split_shared(spec: AnalysisSpec, given: dict[str, Any],
+                  edits: dict[str, list[str]]) -> None:
+    """A flag both an option and a counterfactual (validate's ``--capability council`` and
+    ``--capability RU=60``): an edit has an '='; at most one plain value is the option."""
+    for flag in spec.extra.get("shares_flags", ()):
+        o = next(x for x in spec.options if flag in x.cli_flags)
+        values = given.pop(o.name, None) or []
+        values = [values] if isinstance(values, str) else list(values)
+        edits[flag] = [v for v in values if "=" in v]
+        plain = [v for v in values if "=" not in v]
+        if len(plain) > 1:
+            raise option_error(flag, f"{flag} given {len(plain)} times ({', '.join(plain)})",
+                               f"give one of {', '.join(o.choices)}; an edit looks like "
+                               f"{flag} {VARIATION_FLAGS[flag]}")
+        if plain:
+            given[o.name] = plain[0]
+
+
+def make_command(spec: AnalysisSpec) -> Callable[..., None]:
+    """The typer command of one analysis."""
+    shared = set(spec.extra.get("shares_flags", ()))
+
+    def command(**kwargs: Any) -> None:
+        output_format = kwargs.pop("output_format")
+        if output_format not in spec.formats:
+            raise OptionError([Problem("--format", f"unknown format '{output_format}'",
+                                       f"use {', '.join(spec.formats)}")])
+        dask, quiet = kwargs.pop("dask", None), kwargs.pop("quiet", False)
+        inputs = kwargs.pop("inputs")
+        edits = {flag: list(kwargs.pop(name) or []) for flag, name in _CF.items()
+                 if flag not in shared}
+        # Options left at None (or an empty list) take the spec's default.
+        given = {k: v for k, v in kwargs.items() if v is not None and v != []}
+        _split_shared(spec, given, edits)
+        if spec.inputs == "scenario+noise":
+            inputs, noise = split_noise(inputs)
+            if noise:
+                given["noise"] = [*given.get("noise", []), *noise]
+        variation = variation_from_options(**{f.lstrip("-"): v for f, v in edits.items()})
+        if spec.long:
+            from detente.cli.sample import with_engine
+
+            label = f"{spec.name} {given.get('model', spec.option('model').default)}"
+            result = with_engine(label, quiet, dask, lambda executor, progress: run(
+                spec.name, inputs, variation, executor=executor, progress=progress, **given))
+        else:
+            result = run(spec.name, inputs, variation, **given)
+        if output_format == "json":
+            emit_json(result.to_dict())
+        elif output_format == "table":
+            print_view(result.view(), console)
+        else:
+            custom = spec.extra.get(output_format)
+            sys.stdout.write(custom(result) if custom is not None else result.to_csv())
+        sys.stdout.flush()
+
+    parameters = [_input_parameter(spec),
+                  *[_shared_parameter(o) if set(o.cli_flags) & shared else option_parameter(o)
+                    for o in spec.options],
+                  *_variation_parameters(spec), *_engine_parameters(spec)]
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__name__ = spec.name
+    command.__doc__ = spec.summary
+    command.checks_options = True  # type: ignore[attr-defined]  # spec.check, see run()
+    return reports_errors(command)
+
+
+def register(names: Sequence[str] | None = None) -> None:
+    """Add one command per analysis to the app."""
+    for spec in ANALYSES.values():
+        if names is None or spec.name in names:
+            app.command(name=spec.name, help=spec.summary)(make_command(spec))
+
+
+__all__ = ["make_command", "option_parameter", "register", "split_noise"]

@@ -1,0 +1,122 @@
+"""Renderers of a :class:`~detente.view.View`: rich text, JSON, CSV and HTML; one ``fmt``.
+
+The CLI, the web workbench and the report print results only through these functions, so
+that a number is formatted the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+from typing import Any
+
+from detente.view import Table, View
+
+
+def fmt(value: float) -> str:
+    """An issue-unit number as people write it: 40, 37.5 (one decimal at most, no -0)."""
+    if not math.isfinite(value):
+        return "–"
+    if abs(value - round(value)) <= 1e-9:
+        return f"{round(value):d}"
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "0") else text
+
+
+#: The format spec of a column in issue units: rendered by :func:`fmt` (40, 37.5).
+UNITS = "u"
+
+
+def cell_text(value: Any, spec: str = "") -> str:
+    """One cell as text: None "–", booleans yes/"", numbers by ``spec`` (a format spec, or
+    :data:`UNITS` for :func:`fmt`), else 4 significant digits."""
+    if value is None:
+        return "–"
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()  # numpy scalars (np.bool_, np.float32) as Python ones
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return "–"
+        if spec == UNITS:
+            return fmt(value)
+        if spec:
+            return format(value, spec)
+        if isinstance(value, int):
+            return str(value)
+        return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+    return str(value)
+
+
+def rows_text(t: Table) -> list[list[str]]:
+    return [[cell_text(v, t.format_of(k)) for k, v in enumerate(row)] for row in t.rows]
+
+
+def print_view(view: View, console: Any) -> None:
+    """Print a view on a rich console: title and summary, each table with its notes, notes."""
+    from rich.markup import escape
+    from rich.table import Table as RichTable
+
+    if view.title:
+        console.print(f"[bold]{escape(view.title)}[/]", soft_wrap=True)
+    if view.summary:
+        console.print(escape(view.summary), soft_wrap=True)
+    for t in view.tables:
+        out = RichTable(title=escape(t.title) if t.title else None, title_justify="left")
+        for k, column in enumerate(t.columns):
+            numeric = any(isinstance(r[k], int | float) and not isinstance(r[k], bool)
+                          for r in t.rows)
+            # Units travel in JSON and CSV; a terminal table stays narrow without them.
+            out.add_column(escape(column), justify="right" if numeric else "left")
+        for row in rows_text(t):
+            out.add_row(*[escape(c) for c in row])
+        console.print(out)
+        for note in t.notes:
+            console.print(f"  {escape(note)}", soft_wrap=True)
+    for note in view.notes:
+        console.print(escape(note), soft_wrap=True)
+
+
+def view_csv(view: View) -> str:
+    """Every table as CSV rows ``table,row,column,value,unit`` (raw values, long format)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["table", "row", "column", "value", "unit"])
+    for n, t in enumerate(view.tables):
+        name = t.key or t.title or f"table{n + 1}"
+        for r, row in enumerate(t.rows):
+            for k, value in enumerate(row):
+                writer.writerow([name, r, t.columns[k], "" if value is None else value,
+                                 t.unit(k)])
+    return buffer.getvalue()
+
+
+def to_json(data: Any) -> str:
+    """JSON text of a result's contract; NaN and infinities are refused (not valid JSON)."""
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def view_html(view: View) -> str:
+    """A view as an HTML fragment (escaped; for the report and the web workbench)."""
+    parts = []
+    if view.title:
+        parts.append(f"<h3>{html.escape(view.title)}</h3>")
+    if view.summary:
+        parts.append(f"<p>{html.escape(view.summary)}</p>")
+    for t in view.tables:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in t.columns)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                       for row in rows_text(t))
+        caption = f"<caption>{html.escape(t.title)}</caption>" if t.title else ""
+        parts.append(f"<table>{caption}<thead><tr>{head}</tr></thead>"
+                     f"<tbody>{body}</tbody></table>")
+        parts += [f"<p class=\"note\">{html.escape(n)}</p>" for n in t.notes]
+    parts += [f"<p class=\"note\">{html.escape(n)}</p>" for n in view.notes]
+    return "\n".join(parts)
+
+
+__all__ = ["UNITS", "cell_text", "fmt", "print_view", "to_json", "view_csv", "view_html"]

@@ -1,0 +1,91 @@
+"""A presentation-neutral view of a result: a summary, tables of raw values, notes.
+
+Every analysis turns its result into one :class:`View` (see :mod:`detente.analyses`);
+:mod:`detente.render` turns a view into a rich table, JSON, CSV or HTML. Cells hold raw
+numbers (with the column's unit and display format beside them), strings, booleans or None,
+so that the text, the JSON and the CSV of one result can never disagree.
+
+This module imports nothing from the rest of the package: the models (``ExplainTable``)
+and every analysis can use it without an import cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Cell = str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table: ``columns`` name the cells of each row.
+
+    ``units``: per column, the unit of its numbers ("" none; e.g. "utility points", "share").
+    ``formats``: per column, a Python format spec for numbers in text (e.g. "+.2f", ".0%";
+    "" the shared :func:`detente.render.fmt`). Both may be empty (no units, default format).
+    ``notes`` are sentences shown under the table; ``key`` names it in CSV output.
+    """
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    notes: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        # A row of the wrong width is a programming error in a view builder: fail loudly
+        # here rather than render a shifted table.
+        for row in self.rows:
+            if len(row) != len(self.columns):
+                raise ValueError(f"table '{self.title}': row {row!r} has {len(row)} cells "
+                                 f"for {len(self.columns)} columns")
+        for name, extra in (("units", self.units), ("formats", self.formats)):
+            if extra and len(extra) != len(self.columns):
+                raise ValueError(f"table '{self.title}': {len(extra)} {name} for "
+                                 f"{len(self.columns)} columns")
+
+    def unit(self, k: int) -> str:
+        return self.units[k] if self.units else ""
+
+    def format_of(self, k: int) -> str:
+        return self.formats[k] if self.formats else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Title, columns, rows as records, notes (and units when the table has any)."""
+        out: dict[str, Any] = {
+            "title": self.title, "columns": list(self.columns),
+            "rows": [dict(zip(self.columns, row, strict=True)) for row in self.rows],
+            "notes": list(self.notes)}
+        if any(self.units):
+            out["units"] = dict(zip(self.columns, self.units, strict=True))
+        return out
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
+          notes: Sequence[str] = (), units: Sequence[str] = (), formats: Sequence[str] = (),
+          key: str = "") -> Table:
+    """Build a :class:`Table` from lists (the dataclass wants tuples)."""
+    return Table(title, tuple(columns), tuple(tuple(r) for r in rows), tuple(notes),
+                 tuple(units), tuple(formats), key)
+
+
+@dataclass(frozen=True)
+class View:
+    """What one result shows: a title, a summary line, tables, notes (in that order)."""
+
+    title: str
+    summary: str = ""
+    tables: tuple[Table, ...] = ()
+    notes: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "summary": self.summary,
+                "tables": [t.to_dict() for t in self.tables], "notes": list(self.notes)}
+
+
+__all__ = ["Cell", "Table", "View", "table"]

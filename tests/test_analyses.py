@@ -1,0 +1,230 @@
+"""The analysis registry (issue 14): every option declared once, with a default inside its
+own bounds and choices; every analysis accepts every counterfactual; option problems are
+all reported at once."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rich.console import Console
+
+import detente
+import detente.analyses as analyses
+from detente.analyses import ANALYSES
+from detente.analyses.options import DEFAULT_STEP, SETTLEMENT, STEP
+from detente.analyses.settling import legacy_label
+from detente.errors import OptionError
+from detente.render import fmt, print_view, view_csv
+from detente.variation import OPTIONS as VARIATION_FLAGS
+from detente.variation import parse_variation
+
+# Cheap settings per analysis: coarse grids, few samples, one process.
+CHEAP: dict[str, dict[str, Any]] = {
+    "forecast": {},
+    "sample": {"samples": 20, "workers": 1},
+    "sensitivity": {"samples": 8, "bootstrap": 10, "workers": 1},
+    "settle": {"step": 25.0},
+    "contributions": {"step": 50.0},
+    "roadmap": {"step": 25.0},
+    "explain": {},
+    "validate": {"bootstrap": 20, "workers": 1},
+    "compare": {"step": 50.0, "samples": 10, "analyses": ("forecast", "settle", "sample")},
+}
+
+COUNTERFACTUALS = [
+    ["--without", "RU"],
+    ["--add", "EU=10", "--position", "EU.NUC=50", "--salience", "EU.NUC=0.5"],
+    ["--position", "CN.NUC=40"],
+    ["--salience", "KP.SANC=0.9"],
+    ["--capability", "RU=60"],
+    ["--trust", "KP.RU=0.8"],
+    ["--guarantor", "SEC=CN,RU"],
+    ["--fix", "NUC=50"],
+    ["--without", "RU", "--position", "CN.NUC=40"],
+]
+
+
+def test_registry_lists_every_analysis() -> None:
+    assert set(ANALYSES) == {"forecast", "sample", "sensitivity", "settle", "contributions",
+                             "roadmap", "explain", "validate", "compare"}
+    assert set(CHEAP) == set(ANALYSES)  # a new analysis must join the walk below
+
+
+@pytest.mark.parametrize("name", list(ANALYSES))
+def test_every_default_lies_within_its_own_bounds_and_choices(name: str) -> None:
+    spec = ANALYSES[name]
+    names = [o.name for o in spec.options]
+    assert len(names) == len(set(names)), f"{name}: an option declared twice"
+    flags = [f for o in spec.options for f in (*o.cli_flags, o.negative) if f]
+    assert len(flags) == len(set(flags)), f"{name}: two options share a flag"
+    # The counterfactual flags and --format belong to every command: no option may take them,
+    # except where the spec declares the sharing (validate's --capability council|gdp|equal
+    # predates the counterfactual --capability RU=60; the CLI tells them apart by the '=').
+    shared = set(spec.extra.get("shares_flags", ()))
+    assert set(flags) & {*VARIATION_FLAGS, "--format", "-f"} == shared
+    for o in spec.options:
+        assert o.help, f"{name}.{o.name} has no help text"
+        value, problems = o.check(o.default)
+        assert problems == [], f"{name}.{o.name}: default {o.default!r} fails its own check"
+        if o.default is not None and not o.multiple:
+            assert type(value) is o.type
+        if o.choices and o.default is not None:
+            chosen = o.default if o.multiple else (o.default,)
+            assert set(chosen) <= set(o.choices)
+    assert spec.check({}) == spec.defaults()
+
+
+def test_settlement_options_are_one_group_with_one_step_default() -> None:
+    for name in ("settle", "contributions", "roadmap"):
+        spec = ANALYSES[name]
+        for o in SETTLEMENT:
+            assert spec.option(o.name) is o, f"{name} redeclares {o.name}"
+    assert STEP.default == DEFAULT_STEP == 10.0
+    assert ANALYSES["compare"].option("step") is STEP
+    # The library functions take the same default when called without a step.
+    s = detente.load("korea-2017")
+    assert detente.settle(s, step=None, method="auto", top=1).step == DEFAULT_STEP
+    assert detente.roadmap(s).step == DEFAULT_STEP
+
+
+def test_option_problems_are_reported_all_at_once() -> None:
+    with pytest.raises(OptionError) as err:
+        analyses.run("settle", "korea-2017", step=0, utility="cubic", correlation=2.0,
+                     top="many", colour="red")
+    where = [p.location for p in err.value.problems]
+    assert where == ["settle.colour", "--top", "--step", "--utility", "--correlation"]
+    text = str(err.value)
+    assert "grid step must be a finite number above 0" in text
+    assert "quadratic, linear" in text and "correlation must be a number from 0 to 1" in text
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, "nan", "1e999"])
+def test_non_finite_numbers_are_refused(bad: object) -> None:
+    with pytest.raises(OptionError, match="is not a finite number") as err:
+        analyses.run("roadmap", "korea-2017", patience=bad)
+    assert err.value.problems[0].location == "--patience"
+    with pytest.raises(OptionError, match="is not a finite number"):
+        analyses.run("settle", "korea-2017", step=bad)
+
+
+def test_strings_are_read_as_the_option_type() -> None:
+    # The web and the report hand options over as text.
+    checked = ANALYSES["settle"].check({"step": "25", "top": "3", "count": "false"})
+    assert checked["step"] == 25.0 and checked["top"] == 3 and checked["count"] is False
+    with pytest.raises(OptionError, match="top must be a whole number from 1 to 1000"):
+        ANALYSES["settle"].check({"top": 2.5})
+    with pytest.raises(OptionError, match="true or false"):
+        ANALYSES["settle"].check({"separately": "perhaps"})
+
+
+@pytest.fixture(scope="module")
+def with_outcomes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """korea-2017 with observed outcomes, so that validate can score it."""
+    from importlib.resources import files
+
+    raw = yaml.safe_load((files("detente") / "data" / "scenarios" / "korea-2017.yaml")
+                         .read_text(encoding="utf-8"))
+    raw["outcomes"] = {"NUC": 80, "MSL": 75, "SANC": 45}
+    path = tmp_path_factory.mktemp("validate") / "korea-outcomes.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _text(view: Any) -> str:
+    buffer = io.StringIO()
+    print_view(view, Console(file=buffer, width=200, highlight=False))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("args", COUNTERFACTUALS, ids=" ".join)
+@pytest.mark.parametrize("name", list(ANALYSES))
+def test_every_analysis_accepts_every_counterfactual(name: str, args: list[str],
+                                                     with_outcomes: Path) -> None:
+    variation = parse_variation(args)
+    target: Any = [str(with_outcomes)] if name == "validate" else "korea-2017"
+    result = analyses.run(name, target, variation, **CHEAP[name])
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert data["format"].startswith("detente.")
+    text = _text(result.view())
+    assert view_csv(result.view()).startswith("table,row,column,value,unit")
+    # The counterfactual is named in what the user sees (beside the baseline for settle
+    # and roadmap, in the title or summary elsewhere).
+    label = legacy_label(variation) if ANALYSES[name].counterfactual == "beside" \
+        else variation.describe()
+    assert label in text.replace("\n", " ") or label in json.dumps(data)
+    if ANALYSES[name].counterfactual == "beside":
+        assert [v["label"] for v in data["variants"]] == [label]
+    if variation.fix and not ANALYSES[name].searches_packages(result.options):
+        assert "changes nothing here" in text
+
+
+def test_a_dropped_actor_is_gone_from_every_actor_list() -> None:
+    without = parse_variation(["--without", "RU"])
+    forecast = analyses.run("forecast", "korea-2017", without).to_dict()
+    assert "RU" not in forecast["actors"]
+    shares = analyses.run("contributions", "korea-2017", without, step=50.0).to_dict()
+    assert "RU" not in shares["shapley"] and set(shares["shapley"]) == set(forecast["actors"])
+    drawn = analyses.run("sample", "korea-2017", without, model="settle", samples=5,
+                         workers=1).to_dict()
+    for package in drawn["settlement"]["packages"].values():
+        assert "RU" not in package["blocked_by"]
+
+
+def test_a_counterfactual_equals_the_edited_scenario() -> None:
+    # Moving CN's position on NUC through the registry gives the numbers of a scenario file
+    # written with that position.
+    s = detente.load("korea-2017")
+    raw = json.loads(s.to_json())
+    raw["stances"]["CN"]["NUC"]["position"] = 40
+    edited = detente.Scenario.model_validate(raw)
+    varied = analyses.run("forecast", s, parse_variation(["--position", "CN.NUC=40"]))
+    plain = analyses.run("forecast", edited)
+    for a, b in zip(varied.to_dict()["models"], plain.to_dict()["models"], strict=True):
+        assert a["forecast"] == pytest.approx(b["forecast"], abs=1e-9)
+
+
+def test_registry_run_gives_the_library_numbers() -> None:
+    # The registry adds checking and defaults, never a different number.
+    via = analyses.run("settle", "korea-2017", parse_variation(["--without", "RU"]),
+                       step=25.0).to_dict()
+    direct = detente.settle("korea-2017", variations=[detente.settlement.variation(
+        without=["RU"])], step=25.0).to_dict()
+    for d in (via, direct):
+        for o in (d["baseline"], *d["variants"]):
+            o.pop("seconds", None)
+    assert via == direct
+
+
+def test_compare_needs_a_difference_and_reports_it() -> None:
+    with pytest.raises(OptionError, match="nothing to compare"):
+        analyses.run("compare", "korea-2017")
+    result = analyses.run("compare", "korea-2017", parse_variation(["--without", "RU"]),
+                          step=50.0, samples=0, analyses=("settle", "contributions"))
+    rows = {(r["analysis"], r["quantity"]): r for r in result.to_dict()["rows"]}
+    ru = rows[("contributions", "Shapley RU")]
+    assert ru["a"] is not None and ru["b"] is None and ru["difference"] is None
+    best = rows[("settle", "best Nash product")]
+    assert best["difference"] == pytest.approx(best["b"] - best["a"])
+    other = analyses.run("compare", "korea-2017", other="korea-2017-moon", step=50.0,
+                         samples=0, analyses=("forecast",)).to_dict()
+    assert other["b"] == "korea-2017-moon" and other["rows"]
+
+
+def test_cells_render_numpy_scalars_as_python_ones() -> None:
+    import numpy as np
+
+    from detente.render import cell_text
+
+    assert cell_text(np.bool_(True)) == cell_text(True) == "yes"
+    assert cell_text(np.float32(0.5)) == cell_text(0.5) == "0.5"
+    assert cell_text(None) == "–" and cell_text(float("nan")) == "–"
+
+
+def test_one_fmt() -> None:
+    assert [fmt(x) for x in (40.0, 37.5, 37.96, -0.04, 1e-12)] == ["40", "37.5", "38", "0", "0"]

@@ -1,0 +1,142 @@
+"""The CLI is generated from the analysis registry: every analysis's command exposes the
+spec's options under the spec's flags with the spec's defaults, and the counterfactual
+flags. Proven by walking the registry and capturing what each command hands to
+``detente.analyses.run``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import detente.cli.registry as registry
+from detente.analyses import ANALYSES, Option
+from detente.cli import app
+from detente.variation import OPTIONS as VARIATION_FLAGS
+from detente.variation import parse_variation
+
+runner = CliRunner()
+
+
+class Captured(Exception):
+    pass
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Replace the run behind every command: record its arguments, then stop."""
+    seen: dict[str, Any] = {}
+
+    def fake_run(name: str, scenario: Any, variation: Any, **options: Any) -> None:
+        seen.update(name=name, scenario=scenario, variation=variation, options=options)
+        raise Captured
+
+    monkeypatch.setattr(registry, "run", fake_run)
+    return seen
+
+
+def _invoke(*args: str) -> Any:
+    return runner.invoke(app, list(args), catch_exceptions=True)
+
+
+def _user_options(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k not in ("executor", "progress")}
+
+
+def _other_value(o: Option) -> tuple[list[str], Any]:
+    """A valid value that is not the default, as command-line words and as checked."""
+    flag = o.cli_flags[0]
+    if o.type is bool:
+        if o.default is None:
+            return [o.negative or "--no-" + flag[2:]], False
+        return [flag], not o.default
+    if o.choices and o.multiple:  # one choice instead of the default list
+        pick = o.choices[-1] if o.default != (o.choices[-1],) else o.choices[0]
+        return [flag, pick], (pick,)
+    if o.choices:
+        pick = next(c for c in reversed(o.choices) if c != o.default)
+        return [flag, pick], pick
+    if o.multiple:
+        return [flag, "X1", flag, "X2"], ("X1", "X2")
+    if o.type is str:
+        return [flag, "something"], "something"
+    base = o.default if o.default is not None else (o.low if o.low is not None else 0)
+    value = base + 1 if o.high is None or base + 1 <= o.high else base - 1
+    if o.low is not None and value <= o.low:
+        value = o.low + 1
+    if o.type is float and o.high is not None and o.high <= 1:
+        value = o.high / 2 if o.default != o.high / 2 else o.high / 4
+    return [flag, str(value)], o.type(value)
+
+
+def _target(name: str) -> list[str]:
+    return ["deu", "x.csv"] if ANALYSES[name].inputs == "targets" else ["korea-2017"]
+
+
+@pytest.mark.parametrize("name", list(ANALYSES))
+def test_every_analysis_is_a_command_with_the_specs_options(name: str) -> None:
+    spec = ANALYSES[name]
+    command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+    params = {p.name: p for p in command.params if isinstance(p, typer.core.TyperOption)}
+    for o in spec.options:
+        assert o.name in params, f"{name}: option {o.name} missing from the command"
+        flags = {*params[o.name].opts, *params[o.name].secondary_opts}
+        assert set(o.cli_flags) <= flags, f"{name}.{o.name}: flags {flags}"
+        assert (f"[default: {registry._default_text(o)}]" in (params[o.name].help or "")) \
+            == bool(registry._default_text(o))
+    for flag in VARIATION_FLAGS:
+        assert any(flag in p.opts for p in params.values()), f"{name}: no {flag}"
+    extra = set(params) - {o.name for o in spec.options}
+    assert extra <= {*registry._CF.values(), "output_format", "dask", "quiet"}
+
+
+@pytest.mark.parametrize("name", list(ANALYSES))
+def test_no_flag_means_the_specs_defaults(name: str, captured: dict[str, Any]) -> None:
+    _invoke(name, *_target(name))
+    assert captured["name"] == name
+    assert ANALYSES[name].check(_user_options(captured["options"])) == \
+        ANALYSES[name].defaults()
+    assert captured["variation"].is_empty
+
+
+@pytest.mark.parametrize(("name", "option"), [
+    (name, o.name) for name, spec in ANALYSES.items() for o in spec.options])
+def test_every_flag_reaches_the_analysis(name: str, option: str,
+                                         captured: dict[str, Any]) -> None:
+    o = ANALYSES[name].option(option)
+    words, expected = _other_value(o)
+    result = _invoke(name, *_target(name), *words)
+    assert "name" in captured, result.output
+    checked = ANALYSES[name].check(_user_options(captured["options"]))
+    assert checked[option] == expected
+    assert expected != o.default
+
+
+@pytest.mark.parametrize("name", list(ANALYSES))
+def test_every_command_takes_every_counterfactual(name: str, captured: dict[str, Any]) -> None:
+    words = ["--without", "RU", "--add", "EU=10", "--position", "CN.NUC=40", "--salience",
+             "KP.SANC=0.9", "--capability", "US=60", "--trust", "KP.CN=0.8", "--guarantor",
+             "SEC=CN,US", "--fix", "NUC=50"]
+    _invoke(name, *_target(name), *words)
+    assert captured["variation"] == parse_variation(words)
+
+
+def test_validate_capability_takes_both_spellings(captured: dict[str, Any]) -> None:
+    _invoke("validate", "a.yaml", "--capability", "gdp", "--capability", "RU=60")
+    assert captured["options"]["capability"] == "gdp"
+    assert captured["variation"] == parse_variation(["--capability", "RU=60"])
+
+
+def test_bad_values_are_refused_all_at_once_without_traceback() -> None:
+    out = _invoke("settle", "--step", "0", "--top", "1e999", "--utility", "cubic",
+                  "--correlation", "2")
+    assert out.exit_code == 2 and "Traceback" not in out.output
+    for text in ("grid step must be a finite number above 0, got 0",
+                 "top must be a whole number from 1 to 1000, got '1e999'",
+                 "unknown utility 'cubic'", "correlation must be a number from 0 to 1, got 2"):
+        assert text in out.output
+    nan = _invoke("roadmap", "--patience", "nan")
+    assert nan.exit_code == 2
+    assert "--patience: nan is not a finite number" in nan.output
