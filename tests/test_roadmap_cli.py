@@ -73,3 +73,25 @@ def test_bad_options_exit_nonzero_without_traceback(args: tuple[str, ...]) -> No
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert "error" in result.output
+
+
+@pytest.mark.parametrize("method", ["brute", "bnb"])
+def test_roadmap_search_past_max_packages_is_refused_with_the_option_that_lifts_it(
+        method: str) -> None:
+    # The limit message names --max-packages, so roadmap must take it too.
+    result = invoke("roadmap", "--stages", "2", "--step", "25", "--method", method,
+                    "--max-packages", "10")
+    assert result.exit_code == 2, result.output
+    assert "past the limit of 10" in result.output
+    assert "raise the limit with --max-packages N" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_roadmap_max_packages_reaches_the_search() -> None:
+    small = invoke("roadmap", "--stages", "2", "--step", "25", "-f", "json")
+    lifted = invoke("roadmap", "--stages", "2", "--step", "25", "--max-packages",
+                    "100000000", "-f", "json")
+    assert small.exit_code == 0 and lifted.exit_code == 0, small.output + lifted.output
+    assert json.loads(small.output)["baseline"]["search"] == \
+        json.loads(lifted.output)["baseline"]["search"] | {"seconds": json.loads(
+            small.output)["baseline"]["search"]["seconds"]}

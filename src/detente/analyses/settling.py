@@ -312,7 +312,8 @@ def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | N
                 stages: int | None, roadmap: Sequence[str], final: str | None,
                 separately: bool, patience: float, defection: str, scan: str | None,
                 finals: int, near: int, any_path: bool, step: float, utility: str,
-                correlation: float, losses: str, weighting: str, method: str) -> Any:
+                correlation: float, losses: str, weighting: str, method: str,
+                max_packages: int) -> Any:
     from detente.roadmaps import roadmap as run
 
     return run(scenario, stages=stages, roadmaps=list(roadmap) or None, final=final,
@@ -320,7 +321,7 @@ def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | N
                defection=defection, step=step, utility=utility,  # type: ignore[arg-type]
                correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
                monotone=not any_path, finals=finals, near=near, scan=scan,
-               method=method)  # type: ignore[arg-type]
+               method=method, max_packages=max_packages)  # type: ignore[arg-type]
 
 
 def view_roadmap(run: Result) -> View:
@@ -459,6 +460,7 @@ ROADMAP = AnalysisSpec(
         Option("any_path", bool, False, "Let stages move issues back and forth (small spaces "
                "only; default: monotone paths from the status quo to the final package)."),
         *SETTLEMENT,
+        MAX_PACKAGES,
     ),
     run=run_roadmap, view=view_roadmap, counterfactual="beside", formats=("table", "json"),
     package_search=True,

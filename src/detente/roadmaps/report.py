@@ -28,7 +28,7 @@ from detente.settlement.problem import (
     Variation,
     parse_trust,
 )
-from detente.settlement.search import Method, best_packages, build_table
+from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
 from detente.settlement.utility import (
     Guarantees,
     UtilitySettings,
@@ -361,7 +361,7 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
            settings: UtilitySettings, patience: float, defection: Defection,
            final: str | None = None, finals: int = 100, near: int = 3,
            monotone: bool = True, weighting: str = "capability", method: Method = "auto",
-           chunk: int = 8) -> SearchResult:
+           chunk: int = 8, max_packages: int = MAX_PACKAGES) -> SearchResult:
     """Roadmaps of ``n_stages`` stages that hold throughout, best final Nash product first."""
     start = time.perf_counter()
     if final is not None:
@@ -370,7 +370,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
         label = final
     else:
         table = build_table(problem, settings, weighting)  # type: ignore[arg-type]
-        best = best_packages(table, "nash", finals, method=method)[0]
+        best = best_packages(table, "nash", finals, method=method,
+                             max_packages=max_packages)[0]
         candidates = best.values
         available = int(candidates.shape[0])
         exhaustive_finals = available < finals
@@ -383,7 +384,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
     for lo in range(0, candidates.shape[0], chunk):
         block = candidates[lo:lo + chunk]
         result = search_paths(problem, block, n_stages, settings, patience, defection,
-                              monotone, top=max(1, near), method=method)
+                              monotone, top=max(1, near), method=method,
+                              max_packages=max_packages)
         space += int(result.space.sum())
         for b in range(block.shape[0]):
             tried += 1
@@ -507,6 +509,7 @@ def roadmap(
     scan: str | Sequence[tuple[str, str]] | None = None,
     scan_values: Sequence[float] | None = None,
     method: Method = "auto",
+    max_packages: int = MAX_PACKAGES,
 ) -> RoadmapAnalysis:
     """Staged settlements: evaluate the scenario's roadmaps and search for ones that hold.
 
@@ -569,7 +572,7 @@ def roadmap(
         if stages is not None:
             found = search(p, _plans_of(p, plans_from_scenario(s)), stages, settings,
                            patience, defection, final, finals, near, monotone, weighting,
-                           method)
+                           method, max_packages=max_packages)
         return RoadmapOutcome(label, p.arrays.actor_ids, evaluations, found)
 
     baseline = outcome("baseline", problem)

@@ -47,7 +47,13 @@ import numpy as np
 from detente.errors import option_error
 from detente.roadmaps.model import Defection, stage_terms
 from detente.settlement.problem import SettlementProblem
-from detente.settlement.search import GainTable, Method, branch_and_bound, brute_force
+from detente.settlement.search import (
+    MAX_PACKAGES,
+    GainTable,
+    Method,
+    branch_and_bound,
+    brute_force,
+)
 from detente.settlement.utility import (
     Guarantees,
     UtilitySettings,
@@ -181,7 +187,7 @@ def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
 def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
                  settings: UtilitySettings, patience: float = 1.0,
                  defection: Defection = "reverse", monotone: bool = True, top: int = 1,
-                 method: Method = "auto") -> PathSearch:
+                 method: Method = "auto", max_packages: int = MAX_PACKAGES) -> PathSearch:
     """The ``top`` most robust roadmaps to each final package ``finals [B, I]`` (unit scale).
 
     Exact: brute force for small spaces, else the settlement branch and bound on the path
@@ -192,10 +198,11 @@ def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
                                    monotone, guarantees)
     space = table.space_size
     if method == "brute" or (method == "auto" and int(space.sum()) <= BRUTE_FORCE_LIMIT):
-        best = brute_force(table, "maxmin", top)[2]
+        best = brute_force(table, "maxmin", top, max_packages=max_packages)[2]
         order = None
     else:
-        _, _, best, order = branch_and_bound(table, "maxmin", top)
+        _, _, best, order = branch_and_bound(table, "maxmin", top,
+                                             max_packages=max_packages)
     assert best is not None
     stages: list[np.ndarray] = []
     margin: list[np.ndarray] = []
