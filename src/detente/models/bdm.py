@@ -250,21 +250,48 @@ def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
 
 
 def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_exp: np.ndarray,
-                           how: str) -> np.ndarray:
+                           how: str, fast: bool = False) -> np.ndarray:
     """P_ij (eqs. 30-31 and variants A1, A9): ``[N, i, j]``.
 
     v_k(i,j) = w_k (u_k(x_j) - u_k(x_i)), u_k(x) = (|x_k - x|/Δ)^{ρ_k}: voters in favour of i
-    count in the numerator. The factor 2/Δ of eq. 28 cancels in every variant. The sums
-    over voters k run per block of challengers i (:func:`_actor_blocks`); each (i, j) sums
-    the same terms in the same order whatever the block.
+    count in the numerator. The factor 2/Δ of eq. 28 cancels in every variant, and so does
+    any common factor of the sums. ``fast`` (plain votes, ρ = 1, only): the sums by prefix
+    sums over sorted positions, O(A² log A) per row (:func:`_vote_sums_fast`); otherwise
+    voter by voter, O(A³), per block of challengers (:func:`_vote_sums_blocked`). The fast
+    path needs every present distance within Δ (the clip of u at 1 idle); a row where it is
+    not (never with the model's own Δ) is summed blocked.
     """
+    if fast:
+        span = (np.where(rows.present, x, -np.inf).max(axis=1)
+                - np.where(rows.present, x, np.inf).min(axis=1))
+        fast = bool(np.all(~np.isfinite(span) | (span <= delta)))
+    if fast:
+        support, absolute, net = _vote_sums_fast(x, rows, delta, how)
+    else:
+        support, absolute, net = _vote_sums_blocked(x, rows, delta, voter_exp, how)
+    pair = rows.present[:, :, None] & rows.present[:, None, :]
+    if how == "global":
+        total = np.sum(absolute * pair, axis=(1, 2))[:, None, None]
+        p = np.divide(support, total, out=np.zeros_like(support), where=total > 0)
+        return np.where(pair, p, 0.0)
+    numerator = np.maximum(net, 0.0) if how == "net" else support
+    p = np.divide(numerator, absolute, out=np.full_like(support, 0.5), where=absolute > 0)
+    return np.where(pair, p, 0.0)
+
+
+def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_exp: np.ndarray,
+                       how: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Σ_k max(v_k, 0), Σ_k |v_k|, Σ_k v_k per pair, ``[N, i, j]``: the voters x pairs
+    tensor ``[N, k, i, j]``, O(A³), built per block of challengers i (:func:`_actor_blocks`);
+    each (i, j) sums the same terms in the same order whatever the block. The path for
+    risk-adjusted votes (A9: u = d^{ρ_k} with a different exponent per voter has no prefix
+    sums) and the reference of the fast path."""
     n_rows, n_actors = x.shape
     dist = np.clip(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 0.0, 1.0)
     u = dist ** voter_exp[:, :, None]                       # [N, k, a]
-    pair = rows.present[:, :, None] & rows.present[:, None, :]
     support = np.empty((n_rows, n_actors, n_actors))
     absolute = np.empty_like(support)  # Σ_k |v_k(i, j)|
-    net = np.empty_like(support) if how == "net" else None
+    net = np.empty_like(support)
     k = np.arange(n_actors)
     for blk in _actor_blocks(n_rows, n_actors):
         v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, blk, None])  # [N,k,i,j]
@@ -274,16 +301,141 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_e
             v = v * keep
         support[:, blk] = np.sum(np.maximum(v, 0.0), axis=1)
         absolute[:, blk] = np.sum(np.abs(v), axis=1)
-        if net is not None:
+        if how == "net":
             net[:, blk] = np.sum(v, axis=1)
         del v
-    if how == "global":
-        total = np.sum(absolute * pair, axis=(1, 2))[:, None, None]
-        p = np.divide(support, total, out=np.zeros_like(support), where=total > 0)
-        return np.where(pair, p, 0.0)
-    numerator = np.maximum(net, 0.0) if net is not None else support
-    p = np.divide(numerator, absolute, out=np.full_like(support, 0.5), where=absolute > 0)
-    return np.where(pair, p, 0.0)
+    return support, absolute, net
+
+
+# The fast path (issue 15 item 3). With plain votes (risk exponent 1) on one issue, voter k's
+# vote between x_i and x_j is w_k (|x_k - x_j| - |x_k - x_i|)/Δ: constant ±w_k d/Δ (d = |x_i -
+# x_j|) for voters outside [lo, hi] = [min, max](x_i, x_j), and 2 w_k (m - x_k)/Δ, linear in x_k,
+# between them, with the sign flipping at the midpoint m. So every voter sum of eqs. 30-31 (and
+# of A1's variants) is a few prefix sums of w_k and w_k x_k over the actors sorted by position,
+# read at lo, m and hi: O(A² log A) per row instead of O(A³). Where the fast sum of a pair is
+# within rounding noise of zero (its voters all sit at or next to the midpoint, or x_i and x_j
+# nearly coincide), the sign of each tiny vote decides P; those pairs are summed voter by voter
+# exactly as the blocked path does (:func:`_direct_sums`), so both paths give the same P.
+
+# A pair whose |vote| sum is below NOISE x Σ_k w_k x (range of positions) is summed directly:
+# the prefix sums carry an absolute error of a few ulp of that scale, so above it P is good
+# to ~1e-11 relative; below it only the direct sum reproduces the blocked path.
+NOISE = 1e-5
+# Upper bound on rows x actors^2 elements per chunk of rows on the fast path (pair arrays).
+PAIR_ELEMENTS = 250_000
+
+
+def _uses_fast_path(opts: Bdm.Options) -> bool:
+    """Step 1 (risk 1) is always plain votes; the product Q rule needs the blocked P."""
+    return opts.q_rule == "constant"
+
+
+def _search(sorted_x: np.ndarray, values: np.ndarray, side: str) -> np.ndarray:
+    """Row-wise ``searchsorted``: for each row r, how many of ``sorted_x[r]`` lie below
+    ``values[r]`` (``side`` as numpy's). ``[N, A]`` sorted, ``[N, M]`` values -> ``[N, M]``.
+
+    Several rows are searched in one call on complex keys (row + 1j x): numpy orders complex
+    numbers by real part, then imaginary part, so comparisons stay exact."""
+    n, a = sorted_x.shape
+    if n == 1:
+        return np.searchsorted(sorted_x[0], values[0], side=side)[None]  # type: ignore[arg-type]
+    rows = np.arange(n, dtype=float)[:, None]
+    keys = (rows + 1j * sorted_x).ravel()
+    found = np.searchsorted(keys, (rows + 1j * values).ravel(), side=side)  # type: ignore[arg-type]
+    return found.reshape(n, -1) - (np.arange(n) * a)[:, None]
+
+
+def _direct_sums(x: np.ndarray, rows: Rows, delta: np.ndarray, where: tuple[np.ndarray, ...],
+                 how: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Σ_k max(v_k, 0), Σ_k |v_k|, Σ_k v_k for the listed pairs (row, i, j), voter by voter
+    with the blocked path's arithmetic, times Δ (the fast path's unit). Chunked."""
+    r, i, j = where
+    n_actors = x.shape[1]
+    sums = np.zeros((3, r.size))
+    per = max(1, CHUNK_ELEMENTS // max(1, n_actors))
+    for lo in range(0, r.size, per):
+        s = slice(lo, lo + per)
+        rr, ii, jj = r[s], i[s], j[s]
+        xr, dl = x[rr], delta[rr][:, None]
+        u_i = np.clip(np.abs(xr - x[rr, ii][:, None]) / dl, 0.0, 1.0)
+        u_j = np.clip(np.abs(xr - x[rr, jj][:, None]) / dl, 0.0, 1.0)
+        v = rows.weight[rr] * (u_j - u_i)
+        if how == "exclude-dyad":
+            k = np.arange(n_actors)
+            v = v * ((k != ii[:, None]) & (k != jj[:, None]))
+        sums[0, s] = np.sum(np.maximum(v, 0.0), axis=1)
+        sums[1, s] = np.sum(np.abs(v), axis=1)
+        sums[2, s] = np.sum(v, axis=1)
+    return sums[0] * delta[r], sums[1] * delta[r], sums[2] * delta[r]
+
+
+def _vote_sums_fast(x: np.ndarray, rows: Rows, delta: np.ndarray, how: str
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Σ_k max(v_k(i,j), 0), Σ_k |v_k(i,j)| and Σ_k v_k(i,j) for plain votes, ``[N, i, j]``
+    each, in units of Δ (Δ v), by prefix sums over the actors sorted by position."""
+    n, a = x.shape
+    w = rows.weight
+    present = rows.present
+    # Comparisons (order, sides, ties) on the positions themselves; the prefix sums of w x
+    # relative to the centre of the present positions, which keeps them small.
+    with np.errstate(invalid="ignore"):  # a row with nobody present
+        hi_x = np.where(present, x, -np.inf).max(axis=1)
+        lo_x = np.where(present, x, np.inf).min(axis=1)
+        span = np.where(np.isfinite(hi_x - lo_x), hi_x - lo_x, 0.0)
+        centre = np.where(np.isfinite(hi_x + lo_x), 0.5 * (hi_x + lo_x), 0.0)[:, None]
+    order = np.argsort(x, axis=1, kind="stable")
+    xs = np.take_along_axis(x, order, axis=1)
+    ws = np.take_along_axis(w, order, axis=1)
+    zero = np.zeros((n, 1))
+    cum_w = np.concatenate([zero, np.cumsum(ws, axis=1)], axis=1)         # Σ of the first t
+    cum_wx = np.concatenate([zero, np.cumsum(ws * (xs - centre), axis=1)], axis=1)
+    # Σ of the last ones, summed from the top so that a lone top actor's weight is exact.
+    tail_w = np.concatenate([np.cumsum(ws[:, ::-1], axis=1)[:, ::-1], zero], axis=1)
+    below = _search(xs, x, "left")     # actors strictly below x_i
+    upto = _search(xs, x, "right")     # actors at or below x_i
+
+    xi, xj = x[:, :, None], x[:, None, :]
+    i_low = xi <= xj
+    d = np.abs(xi - xj)
+    mid_x = 0.5 * (xi + xj)
+    n_low = np.where(i_low, upto[:, :, None], upto[:, None, :])        # voters at or below lo
+    n_high = np.where(i_low, below[:, None, :], below[:, :, None])     # first voter at/above hi
+    flat = (n, a * a)
+    m_lo = np.clip(_search(xs, mid_x.reshape(flat), "left").reshape(n, a, a), n_low, n_high)
+    m_hi = np.clip(_search(xs, mid_x.reshape(flat), "right").reshape(n, a, a), n_low, n_high)
+    mid = mid_x - centre[:, :, None]
+
+    def at(table: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(table, idx.reshape(flat), axis=1).reshape(n, a, a)
+
+    w_low, w_mlo, w_mhi, w_high = at(cum_w, n_low), at(cum_w, m_lo), at(cum_w, m_hi), \
+        at(cum_w, n_high)
+    wx_low, wx_mlo, wx_mhi, wx_high = at(cum_wx, n_low), at(cum_wx, m_lo), at(cum_wx, m_hi), \
+        at(cum_wx, n_high)
+    # Voters favouring the lower position: those at or below lo (d each), and those between
+    # lo and the midpoint (2(m - x_k) each); symmetric for the upper one. Voters exactly at
+    # the midpoint vote 0.
+    favour_low = w_low * d + 2.0 * (mid * (w_mlo - w_low) - (wx_mlo - wx_low))
+    favour_high = at(tail_w, n_high) * d + 2.0 * ((wx_high - wx_mhi) - mid * (w_high - w_mhi))
+    if how == "exclude-dyad":
+        # The two candidates vote for themselves: w d each.
+        favour_low = favour_low - np.where(i_low, w[:, :, None], w[:, None, :]) * d
+        favour_high = favour_high - np.where(i_low, w[:, None, :], w[:, :, None]) * d
+    apart = d > 0
+    favour_low = np.where(apart, np.maximum(favour_low, 0.0), 0.0)
+    favour_high = np.where(apart, np.maximum(favour_high, 0.0), 0.0)
+    support = np.where(i_low, favour_low, favour_high)
+    against = np.where(i_low, favour_high, favour_low)
+    absolute = support + against
+    net = support - against
+    # Sums within rounding noise of zero: redo voter by voter (see NOISE).
+    scale = NOISE * np.sum(w, axis=1) * span
+    pair = present[:, :, None] & present[:, None, :]
+    unsure = np.nonzero(pair & apart & (absolute <= scale[:, None, None]))
+    if unsure[0].size:
+        s, t, v = _direct_sums(x, rows, delta, unsure, how)
+        support[unsure], absolute[unsure], net[unsure] = s, t, v
+    return support, absolute, net
 
 
 def expected_utility(x: np.ndarray, s: np.ndarray, mu: np.ndarray, delta: np.ndarray,
@@ -354,24 +506,31 @@ def risk_exponents(eu: np.ndarray, rows: Rows, how: str) -> tuple[np.ndarray, ..
 
 
 def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Rows,
-               opts: Bdm.Options) -> RoundResult:
-    """One round for every row (Scholz appendix steps 2-11, bdm-deu.md §1.3)."""
+               opts: Bdm.Options, method: str = "auto") -> RoundResult:
+    """One round for every row (Scholz appendix steps 2-11, bdm-deu.md §1.3).
+
+    ``method``: "auto" sums the votes by prefix sums where the variant allows it
+    (:func:`_uses_fast_path`), "blocked" always voter by voter (tests and benchmarks)."""
     n, a = x.shape
+    fast = method == "auto" and _uses_fast_path(opts)
     mu = median_voter(x, rows, opts.median)
     delta = delta_of(x, x0, rows, opts.delta)
     better = things_get_better(x, prev, mu, opts)
     ones = np.ones((n, a))
 
     # Step 1: everything with r = 1, for the security levels and risk exponents.
-    p1 = probability_of_success(x, rows, delta, ones, opts.probability)
+    p1 = probability_of_success(x, rows, delta, ones, opts.probability, fast=fast)
     q1 = status_quo_probability(p1, rows, opts)
     eu1 = expected_utility(x, rows.salience, mu, delta, p1, q1, better, ones[:, :, None])
     security, index, risk = risk_exponents(eu1, rows, opts.security)
 
     # Step 2: again with the actors' own risk exponents.
-    voter_exp = risk if opts.voter_risk else ones
-    p = probability_of_success(x, rows, delta, voter_exp, opts.probability)
-    q = status_quo_probability(p, rows, opts)
+    # Plain votes (A9 off) give the same P and Q as step 1: reuse them.
+    if opts.voter_risk:
+        p = probability_of_success(x, rows, delta, risk, opts.probability)
+        q = status_quo_probability(p, rows, opts)
+    else:
+        p, q = p1, q1
     by_challenger = expected_utility(x, rows.salience, mu, delta, p, q, better, risk[:, :, None])
     eu_own = by_challenger                                    # a[i, j] = EU_i(ij), r_i
     if opts.perspective == "each":
@@ -490,8 +649,13 @@ def from_rows(values: np.ndarray, arrays: Arrays, per_actor: bool) -> np.ndarray
                        tuple(len(batch) + k for k in range(len(lead))))
 
 
-def _chunks(n_rows: int, n_actors: int) -> list[slice]:
-    per = max(1, CHUNK_ELEMENTS // max(1, n_actors ** 3))
+def _chunks(n_rows: int, n_actors: int, fast: bool) -> list[slice]:
+    """Chunks of rows: O(A²) memory per row on the fast path, O(A³) (bounded by blocks
+    of challengers) on the blocked one."""
+    if fast:
+        per = max(1, PAIR_ELEMENTS // max(1, n_actors ** 2))
+    else:
+        per = max(1, CHUNK_ELEMENTS // max(1, n_actors ** 3))
     return [slice(k, min(n_rows, k + per)) for k in range(0, n_rows, per)]
 
 
@@ -501,19 +665,21 @@ def _subset(rows: Rows, part: slice) -> Rows:
 
 
 def play_round_chunked(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Rows,
-                       opts: Bdm.Options) -> tuple[np.ndarray, np.ndarray]:
+                       opts: Bdm.Options, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """New positions and risk exponents for all rows, in memory-bounded chunks of rows."""
     new_position = np.empty_like(x)
     risk = np.empty_like(x)
-    for part in _chunks(x.shape[0], x.shape[1]):
+    fast = method == "auto" and _uses_fast_path(opts) and not opts.voter_risk
+    for part in _chunks(x.shape[0], x.shape[1], fast):
         result = play_round(x[part], x0[part], None if prev is None else prev[part],
-                            _subset(rows, part), opts)
+                            _subset(rows, part), opts, method)
         new_position[part] = result.new_position
         risk[part] = result.risk
     return new_position, risk
 
 
-def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options) -> dict[str, np.ndarray]:
+def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "auto"
+                  ) -> dict[str, np.ndarray]:
     """Play rounds until every row has stopped or the cap R = max_rounds: ``[R+1, N, A]``."""
     n = x0.shape[0]
     states = [x0]
@@ -527,7 +693,7 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options) -> dict[str, np
             break
         x = states[-1]
         prev = states[-2] if len(states) > 1 else None
-        moved, risk = play_round_chunked(x, x0, prev, rows, opts)
+        moved, risk = play_round_chunked(x, x0, prev, rows, opts, method)
         x_next = np.where(active[:, None], moved, x)
         mu = median_voter(x_next, rows, opts.median)
         rounds += active
@@ -547,9 +713,10 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options) -> dict[str, np
             "rounds": rounds, "stopped": ~active}
 
 
-def simulate(arrays: Arrays, opts: Bdm.Options) -> Simulation:
+def simulate(arrays: Arrays, opts: Bdm.Options, method: str = "auto") -> Simulation:
+    """All rounds for a scenario; ``method`` as in :func:`play_round`."""
     x0, rows = to_rows(arrays)
-    run = simulate_rows(x0, rows, opts)
+    run = simulate_rows(x0, rows, opts, method)
     positions = run["positions"]
     final = positions[-1]
     if opts.forecast_point == "median":
