@@ -372,66 +372,68 @@ def _direct_sums(x: np.ndarray, rows: Rows, delta: np.ndarray, where: tuple[np.n
 def _vote_sums_fast(x: np.ndarray, rows: Rows, delta: np.ndarray, how: str
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Σ_k max(v_k(i,j), 0), Σ_k |v_k(i,j)| and Σ_k v_k(i,j) for plain votes, ``[N, i, j]``
-    each, in units of Δ (Δ v), by prefix sums over the actors sorted by position."""
+    each, in units of Δ (Δ v), by prefix sums over the actors sorted by position.
+
+    For lo < hi (the pair's positions) and m their midpoint, the voters favouring lo give
+    d Σ_{x_k ≤ lo} w_k + 2 Σ_{lo < x_k < m} w_k (m - x_k), those favouring hi
+    d Σ_{x_k ≥ hi} w_k + 2 Σ_{m ≤ x_k < hi} w_k (x_k - m): two prefix-sum tables (of w and
+    of w x) read at lo, at hi (per actor) and at m (one search per pair).
+    """
     n, a = x.shape
     w = rows.weight
     present = rows.present
-    # Comparisons (order, sides, ties) on the positions themselves; the prefix sums of w x
-    # relative to the centre of the present positions, which keeps them small.
     with np.errstate(invalid="ignore"):  # a row with nobody present
         hi_x = np.where(present, x, -np.inf).max(axis=1)
         lo_x = np.where(present, x, np.inf).min(axis=1)
-        span = np.where(np.isfinite(hi_x - lo_x), hi_x - lo_x, 0.0)
-        centre = np.where(np.isfinite(hi_x + lo_x), 0.5 * (hi_x + lo_x), 0.0)[:, None]
+    some = np.isfinite(hi_x)
+    span = np.where(some, hi_x - lo_x, 0.0)
+    # Comparisons (order, sides, ties) use the positions themselves; the sums of w x are
+    # taken about the centre of the present positions, which keeps their rounding small.
+    centre = np.where(some, 0.5 * (hi_x + lo_x), 0.0)[:, None]
     order = np.argsort(x, axis=1, kind="stable")
     xs = np.take_along_axis(x, order, axis=1)
     ws = np.take_along_axis(w, order, axis=1)
-    zero = np.zeros((n, 1))
-    cum_w = np.concatenate([zero, np.cumsum(ws, axis=1)], axis=1)         # Σ of the first t
-    cum_wx = np.concatenate([zero, np.cumsum(ws * (xs - centre), axis=1)], axis=1)
-    # Σ of the last ones, summed from the top so that a lone top actor's weight is exact.
-    tail_w = np.concatenate([np.cumsum(ws[:, ::-1], axis=1)[:, ::-1], zero], axis=1)
-    below = _search(xs, x, "left")     # actors strictly below x_i
-    upto = _search(xs, x, "right")     # actors at or below x_i
+    table = np.zeros((n, a + 1, 2))           # Σ w and Σ w (x - centre) of the first t
+    table[:, 1:, 0] = np.cumsum(ws, axis=1)
+    table[:, 1:, 1] = np.cumsum(ws * (xs - centre), axis=1)
+    total = table[:, -1:, 0][:, :, None]       # [N, 1, 1]
+    rows_at = (np.arange(n) * (a + 1))[:, None]
+    flat_table = table.reshape(-1, 2)
+    # Per actor: the table at the voters at or below x_i, and strictly below x_i.
+    upto = flat_table[(_search(xs, x, "right") + rows_at).ravel()].reshape(n, a, 2)
+    below = flat_table[(_search(xs, x, "left") + rows_at).ravel()].reshape(n, a, 2)
 
     xi, xj = x[:, :, None], x[:, None, :]
     i_low = xi <= xj
     d = np.abs(xi - xj)
     mid_x = 0.5 * (xi + xj)
-    n_low = np.where(i_low, upto[:, :, None], upto[:, None, :])        # voters at or below lo
-    n_high = np.where(i_low, below[:, None, :], below[:, :, None])     # first voter at/above hi
-    flat = (n, a * a)
-    m_lo = np.clip(_search(xs, mid_x.reshape(flat), "left").reshape(n, a, a), n_low, n_high)
-    m_hi = np.clip(_search(xs, mid_x.reshape(flat), "right").reshape(n, a, a), n_low, n_high)
+    # Voters below the midpoint. If m rounds onto lo or hi (d of an ulp) the ranges below
+    # run backwards by voters at m itself, whose terms cancel; such pairs have sums within
+    # noise of zero and are redone voter by voter.
+    at_mid = _search(xs, mid_x.reshape(n, a * a), "left") + rows_at
+    tm = flat_table[at_mid.ravel()].reshape(n, a, a, 2)
+    w_mid, wx_mid = tm[..., 0], tm[..., 1]
+    w_lo = np.where(i_low, upto[:, :, None, 0], upto[:, None, :, 0])
+    wx_lo = np.where(i_low, upto[:, :, None, 1], upto[:, None, :, 1])
+    w_hi = np.where(i_low, below[:, None, :, 0], below[:, :, None, 0])
+    wx_hi = np.where(i_low, below[:, None, :, 1], below[:, :, None, 1])
     mid = mid_x - centre[:, :, None]
-
-    def at(table: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return np.take_along_axis(table, idx.reshape(flat), axis=1).reshape(n, a, a)
-
-    w_low, w_mlo, w_mhi, w_high = at(cum_w, n_low), at(cum_w, m_lo), at(cum_w, m_hi), \
-        at(cum_w, n_high)
-    wx_low, wx_mlo, wx_mhi, wx_high = at(cum_wx, n_low), at(cum_wx, m_lo), at(cum_wx, m_hi), \
-        at(cum_wx, n_high)
-    # Voters favouring the lower position: those at or below lo (d each), and those between
-    # lo and the midpoint (2(m - x_k) each); symmetric for the upper one. Voters exactly at
-    # the midpoint vote 0.
-    favour_low = w_low * d + 2.0 * (mid * (w_mlo - w_low) - (wx_mlo - wx_low))
-    favour_high = at(tail_w, n_high) * d + 2.0 * ((wx_high - wx_mhi) - mid * (w_high - w_mhi))
+    favour_low = w_lo * d + 2.0 * (mid * (w_mid - w_lo) - (wx_mid - wx_lo))
+    favour_high = (total - w_hi) * d + 2.0 * ((wx_hi - wx_mid) - mid * (w_hi - w_mid))
     if how == "exclude-dyad":
-        # The two candidates vote for themselves: w d each.
-        favour_low = favour_low - np.where(i_low, w[:, :, None], w[:, None, :]) * d
-        favour_high = favour_high - np.where(i_low, w[:, None, :], w[:, :, None]) * d
+        # Without the two candidates, who vote for themselves: w d each.
+        favour_low -= np.where(i_low, w[:, :, None], w[:, None, :]) * d
+        favour_high -= np.where(i_low, w[:, None, :], w[:, :, None]) * d
     apart = d > 0
     favour_low = np.where(apart, np.maximum(favour_low, 0.0), 0.0)
     favour_high = np.where(apart, np.maximum(favour_high, 0.0), 0.0)
     support = np.where(i_low, favour_low, favour_high)
-    against = np.where(i_low, favour_high, favour_low)
-    absolute = support + against
-    net = support - against
+    absolute = favour_low + favour_high
+    net = 2.0 * support - absolute
     # Sums within rounding noise of zero: redo voter by voter (see NOISE).
     scale = NOISE * np.sum(w, axis=1) * span
-    pair = present[:, :, None] & present[:, None, :]
-    unsure = np.nonzero(pair & apart & (absolute <= scale[:, None, None]))
+    unsure = np.nonzero((absolute <= scale[:, None, None]) & apart
+                        & present[:, :, None] & present[:, None, :])
     if unsure[0].size:
         s, t, v = _direct_sums(x, rows, delta, unsure, how)
         support[unsure], absolute[unsure], net[unsure] = s, t, v
