@@ -440,24 +440,28 @@ def _vote_sums_fast(x: np.ndarray, rows: Rows, delta: np.ndarray, how: str
     return support, absolute, net
 
 
-def expected_utility(x: np.ndarray, s: np.ndarray, mu: np.ndarray, delta: np.ndarray,
-                     p: np.ndarray, q: np.ndarray, better: np.ndarray, risk: np.ndarray
-                     ) -> np.ndarray:
+def expected_utility(d: np.ndarray, dm: np.ndarray, s: np.ndarray, p: np.ndarray,
+                     q: float | np.ndarray, better: np.ndarray | None,
+                     risk: np.ndarray | None) -> np.ndarray:
     """EU_i(ij) for every ordered pair (eqs. 5-7, 15-25), risk exponent ``risk`` ``[N, i, j]``.
 
-    EU = s_j[P U_s + (1-P) U_f] + (1-s_j) U_s - {Q U_sq + (1-Q)[T U_b + (1-T) U_w]}.
+    EU = s_j[P U_s + (1-P) U_f] + (1-s_j) U_s - {Q U_sq + (1-Q)[T U_b + (1-T) U_w]}, with
+    d = min(|x_i - x_j|/Δ, 1) ``[N, i, j]`` and d_μ = min(|x_i - μ|/Δ, 1) ``[N, i, 1]``.
+    ``risk`` None is r = 1 (x^1 = x exactly, so no power is taken); a constant Q = 1
+    (``q`` the float 1.0, ``better`` may be None) drops U_b and U_w, whose weight 1 - Q is 0.
+    Every base lies in [0, 1] because d and d_μ do, so the utilities need no clip.
     """
-    d = np.clip(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 0.0, 1.0)
-    dm = np.clip(np.abs(x - mu[:, None]) / delta[:, None], 0.0, 1.0)[:, :, None]
-
     def u(base: np.ndarray) -> np.ndarray:
-        return 2.0 - 4.0 * np.clip(base, 0.0, 1.0) ** risk
+        return 2.0 - 4.0 * (base if risk is None else base ** risk)
 
     u_success, u_failure = u(0.5 - 0.5 * d), u(0.5 + 0.5 * d)
-    u_status_quo = 2.0 - 4.0 * 0.5 ** risk
-    u_better, u_worse = u(0.5 - 0.25 * (dm + d)), u(0.5 + 0.25 * (dm + d))
+    u_status_quo = 2.0 - 4.0 * (0.5 if risk is None else 0.5 ** risk)
     s_j = s[:, None, :]
     challenge = s_j * (p * u_success + (1.0 - p) * u_failure) + (1.0 - s_j) * u_success
+    if isinstance(q, float) and q == 1.0:
+        return challenge - u_status_quo
+    assert better is not None
+    u_better, u_worse = u(0.5 - 0.25 * (dm + d)), u(0.5 + 0.25 * (dm + d))
     no_challenge = q * u_status_quo + (1.0 - q) * (better * u_better + (1.0 - better) * u_worse)
     return challenge - no_challenge
 
@@ -469,7 +473,7 @@ def status_quo_probability(p: np.ndarray, rows: Rows, opts: Bdm.Options) -> np.n
     """
     n, a = rows.present.shape
     if opts.q_rule == "constant":
-        return np.full((n, a, a), opts.q)
+        return np.full((n, a, a), opts.q)  # play_round passes the constant itself
     term = p + 1.0 - rows.salience[:, None, :]                  # [N, i, k]
     idx = np.arange(a)
     prod = np.empty((n, a, a))
@@ -513,33 +517,37 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
 
     ``method``: "auto" sums the votes by prefix sums where the variant allows it
     (:func:`_uses_fast_path`), "blocked" always voter by voter (tests and benchmarks)."""
-    n, a = x.shape
     fast = method == "auto" and _uses_fast_path(opts)
     mu = median_voter(x, rows, opts.median)
     delta = delta_of(x, x0, rows, opts.delta)
-    better = things_get_better(x, prev, mu, opts)
-    ones = np.ones((n, a))
+    d = np.minimum(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 1.0)
+    dm = np.minimum(np.abs(x - mu[:, None]) / delta[:, None], 1.0)[:, :, None]
+    constant_q = opts.q_rule == "constant"
+    # T matters only through 1 - Q: not needed when Q is the constant 1.
+    better = None if constant_q and opts.q == 1.0 else things_get_better(x, prev, mu, opts)
+
+    def q_of(p: np.ndarray) -> float | np.ndarray:
+        return float(opts.q) if constant_q else status_quo_probability(p, rows, opts)
 
     # Step 1: everything with r = 1, for the security levels and risk exponents.
-    p1 = probability_of_success(x, rows, delta, ones, opts.probability, fast=fast)
-    q1 = status_quo_probability(p1, rows, opts)
-    eu1 = expected_utility(x, rows.salience, mu, delta, p1, q1, better, ones[:, :, None])
+    p1 = probability_of_success(x, rows, delta, np.ones_like(x), opts.probability, fast=fast)
+    q1 = q_of(p1)
+    eu1 = expected_utility(d, dm, rows.salience, p1, q1, better, None)
     security, index, risk = risk_exponents(eu1, rows, opts.security)
 
     # Step 2: again with the actors' own risk exponents.
     # Plain votes (A9 off) give the same P and Q as step 1: reuse them.
     if opts.voter_risk:
         p = probability_of_success(x, rows, delta, risk, opts.probability)
-        q = status_quo_probability(p, rows, opts)
+        q = q_of(p)
     else:
         p, q = p1, q1
-    by_challenger = expected_utility(x, rows.salience, mu, delta, p, q, better, risk[:, :, None])
+    by_challenger = expected_utility(d, dm, rows.salience, p, q, better, risk[:, :, None])
     eu_own = by_challenger                                    # a[i, j] = EU_i(ij), r_i
     if opts.perspective == "each":
         eu_other = np.swapaxes(by_challenger, 1, 2)           # b[i, j] = EU_j(ji), r_j
     else:
-        by_target = expected_utility(x, rows.salience, mu, delta, p, q, better,
-                                     risk[:, None, :])
+        by_target = expected_utility(d, dm, rows.salience, p, q, better, risk[:, None, :])
         eu_other = np.swapaxes(by_target, 1, 2)               # b[i, j] = EU_j(ji), r_i
 
     relation, offer = classify(x, eu_own, eu_other, rows, opts)
