@@ -13,6 +13,7 @@ cell, and a round computes all rows, all ordered pairs (i, j) and all voters k a
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -241,6 +242,14 @@ def delta_of(x: np.ndarray, x0: np.ndarray, rows: Rows, how: str) -> np.ndarray:
     return np.where(np.isfinite(span) & (span > 0), span, 1.0)
 
 
+@functools.lru_cache(maxsize=8)
+def _off_diagonal(n_actors: int) -> np.ndarray:
+    """The i != j mask, built once per size (read-only)."""
+    mask = ~np.eye(n_actors, dtype=bool)
+    mask.flags.writeable = False
+    return mask
+
+
 def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
     """Blocks of the challenger axis i so that ``n_rows × block × A²`` stays near
     :data:`CHUNK_ELEMENTS`: the voter tensors ``[N, k, i, j]`` are O(A³) per row (7.45 GiB
@@ -391,8 +400,8 @@ def _vote_sums_fast(x: np.ndarray, rows: Rows, delta: np.ndarray, how: str
     # taken about the centre of the present positions, which keeps their rounding small.
     centre = np.where(some, 0.5 * (hi_x + lo_x), 0.0)[:, None]
     order = np.argsort(x, axis=1, kind="stable")
-    xs = np.take_along_axis(x, order, axis=1)
-    ws = np.take_along_axis(w, order, axis=1)
+    by_row = np.arange(n)[:, None]
+    xs, ws = x[by_row, order], w[by_row, order]
     table = np.zeros((n, a + 1, 2))           # Σ w and Σ w (x - centre) of the first t
     table[:, 1:, 0] = np.cumsum(ws, axis=1)
     table[:, 1:, 1] = np.cumsum(ws * (xs - centre), axis=1)
@@ -497,8 +506,7 @@ def things_get_better(x: np.ndarray, prev: np.ndarray | None, mu: np.ndarray,
 def risk_exponents(eu: np.ndarray, rows: Rows, how: str) -> tuple[np.ndarray, ...]:
     """Security Sec_i, R_i and r_i (§5, eqs. 32-33) from EUs computed with r = 1."""
     n_actors = eu.shape[-1]
-    off_diagonal = ~np.eye(n_actors, dtype=bool)
-    pair = rows.present[:, :, None] & rows.present[:, None, :] & off_diagonal
+    pair = rows.present[:, :, None] & rows.present[:, None, :] & _off_diagonal(n_actors)
     masked = np.where(pair, eu, 0.0)
     security = masked.sum(axis=1) if how == "column" else masked.sum(axis=2)
     hi = np.where(rows.present, security, -np.inf).max(axis=-1, keepdims=True)
@@ -512,13 +520,16 @@ def risk_exponents(eu: np.ndarray, rows: Rows, how: str) -> tuple[np.ndarray, ..
 
 
 def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Rows,
-               opts: Bdm.Options, method: str = "auto") -> RoundResult:
+               opts: Bdm.Options, method: str = "auto", mu: np.ndarray | None = None
+               ) -> RoundResult:
     """One round for every row (Scholz appendix steps 2-11, bdm-deu.md §1.3).
 
     ``method``: "auto" sums the votes by prefix sums where the variant allows it
-    (:func:`_uses_fast_path`), "blocked" always voter by voter (tests and benchmarks)."""
+    (:func:`_uses_fast_path`), "blocked" always voter by voter (tests and benchmarks).
+    ``mu``: the median voter position of ``x`` when the caller has it already."""
     fast = method == "auto" and _uses_fast_path(opts)
-    mu = median_voter(x, rows, opts.median)
+    if mu is None:
+        mu = median_voter(x, rows, opts.median)
     delta = delta_of(x, x0, rows, opts.delta)
     d = np.minimum(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 1.0)
     dm = np.minimum(np.abs(x - mu[:, None]) / delta[:, None], 1.0)[:, :, None]
@@ -553,7 +564,7 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
     relation, offer = classify(x, eu_own, eu_other, rows, opts)
     chosen = choose_offers(x, eu_own, eu_other, relation, offer, opts)
     has = chosen >= 0
-    taken = np.take_along_axis(offer, np.maximum(chosen, 0)[:, :, None], axis=2)[:, :, 0]
+    taken = offer[np.arange(x.shape[0])[:, None], np.arange(x.shape[1]), np.maximum(chosen, 0)]
     new_position = np.where(has, taken, x)
     return RoundResult(median=mu, delta=delta, security=security, risk_index=index, risk=risk,
                        probability=p, eu_own=eu_own, eu_other=eu_other, relation=relation,
@@ -569,7 +580,7 @@ def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.
     n_actors = x.shape[1]
     xi, xj = x[:, :, None], x[:, None, :]
     live = (rows.present[:, :, None] & rows.present[:, None, :]
-            & ~np.eye(n_actors, dtype=bool) & (np.abs(xi - xj) > TIE))
+            & _off_diagonal(n_actors) & (np.abs(xi - xj) > TIE))
     conflict = live & (a > TIE) & (b > a + TIE)
     if opts.conflict == "no-move":
         conflict = np.zeros_like(conflict)
@@ -581,9 +592,9 @@ def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.
     else:
         partway = (np.abs(a) * xi + np.abs(b) * xj) / np.where(compromise, np.abs(a) + np.abs(b),
                                                                1.0)
-    relation = np.select([conflict, compromise, capitulation], [1, 2, 3], 0)
-    offer = np.select([conflict | capitulation, compromise],
-                      [np.broadcast_to(xj, a.shape), partway], np.nan)
+    # Nested where: np.select's first-true rule at a fraction of its per-call cost.
+    relation = np.where(conflict, 1, np.where(compromise, 2, np.where(capitulation, 3, 0)))
+    offer = np.where(conflict | capitulation, xj, np.where(compromise, partway, np.nan))
     return relation, offer
 
 
@@ -596,7 +607,7 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
     """
     valid = relation > 0
     move = np.abs(offer - x[:, :, None])
-    rank = np.select([relation == 1, relation == 2, relation == 3], [0.0, 1.0, 2.0], np.inf)
+    rank = np.where(valid, relation - 1.0, np.inf)  # conflict 0, compromise 1, capitulation 2
     if opts.offer_choice == "max-proposer-eu":
         keys = [-b, move]
     elif opts.offer_choice == "type-priority":
@@ -675,14 +686,16 @@ def _subset(rows: Rows, part: slice) -> Rows:
 
 
 def play_round_chunked(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Rows,
-                       opts: Bdm.Options, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+                       opts: Bdm.Options, method: str = "auto", mu: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """New positions and risk exponents for all rows, in memory-bounded chunks of rows."""
     new_position = np.empty_like(x)
     risk = np.empty_like(x)
     fast = method == "auto" and _uses_fast_path(opts) and not opts.voter_risk
     for part in _chunks(x.shape[0], x.shape[1], fast):
         result = play_round(x[part], x0[part], None if prev is None else prev[part],
-                            _subset(rows, part), opts, method)
+                            _subset(rows, part), opts, method,
+                            None if mu is None else mu[part])
         new_position[part] = result.new_position
         risk[part] = result.risk
     return new_position, risk
@@ -703,7 +716,8 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "
             break
         x = states[-1]
         prev = states[-2] if len(states) > 1 else None
-        moved, risk = play_round_chunked(x, x0, prev, rows, opts, method)
+        # medians[-1] is the median of x (a stopped row keeps both), computed once.
+        moved, risk = play_round_chunked(x, x0, prev, rows, opts, method, medians[-1])
         x_next = np.where(active[:, None], moved, x)
         mu = median_voter(x_next, rows, opts.median)
         rounds += active
