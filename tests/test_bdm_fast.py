@@ -8,13 +8,18 @@ with free floats; some actors have no stance, some weigh nothing.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detente.models import bdm as bdm_module
 from detente.models.bdm import (
     CHOICES,
+    FAST_MIN_ACTORS,
     Bdm,
     Rows,
     _uses_fast_path,
@@ -22,7 +27,13 @@ from detente.models.bdm import (
     probability_of_success,
     simulate,
 )
+from detente.scenario import load
+from tests import bdm_reference
+from tests.shared_data import require_shared
 from tests.strategies import arrays_strategy
+from tests.test_bdm import EMISSIONS
+
+HERE = Path(__file__).resolve().parent
 
 POSITIONS = st.one_of(st.integers(0, 8).map(lambda k: k / 8),
                       st.integers(0, 20).map(lambda k: k / 20),
@@ -88,7 +99,7 @@ def test_fast_round_equals_blocked_round(data: tuple[np.ndarray, Rows], options:
     opts = Bdm(preset=preset, **options).options
     assert _uses_fast_path(opts)
     x0 = np.clip(x + 0.25 * (x[:, ::-1] - x), 0.0, 1.0)  # a wider or narrower start
-    fast = play_round(x, x0, None, rows, opts)
+    fast = play_round(x, x0, None, rows, opts, method="fast")
     blocked = play_round(x, x0, None, rows, opts, method="blocked")
     for name in ("probability", "security", "risk", "eu_own", "eu_other", "offer",
                  "new_position"):
@@ -105,15 +116,68 @@ def test_fast_run_equals_blocked_run_and_batches(arrays, options: dict, preset: 
                                                  batch: int) -> None:
     """Whole trajectories, fast against blocked; a batch gives each sample's own numbers."""
     opts = Bdm(preset=preset, max_rounds=6, **options).options
-    fast = simulate(arrays, opts)
+    fast = simulate(arrays, opts, method="fast")
     blocked = simulate(arrays, opts, method="blocked")
     np.testing.assert_allclose(fast.trajectory, blocked.trajectory, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(fast.rounds, blocked.rounds)
     rng = np.random.default_rng(batch)
     shift = rng.uniform(-0.2, 0.2, (batch, *arrays.position.shape))
     many = arrays.replace(position=np.clip(arrays.position + shift, 0.0, 1.0))
-    together = simulate(many, opts)
+    together = simulate(many, opts, method="fast")
     for b in range(batch):
-        alone = simulate(arrays.replace(position=many.position[b]), opts)
+        alone = simulate(arrays.replace(position=many.position[b]), opts, method="fast")
         np.testing.assert_array_equal(together.trajectory[b], alone.trajectory)
         np.testing.assert_array_equal(together.forecast[b], alone.forecast)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays=arrays_strategy(max_actors=6, max_issues=2), options=OPTIONS,
+       preset=st.sampled_from(["printed", "scholz-reference"]))
+def test_fast_run_matches_reference_loops(arrays, options: dict, preset: str) -> None:
+    opts = Bdm(preset=preset, max_rounds=5, stop_eps=0.0, **options).options
+    result = simulate(arrays, opts, method="fast")
+    for k in range(arrays.n_issues):
+        weights = list(arrays.capability * arrays.salience[:, k])
+        history, _ = bdm_reference.run(list(arrays.position[:, k]), weights,
+                                             list(arrays.salience[:, k]), opts)
+        np.testing.assert_allclose(result.trajectory[:, :, k], np.array(history), rtol=0,
+                                   atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["fast", "blocked"])
+def test_golden_trajectory_on_both_paths(method: str) -> None:
+    emissions = load(str(require_shared(EMISSIONS))).compile()
+    golden = json.loads((HERE / "reference" / "bdm_scholz_emissions.json").read_text())
+    opts = Bdm.preset(golden["preset"], max_rounds=10, stop_eps=0.0).options
+    run = simulate(emissions, opts, method=method)
+    np.testing.assert_allclose(emissions.to_units(run.details["median"])[:, 0],
+                               golden["median"], atol=0.005 + 1e-9)
+    np.testing.assert_allclose(emissions.to_units(run.details["mean"])[:, 0], golden["mean"],
+                               atol=0.005 + 1e-9)
+    other = simulate(emissions, opts, method="blocked" if method == "fast" else "fast")
+    np.testing.assert_allclose(run.trajectory, other.trajectory, rtol=0, atol=1e-9)
+
+
+def test_the_model_takes_the_fast_path_from_its_size_on(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """At FAST_MIN_ACTORS actors with plain votes the voters x pairs tensor is never built."""
+    n = FAST_MIN_ACTORS
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 11, (2, n)) / 10      # ties and exact midpoints
+    rows = Rows(weight=rng.uniform(0.1, 5, (2, n)), salience=rng.uniform(0.1, 1, (2, n)),
+                present=np.ones((2, n), dtype=bool))
+    expected = play_round(x, x, None, rows, Bdm.Options(), method="blocked")
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("blocked path taken")
+
+    monkeypatch.setattr(bdm_module, "_vote_sums_blocked", refuse)
+    got = play_round(x, x, None, rows, Bdm.Options())
+    np.testing.assert_allclose(got.new_position, expected.new_position, rtol=0, atol=1e-9)
+    with pytest.raises(AssertionError, match="blocked path taken"):
+        play_round(x, x, None, rows, Bdm.Options(voter_risk=True))
+
+
+def test_estimate_grows_as_the_square_on_the_fast_path() -> None:
+    small, large = Bdm().estimate(1000, 1).working, Bdm().estimate(2000, 1).working
+    assert 2 * small < large < 5 * small          # O(A²): about 4x for twice the actors

@@ -165,15 +165,26 @@ class Bdm(Model):
                             details=run.details)
 
     def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
-        """Rows are (batch, issue) cells; a round holds a few dozen ``[rows, A, A]`` pair
-        arrays for a chunk of rows and voter tensors bounded by :data:`CHUNK_ELEMENTS` per
-        block (:func:`_actor_blocks`); the trajectory and risks are ``[R+1, rows, A]``."""
+        """Rows are (batch, issue) cells; the trajectory and risks are ``[R+1, rows, A]``.
+
+        Fast path (plain votes, constant Q): a round holds a few dozen ``[rows, A, A]`` pair
+        arrays for a chunk of rows (:data:`PAIR_ELEMENTS`, at least one row), O(A²) per
+        row, plus the voter-by-voter sums of pairs within rounding noise of zero (at most
+        :data:`CHUNK_ELEMENTS` voters x pairs at once). Blocked path (``voter_risk`` or
+        ``q_rule=product``): voter tensors bounded by :data:`CHUNK_ELEMENTS` per block
+        (:func:`_actor_blocks`) besides the pair arrays, O(A³) time."""
         opts: Bdm.Options = self.options  # type: ignore[assignment]
         a, rows, rounds = max(n_actors, 1), batch * max(n_issues, 1), opts.max_rounds + 1
+        history = 8 * rounds * rows * a
+        per_row = 8 * max(n_issues, 1) * (2 + (rounds - 1) * a + 3 * rounds)
+        if _fast("auto", opts, a) and not opts.voter_risk:
+            chunk = min(rows, max(1, PAIR_ELEMENTS // (a * a)))
+            direct = min(CHUNK_ELEMENTS, chunk * a**3)
+            working = 8 * (6 * direct + 40 * chunk * a * a + history) + 2**20
+            return MemoryEstimate(working=working, outputs_per_row=per_row)
         chunk = min(rows, max(1, CHUNK_ELEMENTS // a**3))
         tensor = min(chunk * a**3, max(CHUNK_ELEMENTS, chunk * a * a))
-        working = 8 * (6 * tensor + 40 * chunk * a * a + 8 * rounds * rows * a) + 2**20
-        per_row = 8 * max(n_issues, 1) * (2 + (rounds - 1) * a + 3 * rounds)
+        working = 8 * (6 * tensor + 40 * chunk * a * a + history) + 2**20
         return MemoryEstimate(working=working, outputs_per_row=per_row)
 
     def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
@@ -332,11 +343,25 @@ def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_exp: 
 NOISE = 1e-5
 # Upper bound on rows x actors^2 elements per chunk of rows on the fast path (pair arrays).
 PAIR_ELEMENTS = 250_000
+# Below this many actors the blocked path's few large numpy calls beat the fast path's many
+# small ones (measured crossover 24-48 actors on a loaded 2-core machine); method "auto"
+# switches there, "fast" (tests, benchmarks) never does. Both give the same numbers.
+FAST_MIN_ACTORS = 32
 
 
 def _uses_fast_path(opts: Bdm.Options) -> bool:
-    """Step 1 (risk 1) is always plain votes; the product Q rule needs the blocked P."""
+    """Whether the variant has prefix sums: step 1 (risk 1) always has plain votes, step 2
+    too unless ``voter_risk`` (A9); the product Q rule (A8) takes the blocked P, whose
+    pairs of nearly equal positions it multiplies into Q whatever their rounding."""
     return opts.q_rule == "constant"
+
+
+def _fast(method: str, opts: Bdm.Options, n_actors: int) -> bool:
+    """Whether a round sums plain votes by prefix sums (``method`` as in :func:`play_round`)."""
+    if method not in ("auto", "fast", "blocked"):
+        raise ValueError(f"method {method!r}: choose auto, fast or blocked")
+    wanted = method == "fast" or (method == "auto" and n_actors >= FAST_MIN_ACTORS)
+    return wanted and _uses_fast_path(opts)
 
 
 def _search(sorted_x: np.ndarray, values: np.ndarray, side: str) -> np.ndarray:
@@ -524,10 +549,11 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
                ) -> RoundResult:
     """One round for every row (Scholz appendix steps 2-11, bdm-deu.md §1.3).
 
-    ``method``: "auto" sums the votes by prefix sums where the variant allows it
-    (:func:`_uses_fast_path`), "blocked" always voter by voter (tests and benchmarks).
-    ``mu``: the median voter position of ``x`` when the caller has it already."""
-    fast = method == "auto" and _uses_fast_path(opts)
+    ``method``: "fast" sums plain votes by prefix sums where the variant allows it
+    (:func:`_uses_fast_path`), "blocked" always voter by voter, "auto" (the model's) fast
+    from :data:`FAST_MIN_ACTORS` actors on. ``mu``: the median voter position of ``x`` when
+    the caller has it already."""
+    fast = _fast(method, opts, x.shape[1])
     if mu is None:
         mu = median_voter(x, rows, opts.median)
     delta = delta_of(x, x0, rows, opts.delta)
@@ -691,7 +717,7 @@ def play_round_chunked(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, r
     """New positions and risk exponents for all rows, in memory-bounded chunks of rows."""
     new_position = np.empty_like(x)
     risk = np.empty_like(x)
-    fast = method == "auto" and _uses_fast_path(opts) and not opts.voter_risk
+    fast = _fast(method, opts, x.shape[1]) and not opts.voter_risk
     for part in _chunks(x.shape[0], x.shape[1], fast):
         result = play_round(x[part], x0[part], None if prev is None else prev[part],
                             _subset(rows, part), opts, method,
