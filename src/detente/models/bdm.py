@@ -170,7 +170,7 @@ class Bdm(Model):
         Fast path (plain votes, constant Q): a round holds a few dozen ``[rows, A, A]`` pair
         arrays for a chunk of rows (:data:`PAIR_ELEMENTS`, at least one row), O(A²) per
         row, plus the voter-by-voter sums of pairs within rounding noise of zero (at most
-        :data:`CHUNK_ELEMENTS` voters x pairs at once). Blocked path (``voter_risk`` or
+        :data:`PAIR_ELEMENTS` voters x pairs at once). Blocked path (``voter_risk`` or
         ``q_rule=product``): voter tensors bounded by :data:`CHUNK_ELEMENTS` per block
         (:func:`_actor_blocks`) besides the pair arrays, O(A³) time."""
         opts: Bdm.Options = self.options  # type: ignore[assignment]
@@ -179,7 +179,7 @@ class Bdm(Model):
         per_row = 8 * max(n_issues, 1) * (2 + (rounds - 1) * a + 3 * rounds)
         if _fast("auto", opts, a) and not opts.voter_risk:
             chunk = min(rows, max(1, PAIR_ELEMENTS // (a * a)))
-            direct = min(CHUNK_ELEMENTS, chunk * a**3)
+            direct = min(PAIR_ELEMENTS, chunk * a**3)
             working = 8 * (6 * direct + 40 * chunk * a * a + history) + 2**20
             return MemoryEstimate(working=working, outputs_per_row=per_row)
         chunk = min(rows, max(1, CHUNK_ELEMENTS // a**3))
@@ -386,7 +386,7 @@ def _direct_sums(x: np.ndarray, rows: Rows, delta: np.ndarray, where: tuple[np.n
     r, i, j = where
     n_actors = x.shape[1]
     sums = np.zeros((3, r.size))
-    per = max(1, CHUNK_ELEMENTS // max(1, n_actors))
+    per = max(1, PAIR_ELEMENTS // max(1, n_actors))
     for lo in range(0, r.size, per):
         s = slice(lo, lo + per)
         rr, ii, jj = r[s], i[s], j[s]
