@@ -7,7 +7,12 @@ theirs), building on B. Bueno de Mesquita (1994, 1997, 2002). The specification 
 §1.4) are options of :class:`Bdm.Options`, documented in ``docs/bdm.md``.
 
 Everything here works on the unit scale and is vectorized: a "row" is one (batch, issue)
-cell, and a round computes all rows, all ordered pairs (i, j) and all voters k at once.
+cell, and a round computes all rows and all ordered pairs (i, j) at once. The voter sums
+behind P (eqs. 30-31) are prefix sums over the actors sorted by position where the votes
+are plain distances (O(A² log A) a round, :func:`_vote_sums_fast`); risk-adjusted votes
+(A9, step 2) and the product Q rule (A8) keep the voters x pairs tensor, O(A³), built in
+blocks (:func:`_vote_sums_blocked`). ``docs/bdm.md`` ("Speed") lists which variant takes
+which path.
 """
 
 from __future__ import annotations
@@ -444,9 +449,17 @@ def _vote_sums_fast(x: np.ndarray, rows: Rows, delta: np.ndarray, how: str
     # Voters below the midpoint. If m rounds onto lo or hi (d of an ulp) the ranges below
     # run backwards by voters at m itself, whose terms cancel; such pairs have sums within
     # noise of zero and are redone voter by voter.
-    at_mid = _search(xs, mid_x.reshape(n, a * a), "left") + rows_at
-    tm = flat_table[at_mid.ravel()].reshape(n, a, a, 2)
-    w_mid, wx_mid = tm[..., 0], tm[..., 1]
+    # Searched in sorted order, where each row of midpoints is sorted (several times faster
+    # than scattered queries for large A), then read in actor order: xs[rank_i] is x_i, so
+    # the midpoints are the same numbers.
+    rank = np.empty_like(order)
+    rank[by_row, order] = np.arange(a)
+    mid_sorted = 0.5 * (xs[:, :, None] + xs[:, None, :])
+    at_sorted = _search(xs, mid_sorted.reshape(n, a * a), "left").reshape(n, a, a)
+    at_mid = (at_sorted[by_row[:, :, None], rank[:, :, None], rank[:, None, :]]
+              + rows_at[:, :, None]).ravel()
+    w_mid = np.take(table[..., 0].ravel(), at_mid).reshape(n, a, a)
+    wx_mid = np.take(table[..., 1].ravel(), at_mid).reshape(n, a, a)
     w_lo = np.where(i_low, upto[:, :, None, 0], upto[:, None, :, 0])
     wx_lo = np.where(i_low, upto[:, :, None, 1], upto[:, None, :, 1])
     w_hi = np.where(i_low, below[:, None, :, 0], below[:, :, None, 0])
