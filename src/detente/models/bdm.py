@@ -343,8 +343,8 @@ def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_exp: 
 # exactly as the blocked path does (:func:`_direct_sums`), so both paths give the same P.
 
 # A pair whose |vote| sum is below NOISE x Σ_k w_k x (range of positions) is summed directly:
-# the prefix sums carry an absolute error of a few ulp of that scale, so above it P is good
-# to ~1e-11 relative; below it only the direct sum reproduces the blocked path.
+# the prefix sums carry an absolute error of a few ulp of that scale (times √A at worst), so
+# above it P is good to about 1e-10; below it only the direct sum reproduces the blocked path.
 NOISE = 1e-5
 # Upper bound on rows x actors^2 elements per chunk of rows on the fast path (pair arrays).
 PAIR_ELEMENTS = 250_000
