@@ -7,12 +7,18 @@ theirs), building on B. Bueno de Mesquita (1994, 1997, 2002). The specification 
 §1.4) are options of :class:`Bdm.Options`, documented in ``docs/bdm.md``.
 
 Everything here works on the unit scale and is vectorized: a "row" is one (batch, issue)
-cell, and a round computes all rows, all ordered pairs (i, j) and all voters k at once.
+cell, and a round computes all rows and all ordered pairs (i, j) at once. The voter sums
+behind P (eqs. 30-31) are prefix sums over the actors sorted by position where the votes
+are plain distances (O(A² log A) a round, :func:`_vote_sums_fast`); risk-adjusted votes
+(A9, step 2) and the product Q rule (A8) keep the voters x pairs tensor, O(A³), built in
+blocks (:func:`_vote_sums_blocked`). ``docs/bdm.md`` ("Speed") lists which variant takes
+which path.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -164,15 +170,26 @@ class Bdm(Model):
                             details=run.details)
 
     def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
-        """Rows are (batch, issue) cells; a round holds a few dozen ``[rows, A, A]`` pair
-        arrays for a chunk of rows and voter tensors bounded by :data:`CHUNK_ELEMENTS` per
-        block (:func:`_actor_blocks`); the trajectory and risks are ``[R+1, rows, A]``."""
+        """Rows are (batch, issue) cells; the trajectory and risks are ``[R+1, rows, A]``.
+
+        Fast path (plain votes, constant Q): a round holds a few dozen ``[rows, A, A]`` pair
+        arrays for a chunk of rows (:data:`PAIR_ELEMENTS`, at least one row), O(A²) per
+        row, plus the voter-by-voter sums of pairs within rounding noise of zero (at most
+        :data:`PAIR_ELEMENTS` voters x pairs at once). Blocked path (``voter_risk`` or
+        ``q_rule=product``): voter tensors bounded by :data:`CHUNK_ELEMENTS` per block
+        (:func:`_actor_blocks`) besides the pair arrays, O(A³) time."""
         opts: Bdm.Options = self.options  # type: ignore[assignment]
         a, rows, rounds = max(n_actors, 1), batch * max(n_issues, 1), opts.max_rounds + 1
+        history = 8 * rounds * rows * a
+        per_row = 8 * max(n_issues, 1) * (2 + (rounds - 1) * a + 3 * rounds)
+        if _fast("auto", opts, a) and not opts.voter_risk:
+            chunk = min(rows, max(1, PAIR_ELEMENTS // (a * a)))
+            direct = min(PAIR_ELEMENTS, chunk * a**3)
+            working = 8 * (6 * direct + 40 * chunk * a * a + history) + 2**20
+            return MemoryEstimate(working=working, outputs_per_row=per_row)
         chunk = min(rows, max(1, CHUNK_ELEMENTS // a**3))
         tensor = min(chunk * a**3, max(CHUNK_ELEMENTS, chunk * a * a))
-        working = 8 * (6 * tensor + 40 * chunk * a * a + 8 * rounds * rows * a) + 2**20
-        per_row = 8 * max(n_issues, 1) * (2 + (rounds - 1) * a + 3 * rounds)
+        working = 8 * (6 * tensor + 40 * chunk * a * a + history) + 2**20
         return MemoryEstimate(working=working, outputs_per_row=per_row)
 
     def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
@@ -241,6 +258,14 @@ def delta_of(x: np.ndarray, x0: np.ndarray, rows: Rows, how: str) -> np.ndarray:
     return np.where(np.isfinite(span) & (span > 0), span, 1.0)
 
 
+@functools.lru_cache(maxsize=8)
+def _off_diagonal(n_actors: int) -> np.ndarray:
+    """The i != j mask, built once per size (read-only)."""
+    mask = ~np.eye(n_actors, dtype=bool)
+    mask.flags.writeable = False
+    return mask
+
+
 def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
     """Blocks of the challenger axis i so that ``n_rows × block × A²`` stays near
     :data:`CHUNK_ELEMENTS`: the voter tensors ``[N, k, i, j]`` are O(A³) per row (7.45 GiB
@@ -250,21 +275,48 @@ def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
 
 
 def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_exp: np.ndarray,
-                           how: str) -> np.ndarray:
+                           how: str, fast: bool = False) -> np.ndarray:
     """P_ij (eqs. 30-31 and variants A1, A9): ``[N, i, j]``.
 
     v_k(i,j) = w_k (u_k(x_j) - u_k(x_i)), u_k(x) = (|x_k - x|/Δ)^{ρ_k}: voters in favour of i
-    count in the numerator. The factor 2/Δ of eq. 28 cancels in every variant. The sums
-    over voters k run per block of challengers i (:func:`_actor_blocks`); each (i, j) sums
-    the same terms in the same order whatever the block.
+    count in the numerator. The factor 2/Δ of eq. 28 cancels in every variant, and so does
+    any common factor of the sums. ``fast`` (plain votes, ρ = 1, only): the sums by prefix
+    sums over sorted positions, O(A² log A) per row (:func:`_vote_sums_fast`); otherwise
+    voter by voter, O(A³), per block of challengers (:func:`_vote_sums_blocked`). The fast
+    path needs every present distance within Δ (the clip of u at 1 idle); a row where it is
+    not (never with the model's own Δ) is summed blocked.
     """
+    if fast:
+        span = (np.where(rows.present, x, -np.inf).max(axis=1)
+                - np.where(rows.present, x, np.inf).min(axis=1))
+        fast = bool(np.all(~np.isfinite(span) | (span <= delta)))
+    if fast:
+        support, absolute, net = _vote_sums_fast(x, rows, delta, how)
+    else:
+        support, absolute, net = _vote_sums_blocked(x, rows, delta, voter_exp, how)
+    pair = rows.present[:, :, None] & rows.present[:, None, :]
+    if how == "global":
+        total = np.sum(absolute * pair, axis=(1, 2))[:, None, None]
+        p = np.divide(support, total, out=np.zeros_like(support), where=total > 0)
+        return np.where(pair, p, 0.0)
+    numerator = np.maximum(net, 0.0) if how == "net" else support
+    p = np.divide(numerator, absolute, out=np.full_like(support, 0.5), where=absolute > 0)
+    return np.where(pair, p, 0.0)
+
+
+def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_exp: np.ndarray,
+                       how: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Σ_k max(v_k, 0), Σ_k |v_k|, Σ_k v_k per pair, ``[N, i, j]``: the voters x pairs
+    tensor ``[N, k, i, j]``, O(A³), built per block of challengers i (:func:`_actor_blocks`);
+    each (i, j) sums the same terms in the same order whatever the block. The path for
+    risk-adjusted votes (A9: u = d^{ρ_k} with a different exponent per voter has no prefix
+    sums) and the reference of the fast path."""
     n_rows, n_actors = x.shape
     dist = np.clip(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 0.0, 1.0)
     u = dist ** voter_exp[:, :, None]                       # [N, k, a]
-    pair = rows.present[:, :, None] & rows.present[:, None, :]
     support = np.empty((n_rows, n_actors, n_actors))
     absolute = np.empty_like(support)  # Σ_k |v_k(i, j)|
-    net = np.empty_like(support) if how == "net" else None
+    net = np.empty_like(support)
     k = np.arange(n_actors)
     for blk in _actor_blocks(n_rows, n_actors):
         v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, blk, None])  # [N,k,i,j]
@@ -274,36 +326,189 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_e
             v = v * keep
         support[:, blk] = np.sum(np.maximum(v, 0.0), axis=1)
         absolute[:, blk] = np.sum(np.abs(v), axis=1)
-        if net is not None:
+        if how == "net":
             net[:, blk] = np.sum(v, axis=1)
         del v
-    if how == "global":
-        total = np.sum(absolute * pair, axis=(1, 2))[:, None, None]
-        p = np.divide(support, total, out=np.zeros_like(support), where=total > 0)
-        return np.where(pair, p, 0.0)
-    numerator = np.maximum(net, 0.0) if net is not None else support
-    p = np.divide(numerator, absolute, out=np.full_like(support, 0.5), where=absolute > 0)
-    return np.where(pair, p, 0.0)
+    return support, absolute, net
 
 
-def expected_utility(x: np.ndarray, s: np.ndarray, mu: np.ndarray, delta: np.ndarray,
-                     p: np.ndarray, q: np.ndarray, better: np.ndarray, risk: np.ndarray
-                     ) -> np.ndarray:
+# The fast path (issue 15 item 3). With plain votes (risk exponent 1) on one issue, voter k's
+# vote between x_i and x_j is w_k (|x_k - x_j| - |x_k - x_i|)/Δ: constant ±w_k d/Δ (d = |x_i -
+# x_j|) for voters outside [lo, hi] = [min, max](x_i, x_j), and 2 w_k (m - x_k)/Δ, linear in x_k,
+# between them, with the sign flipping at the midpoint m. So every voter sum of eqs. 30-31 (and
+# of A1's variants) is a few prefix sums of w_k and w_k x_k over the actors sorted by position,
+# read at lo, m and hi: O(A² log A) per row instead of O(A³). Where the fast sum of a pair is
+# within rounding noise of zero (its voters all sit at or next to the midpoint, or x_i and x_j
+# nearly coincide), the sign of each tiny vote decides P; those pairs are summed voter by voter
+# exactly as the blocked path does (:func:`_direct_sums`), so both paths give the same P.
+
+# A pair whose |vote| sum is below NOISE x Σ_k w_k x (range of positions) is summed directly:
+# the prefix sums carry an absolute error of a few ulp of that scale (times √A at worst), so
+# above it P is good to about 1e-10; below it only the direct sum reproduces the blocked path.
+NOISE = 1e-5
+# Upper bound on rows x actors^2 elements per chunk of rows on the fast path (pair arrays).
+PAIR_ELEMENTS = 250_000
+# Below this many actors the blocked path's few large numpy calls beat the fast path's many
+# small ones (measured crossover 24-48 actors on a loaded 2-core machine); method "auto"
+# switches there, "fast" (tests, benchmarks) never does. Both give the same numbers.
+FAST_MIN_ACTORS = 32
+
+
+def _uses_fast_path(opts: Bdm.Options) -> bool:
+    """Whether the variant has prefix sums: step 1 (risk 1) always has plain votes, step 2
+    too unless ``voter_risk`` (A9); the product Q rule (A8) takes the blocked P, whose
+    pairs of nearly equal positions it multiplies into Q whatever their rounding."""
+    return opts.q_rule == "constant"
+
+
+def _fast(method: str, opts: Bdm.Options, n_actors: int) -> bool:
+    """Whether a round sums plain votes by prefix sums (``method`` as in :func:`play_round`)."""
+    if method not in ("auto", "fast", "blocked"):
+        raise ValueError(f"method {method!r}: choose auto, fast or blocked")
+    wanted = method == "fast" or (method == "auto" and n_actors >= FAST_MIN_ACTORS)
+    return wanted and _uses_fast_path(opts)
+
+
+def _search(sorted_x: np.ndarray, values: np.ndarray, side: str) -> np.ndarray:
+    """Row-wise ``searchsorted``: for each row r, how many of ``sorted_x[r]`` lie below
+    ``values[r]`` (``side`` as numpy's). ``[N, A]`` sorted, ``[N, M]`` values -> ``[N, M]``.
+
+    Several rows are searched in one call on complex keys (row + 1j x): numpy orders complex
+    numbers by real part, then imaginary part, so comparisons stay exact."""
+    n, a = sorted_x.shape
+    if n == 1:
+        return np.searchsorted(sorted_x[0], values[0], side=side)[None]  # type: ignore[arg-type]
+    rows = np.arange(n, dtype=float)[:, None]
+    keys = (rows + 1j * sorted_x).ravel()
+    found = np.searchsorted(keys, (rows + 1j * values).ravel(), side=side)  # type: ignore[arg-type]
+    return found.reshape(n, -1) - (np.arange(n) * a)[:, None]
+
+
+def _direct_sums(x: np.ndarray, rows: Rows, delta: np.ndarray, where: tuple[np.ndarray, ...],
+                 how: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Σ_k max(v_k, 0), Σ_k |v_k|, Σ_k v_k for the listed pairs (row, i, j), voter by voter
+    with the blocked path's arithmetic, times Δ (the fast path's unit). Chunked."""
+    r, i, j = where
+    n_actors = x.shape[1]
+    sums = np.zeros((3, r.size))
+    per = max(1, PAIR_ELEMENTS // max(1, n_actors))
+    for lo in range(0, r.size, per):
+        s = slice(lo, lo + per)
+        rr, ii, jj = r[s], i[s], j[s]
+        xr, dl = x[rr], delta[rr][:, None]
+        u_i = np.clip(np.abs(xr - x[rr, ii][:, None]) / dl, 0.0, 1.0)
+        u_j = np.clip(np.abs(xr - x[rr, jj][:, None]) / dl, 0.0, 1.0)
+        v = rows.weight[rr] * (u_j - u_i)
+        if how == "exclude-dyad":
+            k = np.arange(n_actors)
+            v = v * ((k != ii[:, None]) & (k != jj[:, None]))
+        sums[0, s] = np.sum(np.maximum(v, 0.0), axis=1)
+        sums[1, s] = np.sum(np.abs(v), axis=1)
+        sums[2, s] = np.sum(v, axis=1)
+    return sums[0] * delta[r], sums[1] * delta[r], sums[2] * delta[r]
+
+
+def _vote_sums_fast(x: np.ndarray, rows: Rows, delta: np.ndarray, how: str
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Σ_k max(v_k(i,j), 0), Σ_k |v_k(i,j)| and Σ_k v_k(i,j) for plain votes, ``[N, i, j]``
+    each, in units of Δ (Δ v), by prefix sums over the actors sorted by position.
+
+    For lo < hi (the pair's positions) and m their midpoint, the voters favouring lo give
+    d Σ_{x_k ≤ lo} w_k + 2 Σ_{lo < x_k < m} w_k (m - x_k), those favouring hi
+    d Σ_{x_k ≥ hi} w_k + 2 Σ_{m ≤ x_k < hi} w_k (x_k - m): two prefix-sum tables (of w and
+    of w x) read at lo, at hi (per actor) and at m (one search per pair).
+    """
+    n, a = x.shape
+    w = rows.weight
+    present = rows.present
+    with np.errstate(invalid="ignore"):  # a row with nobody present
+        hi_x = np.where(present, x, -np.inf).max(axis=1)
+        lo_x = np.where(present, x, np.inf).min(axis=1)
+    some = np.isfinite(hi_x)
+    span = np.where(some, hi_x - lo_x, 0.0)
+    # Comparisons (order, sides, ties) use the positions themselves; the sums of w x are
+    # taken about the centre of the present positions, which keeps their rounding small.
+    centre = np.where(some, 0.5 * (hi_x + lo_x), 0.0)[:, None]
+    order = np.argsort(x, axis=1, kind="stable")
+    by_row = np.arange(n)[:, None]
+    xs, ws = x[by_row, order], w[by_row, order]
+    table = np.zeros((n, a + 1, 2))           # Σ w and Σ w (x - centre) of the first t
+    table[:, 1:, 0] = np.cumsum(ws, axis=1)
+    table[:, 1:, 1] = np.cumsum(ws * (xs - centre), axis=1)
+    total = table[:, -1:, 0][:, :, None]       # [N, 1, 1]
+    rows_at = (np.arange(n) * (a + 1))[:, None]
+    flat_table = table.reshape(-1, 2)
+    # Per actor: the table at the voters at or below x_i, and strictly below x_i.
+    upto = flat_table[(_search(xs, x, "right") + rows_at).ravel()].reshape(n, a, 2)
+    below = flat_table[(_search(xs, x, "left") + rows_at).ravel()].reshape(n, a, 2)
+
+    xi, xj = x[:, :, None], x[:, None, :]
+    i_low = xi <= xj
+    d = np.abs(xi - xj)
+    mid_x = 0.5 * (xi + xj)
+    # Voters below the midpoint. If m rounds onto lo or hi (d of an ulp) the ranges below
+    # run backwards by voters at m itself, whose terms cancel; such pairs have sums within
+    # noise of zero and are redone voter by voter.
+    # Searched in sorted order, where each row of midpoints is sorted (several times faster
+    # than scattered queries for large A), then read in actor order: xs[rank_i] is x_i, so
+    # the midpoints are the same numbers.
+    rank = np.empty_like(order)
+    rank[by_row, order] = np.arange(a)
+    mid_sorted = 0.5 * (xs[:, :, None] + xs[:, None, :])
+    at_sorted = _search(xs, mid_sorted.reshape(n, a * a), "left").reshape(n, a, a)
+    at_mid = (at_sorted[by_row[:, :, None], rank[:, :, None], rank[:, None, :]]
+              + rows_at[:, :, None]).ravel()
+    w_mid = np.take(table[..., 0].ravel(), at_mid).reshape(n, a, a)
+    wx_mid = np.take(table[..., 1].ravel(), at_mid).reshape(n, a, a)
+    w_lo = np.where(i_low, upto[:, :, None, 0], upto[:, None, :, 0])
+    wx_lo = np.where(i_low, upto[:, :, None, 1], upto[:, None, :, 1])
+    w_hi = np.where(i_low, below[:, None, :, 0], below[:, :, None, 0])
+    wx_hi = np.where(i_low, below[:, None, :, 1], below[:, :, None, 1])
+    mid = mid_x - centre[:, :, None]
+    favour_low = w_lo * d + 2.0 * (mid * (w_mid - w_lo) - (wx_mid - wx_lo))
+    favour_high = (total - w_hi) * d + 2.0 * ((wx_hi - wx_mid) - mid * (w_hi - w_mid))
+    if how == "exclude-dyad":
+        # Without the two candidates, who vote for themselves: w d each.
+        favour_low -= np.where(i_low, w[:, :, None], w[:, None, :]) * d
+        favour_high -= np.where(i_low, w[:, None, :], w[:, :, None]) * d
+    apart = d > 0
+    favour_low = np.where(apart, np.maximum(favour_low, 0.0), 0.0)
+    favour_high = np.where(apart, np.maximum(favour_high, 0.0), 0.0)
+    support = np.where(i_low, favour_low, favour_high)
+    absolute = favour_low + favour_high
+    net = 2.0 * support - absolute
+    # Sums within rounding noise of zero: redo voter by voter (see NOISE).
+    scale = NOISE * np.sum(w, axis=1) * span
+    unsure = np.nonzero((absolute <= scale[:, None, None]) & apart
+                        & present[:, :, None] & present[:, None, :])
+    if unsure[0].size:
+        s, t, v = _direct_sums(x, rows, delta, unsure, how)
+        support[unsure], absolute[unsure], net[unsure] = s, t, v
+    return support, absolute, net
+
+
+def expected_utility(d: np.ndarray, dm: np.ndarray, s: np.ndarray, p: np.ndarray,
+                     q: float | np.ndarray, better: np.ndarray | None,
+                     risk: np.ndarray | None) -> np.ndarray:
     """EU_i(ij) for every ordered pair (eqs. 5-7, 15-25), risk exponent ``risk`` ``[N, i, j]``.
 
-    EU = s_j[P U_s + (1-P) U_f] + (1-s_j) U_s - {Q U_sq + (1-Q)[T U_b + (1-T) U_w]}.
+    EU = s_j[P U_s + (1-P) U_f] + (1-s_j) U_s - {Q U_sq + (1-Q)[T U_b + (1-T) U_w]}, with
+    d = min(|x_i - x_j|/Δ, 1) ``[N, i, j]`` and d_μ = min(|x_i - μ|/Δ, 1) ``[N, i, 1]``.
+    ``risk`` None is r = 1 (x^1 = x exactly, so no power is taken); a constant Q = 1
+    (``q`` the float 1.0, ``better`` may be None) drops U_b and U_w, whose weight 1 - Q is 0.
+    Every base lies in [0, 1] because d and d_μ do, so the utilities need no clip.
     """
-    d = np.clip(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 0.0, 1.0)
-    dm = np.clip(np.abs(x - mu[:, None]) / delta[:, None], 0.0, 1.0)[:, :, None]
-
     def u(base: np.ndarray) -> np.ndarray:
-        return 2.0 - 4.0 * np.clip(base, 0.0, 1.0) ** risk
+        return 2.0 - 4.0 * (base if risk is None else base ** risk)
 
     u_success, u_failure = u(0.5 - 0.5 * d), u(0.5 + 0.5 * d)
-    u_status_quo = 2.0 - 4.0 * 0.5 ** risk
-    u_better, u_worse = u(0.5 - 0.25 * (dm + d)), u(0.5 + 0.25 * (dm + d))
+    u_status_quo = 2.0 - 4.0 * (0.5 if risk is None else 0.5 ** risk)
     s_j = s[:, None, :]
     challenge = s_j * (p * u_success + (1.0 - p) * u_failure) + (1.0 - s_j) * u_success
+    if isinstance(q, float) and q == 1.0:
+        return challenge - u_status_quo
+    assert better is not None
+    u_better, u_worse = u(0.5 - 0.25 * (dm + d)), u(0.5 + 0.25 * (dm + d))
     no_challenge = q * u_status_quo + (1.0 - q) * (better * u_better + (1.0 - better) * u_worse)
     return challenge - no_challenge
 
@@ -315,7 +520,7 @@ def status_quo_probability(p: np.ndarray, rows: Rows, opts: Bdm.Options) -> np.n
     """
     n, a = rows.present.shape
     if opts.q_rule == "constant":
-        return np.full((n, a, a), opts.q)
+        return np.full((n, a, a), opts.q)  # play_round passes the constant itself
     term = p + 1.0 - rows.salience[:, None, :]                  # [N, i, k]
     idx = np.arange(a)
     prod = np.empty((n, a, a))
@@ -339,8 +544,7 @@ def things_get_better(x: np.ndarray, prev: np.ndarray | None, mu: np.ndarray,
 def risk_exponents(eu: np.ndarray, rows: Rows, how: str) -> tuple[np.ndarray, ...]:
     """Security Sec_i, R_i and r_i (§5, eqs. 32-33) from EUs computed with r = 1."""
     n_actors = eu.shape[-1]
-    off_diagonal = ~np.eye(n_actors, dtype=bool)
-    pair = rows.present[:, :, None] & rows.present[:, None, :] & off_diagonal
+    pair = rows.present[:, :, None] & rows.present[:, None, :] & _off_diagonal(n_actors)
     masked = np.where(pair, eu, 0.0)
     security = masked.sum(axis=1) if how == "column" else masked.sum(axis=2)
     hi = np.where(rows.present, security, -np.inf).max(axis=-1, keepdims=True)
@@ -354,37 +558,52 @@ def risk_exponents(eu: np.ndarray, rows: Rows, how: str) -> tuple[np.ndarray, ..
 
 
 def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Rows,
-               opts: Bdm.Options) -> RoundResult:
-    """One round for every row (Scholz appendix steps 2-11, bdm-deu.md §1.3)."""
-    n, a = x.shape
-    mu = median_voter(x, rows, opts.median)
+               opts: Bdm.Options, method: str = "auto", mu: np.ndarray | None = None
+               ) -> RoundResult:
+    """One round for every row (Scholz appendix steps 2-11, bdm-deu.md §1.3).
+
+    ``method``: "fast" sums plain votes by prefix sums where the variant allows it
+    (:func:`_uses_fast_path`), "blocked" always voter by voter, "auto" (the model's) fast
+    from :data:`FAST_MIN_ACTORS` actors on. ``mu``: the median voter position of ``x`` when
+    the caller has it already."""
+    fast = _fast(method, opts, x.shape[1])
+    if mu is None:
+        mu = median_voter(x, rows, opts.median)
     delta = delta_of(x, x0, rows, opts.delta)
-    better = things_get_better(x, prev, mu, opts)
-    ones = np.ones((n, a))
+    d = np.minimum(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 1.0)
+    dm = np.minimum(np.abs(x - mu[:, None]) / delta[:, None], 1.0)[:, :, None]
+    constant_q = opts.q_rule == "constant"
+    # T matters only through 1 - Q: not needed when Q is the constant 1.
+    better = None if constant_q and opts.q == 1.0 else things_get_better(x, prev, mu, opts)
+
+    def q_of(p: np.ndarray) -> float | np.ndarray:
+        return float(opts.q) if constant_q else status_quo_probability(p, rows, opts)
 
     # Step 1: everything with r = 1, for the security levels and risk exponents.
-    p1 = probability_of_success(x, rows, delta, ones, opts.probability)
-    q1 = status_quo_probability(p1, rows, opts)
-    eu1 = expected_utility(x, rows.salience, mu, delta, p1, q1, better, ones[:, :, None])
+    p1 = probability_of_success(x, rows, delta, np.ones_like(x), opts.probability, fast=fast)
+    q1 = q_of(p1)
+    eu1 = expected_utility(d, dm, rows.salience, p1, q1, better, None)
     security, index, risk = risk_exponents(eu1, rows, opts.security)
 
     # Step 2: again with the actors' own risk exponents.
-    voter_exp = risk if opts.voter_risk else ones
-    p = probability_of_success(x, rows, delta, voter_exp, opts.probability)
-    q = status_quo_probability(p, rows, opts)
-    by_challenger = expected_utility(x, rows.salience, mu, delta, p, q, better, risk[:, :, None])
+    # Plain votes (A9 off) give the same P and Q as step 1: reuse them.
+    if opts.voter_risk:
+        p = probability_of_success(x, rows, delta, risk, opts.probability)
+        q = q_of(p)
+    else:
+        p, q = p1, q1
+    by_challenger = expected_utility(d, dm, rows.salience, p, q, better, risk[:, :, None])
     eu_own = by_challenger                                    # a[i, j] = EU_i(ij), r_i
     if opts.perspective == "each":
         eu_other = np.swapaxes(by_challenger, 1, 2)           # b[i, j] = EU_j(ji), r_j
     else:
-        by_target = expected_utility(x, rows.salience, mu, delta, p, q, better,
-                                     risk[:, None, :])
+        by_target = expected_utility(d, dm, rows.salience, p, q, better, risk[:, None, :])
         eu_other = np.swapaxes(by_target, 1, 2)               # b[i, j] = EU_j(ji), r_i
 
     relation, offer = classify(x, eu_own, eu_other, rows, opts)
     chosen = choose_offers(x, eu_own, eu_other, relation, offer, opts)
     has = chosen >= 0
-    taken = np.take_along_axis(offer, np.maximum(chosen, 0)[:, :, None], axis=2)[:, :, 0]
+    taken = offer[np.arange(x.shape[0])[:, None], np.arange(x.shape[1]), np.maximum(chosen, 0)]
     new_position = np.where(has, taken, x)
     return RoundResult(median=mu, delta=delta, security=security, risk_index=index, risk=risk,
                        probability=p, eu_own=eu_own, eu_other=eu_other, relation=relation,
@@ -400,7 +619,7 @@ def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.
     n_actors = x.shape[1]
     xi, xj = x[:, :, None], x[:, None, :]
     live = (rows.present[:, :, None] & rows.present[:, None, :]
-            & ~np.eye(n_actors, dtype=bool) & (np.abs(xi - xj) > TIE))
+            & _off_diagonal(n_actors) & (np.abs(xi - xj) > TIE))
     conflict = live & (a > TIE) & (b > a + TIE)
     if opts.conflict == "no-move":
         conflict = np.zeros_like(conflict)
@@ -412,9 +631,9 @@ def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.
     else:
         partway = (np.abs(a) * xi + np.abs(b) * xj) / np.where(compromise, np.abs(a) + np.abs(b),
                                                                1.0)
-    relation = np.select([conflict, compromise, capitulation], [1, 2, 3], 0)
-    offer = np.select([conflict | capitulation, compromise],
-                      [np.broadcast_to(xj, a.shape), partway], np.nan)
+    # Nested where: np.select's first-true rule at a fraction of its per-call cost.
+    relation = np.where(conflict, 1, np.where(compromise, 2, np.where(capitulation, 3, 0)))
+    offer = np.where(conflict | capitulation, xj, np.where(compromise, partway, np.nan))
     return relation, offer
 
 
@@ -427,7 +646,7 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
     """
     valid = relation > 0
     move = np.abs(offer - x[:, :, None])
-    rank = np.select([relation == 1, relation == 2, relation == 3], [0.0, 1.0, 2.0], np.inf)
+    rank = np.where(valid, relation - 1.0, np.inf)  # conflict 0, compromise 1, capitulation 2
     if opts.offer_choice == "max-proposer-eu":
         keys = [-b, move]
     elif opts.offer_choice == "type-priority":
@@ -490,8 +709,13 @@ def from_rows(values: np.ndarray, arrays: Arrays, per_actor: bool) -> np.ndarray
                        tuple(len(batch) + k for k in range(len(lead))))
 
 
-def _chunks(n_rows: int, n_actors: int) -> list[slice]:
-    per = max(1, CHUNK_ELEMENTS // max(1, n_actors ** 3))
+def _chunks(n_rows: int, n_actors: int, fast: bool) -> list[slice]:
+    """Chunks of rows: O(A²) memory per row on the fast path, O(A³) (bounded by blocks
+    of challengers) on the blocked one."""
+    if fast:
+        per = max(1, PAIR_ELEMENTS // max(1, n_actors ** 2))
+    else:
+        per = max(1, CHUNK_ELEMENTS // max(1, n_actors ** 3))
     return [slice(k, min(n_rows, k + per)) for k in range(0, n_rows, per)]
 
 
@@ -501,19 +725,23 @@ def _subset(rows: Rows, part: slice) -> Rows:
 
 
 def play_round_chunked(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Rows,
-                       opts: Bdm.Options) -> tuple[np.ndarray, np.ndarray]:
+                       opts: Bdm.Options, method: str = "auto", mu: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """New positions and risk exponents for all rows, in memory-bounded chunks of rows."""
     new_position = np.empty_like(x)
     risk = np.empty_like(x)
-    for part in _chunks(x.shape[0], x.shape[1]):
+    fast = _fast(method, opts, x.shape[1]) and not opts.voter_risk
+    for part in _chunks(x.shape[0], x.shape[1], fast):
         result = play_round(x[part], x0[part], None if prev is None else prev[part],
-                            _subset(rows, part), opts)
+                            _subset(rows, part), opts, method,
+                            None if mu is None else mu[part])
         new_position[part] = result.new_position
         risk[part] = result.risk
     return new_position, risk
 
 
-def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options) -> dict[str, np.ndarray]:
+def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "auto"
+                  ) -> dict[str, np.ndarray]:
     """Play rounds until every row has stopped or the cap R = max_rounds: ``[R+1, N, A]``."""
     n = x0.shape[0]
     states = [x0]
@@ -527,7 +755,8 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options) -> dict[str, np
             break
         x = states[-1]
         prev = states[-2] if len(states) > 1 else None
-        moved, risk = play_round_chunked(x, x0, prev, rows, opts)
+        # medians[-1] is the median of x (a stopped row keeps both), computed once.
+        moved, risk = play_round_chunked(x, x0, prev, rows, opts, method, medians[-1])
         x_next = np.where(active[:, None], moved, x)
         mu = median_voter(x_next, rows, opts.median)
         rounds += active
@@ -547,9 +776,10 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options) -> dict[str, np
             "rounds": rounds, "stopped": ~active}
 
 
-def simulate(arrays: Arrays, opts: Bdm.Options) -> Simulation:
+def simulate(arrays: Arrays, opts: Bdm.Options, method: str = "auto") -> Simulation:
+    """All rounds for a scenario; ``method`` as in :func:`play_round`."""
     x0, rows = to_rows(arrays)
-    run = simulate_rows(x0, rows, opts)
+    run = simulate_rows(x0, rows, opts, method)
     positions = run["positions"]
     final = positions[-1]
     if opts.forecast_point == "median":

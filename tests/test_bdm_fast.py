@@ -1,0 +1,183 @@
+"""The fast BDM path (prefix sums over sorted positions, issue 15 item 3) against the blocked
+voter-by-voter path it replaces, on random rows with many ties, to 1e-9.
+
+Positions come from grids whose midpoints are exact (eighths: a third actor sits exactly on
+the midpoint of two others) and from the 1/20 grid (midpoints one rounding off an actor), mixed
+with free floats; some actors have no stance, some weigh nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from detente.models import bdm as bdm_module
+from detente.models.bdm import (
+    CHOICES,
+    FAST_MIN_ACTORS,
+    Bdm,
+    Rows,
+    _uses_fast_path,
+    play_round,
+    probability_of_success,
+    simulate,
+)
+from detente.scenario import load
+from tests import bdm_reference
+from tests.shared_data import require_shared
+from tests.strategies import arrays_strategy
+from tests.test_bdm import EMISSIONS
+
+HERE = Path(__file__).resolve().parent
+
+POSITIONS = st.one_of(st.integers(0, 8).map(lambda k: k / 8),
+                      st.integers(0, 20).map(lambda k: k / 20),
+                      st.floats(0.0, 1.0, allow_subnormal=False))
+
+
+@st.composite
+def rows_strategy(draw: st.DrawFn, max_actors: int = 9) -> tuple[np.ndarray, Rows]:
+    """A few rows of one round: positions ``[N, A]`` and weights, saliences, stakes."""
+    n_rows = draw(st.integers(1, 3))
+    n_actors = draw(st.integers(2, max_actors))
+    size = n_rows * n_actors
+    x = np.array(draw(st.lists(POSITIONS, min_size=size, max_size=size))).reshape(n_rows, -1)
+    salience = np.array(draw(st.lists(st.sampled_from([0.0, 0.3, 1.0]) | st.floats(0.05, 1.0),
+                                      min_size=size, max_size=size))).reshape(n_rows, -1)
+    capability = np.array(draw(st.lists(st.floats(0.5, 100.0), min_size=size,
+                                        max_size=size))).reshape(n_rows, -1)
+    present = np.array(draw(st.lists(st.booleans() | st.just(True), min_size=size,
+                                     max_size=size))).reshape(n_rows, -1)
+    rows = Rows(weight=np.where(present, capability * salience, 0.0),
+                salience=np.where(present, salience, 0.0), present=present)
+    return x, rows
+
+
+OPTIONS = st.fixed_dictionaries({
+    name: st.sampled_from(values) for name, values in CHOICES.items()
+    if name not in ("forecast_point", "q_rule")
+} | {"voter_risk": st.booleans(), "capitulation": st.booleans(),
+     "q": st.sampled_from([1.0, 0.5, 0.0])})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=rows_strategy(), how=st.sampled_from(CHOICES["probability"]))
+def test_fast_probability_equals_blocked(data: tuple[np.ndarray, Rows], how: str) -> None:
+    x, rows = data
+    delta = bdm_module.delta_of(x, x, rows, "dynamic")
+    ones = np.ones_like(x)
+    fast = probability_of_success(x, rows, delta, ones, how, fast=True)
+    blocked = probability_of_success(x, rows, delta, ones, how, fast=False)
+    np.testing.assert_allclose(fast, blocked, rtol=0, atol=1e-9)
+
+
+def test_a_voter_on_the_midpoint_alone_decides_like_the_blocked_path() -> None:
+    """exclude-dyad with one voter exactly (0.5) or one rounding (0.1 between 0.05 and 0.15)
+    from the midpoint: the blocked path's P comes from the sign of a vote of ~1e-17."""
+    for positions in ([0.0, 0.5, 1.0], [0.05, 0.1, 0.15], [0.15, 0.1, 0.05, 0.1]):
+        x = np.array([positions])
+        rows = Rows(weight=np.ones_like(x), salience=np.ones_like(x),
+                    present=np.ones_like(x, dtype=bool))
+        delta = bdm_module.delta_of(x, x, rows, "dynamic")
+        for how in CHOICES["probability"]:
+            fast = probability_of_success(x, rows, delta, np.ones_like(x), how, fast=True)
+            blocked = probability_of_success(x, rows, delta, np.ones_like(x), how, fast=False)
+            np.testing.assert_allclose(fast, blocked, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=rows_strategy(), options=OPTIONS, preset=st.sampled_from(["printed",
+                                                                      "scholz-reference"]))
+def test_fast_round_equals_blocked_round(data: tuple[np.ndarray, Rows], options: dict,
+                                         preset: str) -> None:
+    x, rows = data
+    opts = Bdm(preset=preset, **options).options
+    assert _uses_fast_path(opts)
+    x0 = np.clip(x + 0.25 * (x[:, ::-1] - x), 0.0, 1.0)  # a wider or narrower start
+    fast = play_round(x, x0, None, rows, opts, method="fast")
+    blocked = play_round(x, x0, None, rows, opts, method="blocked")
+    for name in ("probability", "security", "risk", "eu_own", "eu_other", "offer",
+                 "new_position"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(blocked, name), rtol=0,
+                                   atol=1e-9, err_msg=name)
+    np.testing.assert_array_equal(fast.relation, blocked.relation)
+    np.testing.assert_array_equal(fast.chosen, blocked.chosen)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays=arrays_strategy(max_actors=8, max_issues=2), options=OPTIONS,
+       preset=st.sampled_from(["printed", "scholz-reference"]), batch=st.integers(1, 3))
+def test_fast_run_equals_blocked_run_and_batches(arrays, options: dict, preset: str,
+                                                 batch: int) -> None:
+    """Whole trajectories, fast against blocked; a batch gives each sample's own numbers."""
+    opts = Bdm(preset=preset, max_rounds=6, **options).options
+    fast = simulate(arrays, opts, method="fast")
+    blocked = simulate(arrays, opts, method="blocked")
+    np.testing.assert_allclose(fast.trajectory, blocked.trajectory, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(fast.rounds, blocked.rounds)
+    rng = np.random.default_rng(batch)
+    shift = rng.uniform(-0.2, 0.2, (batch, *arrays.position.shape))
+    many = arrays.replace(position=np.clip(arrays.position + shift, 0.0, 1.0))
+    together = simulate(many, opts, method="fast")
+    for b in range(batch):
+        alone = simulate(arrays.replace(position=many.position[b]), opts, method="fast")
+        np.testing.assert_array_equal(together.trajectory[b], alone.trajectory)
+        np.testing.assert_array_equal(together.forecast[b], alone.forecast)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays=arrays_strategy(max_actors=6, max_issues=2), options=OPTIONS,
+       preset=st.sampled_from(["printed", "scholz-reference"]))
+def test_fast_run_matches_reference_loops(arrays, options: dict, preset: str) -> None:
+    opts = Bdm(preset=preset, max_rounds=5, stop_eps=0.0, **options).options
+    result = simulate(arrays, opts, method="fast")
+    for k in range(arrays.n_issues):
+        weights = list(arrays.capability * arrays.salience[:, k])
+        history, _ = bdm_reference.run(list(arrays.position[:, k]), weights,
+                                             list(arrays.salience[:, k]), opts)
+        np.testing.assert_allclose(result.trajectory[:, :, k], np.array(history), rtol=0,
+                                   atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["fast", "blocked"])
+def test_golden_trajectory_on_both_paths(method: str) -> None:
+    emissions = load(str(require_shared(EMISSIONS))).compile()
+    golden = json.loads((HERE / "reference" / "bdm_scholz_emissions.json").read_text())
+    opts = Bdm.preset(golden["preset"], max_rounds=10, stop_eps=0.0).options
+    run = simulate(emissions, opts, method=method)
+    np.testing.assert_allclose(emissions.to_units(run.details["median"])[:, 0],
+                               golden["median"], atol=0.005 + 1e-9)
+    np.testing.assert_allclose(emissions.to_units(run.details["mean"])[:, 0], golden["mean"],
+                               atol=0.005 + 1e-9)
+    other = simulate(emissions, opts, method="blocked" if method == "fast" else "fast")
+    np.testing.assert_allclose(run.trajectory, other.trajectory, rtol=0, atol=1e-9)
+
+
+def test_the_model_takes_the_fast_path_from_its_size_on(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """At FAST_MIN_ACTORS actors with plain votes the voters x pairs tensor is never built."""
+    n = FAST_MIN_ACTORS
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 11, (2, n)) / 10      # ties and exact midpoints
+    rows = Rows(weight=rng.uniform(0.1, 5, (2, n)), salience=rng.uniform(0.1, 1, (2, n)),
+                present=np.ones((2, n), dtype=bool))
+    expected = play_round(x, x, None, rows, Bdm.Options(), method="blocked")
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("blocked path taken")
+
+    monkeypatch.setattr(bdm_module, "_vote_sums_blocked", refuse)
+    got = play_round(x, x, None, rows, Bdm.Options())
+    np.testing.assert_allclose(got.new_position, expected.new_position, rtol=0, atol=1e-9)
+    with pytest.raises(AssertionError, match="blocked path taken"):
+        play_round(x, x, None, rows, Bdm.Options(voter_risk=True))
+
+
+def test_estimate_grows_as_the_square_on_the_fast_path() -> None:
+    small, large = Bdm().estimate(1000, 1).working, Bdm().estimate(2000, 1).working
+    assert 2 * small < large < 5 * small          # O(A²): about 4x for twice the actors
