@@ -76,6 +76,35 @@ def nash_note(result: Forecast) -> str:
             f"{', '.join(stuck)} (status quo kept); see `detente settle` for package deals.")
 
 
+def round_cap_notes(result: Forecast) -> list[str]:
+    """Stepwise models that ran out of rounds before their stop rule was met.
+
+    Their forecast is the last round's, not a resting point: say so instead of showing it
+    as if the run had settled (a truncated run must never look like a finished one).
+    """
+    notes = []
+    for name, run in result.results.items():
+        details, options = run.details, dict(run.options)
+        if "stopped" in details and "max_rounds" in options:
+            moving = [iid for iid, done in zip(result.arrays.issue_ids,
+                                               np.asarray(details["stopped"]).reshape(-1),
+                                               strict=True) if not done]
+            if moving:
+                notes.append(f"{name}: still moving after {options['max_rounds']} rounds on "
+                             f"{', '.join(moving)}; the forecast is the last round's (raise "
+                             f"-O {name}.max_rounds to run longer)")
+        elif {"states", "stop_ratios"} <= set(details) and "max_turns" in options:
+            turns = int(np.asarray(details["states"]).reshape(-1)[0]) - 1
+            ratios = np.asarray(details["stop_ratios"], dtype=float).reshape(-1)
+            last = ratios[turns - 1] if 0 < turns <= ratios.size else np.nan
+            if turns >= options["max_turns"] and not last < options.get("stop_ratio", 0.0):
+                notes.append(f"{name}: stopped at its cap of {options['max_turns']} turns "
+                             f"before its stop rule was met (last movement ratio {last:.3g}); "
+                             f"the forecast is the last turn's (raise -O {name}.max_turns "
+                             "to run longer)")
+    return notes
+
+
 def forecast_path_table(result: Forecast, name: str) -> Table | None:
     """For a stepwise model: the forecast after each round, rounds as rows."""
     path = result.forecast_path(name)
@@ -112,7 +141,8 @@ def view_forecast(run: Result) -> View:
                  formats=["", UNITS, *[UNITS] * len(names), ""], key="forecast")
     tables = [main, *[t for n in names if (t := forecast_path_table(result, n)) is not None]]
     note = nash_note(result)
-    return View("", tables=tuple(tables), notes=(note,) if note else ())
+    notes = ([note] if note else []) + round_cap_notes(result)
+    return View("", tables=tuple(tables), notes=tuple(notes))
 
 
 def counterfactual_suffix(variation: Variation | None) -> str:
