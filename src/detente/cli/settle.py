@@ -45,6 +45,7 @@ class SearchMethod(StrEnum):
     auto = "auto"
     brute = "brute"
     bnb = "bnb"
+    milp = "milp"
 
 
 class ContributionValue(StrEnum):
@@ -63,7 +64,8 @@ LossesOpt = Annotated[Losses, typer.Option(
 WeightingOpt = Annotated[Weighting, typer.Option("--weighting",
                                                  help="Exponents of the Nash product.")]
 MethodOpt = Annotated[SearchMethod, typer.Option(
-    "--method", help="Package search: auto (brute force for small spaces), brute, bnb.")]
+    "--method", help="Package search: auto (brute force for small spaces, MILP for large "
+    "ones), brute, bnb, milp (HiGHS).")]
 MaxPackagesOpt = Annotated[int | None, typer.Option(
     "--max-packages", help="The most packages one search may evaluate; a larger search is "
     "refused with its estimate [default: 5e7].", show_default=False)]

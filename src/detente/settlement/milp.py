@@ -65,9 +65,9 @@ OBJECTIVE_SCALE = 1e3
 #: feasibility tolerance (1e-6 in a MIP) allows only 1e-9 of slack in our units.
 ROW_SCALE = 1e3
 #: Tangent points below this (scaled gain) are raised to it: a tangent anywhere is a valid
-#: cut, and its slope 1/ĝ stays ≤ 1e4 (well conditioned); a Nash optimum with a party's gain
-#: below it cannot close the gap and raises MilpFailed instead of being returned.
-TANGENT_FLOOR = 1e-4
+#: cut, and its slope 1/ĝ stays ≤ 1e3 (well conditioned); a Nash optimum with a party's gain
+#: below it cannot close the gap, and that scenario is searched by branch and bound instead.
+TANGENT_FLOOR = 1e-3
 #: Seconds per MILP before HiGHS stops (then :class:`MilpFailed`, never a guess).
 TIME_LIMIT = 120.0
 #: Outer-approximation rounds (and packages rejected by exact re-evaluation) per package
@@ -77,6 +77,11 @@ MAX_ROUNDS = 200
 
 class MilpFailed(OptionError):
     """HiGHS did not prove optimality (time limit, numerical trouble): no answer is given."""
+
+
+class _NotClosed(Exception):
+    """Outer approximation could not certify the gap (a party's gain at the optimum below
+    :data:`TANGENT_FLOOR`, or a HiGHS solve error): the caller uses branch and bound."""
 
 
 def _failed(what: str, message: str) -> MilpFailed:
@@ -129,6 +134,15 @@ class _Model:
         for k in range(self.n_issues):
             best += self.gains[:, self.issue_of == k].max(axis=1)
         return best
+
+    def hopeless(self) -> bool:
+        """Some party gains at most GAIN_TOLERANCE from every package: Σ_k max_o H[k, o, a]
+        in unscaled floats, summed in the order brute force sums a package (rounding is
+        monotone, so no package's float sum exceeds it). Exact, without a MILP."""
+        best = np.zeros(int(self.must.sum()))
+        for k in range(self.n_issues):
+            best = best + self.raw[k][self.slot_of[self.issue_of == k]][:, self.must].max(axis=0)
+        return bool(np.any(best <= GAIN_TOLERANCE))
 
     def exact(self, slots: np.ndarray) -> np.ndarray:
         """Unscaled gains [A] of a package from the gain table (the brute-force sum)."""
@@ -280,9 +294,9 @@ def zone_test(m: _Model) -> bool | None:
     when its optimum lies within HiGHS's tolerances of the threshold (then the caller uses
     an exact method)."""
     # A party whose best achievable gain is ≤ 0 empties the zone without a MILP.
-    best = m.best_gains()
-    if np.any(best <= GAIN_TOLERANCE * m.scale - RELAXATION):
+    if m.hopeless():
         return False
+    best = m.best_gains()
     n, a = m.n, m.gains.shape[0]
     integrality = np.concatenate([np.ones(n), [0.0]])
     upper_z = float(best.max()) + 1.0
@@ -305,16 +319,17 @@ def zone_test(m: _Model) -> bool | None:
 def _tangents(m: _Model, t_index: np.ndarray, points: list[list[float]], extra: int
               ) -> LinearConstraint | None:
     """t_a − g_a(y)/ĝ ≤ log ĝ − 1 (the tangent of log at ĝ) for every tangent point ĝ of
-    every weighted party a; each row times ROW_SCALE so the slack HiGHS tolerates in t_a is
-    ~1e-9."""
+    every weighted party a."""
     rows, ub = [], []
     for p, pts in enumerate(points):
         for g in pts:
             row = np.zeros(m.n + extra)
             row[: m.n] = -m.gains[t_index[p]] / g
             row[m.n + p] = 1.0
-            rows.append(ROW_SCALE * row)
-            ub.append(ROW_SCALE * (math.log(g) - 1.0))
+            # times ROW_SCALE·min(1, ĝ): coefficients stay ≤ 1e3 and t_a's slack ≤ 1e-6
+            factor = ROW_SCALE * min(1.0, g)
+            rows.append(factor * row)
+            ub.append(factor * (math.log(g) - 1.0))
     if not rows:
         return None
     return LinearConstraint(np.array(rows), -np.inf, np.array(ub))
@@ -327,9 +342,9 @@ def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
     party_w = m.weights[m.must]
     weighted = np.nonzero(party_w > 0)[0]  # rows of m.gains with a Nash exponent
     n, p = m.n, weighted.size
-    best = m.best_gains()
-    if np.any(best <= GAIN_TOLERANCE * m.scale - RELAXATION):
+    if m.hopeless():
         return _result(m, [], [])
+    best = m.best_gains()
     floor = max(GAIN_TOLERANCE * m.scale, 1e-12)
     # Initial tangents spread geometrically over each party's achievable range, so the
     # first MILP is already bounded and close; exact ones are added at each incumbent.
@@ -352,12 +367,17 @@ def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
         cuts = _tangents(m, weighted, points, p)
         if cuts is not None:
             constraints.append(cuts)
-        out = _solve(c, constraints, integrality, lower, upper, "the best Nash package")
+        try:
+            out = _solve(c, constraints, integrality, lower, upper, "the best Nash package")
+        except MilpFailed as err:
+            if "Solve error" in str(err):  # numerical trouble, not a time limit
+                raise _NotClosed(str(err)) from None
+            raise
         if out is None:
             break
         rounds += 1
         if rounds > MAX_ROUNDS * max(1, top):
-            raise _failed("the best Nash package", "outer approximation did not converge")
+            raise _NotClosed("outer approximation did not converge")
         slots = m.slots(out[0])
         gains = m.exact(slots)
         if not m.in_zone(gains):  # let in by the relaxation only: exclude it
@@ -368,8 +388,8 @@ def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
         gap = out[1] / OBJECTIVE_SCALE - value
         if gap > NASH_GAP:
             key = slots.tobytes()
-            if key in seen:  # tangents at it are in place: only tolerance could keep a gap
-                raise _failed("the best Nash package", f"gap {gap:.2g} did not close")
+            if key in seen:  # tangents at it are in place: only the floor or tolerance
+                raise _NotClosed(f"gap {gap:.2g} did not close")
             seen.add(key)
             for q, g in enumerate(scaled):  # tighten at the incumbent and solve again
                 points[q].append(max(float(g), TANGENT_FLOOR))
@@ -429,6 +449,19 @@ def zone_exists(table: GainTable) -> np.ndarray:
     return out
 
 
+def _bnb(table: GainTable, b: int, objective: Objective, top: int,
+         max_changes: int | None) -> Best:
+    """Scenario b by branch and bound (exact), where outer approximation cannot certify."""
+    from detente.settlement.search import MAX_PACKAGES, branch_and_bound
+
+    # within the default search limit: a refusal (SearchTooLarge) rather than hours
+    one = table.subset(np.array([b]))
+    _, _, best, order = branch_and_bound(one, objective, top, max_changes,
+                                         max_packages=MAX_PACKAGES)
+    assert best is not None
+    return best.result(one, 0, order)
+
+
 def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
                   max_changes: int | None = None) -> list[Best]:
     """The ``top`` acceptable packages with the highest objective, per scenario (the same
@@ -441,7 +474,11 @@ def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
         if m is None:
             found = Found(np.zeros((0, table.n_issues), dtype=np.int64), np.zeros(0))
         elif objective == "nash":
-            found = best_nash(m, top, max_changes)
+            try:
+                found = best_nash(m, top, max_changes)
+            except _NotClosed:  # exact instead, for this scenario only
+                results.append(_bnb(table, b, "nash", top, max_changes))
+                continue
         else:
             found = max_min(m, top, max_changes)
         results.append(Best(found.slots, table.decode(b, found.slots), found.score,
@@ -465,7 +502,11 @@ def smallest_accords(table: GainTable) -> list[Best]:
         if m is not None and start is not None:
             for limit in range(max(start, 1), table.n_issues + 1):
                 m.nogood.clear()
-                found = best_nash(m, 1, limit)
+                try:
+                    found = best_nash(m, 1, limit)
+                except _NotClosed:
+                    exact = _bnb(table, b, "nash", 1, limit)
+                    found = Found(exact.slots, exact.score)
                 if found.score.size:
                     best = Best(found.slots, table.decode(b, found.slots), found.score,
                                 table.package_gains(b, found.slots))

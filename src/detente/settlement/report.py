@@ -19,6 +19,7 @@ from detente.settlement.search import (
     MAX_PACKAGES,
     Best,
     GainTable,
+    METHODS,
     Method,
     best_packages,
     build_table,
@@ -186,7 +187,8 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
         smallest = _found(problem, table, small, 0, must)
     chosen = None if packages is None else [problem.package(p) for p in packages]
     named = tuple(analyse_packages(problem, chosen, settings, weighting))
-    used = "brute force" if chosen_method(table, method) == "brute" else "branch and bound"
+    used = {"brute": "brute force", "bnb": "branch and bound",
+            "milp": "MILP (HiGHS)"}[chosen_method(table, method)]
     return Outcome(label=label, problem=problem, space_size=space, zone_exists=exists,
                    zone_size=size, best=best, max_min=max_min, smallest=smallest,
                    pareto=pareto, pareto_searched=searched, packages=named, method=used,
@@ -231,7 +233,8 @@ def settle(
     promised move is a lottery) or ``certain`` (moves an actor loses from are not
     discounted by its distrust). ``weighting``: Nash product exponents
     (``capability`` or ``equal``). ``top``: how many Pareto-efficient packages to list.
-    ``method``: ``auto`` (brute force for small spaces), ``brute`` or ``bnb``. ``count``:
+    ``method``: ``auto`` (brute force for small spaces, the MILP for large ones),
+    ``brute``, ``bnb`` or ``milp``. ``count``:
     whether to count the zone (default: when the space has at most 2·10⁹ packages).
     ``max_packages``: the most packages one search may evaluate (default 5·10⁷); a larger
     search is refused with its estimate (:class:`~detente.settlement.search.SearchTooLarge`).
@@ -259,8 +262,9 @@ def settle(
     if weighting not in ("capability", "equal"):
         raise option_error("--weighting", f"unknown weighting '{weighting}'",
                            "use capability or equal")
-    if method not in ("auto", "brute", "bnb"):
-        raise option_error("--method", f"unknown method '{method}'", "use auto, brute or bnb")
+    if method not in METHODS:
+        raise option_error("--method", f"unknown method '{method}'",
+                           "use auto, brute, bnb or milp")
     problem = SettlementProblem.from_scenario(s, grid_step)
     for p in packages or ():
         problem.package(p)  # unknown names fail before any search

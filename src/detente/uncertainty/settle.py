@@ -106,9 +106,9 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
         raise option_error("settle", str(err), "utility: linear or quadratic; correlation: "
                            "a number from 0 to 1") from None
     method = str(options.get("method", "auto"))
-    if method not in ("auto", "brute", "bnb"):
+    if method not in METHODS:
         raise option_error("settle.method", f"unknown method '{method}'",
-                           "use auto, brute or bnb")
+                           "use auto, brute, bnb or milp")
     weighting = str(options.get("weighting", "capability"))
     if weighting not in ("capability", "equal"):
         raise option_error("settle.weighting", f"unknown weighting '{weighting}'",
