@@ -482,7 +482,7 @@ def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
         else:
             found = max_min(m, top, max_changes)
         results.append(Best(found.slots, table.decode(b, found.slots), found.score,
-                            table.package_gains(b, found.slots)))
+                            table.package_gains(b, found.slots), found.gap))
     return results
 
 

@@ -17,9 +17,9 @@ from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse
 from detente.settlement.problem import SettlementProblem, Variation, check_step
 from detente.settlement.search import (
     MAX_PACKAGES,
+    METHODS,
     Best,
     GainTable,
-    METHODS,
     Method,
     best_packages,
     build_table,
@@ -189,6 +189,8 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
     named = tuple(analyse_packages(problem, chosen, settings, weighting))
     used = {"brute": "brute force", "bnb": "branch and bound",
             "milp": "MILP (HiGHS)"}[chosen_method(table, method)]
+    if best is not None and by_nash.gap > 0:  # the certified gap of the best Nash package
+        used += f", Nash product within {by_nash.gap:.1e} of the optimum"
     return Outcome(label=label, problem=problem, space_size=space, zone_exists=exists,
                    zone_size=size, best=best, max_min=max_min, smallest=smallest,
                    pareto=pareto, pareto_searched=searched, packages=named, method=used,

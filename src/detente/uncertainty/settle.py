@@ -90,7 +90,7 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
     try:
         from detente.settlement import SettlementProblem, UtilitySettings
         from detente.settlement.problem import check_step
-        from detente.settlement.search import check_max_packages
+        from detente.settlement.search import METHODS, check_max_packages
     except ImportError:  # pragma: no cover - settle is part of detente once landed
         raise option_error("--model", "settlement analysis is not available in this version",
                            "use a forecasting model, see `detente models`") from None
