@@ -189,6 +189,8 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
     named = tuple(analyse_packages(problem, chosen, settings, weighting))
     used = {"brute": "brute force", "bnb": "branch and bound",
             "milp": "MILP (HiGHS)"}[chosen_method(table, method)]
+    if method == "auto" and used.startswith("MILP"):  # top-k and smallest tried by bnb first
+        used += " and branch and bound"
     if best is not None and by_nash.gap > 0:  # the certified gap of the best Nash package
         used += f", Nash product within {by_nash.gap:.1e} of the optimum"
     return Outcome(label=label, problem=problem, space_size=space, zone_exists=exists,

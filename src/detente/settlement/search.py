@@ -56,6 +56,10 @@ BRUTE_FORCE_LIMIT = 200_000
 #: korea-2017 (docs/settle.md, Performance): branch and bound wins at step 25 (1.4·10⁶
 #: packages), the MILP from step 10 (2.8·10⁸) on.
 MILP_LIMIT = 10_000_000
+#: Branch and bound's budget for the smallest accord under "auto" before the MILP takes over.
+SMALLEST_BUDGET = 1_000_000
+#: ... and for the k > 1 best packages (the MILP adds one no-good cut per package found).
+TOP_K_BUDGET = 5_000_000
 #: Children expanded at once (bounds memory: CHUNK × actors floats per array).
 CHUNK = 1 << 16
 #: The most packages one search may evaluate per scenario: packages enumerated by brute
@@ -636,6 +640,15 @@ def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
     if used == "milp":
         from detente.settlement import milp
 
+        if method == "auto" and top > 1:
+            # Each no-good cut makes the next MILP harder (korea-2017 step 5: the 50 best
+            # by Nash take ~100 s by MILP, 1.3 s by branch and bound): branch and bound
+            # first, within a budget, then the MILP.
+            try:
+                return best_packages(table, objective, top, max_changes, "bnb",
+                                     min(max_packages, TOP_K_BUDGET))
+            except SearchTooLarge:
+                pass
         return milp.best_packages(table, objective, top, max_changes)
     _, _, best, order = branch_and_bound(table, objective, top, max_changes,
                                          max_packages=max_packages)
@@ -650,6 +663,14 @@ def smallest_accords(table: GainTable, method: Method = "auto",
     if chosen_method(table, method) == "milp":
         from detente.settlement import milp
 
+        if method == "auto":
+            # The smallest accord usually moves one or two issues, where branch and bound
+            # under a change limit takes milliseconds (korea-2017: 0.01 s against the MILP's
+            # 0.3 s); past a small budget the MILP takes over.
+            try:
+                return smallest_accords(table, "bnb", min(max_packages, SMALLEST_BUDGET))
+            except SearchTooLarge:
+                pass
         return milp.smallest_accords(table)
     results: list[Best | None] = [None] * table.batch
     pending = np.arange(table.batch)
