@@ -131,3 +131,14 @@ def test_cli_json_is_not_corrupted_by_highs_output() -> None:
                           capture_output=True, text=True, timeout=120, check=True)
     data = json.loads(done.stdout)
     assert "MILP" in json.dumps(data)
+
+
+def test_auto_falls_back_to_the_milp_for_top_k_past_the_budget(monkeypatch) -> None:
+    table = _korea(10)
+    monkeypatch.setattr(search, "TOP_K_BUDGET", 10)  # branch and bound refused at once
+    monkeypatch.setattr(search, "SMALLEST_BUDGET", 10)
+    ours = best_packages(table, "nash", 3, method="auto")[0]
+    theirs = best_packages(table, "nash", 3, method="bnb")[0]
+    np.testing.assert_allclose(ours.score, theirs.score, atol=GAP)
+    accord = smallest_accords(table, "auto")[0]
+    assert accord.slots.tolist() == smallest_accords(table, "bnb")[0].slots.tolist()
