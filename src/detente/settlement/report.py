@@ -18,9 +18,11 @@ from detente.settlement.problem import SettlementProblem, Variation, check_step
 from detente.settlement.search import (
     MAX_PACKAGES,
     METHODS,
+    TOP_K_BUDGET,
     Best,
     GainTable,
     Method,
+    SearchTooLarge,
     best_packages,
     build_table,
     check_max_packages,
@@ -142,6 +144,22 @@ def _found(problem: SettlementProblem, table: GainTable, best: Best, row: int,
     )
 
 
+def _nash_list(table: GainTable, searched: int, method: Method, max_packages: int) -> Best:
+    """The K best packages by Nash product for the Pareto list. Under the MILP, each
+    no-good cut makes the next MILP harder (the 50 best at step 5: ~100 s), so branch and
+    bound is tried within TOP_K_BUDGET expansions; past that, the MILP's best package alone
+    (K = 1: a maximiser of a product increasing in every gain is Pareto efficient itself, so
+    the list stays exact, only shorter; ``pareto_searched`` says 1)."""
+    if chosen_method(table, method) != "milp":
+        return best_packages(table, "nash", searched, method=method,
+                             max_packages=max_packages)[0]
+    try:
+        return best_packages(table, "nash", searched, method="bnb",
+                             max_packages=min(max_packages, TOP_K_BUDGET))[0]
+    except SearchTooLarge:
+        return best_packages(table, "nash", 1, method="milp")[0]
+
+
 def analyse(problem: SettlementProblem, label: str = "baseline",
             settings: UtilitySettings = DEFAULT_SETTINGS,
             weighting: Literal["capability", "equal"] = "capability", top: int = 5,
@@ -176,7 +194,7 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
         # Any package dominating one of the K best by Nash product has a higher Nash product,
         # so it is among them too: the efficient ones among the K best are truly efficient.
         searched = max(50, 10 * top)
-        by_nash = best_packages(table, "nash", searched, **limit)[0]
+        by_nash = _nash_list(table, searched, method, max_packages)
         best = _found(problem, table, by_nash, 0, must)
         efficient = np.nonzero(pareto_efficient(by_nash.gains, must))[0][:top]
         pareto = tuple(_found(problem, table, by_nash, int(r), must) for r in efficient)
