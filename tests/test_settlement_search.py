@@ -48,7 +48,9 @@ def _check_against_reference(problem, utility: str, correlation: float, losses: 
     ref = reference_space(problem, utility, correlation, losses, weighting)
     zone = ref.zone()
     by_nash = sorted((ref.log_nash(ref.gains[r]) for r in zone), reverse=True)[:top]
-    best_min = max((ref.min_gain(ref.gains[r]) for r in zone), default=None)
+    # over no party the smallest gain is +inf, which no search reports as a package
+    best_min = max((v for r in zone if np.isfinite(v := ref.min_gain(ref.gains[r]))),
+                   default=None)
     fewest = min((ref.changes(r) for r in zone), default=None)
     smallest = max((ref.log_nash(ref.gains[r]) for r in zone if ref.changes(r) == fewest),
                    default=None)

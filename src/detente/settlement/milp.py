@@ -248,6 +248,8 @@ def max_min(m: _Model, top: int = 1, max_changes: int | None = None,
     whether or not it is in the zone (the zone test).
     """
     n, a = m.n, m.gains.shape[0]
+    if a == 0:  # a min over no party is +inf: no package scores (as in brute force)
+        return _result(m, [], [])
     integrality = np.concatenate([np.ones(n), [0.0]])
     upper_z = float(m.gains.clip(min=0).max(initial=0.0)) * m.n_issues + 1.0
     lower = np.concatenate([np.zeros(n), [-upper_z]])
@@ -294,6 +296,8 @@ def zone_test(m: _Model) -> bool | None:
     when its optimum lies within HiGHS's tolerances of the threshold (then the caller uses
     an exact method)."""
     # A party whose best achievable gain is ≤ 0 empties the zone without a MILP.
+    if m.gains.shape[0] == 0:  # nobody must agree: every package is acceptable
+        return True
     if m.hopeless():
         return False
     best = m.best_gains()
@@ -349,7 +353,7 @@ def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
     # Initial tangents spread geometrically over each party's achievable range, so the
     # first MILP is already bounded and close; exact ones are added at each incumbent.
     points = [list(np.geomspace(max(best[a] * 1e-3, TANGENT_FLOOR), max(best[a], TANGENT_FLOOR),
-                                6)) for a in weighted]
+                                3)) for a in weighted]
     seen: set[bytes] = set()
     integrality = np.concatenate([np.ones(n), np.zeros(p)])
     log_low = math.log(floor) - 1.0
