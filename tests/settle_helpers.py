@@ -104,7 +104,8 @@ class Reference:
         return sum(w * math.log(g[a]) for a, w in enumerate(self.weights) if w > 0)
 
     def min_gain(self, g: list[float]) -> float:
-        return min(g[a] for a, must in enumerate(self.parties) if must)
+        """The smallest party gain; +inf over no party (as the search defines it)."""
+        return min((g[a] for a, must in enumerate(self.parties) if must), default=math.inf)
 
     def changes(self, r: int) -> int:
         return sum(abs(x - q) > 1e-12 for x, q in zip(self.packages[r], self.status_quo,

@@ -14,6 +14,7 @@ from detente.models import DEFAULT_MODELS, REGISTRY
 # contributions, roadmap, the report and the web -- lives with the settlement problem.
 from detente.settlement.problem import DEFAULT_STEP
 from detente.settlement.search import MAX_PACKAGES as MAX_PACKAGES_DEFAULT
+from detente.settlement.search import METHODS
 
 STEP = Option("step", float, DEFAULT_STEP, "Grid step of the package search for issues "
               "without listed options; smaller is finer and slower.", unit="issue units",
@@ -27,7 +28,8 @@ LOSSES = Option("losses", str, "discounted", "Moves an actor loses from: discoun
 WEIGHTING = Option("weighting", str, "capability", "Exponents of the Nash product.",
                    choices=("capability", "equal"))
 METHOD = Option("method", str, "auto", "Package search: auto (brute force for small "
-                "spaces), brute, bnb.", choices=("auto", "brute", "bnb"))
+                "spaces, the MILP for large ones, else branch and bound), brute, bnb, "
+                "milp.", choices=METHODS)
 
 #: The settlement options every package-search analysis takes.
 SETTLEMENT = (STEP, UTILITY, CORRELATION, LOSSES, WEIGHTING, METHOD)

@@ -17,9 +17,12 @@ from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse
 from detente.settlement.problem import SettlementProblem, Variation, check_step
 from detente.settlement.search import (
     MAX_PACKAGES,
+    METHODS,
+    TOP_K_BUDGET,
     Best,
     GainTable,
     Method,
+    SearchTooLarge,
     best_packages,
     build_table,
     check_max_packages,
@@ -141,6 +144,22 @@ def _found(problem: SettlementProblem, table: GainTable, best: Best, row: int,
     )
 
 
+def _nash_list(table: GainTable, searched: int, method: Method, max_packages: int) -> Best:
+    """The K best packages by Nash product for the Pareto list. Under the MILP, each
+    no-good cut makes the next MILP harder (the 50 best at step 5: ~100 s), so branch and
+    bound is tried within TOP_K_BUDGET expansions; past that, the MILP's best package alone
+    (K = 1: a maximiser of a product increasing in every gain is Pareto efficient itself, so
+    the list stays exact, only shorter; ``pareto_searched`` says 1)."""
+    if chosen_method(table, method) != "milp":
+        return best_packages(table, "nash", searched, method=method,
+                             max_packages=max_packages)[0]
+    try:
+        return best_packages(table, "nash", searched, method="bnb",
+                             max_packages=min(max_packages, TOP_K_BUDGET))[0]
+    except SearchTooLarge:
+        return best_packages(table, "nash", 1, method="milp")[0]
+
+
 def analyse(problem: SettlementProblem, label: str = "baseline",
             settings: UtilitySettings = DEFAULT_SETTINGS,
             weighting: Literal["capability", "equal"] = "capability", top: int = 5,
@@ -175,7 +194,7 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
         # Any package dominating one of the K best by Nash product has a higher Nash product,
         # so it is among them too: the efficient ones among the K best are truly efficient.
         searched = max(50, 10 * top)
-        by_nash = best_packages(table, "nash", searched, **limit)[0]
+        by_nash = _nash_list(table, searched, method, max_packages)
         best = _found(problem, table, by_nash, 0, must)
         efficient = np.nonzero(pareto_efficient(by_nash.gains, must))[0][:top]
         pareto = tuple(_found(problem, table, by_nash, int(r), must) for r in efficient)
@@ -186,7 +205,12 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
         smallest = _found(problem, table, small, 0, must)
     chosen = None if packages is None else [problem.package(p) for p in packages]
     named = tuple(analyse_packages(problem, chosen, settings, weighting))
-    used = "brute force" if chosen_method(table, method) == "brute" else "branch and bound"
+    used = {"brute": "brute force", "bnb": "branch and bound",
+            "milp": "MILP (HiGHS)"}[chosen_method(table, method)]
+    if method == "auto" and used.startswith("MILP"):  # top-k and smallest tried by bnb first
+        used += " and branch and bound"
+    if best is not None and by_nash.gap > 0:  # the certified gap of the best Nash package
+        used += f", Nash product within {by_nash.gap:.1e} of the optimum"
     return Outcome(label=label, problem=problem, space_size=space, zone_exists=exists,
                    zone_size=size, best=best, max_min=max_min, smallest=smallest,
                    pareto=pareto, pareto_searched=searched, packages=named, method=used,
@@ -232,7 +256,8 @@ def settle(
     promised move is a lottery) or ``certain`` (moves an actor loses from are not
     discounted by its distrust). ``weighting``: Nash product exponents
     (``capability`` or ``equal``). ``top``: how many Pareto-efficient packages to list.
-    ``method``: ``auto`` (brute force for small spaces), ``brute`` or ``bnb``. ``count``:
+    ``method``: ``auto`` (brute force for small spaces, the MILP for large ones),
+    ``brute``, ``bnb`` or ``milp``. ``count``:
     whether to count the zone (default: when the space has at most 2·10⁹ packages).
     ``max_packages``: the most packages one search may evaluate (default 5·10⁷); a larger
     search is refused with its estimate (:class:`~detente.settlement.search.SearchTooLarge`).
@@ -260,8 +285,9 @@ def settle(
     if weighting not in ("capability", "equal"):
         raise option_error("--weighting", f"unknown weighting '{weighting}'",
                            "use capability or equal")
-    if method not in ("auto", "brute", "bnb"):
-        raise option_error("--method", f"unknown method '{method}'", "use auto, brute or bnb")
+    if method not in METHODS:
+        raise option_error("--method", f"unknown method '{method}'",
+                           "use auto, brute, bnb or milp")
     problem = SettlementProblem.from_scenario(s, grid_step)
     for p in packages or ():
         problem.package(p)  # unknown names fail before any search

@@ -46,10 +46,20 @@ from detente.settlement.utility import (
 )
 
 Objective = Literal["nash", "maxmin"]
-Method = Literal["auto", "brute", "bnb"]
+Method = Literal["auto", "brute", "bnb", "milp"]
+METHODS = ("auto", "brute", "bnb", "milp")
 #: Spaces up to this many packages (summed over the batch) are searched by brute force
 #: under "auto".
 BRUTE_FORCE_LIMIT = 200_000
+#: Spaces of more packages than this (per scenario) are searched by the MILP under "auto"
+#: (:mod:`detente.settlement.milp`); between the two limits, branch and bound. Measured on
+#: korea-2017 (docs/settle.md, Performance): branch and bound wins at step 25 (1.4·10⁶
+#: packages), the MILP from step 10 (2.8·10⁸) on.
+MILP_LIMIT = 10_000_000
+#: Branch and bound's budget for the smallest accord under "auto" before the MILP takes over.
+SMALLEST_BUDGET = 1_000_000
+#: ... and for the k > 1 best packages (the MILP adds one no-good cut per package found).
+TOP_K_BUDGET = 5_000_000
 #: Children expanded at once (bounds memory: CHUNK × actors floats per array).
 CHUNK = 1 << 16
 #: The most packages one search may evaluate per scenario: packages enumerated by brute
@@ -265,6 +275,9 @@ class Best:
     values: np.ndarray
     score: np.ndarray
     gains: np.ndarray
+    #: Certified optimality gap of the first package, in log Nash product (the MILP's outer
+    #: approximation; 0 for the enumerating searches and for max-min).
+    gap: float = 0.0
 
     @property
     def found(self) -> bool:
@@ -566,14 +579,20 @@ def branch_and_bound(table: GainTable, objective: Objective | None = None, top: 
 # ---------------------------------------------------------------------------------------
 
 
-def chosen_method(table: GainTable, method: Method) -> Literal["brute", "bnb"]:
-    """The search ``method`` resolves to: ``auto`` takes brute force only for spaces up to
-    :data:`BRUTE_FORCE_LIMIT` packages in all (exact Python ints, so a space past 2⁶³ is
-    never mistaken for a small, or negative, one)."""
-    if method not in ("auto", "brute", "bnb"):
-        raise ValueError(f"method must be 'auto', 'brute' or 'bnb', got {method!r}")
+def chosen_method(table: GainTable, method: Method) -> Literal["brute", "bnb", "milp"]:
+    """The search ``method`` resolves to: ``auto`` takes brute force for spaces up to
+    :data:`BRUTE_FORCE_LIMIT` packages in all, the MILP for one scenario of more than
+    :data:`MILP_LIMIT` packages, else branch and bound (exact Python ints, so a
+    space past 2⁶³ is never mistaken for a small, or negative, one)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be 'auto', 'brute', 'bnb' or 'milp', got {method!r}")
     if method == "auto":
-        return "brute" if int(table.space_size.sum()) <= BRUTE_FORCE_LIMIT else "bnb"
+        if int(table.space_size.sum()) <= BRUTE_FORCE_LIMIT:
+            return "brute"
+        # A batch stays with branch and bound: it searches every scenario at once, while
+        # the MILP solves them one by one (~0.05 s each at step 5).
+        big = int(table.space_size.max()) > MILP_LIMIT
+        return "milp" if big and table.batch == 1 else "bnb"
     return method
 
 
@@ -584,15 +603,21 @@ def _use_brute(table: GainTable, method: Method) -> bool:
 def zone_exists(table: GainTable, method: Method = "auto",
                 max_packages: int = MAX_PACKAGES) -> np.ndarray:
     """Whether some package makes every party gain, per scenario ``[B]``."""
-    if _use_brute(table, method):
+    used = chosen_method(table, method)
+    if used == "brute":
         return brute_force(table, max_packages=max_packages)[0]
+    if used == "milp":
+        from detente.settlement import milp  # scipy.optimize only when used
+
+        return milp.zone_exists(table)
     return branch_and_bound(table, stop_at_first=True, max_packages=max_packages)[0]
 
 
 def zone_size(table: GainTable, method: Method = "auto",
               max_packages: int = MAX_PACKAGES) -> np.ndarray:
     """How many packages make every party gain, per scenario ``[B]`` (exact Python ints in
-    an object array: a zone may hold more than 2⁶³ packages)."""
+    an object array: a zone may hold more than 2⁶³ packages). Counting is not an
+    optimisation: under ``milp`` the zone is counted by branch and bound."""
     if _use_brute(table, method):
         sizes = brute_force(table, count=True, max_packages=max_packages)[1]
     else:
@@ -604,11 +629,27 @@ def zone_size(table: GainTable, method: Method = "auto",
 def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
                   max_changes: int | None = None, method: Method = "auto",
                   max_packages: int = MAX_PACKAGES) -> list[Best]:
-    """The ``top`` acceptable packages with the highest objective, per scenario."""
-    if _use_brute(table, method):
+    """The ``top`` acceptable packages with the highest objective, per scenario. Under
+    ``milp`` the Nash packages are optimal within :data:`detente.settlement.milp.NASH_GAP`
+    (relative, on the Nash product) and ``max_packages`` does not apply."""
+    used = chosen_method(table, method)
+    if used == "brute":
         best = brute_force(table, objective, top, max_changes, max_packages=max_packages)[2]
         assert best is not None
         return [best.result(table, b) for b in range(table.batch)]
+    if used == "milp":
+        from detente.settlement import milp
+
+        if method == "auto" and top > 1:
+            # Each no-good cut makes the next MILP harder (korea-2017 step 5: the 50 best
+            # by Nash take ~100 s by MILP, 1.3 s by branch and bound): branch and bound
+            # first, within a budget, then the MILP.
+            try:
+                return best_packages(table, objective, top, max_changes, "bnb",
+                                     min(max_packages, TOP_K_BUDGET))
+            except SearchTooLarge:
+                pass
+        return milp.best_packages(table, objective, top, max_changes)
     _, _, best, order = branch_and_bound(table, objective, top, max_changes,
                                          max_packages=max_packages)
     assert best is not None
@@ -619,6 +660,18 @@ def smallest_accords(table: GainTable, method: Method = "auto",
                      max_packages: int = MAX_PACKAGES) -> list[Best]:
     """Per scenario, the acceptable package that moves the fewest issues from the status
     quo, with the best Nash product among those (empty when the zone is empty)."""
+    if chosen_method(table, method) == "milp":
+        from detente.settlement import milp
+
+        if method == "auto":
+            # The smallest accord usually moves one or two issues, where branch and bound
+            # under a change limit takes milliseconds (korea-2017: 0.01 s against the MILP's
+            # 0.3 s); past a small budget the MILP takes over.
+            try:
+                return smallest_accords(table, "bnb", min(max_packages, SMALLEST_BUDGET))
+            except SearchTooLarge:
+                pass
+        return milp.smallest_accords(table)
     results: list[Best | None] = [None] * table.batch
     pending = np.arange(table.batch)
     for limit in range(1, table.n_issues + 1):

@@ -90,7 +90,7 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
     try:
         from detente.settlement import SettlementProblem, UtilitySettings
         from detente.settlement.problem import check_step
-        from detente.settlement.search import check_max_packages
+        from detente.settlement.search import METHODS, check_max_packages
     except ImportError:  # pragma: no cover - settle is part of detente once landed
         raise option_error("--model", "settlement analysis is not available in this version",
                            "use a forecasting model, see `detente models`") from None
@@ -107,9 +107,9 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
         raise option_error("settle", str(err), "utility: linear or quadratic; correlation: "
                            "a number from 0 to 1") from None
     method = str(options.get("method", "auto"))
-    if method not in ("auto", "brute", "bnb"):
+    if method not in METHODS:
         raise option_error("settle.method", f"unknown method '{method}'",
-                           "use auto, brute or bnb")
+                           "use auto, brute, bnb or milp")
     weighting = str(options.get("weighting", "capability"))
     if weighting not in ("capability", "equal"):
         raise option_error("settle.weighting", f"unknown weighting '{weighting}'",

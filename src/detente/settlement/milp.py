@@ -1,0 +1,519 @@
+"""Exact package search as mixed-integer linear programs, solved by HiGHS.
+
+Gains are separable per issue (:mod:`detente.settlement.search`: g_a(x) = Σ_k H[k, x_k, a]
+once credibility is applied), so a package is a one-hot choice y[k, o] ∈ {0, 1} of one valid
+slot per issue and every gain is linear in y:
+
+    Σ_o y[k, o] = 1                     (one value per issue k)
+    g_a(y) = Σ_{k,o} H[k, o, a] y[k, o]
+
+On that model (equations and tolerances in ``docs/settle.md``, *Search as a MILP*):
+
+* **max-min**: max z s.t. z ≤ g_a(y) for every party a. The zone is non-empty exactly when
+  the optimum exceeds :data:`~detente.settlement.utility.GAIN_TOLERANCE`, so zone existence
+  is the same MILP, decided from the optimum and its dual bound.
+* **best Nash product**: max Σ_a w_a t_a s.t. t_a ≤ log ĝ + (g_a(y) − ĝ)/ĝ for tangent points
+  ĝ of each party, and g_a(y) ≥ GAIN_TOLERANCE − relaxation. log is concave, so every
+  tangent lies above it and the MILP optimum bounds the Nash objective from above; the
+  incumbent's exact value bounds it from below; tangents at the incumbent's gains are added
+  until the two differ by less than :data:`NASH_GAP` (outer approximation, Duran & Grossmann
+  1986). The loop ends: a package met twice has t_a = log g_a exactly.
+* **top k**: no-good cuts Σ_{(k,o) ∈ found} y[k, o] ≤ I − 1 exclude each package found, and
+  the same program is solved again (tangent cuts stay valid, so they are kept).
+* **at most m changed issues**: Σ changed[k, o] y[k, o] ≤ m; **fewest changes**: min that sum
+  subject to every party gaining.
+
+HiGHS (Huangfu & Hall 2018, via :func:`scipy.optimize.milp`) works to tolerances
+(feasibility ~1e-7, integrality 1e-6, absolute gap 1e-6), so nothing it returns is taken on
+trust: gains are rescaled so those tolerances are far below the differences that matter,
+the zone constraint is *relaxed* by :data:`RELAXATION` (no acceptable package can be cut
+off), and every package it returns is re-evaluated exactly on the gain table with the same
+rule as brute force (g_a > GAIN_TOLERANCE for every party). A package outside the zone is
+excluded by a no-good cut and the search goes on. A status other than optimal (time limit)
+raises :class:`MilpFailed`; an undecided zone test falls back to branch and bound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from detente.errors import OptionError, Problem
+from detente.settlement.utility import GAIN_TOLERANCE
+
+if TYPE_CHECKING:
+    from detente.settlement.search import Best, GainTable, Objective
+
+#: Certified optimality gap of the best Nash packages, in log Nash product (so the Nash
+#: product of the package returned is within a factor 1 + NASH_GAP of the optimum).
+NASH_GAP = 1e-6
+#: The zone constraint g_a ≥ GAIN_TOLERANCE is relaxed by this much (in scaled gains, where
+#: the largest |H| is 1): far above HiGHS's feasibility tolerance, so no package of the zone
+#: is cut off by tolerance; packages the relaxation lets in are rejected exactly afterwards.
+RELAXATION = 1e-5
+#: Objectives are multiplied by this so HiGHS's absolute gap (1e-6) is 1e-9 of our units.
+OBJECTIVE_SCALE = 1e3
+#: Rows linking z or t to the gains, and zone rows, are multiplied by this so HiGHS's row
+#: feasibility tolerance (1e-6 in a MIP) allows only 1e-9 of slack in our units.
+ROW_SCALE = 1e3
+#: Tangent points below this (scaled gain) are raised to it: a tangent anywhere is a valid
+#: cut, and its slope 1/ĝ stays ≤ 1e3 (well conditioned); a Nash optimum with a party's gain
+#: below it cannot close the gap, and that scenario is searched by branch and bound instead.
+TANGENT_FLOOR = 1e-3
+#: Seconds per MILP before HiGHS stops (then :class:`MilpFailed`, never a guess).
+TIME_LIMIT = 120.0
+#: Outer-approximation rounds (and packages rejected by exact re-evaluation) per package
+#: before giving up with :class:`MilpFailed`.
+MAX_ROUNDS = 200
+
+
+class MilpFailed(OptionError):
+    """HiGHS did not prove optimality (time limit, numerical trouble): no answer is given."""
+
+
+class _NotClosed(Exception):
+    """Outer approximation could not certify the gap (a party's gain at the optimum below
+    :data:`TANGENT_FLOOR`, or a HiGHS solve error): the caller uses branch and bound."""
+
+
+def _failed(what: str, message: str) -> MilpFailed:
+    return MilpFailed([Problem(
+        "--method", f"the MILP for {what} ended without a proven optimum ({message})",
+        "use --method bnb (exact branch and bound) or a coarser --step")])
+
+
+@dataclass
+class Found:
+    """Packages of one scenario found by a MILP search, best first.
+
+    ``slots [k, I]``, ``score [k]`` (log Nash product or smallest gain, exact from the gain
+    table), ``gap``: certified optimality gap of the first package (0 for max-min and zone).
+    """
+
+    slots: np.ndarray
+    score: np.ndarray
+    gap: float = 0.0
+
+
+@dataclass
+class _Model:
+    """One scenario's one-hot model: columns are its valid (issue, slot) pairs."""
+
+    gains: np.ndarray  # A_party, N scaled gains of each column
+    changed: np.ndarray  # N
+    issue_of: np.ndarray  # N
+    slot_of: np.ndarray  # N
+    n_issues: int
+    raw: np.ndarray  # I, O, A unscaled gains
+    must: np.ndarray  # A
+    weights: np.ndarray  # A
+    scale: float
+    nogood: list[np.ndarray] = field(default_factory=list)  # column index sets
+
+    @property
+    def n(self) -> int:
+        return self.issue_of.size
+
+    def one_hot_padded(self, extra: int) -> LinearConstraint:
+        """Σ_o y[k, o] = 1 per issue (``extra`` continuous columns follow the binaries)."""
+        rows = np.zeros((self.n_issues, self.n + extra))
+        rows[self.issue_of, np.arange(self.n)] = 1.0
+        return LinearConstraint(rows, 1.0, 1.0)
+
+    def best_gains(self) -> np.ndarray:
+        """Each party's largest achievable (scaled) gain: Σ_k max_o H."""
+        best = np.zeros(self.gains.shape[0])
+        for k in range(self.n_issues):
+            best += self.gains[:, self.issue_of == k].max(axis=1)
+        return best
+
+    def hopeless(self) -> bool:
+        """Some party gains at most GAIN_TOLERANCE from every package: Σ_k max_o H[k, o, a]
+        in unscaled floats, summed in the order brute force sums a package (rounding is
+        monotone, so no package's float sum exceeds it). Exact, without a MILP."""
+        best = np.zeros(int(self.must.sum()))
+        for k in range(self.n_issues):
+            best = best + self.raw[k][self.slot_of[self.issue_of == k]][:, self.must].max(axis=0)
+        return bool(np.any(best <= GAIN_TOLERANCE))
+
+    def exact(self, slots: np.ndarray) -> np.ndarray:
+        """Unscaled gains [A] of a package from the gain table (the brute-force sum)."""
+        return self.raw[np.arange(self.n_issues), slots].sum(axis=0)
+
+    def in_zone(self, gains: np.ndarray) -> bool:
+        return bool(np.all((gains > GAIN_TOLERANCE) | ~self.must))
+
+    def slots(self, y: np.ndarray) -> np.ndarray:
+        chosen = np.nonzero(np.round(y[: self.n]) > 0.5)[0]
+        out = np.zeros(self.n_issues, dtype=np.int64)
+        out[self.issue_of[chosen]] = self.slot_of[chosen]
+        if chosen.size != self.n_issues:  # HiGHS's integrality tolerance is 1e-6: never
+            raise _failed("a package", "a solution that is not one value per issue")
+        return out
+
+    def columns(self, slots: np.ndarray) -> np.ndarray:
+        """Column indices of a package's one-hot variables."""
+        index = {(int(k), int(o)): j for j, (k, o) in
+                 enumerate(zip(self.issue_of, self.slot_of, strict=True))}
+        return np.array([index[(k, int(o))] for k, o in enumerate(slots)])
+
+    def nogood_rows(self, extra: int) -> list[LinearConstraint]:
+        """Σ_{j ∈ found} y_j ≤ I − 1 for every package excluded so far."""
+        if not self.nogood:
+            return []
+        rows = np.zeros((len(self.nogood), self.n + extra))
+        for r, cols in enumerate(self.nogood):
+            rows[r, cols] = 1.0
+        return [LinearConstraint(rows, -np.inf, self.n_issues - 1)]
+
+    def changes_row(self, extra: int, max_changes: int | None) -> list[LinearConstraint]:
+        if max_changes is None:
+            return []
+        row = np.concatenate([self.changed.astype(float), np.zeros(extra)])
+        return [LinearConstraint(row[None], -np.inf, max_changes)]
+
+
+def model(raw: np.ndarray, valid: np.ndarray, changed: np.ndarray, must: np.ndarray,
+          weights: np.ndarray) -> _Model | None:
+    """The model of one scenario (``raw [I, O, A]`` gains); None if an issue has no value."""
+    issue_of, slot_of = np.nonzero(valid)
+    if np.unique(issue_of).size != valid.shape[0]:
+        return None
+    party = raw[issue_of, slot_of][:, must].T  # A_party, N
+    # Scale so the largest |H| is 1: HiGHS's absolute tolerances then sit far below any
+    # gain difference the exact check resolves (the unit-scale gains can be ~1e-3).
+    scale = float(np.abs(party).max()) if party.size else 1.0
+    scale = 1.0 / scale if scale > 0 else 1.0
+    return _Model(party * scale, changed[issue_of, slot_of], issue_of, slot_of,
+                  valid.shape[0], raw, must, weights, scale)
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """HiGHS (scipy 1.17) prints a debug line ("HighsMipSolverData::transformNewInteger...")
+    straight to file descriptor 1, which would corrupt ``--format json`` output: point fd 1
+    at /dev/null while it runs."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # captured or replaced stdout: nothing to do
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def _solve(c: np.ndarray, constraints: list[LinearConstraint], integrality: np.ndarray,
+           lower: np.ndarray, upper: np.ndarray, what: str) -> tuple[np.ndarray, float] | None:
+    """Solve a maximisation (``c`` is maximised); None when infeasible."""
+    with _quiet_stdout():
+        res = milp(-c, constraints=constraints, integrality=integrality,
+                   bounds=Bounds(lower, upper),
+                   options={"mip_rel_gap": 0.0, "time_limit": TIME_LIMIT, "presolve": True})
+    if res.status == 2:  # infeasible (of a *relaxed* zone: truly no acceptable package)
+        return None
+    if res.status != 0 or res.x is None:
+        raise _failed(what, str(res.message))
+    bound = getattr(res, "mip_dual_bound", None)
+    bound = -float(bound) if bound is not None and np.isfinite(bound) else -float(res.fun)
+    return np.asarray(res.x), bound
+
+
+def _zone_rows(m: _Model, extra: int) -> LinearConstraint:
+    """g_a(y) ≥ GAIN_TOLERANCE − RELAXATION for every party (scaled)."""
+    rows = np.concatenate([m.gains, np.zeros((m.gains.shape[0], extra))], axis=1)
+    return LinearConstraint(ROW_SCALE * rows, ROW_SCALE * (GAIN_TOLERANCE * m.scale - RELAXATION),
+                            np.inf)
+
+
+def max_min(m: _Model, top: int = 1, max_changes: int | None = None,
+            zone_only: bool = True) -> Found:
+    """The ``top`` packages of the zone with the largest smallest party gain.
+
+    With ``zone_only=False`` and ``top=1``: the package with the largest smallest gain
+    whether or not it is in the zone (the zone test).
+    """
+    n, a = m.n, m.gains.shape[0]
+    if a == 0:  # a min over no party is +inf: no package scores (as in brute force)
+        return _result(m, [], [])
+    integrality = np.concatenate([np.ones(n), [0.0]])
+    upper_z = float(m.gains.clip(min=0).max(initial=0.0)) * m.n_issues + 1.0
+    lower = np.concatenate([np.zeros(n), [-upper_z]])
+    upper = np.concatenate([np.ones(n), [upper_z]])
+    c = np.concatenate([np.zeros(n), [OBJECTIVE_SCALE]])
+    link = LinearConstraint(ROW_SCALE * np.concatenate([-m.gains, np.ones((a, 1))], axis=1),
+                            -np.inf, 0.0)
+    found_slots: list[np.ndarray] = []
+    found_score: list[float] = []
+    rejected = 0
+    while len(found_slots) < top:
+        constraints = [m.one_hot_padded(1), link, *m.nogood_rows(1),
+                       *m.changes_row(1, max_changes)]
+        if zone_only:
+            constraints.append(_zone_rows(m, 1))
+        out = _solve(c, constraints, integrality, lower, upper, "the max-min package")
+        if out is None:
+            break
+        slots = m.slots(out[0])
+        gains = m.exact(slots)
+        m.nogood.append(m.columns(slots))
+        if zone_only and not m.in_zone(gains):
+            rejected += 1  # inside the relaxation only: not acceptable
+            if rejected > MAX_ROUNDS:
+                raise _failed("the max-min package", "too many near-zero packages")
+            continue
+        found_slots.append(slots)
+        found_score.append(float(np.min(np.where(m.must, gains, np.inf))))
+        if not zone_only:
+            break
+    return _result(m, found_slots, found_score)
+
+
+def _result(m: _Model, slots: list[np.ndarray], score: list[float], gap: float = 0.0
+            ) -> Found:
+    s = np.array(slots, dtype=np.int64).reshape(len(slots), m.n_issues)
+    v = np.array(score, dtype=float)
+    order = np.argsort(-v, kind="stable")  # exact scores decide the order of near-ties
+    return Found(s[order], v[order], gap)
+
+
+def zone_test(m: _Model) -> bool | None:
+    """Whether the zone is non-empty: True/False when the max-min MILP decides it, None
+    when its optimum lies within HiGHS's tolerances of the threshold (then the caller uses
+    an exact method)."""
+    # A party whose best achievable gain is ≤ 0 empties the zone without a MILP.
+    if m.gains.shape[0] == 0:  # nobody must agree: every package is acceptable
+        return True
+    if m.hopeless():
+        return False
+    best = m.best_gains()
+    n, a = m.n, m.gains.shape[0]
+    integrality = np.concatenate([np.ones(n), [0.0]])
+    upper_z = float(best.max()) + 1.0
+    lower = np.concatenate([np.zeros(n), [-upper_z]])
+    upper = np.concatenate([np.ones(n), [upper_z]])
+    c = np.concatenate([np.zeros(n), [OBJECTIVE_SCALE]])
+    link = LinearConstraint(ROW_SCALE * np.concatenate([-m.gains, np.ones((a, 1))], axis=1),
+                            -np.inf, 0.0)
+    out = _solve(c, [m.one_hot_padded(1), link], integrality, lower, upper, "the zone test")
+    if out is None:
+        raise _failed("the zone test", "reported infeasible, but every package is feasible")
+    slots = m.slots(out[0])
+    if m.in_zone(m.exact(slots)):
+        return True  # a certificate: this package is acceptable, exactly
+    if out[1] / OBJECTIVE_SCALE < GAIN_TOLERANCE * m.scale - RELAXATION:
+        return False  # even the dual bound leaves some party without a gain
+    return None
+
+
+def _tangents(m: _Model, t_index: np.ndarray, points: list[list[float]], extra: int
+              ) -> LinearConstraint | None:
+    """t_a − g_a(y)/ĝ ≤ log ĝ − 1 (the tangent of log at ĝ) for every tangent point ĝ of
+    every weighted party a."""
+    rows, ub = [], []
+    for p, pts in enumerate(points):
+        for g in pts:
+            row = np.zeros(m.n + extra)
+            row[: m.n] = -m.gains[t_index[p]] / g
+            row[m.n + p] = 1.0
+            # times ROW_SCALE·min(1, ĝ): coefficients stay ≤ 1e3 and t_a's slack ≤ 1e-6
+            factor = ROW_SCALE * min(1.0, g)
+            rows.append(factor * row)
+            ub.append(factor * (math.log(g) - 1.0))
+    if not rows:
+        return None
+    return LinearConstraint(np.array(rows), -np.inf, np.array(ub))
+
+
+def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
+    """The ``top`` packages of the zone with the largest Nash product, by outer
+    approximation (module docstring); the first within :data:`NASH_GAP` of the optimum,
+    each next one within it of the best package not yet found."""
+    party_w = m.weights[m.must]
+    weighted = np.nonzero(party_w > 0)[0]  # rows of m.gains with a Nash exponent
+    n, p = m.n, weighted.size
+    if m.hopeless():
+        return _result(m, [], [])
+    best = m.best_gains()
+    floor = max(GAIN_TOLERANCE * m.scale, 1e-12)
+    # Initial tangents spread geometrically over each party's achievable range, so the
+    # first MILP is already bounded and close; exact ones are added at each incumbent.
+    points = [list(np.geomspace(max(best[a] * 1e-3, TANGENT_FLOOR), max(best[a], TANGENT_FLOOR),
+                                3)) for a in weighted]
+    seen: set[bytes] = set()
+    integrality = np.concatenate([np.ones(n), np.zeros(p)])
+    log_low = math.log(floor) - 1.0
+    lower = np.concatenate([np.zeros(n), np.full(p, log_low)])
+    upper = np.concatenate([np.ones(n), np.log(np.maximum(best[weighted], floor)) + 1e-9])
+    c = np.concatenate([np.zeros(n), OBJECTIVE_SCALE * party_w[weighted]])
+    shift = float(party_w.sum()) * math.log(m.scale)  # Σ w log(S g) = Σ w log g + Σ w log S
+    found_slots: list[np.ndarray] = []
+    found_score: list[float] = []
+    first_gap = 0.0
+    rounds = 0
+    while len(found_slots) < top:
+        constraints = [m.one_hot_padded(p), _zone_rows(m, p), *m.nogood_rows(p),
+                       *m.changes_row(p, max_changes)]
+        cuts = _tangents(m, weighted, points, p)
+        if cuts is not None:
+            constraints.append(cuts)
+        try:
+            out = _solve(c, constraints, integrality, lower, upper, "the best Nash package")
+        except MilpFailed as err:
+            if "Solve error" in str(err):  # numerical trouble, not a time limit
+                raise _NotClosed(str(err)) from None
+            raise
+        if out is None:
+            break
+        rounds += 1
+        if rounds > MAX_ROUNDS * max(1, top):
+            raise _NotClosed("outer approximation did not converge")
+        slots = m.slots(out[0])
+        gains = m.exact(slots)
+        if not m.in_zone(gains):  # let in by the relaxation only: exclude it
+            m.nogood.append(m.columns(slots))
+            continue
+        scaled = gains[m.must][weighted] * m.scale
+        value = float(np.sum(party_w[weighted] * np.log(scaled)))
+        gap = out[1] / OBJECTIVE_SCALE - value
+        if gap > NASH_GAP:
+            key = slots.tobytes()
+            if key in seen:  # tangents at it are in place: only the floor or tolerance
+                raise _NotClosed(f"gap {gap:.2g} did not close")
+            seen.add(key)
+            for q, g in enumerate(scaled):  # tighten at the incumbent and solve again
+                points[q].append(max(float(g), TANGENT_FLOOR))
+            continue
+        m.nogood.append(m.columns(slots))
+        if not found_slots:
+            first_gap = max(gap, 0.0)
+        found_slots.append(slots)
+        found_score.append(value - shift)
+    return _result(m, found_slots, found_score, first_gap)
+
+
+def fewest_changes(m: _Model) -> int | None:
+    """A lower bound on the number of issues an acceptable package must move (exact up to
+    the relaxation; the caller confirms with :func:`best_nash` under that limit); None when
+    no package is acceptable even relaxed."""
+    n = m.n
+    c = -m.changed.astype(float)
+    out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0)], np.ones(n), np.zeros(n),
+                 np.ones(n), "the smallest accord")
+    if out is None:
+        return None
+    return max(0, math.ceil(-out[1] - 1e-6))
+
+
+
+# ---------------------------------------------------------------------------------------
+# Gain tables (a leading batch axis: one MILP per scenario)
+# ---------------------------------------------------------------------------------------
+
+
+def _models(table: GainTable) -> list[_Model | None]:
+    return [model(table.gains[b], table.valid[b], table.changed[b], table.must_agree[b],
+                  table.weights[b]) for b in range(table.batch)]
+
+
+def zone_exists(table: GainTable) -> np.ndarray:
+    """Whether some package makes every party gain, per scenario ``[B]``: the max-min MILP,
+    and branch and bound (exact) for a scenario whose optimum lies within HiGHS's
+    tolerances of zero."""
+    from detente.settlement.search import ENUMERABLE, branch_and_bound
+
+    out = np.zeros(table.batch, dtype=bool)
+    undecided = []
+    for b, m in enumerate(_models(table)):
+        if m is None:
+            continue
+        verdict = zone_test(m)
+        if verdict is None:
+            undecided.append(b)
+        else:
+            out[b] = verdict
+    if undecided:  # rare: a zone whose best package barely gains, or barely fails
+        rows = np.array(undecided)
+        out[rows] = branch_and_bound(table.subset(rows), stop_at_first=True,
+                                     max_packages=ENUMERABLE)[0]
+    return out
+
+
+def _bnb(table: GainTable, b: int, objective: Objective, top: int,
+         max_changes: int | None) -> Best:
+    """Scenario b by branch and bound (exact), where outer approximation cannot certify."""
+    from detente.settlement.search import MAX_PACKAGES, branch_and_bound
+
+    # within the default search limit: a refusal (SearchTooLarge) rather than hours
+    one = table.subset(np.array([b]))
+    _, _, best, order = branch_and_bound(one, objective, top, max_changes,
+                                         max_packages=MAX_PACKAGES)
+    assert best is not None
+    return best.result(one, 0, order)
+
+
+def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
+                  max_changes: int | None = None) -> list[Best]:
+    """The ``top`` acceptable packages with the highest objective, per scenario (the same
+    result as :func:`detente.settlement.search.best_packages`; Nash within
+    :data:`NASH_GAP`)."""
+    from detente.settlement.search import Best
+
+    results = []
+    for b, m in enumerate(_models(table)):
+        if m is None:
+            found = Found(np.zeros((0, table.n_issues), dtype=np.int64), np.zeros(0))
+        elif objective == "nash":
+            try:
+                found = best_nash(m, top, max_changes)
+            except _NotClosed:  # exact instead, for this scenario only
+                results.append(_bnb(table, b, "nash", top, max_changes))
+                continue
+        else:
+            found = max_min(m, top, max_changes)
+        results.append(Best(found.slots, table.decode(b, found.slots), found.score,
+                            table.package_gains(b, found.slots), found.gap))
+    return results
+
+
+def smallest_accords(table: GainTable) -> list[Best]:
+    """Per scenario, the acceptable package that moves the fewest issues, the best Nash
+    product among those: the fewest-changes MILP gives a lower bound m (exact but for the
+    relaxation), then the best Nash package with at most m, m + 1, … changes."""
+    from detente.settlement.search import Best
+
+    results = []
+    for b, m in enumerate(_models(table)):
+        empty = Best(np.zeros((0, table.n_issues), dtype=np.int64),
+                     np.zeros((0, table.n_issues)), np.zeros(0),
+                     np.zeros((0, table.gains.shape[-1])))
+        start = None if m is None else fewest_changes(m)
+        best = empty
+        if m is not None and start is not None:
+            for limit in range(max(start, 1), table.n_issues + 1):
+                m.nogood.clear()
+                try:
+                    found = best_nash(m, 1, limit)
+                except _NotClosed:
+                    exact = _bnb(table, b, "nash", 1, limit)
+                    found = Found(exact.slots, exact.score)
+                if found.score.size:
+                    best = Best(found.slots, table.decode(b, found.slots), found.score,
+                                table.package_gains(b, found.slots))
+                    break
+        results.append(best)
+    return results

@@ -1,0 +1,144 @@
+"""The MILP search (detente.settlement.milp) equals the exact searches, and never returns a
+package HiGHS did not prove optimal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import detente
+from detente.settlement import SettlementProblem, milp, search
+from detente.settlement.search import (
+    best_packages,
+    brute_force,
+    build_table,
+    smallest_accords,
+    zone_exists,
+)
+from tests.settle_helpers import random_problems, reference_space
+
+GAP = milp.NASH_GAP + 1e-9
+
+
+def _korea(step: float) -> search.GainTable:
+    return build_table(SettlementProblem.from_scenario(detente.load("korea-2017"), step))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_problems(batch=4))
+def test_batched_milp_equals_brute_force_per_scenario(problem) -> None:
+    table = build_table(problem)
+    exists = zone_exists(table, "milp")
+    nash = best_packages(table, "nash", 3, method="milp")
+    maxmin = best_packages(table, "maxmin", 2, method="milp")
+    for b in range(table.batch):
+        one = table.subset(np.array([b]))
+        assert exists[b] == brute_force(one)[0][0]
+        ref_nash = best_packages(one, "nash", 3, method="brute")[0]
+        np.testing.assert_allclose(nash[b].score, ref_nash.score, atol=GAP)
+        ref_min = best_packages(one, "maxmin", 2, method="brute")[0]
+        np.testing.assert_allclose(maxmin[b].score, ref_min.score, atol=1e-9)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_problems(max_actors=4, max_issues=4, max_options=6))
+def test_top_k_by_no_good_cuts_lists_distinct_packages_of_the_zone(problem) -> None:
+    table = build_table(problem)
+    ref = reference_space(problem)
+    zone = ref.zone()
+    found = best_packages(table, "nash", 6, method="milp")[0]
+    # as many as the zone holds, up to k, each once, each acceptable, best first
+    assert found.score.size == min(6, len(zone))
+    assert len({tuple(row) for row in found.slots.tolist()}) == found.score.size
+    assert np.all(np.diff(found.score) <= 0)
+    assert all(ref.in_zone(list(g)) for g in found.gains)
+    expected = sorted((ref.log_nash(ref.gains[r]) for r in zone), reverse=True)[:6]
+    np.testing.assert_allclose(found.score, expected, atol=GAP)
+
+
+@pytest.mark.parametrize("step", [25, 10])
+def test_korea_milp_equals_branch_and_bound(step) -> None:
+    table = _korea(step)
+    assert zone_exists(table, "milp")[0] == zone_exists(table, "bnb")[0]
+    for objective, top, atol in (("nash", 5, GAP), ("maxmin", 3, 1e-12)):
+        ours = best_packages(table, objective, top, method="milp")[0]
+        theirs = best_packages(table, objective, top, method="bnb")[0]
+        np.testing.assert_allclose(ours.score, theirs.score, atol=atol)
+        assert ours.slots[0].tolist() == theirs.slots[0].tolist()
+    ours, theirs = smallest_accords(table, "milp")[0], smallest_accords(table, "bnb")[0]
+    assert ours.slots.tolist() == theirs.slots.tolist()
+    np.testing.assert_allclose(ours.score, theirs.score, atol=GAP)
+
+
+def test_korea_at_step_1_gives_a_package() -> None:
+    # 1.1e16 packages: branch and bound is refused past 5e7 expansions (docs/settle.md)
+    fine, coarse = _korea(1), _korea(5)
+    assert search.chosen_method(fine, "auto") == "milp"
+    best = best_packages(fine, "nash", 1, method="milp")[0]
+    assert best.found
+    assert np.all(best.gains[0][fine.must_agree[0]] > search.GAIN_TOLERANCE)
+    # the step-1 grid contains the step-5 grid, so its best is at least as good
+    step5 = best_packages(coarse, "nash", 1, method="bnb")[0]
+    assert best.score[0] >= step5.score[0] - GAP
+    maxmin = best_packages(fine, "maxmin", 1, method="milp")[0]
+    assert maxmin.score[0] >= best_packages(coarse, "maxmin", 1, method="bnb")[0].score[0]
+
+
+def test_a_time_limit_raises_instead_of_returning_a_package(monkeypatch) -> None:
+    stopped = SimpleNamespace(status=1, x=None, fun=None, message="Time limit reached",
+                              mip_dual_bound=None)
+    monkeypatch.setattr(milp, "milp", lambda *args, **kwargs: stopped)
+    with pytest.raises(milp.MilpFailed, match="without a proven optimum"):
+        best_packages(_korea(25), "maxmin", 1, method="milp")
+    with pytest.raises(milp.MilpFailed, match="Time limit"):
+        zone_exists(_korea(25), "milp")
+
+
+def test_an_undecided_zone_test_falls_back_to_branch_and_bound(monkeypatch) -> None:
+    table = _korea(25)
+    monkeypatch.setattr(milp, "zone_test", lambda m: None)
+    assert zone_exists(table, "milp")[0] == zone_exists(table, "bnb")[0]
+
+
+def test_gap_not_closing_falls_back_to_branch_and_bound(monkeypatch) -> None:
+    table = _korea(25)
+
+    def never(*args, **kwargs):
+        raise milp._NotClosed("forced")
+
+    monkeypatch.setattr(milp, "best_nash", never)
+    ours = best_packages(table, "nash", 2, method="milp")[0]
+    theirs = best_packages(table, "nash", 2, method="bnb")[0]
+    assert ours.slots.tolist() == theirs.slots.tolist()
+
+
+def test_auto_keeps_brute_force_and_bnb_for_small_spaces() -> None:
+    assert search.chosen_method(_korea(50), "auto") == "brute"
+    assert search.chosen_method(_korea(25), "auto") == "bnb"
+    assert search.chosen_method(_korea(10), "auto") == "milp"
+
+
+def test_cli_json_is_not_corrupted_by_highs_output() -> None:
+    # HiGHS prints a debug line to file descriptor 1: it must not reach the JSON
+    done = subprocess.run([sys.executable, "-m", "detente", "settle", "--step", "25",
+                           "--method", "milp", "--format", "json"],
+                          capture_output=True, text=True, timeout=120, check=True)
+    data = json.loads(done.stdout)
+    assert "MILP" in json.dumps(data)
+
+
+def test_auto_falls_back_to_the_milp_for_top_k_past_the_budget(monkeypatch) -> None:
+    table = _korea(10)
+    monkeypatch.setattr(search, "TOP_K_BUDGET", 10)  # branch and bound refused at once
+    monkeypatch.setattr(search, "SMALLEST_BUDGET", 10)
+    ours = best_packages(table, "nash", 3, method="auto")[0]
+    theirs = best_packages(table, "nash", 3, method="bnb")[0]
+    np.testing.assert_allclose(ours.score, theirs.score, atol=GAP)
+    accord = smallest_accords(table, "auto")[0]
+    assert accord.slots.tolist() == smallest_accords(table, "bnb")[0].slots.tolist()
