@@ -147,3 +147,26 @@ def test_cli_sample_refuses_a_huge_run_with_the_estimate_and_what_fits() -> None
     assert small.exit_code == 0, small.output
     bad = CliRunner().invoke(app, ["sample", "-n", "300", "--max-memory", "lots"])
     assert bad.exit_code == 2 and "cannot read the memory size" in bad.output
+
+
+def test_sensitivity_past_the_memory_limit_is_refused_with_the_estimate() -> None:
+    from typer.testing import CliRunner
+
+    from detente.cli import main  # noqa: F401  (registers every command module)
+    from detente.cli.common import app
+
+    out = CliRunner().invoke(app, ["sensitivity", "-n", "100000000"])
+    assert out.exit_code == 2, out.output
+    text = " ".join(out.output.split())
+    assert "100,000,000 rows × (102 groups + 2) runs of compromise" in text
+    assert "nothing was run" in text and "--max-memory" in text
+    assert "Traceback" not in out.output
+
+
+def test_sensitivity_memory_limit_in_the_api() -> None:
+    from detente.errors import DetenteError
+    from detente.uncertainty.sensitivity import sensitivity
+
+    with pytest.raises(DetenteError, match="rows ×"):
+        sensitivity("korea-2017", samples=4096, max_memory="1M")
+    assert sensitivity("korea-2017", samples=8, bootstrap=0, max_memory="1G").samples == 8

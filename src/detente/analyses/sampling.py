@@ -43,6 +43,9 @@ def _noise(items: Sequence[str]) -> Any:
 
 # --- sample ------------------------------------------------------------------------------
 
+MAX_MEMORY = Option("max_memory", str, None, "Refuse a run estimated to need more memory "
+                    "than this (e.g. 16G; default DETENTE_MAX_MEMORY or 4G).")
+
 
 def run_sample(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                model: str, samples: int, seed: int, noise: Sequence[str],
@@ -108,9 +111,7 @@ SAMPLE = AnalysisSpec(
     options=(
         SAMPLED_MODEL,
         Option("samples", int, 1000, "Scenarios to draw.", low=1, flags=("--samples", "-n")),
-        SEED, NOISE, MODEL_OPTION, *ENGINE,
-        Option("max_memory", str, None, "Refuse a run estimated to need more memory than this "
-               "(e.g. 16G; default DETENTE_MAX_MEMORY or 4G)."),
+        SEED, NOISE, MODEL_OPTION, *ENGINE, MAX_MEMORY,
     ),
     run=run_sample, view=view_sample, inputs="scenario+noise", long=True,
     formats=("table", "json", "csv"), package_search=lambda o: o["model"] == "settle",
@@ -138,13 +139,15 @@ def run_sensitivity(scenario: Scenario | str | Path | None, variation: Variation
                     model: str, samples: int, seed: int, noise: Sequence[str],
                     option: Sequence[str], group: str, issue: Sequence[str], top: int,
                     bootstrap: int, chunk_size: int | None, workers: int | None,
-                    executor: Any = None, progress: Any = None) -> Ranked:
+                    max_memory: str | None, executor: Any = None,
+                    progress: Any = None) -> Ranked:
     from detente.uncertainty.sensitivity import sensitivity
 
     result = sensitivity(scenario, model=model, samples=samples, rng=seed, noise=_noise(noise),
                          options=parse_model_options(option).get(model, {}), group_by=group,
                          bootstrap=bootstrap, chunk_size=chunk_size, workers=workers,
-                         executor=executor, progress=progress, variation=variation)
+                         executor=executor, progress=progress, variation=variation,
+                         max_memory=max_memory)
     wanted = tuple(issue or result.outputs)
     unknown = [i for i in wanted if i not in result.outputs]
     if unknown:
@@ -198,7 +201,7 @@ SENSITIVITY = AnalysisSpec(
                flags=("--issue", "-i")),
         Option("top", int, 8, "Inputs shown per issue.", low=1),
         Option("bootstrap", int, 200, "Bootstrap resamples for the 95% intervals.", low=0),
-        *ENGINE,
+        *ENGINE, MAX_MEMORY,
     ),
     run=run_sensitivity, view=view_sensitivity, inputs="scenario+noise", long=True,
     formats=("table", "json"), package_search=lambda o: o["model"] == "settle",

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from detente.errors import option_error
+from detente.resources import human, memory_limit, require_memory
 from detente.scenario import Scenario
 from detente.uncertainty.engine import (
     BLOCK,
@@ -47,7 +48,7 @@ from detente.uncertainty.engine import (
     plan_chunks,
 )
 from detente.uncertainty.inputs import InputSpace, Noise
-from detente.uncertainty.sampling import VariedKernel, setup
+from detente.uncertainty.sampling import VariedKernel, sample_memory, setup
 from detente.uncertainty.settle import SettleKernel
 from detente.variation import Variation
 
@@ -265,6 +266,21 @@ def _swings(space: InputSpace, kernel: Kernel, seed: int, groups: Sequence[np.nd
     return y[0], y[1:].reshape(len(groups), 2, -1).transpose(0, 2, 1)
 
 
+def _require_memory(space: InputSpace, kernel: Any, samples: int, n_groups: int, rows: int,
+                    workers: int | None, max_memory: int | str | None) -> None:
+    """Refuse a design whose kept outputs (N rows × (G + 2) runs) would not fit the limit."""
+    runs = samples * (n_groups + 2)
+    needed, per_run = sample_memory(space, kernel, runs, rows * (n_groups + 2), workers)
+    allowed = memory_limit(max_memory)
+    if needed <= allowed:
+        return
+    fits = max(0, (allowed - (needed - runs * per_run)) // (per_run * (n_groups + 2)))
+    fewer = (f"use fewer rows (-n {fits:,} fits)" if fits >= 2 else "use a smaller scenario") \
+        + " or group the inputs (--group actor, issue or kind)"
+    require_memory(f"{samples:,} rows × ({n_groups} groups + 2) runs of {kernel.name} "
+                   f"({human(per_run)} kept per run)", needed, allowed, fewer)
+
+
 def sensitivity(
     scenario: Scenario | str | Path | None = None,
     model: str = "compromise",
@@ -280,6 +296,7 @@ def sensitivity(
     executor: Executor | None = None,
     progress: ProgressCallback | None = None,
     variation: Variation | None = None,
+    max_memory: int | str | None = None,
 ) -> SensitivityResult:
     """Sobol first-order and total indices of each issue's forecast (see module doc).
 
@@ -302,6 +319,7 @@ def sensitivity(
     spread = workers if workers is not None else available_cores() if executor is None else 8
     rows = chunk_size or max(1, min(default_chunk_size(space) // (len(groups) + 2),
                                     -(-samples // (4 * max(1, spread)))))
+    _require_memory(space, kernel, samples, len(groups), rows, workers, max_memory)
     task = functools.partial(saltelli_chunk, space, kernel, seed, groups, keys)
     out = execute(task, plan_chunks(samples, rows), workers=workers, executor=executor,
                   progress=progress, stats=run.stats)
