@@ -17,7 +17,6 @@ which path.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -924,6 +923,3 @@ def octant(a: float, b: float) -> tuple[str, str]:
         return ("compromise" if b > -a + TIE else "capitulation"), "i"
     return "stalemate", ""
 
-
-def option_names() -> list[str]:
-    return [f.name for f in dataclasses.fields(Bdm.Options)]

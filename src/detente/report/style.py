@@ -17,8 +17,6 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
@@ -75,11 +73,6 @@ def new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def apply_font(ax: Axes) -> None:
-    for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
-        label.set_fontsize(FONT["xtick.labelsize"])
-
-
 def wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
 
@@ -120,28 +113,6 @@ def stack_labels(texts: Sequence[Text], step_points: float, up: bool = True,
                 used = max(used, tier + 1)
                 break
     return used
-
-
-def spread_positions(values: np.ndarray, min_gap: float) -> np.ndarray:
-    """Nudge sorted 1-D label positions apart to at least ``min_gap``, keeping their order
-    and centre (for direct labels at the end of lines)."""
-    values = np.asarray(values, dtype=float)
-    order = np.argsort(values, kind="stable")
-    placed = values[order].copy()
-    for _ in range(200):
-        moved = False
-        for k in range(1, len(placed)):
-            gap = placed[k] - placed[k - 1]
-            if gap < min_gap - 1e-12:
-                push = (min_gap - gap) / 2
-                placed[k - 1] -= push
-                placed[k] += push
-                moved = True
-        if not moved:
-            break
-    out = np.empty_like(placed)
-    out[order] = placed
-    return out
 
 
 def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 110) -> bytes:

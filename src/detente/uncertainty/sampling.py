@@ -39,7 +39,6 @@ from detente.uncertainty.settle import (
     SETTLE,
     SettleKernel,
     SettlementSummary,
-    settle_available,
     settle_kernel,
     summarise_settlement,
 )
@@ -242,9 +241,8 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
 
 def model_kernel(model: str, options: Mapping[str, Any] | None) -> ModelKernel:
     if model not in REGISTRY:
-        extra = f" and {SETTLE}" if settle_available() else ""
         raise option_error("--model", f"unknown model '{model}'",
-                           f"registered models: {', '.join(REGISTRY)}{extra}")
+                           f"registered models: {', '.join(REGISTRY)} and {SETTLE}")
     get_model(model, **dict(options or {}))  # bad options fail here, before any work
     return ModelKernel(model, tuple(sorted((options or {}).items())))
 
@@ -252,7 +250,7 @@ def model_kernel(model: str, options: Mapping[str, Any] | None) -> ModelKernel:
 def make_kernel(scenario: Scenario, space: InputSpace, model: str,
                 options: Mapping[str, Any] | None, seed: int) -> tuple[Kernel, str]:
     """The kernel for a registered model (probed for a batch axis) or for settle."""
-    if model == SETTLE and settle_available():
+    if model == SETTLE:
         return settle_kernel(scenario, options), ""
     return check_batching(model_kernel(model, options), space, seed)
 

@@ -29,14 +29,6 @@ SETTLE_OPTIONS = {"step": float, "utility": str, "correlation": float, "losses":
                   "zone": bool, "method": str, "weighting": str, "max_packages": int}
 
 
-def settle_available() -> bool:
-    try:
-        import detente.settlement  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class SettleKernel:
     """Batched settlement analysis of sampled scenarios (picklable for worker processes).

@@ -1,6 +1,6 @@
 """Can anything beat the compromise model on DEU III out of sample? Every idea we tried.
 
-    PYTHONPATH=src python benchmarks/deu_moonshot.py [--seeds 5] [--folds 10]
+    PYTHONPATH=src python scripts/research/deu_moonshot.py [--seeds 5] [--folds 10]
 
 Each candidate has free parameters (a grid, or stacking weights fitted by least absolute
 deviations). Its score is out of sample: grouped k-fold cross-validation by proposal
@@ -24,7 +24,7 @@ from detente.models.anchored import lad_weights
 from detente.models.median import weighted_median
 from detente.validate import IssueRow, ValidationResult, deu_cases, grouped_folds, run_models
 
-DEU = Path(__file__).resolve().parents[1].parent / "shared" / "research" / "data" / "deu"
+DEU = Path(__file__).resolve().parents[2].parent / "shared" / "research" / "data" / "deu"
 Fit = Callable[[np.ndarray], object]
 Predict = Callable[[object, np.ndarray], np.ndarray]
 
