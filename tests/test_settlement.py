@@ -401,3 +401,11 @@ def test_no_veto_player_is_a_clear_error() -> None:
                        "B": {"X": {"position": 0, "salience": 1}}}}
     with pytest.raises(OptionError, match="baseline: no actor holds a veto"):
         detente.settle(scenario_from_mapping(raw), step=50)
+
+
+def test_an_uncounted_zone_says_so_instead_of_a_bare_dash() -> None:
+    out = runner.invoke(app, ["settle", "--step", "25", "--no-count"])
+    assert out.exit_code == 0, out.output
+    assert "not counted (--count counts it)" in out.output
+    counted = runner.invoke(app, ["settle", "--step", "25", "--count"])
+    assert "not counted" not in counted.output

@@ -97,7 +97,9 @@ def view_settle(run: Result) -> View:
     rows: list[list[Any]] = [
         ["packages searched", *[o.space_size for o in outcomes]],
         ["zone", *["empty" if not o.zone_exists else "not empty" for o in outcomes]],
-        ["zone size", *[o.zone_size for o in outcomes]],
+        # An uncounted zone is said to be so: a bare "–" reads like a missing answer.
+        ["zone size", *[o.zone_size if o.zone_size is not None
+                        else "not counted (--count counts it)" for o in outcomes]],
         ["best Nash package", *[_values_line(o.best.values, status_quo) if o.best else "–"
                                 for o in outcomes]],
         ["  Nash product", *[o.best.nash if o.best else None for o in outcomes]],
