@@ -100,8 +100,13 @@ class Variation:
         return not (self.without or self.add or self.capability or self.position
                     or self.salience or self.trust or self.guarantors or self.fix)
 
-    def describe(self) -> str:
-        """A short label (``without RU; CN.NUC=40``); ``baseline`` when empty."""
+    def describe(self, legacy: bool = False) -> str:
+        """A short label (``without RU; CN.NUC=40``); ``baseline`` when empty.
+
+        ``legacy``: trust, guarantors and fixed issues worded as settle and roadmap have
+        always labelled them (``KP.RU=0.8``, ``SEC=CN,RU``, ``NUC=50``; part of their JSON
+        contract) instead of in words.
+        """
         if self.label:
             return self.label
         parts = [f"without {a}" for a in self.without]
@@ -109,9 +114,15 @@ class Variation:
         parts += [f"capability {a}={v:g}" for a, v in self.capability]
         parts += [f"position {a}.{i}={v:g}" for a, i, v in self.position]
         parts += [f"salience {a}.{i}={v:g}" for a, i, v in self.salience]
-        parts += [f"trust {a}.{g}={v:g}" for a, g, v in self.trust]
-        parts += [f"{i} guaranteed by {','.join(g) or 'nobody'}" for i, g in self.guarantors]
-        parts += [f"{i} fixed at {v:g}" for i, v in self.fix]
+        if legacy:
+            parts += [f"{a}.{g}={v:g}" for a, g, v in self.trust]
+            parts += [f"{i}={','.join(g) or 'nobody'}" for i, g in self.guarantors]
+            parts += [f"{i}={v:g}" for i, v in self.fix]
+        else:
+            parts += [f"trust {a}.{g}={v:g}" for a, g, v in self.trust]
+            parts += [f"{i} guaranteed by {','.join(g) or 'nobody'}"
+                      for i, g in self.guarantors]
+            parts += [f"{i} fixed at {v:g}" for i, v in self.fix]
         return "; ".join(parts) or "baseline"
 
     def split(self) -> list[Variation]:

@@ -28,20 +28,9 @@ SEPARATELY = Option("separately", bool, False, "Show each counterfactual change 
 
 
 def legacy_label(v: Variation) -> str:
-    """The label settle and roadmap have always given a counterfactual (``KP.RU=0.8``,
-    ``SEC=CN,RU``, ``NUC=50``; part of their JSON contract); changes that only the new
-    :class:`Variation` knows keep its own wording."""
-    if v.label:
-        return v.label
-    parts = [f"without {a}" for a in v.without]
-    parts += [f"add {a.id}={a.capability:g}" for a in v.add]
-    parts += [f"capability {a}={x:g}" for a, x in v.capability]
-    parts += [f"position {a}.{i}={x:g}" for a, i, x in v.position]
-    parts += [f"salience {a}.{i}={x:g}" for a, i, x in v.salience]
-    parts += [f"{a}.{g}={x:g}" for a, g, x in v.trust]
-    parts += [f"{i}={','.join(g) or 'nobody'}" for i, g in v.guarantors]
-    parts += [f"{i}={x:g}" for i, x in v.fix]
-    return "; ".join(parts) or "baseline"
+    """The label settle and roadmap have always given a counterfactual (see
+    :meth:`Variation.describe`)."""
+    return v.describe(legacy=True)
 
 
 @dataclass(frozen=True)
