@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from detente.roadmaps.report import plans_from_scenario
+from detente.roadmaps.api import plans_from_scenario
 from detente.roadmaps.search import search_paths
 from detente.scenario import load
 from detente.settlement.problem import SettlementProblem

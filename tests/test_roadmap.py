@@ -13,7 +13,7 @@ import detente
 from detente.arrays import Arrays
 from detente.errors import OptionError
 from detente.roadmaps import evaluate_stages, issue_paths, roadmap
-from detente.roadmaps.report import search
+from detente.roadmaps.api import search
 from detente.scenario import scenario_from_mapping
 from detente.settlement import (
     Guarantees,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 #: The longest unbroken run of characters a message echoes whole (ids, keys, values).
@@ -86,3 +88,13 @@ def scenario_error(location: str, message: str, fix: str = "", source: str | Non
 
 def option_error(location: str, message: str, fix: str = "") -> OptionError:
     return OptionError([Problem(location, message, fix)])
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """A fix line: the closest known id, then all of them."""
+    options = list(dict.fromkeys(known))
+    # Ids are short (RU, KP): difflib's default cutoff 0.6 misses one wrong letter of two.
+    upper = {o.upper(): o for o in options}
+    near = difflib.get_close_matches(name.upper(), list(upper), n=1, cutoff=0.5)
+    hint = f"did you mean '{upper[near[0]]}'? " if near else ""
+    return f"{hint}known ids: {', '.join(options) or 'none'}"

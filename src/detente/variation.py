@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import OptionError, Problem
+from detente.errors import OptionError, Problem, did_you_mean
 
 if TYPE_CHECKING:
     from detente.settlement.problem import SettlementProblem
@@ -404,16 +404,6 @@ def _culprit(change: Variation, issue: str) -> str:
         if where == issue and value == 0:
             return f"--salience {actor}.{issue}={value:g}"
     return "--without"
-
-
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """A fix line: the closest known id, then all of them."""
-    options = list(dict.fromkeys(known))
-    # Ids are short (RU, KP): difflib's default cutoff 0.6 misses one wrong letter of two.
-    upper = {o.upper(): o for o in options}
-    near = difflib.get_close_matches(name.upper(), list(upper), n=1, cutoff=0.5)
-    hint = f"did you mean '{upper[near[0]]}'? " if near else ""
-    return f"{hint}known ids: {', '.join(options) or 'none'}"
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,1 +1,1 @@
-"""Readers for outside data: analysts' actor tables (BDM, KTAB) and validation data sets."""
+"""Readers for validation data sets (DEU III)."""

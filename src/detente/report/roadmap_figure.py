@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from detente.report.style import INK, MUTED, OKABE_ITO, SALIENCE_CMAP, new_figure, wrap
-from detente.roadmaps.report import RoadmapAnalysis, RoadmapEvaluation
+from detente.roadmaps.api import RoadmapAnalysis, RoadmapEvaluation
 
 STAYS = (OKABE_ITO["bluish_green"], "o")
 TEMPTED = (OKABE_ITO["orange"], "^")

@@ -3,11 +3,10 @@ good as their guarantors. Equations and sources: ``docs/roadmap.md``.
 
 * :mod:`~detente.roadmaps.model`: the array core (banked gains, expected rest, margins);
 * :mod:`~detente.roadmaps.search`: the path search on top of the settlement search;
-* :mod:`~detente.roadmaps.report`: :func:`roadmap`, the API behind ``detente roadmap``.
+* :mod:`~detente.roadmaps.api`: :func:`roadmap`, the API behind ``detente roadmap``.
 """
 
-from detente.roadmaps.model import Checkpoints, StageTerms, evaluate_stages, stage_terms
-from detente.roadmaps.report import (
+from detente.roadmaps.api import (
     Break,
     Checkpoint,
     RoadmapAnalysis,
@@ -21,6 +20,7 @@ from detente.roadmaps.report import (
     roadmap,
     roadmap_values,
 )
+from detente.roadmaps.model import Checkpoints, StageTerms, evaluate_stages, stage_terms
 from detente.roadmaps.search import PathSearch, issue_paths, search_paths
 
 __all__ = [

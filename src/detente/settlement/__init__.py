@@ -8,11 +8,12 @@ Layers, from arrays up:
 * :mod:`~detente.settlement.problem`: a scenario compiled for settlement, counterfactuals;
 * :mod:`~detente.settlement.search`: exact search (brute force, branch and bound);
 * :mod:`~detente.settlement.analysis`: named packages, blockers, what wins them over;
-* :mod:`~detente.settlement.report`: :func:`settle`, the API behind ``detente settle``;
+* :mod:`~detente.settlement.api`: :func:`settle`, the API behind ``detente settle``;
 * :mod:`~detente.settlement.contributions`: Shapley values of guarantors.
 """
 
 from detente.settlement.analysis import PackageAnalysis, TrustNeed, WinOver, analyse_packages
+from detente.settlement.api import FoundPackage, Outcome, Settlement, analyse, settle
 from detente.settlement.problem import (
     NamedPackage,
     SettlementProblem,
@@ -22,7 +23,6 @@ from detente.settlement.problem import (
     parse_trust,
     variation,
 )
-from detente.settlement.report import FoundPackage, Outcome, Settlement, analyse, settle
 from detente.settlement.search import (
     GainTable,
     best_packages,

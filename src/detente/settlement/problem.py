@@ -18,7 +18,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import OptionError, Problem, option_error
-from detente.scenario import Scenario, _closest
+from detente.scenario import Scenario, did_you_mean
 from detente.settlement.utility import Guarantees
 
 #: The one default grid step (issue units) of every package search: settle, contributions,
@@ -153,7 +153,7 @@ class SettlementProblem:
             if p.id == package_id:
                 return p
         raise option_error("--package", f"unknown package '{package_id}'",
-                           _closest(package_id, [p.id for p in self.packages])
+                           did_you_mean(package_id, [p.id for p in self.packages])
                            if self.packages else "the scenario names no packages")
 
     def guarantees(self, overrides: Mapping[str, Sequence[str]] | None = None) -> Guarantees:
@@ -236,16 +236,16 @@ class Variation:
         for actor in self.without:
             if actor not in actor_ids:
                 problems.append(Problem("--without", f"unknown actor '{actor}'",
-                                        _closest(actor, actor_ids)))
+                                        did_you_mean(actor, actor_ids)))
         guarantor_ids = list(arrays.guarantor_ids)
         for truster, trusted, value in self.trust:
             if truster not in actor_ids:
                 problems.append(Problem("--trust", f"unknown actor '{truster}' (the truster)",
-                                        _closest(truster, actor_ids)))
+                                        did_you_mean(truster, actor_ids)))
             if trusted not in guarantor_ids:
                 problems.append(Problem("--trust", f"unknown actor or institution "
                                         f"'{trusted}' (the trusted)",
-                                        _closest(trusted, guarantor_ids)))
+                                        did_you_mean(trusted, guarantor_ids)))
             if not 0.0 <= value <= 1.0:
                 problems.append(Problem("--trust", f"trust {value:g} is outside 0-1",
                                         "trust is a probability: 0 = no belief, 1 = full"))
@@ -253,15 +253,15 @@ class Variation:
         for issue, names in self.guarantors:
             if issue not in issue_ids:
                 problems.append(Problem("--guarantor", f"unknown issue '{issue}'",
-                                        _closest(issue, issue_ids)))
+                                        did_you_mean(issue, issue_ids)))
             for name in names:
                 if name not in guarantor_ids:
                     problems.append(Problem("--guarantor", f"unknown guarantor '{name}'",
-                                            _closest(name, guarantor_ids)))
+                                            did_you_mean(name, guarantor_ids)))
         for issue, value in self.fix:
             if issue not in issue_ids:
                 problems.append(Problem("--fix", f"unknown issue '{issue}'",
-                                        _closest(issue, issue_ids)))
+                                        did_you_mean(issue, issue_ids)))
                 continue
             k = issue_ids.index(issue)
             lo, hi = arrays.scale_low[k], arrays.scale_high[k]

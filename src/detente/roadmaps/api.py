@@ -19,7 +19,7 @@ from detente.errors import OptionError, option_error
 from detente.errors import Problem as ErrorItem
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
 from detente.roadmaps.search import search_paths
-from detente.scenario import Scenario, _closest, load
+from detente.scenario import Scenario, did_you_mean, load
 from detente.settlement.analysis import UTILITY_POINTS
 from detente.settlement.problem import (
     DEFAULT_STEP,
@@ -353,7 +353,7 @@ def _final_values(problem: SettlementProblem, plans: Sequence[StagedPlan], final
     if final in ids:
         return problem.package_values([problem.package(final)])[0]
     raise option_error("--final", f"unknown package or roadmap '{final}'",
-                       _closest(final, [*ids, *(p.id for p in plans)]) or
+                       did_you_mean(final, [*ids, *(p.id for p in plans)]) or
                        "name one of the scenario's packages or roadmaps")
 
 
@@ -434,10 +434,10 @@ def trust_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
     for truster, trusted in pairs:
         if truster not in actors:
             problems.append(ErrorItem("--scan", f"unknown actor '{truster}'",
-                                      _closest(truster, actors)))
+                                      did_you_mean(truster, actors)))
         if trusted not in guarantors:
             problems.append(ErrorItem("--scan", f"unknown guarantor '{trusted}'",
-                                      _closest(trusted, guarantors)))
+                                      did_you_mean(trusted, guarantors)))
     if problems:
         raise OptionError(problems)
     grid = np.asarray(values, dtype=float)
@@ -554,7 +554,7 @@ def roadmap(
         for r in roadmaps:
             if r not in known:
                 raise option_error("--roadmap", f"unknown roadmap '{r}'",
-                                   _closest(r, known) if known
+                                   did_you_mean(r, known) if known
                                    else "the scenario names no roadmaps")
         plans = [p for p in plans if p.id in roadmaps]
     if final is not None:

@@ -8,6 +8,9 @@
   line 2 ``Actor, Description, Power`` then a position and a salience column per dimension,
   then one row per actor; positions and saliences on 0-100.
 
+The readers return the scenario as a plain mapping; :func:`detente.scenario.load` validates it
+like any file, so tables and files get the same checks and messages.
+
 Neither format carries a status quo. Unless one is given, it is set to the issue's
 capability × salience weighted median, and the scenario's note says so.
 """
@@ -74,10 +77,10 @@ def is_ktab(rows: list[list[str]]) -> bool:
     return bool(rows[1]) and rows[1][0].lower().startswith("actor")
 
 
-def read_table_text(text: str, source: str = "<table>", status_quo: float | None = None,
-                    scale: tuple[float, float] | None = None,
-                    limits: LoadLimits | None = None) -> Any:
-    """Read a BDM or KTAB table (detected from its first lines) into a Scenario.
+def table_mapping(text: str, source: str = "<table>", status_quo: float | None = None,
+                  scale: tuple[float, float] | None = None,
+                  limits: LoadLimits | None = None) -> dict[str, Any]:
+    """Read a BDM or KTAB table (detected from its first lines) into a scenario mapping.
 
     ``limits`` (the loader's, see :mod:`detente.safeload`) bound the text's size.
     """
@@ -90,8 +93,8 @@ def read_table_text(text: str, source: str = "<table>", status_quo: float | None
         raise scenario_error("", "the file is empty",
                              "a table needs a header row and one row per actor", source)
     if is_ktab(rows):
-        return read_ktab_rows(rows, source, status_quo)
-    return read_bdm_rows(rows, source, status_quo, scale)
+        return ktab_mapping(rows, source, status_quo)
+    return bdm_mapping(rows, source, status_quo, scale)
 
 
 def _weighted_median(pos: np.ndarray, weight: np.ndarray) -> float:
@@ -100,14 +103,8 @@ def _weighted_median(pos: np.ndarray, weight: np.ndarray) -> float:
     return float(weighted_median(pos[:, None], weight[:, None])[0])
 
 
-def _finish(raw: dict[str, Any], source: str) -> Any:
-    from detente.scenario import scenario_from_mapping
-
-    return scenario_from_mapping(raw, source)
-
-
-def read_bdm_rows(rows: list[list[str]], source: str, status_quo: float | None = None,
-                  scale: tuple[float, float] | None = None) -> Any:
+def bdm_mapping(rows: list[list[str]], source: str, status_quo: float | None = None,
+                scale: tuple[float, float] | None = None) -> dict[str, Any]:
     header = [h.lower() for h in _drop_trailing_empty(rows[0])]
 
     def column(names: tuple[str, ...], label: str) -> int:
@@ -163,7 +160,7 @@ def read_bdm_rows(rows: list[list[str]], source: str, status_quo: float | None =
                     for i, p, s in zip(ids, pos, sal_arr, strict=True)},
         "note": "; ".join(notes) or None,
     }
-    return _finish(raw, source)
+    return raw
 
 
 def _unique_ids(names: list[str], source: str) -> list[str]:
@@ -181,7 +178,8 @@ def _unique_ids(names: list[str], source: str) -> list[str]:
     return ids
 
 
-def read_ktab_rows(rows: list[list[str]], source: str, status_quo: float | None = None) -> Any:
+def ktab_mapping(rows: list[list[str]], source: str,
+                 status_quo: float | None = None) -> dict[str, Any]:
     first = _drop_trailing_empty(rows[0])
     n_actors, n_dims = int(first[2]), int(first[3])
     if n_actors < 1 or n_dims < 1:
@@ -236,4 +234,4 @@ def read_ktab_rows(rows: list[list[str]], source: str, status_quo: float | None 
                              for d in range(n_dims)} for a in range(n_actors)},
         "note": "; ".join(notes),
     }
-    return _finish(raw, source)
+    return raw

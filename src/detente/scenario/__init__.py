@@ -1,0 +1,67 @@
+"""The scenario format: one pydantic model, validated once at the edge, compiled to arrays.
+
+- :mod:`~detente.scenario.schema`: the fields (pydantic models), the one place they are declared;
+- :mod:`~detente.scenario.checks`: cross-field checks (ids, ranges, distributions);
+- :mod:`~detente.scenario.load`: embedded ids, YAML/JSON/CSV files, mappings, every problem
+  located by file, place and line;
+- :mod:`~detente.scenario.compile`: the arrays the models read.
+"""
+
+from detente.errors import did_you_mean
+from detente.scenario.checks import check_semantics, distribution_problem
+from detente.scenario.compile import compile_arrays
+from detente.scenario.load import (
+    DEFAULT_SCENARIO,
+    EMBEDDED_DIR,
+    embedded_scenarios,
+    json_schema,
+    load,
+    parse_text,
+    scenario_from_mapping,
+)
+from detente.scenario.schema import (
+    ID_PATTERN,
+    MAX_MAGNITUDE,
+    Actor,
+    Anchor,
+    Institution,
+    Issue,
+    Measure,
+    Number,
+    Outcome,
+    Package,
+    Roadmap,
+    Scale,
+    Scenario,
+    Stage,
+    Stance,
+)
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "EMBEDDED_DIR",
+    "ID_PATTERN",
+    "MAX_MAGNITUDE",
+    "Actor",
+    "Anchor",
+    "Institution",
+    "Issue",
+    "Measure",
+    "Number",
+    "Outcome",
+    "Package",
+    "Roadmap",
+    "Scale",
+    "Scenario",
+    "Stage",
+    "Stance",
+    "check_semantics",
+    "compile_arrays",
+    "did_you_mean",
+    "distribution_problem",
+    "embedded_scenarios",
+    "json_schema",
+    "load",
+    "parse_text",
+    "scenario_from_mapping",
+]

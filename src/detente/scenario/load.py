@@ -1,0 +1,211 @@
+"""Reading scenarios: embedded ids, YAML/JSON/CSV files and mappings, validated once.
+
+Validation is done here and only here: past :func:`detente.scenario.compile_arrays` everything
+is plain numpy arrays that the models trust. The CSV switch lives here too: the table
+readers (:mod:`detente.scenario.tables`) return mappings that this module validates.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from detente.errors import Problem, ScenarioError, scenario_error, shorten
+from detente.safeload import LoadLimits, parse_json, parse_yaml, read_text, structure_problems
+from detente.scenario.checks import check_semantics
+from detente.scenario.schema import MAX_MAGNITUDE, Scenario
+from detente.scenario.tables import table_mapping
+
+EMBEDDED_DIR = Path(__file__).parent.parent / "data" / "scenarios"
+DEFAULT_SCENARIO = "korea-2017"
+
+
+def embedded_scenarios() -> dict[str, Path]:
+    """Embedded scenario id -> its file, sorted by id."""
+    return {p.stem: p for p in sorted(EMBEDDED_DIR.glob("*.yaml"))}
+
+
+def _location_parts(location: str) -> tuple[str, ...]:
+    return tuple(p for p in re.split(r"[.\[\]]+", location) if p)
+
+
+def _line_for(location: str, raw: Any, line_map: dict[tuple[str, ...], int]) -> int | None:
+    """Find the line of a location such as ``actors.KP.capability`` or ``actors[3].name``."""
+    if not line_map:
+        return None
+    parts = list(_location_parts(location))
+    # Locations name list items by id (actors.KP); the file indexes them (actors.3).
+    path: list[str] = []
+    node = raw
+    for part in parts:
+        if isinstance(node, list):
+            index = next((k for k, item in enumerate(node)
+                          if isinstance(item, dict) and str(item.get("id")) == part), None)
+            if index is None and part.isdigit():
+                index = int(part)
+            if index is None or index >= len(node):
+                break
+            path.append(str(index))
+            node = node[index]
+        elif isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        else:
+            break
+    while path and tuple(path) not in line_map:
+        path.pop()
+    return line_map.get(tuple(path))
+
+
+_PYDANTIC_FIXES = {
+    "missing": "add this field",
+    "extra_forbidden": "remove it or check its spelling",
+    "float_parsing": "write a plain number",
+    "float_type": "write a plain number",
+    "string_type": "write text (put it in quotes if it looks like a number)",
+    "string_pattern_mismatch": "ids start with a letter and use letters, digits, '-' or '_'",
+    "too_short": "add at least one entry",
+    "date_from_datetime_parsing": "write the date as YYYY-MM-DD",
+    "date_parsing": "write the date as YYYY-MM-DD",
+    "dict_type": "write a mapping (key: value lines)",
+    "list_type": "write a list (lines starting with '- ')",
+    "literal_error": "use one of the allowed values",
+    "value_error": "write a number, or a mapping such as {value: 40, note: '...'}",
+    "model_type": "write a mapping (key: value lines)",
+    "bool_type": "write true or false",
+    "int_type": "write a whole number",
+    "string_too_long": "shorten it (ids have at most 40 characters)",
+    "finite_number": "write a finite number (.nan, .inf and numbers beyond 1e308 are not "
+                     "numbers a model can use)",
+    "greater_than": "write a number above the bound",
+    "too_large": f"write a number from -{MAX_MAGNITUDE:g} to {MAX_MAGNITUDE:g} (change the "
+                 "units of the scale if need be, e.g. billions instead of units)",
+}
+_GENERIC_FIX = "see `detente schema` for the expected format"
+
+
+def _pydantic_location(raw: Any, loc: tuple[Any, ...]) -> str:
+    out = ""
+    node = raw
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            ident = item.get("id") if isinstance(item, dict) else None
+            # An over-long id is itself the error: name the item by its index instead.
+            out += f".{ident}" if isinstance(ident, str) and len(ident) <= 40 else f"[{part}]"
+            node = item
+        else:
+            if part in ("function-before[_coerce_measure(), Measure]",):
+                continue
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out.lstrip(".")
+
+
+def _problems_from_validation(err: ValidationError, raw: Any) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p and "(" in p))
+        location = _pydantic_location(raw, loc)
+        problems.append(Problem(location, e["msg"].replace("Value error, ", ""),
+                                _PYDANTIC_FIXES.get(e["type"], _GENERIC_FIX)))
+    return problems
+
+
+def scenario_from_mapping(raw: Any, source: str | None = None,
+                          line_map: dict[tuple[str, ...], int] | None = None,
+                          limits: LoadLimits | None = None) -> Scenario:
+    """Validate a parsed mapping into a Scenario, or raise a ScenarioError listing every problem.
+
+    A mapping built in Python gets the same depth and size guard as a file
+    (:mod:`detente.safeload`), so no input reaches pydantic's recursive validation unbounded.
+    """
+    line_map = line_map or {}
+    limits = limits or LoadLimits.from_env()
+    guard = [p for p in structure_problems(raw, limits.max_depth, limits.max_values)
+             if "finite" not in p.message]  # pydantic names non-finite numbers by id
+    if guard:
+        raise ScenarioError(guard, source)
+    if raw is None:
+        raise scenario_error("", "the file is empty", "write a scenario (see `detente schema`)",
+                             source)
+    if not isinstance(raw, dict):
+        raise scenario_error("", f"expected a mapping at the top, got {type(raw).__name__}",
+                             "a scenario starts with keys such as id:, title:, issues:", source)
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as err:
+        problems = _problems_from_validation(err, raw)
+    else:
+        problems = check_semantics(scenario)
+    if problems:
+        located = [Problem(p.location, p.message, p.fix, _line_for(p.location, raw, line_map))
+                   for p in problems]
+        raise ScenarioError(located, source)
+    return scenario
+
+
+def parse_text(text: str, suffix: str, source: str,
+               limits: LoadLimits | None = None) -> Scenario:
+    """Parse scenario text of a given kind ('.yaml', '.json', '.csv') under the loader limits."""
+    limits = limits or LoadLimits.from_env()
+    if suffix == ".csv":
+        return scenario_from_mapping(table_mapping(text, source, limits=limits), source,
+                                     limits=limits)
+    if not text.strip():
+        raise scenario_error("", "the file is empty", "write a scenario (see `detente schema`)",
+                             source)
+    if suffix == ".json":
+        return scenario_from_mapping(parse_json(text, source, limits), source, limits=limits)
+    raw, line_map = parse_yaml(text, source, limits)
+    return scenario_from_mapping(raw, source, line_map, limits)
+
+
+def load(source: str | Path | Scenario | None = None,
+         limits: LoadLimits | None = None) -> Scenario:
+    """Load a scenario from a file path, an embedded scenario id, or pass one through.
+
+    ``None`` loads the default embedded scenario (``korea-2017``). Files ending in
+    ``.yaml``/``.yml``/``.json`` are scenario files; ``.csv`` files are read as a KTAB
+    multi-dimensional table or a one-issue BDM table (see :mod:`detente.scenario.tables`).
+    ``limits`` bound the file's size, nesting and YAML aliases (default: the
+    :class:`~detente.safeload.LoadLimits` defaults, lifted by their environment variables).
+    """
+    if isinstance(source, Scenario):
+        return source
+    if source is None:
+        source = DEFAULT_SCENARIO
+    embedded = embedded_scenarios()
+    if isinstance(source, str) and source in embedded and not Path(source).exists():
+        path = embedded[source]
+        return parse_text(path.read_text(encoding="utf-8"), ".yaml", f"<embedded {source}>")
+    path = Path(source)
+    if not path.exists():
+        names = ", ".join(embedded)
+        raise scenario_error("", f"no such file or embedded scenario: '{shorten(str(source))}'",
+                             f"give a path to a .yaml/.json/.csv file, or one of: {names}",
+                             str(source))
+    if path.is_dir():
+        raise scenario_error("", "this is a folder, not a scenario file",
+                             "give the path of a .yaml, .json or .csv file", str(path))
+    suffix = path.suffix.lower()
+    if suffix == ".yml":
+        suffix = ".yaml"
+    if suffix not in (".yaml", ".json", ".csv"):
+        raise scenario_error("", f"unknown file type '{path.suffix}'",
+                             "use .yaml, .yml, .json or .csv", str(path))
+    return parse_text(read_text(path, limits or LoadLimits.from_env()), suffix, str(path),
+                      limits)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the scenario format, for editors and the web workbench."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "detente scenario"
+    return schema
+
+

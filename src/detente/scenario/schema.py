@@ -1,0 +1,292 @@
+"""The scenario format as pydantic models: the one place a scenario's fields are declared.
+
+A scenario is a YAML or JSON file with metadata, issues (scales with anchor labels and a
+status quo), actors (capability), stances (position and salience per actor and issue),
+optional trust, packages, roadmaps and observed outcomes. Every number may be written
+plainly (``40``) or as a mapping that carries a note, a source or its uncertainty
+(``{value: 40, note: "UNSC veto", low: 30, high: 50}``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+)
+from pydantic_core import PydanticCustomError
+
+if TYPE_CHECKING:
+    from detente.arrays import Arrays
+
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
+Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=40)]
+DistributionName = Literal["pert", "triangular", "uniform", "normal"]
+
+
+#: The largest magnitude of any number in a scenario. Finite is not enough: two capabilities
+#: of 1e308 sum to infinity, and the models multiply and cube such numbers. Below 1e15
+#: every sum, product and cube the models form stays finite, and whole numbers stay exact.
+MAX_MAGNITUDE = 1e15
+
+
+def _bounded(value: float) -> float:
+    if abs(value) > MAX_MAGNITUDE:
+        raise PydanticCustomError("too_large", "{value} is larger in size than the {most} a "
+                                  "scenario number may have",
+                                  {"value": f"{value:g}", "most": f"{MAX_MAGNITUDE:g}"})
+    return value
+
+
+#: Every number of the format: finite (``allow_inf_nan=False`` on every model refuses .nan,
+#: .inf and 1e400 wherever they stand) and at most :data:`MAX_MAGNITUDE` in size.
+Real = Annotated[float, AfterValidator(_bounded)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Measure(_Strict):
+    """A number that may carry a note, a source and its uncertainty.
+
+    ``low``/``high`` bound an uncertain input (read as PERT by default with ``value`` as
+    the mode); ``sd`` gives a normal spread, truncated to the bounds that apply.
+    """
+
+    value: Real
+    note: str | None = None
+    source: str | None = None
+    low: Real | None = None
+    high: Real | None = None
+    sd: Real | None = Field(default=None, gt=0)
+    distribution: DistributionName | None = None
+
+    @property
+    def is_uncertain(self) -> bool:
+        return self.low is not None or self.high is not None or self.sd is not None
+
+
+def _coerce_measure(raw: Any) -> Any:
+    if isinstance(raw, bool):
+        raise ValueError("expected a number, got true/false")
+    if isinstance(raw, int | float):
+        return {"value": raw}
+    if isinstance(raw, str):
+        try:
+            return {"value": float(raw)}
+        except ValueError:
+            raise ValueError(f"expected a number, got '{raw}'") from None
+    if raw is None:
+        raise ValueError("expected a number, got nothing")
+    return raw
+
+
+Number = Annotated[Measure, BeforeValidator(_coerce_measure)]
+
+
+class Anchor(_Strict):
+    value: Real
+    label: str
+
+
+def _coerce_anchors(raw: Any) -> Any:
+    # Analysts write anchors as {20: "label"}; the canonical form is a list of pairs.
+    if isinstance(raw, Mapping):
+        return [{"value": k, "label": v} for k, v in raw.items()]
+    return raw
+
+
+class Scale(_Strict):
+    low: Real = 0.0
+    high: Real = 100.0
+
+
+class Issue(_Strict):
+    id: Id
+    name: str
+    description: str = ""
+    units: str = "points"
+    scale: Scale = Scale()
+    anchors: Annotated[list[Anchor], BeforeValidator(_coerce_anchors)] = []
+    status_quo: Number
+    guarantors: list[Id] = Field(
+        default=[], description="Who delivers a move of this issue away from the status quo."
+    )
+    options: list[Real] | None = Field(
+        default=None, description="Candidate values for package search (default: a grid)."
+    )
+    note: str | None = None
+    sources: list[str] = []
+
+    def nearest_anchor(self, value: float) -> Anchor | None:
+        if not self.anchors:
+            return None
+        return min(self.anchors, key=lambda a: abs(a.value - value))
+
+
+class Actor(_Strict):
+    id: Id
+    name: str
+    capability: Number
+    description: str = ""
+    veto: bool = Field(default=True, description="Whether a settlement needs this actor's assent.")
+    note: str | None = None
+    sources: list[str] = []
+
+
+class Institution(_Strict):
+    """A party that can guarantee or verify but does not bargain (e.g. the IAEA)."""
+
+    id: Id
+    name: str
+    description: str = ""
+
+
+class Stance(_Strict):
+    position: Number
+    salience: Number
+    note: str | None = None
+
+
+class Package(_Strict):
+    id: Id
+    name: str
+    description: str = ""
+    values: dict[str, Number] = Field(
+        description="Value per issue; an issue left out keeps its status quo."
+    )
+    guarantors: dict[str, list[Id]] = {}
+    note: str | None = None
+
+
+class Stage(_Strict):
+    name: str
+    values: dict[str, Number]
+    guarantors: dict[str, list[Id]] = {}
+    note: str | None = None
+
+
+class Roadmap(_Strict):
+    id: Id
+    name: str
+    description: str = ""
+    stages: list[Stage] = Field(min_length=1)
+
+
+class Outcome(_Strict):
+    value: Real
+    date: dt.date | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+def _coerce_outcome(raw: Any) -> Any:
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return {"value": raw}
+    return raw
+
+
+class Scenario(_Strict):
+    """A negotiation: who takes part, over what, from where, with how much at stake."""
+
+    id: Id
+    title: str
+    as_of: dt.date | None = None
+    description: str = ""
+    sources: list[str] = []
+    issues: list[Issue] = Field(min_length=1)
+    actors: list[Actor] = Field(min_length=1)
+    institutions: list[Institution] = []
+    stances: dict[str, dict[str, Stance]]
+    trust: dict[str, dict[str, Number]] = Field(
+        default={}, description="trust[i][j]: how far actor i believes a commitment by j (0-1)."
+    )
+    trust_default: Real = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Trust for pairs the trust table leaves out (1 = promises fully believed).",
+    )
+    packages: list[Package] = []
+    roadmaps: list[Roadmap] = []
+    outcomes: dict[str, Annotated[Outcome, BeforeValidator(_coerce_outcome)]] = {}
+    note: str | None = None
+
+    # --- lookups -------------------------------------------------------------------
+    @property
+    def actor_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.actors)
+
+    @property
+    def issue_ids(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.issues)
+
+    @property
+    def guarantor_ids(self) -> tuple[str, ...]:
+        return self.actor_ids + tuple(g.id for g in self.institutions)
+
+    def issue(self, issue_id: str) -> Issue:
+        for issue in self.issues:
+            if issue.id == issue_id:
+                return issue
+        raise KeyError(issue_id)
+
+    def actor(self, actor_id: str) -> Actor:
+        for actor in self.actors:
+            if actor.id == actor_id:
+                return actor
+        raise KeyError(actor_id)
+
+    def package(self, package_id: str) -> Package:
+        for package in self.packages:
+            if package.id == package_id:
+                return package
+        raise KeyError(package_id)
+
+    def name_of(self, some_id: str) -> str:
+        """The display name of an actor, institution or issue id."""
+        for item in (*self.actors, *self.institutions, *self.issues):
+            if item.id == some_id:
+                return item.name
+        return some_id
+
+    # --- conversion ----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A plain mapping in the file format; plain numbers where nothing else is attached."""
+        return _simplify(self.model_dump(mode="json", exclude_defaults=True))
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
+
+    def to_json(self) -> str:
+        # Every number of a valid scenario is finite; allow_nan=False keeps the output strict JSON.
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+
+    def compile(self) -> Arrays:
+        from detente.scenario.compile import compile_arrays
+
+        return compile_arrays(self)
+
+
+def _simplify(node: Any) -> Any:
+    if isinstance(node, dict):
+        if set(node) == {"value"} and isinstance(node["value"], int | float):
+            value = node["value"]
+            return int(value) if float(value).is_integer() else value
+        return {k: _simplify(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_simplify(v) for v in node]
+    if isinstance(node, float) and node.is_integer():
+        return int(node)
+    return node
+
+
