@@ -361,12 +361,12 @@ class Variation:
             k = issue_ids.index(issue)
             candidates[k] = (float(value),)
             keep_status_quo[k] = False
-        names = dict(problem.names)
-        names.update({a.id: a.id for a in self.add if a.id not in names})
+        display_names = dict(problem.names)
+        display_names.update({a.id: a.id for a in self.add if a.id not in display_names})
         return problem.replace(arrays=arrays, issue_guarantors=tuple(issue_guarantors),
                                candidates=tuple(candidates),
                                keep_status_quo=tuple(keep_status_quo),
-                               packages=tuple(packages), names=names)
+                               packages=tuple(packages), names=display_names)
 
 
 def _append_actors(arrays: Arrays, added: Sequence[AddedActor]) -> Arrays:

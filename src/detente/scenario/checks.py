@@ -102,12 +102,12 @@ def check_semantics(s: Scenario) -> list[Problem]:
                         "stance with salience above 0",
                         f"add a stance on {issue_id} for at least one actor, or remove the issue"))
 
-    for truster, row in s.trust.items():
+    for truster, trust_row in s.trust.items():
         if truster not in actor_ids:
             add(Problem(f"trust.{truster}", f"unknown actor '{truster}'",
                         did_you_mean(truster, actor_ids)))
             continue
-        for trusted, m in row.items():
+        for trusted, m in trust_row.items():
             loc = f"trust.{truster}.{trusted}"
             if trusted not in guarantors:
                 add(Problem(loc, f"unknown actor or institution '{trusted}'",
