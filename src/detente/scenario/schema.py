@@ -182,7 +182,7 @@ class Roadmap(_Strict):
     stages: list[Stage] = Field(min_length=1)
 
 
-class Outcome(_Strict):
+class ObservedOutcome(_Strict):
     value: Real
     date: dt.date | None = None
     source: str | None = None
@@ -218,7 +218,7 @@ class Scenario(_Strict):
     )
     packages: list[Package] = []
     roadmaps: list[Roadmap] = []
-    outcomes: dict[str, Annotated[Outcome, BeforeValidator(_coerce_outcome)]] = {}
+    outcomes: dict[str, Annotated[ObservedOutcome, BeforeValidator(_coerce_outcome)]] = {}
     note: str | None = None
 
     # --- lookups -------------------------------------------------------------------
