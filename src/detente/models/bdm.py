@@ -741,38 +741,48 @@ def play_round_chunked(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, r
 
 def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "auto"
                   ) -> dict[str, np.ndarray]:
-    """Play rounds until every row has stopped or the cap R = max_rounds: ``[R+1, N, A]``."""
-    n = x0.shape[0]
-    states = [x0]
-    medians = [median_voter(x0, rows, opts.median)]
-    risks: list[np.ndarray] = []
-    active = np.ones(n, dtype=bool)
-    rounds = np.zeros(n, dtype=int)
-    calm = np.zeros(n, dtype=int)
-    for _ in range(opts.max_rounds):
-        if not active.any():
-            break
-        x = states[-1]
-        prev = states[-2] if len(states) > 1 else None
-        # medians[-1] is the median of x (a stopped row keeps both), computed once.
-        moved, risk = play_round_chunked(x, x0, prev, rows, opts, method, medians[-1])
-        x_next = np.where(active[:, None], moved, x)
-        mu = median_voter(x_next, rows, opts.median)
-        rounds += active
-        calm = np.where(active & (np.abs(mu - medians[-1]) < opts.stop_eps), calm + 1, 0)
-        risks.append(np.where(active[:, None], risk, np.nan))
-        states.append(x_next)
-        medians.append(np.where(active, mu, medians[-1]))
-        active = active & (calm < opts.stop_rounds)
+    """Play rounds until every row has stopped or the cap R = max_rounds: ``[R+1, N, A]``.
+
+    Each round is played on the rows still bargaining only (gathered, then scattered back):
+    a row that has stopped keeps its state and costs nothing while the others go on, and a
+    row's numbers do not depend on which rows run beside it (no operation mixes rows), so
+    a batch gives, bit for bit, what its rows give alone.
+    """
+    n, n_actors = x0.shape
+    cap = opts.max_rounds
     # Stopped rows repeat their last state up to the round cap, so that shapes depend on the
     # options only (batches and chunks of a Monte Carlo run stack).
-    while len(states) < opts.max_rounds + 1:
-        states.append(states[-1])
-        medians.append(medians[-1])
-        risks.append(np.full_like(x0, np.nan))
-    return {"positions": np.stack(states), "medians": np.stack(medians),
-            "risks": np.stack(risks) if risks else np.zeros((0, *x0.shape)),
-            "rounds": rounds, "stopped": ~active}
+    positions = np.empty((cap + 1, n, n_actors))
+    medians = np.empty((cap + 1, n))
+    risks = np.full((cap, n, n_actors), np.nan)
+    positions[0] = x0
+    medians[0] = median_voter(x0, rows, opts.median)
+    rounds = np.zeros(n, dtype=int)
+    calm = np.zeros(n, dtype=int)
+    live = np.arange(n)  # rows still bargaining
+    for t in range(cap):
+        if live.size == 0:
+            positions[t + 1:] = positions[t]
+            medians[t + 1:] = medians[t]
+            break
+        every = live.size == n  # no gather while all rows run (the common first rounds)
+        part = rows if every else _subset(rows, live)
+        x = positions[t] if every else positions[t][live]
+        start = x0 if every else x0[live]
+        prev = None if t == 0 else positions[t - 1] if every else positions[t - 1][live]
+        mu_before = medians[t] if every else medians[t][live]
+        moved, risk = play_round_chunked(x, start, prev, part, opts, method, mu_before)
+        mu = median_voter(moved, part, opts.median)
+        positions[t + 1] = positions[t]
+        medians[t + 1] = medians[t]
+        positions[t + 1][live] = moved
+        medians[t + 1][live] = mu
+        risks[t][live] = risk
+        rounds[live] += 1
+        calm[live] = np.where(np.abs(mu - mu_before) < opts.stop_eps, calm[live] + 1, 0)
+        live = live[calm[live] < opts.stop_rounds]
+    return {"positions": positions, "medians": medians, "risks": risks,
+            "rounds": rounds, "stopped": np.isin(np.arange(n), live, invert=True)}
 
 
 def simulate(arrays: Arrays, opts: Bdm.Options, method: str = "auto") -> Simulation:
