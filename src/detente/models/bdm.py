@@ -34,6 +34,10 @@ from detente.models.median import weighted_median
 TIE = 1e-12
 # Upper bound on rows x actors^3 elements handled in one go (memory of the vote tensor).
 CHUNK_ELEMENTS = 2_000_000
+# Rows x actors^3 elements per chunk of rows on the blocked path, for speed: a chunk's voter
+# tensor (1 MiB) and pair arrays stay in cache. Monte Carlo batches of small scenarios
+# (korea-2017: 16,000 rows of 6 actors) ran 1.5-2x faster in chunks of ~600 rows than whole.
+CACHE_ELEMENTS = 1 << 17
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "probability": ("pairwise", "global", "net", "exclude-dyad"),
@@ -186,7 +190,7 @@ class Bdm(Model):
             direct = min(PAIR_ELEMENTS, chunk * a**3)
             working = 8 * (6 * direct + 40 * chunk * a * a + history) + 2**20
             return MemoryEstimate(working=working, outputs_per_row=per_row)
-        chunk = min(rows, max(1, CHUNK_ELEMENTS // a**3))
+        chunk = min(rows, max(1, min(CHUNK_ELEMENTS, CACHE_ELEMENTS) // a**3))
         tensor = min(chunk * a**3, max(CHUNK_ELEMENTS, chunk * a * a))
         working = 8 * (6 * tensor + 40 * chunk * a * a + history) + 2**20
         return MemoryEstimate(working=working, outputs_per_row=per_row)
@@ -714,7 +718,7 @@ def _chunks(n_rows: int, n_actors: int, fast: bool) -> list[slice]:
     if fast:
         per = max(1, PAIR_ELEMENTS // max(1, n_actors ** 2))
     else:
-        per = max(1, CHUNK_ELEMENTS // max(1, n_actors ** 3))
+        per = max(1, min(CHUNK_ELEMENTS, CACHE_ELEMENTS) // max(1, n_actors ** 3))
     return [slice(k, min(n_rows, k + per)) for k in range(0, n_rows, per)]
 
 
