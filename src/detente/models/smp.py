@@ -11,6 +11,7 @@ scale (KTAB's 0-100 divided by 100). Internally every array carries a batch axis
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -190,16 +191,22 @@ def victory_matrix(model: str, c: np.ndarray) -> np.ndarray:
 
 
 def pce(model: str, victory: np.ndarray, coalition: np.ndarray, mask: np.ndarray,
-        victory_model: str) -> np.ndarray:
+        victory_model: str, padded: bool = False) -> np.ndarray:
     """Probabilistic Condorcet election over options (last axis), invalid options masked (§2.4).
 
     ``victory``/``coalition``: ``[..., M, M]``; ``mask``: ``[..., M]``. Returns ``[..., M]``.
+    ``padded``: the options are queues of different lengths padded to the widest of the
+    batch; sums over options then run strictly left to right (as KTAB's loops add), so that
+    the padding (zeros at the end) changes no bit, whichever queues share the batch. numpy's
+    pairwise sum regroups the terms once a row has 8 or more.
     """
+    total: Callable[[np.ndarray, int], np.ndarray] = _sequential_total if padded else \
+        functools.partial(np.sum, keepdims=True)
     m = mask.astype(float)
     if model == "conditional":
         factors = np.where(mask[..., None, :], victory, 1.0)
-        p = np.prod(factors, axis=-1) * m
-        return p / np.sum(p, axis=-1, keepdims=True)
+        p = np.prod(factors, axis=-1) * m  # np.prod multiplies left to right
+        return p / total(p, -1)
     count = np.sum(m, axis=-1, keepdims=True)
     p = m / count
     done = np.zeros(p.shape[:-1], dtype=bool)
@@ -211,23 +218,28 @@ def pce(model: str, victory: np.ndarray, coalition: np.ndarray, mask: np.ndarray
         n = victory.shape[-1]
         incentive = coalition * victory + np.eye(n) * INCENTIVE_EPS
         incentive = np.where(both, incentive, 0.0)
-        col = np.sum(incentive, axis=-2, keepdims=True)
+        col = total(incentive, -2)
         with np.errstate(invalid="ignore", divide="ignore"):
             challenge = np.where(col > 0, incentive / col, 0.0)  # Q_ij
         pv = np.where(both, victory, 0.0)
         tol = MARKOV_INCENTIVE_TOL
     for _ in range(MARKOV_MAX_ITER):
         if model == "markov_uniform":
-            q = np.sum(pv * (p[..., :, None] + p[..., None, :]), axis=-1) / count
+            q = total(pv * (p[..., :, None] + p[..., None, :]), -1)[..., 0] / count
         else:
             t = p[..., :, None] * np.swapaxes(challenge, -1, -2)  # t_ij = p_i Q_ji
-            q = np.sum(pv * (t + np.swapaxes(t, -1, -2)), axis=-1)
+            q = total(pv * (t + np.swapaxes(t, -1, -2)), -1)[..., 0]
         change = np.max(np.abs(q - p), axis=-1)
         p = np.where(done[..., None], p, (p + q) / 2.0)
         done = done | (change <= tol)
         if np.all(done):
             break
     return p
+
+
+def _sequential_total(values: np.ndarray, axis: int) -> np.ndarray:
+    """Sum over ``axis`` strictly in order (kept as a length-1 axis)."""
+    return np.take(np.cumsum(values, axis=axis), [-1], axis=axis)
 
 
 def big_r(prob: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
@@ -612,7 +624,7 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     c[pair_q, hi, lo] = c_hi
     mask = np.arange(width)[None, :] < sizes[:, None]
     p_vict = victory_matrix(opts.victory_prob, c)
-    prob = pce(opts.pce, p_vict, c, mask, opts.victory_prob)
+    prob = pce(opts.pce, p_vict, c, mask, opts.victory_prob, padded=True)
     prob = np.where(mask, prob, 0.0)
     if draw is None:
         pick = np.argmax(prob, axis=-1)  # first of equal maxima, as ndxMaxAbs
@@ -738,83 +750,100 @@ def prepare_inputs(capability: np.ndarray, position: np.ndarray, salience: np.nd
     return cap, pos, sal, active
 
 
+def _take_state(state: TurnAssessment, keep: np.ndarray) -> TurnAssessment:
+    return TurnAssessment(state.distance[keep], state.risk[keep], state.risk_estimate[keep],
+                          state.neutral_prob[keep])
+
+
 def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
             opts: SMPOptions, rng: np.random.Generator | None = None,
             on_turn: Callable[[int, float], None] | None = None,
             record_turn: int | None = None) -> SMPRun:
     """Run the SMP to its stopping rule on ``[B,] N`` capabilities and ``[B,] N, K`` arrays.
 
-    ``record_turn``: keep that turn's intermediate results in ``SMPRun.recorded`` (explain).
+    A turn is played on the scenarios still bargaining only: one that has stopped keeps its
+    state (repeated to ``max_turns``) and costs nothing while the others go on. No step
+    mixes scenarios, so a batch gives, bit for bit, what each scenario gives alone.
+    ``record_turn``: keep that turn's intermediate results in ``SMPRun.recorded`` (explain),
+    for the scenarios still bargaining then.
     """
     import time
 
-    cap, pos, sal, active = prepare_inputs(capability, position, salience, opts.ktab_compat)
-    n_b, n_act, _ = pos.shape
-    total_sal = np.sum(sal, axis=-1)
-    weight = cap * total_sal  # challenge weight W_i = c_i S_i (§2.6)
+    cap_all, pos, sal_all, active_all = prepare_inputs(capability, position, salience,
+                                                       opts.ktab_compat)
+    n_b, n_act, n_dim = pos.shape
+    total_all = np.sum(sal_all, axis=-1)
+    weight_all = cap_all * total_all  # challenge weight W_i = c_i S_i (§2.6)
     streams: list[np.random.Generator] = []
     if opts.transitions == "stochastic":
         # One child stream per scenario of the batch (SeedSequence spawning), so that a
         # scenario draws the same numbers whether it runs alone or in a batch: B single
         # runs sharing one generator spawn children 0..B-1, as one batched run does.
         streams = (rng if rng is not None else np.random.default_rng()).spawn(n_b)
-    ideal = pos.copy()
-    x = pos.copy()
-    history = [x]
-    state = assess(ideal, x, sal, cap, active, opts)
-    risks = [state.risk]
-    probs = [report_probabilities(state, x, cap, active, opts)[0]]
-    stopped = np.zeros(n_b, dtype=bool)
+    n_turns = opts.max_turns
+    trajectory = np.empty((n_b, n_turns + 1, n_act, n_dim))
+    probability = np.empty((n_b, n_turns + 1, n_act))
+    risk = np.empty((n_b, n_turns + 1, n_act))
+    ratios = np.full((n_b, n_turns), np.nan)
     states = np.ones(n_b, dtype=int)
     first_step = np.zeros(n_b)
-    ratios: list[np.ndarray] = []
+    # The arrays of the scenarios still bargaining (``live``), gathered when one stops.
+    live = np.arange(n_b)
+    cap, sal, active, total_sal, weight = cap_all, sal_all, active_all, total_all, weight_all
+    ideal = pos.copy()
+    x = pos.copy()
+    state = assess(ideal, x, sal, cap, active, opts)
+    per_actor, _, final_unique = report_probabilities(state, x, cap, active, opts)
+    trajectory[:, 0], probability[:, 0], risk[:, 0] = x, per_actor, state.risk
     turn_seconds: list[float] = []
     recorded: dict[str, Any] = {}
     turn = 0
-    while not np.all(stopped):
+    while live.size:
         t0 = time.perf_counter()
         turn += 1
         prob, gain, target, best = best_targets(state, weight, total_sal, active, opts)
         bargains = propose_bargains(state, x, sal, cap, weight, total_sal, active, prob,
                                     target, opts)
-        draw = np.stack([s.random(n_act) for s in streams]) if streams else None
+        draw = np.stack([streams[b].random(n_act) for b in live]) if streams else None
         resolution = resolve_bargains(state, bargains, ideal, x, sal, cap, active, opts, draw)
-        new_x = np.where(stopped[:, None, None], x, resolution.position)
+        new_x = resolution.position
         a = opts.ideal_adjustment
-        new_ideal = np.where(stopped[:, None, None], ideal, a * new_x + (1.0 - a) * ideal)
+        new_ideal = a * new_x + (1.0 - a) * ideal
         step = np.sum(np.sqrt(np.sum((new_x - x) ** 2, axis=-1)), axis=-1)
         if turn == 1:
             first_step = step + STOP_FLOOR
         ratio = step / first_step
-        ratios.append(np.where(stopped, np.nan, ratio))
-        x, ideal = new_x, new_ideal
-        history.append(x)
-        states = np.where(stopped, states, states + 1)
-        state_new = assess(ideal, x, sal, cap, active, opts)
-        risks.append(np.where(stopped[:, None], risks[-1], state_new.risk))
-        probs.append(np.where(stopped[:, None], probs[-1],
-                              report_probabilities(state_new, x, cap, active, opts)[0]))
-        state_before, state = state, state_new
-        stopped = stopped | (turn >= opts.max_turns) | (
-            (turn >= opts.min_turns) & (ratio < opts.stop_ratio))
+        start, x, ideal = x, new_x, new_ideal
+        state_before = state
+        state = assess(ideal, x, sal, cap, active, opts)
+        per_actor, _, unique = report_probabilities(state, x, cap, active, opts)
+        trajectory[live, turn], probability[live, turn] = x, per_actor
+        risk[live, turn], ratios[live, turn - 1] = state.risk, ratio
+        final_unique[live] = unique
+        states[live] += 1
         if turn == record_turn:
             recorded = {"state": state_before, "prob": prob, "gain": gain, "target": target,
                         "best": best, "bargains": bargains, "resolution": resolution,
-                        "start": history[-2], "end": x, "ratio": ratio, "capability": cap,
+                        "start": start, "end": x, "ratio": ratio, "capability": cap,
                         "active": active}
+        stop = (turn >= opts.max_turns) | ((turn >= opts.min_turns) & (ratio < opts.stop_ratio))
+        if stop.any():
+            # Fixed length (max_turns + 1 states): a run that stopped early repeats its last
+            # state, so results of different batches stack.
+            gone = live[stop]
+            trajectory[gone, turn + 1:] = x[stop][:, None]
+            probability[gone, turn + 1:] = per_actor[stop][:, None]
+            risk[gone, turn + 1:] = state.risk[stop][:, None]
+            keep = ~stop
+            live = live[keep]
+            cap, sal, active = cap[keep], sal[keep], active[keep]
+            total_sal, weight, first_step = total_sal[keep], weight[keep], first_step[keep]
+            x, ideal, state = x[keep], ideal[keep], _take_state(state, keep)
         turn_seconds.append(time.perf_counter() - t0)
         if on_turn is not None:
             on_turn(turn, turn_seconds[-1])
-    final_unique = report_probabilities(state, x, cap, active, opts)[2]
-    # Fixed length (max_turns + 1 states): a run that stopped early repeats its last state,
-    # so results of different batches stack.
-    pad = opts.max_turns - turn
-    history += [x] * pad
-    probs += [probs[-1]] * pad
-    risks += [risks[-1]] * pad
-    ratios += [np.full(n_b, np.nan)] * pad
-    return SMPRun(np.stack(history, axis=1), np.stack(probs, axis=1), np.stack(risks, axis=1),
-                  states, np.stack(ratios, axis=1), final_unique, turn_seconds, recorded)
+    return SMPRun(trajectory, probability, risk, states, ratios, final_unique, turn_seconds,
+                  recorded)
 
 
 class SMP(Model):
