@@ -190,7 +190,7 @@ def victory_matrix(model: str, c: np.ndarray) -> np.ndarray:
     return np.where(np.eye(n, dtype=bool), 0.5, p)
 
 
-def pce(model: str, victory: np.ndarray, coalition: np.ndarray, mask: np.ndarray,
+def pce(model: str, victory: np.ndarray, coalition: np.ndarray | None, mask: np.ndarray,
         victory_model: str, padded: bool = False) -> np.ndarray:
     """Probabilistic Condorcet election over options (last axis), invalid options masked (§2.4).
 
@@ -216,6 +216,7 @@ def pce(model: str, victory: np.ndarray, coalition: np.ndarray, mask: np.ndarray
         tol = MARKOV_UNIFORM_TOL
     else:
         n = victory.shape[-1]
+        assert coalition is not None
         incentive = coalition * victory + np.eye(n) * INCENTIVE_EPS
         incentive = np.where(both, incentive, 0.0)
         col = total(incentive, -2)
@@ -578,11 +579,13 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     if n_g:
         # KTAB's posUtil measures from the voter's current position, not its ideal.
         origin = position if opts.ktab_compat else ideal
-        d_init = point_distance(origin[g_b], bargains.pos_init[:, None, :], salience[g_b])
-        d_rcvr = point_distance(origin[g_b], bargains.pos_rcvr[:, None, :], salience[g_b])
+        # Both sides of a bargain in one pass: [G, N, 2] (each distance sums over the
+        # issues alone, so it is the same number whatever else is computed beside it).
+        sides = np.stack([bargains.pos_init, bargains.pos_rcvr], axis=1)
+        d_sides = point_distance(origin[g_b], sides, salience[g_b])
         r_own = state.risk[g_b]  # [G, N]
-        u_init = utility(d_init[..., 0], r_own)
-        u_rcvr = utility(d_rcvr[..., 0], r_own)
+        u_init = utility(d_sides[..., 0], r_own)
+        u_rcvr = utility(d_sides[..., 1], r_own)
         # Positions other than the two that move keep their value to the voter; summed in
         # KTAB's order (init, receiver, then the others), so that equal bargains tie exactly.
         keep = np.ones((n_g, 1, n_act), dtype=bool)
@@ -619,11 +622,18 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     v = vote(opts.voting_rule, w_voter, e_value[e1], e_value[e2])
     c_lo = MIN_COALITION + np.sum(np.maximum(v, 0.0), axis=-1)
     c_hi = MIN_COALITION - np.sum(np.minimum(v, 0.0), axis=-1)
-    c = np.full((n_q, width, width), MIN_COALITION)
-    c[pair_q, lo, hi] = c_lo
-    c[pair_q, hi, lo] = c_hi
     mask = np.arange(width)[None, :] < sizes[:, None]
-    p_vict = victory_matrix(opts.victory_prob, c)
+    # P[a>c] of the pairs alone, then spread over the padded matrices: the entries
+    # victory_matrix would give, without evaluating the padding and the diagonal.
+    p_lo, p_hi = victory_pair(opts.victory_prob, c_lo, c_hi)
+    p_vict = np.full((n_q, width, width), 0.5)
+    p_vict[pair_q, lo, hi] = p_lo
+    p_vict[pair_q, hi, lo] = p_hi
+    c = None
+    if opts.pce == "markov_incentive":  # the only election that weighs by coalitions
+        c = np.full((n_q, width, width), MIN_COALITION)
+        c[pair_q, lo, hi] = c_lo
+        c[pair_q, hi, lo] = c_hi
     prob = pce(opts.pce, p_vict, c, mask, opts.victory_prob, padded=True)
     prob = np.where(mask, prob, 0.0)
     if draw is None:
