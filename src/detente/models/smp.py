@@ -573,29 +573,32 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     own = np.where(active[:, None, :], state.perceived(bi2, aa, aa, nn), 0.0)  # [B, N, N]
     sq_value = sequential_sum(own) / n_active[:, None]  # [B, N voters]
 
-    # Value of each bargain g to each voter a.
+    # Value of each bargain g to each voter a, in chunks of bargains: all at once would hold
+    # [G, N, N] (G up to 2N bargains a scenario), O(N³).
     g_b, g_i, g_j = bargains.batch, bargains.init, bargains.rcvr
     n_g = len(g_b)
-    if n_g:
-        # KTAB's posUtil measures from the voter's current position, not its ideal.
-        origin = position if opts.ktab_compat else ideal
-        # Both sides of a bargain in one pass: [G, N, 2] (each distance sums over the
+    g_value = np.empty((n_g, n_act))
+    # KTAB's posUtil measures from the voter's current position, not its ideal.
+    origin = position if opts.ktab_compat else ideal
+    per = max(1, CHUNK_ELEMENTS // (n_act * (n_act + 2)))
+    for first in range(0, n_g, per):
+        part = slice(first, min(n_g, first + per))
+        gb, size = g_b[part], len(g_b[part])
+        # Both sides of a bargain in one pass: [g, N, 2] (each distance sums over the
         # issues alone, so it is the same number whatever else is computed beside it).
-        sides = np.stack([bargains.pos_init, bargains.pos_rcvr], axis=1)
-        d_sides = point_distance(origin[g_b], sides, salience[g_b])
-        r_own = state.risk[g_b]  # [G, N]
+        sides = np.stack([bargains.pos_init[part], bargains.pos_rcvr[part]], axis=1)
+        d_sides = point_distance(origin[gb], sides, salience[gb])
+        r_own = state.risk[gb]  # [g, N]
         u_init = utility(d_sides[..., 0], r_own)
         u_rcvr = utility(d_sides[..., 1], r_own)
         # Positions other than the two that move keep their value to the voter; summed in
         # KTAB's order (init, receiver, then the others), so that equal bargains tie exactly.
-        keep = np.ones((n_g, 1, n_act), dtype=bool)
-        keep[np.arange(n_g), 0, g_i] = False
-        keep[np.arange(n_g), 0, g_j] = False
+        keep = np.ones((size, 1, n_act), dtype=bool)
+        keep[np.arange(size), 0, g_i[part]] = False
+        keep[np.arange(size), 0, g_j[part]] = False
         terms = np.concatenate([u_init[..., None], u_rcvr[..., None],
-                                np.where(keep, own[g_b], 0.0)], axis=-1)
-        g_value = sequential_sum(terms) / n_active[g_b, None]
-    else:
-        g_value = np.zeros((0, n_act))
+                                np.where(keep, own[gb], 0.0)], axis=-1)
+        g_value[part] = sequential_sum(terms) / n_active[gb, None]
 
     # Queue entries: status quo of every active actor, and each bargain twice.
     sq_b, sq_k = np.nonzero(active)
@@ -611,37 +614,57 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     starts = np.flatnonzero(np.r_[True, queue[1:] != queue[:-1]])
     sizes = np.diff(np.r_[starts, len(queue)])
     n_q = len(starts)
-    width = int(sizes.max())
 
-    # Votes for every lower pair (later entry over earlier) of every queue.
+    # Votes for every lower pair (later entry over earlier) of every queue, in chunks of
+    # pairs (a queue of m entries has m(m-1)/2 pairs, each with N voters: O(N³) at worst).
     pair_q = np.repeat(np.arange(n_q), sizes * (sizes - 1) // 2)
     lo, hi = _lower_pairs(sizes)
-    e1 = starts[pair_q] + lo  # the later entry
-    e2 = starts[pair_q] + hi
-    w_voter = np.where(active, capability, 0.0)[e_b[e1]]
-    v = vote(opts.voting_rule, w_voter, e_value[e1], e_value[e2])
-    c_lo = MIN_COALITION + np.sum(np.maximum(v, 0.0), axis=-1)
-    c_hi = MIN_COALITION - np.sum(np.minimum(v, 0.0), axis=-1)
-    mask = np.arange(width)[None, :] < sizes[:, None]
-    # P[a>c] of the pairs alone, then spread over the padded matrices: the entries
+    n_pairs = len(pair_q)
+    c_lo, c_hi = np.empty(n_pairs), np.empty(n_pairs)
+    w_all = np.where(active, capability, 0.0)
+    per = max(1, CHUNK_ELEMENTS // n_act)
+    for first in range(0, n_pairs, per):
+        part = slice(first, min(n_pairs, first + per))
+        e1 = starts[pair_q[part]] + lo[part]  # the later entry
+        e2 = starts[pair_q[part]] + hi[part]
+        v = vote(opts.voting_rule, w_all[e_b[e1]], e_value[e1], e_value[e2])
+        c_lo[part] = MIN_COALITION + np.sum(np.maximum(v, 0.0), axis=-1)
+        c_hi[part] = MIN_COALITION - np.sum(np.minimum(v, 0.0), axis=-1)
+    # P[a>c] of the pairs alone, spread below over padded matrices: the entries
     # victory_matrix would give, without evaluating the padding and the diagonal.
     p_lo, p_hi = victory_pair(opts.victory_prob, c_lo, c_hi)
-    p_vict = np.full((n_q, width, width), 0.5)
-    p_vict[pair_q, lo, hi] = p_lo
-    p_vict[pair_q, hi, lo] = p_hi
-    c = None
-    if opts.pce == "markov_incentive":  # the only election that weighs by coalitions
-        c = np.full((n_q, width, width), MIN_COALITION)
-        c[pair_q, lo, hi] = c_lo
-        c[pair_q, hi, lo] = c_hi
-    prob = pce(opts.pce, p_vict, c, mask, opts.victory_prob, padded=True)
-    prob = np.where(mask, prob, 0.0)
-    if draw is None:
-        pick = np.argmax(prob, axis=-1)  # first of equal maxima, as ndxMaxAbs
-    else:
-        cum = np.cumsum(prob, axis=-1)
-        pick = np.minimum(np.sum(cum < draw[e_b[starts], e_k[starts], None] * cum[:, -1:],
-                                 axis=-1), sizes - 1)
+
+    # Each queue's election, in chunks of queues padded to the chunk's widest: sums over a
+    # queue run left to right (pce padded=True), so the padding changes no bit.
+    pair_start = np.r_[0, np.cumsum(sizes * (sizes - 1) // 2)]
+    pick = np.empty(n_q, dtype=int)
+    picked = np.empty(n_q)
+    widest = int(sizes.max())
+    per = max(1, CHUNK_ELEMENTS // (widest * widest))
+    for q0 in range(0, n_q, per):
+        q1 = min(n_q, q0 + per)
+        width = int(sizes[q0:q1].max())
+        ps = slice(pair_start[q0], pair_start[q1])
+        qq, a_lo, a_hi = pair_q[ps] - q0, lo[ps], hi[ps]
+        p_vict = np.full((q1 - q0, width, width), 0.5)
+        p_vict[qq, a_lo, a_hi] = p_lo[ps]
+        p_vict[qq, a_hi, a_lo] = p_hi[ps]
+        c = None
+        if opts.pce == "markov_incentive":  # the only election that weighs by coalitions
+            c = np.full((q1 - q0, width, width), MIN_COALITION)
+            c[qq, a_lo, a_hi] = c_lo[ps]
+            c[qq, a_hi, a_lo] = c_hi[ps]
+        mask = np.arange(width)[None, :] < sizes[q0:q1, None]
+        prob = pce(opts.pce, p_vict, c, mask, opts.victory_prob, padded=True)
+        prob = np.where(mask, prob, 0.0)
+        if draw is None:
+            pick[q0:q1] = np.argmax(prob, axis=-1)  # first of equal maxima, as ndxMaxAbs
+        else:
+            cum = np.cumsum(prob, axis=-1)
+            first_of = starts[q0:q1]
+            pick[q0:q1] = np.minimum(np.sum(cum < draw[e_b[first_of], e_k[first_of], None]
+                                            * cum[:, -1:], axis=-1), sizes[q0:q1] - 1)
+        picked[q0:q1] = prob[np.arange(q1 - q0), pick[q0:q1]]
     chosen = starts + pick
     q_b, q_k, q_g = e_b[chosen], e_k[chosen], e_g[chosen]
 
@@ -659,7 +682,7 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     queue_size = np.zeros((n_b, n_act), dtype=int)
     queue_size[e_b[starts], e_k[starts]] = sizes
     chosen_prob = np.zeros((n_b, n_act))
-    chosen_prob[q_b, q_k] = prob[np.arange(n_q), pick]
+    chosen_prob[q_b, q_k] = picked
     return Resolution(new_position, chosen_init, chosen_rcvr, queue_size, chosen_prob)
 
 
