@@ -45,6 +45,11 @@ MARKOV_INCENTIVE_TOL = 1e-8
 MARKOV_MAX_ITER = 1000
 RISK_RANGE_FLOOR = 1e-12   # a smaller spread of probabilities is rounding noise
 CHUNK_ELEMENTS = 1 << 18  # bound on the third-party tensors built at once
+# Working set of one part of a batch (run_smp), besides the results and the tensors bounded
+# by CHUNK_ELEMENTS: about 1,000 korea-2017 scenarios (6 actors, 8 issues), which is also
+# about as many as run fastest together (fewer pay the per-turn cost of numpy calls more
+# often, more spill out of cache).
+BATCH_BYTES = 64 * 2**20
 
 VictoryProb = Literal["linear", "square", "quartic", "octic", "binary"]
 PCEModel = Literal["conditional", "markov_uniform", "markov_incentive"]
@@ -794,19 +799,19 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
             record_turn: int | None = None) -> SMPRun:
     """Run the SMP to its stopping rule on ``[B,] N`` capabilities and ``[B,] N, K`` arrays.
 
-    A turn is played on the scenarios still bargaining only: one that has stopped keeps its
-    state (repeated to ``max_turns``) and costs nothing while the others go on. No step
-    mixes scenarios, so a batch gives, bit for bit, what each scenario gives alone.
-    ``record_turn``: keep that turn's intermediate results in ``SMPRun.recorded`` (explain),
-    for the scenarios still bargaining then.
-    """
-    import time
+    The batch runs in parts of :func:`batch_rows` scenarios, so that a turn's working set
+    stays within :data:`BATCH_BYTES` whatever B (the results, ``[B, T+1, N, K]``, are held
+    whole). Within a part a turn is played on the scenarios still bargaining only: one that
+    has stopped keeps its state (repeated to ``max_turns``) and costs nothing while the
+    others go on. No step mixes scenarios, so a batch gives, bit for bit, what each of its
+    scenarios gives alone, whatever the parts.
 
-    cap_all, pos, sal_all, active_all = prepare_inputs(capability, position, salience,
-                                                       opts.ktab_compat)
+    ``on_turn`` is called after every turn of every part with the turn and its seconds.
+    ``record_turn``: keep that turn's intermediate results in ``SMPRun.recorded`` (explain),
+    for the scenarios of the first part still bargaining then.
+    """
+    cap, pos, sal, active = prepare_inputs(capability, position, salience, opts.ktab_compat)
     n_b, n_act, n_dim = pos.shape
-    total_all = np.sum(sal_all, axis=-1)
-    weight_all = cap_all * total_all  # challenge weight W_i = c_i S_i (§2.6)
     streams: list[np.random.Generator] = []
     if opts.transitions == "stochastic":
         # One child stream per scenario of the batch (SeedSequence spawning), so that a
@@ -814,30 +819,48 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
         # runs sharing one generator spawn children 0..B-1, as one batched run does.
         streams = (rng if rng is not None else np.random.default_rng()).spawn(n_b)
     n_turns = opts.max_turns
-    trajectory = np.empty((n_b, n_turns + 1, n_act, n_dim))
-    probability = np.empty((n_b, n_turns + 1, n_act))
-    risk = np.empty((n_b, n_turns + 1, n_act))
-    ratios = np.full((n_b, n_turns), np.nan)
-    states = np.ones(n_b, dtype=int)
-    first_step = np.zeros(n_b)
-    # The arrays of the scenarios still bargaining (``live``), gathered when one stops.
-    live = np.arange(n_b)
-    cap, sal, active, total_sal, weight = cap_all, sal_all, active_all, total_all, weight_all
+    out = SMPRun(trajectory=np.empty((n_b, n_turns + 1, n_act, n_dim)),
+                 probability=np.empty((n_b, n_turns + 1, n_act)),
+                 risk=np.empty((n_b, n_turns + 1, n_act)),
+                 states=np.ones(n_b, dtype=int), stop_ratios=np.full((n_b, n_turns), np.nan),
+                 unique_prob=np.empty((n_b, n_act)))
+    rows = batch_rows(n_act, n_dim)
+    for first in range(0, n_b, rows):
+        part = np.arange(first, min(n_b, first + rows))
+        _bargain(part, cap[part], pos[part], sal[part], active[part],
+                 [streams[b] for b in part] if streams else [], opts, out, on_turn,
+                 record_turn)
+    return out
+
+
+def _bargain(live: np.ndarray, cap: np.ndarray, pos: np.ndarray, sal: np.ndarray,
+             active: np.ndarray, streams: list[np.random.Generator], opts: SMPOptions,
+             out: SMPRun, on_turn: Callable[[int, float], None] | None,
+             record_turn: int | None) -> None:
+    """Turns until every scenario of one part (rows ``live`` of ``out``) has stopped."""
+    import time
+
+    n_act = pos.shape[1]
+    total_sal = np.sum(sal, axis=-1)
+    weight = cap * total_sal  # challenge weight W_i = c_i S_i (§2.6)
     ideal = pos.copy()
     x = pos.copy()
     state = assess(ideal, x, sal, cap, active, opts)
-    per_actor, _, final_unique = report_probabilities(state, x, cap, active, opts)
-    trajectory[:, 0], probability[:, 0], risk[:, 0] = x, per_actor, state.risk
-    turn_seconds: list[float] = []
-    recorded: dict[str, Any] = {}
+    per_actor, _, unique = report_probabilities(state, x, cap, active, opts)
+    out.trajectory[live, 0], out.probability[live, 0], out.risk[live, 0] = \
+        x, per_actor, state.risk
+    out.unique_prob[live] = unique
+    first_step = np.zeros(len(live))
     turn = 0
+    # The arrays below hold the scenarios still bargaining (``live``); they are gathered
+    # when some stop.
     while live.size:
         t0 = time.perf_counter()
         turn += 1
         prob, gain, target, best = best_targets(state, weight, total_sal, active, opts)
         bargains = propose_bargains(state, x, sal, cap, weight, total_sal, active, prob,
                                     target, opts)
-        draw = np.stack([streams[b].random(n_act) for b in live]) if streams else None
+        draw = np.stack([s.random(n_act) for s in streams]) if streams else None
         resolution = resolve_bargains(state, bargains, ideal, x, sal, cap, active, opts, draw)
         new_x = resolution.position
         a = opts.ideal_adjustment
@@ -850,33 +873,47 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
         state_before = state
         state = assess(ideal, x, sal, cap, active, opts)
         per_actor, _, unique = report_probabilities(state, x, cap, active, opts)
-        trajectory[live, turn], probability[live, turn] = x, per_actor
-        risk[live, turn], ratios[live, turn - 1] = state.risk, ratio
-        final_unique[live] = unique
-        states[live] += 1
-        if turn == record_turn:
-            recorded = {"state": state_before, "prob": prob, "gain": gain, "target": target,
-                        "best": best, "bargains": bargains, "resolution": resolution,
-                        "start": start, "end": x, "ratio": ratio, "capability": cap,
-                        "active": active}
+        out.trajectory[live, turn], out.probability[live, turn] = x, per_actor
+        out.risk[live, turn], out.stop_ratios[live, turn - 1] = state.risk, ratio
+        out.unique_prob[live] = unique
+        out.states[live] += 1
+        if turn == record_turn and not out.recorded:
+            out.recorded.update({
+                "state": state_before, "prob": prob, "gain": gain, "target": target,
+                "best": best, "bargains": bargains, "resolution": resolution, "start": start,
+                "end": x, "ratio": ratio, "capability": cap, "active": active})
         stop = (turn >= opts.max_turns) | ((turn >= opts.min_turns) & (ratio < opts.stop_ratio))
         if stop.any():
             # Fixed length (max_turns + 1 states): a run that stopped early repeats its last
             # state, so results of different batches stack.
             gone = live[stop]
-            trajectory[gone, turn + 1:] = x[stop][:, None]
-            probability[gone, turn + 1:] = per_actor[stop][:, None]
-            risk[gone, turn + 1:] = state.risk[stop][:, None]
+            out.trajectory[gone, turn + 1:] = x[stop][:, None]
+            out.probability[gone, turn + 1:] = per_actor[stop][:, None]
+            out.risk[gone, turn + 1:] = state.risk[stop][:, None]
             keep = ~stop
             live = live[keep]
             cap, sal, active = cap[keep], sal[keep], active[keep]
             total_sal, weight, first_step = total_sal[keep], weight[keep], first_step[keep]
             x, ideal, state = x[keep], ideal[keep], _take_state(state, keep)
-        turn_seconds.append(time.perf_counter() - t0)
+            if streams:
+                streams = [s for s, k in zip(streams, keep, strict=True) if k]
+        out.turn_seconds.append(time.perf_counter() - t0)
         if on_turn is not None:
-            on_turn(turn, turn_seconds[-1])
-    return SMPRun(trajectory, probability, risk, states, ratios, final_unique, turn_seconds,
-                  recorded)
+            on_turn(turn, out.turn_seconds[-1])
+
+
+def scenario_bytes(n_actors: int, n_dims: int) -> int:
+    """Working set of one scenario in a turn, besides the chunk-bounded tensors: a few dozen
+    ``[N, N]`` arrays, the ``[N, N, K]`` distance tensors, queue entries (up to 5N, each
+    valued by N voters) and the pairs of the queues (up to about 3N², a dozen arrays)."""
+    n, k = max(n_actors, 1), max(n_dims, 1)
+    return 8 * n * n * (140 + 8 * k)
+
+
+def batch_rows(n_actors: int, n_dims: int) -> int:
+    """Scenarios a part of a batch holds at once (at least one): :data:`BATCH_BYTES` over
+    :func:`scenario_bytes`."""
+    return max(1, BATCH_BYTES // scenario_bytes(n_actors, n_dims))
 
 
 class SMP(Model):
@@ -933,17 +970,21 @@ class SMP(Model):
                             seed=seed)
 
     def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
-        """An upper bound: the bargain elections of a turn (``resolve_bargains``) hold, per
-        scenario, the value of every bargain to every voter over every position
-        (``[G, N, N]``, G ≤ 2N bargains), the votes on every pair of a queue (up to 1.5 N²
-        pairs × N voters) and padded coalition matrices ``[queues, width, width]`` with
-        width up to N + 1: O(N³) when bargains pile onto one actor. Besides, a few dozen
-        ``[B, N, N]`` arrays and the history ``[B, T+1, N, K]``."""
+        """An upper bound: the results (``[B, T+1, N, K]`` positions, probabilities and
+        risks per turn), the inputs, one part of the batch (:func:`batch_rows` scenarios of
+        :func:`scenario_bytes`: O(N² K) each, the O(N³) steps being chunked) and the
+        temporaries of the chunked tensors (a few dozen, each at most
+        :data:`CHUNK_ELEMENTS` or one challenger's)."""
         opts: SMPOptions = self.options  # type: ignore[assignment]
         n, k, turns = max(n_actors, 1), max(n_issues, 1), opts.max_turns + 1
-        cube = batch * n**3
-        working = 8 * (17 * cube + 40 * batch * n * n + max(CHUNK_ELEMENTS, batch * n * n) * 12
-                       + 4 * batch * turns * n * (k + 2)) + 2**20
+        results = 8 * batch * (turns * n * (k + 2) + turns + 2 * n + 2 * k)
+        rows = min(batch, batch_rows(n, k))
+        # The largest chunked tensor: a block of challengers' third-party votes (at least
+        # one challenger for every scenario of the part) or of queue elections, never more
+        # than all of them (N queues of up to 2N + 1 entries a scenario).
+        tensor = min(rows * n * (2 * n + 1) ** 2, max(CHUNK_ELEMENTS, rows * n * n))
+        working = (results + 8 * 8 * batch * n * k + rows * scenario_bytes(n, k)
+                   + 8 * 32 * tensor + 2**20)
         per_row = 8 * (2 * turns * n + n + 1 + (turns - 1) + 2 * k)
         return MemoryEstimate(working=working, outputs_per_row=per_row)
 
