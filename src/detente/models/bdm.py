@@ -277,13 +277,15 @@ def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
     return [slice(k, min(n_actors, k + per)) for k in range(0, n_actors, per)]
 
 
-def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_exp: np.ndarray,
+def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
+                           voter_exp: np.ndarray | None,
                            how: str, fast: bool = False) -> np.ndarray:
     """P_ij (eqs. 30-31 and variants A1, A9): ``[N, i, j]``.
 
     v_k(i,j) = w_k (u_k(x_j) - u_k(x_i)), u_k(x) = (|x_k - x|/Δ)^{ρ_k}: voters in favour of i
     count in the numerator. The factor 2/Δ of eq. 28 cancels in every variant, and so does
-    any common factor of the sums. ``fast`` (plain votes, ρ = 1, only): the sums by prefix
+    any common factor of the sums. ``voter_exp`` None: ρ = 1 for every voter (plain votes).
+    ``fast`` (plain votes only): the sums by prefix
     sums over sorted positions, O(A² log A) per row (:func:`_vote_sums_fast`); otherwise
     voter by voter, O(A³), per block of challengers (:func:`_vote_sums_blocked`). The fast
     path needs every present distance within Δ (the clip of u at 1 idle); a row where it is
@@ -307,7 +309,8 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_e
     return np.where(pair, p, 0.0)
 
 
-def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_exp: np.ndarray,
+def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
+                       voter_exp: np.ndarray | None,
                        how: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Σ_k max(v_k, 0), Σ_k |v_k|, Σ_k v_k per pair, ``[N, i, j]``: the voters x pairs
     tensor ``[N, k, i, j]``, O(A³), built per block of challengers i (:func:`_actor_blocks`);
@@ -316,7 +319,8 @@ def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray, voter_exp: 
     sums) and the reference of the fast path."""
     n_rows, n_actors = x.shape
     dist = np.clip(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 0.0, 1.0)
-    u = dist ** voter_exp[:, :, None]                       # [N, k, a]
+    # [N, k, a]; plain votes (None) skip the power: x ** 1 is x exactly.
+    u = dist if voter_exp is None else dist ** voter_exp[:, :, None]
     support = np.empty((n_rows, n_actors, n_actors))
     absolute = np.empty_like(support)  # Σ_k |v_k(i, j)|
     net = np.empty_like(support)
@@ -583,7 +587,7 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
         return float(opts.q) if constant_q else status_quo_probability(p, rows, opts)
 
     # Step 1: everything with r = 1, for the security levels and risk exponents.
-    p1 = probability_of_success(x, rows, delta, np.ones_like(x), opts.probability, fast=fast)
+    p1 = probability_of_success(x, rows, delta, None, opts.probability, fast=fast)
     q1 = q_of(p1)
     eu1 = expected_utility(d, dm, rows.salience, p1, q1, better, None)
     security, index, risk = risk_exponents(eu1, rows, opts.security)
