@@ -8,7 +8,9 @@ of the sampling engine with the model on a whole chunk (one array program; bdm a
 the samples that have stopped), and of the engine's one-at-a-time path (the kernel the engine
 falls back to for a model without a batch axis: one model call per sample); their ratio; the
 largest difference between the two runs' outputs (0 means bit for bit); and the seconds
-10^5 samples would take at the batched rate (issue 15's goal: < 60 s for every model).
+10^5 samples would take at the batched rate (issue 15's goal: < 60 s for every model); and
+the batched rate per CPU second of this process, which a shared machine's load disturbs far
+less than the wall-clock rates.
 
 ``monte_carlo_rows()`` returns the rows, for ``benchmarks/table.py``. Rates count the
 engine's time (drawing inputs, assembling arrays, running the model, gathering outputs) in
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -46,6 +49,7 @@ class MonteCarloRow:
     looped_per_s: float
     max_diff: float         # largest |batched - looped| over every output (0: bit for bit)
     workers: int
+    batched_per_cpu_s: float  # samples per CPU second of this process (workers=1 only)
 
     @property
     def ratio(self) -> float:
@@ -57,15 +61,19 @@ class MonteCarloRow:
 
 
 def _run(scenario: Scenario, model: str, samples: int, batched: bool,
-         workers: int) -> tuple[dict[str, np.ndarray], float]:
+         workers: int) -> tuple[dict[str, np.ndarray], float, float]:
+    """Outputs, samples per wall second and per CPU second of this process (NaN when
+    workers run part of it)."""
     run = setup(scenario, None, model, None, SEED)
     kernel = run.kernel
     assert isinstance(kernel, ModelKernel)
     if not batched:
         kernel = ModelKernel(kernel.model, kernel.options, batched=False)
     stats = RunStats()
+    cpu = time.process_time()
     out = run_chunks(run.space, kernel, run.seed, samples, workers=workers, stats=stats)
-    return out, samples / stats.seconds
+    cpu = time.process_time() - cpu
+    return out, samples / stats.seconds, samples / cpu if workers == 1 else float("nan")
 
 
 def _max_diff(batched: dict[str, np.ndarray], looped: dict[str, np.ndarray]) -> float:
@@ -99,10 +107,10 @@ def monte_carlo_rows(models: Sequence[str] | None = None, samples: int | None = 
         n = samples or (4_000 if stepwise else 20_000) // (10 if quick else 1)
         loop_n = min(n, loop_samples or (300 if stepwise else 2_000) // (10 if quick else 1))
         _run(korea, model, 20, True, 1)  # warm up: imports, caches
-        batched_out, batched_rate = _run(korea, model, n, True, workers)
-        looped_out, looped_rate = _run(korea, model, loop_n, False, workers)
+        batched_out, batched_rate, batched_cpu = _run(korea, model, n, True, workers)
+        looped_out, looped_rate, _ = _run(korea, model, loop_n, False, workers)
         rows.append(MonteCarloRow(model, n, batched_rate, loop_n, looped_rate,
-                                  _max_diff(batched_out, looped_out), workers))
+                                  _max_diff(batched_out, looped_out), workers, batched_cpu))
     return rows
 
 
@@ -118,12 +126,12 @@ def main() -> int:
     print(f"korea-2017 (6 actors x 8 issues), seed {SEED}, {args.workers} process(es); "
           f"{os.cpu_count()} CPUs, load average {load_avg:.2f} at the start")
     print(f"{'model':<12}{'samples':>9}{'batched/s':>12}{'one at a time/s':>17}{'ratio':>8}"
-          f"{'max diff':>10}{'s per 10^5':>12}")
+          f"{'max diff':>10}{'s per 10^5':>12}{'batched/CPU s':>15}")
     for row in monte_carlo_rows(args.model, args.samples, args.loop_samples, args.quick,
                                 args.workers):
         print(f"{row.model:<12}{row.samples:>9,}{row.batched_per_s:>12,.0f}"
               f"{row.looped_per_s:>17,.0f}{row.ratio:>8.1f}{row.max_diff:>10.1e}"
-              f"{row.seconds_per_1e5:>12.1f}", flush=True)
+              f"{row.seconds_per_1e5:>12.1f}{row.batched_per_cpu_s:>15,.0f}", flush=True)
     load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load_avg:.2f} at the end")
     return 0
