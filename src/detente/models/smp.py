@@ -333,6 +333,12 @@ class TurnAssessment:
         """aUtil[h](a, c) = u(d_ac, r^h_a), gathered for broadcastable index arrays."""
         return utility(self.distance[bi, a, c], self.risk_estimate[bi, h, a])
 
+    def own_view(self) -> np.ndarray:
+        """aUtil[a](a, c) for every a and c, ``[B, N, N]``: ``perceived`` with h = a over
+        all positions, read without gathers (the same numbers)."""
+        own_risk = np.diagonal(self.risk_estimate, axis1=-2, axis2=-1)[..., None]
+        return utility(self.distance, own_risk)
+
 
 ANTISYMMETRIC_RULES = ("binary", "prop_bin", "proportional", "prop_cubic", "cubic")
 
@@ -572,10 +578,7 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     n_b, n_act, _ = position.shape
     n_active = np.sum(active, axis=-1).astype(float)  # [B]
     # aUtil[a](a, n): a's own view of every current position, inactive actors left out.
-    bi2 = np.arange(n_b)[:, None, None]
-    aa = np.arange(n_act)[None, :, None]
-    nn = np.arange(n_act)[None, None, :]
-    own = np.where(active[:, None, :], state.perceived(bi2, aa, aa, nn), 0.0)  # [B, N, N]
+    own = np.where(active[:, None, :], state.own_view(), 0.0)  # [B, N, N]
     sq_value = sequential_sum(own) / n_active[:, None]  # [B, N voters]
 
     # Value of each bargain g to each voter a, in chunks of bargains: all at once would hold
@@ -716,7 +719,7 @@ def report_probabilities(state: TurnAssessment, position: np.ndarray, capability
     Returns the per-actor probability ``[B, N]``, the unique-position flags and the
     probability of each unique position (0 elsewhere).
     """
-    n_b, n_act, _ = position.shape
+    n_act = position.shape[1]
     gap = position[:, :, None, :] - position[:, None, :, :]
     close = np.sqrt(np.sum(gap * gap, axis=-1)) < POSITION_TOLERANCE  # [B, N, N]
     close &= active[:, :, None] & active[:, None, :]
@@ -727,10 +730,7 @@ def report_probabilities(state: TurnAssessment, position: np.ndarray, capability
         if np.array_equal(nxt, unique):
             break
         unique = nxt
-    bi = np.arange(n_b)[:, None, None]
-    aa = np.arange(n_act)[None, :, None]
-    cc = np.arange(n_act)[None, None, :]
-    own = state.perceived(bi, aa, aa, cc)  # u_ij = aUtil[i](i, j)
+    own = state.own_view()  # u_ij = aUtil[i](i, j)
     prob = position_pce(own, np.where(active, capability, 0.0), unique, opts)
     prob = np.where(unique, prob, 0.0)
     # posProb: an actor gets the probability of the last unique position it is close to.
