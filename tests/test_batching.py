@@ -162,8 +162,8 @@ def test_smp_batch_parts_and_chunks_change_no_bit(options: dict,
     arrays = korea_draws(12)
     model = get_model("smp", **options)
     whole = model.run(arrays, 3)
-    # Parts of 5 scenarios (the last of 2), and chunks far smaller than one scenario's
-    # bargains, pairs and queue elections.
+    # Room for 5 scenarios a part (so 3 parts of 4), and chunks far smaller than one
+    # scenario's bargains, pairs and queue elections.
     monkeypatch.setattr(smp_module, "BATCH_BYTES", 5 * smp_module.scenario_bytes(6, 8))
     monkeypatch.setattr(smp_module, "CHUNK_ELEMENTS", 40)
     assert smp_module.batch_rows(6, 8) == 5

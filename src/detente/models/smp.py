@@ -799,7 +799,7 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
             record_turn: int | None = None) -> SMPRun:
     """Run the SMP to its stopping rule on ``[B,] N`` capabilities and ``[B,] N, K`` arrays.
 
-    The batch runs in parts of :func:`batch_rows` scenarios, so that a turn's working set
+    The batch runs in equal parts of at most :func:`batch_rows` scenarios, so that a turn's working set
     stays within :data:`BATCH_BYTES` whatever B (the results, ``[B, T+1, N, K]``, are held
     whole). Within a part a turn is played on the scenarios still bargaining only: one that
     has stopped keeps its state (repeated to ``max_turns``) and costs nothing while the
@@ -824,7 +824,11 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
                  risk=np.empty((n_b, n_turns + 1, n_act)),
                  states=np.ones(n_b, dtype=int), stop_ratios=np.full((n_b, n_turns), np.nan),
                  unique_prob=np.empty((n_b, n_act)))
-    rows = batch_rows(n_act, n_dim)
+    # Parts of equal size: each part ends in a tail of a few long runs, whose turns cost
+    # numpy's per-call overhead more than work; a last part of a handful of scenarios
+    # would be almost all tail.
+    n_parts = -(-n_b // batch_rows(n_act, n_dim))
+    rows = max(1, -(-n_b // max(n_parts, 1)))
     for first in range(0, n_b, rows):
         part = np.arange(first, min(n_b, first + rows))
         _bargain(part, cap[part], pos[part], sal[part], active[part],
