@@ -799,12 +799,12 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
             record_turn: int | None = None) -> SMPRun:
     """Run the SMP to its stopping rule on ``[B,] N`` capabilities and ``[B,] N, K`` arrays.
 
-    The batch runs in equal parts of at most :func:`batch_rows` scenarios, so that a turn's working set
-    stays within :data:`BATCH_BYTES` whatever B (the results, ``[B, T+1, N, K]``, are held
-    whole). Within a part a turn is played on the scenarios still bargaining only: one that
-    has stopped keeps its state (repeated to ``max_turns``) and costs nothing while the
-    others go on. No step mixes scenarios, so a batch gives, bit for bit, what each of its
-    scenarios gives alone, whatever the parts.
+    The batch runs in equal parts of at most :func:`batch_rows` scenarios, so that a
+    turn's working set stays within :data:`BATCH_BYTES` whatever B (the results,
+    ``[B, T+1, N, K]``, are held whole). Within a part a turn is played on the scenarios
+    still bargaining only: one that has stopped keeps its state (repeated to
+    ``max_turns``) and costs nothing while the others go on. No step mixes scenarios, so
+    a batch gives, bit for bit, what each of its scenarios gives alone, whatever the parts.
 
     ``on_turn`` is called after every turn of every part with the turn and its seconds.
     ``record_turn``: keep that turn's intermediate results in ``SMPRun.recorded`` (explain),
@@ -831,13 +831,13 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
     rows = max(1, -(-n_b // max(n_parts, 1)))
     for first in range(0, n_b, rows):
         part = np.arange(first, min(n_b, first + rows))
-        _bargain(part, cap[part], pos[part], sal[part], active[part],
+        _play_part(part, cap[part], pos[part], sal[part], active[part],
                  [streams[b] for b in part] if streams else [], opts, out, on_turn,
                  record_turn)
     return out
 
 
-def _bargain(live: np.ndarray, cap: np.ndarray, pos: np.ndarray, sal: np.ndarray,
+def _play_part(live: np.ndarray, cap: np.ndarray, pos: np.ndarray, sal: np.ndarray,
              active: np.ndarray, streams: list[np.random.Generator], opts: SMPOptions,
              out: SMPRun, on_turn: Callable[[int, float], None] | None,
              record_turn: int | None) -> None:
