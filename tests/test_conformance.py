@@ -134,5 +134,7 @@ def test_batch_axis_matches_single_runs(model: str, arrays) -> None:
                               status_quo=np.stack([arrays.status_quo, other.status_quo]))
     result = run(model, batched)
     assert result.shape == (2, arrays.n_issues)
-    np.testing.assert_allclose(result[0], run(model, arrays), atol=_tol(model))
-    np.testing.assert_allclose(result[1], run(model, other), atol=_tol(model))
+    # Batching changes no number: every model computes each scenario of a batch alone
+    # (the stepwise ones masking the rows that have stopped), so the match is exact.
+    np.testing.assert_array_equal(result[0], run(model, arrays))
+    np.testing.assert_array_equal(result[1], run(model, other))
