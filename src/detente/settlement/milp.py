@@ -68,6 +68,9 @@ ROW_SCALE = 1e3
 #: cut, and its slope 1/ĝ stays ≤ 1e3 (well conditioned); a Nash optimum with a party's gain
 #: below it cannot close the gap, and that scenario is searched by branch and bound instead.
 TANGENT_FLOOR = 1e-3
+#: Slack (scaled gains) under a known package's smallest gain when it bounds the zone
+#: test's optimum from below: far above the rounding of a sum of a few dozen gains.
+FLOOR_SLACK = 1e-6
 #: Seconds per MILP before HiGHS stops (then :class:`MilpFailed`, never a guess).
 TIME_LIMIT = 120.0
 #: Outer-approximation rounds (and packages rejected by exact re-evaluation) per package
@@ -291,10 +294,11 @@ def _result(m: _Model, slots: list[np.ndarray], score: list[float], gap: float =
     return Found(s[order], v[order], gap)
 
 
-def zone_test(m: _Model) -> bool | None:
+def zone_test(m: _Model, floor: float = -math.inf) -> bool | None:
     """Whether the zone is non-empty: True/False when the max-min MILP decides it, None
     when its optimum lies within HiGHS's tolerances of the threshold (then the caller uses
-    an exact method)."""
+    an exact method). ``floor``: the smallest party gain (unscaled) of some known package,
+    a lower bound of the optimum that starts the MILP's bound there (a warm start)."""
     # A party whose best achievable gain is ≤ 0 empties the zone without a MILP.
     if m.gains.shape[0] == 0:  # nobody must agree: every package is acceptable
         return True
@@ -304,7 +308,10 @@ def zone_test(m: _Model) -> bool | None:
     n, a = m.n, m.gains.shape[0]
     integrality = np.concatenate([np.ones(n), [0.0]])
     upper_z = float(best.max()) + 1.0
-    lower = np.concatenate([np.zeros(n), [-upper_z]])
+    # The optimum is at least the known package's smallest gain; FLOOR_SLACK keeps
+    # rounding of that package's sum from cutting off the package itself.
+    low_z = max(-upper_z, floor * m.scale - FLOOR_SLACK) if math.isfinite(floor) else -upper_z
+    lower = np.concatenate([np.zeros(n), [low_z]])
     upper = np.concatenate([np.ones(n), [upper_z]])
     c = np.concatenate([np.zeros(n), [OBJECTIVE_SCALE]])
     link = LinearConstraint(ROW_SCALE * np.concatenate([-m.gains, np.ones((a, 1))], axis=1),
@@ -430,10 +437,11 @@ def _models(table: GainTable) -> list[_Model | None]:
                   table.weights[b]) for b in range(table.batch)]
 
 
-def zone_exists(table: GainTable) -> np.ndarray:
+def zone_exists(table: GainTable, floor: np.ndarray | None = None) -> np.ndarray:
     """Whether some package makes every party gain, per scenario ``[B]``: the max-min MILP,
     and branch and bound (exact) for a scenario whose optimum lies within HiGHS's
-    tolerances of zero."""
+    tolerances of zero. ``floor [B]``: per scenario, the smallest party gain of a known
+    package (−inf for none), which bounds each MILP's optimum from below."""
     from detente.settlement.search import ENUMERABLE, branch_and_bound
 
     out = np.zeros(table.batch, dtype=bool)
@@ -441,7 +449,7 @@ def zone_exists(table: GainTable) -> np.ndarray:
     for b, m in enumerate(_models(table)):
         if m is None:
             continue
-        verdict = zone_test(m)
+        verdict = zone_test(m, -math.inf if floor is None else float(floor[b]))
         if verdict is None:
             undecided.append(b)
         else:
