@@ -449,7 +449,7 @@ def zone_exists(table: GainTable, floor: np.ndarray | None = None) -> np.ndarray
     for b, m in enumerate(_models(table)):
         if m is None:
             continue
-        verdict = zone_test(m, -math.inf if floor is None else float(floor[b]))
+        verdict = zone_test(m) if floor is None else zone_test(m, float(floor[b]))
         if verdict is None:
             undecided.append(b)
         else:

@@ -183,11 +183,13 @@ def screen_candidates(table: GainTable, rounds: int = LAGRANGE_ROUNDS,
 
 
 def screened_zone_exists(table: GainTable, method: Method = "auto",
-                         max_packages: int = MAX_PACKAGES) -> ZoneScreen:
+                         max_packages: int = MAX_PACKAGES, rounds: int = LAGRANGE_ROUNDS,
+                         sweeps: int = ASCENT_SWEEPS) -> ZoneScreen:
     """Whether the zone is non-empty per scenario, and which stage decided it: the
     vectorised bound and incumbent first, an exact search for the rest (``method`` and
-    ``max_packages`` as in :func:`detente.settlement.search.zone_exists`)."""
-    empty, found, slots = screen_candidates(table)
+    ``max_packages`` as in :func:`detente.settlement.search.zone_exists`; ``rounds`` and
+    ``sweeps`` as in :func:`screen_candidates`: fewer leave more to the exact search)."""
+    empty, found, slots = screen_candidates(table, rounds, sweeps)
     exists = found.copy()
     stage = np.full(table.batch, EXACT, dtype=np.int8)
     stage[empty] = BOUND
