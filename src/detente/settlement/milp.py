@@ -525,3 +525,75 @@ def smallest_accords(table: GainTable) -> list[Best]:
                     break
         results.append(best)
     return results
+
+
+# ---------------------------------------------------------------------------------------
+# Per-issue zone ranges
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssueRanges:
+    """Per issue, the smallest and largest value (unit scale) that some acceptable package
+    gives it: ``low [I]``, ``high [I]``, and the acceptable packages that attain them,
+    ``low_slots [I, I]`` and ``high_slots [I, I]`` (row k: slot indices of the package
+    that gives issue k its extreme value)."""
+
+    low: np.ndarray
+    high: np.ndarray
+    low_slots: np.ndarray
+    high_slots: np.ndarray
+
+
+def _extreme_value(m: _Model, values: np.ndarray, issue: int, sign: float) -> np.ndarray | None:
+    """Slots of an acceptable package whose value of ``issue`` is the largest (``sign`` 1)
+    or smallest (−1): max sign·Σ_o v[issue, o] y[issue, o] over the relaxed zone, each
+    answer re-evaluated exactly and cut off by a no-good cut when only the relaxation let
+    it in. None when no package is acceptable."""
+    own = m.issue_of == issue
+    # Unit-scale values differ by at least the grid's spacing; OBJECTIVE_SCALE puts HiGHS's
+    # absolute gap (1e-6) far below it.
+    c = np.where(own, sign * OBJECTIVE_SCALE * values, 0.0)
+    m.nogood.clear()
+    for _ in range(MAX_ROUNDS):
+        out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0), *m.nogood_rows(0)],
+                     np.ones(m.n), np.zeros(m.n), np.ones(m.n), "the zone's range of an issue")
+        if out is None:
+            return None
+        slots = m.slots(out[0])
+        if m.in_zone(m.exact(slots)):
+            return slots
+        m.nogood.append(m.columns(slots))
+    raise _failed("the zone's range of an issue", "too many near-zero packages")
+
+
+def zone_ranges(table: GainTable) -> list[IssueRanges | None]:
+    """Per scenario, each issue's range over the zone of agreement: the smallest and the
+    largest value some acceptable package gives it (None where the zone is empty). Two
+    MILPs per issue (docs/settle.md, *Search as a MILP*): the zone constraints with the
+    issue's value as the objective, minimised and maximised; every package returned is
+    checked with brute force's rule, so the range is exact (every value inside the zone's
+    packages, the extremes attained by the packages returned)."""
+    results: list[IssueRanges | None] = []
+    for b, m in enumerate(_models(table)):
+        if m is None or m.hopeless():
+            results.append(None)
+            continue
+        values = table.values[b][m.issue_of, m.slot_of]
+        n_issues = table.n_issues
+        low, high = np.zeros(n_issues), np.zeros(n_issues)
+        low_slots = np.zeros((n_issues, n_issues), dtype=np.int64)
+        high_slots = np.zeros((n_issues, n_issues), dtype=np.int64)
+        empty = False
+        for k in range(n_issues):
+            top = _extreme_value(m, values, k, 1.0)
+            if top is None:  # no acceptable package at all
+                empty = True
+                break
+            bottom = _extreme_value(m, values, k, -1.0)
+            assert bottom is not None  # the zone holds `top`
+            high_slots[k], low_slots[k] = top, bottom
+            high[k] = table.values[b, k, top[k]]
+            low[k] = table.values[b, k, bottom[k]]
+        results.append(None if empty else IssueRanges(low, high, low_slots, high_slots))
+    return results

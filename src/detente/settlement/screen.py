@@ -2,7 +2,7 @@
 
 Deciding whether the zone of agreement is empty costs a search per scenario (branch and
 bound or a MILP, ~0.1 s each on korea-2017 at step 5). Over a Monte Carlo batch most
-scenarios are decided by a vectorised certificate instead (equations: docs/settle.md,
+scenarios are decided by a vectorised certificate instead (equations: docs/performance.md,
 *Zone probability at speed*); every certificate is exact under brute force's own rule
 (g_a > GAIN_TOLERANCE for every party, gains summed over issues in issue order):
 
@@ -205,7 +205,7 @@ def screened_zone_exists(table: GainTable, method: Method = "auto",
             gains, ok = exact_gains(sub, slots[rest])
             floor = np.where(ok, _smallest(gains, sub.must_agree), -np.inf)
             exists[rest] = milp.zone_exists(sub, floor)
-        else:
+        else:  # a named method, never "auto" again (zone_exists would screen anew)
             used = chosen_method(sub, method)
             exists[rest] = zone_exists(sub, used, max_packages)
     witness = np.where(found[:, None], slots, -1)
