@@ -50,6 +50,10 @@ BOUND, INCUMBENT, EXACT = range(3)
 LAGRANGE_ROUNDS = 60
 #: Coordinate-ascent sweeps over the issues after the Lagrangian rounds.
 ASCENT_SWEEPS = 4
+#: Weighted-sum packages per undecided scenario that the ascent starts from.
+ASCENT_STARTS = 8
+#: Ascent starts run at once (bounds memory: each holds its scenario's gain table).
+ASCENT_CHUNK = 2048
 #: A Lagrangian bound counts as proof of an empty zone only below minus this share of its
 #: own magnitude: a margin far above float rounding of a sum of a few dozen terms.
 BOUND_MARGIN = 1e-9
@@ -102,12 +106,36 @@ def _smallest(gains: np.ndarray, must: np.ndarray) -> np.ndarray:
     return np.min(np.where(must, gains, np.inf), axis=-1)
 
 
+def _ascend(table: GainTable, rows: np.ndarray, starts: np.ndarray, sweeps: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinate ascent on the smallest party gain from packages ``starts [N, I]`` of
+    scenarios ``rows [N]`` (repeats allowed): each issue in turn takes the value that
+    maximises the smallest gain given the others. Returns the packages and their smallest
+    gains, recomputed with brute force's sum (−inf for a package with an invalid slot)."""
+    gains = table.gains[rows]  # N, I, O, A
+    valid = table.valid[rows]
+    must = table.must_agree[rows]
+    pick = starts.copy()
+    index = np.arange(rows.size)
+    penalty = np.where(must, 0.0, np.inf)
+    current = exact_gains(table, pick, rows)[0]
+    for _ in range(sweeps):
+        for k in range(table.n_issues):
+            rest = current - gains[index, k, pick[:, k]]
+            trial = rest[:, None, :] + gains[:, k] + penalty[:, None, :]  # N, O, A
+            value = np.where(valid[:, k], trial.min(axis=2), -np.inf)
+            pick[:, k] = value.argmax(axis=1)
+            current = rest + gains[index, k, pick[:, k]]
+    exact, ok = exact_gains(table, pick, rows)
+    return pick, np.where(ok, _smallest(exact, must), -np.inf)
+
+
 def screen_candidates(table: GainTable, rounds: int = LAGRANGE_ROUNDS,
                       sweeps: int = ASCENT_SWEEPS
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The vectorised stages: (empty [B] proven by a bound, found [B] proven non-empty by a
     package, slots [B, I] the best package tried per scenario by its smallest gain)."""
-    batch, n_issues, _, _ = table.gains.shape
+    batch = table.batch
     must = table.must_agree
     valid = table.valid
     best = best_party_gains(table)
@@ -123,6 +151,7 @@ def screen_candidates(table: GainTable, rounds: int = LAGRANGE_ROUNDS,
     # a tie: the ascent starts from the best weighted-sum package instead.
     start = slots.copy()
     start_score = np.full(batch, -np.inf)
+    tried: list[tuple[np.ndarray, np.ndarray]] = []  # (scenarios, weighted-sum packages)
     active = np.nonzero(~empty & ~found & playable)[0]
     if active.size:
         scale = np.where(must[active], best[active], 1.0)  # > GAIN_TOLERANCE for parties
@@ -140,6 +169,7 @@ def screen_candidates(table: GainTable, rounds: int = LAGRANGE_ROUNDS,
             size = np.abs(top).sum(axis=1)
             proven_empty = bound < -BOUND_MARGIN * (1.0 + size)
             gains_c, ok_c = exact_gains(table, choice, active)
+            tried.append((active, choice))
             small = np.where(ok_c, _smallest(gains_c, must[active]), -np.inf)
             better = small > start_score[active]
             start_score[active[better]] = small[better]
@@ -157,25 +187,29 @@ def screen_candidates(table: GainTable, rounds: int = LAGRANGE_ROUNDS,
             active, normal, weight, scale = (active[keep], normal[keep], weight[keep],
                                              scale[keep])
 
-    active = np.nonzero(~empty & ~found & playable)[0]
-    if active.size and sweeps:
-        sub = table.subset(active)
-        pick = start[active].copy()
-        rows = np.arange(active.size)
-        penalty = np.where(sub.must_agree, 0.0, np.inf)
-        current = exact_gains(sub, pick)[0]
-        for _ in range(sweeps):
-            for k in range(n_issues):
-                rest = current - sub.gains[rows, k, pick[:, k]]
-                trial = rest[:, None, :] + sub.gains[:, k] + penalty[:, None, :]  # B, O, A
-                value = np.where(sub.valid[:, k], trial.min(axis=2), -np.inf)
-                pick[:, k] = value.argmax(axis=1)
-                current = rest + sub.gains[rows, k, pick[:, k]]
-        gains_c, ok_c = exact_gains(sub, pick)
-        small = np.where(ok_c, _smallest(gains_c, sub.must_agree), -np.inf)
-        found[active] |= ok_c & _accepted(gains_c, sub.must_agree)
-        start[active] = pick
-        start_score[active] = small
+    undecided = ~empty & ~found & playable
+    if undecided.any() and sweeps:
+        # Coordinate ascent from several weighted-sum packages of an undecided scenario
+        # (rounds spread geometrically, the late ones closer to the balance of gains): one
+        # start alone often stalls at a tie.
+        picked = [tried[r] for r in np.unique(np.geomspace(1, len(tried), ASCENT_STARTS)
+                                               .round().astype(int) - 1)] if tried else []
+        rows = np.concatenate([r for r, _ in picked] + [np.nonzero(undecided)[0]])
+        starts = np.concatenate([c for _, c in picked] + [start[undecided]])
+        keep = undecided[rows]
+        rows, starts = rows[keep], starts[keep]
+        for first in range(0, rows.size, ASCENT_CHUNK):
+            part = slice(first, first + ASCENT_CHUNK)
+            pick, small = _ascend(table, rows[part], starts[part], sweeps)
+            # the best result per scenario (np.maximum.at keeps the largest smallest gain)
+            best_small = np.full(batch, -np.inf)
+            np.maximum.at(best_small, rows[part], small)
+            winner = small >= best_small[rows[part]]
+            improve = winner & (small > start_score[rows[part]])
+            start[rows[part][improve]] = pick[improve]
+            start_score[rows[part][improve]] = small[improve]
+        final, ok = exact_gains(table, start)
+        found |= undecided & ok & _accepted(final, must)
     # The best package tried per scenario: it bounds the exact search's optimum from below.
     better = start_score > score
     slots[better] = start[better]
