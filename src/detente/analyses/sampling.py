@@ -73,7 +73,13 @@ def view_sample(run: Result) -> View:
     summary = result.settlement
     if summary is not None:
         if summary.zone is not None:
-            notes.append(f"P(the zone of agreement is non-empty): {summary.zone:.1%}")
+            decided = ""
+            if summary.zone_stages:
+                stages = summary.zone_stages
+                decided = (f" (decided by a bound: {stages['bound']:,}, by a package found "
+                           f"in the screen: {stages['incumbent']:,}, by exact search: "
+                           f"{stages['exact']:,})")
+            notes.append(f"P(the zone of agreement is non-empty): {summary.zone:.1%}{decided}")
         if not summary.acceptable:
             notes.append("the scenario names no packages")
         else:

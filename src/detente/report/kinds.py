@@ -7,32 +7,58 @@ it, or says why it cannot for this scenario.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from detente.errors import option_error
 from detente.forecast import Forecast, forecast
 from detente.models import REGISTRY
-from detente.report.accuracy import accuracy
-from detente.report.counterfactual import WithoutActor, counterfactual_map, without_each_actor
-from detente.report.figures import issue_map, model_comparison, stepwise_models, trajectories
-from detente.report.settlement import (
-    guarantor_contributions,
-    package_gains,
-    without_actor_settlement,
-)
-from detente.report.uncertainty import outcome_distributions, tornado
 from detente.scenario import Scenario, load
-from detente.settlement import Settlement, Variation, settle
-from detente.settlement.contributions import Contributions, contributions
 from detente.settlement.problem import DEFAULT_STEP
-from detente.uncertainty import SampleResult, sample
-from detente.uncertainty.sensitivity import SensitivityResult, sensitivity
-from detente.validate import ValidationResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from detente.report.counterfactual import WithoutActor
+    from detente.settlement import Settlement
+    from detente.settlement.contributions import Contributions
+    from detente.uncertainty import SampleResult
+    from detente.uncertainty.sensitivity import SensitivityResult
+    from detente.validate import ValidationResult
+
+
+def _deferred(module: str, name: str) -> Callable[..., Any]:
+    """``module.name``, imported on the first call: every command lists the figure kinds
+    (`detente plot --help`), but only drawing one may load matplotlib, and only the
+    analyses a figure needs may load scipy."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+accuracy = _deferred("detente.report.accuracy", "accuracy")
+counterfactual_map = _deferred("detente.report.counterfactual", "counterfactual_map")
+without_each_actor = _deferred("detente.report.counterfactual", "without_each_actor")
+issue_map = _deferred("detente.report.figures", "issue_map")
+model_comparison = _deferred("detente.report.figures", "model_comparison")
+stepwise_models = _deferred("detente.report.figures", "stepwise_models")
+trajectories = _deferred("detente.report.figures", "trajectories")
+guarantor_contributions = _deferred("detente.report.settlement", "guarantor_contributions")
+package_gains = _deferred("detente.report.settlement", "package_gains")
+without_actor_settlement = _deferred("detente.report.settlement", "without_actor_settlement")
+outcome_distributions = _deferred("detente.report.uncertainty", "outcome_distributions")
+tornado = _deferred("detente.report.uncertainty", "tornado")
+settle = _deferred("detente.settlement", "settle")
+Variation = _deferred("detente.settlement", "Variation")
+contributions = _deferred("detente.settlement.contributions", "contributions")
+sample = _deferred("detente.uncertainty", "sample")
+sensitivity = _deferred("detente.uncertainty.sensitivity", "sensitivity")
 
 #: The model the single-model analyses use when none is chosen: the one with the best
 #: record on DEU III (docs/accuracy.md), else the first model run.
