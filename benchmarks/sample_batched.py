@@ -12,15 +12,17 @@ largest difference between the two runs' outputs (0 means bit for bit); and the 
 the batched rate per CPU second of this process, which a shared machine's load disturbs far
 less than the wall-clock rates.
 
-``monte_carlo_rows()`` returns the rows, for ``benchmarks/table.py``. Rates count the
+``measure()`` returns the measurements; ``monte_carlo_rows()`` the rows of issue 15's
+table for ``benchmarks/table.py`` (its columns, and every measured number). Rates count the
 engine's time (drawing inputs, assembling arrays, running the model, gathering outputs) in
 one process unless ``--workers`` says otherwise; both paths of a row run back to back, so
 their ratio holds under load even when the rates do not.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: benchmarks/table.py loads this file without
+# registering it in sys.modules, where a dataclass cannot resolve string annotations.
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -92,9 +94,30 @@ def _max_diff(batched: dict[str, np.ndarray], looped: dict[str, np.ndarray]) -> 
     return worst
 
 
-def monte_carlo_rows(models: Sequence[str] | None = None, samples: int | None = None,
-                     loop_samples: int | None = None, quick: bool = False,
-                     workers: int = 1) -> list[MonteCarloRow]:
+def monte_carlo_rows(quick: bool = False) -> list[dict[str, object]]:
+    """The rows of issue 15's table (``benchmarks/table.py``): one per model, with the
+    table's columns (what, detente, reference, goal, met) and the measured numbers
+    (every field of :class:`MonteCarloRow`). The goal: 10^5 samples in < 60 s, bdm and smp
+    at ≥ 2,000 samples/s, in one process at the load of the run."""
+    rows = []
+    for row in measure(quick=quick):
+        floor = 2_000.0 if row.model in STEPWISE else 0.0
+        met = row.seconds_per_1e5 < 60.0 and row.batched_per_s >= floor
+        rows.append({
+            "what": f"Monte Carlo samples/s on korea-2017, {row.model}",
+            "detente": f"{row.batched_per_s:,.0f}/s batched, one process "
+                       f"({row.batched_per_cpu_s:,.0f} per CPU s; max diff {row.max_diff:.0e})",
+            "reference": f"one at a time: {row.looped_per_s:,.0f}/s ({row.ratio:.1f}x slower)",
+            "goal": "10^5 < 60 s" + (", >= 2k/s" if floor else ""),
+            "met": "yes" if met else f"no ({row.seconds_per_1e5:.0f} s per 10^5)",
+            **dataclasses.asdict(row),
+        })
+    return rows
+
+
+def measure(models: Sequence[str] | None = None, samples: int | None = None,
+            loop_samples: int | None = None, quick: bool = False,
+            workers: int = 1) -> list[MonteCarloRow]:
     """Measure every model (default: all registered) on korea-2017; see the module doc.
 
     ``samples``: batched samples per model (default 20,000 for the closed-form models,
@@ -127,8 +150,8 @@ def main() -> int:
           f"{os.cpu_count()} CPUs, load average {load_avg:.2f} at the start")
     print(f"{'model':<12}{'samples':>9}{'batched/s':>12}{'one at a time/s':>17}{'ratio':>8}"
           f"{'max diff':>10}{'s per 10^5':>12}{'batched/CPU s':>15}")
-    for row in monte_carlo_rows(args.model, args.samples, args.loop_samples, args.quick,
-                                args.workers):
+    for row in measure(args.model, args.samples, args.loop_samples, args.quick,
+                       args.workers):
         print(f"{row.model:<12}{row.samples:>9,}{row.batched_per_s:>12,.0f}"
               f"{row.looped_per_s:>17,.0f}{row.ratio:>8.1f}{row.max_diff:>10.1e}"
               f"{row.seconds_per_1e5:>12.1f}{row.batched_per_cpu_s:>15,.0f}", flush=True)
