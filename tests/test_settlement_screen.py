@@ -122,6 +122,34 @@ def test_korea_screened_equals_branch_and_bound_per_sample(korea_screens, name) 
     assert starved.counts()["exact"] >= screen.counts()["exact"]
 
 
+def test_korea_exact_stage_past_the_milp_limit(monkeypatch) -> None:
+    # Step 5 without RU and CN: spaces past MILP_LIMIT, many nearly-empty zones left to
+    # the exact stage (branch and bound within a budget, else one MILP each).
+    from detente.settlement import milp, screen
+    from detente.settlement.search import MILP_LIMIT, branch_and_bound
+
+    table = _korea_batch(48, 5.0, KOREA_VARIATIONS["without RU and CN"])
+    assert int(table.space_size.min()) > MILP_LIMIT
+    normal = screened_zone_exists(table)
+    rest = np.nonzero(normal.stage == EXACT)[0]
+    assert rest.size > 0
+    unbudgeted = branch_and_bound(table.subset(rest), stop_at_first=True)[0]
+    np.testing.assert_array_equal(normal.exists[rest], unbudgeted)
+
+    calls = []
+    real = milp.zone_exists
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args[0].batch)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(milp, "zone_exists", counted)
+    monkeypatch.setattr(screen, "EXACT_BUDGET", 1)  # every group exhausts it at once
+    forced = screened_zone_exists(table)
+    assert sum(calls) == rest.size  # every undecided sample went to a MILP
+    np.testing.assert_array_equal(forced.exists, normal.exists)
+
+
 def test_korea_cases_exercise_every_stage(korea_screens) -> None:
     # so that the comparison above covers each way a sample can be decided
     total = {stage: sum(s.counts()[stage] for _, s in korea_screens.values())
