@@ -146,7 +146,7 @@ def test_auto_falls_back_to_the_milp_for_top_k_past_the_budget(monkeypatch) -> N
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=random_problems(max_actors=4, max_issues=4, max_options=5))
-def test_zone_ranges_equal_the_itertools_reference(problem) -> None:
+def test_zone_ranges_equal_the_itertools_reference(problem: SettlementProblem) -> None:
     table = build_table(problem)
     ref = reference_space(problem)
     zone = ref.zone()

@@ -3,31 +3,36 @@ same as brute force and branch and bound without screening, whichever stage deci
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import detente
+from detente.arrays import Arrays
 from detente.settlement import SettlementProblem, build_table
 from detente.settlement.screen import (
     BOUND,
     EXACT,
     INCUMBENT,
     STAGES,
+    ZoneScreen,
     best_party_gains,
     screened_zone_exists,
 )
-from detente.settlement.search import brute_force, zone_exists
+from detente.settlement.search import GainTable, brute_force, zone_exists
 from detente.settlement.utility import GAIN_TOLERANCE
-from detente.uncertainty import input_space
+from detente.uncertainty import SampleResult, input_space
 from detente.uncertainty.engine import draw_rows
 from detente.uncertainty.inputs import DEFAULT_NOISE
 from detente.variation import Variation
 from tests.settle_helpers import random_problems, reference_gains, reference_space
 
 
-def _accepted_by_reference(problem: SettlementProblem, table, b: int, slots) -> bool:
+def _accepted_by_reference(problem: SettlementProblem, table: GainTable, b: int,
+                           slots: np.ndarray) -> bool:
     """Whether the itertools reference (no shared code) accepts scenario b's package."""
     one = problem.replace(arrays=_row(problem.arrays, b))
     values = [float(v) for v in table.decode(b, np.asarray(slots)[None])[0]]
@@ -35,7 +40,7 @@ def _accepted_by_reference(problem: SettlementProblem, table, b: int, slots) -> 
     return reference_space(one).in_zone(gains)
 
 
-def _row(arrays, b: int):
+def _row(arrays: Arrays, b: int) -> Arrays:
     return arrays.replace(capability=arrays.capability[b], position=arrays.position[b],
                           salience=arrays.salience[b], status_quo=arrays.status_quo[b],
                           trust=arrays.trust[b])
@@ -45,7 +50,8 @@ def _row(arrays, b: int):
 @given(problem=random_problems(batch=6), method=st.sampled_from(["auto", "brute", "bnb",
                                                                   "milp"]),
        effort=st.sampled_from([(0, 0), (3, 1), (60, 4)]))
-def test_screened_zone_equals_unscreened_exact_search(problem, method, effort) -> None:
+def test_screened_zone_equals_unscreened_exact_search(problem: SettlementProblem, method: str,
+                                                      effort: tuple[int, int]) -> None:
     table = build_table(problem)
     screen = screened_zone_exists(table, method, rounds=effort[0], sweeps=effort[1])
     expected = brute_force(table)[0]
@@ -65,7 +71,7 @@ def test_screened_zone_equals_unscreened_exact_search(problem, method, effort) -
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=random_problems(batch=3, max_actors=4, max_issues=4))
-def test_witness_is_acceptable_to_the_itertools_reference(problem) -> None:
+def test_witness_is_acceptable_to_the_itertools_reference(problem: SettlementProblem) -> None:
     table = build_table(problem)
     screen = screened_zone_exists(table)
     for b in np.nonzero(screen.stage == INCUMBENT)[0]:
@@ -85,7 +91,7 @@ def test_best_party_gain_bounds_every_package() -> None:
     assert ok.any() and (gains <= best[0]).all()
 
 
-def _korea_batch(n: int, step: float, variation: Variation | None):
+def _korea_batch(n: int, step: float, variation: Variation | None) -> GainTable:
     s = detente.load("korea-2017")
     space = input_space(s, DEFAULT_NOISE)
     arrays = space.assemble(draw_rows(space, 11, 0, n))
@@ -104,7 +110,7 @@ KOREA_VARIATIONS = {
 
 
 @pytest.fixture(scope="module")
-def korea_screens() -> dict[str, tuple]:
+def korea_screens() -> dict[str, tuple[GainTable, ZoneScreen]]:
     out = {}
     for name, variation in KOREA_VARIATIONS.items():
         table = _korea_batch(96, 10.0, variation)
@@ -113,7 +119,8 @@ def korea_screens() -> dict[str, tuple]:
 
 
 @pytest.mark.parametrize("name", list(KOREA_VARIATIONS))
-def test_korea_screened_equals_branch_and_bound_per_sample(korea_screens, name) -> None:
+def test_korea_screened_equals_branch_and_bound_per_sample(
+        korea_screens: dict[str, tuple[GainTable, ZoneScreen]], name: str) -> None:
     table, screen = korea_screens[name]
     np.testing.assert_array_equal(screen.exists, zone_exists(table, "bnb"))
     # the exact stage alone (screen starved) gives the same answers
@@ -122,7 +129,36 @@ def test_korea_screened_equals_branch_and_bound_per_sample(korea_screens, name) 
     assert starved.counts()["exact"] >= screen.counts()["exact"]
 
 
-def test_korea_cases_exercise_every_stage(korea_screens) -> None:
+def test_korea_exact_stage_past_the_milp_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Step 5 without RU and CN: spaces past MILP_LIMIT, many nearly-empty zones left to
+    # the exact stage (branch and bound within a budget, else one MILP each).
+    from detente.settlement import milp, screen
+    from detente.settlement.search import MILP_LIMIT, branch_and_bound
+
+    table = _korea_batch(48, 5.0, KOREA_VARIATIONS["without RU and CN"])
+    assert int(table.space_size.min()) > MILP_LIMIT
+    normal = screened_zone_exists(table)
+    rest = np.nonzero(normal.stage == EXACT)[0]
+    assert rest.size > 0
+    unbudgeted = branch_and_bound(table.subset(rest), stop_at_first=True)[0]
+    np.testing.assert_array_equal(normal.exists[rest], unbudgeted)
+
+    calls = []
+    real = milp.zone_exists
+
+    def counted(*args: Any, **kwargs: Any) -> np.ndarray:
+        calls.append(args[0].batch)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(milp, "zone_exists", counted)
+    monkeypatch.setattr(screen, "EXACT_BUDGET", 1)  # every group exhausts it at once
+    forced = screened_zone_exists(table)
+    assert sum(calls) == rest.size  # every undecided sample went to a MILP
+    np.testing.assert_array_equal(forced.exists, normal.exists)
+
+
+def test_korea_cases_exercise_every_stage(
+        korea_screens: dict[str, tuple[GainTable, ZoneScreen]]) -> None:
     # so that the comparison above covers each way a sample can be decided
     total = {stage: sum(s.counts()[stage] for _, s in korea_screens.values())
              for stage in STAGES}
@@ -140,7 +176,7 @@ def test_korea_sample_reports_how_each_stage_decided() -> None:
     assert result.outputs["zone_stage"].max() <= EXACT
 
 
-def _korea_sample_table(result):
+def _korea_sample_table(result: SampleResult) -> GainTable:
     variation = Variation(without=("RU", "CN"))
     space = result.space
     arrays = variation.apply(space.assemble(draw_rows(space, result.seed, 0, result.samples)))
@@ -150,7 +186,8 @@ def _korea_sample_table(result):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=random_problems(batch=4), seed=st.integers(0, 2**16))
-def test_milp_zone_test_bounded_by_a_known_package_stays_exact(problem, seed) -> None:
+def test_milp_zone_test_bounded_by_a_known_package_stays_exact(problem: SettlementProblem,
+                                                                seed: int) -> None:
     # The exact stage starts each MILP's bound at the incumbent's smallest gain: any
     # package's smallest gain is a valid floor, and the answer must not change.
     from detente.settlement import milp

@@ -18,10 +18,11 @@ scenarios are decided by a vectorised certificate instead (equations: docs/perfo
    "The multiplicative weights update method", Theory of Computing 8), then improved by
    coordinate ascent on the smallest gain. The package is re-evaluated with brute force's
    sum before it counts as proof.
-3. **exact**: the scenarios neither proves are searched exactly (branch and bound, or one
-   MILP each for spaces past :data:`~detente.settlement.search.MILP_LIMIT`, the MILP's
-   smallest-gain variable bounded below by the incumbent's smallest gain: a warm start of
-   its bound).
+3. **exact**: the scenarios neither proves are searched exactly: for spaces past
+   :data:`~detente.settlement.search.MILP_LIMIT`, branch and bound in groups within a small
+   budget, then one MILP each for a group that exhausts it (the MILP's smallest-gain
+   variable bounded below by the incumbent's smallest gain: a warm start of its bound);
+   smaller spaces by the method ``auto`` picks.
 
 ``tests/test_settlement_screen.py`` checks the screened answer against brute force and
 branch and bound per scenario on random small problems and on korea-2017.
@@ -54,6 +55,10 @@ ASCENT_SWEEPS = 4
 ASCENT_STARTS = 8
 #: Ascent starts run at once (bounds memory: each holds its scenario's gain table).
 ASCENT_CHUNK = 2048
+#: The exact stage past MILP_LIMIT: scenarios per branch-and-bound group, and the
+#: expansions per scenario it may spend before the group goes to the MILP (~0.1 s).
+EXACT_GROUP = 32
+EXACT_BUDGET = 100_000
 #: A Lagrangian bound counts as proof of an empty zone only below minus this share of its
 #: own magnitude: a margin far above float rounding of a sum of a few dozen terms.
 BOUND_MARGIN = 1e-9
@@ -216,6 +221,32 @@ def screen_candidates(table: GainTable, rounds: int = LAGRANGE_ROUNDS,
     return empty & ~found, found, slots
 
 
+def _exact_large(table: GainTable, slots: np.ndarray) -> np.ndarray:
+    """The exact stage for spaces past MILP_LIMIT: branch and bound on groups of
+    scenarios within a small budget, one MILP each for a group that exhausts it.
+
+    The scenarios the screen leaves are nearly-empty zones, where branch and bound prunes
+    at once (korea-2017 step 5 without RU and CN: ~25 ms a scenario, against ~90 ms by
+    MILP); a wide zone that escaped the screen can need far more expansions, where the
+    MILP is steady. Its smallest-gain variable starts at the best package the screen
+    tried (``slots``), a lower bound of its optimum."""
+    from detente.settlement import milp
+    from detente.settlement.search import SearchTooLarge, branch_and_bound
+
+    exists = np.zeros(table.batch, dtype=bool)
+    for first in range(0, table.batch, EXACT_GROUP):
+        rows = np.arange(first, min(first + EXACT_GROUP, table.batch))
+        group = table.subset(rows)
+        try:
+            exists[rows] = branch_and_bound(group, stop_at_first=True,
+                                            max_packages=EXACT_BUDGET)[0]
+        except SearchTooLarge:
+            gains, ok = exact_gains(group, slots[rows])
+            floor = np.where(ok, _smallest(gains, group.must_agree), -np.inf)
+            exists[rows] = milp.zone_exists(group, floor)
+    return exists
+
+
 def screened_zone_exists(table: GainTable, method: Method = "auto",
                          max_packages: int = MAX_PACKAGES, rounds: int = LAGRANGE_ROUNDS,
                          sweeps: int = ASCENT_SWEEPS) -> ZoneScreen:
@@ -232,13 +263,7 @@ def screened_zone_exists(table: GainTable, method: Method = "auto",
     if rest.size:
         sub = table.subset(rest)
         if method == "auto" and int(sub.space_size.max()) > MILP_LIMIT:
-            # Past MILP_LIMIT one MILP per scenario beats batched branch and bound
-            # (korea-2017 step 5: ~0.09 s against ~0.14 s per scenario).
-            from detente.settlement import milp
-
-            gains, ok = exact_gains(sub, slots[rest])
-            floor = np.where(ok, _smallest(gains, sub.must_agree), -np.inf)
-            exists[rest] = milp.zone_exists(sub, floor)
+            exists[rest] = _exact_large(sub, slots[rest])
         else:  # a named method, never "auto" again (zone_exists would screen anew)
             used = chosen_method(sub, method)
             exists[rest] = zone_exists(sub, used, max_packages)
