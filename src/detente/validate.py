@@ -325,6 +325,13 @@ class ValidationResult:
     notes: tuple[str, ...] = ()
     #: Wall-clock seconds each model took (cross-validation included); not in to_dict().
     seconds: Mapping[str, float] = field(default_factory=dict)
+    #: Per row: whether the issue's status quo is known (False: a placeholder such as DEU's
+    #: midpoint where the data set has no reference point).
+    status_quo_known: tuple[bool, ...] = ()
+    #: Models that need a status quo (``Model.needs_status_quo``): their predictions on every
+    #: row, placeholders included. ``predictions`` holds NaN on the placeholder rows, so
+    #: every score of such a model is on issues with a real status quo only.
+    unmasked: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def observed(self) -> np.ndarray:
@@ -376,6 +383,29 @@ class ValidationResult:
                      n_issues=int(d.size), n_groups=len(labels), value=value, low=low,
                      high=high)
 
+    def reference_scores(self) -> list[tuple[str, Score, Score]]:
+        """Every predictor's score on the issues with a known status quo and on all issues.
+
+        For a model that needs a status quo the second score uses its forecasts from the
+        placeholder status quo (they are never in :meth:`scores`): it shows how much a
+        placeholder flatters or hurts it. Baselines without a prediction on some issues are
+        scored where they have one.
+        """
+        known = np.array(self.status_quo_known or [True] * len(self.rows), dtype=bool)
+        groups = np.array([r.group for r in self.rows], dtype=object)
+        seed = self.seed if self.seed is not None else 0
+        out = []
+        for name in self.predictions:
+            full = np.abs(self.unmasked.get(name, self.predictions[name]) - self.observed) \
+                * 100.0 / np.array([r.high - r.low for r in self.rows])
+            first = known & ~np.isnan(full)
+            every = ~np.isnan(full)
+            out.append((name, score(full[first], groups[first], self.n_boot, seed, name,
+                                    self.kinds[name], "status quo known"),
+                        score(full[every], groups[every], self.n_boot, seed, name,
+                              self.kinds[name], "all")))
+        return out
+
     def tag_values(self, tag: str) -> list[str]:
         return sorted({r.tags[tag] for r in self.rows if tag in r.tags})
 
@@ -415,6 +445,10 @@ class ValidationResult:
                                    for name in self.predictions if name != "compromise"
                                    for c in [self.compare(name)]]
                                   if "compromise" in self.predictions else []),
+            "needs_status_quo": sorted(self.unmasked),
+            "by_status_quo": [{"predictor": name, "known": known.to_dict(),
+                               "all": every.to_dict()}
+                              for name, known, every in self.reference_scores()],
             "breakdowns": {tag: {v: [s.to_dict() for s in scores]
                                  for v, scores in self.breakdown(tag).items()}
                            for tag in self.tags()},
@@ -505,6 +539,7 @@ def validate(
         notes.append(f"{m.name}: fitted parameters, scored by {min(folds, n_groups)}-fold "
                      "cross-validation grouped by proposal (no group in two folds)")
     rows: list[IssueRow] = []
+    known_rows: list[bool] = []
     columns: dict[str, list[float]] = defaultdict(list)
     kinds: dict[str, str] = {}
     extra = sorted({name for c in case_list for name in c.baselines})
@@ -524,6 +559,7 @@ def validate(
             low, high = float(a.scale_low[i]), float(a.scale_high[i])
             rows.append(IssueRow(case.scenario.id, issue_id, case.group, dict(case.tags),
                                  outcome.value, low, high))
+            known_rows.append(case.status_quo_known)
             for name in kinds:
                 if name in unit:
                     values = unit[name]
@@ -533,8 +569,19 @@ def validate(
                     columns[name].append(case.baselines.get(name, {}).get(issue_id,
                                                                           float("nan")))
     predictions = {name: np.array(columns[name]) for name in kinds}
+    known = np.array(known_rows, dtype=bool)
+    unmasked: dict[str, np.ndarray] = {}
+    needing = [m.name for m in instances if getattr(m, "needs_status_quo", False)]
+    for name in needing:
+        unmasked[name] = predictions[name]
+        predictions[name] = np.where(known, predictions[name], np.nan)
+    if needing and not known.all():
+        notes.append(f"{', '.join(needing)}: need a status quo, so scored only on the "
+                     f"{int(known.sum())} issues that have one (not on the "
+                     f"{int((~known).sum())} with a placeholder)")
     return ValidationResult(rows=tuple(rows), predictions=predictions, kinds=kinds, seed=seed,
-                            n_boot=n_boot, notes=tuple(notes), seconds=seconds)
+                            n_boot=n_boot, notes=tuple(notes), seconds=seconds,
+                            status_quo_known=tuple(bool(k) for k in known), unmasked=unmasked)
 
 
 def _case_of(item: Scenario | str | Path) -> Case:

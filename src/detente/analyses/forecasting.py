@@ -307,6 +307,18 @@ def view_validate(run: Result) -> View:
             [name, *[f"{_scored(scores[k], 'mae')} n={scores[k].n_issues}"
                      if scores[k].n_issues else "–" for scores in parts.values()]]
             for k, name in enumerate(names)], key=f"mae-by-{tag}"))
+    reference = result.reference_scores()
+    if result.unmasked or not all(result.status_quo_known or [True]):
+        n_known = reference[0][1].n_issues if reference else 0
+        tables.append(table(
+            "MAE on the issues with a real status quo and on all issues (models marked * need "
+            "a status quo: on all issues they use the placeholder, never counted above)",
+            ["predictor", "kind", "status quo known", "all issues"],
+            [[name + (" *" if name in result.unmasked else ""), known.kind,
+              f"{_scored(known, 'mae')} n={known.n_issues}",
+              f"{_scored(every, 'mae')} n={every.n_issues}"]
+             for name, known, every in reference], key="by-reference",
+            notes=(f"{n_known} issues have a status quo",) if reference else ()))
     if "compromise" in result.predictions:
         tables.append(table(
             "MAE difference against the compromise model (paired, same issues; below 0 = "
@@ -344,6 +356,15 @@ def validate_markdown(run: Result) -> str:
             cells = [f"{_scored(scores[k], 'mae')} (n={scores[k].n_issues})"
                      if scores[k].n_issues else "–" for scores in parts.values()]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    reference = result.reference_scores()
+    if result.unmasked or not all(result.status_quo_known or [True]):
+        lines += ["", "MAE on the issues with a real status quo and on all issues (* needs a "
+                  "status quo: on all issues it uses the placeholder):", "",
+                  "| predictor | status quo known | all issues |", "|---|---|---|"]
+        for name, known, every in reference:
+            mark = " *" if name in result.unmasked else ""
+            lines.append(f"| {name}{mark} | {_scored(known, 'mae')} (n={known.n_issues}) | "
+                         f"{_scored(every, 'mae')} (n={every.n_issues}) |")
     if "compromise" in result.predictions:
         lines += ["", "MAE difference against the compromise model (paired, same issues):", "",
                   "| predictor | issues | difference [95%] |", "|---|---|---|"]
