@@ -332,6 +332,8 @@ class ValidationResult:
     #: row, placeholders included. ``predictions`` holds NaN on the placeholder rows, so
     #: every score of such a model is on issues with a real status quo only.
     unmasked: Mapping[str, np.ndarray] = field(default_factory=dict)
+    #: Out-of-fold scores of the combined forecast's intervals (None: not computed).
+    calibration: Any = None
 
     @property
     def observed(self) -> np.ndarray:
@@ -446,6 +448,7 @@ class ValidationResult:
                                    for c in [self.compare(name)]]
                                   if "compromise" in self.predictions else []),
             "needs_status_quo": sorted(self.unmasked),
+            "calibration": None if self.calibration is None else self.calibration.to_dict(),
             "by_status_quo": [{"predictor": name, "known": known.to_dict(),
                                "all": every.to_dict()}
                               for name, known, every in self.reference_scores()],
@@ -489,6 +492,7 @@ def validate(
     folds: int = DEFAULT_FOLDS,
     workers: int = 1,
     variation: Variation | None = None,
+    combine: bool = True,
 ) -> ValidationResult:
     """Score models and baselines on every issue that has an observed outcome.
 
@@ -498,7 +502,10 @@ def validate(
     A model with parameters fitted to outcomes (a ``fit`` method) is scored by ``folds``-fold
     cross-validation grouped by case group: never on issues it was fitted on. ``workers`` > 1
     runs the models in that many processes (same numbers, less waiting for slow models).
-    ``variation``: a counterfactual applied to every case's arrays.
+    ``variation``: a counterfactual applied to every case's arrays. ``combine``: also score
+    the combined forecast (:mod:`detente.combine`) of the models without fitted parameters,
+    its weights and interval scale refitted by grouped cross-validation, with the coverage
+    of its intervals out of fold (``result.calibration``).
     """
     case_list = [c if isinstance(c, Case) else _case_of(c) for c in cases]
     case_list = [c for c in case_list if c.scenario.outcomes]
@@ -579,9 +586,55 @@ def validate(
         notes.append(f"{', '.join(needing)}: need a status quo, so scored only on the "
                      f"{int(known.sum())} issues that have one (not on the "
                      f"{int((~known).sum())} with a placeholder)")
+    calibration = None
+    stacked = [m.name for m in instances if not is_fitted(m)]
+    free = [n for n in stacked if n not in needing]
+    if combine and len(stacked) >= 2 and free and n_groups >= 2:
+        from detente import combine as comb
+
+        start = time.perf_counter()
+        unit = _unit_forecasts(rows, {n: unmasked.get(n, predictions[n]) for n in stacked})
+        observed_unit = _unit_forecasts(rows, {"y": np.array([r.observed for r in rows])})["y"]
+        calibration = comb.cross_validate(
+            {n: np.where(known, u, np.nan) if n in needing else u for n, u in unit.items()},
+            observed_unit, known, [r.group for r in rows], needing, folds, seed)
+        span = np.array([r.high - r.low for r in rows])
+        predictions["combined"] = np.array([r.low for r in rows]) + calibration.point * span
+        kinds["combined"] = "model (CV)"
+        seconds["combined"] = time.perf_counter() - start
+        notes.append(f"combined: stack of {', '.join(stacked)} with weights refitted by "
+                     f"{calibration.folds}-fold cross-validation grouped by proposal; its "
+                     "interval coverage is out of fold (see the calibration table)")
+    elif combine and len(stacked) >= 2:
+        notes.append("combined: not computed (it needs two models without fitted parameters, "
+                     "one of them not needing a status quo, and two groups)")
     return ValidationResult(rows=tuple(rows), predictions=predictions, kinds=kinds, seed=seed,
                             n_boot=n_boot, notes=tuple(notes), seconds=seconds,
-                            status_quo_known=tuple(bool(k) for k in known), unmasked=unmasked)
+                            status_quo_known=tuple(bool(k) for k in known), unmasked=unmasked,
+                            calibration=calibration)
+
+
+def _unit_forecasts(rows: Sequence[IssueRow],
+                    values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Issue-unit values per row to the unit scale of each row's issue."""
+    low = np.array([r.low for r in rows])
+    span = np.array([r.high - r.low for r in rows])
+    return {name: (np.asarray(v, dtype=float) - low) / span for name, v in values.items()}
+
+
+def fit_from(result: ValidationResult, provenance: Mapping[str, Any]) -> Any:
+    """The combination (:class:`detente.combine.Combination`) fitted on every scored issue
+    of a validation, over its models without fitted parameters."""
+    from detente import combine as comb
+
+    names = [n for n, k in result.kinds.items() if k == "model"]
+    known = np.array(result.status_quo_known, dtype=bool)
+    needing = sorted(result.unmasked)
+    unit = _unit_forecasts(result.rows, {n: result.unmasked.get(n, result.predictions[n])
+                                         for n in names})
+    observed = _unit_forecasts(result.rows, {"y": result.observed})["y"]
+    forecasts = {n: np.where(known, u, np.nan) if n in needing else u for n, u in unit.items()}
+    return comb.fit_combination(forecasts, observed, known, needing, provenance)
 
 
 def _case_of(item: Scenario | str | Path) -> Case:
@@ -645,7 +698,9 @@ def validate_deu(path: str | Path, models: Sequence[str | Model] | None = None,
                  capability: str = "council", missing_salience: str = "mean",
                  missing_reference: str = "midpoint", n_boot: int = DEFAULT_BOOTSTRAP,
                  rng: int | None = 0, weights: str | Path | None = None,
-                 folds: int = DEFAULT_FOLDS, workers: int = 1) -> ValidationResult:
+                 folds: int = DEFAULT_FOLDS, workers: int = 1,
+                 combine: bool = True) -> ValidationResult:
     """Score models and baselines on a DEU III file (see :mod:`detente.datasets.deu`)."""
     cases, notes = deu_cases(path, capability, missing_salience, missing_reference, weights)
-    return validate(cases, models, options, n_boot, rng, notes, folds, workers)
+    return validate(cases, models, options, n_boot, rng, notes, folds, workers,
+                    combine=combine)

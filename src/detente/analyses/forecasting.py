@@ -238,18 +238,68 @@ EXPLAIN = AnalysisSpec(
 def run_validate(targets: Sequence[str], variation: Variation | None, *,
                  model: Sequence[str], capability: str, weights: str | None, bootstrap: int,
                  seed: int, folds: int, workers: int, predictions: str | None,
-                 force: bool) -> Any:
+                 fit: str | None, reliability: str | None, force: bool) -> Any:
     """``targets``: ``["deu", PATH]`` for a DEU III file, or scenario files with outcomes;
-    ``predictions``: a CSV file for the per-issue predictions (never overwritten unless
-    ``force``)."""
+    ``predictions``: a CSV file for the per-issue predictions; ``fit``: a JSON file for the
+    combination fitted on all these outcomes; ``reliability``: an image file for the
+    reliability figure (none is overwritten unless ``force``)."""
+    from detente.atomic import check_writable, write_atomic
+
+    for path in (predictions, fit, reliability):
+        if path is not None:
+            check_writable(path, force)  # refuse before the work, not after
     result = _validated(targets, variation, model=model, capability=capability,
                         weights=weights, bootstrap=bootstrap, seed=seed, folds=folds,
                         workers=workers)
     if predictions is not None:
-        from detente.atomic import write_atomic
-
         write_atomic(Path(predictions), result.to_csv(), force=force)
+    if fit is not None:
+        write_atomic(Path(fit), _fitted_combination(result, targets, capability, seed,
+                                                    folds), force=force)
+    if reliability is not None:
+        if result.calibration is None:
+            raise option_error("--reliability", "no calibration to draw: the combined "
+                               "forecast needs two models without fitted parameters",
+                               "score more models (drop --model, or add e.g. -m median)")
+        import io
+
+        from detente.report.accuracy import reliability as reliability_figure
+
+        buffer = io.BytesIO()
+        suffix = Path(reliability).suffix.lower().lstrip(".") or "png"
+        reliability_figure(result.calibration).savefig(buffer, format=suffix)
+        write_atomic(Path(reliability), buffer.getvalue(), force=force)
     return result
+
+
+def _fitted_combination(result: Any, targets: Sequence[str], capability: str, seed: int,
+                        folds: int) -> str:
+    import datetime as dt
+    import hashlib
+    import json
+
+    from detente import __version__
+    from detente.validate import fit_from
+
+    source = targets[1] if targets and targets[0] == "deu" else ", ".join(targets)
+    digest = ""
+    if targets and targets[0] == "deu" and Path(targets[1]).is_file():
+        digest = hashlib.sha256(Path(targets[1]).read_bytes()).hexdigest()
+    cal = result.calibration
+    provenance = {
+        "data": Path(source).name if targets and targets[0] == "deu" else source,
+        "sha256": digest, "capability": capability,
+        "issues": len(result.rows), "status_quo_known": int(sum(result.status_quo_known)),
+        "groups": len({r.group for r in result.rows}), "seed": seed, "folds": folds,
+        "fitted": dt.date.today().isoformat(), "detente": __version__,
+        "command": f"detente validate {' '.join(targets)} --capability {capability} "
+                   f"--seed {seed} --fit FILE",
+        "out_of_fold": None if cal is None else {
+            "coverage": {f"{k:g}": round(v, 4) for k, v in cal.coverage.items()},
+            "pinball": round(cal.pinball, 3), "crps": round(cal.crps, 3)},
+    }
+    combination = fit_from(result, provenance)
+    return json.dumps(combination.to_dict(), indent=2) + "\n"
 
 
 def _validated(targets: Sequence[str], variation: Variation | None, *, model: Sequence[str],
@@ -286,6 +336,20 @@ def _scored(s: Any, key: str) -> str:
     if s.low[key] == s.low[key]:
         text += f" [{_metric(key, s.low[key])}, {_metric(key, s.high[key])}]"
     return text
+
+
+def calibration_table(cal: Any) -> Table:
+    """Coverage of the combined forecast's central intervals, out of fold."""
+    rows = [[f"{100 * level:g}%", f"{100 * cover:.1f}%", f"{cal.width[level]:.1f}"]
+            for level, cover in cal.coverage.items()]
+    return table(f"combined forecast: calibration out of fold ({cal.folds}-fold "
+                 f"cross-validation grouped by proposal, {cal.n_issues} issues)",
+                 ["interval", "outcomes inside", "mean width (0-100)"], rows,
+                 notes=(f"pinball loss {cal.pinball:.2f} (mean over 9 levels), CRPS "
+                        f"{cal.crps:.2f} (0-100 scale; lower is better)",
+                        "reliability (nominal → observed): " + ", ".join(
+                            f"{100 * lv:g}→{100 * c:.0f}" for lv, c in cal.reliability.items())),
+                 key="calibration")
 
 
 def view_validate(run: Result) -> View:
@@ -325,7 +389,13 @@ def view_validate(run: Result) -> View:
             "better)", ["predictor", "issues", "difference [95%]"],
             [[n, (c := result.compare(n)).n_issues, _scored(c, "mae")]
              for n in names if n != "compromise"], key="against-compromise"))
+    if result.calibration is not None:
+        tables.append(calibration_table(result.calibration))
     notes = [f"· {note}" for note in result.notes]
+    if run.options.get("fit"):
+        notes.append(f"wrote the fitted combination to {run.options['fit']}")
+    if run.options.get("reliability"):
+        notes.append(f"wrote the reliability figure to {run.options['reliability']}")
     if run.options.get("predictions"):
         notes.append(f"wrote per-issue predictions to {run.options['predictions']}")
     if result.seconds:
@@ -372,6 +442,16 @@ def validate_markdown(run: Result) -> str:
             if name != "compromise":
                 c = result.compare(name)
                 lines.append(f"| {name} | {c.n_issues} | {_scored(c, 'mae')} |")
+    cal = result.calibration
+    if cal is not None:
+        lines += ["", f"Combined forecast, calibration out of fold ({cal.folds}-fold, grouped "
+                  f"by proposal, {cal.n_issues} issues):", "",
+                  "| interval | outcomes inside | mean width (0-100) |", "|---|---|---|"]
+        lines += [f"| {100 * lv:g}% | {100 * c:.1f}% | {cal.width[lv]:.1f} |"
+                  for lv, c in cal.coverage.items()]
+        lines += ["", f"Pinball loss {cal.pinball:.2f}, CRPS {cal.crps:.2f} (0-100 scale). "
+                  "Reliability (nominal → observed): " + ", ".join(
+                      f"{100 * lv:g}→{100 * c:.0f}" for lv, c in cal.reliability.items())]
     lines += ["", *(f"- {note}" for note in result.notes)]
     return "\n".join(lines) + "\n"
 
@@ -397,7 +477,11 @@ VALIDATE = AnalysisSpec(
                "a model is slow).", low=1),
         Option("predictions", str, None, "Write per-issue predictions to this CSV file.",
                flags=("--predictions", "-p")),
-        Option("force", bool, False, "Overwrite the predictions file."),
+        Option("fit", str, None, "Fit the combined forecast on these outcomes and write it to "
+               "this JSON file (use it with forecast --combined --combination FILE)."),
+        Option("reliability", str, None, "Draw the reliability figure of the combined "
+               "forecast's intervals (out of fold) to this image file (.png, .svg, .pdf)."),
+        Option("force", bool, False, "Overwrite the output files."),
     ),
     run=run_validate, view=view_validate, inputs="targets",
     formats=("table", "json", "csv", "markdown"),
