@@ -391,3 +391,35 @@ def cross_validate(forecasts: Mapping[str, np.ndarray], observed: np.ndarray,
 
 __all__ = ["LEVELS", "Calibration", "Combination", "cross_validate", "fit_combination",
            "lad_simplex", "load_combination", "mixture_quantiles", "pinball"]
+
+
+@dataclass(frozen=True)
+class CombinedForecast:
+    """The combined forecast of one scenario, unit scale, per issue (``[B,] I``).
+
+    ``point``: the stacked forecast; ``intervals``: level -> (low, high) of the predictive
+    mixture; ``spread``: (lowest, highest) forecast of the models combined.
+    """
+
+    point: np.ndarray
+    intervals: Mapping[float, tuple[np.ndarray, np.ndarray]]
+    spread: tuple[np.ndarray, np.ndarray]
+    combination: Combination
+    models: tuple[str, ...]
+
+
+def combine_results(forecasts: Mapping[str, np.ndarray], combination: Combination,
+                    levels: Sequence[float] = LEVELS) -> CombinedForecast:
+    """Combine the models' forecasts of a scenario whose status quo is known (unit scale)."""
+    names = tuple(m for m in combination.models if m in forecasts)
+    missing = [m for m in combination.models if m not in forecasts]
+    if missing:
+        raise KeyError(f"the combination needs the forecasts of {', '.join(missing)}")
+    point = combination.point(forecasts, True)
+    intervals = {lv: combination.interval(forecasts, lv, True) for lv in levels}
+    used = [m for m in names if combination.mixture.get(m, 0) > 0
+            or combination.stack.get(m, 0) > 0]
+    stacked = np.stack([np.asarray(forecasts[m], dtype=float) for m in used])
+    return CombinedForecast(point=point, intervals=intervals,
+                            spread=(np.min(stacked, axis=0), np.max(stacked, axis=0)),
+                            combination=combination, models=tuple(used))

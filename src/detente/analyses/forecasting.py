@@ -56,11 +56,12 @@ def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
 
 
 def run_forecast(scenario: Scenario | str | Path | None, variation: Variation | None, *,
-                 model: Sequence[str], option: Sequence[str], seed: int) -> Forecast:
+                 model: Sequence[str], option: Sequence[str], seed: int, combined: bool = False,
+                 combination: str | None = None) -> Forecast:
     from detente.forecast import forecast
 
     return forecast(scenario, models=list(model), options=parse_model_options(option),
-                    rng=seed, variation=variation)
+                    rng=seed, variation=variation, combined=combined, combination=combination)
 
 
 def nash_note(result: Forecast) -> str:
@@ -139,10 +140,58 @@ def view_forecast(run: Result) -> View:
                  ["Issue", "Status quo", *names, f"Nearest anchor ({first})"], rows,
                  units=["", "issue units", *["issue units"] * len(names), ""],
                  formats=["", UNITS, *[UNITS] * len(names), ""], key="forecast")
-    tables = [main, *[t for n in names if (t := forecast_path_table(result, n)) is not None]]
+    tables = [main]
+    if result.combined is not None:
+        tables.append(combined_table(result))
+    tables += [t for n in names if (t := forecast_path_table(result, n)) is not None]
     note = nash_note(result)
-    notes = ([note] if note else []) + round_cap_notes(result)
+    notes = ([note] if note else []) + round_cap_notes(result) + model_kind_notes(names)
     return View("", tables=tuple(tables), notes=tuple(notes))
+
+
+def model_kind_notes(names: Sequence[str]) -> list[str]:
+    """Which of the models shown ignore vetoes or the status quo (say it, do not hide it)."""
+    def kind(flag: str) -> list[str]:
+        return [n for n in names if n in REGISTRY
+                and not getattr(REGISTRY[n].model, flag, False)]
+
+    notes = []
+    if ignore_veto := kind("respects_vetoes"):
+        notes.append(f"ignore vetoes (may forecast a move a veto player would block): "
+                     f"{', '.join(ignore_veto)}")
+    if ignore_q := kind("needs_status_quo"):
+        notes.append(f"ignore the status quo: {', '.join(ignore_q)}")
+    return notes
+
+
+def combined_table(result: Forecast) -> Table:
+    """The combined forecast per issue: point, intervals, and the spread across models."""
+    c = result.combined
+    assert c is not None
+    values = result.combined_values()
+    levels = [lv for lv in (0.8, 0.5, 0.95) if lv in c.intervals]
+    rows = []
+    for issue in result.scenario.issues:
+        v = values[issue.id]
+        rows.append([f"{issue.id}  {issue.name}", issue.status_quo.value, v["combined"],
+                     *[f"{v[f'low{100 * lv:g}']:.0f}–{v[f'high{100 * lv:g}']:.0f}"
+                       for lv in levels],
+                     f"{v['spread_low']:.0f}–{v['spread_high']:.0f}"])
+    stack = ", ".join(f"{m} {w:.2f}" for m, w in c.combination.stack.items() if w > 0)
+    source = c.combination.provenance.get("data", "a combination file")
+    return table("combined forecast (one number per issue) with its intervals and the spread "
+                 "across models", ["Issue", "Status quo", "combined",
+                                   *[f"{100 * lv:g}% interval" for lv in levels],
+                                   "spread (models' min–max)"], rows,
+                 units=["", "issue units", "issue units", *["issue units"] * len(levels),
+                        "issue units"],
+                 formats=["", UNITS, UNITS, *[""] * len(levels), ""], key="combined",
+                 notes=(f"stack weights {stack}; intervals: mixture over "
+                        f"{', '.join(c.models)} weighted by their validation errors, Laplace "
+                        f"scale {c.combination.sigma:g} of the scale; fitted and calibrated "
+                        f"out of sample on {source} (docs/accuracy.md)",
+                        "the intervals were calibrated on EU legislation: on other "
+                        "negotiations they are a yardstick, not a guarantee"))
 
 
 def counterfactual_suffix(variation: Variation | None) -> str:
@@ -153,7 +202,12 @@ FORECAST = AnalysisSpec(
     name="forecast", title="Forecast",
     summary="Forecast each issue with several models side by side.",
     options=(FORECAST_MODELS, MODEL_OPTION, Option("seed", int, 0,
-                                                   "Seed for stochastic models.")),
+                                                   "Seed for stochastic models."),
+             Option("combined", bool, False, "Also give the combined forecast of the "
+                    "registered models (weights fitted on DEU III) with its 50/80/95% "
+                    "intervals and the spread across models."),
+             Option("combination", str, None, "Combination file written by `detente "
+                    "validate deu PATH --fit FILE` (default: the one shipped with detente).")),
     run=run_forecast, view=view_forecast,
     extra={"csv": lambda run: run.value.to_csv()},
 )
