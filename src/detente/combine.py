@@ -6,13 +6,14 @@ by least absolute deviations (Wolpert 1992, "Stacked generalization", *Neural Ne
 for issues with a status quo (every model), one for issues without (only the models that
 do not need one, :attr:`detente.models.base.Model.needs_status_quo`).
 
-*Interval*: the predictive distribution is a mixture over the models, each component a
-Laplace distribution centred on that model's forecast with a common scale σ (the error law
-whose maximum-likelihood fit is least absolute deviations, as the stack), the whole clipped
-to the scale (outcomes at a pole are common). The mixture weights ρ_m ∝ 1/MAE_m² are the inverse
-squared validation errors (Bates & Granger 1969, "The combination of forecasts", *Operational
-Research Quarterly* 20(4)): model disagreement widens the interval where the models
-disagree, σ covers everything else (input error, bargaining outside the models). σ is
+*Interval*: the predictive distribution is a mixture of Laplace laws with a common scale σ
+(the error law whose maximum-likelihood fit is least absolute deviations, as the stack),
+clipped to the scale (outcomes at a pole are common): a share λ centred on the stacked point,
+and 1 − λ spread over the models, each centred on its own forecast with weight ρ_m ∝ 1/MAE_m²,
+the inverse squared validation error (Bates & Granger 1969, "The combination of forecasts",
+*Operational Research Quarterly* 20(4)). Model disagreement widens the interval where the
+models disagree; σ covers everything else (input error, bargaining outside the models); λ is
+chosen by the pinball loss on training data. σ is
 chosen on training data only so that the central intervals cover the training outcomes
 at their nominal levels (10 % ... 95 %); the pinball loss and the CRPS, proper scoring
 rules (Gneiting & Raftery 2007, *JASA* 102(477)), are reported beside the coverage.
@@ -58,6 +59,9 @@ class Combination:
     mixture: Mapping[str, float]
     mixture_without_status_quo: Mapping[str, float]
     sigma: float
+    #: λ: the share of the mixture on the stacked point itself (1 − λ spread over the models
+    #: by ``mixture``); chosen in the fit, 0 = all model disagreement, 1 = none.
+    point_weight: float = 0.0
     provenance: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -80,9 +84,10 @@ class Combination:
     def quantiles(self, forecasts: Mapping[str, np.ndarray], levels: Sequence[float],
                   known: np.ndarray | bool = True) -> np.ndarray:
         """Quantiles ``[L, ...]`` of the predictive mixture, clipped to the unit scale."""
-        with_q = _mixture_quantiles(self.mixture, forecasts, self.sigma, levels)
+        with_q = _mixture_quantiles(self.mixture, forecasts, self.sigma, levels,
+                                    self.point(forecasts, True), self.point_weight)
         without = _mixture_quantiles(self.mixture_without_status_quo, forecasts, self.sigma,
-                                     levels)
+                                     levels, self.point(forecasts, False), self.point_weight)
         return np.where(known, with_q, without)
 
     def interval(self, forecasts: Mapping[str, np.ndarray], level: float,
@@ -96,7 +101,7 @@ class Combination:
                 "stack_without_status_quo": dict(self.stack_without_status_quo),
                 "mixture": dict(self.mixture),
                 "mixture_without_status_quo": dict(self.mixture_without_status_quo),
-                "sigma": self.sigma}
+                "sigma": self.sigma, "point_weight": self.point_weight}
 
     @classmethod
     def from_dict(cls, raw: Any, source: str = "<combination>") -> Combination:
@@ -130,11 +135,16 @@ class Combination:
         if not isinstance(sigma, int | float) or not np.isfinite(sigma) or not 0 < sigma <= 1:
             raise scenario_error("sigma", f"{sigma!r} is not a spread in (0, 1] (unit scale)",
                                  "refit with `detente validate deu PATH --fit FILE`", source)
+        lam = raw.get("point_weight")
+        if not isinstance(lam, int | float) or not np.isfinite(lam) or not 0 <= lam <= 1:
+            raise scenario_error("point_weight", f"{lam!r} is not a share from 0 to 1",
+                                 "refit with `detente validate deu PATH --fit FILE`", source)
         return cls(stack=tables["stack"],
                    stack_without_status_quo=tables["stack_without_status_quo"],
                    mixture=tables["mixture"],
                    mixture_without_status_quo=tables["mixture_without_status_quo"],
-                   sigma=float(sigma), provenance=dict(raw.get("provenance") or {}))
+                   sigma=float(sigma), point_weight=float(lam),
+                   provenance=dict(raw.get("provenance") or {}))
 
 
 def load_combination(path: str | Path | None = None) -> Combination:
@@ -165,11 +175,14 @@ def _weighted(weights: Mapping[str, float], forecasts: Mapping[str, np.ndarray])
 
 
 def _mixture_quantiles(weights: Mapping[str, float], forecasts: Mapping[str, np.ndarray],
-                       sigma: float, levels: Sequence[float]) -> np.ndarray:
+                       sigma: float, levels: Sequence[float], point: np.ndarray,
+                       point_weight: float) -> np.ndarray:
     names = [m for m, w in weights.items() if w > 0]
-    centres = np.stack([np.asarray(forecasts[m], dtype=float) for m in names])  # [M, ...]
-    rho = np.array([weights[m] for m in names]).reshape((-1,) + (1,) * (centres.ndim - 1))
-    return mixture_quantiles(centres, rho / rho.sum(), sigma, levels)
+    centres = np.stack([*(np.asarray(forecasts[m], dtype=float) for m in names), point])
+    rho = np.array([weights[m] for m in names])
+    rho = np.append((1.0 - point_weight) * rho / rho.sum(), point_weight)
+    return mixture_quantiles(centres, rho.reshape((-1,) + (1,) * (centres.ndim - 1)), sigma,
+                             levels)
 
 
 def laplace_cdf(z: np.ndarray) -> np.ndarray:
@@ -265,8 +278,10 @@ def fit_combination(forecasts: Mapping[str, np.ndarray], observed: np.ndarray,
     ``forecasts``: model -> forecast per issue (NaN allowed only where ``known`` is False,
     for the models in ``needs_status_quo``); ``known``: whether each issue's status quo is
     real. The with-status-quo weights use the issues with one; the without weights use every
-    issue and only the models that do not need one. σ is fitted on every issue, each
-    scored by the mixture it would get.
+    issue and only the models that do not need one. For each share λ of the mixture on the
+    stacked point (:data:`POINT_WEIGHTS`), σ is calibrated on every issue (each scored by
+    the mixture it would get); the λ with the lower mean pinball loss is kept, so the data
+    say how much model disagreement the intervals carry.
     """
     names = list(forecasts)
     free = [m for m in names if m not in needs_status_quo]
@@ -287,15 +302,28 @@ def fit_combination(forecasts: Mapping[str, np.ndarray], observed: np.ndarray,
     for k, j in enumerate(free_index):
         centres[j] = np.where(known, centres[j], x_free[:, k])
         weights[j] = np.where(known, weights[j], rho_free[k])
-    sigma = _fit_sigma_weighted(centres, weights, observed)
+    point = np.clip(np.where(known, np.nan_to_num(x_all) @ beta, x_free @ beta_free), 0.0, 1.0)
+    best: tuple[float, float, float] | None = None
+    for lam in POINT_WEIGHTS:
+        c = np.vstack([centres, point])
+        w = np.vstack([(1.0 - lam) * weights, np.full(point.size, lam)])
+        sigma = _fit_sigma_weighted(c, w, observed)
+        q = mixture_quantiles(c, w, sigma, FIT_QUANTILES, iterations=40)
+        loss = float(np.mean(pinball(q, FIT_QUANTILES, observed)))
+        if best is None or loss < best[0] - 1e-12:
+            best = (loss, lam, sigma)
+    assert best is not None
+    _, lam, sigma = best
     return Combination(
         stack={m: float(b) for m, b in zip(names, beta, strict=True)},
         stack_without_status_quo={m: float(b) for m, b in zip(free, beta_free, strict=True)},
         mixture={m: float(r) for m, r in zip(names, rho, strict=True)},
         mixture_without_status_quo={m: float(r) for m, r in zip(free, rho_free, strict=True)},
-        sigma=sigma, provenance=dict(provenance or {}))
+        sigma=sigma, point_weight=lam, provenance=dict(provenance or {}))
 
 
+#: The shares λ of the mixture on the stacked point that the fit tries (by pinball loss).
+POINT_WEIGHTS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
 #: The scales σ (unit scale) tried when calibrating: 0.005 to 0.60.
 SIGMA_GRID: tuple[float, ...] = tuple(round(0.005 * k, 4) for k in range(1, 121))
 
