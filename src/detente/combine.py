@@ -272,7 +272,8 @@ def _inverse_squared_error(features: np.ndarray, target: np.ndarray) -> np.ndarr
 
 def fit_combination(forecasts: Mapping[str, np.ndarray], observed: np.ndarray,
                     known: np.ndarray, needs_status_quo: Sequence[str],
-                    provenance: Mapping[str, Any] | None = None) -> Combination:
+                    provenance: Mapping[str, Any] | None = None,
+                    point_weights: Sequence[float] | None = None) -> Combination:
     """Fit stack weights, mixture weights and σ on issues with outcomes (unit scale).
 
     ``forecasts``: model -> forecast per issue (NaN allowed only where ``known`` is False,
@@ -304,7 +305,7 @@ def fit_combination(forecasts: Mapping[str, np.ndarray], observed: np.ndarray,
         weights[j] = np.where(known, weights[j], rho_free[k])
     point = np.clip(np.where(known, np.nan_to_num(x_all) @ beta, x_free @ beta_free), 0.0, 1.0)
     best: tuple[float, float, float] | None = None
-    for lam in POINT_WEIGHTS:
+    for lam in POINT_WEIGHTS if point_weights is None else point_weights:
         c = np.vstack([centres, point])
         w = np.vstack([(1.0 - lam) * weights, np.full(point.size, lam)])
         sigma = _fit_sigma_weighted(c, w, observed)
@@ -362,6 +363,7 @@ class Calibration:
     seed: int
     n_issues: int
     fold_sigma: tuple[float, ...]
+    fold_point_weight: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"folds": self.folds, "seed": self.seed, "issues": self.n_issues,
@@ -369,12 +371,14 @@ class Calibration:
                 "mean_width": {f"{lv:g}": w for lv, w in self.width.items()},
                 "reliability": {f"{lv:g}": c for lv, c in self.reliability.items()},
                 "pinball": self.pinball, "crps": self.crps,
-                "sigma_per_fold": list(self.fold_sigma)}
+                "sigma_per_fold": list(self.fold_sigma),
+                "point_weight_per_fold": list(self.fold_point_weight)}
 
 
 def cross_validate(forecasts: Mapping[str, np.ndarray], observed: np.ndarray,
                    known: np.ndarray, groups: Sequence[str], needs_status_quo: Sequence[str],
-                   folds: int = 10, seed: int = 0) -> Calibration:
+                   folds: int = 10, seed: int = 0,
+                   point_weights: Sequence[float] | None = None) -> Calibration:
     """Grouped k-fold: fit on k−1 folds, forecast and score the held-out fold's issues.
 
     Returns the out-of-fold combined point forecast (unit scale), the coverage of central
@@ -390,12 +394,13 @@ def cross_validate(forecasts: Mapping[str, np.ndarray], observed: np.ndarray,
     bounds = np.full((2, len(all_levels), n), np.nan)
     fit_q = np.full((len(FIT_QUANTILES), n), np.nan)
     crps_q = np.full((len(CRPS_QUANTILES), n), np.nan)
-    sigmas = []
+    sigmas, lambdas = [], []
     for fold in np.unique(fold_of):
         train, test = fold_of != fold, fold_of == fold
         fitted = fit_combination({m: f[train] for m, f in forecasts.items()}, observed[train],
-                                 known[train], needs_status_quo)
+                                 known[train], needs_status_quo, point_weights=point_weights)
         sigmas.append(fitted.sigma)
+        lambdas.append(fitted.point_weight)
         held = {m: np.nan_to_num(f[test]) for m, f in forecasts.items()}
         k = known[test]
         point[test] = fitted.point(held, k)
@@ -414,7 +419,7 @@ def cross_validate(forecasts: Mapping[str, np.ndarray], observed: np.ndarray,
         pinball=float(100 * np.mean(pinball(fit_q, FIT_QUANTILES, observed))),
         crps=float(200 * np.mean(pinball(crps_q, CRPS_QUANTILES, observed))),
         width={lv: width[lv] for lv in LEVELS}, folds=len(np.unique(fold_of)), seed=seed,
-        n_issues=int(n), fold_sigma=tuple(sigmas))
+        n_issues=int(n), fold_sigma=tuple(sigmas), fold_point_weight=tuple(lambdas))
 
 
 __all__ = ["LEVELS", "Calibration", "Combination", "cross_validate", "fit_combination",
