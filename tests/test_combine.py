@@ -182,3 +182,15 @@ def test_deu_calibration_out_of_fold_meets_the_target() -> None:
     assert 0.45 <= cal.coverage[0.5] <= 0.6 and 0.9 <= cal.coverage[0.95] <= 0.99
     assert "combined" in result.predictions and result.kinds["combined"] == "model (CV)"
     assert np.all(np.isfinite(result.predictions["combined"]))
+
+
+def test_report_has_a_combined_section_when_its_models_ran() -> None:
+    from detente.report.html import _combined
+    from detente.report.kinds import Analysis
+
+    section = _combined(Analysis.of("korea-2017"))
+    assert section is not None and section.id == "combined" and section.table is not None
+    assert [m["name"] for m in section.table["models"]][0] == "combined"
+    assert len(section.table["rows"]) == 8
+    # With only some models run, the combination cannot be formed: no section, no guess.
+    assert _combined(Analysis.of("korea-2017", models=["compromise", "median"])) is None
