@@ -190,7 +190,7 @@ def test_report_has_a_combined_section_when_its_models_ran() -> None:
 
     section = _combined(Analysis.of("korea-2017"))
     assert section is not None and section.id == "combined" and section.table is not None
-    assert [m["name"] for m in section.table["models"]][0] == "combined"
+    assert section.table["models"][0]["name"] == "combined"
     assert len(section.table["rows"]) == 8
     # With only some models run, the combination cannot be formed: no section, no guess.
     assert _combined(Analysis.of("korea-2017", models=["compromise", "median"])) is None
