@@ -279,9 +279,7 @@ def run_forecast(s: Scenario, params: Mapping[str, Any], progress: Progress) -> 
 
     models, options = model_options(params)
     figures = _forecast_figures(params)
-    f = forecast(s, models=models, options=options, rng=int(params.get("seed", 0)),
-                 combined=bool(params.get("combined", False)),
-                 combination=params.get("combination"))
+    f = forecast(s, models=models, options=options, rng=int(params.get("seed", 0)))
     view = web_view(AnalysisResult("forecast", f).view(),
                     report_figures(s, params, FORECAST_FIGURES[figures]))
     return {"data": f.to_dict(), "view": view}
