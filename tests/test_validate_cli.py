@@ -140,3 +140,13 @@ def test_validate_fit_writes_a_combination_forecast_reads(tmp_path: Path) -> Non
     bad = runner.invoke(app, ["forecast", "--combined", "--combination", str(broken)])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
     assert "not a detente combination" in bad.output
+
+
+def test_validate_fit_without_a_combination_is_a_clear_error(tmp_path: Path) -> None:
+    path = _deu_file(tmp_path)
+    fitted = tmp_path / "c.json"
+    result = runner.invoke(app, ["validate", "deu", str(path), "--capability", "equal",
+                                 "--bootstrap", "0", "-m", "nash", "--fit", str(fitted)])
+    assert result.exit_code == 2, result.output
+    assert "no combined forecast to fit" in result.output and "Traceback" not in result.output
+    assert not fitted.exists()

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from detente.models import REGISTRY, Model, get_model, make_rng
 from detente.models.median import weighted_median
 from detente.scenario import Scenario, load
 from detente.variation import Variation
+
+if TYPE_CHECKING:
+    from detente.combine import Calibration, Combination
 
 #: Metric keys, in table order, with their labels.
 METRICS: dict[str, str] = {
@@ -333,7 +336,7 @@ class ValidationResult:
     #: every score of such a model is on issues with a real status quo only.
     unmasked: Mapping[str, np.ndarray] = field(default_factory=dict)
     #: Out-of-fold scores of the combined forecast's intervals (None: not computed).
-    calibration: Any = None
+    calibration: Calibration | None = None
 
     @property
     def observed(self) -> np.ndarray:
@@ -622,7 +625,7 @@ def _unit_forecasts(rows: Sequence[IssueRow],
     return {name: (np.asarray(v, dtype=float) - low) / span for name, v in values.items()}
 
 
-def fit_from(result: ValidationResult, provenance: Mapping[str, Any]) -> Any:
+def fit_from(result: ValidationResult, provenance: Mapping[str, Any]) -> Combination:
     """The combination (:class:`detente.combine.Combination`) fitted on every scored issue
     of a validation, over its models without fitted parameters."""
     from detente import combine as comb

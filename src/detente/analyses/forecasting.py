@@ -307,14 +307,17 @@ def run_validate(targets: Sequence[str], variation: Variation | None, *,
                         workers=workers)
     if predictions is not None:
         write_atomic(Path(predictions), result.to_csv(), force=force)
+    for flag, path in (("--fit", fit), ("--reliability", reliability)):
+        if path is not None and result.calibration is None:
+            raise option_error(flag, "no combined forecast to fit or draw: it needs two "
+                               "scored models without fitted parameters, one of them not "
+                               "needing a status quo, and two groups of cases",
+                               "score more models (drop --model, or add e.g. -m compromise "
+                               "-m median)")
     if fit is not None:
         write_atomic(Path(fit), _fitted_combination(result, targets, capability, seed,
                                                     folds), force=force)
     if reliability is not None:
-        if result.calibration is None:
-            raise option_error("--reliability", "no calibration to draw: the combined "
-                               "forecast needs two models without fitted parameters",
-                               "score more models (drop --model, or add e.g. -m median)")
         import io
 
         from detente.report.accuracy import reliability as reliability_figure
