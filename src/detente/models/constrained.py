@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.models.base import Model, ModelResult, RngLike
+from detente.models.base import MemoryEstimate, Model, ModelResult, RngLike
 from detente.models.compromise import weighted_mean
 
 #: Constraint slack treated as satisfied (unit scale, squared distances).
@@ -53,6 +53,15 @@ class ConstrainedCompromise(Model):
         def __post_init__(self) -> None:
             if self.iterations < 10:
                 raise ValueError("iterations must be at least 10")
+
+    def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
+        """The base estimate; on several issues plus 32 MiB for SLSQP (solved one scenario
+        at a time, so it does not grow with the batch) and the first import of
+        scipy.optimize (about 11 MB measured)."""
+        base = super().estimate(n_actors, n_issues, batch)
+        extra = 32 * 2**20 if n_issues > 1 else 0
+        return MemoryEstimate(working=base.working + extra,
+                              outputs_per_row=base.outputs_per_row)
 
     def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
         weight = arrays.weight

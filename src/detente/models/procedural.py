@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.models.base import Model, ModelResult, RngLike
+from detente.models.base import MemoryEstimate, Model, ModelResult, RngLike
 from detente.models.compromise import weighted_mean
 from detente.models.constrained import interval_win_set
 
@@ -62,6 +62,12 @@ class Procedural(Model):
         def __post_init__(self) -> None:
             if not 0.5 <= self.quota <= 1.0:
                 raise ValueError("quota must be from 0.5 to 1 (a share of the votes)")
+
+    def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
+        """As the base estimate, but each row keeps the forecast, both ends of the win-set
+        and the setter flag (25 bytes per issue, rounded up to 32)."""
+        base = super().estimate(n_actors, n_issues, batch)
+        return MemoryEstimate(working=base.working, outputs_per_row=8 * 4 * max(n_issues, 1))
 
     def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
         weight = arrays.weight
