@@ -194,3 +194,15 @@ def test_report_has_a_combined_section_when_its_models_ran() -> None:
     assert len(section.table["rows"]) == 8
     # With only some models run, the combination cannot be formed: no section, no guess.
     assert _combined(Analysis.of("korea-2017", models=["compromise", "median"])) is None
+
+
+def test_fit_without_any_known_status_quo_gives_the_free_models_weight() -> None:
+    forecasts, observed, _, _ = _synthetic(n_groups=20)
+    nowhere = np.zeros(observed.size, dtype=bool)
+    with np.errstate(all="raise"):
+        fitted = fit_combination({**forecasts, "needs": np.full(observed.size, np.nan)},
+                                 observed, nowhere, ["needs"])
+    assert fitted.stack["needs"] == 0 and fitted.mixture["needs"] == 0
+    assert fitted.stack["good"] == pytest.approx(fitted.stack_without_status_quo["good"])
+    values = [*fitted.stack.values(), *fitted.mixture.values(), fitted.sigma]
+    assert all(np.isfinite(v) for v in values)

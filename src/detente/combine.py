@@ -291,10 +291,18 @@ def fit_combination(forecasts: Mapping[str, np.ndarray], observed: np.ndarray,
     known = np.asarray(known, dtype=bool)
     x_all = np.column_stack([forecasts[m] for m in names])
     x_free = np.column_stack([forecasts[m] for m in free])
-    beta = lad_simplex(x_all[known], observed[known])
+    if observed.size == 0:
+        raise ValueError("the combination needs at least one issue with an outcome")
     beta_free = lad_simplex(x_free, observed)
-    rho = _inverse_squared_error(x_all[known], observed[known])
     rho_free = _inverse_squared_error(x_free, observed)
+    if known.any():
+        beta = lad_simplex(x_all[known], observed[known])
+        rho = _inverse_squared_error(x_all[known], observed[known])
+    else:
+        # No training issue has a status quo: nothing to fit the status-quo models on, so
+        # the with-status-quo tables are the free ones (those models get weight 0).
+        beta = np.array([beta_free[free.index(m)] if m in free else 0.0 for m in names])
+        rho = np.array([rho_free[free.index(m)] if m in free else 0.0 for m in names])
     # σ on every issue, each with the mixture it gets (the free models where q is unknown).
     centres = np.where(known[None, :], np.nan_to_num(x_all.T),
                        np.zeros_like(x_all.T))
