@@ -56,7 +56,7 @@ def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
 
 
 def run_forecast(scenario: Scenario | str | Path | None, variation: Variation | None, *,
-                 model: Sequence[str], option: Sequence[str], seed: int, combined: bool,
+                 model: Sequence[str], option: Sequence[str], seed: int, combined: bool = False,
                  combination: str | None = None) -> Forecast:
     from detente.forecast import forecast
 
@@ -203,7 +203,7 @@ FORECAST = AnalysisSpec(
     summary="Forecast each issue with several models side by side.",
     options=(FORECAST_MODELS, MODEL_OPTION, Option("seed", int, 0,
                                                    "Seed for stochastic models."),
-             Option("combined", bool, True, "Also give the combined forecast of the "
+             Option("combined", bool, False, "Also give the combined forecast of the "
                     "registered models (weights fitted on DEU III) with its 50/80/95% "
                     "intervals and the spread across models."),
              Option("combination", str, None, "Combination file written by `detente "
