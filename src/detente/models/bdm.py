@@ -825,8 +825,8 @@ def simulate(arrays: Arrays, opts: Bdm.Options, method: str = "auto") -> Simulat
         forecast_rows = run["medians"][-1]
     else:
         forecast_rows = weighted_mean(final[:, :, None], rows.weight[:, :, None])[:, 0]
-    means = np.stack([weighted_mean(p[:, :, None], rows.weight[:, :, None])[:, 0]
-                      for p in positions])
+    # All rounds at once: each mean still sums its row's actors alone, contiguously.
+    means = weighted_mean(positions[..., None], rows.weight[:, :, None])[..., 0]
     medians = from_rows(run["medians"], arrays, per_actor=False)
     means_out = from_rows(means, arrays, per_actor=False)
     details = {
