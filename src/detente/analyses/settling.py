@@ -304,7 +304,8 @@ def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | N
                 separately: bool, patience: float, defection: str, scan: str | None,
                 finals: int, near: int, any_path: bool, step: float, utility: str,
                 correlation: float, losses: str, weighting: str, method: str,
-                max_packages: int) -> Any:
+                max_packages: int, learning: float = 0.0, min_move: float = 1.0,
+                scan_learning: bool = False) -> Any:
     from detente.roadmaps import roadmap as run
 
     return run(scenario, stages=stages, roadmaps=list(roadmap) or None, final=final,
@@ -312,7 +313,8 @@ def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | N
                defection=defection, step=step, utility=utility,  # type: ignore[arg-type]
                correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
                monotone=not any_path, finals=finals, near=near, scan=scan,
-               method=method, max_packages=max_packages)  # type: ignore[arg-type]
+               method=method, max_packages=max_packages,  # type: ignore[arg-type]
+               learning=learning, min_move=min_move, scan_learning=scan_learning)
 
 
 def view_roadmap(run: Result) -> View:
@@ -361,6 +363,11 @@ def view_roadmap(run: Result) -> View:
         tables += [_evaluation(e, s, suffix) for e in shown]
     if result.scan is not None:
         tables.append(_scan(result.scan))
+    for ls in result.learning_scans:
+        tables += _learning_scan(ls, len(result.learning_scans) > 1)
+    comparison = _one_shot(result)
+    if comparison is not None:
+        tables.append(comparison)
     return View(f"{s.title} — roadmaps (patience {result.patience:g}, defection: "
                 f"{result.defection}, {result.settings.utility} loss, grid step "
                 f"{fmt(result.step)})",
@@ -400,6 +407,76 @@ def _evaluation(e: Any, s: Scenario, suffix: str) -> Table:
     return table(f"{e.id}: {e.name}{suffix}",
                  ["", "status quo", *[f"{k + 1} {st.name}" for k, st in enumerate(e.stages)]],
                  rows, notes=notes, key=f"roadmap {e.id}{suffix}")
+
+
+def _one_shot(result: Any) -> Table | None:
+    """Staged against one-shot: each blocker of a named roadmap's final package offered as
+    one package, and the checkpoints at which the staged path keeps it."""
+    rows = []
+    for o in result.outcomes:
+        for e in o.evaluations:
+            for a, stays in e.won_over().items():
+                rows.append([o.label, e.id, a, e.final_gains[a],
+                             ", ".join(str(t) for t in stays) or "none",
+                             "yes" if len(stays) == len(e.stages) else "no"])
+    if not rows:
+        return None
+    lam = f", learning {result.learning:g}" if result.learning else ""
+    return table("Staged against one-shot: the final package's blockers on the staged path"
+                 + lam, ["outcome", "roadmap", "blocks one-shot", "one-shot gain",
+                         "stays at stages", "won over throughout"], rows,
+                 units=["", "", "", GAIN_UNIT, "", ""], formats=["", "", "", "+.2f", "", ""],
+                 notes=["One-shot gain: the settlement gain of the roadmap's final package "
+                        "offered as one package (its last stage's deliverers). A blocker the "
+                        "staged path keeps at every stage is won over by staging."],
+                 key="one-shot")
+
+
+def _learning_scan(ls: Any, labelled: bool) -> list[Table]:
+    out = []
+    suffix = f" — {ls.label}" if labelled else ""
+    pairs = ", ".join(f"{a}.{b}" for a, b in ls.pairs) or "none"
+    shown = [j for j, t in enumerate(ls.trust) if round(t * 10, 6).is_integer()]
+    for r in ls.holds:
+        rows = []
+        for i, lam in enumerate(ls.learning):
+            rows.append([lam, *[f"{ls.min_margin[r][i][j]:+.1f}"
+                                + (" ✓" if ls.holds[r][i][j] else "") for j in shown]])
+        notes = []
+        if ls.skipped:
+            notes.append(f"not scanned here (an actor left out): {', '.join(ls.skipped)}")
+        held = ls.holding(r)
+        if held:
+            notes.append(f"{r} holds at {len(held)} of {len(ls.learning) * len(ls.trust)} "
+                         f"scanned points; lowest trust {min(t for _, t in held):g}, lowest "
+                         f"learning {min(x for x, _ in held):g}")
+        else:
+            best = max((ls.later_margin[r][i][j], i, j) for i in range(len(ls.learning))
+                       for j in range(len(ls.trust)))
+            notes.append(f"{r} breaks at every scanned trust and learning value; from stage 2 "
+                         f"on the smallest margin is at best {best[0]:+.2f} (learning "
+                         f"{ls.learning[best[1]]:g}, trust {ls.trust[best[2]]:g}; first break "
+                         f"there: {ls.first_break[r][best[1]][best[2]]})")
+        for a in ls.one_shot[r]:
+            if all(ls.one_shot[r][a]) and all(all(x) for x in ls.stays[r][a]):
+                continue  # accepts everywhere: nothing to say
+            one = ls.lowest_trust(r, a, None)
+            staged = [(lam, ls.lowest_trust(r, a, i)) for i, lam in enumerate(ls.learning)]
+            first = next(((lam, t) for lam, t in staged if t is not None), None)
+            if one is None and first is None and all(not x for x in ls.one_shot[r][a]):
+                notes.append(f"{a}: accepts neither the one-shot package nor every stage at "
+                             "any scanned trust")
+                continue
+            notes.append(f"{a}: accepts one-shot from trust {one:g}" if one is not None
+                         else f"{a}: never accepts one-shot")
+            notes[-1] += (f"; stays throughout from trust {first[1]:g} at learning "
+                          f"{first[0]:g}" if first else "; never stays throughout")
+        out.append(table(f"Trust × learning scan of {r}: {pairs} set together{suffix}",
+                         ["learning \\ trust", *[f"{ls.trust[j]:g}" for j in shown]], rows,
+                         notes=["cells: the smallest margin of any veto player at any stage "
+                                "(utility points); ✓ where the roadmap holds", *notes],
+                         formats=["g", *[""] * len(shown)], key=f"learning scan {r}{suffix}"))
+    return out
 
 
 def _scan(scan: Any) -> Table:
@@ -450,6 +527,15 @@ ROADMAP = AnalysisSpec(
         Option("near", int, 3, "Near misses shown when none holds.", low=0),
         Option("any_path", bool, False, "Let stages move issues back and forth (small spaces "
                "only; default: monotone paths from the status quo to the final package)."),
+        Option("learning", float, 0.0, "Trust earned by delivery: each delivered stage "
+               "raises every receiver's trust T in its deliverers to T + learning*(1 - T); "
+               "0 = trust fixed. Named roadmaps and scans only.", low=0.0, high=1.0),
+        Option("min_move", float, 1.0, "A searched stage must move some issue by at least "
+               "this many labelled anchor steps (the smallest gap between two anchors of "
+               "the issue); 0 = any move.", unit="anchor steps", low=0.0, high=10.0),
+        Option("scan_learning", bool, False, "With --scan: sweep the learning rate 0, 0.1, "
+               "..., 1 against the scanned trust, for the baseline and each counterfactual "
+               "(does the roadmap hold if trust is earned by delivery?)."),
         *SETTLEMENT,
         MAX_PACKAGES,
     ),
