@@ -7,6 +7,7 @@ See ``docs/roadmap.md`` for the model. Gains are reported in utility points (×1
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -433,7 +434,7 @@ def anchor_steps(scenario: Scenario) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for issue in scenario.issues:
         marks = sorted({float(a.value) for a in issue.anchors})
-        out[issue.id] = min(b - a for a, b in zip(marks, marks[1:], strict=False)) \
+        out[issue.id] = min(b - a for a, b in itertools.pairwise(marks)) \
             if len(marks) > 1 else None
     return out
 
