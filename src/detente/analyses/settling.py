@@ -68,14 +68,15 @@ def _values_line(values: dict[str, float], status_quo: dict[str, float]) -> str:
 def run_settle(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                package: Sequence[str], separately: bool, top: int, step: float, utility: str,
                correlation: float, losses: str, weighting: str, method: str,
-               count: bool | None, max_packages: int) -> Any:
+               count: bool | None, max_packages: int, zones: bool = True,
+               persuade: bool = True) -> Any:
     from detente.settlement import settle
 
     return settle(scenario, variations=beside(variation, separately),  # type: ignore[arg-type]
                   packages=list(package) or None, step=step, utility=utility,  # type: ignore[arg-type]
                   correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
                   top=top, method=method, count=count,  # type: ignore[arg-type]
-                  max_packages=max_packages)
+                  max_packages=max_packages, zones=zones, persuasion=persuade)
 
 
 def view_settle(run: Result) -> View:
@@ -126,11 +127,15 @@ def view_settle(run: Result) -> View:
                    for a in actors], units=["", *[GAIN_UNIT] * len(labels)],
                   formats=["", *["+.2f"] * len(labels)], key="best-gains")
     tables = [summary, best, gains]
+    zones = _zones(outcomes, s)
+    if zones is not None:
+        tables.append(zones)
     notes: list[str] = []
     for o in outcomes:
         t, n = _outcome(o, s, status_quo, len(outcomes) > 1)
         tables += t
         notes += n
+        tables += _persuasion(o, len(outcomes) > 1)
     head = (f"{s.title} — settlement design  (grid step {fmt(result.step)}, "
             f"{result.settings.utility} loss, deliverer correlation "
             f"{result.settings.correlation:g}, losses {result.settings.losses}, "
@@ -138,6 +143,77 @@ def view_settle(run: Result) -> View:
     return View(head, "Gains are in utility points over the status quo (a package's utility "
                 "lies in −100..0); a veto player accepts a package when its gain is above 0.",
                 tables=tuple(tables), notes=tuple(notes))
+
+
+def _zones(outcomes: Sequence[Any], s: Scenario) -> Table | None:
+    """Per-issue zone: the range of each issue's values in acceptable packages, and in the
+    efficient ones, per outcome side by side."""
+    shown = [o for o in outcomes if o.zones is not None]
+    if not shown:
+        return None
+
+    def span(lo: float | None, hi: float | None, gaps: bool = False) -> str:
+        if lo is None or hi is None:
+            return "–"
+        return (f"{fmt(lo)}–{fmt(hi)}" if hi > lo else fmt(lo)) + (" (gaps)" if gaps else "")
+
+    rows = []
+    for i in s.issues:
+        cells: list[Any] = []
+        for o in shown:
+            try:
+                z = o.zones.issue(i.id)
+            except KeyError:
+                cells += ["–", "–"]
+                continue
+            cells += [span(z.zone_min, z.zone_max, z.gaps),
+                      span(z.efficient_min, z.efficient_max)]
+        rows.append([f"{i.id} {i.name}", fmt(i.status_quo.value), *cells])
+    columns = ["Issue", "Status quo"]
+    for o in shown:
+        suffix = f" ({o.label})" if len(shown) > 1 else ""
+        columns += [f"in the zone{suffix}", f"efficient{suffix}"]
+    notes = ["in the zone: the values (on the search grid) that some package every veto "
+             "player accepts takes (exact); efficient: the values in Pareto-efficient "
+             "acceptable packages."]
+    for o in shown:
+        if o.zones.efficient_exact:
+            notes.append(f"{o.label}: efficient range exact (every acceptable package "
+                         "listed).")
+        else:
+            notes.append(f"{o.label}: efficient range over the efficient packages among the "
+                         f"{o.zones.efficient_searched} best by Nash product: an inner range "
+                         "(efficient packages further down are not seen).")
+    return table("Per-issue zone of agreement (issue units)", columns, rows, notes=notes,
+                 key="issue-zones")
+
+
+def _persuasion(o: Any, labelled: bool) -> list[Table]:
+    out = []
+    suffix = f" — {o.label}" if labelled else ""
+    for plan in o.persuasion:
+        rows = [[k + 1, lv.actor, lv.kind, lv.target, lv.current, lv.needed, lv.size]
+                for k, lv in enumerate(plan.plan)]
+        notes = []
+        if plan.unmovable:
+            notes.append("no single change of position, salience or trust wins over "
+                         + ", ".join(plan.unmovable))
+        if plan.after:
+            notes.append("with the plan applied still blocking: " + ", ".join(plan.after))
+        elif not plan.unmovable:
+            notes.append(f"with these {len(plan.plan)} changes together {plan.package} is "
+                         "acceptable to every veto player (checked)")
+        others = [lv for lv in plan.levers if lv not in plan.plan][:4]
+        if others:
+            notes.append("next smallest: " + "; ".join(lv.describe() for lv in others))
+        notes.append("size: the change as a share of the lever's range (scale span, "
+                     "salience 0–1, trust 0–1); each lever changes only its actor's gain")
+        out.append(table(f"Persuasion plan for {plan.package}{suffix}: the smallest change "
+                         "that wins each blocker over", ["#", "actor", "lever", "on",
+                                                         "now", "needed", "size"], rows,
+                         formats=["", "", "", "", "g", "g", ".1%"], notes=notes,
+                         key=f"persuasion {plan.package}{suffix}"))
+    return out
 
 
 def _summary_cell(label: str, value: Any) -> Any:
@@ -239,6 +315,11 @@ SETTLE = AnalysisSpec(
         Option("count", bool, None, "Count the zone's packages (default: when the space has "
                "at most 2e9 packages).", flags=("--count",), negative="--no-count"),
         MAX_PACKAGES,
+        Option("zones", bool, True, "Per-issue zone: each issue's range in acceptable and "
+               "in efficient packages.", flags=("--zones",), negative="--no-zones"),
+        Option("persuade", bool, True, "Persuasion plan for each blocked named package: the "
+               "smallest change of a blocker's position, salience or trust that wins it "
+               "over.", flags=("--persuade",), negative="--no-persuade"),
     ),
     run=run_settle, view=view_settle, counterfactual="beside", formats=("table", "json"),
     package_search=True,
