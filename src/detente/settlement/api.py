@@ -14,6 +14,7 @@ import numpy as np
 from detente.errors import option_error
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
+from detente.settlement.persuasion import PersuasionPlan, persuade
 from detente.settlement.problem import SettlementProblem, Variation, check_step
 from detente.settlement.search import (
     MAX_PACKAGES,
@@ -33,7 +34,6 @@ from detente.settlement.search import (
     zone_exists,
     zone_size,
 )
-from detente.settlement.persuasion import PersuasionPlan, persuade
 from detente.settlement.utility import DEFAULT_SETTINGS, UtilitySettings, UtilityShape
 from detente.settlement.zone import ZoneRanges, issue_ranges
 

@@ -40,7 +40,7 @@ from detente.settlement.search import (
     pareto_efficient,
     zone_exists,
 )
-from detente.settlement.utility import DEFAULT_SETTINGS, GAIN_TOLERANCE, UtilitySettings
+from detente.settlement.utility import DEFAULT_SETTINGS, UtilitySettings
 
 #: The efficient range is exact when the zone has at most this many packages.
 EXACT_EFFICIENT = 20_000
@@ -284,4 +284,4 @@ def _front(points: list[tuple[float, float]]) -> list[int]:
 
 
 __all__ = ["EFFICIENT_TOP", "EXACT_EFFICIENT", "Frontier", "IssueZone", "ZoneRanges",
-           "frontier", "issue_ranges", "GAIN_TOLERANCE"]
+           "frontier", "issue_ranges"]
