@@ -20,16 +20,21 @@ from detente.models import REGISTRY
 from detente.report.accuracy import accuracy
 from detente.report.counterfactual import WithoutActor, counterfactual_map, without_each_actor
 from detente.report.figures import issue_map, model_comparison, stepwise_models, trajectories
+from detente.report.roadmap_figure import roadmap_figure
+from detente.report.roadmap_scan import learning_scan_figure
 from detente.report.settlement import (
     guarantor_contributions,
     package_gains,
     without_actor_settlement,
 )
 from detente.report.uncertainty import outcome_distributions, tornado
+from detente.report.zone_figure import frontier_figure, issue_zone_figure
+from detente.roadmaps.api import RoadmapAnalysis
 from detente.scenario import Scenario, load
 from detente.settlement import Settlement, Variation, settle
 from detente.settlement.contributions import Contributions, contributions
 from detente.settlement.problem import DEFAULT_STEP
+from detente.settlement.zone import Frontier, frontier
 from detente.uncertainty import SampleResult, sample
 from detente.uncertainty.sensitivity import SensitivityResult, sensitivity
 from detente.validate import ValidationResult
@@ -106,6 +111,59 @@ class Analysis:
         return settle(self.scenario, variations=leave_out, step=self.settle_step)
 
     @cached_property
+    def settlement_zones(self) -> Settlement:
+        """The baseline search with each issue's zone (no counterfactuals: one search)."""
+        return settle(self.scenario, step=self.settle_step, zones=True)
+
+    @property
+    def frontier_actors(self) -> tuple[str, str]:
+        """The two veto players whose stances lie furthest apart (salience-weighted mean
+        distance): the pair whose trade-off the frontier is most worth seeing for."""
+        import itertools
+
+        import numpy as np
+
+        problem = self.settlement_zones.baseline.problem
+        arrays = problem.arrays
+        must = [k for k in range(arrays.n_actors)
+                if arrays.veto[k] and arrays.salience[k].sum() > 0]
+        if len(must) < 2:
+            raise option_error("KIND", "the frontier needs two veto players with some "
+                               "salience", "add a second veto player to the scenario")
+
+        def apart(pair: tuple[int, int]) -> float:
+            a, b = pair
+            weight = (arrays.salience[a] + arrays.salience[b]) / 2
+            return float(np.sum(weight * np.abs(arrays.position[a] - arrays.position[b])))
+
+        a, b = max(itertools.combinations(must, 2), key=apart)
+        return arrays.actor_ids[a], arrays.actor_ids[b]
+
+    @cached_property
+    def frontier(self) -> Frontier:
+        a, b = self.frontier_actors
+        return frontier(self.settlement_zones.baseline.problem, a, b)
+
+    @cached_property
+    def roadmap(self) -> RoadmapAnalysis:
+        """The named roadmaps with a trust × learning scan: the trust of the party furthest
+        from staying in the guarantors its stages name, with and without each of them."""
+        from detente.roadmaps import roadmap
+
+        plain = roadmap(self.scenario, step=self.settle_step)
+        if not plain.baseline.evaluations:
+            return plain
+        first = plain.baseline.evaluations[0]
+        named = sorted({g for st in self.scenario.roadmaps[0].stages
+                        for gs in st.guarantors.values() for g in gs})
+        worst = min(first.parties, key=lambda a: min(st.margin[a] for st in first.stages))
+        pairs = [(worst, g) for g in named if g != worst]
+        if not pairs:
+            return plain
+        return roadmap(self.scenario, step=self.settle_step, scan=pairs, scan_learning=True,
+                       variations=[Variation(without=(g,)) for _, g in pairs])
+
+    @cached_property
     def contributions(self) -> Contributions:
         return contributions(self.scenario, step=self.contribution_step, rng=self.seed)
 
@@ -168,6 +226,22 @@ def _tornado(analysis: Analysis) -> Figure:
     return tornado(analysis.sensitivity, issues[0] if issues else None)
 
 
+def _need_roadmap(analysis: Analysis) -> str | None:
+    if analysis.scenario.roadmaps:
+        return None
+    return "the scenario names no roadmaps (add some under `roadmaps:`)"
+
+
+def _need_scan(analysis: Analysis) -> str | None:
+    missing = _need_roadmap(analysis)
+    if missing:
+        return missing
+    if not analysis.roadmap.learning_scans:
+        return ("its first roadmap's stages name no guarantors whose trust could be "
+                "scanned")
+    return None
+
+
 def _accuracy(analysis: Analysis) -> Figure:
     assert analysis.accuracy is not None
     title = ("Predicted against observed outcomes" if analysis.validation is not None
@@ -190,6 +264,14 @@ KINDS: dict[str, PlotKind] = {
                  lambda a: package_gains(a.settlement)),
         PlotKind("settlement-without", "The best deal with and without each actor",
                  lambda a: without_actor_settlement(a.settlement)),
+        PlotKind("issue-zones", "The zone of agreement issue by issue (per-issue ZOPA)",
+                 lambda a: issue_zone_figure(a.settlement_zones.baseline, a.scenario)),
+        PlotKind("frontier", "The efficiency frontier of the acceptable packages",
+                 lambda a: frontier_figure(a.settlement_zones.baseline, a.frontier)),
+        PlotKind("roadmap", "A named roadmap stage by stage: who stays, who is tempted",
+                 lambda a: roadmap_figure(a.roadmap), _need_roadmap),
+        PlotKind("roadmap-scan", "Does the roadmap hold if trust is earned by delivery?",
+                 lambda a: learning_scan_figure(a.roadmap), _need_scan),
         PlotKind("contributions", "What each actor adds to the deal as a guarantor",
                  lambda a: guarantor_contributions(a.contributions, _names(a))),
         PlotKind("uncertainty", "Each issue's forecast over sampled scenarios, with intervals",

@@ -69,8 +69,9 @@ def learning_scan_figure(result: RoadmapAnalysis, roadmap: str | None = None) ->
         held = ls.holding(rid)
         verdicts.append(f"{ls.label}: " + (f"holds at {len(held)} scanned points"
                                            if held else "breaks everywhere"))
-    fig.suptitle(f"{rid}: does it hold if trust is earned by delivery? "
-                 + "; ".join(verdicts), fontsize=10, color=INK, x=0.02, ha="left")
+    fig.suptitle(wrap(f"{rid}: does it hold if trust is earned by delivery? "
+                      + "; ".join(verdicts), 40 + 30 * n), fontsize=10, color=INK, x=0.02,
+                 ha="left")
     fig.text(0.02, 0.005, "orange: every veto player stays; purple: one leaves; black line: "
              "margin 0; dots: the roadmap holds", fontsize=7, color=MUTED)
     return fig
