@@ -153,5 +153,6 @@ def test_korea_persuasion_plans_for_p1_and_p2() -> None:
         assert z.efficient_min <= best <= z.efficient_max
     d = s.to_dict()["baseline"]
     assert "zones" in d and d["persuasion"][0]["package"] in ("P1", "P2")
-    plain = detente.settle("korea-2017", packages=["P2"]).to_dict()["baseline"]
-    assert "zones" not in plain and "persuasion" not in plain  # old JSON unchanged
+    plain = detente.settle("korea-2017", packages=["P2"], zones=False,
+                           persuasion=False).to_dict()["baseline"]
+    assert "zones" not in plain and "persuasion" not in plain  # off: the old JSON

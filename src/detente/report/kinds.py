@@ -108,12 +108,13 @@ class Analysis:
     def settlement(self) -> Settlement:
         """The package search with each actor left out in turn, side by side."""
         leave_out = [Variation(without=(a,)) for a in self.scenario.actor_ids]
-        return settle(self.scenario, variations=leave_out, step=self.settle_step)
+        return settle(self.scenario, variations=leave_out, step=self.settle_step,
+                      zones=False, persuasion=False)
 
     @cached_property
     def settlement_zones(self) -> Settlement:
         """The baseline search with each issue's zone (no counterfactuals: one search)."""
-        return settle(self.scenario, step=self.settle_step, zones=True)
+        return settle(self.scenario, step=self.settle_step, zones=True, persuasion=False)
 
     @property
     def frontier_actors(self) -> tuple[str, str]:

@@ -260,8 +260,8 @@ def settle(
     method: Method = "auto",
     count: bool | None = None,
     max_packages: int = MAX_PACKAGES,
-    zones: bool = False,
-    persuasion: bool = False,
+    zones: bool = True,
+    persuasion: bool = True,
 ) -> Settlement:
     """Which packages can every veto player accept, and how do counterfactuals change that.
 
@@ -282,8 +282,8 @@ def settle(
     search is refused with its estimate (:class:`~detente.settlement.search.SearchTooLarge`).
     ``zones``: each issue's range in the zone and among the efficient packages;
     ``persuasion``: for each blocked named package, the smallest change of a blocker's
-    position, salience or trust that wins it over, as a ranked plan (both off in the API by
-    default; ``detente settle`` turns them on).
+    position, salience or trust that wins it over, as a ranked plan (both on by default,
+    as in ``detente settle``; off, the JSON has neither key).
 
     Every numeric option is checked here, not only on the command line, so the Python API
     cannot be given an infinite step or a NaN correlation either.
