@@ -23,6 +23,7 @@ and A's gain column shifted by t; one batched search for all thresholds.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,17 +116,16 @@ class ZoneRanges:
 
 def _fixed_rows(table: GainTable, rows: list[tuple[int, int]]) -> GainTable:
     """A batch of copies of scenario 0, row r with issue rows[r][0] fixed to slot rows[r][1]."""
-    n = len(rows)
-    valid = np.repeat(table.valid[:1], n, axis=0)
+    # subset() copies every part of the table (and whatever a newer table carries besides
+    # the per-issue gains), so only the slots change here.
+    copies = table.subset(np.zeros(len(rows), dtype=int))
+    valid = copies.valid.copy()
     for r, (k, o) in enumerate(rows):
         keep = valid[r, k, o]
         valid[r, k, :] = False
         valid[r, k, o] = keep
-    changed = np.repeat(table.changed[:1], n, axis=0) & valid
-    gains = np.where(valid[..., None], np.repeat(table.gains[:1], n, axis=0), 0.0)
-    return GainTable(np.repeat(table.values[:1], n, axis=0), valid, changed, gains,
-                     np.repeat(table.must_agree[:1], n, axis=0),
-                     np.repeat(table.weights[:1], n, axis=0))
+    return dataclasses.replace(copies, valid=valid, changed=copies.changed & valid,
+                               gains=np.where(valid[..., None], copies.gains, 0.0))
 
 
 def _efficient_ranges(table: GainTable, method: Method, max_packages: int
@@ -240,8 +240,7 @@ def frontier(problem: SettlementProblem, a: str, b: str,
     # Every package takes exactly one slot of issue 0, so shifting all of its slots by t
     # shifts g_A by t: the zone rule g_A − t > 1e-9 is then g_A > t.
     gains[:, 0, :, ia] -= np.where(shifted.valid[:, 0, :], thresholds[:, None], 0.0)
-    shifted = GainTable(shifted.values, shifted.valid, shifted.changed, gains,
-                        shifted.must_agree, shifted.weights)
+    shifted = dataclasses.replace(shifted, gains=gains)
     found = best_packages(shifted, "nash", 1, method=method, max_packages=max_packages)
     pts, pkgs = [], []
     for t, best in zip(thresholds, found, strict=True):
@@ -265,9 +264,7 @@ def _weighted(table: GainTable, actor: int, n: int = 1) -> GainTable:
     """``n`` copies of scenario 0 whose Nash objective weighs only ``actor``."""
     weights = np.zeros((n, table.weights.shape[1]))
     weights[:, actor] = 1.0
-    return GainTable(np.repeat(table.values[:1], n, 0), np.repeat(table.valid[:1], n, 0),
-                     np.repeat(table.changed[:1], n, 0), np.repeat(table.gains[:1], n, 0),
-                     np.repeat(table.must_agree[:1], n, 0), weights)
+    return dataclasses.replace(table.subset(np.zeros(n, dtype=int)), weights=weights)
 
 
 def _front(points: list[tuple[float, float]]) -> list[int]:
