@@ -235,20 +235,17 @@ def frontier(problem: SettlementProblem, a: str, b: str,
         return Frontier((a, b), (), ())
     high = float(top_a.gains[0, ia])
     thresholds = np.linspace(0.0, high, points, endpoint=False)
-    shifted = _weighted(table, ib, n=thresholds.size)
-    gains = shifted.gains.copy()
-    # Every package takes exactly one slot of issue 0, so shifting all of its slots by t
-    # shifts g_A by t: the zone rule g_A − t > 1e-9 is then g_A > t.
-    gains[:, 0, :, ia] -= np.where(shifted.valid[:, 0, :], thresholds[:, None], 0.0)
-    shifted = dataclasses.replace(shifted, gains=gains)
-    found = best_packages(shifted, "nash", 1, method=method, max_packages=max_packages)
+    found = _best_above(table, ib, ia, thresholds, method, max_packages)
+    # Lexicographic second pass: among the packages giving B at least that much, the most
+    # for A. Without it a tie in g_B could return a package another one beats on g_A.
+    rows = [r for r, best in enumerate(found) if best.found]
+    floors = np.array([float(found[r].gains[0, ib]) - 2e-9 for r in rows])
+    second = _best_above(table, ia, ib, floors, method, max_packages) if rows else []
     pts, pkgs = [], []
-    for t, best in zip(thresholds, found, strict=True):
-        if not best.found:
+    for best in second:
+        if not best.found:  # cannot happen: the first pass's package qualifies
             continue
-        g = best.gains[0].copy()
-        g[ia] += t
-        pts.append((float(g[ia] * 100), float(g[ib] * 100)))
+        pts.append((float(best.gains[0, ia] * 100), float(best.gains[0, ib] * 100)))
         units = problem.arrays.to_units(best.values[0])
         pkgs.append({i: float(round(v, 9)) for i, v in zip(problem.issue_ids, units,
                                                           strict=True)})
@@ -258,6 +255,28 @@ def frontier(problem: SettlementProblem, a: str, b: str,
     keep = _front(pts)
     order = sorted(keep, key=lambda r: pts[r][0])
     return Frontier((a, b), tuple(pts[r] for r in order), tuple(pkgs[r] for r in order))
+
+
+def _best_above(table: GainTable, most: int, floor_of: int, floors: np.ndarray,
+                method: Method, max_packages: int) -> list[Any]:
+    """Per floor f: the zone package with the largest gain of ``most`` among those with
+    g_floor_of > f (true gains returned). Every package takes exactly one slot of issue 0,
+    so shifting all of its slots by f shifts g_floor_of by f: the zone rule g − f > 1e-9
+    is then g > f (+1e-9)."""
+    shifted = _weighted(table, most, n=floors.size)
+    gains = shifted.gains.copy()
+    shift = np.where(shifted.valid[:, 0, :], floors[:, None], 0.0)
+    gains[:, 0, :, floor_of] -= shift
+    found = best_packages(dataclasses.replace(shifted, gains=gains), "nash", 1,
+                          method=method, max_packages=max_packages)
+    out = []
+    for f, best in zip(floors, found, strict=True):
+        if best.found:
+            g = best.gains.copy()
+            g[:, floor_of] += f
+            best = dataclasses.replace(best, gains=g)
+        out.append(best)
+    return out
 
 
 def _weighted(table: GainTable, actor: int, n: int = 1) -> GainTable:
