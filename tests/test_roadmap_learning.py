@@ -169,3 +169,19 @@ def test_korea_minimum_move_rules_out_token_stages() -> None:
     assert token is not None
     # The old rule (any move) allowed the token LINK 55 -> 50 first stage.
     assert token.stages[0].moved == ("LINK",)
+
+
+def test_a_one_stage_scan_is_finite_json_and_draws() -> None:
+    import json
+
+    from detente.report.roadmap_scan import learning_scan_figure
+
+    raw = hand_scenario().model_dump(mode="python")
+    raw["roadmaps"] = [{"id": "ONE", "name": "X at once",
+                        "stages": [{"name": "x", "values": {"X": 60}}]}]
+    s = detente.scenario.scenario_from_mapping(raw)
+    r = roadmap(s, scan="A.B", scan_learning=True, scan_values=[0.0, 1.0])
+    ls = r.learning_scans[0]
+    assert all(x is None for row in ls.later_margin["ONE"] for x in row)
+    json.dumps(r.to_dict(), allow_nan=False)  # no infinite or NaN number reaches a user
+    learning_scan_figure(r)

@@ -532,12 +532,14 @@ def _learning_scan(ls: Any, labelled: bool) -> list[Table]:
                          f"scanned points; lowest trust {min(t for _, t in held):g}, lowest "
                          f"learning {min(x for x, _ in held):g}")
         else:
-            best = max((ls.later_margin[r][i][j], i, j) for i in range(len(ls.learning))
-                       for j in range(len(ls.trust)))
-            notes.append(f"{r} breaks at every scanned trust and learning value; from stage 2 "
-                         f"on the smallest margin is at best {best[0]:+.2f} (learning "
-                         f"{ls.learning[best[1]]:g}, trust {ls.trust[best[2]]:g}; first break "
-                         f"there: {ls.first_break[r][best[1]][best[2]]})")
+            later = [(ls.later_margin[r][i][j], i, j) for i in range(len(ls.learning))
+                     for j in range(len(ls.trust)) if ls.later_margin[r][i][j] is not None]
+            text = f"{r} breaks at every scanned trust and learning value"
+            if later:
+                best = max(later)
+                text += (f"; from stage 2 on the smallest margin is at best {best[0]:+.2f} "
+                         f"(learning {ls.learning[best[1]]:g}, trust {ls.trust[best[2]]:g})")
+            notes.append(text)
         for a in ls.one_shot[r]:
             if all(ls.one_shot[r][a]) and all(all(x) for x in ls.stays[r][a]):
                 continue  # accepts everywhere: nothing to say

@@ -35,7 +35,8 @@ def learning_scan_figure(result: RoadmapAnalysis, roadmap: str | None = None) ->
         raise ValueError(f"no scanned roadmap '{roadmap}'; scanned: "
                          f"{', '.join(scans[0].holds) or 'none'}")
     grids = [(np.array(ls.min_margin[rid], dtype=float),
-              np.array(ls.later_margin[rid], dtype=float)) for ls in scans]
+              np.array([[np.nan if x is None else x for x in row]
+                        for row in ls.later_margin[rid]], dtype=float)) for ls in scans]
     finite = np.concatenate([g[np.isfinite(g)].ravel() for pair in grids for g in pair]
                             or [np.zeros(1)])
     top = max(float(np.abs(finite).max()) if finite.size else 1.0, 1e-6)
@@ -47,6 +48,10 @@ def learning_scan_figure(result: RoadmapAnalysis, roadmap: str | None = None) ->
     for c, (ls, pair) in enumerate(zip(scans, grids, strict=True)):
         for r, grid in enumerate(pair):
             ax = axes[r][c]
+            if not np.isfinite(grid).any():  # one stage: no later checkpoint to show
+                ax.text(0.5, 0.5, "no later stage", ha="center", va="center",
+                        transform=ax.transAxes, color=MUTED)
+                continue
             image = _panel(ax, ls, np.where(np.isfinite(grid), grid, top), norm)
             if r == 0:
                 pairs = ", ".join(f"{a}.{b}" for a, b in ls.pairs) or "no pair left"

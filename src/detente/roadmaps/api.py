@@ -222,7 +222,8 @@ class LearningScan:
 
     Per roadmap id r, ``[L][V]`` nested tuples over learning rates × trust values:
     ``holds``, ``min_margin`` (smallest margin of any party at any checkpoint),
-    ``later_margin`` (the same over checkpoints 2 … S, the ones learning can change),
+    ``later_margin`` (the same over checkpoints 2 … S, the ones learning can change; None
+    for a one-stage roadmap),
     ``first_break``; ``stays[r][a]`` whether party a stays at every checkpoint;
     ``one_shot[r][a]`` ``[V]`` whether a accepts the final package as one package (learning
     plays no part there). ``skipped``: scanned pairs this outcome lacks (an actor left out).
@@ -235,7 +236,7 @@ class LearningScan:
     learning: tuple[float, ...]
     holds: dict[str, tuple[tuple[bool, ...], ...]]
     min_margin: dict[str, tuple[tuple[float, ...], ...]]
-    later_margin: dict[str, tuple[tuple[float, ...], ...]]
+    later_margin: dict[str, tuple[tuple[float | None, ...], ...]]
     first_break: dict[str, tuple[tuple[str | None, ...], ...]]
     stays: dict[str, dict[str, tuple[tuple[bool, ...], ...]]]
     one_shot: dict[str, dict[str, tuple[bool, ...]]]
@@ -621,8 +622,9 @@ def learning_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
         margin = np.where(must[None, None, :], cp.margin, np.inf) * UTILITY_POINTS
         holds[plan.id] = grid(np.asarray(cp.holds, dtype=bool))
         low[plan.id] = grid(margin.min(axis=(-2, -1)))
+        # One stage has no later checkpoint: None, never an infinite margin.
         later[plan.id] = grid(margin[:, 1:].min(axis=(-2, -1)) if margin.shape[1] > 1
-                              else np.full(margin.shape[0], np.inf))
+                              else np.full(margin.shape[0], None, dtype=object))
         breaks = []
         for b in range(n_l * n_v):
             bad = np.argwhere(~cp.stays[b])
