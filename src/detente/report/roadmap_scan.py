@@ -11,6 +11,8 @@ a dot each scanned point where the roadmap holds.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import QuadMesh
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
@@ -82,11 +84,11 @@ def learning_scan_figure(result: RoadmapAnalysis, roadmap: str | None = None) ->
     return fig
 
 
-def _panel(ax: object, ls: LearningScan, grid: np.ndarray, norm: TwoSlopeNorm) -> object:
+def _panel(ax: Axes, ls: LearningScan, grid: np.ndarray, norm: TwoSlopeNorm
+           ) -> QuadMesh:
     trust, learning = np.array(ls.trust), np.array(ls.learning)
-    image = ax.pcolormesh(trust, learning, grid, cmap=MARGIN_CMAP, norm=norm,  # type: ignore[attr-defined]
+    image = ax.pcolormesh(trust, learning, grid, cmap=MARGIN_CMAP, norm=norm,
                           shading="nearest")
-    if grid.min() < 0 < grid.max():
-        ax.contour(trust, learning, grid, levels=[0.0], colors=INK,  # type: ignore[attr-defined]
-                   linewidths=1.0)
+    if grid.min() < 0 < grid.max() and min(grid.shape) > 1:
+        ax.contour(trust, learning, grid, levels=[0.0], colors=INK, linewidths=1.0)
     return image
