@@ -173,6 +173,9 @@ def issue_ranges(problem: SettlementProblem, settings: UtilitySettings = DEFAULT
     arrays = problem.arrays
     if arrays.batch_shape:
         raise ValueError("issue_ranges works on one scenario")
+    # Every exact method gives the same ranges; a forced MILP would list the 200 best by
+    # no-good cuts (minutes) and solve one MILP per (issue, value): auto's choice instead.
+    method = "auto" if method == "milp" else method
     table = table if table is not None else build_table(problem, settings, weighting)  # type: ignore[arg-type]
     rows = [(k, int(o)) for k in range(table.n_issues)
             for o in np.nonzero(table.valid[0, k])[0]]
