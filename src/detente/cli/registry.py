@@ -77,7 +77,7 @@ def option_parameter(o: Option) -> inspect.Parameter:
     spec must check them (typer would stop at the first problem, with its own wording)."""
     kind = str if o.choices or o.type is not float else float
     flags = list(o.cli_flags)
-    if o.type is bool and o.default is None:
+    if o.type is bool and (o.default is None or o.negative):  # an on/off pair
         flags = [f"{o.cli_flags[0]}/{o.negative or '--no-' + o.cli_flags[0][2:]}"]
     if o.multiple:
         annotation: Any = list[kind] | None  # type: ignore[valid-type]

@@ -372,6 +372,73 @@ def _settlement(analysis: Analysis) -> Section:
                                          "Each actor's gain from each package")])
 
 
+def zones_reading(analysis: Analysis) -> str:
+    base = analysis.settlement_zones.baseline
+    s = analysis.scenario
+    if base.zones is None or not base.zone_exists:
+        return "No package satisfies every party, so no issue has a zone."
+    widths = []
+    for z in base.zones.issues:
+        lo, hi = z.scale
+        if z.zone_min is not None and z.zone_max is not None:
+            widths.append(((z.zone_max - z.zone_min) / (hi - lo), z))
+    narrow = min(widths, key=lambda t: t[0])[1]
+    a, b = analysis.frontier_actors
+    text = (f"The tightest issue is {s.issue(narrow.issue).name}: acceptable packages put it "
+            f"between {_fmt(narrow.zone_min)} and {_fmt(narrow.zone_max)} "
+            f"(status quo {_fmt(narrow.status_quo)})")
+    pts = analysis.frontier.points
+    if pts:
+        text += (f"; along the frontier {s.name_of(a)}'s gain ranges from {pts[0][0]:+.1f} to "
+                 f"{pts[-1][0]:+.1f} while {s.name_of(b)}'s falls from {pts[0][1]:+.1f} to "
+                 f"{pts[-1][1]:+.1f} utility points")
+    return text + "."
+
+
+def roadmap_reading(analysis: Analysis) -> str:
+    r = analysis.roadmap
+    s = analysis.scenario
+    if not r.baseline.evaluations:
+        return ""
+    e = r.baseline.evaluations[0]
+    if e.holds:
+        text = f"{e.name} holds at every stage (smallest margin {e.min_margin:+.1f})"
+    else:
+        b = e.first_break
+        assert b is not None
+        who = _and([s.name_of(x.actor) for x in e.breaks if x.stage == b.stage])
+        text = f"{e.name} breaks at stage {b.stage}, where {who} would rather defect"
+    for ls in r.learning_scans:
+        held = ls.holding(e.id)
+        pairs = ", ".join(f"{x}.{y}" for x, y in ls.pairs)
+        text += (f"; {ls.label} ({pairs} scanned 0–1, learning 0–1): "
+                 + (f"holds at {len(held)} of {len(ls.trust) * len(ls.learning)} points"
+                    if held else "it breaks at every scanned point"))
+    return text + "."
+
+
+def _zones(analysis: Analysis) -> Section:
+    return Section("zones", "Where the deal can land, issue by issue",
+                   zones_reading(analysis),
+                   figures=[figure_block(analysis, "issue-zones",
+                                         "Each issue's range in acceptable and efficient "
+                                         "packages"),
+                            figure_block(analysis, "frontier",
+                                         "The efficiency frontier of the acceptable packages "
+                                         "with the named packages")])
+
+
+def _roadmap(analysis: Analysis) -> Section | None:
+    if KINDS["roadmap"].unavailable(analysis):
+        return None
+    figures = [figure_block(analysis, "roadmap", "A named roadmap stage by stage")]
+    if not KINDS["roadmap-scan"].unavailable(analysis):
+        figures.append(figure_block(analysis, "roadmap-scan",
+                                    "The roadmap's smallest margin over trust and learning"))
+    return Section("roadmap", "Roadmap: does a staged path hold", roadmap_reading(analysis),
+                   figures=figures)
+
+
 def _contributions(analysis: Analysis) -> Section:
     return Section("contributions", "Guarantors: what each actor adds to the deal",
                    contributions_reading(analysis),
@@ -414,8 +481,8 @@ def _accuracy(analysis: Analysis) -> Section | None:
 
 
 SECTIONS: tuple[Callable[[Analysis], Section | list[Section] | None], ...] = (
-    _forecasts, _combined, _issue_map, _trajectories, _settlement, _contributions, _counterfactuals,
-    _uncertainty, _accuracy)
+    _forecasts, _combined, _issue_map, _trajectories, _settlement, _zones, _contributions,
+    _roadmap, _counterfactuals, _uncertainty, _accuracy)
 
 
 def render_report(analysis: Analysis) -> str:

@@ -24,8 +24,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from detente.report.counterfactual import WithoutActor
+    from detente.roadmaps.api import RoadmapAnalysis
     from detente.settlement import Settlement
     from detente.settlement.contributions import Contributions
+    from detente.settlement.zone import Frontier
     from detente.uncertainty import SampleResult
     from detente.uncertainty.sensitivity import SensitivityResult
     from detente.validate import ValidationResult
@@ -59,6 +61,11 @@ Variation = _deferred("detente.settlement", "Variation")
 contributions = _deferred("detente.settlement.contributions", "contributions")
 sample = _deferred("detente.uncertainty", "sample")
 sensitivity = _deferred("detente.uncertainty.sensitivity", "sensitivity")
+roadmap_figure = _deferred("detente.report.roadmap_figure", "roadmap_figure")
+learning_scan_figure = _deferred("detente.report.roadmap_scan", "learning_scan_figure")
+frontier_figure = _deferred("detente.report.zone_figure", "frontier_figure")
+issue_zone_figure = _deferred("detente.report.zone_figure", "issue_zone_figure")
+frontier = _deferred("detente.settlement.zone", "frontier")
 
 #: The model the single-model analyses use when none is chosen: the one with the best
 #: record on DEU III (docs/accuracy.md), else the first model run.
@@ -129,7 +136,61 @@ class Analysis:
     def settlement(self) -> Settlement:
         """The package search with each actor left out in turn, side by side."""
         leave_out = [Variation(without=(a,)) for a in self.scenario.actor_ids]
-        return settle(self.scenario, variations=leave_out, step=self.settle_step)
+        return settle(self.scenario, variations=leave_out, step=self.settle_step,
+                      zones=False, persuasion=False)
+
+    @cached_property
+    def settlement_zones(self) -> Settlement:
+        """The baseline search with each issue's zone (no counterfactuals: one search)."""
+        return settle(self.scenario, step=self.settle_step, zones=True, persuasion=False)
+
+    @property
+    def frontier_actors(self) -> tuple[str, str]:
+        """The two veto players whose stances lie furthest apart (salience-weighted mean
+        distance): the pair whose trade-off the frontier is most worth seeing for."""
+        import itertools
+
+        import numpy as np
+
+        problem = self.settlement_zones.baseline.problem
+        arrays = problem.arrays
+        must = [k for k in range(arrays.n_actors)
+                if arrays.veto[k] and arrays.salience[k].sum() > 0]
+        if len(must) < 2:
+            raise option_error("KIND", "the frontier needs two veto players with some "
+                               "salience", "add a second veto player to the scenario")
+
+        def apart(pair: tuple[int, int]) -> float:
+            a, b = pair
+            weight = (arrays.salience[a] + arrays.salience[b]) / 2
+            return float(np.sum(weight * np.abs(arrays.position[a] - arrays.position[b])))
+
+        a, b = max(itertools.combinations(must, 2), key=apart)
+        return arrays.actor_ids[a], arrays.actor_ids[b]
+
+    @cached_property
+    def frontier(self) -> Frontier:
+        a, b = self.frontier_actors
+        return frontier(self.settlement_zones.baseline.problem, a, b)
+
+    @cached_property
+    def roadmap(self) -> RoadmapAnalysis:
+        """The named roadmaps with a trust × learning scan: the trust of the party furthest
+        from staying in the guarantors its stages name, with and without each of them."""
+        from detente.roadmaps import roadmap
+
+        plain = roadmap(self.scenario, step=self.settle_step)
+        if not plain.baseline.evaluations:
+            return plain
+        first = plain.baseline.evaluations[0]
+        named = sorted({g for st in self.scenario.roadmaps[0].stages
+                        for gs in st.guarantors.values() for g in gs})
+        worst = min(first.parties, key=lambda a: min(st.margin[a] for st in first.stages))
+        pairs = [(worst, g) for g in named if g != worst]
+        if not pairs:
+            return plain
+        return roadmap(self.scenario, step=self.settle_step, scan=pairs, scan_learning=True,
+                       variations=[Variation(without=(g,)) for _, g in pairs])
 
     @cached_property
     def contributions(self) -> Contributions:
@@ -194,6 +255,22 @@ def _tornado(analysis: Analysis) -> Figure:
     return tornado(analysis.sensitivity, issues[0] if issues else None)
 
 
+def _need_roadmap(analysis: Analysis) -> str | None:
+    if analysis.scenario.roadmaps:
+        return None
+    return "the scenario names no roadmaps (add some under `roadmaps:`)"
+
+
+def _need_scan(analysis: Analysis) -> str | None:
+    missing = _need_roadmap(analysis)
+    if missing:
+        return missing
+    if not analysis.roadmap.learning_scans:
+        return ("its first roadmap's stages name no guarantors whose trust could be "
+                "scanned")
+    return None
+
+
 def _accuracy(analysis: Analysis) -> Figure:
     assert analysis.accuracy is not None
     title = ("Predicted against observed outcomes" if analysis.validation is not None
@@ -216,6 +293,14 @@ KINDS: dict[str, PlotKind] = {
                  lambda a: package_gains(a.settlement)),
         PlotKind("settlement-without", "The best deal with and without each actor",
                  lambda a: without_actor_settlement(a.settlement)),
+        PlotKind("issue-zones", "The zone of agreement issue by issue (per-issue ZOPA)",
+                 lambda a: issue_zone_figure(a.settlement_zones.baseline, a.scenario)),
+        PlotKind("frontier", "The efficiency frontier of the acceptable packages",
+                 lambda a: frontier_figure(a.settlement_zones.baseline, a.frontier)),
+        PlotKind("roadmap", "A named roadmap stage by stage: who stays, who is tempted",
+                 lambda a: roadmap_figure(a.roadmap), _need_roadmap),
+        PlotKind("roadmap-scan", "Does the roadmap hold if trust is earned by delivery?",
+                 lambda a: learning_scan_figure(a.roadmap), _need_scan),
         PlotKind("contributions", "What each actor adds to the deal as a guarantor",
                  lambda a: guarantor_contributions(a.contributions, _names(a))),
         PlotKind("uncertainty", "Each issue's forecast over sampled scenarios, with intervals",
