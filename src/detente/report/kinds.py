@@ -27,12 +27,13 @@ from detente.report.settlement import (
 )
 from detente.report.uncertainty import outcome_distributions, tornado
 from detente.scenario import Scenario, load
-from detente.settlement import Settlement, Variation, settle
+from detente.settlement import Settlement, settle
 from detente.settlement.contributions import Contributions, contributions
 from detente.settlement.problem import DEFAULT_STEP
 from detente.uncertainty import SampleResult, sample
 from detente.uncertainty.sensitivity import SensitivityResult, sensitivity
 from detente.validate import ValidationResult
+from detente.variation import Variation
 
 #: The model the single-model analyses use when none is chosen: the one with the best
 #: record on DEU III (docs/accuracy.md), else the first model run.
