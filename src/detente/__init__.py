@@ -10,6 +10,8 @@ The public API::
     r.scores()                              # see also detente.validate.validate(scenarios)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from detente.arrays import Arrays
 from detente.errors import DetenteError, OptionError, ScenarioError
 from detente.forecast import Forecast, forecast
@@ -22,25 +24,113 @@ from detente.validate import ValidationResult, validate_deu
 
 __version__ = "0.1.0"
 
+#: Public names loaded on first use (``detente.ANALYSES``), so that ``import detente``
+#: stays light: name → the module that defines it. The command line and the web import
+#: only from here (tests/test_public_api.py).
+_LAZY: dict[str, str] = {
+    "ANALYSES": "detente.analyses",
+    "AnalysisSpec": "detente.analyses",
+    "Option": "detente.analyses",
+    "Result": "detente.analyses",
+    "run": "detente.analyses",
+    "Problem": "detente.errors",
+    "option_error": "detente.errors",
+    "DEFAULT_SCENARIO": "detente.scenario",
+    "scenario_from_mapping": "detente.scenario",
+    "parse_text": "detente.scenario",
+    "Variation": "detente.variation",
+    "parse_variation": "detente.variation",
+    "variation_from_mapping": "detente.variation",
+    "variation_from_options": "detente.variation",
+    "VARIATION_OPTIONS": "detente.variation",
+    "View": "detente.view",
+    "Table": "detente.view",
+    "fmt": "detente.render",
+    "print_view": "detente.render",
+    "view_cells": "detente.render",
+    "view_csv": "detente.render",
+    "view_html": "detente.render",
+    "to_json": "detente.render",
+    "write_atomic": "detente.atomic",
+    "check_writable": "detente.atomic",
+    "DEFAULT_MODELS": "detente.models",
+}
+#: Where a public name is spelled differently in its module.
+_RENAMED = {"VARIATION_OPTIONS": "OPTIONS"}
+
+if TYPE_CHECKING:
+    from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, run
+    from detente.atomic import check_writable, write_atomic
+    from detente.errors import Problem, option_error
+    from detente.models import DEFAULT_MODELS
+    from detente.render import fmt, print_view, to_json, view_cells, view_csv, view_html
+    from detente.scenario import DEFAULT_SCENARIO, parse_text, scenario_from_mapping
+    from detente.variation import OPTIONS as VARIATION_OPTIONS
+    from detente.variation import (
+        Variation,
+        parse_variation,
+        variation_from_mapping,
+        variation_from_options,
+    )
+    from detente.view import Table, View
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'detente' has no attribute '{name}'")
+    import importlib
+
+    value = getattr(importlib.import_module(module), _RENAMED.get(name, name))
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
 __all__ = [
+    "ANALYSES",
+    "DEFAULT_MODELS",
+    "DEFAULT_SCENARIO",
     "REGISTRY",
+    "VARIATION_OPTIONS",
+    "AnalysisSpec",
     "Arrays",
     "DetenteError",
     "Forecast",
+    "Option",
     "OptionError",
+    "Problem",
+    "Result",
     "RoadmapAnalysis",
     "Scenario",
     "ScenarioError",
     "Settlement",
+    "Table",
     "ValidationResult",
+    "Variation",
+    "View",
     "__version__",
+    "check_writable",
     "embedded_scenarios",
+    "fmt",
     "forecast",
     "get_model",
     "json_schema",
     "load",
+    "option_error",
+    "parse_text",
+    "parse_variation",
+    "print_view",
     "roadmap",
+    "run",
     "sample",
+    "scenario_from_mapping",
     "settle",
+    "to_json",
     "validate_deu",
+    "variation_from_mapping",
+    "variation_from_options",
+    "view_cells",
+    "view_csv",
+    "view_html",
+    "write_atomic",
 ]

@@ -56,6 +56,17 @@ def rows_text(t: Table) -> list[list[str]]:
     return [[cell_text(v, t.format_of(k)) for k, v in enumerate(row)] for row in t.rows]
 
 
+def view_cells(view: View) -> dict[str, Any]:
+    """A view as JSON with every cell already formatted as text, for a page that shows
+    results without formatting numbers itself (the web workbench): ``title``, ``summary``,
+    ``tables`` (``title``, ``columns``, ``rows`` of text) and ``notes`` (the tables' notes
+    first)."""
+    return {"title": view.title, "summary": view.summary,
+            "tables": [{"title": t.title, "columns": list(t.columns), "rows": rows_text(t)}
+                       for t in view.tables],
+            "notes": [*(n for t in view.tables for n in t.notes), *view.notes]}
+
+
 def print_view(view: View, console: Any) -> None:
     """Print a view on a rich console: title and summary, each table with its notes, notes."""
     from rich.markup import escape
@@ -119,4 +130,5 @@ def view_html(view: View) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["UNITS", "cell_text", "fmt", "print_view", "to_json", "view_csv", "view_html"]
+__all__ = ["UNITS", "cell_text", "fmt", "print_view", "to_json", "view_cells", "view_csv",
+           "view_html"]

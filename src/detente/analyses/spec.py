@@ -161,7 +161,8 @@ class Option:
     def public(self) -> dict[str, Any]:
         """The declaration as plain data (for ``/api/info`` and the docs)."""
         default = list(self.default) if isinstance(self.default, tuple) else self.default
-        return {"name": self.name, "type": self.type.__name__, "default": default,
+        return {"name": self.name, "label": self.what, "type": self.type.__name__,
+                "default": default,
                 "help": self.help, "unit": self.unit, "choices": list(self.choices),
                 "low": self.low, "low_open": self.low_open, "high": self.high,
                 "high_open": self.high_open, "multiple": self.multiple,
