@@ -161,9 +161,10 @@ def request_variation(request: Mapping[str, Any], scenario: Scenario) -> Variati
 
 
 def _report_analysis(s: Scenario, options: Mapping[str, Any]) -> Any:
-    from detente.report.kinds import Analysis
+    from detente.report.kinds import Analysis, parse_settings
 
-    return Analysis(s, models=list(options["model"]) or None, seed=options["seed"])
+    return Analysis.of(s, settings=parse_settings(options["set"]),
+                       models=list(options["model"]) or None, seed=options["seed"])
 
 
 def run_figure(s: Scenario, options: dict[str, Any], progress: Progress) -> dict[str, Any]:
@@ -196,13 +197,18 @@ def _figure_kinds() -> tuple[str, ...]:
 
 REPORT_MODELS = Option("model", str, (), "Models to draw (default: every registered model).",
                        multiple=True)
+#: The report's settings: the options of the analyses it shows (``settle.step=5``).
+REPORT_SETTINGS = Option("set", str, (), "Options of the analyses the report shows, as "
+                         "ANALYSIS.OPTION=VALUE, e.g. settle.step=5 sample.samples=500.",
+                         multiple=True)
 PAGE_ONLY: dict[str, PageOnly] = {e.name: e for e in (
     PageOnly("figure", "Figure", "One figure of the report (as `detente plot`) for the "
              "models ticked.", (Option("kind", str, "issue-map", "Figure to draw.",
                                        choices=_figure_kinds()), REPORT_MODELS,
-                                Option("seed", int, 0, "Seed.")), run_figure),
+                                REPORT_SETTINGS, Option("seed", int, 0, "Seed.")), run_figure),
     PageOnly("report", "HTML report", "The offline HTML report of the models ticked, to "
-             "download.", (REPORT_MODELS, Option("seed", int, 0, "Seed.")), run_report,
+             "download.", (REPORT_MODELS, REPORT_SETTINGS, Option("seed", int, 0, "Seed.")),
+             run_report,
              long=True),
 )}
 
