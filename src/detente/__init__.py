@@ -54,9 +54,20 @@ _LAZY: dict[str, str] = {
     "write_atomic": "detente.atomic",
     "check_writable": "detente.atomic",
     "DEFAULT_MODELS": "detente.models",
+    "NOISE_FIELDS": "detente.uncertainty.inputs",
+    "ReportAnalysis": "detente.report.kinds",
+    "FIGURE_KINDS": "detente.report.kinds",
+    "draw_figure": "detente.report.kinds",
+    "parse_settings": "detente.report.kinds",
+    "figure_bytes": "detente.report.style",
+    "render_report": "detente.report.html",
+    "LoadLimits": "detente.safeload",
+    "parse_yaml": "detente.safeload",
+    "structure_problems": "detente.safeload",
 }
 #: Where a public name is spelled differently in its module.
-_RENAMED = {"VARIATION_OPTIONS": "OPTIONS"}
+_RENAMED = {"VARIATION_OPTIONS": "OPTIONS", "NOISE_FIELDS": "FIELDS",
+            "ReportAnalysis": "Analysis", "FIGURE_KINDS": "KINDS", "draw_figure": "draw"}
 
 if TYPE_CHECKING:
     from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, run
@@ -64,7 +75,15 @@ if TYPE_CHECKING:
     from detente.errors import Problem, option_error
     from detente.models import DEFAULT_MODELS
     from detente.render import fmt, print_view, to_json, view_cells, view_csv, view_html
+    from detente.report.html import render_report
+    from detente.report.kinds import KINDS as FIGURE_KINDS
+    from detente.report.kinds import Analysis as ReportAnalysis
+    from detente.report.kinds import draw as draw_figure
+    from detente.report.kinds import parse_settings
+    from detente.report.style import figure_bytes
+    from detente.safeload import LoadLimits, parse_yaml, structure_problems
     from detente.scenario import DEFAULT_SCENARIO, parse_text, scenario_from_mapping
+    from detente.uncertainty.inputs import FIELDS as NOISE_FIELDS
     from detente.variation import OPTIONS as VARIATION_OPTIONS
     from detente.variation import (
         Variation,
@@ -90,15 +109,19 @@ __all__ = [
     "ANALYSES",
     "DEFAULT_MODELS",
     "DEFAULT_SCENARIO",
+    "FIGURE_KINDS",
+    "NOISE_FIELDS",
     "REGISTRY",
     "VARIATION_OPTIONS",
     "AnalysisSpec",
     "Arrays",
     "DetenteError",
     "Forecast",
+    "LoadLimits",
     "Option",
     "OptionError",
     "Problem",
+    "ReportAnalysis",
     "Result",
     "RoadmapAnalysis",
     "Scenario",
@@ -110,21 +133,27 @@ __all__ = [
     "View",
     "__version__",
     "check_writable",
+    "draw_figure",
     "embedded_scenarios",
+    "figure_bytes",
     "fmt",
     "forecast",
     "get_model",
     "json_schema",
     "load",
     "option_error",
+    "parse_settings",
     "parse_text",
     "parse_variation",
+    "parse_yaml",
     "print_view",
+    "render_report",
     "roadmap",
     "run",
     "sample",
     "scenario_from_mapping",
     "settle",
+    "structure_problems",
     "to_json",
     "validate_deu",
     "variation_from_mapping",

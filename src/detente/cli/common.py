@@ -13,8 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from detente.errors import DetenteError, option_error
-from detente.scenario import DEFAULT_SCENARIO
+from detente import DEFAULT_SCENARIO, DetenteError, option_error
 
 app = typer.Typer(
     name="detente",
@@ -129,7 +128,7 @@ def reports_errors(func: F) -> F:
 def write_new_file(path: Path, text: str | bytes, force: bool = False) -> None:
     """Write a file whole or not at all (:mod:`detente.atomic`), refusing to overwrite one
     the user already has unless ``force``."""
-    from detente.atomic import write_atomic
+    from detente import write_atomic
 
     write_atomic(path, text, force=force)
 
@@ -164,7 +163,7 @@ def to_json_text(data: Any) -> str:
 
 
 def _problem(where: str | None) -> Any:
-    from detente.errors import Problem
+    from detente import Problem
 
     return Problem(where or "", "the result holds a number that is not finite (NaN or "
                    "infinity), so it is not printed",

@@ -9,10 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from detente import REGISTRY, embedded_scenarios, fmt, json_schema, load
 from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
-from detente.models import REGISTRY
-from detente.render import fmt
-from detente.scenario import embedded_scenarios, json_schema, load
 
 
 @app.command()

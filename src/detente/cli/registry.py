@@ -17,13 +17,21 @@ from typing import Annotated, Any
 
 import typer
 
-from detente.analyses import ANALYSES, AnalysisSpec, Option, run
+from detente import (
+    ANALYSES,
+    DEFAULT_SCENARIO,
+    NOISE_FIELDS,
+    VARIATION_OPTIONS,
+    AnalysisSpec,
+    Option,
+    OptionError,
+    Problem,
+    option_error,
+    print_view,
+    run,
+    variation_from_options,
+)
 from detente.cli.common import app, console, emit_json, reports_errors
-from detente.errors import OptionError, Problem, option_error
-from detente.render import print_view
-from detente.scenario import DEFAULT_SCENARIO
-from detente.variation import OPTIONS as VARIATION_FLAGS
-from detente.variation import variation_from_options
 
 VARIATION_HELP = {
     "--without": "Counterfactual: drop this actor as party and guarantor.",
@@ -38,7 +46,7 @@ VARIATION_HELP = {
 }
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
-_CF = {flag: "cf_" + flag.lstrip("-") for flag in VARIATION_FLAGS}
+_CF = {flag: "cf_" + flag.lstrip("-") for flag in VARIATION_OPTIONS}
 
 
 def _help(o: Option) -> str:
@@ -105,7 +113,7 @@ def _shared_parameter(o: Option) -> inspect.Parameter:
     """An option whose flag is also a counterfactual flag: repeatable text, split later."""
     flag = o.cli_flags[0]
     info = typer.Option(*o.cli_flags, help=f"{_help(o)} Also the counterfactual "
-                        f"{flag} {VARIATION_FLAGS[flag]}: {VARIATION_HELP[flag]}",
+                        f"{flag} {VARIATION_OPTIONS[flag]}: {VARIATION_HELP[flag]}",
                         show_default=False, metavar="TEXT")
     return inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=None,
                              annotation=Annotated[list[str] | None, info])
@@ -138,7 +146,7 @@ def _variation_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
         if flag in shared:
             continue  # the option of the same flag takes both spellings (see _split_shared)
         info = typer.Option(flag, help=VARIATION_HELP[flag], show_default=False,
-                            metavar=VARIATION_FLAGS[flag])
+                            metavar=VARIATION_OPTIONS[flag])
         out.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
                                      annotation=Annotated[list[str] | None, info]))
     return out
@@ -168,13 +176,11 @@ def split_noise(inputs: Sequence[str] | None) -> tuple[str | None, list[str]]:
     """Separate the scenario from noise items written after ``--noise`` without repeating
     it: ``sample korea-2017 --noise position=10 salience=0.1`` reaches us as the positional
     tokens ``korea-2017 salience=0.1`` and ``--noise position=10``."""
-    from detente.uncertainty.inputs import FIELDS
-
     scenario: str | None = None
     items: list[str] = []
     for token in inputs or []:
         key = token.partition("=")[0].replace("-", "_")
-        if "=" in token and key in FIELDS:
+        if "=" in token and key in NOISE_FIELDS:
             items.append(token)
         elif scenario is None:
             scenario = token
@@ -198,7 +204,7 @@ def _split_shared(spec: AnalysisSpec, given: dict[str, Any],
         if len(plain) > 1:
             raise option_error(flag, f"{flag} given {len(plain)} times ({', '.join(plain)})",
                                f"give one of {', '.join(o.choices)}; an edit looks like "
-                               f"{flag} {VARIATION_FLAGS[flag]}")
+                               f"{flag} {VARIATION_OPTIONS[flag]}")
         if plain:
             given[o.name] = plain[0]
 

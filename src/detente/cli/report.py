@@ -16,7 +16,7 @@ from detente import check_writable, option_error
 from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
 
 if TYPE_CHECKING:
-    from detente.report.kinds import Analysis
+    from detente import ReportAnalysis
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -39,8 +39,8 @@ Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file
 
 def _analysis(scenario: str | None, model: list[str] | None, seed: int | None,
               primary: str | None, settings: list[str] | None, data: Path | None,
-              issues: list[str] | None = None) -> Analysis:
-    from detente.report.kinds import Analysis, parse_settings
+              issues: list[str] | None = None) -> ReportAnalysis:
+    from detente import ReportAnalysis, parse_settings
 
     validation = None
     if data is not None:
@@ -51,7 +51,7 @@ def _analysis(scenario: str | None, model: list[str] | None, seed: int | None,
         validation = validate_deu(data, models=model or None,
                                   rng=0 if seed is None else seed,
                                   weights=beside if beside.is_file() else None)
-    return Analysis.of(scenario, settings=parse_settings(settings), models=model or None,
+    return ReportAnalysis.of(scenario, settings=parse_settings(settings), models=model or None,
                        primary=primary, seed=seed, issues=issues or None,
                        validation=validation)
 
@@ -77,15 +77,14 @@ def plot(
     force: Force = False,
 ) -> None:
     """Draw one figure of a scenario to a PNG, SVG or PDF file."""
-    from detente.report.kinds import draw
-    from detente.report.style import figure_bytes
+    from detente import draw_figure, figure_bytes
 
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in FIGURE_FORMATS:
         raise option_error("--output", f"cannot tell the format of '{output}'",
                            "end the file name in .png, .svg or .pdf")
     check_writable(output, force)  # before the analysis, which can take minutes
-    figure = draw(kind, _analysis(scenario, model, seed, primary, settings, data, issue))
+    figure = draw_figure(kind, _analysis(scenario, model, seed, primary, settings, data, issue))
     write_new_file(output, figure_bytes(figure, fmt, dpi=dpi), force=force)
     console.print(f"wrote {output}")
 
@@ -105,7 +104,7 @@ def report(
     force: Force = False,
 ) -> None:
     """Write one self-contained HTML report (figures inline, nothing loaded from the web)."""
-    from detente.report.html import render_report
+    from detente import render_report
 
     check_writable(output, force)  # before the analysis, which can take minutes
     analysis = _analysis(scenario, model, seed, primary, settings, data)

@@ -161,25 +161,26 @@ def request_variation(request: Mapping[str, Any], scenario: Scenario) -> Variati
 
 
 def _report_analysis(s: Scenario, options: Mapping[str, Any]) -> Any:
-    from detente.report.kinds import Analysis, parse_settings
+    from detente import ReportAnalysis, parse_settings
 
-    return Analysis.of(s, settings=parse_settings(options["set"]),
+    return ReportAnalysis.of(s, settings=parse_settings(options["set"]),
                        models=list(options["model"]) or None, seed=options["seed"])
 
 
 def run_figure(s: Scenario, options: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    from detente.report.kinds import KINDS, draw
+    from detente import FIGURE_KINDS, draw_figure
 
     kind = options["kind"]
     progress(0.0, f"drawing {kind}")
-    figure = figure_png(draw(kind, _report_analysis(s, options)), KINDS[kind].title)
+    figure = figure_png(draw_figure(kind, _report_analysis(s, options)),
+                        FIGURE_KINDS[kind].title)
     return {"data": {"format": "detente.figure", "kind": kind},
             "view": {"title": s.title, "summary": figure["title"], "tables": [],
                      "notes": [], "figures": [figure]}}
 
 
 def run_report(s: Scenario, options: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    from detente.report.html import render_report
+    from detente import render_report
 
     progress(0.0, "forecasting and drawing the report")
     html = render_report(_report_analysis(s, options))
@@ -190,9 +191,9 @@ def run_report(s: Scenario, options: dict[str, Any], progress: Progress) -> dict
 
 
 def _figure_kinds() -> tuple[str, ...]:
-    from detente.report.kinds import KINDS
+    from detente import FIGURE_KINDS
 
-    return tuple(KINDS)
+    return tuple(FIGURE_KINDS)
 
 
 REPORT_MODELS = Option("model", str, (), "Models to draw (default: every registered model).",
