@@ -43,6 +43,8 @@ _LAZY: dict[str, str] = {
     "variation_from_mapping": "detente.variation",
     "variation_from_options": "detente.variation",
     "VARIATION_OPTIONS": "detente.variation",
+    "VARIATION_HELP": "detente.variation",
+    "split_noise": "detente.analyses.sampling",
     "View": "detente.view",
     "Table": "detente.view",
     "fmt": "detente.render",
@@ -62,16 +64,21 @@ _LAZY: dict[str, str] = {
     "figure_bytes": "detente.report.style",
     "render_report": "detente.report.html",
     "LoadLimits": "detente.safeload",
+    "models_view": "detente.catalog",
+    "scenario_view": "detente.catalog",
+    "scenarios_view": "detente.catalog",
     "parse_yaml": "detente.safeload",
     "structure_problems": "detente.safeload",
 }
 #: Where a public name is spelled differently in its module.
-_RENAMED = {"VARIATION_OPTIONS": "OPTIONS", "NOISE_FIELDS": "FIELDS",
+_RENAMED = {"VARIATION_OPTIONS": "OPTIONS", "VARIATION_HELP": "HELP", "NOISE_FIELDS": "FIELDS",
             "ReportAnalysis": "Analysis", "FIGURE_KINDS": "KINDS", "draw_figure": "draw"}
 
 if TYPE_CHECKING:
     from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, run
+    from detente.analyses.sampling import split_noise
     from detente.atomic import check_writable, write_atomic
+    from detente.catalog import models_view, scenario_view, scenarios_view
     from detente.errors import Problem, option_error
     from detente.models import DEFAULT_MODELS
     from detente.render import fmt, print_view, to_json, view_cells, view_csv, view_html
@@ -84,6 +91,7 @@ if TYPE_CHECKING:
     from detente.safeload import LoadLimits, parse_yaml, structure_problems
     from detente.scenario import DEFAULT_SCENARIO, parse_text, scenario_from_mapping
     from detente.uncertainty.inputs import FIELDS as NOISE_FIELDS
+    from detente.variation import HELP as VARIATION_HELP
     from detente.variation import OPTIONS as VARIATION_OPTIONS
     from detente.variation import (
         Variation,
@@ -112,6 +120,7 @@ __all__ = [
     "FIGURE_KINDS",
     "NOISE_FIELDS",
     "REGISTRY",
+    "VARIATION_HELP",
     "VARIATION_OPTIONS",
     "AnalysisSpec",
     "Arrays",
@@ -141,6 +150,7 @@ __all__ = [
     "get_model",
     "json_schema",
     "load",
+    "models_view",
     "option_error",
     "parse_settings",
     "parse_text",
@@ -152,7 +162,10 @@ __all__ = [
     "run",
     "sample",
     "scenario_from_mapping",
+    "scenario_view",
+    "scenarios_view",
     "settle",
+    "split_noise",
     "structure_problems",
     "to_json",
     "validate_deu",

@@ -107,8 +107,35 @@ def view_csv(view: View) -> str:
 
 
 def to_json(data: Any) -> str:
-    """JSON text of a result's contract; NaN and infinities are refused (not valid JSON)."""
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    """The one JSON writer of every ``-f json`` output: standard JSON, never NaN or Infinity.
+
+    ``json.dumps`` writes a bare ``NaN`` by default, which no strict JSON reader accepts. A
+    quantity that does not exist is ``null`` by the time it gets here (docs/json-format.md);
+    a non-finite number that still arrives is a result we cannot stand behind, so this
+    refuses it, naming the field, instead of writing it."""
+    try:
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        from detente.errors import DetenteError, Problem
+
+        raise DetenteError([Problem(
+            _first_non_finite(data) or "", "the result holds a number that is not finite "
+            "(NaN or infinity), so it is not printed", "check the inputs for extreme "
+            "values; if they look sound, please report this with the scenario")]) from None
+
+
+def _first_non_finite(data: Any) -> str | None:
+    """The JSON path of the first NaN/Infinity in ``data`` (None when every number is finite)."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return where or "(top)"
+        if isinstance(node, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in node.items())
+        elif isinstance(node, list | tuple):
+            stack.extend((v, f"{where}[{k}]") for k, v in enumerate(node))
+    return None
 
 
 def view_html(view: View) -> str:

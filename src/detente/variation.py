@@ -56,6 +56,18 @@ OPTIONS: dict[str, str] = {
     "--guarantor": "SEC=CN,RU",
     "--fix": "NUC=50",
 }
+#: Option name → what it does, for help texts (the CLI's flags, the web's form).
+HELP: dict[str, str] = {
+    "--without": "Counterfactual: drop this actor as party and guarantor.",
+    "--add": "Counterfactual: add an actor with this capability, e.g. EU=10 (give it stances "
+             "with --position and --salience).",
+    "--capability": "Counterfactual capability, e.g. RU=60.",
+    "--position": "Counterfactual position in issue units, e.g. CN.NUC=40.",
+    "--salience": "Counterfactual salience (0-1), e.g. KP.SANC=0.9.",
+    "--trust": "Counterfactual trust, e.g. KP.RU=0.8 (how far KP believes RU).",
+    "--guarantor": "Counterfactual guarantors, e.g. SEC=CN,RU (or SEC=none).",
+    "--fix": "Counterfactual: fix an issue for the package search, e.g. NUC=50.",
+}
 
 
 @dataclass(frozen=True)
