@@ -7,8 +7,10 @@ and checks as ``detente settle --step 5``).
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -37,6 +39,11 @@ Seed = Annotated[int | None, typer.Option(help="Seed of every analysis that has 
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
 
 
+#: The options every report command shares, declared once (name, annotation, default).
+SHARED = (("model", Models, None), ("primary", Primary, None), ("settings", Settings, None),
+          ("data", Data, None), ("seed", Seed, None), ("force", Force, False))
+
+
 def _analysis(scenario: str | None, model: list[str] | None, seed: int | None,
               primary: str | None, settings: list[str] | None, data: Path | None,
               issues: list[str] | None = None) -> ReportAnalysis:
@@ -52,30 +59,48 @@ def _analysis(scenario: str | None, model: list[str] | None, seed: int | None,
                                   rng=0 if seed is None else seed,
                                   weights=beside if beside.is_file() else None)
     return ReportAnalysis.of(scenario, settings=parse_settings(settings), models=model or None,
-                       primary=primary, seed=seed, issues=issues or None,
-                       validation=validation)
+                             primary=primary, seed=seed, issues=issues or None,
+                             validation=validation)
 
 
-@app.command()
-@reports_errors
+def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
+    """A command from ``write(analysis, output, **its own options)``, which returns what to
+    write: the options of :data:`SHARED` join its signature and become the analysis."""
+
+    def command(**kwargs: Any) -> None:
+        shared = {name: kwargs.pop(name) for name, _, _ in SHARED}
+        output: Path = kwargs["output"]
+        check_writable(output, shared["force"])  # before the analysis: it can take minutes
+        analysis = _analysis(kwargs.pop("scenario"), shared["model"], shared["seed"],
+                             shared["primary"], shared["settings"], shared["data"],
+                             kwargs.pop("issue", None))
+        write_new_file(output, write(analysis, **kwargs), force=shared["force"])
+        console.print(f"wrote {output}")
+
+    # Annotations are strings (postponed); the first parameter, the analysis, is ours.
+    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY,
+                     annotation=eval(p.annotation, write.__globals__))
+           for p in list(inspect.signature(write).parameters.values())[1:]]
+    command.__signature__ = inspect.Signature([*own, *(  # type: ignore[attr-defined]
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                          annotation=annotation) for name, annotation, default in SHARED)])
+    command.__name__, command.__doc__ = write.__name__, write.__doc__
+    return reports_errors(command)
+
+
 def plot(
+    analysis: ReportAnalysis,
     kind: Annotated[str, typer.Argument(help="Figure kind, e.g. issue-map, comparison, "
                                              "settlement, tornado (an unknown kind lists "
                                              "them all).", show_default=False)],
     scenario: ScenarioArg = None,
     output: Annotated[Path, typer.Option("--output", "-o",
                       help="File to write: .png, .svg or .pdf.")] = Path("figure.png"),
-    model: Models = None,
     issue: Annotated[list[str] | None, typer.Option(
         "--issue", "-i", help="Issue id for per-issue figures (issue-map, trajectories; "
                               "tornado takes the first); repeat for several.")] = None,
-    primary: Primary = None,
-    settings: Settings = None,
-    data: Data = None,
-    seed: Seed = None,
     dpi: Annotated[int, typer.Option(help="Resolution of a PNG.")] = 150,
-    force: Force = False,
-) -> None:
+) -> bytes:
     """Draw one figure of a scenario to a PNG, SVG or PDF file."""
     from detente import draw_figure, figure_bytes
 
@@ -83,31 +108,22 @@ def plot(
     if fmt not in FIGURE_FORMATS:
         raise option_error("--output", f"cannot tell the format of '{output}'",
                            "end the file name in .png, .svg or .pdf")
-    check_writable(output, force)  # before the analysis, which can take minutes
-    figure = draw_figure(kind, _analysis(scenario, model, seed, primary, settings, data, issue))
-    write_new_file(output, figure_bytes(figure, fmt, dpi=dpi), force=force)
-    console.print(f"wrote {output}")
+    return figure_bytes(draw_figure(kind, analysis), fmt, dpi=dpi)
 
 
-@app.command()
-@reports_errors
 def report(
+    analysis: ReportAnalysis,
     scenario: ScenarioArg = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")
                       ] = Path("report.html"),
-    model: Models = None,
-    primary: Primary = None,
-    settings: Settings = None,
-    data: Data = None,
-    seed: Seed = None,
     dpi: Annotated[int, typer.Option(help="Resolution of the embedded figures.")] = 110,
-    force: Force = False,
-) -> None:
+) -> str:
     """Write one self-contained HTML report (figures inline, nothing loaded from the web)."""
     from detente import render_report
 
-    check_writable(output, force)  # before the analysis, which can take minutes
-    analysis = _analysis(scenario, model, seed, primary, settings, data)
     analysis.dpi = dpi
-    write_new_file(output, render_report(analysis), force=force)
-    console.print(f"wrote {output}")
+    return render_report(analysis)
+
+
+app.command(name="plot")(report_command(plot))
+app.command(name="report")(report_command(report))

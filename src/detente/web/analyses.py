@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import os
 import re
 import time
@@ -32,6 +31,7 @@ from detente import (
     option_error,
     run,
     scenario_from_mapping,
+    to_json,
     variation_from_mapping,
     view_cells,
 )
@@ -49,31 +49,16 @@ READS_FILES = ("validate",)
 SHARED = ("seed", "model", "option")
 
 
-def jsonable(value: Any) -> Any:
-    """Plain JSON types (numpy scalars and arrays too); non-finite numbers become None."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "tolist"):  # numpy arrays and scalars
-        return jsonable(value.tolist())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    return str(value)
-
-
 def figure_png(fig: Any, title: str) -> dict[str, str]:
-    """A matplotlib figure as an inline PNG (closed afterwards)."""
-    import io
-
+    """A matplotlib figure as an inline PNG, drawn as `detente plot` draws it (then closed:
+    a worker draws many)."""
     import matplotlib.pyplot as plt
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    from detente import figure_bytes
+
+    png = figure_bytes(fig, "png", dpi=90)
     plt.close(fig)
-    return {"title": title, "png": base64.b64encode(buffer.getvalue()).decode("ascii")}
+    return {"title": title, "png": base64.b64encode(png).decode("ascii")}
 
 
 # --- what the page may run ---------------------------------------------------------------
@@ -294,7 +279,9 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> d
         result = run(name, scenario, variation, **options, **fixed_for(entry), **engine)
         out = {"data": result.to_dict(), "view": {**view_cells(result.view()), "figures": []}}
     out["view"]["counterfactual"] = "" if variation.is_empty else variation.describe()
-    return jsonable(out)
+    # The command line's JSON writer: a non-finite number is refused by its path, never
+    # sent as null or NaN.
+    return dict(json.loads(to_json(out)))
 
 
 def fixed_for(spec: Offered) -> dict[str, Any]:
