@@ -149,7 +149,7 @@ def _report_analysis(s: Scenario, options: Mapping[str, Any]) -> Any:
     from detente import ReportAnalysis, parse_settings
 
     return ReportAnalysis.of(s, settings=parse_settings(options["set"]),
-                       models=list(options["model"]) or None, seed=options["seed"])
+                             models=list(options["model"]) or None, seed=options["seed"])
 
 
 def run_figure(s: Scenario, options: dict[str, Any], progress: Progress) -> dict[str, Any]:
