@@ -18,9 +18,8 @@ saliences and trust on 0-1; capabilities are positive. Several changes apply tog
 
 Ids unknown to the scenario, positions outside an issue's scale and contradictions (an
 edit of an actor that ``without`` removes) are refused with the option, the value and a
-"did you mean" fix, never repaired silently. This replaces, once wired in,
-``detente.settlement.problem.Variation`` and the web's dict-editing
-``web/analyses.py:apply_counterfactual``.
+"did you mean" fix, never repaired silently. It is the only counterfactual type: every
+analysis, the report's settlement and the web workbench take it.
 """
 
 from __future__ import annotations
