@@ -155,6 +155,15 @@ def test_every_surface_has_the_same_options_defaults_and_bounds(
                     {f"--set {name}.{o.name}"}
 
 
+def test_the_web_request_spells_every_counterfactual_flag(client: TestClient) -> None:
+    from detente.variation import OPTIONS
+    from detente.web.app import Counterfactual
+
+    assert {f"--{name}" for name in Counterfactual.model_fields} == set(OPTIONS)
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["Counterfactual"]
+    assert {f"--{name}" for name in schema["properties"]} == set(OPTIONS)
+
+
 def test_the_report_refuses_unknown_settings() -> None:
     with pytest.raises(OptionError) as refused:
         report_settings({"settle": {"stepp": 5}, "astrology": {"x": 1}})
