@@ -84,8 +84,8 @@ def test_every_analysis_is_a_command_with_the_specs_options(name: str) -> None:
         assert o.name in params, f"{name}: option {o.name} missing from the command"
         flags = {*params[o.name].opts, *params[o.name].secondary_opts}
         assert set(o.cli_flags) <= flags, f"{name}.{o.name}: flags {flags}"
-        assert (f"[default: {registry._default_text(o)}]" in (params[o.name].help or "")) \
-            == bool(registry._default_text(o))
+        assert (f"[default: {o.default_text()}]" in (params[o.name].help or "")) \
+            == bool(o.default_text())
     for flag in VARIATION_FLAGS:
         assert any(flag in p.opts for p in params.values()), f"{name}: no {flag}"
     extra = set(params) - {o.name for o in spec.options}

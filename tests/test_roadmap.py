@@ -25,6 +25,7 @@ from detente.settlement import (
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.search import best_packages, build_table
 from detente.settlement.utility import package_gains
+from detente.variation import variation_from_options as counterfactual
 
 from .settle_helpers import random_problems
 
@@ -327,9 +328,7 @@ def test_korea_oped_breaks_where_settle_blocks_the_full_settlement() -> None:
 
 
 def test_counterfactuals_and_scan() -> None:
-    from detente.settlement import variation
-
-    r = roadmap("korea-2017", variations=[variation(without=["RU"])], scan="KP.RU,KP.CN",
+    r = roadmap("korea-2017", variations=[counterfactual(without=["RU"])], scan="KP.RU,KP.CN",
                 scan_values=[0.0, 0.5, 1.0])
     assert [o.label for o in r.outcomes] == ["baseline", "without RU"]
     assert "RU" not in r.variants[0].actors
@@ -337,7 +336,7 @@ def test_counterfactuals_and_scan() -> None:
     kp = r.scan.truster_margin["OPED"]["KP"]
     assert all(m <= k + 1e-12 for m, k in zip(r.scan.min_margin["OPED"], kp, strict=True))
     # At 0.5 for both, KP's scanned margin equals an evaluation with those trust values.
-    both = roadmap("korea-2017", variations=[variation(trust=["KP.RU=0.5", "KP.CN=0.5"])])
+    both = roadmap("korea-2017", variations=[counterfactual(trust=["KP.RU=0.5", "KP.CN=0.5"])])
     stage_margins = [st.margin["KP"] for st in both.variants[0].evaluation("OPED").stages]
     assert kp[1] == pytest.approx(min(stage_margins))
     d = r.to_dict()

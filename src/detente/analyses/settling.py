@@ -7,7 +7,6 @@ as `detente settle --without RU` always did; ``separately`` splits it into singl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,41 +19,18 @@ from detente.view import Table, View, table
 
 if TYPE_CHECKING:
     from detente.analyses import Result
-    from detente.settlement.problem import SettlementProblem
 
 GAIN_UNIT = "utility points"
 SEPARATELY = Option("separately", bool, False, "Show each counterfactual change in its own "
                     "column (default: all changes together).")
 
 
-def legacy_label(v: Variation) -> str:
-    """The label settle and roadmap have always given a counterfactual (see
-    :meth:`Variation.describe`)."""
-    return v.describe(legacy=True)
-
-
-@dataclass(frozen=True)
-class Beside:
-    """A :class:`Variation` as the settlement and roadmap APIs take their counterfactuals
-    (``is_empty``, ``describe()``, ``apply(problem)``)."""
-
-    variation: Variation
-
-    @property
-    def is_empty(self) -> bool:
-        return self.variation.is_empty
-
-    def describe(self) -> str:
-        return legacy_label(self.variation)
-
-    def apply(self, problem: SettlementProblem) -> SettlementProblem:
-        return self.variation.apply_problem(problem)
-
-
-def beside(variation: Variation | None, separately: bool) -> list[Beside]:
+def beside(variation: Variation | None, separately: bool) -> list[Variation]:
+    """The counterfactuals settle and roadmap show beside the baseline: the variation as
+    one column, or (``separately``) one column per single change."""
     if variation is None or variation.is_empty:
         return []
-    return [Beside(v) for v in (variation.split() if separately else [variation])]
+    return variation.split() if separately else [variation]
 
 
 def _values_line(values: dict[str, float], status_quo: dict[str, float]) -> str:
@@ -72,7 +48,7 @@ def run_settle(scenario: Scenario | str | Path | None, variation: Variation | No
                persuade: bool = True) -> Any:
     from detente.settlement import settle
 
-    return settle(scenario, variations=beside(variation, separately),  # type: ignore[arg-type]
+    return settle(scenario, variations=beside(variation, separately),
                   packages=list(package) or None, step=step, utility=utility,  # type: ignore[arg-type]
                   correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
                   top=top, method=method, count=count,  # type: ignore[arg-type]
@@ -626,5 +602,4 @@ ROADMAP = AnalysisSpec(
     package_search=True,
 )
 
-__all__ = ["CONTRIBUTIONS", "ROADMAP", "SEED", "SETTLE", "STEP", "Beside", "beside",
-           "legacy_label"]
+__all__ = ["CONTRIBUTIONS", "ROADMAP", "SEED", "SETTLE", "STEP", "beside"]

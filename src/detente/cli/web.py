@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from detente import option_error
 from detente.cli.common import app, err_console, reports_errors
-from detente.errors import option_error
 
 LOCAL_NAMES = ("localhost",)
 

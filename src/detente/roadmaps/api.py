@@ -22,13 +22,7 @@ from detente.roadmaps.model import Checkpoints, Defection, check_defection, eval
 from detente.roadmaps.search import search_paths
 from detente.scenario import Scenario, did_you_mean, load
 from detente.settlement.analysis import UTILITY_POINTS
-from detente.settlement.problem import (
-    DEFAULT_STEP,
-    NamedPackage,
-    SettlementProblem,
-    Variation,
-    parse_trust,
-)
+from detente.settlement.problem import DEFAULT_STEP, NamedPackage, SettlementProblem
 from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
 from detente.settlement.utility import (
     GAIN_TOLERANCE,
@@ -38,6 +32,7 @@ from detente.settlement.utility import (
     nash_product,
     nash_weights,
 )
+from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
 #: The grid step of the roadmap search: the one package-search default (issue 14).
@@ -646,7 +641,10 @@ def parse_scan(text: str) -> tuple[tuple[str, str], ...]:
     for part in text.split(","):
         if not part.strip():
             continue
-        truster, trusted, _ = parse_trust(f"{part.strip()}=0")
+        truster, dot, trusted = part.strip().partition(".")
+        if not dot or not truster or not trusted:
+            raise option_error("--scan", f"'{part.strip()}' does not name truster.trusted",
+                               "write e.g. --scan KP.RU,KP.CN (KP's trust in RU and in CN)")
         pairs.append((truster, trusted))
     if not pairs:
         raise option_error("--scan", f"'{text}' names no trust pair", "write e.g. KP.RU,KP.CN")
@@ -664,7 +662,7 @@ def roadmap(
     stages: int | None = None,
     roadmaps: Sequence[str] | None = None,
     final: str | None = None,
-    variations: Sequence[Any] | Variation | None = None,
+    variations: Sequence[Variation] | Variation | None = None,
     patience: float = 1.0,
     defection: Literal["reverse", "stop"] = "reverse",
     step: float | None = None,
@@ -689,7 +687,7 @@ def roadmap(
     best package); None: no search. ``roadmaps``: named roadmaps to evaluate (default all).
     ``final``: the package the searched roadmaps must end in (a package or roadmap id;
     default: the best final package by Nash product that some roadmap reaches).
-    ``variations``: counterfactuals side by side (:func:`detente.settlement.variation`).
+    ``variations``: counterfactuals side by side (:class:`detente.variation.Variation`).
     ``patience``: δ in (0, 1], the weight of a promise one stage later. ``defection``:
     ``reverse`` (a defector's alternative is the status quo) or ``stop`` (it may also keep
     the banked stages). ``step``: grid step (issue units) of the search, default 10 (as
@@ -756,7 +754,8 @@ def roadmap(
     problem = _with_plans(problem, plans_from_scenario(s))
     if isinstance(variations, Variation):
         variations = [variations]
-    changed = [(v.describe(), v.apply(problem)) for v in variations or () if not v.is_empty]
+    changed = [(v.describe(legacy=True), v.apply_problem(problem))
+               for v in variations or () if not v.is_empty]
 
     floors = minimum_moves(s, problem, float(min_move))
 

@@ -15,7 +15,7 @@ from detente.errors import option_error
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
 from detente.settlement.persuasion import PersuasionPlan, persuade
-from detente.settlement.problem import SettlementProblem, Variation, check_step
+from detente.settlement.problem import SettlementProblem, check_step
 from detente.settlement.search import (
     MAX_PACKAGES,
     METHODS,
@@ -36,6 +36,7 @@ from detente.settlement.search import (
 )
 from detente.settlement.utility import DEFAULT_SETTINGS, UtilitySettings, UtilityShape
 from detente.settlement.zone import ZoneRanges, issue_ranges
+from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
 #: Count the zone exactly only up to this many packages unless asked (counting a large
@@ -266,7 +267,7 @@ def settle(
     """Which packages can every veto player accept, and how do counterfactuals change that.
 
     ``scenario``: a Scenario, a path or an embedded id (default ``korea-2017``).
-    ``variations``: counterfactuals (see :func:`detente.settlement.variation`), each
+    ``variations``: counterfactuals (:class:`detente.variation.Variation`), each
     analysed side by side with the baseline. ``packages``: the named packages to analyse
     (default all). ``step``: grid step in issue units for issues without listed options
     (default 10, :data:`DEFAULT_STEP`). ``utility``: ``quadratic`` or ``linear`` distance
@@ -316,7 +317,8 @@ def settle(
         problem.package(p)  # unknown names fail before any search
     if isinstance(variations, Variation):
         variations = [variations]
-    changed = [(v.describe(), v.apply(problem)) for v in variations or () if not v.is_empty]
+    changed = [(v.describe(legacy=True), v.apply_problem(problem))
+               for v in variations or () if not v.is_empty]
     kwargs: dict[str, Any] = dict(settings=settings, weighting=weighting, top=top,
                                   method=method, count=count, packages=packages,
                                   max_packages=max_packages, zones=bool(zones),
