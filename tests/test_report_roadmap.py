@@ -12,10 +12,8 @@ from detente.report.html import render_report
 from detente.report.kinds import Analysis, draw
 from detente.report.roadmap_scan import learning_scan_figure
 from detente.report.zone_figure import frontier_figure, issue_zone_figure
-from detente.settlement import variation
-
-FAST = dict(settle_step=25.0, contribution_step=50.0, samples=100, sensitivity_samples=16,
-            dpi=30)
+from detente.variation import Variation
+from tests.test_report import FAST
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +51,7 @@ def test_frontier_figure_labels_every_named_package(analysis: Analysis) -> None:
 
 def test_scan_figure_says_whether_the_roadmap_holds() -> None:
     r = detente.roadmap("korea-2017", scan="KP.RU,KP.CN", scan_learning=True,
-                        scan_values=[0.0, 0.5, 1.0], variations=[variation(without=["RU"])])
+                        scan_values=[0.0, 0.5, 1.0], variations=[Variation(without=("RU",))])
     fig = learning_scan_figure(r, "OPED")
     title = fig.get_suptitle() if hasattr(fig, "get_suptitle") else fig._suptitle.get_text()
     verdicts = ["holds at" if ls.holding("OPED") else "breaks everywhere"

@@ -40,6 +40,7 @@ CHEAP: dict[str, tuple[list[str], dict[str, Any]]] = {
     "roadmap": (["--step", "25"], {"step": 25}),
     "explain": ([], {}),
     "validate": (["--bootstrap", "20", "--workers", "1"], {}),
+    "influence": ([], {}),
     "compare": (["--step", "50", "--samples", "10", "--analysis", "forecast", "--analysis",
                  "settle"], {"step": 50, "samples": 10, "analyses": ["forecast", "settle"]}),
 }

@@ -188,12 +188,12 @@ class Analysis:
     def settlement(self) -> Settlement:
         """The package search with each actor left out in turn, side by side."""
         everyone = Variation(without=tuple(self.scenario.actor_ids))
-        return self._run("settle", everyone, separately=True, zones=False, persuasion=False)
+        return self._run("settle", everyone, separately=True, zones=False, persuade=False)
 
     @cached_property
     def settlement_zones(self) -> Settlement:
         """The baseline search with each issue's zone (no counterfactuals: one search)."""
-        return self._run("settle", zones=True, persuasion=False)
+        return self._run("settle", zones=True, persuade=False)
 
     @property
     def frontier_actors(self) -> tuple[str, str]:
