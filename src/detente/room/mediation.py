@@ -1,0 +1,203 @@
+"""Mediation: the skeleton a mediator opens, each party's private numbers, the proposal.
+
+A party's numbers are checked by the scenario loader itself (its messages and places, e.g.
+``stances.US.NUC.salience``), then the room assembles every party's numbers into one
+private scenario and asks detente's settlement search for the package: the best Nash
+product (or the max-min package) among those every party prefers to its walk-away point.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from detente.analyses.options import SETTLEMENT
+from detente.analyses.spec import Option
+from detente.errors import OptionError, Problem, ScenarioError
+from detente.scenario import Scenario, scenario_from_mapping
+from detente.settlement import (
+    SettlementProblem,
+    UtilitySettings,
+    best_packages,
+    build_table,
+    zone_exists,
+)
+
+#: How the room picks its proposal among the packages every party accepts.
+OBJECTIVE = Option("objective", str, "nash", "Which package the room proposes: the best "
+                   "Nash product (nash) or the one whose worst-off party gains most (maxmin).",
+                   choices=("nash", "maxmin"))
+#: The room's options: the settlement options as declared for every package search, plus
+#: the objective. Nothing here repeats a default or a bound of the registry.
+ROOM_OPTIONS: tuple[Option, ...] = (OBJECTIVE, *SETTLEMENT)
+#: A party's walk-away point: the least gain over the status quo (in utility points, the
+#: unit of `detente settle`'s gains) for which it would sign; 0 = any improvement.
+WALK_AWAY = Option("walk_away", float, 0.0, "The least gain over the status quo, in utility "
+                   "points (0-100), for which you would sign; 0 accepts any improvement.",
+                   unit="utility points", low=0.0, high=100.0, label="walk-away point")
+#: Gains shown to a party are rounded to this many decimals: enough to compare packages,
+#: and a party's screen never carries a long float that might echo another's input.
+GAIN_DECIMALS = 2
+UTILITY_POINTS = 100.0
+SUBMISSION_KEYS = ("stances", "trust", "walk_away")
+#: Stands in for "somebody cares about every issue" while one party's numbers are checked
+#: alone (the loader refuses an issue nobody cares about; that is a room-level question).
+_PLACEHOLDER = "ROOM_CHECK"
+
+
+def check_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The room's options, coerced and checked by their registry declarations."""
+    raw = dict(raw or {})
+    known = {o.name: o for o in ROOM_OPTIONS}
+    problems = [Problem(f"options.{name}", f"unknown room option '{name}'",
+                        f"options: {', '.join(known)}") for name in raw if name not in known]
+    out: dict[str, Any] = {}
+    for option in ROOM_OPTIONS:
+        value, found = option.check(raw.get(option.name, option.default))
+        problems += [dataclasses.replace(p, location=f"options.{option.name}") for p in found]
+        out[option.name] = value
+    if problems:
+        raise OptionError(problems)
+    return out
+
+
+def skeleton(scenario: Scenario, parties: list[str]) -> dict[str, Any]:
+    """What a mediation room is opened with: issues (scales, anchors, status quo,
+    guarantors, options), actors with their capability, institutions; no stances, no trust,
+    no packages. Actors that are not parties stay as guarantors without a veto."""
+    unknown = [p for p in parties if p not in scenario.actor_ids]
+    if unknown:
+        raise ScenarioError([Problem(f"parties[{parties.index(p)}]",
+                                     f"unknown actor '{p}'",
+                                     f"parties are actors of {scenario.id}: "
+                                     f"{', '.join(scenario.actor_ids)}") for p in unknown])
+    if len(set(parties)) != len(parties) or len(parties) < 2:
+        raise ScenarioError([Problem("parties", "a room needs at least two different parties",
+                                     "name each party once")])
+    full = scenario.to_dict()
+    actors = []
+    for actor in full["actors"]:
+        actor = {k: v for k, v in actor.items() if k in ("id", "name", "capability")}
+        if isinstance(actor["capability"], dict):  # notes and ranges stay with the file
+            actor["capability"] = actor["capability"]["value"]
+        actor["veto"] = actor["id"] in parties
+        actors.append(actor)
+    issues = []
+    for issue in full["issues"]:
+        issue = {k: v for k, v in issue.items() if k not in ("note", "sources")}
+        if isinstance(issue["status_quo"], dict):
+            issue["status_quo"] = issue["status_quo"]["value"]
+        issues.append(issue)
+    return {"id": scenario.id, "title": scenario.title, "issues": issues, "actors": actors,
+            "institutions": full.get("institutions", []), "stances": {}, "trust": {}}
+
+
+def check_submission(skeleton_map: Mapping[str, Any], party: str,
+                     payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A party's numbers, checked by the scenario loader in the party's own row.
+
+    ``payload``: ``{"stances": {ISSUE: {position, salience}}, "trust": {GUARANTOR: value},
+    "walk_away": utility points}``. Problems are located as the loader locates them in a
+    scenario file (``stances.US.NUC.salience``, ``trust.US.KP``), plus ``walk_away``.
+    """
+    problems = [Problem(key, f"unknown field '{key}'", f"fields: {', '.join(SUBMISSION_KEYS)}")
+                for key in payload if key not in SUBMISSION_KEYS]
+    stances = payload.get("stances", {})
+    trust = payload.get("trust", {})
+    walk_away, found = WALK_AWAY.check(payload.get("walk_away", WALK_AWAY.default))
+    problems += [dataclasses.replace(p, location="walk_away") for p in found]
+    if not isinstance(stances, dict) or not stances:
+        problems.append(Problem("stances", "no stances: give a position and salience for "
+                                "each issue you care about", "e.g. {\"NUC\": {\"position\": "
+                                "50, \"salience\": 0.8}}"))
+    if not isinstance(trust, dict):
+        problems.append(Problem("trust", "trust must map actors and institutions to numbers "
+                                "from 0 to 1", "e.g. {\"KP\": 0.2}"))
+    if problems:
+        raise ScenarioError(problems)
+    mapping = copy.deepcopy(dict(skeleton_map))
+    placeholder = _PLACEHOLDER
+    while placeholder in {a["id"] for a in mapping["actors"]}:
+        placeholder += "_"
+    mapping["actors"].append({"id": placeholder, "name": placeholder, "capability": 1,
+                              "veto": False})
+    mapping["stances"] = {party: stances, placeholder: {
+        i["id"]: {"position": i["status_quo"], "salience": 1} for i in mapping["issues"]}}
+    mapping["trust"] = {party: trust}
+    scenario_from_mapping(mapping, "<submission>")
+    if placeholder in trust:  # the only way the stand-in could hide a loader problem
+        raise ScenarioError([Problem(f"trust.{party}.{placeholder}",
+                                     f"unknown actor or institution '{placeholder}'",
+                                     "trust actors and institutions of the room")])
+    return {"stances": stances, "trust": trust, "walk_away": walk_away}
+
+
+def assemble(skeleton_map: Mapping[str, Any], submissions: Mapping[str, Mapping[str, Any]]
+             ) -> Scenario:
+    """The private scenario: the skeleton with every party's stances and trust."""
+    mapping = copy.deepcopy(dict(skeleton_map))
+    mapping["stances"] = {party: dict(sub["stances"]) for party, sub in submissions.items()}
+    mapping["trust"] = {party: dict(sub["trust"]) for party, sub in submissions.items()
+                        if sub["trust"]}
+    return scenario_from_mapping(mapping, "<room>")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The room's answer for one round: whether a package every party prefers to its
+    walk-away point exists, the proposed package (issue units) and each party's gain over
+    the status quo (utility points, rounded to :data:`GAIN_DECIMALS`)."""
+
+    zone_exists: bool
+    package: dict[str, float] | None
+    gains: dict[str, float]
+    objective: str
+
+
+def propose(scenario: Scenario, walk_aways: Mapping[str, float],
+            options: Mapping[str, Any]) -> Proposal:
+    """Search the packages every party prefers to its walk-away point.
+
+    The walk-away point is the party's disagreement point: the search runs on gains minus
+    walk-away (subtracted once per party, on the first issue of the additive gain table), so
+    "acceptable" means gain > walk-away and the Nash product is that of the surpluses
+    Π (g_a − w_a)^{weight_a} (Nash 1950; the asymmetric form with capability weights, Kalai
+    1977). With every walk-away at 0 this is exactly `detente settle`'s zone and best
+    package. The search is settle's own (brute force, branch and bound or MILP).
+    """
+    problem = SettlementProblem.from_scenario(scenario, options["step"])
+    settings = UtilitySettings(utility=options["utility"], correlation=options["correlation"],
+                               losses=options["losses"])
+    table = build_table(problem, settings, options["weighting"])
+    shift = np.array([walk_aways.get(a, 0.0) / UTILITY_POINTS for a in problem.actor_ids])
+    shifted_gains = table.gains.copy()
+    shifted_gains[:, 0, :, :] -= shift
+    shifted = dataclasses.replace(table, gains=shifted_gains)
+    objective = options["objective"]
+    exists = bool(zone_exists(shifted, options["method"])[0])
+    if not exists:
+        return Proposal(False, None, {}, objective)
+    best = best_packages(shifted, objective, 1, method=options["method"])[0]
+    slots = best.slots[0]
+    units = problem.arrays.to_units(table.decode(0, slots[None, :])[0])
+    gains = table.package_gains(0, slots[None, :])[0] * UTILITY_POINTS
+    if not (np.all(np.isfinite(units)) and np.all(np.isfinite(gains))):
+        raise OptionError([Problem("room", "the settlement search returned a number that is "
+                                   "not finite", "report this room's options")])
+    package = {i: _clean(float(v)) for i, v in zip(problem.issue_ids, units, strict=True)}
+    shown = {a: round(float(g), GAIN_DECIMALS) for a, g in zip(problem.actor_ids, gains,
+                                                               strict=True)
+             if a in walk_aways}
+    return Proposal(True, package, shown, objective)
+
+
+def _clean(value: float) -> float:
+    """A grid value in issue units without float noise (0.30000000000000004 -> 0.3)."""
+    rounded = round(value, 9)
+    return float(int(rounded)) if math.isclose(rounded, round(rounded)) else rounded
