@@ -500,6 +500,7 @@ class RoomService:
         with self._session(write=False) as session:
             room = session.get(Room, caller.room_id)
             assert room is not None
+            mode = room.mode
             parties = self._parties(session, room.id)
             labels = {p.id: p.label for p in parties}
             audit = [{"at": utc(e.at).isoformat(), "who": e.who, "action": e.action,
@@ -531,7 +532,7 @@ class RoomService:
         out: dict[str, Any] = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION,
                                "room": status["room"], "options": status["options"],
                                "audit": audit}
-        if room.mode == "mediation":
+        if mode == "mediation":
             out["proposals"] = proposals
             # The package the room closed on: every party accepted the last round's.
             out["final_package"] = (proposals[-1]["package"] if proposals and
