@@ -107,7 +107,9 @@ def open_room(
                                "e.g. --weight E1=2")
     mode = "elicitation" if expert else "mediation"
     source: Any = scenario
-    if scenario and Path(scenario).suffix.lower() in (".yaml", ".yml", ".json", ".csv"):
+    if scenario and Path(scenario).suffix.lower() in (".yaml", ".yml", ".json"):
+        source = _read_structured(Path(scenario))  # a skeleton file may have no stances
+    elif scenario and Path(scenario).suffix.lower() == ".csv":
         source = Path(scenario)
     service = _service(db)
     try:

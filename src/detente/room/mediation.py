@@ -46,9 +46,6 @@ WALK_AWAY = Option("walk_away", float, 0.0, "The least gain over the status quo,
 GAIN_DECIMALS = 2
 UTILITY_POINTS = 100.0
 SUBMISSION_KEYS = ("stances", "trust", "walk_away")
-#: Stands in for "somebody cares about every issue" while one party's numbers are checked
-#: alone (the loader refuses an issue nobody cares about; that is a room-level question).
-_PLACEHOLDER = "ROOM_CHECK"
 
 
 def check_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -65,6 +62,38 @@ def check_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     if problems:
         raise OptionError(problems)
     return out
+
+
+def _nobody_cares(err: ScenarioError, issue_ids: list[str]) -> list[Problem]:
+    """The problems of ``err`` other than "nobody cares about issue X".
+
+    A skeleton has no stances yet and a party's row may leave issues out, so that rule of
+    the loader is a room-level question here. The loader locates it exactly at
+    ``issues.ID`` (its other issue problems are at ``issues.ID.FIELD`` or ``issues[k]``),
+    so it is recognised by place, not by wording.
+    """
+    return [p for p in err.problems if p.location not in {f"issues.{i}" for i in issue_ids}]
+
+
+def _issue_ids(mapping: Mapping[str, Any]) -> list[str]:
+    issues = mapping.get("issues")
+    return [i["id"] for i in issues if isinstance(i, dict) and isinstance(i.get("id"), str)] \
+        if isinstance(issues, list) else []
+
+
+def load_skeleton(raw: Mapping[str, Any]) -> Scenario:
+    """A skeleton written by a mediator (a scenario without stances), checked by the
+    loader with every rule but "somebody cares about each issue"."""
+    mapping = copy.deepcopy(dict(raw))
+    mapping.setdefault("stances", {})
+    try:
+        return scenario_from_mapping(mapping, "<skeleton>")
+    except ScenarioError as err:
+        problems = _nobody_cares(err, _issue_ids(mapping))
+        if problems:
+            raise ScenarioError(problems, err.source) from None
+    # Only the stance rule failed, so every other check passed: build it without it.
+    return Scenario.model_validate(mapping)
 
 
 def skeleton(scenario: Scenario, parties: list[str]) -> dict[str, Any]:
@@ -122,19 +151,14 @@ def check_submission(skeleton_map: Mapping[str, Any], party: str,
     if problems:
         raise ScenarioError(problems)
     mapping = copy.deepcopy(dict(skeleton_map))
-    placeholder = _PLACEHOLDER
-    while placeholder in {a["id"] for a in mapping["actors"]}:
-        placeholder += "_"
-    mapping["actors"].append({"id": placeholder, "name": placeholder, "capability": 1,
-                              "veto": False})
-    mapping["stances"] = {party: stances, placeholder: {
-        i["id"]: {"position": i["status_quo"], "salience": 1} for i in mapping["issues"]}}
+    mapping["stances"] = {party: stances}
     mapping["trust"] = {party: trust}
-    scenario_from_mapping(mapping, "<submission>")
-    if placeholder in trust:  # the only way the stand-in could hide a loader problem
-        raise ScenarioError([Problem(f"trust.{party}.{placeholder}",
-                                     f"unknown actor or institution '{placeholder}'",
-                                     "trust actors and institutions of the room")])
+    try:
+        scenario_from_mapping(mapping, "<submission>")
+    except ScenarioError as err:
+        problems = _nobody_cares(err, _issue_ids(mapping))
+        if problems:
+            raise ScenarioError(problems, err.source) from None
     return {"stances": stances, "trust": trust, "walk_away": walk_away}
 
 
@@ -145,7 +169,15 @@ def assemble(skeleton_map: Mapping[str, Any], submissions: Mapping[str, Mapping[
     mapping["stances"] = {party: dict(sub["stances"]) for party, sub in submissions.items()}
     mapping["trust"] = {party: dict(sub["trust"]) for party, sub in submissions.items()
                         if sub["trust"]}
-    return scenario_from_mapping(mapping, "<room>")
+    try:
+        return scenario_from_mapping(mapping, "<room>")
+    except ScenarioError as err:
+        # Each row passed the loader alone, so only "nobody cares about issue X" can fail
+        # here; saying so would tell the last submitter about the others' saliences. Such
+        # an issue changes nobody's gain, and the search leaves it where it finds it.
+        if _nobody_cares(err, _issue_ids(mapping)):
+            raise
+    return Scenario.model_validate(mapping)
 
 
 @dataclass(frozen=True)

@@ -132,8 +132,12 @@ class RoomService:
         start from, ``parties`` the experts' labels, ``weights`` optional pool weights."""
         if mode not in ("mediation", "elicitation"):
             raise RoomError(422, "mode", f"unknown mode '{mode}'", "mediation or elicitation")
-        s = (scenario_from_mapping(dict(scenario), "<room>")
-             if isinstance(scenario, Mapping) else load(scenario))
+        if isinstance(scenario, Mapping) and mode == "mediation":
+            s = mediation.load_skeleton(scenario)
+        elif isinstance(scenario, Mapping):
+            s = scenario_from_mapping(dict(scenario), "<room>")
+        else:
+            s = load(scenario)
         checked = mediation.check_options(options)
         if mode == "mediation":
             labels = list(parties) if parties else list(s.actor_ids)
