@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("sqlalchemy", reason="the room extra (SQLAlchemy) is not installed")
 pytest.importorskip("alembic", reason="the room extra (Alembic) is not installed")
 
-import detente  # noqa: E402
+import detente
 
 POSTGRES_ENV = "DETENTE_TEST_POSTGRES_URL"
 NO_POSTGRES = (f"PostgreSQL room tests need {POSTGRES_ENV} (scripts/test.sh sets it when it "

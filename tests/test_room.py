@@ -13,22 +13,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tests.room_helpers import (
-    SMALL,
-    bearer,
-    korea_numbers,
-    room_db,  # noqa: F401 - a fixture
-    small_numbers,
-    sqlite_db,  # noqa: F401 - a fixture
-)
-
-import detente  # noqa: I001
+import detente
 from detente.errors import ScenarioError
 from detente.room.api import RateLimiter, create_room_app
 from detente.room.cli import bind_problem
 from detente.room.service import RoomError, RoomService
 from detente.scenario import scenario_from_mapping
+from tests.room_helpers import SMALL, bearer, korea_numbers, small_numbers
 
+pytest_plugins = ("tests.room_helpers",)  # its fixtures: room_db, sqlite_db
 KOREA_PARTIES = ["US", "CN", "RU", "KP", "KR", "JP"]
 
 
@@ -147,7 +140,7 @@ def test_rounds_accept_revise_close_and_export(room_db: str) -> None:
 
 def test_owner_can_ask_for_the_max_min_package(sqlite_db: str) -> None:
     service = RoomService(sqlite_db)
-    opened, status = run_room(service, SMALL, {p: small_numbers(p) for p in "ABC"})
+    opened, _ = run_room(service, SMALL, {p: small_numbers(p) for p in "ABC"})
     owner = service.authenticate(opened.room_id, opened.owner_token)
     changed = service.propose(owner, "maxmin")
     assert changed["proposal"]["objective"] == "maxmin"
