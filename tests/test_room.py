@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+pytest.importorskip("sqlalchemy", reason="the room extra (SQLAlchemy) is not installed")
+pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
+
 import detente
 from detente.errors import ScenarioError
 from detente.room.api import RateLimiter, create_room_app
