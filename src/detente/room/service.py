@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -242,9 +242,10 @@ class RoomService:
 
     @staticmethod
     def _latest(session: Session, room_id: str) -> dict[int, Submission]:
-        rows = session.scalars(select(Submission).join(Party, Party.id == Submission.party_id)
-                               .where(Party.room_id == room_id)
-                               .order_by(Submission.id)).all()
+        newest = (select(func.max(Submission.id))
+                  .join(Party, Party.id == Submission.party_id)
+                  .where(Party.room_id == room_id).group_by(Submission.party_id))
+        rows = session.scalars(select(Submission).where(Submission.id.in_(newest))).all()
         return {row.party_id: row for row in rows}
 
     @staticmethod

@@ -153,7 +153,6 @@ function fillForm(data) {
 }
 
 function collect() {
-  const me = state.me.label;
   const payload = {stances: {}, trust: {}, walk_away: 0};
   for (const row of document.querySelectorAll("#stances tbody tr")) {
     const issue = row.dataset.issue;
@@ -167,7 +166,6 @@ function collect() {
   }
   const walk = document.getElementById("walk-away").value;
   payload.walk_away = walk === "" ? 0 : Number(walk);
-  void me;
   return payload;
 }
 
