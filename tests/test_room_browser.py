@@ -27,8 +27,8 @@ uvicorn = pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 httpx = pytest.importorskip("httpx", reason="httpx is not installed")
 
-from detente.room.api import create_room_app
-from tests.room_helpers import SMALL, small_numbers
+from detente.room.api import create_room_app  # noqa: E402
+from tests.room_helpers import SMALL, small_numbers  # noqa: E402
 
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -16,8 +16,8 @@ pytest.importorskip("sqlalchemy", reason="the room extra (SQLAlchemy) is not ins
 uvicorn = pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
 httpx = pytest.importorskip("httpx", reason="httpx is not installed")
 
-from detente.room.api import create_room_app
-from tests.room_helpers import SMALL, bearer
+from detente.room.api import create_room_app  # noqa: E402
+from tests.room_helpers import SMALL, bearer  # noqa: E402
 
 pytest_plugins = ("tests.room_helpers",)  # its fixture: room_db
 PARTIES = 50
