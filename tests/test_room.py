@@ -225,13 +225,18 @@ def test_bad_numbers_get_the_loaders_messages(sqlite_db: str) -> None:
 
 
 def test_a_skeleton_without_stances_is_checked_by_the_loader(sqlite_db: str) -> None:
+    # A skeleton has no stances: every loader rule applies but "somebody cares about each
+    # issue", and the problems are the loader's own, at the loader's places.
     service = RoomService(sqlite_db)
     broken = json.loads(json.dumps(SMALL))
     broken["issues"][0]["status_quo"] = 500
+    broken["issues"][1]["guarantors"] = ["Z"]
     with pytest.raises(ScenarioError) as err:
         service.open_room("mediation", broken)
-    assert [p.location for p in err.value.problems] == ["issues[0].status_quo"] or \
-        "status_quo" in err.value.problems[0].location
+    assert [p.location for p in err.value.problems] == ["issues.X.status_quo",
+                                                        "issues.Y.guarantors"]
+    assert "status quo 500 is outside the scale of X" in err.value.problems[0].message
+    assert service.open_room("mediation", SMALL).tokens.keys() == {"A", "B", "C"}
 
 
 # --- tokens, expiry, revocation, rate limits, binding -----------------------------------
@@ -446,3 +451,23 @@ def test_a_mediator_runs_a_three_party_room_from_the_command_line(tmp_path: Path
     result = runner.invoke(app, ["room", "submit", rid, str(bad), "--db", db, "--token",
                                  room["parties"]["US"]])
     assert result.exit_code == 2 and "salience 3 is outside 0-1" in result.output
+
+
+def test_the_workbench_serves_the_room_with_db(sqlite_db: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from detente.web.app import create_app
+
+    client = TestClient(create_app(room_db=sqlite_db))
+    opened = client.post("/api/rooms", json={"scenario": SMALL})
+    assert opened.status_code == 201
+    rid = opened.json()["room"]
+    answer = client.post(f"/api/rooms/{rid}/submission", json=small_numbers("A"),
+                         headers=bearer(opened.json()["parties"]["A"]))
+    assert answer.status_code == 200 and answer.json()["me"]["label"] == "A"
+    assert client.post(f"/api/rooms/{rid}/close", headers={
+        **bearer(opened.json()["owner_token"]), "origin": "http://evil.example"}
+    ).status_code == 403, "the workbench's own Origin guard covers the room"
+    assert client.get(f"/room/{rid}").status_code == 200
+    assert client.get("/room-static/room.js").status_code == 200
+    client.app.state.room_service.close()
