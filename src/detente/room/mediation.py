@@ -123,8 +123,11 @@ def skeleton(scenario: Scenario, parties: list[str]) -> dict[str, Any]:
         if isinstance(issue["status_quo"], dict):
             issue["status_quo"] = issue["status_quo"]["value"]
         issues.append(issue)
-    return {"id": scenario.id, "title": scenario.title, "issues": issues, "actors": actors,
-            "institutions": full.get("institutions", []), "stances": {}, "trust": {}}
+    out = {"id": scenario.id, "title": scenario.title, "issues": issues, "actors": actors,
+           "institutions": full.get("institutions", []), "stances": {}, "trust": {}}
+    if "trust_default" in full:  # the trust of a pair a party leaves out
+        out["trust_default"] = full["trust_default"]
+    return out
 
 
 def check_submission(skeleton_map: Mapping[str, Any], party: str,
