@@ -281,9 +281,11 @@ def test_submissions_are_rate_limited(sqlite_db: str) -> None:
                                         submissions=RateLimiter(3, 60, clock=lambda: now[0])))
     opened = client.post("/api/rooms", json={"scenario": SMALL}).json()
     url = f"/api/rooms/{opened['room']}/submission"
-    codes = [client.post(url, json=small_numbers("A"), headers=bearer(opened["parties"]["A"]))
-             .status_code for _ in range(4)]
-    assert codes == [200, 200, 200, 429]
+    answers = [client.post(url, json=small_numbers("A"),
+                           headers=bearer(opened["parties"]["A"])) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[3].headers["retry-after"] == "61"  # the window is 60 s; the clock stood
+    assert "too many requests" in answers[3].json()["detail"]
     other = client.post(url, json=small_numbers("B"), headers=bearer(opened["parties"]["B"]))
     assert other.status_code == 200, "the limit is per link"
     now[0] = 61.0

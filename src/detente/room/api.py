@@ -117,8 +117,8 @@ def _answers(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except RoomError as err:
             response = _error(err, err.status)
-            if err.status == 429:
-                response.headers["Retry-After"] = str(getattr(err, "retry_after", 60))
+            if err.retry_after is not None:
+                response.headers["Retry-After"] = str(err.retry_after)
             return response
         except DetenteError as err:
             return _error(err, 422)
@@ -144,17 +144,15 @@ def room_router(service: RoomService, submissions: RateLimiter | None = None,
     def caller(room_id: str, request: Request) -> Any:
         return service.authenticate(room_id, _bearer(request))
 
-    def limited(request: Request, key: str, limiter: RateLimiter) -> None:
+    def limited(key: str, limiter: RateLimiter) -> None:
         wait = limiter.allow(key)
         if wait is not None:
-            err = RoomError(429, "", "too many requests from this link",
-                            f"wait {wait:.0f} s and try again")
-            err.retry_after = int(wait) + 1  # type: ignore[attr-defined]
-            raise err
+            raise RoomError(429, "", "too many requests", f"wait {wait:.0f} s and try again",
+                            retry_after=int(wait) + 1)
 
     def changing(room_id: str, request: Request) -> Any:
         who = caller(room_id, request)
-        limited(request, token_hash(_bearer(request) or ""), submissions)
+        limited(token_hash(_bearer(request) or ""), submissions)
         return who
 
     @router.get("/room/{room_id}", include_in_schema=False)
@@ -167,7 +165,7 @@ def room_router(service: RoomService, submissions: RateLimiter | None = None,
                  "elicitation); returns the owner's and each party's token, shown once")
     @_answers
     def open_room(body: OpenBody, request: Request) -> Any:
-        limited(request, f"open:{request.client.host if request.client else ''}", openings)
+        limited(f"open:{request.client.host if request.client else ''}", openings)
         if isinstance(body.scenario, dict):
             problems = structure_problems(body.scenario, limits, "scenario")
             if problems:

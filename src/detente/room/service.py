@@ -60,8 +60,10 @@ EXPORT_VERSION = 1
 class RoomError(DetenteError):
     """A refused room request; ``status`` is its HTTP status code."""
 
-    def __init__(self, status: int, location: str, message: str, fix: str = "") -> None:
+    def __init__(self, status: int, location: str, message: str, fix: str = "",
+                 retry_after: int | None = None) -> None:
         self.status = status
+        self.retry_after = retry_after  # seconds, for 429
         super().__init__([Problem(location, message, fix)])
 
 
