@@ -216,7 +216,8 @@ def test_bad_numbers_get_the_loaders_messages(sqlite_db: str) -> None:
     for body, where in (({"scenario": "korea-2017", "parties": ["US", "XX"]}, "parties[1]"),
                         ({"scenario": "nowhere"}, ""),
                         ({"options": {"step": -1}}, "options.step"),
-                        ({"options": {"objective": "best"}}, "options.objective")):
+                        ({"options": {"objective": "best"}}, "options.objective"),
+                        ({"options": {"step": 0.01}}, "options.step")):
         answer = client.post("/api/rooms", json=body)
         assert answer.status_code == 422, body
         assert where in {p["location"] for p in answer.json()["problems"]}, answer.json()

@@ -64,6 +64,16 @@ def check_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def check_grid(scenario: Scenario, options: Mapping[str, Any]) -> None:
+    """Refuse, when the room opens, a grid step the settlement search would refuse when it
+    proposes (too many values on an issue): settle's own check, by building the problem."""
+    try:
+        SettlementProblem.from_scenario(scenario, options["step"])
+    except OptionError as err:
+        raise OptionError([dataclasses.replace(p, location="options.step")
+                           for p in err.problems]) from None
+
+
 def _nobody_cares(err: ScenarioError, issue_ids: list[str]) -> list[Problem]:
     """The problems of ``err`` other than "nobody cares about issue X".
 

@@ -144,6 +144,7 @@ class RoomService:
         if mode == "mediation":
             labels = list(parties) if parties else list(s.actor_ids)
             base = mediation.skeleton(s, labels)
+            mediation.check_grid(s, checked)
         else:
             labels = list(parties or [])
             if len(labels) < 1 or len(set(labels)) != len(labels):
