@@ -474,3 +474,64 @@ def test_the_workbench_serves_the_room_with_db(sqlite_db: str) -> None:
     assert client.get(f"/room/{rid}").status_code == 200
     assert client.get("/room-static/room.js").status_code == 200
     client.app.state.room_service.close()
+
+
+# --- blind bidding ----------------------------------------------------------------------
+def test_blind_bids_close_the_room_when_they_cross(room_db: str) -> None:
+    service = RoomService(room_db)
+    opened = service.open_room("mediation", SMALL)
+    who = {p: service.authenticate(opened.room_id, opened.tokens[p]) for p in "ABC"}
+    owner = service.authenticate(opened.room_id, opened.owner_token)
+    bids = {"A": {"X": [0, 40], "Y": [2, 8]}, "B": {"X": [30, 70], "Y": [6, 10]},
+            "C": {"X": [20, 100], "Y": [0, 10]}}
+    service.bid(who["A"], {"ranges": bids["A"]})
+    service.bid(who["B"], {"ranges": {"X": [45, 70], "Y": [6, 10]}})  # B starts too high
+    status = service.bid(who["C"], {"ranges": bids["C"]})
+    assert status["room"]["status"] == "open", "X: A's [0, 40] and B's [45, 70] do not cross"
+    assert status["me"]["bid"] == bids["C"]
+    assert "45" not in json.dumps(service.status(who["A"])), "nobody sees another's bid"
+    assert [p["bid"] for p in service.status(owner)["room"]["parties"]] == [True] * 3
+    status = service.bid(who["B"], {"ranges": bids["B"]})  # B concedes: now they cross
+    assert status["room"]["status"] == "closed"
+    # The rule: on each issue, the midpoint of the overlap of every party's range.
+    expected = {"X": (30 + 40) / 2, "Y": (6 + 8) / 2}
+    assert status["proposal"]["package"] == expected
+    assert status["proposal"]["objective"] == "bids"
+    record = service.export(owner)
+    assert record["final_package"] == expected
+    assert [e["action"] for e in record["audit"]][-2:] == ["bid", "close: bids cross"]
+    with pytest.raises(RoomError) as closed:
+        service.bid(who["A"], {"ranges": bids["A"]})
+    assert closed.value.status == 409
+
+
+def test_bad_bids_are_refused_by_place(sqlite_db: str) -> None:
+    service = RoomService(sqlite_db)
+    opened = service.open_room("mediation", SMALL)
+    a = service.authenticate(opened.room_id, opened.tokens["A"])
+    with pytest.raises(ScenarioError) as err:
+        service.bid(a, {"ranges": {"X": [60, 40], "Z": [0, 1]}})
+    assert {p.location for p in err.value.problems} == {"ranges.X", "ranges.Y", "ranges.Z"}
+    with pytest.raises(ScenarioError) as scale:
+        service.bid(a, {"ranges": {"X": [0, 40], "Y": [0, 11]}})
+    assert "inside the scale of Y (0 to 10)" in scale.value.problems[0].message
+    with pytest.raises(RoomError) as owner_bid:
+        service.bid(service.authenticate(opened.room_id, opened.owner_token),
+                    {"ranges": {"X": [0, 40], "Y": [0, 10]}})
+    assert owner_bid.value.status == 403
+
+
+def test_an_old_database_is_upgraded_in_place(room_db: str) -> None:
+    from sqlalchemy import inspect
+
+    from detente.room.db import make_engine, migrate
+
+    engine = make_engine(room_db)
+    migrate(engine, "0001")  # a database made before blind bidding existed
+    assert "bid" not in inspect(engine).get_table_names()
+    engine.dispose()
+    service = RoomService(room_db)  # starting the room upgrades it
+    assert "bid" in inspect(service.engine).get_table_names()
+    opened = service.open_room("mediation", SMALL)
+    service.bid(service.authenticate(opened.room_id, opened.tokens["A"]),
+                {"ranges": {"X": [0, 40], "Y": [0, 10]}})

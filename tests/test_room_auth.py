@@ -28,6 +28,7 @@ ENDPOINTS: dict[str, tuple[str, str, Any]] = {
     "status": ("GET", "", None),
     "submission": ("POST", "/submission", "numbers"),
     "response": ("POST", "/response", {"round": 1, "answer": "accept"}),
+    "bid": ("POST", "/bid", {"ranges": {"X": [0, 100], "Y": [0, 10]}}),
     "propose": ("POST", "/propose", {"objective": "maxmin"}),
     "revoke": ("POST", "/revoke", {"party": "B"}),
     "reissue": ("POST", "/reissue", {"party": "B"}),
@@ -35,10 +36,10 @@ ENDPOINTS: dict[str, tuple[str, str, Any]] = {
     "export": ("GET", "/export", None),
     "pooled": ("GET", "/pooled.yaml", None),
 }
-PARTY = {"status": 200, "submission": 200, "response": 200, "propose": 403, "revoke": 403,
-         "reissue": 403, "close": 403, "export": 200, "pooled": 403}
+PARTY = {"status": 200, "submission": 200, "response": 200, "bid": 200, "propose": 403,
+         "revoke": 403, "reissue": 403, "close": 403, "export": 200, "pooled": 403}
 EXPECTED: dict[str, dict[str, int]] = {
-    "owner": {"status": 200, "submission": 403, "response": 403, "propose": 200,
+    "owner": {"status": 200, "submission": 403, "response": 403, "bid": 403, "propose": 200,
               "revoke": 200, "reissue": 200, "close": 200, "export": 200, "pooled": 409},
     "A": PARTY,
     "B": PARTY,

@@ -197,6 +197,17 @@ def room_router(service: RoomService, submissions: RateLimiter | None = None,
             raise RoomError(422, problems[0].location, problems[0].message, problems[0].fix)
         return service.submit(who, payload)
 
+    @router.post("/api/rooms/{room_id}/bid", summary="Blind bidding: a party's offer, "
+                 "{ranges: {ISSUE: [low, high]}}; the room closes when all offers cross")
+    @_answers
+    def bid(room_id: str, request: Request,
+            payload: dict[str, Any] = Body(...)) -> Any:  # noqa: B008
+        who = changing(room_id, request)
+        problems = structure_problems(payload, limits)
+        if problems:
+            raise RoomError(422, problems[0].location, problems[0].message, problems[0].fix)
+        return service.bid(who, payload)
+
     @router.post("/api/rooms/{room_id}/response", summary="Accept or reject the proposal")
     @_answers
     def respond(room_id: str, body: AnswerBody, request: Request) -> Any:

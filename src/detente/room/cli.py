@@ -159,6 +159,20 @@ def submit(room: ROOM, file: Annotated[Path, typer.Argument(
         service.close()
 
 
+@room_app.command("bid")
+@reports_errors
+def bid(room: ROOM, file: Annotated[Path, typer.Argument(
+        help="Your offer, YAML or JSON: ranges: {ISSUE: [low, high]} for every issue.")],
+        token: TOKEN, db: DB = "room.db") -> None:
+    """Blind bidding: enter your offer; the room closes when every party's offers cross."""
+    payload = _read_structured(file)
+    service = _service(db)
+    try:
+        _print_json(service.bid(_caller(service, room, token), payload))
+    finally:
+        service.close()
+
+
 @room_app.command("respond")
 @reports_errors
 def respond(room: ROOM, answer: Annotated[str, typer.Argument(help="accept or reject")],

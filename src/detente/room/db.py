@@ -34,7 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from detente.errors import OptionError, Problem
 
 #: The schema version this code needs (the head of the migrations).
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 
 
 class Base(DeclarativeBase):
@@ -132,6 +132,17 @@ class Response(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class Bid(Base):
+    """One party's blind offer: per issue the range of values it accepts. Private."""
+
+    __tablename__ = "bid"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("party.id"), index=True)
+    payload_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AuditEvent(Base):
     """Who did what in which round, when. Never a value: the audit is exported to all."""
 
@@ -193,8 +204,8 @@ def migrations_folder() -> str:
     return str(resources.files("detente.room") / "migrations")
 
 
-def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to :data:`SCHEMA_HEAD` with Alembic."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Create or upgrade the schema to :data:`SCHEMA_HEAD` (or ``revision``) with Alembic."""
     from alembic import command
     from alembic.config import Config
 
@@ -202,4 +213,4 @@ def migrate(engine: Engine) -> None:
     config.set_main_option("script_location", migrations_folder())
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)

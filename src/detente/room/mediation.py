@@ -246,3 +246,62 @@ def _clean(value: float) -> float:
     """A grid value in issue units without float noise (0.30000000000000004 -> 0.3)."""
     rounded = round(value, 9)
     return float(int(rounded)) if math.isclose(rounded, round(rounded)) else rounded
+
+
+def check_bid(skeleton_map: Mapping[str, Any], payload: Mapping[str, Any]
+              ) -> dict[str, list[float]]:
+    """A blind offer: ``{"ranges": {ISSUE: [low, high]}}``, one range on every issue's
+    scale (an issue a party does not mind gets the whole scale)."""
+    problems = [Problem(key, f"unknown field '{key}'", "a bid has one field: ranges")
+                for key in payload if key != "ranges"]
+    ranges = payload.get("ranges")
+    if not isinstance(ranges, dict):
+        raise ScenarioError([*problems, Problem("ranges", "ranges must map each issue to "
+                                                "[low, high]", "e.g. {\"NUC\": [20, 60]}")])
+    issues = {i["id"]: i for i in skeleton_map["issues"]}
+    problems += [Problem(f"ranges.{k}", f"unknown issue '{str(k)[:40]}'",
+                         f"issues: {', '.join(issues)}") for k in ranges if k not in issues]
+    out: dict[str, list[float]] = {}
+    for issue_id, issue in issues.items():
+        where = f"ranges.{issue_id}"
+        scale = issue.get("scale", {})
+        low, high = float(scale.get("low", 0)), float(scale.get("high", 100))
+        given = ranges.get(issue_id)
+        if given is None:
+            problems.append(Problem(where, "no range for this issue",
+                                    f"give [low, high] within {low:g} to {high:g} (the whole "
+                                    "scale if any value will do)"))
+            continue
+        if not (isinstance(given, list) and len(given) == 2 and all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in given)):
+            problems.append(Problem(where, "a range is two numbers, [low, high]",
+                                    f"e.g. [{low:g}, {high:g}]"))
+            continue
+        a, b = float(given[0]), float(given[1])
+        if not (math.isfinite(a) and math.isfinite(b)):
+            problems.append(Problem(where, "the range's ends must be finite numbers",
+                                    f"use numbers from {low:g} to {high:g}"))
+        elif not (low <= a <= b <= high):
+            problems.append(Problem(where, f"[{a:g}, {b:g}] is not a range inside the scale "
+                                    f"of {issue_id} ({low:g} to {high:g})",
+                                    "give low <= high, both on the scale"))
+        else:
+            out[issue_id] = [a, b]
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def crossing(bids: Mapping[str, Mapping[str, list[float]]], issue_ids: list[str]
+             ) -> dict[str, float] | None:
+    """The closing rule of blind bidding: offers cross when, on every issue, the parties'
+    ranges overlap; the room then closes on the midpoint of the overlap of each issue
+    (split the difference). None while some issue's ranges do not overlap."""
+    package = {}
+    for issue in issue_ids:
+        low = max(b[issue][0] for b in bids.values())
+        high = min(b[issue][1] for b in bids.values())
+        if low > high:
+            return None
+        package[issue] = _clean((low + high) / 2)
+    return package

@@ -36,6 +36,7 @@ from detente.errors import DetenteError, Problem
 from detente.room import elicitation, mediation
 from detente.room.db import (
     AuditEvent,
+    Bid,
     Gain,
     Party,
     Proposal,
@@ -337,6 +338,52 @@ class RoomService:
                 self._audit(session, room.id, "room", "close", room.round)
         return self.status(caller)
 
+    def bid(self, caller: Caller, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Blind bidding: a party's offer (its acceptable range on every issue). When every
+        party's latest offer crosses every other's on every issue, the room closes on the
+        midpoint package (:func:`detente.room.mediation.crossing`); until then all anyone
+        learns is that the offers do not cross yet."""
+        self._require(caller, "party")
+        if not isinstance(payload, Mapping):
+            raise RoomError(422, "", "the bid must be a JSON object", "{\"ranges\": {...}}")
+        with self._session(write=False) as session:
+            room = session.get(Room, caller.room_id)
+            assert room is not None
+            base = json.loads(room.scenario_json)
+            if room.mode != "mediation":
+                raise RoomError(409, "room", "an elicitation room takes no bids",
+                                "submit your tables instead")
+        ranges = mediation.check_bid(base, payload)
+        with self._session(write=True) as session:
+            room = self._locked_room(session, caller.room_id)
+            self._open_for_change(room)
+            session.add(Bid(party_id=caller.party_id,
+                            payload_json=json.dumps(ranges, allow_nan=False),
+                            created_at=self.now()))
+            self._audit(session, room.id, caller.who, "bid", room.round)
+            session.flush()
+            bids = self._latest_bids(session, room.id)
+            parties = self._parties(session, room.id)
+            if all(p.id in bids for p in parties):
+                package = mediation.crossing({p.label: bids[p.id] for p in parties},
+                                             [i["id"] for i in base["issues"]])
+                if package is not None:
+                    if self._proposal(session, room.id, room.round):
+                        room.round += 1
+                    session.add(Proposal(room_id=room.id, round=room.round,
+                                         objective="bids", zone_exists=True,
+                                         package_json=json.dumps(package, allow_nan=False),
+                                         created_at=self.now()))
+                    room.status, room.closed_at = "closed", self.now()
+                    self._audit(session, room.id, "room", "close: bids cross", room.round)
+        return self.status(caller)
+
+    @staticmethod
+    def _latest_bids(session: Session, room_id: str) -> dict[int, dict[str, list[float]]]:
+        rows = session.scalars(select(Bid).join(Party, Party.id == Bid.party_id)
+                               .where(Party.room_id == room_id).order_by(Bid.id)).all()
+        return {row.party_id: json.loads(row.payload_json) for row in rows}
+
     # --- the owner ----------------------------------------------------------------------
     def propose(self, caller: Caller, objective: str | None = None) -> dict[str, Any]:
         """Compute the current round's proposal now (once every party has submitted);
@@ -446,6 +493,9 @@ class RoomService:
                 else self._public_base(room),
                 "options": json.loads(room.options_json),
             }
+            bids = self._latest_bids(session, room.id)
+            for entry, p in zip(out["room"]["parties"], parties, strict=True):
+                entry["bid"] = p.id in bids
             if caller.role == "owner":
                 for entry, p in zip(out["room"]["parties"], parties, strict=True):
                     entry["revoked"] = p.revoked
@@ -453,7 +503,8 @@ class RoomService:
                 own = latest.get(caller.party_id or -1)
                 out["me"] = {"label": caller.label,
                              "numbers": json.loads(own.payload_json) if own else None,
-                             "submitted_round": own.round if own else None}
+                             "submitted_round": own.round if own else None,
+                             "bid": bids.get(caller.party_id or -1)}
             if room.mode == "mediation":
                 out["proposal"] = self._proposal_view(session, room, caller, parties)
         return out
@@ -543,8 +594,9 @@ class RoomService:
         if mode == "mediation":
             out["proposals"] = proposals
             # The package the room closed on: every party accepted the last round's.
-            out["final_package"] = (proposals[-1]["package"] if proposals and
-                                    self._all_accepted(caller.room_id) else None)
+            closed_on_bids = bool(proposals) and proposals[-1]["objective"] == "bids"
+            out["final_package"] = (proposals[-1]["package"] if proposals and (
+                closed_on_bids or self._all_accepted(caller.room_id)) else None)
         elif caller.role == "owner":
             try:
                 pooled = self.pooled(caller)

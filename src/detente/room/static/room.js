@@ -79,9 +79,12 @@ function renderProposal(data) {
   const body = document.querySelector("#package tbody");
   body.replaceChildren();
   if (proposal.zone_exists) {
+    const rule = {nash: "best Nash product", maxmin: "max-min",
+      bids: "every party's offers crossed: the midpoint of the overlap"}[proposal.objective];
     document.getElementById("proposal-summary").textContent =
-      "A package every party prefers to walking away exists. The room proposes (" +
-      (proposal.objective === "nash" ? "best Nash product" : "max-min") + "):";
+      (proposal.objective === "bids" ? "The room closed on the bids: " :
+        "A package every party prefers to walking away exists. The room proposes: ") +
+      "(" + rule + ")";
     for (const issue of issues) {
       const value = proposal.package[issue.id];
       const row = el("tr", null, {"data-issue": issue.id});
@@ -94,7 +97,7 @@ function renderProposal(data) {
       "their numbers.";
   }
   const gain = document.getElementById("my-gain");
-  if (data.role === "party" && proposal.zone_exists) {
+  if (data.role === "party" && proposal.zone_exists && proposal.my_gain !== null) {
     gain.textContent = "Your gain from this package: " + proposal.my_gain.toFixed(2) +
       " utility points over the status quo.";
   } else {
