@@ -26,13 +26,14 @@ if [ -z "${DETENTE_TEST_POSTGRES_URL:-}" ] && as_root_with_apt; then
       version=$(ls /usr/lib/postgresql | sort -n | tail -1)
       pg_createcluster "$version" main >/dev/null 2>&1 || true
     fi
-    read -r pg_version pg_name pg_port pg_status _ < <(pg_lsclusters -h | head -1)
-    if [ "$pg_status" != online ]; then
+    pg_version="" pg_name="" pg_port="" pg_status=""
+    read -r pg_version pg_name pg_port pg_status _ < <(pg_lsclusters -h | head -1) || true
+    if [ -n "$pg_name" ] && [ "$pg_status" != online ]; then
       if pg_ctlcluster "$pg_version" "$pg_name" start; then
         trap 'pg_ctlcluster "$pg_version" "$pg_name" stop || true' EXIT
       fi
     fi
-    if su postgres -c "psql -p $pg_port -qtAc \"SELECT 1\"" >/dev/null 2>&1; then
+    if [ -n "$pg_port" ] && su postgres -c "psql -p $pg_port -qtAc \"SELECT 1\"" >/dev/null 2>&1; then
       su postgres -c "psql -p $pg_port -q" >/dev/null <<'SQL'
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'detente_test') THEN

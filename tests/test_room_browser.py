@@ -127,10 +127,18 @@ def test_three_parties_negotiate_in_the_browser(server: str) -> None:
             page.wait_for_selector("body[data-state=closed]", timeout=WAIT_MS)
         assert "every party accepted" in pages["B"].inner_text("#status")
 
-        # Nothing A typed is in B's page (text or any field).
-        seen_by_b = visible_text(pages["B"])
+        # The mediator's page: who answered what, the package; no party's numbers.
+        owner = browser.new_context().new_page()
+        owner.goto(server + opened["owner_link"])
+        owner.wait_for_selector("body[data-state=closed]", timeout=WAIT_MS)
+        assert "A: accept, B: accept, C: accept" in owner.inner_text("#answers")
+        assert owner.is_hidden("#numbers-box") and owner.is_visible("#owner-box")
+
+        # Nothing A typed is in B's page or the mediator's (text or any field).
         typed_by_a = ["10.1234", "0.8123", "6.0321", "0.2345", "0.6789", "0.4321", "0.1357"]
-        assert not [v for v in typed_by_a if v in seen_by_b]
+        for page in (pages["B"], owner):
+            seen = visible_text(page)
+            assert not [v for v in typed_by_a if v in seen]
         assert "0.8123" in visible_text(pages["A"]), "A's own page keeps A's numbers"
         assert not errors, errors
         # The only refusals: A's bad salience (422) and maybe the browser's favicon request.

@@ -489,8 +489,9 @@ class RoomService:
                          "parties": [{"label": p.label, "submitted": p.id in latest}
                                      for p in parties]},
                 "role": caller.role,
-                "scenario": json.loads(room.scenario_json) if room.mode == "mediation"
-                else self._public_base(room),
+                # The skeleton (mediation) or the analyst's scenario (elicitation): the
+                # tables every party fills in, public to the room.
+                "scenario": json.loads(room.scenario_json),
                 "options": json.loads(room.options_json),
             }
             bids = self._latest_bids(session, room.id)
@@ -508,10 +509,6 @@ class RoomService:
             if room.mode == "mediation":
                 out["proposal"] = self._proposal_view(session, room, caller, parties)
         return out
-
-    @staticmethod
-    def _public_base(room: Room) -> dict[str, Any]:
-        return json.loads(room.scenario_json)
 
     def _proposal_view(self, session: Session, room: Room, caller: Caller,
                        parties: list[Party]) -> dict[str, Any] | None:
