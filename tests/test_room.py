@@ -489,7 +489,10 @@ def test_blind_bids_close_the_room_when_they_cross(room_db: str) -> None:
     status = service.bid(who["C"], {"ranges": bids["C"]})
     assert status["room"]["status"] == "open", "X: A's [0, 40] and B's [45, 70] do not cross"
     assert status["me"]["bid"] == bids["C"]
-    assert "45" not in json.dumps(service.status(who["A"])), "nobody sees another's bid"
+    for view in (service.status(who["A"]), service.status(owner), service.export(owner)):
+        assert "[45.0, 70.0]" not in json.dumps(view), "nobody sees another's bid"
+        assert "[45, 70]" not in json.dumps(view)
+    assert "[45.0, 70.0]" in json.dumps(service.status(who["B"])), "B sees its own bid"
     assert [p["bid"] for p in service.status(owner)["room"]["parties"]] == [True] * 3
     status = service.bid(who["B"], {"ranges": bids["B"]})  # B concedes: now they cross
     assert status["room"]["status"] == "closed"
