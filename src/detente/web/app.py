@@ -207,7 +207,7 @@ def cross_origin(method: str, origin: str | None, scheme: str, host: str | None)
 
 def create_app(scenario: str | None = None, limits: Limits | None = None,
                allowed_hosts: list[str] | None = None,
-               test_gate: Path | None = None) -> FastAPI:
+               test_gate: Path | None = None, room_db: str | None = None) -> FastAPI:
     """Build the workbench app.
 
     ``scenario``: the embedded scenario id the page opens with (default ``korea-2017``).
@@ -215,6 +215,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
     rebinding); None accepts any. ``test_gate``: tests only — a folder that enables the
     ``held`` analysis, which waits until a file named by its ``gate`` option appears there
     (:func:`detente.web.analyses.run_held`), so job tests never race a timer.
+    ``room_db``: serve the negotiation room (docs/room.md) on this database too.
     """
     limits = limits or Limits()
     initial = scenario or DEFAULT_SCENARIO
@@ -291,6 +292,10 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if room_db is not None:
+        from detente.room.api import mount_room
+
+        mount_room(app, room_db)
 
     # --- reference data -------------------------------------------------------------
     @app.get("/api/info", summary="Version, models, analyses, limits, embedded scenarios")
