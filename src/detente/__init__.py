@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.report.kinds import parse_settings
     from detente.report.style import figure_bytes
     from detente.roadmaps import RoadmapAnalysis, roadmap
+    from detente.room.api import mount_room
     from detente.safeload import LoadLimits, parse_yaml, structure_problems
     from detente.scenario import (
         DEFAULT_SCENARIO,
@@ -67,6 +68,7 @@ __version__ = "0.1.0"
 #: Public name -> the module that defines it; each is imported on first use. The command
 #: line and the web import only from here (tests/test_public_api.py).
 _LAZY: dict[str, str] = {
+    "mount_room": "detente.room.api",
     "Arrays": "detente.arrays",
     "DetenteError": "detente.errors",
     "OptionError": "detente.errors",
@@ -170,6 +172,7 @@ __all__ = [
     "json_schema",
     "load",
     "models_view",
+    "mount_room",
     "option_error",
     "parse_settings",
     "parse_text",

@@ -293,7 +293,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if room_db is not None:
-        from detente.room.api import mount_room
+        from detente import mount_room
 
         mount_room(app, room_db)
 
