@@ -10,6 +10,7 @@ import typer
 from detente.analyses.options import STEP
 from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
 from detente.errors import OptionError, Problem, option_error
+from detente.presets import PRESETS
 
 if TYPE_CHECKING:
     from detente.report.kinds import Analysis
@@ -90,7 +91,12 @@ def plot(
     samples: Samples = 2000,
     data: Data = None,
     seed: Seed = 0,
-    dpi: Annotated[int, typer.Option(help="Resolution of a PNG.")] = 150,
+    dpi: Annotated[int, typer.Option(help="Resolution of a PNG without --preset.")] = 150,
+    preset: Annotated[str | None, typer.Option(
+        help="Size the figure for: " + "; ".join(f"{p.name}: {p.help}" for p in
+                                                 PRESETS.values()) + ". Default: the "
+             "figure's own size at --dpi.", metavar="[" + "|".join(PRESETS) + "]",
+        show_default=False)] = None,
     force: Force = False,
 ) -> None:
     """Draw one figure of a scenario to a PNG, SVG or PDF file."""
@@ -101,10 +107,22 @@ def plot(
     if fmt not in FIGURE_FORMATS:
         raise option_error("--output", f"cannot tell the format of '{output}'",
                            "end the file name in .png, .svg or .pdf")
+    if preset is not None and preset not in PRESETS:
+        raise option_error("--preset", f"unknown preset '{preset}'",
+                           f"use {', '.join(PRESETS)}")
     _refuse_existing(output, force)
     analysis = _analysis(scenario, model, seed, primary, settle_step, samples, data, issue)
+    chosen = PRESETS[preset] if preset is not None else None
+    if chosen is not None:
+        analysis.aspect = chosen.aspect
     figure = draw(kind, analysis)
-    write_new_file(output, figure_bytes(figure, fmt, dpi=dpi), force=force)
+    if chosen is None:
+        data_bytes = figure_bytes(figure, fmt, dpi=dpi)
+    else:
+        from detente.report.style import preset_bytes
+
+        data_bytes = preset_bytes(figure, fmt, chosen)
+    write_new_file(output, data_bytes, force=force)
     console.print(f"wrote {output}")
 
 
