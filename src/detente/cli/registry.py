@@ -2,10 +2,10 @@
 
 Every option of :data:`detente.analyses.ANALYSES` becomes a flag with the spec's name,
 default and help; every analysis also takes the counterfactual flags (``--without --add
---position --salience --capability --trust --guarantor --fix``) and ``--format``; sampling
-analyses take ``--dask`` and ``--quiet``. Values are checked by the spec (every problem at
-once, exit 2), never by typer, so the CLI, the Python API and the web refuse the same
-inputs with the same messages.
+--position --salience --capability --trust --guarantor --fix``), ``--format`` and
+``--quiet`` (no progress on stderr); sampling analyses take ``--dask``. Values are checked
+by the spec (every problem at once, exit 2), never by typer, so the CLI, the Python API
+and the web refuse the same inputs with the same messages.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import typer
 
 from detente.analyses import ANALYSES, AnalysisSpec, Option, run
 from detente.cli.common import app, console, emit_json, reports_errors
+from detente.cli.progress import activity, quiet_option
 from detente.errors import OptionError, Problem, option_error
 from detente.render import print_view
 from detente.scenario import DEFAULT_SCENARIO
@@ -151,16 +152,16 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
                             metavar="[" + "|".join(formats) + "]")
     out = [inspect.Parameter("output_format", inspect.Parameter.KEYWORD_ONLY,
                              default=formats[0], annotation=Annotated[str, fmt_info])]
+    # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
+    # (detente.cli.progress) both obey it.
+    out.append(inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False,
+                                 annotation=Annotated[bool, quiet_option()]))
     if spec.long:
-        out += [
+        out.append(
             inspect.Parameter("dask", inspect.Parameter.KEYWORD_ONLY, default=None,
                               annotation=Annotated[str | None, typer.Option(
                                   "--dask", help="Run the chunks on this Dask distributed "
-                                  "scheduler (tcp://host:8786).")]),
-            inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False,
-                              annotation=Annotated[bool, typer.Option(
-                                  "--quiet", "-q", help="No progress bar.")]),
-        ]
+                                  "scheduler (tcp://host:8786).")]))
     return out
 
 
@@ -231,7 +232,8 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             result = with_engine(label, quiet, dask, lambda executor, progress: run(
                 spec.name, inputs, variation, executor=executor, progress=progress, **given))
         else:
-            result = run(spec.name, inputs, variation, **given)
+            with activity(spec.name, quiet):
+                result = run(spec.name, inputs, variation, **given)
         if output_format == "json":
             emit_json(result.to_dict())
         elif output_format == "table":

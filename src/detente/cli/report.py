@@ -9,6 +9,7 @@ import typer
 
 from detente.analyses.options import STEP
 from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
+from detente.cli.progress import activity, quiet_option
 from detente.errors import OptionError, Problem, option_error
 from detente.presets import PRESETS
 
@@ -39,6 +40,7 @@ Data = Annotated[Path | None, typer.Option(
          "accuracy figure; default: the scenario's own observed outcomes.")]
 Seed = Annotated[int, typer.Option(help="Seed for stochastic models and sampling.")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
+Quiet = Annotated[bool, quiet_option()]
 
 
 def _refuse_existing(output: Path, force: bool) -> None:
@@ -98,6 +100,7 @@ def plot(
              "figure's own size at --dpi.", metavar="[" + "|".join(PRESETS) + "]",
         show_default=False)] = None,
     force: Force = False,
+    quiet: Quiet = False,
 ) -> None:
     """Draw one figure of a scenario to a PNG, SVG or PDF file."""
     from detente.report.kinds import draw
@@ -111,17 +114,20 @@ def plot(
         raise option_error("--preset", f"unknown preset '{preset}'",
                            f"use {', '.join(PRESETS)}")
     _refuse_existing(output, force)
-    analysis = _analysis(scenario, model, seed, primary, settle_step, samples, data, issue)
     chosen = PRESETS[preset] if preset is not None else None
-    if chosen is not None:
-        analysis.aspect = chosen.aspect
-    figure = draw(kind, analysis)
-    if chosen is None:
-        data_bytes = figure_bytes(figure, fmt, dpi=dpi)
-    else:
-        from detente.report.style import preset_bytes
+    with activity(f"plot {kind}", quiet) as shown:
+        shown.step("running the analyses")
+        analysis = _analysis(scenario, model, seed, primary, settle_step, samples, data, issue)
+        if chosen is not None:
+            analysis.aspect = chosen.aspect
+        figure = draw(kind, analysis)
+        shown.step("drawing")
+        if chosen is None:
+            data_bytes = figure_bytes(figure, fmt, dpi=dpi)
+        else:
+            from detente.report.style import preset_bytes
 
-        data_bytes = preset_bytes(figure, fmt, chosen)
+            data_bytes = preset_bytes(figure, fmt, chosen)
     write_new_file(output, data_bytes, force=force)
     console.print(f"wrote {output}")
 
@@ -140,12 +146,27 @@ def report(
     seed: Seed = 0,
     dpi: Annotated[int, typer.Option(help="Resolution of the embedded figures.")] = 110,
     force: Force = False,
+    quiet: Quiet = False,
 ) -> None:
     """Write one self-contained HTML report (figures inline, nothing loaded from the web)."""
     from detente.report.html import render_report
 
     _refuse_existing(output, force)
-    analysis = _analysis(scenario, model, seed, primary, settle_step, samples, data)
-    analysis.dpi = dpi
-    write_new_file(output, render_report(analysis), force=force)
+    with activity("report", quiet) as shown:
+        shown.step("forecasting with every model")
+        analysis = _analysis(scenario, model, seed, primary, settle_step, samples, data)
+        analysis.dpi = dpi
+        # The report reads these cached analyses; computing them here, in its order, only
+        # lets the progress line name each (same seed, same numbers).
+        for step, name in (("forecasting with every model", "forecast"),
+                           ("leaving out each actor", "without_actor"),
+                           ("searching packages", "settlement"),
+                           ("Shapley values of the guarantors", "contributions"),
+                           ("sampling scenarios", "sampled"),
+                           ("sensitivity indices", "sensitivity")):
+            shown.step(step)
+            getattr(analysis, name)
+        shown.step("drawing the figures")
+        html = render_report(analysis)
+    write_new_file(output, html, force=force)
     console.print(f"wrote {output}")
