@@ -56,12 +56,15 @@ def show(scenario: ScenarioArg = None) -> None:
                        a.capability.note or a.note or "")
     console.print(actors)
     issues = Table(title="Issues", title_justify="left")
-    for col in ("id", "name", "scale", "status quo", "anchors"):
+    for col in ("id", "name", "scale", "status quo", "guaranteed by", "anchors"):
         issues.add_column(col)
     for i in s.issues:
         anchors = "; ".join(f"{fmt(a.value)} {a.label}" for a in i.anchors)
+        # Who must deliver a move of this issue (the settlement analysis discounts a
+        # promise by each party's trust in them).
+        guarantors = ", ".join(s.name_of(g) for g in i.guarantors) or "nobody named"
         issues.add_row(i.id, i.name, f"{fmt(i.scale.low)}–{fmt(i.scale.high)} {i.units}",
-                       fmt(i.status_quo.value), anchors)
+                       fmt(i.status_quo.value), guarantors, anchors)
     console.print(issues)
     stances = Table(title="Stances: position / salience", title_justify="left")
     stances.add_column("actor")

@@ -13,12 +13,14 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from detente.analyses import ANALYSES, AnalysisSpec, Option, run
-from detente.cli.common import app, console, emit_json, reports_errors
+from detente.atomic import check_writable
+from detente.cli.common import app, console, emit_json, err_console, reports_errors, write_new_file
 from detente.cli.progress import activity, quiet_option
 from detente.errors import OptionError, Problem, option_error
 from detente.render import print_view
@@ -152,6 +154,14 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
                             metavar="[" + "|".join(formats) + "]")
     out = [inspect.Parameter("output_format", inspect.Parameter.KEYWORD_ONLY,
                              default=formats[0], annotation=Annotated[str, fmt_info])]
+    # Files an analysis can also write (brief --pdf FILE): CLI only, never over a file the
+    # user has.
+    for flag, (help_text, _) in spec.extra.get("files", {}).items():
+        out.append(inspect.Parameter(
+            _file_parameter(flag), inspect.Parameter.KEYWORD_ONLY, default=None,
+            annotation=Annotated[Path | None, typer.Option(
+                flag, help=f"{help_text} Never overwrites an existing file.",
+                metavar="FILE")]))
     # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
     # (detente.cli.progress) both obey it.
     out.append(inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False,
@@ -163,6 +173,10 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
                                   "--dask", help="Run the chunks on this Dask distributed "
                                   "scheduler (tcp://host:8786).")]))
     return out
+
+
+def _file_parameter(flag: str) -> str:
+    return "file_" + flag.lstrip("-").replace("-", "_")
 
 
 def split_noise(inputs: Sequence[str] | None) -> tuple[str | None, list[str]]:
@@ -214,6 +228,11 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             raise OptionError([Problem("--format", f"unknown format '{output_format}'",
                                        f"use {', '.join(spec.formats)}")])
         dask, quiet = kwargs.pop("dask", None), kwargs.pop("quiet", False)
+        files = {flag: (kwargs.pop(_file_parameter(flag)), writer)
+                 for flag, (_, writer) in spec.extra.get("files", {}).items()}
+        for path, _ in files.values():
+            if path is not None:
+                check_writable(path, False)  # before a run that can take a while
         inputs = kwargs.pop("inputs")
         edits = {flag: list(kwargs.pop(name) or []) for flag, name in _CF.items()
                  if flag not in shared}
@@ -234,6 +253,10 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         else:
             with activity(spec.name, quiet):
                 result = run(spec.name, inputs, variation, **given)
+        for path, writer in files.values():
+            if path is not None:
+                write_new_file(path, writer(result))
+                err_console.print(f"wrote {path}")
         if output_format == "json":
             emit_json(result.to_dict())
         elif output_format == "table":
