@@ -255,7 +255,7 @@ def _bottom_line(s: Scenario, outcome: Any) -> Section:
     lines = []
     if outcome.zone_exists and outcome.best is not None:
         best = outcome.best
-        moves = "; ".join(f"{s.issue(k).name} to {_anchor_words(s.issue(k), best.values[k])}"
+        moves = "; ".join(f"{s.issue(k).name}: {_anchor_words(s.issue(k), best.values[k])}"
                           for k in best.changed)
         lines.append(f"A deal that leaves every veto player better off than today exists. "
                      f"The most balanced one moves {len(best.changed)} of {len(s.issues)} "
