@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from detente.errors import option_error
 from detente.render import fmt
 from detente.scenario import Issue, Scenario, load
@@ -158,16 +156,11 @@ def _move_words(issue: Issue, start: float, end: float) -> str:
 
 
 def status_quo_losses(scenario: Scenario) -> dict[str, float]:
-    """Each actor's loss at the status quo in utility points (quadratic, as settle's
-    default): the yardstick a gain is compared with."""
-    from detente.settlement.analysis import UTILITY_POINTS
-    from detente.settlement.utility import salience_shares
+    """Each actor's loss at the status quo (utility points, settle's default quadratic
+    loss): the yardstick a gain is compared with."""
+    from detente.settlement.utility import status_quo_losses as losses
 
-    arrays = scenario.compile()
-    shares = salience_shares(arrays.salience)
-    loss = UTILITY_POINTS * (shares * np.abs(arrays.position - arrays.status_quo[None, :])
-                             ** 2).sum(axis=1)
-    return {a: float(x) for a, x in zip(arrays.actor_ids, loss, strict=True)}
+    return losses(scenario.compile(), "quadratic")
 
 
 def _gain_words(name: str, gain: float, loss: float) -> str:

@@ -63,6 +63,10 @@ def cell_text(value: Any, spec: str = "") -> str:
             return "–"
         if spec == UNITS:
             return fmt(value)
+        if spec.endswith("g") and 1e4 <= abs(value) < 1e15:
+            # Significant-digit specs would write 909124 as 9.091e+05: plain digits read
+            # better (and lose nothing) up to 10^15.
+            return _unsigned_zero(format(value, ("+" if "+" in spec else "") + ",.0f"))
         if spec:
             return _unsigned_zero(format(value, spec))
         if isinstance(value, int):

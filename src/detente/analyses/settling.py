@@ -125,10 +125,22 @@ def view_settle(run: Result) -> View:
                   for i in s.issues], units=["", "", *["issue units"] * (len(labels) + 1)],
                  formats=["", "", *[UNITS] * (len(labels) + 1)], key="best")
     actors = list(dict.fromkeys(a for o in outcomes for a in o.problem.actor_ids))
-    gains = table("Gains in the best package (utility points)", ["Actor", *labels],
-                  [[a, *[o.best.gains.get(a) if o.best else None for o in outcomes]]
-                   for a in actors], units=["", *[GAIN_UNIT] * len(labels)],
-                  formats=["", *["+.2f"] * len(labels)], key="best-gains")
+    # Beside each gain, the share of the actor's loss at the status quo it closes: the
+    # scale a bare "+3.5 utility points" lacks (docs/glossary.md).
+    from detente.settlement.utility import status_quo_losses
+
+    losses = [status_quo_losses(o.problem.arrays, result.settings.utility) for o in outcomes]
+    gains = table("Gains in the best package (utility points; share of the actor's loss at "
+                  "the status quo)",
+                  ["Actor", *[c for label in labels for c in (label, f"{label} share")]],
+                  [[a, *[c for o, loss in zip(outcomes, losses, strict=True)
+                         for c in (o.best.gains.get(a) if o.best else None,
+                                   _share(o.best.gains.get(a) if o.best else None,
+                                          loss.get(a)))]]
+                   for a in actors],
+                  units=["", *[u for _ in labels for u in (GAIN_UNIT, "share")]],
+                  formats=["", *[f for _ in labels for f in ("+.2f", ".0%")]],
+                  key="best-gains")
     tables = [summary, best, gains]
     notes: list[str] = []
     for o in outcomes:
@@ -142,6 +154,13 @@ def view_settle(run: Result) -> View:
     return View(head, "Gains are in utility points over the status quo (a package's utility "
                 "lies in −100..0); a veto player accepts a package when its gain is above 0.",
                 tables=tuple(tables), notes=tuple(notes))
+
+
+def _share(gain: float | None, loss: float | None) -> float | None:
+    # An actor that loses nothing at the status quo has no yardstick: no share, not ∞.
+    if gain is None or loss is None or loss <= 1e-9:
+        return None
+    return gain / loss
 
 
 def _summary_cell(label: str, value: Any) -> Any:
@@ -168,8 +187,8 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
         labelled = [("best Nash", o.best), ("max-min", o.max_min),
                     (f"smallest ({len(o.smallest.changed)})", o.smallest)]
         labelled += [(f"Pareto {k + 1}", p) for k, p in enumerate(o.pareto)]
-        rows: list[list[Any]] = [[i.id, status_quo[i.id], *[p.values[i.id] for _, p in labelled]]
-                                 for i in s.issues]
+        rows: list[list[Any]] = [[f"{i.id} ({i.units})", status_quo[i.id],
+                                  *[p.values[i.id] for _, p in labelled]] for i in s.issues]
         rows += [[f"{a} gain", 0.0, *[p.gains[a] for _, p in labelled]] for a in actors]
         rows.append(["Nash product", 0.0, *[p.nash for _, p in labelled]])
         n_issues = len(s.issues)
