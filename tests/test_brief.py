@@ -45,7 +45,7 @@ def test_each_issue_is_said_in_its_forecast_and_anchors(scenario: Scenario,
     for issue in scenario.issues:
         line = next(p for p in where.paragraphs if p.startswith(issue.name + ":"))
         value = f.values("compromise")[issue.id]
-        assert f"({fmt(value)})" in line or f"{fmt(value)}, " in line, line
+        assert f"({fmt(value)})" in line or f"{fmt(value)}, " in line, line  # exact or near
         nearest = min(issue.anchors, key=lambda a: abs(a.value - value))
         assert nearest.label in line, line
 

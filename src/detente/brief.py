@@ -133,7 +133,7 @@ def _anchor_words(issue: Issue, value: float) -> str:
     if abs(nearest.value - value) <= 1e-9:
         return f"'{nearest.label}' ({fmt(value)})"
     if abs(nearest.value - value) <= 0.05 * span:
-        return f"close to '{nearest.label}' ({fmt(value)})"
+        return f"{fmt(value)}, close to '{nearest.label}'"
     below = [a for a in anchors if a.value < value]
     above = [a for a in anchors if a.value > value]
     if below and above:
