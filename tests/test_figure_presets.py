@@ -185,3 +185,26 @@ def test_without_actor_map_says_which_way_plus_goes() -> None:
     analysis = Analysis(detente.load("korea-2017"), **FAST)  # type: ignore[arg-type]
     texts = " ".join(t.get_text() for t in draw("without-actor", analysis).findobj(Text))
     assert "+ = towards the high end" in texts
+
+
+def test_plot_preset_from_the_command_line(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    out = Path(str(tmp_path))
+    runner = CliRunner()
+    done = runner.invoke(app, ["plot", "comparison", "--preset", "slide", "-o",
+                               str(out / "slide.png")])
+    assert done.exit_code == 0, done.output
+    assert Image.open(out / "slide.png").size == (1920, 1080)
+    done = runner.invoke(app, ["plot", "comparison", "--preset", "page", "-o",
+                               str(out / "page.svg")])
+    assert done.exit_code == 0, done.output
+    assert 'width="1500px"' in (out / "page.svg").read_text()
+    refused = runner.invoke(app, ["plot", "comparison", "--preset", "poster", "-o",
+                                  str(out / "x.png")])
+    assert refused.exit_code == 2 and "slide, page" in refused.output
+    assert not (out / "x.png").exists()
