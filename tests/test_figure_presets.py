@@ -50,7 +50,9 @@ def crowded_scenario(n_actors: int = 40, n_issues: int = 3, seed: int = 1) -> Sc
         "stances": {f"A{k}": {i: {"position": float(rng.integers(0, 101)),
                                   "salience": float(rng.uniform(0.1, 1))} for i in issues}
                     for k in range(n_actors)},
-        "packages": [{"id": "HALF", "name": "Half way", "values": dict.fromkeys(issues, 50)}],
+        "packages": [
+            {"id": "NOW", "name": "As things stand", "values": dict.fromkeys(issues, 50)},
+            {"id": "LOWER", "name": "A little lower", "values": dict.fromkeys(issues, 40)}],
         "roadmaps": [{"id": "STEPS", "name": "Two steps", "stages": [
             {"name": "First", "values": {issues[0]: 40}},
             {"name": "Second", "values": {i: 40 for i in issues}}]}],

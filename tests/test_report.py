@@ -165,6 +165,11 @@ def test_settlement_figure_marks_every_blocker(analysis: Analysis) -> None:
     assert len(marked) == sum(len(r.blockers) for r in rows) > 0
     named = [p.name for p in analysis.scenario.packages]
     assert all(any(t.startswith(n[:20]) for t in _texts(fig)) for n in named)
+    # korea-2017's P0 is the status quo: the reference point, not a package six actors block.
+    reference = [r for r in rows if r.reference]
+    assert [r.label for r in reference] == ["Status quo, April 2017"]
+    assert not reference[0].blockers
+    assert any("= the status quo (reference point)" in t for t in _texts(fig))
 
 
 def test_tornado_labels_use_names(analysis: Analysis) -> None:

@@ -34,6 +34,8 @@ class PackageRow:
     label: str
     gains: dict[str, float]
     blockers: tuple[str, ...]
+    #: The status quo itself: the reference every gain is measured from, never "blocked".
+    reference: bool = False
 
 
 def package_rows(settlement: Settlement) -> list[PackageRow]:
@@ -47,8 +49,12 @@ def package_rows(settlement: Settlement) -> list[PackageRow]:
             blockers = tuple(a for a, g in found.gains.items() if g <= 0)
             rows.append(PackageRow(f"{title} ({len(found.changed)} issues moved)",
                                    found.gains, blockers))
+    status_quo = {i.id: i.status_quo.value for i in settlement.scenario.issues}
     for p in base.packages:
-        rows.append(PackageRow(p.name, p.gains, p.blockers))
+        if all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items()):
+            rows.append(PackageRow(p.name, p.gains, (), reference=True))
+        else:
+            rows.append(PackageRow(p.name, p.gains, p.blockers))
     return rows
 
 
@@ -91,8 +97,9 @@ def package_gains(settlement: Settlement, *, ax: Axes | None = None) -> Figure:
             if blocked:
                 ax.add_patch(Rectangle((c - 0.46, r - 0.44), 0.92, 0.88, fill=False,
                                        ec=INK, lw=1.8))
-    labels = [wrap(row.label, 40) + ("\n✓ every party gains" if not row.blockers else
-                                      f"\n✕ blocked by {len(row.blockers)}")
+    labels = [wrap(row.label, 40) + ("\n= the status quo (reference point)" if row.reference
+                                      else "\n✓ every party gains" if not row.blockers
+                                      else f"\n✕ blocked by {len(row.blockers)}")
               for row in rows]
     ax.set_yticks(range(n_rows), labels, fontsize=7.5, linespacing=1.1)
     if numbers:
