@@ -124,3 +124,22 @@ def test_cli_brief_formats_and_pdf(tmp_path: Path) -> None:
     again = runner.invoke(app, ["brief", "--step", "25", "--samples", "50", "--pdf",
                                 str(target)])
     assert again.exit_code != 0  # never over a file the user has
+
+
+def test_glossary_hover_titles_wrap_each_term_once_and_escape() -> None:
+    from detente.glossary import GLOSSARY, with_terms
+    from detente.render import view_html
+    from detente.view import View, table
+
+    page = with_terms("The Shapley value of a guarantor, and a guarantor <script>")
+    assert page.count("<abbr") == 2          # first use of each term only
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    # No term is wrapped inside another's title (the Shapley definition says 'guarantor').
+    assert not re.search(r'title="[^"]*<abbr', page)
+    html_table = view_html(View("t", tables=(table("x", ["max-min", "Nash product"], [[1, 2]]),)))
+    assert html_table.count("<abbr") == 2
+    assert GLOSSARY["max-min"] in html_table
+    # Every short definition has its long form in docs/glossary.md.
+    long_form = (Path(__file__).resolve().parents[1] / "docs" / "glossary.md").read_text()
+    for term in GLOSSARY:
+        assert term.lower().split()[0] in long_form.lower(), term

@@ -15,9 +15,7 @@ chromium printing the HTML headless).
 
 from __future__ import annotations
 
-import html
 import math
-import re
 import shutil
 import subprocess
 import tempfile
@@ -26,30 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from detente.errors import option_error
+from detente.glossary import GLOSSARY, with_terms
 from detente.render import fmt
 from detente.scenario import Issue, Scenario, load
 from detente.view import View
-
-#: Short definitions of the terms the brief uses, shown as hover titles in HTML; the long
-#: forms, with a sense of scale, are docs/glossary.md.
-GLOSSARY: dict[str, str] = {
-    "status quo": "Where each issue stands today: the reference point every gain is "
-                  "measured from.",
-    "anchor": "A labelled point on an issue's scale, e.g. '50: verified freeze'.",
-    "utility points": "How good a deal is for an actor: 0 = everything as it wants, −100 = "
-                      "every issue at the far end of its scale.",
-    "veto player": "An actor whose assent a settlement needs.",
-    "blocks": "A veto player that does not gain from a deal blocks it.",
-    "Nash product": "The capability-weighted geometric mean of the parties' gains; the best "
-                    "deal by Nash product balances gains across all parties.",
-    "zone of agreement": "Every deal on the search grid that every veto player accepts.",
-    "Shapley value": "What an actor adds as a guarantor, averaged over every order in which "
-                     "guarantors could join.",
-    "90% interval": "The range holding nine tenths of the forecasts when the inputs vary "
-                    "within their stated uncertainty.",
-    "guarantor": "Who must deliver a move of an issue; a promise counts as far as the other "
-                 "side trusts it.",
-}
 
 PREFERRED_MODEL = "compromise"  # the best record on DEU III (docs/accuracy.md)
 
@@ -98,20 +76,9 @@ class Brief:
 
         env = Environment(loader=PackageLoader("detente", "report/templates"),
                           autoescape=select_autoescape(["j2"]))
-        sections = [(s.heading, [_with_terms(p) for p in s.paragraphs]) for s in self.sections]
+        sections = [(s.heading, [with_terms(p) for p in s.paragraphs]) for s in self.sections]
         return env.get_template("brief.html.j2").render(
             title=self.title, dated=self._dated(), sections=sections)
-
-
-def _with_terms(paragraph: str) -> str:
-    """Escaped HTML of a paragraph, each glossary term's first use wrapped in a hover
-    title (<abbr>) with its definition."""
-    text = html.escape(paragraph)
-    for term, meaning in GLOSSARY.items():
-        pattern = re.compile(rf"\b{re.escape(html.escape(term))}\b")
-        text = pattern.sub(lambda m, meaning=meaning: f'<abbr title="{html.escape(meaning)}">'
-                           f"{m.group(0)}</abbr>", text, count=1)
-    return text
 
 
 # --- words for numbers -------------------------------------------------------------------

@@ -136,7 +136,11 @@ def view_html(view: View) -> str:
     if view.summary:
         parts.append(f"<p>{html.escape(view.summary)}</p>")
     for t in view.tables:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in t.columns)
+        from detente.glossary import with_terms
+
+        # Column names like "Nash product" or "max-min" carry their definition as a hover
+        # title (docs/glossary.md has the long forms).
+        head = "".join(f"<th>{with_terms(c)}</th>" for c in t.columns)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
                        for row in rows_text(t))
         caption = f"<caption>{html.escape(t.title)}</caption>" if t.title else ""
