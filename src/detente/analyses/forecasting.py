@@ -205,7 +205,7 @@ FORECAST = AnalysisSpec(
     summary="Forecast each issue with several models side by side.",
     options=(FORECAST_MODELS, MODEL_OPTION, Option("seed", int, 0,
                                                    "Seed for stochastic models."),
-             Option("combined", bool, False, "Also give the combined forecast of the "
+             Option("combined", bool, True, "Also give the combined forecast of the "
                     "registered models (weights fitted on DEU III) with its 50/80/95% "
                     "intervals and the spread across models."),
              Option("combination", str, None, "Combination file written by `detente "
