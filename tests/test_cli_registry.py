@@ -49,7 +49,7 @@ def _other_value(o: Option) -> tuple[list[str], Any]:
     """A valid value that is not the default, as command-line words and as checked."""
     flag = o.cli_flags[0]
     if o.type is bool:
-        if o.default is None or o.negative:  # an on/off pair: the off flag
+        if o.default is not False or o.negative:  # an on/off pair: the off flag
             return [o.negative or "--no-" + flag[2:]], False
         return [flag], not o.default
     if o.choices and o.multiple:  # one choice instead of the default list

@@ -53,7 +53,8 @@ def option_parameter(o: Option) -> inspect.Parameter:
     spec must check them (typer would stop at the first problem, with its own wording)."""
     kind = str if o.choices or o.type is not float else float
     flags = list(o.cli_flags)
-    if o.type is bool and (o.default is None or o.negative):  # an on/off pair
+    # A bool that is on (or unset) by default needs its off-flag: an on/off pair.
+    if o.type is bool and (o.default is not False or o.negative):
         flags = [f"{o.cli_flags[0]}/{o.negative or '--no-' + o.cli_flags[0][2:]}"]
     if o.multiple:
         annotation: Any = list[kind] | None  # type: ignore[valid-type]
