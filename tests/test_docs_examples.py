@@ -32,6 +32,14 @@ NOT_RUN = {
     "pip install": "installs packages (the test environment has them)",
     "detente serve": "starts a server that runs until stopped (tests/test_web_*.py cover it)",
     "curl": "talks to a running server (tests/test_web_api.py covers the API)",
+    "PYTHONPATH=src python benchmarks/": "a benchmark that runs for minutes (run by hand; "
+                                         "docs/performance.md shows its output)",
+    "detente room": "needs the tokens an earlier line prints (tests/test_room.py runs the "
+                    "same rooms through the CLI, tokens and all)",
+    "DETENTE_ROOM_TOKEN=": "needs a token an earlier line prints (tests/test_room.py)",
+    "export DETENTE_ROOM_TOKEN": "sets a token an earlier line prints (tests/test_room.py)",
+    "detente sample pooled.yaml": "reads the file a room exports (tests/test_room.py pools "
+                                  "three experts and samples the result)",
 }
 
 
@@ -58,7 +66,7 @@ def examples() -> list[Example]:
                 found.append(Example(page.name, first_line, language, body))
             elif language in ("sh", "bash"):
                 for offset, line in enumerate(body.splitlines()):
-                    if line.strip() and not line.startswith(" "):
+                    if line.strip() and not line.startswith((" ", "#")):
                         found.append(Example(page.name, first_line + offset, "sh", line))
     return found
 

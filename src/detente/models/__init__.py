@@ -57,12 +57,13 @@ REGISTRY: dict[str, ModelInfo] = {
                   "forecast (expected final position); per-turn positions of every actor; "
                   "probability of each final position"),
         ModelInfo("constrained", ConstrainedCompromise,
-                  "Compromise constrained to the veto players' win-set of the status quo",
+                  "Constrained compromise (moved into the veto players' win-set of the status "
+                  "quo)",
                   "Achen (2006), The European Union Decides, ch. 4; Tsebelis (2002), "
                   "Veto Players, ch. 1-2", True, False,
                   "forecast per issue; whether the compromise was moved"),
         ModelInfo("procedural", Procedural,
-                  "Agenda setter's best point in the win-set (EU procedural model)",
+                  "EU procedural model (the agenda setter's best point in the win-set)",
                   "Tsebelis (1994) APSR 88(1); Steunenberg (1994) JITE 150(4); Thomson et al. "
                   "(2006), The European Union Decides", True, False,
                   "forecast per issue; the win-set of the status quo"),

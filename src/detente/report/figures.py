@@ -97,7 +97,7 @@ def _draw_anchor_labels(ax: Axes, issue: Issue, width_chars: int, depth_in: floa
         texts.append(ax.annotate(
             wrap(anchor.label, width_chars), xy=(anchor.value, 0),
             xycoords=("data", "axes fraction"), xytext=(0, -16), textcoords="offset points",
-            ha=_end_alignment(anchor.value, lo, hi), va="top", fontsize=7.2, color=MUTED,
+            ha=_end_alignment(anchor.value, lo, hi), va="top", fontsize=8, color=MUTED,
             linespacing=1.05, annotation_clip=False, gid="anchor-label"))
     if texts:
         fig = ax.get_figure()
@@ -169,11 +169,11 @@ def _issue_panel(ax: Axes, f: Forecast, issue: Issue, models: Sequence[str]) -> 
         right = (value - lo) / (hi - lo) < 0.9
         ax.annotate(_fmt(value), xy=(value, y), xytext=(7 if right else -7, 0),
                     textcoords="offset points", ha="left" if right else "right", va="center",
-                    fontsize=7.2, color=color)
+                    fontsize=8, color=color)
 
     ax.set_title(issue.name, loc="left", fontsize=10, fontweight="bold", color=INK, pad=4)
     ax.set_title(_scale_text(issue), loc="right", fontsize=8, color=MUTED, pad=4)
-    ax.tick_params(axis="x", labelsize=7.2, colors=MUTED, length=3)
+    ax.tick_params(axis="x", labelsize=8, colors=MUTED, length=3)
     return hidden(labels)
 
 
@@ -236,7 +236,7 @@ def issue_map(source: ForecastLike = None, issues: str | Sequence[str] | None = 
         fig.text(0.5 / fig.get_figwidth(), 0.06 / fig.get_figheight(),
                  f"{left_out} name(s) too close to others to fit are left out "
                  "(detente show lists every actor and anchor).", ha="left", va="bottom",
-                 fontsize=7.5, color=MUTED)
+                 fontsize=8, color=MUTED)
     return fig
 
 
@@ -262,7 +262,7 @@ def _size_shade_key(fig: Figure, f: Forecast, height: float, same: dict[str, str
     # font sizes) so that no marker covers its label.
     fig.legend(handles=handles, loc="upper left",
                bbox_to_anchor=(LEFT_IN / fig.get_figwidth() - 0.01, 1 - 0.5 / height), ncol=6,
-               frameon=False, fontsize=7.5, handletextpad=1.2, columnspacing=1.8,
+               frameon=False, fontsize=8, handletextpad=1.2, columnspacing=1.8,
                borderaxespad=0, handlelength=2.2)
 
 
