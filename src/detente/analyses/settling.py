@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detente.analyses.options import MAX_PACKAGES, SEED, SETTLEMENT, STEP
+from detente.analyses.options import IGNORE, MAX_PACKAGES, SEED, SETTLEMENT, STEP
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.render import UNITS, fmt
 from detente.scenario import Scenario
@@ -57,6 +57,29 @@ def beside(variation: Variation | None, separately: bool) -> list[Beside]:
     return [Beside(v) for v in (variation.split() if separately else [variation])]
 
 
+def _stake_lines(p: Any) -> list[str]:
+    """Guarantors that withhold their guarantee, and the stakes that carry weight."""
+    lines = [f"  {g} is not better off with its guarantee ({p.gains[g]:+.2f}): it does not "
+             f"give it (it would take part with an outside gain above {need:.2f})"
+             for g, need in p.withheld.items()
+             # a blocking veto player's refusal is said below; repeat it only where its
+             # guarantee carries a stake
+             if g not in p.blockers or abs(p.stakes.get(g, 0.0)) > 1e-12]
+    staked = {g: v for g, v in p.stakes.items() if abs(v) > 1e-12}
+    if staked:
+        lines.append("  net stakes of the guarantees (outside gain − cost): "
+                     + ", ".join(f"{g} {v:+.2f}" for g, v in staked.items()))
+    return lines
+
+
+def _mechanism_kinds(mech: Any) -> list[str]:
+    """The kinds of settlement mechanisms a scenario declares, in words."""
+    kinds = [("verification", mech.verifications), ("linked issues", mech.links),
+             ("package rules", mech.rules), ("walk-away points", mech.walk_away),
+             ("guarantors' stakes", mech.stakes)]
+    return [name for name, items in kinds if items]
+
+
 def _values_line(values: dict[str, float], status_quo: dict[str, float]) -> str:
     moved = [f"{k} {fmt(v)}" for k, v in values.items() if abs(v - status_quo[k]) > 1e-9]
     return ", ".join(moved) or "status quo"
@@ -68,14 +91,14 @@ def _values_line(values: dict[str, float], status_quo: dict[str, float]) -> str:
 def run_settle(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                package: Sequence[str], separately: bool, top: int, step: float, utility: str,
                correlation: float, losses: str, weighting: str, method: str,
-               count: bool | None, max_packages: int) -> Any:
+               count: bool | None, max_packages: int, ignore: Sequence[str] = ()) -> Any:
     from detente.settlement import settle
 
     return settle(scenario, variations=beside(variation, separately),  # type: ignore[arg-type]
                   packages=list(package) or None, step=step, utility=utility,  # type: ignore[arg-type]
                   correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
                   top=top, method=method, count=count,  # type: ignore[arg-type]
-                  max_packages=max_packages)
+                  max_packages=max_packages, ignore=tuple(ignore))
 
 
 def view_settle(run: Result) -> View:
@@ -135,7 +158,14 @@ def view_settle(run: Result) -> View:
             f"{result.settings.utility} loss, deliverer correlation "
             f"{result.settings.correlation:g}, losses {result.settings.losses}, "
             f"{result.weighting}-weighted Nash product)")
-    return View(head, "Gains are in utility points over the status quo (a package's utility "
+    mech = result.baseline.problem.mechanisms
+    kinds = _mechanism_kinds(mech)
+    over = ("each actor's walk-away point (the status quo unless the scenario states one)"
+            if mech.walk_away else "the status quo")
+    if kinds:
+        notes.insert(0, f"Applied from the scenario: {', '.join(kinds)} (docs/settle.md); "
+                     "--ignore leaves any of them out.")
+    return View(head, f"Gains are in utility points over {over} (a package's utility "
                 "lies in −100..0); a veto player accepts a package when its gain is above 0.",
                 tables=tuple(tables), notes=tuple(notes))
 
@@ -195,12 +225,22 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
 
 
 def _package_note(p: Any, status_quo: dict[str, float]) -> str:
+    extra = _stake_lines(p)
     if all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items()):
+        if p.walk_away:
+            return "\n".join([f"{p.id} is the status quo: gains are each actor's status quo "
+                              "over its walk-away point.", *extra])
         return f"{p.id} is the status quo: nobody gains from it."
+    if p.broken_rules:
+        extra.insert(0, f"  {p.id} breaks the scenario's rule(s): "
+                     f"{'; '.join(p.broken_rules)} — it is not on the table.")
     if p.acceptable:
-        return f"{p.id} is acceptable to every veto player."
+        return "\n".join([f"{p.id} is acceptable to every veto player.", *extra])
+    if not p.blockers:
+        return "\n".join([f"{p.id} is acceptable to every veto player but breaks a rule:",
+                          *extra])
     lines = [f"{p.id} ({_values_line(p.values, status_quo)}) is blocked by "
-             f"{', '.join(p.blockers)}:"]
+             f"{', '.join(p.blockers)}:", *extra]
     for b in p.blockers:
         costs = ", ".join(f"{k} {v:+.1f}" for k, v in p.why_not(b))
         helps = ", ".join(f"{k} {v:+.1f}" for k, v in sorted(
@@ -239,6 +279,7 @@ SETTLE = AnalysisSpec(
         Option("count", bool, None, "Count the zone's packages (default: when the space has "
                "at most 2e9 packages).", flags=("--count",), negative="--no-count"),
         MAX_PACKAGES,
+        IGNORE,
     ),
     run=run_settle, view=view_settle, counterfactual="beside", formats=("table", "json"),
     package_search=True,
@@ -250,13 +291,14 @@ SETTLE = AnalysisSpec(
 
 def run_contributions(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                       value: str, samples: int, seed: int, step: float, utility: str,
-                      correlation: float, losses: str, weighting: str, method: str) -> Any:
+                      correlation: float, losses: str, weighting: str, method: str,
+                      ignore: Sequence[str] = ()) -> Any:
     from detente.settlement.contributions import contributions
 
     return contributions(scenario, value=value, samples=samples, rng=seed,  # type: ignore[arg-type]
                          step=step, utility=utility, correlation=correlation,  # type: ignore[arg-type]
                          losses=losses, weighting=weighting, method=method,  # type: ignore[arg-type]
-                         variation=variation)
+                         variation=variation, ignore=tuple(ignore))
 
 
 def view_contributions(run: Result) -> View:
@@ -273,7 +315,18 @@ def view_contributions(run: Result) -> View:
               ["actor", "Shapley value", "share", "value alone", "value without it"], rows,
               units=["", unit, "share", unit, unit], formats=["", ".4g", ".0%", ".4g", ".4g"],
               key="contributions")
-    return View("", tables=(t,), notes=(
+    tables = [t]
+    if result.guarantors:
+        tables.append(table(
+            "What each guarantor needs to take part (best Nash package, all guarantors)",
+            ["guarantor", "gain", "net stake", "outside gain needed"],
+            [[a, g["gain"], g["stake"], g["needs"]] for a, g in result.guarantors.items()],
+            units=["", GAIN_UNIT, GAIN_UNIT, GAIN_UNIT], formats=["", "+.2f", "+.2f", ".2f"],
+            notes=["gain: over the guarantor's walk-away point; net stake: the scenario's "
+                   "outside gain minus cost of its guarantees (stakes:); a guarantor with "
+                   "no gain does not give its guarantee and needs the outside gain shown."],
+            key="guarantor-needs"))
+    return View("", tables=tuple(tables), notes=(
         f"All actors as guarantors: {total:.4g}; nobody: {result.empty_value:.4g}. "
         f"{result.coalitions} coalitions evaluated"
         + (f"; seed {result.seed}" if result.seed is not None else "") + ".",))
@@ -290,6 +343,7 @@ CONTRIBUTIONS = AnalysisSpec(
                "actors.", low=1),
         Option("seed", int, 0, "Seed for the sampled Shapley values."),
         *SETTLEMENT,
+        IGNORE,
     ),
     run=run_contributions, view=view_contributions, formats=("table", "json", "csv"),
     package_search=True,
@@ -361,6 +415,9 @@ def view_roadmap(run: Result) -> View:
         tables += [_evaluation(e, s, suffix) for e in shown]
     if result.scan is not None:
         tables.append(_scan(result.scan))
+    from detente.scenario import compile_mechanisms
+
+    left_out = _mechanism_kinds(compile_mechanisms(s))
     return View(f"{s.title} — roadmaps (patience {result.patience:g}, defection: "
                 f"{result.defection}, {result.settings.utility} loss, grid step "
                 f"{fmt(result.step)})",
@@ -368,7 +425,10 @@ def view_roadmap(run: Result) -> View:
                 "done; expects = banked + the rest as believed (utility points over the "
                 "status quo). A veto player stays when it expects more than its "
                 "alternative; it is tempted (*) when its banked gain exceeds what it "
-                "expects.", tables=tuple(tables))
+                "expects.", tables=tuple(tables),
+                notes=(f"The staged model leaves out the scenario's {', '.join(left_out)} "
+                       "(not yet part of roadmaps); `detente settle` applies them.",)
+                if left_out else ())
 
 
 def _break_text(e: Any) -> str:

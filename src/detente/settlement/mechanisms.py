@@ -30,9 +30,12 @@ package's gain is Σ_k H[k, x_k] + Σ_pairs Q[x_i, x_j]: exact pair terms for th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from detente.arrays import Arrays
+from detente.errors import OptionError, Problem, did_you_mean
 from detente.scenario.compile import Mechanisms, RuleSpec, VerificationSpec
 from detente.settlement.utility import (
     DEFAULT_SETTINGS,
@@ -44,6 +47,10 @@ from detente.settlement.utility import (
     salience_shares,
 )
 
+#: The names ``--ignore`` takes, and the :class:`Mechanisms` field each leaves out.
+KINDS = {"verification": "verifications", "links": "links", "rules": "rules",
+         "walk-away": "walk_away", "stakes": "stakes"}
+
 #: Tolerance of value comparisons on the unit scale (rule bounds, bands, moved issues).
 VALUE_TOLERANCE = 1e-9
 
@@ -52,20 +59,16 @@ def _level(spec: VerificationSpec, v: np.ndarray) -> np.ndarray:
     return np.clip((v - spec.none_at) / (spec.full_at - spec.none_at), 0.0, 1.0)
 
 
-def issue_gains_with(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
-                     guarantees: Guarantees, settings: UtilitySettings = DEFAULT_SETTINGS,
-                     dependencies: np.ndarray | None = None) -> np.ndarray:
-    """Per-issue gains over the status quo with verification, links and stakes,
-    ``[B,] P, A, I`` for ``values [B,] P, I`` (unit scale).
-
-    ``dependencies`` (same shape as ``values``): the values the verifying and the needed
-    issues are read at, instead of ``values`` (the gain table reads them at the status quo
-    for its per-issue part, :func:`detente.settlement.search.build_table`).
-    """
+def effective_credibility(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
+                          guarantees: Guarantees, settings: UtilitySettings = DEFAULT_SETTINGS,
+                          dependencies: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The credibility each actor gives each issue's promised move in each package, raised
+    by verification: (values, dependencies, belief ``[B,] P, A, I``), the first two
+    broadcast to the packages' common shape."""
     values = np.asarray(values, dtype=float)
     deps = values if dependencies is None else np.asarray(dependencies, dtype=float)
     ids = arrays.issue_ids
-    actors = arrays.actor_ids
     trust = arrays.trust[..., None, :, :]  # [B,] 1, A, G
     belief = credibility(trust, guarantees.deliverers, guarantees.unconditional,
                          settings.correlation)  # [B,] P|1, A, I
@@ -97,6 +100,24 @@ def issue_gains_with(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
             c = base[..., k]
             raised = c + (1.0 - c) * spec.strength * expected
             belief[..., k] = np.where(has[..., k][..., None], raised, c)
+    return values, deps, belief
+
+
+def issue_gains_with(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
+                     guarantees: Guarantees, settings: UtilitySettings = DEFAULT_SETTINGS,
+                     dependencies: np.ndarray | None = None) -> np.ndarray:
+    """Per-issue gains over the status quo with verification, links and stakes,
+    ``[B,] P, A, I`` for ``values [B,] P, I`` (unit scale).
+
+    ``dependencies`` (same shape as ``values``): the values the verifying and the needed
+    issues are read at, instead of ``values`` (the gain table reads them at the status quo
+    for its per-issue part, :func:`detente.settlement.search.build_table`).
+    """
+    values, deps, belief = effective_credibility(mech, arrays, values, guarantees, settings,
+                                                 dependencies)
+    ids = arrays.issue_ids
+    actors = arrays.actor_ids
+    status_quo = arrays.status_quo  # [B,] I
     position = arrays.position[..., None, :, :]
     shares = salience_shares(arrays.salience)[..., None, :, :]
     gains = issue_gains(position, shares, status_quo[..., None, :], values, belief,
@@ -211,3 +232,13 @@ def pair_keys(mech: Mechanisms, issue_ids: tuple[str, ...],
     for rule in mech.rules:
         add(rule.when_issue, rule.then_issue)
     return sorted(keys)
+
+
+def ignoring(mech: Mechanisms, names: Sequence[str]) -> Mechanisms:
+    """The mechanisms without the kinds named (``--ignore verification`` ...): to compare
+    an analysis with and without them. Unknown names raise an :class:`OptionError`."""
+    unknown = [n for n in names if n not in KINDS]
+    if unknown:
+        raise OptionError([Problem("--ignore", f"unknown mechanism '{n}'",
+                                   did_you_mean(n, list(KINDS))) for n in unknown])
+    return mech.without(*(KINDS[n] for n in names)) if names else mech
