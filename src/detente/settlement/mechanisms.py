@@ -165,9 +165,10 @@ def _regime(spec: VerificationSpec, arrays: Arrays, v: np.ndarray) -> np.ndarray
 def walk_away(mech: Mechanisms, arrays: Arrays,
               settings: UtilitySettings = DEFAULT_SETTINGS) -> np.ndarray:
     """Each actor's walk-away point as a gain over the status quo, ``[B,] A`` (0 where the
-    scenario states none: the status quo is the walk-away point)."""
-    out = np.zeros(arrays.capability.shape)
+    scenario states none: the status quo is the walk-away point). A batch axis on any
+    array (e.g. trust alone, in a trust scan) carries through."""
     actors = arrays.actor_ids
+    pieces: dict[int, np.ndarray] = {}
     for actor, spec in mech.walk_away:
         if actor not in actors:
             continue
@@ -176,14 +177,19 @@ def walk_away(mech: Mechanisms, arrays: Arrays,
             shares = salience_shares(arrays.salience)
             at_q = (shares * issue_utility(arrays.position, arrays.status_quo,
                                            settings.power)).sum(axis=-1)  # [B,] A
-            out[..., a] = spec.utility - at_q[..., a]
+            pieces[a] = spec.utility - at_q[..., a]
             continue
         assert spec.values is not None and spec.guarantors is not None
         units = (np.array(spec.values) - arrays.scale_low) / (arrays.scale_high
                                                               - arrays.scale_low)
         guarantees = Guarantees.from_lists(arrays.guarantor_ids, list(spec.guarantors))
         gains = issue_gains_with(mech, arrays, units[None], guarantees, settings)
-        out[..., a] = gains.sum(axis=-1)[..., 0, a]
+        pieces[a] = gains.sum(axis=-1)[..., 0, a]
+    lead = np.broadcast_shapes(arrays.capability.shape[:-1],
+                               *(np.shape(v) for v in pieces.values()))
+    out = np.zeros((*lead, arrays.n_actors))
+    for a, v in pieces.items():
+        out[..., a] = v
     return out
 
 
