@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -12,7 +12,7 @@ from rich.table import Table
 from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
 from detente.models import REGISTRY
 from detente.render import fmt
-from detente.scenario import embedded_scenarios, json_schema, load
+from detente.scenario import Scenario, embedded_scenarios, json_schema, load
 
 
 @app.command()
@@ -85,6 +85,47 @@ def show(scenario: ScenarioArg = None) -> None:
     for p in s.packages:
         values = ", ".join(f"{k} {fmt(v.value)}" for k, v in p.values.items())
         console.print(f"package [bold]{p.id}[/] {p.name}: {values}")
+    _show_mechanisms(s)
+
+
+def _show_mechanisms(s: Scenario) -> None:
+    """Who guarantees and verifies what, linked issues, package rules, walk-away points and
+    guarantors' stakes (docs/scenario-format.md)."""
+    who = Table(title="Guarantors and verifiers", title_justify="left")
+    for col in ("issue", "delivered by", "verifies", "verified by (bands)", "strength"):
+        who.add_column(col)
+    for i in s.issues:
+        ver = i.verifies
+        bands = "; ".join(f"≤ {fmt(b.up_to)}: {', '.join(b.by)}" for b in ver.verifiers) \
+            if ver else ""
+        who.add_row(i.id, ", ".join(i.guarantors) or "nobody named (face value)",
+                    ", ".join(ver.issues) if ver else "", bands,
+                    f"{ver.strength.value:g}" if ver else "")
+    console.print(who)
+    if s.links:
+        links = Table(title="Linked issues: actor values issue only with the condition",
+                      title_justify="left")
+        for col in ("actor", "issue", "needs", "weight", "note"):
+            links.add_column(col)
+        for x in s.links:
+            links.add_row(x.actor, x.issue, f"{x.needs} at {fmt(x.target)}",
+                          f"{x.weight.value:g}", x.note or "")
+        console.print(links)
+    for r in s.rules:
+        def cond(c: Any) -> str:
+            return f"{c.issue} {'≥' if c.at_least is not None else '≤'} " \
+                f"{fmt(c.at_least if c.at_least is not None else c.at_most)}"
+        console.print(f"rule: {cond(r.when)} requires {cond(r.then)}"
+                      + (f" ({r.note})" if r.note else ""))
+    for a in s.actors:
+        w = a.walk_away
+        if w is not None:
+            what = f"package {w.package}" if w.package else f"utility {fmt(w.utility)}"
+            console.print(f"walk-away point of {a.id}: {what}")
+    for g, row in s.stakes.items():
+        for iid, st in row.items():
+            console.print(f"stake of {g} in guaranteeing {iid}: cost {fmt(st.cost.value)}, "
+                          f"outside gain {fmt(st.outside_gain.value)} (utility points)")
 
 
 @app.command()
