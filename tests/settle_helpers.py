@@ -313,13 +313,6 @@ def reference_space(problem: SettlementProblem, utility: str = "quadratic",
         if problem.keep_status_quo[k]:
             believed = any(_credibility(problem, a, k, correlation) > 0
                            for a in range(ar.n_actors))
-            # a verified issue with deliverers left is believable at some verification level
-            named = problem.issue_guarantors[k]
-            believed = believed or any(
-                ar.issue_ids[k] in spec.verified and spec.issue in ar.issue_ids
-                and spec.strength > 0 and named is not None
-                and any(g in ar.guarantor_ids for g in named)
-                for spec in problem.mechanisms.verifications)
             values = [q] + ([v for v in values if abs(v - q) > 1e-12] if believed else [])
         lists.append(values)
     packages = [x for x in itertools.product(*lists)

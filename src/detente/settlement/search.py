@@ -252,17 +252,11 @@ def build_table(problem: SettlementProblem, settings: UtilitySettings = DEFAULT_
     belief = credibility(trust, guarantees.deliverers, guarantees.unconditional,
                          settings.correlation)  # B, A, I
     # A move nobody believes cannot be delivered: it is not on the table (else it would
-    # multiply the zone's size by packages that differ only in empty promises). A verified
-    # issue with deliverers stays on the table: some verification level makes it believed.
+    # multiply the zone's size by packages that differ only in empty promises). Verification
+    # does not put it back: it deters a deliverer's defection, it cannot deliver for one
+    # (``contributions`` removes a guarantor by setting everybody's trust in it to 0).
     deliverable = (belief > 0).any(axis=1)  # B, I
     mech = problem.mechanisms
-    for spec in mech.verifications:
-        if spec.issue in arrays.issue_ids and spec.strength > 0:
-            for iid in spec.verified:
-                if iid in arrays.issue_ids:
-                    k = arrays.issue_ids.index(iid)
-                    deliverable[:, k] |= bool(guarantees.deliverers[..., k, :].any()
-                                              and not guarantees.unconditional[..., k].any())
     keep = np.array(problem.keep_status_quo)
     valid[:, :, 1:] &= (deliverable | ~keep[None, :])[:, :, None]
     changed &= valid
