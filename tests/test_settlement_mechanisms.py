@@ -202,6 +202,9 @@ def test_credibility_rises_with_verification_and_trust_in_verifiers(
      "actors.R.walk_away.package", "unknown package"),
     (lambda r: r.update(stakes={"R": {"X": {"cost": 1}}}), "stakes.R.X",
      "guarantees X nowhere"),
+    (lambda r: r["issues"][1].update(verifies={**VERIFY, "strength": {
+        "value": 0.5, "low": 0.2, "high": 0.8}}), "issues.V.verifies.strength",
+     "not sampled here yet"),
 ])
 def test_bad_mechanisms_are_refused_with_the_place_and_a_fix(change, where, words) -> None:
     from detente.errors import ScenarioError
@@ -223,3 +226,27 @@ def test_a_linked_issue_cannot_be_verified() -> None:
     raw["issues"][1]["verifies"] = VERIFY
     with pytest.raises(ScenarioError, match="a linked issue cannot be verified"):
         scenario_from_mapping(raw)
+
+
+def test_contributions_say_what_a_guarantor_needs_to_take_part() -> None:
+    from detente.scenario import scenario_from_mapping
+    from detente.settlement.contributions import guarantor_needs
+    from detente.settlement.problem import SettlementProblem
+
+    # D delivers X but holds no veto; moving X 100 -> 0 costs D its whole utility share
+    # (position 100, all its salience on X): -1.0, plus its stake 0.04 - 0.10: -1.06, i.e.
+    # 106 points short of taking part. R (the only party) wants X at 0.
+    raw = _two_actor(stakes={"D": {"X": {"cost": 10, "outside_gain": 4}}})
+    raw["actors"][1]["veto"] = False
+    raw["issues"] = raw["issues"][:1]  # X alone
+    for row in raw["stances"].values():
+        del row["V"]
+    problem = SettlementProblem.from_scenario(scenario_from_mapping(raw), step=50)
+    needs = guarantor_needs(problem)
+    assert needs["D"]["gain"] == pytest.approx(-106.0)
+    assert needs["D"]["stake"] == pytest.approx(-6.0)
+    assert needs["D"]["needs"] == pytest.approx(106.0, abs=1e-6)
+    raw["stakes"]["D"]["X"]["outside_gain"] = 100  # 100 - 10 = +90 points: still short
+    needs = guarantor_needs(SettlementProblem.from_scenario(scenario_from_mapping(raw),
+                                                            step=50))
+    assert needs["D"]["needs"] == pytest.approx(10.0, abs=1e-6)

@@ -182,6 +182,14 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
     def unit(loc: str, m: Measure, what: str) -> None:
         _check_range(loc, m, (0.0, 1.0), add, lambda v: f"{what} {v:g} is outside 0-1",
                      f"give the {what} as a share from 0 to 1")
+        certain(loc, m)
+
+    def certain(loc: str, m: Measure) -> None:
+        # `detente sample` draws only capability, position, salience, status quo and trust:
+        # a spread given here would be ignored without a word.
+        if m.is_uncertain or m.distribution is not None:
+            add(Problem(loc, "a spread (low/high/sd/distribution) is not sampled here yet",
+                        "give a plain number (with a note on its uncertainty)"))
 
     for issue in s.issues:
         ver = issue.verifies
@@ -300,6 +308,7 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
                 _check_range(f"{loc}.{what}", m, (0.0, 100.0), add,
                              lambda v, w=what: f"{w} {v:g} is outside 0-100 utility points",
                              "utility points run from 0 to 100")
+                certain(f"{loc}.{what}", m)
             named = set(issues[iid].guarantors) | {x for p in s.packages
                                                    for x in p.guarantors.get(iid, [])}
             if g not in named:

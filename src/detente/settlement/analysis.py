@@ -207,7 +207,7 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
             else:  # gains no longer separable in closed form: scan each issue's values
                 win[b_id] = _win_over_scan(problem, package, values[p], settings, b)
             needs[b_id] = _trust_needed(problem, package, values[p], settings, b)
-        stakes, withheld = _guarantor_stakes(problem, package, values[p], gains[p],
+        stakes, withheld = guarantor_stakes(problem, package, values[p], gains[p],
                                              settings)
         out.append(PackageAnalysis(
             id=package.id, name=package.name, values=dict(package.values),
@@ -231,7 +231,7 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
     return out
 
 
-def _guarantor_stakes(problem: SettlementProblem, package: NamedPackage,
+def guarantor_stakes(problem: SettlementProblem, package: NamedPackage,
                       unit_values: np.ndarray, gains: np.ndarray, settings: UtilitySettings
                       ) -> tuple[dict[str, float], dict[str, float]]:
     """For each actor that delivers a moved issue of the package: the net stake of its

@@ -76,7 +76,7 @@ def guarantor_needs(problem: SettlementProblem, settings: UtilitySettings = DEFA
                     method: Method = "auto") -> dict[str, dict[str, float]]:
     """For the best Nash package: each delivering actor's gain, net stake and the outside
     gain it needs to take part (see :attr:`Contributions.guarantors`)."""
-    from detente.settlement.analysis import _guarantor_stakes
+    from detente.settlement.analysis import guarantor_stakes
     from detente.settlement.problem import NamedPackage
 
     table = build_table(problem, settings, weighting)
@@ -88,7 +88,7 @@ def guarantor_needs(problem: SettlementProblem, settings: UtilitySettings = DEFA
     package = NamedPackage("best", "best Nash package",
                            dict(zip(problem.issue_ids, (float(v) for v in units), strict=True)),
                            problem.issue_ids)
-    stakes, withheld = _guarantor_stakes(problem, package, best.values[0], best.gains[0],
+    stakes, withheld = guarantor_stakes(problem, package, best.values[0], best.gains[0],
                                          settings)
     return {a: {"gain": float(best.gains[0][arrays.actor_ids.index(a)] * UTILITY_POINTS),
                 "stake": stake, "needs": withheld.get(a, 0.0)}
