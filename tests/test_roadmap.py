@@ -14,7 +14,7 @@ from detente.arrays import Arrays
 from detente.errors import OptionError
 from detente.roadmaps import evaluate_stages, issue_paths, roadmap
 from detente.roadmaps.api import search
-from detente.scenario import scenario_from_mapping
+from detente.scenario import Mechanisms, scenario_from_mapping
 from detente.settlement import (
     Guarantees,
     UtilitySettings,
@@ -22,7 +22,6 @@ from detente.settlement import (
     analyse_packages,
     parties,
 )
-from detente.scenario import Mechanisms
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.search import best_packages, build_table
 from detente.settlement.utility import package_gains
