@@ -114,7 +114,7 @@ class VerifierBand(_Strict):
     """Who verifies when the verifying issue's value is at most ``up_to`` (issue units)."""
 
     up_to: Real
-    by: list[Id] = Field(min_length=1)
+    by: list[Id] = Field(description="The verifiers; none: nobody verifies in this band.")
     note: str | None = None
 
 

@@ -236,6 +236,18 @@ def apply_counterfactual(mapping: Mapping[str, Any], cf: Mapping[str, Any] | Non
         for holder in holders:
             if isinstance(holder, dict) and isinstance(holder.get("guarantors"), dict):
                 holder["guarantors"] = {k: drop(v) for k, v in holder["guarantors"].items()}
+        # issue 16: a removed actor verifies nothing, links nothing, has no stake
+        for issue in data.get("issues") or []:
+            verifies = issue.get("verifies") if isinstance(issue, dict) else None
+            if isinstance(verifies, dict):
+                for band in verifies.get("verifiers") or []:
+                    if isinstance(band, dict) and "by" in band:
+                        band["by"] = drop(band["by"])
+        if isinstance(data.get("links"), list):
+            data["links"] = [x for x in data["links"]
+                             if not (isinstance(x, dict) and x.get("actor") in gone)]
+        if isinstance(data.get("stakes"), dict):
+            data["stakes"] = {k: v for k, v in data["stakes"].items() if k not in gone}
     for change in cf.get("trust") or []:
         trust = data.get("trust")
         if not isinstance(trust, dict):
