@@ -13,6 +13,7 @@ would then block.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -364,6 +365,10 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
     guarantees = problem.guarantees(package.guarantors)
     must = parties(arrays)
     grid = np.linspace(0.0, 1.0, SCAN_POINTS)
+    # the walk-away points do not depend on the package: subtract them once
+    reservation = walk_away(mech, arrays, settings) if mech.walk_away \
+        else np.zeros(arrays.n_actors)
+    plain = dataclasses.replace(mech, walk_away=())
     result = []
     for k, iid in enumerate(problem.issue_ids):
         span = arrays.scale_high[k] - arrays.scale_low[k]
@@ -372,7 +377,7 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
         trial = np.concatenate([grid, cands])
         rows = np.repeat(unit_values[None], trial.size, axis=0)
         rows[:, k] = trial
-        gains = package_gains(arrays, rows, guarantees, settings, mech)  # n, A
+        gains = package_gains(arrays, rows, guarantees, settings, plain) - reservation
         wins = (gains[:, b] > GAIN_TOLERANCE) & package_allowed(mech, arrays.issue_ids, rows)
         if not wins[: grid.size].any() and not wins[grid.size:].any():
             continue

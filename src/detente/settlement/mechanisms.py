@@ -169,6 +169,8 @@ def walk_away(mech: Mechanisms, arrays: Arrays,
     array (e.g. trust alone, in a trust scan) carries through."""
     actors = arrays.actor_ids
     pieces: dict[int, np.ndarray] = {}
+    # one evaluation per distinct walk-away package (korea-2017: all six share PX)
+    evaluated: dict[tuple[object, ...], np.ndarray] = {}
     for actor, spec in mech.walk_away:
         if actor not in actors:
             continue
@@ -180,11 +182,14 @@ def walk_away(mech: Mechanisms, arrays: Arrays,
             pieces[a] = spec.utility - at_q[..., a]
             continue
         assert spec.values is not None and spec.guarantors is not None
-        units = (np.array(spec.values) - arrays.scale_low) / (arrays.scale_high
-                                                              - arrays.scale_low)
-        guarantees = Guarantees.from_lists(arrays.guarantor_ids, list(spec.guarantors))
-        gains = issue_gains_with(mech, arrays, units[None], guarantees, settings)
-        pieces[a] = gains.sum(axis=-1)[..., 0, a]
+        key = (spec.values, spec.guarantors)
+        if key not in evaluated:
+            units = (np.array(spec.values) - arrays.scale_low) / (arrays.scale_high
+                                                                  - arrays.scale_low)
+            guarantees = Guarantees.from_lists(arrays.guarantor_ids, list(spec.guarantors))
+            evaluated[key] = issue_gains_with(mech, arrays, units[None], guarantees,
+                                              settings).sum(axis=-1)[..., 0, :]
+        pieces[a] = evaluated[key][..., a]
     lead = np.broadcast_shapes(arrays.capability.shape[:-1],
                                *(np.shape(v) for v in pieces.values()))
     out = np.zeros((*lead, arrays.n_actors))
