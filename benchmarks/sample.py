@@ -31,7 +31,7 @@ from detente.uncertainty import input_space, sample
 from detente.uncertainty.engine import available_cores, draw_rows, take_row
 from detente.uncertainty.inputs import DEFAULT_NOISE
 from detente.uncertainty.sampling import make_kernel
-from detente.uncertainty.settle import SETTLE, settle_available
+from detente.uncertainty.settle import SETTLE
 
 SEED = 7
 OPTIONS: dict[str, dict[str, Any]] = {SETTLE: {"step": 10.0}}
@@ -109,7 +109,7 @@ def main() -> int:
                         help="largest sample count in the growth table (compromise)")
     args = parser.parse_args()
     korea = load("korea-2017")
-    models = args.model or [*REGISTRY, *([SETTLE] if settle_available() else [])]
+    models = args.model or [*REGISTRY, SETTLE]
     scale = 10 if args.quick else 1
     print(f"korea-2017: 6 actors x 8 issues, noise {DEFAULT_NOISE}, "
           f"{available_cores()} cores available")

@@ -18,11 +18,10 @@ import detente
 import detente.analyses as analyses
 from detente.analyses import ANALYSES
 from detente.analyses.options import DEFAULT_STEP, SETTLEMENT, STEP
-from detente.analyses.settling import legacy_label
 from detente.errors import OptionError
 from detente.render import fmt, print_view, view_csv
 from detente.variation import OPTIONS as VARIATION_FLAGS
-from detente.variation import parse_variation
+from detente.variation import Variation, parse_variation
 
 # Cheap settings per analysis: coarse grids, few samples, one process.
 CHEAP: dict[str, dict[str, Any]] = {
@@ -35,6 +34,7 @@ CHEAP: dict[str, dict[str, Any]] = {
     "explain": {},
     "validate": {"bootstrap": 20, "workers": 1},
     "compare": {"step": 50.0, "samples": 10, "analyses": ("forecast", "settle", "sample")},
+    "influence": {},
 }
 
 COUNTERFACTUALS = [
@@ -52,7 +52,7 @@ COUNTERFACTUALS = [
 
 def test_registry_lists_every_analysis() -> None:
     assert set(ANALYSES) == {"forecast", "sample", "sensitivity", "settle", "contributions",
-                             "roadmap", "explain", "validate", "compare"}
+                             "roadmap", "explain", "validate", "compare", "influence"}
     assert set(CHEAP) == set(ANALYSES)  # a new analysis must join the walk below
 
 
@@ -155,7 +155,7 @@ def test_every_analysis_accepts_every_counterfactual(name: str, args: list[str],
     assert view_csv(result.view()).startswith("table,row,column,value,unit")
     # The counterfactual is named in what the user sees (beside the baseline for settle
     # and roadmap, in the title or summary elsewhere).
-    label = legacy_label(variation) if ANALYSES[name].counterfactual == "beside" \
+    label = variation.describe(legacy=True) if ANALYSES[name].counterfactual == "beside" \
         else variation.describe()
     assert label in text.replace("\n", " ") or label in json.dumps(data)
     if ANALYSES[name].counterfactual == "beside":
@@ -193,8 +193,8 @@ def test_registry_run_gives_the_library_numbers() -> None:
     # The registry adds checking and defaults, never a different number.
     via = analyses.run("settle", "korea-2017", parse_variation(["--without", "RU"]),
                        step=25.0).to_dict()
-    direct = detente.settle("korea-2017", variations=[detente.settlement.variation(
-        without=["RU"])], step=25.0).to_dict()
+    direct = detente.settle("korea-2017", variations=[Variation(without=("RU",))],
+                            step=25.0).to_dict()
     for d in (via, direct):
         for o in (d["baseline"], *d["variants"]):
             o.pop("seconds", None)

@@ -181,3 +181,17 @@ def test_the_model_takes_the_fast_path_from_its_size_on(monkeypatch: pytest.Monk
 def test_estimate_grows_as_the_square_on_the_fast_path() -> None:
     small, large = Bdm().estimate(1000, 1).working, Bdm().estimate(2000, 1).working
     assert 2 * small < large < 5 * small          # O(A²): about 4x for twice the actors
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=rows_strategy(max_actors=14), zero_weights=st.booleans())
+def test_row_median_equals_the_median_model_bit_for_bit(data: tuple[np.ndarray, Rows],
+                                                         zero_weights: bool) -> None:
+    from detente.models.bdm import weighted_median_rows
+    from detente.models.median import weighted_median
+
+    x, rows = data
+    w = np.zeros_like(rows.weight) if zero_weights else rows.weight
+    with np.errstate(invalid="ignore"):  # all weights 0: both give NaN
+        expected = weighted_median(x[:, :, None], w[:, :, None])[:, 0]
+        np.testing.assert_array_equal(weighted_median_rows(x, w), expected)

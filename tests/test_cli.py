@@ -170,8 +170,8 @@ def test_every_float_option_refuses_non_finite(command: str, required: list[str]
 
 
 def test_json_writer_never_writes_nan() -> None:
-    from detente.cli.common import to_json_text
     from detente.errors import DetenteError
+    from detente.render import to_json as to_json_text
 
     assert _strict_json(to_json_text({"a": [1.5, None]})) == {"a": [1.5, None]}
     with pytest.raises(DetenteError, match=r"a\[1\]: the result holds a number that is not "):

@@ -49,7 +49,7 @@ def _other_value(o: Option) -> tuple[list[str], Any]:
     """A valid value that is not the default, as command-line words and as checked."""
     flag = o.cli_flags[0]
     if o.type is bool:
-        if o.default is None:
+        if o.default is None or o.negative:  # an on/off pair: the off flag
             return [o.negative or "--no-" + flag[2:]], False
         return [flag], not o.default
     if o.choices and o.multiple:  # one choice instead of the default list
@@ -84,8 +84,8 @@ def test_every_analysis_is_a_command_with_the_specs_options(name: str) -> None:
         assert o.name in params, f"{name}: option {o.name} missing from the command"
         flags = {*params[o.name].opts, *params[o.name].secondary_opts}
         assert set(o.cli_flags) <= flags, f"{name}.{o.name}: flags {flags}"
-        assert (f"[default: {registry._default_text(o)}]" in (params[o.name].help or "")) \
-            == bool(registry._default_text(o))
+        assert (f"[default: {o.default_text()}]" in (params[o.name].help or "")) \
+            == bool(o.default_text())
     for flag in VARIATION_FLAGS:
         assert any(flag in p.opts for p in params.values()), f"{name}: no {flag}"
     extra = set(params) - {o.name for o in spec.options}

@@ -34,7 +34,8 @@ KNOWN_EXCEPTIONS: dict[str, dict[str, str]] = {
                            "decimals, so reordering actors can change the path (docs/smp.md)"},
 }
 # model name -> absolute tolerance on the unit scale for invariance checks.
-TOLERANCE: dict[str, float] = {"nash": 1e-7}
+# constrained: several issues are solved by SLSQP (tolerance ~1e-8 on the unit scale).
+TOLERANCE: dict[str, float] = {"nash": 1e-7, "constrained": 1e-6}
 
 
 def _skip_if_exception(model: str, invariant: str) -> None:
@@ -134,5 +135,7 @@ def test_batch_axis_matches_single_runs(model: str, arrays) -> None:
                               status_quo=np.stack([arrays.status_quo, other.status_quo]))
     result = run(model, batched)
     assert result.shape == (2, arrays.n_issues)
-    np.testing.assert_allclose(result[0], run(model, arrays), atol=_tol(model))
-    np.testing.assert_allclose(result[1], run(model, other), atol=_tol(model))
+    # Batching changes no number: every model computes each scenario of a batch alone
+    # (the stepwise ones masking the rows that have stopped), so the match is exact.
+    np.testing.assert_array_equal(result[0], run(model, arrays))
+    np.testing.assert_array_equal(result[1], run(model, other))

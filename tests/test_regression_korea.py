@@ -32,8 +32,8 @@ import pytest
 
 import detente
 from detente.scenario import Scenario, scenario_from_mapping
-from detente.settlement import variation
 from detente.settlement.contributions import contributions
+from detente.variation import Variation
 
 GOLDEN = Path(__file__).parent / "reference" / "korea-2017-regression.json"
 SCENARIO = "korea-2017"
@@ -54,8 +54,9 @@ def _strip(node: Any) -> Any:
 
 
 #: The pin before issue 16 gave korea-2017 verification, links, package rules, walk-away
-#: points and stakes: the scenario with those entries removed (:func:`plain_scenario`) must
-#: still give exactly these numbers.
+#: points and stakes (main's pin when i16-settle merged it: its per-issue zones and
+#: persuasion plans included): the scenario with those entries removed
+#: (:func:`plain_scenario`) must still give exactly these numbers.
 PLAIN_GOLDEN = Path(__file__).parent / "reference" / "korea-2017-plain-regression.json"
 #: Result fields issue 16 added (absent from the plain pin; they carry the new mechanisms).
 ISSUE_16_FIELDS = frozenset({"walk_away", "broken_rules", "stakes", "withheld", "guarantors"})
@@ -89,7 +90,7 @@ def snapshot(scenario: Scenario | None = None,
     """Every pinned result of korea-2017 (or ``scenario``), as plain JSON data (volatile
     fields removed)."""
     s = detente.load(SCENARIO) if scenario is None else scenario
-    without_ru = variation(without=["RU"])
+    without_ru = Variation(without=("RU",))
     out: dict[str, Any] = {"scenario": s.id}
     if "forecast" in sections:
         out["forecast"] = detente.forecast(s, models=list(detente.REGISTRY),

@@ -12,15 +12,19 @@ from matplotlib.text import Text
 from typer.testing import CliRunner
 
 import detente
+from detente.analyses import ANALYSES, run
 from detente.cli import app
 from detente.models import ModelResult
+from detente.render import view_html
 from detente.report import figure_bytes, issue_map, model_comparison, trajectories
 from detente.report.html import render_report
 from detente.report.kinds import KINDS, Analysis, draw
+from detente.view import View
 
 # Coarse grids and few samples: these tests check structure, not the numbers' precision.
-FAST = dict(settle_step=25.0, contribution_step=50.0, samples=200, sensitivity_samples=16,
-            dpi=30)
+FAST_SETTINGS = {"settle": {"step": 25.0}, "contributions": {"step": 50.0},
+                 "sample": {"samples": 200}, "sensitivity": {"samples": 16, "bootstrap": 20}}
+FAST = dict(settings=FAST_SETTINGS, dpi=30)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +38,7 @@ def observed() -> Analysis:
     s = detente.load("korea-2017")
     made_up = {i.id: {"value": 50.0} for i in s.issues}
     scenario = s.model_validate({**s.model_dump(), "outcomes": made_up})
-    return Analysis(scenario, models=["compromise", "median"], **FAST)
+    return Analysis.of(scenario, models=["compromise", "median"], **FAST)
 
 
 def _texts(fig: Figure) -> list[str]:
@@ -173,7 +177,7 @@ def test_accuracy_figure_and_section(observed: Analysis) -> None:
     assert "compromise" in titles and "MAE" in titles
     from detente.report.html import SECTIONS
 
-    accuracy_section = SECTIONS[-1](observed)
+    accuracy_section = next(b for b in SECTIONS if b.__name__ == "_accuracy")(observed)
     assert accuracy_section is not None and accuracy_section.id == "accuracy"
     html = accuracy_section.reading
     forecast = observed.forecast.values("compromise")
@@ -195,7 +199,14 @@ def test_report_structure(analysis: Analysis) -> None:
     for source in analysis.scenario.sources:
         assert source.replace("'", "&#39;") in html
     for name in analysis.forecast.results:
-        assert "<th title=" in html and f">{name}</th>" in html
+        assert f"<th>{name}</th>" in html
+    # The forecast table is `detente forecast`'s own view, through the one HTML renderer.
+    view = run("forecast", analysis.scenario, **analysis.settings["forecast"]).view()
+    assert view_html(View("", tables=view.tables[:1])) in html
+    # The settings section lists every option of every analysis shown, as run.
+    for name, options in analysis.settings.items():
+        assert set(options) == {o.name for o in ANALYSES[name].options}
+        assert f"<td>{name}</td>" in html
     # Readings are computed: the model that differs most is named with its number.
     assert "differ most on" in html
 
@@ -215,7 +226,9 @@ def test_cli_plot_and_report(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "issue-map" in unknown.output
     html = tmp_path / "r.html"
     result = runner.invoke(app, ["report", "-o", str(html), "-m", "compromise", "-m", "median",
-                                 "--settle-step", "50", "--samples", "50", "--dpi", "30"])
+                                 "--set", "settle.step=50", "--set", "contributions.step=50",
+                                 "--set", "sample.samples=50", "--set",
+                                 "sensitivity.samples=16", "--dpi", "30"])
     assert result.exit_code == 0, result.output
     text = html.read_text()
     assert '<section id="forecasts">' in text and '<section id="trajectories">' not in text

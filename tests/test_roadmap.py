@@ -25,6 +25,7 @@ from detente.settlement import (
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.search import best_packages, build_table
 from detente.settlement.utility import package_gains
+from detente.variation import variation_from_options as counterfactual
 
 from .settle_helpers import random_problems
 
@@ -157,14 +158,16 @@ def test_first_checkpoint_is_the_settlement_gain_without_discount(
 
 
 def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: bool,
-                          patience: float, defection: str) -> float:
+                          patience: float, defection: str,
+                          floor: list[float] | None = None) -> float:
     """Best final Nash product over every roadmap, written from ``docs/roadmap.md`` and
     ``docs/settle.md`` alone: plain loops over every stage value, no detente helper.
 
     Rules (as documented): a final value is a candidate, or the status quo when it stays
     allowed; an issue nobody can deliver (credibility 0 for everyone) keeps its status quo
     unless it must move, and then goes straight to its final; monotone paths never turn back
-    nor pass the final; every stage moves some issue; a roadmap counts when the final package
+    nor pass the final; every stage moves some issue (by at least ``floor[k]`` on the unit
+    scale when given: the minimum stage move); a roadmap counts when the final package
     is in the zone and every party's margin is > 1e-9 at every checkpoint.
     """
     a = problem.arrays
@@ -222,9 +225,11 @@ def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: b
     for combo in itertools.product(*per_issue):
         x = [[q[k] for k in range(n_issues)]] + [[combo[k][j] for k in range(n_issues)]
                                                  for j in range(n_stages)]
-        if any(all(same(x[j][k], x[j - 1][k]) for k in range(n_issues))
+        least = floor or [0.0] * n_issues
+        if any(all(same(x[j][k], x[j - 1][k]) or abs(x[j][k] - x[j - 1][k]) < least[k] - 1e-9
+                   for k in range(n_issues))
                for j in range(1, n_stages + 1)):
-            continue  # a stage that moves nothing
+            continue  # a stage that moves nothing, or nothing by its minimum
         final = [sum(c[i][k] * face(i, k, q[k], x[n_stages][k]) for k in range(n_issues))
                  for i in range(n_actors)]
         ok = all(final[i] > 1e-9 for i in range(n_actors) if party[i])
@@ -325,9 +330,7 @@ def test_korea_oped_breaks_where_settle_blocks_the_full_settlement() -> None:
 
 
 def test_counterfactuals_and_scan() -> None:
-    from detente.settlement import variation
-
-    r = roadmap("korea-2017", variations=[variation(without=["RU"])], scan="KP.RU,KP.CN",
+    r = roadmap("korea-2017", variations=[counterfactual(without=["RU"])], scan="KP.RU,KP.CN",
                 scan_values=[0.0, 0.5, 1.0])
     assert [o.label for o in r.outcomes] == ["baseline", "without RU"]
     assert "RU" not in r.variants[0].actors
@@ -335,7 +338,7 @@ def test_counterfactuals_and_scan() -> None:
     kp = r.scan.truster_margin["OPED"]["KP"]
     assert all(m <= k + 1e-12 for m, k in zip(r.scan.min_margin["OPED"], kp, strict=True))
     # At 0.5 for both, KP's scanned margin equals an evaluation with those trust values.
-    both = roadmap("korea-2017", variations=[variation(trust=["KP.RU=0.5", "KP.CN=0.5"])])
+    both = roadmap("korea-2017", variations=[counterfactual(trust=["KP.RU=0.5", "KP.CN=0.5"])])
     stage_margins = [st.margin["KP"] for st in both.variants[0].evaluation("OPED").stages]
     assert kp[1] == pytest.approx(min(stage_margins))
     d = r.to_dict()

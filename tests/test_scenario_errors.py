@@ -130,7 +130,42 @@ def test_unknown_field_is_named(tmp_path: Path) -> None:
     data = mutate()
     data["actors"][0]["capabilty"] = 3
     text = str(error_for(tmp_path, data))
-    assert "actors.A.capabilty" in text and "spelling" in text
+    assert "actors.A.capabilty" in text and "unknown field 'capabilty'" in text
+    assert "did you mean 'capability'?" in text
+
+
+def test_unknown_field_with_no_near_name_lists_the_fields(tmp_path: Path) -> None:
+    data = mutate()
+    data["issues"][0]["zzzz"] = 1
+    text = str(error_for(tmp_path, data))
+    assert "did you mean" not in text and "known fields: id, name" in text
+
+
+def test_misspelt_required_field_is_named_once_as_a_rename(tmp_path: Path) -> None:
+    data = mutate()
+    data["stances"]["A"]["X"]["salince"] = data["stances"]["A"]["X"].pop("salience")
+    text = str(error_for(tmp_path, data))
+    assert "rename 'salince' to 'salience'" in text
+
+
+def test_misspelt_fields_do_not_hide_cross_field_problems(tmp_path: Path) -> None:
+    # A typo and an unknown id in one file: both come in the same message, not in two rounds.
+    data = mutate(stances__A__X__position=250)
+    data["actors"][0]["capabilty"] = 3
+    data["stances"]["A"]["X"]["salince"] = data["stances"]["A"]["X"].pop("salience")
+    data["stances"]["C"] = {"X": {"position": 10, "salience": 0.5}}
+    err = error_for(tmp_path, data)
+    locations = {p.location for p in err.problems}
+    assert {"actors.A.capabilty", "stances.A.X.salince", "stances.C",
+            "stances.A.X.position"} <= locations
+
+
+def test_other_schema_errors_stop_before_cross_field_checks(tmp_path: Path) -> None:
+    # Text where a number belongs leaves the structure uncertain: only the schema speaks.
+    data = mutate(stances__A__X__position="high")
+    data["stances"]["C"] = {"X": {"position": 10, "salience": 0.5}}
+    err = error_for(tmp_path, data)
+    assert [p.location for p in err.problems] == ["stances.A.X.position"]
 
 
 def test_missing_field_is_named(tmp_path: Path) -> None:

@@ -26,9 +26,9 @@ from detente.settlement import (
     package_utilities,
     parties,
     salience_shares,
-    variation,
 )
 from detente.settlement.contributions import contributions, shapley_exact
+from detente.variation import variation_from_options as counterfactual
 from tests.settle_helpers import random_problems, two_by_two
 
 runner = CliRunner()
@@ -188,7 +188,7 @@ def test_win_over_changes_really_win_the_blocker_over(problem, utility, losses, 
 def test_moves_nobody_can_deliver_keep_the_status_quo() -> None:
     # Only B delivers X; without B nobody can move X, so A's zone is Y < 50 with X = 50.
     result = detente.settle(two_by_two(guarantor="B"), step=10, utility="linear",
-                            variations=variation(without=["B"]))
+                            variations=counterfactual(without=["B"]))
     (without_b,) = result.variants
     assert without_b.zone_size == 5  # Y in 0, 10, 20, 30, 40
     assert without_b.best.values == {"X": 50.0, "Y": 0.0}
@@ -212,7 +212,7 @@ def test_certain_losses_are_not_discounted() -> None:
 
 def test_korea_findings_on_a_coarse_grid() -> None:
     result = detente.settle("korea-2017", step=25, variations=[
-        variation(without=["RU"]), variation(trust=["KP.RU=0.8"])])
+        counterfactual(without=["RU"]), counterfactual(trust=["KP.RU=0.8"])])
     base, without_ru, more_trust = result.outcomes
     p1, p2 = base.package("P1"), base.package("P2")
     assert "KP" in p1.blockers and "US" in p1.blockers
@@ -230,8 +230,8 @@ def test_korea_findings_on_a_coarse_grid() -> None:
 
 def test_variation_changes() -> None:
     problem = SettlementProblem.from_scenario(detente.load("korea-2017"), step=25)
-    changed = variation(without=["RU"], trust=["KP.CN=0.9"], guarantors=["VER=IAEA"],
-                        fix=["NUC=50"]).apply(problem)
+    changed = counterfactual(without=["RU"], trust=["KP.CN=0.9"], guarantor=["VER=IAEA"],
+                        fix=["NUC=50"]).apply_problem(problem)
     ids = changed.arrays.guarantor_ids
     assert "RU" not in ids
     assert changed.arrays.trust[changed.actor_ids.index("KP"), ids.index("CN")] == 0.9
@@ -241,8 +241,8 @@ def test_variation_changes() -> None:
     # Both branches asserted (this used to sit behind an `if` that never ran: with NUC
     # fixed at 50 the zone at step 25 is empty).
     # The model before issue 16 (mechanisms ignored), where NUC 50 empties the zone.
-    result = detente.settle("korea-2017", step=25, variations=[variation(fix=["NUC=50"]),
-                                                               variation(fix=["NUC=75"])],
+    result = detente.settle("korea-2017", step=25, variations=[counterfactual(fix=["NUC=50"]),
+                                                               counterfactual(fix=["NUC=75"])],
                             ignore=("verification", "links", "rules", "walk-away", "stakes"))
     at_50, at_75 = result.variants
     assert not at_50.zone_exists and at_50.best is None and at_50.zone_size == 0
@@ -257,14 +257,14 @@ def test_variation_changes() -> None:
     ({"trust": ["KP.RU=high"]}, "is not a number"),
     ({"trust": ["KP.RU=1.5"]}, "outside 0-1"),
     ({"trust": ["KP.ZZ=0.5"]}, "unknown actor or institution 'ZZ'"),
-    ({"guarantors": ["SEC"]}, "is not of the form"),
-    ({"guarantors": ["SECX=CN"]}, "unknown issue 'SECX'"),
+    ({"guarantor": ["SEC"]}, "is not of the form"),
+    ({"guarantor": ["SECX=CN"]}, "unknown issue 'SECX'"),
     ({"fix": ["NUC=500"]}, "outside the scale"),
 ])
 def test_bad_counterfactuals_are_clear_errors(kwargs, message) -> None:
     with pytest.raises(OptionError, match=message):
         problem = SettlementProblem.from_scenario(detente.load("korea-2017"), step=50)
-        variation(**kwargs).apply(problem)
+        counterfactual(**kwargs).apply_problem(problem)
 
 
 # --- contributions ----------------------------------------------------------------------
@@ -385,10 +385,10 @@ def test_api_refuses_non_finite_and_bad_numbers(kwargs, message) -> None:
 
 
 def test_api_refuses_non_finite_counterfactual_values() -> None:
-    with pytest.raises(OptionError, match="outside the scale"):
-        detente.settle("korea-2017", step=50, variations=variation(fix=["NUC=nan"]))
-    with pytest.raises(OptionError, match="outside 0-1"):
-        detente.settle("korea-2017", step=50, variations=variation(trust=["KP.RU=inf"]))
+    with pytest.raises(OptionError, match="not a finite number"):
+        detente.settle("korea-2017", step=50, variations=counterfactual(fix=["NUC=nan"]))
+    with pytest.raises(OptionError, match="not a finite number"):
+        detente.settle("korea-2017", step=50, variations=counterfactual(trust=["KP.RU=inf"]))
 
 
 def test_contributions_refuses_a_non_integer_sample_count() -> None:

@@ -22,7 +22,7 @@ from detente.settlement.search import (
     smallest_accords,
     zone_exists,
 )
-from tests.settle_helpers import random_problems, reference_space
+from tests.settle_helpers import random_problems, reference_gains, reference_space
 
 GAP = milp.NASH_GAP + 1e-9
 
@@ -149,3 +149,43 @@ def test_auto_falls_back_to_the_milp_for_top_k_past_the_budget(monkeypatch) -> N
     np.testing.assert_allclose(ours.score, theirs.score, atol=GAP)
     accord = smallest_accords(table, "auto")[0]
     assert accord.slots.tolist() == smallest_accords(table, "bnb")[0].slots.tolist()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_problems(max_actors=4, max_issues=4, max_options=5))
+def test_zone_ranges_equal_the_itertools_reference(problem: SettlementProblem) -> None:
+    table = build_table(problem)
+    ref = reference_space(problem)
+    zone = ref.zone()
+    found = milp.zone_ranges(table)[0]
+    if not zone:
+        assert found is None
+        return
+    assert found is not None
+    packages = np.array([ref.packages[r] for r in zone])  # unit-scale values
+    np.testing.assert_allclose(found.low, packages.min(axis=0), atol=1e-12)
+    np.testing.assert_allclose(found.high, packages.max(axis=0), atol=1e-12)
+    # the witnesses are acceptable packages attaining each extreme
+    for k in range(table.n_issues):
+        for slots, value in ((found.low_slots[k], found.low[k]),
+                             (found.high_slots[k], found.high[k])):
+            values = [float(v) for v in table.decode(0, slots[None])[0]]
+            assert ref.in_zone(reference_gains(problem, values, "quadratic", 0.0,
+                                               "discounted"))
+            assert values[k] == value
+
+
+def test_korea_zone_ranges_hold_the_best_package() -> None:
+    table = _korea(25)
+    ranges = milp.zone_ranges(table)[0]
+    assert ranges is not None
+    best = best_packages(table, "nash", 1, method="bnb")[0]
+    assert np.all(ranges.low <= best.values[0]) and np.all(best.values[0] <= ranges.high)
+    # brute force over the 5^8 space gives the same ranges
+    widths = table.valid[0].sum(axis=1)
+    assert int(np.prod(widths)) <= 2_000_000
+    _, _, top = brute_force(table, "maxmin", top=int(np.prod(widths)))
+    assert top is not None
+    zone = top.result(table, 0)
+    np.testing.assert_array_equal(ranges.low, zone.values.min(axis=0))
+    np.testing.assert_array_equal(ranges.high, zone.values.max(axis=0))

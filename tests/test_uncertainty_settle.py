@@ -11,6 +11,7 @@ from detente.scenario import load
 from detente.uncertainty import DEFAULT_NOISE, input_space, sample
 from detente.uncertainty.engine import draw_rows, take_row
 from detente.uncertainty.sensitivity import sensitivity
+from detente.variation import Variation
 
 KOREA = load("korea-2017")
 COARSE = {"step": 25.0}  # 5 values per issue: a zone search of 5^8 packages per sample
@@ -82,6 +83,13 @@ def test_bad_numeric_settle_options_are_refused(options, message) -> None:
 
 
 def test_sampled_search_past_the_limit_is_refused_with_its_estimate() -> None:
+    # The zone screen decides samples without a search; without RU and CN as guarantors
+    # it cannot decide some of these (a fixed seed: other draws may all be screened).
+    without = Variation(without=("RU", "CN"))
+    checked = sample(KOREA, "settle", samples=8, rng=0, options=COARSE, workers=1,
+                     variation=without)
+    assert checked.settlement.zone_stages["exact"] > 0
     with pytest.raises(OptionError, match="brute force would evaluate"):
-        sample(KOREA, "settle", samples=4, options={**COARSE, "method": "brute",
-                                                    "max_packages": 1000}, workers=1)
+        sample(KOREA, "settle", samples=8, rng=0, options={**COARSE, "method": "brute",
+                                                           "max_packages": 1000},
+               workers=1, variation=without)

@@ -103,3 +103,50 @@ def test_markdown_output_for_the_docs(tmp_path: Path) -> None:
     assert any(line.startswith("| compromise | model | 3 | 2 |") for line in lines)
     assert "MAE by procedure:" in result.output
     assert any(line.startswith("| median | 3 |") for line in lines)  # paired difference
+
+
+def test_validate_fit_writes_a_combination_forecast_reads(tmp_path: Path) -> None:
+    rows = [issue_row(f"d{k}i{j}", f"d{k}", out=str(10 * ((k + j) % 10)),
+                      rp=str(10 * (k % 7)) if k % 3 else "")
+            for k in range(12) for j in range(2)]
+    path = tmp_path / "Dataset_DEU_III.csv"
+    path.write_text(original_text(rows), encoding="utf-8")
+    fitted, figure = tmp_path / "c.json", tmp_path / "rel.png"
+    result = runner.invoke(app, ["validate", "deu", str(path), "--capability", "equal",
+                                 "--bootstrap", "0", "--folds", "3", "-m", "compromise",
+                                 "-m", "median", "-m", "nash", "--fit", str(fitted),
+                                 "--reliability", str(figure)])
+    assert result.exit_code == 0, result.output
+    for text in ("calibration out of fold", "outcomes inside", "status quo known",
+                 "need a status quo"):
+        assert text in result.output
+    raw = json.loads(fitted.read_text())
+    assert raw["format"] == "detente.combination"
+    assert set(raw["stack"]) == {"compromise", "median", "nash"}
+    assert set(raw["stack_without_status_quo"]) == {"compromise", "median"}
+    assert raw["provenance"]["sha256"] and raw["provenance"]["issues"] == 24
+    assert figure.read_bytes()[:4] == b"\x89PNG"
+    forecast = runner.invoke(app, ["forecast", "--combined", "--combination", str(fitted),
+                                   "-f", "json"])
+    assert forecast.exit_code == 0, forecast.output
+    combined = json.loads(forecast.output)["combined"]
+    assert combined["fitted_on"] == "Dataset_DEU_III.csv"
+    # An existing output is refused before any work.
+    again = runner.invoke(app, ["validate", "deu", str(path), "--capability", "equal",
+                                "--fit", str(fitted)])
+    assert again.exit_code == 2 and "already exists" in again.output
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    bad = runner.invoke(app, ["forecast", "--combined", "--combination", str(broken)])
+    assert bad.exit_code != 0 and "Traceback" not in bad.output
+    assert "not a detente combination" in bad.output
+
+
+def test_validate_fit_without_a_combination_is_a_clear_error(tmp_path: Path) -> None:
+    path = _deu_file(tmp_path)
+    fitted = tmp_path / "c.json"
+    result = runner.invoke(app, ["validate", "deu", str(path), "--capability", "equal",
+                                 "--bootstrap", "0", "-m", "nash", "--fit", str(fitted)])
+    assert result.exit_code == 2, result.output
+    assert "no combined forecast to fit" in result.output and "Traceback" not in result.output
+    assert not fitted.exists()

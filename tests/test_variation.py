@@ -15,7 +15,6 @@ import detente
 from detente.arrays import Arrays
 from detente.errors import OptionError
 from detente.scenario import scenario_from_mapping
-from detente.settlement import variation as settlement_variation
 from detente.settlement.problem import SettlementProblem
 from detente.variation import AddedActor, Variation, parse_variation, variation_from_mapping
 from tests.strategies import scenario_dicts
@@ -171,30 +170,6 @@ def test_trust_edit_equals_the_edited_file() -> None:
 
 
 # --- it can replace the settlement counterfactual ------------------------------------------
-
-
-@pytest.mark.parametrize("args", [
-    "--without RU",
-    "--trust KP.RU=0.8 --trust KP.CN=0.6",
-    "--guarantor SEC=CN,RU --fix NUC=50",
-    "--without CN --guarantor VER=IAEA --trust KP.US=0.2 --fix SANC=40",
-])
-def test_settlement_problem_matches_the_settlement_variation(args: str) -> None:
-    tokens = args.split()
-    grouped: dict[str, list[str]] = {}
-    for option, value in zip(tokens[::2], tokens[1::2], strict=True):
-        grouped.setdefault(option[2:], []).append(value)
-    problem = SettlementProblem.from_scenario(detente.load("korea-2017"), 10.0)
-    old = settlement_variation(without=grouped.get("without", ()),
-                               trust=grouped.get("trust", ()),
-                               guarantors=grouped.get("guarantor", ()),
-                               fix=grouped.get("fix", ())).apply(problem)
-    new = parse_variation(tokens).apply_problem(problem)
-    assert_same_arrays(new.arrays, old.arrays)
-    assert new.issue_guarantors == old.issue_guarantors
-    assert new.candidates == old.candidates
-    assert new.keep_status_quo == old.keep_status_quo
-    assert new.packages == old.packages
 
 
 def test_an_added_actor_can_guarantee_in_the_settlement_problem() -> None:

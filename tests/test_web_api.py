@@ -19,6 +19,7 @@ import detente
 from detente.analyses import ANALYSES
 from detente.errors import ScenarioError
 from detente.scenario import load, scenario_from_mapping
+from detente.variation import Variation
 from detente.web.app import create_app
 from detente.web.safety import Limits
 
@@ -33,9 +34,6 @@ def client() -> Iterator[TestClient]:
 
 def korea() -> dict[str, Any]:
     return copy.deepcopy(KOREA)
-
-
-NO_FIGURES = {"figures": "none"}
 
 
 def problems_of(err: ScenarioError, lines: bool = True) -> list[dict[str, Any]]:
@@ -273,8 +271,7 @@ def test_export_yaml_reads_back_to_the_same_scenario(client: TestClient) -> None
 
 def test_forecast_matches_the_library(client: TestClient) -> None:
     response = client.post("/api/analyses/forecast", json={
-        "scenario": korea(), "models": ["compromise", "median"], "seed": 3,
-        "params": NO_FIGURES})
+        "scenario": korea(), "models": ["compromise", "median"], "seed": 3})
     assert response.status_code == 200
     result = response.json()["result"]
     expected = detente.forecast("korea-2017", models=["compromise", "median"], rng=3)
@@ -286,7 +283,7 @@ def test_forecast_matches_the_library(client: TestClient) -> None:
 
 def test_counterfactual_without_an_actor_equals_removing_it_by_hand(client: TestClient) -> None:
     response = client.post("/api/analyses/forecast", json={
-        "scenario": korea(), "counterfactual": {"without": ["RU"]}, "params": NO_FIGURES})
+        "scenario": korea(), "counterfactual": {"without": ["RU"]}})
     assert response.status_code == 200
     result = response.json()["result"]
     assert "RU" not in result["data"]["actors"]
@@ -312,29 +309,34 @@ def test_counterfactual_without_an_actor_equals_removing_it_by_hand(client: Test
 
 
 def test_counterfactual_trust_and_guarantor_changes(client: TestClient) -> None:
-    cf = {"trust": [{"truster": "KP", "trusted": "RU", "value": 0.1}],
-          "guarantors": [{"issue": "NUC", "guarantors": ["CN"]}]}
+    cf = {"trust": ["KP.RU=0.1"], "guarantor": ["NUC=CN"]}
     response = client.post("/api/analyses/forecast", json={"scenario": korea(),
-                                                           "counterfactual": cf,
-                                                           "params": NO_FIGURES})
+                                                           "counterfactual": cf})
     assert response.status_code == 200
-    assert response.json()["result"]["view"]["counterfactual"] == \
-        "trust KP→RU = 0.1; NUC guaranteed by CN"
-    bad = {"without": ["XX"], "guarantors": [{"issue": "NOPE", "guarantors": []}]}
+    result = response.json()["result"]
+    assert result["view"]["counterfactual"] == "trust KP.RU=0.1; NUC guaranteed by CN"
+    # A forecast searches no package: the guarantor change is said to change nothing.
+    assert any("changes nothing here" in n for n in result["view"]["notes"])
+    bad = {"without": ["XX"], "guarantor": ["NOPE=CN"]}
     response = client.post("/api/analyses/forecast", json={"scenario": korea(),
                                                            "counterfactual": bad})
     assert response.status_code == 422
-    locations = [p["location"] for p in response.json()["problems"]]
-    assert locations == ["counterfactual.without[0]", "counterfactual.guarantors[0].issue"]
-    unknown_guarantor = {"guarantors": [{"issue": "NUC", "guarantors": ["ZZ"]}]}
+    problems = response.json()["problems"]
+    assert [p["location"] for p in problems] == ["counterfactual.without",
+                                                 "counterfactual.guarantor"]
+    assert "unknown actor 'XX'" in problems[0]["message"]
+    unknown_guarantor = {"guarantor": ["NUC=ZZ"]}
     response = client.post("/api/analyses/forecast", json={"scenario": korea(),
                                                            "counterfactual": unknown_guarantor})
     assert response.status_code == 422
-    assert "unknown guarantor 'ZZ'" in response.json()["detail"]
-    out_of_range = {"trust": [{"truster": "KP", "trusted": "RU", "value": 1.5}]}
-    response = client.post("/api/analyses/forecast", json={"scenario": korea(),
-                                                           "counterfactual": out_of_range})
-    assert response.status_code == 422
+    assert "'ZZ'" in response.json()["detail"]
+    for out_of_range in ({"trust": ["KP.RU=1.5"]}, {"position": ["CN.NUC=1000"]},
+                         {"capability": ["RU=-1"]}, {"telepathy": ["KP"]}):
+        response = client.post("/api/analyses/forecast", json={
+            "scenario": korea(), "counterfactual": out_of_range})
+        assert response.status_code == 422, out_of_range
+        assert "counterfactual." in response.json()["problems"][0]["location"], \
+            response.json()
 
 
 @pytest.mark.parametrize(("body", "status", "words"), [
@@ -367,8 +369,7 @@ def wait_done(client: TestClient, job_id: str, limit: float = 60) -> dict[str, A
 
 
 def test_background_job_runs_and_reports(client: TestClient) -> None:
-    started = client.post("/api/jobs", json={"analysis": "forecast", "scenario": korea(),
-                                             "params": NO_FIGURES})
+    started = client.post("/api/jobs", json={"analysis": "forecast", "scenario": korea()})
     assert started.status_code == 202
     job = wait_done(client, started.json()["id"])
     assert job["status"] == "done"
@@ -477,7 +478,7 @@ def test_sensitivity_matches_the_library(client: TestClient) -> None:
     from detente.uncertainty.sensitivity import sensitivity
 
     response = client.post("/api/analyses/sensitivity", json={
-        "scenario": korea(), "seed": 2, "params": {"samples": 16, "group_by": "actor"}})
+        "scenario": korea(), "seed": 2, "params": {"samples": 16, "group": "actor"}})
     assert response.status_code == 200, response.text
     data = response.json()["result"]["data"]
     # The web shows as many inputs per output as the command line (the registry's default).
@@ -491,7 +492,7 @@ def test_sensitivity_matches_the_library(client: TestClient) -> None:
     ("sample", {"samples": 10**9}, "more than this workbench runs"),
     ("sample", {"samples": 2.5}, "whole number"),
     ("sample", {"noise": "position=banana"}, ""),
-    ("sensitivity", {"group_by": "zodiac"}, "unknown group_by"),
+    ("sensitivity", {"group": "zodiac"}, "unknown group"),
 ])
 def test_bad_monte_carlo_parameters(client: TestClient, analysis: str, params: dict,
                                     words: str) -> None:
@@ -518,10 +519,10 @@ def test_sensitivity_reports_its_progress_in_rows() -> None:
 
     seen: list[tuple[float, str]] = []
     run_analysis("sensitivity", {"scenario": korea(), "models": ["compromise"],
-                                 "params": {"samples": 40, "group_by": "actor"}},
+                                 "params": {"samples": 40, "group": "actor"}},
                  lambda fraction, message: seen.append((fraction, message)))
     assert seen and all(0 <= f <= 1 for f, _ in seen)
-    assert any(0 < f < 1 and "of 40 rows" in m for f, m in seen), seen
+    assert any(0 < f < 1 and " of " in m for f, m in seen), seen
 
 
 def without_seconds(node: Any) -> Any:
@@ -533,15 +534,15 @@ def without_seconds(node: Any) -> Any:
 
 
 def test_settle_with_a_trust_toggle_matches_the_library(client: TestClient) -> None:
-    from detente.settlement import settle, variation
+    from detente.settlement import settle
 
-    cf = {"trust": [{"truster": "KP", "trusted": "RU", "value": 0.05}]}
+    cf = {"trust": ["KP.RU=0.05"]}
     response = client.post("/api/analyses/settle", json={
         "scenario": korea(), "counterfactual": cf, "params": {"step": 10}})
     assert response.status_code == 200, response.text
     data = response.json()["result"]["data"]
     expected = settle("korea-2017", step=10,
-                      variations=variation(trust=[("KP", "RU", 0.05)])).to_dict()
+                      variations=Variation(trust=(("KP", "RU", 0.05),))).to_dict()
     assert without_seconds(data) == without_seconds(json.loads(json.dumps(expected)))
     view = response.json()["result"]["view"]
     best = next(t for t in view["tables"] if t["title"].startswith("Best package"))
@@ -550,7 +551,7 @@ def test_settle_with_a_trust_toggle_matches_the_library(client: TestClient) -> N
 
 
 def test_settle_rejects_bad_parameters(client: TestClient) -> None:
-    for params, words in (({"step": -5}, "step must be above 0"),
+    for params, words in (({"step": -5}, "grid step must be a finite number above 0"),
                           ({"utility": "cubic"}, "utility"),
                           ({"top": 0}, "top")):
         response = client.post("/api/analyses/settle", json={"scenario": korea(),
@@ -567,18 +568,26 @@ def png_bytes(figure: dict[str, str]) -> bytes:
     return data
 
 
-def test_forecast_shows_the_reports_comparison_figure(client: TestClient) -> None:
-    response = client.post("/api/analyses/forecast", json={"scenario": korea()})
-    assert response.status_code == 200
-    figures = response.json()["result"]["view"]["figures"]
+def test_figures_draw_the_scenario_as_it_is(client: TestClient) -> None:
     from detente.report.kinds import KINDS
 
+    response = client.post("/api/analyses/figure", json={
+        "scenario": korea(), "models": ["compromise", "median"],
+        "params": {"kind": "comparison"}})
+    assert response.status_code == 200, response.text
+    figures = response.json()["result"]["view"]["figures"]
     assert [f["title"] for f in figures] == [KINDS["comparison"].title]
     assert len(png_bytes(figures[0])) > 10_000
-    bad = client.post("/api/analyses/forecast", json={"scenario": korea(),
-                                                      "params": {"figures": "all of them"}})
+    # A figure has no counterfactual of its own: refused by place, not ignored.
+    bad = client.post("/api/analyses/figure", json={
+        "scenario": korea(), "counterfactual": {"without": ["RU"]},
+        "params": {"kind": "comparison"}})
     assert bad.status_code == 422
-    assert "unknown figures" in bad.json()["detail"]
+    assert bad.json()["problems"][0]["location"] == "counterfactual"
+    unknown = client.post("/api/analyses/figure", json={"scenario": korea(),
+                                                         "params": {"kind": "all of them"}})
+    assert unknown.status_code == 422
+    assert "unknown kind" in unknown.json()["detail"]
 
 
 @pytest.mark.parametrize(("kind", "models"), [("trajectories", ["bdm"]),
@@ -603,8 +612,7 @@ def test_figure_that_cannot_be_drawn_says_why(client: TestClient) -> None:
 
 def test_explain_matches_the_models_own_tables(client: TestClient) -> None:
     response = client.post("/api/analyses/explain", json={
-        "scenario": korea(), "models": ["compromise", "bdm"],
-        "params": {"issue": "SANC", "round": 2}})
+        "scenario": korea(), "params": {"model": "bdm", "issue": "SANC", "round_number": 2}})
     assert response.status_code == 200, response.text
     data = response.json()["result"]["data"]
     s = load("korea-2017")
@@ -616,7 +624,7 @@ def test_explain_matches_the_models_own_tables(client: TestClient) -> None:
     bad = client.post("/api/analyses/explain", json={"scenario": korea(),
                                                      "params": {"issue": "NOPE"}})
     assert bad.status_code == 422
-    assert "unknown issue 'NOPE'" in bad.json()["detail"]
+    assert "no issue 'NOPE'" in bad.json()["message"]
 
 
 def test_contributions_match_the_library(client: TestClient) -> None:
@@ -648,14 +656,13 @@ def test_html_report_is_offline_and_names_the_scenario() -> None:
 
 def test_roadmap_with_a_trust_toggle_matches_the_library(client: TestClient) -> None:
     from detente.roadmaps import roadmap
-    from detente.settlement import variation
 
-    cf = {"trust": [{"truster": "KP", "trusted": "RU", "value": 0.9}]}
+    cf = {"trust": ["KP.RU=0.9"]}
     response = client.post("/api/analyses/roadmap", json={"scenario": korea(),
                                                            "counterfactual": cf})
     assert response.status_code == 200, response.text
     data = response.json()["result"]["data"]
-    expected = roadmap("korea-2017", variations=variation(trust=[("KP", "RU", 0.9)]))
+    expected = roadmap("korea-2017", variations=Variation(trust=(("KP", "RU", 0.9),)))
     assert without_seconds(data) == without_seconds(json.loads(json.dumps(expected.to_dict())))
     named = response.json()["result"]["view"]["tables"][0]
     assert named["title"] == "Named roadmaps"
@@ -667,13 +674,14 @@ def test_analysis_options_are_checked_before_anything_runs(client: TestClient) -
         "scenario": korea(), "params": {"bogus": 1, "patience": 3, "defection": "maybe"}})
     assert response.status_code == 422
     problems = {p["location"]: p["message"] for p in response.json()["problems"]}
-    assert problems == {"params.bogus": "unknown option 'bogus' for roadmap",
-                        "params.patience": "patience must be at most 1, got 3",
-                        "params.defection": "unknown defection 'maybe'"}
+    assert set(problems) == {"params.bogus", "params.patience", "params.defection"}
+    assert problems["params.bogus"] == "unknown option 'bogus' for roadmap"
+    assert "got 3" in problems["params.patience"]
+    assert problems["params.defection"] == "unknown defection 'maybe'"
     info = client.get("/api/info").json()
-    roadmap_params = next(a for a in info["analyses"] if a["name"] == "roadmap")["params"]
-    assert [p["name"] for p in roadmap_params] == ["stages", "patience", "defection", "step",
-                                                   "utility"]
+    roadmap_options = next(a for a in info["analyses"] if a["name"] == "roadmap")["options"]
+    assert [p["name"] for p in roadmap_options] == [o.name for o in
+                                                    ANALYSES["roadmap"].options]
 
 
 @pytest.mark.parametrize("origin", ["http://evil.example", "http://testserver:8080",

@@ -133,6 +133,16 @@ def test_edit_trust_run_settle_and_compare(server: str, browser: object) -> None
     assert columns[2] == "baseline" and "RU" in columns[3], columns
     assert "without RU" in page.text_content("#result .view .cf")
 
+    # Any counterfactual in the command line's spelling, on any analysis: a forecast with
+    # CN's position moved names the change and shows its forecast table.
+    page.select_option("#analysis", "forecast")
+    page.fill("#cf-more", "--position CN.NUC=40 --capability=US=60")
+    run_and_wait(page, 4)
+    assert page.text_content("#result .view .cf").endswith(
+        "without RU; capability US=60; position CN.NUC=40")
+    assert page.locator("#result .view table").count() >= 1
+    page.fill("#cf-more", "")
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "workbench-laptop.png"), full_page=True)
     page.set_viewport_size({"width": 800, "height": 1100})

@@ -8,39 +8,220 @@ The public API::
     f.values("compromise")                  # issue id -> forecast in issue units
     r = detente.validate_deu("Dataset_DEU_III.csv")   # every model scored on DEU III
     r.scores()                              # see also detente.validate.validate(scenarios)
+
+Each name is imported on first use (PEP 562 module ``__getattr__``), so ``import detente``
+costs next to nothing and a command loads only the parts it runs: `detente forecast` never
+loads the settlement search, sampling (scipy.special) or plotting (matplotlib, jinja2).
 """
 
-from detente.arrays import Arrays
-from detente.errors import DetenteError, OptionError, ScenarioError
-from detente.forecast import Forecast, forecast
-from detente.models import REGISTRY, get_model
-from detente.roadmaps import RoadmapAnalysis, roadmap
-from detente.scenario import Scenario, embedded_scenarios, json_schema, load
-from detente.settlement import Settlement, settle
-from detente.uncertainty import sample
-from detente.validate import ValidationResult, validate_deu
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, run
+    from detente.analyses.sampling import split_noise
+    from detente.arrays import Arrays
+    from detente.atomic import check_writable, write_atomic
+    from detente.catalog import models_view, scenario_view, scenarios_view
+    from detente.errors import DetenteError, OptionError, Problem, ScenarioError, option_error
+    from detente.forecast import Forecast, forecast
+    from detente.models import DEFAULT_MODELS, REGISTRY, get_model
+    from detente.render import fmt, print_view, to_json, view_cells, view_csv, view_html
+    from detente.report.html import render_report
+    from detente.report.kinds import KINDS as FIGURE_KINDS
+    from detente.report.kinds import Analysis as ReportAnalysis
+    from detente.report.kinds import draw as draw_figure
+    from detente.report.kinds import parse_settings
+    from detente.report.style import figure_bytes
+    from detente.roadmaps import RoadmapAnalysis, roadmap
+    from detente.room.api import mount_room
+    from detente.safeload import LoadLimits, parse_yaml, structure_problems
+    from detente.scenario import (
+        DEFAULT_SCENARIO,
+        Scenario,
+        embedded_scenarios,
+        json_schema,
+        load,
+        parse_text,
+        scenario_from_mapping,
+    )
+    from detente.settlement import Settlement, settle
+    from detente.uncertainty import sample
+    from detente.uncertainty.inputs import FIELDS as NOISE_FIELDS
+    from detente.validate import ValidationResult, validate_deu
+    from detente.variation import HELP as VARIATION_HELP
+    from detente.variation import OPTIONS as VARIATION_OPTIONS
+    from detente.variation import (
+        Variation,
+        parse_variation,
+        variation_from_mapping,
+        variation_from_options,
+    )
+    from detente.view import Table, View
 
 __version__ = "0.1.0"
 
+#: Public name -> the module that defines it; each is imported on first use. The command
+#: line and the web import only from here (tests/test_public_api.py).
+_LAZY: dict[str, str] = {
+    "mount_room": "detente.room.api",
+    "Arrays": "detente.arrays",
+    "DetenteError": "detente.errors",
+    "OptionError": "detente.errors",
+    "ScenarioError": "detente.errors",
+    "Forecast": "detente.forecast",
+    "forecast": "detente.forecast",
+    "REGISTRY": "detente.models",
+    "get_model": "detente.models",
+    "RoadmapAnalysis": "detente.roadmaps",
+    "roadmap": "detente.roadmaps",
+    "Scenario": "detente.scenario",
+    "embedded_scenarios": "detente.scenario",
+    "json_schema": "detente.scenario",
+    "load": "detente.scenario",
+    "Settlement": "detente.settlement",
+    "settle": "detente.settlement",
+    "sample": "detente.uncertainty",
+    "ValidationResult": "detente.validate",
+    "validate_deu": "detente.validate",
+    "ANALYSES": "detente.analyses",
+    "AnalysisSpec": "detente.analyses",
+    "Option": "detente.analyses",
+    "Result": "detente.analyses",
+    "run": "detente.analyses",
+    "Problem": "detente.errors",
+    "option_error": "detente.errors",
+    "DEFAULT_SCENARIO": "detente.scenario",
+    "scenario_from_mapping": "detente.scenario",
+    "parse_text": "detente.scenario",
+    "Variation": "detente.variation",
+    "parse_variation": "detente.variation",
+    "variation_from_mapping": "detente.variation",
+    "variation_from_options": "detente.variation",
+    "VARIATION_OPTIONS": "detente.variation",
+    "VARIATION_HELP": "detente.variation",
+    "split_noise": "detente.analyses.sampling",
+    "View": "detente.view",
+    "Table": "detente.view",
+    "fmt": "detente.render",
+    "print_view": "detente.render",
+    "view_cells": "detente.render",
+    "view_csv": "detente.render",
+    "view_html": "detente.render",
+    "to_json": "detente.render",
+    "write_atomic": "detente.atomic",
+    "check_writable": "detente.atomic",
+    "DEFAULT_MODELS": "detente.models",
+    "NOISE_FIELDS": "detente.uncertainty.inputs",
+    "ReportAnalysis": "detente.report.kinds",
+    "FIGURE_KINDS": "detente.report.kinds",
+    "draw_figure": "detente.report.kinds",
+    "parse_settings": "detente.report.kinds",
+    "figure_bytes": "detente.report.style",
+    "render_report": "detente.report.html",
+    "LoadLimits": "detente.safeload",
+    "models_view": "detente.catalog",
+    "scenario_view": "detente.catalog",
+    "scenarios_view": "detente.catalog",
+    "parse_yaml": "detente.safeload",
+    "structure_problems": "detente.safeload",
+}
+#: Where a public name is spelled differently in its module.
+_RENAMED = {"VARIATION_OPTIONS": "OPTIONS", "VARIATION_HELP": "HELP", "NOISE_FIELDS": "FIELDS",
+            "ReportAnalysis": "Analysis", "FIGURE_KINDS": "KINDS", "draw_figure": "draw"}
+
 __all__ = [
+    "ANALYSES",
+    "DEFAULT_MODELS",
+    "DEFAULT_SCENARIO",
+    "FIGURE_KINDS",
+    "NOISE_FIELDS",
     "REGISTRY",
+    "VARIATION_HELP",
+    "VARIATION_OPTIONS",
+    "AnalysisSpec",
     "Arrays",
     "DetenteError",
     "Forecast",
+    "LoadLimits",
+    "Option",
     "OptionError",
+    "Problem",
+    "ReportAnalysis",
+    "Result",
     "RoadmapAnalysis",
     "Scenario",
     "ScenarioError",
     "Settlement",
+    "Table",
     "ValidationResult",
+    "Variation",
+    "View",
     "__version__",
+    "check_writable",
+    "draw_figure",
     "embedded_scenarios",
+    "figure_bytes",
+    "fmt",
     "forecast",
     "get_model",
     "json_schema",
     "load",
+    "models_view",
+    "mount_room",
+    "option_error",
+    "parse_settings",
+    "parse_text",
+    "parse_variation",
+    "parse_yaml",
+    "print_view",
+    "render_report",
     "roadmap",
+    "run",
     "sample",
+    "scenario_from_mapping",
+    "scenario_view",
+    "scenarios_view",
     "settle",
+    "split_noise",
+    "structure_problems",
+    "to_json",
     "validate_deu",
+    "variation_from_mapping",
+    "variation_from_options",
+    "view_cells",
+    "view_csv",
+    "view_html",
+    "write_atomic",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'detente' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), _RENAMED.get(name, name))
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+class _Package(types.ModuleType):
+    """``detente.forecast`` is both a submodule and the public function. Importing the
+    submodule binds the module to the package's attribute; the eager imports this file
+    used to make then rebound the function. Keep the function, as before."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _LAZY:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

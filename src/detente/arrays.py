@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,18 +56,23 @@ class Arrays:
     @property
     def weight(self) -> np.ndarray:
         """Capability times salience, ``[B,] A, I``: an actor's pull on an issue."""
-        return self.capability[..., :, None] * self.salience
+        weight: np.ndarray = self.capability[..., :, None] * self.salience
+        return weight
 
-    def replace(self, **changes: object) -> Arrays:
+    def replace(self, **changes: Any) -> Arrays:
         return dataclasses.replace(self, **changes)
 
     def to_units(self, unit_values: np.ndarray) -> np.ndarray:
         """Map values on the unit scale (issues on the last axis) to each issue's own units."""
-        return self.scale_low + np.asarray(unit_values) * (self.scale_high - self.scale_low)
+        values: np.ndarray = self.scale_low + np.asarray(unit_values) * (
+            self.scale_high - self.scale_low)
+        return values
 
     def from_units(self, values: np.ndarray) -> np.ndarray:
         """Map values in issue units (issues on the last axis) to the unit scale."""
-        return (np.asarray(values) - self.scale_low) / (self.scale_high - self.scale_low)
+        unit: np.ndarray = (np.asarray(values) - self.scale_low) / (
+            self.scale_high - self.scale_low)
+        return unit
 
     def take_actors(self, index: np.ndarray | list[int]) -> Arrays:
         """The same scenario restricted to (or reordered by) some actors."""

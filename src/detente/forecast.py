@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from detente.arrays import Arrays
+from detente.combine import LEVELS, CombinedForecast, combine_results, load_combination
 from detente.models import DEFAULT_MODELS, Model, ModelResult, get_model, make_rng
 from detente.resources import require_memory
 from detente.scenario import Scenario, load
@@ -29,6 +30,8 @@ class Forecast:
     results: dict[str, ModelResult]
     seed: int | None
     variation: Variation | None = None
+    #: The combined forecast (:mod:`detente.combine`), when asked for.
+    combined: CombinedForecast | None = None
 
     def values(self, model: str) -> dict[str, float]:
         """Issue id -> forecast in the issue's own units."""
@@ -110,7 +113,33 @@ class Forecast:
             # Only when a counterfactual was applied, so the baseline contract is unchanged.
             **({"counterfactual": self.variation.describe()}
                if self.variation is not None and not self.variation.is_empty else {}),
+            # Only when asked for (--combined), so the default contract is unchanged.
+            **({"combined": self.combined_dict()} if self.combined is not None else {}),
         }
+
+    def combined_values(self) -> dict[str, dict[str, float]]:
+        """Issue id -> point, interval bounds (``low80``, ``high80``, ...) and spread, in
+        issue units."""
+        c = self.combined
+        if c is None:
+            return {}
+        units = self.arrays.to_units
+        cols = {"combined": units(c.point), "spread_low": units(c.spread[0]),
+                "spread_high": units(c.spread[1])}
+        for level, (low, high) in c.intervals.items():
+            cols[f"low{100 * level:g}"] = units(low)
+            cols[f"high{100 * level:g}"] = units(high)
+        return {iid: {k: float(v[i]) for k, v in cols.items()}
+                for i, iid in enumerate(self.arrays.issue_ids)}
+
+    def combined_dict(self) -> dict[str, Any]:
+        c = self.combined
+        assert c is not None
+        return {"forecast": self.combined_values(), "models": list(c.models),
+                "stack": dict(c.combination.stack), "mixture": dict(c.combination.mixture),
+                "sigma": c.combination.sigma,
+                "fitted_on": c.combination.provenance.get("data", ""),
+                "levels": [float(lv) for lv in c.intervals]}
 
 
 def forecast(
@@ -120,6 +149,8 @@ def forecast(
     rng: np.random.Generator | int | None = None,
     variation: Variation | None = None,
     max_memory: int | str | None = None,
+    combined: bool = False,
+    combination: str | Path | None = None,
 ) -> Forecast:
     """Forecast every issue of a scenario with each model.
 
@@ -130,7 +161,10 @@ def forecast(
     numbers. ``variation``: a counterfactual (:class:`detente.variation.Variation`) applied
     to the compiled arrays before any model runs. ``max_memory``: bytes (or ``"16G"``) a
     model may need; default ``DETENTE_MAX_MEMORY`` or 4 GiB. Every model's estimate is
-    checked before any runs.
+    checked before any runs. ``combined``: also give the combined forecast
+    (:mod:`detente.combine`) with its 50/80/95 % intervals and the spread across models; the
+    models it needs are run too. ``combination``: a file from ``detente validate --fit``
+    (default: the one shipped, fitted on DEU III).
     """
     s = load(scenario)
     arrays = s.compile()
@@ -139,6 +173,10 @@ def forecast(
     options = options or {}
     generator, seed = make_rng(rng if rng is not None else 0)
     chosen = list(models) if models else list(DEFAULT_MODELS)
+    fitted = load_combination(combination) if combined or combination is not None else None
+    if fitted is not None:
+        names = {m if isinstance(m, str) else m.name for m in chosen}
+        chosen += [m for m in fitted.models if m not in names]
     children = np.random.SeedSequence(seed if seed is not None else
                                       int(generator.integers(2**63))).spawn(len(chosen))
     built = [get_model(m, **dict(options.get(m, {}))) if isinstance(m, str) else m
@@ -153,4 +191,8 @@ def forecast(
     results: dict[str, ModelResult] = {}
     for model, child in zip(built, children, strict=True):
         results[model.name] = model.run(arrays, np.random.default_rng(child))
-    return Forecast(scenario=s, arrays=arrays, results=results, seed=seed, variation=variation)
+    together = None
+    if fitted is not None:
+        together = combine_results({n: r.forecast for n, r in results.items()}, fitted, LEVELS)
+    return Forecast(scenario=s, arrays=arrays, results=results, seed=seed, variation=variation,
+                    combined=together)

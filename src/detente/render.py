@@ -56,6 +56,17 @@ def rows_text(t: Table) -> list[list[str]]:
     return [[cell_text(v, t.format_of(k)) for k, v in enumerate(row)] for row in t.rows]
 
 
+def view_cells(view: View) -> dict[str, Any]:
+    """A view as JSON with every cell already formatted as text, for a page that shows
+    results without formatting numbers itself (the web workbench): ``title``, ``summary``,
+    ``tables`` (``title``, ``columns``, ``rows`` of text) and ``notes`` (the tables' notes
+    first)."""
+    return {"title": view.title, "summary": view.summary,
+            "tables": [{"title": t.title, "columns": list(t.columns), "rows": rows_text(t)}
+                       for t in view.tables],
+            "notes": [*(n for t in view.tables for n in t.notes), *view.notes]}
+
+
 def print_view(view: View, console: Any) -> None:
     """Print a view on a rich console: title and summary, each table with its notes, notes."""
     from rich.markup import escape
@@ -96,8 +107,35 @@ def view_csv(view: View) -> str:
 
 
 def to_json(data: Any) -> str:
-    """JSON text of a result's contract; NaN and infinities are refused (not valid JSON)."""
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    """The one JSON writer of every ``-f json`` output: standard JSON, never NaN or Infinity.
+
+    ``json.dumps`` writes a bare ``NaN`` by default, which no strict JSON reader accepts. A
+    quantity that does not exist is ``null`` by the time it gets here (docs/json-format.md);
+    a non-finite number that still arrives is a result we cannot stand behind, so this
+    refuses it, naming the field, instead of writing it."""
+    try:
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        from detente.errors import DetenteError, Problem
+
+        raise DetenteError([Problem(
+            _first_non_finite(data) or "", "the result holds a number that is not finite "
+            "(NaN or infinity), so it is not printed", "check the inputs for extreme "
+            "values; if they look sound, please report this with the scenario")]) from None
+
+
+def _first_non_finite(data: Any) -> str | None:
+    """The JSON path of the first NaN/Infinity in ``data`` (None when every number is finite)."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return where or "(top)"
+        if isinstance(node, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in node.items())
+        elif isinstance(node, list | tuple):
+            stack.extend((v, f"{where}[{k}]") for k, v in enumerate(node))
+    return None
 
 
 def view_html(view: View) -> str:
@@ -119,4 +157,5 @@ def view_html(view: View) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["UNITS", "cell_text", "fmt", "print_view", "to_json", "view_csv", "view_html"]
+__all__ = ["UNITS", "cell_text", "fmt", "print_view", "to_json", "view_cells", "view_csv",
+           "view_html"]

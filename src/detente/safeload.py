@@ -198,23 +198,23 @@ class _GuardedLoader(yaml.SafeLoader):
         self._aliases = 0
         self._sizes: dict[int, int] = {}
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if _over(self._aliases, self.limits.max_aliases):
-                line = self.peek_event().start_mark.line + 1
+                line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
                 raise _Refused(f"the document uses more than {self.limits.max_aliases} YAML "
                                "aliases (*name)", "write the values out plainly, "
                                + self.limits.lift("max_aliases"), line)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)  # type: ignore[return-value]
         self._depth += 1
         if _over(self._depth, self.limits.max_depth):
-            line = self.peek_event().start_mark.line + 1
+            line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
             raise _Refused(f"nested more than {self.limits.max_depth} levels deep",
                            "a scenario is only a few levels deep; check the structure, "
                            + self.limits.lift("max_depth"), line)
         try:
-            node: Node = super().compose_node(parent, index)
+            node: Node = super().compose_node(parent, index)  # type: ignore[assignment]
         finally:
             self._depth -= 1
         # The size of a node after alias expansion: itself plus its children's sizes, an
@@ -252,7 +252,7 @@ class _GuardedLoader(yaml.SafeLoader):
                                    "would silently keep the second)",
                                    "remove one of them, or merge the two entries", line)
                 seen[key] = line
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
 
 
 def parse_yaml(text: str, source: str, limits: LoadLimits | None = None) -> tuple[Any, LineMap]:
@@ -349,8 +349,8 @@ def parse_json(text: str, source: str, limits: LoadLimits | None = None) -> Any:
     if duplicates:
         key = duplicates[0]
         lines = _json_key_lines(text, key)
-        where = (f", on line {lines[0]} and on line {lines[1]}" if len(lines) >= 2 else "")
-        raise scenario_error("", f"the key '{shorten(key)}' appears twice in one object{where} "
+        both = (f", on line {lines[0]} and on line {lines[1]}" if len(lines) >= 2 else "")
+        raise scenario_error("", f"the key '{shorten(key)}' appears twice in one object{both} "
                              "(JSON readers would silently keep the second)",
                              "remove one of them, or merge the two entries", source,
                              lines[1] if len(lines) >= 2 else None)

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from detente.models import REGISTRY, Model, get_model, make_rng
 from detente.models.median import weighted_median
 from detente.scenario import Scenario, load
 from detente.variation import Variation
+
+if TYPE_CHECKING:
+    from detente.combine import Calibration, Combination
 
 #: Metric keys, in table order, with their labels.
 METRICS: dict[str, str] = {
@@ -325,6 +328,15 @@ class ValidationResult:
     notes: tuple[str, ...] = ()
     #: Wall-clock seconds each model took (cross-validation included); not in to_dict().
     seconds: Mapping[str, float] = field(default_factory=dict)
+    #: Per row: whether the issue's status quo is known (False: a placeholder such as DEU's
+    #: midpoint where the data set has no reference point).
+    status_quo_known: tuple[bool, ...] = ()
+    #: Models that need a status quo (``Model.needs_status_quo``): their predictions on every
+    #: row, placeholders included. ``predictions`` holds NaN on the placeholder rows, so
+    #: every score of such a model is on issues with a real status quo only.
+    unmasked: Mapping[str, np.ndarray] = field(default_factory=dict)
+    #: Out-of-fold scores of the combined forecast's intervals (None: not computed).
+    calibration: Calibration | None = None
 
     @property
     def observed(self) -> np.ndarray:
@@ -376,6 +388,29 @@ class ValidationResult:
                      n_issues=int(d.size), n_groups=len(labels), value=value, low=low,
                      high=high)
 
+    def reference_scores(self) -> list[tuple[str, Score, Score]]:
+        """Every predictor's score on the issues with a known status quo and on all issues.
+
+        For a model that needs a status quo the second score uses its forecasts from the
+        placeholder status quo (they are never in :meth:`scores`): it shows how much a
+        placeholder flatters or hurts it. Baselines without a prediction on some issues are
+        scored where they have one.
+        """
+        known = np.array(self.status_quo_known or [True] * len(self.rows), dtype=bool)
+        groups = np.array([r.group for r in self.rows], dtype=object)
+        seed = self.seed if self.seed is not None else 0
+        out = []
+        for name in self.predictions:
+            full = np.abs(self.unmasked.get(name, self.predictions[name]) - self.observed) \
+                * 100.0 / np.array([r.high - r.low for r in self.rows])
+            first = known & ~np.isnan(full)
+            every = ~np.isnan(full)
+            out.append((name, score(full[first], groups[first], self.n_boot, seed, name,
+                                    self.kinds[name], "status quo known"),
+                        score(full[every], groups[every], self.n_boot, seed, name,
+                              self.kinds[name], "all")))
+        return out
+
     def tag_values(self, tag: str) -> list[str]:
         return sorted({r.tags[tag] for r in self.rows if tag in r.tags})
 
@@ -415,6 +450,11 @@ class ValidationResult:
                                    for name in self.predictions if name != "compromise"
                                    for c in [self.compare(name)]]
                                   if "compromise" in self.predictions else []),
+            "needs_status_quo": sorted(self.unmasked),
+            "calibration": None if self.calibration is None else self.calibration.to_dict(),
+            "by_status_quo": [{"predictor": name, "known": known.to_dict(),
+                               "all": every.to_dict()}
+                              for name, known, every in self.reference_scores()],
             "breakdowns": {tag: {v: [s.to_dict() for s in scores]
                                  for v, scores in self.breakdown(tag).items()}
                            for tag in self.tags()},
@@ -455,6 +495,7 @@ def validate(
     folds: int = DEFAULT_FOLDS,
     workers: int = 1,
     variation: Variation | None = None,
+    combine: bool = True,
 ) -> ValidationResult:
     """Score models and baselines on every issue that has an observed outcome.
 
@@ -464,7 +505,10 @@ def validate(
     A model with parameters fitted to outcomes (a ``fit`` method) is scored by ``folds``-fold
     cross-validation grouped by case group: never on issues it was fitted on. ``workers`` > 1
     runs the models in that many processes (same numbers, less waiting for slow models).
-    ``variation``: a counterfactual applied to every case's arrays.
+    ``variation``: a counterfactual applied to every case's arrays. ``combine``: also score
+    the combined forecast (:mod:`detente.combine`) of the models without fitted parameters,
+    its weights and interval scale refitted by grouped cross-validation, with the coverage
+    of its intervals out of fold (``result.calibration``).
     """
     case_list = [c if isinstance(c, Case) else _case_of(c) for c in cases]
     case_list = [c for c in case_list if c.scenario.outcomes]
@@ -505,6 +549,7 @@ def validate(
         notes.append(f"{m.name}: fitted parameters, scored by {min(folds, n_groups)}-fold "
                      "cross-validation grouped by proposal (no group in two folds)")
     rows: list[IssueRow] = []
+    known_rows: list[bool] = []
     columns: dict[str, list[float]] = defaultdict(list)
     kinds: dict[str, str] = {}
     extra = sorted({name for c in case_list for name in c.baselines})
@@ -524,6 +569,7 @@ def validate(
             low, high = float(a.scale_low[i]), float(a.scale_high[i])
             rows.append(IssueRow(case.scenario.id, issue_id, case.group, dict(case.tags),
                                  outcome.value, low, high))
+            known_rows.append(case.status_quo_known)
             for name in kinds:
                 if name in unit:
                     values = unit[name]
@@ -533,8 +579,65 @@ def validate(
                     columns[name].append(case.baselines.get(name, {}).get(issue_id,
                                                                           float("nan")))
     predictions = {name: np.array(columns[name]) for name in kinds}
+    known = np.array(known_rows, dtype=bool)
+    unmasked: dict[str, np.ndarray] = {}
+    needing = [m.name for m in instances if getattr(m, "needs_status_quo", False)]
+    for name in needing:
+        unmasked[name] = predictions[name]
+        predictions[name] = np.where(known, predictions[name], np.nan)
+    if needing and not known.all():
+        notes.append(f"{', '.join(needing)}: need a status quo, so scored only on the "
+                     f"{int(known.sum())} issues that have one (not on the "
+                     f"{int((~known).sum())} with a placeholder)")
+    calibration = None
+    stacked = [m.name for m in instances if not is_fitted(m)]
+    free = [n for n in stacked if n not in needing]
+    if combine and len(stacked) >= 2 and free and n_groups >= 2:
+        from detente import combine as comb
+
+        start = time.perf_counter()
+        unit = _unit_forecasts(rows, {n: unmasked.get(n, predictions[n]) for n in stacked})
+        observed_unit = _unit_forecasts(rows, {"y": np.array([r.observed for r in rows])})["y"]
+        calibration = comb.cross_validate(
+            {n: np.where(known, u, np.nan) if n in needing else u for n, u in unit.items()},
+            observed_unit, known, [r.group for r in rows], needing, folds, seed)
+        span = np.array([r.high - r.low for r in rows])
+        predictions["combined"] = np.array([r.low for r in rows]) + calibration.point * span
+        kinds["combined"] = "model (CV)"
+        seconds["combined"] = time.perf_counter() - start
+        notes.append(f"combined: stack of {', '.join(stacked)} with weights refitted by "
+                     f"{calibration.folds}-fold cross-validation grouped by proposal; its "
+                     "interval coverage is out of fold (see the calibration table)")
+    elif combine and len(stacked) >= 2:
+        notes.append("combined: not computed (it needs two models without fitted parameters, "
+                     "one of them not needing a status quo, and two groups)")
     return ValidationResult(rows=tuple(rows), predictions=predictions, kinds=kinds, seed=seed,
-                            n_boot=n_boot, notes=tuple(notes), seconds=seconds)
+                            n_boot=n_boot, notes=tuple(notes), seconds=seconds,
+                            status_quo_known=tuple(bool(k) for k in known), unmasked=unmasked,
+                            calibration=calibration)
+
+
+def _unit_forecasts(rows: Sequence[IssueRow],
+                    values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Issue-unit values per row to the unit scale of each row's issue."""
+    low = np.array([r.low for r in rows])
+    span = np.array([r.high - r.low for r in rows])
+    return {name: (np.asarray(v, dtype=float) - low) / span for name, v in values.items()}
+
+
+def fit_from(result: ValidationResult, provenance: Mapping[str, Any]) -> Combination:
+    """The combination (:class:`detente.combine.Combination`) fitted on every scored issue
+    of a validation, over its models without fitted parameters."""
+    from detente import combine as comb
+
+    names = [n for n, k in result.kinds.items() if k == "model"]
+    known = np.array(result.status_quo_known, dtype=bool)
+    needing = sorted(result.unmasked)
+    unit = _unit_forecasts(result.rows, {n: result.unmasked.get(n, result.predictions[n])
+                                         for n in names})
+    observed = _unit_forecasts(result.rows, {"y": result.observed})["y"]
+    forecasts = {n: np.where(known, u, np.nan) if n in needing else u for n, u in unit.items()}
+    return comb.fit_combination(forecasts, observed, known, needing, provenance)
 
 
 def _case_of(item: Scenario | str | Path) -> Case:
@@ -598,7 +701,9 @@ def validate_deu(path: str | Path, models: Sequence[str | Model] | None = None,
                  capability: str = "council", missing_salience: str = "mean",
                  missing_reference: str = "midpoint", n_boot: int = DEFAULT_BOOTSTRAP,
                  rng: int | None = 0, weights: str | Path | None = None,
-                 folds: int = DEFAULT_FOLDS, workers: int = 1) -> ValidationResult:
+                 folds: int = DEFAULT_FOLDS, workers: int = 1,
+                 combine: bool = True) -> ValidationResult:
     """Score models and baselines on a DEU III file (see :mod:`detente.datasets.deu`)."""
     cases, notes = deu_cases(path, capability, missing_salience, missing_reference, weights)
-    return validate(cases, models, options, n_boot, rng, notes, folds, workers)
+    return validate(cases, models, options, n_boot, rng, notes, folds, workers,
+                    combine=combine)

@@ -18,9 +18,8 @@ saliences and trust on 0-1; capabilities are positive. Several changes apply tog
 
 Ids unknown to the scenario, positions outside an issue's scale and contradictions (an
 edit of an actor that ``without`` removes) are refused with the option, the value and a
-"did you mean" fix, never repaired silently. This replaces, once wired in,
-``detente.settlement.problem.Variation`` and the web's dict-editing
-``web/analyses.py:apply_counterfactual``.
+"did you mean" fix, never repaired silently. It is the only counterfactual type: every
+analysis, the report's settlement and the web workbench take it.
 """
 
 from __future__ import annotations
@@ -55,6 +54,18 @@ OPTIONS: dict[str, str] = {
     "--trust": "KP.RU=0.8",
     "--guarantor": "SEC=CN,RU",
     "--fix": "NUC=50",
+}
+#: Option name → what it does, for help texts (the CLI's flags, the web's form).
+HELP: dict[str, str] = {
+    "--without": "Counterfactual: drop this actor as party and guarantor.",
+    "--add": "Counterfactual: add an actor with this capability, e.g. EU=10 (give it stances "
+             "with --position and --salience).",
+    "--capability": "Counterfactual capability, e.g. RU=60.",
+    "--position": "Counterfactual position in issue units, e.g. CN.NUC=40.",
+    "--salience": "Counterfactual salience (0-1), e.g. KP.SANC=0.9.",
+    "--trust": "Counterfactual trust, e.g. KP.RU=0.8 (how far KP believes RU).",
+    "--guarantor": "Counterfactual guarantors, e.g. SEC=CN,RU (or SEC=none).",
+    "--fix": "Counterfactual: fix an issue for the package search, e.g. NUC=50.",
 }
 
 
@@ -341,8 +352,11 @@ class Variation:
 
     def apply_problem(self, problem: SettlementProblem) -> SettlementProblem:
         """The varied settlement problem: the arrays as :meth:`apply`, removed actors taken
-        out of every issue's and package's guarantors, guarantor overrides (which replace
-        the scenario's and every package's choice for that issue), fixed issues."""
+        out of every issue's and package's guarantors and of the settlement mechanisms
+        (verifier bands, links, walk-away points, stakes;
+        :meth:`detente.scenario.Mechanisms.without_actors`),
+        guarantor overrides (which replace the scenario's and every package's choice for
+        that issue), fixed issues."""
         arrays = self.apply(problem.arrays)
         issue_ids = list(problem.issue_ids)
         gone = set(self.without)
@@ -361,12 +375,13 @@ class Variation:
             k = issue_ids.index(issue)
             candidates[k] = (float(value),)
             keep_status_quo[k] = False
-        names = dict(problem.names)
-        names.update({a.id: a.id for a in self.add if a.id not in names})
+        display_names = dict(problem.names)
+        display_names.update({a.id: a.id for a in self.add if a.id not in display_names})
         return problem.replace(arrays=arrays, issue_guarantors=tuple(issue_guarantors),
                                candidates=tuple(candidates),
                                keep_status_quo=tuple(keep_status_quo),
-                               packages=tuple(packages), names=names)
+                               packages=tuple(packages), names=display_names,
+                               mechanisms=problem.mechanisms.without_actors(gone))
 
 
 def _append_actors(arrays: Arrays, added: Sequence[AddedActor]) -> Arrays:

@@ -23,6 +23,7 @@ from typing import Any
 
 from detente.analyses.compare import COMPARE
 from detente.analyses.forecasting import EXPLAIN, FORECAST, VALIDATE
+from detente.analyses.influence import INFLUENCE
 from detente.analyses.options import DEFAULT_STEP, SETTLEMENT
 from detente.analyses.sampling import SAMPLE, SENSITIVITY
 from detente.analyses.settling import CONTRIBUTIONS, ROADMAP, SETTLE
@@ -34,7 +35,7 @@ from detente.variation import Variation
 from detente.view import View
 
 _SPECS: tuple[AnalysisSpec, ...] = (FORECAST, SAMPLE, SENSITIVITY, SETTLE, CONTRIBUTIONS,
-                                    ROADMAP, EXPLAIN, VALIDATE, COMPARE)
+                                    ROADMAP, EXPLAIN, VALIDATE, COMPARE, INFLUENCE)
 
 #: Every analysis by name, in the order the CLI lists them.
 ANALYSES: dict[str, AnalysisSpec] = {s.name: s for s in _SPECS}

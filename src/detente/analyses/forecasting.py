@@ -56,11 +56,12 @@ def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
 
 
 def run_forecast(scenario: Scenario | str | Path | None, variation: Variation | None, *,
-                 model: Sequence[str], option: Sequence[str], seed: int) -> Forecast:
+                 model: Sequence[str], option: Sequence[str], seed: int, combined: bool = False,
+                 combination: str | None = None) -> Forecast:
     from detente.forecast import forecast
 
     return forecast(scenario, models=list(model), options=parse_model_options(option),
-                    rng=seed, variation=variation)
+                    rng=seed, variation=variation, combined=combined, combination=combination)
 
 
 def nash_note(result: Forecast) -> str:
@@ -139,10 +140,58 @@ def view_forecast(run: Result) -> View:
                  ["Issue", "Status quo", *names, f"Nearest anchor ({first})"], rows,
                  units=["", "issue units", *["issue units"] * len(names), ""],
                  formats=["", UNITS, *[UNITS] * len(names), ""], key="forecast")
-    tables = [main, *[t for n in names if (t := forecast_path_table(result, n)) is not None]]
+    tables = [main]
+    if result.combined is not None:
+        tables.append(combined_table(result))
+    tables += [t for n in names if (t := forecast_path_table(result, n)) is not None]
     note = nash_note(result)
-    notes = ([note] if note else []) + round_cap_notes(result)
+    notes = ([note] if note else []) + round_cap_notes(result) + model_kind_notes(names)
     return View("", tables=tuple(tables), notes=tuple(notes))
+
+
+def model_kind_notes(names: Sequence[str]) -> list[str]:
+    """Which of the models shown ignore vetoes or the status quo (say it, do not hide it)."""
+    def kind(flag: str) -> list[str]:
+        return [n for n in names if n in REGISTRY
+                and not getattr(REGISTRY[n].model, flag, False)]
+
+    notes = []
+    if ignore_veto := kind("respects_vetoes"):
+        notes.append(f"ignore vetoes (may forecast a move a veto player would block): "
+                     f"{', '.join(ignore_veto)}")
+    if ignore_q := kind("needs_status_quo"):
+        notes.append(f"ignore the status quo: {', '.join(ignore_q)}")
+    return notes
+
+
+def combined_table(result: Forecast) -> Table:
+    """The combined forecast per issue: point, intervals, and the spread across models."""
+    c = result.combined
+    assert c is not None
+    values = result.combined_values()
+    levels = [lv for lv in (0.8, 0.5, 0.95) if lv in c.intervals]
+    rows = []
+    for issue in result.scenario.issues:
+        v = values[issue.id]
+        rows.append([f"{issue.id}  {issue.name}", issue.status_quo.value, v["combined"],
+                     *[f"{v[f'low{100 * lv:g}']:.0f}–{v[f'high{100 * lv:g}']:.0f}"
+                       for lv in levels],
+                     f"{v['spread_low']:.0f}–{v['spread_high']:.0f}"])
+    stack = ", ".join(f"{m} {w:.2f}" for m, w in c.combination.stack.items() if w > 0)
+    source = c.combination.provenance.get("data", "a combination file")
+    return table("combined forecast (one number per issue) with its intervals and the spread "
+                 "across models", ["Issue", "Status quo", "combined",
+                                   *[f"{100 * lv:g}% interval" for lv in levels],
+                                   "spread (models' min–max)"], rows,
+                 units=["", "issue units", "issue units", *["issue units"] * len(levels),
+                        "issue units"],
+                 formats=["", UNITS, UNITS, *[""] * len(levels), ""], key="combined",
+                 notes=(f"stack weights {stack}; intervals: mixture over "
+                        f"{', '.join(c.models)} weighted by their validation errors, Laplace "
+                        f"scale {c.combination.sigma:g} of the scale; fitted and calibrated "
+                        f"out of sample on {source} (docs/accuracy.md)",
+                        "the intervals were calibrated on EU legislation: on other "
+                        "negotiations they are a yardstick, not a guarantee"))
 
 
 def counterfactual_suffix(variation: Variation | None) -> str:
@@ -153,7 +202,12 @@ FORECAST = AnalysisSpec(
     name="forecast", title="Forecast",
     summary="Forecast each issue with several models side by side.",
     options=(FORECAST_MODELS, MODEL_OPTION, Option("seed", int, 0,
-                                                   "Seed for stochastic models.")),
+                                                   "Seed for stochastic models."),
+             Option("combined", bool, False, "Also give the combined forecast of the "
+                    "registered models (weights fitted on DEU III) with its 50/80/95% "
+                    "intervals and the spread across models."),
+             Option("combination", str, None, "Combination file written by `detente "
+                    "validate deu PATH --fit FILE` (default: the one shipped with detente).")),
     run=run_forecast, view=view_forecast,
     extra={"csv": lambda run: run.value.to_csv()},
 )
@@ -238,18 +292,71 @@ EXPLAIN = AnalysisSpec(
 def run_validate(targets: Sequence[str], variation: Variation | None, *,
                  model: Sequence[str], capability: str, weights: str | None, bootstrap: int,
                  seed: int, folds: int, workers: int, predictions: str | None,
-                 force: bool) -> Any:
+                 fit: str | None, reliability: str | None, force: bool) -> Any:
     """``targets``: ``["deu", PATH]`` for a DEU III file, or scenario files with outcomes;
-    ``predictions``: a CSV file for the per-issue predictions (never overwritten unless
-    ``force``)."""
+    ``predictions``: a CSV file for the per-issue predictions; ``fit``: a JSON file for the
+    combination fitted on all these outcomes; ``reliability``: an image file for the
+    reliability figure (none is overwritten unless ``force``)."""
+    from detente.atomic import check_writable, write_atomic
+
+    for path in (predictions, fit, reliability):
+        if path is not None:
+            check_writable(path, force)  # refuse before the work, not after
     result = _validated(targets, variation, model=model, capability=capability,
                         weights=weights, bootstrap=bootstrap, seed=seed, folds=folds,
                         workers=workers)
     if predictions is not None:
-        from detente.atomic import write_atomic
-
         write_atomic(Path(predictions), result.to_csv(), force=force)
+    for flag, path in (("--fit", fit), ("--reliability", reliability)):
+        if path is not None and result.calibration is None:
+            raise option_error(flag, "no combined forecast to fit or draw: it needs two "
+                               "scored models without fitted parameters, one of them not "
+                               "needing a status quo, and two groups of cases",
+                               "score more models (drop --model, or add e.g. -m compromise "
+                               "-m median)")
+    if fit is not None:
+        write_atomic(Path(fit), _fitted_combination(result, targets, capability, seed,
+                                                    folds), force=force)
+    if reliability is not None:
+        import io
+
+        from detente.report.accuracy import reliability as reliability_figure
+
+        buffer = io.BytesIO()
+        suffix = Path(reliability).suffix.lower().lstrip(".") or "png"
+        reliability_figure(result.calibration).savefig(buffer, format=suffix)
+        write_atomic(Path(reliability), buffer.getvalue(), force=force)
     return result
+
+
+def _fitted_combination(result: Any, targets: Sequence[str], capability: str, seed: int,
+                        folds: int) -> str:
+    import datetime as dt
+    import hashlib
+    import json
+
+    from detente import __version__
+    from detente.validate import fit_from
+
+    source = targets[1] if targets and targets[0] == "deu" else ", ".join(targets)
+    digest = ""
+    if targets and targets[0] == "deu" and Path(targets[1]).is_file():
+        digest = hashlib.sha256(Path(targets[1]).read_bytes()).hexdigest()
+    cal = result.calibration
+    provenance = {
+        "data": Path(source).name if targets and targets[0] == "deu" else source,
+        "sha256": digest, "capability": capability,
+        "issues": len(result.rows), "status_quo_known": int(sum(result.status_quo_known)),
+        "groups": len({r.group for r in result.rows}), "seed": seed, "folds": folds,
+        "fitted": dt.date.today().isoformat(), "detente": __version__,
+        "command": f"detente validate {' '.join(targets)} --capability {capability} "
+                   f"--seed {seed} --fit FILE",
+        "out_of_fold": None if cal is None else {
+            "coverage": {f"{k:g}": round(v, 4) for k, v in cal.coverage.items()},
+            "pinball": round(cal.pinball, 3), "crps": round(cal.crps, 3)},
+    }
+    combination = fit_from(result, provenance)
+    return json.dumps(combination.to_dict(), indent=2) + "\n"
 
 
 def _validated(targets: Sequence[str], variation: Variation | None, *, model: Sequence[str],
@@ -288,6 +395,20 @@ def _scored(s: Any, key: str) -> str:
     return text
 
 
+def calibration_table(cal: Any) -> Table:
+    """Coverage of the combined forecast's central intervals, out of fold."""
+    rows = [[f"{100 * level:g}%", f"{100 * cover:.1f}%", f"{cal.width[level]:.1f}"]
+            for level, cover in cal.coverage.items()]
+    return table(f"combined forecast: calibration out of fold ({cal.folds}-fold "
+                 f"cross-validation grouped by proposal, {cal.n_issues} issues)",
+                 ["interval", "outcomes inside", "mean width (0-100)"], rows,
+                 notes=(f"pinball loss {cal.pinball:.2f} (mean over 9 levels), CRPS "
+                        f"{cal.crps:.2f} (0-100 scale; lower is better)",
+                        "reliability (nominal → observed): " + ", ".join(
+                            f"{100 * lv:g}→{100 * c:.0f}" for lv, c in cal.reliability.items())),
+                 key="calibration")
+
+
 def view_validate(run: Result) -> View:
     from detente.validate import METRICS
 
@@ -307,13 +428,31 @@ def view_validate(run: Result) -> View:
             [name, *[f"{_scored(scores[k], 'mae')} n={scores[k].n_issues}"
                      if scores[k].n_issues else "–" for scores in parts.values()]]
             for k, name in enumerate(names)], key=f"mae-by-{tag}"))
+    reference = result.reference_scores()
+    if result.unmasked or not all(result.status_quo_known or [True]):
+        n_known = reference[0][1].n_issues if reference else 0
+        tables.append(table(
+            "MAE on the issues with a real status quo and on all issues (models marked * need "
+            "a status quo: on all issues they use the placeholder, never counted above)",
+            ["predictor", "kind", "status quo known", "all issues"],
+            [[name + (" *" if name in result.unmasked else ""), known.kind,
+              f"{_scored(known, 'mae')} n={known.n_issues}",
+              f"{_scored(every, 'mae')} n={every.n_issues}"]
+             for name, known, every in reference], key="by-reference",
+            notes=(f"{n_known} issues have a status quo",) if reference else ()))
     if "compromise" in result.predictions:
         tables.append(table(
             "MAE difference against the compromise model (paired, same issues; below 0 = "
             "better)", ["predictor", "issues", "difference [95%]"],
             [[n, (c := result.compare(n)).n_issues, _scored(c, "mae")]
              for n in names if n != "compromise"], key="against-compromise"))
+    if result.calibration is not None:
+        tables.append(calibration_table(result.calibration))
     notes = [f"· {note}" for note in result.notes]
+    if run.options.get("fit"):
+        notes.append(f"wrote the fitted combination to {run.options['fit']}")
+    if run.options.get("reliability"):
+        notes.append(f"wrote the reliability figure to {run.options['reliability']}")
     if run.options.get("predictions"):
         notes.append(f"wrote per-issue predictions to {run.options['predictions']}")
     if result.seconds:
@@ -344,6 +483,15 @@ def validate_markdown(run: Result) -> str:
             cells = [f"{_scored(scores[k], 'mae')} (n={scores[k].n_issues})"
                      if scores[k].n_issues else "–" for scores in parts.values()]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    reference = result.reference_scores()
+    if result.unmasked or not all(result.status_quo_known or [True]):
+        lines += ["", "MAE on the issues with a real status quo and on all issues (* needs a "
+                  "status quo: on all issues it uses the placeholder):", "",
+                  "| predictor | status quo known | all issues |", "|---|---|---|"]
+        for name, known, every in reference:
+            mark = " *" if name in result.unmasked else ""
+            lines.append(f"| {name}{mark} | {_scored(known, 'mae')} (n={known.n_issues}) | "
+                         f"{_scored(every, 'mae')} (n={every.n_issues}) |")
     if "compromise" in result.predictions:
         lines += ["", "MAE difference against the compromise model (paired, same issues):", "",
                   "| predictor | issues | difference [95%] |", "|---|---|---|"]
@@ -351,6 +499,16 @@ def validate_markdown(run: Result) -> str:
             if name != "compromise":
                 c = result.compare(name)
                 lines.append(f"| {name} | {c.n_issues} | {_scored(c, 'mae')} |")
+    cal = result.calibration
+    if cal is not None:
+        lines += ["", f"Combined forecast, calibration out of fold ({cal.folds}-fold, grouped "
+                  f"by proposal, {cal.n_issues} issues):", "",
+                  "| interval | outcomes inside | mean width (0-100) |", "|---|---|---|"]
+        lines += [f"| {100 * lv:g}% | {100 * c:.1f}% | {cal.width[lv]:.1f} |"
+                  for lv, c in cal.coverage.items()]
+        lines += ["", f"Pinball loss {cal.pinball:.2f}, CRPS {cal.crps:.2f} (0-100 scale). "
+                  "Reliability (nominal → observed): " + ", ".join(
+                      f"{100 * lv:g}→{100 * c:.0f}" for lv, c in cal.reliability.items())]
     lines += ["", *(f"- {note}" for note in result.notes)]
     return "\n".join(lines) + "\n"
 
@@ -376,7 +534,11 @@ VALIDATE = AnalysisSpec(
                "a model is slow).", low=1),
         Option("predictions", str, None, "Write per-issue predictions to this CSV file.",
                flags=("--predictions", "-p")),
-        Option("force", bool, False, "Overwrite the predictions file."),
+        Option("fit", str, None, "Fit the combined forecast on these outcomes and write it to "
+               "this JSON file (use it with forecast --combined --combination FILE)."),
+        Option("reliability", str, None, "Draw the reliability figure of the combined "
+               "forecast's intervals (out of fold) to this image file (.png, .svg, .pdf)."),
+        Option("force", bool, False, "Overwrite the output files."),
     ),
     run=run_validate, view=view_validate, inputs="targets",
     formats=("table", "json", "csv", "markdown"),

@@ -41,6 +41,27 @@ def _noise(items: Sequence[str]) -> Any:
     return Noise.parse(list(items)) if items else None
 
 
+def split_noise(inputs: Sequence[str] | None) -> tuple[str | None, list[str]]:
+    """Separate the scenario from noise items written after ``--noise`` without repeating
+    it: ``sample korea-2017 --noise position=10 salience=0.1`` reaches us as the positional
+    tokens ``korea-2017 salience=0.1`` and ``--noise position=10``."""
+    from detente.uncertainty.inputs import FIELDS
+
+    scenario: str | None = None
+    items: list[str] = []
+    for token in inputs or []:
+        key = token.partition("=")[0].replace("-", "_")
+        if "=" in token and key in FIELDS:
+            items.append(token)
+        elif scenario is None:
+            scenario = token
+        else:
+            raise option_error("SCENARIO", f"more than one scenario given ('{scenario}', "
+                               f"'{token}')", "give one scenario; noise items look like "
+                               "position=10")
+    return scenario, items
+
+
 # --- sample ------------------------------------------------------------------------------
 
 MAX_MEMORY = Option("max_memory", str, None, "Refuse a run estimated to need more memory "
@@ -73,7 +94,13 @@ def view_sample(run: Result) -> View:
     summary = result.settlement
     if summary is not None:
         if summary.zone is not None:
-            notes.append(f"P(the zone of agreement is non-empty): {summary.zone:.1%}")
+            decided = ""
+            if summary.zone_stages:
+                stages = summary.zone_stages
+                decided = (f" (decided by a bound: {stages['bound']:,}, by a package found "
+                           f"in the screen: {stages['incumbent']:,}, by exact search: "
+                           f"{stages['exact']:,})")
+            notes.append(f"P(the zone of agreement is non-empty): {summary.zone:.1%}{decided}")
         if not summary.acceptable:
             notes.append("the scenario names no packages")
         else:

@@ -7,7 +7,6 @@ as `detente settle --without RU` always did; ``separately`` splits it into singl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,41 +19,18 @@ from detente.view import Table, View, table
 
 if TYPE_CHECKING:
     from detente.analyses import Result
-    from detente.settlement.problem import SettlementProblem
 
 GAIN_UNIT = "utility points"
 SEPARATELY = Option("separately", bool, False, "Show each counterfactual change in its own "
                     "column (default: all changes together).")
 
 
-def legacy_label(v: Variation) -> str:
-    """The label settle and roadmap have always given a counterfactual (see
-    :meth:`Variation.describe`)."""
-    return v.describe(legacy=True)
-
-
-@dataclass(frozen=True)
-class Beside:
-    """A :class:`Variation` as the settlement and roadmap APIs take their counterfactuals
-    (``is_empty``, ``describe()``, ``apply(problem)``)."""
-
-    variation: Variation
-
-    @property
-    def is_empty(self) -> bool:
-        return self.variation.is_empty
-
-    def describe(self) -> str:
-        return legacy_label(self.variation)
-
-    def apply(self, problem: SettlementProblem) -> SettlementProblem:
-        return self.variation.apply_problem(problem)
-
-
-def beside(variation: Variation | None, separately: bool) -> list[Beside]:
+def beside(variation: Variation | None, separately: bool) -> list[Variation]:
+    """The counterfactuals settle and roadmap show beside the baseline: the variation as
+    one column, or (``separately``) one column per single change."""
     if variation is None or variation.is_empty:
         return []
-    return [Beside(v) for v in (variation.split() if separately else [variation])]
+    return variation.split() if separately else [variation]
 
 
 def _stake_lines(p: Any) -> list[str]:
@@ -91,14 +67,16 @@ def _values_line(values: dict[str, float], status_quo: dict[str, float]) -> str:
 def run_settle(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                package: Sequence[str], separately: bool, top: int, step: float, utility: str,
                correlation: float, losses: str, weighting: str, method: str,
-               count: bool | None, max_packages: int, ignore: Sequence[str] = ()) -> Any:
+               count: bool | None, max_packages: int, ignore: Sequence[str] = (),
+               zones: bool = True, persuade: bool = True) -> Any:
     from detente.settlement import settle
 
-    return settle(scenario, variations=beside(variation, separately),  # type: ignore[arg-type]
+    return settle(scenario, variations=beside(variation, separately),
                   packages=list(package) or None, step=step, utility=utility,  # type: ignore[arg-type]
                   correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
                   top=top, method=method, count=count,  # type: ignore[arg-type]
-                  max_packages=max_packages, ignore=tuple(ignore))
+                  max_packages=max_packages, ignore=tuple(ignore), zones=zones,
+                  persuasion=persuade)
 
 
 def view_settle(run: Result) -> View:
@@ -149,11 +127,15 @@ def view_settle(run: Result) -> View:
                    for a in actors], units=["", *[GAIN_UNIT] * len(labels)],
                   formats=["", *["+.2f"] * len(labels)], key="best-gains")
     tables = [summary, best, gains]
+    zones = _zones(outcomes, s)
+    if zones is not None:
+        tables.append(zones)
     notes: list[str] = []
     for o in outcomes:
         t, n = _outcome(o, s, status_quo, len(outcomes) > 1)
         tables += t
         notes += n
+        tables += _persuasion(o, len(outcomes) > 1)
     head = (f"{s.title} — settlement design  (grid step {fmt(result.step)}, "
             f"{result.settings.utility} loss, deliverer correlation "
             f"{result.settings.correlation:g}, losses {result.settings.losses}, "
@@ -168,6 +150,84 @@ def view_settle(run: Result) -> View:
     return View(head, f"Gains are in utility points over {over} (a package's utility "
                 "lies in −100..0); a veto player accepts a package when its gain is above 0.",
                 tables=tuple(tables), notes=tuple(notes))
+
+
+def _zones(outcomes: Sequence[Any], s: Scenario) -> Table | None:
+    """Per-issue zone: the range of each issue's values in acceptable packages, and in the
+    efficient ones, per outcome side by side."""
+    shown = [o for o in outcomes if o.zones is not None]
+    if not shown:
+        return None
+
+    def span(lo: float | None, hi: float | None, gaps: bool = False) -> str:
+        if lo is None or hi is None:
+            return "–"
+        return (f"{fmt(lo)}–{fmt(hi)}" if hi > lo else fmt(lo)) + (" (gaps)" if gaps else "")
+
+    rows = []
+    for i in s.issues:
+        cells: list[Any] = []
+        for o in shown:
+            try:
+                z = o.zones.issue(i.id)
+            except KeyError:
+                cells += ["–", "–"]
+                continue
+            cells += [span(z.zone_min, z.zone_max, z.gaps),
+                      span(z.efficient_min, z.efficient_max)]
+        rows.append([f"{i.id} {i.name}", fmt(i.status_quo.value), *cells])
+    columns = ["Issue", "Status quo"]
+    for o in shown:
+        suffix = f" ({o.label})" if len(shown) > 1 else ""
+        columns += [f"in the zone{suffix}", f"efficient{suffix}"]
+    notes = ["in the zone: the values (on the search grid) that some package every veto "
+             "player accepts takes (exact); efficient: the values in Pareto-efficient "
+             "acceptable packages."]
+    for o in shown:
+        if o.zones.efficient_exact:
+            notes.append(f"{o.label}: efficient range exact (every acceptable package "
+                         "listed).")
+        else:
+            notes.append(f"{o.label}: efficient range over the efficient packages among the "
+                         f"{o.zones.efficient_searched} best by Nash product: an inner range "
+                         "(efficient packages further down are not seen).")
+    return table("Per-issue zone of agreement (issue units)", columns, rows, notes=notes,
+                 key="issue-zones")
+
+
+def _persuasion(o: Any, labelled: bool) -> list[Table]:
+    out = []
+    suffix = f" — {o.label}" if labelled else ""
+    for plan in o.persuasion:
+        rows = [[k + 1, lv.actor, lv.kind, lv.target,
+                 *((round(lv.current, 1), round(lv.needed, 1)) if lv.kind == "walk-away"
+                   else (lv.current, lv.needed)), lv.size]
+                for k, lv in enumerate(plan.plan)]
+        notes = []
+        if plan.unmovable:
+            notes.append("no single change of position, salience, trust or walk-away point "
+                         "wins over " + ", ".join(plan.unmovable))
+        if plan.after:
+            notes.append("with the plan applied still blocking: " + ", ".join(plan.after))
+        elif not plan.unmovable:
+            notes.append(f"with these {len(plan.plan)} changes together every veto player "
+                         f"gains from {plan.package} (checked)")
+        if plan.broken_rules:
+            notes.append(f"{plan.package} breaks a package rule ("
+                         + "; ".join(plan.broken_rules) + "): it stays off the table "
+                         "whoever is won over")
+        others = [lv for lv in plan.levers if lv not in plan.plan][:4]
+        if others:
+            notes.append("next smallest: " + "; ".join(lv.describe() for lv in others))
+        notes.append("size: the change as a share of the lever's range (scale span, "
+                     "salience 0–1, trust 0–1, walk-away point 0–100 utility points, "
+                     "given in utility points); each lever changes only its actor's gain")
+        out.append(table(f"Persuasion plan for {plan.package}{suffix}: the smallest change "
+                         "that wins each blocker over", ["#", "actor", "lever", "on",
+                                                         "now", "needed", "size"], rows,
+                         formats=["", "", "", "", "g", "g", ".1%"], notes=notes,
+                         key=f"persuasion {plan.package}{suffix}"))
+    return out
 
 
 def _summary_cell(label: str, value: Any) -> Any:
@@ -280,6 +340,11 @@ SETTLE = AnalysisSpec(
                "at most 2e9 packages).", flags=("--count",), negative="--no-count"),
         MAX_PACKAGES,
         IGNORE,
+        Option("zones", bool, True, "Per-issue zone: each issue's range in acceptable and "
+               "in efficient packages.", flags=("--zones",), negative="--no-zones"),
+        Option("persuade", bool, True, "Persuasion plan for each blocked named package: the "
+               "smallest change of a blocker's position, salience or trust that wins it "
+               "over.", flags=("--persuade",), negative="--no-persuade"),
     ),
     run=run_settle, view=view_settle, counterfactual="beside", formats=("table", "json"),
     package_search=True,
@@ -358,7 +423,8 @@ def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | N
                 separately: bool, patience: float, defection: str, scan: str | None,
                 finals: int, near: int, any_path: bool, step: float, utility: str,
                 correlation: float, losses: str, weighting: str, method: str,
-                max_packages: int) -> Any:
+                max_packages: int, learning: float = 0.0, min_move: float = 1.0,
+                scan_learning: bool = False) -> Any:
     from detente.roadmaps import roadmap as run
 
     return run(scenario, stages=stages, roadmaps=list(roadmap) or None, final=final,
@@ -366,7 +432,8 @@ def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | N
                defection=defection, step=step, utility=utility,  # type: ignore[arg-type]
                correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
                monotone=not any_path, finals=finals, near=near, scan=scan,
-               method=method, max_packages=max_packages)  # type: ignore[arg-type]
+               method=method, max_packages=max_packages,  # type: ignore[arg-type]
+               learning=learning, min_move=min_move, scan_learning=scan_learning)
 
 
 def view_roadmap(run: Result) -> View:
@@ -415,6 +482,11 @@ def view_roadmap(run: Result) -> View:
         tables += [_evaluation(e, s, suffix) for e in shown]
     if result.scan is not None:
         tables.append(_scan(result.scan))
+    for ls in result.learning_scans:
+        tables += _learning_scan(ls, len(result.learning_scans) > 1)
+    comparison = _one_shot(result)
+    if comparison is not None:
+        tables.append(comparison)
     from detente.scenario import compile_mechanisms
 
     left_out = _mechanism_kinds(compile_mechanisms(s))
@@ -460,6 +532,78 @@ def _evaluation(e: Any, s: Scenario, suffix: str) -> Table:
     return table(f"{e.id}: {e.name}{suffix}",
                  ["", "status quo", *[f"{k + 1} {st.name}" for k, st in enumerate(e.stages)]],
                  rows, notes=notes, key=f"roadmap {e.id}{suffix}")
+
+
+def _one_shot(result: Any) -> Table | None:
+    """Staged against one-shot: each blocker of a named roadmap's final package offered as
+    one package, and the checkpoints at which the staged path keeps it."""
+    rows = []
+    for o in result.outcomes:
+        for e in o.evaluations:
+            for a, stays in e.won_over().items():
+                rows.append([o.label, e.id, a, e.final_gains[a],
+                             ", ".join(str(t) for t in stays) or "none",
+                             "yes" if len(stays) == len(e.stages) else "no"])
+    if not rows:
+        return None
+    lam = f", learning {result.learning:g}" if result.learning else ""
+    return table("Staged against one-shot: the final package's blockers on the staged path"
+                 + lam, ["outcome", "roadmap", "blocks one-shot", "one-shot gain",
+                         "stays at stages", "won over throughout"], rows,
+                 units=["", "", "", GAIN_UNIT, "", ""], formats=["", "", "", "+.2f", "", ""],
+                 notes=["One-shot gain: the settlement gain of the roadmap's final package "
+                        "offered as one package (its last stage's deliverers). A blocker the "
+                        "staged path keeps at every stage is won over by staging."],
+                 key="one-shot")
+
+
+def _learning_scan(ls: Any, labelled: bool) -> list[Table]:
+    out = []
+    suffix = f" — {ls.label}" if labelled else ""
+    pairs = ", ".join(f"{a}.{b}" for a, b in ls.pairs) or "none"
+    shown = [j for j, t in enumerate(ls.trust) if round(t * 10, 6).is_integer()]
+    for r in ls.holds:
+        rows = []
+        for i, lam in enumerate(ls.learning):
+            rows.append([lam, *[f"{ls.min_margin[r][i][j]:+.1f}"
+                                + (" ✓" if ls.holds[r][i][j] else "") for j in shown]])
+        notes = []
+        if ls.skipped:
+            notes.append(f"not scanned here (an actor left out): {', '.join(ls.skipped)}")
+        held = ls.holding(r)
+        if held:
+            notes.append(f"{r} holds at {len(held)} of {len(ls.learning) * len(ls.trust)} "
+                         f"scanned points; lowest trust {min(t for _, t in held):g}, lowest "
+                         f"learning {min(x for x, _ in held):g}")
+        else:
+            later = [(ls.later_margin[r][i][j], i, j) for i in range(len(ls.learning))
+                     for j in range(len(ls.trust)) if ls.later_margin[r][i][j] is not None]
+            text = f"{r} breaks at every scanned trust and learning value"
+            if later:
+                best = max(later)
+                text += (f"; from stage 2 on the smallest margin is at best {best[0]:+.2f} "
+                         f"(learning {ls.learning[best[1]]:g}, trust {ls.trust[best[2]]:g})")
+            notes.append(text)
+        for a in ls.one_shot[r]:
+            if all(ls.one_shot[r][a]) and all(all(x) for x in ls.stays[r][a]):
+                continue  # accepts everywhere: nothing to say
+            one = ls.lowest_trust(r, a, None)
+            staged = [(lam, ls.lowest_trust(r, a, i)) for i, lam in enumerate(ls.learning)]
+            first = next(((lam, t) for lam, t in staged if t is not None), None)
+            if one is None and first is None and all(not x for x in ls.one_shot[r][a]):
+                notes.append(f"{a}: accepts neither the one-shot package nor every stage at "
+                             "any scanned trust")
+                continue
+            notes.append(f"{a}: accepts one-shot from trust {one:g}" if one is not None
+                         else f"{a}: never accepts one-shot")
+            notes[-1] += (f"; stays throughout from trust {first[1]:g} at learning "
+                          f"{first[0]:g}" if first else "; never stays throughout")
+        out.append(table(f"Trust × learning scan of {r}: {pairs} set together{suffix}",
+                         ["learning \\ trust", *[f"{ls.trust[j]:g}" for j in shown]], rows,
+                         notes=["cells: the smallest margin of any veto player at any stage "
+                                "(utility points); ✓ where the roadmap holds", *notes],
+                         formats=["g", *[""] * len(shown)], key=f"learning scan {r}{suffix}"))
+    return out
 
 
 def _scan(scan: Any) -> Table:
@@ -510,6 +654,15 @@ ROADMAP = AnalysisSpec(
         Option("near", int, 3, "Near misses shown when none holds.", low=0),
         Option("any_path", bool, False, "Let stages move issues back and forth (small spaces "
                "only; default: monotone paths from the status quo to the final package)."),
+        Option("learning", float, 0.0, "Trust earned by delivery: each delivered stage "
+               "raises every receiver's trust T in its deliverers to T + learning*(1 - T); "
+               "0 = trust fixed. Named roadmaps and scans only.", low=0.0, high=1.0),
+        Option("min_move", float, 1.0, "A searched stage must move some issue by at least "
+               "this many labelled anchor steps (the smallest gap between two anchors of "
+               "the issue); 0 = any move.", unit="anchor steps", low=0.0, high=10.0),
+        Option("scan_learning", bool, False, "With --scan: sweep the learning rate 0, 0.1, "
+               "..., 1 against the scanned trust, for the baseline and each counterfactual "
+               "(does the roadmap hold if trust is earned by delivery?)."),
         *SETTLEMENT,
         MAX_PACKAGES,
     ),
@@ -517,5 +670,4 @@ ROADMAP = AnalysisSpec(
     package_search=True,
 )
 
-__all__ = ["CONTRIBUTIONS", "ROADMAP", "SEED", "SETTLE", "STEP", "Beside", "beside",
-           "legacy_label"]
+__all__ = ["CONTRIBUTIONS", "ROADMAP", "SEED", "SETTLE", "STEP", "beside"]

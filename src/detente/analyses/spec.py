@@ -80,6 +80,27 @@ class Option:
             parts.append(f"{'below' if self.high_open else 'at most'} {self.high:g}")
         return " and ".join(parts)
 
+    def default_text(self) -> str:
+        """The default as a user writes it ("" when there is none to show)."""
+        if self.default is None or self.default == ():
+            return ""
+        if isinstance(self.default, tuple):
+            return ", ".join(str(x) for x in self.default)
+        return self._show(self.default)
+
+    def help_text(self) -> str:
+        """Help with the unit, choices, bounds and default spelled out (``--help``)."""
+        parts = [self.help]
+        if self.unit:
+            parts.append(f"Unit: {self.unit}.")
+        if self.choices:
+            parts.append(f"Choices: {', '.join(self.choices)}.")
+        if self.bounds_text():
+            parts.append(f"Must be {self.bounds_text()}.")
+        if self.default_text():
+            parts.append(f"[default: {self.default_text()}]")
+        return " ".join(parts)
+
     def _example(self) -> str:
         if self.choices:
             return f"one of {', '.join(self.choices)}"
@@ -161,7 +182,8 @@ class Option:
     def public(self) -> dict[str, Any]:
         """The declaration as plain data (for ``/api/info`` and the docs)."""
         default = list(self.default) if isinstance(self.default, tuple) else self.default
-        return {"name": self.name, "type": self.type.__name__, "default": default,
+        return {"name": self.name, "label": self.what, "type": self.type.__name__,
+                "default": default,
                 "help": self.help, "unit": self.unit, "choices": list(self.choices),
                 "low": self.low, "low_open": self.low_open, "high": self.high,
                 "high_open": self.high_open, "multiple": self.multiple,

@@ -32,7 +32,8 @@ try:  # importing the commands pulls in numpy, matplotlib, ...: seconds to inter
 except KeyboardInterrupt:  # pragma: no cover - timing dependent
     interrupted()
 
-COMMAND_MODULES = ("detente.cli.core", "detente.cli.report", "detente.cli.web")
+COMMAND_MODULES = ("detente.cli.core", "detente.cli.report", "detente.cli.web",
+                   "detente.room.cli")
 
 try:
     register()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import math
 import sys
 from collections.abc import Callable
@@ -13,8 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from detente.errors import DetenteError, option_error
-from detente.scenario import DEFAULT_SCENARIO
+from detente import DEFAULT_SCENARIO, DetenteError, option_error, to_json
 
 app = typer.Typer(
     name="detente",
@@ -37,23 +35,6 @@ ScenarioArg = Annotated[
 ]
 
 EXIT_INPUT = 2
-
-
-def finite_float(text: str, option: str = "option") -> float:
-    """A number typed on the command line, refused unless finite (the loader's one rule).
-
-    For options that arrive as text (``--trust KP.RU=0.8``, model options); typed float
-    options are checked by :func:`reports_errors` through :func:`check_finite_options`.
-    """
-    try:
-        value = float(text)
-    except ValueError:
-        raise option_error(option, f"'{text}' is not a number", "write a number, e.g. 0.5") \
-            from None
-    if not math.isfinite(value):
-        raise option_error(option, f"'{text}' is not a finite number",
-                           "write a finite number, e.g. 0.5")
-    return value
 
 
 def _non_finite(value: Any) -> float | None:
@@ -129,49 +110,10 @@ def reports_errors(func: F) -> F:
 def write_new_file(path: Path, text: str | bytes, force: bool = False) -> None:
     """Write a file whole or not at all (:mod:`detente.atomic`), refusing to overwrite one
     the user already has unless ``force``."""
-    from detente.atomic import write_atomic
+    from detente import write_atomic
 
     write_atomic(path, text, force=force)
 
 
-def _first_non_finite(data: Any, path: str = "") -> str | None:
-    """The JSON path of the first NaN/Infinity in ``data`` (None when every number is finite)."""
-    stack: list[tuple[Any, str]] = [(data, path)]
-    while stack:
-        node, where = stack.pop()
-        if isinstance(node, float) and not math.isfinite(node):
-            return where or "(top)"
-        if isinstance(node, dict):
-            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in node.items())
-        elif isinstance(node, list | tuple):
-            stack.extend((v, f"{where}[{k}]") for k, v in enumerate(node))
-    return None
-
-
-def to_json_text(data: Any) -> str:
-    """The one JSON writer of every ``-f json`` output: standard JSON, never NaN or Infinity.
-
-    ``json.dumps`` writes a bare ``NaN`` by default, which no strict JSON reader accepts.
-    A quantity that does not exist is ``null`` by the time it gets here (documented per
-    field in docs/json-format.md); a non-finite number that still arrives is a result we
-    cannot stand behind, so the command fails (exit 2) naming the field instead of printing it.
-    """
-    try:
-        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
-    except ValueError:
-        where = _first_non_finite(data)
-        raise DetenteError([_problem(where)]) from None
-
-
-def _problem(where: str | None) -> Any:
-    from detente.errors import Problem
-
-    return Problem(where or "", "the result holds a number that is not finite (NaN or "
-                   "infinity), so it is not printed",
-                   "check the inputs for extreme values; if they look sound, please report "
-                   "this with the scenario")
-
-
 def emit_json(data: Any) -> None:
-    sys.stdout.write(to_json_text(data) + "\n")
-
+    sys.stdout.write(to_json(data) + "\n")

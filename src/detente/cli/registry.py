@@ -17,43 +17,26 @@ from typing import Annotated, Any
 
 import typer
 
-from detente.analyses import ANALYSES, AnalysisSpec, Option, run
+from detente import (
+    ANALYSES,
+    DEFAULT_SCENARIO,
+    VARIATION_HELP,
+    VARIATION_OPTIONS,
+    AnalysisSpec,
+    Option,
+    OptionError,
+    Problem,
+    option_error,
+    print_view,
+    run,
+    split_noise,
+    variation_from_options,
+)
 from detente.cli.common import app, console, emit_json, reports_errors
-from detente.errors import OptionError, Problem, option_error
-from detente.render import print_view
-from detente.scenario import DEFAULT_SCENARIO
-from detente.variation import OPTIONS as VARIATION_FLAGS
-from detente.variation import variation_from_options
 
-VARIATION_HELP = {
-    "--without": "Counterfactual: drop this actor as party and guarantor.",
-    "--add": "Counterfactual: add an actor with this capability, e.g. EU=10 (give it stances "
-             "with --position and --salience).",
-    "--capability": "Counterfactual capability, e.g. RU=60.",
-    "--position": "Counterfactual position in issue units, e.g. CN.NUC=40.",
-    "--salience": "Counterfactual salience (0-1), e.g. KP.SANC=0.9.",
-    "--trust": "Counterfactual trust, e.g. KP.RU=0.8 (how far KP believes RU).",
-    "--guarantor": "Counterfactual guarantors, e.g. SEC=CN,RU (or SEC=none).",
-    "--fix": "Counterfactual: fix an issue for the package search, e.g. NUC=50.",
-}
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
-_CF = {flag: "cf_" + flag.lstrip("-") for flag in VARIATION_FLAGS}
-
-
-def _help(o: Option) -> str:
-    text = o.help
-    if o.unit:
-        text += f" Unit: {o.unit}."
-    if o.choices:
-        text += f" Choices: {', '.join(o.choices)}."
-    bounds = o.bounds_text()
-    if bounds:
-        text += f" Must be {bounds}."
-    shown = _default_text(o)
-    if shown:
-        text += f" [default: {shown}]"
-    return text
+_CF = {flag: "cf_" + flag.lstrip("-") for flag in VARIATION_OPTIONS}
 
 
 def _metavar(o: Option) -> str:
@@ -62,22 +45,12 @@ def _metavar(o: Option) -> str:
     return {int: "INTEGER", float: "NUMBER", str: "TEXT", bool: ""}[o.type]
 
 
-def _default_text(o: Option) -> str | bool:
-    if o.default is None or o.default == ():
-        return False
-    if isinstance(o.default, tuple):
-        return ", ".join(str(x) for x in o.default)
-    if isinstance(o.default, bool):
-        return str(o.default).lower()
-    return f"{o.default:g}" if isinstance(o.default, float) else str(o.default)
-
-
 def option_parameter(o: Option) -> inspect.Parameter:
     """The typer parameter of one option. Numbers and choices are read as text where the
     spec must check them (typer would stop at the first problem, with its own wording)."""
     kind = str if o.choices or o.type is not float else float
     flags = list(o.cli_flags)
-    if o.type is bool and o.default is None:
+    if o.type is bool and (o.default is None or o.negative):  # an on/off pair
         flags = [f"{o.cli_flags[0]}/{o.negative or '--no-' + o.cli_flags[0][2:]}"]
     if o.multiple:
         annotation: Any = list[kind] | None  # type: ignore[valid-type]
@@ -95,7 +68,7 @@ def option_parameter(o: Option) -> inspect.Parameter:
         # choice outside the list.
         annotation = str | None
         default = None
-    info = typer.Option(*flags, help=_help(o), show_default=False,
+    info = typer.Option(*flags, help=o.help_text(), show_default=False,
                         metavar=_metavar(o) or None)
     return inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=default,
                              annotation=Annotated[annotation, info])
@@ -104,8 +77,8 @@ def option_parameter(o: Option) -> inspect.Parameter:
 def _shared_parameter(o: Option) -> inspect.Parameter:
     """An option whose flag is also a counterfactual flag: repeatable text, split later."""
     flag = o.cli_flags[0]
-    info = typer.Option(*o.cli_flags, help=f"{_help(o)} Also the counterfactual "
-                        f"{flag} {VARIATION_FLAGS[flag]}: {VARIATION_HELP[flag]}",
+    info = typer.Option(*o.cli_flags, help=f"{o.help_text()} Also the counterfactual "
+                        f"{flag} {VARIATION_OPTIONS[flag]}: {VARIATION_HELP[flag]}",
                         show_default=False, metavar="TEXT")
     return inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=None,
                              annotation=Annotated[list[str] | None, info])
@@ -138,7 +111,7 @@ def _variation_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
         if flag in shared:
             continue  # the option of the same flag takes both spellings (see _split_shared)
         info = typer.Option(flag, help=VARIATION_HELP[flag], show_default=False,
-                            metavar=VARIATION_FLAGS[flag])
+                            metavar=VARIATION_OPTIONS[flag])
         out.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
                                      annotation=Annotated[list[str] | None, info]))
     return out
@@ -164,27 +137,6 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
     return out
 
 
-def split_noise(inputs: Sequence[str] | None) -> tuple[str | None, list[str]]:
-    """Separate the scenario from noise items written after ``--noise`` without repeating
-    it: ``sample korea-2017 --noise position=10 salience=0.1`` reaches us as the positional
-    tokens ``korea-2017 salience=0.1`` and ``--noise position=10``."""
-    from detente.uncertainty.inputs import FIELDS
-
-    scenario: str | None = None
-    items: list[str] = []
-    for token in inputs or []:
-        key = token.partition("=")[0].replace("-", "_")
-        if "=" in token and key in FIELDS:
-            items.append(token)
-        elif scenario is None:
-            scenario = token
-        else:
-            raise option_error("SCENARIO", f"more than one scenario given ('{scenario}', "
-                               f"'{token}')", "give one scenario; noise items look like "
-                               "position=10")
-    return scenario, items
-
-
 def _split_shared(spec: AnalysisSpec, given: dict[str, Any],
                   edits: dict[str, list[str]]) -> None:
     """A flag both an option and a counterfactual (validate's ``--capability council`` and
@@ -198,7 +150,7 @@ def _split_shared(spec: AnalysisSpec, given: dict[str, Any],
         if len(plain) > 1:
             raise option_error(flag, f"{flag} given {len(plain)} times ({', '.join(plain)})",
                                f"give one of {', '.join(o.choices)}; an edit looks like "
-                               f"{flag} {VARIATION_FLAGS[flag]}")
+                               f"{flag} {VARIATION_OPTIONS[flag]}")
         if plain:
             given[o.name] = plain[0]
 
@@ -259,4 +211,4 @@ def register(names: Sequence[str] | None = None) -> None:
             app.command(name=spec.name, help=spec.summary)(make_command(spec))
 
 
-__all__ = ["make_command", "option_parameter", "register", "split_noise"]
+__all__ = ["make_command", "option_parameter", "register"]

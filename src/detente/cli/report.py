@@ -1,133 +1,129 @@
-"""Figures and the HTML report: `detente plot` and `detente report`."""
+"""Figures and the HTML report: `detente plot` and `detente report`.
+
+Their settings are the options of the analyses the report shows, declared once in the
+analysis registry: ``--set settle.step=5 --set sample.samples=5000`` (same names, defaults
+and checks as ``detente settle --step 5``).
+"""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from detente.analyses.options import STEP
+from detente import check_writable, option_error
 from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
-from detente.errors import OptionError, Problem, option_error
 
 if TYPE_CHECKING:
-    from detente.report.kinds import Analysis
+    from detente import ReportAnalysis
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
-
-
-def _kinds_help() -> str:
-    from detente.report.kinds import KINDS
-
-    return "Figure kind: " + ", ".join(KINDS) + "."
-
 
 Models = Annotated[list[str] | None, typer.Option(
     "--model", "-m", help="Model to run; repeat for several (default: every registered model).")]
 Primary = Annotated[str | None, typer.Option(
     help="Model of the counterfactual, uncertainty and sensitivity analyses (default: "
          "compromise).")]
-# The report's package searches (settlement and guarantor shares) take the settlement
-# analyses' one grid-step option: same default, same bounds, same checks.
-SettleStep = Annotated[float, typer.Option(help=f"{STEP.help} Used by the settlement and the "
-                                                f"guarantor shares.")]
-Samples = Annotated[int, typer.Option(help="Sampled scenarios for the uncertainty figure.")]
+Settings = Annotated[list[str] | None, typer.Option(
+    "--set", help="An option of an analysis the report shows, as ANALYSIS.OPTION=VALUE "
+    "(e.g. settle.step=5, sample.samples=5000; see `detente ANALYSIS --help`); repeat for "
+    "several.", metavar="ANALYSIS.OPTION=VALUE")]
 Data = Annotated[Path | None, typer.Option(
     help="DEU III file (e.g. ../shared/research/data/deu/deu3_blksv.csv) scored for the "
          "accuracy figure; default: the scenario's own observed outcomes.")]
-Seed = Annotated[int, typer.Option(help="Seed for stochastic models and sampling.")]
+Seed = Annotated[int | None, typer.Option(help="Seed of every analysis that has one "
+                                               "(default: each analysis's own, 0).")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
 
 
-def _refuse_existing(output: Path, force: bool) -> None:
-    # Before the analysis, which can take minutes; the writer checks again at the end.
-    from detente.atomic import check_writable
-
-    check_writable(output, force)
+#: The options every report command shares, declared once (name, annotation, default).
+SHARED = (("model", Models, None), ("primary", Primary, None), ("settings", Settings, None),
+          ("data", Data, None), ("seed", Seed, None), ("force", Force, False))
 
 
-def _analysis(scenario: str | None, model: list[str] | None, seed: int, primary: str | None,
-              settle_step: float, samples: int, data: Path | None,
-              issues: list[str] | None = None) -> Analysis:
-    from detente.report.kinds import Analysis
+def _analysis(scenario: str | None, model: list[str] | None, seed: int | None,
+              primary: str | None, settings: list[str] | None, data: Path | None,
+              issues: list[str] | None = None) -> ReportAnalysis:
+    from detente import ReportAnalysis, parse_settings
 
-    step, problems = STEP.check(settle_step)
-    if problems:
-        raise OptionError([Problem("--settle-step", p.message, p.fix.replace("--step",
-                                                                             "--settle-step"))
-                           for p in problems])
-    if samples < 10:
-        raise option_error("--samples", f"need at least 10 samples, got {samples}",
-                           "give e.g. --samples 2000")
     validation = None
     if data is not None:
-        from detente.validate import validate_deu
+        from detente import validate_deu
 
         # Council weights beside the DEU file, as the shared data folder keeps them.
         beside = data.parent / "eucouncil_weights.csv"
-        validation = validate_deu(data, models=model or None, rng=seed,
+        validation = validate_deu(data, models=model or None,
+                                  rng=0 if seed is None else seed,
                                   weights=beside if beside.is_file() else None)
-    return Analysis.of(scenario, models=model or None, seed=seed, issues=issues or None,
-                       primary=primary, settle_step=step, contribution_step=step,
-                       samples=samples,
-                       validation=validation)
+    return ReportAnalysis.of(scenario, settings=parse_settings(settings), models=model or None,
+                             primary=primary, seed=seed, issues=issues or None,
+                             validation=validation)
 
 
-@app.command()
-@reports_errors
+def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
+    """A command from ``write(analysis, output, **its own options)``, which returns what to
+    write: the options of :data:`SHARED` join its signature and become the analysis."""
+
+    def command(**kwargs: Any) -> None:
+        shared = {name: kwargs.pop(name) for name, _, _ in SHARED}
+        output: Path = kwargs["output"]
+        check_writable(output, shared["force"])  # before the analysis: it can take minutes
+        analysis = _analysis(kwargs.pop("scenario"), shared["model"], shared["seed"],
+                             shared["primary"], shared["settings"], shared["data"],
+                             kwargs.pop("issue", None))
+        write_new_file(output, write(analysis, **kwargs), force=shared["force"])
+        console.print(f"wrote {output}")
+
+    # Annotations are strings (postponed); the first parameter, the analysis, is ours.
+    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY,
+                     annotation=eval(p.annotation, write.__globals__))
+           for p in list(inspect.signature(write).parameters.values())[1:]]
+    command.__signature__ = inspect.Signature([*own, *(  # type: ignore[attr-defined]
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                          annotation=annotation) for name, annotation, default in SHARED)])
+    command.__name__, command.__doc__ = write.__name__, write.__doc__
+    return reports_errors(command)
+
+
 def plot(
-    kind: Annotated[str, typer.Argument(help=_kinds_help(), show_default=False)],
+    analysis: ReportAnalysis,
+    kind: Annotated[str, typer.Argument(help="Figure kind, e.g. issue-map, comparison, "
+                                             "settlement, tornado (an unknown kind lists "
+                                             "them all).", show_default=False)],
     scenario: ScenarioArg = None,
     output: Annotated[Path, typer.Option("--output", "-o",
                       help="File to write: .png, .svg or .pdf.")] = Path("figure.png"),
-    model: Models = None,
     issue: Annotated[list[str] | None, typer.Option(
         "--issue", "-i", help="Issue id for per-issue figures (issue-map, trajectories; "
                               "tornado takes the first); repeat for several.")] = None,
-    primary: Primary = None,
-    settle_step: SettleStep = STEP.default,
-    samples: Samples = 2000,
-    data: Data = None,
-    seed: Seed = 0,
     dpi: Annotated[int, typer.Option(help="Resolution of a PNG.")] = 150,
-    force: Force = False,
-) -> None:
+) -> bytes:
     """Draw one figure of a scenario to a PNG, SVG or PDF file."""
-    from detente.report.kinds import draw
-    from detente.report.style import figure_bytes
+    from detente import draw_figure, figure_bytes
 
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in FIGURE_FORMATS:
         raise option_error("--output", f"cannot tell the format of '{output}'",
                            "end the file name in .png, .svg or .pdf")
-    _refuse_existing(output, force)
-    analysis = _analysis(scenario, model, seed, primary, settle_step, samples, data, issue)
-    figure = draw(kind, analysis)
-    write_new_file(output, figure_bytes(figure, fmt, dpi=dpi), force=force)
-    console.print(f"wrote {output}")
+    return figure_bytes(draw_figure(kind, analysis), fmt, dpi=dpi)
 
 
-@app.command()
-@reports_errors
 def report(
+    analysis: ReportAnalysis,
     scenario: ScenarioArg = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")
                       ] = Path("report.html"),
-    model: Models = None,
-    primary: Primary = None,
-    settle_step: SettleStep = STEP.default,
-    samples: Samples = 2000,
-    data: Data = None,
-    seed: Seed = 0,
     dpi: Annotated[int, typer.Option(help="Resolution of the embedded figures.")] = 110,
-    force: Force = False,
-) -> None:
+) -> str:
     """Write one self-contained HTML report (figures inline, nothing loaded from the web)."""
-    from detente.report.html import render_report
+    from detente import render_report
 
-    _refuse_existing(output, force)
-    analysis = _analysis(scenario, model, seed, primary, settle_step, samples, data)
     analysis.dpi = dpi
-    write_new_file(output, render_report(analysis), force=force)
-    console.print(f"wrote {output}")
+    return render_report(analysis)
+
+
+app.command(name="plot")(report_command(plot))
+app.command(name="report")(report_command(report))

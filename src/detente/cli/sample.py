@@ -17,8 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from detente import option_error
 from detente.cli.common import err_console
-from detente.errors import option_error
 
 T = TypeVar("T")
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from detente import option_error
 from detente.cli.common import app, err_console, reports_errors
-from detente.errors import option_error
 
 LOCAL_NAMES = ("localhost",)
 
@@ -39,6 +39,9 @@ def serve(
         "--max-upload", help="Largest upload, in KiB.", min=1)] = 1024,
     open_browser: Annotated[bool, typer.Option("--open/--no-open",
                                                help="Open the page in a browser.")] = False,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="Also serve the negotiation room on this database (a SQLite file or "
+                     "a postgresql:// URL; loopback only: see `detente room serve`).")] = None,
 ) -> None:
     """Open the local web workbench: edit a scenario, run the analyses, see the figures."""
     try:
@@ -58,7 +61,11 @@ def serve(
                           "--host 127.0.0.1 unless you mean it.")
     limits = Limits(time_limit_s=time_limit, max_upload_bytes=max_upload * 1024,
                     max_body_bytes=max(2 * max_upload * 1024, 64 * 1024))
-    web_app = create_app(scenario, limits=limits, allowed_hosts=allowed)
+    if db is not None and not is_loopback(host):
+        raise option_error("--host", "the room serves private numbers: with --db the "
+                           "workbench listens on loopback only", "use `detente room serve "
+                           "--expose` with TLS or a reverse proxy (docs/room.md)")
+    web_app = create_app(scenario, limits=limits, allowed_hosts=allowed, room_db=db)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     err_console.print(f"detente workbench on {url}  (Ctrl+C stops it)")
     if open_browser:

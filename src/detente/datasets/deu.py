@@ -501,7 +501,8 @@ def issue_scenario(issue: DeuIssue, dataset: DeuDataset, capability: Capability,
     for k in np.flatnonzero(members):
         code = ACTOR_CODES[k]
         actor_id = code.upper()
-        actors.append({"id": actor_id, "name": ACTOR_NAMES[code], "capability": float(caps[k])})
+        actors.append({"id": actor_id, "name": ACTOR_NAMES[code], "capability": float(caps[k]),
+                       "veto": holds_veto(code, issue)})
         stances[actor_id] = {"X": {"position": float(issue.positions[k]),
                                    "salience": float(saliences[k]) / 100.0}}
     raw = {
@@ -522,6 +523,21 @@ def issue_scenario(issue: DeuIssue, dataset: DeuDataset, capability: Capability,
     }
     scenario = scenario_from_mapping(raw, f"{dataset.source}:{issue.line}")
     return DeuScenario(scenario=scenario, issue=issue, status_quo_known=known)
+
+
+def holds_veto(code: str, issue: DeuIssue) -> bool:
+    """Whether the actor can block the issue alone under its procedure and Council rule.
+
+    Every member state under unanimity; the Parliament under co-decision (COD), whose
+    assent is needed, not under consultation (CNS); the Commission never (the Council can
+    amend its proposal by unanimity, Art. 293 TFEU). Under qualified majority no state
+    blocks alone: the procedural model applies the quota to their votes.
+    """
+    if code == "com":
+        return False
+    if code == "ep":
+        return issue.procedure == "COD"
+    return issue.council_rule == "unanimity"
 
 
 def _scenario_id(issue_id: str) -> str:

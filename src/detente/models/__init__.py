@@ -15,8 +15,10 @@ from detente.models.anchored import Anchored
 from detente.models.base import ExplainTable, Model, ModelResult, make_rng
 from detente.models.bdm import Bdm
 from detente.models.compromise import Compromise
+from detente.models.constrained import ConstrainedCompromise
 from detente.models.median import Median
 from detente.models.nash import Nash
+from detente.models.procedural import Procedural
 from detente.models.smp import SMP
 
 
@@ -54,6 +56,16 @@ REGISTRY: dict[str, ModelInfo] = {
                   "docs/smp.md", True, True,
                   "forecast (expected final position); per-turn positions of every actor; "
                   "probability of each final position"),
+        ModelInfo("constrained", ConstrainedCompromise,
+                  "Compromise constrained to the veto players' win-set of the status quo",
+                  "Achen (2006), The European Union Decides, ch. 4; Tsebelis (2002), "
+                  "Veto Players, ch. 1-2", True, False,
+                  "forecast per issue; whether the compromise was moved"),
+        ModelInfo("procedural", Procedural,
+                  "Agenda setter's best point in the win-set (EU procedural model)",
+                  "Tsebelis (1994) APSR 88(1); Steunenberg (1994) JITE 150(4); Thomson et al. "
+                  "(2006), The European Union Decides", True, False,
+                  "forecast per issue; the win-set of the status quo"),
     )
 }
 

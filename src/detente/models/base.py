@@ -133,6 +133,12 @@ class Model(ABC):
     """Base class: options as a frozen dataclass ``Options``; ``run`` does the work."""
 
     name: ClassVar[str]
+    #: Whether the forecast depends on the status quo (the reference point). Validation
+    #: scores such a model only on issues whose status quo is known, never on a placeholder.
+    needs_status_quo: ClassVar[bool] = False
+    #: Whether the model lets veto players (actors with ``veto: true``) block moves they do
+    #: not prefer to the status quo; the forecast table marks the models that do not.
+    respects_vetoes: ClassVar[bool] = False
 
     @dataclass(frozen=True)
     class Options:

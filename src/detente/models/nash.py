@@ -35,6 +35,9 @@ class Nash(Model):
     """
 
     name = "nash"
+    # Every stakeholder is a veto player under this disagreement point, whatever its flag.
+    needs_status_quo = True
+    respects_vetoes = True
 
     @dataclass(frozen=True)
     class Options:

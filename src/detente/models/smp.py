@@ -11,6 +11,7 @@ scale (KTAB's 0-100 divided by 100). Internally every array carries a batch axis
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -44,6 +45,11 @@ MARKOV_INCENTIVE_TOL = 1e-8
 MARKOV_MAX_ITER = 1000
 RISK_RANGE_FLOOR = 1e-12   # a smaller spread of probabilities is rounding noise
 CHUNK_ELEMENTS = 1 << 18  # bound on the third-party tensors built at once
+# Working set of one part of a batch (run_smp), besides the results and the tensors bounded
+# by CHUNK_ELEMENTS: about 1,000 korea-2017 scenarios (6 actors, 8 issues), which is also
+# about as many as run fastest together (fewer pay the per-turn cost of numpy calls more
+# often, more spill out of cache).
+BATCH_BYTES = 64 * 2**20
 
 VictoryProb = Literal["linear", "square", "quartic", "octic", "binary"]
 PCEModel = Literal["conditional", "markov_uniform", "markov_incentive"]
@@ -189,17 +195,23 @@ def victory_matrix(model: str, c: np.ndarray) -> np.ndarray:
     return np.where(np.eye(n, dtype=bool), 0.5, p)
 
 
-def pce(model: str, victory: np.ndarray, coalition: np.ndarray, mask: np.ndarray,
-        victory_model: str) -> np.ndarray:
+def pce(model: str, victory: np.ndarray, coalition: np.ndarray | None, mask: np.ndarray,
+        victory_model: str, padded: bool = False) -> np.ndarray:
     """Probabilistic Condorcet election over options (last axis), invalid options masked (§2.4).
 
     ``victory``/``coalition``: ``[..., M, M]``; ``mask``: ``[..., M]``. Returns ``[..., M]``.
+    ``padded``: the options are queues of different lengths padded to the widest of the
+    batch; sums over options then run strictly left to right (as KTAB's loops add), so that
+    the padding (zeros at the end) changes no bit, whichever queues share the batch. numpy's
+    pairwise sum regroups the terms once a row has 8 or more.
     """
+    total: Callable[[np.ndarray, int], np.ndarray] = _sequential_total if padded else \
+        functools.partial(np.sum, keepdims=True)
     m = mask.astype(float)
     if model == "conditional":
         factors = np.where(mask[..., None, :], victory, 1.0)
-        p = np.prod(factors, axis=-1) * m
-        return p / np.sum(p, axis=-1, keepdims=True)
+        p = np.prod(factors, axis=-1) * m  # np.prod multiplies left to right
+        return p / total(p, -1)
     count = np.sum(m, axis=-1, keepdims=True)
     p = m / count
     done = np.zeros(p.shape[:-1], dtype=bool)
@@ -209,25 +221,31 @@ def pce(model: str, victory: np.ndarray, coalition: np.ndarray, mask: np.ndarray
         tol = MARKOV_UNIFORM_TOL
     else:
         n = victory.shape[-1]
+        assert coalition is not None
         incentive = coalition * victory + np.eye(n) * INCENTIVE_EPS
         incentive = np.where(both, incentive, 0.0)
-        col = np.sum(incentive, axis=-2, keepdims=True)
+        col = total(incentive, -2)
         with np.errstate(invalid="ignore", divide="ignore"):
             challenge = np.where(col > 0, incentive / col, 0.0)  # Q_ij
         pv = np.where(both, victory, 0.0)
         tol = MARKOV_INCENTIVE_TOL
     for _ in range(MARKOV_MAX_ITER):
         if model == "markov_uniform":
-            q = np.sum(pv * (p[..., :, None] + p[..., None, :]), axis=-1) / count
+            q = total(pv * (p[..., :, None] + p[..., None, :]), -1)[..., 0] / count
         else:
             t = p[..., :, None] * np.swapaxes(challenge, -1, -2)  # t_ij = p_i Q_ji
-            q = np.sum(pv * (t + np.swapaxes(t, -1, -2)), axis=-1)
+            q = total(pv * (t + np.swapaxes(t, -1, -2)), -1)[..., 0]
         change = np.max(np.abs(q - p), axis=-1)
         p = np.where(done[..., None], p, (p + q) / 2.0)
         done = done | (change <= tol)
         if np.all(done):
             break
     return p
+
+
+def _sequential_total(values: np.ndarray, axis: int) -> np.ndarray:
+    """Sum over ``axis`` strictly in order (kept as a length-1 axis)."""
+    return np.take(np.cumsum(values, axis=axis), [-1], axis=axis)
 
 
 def big_r(prob: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
@@ -314,6 +332,12 @@ class TurnAssessment:
     def perceived(self, bi: np.ndarray, h: Any, a: Any, c: Any) -> np.ndarray:
         """aUtil[h](a, c) = u(d_ac, r^h_a), gathered for broadcastable index arrays."""
         return utility(self.distance[bi, a, c], self.risk_estimate[bi, h, a])
+
+    def own_view(self) -> np.ndarray:
+        """aUtil[a](a, c) for every a and c, ``[B, N, N]``: ``perceived`` with h = a over
+        all positions, read without gathers (the same numbers)."""
+        own_risk = np.diagonal(self.risk_estimate, axis1=-2, axis2=-1)[..., None]
+        return utility(self.distance, own_risk)
 
 
 ANTISYMMETRIC_RULES = ("binary", "prop_bin", "proportional", "prop_cubic", "cubic")
@@ -554,33 +578,35 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     n_b, n_act, _ = position.shape
     n_active = np.sum(active, axis=-1).astype(float)  # [B]
     # aUtil[a](a, n): a's own view of every current position, inactive actors left out.
-    bi2 = np.arange(n_b)[:, None, None]
-    aa = np.arange(n_act)[None, :, None]
-    nn = np.arange(n_act)[None, None, :]
-    own = np.where(active[:, None, :], state.perceived(bi2, aa, aa, nn), 0.0)  # [B, N, N]
+    own = np.where(active[:, None, :], state.own_view(), 0.0)  # [B, N, N]
     sq_value = sequential_sum(own) / n_active[:, None]  # [B, N voters]
 
-    # Value of each bargain g to each voter a.
+    # Value of each bargain g to each voter a, in chunks of bargains: all at once would hold
+    # [G, N, N] (G up to 2N bargains a scenario), O(N³).
     g_b, g_i, g_j = bargains.batch, bargains.init, bargains.rcvr
     n_g = len(g_b)
-    if n_g:
-        # KTAB's posUtil measures from the voter's current position, not its ideal.
-        origin = position if opts.ktab_compat else ideal
-        d_init = point_distance(origin[g_b], bargains.pos_init[:, None, :], salience[g_b])
-        d_rcvr = point_distance(origin[g_b], bargains.pos_rcvr[:, None, :], salience[g_b])
-        r_own = state.risk[g_b]  # [G, N]
-        u_init = utility(d_init[..., 0], r_own)
-        u_rcvr = utility(d_rcvr[..., 0], r_own)
+    g_value = np.empty((n_g, n_act))
+    # KTAB's posUtil measures from the voter's current position, not its ideal.
+    origin = position if opts.ktab_compat else ideal
+    per = max(1, CHUNK_ELEMENTS // (n_act * (n_act + 2)))
+    for first in range(0, n_g, per):
+        part = slice(first, min(n_g, first + per))
+        gb, size = g_b[part], len(g_b[part])
+        # Both sides of a bargain in one pass: [g, N, 2] (each distance sums over the
+        # issues alone, so it is the same number whatever else is computed beside it).
+        sides = np.stack([bargains.pos_init[part], bargains.pos_rcvr[part]], axis=1)
+        d_sides = point_distance(origin[gb], sides, salience[gb])
+        r_own = state.risk[gb]  # [g, N]
+        u_init = utility(d_sides[..., 0], r_own)
+        u_rcvr = utility(d_sides[..., 1], r_own)
         # Positions other than the two that move keep their value to the voter; summed in
         # KTAB's order (init, receiver, then the others), so that equal bargains tie exactly.
-        keep = np.ones((n_g, 1, n_act), dtype=bool)
-        keep[np.arange(n_g), 0, g_i] = False
-        keep[np.arange(n_g), 0, g_j] = False
+        keep = np.ones((size, 1, n_act), dtype=bool)
+        keep[np.arange(size), 0, g_i[part]] = False
+        keep[np.arange(size), 0, g_j[part]] = False
         terms = np.concatenate([u_init[..., None], u_rcvr[..., None],
-                                np.where(keep, own[g_b], 0.0)], axis=-1)
-        g_value = sequential_sum(terms) / n_active[g_b, None]
-    else:
-        g_value = np.zeros((0, n_act))
+                                np.where(keep, own[gb], 0.0)], axis=-1)
+        g_value[part] = sequential_sum(terms) / n_active[gb, None]
 
     # Queue entries: status quo of every active actor, and each bargain twice.
     sq_b, sq_k = np.nonzero(active)
@@ -596,30 +622,57 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     starts = np.flatnonzero(np.r_[True, queue[1:] != queue[:-1]])
     sizes = np.diff(np.r_[starts, len(queue)])
     n_q = len(starts)
-    width = int(sizes.max())
 
-    # Votes for every lower pair (later entry over earlier) of every queue.
+    # Votes for every lower pair (later entry over earlier) of every queue, in chunks of
+    # pairs (a queue of m entries has m(m-1)/2 pairs, each with N voters: O(N³) at worst).
     pair_q = np.repeat(np.arange(n_q), sizes * (sizes - 1) // 2)
     lo, hi = _lower_pairs(sizes)
-    e1 = starts[pair_q] + lo  # the later entry
-    e2 = starts[pair_q] + hi
-    w_voter = np.where(active, capability, 0.0)[e_b[e1]]
-    v = vote(opts.voting_rule, w_voter, e_value[e1], e_value[e2])
-    c_lo = MIN_COALITION + np.sum(np.maximum(v, 0.0), axis=-1)
-    c_hi = MIN_COALITION - np.sum(np.minimum(v, 0.0), axis=-1)
-    c = np.full((n_q, width, width), MIN_COALITION)
-    c[pair_q, lo, hi] = c_lo
-    c[pair_q, hi, lo] = c_hi
-    mask = np.arange(width)[None, :] < sizes[:, None]
-    p_vict = victory_matrix(opts.victory_prob, c)
-    prob = pce(opts.pce, p_vict, c, mask, opts.victory_prob)
-    prob = np.where(mask, prob, 0.0)
-    if draw is None:
-        pick = np.argmax(prob, axis=-1)  # first of equal maxima, as ndxMaxAbs
-    else:
-        cum = np.cumsum(prob, axis=-1)
-        pick = np.minimum(np.sum(cum < draw[e_b[starts], e_k[starts], None] * cum[:, -1:],
-                                 axis=-1), sizes - 1)
+    n_pairs = len(pair_q)
+    c_lo, c_hi = np.empty(n_pairs), np.empty(n_pairs)
+    w_all = np.where(active, capability, 0.0)
+    per = max(1, CHUNK_ELEMENTS // n_act)
+    for first in range(0, n_pairs, per):
+        part = slice(first, min(n_pairs, first + per))
+        e1 = starts[pair_q[part]] + lo[part]  # the later entry
+        e2 = starts[pair_q[part]] + hi[part]
+        v = vote(opts.voting_rule, w_all[e_b[e1]], e_value[e1], e_value[e2])
+        c_lo[part] = MIN_COALITION + np.sum(np.maximum(v, 0.0), axis=-1)
+        c_hi[part] = MIN_COALITION - np.sum(np.minimum(v, 0.0), axis=-1)
+    # P[a>c] of the pairs alone, spread below over padded matrices: the entries
+    # victory_matrix would give, without evaluating the padding and the diagonal.
+    p_lo, p_hi = victory_pair(opts.victory_prob, c_lo, c_hi)
+
+    # Each queue's election, in chunks of queues padded to the chunk's widest: sums over a
+    # queue run left to right (pce padded=True), so the padding changes no bit.
+    pair_start = np.r_[0, np.cumsum(sizes * (sizes - 1) // 2)]
+    pick = np.empty(n_q, dtype=int)
+    picked = np.empty(n_q)
+    widest = int(sizes.max())
+    per = max(1, CHUNK_ELEMENTS // (widest * widest))
+    for q0 in range(0, n_q, per):
+        q1 = min(n_q, q0 + per)
+        width = int(sizes[q0:q1].max())
+        ps = slice(pair_start[q0], pair_start[q1])
+        qq, a_lo, a_hi = pair_q[ps] - q0, lo[ps], hi[ps]
+        p_vict = np.full((q1 - q0, width, width), 0.5)
+        p_vict[qq, a_lo, a_hi] = p_lo[ps]
+        p_vict[qq, a_hi, a_lo] = p_hi[ps]
+        c = None
+        if opts.pce == "markov_incentive":  # the only election that weighs by coalitions
+            c = np.full((q1 - q0, width, width), MIN_COALITION)
+            c[qq, a_lo, a_hi] = c_lo[ps]
+            c[qq, a_hi, a_lo] = c_hi[ps]
+        mask = np.arange(width)[None, :] < sizes[q0:q1, None]
+        prob = pce(opts.pce, p_vict, c, mask, opts.victory_prob, padded=True)
+        prob = np.where(mask, prob, 0.0)
+        if draw is None:
+            pick[q0:q1] = np.argmax(prob, axis=-1)  # first of equal maxima, as ndxMaxAbs
+        else:
+            cum = np.cumsum(prob, axis=-1)
+            first_of = starts[q0:q1]
+            pick[q0:q1] = np.minimum(np.sum(cum < draw[e_b[first_of], e_k[first_of], None]
+                                            * cum[:, -1:], axis=-1), sizes[q0:q1] - 1)
+        picked[q0:q1] = prob[np.arange(q1 - q0), pick[q0:q1]]
     chosen = starts + pick
     q_b, q_k, q_g = e_b[chosen], e_k[chosen], e_g[chosen]
 
@@ -637,7 +690,7 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     queue_size = np.zeros((n_b, n_act), dtype=int)
     queue_size[e_b[starts], e_k[starts]] = sizes
     chosen_prob = np.zeros((n_b, n_act))
-    chosen_prob[q_b, q_k] = prob[np.arange(n_q), pick]
+    chosen_prob[q_b, q_k] = picked
     return Resolution(new_position, chosen_init, chosen_rcvr, queue_size, chosen_prob)
 
 
@@ -666,7 +719,7 @@ def report_probabilities(state: TurnAssessment, position: np.ndarray, capability
     Returns the per-actor probability ``[B, N]``, the unique-position flags and the
     probability of each unique position (0 elsewhere).
     """
-    n_b, n_act, _ = position.shape
+    n_act = position.shape[1]
     gap = position[:, :, None, :] - position[:, None, :, :]
     close = np.sqrt(np.sum(gap * gap, axis=-1)) < POSITION_TOLERANCE  # [B, N, N]
     close &= active[:, :, None] & active[:, None, :]
@@ -677,10 +730,7 @@ def report_probabilities(state: TurnAssessment, position: np.ndarray, capability
         if np.array_equal(nxt, unique):
             break
         unique = nxt
-    bi = np.arange(n_b)[:, None, None]
-    aa = np.arange(n_act)[None, :, None]
-    cc = np.arange(n_act)[None, None, :]
-    own = state.perceived(bi, aa, aa, cc)  # u_ij = aUtil[i](i, j)
+    own = state.own_view()  # u_ij = aUtil[i](i, j)
     prob = position_pce(own, np.where(active, capability, 0.0), unique, opts)
     prob = np.where(unique, prob, 0.0)
     # posProb: an actor gets the probability of the last unique position it is close to.
@@ -738,40 +788,77 @@ def prepare_inputs(capability: np.ndarray, position: np.ndarray, salience: np.nd
     return cap, pos, sal, active
 
 
+def _take_state(state: TurnAssessment, keep: np.ndarray) -> TurnAssessment:
+    return TurnAssessment(state.distance[keep], state.risk[keep], state.risk_estimate[keep],
+                          state.neutral_prob[keep])
+
+
 def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
             opts: SMPOptions, rng: np.random.Generator | None = None,
             on_turn: Callable[[int, float], None] | None = None,
             record_turn: int | None = None) -> SMPRun:
     """Run the SMP to its stopping rule on ``[B,] N`` capabilities and ``[B,] N, K`` arrays.
 
-    ``record_turn``: keep that turn's intermediate results in ``SMPRun.recorded`` (explain).
-    """
-    import time
+    The batch runs in equal parts of at most :func:`batch_rows` scenarios, so that a
+    turn's working set stays within :data:`BATCH_BYTES` whatever B (the results,
+    ``[B, T+1, N, K]``, are held whole). Within a part a turn is played on the scenarios
+    still bargaining only: one that has stopped keeps its state (repeated to
+    ``max_turns``) and costs nothing while the others go on. No step mixes scenarios, so
+    a batch gives, bit for bit, what each of its scenarios gives alone, whatever the parts.
 
+    ``on_turn`` is called after every turn of every part with the turn and its seconds.
+    ``record_turn``: keep that turn's intermediate results in ``SMPRun.recorded`` (explain),
+    for the scenarios of the first part still bargaining then.
+    """
     cap, pos, sal, active = prepare_inputs(capability, position, salience, opts.ktab_compat)
-    n_b, n_act, _ = pos.shape
-    total_sal = np.sum(sal, axis=-1)
-    weight = cap * total_sal  # challenge weight W_i = c_i S_i (§2.6)
+    n_b, n_act, n_dim = pos.shape
     streams: list[np.random.Generator] = []
     if opts.transitions == "stochastic":
         # One child stream per scenario of the batch (SeedSequence spawning), so that a
         # scenario draws the same numbers whether it runs alone or in a batch: B single
         # runs sharing one generator spawn children 0..B-1, as one batched run does.
         streams = (rng if rng is not None else np.random.default_rng()).spawn(n_b)
+    n_turns = opts.max_turns
+    out = SMPRun(trajectory=np.empty((n_b, n_turns + 1, n_act, n_dim)),
+                 probability=np.empty((n_b, n_turns + 1, n_act)),
+                 risk=np.empty((n_b, n_turns + 1, n_act)),
+                 states=np.ones(n_b, dtype=int), stop_ratios=np.full((n_b, n_turns), np.nan),
+                 unique_prob=np.empty((n_b, n_act)))
+    # Parts of equal size: each part ends in a tail of a few long runs, whose turns cost
+    # numpy's per-call overhead more than work; a last part of a handful of scenarios
+    # would be almost all tail.
+    n_parts = -(-n_b // batch_rows(n_act, n_dim))
+    rows = max(1, -(-n_b // max(n_parts, 1)))
+    for first in range(0, n_b, rows):
+        part = np.arange(first, min(n_b, first + rows))
+        _play_part(part, cap[part], pos[part], sal[part], active[part],
+                 [streams[b] for b in part] if streams else [], opts, out, on_turn,
+                 record_turn)
+    return out
+
+
+def _play_part(live: np.ndarray, cap: np.ndarray, pos: np.ndarray, sal: np.ndarray,
+             active: np.ndarray, streams: list[np.random.Generator], opts: SMPOptions,
+             out: SMPRun, on_turn: Callable[[int, float], None] | None,
+             record_turn: int | None) -> None:
+    """Turns until every scenario of one part (rows ``live`` of ``out``) has stopped."""
+    import time
+
+    n_act = pos.shape[1]
+    total_sal = np.sum(sal, axis=-1)
+    weight = cap * total_sal  # challenge weight W_i = c_i S_i (§2.6)
     ideal = pos.copy()
     x = pos.copy()
-    history = [x]
     state = assess(ideal, x, sal, cap, active, opts)
-    risks = [state.risk]
-    probs = [report_probabilities(state, x, cap, active, opts)[0]]
-    stopped = np.zeros(n_b, dtype=bool)
-    states = np.ones(n_b, dtype=int)
-    first_step = np.zeros(n_b)
-    ratios: list[np.ndarray] = []
-    turn_seconds: list[float] = []
-    recorded: dict[str, Any] = {}
+    per_actor, _, unique = report_probabilities(state, x, cap, active, opts)
+    out.trajectory[live, 0], out.probability[live, 0], out.risk[live, 0] = \
+        x, per_actor, state.risk
+    out.unique_prob[live] = unique
+    first_step = np.zeros(len(live))
     turn = 0
-    while not np.all(stopped):
+    # The arrays below hold the scenarios still bargaining (``live``); they are gathered
+    # when some stop.
+    while live.size:
         t0 = time.perf_counter()
         turn += 1
         prob, gain, target, best = best_targets(state, weight, total_sal, active, opts)
@@ -779,42 +866,58 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
                                     target, opts)
         draw = np.stack([s.random(n_act) for s in streams]) if streams else None
         resolution = resolve_bargains(state, bargains, ideal, x, sal, cap, active, opts, draw)
-        new_x = np.where(stopped[:, None, None], x, resolution.position)
+        new_x = resolution.position
         a = opts.ideal_adjustment
-        new_ideal = np.where(stopped[:, None, None], ideal, a * new_x + (1.0 - a) * ideal)
+        new_ideal = a * new_x + (1.0 - a) * ideal
         step = np.sum(np.sqrt(np.sum((new_x - x) ** 2, axis=-1)), axis=-1)
         if turn == 1:
             first_step = step + STOP_FLOOR
         ratio = step / first_step
-        ratios.append(np.where(stopped, np.nan, ratio))
-        x, ideal = new_x, new_ideal
-        history.append(x)
-        states = np.where(stopped, states, states + 1)
-        state_new = assess(ideal, x, sal, cap, active, opts)
-        risks.append(np.where(stopped[:, None], risks[-1], state_new.risk))
-        probs.append(np.where(stopped[:, None], probs[-1],
-                              report_probabilities(state_new, x, cap, active, opts)[0]))
-        state_before, state = state, state_new
-        stopped = stopped | (turn >= opts.max_turns) | (
-            (turn >= opts.min_turns) & (ratio < opts.stop_ratio))
-        if turn == record_turn:
-            recorded = {"state": state_before, "prob": prob, "gain": gain, "target": target,
-                        "best": best, "bargains": bargains, "resolution": resolution,
-                        "start": history[-2], "end": x, "ratio": ratio, "capability": cap,
-                        "active": active}
-        turn_seconds.append(time.perf_counter() - t0)
+        start, x, ideal = x, new_x, new_ideal
+        state_before = state
+        state = assess(ideal, x, sal, cap, active, opts)
+        per_actor, _, unique = report_probabilities(state, x, cap, active, opts)
+        out.trajectory[live, turn], out.probability[live, turn] = x, per_actor
+        out.risk[live, turn], out.stop_ratios[live, turn - 1] = state.risk, ratio
+        out.unique_prob[live] = unique
+        out.states[live] += 1
+        if turn == record_turn and not out.recorded:
+            out.recorded.update({
+                "state": state_before, "prob": prob, "gain": gain, "target": target,
+                "best": best, "bargains": bargains, "resolution": resolution, "start": start,
+                "end": x, "ratio": ratio, "capability": cap, "active": active})
+        stop = (turn >= opts.max_turns) | ((turn >= opts.min_turns) & (ratio < opts.stop_ratio))
+        if stop.any():
+            # Fixed length (max_turns + 1 states): a run that stopped early repeats its last
+            # state, so results of different batches stack.
+            gone = live[stop]
+            out.trajectory[gone, turn + 1:] = x[stop][:, None]
+            out.probability[gone, turn + 1:] = per_actor[stop][:, None]
+            out.risk[gone, turn + 1:] = state.risk[stop][:, None]
+            keep = ~stop
+            live = live[keep]
+            cap, sal, active = cap[keep], sal[keep], active[keep]
+            total_sal, weight, first_step = total_sal[keep], weight[keep], first_step[keep]
+            x, ideal, state = x[keep], ideal[keep], _take_state(state, keep)
+            if streams:
+                streams = [s for s, k in zip(streams, keep, strict=True) if k]
+        out.turn_seconds.append(time.perf_counter() - t0)
         if on_turn is not None:
-            on_turn(turn, turn_seconds[-1])
-    final_unique = report_probabilities(state, x, cap, active, opts)[2]
-    # Fixed length (max_turns + 1 states): a run that stopped early repeats its last state,
-    # so results of different batches stack.
-    pad = opts.max_turns - turn
-    history += [x] * pad
-    probs += [probs[-1]] * pad
-    risks += [risks[-1]] * pad
-    ratios += [np.full(n_b, np.nan)] * pad
-    return SMPRun(np.stack(history, axis=1), np.stack(probs, axis=1), np.stack(risks, axis=1),
-                  states, np.stack(ratios, axis=1), final_unique, turn_seconds, recorded)
+            on_turn(turn, out.turn_seconds[-1])
+
+
+def scenario_bytes(n_actors: int, n_dims: int) -> int:
+    """Working set of one scenario in a turn, besides the chunk-bounded tensors: a few dozen
+    ``[N, N]`` arrays, the ``[N, N, K]`` distance tensors, queue entries (up to 5N, each
+    valued by N voters) and the pairs of the queues (up to about 3N², a dozen arrays)."""
+    n, k = max(n_actors, 1), max(n_dims, 1)
+    return 8 * n * n * (140 + 8 * k)
+
+
+def batch_rows(n_actors: int, n_dims: int) -> int:
+    """Scenarios a part of a batch holds at once (at least one): :data:`BATCH_BYTES` over
+    :func:`scenario_bytes`."""
+    return max(1, BATCH_BYTES // scenario_bytes(n_actors, n_dims))
 
 
 class SMP(Model):
@@ -871,17 +974,21 @@ class SMP(Model):
                             seed=seed)
 
     def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
-        """An upper bound: the bargain elections of a turn (``resolve_bargains``) hold, per
-        scenario, the value of every bargain to every voter over every position
-        (``[G, N, N]``, G ≤ 2N bargains), the votes on every pair of a queue (up to 1.5 N²
-        pairs × N voters) and padded coalition matrices ``[queues, width, width]`` with
-        width up to N + 1: O(N³) when bargains pile onto one actor. Besides, a few dozen
-        ``[B, N, N]`` arrays and the history ``[B, T+1, N, K]``."""
+        """An upper bound: the results (``[B, T+1, N, K]`` positions, probabilities and
+        risks per turn), the inputs, one part of the batch (:func:`batch_rows` scenarios of
+        :func:`scenario_bytes`: O(N² K) each, the O(N³) steps being chunked) and the
+        temporaries of the chunked tensors (a few dozen, each at most
+        :data:`CHUNK_ELEMENTS` or one challenger's)."""
         opts: SMPOptions = self.options  # type: ignore[assignment]
         n, k, turns = max(n_actors, 1), max(n_issues, 1), opts.max_turns + 1
-        cube = batch * n**3
-        working = 8 * (17 * cube + 40 * batch * n * n + max(CHUNK_ELEMENTS, batch * n * n) * 12
-                       + 4 * batch * turns * n * (k + 2)) + 2**20
+        results = 8 * batch * (turns * n * (k + 2) + turns + 2 * n + 2 * k)
+        rows = min(batch, batch_rows(n, k))
+        # The largest chunked tensor: a block of challengers' third-party votes (at least
+        # one challenger for every scenario of the part) or of queue elections, never more
+        # than all of them (N queues of up to 2N + 1 entries a scenario).
+        tensor = min(rows * n * (2 * n + 1) ** 2, max(CHUNK_ELEMENTS, rows * n * n))
+        working = (results + 8 * 8 * batch * n * k + rows * scenario_bytes(n, k)
+                   + 8 * 32 * tensor + 2**20)
         per_row = 8 * (2 * turns * n + n + 1 + (turns - 1) + 2 * k)
         return MemoryEstimate(working=working, outputs_per_row=per_row)
 

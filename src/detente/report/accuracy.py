@@ -7,6 +7,7 @@ or ``validate`` on scenarios carrying observed outcomes).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -75,4 +76,39 @@ def accuracy(result: ValidationResult, predictors: Sequence[str] | None = None, 
             axis.set_xlabel("observed (0-100)", fontsize=7.5, color=MUTED)
         for side in ("right", "top"):
             axis.spines[side].set_visible(False)
+    return fig
+
+
+def reliability(calibration: Any, *, title: str = "Reliability of the combined forecast's "
+                "intervals (out of fold)", ax: Axes | None = None) -> Figure:
+    """Nominal level of each central interval against the share of held-out outcomes inside
+    it (grouped cross-validation, :class:`detente.combine.Calibration`). On the diagonal the
+    intervals are calibrated; above it they are too wide, below too narrow. The shaded band
+    is the 75-85 % target for the 80 % interval."""
+    levels = np.array(list(calibration.reliability))
+    observed = np.array(list(calibration.reliability.values()))
+    if ax is None:
+        fig = new_figure(4.6, 4.4)
+        axis = fig.add_axes((0.15, 0.13, 0.8, 0.72))
+    else:
+        axis = ax
+        fig = axis.get_figure()
+    axis.plot([0, 100], [0, 100], color=MUTED, lw=0.8)
+    axis.fill_between([78, 82], [75, 75], [85, 85], color="#EEEEEE", lw=0)
+    axis.plot(100 * levels, 100 * observed, color=INK, marker="o", ms=4, lw=1.2)
+    for lv in (0.5, 0.8, 0.95):
+        if lv in calibration.coverage:
+            axis.annotate(f"{100 * calibration.coverage[lv]:.0f}%",
+                          (100 * lv, 100 * calibration.coverage[lv]), fontsize=7.5,
+                          color=INK, xytext=(4, -10), textcoords="offset points")
+    axis.set_xlim(0, 100)
+    axis.set_ylim(0, 100)
+    axis.set_aspect("equal")
+    axis.set_xlabel("nominal coverage of the central interval (%)", fontsize=8, color=MUTED)
+    axis.set_ylabel("held-out outcomes inside (%)", fontsize=8, color=MUTED)
+    axis.tick_params(labelsize=7, colors=MUTED)
+    for side in ("right", "top"):
+        axis.spines[side].set_visible(False)
+    axis.set_title(f"{title}\n{calibration.n_issues} issues, {calibration.folds} folds; "
+                   f"CRPS {calibration.crps:.1f}", fontsize=8.5, color=INK, loc="left")
     return fig

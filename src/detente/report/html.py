@@ -10,6 +10,7 @@ one-line reading computed from the numbers it shows.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,10 +18,12 @@ from typing import Any
 
 import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from detente import __version__
 from detente.models import REGISTRY
 from detente.render import fmt as _fmt  # the one number format
+from detente.render import view_html
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
 from detente.report.style import figure_bytes
@@ -36,12 +39,15 @@ class FigureBlock:
 
 @dataclass
 class Section:
+    """One section of the report. ``view``: a result's tables and notes, rendered by
+    :func:`detente.render.view_html` (escaped there). To add a section, write a builder
+    ``(Analysis) -> Section | list[Section] | None`` and add it to :data:`SECTIONS`."""
+
     id: str
     title: str
     reading: str
     figures: list[FigureBlock] = field(default_factory=list)
-    table: dict[str, Any] | None = None
-    items: list[dict[str, Any]] = field(default_factory=list)
+    view: Markup | None = None
 
 
 def _and(names: list[str]) -> str:
@@ -144,23 +150,13 @@ def counterfactual_reading(analysis: Analysis) -> str:
 
 # --- sections -----------------------------------------------------------------------
 
-def forecast_table(analysis: Analysis) -> dict[str, Any]:
-    f = analysis.forecast
-    names = list(f.results)
-    rows = []
-    for issue in f.scenario.issues:
-        cells = []
-        for m in names:
-            value = f.values(m)[issue.id]
-            anchor = issue.nearest_anchor(value)
-            cells.append({"value": _fmt(value), "anchor": anchor.label if anchor else ""})
-        sq_anchor = issue.nearest_anchor(issue.status_quo.value)
-        rows.append({"issue": issue.name, "units": issue.units,
-                     "status_quo": {"value": _fmt(issue.status_quo.value),
-                                    "anchor": sq_anchor.label if sq_anchor else ""},
-                     "cells": cells})
-    return {"models": [{"name": m, "title": REGISTRY[m].title if m in REGISTRY else m}
-                       for m in names], "rows": rows}
+def forecast_view(analysis: Analysis) -> Markup:
+    """The forecast table as `detente forecast` shows it (the analysis's own View, through
+    the one HTML renderer), with its notes."""
+    from detente.analyses import Result
+
+    view = Result("forecast", analysis.forecast, analysis.settings["forecast"]).view()
+    return Markup(view_html(dataclasses.replace(view, tables=view.tables[:1])))
 
 
 def sources_items(analysis: Analysis) -> list[dict[str, Any]]:
@@ -232,7 +228,8 @@ def contributions_reading(analysis: Analysis) -> str:
             f"the {total:.2f} utility points it is worth ({share:.0f}%)")
     if idle:
         text += f"; {_and(idle)} add{'s' if len(idle) == 1 else ''} nothing as guarantor"
-    return text + f" (Shapley values on a {analysis.contribution_step:g}-unit grid)."
+    return text + (f" (Shapley values on a {analysis.settings['contributions']['step']:g}-unit "
+                   "grid).")
 
 
 def settlement_counterfactual_reading(analysis: Analysis) -> str:
@@ -313,7 +310,32 @@ def _forecasts(analysis: Analysis) -> Section:
         "forecasts", "Forecasts of all models", forecast_reading(analysis),
         figures=[figure_block(analysis, "comparison",
                               "Each model's forecast and the status quo on every issue")],
-        table=forecast_table(analysis))
+        view=forecast_view(analysis))
+
+
+def _combined(analysis: Analysis) -> Section | None:
+    """The combined forecast (detente.combine), when every model it needs was run."""
+    from detente.combine import combine_results, load_combination
+
+    f = analysis.forecast
+    combination = load_combination()
+    if not all(m in f.results for m in combination.models):
+        return None
+    c = combine_results({n: r.forecast for n, r in f.results.items()}, combination)
+    widest = int(np.argmax(c.intervals[0.8][1] - c.intervals[0.8][0]))
+    stack = _and([f"{m} {w:.2f}" for m, w in combination.stack.items() if w > 0])
+    reading = (f"One number per issue: the models combined with weights fitted on EU "
+               f"legislation (DEU III) — {stack} — with an 80% interval that held 80% of "
+               f"held-out outcomes there. The interval is widest on "
+               f"{f.scenario.issues[widest].name}; the models' lowest and highest forecasts "
+               "show how far they disagree. On other negotiations the interval is a "
+               "yardstick, not a guarantee.")
+    from detente.analyses.forecasting import combined_table
+    from detente.view import View
+
+    view = View("", tables=(combined_table(dataclasses.replace(f, combined=c)),))
+    return Section("combined", "Combined forecast with its interval", reading,
+                   view=Markup(view_html(view)))
 
 
 def _issue_map(analysis: Analysis) -> Section:
@@ -335,6 +357,73 @@ def _settlement(analysis: Analysis) -> Section:
                    settlement_reading(analysis),
                    figures=[figure_block(analysis, "settlement",
                                          "Each actor's gain from each package")])
+
+
+def zones_reading(analysis: Analysis) -> str:
+    base = analysis.settlement_zones.baseline
+    s = analysis.scenario
+    if base.zones is None or not base.zone_exists:
+        return "No package satisfies every party, so no issue has a zone."
+    widths = []
+    for z in base.zones.issues:
+        lo, hi = z.scale
+        if z.zone_min is not None and z.zone_max is not None:
+            widths.append(((z.zone_max - z.zone_min) / (hi - lo), z))
+    narrow = min(widths, key=lambda t: t[0])[1]
+    a, b = analysis.frontier_actors
+    text = (f"The tightest issue is {s.issue(narrow.issue).name}: acceptable packages put it "
+            f"between {_fmt(narrow.zone_min)} and {_fmt(narrow.zone_max)} "
+            f"(status quo {_fmt(narrow.status_quo)})")
+    pts = analysis.frontier.points
+    if pts:
+        text += (f"; along the frontier {s.name_of(a)}'s gain ranges from {pts[0][0]:+.1f} to "
+                 f"{pts[-1][0]:+.1f} while {s.name_of(b)}'s falls from {pts[0][1]:+.1f} to "
+                 f"{pts[-1][1]:+.1f} utility points")
+    return text + "."
+
+
+def roadmap_reading(analysis: Analysis) -> str:
+    r = analysis.roadmap
+    s = analysis.scenario
+    if not r.baseline.evaluations:
+        return ""
+    e = r.baseline.evaluations[0]
+    if e.holds:
+        text = f"{e.name} holds at every stage (smallest margin {e.min_margin:+.1f})"
+    else:
+        b = e.first_break
+        assert b is not None
+        who = _and([s.name_of(x.actor) for x in e.breaks if x.stage == b.stage])
+        text = f"{e.name} breaks at stage {b.stage}, where {who} would rather defect"
+    for ls in r.learning_scans:
+        held = ls.holding(e.id)
+        pairs = ", ".join(f"{x}.{y}" for x, y in ls.pairs)
+        text += (f"; {ls.label} ({pairs} scanned 0–1, learning 0–1): "
+                 + (f"holds at {len(held)} of {len(ls.trust) * len(ls.learning)} points"
+                    if held else "it breaks at every scanned point"))
+    return text + "."
+
+
+def _zones(analysis: Analysis) -> Section:
+    return Section("zones", "Where the deal can land, issue by issue",
+                   zones_reading(analysis),
+                   figures=[figure_block(analysis, "issue-zones",
+                                         "Each issue's range in acceptable and efficient "
+                                         "packages"),
+                            figure_block(analysis, "frontier",
+                                         "The efficiency frontier of the acceptable packages "
+                                         "with the named packages")])
+
+
+def _roadmap(analysis: Analysis) -> Section | None:
+    if KINDS["roadmap"].unavailable(analysis):
+        return None
+    figures = [figure_block(analysis, "roadmap", "A named roadmap stage by stage")]
+    if not KINDS["roadmap-scan"].unavailable(analysis):
+        figures.append(figure_block(analysis, "roadmap-scan",
+                                    "The roadmap's smallest margin over trust and learning"))
+    return Section("roadmap", "Roadmap: does a staged path hold", roadmap_reading(analysis),
+                   figures=figures)
 
 
 def _contributions(analysis: Analysis) -> Section:
@@ -378,9 +467,27 @@ def _accuracy(analysis: Analysis) -> Section | None:
                                          "Predicted against observed outcomes, per model")])
 
 
+def _settings(analysis: Analysis) -> Section:
+    """The options every analysis ran with (the registry's, defaults filled in)."""
+    from detente.analyses import ANALYSES
+    from detente.view import View, table
+
+    rows = []
+    for name, options in analysis.settings.items():
+        for option in ANALYSES[name].options:
+            value = options[option.name]
+            shown = ", ".join(map(str, value)) if isinstance(value, tuple) else value
+            rows.append([name, option.name, "default" if value is None else shown,
+                         option.unit])
+    view = View("", tables=(table("", ["analysis", "option", "value", "unit"], rows),))
+    return Section("settings", "Settings", "Every option of every analysis above, as "
+                   "`detente ANALYSIS` takes it; change one with `detente report --set "
+                   "ANALYSIS.OPTION=VALUE`.", view=Markup(view_html(view)))
+
+
 SECTIONS: tuple[Callable[[Analysis], Section | list[Section] | None], ...] = (
-    _forecasts, _issue_map, _trajectories, _settlement, _contributions, _counterfactuals,
-    _uncertainty, _accuracy)
+    _forecasts, _combined, _issue_map, _trajectories, _settlement, _zones, _contributions,
+    _roadmap, _counterfactuals, _uncertainty, _accuracy, _settings)
 
 
 def render_report(analysis: Analysis) -> str:

@@ -7,75 +7,163 @@ it, or says why it cannot for this scenario.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import importlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
-
-from detente.errors import option_error
-from detente.forecast import Forecast, forecast
+from detente.analyses import ANALYSES, run
+from detente.errors import OptionError, Problem, option_error
+from detente.forecast import Forecast
 from detente.models import REGISTRY
-from detente.report.accuracy import accuracy
-from detente.report.counterfactual import WithoutActor, counterfactual_map, without_each_actor
-from detente.report.figures import issue_map, model_comparison, stepwise_models, trajectories
-from detente.report.settlement import (
-    guarantor_contributions,
-    package_gains,
-    without_actor_settlement,
-)
-from detente.report.uncertainty import outcome_distributions, tornado
 from detente.scenario import Scenario, load
-from detente.settlement import Settlement, Variation, settle
-from detente.settlement.contributions import Contributions, contributions
-from detente.settlement.problem import DEFAULT_STEP
-from detente.uncertainty import SampleResult, sample
-from detente.uncertainty.sensitivity import SensitivityResult, sensitivity
-from detente.validate import ValidationResult
+from detente.variation import Variation
 
-#: The model the single-model analyses use when none is chosen: the one with the best
-#: record on DEU III (docs/accuracy.md), else the first model run.
-PREFERRED_PRIMARY = "compromise"
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from detente.report.counterfactual import WithoutActor
+    from detente.roadmaps.api import RoadmapAnalysis
+    from detente.settlement import Settlement
+    from detente.settlement.contributions import Contributions
+    from detente.settlement.zone import Frontier
+    from detente.uncertainty import SampleResult
+    from detente.uncertainty.sensitivity import SensitivityResult
+    from detente.validate import ValidationResult
+
+
+def _deferred(module: str, name: str) -> Callable[..., Any]:
+    """``module.name``, imported on the first call: every command lists the figure kinds
+    (`detente plot --help`), but only drawing one may load matplotlib, and only the
+    analyses a figure needs may load scipy."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+accuracy = _deferred("detente.report.accuracy", "accuracy")
+counterfactual_map = _deferred("detente.report.counterfactual", "counterfactual_map")
+without_each_actor = _deferred("detente.report.counterfactual", "without_each_actor")
+issue_map = _deferred("detente.report.figures", "issue_map")
+model_comparison = _deferred("detente.report.figures", "model_comparison")
+stepwise_models = _deferred("detente.report.figures", "stepwise_models")
+trajectories = _deferred("detente.report.figures", "trajectories")
+guarantor_contributions = _deferred("detente.report.settlement", "guarantor_contributions")
+package_gains = _deferred("detente.report.settlement", "package_gains")
+without_actor_settlement = _deferred("detente.report.settlement", "without_actor_settlement")
+outcome_distributions = _deferred("detente.report.uncertainty", "outcome_distributions")
+tornado = _deferred("detente.report.uncertainty", "tornado")
+roadmap_figure = _deferred("detente.report.roadmap_figure", "roadmap_figure")
+learning_scan_figure = _deferred("detente.report.roadmap_scan", "learning_scan_figure")
+frontier_figure = _deferred("detente.report.zone_figure", "frontier_figure")
+issue_zone_figure = _deferred("detente.report.zone_figure", "issue_zone_figure")
+frontier = _deferred("detente.settlement.zone", "frontier")
+
+#: The analyses of the registry the report shows. Its settings are their options -- the
+#: registry's declarations, defaults and checks -- given per analysis:
+#: ``{"settle": {"step": 5}, "sample": {"samples": 5000}}`` (``detente report --set
+#: settle.step=5``).
+REPORTED = ("forecast", "settle", "contributions", "sample", "sensitivity")
+#: The one place the report departs from an analysis's default: it compares every
+#: registered model, where `detente forecast` runs the standard set.
+REPORT_DEFAULTS: dict[str, dict[str, Any]] = {"forecast": {"model": tuple(REGISTRY)}}
+
+
+def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, Any]]:
+    """``settle.step=5`` → {"settle": {"step": "5"}} (the spec reads and checks the value;
+    a repeatable option collects its values)."""
+    out: dict[str, dict[str, Any]] = {}
+    problems = []
+    for item in items or []:
+        key, eq, value = item.partition("=")
+        analysis, dot, option = key.strip().partition(".")
+        if not eq or not dot or not analysis or not option:
+            problems.append(Problem("--set", f"'{item}' is not ANALYSIS.OPTION=VALUE",
+                                    "write e.g. --set settle.step=5"))
+            continue
+        given = out.setdefault(analysis, {})
+        if option in given:
+            previous = given[option]
+            given[option] = [*(previous if isinstance(previous, list) else [previous]), value]
+        else:
+            given[option] = value
+    if problems:
+        raise OptionError(problems)
+    return out
+
+
+def report_settings(given: Mapping[str, Mapping[str, Any]] | None = None, *,
+                    models: Sequence[str] | None = None, primary: str | None = None,
+                    seed: int | None = None) -> dict[str, dict[str, Any]]:
+    """Every option of every analysis in :data:`REPORTED`, checked by its spec, defaults
+    filled in; every problem at once, located as ``--set ANALYSIS.OPTION``.
+
+    Shortcuts: ``models`` (the forecast's), ``primary`` (the model of the sampled
+    analyses) and ``seed`` (of every analysis that has one) apply where ``given`` does not
+    set the option itself."""
+    given = dict(given or {})
+    problems = [Problem("--set", f"the report shows no analysis '{name}'",
+                        f"analyses of the report: {', '.join(REPORTED)}")
+                for name in given if name not in REPORTED]
+    out: dict[str, dict[str, Any]] = {}
+    for name in REPORTED:
+        spec = ANALYSES[name]
+        names = {o.name for o in spec.options}
+        shortcut: dict[str, Any] = {"seed": seed, "model": models if name == "forecast"
+                                    else primary}
+        wanted = {**REPORT_DEFAULTS.get(name, {}),
+                  **{k: v for k, v in shortcut.items() if v is not None and k in names},
+                  **given.get(name, {})}
+        try:
+            out[name] = spec.check(wanted)
+        except OptionError as err:
+            flags = {o.flag: o.name for o in spec.options}
+            problems += [Problem(f"--set {name}.{flags.get(p.location, p.location)}",
+                                 p.message, p.fix) for p in err.problems]
+    if problems:
+        raise OptionError(problems)
+    return out
 
 
 @dataclass
 class Analysis:
     """One scenario and the analyses of it that figures and the report draw on.
 
-    ``models``: the models to forecast with (default: every registered model).
-    ``primary``: the model of the single-model analyses (counterfactual forecasts,
-    uncertainty, sensitivity); default compromise when run, else the first model.
-    ``issues``: restrict per-issue figures to these ids (default: all).
-    ``settle_step``: grid step (issue units) of the package search; ``contribution_step``
-    that of the Shapley values (both the one package-search default, so the report's
-    numbers are the terminal's).
-    ``samples``: sampled scenarios for the outcome distributions; ``sensitivity_samples``:
-    rows N of the Saltelli design. ``validation``: observed outcomes scored for the
+    ``settings``: the options of each analysis in :data:`REPORTED` (see
+    :func:`report_settings`; :meth:`of` builds them). ``issues``: restrict per-issue
+    figures to these ids (default: all). ``validation``: observed outcomes scored for the
     accuracy figure (default: the scenario's own outcomes, when it has any). ``dpi``: the
     resolution of the report's embedded PNGs.
     """
 
     scenario: Scenario
-    models: Sequence[str] | None = None
-    seed: int = 0
+    settings: dict[str, dict[str, Any]] = field(default_factory=report_settings)
     issues: Sequence[str] | None = None
-    primary: str | None = None
-    settle_step: float = DEFAULT_STEP
-    contribution_step: float = DEFAULT_STEP
-    samples: int = 2000
-    sensitivity_samples: int = 256
     validation: ValidationResult | None = None
     dpi: int = 110
-    _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def of(cls, source: Scenario | str | Path | None, **kw: object) -> Analysis:
-        return cls(load(source), **kw)  # type: ignore[arg-type]
+    def of(cls, source: Scenario | str | Path | None, *,
+           settings: Mapping[str, Mapping[str, Any]] | None = None,
+           models: Sequence[str] | None = None, primary: str | None = None,
+           seed: int | None = None, **kw: Any) -> Analysis:
+        return cls(load(source), report_settings(settings, models=models, primary=primary,
+                                                 seed=seed), **kw)
+
+    def _run(self, name: str, variation: Variation | None = None, **extra: Any) -> Any:
+        return run(name, self.scenario, variation, **{**self.settings[name], **extra}).value
+
+    @property
+    def seed(self) -> int:
+        return int(self.settings["forecast"]["seed"])
 
     @cached_property
     def forecast(self) -> Forecast:
-        return forecast(self.scenario, models=list(self.models or REGISTRY), rng=self.seed)
+        return self._run("forecast")
 
     @property
     def stepwise(self) -> list[str]:
@@ -83,17 +171,14 @@ class Analysis:
 
     @property
     def primary_model(self) -> str:
-        names = list(self.forecast.results)
-        if self.primary is not None:
-            if self.primary not in names:
-                raise option_error("--primary", f"'{self.primary}' is not among the models run",
-                                   f"models run: {', '.join(names)}")
-            return self.primary
-        return PREFERRED_PRIMARY if PREFERRED_PRIMARY in names else names[0]
+        """The model of the sampled analyses, and of the counterfactual forecasts when the
+        forecast ran it (else the first model run)."""
+        return str(self.settings["sample"]["model"])
 
     @property
     def counterfactual_model(self) -> str:
-        return self.primary_model
+        names = list(self.forecast.results)
+        return self.primary_model if self.primary_model in names else names[0]
 
     @cached_property
     def without_actor(self) -> WithoutActor:
@@ -102,23 +187,74 @@ class Analysis:
     @cached_property
     def settlement(self) -> Settlement:
         """The package search with each actor left out in turn, side by side."""
-        leave_out = [Variation(without=(a,)) for a in self.scenario.actor_ids]
-        return settle(self.scenario, variations=leave_out, step=self.settle_step)
+        everyone = Variation(without=tuple(self.scenario.actor_ids))
+        return self._run("settle", everyone, separately=True, zones=False, persuade=False)
+
+    @cached_property
+    def settlement_zones(self) -> Settlement:
+        """The baseline search with each issue's zone (no counterfactuals: one search)."""
+        return self._run("settle", zones=True, persuade=False)
+
+    @property
+    def frontier_actors(self) -> tuple[str, str]:
+        """The two veto players whose stances lie furthest apart (salience-weighted mean
+        distance): the pair whose trade-off the frontier is most worth seeing for."""
+        import itertools
+
+        import numpy as np
+
+        problem = self.settlement_zones.baseline.problem
+        arrays = problem.arrays
+        must = [k for k in range(arrays.n_actors)
+                if arrays.veto[k] and arrays.salience[k].sum() > 0]
+        if len(must) < 2:
+            raise option_error("KIND", "the frontier needs two veto players with some "
+                               "salience", "add a second veto player to the scenario")
+
+        def apart(pair: tuple[int, int]) -> float:
+            a, b = pair
+            weight = (arrays.salience[a] + arrays.salience[b]) / 2
+            return float(np.sum(weight * np.abs(arrays.position[a] - arrays.position[b])))
+
+        a, b = max(itertools.combinations(must, 2), key=apart)
+        return arrays.actor_ids[a], arrays.actor_ids[b]
+
+    @cached_property
+    def frontier(self) -> Frontier:
+        a, b = self.frontier_actors
+        return frontier(self.settlement_zones.baseline.problem, a, b)
+
+    @cached_property
+    def roadmap(self) -> RoadmapAnalysis:
+        """The named roadmaps with a trust × learning scan: the trust of the party furthest
+        from staying in the guarantors its stages name, with and without each of them."""
+        from detente.roadmaps import roadmap
+
+        step = self.settings["settle"]["step"]
+        plain = roadmap(self.scenario, step=step)
+        if not plain.baseline.evaluations:
+            return plain
+        first = plain.baseline.evaluations[0]
+        named = sorted({g for st in self.scenario.roadmaps[0].stages
+                        for gs in st.guarantors.values() for g in gs})
+        worst = min(first.parties, key=lambda a: min(st.margin[a] for st in first.stages))
+        pairs = [(worst, g) for g in named if g != worst]
+        if not pairs:
+            return plain
+        return roadmap(self.scenario, step=step, scan=pairs, scan_learning=True,
+                       variations=[Variation(without=(g,)) for _, g in pairs])
 
     @cached_property
     def contributions(self) -> Contributions:
-        return contributions(self.scenario, step=self.contribution_step, rng=self.seed)
+        return self._run("contributions")
 
     @cached_property
     def sampled(self) -> SampleResult:
-        return sample(self.scenario, model=self.primary_model, samples=self.samples,
-                      rng=self.seed, workers=1)
+        return self._run("sample")
 
     @cached_property
     def sensitivity(self) -> SensitivityResult:
-        return sensitivity(self.scenario, model=self.primary_model,
-                           samples=self.sensitivity_samples, rng=self.seed, bootstrap=100,
-                           workers=1)
+        return self._run("sensitivity").result
 
     @cached_property
     def accuracy(self) -> ValidationResult | None:
@@ -168,6 +304,22 @@ def _tornado(analysis: Analysis) -> Figure:
     return tornado(analysis.sensitivity, issues[0] if issues else None)
 
 
+def _need_roadmap(analysis: Analysis) -> str | None:
+    if analysis.scenario.roadmaps:
+        return None
+    return "the scenario names no roadmaps (add some under `roadmaps:`)"
+
+
+def _need_scan(analysis: Analysis) -> str | None:
+    missing = _need_roadmap(analysis)
+    if missing:
+        return missing
+    if not analysis.roadmap.learning_scans:
+        return ("its first roadmap's stages name no guarantors whose trust could be "
+                "scanned")
+    return None
+
+
 def _accuracy(analysis: Analysis) -> Figure:
     assert analysis.accuracy is not None
     title = ("Predicted against observed outcomes" if analysis.validation is not None
@@ -190,6 +342,14 @@ KINDS: dict[str, PlotKind] = {
                  lambda a: package_gains(a.settlement)),
         PlotKind("settlement-without", "The best deal with and without each actor",
                  lambda a: without_actor_settlement(a.settlement)),
+        PlotKind("issue-zones", "The zone of agreement issue by issue (per-issue ZOPA)",
+                 lambda a: issue_zone_figure(a.settlement_zones.baseline, a.scenario)),
+        PlotKind("frontier", "The efficiency frontier of the acceptable packages",
+                 lambda a: frontier_figure(a.settlement_zones.baseline, a.frontier)),
+        PlotKind("roadmap", "A named roadmap stage by stage: who stays, who is tempted",
+                 lambda a: roadmap_figure(a.roadmap), _need_roadmap),
+        PlotKind("roadmap-scan", "Does the roadmap hold if trust is earned by delivery?",
+                 lambda a: learning_scan_figure(a.roadmap), _need_scan),
         PlotKind("contributions", "What each actor adds to the deal as a guarantor",
                  lambda a: guarantor_contributions(a.contributions, _names(a))),
         PlotKind("uncertainty", "Each issue's forecast over sampled scenarios, with intervals",

@@ -7,6 +7,7 @@ See ``docs/roadmap.md`` for the model. Gains are reported in utility points (×1
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,21 +23,17 @@ from detente.roadmaps.search import search_paths
 from detente.scenario import Scenario, did_you_mean, load
 from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
-from detente.settlement.problem import (
-    DEFAULT_STEP,
-    NamedPackage,
-    SettlementProblem,
-    Variation,
-    parse_trust,
-)
+from detente.settlement.problem import DEFAULT_STEP, NamedPackage, SettlementProblem
 from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
 from detente.settlement.utility import (
+    GAIN_TOLERANCE,
     Guarantees,
     UtilitySettings,
     UtilityShape,
     nash_product,
     nash_weights,
 )
+from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
 #: The grid step of the roadmap search: the one package-search default (issue 14).
@@ -106,10 +103,24 @@ class RoadmapEvaluation:
     breaks: tuple[Break, ...]
     weak_points: tuple[Break, ...]
     min_margin: float
+    short_stages: tuple[int, ...] = ()
+    parties: tuple[str, ...] = ()
 
     @property
     def first_break(self) -> Break | None:
         return self.breaks[0] if self.breaks else None
+
+    @property
+    def one_shot_blockers(self) -> tuple[str, ...]:
+        """The parties that block the final package offered as one package (its settlement
+        gain, ``final_gains``, ≤ 0)."""
+        return tuple(a for a in self.parties if self.final_gains[a] <= GAIN_TOLERANCE * 100)
+
+    def won_over(self) -> dict[str, tuple[int, ...]]:
+        """For each one-shot blocker, the checkpoints (1-based) at which it stays on the
+        staged path: what staging (and any learning) wins it over that one shot does not."""
+        return {a: tuple(t + 1 for t, st in enumerate(self.stages) if st.stays[a])
+                for a in self.one_shot_blockers}
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "holds": self.holds,
@@ -117,6 +128,9 @@ class RoadmapEvaluation:
                 "final_nash_product": self.final_nash,
                 "breaks": [b.to_dict() for b in self.breaks],
                 "weak_points": [b.to_dict() for b in self.weak_points],
+                "short_stages": list(self.short_stages),
+                "one_shot_blockers": list(self.one_shot_blockers),
+                "won_over": {a: list(v) for a, v in self.won_over().items()},
                 "stages": [s.to_dict() for s in self.stages]}
 
 
@@ -198,6 +212,62 @@ class TrustScan:
 
 
 @dataclass(frozen=True)
+class LearningScan:
+    """Named roadmaps over a grid of trust (the scanned pairs set together) × learning rate,
+    for one outcome (the baseline or a counterfactual).
+
+    Per roadmap id r, ``[L][V]`` nested tuples over learning rates × trust values:
+    ``holds``, ``min_margin`` (smallest margin of any party at any checkpoint),
+    ``later_margin`` (the same over checkpoints 2 … S, the ones learning can change; None
+    for a one-stage roadmap),
+    ``first_break``; ``stays[r][a]`` whether party a stays at every checkpoint;
+    ``one_shot[r][a]`` ``[V]`` whether a accepts the final package as one package (learning
+    plays no part there). ``skipped``: scanned pairs this outcome lacks (an actor left out).
+    """
+
+    label: str
+    pairs: tuple[tuple[str, str], ...]
+    skipped: tuple[str, ...]
+    trust: tuple[float, ...]
+    learning: tuple[float, ...]
+    holds: dict[str, tuple[tuple[bool, ...], ...]]
+    min_margin: dict[str, tuple[tuple[float, ...], ...]]
+    later_margin: dict[str, tuple[tuple[float | None, ...], ...]]
+    first_break: dict[str, tuple[tuple[str | None, ...], ...]]
+    stays: dict[str, dict[str, tuple[tuple[bool, ...], ...]]]
+    one_shot: dict[str, dict[str, tuple[bool, ...]]]
+
+    def holding(self, roadmap_id: str) -> list[tuple[float, float]]:
+        """Every scanned (learning, trust) at which the roadmap holds."""
+        return [(lam, t) for i, lam in enumerate(self.learning)
+                for j, t in enumerate(self.trust) if self.holds[roadmap_id][i][j]]
+
+    def lowest_trust(self, roadmap_id: str, actor: str, learning_index: int | None
+                     ) -> float | None:
+        """The lowest scanned trust at which ``actor`` stays throughout the staged path (at
+        the learning rate of ``learning_index``) or, with None, accepts it as one package."""
+        row = self.one_shot[roadmap_id][actor] if learning_index is None \
+            else self.stays[roadmap_id][actor][learning_index]
+        ok = [t for t, h in zip(self.trust, row, strict=True) if h]
+        return min(ok) if ok else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "pairs": [f"{a}.{b}" for a, b in self.pairs],
+                "skipped": list(self.skipped), "trust": list(self.trust),
+                "learning": list(self.learning),
+                "roadmaps": {r: {"holds": [list(x) for x in self.holds[r]],
+                                 "min_margin": [list(x) for x in self.min_margin[r]],
+                                 "later_margin": [list(x) for x in self.later_margin[r]],
+                                 "first_break": [list(x) for x in self.first_break[r]],
+                                 "stays": {a: [list(x) for x in v]
+                                           for a, v in self.stays[r].items()},
+                                 "one_shot_accepts": {a: list(v)
+                                                      for a, v in self.one_shot[r].items()},
+                                 "holding": [list(x) for x in self.holding(r)]}
+                             for r in self.holds}}
+
+
+@dataclass(frozen=True)
 class RoadmapAnalysis:
     """The result of :func:`roadmap`: the baseline, each counterfactual, an optional scan."""
 
@@ -209,6 +279,9 @@ class RoadmapAnalysis:
     baseline: RoadmapOutcome
     variants: tuple[RoadmapOutcome, ...] = field(default=())
     scan: TrustScan | None = None
+    learning: float = 0.0
+    min_move: float = 1.0
+    learning_scans: tuple[LearningScan, ...] = ()
 
     @property
     def outcomes(self) -> tuple[RoadmapOutcome, ...]:
@@ -225,6 +298,8 @@ class RoadmapAnalysis:
             "baseline": self.baseline.to_dict(),
             "variants": [v.to_dict() for v in self.variants],
             "scan": self.scan.to_dict() if self.scan else None,
+            "learning": self.learning, "min_move": self.min_move,
+            "learning_scans": [x.to_dict() for x in self.learning_scans],
         }
 
 
@@ -279,7 +354,8 @@ def _plans_of(problem: SettlementProblem, plans: Sequence[StagedPlan]) -> list[S
 
 def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
                 stage_names: Sequence[str], stages: np.ndarray, cp: Checkpoints,
-                index: tuple[int, ...], weighting: str) -> RoadmapEvaluation:
+                index: tuple[int, ...], weighting: str,
+                min_moves: np.ndarray | None = None) -> RoadmapEvaluation:
     """Turn one roadmap's checkpoints (``cp`` at batch ``index``) into the report form."""
     arrays = problem.arrays
     actors, issues = arrays.actor_ids, arrays.issue_ids
@@ -320,24 +396,55 @@ def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
                 weak.append(item)
     weights = nash_weights(arrays, weighting)  # type: ignore[arg-type]
     party_margin = np.where(must[None, :], margin, np.inf)
+    unit_before = np.vstack([arrays.status_quo[None], stages[:-1]])
+    step = np.abs(stages - unit_before)
+    floor = np.zeros(len(issues)) if min_moves is None else min_moves
+    short = tuple(t + 1 for t in range(len(stage_names))
+                  if not ((step[t] > 1e-12) & (step[t] >= floor - 1e-9)).any())
     return RoadmapEvaluation(
         id=roadmap_id, name=name, stages=tuple(checkpoints),
         final_gains={a: float(final[k] * pts) for k, a in enumerate(actors)},
         final_nash=float(nash_product(final, weights) * pts),
         holds=not breaks, breaks=tuple(breaks), weak_points=tuple(weak),
         min_margin=float(party_margin.min() * pts) if must.any() else float("inf"),
+        short_stages=short,
+        parties=tuple(a for k, a in enumerate(actors) if must[k]),
     )
 
 
 def evaluate_plan(problem: SettlementProblem, plan: StagedPlan, settings: UtilitySettings,
-                  patience: float, defection: Defection, weighting: str = "capability"
+                  patience: float, defection: Defection, weighting: str = "capability",
+                  learning: float = 0.0, min_moves: np.ndarray | None = None
                   ) -> RoadmapEvaluation:
     """A named roadmap, stage by stage (unbatched problem)."""
     stages = problem.package_values(list(plan.stages))
     guarantees = problem.package_guarantees(list(plan.stages))
-    cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection)
+    cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection,
+                         learning)
     return _evaluation(problem, plan.id, plan.name, [s.name for s in plan.stages], stages, cp,
-                       (), weighting)
+                       (), weighting, min_moves)
+
+
+def anchor_steps(scenario: Scenario) -> dict[str, float | None]:
+    """One labelled anchor step per issue: the smallest gap between two neighbouring
+    labelled anchors (issue units); None for an issue with fewer than two anchors."""
+    out: dict[str, float | None] = {}
+    for issue in scenario.issues:
+        marks = sorted({float(a.value) for a in issue.anchors})
+        out[issue.id] = min(b - a for a, b in itertools.pairwise(marks)) \
+            if len(marks) > 1 else None
+    return out
+
+
+def minimum_moves(scenario: Scenario, problem: SettlementProblem, min_move: float
+                  ) -> np.ndarray:
+    """The least move (unit scale) by which a stage counts as moving each issue:
+    ``min_move`` anchor steps; an issue without two labelled anchors needs any move."""
+    steps = anchor_steps(scenario)
+    arrays = problem.arrays
+    span = np.asarray(arrays.scale_high - arrays.scale_low, dtype=float)
+    return np.array([0.0 if steps.get(i) is None else min_move * float(steps[i]) / span[k]
+                     for k, i in enumerate(problem.issue_ids)])
 
 
 # ---------------------------------------------------------------------------------------
@@ -362,7 +469,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
            settings: UtilitySettings, patience: float, defection: Defection,
            final: str | None = None, finals: int = 100, near: int = 3,
            monotone: bool = True, weighting: str = "capability", method: Method = "auto",
-           chunk: int = 8, max_packages: int = MAX_PACKAGES) -> SearchResult:
+           chunk: int = 8, max_packages: int = MAX_PACKAGES,
+           min_moves: np.ndarray | None = None) -> SearchResult:
     """Roadmaps of ``n_stages`` stages that hold throughout, best final Nash product first."""
     start = time.perf_counter()
     if final is not None:
@@ -386,7 +494,7 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
         block = candidates[lo:lo + chunk]
         result = search_paths(problem, block, n_stages, settings, patience, defection,
                               monotone, top=max(1, near), method=method,
-                              max_packages=max_packages)
+                              max_packages=max_packages, min_moves=min_moves)
         space += int(result.space.sum())
         for b in range(block.shape[0]):
             tried += 1
@@ -401,7 +509,7 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
 
     def evaluate(stages: np.ndarray, rid: str, name: str) -> RoadmapEvaluation:
         cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection)
-        return _evaluation(problem, rid, name, names, stages, cp, (), weighting)
+        return _evaluation(problem, rid, name, names, stages, cp, (), weighting, min_moves)
 
     target = f"package {final}" if final is not None else "the best reachable package"
     found_eval = evaluate(found, "found", f"{n_stages} stages to {target}") \
@@ -472,13 +580,72 @@ def trust_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
     return TrustScan(tuple(pairs), tuple(float(v) for v in grid), holds, margin, first, own)
 
 
+#: The learning rates of a trust × learning scan (0 = no learning).
+LEARNING_VALUES = tuple(float(x) for x in np.round(np.linspace(0.0, 1.0, 11), 2))
+
+
+def learning_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
+                  pairs: Sequence[tuple[str, str]], trust_values: Sequence[float],
+                  learning_values: Sequence[float], settings: UtilitySettings,
+                  patience: float, defection: Defection, label: str = "baseline"
+                  ) -> LearningScan:
+    """Every named roadmap evaluated on the grid learning × trust (one batched evaluation,
+    row b = i·V + j for learning i and trust j). Pairs whose truster or trusted party this
+    problem lacks (``--without``) are skipped and listed."""
+    arrays = problem.arrays
+    actors, guarantors = list(arrays.actor_ids), list(arrays.guarantor_ids)
+    kept = tuple((a, g) for a, g in pairs if a in actors and g in guarantors)
+    skipped = tuple(f"{a}.{g}" for a, g in pairs if (a, g) not in kept)
+    tv = np.asarray(trust_values, dtype=float)
+    lv = np.asarray(learning_values, dtype=float)
+    n_l, n_v = lv.size, tv.size
+    trust = np.repeat(arrays.trust[None], n_l * n_v, axis=0)
+    for truster, trusted in kept:
+        trust[:, actors.index(truster), guarantors.index(trusted)] = np.tile(tv, n_l)
+    batched = arrays.broadcast_batch(n_l * n_v).replace(trust=trust)
+    rates = np.repeat(lv, n_v)
+    must = np.asarray(arrays.veto & (arrays.salience.sum(axis=-1) > 0))
+    party_ids = [a for k, a in enumerate(actors) if must[k]]
+
+    def grid(x: np.ndarray) -> tuple[tuple[Any, ...], ...]:
+        return tuple(tuple(x[i * n_v:(i + 1) * n_v].tolist()) for i in range(n_l))
+
+    holds, low, later, first, stays, one_shot = {}, {}, {}, {}, {}, {}
+    for plan in plans:
+        stages = problem.package_values(list(plan.stages))
+        guarantees = problem.package_guarantees(list(plan.stages))
+        cp = evaluate_stages(batched, stages, guarantees, settings, patience, defection, rates)
+        margin = np.where(must[None, None, :], cp.margin, np.inf) * UTILITY_POINTS
+        holds[plan.id] = grid(np.asarray(cp.holds, dtype=bool))
+        low[plan.id] = grid(margin.min(axis=(-2, -1)))
+        # One stage has no later checkpoint: None, never an infinite margin.
+        later[plan.id] = grid(margin[:, 1:].min(axis=(-2, -1)) if margin.shape[1] > 1
+                              else np.full(margin.shape[0], None, dtype=object))
+        breaks = []
+        for b in range(n_l * n_v):
+            bad = np.argwhere(~cp.stays[b])
+            breaks.append(None if bad.size == 0 else f"stage {bad[0][0] + 1}: " + ", ".join(
+                actors[a] for t, a in bad if t == bad[0][0]))
+        first[plan.id] = grid(np.array(breaks, dtype=object))
+        stays[plan.id] = {a: grid(cp.stays[:, :, actors.index(a)].all(axis=-1))
+                          for a in party_ids}
+        one_shot[plan.id] = {a: tuple(bool(x) for x in
+                                      cp.final[:n_v, actors.index(a)] > GAIN_TOLERANCE)
+                             for a in party_ids}
+    return LearningScan(label, kept, skipped, tuple(float(x) for x in tv),
+                        tuple(float(x) for x in lv), holds, low, later, first, stays, one_shot)
+
+
 def parse_scan(text: str) -> tuple[tuple[str, str], ...]:
     """``KP.RU,KP.CN`` → (("KP", "RU"), ("KP", "CN")): trust values scanned together."""
     pairs = []
     for part in text.split(","):
         if not part.strip():
             continue
-        truster, trusted, _ = parse_trust(f"{part.strip()}=0")
+        truster, dot, trusted = part.strip().partition(".")
+        if not dot or not truster or not trusted:
+            raise option_error("--scan", f"'{part.strip()}' does not name truster.trusted",
+                               "write e.g. --scan KP.RU,KP.CN (KP's trust in RU and in CN)")
         pairs.append((truster, trusted))
     if not pairs:
         raise option_error("--scan", f"'{text}' names no trust pair", "write e.g. KP.RU,KP.CN")
@@ -496,7 +663,7 @@ def roadmap(
     stages: int | None = None,
     roadmaps: Sequence[str] | None = None,
     final: str | None = None,
-    variations: Sequence[Any] | Variation | None = None,
+    variations: Sequence[Variation] | Variation | None = None,
     patience: float = 1.0,
     defection: Literal["reverse", "stop"] = "reverse",
     step: float | None = None,
@@ -511,6 +678,9 @@ def roadmap(
     scan_values: Sequence[float] | None = None,
     method: Method = "auto",
     max_packages: int = MAX_PACKAGES,
+    learning: float = 0.0,
+    min_move: float = 1.0,
+    scan_learning: bool = False,
 ) -> RoadmapAnalysis:
     """Staged settlements: evaluate the scenario's roadmaps and search for ones that hold.
 
@@ -518,7 +688,7 @@ def roadmap(
     best package); None: no search. ``roadmaps``: named roadmaps to evaluate (default all).
     ``final``: the package the searched roadmaps must end in (a package or roadmap id;
     default: the best final package by Nash product that some roadmap reaches).
-    ``variations``: counterfactuals side by side (:func:`detente.settlement.variation`).
+    ``variations``: counterfactuals side by side (:class:`detente.variation.Variation`).
     ``patience``: δ in (0, 1], the weight of a promise one stage later. ``defection``:
     ``reverse`` (a defector's alternative is the status quo) or ``stop`` (it may also keep
     the banked stages). ``step``: grid step (issue units) of the search, default 10 (as
@@ -526,6 +696,12 @@ def roadmap(
     ``finals``: how many final packages (best Nash first) the search tries. ``near``: near
     misses to report when none holds. ``scan``: trust pairs swept together (``"KP.RU,KP.CN"``)
     over ``scan_values`` (default 0, 0.05, …, 1) for the named roadmaps.
+    ``learning``: λ in [0, 1], how far a delivered stage raises each receiver's trust in its
+    deliverers (T ← T + λ(1 − T); 0, the default, leaves trust fixed; named roadmaps and
+    scans only: the search assumes fixed trust). ``min_move``: how many labelled anchor steps
+    a stage must move at least one issue for the search to count it as a stage (default 1;
+    0 = any move). ``scan_learning``: with ``scan``, also sweep λ over 0, 0.1, …, 1 for the
+    baseline and every counterfactual (a trust × learning grid).
     """
     s = load(scenario)
     try:
@@ -544,6 +720,22 @@ def roadmap(
     if weighting not in ("capability", "equal"):
         raise option_error("--weighting", f"unknown weighting '{weighting}'",
                            "use capability or equal")
+    if not (isinstance(learning, int | float) and 0.0 <= learning <= 1.0):
+        raise option_error("--learning", f"learning must be a number from 0 to 1, got "
+                           f"{learning!r}", "give e.g. --learning 0.3 (0 = trust stays fixed)")
+    if not (isinstance(min_move, int | float) and 0.0 <= min_move <= 10.0):
+        raise option_error("--min-move", f"min-move must be a number from 0 to 10 anchor "
+                           f"steps, got {min_move!r}", "give e.g. --min-move 1 (0 = any move)")
+    if learning > 0 and stages is not None:
+        raise option_error("--learning", "the roadmap search assumes trust fixed (with "
+                           "learning a stage's worth depends on every issue's path, which "
+                           "the exact search cannot split by issue)",
+                           "evaluate named roadmaps with --learning (and --scan "
+                           "--scan-learning), or search with --learning 0")
+    if scan_learning and not scan:
+        raise option_error("--scan-learning", "a learning scan sweeps learning against the "
+                           "trust pairs of --scan, and none were given",
+                           "add e.g. --scan KP.RU,KP.CN")
     if finals < 1 or near < 0:
         raise option_error("--finals", "finals must be at least 1 and near at least 0",
                            "give e.g. --finals 100 --near 3")
@@ -566,30 +758,39 @@ def roadmap(
     problem = _with_plans(problem, plans_from_scenario(s))
     if isinstance(variations, Variation):
         variations = [variations]
-    changed = [(v.describe(), v.apply(problem)) for v in variations or () if not v.is_empty]
+    changed = [(v.describe(legacy=True), v.apply_problem(problem))
+               for v in variations or () if not v.is_empty]
+
+    floors = minimum_moves(s, problem, float(min_move))
 
     def outcome(label: str, p: SettlementProblem) -> RoadmapOutcome:
         mine = _plans_of(p, plans)
-        evaluations = tuple(evaluate_plan(p, plan, settings, patience, defection, weighting)
-                            for plan in mine)
+        evaluations = tuple(evaluate_plan(p, plan, settings, patience, defection, weighting,
+                                          float(learning), floors) for plan in mine)
         found = None
         if stages is not None:
             found = search(p, _plans_of(p, plans_from_scenario(s)), stages, settings,
                            patience, defection, final, finals, near, monotone, weighting,
-                           method, max_packages=max_packages)
+                           method, max_packages=max_packages, min_moves=floors)
         return RoadmapOutcome(label, p.arrays.actor_ids, evaluations, found)
 
     baseline = outcome("baseline", problem)
     variants = tuple(outcome(label, p) for label, p in changed)
     trust_result = None
+    scans: tuple[LearningScan, ...] = ()
     if scan:
         pairs = parse_scan(scan) if isinstance(scan, str) else tuple(scan)
         grid = scan_values if scan_values is not None else np.round(np.linspace(0, 1, 21), 2)
         trust_result = trust_scan(problem, _plans_of(problem, plans), pairs, grid, settings,
                                   patience, defection)
+        if scan_learning:
+            scans = tuple(learning_scan(p, _plans_of(p, plans), pairs, grid, LEARNING_VALUES,
+                                        settings, patience, defection, label)
+                          for label, p in [("baseline", problem), *changed])
     return RoadmapAnalysis(scenario=s, settings=settings, patience=patience,
                            defection=defection, step=grid_step, baseline=baseline,
-                           variants=variants, scan=trust_result)
+                           variants=variants, scan=trust_result, learning=float(learning),
+                           min_move=float(min_move), learning_scans=scans)
 
 
 def roadmap_values(problem: SettlementProblem, values: Sequence[Mapping[str, float]]

@@ -23,6 +23,17 @@ With one stage E¹ is the settlement gain of x¹; with all trust 1 and δ = 1, E
 at every checkpoint, so under ``reverse`` the last stage holds exactly when the final
 package is in the settlement zone.
 
+**Trust earned by delivery** (``learning`` λ in [0, 1], default 0 = off). Each stage that is
+carried out raises every receiver's trust in each deliverer that delivered a move in it, by
+the learning rule of Rescorla & Wagner (1972) with the outcome "delivered" (= 1):
+T ← T + λ (1 − T). After n delivered stages, T^t[a,g] = 1 − (1 − T[a,g]) (1 − λ)^{n^t_g},
+where n^t_g counts the stages j < t in which g is a deliverer of an issue the stage moves.
+(λ = 1/(n₀ + 1) on the first delivery is the Beta–Bernoulli posterior mean with n₀ prior
+pseudo-observations; the constant rate forgets the prior as a Beta update with discounting
+would.) The credibility of the promised stages j ≥ t at checkpoint t is taken with T^t, so
+R^t = Σ_{j≥t} δ^{j−t} Σ_k s̃ c^{t,j} Δu^j. Banked stages and the final settlement gain are
+unchanged; defection still ends the roadmap.
+
 Every function takes a leading batch axis ``[B,]`` (trust scans, Monte Carlo) and works per
 issue, so the search (:mod:`detente.roadmap.search`) can add per-issue terms.
 """
@@ -155,22 +166,75 @@ class Checkpoints:
         return np.all(self.stays, axis=-1)
 
 
+def delivered_counts(stages: np.ndarray, status_quo: np.ndarray, guarantees: Guarantees
+                     ) -> np.ndarray:
+    """n^t_g, ``[..., S, G]``: in how many stages before checkpoint t guarantor g delivered a
+    move (it is a deliverer of an issue that stage moves; unconditional issues have none)."""
+    stages = np.asarray(stages, dtype=float)
+    q = np.asarray(status_quo, dtype=float)[..., None, :]
+    lead = np.broadcast_shapes(q.shape[:-2], stages.shape[:-2])
+    stages = np.broadcast_to(stages, lead + stages.shape[-2:])
+    before = np.concatenate([np.broadcast_to(q, (*lead, 1, stages.shape[-1])),
+                             stages[..., :-1, :]], axis=-2)
+    moved = np.abs(stages - before) > 1e-12  # [..., S, I]
+    duty = guarantees.deliverers & ~guarantees.unconditional[..., None]  # [S, I, G]
+    delivered = (moved[..., :, :, None] & duty).any(axis=-2)  # [..., S, G]
+    return np.cumsum(delivered, axis=-2) - delivered  # exclusive: stages before t
+
+
+def learned_trust(trust: np.ndarray, counts: np.ndarray, learning: np.ndarray | float
+                  ) -> np.ndarray:
+    """T^t = 1 − (1 − T)(1 − λ)^{n^t}, ``[..., S, A, G]`` from ``trust [..., A, G]``,
+    ``counts [..., S, G]`` and ``learning`` λ (a scalar or ``[...]`` per batch row)."""
+    rate = np.asarray(learning, dtype=float)
+    keep = (1.0 - rate)[..., None, None] ** counts  # [..., S, G]
+    return 1.0 - (1.0 - trust[..., None, :, :]) * keep[..., :, None, :]
+
+
+def _learned_rest(arrays: Arrays, shares: np.ndarray, stages: np.ndarray,
+                  guarantees: Guarantees, settings: UtilitySettings, patience: float,
+                  rate: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """R^t per issue with the trust learned by checkpoint t, ``[..., S, A, I]``."""
+    counts = delivered_counts(stages, arrays.status_quo, guarantees)
+    trust_t = learned_trust(arrays.trust, counts, rate)  # [..., S(t), A, G]
+    rest = np.array(np.broadcast_to(fallback, np.broadcast_shapes(
+        fallback.shape, trust_t.shape[:-3] + fallback.shape[-3:])))
+    for t in range(1, rest.shape[-3]):  # checkpoint 1 has delivered nothing yet: T¹ = T
+        belief = credibility(trust_t[..., t, None, :, :], guarantees.deliverers,
+                             guarantees.unconditional, settings.correlation)
+        terms = stage_terms(arrays.position, shares, arrays.status_quo, stages, belief,
+                            settings, patience)
+        rest[..., t, :, :] = terms.rest[..., t, :, :]
+    return rest
+
+
 def evaluate_stages(arrays: Arrays, stages: np.ndarray, guarantees: Guarantees,
                     settings: UtilitySettings, patience: float = 1.0,
-                    defection: Defection = "reverse") -> Checkpoints:
+                    defection: Defection = "reverse",
+                    learning: float | np.ndarray = 0.0) -> Checkpoints:
     """Evaluate roadmaps ``stages [..., S, I]`` (unit scale) on (possibly batched) arrays.
 
     ``guarantees``: the deliverers of each stage's moves (``deliverers [S, I, G]``).
+    ``learning``: the rate λ at which a delivered stage raises trust in its deliverers (a
+    scalar, or one per batch row for a scan); 0 (the default) leaves trust fixed.
     """
     check_defection(defection)
     if not 0.0 < patience <= 1.0:
         raise ValueError(f"patience must be in (0, 1], got {patience}")
+    rate = np.asarray(learning, dtype=float)
+    if not np.all((rate >= 0.0) & (rate <= 1.0)):
+        raise ValueError(f"learning must be in [0, 1], got {learning}")
     belief = credibility(arrays.trust[..., None, :, :], guarantees.deliverers,
                          guarantees.unconditional, settings.correlation)  # [B,] S, A, I
-    terms = stage_terms(arrays.position, salience_shares(arrays.salience), arrays.status_quo,
+    shares = salience_shares(arrays.salience)
+    terms = stage_terms(arrays.position, shares, arrays.status_quo,
                         stages, belief, settings, patience)
+    issue_rest = terms.rest
+    if np.any(rate > 0.0):
+        issue_rest = _learned_rest(arrays, shares, stages, guarantees, settings, patience,
+                                   rate, terms.rest)
     banked = terms.banked.sum(axis=-1)
-    rest = terms.rest.sum(axis=-1)
+    rest = issue_rest.sum(axis=-1)
     expected = banked + rest
     margin = margins(expected, banked, defection)
     must = arrays.veto & (arrays.salience.sum(axis=-1) > 0)
@@ -178,5 +242,5 @@ def evaluate_stages(arrays: Arrays, stages: np.ndarray, guarantees: Guarantees,
     stays = (margin > GAIN_TOLERANCE) | ~must_s
     tempted = (rest < -GAIN_TOLERANCE) & must_s
     return Checkpoints(banked=banked, rest=rest, expected=expected, margin=margin,
-                       stays=stays, tempted=tempted, issue_rest=terms.rest,
+                       stays=stays, tempted=tempted, issue_rest=issue_rest,
                        final=terms.final.sum(axis=-1), parties=must)

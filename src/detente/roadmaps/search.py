@@ -10,7 +10,9 @@ unchanged. The columns, all of which must be > 0 for the parties:
 * the final package's settlement gain g_a(xˢ) (the roadmap ends in the zone of agreement);
 * E^t_a for every checkpoint t (going on beats reversing to the status quo);
 * under ``defection="stop"`` also R^t_a for t ≥ 2 (going on beats keeping the banked gains);
-* one column per stage counting the issues it moves, M·(moves − ½), so no stage is empty.
+* one column per stage counting the issues it moves by at least their minimum move
+  (``min_moves``, by default one labelled anchor step: docs/roadmap.md), M·(moves − ½), so
+  no stage is empty or a token step.
 
 The objective, the final package's Nash product, depends only on the final package. So the
 finals are taken from the settlement search in decreasing Nash order
@@ -117,7 +119,7 @@ class PathSearch:
 
 def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
              settings: UtilitySettings, patience: float, defection: Defection,
-             monotone: bool, guarantees: Guarantees
+             monotone: bool, guarantees: Guarantees, min_moves: np.ndarray | None = None
              ) -> tuple[GainTable, list[list[np.ndarray]], np.ndarray]:
     """The path table of B finals ``[B, I]``: (table, paths [B][I] → [P, S], shift L [B])."""
     arrays = problem.arrays
@@ -141,6 +143,7 @@ def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
         paths.append([issue_paths(options[k], float(q[k]), float(finals[b, k]), n_stages,
                                   monotone or not deliverable[k])  # one jump, never back
                       for k in range(n_issues)])
+    floor = np.zeros(n_issues) if min_moves is None else np.asarray(min_moves, dtype=float)
     width = max(p.shape[0] for row in paths for p in row)
     stop = defection == "stop"
     n_util = n_actors * (1 + n_stages + (n_stages - 1 if stop else 0))
@@ -162,10 +165,13 @@ def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
             n = p.shape[0]
             gains[b, k, :n, :n_util] = np.concatenate(cols, axis=1)
             before = np.concatenate([np.full((n, 1), q[k]), p[:, :-1]], axis=1)
-            moves[b, k, :n] = np.abs(p - before) > 1e-12
+            step = np.abs(p - before)
+            # A stage counts as moving k only by its minimum move (a token step does not);
+            # the tolerance keeps a move of exactly one anchor step on the grid counted.
+            moves[b, k, :n] = (step > 1e-12) & (step >= floor[k] - 1e-9)
             valid[b, k, :n] = True
             values[b, k, :n] = p[:, -1]
-            changed[b, k, :n] = moves[b, k, :n].any(axis=1)
+            changed[b, k, :n] = (step > 1e-12).any(axis=1)
     # Shift the utility columns so every roadmap is "acceptable" (near misses), then scale
     # the stage counts so that a satisfied one is never the smallest column.
     spread = np.where(valid[..., None], np.abs(gains[..., :n_util]), 0.0).max(axis=2).sum(
@@ -187,15 +193,17 @@ def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
 def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
                  settings: UtilitySettings, patience: float = 1.0,
                  defection: Defection = "reverse", monotone: bool = True, top: int = 1,
-                 method: Method = "auto", max_packages: int = MAX_PACKAGES) -> PathSearch:
+                 method: Method = "auto", max_packages: int = MAX_PACKAGES,
+                 min_moves: np.ndarray | None = None) -> PathSearch:
     """The ``top`` most robust roadmaps to each final package ``finals [B, I]`` (unit scale).
 
     Exact: brute force for small spaces, else the settlement branch and bound on the path
-    table (module docstring).
+    table (module docstring). ``min_moves [I]`` (unit scale): the least move of issue k that
+    makes a stage count as moving it (default: any move).
     """
     guarantees = problem.guarantees()
     table, paths, shift = _columns(problem, finals, n_stages, settings, patience, defection,
-                                   monotone, guarantees)
+                                   monotone, guarantees, min_moves)
     space = table.space_size
     if method == "brute" or (method == "auto" and int(space.sum()) <= BRUTE_FORCE_LIMIT):
         best = brute_force(table, "maxmin", top, max_packages=max_packages)[2]

@@ -102,12 +102,12 @@ def check_semantics(s: Scenario) -> list[Problem]:
                         "stance with salience above 0",
                         f"add a stance on {issue_id} for at least one actor, or remove the issue"))
 
-    for truster, row in s.trust.items():
+    for truster, trust_row in s.trust.items():
         if truster not in actor_ids:
             add(Problem(f"trust.{truster}", f"unknown actor '{truster}'",
                         did_you_mean(truster, actor_ids)))
             continue
-        for trusted, m in row.items():
+        for trusted, m in trust_row.items():
             loc = f"trust.{truster}.{trusted}"
             if trusted not in guarantors:
                 add(Problem(loc, f"unknown actor or institution '{trusted}'",
@@ -305,8 +305,10 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
             if not known_issue(loc, iid):
                 continue
             for what, m in (("cost", stake.cost), ("outside_gain", stake.outside_gain)):
-                _check_range(f"{loc}.{what}", m, (0.0, 100.0), add,
-                             lambda v, w=what: f"{w} {v:g} is outside 0-100 utility points",
+                def outside(v: float, w: str = what) -> str:
+                    return f"{w} {v:g} is outside 0-100 utility points"
+
+                _check_range(f"{loc}.{what}", m, (0.0, 100.0), add, outside,
                              "utility points run from 0 to 100")
                 certain(f"{loc}.{what}", m)
             named = set(issues[iid].guarantors) | {x for p in s.packages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,6 +153,26 @@ class Mechanisms:
     def without(self, *kinds: str) -> Mechanisms:
         """The same with some kinds removed (``verifications``, ``links``, ...)."""
         return dataclasses.replace(self, **{k: () for k in kinds})
+
+    def without_actors(self, gone: Iterable[str]) -> Mechanisms:
+        """The same with actors removed (``--without``): they verify in no band (a band may
+        be left with nobody), hold no link, walk-away point or stake, and deliver nothing
+        of a walk-away package (an issue all of whose deliverers are gone cannot be
+        delivered, as for any package)."""
+        out = set(gone)
+        if not out:
+            return self
+        verifications = tuple(dataclasses.replace(v, bands=tuple(
+            (up, tuple(g for g in by if g not in out)) for up, by in v.bands))
+            for v in self.verifications)
+        walk = tuple((a, w if w.guarantors is None else dataclasses.replace(
+            w, guarantors=tuple(None if g is None else tuple(x for x in g if x not in out)
+                                for g in w.guarantors)))
+            for a, w in self.walk_away if a not in out)
+        return dataclasses.replace(
+            self, verifications=verifications,
+            links=tuple(x for x in self.links if x.actor not in out), walk_away=walk,
+            stakes=tuple(x for x in self.stakes if x[0] not in out))
 
 
 def compile_mechanisms(s: Scenario) -> Mechanisms:

@@ -7,13 +7,17 @@ readers (:mod:`detente.scenario.tables`) return mappings that this module valida
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import difflib
 import re
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from detente.errors import Problem, ScenarioError, scenario_error, shorten
+from detente.errors import Problem, ScenarioError, did_you_mean, scenario_error, shorten
 from detente.safeload import LoadLimits, parse_json, parse_yaml, read_text, structure_problems
 from detente.scenario.checks import check_semantics
 from detente.scenario.schema import MAX_MAGNITUDE, Scenario
@@ -105,14 +109,115 @@ def _pydantic_location(raw: Any, loc: tuple[Any, ...]) -> str:
     return out.lstrip(".")
 
 
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model whose fields a location's last key is one of (None if unknown).
+
+    Walks the field annotations from :class:`Scenario` along the location: a model's field,
+    a list's item, a mapping's value; ``Annotated`` and unions are looked through.
+    """
+    annotation: Any = Scenario
+    for part in loc[:-1]:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif get_origin(annotation) in (list, dict):
+            annotation = get_args(annotation)[-1]
+        else:
+            return None
+    annotation = _unwrap(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) \
+        else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            models = [a for a in get_args(annotation) if a is not type(None)]
+            annotation = models[0] if len(models) == 1 else annotation
+            if len(models) != 1:
+                return annotation
+        else:
+            return annotation
+
+
+def _field_fix(loc: tuple[Any, ...]) -> str:
+    """'did you mean' for a misspelt field name, then the fields that may stand there."""
+    model = _model_at(loc)
+    if model is None:
+        return _PYDANTIC_FIXES["extra_forbidden"]
+    return "remove it, or " + did_you_mean(str(loc[-1]), model.model_fields).replace(
+        "known ids", "known fields")
+
+
 def _problems_from_validation(err: ValidationError, raw: Any) -> list[Problem]:
     problems = []
+    unknown: dict[tuple[Any, ...], list[str]] = {}
+    for e in err.errors():
+        if e["type"] == "extra_forbidden":
+            unknown.setdefault(tuple(e["loc"][:-1]), []).append(str(e["loc"][-1]))
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p and "(" in p))
         location = _pydantic_location(raw, loc)
+        near = difflib.get_close_matches(str(e["loc"][-1]), unknown.get(tuple(e["loc"][:-1]), []),
+                                         n=1, cutoff=0.6) if e["type"] == "missing" else []
+        if near:
+            problems.append(Problem(location, e["msg"], f"rename '{near[0]}' to '{loc[-1]}'"))
+            continue
+        if e["type"] == "extra_forbidden":
+            problems.append(Problem(location, f"unknown field '{loc[-1]}'", _field_fix(loc)))
+            continue
         problems.append(Problem(location, e["msg"].replace("Value error, ", ""),
                                 _PYDANTIC_FIXES.get(e["type"], _GENERIC_FIX)))
     return problems
+
+
+def _without_unknown_fields(raw: Any, err: ValidationError) -> Any | None:
+    """A copy of ``raw`` with its misspelt fields renamed and its unknown fields dropped, or
+    None if the schema found anything else wrong.
+
+    A misspelt field is the commonest mistake, and it hides every cross-field problem
+    behind it; repairing it lets :func:`check_semantics` report those in the same pass.
+    A required field counts as misspelt when an unknown sibling is its close match
+    (``salince`` for ``salience``). Any other schema error leaves the structure too
+    uncertain to check further.
+    """
+    errors = err.errors()
+    unknown: dict[tuple[Any, ...], list[str]] = {}
+    for e in errors:
+        if e["type"] == "extra_forbidden":
+            unknown.setdefault(tuple(e["loc"][:-1]), []).append(str(e["loc"][-1]))
+    renames: list[tuple[tuple[Any, ...], str, str]] = []
+    for e in errors:
+        if e["type"] == "missing":
+            parent, name = tuple(e["loc"][:-1]), str(e["loc"][-1])
+            near = difflib.get_close_matches(name, unknown.get(parent, []), n=1, cutoff=0.6)
+            if not near:
+                return None
+            renames.append((parent, near[0], name))
+            unknown[parent].remove(near[0])
+        elif e["type"] != "extra_forbidden":
+            return None
+    cleaned = copy.deepcopy(raw)
+
+    def node_at(path: tuple[Any, ...]) -> Any:
+        node = cleaned
+        for part in path:
+            node = node[part]
+        return node
+
+    for parent, wrong, right in renames:
+        node = node_at(parent)
+        node[right] = node.pop(wrong)
+    for parent, names in unknown.items():
+        for name in names:
+            node_at(parent).pop(name, None)
+    return cleaned
 
 
 def scenario_from_mapping(raw: Any, source: str | None = None,
@@ -139,6 +244,12 @@ def scenario_from_mapping(raw: Any, source: str | None = None,
         scenario = Scenario.model_validate(raw)
     except ValidationError as err:
         problems = _problems_from_validation(err, raw)
+        cleaned = _without_unknown_fields(raw, err)
+        if cleaned is not None:
+            # A repaired value can still fail (a renamed field of the wrong type): then the
+            # schema's own problems are all we can say.
+            with contextlib.suppress(ValidationError):
+                problems += check_semantics(Scenario.model_validate(cleaned))
     else:
         problems = check_semantics(scenario)
     if problems:

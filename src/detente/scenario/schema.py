@@ -271,7 +271,7 @@ class Roadmap(_Strict):
     stages: list[Stage] = Field(min_length=1)
 
 
-class Outcome(_Strict):
+class ObservedOutcome(_Strict):
     value: Real
     date: dt.date | None = None
     source: str | None = None
@@ -312,7 +312,7 @@ class Scenario(_Strict):
     stakes: dict[str, dict[str, Stake]] = Field(
         default={}, description="stakes[g][issue]: what guaranteeing the issue means to g."
     )
-    outcomes: dict[str, Annotated[Outcome, BeforeValidator(_coerce_outcome)]] = {}
+    outcomes: dict[str, Annotated[ObservedOutcome, BeforeValidator(_coerce_outcome)]] = {}
     note: str | None = None
 
     # --- lookups -------------------------------------------------------------------
@@ -348,7 +348,9 @@ class Scenario(_Strict):
 
     def name_of(self, some_id: str) -> str:
         """The display name of an actor, institution or issue id."""
-        for item in (*self.actors, *self.institutions, *self.issues):
+        items: tuple[Actor | Institution | Issue, ...] = (
+            *self.actors, *self.institutions, *self.issues)
+        for item in items:
             if item.id == some_id:
                 return item.name
         return some_id
@@ -356,7 +358,8 @@ class Scenario(_Strict):
     # --- conversion ----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A plain mapping in the file format; plain numbers where nothing else is attached."""
-        return _simplify(self.model_dump(mode="json", exclude_defaults=True))
+        plain: dict[str, Any] = _simplify(self.model_dump(mode="json", exclude_defaults=True))
+        return plain
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)

@@ -5,7 +5,7 @@ Layers, from arrays up:
 
 * :mod:`~detente.settlement.utility`: package utilities, credibility of promises, gains
   (array functions with a leading batch axis, for Monte Carlo and roadmaps);
-* :mod:`~detente.settlement.problem`: a scenario compiled for settlement, counterfactuals;
+* :mod:`~detente.settlement.problem`: a scenario compiled for settlement;
 * :mod:`~detente.settlement.search`: exact search (brute force, branch and bound);
 * :mod:`~detente.settlement.analysis`: named packages, blockers, what wins them over;
 * :mod:`~detente.settlement.api`: :func:`settle`, the API behind ``detente settle``;
@@ -14,15 +14,7 @@ Layers, from arrays up:
 
 from detente.settlement.analysis import PackageAnalysis, TrustNeed, WinOver, analyse_packages
 from detente.settlement.api import FoundPackage, Outcome, Settlement, analyse, settle
-from detente.settlement.problem import (
-    NamedPackage,
-    SettlementProblem,
-    Variation,
-    parse_fix,
-    parse_guarantor,
-    parse_trust,
-    variation,
-)
+from detente.settlement.problem import NamedPackage, SettlementProblem
 from detente.settlement.search import (
     GainTable,
     best_packages,
@@ -60,7 +52,6 @@ __all__ = [
     "SettlementProblem",
     "TrustNeed",
     "UtilitySettings",
-    "Variation",
     "WinOver",
     "acceptable",
     "analyse",
@@ -77,14 +68,10 @@ __all__ = [
     "package_gains",
     "package_issue_gains",
     "package_utilities",
-    "parse_fix",
-    "parse_guarantor",
-    "parse_trust",
     "parties",
     "salience_shares",
     "settle",
     "smallest_accords",
-    "variation",
     "zone_exists",
     "zone_size",
 ]

@@ -15,7 +15,8 @@ from detente.errors import option_error
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
 from detente.settlement.mechanisms import ignoring
-from detente.settlement.problem import SettlementProblem, Variation, check_step
+from detente.settlement.persuasion import PersuasionPlan, persuade
+from detente.settlement.problem import SettlementProblem, check_step
 from detente.settlement.search import (
     MAX_PACKAGES,
     METHODS,
@@ -35,6 +36,8 @@ from detente.settlement.search import (
     zone_size,
 )
 from detente.settlement.utility import DEFAULT_SETTINGS, UtilitySettings, UtilityShape
+from detente.settlement.zone import ZoneRanges, issue_ranges
+from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
 #: Count the zone exactly only up to this many packages unless asked (counting a large
@@ -76,6 +79,8 @@ class Outcome:
     packages: tuple[PackageAnalysis, ...]
     method: str
     seconds: float
+    zones: ZoneRanges | None = None
+    persuasion: tuple[PersuasionPlan, ...] = ()
 
     def package(self, package_id: str) -> PackageAnalysis:
         for p in self.packages:
@@ -95,6 +100,10 @@ class Outcome:
             "pareto_searched": self.pareto_searched,
             "packages": [p.to_dict() for p in self.packages],
             "method": self.method, "seconds": self.seconds,
+            # Present only when asked for, so the JSON of a plain search is unchanged.
+            **({"zones": self.zones.to_dict()} if self.zones is not None else {}),
+            **({"persuasion": [p.to_dict() for p in self.persuasion]}
+               if self.persuasion else {}),
         }
 
 
@@ -166,12 +175,15 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
             weighting: Literal["capability", "equal"] = "capability", top: int = 5,
             method: Method = "auto", count: bool | None = None,
             packages: Sequence[str] | None = None,
-            max_packages: int = MAX_PACKAGES) -> Outcome:
+            max_packages: int = MAX_PACKAGES, zones: bool = False,
+            persuasion: bool = False) -> Outcome:
     """Search one (unbatched) problem and analyse its named packages.
 
     ``max_packages``: the most packages each search may evaluate (see
     :data:`detente.settlement.search.MAX_PACKAGES`); past it an :class:`OptionError` says
-    how large the search is and how to lift the limit.
+    how large the search is and how to lift the limit. ``zones``: each issue's zone range
+    and efficient range (:mod:`detente.settlement.zone`); ``persuasion``: a persuasion plan
+    for each blocked named package (:mod:`detente.settlement.persuasion`).
     """
     start = time.perf_counter()
     table = build_table(problem, settings, weighting)
@@ -206,6 +218,12 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
         smallest = _found(problem, table, small, 0, must)
     chosen = None if packages is None else [problem.package(p) for p in packages]
     named = tuple(analyse_packages(problem, chosen, settings, weighting))
+    ranges = issue_ranges(problem, settings, weighting, method, max_packages, table) \
+        if zones else None
+    plans: tuple[PersuasionPlan, ...] = ()
+    if persuasion:
+        plans = tuple(persuade(problem, problem.package(p.id), p, settings)
+                      for p in named if p.blockers)
     used = {"brute": "brute force", "bnb": "branch and bound",
             "milp": "MILP (HiGHS)"}[chosen_method(table, method)]
     if method == "auto" and used.startswith("MILP"):  # top-k and smallest tried by bnb first
@@ -215,7 +233,7 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
     return Outcome(label=label, problem=problem, space_size=space, zone_exists=exists,
                    zone_size=size, best=best, max_min=max_min, smallest=smallest,
                    pareto=pareto, pareto_searched=searched, packages=named, method=used,
-                   seconds=time.perf_counter() - start)
+                   seconds=time.perf_counter() - start, zones=ranges, persuasion=plans)
 
 
 def _check_correlation(correlation: object) -> None:
@@ -245,11 +263,13 @@ def settle(
     count: bool | None = None,
     max_packages: int = MAX_PACKAGES,
     ignore: Sequence[str] = (),
+    zones: bool = True,
+    persuasion: bool = True,
 ) -> Settlement:
     """Which packages can every veto player accept, and how do counterfactuals change that.
 
     ``scenario``: a Scenario, a path or an embedded id (default ``korea-2017``).
-    ``variations``: counterfactuals (see :func:`detente.settlement.variation`), each
+    ``variations``: counterfactuals (:class:`detente.variation.Variation`), each
     analysed side by side with the baseline. ``packages``: the named packages to analyse
     (default all). ``step``: grid step in issue units for issues without listed options
     (default 10, :data:`DEFAULT_STEP`). ``utility``: ``quadratic`` or ``linear`` distance
@@ -265,6 +285,10 @@ def settle(
     search is refused with its estimate (:class:`~detente.settlement.search.SearchTooLarge`).
     ``ignore``: mechanisms of the scenario to leave out (``verification``, ``links``,
     ``rules``, ``walk-away``, ``stakes``; docs/settle.md), to compare with and without.
+    ``zones``: each issue's range in the zone and among the efficient packages;
+    ``persuasion``: for each blocked named package, the smallest change of a blocker's
+    position, salience or trust that wins it over, as a ranked plan (both on by default,
+    as in ``detente settle``; off, the JSON has neither key).
 
     Every numeric option is checked here, not only on the command line, so the Python API
     cannot be given an infinite step or a NaN correlation either.
@@ -298,10 +322,12 @@ def settle(
         problem.package(p)  # unknown names fail before any search
     if isinstance(variations, Variation):
         variations = [variations]
-    changed = [(v.describe(), v.apply(problem)) for v in variations or () if not v.is_empty]
+    changed = [(v.describe(legacy=True), v.apply_problem(problem))
+               for v in variations or () if not v.is_empty]
     kwargs: dict[str, Any] = dict(settings=settings, weighting=weighting, top=top,
                                   method=method, count=count, packages=packages,
-                                  max_packages=max_packages)
+                                  max_packages=max_packages, zones=bool(zones),
+                                  persuasion=bool(persuasion))
     baseline = analyse(problem, "baseline", **kwargs)
     variants = tuple(analyse(p, label, **kwargs) for label, p in changed)
     return Settlement(scenario=s, settings=settings, weighting=weighting,

@@ -68,6 +68,9 @@ ROW_SCALE = 1e3
 #: cut, and its slope 1/ĝ stays ≤ 1e3 (well conditioned); a Nash optimum with a party's gain
 #: below it cannot close the gap, and that scenario is searched by branch and bound instead.
 TANGENT_FLOOR = 1e-3
+#: Slack (scaled gains) under a known package's smallest gain when it bounds the zone
+#: test's optimum from below: far above the rounding of a sum of a few dozen gains.
+FLOOR_SLACK = 1e-6
 #: Seconds per MILP before HiGHS stops (then :class:`MilpFailed`, never a guess).
 TIME_LIMIT = 120.0
 #: Outer-approximation rounds (and packages rejected by exact re-evaluation) per package
@@ -376,10 +379,11 @@ def _result(m: _Model, slots: list[np.ndarray], score: list[float], gap: float =
     return Found(s[order], v[order], gap)
 
 
-def zone_test(m: _Model) -> bool | None:
+def zone_test(m: _Model, floor: float = -math.inf) -> bool | None:
     """Whether the zone is non-empty: True/False when the max-min MILP decides it, None
     when its optimum lies within HiGHS's tolerances of the threshold (then the caller uses
-    an exact method)."""
+    an exact method). ``floor``: the smallest party gain (unscaled) of some known package,
+    a lower bound of the optimum that starts the MILP's bound there (a warm start)."""
     # A party whose best achievable gain is ≤ 0 empties the zone without a MILP.
     if m.gains.shape[0] == 0:  # nobody must agree: every package is acceptable
         return True
@@ -389,7 +393,10 @@ def zone_test(m: _Model) -> bool | None:
     n, a = m.n, m.gains.shape[0]
     integrality = np.concatenate([np.ones(n), [0.0]])
     upper_z = float(best.max()) + 1.0
-    lower = np.concatenate([np.zeros(n), [-upper_z]])
+    # The optimum is at least the known package's smallest gain; FLOOR_SLACK keeps
+    # rounding of that package's sum from cutting off the package itself.
+    low_z = max(-upper_z, floor * m.scale - FLOOR_SLACK) if math.isfinite(floor) else -upper_z
+    lower = np.concatenate([np.zeros(n), [low_z]])
     upper = np.concatenate([np.ones(n), [upper_z]])
     c = np.concatenate([np.zeros(n), [OBJECTIVE_SCALE]])
     link = LinearConstraint(ROW_SCALE * np.concatenate([-m.gains, np.ones((a, 1))], axis=1),
@@ -517,10 +524,11 @@ def _models(table: GainTable) -> list[_Model | None]:
             for b in range(table.batch)]
 
 
-def zone_exists(table: GainTable) -> np.ndarray:
+def zone_exists(table: GainTable, floor: np.ndarray | None = None) -> np.ndarray:
     """Whether some package makes every party gain, per scenario ``[B]``: the max-min MILP,
     and branch and bound (exact) for a scenario whose optimum lies within HiGHS's
-    tolerances of zero."""
+    tolerances of zero. ``floor [B]``: per scenario, the smallest party gain of a known
+    package (−inf for none), which bounds each MILP's optimum from below."""
     from detente.settlement.search import ENUMERABLE, branch_and_bound
 
     out = np.zeros(table.batch, dtype=bool)
@@ -528,7 +536,7 @@ def zone_exists(table: GainTable) -> np.ndarray:
     for b, m in enumerate(_models(table)):
         if m is None:
             continue
-        verdict = zone_test(m)
+        verdict = zone_test(m) if floor is None else zone_test(m, float(floor[b]))
         if verdict is None:
             undecided.append(b)
         else:
@@ -603,4 +611,76 @@ def smallest_accords(table: GainTable) -> list[Best]:
                                 table.package_gains(b, found.slots))
                     break
         results.append(best)
+    return results
+
+
+# ---------------------------------------------------------------------------------------
+# Per-issue zone ranges
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssueRanges:
+    """Per issue, the smallest and largest value (unit scale) that some acceptable package
+    gives it: ``low [I]``, ``high [I]``, and the acceptable packages that attain them,
+    ``low_slots [I, I]`` and ``high_slots [I, I]`` (row k: slot indices of the package
+    that gives issue k its extreme value)."""
+
+    low: np.ndarray
+    high: np.ndarray
+    low_slots: np.ndarray
+    high_slots: np.ndarray
+
+
+def _extreme_value(m: _Model, values: np.ndarray, issue: int, sign: float) -> np.ndarray | None:
+    """Slots of an acceptable package whose value of ``issue`` is the largest (``sign`` 1)
+    or smallest (−1): max sign·Σ_o v[issue, o] y[issue, o] over the relaxed zone, each
+    answer re-evaluated exactly and cut off by a no-good cut when only the relaxation let
+    it in. None when no package is acceptable."""
+    own = m.issue_of == issue
+    # Unit-scale values differ by at least the grid's spacing; OBJECTIVE_SCALE puts HiGHS's
+    # absolute gap (1e-6) far below it.
+    c = np.where(own, sign * OBJECTIVE_SCALE * values, 0.0)
+    m.nogood.clear()
+    for _ in range(MAX_ROUNDS):
+        out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0), *m.nogood_rows(0)],
+                     np.ones(m.n), np.zeros(m.n), np.ones(m.n), "the zone's range of an issue")
+        if out is None:
+            return None
+        slots = m.slots(out[0])
+        if m.in_zone(m.exact(slots)):
+            return slots
+        m.nogood.append(m.columns(slots))
+    raise _failed("the zone's range of an issue", "too many near-zero packages")
+
+
+def zone_ranges(table: GainTable) -> list[IssueRanges | None]:
+    """Per scenario, each issue's range over the zone of agreement: the smallest and the
+    largest value some acceptable package gives it (None where the zone is empty). Two
+    MILPs per issue (docs/settle.md, *Search as a MILP*): the zone constraints with the
+    issue's value as the objective, minimised and maximised; every package returned is
+    checked with brute force's rule, so the range is exact (every value inside the zone's
+    packages, the extremes attained by the packages returned)."""
+    results: list[IssueRanges | None] = []
+    for b, m in enumerate(_models(table)):
+        if m is None or m.hopeless():
+            results.append(None)
+            continue
+        values = table.values[b][m.issue_of, m.slot_of]
+        n_issues = table.n_issues
+        low, high = np.zeros(n_issues), np.zeros(n_issues)
+        low_slots = np.zeros((n_issues, n_issues), dtype=np.int64)
+        high_slots = np.zeros((n_issues, n_issues), dtype=np.int64)
+        empty = False
+        for k in range(n_issues):
+            top = _extreme_value(m, values, k, 1.0)
+            if top is None:  # no acceptable package at all
+                empty = True
+                break
+            bottom = _extreme_value(m, values, k, -1.0)
+            assert bottom is not None  # the zone holds `top`
+            high_slots[k], low_slots[k] = top, bottom
+            high[k] = table.values[b, k, top[k]]
+            low[k] = table.values[b, k, bottom[k]]
+        results.append(None if empty else IssueRanges(low, high, low_slots, high_slots))
     return results

@@ -1,23 +1,21 @@
-"""A settlement problem compiled from a scenario, and the counterfactual changes to it.
+"""A settlement problem compiled from a scenario.
 
 A :class:`SettlementProblem` holds the arrays, who guarantees each issue, the candidate
-values of every issue and the scenario's named packages. A :class:`Variation` (drop an
-actor, change a trust value, change who guarantees an issue, fix issue values) maps one
-problem to another; :func:`parse_trust`, :func:`parse_guarantor` and :func:`parse_fix` read
-the command-line spellings (``KP.RU=0.8``, ``SEC=CN,RU``, ``NUC=50``) with clear errors.
+values of every issue and the scenario's named packages. Counterfactual changes to it are
+:meth:`detente.variation.Variation.apply_problem` (the one counterfactual type).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import OptionError, Problem, option_error
+from detente.errors import option_error
 from detente.scenario import Mechanisms, Scenario, compile_mechanisms, did_you_mean
 from detente.settlement.utility import Guarantees
 
@@ -188,191 +186,3 @@ class SettlementProblem:
 
     def replace(self, **changes: object) -> SettlementProblem:
         return dataclasses.replace(self, **changes)
-
-
-# ---------------------------------------------------------------------------------------
-# Counterfactuals
-# ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Variation:
-    """A counterfactual change to a settlement problem; several changes apply together.
-
-    ``without``: actors removed both as parties (no veto, no gain counted) and as
-    guarantors. ``trust``: (truster, trusted, value) triples. ``guarantors``: issue id →
-    who delivers it, replacing the scenario's and every package's choice for that issue.
-    ``fix``: issue id → the only value (issue units) the package search may give it.
-    """
-
-    without: tuple[str, ...] = ()
-    trust: tuple[tuple[str, str, float], ...] = ()
-    guarantors: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    fix: tuple[tuple[str, float], ...] = ()
-    label: str = ""
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.without or self.trust or self.guarantors or self.fix)
-
-    def describe(self) -> str:
-        if self.label:
-            return self.label
-        parts = [f"without {a}" for a in self.without]
-        parts += [f"{i}.{g}={v:g}" for i, g, v in self.trust]
-        parts += [f"{k}={','.join(g) or 'nobody'}" for k, g in self.guarantors]
-        parts += [f"{k}={v:g}" for k, v in self.fix]
-        return "; ".join(parts) or "baseline"
-
-    def split(self) -> list[Variation]:
-        """One variation per single change (to show each change's effect on its own)."""
-        return ([Variation(without=(a,)) for a in self.without]
-                + [Variation(trust=(t,)) for t in self.trust]
-                + [Variation(guarantors=(g,)) for g in self.guarantors]
-                + [Variation(fix=(f,)) for f in self.fix])
-
-    def apply(self, problem: SettlementProblem) -> SettlementProblem:
-        """The problem with these changes; unknown ids raise an :class:`OptionError`."""
-        arrays = problem.arrays
-        problems: list[Problem] = []
-        actor_ids = list(arrays.actor_ids)
-        for actor in self.without:
-            if actor not in actor_ids:
-                problems.append(Problem("--without", f"unknown actor '{actor}'",
-                                        did_you_mean(actor, actor_ids)))
-        guarantor_ids = list(arrays.guarantor_ids)
-        for truster, trusted, value in self.trust:
-            if truster not in actor_ids:
-                problems.append(Problem("--trust", f"unknown actor '{truster}' (the truster)",
-                                        did_you_mean(truster, actor_ids)))
-            if trusted not in guarantor_ids:
-                problems.append(Problem("--trust", f"unknown actor or institution "
-                                        f"'{trusted}' (the trusted)",
-                                        did_you_mean(trusted, guarantor_ids)))
-            if not 0.0 <= value <= 1.0:
-                problems.append(Problem("--trust", f"trust {value:g} is outside 0-1",
-                                        "trust is a probability: 0 = no belief, 1 = full"))
-        issue_ids = list(problem.issue_ids)
-        for issue, names in self.guarantors:
-            if issue not in issue_ids:
-                problems.append(Problem("--guarantor", f"unknown issue '{issue}'",
-                                        did_you_mean(issue, issue_ids)))
-            for name in names:
-                if name not in guarantor_ids:
-                    problems.append(Problem("--guarantor", f"unknown guarantor '{name}'",
-                                            did_you_mean(name, guarantor_ids)))
-        for issue, value in self.fix:
-            if issue not in issue_ids:
-                problems.append(Problem("--fix", f"unknown issue '{issue}'",
-                                        did_you_mean(issue, issue_ids)))
-                continue
-            k = issue_ids.index(issue)
-            lo, hi = arrays.scale_low[k], arrays.scale_high[k]
-            if not lo <= value <= hi:
-                problems.append(Problem("--fix", f"{issue}={value:g} is outside the scale "
-                                        f"({lo:g} to {hi:g})", "use a value inside the scale"))
-        if problems:
-            raise OptionError(problems)
-
-        # Trust first (ids still include removed actors), then removals.
-        if self.trust:
-            trust = arrays.trust.copy()
-            for truster, trusted, value in self.trust:
-                trust[..., actor_ids.index(truster), guarantor_ids.index(trusted)] = value
-            arrays = arrays.replace(trust=trust)
-        issue_guarantors = list(problem.issue_guarantors)
-        packages = list(problem.packages)
-        for issue, names in self.guarantors:
-            issue_guarantors[issue_ids.index(issue)] = tuple(names)
-            packages = [dataclasses.replace(p, guarantors={k: v for k, v in p.guarantors.items()
-                                                           if k != issue}) for p in packages]
-        if self.without:
-            keep = [k for k, a in enumerate(actor_ids) if a not in self.without]
-            if not keep:
-                raise option_error("--without", "every actor was removed",
-                                   "keep at least one actor")
-            arrays = arrays.take_actors(keep)
-            gone = set(self.without)
-            issue_guarantors = [None if g is None else tuple(x for x in g if x not in gone)
-                                for g in issue_guarantors]
-            packages = [dataclasses.replace(p, guarantors={
-                k: tuple(x for x in v if x not in gone) for k, v in p.guarantors.items()})
-                for p in packages]
-        candidates = list(problem.candidates)
-        keep_sq = list(problem.keep_status_quo)
-        for issue, value in self.fix:
-            k = issue_ids.index(issue)
-            candidates[k] = (float(value),)
-            keep_sq[k] = False
-        return problem.replace(arrays=arrays, issue_guarantors=tuple(issue_guarantors),
-                               candidates=tuple(candidates), keep_status_quo=tuple(keep_sq),
-                               packages=tuple(packages))
-
-
-def _split_pair(text: str, option: str, example: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip() or not value.strip():
-        raise option_error(option, f"'{text}' is not of the form {example.split('=')[0]}=...",
-                           f"write e.g. {option} {example}")
-    return key.strip(), value.strip()
-
-
-def parse_trust(text: str) -> tuple[str, str, float]:
-    """``KP.RU=0.8`` → ("KP", "RU", 0.8): how far KP believes RU."""
-    key, value = _split_pair(text, "--trust", "KP.RU=0.8")
-    truster, dot, trusted = key.partition(".")
-    if not dot or not truster or not trusted:
-        raise option_error("--trust", f"'{text}' does not name truster.trusted",
-                           "write e.g. --trust KP.RU=0.8 (how far KP believes RU)")
-    try:
-        number = float(value)
-    except ValueError:
-        raise option_error("--trust", f"'{value}' in '{text}' is not a number",
-                           "write a trust from 0 to 1, e.g. --trust KP.RU=0.8") from None
-    if not 0.0 <= number <= 1.0:
-        raise option_error("--trust", f"trust {number:g} in '{text}' is outside 0-1",
-                           "trust is a probability: 0 = no belief, 1 = full belief")
-    return truster, trusted, number
-
-
-def parse_guarantor(text: str) -> tuple[str, tuple[str, ...]]:
-    """``SEC=CN,RU`` → ("SEC", ("CN", "RU")); ``SEC=`` is refused, ``SEC=none`` = nobody."""
-    key, value = _split_pair(text, "--guarantor", "SEC=CN,RU")
-    if value.lower() == "none":
-        return key, ()
-    names = tuple(x.strip() for x in value.split(",") if x.strip())
-    if not names:
-        raise option_error("--guarantor", f"'{text}' names no guarantor",
-                           "write e.g. --guarantor SEC=CN,RU (or SEC=none)")
-    return key, names
-
-
-def parse_fix(text: str) -> tuple[str, float]:
-    """``NUC=50`` → ("NUC", 50.0)."""
-    key, value = _split_pair(text, "--fix", "NUC=50")
-    try:
-        return key, float(value)
-    except ValueError:
-        raise option_error("--fix", f"'{value}' in '{text}' is not a number",
-                           "write e.g. --fix NUC=50 (in the issue's units)") from None
-
-
-def variation(without: Iterable[str] = (), trust: Iterable[str | tuple[str, str, float]] = (),
-              guarantors: Iterable[str | tuple[str, Sequence[str]]] | Mapping[
-                  str, Sequence[str]] = (),
-              fix: Iterable[str | tuple[str, float]] | Mapping[str, float] = (),
-              label: str = "") -> Variation:
-    """Build a :class:`Variation` from command-line strings or plain Python values."""
-    if isinstance(guarantors, Mapping):
-        guarantors = list(guarantors.items())
-    if isinstance(fix, Mapping):
-        fix = list(fix.items())
-    return Variation(
-        without=tuple(without),
-        trust=tuple(parse_trust(t) if isinstance(t, str) else (t[0], t[1], float(t[2]))
-                    for t in trust),
-        guarantors=tuple(parse_guarantor(g) if isinstance(g, str) else (g[0], tuple(g[1]))
-                         for g in guarantors),
-        fix=tuple(parse_fix(f) if isinstance(f, str) else (f[0], float(f[1])) for f in fix),
-        label=label,
-    )

@@ -780,7 +780,14 @@ def _use_brute(table: GainTable, method: Method) -> bool:
 
 def zone_exists(table: GainTable, method: Method = "auto",
                 max_packages: int = MAX_PACKAGES) -> np.ndarray:
-    """Whether some package makes every party gain, per scenario ``[B]``."""
+    """Whether some package makes every party gain, per scenario ``[B]``. Under ``auto``
+    the vectorised screen (:mod:`detente.settlement.screen`: bounds and an acceptable
+    package, both exact proofs) decides first and only the rest are searched; a named
+    method searches every scenario with that method."""
+    if method == "auto":
+        from detente.settlement.screen import screened_zone_exists  # imports this module
+
+        return screened_zone_exists(table, "auto", max_packages).exists
     used = chosen_method(table, method)
     if used == "brute":
         return brute_force(table, max_packages=max_packages)[0]

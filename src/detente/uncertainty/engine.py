@@ -187,6 +187,31 @@ def default_chunk_size(space: InputSpace) -> int:
     return int(min(MAX_CHUNK, max(BLOCK, rows // BLOCK * BLOCK)))
 
 
+MODEL_CHUNK_BYTES = 256 * 2**20
+"""Most a model's run on one chunk may hold, by its own estimate
+(:meth:`~detente.models.base.Model.estimate`): a chunk of a model that needs much per
+sample (smp keeps every turn) is cut shorter than :func:`default_chunk_size`."""
+
+
+def chunk_rows(space: InputSpace, kernel: Kernel, chunk_size: int | None = None) -> int:
+    """Rows per chunk: ``chunk_size`` if given, else :func:`default_chunk_size`, cut (in
+    whole blocks, at least one) so that a model's estimated working set on a chunk stays
+    within :data:`MODEL_CHUNK_BYTES`."""
+    if chunk_size:
+        return chunk_size
+    size = default_chunk_size(space)
+    inner = getattr(kernel, "inner", kernel)  # a counterfactual's wrapper runs the same model
+    if not isinstance(inner, ModelKernel):
+        return size
+    model = get_model(inner.model, **dict(inner.options))
+    base = space.base
+    n_actors = base.n_actors + len(getattr(getattr(kernel, "variation", None), "add", ()))
+    while size > BLOCK and model.estimate(n_actors, base.n_issues,
+                                          size).working > MODEL_CHUNK_BYTES:
+        size -= BLOCK
+    return size
+
+
 def parallel_chunk_size(size: int, samples: int, workers: int) -> int:
     """Cap the chunk size so that ``workers`` get about four chunks each (whole blocks):
     a slow model on a few thousand samples still spreads over the cores."""
@@ -248,7 +273,7 @@ def run_chunks(space: InputSpace, kernel: Kernel, seed: int, samples: int, *,
     pay for them, judged by timing the first chunk; 1: this process only). ``executor``:
     run the chunks there instead (e.g. Dask's ``client.get_executor()``).
     """
-    size = chunk_size or parallel_chunk_size(default_chunk_size(space), samples,
+    size = chunk_size or parallel_chunk_size(chunk_rows(space, kernel), samples,
                                              workers if workers is not None else
                                              available_cores() if executor is None else 8)
     return execute(functools.partial(run_chunk, space, kernel, seed), plan_chunks(samples, size),
@@ -330,6 +355,7 @@ __all__: Sequence[str] = (
     "ModelKernel",
     "RunStats",
     "check_batching",
+    "chunk_rows",
     "draw_rows",
     "run_chunk",
     "run_chunks",

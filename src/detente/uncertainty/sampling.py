@@ -23,7 +23,7 @@ from detente.uncertainty.engine import (
     RunStats,
     available_cores,
     check_batching,
-    default_chunk_size,
+    chunk_rows,
     run_chunks,
     spawn_seed,
 )
@@ -266,10 +266,10 @@ def sample_memory(space: InputSpace, kernel: Kernel, samples: int, chunk_size: i
     """
     base = space.base
     n_actors, n_issues = base.n_actors, base.n_issues
+    rows = chunk_rows(space, kernel, chunk_size)  # as run_chunks will cut them
     if isinstance(kernel, VariedKernel):  # a counterfactual may add actors
         n_actors += len(kernel.variation.add)
         kernel = kernel.inner
-    rows = chunk_size or default_chunk_size(space)
     if isinstance(kernel, ModelKernel):
         model = get_model(kernel.model, **dict(kernel.options))
         kept = model.estimate(n_actors, n_issues, 1).outputs_per_row

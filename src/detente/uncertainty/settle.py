@@ -6,7 +6,10 @@ For each sampled scenario (a leading batch axis through :mod:`detente.settlement
   of agreement is non-empty; exact search, :func:`detente.settlement.zone_exists`);
 * ``acceptable`` ``[B, P]``: whether every party gains from each named package of the
   scenario (:func:`detente.settlement.acceptable` of the credibility-weighted gains);
-* ``blocks`` ``[B, P, A]``: which parties do not gain from each named package.
+* ``blocks`` ``[B, P, A]``: which parties do not gain from each named package;
+* ``zone_stage`` ``[B]``: what decided each sample's zone (an index into
+  :data:`detente.settlement.screen.STAGES`: a bound, an acceptable package found by the
+  vectorised screen, or the exact search).
 
 The shares of samples are the probabilities `detente sample -m settle` reports. The
 equations (utilities, credibility of promises, the search) are in docs/settle.md.
@@ -52,7 +55,8 @@ class SettleKernel:
         return tuple(p.id for p in self.problem.packages)
 
     def __call__(self, arrays: Arrays, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        from detente.settlement import acceptable, build_table, package_gains, parties, zone_exists
+        from detente.settlement import acceptable, build_table, package_gains, parties
+        from detente.settlement.screen import screened_zone_exists
         from detente.settlement.search import MAX_PACKAGES
         from detente.settlement.utility import GAIN_TOLERANCE
 
@@ -63,8 +67,11 @@ class SettleKernel:
             table = build_table(self.problem.replace(arrays=arrays), self.settings,
                                 self.weighting)  # type: ignore[arg-type]
             limit = MAX_PACKAGES if self.max_packages is None else self.max_packages
-            out["zone"] = np.asarray(zone_exists(table, self.method, limit),  # type: ignore[arg-type]
-                                     dtype=bool)
+            # Bounds and an incumbent decide most samples at once; only the rest are
+            # searched (detente.settlement.screen; exact either way).
+            screen = screened_zone_exists(table, self.method, limit)  # type: ignore[arg-type]
+            out["zone"] = np.asarray(screen.exists, dtype=bool)
+            out["zone_stage"] = screen.stage
         packages = list(self.problem.packages)
         if packages:
             values = self.problem.package_values(packages)
@@ -133,6 +140,9 @@ class SettlementSummary:
     zone: float | None
     acceptable: dict[str, float]
     blocks: dict[str, dict[str, float]]
+    #: How many samples each stage of the zone screen decided (bound, incumbent, exact);
+    #: shown beside the probability, not part of the JSON (pinned by the regression file).
+    zone_stages: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"zone_nonempty": self.zone, "packages": {
@@ -150,4 +160,11 @@ def summarise_settlement(outputs: Mapping[str, np.ndarray], package_ids: tuple[s
         share = outputs["blocks"].mean(axis=0)  # [P, A]
         blocks = {p: {a: float(share[k, j]) for j, a in enumerate(actor_ids)}
                   for k, p in enumerate(package_ids)}
-    return SettlementSummary(zone, acceptable, blocks)
+    stages = None
+    if "zone_stage" in outputs:
+        from detente.settlement.screen import STAGES
+
+        decided = np.bincount(np.asarray(outputs["zone_stage"], dtype=np.int64),
+                              minlength=len(STAGES))
+        stages = {name: int(n) for name, n in zip(STAGES, decided, strict=True)}
+    return SettlementSummary(zone, acceptable, blocks, stages)

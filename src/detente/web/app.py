@@ -25,20 +25,24 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 import detente
-from detente.errors import DetenteError, Problem, ScenarioError
-from detente.models import DEFAULT_MODELS, REGISTRY
-from detente.scenario import (
+from detente import (
+    DEFAULT_MODELS,
     DEFAULT_SCENARIO,
+    REGISTRY,
+    DetenteError,
+    Problem,
     Scenario,
+    ScenarioError,
     embedded_scenarios,
     parse_text,
     scenario_from_mapping,
 )
 from detente.web.analyses import (
     TEST_GATE_ENV,
-    apply_counterfactual,
     available_analyses,
-    check_params,
+    public,
+    request_options,
+    request_variation,
 )
 from detente.web.jobs import Job, JobManager
 from detente.web.safety import BodyLimit, Limits, check_mapping, check_yaml_text
@@ -75,22 +79,20 @@ class UploadBody(_Body):
     text: str = Field(description="The file's text (UTF-8).")
 
 
-class TrustChange(_Body):
-    truster: str = Field(max_length=40)
-    trusted: str = Field(max_length=40)
-    value: float = Field(ge=0, le=1)
-
-
-class GuarantorChange(_Body):
-    issue: str = Field(max_length=40)
-    guarantors: list[str] = Field(default=[], max_length=100)
-
-
 class Counterfactual(_Body):
-    without: list[str] = Field(default=[], max_length=100,
-                               description="Actors removed from the scenario.")
-    trust: list[TrustChange] = Field(default=[], max_length=200)
-    guarantors: list[GuarantorChange] = Field(default=[], max_length=100)
+    """The counterfactual of one run, in the command line's spelling (one list per flag)."""
+
+    without: list[str] = Field(default=[], max_length=100, description="e.g. [\"RU\"]")
+    add: list[str] = Field(default=[], max_length=40, description="e.g. [\"EU=10\"]")
+    capability: list[str] = Field(default=[], max_length=200, description="e.g. [\"RU=60\"]")
+    position: list[str] = Field(default=[], max_length=2000,
+                                description="e.g. [\"CN.NUC=40\"] (issue units)")
+    salience: list[str] = Field(default=[], max_length=2000,
+                                description="e.g. [\"KP.SANC=0.9\"]")
+    trust: list[str] = Field(default=[], max_length=2000, description="e.g. [\"KP.RU=0.8\"]")
+    guarantor: list[str] = Field(default=[], max_length=200,
+                                 description="e.g. [\"SEC=CN,RU\"] or [\"SEC=none\"]")
+    fix: list[str] = Field(default=[], max_length=200, description="e.g. [\"NUC=50\"]")
 
 
 class AnalysisRequest(_Body):
@@ -205,7 +207,7 @@ def cross_origin(method: str, origin: str | None, scheme: str, host: str | None)
 
 def create_app(scenario: str | None = None, limits: Limits | None = None,
                allowed_hosts: list[str] | None = None,
-               test_gate: Path | None = None) -> FastAPI:
+               test_gate: Path | None = None, room_db: str | None = None) -> FastAPI:
     """Build the workbench app.
 
     ``scenario``: the embedded scenario id the page opens with (default ``korea-2017``).
@@ -213,6 +215,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
     rebinding); None accepts any. ``test_gate``: tests only — a folder that enables the
     ``held`` analysis, which waits until a file named by its ``gate`` option appears there
     (:func:`detente.web.analyses.run_held`), so job tests never race a timer.
+    ``room_db``: serve the negotiation room (docs/room.md) on this database too.
     """
     limits = limits or Limits()
     initial = scenario or DEFAULT_SCENARIO
@@ -289,6 +292,10 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if room_db is not None:
+        from detente import mount_room
+
+        mount_room(app, room_db)
 
     # --- reference data -------------------------------------------------------------
     @app.get("/api/info", summary="Version, models, analyses, limits, embedded scenarios")
@@ -308,10 +315,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
             "initial_scenario": initial,
             "default_models": list(DEFAULT_MODELS),
             "models": models,
-            "analyses": [{"name": a.name, "title": a.title, "description": a.description,
-                          "long": a.long, "models": a.models,
-                          "params": [p.public() for p in a.params]}
-                         for a in analyses.values()],
+            "analyses": [public(a) for a in analyses.values()],
             "limits": limits.public(),
         }
 
@@ -397,16 +401,26 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
                 raise DetenteError([Problem(f"options.{name}", f"unknown model '{name}'",
                                             f"registered models: {', '.join(REGISTRY)}")])
             detente.get_model(name, **opts)  # unknown or ill-typed options: OptionError
-        samples = request.params.get("samples")
-        if isinstance(samples, int | float) and samples > limits.max_samples:
-            raise DetenteError([Problem("params.samples", f"{samples:g} samples is more than "
+        scenario = scenario_from_mapping(request.scenario, SOURCE)
+        # Refused here (422, located) rather than in the worker: the same checks it runs.
+        plain = json.loads(request.model_dump_json())
+        problems: list[Problem] = []
+        options: dict[str, Any] = {}
+        try:
+            request_variation(plain, scenario)
+        except DetenteError as err:
+            problems += err.problems
+        try:
+            options = request_options(analyses[analysis], plain)
+        except DetenteError as err:
+            problems += err.problems
+        if problems:
+            raise DetenteError(problems)
+        samples = options.get("samples")
+        if isinstance(samples, int) and samples > limits.max_samples:
+            raise DetenteError([Problem("params.samples", f"{samples} samples is more than "
                                         f"this workbench runs ({limits.max_samples})",
                                         f"use at most {limits.max_samples}")])
-        mapping = apply_counterfactual(request.scenario,
-                                       request.counterfactual.model_dump()
-                                       if request.counterfactual else None)
-        scenario = scenario_from_mapping(mapping, SOURCE)
-        check_params(analyses[analysis], request.params, scenario.issue_ids)
         job = manager.submit(analysis, json.loads(request.model_dump_json()))
         if job is None:
             raise HTTPException(429, f"{limits.max_running_jobs} computations are already "

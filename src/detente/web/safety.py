@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from detente import safeload
-from detente.errors import Problem, ScenarioError
+from detente import LoadLimits, Problem, ScenarioError, parse_yaml
+from detente import structure_problems as loader_structure_problems
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -53,8 +53,8 @@ def structure_problems(raw: Any, limits: Limits, where: str = "") -> list[Proble
     The walk is the loader's own (:func:`detente.safeload.structure_problems`) with the
     workbench's tighter limits, so the web and the command line apply one rule.
     """
-    problems = safeload.structure_problems(raw, limits.max_depth, limits.max_nodes,
-                                           limits.max_text)
+    problems = loader_structure_problems(raw, limits.max_depth, limits.max_nodes,
+                                         limits.max_text)
     if where:
         problems = [Problem(f"{where}.{p.location}" if p.location else where, p.message, p.fix,
                             p.line) for p in problems]
@@ -94,9 +94,9 @@ def check_mapping(raw: Any, limits: Limits, source: str = "<workbench>") -> None
         raise ScenarioError(problems, source)
 
 
-def load_limits(limits: Limits) -> safeload.LoadLimits:
+def load_limits(limits: Limits) -> LoadLimits:
     """The loader's limits with the workbench's tighter size, depth and value counts."""
-    core = safeload.LoadLimits.from_env()
+    core = LoadLimits.from_env()
     return dataclasses.replace(core, max_bytes=min_limit(core.max_bytes,
                                                          limits.max_upload_bytes),
                                max_depth=min_limit(core.max_depth, limits.max_depth),
@@ -112,7 +112,7 @@ def check_yaml_text(text: str, limits: Limits, source: str) -> None:
     """Refuse YAML that is too large, too deep, has duplicate keys or expands through
     aliases beyond the limits ('billion laughs'): the loader's own guard
     (:func:`detente.safeload.parse_yaml`), with the workbench's limits."""
-    safeload.parse_yaml(text, source, load_limits(limits))
+    parse_yaml(text, source, load_limits(limits))
 
 
 class BodyLimit:

@@ -14,7 +14,7 @@ import sys
 import traceback
 from typing import Any
 
-from detente.errors import DetenteError
+from detente import DetenteError
 from detente.web.analyses import run_analysis
 
 

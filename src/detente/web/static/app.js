@@ -460,14 +460,23 @@ function renderCounterfactualChoices() {
   keep($("cf-issue"), issues().map((i) => i.id), "—");
 }
 
+// The counterfactual in the command line's spelling ({without: ["RU"], trust: ["KP.RU=0.8"]}),
+// read by the library's one parser; the free-text field takes any other flag as typed there.
 function counterfactual() {
-  const cf = { without: [...$("cf-without").querySelectorAll("input:checked")].map((i) => i.value), trust: [], guarantors: [] };
+  const cf = { without: [...$("cf-without").querySelectorAll("input:checked")].map((i) => i.value) };
   const value = $("cf-trust-value").value.trim();
-  if (value !== "") cf.trust.push({ truster: $("cf-truster").value, trusted: $("cf-trusted").value, value: Number(value) });
+  if (value !== "") cf.trust = [`${$("cf-truster").value}.${$("cf-trusted").value}=${value}`];
   const issue = $("cf-issue").value;
   const gs = $("cf-guarantors").value.trim();
-  if (issue && gs !== "") cf.guarantors.push({ issue, guarantors: gs.split(",").map((g) => g.trim()).filter(Boolean) });
-  return cf.without.length || cf.trust.length || cf.guarantors.length ? cf : null;
+  if (issue && gs !== "") cf.guarantor = [`${issue}=${gs.split(",").map((g) => g.trim()).filter(Boolean).join(",") || "none"}`];
+  const words = $("cf-more").value.trim().split(/\s+/).filter(Boolean);
+  for (let k = 0; k < words.length; k++) {  // --position CN.NUC=40 --capability RU=60 ...
+    const [flag, inline] = words[k].split(/=(.*)/s);
+    const name = flag.replace(/^--/, "");
+    const given = inline !== undefined ? inline : words[++k];
+    (cf[name] = cf[name] || []).push(given === undefined ? "" : given);
+  }
+  return Object.values(cf).some((v) => v.length) ? cf : null;
 }
 
 function runRequest() {
@@ -476,9 +485,9 @@ function runRequest() {
   const request = { analysis, scenario: state.scenario, models, seed: Number($("seed").value || 0), params: {} };
   for (const input of $("params").querySelectorAll("[data-param]")) {
     const raw = input.value.trim();
-    if (raw === "") continue;
-    const kind = input.dataset.kind;
-    request.params[input.dataset.param] = kind === "int" || kind === "float" ? numberOrText(raw) : raw;
+    if (raw === "") continue;  // the analysis's own default
+    // Values go as typed: the analysis's spec reads and checks them (same words as the CLI).
+    request.params[input.dataset.param] = input.dataset.multiple ? raw.split(/[\s,]+/).filter(Boolean) : raw;
   }
   const cf = counterfactual();
   if (cf) request.counterfactual = cf;
@@ -581,41 +590,51 @@ function renderView(view, label, other) {
   });
   return el("div", { class: "view", "data-label": label },
     el("p", {}, el("strong", {}, label)),
-    el("p", {}, view.summary),
+    el("p", {}, [view.title, view.summary].filter(Boolean).join(" — ")),
     view.counterfactual ? el("p", { class: "cf" }, `Counterfactual: ${view.counterfactual}`) : null,
     (view.notes || []).map((n) => el("p", { class: "note" }, n)),
     tables,
     (view.figures || []).map((f) => el("figure", {}, el("img", { src: `data:image/png;base64,${f.png}`, alt: f.title }), el("figcaption", {}, f.title))));
 }
 
+function shown(value) {
+  if (value === null || value === undefined) return "";
+  return Array.isArray(value) ? value.join(" ") : String(value);
+}
+
+// One field per option of the analysis, drawn from its declaration in /api/info (the
+// registry's: same default, bounds and choices as the command line).
 function renderParams() {
   const meta = state.info.analyses.find((a) => a.name === $("analysis").value);
   if (!meta) return;
   const old = Object.fromEntries([...$("params").querySelectorAll("[data-param]")].map((i) => [i.dataset.param, i.value]));
-  const fields = meta.params.map((p) => {
-    const attrs = { "data-param": p.name, "data-kind": p.kind, "aria-label": p.label, title: p.help || null };
+  const fields = meta.options.filter((p) => !meta.shared.includes(p.name)).map((p) => {
+    const label = p.label;
+    const hint = [p.help, p.unit && `Unit: ${p.unit}.`].filter(Boolean).join(" ");
+    const attrs = { "data-param": p.name, "data-multiple": p.multiple ? "yes" : null, "aria-label": label, title: hint || null };
     let input;
-    if (p.kind === "choice" || p.kind === "issue") {
-      const choices = p.kind === "issue" ? (state.scenario ? issues().map((i) => i.id) : []) : p.choices;
-      input = el("select", attrs, choices.map((c) => el("option", { value: c }, c)));
-      if (p.default !== null && choices.includes(p.default)) input.value = p.default;
+    if ((p.choices.length && !p.multiple) || p.type === "bool") {
+      const choices = p.type === "bool" ? ["true", "false"] : p.choices;
+      const blank = p.default === null ? [el("option", { value: "" }, "default")] : [];
+      input = el("select", attrs, blank, choices.map((c) => el("option", { value: c }, c)));
+      input.value = shown(p.default);
     } else {
-      input = el("input", { ...attrs, type: "text", inputmode: p.kind === "text" ? null : "decimal",
-        placeholder: p.help || "", value: p.default ?? "" });
+      input = el("input", { ...attrs, type: "text", inputmode: p.type === "int" || p.type === "float" ? "decimal" : null,
+        placeholder: p.default === null ? "default" : "", value: shown(p.default) });
     }
     if (old[p.name] !== undefined && (input.tagName !== "SELECT" || [...input.options].some((o) => o.value === old[p.name]))) input.value = old[p.name];
-    return el("label", {}, p.label, " ", input);
+    return el("label", {}, label, " ", input);
   });
   $("params").replaceChildren(...fields);
-  const hints = { first: "This analysis uses the first model ticked.", none: "This analysis uses no forecasting model." };
-  $("analysis-hint").textContent = [meta.description, hints[meta.models] || ""].join(" ");
-  $("models").disabled = meta.models === "none";
+  const usesModels = meta.shared.includes("model");
+  $("analysis-hint").textContent = meta.summary + (usesModels ? "" : " The models ticked do not apply (choose the model among the options, if any).");
+  $("models").disabled = !usesModels;
 }
 
 // ---------------------------------------------------------------- start
 function renderRunForm() {
   const info = state.info;
-  $("analysis").replaceChildren(...info.analyses.map((a) => el("option", { value: a.name, title: a.description }, a.title)));
+  $("analysis").replaceChildren(...info.analyses.map((a) => el("option", { value: a.name, title: a.summary }, a.title)));
   $("models").replaceChildren(el("legend", {}, "Models"), ...info.models.map((m) => el("label", { title: `${m.title} — ${m.reference}` },
     el("input", { type: "checkbox", value: m.name, checked: info.default_models.includes(m.name) }), m.name)));
   $("analysis").addEventListener("change", renderParams);

@@ -1,0 +1,164 @@
+"""Monte Carlo samples per second on korea-2017: batched against one sample at a time.
+
+    PYTHONPATH=src python benchmarks/sample_batched.py [--quick] [--model NAME ...]
+        [--samples N] [--loop-samples N] [--workers N]
+
+For each model, in one run on the same draws (seed 7, the default noise): samples per second
+of the sampling engine with the model on a whole chunk (one array program; bdm and smp mask
+the samples that have stopped), and of the engine's one-at-a-time path (the kernel the engine
+falls back to for a model without a batch axis: one model call per sample); their ratio; the
+largest difference between the two runs' outputs (0 means bit for bit); and the seconds
+10^5 samples would take at the batched rate (issue 15's goal: < 60 s for every model); and
+the batched rate per CPU second of this process, which a shared machine's load disturbs far
+less than the wall-clock rates.
+
+``measure()`` returns the measurements; ``monte_carlo_rows()`` the rows of issue 15's
+table for ``benchmarks/table.py`` (its columns, and every measured number). Rates count the
+engine's time (drawing inputs, assembling arrays, running the model, gathering outputs) in
+one process unless ``--workers`` says otherwise; both paths of a row run back to back, so
+their ratio holds under load even when the rates do not.
+"""
+
+# No ``from __future__ import annotations``: benchmarks/table.py loads this file without
+# registering it in sys.modules, where a dataclass cannot resolve string annotations.
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from detente.models import REGISTRY
+from detente.scenario import Scenario, load
+from detente.uncertainty.engine import ModelKernel, RunStats, run_chunks
+from detente.uncertainty.sampling import setup
+
+SEED = 7
+STEPWISE = ("bdm", "smp")
+
+
+@dataclass(frozen=True)
+class MonteCarloRow:
+    """One model's Monte Carlo rate, batched and one at a time, measured in the same run."""
+
+    model: str
+    samples: int            # batched run
+    batched_per_s: float
+    looped_samples: int     # one-at-a-time run (the first rows of the same draws)
+    looped_per_s: float
+    max_diff: float         # largest |batched - looped| over every output (0: bit for bit)
+    workers: int
+    batched_per_cpu_s: float  # samples per CPU second of this process (workers=1 only)
+
+    @property
+    def ratio(self) -> float:
+        return self.batched_per_s / self.looped_per_s
+
+    @property
+    def seconds_per_1e5(self) -> float:
+        return 1e5 / self.batched_per_s
+
+
+def _run(scenario: Scenario, model: str, samples: int, batched: bool,
+         workers: int) -> tuple[dict[str, np.ndarray], float, float]:
+    """Outputs, samples per wall second and per CPU second of this process (NaN when
+    workers run part of it)."""
+    run = setup(scenario, None, model, None, SEED)
+    kernel = run.kernel
+    assert isinstance(kernel, ModelKernel)
+    if not batched:
+        kernel = ModelKernel(kernel.model, kernel.options, batched=False)
+    stats = RunStats()
+    cpu = time.process_time()
+    out = run_chunks(run.space, kernel, run.seed, samples, workers=workers, stats=stats)
+    cpu = time.process_time() - cpu
+    return out, samples / stats.seconds, samples / cpu if workers == 1 else float("nan")
+
+
+def _max_diff(batched: dict[str, np.ndarray], looped: dict[str, np.ndarray]) -> float:
+    n = len(next(iter(looped.values())))
+    worst = 0.0
+    for key, values in looped.items():
+        a = np.asarray(batched[key][:n], dtype=float)
+        b = np.asarray(values, dtype=float)
+        if a.shape != b.shape:
+            return float("inf")
+        same_nan = np.isnan(a) == np.isnan(b)
+        if not np.all(same_nan):
+            return float("inf")
+        gap = np.abs(np.where(np.isnan(a), 0.0, a) - np.where(np.isnan(b), 0.0, b))
+        worst = max(worst, float(np.max(gap, initial=0.0)))
+    return worst
+
+
+def monte_carlo_rows(quick: bool = False) -> list[dict[str, object]]:
+    """The rows of issue 15's table (``benchmarks/table.py``): one per model, with the
+    table's columns (what, detente, reference, goal, met) and the measured numbers
+    (every field of :class:`MonteCarloRow`). The goal: 10^5 samples in < 60 s, bdm and smp
+    at ≥ 2,000 samples/s, in one process at the load of the run."""
+    rows = []
+    for row in measure(quick=quick):
+        floor = 2_000.0 if row.model in STEPWISE else 0.0
+        met = row.seconds_per_1e5 < 60.0 and row.batched_per_s >= floor
+        rows.append({
+            "what": f"Monte Carlo samples/s on korea-2017, {row.model}",
+            "detente": f"{row.batched_per_s:,.0f}/s batched, one process "
+                       f"({row.batched_per_cpu_s:,.0f} per CPU s; max diff {row.max_diff:.0e})",
+            "reference": f"one at a time: {row.looped_per_s:,.0f}/s ({row.ratio:.1f}x slower)",
+            "goal": "10^5 < 60 s" + (", >= 2k/s" if floor else ""),
+            "met": "yes" if met else f"no ({row.seconds_per_1e5:.0f} s per 10^5)",
+            **dataclasses.asdict(row),
+        })
+    return rows
+
+
+def measure(models: Sequence[str] | None = None, samples: int | None = None,
+            loop_samples: int | None = None, quick: bool = False,
+            workers: int = 1) -> list[MonteCarloRow]:
+    """Measure every model (default: all registered) on korea-2017; see the module doc.
+
+    ``samples``: batched samples per model (default 20,000 for the closed-form models,
+    4,000 for bdm and smp; a tenth with ``quick``); ``loop_samples``: samples run one at a
+    time (default 2,000 and 300; a tenth with ``quick``)."""
+    korea = load("korea-2017")
+    rows = []
+    for model in models or list(REGISTRY):
+        stepwise = model in STEPWISE
+        n = samples or (4_000 if stepwise else 20_000) // (10 if quick else 1)
+        loop_n = min(n, loop_samples or (300 if stepwise else 2_000) // (10 if quick else 1))
+        _run(korea, model, 20, True, 1)  # warm up: imports, caches
+        batched_out, batched_rate, batched_cpu = _run(korea, model, n, True, workers)
+        looped_out, looped_rate, _ = _run(korea, model, loop_n, False, workers)
+        rows.append(MonteCarloRow(model, n, batched_rate, loop_n, looped_rate,
+                                  _max_diff(batched_out, looped_out), workers, batched_cpu))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", action="append", help="model (default: every registered)")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the samples")
+    parser.add_argument("--samples", type=int, help="batched samples per model")
+    parser.add_argument("--loop-samples", type=int, help="samples run one at a time")
+    parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    args = parser.parse_args()
+    load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"korea-2017 (6 actors x 8 issues), seed {SEED}, {args.workers} process(es); "
+          f"{os.cpu_count()} CPUs, load average {load_avg:.2f} at the start")
+    print(f"{'model':<12}{'samples':>9}{'batched/s':>12}{'one at a time/s':>17}{'ratio':>8}"
+          f"{'max diff':>10}{'s per 10^5':>12}{'batched/CPU s':>15}")
+    for row in measure(args.model, args.samples, args.loop_samples, args.quick,
+                       args.workers):
+        print(f"{row.model:<12}{row.samples:>9,}{row.batched_per_s:>12,.0f}"
+              f"{row.looped_per_s:>17,.0f}{row.ratio:>8.1f}{row.max_diff:>10.1e}"
+              f"{row.seconds_per_1e5:>12.1f}{row.batched_per_cpu_s:>15,.0f}", flush=True)
+    load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average {load_avg:.2f} at the end")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Influence on a forecast: how far each actor moves it, and how far one must move.
+
+For a model f (any registered forecasting model, run with one seed so that a stochastic
+model sees the same random numbers at every evaluation: common random numbers), the
+forecast of issue k as a function of actor a's position p[a,k], everything else held:
+
+* **influence** ∂f_k/∂p[a,k] by central differences with a step h of 1% of the scale
+  (one-sided at the scale's ends), in issue units of forecast per issue unit of position.
+  A compromise (weighted mean) model gives w[a,k] / Σ_b w[b,k] (the actor's weight
+  share); a median-like model gives 0 for everyone but the pivotal actor. Finite
+  differences of a model with jumps read a jump as a large slope over one step: the
+  target search below does not rely on the slope.
+* **shift to a target** t for a chosen actor a and issue k: f_k is evaluated on a grid of
+  201 positions over the scale; among the grid intervals where f_k − t changes sign (or is
+  0), the one nearest the current position is refined by 40 bisection steps. The answer is
+  reported as reachable only when the forecast there is within 0.1% of the scale of t;
+  otherwise the nearest forecast any scanned position reaches is reported instead (a
+  model with jumps can step over the target).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detente.arrays import Arrays
+from detente.errors import option_error
+from detente.models import get_model
+from detente.scenario import Scenario, did_you_mean, load
+
+STEP_SHARE = 0.01
+GRID = 201
+BISECTIONS = 40
+TOLERANCE_SHARE = 1e-3
+
+
+@dataclass(frozen=True)
+class TargetShift:
+    """The position of ``actor`` on ``issue`` that moves the forecast to ``target`` (issue
+    units). ``position`` None when no position on the scale reaches it; then ``nearest``
+    is the closest forecast any scanned position gives, at ``nearest_position``."""
+
+    actor: str
+    issue: str
+    target: float
+    current_position: float
+    current_forecast: float
+    position: float | None
+    forecast: float
+    nearest: float
+    nearest_position: float
+
+    @property
+    def shift(self) -> float | None:
+        return None if self.position is None else self.position - self.current_position
+
+    def describe(self) -> str:
+        if self.position is None:
+            return (f"no position of {self.actor} on {self.issue} moves the forecast to "
+                    f"{self.target:g}: the nearest is {self.nearest:.1f} (at position "
+                    f"{self.nearest_position:.1f}; now {self.current_forecast:.1f})")
+        return (f"{self.actor} moving from {self.current_position:g} to {self.position:.1f} on "
+                f"{self.issue} ({self.shift:+.1f}) moves the forecast from "
+                f"{self.current_forecast:.1f} to {self.forecast:.1f}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"actor": self.actor, "issue": self.issue, "target": self.target,
+                "current_position": self.current_position,
+                "current_forecast": self.current_forecast, "position": self.position,
+                "shift": self.shift, "forecast": self.forecast, "nearest": self.nearest,
+                "nearest_position": self.nearest_position, "text": self.describe()}
+
+
+@dataclass(frozen=True)
+class Influence:
+    """``forecast[k]`` (issue units) and ``influence[a][k]``: forecast units per position
+    unit of actor a on issue k; ``target``: the optional shift to a target."""
+
+    scenario: str
+    model: str
+    seed: int
+    forecast: dict[str, float]
+    influence: dict[str, dict[str, float]]
+    target: TargetShift | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": "detente.influence", "version": 1, "scenario": self.scenario,
+                "model": self.model, "seed": self.seed, "forecast": self.forecast,
+                "influence": self.influence,
+                "target": self.target.to_dict() if self.target else None}
+
+
+def _forecast(model: Any, arrays: Arrays, seed: int) -> np.ndarray:
+    return np.asarray(model.run(arrays, np.random.default_rng(seed)).forecast, dtype=float)
+
+
+def _with_position(arrays: Arrays, a: int, k: int, value: float) -> Arrays:
+    position = arrays.position.copy()
+    position[a, k] = value
+    return arrays.replace(position=position)
+
+
+def influence(scenario: Scenario | str | Path | None = None, model: str = "compromise", *,
+              actor: str | None = None, issue: str | None = None,
+              target: float | None = None, seed: int = 0,
+              options: dict[str, Any] | None = None, variation: Any = None) -> Influence:
+    """Each actor's influence on the ``model`` forecast, and optionally the position of
+    ``actor`` on ``issue`` that moves that issue's forecast to ``target`` (issue units)."""
+    s = load(scenario)
+    arrays = s.compile()
+    if variation is not None and not variation.is_empty:
+        arrays = variation.apply(arrays)
+    m = get_model(model, **(options or {}))
+    actors, issues = list(arrays.actor_ids), list(arrays.issue_ids)
+    if target is not None and (actor is None or issue is None):
+        raise option_error("--target", "a target needs the actor that moves and the issue",
+                           "give --actor US --issue NUC --target 50")
+    if actor is not None and actor not in actors:
+        raise option_error("--actor", f"unknown actor '{actor}'", did_you_mean(actor, actors))
+    if issue is not None and issue not in issues:
+        raise option_error("--issue", f"unknown issue '{issue}'", did_you_mean(issue, issues))
+    low, high = arrays.scale_low, arrays.scale_high
+    span = high - low
+    if target is not None:
+        k = issues.index(issue)  # type: ignore[arg-type]
+        if not (np.isfinite(target) and low[k] <= target <= high[k]):
+            raise option_error("--target", f"target {target:g} is off {issue}'s scale "
+                               f"({low[k]:g} to {high[k]:g})", "give a value on the scale")
+    base = _forecast(m, arrays, seed)
+    h = STEP_SHARE
+    table: dict[str, dict[str, float]] = {}
+    for a, a_id in enumerate(actors):
+        row = {}
+        for k, k_id in enumerate(issues):
+            p = float(arrays.position[a, k])
+            up, down = min(p + h, 1.0), max(p - h, 0.0)
+            f_up = _forecast(m, _with_position(arrays, a, k, up), seed)[k]
+            f_down = _forecast(m, _with_position(arrays, a, k, down), seed)[k]
+            # Unit scale in and out: the slope is the same in issue units per issue unit.
+            row[k_id] = float((f_up - f_down) / (up - down))
+        table[a_id] = row
+    shift = None
+    if target is not None:
+        shift = _target(m, arrays, seed, actors.index(actor), issues.index(issue),  # type: ignore[arg-type]
+                        (target - low[issues.index(issue)]) / span[issues.index(issue)])  # type: ignore[arg-type]
+    units = low + base * span
+    return Influence(s.id, m.name, seed, {i: float(units[k]) for k, i in enumerate(issues)},
+                     table, shift)
+
+
+def _target(m: Any, arrays: Arrays, seed: int, a: int, k: int, goal: float) -> TargetShift:
+    low, span = float(arrays.scale_low[k]), float(arrays.scale_high[k] - arrays.scale_low[k])
+    grid = np.linspace(0.0, 1.0, GRID)
+    values = np.array([_forecast(m, _with_position(arrays, a, k, float(p)), seed)[k]
+                       for p in grid])
+    now = float(arrays.position[a, k])
+    base = _forecast(m, arrays, seed)[k]
+    diff = values - goal
+    brackets = [j for j in range(GRID - 1) if diff[j] == 0 or diff[j] * diff[j + 1] < 0]
+    if diff[-1] == 0:
+        brackets.append(GRID - 1)
+    position = None
+    reached = float("nan")
+    if brackets:
+        j = min(brackets, key=lambda j: abs(grid[j] - now))
+        lo_p, hi_p = grid[j], grid[min(j + 1, GRID - 1)]
+        if diff[j] == 0:
+            hi_p = lo_p
+        f_lo = diff[j]
+        for _ in range(BISECTIONS):
+            if hi_p - lo_p <= 0:
+                break
+            mid = (lo_p + hi_p) / 2
+            f_mid = _forecast(m, _with_position(arrays, a, k, mid), seed)[k] - goal
+            if f_mid == 0 or (f_mid > 0) == (f_lo > 0):
+                lo_p, f_lo = (mid, f_mid) if f_mid != 0 else (mid, 0.0)
+                if f_mid == 0:
+                    hi_p = mid
+            else:
+                hi_p = mid
+        candidate = lo_p if abs(f_lo) <= abs(
+            _forecast(m, _with_position(arrays, a, k, hi_p), seed)[k] - goal) else hi_p
+        reached = float(_forecast(m, _with_position(arrays, a, k, candidate), seed)[k])
+        if abs(reached - goal) <= TOLERANCE_SHARE:
+            position = float(candidate)
+    best = int(np.argmin(np.abs(diff)))
+    return TargetShift(
+        actor=arrays.actor_ids[a], issue=arrays.issue_ids[k], target=low + goal * span,
+        current_position=low + now * span, current_forecast=low + float(base) * span,
+        position=None if position is None else low + position * span,
+        forecast=low + (reached if position is not None else float(values[best])) * span,
+        nearest=low + float(values[best]) * span, nearest_position=low + grid[best] * span)
+
+
+__all__ = ["Influence", "TargetShift", "influence"]

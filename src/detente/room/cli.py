@@ -1,0 +1,322 @@
+"""`detente room …`: run a negotiation room from the command line.
+
+The commands work directly on the room's database (``--db``, a SQLite file by default or
+a ``postgresql://`` URL), through the same operations and checks as the HTTP API, so a
+mediator can run a room without a server, and a server (``detente room serve``) on the
+same database sees the same room. Tokens are read from ``--token`` or the environment
+variable ``DETENTE_ROOM_TOKEN`` (which keeps them out of the shell's history).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from detente.cli.common import app, console, err_console, reports_errors, write_new_file
+from detente.errors import Problem, option_error
+
+room_app = typer.Typer(name="room", help="A negotiation room: parties enter their numbers "
+                       "privately; detente proposes a package (see docs/room.md).",
+                       no_args_is_help=True)
+app.add_typer(room_app)
+
+DB = Annotated[str, typer.Option("--db", help="The room database: a SQLite file or a "
+                                 "postgresql:// URL.")]
+TOKEN = Annotated[str, typer.Option("--token", envvar="DETENTE_ROOM_TOKEN",
+                                    help="Your token (or set DETENTE_ROOM_TOKEN).")]
+ROOM = Annotated[str, typer.Argument(help="The room's id.", show_default=False)]
+LOOPBACK_NAMES = ("localhost",)
+
+
+def _service(db: str) -> Any:
+    try:
+        from detente.room.service import RoomService
+    except ImportError as err:
+        raise option_error("room", f"the room needs SQLAlchemy and Alembic ({err.name} is "
+                           "missing)", "pip install 'detente[room]'") from None
+    return RoomService(db)
+
+
+def _caller(service: Any, room: str, token: str) -> Any:
+    return service.authenticate(room, token)
+
+
+def _print_json(data: Any) -> None:
+    console.print_json(json.dumps(data, allow_nan=False))
+
+
+def _read_structured(path: Path) -> Any:
+    from detente.safeload import LoadLimits, parse_json, parse_yaml, read_text
+
+    limits = LoadLimits.from_env()
+    text = read_text(path, limits)
+    if path.suffix.lower() == ".json":
+        return parse_json(text, str(path), limits)
+    return parse_yaml(text, str(path), limits)[0]
+
+
+@room_app.command("open")
+@reports_errors
+def open_room(
+    scenario: Annotated[str | None, typer.Argument(
+        help="Embedded scenario id or file: mediation takes its issues, actors and "
+             "guarantors (default korea-2017); elicitation starts the experts from it.",
+        show_default=False)] = None,
+    db: DB = "room.db",
+    party: Annotated[list[str] | None, typer.Option(
+        "--party", help="Mediation: an actor who negotiates (repeat; default all).")] = None,
+    expert: Annotated[list[str] | None, typer.Option(
+        "--expert", help="Elicitation: an expert's label (repeat); opens an elicitation "
+                         "room.")] = None,
+    weight: Annotated[list[str] | None, typer.Option(
+        "--weight", help="Elicitation: an expert's pool weight, LABEL=W (repeat).")] = None,
+    objective: Annotated[str, typer.Option(help="nash (best Nash product) or maxmin.")
+                         ] = "nash",
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", "-O", help="A settlement option, NAME=VALUE (step, utility, correlation, "
+                               "losses, weighting, method).")] = None,
+    expires_days: Annotated[float, typer.Option("--expires-days", help="Days the room "
+                                                "lasts.", min=0.001, max=365)] = 14.0,
+    url: Annotated[str, typer.Option(help="The server's address, to print the parties' "
+                                     "links.")] = "http://127.0.0.1:8766",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the room, tokens and links "
+                                          "as JSON (for scripts).")] = False,
+) -> None:
+    """Open a room and print the owner's token and each party's link (shown only now)."""
+    options: dict[str, Any] = {"objective": objective}
+    for item in option or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise option_error("--option", f"expected NAME=VALUE, got '{item[:40]}'",
+                               "e.g. -O step=10")
+        options[name.strip()] = value.strip()
+    weights: dict[str, float] = {}
+    for item in weight or []:
+        label, sep, value = item.partition("=")
+        try:
+            weights[label.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise option_error("--weight", f"expected LABEL=NUMBER, got '{item[:40]}'",
+                               "e.g. --weight E1=2")
+    mode = "elicitation" if expert else "mediation"
+    source: Any = scenario
+    if scenario and Path(scenario).suffix.lower() in (".yaml", ".yml", ".json"):
+        source = _read_structured(Path(scenario))  # a skeleton file may have no stances
+    elif scenario and Path(scenario).suffix.lower() == ".csv":
+        source = Path(scenario)
+    service = _service(db)
+    try:
+        opened = service.open_room(mode, source, list(expert or party or []) or None,
+                                   options, expires_in=dt.timedelta(days=expires_days),
+                                   weights=weights)
+    finally:
+        service.close()
+    base = url.rstrip("/")
+    links = {label: f"{base}/room/{opened.room_id}#token={token}"
+             for label, token in opened.tokens.items()}
+    if as_json:
+        _print_json({"room": opened.room_id, "mode": mode, "owner_token": opened.owner_token,
+                     "parties": opened.tokens, "links": links})
+    else:
+        console.print(f"room {opened.room_id} ({mode}) in {db}", soft_wrap=True)
+        console.print(f"owner token: {opened.owner_token}", soft_wrap=True)
+        console.print(f"owner page:  {base}/room/{opened.room_id}#token={opened.owner_token}",
+                      soft_wrap=True)
+        for label, link in links.items():
+            console.print(f"{label}: {link}", soft_wrap=True)
+    err_console.print("each token is shown only now; the database keeps only its hash")
+
+
+@room_app.command("status")
+@reports_errors
+def status(room: ROOM, token: TOKEN, db: DB = "room.db") -> None:
+    """What your token may see of the room, as JSON."""
+    service = _service(db)
+    try:
+        _print_json(service.status(_caller(service, room, token)))
+    finally:
+        service.close()
+
+
+@room_app.command("submit")
+@reports_errors
+def submit(room: ROOM, file: Annotated[Path, typer.Argument(
+        help="Your numbers, YAML or JSON (docs/room.md shows the fields).")],
+        token: TOKEN, db: DB = "room.db") -> None:
+    """Enter or revise your own numbers (a party's token)."""
+    payload = _read_structured(file)
+    service = _service(db)
+    try:
+        _print_json(service.submit(_caller(service, room, token), payload))
+    finally:
+        service.close()
+
+
+@room_app.command("bid")
+@reports_errors
+def bid(room: ROOM, file: Annotated[Path, typer.Argument(
+        help="Your offer, YAML or JSON: ranges: {ISSUE: [low, high]} for every issue.")],
+        token: TOKEN, db: DB = "room.db") -> None:
+    """Blind bidding: enter your offer; the room closes when every party's offers cross."""
+    payload = _read_structured(file)
+    service = _service(db)
+    try:
+        _print_json(service.bid(_caller(service, room, token), payload))
+    finally:
+        service.close()
+
+
+@room_app.command("respond")
+@reports_errors
+def respond(room: ROOM, answer: Annotated[str, typer.Argument(help="accept or reject")],
+            token: TOKEN, round_: Annotated[int, typer.Option(
+                "--round", help="The round you answer (status shows it).", min=1)] = 1,
+            db: DB = "room.db") -> None:
+    """Accept or reject the current proposal (a party's token)."""
+    service = _service(db)
+    try:
+        _print_json(service.respond(_caller(service, room, token), round_, answer))
+    finally:
+        service.close()
+
+
+@room_app.command("propose")
+@reports_errors
+def propose(room: ROOM, token: TOKEN, db: DB = "room.db",
+            objective: Annotated[str | None, typer.Option(
+                help="Recompute with nash or maxmin.")] = None) -> None:
+    """Compute the proposal once every party has submitted (the owner's token)."""
+    service = _service(db)
+    try:
+        _print_json(service.propose(_caller(service, room, token), objective))
+    finally:
+        service.close()
+
+
+@room_app.command("revoke")
+@reports_errors
+def revoke(room: ROOM, party: Annotated[str, typer.Argument(help="The party's label.")],
+           token: TOKEN, db: DB = "room.db") -> None:
+    """Revoke a party's link (the owner's token)."""
+    service = _service(db)
+    try:
+        service.revoke(_caller(service, room, token), party)
+        console.print(f"{party}'s link is revoked")
+    finally:
+        service.close()
+
+
+@room_app.command("export")
+@reports_errors
+def export(room: ROOM, token: TOKEN, db: DB = "room.db",
+           output: Annotated[Path | None, typer.Option(
+               "--output", "-o", help="Write the record (JSON) here instead of printing "
+                                      "it.")] = None,
+           scenario: Annotated[Path | None, typer.Option(
+               "--scenario", help="Elicitation, owner: write the pooled scenario (YAML) "
+                                  "here, for `detente sample`.")] = None,
+           force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+           ) -> None:
+    """The room's record with the audit trail; for an elicitation room's owner, also the
+    pooled scenario file."""
+    import yaml
+
+    service = _service(db)
+    try:
+        who = _caller(service, room, token)
+        record = service.export(who)
+        pooled = service.pooled(who) if scenario is not None else None
+    finally:
+        service.close()
+    text = json.dumps(record, indent=2, allow_nan=False)
+    if output is None:
+        console.print(text, markup=False, soft_wrap=True)
+    else:
+        write_new_file(output, text + "\n", force)
+        err_console.print(f"wrote {output}")
+    if pooled is not None and scenario is not None:
+        write_new_file(scenario, yaml.safe_dump(pooled.scenario, sort_keys=False,
+                                                allow_unicode=True), force)
+        err_console.print(f"wrote {scenario} (pooled from {pooled.experts} experts)")
+
+
+def bind_problem(host: str, expose: bool, certfile: Path | None, keyfile: Path | None,
+                 behind_proxy: str | None) -> Problem | None:
+    """Why the room may not listen on ``host`` as asked, or None.
+
+    Loopback is always allowed. Anything else exposes tokens on the network, so it needs
+    ``--expose`` and either TLS here (certificate and key) or ``--behind-proxy ADDRESS``: a
+    reverse proxy at that address terminates TLS (docs/room.md shows one).
+    """
+    if _is_loopback(host):
+        return None
+    if not expose:
+        return Problem("--host", f"listening on {host} lets other machines reach the room",
+                       "add --expose and TLS (--tls-certfile and --tls-keyfile), or "
+                       "--behind-proxy ADDRESS; or keep the default 127.0.0.1")
+    if (certfile is None) != (keyfile is None):
+        return Problem("--tls-certfile", "TLS needs both a certificate and its key",
+                       "give --tls-certfile and --tls-keyfile")
+    if certfile is None and not behind_proxy:
+        return Problem("--expose", "a room reachable from other machines needs TLS",
+                       "give --tls-certfile and --tls-keyfile, or --behind-proxy ADDRESS "
+                       "for a reverse proxy that terminates TLS")
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@room_app.command("serve")
+@reports_errors
+def serve(
+    db: DB = "room.db",
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback unless "
+                                           "--expose).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535)] = 8766,
+    expose: Annotated[bool, typer.Option("--expose", help="Allow a non-loopback --host "
+                                         "(needs TLS or --behind-proxy).")] = False,
+    tls_certfile: Annotated[Path | None, typer.Option("--tls-certfile")] = None,
+    tls_keyfile: Annotated[Path | None, typer.Option("--tls-keyfile")] = None,
+    behind_proxy: Annotated[str | None, typer.Option(
+        "--behind-proxy", help="The reverse proxy's address: it terminates TLS, and its "
+                               "X-Forwarded-* headers are trusted.")] = None,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="A Host name the server answers to when exposed (repeat).")
+                          ] = None,
+) -> None:
+    """Serve rooms over HTTP: the parties' page and the JSON API."""
+    problem = bind_problem(host, expose, tls_certfile, tls_keyfile, behind_proxy)
+    if problem is not None:
+        raise option_error(problem.location, problem.message, problem.fix)
+    try:
+        import uvicorn
+
+        from detente.room.api import create_room_app
+    except ImportError as err:
+        raise option_error("room serve", f"the room server needs FastAPI, uvicorn and "
+                           f"SQLAlchemy ({err.name} is missing)",
+                           "pip install 'detente[web,room]'") from None
+    allowed = ["127.0.0.1", "localhost", "[::1]", "::1"] if _is_loopback(host) \
+        else list(allow_host or []) or None
+    app_ = create_room_app(db, allowed_hosts=allowed)
+    scheme = "https" if tls_certfile else "http"
+    err_console.print(f"detente room on {scheme}://{host}:{port}/  (Ctrl+C stops it)")
+    uvicorn.run(app_, host=host, port=port, log_level="warning",
+                ssl_certfile=str(tls_certfile) if tls_certfile else None,
+                ssl_keyfile=str(tls_keyfile) if tls_keyfile else None,
+                proxy_headers=behind_proxy is not None,
+                forwarded_allow_ips=behind_proxy)

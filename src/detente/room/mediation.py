@@ -1,0 +1,311 @@
+"""Mediation: the skeleton a mediator opens, each party's private numbers, the proposal.
+
+A party's numbers are checked by the scenario loader itself (its messages and places, e.g.
+``stances.US.NUC.salience``), then the room assembles every party's numbers into one
+private scenario and asks detente's settlement search for the package: the best Nash
+product (or the max-min package) among those every party prefers to its walk-away point.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from detente.analyses.options import SETTLEMENT
+from detente.analyses.spec import Option
+from detente.errors import OptionError, Problem, ScenarioError
+from detente.scenario import Scenario, scenario_from_mapping
+from detente.settlement import (
+    SettlementProblem,
+    UtilitySettings,
+    best_packages,
+    build_table,
+    zone_exists,
+)
+
+#: How the room picks its proposal among the packages every party accepts.
+OBJECTIVE = Option("objective", str, "nash", "Which package the room proposes: the best "
+                   "Nash product (nash) or the one whose worst-off party gains most (maxmin).",
+                   choices=("nash", "maxmin"))
+#: The room's options: the settlement options as declared for every package search, plus
+#: the objective. Nothing here repeats a default or a bound of the registry.
+ROOM_OPTIONS: tuple[Option, ...] = (OBJECTIVE, *SETTLEMENT)
+#: A party's walk-away point: the least gain over the status quo (in utility points, the
+#: unit of `detente settle`'s gains) for which it would sign; 0 = any improvement.
+WALK_AWAY = Option("walk_away", float, 0.0, "The least gain over the status quo, in utility "
+                   "points (0-100), for which you would sign; 0 accepts any improvement.",
+                   unit="utility points", low=0.0, high=100.0, label="walk-away point")
+#: Gains shown to a party are rounded to this many decimals: enough to compare packages,
+#: and a party's screen never carries a long float that might echo another's input.
+GAIN_DECIMALS = 2
+UTILITY_POINTS = 100.0
+SUBMISSION_KEYS = ("stances", "trust", "walk_away")
+
+
+def check_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The room's options, coerced and checked by their registry declarations."""
+    raw = dict(raw or {})
+    known = {o.name: o for o in ROOM_OPTIONS}
+    problems = [Problem(f"options.{name}", f"unknown room option '{name}'",
+                        f"options: {', '.join(known)}") for name in raw if name not in known]
+    out: dict[str, Any] = {}
+    for option in ROOM_OPTIONS:
+        value, found = option.check(raw.get(option.name, option.default))
+        problems += [dataclasses.replace(p, location=f"options.{option.name}") for p in found]
+        out[option.name] = value
+    if problems:
+        raise OptionError(problems)
+    return out
+
+
+def check_grid(scenario: Scenario, options: Mapping[str, Any]) -> None:
+    """Refuse, when the room opens, a grid step the settlement search would refuse when it
+    proposes (too many values on an issue): settle's own check, by building the problem."""
+    try:
+        SettlementProblem.from_scenario(scenario, options["step"])
+    except OptionError as err:
+        raise OptionError([dataclasses.replace(p, location="options.step")
+                           for p in err.problems]) from None
+
+
+def _nobody_cares(err: ScenarioError, issue_ids: list[str]) -> list[Problem]:
+    """The problems of ``err`` other than "nobody cares about issue X".
+
+    A skeleton has no stances yet and a party's row may leave issues out, so that rule of
+    the loader is a room-level question here. The loader locates it exactly at
+    ``issues.ID`` (its other issue problems are at ``issues.ID.FIELD`` or ``issues[k]``),
+    so it is recognised by place, not by wording.
+    """
+    return [p for p in err.problems if p.location not in {f"issues.{i}" for i in issue_ids}]
+
+
+def _issue_ids(mapping: Mapping[str, Any]) -> list[str]:
+    issues = mapping.get("issues")
+    return [i["id"] for i in issues if isinstance(i, dict) and isinstance(i.get("id"), str)] \
+        if isinstance(issues, list) else []
+
+
+def load_skeleton(raw: Mapping[str, Any]) -> Scenario:
+    """A skeleton written by a mediator (a scenario without stances), checked by the
+    loader with every rule but "somebody cares about each issue"."""
+    mapping = copy.deepcopy(dict(raw))
+    mapping.setdefault("stances", {})
+    try:
+        return scenario_from_mapping(mapping, "<skeleton>")
+    except ScenarioError as err:
+        problems = _nobody_cares(err, _issue_ids(mapping))
+        if problems:
+            raise ScenarioError(problems, err.source) from None
+    # Only the stance rule failed, so every other check passed: build it without it.
+    return Scenario.model_validate(mapping)
+
+
+def skeleton(scenario: Scenario, parties: list[str]) -> dict[str, Any]:
+    """What a mediation room is opened with: issues (scales, anchors, status quo,
+    guarantors, options), actors with their capability, institutions; no stances, no trust,
+    no packages. Actors that are not parties stay as guarantors without a veto.
+
+    None of the scenario's settlement mechanisms (docs/settle.md, issue 16: verification,
+    links, rules, walk-away points, stakes) goes into the room: the parties' own numbers
+    and walk-away points are what it mediates on."""
+    unknown = [p for p in parties if p not in scenario.actor_ids]
+    if unknown:
+        raise ScenarioError([Problem(f"parties[{parties.index(p)}]",
+                                     f"unknown actor '{p}'",
+                                     f"parties are actors of {scenario.id}: "
+                                     f"{', '.join(scenario.actor_ids)}") for p in unknown])
+    if len(set(parties)) != len(parties) or len(parties) < 2:
+        raise ScenarioError([Problem("parties", "a room needs at least two different parties",
+                                     "name each party once")])
+    full = scenario.to_dict()
+    actors = []
+    for actor in full["actors"]:
+        actor = {k: v for k, v in actor.items() if k in ("id", "name", "capability")}
+        if isinstance(actor["capability"], dict):  # notes and ranges stay with the file
+            actor["capability"] = actor["capability"]["value"]
+        actor["veto"] = actor["id"] in parties
+        actors.append(actor)
+    issues = []
+    for issue in full["issues"]:
+        issue = {k: v for k, v in issue.items() if k not in ("note", "sources", "verifies")}
+        if isinstance(issue["status_quo"], dict):
+            issue["status_quo"] = issue["status_quo"]["value"]
+        issues.append(issue)
+    out = {"id": scenario.id, "title": scenario.title, "issues": issues, "actors": actors,
+           "institutions": full.get("institutions", []), "stances": {}, "trust": {}}
+    if "trust_default" in full:  # the trust of a pair a party leaves out
+        out["trust_default"] = full["trust_default"]
+    return out
+
+
+def check_submission(skeleton_map: Mapping[str, Any], party: str,
+                     payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A party's numbers, checked by the scenario loader in the party's own row.
+
+    ``payload``: ``{"stances": {ISSUE: {position, salience}}, "trust": {GUARANTOR: value},
+    "walk_away": utility points}``. Problems are located as the loader locates them in a
+    scenario file (``stances.US.NUC.salience``, ``trust.US.KP``), plus ``walk_away``.
+    """
+    problems = [Problem(key, f"unknown field '{key}'", f"fields: {', '.join(SUBMISSION_KEYS)}")
+                for key in payload if key not in SUBMISSION_KEYS]
+    stances = payload.get("stances", {})
+    trust = payload.get("trust", {})
+    walk_away, found = WALK_AWAY.check(payload.get("walk_away", WALK_AWAY.default))
+    problems += [dataclasses.replace(p, location="walk_away") for p in found]
+    if not isinstance(stances, dict) or not stances:
+        problems.append(Problem("stances", "no stances: give a position and salience for "
+                                "each issue you care about", "e.g. {\"NUC\": {\"position\": "
+                                "50, \"salience\": 0.8}}"))
+    if not isinstance(trust, dict):
+        problems.append(Problem("trust", "trust must map actors and institutions to numbers "
+                                "from 0 to 1", "e.g. {\"KP\": 0.2}"))
+    if problems:
+        raise ScenarioError(problems)
+    mapping = copy.deepcopy(dict(skeleton_map))
+    mapping["stances"] = {party: stances}
+    mapping["trust"] = {party: trust}
+    try:
+        scenario_from_mapping(mapping, "<submission>")
+    except ScenarioError as err:
+        problems = _nobody_cares(err, _issue_ids(mapping))
+        if problems:
+            raise ScenarioError(problems, err.source) from None
+    return {"stances": stances, "trust": trust, "walk_away": walk_away}
+
+
+def assemble(skeleton_map: Mapping[str, Any], submissions: Mapping[str, Mapping[str, Any]]
+             ) -> Scenario:
+    """The private scenario: the skeleton with every party's stances and trust."""
+    mapping = copy.deepcopy(dict(skeleton_map))
+    mapping["stances"] = {party: dict(sub["stances"]) for party, sub in submissions.items()}
+    mapping["trust"] = {party: dict(sub["trust"]) for party, sub in submissions.items()
+                        if sub["trust"]}
+    try:
+        return scenario_from_mapping(mapping, "<room>")
+    except ScenarioError as err:
+        # Each row passed the loader alone, so only "nobody cares about issue X" can fail
+        # here; saying so would tell the last submitter about the others' saliences. Such
+        # an issue changes nobody's gain, and the search leaves it where it finds it.
+        if _nobody_cares(err, _issue_ids(mapping)):
+            raise
+    return Scenario.model_validate(mapping)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The room's answer for one round: whether a package every party prefers to its
+    walk-away point exists, the proposed package (issue units) and each party's gain over
+    the status quo (utility points, rounded to :data:`GAIN_DECIMALS`)."""
+
+    zone_exists: bool
+    package: dict[str, float] | None
+    gains: dict[str, float]
+    objective: str
+
+
+def propose(scenario: Scenario, walk_aways: Mapping[str, float],
+            options: Mapping[str, Any]) -> Proposal:
+    """Search the packages every party prefers to its walk-away point.
+
+    The walk-away point is the party's disagreement point: the search runs on gains minus
+    walk-away (subtracted once per party, on the first issue of the additive gain table), so
+    "acceptable" means gain > walk-away and the Nash product is that of the surpluses
+    Π (g_a − w_a)^{weight_a} (Nash 1950; the asymmetric form with capability weights, Kalai
+    1977). With every walk-away at 0 this is exactly `detente settle`'s zone and best
+    package. The search is settle's own (brute force, branch and bound or MILP).
+    """
+    problem = SettlementProblem.from_scenario(scenario, options["step"])
+    settings = UtilitySettings(utility=options["utility"], correlation=options["correlation"],
+                               losses=options["losses"])
+    table = build_table(problem, settings, options["weighting"])
+    shift = np.array([walk_aways.get(a, 0.0) / UTILITY_POINTS for a in problem.actor_ids])
+    shifted_gains = table.gains.copy()
+    shifted_gains[:, 0, :, :] -= shift
+    shifted = dataclasses.replace(table, gains=shifted_gains)
+    objective = options["objective"]
+    exists = bool(zone_exists(shifted, options["method"])[0])
+    if not exists:
+        return Proposal(False, None, {}, objective)
+    best = best_packages(shifted, objective, 1, method=options["method"])[0]
+    slots = best.slots[0]
+    units = problem.arrays.to_units(table.decode(0, slots[None, :])[0])
+    gains = table.package_gains(0, slots[None, :])[0] * UTILITY_POINTS
+    if not (np.all(np.isfinite(units)) and np.all(np.isfinite(gains))):
+        raise OptionError([Problem("room", "the settlement search returned a number that is "
+                                   "not finite", "report this room's options")])
+    package = {i: _clean(float(v)) for i, v in zip(problem.issue_ids, units, strict=True)}
+    shown = {a: round(float(g), GAIN_DECIMALS) for a, g in zip(problem.actor_ids, gains,
+                                                               strict=True)
+             if a in walk_aways}
+    return Proposal(True, package, shown, objective)
+
+
+def _clean(value: float) -> float:
+    """A grid value in issue units without float noise (0.30000000000000004 -> 0.3)."""
+    rounded = round(value, 9)
+    return float(int(rounded)) if math.isclose(rounded, round(rounded)) else rounded
+
+
+def check_bid(skeleton_map: Mapping[str, Any], payload: Mapping[str, Any]
+              ) -> dict[str, list[float]]:
+    """A blind offer: ``{"ranges": {ISSUE: [low, high]}}``, one range on every issue's
+    scale (an issue a party does not mind gets the whole scale)."""
+    problems = [Problem(key, f"unknown field '{key}'", "a bid has one field: ranges")
+                for key in payload if key != "ranges"]
+    ranges = payload.get("ranges")
+    if not isinstance(ranges, dict):
+        raise ScenarioError([*problems, Problem("ranges", "ranges must map each issue to "
+                                                "[low, high]", "e.g. {\"NUC\": [20, 60]}")])
+    issues = {i["id"]: i for i in skeleton_map["issues"]}
+    problems += [Problem(f"ranges.{k}", f"unknown issue '{str(k)[:40]}'",
+                         f"issues: {', '.join(issues)}") for k in ranges if k not in issues]
+    out: dict[str, list[float]] = {}
+    for issue_id, issue in issues.items():
+        where = f"ranges.{issue_id}"
+        scale = issue.get("scale", {})
+        low, high = float(scale.get("low", 0)), float(scale.get("high", 100))
+        given = ranges.get(issue_id)
+        if given is None:
+            problems.append(Problem(where, "no range for this issue",
+                                    f"give [low, high] within {low:g} to {high:g} (the whole "
+                                    "scale if any value will do)"))
+            continue
+        if not (isinstance(given, list) and len(given) == 2 and all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in given)):
+            problems.append(Problem(where, "a range is two numbers, [low, high]",
+                                    f"e.g. [{low:g}, {high:g}]"))
+            continue
+        a, b = float(given[0]), float(given[1])
+        if not (math.isfinite(a) and math.isfinite(b)):
+            problems.append(Problem(where, "the range's ends must be finite numbers",
+                                    f"use numbers from {low:g} to {high:g}"))
+        elif not (low <= a <= b <= high):
+            problems.append(Problem(where, f"[{a:g}, {b:g}] is not a range inside the scale "
+                                    f"of {issue_id} ({low:g} to {high:g})",
+                                    "give low <= high, both on the scale"))
+        else:
+            out[issue_id] = [a, b]
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def crossing(bids: Mapping[str, Mapping[str, list[float]]], issue_ids: list[str]
+             ) -> dict[str, float] | None:
+    """The closing rule of blind bidding: offers cross when, on every issue, the parties'
+    ranges overlap; the room then closes on the midpoint of the overlap of each issue
+    (split the difference). None while some issue's ranges do not overlap."""
+    package = {}
+    for issue in issue_ids:
+        low = max(b[issue][0] for b in bids.values())
+        high = min(b[issue][1] for b in bids.values())
+        if low > high:
+            return None
+        package[issue] = _clean((low + high) / 2)
+    return package

@@ -1,0 +1,217 @@
+"""Stepwise models batched for Monte Carlo (issue 15, items 4 and 6).
+
+bdm and smp run a batch of scenarios as one array program: each round (turn) is played on
+the rows still bargaining only, and a row that has stopped keeps its state. The batch must
+give, bit for bit, what each of its scenarios gives alone, in whatever round each stops;
+the work must shrink as rows stop; and memory stays bounded by chunks (smp: parts of a
+batch, chunked O(N³) steps), again without changing a bit.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, event, given, settings, target
+from hypothesis import strategies as st
+
+from detente.arrays import Arrays
+from detente.models import bdm as bdm_module
+from detente.models import get_model
+from detente.models import smp as smp_module
+from detente.models.base import ModelResult
+from detente.scenario import load
+from detente.uncertainty.engine import (
+    BLOCK,
+    MODEL_CHUNK_BYTES,
+    chunk_rows,
+    default_chunk_size,
+    draw_rows,
+    take_row,
+)
+from detente.uncertainty.inputs import DEFAULT_NOISE, input_space
+from detente.uncertainty.sampling import setup
+from tests.strategies import arrays_strategy
+from tests.test_uncertainty_limits import synthetic_scenario
+
+
+def korea_draws(n: int, seed: int = 11) -> Arrays:
+    space = input_space(load("korea-2017"), DEFAULT_NOISE)
+    return space.assemble(draw_rows(space, seed, 0, n))
+
+
+def assert_same_result(together: ModelResult, alone: list[ModelResult]) -> None:
+    """Every array of a batched result, row b, equals row b's own run bit for bit."""
+    for b, single in enumerate(alone):
+        np.testing.assert_array_equal(together.forecast[b], single.forecast)
+        np.testing.assert_array_equal(together.trajectory[b], single.trajectory)
+        np.testing.assert_array_equal(together.rounds[b], single.rounds)
+        for key, value in single.details.items():
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(together.details[key][b], value, err_msg=key)
+
+
+def run_both(model: str, options: dict[str, Any], arrays: Arrays,
+             seed: int = 5) -> tuple[ModelResult, list[ModelResult]]:
+    """The batch in one call, and each row alone (a stochastic model: one generator shared
+    by the single runs, in row order, as the batch spawns one child stream per row)."""
+    m = get_model(model, **options)
+    together = m.run(arrays, np.random.default_rng(seed))
+    shared = np.random.default_rng(seed)
+    alone = [m.run(take_row(arrays, b), shared) for b in range(arrays.batch_shape[0])]
+    return together, alone
+
+
+@st.composite
+def small_batches(draw: st.DrawFn) -> Arrays:
+    """2-4 variants of one random scenario (positions and capabilities redrawn per row on
+    the 1/20 grid), so that rows tie, agree and stop in different rounds."""
+    base = draw(arrays_strategy(max_actors=5, max_issues=2))
+    n_b = draw(st.integers(2, 4))
+    unit = st.integers(0, 20).map(lambda k: k / 20)
+    shape = (n_b, base.n_actors, base.n_issues)
+    size = int(np.prod(shape))
+    position = np.array(draw(st.lists(unit, min_size=size, max_size=size))).reshape(shape)
+    capability = np.array(draw(st.lists(st.floats(0.5, 100.0), min_size=n_b * base.n_actors,
+                                        max_size=n_b * base.n_actors))).reshape(n_b, -1)
+    batched = base.broadcast_batch(n_b)
+    return batched.replace(position=position, capability=capability)
+
+
+BDM_OPTIONS = st.sampled_from([{}, {"preset": "scholz-reference"}, {"q_rule": "product"},
+                               {"probability": "net", "perspective": "each", "q": 0.5},
+                               {"median": "borda", "stop_rounds": 1}])
+SMP_OPTIONS = st.sampled_from([{}, {"pce": "markov_incentive"}, {"pce": "markov_uniform"},
+                               {"bargain_model": "init_rcvr", "voting_rule": "binary"},
+                               {"bargain_model": "pw_comp", "ktab_compat": True},
+                               {"transitions": "stochastic"}])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays=small_batches(), options=BDM_OPTIONS)
+def test_bdm_batch_equals_its_rows_alone_bit_for_bit(arrays: Arrays, options: dict) -> None:
+    together, alone = run_both("bdm", options, arrays)
+    rounds = {int(r) for single in alone for r in np.ravel(single.rounds)}
+    event(f"rows stop in {len(rounds)} different rounds")
+    target(float(len(rounds)))  # steer towards batches whose rows stop apart
+    assert_same_result(together, alone)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays=small_batches(), options=SMP_OPTIONS)
+def test_smp_batch_equals_its_rows_alone_bit_for_bit(arrays: Arrays, options: dict) -> None:
+    together, alone = run_both("smp", {**options, "max_turns": 12}, arrays)
+    turns = {int(s.details["states"]) for s in alone}
+    event(f"rows stop in {len(turns)} different turns")
+    target(float(len(turns)))
+    assert_same_result(together, alone)
+
+
+@pytest.mark.parametrize(("model", "options"), [("bdm", {}), ("smp", {}),
+                                                ("smp", {"transitions": "stochastic"})])
+def test_korea_draws_stop_in_different_rounds_and_batch_exactly(model: str,
+                                                                options: dict) -> None:
+    arrays = korea_draws(24)
+    together, alone = run_both(model, options, arrays)
+    # The batch is only a test of masking if its rows stop at different times.
+    assert len({int(np.max(single.rounds)) for single in alone}) >= 3
+    assert_same_result(together, alone)
+
+
+def test_bdm_plays_each_round_on_the_rows_still_bargaining(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    played: list[int] = []
+    real = bdm_module.play_round_chunked
+
+    def spy(x: np.ndarray, *args: Any, **kw: Any) -> tuple[np.ndarray, np.ndarray]:
+        played.append(x.shape[0])
+        return real(x, *args, **kw)
+
+    monkeypatch.setattr(bdm_module, "play_round_chunked", spy)
+    arrays = korea_draws(50)
+    result = get_model("bdm").run(arrays)
+    rows = arrays.batch_shape[0] * arrays.n_issues
+    assert played[0] == rows
+    assert played == sorted(played, reverse=True) and played[-1] < rows
+    # A row costs exactly the rounds it plays: stopped rows are not computed again.
+    assert sum(played) == int(np.sum(result.rounds))
+
+
+def test_smp_plays_each_turn_on_the_scenarios_still_bargaining(monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    played: list[int] = []
+    real = smp_module.best_targets
+
+    def spy(state: smp_module.TurnAssessment, *args: Any) -> Any:
+        played.append(state.distance.shape[0])
+        return real(state, *args)
+
+    monkeypatch.setattr(smp_module, "best_targets", spy)
+    arrays = korea_draws(30)
+    result = get_model("smp").run(arrays)
+    assert played[0] == 30 and played[-1] < 30
+    assert sum(played) == int(np.sum(result.details["states"] - 1))
+
+
+@pytest.mark.parametrize("options", [{}, {"transitions": "stochastic"},
+                                     {"pce": "markov_incentive", "bargain_model": "init_rcvr"}])
+def test_smp_batch_parts_and_chunks_change_no_bit(options: dict,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    arrays = korea_draws(12)
+    model = get_model("smp", **options)
+    whole = model.run(arrays, 3)
+    # Room for 5 scenarios a part (so 3 parts of 4), and chunks far smaller than one
+    # scenario's bargains, pairs and queue elections.
+    monkeypatch.setattr(smp_module, "BATCH_BYTES", 5 * smp_module.scenario_bytes(6, 8))
+    monkeypatch.setattr(smp_module, "CHUNK_ELEMENTS", 40)
+    assert smp_module.batch_rows(6, 8) == 5
+    pieces = model.run(arrays, 3)
+    assert_same_result(pieces, [take_row_result(whole, b) for b in range(12)])
+
+
+def take_row_result(result: ModelResult, b: int) -> ModelResult:
+    details = {k: v[b] if isinstance(v, np.ndarray) else v for k, v in result.details.items()}
+    return ModelResult(result.model, result.options, result.forecast[b], result.trajectory[b],
+                       result.rounds[b], details, result.seed)
+
+
+def _peak(call: Any) -> int:
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_smp_batch_parts_bound_the_working_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    arrays = korea_draws(400)
+    model = get_model("smp", max_turns=4)
+    whole = _peak(lambda: model.run(arrays))
+    monkeypatch.setattr(smp_module, "BATCH_BYTES", 20 * smp_module.scenario_bytes(6, 8))
+    parts = _peak(lambda: model.run(arrays))
+    # The results ([400, 5, 6, 8] and per-turn probabilities) are held whole either way;
+    # the working set of parts of 20 scenarios is a small fraction of 400 at once.
+    results = 8 * 400 * 5 * 6 * (8 + 2)
+    assert parts - results < 0.25 * (whole - results)
+
+
+def test_smp_estimate_bounds_a_monte_carlo_chunk() -> None:
+    arrays = korea_draws(1500)
+    model = get_model("smp")
+    peak = _peak(lambda: model.run(arrays))
+    assert peak <= model.estimate(6, 8, 1500).working
+
+
+@pytest.mark.parametrize("n_actors", [6, 40])
+def test_engine_cuts_smp_chunks_to_the_model_estimate(n_actors: int) -> None:
+    run = setup(synthetic_scenario(n_actors, 3), None, "smp", None, 1)
+    rows, generic = chunk_rows(run.space, run.kernel), default_chunk_size(run.space)
+    model = get_model("smp")
+    assert rows % BLOCK == 0 and BLOCK <= rows <= generic
+    # The largest whole number of blocks within the budget (or one block).
+    assert rows == BLOCK or model.estimate(n_actors, 3, rows).working <= MODEL_CHUNK_BYTES
+    assert rows == generic or model.estimate(n_actors, 3, rows + BLOCK).working \
+        > MODEL_CHUNK_BYTES

@@ -1,0 +1,76 @@
+"""`import detente` and `detente forecast` load no plotting, web or sampling library: each
+is imported only by the commands that use it (issue 15, item 5). Checked in a fresh
+interpreter, since this test process has long imported everything."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import detente
+
+#: Libraries a forecast never needs: plotting, HTML templates, the web server, and the
+#: sampling and MILP parts of scipy.
+NOT_FOR_FORECAST = ("matplotlib", "jinja2", "fastapi", "uvicorn", "starlette", "scipy",
+                    "dask", "distributed")
+
+_LOADED = (
+    "import json, sys\n"
+    f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & {set(NOT_FOR_FORECAST)!r})\n"
+    "sys.stderr.write('LOADED=' + json.dumps(heavy) + '\\n')\n"
+)
+
+
+def _run(code: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    done = subprocess.run([sys.executable, "-c", code + _LOADED], capture_output=True,
+                          text=True, timeout=120)
+    line = next((x for x in done.stderr.splitlines() if x.startswith("LOADED=")), None)
+    assert line is not None, done.stderr
+    return done, json.loads(line.removeprefix("LOADED="))
+
+
+def test_import_detente_loads_no_heavy_library() -> None:
+    _, loaded = _run("import detente\n")
+    assert loaded == []
+
+
+def test_detente_forecast_loads_no_plotting_library() -> None:
+    code = ("import sys\n"
+            "sys.argv = ['detente', 'forecast', '--format', 'json']\n"
+            "from detente.cli import main\n"
+            "try:\n    main()\nexcept SystemExit as err:\n"
+            "    assert not err.code, err.code\n")
+    done, loaded = _run(code)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)  # the forecast itself ran
+    assert result["scenario"] == "korea-2017"
+    assert loaded == []
+
+
+def test_the_check_would_see_a_plotting_library() -> None:
+    # the probe above can fail: drawing a figure does load matplotlib
+    _, loaded = _run("from detente.report.kinds import KINDS, Analysis, draw\n"
+                     "draw('issue-map', Analysis.of('korea-2017', models=['compromise']))\n")
+    assert "matplotlib" in loaded
+
+
+def test_lazy_names_resolve_to_their_modules() -> None:
+    from detente.settlement import settle
+    from detente.uncertainty import sample
+
+    assert detente.settle is settle and detente.sample is sample
+    assert set(detente.__all__) <= set(dir(detente))
+    # every public name resolves (the module table and __all__ agree)
+    assert all(getattr(detente, name) is not None for name in detente.__all__)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        detente.no_such_name  # noqa: B018
+
+
+def test_public_function_keeps_its_name_after_its_submodule_is_imported() -> None:
+    done, _ = _run("import detente, detente.forecast\n"
+                   "assert callable(detente.forecast) and not isinstance(detente.forecast, "
+                   "type(detente)), detente.forecast\n")
+    assert done.returncode == 0, done.stderr

@@ -1,0 +1,558 @@
+"""The negotiation room: proposals against settle, rounds, restart, bad input, elicitation
+pooling, the command line, binding rules, rate limits, migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("sqlalchemy", reason="the room extra (SQLAlchemy) is not installed")
+pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
+
+import detente
+from detente.errors import ScenarioError
+from detente.room.api import RateLimiter, create_room_app
+from detente.room.cli import bind_problem
+from detente.room.service import RoomError, RoomService
+from detente.scenario import scenario_from_mapping
+from tests.room_helpers import SMALL, bearer, korea_numbers, small_numbers
+
+pytest_plugins = ("tests.room_helpers",)  # its fixtures: room_db, sqlite_db
+KOREA_PARTIES = ["US", "CN", "RU", "KP", "KR", "JP"]
+
+
+def run_room(service: RoomService, scenario: Any, numbers: dict[str, dict[str, Any]],
+             options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    opened = service.open_room("mediation", scenario, list(numbers), options)
+    status: dict[str, Any] = {}
+    for party, payload in numbers.items():
+        status = service.submit(service.authenticate(opened.room_id, opened.tokens[party]),
+                                payload)
+    return opened, status
+
+
+# --- the proposal is detente's settlement ---------------------------------------------
+@pytest.mark.parametrize("objective", ["nash", "maxmin"])
+def test_proposal_is_settles_best_package(sqlite_db: str, objective: str) -> None:
+    # Every korea-2017 actor enters its own row, walk-away 0: the room must propose exactly
+    # the package `detente settle` finds on the full scenario, with the same gains. The
+    # room's scenario holds the numbers parties enter, not the scenario's settlement
+    # mechanisms (verification, links, rules, walk-away points, stakes: issue 16), so
+    # settle leaves those out here.
+    service = RoomService(sqlite_db)
+    _, status = run_room(service, "korea-2017",
+                         {p: korea_numbers(p) for p in KOREA_PARTIES},
+                         {"step": 25, "objective": objective})
+    settled = detente.settle("korea-2017", step=25, ignore=(
+        "verification", "links", "rules", "walk-away", "stakes"))
+    best = settled.baseline.best if objective == "nash" else settled.baseline.max_min
+    assert best is not None
+    proposal = status["proposal"]
+    assert proposal["zone_exists"] is True
+    assert proposal["package"] == pytest.approx(best.values)
+    # The last submitter (JP) sees its own gain, rounded to 2 decimals, and nobody else's.
+    assert status["proposal"]["my_gain"] == pytest.approx(best.gains["JP"], abs=0.006)
+    assert "gains" not in json.dumps(status)
+
+
+def test_walk_away_points_are_the_disagreement_point(sqlite_db: str) -> None:
+    # Exhaustive reference on the 25 packages of SMALL: each party's gain from each package
+    # by `detente settle`'s package analysis, then the best capability-weighted Nash
+    # product of surpluses over walk-away among packages every party prefers.
+    walk = {"A": 2.0, "B": 9.8, "C": 0.5}
+    numbers = {p: dict(small_numbers(p), walk_away=walk[p]) for p in "ABC"}
+    service = RoomService(sqlite_db)
+    _, status = run_room(service, SMALL, numbers, {"objective": "nash"})
+
+    packages = [{"id": f"P{k}", "name": f"P{k}", "values": {"X": x, "Y": y}}
+                for k, (x, y) in enumerate(itertools.product([0, 25, 50, 75, 100],
+                                                             [0, 2.5, 5, 7.5, 10]))]
+    full = dict(SMALL, stances={p: numbers[p]["stances"] for p in "ABC"},
+                trust={p: numbers[p]["trust"] for p in "ABC"}, packages=packages)
+    analysed = detente.settle(scenario_from_mapping(full), step=10).baseline.packages
+    weights = {"A": 3 / 6, "B": 2 / 6, "C": 1 / 6}
+    best, best_score = None, -math.inf
+    for p in analysed:
+        surplus = {a: p.gains[a] - walk[a] for a in "ABC"}
+        if min(surplus.values()) <= 1e-7:
+            continue
+        score = sum(weights[a] * math.log(surplus[a]) for a in "ABC")
+        if score > best_score:
+            best, best_score = p, score
+    assert best is not None, "the reference finds a package, so the room must too"
+    assert status["proposal"]["zone_exists"] is True
+    assert status["proposal"]["package"] == pytest.approx(best.values)
+    # Without walk-aways the best package differs: the walk-aways did change the answer.
+    _, plain_status = run_room(service, SMALL, {p: small_numbers(p) for p in "ABC"})
+    assert plain_status["proposal"]["package"] != status["proposal"]["package"]
+
+
+def test_walk_away_above_any_gain_means_no_package(sqlite_db: str) -> None:
+    numbers = {p: small_numbers(p) for p in "ABC"}
+    numbers["C"]["walk_away"] = 99
+    service = RoomService(sqlite_db)
+    opened, status = run_room(service, SMALL, numbers)
+    assert status["proposal"]["zone_exists"] is False
+    assert status["proposal"]["package"] is None
+    with pytest.raises(RoomError) as err:
+        service.respond(service.authenticate(opened.room_id, opened.tokens["A"]), 1, "accept")
+    assert err.value.status == 409 and "nothing to accept" in str(err.value)
+
+
+# --- rounds ---------------------------------------------------------------------------
+def test_rounds_accept_revise_close_and_export(room_db: str) -> None:
+    service = RoomService(room_db)
+    opened, _ = run_room(service, SMALL, {p: small_numbers(p) for p in "ABC"})
+    who = {p: service.authenticate(opened.room_id, opened.tokens[p]) for p in "ABC"}
+    owner = service.authenticate(opened.room_id, opened.owner_token)
+    service.respond(who["A"], 1, "accept")
+    service.respond(who["B"], 1, "accept")
+    assert service.status(owner)["proposal"]["answers"] == {"A": "accept", "B": "accept",
+                                                            "C": None}
+    revised = small_numbers("C")
+    revised["stances"]["Y"]["salience"] = 0.9
+    status = service.submit(who["C"], revised)  # a revision opens round 2
+    assert status["room"]["round"] == 2 and status["proposal"]["round"] == 2
+    assert status["proposal"]["answered"] == 0, "answers start afresh in a new round"
+    with pytest.raises(RoomError) as stale:
+        service.respond(who["A"], 1, "accept")
+    assert stale.value.status == 409
+    for p in "ABC":
+        status = service.respond(who[p], 2, "accept")
+    assert status["room"]["status"] == "closed"
+    with pytest.raises(RoomError) as closed:
+        service.submit(who["A"], small_numbers("A"))
+    assert closed.value.status == 409
+
+    record = service.export(owner)
+    assert record["final_package"] == record["proposals"][-1]["package"]
+    actions = [(e["who"], e["action"], e["round"]) for e in record["audit"]]
+    assert actions == [("owner", "open", 1), ("A", "submit", 1), ("B", "submit", 1),
+                       ("C", "submit", 1), ("room", "propose", 1), ("A", "accept", 1),
+                       ("B", "accept", 1), ("C", "revise", 2), ("room", "propose", 2),
+                       ("A", "accept", 2), ("B", "accept", 2), ("C", "accept", 2),
+                       ("room", "close", 2)]
+    assert "mine" not in record and "stances" not in json.dumps(record["audit"])
+    mine = service.export(who["C"])["mine"]
+    assert [m["round"] for m in mine] == [1, 2]
+    assert mine[1]["numbers"]["stances"]["Y"]["salience"] == 0.9
+
+
+def test_owner_can_ask_for_the_max_min_package(sqlite_db: str) -> None:
+    service = RoomService(sqlite_db)
+    opened, _ = run_room(service, SMALL, {p: small_numbers(p) for p in "ABC"})
+    owner = service.authenticate(opened.room_id, opened.owner_token)
+    changed = service.propose(owner, "maxmin")
+    assert changed["proposal"]["objective"] == "maxmin"
+    assert changed["room"]["round"] == 2
+    with pytest.raises(detente.DetenteError) as err:
+        service.propose(owner, "fairest")
+    assert err.value.problems[0].location == "options.objective"
+
+
+def test_a_restarted_server_resumes_the_room(room_db: str) -> None:
+    from fastapi.testclient import TestClient
+
+    first = TestClient(create_room_app(room_db))
+    opened = first.post("/api/rooms", json={"scenario": SMALL}).json()
+    rid = opened["room"]
+    for p in "AB":
+        assert first.post(f"/api/rooms/{rid}/submission", json=small_numbers(p),
+                          headers=bearer(opened["parties"][p])).status_code == 200
+    first.app.state.room_service.close()
+    del first  # the server is gone; only the database remains
+
+    second = TestClient(create_room_app(room_db))
+    seen = second.get(f"/api/rooms/{rid}", headers=bearer(opened["parties"]["A"])).json()
+    assert [p["submitted"] for p in seen["room"]["parties"]] == [True, True, False]
+    assert seen["me"]["numbers"] == json.loads(json.dumps(small_numbers("A")))
+    done = second.post(f"/api/rooms/{rid}/submission", json=small_numbers("C"),
+                       headers=bearer(opened["parties"]["C"])).json()
+    assert done["proposal"]["zone_exists"] is True
+    second.app.state.room_service.close()
+
+
+# --- bad input: the loader's own messages ---------------------------------------------
+def test_bad_numbers_get_the_loaders_messages(sqlite_db: str) -> None:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(create_room_app(sqlite_db))
+    opened = client.post("/api/rooms", json={"scenario": "korea-2017",
+                                             "parties": ["US", "CN", "KP"]}).json()
+    rid, token = opened["room"], opened["parties"]["KP"]
+    bad = korea_numbers("KP")
+    bad["stances"]["NUC"]["salience"] = 1.7
+    bad["stances"]["MSL"]["position"] = 140
+    bad["trust"]["RUU"] = 0.5
+    answer = client.post(f"/api/rooms/{rid}/submission", json=bad, headers=bearer(token))
+    assert answer.status_code == 422
+    got = {(p["location"], p["message"], p["fix"]) for p in answer.json()["problems"]}
+    # The same numbers in a scenario file: the loader's messages, at the same places.
+    full = detente.load("korea-2017").to_dict()
+    full["stances"]["KP"]["NUC"]["salience"] = 1.7
+    full["stances"]["KP"]["MSL"]["position"] = 140
+    full["trust"]["KP"]["RUU"] = 0.5
+    with pytest.raises(ScenarioError) as loader:
+        scenario_from_mapping(full)
+    expected = {(p.location, p.message, p.fix) for p in loader.value.problems}
+    assert got == expected and len(got) == 3
+
+    for payload, location in (({**korea_numbers("KP"), "walk_away": -3}, "walk_away"),
+                              ({**korea_numbers("KP"), "walkaway": 3}, "walkaway"),
+                              ({"stances": {}}, "stances")):
+        answer = client.post(f"/api/rooms/{rid}/submission", json=payload,
+                             headers=bearer(token))
+        assert answer.status_code == 422, payload
+        assert location in {p["location"] for p in answer.json()["problems"]}
+    answer = client.post(f"/api/rooms/{rid}/submission", content=b'{"walk_away": NaN}',
+                         headers={**bearer(token), "content-type": "application/json"})
+    assert answer.status_code == 422 and "finite" in answer.text
+    answer = client.post(f"/api/rooms/{rid}/submission", content=b"x" * (600 * 1024),
+                         headers={**bearer(token), "content-type": "application/json"})
+    assert answer.status_code == 413
+    for body, where in (({"scenario": "korea-2017", "parties": ["US", "XX"]}, "parties[1]"),
+                        ({"scenario": "nowhere"}, ""),
+                        ({"options": {"step": -1}}, "options.step"),
+                        ({"options": {"objective": "best"}}, "options.objective"),
+                        ({"options": {"step": 0.01}}, "options.step")):
+        answer = client.post("/api/rooms", json=body)
+        assert answer.status_code == 422, body
+        assert where in {p["location"] for p in answer.json()["problems"]}, answer.json()
+    assert "Traceback" not in answer.text
+    client.app.state.room_service.close()
+
+
+def test_a_skeleton_without_stances_is_checked_by_the_loader(sqlite_db: str) -> None:
+    # A skeleton has no stances: every loader rule applies but "somebody cares about each
+    # issue", and the problems are the loader's own, at the loader's places.
+    service = RoomService(sqlite_db)
+    broken = json.loads(json.dumps(SMALL))
+    broken["issues"][0]["status_quo"] = 500
+    broken["issues"][1]["guarantors"] = ["Z"]
+    with pytest.raises(ScenarioError) as err:
+        service.open_room("mediation", broken)
+    assert [p.location for p in err.value.problems] == ["issues.X.status_quo",
+                                                        "issues.Y.guarantors"]
+    assert "status quo 500 is outside the scale of X" in err.value.problems[0].message
+    assert service.open_room("mediation", SMALL).tokens.keys() == {"A", "B", "C"}
+
+
+# --- tokens, expiry, revocation, rate limits, binding -----------------------------------
+def test_tokens_are_stored_only_as_hashes(sqlite_db: str) -> None:
+    service = RoomService(sqlite_db)
+    opened = service.open_room("mediation", SMALL)
+    raw = Path(sqlite_db).read_bytes() + (Path(sqlite_db + "-wal").read_bytes()
+                                          if Path(sqlite_db + "-wal").exists() else b"")
+    for token in [opened.owner_token, *opened.tokens.values()]:
+        assert len(token) >= 43  # 32 bytes, URL-safe base64
+        assert token.encode() not in raw
+    assert len(set(opened.tokens.values())) == 3
+
+
+def test_expiry_revocation_and_reissue(sqlite_db: str) -> None:
+    clock = [dt.datetime(2030, 1, 1, tzinfo=dt.UTC)]
+    service = RoomService(sqlite_db, now=lambda: clock[0])
+    opened = service.open_room("mediation", SMALL, expires_in=dt.timedelta(days=1))
+    owner = service.authenticate(opened.room_id, opened.owner_token)
+    service.revoke(owner, "B")
+    with pytest.raises(RoomError) as revoked:
+        service.authenticate(opened.room_id, opened.tokens["B"])
+    assert revoked.value.status == 403
+    fresh = service.reissue(owner, "B")
+    assert service.authenticate(opened.room_id, fresh).label == "B"
+    with pytest.raises(RoomError):
+        service.authenticate(opened.room_id, opened.tokens["B"])  # the old link stays dead
+    clock[0] += dt.timedelta(days=1, seconds=1)
+    with pytest.raises(RoomError) as expired:
+        service.authenticate(opened.room_id, opened.tokens["A"])
+    assert expired.value.status == 410
+    with pytest.raises(RoomError) as late:
+        service.close_room(service.authenticate(opened.room_id, opened.owner_token))
+    assert late.value.status == 410
+
+
+def test_submissions_are_rate_limited(sqlite_db: str) -> None:
+    from fastapi.testclient import TestClient
+
+    now = [0.0]
+    client = TestClient(create_room_app(sqlite_db,
+                                        submissions=RateLimiter(3, 60, clock=lambda: now[0])))
+    opened = client.post("/api/rooms", json={"scenario": SMALL}).json()
+    url = f"/api/rooms/{opened['room']}/submission"
+    answers = [client.post(url, json=small_numbers("A"),
+                           headers=bearer(opened["parties"]["A"])) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[3].headers["retry-after"] == "61"  # the window is 60 s; the clock stood
+    assert "too many requests" in answers[3].json()["detail"]
+    other = client.post(url, json=small_numbers("B"), headers=bearer(opened["parties"]["B"]))
+    assert other.status_code == 200, "the limit is per link"
+    now[0] = 61.0
+    assert client.post(url, json=small_numbers("A"),
+                       headers=bearer(opened["parties"]["A"])).status_code == 200
+    client.app.state.room_service.close()
+
+
+@pytest.mark.parametrize(("host", "expose", "cert", "proxy", "refused_at"), [
+    ("127.0.0.1", False, False, None, None),
+    ("localhost", False, False, None, None),
+    ("::1", False, False, None, None),
+    ("0.0.0.0", False, False, None, "--host"),
+    ("192.168.1.5", True, False, None, "--expose"),
+    ("192.168.1.5", True, True, None, None),
+    ("0.0.0.0", True, False, "10.0.0.2", None),
+])
+def test_binding_beyond_loopback_needs_expose_and_tls(host: str, expose: bool, cert: bool,
+                                                      proxy: str | None,
+                                                      refused_at: str | None) -> None:
+    path = Path("cert.pem") if cert else None
+    problem = bind_problem(host, expose, path, path, proxy)
+    assert (problem.location if problem else None) == refused_at
+
+
+def test_serve_refuses_an_exposed_host_without_tls(sqlite_db: str) -> None:
+    from detente.cli.common import app
+
+    result = CliRunner().invoke(app, ["room", "serve", "--db", sqlite_db, "--host",
+                                      "0.0.0.0", "--expose"])
+    assert result.exit_code == 2
+    assert "needs TLS" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(app, ["serve", "--db", sqlite_db, "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "loopback only" in result.output
+
+
+def test_migrations_are_idempotent_and_reach_the_head(room_db: str) -> None:
+    from sqlalchemy import inspect, text
+
+    from detente.room.db import SCHEMA_HEAD, make_engine, migrate
+
+    engine = make_engine(room_db)
+    migrate(engine)
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == \
+            SCHEMA_HEAD
+    assert {"room", "party", "submission", "proposal", "gain", "response", "audit"} <= \
+        set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+# --- elicitation ------------------------------------------------------------------------
+EXPERT_TABLES = {
+    "E1": {"stances": {"KP": {"NUC": {"position": 90, "salience": 1.0}}},
+           "trust": {"KP": {"US": 0.05}}},
+    "E2": {"stances": {"KP": {"NUC": {"position": 70, "salience": 0.8}},
+                       "US": {"SANC": {"position": 10, "salience": 0.6}}},
+           "trust": {"KP": {"US": 0.2}}},
+    "E3": {"stances": {"KP": {"NUC": {"position": 80, "salience": 0.9}}},
+           "trust": {"KP": {"US": 0.1, "CN": 0.5}}},
+}
+
+
+def test_three_experts_pooled_and_sampled(room_db: str, tmp_path: Path) -> None:
+    service = RoomService(room_db)
+    opened = service.open_room("elicitation", "korea-2017", list(EXPERT_TABLES),
+                               weights={"E1": 2.0})
+    for label, tables in EXPERT_TABLES.items():
+        service.submit(service.authenticate(opened.room_id, opened.tokens[label]), tables)
+    owner = service.authenticate(opened.room_id, opened.owner_token)
+    pooled = service.pooled(owner)
+    nuc = pooled.scenario["stances"]["KP"]["NUC"]["position"]
+    # Linear pool, weights 2:1:1 -> mean (2*90 + 70 + 80)/4 = 82.5; sd from the mixture.
+    mean = (2 * 90 + 70 + 80) / 4
+    sd = math.sqrt((2 * (90 - mean) ** 2 + (70 - mean) ** 2 + (80 - mean) ** 2) / 4)
+    assert nuc["value"] == pytest.approx(mean)
+    assert nuc["sd"] == pytest.approx(sd)
+    assert (nuc["low"], nuc["high"], nuc["distribution"]) == (70, 90, "normal")
+    # One expert's cell keeps that expert's number; a cell nobody filled keeps the analyst's.
+    assert pooled.scenario["stances"]["US"]["SANC"]["position"] == 10
+    base = detente.load("korea-2017")
+    assert pooled.scenario["stances"]["CN"] == base.to_dict()["stances"]["CN"]
+    # Where experts disagree most, without names; ranked by spread.
+    cells = [d["cell"] for d in pooled.disagreement]
+    assert cells[0] == "stances.KP.NUC.position"
+    assert all(not any(e in json.dumps(d) for e in EXPERT_TABLES) for d in pooled.disagreement)
+    spreads = [d["spread"] for d in pooled.disagreement]
+    assert spreads == sorted(spreads, reverse=True)
+    # The pooled file runs through `detente sample` and its distributions are used.
+    from detente.cli.common import app
+
+    runner = CliRunner()
+    target = tmp_path / "pooled.yaml"
+    export = runner.invoke(app, ["room", "export", opened.room_id, "--db", room_db,
+                                 "--token", opened.owner_token, "--scenario", str(target),
+                                 "-o", str(tmp_path / "record.json")])
+    assert export.exit_code == 0, export.output
+    sampled = runner.invoke(app, ["sample", str(target), "-m", "compromise", "-n", "300",
+                                  "--seed", "3", "--workers", "1", "-f", "json"])
+    assert sampled.exit_code == 0, sampled.output
+    out = json.loads(sampled.stdout)
+    assert out["samples"] == 300 and out["noise"] in ({}, None), out.get("noise")
+    assert detente.load(target).stances["KP"]["NUC"].position.sd == pytest.approx(sd)
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert record["pooled"]["experts"] == 3
+    assert [e["action"] for e in record["audit"]] == ["open", "submit", "submit", "submit"]
+
+
+def test_an_expert_cannot_see_the_pool_or_others(sqlite_db: str) -> None:
+    service = RoomService(sqlite_db)
+    opened = service.open_room("elicitation", "korea-2017", ["E1", "E2"])
+    e1 = service.authenticate(opened.room_id, opened.tokens["E1"])
+    service.submit(e1, EXPERT_TABLES["E1"])
+    e2 = service.authenticate(opened.room_id, opened.tokens["E2"])
+    with pytest.raises(RoomError) as err:
+        service.pooled(e2)
+    assert err.value.status == 403
+    assert service.status(e2)["me"]["numbers"] is None
+    assert "pooled" not in service.export(e2)
+    bad = {"stances": {"KP": {"NUC": {"position": 120, "salience": 0.5}}}}
+    with pytest.raises(ScenarioError) as invalid:
+        service.submit(e2, bad)
+    assert invalid.value.problems[0].location == "stances.KP.NUC.position"
+
+
+# --- the command line: a three-party room on korea-2017 -------------------------------
+def test_a_mediator_runs_a_three_party_room_from_the_command_line(tmp_path: Path) -> None:
+    from detente.cli.common import app
+
+    db = str(tmp_path / "room.db")
+    runner = CliRunner()
+    opened = runner.invoke(app, ["room", "open", "korea-2017", "--db", db, "--party", "US",
+                                 "--party", "CN", "--party", "KP", "-O", "step=25", "--json"])
+    assert opened.exit_code == 0, opened.output
+    room = json.loads(opened.stdout)
+    rid = room["room"]
+    for party in ("US", "CN", "KP"):
+        path = tmp_path / f"{party}.json"
+        path.write_text(json.dumps(korea_numbers(party)))
+        result = runner.invoke(app, ["room", "submit", rid, str(path), "--db", db],
+                               env={"DETENTE_ROOM_TOKEN": room["parties"][party]})
+        assert result.exit_code == 0, result.output
+    status = json.loads(runner.invoke(app, ["room", "status", rid, "--db", db, "--token",
+                                            room["owner_token"]]).stdout)
+    proposal = status["proposal"]
+    assert proposal["zone_exists"] is True and set(proposal["package"]) == set(
+        detente.load("korea-2017").issue_ids)
+    for party in ("US", "CN", "KP"):
+        result = runner.invoke(app, ["room", "respond", rid, "accept", "--round", "1",
+                                     "--db", db, "--token", room["parties"][party]])
+        assert result.exit_code == 0, result.output
+    out = tmp_path / "record.json"
+    result = runner.invoke(app, ["room", "export", rid, "--db", db, "--token",
+                                 room["owner_token"], "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    record = json.loads(out.read_text())
+    assert record["room"]["status"] == "closed"
+    assert record["final_package"] == proposal["package"]
+    # A wrong token: a clear message and exit 2, no traceback.
+    result = runner.invoke(app, ["room", "status", rid, "--db", db, "--token", "nope"])
+    assert result.exit_code == 2 and "no room with this id" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stances:\n  NUC: {position: 50, salience: 3}\n")
+    result = runner.invoke(app, ["room", "submit", rid, str(bad), "--db", db, "--token",
+                                 room["parties"]["US"]])
+    assert result.exit_code == 2 and "salience 3 is outside 0-1" in result.output
+
+
+def test_the_workbench_serves_the_room_with_db(sqlite_db: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from detente.web.app import create_app
+
+    client = TestClient(create_app(room_db=sqlite_db))
+    opened = client.post("/api/rooms", json={"scenario": SMALL})
+    assert opened.status_code == 201
+    rid = opened.json()["room"]
+    answer = client.post(f"/api/rooms/{rid}/submission", json=small_numbers("A"),
+                         headers=bearer(opened.json()["parties"]["A"]))
+    assert answer.status_code == 200 and answer.json()["me"]["label"] == "A"
+    assert client.post(f"/api/rooms/{rid}/close", headers={
+        **bearer(opened.json()["owner_token"]), "origin": "http://evil.example"}
+    ).status_code == 403, "the workbench's own Origin guard covers the room"
+    assert client.get(f"/room/{rid}").status_code == 200
+    assert client.get("/room-static/room.js").status_code == 200
+    client.app.state.room_service.close()
+
+
+# --- blind bidding ----------------------------------------------------------------------
+def test_blind_bids_close_the_room_when_they_cross(room_db: str) -> None:
+    service = RoomService(room_db)
+    opened = service.open_room("mediation", SMALL)
+    who = {p: service.authenticate(opened.room_id, opened.tokens[p]) for p in "ABC"}
+    owner = service.authenticate(opened.room_id, opened.owner_token)
+    bids = {"A": {"X": [0, 40], "Y": [2, 8]}, "B": {"X": [30, 70], "Y": [6, 10]},
+            "C": {"X": [20, 100], "Y": [0, 10]}}
+    service.bid(who["A"], {"ranges": bids["A"]})
+    service.bid(who["B"], {"ranges": {"X": [45, 70], "Y": [6, 10]}})  # B starts too high
+    status = service.bid(who["C"], {"ranges": bids["C"]})
+    assert status["room"]["status"] == "open", "X: A's [0, 40] and B's [45, 70] do not cross"
+    assert status["me"]["bid"] == bids["C"]
+    for view in (service.status(who["A"]), service.status(owner), service.export(owner)):
+        assert "[45.0, 70.0]" not in json.dumps(view), "nobody sees another's bid"
+        assert "[45, 70]" not in json.dumps(view)
+    assert "[45.0, 70.0]" in json.dumps(service.status(who["B"])), "B sees its own bid"
+    assert [p["bid"] for p in service.status(owner)["room"]["parties"]] == [True] * 3
+    status = service.bid(who["B"], {"ranges": bids["B"]})  # B concedes: now they cross
+    assert status["room"]["status"] == "closed"
+    # The rule: on each issue, the midpoint of the overlap of every party's range.
+    expected = {"X": (30 + 40) / 2, "Y": (6 + 8) / 2}
+    assert status["proposal"]["package"] == expected
+    assert status["proposal"]["objective"] == "bids"
+    record = service.export(owner)
+    assert record["final_package"] == expected
+    assert [e["action"] for e in record["audit"]][-2:] == ["bid", "close: bids cross"]
+    with pytest.raises(RoomError) as closed:
+        service.bid(who["A"], {"ranges": bids["A"]})
+    assert closed.value.status == 409
+
+
+def test_bad_bids_are_refused_by_place(sqlite_db: str) -> None:
+    service = RoomService(sqlite_db)
+    opened = service.open_room("mediation", SMALL)
+    a = service.authenticate(opened.room_id, opened.tokens["A"])
+    with pytest.raises(ScenarioError) as err:
+        service.bid(a, {"ranges": {"X": [60, 40], "Z": [0, 1]}})
+    assert {p.location for p in err.value.problems} == {"ranges.X", "ranges.Y", "ranges.Z"}
+    with pytest.raises(ScenarioError) as scale:
+        service.bid(a, {"ranges": {"X": [0, 40], "Y": [0, 11]}})
+    assert "inside the scale of Y (0 to 10)" in scale.value.problems[0].message
+    with pytest.raises(RoomError) as owner_bid:
+        service.bid(service.authenticate(opened.room_id, opened.owner_token),
+                    {"ranges": {"X": [0, 40], "Y": [0, 10]}})
+    assert owner_bid.value.status == 403
+
+
+def test_an_old_database_is_upgraded_in_place(room_db: str) -> None:
+    from sqlalchemy import inspect
+
+    from detente.room.db import make_engine, migrate
+
+    engine = make_engine(room_db)
+    migrate(engine, "0001")  # a database made before blind bidding existed
+    assert "bid" not in inspect(engine).get_table_names()
+    engine.dispose()
+    service = RoomService(room_db)  # starting the room upgrades it
+    assert "bid" in inspect(service.engine).get_table_names()
+    opened = service.open_room("mediation", SMALL)
+    service.bid(service.authenticate(opened.room_id, opened.tokens["A"]),
+                {"ranges": {"X": [0, 40], "Y": [0, 10]}})
+
+
+def test_the_skeleton_carries_no_settlement_mechanisms() -> None:
+    # korea-2017 declares verification, links, rules, walk-away points and stakes (issue
+    # 16); the room mediates on the parties' own numbers, so none of them goes in.
+    from detente.room.mediation import skeleton
+    from detente.scenario import compile_mechanisms
+
+    korea = detente.load("korea-2017")
+    assert not compile_mechanisms(korea).is_empty
+    mapping = skeleton(korea, ["US", "KP"])
+    assert all("verifies" not in issue for issue in mapping["issues"])
+    assert not {"links", "rules", "stakes"} & set(mapping)
+    assert all("walk_away" not in actor for actor in mapping["actors"])

@@ -1,0 +1,204 @@
+"""Issue 14's done-when, walked over the analysis registry: the command line, the web API
+(/api/info and what a request runs with) and the report expose the same options, with the
+same defaults and the same bounds, for every analysis; and every analysis accepts every
+counterfactual on the command line and on the web."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
+from fastapi.testclient import TestClient
+
+import detente
+import detente.cli.registry as cli_registry
+from detente.analyses import ANALYSES, Option
+from detente.cli import app
+from detente.errors import OptionError
+from detente.report.kinds import REPORT_DEFAULTS, REPORTED, report_settings
+from detente.web.analyses import FIXED, READS_FILES, available_analyses, request_options
+from detente.web.app import create_app
+
+runner = CliRunner()
+KOREA = detente.load("korea-2017").to_dict()
+#: Cheap settings per analysis, as (command-line words, web params): coarse grids, few
+#: samples. Every analysis must appear (see test_the_walk_covers_every_analysis).
+CHEAP: dict[str, tuple[list[str], dict[str, Any]]] = {
+    "forecast": ([], {}),
+    "sample": (["--samples", "20", "--workers", "1"], {"samples": 20}),
+    "sensitivity": (["--samples", "8", "--bootstrap", "10", "--workers", "1"],
+                    {"samples": 8, "bootstrap": 10}),
+    "settle": (["--step", "25"], {"step": 25}),
+    "contributions": (["--step", "50"], {"step": 50}),
+    "roadmap": (["--step", "25"], {"step": 25}),
+    "explain": ([], {}),
+    "validate": (["--bootstrap", "20", "--workers", "1"], {}),
+    "influence": ([], {}),
+    "compare": (["--step", "50", "--samples", "10", "--analysis", "forecast", "--analysis",
+                 "settle"], {"step": 50, "samples": 10, "analyses": ["forecast", "settle"]}),
+}
+COUNTERFACTUAL = ["--without", "RU", "--position", "CN.NUC=40"]
+LABEL = "without RU; position CN.NUC=40"
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app()) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def info(client: TestClient) -> dict[str, Any]:
+    return {a["name"]: a for a in client.get("/api/info").json()["analyses"]}
+
+
+@pytest.fixture(scope="module")
+def with_outcomes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """korea-2017 with observed outcomes, for `validate`."""
+    data = json.loads(detente.load("korea-2017").to_json())
+    data["outcomes"] = {i["id"]: {"value": 50} for i in data["issues"]}
+    path = tmp_path_factory.mktemp("observed") / "observed.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_the_walk_covers_every_analysis(info: dict[str, Any]) -> None:
+    assert set(CHEAP) == set(ANALYSES)
+    # The web offers every analysis but those that read files by path.
+    assert {n for n in info if n in ANALYSES} == set(ANALYSES) - set(READS_FILES)
+    assert set(READS_FILES) <= set(ANALYSES)
+
+
+def _cli_defaults(name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What the command hands to the analysis when no flag is given."""
+    seen: dict[str, Any] = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(_: str, __: Any, ___: Any, **options: Any) -> None:
+        seen["options"] = options  # only the flags given: run() fills in the rest
+        raise Stop
+
+    monkeypatch.setattr(cli_registry, "run", capture)
+    runner.invoke(app, [name, *(["x.yaml"] if name == "validate" else [])])
+    assert "options" in seen, f"the {name} command did not reach the analysis"
+    return ANALYSES[name].check({k: v for k, v in seen["options"].items()
+                                 if k not in ("executor", "progress")})
+
+
+def _outside(o: Option) -> list[Any]:
+    """Values just outside each declared bound (and an undeclared choice)."""
+    bad: list[Any] = []
+    step = 1 if o.type is int else 0.5
+    if o.low is not None:
+        bad.append(o.low if o.low_open else o.low - step)
+    if o.high is not None:
+        bad.append(o.high if o.high_open else o.high + step)
+    if o.choices and not o.multiple:
+        bad.append("not-a-choice")
+    return [int(b) if o.type is int and isinstance(b, float) and b.is_integer() else b
+            for b in bad]
+
+
+@pytest.mark.parametrize("name", list(ANALYSES))
+def test_every_surface_has_the_same_options_defaults_and_bounds(
+        name: str, info: dict[str, Any], client: TestClient,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = ANALYSES[name]
+    defaults = spec.defaults()
+    # Command line: with no flag, the analysis runs with the spec's defaults.
+    assert _cli_defaults(name, monkeypatch) == defaults
+    monkeypatch.undo()  # the bounds below run the real commands
+    if name not in READS_FILES:
+        # Web: /api/info lists the declarations as they are, less what the workbench fixes
+        # (named there); an empty request runs with the spec's defaults.
+        listed = info[name]
+        assert listed["options"] == [o.public() for o in spec.options if o.name not in FIXED]
+        assert set(listed["fixed"]) <= set(FIXED)
+        assert {**{o["name"]: o for o in listed["options"]}, **listed["fixed"]}.keys() == \
+            defaults.keys()
+        entry = available_analyses()[name]
+        ran = request_options(entry, {"params": {}})
+        assert ran == {k: v for k, v in defaults.items() if k not in FIXED}
+    if name in REPORTED:
+        # Report: every option of the analysis, the spec's default unless REPORT_DEFAULTS
+        # (the one declared departure) says otherwise.
+        assert report_settings()[name] == {**defaults, **REPORT_DEFAULTS.get(name, {})}
+    # Bounds: a value just outside is refused everywhere, with the same words.
+    for o in spec.options:
+        for value in _outside(o):
+            messages = {p.message for p in o.check(value)[1]}
+            assert messages, f"{name}.{o.name}={value!r} passes its own check"
+            target = ["x.yaml"] if name == "validate" else []
+            out = runner.invoke(app, [name, *target, o.flag, str(value)])
+            assert out.exit_code == 2 and "Traceback" not in out.output, (o.flag, value)
+            assert any(m in " ".join(out.output.split()) for m in messages), out.output
+            if name not in READS_FILES and o.name not in FIXED:
+                response = client.post(f"/api/analyses/{name}", json={
+                    "scenario": KOREA, "params": {o.name: value}})
+                assert response.status_code == 422, (name, o.name, value)
+                problems = response.json()["problems"]
+                assert {p["message"] for p in problems if p["location"] ==
+                        f"params.{o.name}"} == messages
+            if name in REPORTED:
+                with pytest.raises(OptionError) as refused:
+                    report_settings({name: {o.name: value}})
+                assert {p.message for p in refused.value.problems} == messages
+                assert {p.location for p in refused.value.problems} == \
+                    {f"--set {name}.{o.name}"}
+
+
+def test_the_web_request_spells_every_counterfactual_flag(client: TestClient) -> None:
+    from detente.variation import OPTIONS
+    from detente.web.app import Counterfactual
+
+    assert {f"--{name}" for name in Counterfactual.model_fields} == set(OPTIONS)
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["Counterfactual"]
+    assert {f"--{name}" for name in schema["properties"]} == set(OPTIONS)
+
+
+def test_the_report_refuses_unknown_settings() -> None:
+    with pytest.raises(OptionError) as refused:
+        report_settings({"settle": {"stepp": 5}, "astrology": {"x": 1}})
+    messages = " ".join(p.message for p in refused.value.problems)
+    assert "unknown option 'stepp' for settle" in messages
+    assert "no analysis 'astrology'" in messages
+
+
+@pytest.mark.parametrize("name", list(ANALYSES))
+def test_every_analysis_accepts_every_counterfactual_on_the_cli_and_the_web(
+        name: str, client: TestClient, with_outcomes: Path) -> None:
+    words, params = CHEAP[name]
+    target = [str(with_outcomes)] if name == "validate" else ["korea-2017"]
+    out = runner.invoke(app, [name, *target, *words, *COUNTERFACTUAL, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    # The counterfactual is named in the result, beside the baseline for settle/roadmap.
+    assert LABEL in json.dumps(data), data.keys()
+    if name in READS_FILES:
+        return
+    response = client.post(f"/api/analyses/{name}", json={
+        "scenario": KOREA, "params": params,
+        "counterfactual": {"without": ["RU"], "position": ["CN.NUC=40"]}})
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert result["view"]["counterfactual"] == LABEL
+    # The web runs the library: the same JSON as the command line (less timings).
+    assert _timeless(result["data"]) == _timeless(data)
+
+
+def _timeless(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _timeless(v) for k, v in node.items()
+                if k not in ("seconds", "run", "stats", "where")}
+    if isinstance(node, list):
+        return [_timeless(v) for v in node]
+    return node
