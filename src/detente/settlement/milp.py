@@ -639,8 +639,9 @@ def _extreme_value(m: _Model, values: np.ndarray, issue: int, sign: float) -> np
     it in. None when no package is acceptable."""
     own = m.issue_of == issue
     # Unit-scale values differ by at least the grid's spacing; OBJECTIVE_SCALE puts HiGHS's
-    # absolute gap (1e-6) far below it.
-    c = np.where(own, sign * OBJECTIVE_SCALE * values, 0.0)
+    # absolute gap (1e-6) far below it. Pair columns (after the one-hot y) cost nothing.
+    c = np.zeros(m.n)
+    c[: m.n_y] = np.where(own, sign * OBJECTIVE_SCALE * values, 0.0)
     m.nogood.clear()
     for _ in range(MAX_ROUNDS):
         out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0), *m.nogood_rows(0)],
