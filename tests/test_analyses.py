@@ -35,6 +35,7 @@ CHEAP: dict[str, dict[str, Any]] = {
     "validate": {"bootstrap": 20, "workers": 1},
     "compare": {"step": 50.0, "samples": 10, "analyses": ("forecast", "settle", "sample")},
     "influence": {},
+    "brief": {"step": 50.0, "samples": 10},
 }
 
 COUNTERFACTUALS = [
@@ -52,7 +53,8 @@ COUNTERFACTUALS = [
 
 def test_registry_lists_every_analysis() -> None:
     assert set(ANALYSES) == {"forecast", "sample", "sensitivity", "settle", "contributions",
-                             "roadmap", "explain", "validate", "compare", "influence"}
+                             "roadmap", "explain", "validate", "compare", "influence",
+                             "brief"}
     assert set(CHEAP) == set(ANALYSES)  # a new analysis must join the walk below
 
 

@@ -49,7 +49,7 @@ def _other_value(o: Option) -> tuple[list[str], Any]:
     """A valid value that is not the default, as command-line words and as checked."""
     flag = o.cli_flags[0]
     if o.type is bool:
-        if o.default is None or o.negative:  # an on/off pair: the off flag
+        if o.default is not False or o.negative:  # an on/off pair: the off flag
             return [o.negative or "--no-" + flag[2:]], False
         return [flag], not o.default
     if o.choices and o.multiple:  # one choice instead of the default list
@@ -89,7 +89,8 @@ def test_every_analysis_is_a_command_with_the_specs_options(name: str) -> None:
     for flag in VARIATION_FLAGS:
         assert any(flag in p.opts for p in params.values()), f"{name}: no {flag}"
     extra = set(params) - {o.name for o in spec.options}
-    assert extra <= {*registry._CF.values(), "output_format", "dask", "quiet"}
+    files = {registry._file_parameter(flag) for flag in spec.extra.get("files", {})}
+    assert extra <= {*registry._CF.values(), "output_format", "dask", "quiet", *files}
 
 
 @pytest.mark.parametrize("name", list(ANALYSES))

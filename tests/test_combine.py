@@ -142,9 +142,19 @@ def test_shipped_combination_is_registered_models_with_provenance() -> None:
                for m in shipped.stack_without_status_quo)
 
 
+def test_combined_runs_its_models_but_lists_those_asked_for() -> None:
+    asked = detente.forecast("korea-2017", models=["median"], combined=True)
+    every = detente.forecast("korea-2017", models=list(load_combination().models),
+                             combined=True)
+    assert list(asked.results) == ["median"]
+    assert asked.combined is not None and every.combined is not None
+    np.testing.assert_allclose(asked.combined.point, every.combined.point, atol=1e-12)
+    np.testing.assert_allclose(asked.combined.spread, every.combined.spread, atol=1e-12)
+
+
 def test_forecast_combined_on_korea() -> None:
-    f = detente.forecast("korea-2017", combined=True)
     shipped = load_combination()
+    f = detente.forecast("korea-2017", models=list(shipped.models), combined=True)
     assert set(shipped.models) <= set(f.results)
     point = sum(w * f.results[m].forecast for m, w in shipped.stack.items())
     assert f.combined is not None
@@ -188,10 +198,13 @@ def test_report_has_a_combined_section_when_its_models_ran() -> None:
     from detente.report.html import _combined
     from detente.report.kinds import Analysis
 
-    section = _combined(Analysis.of("korea-2017"))
-    assert section is not None and section.id == "combined" and section.table is not None
-    assert section.table["models"][0]["name"] == "combined"
-    assert len(section.table["rows"]) == 8
+    analysis = Analysis.of("korea-2017")
+    section = _combined(analysis)
+    assert section is not None and section.id == "combined" and section.view is not None
+    html = str(section.view)
+    assert "combined" in html
+    for issue in analysis.scenario.issues:
+        assert issue.name in html
     # With only some models run, the combination cannot be formed: no section, no guess.
     assert _combined(Analysis.of("korea-2017", models=["compromise", "median"])) is None
 

@@ -19,6 +19,7 @@ from detente.render import view_html
 from detente.report import figure_bytes, issue_map, model_comparison, trajectories
 from detente.report.html import render_report
 from detente.report.kinds import KINDS, Analysis, draw
+from detente.report.style import distinct_models, model_label
 from detente.view import View
 
 # Coarse grids and few samples: these tests check structure, not the numbers' precision.
@@ -81,8 +82,11 @@ def test_anchor_labels_do_not_overlap(analysis: Analysis, korea_map: Figure) -> 
     fig = korea_map
     fig.canvas.draw()
     for ax, issue in zip(fig.axes, analysis.scenario.issues, strict=True):
-        boxes = [t.get_window_extent() for t in ax.texts if t.get_gid() == "anchor-label"]
-        assert len(boxes) == len(issue.anchors)
+        labels = [t for t in ax.texts if t.get_gid() == "anchor-label"]
+        assert len(labels) == len(issue.anchors)
+        # A label that fits nowhere is left out (and counted in the figure's note), never
+        # drawn over another.
+        boxes = [t.get_window_extent() for t in labels if t.get_visible()]
         for i, a in enumerate(boxes):
             for b in boxes[i + 1:]:
                 assert not a.overlaps(b), f"anchor labels overlap on {issue.id}"
@@ -103,11 +107,18 @@ def test_issue_map_draws_on_given_axes(analysis: Analysis) -> None:
 def test_model_comparison_marks_every_model(analysis: Analysis) -> None:
     fig = model_comparison(analysis.forecast)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == ["status quo", *analysis.forecast.results]
+    # A model that repeats another on every issue (anchored without agenda setters) is
+    # named in a note instead of drawn under the other's markers; legends use display names.
+    kept, same = distinct_models({m: analysis.forecast.values(m)
+                                  for m in analysis.forecast.results})
+    assert set(kept) | set(same) == set(analysis.forecast.results)
+    assert legend == ["status quo", *[model_label(m) for m in kept]]
+    texts = " ".join(t.get_text() for t in fig.findobj(Text))
+    for model, twin in same.items():
+        assert f"{model_label(model)} = {model_label(twin)}" in texts
     ax = fig.axes[0]
     # One marker per model and issue, placed at the model's value.
-    values = sorted(v for m in analysis.forecast.results
-                    for v in analysis.forecast.values(m).values())
+    values = sorted(v for m in kept for v in analysis.forecast.values(m).values())
     marked = sorted(float(line.get_xdata()[0]) for line in ax.lines
                     if line.get_marker() not in ("None", "", None) and len(line.get_xdata()) == 1)
     assert np.allclose(marked, values)
@@ -161,6 +172,14 @@ def test_settlement_figure_marks_every_blocker(analysis: Analysis) -> None:
     assert len(marked) == sum(len(r.blockers) for r in rows) > 0
     named = [p.name for p in analysis.scenario.packages]
     assert all(any(t.startswith(n[:20]) for t in _texts(fig)) for n in named)
+    # korea-2017's P0 is the status quo; with the walk-away points the scenario states (PX,
+    # issue 16) gains are measured from those, so P0 is a package like any other, drawn
+    # with whoever blocks it, and no row is marked as the reference point.
+    p0 = next(p for p in analysis.settlement.baseline.packages if p.id == "P0")
+    assert p0.walk_away and not [r for r in rows if r.reference]
+    row = next(r for r in rows if r.label == "Status quo, April 2017")
+    assert row.blockers == p0.blockers
+    assert not any("= the status quo (reference point)" in t for t in _texts(fig))
 
 
 def test_tornado_labels_use_names(analysis: Analysis) -> None:

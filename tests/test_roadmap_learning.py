@@ -15,8 +15,9 @@ import detente
 from detente.errors import OptionError
 from detente.roadmaps import evaluate_stages, roadmap
 from detente.roadmaps.api import anchor_steps, search
-from detente.settlement import Guarantees, UtilitySettings, variation
+from detente.settlement import Guarantees, UtilitySettings
 from detente.settlement.problem import SettlementProblem
+from detente.variation import variation_from_options as variation
 
 from .settle_helpers import random_problems
 from .test_roadmap import _brute_force_roadmaps, _random_roadmap, hand_scenario

@@ -41,6 +41,7 @@ CHEAP: dict[str, tuple[list[str], dict[str, Any]]] = {
     "explain": ([], {}),
     "validate": (["--bootstrap", "20", "--workers", "1"], {}),
     "influence": ([], {}),
+    "brief": (["--step", "50", "--samples", "10"], {"step": 50, "samples": 10}),
     "compare": (["--step", "50", "--samples", "10", "--analysis", "forecast", "--analysis",
                  "settle"], {"step": 50, "samples": 10, "analyses": ["forecast", "settle"]}),
 }

@@ -274,10 +274,13 @@ def test_forecast_matches_the_library(client: TestClient) -> None:
         "scenario": korea(), "models": ["compromise", "median"], "seed": 3})
     assert response.status_code == 200
     result = response.json()["result"]
-    expected = detente.forecast("korea-2017", models=["compromise", "median"], rng=3)
+    # The forecast analysis gives the combined forecast by default (its spec).
+    expected = detente.forecast("korea-2017", models=["compromise", "median"], rng=3,
+                                combined=True)
     assert result["data"] == json.loads(json.dumps(expected.to_dict()))
     table = result["view"]["tables"][0]
-    assert table["columns"][2:4] == ["compromise", "median"]
+    first = table["columns"].index("Status quo") + 1   # after Issue, Units, Status quo
+    assert table["columns"][first:first + 2] == ["compromise", "median"]
     assert len(table["rows"]) == len(expected.scenario.issues)
 
 
@@ -546,8 +549,8 @@ def test_settle_with_a_trust_toggle_matches_the_library(client: TestClient) -> N
     assert without_seconds(data) == without_seconds(json.loads(json.dumps(expected)))
     view = response.json()["result"]["view"]
     best = next(t for t in view["tables"] if t["title"].startswith("Best package"))
-    assert best["columns"][2:] == ["baseline", "KP.RU=0.05"]
-    assert any(row[2] != row[3] for row in best["rows"]), "KP's trust in RU matters"
+    assert best["columns"][3:] == ["baseline", "KP.RU=0.05"]   # after Issue, Units, Status quo
+    assert any(row[3] != row[4] for row in best["rows"]), "KP's trust in RU matters"
 
 
 def test_settle_rejects_bad_parameters(client: TestClient) -> None:

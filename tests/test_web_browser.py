@@ -130,7 +130,8 @@ def test_edit_trust_run_settle_and_compare(server: str, browser: object) -> None
         const t = [...view.querySelectorAll('h3')].find(h => h.textContent.startsWith('Best'));
         return [...t.nextElementSibling.querySelectorAll('thead th')].map(th => th.textContent);
         }""")
-    assert columns[2] == "baseline" and "RU" in columns[3], columns
+    # Issue, Units, Status quo, then one column per variant.
+    assert columns[3] == "baseline" and "RU" in columns[4], columns
     assert "without RU" in page.text_content("#result .view .cf")
 
     # Any counterfactual in the command line's spelling, on any analysis: a forecast with

@@ -30,13 +30,14 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.errors import DetenteError, OptionError, Problem, ScenarioError, option_error
     from detente.forecast import Forecast, forecast
     from detente.models import DEFAULT_MODELS, REGISTRY, get_model
+    from detente.presets import PRESETS
     from detente.render import fmt, print_view, to_json, view_cells, view_csv, view_html
     from detente.report.html import render_report
     from detente.report.kinds import KINDS as FIGURE_KINDS
     from detente.report.kinds import Analysis as ReportAnalysis
     from detente.report.kinds import draw as draw_figure
     from detente.report.kinds import parse_settings
-    from detente.report.style import figure_bytes
+    from detente.report.style import figure_bytes, preset_bytes
     from detente.roadmaps import RoadmapAnalysis, roadmap
     from detente.room.api import mount_room
     from detente.safeload import LoadLimits, parse_yaml, structure_problems
@@ -68,6 +69,8 @@ __version__ = "0.1.0"
 #: Public name -> the module that defines it; each is imported on first use. The command
 #: line and the web import only from here (tests/test_public_api.py).
 _LAZY: dict[str, str] = {
+    "PRESETS": "detente.presets",
+    "preset_bytes": "detente.report.style",
     "mount_room": "detente.room.api",
     "Arrays": "detente.arrays",
     "DetenteError": "detente.errors",
@@ -140,6 +143,7 @@ __all__ = [
     "DEFAULT_SCENARIO",
     "FIGURE_KINDS",
     "NOISE_FIELDS",
+    "PRESETS",
     "REGISTRY",
     "VARIATION_HELP",
     "VARIATION_OPTIONS",
@@ -178,6 +182,7 @@ __all__ = [
     "parse_text",
     "parse_variation",
     "parse_yaml",
+    "preset_bytes",
     "print_view",
     "render_report",
     "roadmap",

@@ -22,11 +22,15 @@ def scenario_view(s: Scenario) -> View:
                    [[a.id, a.name, a.capability.value, a.veto,
                      a.capability.note or a.note or ""] for a in s.actors],
                    formats=["", "", UNITS, "", ""])
-    issues = table("Issues", ["id", "name", "scale", "status quo", "anchors"],
+    # Who must deliver a move of each issue: the settlement analysis discounts a promise
+    # by each party's trust in them.
+    issues = table("Issues", ["id", "name", "scale", "status quo", "guaranteed by", "anchors"],
                    [[i.id, i.name, f"{fmt(i.scale.low)}–{fmt(i.scale.high)} {i.units}",
-                     i.status_quo.value, "; ".join(f"{fmt(a.value)} {a.label}"
-                                                   for a in i.anchors)] for i in s.issues],
-                   formats=["", "", "", UNITS, ""])
+                     i.status_quo.value,
+                     ", ".join(s.name_of(g) for g in i.guarantors) or "nobody named",
+                     "; ".join(f"{fmt(a.value)} {a.label}" for a in i.anchors)]
+                    for i in s.issues],
+                   formats=["", "", "", UNITS, "", ""])
     stances = table("Stances: position / salience", ["actor", *s.issue_ids], [
         [a.id, *[f"{fmt(row[i].position.value)} / {row[i].salience.value:.2f}"
                  if i in row else None for i in s.issue_ids]]

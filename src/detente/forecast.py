@@ -163,7 +163,8 @@ def forecast(
     model may need; default ``DETENTE_MAX_MEMORY`` or 4 GiB. Every model's estimate is
     checked before any runs. ``combined``: also give the combined forecast
     (:mod:`detente.combine`) with its 50/80/95 % intervals and the spread across models; the
-    models it needs are run too. ``combination``: a file from ``detente validate --fit``
+    models it needs are run too (they shape the spread and the intervals; ``results`` keeps
+    the models asked for). ``combination``: a file from ``detente validate --fit``
     (default: the one shipped, fitted on DEU III).
     """
     s = load(scenario)
@@ -173,10 +174,10 @@ def forecast(
     options = options or {}
     generator, seed = make_rng(rng if rng is not None else 0)
     chosen = list(models) if models else list(DEFAULT_MODELS)
+    asked = [m if isinstance(m, str) else m.name for m in chosen]
     fitted = load_combination(combination) if combined or combination is not None else None
     if fitted is not None:
-        names = {m if isinstance(m, str) else m.name for m in chosen}
-        chosen += [m for m in fitted.models if m not in names]
+        chosen += [m for m in fitted.models if m not in asked]
     children = np.random.SeedSequence(seed if seed is not None else
                                       int(generator.integers(2**63))).spawn(len(chosen))
     built = [get_model(m, **dict(options.get(m, {}))) if isinstance(m, str) else m
@@ -194,5 +195,8 @@ def forecast(
     together = None
     if fitted is not None:
         together = combine_results({n: r.forecast for n, r in results.items()}, fitted, LEVELS)
+        # The models run only for the combination live on in its spread and intervals;
+        # the result lists the models asked for.
+        results = {n: results[n] for n in asked}
     return Forecast(scenario=s, arrays=arrays, results=results, seed=seed, variation=variation,
                     combined=together)

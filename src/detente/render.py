@@ -11,6 +11,7 @@ import html
 import io
 import json
 import math
+import re
 from typing import Any
 
 from detente.view import Table, View
@@ -24,6 +25,24 @@ def fmt(value: float) -> str:
         return f"{round(value):d}"
     text = f"{value:.1f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "0") else text
+
+
+def fmt_signed(value: float, decimals: int = 2) -> str:
+    """A gain with its sign (+3.51, −0.41 written '-0.41'); a value that rounds to zero is
+    '0.00' without a sign: '-0.00' or '+0.00' would claim a direction the number lacks."""
+    return _unsigned_zero(format(value, f"+.{decimals}f"))
+
+
+_SIGNED_NUMBER = re.compile(r"[+-](\d[\d,]*(?:\.\d*)?)(.*)", re.S)
+
+
+def _unsigned_zero(text: str) -> str:
+    """'-0.0', '+0.00', '-0.0 ×' lose their sign: a zero has no direction, whatever the
+    format spec asked for; any other text is returned as it is."""
+    match = _SIGNED_NUMBER.fullmatch(text)
+    if match and float(match[1].replace(",", "")) == 0:
+        return match[1] + match[2]
+    return text
 
 
 #: The format spec of a column in issue units: rendered by :func:`fmt` (40, 37.5).
@@ -44,11 +63,20 @@ def cell_text(value: Any, spec: str = "") -> str:
             return "–"
         if spec == UNITS:
             return fmt(value)
+        if spec.endswith("g") and 1e4 <= abs(value) < 1e15:
+            # Significant-digit specs would write 909124 as 9.091e+05: plain digits read
+            # better (and lose nothing) up to 10^15.
+            return _unsigned_zero(format(value, ("+" if "+" in spec else "") + ",.0f"))
         if spec:
-            return format(value, spec)
+            return _unsigned_zero(format(value, spec))
         if isinstance(value, int):
             return str(value)
-        return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+        # Plain digits up to the hundred thousands (289,500 rather than 2.895e+05); the
+        # exponent only where digits would mislead (beyond 10^15, or below 0.001).
+        if 1e4 <= abs(value) < 1e15:
+            return f"{value:,.0f}"
+        return _unsigned_zero(f"{value:.4g}") if abs(value) >= 1e-3 or value == 0 \
+            else f"{value:.2e}"
     return str(value)
 
 
@@ -146,7 +174,11 @@ def view_html(view: View) -> str:
     if view.summary:
         parts.append(f"<p>{html.escape(view.summary)}</p>")
     for t in view.tables:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in t.columns)
+        from detente.glossary import with_terms
+
+        # Column names like "Nash product" or "max-min" carry their definition as a hover
+        # title (docs/glossary.md has the long forms).
+        head = "".join(f"<th>{with_terms(c)}</th>" for c in t.columns)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
                        for row in rows_text(t))
         caption = f"<caption>{html.escape(t.title)}</caption>" if t.title else ""
@@ -157,5 +189,5 @@ def view_html(view: View) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["UNITS", "cell_text", "fmt", "print_view", "to_json", "view_cells", "view_csv",
-           "view_html"]
+__all__ = ["UNITS", "cell_text", "fmt", "fmt_signed", "print_view", "to_json", "view_cells",
+           "view_csv", "view_html"]

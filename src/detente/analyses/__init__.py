@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from detente.analyses.brief import BRIEF
 from detente.analyses.compare import COMPARE
 from detente.analyses.forecasting import EXPLAIN, FORECAST, VALIDATE
 from detente.analyses.influence import INFLUENCE
@@ -35,7 +36,7 @@ from detente.variation import Variation
 from detente.view import View
 
 _SPECS: tuple[AnalysisSpec, ...] = (FORECAST, SAMPLE, SENSITIVITY, SETTLE, CONTRIBUTIONS,
-                                    ROADMAP, EXPLAIN, VALIDATE, COMPARE, INFLUENCE)
+                                    ROADMAP, EXPLAIN, VALIDATE, COMPARE, INFLUENCE, BRIEF)
 
 #: Every analysis by name, in the order the CLI lists them.
 ANALYSES: dict[str, AnalysisSpec] = {s.name: s for s in _SPECS}

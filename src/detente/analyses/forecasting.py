@@ -133,13 +133,15 @@ def view_forecast(run: Result) -> View:
     rows = []
     for issue in s.issues:
         anchor = issue.nearest_anchor(values[first][issue.id])
-        rows.append([f"{issue.id}  {issue.name}", issue.status_quo.value,
+        # Each issue's own units on its row (the scenario declares them: 'USD bn/yr'),
+        # so that no value is shown without what it counts.
+        rows.append([f"{issue.id}  {issue.name}", issue.units, issue.status_quo.value,
                      *[values[n][issue.id] for n in names],
                      f"'{anchor.label}'" if anchor else ""])
     main = table(f"{s.title} — forecasts" + counterfactual_suffix(run.variation),
-                 ["Issue", "Status quo", *names, f"Nearest anchor ({first})"], rows,
-                 units=["", "issue units", *["issue units"] * len(names), ""],
-                 formats=["", UNITS, *[UNITS] * len(names), ""], key="forecast")
+                 ["Issue", "Units", "Status quo", *names, f"Nearest anchor ({first})"], rows,
+                 units=["", "", "issue units", *["issue units"] * len(names), ""],
+                 formats=["", "", UNITS, *[UNITS] * len(names), ""], key="forecast")
     tables = [main]
     if result.combined is not None:
         tables.append(combined_table(result))
@@ -203,7 +205,7 @@ FORECAST = AnalysisSpec(
     summary="Forecast each issue with several models side by side.",
     options=(FORECAST_MODELS, MODEL_OPTION, Option("seed", int, 0,
                                                    "Seed for stochastic models."),
-             Option("combined", bool, False, "Also give the combined forecast of the "
+             Option("combined", bool, True, "Also give the combined forecast of the "
                     "registered models (weights fitted on DEU III) with its 50/80/95% "
                     "intervals and the spread across models."),
              Option("combination", str, None, "Combination file written by `detente "

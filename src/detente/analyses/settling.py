@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import IGNORE, MAX_PACKAGES, SEED, SETTLEMENT, STEP
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.render import UNITS, fmt
+from detente.render import UNITS, fmt, fmt_signed
 from detente.scenario import Scenario
 from detente.variation import Variation
 from detente.view import Table, View, table
@@ -107,7 +107,11 @@ def view_settle(run: Result) -> View:
             except KeyError:
                 cells.append("–")
                 continue
-            cells.append("acceptable" if a.acceptable else "blocked by " + ", ".join(a.blockers))
+            # The status quo is the reference every gain is measured from, not a proposal
+            # that all the parties block.
+            cells.append("the status quo (reference point)" if _is_reference(a, status_quo)
+                         else "acceptable" if a.acceptable
+                         else "blocked by " + ", ".join(a.blockers))
         rows.append([f"{p.id} {p.name}", *cells])
     rows.append(["search", *[f"{o.method}, {o.seconds:.1f} s" for o in outcomes]])
     # Counts print as integers (large spaces in 3 digits), Nash numbers with 2 decimals.
@@ -116,16 +120,28 @@ def view_settle(run: Result) -> View:
     summary = table("Zone of agreement", ["", *labels], text_rows, key="zone")
     # The best package of the baseline and of each counterfactual side by side: what a
     # counterfactual changes at a glance (issue units, then gains in utility points).
-    best = table("Best package (Nash product)", ["Issue", "Status quo", *labels],
-                 [[f"{i.id} {i.name}", i.status_quo.value,
+    best = table("Best package (Nash product)", ["Issue", "Units", "Status quo", *labels],
+                 [[f"{i.id} {i.name}", i.units, i.status_quo.value,
                    *[o.best.values.get(i.id) if o.best else None for o in outcomes]]
-                  for i in s.issues], units=["", *["issue units"] * (len(labels) + 1)],
-                 formats=["", *[UNITS] * (len(labels) + 1)], key="best")
+                  for i in s.issues], units=["", "", *["issue units"] * (len(labels) + 1)],
+                 formats=["", "", *[UNITS] * (len(labels) + 1)], key="best")
     actors = list(dict.fromkeys(a for o in outcomes for a in o.problem.actor_ids))
-    gains = table("Gains in the best package (utility points)", ["Actor", *labels],
-                  [[a, *[o.best.gains.get(a) if o.best else None for o in outcomes]]
-                   for a in actors], units=["", *[GAIN_UNIT] * len(labels)],
-                  formats=["", *["+.2f"] * len(labels)], key="best-gains")
+    # Beside each gain, the share of the actor's loss at the status quo it closes: the
+    # scale a bare "+3.5 utility points" lacks (docs/glossary.md).
+    from detente.settlement.utility import status_quo_losses
+
+    losses = [status_quo_losses(o.problem.arrays, result.settings.utility) for o in outcomes]
+    gains = table("Gains in the best package (utility points; share of the actor's loss at "
+                  "the status quo)",
+                  ["Actor", *[c for label in labels for c in (label, f"{label} share")]],
+                  [[a, *[c for o, loss in zip(outcomes, losses, strict=True)
+                         for c in (o.best.gains.get(a) if o.best else None,
+                                   _share(o.best.gains.get(a) if o.best else None,
+                                          loss.get(a)))]]
+                   for a in actors],
+                  units=["", *[u for _ in labels for u in (GAIN_UNIT, "share")]],
+                  formats=["", *[f for _ in labels for f in ("+.2f", ".0%")]],
+                  key="best-gains")
     tables = [summary, best, gains]
     zones = _zones(outcomes, s)
     if zones is not None:
@@ -230,14 +246,22 @@ def _persuasion(o: Any, labelled: bool) -> list[Table]:
     return out
 
 
+def _share(gain: float | None, loss: float | None) -> float | None:
+    # An actor that loses nothing at the status quo has no yardstick: no share, not ∞.
+    if gain is None or loss is None or loss <= 1e-9:
+        return None
+    return gain / loss
+
+
 def _summary_cell(label: str, value: Any) -> Any:
     if value is None or isinstance(value, str):
         return value
     if label == "packages searched":
         from detente.settlement.search import format_count
 
-        # Exact ints past 10^308 would overflow a float format.
-        return format_count(value)
+        # Plain digits where they read (278,296,128); exact ints past 10^308 would
+        # overflow a float format, so the astronomically large keep format_count.
+        return f"{value:,}" if value < 10**15 else format_count(value)
     if label == "zone size":
         return f"{value:,}"
     return f"{value:.2f}"
@@ -253,13 +277,13 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
         labelled = [("best Nash", o.best), ("max-min", o.max_min),
                     (f"smallest ({len(o.smallest.changed)})", o.smallest)]
         labelled += [(f"Pareto {k + 1}", p) for k, p in enumerate(o.pareto)]
-        rows: list[list[Any]] = [[i.id, status_quo[i.id], *[p.values[i.id] for _, p in labelled]]
-                                 for i in s.issues]
+        rows: list[list[Any]] = [[f"{i.id} ({i.units})", status_quo[i.id],
+                                  *[p.values[i.id] for _, p in labelled]] for i in s.issues]
         rows += [[f"{a} gain", 0.0, *[p.gains[a] for _, p in labelled]] for a in actors]
         rows.append(["Nash product", 0.0, *[p.nash for _, p in labelled]])
         n_issues = len(s.issues)
         # Issue rows are in issue units, gain rows in utility points: format per row block.
-        text = [[r[0], *[fmt(v) if k < n_issues else f"{v:+.2f}" if k < len(rows) - 1
+        text = [[r[0], *[fmt(v) if k < n_issues else fmt_signed(v) if k < len(rows) - 1
                          else f"{v:.2f}" for v in r[1:]]] for k, r in enumerate(rows)]
         text[n_issues:n_issues + len(actors)] = [
             [r[0], "0", *r[2:]] for r in text[n_issues:n_issues + len(actors)]]
@@ -274,7 +298,8 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
         notes.append(f"No package on this grid makes every veto player gain{suffix}.")
     if not o.packages:
         return tables, notes
-    named_rows = [[a, *[f"{p.gains[a]:+.2f} {'✓' if p.accepts[a] else '✗'}"
+    named_rows = [[a, *["0 (reference)" if _is_reference(p, status_quo) else
+                        f"{fmt_signed(p.gains[a])} {'✓' if p.accepts[a] else '✗'}"
                         for p in o.packages]] for a in actors]
     named_rows.append(["Nash", *[f"{p.nash:.2f}" for p in o.packages]])
     tables.append(table(f"Named packages: gain of each actor{suffix}",
@@ -284,9 +309,19 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
     return tables, notes
 
 
+def _is_status_quo(p: Any, status_quo: dict[str, float]) -> bool:
+    return all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items())
+
+
+def _is_reference(p: Any, status_quo: dict[str, float]) -> bool:
+    """The status quo where it is every gain's reference: with walk-away points stated
+    (issue 16) gains are over those, and the status quo is a package like any other."""
+    return _is_status_quo(p, status_quo) and not p.walk_away
+
+
 def _package_note(p: Any, status_quo: dict[str, float]) -> str:
     extra = _stake_lines(p)
-    if all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items()):
+    if _is_status_quo(p, status_quo):
         if p.walk_away:
             return "\n".join([f"{p.id} is the status quo: gains are each actor's status quo "
                               "over its walk-away point.", *extra])

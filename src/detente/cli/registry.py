@@ -2,10 +2,10 @@
 
 Every option of :data:`detente.analyses.ANALYSES` becomes a flag with the spec's name,
 default and help; every analysis also takes the counterfactual flags (``--without --add
---position --salience --capability --trust --guarantor --fix``) and ``--format``; sampling
-analyses take ``--dask`` and ``--quiet``. Values are checked by the spec (every problem at
-once, exit 2), never by typer, so the CLI, the Python API and the web refuse the same
-inputs with the same messages.
+--position --salience --capability --trust --guarantor --fix``), ``--format`` and
+``--quiet`` (no progress on stderr); sampling analyses take ``--dask``. Values are checked
+by the spec (every problem at once, exit 2), never by typer, so the CLI, the Python API
+and the web refuse the same inputs with the same messages.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -26,13 +27,15 @@ from detente import (
     Option,
     OptionError,
     Problem,
+    check_writable,
     option_error,
     print_view,
     run,
     split_noise,
     variation_from_options,
 )
-from detente.cli.common import app, console, emit_json, reports_errors
+from detente.cli.common import app, console, emit_json, err_console, reports_errors, write_new_file
+from detente.cli.progress import activity, quiet_option
 
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
@@ -50,7 +53,8 @@ def option_parameter(o: Option) -> inspect.Parameter:
     spec must check them (typer would stop at the first problem, with its own wording)."""
     kind = str if o.choices or o.type is not float else float
     flags = list(o.cli_flags)
-    if o.type is bool and (o.default is None or o.negative):  # an on/off pair
+    # A bool that is on (or unset) by default needs its off-flag: an on/off pair.
+    if o.type is bool and (o.default is not False or o.negative):
         flags = [f"{o.cli_flags[0]}/{o.negative or '--no-' + o.cli_flags[0][2:]}"]
     if o.multiple:
         annotation: Any = list[kind] | None  # type: ignore[valid-type]
@@ -124,17 +128,29 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
                             metavar="[" + "|".join(formats) + "]")
     out = [inspect.Parameter("output_format", inspect.Parameter.KEYWORD_ONLY,
                              default=formats[0], annotation=Annotated[str, fmt_info])]
+    # Files an analysis can also write (brief --pdf FILE): CLI only, never over a file the
+    # user has.
+    for flag, (help_text, _) in spec.extra.get("files", {}).items():
+        out.append(inspect.Parameter(
+            _file_parameter(flag), inspect.Parameter.KEYWORD_ONLY, default=None,
+            annotation=Annotated[Path | None, typer.Option(
+                flag, help=f"{help_text} Never overwrites an existing file.",
+                metavar="FILE")]))
+    # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
+    # (detente.cli.progress) both obey it.
+    out.append(inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False,
+                                 annotation=Annotated[bool, quiet_option()]))
     if spec.long:
-        out += [
+        out.append(
             inspect.Parameter("dask", inspect.Parameter.KEYWORD_ONLY, default=None,
                               annotation=Annotated[str | None, typer.Option(
                                   "--dask", help="Run the chunks on this Dask distributed "
-                                  "scheduler (tcp://host:8786).")]),
-            inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False,
-                              annotation=Annotated[bool, typer.Option(
-                                  "--quiet", "-q", help="No progress bar.")]),
-        ]
+                                  "scheduler (tcp://host:8786).")]))
     return out
+
+
+def _file_parameter(flag: str) -> str:
+    return "file_" + flag.lstrip("-").replace("-", "_")
 
 
 def _split_shared(spec: AnalysisSpec, given: dict[str, Any],
@@ -165,6 +181,11 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             raise OptionError([Problem("--format", f"unknown format '{output_format}'",
                                        f"use {', '.join(spec.formats)}")])
         dask, quiet = kwargs.pop("dask", None), kwargs.pop("quiet", False)
+        files = {flag: (kwargs.pop(_file_parameter(flag)), writer)
+                 for flag, (_, writer) in spec.extra.get("files", {}).items()}
+        for path, _ in files.values():
+            if path is not None:
+                check_writable(path, False)  # before a run that can take a while
         inputs = kwargs.pop("inputs")
         edits = {flag: list(kwargs.pop(name) or []) for flag, name in _CF.items()
                  if flag not in shared}
@@ -183,7 +204,12 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             result = with_engine(label, quiet, dask, lambda executor, progress: run(
                 spec.name, inputs, variation, executor=executor, progress=progress, **given))
         else:
-            result = run(spec.name, inputs, variation, **given)
+            with activity(spec.name, quiet):
+                result = run(spec.name, inputs, variation, **given)
+        for path, writer in files.values():
+            if path is not None:
+                write_new_file(path, writer(result))
+                err_console.print(f"wrote {path}")
         if output_format == "json":
             emit_json(result.to_dict())
         elif output_format == "table":

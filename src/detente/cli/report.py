@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from detente import check_writable, option_error
+from detente import PRESETS, check_writable, option_error
 from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
+from detente.cli.progress import Activity, activity, quiet_option
 
 if TYPE_CHECKING:
     from detente import ReportAnalysis
@@ -37,11 +38,13 @@ Data = Annotated[Path | None, typer.Option(
 Seed = Annotated[int | None, typer.Option(help="Seed of every analysis that has one "
                                                "(default: each analysis's own, 0).")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
+Quiet = Annotated[bool, quiet_option()]
 
 
 #: The options every report command shares, declared once (name, annotation, default).
 SHARED = (("model", Models, None), ("primary", Primary, None), ("settings", Settings, None),
-          ("data", Data, None), ("seed", Seed, None), ("force", Force, False))
+          ("data", Data, None), ("seed", Seed, None), ("force", Force, False),
+          ("quiet", Quiet, False))
 
 
 def _analysis(scenario: str | None, model: list[str] | None, seed: int | None,
@@ -64,23 +67,27 @@ def _analysis(scenario: str | None, model: list[str] | None, seed: int | None,
 
 
 def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
-    """A command from ``write(analysis, output, **its own options)``, which returns what to
-    write: the options of :data:`SHARED` join its signature and become the analysis."""
+    """A command from ``write(analysis, progress, output, **its own options)``, which
+    returns what to write: the options of :data:`SHARED` join its signature and become the
+    analysis; ``progress`` names each step on stderr (off with --quiet)."""
 
     def command(**kwargs: Any) -> None:
         shared = {name: kwargs.pop(name) for name, _, _ in SHARED}
         output: Path = kwargs["output"]
         check_writable(output, shared["force"])  # before the analysis: it can take minutes
-        analysis = _analysis(kwargs.pop("scenario"), shared["model"], shared["seed"],
-                             shared["primary"], shared["settings"], shared["data"],
-                             kwargs.pop("issue", None))
-        write_new_file(output, write(analysis, **kwargs), force=shared["force"])
+        with activity(write.__name__, shared["quiet"]) as shown:
+            shown.step("loading the scenario")
+            analysis = _analysis(kwargs.pop("scenario"), shared["model"], shared["seed"],
+                                 shared["primary"], shared["settings"], shared["data"],
+                                 kwargs.pop("issue", None))
+            data = write(analysis, shown, **kwargs)
+        write_new_file(output, data, force=shared["force"])
         console.print(f"wrote {output}")
 
-    # Annotations are strings (postponed); the first parameter, the analysis, is ours.
+    # Annotations are strings (postponed); the first two parameters are ours.
     own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY,
                      annotation=eval(p.annotation, write.__globals__))
-           for p in list(inspect.signature(write).parameters.values())[1:]]
+           for p in list(inspect.signature(write).parameters.values())[2:]]
     command.__signature__ = inspect.Signature([*own, *(  # type: ignore[attr-defined]
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
                           annotation=annotation) for name, annotation, default in SHARED)])
@@ -90,6 +97,7 @@ def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
 
 def plot(
     analysis: ReportAnalysis,
+    progress: Activity,
     kind: Annotated[str, typer.Argument(help="Figure kind, e.g. issue-map, comparison, "
                                              "settlement, tornado (an unknown kind lists "
                                              "them all).", show_default=False)],
@@ -99,20 +107,36 @@ def plot(
     issue: Annotated[list[str] | None, typer.Option(
         "--issue", "-i", help="Issue id for per-issue figures (issue-map, trajectories; "
                               "tornado takes the first); repeat for several.")] = None,
-    dpi: Annotated[int, typer.Option(help="Resolution of a PNG.")] = 150,
+    dpi: Annotated[int, typer.Option(help="Resolution of a PNG without --preset.")] = 150,
+    preset: Annotated[str | None, typer.Option(
+        help="Size the figure for: " + "; ".join(f"{p.name}: {p.help}" for p in
+                                                 PRESETS.values()) + ". Default: the "
+             "figure's own size at --dpi.", metavar="[" + "|".join(PRESETS) + "]",
+        show_default=False)] = None,
 ) -> bytes:
     """Draw one figure of a scenario to a PNG, SVG or PDF file."""
-    from detente import draw_figure, figure_bytes
+    from detente import draw_figure, figure_bytes, preset_bytes
 
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in FIGURE_FORMATS:
         raise option_error("--output", f"cannot tell the format of '{output}'",
                            "end the file name in .png, .svg or .pdf")
-    return figure_bytes(draw_figure(kind, analysis), fmt, dpi=dpi)
+    if preset is not None and preset not in PRESETS:
+        raise option_error("--preset", f"unknown preset '{preset}'",
+                           f"use {', '.join(PRESETS)}")
+    chosen = PRESETS[preset] if preset is not None else None
+    if chosen is not None:
+        analysis.aspect = chosen.aspect
+    progress.step("running the analyses and drawing")
+    figure = draw_figure(kind, analysis)
+    if chosen is None:
+        return figure_bytes(figure, fmt, dpi=dpi)
+    return preset_bytes(figure, fmt, chosen)
 
 
 def report(
     analysis: ReportAnalysis,
+    progress: Activity,
     scenario: ScenarioArg = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")
                       ] = Path("report.html"),
@@ -122,6 +146,17 @@ def report(
     from detente import render_report
 
     analysis.dpi = dpi
+    # The report reads these cached analyses; computing them here, in its order, only
+    # lets the progress line name each (same settings, same numbers).
+    for step, name in (("forecasting with every model", "forecast"),
+                       ("leaving out each actor", "without_actor"),
+                       ("searching packages", "settlement"),
+                       ("Shapley values of the guarantors", "contributions"),
+                       ("sampling scenarios", "sampled"),
+                       ("sensitivity indices", "sensitivity")):
+        progress.step(step)
+        getattr(analysis, name)
+    progress.step("drawing the figures")
     return render_report(analysis)
 
 

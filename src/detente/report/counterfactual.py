@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from detente.forecast import Forecast
 from detente.models import get_model
 from detente.report.figures import ForecastLike, as_forecast
-from detente.report.style import INK, MUTED, new_figure, wrap
+from detente.report.style import INK, MUTED, model_label, new_figure, row_inches, wrap
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,10 @@ def counterfactual_map(source: ForecastLike = None, model: str | None = None, *,
     shift = cf.shift
     n_actors, n_issues = shift.shape
     if ax is None:
-        height = 1.6 + 0.42 * n_actors
+        row = row_inches(n_actors, 0.42)
+        height = 1.6 + row * n_actors
         fig = new_figure(9.0, height)
-        ax = fig.add_axes((1.6 / 9.0, 0.1, 1 - 2.5 / 9.0, 0.42 * n_actors / height))
+        ax = fig.add_axes((1.6 / 9.0, 0.1, 1 - 2.5 / 9.0, row * n_actors / height))
     fig = ax.get_figure()
     limit = max(float(np.abs(shift).max()), 1e-9)
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
@@ -94,9 +95,13 @@ def counterfactual_map(source: ForecastLike = None, model: str | None = None, *,
     units = {f.scenario.issue(i).units for i in cf.issue_ids}
     unit = units.pop() if len(units) == 1 else "issue units"
     bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
-    bar.set_label(f"shift of the {cf.model} forecast ({unit})", fontsize=7.5, color=MUTED)
+    # Which way + points: towards the scale's high end, named by its top anchor where
+    # every issue has one, so that a reader need not know how each scale is oriented.
+    bar.set_label(f"shift of the forecast without the actor ({unit})\n+ = towards the high "
+                  "end of the scale, − = towards the low end", fontsize=7.5, color=MUTED)
     bar.ax.tick_params(labelsize=7)
-    ax.set_title(f"{f.scenario.title}: {cf.model} forecast without each actor", loc="left",
+    ax.set_title(f"{f.scenario.title}: {model_label(cf.model)} forecast without each actor",
+                 loc="left",
                  fontsize=10, fontweight="bold", color=INK, pad=34 if n_issues > 4 else 22)
     return fig
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -26,6 +27,10 @@ from detente.report.style import (
     SALIENCE_CMAP,
     STATUS_QUO_COLOR,
     actor_style,
+    distinct_models,
+    grid_columns,
+    hidden,
+    model_label,
     model_style,
     new_figure,
     stack_labels,
@@ -37,7 +42,7 @@ ForecastLike = Forecast | Scenario | str | Path | None
 
 ROW_IN = 0.2          # height of one forecast row below the actors' line, inches
 ACTOR_ZONE_IN = 0.95  # room above the line for circles and their stacked labels, inches
-ANCHOR_ZONE_IN = 0.8  # room below a panel for its anchor labels, inches
+ANCHOR_ZONE_IN = 1.0  # room below a panel for its anchor labels, inches
 TITLE_IN = 0.35
 LEFT_IN, RIGHT_IN = 1.05, 0.35
 
@@ -80,8 +85,10 @@ def _scale_text(issue: Issue) -> str:
     return f"{_fmt(issue.scale.low)}–{_fmt(issue.scale.high)} {issue.units}"
 
 
-def _draw_anchor_labels(ax: Axes, issue: Issue, width_chars: int) -> None:
-    """Anchor values as ticks, anchor labels under them, stacked where they would touch."""
+def _draw_anchor_labels(ax: Axes, issue: Issue, width_chars: int, depth_in: float) -> int:
+    """Anchor values as ticks, anchor labels under them, stacked where they would touch;
+    a label reaching more than ``depth_in`` below the panel (into the next one) is left
+    out. Returns how many were left out."""
     lo, hi = issue.scale.low, issue.scale.high
     values = [a.value for a in issue.anchors] or [lo, hi]
     ax.set_xticks(values, [_fmt(v) for v in values])
@@ -90,15 +97,20 @@ def _draw_anchor_labels(ax: Axes, issue: Issue, width_chars: int) -> None:
         texts.append(ax.annotate(
             wrap(anchor.label, width_chars), xy=(anchor.value, 0),
             xycoords=("data", "axes fraction"), xytext=(0, -16), textcoords="offset points",
-            ha=_end_alignment(anchor.value, lo, hi), va="top", fontsize=6.8, color=MUTED,
+            ha=_end_alignment(anchor.value, lo, hi), va="top", fontsize=7.2, color=MUTED,
             linespacing=1.05, annotation_clip=False, gid="anchor-label"))
     if texts:
         fig = ax.get_figure()
         tallest = max(t.get_window_extent().height for t in texts) * 72 / fig.dpi
         stack_labels(texts, step_points=tallest + 3, up=False, max_tiers=3)
+        floor = ax.get_window_extent().y0 - depth_in * fig.dpi
+        for text in texts:
+            if text.get_visible() and text.get_window_extent().y0 < floor:
+                text.set_visible(False)
+    return hidden(texts)
 
 
-def _issue_panel(ax: Axes, f: Forecast, issue: Issue, models: Sequence[str]) -> None:
+def _issue_panel(ax: Axes, f: Forecast, issue: Issue, models: Sequence[str]) -> int:
     scenario, arrays = f.scenario, f.arrays
     k = scenario.issue_ids.index(issue.id)
     lo, hi = issue.scale.low, issue.scale.high
@@ -135,7 +147,9 @@ def _issue_panel(ax: Axes, f: Forecast, issue: Issue, models: Sequence[str]) -> 
             name, xy=(positions[a], 0), xytext=(0, lift), textcoords="offset points",
             ha=_end_alignment(positions[a], lo, hi), va="bottom", fontsize=8, color=INK,
             annotation_clip=False, gid="actor-label"))
-    stack_labels(labels, step_points=11, up=True, max_tiers=5)
+    # Four tiers fit under the panel's title (ACTOR_ZONE_IN); a name that fits in none is
+    # left out and counted, never drawn over another.
+    stack_labels(labels, step_points=11, up=True, max_tiers=4)
 
     # One row per forecast under the line: its name on the left, its value by the marker.
     for r, name in enumerate(rows):
@@ -148,35 +162,43 @@ def _issue_panel(ax: Axes, f: Forecast, issue: Issue, models: Sequence[str]) -> 
         ax.plot([lo, hi], [y, y], color="#E6E6E6", lw=0.6, zorder=1)
         ax.plot([value], [y], marker=marker, color=color, ms=7 if r else 11, mew=2 if not r else 1,
                 mec=color if not r else "white", ls="none", zorder=4, clip_on=False)
-        ax.annotate(name, xy=(0, y), xycoords=("axes fraction", "data"), xytext=(-6, 0),
+        ax.annotate(model_label(name) if r else name, xy=(0, y),
+                    xycoords=("axes fraction", "data"), xytext=(-6, 0),
                     textcoords="offset points", ha="right", va="center", fontsize=8,
                     color=color if r else STATUS_QUO_COLOR)
         right = (value - lo) / (hi - lo) < 0.9
         ax.annotate(_fmt(value), xy=(value, y), xytext=(7 if right else -7, 0),
                     textcoords="offset points", ha="left" if right else "right", va="center",
-                    fontsize=7, color=color)
+                    fontsize=7.2, color=color)
 
     ax.set_title(issue.name, loc="left", fontsize=10, fontweight="bold", color=INK, pad=4)
     ax.set_title(_scale_text(issue), loc="right", fontsize=8, color=MUTED, pad=4)
-    ax.tick_params(axis="x", labelsize=7, colors=MUTED, length=3)
+    ax.tick_params(axis="x", labelsize=7.2, colors=MUTED, length=3)
+    return hidden(labels)
 
 
 def issue_map(source: ForecastLike = None, issues: str | Sequence[str] | None = None, *,
               models: Sequence[str] | None = None,
-              ax: Axes | Sequence[Axes] | None = None) -> Figure:
+              ax: Axes | Sequence[Axes] | None = None, aspect: float | None = None) -> Figure:
     """The issue map: per issue, actors on the scale and where each model lands.
 
     Each actor is a circle at its position, its area proportional to capability and its
     shade to salience (light = the issue matters little to it, dark = a lot). Under the
     scale, one row each for the status quo and every model's forecast, with the value.
-    The scale's anchor values are the ticks, their labels written beneath.
+    The scale's anchor values are the ticks, their labels written beneath. A model whose
+    forecast repeats another's on every issue is named in the key instead of drawn twice.
 
     ``issues``: one id or several (default: all, one panel each). ``ax``: one Axes per
     issue to draw on (the key to circle size and shade is added only to a new figure).
+    ``aspect``: the width / height of the box the figure is for (16/9 for a slide): the
+    panels go into the number of columns that reads largest there (default one column).
     """
     f = as_forecast(source)
     chosen = pick_issues(f, issues)
-    model_names = list(models) if models is not None else list(f.results)
+    if models is not None:
+        model_names, same = list(models), {}
+    else:
+        model_names, same = distinct_models({m: f.values(m) for m in f.results})
     for name in model_names:
         if name not in f.results:
             raise option_error("models", f"the forecast has no model '{name}'",
@@ -185,32 +207,47 @@ def issue_map(source: ForecastLike = None, issues: str | Sequence[str] | None = 
     rows_in = ROW_IN * (len(model_names) + 1.4)
     panel_in = ACTOR_ZONE_IN + rows_in
     step_in = panel_in + ANCHOR_ZONE_IN + TITLE_IN
-    key_in = 0.85
-    width = 9.0
+    key_in = 1.05
+    column_in = 9.0 if aspect is None else 7.0
+    # The model rows are labelled on the left: room for the longest display name.
+    left_in = max(LEFT_IN, 0.075 + 0.062 * max(len(model_label(m)) for m in model_names))
     if axes is None:
-        height = key_in + step_in * len(chosen)
+        columns = grid_columns(len(chosen), column_in, step_in, key_in, aspect)
+        rows = -(-len(chosen) // columns)
+        width, height = column_in * columns, key_in + step_in * rows
         fig = new_figure(width, height)
         axes = []
         for n in range(len(chosen)):
-            top = key_in + TITLE_IN + n * step_in
-            axes.append(fig.add_axes((LEFT_IN / width, 1 - (top + panel_in) / height,
-                                      1 - (LEFT_IN + RIGHT_IN) / width, panel_in / height)))
-        _size_shade_key(fig, f, height)
+            row, column = divmod(n, columns)
+            top = key_in + TITLE_IN + row * step_in
+            left = column * column_in + left_in
+            axes.append(fig.add_axes((left / width, 1 - (top + panel_in) / height,
+                                      (column_in - left_in - RIGHT_IN) / width,
+                                      panel_in / height)))
+        _size_shade_key(fig, f, height, same)
     fig = axes[0].get_figure()
     width_chars = max(12, int(90 * (axes[0].get_position().width * fig.get_figwidth()) / 7.6
                               / max(len(issue.anchors) for issue in chosen) / 1.6))
+    left_out = 0
     for axis, issue in zip(axes, chosen, strict=True):
-        _issue_panel(axis, f, issue, model_names)
-        _draw_anchor_labels(axis, issue, width_chars)
+        left_out += _issue_panel(axis, f, issue, model_names)
+        left_out += _draw_anchor_labels(axis, issue, width_chars, ANCHOR_ZONE_IN)
+    if left_out:
+        fig.text(0.5 / fig.get_figwidth(), 0.06 / fig.get_figheight(),
+                 f"{left_out} name(s) too close to others to fit are left out "
+                 "(detente show lists every actor and anchor).", ha="left", va="bottom",
+                 fontsize=7.5, color=MUTED)
     return fig
 
 
-def _size_shade_key(fig: Figure, f: Forecast, height: float) -> None:
+def _size_shade_key(fig: Figure, f: Forecast, height: float, same: dict[str, str]) -> None:
     """Legend for the issue map: circle area = capability, shade = salience."""
     fig.text(LEFT_IN / fig.get_figwidth(), 1 - 0.08 / height, f.scenario.title,
              ha="left", va="top", fontsize=11, fontweight="bold", color=INK)
     fig.text(LEFT_IN / fig.get_figwidth(), 1 - 0.3 / height,
-             "circle area = capability, shade = salience; dashed line = status quo",
+             "circle area = capability, shade = salience; dashed line = status quo"
+             + "".join(f"; {model_label(m)} = {model_label(twin)} here"
+                       for m, twin in same.items()),
              ha="left", va="top", fontsize=8.5, color=MUTED)
     cap = f.arrays.capability
     handles = []
@@ -221,10 +258,12 @@ def _size_shade_key(fig: Figure, f: Forecast, height: float) -> None:
     for s in (0.2, 0.6, 1.0):
         handles.append(Line2D([], [], ls="none", marker="o", ms=10, mfc=SALIENCE_CMAP(s),
                               mec=INK, label=f"salience {s:g}"))
+    # Markers up to 25 points wide: the text starts past the widest (handletextpad, in
+    # font sizes) so that no marker covers its label.
     fig.legend(handles=handles, loc="upper left",
-               bbox_to_anchor=(LEFT_IN / fig.get_figwidth() - 0.01, 1 - 0.45 / height), ncol=6,
-               frameon=False, fontsize=7.5, handletextpad=0.4, columnspacing=1.4,
-               borderaxespad=0)
+               bbox_to_anchor=(LEFT_IN / fig.get_figwidth() - 0.01, 1 - 0.5 / height), ncol=6,
+               frameon=False, fontsize=7.5, handletextpad=1.2, columnspacing=1.8,
+               borderaxespad=0, handlelength=2.2)
 
 
 def model_comparison(source: ForecastLike = None, *, models: Sequence[str] | None = None,
@@ -237,14 +276,17 @@ def model_comparison(source: ForecastLike = None, *, models: Sequence[str] | Non
     units the axis is in those units, otherwise in percent of each issue's scale.
     """
     f = as_forecast(source)
-    model_names = list(models) if models is not None else list(f.results)
+    if models is not None:
+        model_names, same = list(models), {}
+    else:
+        model_names, same = distinct_models({m: f.values(m) for m in f.results})
     issues = list(f.scenario.issues)
     same_scale = len({(i.scale.low, i.scale.high, i.units) for i in issues}) == 1
     n = len(issues)
     if ax is None:
-        fig = new_figure(9.0, 0.95 + 0.62 * n)
-        ax = fig.add_axes((2.3 / 9.0, 0.5 / (0.95 + 0.62 * n), 1 - 2.65 / 9.0,
-                           (0.62 * n) / (0.95 + 0.62 * n)))
+        height = 1.1 + 0.72 * n
+        fig = new_figure(9.0, height)
+        ax = fig.add_axes((2.3 / 9.0, 0.5 / height, 1 - 2.65 / 9.0, (0.72 * n) / height))
     fig = ax.get_figure()
 
     def place(issue: Issue, value: float) -> float:
@@ -267,11 +309,12 @@ def model_comparison(source: ForecastLike = None, *, models: Sequence[str] | Non
         ends = sorted(issue.anchors, key=lambda a: a.value)
         if ends:
             low_end, high_end = ends[0], ends[-1]
+            # The whole label, on two lines at most (half the row each): never cut with '…'.
             for anchor, ha in ((low_end, "left"), (high_end, "right")):
-                ax.annotate(wrap(anchor.label, 48).split("\n")[0] +
-                            ("…" if len(anchor.label) > 48 else ""),
+                ax.annotate(wrap(anchor.label, max(48, len(anchor.label) // 2 + 2)),
                             xy=(place(issue, anchor.value), y + 0.3), ha=ha, va="top",
-                            fontsize=6.5, color=MUTED, annotation_clip=False)
+                            fontsize=6.5, color=MUTED, annotation_clip=False,
+                            linespacing=1.0)
     ax.set_ylim(n - 0.45, -0.75)
     ax.set_yticks(range(n), [wrap(i.name, 28) for i in issues], fontsize=8)
     ax.set_xlim(lo - 0.01 * (hi - lo), hi + 0.01 * (hi - lo))
@@ -286,11 +329,18 @@ def model_comparison(source: ForecastLike = None, *, models: Sequence[str] | Non
     for name in model_names:
         color, marker = model_style(name, model_names)
         handles.append(Line2D([], [], ls="none", marker=marker, color=color, mec="white",
-                              ms=7.5, label=name))
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(handles),
-              frameon=False, fontsize=8, handletextpad=0.3, columnspacing=1.2)
+                              ms=7.5, label=model_label(name)))
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0),
+              ncol=min(len(handles), 4), frameon=False, fontsize=8, handletextpad=0.6,
+              columnspacing=1.4)
+    if same:
+        ax.annotate("; ".join(f"{model_label(m)} = {model_label(twin)} on every issue here"
+                              for m, twin in same.items()),
+                    xy=(0, 0), xycoords="axes fraction", xytext=(0, -40),
+                    textcoords="offset points", fontsize=7, color=MUTED, va="top")
+    legend_rows = -(-len(handles) // 4)
     ax.set_title(f"{f.scenario.title}: forecasts by model", loc="left", fontsize=10,
-                 fontweight="bold", color=INK, pad=22)
+                 fontweight="bold", color=INK, pad=8 + 14 * legend_rows)
     return fig
 
 
@@ -301,13 +351,14 @@ def stepwise_models(f: Forecast) -> list[str]:
 
 def trajectories(source: ForecastLike = None, model: str | None = None,
                  issues: str | Sequence[str] | None = None, *,
-                 ax: Axes | Sequence[Axes] | None = None) -> Figure:
+                 ax: Axes | Sequence[Axes] | None = None, aspect: float | None = None
+                 ) -> Figure:
     """Positions of every actor per round of a stepwise model, one panel per issue.
 
     Each actor is a line of its own colour and dash (named in the legend); the model's
     final forecast is the black marker at the last round and the dotted black line, the
     status quo the grey dashed line. The left axis is in the issue's units with the anchor
-    values as ticks; the right axis names the anchors.
+    values as ticks; the right axis names the anchors. ``aspect``: as for :func:`issue_map`.
     """
     f = as_forecast(source)
     stepwise = stepwise_models(f)
@@ -326,19 +377,25 @@ def trajectories(source: ForecastLike = None, model: str | None = None,
     chosen = pick_issues(f, issues)
     axes = _axes_list(ax, len(chosen), "trajectories")
     owner = axes is None
-    width, panel_in, gap_in, top_in = 9.0, 1.55, 0.75, 1.0
-    height = top_in + len(chosen) * (panel_in + gap_in)
+    column_in, panel_in, gap_in = 9.0, 1.55, 0.75
+    names = [f.scenario.name_of(a) for a in f.arrays.actor_ids]
+    legend_rows = -(-(len(names) + 2) // 4)
+    top_in = 0.55 + 0.17 * legend_rows
     if axes is None:
+        columns = grid_columns(len(chosen), column_in, panel_in + gap_in, top_in, aspect)
+        rows = -(-len(chosen) // columns)
+        width, height = column_in * columns, top_in + rows * (panel_in + gap_in)
         fig = new_figure(width, height)
         axes = []
         for n in range(len(chosen)):
-            top = top_in + n * (panel_in + gap_in) + 0.3
-            axes.append(fig.add_axes((0.75 / width, 1 - (top + panel_in) / height,
+            row, column = divmod(n, columns)
+            top = top_in + row * (panel_in + gap_in) + 0.3
+            axes.append(fig.add_axes(((column * column_in + 0.75) / width,
+                                      1 - (top + panel_in) / height,
                                       5.0 / width, panel_in / height)))
     fig = axes[0].get_figure()
     _, marker = model_style(model, list(f.results))
     final = f.values(model)
-    names = [f.scenario.name_of(a) for a in f.arrays.actor_ids]
     longest = 1
     for axis, issue in zip(axes, chosen, strict=True):
         k = f.scenario.issue_ids.index(issue.id)
@@ -366,7 +423,8 @@ def trajectories(source: ForecastLike = None, model: str | None = None,
         right = axis.twinx()
         right.set_ylim(axis.get_ylim())
         right.set_yticks([a.value for a in shown],
-                         [_shorten(a.label, 46) for a in shown], fontsize=6.8, color=MUTED)
+                         [wrap(a.label, 46) for a in shown], fontsize=6.8, color=MUTED,
+                         linespacing=1.0)
         right.tick_params(length=0, pad=4)
         axis.tick_params(axis="x", labelsize=7)
         axis.set_title(issue.name, loc="left", fontsize=9.5, fontweight="bold", color=INK)
@@ -381,19 +439,17 @@ def trajectories(source: ForecastLike = None, model: str | None = None,
         handles = [Line2D([], [], color=actor_style(a)[0], ls=actor_style(a)[1], lw=1.5,
                           label=names[a]) for a in range(len(names))]
         handles.append(Line2D([], [], color=INK, ls=":", marker=marker, mec="white",
-                              label=f"{model} forecast"))
+                              label=f"{model_label(model)} forecast"))
         handles.append(Line2D([], [], color=STATUS_QUO_COLOR, ls=(0, (4, 3)), label="status quo"))
+        width, height = fig.get_figwidth(), fig.get_figheight()
         fig.text(0.75 / width, 1 - 0.1 / height,
-                 f"{f.scenario.title}: positions per round ({model})", ha="left", va="top",
+                 f"{f.scenario.title}: positions per round ({model_label(model)})", ha="left",
+                 va="top",
                  fontsize=11, fontweight="bold", color=INK)
         fig.legend(handles=handles, loc="upper left",
                    bbox_to_anchor=(0.75 / width - 0.01, 1 - 0.38 / height),
                    ncol=min(4, len(handles)), frameon=False, fontsize=7.5, borderaxespad=0)
     return fig
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:") + "…"
 
 
 def _spaced_anchors(issue: Issue, ax: Axes) -> list:
@@ -405,9 +461,13 @@ def _spaced_anchors(issue: Issue, ax: Axes) -> list:
     fig = ax.get_figure()
     height_in = ax.get_position().height * fig.get_figheight()
     span = issue.scale.high - issue.scale.low
-    min_gap = span * (9.5 / 72) / max(height_in, 1e-6)   # one 6.8-point line and a gap
+    def room(anchor: Any) -> float:
+        # A label wraps to lines of 46 characters, each 6.8 points and a gap.
+        lines = len(wrap(anchor.label, 46).split("\n"))
+        return span * (7.2 * lines + 2.5) / 72 / max(height_in, 1e-6)
+
     keep = [anchors[0], anchors[-1]] if len(anchors) > 1 else anchors[:1]
     for anchor in anchors[1:-1]:
-        if all(abs(anchor.value - k.value) >= min_gap for k in keep):
+        if all(abs(anchor.value - k.value) >= (room(anchor) + room(k)) / 2 for k in keep):
             keep.append(anchor)
     return sorted(keep, key=lambda a: a.value)

@@ -305,6 +305,25 @@ def accuracy_reading(analysis: Analysis) -> str:
 SectionBuilder = Callable[[Analysis], Section | None]
 
 
+def _brief(analysis: Analysis) -> Section:
+    """The answer first: the brief (detente brief) on the report's own settings."""
+    from detente.brief import make_brief
+    from detente.glossary import with_terms
+
+    brief = make_brief(analysis.scenario, step=analysis.settings["settle"]["step"],
+                       samples=int(analysis.settings["sample"]["samples"]),
+                       seed=analysis.seed)
+    parts: list[Markup] = []
+    for part in brief.sections:
+        parts.append(Markup("<h3>{}</h3>").format(part.heading))
+        # with_terms escapes the text and adds only its own <abbr> titles.
+        parts += [Markup("<p>{}</p>").format(Markup(with_terms(p))) for p in part.paragraphs]
+    return Section("brief", "The answer in plain words",
+                   "Every sentence below is written from the numbers in the sections that "
+                   "follow (`detente brief` prints the same page; terms: docs/glossary.md).",
+                   view=Markup("").join(parts))
+
+
 def _forecasts(analysis: Analysis) -> Section:
     return Section(
         "forecasts", "Forecasts of all models", forecast_reading(analysis),
@@ -486,7 +505,7 @@ def _settings(analysis: Analysis) -> Section:
 
 
 SECTIONS: tuple[Callable[[Analysis], Section | list[Section] | None], ...] = (
-    _forecasts, _combined, _issue_map, _trajectories, _settlement, _zones, _contributions,
+    _brief, _forecasts, _combined, _issue_map, _trajectories, _settlement, _zones, _contributions,
     _roadmap, _counterfactuals, _uncertainty, _accuracy, _settings)
 
 

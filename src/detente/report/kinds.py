@@ -145,6 +145,8 @@ class Analysis:
     issues: Sequence[str] | None = None
     validation: ValidationResult | None = None
     dpi: int = 110
+    #: Width / height of the box the figures are for (a preset's; None: one column).
+    aspect: float | None = None
 
     @classmethod
     def of(cls, source: Scenario | str | Path | None, *,
@@ -287,7 +289,8 @@ def _need_stepwise(analysis: Analysis) -> str | None:
 
 
 def _draw_trajectories(analysis: Analysis) -> Figure:
-    return trajectories(analysis.forecast, analysis.stepwise[0], analysis.issues)
+    return trajectories(analysis.forecast, analysis.stepwise[0], analysis.issues,
+                        aspect=analysis.aspect)
 
 
 def _need_validation(analysis: Analysis) -> str | None:
@@ -333,7 +336,7 @@ KINDS: dict[str, PlotKind] = {
     kind.name: kind
     for kind in (
         PlotKind("issue-map", "Issue map: actors, status quo and forecasts on each scale",
-                 lambda a: issue_map(a.forecast, a.issues)),
+                 lambda a: issue_map(a.forecast, a.issues, aspect=a.aspect)),
         PlotKind("comparison", "The forecasts of all models side by side",
                  lambda a: model_comparison(a.forecast)),
         PlotKind("trajectories", "Actors' positions per round of a stepwise model",

@@ -15,7 +15,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from detente.report.style import INK, MUTED, OKABE_ITO, SALIENCE_CMAP, new_figure, wrap
+from detente.report.style import (
+    INK,
+    MUTED,
+    OKABE_ITO,
+    SALIENCE_CMAP,
+    new_figure,
+    row_inches,
+    wrap,
+)
 from detente.roadmaps.api import RoadmapAnalysis, RoadmapEvaluation
 
 STAYS = (OKABE_ITO["bluish_green"], "o")
@@ -75,7 +83,7 @@ def roadmap_figure(source: RoadmapAnalysis | RoadmapEvaluation, roadmap: str | N
     rows = n_i + 1 + n_a
     if ax is None:
         width = 2.4 + 1.35 * (n_s + 1)
-        height = 1.2 + 0.32 * rows
+        height = 1.2 + row_inches(rows, 0.32) * rows
         fig = new_figure(width, height)
         ax = fig.add_axes((2.0 / width, 0.35 / height, 1 - 2.3 / width, 1 - 1.05 / height))
     fig = ax.get_figure()

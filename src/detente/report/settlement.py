@@ -20,7 +20,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from detente.report.style import INK, MUTED, OKABE_ITO, new_figure, wrap
+from detente.report.style import INK, MUTED, OKABE_ITO, new_figure, row_inches, wrap
 from detente.settlement import Settlement
 from detente.settlement.contributions import Contributions
 
@@ -34,6 +34,8 @@ class PackageRow:
     label: str
     gains: dict[str, float]
     blockers: tuple[str, ...]
+    #: The status quo itself: the reference every gain is measured from, never "blocked".
+    reference: bool = False
 
 
 def package_rows(settlement: Settlement) -> list[PackageRow]:
@@ -47,8 +49,15 @@ def package_rows(settlement: Settlement) -> list[PackageRow]:
             blockers = tuple(a for a, g in found.gains.items() if g <= 0)
             rows.append(PackageRow(f"{title} ({len(found.changed)} issues moved)",
                                    found.gains, blockers))
+    status_quo = {i.id: i.status_quo.value for i in settlement.scenario.issues}
     for p in base.packages:
-        rows.append(PackageRow(p.name, p.gains, p.blockers))
+        # with walk-away points (issue 16) gains are over those, and the status quo is a
+        # package like any other, which some may block
+        if all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items()) \
+                and not p.walk_away:
+            rows.append(PackageRow(p.name, p.gains, (), reference=True))
+        else:
+            rows.append(PackageRow(p.name, p.gains, p.blockers))
     return rows
 
 
@@ -69,25 +78,37 @@ def package_gains(settlement: Settlement, *, ax: Axes | None = None) -> Figure:
         fig = new_figure(9.0, height)
         ax = fig.add_axes((3.1 / 9.0, 0.55 / height, 4.9 / 9.0, 0.45 * n_rows / height))
     fig = ax.get_figure()
-    limit = max(float(np.nanmax(np.abs(gains))), 1e-9) if n_rows else 1.0
+    # A floor of 0.1 utility points: where nobody gains or loses, a colour scale of ±1e-9
+    # would print its ticks as an offset ('1e−9') and colour rounding noise.
+    limit = max(float(np.nanmax(np.abs(gains))), 0.1) if n_rows else 1.0
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
     image = ax.imshow(gains, cmap=GAIN_CMAP, norm=norm, aspect="auto")
+    # A cell narrower than its number (many actors) shows colour and ✕ only: numbers that
+    # run into each other read as different numbers. `detente settle` lists them all.
+    cell_points = ax.get_position().width * fig.get_figwidth() * 72 / max(n_cols, 1)
+    numbers = cell_points >= 32
     for r, row in enumerate(rows):
         for c, actor in enumerate(actors):
             value = gains[r, c]
             blocked = actor in row.blockers
             strong = abs(value) > 0.6 * limit
-            text = f"{value:+.1f}" + (" ✕" if blocked else "")
-            ax.text(c, r, text, ha="center", va="center", fontsize=7.5,
+            text = (f"{value:+.1f}" if numbers else "") + (" ✕" if blocked else "")
+            if not text:
+                continue
+            ax.text(c, r, text.strip(), ha="center", va="center", fontsize=7.5,
                     color="white" if strong else INK, fontweight="bold" if blocked else None)
             if blocked:
                 ax.add_patch(Rectangle((c - 0.46, r - 0.44), 0.92, 0.88, fill=False,
                                        ec=INK, lw=1.8))
-    labels = [wrap(row.label, 40) + ("\n✓ every party gains" if not row.blockers else
-                                      f"\n✕ blocked by {len(row.blockers)}")
+    labels = [wrap(row.label, 40) + ("\n= the status quo (reference point)" if row.reference
+                                      else "\n✓ every party gains" if not row.blockers
+                                      else f"\n✕ blocked by {len(row.blockers)}")
               for row in rows]
     ax.set_yticks(range(n_rows), labels, fontsize=7.5, linespacing=1.1)
-    ax.set_xticks(range(n_cols), [wrap(s.name_of(a), 12) for a in actors], fontsize=7.5)
+    if numbers:
+        ax.set_xticks(range(n_cols), [wrap(s.name_of(a), 12) for a in actors], fontsize=7.5)
+    else:
+        ax.set_xticks(range(n_cols), actors, fontsize=7, rotation=90)
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
     for side in ax.spines.values():
@@ -98,7 +119,9 @@ def package_gains(settlement: Settlement, *, ax: Axes | None = None) -> Figure:
     ax.set_title(f"{s.title}: who gains from each package", loc="left", fontsize=10,
                  fontweight="bold", color=INK, pad=30)
     fig.text(0.01, 0.01, "✕ and frame: a veto party that does not gain blocks the package. "
-             f"Search grid: {settlement.step:g} units.", fontsize=7, color=MUTED)
+             f"Search grid: {settlement.step:g} units."
+             + ("" if numbers else " Too many actors to print each gain: detente settle "
+                "lists them."), fontsize=7, color=MUTED)
     return fig
 
 
@@ -115,9 +138,10 @@ def without_actor_settlement(settlement: Settlement, *, ax: Axes | None = None) 
     labels = [_variant_label(o.label, s) for o in outcomes]
     values = [o.best.nash if o.best is not None else 0.0 for o in outcomes]
     if ax is None:
-        height = 1.3 + 0.38 * len(outcomes)
+        row = row_inches(len(outcomes), 0.38)
+        height = 1.3 + row * len(outcomes)
         fig = new_figure(9.0, height)
-        ax = fig.add_axes((2.4 / 9.0, 0.55 / height, 5.2 / 9.0, 0.38 * len(outcomes) / height))
+        ax = fig.add_axes((2.4 / 9.0, 0.55 / height, 5.2 / 9.0, row * len(outcomes) / height))
     fig = ax.get_figure()
     base = values[0]
     colors = [MUTED if k == 0 else OKABE_ITO["orange"] if v > base + 1e-9 else
@@ -125,7 +149,8 @@ def without_actor_settlement(settlement: Settlement, *, ax: Axes | None = None) 
     y = np.arange(len(outcomes))
     ax.barh(y, values, color=colors, height=0.62)
     ax.axvline(base, color=INK, lw=0.8, ls=(0, (4, 3)))
-    top = max([*values, 1e-9])
+    # No deal anywhere (every bar 0): a unit axis, not one of 1e-9 printed as 0.0000000000.
+    top = max(values) if max(values, default=0.0) > 1e-9 else 1.0
     for k, o in enumerate(outcomes):
         if not o.zone_exists:
             note = "no zone of agreement"
@@ -140,6 +165,9 @@ def without_actor_settlement(settlement: Settlement, *, ax: Axes | None = None) 
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_ylim(len(outcomes) - 0.5, -0.5)
     ax.set_xlim(0, top * 1.55)
+    # Plain tick numbers: a scale of 1e-9 (no deal anywhere) would otherwise print an
+    # offset like '1e−9' over the labels.
+    ax.ticklabel_format(axis="x", style="plain", useOffset=False)
     ax.set_xlabel("best package's Nash product (utility points); orange: a better deal than "
                   "with everybody, blue: a worse one", fontsize=8, color=MUTED)
     ax.tick_params(axis="x", labelsize=7.5, colors=MUTED)
@@ -165,9 +193,10 @@ def guarantor_contributions(contrib: Contributions, names: dict[str, str] | None
     actors = sorted(contrib.shapley, key=lambda a: -contrib.shapley[a])
     values = [contrib.shapley[a] for a in actors]
     if ax is None:
-        height = 1.3 + 0.36 * len(actors)
+        row = row_inches(len(actors), 0.36)
+        height = 1.3 + row * len(actors)
         fig = new_figure(9.0, height)
-        ax = fig.add_axes((2.4 / 9.0, 0.6 / height, 5.6 / 9.0, 0.36 * len(actors) / height))
+        ax = fig.add_axes((2.4 / 9.0, 0.6 / height, 5.6 / 9.0, row * len(actors) / height))
     fig = ax.get_figure()
     y = np.arange(len(actors))
     ax.barh(y, values, color=OKABE_ITO["bluish_green"], height=0.6)

@@ -17,7 +17,15 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from detente.report.style import INK, MUTED, OKABE_ITO, STATUS_QUO_COLOR, new_figure, wrap
+from detente.report.style import (
+    INK,
+    MUTED,
+    OKABE_ITO,
+    STATUS_QUO_COLOR,
+    model_label,
+    new_figure,
+    wrap,
+)
 from detente.scenario import Scenario
 from detente.uncertainty import SampleResult
 from detente.uncertainty.sensitivity import SensitivityResult
@@ -72,7 +80,7 @@ def outcome_distributions(result: SampleResult, *, ax: Axes | None = None) -> Fi
     hi = issues[0].scale.high if same else 100.0
     ax.set_xlim(lo - 0.01 * (hi - lo), hi + 0.06 * (hi - lo))
     unit = issues[0].units if same else "% of each issue's scale"
-    ax.set_xlabel(f"{result.model} forecast ({unit})", fontsize=8, color=MUTED)
+    ax.set_xlabel(f"{model_label(result.model)} forecast ({unit})", fontsize=8, color=MUTED)
     ax.tick_params(axis="x", labelsize=7.5, colors=MUTED)
     ax.tick_params(axis="y", length=0)
     for side in ("left", "right", "top"):
@@ -86,7 +94,7 @@ def outcome_distributions(result: SampleResult, *, ax: Axes | None = None) -> Fi
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=5,
               frameon=False, fontsize=7.5, handletextpad=0.6, columnspacing=2.0,
               handlelength=2.2)
-    ax.set_title(f"{s.title}: {result.model} forecast over {result.samples:,} sampled "
+    ax.set_title(f"{s.title}: {model_label(result.model)} forecast over {result.samples:,} sampled "
                  f"scenarios (seed {result.seed})", loc="left", fontsize=10,
                  fontweight="bold", color=INK, pad=22)
     return fig
@@ -150,7 +158,7 @@ def tornado(result: SensitivityResult, issue: str | None = None, top: int = 10, 
             max(data["low"] + data["high"] + [nominal])]
     pad = max(0.12 * (span[1] - span[0]), 0.5)
     ax.set_xlim(span[0] - pad, span[1] + 2.2 * pad)
-    ax.set_xlabel(f"{result.model} forecast of {the_issue.name} ({the_issue.units}); "
+    ax.set_xlabel(f"{model_label(result.model)} forecast of {the_issue.name} ({the_issue.units}); "
                   f"line: as written, {nominal:.1f}", fontsize=8, color=MUTED)
     ax.tick_params(axis="x", labelsize=7.5, colors=MUTED)
     ax.tick_params(axis="y", length=0)
@@ -161,6 +169,6 @@ def tornado(result: SensitivityResult, issue: str | None = None, top: int = 10, 
                Line2D([], [], ls="none", label="ST: total Sobol index (share of variance)")]
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3,
               frameon=False, fontsize=7.5, columnspacing=1.5)
-    ax.set_title(f"What moves the {result.model} forecast of {the_issue.name}", loc="left",
-                 fontsize=10, fontweight="bold", color=INK, pad=20)
+    ax.set_title(f"What moves the {model_label(result.model)} forecast of {the_issue.name}",
+                 loc="left", fontsize=10, fontweight="bold", color=INK, pad=20)
     return fig

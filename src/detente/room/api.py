@@ -32,7 +32,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from detente.errors import DetenteError
 from detente.room.service import RoomError, RoomService, token_hash
 from detente.web.app import cross_origin
-from detente.web.safety import BodyLimit, Limits, structure_problems
+from detente.web.safety import BodyLimit, Limits, harden, structure_problems
 
 log = logging.getLogger("detente.room")
 STATIC_DIR = Path(str(resources.files("detente.room") / "static"))
@@ -311,10 +311,7 @@ def install_guards(app: FastAPI, allowed_hosts: list[str] | None) -> None:
                  "fix": "use the room's own page, or send the request without an Origin "
                         "header (scripts, curl)", "line": None}]}, status_code=403)
         response: Response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
+        harden(response.headers, CSP)
         return response
 
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)

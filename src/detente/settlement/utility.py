@@ -239,6 +239,17 @@ def package_utilities(arrays: Arrays, packages: np.ndarray, guarantees: Guarante
         arrays, packages, guarantees, settings, mechanisms).sum(axis=-1)
 
 
+def status_quo_losses(arrays: Arrays, utility: UtilityShape = "quadratic") -> dict[str, float]:
+    """Each actor's loss at the status quo in utility points (0 = every issue where it
+    wants it): the yardstick a gain is read against (+3.5 of a 38-point loss closes 9%)."""
+    from detente.settlement.analysis import UTILITY_POINTS  # it imports this module
+
+    shares = salience_shares(arrays.salience)
+    distance = -issue_utility(arrays.position, arrays.status_quo, loss_power(utility))
+    loss = UTILITY_POINTS * (shares * distance).sum(axis=-1)
+    return {a: float(x) for a, x in zip(arrays.actor_ids, loss, strict=True)}
+
+
 def parties(arrays: Arrays) -> np.ndarray:
     """Actors whose assent a settlement needs: veto holders with some salience, ``[B,] A``."""
     return arrays.veto & (arrays.salience.sum(axis=-1) > 0)

@@ -45,7 +45,7 @@ from detente.web.analyses import (
     request_variation,
 )
 from detente.web.jobs import Job, JobManager
-from detente.web.safety import BodyLimit, Limits, check_mapping, check_yaml_text
+from detente.web.safety import BodyLimit, Limits, check_mapping, check_yaml_text, harden
 
 log = logging.getLogger("detente.web")
 STATIC_DIR = Path(str(resources.files("detente.web") / "static"))
@@ -276,10 +276,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
+        harden(response.headers, CSP)
         return response
 
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from detente import LoadLimits, Problem, ScenarioError, parse_yaml
 from detente import structure_problems as loader_structure_problems
@@ -185,3 +185,17 @@ class BodyLimit:
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+class Headers(Protocol):
+    def __setitem__(self, key: str, value: str) -> None: ...
+
+
+def harden(headers: Headers, csp: str) -> None:
+    """The headers every response of the workbench and the room carries: the page's content
+    policy, no type sniffing, no referrer, nothing cached (a response may hold a party's
+    numbers)."""
+    headers["Content-Security-Policy"] = csp
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Cache-Control"] = "no-store"

@@ -1,0 +1,55 @@
+"""`detente brief`: the plain-words page a minister reads (:mod:`detente.brief`).
+
+Declared once here: the CLI command (with ``-f markdown|html`` and ``--pdf FILE``), the JSON
+and any other surface follow from this spec.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from detente.analyses.options import SEED, STEP
+from detente.analyses.spec import AnalysisSpec, Option
+from detente.scenario import Scenario
+from detente.variation import Variation
+from detente.view import View
+
+SAMPLES = Option("samples", int, 500, "Sampled scenarios for how sure the forecast is.",
+                 low=10, high=100_000)
+
+
+def run_brief(scenario: Scenario | str | Path | None, variation: Variation | None, *,
+              step: float, samples: int, seed: int) -> Any:
+    from detente.brief import make_brief
+
+    return make_brief(scenario, variation, step=step, samples=samples, seed=seed)
+
+
+def view_brief(run: Any) -> View:
+    return run.value.view()
+
+
+def _pdf(run: Any) -> bytes:
+    from detente.brief import pdf_bytes
+
+    return pdf_bytes(run.value.to_html())
+
+
+BRIEF = AnalysisSpec(
+    name="brief", title="Brief",
+    summary="One page in plain words: where bargaining lands, which deals pass, who blocks "
+            "them and what wins them over, what the guarantors add, how sure we are.",
+    options=(STEP, SAMPLES, SEED),
+    run=run_brief, view=view_brief,
+    formats=("table", "markdown", "html", "json"),
+    to_dict=lambda run: run.value.to_dict(),
+    package_search=True,
+    extra={"markdown": lambda run: run.value.to_markdown(),
+           "html": lambda run: run.value.to_html(),
+           # Files the CLI can also write (flag -> bytes of the result); the web has none.
+           "files": {"--pdf": ("PDF of the brief (printed by Debian's chromium, headless).",
+                               _pdf)}},
+)
+
+__all__ = ["BRIEF"]

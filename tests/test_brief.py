@@ -1,0 +1,145 @@
+"""`detente brief`: every sentence comes from the numbers (issue 18, item 1)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import detente
+from detente.brief import Brief, anchor_steps, find_chromium, make_brief, status_quo_losses
+from detente.cli import app
+from detente.render import fmt
+from detente.scenario import Scenario
+
+FAST = dict(step=25.0, samples=50, seed=0)
+
+
+@pytest.fixture(scope="module", params=["korea-2017", "korea-2017-moon"])
+def scenario(request: pytest.FixtureRequest) -> Scenario:
+    return detente.load(request.param)
+
+
+@pytest.fixture(scope="module")
+def brief(scenario: Scenario) -> Brief:
+    return make_brief(scenario, **FAST)
+
+
+def _text(brief: Brief) -> str:
+    return "\n".join(p for s in brief.sections for p in s.paragraphs)
+
+
+def test_the_brief_answers_each_question(brief: Brief) -> None:
+    headings = [s.heading for s in brief.sections]
+    for wanted in ("Bottom line", "Where bargaining is likely to land", "The best deal on offer",
+                   "What the guarantors add", "How sure we are", "Caveats"):
+        assert wanted in headings
+
+
+def test_each_issue_is_said_in_its_forecast_and_anchors(scenario: Scenario,
+                                                        brief: Brief) -> None:
+    f = detente.forecast(scenario, models=["compromise", "median", "nash"])
+    where = next(s for s in brief.sections if s.heading.startswith("Where"))
+    for issue in scenario.issues:
+        line = next(p for p in where.paragraphs if p.startswith(issue.name + ":"))
+        value = f.values("compromise")[issue.id]
+        assert f"({fmt(value)})" in line or f"{fmt(value)}, " in line, line  # exact or near
+        nearest = min(issue.anchors, key=lambda a: abs(a.value - value))
+        assert nearest.label in line, line
+
+
+def test_named_proposals_name_their_blockers(scenario: Scenario, brief: Brief) -> None:
+    settled = detente.settle(scenario, step=FAST["step"])
+    text = _text(brief)
+    status_quo = {i.id: i.status_quo.value for i in scenario.issues}
+    for p in settled.baseline.packages:
+        if all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items()):
+            # The status quo is the reference point, never a proposal that is 'blocked'.
+            assert f"{p.name} is blocked" not in text
+            continue
+        if not p.blockers:
+            assert f"{p.name} can pass" in text
+            continue
+        names = [scenario.name_of(b) for b in p.blockers]
+        assert all(n in text for n in names)
+        assert p.name in text
+
+
+def test_no_sign_on_zero_and_every_number_finite(brief: Brief) -> None:
+    text = _text(brief) + brief.to_markdown()
+    assert not re.search(r"(?<![\w.])[-−+]0(\.0+)?(?![\d.])", text), text
+    assert not re.search(r"\b(nan|inf)\b", text, re.I)
+    assert "e+" not in text
+
+
+def test_a_changed_number_changes_the_sentence() -> None:
+    base = detente.load("korea-2017")
+    data = base.model_dump()
+    # The status quo of sanctions moves from 30 to 60: the sentence about where sanctions
+    # land must say the new status quo, and the losses the gains are compared with change.
+    for issue in data["issues"]:
+        if issue["id"] == "SANC":
+            issue["status_quo"]["value"] = 60.0
+    changed = base.model_validate(data)
+    before, after = make_brief(base, **FAST), make_brief(changed, **FAST)
+    line = [p for s in after.sections for p in s.paragraphs
+            if p.startswith("Sanctions on the DPRK:")]
+    assert line and "status quo (60)" in line[0], line
+    assert _text(before) != _text(after)
+    assert status_quo_losses(base) != status_quo_losses(changed)
+
+
+def test_anchor_steps_count_the_anchors_passed() -> None:
+    nuc = detente.load("korea-2017").issue("NUC")   # anchors 0 20 35 50 65 85 100
+    assert anchor_steps(nuc, 85, 50) == 2           # past 65, to 50
+    assert anchor_steps(nuc, 85, 80) == 0
+    assert anchor_steps(nuc, 20, 50) == 2           # past 35, to 50
+
+
+def test_markdown_and_html(brief: Brief) -> None:
+    md = brief.to_markdown()
+    assert md.startswith(f"# {brief.title}")
+    page = brief.to_html()
+    assert "<abbr title=" in page and "utility points" in page
+    assert "<script" not in page and "http" not in page.split("</style>")[0]
+
+
+def test_cli_brief_formats_and_pdf(tmp_path: Path) -> None:
+    runner = CliRunner()
+    md = runner.invoke(app, ["brief", "--step", "25", "--samples", "50", "-f", "markdown"])
+    assert md.exit_code == 0, md.output
+    assert "## Bottom line" in md.output
+    target = tmp_path / "brief.pdf"
+    if find_chromium() is None:
+        refused = runner.invoke(app, ["brief", "--step", "25", "--samples", "50",
+                                      "--pdf", str(target)])
+        assert refused.exit_code == 2 and "chromium" in refused.output
+        pytest.skip("chromium is not installed: --pdf refuses with its message (checked)")
+    done = runner.invoke(app, ["brief", "--step", "25", "--samples", "50", "--pdf",
+                               str(target), "-q"])
+    assert done.exit_code == 0, done.output
+    assert target.read_bytes().startswith(b"%PDF")
+    again = runner.invoke(app, ["brief", "--step", "25", "--samples", "50", "--pdf",
+                                str(target)])
+    assert again.exit_code != 0  # never over a file the user has
+
+
+def test_glossary_hover_titles_wrap_each_term_once_and_escape() -> None:
+    from detente.glossary import GLOSSARY, with_terms
+    from detente.render import view_html
+    from detente.view import View, table
+
+    page = with_terms("The Shapley value of a guarantor, and a guarantor <script>")
+    assert page.count("<abbr") == 2          # first use of each term only
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    # No term is wrapped inside another's title (the Shapley definition says 'guarantor').
+    assert not re.search(r'title="[^"]*<abbr', page)
+    html_table = view_html(View("t", tables=(table("x", ["max-min", "Nash product"], [[1, 2]]),)))
+    assert html_table.count("<abbr") == 2
+    assert GLOSSARY["max-min"] in html_table
+    # Every short definition has its long form in docs/glossary.md.
+    long_form = (Path(__file__).resolve().parents[1] / "docs" / "glossary.md").read_text()
+    for term in GLOSSARY:
+        assert term.lower().split()[0] in long_form.lower(), term

@@ -1,0 +1,80 @@
+"""How numbers are shown (issue 18, items 4 and 7): one formatter, no signed zero, plain
+digits where they read better than an exponent, units beside values, the status quo as the
+reference point."""
+
+from __future__ import annotations
+
+import pytest
+
+import detente
+import detente.analyses as analyses
+from detente.render import cell_text, fmt, fmt_signed, rows_text
+from detente.settlement.utility import status_quo_losses
+
+
+@pytest.mark.parametrize(("value", "spec", "shown"), [
+    (-0.0, "+.1f", "0.0"), (-0.004, ".2f", "0.00"), (-0.0001, "+.2f", "0.00"),
+    (0.00001, "+.2f", "0.00"), (-0.41, "+.2f", "-0.41"), (3.5, "+.2f", "+3.50"),
+    (909124, ".4g", "909,124"), (-602100.0, "+.4g", "-602,100"), (289500.0, "", "289,500"),
+    (3.514, ".4g", "3.514"), (1.5e16, ".4g", "1.5e+16"), (-0.0, "", "0"),
+])
+def test_cell_text(value: float, spec: str, shown: str) -> None:
+    assert cell_text(value, spec) == shown
+
+
+def test_fmt_and_signed() -> None:
+    assert fmt(-0.04) == "0"
+    assert fmt_signed(-0.001) == "0.00"
+    assert fmt_signed(-1.234) == "-1.23"
+
+
+def test_forecast_and_settle_tables_carry_each_issues_units() -> None:
+    scenario = detente.load("korea-2017")
+    data = scenario.model_dump()
+    data["issues"][2]["units"] = "USD bn/yr"
+    changed = scenario.model_validate(data)
+    forecast = analyses.run("forecast", changed).view().tables[0]
+    column = forecast.columns.index("Units")
+    assert [row[column] for row in forecast.rows][2] == "USD bn/yr"
+    settle = analyses.run("settle", changed, step=25.0).view()
+    best = next(t for t in settle.tables if t.key == "best")
+    assert best.rows[2][best.columns.index("Units")] == "USD bn/yr"
+    packages = next(t for t in settle.tables if t.key.startswith("packages"))
+    assert packages.rows[2][0] == "SANC (USD bn/yr)"
+
+
+def test_the_status_quo_is_the_reference_not_blocked() -> None:
+    # Without walk-away points every gain is measured from the status quo.
+    view = analyses.run("settle", "korea-2017", step=25.0, ignore=("walk-away",)).view()
+    zone = next(t for t in view.tables if t.key == "zone")
+    row = next(r for r in zone.rows if str(r[0]).startswith("P0"))
+    assert row[1] == "the status quo (reference point)"
+    others = [r for r in zone.rows if str(r[0]).startswith(("P1", "P2", "P3"))]
+    assert all(str(r[1]).startswith("blocked by") for r in others)
+    named = next(t for t in view.tables if t.key.startswith("named"))
+    p0 = named.columns.index("P0")
+    assert {row[p0] for row in named.rows[:-1]} == {"0 (reference)"}
+
+
+def test_with_walk_away_points_the_status_quo_is_a_package_like_any_other() -> None:
+    # korea-2017 states PX (no deal, escalation) as every actor's walk-away point (issue
+    # 16): gains are over it, so the status quo has gains of its own and may be blocked.
+    settled = detente.settle("korea-2017", step=25.0, zones=False, persuasion=False)
+    p0 = next(p for p in settled.baseline.packages if p.id == "P0")
+    assert p0.walk_away and any(abs(g) > 1e-6 for g in p0.gains.values())
+    view = analyses.run("settle", "korea-2017", step=25.0).view()
+    zone = next(t for t in view.tables if t.key == "zone")
+    row = next(r for r in zone.rows if str(r[0]).startswith("P0"))
+    assert row[1] == ("acceptable" if p0.acceptable else "blocked by " + ", ".join(p0.blockers))
+    named = next(t for t in view.tables if t.key.startswith("named"))
+    assert "0 (reference)" not in {r[named.columns.index("P0")] for r in named.rows}
+
+
+def test_gains_come_with_their_share_of_the_status_quo_loss() -> None:
+    view = analyses.run("settle", "korea-2017", step=25.0).view()
+    gains = next(t for t in view.tables if t.key == "best-gains")
+    losses = status_quo_losses(detente.load("korea-2017").compile())
+    for row in gains.rows:
+        actor, gain, share = row
+        assert share == pytest.approx(gain / losses[actor])
+    assert all(text.endswith("%") for row in rows_text(gains) for text in row[2:])
