@@ -12,6 +12,13 @@ from hypothesis import strategies as st
 
 from detente.arrays import Arrays
 from detente.scenario import scenario_from_mapping
+from detente.scenario.compile import (
+    LinkSpec,
+    Mechanisms,
+    RuleSpec,
+    VerificationSpec,
+    WalkAwaySpec,
+)
 from detente.settlement.problem import SettlementProblem
 
 
@@ -83,6 +90,76 @@ def random_problems(draw: st.DrawFn, batch: int | None = None, max_actors: int =
 TOLERANCE = 1e-9  # docs/settle.md, Zone of agreement: a party gains when g_a > 10⁻⁹
 
 
+@st.composite
+def random_mechanisms_problems(draw: st.DrawFn, batch: int | None = None, max_actors: int = 4,
+                               max_issues: int = 4, max_options: int = 4
+                               ) -> SettlementProblem:
+    """A random problem (:func:`random_problems`) with random verification, links, package
+    rules, walk-away points and guarantors' stakes, each kept to the scenario checks' limits
+    (an issue verified by one issue, no verifier verified, one link per actor and issue,
+    a linked issue not verified)."""
+    problem = draw(random_problems(batch=batch, max_actors=max_actors, max_issues=max_issues,
+                                   max_options=max_options))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    ar = problem.arrays
+    issues, actors = list(ar.issue_ids), list(ar.actor_ids)
+    names = list(ar.guarantor_ids)
+    grid = np.linspace(0, 1, 11)
+    verifications: list[VerificationSpec] = []
+    verified: set[str] = set()
+    if len(issues) >= 2 and rng.random() < 0.7:
+        v = issues[int(rng.integers(len(issues)))]
+        others = [i for i in issues if i != v]
+        chosen = tuple(i for i in others if rng.random() < 0.7) or (others[0],)
+        verified = set(chosen)
+        none_at, full_at = rng.choice(grid, 2, replace=False)
+        ups = [*sorted(set(rng.choice(grid[1:-1], int(rng.integers(0, 3))).tolist())), 1.0]
+        bands = tuple((float(u), tuple(g for g in names if rng.random() < 0.5) or (names[0],))
+                      for u in ups)
+        verifications.append(VerificationSpec(v, chosen, float(none_at), float(full_at),
+                                              float(rng.choice([0.0, 0.5, 1.0, rng.random()])),
+                                              bands))
+    links = []
+    q = ar.status_quo.reshape(-1, len(issues))[0]
+    for a in actors:
+        for j in issues:
+            if j in verified or rng.random() > 0.3 or len(issues) < 2:
+                continue
+            k = rng.choice([i for i in issues if i != j])
+            target = float(rng.choice([t for t in grid
+                                       if abs(t - q[issues.index(k)]) > 1e-9]))
+            links.append(LinkSpec(a, j, str(k), target, float(rng.choice([1.0, rng.random()]))))
+    rules = []
+    for _ in range(int(rng.integers(0, 3)) if len(issues) >= 2 else 0):
+        w, t = rng.choice(issues, 2, replace=False)
+        lw, lt = rng.choice(grid, 2)
+        rules.append(RuleSpec(str(w), *((float(lw), math.inf) if rng.random() < 0.5
+                                        else (-math.inf, float(lw))),
+                              str(t), *((float(lt), math.inf) if rng.random() < 0.5
+                                        else (-math.inf, float(lt)))))
+    walk = []
+    for a in actors:
+        r = rng.random()
+        if r < 0.1:
+            walk.append((a, WalkAwaySpec(utility=float(-rng.uniform(0, 0.3)))))
+        elif r < 0.2:
+            walk.append((a, WalkAwaySpec(
+                package_id="ALT", values=tuple(float(v) for v in rng.choice(grid, len(issues))
+                                               * 100),
+                guarantors=tuple(None if rng.random() < 0.3 else
+                                 tuple(g for g in names if rng.random() < 0.4)
+                                 for _ in issues))))
+    stakes = []
+    for k, named in enumerate(problem.issue_guarantors):
+        for g in named or ():
+            if g in actors and rng.random() < 0.5:
+                stakes.append((g, issues[k], float(rng.uniform(0, 0.05)),
+                               float(rng.uniform(0, 0.05))))
+    mech = Mechanisms(tuple(verifications), tuple(links), tuple(rules), tuple(walk),
+                      tuple(stakes))
+    return problem.replace(mechanisms=mech)
+
+
 @dataclass(frozen=True)
 class Reference:
     """Every package of a problem (unit-scale values) with each actor's gain."""
@@ -113,32 +190,103 @@ class Reference:
 
 
 def reference_gains(problem: SettlementProblem, values: Sequence[float], utility: str,
-                    correlation: float, losses: str) -> list[float]:
-    """g_a(x) = Σ_k s̃[a,k]·c[a,k]·(u[a,k](x_k) − u[a,k](q_k)), u = −|v − p|^m (m = 2
-    quadratic, 1 linear), c the credibility of issue k's deliverers (independent, correlated
-    or mixed failures); with ``losses="certain"`` a move the actor loses from has c = 1."""
+                    correlation: float, losses: str,
+                    guarantors: Sequence[Sequence[str] | None] | None = None,
+                    walk_away: bool = True) -> list[float]:
+    """g_a(x) = Σ_k h[a,k] − r_a with h[a,k] = s̃[a,k]·c[a,k]·(u[a,k](x_k) − u[a,k](q_k)),
+    u = −|v − p|^m (m = 2 quadratic, 1 linear), c the credibility of issue k's deliverers
+    (independent, correlated or mixed failures); with ``losses="certain"`` a move the actor
+    loses from has c = 1. With the problem's mechanisms (docs/settle.md, Verification,
+    Linked issues, Guarantors' stakes, Walk-away points): c raised by the verifying issue,
+    h scaled by links, stakes added, r_a the walk-away point (0 without one)."""
     ar = problem.arrays
+    mech = problem.mechanisms
+    named_all = list(problem.issue_guarantors if guarantors is None else guarantors)
+    ids = list(ar.issue_ids)
     m = 2.0 if utility == "quadratic" else 1.0
     out = []
     for a in range(ar.n_actors):
         total_salience = sum(float(s) for s in ar.salience[a])
-        g = 0.0
+        h = []
         for k in range(ar.n_issues):
             share = float(ar.salience[a, k]) / total_salience if total_salience > 0 else 0.0
             p, q = float(ar.position[a, k]), float(ar.status_quo[k])
             change = -abs(values[k] - p) ** m + abs(q - p) ** m
-            c = _credibility(problem, a, k, correlation)
+            c = _credibility(problem, a, k, correlation, named_all[k])
+            for spec in mech.verifications:
+                if ids[k] not in spec.verified or spec.issue not in ids:
+                    continue
+                present = [g for g in (named_all[k] or ()) if g in ar.guarantor_ids]
+                if named_all[k] is None or not present:
+                    continue
+                kv = ids.index(spec.issue)
+                c_v = _credibility(problem, a, kv, correlation, named_all[kv])
+
+                def regime(v: float, spec: VerificationSpec = spec, a: int = a) -> float:
+                    level = min(1.0, max(0.0, (v - spec.none_at) / (spec.full_at
+                                                                    - spec.none_at)))
+                    band = next((ids_ for up, ids_ in spec.bands if v <= up + 1e-9),
+                                spec.bands[-1][1])
+                    fail = 1.0
+                    for g in band:
+                        if g in ar.guarantor_ids:
+                            fail *= 1.0 - float(ar.trust[a, list(ar.guarantor_ids).index(g)])
+                    return level * (1.0 - fail)
+
+                expected = c_v * regime(values[kv]) + (1 - c_v) * regime(float(
+                    ar.status_quo[kv]))
+                c = c + (1.0 - c) * spec.strength * expected
             if losses == "certain" and change < 0:
                 c = 1.0
-            g += share * c * change
-        out.append(g)
+            h.append(share * c * change)
+        for link in mech.links:
+            if ar.actor_ids[a] != link.actor:
+                continue
+            j, k = ids.index(link.issue), ids.index(link.needs)
+            q = float(ar.status_quo[k])
+            progress = (min(1.0, max(0.0, (values[k] - q) / (link.target - q)))
+                        if abs(link.target - q) > 1e-9 else 1.0)
+            h[j] -= link.weight * (1.0 - progress) * max(h[j], 0.0)
+        for g, issue, cost, outside in mech.stakes:
+            k = ids.index(issue)
+            moved = abs(values[k] - float(ar.status_quo[k])) > 1e-9
+            if g == ar.actor_ids[a] and moved and g in (named_all[k] or ()):
+                h[k] += outside - cost
+        total = sum(h)
+        if walk_away:
+            total -= _walk_away(problem, a, utility, correlation, losses)
+        out.append(total)
     return out
 
 
-def _credibility(problem: SettlementProblem, a: int, k: int, correlation: float) -> float:
+def _walk_away(problem: SettlementProblem, a: int, utility: str, correlation: float,
+               losses: str) -> float:
+    """r_a: a stated package's gain (with its own guarantors), or a utility level minus the
+    status quo's utility Σ_k s̃ u(q_k); 0 without a walk-away point."""
+    ar = problem.arrays
+    for actor, spec in problem.mechanisms.walk_away:
+        if actor != ar.actor_ids[a]:
+            continue
+        if spec.utility is not None:
+            m = 2.0 if utility == "quadratic" else 1.0
+            total = float(ar.salience[a].sum())
+            at_q = sum(-float(ar.salience[a, k]) / total * abs(float(ar.status_quo[k])
+                                                               - float(ar.position[a, k])) ** m
+                       for k in range(ar.n_issues)) if total > 0 else 0.0
+            return spec.utility - at_q
+        units = [(v - float(lo)) / (float(hi) - float(lo)) for v, lo, hi in
+                 zip(spec.values, ar.scale_low, ar.scale_high, strict=True)]
+        return reference_gains(problem, units, utility, correlation, losses,
+                               guarantors=spec.guarantors, walk_away=False)[a]
+    return 0.0
+
+
+def _credibility(problem: SettlementProblem, a: int, k: int, correlation: float,
+                 named: Sequence[str] | str | None = "scenario") -> float:
     """c_ind = 1 − Π_{g∈D_k}(1 − T[a,g]), c_cor = max_{g∈D_k} T[a,g], c = (1−ρ)c_ind + ρc_cor;
     no guarantors named: 1; named but none left: 0."""
-    named = problem.issue_guarantors[k]
+    if named == "scenario":
+        named = problem.issue_guarantors[k]
     if named is None:
         return 1.0
     ids = list(problem.arrays.guarantor_ids)
@@ -167,7 +315,8 @@ def reference_space(problem: SettlementProblem, utility: str = "quadratic",
                            for a in range(ar.n_actors))
             values = [q] + ([v for v in values if abs(v - q) > 1e-12] if believed else [])
         lists.append(values)
-    packages = list(itertools.product(*lists))
+    packages = [x for x in itertools.product(*lists)
+                if _keeps_rules(problem.mechanisms, ar.issue_ids, x)]
     gains = [reference_gains(problem, x, utility, correlation, losses) for x in packages]
     parties = [bool(ar.veto[a]) and float(ar.salience[a].sum()) > 0
                for a in range(ar.n_actors)]
@@ -176,3 +325,14 @@ def reference_space(problem: SettlementProblem, utility: str = "quadratic",
     weights = [w / sum(raw) for w in raw] if sum(raw) > 0 else raw
     return Reference(packages, gains, parties, weights,
                      tuple(float(q) for q in ar.status_quo))
+
+
+def _keeps_rules(mech: Mechanisms, issue_ids: Sequence[str], x: Sequence[float]) -> bool:
+    """Every rule: when the first issue is in its interval, the second is in its own."""
+    ids = list(issue_ids)
+    for r in mech.rules:
+        w, t = x[ids.index(r.when_issue)], x[ids.index(r.then_issue)]
+        if r.when_low - 1e-9 <= w <= r.when_high + 1e-9 and not (
+                r.then_low - 1e-9 <= t <= r.then_high + 1e-9):
+            return False
+    return True

@@ -21,7 +21,10 @@ def test_korea_shape_and_ids() -> None:
     s = load("korea-2017")
     assert s.actor_ids == ("US", "CN", "RU", "KP", "KR", "JP")
     assert s.issue_ids == ("NUC", "MSL", "SANC", "SEC", "VER", "ALL", "NORM", "LINK")
-    assert [p.id for p in s.packages] == ["P0", "P1", "P2", "P3"]
+    assert [p.id for p in s.packages] == ["P0", "P1", "P2", "P3", "PX"]
+    # PX (no deal: escalation) is every actor's walk-away point (issue 16)
+    assert {a.walk_away.package for a in s.actors if a.walk_away} == {"PX"}
+    assert all(a.walk_away is not None for a in s.actors)
     assert all(len(i.anchors) >= 3 for i in s.issues)
 
 

@@ -44,7 +44,8 @@ def test_forecast_and_settle_tables_carry_each_issues_units() -> None:
 
 
 def test_the_status_quo_is_the_reference_not_blocked() -> None:
-    view = analyses.run("settle", "korea-2017", step=25.0).view()
+    # Without walk-away points every gain is measured from the status quo.
+    view = analyses.run("settle", "korea-2017", step=25.0, ignore=("walk-away",)).view()
     zone = next(t for t in view.tables if t.key == "zone")
     row = next(r for r in zone.rows if str(r[0]).startswith("P0"))
     assert row[1] == "the status quo (reference point)"
@@ -53,6 +54,20 @@ def test_the_status_quo_is_the_reference_not_blocked() -> None:
     named = next(t for t in view.tables if t.key.startswith("named"))
     p0 = named.columns.index("P0")
     assert {row[p0] for row in named.rows[:-1]} == {"0 (reference)"}
+
+
+def test_with_walk_away_points_the_status_quo_is_a_package_like_any_other() -> None:
+    # korea-2017 states PX (no deal, escalation) as every actor's walk-away point (issue
+    # 16): gains are over it, so the status quo has gains of its own and may be blocked.
+    settled = detente.settle("korea-2017", step=25.0, zones=False, persuasion=False)
+    p0 = next(p for p in settled.baseline.packages if p.id == "P0")
+    assert p0.walk_away and any(abs(g) > 1e-6 for g in p0.gains.values())
+    view = analyses.run("settle", "korea-2017", step=25.0).view()
+    zone = next(t for t in view.tables if t.key == "zone")
+    row = next(r for r in zone.rows if str(r[0]).startswith("P0"))
+    assert row[1] == ("acceptable" if p0.acceptable else "blocked by " + ", ".join(p0.blockers))
+    named = next(t for t in view.tables if t.key.startswith("named"))
+    assert "0 (reference)" not in {r[named.columns.index("P0")] for r in named.rows}
 
 
 def test_gains_come_with_their_share_of_the_status_quo_loss() -> None:

@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 import detente
+from detente.scenario import Scenario, scenario_from_mapping
 from detente.settlement.contributions import contributions
 from detente.variation import Variation
 
@@ -52,32 +53,75 @@ def _strip(node: Any) -> Any:
     return node
 
 
-def snapshot() -> dict[str, Any]:
-    """Every pinned result of korea-2017, as plain JSON data (volatile fields removed)."""
-    s = detente.load(SCENARIO)
+#: The pin before issue 16 gave korea-2017 verification, links, package rules, walk-away
+#: points and stakes (main's pin when i16-settle merged it: its per-issue zones and
+#: persuasion plans included): the scenario with those entries removed
+#: (:func:`plain_scenario`) must still give exactly these numbers.
+PLAIN_GOLDEN = Path(__file__).parent / "reference" / "korea-2017-plain-regression.json"
+#: Result fields issue 16 added (absent from the plain pin; they carry the new mechanisms).
+ISSUE_16_FIELDS = frozenset({"walk_away", "broken_rules", "stakes", "withheld", "guarantors"})
+SECTIONS = ("forecast", "settle", "contributions", "roadmap", "sample")
+
+
+def plain_scenario() -> Scenario:
+    """korea-2017 without what issue 16 added: verification, links, rules, walk-away points,
+    stakes, and the walk-away package PX."""
+    raw = detente.load(SCENARIO).to_dict()
+    for issue in raw["issues"]:
+        issue.pop("verifies", None)
+    for actor in raw["actors"]:
+        actor.pop("walk_away", None)
+    for key in ("links", "rules", "stakes"):
+        raw.pop(key, None)
+    raw["packages"] = [p for p in raw["packages"] if p["id"] != "PX"]
+    return scenario_from_mapping(raw)
+
+
+def _drop(node: Any, keys: frozenset[str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _drop(v, keys) for k, v in node.items() if k not in keys}
+    if isinstance(node, list):
+        return [_drop(v, keys) for v in node]
+    return node
+
+
+def snapshot(scenario: Scenario | None = None,
+             sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
+    """Every pinned result of korea-2017 (or ``scenario``), as plain JSON data (volatile
+    fields removed)."""
+    s = detente.load(SCENARIO) if scenario is None else scenario
     without_ru = Variation(without=("RU",))
     out: dict[str, Any] = {"scenario": s.id}
-    out["forecast"] = detente.forecast(s, models=list(detente.REGISTRY),
-                                       rng=FORECAST_SEED).to_dict()
+    if "forecast" in sections:
+        out["forecast"] = detente.forecast(s, models=list(detente.REGISTRY),
+                                           rng=FORECAST_SEED).to_dict()
+    if "settle" in sections:
+        out.update(_settle_sections(s, without_ru))
+    if "contributions" in sections:
+        out["contributions"] = {
+            str(label): contributions(s, step=step).to_dict()
+            for label, step in (("default", None), ("10", 10.0))
+        }
+    if "roadmap" in sections:
+        out["roadmap"] = {"default": detente.roadmap(s).to_dict(),
+                          "stages-2": detente.roadmap(s, stages=2).to_dict()}
+    if "sample" in sections:
+        # workers=1: one process; the engine promises the same numbers for any worker count.
+        out["sample"] = {
+            "compromise": detente.sample(s, model="compromise", samples=200,
+                                         rng=SAMPLE_SEED, workers=1).to_dict(),
+            "settle": detente.sample(s, model="settle", samples=10, rng=SAMPLE_SEED,
+                                     workers=1).to_dict(),
+        }
+    return _strip(json.loads(json.dumps(out, allow_nan=False)))
+
+
+def _settle_sections(s: Scenario, without_ru: Any) -> dict[str, Any]:
     # step None: the one default grid step of every package search.
-    out["settle"] = {
+    return {"settle": {
         str(label): detente.settle(s, variations=[without_ru], step=step).to_dict()
         for label, step in (("default", None), ("10", 10.0))
-    }
-    out["contributions"] = {
-        str(label): contributions(s, step=step).to_dict()
-        for label, step in (("default", None), ("10", 10.0))
-    }
-    out["roadmap"] = {"default": detente.roadmap(s).to_dict(),
-                      "stages-2": detente.roadmap(s, stages=2).to_dict()}
-    # workers=1: one process; the engine promises the same numbers for any worker count.
-    out["sample"] = {
-        "compromise": detente.sample(s, model="compromise", samples=200, rng=SAMPLE_SEED,
-                                     workers=1).to_dict(),
-        "settle": detente.sample(s, model="settle", samples=10, rng=SAMPLE_SEED,
-                                 workers=1).to_dict(),
-    }
-    return _strip(json.loads(json.dumps(out, allow_nan=False)))
+    }}
 
 
 def differences(expected: Any, actual: Any, path: str = "$", limit: int = 50) -> list[str]:
@@ -140,6 +184,28 @@ def test_korea_numbers_unchanged(golden: dict[str, Any], now: dict[str, Any],
     diffs = differences(golden[section], now[section], f"$.{section}")
     assert not diffs, (f"{len(diffs)} pinned korea-2017 value(s) moved (at most 50 listed):\n  "
                        + "\n  ".join(diffs))
+
+
+def test_korea_without_the_issue_16_entries_gives_the_old_numbers() -> None:
+    # Every new mechanism is data: with the entries removed, the numbers pinned before
+    # issue 16 come back exactly (forecast and roadmap do not read the entries at all and
+    # stay pinned by the main golden file). The new result fields are left out of the
+    # comparison: the old pin predates them.
+    golden = json.loads(PLAIN_GOLDEN.read_text(encoding="utf-8"))
+    sections = ("settle", "contributions", "sample")
+    now = _drop(snapshot(plain_scenario(), sections), ISSUE_16_FIELDS)
+    for section in sections:
+        diffs = differences(golden[section], now[section], f"$.{section}")
+        assert not diffs, "\n  ".join(diffs)
+
+
+def test_plain_scenario_really_drops_the_entries() -> None:
+    plain = plain_scenario()
+    assert not (plain.links or plain.rules or plain.stakes)
+    assert all(i.verifies is None for i in plain.issues)
+    assert all(a.walk_away is None for a in plain.actors)
+    full = detente.load(SCENARIO)
+    assert full.links and full.rules and full.stakes  # else the test above proves nothing
 
 
 def test_golden_covers_what_issue_14_asks(golden: dict[str, Any]) -> None:

@@ -172,11 +172,14 @@ def test_settlement_figure_marks_every_blocker(analysis: Analysis) -> None:
     assert len(marked) == sum(len(r.blockers) for r in rows) > 0
     named = [p.name for p in analysis.scenario.packages]
     assert all(any(t.startswith(n[:20]) for t in _texts(fig)) for n in named)
-    # korea-2017's P0 is the status quo: the reference point, not a package six actors block.
-    reference = [r for r in rows if r.reference]
-    assert [r.label for r in reference] == ["Status quo, April 2017"]
-    assert not reference[0].blockers
-    assert any("= the status quo (reference point)" in t for t in _texts(fig))
+    # korea-2017's P0 is the status quo; with the walk-away points the scenario states (PX,
+    # issue 16) gains are measured from those, so P0 is a package like any other, drawn
+    # with whoever blocks it, and no row is marked as the reference point.
+    p0 = next(p for p in analysis.settlement.baseline.packages if p.id == "P0")
+    assert p0.walk_away and not [r for r in rows if r.reference]
+    row = next(r for r in rows if r.label == "Status quo, April 2017")
+    assert row.blockers == p0.blockers
+    assert not any("= the status quo (reference point)" in t for t in _texts(fig))
 
 
 def test_tornado_labels_use_names(analysis: Analysis) -> None:

@@ -14,7 +14,7 @@ from detente.arrays import Arrays
 from detente.errors import OptionError
 from detente.roadmaps import evaluate_stages, issue_paths, roadmap
 from detente.roadmaps.api import search
-from detente.scenario import scenario_from_mapping
+from detente.scenario import Mechanisms, scenario_from_mapping
 from detente.settlement import (
     Guarantees,
     UtilitySettings,
@@ -317,7 +317,9 @@ def test_korea_oped_breaks_where_settle_blocks_the_full_settlement() -> None:
     s = detente.load("korea-2017")
     r = roadmap(s, roadmaps=["OPED"])
     e = r.baseline.evaluation("OPED")
-    problem = SettlementProblem.from_scenario(s)
+    # The staged model leaves out verification, links, rules, walk-away points and stakes
+    # (issue 16, not yet part of roadmaps): compare with the settlement without them.
+    problem = SettlementProblem.from_scenario(s).replace(mechanisms=Mechanisms())
     p1 = analyse_packages(problem, [problem.package("P1")])[0]
     assert not e.holds
     # Stage 1 expects exactly P1's settlement gains (no discount, the same guarantors).

@@ -101,10 +101,13 @@ def test_package_gains_batched_shape() -> None:
     problem = SettlementProblem.from_scenario(detente.load("korea-2017"))
     batch = problem.arrays.broadcast_batch(3)
     values = problem.package_values(problem.packages)
-    gains = package_gains(batch, values, problem.package_guarantees(problem.packages))
-    assert gains.shape == (3, 4, 6)
-    ok = acceptable(gains, parties(batch)[:, None, :])
-    assert ok.shape == (3, 4)
+    n = len(problem.packages)
+    for mechanisms in (None, problem.mechanisms):  # plain, and with issue 16's mechanisms
+        gains = package_gains(batch, values, problem.package_guarantees(problem.packages),
+                              mechanisms=mechanisms)
+        assert gains.shape == (3, n, 6)
+        ok = acceptable(gains, parties(batch)[:, None, :])
+        assert ok.shape == (3, n)
 
 
 # --- the two-actor, two-issue case worked by hand --------------------------------------
@@ -237,8 +240,10 @@ def test_variation_changes() -> None:
     assert changed.candidates[0] == (50.0,) and not changed.keep_status_quo[0]
     # Both branches asserted (this used to sit behind an `if` that never ran: with NUC
     # fixed at 50 the zone at step 25 is empty).
+    # The model before issue 16 (mechanisms ignored), where NUC 50 empties the zone.
     result = detente.settle("korea-2017", step=25, variations=[counterfactual(fix=["NUC=50"]),
-                                                               counterfactual(fix=["NUC=75"])])
+                                                               counterfactual(fix=["NUC=75"])],
+                            ignore=("verification", "links", "rules", "walk-away", "stakes"))
     at_50, at_75 = result.variants
     assert not at_50.zone_exists and at_50.best is None and at_50.zone_size == 0
     assert at_75.zone_exists and at_75.best is not None and at_75.smallest is not None

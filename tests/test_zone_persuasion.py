@@ -141,9 +141,12 @@ def test_korea_persuasion_plans_for_p1_and_p2() -> None:
     plans = {p.package: p for p in s.baseline.persuasion}
     p2 = plans["P2"]
     assert set(p2.blockers) == {"US", "KP", "JP"} and p2.after == ()
-    # KP's smallest lever on P2 is the missile freeze, as settle's single-issue fix says.
-    kp = next(lv for lv in p2.plan if lv.actor == "KP")
+    # KP's smallest position lever on P2 is the missile freeze, as settle's single-issue
+    # fix says (its smallest lever of all is a worse walk-away point: korea-2017 states PX,
+    # no deal and escalation, as every actor's walk-away point since issue 16).
+    kp = next(lv for lv in p2.levers if lv.actor == "KP" and lv.kind == "position")
     assert (kp.kind, kp.target) == ("position", "MSL")
+    assert next(lv for lv in p2.plan if lv.actor == "KP").kind == "walk-away"
     assert set(plans["P1"].blockers) == {"US", "KP", "KR", "JP"}
     zones = s.baseline.zones
     assert zones is not None

@@ -227,12 +227,14 @@ def _bottom_line(s: Scenario, outcome: Any) -> Section:
         best = outcome.best
         moves = "; ".join(f"{s.issue(k).name}: {_anchor_words(s.issue(k), best.values[k])}"
                           for k in best.changed)
-        lines.append(f"A deal that leaves every veto player better off than today exists. "
+        lines.append(f"A deal that leaves every veto player better off than "
+                     f"{_reference(outcome, 'today')} exists. "
                      f"The most balanced one moves {len(best.changed)} of {len(s.issues)} "
                      f"issues: {moves}.")
     else:
         lines.append("No deal on the search grid leaves every veto player better off than "
-                     "today: any settlement needs someone to accept a loss.")
+                     f"{_reference(outcome, 'today')}: any settlement needs someone to "
+                     "accept a loss.")
     passing = [p.name for p in proposals if p.acceptable]
     blocked = sorted((p for p in proposals if not p.acceptable), key=lambda p: len(p.blockers))
     if passing:
@@ -243,6 +245,14 @@ def _bottom_line(s: Scenario, outcome: Any) -> Section:
                      f"{closest.name} comes closest, blocked by "
                      f"{_names([s.name_of(b) for b in closest.blockers])}.")
     return Section("Bottom line", tuple(lines))
+
+
+def _reference(outcome: Any, plain: str) -> str:
+    """What gains are measured from: the status quo (``plain``), or, where the scenario
+    states walk-away points (docs/settle.md, issue 16), each actor's walk-away point."""
+    if outcome.problem.mechanisms.walk_away:
+        return "its walk-away point (what it has without a deal)"
+    return plain
 
 
 def _named_deals(s: Scenario, outcome: Any) -> Section | None:
@@ -261,9 +271,10 @@ def _named_deals(s: Scenario, outcome: Any) -> Section | None:
         for b in p.blockers:
             costs = [s.issue(k).name for k, _ in p.why_not(b, 2)]
             ways = p.win_over.get(b, ())
-            loss = -p.gains[b]
-            text += f" {s.name_of(b)} (−{loss:.2f} utility points" if loss < 0.05 else \
-                f" {s.name_of(b)} (−{loss:.1f} utility points"
+            loss = max(-p.gains[b], 0.0)  # a blocker gains at most 0 (no signed zero)
+            shown = "0.00" if loss < 0.005 else f"−{loss:.2f}" if loss < 0.05 \
+                else f"−{loss:.1f}"
+            text += f" {s.name_of(b)} ({shown} utility points"
             text += f", most on {_names(costs)})" if costs else ")"
             if ways:
                 w = ways[0]
@@ -287,14 +298,14 @@ def _found_deals(s: Scenario, outcome: Any) -> Section:
     losses = status_quo_losses(s)
     if not outcome.zone_exists or outcome.best is None:
         return Section("The best deal on offer", (
-            "No deal on the search grid makes every veto player better off than the status "
-            "quo: there is no zone of agreement.",))
+            "No deal on the search grid makes every veto player better off than "
+            f"{_reference(outcome, 'the status quo')}: there is no zone of agreement.",))
     paragraphs = []
     size = outcome.zone_size
     count = (f"{size:,} deals on the search grid" if size is not None
              else "Deals on the search grid")
-    paragraphs.append(f"{count} would leave every veto player better off than the status "
-                      "quo (the zone of agreement).")
+    paragraphs.append(f"{count} would leave every veto player better off than "
+                      f"{_reference(outcome, 'the status quo')} (the zone of agreement).")
     for label, found in (("The best deal by Nash product", outcome.best),
                          ("The smallest acceptable deal", outcome.smallest)):
         if found is None:

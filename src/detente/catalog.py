@@ -12,7 +12,8 @@ import dataclasses
 from detente.models import REGISTRY
 from detente.render import UNITS, fmt
 from detente.scenario import Scenario, embedded_scenarios, load
-from detente.view import View, table
+from detente.scenario.schema import Condition
+from detente.view import Table, View, table
 
 
 def scenario_view(s: Scenario) -> View:
@@ -34,7 +35,7 @@ def scenario_view(s: Scenario) -> View:
         [a.id, *[f"{fmt(row[i].position.value)} / {row[i].salience.value:.2f}"
                  if i in row else None for i in s.issue_ids]]
         for a in s.actors for row in [s.stances.get(a.id, {})]])
-    tables = [actors, issues, stances]
+    tables: list[Table] = [actors, issues, stances]
     if s.trust:
         arrays = s.compile()
         tables.append(table("Trust: row believes column", ["", *arrays.guarantor_ids],
@@ -44,8 +45,50 @@ def scenario_view(s: Scenario) -> View:
         tables.append(table("Packages", ["id", "name", "values"], [
             [p.id, p.name, ", ".join(f"{k} {fmt(v.value)}" for k, v in p.values.items())]
             for p in s.packages]))
+    tables += _mechanism_tables(s)
     return View(f"{s.title} ({s.id}, as of {s.as_of or 'n/a'})", s.description or "",
                 tables=tuple(tables))
+
+
+def _mechanism_tables(s: Scenario) -> list[Table]:
+    """Who guarantees and verifies what, linked issues, package rules, walk-away points and
+    guarantors' stakes (docs/scenario-format.md, docs/settle.md)."""
+    rows = []
+    for i in s.issues:
+        ver = i.verifies
+        bands = "; ".join(f"≤ {fmt(b.up_to)}: {', '.join(b.by) or 'nobody'}"
+                          for b in ver.verifiers) if ver else ""
+        rows.append([i.id, ", ".join(i.guarantors) or "nobody named (face value)",
+                     ", ".join(ver.issues) if ver else "", bands,
+                     ver.strength.value if ver else None])
+    tables = [table("Guarantors and verifiers",
+                    ["issue", "delivered by", "verifies", "verified by (bands)", "strength"],
+                    rows, formats=["", "", "", "", "g"])]
+    if s.links:
+        tables.append(table(
+            "Linked issues: actor values issue only with the condition",
+            ["actor", "issue", "needs", "weight", "note"],
+            [[x.actor, x.issue, f"{x.needs} at {fmt(x.target)}", x.weight.value, x.note or ""]
+             for x in s.links], formats=["", "", "", "g", ""]))
+
+    def cond(c: Condition) -> str:
+        bound = c.at_least if c.at_least is not None else c.at_most
+        return f"{c.issue} {'≥' if c.at_least is not None else '≤'} {fmt(bound)}"
+
+    if s.rules:
+        tables.append(table("Package rules", ["when", "requires", "note"],
+                            [[cond(r.when), cond(r.then), r.note or ""] for r in s.rules]))
+    walk = [[a.id, f"package {a.walk_away.package}" if a.walk_away.package
+             else f"utility {fmt(a.walk_away.utility)}", a.walk_away.note or ""]
+            for a in s.actors if a.walk_away is not None]
+    if walk:
+        tables.append(table("Walk-away points", ["actor", "walk-away point", "note"], walk))
+    stakes = [[g, iid, st.cost.value, st.outside_gain.value]
+              for g, row in s.stakes.items() for iid, st in row.items()]
+    if stakes:
+        tables.append(table("Guarantors' stakes (utility points)",
+                            ["guarantor", "issue", "cost", "outside gain"], stakes))
+    return tables
 
 
 def scenarios_view() -> View:

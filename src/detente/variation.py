@@ -352,8 +352,11 @@ class Variation:
 
     def apply_problem(self, problem: SettlementProblem) -> SettlementProblem:
         """The varied settlement problem: the arrays as :meth:`apply`, removed actors taken
-        out of every issue's and package's guarantors, guarantor overrides (which replace
-        the scenario's and every package's choice for that issue), fixed issues."""
+        out of every issue's and package's guarantors and of the settlement mechanisms
+        (verifier bands, links, walk-away points, stakes;
+        :meth:`detente.scenario.Mechanisms.without_actors`),
+        guarantor overrides (which replace the scenario's and every package's choice for
+        that issue), fixed issues."""
         arrays = self.apply(problem.arrays)
         issue_ids = list(problem.issue_ids)
         gone = set(self.without)
@@ -377,7 +380,8 @@ class Variation:
         return problem.replace(arrays=arrays, issue_guarantors=tuple(issue_guarantors),
                                candidates=tuple(candidates),
                                keep_status_quo=tuple(keep_status_quo),
-                               packages=tuple(packages), names=display_names)
+                               packages=tuple(packages), names=display_names,
+                               mechanisms=problem.mechanisms.without_actors(gone))
 
 
 def _append_actors(arrays: Arrays, added: Sequence[AddedActor]) -> Arrays:

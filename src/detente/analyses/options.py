@@ -31,6 +31,10 @@ METHOD = Option("method", str, "auto", "Package search: auto (brute force for sm
                 "spaces, the MILP for large ones, else branch and bound), brute, bnb, "
                 "milp.", choices=METHODS)
 
+IGNORE = Option("ignore", str, (), "Leave out a mechanism the scenario declares, to compare "
+                "with and without it; repeat for several.", multiple=True,
+                choices=("verification", "links", "rules", "walk-away", "stakes"))
+
 #: The settlement options every package-search analysis takes.
 SETTLEMENT = (STEP, UTILITY, CORRELATION, LOSSES, WEIGHTING, METHOD)
 MAX_PACKAGES = Option("max_packages", int, MAX_PACKAGES_DEFAULT, "The most packages one "
@@ -72,6 +76,7 @@ __all__ = [
               "DEFAULT_STEP",
               "ENGINE",
               "FORECAST_MODELS",
+              "IGNORE",
               "LOSSES",
               "MAX_PACKAGES",
               "METHOD",

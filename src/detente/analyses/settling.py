@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detente.analyses.options import MAX_PACKAGES, SEED, SETTLEMENT, STEP
+from detente.analyses.options import IGNORE, MAX_PACKAGES, SEED, SETTLEMENT, STEP
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.render import UNITS, fmt, fmt_signed
 from detente.scenario import Scenario
@@ -33,6 +33,29 @@ def beside(variation: Variation | None, separately: bool) -> list[Variation]:
     return variation.split() if separately else [variation]
 
 
+def _stake_lines(p: Any) -> list[str]:
+    """Guarantors that withhold their guarantee, and the stakes that carry weight."""
+    lines = [f"  {g} is not better off with its guarantee ({p.gains[g]:+.2f}): it does not "
+             f"give it (it would take part with an outside gain above {need:.2f})"
+             for g, need in p.withheld.items()
+             # a blocking veto player's refusal is said below; repeat it only where its
+             # guarantee carries a stake
+             if g not in p.blockers or abs(p.stakes.get(g, 0.0)) > 1e-12]
+    staked = {g: v for g, v in p.stakes.items() if abs(v) > 1e-12}
+    if staked:
+        lines.append("  net stakes of the guarantees (outside gain − cost): "
+                     + ", ".join(f"{g} {v:+.2f}" for g, v in staked.items()))
+    return lines
+
+
+def _mechanism_kinds(mech: Any) -> list[str]:
+    """The kinds of settlement mechanisms a scenario declares, in words."""
+    kinds = [("verification", mech.verifications), ("linked issues", mech.links),
+             ("package rules", mech.rules), ("walk-away points", mech.walk_away),
+             ("guarantors' stakes", mech.stakes)]
+    return [name for name, items in kinds if items]
+
+
 def _values_line(values: dict[str, float], status_quo: dict[str, float]) -> str:
     moved = [f"{k} {fmt(v)}" for k, v in values.items() if abs(v - status_quo[k]) > 1e-9]
     return ", ".join(moved) or "status quo"
@@ -44,15 +67,16 @@ def _values_line(values: dict[str, float], status_quo: dict[str, float]) -> str:
 def run_settle(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                package: Sequence[str], separately: bool, top: int, step: float, utility: str,
                correlation: float, losses: str, weighting: str, method: str,
-               count: bool | None, max_packages: int, zones: bool = True,
-               persuade: bool = True) -> Any:
+               count: bool | None, max_packages: int, ignore: Sequence[str] = (),
+               zones: bool = True, persuade: bool = True) -> Any:
     from detente.settlement import settle
 
     return settle(scenario, variations=beside(variation, separately),
                   packages=list(package) or None, step=step, utility=utility,  # type: ignore[arg-type]
                   correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
                   top=top, method=method, count=count,  # type: ignore[arg-type]
-                  max_packages=max_packages, zones=zones, persuasion=persuade)
+                  max_packages=max_packages, ignore=tuple(ignore), zones=zones,
+                  persuasion=persuade)
 
 
 def view_settle(run: Result) -> View:
@@ -85,7 +109,7 @@ def view_settle(run: Result) -> View:
                 continue
             # The status quo is the reference every gain is measured from, not a proposal
             # that all the parties block.
-            cells.append("the status quo (reference point)" if _is_status_quo(a, status_quo)
+            cells.append("the status quo (reference point)" if _is_reference(a, status_quo)
                          else "acceptable" if a.acceptable
                          else "blocked by " + ", ".join(a.blockers))
         rows.append([f"{p.id} {p.name}", *cells])
@@ -132,7 +156,14 @@ def view_settle(run: Result) -> View:
             f"{result.settings.utility} loss, deliverer correlation "
             f"{result.settings.correlation:g}, losses {result.settings.losses}, "
             f"{result.weighting}-weighted Nash product)")
-    return View(head, "Gains are in utility points over the status quo (a package's utility "
+    mech = result.baseline.problem.mechanisms
+    kinds = _mechanism_kinds(mech)
+    over = ("each actor's walk-away point (the status quo unless the scenario states one)"
+            if mech.walk_away else "the status quo")
+    if kinds:
+        notes.insert(0, f"Applied from the scenario: {', '.join(kinds)} (docs/settle.md); "
+                     "--ignore leaves any of them out.")
+    return View(head, f"Gains are in utility points over {over} (a package's utility "
                 "lies in −100..0); a veto player accepts a package when its gain is above 0.",
                 tables=tuple(tables), notes=tuple(notes))
 
@@ -184,22 +215,29 @@ def _persuasion(o: Any, labelled: bool) -> list[Table]:
     out = []
     suffix = f" — {o.label}" if labelled else ""
     for plan in o.persuasion:
-        rows = [[k + 1, lv.actor, lv.kind, lv.target, lv.current, lv.needed, lv.size]
+        rows = [[k + 1, lv.actor, lv.kind, lv.target,
+                 *((round(lv.current, 1), round(lv.needed, 1)) if lv.kind == "walk-away"
+                   else (lv.current, lv.needed)), lv.size]
                 for k, lv in enumerate(plan.plan)]
         notes = []
         if plan.unmovable:
-            notes.append("no single change of position, salience or trust wins over "
-                         + ", ".join(plan.unmovable))
+            notes.append("no single change of position, salience, trust or walk-away point "
+                         "wins over " + ", ".join(plan.unmovable))
         if plan.after:
             notes.append("with the plan applied still blocking: " + ", ".join(plan.after))
         elif not plan.unmovable:
-            notes.append(f"with these {len(plan.plan)} changes together {plan.package} is "
-                         "acceptable to every veto player (checked)")
+            notes.append(f"with these {len(plan.plan)} changes together every veto player "
+                         f"gains from {plan.package} (checked)")
+        if plan.broken_rules:
+            notes.append(f"{plan.package} breaks a package rule ("
+                         + "; ".join(plan.broken_rules) + "): it stays off the table "
+                         "whoever is won over")
         others = [lv for lv in plan.levers if lv not in plan.plan][:4]
         if others:
             notes.append("next smallest: " + "; ".join(lv.describe() for lv in others))
         notes.append("size: the change as a share of the lever's range (scale span, "
-                     "salience 0–1, trust 0–1); each lever changes only its actor's gain")
+                     "salience 0–1, trust 0–1, walk-away point 0–100 utility points, "
+                     "given in utility points); each lever changes only its actor's gain")
         out.append(table(f"Persuasion plan for {plan.package}{suffix}: the smallest change "
                          "that wins each blocker over", ["#", "actor", "lever", "on",
                                                          "now", "needed", "size"], rows,
@@ -260,7 +298,7 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
         notes.append(f"No package on this grid makes every veto player gain{suffix}.")
     if not o.packages:
         return tables, notes
-    named_rows = [[a, *["0 (reference)" if _is_status_quo(p, status_quo) else
+    named_rows = [[a, *["0 (reference)" if _is_reference(p, status_quo) else
                         f"{fmt_signed(p.gains[a])} {'✓' if p.accepts[a] else '✗'}"
                         for p in o.packages]] for a in actors]
     named_rows.append(["Nash", *[f"{p.nash:.2f}" for p in o.packages]])
@@ -275,13 +313,29 @@ def _is_status_quo(p: Any, status_quo: dict[str, float]) -> bool:
     return all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items())
 
 
+def _is_reference(p: Any, status_quo: dict[str, float]) -> bool:
+    """The status quo where it is every gain's reference: with walk-away points stated
+    (issue 16) gains are over those, and the status quo is a package like any other."""
+    return _is_status_quo(p, status_quo) and not p.walk_away
+
+
 def _package_note(p: Any, status_quo: dict[str, float]) -> str:
+    extra = _stake_lines(p)
     if _is_status_quo(p, status_quo):
+        if p.walk_away:
+            return "\n".join([f"{p.id} is the status quo: gains are each actor's status quo "
+                              "over its walk-away point.", *extra])
         return f"{p.id} is the status quo: nobody gains from it."
+    if p.broken_rules:
+        extra.insert(0, f"  {p.id} breaks the scenario's rule(s): "
+                     f"{'; '.join(p.broken_rules)} — it is not on the table.")
     if p.acceptable:
-        return f"{p.id} is acceptable to every veto player."
+        return "\n".join([f"{p.id} is acceptable to every veto player.", *extra])
+    if not p.blockers:
+        return "\n".join([f"{p.id} is acceptable to every veto player but breaks a rule:",
+                          *extra])
     lines = [f"{p.id} ({_values_line(p.values, status_quo)}) is blocked by "
-             f"{', '.join(p.blockers)}:"]
+             f"{', '.join(p.blockers)}:", *extra]
     for b in p.blockers:
         costs = ", ".join(f"{k} {v:+.1f}" for k, v in p.why_not(b))
         helps = ", ".join(f"{k} {v:+.1f}" for k, v in sorted(
@@ -320,6 +374,7 @@ SETTLE = AnalysisSpec(
         Option("count", bool, None, "Count the zone's packages (default: when the space has "
                "at most 2e9 packages).", flags=("--count",), negative="--no-count"),
         MAX_PACKAGES,
+        IGNORE,
         Option("zones", bool, True, "Per-issue zone: each issue's range in acceptable and "
                "in efficient packages.", flags=("--zones",), negative="--no-zones"),
         Option("persuade", bool, True, "Persuasion plan for each blocked named package: the "
@@ -336,13 +391,14 @@ SETTLE = AnalysisSpec(
 
 def run_contributions(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                       value: str, samples: int, seed: int, step: float, utility: str,
-                      correlation: float, losses: str, weighting: str, method: str) -> Any:
+                      correlation: float, losses: str, weighting: str, method: str,
+                      ignore: Sequence[str] = ()) -> Any:
     from detente.settlement.contributions import contributions
 
     return contributions(scenario, value=value, samples=samples, rng=seed,  # type: ignore[arg-type]
                          step=step, utility=utility, correlation=correlation,  # type: ignore[arg-type]
                          losses=losses, weighting=weighting, method=method,  # type: ignore[arg-type]
-                         variation=variation)
+                         variation=variation, ignore=tuple(ignore))
 
 
 def view_contributions(run: Result) -> View:
@@ -359,7 +415,18 @@ def view_contributions(run: Result) -> View:
               ["actor", "Shapley value", "share", "value alone", "value without it"], rows,
               units=["", unit, "share", unit, unit], formats=["", ".4g", ".0%", ".4g", ".4g"],
               key="contributions")
-    return View("", tables=(t,), notes=(
+    tables = [t]
+    if result.guarantors:
+        tables.append(table(
+            "What each guarantor needs to take part (best Nash package, all guarantors)",
+            ["guarantor", "gain", "net stake", "outside gain needed"],
+            [[a, g["gain"], g["stake"], g["needs"]] for a, g in result.guarantors.items()],
+            units=["", GAIN_UNIT, GAIN_UNIT, GAIN_UNIT], formats=["", "+.2f", "+.2f", ".2f"],
+            notes=["gain: over the guarantor's walk-away point; net stake: the scenario's "
+                   "outside gain minus cost of its guarantees (stakes:); a guarantor with "
+                   "no gain does not give its guarantee and needs the outside gain shown."],
+            key="guarantor-needs"))
+    return View("", tables=tuple(tables), notes=(
         f"All actors as guarantors: {total:.4g}; nobody: {result.empty_value:.4g}. "
         f"{result.coalitions} coalitions evaluated"
         + (f"; seed {result.seed}" if result.seed is not None else "") + ".",))
@@ -376,6 +443,7 @@ CONTRIBUTIONS = AnalysisSpec(
                "actors.", low=1),
         Option("seed", int, 0, "Seed for the sampled Shapley values."),
         *SETTLEMENT,
+        IGNORE,
     ),
     run=run_contributions, view=view_contributions, formats=("table", "json", "csv"),
     package_search=True,
@@ -454,6 +522,9 @@ def view_roadmap(run: Result) -> View:
     comparison = _one_shot(result)
     if comparison is not None:
         tables.append(comparison)
+    from detente.scenario import compile_mechanisms
+
+    left_out = _mechanism_kinds(compile_mechanisms(s))
     return View(f"{s.title} — roadmaps (patience {result.patience:g}, defection: "
                 f"{result.defection}, {result.settings.utility} loss, grid step "
                 f"{fmt(result.step)})",
@@ -461,7 +532,10 @@ def view_roadmap(run: Result) -> View:
                 "done; expects = banked + the rest as believed (utility points over the "
                 "status quo). A veto player stays when it expects more than its "
                 "alternative; it is tempted (*) when its banked gain exceeds what it "
-                "expects.", tables=tuple(tables))
+                "expects.", tables=tuple(tables),
+                notes=(f"The staged model leaves out the scenario's {', '.join(left_out)} "
+                       "(not yet part of roadmaps); `detente settle` applies them.",)
+                if left_out else ())
 
 
 def _break_text(e: Any) -> str:

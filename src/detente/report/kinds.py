@@ -224,7 +224,9 @@ class Analysis:
     @cached_property
     def frontier(self) -> Frontier:
         a, b = self.frontier_actors
-        return frontier(self.settlement_zones.baseline.problem, a, b)
+        zones = self.settlement_zones  # the settle settings, as the zone figure uses them
+        return frontier(zones.baseline.problem, a, b, settings=zones.settings,
+                        weighting=zones.weighting)
 
     @cached_property
     def roadmap(self) -> RoadmapAnalysis:

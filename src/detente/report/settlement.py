@@ -51,7 +51,10 @@ def package_rows(settlement: Settlement) -> list[PackageRow]:
                                    found.gains, blockers))
     status_quo = {i.id: i.status_quo.value for i in settlement.scenario.issues}
     for p in base.packages:
-        if all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items()):
+        # with walk-away points (issue 16) gains are over those, and the status quo is a
+        # package like any other, which some may block
+        if all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items()) \
+                and not p.walk_away:
             rows.append(PackageRow(p.name, p.gains, (), reference=True))
         else:
             rows.append(PackageRow(p.name, p.gains, p.blockers))

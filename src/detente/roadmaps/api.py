@@ -21,6 +21,7 @@ from detente.errors import Problem as ErrorItem
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
 from detente.roadmaps.search import search_paths
 from detente.scenario import Scenario, did_you_mean, load
+from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
 from detente.settlement.problem import DEFAULT_STEP, NamedPackage, SettlementProblem
 from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
@@ -739,7 +740,10 @@ def roadmap(
         raise option_error("--finals", "finals must be at least 1 and near at least 0",
                            "give e.g. --finals 100 --near 3")
     grid_step = DEFAULT_ROADMAP_STEP if step is None else step
-    problem = SettlementProblem.from_scenario(s, grid_step)
+    # The staged model (roadmaps.model) does not yet apply verification, links, rules,
+    # walk-away points or stakes (issue 16, item 2): its final-package search leaves them
+    # out too, so that every number of a roadmap comes from one model (see its view's note).
+    problem = SettlementProblem.from_scenario(s, grid_step).replace(mechanisms=Mechanisms())
     plans = plans_from_scenario(s)
     if roadmaps is not None:
         known = [p.id for p in plans]

@@ -109,7 +109,11 @@ def load_skeleton(raw: Mapping[str, Any]) -> Scenario:
 def skeleton(scenario: Scenario, parties: list[str]) -> dict[str, Any]:
     """What a mediation room is opened with: issues (scales, anchors, status quo,
     guarantors, options), actors with their capability, institutions; no stances, no trust,
-    no packages. Actors that are not parties stay as guarantors without a veto."""
+    no packages. Actors that are not parties stay as guarantors without a veto.
+
+    None of the scenario's settlement mechanisms (docs/settle.md, issue 16: verification,
+    links, rules, walk-away points, stakes) goes into the room: the parties' own numbers
+    and walk-away points are what it mediates on."""
     unknown = [p for p in parties if p not in scenario.actor_ids]
     if unknown:
         raise ScenarioError([Problem(f"parties[{parties.index(p)}]",
@@ -129,7 +133,7 @@ def skeleton(scenario: Scenario, parties: list[str]) -> dict[str, Any]:
         actors.append(actor)
     issues = []
     for issue in full["issues"]:
-        issue = {k: v for k, v in issue.items() if k not in ("note", "sources")}
+        issue = {k: v for k, v in issue.items() if k not in ("note", "sources", "verifies")}
         if isinstance(issue["status_quo"], dict):
             issue["status_quo"] = issue["status_quo"]["value"]
         issues.append(issue)

@@ -9,7 +9,7 @@
 
 from detente.errors import did_you_mean
 from detente.scenario.checks import check_semantics, distribution_problem
-from detente.scenario.compile import compile_arrays
+from detente.scenario.compile import Mechanisms, compile_arrays, compile_mechanisms
 from detente.scenario.load import (
     DEFAULT_SCENARIO,
     EMBEDDED_DIR,
@@ -47,6 +47,7 @@ __all__ = [
     "Institution",
     "Issue",
     "Measure",
+    "Mechanisms",
     "Number",
     "ObservedOutcome",
     "Package",
@@ -57,6 +58,7 @@ __all__ = [
     "Stance",
     "check_semantics",
     "compile_arrays",
+    "compile_mechanisms",
     "did_you_mean",
     "distribution_problem",
     "embedded_scenarios",

@@ -138,6 +138,8 @@ def check_semantics(s: Scenario) -> list[Problem]:
         for k, stage in enumerate(roadmap.stages):
             check_values(f"roadmaps.{roadmap.id}.stages[{k}]", stage.values, stage.guarantors)
 
+    _check_mechanisms(s, add)
+
     for issue_id, outcome in s.outcomes.items():
         if issue_id not in issues:
             add(Problem(f"outcomes.{issue_id}", f"unknown issue '{issue_id}'",
@@ -148,6 +150,173 @@ def check_semantics(s: Scenario) -> list[Problem]:
                 add(Problem(f"outcomes.{issue_id}", f"outcome {outcome.value:g} is outside "
                             "the scale", "use a value inside the issue's scale"))
     return problems
+
+
+def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
+    """Verification, links, rules, walk-away points and stakes (docs/scenario-format.md).
+
+    Beyond unknown ids and ranges, the checks keep every interaction between issues a pair
+    term (a function of two issues' values), which keeps the package search exact
+    (docs/settle.md, Search with pair terms): an issue is verified by at most one issue, a
+    verifying issue is not itself verified, and a link's dependent issue is not verified.
+    """
+    actor_ids = list(s.actor_ids)
+    issue_ids = list(s.issue_ids)
+    guarantors = list(s.guarantor_ids)
+    issues = {i.id: i for i in s.issues}
+    verified_by: dict[str, str] = {}
+    verifying = {i.id for i in s.issues if i.verifies is not None}
+
+    def known_issue(loc: str, iid: str) -> bool:
+        if iid not in issues:
+            add(Problem(loc, f"unknown issue '{iid}'", did_you_mean(iid, issue_ids)))
+            return False
+        return True
+
+    def in_scale(loc: str, iid: str, value: float) -> None:
+        lo, hi = issues[iid].scale.low, issues[iid].scale.high
+        if not lo <= value <= hi:
+            add(Problem(loc, f"{value:g} is outside the scale of {iid} ({lo:g} to {hi:g})",
+                        f"use a value from {lo:g} to {hi:g}"))
+
+    def unit(loc: str, m: Measure, what: str) -> None:
+        _check_range(loc, m, (0.0, 1.0), add, lambda v: f"{what} {v:g} is outside 0-1",
+                     f"give the {what} as a share from 0 to 1")
+        certain(loc, m)
+
+    def certain(loc: str, m: Measure) -> None:
+        # `detente sample` draws only capability, position, salience, status quo and trust:
+        # a spread given here would be ignored without a word.
+        if m.is_uncertain or m.distribution is not None:
+            add(Problem(loc, "a spread (low/high/sd/distribution) is not sampled here yet",
+                        "give a plain number (with a note on its uncertainty)"))
+
+    for issue in s.issues:
+        ver = issue.verifies
+        if ver is None:
+            continue
+        loc = f"issues.{issue.id}.verifies"
+        for iid in ver.issues:
+            if not known_issue(f"{loc}.issues", iid):
+                continue
+            if iid == issue.id:
+                add(Problem(f"{loc}.issues", f"{iid} cannot verify itself",
+                            "name the issues whose promises this issue verifies"))
+            elif iid in verifying:
+                add(Problem(f"{loc}.issues", f"{iid} verifies other issues, so it cannot be "
+                            "verified itself (the model keeps credibility one level deep)",
+                            f"remove {iid} from this list"))
+            elif iid in verified_by:
+                add(Problem(f"{loc}.issues", f"{iid} is already verified by "
+                            f"{verified_by[iid]}", f"let one issue verify {iid}"))
+            else:
+                verified_by[iid] = issue.id
+        in_scale(f"{loc}.full_at", issue.id, ver.full_at)
+        none_at = ver.none_at if ver.none_at is not None else issue.status_quo.value
+        if ver.none_at is not None:
+            in_scale(f"{loc}.none_at", issue.id, ver.none_at)
+        if abs(ver.full_at - none_at) <= 0:
+            add(Problem(f"{loc}.full_at", f"full_at ({ver.full_at:g}) equals none_at "
+                        f"({none_at:g}, the status quo unless given)",
+                        "set full_at to the value of the most intrusive regime"))
+        unit(f"{loc}.strength", ver.strength, "strength")
+        previous = -math.inf
+        for b, band in enumerate(ver.verifiers):
+            bloc = f"{loc}.verifiers[{b}]"
+            if band.up_to <= previous:
+                add(Problem(f"{bloc}.up_to", f"bands must ascend: {band.up_to:g} follows "
+                            f"{previous:g}", "list the bands from the scale's low end up"))
+            previous = band.up_to
+            for g in band.by:
+                if g not in guarantors:
+                    add(Problem(f"{bloc}.by", f"unknown verifier '{g}'",
+                                did_you_mean(g, guarantors)))
+        if previous < issue.scale.high:
+            add(Problem(f"{loc}.verifiers", f"the last band ends at {previous:g}, below the "
+                        f"scale's high end ({issue.scale.high:g})",
+                        f"let the last band's up_to be {issue.scale.high:g}"))
+
+    linked: set[tuple[str, str]] = set()
+    for n, link in enumerate(s.links):
+        loc = f"links[{n}]"
+        if (link.actor, link.issue) in linked:
+            add(Problem(loc, f"{link.actor} already links {link.issue} to another issue",
+                        "give each actor at most one link per issue (the gain would depend "
+                        "on three issues at once)"))
+        linked.add((link.actor, link.issue))
+        if link.actor not in actor_ids:
+            add(Problem(f"{loc}.actor", f"unknown actor '{link.actor}'",
+                        did_you_mean(link.actor, actor_ids)))
+        ok = known_issue(f"{loc}.issue", link.issue)
+        if known_issue(f"{loc}.needs", link.needs):
+            in_scale(f"{loc}.target", link.needs, link.target)
+            if abs(link.target - issues[link.needs].status_quo.value) <= 0:
+                add(Problem(f"{loc}.target", f"the target equals {link.needs}'s status quo, "
+                            "so the condition is always met", "give the value the actor "
+                            f"needs {link.needs} to reach"))
+            if ok and link.needs == link.issue:
+                add(Problem(f"{loc}.needs", "an issue cannot be linked to itself",
+                            "name another issue"))
+        if ok and link.issue in verified_by:
+            add(Problem(f"{loc}.issue", f"{link.issue} is verified by "
+                        f"{verified_by[link.issue]}; a linked issue cannot be verified (the "
+                        "gain would depend on three issues at once)",
+                        "link the verifying issue instead, or drop the link"))
+        unit(f"{loc}.weight", link.weight, "weight")
+
+    for n, rule in enumerate(s.rules):
+        for part, cond in (("when", rule.when), ("then", rule.then)):
+            loc = f"rules[{n}].{part}"
+            if (cond.at_least is None) == (cond.at_most is None):
+                add(Problem(loc, "give exactly one of at_least and at_most",
+                            "e.g. {issue: NUC, at_most: 50}"))
+            if known_issue(f"{loc}.issue", cond.issue):
+                for bound in (cond.at_least, cond.at_most):
+                    if bound is not None:
+                        in_scale(loc, cond.issue, bound)
+        if rule.when.issue == rule.then.issue:
+            add(Problem(f"rules[{n}]", "a rule needs two different issues",
+                        "a bound on one issue is an issue option (issues.ID.options)"))
+
+    package_ids = [p.id for p in s.packages]
+    for actor in s.actors:
+        walk = actor.walk_away
+        if walk is None:
+            continue
+        loc = f"actors.{actor.id}.walk_away"
+        if (walk.package is None) == (walk.utility is None):
+            add(Problem(loc, "give exactly one of package and utility",
+                        "e.g. {package: P0} or {utility: -30}"))
+        if walk.package is not None and walk.package not in package_ids:
+            add(Problem(f"{loc}.package", f"unknown package '{walk.package}'",
+                        did_you_mean(walk.package, package_ids) if package_ids
+                        else "add the package to packages"))
+        if walk.utility is not None and not -100.0 <= walk.utility <= 0.0:
+            add(Problem(f"{loc}.utility", f"utility {walk.utility:g} is outside -100..0",
+                        "utility points run from -100 (every issue at the far end) to 0"))
+
+    for g, row in s.stakes.items():
+        if g not in actor_ids:
+            add(Problem(f"stakes.{g}", f"unknown actor '{g}' (only actors have stakes: "
+                        "institutions do not bargain)", did_you_mean(g, actor_ids)))
+            continue
+        for iid, stake in row.items():
+            loc = f"stakes.{g}.{iid}"
+            if not known_issue(loc, iid):
+                continue
+            for what, m in (("cost", stake.cost), ("outside_gain", stake.outside_gain)):
+                def outside(v: float, w: str = what) -> str:
+                    return f"{w} {v:g} is outside 0-100 utility points"
+
+                _check_range(f"{loc}.{what}", m, (0.0, 100.0), add, outside,
+                             "utility points run from 0 to 100")
+                certain(f"{loc}.{what}", m)
+            named = set(issues[iid].guarantors) | {x for p in s.packages
+                                                   for x in p.guarantors.get(iid, [])}
+            if g not in named:
+                add(Problem(loc, f"{g} guarantees {iid} nowhere (not in the issue's or a "
+                            "package's guarantors)", f"add {g} to issues.{iid}.guarantors, "
+                            "or remove the stake"))
 
 
 def _check_range(loc: str, m: Measure, bounds: tuple[float, float], add: Any,

@@ -110,6 +110,89 @@ class Scale(_Strict):
     high: Real = 100.0
 
 
+class VerifierBand(_Strict):
+    """Who verifies when the verifying issue's value is at most ``up_to`` (issue units)."""
+
+    up_to: Real
+    by: list[Id] = Field(description="The verifiers; none: nobody verifies in this band.")
+    note: str | None = None
+
+
+class Verification(_Strict):
+    """This issue verifies others: its value sets a verification level that raises the
+    credibility of promised moves on the verified ``issues`` (docs/settle.md, Verification).
+
+    The level is 0 at ``none_at`` (default: the status quo) and 1 at ``full_at`` (issue
+    units), linear between; ``strength`` (0-1) is the share of a deliverer's defection that a
+    full regime run by fully trusted verifiers deters; ``verifiers`` partitions the scale
+    into bands (ascending ``up_to``, the last reaching the scale's high end) naming who
+    verifies there, so that an IAEA regime and a US inspection regime differ.
+    """
+
+    issues: list[Id] = Field(min_length=1)
+    full_at: Real
+    none_at: Real | None = None
+    strength: Number
+    verifiers: list[VerifierBand] = Field(min_length=1)
+    note: str | None = None
+    source: str | None = None
+
+
+class Condition(_Strict):
+    """An issue's value at least or at most a bound (issue units); exactly one is given."""
+
+    issue: Id
+    at_least: Real | None = None
+    at_most: Real | None = None
+
+
+class Rule(_Strict):
+    """A hard package rule: a package with ``when`` true must have ``then`` true
+    (``VER ≤ 65 requires NUC ≤ 50``). Packages that break it are not searched."""
+
+    when: Condition
+    then: Condition
+    note: str | None = None
+    source: str | None = None
+
+
+class Link(_Strict):
+    """``actor`` values issue ``issue`` only together with ``needs``: its gain from moving
+    ``issue`` counts in full only once ``needs`` has moved from its status quo to
+    ``target`` (issue units); with the condition unmet, a share ``weight`` of that gain is
+    lost (docs/settle.md, Linked issues). Losses on ``issue`` are not scaled."""
+
+    actor: Id
+    issue: Id
+    needs: Id
+    target: Real
+    weight: Number = Field(default_factory=lambda: Measure(value=1.0))
+    note: str | None = None
+    source: str | None = None
+
+
+class WalkAway(_Strict):
+    """An actor's walk-away point (BATNA): a named package it can have without a deal
+    (valued like any package, with its guarantors' credibility), or a utility level in
+    utility points (-100..0). Exactly one is given."""
+
+    package: Id | None = None
+    utility: Real | None = None
+    note: str | None = None
+    source: str | None = None
+
+
+class Stake(_Strict):
+    """What giving a guarantee on one issue means to the guarantor, in utility points: a
+    ``cost`` paid whenever a package moves the issue with it among the deliverers, and an
+    ``outside_gain`` it earns for it off the table (goodwill, relief elsewhere)."""
+
+    cost: Number = Field(default_factory=lambda: Measure(value=0.0))
+    outside_gain: Number = Field(default_factory=lambda: Measure(value=0.0))
+    note: str | None = None
+    source: str | None = None
+
+
 class Issue(_Strict):
     id: Id
     name: str
@@ -123,6 +206,9 @@ class Issue(_Strict):
     )
     options: list[Real] | None = Field(
         default=None, description="Candidate values for package search (default: a grid)."
+    )
+    verifies: Verification | None = Field(
+        default=None, description="Whether this issue verifies others, and how."
     )
     note: str | None = None
     sources: list[str] = []
@@ -139,6 +225,9 @@ class Actor(_Strict):
     capability: Number
     description: str = ""
     veto: bool = Field(default=True, description="Whether a settlement needs this actor's assent.")
+    walk_away: WalkAway | None = Field(
+        default=None, description="What the actor has without a deal (default: the status quo)."
+    )
     note: str | None = None
     sources: list[str] = []
 
@@ -218,6 +307,11 @@ class Scenario(_Strict):
     )
     packages: list[Package] = []
     roadmaps: list[Roadmap] = []
+    links: list[Link] = Field(default=[], description="Issues an actor values jointly.")
+    rules: list[Rule] = Field(default=[], description="Hard package rules (when ... then ...).")
+    stakes: dict[str, dict[str, Stake]] = Field(
+        default={}, description="stakes[g][issue]: what guaranteeing the issue means to g."
+    )
     outcomes: dict[str, Annotated[ObservedOutcome, BeforeValidator(_coerce_outcome)]] = {}
     note: str | None = None
 

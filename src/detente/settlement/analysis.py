@@ -13,11 +13,18 @@ would then block.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from detente.settlement.mechanisms import (
+    broken_rules,
+    effective_credibility,
+    package_allowed,
+    walk_away,
+)
 from detente.settlement.problem import NamedPackage, SettlementProblem
 from detente.settlement.utility import (
     DEFAULT_SETTINGS,
@@ -26,6 +33,7 @@ from detente.settlement.utility import (
     credibility,
     nash_product,
     nash_weights,
+    package_gains,
     package_issue_gains,
     parties,
     salience_shares,
@@ -119,10 +127,21 @@ class PackageAnalysis:
     nash: float
     win_over: dict[str, tuple[WinOver, ...]] = field(default_factory=dict)
     trust_needed: dict[str, tuple[TrustNeed, ...]] = field(default_factory=dict)
+    #: Each actor's walk-away point as a gain over the status quo (utility points; only
+    #: actors with a stated one). ``gains`` are over these points.
+    walk_away: dict[str, float] = field(default_factory=dict)
+    #: The scenario's package rules this package breaks (then it is not on the table).
+    broken_rules: tuple[str, ...] = ()
+    #: Guarantor actors delivering a moved issue: the net stake (outside gain − cost,
+    #: utility points) their guarantees carry in this package.
+    stakes: dict[str, float] = field(default_factory=dict)
+    #: Guarantor actors not better off with their guarantee (gain over the walk-away ≤ 0):
+    #: they do not give it; with the outside gain each would need to take part.
+    withheld: dict[str, float] = field(default_factory=dict)
 
     @property
     def acceptable(self) -> bool:
-        return not self.blockers
+        return not self.blockers and not self.broken_rules
 
     def why_not(self, actor: str, n: int = 3) -> list[tuple[str, float]]:
         """The issues that cost ``actor`` most in this package (most negative gains first)."""
@@ -139,6 +158,8 @@ class PackageAnalysis:
             "win_over": {a: [w.to_dict() for w in ws] for a, ws in self.win_over.items()},
             "trust_needed": {a: [t.to_dict() for t in ts]
                              for a, ts in self.trust_needed.items()},
+            "walk_away": self.walk_away, "broken_rules": list(self.broken_rules),
+            "stakes": self.stakes, "withheld": self.withheld,
         }
 
 
@@ -160,13 +181,20 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
     actors, issues = arrays.actor_ids, arrays.issue_ids
     values = problem.package_values(packages)  # P, I
     guarantees = problem.package_guarantees(packages)
-    per_issue = package_issue_gains(arrays, values, guarantees, settings)  # P, A, I
+    mech = problem.mechanisms
+    per_issue = package_issue_gains(arrays, values, guarantees, settings, mech)  # P, A, I
     shares = salience_shares(arrays.salience)
-    gains = per_issue.sum(axis=-1)
-    belief = credibility(arrays.trust[None], guarantees.deliverers, guarantees.unconditional,
-                         settings.correlation)  # P, A, I
+    reservation = walk_away(mech, arrays, settings) if mech.walk_away \
+        else np.zeros(arrays.n_actors)
+    gains = per_issue.sum(axis=-1) - reservation[None, :]
+    if mech.verifications:
+        belief = effective_credibility(mech, arrays, values, guarantees, settings)[2]
+    else:
+        belief = credibility(arrays.trust[None], guarantees.deliverers,
+                             guarantees.unconditional, settings.correlation)  # P, A, I
     must = parties(arrays)
     weights = nash_weights(arrays, weighting)  # type: ignore[arg-type]
+    stated = {a for a, _ in mech.walk_away}
     out = []
     for p, package in enumerate(packages):
         accepts = gains[p] > GAIN_TOLERANCE
@@ -174,9 +202,14 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
         win, needs = {}, {}
         for b_id in blockers:
             b = actors.index(b_id)
-            win[b_id] = _win_over(problem, package, values[p], settings, b, gains[p, b],
-                                  per_issue[p, b], shares[b], belief[p, b])
+            if mech.is_empty:
+                win[b_id] = _win_over(problem, package, values[p], settings, b, gains[p, b],
+                                      per_issue[p, b], shares[b], belief[p, b])
+            else:  # gains no longer separable in closed form: scan each issue's values
+                win[b_id] = _win_over_scan(problem, package, values[p], settings, b)
             needs[b_id] = _trust_needed(problem, package, values[p], settings, b)
+        stakes, withheld = guarantor_stakes(problem, package, values[p], gains[p],
+                                             settings)
         out.append(PackageAnalysis(
             id=package.id, name=package.name, values=dict(package.values),
             specified=package.specified,
@@ -190,8 +223,37 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
             nash=float(nash_product(gains[p], weights) * UTILITY_POINTS),
             win_over=win,
             trust_needed=needs,
+            walk_away={a: float(reservation[k] * UTILITY_POINTS)
+                       for k, a in enumerate(actors) if a in stated},
+            broken_rules=tuple(broken_rules(mech, arrays, values[p])),
+            stakes=stakes,
+            withheld=withheld,
         ))
     return out
+
+
+def guarantor_stakes(problem: SettlementProblem, package: NamedPackage,
+                      unit_values: np.ndarray, gains: np.ndarray, settings: UtilitySettings
+                      ) -> tuple[dict[str, float], dict[str, float]]:
+    """For each actor that delivers a moved issue of the package: the net stake of its
+    guarantees (outside gain − cost, utility points), and, for those not better off with
+    the package than at their walk-away point, the outside gain they would need (the
+    deficit plus nothing more: a gain just above 0 makes an actor take part)."""
+    arrays = problem.arrays
+    guarantees = problem.guarantees(package.guarantors)
+    moved = np.abs(unit_values - arrays.status_quo) > 1e-12
+    stakes: dict[str, float] = {}
+    withheld: dict[str, float] = {}
+    per = {(g, i): outside - cost for g, i, cost, outside in problem.mechanisms.stakes}
+    for a, actor in enumerate(arrays.actor_ids):
+        delivers = guarantees.deliverers[:, a] & moved & ~guarantees.unconditional
+        if not delivers.any():
+            continue
+        issues = [problem.issue_ids[k] for k in np.nonzero(delivers)[0]]
+        stakes[actor] = float(sum(per.get((actor, i), 0.0) for i in issues) * UTILITY_POINTS)
+        if gains[a] <= GAIN_TOLERANCE:
+            withheld[actor] = float((GAIN_TOLERANCE - gains[a]) * UTILITY_POINTS)
+    return stakes, withheld
 
 
 TRUST_GRID = np.linspace(0.0, 1.0, 1001)
@@ -212,8 +274,8 @@ def _trust_needed(problem: SettlementProblem, package: NamedPackage, unit_values
         trust = np.repeat(arrays.trust[None], TRUST_GRID.size, axis=0)
         trust[:, b, g] = TRUST_GRID
         varied = arrays.replace(trust=trust)  # a batch of trust values
-        gains = package_issue_gains(varied, unit_values[None], guarantees,
-                                    settings).sum(axis=-1)[:, 0, b]
+        gains = package_gains(varied, unit_values[None], guarantees, settings,
+                              problem.mechanisms)[:, 0, b]
         current = float(arrays.trust[b, g])
         wins = TRUST_GRID[gains > GAIN_TOLERANCE]
         above, below = wins[wins > current], wins[wins < current]
@@ -284,4 +346,58 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
                               current=package.values[problem.issue_ids[k]],
                               threshold=threshold, at_least=at_least, value=value,
                               then_blocking=blocking))
+    return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
+
+
+#: Points per scale a blocker's single-issue win-over is scanned at when the gains are not
+#: separable in closed form (verification, links, walk-away points, stakes).
+SCAN_POINTS = 1001
+
+
+def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_values: np.ndarray,
+                   settings: UtilitySettings, b: int) -> tuple[WinOver, ...]:
+    """Every single-issue change that wins actor b over, found by evaluating the full model
+    on a 0.1% grid of each issue's scale (and at every candidate value): the threshold is
+    the grid value nearest to the package's at which b gains, the value the nearest
+    candidate past it on the same side. Changes that break a package rule are skipped."""
+    arrays = problem.arrays
+    mech = problem.mechanisms
+    guarantees = problem.guarantees(package.guarantors)
+    must = parties(arrays)
+    grid = np.linspace(0.0, 1.0, SCAN_POINTS)
+    # the walk-away points do not depend on the package: subtract them once
+    reservation = walk_away(mech, arrays, settings) if mech.walk_away \
+        else np.zeros(arrays.n_actors)
+    plain = dataclasses.replace(mech, walk_away=())
+    result = []
+    for k, iid in enumerate(problem.issue_ids):
+        span = arrays.scale_high[k] - arrays.scale_low[k]
+        current = unit_values[k]
+        cands = (_candidate_units(problem, k) - arrays.scale_low[k]) / span
+        trial = np.concatenate([grid, cands])
+        rows = np.repeat(unit_values[None], trial.size, axis=0)
+        rows[:, k] = trial
+        gains = package_gains(arrays, rows, guarantees, settings, plain) - reservation
+        wins = (gains[:, b] > GAIN_TOLERANCE) & package_allowed(mech, arrays.issue_ids, rows)
+        if not wins[: grid.size].any() and not wins[grid.size:].any():
+            continue
+        on_grid = grid[wins[: grid.size]]
+        pool = on_grid if on_grid.size else trial[wins]
+        threshold_unit = float(pool[np.argmin(np.abs(pool - current))])
+        at_least = threshold_unit >= current
+        winning = cands[wins[grid.size:]]
+        side = winning[(winning >= current) == at_least] if winning.size else winning
+        value = None
+        if side.size:
+            v_unit = float(side[np.argmin(np.abs(side - current))])
+            value = float(arrays.scale_low[k] + v_unit * span)
+            row = np.argmin(np.abs(trial[grid.size:] - v_unit)) + grid.size
+        else:
+            row = int(np.argmin(np.abs(trial - threshold_unit)))
+        blocking = tuple(a for j, a in enumerate(arrays.actor_ids)
+                         if must[j] and gains[row, j] <= GAIN_TOLERANCE)
+        result.append(WinOver(actor=arrays.actor_ids[b], issue=iid,
+                              current=package.values[iid],
+                              threshold=float(arrays.scale_low[k] + threshold_unit * span),
+                              at_least=at_least, value=value, then_blocking=blocking))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))

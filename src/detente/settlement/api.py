@@ -14,6 +14,7 @@ import numpy as np
 from detente.errors import option_error
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
+from detente.settlement.mechanisms import ignoring
 from detente.settlement.persuasion import PersuasionPlan, persuade
 from detente.settlement.problem import SettlementProblem, check_step
 from detente.settlement.search import (
@@ -261,6 +262,7 @@ def settle(
     method: Method = "auto",
     count: bool | None = None,
     max_packages: int = MAX_PACKAGES,
+    ignore: Sequence[str] = (),
     zones: bool = True,
     persuasion: bool = True,
 ) -> Settlement:
@@ -281,6 +283,8 @@ def settle(
     whether to count the zone (default: when the space has at most 2·10⁹ packages).
     ``max_packages``: the most packages one search may evaluate (default 5·10⁷); a larger
     search is refused with its estimate (:class:`~detente.settlement.search.SearchTooLarge`).
+    ``ignore``: mechanisms of the scenario to leave out (``verification``, ``links``,
+    ``rules``, ``walk-away``, ``stakes``; docs/settle.md), to compare with and without.
     ``zones``: each issue's range in the zone and among the efficient packages;
     ``persuasion``: for each blocked named package, the smallest change of a blocker's
     position, salience or trust that wins it over, as a ranked plan (both on by default,
@@ -313,6 +317,7 @@ def settle(
         raise option_error("--method", f"unknown method '{method}'",
                            "use auto, brute, bnb or milp")
     problem = SettlementProblem.from_scenario(s, grid_step)
+    problem = problem.replace(mechanisms=ignoring(problem.mechanisms, list(ignore)))
     for p in packages or ():
         problem.package(p)  # unknown names fail before any search
     if isinstance(variations, Variation):

@@ -16,7 +16,8 @@ Operations Research* 36(5)).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +27,7 @@ from detente.errors import option_error
 from detente.models.base import RngLike, make_rng
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS
+from detente.settlement.mechanisms import ignoring
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.search import Method, best_packages, build_table, zone_size
 from detente.settlement.utility import DEFAULT_SETTINGS, UtilitySettings, UtilityShape
@@ -52,6 +54,12 @@ class Contributions:
     empty_value: float
     coalitions: int
     seed: int | None
+    #: What each guarantor needs to take part (issue 16): for every actor that delivers a
+    #: moved issue of the best Nash package (all actors as guarantors), its ``gain`` over
+    #: its walk-away point, the net ``stake`` of its guarantees (outside gain − cost) and the
+    #: outside gain it ``needs`` to be better off (0 when it already is); utility points.
+    #: Empty when the zone is empty.
+    guarantors: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,7 +67,32 @@ class Contributions:
             "value": self.value, "exact": self.exact, "shapley": self.shapley,
             "alone": self.alone, "without": self.without, "grand_value": self.grand_value,
             "empty_value": self.empty_value, "coalitions": self.coalitions, "seed": self.seed,
+            "guarantors": self.guarantors,
         }
+
+
+def guarantor_needs(problem: SettlementProblem, settings: UtilitySettings = DEFAULT_SETTINGS,
+                    weighting: Literal["capability", "equal"] = "capability",
+                    method: Method = "auto") -> dict[str, dict[str, float]]:
+    """For the best Nash package: each delivering actor's gain, net stake and the outside
+    gain it needs to take part (see :attr:`Contributions.guarantors`)."""
+    from detente.settlement.analysis import guarantor_stakes
+    from detente.settlement.problem import NamedPackage
+
+    table = build_table(problem, settings, weighting)
+    best = best_packages(table, "nash", 1, method=method)[0]
+    if not best.found:
+        return {}
+    arrays = problem.arrays
+    units = arrays.to_units(best.values[0])
+    package = NamedPackage("best", "best Nash package",
+                           dict(zip(problem.issue_ids, (float(v) for v in units), strict=True)),
+                           problem.issue_ids)
+    stakes, withheld = guarantor_stakes(problem, package, best.values[0], best.gains[0],
+                                         settings)
+    return {a: {"gain": float(best.gains[0][arrays.actor_ids.index(a)] * UTILITY_POINTS),
+                "stake": stake, "needs": withheld.get(a, 0.0)}
+            for a, stake in stakes.items()}
 
 
 def coalition_values(problem: SettlementProblem, members: np.ndarray, value: ValueName = "nash",
@@ -118,6 +151,7 @@ def contributions(
     method: Method = "auto",
     exact_limit: int = EXACT_LIMIT,
     variation: Any = None,
+    ignore: Sequence[str] = (),
 ) -> Contributions:
     """Shapley value of every actor as a guarantor (see the module docstring).
 
@@ -133,6 +167,7 @@ def contributions(
                            f"{MAX_SAMPLES:,}, got {samples!r}", "give e.g. --samples 2000")
     s = load(scenario)
     problem = SettlementProblem.from_scenario(s, step)
+    problem = problem.replace(mechanisms=ignoring(problem.mechanisms, list(ignore)))
     if variation is not None and not variation.is_empty:
         problem = variation.apply_problem(problem)
     try:
@@ -186,7 +221,9 @@ def contributions(
         alone={a: worth[1 << k] for k, a in enumerate(actors)},
         without={a: worth[full ^ 1 << k] for k, a in enumerate(actors)},
         grand_value=worth[full], empty_value=worth[0], coalitions=len(worth), seed=seed,
+        guarantors=guarantor_needs(problem, settings, weighting, method),
     )
 
 
-__all__ = ["Contributions", "coalition_values", "contributions", "shapley_exact"]
+__all__ = ["Contributions", "coalition_values", "contributions", "guarantor_needs",
+           "shapley_exact"]

@@ -39,7 +39,7 @@ import contextlib
 import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -107,35 +107,85 @@ class Found:
 
 
 @dataclass
+class _Pair:
+    """A pair term of the gain table in the model: columns ``cols`` (one per allowed pair
+    of valid slots (oi, oj), whose issue-slot columns are ``left`` and ``right``)."""
+
+    i: int
+    j: int
+    gains: np.ndarray  # Oi, Oj, A unscaled
+    cols: np.ndarray  # M column indices of w
+    left: np.ndarray  # M y-columns of issue i's slot
+    right: np.ndarray  # M y-columns of issue j's slot
+    slot_i: np.ndarray  # M
+    slot_j: np.ndarray  # M
+
+
+@dataclass
 class _Model:
-    """One scenario's one-hot model: columns are its valid (issue, slot) pairs."""
+    """One scenario's one-hot model: columns are its valid (issue, slot) pairs, then one
+    column w per allowed slot pair of each pair term (docs/settle.md, *Search with pair
+    terms*: w = y[i, oi]·y[j, oj], linearised exactly by the marginal equalities)."""
 
     gains: np.ndarray  # A_party, N scaled gains of each column
     changed: np.ndarray  # N
-    issue_of: np.ndarray  # N
-    slot_of: np.ndarray  # N
+    issue_of: np.ndarray  # N_y
+    slot_of: np.ndarray  # N_y
     n_issues: int
     raw: np.ndarray  # I, O, A unscaled gains
     must: np.ndarray  # A
     weights: np.ndarray  # A
     scale: float
     nogood: list[np.ndarray] = field(default_factory=list)  # column index sets
+    pairs: list[_Pair] = field(default_factory=list)
+    offset: np.ndarray | None = None  # A unscaled (minus the walk-away points)
 
     @property
     def n(self) -> int:
+        """Binary columns: the one-hot y, then the pair columns w."""
+        return self.gains.shape[1]
+
+    @property
+    def n_y(self) -> int:
         return self.issue_of.size
 
     def one_hot_padded(self, extra: int) -> LinearConstraint:
-        """Σ_o y[k, o] = 1 per issue (``extra`` continuous columns follow the binaries)."""
-        rows = np.zeros((self.n_issues, self.n + extra))
-        rows[self.issue_of, np.arange(self.n)] = 1.0
-        return LinearConstraint(rows, 1.0, 1.0)
+        """Σ_o y[k, o] = 1 per issue (``extra`` continuous columns follow the binaries),
+        and for every pair term the marginals Σ_oj w[oi, oj] = y[i, oi] and
+        Σ_oi w[oi, oj] = y[j, oj]: with binary y they force w = y[i, oi]·y[j, oj] (they
+        imply McCormick's inequalities), and an excluded slot pair has no column, so a
+        package breaking a rule has no solution."""
+        rows = [np.zeros((self.n_issues, self.n + extra))]
+        rows[0][self.issue_of, np.arange(self.n_y)] = 1.0
+        bounds = [np.ones(self.n_issues)]
+        for p in self.pairs:
+            for side in (p.left, p.right):
+                targets = np.unique(side)
+                block = np.zeros((targets.size, self.n + extra))
+                where = np.searchsorted(targets, side)
+                block[where, p.cols] = 1.0
+                block[np.arange(targets.size), targets] -= 1.0
+                rows.append(block)
+                bounds.append(np.zeros(targets.size))
+            # a slot of one issue with no allowed partner can never be chosen
+            for side, issue in ((p.left, p.i), (p.right, p.j)):
+                lonely = np.setdiff1d(np.nonzero(self.issue_of == issue)[0], side)
+                if lonely.size:
+                    block = np.zeros((lonely.size, self.n + extra))
+                    block[np.arange(lonely.size), lonely] = 1.0
+                    rows.append(block)
+                    bounds.append(np.zeros(lonely.size))
+        b = np.concatenate(bounds)
+        return LinearConstraint(np.vstack(rows), b, b)
 
     def best_gains(self) -> np.ndarray:
-        """Each party's largest achievable (scaled) gain: Σ_k max_o H."""
+        """Each party's largest achievable (scaled) gain: Σ_k max_o H (+ Σ_pairs max w)."""
         best = np.zeros(self.gains.shape[0])
         for k in range(self.n_issues):
-            best += self.gains[:, self.issue_of == k].max(axis=1)
+            best += self.gains[:, : self.n_y][:, self.issue_of == k].max(axis=1)
+        for p in self.pairs:
+            if p.cols.size:
+                best += self.gains[:, p.cols].max(axis=1)
         return best
 
     def hopeless(self) -> bool:
@@ -145,17 +195,28 @@ class _Model:
         best = np.zeros(int(self.must.sum()))
         for k in range(self.n_issues):
             best = best + self.raw[k][self.slot_of[self.issue_of == k]][:, self.must].max(axis=0)
+        for p in self.pairs:
+            if not p.cols.size:
+                return True  # no allowed slot pair: no package keeps the rules
+            best = best + p.gains[p.slot_i, p.slot_j][:, self.must].max(axis=0)
+        if self.offset is not None:
+            best = best + self.offset[self.must]
         return bool(np.any(best <= GAIN_TOLERANCE))
 
     def exact(self, slots: np.ndarray) -> np.ndarray:
         """Unscaled gains [A] of a package from the gain table (the brute-force sum)."""
-        return self.raw[np.arange(self.n_issues), slots].sum(axis=0)
+        total = self.raw[np.arange(self.n_issues), slots].sum(axis=0)
+        for p in self.pairs:
+            total = total + p.gains[slots[p.i], slots[p.j]]
+        if self.offset is not None:
+            total = total + self.offset
+        return total
 
     def in_zone(self, gains: np.ndarray) -> bool:
         return bool(np.all((gains > GAIN_TOLERANCE) | ~self.must))
 
     def slots(self, y: np.ndarray) -> np.ndarray:
-        chosen = np.nonzero(np.round(y[: self.n]) > 0.5)[0]
+        chosen = np.nonzero(np.round(y[: self.n_y]) > 0.5)[0]
         out = np.zeros(self.n_issues, dtype=np.int64)
         out[self.issue_of[chosen]] = self.slot_of[chosen]
         if chosen.size != self.n_issues:  # HiGHS's integrality tolerance is 1e-6: never
@@ -180,23 +241,47 @@ class _Model:
     def changes_row(self, extra: int, max_changes: int | None) -> list[LinearConstraint]:
         if max_changes is None:
             return []
-        row = np.concatenate([self.changed.astype(float), np.zeros(extra)])
+        row = np.concatenate([self.changed.astype(float), np.zeros(self.n - self.changed.size),
+                              np.zeros(extra)])
         return [LinearConstraint(row[None], -np.inf, max_changes)]
 
 
 def model(raw: np.ndarray, valid: np.ndarray, changed: np.ndarray, must: np.ndarray,
-          weights: np.ndarray) -> _Model | None:
-    """The model of one scenario (``raw [I, O, A]`` gains); None if an issue has no value."""
+          weights: np.ndarray, pairs: Sequence[tuple[int, int, np.ndarray, np.ndarray]] = (),
+          offset: np.ndarray | None = None) -> _Model | None:
+    """The model of one scenario (``raw [I, O, A]`` gains); None if an issue has no value.
+
+    ``pairs``: (i, j, gains [Oi, Oj, A], allowed [Oi, Oj]) pair terms of the gain table;
+    ``offset [A]``: added to every gain (minus the walk-away points), carried by the
+    one-hot columns of issue 0 (exactly one of them is 1)."""
     issue_of, slot_of = np.nonzero(valid)
     if np.unique(issue_of).size != valid.shape[0]:
         return None
-    party = raw[issue_of, slot_of][:, must].T  # A_party, N
+    column = {(int(k), int(o)): c for c, (k, o) in enumerate(zip(issue_of, slot_of,
+                                                                  strict=True))}
+    n_y = issue_of.size
+    blocks = [raw[issue_of, slot_of]]  # N_y, A
+    if offset is not None:
+        blocks[0] = blocks[0] + np.where(issue_of == 0, 1.0, 0.0)[:, None] * offset[None, :]
+    terms = []
+    start = n_y
+    for i, j, gains, allowed in pairs:
+        oi, oj = np.nonzero(allowed & valid[i][:, None] & valid[j][None, :])
+        cols = np.arange(start, start + oi.size)
+        start += oi.size
+        terms.append(_Pair(i, j, gains, cols,
+                           np.array([column[(i, int(o))] for o in oi], dtype=np.int64),
+                           np.array([column[(j, int(o))] for o in oj], dtype=np.int64),
+                           oi, oj))
+        blocks.append(gains[oi, oj])
+    party = np.concatenate(blocks, axis=0)[:, must].T  # A_party, N
     # Scale so the largest |H| is 1: HiGHS's absolute tolerances then sit far below any
     # gain difference the exact check resolves (the unit-scale gains can be ~1e-3).
     scale = float(np.abs(party).max()) if party.size else 1.0
     scale = 1.0 / scale if scale > 0 else 1.0
     return _Model(party * scale, changed[issue_of, slot_of], issue_of, slot_of,
-                  valid.shape[0], raw, must, weights, scale)
+                  valid.shape[0], raw, must, weights, scale, pairs=terms,
+                  offset=None if offset is None else np.asarray(offset, dtype=float))
 
 
 @contextlib.contextmanager
@@ -418,7 +503,7 @@ def fewest_changes(m: _Model) -> int | None:
     the relaxation; the caller confirms with :func:`best_nash` under that limit); None when
     no package is acceptable even relaxed."""
     n = m.n
-    c = -m.changed.astype(float)
+    c = -np.concatenate([m.changed.astype(float), np.zeros(n - m.changed.size)])
     out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0)], np.ones(n), np.zeros(n),
                  np.ones(n), "the smallest accord")
     if out is None:
@@ -434,7 +519,9 @@ def fewest_changes(m: _Model) -> int | None:
 
 def _models(table: GainTable) -> list[_Model | None]:
     return [model(table.gains[b], table.valid[b], table.changed[b], table.must_agree[b],
-                  table.weights[b]) for b in range(table.batch)]
+                  table.weights[b], [(p.i, p.j, p.gains[b], p.allowed[b]) for p in table.pairs],
+                  None if table.offset is None else table.offset[b])
+            for b in range(table.batch)]
 
 
 def zone_exists(table: GainTable, floor: np.ndarray | None = None) -> np.ndarray:
@@ -512,7 +599,7 @@ def smallest_accords(table: GainTable) -> list[Best]:
         start = None if m is None else fewest_changes(m)
         best = empty
         if m is not None and start is not None:
-            for limit in range(max(start, 1), table.n_issues + 1):
+            for limit in range(start, table.n_issues + 1):
                 m.nogood.clear()
                 try:
                     found = best_nash(m, 1, limit)
@@ -552,8 +639,9 @@ def _extreme_value(m: _Model, values: np.ndarray, issue: int, sign: float) -> np
     it in. None when no package is acceptable."""
     own = m.issue_of == issue
     # Unit-scale values differ by at least the grid's spacing; OBJECTIVE_SCALE puts HiGHS's
-    # absolute gap (1e-6) far below it.
-    c = np.where(own, sign * OBJECTIVE_SCALE * values, 0.0)
+    # absolute gap (1e-6) far below it. Pair columns (after the one-hot y) cost nothing.
+    c = np.zeros(m.n)
+    c[: m.n_y] = np.where(own, sign * OBJECTIVE_SCALE * values, 0.0)
     m.nogood.clear()
     for _ in range(MAX_ROUNDS):
         out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0), *m.nogood_rows(0)],

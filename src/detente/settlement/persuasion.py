@@ -10,10 +10,23 @@ which g_b(x) > 10⁻⁹:
 * **salience** s[b,k] of one issue (shares s̃ renormalise): nearest value on a 0.001 grid
   from 0 to max(1, the actor's largest salience);
 * **trust** T[b,g] in one deliverer of a moved issue (``PackageAnalysis.trust_needed``,
-  the same 0.001 grid).
+  the same 0.001 grid);
+* **walk-away** point of a blocker that states one (docs/settle.md, *Walk-away points*):
+  the highest utility level on a 0.001 grid (0.1 utility points) below which b accepts,
+  i.e. how much worse its alternative to the deal must become (Fisher & Ury 1981: a
+  weaker BATNA).
+
+With the settlement mechanisms (verification, links, walk-away points, stakes) every gain
+here is the full model's gain over the walk-away point, as ``detente settle`` computes it
+(:func:`detente.settlement.utility.package_gains` with the problem's mechanisms), and the
+position and salience levers are found by evaluating that model on the grid, so they hold
+whatever the shape (a position also moves the value of a walk-away package). A package
+that breaks a package rule stays off the table whatever anyone's inputs: the plan lists
+the rules it breaks (``broken_rules``); no lever mends them.
 
 Levers are ranked by their size as a share of the lever's range (|Δp| / scale span,
-|Δs|, |ΔT|: each range is 1 on the unit scale), across blockers and kinds. Because each
+|Δs|, |ΔT|, |ΔU| of the walk-away level: each range is 1 on the unit scale), across
+blockers and kinds. Because each
 lever changes only its blocker's own gain, applying the smallest lever of every blocker
 together makes the package acceptable; :func:`persuade` applies them together and checks
 that it does (``after`` lists any party still blocking, which would be a bug).
@@ -22,29 +35,40 @@ Changing another actor's inputs never changes b's gain, so the plan names only b
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
+from detente.arrays import Arrays
+from detente.scenario import Mechanisms
+from detente.scenario.compile import WalkAwaySpec
 from detente.settlement.analysis import PackageAnalysis
+from detente.settlement.mechanisms import broken_rules
 from detente.settlement.problem import NamedPackage, SettlementProblem
 from detente.settlement.utility import (
     DEFAULT_SETTINGS,
     GAIN_TOLERANCE,
     UtilitySettings,
+    issue_utility,
     package_gains,
     parties,
+    salience_shares,
 )
 
 GRID = 1001
-LeverKind = Literal["position", "salience", "trust"]
+#: Grid of a walk-away lever's utility level (unit scale: 0.001 = 0.1 utility points).
+WALK_AWAY_GRID = 1e-3
+LeverKind = Literal["position", "salience", "trust", "walk-away"]
 
 
 @dataclass(frozen=True)
 class Lever:
     """One change that makes ``actor`` accept: its ``kind``, ``target`` (an issue or a
-    guarantor), the ``current`` and ``needed`` value (issue units for a position) and its
+    guarantor; for a walk-away point the actor itself), the ``current`` and ``needed``
+    value (issue units for a position, utility points for a walk-away point) and its
     ``size`` as a share of the lever's range."""
 
     actor: str
@@ -56,9 +80,11 @@ class Lever:
 
     def describe(self) -> str:
         what = {"position": f"position on {self.target}", "salience":
-                f"salience of {self.target}", "trust": f"trust in {self.target}"}[self.kind]
-        fmt = "g" if self.kind == "position" else ".3f"
-        return (f"{self.actor}: {what} {self.current:{fmt}} → {self.needed:{fmt}} "
+                f"salience of {self.target}", "trust": f"trust in {self.target}",
+                "walk-away": "walk-away point"}[self.kind]
+        fmt = {"position": "g", "walk-away": ".1f"}.get(self.kind, ".3f")
+        unit = " utility points" if self.kind == "walk-away" else ""
+        return (f"{self.actor}: {what} {self.current:{fmt}} → {self.needed:{fmt}}{unit} "
                 f"({self.size:.1%} of its range)")
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,7 +98,9 @@ class PersuasionPlan:
     """``levers``: every single-input change that wins a blocker over, smallest first;
     ``plan``: the smallest lever of each blocker that has one (in that order);
     ``unmovable``: blockers no single lever wins over; ``after``: the parties still
-    blocking with the whole plan applied (empty when the plan works and covers everyone)."""
+    blocking with the whole plan applied (empty when the plan works and covers everyone);
+    ``broken_rules``: package rules the package breaks (then it stays off the table even
+    with every blocker won over)."""
 
     package: str
     blockers: tuple[str, ...]
@@ -80,12 +108,15 @@ class PersuasionPlan:
     plan: tuple[Lever, ...]
     unmovable: tuple[str, ...]
     after: tuple[str, ...]
+    broken_rules: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"package": self.package, "blockers": list(self.blockers),
                 "levers": [lv.to_dict() for lv in self.levers],
                 "plan": [lv.to_dict() for lv in self.plan],
-                "unmovable": list(self.unmovable), "still_blocking": list(self.after)}
+                "unmovable": list(self.unmovable), "still_blocking": list(self.after),
+                # only where a rule is broken: the JSON of a plan without one is unchanged
+                **({"broken_rules": list(self.broken_rules)} if self.broken_rules else {})}
 
 
 def _nearest(grid: np.ndarray, ok: np.ndarray, current: float) -> float | None:
@@ -95,14 +126,45 @@ def _nearest(grid: np.ndarray, ok: np.ndarray, current: float) -> float | None:
     return float(hits[np.argmin(np.abs(hits - current))])
 
 
-def _gain_of(problem: SettlementProblem, arrays: Any, unit: np.ndarray, package: NamedPackage,
-             settings: UtilitySettings) -> np.ndarray:
+def _gain_of(problem: SettlementProblem, arrays: Arrays, unit: np.ndarray,
+             package: NamedPackage, settings: UtilitySettings,
+             mechanisms: Mechanisms | None = None) -> np.ndarray:
+    """Every actor's gain from the package over its walk-away point, with the problem's
+    mechanisms (or ``mechanisms``), as settle's package analysis computes it."""
     guarantees = problem.guarantees(package.guarantors)
-    return package_gains(arrays, unit[None], guarantees, settings)[..., 0, :]
+    mech = problem.mechanisms if mechanisms is None else mechanisms
+    return package_gains(arrays, unit[None], guarantees, settings, mech)[..., 0, :]
+
+
+def _walk_away_lever(problem: SettlementProblem, unit: np.ndarray, package: NamedPackage,
+                     settings: UtilitySettings, b: int) -> Lever | None:
+    """The walk-away lever of blocker b, where it states a walk-away point: the highest
+    utility level U' on the 0.001 grid with g_b(x) − (U' − U_b(q)) > 10⁻⁹ (g_b over the
+    status quo), if U' ≥ −1 (the lowest utility there is)."""
+    arrays, mech = problem.arrays, problem.mechanisms
+    actor = arrays.actor_ids[b]
+    if actor not in {a for a, _ in mech.walk_away}:
+        return None
+    over_q = float(_gain_of(problem, arrays, unit, package, settings,
+                            dataclasses.replace(mech, walk_away=()))[b])
+    over_walk = float(_gain_of(problem, arrays, unit, package, settings)[b])
+    shares = salience_shares(arrays.salience)
+    at_q = float((shares * issue_utility(arrays.position, arrays.status_quo,
+                                         settings.power)).sum(axis=-1)[b])
+    current = at_q + over_q - over_walk  # U_b(q) + r_b
+    needed = math.floor((at_q + over_q - GAIN_TOLERANCE) / WALK_AWAY_GRID) * WALK_AWAY_GRID
+    while over_q - (needed - at_q) <= GAIN_TOLERANCE:  # rounding at the grid's edge
+        needed -= WALK_AWAY_GRID
+    if needed < -1.0 - 1e-12:
+        return None
+    return Lever(actor, "walk-away", actor, float(round(current * 100, 9)),
+                 float(round(needed * 100, 9)), abs(needed - current))
 
 
 def _levers(problem: SettlementProblem, package: NamedPackage, unit: np.ndarray,
             settings: UtilitySettings, b: int) -> list[Lever]:
+    """b's position and salience levers (grid scans of the full model), and its walk-away
+    lever."""
     arrays = problem.arrays
     actor = arrays.actor_ids[b]
     n_i = arrays.n_issues
@@ -139,6 +201,9 @@ def _levers(problem: SettlementProblem, package: NamedPackage, unit: np.ndarray,
         if needed is not None:
             out.append(Lever(actor, "salience", problem.issue_ids[k], now, needed,
                              abs(needed - now) / top))
+    walk = _walk_away_lever(problem, unit, package, settings, b)
+    if walk is not None:
+        out.append(walk)
     return out
 
 
@@ -162,16 +227,18 @@ def persuade(problem: SettlementProblem, package: NamedPackage, analysis: Packag
         if lv.actor not in {p.actor for p in plan}:
             plan.append(lv)
     unmovable = tuple(b for b in analysis.blockers if b not in {p.actor for p in plan})
-    changed = _apply(problem, plan)
-    gains = _gain_of(problem, changed, unit, package, settings)
+    changed, mech = _apply(problem, plan)
+    gains = _gain_of(problem, changed, unit, package, settings, mech)
     must = parties(changed)
     after = tuple(a for k, a in enumerate(actors) if must[k] and gains[k] <= GAIN_TOLERANCE)
     return PersuasionPlan(package.id, analysis.blockers, tuple(levers), tuple(plan), unmovable,
-                          after)
+                          after, tuple(broken_rules(problem.mechanisms, arrays, unit)))
 
 
-def _apply(problem: SettlementProblem, plan: list[Lever]) -> Any:
+def _apply(problem: SettlementProblem, plan: list[Lever]) -> tuple[Arrays, Mechanisms]:
+    """The arrays and mechanisms with every lever of the plan applied."""
     arrays = problem.arrays
+    mech = problem.mechanisms
     position, salience, trust = (arrays.position.copy(), arrays.salience.copy(),
                                  arrays.trust.copy())
     actors, issues = list(arrays.actor_ids), list(problem.issue_ids)
@@ -183,9 +250,13 @@ def _apply(problem: SettlementProblem, plan: list[Lever]) -> Any:
             position[b, k] = (lv.needed - arrays.scale_low[k]) / span
         elif lv.kind == "salience":
             salience[b, issues.index(lv.target)] = lv.needed
+        elif lv.kind == "walk-away":
+            mech = dataclasses.replace(mech, walk_away=tuple(
+                (a, WalkAwaySpec(utility=lv.needed / 100.0) if a == lv.actor else w)
+                for a, w in mech.walk_away))
         else:
             trust[b, list(arrays.guarantor_ids).index(lv.target)] = lv.needed
-    return arrays.replace(position=position, salience=salience, trust=trust)
+    return arrays.replace(position=position, salience=salience, trust=trust), mech
 
 
 __all__ = ["Lever", "PersuasionPlan", "persuade"]

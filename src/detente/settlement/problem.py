@@ -16,7 +16,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import option_error
-from detente.scenario import Scenario, did_you_mean
+from detente.scenario import Mechanisms, Scenario, compile_mechanisms, did_you_mean
 from detente.settlement.utility import Guarantees
 
 #: The one default grid step (issue units) of every package search: settle, contributions,
@@ -78,6 +78,8 @@ class SettlementProblem:
     steps: tuple[float | None, ...]
     packages: tuple[NamedPackage, ...] = ()
     names: dict[str, str] = field(default_factory=dict)
+    #: Verification, links, rules, walk-away points, stakes (issue 16; empty: the plain model).
+    mechanisms: Mechanisms = field(default_factory=Mechanisms)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, step: float | None = None) -> SettlementProblem:
@@ -127,6 +129,7 @@ class SettlementProblem:
             steps=tuple(steps),
             packages=packages,
             names=names,
+            mechanisms=compile_mechanisms(scenario),
         )
 
     # --- lookups -------------------------------------------------------------------

@@ -24,8 +24,18 @@ scenarios are decided by a vectorised certificate instead (equations: docs/perfo
    variable bounded below by the incumbent's smallest gain: a warm start of its bound);
    smaller spaces by the method ``auto`` picks.
 
+With the settlement mechanisms of issue 16 (pair terms Q[i, j] and rules on issue pairs,
+the walk-away offset r: docs/settle.md, *Search with pair terms*) every stage stays exact:
+a package's gains are summed as brute force sums them (issues, then pairs, then the
+offset) and a package that breaks a rule proves nothing; the bounds add each pair's
+largest entry (over every slot pair, allowed or not: a rule only removes packages) and the
+offset, so they still bound every package from above; the coordinate ascent, which moves
+one issue at a time through the per-issue table, is skipped where pair terms exist (the
+weighted-sum packages are still tried, and what they leave goes to the exact search).
+
 ``tests/test_settlement_screen.py`` checks the screened answer against brute force and
-branch and bound per scenario on random small problems and on korea-2017.
+branch and bound per scenario on random small problems and on korea-2017, and
+``tests/test_settlement_mechanisms.py`` against the itertools reference with mechanisms.
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ from detente.settlement.search import (
     MILP_LIMIT,
     GainTable,
     Method,
+    PairTerm,
     chosen_method,
     zone_exists,
 )
@@ -82,14 +93,20 @@ class ZoneScreen:
 def exact_gains(table: GainTable, slots: np.ndarray, rows: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Gains ``[N, A]`` of one package per scenario (``slots [N, I]`` of scenarios ``rows``,
-    default all), summed issue by issue from zero as brute force sums them, and whether
-    every slot is valid ``[N]``."""
+    default all), summed issue by issue from zero, then the pair terms, then the walk-away
+    offset, as brute force sums them, and whether every slot is valid and every rule kept
+    ``[N]``."""
     batch = np.arange(table.batch) if rows is None else rows
     gains = np.zeros((batch.size, table.gains.shape[-1]))
     valid = np.ones(batch.size, dtype=bool)
     for k in range(table.n_issues):
         gains += table.gains[batch, k, slots[:, k]]
         valid &= table.valid[batch, k, slots[:, k]]
+    for pair in table.pairs:
+        gains += pair.gains[batch, slots[:, pair.i], slots[:, pair.j]]
+        valid &= pair.allowed[batch, slots[:, pair.i], slots[:, pair.j]]
+    if table.offset is not None:
+        gains += table.offset[batch]
     return gains, valid
 
 
@@ -98,13 +115,31 @@ def _accepted(gains: np.ndarray, must: np.ndarray) -> np.ndarray:
 
 
 def best_party_gains(table: GainTable) -> np.ndarray:
-    """Each actor's best achievable gain ``[B, A]``: Σ_k max over valid slots, summed in
-    issue order. Rounding is monotone, so no package's brute-force sum exceeds it."""
+    """An upper bound of each actor's achievable gain ``[B, A]``: Σ_k max over valid slots,
+    summed in issue order, plus each pair term's largest entry over valid slot pairs, plus
+    the walk-away offset (brute force's order). Rounding is monotone, so no package's
+    brute-force sum exceeds it."""
     top = np.where(table.valid[..., None], table.gains, -np.inf).max(axis=2)  # B, I, A
     total = np.zeros((table.batch, table.gains.shape[-1]))
     for k in range(table.n_issues):
         total = total + top[:, k]
+    for pair in table.pairs:
+        total = total + _pair_top(table, pair)
+    if table.offset is not None:
+        total = total + table.offset
     return total
+
+
+def _pair_valid(table: GainTable, pair: PairTerm) -> np.ndarray:
+    """Slot pairs ``[B, Oi, Oj]`` of a pair term where both slots exist."""
+    return table.valid[:, pair.i, :, None] & table.valid[:, pair.j, None, :]
+
+
+def _pair_top(table: GainTable, pair: PairTerm) -> np.ndarray:
+    """The largest entry ``[B, A]`` of a pair term over valid slot pairs (0 where none)."""
+    ok = _pair_valid(table, pair)[..., None]
+    top = np.where(ok, pair.gains, -np.inf).max(axis=(1, 2))
+    return np.where(np.isfinite(top), top, 0.0)
 
 
 def _smallest(gains: np.ndarray, must: np.ndarray) -> np.ndarray:
@@ -172,6 +207,20 @@ def screen_candidates(table: GainTable, rounds: int = LAGRANGE_ROUNDS,
             top = np.take_along_axis(mixed, choice[..., None], axis=2)[..., 0]  # B, I
             bound = top.sum(axis=1)
             size = np.abs(top).sum(axis=1)
+            # pair terms and the walk-away offset, weighted alike (upper bounds as well)
+            for pair in table.pairs:
+                ok_p = _pair_valid(table, pair)[active]
+                mixed_p = np.einsum("bxya,ba->bxy", pair.gains[active] / scale[:, None, None],
+                                    weight)
+                top_p = np.where(ok_p, mixed_p, -np.inf).max(axis=(1, 2))
+                top_p = np.where(np.isfinite(top_p), top_p, 0.0)
+                bound = bound + top_p
+                size = size + np.abs(top_p)
+            if table.offset is not None:
+                off = np.einsum("ba,ba->b", np.where(must[active], table.offset[active], 0.0)
+                                / scale, weight)
+                bound = bound + off
+                size = size + np.abs(off)
             proven_empty = bound < -BOUND_MARGIN * (1.0 + size)
             gains_c, ok_c = exact_gains(table, choice, active)
             tried.append((active, choice))
@@ -193,7 +242,7 @@ def screen_candidates(table: GainTable, rounds: int = LAGRANGE_ROUNDS,
                                              scale[keep])
 
     undecided = ~empty & ~found & playable
-    if undecided.any() and sweeps:
+    if undecided.any() and sweeps and not table.pairs:
         # Coordinate ascent from several weighted-sum packages of an undecided scenario
         # (rounds spread geometrically, the late ones closer to the balance of gains): one
         # start alone often stalls at a tie.

@@ -129,12 +129,31 @@ def _too_large(message: str, brute: bool) -> SearchTooLarge:
 
 
 @dataclass(frozen=True)
+class PairTerm:
+    """The part of the gains that depends on two issues at once (verification, links) and
+    the rules tying them: ``gains [B, Oi, Oj, A]`` added to the per-issue gains when issue
+    ``i`` takes slot oi and ``j`` slot oj (0 wherever either is at the status quo), and
+    ``allowed [B, Oi, Oj]`` the slot pairs the rules allow (``i < j``)."""
+
+    i: int
+    j: int
+    gains: np.ndarray
+    allowed: np.ndarray
+
+    def subset(self, rows: np.ndarray) -> PairTerm:
+        return PairTerm(self.i, self.j, self.gains[rows], self.allowed[rows])
+
+
+@dataclass(frozen=True)
 class GainTable:
     """The package space of B scenarios as per-issue gains.
 
     ``values [B, I, O]`` unit-scale candidate values (slot 0 = status quo), ``valid [B, I, O]``
     which slots exist, ``changed [B, I, O]`` which slots move the issue, ``gains [B, I, O, A]``,
-    ``must_agree [B, A]`` the parties, ``weights [B, A]`` the Nash exponents.
+    ``must_agree [B, A]`` the parties, ``weights [B, A]`` the Nash exponents. With
+    mechanisms (issue 16): ``pairs`` the pair terms and rules, ``offset [B, A]`` minus each
+    actor's walk-away point, so that a package's gain is
+    offset + Σ_k gains[k, x_k] + Σ_pairs pair.gains[x_i, x_j] (its gain over the walk-away).
     """
 
     values: np.ndarray
@@ -143,6 +162,8 @@ class GainTable:
     gains: np.ndarray
     must_agree: np.ndarray
     weights: np.ndarray
+    pairs: tuple[PairTerm, ...] = ()
+    offset: np.ndarray | None = None
 
     @property
     def batch(self) -> int:
@@ -153,15 +174,22 @@ class GainTable:
         return self.gains.shape[1]
 
     @property
+    def has_rules(self) -> bool:
+        return any(not p.allowed.all() for p in self.pairs)
+
+    @property
     def space_size(self) -> np.ndarray:
         """Packages per scenario, ``[B]``, as exact Python ints (an object array): a space
-        easily exceeds 2⁶³ (korea-2017 at step 0.4: 1.6·10¹⁹), where int64 wraps silently."""
+        easily exceeds 2⁶³ (korea-2017 at step 0.4: 1.6·10¹⁹), where int64 wraps silently.
+        Rules are not subtracted: this is the space the search walks."""
         return _exact([math.prod(int(c) for c in row)
                        for row in self.valid.sum(axis=-1).tolist()])
 
     def subset(self, rows: np.ndarray) -> GainTable:
         return GainTable(self.values[rows], self.valid[rows], self.changed[rows],
-                         self.gains[rows], self.must_agree[rows], self.weights[rows])
+                         self.gains[rows], self.must_agree[rows], self.weights[rows],
+                         tuple(p.subset(rows) for p in self.pairs),
+                         None if self.offset is None else self.offset[rows])
 
     def decode(self, b: int, slots: np.ndarray) -> np.ndarray:
         """Unit-scale values of packages given by slot indices ``[..., I]`` of scenario b."""
@@ -171,7 +199,19 @@ class GainTable:
     def package_gains(self, b: int, slots: np.ndarray) -> np.ndarray:
         """Gains ``[..., A]`` of packages given by slot indices ``[..., I]`` of scenario b."""
         issues = np.arange(self.n_issues)
-        return self.gains[b][issues, slots].sum(axis=-2)
+        total = self.gains[b][issues, slots].sum(axis=-2)
+        for p in self.pairs:
+            total = total + p.gains[b][slots[..., p.i], slots[..., p.j]]
+        if self.offset is not None:
+            total = total + self.offset[b]
+        return total
+
+    def allowed(self, b: int, slots: np.ndarray) -> np.ndarray:
+        """Whether packages ``[..., I]`` of scenario b keep every rule, ``[...]``."""
+        ok = np.ones(slots.shape[:-1], dtype=bool)
+        for p in self.pairs:
+            ok &= p.allowed[b][slots[..., p.i], slots[..., p.j]]
+        return ok
 
 
 def build_table(problem: SettlementProblem, settings: UtilitySettings = DEFAULT_SETTINGS,
@@ -212,8 +252,11 @@ def build_table(problem: SettlementProblem, settings: UtilitySettings = DEFAULT_
     belief = credibility(trust, guarantees.deliverers, guarantees.unconditional,
                          settings.correlation)  # B, A, I
     # A move nobody believes cannot be delivered: it is not on the table (else it would
-    # multiply the zone's size by packages that differ only in empty promises).
+    # multiply the zone's size by packages that differ only in empty promises). Verification
+    # does not put it back: it deters a deliverer's defection, it cannot deliver for one
+    # (``contributions`` removes a guarantor by setting everybody's trust in it to 0).
     deliverable = (belief > 0).any(axis=1)  # B, I
+    mech = problem.mechanisms
     keep = np.array(problem.keep_status_quo)
     valid[:, :, 1:] &= (deliverable | ~keep[None, :])[:, :, None]
     changed &= valid
@@ -223,11 +266,77 @@ def build_table(problem: SettlementProblem, settings: UtilitySettings = DEFAULT_
     gains = issue_gains(position[:, None], shares[:, None], status_quo[:, None],
                         slot_values, belief[:, None], settings.power,
                         settings.certain_losses)  # B, O, A, I
+    pairs: tuple[PairTerm, ...] = ()
+    offset = None
+    if not mech.is_empty:
+        gains, pairs, offset = _mechanism_terms(problem, settings, guarantees, values, valid,
+                                                n_batch)
     gains = np.where(valid.transpose(0, 2, 1)[:, :, None, :], gains, 0.0)
     gains = np.ascontiguousarray(gains.transpose(0, 3, 1, 2))  # B, I, O, A
     must = np.broadcast_to(parties(arrays), (n_batch, n_actors)).reshape(n_batch, n_actors)
     weights = nash_weights(arrays, weighting).reshape(n_batch, n_actors)
-    return GainTable(values, valid, changed, gains, must.copy(), weights)
+    return GainTable(values, valid, changed, gains, must.copy(), weights, pairs, offset)
+
+
+def _mechanism_terms(problem: SettlementProblem, settings: UtilitySettings,
+                     guarantees: Guarantees, values: np.ndarray, valid: np.ndarray,
+                     n_batch: int) -> tuple[np.ndarray, tuple[PairTerm, ...], np.ndarray | None]:
+    """Per-issue gains ``[B, O, A, I]``, pair terms and the walk-away offset ``[B, A]`` of a
+    problem with mechanisms (docs/settle.md, *Search with pair terms*).
+
+    Each actor's gain on an issue depends on that issue and at most one other (its
+    verifier, or the issue a link needs), F[a, k](x_k, x_d). The per-issue part reads the
+    other issue at its status quo, H[k, x_k] = F[k](x_k, q_d); the pair term of issues
+    {i, j} adds, for both, F[i](x_i, x_j) − F[i](x_i, q_j): zero when the other is at the
+    status quo, and zero for actors whose gain on i does not depend on j. Summed, the
+    decomposition is exact.
+    """
+    from detente.settlement.mechanisms import (
+        issue_gains_with,
+        pair_keys,
+        rule_allows,
+        walk_away,
+    )
+
+    arrays = problem.arrays
+    mech = problem.mechanisms
+    n_issues, n_actors = arrays.n_issues, arrays.n_actors
+    batched = bool(arrays.batch_shape)
+    slot_values = np.moveaxis(values, 2, 1)  # B, O, I
+    status = np.broadcast_to(values[:, :, :1].transpose(0, 2, 1), slot_values.shape)
+
+    def evaluate(v: np.ndarray, deps: np.ndarray | None = None) -> np.ndarray:
+        """v [B, P, I] → per-issue gains [B, P, A, I]."""
+        if not batched:  # unbatched arrays: one scenario, B = 1
+            return issue_gains_with(mech, arrays, v[0], guarantees, settings,
+                                    None if deps is None else deps[0])[None]
+        return issue_gains_with(mech, arrays, v, guarantees, settings, deps)
+
+    gains = evaluate(slot_values, status)  # B, O, A, I: the other issue at its status quo
+    pairs = []
+    for i, j in pair_keys(mech, arrays.issue_ids, arrays.actor_ids):
+        oi, oj = values.shape[2], values.shape[2]
+        grid = np.repeat(values[:, None, :, 0], oi * oj, axis=1)  # B, P, I: status quo
+        grid[:, :, i] = np.repeat(values[:, i, :], oj, axis=1)
+        grid[:, :, j] = np.tile(values[:, j, :], (1, oi))
+        both = evaluate(grid).reshape(n_batch, oi, oj, n_actors, n_issues)
+        term = ((both[..., i] - both[:, :, :1, :, i]) + (both[..., j] - both[:, :1, :, :, j]))
+        term = np.where((valid[:, i, :, None] & valid[:, j, None, :])[..., None], term, 0.0)
+        allowed = np.ones((n_batch, oi, oj), dtype=bool)
+        for rule in mech.rules:
+            ids = arrays.issue_ids
+            if {rule.when_issue, rule.then_issue} != {ids[i], ids[j]}:
+                continue
+            w, t = ids.index(rule.when_issue), ids.index(rule.then_issue)
+            xw = values[:, w, :]
+            xt = values[:, t, :]
+            ok = rule_allows(rule, xw[:, :, None], xt[:, None, :])  # B, Ow, Ot
+            allowed &= ok if w == i else ok.transpose(0, 2, 1)
+        pairs.append(PairTerm(i, j, np.ascontiguousarray(term), allowed))
+    offset = None
+    if mech.walk_away:
+        offset = -np.asarray(walk_away(mech, arrays, settings)).reshape(n_batch, n_actors)
+    return gains, tuple(pairs), offset
 
 
 # ---------------------------------------------------------------------------------------
@@ -387,6 +496,11 @@ def brute_force(table: GainTable, objective: Objective | None = None, top: int =
             gains += table.gains[:, k, slots[:, k]]
             valid &= table.valid[:, k, slots[:, k]]
             changes += table.changed[:, k, slots[:, k]]
+        for pair in table.pairs:
+            gains += pair.gains[:, slots[:, pair.i], slots[:, pair.j]]
+            valid &= pair.allowed[:, slots[:, pair.i], slots[:, pair.j]]
+        if table.offset is not None:
+            gains += table.offset[:, None, :]
         ok = valid & np.all((gains > GAIN_TOLERANCE) | ~table.must_agree[:, None], axis=-1)
         if max_changes is not None:
             ok &= changes <= max_changes
@@ -424,6 +538,44 @@ class _Nodes:
     bound: np.ndarray  # N (objective bound, or +inf)
 
 
+@dataclass
+class _Pair:
+    """A pair term in search order: ``first < second`` depths, ``gains [B, Of, Os, A]``,
+    ``allowed [B, Of, Os]``, and the extremes the bounds use: over every valid allowed
+    entry (``max_all``, ``min_all [B, A]``) and given the first issue's slot
+    (``max_given``, ``min_given [B, Of, A]``; −inf/+inf where no entry is allowed)."""
+
+    first: int
+    second: int
+    gains: np.ndarray
+    allowed: np.ndarray
+    rules: bool
+    max_all: np.ndarray
+    min_all: np.ndarray
+    max_given: np.ndarray
+    min_given: np.ndarray
+
+
+def _ordered_pairs(table: GainTable, order: np.ndarray, valid: np.ndarray) -> list[_Pair]:
+    """The table's pair terms with issues at their search depths (``valid`` in that order)."""
+    depth_of = np.empty(order.size, dtype=int)
+    depth_of[order] = np.arange(order.size)
+    out = []
+    for p in table.pairs:
+        di, dj = int(depth_of[p.i]), int(depth_of[p.j])
+        gains, allowed = p.gains, p.allowed
+        if di > dj:
+            gains, allowed = gains.transpose(0, 2, 1, 3), allowed.transpose(0, 2, 1)
+            di, dj = dj, di
+        ok = (allowed & valid[:, di, :, None] & valid[:, dj, None, :])[..., None]
+        hi = np.where(ok, gains, -np.inf)
+        lo = np.where(ok, gains, np.inf)
+        out.append(_Pair(di, dj, np.ascontiguousarray(gains), np.ascontiguousarray(allowed),
+                         bool(not p.allowed.all()), hi.max(axis=(1, 2)), lo.min(axis=(1, 2)),
+                         hi.max(axis=2), lo.min(axis=2)))
+    return out
+
+
 def branch_and_bound(table: GainTable, objective: Objective | None = None, top: int = 1,
                      max_changes: int | None = None, count: bool = False,
                      stop_at_first: bool = False, max_packages: int = MAX_PACKAGES,
@@ -455,6 +607,13 @@ def branch_and_bound(table: GainTable, objective: Objective | None = None, top: 
     zeros = np.zeros((batch, 1, n_actors))
     max_rest = np.concatenate([np.cumsum(hmax[:, ::-1], axis=1)[:, ::-1], zeros], axis=1)
     min_rest = np.concatenate([np.cumsum(hmin[:, ::-1], axis=1)[:, ::-1], zeros], axis=1)
+    pairs = _ordered_pairs(table, order, valid)
+    for pr in pairs:  # pairs with both issues still open: their extreme entries
+        max_rest[:, : pr.first + 1] += pr.max_all[:, None]
+        min_rest[:, : pr.first + 1] += pr.min_all[:, None]
+    # Depths from which on a rule can still exclude a completion: there, no node is counted
+    # whole (some completions may break a rule) nor taken as proof that the zone exists.
+    rules_open = [any(pr.rules and pr.second >= d for pr in pairs) for d in range(n_issues + 1)]
     # Completions of a node at each depth, as Python ints: a product of widths wraps in
     # int64 past 2^63 (and a float weight in bincount loses exactness past 2^53).
     n_valid = valid.sum(axis=-1).tolist()
@@ -474,7 +633,8 @@ def branch_and_bound(table: GainTable, objective: Objective | None = None, top: 
     def satisfied(g: np.ndarray, bid: np.ndarray) -> np.ndarray:
         return np.all((g > GAIN_TOLERANCE) | ~must[bid], axis=-1)
 
-    root = _Nodes(np.arange(batch), np.zeros((batch, n_actors)),
+    root = _Nodes(np.arange(batch), np.zeros((batch, n_actors)) if table.offset is None
+                  else table.offset.astype(float).copy(),
                   np.zeros((batch, 0), dtype=np.int16), np.zeros(batch, dtype=np.int16),
                   np.full(batch, np.inf))
     stack: list[tuple[int, _Nodes]] = [(0, root)]
@@ -518,6 +678,15 @@ def branch_and_bound(table: GainTable, objective: Objective | None = None, top: 
             ok &= changed <= max_changes
         parent, slot, bid, changed = parent[ok], slot[ok], bid[ok], changed[ok]
         partial = nodes.partial[parent] + gains[bid, depth, slot]
+        for pr in pairs:
+            if pr.second == depth:  # the pair is complete: its term and its rules
+                first = nodes.slots[parent, pr.first]
+                partial += pr.gains[bid, first, slot]
+                if pr.rules:
+                    keep = pr.allowed[bid, first, slot]
+                    parent, slot, bid, changed = parent[keep], slot[keep], bid[keep], \
+                        changed[keep]
+                    partial = partial[keep]
         slots = np.concatenate([nodes.slots[parent], slot[:, None]], axis=1)
         next_depth = depth + 1
 
@@ -534,15 +703,24 @@ def branch_and_bound(table: GainTable, objective: Objective | None = None, top: 
             continue
 
         upper = partial + max_rest[bid, next_depth]
+        lower = partial + min_rest[bid, next_depth]
+        for pr in pairs:  # first issue set, second open: the extremes given the first
+            if pr.first < next_depth <= pr.second:
+                first = slots[:, pr.first]
+                upper = upper + pr.max_given[bid, first]
+                lower = lower + pr.min_given[bid, first]
         alive = satisfied(upper, bid)
+        closed = not rules_open[next_depth]
         if stop_at_first:
-            sure = alive & satisfied(partial + min_rest[bid, next_depth], bid)
+            # (the pair terms vanish when an issue stays at the status quo, so completing
+            # with the status quo adds nothing to the partial gains)
+            sure = alive & satisfied(lower, bid) & closed
             if max_changes is not None:  # completing with the status quo must be possible
-                sure = alive & satisfied(partial, bid) & keep_rest[bid, next_depth]
+                sure = alive & satisfied(partial, bid) & keep_rest[bid, next_depth] & closed
             exists[bid[sure]] = True
             alive &= ~exists[bid]
         if sizes is not None:
-            inside = alive & satisfied(partial + min_rest[bid, next_depth], bid)
+            inside = alive & satisfied(lower, bid) & closed
             # Every node here sits at the same depth: count per scenario, times its
             # completions, in exact integers.
             per = np.bincount(bid[inside], minlength=batch).tolist()
@@ -681,7 +859,8 @@ def smallest_accords(table: GainTable, method: Method = "auto",
         return milp.smallest_accords(table)
     results: list[Best | None] = [None] * table.batch
     pending = np.arange(table.batch)
-    for limit in range(1, table.n_issues + 1):
+    # from 0: a walk-away point below the status quo can put the status quo in the zone
+    for limit in range(0, table.n_issues + 1):
         if pending.size == 0:
             break
         found = best_packages(table.subset(pending), "nash", 1, limit, method, max_packages)

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from detente.arrays import Arrays
+
+if TYPE_CHECKING:
+    from detente.scenario.compile import Mechanisms
 
 UtilityShape = Literal["linear", "quadratic"]
 #: An actor gains from a package when its gain exceeds this (on the unit utility scale).
@@ -181,13 +184,20 @@ DEFAULT_SETTINGS = UtilitySettings()
 
 
 def package_issue_gains(arrays: Arrays, packages: np.ndarray, guarantees: Guarantees,
-                        settings: UtilitySettings = DEFAULT_SETTINGS) -> np.ndarray:
-    """Per-issue gains of every actor from every package, ``[B,] P, A, I``.
+                        settings: UtilitySettings = DEFAULT_SETTINGS,
+                        mechanisms: Mechanisms | None = None) -> np.ndarray:
+    """Per-issue gains of every actor from every package over the status quo, ``[B,] P, A, I``.
 
     ``packages``: unit-scale values ``[P, I]`` or ``[B, P, I]``. ``guarantees``: one set for
-    all packages (``deliverers [I, G]``) or one per package (``[P, I, G]``).
+    all packages (``deliverers [I, G]``) or one per package (``[P, I, G]``). ``mechanisms``:
+    verification, links and stakes (:mod:`detente.settlement.mechanisms`); the walk-away
+    points are not subtracted here (see :func:`package_gains`).
     """
     packages = np.asarray(packages, dtype=float)
+    if mechanisms is not None and not mechanisms.is_empty:
+        from detente.settlement.mechanisms import issue_gains_with
+
+        return issue_gains_with(mechanisms, arrays, packages, guarantees, settings)
     trust = arrays.trust[..., None, :, :]  # [B,] 1, A, G
     belief = credibility(trust, guarantees.deliverers, guarantees.unconditional,
                          settings.correlation)  # [B,] P|1, A, I
@@ -199,23 +209,34 @@ def package_issue_gains(arrays: Arrays, packages: np.ndarray, guarantees: Guaran
 
 
 def package_gains(arrays: Arrays, packages: np.ndarray, guarantees: Guarantees,
-                  settings: UtilitySettings = DEFAULT_SETTINGS) -> np.ndarray:
-    """Each actor's gain from each package over the status quo, ``[B,] P, A``.
+                  settings: UtilitySettings = DEFAULT_SETTINGS,
+                  mechanisms: Mechanisms | None = None) -> np.ndarray:
+    """Each actor's gain from each package over its walk-away point, ``[B,] P, A``.
 
     U_a(x) = Σ_k s̃[a,k] (c[a,k] u[a,k](x_k) + (1 − c[a,k]) u[a,k](q_k)) and the gain is
-    U_a(x) − U_a(q). With every issue unconditional (or all trust 1) this is the plain
-    salience-weighted utility difference.
+    U_a(x) − U_a(q) − r_a, r_a the walk-away point as a gain over the status quo (0 unless
+    ``mechanisms`` states one). With every issue unconditional (or all trust 1) and no
+    mechanisms this is the plain salience-weighted utility difference.
     """
-    return package_issue_gains(arrays, packages, guarantees, settings).sum(axis=-1)
+    gains = package_issue_gains(arrays, packages, guarantees, settings,
+                                mechanisms).sum(axis=-1)
+    if mechanisms is not None and mechanisms.walk_away:
+        from detente.settlement.mechanisms import walk_away
+
+        gains = gains - walk_away(mechanisms, arrays, settings)[..., None, :]
+    return gains
 
 
 def package_utilities(arrays: Arrays, packages: np.ndarray, guarantees: Guarantees,
-                      settings: UtilitySettings = DEFAULT_SETTINGS) -> np.ndarray:
-    """Each actor's (credibility-weighted) utility of each package, ``[B,] P, A``, in [-1, 0]."""
+                      settings: UtilitySettings = DEFAULT_SETTINGS,
+                      mechanisms: Mechanisms | None = None) -> np.ndarray:
+    """Each actor's (credibility-weighted) utility of each package, ``[B,] P, A``, in [-1, 0]
+    (stakes may take a guarantor past either end)."""
     shares = salience_shares(arrays.salience)
     reservation = (shares * issue_utility(arrays.position, arrays.status_quo,
                                           loss_power(settings.utility))).sum(axis=-1)
-    return reservation[..., None, :] + package_gains(arrays, packages, guarantees, settings)
+    return reservation[..., None, :] + package_issue_gains(
+        arrays, packages, guarantees, settings, mechanisms).sum(axis=-1)
 
 
 def status_quo_losses(arrays: Arrays, utility: UtilityShape = "quadratic") -> dict[str, float]:

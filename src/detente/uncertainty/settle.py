@@ -76,7 +76,9 @@ class SettleKernel:
         if packages:
             values = self.problem.package_values(packages)
             guarantees = self.problem.package_guarantees(packages)
-            gains = package_gains(arrays, values, guarantees, self.settings)  # [B, P, A]
+            # the same model as the zone: verification, links, stakes, walk-away points
+            gains = package_gains(arrays, values, guarantees, self.settings,
+                                  self.problem.mechanisms)  # [B, P, A]
             out["acceptable"] = acceptable(gains, must[:, None, :])
             out["blocks"] = must[:, None, :] & ~(gains > GAIN_TOLERANCE)
         if not out:

@@ -1,0 +1,255 @@
+"""Verification, linked issues, walk-away points and guarantors' stakes (issue 16).
+
+The equations are in ``docs/settle.md`` (sections *Verification*, *Linked issues and package
+rules*, *Walk-away points*, *Guarantors' stakes*). In short, on the unit scale:
+
+* **Verification** (issue V verifies issue k): the verification level is
+  L(v) = clip((v − none_at)/(full_at − none_at), 0, 1) and actor a's trust in the regime
+  at v is R[a](v) = 1 − Π_{g ∈ verifiers(v)} (1 − T[a, g]) (the verifiers of v's band). The
+  regime is itself a promise, believed with a's credibility c[a, V], so a expects
+
+      E[a](x_V) = c[a, V] L(x_V) R[a](x_V) + (1 − c[a, V]) L(q_V) R[a](q_V)
+
+  and credits a promised move of k with c'[a, k] = c[a, k] + (1 − c[a, k]) · e · E[a](x_V),
+  e the stated strength: verification deters the share e·E of the defections a fears
+  (the monitoring argument of Keohane 1984, ch. 6; Fearon 1995 on commitment problems).
+* **Links**: actor a's gain on issue j counts in full only once issue k has moved from its
+  status quo to the target t: with progress P_k(x) = clip((x − q_k)/(t − q_k), 0, 1) and
+  weight w, h'[a, j] = h[a, j] − w (1 − P_k(x_k)) max(h[a, j], 0) (complements in the sense
+  of Raiffa 1982, ch. 10: the value of one term depends on another).
+* **Rules**: packages with ``when`` true and ``then`` false are not on the table.
+* **Stakes**: a guarantor g among the deliverers of a moved issue k gains
+  outside_gain[g, k] − cost[g, k] on top of its utility.
+* **Walk-away points** r[a] (Fisher & Ury 1981's BATNA): the gain of a stated package, or a
+  stated utility level minus the status quo's utility; every gain the search and the
+  analyses compare is then g[a] − r[a].
+
+Every interaction involves at most two issues (the scenario checks see to it), so a
+package's gain is Σ_k H[k, x_k] + Σ_pairs Q[x_i, x_j]: exact pair terms for the search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from detente.arrays import Arrays
+from detente.errors import OptionError, Problem, did_you_mean
+from detente.scenario.compile import Mechanisms, RuleSpec, VerificationSpec
+from detente.settlement.utility import (
+    DEFAULT_SETTINGS,
+    Guarantees,
+    UtilitySettings,
+    credibility,
+    issue_gains,
+    issue_utility,
+    salience_shares,
+)
+
+#: The names ``--ignore`` takes, and the :class:`Mechanisms` field each leaves out.
+KINDS = {"verification": "verifications", "links": "links", "rules": "rules",
+         "walk-away": "walk_away", "stakes": "stakes"}
+
+#: Tolerance of value comparisons on the unit scale (rule bounds, bands, moved issues).
+VALUE_TOLERANCE = 1e-9
+
+
+def _level(spec: VerificationSpec, v: np.ndarray) -> np.ndarray:
+    return np.clip((v - spec.none_at) / (spec.full_at - spec.none_at), 0.0, 1.0)
+
+
+def effective_credibility(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
+                          guarantees: Guarantees, settings: UtilitySettings = DEFAULT_SETTINGS,
+                          dependencies: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The credibility each actor gives each issue's promised move in each package, raised
+    by verification: (values, dependencies, belief ``[B,] P, A, I``), the first two
+    broadcast to the packages' common shape."""
+    values = np.asarray(values, dtype=float)
+    deps = values if dependencies is None else np.asarray(dependencies, dtype=float)
+    ids = arrays.issue_ids
+    trust = arrays.trust[..., None, :, :]  # [B,] 1, A, G
+    belief = credibility(trust, guarantees.deliverers, guarantees.unconditional,
+                         settings.correlation)  # [B,] P|1, A, I
+    lead = np.broadcast_shapes(values.shape[:-1], deps.shape[:-1], belief.shape[:-2])
+    values = np.broadcast_to(values, (*lead, values.shape[-1]))
+    deps = np.broadcast_to(deps, values.shape)
+    belief = np.broadcast_to(belief, (*lead, *belief.shape[-2:])).copy()
+    status_quo = arrays.status_quo  # [B,] I
+    base = belief.copy()
+    has = np.broadcast_to(guarantees.deliverers.any(axis=-1) & ~guarantees.unconditional,
+                          values.shape)  # [B,] P, I
+    for spec in mech.verifications:
+        if spec.issue not in ids:
+            continue
+        kv = ids.index(spec.issue)
+        x = deps[..., kv]  # [B,] P
+        q = status_quo[..., kv]  # [B,]
+        level_x = _level(spec, x)[..., None]  # [B,] P, 1
+        level_q = _level(spec, np.asarray(q))
+        regime_x = _regime(spec, arrays, x)  # [B,] P, A
+        regime_q = _regime(spec, arrays, np.asarray(q)[..., None])  # [B,] 1, A
+        c_v = base[..., kv]  # [B,] P, A
+        expected = (c_v * level_x * regime_x
+                    + (1.0 - c_v) * np.asarray(level_q)[..., None, None] * regime_q)
+        for iid in spec.verified:
+            if iid not in ids:
+                continue
+            k = ids.index(iid)
+            c = base[..., k]
+            raised = c + (1.0 - c) * spec.strength * expected
+            belief[..., k] = np.where(has[..., k][..., None], raised, c)
+    return values, deps, belief
+
+
+def issue_gains_with(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
+                     guarantees: Guarantees, settings: UtilitySettings = DEFAULT_SETTINGS,
+                     dependencies: np.ndarray | None = None) -> np.ndarray:
+    """Per-issue gains over the status quo with verification, links and stakes,
+    ``[B,] P, A, I`` for ``values [B,] P, I`` (unit scale).
+
+    ``dependencies`` (same shape as ``values``): the values the verifying and the needed
+    issues are read at, instead of ``values`` (the gain table reads them at the status quo
+    for its per-issue part, :func:`detente.settlement.search.build_table`).
+    """
+    values, deps, belief = effective_credibility(mech, arrays, values, guarantees, settings,
+                                                 dependencies)
+    ids = arrays.issue_ids
+    actors = arrays.actor_ids
+    status_quo = arrays.status_quo  # [B,] I
+    position = arrays.position[..., None, :, :]
+    shares = salience_shares(arrays.salience)[..., None, :, :]
+    gains = issue_gains(position, shares, status_quo[..., None, :], values, belief,
+                        settings.power, settings.certain_losses)  # [B,] P, A, I
+    for link in mech.links:
+        if link.actor not in actors or link.issue not in ids or link.needs not in ids:
+            continue
+        a, j, k = actors.index(link.actor), ids.index(link.issue), ids.index(link.needs)
+        q = status_quo[..., k][..., None]
+        span = link.target - q
+        # a (sampled) status quo at the target: the condition is met already
+        safe = np.where(np.abs(span) > VALUE_TOLERANCE, span, 1.0)
+        progress = np.where(np.abs(span) > VALUE_TOLERANCE,
+                            np.clip((deps[..., k] - q) / safe, 0.0, 1.0), 1.0)  # [B,] P
+        h = gains[..., a, j]
+        gains[..., a, j] = h - link.weight * (1.0 - progress) * np.maximum(h, 0.0)
+    gids = arrays.guarantor_ids
+    for g, iid, cost, outside in mech.stakes:
+        if g not in actors or iid not in ids:
+            continue
+        a, k = actors.index(g), ids.index(iid)
+        moved = np.abs(values[..., k] - status_quo[..., k][..., None]) > VALUE_TOLERANCE
+        delivers = np.broadcast_to(guarantees.deliverers[..., k, gids.index(g)],
+                                   moved.shape)
+        gains[..., a, k] += (outside - cost) * (moved & delivers)
+    return gains
+
+
+def _regime(spec: VerificationSpec, arrays: Arrays, v: np.ndarray) -> np.ndarray:
+    """R[a](v) for values ``v [B,] P`` → ``[B,] P, A``."""
+    index = {g: n for n, g in enumerate(arrays.guarantor_ids)}
+    per_band = []
+    for _, ids in spec.bands:
+        cols = [index[g] for g in ids if g in index]
+        t = arrays.trust[..., cols]  # [B,] A, n
+        per_band.append(1.0 - np.prod(1.0 - t, axis=-1))  # [B,] A
+    bands = np.stack(per_band, axis=-2)  # [B,] nb, A
+    ups = np.array([u for u, _ in spec.bands])
+    which = np.clip(np.searchsorted(ups, v - VALUE_TOLERANCE, side="left"), 0, len(ups) - 1)
+    if bands.ndim == 2:
+        return bands[which]  # P, A
+    return bands[np.arange(bands.shape[0])[:, None], which]  # B, P, A
+
+
+def walk_away(mech: Mechanisms, arrays: Arrays,
+              settings: UtilitySettings = DEFAULT_SETTINGS) -> np.ndarray:
+    """Each actor's walk-away point as a gain over the status quo, ``[B,] A`` (0 where the
+    scenario states none: the status quo is the walk-away point). A batch axis on any
+    array (e.g. trust alone, in a trust scan) carries through."""
+    actors = arrays.actor_ids
+    pieces: dict[int, np.ndarray] = {}
+    # one evaluation per distinct walk-away package (korea-2017: all six share PX)
+    evaluated: dict[tuple[object, ...], np.ndarray] = {}
+    for actor, spec in mech.walk_away:
+        if actor not in actors:
+            continue
+        a = actors.index(actor)
+        if spec.utility is not None:
+            shares = salience_shares(arrays.salience)
+            at_q = (shares * issue_utility(arrays.position, arrays.status_quo,
+                                           settings.power)).sum(axis=-1)  # [B,] A
+            pieces[a] = spec.utility - at_q[..., a]
+            continue
+        assert spec.values is not None and spec.guarantors is not None
+        key = (spec.values, spec.guarantors)
+        if key not in evaluated:
+            units = (np.array(spec.values) - arrays.scale_low) / (arrays.scale_high
+                                                                  - arrays.scale_low)
+            guarantees = Guarantees.from_lists(arrays.guarantor_ids, list(spec.guarantors))
+            evaluated[key] = issue_gains_with(mech, arrays, units[None], guarantees,
+                                              settings).sum(axis=-1)[..., 0, :]
+        pieces[a] = evaluated[key][..., a]
+    lead = np.broadcast_shapes(arrays.capability.shape[:-1],
+                               *(np.shape(v) for v in pieces.values()))
+    out = np.zeros((*lead, arrays.n_actors))
+    for a, v in pieces.items():
+        out[..., a] = v
+    return out
+
+
+def rule_allows(rule: RuleSpec, when: np.ndarray, then: np.ndarray) -> np.ndarray:
+    """Whether values of the two issues (broadcast) satisfy ``when ⇒ then``."""
+    inside_when = (when >= rule.when_low - VALUE_TOLERANCE) & (
+        when <= rule.when_high + VALUE_TOLERANCE)
+    inside_then = (then >= rule.then_low - VALUE_TOLERANCE) & (
+        then <= rule.then_high + VALUE_TOLERANCE)
+    return ~inside_when | inside_then
+
+
+def package_allowed(mech: Mechanisms, issue_ids: tuple[str, ...],
+                    values: np.ndarray) -> np.ndarray:
+    """Whether packages ``[..., I]`` keep every rule, ``[...]``."""
+    ok = np.ones(values.shape[:-1], dtype=bool)
+    for rule in mech.rules:
+        if rule.when_issue in issue_ids and rule.then_issue in issue_ids:
+            ok &= rule_allows(rule, values[..., issue_ids.index(rule.when_issue)],
+                              values[..., issue_ids.index(rule.then_issue)])
+    return ok
+
+
+def broken_rules(mech: Mechanisms, arrays: Arrays, values: np.ndarray) -> list[str]:
+    """The rules one package (``values [I]``, unit scale) breaks, described in issue units."""
+    return [r.describe(arrays) for r in mech.rules
+            if not bool(package_allowed(Mechanisms(rules=(r,)), arrays.issue_ids, values))]
+
+
+def pair_keys(mech: Mechanisms, issue_ids: tuple[str, ...],
+              actor_ids: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The issue pairs (i < j) some gain or rule ties together."""
+    keys: set[tuple[int, int]] = set()
+
+    def add(x: str, y: str) -> None:
+        if x in issue_ids and y in issue_ids:
+            i, j = issue_ids.index(x), issue_ids.index(y)
+            keys.add((min(i, j), max(i, j)))
+
+    for spec in mech.verifications:
+        for iid in spec.verified:
+            add(spec.issue, iid)
+    for link in mech.links:
+        if link.actor in actor_ids:
+            add(link.issue, link.needs)
+    for rule in mech.rules:
+        add(rule.when_issue, rule.then_issue)
+    return sorted(keys)
+
+
+def ignoring(mech: Mechanisms, names: Sequence[str]) -> Mechanisms:
+    """The mechanisms without the kinds named (``--ignore verification`` ...): to compare
+    an analysis with and without them. Unknown names raise an :class:`OptionError`."""
+    unknown = [n for n in names if n not in KINDS]
+    if unknown:
+        raise OptionError([Problem("--ignore", f"unknown mechanism '{n}'",
+                                   did_you_mean(n, list(KINDS))) for n in unknown])
+    return mech.without(*(KINDS[n] for n in names)) if names else mech

@@ -1,0 +1,284 @@
+"""The settlement mechanisms of issue 16 (verification, links, package rules, walk-away
+points, stakes) on the surfaces main gained beside ``detente settle``: the per-issue zone
+and frontier (settlement/zone.py), milp.zone_ranges, the zone screen (settlement/screen.py)
+and persuasion plans (settlement/persuasion.py), each checked against the itertools
+reference of tests/settle_helpers.py (no code shared with the searches), and ``--without``
+taking a removed actor out of the mechanisms (detente/variation.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import detente
+from detente.scenario.compile import WalkAwaySpec
+from detente.settlement import analyse_packages, build_table, milp
+from detente.settlement.persuasion import GRID, WALK_AWAY_GRID, persuade
+from detente.settlement.problem import NamedPackage, SettlementProblem
+from detente.settlement.screen import BOUND, INCUMBENT, screened_zone_exists
+from detente.settlement.search import GainTable, PairTerm, brute_force, zone_exists
+from detente.settlement.utility import GAIN_TOLERANCE
+from detente.settlement.zone import frontier, issue_ranges
+from detente.variation import Variation
+
+from .settle_helpers import (
+    _keeps_rules,
+    random_mechanisms_problems,
+    reference_gains,
+    reference_space,
+)
+
+SETTINGS = settings(max_examples=30, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+TOL = 1e-9
+
+
+def _dominates(g: list[float], h: list[float], parties: list[bool]) -> bool:
+    idx = [a for a, p in enumerate(parties) if p]
+    return all(g[a] >= h[a] - 1e-12 for a in idx) and any(g[a] > h[a] + 1e-12 for a in idx)
+
+
+@SETTINGS
+@given(problem=random_mechanisms_problems(max_actors=4, max_issues=3, max_options=4),
+       method=st.sampled_from(["brute", "bnb", "auto"]))
+def test_issue_ranges_with_mechanisms_equal_the_reference(problem: SettlementProblem,
+                                                          method: str) -> None:
+    ref = reference_space(problem)
+    if not any(ref.parties):
+        return
+    zone = ref.zone()
+    got = issue_ranges(problem, method=method)  # type: ignore[arg-type]
+    efficient = [r for r in zone if not any(
+        _dominates(ref.gains[s], ref.gains[r], ref.parties) for s in zone)]
+    assert got.efficient_exact
+    for k, z in enumerate(got.issues):
+        want = {round(ref.packages[r][k] * 100, 6) for r in zone}
+        have = {round(v, 6) for v, f in zip(z.values, z.feasible, strict=True) if f}
+        assert have == want
+        if zone:
+            eff = [ref.packages[r][k] * 100 for r in efficient]
+            assert z.efficient_min == pytest.approx(min(eff))
+            assert z.efficient_max == pytest.approx(max(eff))
+        else:
+            assert z.zone_min is None and z.efficient_min is None
+
+
+@SETTINGS
+@given(problem=random_mechanisms_problems(max_actors=4, max_issues=4, max_options=4))
+def test_milp_zone_ranges_with_mechanisms_equal_the_reference(problem: SettlementProblem
+                                                              ) -> None:
+    table = build_table(problem)
+    ref = reference_space(problem)
+    zone = ref.zone()
+    if not any(ref.parties):
+        return
+    found = milp.zone_ranges(table)[0]
+    if not zone:
+        assert found is None
+        return
+    assert found is not None
+    packages = np.array([ref.packages[r] for r in zone])
+    np.testing.assert_allclose(found.low, packages.min(axis=0), atol=1e-12)
+    np.testing.assert_allclose(found.high, packages.max(axis=0), atol=1e-12)
+    for k in range(table.n_issues):
+        for slots in (found.low_slots[k], found.high_slots[k]):
+            values = [float(v) for v in table.decode(0, slots[None])[0]]
+            assert ref.in_zone(reference_gains(problem, values, "quadratic", 0.0,
+                                               "discounted"))
+
+
+@SETTINGS
+@given(problem=random_mechanisms_problems(max_actors=4, max_issues=3, max_options=4))
+def test_frontier_with_mechanisms_lies_on_the_reference_frontier(problem: SettlementProblem
+                                                                  ) -> None:
+    ref = reference_space(problem)
+    parties = [a for a, p in enumerate(ref.parties) if p]
+    if len(parties) < 2:
+        return
+    ia, ib = parties[:2]
+    actors = problem.arrays.actor_ids
+    got = frontier(problem, actors[ia], actors[ib], method="brute")
+    zone = ref.zone()
+    if not zone:
+        assert got.points == ()
+        return
+    cloud = [(ref.gains[r][ia] * 100, ref.gains[r][ib] * 100) for r in zone]
+    for x, y in got.points:
+        assert any(abs(x - cx) < 1e-7 and abs(y - cy) < 1e-7 for cx, cy in cloud)
+        assert not any(cx >= x - 1e-9 and cy >= y - 1e-9 and (cx > x + 1e-7 or cy > y + 1e-7)
+                       for cx, cy in cloud)
+    assert max(y for _, y in got.points) == pytest.approx(max(cy for _, cy in cloud))
+    assert max(x for x, _ in got.points) == pytest.approx(max(cx for cx, _ in cloud))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_mechanisms_problems(batch=5), method=st.sampled_from(
+    ["auto", "brute", "bnb", "milp"]), effort=st.sampled_from([(0, 0), (3, 1), (60, 4)]))
+def test_screened_zone_with_mechanisms_equals_the_exact_search(
+        problem: SettlementProblem, method: str, effort: tuple[int, int]) -> None:
+    table = build_table(problem)
+    screen = screened_zone_exists(table, method, rounds=effort[0],  # type: ignore[arg-type]
+                                  sweeps=effort[1])
+    np.testing.assert_array_equal(screen.exists, brute_force(table)[0])
+    np.testing.assert_array_equal(screen.exists, zone_exists(table, "bnb"))
+    np.testing.assert_array_equal(screen.exists, zone_exists(table, "auto"))
+    assert not screen.exists[screen.stage == BOUND].any()
+    for b in np.nonzero(screen.stage == INCUMBENT)[0]:
+        slots = screen.witness[b]
+        gains = table.package_gains(int(b), slots[None])[0]
+        assert np.all((gains > GAIN_TOLERANCE) | ~table.must_agree[b])
+
+
+@SETTINGS
+@given(problem=random_mechanisms_problems(max_actors=4, max_issues=3, max_options=4))
+def test_screen_witness_with_mechanisms_is_acceptable_to_the_reference(
+        problem: SettlementProblem) -> None:
+    table = build_table(problem)
+    screen = screened_zone_exists(table)
+    ref = reference_space(problem)
+    assert bool(screen.exists[0]) == bool(ref.zone()) or not any(ref.parties)
+    if screen.stage[0] == INCUMBENT:
+        values = [float(v) for v in table.decode(0, screen.witness[0][None])[0]]
+        assert tuple(values) in {tuple(p) for p in ref.packages}  # keeps every rule
+        assert ref.in_zone(reference_gains(problem, values, "quadratic", 0.0, "discounted"))
+
+
+def _gain(problem: SettlementProblem, values: list[float], actor: int) -> float:
+    return reference_gains(problem, values, "quadratic", 0.0, "discounted")[actor]
+
+
+def _changed(problem: SettlementProblem, kind: str, target: str, b: int, value: float
+             ) -> SettlementProblem:
+    a = problem.arrays
+    if kind == "position":
+        pos = a.position.copy()
+        pos[b, list(a.issue_ids).index(target)] = value / 100
+        return problem.replace(arrays=a.replace(position=pos))
+    if kind == "salience":
+        sal = a.salience.copy()
+        sal[b, list(a.issue_ids).index(target)] = value
+        return problem.replace(arrays=a.replace(salience=sal))
+    if kind == "walk-away":
+        mech = problem.mechanisms
+        walk = tuple((x, WalkAwaySpec(utility=value / 100) if x == target else w)
+                     for x, w in mech.walk_away)
+        return problem.replace(mechanisms=dataclasses.replace(mech, walk_away=walk))
+    trust = a.trust.copy()
+    trust[b, list(a.guarantor_ids).index(target)] = value
+    return problem.replace(arrays=a.replace(trust=trust))
+
+
+@SETTINGS
+@given(problem=random_mechanisms_problems(max_actors=4, max_issues=3, max_options=4),
+       seed=st.integers(0, 2**31 - 1))
+def test_persuasion_with_mechanisms_wins_each_blocker_by_the_reference(
+        problem: SettlementProblem, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a = problem.arrays
+    values = {i: float(rng.choice(np.arange(0, 101, 10))) for i in a.issue_ids}
+    package = NamedPackage("X", "random", values, tuple(values))
+    problem = problem.replace(packages=(package,))
+    analysis = analyse_packages(problem, [package])[0]
+    plan = persuade(problem, package, analysis)
+    unit = [v / 100 for v in values.values()]
+    actors = list(a.actor_ids)
+    assert set(plan.blockers) == {x for k, x in enumerate(actors)
+                                  if reference_space(problem).parties[k]
+                                  and _gain(problem, unit, k) <= TOL}
+    for lv in plan.levers:
+        b = actors.index(lv.actor)
+        assert _gain(problem, unit, b) <= TOL
+        assert _gain(_changed(problem, lv.kind, lv.target, b, lv.needed), unit, b) > TOL
+        if lv.kind == "position":  # a grid step nearer the current position does not win
+            step = 1.0 / (GRID - 1) * np.sign(lv.current - lv.needed) * 100
+            if abs(lv.needed - lv.current) > abs(step) + 1e-9:
+                nearer = _changed(problem, lv.kind, lv.target, b, lv.needed + step)
+                assert _gain(nearer, unit, b) <= TOL
+        if lv.kind == "walk-away":  # one grid step higher does not win
+            assert lv.needed < lv.current
+            higher = _changed(problem, lv.kind, lv.target, b,
+                              lv.needed + WALK_AWAY_GRID * 100 * 1.0001)
+            assert _gain(higher, unit, b) <= TOL + 1e-12
+    if not plan.unmovable:
+        changed = problem
+        for lv in plan.plan:
+            changed = _changed(changed, lv.kind, lv.target, actors.index(lv.actor), lv.needed)
+        for k, party in enumerate(reference_space(changed).parties):
+            if party:
+                assert _gain(changed, unit, k) > TOL
+        assert plan.after == ()
+    assert bool(plan.broken_rules) == (not _keeps_rules(problem.mechanisms, a.issue_ids, unit))
+
+
+def test_korea_walk_away_lever_and_mechanism_gains_in_persuasion() -> None:
+    """On korea-2017 (every actor's walk-away point is PX) the plans use the gains settle
+    reports (over the walk-away points), and a walk-away lever is offered."""
+    s = detente.settle("korea-2017", packages=["P2"], zones=False, persuasion=True)
+    p2 = s.baseline.packages[0]
+    plan = s.baseline.persuasion[0]
+    assert plan.blockers == p2.blockers and plan.after == ()
+    kinds = {lv.kind for lv in plan.levers}
+    assert "walk-away" in kinds
+    for lv in plan.levers:
+        if lv.kind == "walk-away":
+            # the actor accepts once its alternative is worth less than the package
+            assert lv.needed < lv.current
+            assert lv.current - lv.needed == pytest.approx(-p2.gains[lv.actor], abs=0.11)
+
+
+def test_without_takes_the_actor_out_of_the_mechanisms() -> None:
+    problem = SettlementProblem.from_scenario(detente.load("korea-2017"), 50.0)
+    mech = problem.mechanisms
+    named = {g for v in mech.verifications for _, by in v.bands for g in by} \
+        | {x.actor for x in mech.links} | {x[0] for x in mech.stakes}
+    gone = sorted(named & set(problem.actor_ids))[0]
+    varied = Variation(without=(gone,)).apply_problem(problem).mechanisms
+    assert all(gone not in by for v in varied.verifications for _, by in v.bands)
+    assert all(x.actor != gone for x in varied.links)
+    assert all(x[0] != gone for x in varied.stakes)
+    assert all(a != gone for a, _ in varied.walk_away)
+    assert all(gone not in (g or ()) for _, w in varied.walk_away for g in w.guarantors or ())
+    # what is kept is untouched
+    assert len(varied.verifications) == len(mech.verifications)
+    assert varied.rules == mech.rules
+    # and settle still runs the removal through (the best package stays acceptable)
+    out = detente.settle("korea-2017", step=50, variations=Variation(without=(gone,)),
+                         zones=False, persuasion=False)
+    assert out.variants[0].label == f"without {gone}"
+
+
+def _tiny_table(allowed_11: bool, offset: tuple[float, float] | None) -> GainTable:
+    """Two issues of two slots (0 = status quo), two parties: each move costs party 0 and
+    pays party 1, but moving both pays party 0 through a pair term (a link)."""
+    gains = np.zeros((1, 2, 2, 2))
+    gains[0, :, 1, 0] = -0.1
+    gains[0, :, 1, 1] = 0.1
+    pair = np.zeros((1, 2, 2, 2))
+    pair[0, 1, 1, 0] = 0.5
+    allowed = np.ones((1, 2, 2), dtype=bool)
+    allowed[0, 1, 1] = allowed_11
+    values = np.array([[[0.0, 1.0], [0.0, 1.0]]])
+    valid = np.ones((1, 2, 2), dtype=bool)
+    return GainTable(values, valid, values > 0, gains, np.ones((1, 2), dtype=bool),
+                     np.full((1, 2), 0.5), (PairTerm(0, 1, pair, allowed),),
+                     None if offset is None else np.array([offset]))
+
+
+@pytest.mark.parametrize(("allowed_11", "offset", "expected"), [
+    (True, None, True),  # only the pair term makes party 0 gain: no bound may deny it
+    (False, None, False),  # the rule masks the one package that does
+    (True, (-0.35, 0.0), False),  # a walk-away point above what the package gives
+    (True, (0.05, 0.05), True),  # a walk-away point below the status quo
+])
+def test_screen_bounds_hold_with_pair_terms_rules_and_offsets(
+        allowed_11: bool, offset: tuple[float, float] | None, expected: bool) -> None:
+    table = _tiny_table(allowed_11, offset)
+    assert bool(brute_force(table)[0][0]) is expected
+    for rounds, sweeps in ((0, 0), (3, 1), (60, 4)):
+        screen = screened_zone_exists(table, "auto", rounds=rounds, sweeps=sweeps)
+        assert bool(screen.exists[0]) is expected
+    assert bool(milp.zone_exists(table)[0]) is expected

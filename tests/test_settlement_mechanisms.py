@@ -1,0 +1,252 @@
+"""Verification, linked issues, package rules, walk-away points and guarantors' stakes
+(issue 16): the search stays exact, and with no mechanisms nothing changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from detente.settlement.search import (
+    best_packages,
+    brute_force,
+    build_table,
+    zone_exists,
+    zone_size,
+)
+from tests.settle_helpers import random_mechanisms_problems
+from tests.test_settlement_search import _check_against_reference
+
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(problem=random_mechanisms_problems(), utility=st.sampled_from(["linear", "quadratic"]),
+       correlation=st.sampled_from([0.0, 0.6]), top=st.integers(1, 3),
+       losses=st.sampled_from(["discounted", "certain"]))
+def test_every_method_equals_a_plain_enumeration_with_mechanisms(problem, utility,
+                                                                 correlation, top,
+                                                                 losses) -> None:
+    _check_against_reference(problem, utility, correlation, losses, top)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_mechanisms_problems(batch=5))
+def test_batched_search_with_mechanisms_equals_one_scenario_at_a_time(problem) -> None:
+    table = build_table(problem)
+    exists = zone_exists(table, "bnb")
+    sizes = zone_size(table, "bnb")
+    best = best_packages(table, "nash", 2, method="bnb")
+    for b in range(table.batch):
+        one = table.subset(np.array([b]))
+        assert exists[b] == brute_force(one)[0][0]
+        assert sizes[b] == brute_force(one, count=True)[1][0]
+        ref = best_packages(one, "nash", 2, method="brute")[0]
+        np.testing.assert_allclose(np.round(best[b].score, 9), np.round(ref.score, 9),
+                                   atol=1e-8)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    pytest.main([__file__])
+
+
+# ---------------------------------------------------------------------------------------
+# Hand-computed cases (docs/settle.md, Verification, Linked issues, Walk-away points,
+# Guarantors' stakes)
+# ---------------------------------------------------------------------------------------
+
+
+def _two_actor(**extra: object) -> dict:
+    """A receiver R that wants X moved (delivered by D, trusted 0.2 by R) and a verifying
+    issue V (status quo 100 = none, 0 = full), verified by the institution INS."""
+    raw = {
+        "id": "hand", "title": "hand",
+        "issues": [{"id": "X", "name": "x", "status_quo": 100, "guarantors": ["D"]},
+                   {"id": "V", "name": "v", "status_quo": 100, "guarantors": ["D"]}],
+        "actors": [{"id": "R", "name": "r", "capability": 1},
+                   {"id": "D", "name": "d", "capability": 1}],
+        "institutions": [{"id": "INS", "name": "inspectors"}],
+        "stances": {"R": {"X": {"position": 0, "salience": 1.0},
+                          "V": {"position": 0, "salience": 0.0}},
+                    "D": {"X": {"position": 100, "salience": 0.5},
+                          "V": {"position": 0, "salience": 0.5}}},
+        "trust": {"R": {"D": 0.2, "INS": 0.6}},
+    }
+    raw.update(extra)
+    return raw
+
+
+def _gains(raw: dict, values: dict[str, float], **kw: object) -> np.ndarray:
+    from detente.scenario import scenario_from_mapping
+    from detente.settlement.problem import SettlementProblem
+    from detente.settlement.utility import package_gains
+
+    problem = SettlementProblem.from_scenario(scenario_from_mapping(raw))
+    units = np.array([[values.get(i, 100.0) / 100.0 for i in problem.issue_ids]])
+    return package_gains(problem.arrays, units, problem.guarantees(), mechanisms=problem.mechanisms,
+                         **kw)[0]
+
+
+VERIFY = {"issues": ["X"], "full_at": 0, "none_at": 100, "strength": 0.5,
+          "verifiers": [{"up_to": 50, "by": ["INS"]}, {"up_to": 100, "by": ["D"]}]}
+
+
+def test_verification_raises_credibility_as_computed_by_hand() -> None:
+    raw = _two_actor()
+    raw["issues"][1]["verifies"] = VERIFY
+    # R: share 1 on X; moving X 100 -> 0 changes u from -1 to 0, so g = c.
+    # Without verification (V at its status quo, level 0): c = 0.2.
+    assert _gains(raw, {"X": 0})[0] == pytest.approx(0.2)
+    # V at 20: level L = 0.8, band <= 50 verified by INS (R's trust 0.6), the regime itself
+    # believed at c[R, V] = 0.2, at the status quo L(q) = 0: E = 0.2 * 0.8 * 0.6 = 0.096;
+    # c' = 0.2 + 0.8 * 0.5 * 0.096 = 0.2384.
+    assert _gains(raw, {"X": 0, "V": 20})[0] == pytest.approx(0.2384)
+    # V at 60: band <= 100, verified by D (trust 0.2): L = 0.4, E = 0.2 * 0.4 * 0.2 = 0.016,
+    # c' = 0.2 + 0.8 * 0.5 * 0.016 = 0.2064: a regime R trusts less raises credibility less.
+    assert _gains(raw, {"X": 0, "V": 60})[0] == pytest.approx(0.2064)
+
+
+def test_no_verifies_entry_changes_nothing() -> None:
+    raw = _two_actor()
+    plain = _gains(raw, {"X": 0, "V": 20})
+    raw["issues"][1]["verifies"] = {**VERIFY, "strength": 0.0}
+    np.testing.assert_allclose(_gains(raw, {"X": 0, "V": 20}), plain, atol=1e-15)
+
+
+def test_link_scales_the_gain_by_the_conditions_progress() -> None:
+    # D gains from V (position 0, share 0.5): V 100 -> 0 gives 0.5 * 1 * (0 - (-1)) = 0.5;
+    # linked to X reaching 50 from 100 (weight 1): with X at 75, progress 0.5, so half of
+    # the gain on V is lost: 0.25. D loses on X (position 100): 0.5 * (-(0.25^2)) = -0.03125.
+    raw = _two_actor(links=[{"actor": "D", "issue": "V", "needs": "X", "target": 50}])
+    g = _gains(raw, {"X": 75, "V": 0})
+    assert g[1] == pytest.approx(0.25 - 0.03125)
+    assert _gains(raw, {"X": 100, "V": 0})[1] == pytest.approx(0.0)  # condition unmet
+    assert _gains(raw, {"X": 40, "V": 0})[1] == pytest.approx(0.5 - 0.5 * 0.36)  # met
+
+
+def test_walk_away_and_stakes_as_computed_by_hand() -> None:
+    raw = _two_actor(
+        packages=[{"id": "ALT", "name": "alternative", "values": {"X": 50}}],
+        stakes={"D": {"X": {"cost": 10, "outside_gain": 4}}})
+    raw["actors"][0]["walk_away"] = {"package": "ALT"}
+    raw["actors"][1]["walk_away"] = {"utility": -10}
+    g = _gains(raw, {"X": 0})
+    # R: gain 0.2 from X 0; ALT (X 50) gives 0.2 * (1 - 0.25) = 0.15: surplus 0.05.
+    assert g[0] == pytest.approx(0.05)
+    # D: X 100 -> 0 costs 0.5 * (-1) = -0.5, plus the stake 0.04 - 0.10 = -0.06; its utility
+    # at the status quo is 0.5 * 0 + 0.5 * (-1) = -0.5, so a walk-away utility of -0.10 is
+    # a gain of 0.40 over the status quo: surplus -0.5 - 0.06 - 0.40 = -0.96.
+    assert g[1] == pytest.approx(-0.96)
+
+
+def test_rules_exclude_packages_from_every_search() -> None:
+    from detente.scenario import scenario_from_mapping
+    from detente.settlement.problem import SettlementProblem
+
+    raw = _two_actor(rules=[{"when": {"issue": "X", "at_most": 50},
+                             "then": {"issue": "V", "at_most": 50}}])
+    raw["trust"] = {}
+    problem = SettlementProblem.from_scenario(scenario_from_mapping(raw), step=50)
+    table = build_table(problem)
+    for method in ("brute", "bnb", "milp"):
+        best = best_packages(table, "nash", 3, method=method)[0]
+        for values in best.values:
+            assert not (values[0] <= 0.5 + 1e-9 and values[1] > 0.5 + 1e-9), method
+
+
+# ---------------------------------------------------------------------------------------
+# Invariants
+# ---------------------------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(trust=st.floats(0.0, 1.0), low=st.floats(0.0, 1.0), high=st.floats(0.0, 1.0),
+       verifier_trust=st.floats(0.0, 1.0), strength=st.floats(0.0, 1.0))
+def test_credibility_rises_with_verification_and_trust_in_verifiers(
+        trust: float, low: float, high: float, verifier_trust: float,
+        strength: float) -> None:
+    raw = _two_actor(trust={"R": {"D": trust, "INS": verifier_trust}})
+    raw["issues"][1]["verifies"] = {**VERIFY, "strength": strength,
+                                    "verifiers": [{"up_to": 100, "by": ["INS"]}]}
+    lo, hi = sorted((low, high))
+    weaker = _gains(raw, {"X": 0, "V": 100 * (1 - lo)})[0]
+    stronger = _gains(raw, {"X": 0, "V": 100 * (1 - hi)})[0]
+    assert trust - 1e-12 <= weaker <= stronger + 1e-12 <= 1.0 + 2e-12
+    raw["trust"]["R"]["INS"] = min(1.0, verifier_trust + 0.1)
+    assert _gains(raw, {"X": 0, "V": 100 * (1 - hi)})[0] >= stronger - 1e-12
+
+
+# ---------------------------------------------------------------------------------------
+# Scenario checks: clear errors naming the place and the fix
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("change", "where", "words"), [
+    (lambda r: r["issues"][1].update(verifies={**VERIFY, "issues": ["XX"]}),
+     "issues.V.verifies.issues", "did you mean 'X'"),
+    (lambda r: r["issues"][1].update(verifies={**VERIFY, "issues": ["V"]}),
+     "issues.V.verifies.issues", "cannot verify itself"),
+    (lambda r: r["issues"][1].update(verifies={**VERIFY, "verifiers": [
+        {"up_to": 60, "by": ["INS"]}, {"up_to": 40, "by": ["D"]}]}),
+     "issues.V.verifies.verifiers[1].up_to", "ascend"),
+    (lambda r: r["issues"][1].update(verifies={**VERIFY, "verifiers": [
+        {"up_to": 60, "by": ["INZ"]}]}), "issues.V.verifies", "below the scale's high end"),
+    (lambda r: r.update(links=[{"actor": "RR", "issue": "V", "needs": "X", "target": 50}]),
+     "links[0].actor", "did you mean 'R'"),
+    (lambda r: r.update(rules=[{"when": {"issue": "X", "at_least": 5, "at_most": 9},
+                                "then": {"issue": "V", "at_most": 50}}]),
+     "rules[0].when", "exactly one of at_least and at_most"),
+    (lambda r: r["actors"][0].update(walk_away={"package": "ALTT"}),
+     "actors.R.walk_away.package", "unknown package"),
+    (lambda r: r.update(stakes={"R": {"X": {"cost": 1}}}), "stakes.R.X",
+     "guarantees X nowhere"),
+    (lambda r: r["issues"][1].update(verifies={**VERIFY, "strength": {
+        "value": 0.5, "low": 0.2, "high": 0.8}}), "issues.V.verifies.strength",
+     "not sampled here yet"),
+])
+def test_bad_mechanisms_are_refused_with_the_place_and_a_fix(change, where, words) -> None:
+    from detente.errors import ScenarioError
+    from detente.scenario import scenario_from_mapping
+
+    raw = _two_actor()
+    change(raw)
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_mapping(raw)
+    text = str(err.value)
+    assert where in text and words in text, text
+
+
+def test_a_linked_issue_cannot_be_verified() -> None:
+    from detente.errors import ScenarioError
+    from detente.scenario import scenario_from_mapping
+
+    raw = _two_actor(links=[{"actor": "R", "issue": "X", "needs": "V", "target": 0}])
+    raw["issues"][1]["verifies"] = VERIFY
+    with pytest.raises(ScenarioError, match="a linked issue cannot be verified"):
+        scenario_from_mapping(raw)
+
+
+def test_contributions_say_what_a_guarantor_needs_to_take_part() -> None:
+    from detente.scenario import scenario_from_mapping
+    from detente.settlement.contributions import guarantor_needs
+    from detente.settlement.problem import SettlementProblem
+
+    # D delivers X but holds no veto; moving X 100 -> 0 costs D its whole utility share
+    # (position 100, all its salience on X): -1.0, plus its stake 0.04 - 0.10: -1.06, i.e.
+    # 106 points short of taking part. R (the only party) wants X at 0.
+    raw = _two_actor(stakes={"D": {"X": {"cost": 10, "outside_gain": 4}}})
+    raw["actors"][1]["veto"] = False
+    raw["issues"] = raw["issues"][:1]  # X alone
+    for row in raw["stances"].values():
+        del row["V"]
+    problem = SettlementProblem.from_scenario(scenario_from_mapping(raw), step=50)
+    needs = guarantor_needs(problem)
+    assert needs["D"]["gain"] == pytest.approx(-106.0)
+    assert needs["D"]["stake"] == pytest.approx(-6.0)
+    assert needs["D"]["needs"] == pytest.approx(106.0, abs=1e-6)
+    raw["stakes"]["D"]["X"]["outside_gain"] = 100  # 100 - 10 = +90 points: still short
+    needs = guarantor_needs(SettlementProblem.from_scenario(scenario_from_mapping(raw),
+                                                            step=50))
+    assert needs["D"]["needs"] == pytest.approx(10.0, abs=1e-6)
