@@ -110,12 +110,22 @@ def frontier_figure(outcome: Outcome, front: Frontier, *, ax: Axes | None = None
         if found is not None:
             ax.plot([found.gains[a]], [found.gains[b]], marker, color=BEST, ms=8,
                     mec="white", ls="none", label=label)
+    placed: list[tuple[float, float]] = []
+    xs = [p.gains[a] for p in outcome.packages] + [0.0]
+    ys = [p.gains[b] for p in outcome.packages] + [0.0]
+    close_a = 0.06 * (max(xs) - min(xs) or 1.0)
+    close_b = 0.06 * (max(ys) - min(ys) or 1.0)
     for p in outcome.packages:
         ok = p.acceptable
         ax.plot([p.gains[a]], [p.gains[b]], "o", ms=7, ls="none",
                 color=OKABE_ITO["bluish_green"] if ok else "none",
                 mec=OKABE_ITO["bluish_green"] if ok else OKABE_ITO["vermillion"], mew=1.5)
-        ax.annotate(p.id, (p.gains[a], p.gains[b]), xytext=(5, 4),
+        # Packages with nearly the same gains (the status quo and a walk-away package) get
+        # their ids one above the other, whatever size the figure is drawn at.
+        near = sum(abs(q[0] - p.gains[a]) <= close_a and abs(q[1] - p.gains[b]) <= close_b
+                   for q in placed)
+        placed.append((p.gains[a], p.gains[b]))
+        ax.annotate(p.id, (p.gains[a], p.gains[b]), xytext=(5, 4 + 11 * near),
                     textcoords="offset points", fontsize=8, color=INK)
     ax.plot([], [], "o", color=OKABE_ITO["bluish_green"], label="named, acceptable")
     ax.plot([], [], "o", color="none", mec=OKABE_ITO["vermillion"], mew=1.5,
