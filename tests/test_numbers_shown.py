@@ -68,6 +68,12 @@ def test_with_walk_away_points_the_status_quo_is_a_package_like_any_other() -> N
     assert row[1] == ("acceptable" if p0.acceptable else "blocked by " + ", ".join(p0.blockers))
     named = next(t for t in view.tables if t.key.startswith("named"))
     assert "0 (reference)" not in {r[named.columns.index("P0")] for r in named.rows}
+    # the status quo column of the acceptable packages holds the same gains as P0
+    packages = next(t for t in view.tables if t.key.startswith("packages"))
+    sq = packages.columns.index("status quo")
+    shown = {str(r[0]).removesuffix(" gain"): r[sq] for r in packages.rows
+             if str(r[0]).endswith(" gain")}
+    assert shown == {a: fmt_signed(g) for a, g in p0.gains.items()}
 
 
 def test_gains_come_with_their_share_of_the_status_quo_loss() -> None:

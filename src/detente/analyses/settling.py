@@ -148,7 +148,7 @@ def view_settle(run: Result) -> View:
         tables.append(zones)
     notes: list[str] = []
     for o in outcomes:
-        t, n = _outcome(o, s, status_quo, len(outcomes) > 1)
+        t, n = _outcome(o, s, status_quo, len(outcomes) > 1, result)
         tables += t
         notes += n
         tables += _persuasion(o, len(outcomes) > 1)
@@ -267,8 +267,25 @@ def _summary_cell(label: str, value: Any) -> Any:
     return f"{value:.2f}"
 
 
-def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
-             ) -> tuple[list[Table], list[str]]:
+def _status_quo_gains(o: Any, result: Any) -> tuple[list[float], float]:
+    """Each actor's gain from the status quo and its Nash product: 0 and 0, or, where the
+    scenario states walk-away points (issue 16), the status quo over them (utility points)."""
+    import numpy as np
+
+    from detente.settlement.mechanisms import walk_away
+    from detente.settlement.utility import nash_product, nash_weights
+
+    problem = o.problem
+    if not problem.mechanisms.walk_away:
+        return [0.0] * problem.arrays.n_actors, 0.0
+    gains = -walk_away(problem.mechanisms, problem.arrays, result.settings)
+    weights = nash_weights(problem.arrays, result.weighting)
+    nash = float(nash_product(np.asarray(gains), weights)) * 100.0
+    return [float(g) * 100.0 for g in gains], nash
+
+
+def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool,
+             result: Any) -> tuple[list[Table], list[str]]:
     suffix = f" — {o.label}" if show_label else ""
     actors = list(o.problem.actor_ids)
     tables: list[Table] = []
@@ -279,15 +296,18 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
         labelled += [(f"Pareto {k + 1}", p) for k, p in enumerate(o.pareto)]
         rows: list[list[Any]] = [[f"{i.id} ({i.units})", status_quo[i.id],
                                   *[p.values[i.id] for _, p in labelled]] for i in s.issues]
-        rows += [[f"{a} gain", 0.0, *[p.gains[a] for _, p in labelled]] for a in actors]
-        rows.append(["Nash product", 0.0, *[p.nash for _, p in labelled]])
+        sq_gains, sq_nash = _status_quo_gains(o, result)
+        rows += [[f"{a} gain", sq, *[p.gains[a] for _, p in labelled]]
+                 for a, sq in zip(actors, sq_gains, strict=True)]
+        rows.append(["Nash product", sq_nash, *[p.nash for _, p in labelled]])
         n_issues = len(s.issues)
         # Issue rows are in issue units, gain rows in utility points: format per row block.
         text = [[r[0], *[fmt(v) if k < n_issues else fmt_signed(v) if k < len(rows) - 1
                          else f"{v:.2f}" for v in r[1:]]] for k, r in enumerate(rows)]
-        text[n_issues:n_issues + len(actors)] = [
-            [r[0], "0", *r[2:]] for r in text[n_issues:n_issues + len(actors)]]
-        text[-1][1] = "0"
+        if not o.problem.mechanisms.walk_away:  # the reference: exactly 0
+            text[n_issues:n_issues + len(actors)] = [
+                [r[0], "0", *r[2:]] for r in text[n_issues:n_issues + len(actors)]]
+            text[-1][1] = "0"
         tables.append(table(f"Acceptable packages{suffix}",
                             ["", "status quo", *[label for label, _ in labelled]], text,
                             notes=[f"Pareto k: the efficient packages among the "
