@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,13 +35,19 @@ ROOM = Annotated[str, typer.Argument(help="The room's id.", show_default=False)]
 LOOPBACK_NAMES = ("localhost",)
 
 
-def _service(db: str) -> Any:
+@contextmanager
+def _service(db: str) -> Iterator[Any]:
+    """The room service on ``db`` for one command, closed when the command is done."""
     try:
         from detente.room.service import RoomService
     except ImportError as err:
         raise option_error("room", f"the room needs SQLAlchemy and Alembic ({err.name} is "
                            "missing)", "pip install 'detente[room]'") from None
-    return RoomService(db)
+    service = RoomService(db)
+    try:
+        yield service
+    finally:
+        service.close()
 
 
 def _caller(service: Any, room: str, token: str) -> Any:
@@ -111,13 +119,10 @@ def open_room(
         source = _read_structured(Path(scenario))  # a skeleton file may have no stances
     elif scenario and Path(scenario).suffix.lower() == ".csv":
         source = Path(scenario)
-    service = _service(db)
-    try:
+    with _service(db) as service:
         opened = service.open_room(mode, source, list(expert or party or []) or None,
                                    options, expires_in=dt.timedelta(days=expires_days),
                                    weights=weights)
-    finally:
-        service.close()
     base = url.rstrip("/")
     links = {label: f"{base}/room/{opened.room_id}#token={token}"
              for label, token in opened.tokens.items()}
@@ -138,11 +143,8 @@ def open_room(
 @reports_errors
 def status(room: ROOM, token: TOKEN, db: DB = "room.db") -> None:
     """What your token may see of the room, as JSON."""
-    service = _service(db)
-    try:
+    with _service(db) as service:
         _print_json(service.status(_caller(service, room, token)))
-    finally:
-        service.close()
 
 
 @room_app.command("submit")
@@ -152,11 +154,8 @@ def submit(room: ROOM, file: Annotated[Path, typer.Argument(
         token: TOKEN, db: DB = "room.db") -> None:
     """Enter or revise your own numbers (a party's token)."""
     payload = _read_structured(file)
-    service = _service(db)
-    try:
+    with _service(db) as service:
         _print_json(service.submit(_caller(service, room, token), payload))
-    finally:
-        service.close()
 
 
 @room_app.command("bid")
@@ -166,11 +165,8 @@ def bid(room: ROOM, file: Annotated[Path, typer.Argument(
         token: TOKEN, db: DB = "room.db") -> None:
     """Blind bidding: enter your offer; the room closes when every party's offers cross."""
     payload = _read_structured(file)
-    service = _service(db)
-    try:
+    with _service(db) as service:
         _print_json(service.bid(_caller(service, room, token), payload))
-    finally:
-        service.close()
 
 
 @room_app.command("respond")
@@ -180,11 +176,8 @@ def respond(room: ROOM, answer: Annotated[str, typer.Argument(help="accept or re
                 "--round", help="The round you answer (status shows it).", min=1)] = 1,
             db: DB = "room.db") -> None:
     """Accept or reject the current proposal (a party's token)."""
-    service = _service(db)
-    try:
+    with _service(db) as service:
         _print_json(service.respond(_caller(service, room, token), round_, answer))
-    finally:
-        service.close()
 
 
 @room_app.command("propose")
@@ -193,11 +186,8 @@ def propose(room: ROOM, token: TOKEN, db: DB = "room.db",
             objective: Annotated[str | None, typer.Option(
                 help="Recompute with nash or maxmin.")] = None) -> None:
     """Compute the proposal once every party has submitted (the owner's token)."""
-    service = _service(db)
-    try:
+    with _service(db) as service:
         _print_json(service.propose(_caller(service, room, token), objective))
-    finally:
-        service.close()
 
 
 @room_app.command("revoke")
@@ -205,12 +195,9 @@ def propose(room: ROOM, token: TOKEN, db: DB = "room.db",
 def revoke(room: ROOM, party: Annotated[str, typer.Argument(help="The party's label.")],
            token: TOKEN, db: DB = "room.db") -> None:
     """Revoke a party's link (the owner's token)."""
-    service = _service(db)
-    try:
+    with _service(db) as service:
         service.revoke(_caller(service, room, token), party)
         console.print(f"{party}'s link is revoked")
-    finally:
-        service.close()
 
 
 @room_app.command("export")
@@ -228,13 +215,10 @@ def export(room: ROOM, token: TOKEN, db: DB = "room.db",
     pooled scenario file."""
     import yaml
 
-    service = _service(db)
-    try:
+    with _service(db) as service:
         who = _caller(service, room, token)
         record = service.export(who)
         pooled = service.pooled(who) if scenario is not None else None
-    finally:
-        service.close()
     text = json.dumps(record, indent=2, allow_nan=False)
     if output is None:
         console.print(text, markup=False, soft_wrap=True)
