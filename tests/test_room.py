@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -428,6 +429,8 @@ def test_a_mediator_runs_a_three_party_room_from_the_command_line(tmp_path: Path
     assert opened.exit_code == 0, opened.output
     room = json.loads(opened.stdout)
     rid = room["room"]
+    # Hex only: an id that starts with '-' would read as an option on the command line.
+    assert re.fullmatch(r"[0-9a-f]{18}", rid), rid
     for party in ("US", "CN", "KP"):
         path = tmp_path / f"{party}.json"
         path.write_text(json.dumps(korea_numbers(party)))

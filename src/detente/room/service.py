@@ -167,7 +167,9 @@ class RoomService:
         if not dt.timedelta(minutes=1) <= expires_in <= dt.timedelta(days=365):
             raise RoomError(422, "expires", "a room lasts from a minute to a year",
                             "give e.g. 14 days")
-        room_id = secrets.token_urlsafe(9)
+        # Hex, not url-safe base64: an id starting with '-' reads as an option on the command
+        # line (`detente room submit -Cx…` failed one room in 2**6).
+        room_id = secrets.token_hex(9)
         owner = new_token()
         tokens = {label: new_token() for label in labels}
         now = self.now()
