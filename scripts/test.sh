@@ -50,4 +50,6 @@ fi
 python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'
 .venv/bin/ruff check src tests
 .venv/bin/mypy
-.venv/bin/python -m pytest "$@"
+# One worker per core (CI has 2); a test module stays on one worker so its module-scoped
+# fixtures (a shared analysis, a server) are computed once. DETENTE_TEST_WORKERS=0 runs serially.
+.venv/bin/python -m pytest -n "${DETENTE_TEST_WORKERS:-auto}" --dist loadfile "$@"
