@@ -12,8 +12,10 @@ import re
 
 #: Term -> one-line definition.
 GLOSSARY: dict[str, str] = {
-    "status quo": "Where each issue stands today: the reference point every gain is "
-                  "measured from.",
+    "status quo": "Where each issue stands today: the reference point gains are measured "
+                  "from, unless the scenario states walk-away points.",
+    "walk-away point": "What an actor has without a deal; where the scenario states one, "
+                       "the actor's gains are measured from it.",
     "anchor": "A labelled point on an issue's scale, e.g. '50: verified freeze'.",
     "utility points": "How good a deal is for an actor: 0 = everything as it wants, −100 = "
                       "every issue at the far end of its scale.",
