@@ -1,7 +1,9 @@
 """The brief: one page in plain words, generated from the numbers (issue 18, item 1).
 
-:func:`make_brief` runs the forecast of every default model, the settlement search, the
-guarantors' Shapley values and a sampled forecast, and writes what they say as sentences:
+Two steps: :func:`compute_brief` runs the forecast of the standard models with their
+combination, the settlement search, the guarantors' Shapley values and a sampled forecast
+(:class:`BriefInputs`); :func:`compose_brief` writes what they say as sentences, and runs
+nothing (the report hands over the results it already has; :func:`make_brief` does both):
 where bargaining is likely to land, which named deals can pass and who blocks them, the
 best and the smallest acceptable deal, what each guarantor adds, how sure the numbers
 are, and the caveats. No sentence is written for one scenario: each is built from the
@@ -355,28 +357,40 @@ def _named_deals(s: Scenario, proposals: list[PackageAnalysis]) -> Section | Non
         text = (f"{p.name}: blocked by {_names([s.name_of(b) for b in p.blockers])} "
                 f"(loss{'es' if len(p.blockers) > 1 else ''} of {losses} utility points).")
         fixes, stuck = [], []
-        trusting: dict[str, list[str]] = {}  # guarantor -> 'Japan from 0.02 to 0.62'
+        # guarantor -> (blocker, its trust now, the trust it needs)
+        trusting: dict[str, list[tuple[str, float, float]]] = {}
         for b in p.blockers:
             ways = p.win_over.get(b, ())
-            needs = [t for t in p.trust_needed.get(b, ()) if t.needed is not None]
+            needs = [(t.guarantor, t.current, t.needed) for t in p.trust_needed.get(b, ())
+                     if t.needed is not None]
             if ways:
                 issue = s.issue(ways[0].issue)
                 target = ways[0].value if ways[0].value is not None else ways[0].threshold
                 fixes.append(f"{s.name_of(b)} with {issue.name} at "
                              f"{_anchor_words(issue, target, False)}")
             elif needs:
-                trusting.setdefault(needs[0].guarantor, []).append(
-                    f"{s.name_of(b)} from {needs[0].current:.2f} to {needs[0].needed:.2f}")
+                guarantor, now, needed = needs[0]
+                trusting.setdefault(guarantor, []).append((s.name_of(b), now, needed))
             else:
                 stuck.append(s.name_of(b))
-        fixes += [f"if trust in {s.name_of(g)} rose: {', '.join(who)}"
-                  for g, who in trusting.items()]
+        fixes += [_trust_words(s.name_of(g), who) for g, who in trusting.items()]
         if fixes:
             text += " Would accept: " + "; ".join(fixes) + "."
         if stuck:
             text += f" No single change wins over {_names(stuck)}."
         paragraphs.append(text)
     return Section("Which proposals can pass", tuple(paragraphs))
+
+
+def _trust_words(guarantor: str, who: list[tuple[str, float, float]]) -> str:
+    """'United States if its trust in X rose from 0.05 to 0.48', or for several blockers
+    'A and B if their trust in X rose (A 0.05 → 0.48, B 0.20 → 0.45)'."""
+    if len(who) == 1:
+        name, now, needed = who[0]
+        return f"{name} if its trust in {guarantor} rose from {now:.2f} to {needed:.2f}"
+    return (f"{_names([w[0] for w in who])} if their trust in {guarantor} rose ("
+            + ", ".join(f"{name} {now:.2f} → {needed:.2f}" for name, now, needed in who)
+            + ")")
 
 
 def _found_deals(s: Scenario, outcome: Outcome, losses: dict[str, float]) -> Section:
@@ -447,9 +461,9 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
                          / (i.scale.high - i.scale.low), i) for i in s.issues),
                        key=lambda t: t[0])
         (narrow_w, narrow), (wide_w, wide) = spans[0], spans[-1]
-        text += (f" The combined forecast (the models weighted by their record on EU "
-                 f"decisions) has an 80% interval of {100 * narrow_w:.0f}% "
-                 f"({narrow.name}) to {100 * wide_w:.0f}% ({wide.name}) of the scale.")
+        text += (f" The combined forecast's 80% interval (the models weighted by their "
+                 f"record on EU decisions) covers from {100 * narrow_w:.0f}% of the scale "
+                 f"({narrow.name}) to {100 * wide_w:.0f}% ({wide.name}).")
     summaries = inputs.sampled.summaries()
     if summaries:
         widths = sorted((((summaries[i.id].interval90[1] - summaries[i.id].interval90[0])
