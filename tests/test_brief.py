@@ -200,3 +200,22 @@ def test_glossary_hover_titles_wrap_each_term_once_and_escape() -> None:
     long_form = (Path(__file__).resolve().parents[1] / "docs" / "glossary.md").read_text()
     for term in GLOSSARY:
         assert term.lower().split()[0] in long_form.lower(), term
+
+
+def test_a_one_issue_scenario_reads_in_the_singular() -> None:
+    """The sentences count and agree on any scenario: one issue, one deal in the zone, one
+    actor with a walk-away point (the hand case of tests/test_numbers_shown.py)."""
+    from detente.scenario import scenario_from_mapping
+
+    s = scenario_from_mapping({
+        "id": "one", "title": "one issue",
+        "issues": [{"id": "X", "name": "x", "status_quo": 50}],
+        "actors": [{"id": "A", "name": "a", "capability": 1, "walk_away": {"utility": -40}},
+                   {"id": "B", "name": "b", "capability": 1}],
+        "stances": {"A": {"X": {"position": 0, "salience": 1}},
+                    "B": {"X": {"position": 40, "salience": 1}}}})
+    text = _text(make_brief(s, samples=20))
+    assert not re.search(r"\b1 (issues|deals|actors)\b", text), text
+    assert "1 deal on the search grid leaves" in text and "a +24.0 (60%)" in text
+    assert "The models spread over" in text and "least on x" not in text
+    assert "walk-away point or else the status quo" in text  # only A states one

@@ -155,6 +155,11 @@ def _gain_words(name: str, gain: float, loss: float | None) -> str:
     return f"{name} {_signed(gain)}{share}"
 
 
+def _count(n: int, noun: str) -> str:
+    """'1 issue', '8 issues', '158,373 deals'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _signed(gain: float) -> str:
     """A gain with one decimal and its sign; one that rounds to zero gets none."""
     text = f"{gain:+.1f}"
@@ -252,7 +257,12 @@ def make_brief(scenario: Scenario | str | Path | None = None, variation: Any = N
 def _reference(outcome: Outcome, plain: str) -> str:
     """What gains are measured from: the status quo (``plain``), or, where the scenario
     states walk-away points (docs/settle.md, issue 16), each actor's walk-away point."""
-    return "its walk-away point" if outcome.problem.mechanisms.walk_away else plain
+    stated = {a for a, _ in outcome.problem.mechanisms.walk_away}
+    if not stated:
+        return plain
+    if stated >= set(outcome.problem.arrays.actor_ids):
+        return "its walk-away point"
+    return "its walk-away point or else the status quo"
 
 
 def _is_reference(p: PackageAnalysis, status_quo: dict[str, float]) -> bool:
@@ -288,7 +298,7 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
     if outcome.zone_exists and outcome.best is not None:
         lines.append(f"A deal every veto player prefers to {_reference(outcome, 'today')} "
                      f"exists: the most balanced moves {len(outcome.best.changed)} of "
-                     f"{len(s.issues)} issues.")
+                     f"{_count(len(s.issues), 'issue')}.")
     else:
         lines.append("No deal on the search grid leaves every veto player better off than "
                      f"{_reference(outcome, 'today')}: a settlement needs someone to accept "
@@ -400,23 +410,24 @@ def _found_deals(s: Scenario, outcome: Outcome, losses: dict[str, float]) -> Sec
             f"No deal on the search grid makes every veto player better off than {ref}: "
             "there is no zone of agreement.",))
     size = outcome.zone_size
-    count = f"{size:,} deals" if size is not None else "Deals"
-    paragraphs = [f"{count} on the search grid leave every veto player better off than "
+    count = _count(size, "deal") if size is not None else "Deals"
+    paragraphs = [f"{count} on the search grid {'leaves' if size == 1 else 'leave'} every "
+                  f"veto player better off than "
                   f"{ref} (the zone of agreement)."]
     best = outcome.best
     moves = "; ".join(_move_words(s.issue(k), best.values[k]) for k in best.changed)
     gains = ", ".join(_gain_words(s.name_of(a), g, losses.get(a))
                       for a, g in sorted(best.gains.items(), key=lambda kv: -kv[1]))
     paragraphs[0] += (f" The most balanced (highest Nash product) moves "
-                      f"{len(best.changed)} issue{'s' if len(best.changed) != 1 else ''}: "
+                      f"{_count(len(best.changed), 'issue')}: "
                       f"{moves}. Gains in utility points (share of the way from {ref} to "
                       f"all it wants): {gains}.")
     small = outcome.smallest
     if small is not None and small.changed:
         moves = "; ".join(_move_words(s.issue(k), small.values[k]) for k in small.changed)
         worst = min(small.gains, key=lambda a: small.gains[a])
-        paragraphs.append(f"The smallest acceptable deal moves {len(small.changed)} "
-                          f"issue{'s' if len(small.changed) != 1 else ''}: {moves}; "
+        paragraphs.append(f"The smallest acceptable deal moves "
+                          f"{_count(len(small.changed), 'issue')}: {moves}; "
                           f"{s.name_of(worst)} gains least, "
                           f"{_gain_words('', small.gains[worst], losses.get(worst)).strip()}.")
     return Section("The best and the smallest deal", tuple(paragraphs))
@@ -452,18 +463,24 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
         spreads.append((width, issue))
     spreads.sort(key=lambda x: -x[0])
     widest, agreed = spreads[0], spreads[-1]
-    text = (f"The models disagree most on {widest[1].name} (a spread of "
-            f"{100 * widest[0]:.0f}% of its scale) and least on {agreed[1].name} "
-            f"({100 * agreed[0]:.0f}%).")
+    if len(spreads) == 1:
+        text = (f"The models spread over {100 * widest[0]:.0f}% of {widest[1].name}'s "
+                "scale.")
+    else:
+        text = (f"The models disagree most on {widest[1].name} (a spread of "
+                f"{100 * widest[0]:.0f}% of its scale) and least on {agreed[1].name} "
+                f"({100 * agreed[0]:.0f}%).")
     f_combined = f.combined_values() if f.combined is not None else None
     if f_combined is not None:
         spans = sorted((((f_combined[i.id]["high80"] - f_combined[i.id]["low80"])
                          / (i.scale.high - i.scale.low), i) for i in s.issues),
                        key=lambda t: t[0])
         (narrow_w, narrow), (wide_w, wide) = spans[0], spans[-1]
-        text += (f" The combined forecast's 80% interval (the models weighted by their "
-                 f"record on EU decisions) covers from {100 * narrow_w:.0f}% of the scale "
-                 f"({narrow.name}) to {100 * wide_w:.0f}% ({wide.name}).")
+        text += (" The combined forecast's 80% interval (the models weighted by their "
+                 "record on EU decisions) covers "
+                 + (f"{100 * wide_w:.0f}% of the scale" if len(spans) == 1 else
+                    f"from {100 * narrow_w:.0f}% of the scale ({narrow.name}) to "
+                    f"{100 * wide_w:.0f}% ({wide.name})") + ".")
     summaries = inputs.sampled.summaries()
     if summaries:
         widths = sorted((((summaries[i.id].interval90[1] - summaries[i.id].interval90[0])
@@ -479,11 +496,13 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
 
 
 def _caveats(s: Scenario, inputs: BriefInputs) -> Section:
-    text = (f"The inputs are judgments about {len(s.actors)} actors on {len(s.issues)} "
-            f"issues, as of {s.as_of or 'the scenario date'}, taken to stay as written. "
+    dated = f", as of {s.as_of}" if s.as_of else ""
+    text = (f"The inputs are judgments about {_count(len(s.actors), 'actor')} on "
+            f"{_count(len(s.issues), 'issue')}{dated}, taken to stay as written. "
             f"Deals are searched on a grid of {fmt(inputs.settlement.step)} units (--step).")
     if inputs.outcome.problem.mechanisms.walk_away:
-        text += " Gains are over what each actor has without a deal, not over today."
+        text += (" Gains are over what each actor has without a deal (its walk-away "
+                 "point, where it states one), not over today.")
     if inputs.variation is not None:
         text += f" This brief is a counterfactual: {inputs.variation.describe()}."
     return Section("Caveats", (text,))
