@@ -205,16 +205,9 @@ def test_glossary_hover_titles_wrap_each_term_once_and_escape() -> None:
 def test_a_one_issue_scenario_reads_in_the_singular() -> None:
     """The sentences count and agree on any scenario: one issue, one deal in the zone, one
     actor with a walk-away point (the hand case of tests/test_numbers_shown.py)."""
-    from detente.scenario import scenario_from_mapping
+    from tests.settle_helpers import one_issue_walk_away
 
-    s = scenario_from_mapping({
-        "id": "one", "title": "one issue",
-        "issues": [{"id": "X", "name": "x", "status_quo": 50}],
-        "actors": [{"id": "A", "name": "a", "capability": 1, "walk_away": {"utility": -40}},
-                   {"id": "B", "name": "b", "capability": 1}],
-        "stances": {"A": {"X": {"position": 0, "salience": 1}},
-                    "B": {"X": {"position": 40, "salience": 1}}}})
-    text = _text(make_brief(s, samples=20))
+    text = _text(make_brief(one_issue_walk_away(), samples=20))
     assert not re.search(r"\b1 (issues|deals|actors)\b", text), text
     assert "1 deal on the search grid leaves" in text and "a +24.0 (60%)" in text
     assert "The models spread over" in text and "least on x" not in text

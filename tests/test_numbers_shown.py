@@ -96,16 +96,10 @@ def test_the_share_by_hand() -> None:
     60% of its loss of 40 there; B's utility 0, a gain of 1 over the status quo (-1), 100%
     of its loss. Without the walk-away point A gains 25 - 16 = 9, 36% of its loss of 25."""
     from detente.brief import _gain_words
-    from detente.scenario import scenario_from_mapping
     from detente.settlement.mechanisms import reference_losses
+    from tests.settle_helpers import one_issue_walk_away
 
-    s = scenario_from_mapping({
-        "id": "share", "title": "share by hand",
-        "issues": [{"id": "X", "name": "x", "status_quo": 50}],
-        "actors": [{"id": "A", "name": "a", "capability": 1, "walk_away": {"utility": -40}},
-                   {"id": "B", "name": "b", "capability": 1}],
-        "stances": {"A": {"X": {"position": 0, "salience": 1}},
-                    "B": {"X": {"position": 40, "salience": 1}}}})
+    s = one_issue_walk_away()
     for ignore, expected in (((), {"A": (24.0, 0.6), "B": (1.0, 1.0)}),
                              (("walk-away",), {"A": (9.0, 0.36), "B": (1.0, 1.0)})):
         result = analyses.run("settle", s, step=10.0, ignore=ignore)
