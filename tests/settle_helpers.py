@@ -42,6 +42,19 @@ def two_by_two(trust_b: float = 1.0, guarantor: str | None = None):
     return scenario_from_mapping(raw)
 
 
+def one_issue_walk_away():
+    """One issue 0..100 at 50, quadratic loss: A wants 0 and walks away at -40 utility
+    points, B wants 40 and states no walk-away point (worked by hand in
+    tests/test_numbers_shown.py::test_the_share_by_hand)."""
+    return scenario_from_mapping({
+        "id": "one", "title": "one issue",
+        "issues": [{"id": "X", "name": "x", "status_quo": 50}],
+        "actors": [{"id": "A", "name": "a", "capability": 1, "walk_away": {"utility": -40}},
+                   {"id": "B", "name": "b", "capability": 1}],
+        "stances": {"A": {"X": {"position": 0, "salience": 1}},
+                    "B": {"X": {"position": 40, "salience": 1}}}})
+
+
 @st.composite
 def random_problems(draw: st.DrawFn, batch: int | None = None, max_actors: int = 5,
                     max_issues: int = 5, max_options: int = 5) -> SettlementProblem:

@@ -76,11 +76,39 @@ def test_with_walk_away_points_the_status_quo_is_a_package_like_any_other() -> N
     assert shown == {a: fmt_signed(g) for a, g in p0.gains.items()}
 
 
-def test_gains_come_with_their_share_of_the_status_quo_loss() -> None:
-    view = analyses.run("settle", "korea-2017", step=25.0).view()
-    gains = next(t for t in view.tables if t.key == "best-gains")
+def test_gains_come_with_their_share_of_the_loss_at_the_reference_point() -> None:
+    # korea-2017 states walk-away points: the share is of the loss there, not at today.
+    result = analyses.run("settle", "korea-2017", step=25.0)
+    gains = next(t for t in result.view().tables if t.key == "best-gains")
+    assert "walk-away point" in gains.title
     losses = status_quo_losses(detente.load("korea-2017").compile())
+    walk_away = result.value.baseline.packages[0].walk_away  # over the status quo
     for row in gains.rows:
         actor, gain, share = row
-        assert share == pytest.approx(gain / losses[actor])
+        assert share == pytest.approx(gain / (losses[actor] - walk_away[actor]))
     assert all(text.endswith("%") for row in rows_text(gains) for text in row[2:])
+
+
+def test_the_share_by_hand() -> None:
+    """One issue 0..100 at 50, quadratic loss. A wants 0 and walks away at -40 utility
+    points; B wants 40 and states no walk-away point. On a 10-unit grid only X = 40 leaves
+    both better off: A's utility -100 * 0.4² = -16, a gain of 24 over its walk-away point,
+    60% of its loss of 40 there; B's utility 0, a gain of 1 over the status quo (-1), 100%
+    of its loss. Without the walk-away point A gains 25 - 16 = 9, 36% of its loss of 25."""
+    from detente.brief import _gain_words
+    from detente.settlement.mechanisms import reference_losses
+    from tests.settle_helpers import one_issue_walk_away
+
+    s = one_issue_walk_away()
+    for ignore, expected in (((), {"A": (24.0, 0.6), "B": (1.0, 1.0)}),
+                             (("walk-away",), {"A": (9.0, 0.36), "B": (1.0, 1.0)})):
+        result = analyses.run("settle", s, step=10.0, ignore=ignore)
+        assert result.value.baseline.best.values == {"X": 40.0}
+        gains = next(t for t in result.view().tables if t.key == "best-gains")
+        shown = {row[0]: (row[1], row[2]) for row in gains.rows}
+        assert shown == {a: pytest.approx(v) for a, v in expected.items()}
+    problem = detente.settle(s, step=10.0, zones=False, persuasion=False).baseline.problem
+    losses = reference_losses(problem.mechanisms, problem.arrays)
+    assert losses == {"A": pytest.approx(40.0), "B": pytest.approx(1.0)}
+    # The brief writes the same share beside the gain.
+    assert _gain_words("a", 24.0, losses["A"]) == "a +24.0 (60%)"

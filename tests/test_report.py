@@ -23,7 +23,7 @@ from detente.report.style import distinct_models, model_label
 from detente.view import View
 
 # Coarse grids and few samples: these tests check structure, not the numbers' precision.
-FAST_SETTINGS = {"settle": {"step": 25.0}, "contributions": {"step": 50.0},
+FAST_SETTINGS = {"settle": {"step": 25.0}, "contributions": {"step": 25.0},
                  "sample": {"samples": 200}, "sensitivity": {"samples": 16, "bootstrap": 20}}
 FAST = dict(settings=FAST_SETTINGS, dpi=30)
 
@@ -228,6 +228,35 @@ def test_report_structure(analysis: Analysis) -> None:
         assert f"<td>{name}</td>" in html
     # Readings are computed: the model that differs most is named with its number.
     assert "differ most on" in html
+
+
+def test_the_report_opens_with_the_brief_computed_once(analysis: Analysis,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import detente.brief as brief_module
+    from detente.brief import BRIEF_MODELS, compose_brief, compute_brief
+    from detente.glossary import with_terms
+    from detente.report.html import _brief
+
+    settings = analysis.settings
+    assert settings["contributions"]["step"] == settings["settle"]["step"]  # same inputs
+    expected = compose_brief(compute_brief(analysis.scenario, step=settings["settle"]["step"],
+                                           samples=settings["sample"]["samples"],
+                                           seed=analysis.seed))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the report's brief ran its own analyses")
+
+    # The report composes from what it computed (every model, counterfactual settle):
+    # running the brief's analyses again fails here.
+    monkeypatch.setattr(brief_module, "compute_brief", refuse)
+    monkeypatch.setattr(brief_module, "make_brief", refuse)
+    assert set(analysis.forecast.results) > set(BRIEF_MODELS)
+    page = str(_brief(analysis).view)
+    for part in expected.sections:
+        assert f"<h3>{part.heading}</h3>" in page
+        for paragraph in part.paragraphs:
+            assert f"<p>{with_terms(paragraph)}</p>" in page, paragraph
+    assert page.count("<p>") == sum(len(part.paragraphs) for part in expected.sections)
 
 
 def test_cli_plot_and_report(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """The brief: one page in plain words, generated from the numbers (issue 18, item 1).
 
-:func:`make_brief` runs the forecast of every default model, the settlement search, the
-guarantors' Shapley values and a sampled forecast, and writes what they say as sentences:
+Two steps: :func:`compute_brief` runs the forecast of the standard models with their
+combination, the settlement search, the guarantors' Shapley values and a sampled forecast
+(:class:`BriefInputs`); :func:`compose_brief` writes what they say as sentences, and runs
+nothing (the report hands over the results it already has; :func:`make_brief` does both):
 where bargaining is likely to land, which named deals can pass and who blocks them, the
 best and the smallest acceptable deal, what each guarantor adds, how sure the numbers
 are, and the caveats. No sentence is written for one scenario: each is built from the
@@ -21,15 +23,29 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from detente.errors import option_error
 from detente.glossary import GLOSSARY, with_terms
+from detente.models import DEFAULT_MODELS
 from detente.render import fmt
 from detente.scenario import Issue, Scenario, load
+from detente.settlement.mechanisms import reference_losses
 from detente.view import View
 
+if TYPE_CHECKING:
+    from detente.forecast import Forecast
+    from detente.settlement import Settlement
+    from detente.settlement.analysis import PackageAnalysis
+    from detente.settlement.api import Outcome
+    from detente.settlement.contributions import Contributions
+    from detente.uncertainty import SampleResult
+    from detente.variation import Variation
+
 PREFERRED_MODEL = "compromise"  # the best record on DEU III (docs/accuracy.md)
+#: The models whose forecasts and spread the brief reports: the standard set of `detente
+#: forecast` (the report, which runs every model, hands over these of its forecast).
+BRIEF_MODELS: tuple[str, ...] = tuple(DEFAULT_MODELS)
 
 
 @dataclass(frozen=True)
@@ -90,8 +106,9 @@ def _names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _anchor_words(issue: Issue, value: float) -> str:
-    """Where ``value`` lies among the issue's labelled anchors: at one, or between two."""
+def _anchor_words(issue: Issue, value: float, between: bool = True) -> str:
+    """Where ``value`` lies among the issue's labelled anchors: at one, close to one, or
+    (``between``; else the bare number) between two."""
     anchors = sorted(issue.anchors, key=lambda a: a.value)
     if not anchors:
         return f"{fmt(value)} {issue.units}"
@@ -101,6 +118,8 @@ def _anchor_words(issue: Issue, value: float) -> str:
         return f"'{nearest.label}' ({fmt(value)})"
     if abs(nearest.value - value) <= 0.05 * span:
         return f"{fmt(value)}, close to '{nearest.label}'"
+    if not between:
+        return fmt(value)
     below = [a for a in anchors if a.value < value]
     above = [a for a in anchors if a.value > value]
     if below and above:
@@ -115,38 +134,84 @@ def anchor_steps(issue: Issue, start: float, end: float) -> int:
         sum(1 for a in issue.anchors if low <= a.value < high)
 
 
-def _move_words(issue: Issue, start: float, end: float) -> str:
-    steps = anchor_steps(issue, start, end)
-    what = f"{steps} anchor step{'s' if steps != 1 else ''}" if steps else "less than an " \
-        "anchor step"
-    return (f"{issue.name}: from {fmt(start)} to {_anchor_words(issue, end)} ({what})")
+def _move_words(issue: Issue, end: float) -> str:
+    """'Sanctions on the DPRK 30 → 20, close to ...': an issue's move from the status quo."""
+    return f"{issue.name} {fmt(issue.status_quo.value)} → {_anchor_words(issue, end, False)}"
 
 
 def status_quo_losses(scenario: Scenario) -> dict[str, float]:
     """Each actor's loss at the status quo (utility points, settle's default quadratic
-    loss): the yardstick a gain is compared with."""
+    loss)."""
     from detente.settlement.utility import status_quo_losses as losses
 
     return losses(scenario.compile(), "quadratic")
 
 
-def _gain_words(name: str, gain: float, loss: float) -> str:
-    share = f", {100 * gain / loss:.0f}% of what the status quo costs it" \
-        if loss > 1e-9 and math.isfinite(gain) else ""
-    return f"{name} {gain:+.1f}{share}"
+def _gain_words(name: str, gain: float, loss: float | None) -> str:
+    """'China +6.2 (27%)': a gain in utility points and the share of the actor's loss at its
+    reference point it closes (docs/glossary.md, *share*); no share without a loss."""
+    share = f" ({100 * gain / loss:.0f}%)" if loss is not None and loss > 1e-9 \
+        and math.isfinite(gain) else ""
+    return f"{name} {_signed(gain)}{share}"
 
 
-# --- the brief ---------------------------------------------------------------------------
+def _count(n: int, noun: str) -> str:
+    """'1 issue', '8 issues', '158,373 deals'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def make_brief(scenario: Scenario | str | Path | None = None, variation: Any = None, *,
-               step: float | None = None, samples: int = 500, seed: int = 0,
-               models: tuple[str, ...] | None = None, progress: Any = None) -> Brief:
-    """Run the analyses a brief needs and write it. ``step``: grid step of the package
-    search (default the settlement default); ``samples``: sampled scenarios for the
-    forecast's interval; ``variation``: a counterfactual applied first."""
+def _signed(gain: float) -> str:
+    """A gain with one decimal and its sign; one that rounds to zero gets none."""
+    text = f"{gain:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text.replace("-", "−")
+
+
+def _loss_words(gain: float) -> str:
+    """A blocker's loss (a gain at most 0) as a positive number: '4.2', '0.31', '0'."""
+    loss = max(-gain, 0.0)
+    return "0" if loss < 0.005 else f"{loss:.2f}" if loss < 0.05 else f"{loss:.1f}"
+
+
+# --- the brief: compute, then compose ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BriefInputs:
+    """The results a brief is written from. :func:`compute_brief` runs them; the report
+    hands over the ones it has already computed (report/html.py), so that both write the
+    same page from the same numbers without running anything twice.
+
+    ``settlement``: its baseline is read, or, with a ``variation``, its last counterfactual
+    (settle shows a counterfactual beside the baseline). ``forecast``: the brief reads the
+    models of :data:`BRIEF_MODELS` it holds (all of them where it holds none of those)."""
+
+    scenario: Scenario
+    forecast: Forecast
+    settlement: Settlement
+    contributions: Contributions
+    sampled: SampleResult
+    variation: Variation | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.settlement.outcomes[-1] if self.variation is not None \
+            else self.settlement.baseline
+
+    @property
+    def models(self) -> list[str]:
+        chosen = [m for m in BRIEF_MODELS if m in self.forecast.results]
+        return chosen or list(self.forecast.results)
+
+
+def compute_brief(scenario: Scenario | str | Path | None = None, variation: Any = None, *,
+                  step: float | None = None, samples: int = 500,
+                  seed: int = 0) -> BriefInputs:
+    """Run the analyses a brief needs: the forecast of :data:`BRIEF_MODELS` with their
+    combination, the settlement search (``step``: grid step, default settle's), the
+    guarantors' Shapley values and ``samples`` sampled scenarios of the preferred model;
+    ``variation``: a counterfactual applied first. Every draw takes ``seed``."""
+    from detente.analyses.settling import beside
     from detente.forecast import forecast
-    from detente.models import DEFAULT_MODELS
     from detente.settlement import settle
     from detente.settlement.contributions import contributions
     from detente.uncertainty import sample
@@ -154,111 +219,138 @@ def make_brief(scenario: Scenario | str | Path | None = None, variation: Any = N
     s = load(scenario)
     if variation is not None and variation.is_empty:
         variation = None
-    names = list(models or DEFAULT_MODELS)
-    f = forecast(s, models=names, rng=seed, variation=variation, combined=True)
-    # settle shows a counterfactual beside the baseline: the brief reads the varied one.
-    from detente.analyses.settling import beside
-
-    settled = settle(s, step=step, variations=beside(variation, False))  # type: ignore[arg-type]
-    outcome = settled.outcomes[-1]
+    f = forecast(s, models=list(BRIEF_MODELS), rng=seed, variation=variation, combined=True)
+    settled = settle(s, step=step, variations=beside(variation, False), zones=False,
+                     persuasion=False)
     guarantors = contributions(s, step=step, rng=seed, variation=variation)
-    primary = PREFERRED_MODEL if PREFERRED_MODEL in names else names[0]
-    sampled = sample(s, model=primary, samples=samples, rng=seed, workers=1,
+    sampled = sample(s, model=PREFERRED_MODEL, samples=samples, rng=seed, workers=1,
                      variation=variation)
+    return BriefInputs(s, f, settled, guarantors, sampled, variation)
+
+
+def compose_brief(inputs: BriefInputs) -> Brief:
+    """Write the brief from computed results: every sentence from their numbers."""
+    s, outcome = inputs.scenario, inputs.outcome
+    losses = reference_losses(outcome.problem.mechanisms, outcome.problem.arrays,
+                              inputs.settlement.settings)
+    proposals = _proposals(s, outcome)
     sections = (
-        _bottom_line(s, outcome),
-        _where_it_lands(s, f, primary),
-        _named_deals(s, outcome),
-        _found_deals(s, outcome),
-        _guarantor_section(s, guarantors),
-        _how_sure(s, f, sampled.summaries(), primary, samples),
-        _caveats(s, settled, variation),
+        _bottom_line(s, inputs, proposals),
+        _where_it_lands(s, inputs),
+        _named_deals(s, proposals),
+        _found_deals(s, outcome, losses),
+        _guarantor_section(s, inputs.contributions),
+        _how_sure(s, inputs),
+        _caveats(s, inputs),
     )
     return Brief(s.id, s.title, str(s.as_of or ""), tuple(x for x in sections if x))
 
 
-def _steps_words(issue: Issue, start: float, end: float) -> str:
-    """'27 points (2 anchor steps) up': the move in units, and in anchors when it passes any."""
-    steps = anchor_steps(issue, start, end)
-    size = f"{fmt(abs(end - start))} {issue.units}"
-    return size + (f" ({steps} anchor step{'s' if steps != 1 else ''})" if steps else "")
+def make_brief(scenario: Scenario | str | Path | None = None, variation: Any = None, *,
+               step: float | None = None, samples: int = 500, seed: int = 0) -> Brief:
+    """Run the analyses a brief needs and write it (:func:`compute_brief`, then
+    :func:`compose_brief`)."""
+    return compose_brief(compute_brief(scenario, variation, step=step, samples=samples,
+                                       seed=seed))
 
 
-def _where_it_lands(s: Scenario, f: Any, primary: str) -> Section:
+def _reference(outcome: Outcome, plain: str) -> str:
+    """What gains are measured from: the status quo (``plain``), or, where the scenario
+    states walk-away points (docs/settle.md, issue 16), each actor's walk-away point."""
+    stated = {a for a, _ in outcome.problem.mechanisms.walk_away}
+    if not stated:
+        return plain
+    if stated >= set(outcome.problem.arrays.actor_ids):
+        return "its walk-away point"
+    return "its walk-away point or else the status quo"
+
+
+def _is_reference(p: PackageAnalysis, status_quo: dict[str, float]) -> bool:
+    """The point gains are measured from, not a proposal: the status quo without walk-away
+    points, or a package nobody gains or loses from (everyone's walk-away point)."""
+    if not p.walk_away and all(abs(v - status_quo[k]) <= 1e-9 for k, v in p.values.items()):
+        return True
+    return all(abs(g) <= 1e-6 for g in p.gains.values())
+
+
+def _proposals(s: Scenario, outcome: Outcome) -> list[PackageAnalysis]:
+    status_quo = {i.id: i.status_quo.value for i in s.issues}
+    return [p for p in outcome.packages if not _is_reference(p, status_quo)]
+
+
+def _headline(s: Scenario, inputs: BriefInputs) -> tuple[str, dict[str, float]]:
+    """The forecast the brief leads with, and its values: the combined forecast where it
+    exists (docs/combine.md), else the preferred model's."""
     from detente.report.style import model_label
 
-    run = _names([model_label(m) for m in f.results])
-    paragraphs = [f"Each issue as the {model_label(primary).lower()} model forecasts it (the "
-                  f"best record on past negotiations, docs/accuracy.md), with the range over "
-                  f"the {len(f.results)} models run ({run})."]
-    combined = f.combined_values() if f.combined is not None else None
-    if combined is not None:
-        paragraphs.append("The combined forecast weighs the models by how well each predicted "
-                          "the outcomes of 353 EU decisions; its 80% interval held 80% of "
-                          "outcomes there that it had not been fitted on. On other "
-                          "negotiations it is a yardstick, not a guarantee.")
+    f = inputs.forecast
+    if f.combined is not None:
+        combined = f.combined_values()
+        return "combined forecast", {i.id: combined[i.id]["combined"] for i in s.issues}
+    primary = PREFERRED_MODEL if PREFERRED_MODEL in inputs.models else inputs.models[0]
+    return f"{model_label(primary).lower()} forecast", dict(f.values(primary))
+
+
+def _bottom_line(s: Scenario, inputs: BriefInputs,
+                 proposals: list[PackageAnalysis]) -> Section:
+    outcome = inputs.outcome
+    lines = []
+    if outcome.zone_exists and outcome.best is not None:
+        lines.append(f"A deal every veto player prefers to {_reference(outcome, 'today')} "
+                     f"exists: the most balanced moves {len(outcome.best.changed)} of "
+                     f"{_count(len(s.issues), 'issue')}.")
+    else:
+        lines.append("No deal on the search grid leaves every veto player better off than "
+                     f"{_reference(outcome, 'today')}: a settlement needs someone to accept "
+                     "a loss.")
+    passing = [p.name for p in proposals if p.acceptable]
+    blocked = sorted((p for p in proposals if p.blockers), key=lambda p: len(p.blockers))
+    if passing:
+        lines.append(f"Of the proposals on the table, {_names(passing)} can pass as written.")
+    elif blocked:
+        closest = blocked[0]
+        lines.append(f"None of the {len(proposals)} proposals on the table passes as "
+                     f"written; {closest.name} comes closest, blocked by "
+                     f"{_names([s.name_of(b) for b in closest.blockers])}.")
+    what, values = _headline(s, inputs)
+    furthest = max(s.issues, key=lambda i: abs(values[i.id] - i.status_quo.value)
+                   / (i.scale.high - i.scale.low))
+    if abs(values[furthest.id] - furthest.status_quo.value) > 1e-9:
+        lines.append(f"The {what} moves furthest on {furthest.name}, "
+                     f"{fmt(furthest.status_quo.value)} → "
+                     f"{_anchor_words(furthest, values[furthest.id], False)}.")
+    return Section("Bottom line", (" ".join(lines),))
+
+
+def _where_it_lands(s: Scenario, inputs: BriefInputs) -> Section:
+    from detente.report.style import model_label
+
+    f = inputs.forecast
+    models = inputs.models
+    what, values = _headline(s, inputs)
+    intro = (f"Today → the {what}, and the range of the {len(models)} models "
+             f"({_names([model_label(m) for m in models])}):")
+    paragraphs = [intro]
     for issue in s.issues:
-        values = {m: f.values(m)[issue.id] for m in f.results}
-        low, high = min(values.values()), max(values.values())
-        best = values[primary]
+        value = values[issue.id]
         sq = issue.status_quo.value
-        text = f"{issue.name}: {_anchor_words(issue, best)}"
-        if abs(best - sq) > 1e-9:
-            text += (f", {_steps_words(issue, sq, best)} "
-                     f"{'up' if best > sq else 'down'} from the status quo ({fmt(sq)})")
-        else:
-            text += ", where it stands today"
-        if combined is not None:
-            c = combined[issue.id]
-            text += (f"; combined forecast {fmt(c['combined'])}, 80% interval "
-                     f"{fmt(c['low80'])}–{fmt(c['high80'])}")
-        text += (f"; the models range from {fmt(low)} to {fmt(high)} {issue.units}."
-                 if high - low > 1e-9 else "; every model agrees.")
-        paragraphs.append(text)
+        text = f"{issue.name}: {fmt(sq)} → {_anchor_words(issue, value)}"
+        steps = anchor_steps(issue, sq, value)
+        notes = []
+        if abs(value - sq) <= 1e-9:
+            notes.append("no change")
+        elif steps:
+            notes.append(f"{steps} anchor step{'s' if steps != 1 else ''} "
+                         f"{'up' if value > sq else 'down'}")
+        column = [f.values(m)[issue.id] for m in models]
+        low, high = min(column), max(column)
+        notes.append(f"models {fmt(low)}–{fmt(high)} {issue.units}" if high - low > 1e-9
+                     else "every model agrees")
+        paragraphs.append(f"{text} ({'; '.join(notes)}).")
     return Section("Where bargaining is likely to land", tuple(paragraphs))
 
 
-def _bottom_line(s: Scenario, outcome: Any) -> Section:
-    status_quo = {i.id: i.status_quo.value for i in s.issues}
-    proposals = [p for p in outcome.packages
-                 if any(abs(v - status_quo[k]) > 1e-9 for k, v in p.values.items())]
-    lines = []
-    if outcome.zone_exists and outcome.best is not None:
-        best = outcome.best
-        moves = "; ".join(f"{s.issue(k).name}: {_anchor_words(s.issue(k), best.values[k])}"
-                          for k in best.changed)
-        lines.append(f"A deal that leaves every veto player better off than "
-                     f"{_reference(outcome, 'today')} exists. "
-                     f"The most balanced one moves {len(best.changed)} of {len(s.issues)} "
-                     f"issues: {moves}.")
-    else:
-        lines.append("No deal on the search grid leaves every veto player better off than "
-                     f"{_reference(outcome, 'today')}: any settlement needs someone to "
-                     "accept a loss.")
-    passing = [p.name for p in proposals if p.acceptable]
-    blocked = sorted((p for p in proposals if not p.acceptable), key=lambda p: len(p.blockers))
-    if passing:
-        lines.append(f"Of the named proposals, {_names(passing)} can pass as written.")
-    if blocked and not passing:
-        closest = blocked[0]
-        lines.append(f"None of the {len(proposals)} named proposals passes as written; "
-                     f"{closest.name} comes closest, blocked by "
-                     f"{_names([s.name_of(b) for b in closest.blockers])}.")
-    return Section("Bottom line", tuple(lines))
-
-
-def _reference(outcome: Any, plain: str) -> str:
-    """What gains are measured from: the status quo (``plain``), or, where the scenario
-    states walk-away points (docs/settle.md, issue 16), each actor's walk-away point."""
-    if outcome.problem.mechanisms.walk_away:
-        return "its walk-away point (what it has without a deal)"
-    return plain
-
-
-def _named_deals(s: Scenario, outcome: Any) -> Section | None:
-    status_quo = {i.id: i.status_quo.value for i in s.issues}
-    proposals = [p for p in outcome.packages
-                 if any(abs(v - status_quo[k]) > 1e-9 for k, v in p.values.items())]
+def _named_deals(s: Scenario, proposals: list[PackageAnalysis]) -> Section | None:
     if not proposals:
         return None
     paragraphs = []
@@ -266,124 +358,154 @@ def _named_deals(s: Scenario, outcome: Any) -> Section | None:
         if p.acceptable:
             paragraphs.append(f"{p.name} can pass: every veto player gains.")
             continue
-        blockers = [s.name_of(b) for b in p.blockers]
-        text = f"{p.name} is blocked by {_names(blockers)}."
+        if not p.blockers:
+            paragraphs.append(f"{p.name}: every veto player gains, but it breaks the "
+                              f"scenario's rule ({'; '.join(p.broken_rules)}), so it is not "
+                              "on the table.")
+            continue
+        losses = _names([_loss_words(p.gains[b]) for b in p.blockers])
+        text = (f"{p.name}: blocked by {_names([s.name_of(b) for b in p.blockers])} "
+                f"(loss{'es' if len(p.blockers) > 1 else ''} of {losses} utility points).")
+        fixes, stuck = [], []
+        # guarantor -> (blocker, its trust now, the trust it needs)
+        trusting: dict[str, list[tuple[str, float, float]]] = {}
         for b in p.blockers:
-            costs = [s.issue(k).name for k, _ in p.why_not(b, 2)]
             ways = p.win_over.get(b, ())
-            loss = max(-p.gains[b], 0.0)  # a blocker gains at most 0 (no signed zero)
-            shown = "0.00" if loss < 0.005 else f"−{loss:.2f}" if loss < 0.05 \
-                else f"−{loss:.1f}"
-            text += f" {s.name_of(b)} ({shown} utility points"
-            text += f", most on {_names(costs)})" if costs else ")"
+            needs = [(t.guarantor, t.current, t.needed) for t in p.trust_needed.get(b, ())
+                     if t.needed is not None]
             if ways:
-                w = ways[0]
-                issue = s.issue(w.issue)
-                target = w.value if w.value is not None else w.threshold
-                text += f" accepts with {issue.name} at {_anchor_words(issue, target)}"
-                if w.then_blocking:
-                    text += (f", though {_names([s.name_of(x) for x in w.then_blocking])} "
-                             "would still block")
+                issue = s.issue(ways[0].issue)
+                target = ways[0].value if ways[0].value is not None else ways[0].threshold
+                fixes.append(f"{s.name_of(b)} with {issue.name} at "
+                             f"{_anchor_words(issue, target, False)}")
+            elif needs:
+                guarantor, now, needed = needs[0]
+                trusting.setdefault(guarantor, []).append((s.name_of(b), now, needed))
             else:
-                needs = [t for t in p.trust_needed.get(b, ()) if t.needed is not None]
-                text += (": no change of one issue wins it over" if not needs else
-                         f" accepts if it trusts {s.name_of(needs[0].guarantor)}'s promises "
-                         f"{needs[0].needed:.2f} instead of {needs[0].current:.2f}")
-            text += "."
+                stuck.append(s.name_of(b))
+        fixes += [_trust_words(s.name_of(g), who) for g, who in trusting.items()]
+        if fixes:
+            text += " Would accept: " + "; ".join(fixes) + "."
+        if stuck:
+            text += f" No single change wins over {_names(stuck)}."
         paragraphs.append(text)
     return Section("Which proposals can pass", tuple(paragraphs))
 
 
-def _found_deals(s: Scenario, outcome: Any) -> Section:
-    losses = status_quo_losses(s)
+def _trust_words(guarantor: str, who: list[tuple[str, float, float]]) -> str:
+    """'United States if its trust in X rose from 0.05 to 0.48', or for several blockers
+    'A and B if their trust in X rose (A 0.05 → 0.48, B 0.20 → 0.45)'."""
+    if len(who) == 1:
+        name, now, needed = who[0]
+        return f"{name} if its trust in {guarantor} rose from {now:.2f} to {needed:.2f}"
+    return (f"{_names([w[0] for w in who])} if their trust in {guarantor} rose ("
+            + ", ".join(f"{name} {now:.2f} → {needed:.2f}" for name, now, needed in who)
+            + ")")
+
+
+def _found_deals(s: Scenario, outcome: Outcome, losses: dict[str, float]) -> Section:
+    ref = _reference(outcome, "the status quo")
     if not outcome.zone_exists or outcome.best is None:
-        return Section("The best deal on offer", (
-            "No deal on the search grid makes every veto player better off than "
-            f"{_reference(outcome, 'the status quo')}: there is no zone of agreement.",))
-    paragraphs = []
+        return Section("The best and the smallest deal", (
+            f"No deal on the search grid makes every veto player better off than {ref}: "
+            "there is no zone of agreement.",))
     size = outcome.zone_size
-    count = (f"{size:,} deals on the search grid" if size is not None
-             else "Deals on the search grid")
-    paragraphs.append(f"{count} would leave every veto player better off than "
-                      f"{_reference(outcome, 'the status quo')} (the zone of agreement).")
-    for label, found in (("The best deal by Nash product", outcome.best),
-                         ("The smallest acceptable deal", outcome.smallest)):
-        if found is None:
-            continue
-        moves = [_move_words(s.issue(k), s.issue(k).status_quo.value, found.values[k])
-                 for k in found.changed]
-        worst = min(found.gains, key=lambda a: found.gains[a])
-        gains = "; ".join(_gain_words(s.name_of(a), g, losses.get(a, 0.0))
-                          for a, g in found.gains.items())
-        paragraphs.append(f"{label} moves {len(found.changed)} issue(s): "
-                          f"{'; '.join(moves)}. Gains in utility points: {gains}. "
-                          f"{s.name_of(worst)} gains least.")
-    return Section("The best deal on offer", tuple(paragraphs))
+    count = _count(size, "deal") if size is not None else "Deals"
+    paragraphs = [f"{count} on the search grid {'leaves' if size == 1 else 'leave'} every "
+                  f"veto player better off than "
+                  f"{ref} (the zone of agreement)."]
+    best = outcome.best
+    moves = "; ".join(_move_words(s.issue(k), best.values[k]) for k in best.changed)
+    gains = ", ".join(_gain_words(s.name_of(a), g, losses.get(a))
+                      for a, g in sorted(best.gains.items(), key=lambda kv: -kv[1]))
+    paragraphs[0] += (f" The most balanced (highest Nash product) moves "
+                      f"{_count(len(best.changed), 'issue')}: "
+                      f"{moves}. Gains in utility points (share of the way from {ref} to "
+                      f"all it wants): {gains}.")
+    small = outcome.smallest
+    if small is not None and small.changed:
+        moves = "; ".join(_move_words(s.issue(k), small.values[k]) for k in small.changed)
+        worst = min(small.gains, key=lambda a: small.gains[a])
+        paragraphs.append(f"The smallest acceptable deal moves "
+                          f"{_count(len(small.changed), 'issue')}: {moves}; "
+                          f"{s.name_of(worst)} gains least, "
+                          f"{_gain_words('', small.gains[worst], losses.get(worst)).strip()}.")
+    return Section("The best and the smallest deal", tuple(paragraphs))
 
 
-def _guarantor_section(s: Scenario, result: Any) -> Section | None:
+def _guarantor_section(s: Scenario, result: Contributions) -> Section | None:
     whole = result.grand_value - result.empty_value
     if not result.shapley or abs(whole) < 1e-12:
         return Section("What the guarantors add", (
             "No guarantor changes the best deal's worth on this grid: the deal does not "
             "depend on who guarantees it.",))
     ranked = sorted(result.shapley.items(), key=lambda kv: -kv[1])
-    # Under half a percent prints as 0%: such an actor is said to add (almost) nothing.
+    # Under half a percent prints as 0%: such an actor is said to add nothing.
     counted = [(a, v) for a, v in ranked if abs(v / whole) >= 0.005]
     parts = [f"{s.name_of(a)} {100 * v / whole:.0f}%" for a, v in counted]
-    top, value = ranked[0]
-    issues = [i.name for i in s.issues if top in i.guarantors]
-    text = (f"As guarantors, {s.name_of(top)} adds most: {100 * value / whole:.0f}% of what "
-            f"the guarantors together make possible (its Shapley value)"
-            + (f", through {_names(issues)}" if issues else "") + ". Shares: "
-            + "; ".join(parts) + ".")
+    text = ("Share of what guarantees add to the best deal (Shapley values): "
+            + ", ".join(parts) + ".")
     nobody = [s.name_of(a) for a, v in ranked if abs(v / whole) < 0.005]
-    out = [text]
     if nobody:
-        out.append(f"{_names(nobody)} add{'s' if len(nobody) == 1 else ''} (almost) nothing "
-                   "as guarantor on this grid.")
-    return Section("What the guarantors add", tuple(out))
+        text += (f" {_names(nobody)} add{'s' if len(nobody) == 1 else ''} nothing as "
+                 "guarantor on this grid.")
+    return Section("What the guarantors add", (text,))
 
 
-def _how_sure(s: Scenario, f: Any, summaries: dict[str, Any], primary: str,
-              samples: int) -> Section:
+def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
     from detente.report.style import model_label
 
+    f, models = inputs.forecast, inputs.models
     spreads = []
     for issue in s.issues:
-        values = [f.values(m)[issue.id] for m in f.results]
+        values = [f.values(m)[issue.id] for m in models]
         width = (max(values) - min(values)) / (issue.scale.high - issue.scale.low)
         spreads.append((width, issue))
     spreads.sort(key=lambda x: -x[0])
     widest, agreed = spreads[0], spreads[-1]
-    paragraphs = [f"The models disagree most on {widest[1].name} (a spread of "
-                  f"{100 * widest[0]:.0f}% of its scale) and least on {agreed[1].name} "
-                  f"({100 * agreed[0]:.0f}%)."]
+    if len(spreads) == 1:
+        text = (f"The models spread over {100 * widest[0]:.0f}% of {widest[1].name}'s "
+                "scale.")
+    else:
+        text = (f"The models disagree most on {widest[1].name} (a spread of "
+                f"{100 * widest[0]:.0f}% of its scale) and least on {agreed[1].name} "
+                f"({100 * agreed[0]:.0f}%).")
+    f_combined = f.combined_values() if f.combined is not None else None
+    if f_combined is not None:
+        spans = sorted((((f_combined[i.id]["high80"] - f_combined[i.id]["low80"])
+                         / (i.scale.high - i.scale.low), i) for i in s.issues),
+                       key=lambda t: t[0])
+        (narrow_w, narrow), (wide_w, wide) = spans[0], spans[-1]
+        text += (" The combined forecast's 80% interval (the models weighted by their "
+                 "record on EU decisions) covers "
+                 + (f"{100 * wide_w:.0f}% of the scale" if len(spans) == 1 else
+                    f"from {100 * narrow_w:.0f}% of the scale ({narrow.name}) to "
+                    f"{100 * wide_w:.0f}% ({wide.name})") + ".")
+    summaries = inputs.sampled.summaries()
     if summaries:
-        widths = sorted(((summaries[i.id].interval90[1] - summaries[i.id].interval90[0])
-                         / (i.scale.high - i.scale.low), i) for i in s.issues
-                        if i.id in summaries)
-        loose, tight = widths[-1][1], widths[0][1]
+        widths = sorted((((summaries[i.id].interval90[1] - summaries[i.id].interval90[0])
+                          / (i.scale.high - i.scale.low), i) for i in s.issues
+                         if i.id in summaries), key=lambda t: t[0])
+        loose = widths[-1][1]
         lo, hi = summaries[loose.id].interval90
-        paragraphs.append(
-            f"When the inputs vary within their uncertainty ({samples:,} sampled scenarios), "
-            f"the {model_label(primary).lower()} forecast is least certain on {loose.name} "
-            f"(90% interval {fmt(lo)} to {fmt(hi)} {loose.units}) and most certain on "
-            f"{tight.name}.")
-    return Section("How sure we are", tuple(paragraphs))
+        text += (f" With the inputs varied within their uncertainty "
+                 f"({inputs.sampled.samples:,} samples) the "
+                 f"{model_label(inputs.sampled.model).lower()} forecast is least certain on "
+                 f"{loose.name} (90% interval {fmt(lo)}–{fmt(hi)} {loose.units}).")
+    return Section("How sure we are", (text,))
 
 
-def _caveats(s: Scenario, settled: Any, variation: Any) -> Section:
-    paragraphs = [f"The numbers are judgments about {len(s.actors)} actors on "
-                  f"{len(s.issues)} issues, as of {s.as_of or 'the scenario date'}; the "
-                  "scenario's sources say where each comes from (detente show).",
-                  f"Deals are searched on a grid of {fmt(settled.step)} units; a finer grid "
-                  "(--step) can find deals between its points.",
-                  "Forecasts assume the actors and stakes stay as written: a new actor or a "
-                  "shock is a counterfactual (--without, --position, ...)."]
-    if variation is not None:
-        paragraphs.append(f"This brief is a counterfactual: {variation.describe()}.")
-    return Section("Caveats", tuple(paragraphs))
+def _caveats(s: Scenario, inputs: BriefInputs) -> Section:
+    dated = f", as of {s.as_of}" if s.as_of else ""
+    text = (f"The inputs are judgments about {_count(len(s.actors), 'actor')} on "
+            f"{_count(len(s.issues), 'issue')}{dated}, taken to stay as written. "
+            f"Deals are searched on a grid of {fmt(inputs.settlement.step)} units (--step).")
+    if inputs.outcome.problem.mechanisms.walk_away:
+        text += (" Gains are over what each actor has without a deal (its walk-away "
+                 "point, where it states one), not over today.")
+    if inputs.variation is not None:
+        text += f" This brief is a counterfactual: {inputs.variation.describe()}."
+    return Section("Caveats", (text,))
 
 
 # --- PDF ---------------------------------------------------------------------------------
@@ -422,5 +544,6 @@ def pdf_bytes(page: str, timeout: float = 120.0) -> bytes:
         return target.read_bytes()
 
 
-__all__ = ["GLOSSARY", "Brief", "Section", "anchor_steps", "find_chromium", "make_brief",
-           "pdf_bytes", "status_quo_losses"]
+__all__ = ["BRIEF_MODELS", "GLOSSARY", "Brief", "BriefInputs", "Section", "anchor_steps",
+           "compose_brief", "compute_brief", "find_chromium", "make_brief", "pdf_bytes",
+           "status_quo_losses"]

@@ -12,8 +12,10 @@ import re
 
 #: Term -> one-line definition.
 GLOSSARY: dict[str, str] = {
-    "status quo": "Where each issue stands today: the reference point every gain is "
-                  "measured from.",
+    "status quo": "Where each issue stands today: the reference point gains are measured "
+                  "from, unless the scenario states walk-away points.",
+    "walk-away point": "What an actor has without a deal; where the scenario states one, "
+                       "the actor's gains are measured from it.",
     "anchor": "A labelled point on an issue's scale, e.g. '50: verified freeze'.",
     "utility points": "How good a deal is for an actor: 0 = everything as it wants, −100 = "
                       "every issue at the far end of its scale.",
@@ -46,15 +48,16 @@ def with_terms(text: str) -> str:
     escaped = {html.escape(term): meaning for term, meaning in GLOSSARY.items()}
     # Longest terms first, so that 'anchor step' wins over 'anchor'.
     alternatives = "|".join(re.escape(t) for t in sorted(escaped, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
+    # A plural ('anchor steps') is the term: without it 'anchor' alone would match.
+    pattern = re.compile(rf"(?<![\w-])(?P<term>{alternatives})s?(?![\w-])")
     seen: set[str] = set()
 
     def wrap(match: re.Match[str]) -> str:
-        term = match.group(0)
+        word, term = match.group(0), match.group("term")
         if term in seen:
-            return term
+            return word
         seen.add(term)
-        return f'<abbr title="{html.escape(escaped[term])}">{term}</abbr>'
+        return f'<abbr title="{html.escape(escaped[term])}">{word}</abbr>'
 
     return pattern.sub(wrap, html.escape(text))
 

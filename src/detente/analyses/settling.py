@@ -126,13 +126,18 @@ def view_settle(run: Result) -> View:
                   for i in s.issues], units=["", "", *["issue units"] * (len(labels) + 1)],
                  formats=["", "", *[UNITS] * (len(labels) + 1)], key="best")
     actors = list(dict.fromkeys(a for o in outcomes for a in o.problem.actor_ids))
-    # Beside each gain, the share of the actor's loss at the status quo it closes: the
-    # scale a bare "+3.5 utility points" lacks (docs/glossary.md).
-    from detente.settlement.utility import status_quo_losses
+    mech = result.baseline.problem.mechanisms
+    over = ("each actor's walk-away point (the status quo unless the scenario states one)"
+            if mech.walk_away else "the status quo")
+    # Beside each gain, the share of the actor's loss at its reference point it closes:
+    # the scale a bare "+3.5 utility points" lacks (docs/glossary.md, *share*).
+    from detente.settlement.mechanisms import reference_losses
 
-    losses = [status_quo_losses(o.problem.arrays, result.settings.utility) for o in outcomes]
-    gains = table("Gains in the best package (utility points; share of the actor's loss at "
-                  "the status quo)",
+    losses = [reference_losses(o.problem.mechanisms, o.problem.arrays, result.settings)
+              for o in outcomes]
+    reference = "its walk-away point" if mech.walk_away else "the status quo"
+    gains = table(f"Gains in the best package (utility points; share: of the actor's loss at "
+                  f"{reference})",
                   ["Actor", *[c for label in labels for c in (label, f"{label} share")]],
                   [[a, *[c for o, loss in zip(outcomes, losses, strict=True)
                          for c in (o.best.gains.get(a) if o.best else None,
@@ -156,10 +161,7 @@ def view_settle(run: Result) -> View:
             f"{result.settings.utility} loss, deliverer correlation "
             f"{result.settings.correlation:g}, losses {result.settings.losses}, "
             f"{result.weighting}-weighted Nash product)")
-    mech = result.baseline.problem.mechanisms
     kinds = _mechanism_kinds(mech)
-    over = ("each actor's walk-away point (the status quo unless the scenario states one)"
-            if mech.walk_away else "the status quo")
     if kinds:
         notes.insert(0, f"Applied from the scenario: {', '.join(kinds)} (docs/settle.md); "
                      "--ignore leaves any of them out.")

@@ -306,13 +306,14 @@ SectionBuilder = Callable[[Analysis], Section | None]
 
 
 def _brief(analysis: Analysis) -> Section:
-    """The answer first: the brief (detente brief) on the report's own settings."""
-    from detente.brief import make_brief
+    """The answer first: the brief (detente brief), written from the results the report
+    has already computed (its forecast, settlement, contributions and sample)."""
+    from detente.brief import BriefInputs, compose_brief
     from detente.glossary import with_terms
 
-    brief = make_brief(analysis.scenario, step=analysis.settings["settle"]["step"],
-                       samples=int(analysis.settings["sample"]["samples"]),
-                       seed=analysis.seed)
+    brief = compose_brief(BriefInputs(analysis.scenario, analysis.forecast,
+                                      analysis.settlement, analysis.contributions,
+                                      analysis.sampled))
     parts: list[Markup] = []
     for part in brief.sections:
         parts.append(Markup("<h3>{}</h3>").format(part.heading))

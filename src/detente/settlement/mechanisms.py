@@ -45,6 +45,7 @@ from detente.settlement.utility import (
     issue_gains,
     issue_utility,
     salience_shares,
+    status_quo_losses,
 )
 
 #: The names ``--ignore`` takes, and the :class:`Mechanisms` field each leaves out.
@@ -196,6 +197,25 @@ def walk_away(mech: Mechanisms, arrays: Arrays,
     for a, v in pieces.items():
         out[..., a] = v
     return out
+
+
+def reference_losses(mech: Mechanisms, arrays: Arrays,
+                     settings: UtilitySettings = DEFAULT_SETTINGS) -> dict[str, float]:
+    """Each actor's loss at its reference point, in utility points (docs/glossary.md,
+    *share*): at its walk-away point where the scenario states one (issue 16), else at the
+    status quo. Every gain settle reports is over that point, so ``gain / loss`` is the
+    share of the way from it to everything the actor wants (1: every issue at the actor's
+    position). The walk-away point is the BATNA of Fisher & Ury (1981)."""
+    from detente.settlement.analysis import UTILITY_POINTS  # it imports this module
+
+    losses = status_quo_losses(arrays, settings.utility)
+    if not mech.walk_away:
+        return losses
+    # walk_away is the point's gain over the status quo (unit scale): a walk-away point
+    # below the status quo is a larger loss.
+    offset = walk_away(mech, arrays, settings)
+    return {a: losses[a] - UTILITY_POINTS * float(offset[k])
+            for k, a in enumerate(arrays.actor_ids)}
 
 
 def rule_allows(rule: RuleSpec, when: np.ndarray, then: np.ndarray) -> np.ndarray:
