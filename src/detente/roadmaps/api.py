@@ -21,8 +21,8 @@ from detente.errors import Problem as ErrorItem
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
 from detente.roadmaps.search import search_paths
 from detente.scenario import Scenario, did_you_mean, load
-from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
+from detente.settlement.mechanisms import broken_rules, ignoring
 from detente.settlement.problem import DEFAULT_STEP, NamedPackage, SettlementProblem
 from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
 from detente.settlement.utility import (
@@ -105,6 +105,10 @@ class RoadmapEvaluation:
     min_margin: float
     short_stages: tuple[int, ...] = ()
     parties: tuple[str, ...] = ()
+    #: "stage t: rule" for each package rule a stage breaks (the roadmap does not hold).
+    broken_rules: tuple[str, ...] = ()
+    #: Each actor's walk-away point (utility points over the status quo; empty: none stated).
+    walk_away: dict[str, float] = field(default_factory=dict)
 
     @property
     def first_break(self) -> Break | None:
@@ -129,6 +133,7 @@ class RoadmapEvaluation:
                 "breaks": [b.to_dict() for b in self.breaks],
                 "weak_points": [b.to_dict() for b in self.weak_points],
                 "short_stages": list(self.short_stages),
+                "broken_rules": list(self.broken_rules), "walk_away": self.walk_away,
                 "one_shot_blockers": list(self.one_shot_blockers),
                 "won_over": {a: list(v) for a, v in self.won_over().items()},
                 "stages": [s.to_dict() for s in self.stages]}
@@ -401,14 +406,20 @@ def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
     floor = np.zeros(len(issues)) if min_moves is None else min_moves
     short = tuple(t + 1 for t in range(len(stage_names))
                   if not ((step[t] > 1e-12) & (step[t] >= floor - 1e-9)).any())
+    mech = problem.mechanisms
+    broken = tuple(f"stage {t + 1}: {rule}" for t in range(len(stage_names))
+                   for rule in broken_rules(mech, arrays, stages[t]))
+    walk = None if cp.walk_away is None else pick(cp.walk_away) * pts
     return RoadmapEvaluation(
         id=roadmap_id, name=name, stages=tuple(checkpoints),
         final_gains={a: float(final[k] * pts) for k, a in enumerate(actors)},
         final_nash=float(nash_product(final, weights) * pts),
-        holds=not breaks, breaks=tuple(breaks), weak_points=tuple(weak),
+        holds=not breaks and not broken, breaks=tuple(breaks), weak_points=tuple(weak),
         min_margin=float(party_margin.min() * pts) if must.any() else float("inf"),
         short_stages=short,
         parties=tuple(a for k, a in enumerate(actors) if must[k]),
+        broken_rules=broken,
+        walk_away={} if walk is None else {a: float(walk[k]) for k, a in enumerate(actors)},
     )
 
 
@@ -420,7 +431,7 @@ def evaluate_plan(problem: SettlementProblem, plan: StagedPlan, settings: Utilit
     stages = problem.package_values(list(plan.stages))
     guarantees = problem.package_guarantees(list(plan.stages))
     cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection,
-                         learning)
+                         learning, problem.mechanisms)
     return _evaluation(problem, plan.id, plan.name, [s.name for s in plan.stages], stages, cp,
                        (), weighting, min_moves)
 
@@ -508,7 +519,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
     guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
 
     def evaluate(stages: np.ndarray, rid: str, name: str) -> RoadmapEvaluation:
-        cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection)
+        cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection,
+                             mechanisms=problem.mechanisms)
         return _evaluation(problem, rid, name, names, stages, cp, (), weighting, min_moves)
 
     target = f"package {final}" if final is not None else "the best reachable package"
@@ -562,7 +574,8 @@ def trust_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
     for plan in plans:
         stages = problem.package_values(list(plan.stages))
         guarantees = problem.package_guarantees(list(plan.stages))
-        cp = evaluate_stages(batched, stages, guarantees, settings, patience, defection)
+        cp = evaluate_stages(batched, stages, guarantees, settings, patience, defection,
+                             mechanisms=problem.mechanisms)
         must = cp.parties
         holds[plan.id] = tuple(bool(h) for h in cp.holds)
         m = np.where(must[..., None, :], cp.margin, np.inf).min(axis=(-2, -1))
@@ -614,7 +627,8 @@ def learning_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
     for plan in plans:
         stages = problem.package_values(list(plan.stages))
         guarantees = problem.package_guarantees(list(plan.stages))
-        cp = evaluate_stages(batched, stages, guarantees, settings, patience, defection, rates)
+        cp = evaluate_stages(batched, stages, guarantees, settings, patience, defection, rates,
+                             problem.mechanisms)
         margin = np.where(must[None, None, :], cp.margin, np.inf) * UTILITY_POINTS
         holds[plan.id] = grid(np.asarray(cp.holds, dtype=bool))
         low[plan.id] = grid(margin.min(axis=(-2, -1)))
@@ -681,6 +695,7 @@ def roadmap(
     learning: float = 0.0,
     min_move: float = 1.0,
     scan_learning: bool = False,
+    ignore: Sequence[str] = (),
 ) -> RoadmapAnalysis:
     """Staged settlements: evaluate the scenario's roadmaps and search for ones that hold.
 
@@ -701,7 +716,9 @@ def roadmap(
     scans only: the search assumes fixed trust). ``min_move``: how many labelled anchor steps
     a stage must move at least one issue for the search to count it as a stage (default 1;
     0 = any move). ``scan_learning``: with ``scan``, also sweep λ over 0, 0.1, …, 1 for the
-    baseline and every counterfactual (a trust × learning grid).
+    baseline and every counterfactual (a trust × learning grid). ``ignore``: mechanisms the
+    scenario declares to leave out (``verification``, ``links``, ``rules``, ``walk-away``,
+    ``stakes``), to compare; by default every one applies, as in :func:`detente.settle`.
     """
     s = load(scenario)
     try:
@@ -740,10 +757,8 @@ def roadmap(
         raise option_error("--finals", "finals must be at least 1 and near at least 0",
                            "give e.g. --finals 100 --near 3")
     grid_step = DEFAULT_ROADMAP_STEP if step is None else step
-    # The staged model (roadmaps.model) does not yet apply verification, links, rules,
-    # walk-away points or stakes (issue 16, item 2): its final-package search leaves them
-    # out too, so that every number of a roadmap comes from one model (see its view's note).
-    problem = SettlementProblem.from_scenario(s, grid_step).replace(mechanisms=Mechanisms())
+    problem = SettlementProblem.from_scenario(s, grid_step)
+    problem = problem.replace(mechanisms=ignoring(problem.mechanisms, list(ignore)))
     plans = plans_from_scenario(s)
     if roadmaps is not None:
         known = [p.id for p in plans]
