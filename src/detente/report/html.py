@@ -378,6 +378,11 @@ def _settlement(analysis: Analysis) -> Section:
                                          "Each actor's gain from each package")])
 
 
+def _efficient_exact(analysis: Analysis) -> bool:
+    zones = analysis.settlement_zones.baseline.zones
+    return zones is None or bool(zones.efficient_exact)
+
+
 def zones_reading(analysis: Analysis) -> str:
     base = analysis.settlement_zones.baseline
     s = analysis.scenario
@@ -428,7 +433,9 @@ def _zones(analysis: Analysis) -> Section:
                    zones_reading(analysis),
                    figures=[figure_block(analysis, "issue-zones",
                                          "Each issue's range in acceptable and efficient "
-                                         "packages"),
+                                         "packages" + ("" if _efficient_exact(analysis)
+                                                       else " (the efficient range is an "
+                                                       "inner range: see the legend)")),
                             figure_block(analysis, "frontier",
                                          "The efficiency frontier of the acceptable packages "
                                          "with the named packages")])

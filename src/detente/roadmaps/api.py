@@ -21,6 +21,7 @@ from detente.errors import Problem as ErrorItem
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
 from detente.roadmaps.search import search_paths
 from detente.scenario import Scenario, did_you_mean, load
+from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
 from detente.settlement.mechanisms import broken_rules, ignoring
 from detente.settlement.problem import DEFAULT_STEP, NamedPackage, SettlementProblem
@@ -287,6 +288,8 @@ class RoadmapAnalysis:
     learning: float = 0.0
     min_move: float = 1.0
     learning_scans: tuple[LearningScan, ...] = ()
+    #: The mechanisms applied (the scenario's, less any ``ignore``d kind).
+    mechanisms: Mechanisms = field(default_factory=Mechanisms)
 
     @property
     def outcomes(self) -> tuple[RoadmapOutcome, ...]:
@@ -805,7 +808,8 @@ def roadmap(
     return RoadmapAnalysis(scenario=s, settings=settings, patience=patience,
                            defection=defection, step=grid_step, baseline=baseline,
                            variants=variants, scan=trust_result, learning=float(learning),
-                           min_move=float(min_move), learning_scans=scans)
+                           min_move=float(min_move), learning_scans=scans,
+                           mechanisms=problem.mechanisms)
 
 
 def roadmap_values(problem: SettlementProblem, values: Sequence[Mapping[str, float]]

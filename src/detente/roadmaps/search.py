@@ -176,8 +176,9 @@ def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     if cells > MAX_PAIR_CELLS:
         raise option_error("--stages", f"the roadmap search with the scenario's linked and "
                            f"verified issues needs {cells:.3g} pair terms (limit "
-                           f"{MAX_PAIR_CELLS:.3g})", "use fewer stages, a coarser --step, "
-                           "a named --final, or --ignore the mechanisms tying the issues")
+                           f"{MAX_PAIR_CELLS:.3g})", "use fewer stages, a coarser --step, or "
+                           "--ignore the mechanisms that tie issues (verification, links, "
+                           "rules)")
     gains = np.zeros((n_final, n_issues, width, n_cols))
     valid = np.zeros((n_final, n_issues, width), dtype=bool)
     values = np.zeros((n_final, n_issues, width))
