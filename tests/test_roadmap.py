@@ -533,6 +533,27 @@ def test_korea_oped_breaks_where_settle_blocks_the_full_settlement() -> None:
     assert e.stages[0].margin["US"] < p1.gains["US"]  # the unverified freeze
 
 
+def test_korea_freeze_first_holds_on_a_smaller_deal_not_on_the_oped_path() -> None:
+    # The findings of docs/roadmap.md with every mechanism: OPED breaks at every point of a
+    # trust × learning grid; "the freeze alone, then a guarantee without missile limits"
+    # holds at the scenario's trust (KP's margin +0.13) and breaks once KP trusts China at
+    # 0.30 instead of 0.35.
+    raw = detente.load("korea-2017").to_dict()
+    raw["roadmaps"].append({"id": "FF", "name": "freeze first", "stages": [
+        {"name": "freeze", "values": {"NUC": 50}},
+        {"name": "guarantee", "values": {"MSL": 100, "SANC": 20, "SEC": 80, "VER": 80,
+                                         "ALL": 30, "LINK": 50}}]})
+    s = scenario_from_mapping(raw)
+    r = roadmap(s, scan="KP.RU,KP.CN", scan_values=[0.0, 0.5, 1.0], scan_learning=True,
+                variations=[counterfactual(trust=["KP.CN=0.3"])])
+    assert r.learning_scans[0].holding("OPED") == []
+    ff = r.baseline.evaluation("FF")
+    assert ff.holds and ff.min_margin == pytest.approx(0.128125, abs=1e-6)
+    assert min(ff.stages, key=lambda st: st.margin["KP"]).margin["KP"] == ff.min_margin
+    wary = r.variants[0].evaluation("FF")
+    assert not wary.holds and {b.actor for b in wary.breaks} == {"KP"}
+
+
 def test_counterfactuals_and_scan() -> None:
     r = roadmap("korea-2017", variations=[counterfactual(without=["RU"])], scan="KP.RU,KP.CN",
                 scan_values=[0.0, 0.5, 1.0])
