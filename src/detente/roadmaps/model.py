@@ -34,8 +34,19 @@ would.) The credibility of the promised stages j ≥ t at checkpoint t is taken 
 R^t = Σ_{j≥t} δ^{j−t} Σ_k s̃ c^{t,j} Δu^j. Banked stages and the final settlement gain are
 unchanged; defection still ends the roadmap.
 
-Every function takes a leading batch axis ``[B,]`` (trust scans, Monte Carlo) and works per
-issue, so the search (:mod:`detente.roadmap.search`) can add per-issue terms.
+**Mechanisms** (issue 16; ``docs/roadmap.md``, applied with the settlement's own functions
+in :mod:`detente.settlement.mechanisms`). Verification (Keohane 1984, ch. 6; Fearon 1995):
+stage j's promised move of a verified issue, seen at checkpoint t, is believed with
+c' = c + (1 − c) e E, where the regime E falls back to the one delivered before t and the
+regime promised by stage j is believed with its deliverers' credibility. Links (Raiffa 1982,
+ch. 10) and stakes value the cumulative package: a stage counts the change it makes to
+them (at face when banked, the link part times c' when promised). Package rules hold at
+every stage. Walk-away points (Fisher & Ury 1981) replace the status quo as the defector's
+alternative: E − r, or E − max(r, B) under ``stop`` after the first checkpoint.
+
+Every function takes a leading batch axis ``[B,]`` (trust scans, Monte Carlo); an actor's
+term on an issue depends on that issue's path and at most one other's, so the search
+(:mod:`detente.roadmaps.search`) can add per-issue and pair terms.
 """
 
 from __future__ import annotations

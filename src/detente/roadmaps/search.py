@@ -26,6 +26,14 @@ at most K packages or an acceptable roadmap is found among them, else a bounded 
 An issue whose moves nobody can deliver (credibility 0 for every actor) keeps its status
 quo, as in the settlement table; its only "move" is straight to a final that demands it.
 
+With mechanisms (verification, links, rules, walk-away points, stakes) a column is no longer
+a sum of one-issue terms: an actor's term on an issue also depends on the path of its
+verifier or of the issue its link needs. As in the settlement table, the per-issue part is
+evaluated with every other issue at its status quo and each tied pair of issues gets an
+exact pair term over their paths (:class:`~detente.settlement.search.PairTerm`), with the
+rules tying them as a mask (every stage must keep them) and the walk-away points as an
+offset on the final and E^t columns; brute force and branch and bound handle all three.
+
 Paths of issue k: with ``monotone`` (the default) a stage never moves an issue back nor
 past its final value, so the paths are the non-decreasing sequences of the n_k candidate
 values between q_k and the final (inclusive): C(n_k + S − 2, S − 1) paths. Without it any
