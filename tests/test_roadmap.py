@@ -475,8 +475,13 @@ def test_package_rules_hold_at_every_stage() -> None:
     raw["rules"] = [{"when": {"issue": "X", "at_least": 55},
                      "then": {"issue": "Y", "at_least": 55}}]
     s = scenario_from_mapping(raw)
-    e = roadmap(s, roadmaps=["R"]).baseline.evaluation("R")
+    r = roadmap(s, roadmaps=["R"], scan="A.B", scan_values=[0.6], scan_learning=True)
+    e = r.baseline.evaluation("R")
     assert not e.holds and len(e.broken_rules) == 1 and e.broken_rules[0].startswith("stage 1")
+    # every party stays: the rule alone breaks it, and every surface says where
+    assert not e.breaks and e.where_it_breaks() == e.broken_rules[0]
+    assert r.scan is not None and r.scan.first_break["R"] == ("stage 1: a package rule",)
+    assert r.learning_scans[0].first_break["R"][0][0] == "stage 1: a package rule"
     problem = SettlementProblem.from_scenario(s)
     final = problem.arrays.from_units(np.array([[60.0, 60.0]]))
     for method in ("brute", "bnb"):

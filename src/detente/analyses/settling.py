@@ -509,9 +509,11 @@ def view_roadmap(run: Result) -> View:
             cells = []
             for o in outcomes:
                 ev = o.evaluation(e.id)
+                where = ev.where_it_breaks()
                 b = ev.first_break
-                cells.append("holds" if ev.holds else f"breaks at stage {b.stage} for "
-                             + ", ".join(x.actor for x in ev.breaks if x.stage == b.stage))
+                if b is not None and where and where.startswith(f"stage {b.stage}: "):
+                    where = f"stage {b.stage} for " + where.split(": ", 1)[1]
+                cells.append("holds" if ev.holds else f"breaks at {where}")
             rows.append([f"{e.id} {e.name}", *cells])
         tables.append(table("Named roadmaps", ["Roadmap", *labels], rows, key="named"))
     search = result.baseline.search
@@ -563,10 +565,7 @@ def view_roadmap(run: Result) -> View:
 
 
 def _break_text(e: Any) -> str:
-    b = e.first_break
-    if b is None:
-        return "nowhere"
-    return f"stage {b.stage}: " + ", ".join(x.actor for x in e.breaks if x.stage == b.stage)
+    return e.where_it_breaks() or "nowhere"
 
 
 def _evaluation(e: Any, s: Scenario, suffix: str) -> Table:

@@ -414,9 +414,10 @@ def roadmap_reading(analysis: Analysis) -> str:
     e = r.baseline.evaluations[0]
     if e.holds:
         text = f"{e.name} holds at every stage (smallest margin {e.min_margin:+.1f})"
+    elif e.first_break is None:  # every party stays, but a stage breaks a package rule
+        text = f"{e.name} breaks the package rule at {e.broken_rules[0]}"
     else:
         b = e.first_break
-        assert b is not None
         who = _and([s.name_of(x.actor) for x in e.breaks if x.stage == b.stage])
         text = f"{e.name} breaks at stage {b.stage}, where {who} would rather defect"
     for ls in r.learning_scans:

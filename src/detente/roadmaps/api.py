@@ -115,6 +115,17 @@ class RoadmapEvaluation:
     def first_break(self) -> Break | None:
         return self.breaks[0] if self.breaks else None
 
+    def where_it_breaks(self) -> str | None:
+        """"stage t: A, B" (the first stage someone would defect at, and who), or
+        "stage t: RULE" where a stage breaks a package rule first; None when it holds."""
+        b = self.first_break
+        rule = self.broken_rules[0] if self.broken_rules else None
+        rule_stage = int(rule.split(":")[0].split()[1]) if rule else None
+        if b is not None and (rule_stage is None or b.stage <= rule_stage):
+            return f"stage {b.stage}: " + ", ".join(x.actor for x in self.breaks
+                                                    if x.stage == b.stage)
+        return rule
+
     @property
     def one_shot_blockers(self) -> tuple[str, ...]:
         """The parties that block the final package offered as one package (its settlement
@@ -586,14 +597,20 @@ def trust_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
         own[plan.id] = {a: tuple(float(x * UTILITY_POINTS) for x in
                                  cp.margin[:, :, actors.index(a)].min(axis=-1))
                         for a in trusters}
-        breaks = []
-        for b in range(grid.size):
-            bad = np.argwhere(~cp.stays[b])
-            breaks.append(None if bad.size == 0 else
-                          f"stage {bad[0][0] + 1}: " + ", ".join(
-                              actors[a] for t, a in bad if t == bad[0][0]))
-        first[plan.id] = tuple(breaks)
+        first[plan.id] = tuple(_first_break(cp, b, actors) for b in range(grid.size))
     return TrustScan(tuple(pairs), tuple(float(v) for v in grid), holds, margin, first, own)
+
+
+def _first_break(cp: Checkpoints, b: int, actors: Sequence[str]) -> str | None:
+    """Where batch row b of a scan first breaks: "stage t: A, B" (who would defect), or
+    "stage t: a package rule" where a stage breaks a rule first; None when it holds."""
+    bad = np.argwhere(~cp.stays[b])
+    rules = [] if cp.allowed is None else np.nonzero(~np.broadcast_to(
+        cp.allowed, cp.stays.shape[:-1])[b])[0].tolist()
+    if bad.size and (not rules or bad[0][0] <= rules[0]):
+        return f"stage {bad[0][0] + 1}: " + ", ".join(actors[a] for t, a in bad
+                                                       if t == bad[0][0])
+    return f"stage {rules[0] + 1}: a package rule" if rules else None
 
 
 #: The learning rates of a trust × learning scan (0 = no learning).
@@ -638,11 +655,7 @@ def learning_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
         # One stage has no later checkpoint: None, never an infinite margin.
         later[plan.id] = grid(margin[:, 1:].min(axis=(-2, -1)) if margin.shape[1] > 1
                               else np.full(margin.shape[0], None, dtype=object))
-        breaks = []
-        for b in range(n_l * n_v):
-            bad = np.argwhere(~cp.stays[b])
-            breaks.append(None if bad.size == 0 else f"stage {bad[0][0] + 1}: " + ", ".join(
-                actors[a] for t, a in bad if t == bad[0][0]))
+        breaks = [_first_break(cp, b, actors) for b in range(n_l * n_v)]
         first[plan.id] = grid(np.array(breaks, dtype=object))
         stays[plan.id] = {a: grid(cp.stays[:, :, actors.index(a)].all(axis=-1))
                           for a in party_ids}
