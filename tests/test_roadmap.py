@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,8 +16,9 @@ import detente
 from detente.arrays import Arrays
 from detente.errors import OptionError
 from detente.roadmaps import evaluate_stages, issue_paths, roadmap
-from detente.roadmaps.api import search
-from detente.scenario import Mechanisms, scenario_from_mapping
+from detente.roadmaps.api import StagedPlan, evaluate_plan, search
+from detente.roadmaps.search import search_paths
+from detente.scenario import scenario_from_mapping
 from detente.settlement import (
     Guarantees,
     UtilitySettings,
@@ -27,7 +31,14 @@ from detente.settlement.search import best_packages, build_table
 from detente.settlement.utility import package_gains
 from detente.variation import variation_from_options as counterfactual
 
-from .settle_helpers import random_problems
+from .settle_helpers import (
+    _credibility,
+    _keeps_rules,
+    _walk_away,
+    random_mechanisms_problems,
+    random_problems,
+    reference_gains,
+)
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -159,7 +170,8 @@ def test_first_checkpoint_is_the_settlement_gain_without_discount(
 
 def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: bool,
                           patience: float, defection: str,
-                          floor: list[float] | None = None) -> float:
+                          floor: list[float] | None = None,
+                          to_final: list[float] | None = None) -> float:
     """Best final Nash product over every roadmap, written from ``docs/roadmap.md`` and
     ``docs/settle.md`` alone: plain loops over every stage value, no detente helper.
 
@@ -168,7 +180,9 @@ def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: b
     unless it must move, and then goes straight to its final; monotone paths never turn back
     nor pass the final; every stage moves some issue (by at least ``floor[k]`` on the unit
     scale when given: the minimum stage move); a roadmap counts when the final package
-    is in the zone and every party's margin is > 1e-9 at every checkpoint.
+    is in the zone and every party's margin is > 1e-9 at every checkpoint. With
+    ``to_final``: the largest smallest margin (final gain, E^t − r, R^t under ``stop``) of
+    the roadmaps ending there instead (−inf when none).
     """
     a = problem.arrays
     n_actors, n_issues = len(a.actor_ids), len(a.issue_ids)
@@ -221,7 +235,10 @@ def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: b
                         continue
                 paths.add(path)
         per_issue.append(sorted(paths))
+    mech = problem.mechanisms
+    ids = list(a.issue_ids)
     best = 0.0
+    least_margin = -math.inf  # the max-min margin over the roadmaps to ``to_final``
     for combo in itertools.product(*per_issue):
         x = [[q[k] for k in range(n_issues)]] + [[combo[k][j] for k in range(n_issues)]
                                                  for j in range(n_stages)]
@@ -230,24 +247,113 @@ def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: b
                    for k in range(n_issues))
                for j in range(1, n_stages + 1)):
             continue  # a stage that moves nothing, or nothing by its minimum
-        final = [sum(c[i][k] * face(i, k, q[k], x[n_stages][k]) for k in range(n_issues))
-                 for i in range(n_actors)]
-        ok = all(final[i] > 1e-9 for i in range(n_actors) if party[i])
-        for t in range(1, n_stages + 1):  # checkpoint t: stages 1 … t-1 done
-            for i in range(n_actors):
-                banked = sum(face(i, k, x[j - 1][k], x[j][k])
-                             for j in range(1, t) for k in range(n_issues))
-                rest = sum(patience ** (j - t) * c[i][k] * face(i, k, x[j - 1][k], x[j][k])
-                           for j in range(t, n_stages + 1) for k in range(n_issues))
-                alternative = 0.0 if defection == "reverse" else max(0.0, banked)
-                if party[i] and banked + rest - alternative <= 1e-9:
-                    ok = False
-        if ok:
+        if not all(_keeps_rules(mech, ids, x[j]) for j in range(1, n_stages + 1)):
+            continue  # a package rule must hold at every stage
+        if to_final is not None and not all(same(x[n_stages][k], to_final[k])
+                                            for k in range(n_issues)):
+            continue
+        final, checkpoints = _reference_checkpoints(problem, x, patience)
+        columns = [final[i] for i in range(n_actors) if party[i]]
+        for t, row in enumerate(checkpoints, start=1):
+            for i, (banked, rest, walk) in enumerate(row):
+                if party[i]:
+                    columns.append(banked + rest - walk)
+                    if defection == "stop" and t > 1:
+                        columns.append(rest)
+        least_margin = max(least_margin, min(columns, default=math.inf))
+        if all(m > 1e-9 for m in columns):
             nash = 1.0
             for i in range(n_actors):
                 nash *= final[i] ** weight[i]
             best = max(best, nash)
-    return best
+    return least_margin if to_final is not None else best
+
+
+def _reference_checkpoints(problem: SettlementProblem, x: list[list[float]], patience: float
+                           ) -> tuple[list[float], list[list[tuple[float, float, float]]]]:
+    """One roadmap ``x`` (x[0] the status quo, x[1..S] the stages, unit scale), written from
+    docs/roadmap.md with plain loops: the final package's settlement gains over the
+    walk-away points, and at each checkpoint t each actor's (B^t, R^t, r) (quadratic loss,
+    independent deliverers, discounted losses, the issues' own guarantors)."""
+    a = problem.arrays
+    n_actors, n_issues = len(a.actor_ids), len(a.issue_ids)
+    n_stages = len(x) - 1
+    q = x[0]
+    gid = list(a.guarantor_ids)
+    shares = [[float(a.salience[i, k]) / float(sum(a.salience[i])) for k in range(n_issues)]
+              for i in range(n_actors)]
+    c = [[_credibility(problem, i, k, 0.0) for k in range(n_issues)] for i in range(n_actors)]
+
+    def face(i: int, k: int, before: float, after: float) -> float:
+        p = float(a.position[i, k])
+        return shares[i][k] * ((before - p) ** 2 - (after - p) ** 2)
+
+    # The mechanisms (docs/roadmap.md, *Verification, links, rules and walk-away points in a
+    # roadmap*): links and stakes on the cumulative package at face value, verification
+    # raising c with the regime promised by stage j over the one delivered before t.
+    mech = problem.mechanisms
+    ids = list(a.issue_ids)
+
+    def link_loss(i: int, k: int, x: list[float]) -> float:
+        h = face(i, k, q[k], x[k])
+        linked = h
+        for link in mech.links:
+            if link.actor == a.actor_ids[i] and link.issue == ids[k]:
+                m = ids.index(link.needs)
+                span = link.target - q[m]
+                progress = min(1.0, max(0.0, (x[m] - q[m]) / span)) if abs(span) > 1e-9 \
+                    else 1.0
+                linked -= link.weight * (1.0 - progress) * max(linked, 0.0)
+        return h - linked
+
+    def stake(i: int, k: int, x: list[float]) -> float:
+        return sum(outside - cost for g, issue, cost, outside in mech.stakes
+                   if g == a.actor_ids[i] and issue == ids[k]
+                   and g in (problem.issue_guarantors[k] or ()) and abs(x[k] - q[k]) > 1e-9)
+
+    def raised(i: int, k: int, promised: list[float], delivered: list[float]) -> float:
+        out = c[i][k]
+        named = [g for g in (problem.issue_guarantors[k] or ()) if g in gid]
+        for spec in mech.verifications:
+            if ids[k] not in spec.verified or not named:
+                continue
+            v = ids.index(spec.issue)
+
+            def regime(value: float, spec: Any = spec) -> float:
+                level = min(1.0, max(0.0, (value - spec.none_at)
+                                     / (spec.full_at - spec.none_at)))
+                band = next((g for up, g in spec.bands if value <= up + 1e-9),
+                            spec.bands[-1][1])
+                fail = 1.0
+                for g in band:
+                    if g in gid:
+                        fail *= 1.0 - float(a.trust[i, gid.index(g)])
+                return level * (1.0 - fail)
+
+            expected = c[i][v] * regime(promised[v]) + (1 - c[i][v]) * regime(delivered[v])
+            out += (1.0 - out) * spec.strength * expected
+        return out
+
+    def move(i: int, k: int, x: list[list[float]], j: int) -> float:
+        """Stage j's change to i's value of issue k at face, links and stakes included."""
+        return (face(i, k, x[j - 1][k], x[j][k])
+                - (link_loss(i, k, x[j]) - link_loss(i, k, x[j - 1])))
+
+    walk = [_walk_away(problem, i, "quadratic", 0.0, "discounted") for i in range(n_actors)]
+    final = reference_gains(problem, x[n_stages], "quadratic", 0.0, "discounted")
+    rows = []
+    for t in range(1, n_stages + 1):  # checkpoint t: stages 1 … t-1 done
+        row = []
+        for i in range(n_actors):
+            banked = sum(move(i, k, x, j) + stake(i, k, x[j]) - stake(i, k, x[j - 1])
+                         for j in range(1, t) for k in range(n_issues))
+            rest = sum(patience ** (j - t) * (
+                raised(i, k, x[j], x[t - 1]) * move(i, k, x, j)
+                + stake(i, k, x[j]) - stake(i, k, x[j - 1]))
+                for j in range(t, n_stages + 1) for k in range(n_issues))
+            row.append((banked, rest, walk[i]))
+        rows.append(row)
+    return final, rows
 
 
 def _fresh_clone_case() -> SettlementProblem:
@@ -279,13 +385,109 @@ def _fresh_clone_case() -> SettlementProblem:
 def test_search_equals_brute_force_over_all_roadmaps(problem: SettlementProblem,
                                                      monotone: bool, patience: float,
                                                      defection: str) -> None:
+    _search_matches_brute_force(problem, monotone, patience, defection)
+
+
+def _search_matches_brute_force(problem: SettlementProblem, monotone: bool, patience: float,
+                                defection: str) -> None:
+    """The best 2-stage roadmap's final Nash product, by brute force and branch and bound,
+    equals the plain enumeration's; the roadmap found holds and keeps every rule."""
     expected = _brute_force_roadmaps(problem, 2, monotone, patience, defection)
     for method in ("brute", "bnb"):
         result = search(problem, [], 2, UtilitySettings(), patience, defection,
                         finals=10_000, monotone=monotone, method=method)
         got = result.found.final_nash / 100 if result.found else 0.0
         assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
-        assert result.found is None or result.found.holds
+        assert result.found is None or (result.found.holds and not result.found.broken_rules)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_mechanisms_problems(max_actors=3, max_issues=3, max_options=2),
+       monotone=st.booleans(), patience=st.sampled_from([1.0, 0.7]),
+       defection=st.sampled_from(["reverse", "stop"]))
+def test_search_with_mechanisms_equals_brute_force(problem: SettlementProblem,
+                                                   monotone: bool, patience: float,
+                                                   defection: str) -> None:
+    # Verification, links, package rules, walk-away points and stakes (docs/roadmap.md):
+    # the search (pair terms over paths, rules as masks, walk-away offsets) against the
+    # plain enumeration of every roadmap written from the formulas.
+    _search_matches_brute_force(problem, monotone, patience, defection)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_mechanisms_problems(max_actors=3, max_issues=3, max_options=3),
+       pick=st.integers(0, 10**6), patience=st.sampled_from([1.0, 0.7]),
+       defection=st.sampled_from(["reverse", "stop"]))
+def test_path_search_margin_with_mechanisms_equals_brute_force(
+        problem: SettlementProblem, pick: int, patience: float, defection: str) -> None:
+    # The most robust roadmap to a fixed final: its smallest margin is sensitive to every
+    # mechanism even where no roadmap holds (the Nash test above mostly sees empty zones).
+    n = problem.arrays.n_issues
+    grids = [problem.unit_candidates(k)[0] for k in range(n)]
+    grids = [g[1:] if g.size > 1 else g for g in grids]  # moves: pair terms come into play
+    final = [float(g[(pick // (3 ** k)) % g.size]) for k, g in enumerate(grids)]
+    expected = _brute_force_roadmaps(problem, 2, True, patience, defection, to_final=final)
+    if expected == -math.inf:
+        return  # no roadmap reaches this final (empty promises, rules)
+    for method in ("brute", "bnb"):
+        found = search_paths(problem, np.array([final]), 2, UtilitySettings(), patience,
+                             defection, method=method, top=3)
+        assert float(found.margin[0][0]) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+        for roadmap_ in found.stages[0]:  # no stage of any roadmap returned breaks a rule
+            assert all(_keeps_rules(problem.mechanisms, problem.arrays.issue_ids, stage)
+                       for stage in roadmap_.tolist())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_mechanisms_problems(max_actors=3, max_issues=3, max_options=3),
+       n_stages=st.integers(1, 3), seed=st.integers(0, 2**32 - 1),
+       patience=st.sampled_from([1.0, 0.7]), defection=st.sampled_from(["reverse", "stop"]))
+def test_evaluation_with_mechanisms_equals_the_formulas(
+        problem: SettlementProblem, n_stages: int, seed: int, patience: float,
+        defection: str) -> None:
+    # Every checkpoint number of a random roadmap (any values, not only holding ones) with
+    # verification, links, rules, walk-away points and stakes, against the plain loops.
+    rng = np.random.default_rng(seed)
+    n = problem.arrays.n_issues
+    stages = rng.choice(np.linspace(0, 1, 11), (n_stages, n))
+    guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
+    cp = evaluate_stages(problem.arrays, stages, guarantees, UtilitySettings(), patience,
+                         defection, mechanisms=problem.mechanisms)
+    q = [float(v) for v in problem.arrays.status_quo]
+    final, rows = _reference_checkpoints(problem, [q, *stages.tolist()], patience)
+    assert cp.final == pytest.approx(final, rel=1e-9, abs=1e-12)
+    for t, row in enumerate(rows):
+        for i, (banked, rest, walk) in enumerate(row):
+            alternative = walk if defection == "reverse" or t == 0 else max(walk, banked)
+            assert cp.banked[t, i] == pytest.approx(banked, rel=1e-9, abs=1e-12)
+            assert cp.rest[t, i] == pytest.approx(rest, rel=1e-9, abs=1e-12)
+            assert cp.margin[t, i] == pytest.approx(banked + rest - alternative, rel=1e-9,
+                                                    abs=1e-12)
+    ids = problem.arrays.issue_ids
+    keeps = all(_keeps_rules(problem.mechanisms, ids, stage) for stage in stages.tolist())
+    assert bool(cp.holds) == (keeps and bool(cp.stays.all()))
+
+
+def test_package_rules_hold_at_every_stage() -> None:
+    # "X ≥ 55 requires Y ≥ 55": the hand roadmap's first stage (X 60, Y 50) breaks it, so it
+    # does not hold whatever the margins; the search to (60, 60) may only move Y first.
+    raw = hand_scenario().to_dict()
+    raw["rules"] = [{"when": {"issue": "X", "at_least": 55},
+                     "then": {"issue": "Y", "at_least": 55}}]
+    s = scenario_from_mapping(raw)
+    r = roadmap(s, roadmaps=["R"], scan="A.B", scan_values=[0.6], scan_learning=True)
+    e = r.baseline.evaluation("R")
+    assert not e.holds and len(e.broken_rules) == 1 and e.broken_rules[0].startswith("stage 1")
+    # every party stays: the rule alone breaks it, and every surface says where
+    assert not e.breaks and e.where_it_breaks() == e.broken_rules[0]
+    assert r.scan is not None and r.scan.first_break["R"] == ("stage 1: a package rule",)
+    assert r.learning_scans[0].first_break["R"][0][0] == "stage 1: a package rule"
+    problem = SettlementProblem.from_scenario(s)
+    final = problem.arrays.from_units(np.array([[60.0, 60.0]]))
+    for method in ("brute", "bnb"):
+        found = search_paths(problem, final, 2, UtilitySettings(), method=method, top=5)
+        firsts = {tuple(np.round(problem.arrays.to_units(r[0]), 6)) for r in found.stages[0]}
+        assert firsts == {(50.0, 60.0)}
 
 
 def test_no_stage_is_an_empty_promise() -> None:
@@ -317,16 +519,44 @@ def test_korea_oped_breaks_where_settle_blocks_the_full_settlement() -> None:
     s = detente.load("korea-2017")
     r = roadmap(s, roadmaps=["OPED"])
     e = r.baseline.evaluation("OPED")
-    # The staged model leaves out verification, links, rules, walk-away points and stakes
-    # (issue 16, not yet part of roadmaps): compare with the settlement without them.
-    problem = SettlementProblem.from_scenario(s).replace(mechanisms=Mechanisms())
+    # The staged model applies the scenario's verification, links, rules, walk-away points
+    # and stakes with the settlement's own code: the final package's gains are P1's
+    # settlement gains over the walk-away points, and P1 offered as one stage is settle's
+    # answer exactly. OPED's stage 1 differs from it: the freeze is promised before the
+    # verification regime (stage 2), so it is believed without it.
+    problem = SettlementProblem.from_scenario(s)
     p1 = analyse_packages(problem, [problem.package("P1")])[0]
     assert not e.holds
-    # Stage 1 expects exactly P1's settlement gains (no discount, the same guarantors).
     first = [b.actor for b in e.breaks if b.stage == 1]
     assert first == list(p1.blockers)
+    one = StagedPlan("ONE", "P1 at once", (dataclasses.replace(
+        problem.package("P1"), id="roadmap:ONE:0"),))
+    single = evaluate_plan(problem, one, UtilitySettings(), 1.0, "reverse")
     for a, g in p1.gains.items():
-        assert e.stages[0].expected[a] == pytest.approx(g)
+        assert e.final_gains[a] == pytest.approx(g)
+        assert single.stages[0].margin[a] == pytest.approx(g)
+    assert e.stages[0].margin["US"] < p1.gains["US"]  # the unverified freeze
+
+
+def test_korea_freeze_first_holds_on_a_smaller_deal_not_on_the_oped_path() -> None:
+    # The findings of docs/roadmap.md with every mechanism: OPED breaks at every point of a
+    # trust × learning grid; "the freeze alone, then a guarantee without missile limits"
+    # holds at the scenario's trust (KP's margin +0.13) and breaks once KP trusts China at
+    # 0.30 instead of 0.35.
+    raw = detente.load("korea-2017").to_dict()
+    raw["roadmaps"].append({"id": "FF", "name": "freeze first", "stages": [
+        {"name": "freeze", "values": {"NUC": 50}},
+        {"name": "guarantee", "values": {"MSL": 100, "SANC": 20, "SEC": 80, "VER": 80,
+                                         "ALL": 30, "LINK": 50}}]})
+    s = scenario_from_mapping(raw)
+    r = roadmap(s, scan="KP.RU,KP.CN", scan_values=[0.0, 0.5, 1.0], scan_learning=True,
+                variations=[counterfactual(trust=["KP.CN=0.3"])])
+    assert r.learning_scans[0].holding("OPED") == []
+    ff = r.baseline.evaluation("FF")
+    assert ff.holds and ff.min_margin == pytest.approx(0.128125, abs=1e-6)
+    assert min(ff.stages, key=lambda st: st.margin["KP"]).margin["KP"] == ff.min_margin
+    wary = r.variants[0].evaluation("FF")
+    assert not wary.holds and {b.actor for b in wary.breaks} == {"KP"}
 
 
 def test_counterfactuals_and_scan() -> None:
@@ -365,7 +595,8 @@ def test_roadmap_figure_returns_a_figure_without_showing() -> None:
     fig = roadmap_figure(r, "OPED")
     assert isinstance(fig, Figure) and plt.get_fignums() == before
     texts = {t.get_text() for t in fig.axes[0].texts}
-    assert "-23.2" in texts  # KP's margin at stage 1, as in the evaluation
+    kp = r.baseline.evaluation("OPED").stages[0].margin["KP"]
+    assert f"{kp:+.1f}".lstrip("+") in texts  # KP's margin at stage 1, as evaluated
     found = roadmap_figure(r)  # the roadmap the search found
     assert found.axes[0].get_title(loc="left").endswith("holds at every stage")
     fig2, ax = plt.subplots()

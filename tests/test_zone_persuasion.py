@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import detente
+from detente.scenario import scenario_from_mapping
 from detente.settlement import analyse_packages
 from detente.settlement.persuasion import GRID, persuade
 from detente.settlement.problem import NamedPackage, SettlementProblem
@@ -159,3 +160,35 @@ def test_korea_persuasion_plans_for_p1_and_p2() -> None:
     plain = detente.settle("korea-2017", packages=["P2"], zones=False,
                            persuasion=False).to_dict()["baseline"]
     assert "zones" not in plain and "persuasion" not in plain  # off: the old JSON
+
+
+def test_an_inner_efficient_range_is_labelled_on_every_surface(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where the efficient range is not exact (here: forced, by listing at most one package)
+    # the table's header, its note and the figure's legend say "inner range"; where it is
+    # exact none of them does.
+    import matplotlib.pyplot as plt
+
+    from detente import analyses
+    from detente.report.zone_figure import issue_zone_figure
+    from detente.settlement import zone
+
+    both_up = {"position": 100, "salience": 0.5}
+    scenario = scenario_from_mapping({
+        "id": "up", "title": "both want both up",
+        "issues": [{"id": i, "name": i, "status_quo": 50} for i in ("X", "Y")],
+        "actors": [{"id": a, "name": a, "capability": 1} for a in ("A", "B")],
+        "stances": {a: {"X": both_up, "Y": both_up} for a in ("A", "B")}})
+
+    def labels() -> tuple[str, str, str]:
+        result = analyses.run("settle", scenario, step=50, persuade=False)
+        t = next(t for t in result.view().tables if t.key == "issue-zones")
+        fig = issue_zone_figure(result.value.baseline, scenario)
+        legend = " ".join(x.get_text() for x in fig.axes[0].get_legend().get_texts())
+        plt.close(fig)
+        return " ".join(t.columns), " ".join(t.notes), legend
+
+    assert all("inner range" not in text for text in labels())
+    monkeypatch.setattr(zone, "EXACT_EFFICIENT", 1)  # the zone holds 3 packages
+    inner = labels()
+    assert all("inner range" in text for text in inner), inner

@@ -197,7 +197,9 @@ def _zones(outcomes: Sequence[Any], s: Scenario) -> Table | None:
     columns = ["Issue", "Status quo"]
     for o in shown:
         suffix = f" ({o.label})" if len(shown) > 1 else ""
-        columns += [f"in the zone{suffix}", f"efficient{suffix}"]
+        # an inner range says so in its header too, not only in a note (never shown as exact)
+        inner = "" if o.zones.efficient_exact else " (inner range)"
+        columns += [f"in the zone{suffix}", f"efficient{inner}{suffix}"]
     notes = ["in the zone: the values (on the search grid) that some package every veto "
              "player accepts takes (exact); efficient: the values in Pareto-efficient "
              "acceptable packages."]
@@ -481,7 +483,7 @@ def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | N
                 finals: int, near: int, any_path: bool, step: float, utility: str,
                 correlation: float, losses: str, weighting: str, method: str,
                 max_packages: int, learning: float = 0.0, min_move: float = 1.0,
-                scan_learning: bool = False) -> Any:
+                scan_learning: bool = False, ignore: Sequence[str] = ()) -> Any:
     from detente.roadmaps import roadmap as run
 
     return run(scenario, stages=stages, roadmaps=list(roadmap) or None, final=final,
@@ -490,7 +492,8 @@ def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | N
                correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
                monotone=not any_path, finals=finals, near=near, scan=scan,
                method=method, max_packages=max_packages,  # type: ignore[arg-type]
-               learning=learning, min_move=min_move, scan_learning=scan_learning)
+               learning=learning, min_move=min_move, scan_learning=scan_learning,
+               ignore=tuple(ignore))
 
 
 def view_roadmap(run: Result) -> View:
@@ -508,9 +511,11 @@ def view_roadmap(run: Result) -> View:
             cells = []
             for o in outcomes:
                 ev = o.evaluation(e.id)
+                where = ev.where_it_breaks()
                 b = ev.first_break
-                cells.append("holds" if ev.holds else f"breaks at stage {b.stage} for "
-                             + ", ".join(x.actor for x in ev.breaks if x.stage == b.stage))
+                if b is not None and where and where.startswith(f"stage {b.stage}: "):
+                    where = f"stage {b.stage} for " + where.split(": ", 1)[1]
+                cells.append("holds" if ev.holds else f"breaks at {where}")
             rows.append([f"{e.id} {e.name}", *cells])
         tables.append(table("Named roadmaps", ["Roadmap", *labels], rows, key="named"))
     search = result.baseline.search
@@ -544,27 +549,25 @@ def view_roadmap(run: Result) -> View:
     comparison = _one_shot(result)
     if comparison is not None:
         tables.append(comparison)
-    from detente.scenario import compile_mechanisms
-
-    left_out = _mechanism_kinds(compile_mechanisms(s))
+    applied = _mechanism_kinds(result.mechanisms)
+    walk = bool(result.mechanisms.walk_away)
     return View(f"{s.title} — roadmaps (patience {result.patience:g}, defection: "
                 f"{result.defection}, {result.settings.utility} loss, grid step "
                 f"{fmt(result.step)})",
                 "At each stage, before it is carried out: banked = gain from the stages "
                 "done; expects = banked + the rest as believed (utility points over the "
                 "status quo). A veto player stays when it expects more than its "
-                "alternative; it is tempted (*) when its banked gain exceeds what it "
-                "expects.", tables=tuple(tables),
-                notes=(f"The staged model leaves out the scenario's {', '.join(left_out)} "
-                       "(not yet part of roadmaps); `detente settle` applies them.",)
-                if left_out else ())
+                "alternative (" + ("its walk-away point, or under stop the banked gain "
+                                   "if higher" if walk else "the status quo, or under stop "
+                                   "the banked gain if higher") + "); it is tempted (*) "
+                "when its banked gain exceeds what it expects.", tables=tuple(tables),
+                notes=(f"Applied from the scenario at every stage: {', '.join(applied)} "
+                       "(docs/roadmap.md); --ignore leaves any of them out.",)
+                if applied else ())
 
 
 def _break_text(e: Any) -> str:
-    b = e.first_break
-    if b is None:
-        return "nowhere"
-    return f"stage {b.stage}: " + ", ".join(x.actor for x in e.breaks if x.stage == b.stage)
+    return e.where_it_breaks() or "nowhere"
 
 
 def _evaluation(e: Any, s: Scenario, suffix: str) -> Table:
@@ -583,6 +586,10 @@ def _evaluation(e: Any, s: Scenario, suffix: str) -> Table:
     verdict = "holds at every stage" if e.holds else "breaks"
     notes = [f"{e.id} {verdict}; final package Nash product {e.final_nash:.2f}, smallest "
              f"margin {e.min_margin:+.2f}."]
+    if e.walk_away:
+        notes.append("walk-away points (utility points over the status quo): " + ", ".join(
+            f"{a} {v:+.1f}" for a, v in e.walk_away.items()))
+    notes += [f"breaks the package rule at {r}" for r in e.broken_rules]
     notes += [f"breaks: {b.describe()}" for b in e.breaks]
     notes += [f"weak point: {w.describe()} (tempted to stop)" for w in e.weak_points
               if w.margin > 0]
@@ -701,9 +708,9 @@ ROADMAP = AnalysisSpec(
         SEPARATELY,
         Option("patience", float, 1.0, "Weight of a promise one stage later, in (0, 1]; "
                "1 = no discount.", low=0.0, low_open=True, high=1.0),
-        Option("defection", str, "reverse", "A defector's alternative: reverse (the status "
-               "quo) or stop (it may also keep the banked stages).",
-               choices=("reverse", "stop")),
+        Option("defection", str, "reverse", "A defector's alternative: reverse (its "
+               "walk-away point: the status quo unless the scenario states one) or stop (it "
+               "may also keep the banked stages).", choices=("reverse", "stop")),
         Option("scan", str, None, "Sweep these trust values together from 0 to 1 for the "
                "named roadmaps, e.g. KP.RU,KP.CN."),
         Option("finals", int, 100, "Final packages (best Nash first) the search tries.",
@@ -722,6 +729,7 @@ ROADMAP = AnalysisSpec(
                "(does the roadmap hold if trust is earned by delivery?)."),
         *SETTLEMENT,
         MAX_PACKAGES,
+        IGNORE,
     ),
     run=run_roadmap, view=view_roadmap, counterfactual="beside", formats=("table", "json"),
     package_search=True,

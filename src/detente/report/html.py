@@ -379,6 +379,11 @@ def _settlement(analysis: Analysis) -> Section:
                                          "Each actor's gain from each package")])
 
 
+def _efficient_exact(analysis: Analysis) -> bool:
+    zones = analysis.settlement_zones.baseline.zones
+    return zones is None or bool(zones.efficient_exact)
+
+
 def zones_reading(analysis: Analysis) -> str:
     base = analysis.settlement_zones.baseline
     s = analysis.scenario
@@ -410,9 +415,10 @@ def roadmap_reading(analysis: Analysis) -> str:
     e = r.baseline.evaluations[0]
     if e.holds:
         text = f"{e.name} holds at every stage (smallest margin {e.min_margin:+.1f})"
+    elif e.first_break is None:  # every party stays, but a stage breaks a package rule
+        text = f"{e.name} breaks the package rule at {e.broken_rules[0]}"
     else:
         b = e.first_break
-        assert b is not None
         who = _and([s.name_of(x.actor) for x in e.breaks if x.stage == b.stage])
         text = f"{e.name} breaks at stage {b.stage}, where {who} would rather defect"
     for ls in r.learning_scans:
@@ -429,7 +435,9 @@ def _zones(analysis: Analysis) -> Section:
                    zones_reading(analysis),
                    figures=[figure_block(analysis, "issue-zones",
                                          "Each issue's range in acceptable and efficient "
-                                         "packages"),
+                                         "packages" + ("" if _efficient_exact(analysis)
+                                                       else " (the efficient range is an "
+                                                       "inner range: see the legend)")),
                             figure_block(analysis, "frontier",
                                          "The efficiency frontier of the acceptable packages "
                                          "with the named packages")])

@@ -23,6 +23,7 @@ from detente.roadmaps.search import search_paths
 from detente.scenario import Scenario, did_you_mean, load
 from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
+from detente.settlement.mechanisms import broken_rules, ignoring
 from detente.settlement.problem import DEFAULT_STEP, NamedPackage, SettlementProblem
 from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
 from detente.settlement.utility import (
@@ -105,10 +106,25 @@ class RoadmapEvaluation:
     min_margin: float
     short_stages: tuple[int, ...] = ()
     parties: tuple[str, ...] = ()
+    #: "stage t: rule" for each package rule a stage breaks (the roadmap does not hold).
+    broken_rules: tuple[str, ...] = ()
+    #: Each actor's walk-away point (utility points over the status quo; empty: none stated).
+    walk_away: dict[str, float] = field(default_factory=dict)
 
     @property
     def first_break(self) -> Break | None:
         return self.breaks[0] if self.breaks else None
+
+    def where_it_breaks(self) -> str | None:
+        """"stage t: A, B" (the first stage someone would defect at, and who), or
+        "stage t: RULE" where a stage breaks a package rule first; None when it holds."""
+        b = self.first_break
+        rule = self.broken_rules[0] if self.broken_rules else None
+        rule_stage = int(rule.split(":")[0].split()[1]) if rule else None
+        if b is not None and (rule_stage is None or b.stage <= rule_stage):
+            return f"stage {b.stage}: " + ", ".join(x.actor for x in self.breaks
+                                                    if x.stage == b.stage)
+        return rule
 
     @property
     def one_shot_blockers(self) -> tuple[str, ...]:
@@ -129,6 +145,7 @@ class RoadmapEvaluation:
                 "breaks": [b.to_dict() for b in self.breaks],
                 "weak_points": [b.to_dict() for b in self.weak_points],
                 "short_stages": list(self.short_stages),
+                "broken_rules": list(self.broken_rules), "walk_away": self.walk_away,
                 "one_shot_blockers": list(self.one_shot_blockers),
                 "won_over": {a: list(v) for a, v in self.won_over().items()},
                 "stages": [s.to_dict() for s in self.stages]}
@@ -282,6 +299,8 @@ class RoadmapAnalysis:
     learning: float = 0.0
     min_move: float = 1.0
     learning_scans: tuple[LearningScan, ...] = ()
+    #: The mechanisms applied (the scenario's, less any ``ignore``d kind).
+    mechanisms: Mechanisms = field(default_factory=Mechanisms)
 
     @property
     def outcomes(self) -> tuple[RoadmapOutcome, ...]:
@@ -401,14 +420,20 @@ def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
     floor = np.zeros(len(issues)) if min_moves is None else min_moves
     short = tuple(t + 1 for t in range(len(stage_names))
                   if not ((step[t] > 1e-12) & (step[t] >= floor - 1e-9)).any())
+    mech = problem.mechanisms
+    broken = tuple(f"stage {t + 1}: {rule}" for t in range(len(stage_names))
+                   for rule in broken_rules(mech, arrays, stages[t]))
+    walk = None if cp.walk_away is None else pick(cp.walk_away) * pts
     return RoadmapEvaluation(
         id=roadmap_id, name=name, stages=tuple(checkpoints),
         final_gains={a: float(final[k] * pts) for k, a in enumerate(actors)},
         final_nash=float(nash_product(final, weights) * pts),
-        holds=not breaks, breaks=tuple(breaks), weak_points=tuple(weak),
+        holds=not breaks and not broken, breaks=tuple(breaks), weak_points=tuple(weak),
         min_margin=float(party_margin.min() * pts) if must.any() else float("inf"),
         short_stages=short,
         parties=tuple(a for k, a in enumerate(actors) if must[k]),
+        broken_rules=broken,
+        walk_away={} if walk is None else {a: float(walk[k]) for k, a in enumerate(actors)},
     )
 
 
@@ -420,7 +445,7 @@ def evaluate_plan(problem: SettlementProblem, plan: StagedPlan, settings: Utilit
     stages = problem.package_values(list(plan.stages))
     guarantees = problem.package_guarantees(list(plan.stages))
     cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection,
-                         learning)
+                         learning, problem.mechanisms)
     return _evaluation(problem, plan.id, plan.name, [s.name for s in plan.stages], stages, cp,
                        (), weighting, min_moves)
 
@@ -508,7 +533,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
     guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
 
     def evaluate(stages: np.ndarray, rid: str, name: str) -> RoadmapEvaluation:
-        cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection)
+        cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection,
+                             mechanisms=problem.mechanisms)
         return _evaluation(problem, rid, name, names, stages, cp, (), weighting, min_moves)
 
     target = f"package {final}" if final is not None else "the best reachable package"
@@ -562,7 +588,8 @@ def trust_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
     for plan in plans:
         stages = problem.package_values(list(plan.stages))
         guarantees = problem.package_guarantees(list(plan.stages))
-        cp = evaluate_stages(batched, stages, guarantees, settings, patience, defection)
+        cp = evaluate_stages(batched, stages, guarantees, settings, patience, defection,
+                             mechanisms=problem.mechanisms)
         must = cp.parties
         holds[plan.id] = tuple(bool(h) for h in cp.holds)
         m = np.where(must[..., None, :], cp.margin, np.inf).min(axis=(-2, -1))
@@ -570,14 +597,20 @@ def trust_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
         own[plan.id] = {a: tuple(float(x * UTILITY_POINTS) for x in
                                  cp.margin[:, :, actors.index(a)].min(axis=-1))
                         for a in trusters}
-        breaks = []
-        for b in range(grid.size):
-            bad = np.argwhere(~cp.stays[b])
-            breaks.append(None if bad.size == 0 else
-                          f"stage {bad[0][0] + 1}: " + ", ".join(
-                              actors[a] for t, a in bad if t == bad[0][0]))
-        first[plan.id] = tuple(breaks)
+        first[plan.id] = tuple(_first_break(cp, b, actors) for b in range(grid.size))
     return TrustScan(tuple(pairs), tuple(float(v) for v in grid), holds, margin, first, own)
+
+
+def _first_break(cp: Checkpoints, b: int, actors: Sequence[str]) -> str | None:
+    """Where batch row b of a scan first breaks: "stage t: A, B" (who would defect), or
+    "stage t: a package rule" where a stage breaks a rule first; None when it holds."""
+    bad = np.argwhere(~cp.stays[b])
+    rules = [] if cp.allowed is None else np.nonzero(~np.broadcast_to(
+        cp.allowed, cp.stays.shape[:-1])[b])[0].tolist()
+    if bad.size and (not rules or bad[0][0] <= rules[0]):
+        return f"stage {bad[0][0] + 1}: " + ", ".join(actors[a] for t, a in bad
+                                                       if t == bad[0][0])
+    return f"stage {rules[0] + 1}: a package rule" if rules else None
 
 
 #: The learning rates of a trust × learning scan (0 = no learning).
@@ -614,18 +647,15 @@ def learning_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
     for plan in plans:
         stages = problem.package_values(list(plan.stages))
         guarantees = problem.package_guarantees(list(plan.stages))
-        cp = evaluate_stages(batched, stages, guarantees, settings, patience, defection, rates)
+        cp = evaluate_stages(batched, stages, guarantees, settings, patience, defection, rates,
+                             problem.mechanisms)
         margin = np.where(must[None, None, :], cp.margin, np.inf) * UTILITY_POINTS
         holds[plan.id] = grid(np.asarray(cp.holds, dtype=bool))
         low[plan.id] = grid(margin.min(axis=(-2, -1)))
         # One stage has no later checkpoint: None, never an infinite margin.
         later[plan.id] = grid(margin[:, 1:].min(axis=(-2, -1)) if margin.shape[1] > 1
                               else np.full(margin.shape[0], None, dtype=object))
-        breaks = []
-        for b in range(n_l * n_v):
-            bad = np.argwhere(~cp.stays[b])
-            breaks.append(None if bad.size == 0 else f"stage {bad[0][0] + 1}: " + ", ".join(
-                actors[a] for t, a in bad if t == bad[0][0]))
+        breaks = [_first_break(cp, b, actors) for b in range(n_l * n_v)]
         first[plan.id] = grid(np.array(breaks, dtype=object))
         stays[plan.id] = {a: grid(cp.stays[:, :, actors.index(a)].all(axis=-1))
                           for a in party_ids}
@@ -681,6 +711,7 @@ def roadmap(
     learning: float = 0.0,
     min_move: float = 1.0,
     scan_learning: bool = False,
+    ignore: Sequence[str] = (),
 ) -> RoadmapAnalysis:
     """Staged settlements: evaluate the scenario's roadmaps and search for ones that hold.
 
@@ -701,7 +732,9 @@ def roadmap(
     scans only: the search assumes fixed trust). ``min_move``: how many labelled anchor steps
     a stage must move at least one issue for the search to count it as a stage (default 1;
     0 = any move). ``scan_learning``: with ``scan``, also sweep λ over 0, 0.1, …, 1 for the
-    baseline and every counterfactual (a trust × learning grid).
+    baseline and every counterfactual (a trust × learning grid). ``ignore``: mechanisms the
+    scenario declares to leave out (``verification``, ``links``, ``rules``, ``walk-away``,
+    ``stakes``), to compare; by default every one applies, as in :func:`detente.settle`.
     """
     s = load(scenario)
     try:
@@ -740,10 +773,8 @@ def roadmap(
         raise option_error("--finals", "finals must be at least 1 and near at least 0",
                            "give e.g. --finals 100 --near 3")
     grid_step = DEFAULT_ROADMAP_STEP if step is None else step
-    # The staged model (roadmaps.model) does not yet apply verification, links, rules,
-    # walk-away points or stakes (issue 16, item 2): its final-package search leaves them
-    # out too, so that every number of a roadmap comes from one model (see its view's note).
-    problem = SettlementProblem.from_scenario(s, grid_step).replace(mechanisms=Mechanisms())
+    problem = SettlementProblem.from_scenario(s, grid_step)
+    problem = problem.replace(mechanisms=ignoring(problem.mechanisms, list(ignore)))
     plans = plans_from_scenario(s)
     if roadmaps is not None:
         known = [p.id for p in plans]
@@ -790,7 +821,8 @@ def roadmap(
     return RoadmapAnalysis(scenario=s, settings=settings, patience=patience,
                            defection=defection, step=grid_step, baseline=baseline,
                            variants=variants, scan=trust_result, learning=float(learning),
-                           min_move=float(min_move), learning_scans=scans)
+                           min_move=float(min_move), learning_scans=scans,
+                           mechanisms=problem.mechanisms)
 
 
 def roadmap_values(problem: SettlementProblem, values: Sequence[Mapping[str, float]]

@@ -26,6 +26,14 @@ at most K packages or an acceptable roadmap is found among them, else a bounded 
 An issue whose moves nobody can deliver (credibility 0 for every actor) keeps its status
 quo, as in the settlement table; its only "move" is straight to a final that demands it.
 
+With mechanisms (verification, links, rules, walk-away points, stakes) a column is no longer
+a sum of one-issue terms: an actor's term on an issue also depends on the path of its
+verifier or of the issue its link needs. As in the settlement table, the per-issue part is
+evaluated with every other issue at its status quo and each tied pair of issues gets an
+exact pair term over their paths (:class:`~detente.settlement.search.PairTerm`), with the
+rules tying them as a mask (every stage must keep them) and the walk-away points as an
+offset on the final and E^t columns; brute force and branch and bound handle all three.
+
 Paths of issue k: with ``monotone`` (the default) a stage never moves an issue back nor
 past its final value, so the paths are the non-decreasing sequences of the n_k candidate
 values between q_k and the final (inclusive): C(n_k + S − 2, S − 1) paths. Without it any
@@ -48,11 +56,13 @@ import numpy as np
 
 from detente.errors import option_error
 from detente.roadmaps.model import Defection, stage_terms
+from detente.settlement.mechanisms import pair_keys, rule_allows, walk_away
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.search import (
     MAX_PACKAGES,
     GainTable,
     Method,
+    PairTerm,
     branch_and_bound,
     brute_force,
 )
@@ -62,7 +72,6 @@ from detente.settlement.utility import (
     credibility,
     nash_weights,
     parties,
-    salience_shares,
 )
 
 #: At most this many paths per issue (slot indices are int16 in the settlement search).
@@ -117,17 +126,39 @@ class PathSearch:
         return bool(self.margin[b].size and self.margin[b][0] > 0)
 
 
+def _issue_columns(problem: SettlementProblem, roadmaps: np.ndarray, n_stages: int,
+                   settings: UtilitySettings, patience: float, defection: Defection,
+                   guarantees: Guarantees) -> np.ndarray:
+    """Each issue's share of every utility column for roadmaps ``[N, S, I]``,
+    ``[N, C_util, I]``: the final settlement gain, E^t for every checkpoint, and R^t for
+    t ≥ 2 under ``stop`` (actors within each block). Walk-away points are not subtracted."""
+    terms = stage_terms(problem.arrays, roadmaps, guarantees, settings, patience,
+                        problem.mechanisms)
+    n = roadmaps.shape[0]
+    cols = [terms.final, (terms.banked + terms.rest).reshape(n, -1, roadmaps.shape[-1])]
+    if defection == "stop":
+        cols.append(terms.rest[:, 1:].reshape(n, -1, roadmaps.shape[-1]))
+    return np.concatenate(cols, axis=1)
+
+
+#: Pair-term cells (roadmaps of one pair × columns) evaluated per chunk.
+PAIR_CHUNK = 4096
+#: The most pair-term cells one path table may hold (paths of i × paths of j × columns,
+#: summed over the pairs and finals): about 400 MB of float64.
+MAX_PAIR_CELLS = 50_000_000
+
+
 def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
              settings: UtilitySettings, patience: float, defection: Defection,
              monotone: bool, guarantees: Guarantees, min_moves: np.ndarray | None = None
              ) -> tuple[GainTable, list[list[np.ndarray]], np.ndarray]:
     """The path table of B finals ``[B, I]``: (table, paths [B][I] → [P, S], shift L [B])."""
     arrays = problem.arrays
+    mech = problem.mechanisms
     n_final, n_issues = finals.shape
     n_actors = arrays.n_actors
-    belief = credibility(arrays.trust, guarantees.deliverers, guarantees.unconditional,
+    belief = credibility(arrays.trust, guarantees.deliverers[0], guarantees.unconditional[0],
                          settings.correlation)  # A, I
-    shares = salience_shares(arrays.salience)
     must = parties(arrays)
     q = arrays.status_quo
     # As in the settlement table (build_table): a move nobody believes (credibility 0 for
@@ -148,22 +179,28 @@ def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     stop = defection == "stop"
     n_util = n_actors * (1 + n_stages + (n_stages - 1 if stop else 0))
     n_cols = n_util + n_stages
+    keys = pair_keys(mech, arrays.issue_ids, arrays.actor_ids)
+    cells = sum(n_final * width * width * n_util for _ in keys)
+    if cells > MAX_PAIR_CELLS:
+        raise option_error("--stages", f"the roadmap search with the scenario's linked and "
+                           f"verified issues needs {cells:.3g} pair terms (limit "
+                           f"{MAX_PAIR_CELLS:.3g})", "use fewer stages, a coarser --step, or "
+                           "--ignore the mechanisms that tie issues (verification, links, "
+                           "rules)")
     gains = np.zeros((n_final, n_issues, width, n_cols))
     valid = np.zeros((n_final, n_issues, width), dtype=bool)
     values = np.zeros((n_final, n_issues, width))
     changed = np.zeros((n_final, n_issues, width), dtype=bool)
     moves = np.zeros((n_final, n_issues, width, n_stages))
+    still = np.broadcast_to(q, (1, n_stages, n_issues))  # every issue at its status quo
     for b in range(n_final):
         for k in range(n_issues):  # one issue at a time: all its paths at once
             p = paths[b][k]
-            terms = stage_terms(arrays.position[:, k:k + 1], shares[:, k:k + 1], q[k:k + 1],
-                                p[:, :, None], belief[None, :, k:k + 1], settings, patience)
-            expected = (terms.banked + terms.rest)[..., 0]  # P, S, A
-            cols = [terms.final[..., 0], expected.reshape(p.shape[0], -1)]
-            if stop:
-                cols.append(terms.rest[:, 1:, :, 0].reshape(p.shape[0], -1))
             n = p.shape[0]
-            gains[b, k, :n, :n_util] = np.concatenate(cols, axis=1)
+            roadmaps = np.repeat(still, n, axis=0)
+            roadmaps[:, :, k] = p
+            gains[b, k, :n, :n_util] = _issue_columns(
+                problem, roadmaps, n_stages, settings, patience, defection, guarantees)[..., k]
             before = np.concatenate([np.full((n, 1), q[k]), p[:, :-1]], axis=1)
             step = np.abs(p - before)
             # A stage counts as moving k only by its minimum move (a token step does not);
@@ -172,10 +209,20 @@ def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
             valid[b, k, :n] = True
             values[b, k, :n] = p[:, -1]
             changed[b, k, :n] = (step > 1e-12).any(axis=1)
+    pairs = tuple(_pair_term(problem, paths, gains[..., :n_util], valid, i, j, n_stages,
+                             settings, patience, defection, guarantees, n_cols)
+                  for i, j in keys)
+    offset = np.zeros((n_final, n_cols))
+    if mech.walk_away:  # the final and every E^t column are compared with r, not 0
+        r = walk_away(mech, arrays, settings)
+        offset[:, :n_actors * (1 + n_stages)] = -np.tile(r, 1 + n_stages)
     # Shift the utility columns so every roadmap is "acceptable" (near misses), then scale
     # the stage counts so that a satisfied one is never the smallest column.
     spread = np.where(valid[..., None], np.abs(gains[..., :n_util]), 0.0).max(axis=2).sum(
         axis=(1, 2))
+    for pr in pairs:
+        spread += np.abs(pr.gains).max(axis=(1, 2)).sum(axis=-1)
+    spread += np.abs(offset).sum(axis=-1)
     shift = spread + 1.0
     gains[:, 0, :, :n_util] += shift[:, None, None]
     big = 4.0 * (2.0 * shift + 1.0)
@@ -186,8 +233,53 @@ def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     must_b = np.broadcast_to(col_must, (n_final, n_cols)).copy()
     weights = np.zeros((n_final, n_cols))
     weights[:, :n_actors] = nash_weights(arrays)
-    table = GainTable(values, valid, changed, gains, must_b, weights)
+    table = GainTable(values, valid, changed, gains, must_b, weights, pairs,
+                      offset if mech.walk_away else None)
     return table, paths, shift
+
+
+def _pair_term(problem: SettlementProblem, paths: list[list[np.ndarray]], single: np.ndarray,
+               valid: np.ndarray, i: int, j: int, n_stages: int, settings: UtilitySettings,
+               patience: float, defection: Defection, guarantees: Guarantees, n_cols: int
+               ) -> PairTerm:
+    """The pair term of issues i < j over their paths (docs/settle.md, *Search with pair
+    terms*, with paths for options): the columns of both issues with the two paths together,
+    less each one's columns with the other at its status quo; ``allowed``: every stage keeps
+    the rules tying i and j."""
+    arrays = problem.arrays
+    mech = problem.mechanisms
+    n_final, _, width = valid.shape
+    n_util = single.shape[-1]
+    q = arrays.status_quo
+    term = np.zeros((n_final, width, width, n_cols))
+    allowed = np.zeros((n_final, width, width), dtype=bool)
+    rules = [r for r in mech.rules
+             if {r.when_issue, r.then_issue} == {arrays.issue_ids[i], arrays.issue_ids[j]}]
+    for b in range(n_final):
+        pi, pj = paths[b][i], paths[b][j]
+        ni, nj = pi.shape[0], pj.shape[0]
+        left = np.repeat(np.arange(ni), nj)
+        right = np.tile(np.arange(nj), ni)
+        both = np.zeros((ni * nj, n_util))
+        for lo in range(0, ni * nj, PAIR_CHUNK):
+            sl = slice(lo, lo + PAIR_CHUNK)
+            roadmaps = np.repeat(np.broadcast_to(q, (1, n_stages, q.size)),
+                                 left[sl].size, axis=0)
+            roadmaps[:, :, i] = pi[left[sl]]
+            roadmaps[:, :, j] = pj[right[sl]]
+            cols = _issue_columns(problem, roadmaps, n_stages, settings, patience,
+                                  defection, guarantees)
+            both[sl] = cols[..., i] + cols[..., j]
+        both -= single[b, i, left] + single[b, j, right]
+        term[b, :ni, :nj, :n_util] = both.reshape(ni, nj, n_util)
+        ok = np.ones((ni, nj), dtype=bool)
+        for rule in rules:
+            xi, xj = pi[:, None, :], pj[None, :, :]  # ni, 1, S and 1, nj, S
+            when, then = (xi, xj) if rule.when_issue == arrays.issue_ids[i] else (xj, xi)
+            ok &= rule_allows(rule, when, then).all(axis=-1)
+        allowed[b, :ni, :nj] = ok
+    allowed &= valid[:, i, :, None] & valid[:, j, None, :]
+    return PairTerm(i, j, term, allowed)
 
 
 def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
@@ -201,7 +293,7 @@ def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     table (module docstring). ``min_moves [I]`` (unit scale): the least move of issue k that
     makes a stage count as moving it (default: any move).
     """
-    guarantees = problem.guarantees()
+    guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
     table, paths, shift = _columns(problem, finals, n_stages, settings, patience, defection,
                                    monotone, guarantees, min_moves)
     space = table.space_size

@@ -62,11 +62,16 @@ def _level(spec: VerificationSpec, v: np.ndarray) -> np.ndarray:
 
 def effective_credibility(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
                           guarantees: Guarantees, settings: UtilitySettings = DEFAULT_SETTINGS,
-                          dependencies: np.ndarray | None = None
+                          dependencies: np.ndarray | None = None,
+                          delivered: np.ndarray | None = None
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The credibility each actor gives each issue's promised move in each package, raised
     by verification: (values, dependencies, belief ``[B,] P, A, I``), the first two
-    broadcast to the packages' common shape."""
+    broadcast to the packages' common shape.
+
+    ``delivered`` (broadcast against ``values``): the values already in place, which a
+    promised regime falls back to when it is not delivered (default: the status quo; a
+    roadmap passes the stages carried out, docs/roadmap.md)."""
     values = np.asarray(values, dtype=float)
     deps = values if dependencies is None else np.asarray(dependencies, dtype=float)
     ids = arrays.issue_ids
@@ -77,7 +82,8 @@ def effective_credibility(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
     values = np.broadcast_to(values, (*lead, values.shape[-1]))
     deps = np.broadcast_to(deps, values.shape)
     belief = np.broadcast_to(belief, (*lead, *belief.shape[-2:])).copy()
-    status_quo = arrays.status_quo  # [B,] I
+    in_place = np.broadcast_to(arrays.status_quo[..., None, :] if delivered is None
+                               else np.asarray(delivered, dtype=float), values.shape)
     base = belief.copy()
     has = np.broadcast_to(guarantees.deliverers.any(axis=-1) & ~guarantees.unconditional,
                           values.shape)  # [B,] P, I
@@ -86,14 +92,13 @@ def effective_credibility(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
             continue
         kv = ids.index(spec.issue)
         x = deps[..., kv]  # [B,] P
-        q = status_quo[..., kv]  # [B,]
+        q = in_place[..., kv]  # [B,] P
         level_x = _level(spec, x)[..., None]  # [B,] P, 1
-        level_q = _level(spec, np.asarray(q))
+        level_q = _level(spec, q)[..., None]
         regime_x = _regime(spec, arrays, x)  # [B,] P, A
-        regime_q = _regime(spec, arrays, np.asarray(q)[..., None])  # [B,] 1, A
+        regime_q = _regime(spec, arrays, q)
         c_v = base[..., kv]  # [B,] P, A
-        expected = (c_v * level_x * regime_x
-                    + (1.0 - c_v) * np.asarray(level_q)[..., None, None] * regime_q)
+        expected = c_v * level_x * regime_x + (1.0 - c_v) * level_q * regime_q
         for iid in spec.verified:
             if iid not in ids:
                 continue
@@ -116,13 +121,23 @@ def issue_gains_with(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
     """
     values, deps, belief = effective_credibility(mech, arrays, values, guarantees, settings,
                                                  dependencies)
-    ids = arrays.issue_ids
-    actors = arrays.actor_ids
     status_quo = arrays.status_quo  # [B,] I
     position = arrays.position[..., None, :, :]
     shares = salience_shares(arrays.salience)[..., None, :, :]
     gains = issue_gains(position, shares, status_quo[..., None, :], values, belief,
                         settings.power, settings.certain_losses)  # [B,] P, A, I
+    gains = linked_gains(mech, arrays, gains, deps)
+    return gains + stake_gains(mech, arrays, values, guarantees)
+
+
+def linked_gains(mech: Mechanisms, arrays: Arrays, gains: np.ndarray, needed: np.ndarray
+                 ) -> np.ndarray:
+    """Per-issue gains ``[..., A, I]`` after the links: a's gain on j counts in full only
+    once the needed issue k (read in ``needed [..., I]``) has reached its target,
+    h' = h − w (1 − P_k) max(h, 0) (a copy; ``gains`` is left as it is)."""
+    ids, actors = arrays.issue_ids, arrays.actor_ids
+    status_quo = arrays.status_quo  # [B,] I
+    gains = np.array(gains, dtype=float)
     for link in mech.links:
         if link.actor not in actors or link.issue not in ids or link.needs not in ids:
             continue
@@ -132,9 +147,21 @@ def issue_gains_with(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
         # a (sampled) status quo at the target: the condition is met already
         safe = np.where(np.abs(span) > VALUE_TOLERANCE, span, 1.0)
         progress = np.where(np.abs(span) > VALUE_TOLERANCE,
-                            np.clip((deps[..., k] - q) / safe, 0.0, 1.0), 1.0)  # [B,] P
+                            np.clip((needed[..., k] - q) / safe, 0.0, 1.0), 1.0)  # [B,] P
         h = gains[..., a, j]
         gains[..., a, j] = h - link.weight * (1.0 - progress) * np.maximum(h, 0.0)
+    return gains
+
+
+def stake_gains(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
+                guarantees: Guarantees) -> np.ndarray:
+    """What each guarantor's stakes add to its per-issue gains, ``[..., P, A, I]`` for
+    ``values [..., P, I]``: outside_gain − cost on each issue the package moves from the
+    status quo and the guarantor delivers."""
+    ids, actors = arrays.issue_ids, arrays.actor_ids
+    status_quo = arrays.status_quo  # [B,] I
+    lead = np.broadcast_shapes(values.shape[:-1], (*status_quo.shape[:-1], 1))
+    out = np.zeros((*lead, len(actors), len(ids)))
     gids = arrays.guarantor_ids
     for g, iid, cost, outside in mech.stakes:
         if g not in actors or iid not in ids:
@@ -143,12 +170,12 @@ def issue_gains_with(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
         moved = np.abs(values[..., k] - status_quo[..., k][..., None]) > VALUE_TOLERANCE
         delivers = np.broadcast_to(guarantees.deliverers[..., k, gids.index(g)],
                                    moved.shape)
-        gains[..., a, k] += (outside - cost) * (moved & delivers)
-    return gains
+        out[..., a, k] += (outside - cost) * (moved & delivers)
+    return out
 
 
 def _regime(spec: VerificationSpec, arrays: Arrays, v: np.ndarray) -> np.ndarray:
-    """R[a](v) for values ``v [B,] P`` → ``[B,] P, A``."""
+    """R[a](v) for values ``v [B,] ...`` → ``[B,] ..., A`` (B the trust's batch axes)."""
     index = {g: n for n, g in enumerate(arrays.guarantor_ids)}
     per_band = []
     for _, ids in spec.bands:
@@ -159,8 +186,11 @@ def _regime(spec: VerificationSpec, arrays: Arrays, v: np.ndarray) -> np.ndarray
     ups = np.array([u for u, _ in spec.bands])
     which = np.clip(np.searchsorted(ups, v - VALUE_TOLERANCE, side="left"), 0, len(ups) - 1)
     if bands.ndim == 2:
-        return bands[which]  # P, A
-    return bands[np.arange(bands.shape[0])[:, None], which]  # B, P, A
+        return bands[which]  # ..., A
+    # trust batched [B..., nb, A]: pick each value's band along nb, broadcasting the rest
+    extra = which.ndim - (bands.ndim - 2)
+    table = bands.reshape(bands.shape[:-2] + (1,) * extra + bands.shape[-2:])
+    return np.take_along_axis(table, which[..., None, None], axis=-2)[..., 0, :]
 
 
 def walk_away(mech: Mechanisms, arrays: Arrays,
