@@ -179,6 +179,7 @@ COMPARE = AnalysisSpec(
         SEED,
     ),
     run=run_compare, view=view_compare, package_search=True,
+    quick={"step": 50.0, "samples": 10, "analyses": ("forecast", "settle", "sample")},
 )
 
 __all__ = ["COMPARE", "Comparison", "Row"]

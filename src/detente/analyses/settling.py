@@ -402,7 +402,7 @@ SETTLE = AnalysisSpec(
                "over.", flags=("--persuade",), negative="--no-persuade"),
     ),
     run=run_settle, view=view_settle, counterfactual="beside", formats=("table", "json"),
-    package_search=True,
+    package_search=True, quick={"step": 25.0},
 )
 
 
@@ -466,7 +466,7 @@ CONTRIBUTIONS = AnalysisSpec(
         IGNORE,
     ),
     run=run_contributions, view=view_contributions, formats=("table", "json", "csv"),
-    package_search=True,
+    package_search=True, quick={"step": 50.0},
 )
 
 
@@ -722,7 +722,7 @@ ROADMAP = AnalysisSpec(
         MAX_PACKAGES,
     ),
     run=run_roadmap, view=view_roadmap, counterfactual="beside", formats=("table", "json"),
-    package_search=True,
+    package_search=True, quick={"step": 25.0},
 )
 
 __all__ = ["CONTRIBUTIONS", "ROADMAP", "SEED", "SETTLE", "STEP", "beside"]

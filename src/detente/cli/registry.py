@@ -52,10 +52,7 @@ def option_parameter(o: Option) -> inspect.Parameter:
     """The typer parameter of one option. Numbers and choices are read as text where the
     spec must check them (typer would stop at the first problem, with its own wording)."""
     kind = str if o.choices or o.type is not float else float
-    flags = list(o.cli_flags)
-    # A bool that is on (or unset) by default needs its off-flag: an on/off pair.
-    if o.type is bool and (o.default is not False or o.negative):
-        flags = [f"{o.cli_flags[0]}/{o.negative or '--no-' + o.cli_flags[0][2:]}"]
+    flags = [f"{o.flag}/{o.off_flag}"] if o.off_flag else list(o.cli_flags)
     if o.multiple:
         annotation: Any = list[kind] | None  # type: ignore[valid-type]
         default: Any = None
