@@ -147,26 +147,25 @@ def status(room: ROOM, token: TOKEN, db: DB = "room.db") -> None:
         _print_json(service.status(_caller(service, room, token)))
 
 
-@room_app.command("submit")
-@reports_errors
-def submit(room: ROOM, file: Annotated[Path, typer.Argument(
-        help="Your numbers, YAML or JSON (docs/room.md shows the fields).")],
-        token: TOKEN, db: DB = "room.db") -> None:
-    """Enter or revise your own numbers (a party's token)."""
-    payload = _read_structured(file)
-    with _service(db) as service:
-        _print_json(service.submit(_caller(service, room, token), payload))
+def _document_command(act: str, file_help: str, summary: str) -> None:
+    """``detente room ACT ROOM FILE``: a party's document (YAML or JSON, read within the
+    load limits) handed to the service's ``act`` under the party's token."""
+
+    def command(room: ROOM, file: Path, token: TOKEN, db: DB = "room.db") -> None:
+        payload = _read_structured(file)
+        with _service(db) as service:
+            _print_json(getattr(service, act)(_caller(service, room, token), payload))
+
+    command.__annotations__["file"] = Annotated[Path, typer.Argument(help=file_help)]
+    command.__name__, command.__doc__ = act, summary
+    room_app.command(act)(reports_errors(command))
 
 
-@room_app.command("bid")
-@reports_errors
-def bid(room: ROOM, file: Annotated[Path, typer.Argument(
-        help="Your offer, YAML or JSON: ranges: {ISSUE: [low, high]} for every issue.")],
-        token: TOKEN, db: DB = "room.db") -> None:
-    """Blind bidding: enter your offer; the room closes when every party's offers cross."""
-    payload = _read_structured(file)
-    with _service(db) as service:
-        _print_json(service.bid(_caller(service, room, token), payload))
+_document_command("submit", "Your numbers, YAML or JSON (docs/room.md shows the fields).",
+                  "Enter or revise your own numbers (a party's token).")
+_document_command("bid", "Your offer, YAML or JSON: ranges: {ISSUE: [low, high]} for every "
+                  "issue.", "Blind bidding: enter your offer; the room closes when every "
+                  "party's offers cross.")
 
 
 @room_app.command("respond")
