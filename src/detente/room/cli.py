@@ -10,7 +10,6 @@ variable ``DETENTE_ROOM_TOKEN`` (which keeps them out of the shell's history).
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,15 @@ from typing import Annotated, Any
 
 import typer
 
-from detente.cli.common import app, console, err_console, reports_errors, write_new_file
+from detente.cli.common import (
+    LOOPBACK_HOSTS,
+    app,
+    console,
+    err_console,
+    is_loopback,
+    reports_errors,
+    write_new_file,
+)
 from detente.errors import Problem, option_error
 
 room_app = typer.Typer(name="room", help="A negotiation room: parties enter their numbers "
@@ -32,7 +39,6 @@ DB = Annotated[str, typer.Option("--db", help="The room database: a SQLite file 
 TOKEN = Annotated[str, typer.Option("--token", envvar="DETENTE_ROOM_TOKEN",
                                     help="Your token (or set DETENTE_ROOM_TOKEN).")]
 ROOM = Annotated[str, typer.Argument(help="The room's id.", show_default=False)]
-LOOPBACK_NAMES = ("localhost",)
 
 
 @contextmanager
@@ -238,7 +244,7 @@ def bind_problem(host: str, expose: bool, certfile: Path | None, keyfile: Path |
     ``--expose`` and either TLS here (certificate and key) or ``--behind-proxy ADDRESS``: a
     reverse proxy at that address terminates TLS (docs/room.md shows one).
     """
-    if _is_loopback(host):
+    if is_loopback(host):
         return None
     if not expose:
         return Problem("--host", f"listening on {host} lets other machines reach the room",
@@ -252,15 +258,6 @@ def bind_problem(host: str, expose: bool, certfile: Path | None, keyfile: Path |
                        "give --tls-certfile and --tls-keyfile, or --behind-proxy ADDRESS "
                        "for a reverse proxy that terminates TLS")
     return None
-
-
-def _is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @room_app.command("serve")
@@ -293,7 +290,7 @@ def serve(
         raise option_error("room serve", f"the room server needs FastAPI, uvicorn and "
                            f"SQLAlchemy ({err.name} is missing)",
                            "pip install 'detente[web,room]'") from None
-    allowed = ["127.0.0.1", "localhost", "[::1]", "::1"] if _is_loopback(host) \
+    allowed = list(LOOPBACK_HOSTS) if is_loopback(host) \
         else list(allow_host or []) or None
     app_ = create_room_app(db, allowed_hosts=allowed)
     scheme = "https" if tls_certfile else "http"
