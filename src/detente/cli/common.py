@@ -29,11 +29,8 @@ err_console = Console(stderr=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ScenarioArg = Annotated[
-    str | None,
-    typer.Argument(help=f"Scenario file (.yaml/.json/.csv) or embedded id; "
-                        f"default {DEFAULT_SCENARIO}.", show_default=False),
-]
+SCENARIO_HELP = f"Scenario file (.yaml/.json/.csv) or embedded id; default {DEFAULT_SCENARIO}."
+ScenarioArg = Annotated[str | None, typer.Argument(help=SCENARIO_HELP, show_default=False)]
 
 EXIT_INPUT = 2
 

@@ -34,8 +34,16 @@ from detente import (
     split_noise,
     variation_from_options,
 )
-from detente.cli.common import app, console, emit_json, err_console, reports_errors, write_new_file
-from detente.cli.progress import activity, quiet_option
+from detente.cli.common import (
+    SCENARIO_HELP,
+    app,
+    console,
+    emit_json,
+    err_console,
+    reports_errors,
+    write_new_file,
+)
+from detente.cli.progress import activity, quiet_option, with_engine
 
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
@@ -85,24 +93,24 @@ def _shared_parameter(o: Option) -> inspect.Parameter:
                              annotation=Annotated[list[str] | None, info])
 
 
+#: The positional input of each kind of analysis (AnalysisSpec.inputs): its type and help.
+_INPUTS: dict[str, Any] = {
+    "scenario": Annotated[str | None, typer.Argument(help=SCENARIO_HELP, show_default=False,
+                                                     metavar="[SCENARIO]")],
+    "scenario+noise": Annotated[list[str] | None, typer.Argument(
+        help=f"Scenario file or embedded id (default {DEFAULT_SCENARIO}); noise items "
+             "KIND=SPREAD may follow --noise without repeating it.", show_default=False,
+        metavar="[SCENARIO] [NOISE...]")],
+    "targets": Annotated[list[str], typer.Argument(
+        help="`deu PATH` for a DEU III file, or scenario files that carry observed "
+             "`outcomes`.", show_default=False, metavar="TARGETS...")],
+}
+
+
 def _input_parameter(spec: AnalysisSpec) -> inspect.Parameter:
-    if spec.inputs == "targets":
-        info = typer.Argument(help="`deu PATH` for a DEU III file, or scenario files that "
-                              "carry observed `outcomes`.", show_default=False,
-                              metavar="TARGETS...")
-        return inspect.Parameter("inputs", inspect.Parameter.KEYWORD_ONLY,
-                                 annotation=Annotated[list[str], info])
-    if spec.inputs == "scenario+noise":
-        info = typer.Argument(help=f"Scenario file or embedded id (default "
-                              f"{DEFAULT_SCENARIO}); noise items KIND=SPREAD may follow "
-                              "--noise without repeating it.", show_default=False,
-                              metavar="[SCENARIO] [NOISE...]")
-        return inspect.Parameter("inputs", inspect.Parameter.KEYWORD_ONLY, default=None,
-                                 annotation=Annotated[list[str] | None, info])
-    info = typer.Argument(help=f"Scenario file (.yaml/.json/.csv) or embedded id; default "
-                          f"{DEFAULT_SCENARIO}.", show_default=False, metavar="[SCENARIO]")
-    return inspect.Parameter("inputs", inspect.Parameter.KEYWORD_ONLY, default=None,
-                             annotation=Annotated[str | None, info])
+    optional = {} if spec.inputs == "targets" else {"default": None}
+    return inspect.Parameter("inputs", inspect.Parameter.KEYWORD_ONLY,
+                             annotation=_INPUTS[spec.inputs], **optional)
 
 
 def _variation_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
@@ -195,8 +203,6 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
                 given["noise"] = [*given.get("noise", []), *noise]
         variation = variation_from_options(**{f.lstrip("-"): v for f, v in edits.items()})
         if spec.long:
-            from detente.cli.sample import with_engine
-
             label = f"{spec.name} {given.get('model', spec.option('model').default)}"
             result = with_engine(label, quiet, dask, lambda executor, progress: run(
                 spec.name, inputs, variation, executor=executor, progress=progress, **given))
