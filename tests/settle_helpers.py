@@ -25,17 +25,9 @@ from detente.scenario.compile import (
     VerificationSpec,
     WalkAwaySpec,
 )
-from detente.settlement import analyse_packages, milp
+from detente.settlement import analyse_packages, milp, search
 from detente.settlement.persuasion import GRID, WALK_AWAY_GRID, persuade
 from detente.settlement.problem import NamedPackage, SettlementProblem
-from detente.settlement.search import (
-    best_packages,
-    brute_force,
-    build_table,
-    smallest_accords,
-    zone_exists,
-    zone_size,
-)
 from detente.settlement.utility import UtilitySettings
 from detente.settlement.zone import frontier, issue_ranges
 
@@ -395,14 +387,14 @@ def check_against_reference(problem: SettlementProblem, utility: str, correlatio
     fewest = min((ref.changes(r) for r in zone), default=None)
     smallest = max((ref.log_nash(ref.gains[r]) for r in zone if ref.changes(r) == fewest),
                    default=None)
-    table = build_table(problem, UtilitySettings(utility, correlation, losses), weighting)
+    table = search.build_table(problem, UtilitySettings(utility, correlation, losses), weighting)
     for method in METHODS:
-        assert bool(zone_exists(table, method)[0]) == bool(zone), method
-        assert zone_size(table, method)[0] == len(zone), method
-        nash = best_packages(table, "nash", top, method=method)[0]
+        assert bool(search.zone_exists(table, method)[0]) == bool(zone), method
+        assert search.zone_size(table, method)[0] == len(zone), method
+        nash = search.best_packages(table, "nash", top, method=method)[0]
         np.testing.assert_allclose(nash.score, by_nash, atol=_nash_atol(method),
                                    err_msg=method)
-        maxmin = best_packages(table, "maxmin", 1, method=method)[0]
+        maxmin = search.best_packages(table, "maxmin", 1, method=method)[0]
         np.testing.assert_allclose(maxmin.score, [] if best_min is None else [best_min],
                                    atol=1e-9, err_msg=method)
         for found, score in ((nash, ref.log_nash), (maxmin, ref.min_gain)):
@@ -412,7 +404,7 @@ def check_against_reference(problem: SettlementProblem, utility: str, correlatio
                 np.testing.assert_allclose(gains, truth, atol=1e-12, err_msg=method)
                 assert ref.in_zone(truth)
                 assert claimed == pytest.approx(score(truth), abs=1e-9)
-        accord = smallest_accords(table, method)[0]
+        accord = search.smallest_accords(table, method)[0]
         assert accord.found == bool(zone), method
         np.testing.assert_allclose(accord.score, [] if smallest is None else [smallest],
                                    atol=_nash_atol(method), err_msg=method)
@@ -423,15 +415,15 @@ def check_against_reference(problem: SettlementProblem, utility: str, correlatio
 def check_batched_equals_one_at_a_time(problem: SettlementProblem) -> None:
     """The batched branch and bound gives each scenario of the batch what brute force
     gives that scenario alone."""
-    table = build_table(problem)
-    exists = zone_exists(table, "bnb")
-    sizes = zone_size(table, "bnb")
-    best = best_packages(table, "nash", 2, method="bnb")
+    table = search.build_table(problem)
+    exists = search.zone_exists(table, "bnb")
+    sizes = search.zone_size(table, "bnb")
+    best = search.best_packages(table, "nash", 2, method="bnb")
     for b in range(table.batch):
         one = table.subset(np.array([b]))
-        assert exists[b] == brute_force(one)[0][0]
-        assert sizes[b] == brute_force(one, count=True)[1][0]
-        ref = best_packages(one, "nash", 2, method="brute")[0]
+        assert exists[b] == search.brute_force(one)[0][0]
+        assert sizes[b] == search.brute_force(one, count=True)[1][0]
+        ref = search.best_packages(one, "nash", 2, method="brute")[0]
         np.testing.assert_allclose(rounded_scores(best[b]), rounded_scores(ref), atol=1e-8)
 
 
