@@ -94,6 +94,19 @@ class StageTerms:
         return self.banked + self.rest
 
 
+def _with_before(stages: np.ndarray, status_quo: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The stages ``[..., S, I]`` broadcast against the status quo, and where each stage
+    starts from: the status quo before the first, the previous stage after it."""
+    stages = np.asarray(stages, dtype=float)
+    q = np.asarray(status_quo, dtype=float)[..., None, :]
+    lead = np.broadcast_shapes(q.shape[:-2], stages.shape[:-2])
+    stages = np.broadcast_to(stages, lead + stages.shape[-2:])
+    before = np.concatenate([np.broadcast_to(q, (*lead, 1, stages.shape[-1])),
+                             stages[..., :-1, :]], axis=-2)
+    return stages, before
+
+
 def stage_terms(position: np.ndarray, shares: np.ndarray, status_quo: np.ndarray,
                 stages: np.ndarray, belief: np.ndarray, settings: UtilitySettings,
                 patience: float = 1.0) -> StageTerms:
@@ -104,12 +117,7 @@ def stage_terms(position: np.ndarray, shares: np.ndarray, status_quo: np.ndarray
     stage's move (:func:`detente.settlement.credibility` with that stage's deliverers).
     Leading axes broadcast.
     """
-    stages = np.asarray(stages, dtype=float)
-    q = np.asarray(status_quo, dtype=float)[..., None, :]
-    lead = np.broadcast_shapes(q.shape[:-2], stages.shape[:-2])
-    stages = np.broadcast_to(stages, lead + stages.shape[-2:])
-    before = np.concatenate([np.broadcast_to(q, (*lead, 1, stages.shape[-1])),
-                             stages[..., :-1, :]], axis=-2)
+    stages, before = _with_before(stages, status_quo)
     pos = position[..., None, :, :]
     sh = shares[..., None, :, :]
     face = _step_gains(pos, sh, before, stages, np.ones_like(belief), settings)
@@ -170,12 +178,7 @@ def delivered_counts(stages: np.ndarray, status_quo: np.ndarray, guarantees: Gua
                      ) -> np.ndarray:
     """n^t_g, ``[..., S, G]``: in how many stages before checkpoint t guarantor g delivered a
     move (it is a deliverer of an issue that stage moves; unconditional issues have none)."""
-    stages = np.asarray(stages, dtype=float)
-    q = np.asarray(status_quo, dtype=float)[..., None, :]
-    lead = np.broadcast_shapes(q.shape[:-2], stages.shape[:-2])
-    stages = np.broadcast_to(stages, lead + stages.shape[-2:])
-    before = np.concatenate([np.broadcast_to(q, (*lead, 1, stages.shape[-1])),
-                             stages[..., :-1, :]], axis=-2)
+    stages, before = _with_before(stages, status_quo)
     moved = np.abs(stages - before) > 1e-12  # [..., S, I]
     duty = guarantees.deliverers & ~guarantees.unconditional[..., None]  # [S, I, G]
     delivered = (moved[..., :, :, None] & duty).any(axis=-2)  # [..., S, G]
