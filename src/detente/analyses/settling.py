@@ -402,7 +402,9 @@ SETTLE = AnalysisSpec(
                "over.", flags=("--persuade",), negative="--no-persuade"),
     ),
     run=run_settle, view=view_settle, counterfactual="beside", formats=("table", "json"),
-    package_search=True, quick={"step": 25.0},
+    # Persuasion plans are most of a run's time (2.5 s against 15 s with a counterfactual);
+    # test_zone_persuasion and test_settlement cover them.
+    package_search=True, quick={"step": 25.0, "persuade": False},
 )
 
 

@@ -225,9 +225,10 @@ class AnalysisSpec:
     the JSON contract of docs/json-format.md); ``view(result)`` its :class:`View`.
     ``counterfactual``: "apply" runs on the varied scenario; "beside" shows the variation
     next to the baseline (settle, roadmap). ``long``: a sampling run (progress bar, Dask).
-    ``quick``: the cheapest options that still run the whole analysis (a coarse grid, few
-    samples, one process); the tests run every analysis with them, so a new analysis joins
-    every test walk with no test edit, and the docs may show them (``words``).
+    ``quick``: cheap options (a coarse grid, few samples, one process; a costly extra off
+    where its own tests cover it); the tests run every analysis with them, so a new
+    analysis joins every test walk with no test edit, and the docs may show them
+    (``words``).
     """
 
     name: str
