@@ -159,7 +159,9 @@ def make_brief(scenario: Scenario | str | Path | None = None, variation: Any = N
     # settle shows a counterfactual beside the baseline: the brief reads the varied one.
     from detente.analyses.settling import beside
 
-    settled = settle(s, step=step, variations=beside(variation, False))  # type: ignore[arg-type]
+    # No sentence reads the per-issue zones or the persuasion plans: not computed.
+    settled = settle(s, step=step, variations=beside(variation, False),  # type: ignore[arg-type]
+                     zones=False, persuasion=False)
     outcome = settled.outcomes[-1]
     guarantors = contributions(s, step=step, rng=seed, variation=variation)
     primary = PREFERRED_MODEL if PREFERRED_MODEL in names else names[0]
