@@ -1,13 +1,19 @@
-"""Small hand-made and random settlement problems for the settlement tests."""
+"""Small hand-made and random settlement problems for the settlement tests, the itertools
+reference they are checked against, and the checks more than one test file runs (on plain
+problems and on problems with mechanisms)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from detente.arrays import Arrays
@@ -19,7 +25,11 @@ from detente.scenario.compile import (
     VerificationSpec,
     WalkAwaySpec,
 )
-from detente.settlement.problem import SettlementProblem
+from detente.settlement import analyse_packages, milp, search
+from detente.settlement.persuasion import GRID, WALK_AWAY_GRID, persuade
+from detente.settlement.problem import NamedPackage, SettlementProblem
+from detente.settlement.utility import UtilitySettings
+from detente.settlement.zone import frontier, issue_ranges
 
 
 def two_by_two(trust_b: float = 1.0, guarantor: str | None = None):
@@ -349,3 +359,206 @@ def _keeps_rules(mech: Mechanisms, issue_ids: Sequence[str], x: Sequence[float])
                 r.then_low - 1e-9 <= t <= r.then_high + 1e-9):
             return False
     return True
+
+
+# ---------------------------------------------------------------------------------------
+# Checks against the reference, shared by the files that run them on plain problems
+# (test_settlement_search.py, test_zone_persuasion.py) and on problems with mechanisms
+# (test_settlement_mechanisms.py, test_mechanisms_surfaces.py).
+# ---------------------------------------------------------------------------------------
+
+#: Hypothesis settings of the reference checks: few examples (each enumerates a space).
+REFERENCE_SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.data_too_large])
+#: ... and of the exact searches against it (test_settlement_search, _mechanisms).
+SEARCH_SETTINGS = settings(max_examples=40, deadline=None,
+                           suppress_health_check=[HealthCheck.too_slow])
+METHODS = ("bnb", "brute", "auto", "milp")
+
+
+def rounded_scores(best: Any) -> np.ndarray:
+    return np.round(best.score, 9)
+
+
+def _nash_atol(method: str) -> float:
+    """The MILP's Nash packages are certified within NASH_GAP (log Nash product); the
+    enumerations are exact up to rounding."""
+    return milp.NASH_GAP + 1e-9 if method == "milp" else 1e-9
+
+
+def check_against_reference(problem: SettlementProblem, utility: str, correlation: float,
+                            losses: str, top: int, weighting: str = "capability") -> None:
+    """Every method's answers equal the plain itertools enumeration of the documented
+    formulas, and every package returned has the gains and the score the formulas give
+    it."""
+    ref = reference_space(problem, utility, correlation, losses, weighting)
+    zone = ref.zone()
+    by_nash = sorted((ref.log_nash(ref.gains[r]) for r in zone), reverse=True)[:top]
+    # over no party the smallest gain is +inf, which no search reports as a package
+    best_min = max((v for r in zone if np.isfinite(v := ref.min_gain(ref.gains[r]))),
+                   default=None)
+    fewest = min((ref.changes(r) for r in zone), default=None)
+    smallest = max((ref.log_nash(ref.gains[r]) for r in zone if ref.changes(r) == fewest),
+                   default=None)
+    table = search.build_table(problem, UtilitySettings(utility, correlation, losses), weighting)
+    for method in METHODS:
+        assert bool(search.zone_exists(table, method)[0]) == bool(zone), method
+        assert search.zone_size(table, method)[0] == len(zone), method
+        nash = search.best_packages(table, "nash", top, method=method)[0]
+        np.testing.assert_allclose(nash.score, by_nash, atol=_nash_atol(method),
+                                   err_msg=method)
+        maxmin = search.best_packages(table, "maxmin", 1, method=method)[0]
+        np.testing.assert_allclose(maxmin.score, [] if best_min is None else [best_min],
+                                   atol=1e-9, err_msg=method)
+        for found, score in ((nash, ref.log_nash), (maxmin, ref.min_gain)):
+            for values, gains, claimed in zip(found.values, found.gains, found.score,
+                                              strict=True):
+                truth = reference_gains(problem, values, utility, correlation, losses)
+                np.testing.assert_allclose(gains, truth, atol=1e-12, err_msg=method)
+                assert ref.in_zone(truth)
+                assert claimed == pytest.approx(score(truth), abs=1e-9)
+        accord = search.smallest_accords(table, method)[0]
+        assert accord.found == bool(zone), method
+        np.testing.assert_allclose(accord.score, [] if smallest is None else [smallest],
+                                   atol=_nash_atol(method), err_msg=method)
+        moved = (np.abs(accord.values - np.array(ref.status_quo)) > 1e-12).sum(axis=1)
+        assert moved.tolist() == ([] if fewest is None else [fewest]), method
+
+
+def check_batched_equals_one_at_a_time(problem: SettlementProblem) -> None:
+    """The batched branch and bound gives each scenario of the batch what brute force
+    gives that scenario alone."""
+    table = search.build_table(problem)
+    exists = search.zone_exists(table, "bnb")
+    sizes = search.zone_size(table, "bnb")
+    best = search.best_packages(table, "nash", 2, method="bnb")
+    for b in range(table.batch):
+        one = table.subset(np.array([b]))
+        assert exists[b] == search.brute_force(one)[0][0]
+        assert sizes[b] == search.brute_force(one, count=True)[1][0]
+        ref = search.best_packages(one, "nash", 2, method="brute")[0]
+        np.testing.assert_allclose(rounded_scores(best[b]), rounded_scores(ref), atol=1e-8)
+
+
+def _dominates(g: list[float], h: list[float], parties: list[bool]) -> bool:
+    idx = [a for a, p in enumerate(parties) if p]
+    return all(g[a] >= h[a] - 1e-12 for a in idx) and any(g[a] > h[a] + 1e-12 for a in idx)
+
+
+def check_issue_ranges(problem: SettlementProblem, method: str) -> None:
+    """Each issue's range in the zone and in its efficient packages equals the reference's
+    (tiny spaces: every acceptable package is listed, so the efficient range is exact)."""
+    ref = reference_space(problem)
+    zone = ref.zone()
+    if not any(ref.parties):
+        return
+    got = issue_ranges(problem, method=method)  # type: ignore[arg-type]
+    efficient = [r for r in zone if not any(
+        _dominates(ref.gains[s], ref.gains[r], ref.parties) for s in zone)]
+    assert got.efficient_exact
+    for k, z in enumerate(got.issues):
+        want = {round(ref.packages[r][k] * 100, 6) for r in zone}
+        have = {round(v, 6) for v, f in zip(z.values, z.feasible, strict=True) if f}
+        assert have == want
+        if zone:
+            assert z.zone_min == pytest.approx(min(want))
+            assert z.zone_max == pytest.approx(max(want))
+            eff = [ref.packages[r][k] * 100 for r in efficient]
+            assert z.efficient_min == pytest.approx(min(eff))
+            assert z.efficient_max == pytest.approx(max(eff))
+        else:
+            assert z.zone_min is None and z.efficient_min is None
+
+
+def check_frontier(problem: SettlementProblem) -> None:
+    """The frontier of the first two parties lies on the reference's Pareto frontier of
+    their gains and reaches both ends (the best for B, the best for A)."""
+    ref = reference_space(problem)
+    parties = [a for a, p in enumerate(ref.parties) if p]
+    if len(parties) < 2:
+        return
+    ia, ib = parties[:2]
+    actors = problem.arrays.actor_ids
+    got = frontier(problem, actors[ia], actors[ib], method="brute")
+    zone = ref.zone()
+    if not zone:
+        assert got.points == ()
+        return
+    cloud = [(ref.gains[r][ia] * 100, ref.gains[r][ib] * 100) for r in zone]
+    for x, y in got.points:
+        assert any(abs(x - cx) < 1e-7 and abs(y - cy) < 1e-7 for cx, cy in cloud)
+        assert not any(cx >= x - 1e-9 and cy >= y - 1e-9 and (cx > x + 1e-7 or cy > y + 1e-7)
+                       for cx, cy in cloud)
+    assert max(y for _, y in got.points) == pytest.approx(max(cy for _, cy in cloud))
+    assert max(x for x, _ in got.points) == pytest.approx(max(cx for cx, _ in cloud))
+
+
+def _gain(problem: SettlementProblem, values: list[float], actor: int) -> float:
+    return reference_gains(problem, values, "quadratic", 0.0, "discounted")[actor]
+
+
+def _changed(problem: SettlementProblem, kind: str, target: str, b: int, value: float
+             ) -> SettlementProblem:
+    """The problem with one persuasion lever applied (a position or walk-away point in issue
+    units, a salience or a trust)."""
+    a = problem.arrays
+    if kind == "position":
+        pos = a.position.copy()
+        pos[b, list(a.issue_ids).index(target)] = value / 100
+        return problem.replace(arrays=a.replace(position=pos))
+    if kind == "salience":
+        sal = a.salience.copy()
+        sal[b, list(a.issue_ids).index(target)] = value
+        return problem.replace(arrays=a.replace(salience=sal))
+    if kind == "walk-away":
+        mech = problem.mechanisms
+        walk = tuple((x, WalkAwaySpec(utility=value / 100) if x == target else w)
+                     for x, w in mech.walk_away)
+        return problem.replace(mechanisms=dataclasses.replace(mech, walk_away=walk))
+    trust = a.trust.copy()
+    trust[b, list(a.guarantor_ids).index(target)] = value
+    return problem.replace(arrays=a.replace(trust=trust))
+
+
+def check_persuasion(problem: SettlementProblem, seed: int) -> None:
+    """A random package's persuasion plan, by the reference: its blockers are the parties
+    that do not gain; each lever wins its blocker and is the nearest on the grid; the levers
+    come smallest first; the plan applied together leaves nobody blocking; broken package
+    rules are named."""
+    tol = 1e-9
+    rng = np.random.default_rng(seed)
+    a = problem.arrays
+    values = {i: float(rng.choice(np.arange(0, 101, 10))) for i in a.issue_ids}
+    package = NamedPackage("X", "random", values, tuple(values))
+    problem = problem.replace(packages=(package,))
+    analysis = analyse_packages(problem, [package])[0]
+    plan = persuade(problem, package, analysis)
+    unit = [v / 100 for v in values.values()]
+    actors = list(a.actor_ids)
+    assert set(plan.blockers) == {x for k, x in enumerate(actors)
+                                  if reference_space(problem).parties[k]
+                                  and _gain(problem, unit, k) <= tol}
+    for lv in plan.levers:
+        b = actors.index(lv.actor)
+        assert _gain(problem, unit, b) <= tol  # a blocker before
+        assert _gain(_changed(problem, lv.kind, lv.target, b, lv.needed), unit, b) > tol
+        if lv.kind == "position":  # a grid step nearer the current position does not win
+            step = 1.0 / (GRID - 1) * np.sign(lv.current - lv.needed) * 100
+            if abs(lv.needed - lv.current) > abs(step) + 1e-9:
+                nearer = _changed(problem, lv.kind, lv.target, b, lv.needed + step)
+                assert _gain(nearer, unit, b) <= tol
+        if lv.kind == "walk-away":  # one grid step higher does not win
+            assert lv.needed < lv.current
+            higher = _changed(problem, lv.kind, lv.target, b,
+                              lv.needed + WALK_AWAY_GRID * 100 * 1.0001)
+            assert _gain(higher, unit, b) <= tol + 1e-12
+    assert all(x.size <= y.size for x, y in zip(plan.levers, plan.levers[1:], strict=False))
+    if not plan.unmovable:
+        changed = problem
+        for lv in plan.plan:
+            changed = _changed(changed, lv.kind, lv.target, actors.index(lv.actor), lv.needed)
+        for k, party in enumerate(reference_space(changed).parties):
+            if party:
+                assert _gain(changed, unit, k) > tol
+        assert plan.after == ()
+    assert bool(plan.broken_rules) == (not _keeps_rules(problem.mechanisms, a.issue_ids, unit))

@@ -234,3 +234,28 @@ def test_python_api_refuses_non_finite_model_options() -> None:
 
     with pytest.raises(OptionError, match=r"bdm\.stop_eps: nan is not a finite number"):
         get_model("bdm", stop_eps=float("nan"))
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("localhost", True),
+    ("0.0.0.0", False), ("::", False), ("192.168.1.5", False), ("example.org", False)])
+def test_loopback_is_this_machine_only(host: str, loopback: bool) -> None:
+    from detente.cli.common import is_loopback
+
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(("host", "allowed"), [
+    ("127.0.0.1", ["127.0.0.1", "localhost", "[::1]", "::1"]), ("0.0.0.0", None)])
+def test_serve_answers_loopback_names_only_on_loopback(
+        host: str, allowed: list[str] | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("fastapi")
+    uvicorn = pytest.importorskip("uvicorn")
+    import detente.web.app as web_app
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(web_app, "create_app", lambda *_, **kw: seen.update(kw))
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **kw: seen.update(served=kw["host"]))
+    result = runner.invoke(app, ["serve", "--host", host])
+    assert result.exit_code == 0, result.output
+    assert seen["allowed_hosts"] == allowed and seen["served"] == host

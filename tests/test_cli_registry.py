@@ -45,30 +45,25 @@ def _user_options(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k not in ("executor", "progress")}
 
 
-def _other_value(o: Option) -> tuple[list[str], Any]:
-    """A valid value that is not the default, as command-line words and as checked."""
-    flag = o.cli_flags[0]
+def _other_value(o: Option) -> Any:
+    """A valid value that is not the default, as checked."""
     if o.type is bool:
-        if o.default is not False or o.negative:  # an on/off pair: the off flag
-            return [o.negative or "--no-" + flag[2:]], False
-        return [flag], not o.default
+        return not o.off_flag  # False through the off flag where there is one, else True
     if o.choices and o.multiple:  # one choice instead of the default list
-        pick = o.choices[-1] if o.default != (o.choices[-1],) else o.choices[0]
-        return [flag, pick], (pick,)
+        return (o.choices[-1],) if o.default != (o.choices[-1],) else (o.choices[0],)
     if o.choices:
-        pick = next(c for c in reversed(o.choices) if c != o.default)
-        return [flag, pick], pick
+        return next(c for c in reversed(o.choices) if c != o.default)
     if o.multiple:
-        return [flag, "X1", flag, "X2"], ("X1", "X2")
+        return ("X1", "X2")
     if o.type is str:
-        return [flag, "something"], "something"
+        return "something"
     base = o.default if o.default is not None else (o.low if o.low is not None else 0)
     value = base + 1 if o.high is None or base + 1 <= o.high else base - 1
     if o.low is not None and value <= o.low:
         value = o.low + 1
     if o.type is float and o.high is not None and o.high <= 1:
         value = o.high / 2 if o.default != o.high / 2 else o.high / 4
-    return [flag, str(value)], o.type(value)
+    return o.type(value)
 
 
 def _target(name: str) -> list[str]:
@@ -107,12 +102,24 @@ def test_no_flag_means_the_specs_defaults(name: str, captured: dict[str, Any]) -
 def test_every_flag_reaches_the_analysis(name: str, option: str,
                                          captured: dict[str, Any]) -> None:
     o = ANALYSES[name].option(option)
-    words, expected = _other_value(o)
-    result = _invoke(name, *_target(name), *words)
+    expected = _other_value(o)
+    # Option.words spells the value as the command line reads it (the tests' quick runs
+    # and the docs use it).
+    result = _invoke(name, *_target(name), *o.words(expected))
     assert "name" in captured, result.output
     checked = ANALYSES[name].check(_user_options(captured["options"]))
     assert checked[option] == expected
     assert expected != o.default
+
+
+@pytest.mark.parametrize("name", list(ANALYSES))
+def test_the_quick_options_spelled_as_flags_reach_the_analysis(
+        name: str, captured: dict[str, Any]) -> None:
+    # The tests run each command with spec.words(spec.quick): the words must mean the same.
+    spec = ANALYSES[name]
+    result = _invoke(name, *_target(name), *spec.words(spec.quick))
+    assert "name" in captured, result.output
+    assert spec.check(_user_options(captured["options"])) == spec.check(spec.quick)
 
 
 @pytest.mark.parametrize("name", list(ANALYSES))

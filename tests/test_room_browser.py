@@ -9,29 +9,21 @@ uses selectors and locators only, never script evaluation.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("headless browser test needs /usr/bin/chromium (Debian package 'chromium'; "
-                "scripts/test.sh installs it)", allow_module_level=True)
+from tests.browser_helpers import chromium, require_chromium, serving
+
+require_chromium()
 pytest.importorskip("sqlalchemy", reason="the room extra (SQLAlchemy) is not installed")
-uvicorn = pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
 httpx = pytest.importorskip("httpx", reason="httpx is not installed")
 
 from detente.room.api import create_room_app  # noqa: E402
 from tests.room_helpers import SMALL, small_numbers  # noqa: E402
 
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAIT_MS = 60_000
 #: What party A types: four decimals, so none can appear in B's page by coincidence.
 A_NUMBERS = {"stances": {"X": {"position": 10.1234, "salience": 0.8123},
@@ -39,28 +31,11 @@ A_NUMBERS = {"stances": {"X": {"position": 10.1234, "salience": 0.8123},
              "trust": {"B": 0.6789, "C": 0.4321}, "walk_away": 0.1357}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = str(tmp_path_factory.mktemp("room-browser") / "room.db")
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_room_app(db, allowed_hosts=["127.0.0.1"]),
-                                        host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:  # the server's own flag; startup only
-        if time.monotonic() > deadline:
-            raise RuntimeError("the room server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(create_room_app(db, allowed_hosts=["127.0.0.1"]), "the room server") as url:
+        yield url
 
 
 def fill(page: Any, party: str, numbers: dict[str, Any]) -> None:
@@ -80,9 +55,7 @@ def visible_text(page: Any) -> str:
 def test_three_parties_negotiate_in_the_browser(server: str) -> None:
     with httpx.Client(base_url=server) as client:
         opened = client.post("/api/rooms", json={"scenario": SMALL}).json()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=LAUNCH_ARGS)
+    with chromium() as browser:
         pages: dict[str, Any] = {}
         errors: list[str] = []
         refused: set[tuple[str, int]] = set()
@@ -144,4 +117,3 @@ def test_three_parties_negotiate_in_the_browser(server: str) -> None:
         # The only refusals: A's bad salience (422) and maybe the browser's favicon request.
         assert ("submission", 422) in refused
         assert refused <= {("submission", 422), ("favicon.ico", 404)}, refused
-        browser.close()

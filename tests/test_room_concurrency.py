@@ -3,9 +3,7 @@ and the room proposes exactly once. (Bounded: 50 requests, a 25-package space.)"
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,37 +11,22 @@ from typing import Any
 import pytest
 
 pytest.importorskip("sqlalchemy", reason="the room extra (SQLAlchemy) is not installed")
-uvicorn = pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
+pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
 httpx = pytest.importorskip("httpx", reason="httpx is not installed")
 
 from detente.room.api import create_room_app  # noqa: E402
+from tests.browser_helpers import serving  # noqa: E402
 from tests.room_helpers import SMALL, bearer  # noqa: E402
 
 pytest_plugins = ("tests.room_helpers",)  # its fixture: room_db
 PARTIES = 50
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(room_db: str) -> Iterator[str]:
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_room_app(room_db, allowed_hosts=["127.0.0.1"]),
-                                        host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:  # startup, not a race: the test waits for the server's own flag
-        if time.monotonic() > deadline:
-            raise RuntimeError("the room server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(create_room_app(room_db, allowed_hosts=["127.0.0.1"]),
+                 "the room server") as url:
+        yield url
 
 
 def numbers(k: int) -> dict[str, Any]:

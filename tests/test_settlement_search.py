@@ -11,104 +11,44 @@ from hypothesis import strategies as st
 
 import detente
 from detente.errors import OptionError
-from detente.settlement import SettlementProblem, milp, search
+from detente.settlement import SettlementProblem, search
 from detente.settlement.search import (
     best_packages,
     brute_force,
     build_table,
-    smallest_accords,
     zone_exists,
     zone_size,
 )
-from detente.settlement.utility import UtilitySettings
-from tests.settle_helpers import random_problems, reference_gains, reference_space
-
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
-
-
-def _scores(best) -> np.ndarray:
-    return np.round(best.score, 9)
+from tests.settle_helpers import (
+    SEARCH_SETTINGS,
+    check_against_reference,
+    check_batched_equals_one_at_a_time,
+    random_problems,
+    rounded_scores,
+)
 
 
-METHODS = ("bnb", "brute", "auto", "milp")
-
-
-def _nash_atol(method: str) -> float:
-    """The MILP's Nash packages are certified within NASH_GAP (log Nash product); the
-    enumerations are exact up to rounding."""
-    return milp.NASH_GAP + 1e-9 if method == "milp" else 1e-9
-
-
-def _check_against_reference(problem, utility: str, correlation: float, losses: str,
-                             top: int, weighting: str = "capability") -> None:
-    """Every method's answers equal the plain itertools enumeration of the documented
-    formulas (tests/settle_helpers.py), and every package returned has the gains and the
-    score the formulas give it."""
-    ref = reference_space(problem, utility, correlation, losses, weighting)
-    zone = ref.zone()
-    by_nash = sorted((ref.log_nash(ref.gains[r]) for r in zone), reverse=True)[:top]
-    # over no party the smallest gain is +inf, which no search reports as a package
-    best_min = max((v for r in zone if np.isfinite(v := ref.min_gain(ref.gains[r]))),
-                   default=None)
-    fewest = min((ref.changes(r) for r in zone), default=None)
-    smallest = max((ref.log_nash(ref.gains[r]) for r in zone if ref.changes(r) == fewest),
-                   default=None)
-    table = build_table(problem, UtilitySettings(utility, correlation, losses), weighting)
-    for method in METHODS:
-        assert bool(zone_exists(table, method)[0]) == bool(zone), method
-        assert zone_size(table, method)[0] == len(zone), method
-        nash = best_packages(table, "nash", top, method=method)[0]
-        np.testing.assert_allclose(nash.score, by_nash, atol=_nash_atol(method),
-                                   err_msg=method)
-        maxmin = best_packages(table, "maxmin", 1, method=method)[0]
-        np.testing.assert_allclose(maxmin.score, [] if best_min is None else [best_min],
-                                   atol=1e-9, err_msg=method)
-        for found, score in ((nash, ref.log_nash), (maxmin, ref.min_gain)):
-            for values, gains, claimed in zip(found.values, found.gains, found.score,
-                                              strict=True):
-                truth = reference_gains(problem, values, utility, correlation, losses)
-                np.testing.assert_allclose(gains, truth, atol=1e-12, err_msg=method)
-                assert ref.in_zone(truth)
-                assert claimed == pytest.approx(score(truth), abs=1e-9)
-        accord = smallest_accords(table, method)[0]
-        assert accord.found == bool(zone), method
-        np.testing.assert_allclose(accord.score, [] if smallest is None else [smallest],
-                                   atol=_nash_atol(method), err_msg=method)
-        moved = (np.abs(accord.values - np.array(ref.status_quo)) > 1e-12).sum(axis=1)
-        assert moved.tolist() == ([] if fewest is None else [fewest]), method
-
-
-@SETTINGS
+@SEARCH_SETTINGS
 @given(problem=random_problems(), utility=st.sampled_from(["linear", "quadratic"]),
        correlation=st.sampled_from([0.0, 0.6, 1.0]), top=st.integers(1, 4),
        losses=st.sampled_from(["discounted", "certain"]),
        weighting=st.sampled_from(["capability", "equal"]))
 def test_every_method_equals_a_plain_enumeration(problem, utility, correlation, top,
                                                  losses, weighting) -> None:
-    _check_against_reference(problem, utility, correlation, losses, top, weighting)
+    check_against_reference(problem, utility, correlation, losses, top, weighting)
 
 
 @pytest.mark.parametrize("losses", ["discounted", "certain"])
 def test_korea_at_a_coarse_step_equals_a_plain_enumeration(losses) -> None:
     # step 50: 3 grid values + the status quo on 8 issues, at most 4^8 = 65 536 packages
     problem = SettlementProblem.from_scenario(detente.load("korea-2017"), step=50)
-    _check_against_reference(problem, "quadratic", 0.0, losses, 5)
+    check_against_reference(problem, "quadratic", 0.0, losses, 5)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=random_problems(batch=7))
 def test_batched_search_equals_one_scenario_at_a_time(problem) -> None:
-    table = build_table(problem)
-    exists = zone_exists(table, "bnb")
-    sizes = zone_size(table, "bnb")
-    best = best_packages(table, "nash", 2, method="bnb")
-    for b in range(table.batch):
-        one = table.subset(np.array([b]))
-        assert exists[b] == brute_force(one)[0][0]
-        assert sizes[b] == brute_force(one, count=True)[1][0]
-        ref = best_packages(one, "nash", 2, method="brute")[0]
-        np.testing.assert_allclose(_scores(best[b]), _scores(ref), atol=1e-8)
+    check_batched_equals_one_at_a_time(problem)
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -119,12 +59,12 @@ def test_tiny_chunks_give_the_same_answers(problem) -> None:
     search.CHUNK = 8  # forces the frontier to be split and pushed back many times
     try:
         size = zone_size(table, "bnb")[0]
-        scores = _scores(best_packages(table, "nash", 3, method="bnb")[0])
+        scores = rounded_scores(best_packages(table, "nash", 3, method="bnb")[0])
     finally:
         search.CHUNK = original
     assert size == zone_size(table, "brute")[0]
-    np.testing.assert_allclose(scores, _scores(best_packages(table, "nash", 3,
-                                                             method="brute")[0]))
+    brute = best_packages(table, "nash", 3, method="brute")[0]
+    np.testing.assert_allclose(scores, rounded_scores(brute))
 
 
 def test_pareto_filter() -> None:

@@ -28,23 +28,6 @@ from detente.web.app import create_app
 
 runner = CliRunner()
 KOREA = detente.load("korea-2017").to_dict()
-#: Cheap settings per analysis, as (command-line words, web params): coarse grids, few
-#: samples. Every analysis must appear (see test_the_walk_covers_every_analysis).
-CHEAP: dict[str, tuple[list[str], dict[str, Any]]] = {
-    "forecast": ([], {}),
-    "sample": (["--samples", "20", "--workers", "1"], {"samples": 20}),
-    "sensitivity": (["--samples", "8", "--bootstrap", "10", "--workers", "1"],
-                    {"samples": 8, "bootstrap": 10}),
-    "settle": (["--step", "25"], {"step": 25}),
-    "contributions": (["--step", "50"], {"step": 50}),
-    "roadmap": (["--step", "25"], {"step": 25}),
-    "explain": ([], {}),
-    "validate": (["--bootstrap", "20", "--workers", "1"], {}),
-    "influence": ([], {}),
-    "brief": (["--step", "50", "--samples", "10"], {"step": 50, "samples": 10}),
-    "compare": (["--step", "50", "--samples", "10", "--analysis", "forecast", "--analysis",
-                 "settle"], {"step": 50, "samples": 10, "analyses": ["forecast", "settle"]}),
-}
 COUNTERFACTUAL = ["--without", "RU", "--position", "CN.NUC=40"]
 LABEL = "without RU; position CN.NUC=40"
 
@@ -70,11 +53,17 @@ def with_outcomes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_the_walk_covers_every_analysis(info: dict[str, Any]) -> None:
-    assert set(CHEAP) == set(ANALYSES)
+def test_the_web_offers_every_analysis_but_those_that_read_files(
+        info: dict[str, Any]) -> None:
     # The web offers every analysis but those that read files by path.
     assert {n for n in info if n in ANALYSES} == set(ANALYSES) - set(READS_FILES)
     assert set(READS_FILES) <= set(ANALYSES)
+
+
+def _target(name: str, observed: Path) -> list[str]:
+    """The positional input of the command: a scenario file with observed outcomes where
+    the analysis scores targets (validate), else korea-2017 (what the web runs: KOREA)."""
+    return [str(observed)] if ANALYSES[name].inputs == "targets" else ["korea-2017"]
 
 
 def _cli_defaults(name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -89,7 +78,7 @@ def _cli_defaults(name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         raise Stop
 
     monkeypatch.setattr(cli_registry, "run", capture)
-    runner.invoke(app, [name, *(["x.yaml"] if name == "validate" else [])])
+    runner.invoke(app, [name, *_target(name, Path("x.yaml"))])
     assert "options" in seen, f"the {name} command did not reach the analysis"
     return ANALYSES[name].check({k: v for k, v in seen["options"].items()
                                  if k not in ("executor", "progress")})
@@ -138,8 +127,8 @@ def test_every_surface_has_the_same_options_defaults_and_bounds(
         for value in _outside(o):
             messages = {p.message for p in o.check(value)[1]}
             assert messages, f"{name}.{o.name}={value!r} passes its own check"
-            target = ["x.yaml"] if name == "validate" else []
-            out = runner.invoke(app, [name, *target, o.flag, str(value)])
+            out = runner.invoke(app, [name, *_target(name, Path("x.yaml")), o.flag,
+                                      str(value)])
             assert out.exit_code == 2 and "Traceback" not in out.output, (o.flag, value)
             assert any(m in " ".join(out.output.split()) for m in messages), out.output
             if name not in READS_FILES and o.name not in FIXED:
@@ -177,9 +166,9 @@ def test_the_report_refuses_unknown_settings() -> None:
 @pytest.mark.parametrize("name", list(ANALYSES))
 def test_every_analysis_accepts_every_counterfactual_on_the_cli_and_the_web(
         name: str, client: TestClient, with_outcomes: Path) -> None:
-    words, params = CHEAP[name]
-    target = [str(with_outcomes)] if name == "validate" else ["korea-2017"]
-    out = runner.invoke(app, [name, *target, *words, *COUNTERFACTUAL, "--format", "json"])
+    spec = ANALYSES[name]
+    out = runner.invoke(app, [name, *_target(name, with_outcomes), *spec.words(spec.quick),
+                              *COUNTERFACTUAL, "--format", "json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     # The counterfactual is named in the result, beside the baseline for settle/roadmap.
@@ -187,7 +176,7 @@ def test_every_analysis_accepts_every_counterfactual_on_the_cli_and_the_web(
     if name in READS_FILES:
         return
     response = client.post(f"/api/analyses/{name}", json={
-        "scenario": KOREA, "params": params,
+        "scenario": KOREA, "params": {k: v for k, v in spec.quick.items() if k not in FIXED},
         "counterfactual": {"without": ["RU"], "position": ["CN.NUC=40"]}})
     assert response.status_code == 200, response.text
     result = response.json()["result"]

@@ -312,7 +312,7 @@ def test_progress_bar_only_on_a_terminal_after_the_delay_and_never_when_quiet() 
 
     from rich.console import Console
 
-    from detente.cli.sample import LazyProgress
+    from detente.cli.progress import LazyProgress
 
     def shown(quiet: bool, terminal: bool, delay: float) -> str:
         buffer = io.StringIO()

@@ -6,34 +6,22 @@ and the Python ``playwright`` package, which drives that browser (no browser dow
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("headless browser test needs /usr/bin/chromium (Debian package 'chromium'; "
-                "scripts/test.sh installs it)", allow_module_level=True)
+from tests.browser_helpers import chromium, require_chromium, serving
+
+require_chromium()
 pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
-uvicorn = pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
 
 from detente.web.app import create_app  # noqa: E402
 
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 READY_TO_RUN = "!document.querySelector('td.bad') && !document.querySelector('#run').disabled"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -44,29 +32,15 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(gate: Path) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(create_app("korea-2017", allowed_hosts=["127.0.0.1"],
-                                       test_gate=gate),
-                            host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the workbench did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(create_app("korea-2017", allowed_hosts=["127.0.0.1"], test_gate=gate),
+                 "the workbench") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+def browser() -> Iterator[Any]:
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def best_package(page: object) -> list[list[str]]:
@@ -175,16 +149,23 @@ def test_download_yaml_has_the_edit(server: str, browser: object, tmp_path: Path
     page.close()
 
 
-def test_long_analysis_shows_progress_and_cancels(server: str, browser: object) -> None:
-    # The held analysis reports progress, then waits for a gate file that never appears:
-    # the job is certainly still running when the test clicks cancel.
+def held(browser: Any, server: str, gate_name: str) -> tuple[Any, Any]:
+    """A page (CSP bypassed: wait_for_function evaluates script) that has started the
+    ``held`` analysis, which waits for the gate file ``gate_name``."""
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     page.goto(server + "/")
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     page.select_option("#analysis", "held")
-    page.fill('[data-param="gate"]', "never")
+    page.fill('[data-param="gate"]', gate_name)
     page.click("#run")
+    return context, page
+
+
+def test_long_analysis_shows_progress_and_cancels(server: str, browser: object) -> None:
+    # The held analysis reports progress, then waits for a gate file that never appears:
+    # the job is certainly still running when the test clicks cancel.
+    context, page = held(browser, server, "never")
     page.wait_for_selector("#cancel:visible")
     page.wait_for_function("document.querySelector('#progress').value > 0", timeout=120_000)
     assert "held at gate never" in page.text_content("#run-message")
@@ -198,13 +179,7 @@ def test_long_analysis_shows_progress_and_cancels(server: str, browser: object) 
 def test_a_held_job_finishes_when_its_gate_opens(server: str, browser: object,
                                                  gate: Path) -> None:
     # The page's own requests carry its Origin: the same-origin check lets them through.
-    context = browser.new_context(bypass_csp=True)
-    page = context.new_page()
-    page.goto(server + "/")
-    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
-    page.select_option("#analysis", "held")
-    page.fill('[data-param="gate"]', "open1")
-    page.click("#run")
+    context, page = held(browser, server, "open1")
     page.wait_for_function("document.querySelector('#progress').value > 0", timeout=120_000)
     (gate / "open1").touch()
     page.wait_for_selector("#runs li", timeout=120_000)

@@ -6,135 +6,42 @@ formulas of docs/settle.md and shares no code with the searches.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import detente
 from detente.scenario import scenario_from_mapping
-from detente.settlement import analyse_packages
-from detente.settlement.persuasion import GRID, persuade
-from detente.settlement.problem import NamedPackage, SettlementProblem
-from detente.settlement.zone import frontier, issue_ranges
+from detente.settlement.problem import SettlementProblem
 
-from .settle_helpers import random_problems, reference_gains, reference_space
-
-SETTINGS = settings(max_examples=30, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-TOL = 1e-9
-
-
-def _dominates(g: list[float], h: list[float], parties: list[bool]) -> bool:
-    idx = [a for a, p in enumerate(parties) if p]
-    return all(g[a] >= h[a] - 1e-12 for a in idx) and any(g[a] > h[a] + 1e-12 for a in idx)
+from .settle_helpers import (
+    REFERENCE_SETTINGS,
+    check_frontier,
+    check_issue_ranges,
+    check_persuasion,
+    random_problems,
+)
 
 
-@SETTINGS
+@REFERENCE_SETTINGS
 @given(problem=random_problems(max_actors=4, max_issues=3, max_options=4),
        method=st.sampled_from(["brute", "bnb"]))
 def test_issue_ranges_equal_the_reference(problem: SettlementProblem, method: str) -> None:
-    ref = reference_space(problem)
-    zone = ref.zone()
-    if not any(ref.parties):
-        return
-    got = issue_ranges(problem, method=method)  # type: ignore[arg-type]
-    efficient = [r for r in zone if not any(
-        _dominates(ref.gains[s], ref.gains[r], ref.parties) for s in zone)]
-    assert got.efficient_exact  # tiny spaces: every acceptable package is listed
-    for k, z in enumerate(got.issues):
-        want = {round(ref.packages[r][k] * 100, 6) for r in zone}
-        have = {round(v, 6) for v, f in zip(z.values, z.feasible, strict=True) if f}
-        assert have == want
-        if zone:
-            assert z.zone_min == pytest.approx(min(want))
-            assert z.zone_max == pytest.approx(max(want))
-            eff = [ref.packages[r][k] * 100 for r in efficient]
-            assert z.efficient_min == pytest.approx(min(eff))
-            assert z.efficient_max == pytest.approx(max(eff))
-        else:
-            assert z.zone_min is None and z.efficient_min is None
+    check_issue_ranges(problem, method)
 
 
-@SETTINGS
+@REFERENCE_SETTINGS
 @given(problem=random_problems(max_actors=4, max_issues=3, max_options=4))
 def test_frontier_points_lie_on_the_reference_frontier(problem: SettlementProblem) -> None:
-    ref = reference_space(problem)
-    parties = [a for a, p in enumerate(ref.parties) if p]
-    if len(parties) < 2:
-        return
-    ia, ib = parties[:2]
-    actors = problem.arrays.actor_ids
-    got = frontier(problem, actors[ia], actors[ib], method="brute")
-    zone = ref.zone()
-    if not zone:
-        assert got.points == ()
-        return
-    cloud = [(ref.gains[r][ia] * 100, ref.gains[r][ib] * 100) for r in zone]
-    for x, y in got.points:
-        assert any(abs(x - cx) < 1e-7 and abs(y - cy) < 1e-7 for cx, cy in cloud)
-        assert not any(cx >= x - 1e-9 and cy >= y - 1e-9 and (cx > x + 1e-7 or cy > y + 1e-7)
-                       for cx, cy in cloud)
-    # The frontier reaches both ends: the best for B (threshold 0) and the best for A.
-    assert max(y for _, y in got.points) == pytest.approx(max(cy for _, cy in cloud))
-    assert max(x for x, _ in got.points) == pytest.approx(max(cx for cx, _ in cloud))
+    check_frontier(problem)
 
 
-def _gain(problem: SettlementProblem, values: list[float], actor: int) -> float:
-    return reference_gains(problem, values, "quadratic", 0.0, "discounted")[actor]
-
-
-@SETTINGS
+@REFERENCE_SETTINGS
 @given(problem=random_problems(max_actors=4, max_issues=3, max_options=4),
        seed=st.integers(0, 2**31 - 1))
 def test_persuasion_levers_win_their_blocker_and_are_the_nearest_on_the_grid(
         problem: SettlementProblem, seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    a = problem.arrays
-    values = {i: float(rng.choice(np.arange(0, 101, 10))) for i in a.issue_ids}
-    package = NamedPackage("X", "random", values, tuple(values))
-    problem = problem.replace(packages=(package,))
-    analysis = analyse_packages(problem, [package])[0]
-    plan = persuade(problem, package, analysis)
-    unit = [v / 100 for v in values.values()]
-    actors = list(a.actor_ids)
-    for lv in plan.levers:
-        b = actors.index(lv.actor)
-        assert _gain(problem, unit, b) <= TOL  # a blocker before
-        changed = _changed(problem, lv.kind, lv.target, b, lv.needed)
-        assert _gain(changed, unit, b) > TOL  # wins it over
-        if lv.kind == "position":
-            # One grid step nearer the current position does not (the lever is minimal).
-            step = 1.0 / (GRID - 1) * np.sign(lv.current - lv.needed) * 100
-            if abs(lv.needed - lv.current) > abs(step) + 1e-9:
-                nearer = _changed(problem, lv.kind, lv.target, b, lv.needed + step)
-                assert _gain(nearer, unit, b) <= TOL
-    assert all(x.size <= y.size for x, y in zip(plan.levers, plan.levers[1:], strict=False))
-    # The plan (one lever per blocker, applied together) leaves nobody blocking.
-    if not plan.unmovable:
-        changed = problem
-        for lv in plan.plan:
-            changed = _changed(changed, lv.kind, lv.target, actors.index(lv.actor), lv.needed)
-        for k, party in enumerate(reference_space(changed).parties):
-            if party:
-                assert _gain(changed, unit, k) > TOL
-        assert plan.after == ()
-
-
-def _changed(problem: SettlementProblem, kind: str, target: str, b: int, value: float
-             ) -> SettlementProblem:
-    a = problem.arrays
-    if kind == "position":
-        pos = a.position.copy()
-        pos[b, list(a.issue_ids).index(target)] = value / 100
-        return problem.replace(arrays=a.replace(position=pos))
-    if kind == "salience":
-        sal = a.salience.copy()
-        sal[b, list(a.issue_ids).index(target)] = value
-        return problem.replace(arrays=a.replace(salience=sal))
-    trust = a.trust.copy()
-    trust[b, list(a.guarantor_ids).index(target)] = value
-    return problem.replace(arrays=a.replace(trust=trust))
+    check_persuasion(problem, seed)
 
 
 def test_korea_persuasion_plans_for_p1_and_p2() -> None:

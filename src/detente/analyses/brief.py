@@ -44,7 +44,7 @@ BRIEF = AnalysisSpec(
     run=run_brief, view=view_brief,
     formats=("table", "markdown", "html", "json"),
     to_dict=lambda run: run.value.to_dict(),
-    package_search=True,
+    package_search=True, quick={"step": 50.0, "samples": 10},
     extra={"markdown": lambda run: run.value.to_markdown(),
            "html": lambda run: run.value.to_html(),
            # Files the CLI can also write (flag -> bytes of the result); the web has none.

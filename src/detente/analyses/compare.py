@@ -122,13 +122,16 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
     label_b = (s_b.id if other is not None else "") + (
         ("; " if other is not None else "") + variation.describe() if varied else "")
     settle_opts = {"step": step}
+    # No headline reads settle's persuasion plans or per-issue zones: not computed.
+    settle_only = {"persuade": False, "zones": False}
     rows: list[Row] = []
     for part in analyses:
         if part == "forecast":
             a = run("forecast", s_a, seed=seed).value
             b = run("forecast", s_b, variation, seed=seed).value
         elif part == "settle":
-            a, b = _beside(run, "settle", s_a, s_b, variation, other, settle_opts)
+            a, b = _beside(run, "settle", s_a, s_b, variation, other,
+                           {**settle_opts, **settle_only})
         elif part == "roadmap":
             a, b = _beside(run, "roadmap", s_a, s_b, variation, other, settle_opts)
         elif part == "contributions":
@@ -146,10 +149,11 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
 def _beside(run: Any, name: str, s_a: Scenario, s_b: Scenario, variation: Variation | None,
             other: str | None, options: dict[str, Any]) -> tuple[Any, Any]:
     """The baseline outcome of A and the outcome of B (settle and roadmap show a
-    counterfactual beside their baseline: B is then that variant)."""
-    a = run(name, s_a, **options).value
+    counterfactual beside their baseline: B is then that variant, and one run gives both)."""
     if other is None:
-        return a.baseline, run(name, s_a, variation, **options).value.variants[0]
+        both = run(name, s_a, variation, **options).value
+        return both.baseline, both.variants[0]
+    a = run(name, s_a, **options).value
     b = run(name, s_b, variation, **options).value
     return a.baseline, (b.variants[0] if b.variants else b.baseline)
 
@@ -179,6 +183,7 @@ COMPARE = AnalysisSpec(
         SEED,
     ),
     run=run_compare, view=view_compare, package_search=True,
+    quick={"step": 50.0, "samples": 10, "analyses": ("forecast", "settle", "sample")},
 )
 
 __all__ = ["COMPARE", "Comparison", "Row"]

@@ -548,6 +548,7 @@ VALIDATE = AnalysisSpec(
     # command line tells them apart by the '=' of an edit.
     extra={"csv": lambda run: run.value.to_csv(), "markdown": validate_markdown,
            "shares_flags": ("--capability",)},
+    quick={"bootstrap": 20, "workers": 1},
 )
 
 __all__ = ["EXPLAIN", "FORECAST", "VALIDATE", "nash_note", "parse_model_options"]

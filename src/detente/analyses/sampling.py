@@ -142,6 +142,7 @@ SAMPLE = AnalysisSpec(
     ),
     run=run_sample, view=view_sample, inputs="scenario+noise", long=True,
     formats=("table", "json", "csv"), package_search=lambda o: o["model"] == "settle",
+    quick={"samples": 20, "workers": 1},
 )
 
 
@@ -232,6 +233,7 @@ SENSITIVITY = AnalysisSpec(
     ),
     run=run_sensitivity, view=view_sensitivity, inputs="scenario+noise", long=True,
     formats=("table", "json"), package_search=lambda o: o["model"] == "settle",
+    quick={"samples": 8, "bootstrap": 10, "workers": 1},
 )
 
 __all__ = ["SAMPLE", "SENSITIVITY", "Ranked", "bar", "sparkline"]

@@ -406,7 +406,9 @@ SETTLE = AnalysisSpec(
                "over.", flags=("--persuade",), negative="--no-persuade"),
     ),
     run=run_settle, view=view_settle, counterfactual="beside", formats=("table", "json"),
-    package_search=True,
+    # Persuasion plans are most of a run's time (2.5 s against 15 s with a counterfactual);
+    # test_zone_persuasion and test_settlement cover them.
+    package_search=True, quick={"step": 25.0, "persuade": False},
 )
 
 
@@ -470,7 +472,7 @@ CONTRIBUTIONS = AnalysisSpec(
         IGNORE,
     ),
     run=run_contributions, view=view_contributions, formats=("table", "json", "csv"),
-    package_search=True,
+    package_search=True, quick={"step": 50.0},
 )
 
 
@@ -732,7 +734,7 @@ ROADMAP = AnalysisSpec(
         IGNORE,
     ),
     run=run_roadmap, view=view_roadmap, counterfactual="beside", formats=("table", "json"),
-    package_search=True,
+    package_search=True, quick={"step": 25.0},
 )
 
 __all__ = ["CONTRIBUTIONS", "ROADMAP", "SEED", "SETTLE", "STEP", "beside"]

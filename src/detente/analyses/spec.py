@@ -61,6 +61,23 @@ class Option:
         """The long flag, used to locate problems (``--step``)."""
         return self.cli_flags[0]
 
+    @property
+    def off_flag(self) -> str:
+        """The flag that turns a bool off (``--no-count``): a bool that is on or unset by
+        default needs one; "" where there is none."""
+        if self.type is not bool or (self.default is False and not self.negative):
+            return ""
+        return self.negative or "--no-" + self.flag[2:]
+
+    def words(self, value: Any) -> list[str]:
+        """``value`` as command-line words (``--step 25``; ``--no-count``; a repeated flag
+        for each item of a multiple option), so that a mapping of options can be run at the
+        command line as written."""
+        if self.type is bool:
+            return [self.flag] if value else [self.off_flag] if self.off_flag else []
+        items = value if self.multiple and not isinstance(value, str) else (value,)
+        return [word for item in items for word in (self.flag, self._show(item))]
+
     def rule(self) -> str:
         """What a valid number is: "a whole number from 1 to 1000", "a finite number above
         0", "a number from 0 to 1" (bounded on both sides, so finite goes without saying)."""
@@ -208,6 +225,10 @@ class AnalysisSpec:
     the JSON contract of docs/json-format.md); ``view(result)`` its :class:`View`.
     ``counterfactual``: "apply" runs on the varied scenario; "beside" shows the variation
     next to the baseline (settle, roadmap). ``long``: a sampling run (progress bar, Dask).
+    ``quick``: cheap options (a coarse grid, few samples, one process; a costly extra off
+    where its own tests cover it); the tests run every analysis with them, so a new
+    analysis joins every test walk with no test edit, and the docs may show them
+    (``words``).
     """
 
     name: str
@@ -222,6 +243,7 @@ class AnalysisSpec:
     formats: tuple[str, ...] = ("table", "json", "csv")
     to_dict: Callable[[Any], dict[str, Any]] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    quick: Mapping[str, Any] = field(default_factory=dict)
     #: Whether the analysis searches packages (then ``--fix`` and ``--guarantor`` act on
     #: it); a function of the checked options where it depends on them (sample -m settle).
     package_search: bool | Callable[[Mapping[str, Any]], bool] = False
@@ -236,6 +258,11 @@ class AnalysisSpec:
             if o.name == name:
                 return o
         raise KeyError(name)
+
+    def words(self, options: Mapping[str, Any]) -> list[str]:
+        """``options`` as the analysis's command-line words (see :meth:`Option.words`)."""
+        return [word for name, value in options.items()
+                for word in self.option(name).words(value)]
 
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}

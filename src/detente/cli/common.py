@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import math
 import sys
 from collections.abc import Callable
@@ -28,11 +29,8 @@ err_console = Console(stderr=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ScenarioArg = Annotated[
-    str | None,
-    typer.Argument(help=f"Scenario file (.yaml/.json/.csv) or embedded id; "
-                        f"default {DEFAULT_SCENARIO}.", show_default=False),
-]
+SCENARIO_HELP = f"Scenario file (.yaml/.json/.csv) or embedded id; default {DEFAULT_SCENARIO}."
+ScenarioArg = Annotated[str | None, typer.Argument(help=SCENARIO_HELP, show_default=False)]
 
 EXIT_INPUT = 2
 
@@ -105,6 +103,20 @@ def reports_errors(func: F) -> F:
             raise typer.Exit(EXIT_INPUT) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+#: The Host names a server listening on loopback answers to (its Host-header check).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a server listening on ``host`` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def write_new_file(path: Path, text: str | bytes, force: bool = False) -> None:

@@ -1,23 +1,28 @@
-"""Progress on stderr for commands that take a while: one helper and one ``--quiet``.
+"""Progress on stderr for commands that take a while: one ``--quiet``, two displays.
 
 Every command that can run for more than about two seconds (the analyses, ``report``,
 ``plot``) shows what it is doing and for how long, on stderr, so that stdout stays the
-result. Nothing is shown with ``--quiet`` or when stderr is not a terminal (a pipe, a log
-file, CI), so scripts and tests see exactly the output they saw before. Sampling runs have
-their own bar with a count and an ETA (:class:`detente.cli.sample.LazyProgress`); both obey
-the same :data:`QUIET` option.
+result: a spinner naming the current step (:func:`activity`), or for sampling runs a bar
+with a count and an ETA (:class:`LazyProgress`, run by :func:`with_engine` with an optional
+Dask executor). Nothing is shown with ``--quiet`` or when stderr is not a terminal (a pipe,
+a log file, CI), so scripts and tests see exactly the output they saw before. rich's
+progress module is imported only once something is shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 
+from detente import option_error
 from detente.cli.common import err_console
+
+T = TypeVar("T")
 
 #: The one ``--quiet`` option of every command that shows progress.
 QUIET_FLAGS = ("--quiet", "-q")
@@ -28,7 +33,33 @@ def quiet_option() -> Any:
     return typer.Option(*QUIET_FLAGS, help=QUIET_HELP)
 
 
-class Activity:
+class _Shown:
+    """A transient rich display on stderr, enabled only on a terminal and without quiet."""
+
+    def __init__(self, label: str, quiet: bool, console: Console | None) -> None:
+        self.console = console or err_console
+        self.enabled = not quiet and self.console.is_terminal
+        self.label = label
+        self.status: Any = None  # the rich Progress while it is shown
+        self.task: Any = None
+
+    def _start(self, columns: list[Any], total: float | None, auto_refresh: bool,
+               description: str) -> None:
+        from rich.progress import Progress
+
+        # transient: the line disappears when done, leaving only the result.
+        self.status = Progress(*columns, console=self.console, auto_refresh=auto_refresh,
+                               transient=True)
+        self.status.start()
+        self.task = self.status.add_task(description, total=total)
+
+    def close(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+
+class Activity(_Shown):
     """A spinner naming the current step and the time spent, shown while a command runs.
 
     ``step(text)`` names what runs now. Disabled (every call a no-op) when quiet or when
@@ -36,11 +67,7 @@ class Activity:
     """
 
     def __init__(self, label: str, quiet: bool, console: Console | None = None) -> None:
-        self.console = console or err_console
-        self.enabled = not quiet and self.console.is_terminal
-        self.label = label
-        self.status: Any = None
-        self.task: Any = None
+        super().__init__(label, quiet, console)
         self.current = "working"
 
     def _text(self) -> str:
@@ -48,25 +75,16 @@ class Activity:
 
     def begin(self) -> None:
         if self.enabled:
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-            # transient: the line disappears when done, leaving only the result; the
-            # elapsed time ticks on its own (refresh thread) through a long step.
-            self.status = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                   TimeElapsedColumn(), console=self.console,
-                                   transient=True)
-            self.status.start()
-            self.task = self.status.add_task(self._text(), total=None)
+            # The elapsed time ticks on its own (refresh thread) through a long step.
+            self._start([SpinnerColumn(), TextColumn("{task.description}"),
+                         TimeElapsedColumn()], None, True, self._text())
 
     def step(self, text: str) -> None:
         self.current = text
         if self.status is not None:
             self.status.update(self.task, description=self._text())
-
-    def end(self) -> None:
-        if self.status is not None:
-            self.status.stop()
-            self.status = None
 
 
 @contextmanager
@@ -76,7 +94,61 @@ def activity(label: str, quiet: bool, console: Console | None = None) -> Iterato
     try:
         yield shown
     finally:
-        shown.end()
+        shown.close()
 
 
-__all__ = ["QUIET_FLAGS", "QUIET_HELP", "Activity", "activity", "quiet_option"]
+class LazyProgress(_Shown):
+    """A progress bar with ETA that appears only once a run has taken over ``delay``
+    seconds, and never when quiet or when stderr is not a terminal. Refreshed by hand at
+    each chunk (no refresh thread, so worker processes can be forked safely)."""
+
+    def __init__(self, label: str, quiet: bool, console: Console | None = None,
+                 delay: float = 1.0) -> None:
+        super().__init__(label, quiet, console)
+        self.delay = delay
+        self.start = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.status is None:
+            if time.perf_counter() - self.start < self.delay or done >= total:
+                return
+            from rich import progress as rp
+
+            self._start([rp.TextColumn("{task.description}"), rp.BarColumn(),
+                         rp.MofNCompleteColumn(), rp.TimeElapsedColumn(), rp.TextColumn("ETA"),
+                         rp.TimeRemainingColumn()], total, False, self.label)
+        self.status.update(self.task, completed=done)
+        self.status.refresh()
+
+
+def connect_dask(address: str | None) -> Any:
+    """An executor on a Dask distributed scheduler (the optional extra detente[distributed])."""
+    if address is None:
+        return None, None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise option_error("--dask", "Dask distributed is not installed",
+                           "pip install 'detente[distributed]'") from None
+    client = Client(address)
+    return client, client.get_executor()
+
+
+def with_engine(label: str, quiet: bool, dask: str | None,
+                call: Callable[[Any, LazyProgress], T]) -> T:
+    """Run ``call(executor, progress)`` with a progress bar and, if asked, a Dask client;
+    both are closed whatever happens."""
+    progress = LazyProgress(label, quiet)
+    client, executor = connect_dask(dask)
+    try:
+        return call(executor, progress)
+    finally:
+        progress.close()
+        if client is not None:
+            client.close()
+
+
+__all__ = ["QUIET_FLAGS", "QUIET_HELP", "Activity", "LazyProgress", "activity",
+           "quiet_option", "with_engine"]

@@ -34,8 +34,16 @@ from detente import (
     split_noise,
     variation_from_options,
 )
-from detente.cli.common import app, console, emit_json, err_console, reports_errors, write_new_file
-from detente.cli.progress import activity, quiet_option
+from detente.cli.common import (
+    SCENARIO_HELP,
+    app,
+    console,
+    emit_json,
+    err_console,
+    reports_errors,
+    write_new_file,
+)
+from detente.cli.progress import activity, quiet_option, with_engine
 
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
@@ -48,77 +56,70 @@ def _metavar(o: Option) -> str:
     return {int: "INTEGER", float: "NUMBER", str: "TEXT", bool: ""}[o.type]
 
 
+def _keyword(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=annotation)
+
+
+def _repeatable(name: str, flags: Sequence[str], help_text: str, metavar: str
+                ) -> inspect.Parameter:
+    """A repeatable text option (the counterfactual edits), split and checked later."""
+    return _keyword(name, Annotated[list[str] | None, typer.Option(
+        *flags, help=help_text, show_default=False, metavar=metavar)])
+
+
 def option_parameter(o: Option) -> inspect.Parameter:
     """The typer parameter of one option. Numbers and choices are read as text where the
     spec must check them (typer would stop at the first problem, with its own wording)."""
     kind = str if o.choices or o.type is not float else float
-    flags = list(o.cli_flags)
-    # A bool that is on (or unset) by default needs its off-flag: an on/off pair.
-    if o.type is bool and (o.default is not False or o.negative):
-        flags = [f"{o.cli_flags[0]}/{o.negative or '--no-' + o.cli_flags[0][2:]}"]
+    flags = [f"{o.flag}/{o.off_flag}"] if o.off_flag else list(o.cli_flags)
+    default: Any = None
     if o.multiple:
         annotation: Any = list[kind] | None  # type: ignore[valid-type]
-        default: Any = None
     elif o.type is bool:
-        annotation = bool | None if o.default is None else bool
-        default = o.default
-    elif o.type is float:
-        # Typed, so that reports_errors refuses inf and nan by name like every float option
-        # of every command; the spec then checks the bounds.
-        annotation = float | None
-        default = None
+        annotation, default = bool | None if o.default is None else bool, o.default
     else:
-        # Text in, checked by the spec (every problem at once): '1e999' for an int, a
-        # choice outside the list.
-        annotation = str | None
-        default = None
-    info = typer.Option(*flags, help=o.help_text(), show_default=False,
-                        metavar=_metavar(o) or None)
-    return inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                             annotation=Annotated[annotation, info])
+        # A float is typed, so that reports_errors refuses inf and nan by name like every
+        # float option of every command (the spec then checks the bounds); anything else is
+        # text checked by the spec, every problem at once ('1e999' for an int, a choice
+        # outside the list).
+        annotation = float | None if o.type is float else str | None
+    return _keyword(o.name, Annotated[annotation, typer.Option(
+        *flags, help=o.help_text(), show_default=False, metavar=_metavar(o) or None)], default)
 
 
 def _shared_parameter(o: Option) -> inspect.Parameter:
     """An option whose flag is also a counterfactual flag: repeatable text, split later."""
     flag = o.cli_flags[0]
-    info = typer.Option(*o.cli_flags, help=f"{o.help_text()} Also the counterfactual "
-                        f"{flag} {VARIATION_OPTIONS[flag]}: {VARIATION_HELP[flag]}",
-                        show_default=False, metavar="TEXT")
-    return inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=None,
-                             annotation=Annotated[list[str] | None, info])
+    return _repeatable(o.name, o.cli_flags, f"{o.help_text()} Also the counterfactual {flag} "
+                       f"{VARIATION_OPTIONS[flag]}: {VARIATION_HELP[flag]}", "TEXT")
+
+
+#: The positional input of each kind of analysis (AnalysisSpec.inputs): its type and help.
+_INPUTS: dict[str, Any] = {
+    "scenario": Annotated[str | None, typer.Argument(help=SCENARIO_HELP, show_default=False,
+                                                     metavar="[SCENARIO]")],
+    "scenario+noise": Annotated[list[str] | None, typer.Argument(
+        help=f"Scenario file or embedded id (default {DEFAULT_SCENARIO}); noise items "
+             "KIND=SPREAD may follow --noise without repeating it.", show_default=False,
+        metavar="[SCENARIO] [NOISE...]")],
+    "targets": Annotated[list[str], typer.Argument(
+        help="`deu PATH` for a DEU III file, or scenario files that carry observed "
+             "`outcomes`.", show_default=False, metavar="TARGETS...")],
+}
 
 
 def _input_parameter(spec: AnalysisSpec) -> inspect.Parameter:
-    if spec.inputs == "targets":
-        info = typer.Argument(help="`deu PATH` for a DEU III file, or scenario files that "
-                              "carry observed `outcomes`.", show_default=False,
-                              metavar="TARGETS...")
-        return inspect.Parameter("inputs", inspect.Parameter.KEYWORD_ONLY,
-                                 annotation=Annotated[list[str], info])
-    if spec.inputs == "scenario+noise":
-        info = typer.Argument(help=f"Scenario file or embedded id (default "
-                              f"{DEFAULT_SCENARIO}); noise items KIND=SPREAD may follow "
-                              "--noise without repeating it.", show_default=False,
-                              metavar="[SCENARIO] [NOISE...]")
-        return inspect.Parameter("inputs", inspect.Parameter.KEYWORD_ONLY, default=None,
-                                 annotation=Annotated[list[str] | None, info])
-    info = typer.Argument(help=f"Scenario file (.yaml/.json/.csv) or embedded id; default "
-                          f"{DEFAULT_SCENARIO}.", show_default=False, metavar="[SCENARIO]")
-    return inspect.Parameter("inputs", inspect.Parameter.KEYWORD_ONLY, default=None,
-                             annotation=Annotated[str | None, info])
+    required = inspect.Parameter.empty
+    return _keyword("inputs", _INPUTS[spec.inputs],
+                    required if spec.inputs == "targets" else None)
 
 
 def _variation_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
+    # A flag an option also takes gets both spellings there (see _split_shared).
     shared = set(spec.extra.get("shares_flags", ()))
-    out = []
-    for flag, name in _CF.items():
-        if flag in shared:
-            continue  # the option of the same flag takes both spellings (see _split_shared)
-        info = typer.Option(flag, help=VARIATION_HELP[flag], show_default=False,
-                            metavar=VARIATION_OPTIONS[flag])
-        out.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
-                                     annotation=Annotated[list[str] | None, info]))
-    return out
+    return [_repeatable(name, [flag], VARIATION_HELP[flag], VARIATION_OPTIONS[flag])
+            for flag, name in _CF.items() if flag not in shared]
 
 
 def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
@@ -126,26 +127,19 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
     fmt_info = typer.Option("--format", "-f", help=f"Output: {', '.join(formats)}. "
                             f"[default: {formats[0]}]", show_default=False,
                             metavar="[" + "|".join(formats) + "]")
-    out = [inspect.Parameter("output_format", inspect.Parameter.KEYWORD_ONLY,
-                             default=formats[0], annotation=Annotated[str, fmt_info])]
+    out = [_keyword("output_format", Annotated[str, fmt_info], formats[0])]
     # Files an analysis can also write (brief --pdf FILE): CLI only, never over a file the
     # user has.
-    for flag, (help_text, _) in spec.extra.get("files", {}).items():
-        out.append(inspect.Parameter(
-            _file_parameter(flag), inspect.Parameter.KEYWORD_ONLY, default=None,
-            annotation=Annotated[Path | None, typer.Option(
-                flag, help=f"{help_text} Never overwrites an existing file.",
-                metavar="FILE")]))
+    out += [_keyword(_file_parameter(flag), Annotated[Path | None, typer.Option(
+        flag, help=f"{help_text} Never overwrites an existing file.", metavar="FILE")])
+        for flag, (help_text, _) in spec.extra.get("files", {}).items()]
     # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
     # (detente.cli.progress) both obey it.
-    out.append(inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False,
-                                 annotation=Annotated[bool, quiet_option()]))
+    out.append(_keyword("quiet", Annotated[bool, quiet_option()], False))
     if spec.long:
-        out.append(
-            inspect.Parameter("dask", inspect.Parameter.KEYWORD_ONLY, default=None,
-                              annotation=Annotated[str | None, typer.Option(
-                                  "--dask", help="Run the chunks on this Dask distributed "
-                                  "scheduler (tcp://host:8786).")]))
+        out.append(_keyword("dask", Annotated[str | None, typer.Option(
+            "--dask", help="Run the chunks on this Dask distributed scheduler "
+            "(tcp://host:8786).")]))
     return out
 
 
@@ -198,8 +192,6 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
                 given["noise"] = [*given.get("noise", []), *noise]
         variation = variation_from_options(**{f.lstrip("-"): v for f, v in edits.items()})
         if spec.long:
-            from detente.cli.sample import with_engine
-
             label = f"{spec.name} {given.get('model', spec.option('model').default)}"
             result = with_engine(label, quiet, dask, lambda executor, progress: run(
                 spec.name, inputs, variation, executor=executor, progress=progress, **given))

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated
 
 import typer
 
 from detente import option_error
-from detente.cli.common import app, err_console, reports_errors
-
-LOCAL_NAMES = ("localhost",)
-
-
-def is_loopback(host: str) -> bool:
-    if host in LOCAL_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from detente.cli.common import LOOPBACK_HOSTS, app, err_console, is_loopback, reports_errors
 
 
 @app.command()
@@ -54,7 +42,7 @@ def serve(
                            "is missing)", "pip install 'detente[web]'") from None
     allowed = None
     if is_loopback(host):
-        allowed = ["127.0.0.1", "localhost", "[::1]", "::1"]
+        allowed = list(LOOPBACK_HOSTS)
     else:
         err_console.print(f"[bold yellow]warning[/]: listening on {host}: anyone who can reach "
                           "this machine can use the workbench and its CPU. Use the default "

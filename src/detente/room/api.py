@@ -155,6 +155,13 @@ def room_router(service: RoomService, submissions: RateLimiter | None = None,
         limited(token_hash(_bearer(request) or ""), submissions)
         return who
 
+    def well_formed(document: Any, where: str = "") -> None:
+        """Refuse a document too deep, too large or with non-finite numbers before the
+        service reads it (the workbench's limits)."""
+        problems = structure_problems(document, limits, where)
+        if problems:
+            raise RoomError(422, problems[0].location, problems[0].message, problems[0].fix)
+
     @router.get("/room/{room_id}", include_in_schema=False)
     def page(room_id: str) -> FileResponse:
         # The page holds no data: it reads its token from the link's fragment and asks the
@@ -167,10 +174,7 @@ def room_router(service: RoomService, submissions: RateLimiter | None = None,
     def open_room(body: OpenBody, request: Request) -> Any:
         limited(f"open:{request.client.host if request.client else ''}", openings)
         if isinstance(body.scenario, dict):
-            problems = structure_problems(body.scenario, limits, "scenario")
-            if problems:
-                raise RoomError(422, problems[0].location, problems[0].message,
-                                problems[0].fix)
+            well_formed(body.scenario, "scenario")
         opened = service.open_room(body.mode, body.scenario, body.parties, body.options,
                                    body.title, dt.timedelta(days=body.expires_days),
                                    body.weights)
@@ -181,32 +185,35 @@ def room_router(service: RoomService, submissions: RateLimiter | None = None,
             "links": {label: f"/room/{opened.room_id}#token={token}"
                       for label, token in opened.tokens.items()}}, status_code=201)
 
-    @router.get("/api/rooms/{room_id}", summary="The room as this token may see it")
-    @_answers
-    def status(room_id: str, request: Request) -> Any:
-        return service.status(caller(room_id, request))
+    def shows(path: str, summary: str, read: Callable[[Any], Any]) -> None:
+        """A read-only route: what ``read`` (a service method) gives the caller's token."""
 
-    @router.post("/api/rooms/{room_id}/submission", summary="A party enters or revises its "
-                 "own numbers (mediation) or tables (elicitation)")
-    @_answers
-    def submit(room_id: str, request: Request,
-               payload: dict[str, Any] = Body(...)) -> Any:  # noqa: B008
-        who = changing(room_id, request)
-        problems = structure_problems(payload, limits)
-        if problems:
-            raise RoomError(422, problems[0].location, problems[0].message, problems[0].fix)
-        return service.submit(who, payload)
+        def handler(room_id: str, request: Request) -> Any:
+            return read(caller(room_id, request))
 
-    @router.post("/api/rooms/{room_id}/bid", summary="Blind bidding: a party's offer, "
-                 "{ranges: {ISSUE: [low, high]}}; the room closes when all offers cross")
-    @_answers
-    def bid(room_id: str, request: Request,
-            payload: dict[str, Any] = Body(...)) -> Any:  # noqa: B008
-        who = changing(room_id, request)
-        problems = structure_problems(payload, limits)
-        if problems:
-            raise RoomError(422, problems[0].location, problems[0].message, problems[0].fix)
-        return service.bid(who, payload)
+        handler.__name__ = read.__name__  # the route's name and OpenAPI operation id
+        router.get(path, summary=summary)(_answers(handler))
+
+    shows("/api/rooms/{room_id}", "The room as this token may see it", service.status)
+
+    def takes_document(path: str, summary: str, act: Callable[[Any, dict[str, Any]], Any]
+                       ) -> None:
+        """A party's change carried as a JSON document (numbers, tables, an offer): rate
+        limited, its structure checked, then handed to ``act`` (a service method)."""
+
+        def handler(room_id: str, request: Request,
+                    payload: dict[str, Any] = Body(...)) -> Any:  # noqa: B008
+            who = changing(room_id, request)
+            well_formed(payload)
+            return act(who, payload)
+
+        handler.__name__ = act.__name__
+        router.post(path, summary=summary)(_answers(handler))
+
+    takes_document("/api/rooms/{room_id}/submission", "A party enters or revises its own "
+                   "numbers (mediation) or tables (elicitation)", service.submit)
+    takes_document("/api/rooms/{room_id}/bid", "Blind bidding: a party's offer, {ranges: "
+                   "{ISSUE: [low, high]}}; the room closes when all offers cross", service.bid)
 
     @router.post("/api/rooms/{room_id}/response", summary="Accept or reject the proposal")
     @_answers
@@ -236,10 +243,7 @@ def room_router(service: RoomService, submissions: RateLimiter | None = None,
     def close(room_id: str, request: Request) -> Any:
         return service.close_room(changing(room_id, request))
 
-    @router.get("/api/rooms/{room_id}/export", summary="The room's record and audit trail")
-    @_answers
-    def export(room_id: str, request: Request) -> Any:
-        return service.export(caller(room_id, request))
+    shows("/api/rooms/{room_id}/export", "The room's record and audit trail", service.export)
 
     @router.get("/api/rooms/{room_id}/pooled.yaml", summary="Elicitation, owner: the pooled "
                 "scenario as a file for `detente sample`")

@@ -10,7 +10,6 @@ variable ``DETENTE_ROOM_TOKEN`` (which keeps them out of the shell's history).
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,15 @@ from typing import Annotated, Any
 
 import typer
 
-from detente.cli.common import app, console, err_console, reports_errors, write_new_file
+from detente.cli.common import (
+    LOOPBACK_HOSTS,
+    app,
+    console,
+    err_console,
+    is_loopback,
+    reports_errors,
+    write_new_file,
+)
 from detente.errors import Problem, option_error
 
 room_app = typer.Typer(name="room", help="A negotiation room: parties enter their numbers "
@@ -32,7 +39,6 @@ DB = Annotated[str, typer.Option("--db", help="The room database: a SQLite file 
 TOKEN = Annotated[str, typer.Option("--token", envvar="DETENTE_ROOM_TOKEN",
                                     help="Your token (or set DETENTE_ROOM_TOKEN).")]
 ROOM = Annotated[str, typer.Argument(help="The room's id.", show_default=False)]
-LOOPBACK_NAMES = ("localhost",)
 
 
 @contextmanager
@@ -147,26 +153,25 @@ def status(room: ROOM, token: TOKEN, db: DB = "room.db") -> None:
         _print_json(service.status(_caller(service, room, token)))
 
 
-@room_app.command("submit")
-@reports_errors
-def submit(room: ROOM, file: Annotated[Path, typer.Argument(
-        help="Your numbers, YAML or JSON (docs/room.md shows the fields).")],
-        token: TOKEN, db: DB = "room.db") -> None:
-    """Enter or revise your own numbers (a party's token)."""
-    payload = _read_structured(file)
-    with _service(db) as service:
-        _print_json(service.submit(_caller(service, room, token), payload))
+def _document_command(act: str, file_help: str, summary: str) -> None:
+    """``detente room ACT ROOM FILE``: a party's document (YAML or JSON, read within the
+    load limits) handed to the service's ``act`` under the party's token."""
+
+    def command(room: ROOM, file: Path, token: TOKEN, db: DB = "room.db") -> None:
+        payload = _read_structured(file)
+        with _service(db) as service:
+            _print_json(getattr(service, act)(_caller(service, room, token), payload))
+
+    command.__annotations__["file"] = Annotated[Path, typer.Argument(help=file_help)]
+    command.__name__, command.__doc__ = act, summary
+    room_app.command(act)(reports_errors(command))
 
 
-@room_app.command("bid")
-@reports_errors
-def bid(room: ROOM, file: Annotated[Path, typer.Argument(
-        help="Your offer, YAML or JSON: ranges: {ISSUE: [low, high]} for every issue.")],
-        token: TOKEN, db: DB = "room.db") -> None:
-    """Blind bidding: enter your offer; the room closes when every party's offers cross."""
-    payload = _read_structured(file)
-    with _service(db) as service:
-        _print_json(service.bid(_caller(service, room, token), payload))
+_document_command("submit", "Your numbers, YAML or JSON (docs/room.md shows the fields).",
+                  "Enter or revise your own numbers (a party's token).")
+_document_command("bid", "Your offer, YAML or JSON: ranges: {ISSUE: [low, high]} for every "
+                  "issue.", "Blind bidding: enter your offer; the room closes when every "
+                  "party's offers cross.")
 
 
 @room_app.command("respond")
@@ -239,7 +244,7 @@ def bind_problem(host: str, expose: bool, certfile: Path | None, keyfile: Path |
     ``--expose`` and either TLS here (certificate and key) or ``--behind-proxy ADDRESS``: a
     reverse proxy at that address terminates TLS (docs/room.md shows one).
     """
-    if _is_loopback(host):
+    if is_loopback(host):
         return None
     if not expose:
         return Problem("--host", f"listening on {host} lets other machines reach the room",
@@ -253,15 +258,6 @@ def bind_problem(host: str, expose: bool, certfile: Path | None, keyfile: Path |
                        "give --tls-certfile and --tls-keyfile, or --behind-proxy ADDRESS "
                        "for a reverse proxy that terminates TLS")
     return None
-
-
-def _is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @room_app.command("serve")
@@ -294,7 +290,7 @@ def serve(
         raise option_error("room serve", f"the room server needs FastAPI, uvicorn and "
                            f"SQLAlchemy ({err.name} is missing)",
                            "pip install 'detente[web,room]'") from None
-    allowed = ["127.0.0.1", "localhost", "[::1]", "::1"] if _is_loopback(host) \
+    allowed = list(LOOPBACK_HOSTS) if is_loopback(host) \
         else list(allow_host or []) or None
     app_ = create_room_app(db, allowed_hosts=allowed)
     scheme = "https" if tls_certfile else "http"
