@@ -17,9 +17,10 @@ import typer
 from detente import PRESETS, check_writable, option_error
 from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
 from detente.cli.progress import Activity, activity, quiet_option
+from detente.cli.registry import edits_variation, pop_edits, variation_parameters
 
 if TYPE_CHECKING:
-    from detente import ReportAnalysis
+    from detente import ReportAnalysis, Variation
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -49,7 +50,7 @@ SHARED = (("model", Models, None), ("primary", Primary, None), ("settings", Sett
 
 def _analysis(scenario: str | None, model: list[str] | None, seed: int | None,
               primary: str | None, settings: list[str] | None, data: Path | None,
-              issues: list[str] | None = None) -> ReportAnalysis:
+              variation: Variation, issues: list[str] | None = None) -> ReportAnalysis:
     from detente import ReportAnalysis, parse_settings
 
     validation = None
@@ -63,23 +64,25 @@ def _analysis(scenario: str | None, model: list[str] | None, seed: int | None,
                                   weights=beside if beside.is_file() else None)
     return ReportAnalysis.of(scenario, settings=parse_settings(settings), models=model or None,
                              primary=primary, seed=seed, issues=issues or None,
-                             validation=validation)
+                             validation=validation, variation=variation)
 
 
 def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
     """A command from ``write(analysis, progress, output, **its own options)``, which
-    returns what to write: the options of :data:`SHARED` join its signature and become the
-    analysis; ``progress`` names each step on stderr (off with --quiet)."""
+    returns what to write: the options of :data:`SHARED` and the counterfactual flags of
+    every analysis join its signature and become the analysis; ``progress`` names each
+    step on stderr (off with --quiet)."""
 
     def command(**kwargs: Any) -> None:
         shared = {name: kwargs.pop(name) for name, _, _ in SHARED}
+        variation = edits_variation(pop_edits(kwargs))
         output: Path = kwargs["output"]
         check_writable(output, shared["force"])  # before the analysis: it can take minutes
         with activity(write.__name__, shared["quiet"]) as shown:
             shown.step("loading the scenario")
             analysis = _analysis(kwargs.pop("scenario"), shared["model"], shared["seed"],
                                  shared["primary"], shared["settings"], shared["data"],
-                                 kwargs.pop("issue", None))
+                                 variation, kwargs.pop("issue", None))
             data = write(analysis, shown, **kwargs)
         write_new_file(output, data, force=shared["force"])
         console.print(f"wrote {output}")
@@ -90,7 +93,8 @@ def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
            for p in list(inspect.signature(write).parameters.values())[2:]]
     command.__signature__ = inspect.Signature([*own, *(  # type: ignore[attr-defined]
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                          annotation=annotation) for name, annotation, default in SHARED)])
+                          annotation=annotation) for name, annotation, default in SHARED),
+        *variation_parameters()])
     command.__name__, command.__doc__ = write.__name__, write.__doc__
     return reports_errors(command)
 

@@ -73,7 +73,7 @@ class PageOnly:
     title: str
     summary: str
     options: tuple[Option, ...]
-    run: Callable[[Scenario, dict[str, Any], Progress], dict[str, Any]]
+    run: Callable[[Scenario, Variation, dict[str, Any], Progress], dict[str, Any]]
     long: bool = False
 
 
@@ -145,30 +145,33 @@ def request_variation(request: Mapping[str, Any], scenario: Scenario) -> Variati
 # --- the page's own entries --------------------------------------------------------------
 
 
-def _report_analysis(s: Scenario, options: Mapping[str, Any]) -> Any:
+def _report_analysis(s: Scenario, variation: Variation, options: Mapping[str, Any]) -> Any:
     from detente import ReportAnalysis, parse_settings
 
     return ReportAnalysis.of(s, settings=parse_settings(options["set"]),
-                             models=list(options["model"]) or None, seed=options["seed"])
+                             models=list(options["model"]) or None, seed=options["seed"],
+                             variation=variation)
 
 
-def run_figure(s: Scenario, options: dict[str, Any], progress: Progress) -> dict[str, Any]:
+def run_figure(s: Scenario, variation: Variation, options: dict[str, Any],
+               progress: Progress) -> dict[str, Any]:
     from detente import FIGURE_KINDS, draw_figure
 
     kind = options["kind"]
     progress(0.0, f"drawing {kind}")
-    figure = figure_png(draw_figure(kind, _report_analysis(s, options)),
+    figure = figure_png(draw_figure(kind, _report_analysis(s, variation, options)),
                         FIGURE_KINDS[kind].title)
     return {"data": {"format": "detente.figure", "kind": kind},
             "view": {"title": s.title, "summary": figure["title"], "tables": [],
                      "notes": [], "figures": [figure]}}
 
 
-def run_report(s: Scenario, options: dict[str, Any], progress: Progress) -> dict[str, Any]:
+def run_report(s: Scenario, variation: Variation, options: dict[str, Any],
+               progress: Progress) -> dict[str, Any]:
     from detente import render_report
 
     progress(0.0, "forecasting and drawing the report")
-    html = render_report(_report_analysis(s, options))
+    html = render_report(_report_analysis(s, variation, options))
     return {"data": {"format": "detente.report", "filename": f"{s.id}-report.html",
                      "html": html},
             "view": {"title": s.title, "summary": f"offline HTML report ({len(html) // 1024} "
@@ -208,7 +211,8 @@ HELD = "held"
 _GATE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def run_held(s: Scenario, options: dict[str, Any], progress: Progress) -> dict[str, Any]:
+def run_held(s: Scenario, _: Variation, options: dict[str, Any],
+             progress: Progress) -> dict[str, Any]:
     """Report progress, then wait until the file ``<gate folder>/<gate>`` exists.
 
     Jobs that must still be running when a test looks at them (progress, cancel, too many
@@ -268,11 +272,7 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> d
     variation = request_variation(request, scenario)
     options = request_options(entry, request)
     if isinstance(entry, PageOnly):
-        if not variation.is_empty:
-            raise option_error("counterfactual", f"{entry.title} draws the scenario as it is "
-                               "in the tables", "edit the scenario in the tables, or run an "
-                               "analysis (forecast, settle, ...) with the counterfactual")
-        out = entry.run(scenario, options, progress)
+        out = entry.run(scenario, variation, options, progress)
     else:
         progress(0.0, f"running {name}")
         engine = {"progress": _progress_per_chunk(progress)} if entry.long else {}
