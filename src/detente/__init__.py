@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, run
+    from detente.analyses.options import REPORT_OPTIONS
     from detente.analyses.sampling import split_noise
     from detente.arrays import Arrays
     from detente.atomic import check_writable, write_atomic
@@ -108,6 +109,7 @@ _LAZY: dict[str, str] = {
     "VARIATION_OPTIONS": "detente.variation",
     "VARIATION_HELP": "detente.variation",
     "split_noise": "detente.analyses.sampling",
+    "REPORT_OPTIONS": "detente.analyses.options",
     "View": "detente.view",
     "Table": "detente.view",
     "fmt": "detente.render",
@@ -145,6 +147,7 @@ __all__ = [
     "NOISE_FIELDS",
     "PRESETS",
     "REGISTRY",
+    "REPORT_OPTIONS",
     "VARIATION_HELP",
     "VARIATION_OPTIONS",
     "AnalysisSpec",

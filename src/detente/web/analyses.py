@@ -22,6 +22,7 @@ from typing import Any
 
 from detente import (
     ANALYSES,
+    REPORT_OPTIONS,
     AnalysisSpec,
     Option,
     OptionError,
@@ -150,7 +151,7 @@ def _report_analysis(s: Scenario, variation: Variation, options: Mapping[str, An
 
     return ReportAnalysis.of(s, settings=parse_settings(options["set"]),
                              models=list(options["model"]) or None, seed=options["seed"],
-                             variation=variation)
+                             primary=options["primary"], variation=variation)
 
 
 def run_figure(s: Scenario, variation: Variation, options: dict[str, Any],
@@ -184,21 +185,12 @@ def _figure_kinds() -> tuple[str, ...]:
     return tuple(FIGURE_KINDS)
 
 
-REPORT_MODELS = Option("model", str, (), "Models to draw (default: every registered model).",
-                       multiple=True)
-#: The report's settings: the options of the analyses it shows (``settle.step=5``).
-REPORT_SETTINGS = Option("set", str, (), "Options of the analyses the report shows, as "
-                         "ANALYSIS.OPTION=VALUE, e.g. settle.step=5 sample.samples=500.",
-                         multiple=True)
 PAGE_ONLY: dict[str, PageOnly] = {e.name: e for e in (
     PageOnly("figure", "Figure", "One figure of the report (as `detente plot`) for the "
              "models ticked.", (Option("kind", str, "issue-map", "Figure to draw.",
-                                       choices=_figure_kinds()), REPORT_MODELS,
-                                REPORT_SETTINGS, Option("seed", int, 0, "Seed.")), run_figure),
+                                       choices=_figure_kinds()), *REPORT_OPTIONS), run_figure),
     PageOnly("report", "HTML report", "The offline HTML report of the models ticked, to "
-             "download.", (REPORT_MODELS, REPORT_SETTINGS, Option("seed", int, 0, "Seed.")),
-             run_report,
-             long=True),
+             "download.", REPORT_OPTIONS, run_report, long=True),
 )}
 
 
