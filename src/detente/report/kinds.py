@@ -7,6 +7,7 @@ it, or says why it cannot for this scenario.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -237,6 +238,12 @@ class Analysis:
         return self.settled.outcomes[-1]
 
     @property
+    def deal_alone(self) -> Settlement:
+        """The settle run with :attr:`deal` as its only outcome, for the figures that draw
+        one (who gains from each package)."""
+        return dataclasses.replace(self.settled, baseline=self.deal, variants=())
+
+    @property
     def frontier_actors(self) -> tuple[str, str]:
         """The two veto players whose stances lie furthest apart (salience-weighted mean
         distance): the pair whose trade-off the frontier is most worth seeing for."""
@@ -393,7 +400,7 @@ KINDS: dict[str, PlotKind] = {
         PlotKind("without-actor", "How each forecast moves when one actor stays away",
                  lambda a: counterfactual_map(a.forecast, a.counterfactual_model)),
         PlotKind("settlement", "Who gains from each package; blockers marked",
-                 lambda a: package_gains(a.settlement)),
+                 lambda a: package_gains(a.deal_alone)),
         PlotKind("settlement-without", "The best deal with and without each actor",
                  lambda a: without_actor_settlement(a.settlement)),
         PlotKind("issue-zones", "The zone of agreement issue by issue (per-issue ZOPA)",

@@ -8,6 +8,7 @@ as the command line, so the messages are the same.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -36,6 +37,7 @@ from detente import (
     Scenario,
     ScenarioError,
     embedded_scenarios,
+    file_kind,
     parse_text,
     scenario_from_mapping,
 )
@@ -143,8 +145,7 @@ class JobOut(BaseModel):
 
 
 def _problems(err: DetenteError) -> list[dict[str, Any]]:
-    return [{"location": p.location, "message": p.message, "fix": p.fix, "line": p.line}
-            for p in err.problems]
+    return [dataclasses.asdict(p) for p in err.problems]
 
 
 def _summary(s: Scenario) -> str:
@@ -346,11 +347,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
                             "fix": "upload a smaller file, or start the workbench with a "
                                    "larger --max-upload", "line": None}])
         name = Path(body.filename).name or "upload"
-        suffix = Path(name).suffix.lower()
-        suffix = ".yaml" if suffix == ".yml" else suffix
-        if suffix not in (".yaml", ".json", ".csv"):
-            raise ScenarioError([Problem("", f"unknown file type '{Path(name).suffix}'",
-                                         "use .yaml, .yml, .json or .csv")], name)
+        suffix = file_kind(name)
         if suffix == ".yaml":
             check_yaml_text(body.text, limits, name)
         try:
