@@ -144,7 +144,8 @@ class Analysis:
     baseline). ``issues``: restrict per-issue figures to these ids (default: all).
     ``validation``: observed outcomes scored for the accuracy figure (default: the
     scenario's own outcomes, when it has any). ``dpi``: the resolution of the report's
-    embedded PNGs.
+    embedded PNGs. The results the figures read are cached properties, so a caller may put
+    one of its own in their place (a cheaper one, for a figure's layout).
     """
 
     scenario: Scenario
@@ -191,7 +192,7 @@ class Analysis:
     def seed(self) -> int:
         return int(self.settings["forecast"]["seed"])
 
-    @property
+    @cached_property
     def forecast(self) -> Forecast:
         return self.result("forecast").value  # type: ignore[no-any-return]
 
@@ -222,11 +223,11 @@ class Analysis:
         return run("settle", self.scenario, everyone, **{
             **self.settings["settle"], "separately": True, "zones": False, "persuade": False})
 
-    @property
+    @cached_property
     def settlement(self) -> Settlement:
         return self.without_each.value  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def settled(self) -> Settlement:
         """The package search as `detente settle` runs it: the counterfactual beside the
         baseline, each issue's zone."""
@@ -299,19 +300,19 @@ class Analysis:
         return run("roadmap", self.scenario, variation, scan=",".join(pairs),
                    scan_learning=True, separately=not self.counterfactual, **shared)
 
-    @property
+    @cached_property
     def roadmap(self) -> RoadmapAnalysis:
         return self.roadmap_run.value  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def contributions(self) -> Contributions:
         return self.result("contributions").value  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def sampled(self) -> SampleResult:
         return self.result("sample").value  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def sensitivity(self) -> SensitivityResult:
         return self.result("sensitivity").value.result  # type: ignore[no-any-return]
 
