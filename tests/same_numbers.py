@@ -28,3 +28,41 @@ def assert_same_numbers(got: Any, expected: Any, rel: float = 1e-9, where: str =
         assert close, f"{where}: {got} != {expected}"
     else:
         assert got == expected, f"{where}: {got!r} != {expected!r}"
+
+
+def html_tables(page: str, section: str) -> list[dict[str, Any]]:
+    """The tables of one ``<section id=...>`` of an HTML report as the web sends them:
+    ``title`` (the caption), ``columns`` and ``rows`` of cell text (tags such as the
+    glossary's ``<abbr>`` dropped, entities unescaped)."""
+    import html
+    import re
+
+    start = page.index(f'<section id="{section}">')
+    body = page[start:page.index("</section>", start)]
+
+    def text(cell: str) -> str:
+        return html.unescape(re.sub(r"<[^>]+>", "", cell))
+
+    tables = []
+    for t in re.findall(r"<table>(.*?)</table>", body, flags=re.S):
+        caption = re.search(r"<caption>(.*?)</caption>", t, flags=re.S)
+        head = re.search(r"<thead>(.*?)</thead>", t, flags=re.S)
+        rows = re.findall(r"<tr>(.*?)</tr>", t.split("</thead>", 1)[-1], flags=re.S)
+        tables.append({
+            "title": text(caption.group(1)) if caption else "",
+            "columns": [text(c) for c in re.findall(r"<th>(.*?)</th>", head.group(1) if head
+                                                     else "", flags=re.S)],
+            "rows": [[text(c) for c in re.findall(r"<td>(.*?)</td>", r, flags=re.S)]
+                     for r in rows]})
+    return tables
+
+
+def timeless(node: Any) -> Any:
+    """A JSON result less what differs between two runs of the same numbers: timings
+    (``seconds``, ``run``, ``stats``) and where it ran (``where``)."""
+    if isinstance(node, dict):
+        return {k: timeless(v) for k, v in node.items()
+                if k not in ("seconds", "run", "stats", "where")}
+    if isinstance(node, list):
+        return [timeless(v) for v in node]
+    return node

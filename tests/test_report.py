@@ -272,11 +272,4 @@ def test_cli_plot_and_report(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and ".png, .svg or .pdf" in bad.output
     unknown = runner.invoke(app, ["plot", "pie", "-o", str(tmp_path / "x.png")])
     assert unknown.exit_code == 2 and "issue-map" in unknown.output
-    html = tmp_path / "r.html"
-    result = runner.invoke(app, ["report", "-o", str(html), "-m", "compromise", "-m", "median",
-                                 "--set", "settle.step=50", "--set", "contributions.step=50",
-                                 "--set", "sample.samples=50", "--set",
-                                 "sensitivity.samples=16", "--dpi", "30"])
-    assert result.exit_code == 0, result.output
-    text = html.read_text()
-    assert '<section id="forecasts">' in text and '<section id="trajectories">' not in text
+    # `detente report` itself runs in tests/test_surfaces.py, with a counterfactual.

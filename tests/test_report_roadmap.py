@@ -40,9 +40,9 @@ def test_zone_figure_has_one_bar_per_issue_and_places_the_best_package(
 
 
 def test_frontier_figure_labels_every_named_package(analysis: Analysis) -> None:
-    fig = frontier_figure(analysis.settlement_zones.baseline, analysis.frontier)
+    fig = frontier_figure(analysis.deal, analysis.frontier)
     texts = _texts(fig)
-    for p in analysis.settlement_zones.baseline.packages:
+    for p in analysis.deal.packages:
         assert p.id in texts
     a, b = analysis.frontier_actors
     assert fig.axes[0].get_xlabel().startswith(f"gain of {a}")

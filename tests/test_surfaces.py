@@ -25,6 +25,7 @@ from detente.errors import OptionError
 from detente.report.kinds import REPORT_DEFAULTS, REPORTED, report_settings
 from detente.web.analyses import FIXED, READS_FILES, available_analyses, request_options
 from detente.web.app import create_app
+from tests.same_numbers import html_tables, timeless
 
 runner = CliRunner()
 KOREA = detente.load("korea-2017").to_dict()
@@ -182,13 +183,88 @@ def test_every_analysis_accepts_every_counterfactual_on_the_cli_and_the_web(
     result = response.json()["result"]
     assert result["view"]["counterfactual"] == LABEL
     # The web runs the library: the same JSON as the command line (less timings).
-    assert _timeless(result["data"]) == _timeless(data)
+    assert timeless(result["data"]) == timeless(data)
 
 
-def _timeless(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _timeless(v) for k, v in node.items()
-                if k not in ("seconds", "run", "stats", "where")}
-    if isinstance(node, list):
-        return [_timeless(v) for v in node]
-    return node
+#: The report on cheap settings (its flags are --set, as `detente report --help` says).
+REPORT_WORDS = ["-m", "compromise", "-m", "median", "--set", "settle.step=50", "--set",
+                "contributions.step=50", "--set", "sample.samples=20", "--set",
+                "sample.workers=1", "--set", "sensitivity.samples=8", "--set",
+                "sensitivity.bootstrap=10", "--set", "sensitivity.workers=1", "--dpi", "30",
+                "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def counterfactual_report(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """`detente report` run once with the walk's counterfactual (every section, every
+    figure: the slowest command there is, so one run serves the tests below)."""
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    out = runner.invoke(app, ["report", "korea-2017", "-o", str(path), *REPORT_WORDS,
+                              *COUNTERFACTUAL])
+    assert out.exit_code == 0, out.output
+    return path.read_text()
+
+
+def test_report_and_plot_take_the_counterfactual_flags_of_every_analysis() -> None:
+    import typer.main
+
+    from detente.variation import OPTIONS
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+
+    def flags(command: str) -> dict[str, tuple[str | None, str | None]]:
+        return {o.opts[0]: (o.help, o.metavar) for o in commands[command].params
+                if o.opts[0] in OPTIONS}
+
+    # The same flags, help and metavar: made by the one function from the one declaration.
+    assert set(flags("forecast")) == set(OPTIONS)
+    assert flags("report") == flags("plot") == flags("forecast") == flags("settle")
+
+
+def test_the_report_and_plot_take_every_counterfactual(counterfactual_report: str,
+                                                        tmp_path: Path) -> None:
+    # The report says which counterfactual it shows, in its head and in each table it
+    # computed under it.
+    assert f"Counterfactual: <b>{LABEL}</b>" in counterfactual_report
+    assert f"forecasts ({LABEL})" in counterfactual_report
+    for section in ("forecasts", "settlement", "zones", "contributions", "roadmap",
+                    "settlement-without", "uncertainty", "sensitivity", "settings"):
+        assert f'<section id="{section}">' in counterfactual_report, section
+    figure = tmp_path / "comparison.png"
+    out = runner.invoke(app, ["plot", "comparison", "korea-2017", "-m", "compromise", "-o",
+                              str(figure), "--dpi", "30", *COUNTERFACTUAL])
+    assert out.exit_code == 0, out.output
+    assert figure.read_bytes().startswith(b"\x89PNG")
+    wrong = runner.invoke(app, ["plot", "comparison", "-o", str(tmp_path / "x.png"),
+                                "--without", "RUS"])
+    assert wrong.exit_code == 2 and "unknown actor 'RUS'" in wrong.output
+
+
+def test_the_reports_forecast_table_is_the_forecast_commands(counterfactual_report: str
+                                                             ) -> None:
+    """`report --without RU ...` shows the numbers `forecast --without RU ...` prints."""
+    from detente.render import fmt
+
+    out = runner.invoke(app, ["forecast", "korea-2017", "-m", "compromise", "-m", "median",
+                              *COUNTERFACTUAL, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["counterfactual"] == LABEL and "RU" not in data["actors"]
+    shown = html_tables(counterfactual_report, "forecasts")[0]
+    assert [r[0].split()[0] for r in shown["rows"]] == data["issues"]
+    for model in data["models"]:
+        column = shown["columns"].index(model["name"])
+        assert [r[column] for r in shown["rows"]] == \
+            [fmt(model["forecast"][i]) for i in data["issues"]], model["name"]
+
+
+def test_the_web_figure_takes_every_counterfactual(client: TestClient) -> None:
+    # (The web report takes it too: tests/test_web_api.py, which draws one.)
+    response = client.post("/api/analyses/figure", json={
+        "scenario": KOREA, "models": ["compromise"], "params": {"kind": "without-actor"},
+        "counterfactual": {"without": ["RU"], "position": ["CN.NUC=40"]}})
+    assert response.status_code == 200, response.text
+    assert response.json()["result"]["view"]["counterfactual"] == LABEL
+    assert response.json()["result"]["view"]["figures"]
+
+

@@ -573,22 +573,28 @@ def png_bytes(figure: dict[str, str]) -> bytes:
     return data
 
 
-def test_figures_draw_the_scenario_as_it_is(client: TestClient) -> None:
+def test_figures_draw_the_scenario_and_its_counterfactual(client: TestClient) -> None:
     from detente.report.kinds import KINDS
 
-    response = client.post("/api/analyses/figure", json={
-        "scenario": korea(), "models": ["compromise", "median"],
-        "params": {"kind": "comparison"}})
+    request = {"scenario": korea(), "models": ["compromise", "median"],
+               "params": {"kind": "comparison"}}
+    response = client.post("/api/analyses/figure", json=request)
     assert response.status_code == 200, response.text
     figures = response.json()["result"]["view"]["figures"]
     assert [f["title"] for f in figures] == [KINDS["comparison"].title]
     assert len(png_bytes(figures[0])) > 10_000
-    # A figure has no counterfactual of its own: refused by place, not ignored.
+    # A figure takes the counterfactual like every analysis: another picture, named.
+    varied = client.post("/api/analyses/figure", json={
+        **request, "counterfactual": {"without": ["RU"]}})
+    assert varied.status_code == 200, varied.text
+    assert varied.json()["result"]["view"]["counterfactual"] == "without RU"
+    assert png_bytes(varied.json()["result"]["view"]["figures"][0]) != png_bytes(figures[0])
+    # A wrong one is refused by place, before anything is drawn.
     bad = client.post("/api/analyses/figure", json={
-        "scenario": korea(), "counterfactual": {"without": ["RU"]},
-        "params": {"kind": "comparison"}})
+        **request, "counterfactual": {"without": ["RUS"]}})
     assert bad.status_code == 422
-    assert bad.json()["problems"][0]["location"] == "counterfactual"
+    assert bad.json()["problems"][0]["location"] == "counterfactual.without"
+    assert "unknown actor 'RUS'" in bad.json()["problems"][0]["message"]
     unknown = client.post("/api/analyses/figure", json={"scenario": korea(),
                                                          "params": {"kind": "all of them"}})
     assert unknown.status_code == 422
@@ -645,17 +651,19 @@ def test_contributions_match_the_library(client: TestClient) -> None:
     assert [r[0] for r in rows] == list(load("korea-2017").actor_ids)
 
 
-def test_html_report_is_offline_and_names_the_scenario() -> None:
+def test_html_report_is_offline_and_names_the_scenario_and_counterfactual() -> None:
     # The report draws every figure: give a slow shared test machine time for it.
     with TestClient(create_app(limits=Limits(time_limit_s=900))) as c:
         response = c.post("/api/analyses/report", json={
             "scenario": mutate({"title": "Edited in the workbench"}),
-            "models": ["compromise"]})
+            "models": ["compromise"], "counterfactual": {"without": ["RU"]}})
     assert response.status_code == 200, response.text
     data = response.json()["result"]["data"]
     assert data["filename"] == "korea-2017-report.html"
     html = data["html"]
     assert "Edited in the workbench" in html
+    assert "Counterfactual: <b>without RU</b>" in html
+    assert response.json()["result"]["view"]["counterfactual"] == "without RU"
     assert '<script src="http' not in html and '<link href="http' not in html
 
 

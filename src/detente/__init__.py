@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, run
+    from detente.analyses.options import REPORT_OPTIONS
     from detente.analyses.sampling import split_noise
     from detente.arrays import Arrays
     from detente.atomic import check_writable, write_atomic
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         DEFAULT_SCENARIO,
         Scenario,
         embedded_scenarios,
+        file_kind,
         json_schema,
         load,
         parse_text,
@@ -84,6 +86,7 @@ _LAZY: dict[str, str] = {
     "roadmap": "detente.roadmaps",
     "Scenario": "detente.scenario",
     "embedded_scenarios": "detente.scenario",
+    "file_kind": "detente.scenario",
     "json_schema": "detente.scenario",
     "load": "detente.scenario",
     "Settlement": "detente.settlement",
@@ -108,6 +111,7 @@ _LAZY: dict[str, str] = {
     "VARIATION_OPTIONS": "detente.variation",
     "VARIATION_HELP": "detente.variation",
     "split_noise": "detente.analyses.sampling",
+    "REPORT_OPTIONS": "detente.analyses.options",
     "View": "detente.view",
     "Table": "detente.view",
     "fmt": "detente.render",
@@ -145,6 +149,7 @@ __all__ = [
     "NOISE_FIELDS",
     "PRESETS",
     "REGISTRY",
+    "REPORT_OPTIONS",
     "VARIATION_HELP",
     "VARIATION_OPTIONS",
     "AnalysisSpec",
@@ -170,6 +175,7 @@ __all__ = [
     "draw_figure",
     "embedded_scenarios",
     "figure_bytes",
+    "file_kind",
     "fmt",
     "forecast",
     "get_model",

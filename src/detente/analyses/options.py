@@ -70,6 +70,20 @@ WORKERS = Option("workers", int, None, "Processes on this machine (default: all 
 #: What a sampling run shares (besides its sample count, which differs by analysis).
 ENGINE = (CHUNK_SIZE, WORKERS)
 
+#: The options of the report and its figures (`detente report`, `detente plot`, the web's
+#: report and figure), declared once; the analyses they show take theirs by ``--set``.
+REPORT_OPTIONS = (
+    Option("model", str, (), "Model to run; repeat for several (default: every registered "
+           "model).", multiple=True, flags=("--model", "-m")),
+    Option("primary", str, None, "Model of the counterfactual, uncertainty and sensitivity "
+           "analyses (default: compromise)."),
+    Option("set", str, (), "An option of an analysis the report shows, as "
+           "ANALYSIS.OPTION=VALUE (e.g. settle.step=5, sample.samples=5000; see `detente "
+           "ANALYSIS --help`); repeat for several.", multiple=True),
+    Option("seed", int, None, "Seed of every analysis that has one (default: each "
+           "analysis's own, 0)."),
+)
+
 __all__ = [
               "CHUNK_SIZE",
               "CORRELATION",
@@ -82,6 +96,7 @@ __all__ = [
               "METHOD",
               "MODEL_OPTION",
               "NOISE",
+              "REPORT_OPTIONS",
               "SAMPLED_MODEL",
               "SAMPLED_SETTLE",
               "SEED",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +27,7 @@ from detente import (
     Option,
     OptionError,
     Problem,
+    Variation,
     check_writable,
     option_error,
     print_view,
@@ -115,9 +116,10 @@ def _input_parameter(spec: AnalysisSpec) -> inspect.Parameter:
                     required if spec.inputs == "targets" else None)
 
 
-def _variation_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
-    # A flag an option also takes gets both spellings there (see _split_shared).
-    shared = set(spec.extra.get("shares_flags", ()))
+def variation_parameters(shared: Collection[str] = ()) -> list[inspect.Parameter]:
+    """The counterfactual flags of every command that takes a Variation (each analysis,
+    `detente report`, `detente plot`), less ``shared``: flags an option of the same name
+    takes (see :func:`_split_shared`)."""
     return [_repeatable(name, [flag], VARIATION_HELP[flag], VARIATION_OPTIONS[flag])
             for flag, name in _CF.items() if flag not in shared]
 
@@ -141,6 +143,16 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
             "--dask", help="Run the chunks on this Dask distributed scheduler "
             "(tcp://host:8786).")]))
     return out
+
+
+def pop_edits(kwargs: dict[str, Any], shared: Collection[str] = ()) -> dict[str, list[str]]:
+    """The values of the counterfactual flags, taken out of a command's ``kwargs``."""
+    return {flag: list(kwargs.pop(name) or []) for flag, name in _CF.items()
+            if flag not in shared}
+
+
+def edits_variation(edits: dict[str, list[str]]) -> Variation:
+    return variation_from_options(**{f.lstrip("-"): v for f, v in edits.items()})
 
 
 def _file_parameter(flag: str) -> str:
@@ -181,8 +193,7 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             if path is not None:
                 check_writable(path, False)  # before a run that can take a while
         inputs = kwargs.pop("inputs")
-        edits = {flag: list(kwargs.pop(name) or []) for flag, name in _CF.items()
-                 if flag not in shared}
+        edits = pop_edits(kwargs, shared)
         # Options left at None (or an empty list) take the spec's default.
         given = {k: v for k, v in kwargs.items() if v is not None and v != []}
         _split_shared(spec, given, edits)
@@ -190,7 +201,7 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             inputs, noise = split_noise(inputs)
             if noise:
                 given["noise"] = [*given.get("noise", []), *noise]
-        variation = variation_from_options(**{f.lstrip("-"): v for f, v in edits.items()})
+        variation = edits_variation(edits)
         if spec.long:
             label = f"{spec.name} {given.get('model', spec.option('model').default)}"
             result = with_engine(label, quiet, dask, lambda executor, progress: run(
@@ -214,7 +225,7 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
     parameters = [_input_parameter(spec),
                   *[_shared_parameter(o) if set(o.cli_flags) & shared else option_parameter(o)
                     for o in spec.options],
-                  *_variation_parameters(spec), *_engine_parameters(spec)]
+                  *variation_parameters(shared), *_engine_parameters(spec)]
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__name__ = spec.name
     command.__doc__ = spec.summary
@@ -229,4 +240,5 @@ def register(names: Sequence[str] | None = None) -> None:
             app.command(name=spec.name, help=spec.summary)(make_command(spec))
 
 
-__all__ = ["make_command", "option_parameter", "register"]
+__all__ = ["edits_variation", "make_command", "option_parameter", "pop_edits", "register",
+           "variation_parameters"]

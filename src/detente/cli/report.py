@@ -14,71 +14,78 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from detente import PRESETS, check_writable, option_error
+from detente import PRESETS, REPORT_OPTIONS, OptionError, check_writable, option_error
 from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
 from detente.cli.progress import Activity, activity, quiet_option
+from detente.cli.registry import (
+    edits_variation,
+    option_parameter,
+    pop_edits,
+    variation_parameters,
+)
 
 if TYPE_CHECKING:
-    from detente import ReportAnalysis
+    from detente import ReportAnalysis, Variation
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
-Models = Annotated[list[str] | None, typer.Option(
-    "--model", "-m", help="Model to run; repeat for several (default: every registered model).")]
-Primary = Annotated[str | None, typer.Option(
-    help="Model of the counterfactual, uncertainty and sensitivity analyses (default: "
-         "compromise).")]
-Settings = Annotated[list[str] | None, typer.Option(
-    "--set", help="An option of an analysis the report shows, as ANALYSIS.OPTION=VALUE "
-    "(e.g. settle.step=5, sample.samples=5000; see `detente ANALYSIS --help`); repeat for "
-    "several.", metavar="ANALYSIS.OPTION=VALUE")]
 Data = Annotated[Path | None, typer.Option(
     help="DEU III file (e.g. ../shared/research/data/deu/deu3_blksv.csv) scored for the "
          "accuracy figure; default: the scenario's own observed outcomes.")]
-Seed = Annotated[int | None, typer.Option(help="Seed of every analysis that has one "
-                                               "(default: each analysis's own, 0).")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
 Quiet = Annotated[bool, quiet_option()]
 
 
-#: The options every report command shares, declared once (name, annotation, default).
-SHARED = (("model", Models, None), ("primary", Primary, None), ("settings", Settings, None),
-          ("data", Data, None), ("seed", Seed, None), ("force", Force, False),
-          ("quiet", Quiet, False))
+#: The command-line-only options every report command shares (name, annotation, default);
+#: the report's own options are REPORT_OPTIONS, declared once for the CLI and the web.
+SHARED = (("data", Data, None), ("force", Force, False), ("quiet", Quiet, False))
 
 
-def _analysis(scenario: str | None, model: list[str] | None, seed: int | None,
-              primary: str | None, settings: list[str] | None, data: Path | None,
-              issues: list[str] | None = None) -> ReportAnalysis:
+def _report_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The REPORT_OPTIONS taken out of ``kwargs``, checked by their declarations (every
+    problem at once)."""
+    out, problems = {}, []
+    for o in REPORT_OPTIONS:
+        out[o.name], found = o.check(kwargs.pop(o.name) or o.default)
+        problems += found
+    if problems:
+        raise OptionError(problems)
+    return out
+
+
+def _analysis(scenario: str | None, options: dict[str, Any], data: Path | None,
+              variation: Variation, issues: list[str] | None = None) -> ReportAnalysis:
     from detente import ReportAnalysis, parse_settings
 
+    models, seed = list(options["model"]) or None, options["seed"]
     validation = None
     if data is not None:
         from detente import validate_deu
 
         # Council weights beside the DEU file, as the shared data folder keeps them.
         beside = data.parent / "eucouncil_weights.csv"
-        validation = validate_deu(data, models=model or None,
-                                  rng=0 if seed is None else seed,
+        validation = validate_deu(data, models=models, rng=0 if seed is None else seed,
                                   weights=beside if beside.is_file() else None)
-    return ReportAnalysis.of(scenario, settings=parse_settings(settings), models=model or None,
-                             primary=primary, seed=seed, issues=issues or None,
-                             validation=validation)
+    return ReportAnalysis.of(scenario, settings=parse_settings(options["set"]), models=models,
+                             primary=options["primary"], seed=seed, issues=issues or None,
+                             validation=validation, variation=variation)
 
 
 def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
     """A command from ``write(analysis, progress, output, **its own options)``, which
-    returns what to write: the options of :data:`SHARED` join its signature and become the
-    analysis; ``progress`` names each step on stderr (off with --quiet)."""
+    returns what to write: the options of :data:`SHARED` and the counterfactual flags of
+    every analysis join its signature and become the analysis; ``progress`` names each
+    step on stderr (off with --quiet)."""
 
     def command(**kwargs: Any) -> None:
         shared = {name: kwargs.pop(name) for name, _, _ in SHARED}
+        options = _report_options(kwargs)
+        variation = edits_variation(pop_edits(kwargs))
         output: Path = kwargs["output"]
         check_writable(output, shared["force"])  # before the analysis: it can take minutes
         with activity(write.__name__, shared["quiet"]) as shown:
             shown.step("loading the scenario")
-            analysis = _analysis(kwargs.pop("scenario"), shared["model"], shared["seed"],
-                                 shared["primary"], shared["settings"], shared["data"],
+            analysis = _analysis(kwargs.pop("scenario"), options, shared["data"], variation,
                                  kwargs.pop("issue", None))
             data = write(analysis, shown, **kwargs)
         write_new_file(output, data, force=shared["force"])
@@ -90,7 +97,8 @@ def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
            for p in list(inspect.signature(write).parameters.values())[2:]]
     command.__signature__ = inspect.Signature([*own, *(  # type: ignore[attr-defined]
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                          annotation=annotation) for name, annotation, default in SHARED)])
+                          annotation=annotation) for name, annotation, default in SHARED),
+        *(option_parameter(o) for o in REPORT_OPTIONS), *variation_parameters()])
     command.__name__, command.__doc__ = write.__name__, write.__doc__
     return reports_errors(command)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from detente import __version__
+from detente.analyses import Result
 from detente.models import REGISTRY
 from detente.render import fmt as _fmt  # the one number format
 from detente.render import view_html
@@ -40,7 +41,9 @@ class FigureBlock:
 @dataclass
 class Section:
     """One section of the report. ``view``: a result's tables and notes, rendered by
-    :func:`detente.render.view_html` (escaped there). To add a section, write a builder
+    :func:`detente.render.view_html` (escaped there). ``command``: the analysis whose
+    tables ``view`` holds (`detente settle`), shown folded under the figures with its name,
+    so a reader can tell the terminal prints the same. To add a section, write a builder
     ``(Analysis) -> Section | list[Section] | None`` and add it to :data:`SECTIONS`."""
 
     id: str
@@ -48,6 +51,7 @@ class Section:
     reading: str
     figures: list[FigureBlock] = field(default_factory=list)
     view: Markup | None = None
+    command: str = ""
 
 
 def _and(names: list[str]) -> str:
@@ -150,13 +154,21 @@ def counterfactual_reading(analysis: Analysis) -> str:
 
 # --- sections -----------------------------------------------------------------------
 
-def forecast_view(analysis: Analysis) -> Markup:
-    """The forecast table as `detente forecast` shows it (the analysis's own View, through
-    the one HTML renderer), with its notes."""
-    from detente.analyses import Result
+def result_view(result: Result, keys: Collection[str] | None = None,
+                skip: Collection[str] = ()) -> Markup:
+    """A result's tables as `detente ANALYSIS` prints them (its own View, through the one
+    HTML renderer), with its notes: only the tables named by ``keys`` (all when None), less
+    those named by ``skip``."""
+    view = result.view()
+    tables = tuple(t for t in view.tables
+                   if (keys is None or t.key in keys) and t.key not in skip)
+    return Markup(view_html(dataclasses.replace(view, tables=tables)))
 
-    view = Result("forecast", analysis.forecast, analysis.settings["forecast"]).view()
-    return Markup(view_html(dataclasses.replace(view, tables=view.tables[:1])))
+
+def forecast_view(analysis: Analysis) -> Markup:
+    """The forecast table as `detente forecast` shows it; the combined forecast has its
+    own section."""
+    return result_view(analysis.result("forecast"), keys={"forecast"})
 
 
 def sources_items(analysis: Analysis) -> list[dict[str, Any]]:
@@ -190,8 +202,8 @@ def sources_items(analysis: Analysis) -> list[dict[str, Any]]:
 
 
 def settlement_reading(analysis: Analysis) -> str:
-    st = analysis.settlement
-    base = st.baseline
+    st = analysis.settled
+    base = analysis.deal
     s = analysis.scenario
     named = [p for p in base.packages if p.values and any(
         abs(p.values[i] - s.issue(i).status_quo.value) > 1e-9 for i in p.values)]
@@ -311,9 +323,9 @@ def _brief(analysis: Analysis) -> Section:
     from detente.brief import BriefInputs, compose_brief
     from detente.glossary import with_terms
 
-    brief = compose_brief(BriefInputs(analysis.scenario, analysis.forecast,
-                                      analysis.settlement, analysis.contributions,
-                                      analysis.sampled))
+    brief = compose_brief(BriefInputs(
+        analysis.scenario, analysis.forecast, analysis.settled, analysis.contributions,
+        analysis.sampled, None if analysis.variation.is_empty else analysis.variation))
     parts: list[Markup] = []
     for part in brief.sections:
         parts.append(Markup("<h3>{}</h3>").format(part.heading))
@@ -376,16 +388,22 @@ def _settlement(analysis: Analysis) -> Section:
     return Section("settlement", "Settlement: which package can everybody accept",
                    settlement_reading(analysis),
                    figures=[figure_block(analysis, "settlement",
-                                         "Each actor's gain from each package")])
+                                         "Each actor's gain from each package")],
+                   view=result_view(analysis.result("settle"), skip=ZONE_TABLES),
+                   command="settle")
+
+
+#: The settle tables the zones section shows rather than the settlement section.
+ZONE_TABLES = frozenset({"issue-zones"})
 
 
 def _efficient_exact(analysis: Analysis) -> bool:
-    zones = analysis.settlement_zones.baseline.zones
+    zones = analysis.deal.zones
     return zones is None or bool(zones.efficient_exact)
 
 
 def zones_reading(analysis: Analysis) -> str:
-    base = analysis.settlement_zones.baseline
+    base = analysis.deal
     s = analysis.scenario
     if base.zones is None or not base.zone_exists:
         return "No package satisfies every party, so no issue has a zone."
@@ -440,7 +458,9 @@ def _zones(analysis: Analysis) -> Section:
                                                        "inner range: see the legend)")),
                             figure_block(analysis, "frontier",
                                          "The efficiency frontier of the acceptable packages "
-                                         "with the named packages")])
+                                         "with the named packages")],
+                   view=result_view(analysis.result("settle"), keys=ZONE_TABLES),
+                   command="settle")
 
 
 def _roadmap(analysis: Analysis) -> Section | None:
@@ -451,14 +471,17 @@ def _roadmap(analysis: Analysis) -> Section | None:
         figures.append(figure_block(analysis, "roadmap-scan",
                                     "The roadmap's smallest margin over trust and learning"))
     return Section("roadmap", "Roadmap: does a staged path hold", roadmap_reading(analysis),
-                   figures=figures)
+                   figures=figures, view=result_view(analysis.roadmap_run),
+                   command="roadmap --scan ... --scan-learning")
 
 
 def _contributions(analysis: Analysis) -> Section:
     return Section("contributions", "Guarantors: what each actor adds to the deal",
                    contributions_reading(analysis),
                    figures=[figure_block(analysis, "contributions",
-                                         "Shapley value of each actor as a guarantor")])
+                                         "Shapley value of each actor as a guarantor")],
+                   view=result_view(analysis.result("contributions")),
+                   command="contributions")
 
 
 def _counterfactuals(analysis: Analysis) -> list[Section]:
@@ -471,7 +494,9 @@ def _counterfactuals(analysis: Analysis) -> list[Section]:
                 settlement_counterfactual_reading(analysis),
                 figures=[figure_block(analysis, "settlement-without",
                                       "Best package and zone of agreement without each "
-                                      "actor")]),
+                                      "actor")],
+                view=result_view(analysis.without_each, keys={"zone", "best"}),
+                command="settle --separately --without A --without B ..."),
     ]
 
 
@@ -480,9 +505,11 @@ def _uncertainty(analysis: Analysis) -> list[Section]:
         Section("uncertainty", "Uncertainty: how sure are the forecasts",
                 uncertainty_reading(analysis),
                 figures=[figure_block(analysis, "uncertainty",
-                                      "Forecast distributions over sampled scenarios")]),
+                                      "Forecast distributions over sampled scenarios")],
+                view=result_view(analysis.result("sample")), command="sample"),
         Section("sensitivity", "Sensitivity: which inputs matter", tornado_reading(analysis),
-                figures=[figure_block(analysis, "tornado", "Tornado chart of one issue")]),
+                figures=[figure_block(analysis, "tornado", "Tornado chart of one issue")],
+                view=result_view(analysis.result("sensitivity")), command="sensitivity"),
     ]
 
 
@@ -508,9 +535,12 @@ def _settings(analysis: Analysis) -> Section:
             rows.append([name, option.name, "default" if value is None else shown,
                          option.unit])
     view = View("", tables=(table("", ["analysis", "option", "value", "unit"], rows),))
+    shown = (f" The counterfactual ({analysis.counterfactual}) is every analysis's, as "
+             "`detente ANALYSIS` takes its flags (--without, --position, ...)."
+             if analysis.counterfactual else "")
     return Section("settings", "Settings", "Every option of every analysis above, as "
                    "`detente ANALYSIS` takes it; change one with `detente report --set "
-                   "ANALYSIS.OPTION=VALUE`.", view=Markup(view_html(view)))
+                   "ANALYSIS.OPTION=VALUE`." + shown, view=Markup(view_html(view)))
 
 
 SECTIONS: tuple[Callable[[Analysis], Section | list[Section] | None], ...] = (
@@ -533,6 +563,7 @@ def render_report(analysis: Analysis) -> str:
     s = analysis.scenario
     return env.get_template("report.html.j2").render(
         scenario=s, sections=sections, sources=sources_items(analysis),
+        counterfactual=analysis.counterfactual,
         actors=[{"name": a.name, "capability": _fmt(a.capability.value), "veto": a.veto}
                 for a in s.actors],
         models=[{"name": m, "title": REGISTRY[m].title, "reference": REGISTRY[m].reference}

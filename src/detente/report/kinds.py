@@ -7,6 +7,7 @@ it, or says why it cannot for this scenario.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detente.analyses import ANALYSES, run
+from detente.analyses import ANALYSES, Result, run
 from detente.errors import OptionError, Problem, option_error
 from detente.forecast import Forecast
 from detente.models import REGISTRY
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from detente.report.counterfactual import WithoutActor
     from detente.roadmaps.api import RoadmapAnalysis
     from detente.settlement import Settlement
+    from detente.settlement.api import Outcome
     from detente.settlement.contributions import Contributions
     from detente.settlement.zone import Frontier
     from detente.uncertainty import SampleResult
@@ -69,8 +71,10 @@ frontier = _deferred("detente.settlement.zone", "frontier")
 #: settle.step=5``).
 REPORTED = ("forecast", "settle", "contributions", "sample", "sensitivity")
 #: The one place the report departs from an analysis's default: it compares every
-#: registered model, where `detente forecast` runs the standard set.
-REPORT_DEFAULTS: dict[str, dict[str, Any]] = {"forecast": {"model": tuple(REGISTRY)}}
+#: registered model, where `detente forecast` runs the standard set, and leaves out the
+#: persuasion plans (they take most of a search's time and no section shows them).
+REPORT_DEFAULTS: dict[str, dict[str, Any]] = {"forecast": {"model": tuple(REGISTRY)},
+                                              "settle": {"persuade": False}}
 
 
 def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, Any]]:
@@ -134,14 +138,19 @@ class Analysis:
     """One scenario and the analyses of it that figures and the report draw on.
 
     ``settings``: the options of each analysis in :data:`REPORTED` (see
-    :func:`report_settings`; :meth:`of` builds them). ``issues``: restrict per-issue
-    figures to these ids (default: all). ``validation``: observed outcomes scored for the
-    accuracy figure (default: the scenario's own outcomes, when it has any). ``dpi``: the
-    resolution of the report's embedded PNGs.
+    :func:`report_settings`; :meth:`of` builds them). ``variation``: the counterfactual,
+    taken by every analysis as `detente ANALYSIS` takes it (forecast, contributions, sample
+    and sensitivity run on the varied scenario; settle and roadmap show it beside the
+    baseline). ``issues``: restrict per-issue figures to these ids (default: all).
+    ``validation``: observed outcomes scored for the accuracy figure (default: the
+    scenario's own outcomes, when it has any). ``dpi``: the resolution of the report's
+    embedded PNGs. The results the figures read are cached properties, so a caller may put
+    one of its own in their place (a cheaper one, for a figure's layout).
     """
 
     scenario: Scenario
     settings: dict[str, dict[str, Any]] = field(default_factory=report_settings)
+    variation: Variation = field(default_factory=Variation)
     issues: Sequence[str] | None = None
     validation: ValidationResult | None = None
     dpi: int = 110
@@ -152,12 +161,32 @@ class Analysis:
     def of(cls, source: Scenario | str | Path | None, *,
            settings: Mapping[str, Mapping[str, Any]] | None = None,
            models: Sequence[str] | None = None, primary: str | None = None,
-           seed: int | None = None, **kw: Any) -> Analysis:
-        return cls(load(source), report_settings(settings, models=models, primary=primary,
-                                                 seed=seed), **kw)
+           seed: int | None = None, variation: Variation | None = None,
+           **kw: Any) -> Analysis:
+        scenario = load(source)
+        variation = variation or Variation()
+        # Every problem of the counterfactual before any analysis runs (they take minutes).
+        problems = variation.problems(scenario.compile())
+        if problems:
+            raise OptionError(problems)
+        return cls(scenario, report_settings(settings, models=models, primary=primary,
+                                             seed=seed), variation, **kw)
 
-    def _run(self, name: str, variation: Variation | None = None, **extra: Any) -> Any:
-        return run(name, self.scenario, variation, **{**self.settings[name], **extra}).value
+    #: Each analysis of :data:`REPORTED` as `detente ANALYSIS` runs it with the report's
+    #: settings and counterfactual, filled in on first use (:meth:`result`).
+    results: dict[str, Result] = field(default_factory=dict, init=False, repr=False,
+                                       compare=False)
+
+    def result(self, name: str) -> Result:
+        if name not in self.results:
+            self.results[name] = run(name, self.scenario, self.variation,
+                                     **self.settings[name])
+        return self.results[name]
+
+    @property
+    def counterfactual(self) -> str:
+        """What the report shows: "" for the scenario as written, else the change."""
+        return "" if self.variation.is_empty else self.variation.describe()
 
     @property
     def seed(self) -> int:
@@ -165,7 +194,7 @@ class Analysis:
 
     @cached_property
     def forecast(self) -> Forecast:
-        return self._run("forecast")
+        return self.result("forecast").value  # type: ignore[no-any-return]
 
     @property
     def stepwise(self) -> list[str]:
@@ -187,15 +216,33 @@ class Analysis:
         return without_each_actor(self.forecast, self.counterfactual_model)
 
     @cached_property
-    def settlement(self) -> Settlement:
-        """The package search with each actor left out in turn, side by side."""
+    def without_each(self) -> Result:
+        """The package search of the scenario as written with each actor left out in turn,
+        side by side (`detente settle --without A --without B ... --separately`)."""
         everyone = Variation(without=tuple(self.scenario.actor_ids))
-        return self._run("settle", everyone, separately=True, zones=False, persuade=False)
+        return run("settle", self.scenario, everyone, **{
+            **self.settings["settle"], "separately": True, "zones": False, "persuade": False})
 
     @cached_property
-    def settlement_zones(self) -> Settlement:
-        """The baseline search with each issue's zone (no counterfactuals: one search)."""
-        return self._run("settle", zones=True, persuade=False)
+    def settlement(self) -> Settlement:
+        return self.without_each.value  # type: ignore[no-any-return]
+
+    @cached_property
+    def settled(self) -> Settlement:
+        """The package search as `detente settle` runs it: the counterfactual beside the
+        baseline, each issue's zone."""
+        return self.result("settle").value  # type: ignore[no-any-return]
+
+    @property
+    def deal(self) -> Outcome:
+        """The outcome the report reads: under the counterfactual when there is one."""
+        return self.settled.outcomes[-1]
+
+    @property
+    def deal_alone(self) -> Settlement:
+        """The settle run with :attr:`deal` as its only outcome, for the figures that draw
+        one (who gains from each package)."""
+        return dataclasses.replace(self.settled, baseline=self.deal, variants=())
 
     @property
     def frontier_actors(self) -> tuple[str, str]:
@@ -205,7 +252,7 @@ class Analysis:
 
         import numpy as np
 
-        problem = self.settlement_zones.baseline.problem
+        problem = self.deal.problem
         arrays = problem.arrays
         must = [k for k in range(arrays.n_actors)
                 if arrays.veto[k] and arrays.salience[k].sum() > 0]
@@ -224,41 +271,50 @@ class Analysis:
     @cached_property
     def frontier(self) -> Frontier:
         a, b = self.frontier_actors
-        zones = self.settlement_zones  # the settle settings, as the zone figure uses them
-        return frontier(zones.baseline.problem, a, b, settings=zones.settings,
-                        weighting=zones.weighting)
+        settled = self.settled  # the settle settings, as the zone figure uses them
+        return frontier(self.deal.problem, a, b, settings=settled.settings,
+                        weighting=settled.weighting)
 
     @cached_property
-    def roadmap(self) -> RoadmapAnalysis:
-        """The named roadmaps with a trust × learning scan: the trust of the party furthest
-        from staying in the guarantors its stages name, with and without each of them."""
-        from detente.roadmaps import roadmap
+    def roadmap_run(self) -> Result:
+        """The named roadmaps with a trust × learning scan, as `detente roadmap` runs it on
+        the settle settings: the trust of the party furthest from staying in the guarantors
+        its stages name, each guarantor left out in turn beside the baseline (`--scan
+        KP.CN,KP.RU --scan-learning --without CN --without RU --separately`); under a
+        counterfactual, the counterfactual beside the baseline instead."""
+        from detente.analyses import SETTLEMENT
 
-        step = self.settings["settle"]["step"]
-        plain = roadmap(self.scenario, step=step)
-        if not plain.baseline.evaluations:
+        shared = {o.name: self.settings["settle"][o.name] for o in SETTLEMENT}
+        plain = run("roadmap", self.scenario, self.variation, **shared)
+        if not plain.value.baseline.evaluations:
             return plain
-        first = plain.baseline.evaluations[0]
+        first = plain.value.baseline.evaluations[0]
         named = sorted({g for st in self.scenario.roadmaps[0].stages
                         for gs in st.guarantors.values() for g in gs})
         worst = min(first.parties, key=lambda a: min(st.margin[a] for st in first.stages))
-        pairs = [(worst, g) for g in named if g != worst]
+        pairs = [f"{worst}.{g}" for g in named if g != worst]
         if not pairs:
             return plain
-        return roadmap(self.scenario, step=step, scan=pairs, scan_learning=True,
-                       variations=[Variation(without=(g,)) for _, g in pairs])
+        variation = self.variation if self.counterfactual else Variation(
+            without=tuple(g for g in named if g != worst))
+        return run("roadmap", self.scenario, variation, scan=",".join(pairs),
+                   scan_learning=True, separately=not self.counterfactual, **shared)
+
+    @cached_property
+    def roadmap(self) -> RoadmapAnalysis:
+        return self.roadmap_run.value  # type: ignore[no-any-return]
 
     @cached_property
     def contributions(self) -> Contributions:
-        return self._run("contributions")
+        return self.result("contributions").value  # type: ignore[no-any-return]
 
     @cached_property
     def sampled(self) -> SampleResult:
-        return self._run("sample")
+        return self.result("sample").value  # type: ignore[no-any-return]
 
     @cached_property
     def sensitivity(self) -> SensitivityResult:
-        return self._run("sensitivity").result
+        return self.result("sensitivity").value.result  # type: ignore[no-any-return]
 
     @cached_property
     def accuracy(self) -> ValidationResult | None:
@@ -268,7 +324,8 @@ class Analysis:
             return None
         from detente.validate import validate
 
-        return validate([self.scenario], list(self.forecast.results), rng=self.seed)
+        return validate([self.scenario], list(self.forecast.results), rng=self.seed,
+                        variation=None if self.variation.is_empty else self.variation)
 
 
 @dataclass(frozen=True)
@@ -344,13 +401,13 @@ KINDS: dict[str, PlotKind] = {
         PlotKind("without-actor", "How each forecast moves when one actor stays away",
                  lambda a: counterfactual_map(a.forecast, a.counterfactual_model)),
         PlotKind("settlement", "Who gains from each package; blockers marked",
-                 lambda a: package_gains(a.settlement)),
+                 lambda a: package_gains(a.deal_alone)),
         PlotKind("settlement-without", "The best deal with and without each actor",
                  lambda a: without_actor_settlement(a.settlement)),
         PlotKind("issue-zones", "The zone of agreement issue by issue (per-issue ZOPA)",
-                 lambda a: issue_zone_figure(a.settlement_zones.baseline, a.scenario)),
+                 lambda a: issue_zone_figure(a.deal, a.scenario)),
         PlotKind("frontier", "The efficiency frontier of the acceptable packages",
-                 lambda a: frontier_figure(a.settlement_zones.baseline, a.frontier)),
+                 lambda a: frontier_figure(a.deal, a.frontier)),
         PlotKind("roadmap", "A named roadmap stage by stage: who stays, who is tempted",
                  lambda a: roadmap_figure(a.roadmap), _need_roadmap),
         PlotKind("roadmap-scan", "Does the roadmap hold if trust is earned by delivery?",

@@ -302,14 +302,19 @@ def load(source: str | Path | Scenario | None = None,
     if path.is_dir():
         raise scenario_error("", "this is a folder, not a scenario file",
                              "give the path of a .yaml, .json or .csv file", str(path))
-    suffix = path.suffix.lower()
-    if suffix == ".yml":
-        suffix = ".yaml"
+    return parse_text(read_text(path, limits or LoadLimits.from_env()), file_kind(path),
+                      str(path), limits)
+
+
+def file_kind(name: str | Path) -> str:
+    """The reader a file name picks (the command line's and the workbench's upload):
+    ``.yaml`` (also ``.yml``), ``.json`` or ``.csv``; any other is refused, named."""
+    suffix = Path(name).suffix.lower()
+    suffix = ".yaml" if suffix == ".yml" else suffix
     if suffix not in (".yaml", ".json", ".csv"):
-        raise scenario_error("", f"unknown file type '{path.suffix}'",
-                             "use .yaml, .yml, .json or .csv", str(path))
-    return parse_text(read_text(path, limits or LoadLimits.from_env()), suffix, str(path),
-                      limits)
+        raise scenario_error("", f"unknown file type '{Path(name).suffix}'",
+                             "use .yaml, .yml, .json or .csv", str(name))
+    return suffix
 
 
 def json_schema() -> dict[str, Any]:

@@ -16,18 +16,19 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from detente import (
     ANALYSES,
+    REPORT_OPTIONS,
     AnalysisSpec,
     Option,
     OptionError,
     Problem,
     Scenario,
     Variation,
+    View,
     option_error,
     run,
     scenario_from_mapping,
@@ -64,27 +65,11 @@ def figure_png(fig: Any, title: str) -> dict[str, str]:
 # --- what the page may run ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PageOnly:
-    """An entry of the page that is not an analysis of the registry (a figure, the report,
-    the tests' ``held``): its options are :class:`Option` declarations all the same."""
-
-    name: str
-    title: str
-    summary: str
-    options: tuple[Option, ...]
-    run: Callable[[Scenario, dict[str, Any], Progress], dict[str, Any]]
-    long: bool = False
-
-
-Offered = AnalysisSpec | PageOnly
-
-
-def offered_options(entry: Offered) -> tuple[Option, ...]:
+def offered_options(entry: AnalysisSpec) -> tuple[Option, ...]:
     return tuple(o for o in entry.options if o.name not in FIXED)
 
 
-def public(entry: Offered) -> dict[str, Any]:
+def public(entry: AnalysisSpec) -> dict[str, Any]:
     """One entry of ``/api/info``: the spec's options as declared (minus :data:`FIXED`),
     which of them the shared controls fill, and what the workbench fixes."""
     options = offered_options(entry)
@@ -95,24 +80,23 @@ def public(entry: Offered) -> dict[str, Any]:
             "fixed": fixed_for(entry)}
 
 
-def check_options(entry: Offered, given: Mapping[str, Any]) -> dict[str, Any]:
-    """Every option filled and checked by its declaration; problems at ``params.NAME``."""
-    options = offered_options(entry)
-    known = [o.name for o in options]
+def check_options(entry: AnalysisSpec, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Every option filled and checked by the spec (:meth:`AnalysisSpec.check`), less what
+    the workbench fixes (which a request cannot give); problems at ``params.NAME``."""
     problems = [Problem(f"params.{name}", f"unknown option '{name}' for {entry.name}",
-                        f"options of {entry.name}: {', '.join(known) or 'none'}")
-                for name in given if name not in known]
-    out: dict[str, Any] = {}
-    for o in options:
-        value, found = o.check(given.get(o.name, o.default))
-        out[o.name] = value
-        problems += [Problem(f"params.{o.name}", p.message, p.fix) for p in found]
+                        f"the workbench sets {name} itself") for name in given if name in FIXED]
+    names = {o.flag: o.name for o in entry.options}
+    try:
+        checked = entry.check({k: v for k, v in given.items() if k not in FIXED})
+    except OptionError as err:  # located by flag (--step) or as ANALYSIS.NAME
+        problems += [Problem("params." + names.get(p.location, p.location.rpartition(".")[2]),
+                             p.message, p.fix) for p in err.problems]
     if problems:
         raise OptionError(problems)
-    return out
+    return {k: v for k, v in checked.items() if k not in FIXED}
 
 
-def request_options(entry: Offered, request: Mapping[str, Any]) -> dict[str, Any]:
+def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str, Any]:
     """The request's ``params``, with the shared controls filling seed, models and model
     options where the params leave them out."""
     names = {o.name: o for o in offered_options(entry)}
@@ -145,30 +129,33 @@ def request_variation(request: Mapping[str, Any], scenario: Scenario) -> Variati
 # --- the page's own entries --------------------------------------------------------------
 
 
-def _report_analysis(s: Scenario, options: Mapping[str, Any]) -> Any:
+def _report_analysis(s: Scenario, variation: Variation, options: Mapping[str, Any]) -> Any:
     from detente import ReportAnalysis, parse_settings
 
     return ReportAnalysis.of(s, settings=parse_settings(options["set"]),
-                             models=list(options["model"]) or None, seed=options["seed"])
+                             models=list(options["model"]) or None, seed=options["seed"],
+                             primary=options["primary"], variation=variation)
 
 
-def run_figure(s: Scenario, options: dict[str, Any], progress: Progress) -> dict[str, Any]:
+def run_figure(s: Scenario, variation: Variation, *, progress: Progress,
+               **options: Any) -> dict[str, Any]:
     from detente import FIGURE_KINDS, draw_figure
 
     kind = options["kind"]
     progress(0.0, f"drawing {kind}")
-    figure = figure_png(draw_figure(kind, _report_analysis(s, options)),
+    figure = figure_png(draw_figure(kind, _report_analysis(s, variation, options)),
                         FIGURE_KINDS[kind].title)
     return {"data": {"format": "detente.figure", "kind": kind},
             "view": {"title": s.title, "summary": figure["title"], "tables": [],
                      "notes": [], "figures": [figure]}}
 
 
-def run_report(s: Scenario, options: dict[str, Any], progress: Progress) -> dict[str, Any]:
+def run_report(s: Scenario, variation: Variation, *, progress: Progress,
+               **options: Any) -> dict[str, Any]:
     from detente import render_report
 
     progress(0.0, "forecasting and drawing the report")
-    html = render_report(_report_analysis(s, options))
+    html = render_report(_report_analysis(s, variation, options))
     return {"data": {"format": "detente.report", "filename": f"{s.id}-report.html",
                      "html": html},
             "view": {"title": s.title, "summary": f"offline HTML report ({len(html) // 1024} "
@@ -181,21 +168,19 @@ def _figure_kinds() -> tuple[str, ...]:
     return tuple(FIGURE_KINDS)
 
 
-REPORT_MODELS = Option("model", str, (), "Models to draw (default: every registered model).",
-                       multiple=True)
-#: The report's settings: the options of the analyses it shows (``settle.step=5``).
-REPORT_SETTINGS = Option("set", str, (), "Options of the analyses the report shows, as "
-                         "ANALYSIS.OPTION=VALUE, e.g. settle.step=5 sample.samples=500.",
-                         multiple=True)
-PAGE_ONLY: dict[str, PageOnly] = {e.name: e for e in (
-    PageOnly("figure", "Figure", "One figure of the report (as `detente plot`) for the "
-             "models ticked.", (Option("kind", str, "issue-map", "Figure to draw.",
-                                       choices=_figure_kinds()), REPORT_MODELS,
-                                REPORT_SETTINGS, Option("seed", int, 0, "Seed.")), run_figure),
-    PageOnly("report", "HTML report", "The offline HTML report of the models ticked, to "
-             "download.", (REPORT_MODELS, REPORT_SETTINGS, Option("seed", int, 0, "Seed.")),
-             run_report,
-             long=True),
+def _drawn(_: Any) -> View:
+    return View("")  # a page entry returns what the page shows itself (figures, a file)
+
+
+#: Entries of the page that are not analyses of the registry, declared as analyses all the
+#: same (options, checks, /api/info); their ``run`` returns the page's JSON itself.
+PAGE_ONLY: dict[str, AnalysisSpec] = {e.name: e for e in (
+    AnalysisSpec("figure", "Figure", "One figure of the report (as `detente plot`) for the "
+                 "models ticked.", (Option("kind", str, "issue-map", "Figure to draw.",
+                                           choices=_figure_kinds()), *REPORT_OPTIONS),
+                 run_figure, _drawn),
+    AnalysisSpec("report", "HTML report", "The offline HTML report of the models ticked, to "
+                 "download.", REPORT_OPTIONS, run_report, _drawn, long=True),
 )}
 
 
@@ -208,7 +193,8 @@ HELD = "held"
 _GATE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def run_held(s: Scenario, options: dict[str, Any], progress: Progress) -> dict[str, Any]:
+def run_held(s: Scenario, _: Variation, *, progress: Progress, **options: Any
+             ) -> dict[str, Any]:
     """Report progress, then wait until the file ``<gate folder>/<gate>`` exists.
 
     Jobs that must still be running when a test looks at them (progress, cancel, too many
@@ -234,16 +220,15 @@ def run_held(s: Scenario, options: dict[str, Any], progress: Progress) -> dict[s
                      "notes": [], "figures": []}}
 
 
-HELD_ENTRY = PageOnly(HELD, "Held (tests)", "Waits until the test opens its gate.",
-                      (Option("gate", str, "g", "Gate file name."),
-                       Option("fail", str, "none", "Fail on purpose.",
-                              choices=("none", "overflow"))), run_held, long=True)
+HELD_ENTRY = AnalysisSpec(HELD, "Held (tests)", "Waits until the test opens its gate.",
+                          (Option("gate", str, "g", "Gate file name."),
+                           Option("fail", str, "none", "Fail on purpose.",
+                                  choices=("none", "overflow"))), run_held, _drawn, long=True)
 
 
-def available_analyses(test_gate: bool = False) -> dict[str, Offered]:
+def available_analyses(test_gate: bool = False) -> dict[str, AnalysisSpec]:
     """What a server (or a worker) offers; ``held`` only with the test gate."""
-    offered: dict[str, Offered] = {name: spec for name, spec in ANALYSES.items()
-                                   if name not in READS_FILES}
+    offered = {name: spec for name, spec in ANALYSES.items() if name not in READS_FILES}
     offered.update(PAGE_ONLY)
     if test_gate:
         offered[HELD] = HELD_ENTRY
@@ -267,12 +252,8 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> d
     scenario = scenario_from_mapping(request["scenario"], "<workbench>")
     variation = request_variation(request, scenario)
     options = request_options(entry, request)
-    if isinstance(entry, PageOnly):
-        if not variation.is_empty:
-            raise option_error("counterfactual", f"{entry.title} draws the scenario as it is "
-                               "in the tables", "edit the scenario in the tables, or run an "
-                               "analysis (forecast, settle, ...) with the counterfactual")
-        out = entry.run(scenario, options, progress)
+    if name not in ANALYSES:  # a page entry
+        out = entry.run(scenario, variation, progress=progress, **options)
     else:
         progress(0.0, f"running {name}")
         engine = {"progress": _progress_per_chunk(progress)} if entry.long else {}
@@ -284,6 +265,6 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> d
     return dict(json.loads(to_json(out)))
 
 
-def fixed_for(spec: Offered) -> dict[str, Any]:
+def fixed_for(spec: AnalysisSpec) -> dict[str, Any]:
     """The :data:`FIXED` values of the options this analysis has."""
     return {k: v for k, v in FIXED.items() if k in {o.name for o in spec.options}}

@@ -8,6 +8,7 @@ as the command line, so the messages are the same.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -21,7 +22,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 import detente
@@ -29,11 +30,14 @@ from detente import (
     DEFAULT_MODELS,
     DEFAULT_SCENARIO,
     REGISTRY,
+    VARIATION_HELP,
+    VARIATION_OPTIONS,
     DetenteError,
     Problem,
     Scenario,
     ScenarioError,
     embedded_scenarios,
+    file_kind,
     parse_text,
     scenario_from_mapping,
 )
@@ -79,20 +83,13 @@ class UploadBody(_Body):
     text: str = Field(description="The file's text (UTF-8).")
 
 
-class Counterfactual(_Body):
-    """The counterfactual of one run, in the command line's spelling (one list per flag)."""
-
-    without: list[str] = Field(default=[], max_length=100, description="e.g. [\"RU\"]")
-    add: list[str] = Field(default=[], max_length=40, description="e.g. [\"EU=10\"]")
-    capability: list[str] = Field(default=[], max_length=200, description="e.g. [\"RU=60\"]")
-    position: list[str] = Field(default=[], max_length=2000,
-                                description="e.g. [\"CN.NUC=40\"] (issue units)")
-    salience: list[str] = Field(default=[], max_length=2000,
-                                description="e.g. [\"KP.SANC=0.9\"]")
-    trust: list[str] = Field(default=[], max_length=2000, description="e.g. [\"KP.RU=0.8\"]")
-    guarantor: list[str] = Field(default=[], max_length=200,
-                                 description="e.g. [\"SEC=CN,RU\"] or [\"SEC=none\"]")
-    fix: list[str] = Field(default=[], max_length=200, description="e.g. [\"NUC=50\"]")
+#: The counterfactual of one run, in the command line's spelling (one list per flag, named
+#: and explained by the one declaration of the flags, detente.variation).
+Counterfactual = create_model(
+    "Counterfactual", __base__=_Body, __doc__="The counterfactual of one run, in the command "
+    "line's spelling: one list per flag, e.g. {\"without\": [\"RU\"]}.",
+    **{flag[2:]: (list[str], Field(default=[], max_length=2000, description=VARIATION_HELP[
+        flag])) for flag in VARIATION_OPTIONS})
 
 
 class AnalysisRequest(_Body):
@@ -103,7 +100,7 @@ class AnalysisRequest(_Body):
     options: dict[str, dict[str, OptionValue]] = Field(
         default={}, description="Per model, its options, as `detente forecast -O`.")
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
-    counterfactual: Counterfactual | None = None
+    counterfactual: Counterfactual | None = None  # type: ignore[valid-type]
     params: dict[str, OptionValue | list[str]] = Field(
         default={}, description="Options of the analysis itself (e.g. samples).")
 
@@ -148,8 +145,7 @@ class JobOut(BaseModel):
 
 
 def _problems(err: DetenteError) -> list[dict[str, Any]]:
-    return [{"location": p.location, "message": p.message, "fix": p.fix, "line": p.line}
-            for p in err.problems]
+    return [dataclasses.asdict(p) for p in err.problems]
 
 
 def _summary(s: Scenario) -> str:
@@ -351,11 +347,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
                             "fix": "upload a smaller file, or start the workbench with a "
                                    "larger --max-upload", "line": None}])
         name = Path(body.filename).name or "upload"
-        suffix = Path(name).suffix.lower()
-        suffix = ".yaml" if suffix == ".yml" else suffix
-        if suffix not in (".yaml", ".json", ".csv"):
-            raise ScenarioError([Problem("", f"unknown file type '{Path(name).suffix}'",
-                                         "use .yaml, .yml, .json or .csv")], name)
+        suffix = file_kind(name)
         if suffix == ".yaml":
             check_yaml_text(body.text, limits, name)
         try:

@@ -8,6 +8,7 @@ request arrives, so a spare worker waiting on stdin starts work at once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -40,9 +41,8 @@ def main() -> int:
         result = run_analysis(task["analysis"], task["request"], progress)
         send({"kind": "done", "result": result})
     except DetenteError as err:
-        send({"kind": "error", "message": str(err), "problems": [
-            {"location": p.location, "message": p.message, "fix": p.fix, "line": p.line}
-            for p in err.problems]})
+        send({"kind": "error", "message": str(err),
+              "problems": [dataclasses.asdict(p) for p in err.problems]})
     except Exception as err:  # reported to the page; the server itself carries on
         message, problems = describe_failure(err, task if isinstance(task, dict) else {})
         send({"kind": "error", "message": message, "problems": problems,
