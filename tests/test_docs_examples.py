@@ -38,6 +38,9 @@ NOT_RUN = {
                     "same rooms through the CLI, tokens and all)",
     "DETENTE_ROOM_TOKEN=": "needs a token an earlier line prints (tests/test_room.py)",
     "export DETENTE_ROOM_TOKEN": "sets a token an earlier line prints (tests/test_room.py)",
+    "detente report my.yaml -o my-report.html --set settle.step=5":
+        "the whole report at a fine grid and 10,000 samples runs for minutes; the line above "
+        "runs the report, and tests/test_surfaces.py runs one with --set options",
     "detente sample pooled.yaml": "reads the file a room exports (tests/test_room.py pools "
                                   "three experts and samples the result)",
 }

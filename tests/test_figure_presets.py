@@ -145,7 +145,7 @@ def test_every_figure_fits_the_preset_without_overlap(analysis: Analysis,
     # (accuracy); the crowded one's roadmap names no guarantors (roadmap-scan).
     assert skipped <= {"accuracy", "roadmap-scan"}, skipped
     assert "roadmap" in {k for k, _ in drawn}
-    for kind, fig in drawn:
+    for n, (kind, fig) in enumerate(drawn):
         problems = text_problems(fig, preset)
         if problems:
             found[kind] = problems[:6]
@@ -155,10 +155,13 @@ def test_every_figure_fits_the_preset_without_overlap(analysis: Analysis,
         else:
             assert png.width <= preset.width_px and png.height <= preset.height_px, kind
             assert max(png.width / preset.width_px, png.height / preset.height_px) > 0.99
-        svg = preset_bytes(fig, "svg", preset).decode()
-        size = re.search(r'<svg[^>]*width="(\d+)px" height="(\d+)px"', svg)
-        assert size is not None, kind
-        assert (int(size[1]), int(size[2])) == png.size or not preset.exact, kind
+        if n == 0:
+            # The SVG is sized by the same preset_layout box as the PNG for every kind: one
+            # kind per preset checks that the two formats agree (an SVG render is slow).
+            svg = preset_bytes(fig, "svg", preset).decode()
+            size = re.search(r'<svg[^>]*width="(\d+)px" height="(\d+)px"', svg)
+            assert size is not None, kind
+            assert (int(size[1]), int(size[2])) == png.size or not preset.exact, kind
     assert not found, found
 
 
