@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from detente.analyses.options import FORECAST_MODELS, MODEL_OPTION, SAMPLED_SETTLE
+from detente.analyses.options import COMBINATION, FORECAST_MODELS, MODEL_OPTION, SAMPLED_SETTLE
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.errors import OptionError, Problem, option_error
 from detente.models import REGISTRY, get_model
@@ -208,8 +208,7 @@ FORECAST = AnalysisSpec(
              Option("combined", bool, True, "Also give the combined forecast of the "
                     "registered models (weights fitted on DEU III) with its 50/80/95% "
                     "intervals and the spread across models."),
-             Option("combination", str, None, "Combination file written by `detente "
-                    "validate deu PATH --fit FILE` (default: the one shipped with detente).")),
+             COMBINATION),
     run=run_forecast, view=view_forecast,
     extra={"csv": lambda run: run.value.to_csv()},
 )
