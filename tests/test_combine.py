@@ -173,6 +173,25 @@ def test_forecast_combined_on_korea() -> None:
     assert "combined" not in detente.forecast("korea-2017").to_dict()
 
 
+@pytest.mark.parametrize(("point_weight", "words"), [
+    (1.0, "round the combined point alone"), (0.5, "share 0.5 round the combined point"),
+    (0.0, "over compromise, median weighted by their validation errors")])
+def test_the_forecast_note_says_what_the_intervals_are_made_of(
+        tmp_path: Path, point_weight: float, words: str) -> None:
+    from detente.analyses import run
+    from detente.analyses.forecasting import combined_table
+
+    raw = load_combination().to_dict()
+    raw.update(stack={"compromise": 1.0}, mixture={"compromise": 0.5, "median": 0.5},
+               point_weight=point_weight)
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(raw), "utf-8")
+    result = run("forecast", "korea-2017", None, model=["compromise"], combination=str(path))
+    note = combined_table(result.value).notes[0]
+    assert words in note, note
+    assert result.value.to_dict()["combined"]["point_weight"] == point_weight
+
+
 def test_combination_on_a_scenario_needs_its_models() -> None:
     fitted = Combination(stack={"compromise": 1.0}, stack_without_status_quo={"compromise": 1.0},
                          mixture={"compromise": 0.5, "median": 0.5},

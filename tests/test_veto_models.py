@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from detente.arrays import Arrays
 from detente.models import REGISTRY, get_model
+from detente.models.constrained import _slack, dual_nearest
 from detente.scenario import scenario_from_mapping
 from detente.validate import Case, validate
 from tests.shared_data import needs_shared, shared_path
@@ -106,6 +107,66 @@ def test_constrained_is_the_nearest_accepted_point(arrays: Arrays, veto: list[bo
     ok = np.all(at_grid <= at_q + 1e-12, axis=1)
     best = np.min(np.sum(w * (grid[ok] - base) ** 2, axis=1))
     assert np.sum(w * (x - base) ** 2) <= best + 1e-6
+
+
+def test_dual_solver_by_hand_projects_onto_a_disk() -> None:
+    # One veto player at the origin, equal salience, status quo (0.3, 0.4): its win-set is
+    # the disk of radius 0.5 round the origin. Equal issue weights make the nearest point to
+    # (0.9, 0) the radial projection (0.5, 0); to (0.6, 0.8), distance 1, it is (0.3, 0.4).
+    pos, sal, q, w = np.zeros((1, 2)), np.ones((1, 2)), np.array([0.3, 0.4]), np.full(2, 0.5)
+    for base, nearest in (([0.9, 0.0], [0.5, 0.0]), ([0.6, 0.8], [0.3, 0.4])):
+        x = dual_nearest(np.array(base), pos, sal, w, q)
+        assert x is not None
+        np.testing.assert_allclose(x, nearest, atol=1e-12)
+
+
+def _slsqp(base: np.ndarray, pos: np.ndarray, sal: np.ndarray, w: np.ndarray,
+           q: np.ndarray) -> np.ndarray:
+    """The primal solved by SLSQP, as the model did before the dual (the oracle here)."""
+    from scipy.optimize import minimize
+
+    result = minimize(lambda x: float(np.sum(w * (x - base) ** 2)), q.copy(),
+                      jac=lambda x: 2.0 * w * (x - base), method="SLSQP",
+                      bounds=[(0.0, 1.0)] * base.size,
+                      constraints=[{"type": "ineq", "fun": lambda x: _slack(x, pos, sal, q),
+                                    "jac": lambda x: -2.0 * sal * (x - pos)}],
+                      options={"maxiter": 200, "ftol": 1e-14})
+    return np.clip(result.x, 0.0, 1.0)
+
+
+def test_dual_solver_matches_slsqp_and_certifies_nearly_every_case() -> None:
+    rng = np.random.default_rng(1)
+    certified = tried = 0
+    for _ in range(60):
+        n_issues, n_veto = int(rng.integers(2, 6)), int(rng.integers(1, 7))
+        pos, q, base = rng.random((n_veto, n_issues)), rng.random(n_issues), rng.random(n_issues)
+        sal = rng.random((n_veto, n_issues)) * (rng.random((n_veto, n_issues)) < 0.8)
+        w = rng.random(n_issues) + 0.05
+        w /= w.sum()
+        if np.all(_slack(base, pos, sal, q) >= 0):
+            continue  # the compromise is accepted: nothing to solve
+        tried += 1
+        x = dual_nearest(base, pos, sal, w, q)
+        if x is None:
+            continue
+        certified += 1
+        assert np.all(_slack(x, pos, sal, q) >= -1e-15)  # inside the win-set
+        oracle = _slsqp(base, pos, sal, w, q)
+        # SLSQP may end a hair outside (its tolerance) and so a hair nearer the compromise.
+        assert np.sum(w * (x - base) ** 2) <= np.sum(w * (oracle - base) ** 2) + 1e-10
+        np.testing.assert_allclose(x, oracle, atol=1e-6)
+    assert tried > 40 and certified >= 0.9 * tried, (certified, tried)
+
+
+def test_the_win_set_without_interior_falls_back_to_the_primal() -> None:
+    # Two veto players on either side of q on both issues: the win-set is q alone, the
+    # multipliers grow without bound, no certificate; the model still returns q.
+    pos = np.array([[0.2, 0.2], [0.8, 0.8]])
+    arrays = _arrays(pos.tolist(), [1, 1], [[1, 1], [1, 1]], [0.5, 0.5], [True, True])
+    assert dual_nearest(np.array([0.9, 0.1]), pos, np.ones((2, 2)), np.full(2, 0.5),
+                        np.array([0.5, 0.5])) is None
+    np.testing.assert_allclose(_run("constrained", arrays.replace(
+        capability=np.array([1.0, 3.0]))), [0.5, 0.5], atol=1e-6)
 
 
 def test_procedural_by_hand() -> None:

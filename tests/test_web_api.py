@@ -479,6 +479,24 @@ def test_monte_carlo_matches_the_library(client: TestClient) -> None:
     assert [r[0].split()[0] for r in rows] == list(load("korea-2017").issue_ids)
 
 
+def test_the_combined_forecast_is_a_switch_of_the_forecast(client: TestClient) -> None:
+    info = {a["name"]: {o["name"]: o for o in a["options"]}
+            for a in client.get("/api/info").json()["analyses"]}
+    # Declared once (a bool, on by default); the page draws a bool as a true/false select.
+    assert (info["forecast"]["combined"]["type"], info["forecast"]["combined"]["default"]) \
+        == ("bool", True)
+    assert "combined" in info["sample"]["model"]["choices"]
+    # The workbench reads no file by path: the shipped combination only.
+    assert "combination" not in info["forecast"] and "combination" not in info["sample"]
+    # On by default (test_forecast_matches_the_library); off as the select sends it, text.
+    response = client.post("/api/analyses/forecast", json={
+        "scenario": korea(), "models": ["compromise"], "params": {"combined": "false"}})
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert "combined" not in result["data"]
+    assert len(result["view"]["tables"]) == 1
+
+
 def test_sensitivity_matches_the_library(client: TestClient) -> None:
     from detente.uncertainty.sensitivity import sensitivity
 

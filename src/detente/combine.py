@@ -38,6 +38,8 @@ import numpy as np
 
 from detente.errors import scenario_error
 
+#: The name of the combined forecast where a model name is expected (``sample -m combined``).
+COMBINED = "combined"
 FORMAT = "detente.combination"
 VERSION = 1
 #: Central interval levels reported everywhere (50, 80 and 95 %).
@@ -430,7 +432,7 @@ def cross_validate(forecasts: Mapping[str, np.ndarray], observed: np.ndarray,
         n_issues=int(n), fold_sigma=tuple(sigmas), fold_point_weight=tuple(lambdas))
 
 
-__all__ = ["LEVELS", "Calibration", "Combination", "cross_validate", "fit_combination",
+__all__ = ["COMBINED", "LEVELS", "Calibration", "Combination", "cross_validate", "fit_combination",
            "lad_simplex", "load_combination", "mixture_quantiles", "pinball"]
 
 

@@ -137,7 +137,7 @@ class Forecast:
         assert c is not None
         return {"forecast": self.combined_values(), "models": list(c.models),
                 "stack": dict(c.combination.stack), "mixture": dict(c.combination.mixture),
-                "sigma": c.combination.sigma,
+                "sigma": c.combination.sigma, "point_weight": c.combination.point_weight,
                 "fitted_on": c.combination.provenance.get("data", ""),
                 "levels": [float(lv) for lv in c.intervals]}
 

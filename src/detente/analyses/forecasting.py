@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from detente.analyses.options import FORECAST_MODELS, MODEL_OPTION, SAMPLED_SETTLE
+from detente.analyses.options import COMBINATION, FORECAST_MODELS, MODEL_OPTION, SAMPLED_SETTLE
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.errors import OptionError, Problem, option_error
 from detente.models import REGISTRY, get_model
@@ -188,12 +188,22 @@ def combined_table(result: Forecast) -> Table:
                  units=["", "issue units", "issue units", *["issue units"] * len(levels),
                         "issue units"],
                  formats=["", UNITS, UNITS, *[""] * len(levels), ""], key="combined",
-                 notes=(f"stack weights {stack}; intervals: mixture over "
-                        f"{', '.join(c.models)} weighted by their validation errors, Laplace "
+                 notes=(f"stack weights {stack}; intervals: {interval_words(c)}, Laplace "
                         f"scale {c.combination.sigma:g} of the scale; fitted and calibrated "
                         f"out of sample on {source} (docs/accuracy.md)",
                         "the intervals were calibrated on EU legislation: on other "
                         "negotiations they are a yardstick, not a guarantee"))
+
+
+def interval_words(c: Any) -> str:
+    """What the combined forecast's intervals are made of, with the fitted share λ on the
+    stacked point (where the fit gave the models' disagreement no weight, say so)."""
+    lam = c.combination.point_weight
+    if lam >= 1.0:
+        return ("round the combined point alone (the fit gave the models' disagreement no "
+                "weight; `sample -m combined` shows it)")
+    spread = f"over {', '.join(c.models)} weighted by their validation errors"
+    return spread if lam <= 0.0 else f"share {lam:g} round the combined point, the rest {spread}"
 
 
 def counterfactual_suffix(variation: Variation | None) -> str:
@@ -208,8 +218,7 @@ FORECAST = AnalysisSpec(
              Option("combined", bool, True, "Also give the combined forecast of the "
                     "registered models (weights fitted on DEU III) with its 50/80/95% "
                     "intervals and the spread across models."),
-             Option("combination", str, None, "Combination file written by `detente "
-                    "validate deu PATH --fit FILE` (default: the one shipped with detente).")),
+             COMBINATION),
     run=run_forecast, view=view_forecast,
     extra={"csv": lambda run: run.value.to_csv()},
 )

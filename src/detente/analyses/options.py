@@ -7,7 +7,10 @@ bounds. The package-search grid step has one default, :data:`DEFAULT_STEP`.
 
 from __future__ import annotations
 
+import dataclasses
+
 from detente.analyses.spec import Option
+from detente.combine import COMBINED
 from detente.models import DEFAULT_MODELS, REGISTRY
 
 # The one default grid step (issue units) of every package search (10) -- settle,
@@ -58,6 +61,17 @@ SAMPLED_MODEL = Option("model", str, "compromise", "Registered model to run, or 
                        "(the zone of agreement and the named packages; settlement options "
                        "as -O settle.step=10 ...).", choices=(*REGISTRY, "settle"),
                        flags=("--model", "-m"))
+#: `sample` also takes the mixture over the combined forecast's models (not `sensitivity`:
+#: the model drawn is not an input whose share of the variance could be ranked).
+SAMPLE_MODEL = dataclasses.replace(
+    SAMPLED_MODEL, choices=(*REGISTRY, COMBINED, "settle"),
+    help="Registered model to run; combined (each sample forecast by a model drawn with the "
+         "combined forecast's mixture weights: intervals from the inputs and the models' "
+         "disagreement); or settle (the zone of agreement and the named packages; "
+         "settlement options as -O settle.step=10 ...).")
+#: The combined forecast's weights: one file option for `forecast` and `sample`.
+COMBINATION = Option("combination", str, None, "Combination file written by `detente "
+                     "validate deu PATH --fit FILE` (default: the one shipped with detente).")
 NOISE = Option("noise", str, (), "Spread for numbers without their own: position=10 (issue "
                "points) or 10% (of the scale), salience=0.1, capability=20%, trust=0.1, "
                "status_quo=5; 'none' for none. Default: none if the scenario has its own, "
@@ -86,6 +100,7 @@ REPORT_OPTIONS = (
 
 __all__ = [
               "CHUNK_SIZE",
+              "COMBINATION",
               "CORRELATION",
               "DEFAULT_STEP",
               "ENGINE",
@@ -99,6 +114,7 @@ __all__ = [
               "REPORT_OPTIONS",
               "SAMPLED_MODEL",
               "SAMPLED_SETTLE",
+              "SAMPLE_MODEL",
               "SEED",
               "SETTLEMENT",
               "STEP",

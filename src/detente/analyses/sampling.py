@@ -8,8 +8,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from detente.analyses.forecasting import parse_model_options
-from detente.analyses.options import ENGINE, MODEL_OPTION, NOISE, SAMPLED_MODEL, SEED
+from detente.analyses.options import (
+    COMBINATION,
+    ENGINE,
+    MODEL_OPTION,
+    NOISE,
+    SAMPLE_MODEL,
+    SAMPLED_MODEL,
+    SEED,
+)
 from detente.analyses.spec import AnalysisSpec, Option
+from detente.combine import COMBINED, LEVELS
 from detente.errors import option_error
 from detente.render import UNITS, fmt
 from detente.scenario import Scenario
@@ -71,13 +80,17 @@ MAX_MEMORY = Option("max_memory", str, None, "Refuse a run estimated to need mor
 def run_sample(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                model: str, samples: int, seed: int, noise: Sequence[str],
                option: Sequence[str], chunk_size: int | None, workers: int | None,
-               max_memory: str | None, executor: Any = None, progress: Any = None) -> Any:
+               max_memory: str | None, combination: str | None = None, executor: Any = None,
+               progress: Any = None) -> Any:
     from detente.uncertainty import sample
 
+    options = parse_model_options(option)
+    # The combined model runs several models: each takes its own -O MODEL.NAME=VALUE.
+    chosen = options if model == COMBINED else options.get(model, {})
     return sample(scenario, model=model, samples=samples, rng=seed, noise=_noise(noise),
-                  options=parse_model_options(option).get(model, {}), chunk_size=chunk_size,
-                  workers=workers, executor=executor, progress=progress, variation=variation,
-                  max_memory=max_memory)
+                  options=chosen, chunk_size=chunk_size, workers=workers, executor=executor,
+                  progress=progress, variation=variation, max_memory=max_memory,
+                  combination=combination)
 
 
 def view_sample(run: Result) -> View:
@@ -115,15 +128,24 @@ def view_sample(run: Result) -> View:
     else:
         rows = []
         for iid, x in result.summaries().items():
-            rows.append([iid, s.issue(iid).status_quo.value, x.median, x.interval50[0],
-                         x.interval50[1], x.interval90[0], x.interval90[1],
+            rows.append([iid, s.issue(iid).status_quo.value, x.median,
+                         *[end for lv in LEVELS for end in x.interval(lv)],
                          sparkline(x.histogram_counts)])
-        tables.append(table("", ["Issue", "Now", "Median", "50% low", "50% high", "90% low",
-                                 "90% high", "Histogram"], rows,
-                            units=["", *["issue units"] * 6, ""],
-                            formats=["", *[UNITS] * 6, ""],
+        bounds = [f"{100 * lv:g}% {end}" for lv in LEVELS for end in ("low", "high")]
+        numbers = 2 + len(bounds)
+        tables.append(table("", ["Issue", "Now", "Median", *bounds, "Histogram"], rows,
+                            units=["", *["issue units"] * numbers, ""],
+                            formats=["", *[UNITS] * numbers, ""],
                             notes=["Now: the status quo. Histogram: the issue's scale, low "
                                    "to high."], key="forecast"))
+    if result.mixture is not None:
+        drawn = result.drawn()
+        notes.append("combined: each sample forecast by one model drawn with the mixture "
+                     "weights of the combined forecast (weight → share drawn): " + ", ".join(
+                         f"{m} {w:.0%} → {drawn.get(m, 0.0):.0%}"
+                         for m, w in result.mixture.items())
+                     + "; the intervals carry the inputs' uncertainty and the models' "
+                     "disagreement (not the residual spread of forecast --combined)")
     for name, per_issue in result.probabilities().items():
         notes.append(f"P({name}): " + ", ".join(f"{iid} {p:.0%}"
                                                 for iid, p in per_issue.items()))
@@ -136,9 +158,9 @@ SAMPLE = AnalysisSpec(
     summary="Draw scenarios from the inputs' uncertainty and show each issue's forecast "
             "distribution (or, with -m settle, how likely a deal is).",
     options=(
-        SAMPLED_MODEL,
+        SAMPLE_MODEL,
         Option("samples", int, 1000, "Scenarios to draw.", low=1, flags=("--samples", "-n")),
-        SEED, NOISE, MODEL_OPTION, *ENGINE, MAX_MEMORY,
+        SEED, NOISE, MODEL_OPTION, *ENGINE, MAX_MEMORY, COMBINATION,
     ),
     run=run_sample, view=view_sample, inputs="scenario+noise", long=True,
     formats=("table", "json", "csv"), package_search=lambda o: o["model"] == "settle",

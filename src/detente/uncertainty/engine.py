@@ -96,9 +96,20 @@ def _outputs(result: Any, batch: int | None) -> dict[str, np.ndarray]:
 
 
 def take_row(arrays: Arrays, b: int) -> Arrays:
-    return arrays.replace(capability=arrays.capability[b], position=arrays.position[b],
-                          salience=arrays.salience[b], status_quo=arrays.status_quo[b],
-                          trust=arrays.trust[b])
+    """Sample ``b`` of a batch, without the batch axis."""
+    return _take(arrays, b)
+
+
+def take_rows(arrays: Arrays, rows: np.ndarray) -> Arrays:
+    """The samples ``rows`` of a batch, keeping the batch axis."""
+    return _take(arrays, rows)
+
+
+def _take(arrays: Arrays, key: int | np.ndarray) -> Arrays:
+    # The fields the input space draws carry the batch axis (InputSpace.assemble).
+    return arrays.replace(capability=arrays.capability[key], position=arrays.position[key],
+                          salience=arrays.salience[key], status_quo=arrays.status_quo[key],
+                          trust=arrays.trust[key])
 
 
 def check_batching(kernel: ModelKernel, space: InputSpace, seed: int) -> tuple[ModelKernel, str]:

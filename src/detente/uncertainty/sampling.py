@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from detente.arrays import Arrays
+from detente.combine import LEVELS, load_combination
 from detente.errors import option_error
 from detente.models import REGISTRY, get_model
 from detente.resources import human, memory_limit, require_memory
@@ -35,6 +36,7 @@ from detente.uncertainty.inputs import (
     input_space,
     require_inputs,
 )
+from detente.uncertainty.mixture import COMBINED, MixtureKernel, mixture_kernel
 from detente.uncertainty.settle import (
     SETTLE,
     SettleKernel,
@@ -45,7 +47,8 @@ from detente.uncertainty.settle import (
 from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: The central intervals of every issue: 50/80/95 % (as the combined forecast's) and 90 %.
+INTERVAL_LEVELS: tuple[float, ...] = tuple(sorted({*LEVELS, 0.9}))
 HISTOGRAM_BINS = 20
 
 
@@ -61,21 +64,38 @@ class IssueSummary:
     interval90: tuple[float, float]
     histogram_edges: tuple[float, ...]
     histogram_counts: tuple[int, ...]
+    interval80: tuple[float, float] = (np.nan, np.nan)
+    interval95: tuple[float, float] = (np.nan, np.nan)
+
+    def interval(self, level: float) -> tuple[float, float]:
+        """The central interval at ``level`` (one of :data:`INTERVAL_LEVELS`)."""
+        found = {0.5: self.interval50, 0.8: self.interval80, 0.9: self.interval90,
+                 0.95: self.interval95}.get(level)
+        if found is None:
+            raise KeyError(f"no {100 * level:g}% interval; levels: {INTERVAL_LEVELS}")
+        return found
 
     def to_dict(self) -> dict[str, Any]:
         return {"median": self.median, "mean": self.mean, "sd": self.sd,
-                "interval50": list(self.interval50), "interval90": list(self.interval90),
+                **{f"interval{100 * lv:g}": list(self.interval(lv))
+                   for lv in INTERVAL_LEVELS},
                 "histogram": {"edges": list(self.histogram_edges),
                               "counts": list(self.histogram_counts)}}
 
 
 def summarise(values: np.ndarray, low: float, high: float, issue: str,
               bins: int = HISTOGRAM_BINS) -> IssueSummary:
-    """Median, mean, sd, 50% and 90% central intervals and a histogram over the scale."""
-    q05, q25, q50, q75, q95 = (float(q) for q in np.quantile(values, QUANTILES))
+    """Median, mean, sd, the central intervals of :data:`INTERVAL_LEVELS` and a histogram
+    over the scale."""
+    # Rounded so that 0.05 is 0.05, not (1 - 0.9) / 2 = 0.04999999999999999.
+    tails = [round(q, 12) for lv in INTERVAL_LEVELS for q in ((1 - lv) / 2, (1 + lv) / 2)]
+    median, *bounds = (float(q) for q in np.quantile(values, [0.5, *tails]))
+    interval = {lv: (bounds[2 * k], bounds[2 * k + 1]) for k, lv in enumerate(INTERVAL_LEVELS)}
     counts, edges = np.histogram(values, bins=bins, range=(low, high))
-    return IssueSummary(issue=issue, median=q50, mean=float(np.mean(values)),
-                        sd=float(np.std(values)), interval50=(q25, q75), interval90=(q05, q95),
+    return IssueSummary(issue=issue, median=median, mean=float(np.mean(values)),
+                        sd=float(np.std(values)), interval50=interval[0.5],
+                        interval80=interval[0.8], interval90=interval[0.9],
+                        interval95=interval[0.95],
                         histogram_edges=tuple(float(e) for e in edges),
                         histogram_counts=tuple(int(c) for c in counts))
 
@@ -104,6 +124,15 @@ class SampleResult:
     notes: list[str] = field(default_factory=list)
     settlement: SettlementSummary | None = None
     variation: Variation | None = None
+    #: For ``model="combined"``: each model's mixture weight (``details.model`` indexes it).
+    mixture: dict[str, float] | None = None
+
+    def drawn(self) -> dict[str, float]:
+        """For the combined model: the share of samples each model forecast."""
+        if self.mixture is None or "details.model" not in self.outputs:
+            return {}
+        counts = np.bincount(self.outputs["details.model"], minlength=len(self.mixture))
+        return {m: float(c) / self.samples for m, c in zip(self.mixture, counts, strict=True)}
 
     @property
     def actor_ids(self) -> tuple[str, ...]:
@@ -147,6 +176,9 @@ class SampleResult:
             "issues": {iid: s.to_dict() for iid, s in self.summaries().items()},
             "probabilities": self.probabilities(),
             "settlement": self.settlement.to_dict() if self.settlement else None,
+            # Only for the combined model, so that every other model's contract is unchanged.
+            **({"mixture": {"weights": dict(self.mixture), "drawn": self.drawn()}}
+               if self.mixture is not None else {}),
             "run": {"chunks": self.stats.chunks, "chunk_size": self.stats.chunk_size,
                     "where": self.stats.where, "seconds": round(self.stats.seconds, 4)},
             "notes": list(self.notes),
@@ -221,7 +253,8 @@ class VariedKernel:
 
 def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, model: str,
           options: Mapping[str, Any] | None, rng: np.random.Generator | int | None,
-          variation: Variation | None = None) -> Setup:
+          variation: Variation | None = None, combination: str | Path | None = None
+          ) -> Setup:
     """Load, build the input space (checking that something varies), fix the seed and
     build the kernel; every input error is raised here, before any work."""
     s = load(scenario)
@@ -229,7 +262,7 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
     space = input_space(s, chosen)
     require_inputs(space, chosen)
     seed = spawn_seed(rng)
-    kernel, note = make_kernel(s, space, model, options, seed)
+    kernel, note = make_kernel(s, space, model, options, seed, combination)
     if variation is not None and not variation.is_empty:
         variation.apply(space.base)  # unknown ids and bad values fail here, before any work
         if isinstance(kernel, SettleKernel):
@@ -242,16 +275,32 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
 def model_kernel(model: str, options: Mapping[str, Any] | None) -> ModelKernel:
     if model not in REGISTRY:
         raise option_error("--model", f"unknown model '{model}'",
-                           f"registered models: {', '.join(REGISTRY)} and {SETTLE}")
+                           f"registered models: {', '.join(REGISTRY)}, {COMBINED} and "
+                           f"{SETTLE}")
     get_model(model, **dict(options or {}))  # bad options fail here, before any work
     return ModelKernel(model, tuple(sorted((options or {}).items())))
 
 
 def make_kernel(scenario: Scenario, space: InputSpace, model: str,
-                options: Mapping[str, Any] | None, seed: int) -> tuple[Kernel, str]:
-    """The kernel for a registered model (probed for a batch axis) or for settle."""
+                options: Mapping[str, Any] | None, seed: int,
+                combination: str | Path | None = None) -> tuple[Kernel, str]:
+    """The kernel for a registered model (probed for a batch axis), for settle, or for the
+    mixture over the combination's models (``options``: per model, its options)."""
     if model == SETTLE:
         return settle_kernel(scenario, options), ""
+    if model == COMBINED:
+        notes: list[str] = []
+
+        def build(name: str, given: Mapping[str, Any]) -> ModelKernel:
+            kernel, note = check_batching(model_kernel(name, given), space, seed)
+            notes.extend([note] if note else [])
+            return kernel
+
+        return mixture_kernel(load_combination(combination), options, build), "; ".join(notes)
+    if combination is not None:
+        raise option_error("--combination", f"a combination file is read only by the "
+                           f"{COMBINED} model, not by '{model}'",
+                           f"drop --combination, or sample -m {COMBINED}")
     return check_batching(model_kernel(model, options), space, seed)
 
 
@@ -274,6 +323,11 @@ def sample_memory(space: InputSpace, kernel: Kernel, samples: int, chunk_size: i
         model = get_model(kernel.model, **dict(kernel.options))
         kept = model.estimate(n_actors, n_issues, 1).outputs_per_row
         working = model.estimate(n_actors, n_issues, rows).working
+    elif isinstance(kernel, MixtureKernel):
+        # Kept: the forecast and the model index. Each model may draw every row of a chunk.
+        kept = 8 * (n_issues + 1)
+        working = max(get_model(k.model, **dict(k.options)).estimate(
+            n_actors, n_issues, rows).working for k in kernel.kernels)
     else:
         packages = len(getattr(kernel, "package_ids", ()))
         kept = 8 * (1 + packages + packages * n_actors)
@@ -311,6 +365,7 @@ def sample(
     progress: ProgressCallback | None = None,
     variation: Variation | None = None,
     max_memory: int | str | None = None,
+    combination: str | Path | None = None,
 ) -> SampleResult:
     """Draw ``samples`` scenarios from the inputs' uncertainty and forecast each with ``model``.
 
@@ -325,11 +380,17 @@ def sample(
     ``"16G"``) the run may hold; default ``DETENTE_MAX_MEMORY`` or 4 GiB. Every sample's
     outputs are kept (the quantiles are exact), so the estimate grows with ``samples``;
     past the limit nothing runs.
+
+    ``model="combined"``: each sample is forecast by a model drawn with the mixture weights
+    of the combination (:mod:`detente.uncertainty.mixture`), so the intervals carry the
+    models' disagreement as well as the inputs' uncertainty; ``options`` then maps each
+    model to its options, and ``combination`` names a file from ``detente validate --fit``
+    (default: the one shipped, fitted on DEU III).
     """
     if samples < 1:
         raise option_error("--samples", f"need at least 1 sample, got {samples}",
                            "give --samples 1000 or more for stable intervals")
-    run = setup(scenario, noise, model, options, rng, variation)
+    run = setup(scenario, noise, model, options, rng, variation, combination)
     space, kernel = run.space, run.kernel
     require_sample_memory(space, kernel, samples, chunk_size, workers, max_memory)
     outputs = run_chunks(space, kernel, run.seed, samples, chunk_size=chunk_size,
@@ -345,4 +406,13 @@ def sample(
                         options=dict(options or {}), seed=run.seed, samples=samples,
                         noise=run.noise, noise_source=run.noise_source, forecasts=forecasts,
                         outputs=outputs, stats=run.stats, notes=run.notes(),
-                        settlement=settlement, variation=variation)
+                        settlement=settlement, variation=variation,
+                        mixture=mixture_of(kernel))
+
+
+def mixture_of(kernel: Kernel) -> dict[str, float] | None:
+    """The mixture weights of a combined kernel (None for any other kernel)."""
+    inner = kernel.inner if isinstance(kernel, VariedKernel) else kernel
+    if not isinstance(inner, MixtureKernel):
+        return None
+    return dict(zip(inner.models, inner.weights, strict=True))

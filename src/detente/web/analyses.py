@@ -40,9 +40,10 @@ from detente import (
 Progress = Callable[[float, str], None]
 
 #: Options the workbench sets itself rather than offering: one process per job, so that
-#: the time limit and *Cancel* stop all of a run; no second scenario read from a path
-#: (the workbench reads no file but its own), so ``compare`` compares a counterfactual.
-FIXED: dict[str, Any] = {"workers": 1, "other": None}
+#: the time limit and *Cancel* stop all of a run; no second scenario or combination file
+#: read from a path (the workbench reads no file but its own), so ``compare`` compares a
+#: counterfactual and the combined forecast uses the shipped weights.
+FIXED: dict[str, Any] = {"workers": 1, "other": None, "combination": None}
 #: Analyses that read or write files named by path: not offered.
 READS_FILES = ("validate",)
 #: Options filled from the page's shared controls (seed, ticked models, model options)
