@@ -423,6 +423,31 @@ def check_against_reference(problem: SettlementProblem, utility: str, correlatio
                                    atol=_nash_atol(method), err_msg=method)
         moved = (np.abs(accord.values - np.array(ref.status_quo)) > 1e-12).sum(axis=1)
         assert moved.tolist() == ([] if fewest is None else [fewest]), method
+    check_milp_zone_ranges(problem, table, ref, utility, correlation, losses)
+
+
+def check_milp_zone_ranges(problem: SettlementProblem, table: search.GainTable, ref: Reference,
+                           utility: str = "quadratic", correlation: float = 0.0,
+                           losses: str = "discounted") -> None:
+    """:func:`detente.settlement.milp.zone_ranges` gives each issue the smallest and largest
+    value of the reference's zone (None where it is empty), and each witness is a package
+    of the zone (every rule kept, every party gaining) that attains its extreme."""
+    zone = ref.zone()
+    found = milp.zone_ranges(table)[0]
+    if not zone:
+        assert found is None
+        return
+    assert found is not None
+    packages = np.array([ref.packages[r] for r in zone])  # unit-scale values
+    np.testing.assert_allclose(found.low, packages.min(axis=0), atol=1e-12)
+    np.testing.assert_allclose(found.high, packages.max(axis=0), atol=1e-12)
+    for k in range(table.n_issues):
+        for slots, value in ((found.low_slots[k], found.low[k]),
+                             (found.high_slots[k], found.high[k])):
+            values = [float(v) for v in table.decode(0, slots[None])[0]]
+            assert _keeps_rules(problem.mechanisms, problem.arrays.issue_ids, values)
+            assert ref.in_zone(reference_gains(problem, values, utility, correlation, losses))
+            assert values[k] == value
 
 
 def check_batched_equals_one_at_a_time(problem: SettlementProblem) -> None:
