@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -367,11 +368,21 @@ def _keeps_rules(mech: Mechanisms, issue_ids: Sequence[str], x: Sequence[float])
 # (test_settlement_mechanisms.py, test_mechanisms_surfaces.py).
 # ---------------------------------------------------------------------------------------
 
+#: Under ``HYPOTHESIS_PROFILE=explore`` (tests/conftest.py) the reference checks take the
+#: profile's count (1000) instead of their own small one: a settings object with its own
+#: count overrides the profile, so without this an explore run would sweep no further here.
+EXPLORE = os.environ.get("HYPOTHESIS_PROFILE") == "explore"
+
+
+def _examples(n: int) -> int:
+    return settings.default.max_examples if EXPLORE else n  # the loaded profile's count
+
+
 #: Hypothesis settings of the reference checks: few examples (each enumerates a space).
-REFERENCE_SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[
+REFERENCE_SETTINGS = settings(max_examples=_examples(30), deadline=None, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.data_too_large])
 #: ... and of the exact searches against it (test_settlement_search, _mechanisms).
-SEARCH_SETTINGS = settings(max_examples=40, deadline=None,
+SEARCH_SETTINGS = settings(max_examples=_examples(40), deadline=None,
                            suppress_health_check=[HealthCheck.too_slow])
 METHODS = ("bnb", "brute", "auto", "milp")
 
