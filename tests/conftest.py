@@ -7,7 +7,8 @@ Two hypothesis profiles:
 * ``dev`` (the default elsewhere): random seeds and the local example database, so repeated
   local runs keep exploring new cases and replay the ones that failed;
 * ``explore`` (``HYPOTHESIS_PROFILE=explore``): random and ten times the examples of a test
-  that does not set its own count.
+  that does not set its own count (the reference checks' ``SEARCH_SETTINGS`` and
+  ``REFERENCE_SETTINGS`` in tests/settle_helpers.py take the profile's 1000 as well).
 
 Reference tests read ``../shared/research/data``. Outside CI a missing folder skips them with
 the reason; under ``CI=true`` a missing folder fails the run, so reference tests can never

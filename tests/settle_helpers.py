@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -367,11 +368,21 @@ def _keeps_rules(mech: Mechanisms, issue_ids: Sequence[str], x: Sequence[float])
 # (test_settlement_mechanisms.py, test_mechanisms_surfaces.py).
 # ---------------------------------------------------------------------------------------
 
+#: Under ``HYPOTHESIS_PROFILE=explore`` (tests/conftest.py) the reference checks take the
+#: profile's count (1000) instead of their own small one: a settings object with its own
+#: count overrides the profile, so without this an explore run would sweep no further here.
+EXPLORE = os.environ.get("HYPOTHESIS_PROFILE") == "explore"
+
+
+def _examples(n: int) -> int:
+    return settings.default.max_examples if EXPLORE else n  # the loaded profile's count
+
+
 #: Hypothesis settings of the reference checks: few examples (each enumerates a space).
-REFERENCE_SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[
+REFERENCE_SETTINGS = settings(max_examples=_examples(30), deadline=None, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.data_too_large])
 #: ... and of the exact searches against it (test_settlement_search, _mechanisms).
-SEARCH_SETTINGS = settings(max_examples=40, deadline=None,
+SEARCH_SETTINGS = settings(max_examples=_examples(40), deadline=None,
                            suppress_health_check=[HealthCheck.too_slow])
 METHODS = ("bnb", "brute", "auto", "milp")
 
@@ -423,6 +434,31 @@ def check_against_reference(problem: SettlementProblem, utility: str, correlatio
                                    atol=_nash_atol(method), err_msg=method)
         moved = (np.abs(accord.values - np.array(ref.status_quo)) > 1e-12).sum(axis=1)
         assert moved.tolist() == ([] if fewest is None else [fewest]), method
+    check_milp_zone_ranges(problem, table, ref, utility, correlation, losses)
+
+
+def check_milp_zone_ranges(problem: SettlementProblem, table: search.GainTable, ref: Reference,
+                           utility: str = "quadratic", correlation: float = 0.0,
+                           losses: str = "discounted") -> None:
+    """:func:`detente.settlement.milp.zone_ranges` gives each issue the smallest and largest
+    value of the reference's zone (None where it is empty), and each witness is a package
+    of the zone (every rule kept, every party gaining) that attains its extreme."""
+    zone = ref.zone()
+    found = milp.zone_ranges(table)[0]
+    if not zone:
+        assert found is None
+        return
+    assert found is not None
+    packages = np.array([ref.packages[r] for r in zone])  # unit-scale values
+    np.testing.assert_allclose(found.low, packages.min(axis=0), atol=1e-12)
+    np.testing.assert_allclose(found.high, packages.max(axis=0), atol=1e-12)
+    for k in range(table.n_issues):
+        for slots, value in ((found.low_slots[k], found.low[k]),
+                             (found.high_slots[k], found.high[k])):
+            values = [float(v) for v in table.decode(0, slots[None])[0]]
+            assert _keeps_rules(problem.mechanisms, problem.arrays.issue_ids, values)
+            assert ref.in_zone(reference_gains(problem, values, utility, correlation, losses))
+            assert values[k] == value
 
 
 def check_batched_equals_one_at_a_time(problem: SettlementProblem) -> None:

@@ -3,20 +3,77 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from detente.arrays import Arrays
+from detente.scenario.compile import LinkSpec, Mechanisms, RuleSpec, VerificationSpec
+from detente.settlement import milp, search
+from detente.settlement.problem import SettlementProblem
 from detente.settlement.search import best_packages, build_table
 from tests.settle_helpers import (
+    METHODS,
     SEARCH_SETTINGS,
     check_against_reference,
     check_batched_equals_one_at_a_time,
     random_mechanisms_problems,
+    reference_space,
 )
 
+INF = math.inf
 
+
+def _rule_case(issues: list[tuple[float, tuple[float, ...], bool]],
+               positions: list[list[float]], veto: list[bool],
+               rules: tuple[RuleSpec, ...], guarantors: tuple[tuple[str, ...] | None, ...]
+               | None = None, mechanisms: Mechanisms | None = None) -> SettlementProblem:
+    """A small problem by hand: ``issues`` (status quo on the unit scale, candidates in
+    issue units 0..100, whether the status quo stays on the table), each actor's positions
+    (unit scale, equal saliences), who holds a veto, and the package rules."""
+    n_actors, n_issues = len(positions), len(issues)
+    arrays = Arrays(
+        actor_ids=tuple(f"A{k}" for k in range(n_actors)),
+        issue_ids=tuple(f"I{k}" for k in range(n_issues)),
+        guarantor_ids=(*(f"A{k}" for k in range(n_actors)), "INST"),
+        capability=np.arange(1.0, n_actors + 1.0), position=np.array(positions),
+        salience=np.full((n_actors, n_issues), 0.5),
+        status_quo=np.array([q for q, _, _ in issues]),
+        trust=np.full((n_actors, n_actors + 1), 0.5), stake=np.ones((n_actors, n_issues), bool),
+        veto=np.array(veto), scale_low=np.zeros(n_issues),
+        scale_high=np.full(n_issues, 100.0))
+    mech = mechanisms or Mechanisms(rules=rules)
+    return SettlementProblem(
+        scenario_id="hand", arrays=arrays,
+        issue_guarantors=guarantors or tuple(None for _ in issues),
+        candidates=tuple(c for _, c, _ in issues), keep_status_quo=tuple(k for _, _, k in issues),
+        steps=tuple(None for _ in issues), mechanisms=mech)
+
+
+def _shrunk_case() -> SettlementProblem:
+    """The case hypothesis shrank (reproduce_failure b'AEIAo0ECQQNBAUEBQQFBAkEAQQBBAUEA'):
+    nobody holds a veto, and two rules, "I1 ≤ 100 requires I0 ≥ 20" and "I1 ≤ 100 requires
+    I0 ≤ 20", demand I0 = 20 in every package while I0 can only stay at its status quo 10
+    (its candidate 40 is an empty promise: I0 names deliverers and nobody is left). No
+    package keeps the rules, so the zone is empty; the MILP's zone test answered "every
+    package is acceptable" when no party must agree, without asking whether any package
+    keeps the rules."""
+    return _rule_case(
+        [(0.1, (40.0,), True), (1.0, (20.0,), True), (0.8, (60.0,), True)],
+        [[0.2, 0.6, 0.4], [0.8, 0.4, 0.2]], [False, False], (), guarantors=((), ("INST",), None),
+        mechanisms=Mechanisms(
+            verifications=(VerificationSpec("I0", ("I2",), 0.2, 0.3, 0.0, (
+                (0.7, ("A0", "A1")), (0.9, ("A1", "INST")), (1.0, ("A1",)))),),
+            links=(LinkSpec("A1", "I0", "I1", 0.3, 0.51),),
+            rules=(RuleSpec("I1", -INF, 1.0, "I0", 0.2, INF),
+                   RuleSpec("I1", -INF, 1.0, "I0", -INF, 0.2))))
+
+
+@example(problem=_shrunk_case(), utility="linear", correlation=0.0, top=1,
+         losses="discounted")
 @SEARCH_SETTINGS
 @given(problem=random_mechanisms_problems(), utility=st.sampled_from(["linear", "quadratic"]),
        correlation=st.sampled_from([0.0, 0.6]), top=st.integers(1, 3),
@@ -139,6 +196,75 @@ def test_rules_exclude_packages_from_every_search() -> None:
         best = best_packages(table, "nash", 3, method=method)[0]
         for values in best.values:
             assert not (values[0] <= 0.5 + 1e-9 and values[1] > 0.5 + 1e-9), method
+
+
+# Rules the candidate values cannot meet, or meet only on one side of a threshold: every
+# method must read a rule exactly as brute force does (docs/settle.md, *Search with pair
+# terms*), whether or not some party must agree.
+
+#: A rule that holds whatever I1 is ("I1 ≥ 0 requires ...").
+ALWAYS = ("I1", 0.0, INF)
+
+
+@pytest.mark.parametrize("veto", [[True, True], [False, False]], ids=["parties", "nobody"])
+def test_a_rule_no_candidate_can_meet_empties_the_zone_for_every_method(veto) -> None:
+    # I0 is 10 or 40 and the rule demands I0 ≥ 50: no package keeps it.
+    problem = _rule_case([(0.1, (40.0,), True), (0.0, (100.0,), True)],
+                         [[0.4, 1.0], [0.4, 1.0]], veto,
+                         (RuleSpec(*ALWAYS, "I0", 0.5, INF),))
+    assert reference_space(problem).packages == []
+    table = build_table(problem)
+    for method in METHODS:
+        assert not search.zone_exists(table, method)[0], method
+    check_against_reference(problem, "quadratic", 0.0, "discounted", 2)
+
+
+@pytest.mark.parametrize("veto", [[True, True], [False, False]], ids=["parties", "nobody"])
+def test_rules_on_two_pairs_that_together_exclude_every_package(veto) -> None:
+    # I0 is 40 or 60 (its status quo is off the table); "I1 ≥ 0 requires I0 ≥ 50" keeps
+    # 60 and "I2 ≥ 0 requires I0 ≤ 50" keeps 40. Each pair of issues allows some of its
+    # slot pairs, so no single pair term is empty: only the two rules together leave no
+    # package. Both actors gain from moving I1 and I2, so only the rules empty the zone.
+    problem = _rule_case([(0.1, (40.0, 60.0), False), (0.0, (100.0,), True),
+                          (0.0, (100.0,), True)],
+                         [[0.5, 1.0, 1.0], [0.5, 1.0, 1.0]], veto,
+                         (RuleSpec(*ALWAYS, "I0", 0.5, INF),
+                          RuleSpec("I2", 0.0, INF, "I0", -INF, 0.5)))
+    assert reference_space(problem).packages == []
+    table = build_table(problem)
+    for method in METHODS:
+        assert not search.zone_exists(table, method)[0], method
+    assert milp.zone_ranges(table)[0] is None
+    check_against_reference(problem, "quadratic", 0.0, "discounted", 2)
+
+
+@pytest.mark.parametrize("veto", [[True, True], [False, False]], ids=["parties", "nobody"])
+def test_a_rule_threshold_between_candidates(veto) -> None:
+    # I0 is 50 (status quo), 40 or 60; I1 is 0 or 100; "I1 ≥ 50 requires I0 ≤ 45" (45 lies
+    # between the candidates) excludes (50, 100) and (60, 100): 4 of the 6 packages. A0
+    # wants I0 at 60 and I1 at 100, which the rule forbids together, so the best package
+    # is not the unconstrained one.
+    problem = _rule_case([(0.5, (40.0, 60.0), True), (0.0, (100.0,), True)],
+                         [[0.6, 1.0], [0.45, 1.0]], veto,
+                         (RuleSpec("I1", 0.5, INF, "I0", -INF, 0.45),))
+    ref = reference_space(problem)
+    assert sorted(ref.packages) == [(0.4, 0.0), (0.4, 1.0), (0.5, 0.0), (0.6, 0.0)]
+    table = build_table(problem)
+    for method in METHODS:
+        size = search.zone_size(table, method)[0]
+        assert size == len(ref.zone()), method
+        if not any(veto):  # nobody must agree: the zone is every package that keeps the rule
+            assert size == 4, method
+        for best in (best_packages(table, "nash", 3, method=method)[0],
+                     best_packages(table, "maxmin", 3, method=method)[0]):
+            for values in best.values:
+                assert not (values[1] >= 0.5 and values[0] > 0.45), method
+    ranges = milp.zone_ranges(table)[0]
+    assert ranges is not None
+    if not any(veto):
+        np.testing.assert_allclose(ranges.low, [0.4, 0.0])
+        np.testing.assert_allclose(ranges.high, [0.6, 1.0])
+    check_against_reference(problem, "quadratic", 0.0, "discounted", 3)
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from detente.settlement.search import (
     smallest_accords,
     zone_exists,
 )
-from tests.settle_helpers import random_problems, reference_gains, reference_space
+from tests.settle_helpers import check_milp_zone_ranges, random_problems, reference_space
 
 GAP = milp.NASH_GAP + 1e-9
 
@@ -154,25 +154,7 @@ def test_auto_falls_back_to_the_milp_for_top_k_past_the_budget(monkeypatch) -> N
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=random_problems(max_actors=4, max_issues=4, max_options=5))
 def test_zone_ranges_equal_the_itertools_reference(problem: SettlementProblem) -> None:
-    table = build_table(problem)
-    ref = reference_space(problem)
-    zone = ref.zone()
-    found = milp.zone_ranges(table)[0]
-    if not zone:
-        assert found is None
-        return
-    assert found is not None
-    packages = np.array([ref.packages[r] for r in zone])  # unit-scale values
-    np.testing.assert_allclose(found.low, packages.min(axis=0), atol=1e-12)
-    np.testing.assert_allclose(found.high, packages.max(axis=0), atol=1e-12)
-    # the witnesses are acceptable packages attaining each extreme
-    for k in range(table.n_issues):
-        for slots, value in ((found.low_slots[k], found.low[k]),
-                             (found.high_slots[k], found.high[k])):
-            values = [float(v) for v in table.decode(0, slots[None])[0]]
-            assert ref.in_zone(reference_gains(problem, values, "quadratic", 0.0,
-                                               "discounted"))
-            assert values[k] == value
+    check_milp_zone_ranges(problem, build_table(problem), reference_space(problem))
 
 
 def test_korea_zone_ranges_hold_the_best_package() -> None:
@@ -189,3 +171,26 @@ def test_korea_zone_ranges_hold_the_best_package() -> None:
     zone = top.result(table, 0)
     np.testing.assert_array_equal(ranges.low, zone.values.min(axis=0))
     np.testing.assert_array_equal(ranges.high, zone.values.max(axis=0))
+
+
+def test_max_min_is_not_capped_below_what_pair_terms_add() -> None:
+    # Four issues of two slots: slot 1 gives every party 1 per issue and 1 per pair of
+    # issues both at slot 1 (six pairs), so all four at slot 1 give 4 + 6 = 10 and three
+    # give 3 + 3 = 6. The smallest-gain variable z was capped at (largest entry) × issues
+    # + 1 = 5, which ignores the pair terms: every package scoring ≥ 5 then tied at z = 5
+    # and HiGHS could return the one scoring 6.
+    n_issues, n_slots, n_actors = 4, 2, 2
+    raw = np.zeros((n_issues, n_slots, n_actors))
+    raw[:, 1, :] = 1.0
+    both = np.zeros((n_slots, n_slots, n_actors))
+    both[1, 1, :] = 1.0
+    pairs = [(i, j, both, np.ones((n_slots, n_slots), dtype=bool))
+             for i in range(n_issues) for j in range(i + 1, n_issues)]
+    changed = np.zeros((n_issues, n_slots), dtype=bool)
+    changed[:, 1] = True
+    m = milp.model(raw, np.ones((n_issues, n_slots), dtype=bool), changed,
+                   np.ones(n_actors, dtype=bool), np.full(n_actors, 0.5), pairs)
+    assert m is not None
+    found = milp.max_min(m, 2)
+    assert found.slots[0].tolist() == [1, 1, 1, 1]
+    assert found.score.tolist() == [10.0, 6.0]  # the second: any three issues at slot 1

@@ -39,7 +39,7 @@ import contextlib
 import math
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -180,13 +180,53 @@ class _Model:
 
     def best_gains(self) -> np.ndarray:
         """Each party's largest achievable (scaled) gain: Σ_k max_o H (+ Σ_pairs max w)."""
-        best = np.zeros(self.gains.shape[0])
+        return self._extreme_gains(np.max)
+
+    def worst_gains(self) -> np.ndarray:
+        """Each party's smallest possible (scaled) gain: Σ_k min_o H (+ Σ_pairs min w)."""
+        return self._extreme_gains(np.min)
+
+    def _extreme_gains(self, pick: Callable[..., np.ndarray]) -> np.ndarray:
+        out = np.zeros(self.gains.shape[0])
         for k in range(self.n_issues):
-            best += self.gains[:, : self.n_y][:, self.issue_of == k].max(axis=1)
+            out += pick(self.gains[:, : self.n_y][:, self.issue_of == k], axis=1)
         for p in self.pairs:
             if p.cols.size:
-                best += self.gains[:, p.cols].max(axis=1)
-        return best
+                out += pick(self.gains[:, p.cols], axis=1)
+        return out
+
+    def z_bound(self) -> float:
+        """A bound on |z| of the max-min programs: every package's smallest party gain
+        (scaled) lies within ±z_bound. It must hold for *every* package, pair terms
+        included: a cap below a package's smallest gain would make packages that differ
+        above it tie (a wrong max-min), a floor above it would make the program infeasible."""
+        if self.gains.shape[0] == 0:
+            return 1.0
+        return float(max(np.abs(self.best_gains()).max(), np.abs(self.worst_gains()).max())) + 1.0
+
+    def keeps_rules(self, slots: np.ndarray) -> bool:
+        """Whether a package (slot indices) keeps every rule, read from the pair terms'
+        allowed slot pairs exactly as brute force reads them: the MILP's answer is rounded
+        to one value per issue, and nothing it returns is taken on trust."""
+        return all(bool(np.any((p.slot_i == slots[p.i]) & (p.slot_j == slots[p.j])))
+                   for p in self.pairs)
+
+    def has_package(self) -> bool:
+        """Whether some package keeps every rule (every issue has a valid value, or there
+        is no model): the zone when no party must agree. Without pair terms every package
+        does; with them it is a feasibility MILP, since rules on different pairs of issues
+        can exclude every package together while each pair alone allows some."""
+        if any(not p.cols.size for p in self.pairs):
+            return False
+        if not self.pairs:
+            return True
+        out = _solve(np.zeros(self.n), [self.one_hot_padded(0)], np.ones(self.n),
+                     np.zeros(self.n), np.ones(self.n), "a package that keeps the rules")
+        if out is None:
+            return False
+        if not self.keeps_rules(self.slots(out[0])):  # never, but never on trust either
+            raise _failed("a package that keeps the rules", "a package that breaks a rule")
+        return True
 
     def hopeless(self) -> bool:
         """Some party gains at most GAIN_TOLERANCE from every package: Σ_k max_o H[k, o, a]
@@ -214,6 +254,10 @@ class _Model:
 
     def in_zone(self, gains: np.ndarray) -> bool:
         return bool(np.all((gains > GAIN_TOLERANCE) | ~self.must))
+
+    def acceptable(self, slots: np.ndarray) -> bool:
+        """Brute force's rule for a package: it keeps every rule and every party gains."""
+        return self.keeps_rules(slots) and self.in_zone(self.exact(slots))
 
     def slots(self, y: np.ndarray) -> np.ndarray:
         chosen = np.nonzero(np.round(y[: self.n_y]) > 0.5)[0]
@@ -339,9 +383,11 @@ def max_min(m: _Model, top: int = 1, max_changes: int | None = None,
     if a == 0:  # a min over no party is +inf: no package scores (as in brute force)
         return _result(m, [], [])
     integrality = np.concatenate([np.ones(n), [0.0]])
-    upper_z = float(m.gains.clip(min=0).max(initial=0.0)) * m.n_issues + 1.0
-    lower = np.concatenate([np.zeros(n), [-upper_z]])
-    upper = np.concatenate([np.ones(n), [upper_z]])
+    # z within every package's smallest gain (pair terms included), so the bound never
+    # decides between packages and never empties the program.
+    bound_z = m.z_bound()
+    lower = np.concatenate([np.zeros(n), [-bound_z]])
+    upper = np.concatenate([np.ones(n), [bound_z]])
     c = np.concatenate([np.zeros(n), [OBJECTIVE_SCALE]])
     link = LinearConstraint(ROW_SCALE * np.concatenate([-m.gains, np.ones((a, 1))], axis=1),
                             -np.inf, 0.0)
@@ -359,8 +405,8 @@ def max_min(m: _Model, top: int = 1, max_changes: int | None = None,
         slots = m.slots(out[0])
         gains = m.exact(slots)
         m.nogood.append(m.columns(slots))
-        if zone_only and not m.in_zone(gains):
-            rejected += 1  # inside the relaxation only: not acceptable
+        if (zone_only and not m.in_zone(gains)) or not m.keeps_rules(slots):
+            rejected += 1  # inside the relaxation only (or a rule broken): not acceptable
             if rejected > MAX_ROUNDS:
                 raise _failed("the max-min package", "too many near-zero packages")
             continue
@@ -382,31 +428,36 @@ def _result(m: _Model, slots: list[np.ndarray], score: list[float], gap: float =
 def zone_test(m: _Model, floor: float = -math.inf) -> bool | None:
     """Whether the zone is non-empty: True/False when the max-min MILP decides it, None
     when its optimum lies within HiGHS's tolerances of the threshold (then the caller uses
-    an exact method). ``floor``: the smallest party gain (unscaled) of some known package,
-    a lower bound of the optimum that starts the MILP's bound there (a warm start)."""
+    an exact method). ``floor``: the smallest party gain (unscaled) of some known package
+    that keeps the rules, a lower bound of the optimum that starts the MILP's bound there
+    (a warm start)."""
+    if m.gains.shape[0] == 0:
+        # Nobody must agree: the zone is every package that keeps the rules, which may be
+        # none (two rules that leave an issue no candidate value), not every package.
+        return m.has_package()
     # A party whose best achievable gain is ≤ 0 empties the zone without a MILP.
-    if m.gains.shape[0] == 0:  # nobody must agree: every package is acceptable
-        return True
     if m.hopeless():
         return False
-    best = m.best_gains()
     n, a = m.n, m.gains.shape[0]
     integrality = np.concatenate([np.ones(n), [0.0]])
-    upper_z = float(best.max()) + 1.0
+    bound_z = m.z_bound()
     # The optimum is at least the known package's smallest gain; FLOOR_SLACK keeps
     # rounding of that package's sum from cutting off the package itself.
-    low_z = max(-upper_z, floor * m.scale - FLOOR_SLACK) if math.isfinite(floor) else -upper_z
+    low_z = max(-bound_z, floor * m.scale - FLOOR_SLACK) if math.isfinite(floor) else -bound_z
     lower = np.concatenate([np.zeros(n), [low_z]])
-    upper = np.concatenate([np.ones(n), [upper_z]])
+    upper = np.concatenate([np.ones(n), [bound_z]])
     c = np.concatenate([np.zeros(n), [OBJECTIVE_SCALE]])
     link = LinearConstraint(ROW_SCALE * np.concatenate([-m.gains, np.ones((a, 1))], axis=1),
                             -np.inf, 0.0)
     out = _solve(c, [m.one_hot_padded(1), link], integrality, lower, upper, "the zone test")
     if out is None:
-        raise _failed("the zone test", "reported infeasible, but every package is feasible")
+        # z is bounded by every package's smallest gain, so only the rules (no package
+        # keeps them all) or a floor that no package reaches can leave no solution: the
+        # floor is a caller's claim, so decide again without it rather than trust it.
+        return zone_test(m) if math.isfinite(floor) else False
     slots = m.slots(out[0])
-    if m.in_zone(m.exact(slots)):
-        return True  # a certificate: this package is acceptable, exactly
+    if m.acceptable(slots):
+        return True  # a certificate: this package keeps the rules and is acceptable, exactly
     if out[1] / OBJECTIVE_SCALE < GAIN_TOLERANCE * m.scale - RELAXATION:
         return False  # even the dual bound leaves some party without a gain
     return None
@@ -476,7 +527,7 @@ def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
             raise _NotClosed("outer approximation did not converge")
         slots = m.slots(out[0])
         gains = m.exact(slots)
-        if not m.in_zone(gains):  # let in by the relaxation only: exclude it
+        if not m.acceptable(slots):  # let in by the relaxation only: exclude it
             m.nogood.append(m.columns(slots))
             continue
         scaled = gains[m.must][weighted] * m.scale
@@ -649,7 +700,7 @@ def _extreme_value(m: _Model, values: np.ndarray, issue: int, sign: float) -> np
         if out is None:
             return None
         slots = m.slots(out[0])
-        if m.in_zone(m.exact(slots)):
+        if m.acceptable(slots):
             return slots
         m.nogood.append(m.columns(slots))
     raise _failed("the zone's range of an issue", "too many near-zero packages")
