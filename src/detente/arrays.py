@@ -90,6 +90,27 @@ class Arrays:
             veto=self.veto[idx],
         )
 
+    def actor_rows(self, index: np.ndarray | list[int]) -> Arrays:
+        """The same scenario seen by some actors only: their rows of every per-actor field,
+        with every guarantor kept (unlike :meth:`take_actors`, which also drops the others
+        as guarantors).
+
+        An actor's gain reads only its own rows of position, salience and trust and its
+        own walk-away point (docs/settle.md, *Evaluating one actor*), so gains computed
+        on these arrays are, element for element, the selected actors' gains on the full
+        ones: what a scan of one actor's inputs needs, at a fraction of the work.
+        """
+        idx = np.asarray(index, dtype=int)
+        return self.replace(
+            actor_ids=tuple(self.actor_ids[i] for i in idx),
+            capability=self.capability[..., idx],
+            position=self.position[..., idx, :],
+            salience=self.salience[..., idx, :],
+            trust=self.trust[..., idx, :],
+            stake=self.stake[idx],
+            veto=self.veto[idx],
+        )
+
     def broadcast_batch(self, batch: int) -> Arrays:
         """Repeat an unbatched scenario ``batch`` times along a new leading axis."""
         if self.batch_shape:

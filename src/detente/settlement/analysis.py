@@ -267,15 +267,18 @@ def _trust_needed(problem: SettlementProblem, package: NamedPackage, unit_values
     guarantees = problem.guarantees(package.guarantors)
     moved = np.abs(unit_values - arrays.status_quo) > 1e-12
     involved = (guarantees.deliverers & (moved & ~guarantees.unconditional)[:, None]).any(axis=0)
+    # Only b's gain is read, and it depends on b's own rows alone (actor_gains): the scan
+    # runs on b's row of trust, not on every actor's ([1001, 1, G] instead of [1001, A, G]).
+    own = arrays.actor_rows([b])
     out = []
     for g in np.nonzero(involved)[0]:
         if g == b:  # an actor's trust in itself is 1 by definition
             continue
-        trust = np.repeat(arrays.trust[None], TRUST_GRID.size, axis=0)
-        trust[:, b, g] = TRUST_GRID
-        varied = arrays.replace(trust=trust)  # a batch of trust values
+        trust = np.repeat(own.trust[None], TRUST_GRID.size, axis=0)
+        trust[:, 0, g] = TRUST_GRID
+        varied = own.replace(trust=trust)  # a batch of trust values
         gains = package_gains(varied, unit_values[None], guarantees, settings,
-                              problem.mechanisms)[:, 0, b]
+                              problem.mechanisms)[:, 0, 0]
         current = float(arrays.trust[b, g])
         wins = TRUST_GRID[gains > GAIN_TOLERANCE]
         above, below = wins[wins > current], wins[wins < current]
@@ -369,6 +372,9 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
     reservation = walk_away(mech, arrays, settings) if mech.walk_away \
         else np.zeros(arrays.n_actors)
     plain = dataclasses.replace(mech, walk_away=())
+    # b's gain on every trial row reads b's own rows only (actor_gains); every actor's gain
+    # is needed on one row per issue (who then blocks), computed for that row alone.
+    own = arrays.actor_rows([b])
     result = []
     for k, iid in enumerate(problem.issue_ids):
         span = arrays.scale_high[k] - arrays.scale_low[k]
@@ -377,8 +383,8 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
         trial = np.concatenate([grid, cands])
         rows = np.repeat(unit_values[None], trial.size, axis=0)
         rows[:, k] = trial
-        gains = package_gains(arrays, rows, guarantees, settings, plain) - reservation
-        wins = (gains[:, b] > GAIN_TOLERANCE) & package_allowed(mech, arrays.issue_ids, rows)
+        mine = package_gains(own, rows, guarantees, settings, plain)[:, 0] - reservation[b]
+        wins = (mine > GAIN_TOLERANCE) & package_allowed(mech, arrays.issue_ids, rows)
         if not wins[: grid.size].any() and not wins[grid.size:].any():
             continue
         on_grid = grid[wins[: grid.size]]
@@ -394,8 +400,10 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
             row = np.argmin(np.abs(trial[grid.size:] - v_unit)) + grid.size
         else:
             row = int(np.argmin(np.abs(trial - threshold_unit)))
+        gains = package_gains(arrays, rows[row][None], guarantees, settings,
+                              plain)[0] - reservation
         blocking = tuple(a for j, a in enumerate(arrays.actor_ids)
-                         if must[j] and gains[row, j] <= GAIN_TOLERANCE)
+                         if must[j] and gains[j] <= GAIN_TOLERANCE)
         result.append(WinOver(actor=arrays.actor_ids[b], issue=iid,
                               current=package.values[iid],
                               threshold=float(arrays.scale_low[k] + threshold_unit * span),

@@ -95,8 +95,9 @@ def effective_credibility(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
         q = in_place[..., kv]  # [B,] P
         level_x = _level(spec, x)[..., None]  # [B,] P, 1
         level_q = _level(spec, q)[..., None]
-        regime_x = _regime(spec, arrays, x)  # [B,] P, A
-        regime_q = _regime(spec, arrays, q)
+        bands = _bands(spec, arrays)  # once for both values: it reads only the trust
+        regime_x = _regime(spec, bands, x)  # [B,] P, A
+        regime_q = _regime(spec, bands, q)
         c_v = base[..., kv]  # [B,] P, A
         expected = c_v * level_x * regime_x + (1.0 - c_v) * level_q * regime_q
         for iid in spec.verified:
@@ -174,15 +175,20 @@ def stake_gains(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
     return out
 
 
-def _regime(spec: VerificationSpec, arrays: Arrays, v: np.ndarray) -> np.ndarray:
-    """R[a](v) for values ``v [B,] ...`` → ``[B,] ..., A`` (B the trust's batch axes)."""
+def _bands(spec: VerificationSpec, arrays: Arrays) -> np.ndarray:
+    """Each band's regime trust 1 − Π_{g ∈ band} (1 − T[a, g]), ``[B,] nb, A``."""
     index = {g: n for n, g in enumerate(arrays.guarantor_ids)}
     per_band = []
     for _, ids in spec.bands:
         cols = [index[g] for g in ids if g in index]
         t = arrays.trust[..., cols]  # [B,] A, n
         per_band.append(1.0 - np.prod(1.0 - t, axis=-1))  # [B,] A
-    bands = np.stack(per_band, axis=-2)  # [B,] nb, A
+    return np.stack(per_band, axis=-2)  # [B,] nb, A
+
+
+def _regime(spec: VerificationSpec, bands: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """R[a](v) for values ``v [B,] ...`` → ``[B,] ..., A`` (B the trust's batch axes), from
+    the bands' regime trust (:func:`_bands`)."""
     ups = np.array([u for u, _ in spec.bands])
     which = np.clip(np.searchsorted(ups, v - VALUE_TOLERANCE, side="left"), 0, len(ups) - 1)
     if bands.ndim == 2:

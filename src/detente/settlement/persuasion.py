@@ -170,12 +170,15 @@ def _levers(problem: SettlementProblem, package: NamedPackage, unit: np.ndarray,
     n_i = arrays.n_issues
     out: list[Lever] = []
     grid = np.linspace(0.0, 1.0, GRID)
+    # Only b's gain is read, and it depends on b's own rows alone (actor_gains in
+    # settlement.utility): the scans run on b's rows, not on every actor's.
+    own = arrays.actor_rows([b])
     # Positions: one batch row per (issue, grid value).
-    position = np.repeat(arrays.position[None], n_i * GRID, axis=0)
+    position = np.repeat(own.position[None], n_i * GRID, axis=0)
     for k in range(n_i):
-        position[k * GRID:(k + 1) * GRID, b, k] = grid
-    gains = _gain_of(problem, arrays.broadcast_batch(n_i * GRID).replace(position=position),
-                     unit, package, settings)[:, b]
+        position[k * GRID:(k + 1) * GRID, 0, k] = grid
+    gains = _gain_of(problem, own.broadcast_batch(n_i * GRID).replace(position=position),
+                     unit, package, settings)[:, 0]
     span = arrays.scale_high - arrays.scale_low
     for k in range(n_i):
         ok = gains[k * GRID:(k + 1) * GRID] > GAIN_TOLERANCE
@@ -188,12 +191,12 @@ def _levers(problem: SettlementProblem, package: NamedPackage, unit: np.ndarray,
                              abs(needed - now)))
     top = max(1.0, float(arrays.salience[b].max()))
     sgrid = np.linspace(0.0, top, GRID)
-    salience = np.repeat(arrays.salience[None], n_i * GRID, axis=0)
+    salience = np.repeat(own.salience[None], n_i * GRID, axis=0)
     for k in range(n_i):
-        salience[k * GRID:(k + 1) * GRID, b, k] = sgrid
+        salience[k * GRID:(k + 1) * GRID, 0, k] = sgrid
     # All-zero salience makes b indifferent (no gain): the > tolerance test refuses it.
-    gains = _gain_of(problem, arrays.broadcast_batch(n_i * GRID).replace(salience=salience),
-                     unit, package, settings)[:, b]
+    gains = _gain_of(problem, own.broadcast_batch(n_i * GRID).replace(salience=salience),
+                     unit, package, settings)[:, 0]
     for k in range(n_i):
         ok = gains[k * GRID:(k + 1) * GRID] > GAIN_TOLERANCE
         now = float(arrays.salience[b, k])

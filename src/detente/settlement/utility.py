@@ -120,12 +120,25 @@ def credibility(trust: np.ndarray, deliverers: np.ndarray, unconditional: np.nda
     """
     if not 0.0 <= correlation <= 1.0:
         raise ValueError(f"correlation must be between 0 and 1, got {correlation}")
+    deliverers = np.asarray(deliverers, dtype=bool)
+    n_g = deliverers.shape[-1]
+    used = np.flatnonzero(deliverers.reshape(-1, n_g).any(axis=0)) if n_g else np.arange(0)
+    if used.size < n_g:
+        # A guarantor that delivers no issue adds a factor of exactly 1.0 to every product
+        # below (x·1.0 = x, and the product is taken in guarantor order either way) and a
+        # 0.0 to every max (kept as the max's initial value): leaving it out changes no
+        # bit and shrinks the [..., A, I, G] temporaries to the few that deliver (2 of 42
+        # guarantors in a 40-actor scenario with two guarantors).
+        trust = trust[..., used]
+        deliverers = deliverers[..., used]
     t = trust[..., :, None, :]  # [..., A, 1, G]
     d = deliverers[..., None, :, :]  # [..., 1, I, G]
     fail_all = np.prod(np.where(d, 1.0 - t, 1.0), axis=-1)
     belief = 1.0 - fail_all
     if correlation > 0.0:
-        most_trusted = np.max(np.where(d, t, 0.0), axis=-1)
+        candidates = np.where(d, t, 0.0)
+        most_trusted = (np.max(candidates, axis=-1, initial=0.0) if used.size < n_g
+                        else np.max(candidates, axis=-1))
         belief = (1.0 - correlation) * belief + correlation * most_trusted
     return np.where(unconditional[..., None, :], 1.0, belief)
 
@@ -225,6 +238,23 @@ def package_gains(arrays: Arrays, packages: np.ndarray, guarantees: Guarantees,
 
         gains = gains - walk_away(mechanisms, arrays, settings)[..., None, :]
     return gains
+
+
+def actor_gains(arrays: Arrays, actor: int, packages: np.ndarray, guarantees: Guarantees,
+                settings: UtilitySettings = DEFAULT_SETTINGS,
+                mechanisms: Mechanisms | None = None) -> np.ndarray:
+    """One actor's gain from each package over its walk-away point, ``[B,] P``: equal,
+    element for element, to ``package_gains(...)[..., actor]``.
+
+    Every term of an actor's gain reads only its own rows of position, salience and trust
+    (its credibility, its trust in a verification regime's verifiers), its own links and
+    stakes and its own walk-away point, besides what all actors share (status quo, scales,
+    deliverers, the package); nothing couples two actors (docs/settle.md, *Evaluating one
+    actor*). So the other actors' rows are left out rather than computed and thrown away:
+    a scan of one blocker's trust, position or salience does 1/A of the work.
+    """
+    own = arrays.actor_rows([actor])
+    return package_gains(own, packages, guarantees, settings, mechanisms)[..., 0]
 
 
 def package_utilities(arrays: Arrays, packages: np.ndarray, guarantees: Guarantees,
