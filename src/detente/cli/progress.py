@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from detente import option_error
+from detente import dask_executor
 from detente.cli.common import err_console
 
 T = TypeVar("T")
@@ -123,31 +123,16 @@ class LazyProgress(_Shown):
         self.status.refresh()
 
 
-def connect_dask(address: str | None) -> Any:
-    """An executor on a Dask distributed scheduler (the optional extra detente[distributed])."""
-    if address is None:
-        return None, None
-    try:
-        from distributed import Client
-    except ImportError:
-        raise option_error("--dask", "Dask distributed is not installed",
-                           "pip install 'detente[distributed]'") from None
-    client = Client(address)
-    return client, client.get_executor()
-
-
 def with_engine(label: str, quiet: bool, dask: str | None,
                 call: Callable[[Any, LazyProgress], T]) -> T:
     """Run ``call(executor, progress)`` with a progress bar and, if asked, a Dask client;
     both are closed whatever happens."""
     progress = LazyProgress(label, quiet)
-    client, executor = connect_dask(dask)
     try:
-        return call(executor, progress)
+        with dask_executor(dask) as executor:
+            return call(executor, progress)
     finally:
         progress.close()
-        if client is not None:
-            client.close()
 
 
 __all__ = ["QUIET_FLAGS", "QUIET_HELP", "Activity", "LazyProgress", "activity",

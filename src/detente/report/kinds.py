@@ -172,6 +172,16 @@ class Analysis:
         return cls(scenario, report_settings(settings, models=models, primary=primary,
                                              seed=seed), variation, **kw)
 
+    @classmethod
+    def from_options(cls, source: Scenario | str | Path | None, options: Mapping[str, Any],
+                     **kw: Any) -> Analysis:
+        """The analysis as the report's own options ask for it (:data:`REPORT_OPTIONS`,
+        checked: `detente report` and `detente plot`, the workbench's figure and report);
+        other keys of ``options`` are not the report's and are left alone."""
+        return cls.of(source, settings=parse_settings(options["set"]),
+                      models=list(options["model"]) or None, primary=options["primary"],
+                      seed=options["seed"], **kw)
+
     #: Each analysis of :data:`REPORTED` as `detente ANALYSIS` runs it with the report's
     #: settings and counterfactual, filled in on first use (:meth:`result`).
     results: dict[str, Result] = field(default_factory=dict, init=False, repr=False,
