@@ -29,6 +29,7 @@ from detente import (
     Problem,
     Variation,
     check_writable,
+    dask_executor,
     option_error,
     print_view,
     run,
@@ -43,7 +44,7 @@ from detente.cli.common import (
     err_console,
     reports_errors,
 )
-from detente.cli.progress import activity, quiet_option, with_engine
+from detente.cli.progress import Activity, LazyProgress, quiet_option
 
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
@@ -197,10 +198,11 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         variation = edits_variation(edits)
         if spec.long:
             label = f"{spec.name} {given.get('model', spec.option('model').default)}"
-            result = with_engine(label, quiet, dask, lambda executor, progress: run(
-                spec.name, inputs, variation, executor=executor, progress=progress, **given))
+            with LazyProgress(label, quiet) as progress, dask_executor(dask) as executor:
+                result = run(spec.name, inputs, variation, executor=executor,
+                             progress=progress, **given)
         else:
-            with activity(spec.name, quiet):
+            with Activity(spec.name, quiet):
                 result = run(spec.name, inputs, variation, **given)
         for path, writer in files.values():
             if path is not None:

@@ -23,7 +23,7 @@ from detente import (
     write_atomic,
 )
 from detente.cli.common import ScenarioArg, app, console, reports_errors
-from detente.cli.progress import Activity, activity, quiet_option
+from detente.cli.progress import Activity, quiet_option
 from detente.cli.registry import (
     edits_variation,
     option_parameter,
@@ -32,7 +32,7 @@ from detente.cli.registry import (
 )
 
 if TYPE_CHECKING:
-    from detente import ReportAnalysis, Variation
+    from detente import ReportAnalysis
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -48,19 +48,6 @@ Quiet = Annotated[bool, quiet_option()]
 SHARED = (("data", Data, None), ("force", Force, False), ("quiet", Quiet, False))
 
 
-def _analysis(scenario: str | None, options: dict[str, Any], data: Path | None,
-              variation: Variation, issues: list[str] | None = None) -> ReportAnalysis:
-    from detente import ReportAnalysis, validate_deu
-
-    seed = options["seed"]
-    # validate_deu reads the Council weights beside the DEU file, as the shared data folder
-    # keeps them.
-    validation = None if data is None else validate_deu(
-        data, models=list(options["model"]) or None, rng=0 if seed is None else seed)
-    return ReportAnalysis.from_options(scenario, options, issues=issues or None,
-                                       validation=validation, variation=variation)
-
-
 def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
     """A command from ``write(analysis, progress, output, **its own options)``, which
     returns what to write: the options of :data:`SHARED` and the counterfactual flags of
@@ -68,6 +55,8 @@ def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
     step on stderr (off with --quiet)."""
 
     def command(**kwargs: Any) -> None:
+        from detente import ReportAnalysis  # the report's modules load matplotlib: not before
+
         shared = {name: kwargs.pop(name) for name, _, _ in SHARED}
         # The report's own options, checked by their declarations (every problem at once).
         options = check_options(REPORT_OPTIONS, {o.name: kwargs.pop(o.name) or o.default
@@ -75,10 +64,11 @@ def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
         variation = edits_variation(pop_edits(kwargs))
         output: Path = kwargs["output"]
         check_writable(output, shared["force"])  # before the analysis: it can take minutes
-        with activity(write.__name__, shared["quiet"]) as shown:
+        with Activity(write.__name__, shared["quiet"]) as shown:
             shown.step("loading the scenario")
-            analysis = _analysis(kwargs.pop("scenario"), options, shared["data"], variation,
-                                 kwargs.pop("issue", None))
+            analysis = ReportAnalysis.from_options(
+                kwargs.pop("scenario"), options, deu=shared["data"], variation=variation,
+                issues=kwargs.pop("issue", None) or None)
             data = write(analysis, shown, **kwargs)
         write_atomic(output, data, force=shared["force"])
         console.print(f"wrote {output}")

@@ -21,6 +21,7 @@ from typing import Any
 
 from detente import (
     ANALYSES,
+    FIGURE_KINDS,
     REPORT_OPTIONS,
     AnalysisSpec,
     Option,
@@ -86,7 +87,7 @@ def public(entry: AnalysisSpec) -> dict[str, Any]:
             "shared": shared, "fixed": fixed_for(entry)}
 
 
-def check_options(entry: AnalysisSpec, given: Mapping[str, Any]) -> dict[str, Any]:
+def check_params(entry: AnalysisSpec, given: Mapping[str, Any]) -> dict[str, Any]:
     """Every option filled and checked by the spec (:meth:`AnalysisSpec.check`), less what
     the workbench fixes (which a request cannot give); problems at ``params.NAME``."""
     problems = [Problem(f"params.{name}", f"unknown option '{name}' for {entry.name}",
@@ -114,7 +115,7 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
     if "option" in names and request.get("options"):
         given.setdefault("option", [f"{m}.{k}={json.dumps(v)}" for m, values in
                                     request["options"].items() for k, v in values.items()])
-    return check_options(entry, given)
+    return check_params(entry, given)
 
 
 def request_variation(request: Mapping[str, Any], scenario: Scenario) -> Variation:
@@ -137,7 +138,7 @@ def request_variation(request: Mapping[str, Any], scenario: Scenario) -> Variati
 
 def run_figure(s: Scenario, variation: Variation, *, progress: Progress,
                **options: Any) -> dict[str, Any]:
-    from detente import FIGURE_KINDS, ReportAnalysis, draw_figure
+    from detente import ReportAnalysis, draw_figure
 
     kind = options["kind"]
     progress(0.0, f"drawing {kind}")
@@ -158,12 +159,6 @@ def run_report(s: Scenario, variation: Variation, *, progress: Progress,
                                                      f"({len(html) // 1024} KiB)"))
 
 
-def _figure_kinds() -> tuple[str, ...]:
-    from detente import FIGURE_KINDS
-
-    return tuple(FIGURE_KINDS)
-
-
 def _drawn(_: Any) -> View:
     return View("")  # a page entry returns what the page shows itself (figures, a file)
 
@@ -173,7 +168,7 @@ def _drawn(_: Any) -> View:
 PAGE_ONLY: dict[str, AnalysisSpec] = {e.name: e for e in (
     AnalysisSpec("figure", "Figure", "One figure of the report (as `detente plot`) for the "
                  "models ticked.", (Option("kind", str, "issue-map", "Figure to draw.",
-                                           choices=_figure_kinds()), *REPORT_OPTIONS),
+                                           choices=tuple(FIGURE_KINDS)), *REPORT_OPTIONS),
                  run_figure, _drawn),
     AnalysisSpec("report", "HTML report", "The offline HTML report of the models ticked, to "
                  "download.", REPORT_OPTIONS, run_report, _drawn, long=True),

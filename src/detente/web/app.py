@@ -243,22 +243,20 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
                                            "the scenario")])
 
     @app.middleware("http")
-    async def same_origin(request: Request, call_next: Any) -> Response:
+    async def guard(request: Request, call_next: Any) -> Response:
+        """Refuse another site's state changes; every answer carries the hardened headers."""
         origin = request.headers.get("origin")
+        response: Response
         if cross_origin(request.method, origin, request.url.scheme,
                         request.headers.get("host")):
             shown = (origin or "")[:100]
-            return _error(403, f"cross-origin request refused: Origin {shown!r} is not "
-                          "this workbench", [Problem(
-                              "Origin", "another site's page sent this request", "use the "
-                              "workbench's own page, or send the request without an Origin "
-                              "header (scripts, curl)")])
-        response: Response = await call_next(request)
-        return response
-
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+            response = _error(403, f"cross-origin request refused: Origin {shown!r} is not "
+                              "this workbench", [Problem(
+                                  "Origin", "another site's page sent this request", "use the "
+                                  "workbench's own page, or send the request without an "
+                                  "Origin header (scripts, curl)")])
+        else:
+            response = await call_next(request)
         harden(response.headers, CSP)
         return response
 
@@ -363,7 +361,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
             detente.get_model(name, **opts)  # unknown or ill-typed options: OptionError
         scenario = scenario_from_mapping(request.scenario, SOURCE)
         # Refused here (422, located) rather than in the worker: the same checks it runs.
-        plain = json.loads(request.model_dump_json())
+        plain = json.loads(request.model_dump_json(exclude={"analysis"}))
         problems: list[Problem] = []
         options: dict[str, Any] = {}
         try:
@@ -381,7 +379,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
             raise DetenteError([Problem("params.samples", f"{samples} samples is more than "
                                         f"this workbench runs ({limits.max_samples})",
                                         f"use at most {limits.max_samples}")])
-        job = manager.submit(analysis, json.loads(request.model_dump_json()))
+        job = manager.submit(analysis, plain)
         if job is None:
             raise HTTPException(429, f"{limits.max_running_jobs} computations are already "
                                 "running; wait for one to finish or cancel it")
@@ -391,18 +389,13 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
               response_model=JobOut, responses={404: {}, 422: {}, 429: {}, 504: {}})
     def run_now(analysis: str, request: AnalysisRequest) -> Any:
         job = manager.wait(start(analysis, request))
-        out = job.public()
-        if job.status == "done":
-            return out
-        if job.status == "timeout":
-            return JSONResponse(out, status_code=504)
-        return JSONResponse(out, status_code=422)
+        status = {"done": 200, "timeout": 504}.get(job.status, 422)
+        return JSONResponse(job.public(), status_code=status)
 
     @app.post("/api/jobs", summary="Start an analysis in the background", status_code=202,
               response_model=JobOut, responses={404: {}, 422: {}, 429: {}})
     def submit(request: JobRequest) -> dict[str, Any]:
-        fields = request.model_dump(exclude={"analysis"})
-        return start(request.analysis, AnalysisRequest.model_validate(fields)).public()
+        return start(request.analysis, request).public()
 
     @app.get("/api/jobs/{job_id}", summary="A background analysis: status, progress, result",
              response_model=JobOut, responses={404: {}})
