@@ -29,7 +29,6 @@ from detente import (
     Problem,
     Variation,
     check_writable,
-    dask_executor,
     option_error,
     print_view,
     run,
@@ -197,6 +196,9 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
                 given["noise"] = [*given.get("noise", []), *noise]
         variation = edits_variation(edits)
         if spec.long:
+            # The sampling engine (scipy): loaded by the sampling runs only.
+            from detente import dask_executor
+
             label = f"{spec.name} {given.get('model', spec.option('model').default)}"
             with LazyProgress(label, quiet) as progress, dask_executor(dask) as executor:
                 result = run(spec.name, inputs, variation, executor=executor,
