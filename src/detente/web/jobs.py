@@ -200,8 +200,7 @@ class JobManager:
                     continue
                 if message is None:
                     if job.cancel_requested:
-                        self._finish(job, "cancelled", "cancelled")
-                        return
+                        continue  # the worker was killed: the loop's first check says so
                     code = process.wait(2)
                     self._finish(job, "failed", "the computation stopped unexpectedly "
                                  f"(exit code {code})")
