@@ -10,7 +10,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from detente.cli import app
-from detente.cli.progress import activity
+from detente.cli.progress import Activity
 
 
 def _console(terminal: bool) -> tuple[Console, io.StringIO]:
@@ -20,7 +20,7 @@ def _console(terminal: bool) -> tuple[Console, io.StringIO]:
 
 def test_a_terminal_sees_each_step() -> None:
     console, buffer = _console(terminal=True)
-    with activity("report", quiet=False, console=console) as shown:
+    with Activity("report", quiet=False, console=console) as shown:
         shown.step("searching packages")
         shown.status.refresh()  # render now instead of waiting for the refresh thread
     assert "report: searching packages" in buffer.getvalue()
@@ -29,7 +29,7 @@ def test_a_terminal_sees_each_step() -> None:
 @pytest.mark.parametrize(("terminal", "quiet"), [(True, True), (False, False)])
 def test_quiet_or_not_a_terminal_shows_nothing(terminal: bool, quiet: bool) -> None:
     console, buffer = _console(terminal)
-    with activity("report", quiet=quiet, console=console) as shown:
+    with Activity("report", quiet=quiet, console=console) as shown:
         shown.step("searching packages")
         assert shown.status is None
     assert buffer.getvalue() == ""

@@ -25,9 +25,10 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, run
     from detente.analyses.options import REPORT_OPTIONS
     from detente.analyses.sampling import split_noise
+    from detente.analyses.spec import check_options
     from detente.arrays import Arrays
     from detente.atomic import check_writable, write_atomic
-    from detente.catalog import models_view, scenario_view, scenarios_view
+    from detente.catalog import embedded_index, models_view, scenario_view, scenarios_view
     from detente.errors import DetenteError, OptionError, Problem, ScenarioError, option_error
     from detente.forecast import Forecast, forecast
     from detente.models import DEFAULT_MODELS, REGISTRY, get_model
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.roadmaps import RoadmapAnalysis, roadmap
     from detente.room.api import mount_room
     from detente.safeload import LoadLimits, parse_yaml, structure_problems
+    from detente.safeload import walk as walk_document
     from detente.scenario import (
         DEFAULT_SCENARIO,
         Scenario,
@@ -54,6 +56,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     )
     from detente.settlement import Settlement, settle
     from detente.uncertainty import sample
+    from detente.uncertainty.engine import dask_executor
     from detente.uncertainty.inputs import FIELDS as NOISE_FIELDS
     from detente.validate import ValidationResult, validate_deu
     from detente.variation import HELP as VARIATION_HELP
@@ -99,6 +102,7 @@ _LAZY: dict[str, str] = {
     "Option": "detente.analyses",
     "Result": "detente.analyses",
     "run": "detente.analyses",
+    "check_options": "detente.analyses.spec",
     "Problem": "detente.errors",
     "option_error": "detente.errors",
     "DEFAULT_SCENARIO": "detente.scenario",
@@ -124,6 +128,7 @@ _LAZY: dict[str, str] = {
     "check_writable": "detente.atomic",
     "DEFAULT_MODELS": "detente.models",
     "NOISE_FIELDS": "detente.uncertainty.inputs",
+    "dask_executor": "detente.uncertainty.engine",
     "ReportAnalysis": "detente.report.kinds",
     "FIGURE_KINDS": "detente.report.kinds",
     "draw_figure": "detente.report.kinds",
@@ -132,14 +137,17 @@ _LAZY: dict[str, str] = {
     "render_report": "detente.report.html",
     "LoadLimits": "detente.safeload",
     "models_view": "detente.catalog",
+    "embedded_index": "detente.catalog",
     "scenario_view": "detente.catalog",
     "scenarios_view": "detente.catalog",
     "parse_yaml": "detente.safeload",
     "structure_problems": "detente.safeload",
+    "walk_document": "detente.safeload",
 }
 #: Where a public name is spelled differently in its module.
 _RENAMED = {"VARIATION_OPTIONS": "OPTIONS", "VARIATION_HELP": "HELP", "NOISE_FIELDS": "FIELDS",
-            "ReportAnalysis": "Analysis", "FIGURE_KINDS": "KINDS", "draw_figure": "draw"}
+            "ReportAnalysis": "Analysis", "FIGURE_KINDS": "KINDS", "draw_figure": "draw",
+            "walk_document": "walk"}
 
 __all__ = [
     "ANALYSES",
@@ -171,8 +179,11 @@ __all__ = [
     "Variation",
     "View",
     "__version__",
+    "check_options",
     "check_writable",
+    "dask_executor",
     "draw_figure",
+    "embedded_index",
     "embedded_scenarios",
     "figure_bytes",
     "file_kind",
@@ -207,6 +218,7 @@ __all__ = [
     "view_cells",
     "view_csv",
     "view_html",
+    "walk_document",
     "write_atomic",
 ]
 

@@ -8,6 +8,7 @@ and HTML renderers of :mod:`detente.render` show them; the CLI only prints them.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from detente.models import REGISTRY
 from detente.render import UNITS, fmt
@@ -91,11 +92,20 @@ def _mechanism_tables(s: Scenario) -> list[Table]:
     return tables
 
 
-def scenarios_view() -> View:
-    rows = []
+def embedded_index() -> list[dict[str, Any]]:
+    """Each embedded scenario's id, title, date and size, as plain data (the workbench's
+    ``/api/scenarios``; ``detente scenarios`` shows it as :func:`scenarios_view`)."""
+    out = []
     for sid in embedded_scenarios():
         s = load(sid)
-        rows.append([sid, s.title, str(s.as_of or ""), f"{len(s.actors)} × {len(s.issues)}"])
+        out.append({"id": sid, "title": s.title, "as_of": str(s.as_of or ""),
+                    "actors": len(s.actors), "issues": len(s.issues)})
+    return out
+
+
+def scenarios_view() -> View:
+    rows = [[e["id"], e["title"], e["as_of"], f"{e['actors']} × {e['issues']}"]
+            for e in embedded_index()]
     return View("", tables=(table("Embedded scenarios",
                                   ["id", "title", "as of", "actors × issues"], rows),))
 
@@ -110,4 +120,4 @@ def models_view() -> View:
                "settlement analysis instead of a model (options as -O settle.step=10).",))
 
 
-__all__ = ["models_view", "scenario_view", "scenarios_view"]
+__all__ = ["embedded_index", "models_view", "scenario_view", "scenarios_view"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 #: The longest unbroken run of characters a message echoes whole (ids, keys, values).
 LONGEST_ECHO = 80
@@ -71,6 +73,10 @@ class DetenteError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(p.render(self.source) for p in self.problems)
+
+    def problem_dicts(self) -> list[dict[str, Any]]:
+        """The problems as plain data: the ``problems`` of a JSON error (web, room)."""
+        return [dataclasses.asdict(p) for p in self.problems]
 
 
 class ScenarioError(DetenteError):

@@ -28,7 +28,7 @@ import math
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +83,20 @@ class LoadLimits:
             values[f.name] = number
         return cls(**values)
 
+    def tightened(self, **most: int) -> LoadLimits:
+        """These limits with some made tighter (``max_depth=24``): each the smaller of the
+        two, where 0 means none (a server's limits on what it parses for its users)."""
+        return replace(self, **{name: _tighter(getattr(self, name), b)
+                                for name, b in most.items()})
+
     def lift(self, name: str) -> str:
         """How a user lifts one limit (for the fix line of a refusal)."""
         return f"or set {ENV_VARS[name]} to a larger number (0 = no limit)"
+
+
+def _tighter(a: int, b: int) -> int:
+    """The tighter of two limits, where 0 means none."""
+    return b if a <= 0 else a if b <= 0 else min(a, b)
 
 
 def _over(value: int, most: int) -> bool:

@@ -30,7 +30,7 @@ from detente.analyses.sampling import SAMPLE, SENSITIVITY
 from detente.analyses.settling import CONTRIBUTIONS, ROADMAP, SETTLE
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.errors import option_error
-from detente.render import view_csv
+from detente.render import to_json, view_csv
 from detente.scenario import Scenario
 from detente.variation import Variation
 from detente.view import View
@@ -77,6 +77,15 @@ class Result:
     def to_csv(self) -> str:
         custom = self.spec.extra.get("csv")
         return str(custom(self)) if custom is not None else view_csv(self.view())
+
+    def text(self, output_format: str) -> str:
+        """The result as the text of one of its spec's formats other than the table:
+        ``json`` (the contract, by the one JSON writer), ``csv``, or one of the spec's own
+        (the brief's markdown and html)."""
+        if output_format == "json":
+            return to_json(self.to_dict()) + "\n"
+        custom = self.spec.extra.get(output_format)
+        return str(custom(self)) if custom is not None else self.to_csv()
 
 
 def get(name: str) -> AnalysisSpec:

@@ -69,6 +69,14 @@ class Option:
             return ""
         return self.negative or "--no-" + self.flag[2:]
 
+    @property
+    def metavar(self) -> str:
+        """How ``--help`` names the value: ``[a|b]`` for choices, else its type ("" for a
+        bool, which takes none)."""
+        if self.choices:
+            return "[" + "|".join(self.choices) + "]"
+        return {int: "INTEGER", float: "NUMBER", str: "TEXT", bool: ""}[self.type]
+
     def words(self, value: Any) -> list[str]:
         """``value`` as command-line words (``--step 25``; ``--no-count``; a repeated flag
         for each item of a multiple option), so that a mapping of options can be run at the
@@ -207,6 +215,28 @@ class Option:
                 "flags": list(self.cli_flags)}
 
 
+def check_options(declared: tuple[Option, ...], options: Mapping[str, Any],
+                  owner: str) -> dict[str, Any]:
+    """``options`` checked against ``declared`` (the options of ``owner``, an analysis or
+    the report): every one filled in (defaults for the missing), coerced and checked; every
+    problem (unknown names too) is reported at once in one :class:`OptionError`."""
+    known = {o.name: o for o in declared}
+    problems: list[Problem] = []
+    for name in options:
+        if name not in known:
+            problems.append(Problem(
+                f"{owner}.{name}", f"unknown option '{name}' for {owner}",
+                _near(name, known) + f"options of {owner}: {', '.join(known) or 'none'}"))
+    out: dict[str, Any] = {}
+    for o in declared:
+        value, found = o.check(options.get(o.name, o.default))
+        problems += found
+        out[o.name] = value
+    if problems:
+        raise OptionError(problems)
+    return out
+
+
 def _near(name: str, known: Any) -> str:
     near = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f"did you mean '{near[0]}'? " if near else ""
@@ -270,22 +300,7 @@ class AnalysisSpec:
     def check(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Every option filled in (defaults for the missing), coerced and checked; every
         problem (unknown names too) is reported at once in one :class:`OptionError`."""
-        known = {o.name: o for o in self.options}
-        problems: list[Problem] = []
-        for name in options:
-            if name not in known:
-                problems.append(Problem(
-                    f"{self.name}.{name}", f"unknown option '{name}' for {self.name}",
-                    _near(name, known) + f"options of {self.name}: "
-                    f"{', '.join(known) or 'none'}"))
-        out: dict[str, Any] = {}
-        for o in self.options:
-            value, found = o.check(options.get(o.name, o.default))
-            problems += found
-            out[o.name] = value
-        if problems:
-            raise OptionError(problems)
-        return out
+        return check_options(self.options, options, self.name)
 
     def public(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "summary": self.summary,
@@ -293,4 +308,4 @@ class AnalysisSpec:
                 "options": [o.public() for o in self.options]}
 
 
-__all__ = ["AnalysisSpec", "Inputs", "Option"]
+__all__ = ["AnalysisSpec", "Inputs", "Option", "check_options"]

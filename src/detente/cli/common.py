@@ -7,13 +7,13 @@ import ipaddress
 import math
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
 
-from detente import DEFAULT_SCENARIO, DetenteError, option_error, to_json
+from detente import DEFAULT_SCENARIO, DetenteError, option_error, walk_document
 
 app = typer.Typer(
     name="detente",
@@ -35,31 +35,13 @@ ScenarioArg = Annotated[str | None, typer.Argument(help=SCENARIO_HELP, show_defa
 EXIT_INPUT = 2
 
 
-def _non_finite(value: Any) -> float | None:
-    if isinstance(value, float) and not math.isfinite(value):
-        return value
-    if isinstance(value, list | tuple):
-        for item in value:
-            if (bad := _non_finite(item)) is not None:
-                return bad
-    return None
-
-
-def option_flags(func: Callable[..., Any]) -> dict[str, str]:
-    """Parameter name → the flag a user types (``step`` → ``--step``), from the annotations."""
-    import typing
-
-    try:
-        hints = typing.get_type_hints(func, include_extras=True)
-    except Exception:  # unresolvable annotations: fall back to the names
-        return {}
-    flags = {}
-    for name, hint in hints.items():
-        for meta in getattr(hint, "__metadata__", ()):
-            decls = [d for d in getattr(meta, "param_decls", None) or () if d.startswith("--")]
-            if decls:
-                flags[name] = decls[0]
-    return flags
+def option_flags() -> dict[str, str]:
+    """Parameter name → the flag a user types (``step`` → ``--step``) of the running
+    command, as click parsed it (empty outside a command)."""
+    context = click.get_current_context(silent=True)
+    params = context.command.params if context is not None else []
+    return {p.name: next((d for d in p.opts if d.startswith("--")), "")
+            for p in params if p.name}
 
 
 def check_finite_options(kwargs: dict[str, Any], flags: dict[str, str] | None = None) -> None:
@@ -70,7 +52,8 @@ def check_finite_options(kwargs: dict[str, Any], flags: dict[str, str] | None = 
     """
     flags = flags or {}
     for name, value in kwargs.items():
-        bad = _non_finite(value)
+        bad = next((item for item, _, _ in walk_document(value)
+                    if isinstance(item, float) and not math.isfinite(item)), None)
         if bad is not None:
             flag = flags.get(name) or f"--{name.replace('_', '-')}"
             raise option_error(flag, f"{bad} is not a finite number",
@@ -83,17 +66,13 @@ def reports_errors(func: F) -> F:
     Every float option is checked to be finite first (:func:`check_finite_options`).
     """
 
-    flags: dict[str, str] = {}
-
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            if not flags:
-                flags.update(option_flags(func) or {"": ""})
             # A command generated from the analysis registry checks its options against the
             # spec (finiteness included, every problem at once, in the rule's own words).
             if not getattr(func, "checks_options", False):
-                check_finite_options(kwargs, flags)
+                check_finite_options(kwargs, option_flags())
             return func(*args, **kwargs)
         except DetenteError as err:
             err_console.print(f"[bold red]error[/]: {err}", markup=True, soft_wrap=True)
@@ -117,15 +96,3 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def write_new_file(path: Path, text: str | bytes, force: bool = False) -> None:
-    """Write a file whole or not at all (:mod:`detente.atomic`), refusing to overwrite one
-    the user already has unless ``force``."""
-    from detente import write_atomic
-
-    write_atomic(path, text, force=force)
-
-
-def emit_json(data: Any) -> None:
-    sys.stdout.write(to_json(data) + "\n")

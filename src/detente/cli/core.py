@@ -8,18 +8,23 @@ from typing import Annotated
 
 import typer
 
-from detente import json_schema, load, models_view, print_view, scenario_view, scenarios_view
-from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
+from detente import (
+    json_schema,
+    load,
+    models_view,
+    print_view,
+    scenario_view,
+    scenarios_view,
+    write_atomic,
+)
+from detente.cli.common import ScenarioArg, app, console, reports_errors
 
 
 @app.command()
 @reports_errors
 def check(file: Annotated[str, typer.Argument(help="Scenario file to validate.")]) -> None:
     """Validate a scenario file without running anything."""
-    s = load(file)
-    console.print(f"{file}: ok — {len(s.actors)} actors, {len(s.issues)} issues, "
-                  f"{sum(len(r) for r in s.stances.values())} stances, "
-                  f"{len(s.packages)} packages")
+    console.print(f"{file}: ok — {load(file).size_text()}")
 
 
 @app.command()
@@ -56,7 +61,7 @@ def schema(
     if output is None:
         sys.stdout.write(text + "\n")
     else:
-        write_new_file(output, text + "\n", force)
+        write_atomic(output, text + "\n", force=force)
         console.print(f"wrote {output}")
 
 
@@ -70,5 +75,5 @@ def convert(
     """Convert a scenario or an imported table to YAML (or JSON); never overwrites by default."""
     s = load(source)
     text = s.to_json() if output.suffix.lower() == ".json" else s.to_yaml()
-    write_new_file(output, text, force)
+    write_atomic(output, text, force=force)
     console.print(f"wrote {output}")

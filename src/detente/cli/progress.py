@@ -2,27 +2,22 @@
 
 Every command that can run for more than about two seconds (the analyses, ``report``,
 ``plot``) shows what it is doing and for how long, on stderr, so that stdout stays the
-result: a spinner naming the current step (:func:`activity`), or for sampling runs a bar
-with a count and an ETA (:class:`LazyProgress`, run by :func:`with_engine` with an optional
-Dask executor). Nothing is shown with ``--quiet`` or when stderr is not a terminal (a pipe,
-a log file, CI), so scripts and tests see exactly the output they saw before. rich's
-progress module is imported only once something is shown.
+result: a spinner naming the current step (:class:`Activity`), or for sampling runs a bar
+with a count and an ETA (:class:`LazyProgress`). Each is a context manager that closes its
+display whatever happens. Nothing is shown with ``--quiet`` or when stderr is not a terminal
+(a pipe, a log file, CI), so scripts and tests see exactly the output they saw before.
+rich's progress module is imported only once something is shown.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Self
 
 import typer
 from rich.console import Console
 
-from detente import option_error
 from detente.cli.common import err_console
-
-T = TypeVar("T")
 
 #: The one ``--quiet`` option of every command that shows progress.
 QUIET_FLAGS = ("--quiet", "-q")
@@ -52,6 +47,16 @@ class _Shown:
                                transient=True)
         self.status.start()
         self.task = self.status.add_task(description, total=total)
+
+    def __enter__(self) -> Self:
+        self.begin()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def begin(self) -> None:
+        """Show the display at once (the spinner does; the bar appears on its own, later)."""
 
     def close(self) -> None:
         if self.status is not None:
@@ -87,16 +92,6 @@ class Activity(_Shown):
             self.status.update(self.task, description=self._text())
 
 
-@contextmanager
-def activity(label: str, quiet: bool, console: Console | None = None) -> Iterator[Activity]:
-    shown = Activity(label, quiet, console)
-    shown.begin()
-    try:
-        yield shown
-    finally:
-        shown.close()
-
-
 class LazyProgress(_Shown):
     """A progress bar with ETA that appears only once a run has taken over ``delay``
     seconds, and never when quiet or when stderr is not a terminal. Refreshed by hand at
@@ -123,32 +118,4 @@ class LazyProgress(_Shown):
         self.status.refresh()
 
 
-def connect_dask(address: str | None) -> Any:
-    """An executor on a Dask distributed scheduler (the optional extra detente[distributed])."""
-    if address is None:
-        return None, None
-    try:
-        from distributed import Client
-    except ImportError:
-        raise option_error("--dask", "Dask distributed is not installed",
-                           "pip install 'detente[distributed]'") from None
-    client = Client(address)
-    return client, client.get_executor()
-
-
-def with_engine(label: str, quiet: bool, dask: str | None,
-                call: Callable[[Any, LazyProgress], T]) -> T:
-    """Run ``call(executor, progress)`` with a progress bar and, if asked, a Dask client;
-    both are closed whatever happens."""
-    progress = LazyProgress(label, quiet)
-    client, executor = connect_dask(dask)
-    try:
-        return call(executor, progress)
-    finally:
-        progress.close()
-        if client is not None:
-            client.close()
-
-
-__all__ = ["QUIET_FLAGS", "QUIET_HELP", "Activity", "LazyProgress", "activity",
-           "quiet_option", "with_engine"]
+__all__ = ["QUIET_FLAGS", "QUIET_HELP", "Activity", "LazyProgress", "quiet_option"]

@@ -34,27 +34,20 @@ from detente import (
     run,
     split_noise,
     variation_from_options,
+    write_atomic,
 )
 from detente.cli.common import (
     SCENARIO_HELP,
     app,
     console,
-    emit_json,
     err_console,
     reports_errors,
-    write_new_file,
 )
-from detente.cli.progress import activity, quiet_option, with_engine
+from detente.cli.progress import Activity, LazyProgress, quiet_option
 
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
 _CF = {flag: "cf_" + flag.lstrip("-") for flag in VARIATION_OPTIONS}
-
-
-def _metavar(o: Option) -> str:
-    if o.choices:
-        return "[" + "|".join(o.choices) + "]"
-    return {int: "INTEGER", float: "NUMBER", str: "TEXT", bool: ""}[o.type]
 
 
 def _keyword(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
@@ -86,7 +79,7 @@ def option_parameter(o: Option) -> inspect.Parameter:
         # outside the list).
         annotation = float | None if o.type is float else str | None
     return _keyword(o.name, Annotated[annotation, typer.Option(
-        *flags, help=o.help_text(), show_default=False, metavar=_metavar(o) or None)], default)
+        *flags, help=o.help_text(), show_default=False, metavar=o.metavar or None)], default)
 
 
 def _shared_parameter(o: Option) -> inspect.Parameter:
@@ -203,23 +196,24 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
                 given["noise"] = [*given.get("noise", []), *noise]
         variation = edits_variation(edits)
         if spec.long:
+            # The sampling engine (scipy): loaded by the sampling runs only.
+            from detente import dask_executor
+
             label = f"{spec.name} {given.get('model', spec.option('model').default)}"
-            result = with_engine(label, quiet, dask, lambda executor, progress: run(
-                spec.name, inputs, variation, executor=executor, progress=progress, **given))
+            with LazyProgress(label, quiet) as progress, dask_executor(dask) as executor:
+                result = run(spec.name, inputs, variation, executor=executor,
+                             progress=progress, **given)
         else:
-            with activity(spec.name, quiet):
+            with Activity(spec.name, quiet):
                 result = run(spec.name, inputs, variation, **given)
         for path, writer in files.values():
             if path is not None:
-                write_new_file(path, writer(result))
+                write_atomic(path, writer(result))
                 err_console.print(f"wrote {path}")
-        if output_format == "json":
-            emit_json(result.to_dict())
-        elif output_format == "table":
+        if output_format == "table":
             print_view(result.view(), console)
         else:
-            custom = spec.extra.get(output_format)
-            sys.stdout.write(custom(result) if custom is not None else result.to_csv())
+            sys.stdout.write(result.text(output_format))
         sys.stdout.flush()
 
     parameters = [_input_parameter(spec),

@@ -14,9 +14,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from detente import PRESETS, REPORT_OPTIONS, OptionError, check_writable, option_error
-from detente.cli.common import ScenarioArg, app, console, reports_errors, write_new_file
-from detente.cli.progress import Activity, activity, quiet_option
+from detente import (
+    PRESETS,
+    REPORT_OPTIONS,
+    check_options,
+    check_writable,
+    option_error,
+    write_atomic,
+)
+from detente.cli.common import ScenarioArg, app, console, reports_errors
+from detente.cli.progress import Activity, quiet_option
 from detente.cli.registry import (
     edits_variation,
     option_parameter,
@@ -25,7 +32,7 @@ from detente.cli.registry import (
 )
 
 if TYPE_CHECKING:
-    from detente import ReportAnalysis, Variation
+    from detente import ReportAnalysis
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -41,36 +48,6 @@ Quiet = Annotated[bool, quiet_option()]
 SHARED = (("data", Data, None), ("force", Force, False), ("quiet", Quiet, False))
 
 
-def _report_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The REPORT_OPTIONS taken out of ``kwargs``, checked by their declarations (every
-    problem at once)."""
-    out, problems = {}, []
-    for o in REPORT_OPTIONS:
-        out[o.name], found = o.check(kwargs.pop(o.name) or o.default)
-        problems += found
-    if problems:
-        raise OptionError(problems)
-    return out
-
-
-def _analysis(scenario: str | None, options: dict[str, Any], data: Path | None,
-              variation: Variation, issues: list[str] | None = None) -> ReportAnalysis:
-    from detente import ReportAnalysis, parse_settings
-
-    models, seed = list(options["model"]) or None, options["seed"]
-    validation = None
-    if data is not None:
-        from detente import validate_deu
-
-        # Council weights beside the DEU file, as the shared data folder keeps them.
-        beside = data.parent / "eucouncil_weights.csv"
-        validation = validate_deu(data, models=models, rng=0 if seed is None else seed,
-                                  weights=beside if beside.is_file() else None)
-    return ReportAnalysis.of(scenario, settings=parse_settings(options["set"]), models=models,
-                             primary=options["primary"], seed=seed, issues=issues or None,
-                             validation=validation, variation=variation)
-
-
 def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
     """A command from ``write(analysis, progress, output, **its own options)``, which
     returns what to write: the options of :data:`SHARED` and the counterfactual flags of
@@ -78,17 +55,22 @@ def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
     step on stderr (off with --quiet)."""
 
     def command(**kwargs: Any) -> None:
+        from detente import ReportAnalysis  # the report's modules load matplotlib: not before
+
         shared = {name: kwargs.pop(name) for name, _, _ in SHARED}
-        options = _report_options(kwargs)
+        # The report's own options, checked by their declarations (every problem at once).
+        options = check_options(REPORT_OPTIONS, {o.name: kwargs.pop(o.name) or o.default
+                                                 for o in REPORT_OPTIONS}, "report")
         variation = edits_variation(pop_edits(kwargs))
         output: Path = kwargs["output"]
         check_writable(output, shared["force"])  # before the analysis: it can take minutes
-        with activity(write.__name__, shared["quiet"]) as shown:
+        with Activity(write.__name__, shared["quiet"]) as shown:
             shown.step("loading the scenario")
-            analysis = _analysis(kwargs.pop("scenario"), options, shared["data"], variation,
-                                 kwargs.pop("issue", None))
+            analysis = ReportAnalysis.from_options(
+                kwargs.pop("scenario"), options, deu=shared["data"], variation=variation,
+                issues=kwargs.pop("issue", None) or None)
             data = write(analysis, shown, **kwargs)
-        write_new_file(output, data, force=shared["force"])
+        write_atomic(output, data, force=shared["force"])
         console.print(f"wrote {output}")
 
     # Annotations are strings (postponed); the first two parameters are ours.
@@ -154,18 +136,7 @@ def report(
     from detente import render_report
 
     analysis.dpi = dpi
-    # The report reads these cached analyses; computing them here, in its order, only
-    # lets the progress line name each (same settings, same numbers).
-    for step, name in (("forecasting with every model", "forecast"),
-                       ("leaving out each actor", "without_actor"),
-                       ("searching packages", "settlement"),
-                       ("Shapley values of the guarantors", "contributions"),
-                       ("sampling scenarios", "sampled"),
-                       ("sensitivity indices", "sensitivity")):
-        progress.step(step)
-        getattr(analysis, name)
-    progress.step("drawing the figures")
-    return render_report(analysis)
+    return render_report(analysis, progress.step)
 
 
 app.command(name="plot")(report_command(plot))

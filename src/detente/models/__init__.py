@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from detente.errors import option_error
+from detente.errors import DetenteError, option_error
 from detente.models.anchored import Anchored
 from detente.models.base import ExplainTable, Model, ModelResult, make_rng
 from detente.models.bdm import Bdm
@@ -31,6 +31,18 @@ class ModelInfo:
     deterministic: bool
     stepwise: bool
     returns: str
+
+    def public(self) -> dict[str, Any]:
+        """The entry as plain data (``/api/info``): its options with their scalar defaults
+        (none where the model cannot be built with its defaults)."""
+        try:
+            options = self.model().options_dict()
+        except DetenteError:
+            options = {}
+        return {"name": self.name, "title": self.title, "reference": self.reference,
+                "deterministic": self.deterministic,
+                "options": {k: v for k, v in options.items()
+                            if v is None or isinstance(v, str | int | float | bool)}}
 
 
 REGISTRY: dict[str, ModelInfo] = {

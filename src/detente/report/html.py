@@ -548,8 +548,25 @@ SECTIONS: tuple[Callable[[Analysis], Section | list[Section] | None], ...] = (
     _roadmap, _counterfactuals, _uncertainty, _accuracy, _settings)
 
 
-def render_report(analysis: Analysis) -> str:
-    """The whole report as one HTML string."""
+#: The analyses the report reads, in the order it needs them, each named as a progress step.
+STEPS = (("forecasting with every model", "forecast"),
+         ("leaving out each actor", "without_actor"),
+         ("searching packages", "settlement"),
+         ("Shapley values of the guarantors", "contributions"),
+         ("sampling scenarios", "sampled"),
+         ("sensitivity indices", "sensitivity"))
+
+
+def render_report(analysis: Analysis, progress: Callable[[str], None] | None = None) -> str:
+    """The whole report as one HTML string; ``progress(step)`` names each step as it begins
+    (`detente report` shows it on stderr)."""
+    if progress is not None:
+        # The report reads these cached analyses; computing them here, in its order, only
+        # lets the progress line name each (same settings, same numbers).
+        for step, name in STEPS:
+            progress(step)
+            getattr(analysis, name)
+        progress("drawing the figures")
     sections: list[Section] = []
     for build in SECTIONS:
         built = build(analysis)

@@ -172,6 +172,23 @@ class Analysis:
         return cls(scenario, report_settings(settings, models=models, primary=primary,
                                              seed=seed), variation, **kw)
 
+    @classmethod
+    def from_options(cls, source: Scenario | str | Path | None, options: Mapping[str, Any],
+                     deu: str | Path | None = None, **kw: Any) -> Analysis:
+        """The analysis as the report's own options ask for it (:data:`REPORT_OPTIONS`,
+        checked: `detente report` and `detente plot`, the workbench's figure and report);
+        other keys of ``options`` are not the report's and are left alone. ``deu``: a DEU
+        III file on which the report's models are scored (with its seed) for the accuracy
+        figure; :func:`~detente.validate.validate_deu` reads the Council weights beside it,
+        as the shared data folder keeps them."""
+        models, seed = list(options["model"]) or None, options["seed"]
+        if deu is not None:
+            from detente.validate import validate_deu
+
+            kw["validation"] = validate_deu(deu, models=models, rng=0 if seed is None else seed)
+        return cls.of(source, settings=parse_settings(options["set"]), models=models,
+                      primary=options["primary"], seed=seed, **kw)
+
     #: Each analysis of :data:`REPORTED` as `detente ANALYSIS` runs it with the report's
     #: settings and counterfactual, filled in on first use (:meth:`result`).
     results: dict[str, Result] = field(default_factory=dict, init=False, repr=False,

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
+from detente.atomic import write_atomic
 from detente.cli.common import (
     LOOPBACK_HOSTS,
     app,
@@ -25,7 +26,6 @@ from detente.cli.common import (
     err_console,
     is_loopback,
     reports_errors,
-    write_new_file,
 )
 from detente.errors import Problem, option_error
 
@@ -228,11 +228,11 @@ def export(room: ROOM, token: TOKEN, db: DB = "room.db",
     if output is None:
         console.print(text, markup=False, soft_wrap=True)
     else:
-        write_new_file(output, text + "\n", force)
+        write_atomic(output, text + "\n", force=force)
         err_console.print(f"wrote {output}")
     if pooled is not None and scenario is not None:
-        write_new_file(scenario, yaml.safe_dump(pooled.scenario, sort_keys=False,
-                                                allow_unicode=True), force)
+        write_atomic(scenario, yaml.safe_dump(pooled.scenario, sort_keys=False,
+                                              allow_unicode=True), force)
         err_console.print(f"wrote {scenario} (pooled from {pooled.experts} experts)")
 
 

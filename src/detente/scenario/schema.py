@@ -355,6 +355,13 @@ class Scenario(_Strict):
                 return item.name
         return some_id
 
+    def size_text(self) -> str:
+        """How large the scenario is, in words (``detente check``, the workbench's summary):
+        "4 actors, 5 issues, 20 stances, 3 packages"."""
+        stances = sum(len(row) for row in self.stances.values())
+        return (f"{len(self.actors)} actors, {len(self.issues)} issues, {stances} stances, "
+                f"{len(self.packages)} packages")
+
     # --- conversion ----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A plain mapping in the file format; plain numbers where nothing else is attached."""

@@ -22,14 +22,16 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
 from detente.arrays import Arrays
+from detente.errors import option_error
 from detente.models import REGISTRY, get_model
 from detente.uncertainty.inputs import InputSpace
 
@@ -359,6 +361,26 @@ def spawn_seed(rng: np.random.Generator | int | None) -> int:
     return seed
 
 
+@contextmanager
+def dask_executor(address: str | None) -> Iterator[Executor | None]:
+    """An executor on the Dask distributed scheduler at ``address`` (``tcp://host:8786``;
+    the optional extra detente[distributed]) for ``executor=``, its client closed when the
+    block ends; None without an address (the chunks run on this machine)."""
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise option_error("--dask", "Dask distributed is not installed",
+                           "pip install 'detente[distributed]'") from None
+    client = Client(address)
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+
+
 __all__: Sequence[str] = (
     "BLOCK",
     "Chunk",
@@ -367,6 +389,7 @@ __all__: Sequence[str] = (
     "RunStats",
     "check_batching",
     "chunk_rows",
+    "dask_executor",
     "draw_rows",
     "run_chunk",
     "run_chunks",

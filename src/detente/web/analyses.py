@@ -21,6 +21,7 @@ from typing import Any
 
 from detente import (
     ANALYSES,
+    FIGURE_KINDS,
     REPORT_OPTIONS,
     AnalysisSpec,
     Option,
@@ -63,6 +64,13 @@ def figure_png(fig: Any, title: str) -> dict[str, str]:
     return {"title": title, "png": base64.b64encode(png).decode("ascii")}
 
 
+def page_result(data: dict[str, Any], view: View, figures: list[dict[str, str]] | None = None
+                ) -> dict[str, Any]:
+    """What the page gets: the result's data, and its view with every cell formatted and
+    the figures drawn."""
+    return {"data": data, "view": {**view_cells(view), "figures": figures or []}}
+
+
 # --- what the page may run ---------------------------------------------------------------
 
 
@@ -76,12 +84,11 @@ def public(entry: AnalysisSpec) -> dict[str, Any]:
     options = offered_options(entry)
     shared = [o.name for o in options if o.name in SHARED
               and not (o.name == "model" and not o.multiple)]
-    return {"name": entry.name, "title": entry.title, "summary": entry.summary,
-            "long": entry.long, "options": [o.public() for o in options], "shared": shared,
-            "fixed": fixed_for(entry)}
+    return {**entry.public(), "long": entry.long, "options": [o.public() for o in options],
+            "shared": shared, "fixed": fixed_for(entry)}
 
 
-def check_options(entry: AnalysisSpec, given: Mapping[str, Any]) -> dict[str, Any]:
+def check_params(entry: AnalysisSpec, given: Mapping[str, Any]) -> dict[str, Any]:
     """Every option filled and checked by the spec (:meth:`AnalysisSpec.check`), less what
     the workbench fixes (which a request cannot give); problems at ``params.NAME``."""
     problems = [Problem(f"params.{name}", f"unknown option '{name}' for {entry.name}",
@@ -109,7 +116,7 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
     if "option" in names and request.get("options"):
         given.setdefault("option", [f"{m}.{k}={json.dumps(v)}" for m, values in
                                     request["options"].items() for k, v in values.items()])
-    return check_options(entry, given)
+    return check_params(entry, given)
 
 
 def request_variation(request: Mapping[str, Any], scenario: Scenario) -> Variation:
@@ -130,43 +137,27 @@ def request_variation(request: Mapping[str, Any], scenario: Scenario) -> Variati
 # --- the page's own entries --------------------------------------------------------------
 
 
-def _report_analysis(s: Scenario, variation: Variation, options: Mapping[str, Any]) -> Any:
-    from detente import ReportAnalysis, parse_settings
-
-    return ReportAnalysis.of(s, settings=parse_settings(options["set"]),
-                             models=list(options["model"]) or None, seed=options["seed"],
-                             primary=options["primary"], variation=variation)
-
-
 def run_figure(s: Scenario, variation: Variation, *, progress: Progress,
                **options: Any) -> dict[str, Any]:
-    from detente import FIGURE_KINDS, draw_figure
+    from detente import ReportAnalysis, draw_figure
 
     kind = options["kind"]
     progress(0.0, f"drawing {kind}")
-    figure = figure_png(draw_figure(kind, _report_analysis(s, variation, options)),
-                        FIGURE_KINDS[kind].title)
-    return {"data": {"format": "detente.figure", "kind": kind},
-            "view": {"title": s.title, "summary": figure["title"], "tables": [],
-                     "notes": [], "figures": [figure]}}
+    analysis = ReportAnalysis.from_options(s, options, variation=variation)
+    figure = figure_png(draw_figure(kind, analysis), FIGURE_KINDS[kind].title)
+    return page_result({"format": "detente.figure", "kind": kind},
+                       View(s.title, figure["title"]), [figure])
 
 
 def run_report(s: Scenario, variation: Variation, *, progress: Progress,
                **options: Any) -> dict[str, Any]:
-    from detente import render_report
+    from detente import ReportAnalysis, render_report
 
     progress(0.0, "forecasting and drawing the report")
-    html = render_report(_report_analysis(s, variation, options))
-    return {"data": {"format": "detente.report", "filename": f"{s.id}-report.html",
-                     "html": html},
-            "view": {"title": s.title, "summary": f"offline HTML report ({len(html) // 1024} "
-                     "KiB)", "tables": [], "notes": [], "figures": []}}
-
-
-def _figure_kinds() -> tuple[str, ...]:
-    from detente import FIGURE_KINDS
-
-    return tuple(FIGURE_KINDS)
+    html = render_report(ReportAnalysis.from_options(s, options, variation=variation))
+    return page_result({"format": "detente.report", "filename": f"{s.id}-report.html",
+                        "html": html}, View(s.title, f"offline HTML report "
+                                                     f"({len(html) // 1024} KiB)"))
 
 
 def _drawn(_: Any) -> View:
@@ -178,7 +169,7 @@ def _drawn(_: Any) -> View:
 PAGE_ONLY: dict[str, AnalysisSpec] = {e.name: e for e in (
     AnalysisSpec("figure", "Figure", "One figure of the report (as `detente plot`) for the "
                  "models ticked.", (Option("kind", str, "issue-map", "Figure to draw.",
-                                           choices=_figure_kinds()), *REPORT_OPTIONS),
+                                           choices=tuple(FIGURE_KINDS)), *REPORT_OPTIONS),
                  run_figure, _drawn),
     AnalysisSpec("report", "HTML report", "The offline HTML report of the models ticked, to "
                  "download.", REPORT_OPTIONS, run_report, _drawn, long=True),
@@ -216,9 +207,7 @@ def run_held(s: Scenario, _: Variation, *, progress: Progress, **options: Any
     while not path.exists():  # polls an event; the outcome never depends on timing
         time.sleep(0.01)
     progress(0.9, f"gate {gate} opened")
-    return {"data": {"gate": gate, "scenario": s.id},
-            "view": {"title": s.title, "summary": f"passed gate {gate}", "tables": [],
-                     "notes": [], "figures": []}}
+    return page_result({"gate": gate, "scenario": s.id}, View(s.title, f"passed gate {gate}"))
 
 
 HELD_ENTRY = AnalysisSpec(HELD, "Held (tests)", "Waits until the test opens its gate.",
@@ -259,7 +248,7 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> d
         progress(0.0, f"running {name}")
         engine = {"progress": _progress_per_chunk(progress)} if entry.long else {}
         result = run(name, scenario, variation, **options, **fixed_for(entry), **engine)
-        out = {"data": result.to_dict(), "view": {**view_cells(result.view()), "figures": []}}
+        out = page_result(result.to_dict(), result.view())
     out["view"]["counterfactual"] = "" if variation.is_empty else variation.describe()
     # The command line's JSON writer: a non-finite number is refused by its path, never
     # sent as null or NaN.

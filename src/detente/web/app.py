@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, HTTPException, Request
@@ -36,6 +36,7 @@ from detente import (
     Problem,
     Scenario,
     ScenarioError,
+    embedded_index,
     embedded_scenarios,
     file_kind,
     parse_text,
@@ -48,7 +49,7 @@ from detente.web.analyses import (
     request_options,
     request_variation,
 )
-from detente.web.jobs import Job, JobManager
+from detente.web.jobs import Job, JobManager, JobStatus
 from detente.web.safety import BodyLimit, Limits, check_mapping, check_yaml_text, harden
 
 log = logging.getLogger("detente.web")
@@ -109,16 +110,9 @@ class JobRequest(AnalysisRequest):
     analysis: str = Field(description="One of the analyses listed by /api/info.")
 
 
-class ProblemOut(BaseModel):
-    location: str
-    message: str
-    fix: str = ""
-    line: int | None = None
-
-
 class Validation(BaseModel):
     ok: bool
-    problems: list[ProblemOut]
+    problems: list[Problem]
     summary: str = ""
 
 
@@ -131,12 +125,12 @@ class ScenarioOut(BaseModel):
 class JobOut(BaseModel):
     id: str
     analysis: str
-    status: Literal["queued", "running", "done", "failed", "cancelled", "timeout"]
+    status: JobStatus
     progress: float | None
     message: str
     elapsed_s: float
     result: dict[str, Any] | None
-    problems: list[ProblemOut]
+    problems: list[Problem]
 
 
 # ---------------------------------------------------------------------------------------
@@ -144,14 +138,8 @@ class JobOut(BaseModel):
 # ---------------------------------------------------------------------------------------
 
 
-def _problems(err: DetenteError) -> list[dict[str, Any]]:
-    return [dataclasses.asdict(p) for p in err.problems]
-
-
 def _summary(s: Scenario) -> str:
-    stances = sum(len(row) for row in s.stances.values())
-    return (f"{s.title}: {len(s.actors)} actors, {len(s.issues)} issues, {stances} stances, "
-            f"{len(s.packages)} packages")
+    return f"{s.title}: {s.size_text()}"
 
 
 def _validate_mapping(raw: Any, limits: Limits, source: str = SOURCE) -> Scenario:
@@ -159,8 +147,9 @@ def _validate_mapping(raw: Any, limits: Limits, source: str = SOURCE) -> Scenari
     return scenario_from_mapping(raw, source)
 
 
-def _error(status: int, detail: str, problems: list[dict[str, Any]]) -> JSONResponse:
-    return JSONResponse({"detail": detail, "problems": problems}, status_code=status)
+def _error(status: int, detail: str, problems: list[Problem]) -> JSONResponse:
+    plain = [dataclasses.asdict(p) for p in problems]
+    return JSONResponse({"detail": detail, "problems": plain}, status_code=status)
 
 
 # ---------------------------------------------------------------------------------------
@@ -236,13 +225,12 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
 
     @app.exception_handler(DetenteError)
     async def detente_error(_: Request, err: DetenteError) -> JSONResponse:
-        return _error(422, str(err), _problems(err))
+        return _error(422, str(err), err.problems)
 
     @app.exception_handler(RequestValidationError)
     async def request_error(_: Request, err: RequestValidationError) -> JSONResponse:
-        problems = [{"location": ".".join(str(p) for p in e["loc"]), "message": e["msg"],
-                     "fix": "see /openapi.json for the request format", "line": None}
-                    for e in err.errors()]
+        problems = [Problem(".".join(str(p) for p in e["loc"]), e["msg"],
+                            "see /openapi.json for the request format") for e in err.errors()]
         return _error(422, "the request does not match the API", problems)
 
     @app.exception_handler(Exception)
@@ -250,28 +238,25 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
         # The exception's text names internals: it goes to the server log, not the page.
         log.error("%s %s failed", request.method, request.url.path, exc_info=err)
         return _error(500, "the server failed on this request (the server log has the "
-                      "details)", [{"location": request.url.path, "message": "internal error",
-                                    "fix": "check the request's values; if it persists, "
-                                           "report it with the scenario", "line": None}])
+                      "details)", [Problem(request.url.path, "internal error", "check the "
+                                           "request's values; if it persists, report it with "
+                                           "the scenario")])
 
     @app.middleware("http")
-    async def same_origin(request: Request, call_next: Any) -> Response:
+    async def guard(request: Request, call_next: Any) -> Response:
+        """Refuse another site's state changes; every answer carries the hardened headers."""
         origin = request.headers.get("origin")
+        response: Response
         if cross_origin(request.method, origin, request.url.scheme,
                         request.headers.get("host")):
             shown = (origin or "")[:100]
-            return _error(403, f"cross-origin request refused: Origin {shown!r} is not "
-                          "this workbench", [{
-                              "location": "Origin", "message": "another site's page sent "
-                              "this request", "fix": "use the workbench's own page, or send "
-                              "the request without an Origin header (scripts, curl)",
-                              "line": None}])
-        response: Response = await call_next(request)
-        return response
-
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+            response = _error(403, f"cross-origin request refused: Origin {shown!r} is not "
+                              "this workbench", [Problem(
+                                  "Origin", "another site's page sent this request", "use the "
+                                  "workbench's own page, or send the request without an "
+                                  "Origin header (scripts, curl)")])
+        else:
+            response = await call_next(request)
         harden(response.headers, CSP)
         return response
 
@@ -293,33 +278,18 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
     # --- reference data -------------------------------------------------------------
     @app.get("/api/info", summary="Version, models, analyses, limits, embedded scenarios")
     def info() -> dict[str, Any]:
-        models = []
-        for name, meta in REGISTRY.items():
-            try:
-                options = detente.get_model(name).options_dict()
-            except DetenteError:
-                options = {}
-            models.append({"name": name, "title": meta.title, "reference": meta.reference,
-                           "deterministic": meta.deterministic,
-                           "options": {k: v for k, v in options.items()
-                                       if v is None or isinstance(v, str | int | float | bool)}})
         return {
             "version": detente.__version__,
             "initial_scenario": initial,
             "default_models": list(DEFAULT_MODELS),
-            "models": models,
+            "models": [meta.public() for meta in REGISTRY.values()],
             "analyses": [public(a) for a in analyses.values()],
             "limits": limits.public(),
         }
 
     @app.get("/api/scenarios", summary="The embedded scenarios")
     def scenarios() -> list[dict[str, Any]]:
-        out = []
-        for sid in embedded_scenarios():
-            s = detente.load(sid)
-            out.append({"id": sid, "title": s.title, "as_of": str(s.as_of or ""),
-                        "actors": len(s.actors), "issues": len(s.issues)})
-        return out
+        return embedded_index()
 
     @app.get("/api/scenarios/{scenario_id}", summary="One embedded scenario, as JSON",
              response_model=ScenarioOut)
@@ -343,9 +313,8 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
         if size > limits.max_upload_bytes:
             return _error(413, f"{body.filename} is {size // 1024} KiB; this workbench "
                           f"accepts files up to {limits.max_upload_bytes // 1024} KiB",
-                          [{"location": "", "message": "file too large",
-                            "fix": "upload a smaller file, or start the workbench with a "
-                                   "larger --max-upload", "line": None}])
+                          [Problem("", "file too large", "upload a smaller file, or start "
+                                   "the workbench with a larger --max-upload")])
         name = Path(body.filename).name or "upload"
         suffix = file_kind(name)
         if suffix == ".yaml":
@@ -365,7 +334,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
         try:
             s = _validate_mapping(body.scenario, limits)
         except DetenteError as err:
-            return {"ok": False, "problems": _problems(err), "summary": ""}
+            return {"ok": False, "problems": err.problem_dicts(), "summary": ""}
         return {"ok": True, "problems": [], "summary": _summary(s)}
 
     @app.post("/api/export/yaml", summary="The scenario as a YAML file",
@@ -392,7 +361,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
             detente.get_model(name, **opts)  # unknown or ill-typed options: OptionError
         scenario = scenario_from_mapping(request.scenario, SOURCE)
         # Refused here (422, located) rather than in the worker: the same checks it runs.
-        plain = json.loads(request.model_dump_json())
+        plain = json.loads(request.model_dump_json(exclude={"analysis"}))
         problems: list[Problem] = []
         options: dict[str, Any] = {}
         try:
@@ -410,7 +379,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
             raise DetenteError([Problem("params.samples", f"{samples} samples is more than "
                                         f"this workbench runs ({limits.max_samples})",
                                         f"use at most {limits.max_samples}")])
-        job = manager.submit(analysis, json.loads(request.model_dump_json()))
+        job = manager.submit(analysis, plain)
         if job is None:
             raise HTTPException(429, f"{limits.max_running_jobs} computations are already "
                                 "running; wait for one to finish or cancel it")
@@ -420,18 +389,13 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
               response_model=JobOut, responses={404: {}, 422: {}, 429: {}, 504: {}})
     def run_now(analysis: str, request: AnalysisRequest) -> Any:
         job = manager.wait(start(analysis, request))
-        out = job.public()
-        if job.status == "done":
-            return out
-        if job.status == "timeout":
-            return JSONResponse(out, status_code=504)
-        return JSONResponse(out, status_code=422)
+        status = {"done": 200, "timeout": 504}.get(job.status, 422)
+        return JSONResponse(job.public(), status_code=status)
 
     @app.post("/api/jobs", summary="Start an analysis in the background", status_code=202,
               response_model=JobOut, responses={404: {}, 422: {}, 429: {}})
     def submit(request: JobRequest) -> dict[str, Any]:
-        fields = request.model_dump(exclude={"analysis"})
-        return start(request.analysis, AnalysisRequest.model_validate(fields)).public()
+        return start(request.analysis, request).public()
 
     @app.get("/api/jobs/{job_id}", summary="A background analysis: status, progress, result",
              response_model=JobOut, responses={404: {}})

@@ -56,20 +56,16 @@ class Job:
         }
 
 
-def _worker_command(extra_env: dict[str, str] | None = None
-                    ) -> tuple[list[str], dict[str, str]]:
-    """The worker's command line and environment (finds this very copy of detente)."""
+def _start_worker(extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """A worker process, ``python -m detente.web.worker``, that finds this very copy of
+    detente."""
     import detente
 
     package_root = str(Path(detente.__file__).resolve().parents[1])
     env = {**os.environ, **(extra_env or {})}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    return [sys.executable, "-m", "detente.web.worker"], env
-
-
-def _start_worker(extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    command, env = _worker_command(extra_env)
-    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "detente.web.worker"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=env)
 
 
@@ -204,8 +200,7 @@ class JobManager:
                     continue
                 if message is None:
                     if job.cancel_requested:
-                        self._finish(job, "cancelled", "cancelled")
-                        return
+                        continue  # the worker was killed: the loop's first check says so
                     code = process.wait(2)
                     self._finish(job, "failed", "the computation stopped unexpectedly "
                                  f"(exit code {code})")

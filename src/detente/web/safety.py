@@ -6,7 +6,6 @@ way it shows the loader's own messages.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -94,25 +93,13 @@ def check_mapping(raw: Any, limits: Limits, source: str = "<workbench>") -> None
         raise ScenarioError(problems, source)
 
 
-def load_limits(limits: Limits) -> LoadLimits:
-    """The loader's limits with the workbench's tighter size, depth and value counts."""
-    core = LoadLimits.from_env()
-    return dataclasses.replace(core, max_bytes=min_limit(core.max_bytes,
-                                                         limits.max_upload_bytes),
-                               max_depth=min_limit(core.max_depth, limits.max_depth),
-                               max_values=min_limit(core.max_values, limits.max_nodes))
-
-
-def min_limit(a: int, b: int) -> int:
-    """The tighter of two limits, where 0 means none."""
-    return b if a <= 0 else a if b <= 0 else min(a, b)
-
-
 def check_yaml_text(text: str, limits: Limits, source: str) -> None:
     """Refuse YAML that is too large, too deep, has duplicate keys or expands through
     aliases beyond the limits ('billion laughs'): the loader's own guard
     (:func:`detente.safeload.parse_yaml`), with the workbench's limits."""
-    parse_yaml(text, source, load_limits(limits))
+    parse_yaml(text, source, LoadLimits.from_env().tightened(
+        max_bytes=limits.max_upload_bytes, max_depth=limits.max_depth,
+        max_values=limits.max_nodes))
 
 
 class BodyLimit:

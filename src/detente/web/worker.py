@@ -8,14 +8,13 @@ request arrives, so a spare worker waiting on stdin starts work at once.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import sys
 import traceback
 from typing import Any
 
-from detente import DetenteError
+from detente import DetenteError, walk_document
 from detente.web.analyses import run_analysis
 
 
@@ -41,8 +40,7 @@ def main() -> int:
         result = run_analysis(task["analysis"], task["request"], progress)
         send({"kind": "done", "result": result})
     except DetenteError as err:
-        send({"kind": "error", "message": str(err),
-              "problems": [dataclasses.asdict(p) for p in err.problems]})
+        send({"kind": "error", "message": str(err), "problems": err.problem_dicts()})
     except Exception as err:  # reported to the page; the server itself carries on
         message, problems = describe_failure(err, task if isinstance(task, dict) else {})
         send({"kind": "error", "message": message, "problems": problems,
@@ -55,29 +53,16 @@ def main() -> int:
 EXTREME = 1e12
 
 
-def _extreme_numbers(node: Any, path: str, found: list[tuple[str, float]]) -> None:
-    if isinstance(node, bool) or len(found) >= 10:
-        return
-    if isinstance(node, int | float):
-        if not math.isfinite(node) or abs(node) >= EXTREME:
-            found.append((path, float(node)))
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            _extreme_numbers(value, f"{path}.{key}" if path else str(key), found)
-    elif isinstance(node, list):
-        for k, value in enumerate(node):
-            _extreme_numbers(value, f"{path}[{k}]", found)
-
-
 def describe_failure(err: BaseException, task: dict[str, Any]
                      ) -> tuple[str, list[dict[str, Any]]]:
     """A clear, located message for an unexpected failure, never the exception's own text
     (which names internals and means nothing to the page's user; the server logs it)."""
     analysis = str(task.get("analysis", "analysis"))[:40]
     request = task.get("request") if isinstance(task.get("request"), dict) else {}
-    found: list[tuple[str, float]] = []
-    _extreme_numbers({"scenario": request.get("scenario"), "params": request.get("params")},
-                     "", found)
+    document = {"scenario": request.get("scenario"), "params": request.get("params")}
+    found = [(where, float(value)) for value, where, _ in walk_document(document)
+             if isinstance(value, int | float) and not isinstance(value, bool)
+             and (not math.isfinite(value) or abs(value) >= EXTREME)][:10]
     if isinstance(err, MemoryError):
         return (f"{analysis}: the computation needs more memory than this machine has",
                 [{"location": f"analysis.{analysis}", "message": "out of memory",
