@@ -233,8 +233,11 @@ def screen_candidates(table: GainTable, rounds: int = LAGRANGE_ROUNDS,
             # Move weight to the parties that gain least (relative to what they could).
             relative = np.where(must[active], gains_c / scale, np.inf)
             step = 2.0 / np.sqrt(round_ + 1.0)
-            shift = relative - relative.min(axis=1, keepdims=True)
-            weight = weight * np.exp(-5.0 * step * np.where(must[active], shift, 0.0))
+            # A sample where no party must agree has no finite entry: its shift is 0.
+            lowest = relative.min(axis=1, keepdims=True)
+            shift = np.where(must[active], relative - np.where(np.isfinite(lowest), lowest, 0.0),
+                             0.0)
+            weight = weight * np.exp(-5.0 * step * shift)
             weight = np.where(must[active], weight, 0.0)
             weight /= weight.sum(axis=1, keepdims=True).clip(min=1e-300)
             keep = ~found[active] & ~empty[active]
