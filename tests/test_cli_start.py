@@ -3,10 +3,23 @@ blink), and behaves exactly as the whole app: same output, same errors, same exi
 
 from __future__ import annotations
 
+import gc
+import subprocess
+import sys
+from collections.abc import Iterator
+
 import pytest
 
 import detente.cli as cli
 from detente.cli.common import app
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen() -> Iterator[None]:
+    # main() sets every object alive at its start aside from the collector (gc.freeze): a
+    # process that runs it once and ends; this one runs on, so it takes them back.
+    yield
+    gc.unfreeze()
 
 
 def _run(args: list[str], whole: bool, capsys: pytest.CaptureFixture[str],
@@ -49,3 +62,14 @@ def test_only_a_named_command_gets_its_own_group() -> None:
     # no command, an option first, a group, an unknown name: the whole app
     for args in ([], ["--help", "forecast"], ["room", "list"], ["forcast"]):
         assert cli._command_line(args) is app
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_importing_the_cli_keeps_the_programs_collector_setting(collecting: bool) -> None:
+    # the collector is paused while the commands load (they make no garbage), then left as
+    # the importing program had it
+    code = (f"import gc\n{'' if collecting else 'gc.disable()'}\nimport detente.cli\n"
+            f"assert gc.isenabled() is {collecting}, gc.isenabled()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
