@@ -17,9 +17,18 @@ import detente
 NOT_FOR_FORECAST = ("matplotlib", "jinja2", "fastapi", "uvicorn", "starlette", "scipy",
                     "dask", "distributed")
 
+#: Parts of detente a forecast never runs: the package search (the options of every
+#: analysis read only :mod:`detente.settlement.defaults`), sampling, roadmaps, the report.
+NOT_FOR_FORECAST_HERE = ("detente.settlement.search", "detente.settlement.api",
+                         "detente.settlement.problem", "detente.settlement.utility",
+                         "detente.uncertainty", "detente.roadmaps", "detente.report",
+                         "detente.brief")
+
 _LOADED = (
     "import json, sys\n"
     f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & {set(NOT_FOR_FORECAST)!r})\n"
+    f"heavy += sorted({{'.'.join(m.split('.')[:3]) for m in sys.modules}}"
+    f" & {set(NOT_FOR_FORECAST_HERE)!r})\n"
     "sys.stderr.write('LOADED=' + json.dumps(heavy) + '\\n')\n"
 )
 
@@ -66,6 +75,12 @@ def test_the_check_would_see_a_plotting_library() -> None:
     _, loaded = _run("from detente.report.kinds import KINDS, Analysis, draw\n"
                      "draw('issue-map', Analysis.of('korea-2017', models=['compromise']))\n")
     assert "matplotlib" in loaded
+
+
+def test_the_check_would_see_the_package_search() -> None:
+    # ... and settling does load the search
+    _, loaded = _run("import detente\ndetente.settle('korea-2017', step=50)\n")
+    assert {"detente.settlement.search", "detente.settlement.api"} <= set(loaded)
 
 
 def test_lazy_names_resolve_to_their_modules() -> None:

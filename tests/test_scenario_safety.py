@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from detente import safeload
 from detente.errors import Problem, ScenarioError, shorten
 from detente.safeload import LoadLimits, parse_json, parse_yaml
 from detente.scenario import MAX_MAGNITUDE, load, scenario_from_mapping
@@ -224,6 +225,63 @@ def test_duplicate_nested_yaml_keys_are_refused(tmp_path: Path) -> None:
 def test_yaml_merge_keys_may_be_overridden() -> None:
     data, _ = parse_yaml("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n", "t.yaml")
     assert data["other"] == {"x": 1, "y": 3}
+
+
+# --- libyaml's events, the pure loader's document and messages (issue 15) ---------------
+
+#: YAML beyond the embedded scenarios' plain style: anchors and merges, block and folded
+#: text, quoted and bare numbers, dates, flow collections, comments, an empty value.
+_TRICKY_YAML = """\
+# comment
+base: &b {x: 1, y: 2.5e3, z: .5}
+other:
+  <<: *b
+  y: -3
+text: |
+  two
+  lines
+folded: >-
+  one
+  line
+quoted: ["10", '1e3', 0x1F, 0o17, 1_000, yes, No, ~, null]
+when: 2017-05-10
+empty:
+list:
+  - [1, 2, {a: [3, 4]}]
+  - - deep
+    - er
+"""
+
+
+def _pure(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    with monkeypatch.context() as m:
+        m.setattr(safeload, "_LIBYAML", False)
+        return parse_yaml(text, "t.yaml")
+
+
+@pytest.mark.parametrize("text", [
+    *(p.read_text(encoding="utf-8") for p in sorted(
+        (Path(safeload.__file__).parent / "data" / "scenarios").glob("*.yaml"))),
+    _TRICKY_YAML, MINIMAL_YAML, "", "# only a comment\n", "just text\n"],
+    ids=lambda text: text.partition("\n")[0][:30] or "empty")
+def test_libyaml_events_build_the_pure_loaders_document(text: str,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    assert safeload._LIBYAML  # the wheels we install carry libyaml; else this proves nothing
+    assert parse_yaml(text, "t.yaml") == _pure(text, monkeypatch)  # data and every line
+
+
+@pytest.mark.parametrize("text", ["id: [unclosed", "a: b: c", "a:\n\tb: 1", "- a\nb: 1",
+                                  "a: 1\n---\nb: 2\n", "a: 1\na: 2\n"])
+def test_refusals_keep_the_pure_loaders_words_and_line(text: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # libyaml words most of these differently ("did not find expected ',' or ']'"): the
+    # text is read again by the pure loader, whose message and line the user gets.
+    with pytest.raises(ScenarioError) as fast:
+        parse_yaml(text, "t.yaml")
+    with pytest.raises(ScenarioError) as pure:
+        _pure(text, monkeypatch)
+    assert fast.value.problems == pure.value.problems
 
 
 def test_duplicate_json_keys_name_both_lines(tmp_path: Path) -> None:

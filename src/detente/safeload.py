@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -193,8 +193,15 @@ class _Refused(Exception):
         self.problem = Problem("", message, fix, line)
 
 
-class _GuardedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with a depth check, alias accounting and duplicate-key refusal.
+if TYPE_CHECKING:  # the mixin's methods call the loader classes that follow it
+    _GuardBase = yaml.SafeLoader
+else:
+    _GuardBase = object
+
+
+class _Guard(_GuardBase):
+    """The checks of a guarded loader: a depth check, alias accounting and duplicate-key
+    refusal, on top of PyYAML's composer and safe constructor (the classes after it).
 
     PyYAML composes recursively (a few Python frames per level), so the depth is checked
     on the way down, before the next level is composed.
@@ -202,8 +209,7 @@ class _GuardedLoader(yaml.SafeLoader):
 
     limits: LoadLimits
 
-    def __init__(self, stream: str, limits: LoadLimits) -> None:
-        super().__init__(stream)
+    def _guard(self, limits: LoadLimits) -> None:
         self.limits = limits
         self._depth = 0
         self._aliases = 0
@@ -266,14 +272,53 @@ class _GuardedLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
 
 
+class _GuardedLoader(_Guard, yaml.SafeLoader):
+    """PyYAML's pure-Python safe loader, guarded: the reference, whose errors the user sees."""
+
+    def __init__(self, stream: str, limits: LoadLimits) -> None:
+        yaml.SafeLoader.__init__(self, stream)
+        self._guard(limits)
+
+
+# libyaml's parser (C), when PyYAML was built with it: it scans and parses the text about
+# ten times faster than the pure-Python reader, scanner and parser, which were most of the
+# cost of loading a scenario (korea-2017: 35 of 40 ms). Only the events come from C:
+# composing (where the guard counts depth, aliases and values) and constructing stay the
+# Python code of the pure loader, so both loaders build the same document.
+try:
+    from yaml._yaml import CParser
+
+    _LIBYAML = True
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _LIBYAML = False
+
+if _LIBYAML:
+    class _FastGuardedLoader(_Guard, yaml.composer.Composer, CParser,
+                             yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """libyaml's events, PyYAML's composer and constructor, the same guard."""
+
+        def __init__(self, stream: str, limits: LoadLimits) -> None:
+            CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._guard(limits)
+
+
 def parse_yaml(text: str, source: str, limits: LoadLimits | None = None) -> tuple[Any, LineMap]:
     """Parse YAML text under the limits; return the data and each path's line."""
     limits = limits or LoadLimits.from_env()
     check_size(len(text.encode("utf-8", "surrogatepass")), limits, source)
-    loader = _GuardedLoader(text, limits)
+    if _LIBYAML:
+        try:
+            return _compose(_FastGuardedLoader(text, limits))
+        except Exception:
+            # libyaml words its errors (and may place them) differently: a document it
+            # refuses is parsed again by the pure-Python loader, so the message, the line
+            # and what is refused at all stay the reference's.
+            pass
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        return _compose(_GuardedLoader(text, limits))
     except _Refused as err:
         raise ScenarioError([err.problem], source) from None
     except yaml.YAMLError as err:
@@ -285,6 +330,13 @@ def parse_yaml(text: str, source: str, limits: LoadLimits | None = None) -> tupl
                              "after the colon", source, line) from None
     except RecursionError:  # pragma: no cover - the depth limit comes first
         raise scenario_error("", "nested too deeply", limits.lift("max_depth"), source) from None
+
+
+def _compose(loader: _Guard) -> tuple[Any, LineMap]:
+    """The document a guarded loader reads, and each path's line."""
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
     return data, _line_map(node)

@@ -14,10 +14,10 @@ from detente.combine import COMBINED
 from detente.models import DEFAULT_MODELS, REGISTRY
 
 # The one default grid step (issue units) of every package search (10) -- settle,
-# contributions, roadmap, the report and the web -- lives with the settlement problem.
-from detente.settlement.problem import DEFAULT_STEP
-from detente.settlement.search import MAX_PACKAGES as MAX_PACKAGES_DEFAULT
-from detente.settlement.search import METHODS
+# contributions, roadmap, the report and the web -- lives with the settlement search, in
+# a module light enough for every command to read at start (no numpy, no search).
+from detente.settlement.defaults import DEFAULT_STEP, METHODS
+from detente.settlement.defaults import MAX_PACKAGES as MAX_PACKAGES_DEFAULT
 
 STEP = Option("step", float, DEFAULT_STEP, "Grid step of the package search for issues "
               "without listed options; smaller is finer and slower.", unit="issue units",

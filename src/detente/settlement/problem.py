@@ -17,12 +17,9 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.errors import option_error
 from detente.scenario import Mechanisms, Scenario, compile_mechanisms, did_you_mean
+from detente.settlement.defaults import DEFAULT_STEP
 from detente.settlement.utility import Guarantees
 
-#: The one default grid step (issue units) of every package search: settle, contributions,
-#: roadmap, sample -m settle, the report and the web (issue 14; settle used 5, the rest 10).
-#: Pass a smaller step for a finer, slower search.
-DEFAULT_STEP = 10.0
 MAX_OPTIONS_PER_ISSUE = 1001
 
 

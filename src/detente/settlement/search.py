@@ -32,6 +32,7 @@ from typing import Literal
 import numpy as np
 
 from detente.errors import OptionError, Problem, option_error
+from detente.settlement.defaults import MAX_PACKAGES, METHODS
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.utility import (
     DEFAULT_SETTINGS,
@@ -47,7 +48,6 @@ from detente.settlement.utility import (
 
 Objective = Literal["nash", "maxmin"]
 Method = Literal["auto", "brute", "bnb", "milp"]
-METHODS = ("auto", "brute", "bnb", "milp")
 #: Spaces up to this many packages (summed over the batch) are searched by brute force
 #: under "auto".
 BRUTE_FORCE_LIMIT = 200_000
@@ -62,12 +62,6 @@ SMALLEST_BUDGET = 1_000_000
 TOP_K_BUDGET = 5_000_000
 #: Children expanded at once (bounds memory: CHUNK × actors floats per array).
 CHUNK = 1 << 16
-#: The most packages one search may evaluate per scenario: packages enumerated by brute
-#: force, or partial and complete packages expanded by branch and bound. Past it the search
-#: refuses (brute force before it starts, branch and bound when it reaches it) with an
-#: estimate, instead of running for hours. Lifted by ``max_packages`` (API), ``--max-packages``
-#: (CLI) and ``-O settle.max_packages`` (``detente sample``).
-MAX_PACKAGES = 50_000_000
 #: Beyond this, brute force cannot index its packages in 64-bit integers at all.
 ENUMERABLE = 1 << 62
 #: Measured rates on one core of a shared 2-core machine (korea-2017: 8 issues, 6 actors;
