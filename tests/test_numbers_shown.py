@@ -56,6 +56,24 @@ def test_the_status_quo_is_the_reference_not_blocked() -> None:
     assert {row[p0] for row in named.rows[:-1]} == {"0 (reference)"}
 
 
+def test_every_actors_walk_away_package_is_the_reference_not_blocked() -> None:
+    # PX is every actor's walk-away point in korea-2017: nobody gains or loses from it, so
+    # it is the reference (not "blocked by" all six), and no persuasion plan is made for it.
+    result = analyses.run("settle", "korea-2017", step=50.0)
+    view, settled = result.view(), result.value
+    px = next(p for p in settled.baseline.packages if p.id == "PX")
+    assert px.is_reference and px.blockers  # every gain is 0: no one gains, formally
+    planned = {plan.package for plan in settled.baseline.persuasion}
+    assert planned and "PX" not in planned
+    zone = next(t for t in view.tables if t.key == "zone")
+    row = next(r for r in zone.rows if str(r[0]).startswith("PX"))
+    assert row[1] == "the reference point (every actor's walk-away point)"
+    named = next(t for t in view.tables if t.key.startswith("named"))
+    assert {r[named.columns.index("PX")] for r in named.rows[:-1]} == {"0 (reference)"}
+    # A proposal whose gains are not all 0 is never the reference.
+    assert not any(p.is_reference for p in settled.baseline.packages if p.id != "PX")
+
+
 def test_with_walk_away_points_the_status_quo_is_a_package_like_any_other() -> None:
     # korea-2017 states PX (no deal, escalation) as every actor's walk-away point (issue
     # 16): gains are over it, so the status quo has gains of its own and may be blocked.

@@ -265,17 +265,8 @@ def _reference(outcome: Outcome, plain: str) -> str:
     return "its walk-away point or else the status quo"
 
 
-def _is_reference(p: PackageAnalysis, status_quo: dict[str, float]) -> bool:
-    """The point gains are measured from, not a proposal: the status quo without walk-away
-    points, or a package nobody gains or loses from (everyone's walk-away point)."""
-    if not p.walk_away and all(abs(v - status_quo[k]) <= 1e-9 for k, v in p.values.items()):
-        return True
-    return all(abs(g) <= 1e-6 for g in p.gains.values())
-
-
 def _proposals(s: Scenario, outcome: Outcome) -> list[PackageAnalysis]:
-    status_quo = {i.id: i.status_quo.value for i in s.issues}
-    return [p for p in outcome.packages if not _is_reference(p, status_quo)]
+    return [p for p in outcome.packages if not p.is_reference]
 
 
 def _headline(s: Scenario, inputs: BriefInputs) -> tuple[str, dict[str, float]]:

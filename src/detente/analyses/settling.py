@@ -109,7 +109,7 @@ def view_settle(run: Result) -> View:
                 continue
             # The status quo is the reference every gain is measured from, not a proposal
             # that all the parties block.
-            cells.append("the status quo (reference point)" if _is_reference(a, status_quo)
+            cells.append(_reference_cell(a, status_quo) if a.is_reference
                          else "acceptable" if a.acceptable
                          else "blocked by " + ", ".join(a.blockers))
         rows.append([f"{p.id} {p.name}", *cells])
@@ -322,7 +322,7 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
         notes.append(f"No package on this grid makes every veto player gain{suffix}.")
     if not o.packages:
         return tables, notes
-    named_rows = [[a, *["0 (reference)" if _is_reference(p, status_quo) else
+    named_rows = [[a, *["0 (reference)" if p.is_reference else
                         f"{fmt_signed(p.gains[a])} {'✓' if p.accepts[a] else '✗'}"
                         for p in o.packages]] for a in actors]
     named_rows.append(["Nash", *[f"{p.nash:.2f}" for p in o.packages]])
@@ -337,10 +337,11 @@ def _is_status_quo(p: Any, status_quo: dict[str, float]) -> bool:
     return all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items())
 
 
-def _is_reference(p: Any, status_quo: dict[str, float]) -> bool:
-    """The status quo where it is every gain's reference: with walk-away points stated
-    (issue 16) gains are over those, and the status quo is a package like any other."""
-    return _is_status_quo(p, status_quo) and not p.walk_away
+def _reference_cell(p: Any, status_quo: dict[str, float]) -> str:
+    """A package every gain is measured from (PackageAnalysis.is_reference) is not a
+    proposal that all the parties block."""
+    return ("the status quo (reference point)" if _is_status_quo(p, status_quo)
+            else "the reference point (every actor's walk-away point)")
 
 
 def _package_note(p: Any, status_quo: dict[str, float]) -> str:
@@ -350,6 +351,9 @@ def _package_note(p: Any, status_quo: dict[str, float]) -> str:
             return "\n".join([f"{p.id} is the status quo: gains are each actor's status quo "
                               "over its walk-away point.", *extra])
         return f"{p.id} is the status quo: nobody gains from it."
+    if p.is_reference:
+        return (f"{p.id} is every actor's walk-away point: the reference gains are measured "
+                "from, so nobody gains from it.")
     if p.broken_rules:
         extra.insert(0, f"  {p.id} breaks the scenario's rule(s): "
                      f"{'; '.join(p.broken_rules)} — it is not on the table.")

@@ -143,6 +143,14 @@ class PackageAnalysis:
     def acceptable(self) -> bool:
         return not self.blockers and not self.broken_rules
 
+    @property
+    def is_reference(self) -> bool:
+        """The point every gain is measured from, not a proposal: no actor gains or loses
+        anything from it (the status quo where no walk-away points are stated, or a package
+        that is every actor's walk-away point). Nobody "blocks" it, and no persuasion plan
+        could make it a deal."""
+        return all(abs(g) <= REFERENCE_TOLERANCE for g in self.gains.values())
+
     def why_not(self, actor: str, n: int = 3) -> list[tuple[str, float]]:
         """The issues that cost ``actor`` most in this package (most negative gains first)."""
         costs = sorted(self.issue_gains[actor].items(), key=lambda kv: kv[1])
@@ -257,6 +265,8 @@ def guarantor_stakes(problem: SettlementProblem, package: NamedPackage,
 
 
 TRUST_GRID = np.linspace(0.0, 1.0, 1001)
+#: A gain (utility points) this close to 0 is none: see PackageAnalysis.is_reference.
+REFERENCE_TOLERANCE = 1e-6
 
 
 def _trust_needed(problem: SettlementProblem, package: NamedPackage, unit_values: np.ndarray,

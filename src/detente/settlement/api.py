@@ -223,7 +223,7 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
     plans: tuple[PersuasionPlan, ...] = ()
     if persuasion:
         plans = tuple(persuade(problem, problem.package(p.id), p, settings)
-                      for p in named if p.blockers)
+                      for p in named if p.blockers and not p.is_reference)
     used = {"brute": "brute force", "bnb": "branch and bound",
             "milp": "MILP (HiGHS)"}[chosen_method(table, method)]
     if method == "auto" and used.startswith("MILP"):  # top-k and smallest tried by bnb first
