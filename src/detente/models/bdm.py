@@ -576,37 +576,53 @@ def expected_utility(d: np.ndarray, dm: np.ndarray, s: np.ndarray, p: np.ndarray
     return challenge - no_challenge
 
 
-def _expected_utilities(d: np.ndarray, s: np.ndarray):  # type: ignore[no-untyped-def]
+class _ConstantQUtility:
     """:func:`expected_utility` with Q the constant 1, for several P and risk exponents on
     the same d: the bases 0.5 ∓ 0.5 d, 1 - s_j and 1 - P are computed once per round instead
-    of once per call, and the sums are taken in place. The same operations on the same
-    numbers in the same order, so the same EUs bit for bit (x - 0.0 is x, so r = 1 skips
-    the status quo term, whose utility 2 - 4 x 0.5 is 0)."""
-    lo_base, hi_base = 0.5 - 0.5 * d, 0.5 + 0.5 * d
-    s_j = s[:, None, :]
-    s_not = 1.0 - s_j
-    p_not: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    of once per call. d is symmetric bit for bit (|x_i - x_j| = |x_j - x_i| exactly), so
+    the utilities with the target's exponent, base_ij^{r_j}, are those with the
+    challenger's, base_ji^{r_j}, transposed: each power is taken once. The same operations
+    on the same numbers, so the same EUs bit for bit (x - 0.0 is x, so r = 1 skips the
+    status quo term, whose utility 2 - 4 x 0.5 is 0)."""
 
-    def eu(p: np.ndarray, risk: np.ndarray | None) -> np.ndarray:
-        if id(p) not in p_not:
-            p_not[id(p)] = (p, 1.0 - p)  # keeps p alive, so its id stays its own
-        not_p = p_not[id(p)][1]
-        if risk is None:
-            u_success = 2.0 - 4.0 * lo_base
-            u_failure = 2.0 - 4.0 * hi_base
-        else:
-            u_success = 2.0 - 4.0 * lo_base ** risk
-            u_failure = 2.0 - 4.0 * hi_base ** risk
+    def __init__(self, d: np.ndarray, s: np.ndarray) -> None:
+        self.lo_base, self.hi_base = 0.5 - 0.5 * d, 0.5 + 0.5 * d
+        self.s_j = s[:, None, :]
+        self.s_not = 1.0 - self.s_j
+        self.p_not: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.utilities: dict[int, tuple[np.ndarray, ...]] = {}
+
+    def _utilities(self, risk: np.ndarray | None) -> tuple[np.ndarray, ...]:
+        """U_s, U_f ``[N, i, j]`` with exponent r_i (None: 1), and U_sq ``[N, A]``."""
+        key = id(risk)
+        if key not in self.utilities:
+            if risk is None:
+                found: tuple[np.ndarray, ...] = (2.0 - 4.0 * self.lo_base,
+                                                 2.0 - 4.0 * self.hi_base)
+            else:
+                r = risk[:, :, None]
+                found = (2.0 - 4.0 * self.lo_base ** r, 2.0 - 4.0 * self.hi_base ** r,
+                         2.0 - 4.0 * 0.5 ** risk, risk)  # risk kept: its id stays its own
+            self.utilities[key] = found
+        return self.utilities[key]
+
+    def __call__(self, p: np.ndarray, risk: np.ndarray | None, target: bool = False
+                 ) -> np.ndarray:
+        """EU_i(ij) with r_i (``target`` False) or r_j (True) for every pair."""
+        if id(p) not in self.p_not:
+            self.p_not[id(p)] = (p, 1.0 - p)  # keeps p alive, so its id stays its own
+        not_p = self.p_not[id(p)][1]
+        found = self._utilities(risk)
+        u_success, u_failure = found[0], found[1]
+        if target:
+            u_success, u_failure = np.swapaxes(u_success, 1, 2), np.swapaxes(u_failure, 1, 2)
         out = p * u_success
         out += not_p * u_failure
-        out *= s_j
-        u_success *= s_not
-        out += u_success
+        out *= self.s_j
+        out += self.s_not * u_success
         if risk is not None:
-            out -= 2.0 - 4.0 * 0.5 ** risk
+            out -= found[2][:, None, :] if target else found[2][:, :, None]
         return out
-
-    return eu
 
 
 def status_quo_probability(p: np.ndarray, rows: Rows, opts: Bdm.Options) -> np.ndarray:
@@ -678,12 +694,15 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
     plain_q = constant_q and opts.q == 1.0
     better = None if plain_q else things_get_better(x, prev, mu, opts)
     dm = d if plain_q else np.minimum(np.abs(x - mu[:, None]) / delta[:, None], 1.0)[:, :, None]
-    eu_of = _expected_utilities(d, rows.salience) if plain_q else None
+    eu_of = _ConstantQUtility(d, rows.salience) if plain_q else None
 
-    def expected(p: np.ndarray, q: float | np.ndarray, risk: np.ndarray | None) -> np.ndarray:
+    def expected(p: np.ndarray, q: float | np.ndarray, risk: np.ndarray | None,
+                 target: bool = False) -> np.ndarray:
+        """EU_i(ij) with r_i (r_j if ``target``; risk None: r = 1)."""
         if eu_of is not None:
-            return eu_of(p, risk)
-        return expected_utility(d, dm, rows.salience, p, q, better, risk)
+            return eu_of(p, risk, target)
+        shaped = None if risk is None else risk[:, None, :] if target else risk[:, :, None]
+        return expected_utility(d, dm, rows.salience, p, q, better, shaped)
 
     def q_of(p: np.ndarray) -> float | np.ndarray:
         return float(opts.q) if constant_q else status_quo_probability(p, rows, opts)
@@ -701,12 +720,12 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
         q = q_of(p)
     else:
         p, q = p1, q1
-    by_challenger = expected(p, q, risk[:, :, None])
+    by_challenger = expected(p, q, risk)
     eu_own = by_challenger                                    # a[i, j] = EU_i(ij), r_i
     if opts.perspective == "each":
         eu_other = np.swapaxes(by_challenger, 1, 2)           # b[i, j] = EU_j(ji), r_j
     else:
-        by_target = expected(p, q, risk[:, None, :])
+        by_target = expected(p, q, risk, target=True)
         eu_other = np.swapaxes(by_target, 1, 2)               # b[i, j] = EU_j(ji), r_i
 
     relation, offer = classify(x, eu_own, eu_other, rows, opts, gap)
