@@ -278,11 +278,12 @@ def weighted_median_rows(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     order = np.argsort(x, axis=1, kind="stable")
     pos = x[by_row[:, None], order]
     ws = w[by_row[:, None], order]
-    total = np.sum(ws[:, :, None], axis=1)  # [N, 1], as weighted_median's keepdims sum
-    cum = np.cumsum(ws, axis=1) / total
+    # ndarray methods: the same reductions as np.sum & co. without their Python wrappers.
+    total = ws[:, :, None].sum(axis=1)  # [N, 1], as weighted_median's keepdims sum
+    cum = ws.cumsum(axis=1) / total
     tol = 1e-12
     # The first position whose cumulative share reaches one half.
-    first = np.argmax(cum >= 0.5 - tol, axis=1)
+    first = (cum >= 0.5 - tol).argmax(axis=1)
     lower = pos[by_row, first]
     at_half = np.abs(cum[by_row, first] - 0.5) <= tol
     if not at_half.any():  # the common case: no exact half to average
@@ -373,10 +374,10 @@ def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
     blocks = _actor_blocks(n_rows, n_actors)
     if len(blocks) == 1 and how != "exclude-dyad":  # one block: the same sums, no stores
         v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, :, None])
-        support = np.sum(np.maximum(v, 0.0), axis=1)
-        absolute = np.sum(np.abs(v), axis=1)
+        support = np.maximum(v, 0.0).sum(axis=1)
+        absolute = np.abs(v).sum(axis=1)
         # Σ_k v_k is read for "net" only (the loop below leaves it unset otherwise).
-        return support, absolute, np.sum(v, axis=1) if how == "net" else support
+        return support, absolute, v.sum(axis=1) if how == "net" else support
     support = np.empty((n_rows, n_actors, n_actors))
     absolute = np.empty_like(support)  # Σ_k |v_k(i, j)|
     net = np.empty_like(support)
@@ -794,7 +795,7 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
         k = np.where(candidate, key, np.inf)
         best = k.min(axis=-1, keepdims=True)
         candidate = candidate & (k <= best + TIE)
-    return np.where(candidate.any(axis=-1), np.argmax(candidate, axis=-1), -1)
+    return np.where(candidate.any(axis=-1), candidate.argmax(axis=-1), -1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -817,10 +818,11 @@ def to_rows(arrays: Arrays) -> tuple[np.ndarray, Rows]:
     full = (*batch, n_actors, n_issues)
 
     def flat(values: np.ndarray) -> np.ndarray:
-        values = np.broadcast_to(values, full)
-        return np.moveaxis(values, -1, -2).reshape(-1, n_actors).astype(float)
+        if values.shape != full:
+            values = np.broadcast_to(values, full)
+        return values.swapaxes(-1, -2).reshape(-1, n_actors).astype(float)
 
-    present = np.moveaxis(np.broadcast_to(arrays.stake, full), -1, -2).reshape(-1, n_actors)
+    present = np.broadcast_to(arrays.stake, full).swapaxes(-1, -2).reshape(-1, n_actors)
     salience = np.where(present, flat(arrays.salience), 0.0)
     weight = np.where(present, flat(arrays.weight), 0.0)
     return flat(arrays.position), Rows(weight=weight, salience=salience,
