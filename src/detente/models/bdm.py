@@ -841,6 +841,8 @@ def from_rows(values: np.ndarray, arrays: Arrays, per_actor: bool) -> np.ndarray
     shaped = values.reshape(*lead, *batch, *tail)
     if per_actor:
         shaped = np.swapaxes(shaped, -1, -2)
+    if not batch or not lead:  # the leading axes are where they belong (moveaxis is costly)
+        return shaped
     return np.moveaxis(shaped, tuple(range(len(lead))),
                        tuple(len(batch) + k for k in range(len(lead))))
 
@@ -932,8 +934,10 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "
         rounds[live] += 1
         calm[live] = np.where(still, calm[live] + 1, 0)
         live = live[calm[live] < opts.stop_rounds]
+    stopped = np.ones(n, dtype=bool)
+    stopped[live] = False
     return {"positions": positions, "medians": medians, "risks": risks,
-            "rounds": rounds, "stopped": np.isin(np.arange(n), live, invert=True)}
+            "rounds": rounds, "stopped": stopped}
 
 
 def simulate(arrays: Arrays, opts: Bdm.Options, method: str = "auto") -> Simulation:
