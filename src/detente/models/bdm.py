@@ -211,6 +211,27 @@ class Rows:
     salience: np.ndarray
     present: np.ndarray    # bool: the actor has a stance on the row's issue
 
+    # Derived once per Rows and reused by every round (a round of a 10-actor table is a few
+    # dozen numpy calls on tiny arrays, so each call saved counts). cached_property writes
+    # the instance dict directly, which a frozen dataclass allows.
+    @functools.cached_property
+    def all_present(self) -> bool:
+        """Every actor has a stance in every row: the masks by ``present`` select all."""
+        return bool(self.present.all())
+
+    @functools.cached_property
+    def pair(self) -> np.ndarray:
+        """``[N, i, j]``: both i and j present (read-only)."""
+        pair = self.present[:, :, None] & self.present[:, None, :]
+        pair.flags.writeable = False
+        return pair
+
+    @functools.cached_property
+    def median_weight(self) -> np.ndarray:
+        """The weights of the weighted median: w, or presence where a row weighs nothing."""
+        total = self.weight.sum(axis=-1)
+        return np.where(total[:, None] > 0, self.weight, self.present.astype(float))
+
 
 @dataclass
 class RoundResult:
@@ -235,9 +256,7 @@ def median_voter(x: np.ndarray, rows: Rows, how: str) -> np.ndarray:
     """μ per row (eq. 29), from plain votes (risk 1). Returns ``[N]``."""
     w = rows.weight
     if how == "weighted":
-        total = w.sum(axis=-1)
-        safe = np.where(total[:, None] > 0, w, rows.present.astype(float))
-        return weighted_median_rows(x, safe)
+        return weighted_median_rows(x, rows.median_weight)
     # borda: argmax over candidate positions a of Σ_b Σ_k v_k(a, b) = const - Σ_k w_k|x_k - x_a|
     loss = np.sum(w[:, :, None] * np.abs(x[:, :, None] - x[:, None, :]), axis=1)  # [N, a]
     loss = np.where(rows.present, loss, np.inf)
@@ -259,13 +278,16 @@ def weighted_median_rows(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     order = np.argsort(x, axis=1, kind="stable")
     pos = x[by_row[:, None], order]
     ws = w[by_row[:, None], order]
-    total = np.sum(ws[:, :, None], axis=1)  # [N, 1], as weighted_median's keepdims sum
-    cum = np.cumsum(ws, axis=1) / total
+    # ndarray methods: the same reductions as np.sum & co. without their Python wrappers.
+    total = ws[:, :, None].sum(axis=1)  # [N, 1], as weighted_median's keepdims sum
+    cum = ws.cumsum(axis=1) / total
     tol = 1e-12
     # The first position whose cumulative share reaches one half.
-    first = np.argmax(cum >= 0.5 - tol, axis=1)
+    first = (cum >= 0.5 - tol).argmax(axis=1)
     lower = pos[by_row, first]
     at_half = np.abs(cum[by_row, first] - 0.5) <= tol
+    if not at_half.any():  # the common case: no exact half to average
+        return lower
     # Exactly one half: average with the next position that carries weight.
     carries = (ws > 0) & (np.arange(a)[None, :] > first[:, None])
     upper = pos[by_row, np.argmax(carries, axis=1)]
@@ -277,8 +299,11 @@ def delta_of(x: np.ndarray, x0: np.ndarray, rows: Rows, how: str) -> np.ndarray:
     if how == "scale":
         return np.ones(x.shape[0])
     ref = x if how == "dynamic" else x0
-    hi = np.where(rows.present, ref, -np.inf).max(axis=-1)
-    lo = np.where(rows.present, ref, np.inf).min(axis=-1)
+    if rows.all_present:
+        hi, lo = ref.max(axis=-1), ref.min(axis=-1)
+    else:
+        hi = np.where(rows.present, ref, -np.inf).max(axis=-1)
+        lo = np.where(rows.present, ref, np.inf).min(axis=-1)
     span = hi - lo
     return np.where(np.isfinite(span) & (span > 0), span, 1.0)
 
@@ -321,14 +346,15 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
         support, absolute, net = _vote_sums_fast(x, rows, delta, how)
     else:
         support, absolute, net = _vote_sums_blocked(x, rows, delta, voter_exp, how)
-    pair = rows.present[:, :, None] & rows.present[:, None, :]
+    pair = rows.pair
     if how == "global":
-        total = np.sum(absolute * pair, axis=(1, 2))[:, None, None]
+        total = np.sum(absolute if rows.all_present else absolute * pair,
+                       axis=(1, 2))[:, None, None]
         p = np.divide(support, total, out=np.zeros_like(support), where=total > 0)
-        return np.where(pair, p, 0.0)
+        return p if rows.all_present else np.where(pair, p, 0.0)
     numerator = np.maximum(net, 0.0) if how == "net" else support
     p = np.divide(numerator, absolute, out=np.full_like(support, 0.5), where=absolute > 0)
-    return np.where(pair, p, 0.0)
+    return p if rows.all_present else np.where(pair, p, 0.0)
 
 
 def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
@@ -340,14 +366,23 @@ def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
     risk-adjusted votes (A9: u = d^{ρ_k} with a different exponent per voter has no prefix
     sums) and the reference of the fast path."""
     n_rows, n_actors = x.shape
-    dist = np.clip(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 0.0, 1.0)
+    # np.clip(., 0, 1) by two ufuncs in place: the same numbers without np.clip's wrapper.
+    dist = np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None]
+    np.minimum(np.maximum(dist, 0.0, out=dist), 1.0, out=dist)
     # [N, k, a]; plain votes (None) skip the power: x ** 1 is x exactly.
     u = dist if voter_exp is None else dist ** voter_exp[:, :, None]
+    blocks = _actor_blocks(n_rows, n_actors)
+    if len(blocks) == 1 and how != "exclude-dyad":  # one block: the same sums, no stores
+        v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, :, None])
+        support = np.maximum(v, 0.0).sum(axis=1)
+        absolute = np.abs(v).sum(axis=1)
+        # Σ_k v_k is read for "net" only (the loop below leaves it unset otherwise).
+        return support, absolute, v.sum(axis=1) if how == "net" else support
     support = np.empty((n_rows, n_actors, n_actors))
     absolute = np.empty_like(support)  # Σ_k |v_k(i, j)|
     net = np.empty_like(support)
     k = np.arange(n_actors)
-    for blk in _actor_blocks(n_rows, n_actors):
+    for blk in blocks:
         v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, blk, None])  # [N,k,i,j]
         if how == "exclude-dyad":
             i = k[blk]
@@ -542,6 +577,55 @@ def expected_utility(d: np.ndarray, dm: np.ndarray, s: np.ndarray, p: np.ndarray
     return challenge - no_challenge
 
 
+class _ConstantQUtility:
+    """:func:`expected_utility` with Q the constant 1, for several P and risk exponents on
+    the same d: the bases 0.5 ∓ 0.5 d, 1 - s_j and 1 - P are computed once per round instead
+    of once per call. d is symmetric bit for bit (|x_i - x_j| = |x_j - x_i| exactly), so
+    the utilities with the target's exponent, base_ij^{r_j}, are those with the
+    challenger's, base_ji^{r_j}, transposed: each power is taken once. The same operations
+    on the same numbers, so the same EUs bit for bit (x - 0.0 is x, so r = 1 skips the
+    status quo term, whose utility 2 - 4 x 0.5 is 0)."""
+
+    def __init__(self, d: np.ndarray, s: np.ndarray) -> None:
+        self.lo_base, self.hi_base = 0.5 - 0.5 * d, 0.5 + 0.5 * d
+        self.s_j = s[:, None, :]
+        self.s_not = 1.0 - self.s_j
+        self.p_not: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.utilities: dict[int, tuple[np.ndarray, ...]] = {}
+
+    def _utilities(self, risk: np.ndarray | None) -> tuple[np.ndarray, ...]:
+        """U_s, U_f ``[N, i, j]`` with exponent r_i (None: 1), and U_sq ``[N, A]``."""
+        key = id(risk)
+        if key not in self.utilities:
+            if risk is None:
+                found: tuple[np.ndarray, ...] = (2.0 - 4.0 * self.lo_base,
+                                                 2.0 - 4.0 * self.hi_base)
+            else:
+                r = risk[:, :, None]
+                found = (2.0 - 4.0 * self.lo_base ** r, 2.0 - 4.0 * self.hi_base ** r,
+                         2.0 - 4.0 * 0.5 ** risk, risk)  # risk kept: its id stays its own
+            self.utilities[key] = found
+        return self.utilities[key]
+
+    def __call__(self, p: np.ndarray, risk: np.ndarray | None, target: bool = False
+                 ) -> np.ndarray:
+        """EU_i(ij) with r_i (``target`` False) or r_j (True) for every pair."""
+        if id(p) not in self.p_not:
+            self.p_not[id(p)] = (p, 1.0 - p)  # keeps p alive, so its id stays its own
+        not_p = self.p_not[id(p)][1]
+        found = self._utilities(risk)
+        u_success, u_failure = found[0], found[1]
+        if target:
+            u_success, u_failure = np.swapaxes(u_success, 1, 2), np.swapaxes(u_failure, 1, 2)
+        out = p * u_success
+        out += not_p * u_failure
+        out *= self.s_j
+        out += self.s_not * u_success
+        if risk is not None:
+            out -= found[2][:, None, :] if target else found[2][:, :, None]
+        return out
+
+
 def status_quo_probability(p: np.ndarray, rows: Rows, opts: Bdm.Options) -> np.ndarray:
     """Q_ij (A8): a constant, or Π_{k≠i,j} (P_ik + 1 - s_k) over present k, clipped to [0, 1].
 
@@ -573,16 +657,21 @@ def things_get_better(x: np.ndarray, prev: np.ndarray | None, mu: np.ndarray,
 def risk_exponents(eu: np.ndarray, rows: Rows, how: str) -> tuple[np.ndarray, ...]:
     """Security Sec_i, R_i and r_i (§5, eqs. 32-33) from EUs computed with r = 1."""
     n_actors = eu.shape[-1]
-    pair = rows.present[:, :, None] & rows.present[:, None, :] & _off_diagonal(n_actors)
+    pair = _off_diagonal(n_actors) if rows.all_present else rows.pair & _off_diagonal(n_actors)
     masked = np.where(pair, eu, 0.0)
     security = masked.sum(axis=1) if how == "column" else masked.sum(axis=2)
-    hi = np.where(rows.present, security, -np.inf).max(axis=-1, keepdims=True)
-    lo = np.where(rows.present, security, np.inf).min(axis=-1, keepdims=True)
+    if rows.all_present:
+        hi = security.max(axis=-1, keepdims=True)
+        lo = security.min(axis=-1, keepdims=True)
+    else:
+        hi = np.where(rows.present, security, -np.inf).max(axis=-1, keepdims=True)
+        lo = np.where(rows.present, security, np.inf).min(axis=-1, keepdims=True)
     span = hi - lo
     ok = np.isfinite(span) & (span > TIE)
     index = np.divide(2.0 * security - hi - lo, span, out=np.zeros_like(security),
-                      where=ok & rows.present)
-    risk = (1.0 - index / 3.0) / (1.0 + index / 3.0)
+                      where=ok if rows.all_present else ok & rows.present)
+    third = index / 3.0
+    risk = (1.0 - third) / (1.0 + third)
     return security, index, risk
 
 
@@ -599,11 +688,22 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
     if mu is None:
         mu = median_voter(x, rows, opts.median)
     delta = delta_of(x, x0, rows, opts.delta)
-    d = np.minimum(np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None], 1.0)
-    dm = np.minimum(np.abs(x - mu[:, None]) / delta[:, None], 1.0)[:, :, None]
+    gap = np.abs(x[:, :, None] - x[:, None, :])
+    d = np.minimum(gap / delta[:, None, None], 1.0)
     constant_q = opts.q_rule == "constant"
-    # T matters only through 1 - Q: not needed when Q is the constant 1.
-    better = None if constant_q and opts.q == 1.0 else things_get_better(x, prev, mu, opts)
+    # T and d_μ matter only through 1 - Q: not needed when Q is the constant 1.
+    plain_q = constant_q and opts.q == 1.0
+    better = None if plain_q else things_get_better(x, prev, mu, opts)
+    dm = d if plain_q else np.minimum(np.abs(x - mu[:, None]) / delta[:, None], 1.0)[:, :, None]
+    eu_of = _ConstantQUtility(d, rows.salience) if plain_q else None
+
+    def expected(p: np.ndarray, q: float | np.ndarray, risk: np.ndarray | None,
+                 target: bool = False) -> np.ndarray:
+        """EU_i(ij) with r_i (r_j if ``target``; risk None: r = 1)."""
+        if eu_of is not None:
+            return eu_of(p, risk, target)
+        shaped = None if risk is None else risk[:, None, :] if target else risk[:, :, None]
+        return expected_utility(d, dm, rows.salience, p, q, better, shaped)
 
     def q_of(p: np.ndarray) -> float | np.ndarray:
         return float(opts.q) if constant_q else status_quo_probability(p, rows, opts)
@@ -611,7 +711,7 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
     # Step 1: everything with r = 1, for the security levels and risk exponents.
     p1 = probability_of_success(x, rows, delta, None, opts.probability, fast=fast)
     q1 = q_of(p1)
-    eu1 = expected_utility(d, dm, rows.salience, p1, q1, better, None)
+    eu1 = expected(p1, q1, None)
     security, index, risk = risk_exponents(eu1, rows, opts.security)
 
     # Step 2: again with the actors' own risk exponents.
@@ -621,15 +721,15 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
         q = q_of(p)
     else:
         p, q = p1, q1
-    by_challenger = expected_utility(d, dm, rows.salience, p, q, better, risk[:, :, None])
+    by_challenger = expected(p, q, risk)
     eu_own = by_challenger                                    # a[i, j] = EU_i(ij), r_i
     if opts.perspective == "each":
         eu_other = np.swapaxes(by_challenger, 1, 2)           # b[i, j] = EU_j(ji), r_j
     else:
-        by_target = expected_utility(d, dm, rows.salience, p, q, better, risk[:, None, :])
+        by_target = expected(p, q, risk, target=True)
         eu_other = np.swapaxes(by_target, 1, 2)               # b[i, j] = EU_j(ji), r_i
 
-    relation, offer = classify(x, eu_own, eu_other, rows, opts)
+    relation, offer = classify(x, eu_own, eu_other, rows, opts, gap)
     chosen = choose_offers(x, eu_own, eu_other, relation, offer, opts)
     has = chosen >= 0
     taken = offer[np.arange(x.shape[0])[:, None], np.arange(x.shape[1]), np.maximum(chosen, 0)]
@@ -639,27 +739,28 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
                        offer=offer, chosen=chosen, new_position=new_position, start=x)
 
 
-def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.Options
-             ) -> tuple[np.ndarray, np.ndarray]:
+def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.Options,
+             gap: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fig. 6 octants for the offer proposer j makes to receiver i (a = EU_i(ij), b = EU_j(ji)).
+    ``gap``: |x_i - x_j| ``[N, i, j]`` when the caller has it.
 
     Returns the relation code (index into RELATIONS) and i's new position under the offer.
     """
     n_actors = x.shape[1]
     xi, xj = x[:, :, None], x[:, None, :]
-    live = (rows.present[:, :, None] & rows.present[:, None, :]
-            & _off_diagonal(n_actors) & (np.abs(xi - xj) > TIE))
+    live = (np.abs(xi - xj) if gap is None else gap) > TIE
+    live &= _off_diagonal(n_actors) if rows.all_present else rows.pair & _off_diagonal(n_actors)
     conflict = live & (a > TIE) & (b > a + TIE)
     if opts.conflict == "no-move":
         conflict = np.zeros_like(conflict)
     upper_hand = live & (a < -TIE) & (b > TIE)
     compromise = upper_hand & (b > -a + TIE)
     capitulation = upper_hand & (-a > b + TIE) if opts.capitulation else np.zeros_like(live)
+    abs_a, abs_b = np.abs(a), np.abs(b)
     if opts.compromise == "ratio":
-        partway = xi + (xj - xi) * np.abs(a) / np.where(compromise, np.abs(b), 1.0)
+        partway = xi + (xj - xi) * abs_a / np.where(compromise, abs_b, 1.0)
     else:
-        partway = (np.abs(a) * xi + np.abs(b) * xj) / np.where(compromise, np.abs(a) + np.abs(b),
-                                                               1.0)
+        partway = (abs_a * xi + abs_b * xj) / np.where(compromise, abs_a + abs_b, 1.0)
     # Nested where: np.select's first-true rule at a fraction of its per-call cost.
     relation = np.where(conflict, 1, np.where(compromise, 2, np.where(capitulation, 3, 0)))
     offer = np.where(conflict | capitulation, xj, np.where(compromise, partway, np.nan))
@@ -675,21 +776,26 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
     """
     valid = relation > 0
     move = np.abs(offer - x[:, :, None])
-    rank = np.where(valid, relation - 1.0, np.inf)  # conflict 0, compromise 1, capitulation 2
     if opts.offer_choice == "max-proposer-eu":
         keys = [-b, move]
+    # conflict 0, compromise 1, capitulation 2
     elif opts.offer_choice == "type-priority":
-        keys = [rank, move]
+        keys = [np.where(valid, relation - 1.0, np.inf), move]
     else:  # scholz-code: compromises ranked by the EU-weighted position, others by move
         weighted = (np.abs(a) * x[:, :, None] + np.abs(b) * x[:, None, :]) / \
             np.where(valid, np.abs(a) + np.abs(b), 1.0)
-        keys = [rank, np.where(relation == 2, weighted, move)]
+        keys = [np.where(valid, relation - 1.0, np.inf), np.where(relation == 2, weighted, move)]
     candidate = valid
-    for key in [*keys, offer]:
+    for n_key, key in enumerate([*keys, offer]):
+        if n_key == 1 and not (candidate.sum(axis=-1) > 1).any() \
+                and not np.isnan(move[candidate]).any():
+            # At most one candidate per actor: a later key keeps it (k <= k + TIE) unless
+            # it is nan there, and move is nan wherever the offer is; so the rest is moot.
+            break
         k = np.where(candidate, key, np.inf)
         best = k.min(axis=-1, keepdims=True)
         candidate = candidate & (k <= best + TIE)
-    return np.where(candidate.any(axis=-1), np.argmax(candidate, axis=-1), -1)
+    return np.where(candidate.any(axis=-1), candidate.argmax(axis=-1), -1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -712,10 +818,11 @@ def to_rows(arrays: Arrays) -> tuple[np.ndarray, Rows]:
     full = (*batch, n_actors, n_issues)
 
     def flat(values: np.ndarray) -> np.ndarray:
-        values = np.broadcast_to(values, full)
-        return np.moveaxis(values, -1, -2).reshape(-1, n_actors).astype(float)
+        if values.shape != full:
+            values = np.broadcast_to(values, full)
+        return values.swapaxes(-1, -2).reshape(-1, n_actors).astype(float)
 
-    present = np.moveaxis(np.broadcast_to(arrays.stake, full), -1, -2).reshape(-1, n_actors)
+    present = np.broadcast_to(arrays.stake, full).swapaxes(-1, -2).reshape(-1, n_actors)
     salience = np.where(present, flat(arrays.salience), 0.0)
     weight = np.where(present, flat(arrays.weight), 0.0)
     return flat(arrays.position), Rows(weight=weight, salience=salience,
@@ -734,6 +841,8 @@ def from_rows(values: np.ndarray, arrays: Arrays, per_actor: bool) -> np.ndarray
     shaped = values.reshape(*lead, *batch, *tail)
     if per_actor:
         shaped = np.swapaxes(shaped, -1, -2)
+    if not batch or not lead:  # the leading axes are where they belong (moveaxis is costly)
+        return shaped
     return np.moveaxis(shaped, tuple(range(len(lead))),
                        tuple(len(batch) + k for k in range(len(lead))))
 
@@ -757,10 +866,14 @@ def play_round_chunked(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, r
                        opts: Bdm.Options, method: str = "auto", mu: np.ndarray | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
     """New positions and risk exponents for all rows, in memory-bounded chunks of rows."""
+    fast = _fast(method, opts, x.shape[1]) and not opts.voter_risk
+    parts = _chunks(x.shape[0], x.shape[1], fast)
+    if len(parts) == 1:
+        whole = play_round(x, x0, prev, rows, opts, method, mu)
+        return whole.new_position, whole.risk
     new_position = np.empty_like(x)
     risk = np.empty_like(x)
-    fast = _fast(method, opts, x.shape[1]) and not opts.voter_risk
-    for part in _chunks(x.shape[0], x.shape[1], fast):
+    for part in parts:
         result = play_round(x[part], x0[part], None if prev is None else prev[part],
                             _subset(rows, part), opts, method,
                             None if mu is None else mu[part])
@@ -803,16 +916,28 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "
         mu_before = medians[t] if every else medians[t][live]
         moved, risk = play_round_chunked(x, start, prev, part, opts, method, mu_before)
         mu = median_voter(moved, part, opts.median)
+        still = np.abs(mu - mu_before) < opts.stop_eps
+        if every:  # the same stores without the gather and scatter
+            positions[t + 1] = moved
+            medians[t + 1] = mu
+            risks[t] = risk
+            rounds += 1
+            calm = np.where(still, calm + 1, 0)
+            if (calm >= opts.stop_rounds).any():
+                live = live[calm < opts.stop_rounds]
+            continue
         positions[t + 1] = positions[t]
         medians[t + 1] = medians[t]
         positions[t + 1][live] = moved
         medians[t + 1][live] = mu
         risks[t][live] = risk
         rounds[live] += 1
-        calm[live] = np.where(np.abs(mu - mu_before) < opts.stop_eps, calm[live] + 1, 0)
+        calm[live] = np.where(still, calm[live] + 1, 0)
         live = live[calm[live] < opts.stop_rounds]
+    stopped = np.ones(n, dtype=bool)
+    stopped[live] = False
     return {"positions": positions, "medians": medians, "risks": risks,
-            "rounds": rounds, "stopped": np.isin(np.arange(n), live, invert=True)}
+            "rounds": rounds, "stopped": stopped}
 
 
 def simulate(arrays: Arrays, opts: Bdm.Options, method: str = "auto") -> Simulation:
