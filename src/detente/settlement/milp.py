@@ -149,6 +149,14 @@ class _Model:
     def n_y(self) -> int:
         return self.issue_of.size
 
+    def integrality(self, extra: int) -> np.ndarray:
+        """Integer columns: only the one-hot y (then ``extra`` continuous columns). The pair
+        columns w are continuous in [0, 1]: with binary y the marginal equalities of
+        :meth:`one_hot_padded` leave w ≥ 0 one solution, w[oi, oj] = y[i, oi]·y[j, oj]
+        (every row but the chosen oi and every column but the chosen oj sums to 0, so the
+        one w left in both is 1), so HiGHS branches on the issues' values only."""
+        return np.concatenate([np.ones(self.n_y), np.zeros(self.n - self.n_y + extra)])
+
     def one_hot_padded(self, extra: int) -> LinearConstraint:
         """Σ_o y[k, o] = 1 per issue (``extra`` continuous columns follow the binaries),
         and for every pair term the marginals Σ_oj w[oi, oj] = y[i, oi] and
@@ -220,7 +228,7 @@ class _Model:
             return False
         if not self.pairs:
             return True
-        out = _solve(np.zeros(self.n), [self.one_hot_padded(0)], np.ones(self.n),
+        out = _solve(np.zeros(self.n), [self.one_hot_padded(0)], self.integrality(0),
                      np.zeros(self.n), np.ones(self.n), "a package that keeps the rules")
         if out is None:
             return False
@@ -382,7 +390,7 @@ def max_min(m: _Model, top: int = 1, max_changes: int | None = None,
     n, a = m.n, m.gains.shape[0]
     if a == 0:  # a min over no party is +inf: no package scores (as in brute force)
         return _result(m, [], [])
-    integrality = np.concatenate([np.ones(n), [0.0]])
+    integrality = m.integrality(1)
     # z within every package's smallest gain (pair terms included), so the bound never
     # decides between packages and never empties the program.
     bound_z = m.z_bound()
@@ -439,7 +447,7 @@ def zone_test(m: _Model, floor: float = -math.inf) -> bool | None:
     if m.hopeless():
         return False
     n, a = m.n, m.gains.shape[0]
-    integrality = np.concatenate([np.ones(n), [0.0]])
+    integrality = m.integrality(1)
     bound_z = m.z_bound()
     # The optimum is at least the known package's smallest gain; FLOOR_SLACK keeps
     # rounding of that package's sum from cutting off the package itself.
@@ -498,7 +506,7 @@ def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
     points = [list(np.geomspace(max(best[a] * 1e-3, TANGENT_FLOOR), max(best[a], TANGENT_FLOOR),
                                 3)) for a in weighted]
     seen: set[bytes] = set()
-    integrality = np.concatenate([np.ones(n), np.zeros(p)])
+    integrality = m.integrality(p)
     log_low = math.log(floor) - 1.0
     lower = np.concatenate([np.zeros(n), np.full(p, log_low)])
     upper = np.concatenate([np.ones(n), np.log(np.maximum(best[weighted], floor)) + 1e-9])
@@ -555,7 +563,7 @@ def fewest_changes(m: _Model) -> int | None:
     no package is acceptable even relaxed."""
     n = m.n
     c = -np.concatenate([m.changed.astype(float), np.zeros(n - m.changed.size)])
-    out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0)], np.ones(n), np.zeros(n),
+    out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0)], m.integrality(0), np.zeros(n),
                  np.ones(n), "the smallest accord")
     if out is None:
         return None
@@ -696,7 +704,7 @@ def _extreme_value(m: _Model, values: np.ndarray, issue: int, sign: float) -> np
     m.nogood.clear()
     for _ in range(MAX_ROUNDS):
         out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0), *m.nogood_rows(0)],
-                     np.ones(m.n), np.zeros(m.n), np.ones(m.n), "the zone's range of an issue")
+                     m.integrality(0), np.zeros(m.n), np.ones(m.n), "the zone's range of an issue")
         if out is None:
             return None
         slots = m.slots(out[0])
