@@ -33,6 +33,7 @@ import pytest
 import detente
 from detente.analyses import ANALYSES
 from detente.scenario import Scenario, scenario_from_mapping
+from detente.settlement.analysis import REFERENCE_TOLERANCE
 from detente.settlement.contributions import contributions
 from detente.variation import Variation
 
@@ -198,7 +199,7 @@ def _without_reference_plans(pin: dict[str, Any]) -> dict[str, Any]:
     for run in pin["settle"].values():
         for outcome in (run["baseline"], *run["variants"]):
             reference = {p["id"] for p in outcome["packages"]
-                         if all(abs(g) <= 1e-6 for g in p["gains"].values())}
+                         if all(abs(g) <= REFERENCE_TOLERANCE for g in p["gains"].values())}
             outcome["persuasion"] = [plan for plan in outcome.get("persuasion", [])
                                      if plan["package"] not in reference]
     return pin

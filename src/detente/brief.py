@@ -233,7 +233,7 @@ def compose_brief(inputs: BriefInputs) -> Brief:
     s, outcome = inputs.scenario, inputs.outcome
     losses = reference_losses(outcome.problem.mechanisms, outcome.problem.arrays,
                               inputs.settlement.settings)
-    proposals = _proposals(s, outcome)
+    proposals = [p for p in outcome.packages if not p.is_reference]
     sections = (
         _bottom_line(s, inputs, proposals),
         _where_it_lands(s, inputs),
@@ -263,10 +263,6 @@ def _reference(outcome: Outcome, plain: str) -> str:
     if stated >= set(outcome.problem.arrays.actor_ids):
         return "its walk-away point"
     return "its walk-away point or else the status quo"
-
-
-def _proposals(s: Scenario, outcome: Outcome) -> list[PackageAnalysis]:
-    return [p for p in outcome.packages if not p.is_reference]
 
 
 def _headline(s: Scenario, inputs: BriefInputs) -> tuple[str, dict[str, float]]:
