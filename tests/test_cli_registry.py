@@ -84,7 +84,7 @@ def test_every_analysis_is_a_command_with_the_specs_options(name: str) -> None:
     for flag in VARIATION_FLAGS:
         assert any(flag in p.opts for p in params.values()), f"{name}: no {flag}"
     extra = set(params) - {o.name for o in spec.options}
-    files = {registry._file_parameter(flag) for flag in spec.extra.get("files", {})}
+    files = {registry._file_parameter(f.flag) for f in spec.files}
     assert extra <= {*registry._CF.values(), "output_format", "dask", "quiet", *files}
 
 
