@@ -489,7 +489,8 @@ def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | N
                 finals: int, near: int, any_path: bool, step: float, utility: str,
                 correlation: float, losses: str, weighting: str, method: str,
                 max_packages: int, learning: float = 0.0, min_move: float = 1.0,
-                scan_learning: bool = False, ignore: Sequence[str] = ()) -> Any:
+                scan_learning: bool = False, ignore: Sequence[str] = (),
+                first: Sequence[str] = ()) -> Any:
     from detente.roadmaps import roadmap as run
 
     return run(scenario, stages=stages, roadmaps=list(roadmap) or None, final=final,
@@ -499,7 +500,7 @@ def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | N
                monotone=not any_path, finals=finals, near=near, scan=scan,
                method=method, max_packages=max_packages,  # type: ignore[arg-type]
                learning=learning, min_move=min_move, scan_learning=scan_learning,
-               ignore=tuple(ignore))
+               ignore=tuple(ignore), first=list(first) or None)
 
 
 def view_roadmap(run: Result) -> View:
@@ -540,8 +541,10 @@ def view_roadmap(run: Result) -> View:
                                          for o in outcomes]],
             ["search", *[f"{o.search.seconds:.1f} s" for o in outcomes]],
         ]
+        held = "" if search.first is None else ", first stage held to " + ", ".join(
+            f"{i} {fmt(v)}" for i, v in search.first.items())
         tables.append(table(f"Search: {search.n_stages} stages to {search.final} final "
-                            "package", ["", *labels], rows, key="search"))
+                            f"package{held}", ["", *labels], rows, key="search"))
     for o in outcomes:
         suffix = f" — {o.label}" if len(outcomes) > 1 else ""
         shown = list(o.evaluations)
@@ -711,6 +714,10 @@ ROADMAP = AnalysisSpec(
                "all).", multiple=True, flags=("--roadmap", "-r")),
         Option("final", str, None, "The package (or roadmap) the searched roadmaps must end "
                "in (default: the best final package some roadmap reaches)."),
+        Option("first", str, (), "Hold the searched roadmaps' first stage to ISSUE=VALUE "
+               "(issue units, a value on the search grid); repeat for several issues. Issues "
+               "not named stay at their status quo in stage 1 (--first NUC=50: the freeze "
+               "alone first). Needs --stages.", multiple=True),
         SEPARATELY,
         Option("patience", float, 1.0, "Weight of a promise one stage later, in (0, 1]; "
                "1 = no discount.", low=0.0, low_open=True, high=1.0),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import numpy as np
 from detente.errors import OptionError, option_error
 from detente.errors import Problem as ErrorItem
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
-from detente.roadmaps.search import search_paths
+from detente.roadmaps.search import reachable, search_paths
 from detente.scenario import Scenario, did_you_mean, load
 from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
@@ -165,9 +166,13 @@ class SearchResult:
     space: int
     monotone: bool
     seconds: float
+    #: The first stage the search was held to (``--first``; issue units, the issues it
+    #: names; every other issue stays at its status quo in stage 1); None: searched too.
+    first: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stages": self.n_stages, "final": self.final, "exists": self.found is not None,
+        return {"stages": self.n_stages, "final": self.final, "first": self.first,
+                "exists": self.found is not None,
                 "found": self.found.to_dict() if self.found else None,
                 "near_misses": [n.to_dict() for n in self.near_misses],
                 "finals_tried": self.finals_tried, "finals_available": self.finals_available,
@@ -490,26 +495,138 @@ def _final_values(problem: SettlementProblem, plans: Sequence[StagedPlan], final
                        "name one of the scenario's packages or roadmaps")
 
 
+def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, float],
+                min_moves: np.ndarray | None = None) -> dict[str, float]:
+    """The first stage a search is held to (``--first NUC=50 --first SANC=20``: issue
+    units), checked against ``problem``: a known issue, given once, a finite value on its
+    scale and on the search grid (the step's values, the issue's listed options, or its
+    status quo), and a stage that moves some issue by its minimum move (``min_moves [I]``,
+    unit scale). Every problem is reported at once, each naming ``--first`` and the fix."""
+    flag = "--first"
+    arrays = problem.arrays
+    issues = list(problem.issue_ids)
+    problems: list[ErrorItem] = []
+    given: list[tuple[str, str, Any]] = []
+    if isinstance(items, Mapping):
+        given = [(f"{k}={v}", str(k), v) for k, v in items.items()]
+    else:
+        for text in items:
+            key, sep, value = str(text).partition("=")
+            if not sep or not key.strip() or not value.strip():
+                problems.append(ErrorItem(flag, f"'{text}' is not of the form ISSUE=VALUE",
+                                          "write e.g. --first NUC=50"))
+            else:
+                given.append((str(text), key.strip(), value.strip()))
+    status = arrays.to_units(arrays.status_quo)
+    out: dict[str, float] = {}
+    for text, key, raw in given:
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value):
+            problems.append(ErrorItem(flag, f"'{raw}' in '{text}' is not a finite number",
+                                      f"write e.g. --first {key}=50"))
+            continue
+        if key not in issues:
+            problems.append(ErrorItem(flag, f"unknown issue '{key}' in '{text}'",
+                                      did_you_mean(key, issues)
+                                      or f"name one of {', '.join(issues)}"))
+            continue
+        if key in out:
+            problems.append(ErrorItem(flag, f"{key} is given twice",
+                                      f"give each issue once (the first stage sets {key} "
+                                      "to one value)"))
+            continue
+        k = issues.index(key)
+        lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
+        if not lo - 1e-9 <= value <= hi + 1e-9:
+            problems.append(ErrorItem(flag, f"{key}={value:g} is outside {key}'s scale "
+                                      f"({lo:g} to {hi:g})", f"give a value from {lo:g} to "
+                                      f"{hi:g}, on the search grid"))
+            continue
+        grid = np.unique(np.array([*problem.candidates[k], float(status[k])]))
+        if not (np.abs(grid - value) <= 1e-9).any():
+            below, above = grid[grid < value], grid[grid > value]
+            near = " or ".join(f"{key}={x:g}" for x in (*below[-1:], *above[:1]))
+            kind = f"grid step {problem.steps[k]:g}" if problem.steps[k] is not None \
+                else "its listed options"
+            problems.append(ErrorItem(flag, f"{key}={value:g} is not a value the search "
+                                      f"takes ({kind}, and the status quo {status[k]:g})",
+                                      f"use {near}" + (", or a --step that has it"
+                                                      if problem.steps[k] is not None else "")))
+            continue
+        out[key] = value
+    if not problems and out:
+        unit = roadmap_values(problem, [out])[0]
+        step = np.abs(unit - arrays.status_quo)
+        floor = np.zeros(len(issues)) if min_moves is None else min_moves
+        if not ((step > 1e-12) & (step >= floor - 1e-9)).any():
+            shown = ", ".join(f"{i}={v:g}" for i, v in out.items())
+            problems.append(ErrorItem(flag, f"the first stage ({shown}) moves no issue by its "
+                                      "minimum move (--min-move anchor steps from the status "
+                                      "quo), so it is no stage", "move an issue further from "
+                                      "its status quo, or lower --min-move (0 = any move)"))
+    if problems:
+        raise OptionError(problems)
+    return out
+
+
+def _past_first(problem: SettlementProblem, first: np.ndarray) -> SettlementProblem | None:
+    """The problem whose packages are the finals a monotone roadmap can reach from the first
+    stage ``first [I]`` (unit scale): an issue the first stage moves ends at or past that
+    value, never back. None when an issue has no such value on the grid."""
+    arrays = problem.arrays
+    q = np.asarray(arrays.status_quo, dtype=float)
+    lo, hi = arrays.scale_low, arrays.scale_high
+    candidates = list(problem.candidates)
+    keep = list(problem.keep_status_quo)
+    for k in range(len(candidates)):
+        moved = float(first[k] - q[k])
+        if abs(moved) <= 1e-12:
+            continue
+        past = [v for v in candidates[k]
+                if ((v - lo[k]) / (hi[k] - lo[k]) - first[k]) * moved >= -1e-12]
+        if not past:
+            return None
+        candidates[k], keep[k] = tuple(past), False
+    return problem.replace(candidates=tuple(candidates), keep_status_quo=tuple(keep))
+
+
 def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: int,
            settings: UtilitySettings, patience: float, defection: Defection,
            final: str | None = None, finals: int = 100, near: int = 3,
            monotone: bool = True, weighting: str = "capability", method: Method = "auto",
            chunk: int = 8, max_packages: int = MAX_PACKAGES,
-           min_moves: np.ndarray | None = None) -> SearchResult:
-    """Roadmaps of ``n_stages`` stages that hold throughout, best final Nash product first."""
+           min_moves: np.ndarray | None = None,
+           first: Mapping[str, float] | None = None) -> SearchResult:
+    """Roadmaps of ``n_stages`` stages that hold throughout, best final Nash product first.
+
+    ``first``: the first stage, fixed (issue units; every issue it does not name stays at
+    its status quo in stage 1): only roadmaps that begin with it, to the best final they
+    reach (:func:`first_stage` checks it)."""
     start = time.perf_counter()
+    fixed = None if first is None else roadmap_values(problem, [first])[0]
     if final is not None:
         candidates = _final_values(problem, plans, final)[None]
         available, exhaustive_finals = 1, True
         label = final
     else:
-        table = build_table(problem, settings, weighting)  # type: ignore[arg-type]
-        best = best_packages(table, "nash", finals, method=method,
-                             max_packages=max_packages)[0]
-        candidates = best.values
+        # Held to a first stage, the finals are those past it (monotone paths): the best of
+        # those, not the best overall, which that first stage may not lead to.
+        source = problem if fixed is None or not monotone else _past_first(problem, fixed)
+        if source is None:
+            candidates = np.zeros((0, problem.arrays.n_issues))
+        else:
+            table = build_table(source, settings, weighting)  # type: ignore[arg-type]
+            candidates = best_packages(table, "nash", finals, method=method,
+                                       max_packages=max_packages)[0].values
         available = int(candidates.shape[0])
         exhaustive_finals = available < finals
         label = "best"
+    if fixed is not None and candidates.shape[0]:
+        candidates = candidates[reachable(problem, candidates, n_stages, settings, monotone,
+                                          fixed)]
     names = [f"stage {t + 1}" for t in range(n_stages)]
     found = None
     tried = 0
@@ -519,7 +636,7 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
         block = candidates[lo:lo + chunk]
         result = search_paths(problem, block, n_stages, settings, patience, defection,
                               monotone, top=max(1, near), method=method,
-                              max_packages=max_packages, min_moves=min_moves)
+                              max_packages=max_packages, min_moves=min_moves, first=fixed)
         space += int(result.space.sum())
         for b in range(block.shape[0]):
             tried += 1
@@ -538,6 +655,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
         return _evaluation(problem, rid, name, names, stages, cp, (), weighting, min_moves)
 
     target = f"package {final}" if final is not None else "the best reachable package"
+    if first is not None:
+        target += ", first " + ", ".join(f"{i} {v:g}" for i, v in first.items())
     found_eval = evaluate(found, "found", f"{n_stages} stages to {target}") \
         if found is not None else None
     misses: tuple[RoadmapEvaluation, ...] = ()
@@ -549,7 +668,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
         n_stages=n_stages, final=label, found=found_eval, near_misses=misses,
         finals_tried=tried, finals_available=available,
         exhaustive=found is not None or exhaustive_finals, space=space, monotone=monotone,
-        seconds=time.perf_counter() - start)
+        seconds=time.perf_counter() - start,
+        first=None if first is None else {i: float(v) for i, v in first.items()})
 
 
 # ---------------------------------------------------------------------------------------
@@ -712,6 +832,7 @@ def roadmap(
     min_move: float = 1.0,
     scan_learning: bool = False,
     ignore: Sequence[str] = (),
+    first: Sequence[str] | Mapping[str, float] | None = None,
 ) -> RoadmapAnalysis:
     """Staged settlements: evaluate the scenario's roadmaps and search for ones that hold.
 
@@ -735,6 +856,10 @@ def roadmap(
     baseline and every counterfactual (a trust × learning grid). ``ignore``: mechanisms the
     scenario declares to leave out (``verification``, ``links``, ``rules``, ``walk-away``,
     ``stakes``), to compare; by default every one applies, as in :func:`detente.settle`.
+    ``first``: hold the search's first stage to these values (``["NUC=50"]`` or
+    ``{"NUC": 50}``, issue units; every issue not named stays at its status quo in stage 1):
+    the best roadmap that begins so (:func:`first_stage` checks the values; needs
+    ``stages``).
     """
     s = load(scenario)
     try:
@@ -793,6 +918,13 @@ def roadmap(
                for v in variations or () if not v.is_empty]
 
     floors = minimum_moves(s, problem, float(min_move))
+    held = None
+    if first:
+        if stages is None:
+            raise option_error("--first", "--first holds the first stage of a roadmap "
+                               "search, and no search was asked for",
+                               "add --stages N (2 to 5), e.g. --stages 2 --first NUC=50")
+        held = first_stage(problem, first, floors)
 
     def outcome(label: str, p: SettlementProblem) -> RoadmapOutcome:
         mine = _plans_of(p, plans)
@@ -802,7 +934,8 @@ def roadmap(
         if stages is not None:
             found = search(p, _plans_of(p, plans_from_scenario(s)), stages, settings,
                            patience, defection, final, finals, near, monotone, weighting,
-                           method, max_packages=max_packages, min_moves=floors)
+                           method, max_packages=max_packages, min_moves=floors,
+                           first=held)
         return RoadmapOutcome(label, p.arrays.actor_ids, evaluations, found)
 
     baseline = outcome("baseline", problem)
