@@ -677,6 +677,52 @@ def test_cli_first_stage() -> None:
     assert json.loads(done.stdout)["baseline"]["search"]["first"] == {"NUC": 50.0}
 
 
+FREEZE_FIRST = ["NUC=50", "MSL=100,SANC=20,SEC=80,VER=80,ALL=30,LINK=50"]
+
+
+def test_stated_roadmap_is_evaluated_as_the_same_roadmap_named_in_the_scenario() -> None:
+    # --stage NUC=50 --stage MSL=100,...: the numbers of the same stages written under
+    # `roadmaps:` (FF, as in the test of the freeze-first finding above), scans included.
+    raw = detente.load("korea-2017").to_dict()
+    raw["roadmaps"].append({"id": "FF", "name": "freeze first", "stages": [
+        {"name": "stage 1", "values": {"NUC": 50}},
+        {"name": "stage 2", "values": {"MSL": 100, "SANC": 20, "SEC": 80, "VER": 80,
+                                       "ALL": 30, "LINK": 50}}]})
+    named = roadmap(scenario_from_mapping(raw), roadmaps=["FF"], scan="KP.CN",
+                    variations=[counterfactual(without=["RU"])])
+    stated = roadmap("korea-2017", stage=FREEZE_FIRST, scan="KP.CN",
+                     variations=[counterfactual(without=["RU"])])
+    assert [e.id for e in stated.baseline.evaluations] == ["STATED"]  # OPED only if asked
+    for a, b in zip(named.outcomes, stated.outcomes, strict=True):
+        want = {k: v for k, v in a.evaluation("FF").to_dict().items() if k not in ("id", "name")}
+        got = {k: v for k, v in b.evaluation("STATED").to_dict().items()
+               if k not in ("id", "name")}
+        assert got == want
+    assert stated.scan is not None and named.scan is not None
+    assert stated.scan.lowest_holding("STATED") == named.scan.lowest_holding("FF") == 0.35
+    both = roadmap("korea-2017", stage=FREEZE_FIRST, roadmaps=["OPED"])
+    assert [e.id for e in both.baseline.evaluations] == ["OPED", "STATED"]
+    # --final STATED: the search's final is the stated roadmap's last stage.
+    to = roadmap("korea-2017", stage=FREEZE_FIRST, stages=2, final="STATED",
+                 first=["NUC=50"]).baseline.search
+    assert to is not None and to.found is not None
+    assert to.found.stages[-1].values == stated.baseline.evaluation("STATED").stages[-1].values
+
+
+@pytest.mark.parametrize(("stage", "words"), [
+    (["NUC=50", "ZZZ=1"], "stage 2: unknown issue 'ZZZ'"),
+    (["NUC=500"], "NUC=500 is outside NUC's scale (0 to 100)"),
+    (["2"], "for a search of 2 stages write --stages 2"),
+    (["NUC=50", ","], "stage 2: ',' names no issue"),
+    (["NUC=50,NUC=40"], "NUC is given twice"),
+    (["NUC=x"], "'x' in 'NUC=x' is not a finite number"),
+])
+def test_stated_roadmap_refuses_bad_stages_by_name(stage: list[str], words: str) -> None:
+    with pytest.raises(OptionError) as err:
+        roadmap("korea-2017", stage=stage)
+    assert words in str(err.value) and "--stage" in str(err.value)
+
+
 def test_first_stage_reports_every_problem_at_once() -> None:
     with pytest.raises(OptionError) as err:
         roadmap("korea-2017", stages=2, first=["ZZZ=1", "NUC=55", "SEC=-5"])

@@ -513,6 +513,15 @@ def test_roadmap_first_stage_from_the_web_is_the_command_lines(client: TestClien
         "scenario": korea(), "params": {"stages": 2, "first": ["NUC=55"]}})
     assert bad.status_code == 422
     assert any("NUC=50 or NUC=60" in p["fix"] for p in bad.json()["problems"])
+    # --stage: the roadmap stated stage by stage, as the command line evaluates it.
+    stages = ["NUC=50", "MSL=100,SANC=20,SEC=80,VER=80,ALL=30,LINK=50"]
+    stated = client.post("/api/analyses/roadmap", json={
+        "scenario": korea(), "params": {"stage": stages, "scan": "KP.CN"}})
+    assert stated.status_code == 200, stated.text
+    data = stated.json()["result"]["data"]
+    library = detente.roadmap("korea-2017", stage=stages, scan="KP.CN").to_dict()
+    assert_same_numbers(data["baseline"], json.loads(json.dumps(library["baseline"])))
+    assert data["scan"]["roadmaps"]["STATED"]["lowest_holding"] == 0.35
 
 
 def test_sensitivity_matches_the_library(client: TestClient) -> None:

@@ -342,21 +342,28 @@ class StagedPlan:
     stages: tuple[NamedPackage, ...]
 
 
+def _staged_plan(rid: str, name: str, status: Mapping[str, float],
+                 stages: Sequence[tuple[str, Mapping[str, float],
+                                        Mapping[str, Sequence[str]]]]) -> StagedPlan:
+    """A roadmap from its stages (name, the values each sets, its guarantors): each stage a
+    full package, an issue it leaves out keeping the value of the stage before."""
+    current = dict(status)
+    packages = []
+    for k, (stage_name, values, guarantors) in enumerate(stages):
+        current.update(values)
+        packages.append(NamedPackage(
+            id=f"{STAGE_PREFIX}{rid}:{k}", name=stage_name, values=dict(current),
+            specified=tuple(values),
+            guarantors={iid: tuple(g) for iid, g in guarantors.items()}))
+    return StagedPlan(rid, name, tuple(packages))
+
+
 def plans_from_scenario(scenario: Scenario) -> list[StagedPlan]:
-    plans = []
     status = {i.id: float(i.status_quo.value) for i in scenario.issues}
-    for r in scenario.roadmaps:
-        current = dict(status)
-        stages = []
-        for k, stage in enumerate(r.stages):
-            for iid, v in stage.values.items():
-                current[iid] = float(v.value) if hasattr(v, "value") else float(v)
-            stages.append(NamedPackage(
-                id=f"{STAGE_PREFIX}{r.id}:{k}", name=stage.name, values=dict(current),
-                specified=tuple(stage.values),
-                guarantors={iid: tuple(g) for iid, g in stage.guarantors.items()}))
-        plans.append(StagedPlan(r.id, r.name, tuple(stages)))
-    return plans
+    return [_staged_plan(r.id, r.name, status, [
+        (stage.name, {iid: float(v.value) if hasattr(v, "value") else float(v)
+                      for iid, v in stage.values.items()}, stage.guarantors)
+        for stage in r.stages]) for r in scenario.roadmaps]
 
 
 def _with_plans(problem: SettlementProblem, plans: Sequence[StagedPlan]) -> SettlementProblem:
@@ -495,6 +502,53 @@ def _final_values(problem: SettlementProblem, plans: Sequence[StagedPlan], final
                        "name one of the scenario's packages or roadmaps")
 
 
+def _read_values(problem: SettlementProblem, flag: str, items: Sequence[str],
+                 where: str = "") -> tuple[dict[str, float], list[ErrorItem]]:
+    """``ISSUE=VALUE`` items (issue units) read against ``problem``: a known issue, given
+    once, a finite value on its scale; the values read and every problem (``where``: what
+    the messages say first, e.g. "stage 2: ")."""
+    arrays = problem.arrays
+    issues = list(problem.issue_ids)
+    problems: list[ErrorItem] = []
+    out: dict[str, float] = {}
+    for text in items:
+        key, sep, raw = str(text).partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key or not raw:
+            hint = f"; for a search of {text} stages write --stages {text}" \
+                if flag == "--stage" and str(text).strip().isdigit() else ""
+            problems.append(ErrorItem(flag, f"{where}'{text}' is not of the form ISSUE=VALUE",
+                                      f"write e.g. {flag} NUC=50{hint}"))
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            problems.append(ErrorItem(flag, f"{where}'{raw}' in '{text}' is not a finite "
+                                      "number", f"write e.g. {flag} {key}=50"))
+            continue
+        if key not in issues:
+            problems.append(ErrorItem(flag, f"{where}unknown issue '{key}' in '{text}'",
+                                      did_you_mean(key, issues)
+                                      or f"name one of {', '.join(issues)}"))
+            continue
+        if key in out:
+            problems.append(ErrorItem(flag, f"{where}{key} is given twice",
+                                      f"give each issue once (a stage sets {key} to one "
+                                      "value)"))
+            continue
+        k = issues.index(key)
+        lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
+        if not lo - 1e-9 <= value <= hi + 1e-9:
+            problems.append(ErrorItem(flag, f"{where}{key}={value:g} is outside {key}'s scale "
+                                      f"({lo:g} to {hi:g})", f"give a value from {lo:g} to "
+                                      f"{hi:g}"))
+            continue
+        out[key] = value
+    return out, problems
+
+
 def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, float],
                 min_moves: np.ndarray | None = None) -> dict[str, float]:
     """The first stage a search is held to (``--first NUC=50 --first SANC=20``: issue
@@ -502,74 +556,72 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
     scale and on the search grid (the step's values, the issue's listed options, or its
     status quo), and a stage that moves some issue by its minimum move (``min_moves [I]``,
     unit scale). Every problem is reported at once, each naming ``--first`` and the fix."""
-    flag = "--first"
     arrays = problem.arrays
-    issues = list(problem.issue_ids)
-    problems: list[ErrorItem] = []
-    given: list[tuple[str, str, Any]] = []
-    if isinstance(items, Mapping):
-        given = [(f"{k}={v}", str(k), v) for k, v in items.items()]
-    else:
-        for text in items:
-            key, sep, value = str(text).partition("=")
-            if not sep or not key.strip() or not value.strip():
-                problems.append(ErrorItem(flag, f"'{text}' is not of the form ISSUE=VALUE",
-                                          "write e.g. --first NUC=50"))
-            else:
-                given.append((str(text), key.strip(), value.strip()))
+    texts = [f"{k}={v}" for k, v in items.items()] if isinstance(items, Mapping) \
+        else list(items)
+    out, problems = _read_values(problem, "--first", texts)
     status = arrays.to_units(arrays.status_quo)
-    out: dict[str, float] = {}
-    for text, key, raw in given:
-        try:
-            value = float(raw)
-        except (TypeError, ValueError):
-            value = math.nan
-        if not math.isfinite(value):
-            problems.append(ErrorItem(flag, f"'{raw}' in '{text}' is not a finite number",
-                                      f"write e.g. --first {key}=50"))
-            continue
-        if key not in issues:
-            problems.append(ErrorItem(flag, f"unknown issue '{key}' in '{text}'",
-                                      did_you_mean(key, issues)
-                                      or f"name one of {', '.join(issues)}"))
-            continue
-        if key in out:
-            problems.append(ErrorItem(flag, f"{key} is given twice",
-                                      f"give each issue once (the first stage sets {key} "
-                                      "to one value)"))
-            continue
-        k = issues.index(key)
-        lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
-        if not lo - 1e-9 <= value <= hi + 1e-9:
-            problems.append(ErrorItem(flag, f"{key}={value:g} is outside {key}'s scale "
-                                      f"({lo:g} to {hi:g})", f"give a value from {lo:g} to "
-                                      f"{hi:g}, on the search grid"))
-            continue
+    for key, value in list(out.items()):
+        k = problem.issue_ids.index(key)
         grid = np.unique(np.array([*problem.candidates[k], float(status[k])]))
         if not (np.abs(grid - value) <= 1e-9).any():
             below, above = grid[grid < value], grid[grid > value]
             near = " or ".join(f"{key}={x:g}" for x in (*below[-1:], *above[:1]))
             kind = f"grid step {problem.steps[k]:g}" if problem.steps[k] is not None \
                 else "its listed options"
-            problems.append(ErrorItem(flag, f"{key}={value:g} is not a value the search "
+            problems.append(ErrorItem("--first", f"{key}={value:g} is not a value the search "
                                       f"takes ({kind}, and the status quo {status[k]:g})",
                                       f"use {near}" + (", or a --step that has it"
                                                       if problem.steps[k] is not None else "")))
-            continue
-        out[key] = value
+            del out[key]
     if not problems and out:
         unit = roadmap_values(problem, [out])[0]
         step = np.abs(unit - arrays.status_quo)
-        floor = np.zeros(len(issues)) if min_moves is None else min_moves
+        floor = np.zeros(len(problem.issue_ids)) if min_moves is None else min_moves
         if not ((step > 1e-12) & (step >= floor - 1e-9)).any():
             shown = ", ".join(f"{i}={v:g}" for i, v in out.items())
-            problems.append(ErrorItem(flag, f"the first stage ({shown}) moves no issue by its "
-                                      "minimum move (--min-move anchor steps from the status "
-                                      "quo), so it is no stage", "move an issue further from "
-                                      "its status quo, or lower --min-move (0 = any move)"))
+            problems.append(ErrorItem("--first", f"the first stage ({shown}) moves no issue by "
+                                      "its minimum move (--min-move anchor steps from the "
+                                      "status quo), so it is no stage", "move an issue further "
+                                      "from its status quo, or lower --min-move (0 = any "
+                                      "move)"))
     if problems:
         raise OptionError(problems)
     return out
+
+
+#: The id of the roadmap stated with --stage (another when the scenario names one so).
+STATED_ID = "STATED"
+
+
+def stated_roadmap(problem: SettlementProblem, stages: Sequence[str],
+                   taken: Sequence[str] = ()) -> StagedPlan:
+    """The roadmap stated on the command line: one ``--stage`` per stage, in order, each
+    ``ISSUE=VALUE[,ISSUE=VALUE...]`` (issue units; an issue a stage leaves out keeps the
+    value of the stage before, the status quo before the first), checked as
+    :func:`_read_values` does, every problem at once. Its id is :data:`STATED_ID` (with a
+    number where ``taken``, the scenario's roadmap ids, has it)."""
+    problems: list[ErrorItem] = []
+    read: list[dict[str, float]] = []
+    for t, text in enumerate(stages, start=1):
+        items = [x for x in str(text).split(",") if x.strip()]
+        where = f"stage {t}: " if len(stages) > 1 else ""
+        if not items:
+            problems.append(ErrorItem("--stage", f"{where}'{text}' names no issue",
+                                      "write e.g. --stage NUC=50 --stage MSL=100,SANC=20"))
+            continue
+        values, found = _read_values(problem, "--stage", items, where)
+        problems += found
+        read.append(values)
+    if problems:
+        raise OptionError(problems)
+    ids = itertools.chain([STATED_ID], (f"{STATED_ID}{n}" for n in itertools.count(2)))
+    rid = next(x for x in ids if x not in taken)
+    status = dict(zip(problem.issue_ids,
+                      (float(v) for v in problem.arrays.to_units(problem.arrays.status_quo)),
+                      strict=True))
+    return _staged_plan(rid, "stated with --stage", status,
+                        [(f"stage {t + 1}", values, {}) for t, values in enumerate(read)])
 
 
 def _past_first(problem: SettlementProblem, first: np.ndarray) -> SettlementProblem | None:
@@ -833,6 +885,7 @@ def roadmap(
     scan_learning: bool = False,
     ignore: Sequence[str] = (),
     first: Sequence[str] | Mapping[str, float] | None = None,
+    stage: Sequence[str] = (),
 ) -> RoadmapAnalysis:
     """Staged settlements: evaluate the scenario's roadmaps and search for ones that hold.
 
@@ -859,7 +912,9 @@ def roadmap(
     ``first``: hold the search's first stage to these values (``["NUC=50"]`` or
     ``{"NUC": 50}``, issue units; every issue not named stays at its status quo in stage 1):
     the best roadmap that begins so (:func:`first_stage` checks the values; needs
-    ``stages``).
+    ``stages``). ``stage``: a roadmap to evaluate as a named one, one item per stage
+    (``["NUC=50", "MSL=100,SANC=20"]``; :func:`stated_roadmap`); then only it is
+    evaluated, with those of ``roadmaps`` beside it.
     """
     s = load(scenario)
     try:
@@ -900,18 +955,24 @@ def roadmap(
     grid_step = DEFAULT_ROADMAP_STEP if step is None else step
     problem = SettlementProblem.from_scenario(s, grid_step)
     problem = problem.replace(mechanisms=ignoring(problem.mechanisms, list(ignore)))
-    plans = plans_from_scenario(s)
+    named = plans_from_scenario(s)
+    known = [p.id for p in named]
+    # A roadmap stated with --stage is evaluated like a named one (counterfactuals, scans,
+    # learning, --final ID); stated, it is the one shown unless --roadmap asks for others.
+    stated = [stated_roadmap(problem, stage, known)] if stage else []
+    every = [*named, *stated]
+    plans = [] if stated and roadmaps is None else named
     if roadmaps is not None:
-        known = [p.id for p in plans]
         for r in roadmaps:
             if r not in known:
                 raise option_error("--roadmap", f"unknown roadmap '{r}'",
                                    did_you_mean(r, known) if known
                                    else "the scenario names no roadmaps")
         plans = [p for p in plans if p.id in roadmaps]
+    plans = [*plans, *stated]
     if final is not None:
-        _final_values(problem, plans_from_scenario(s), final)
-    problem = _with_plans(problem, plans_from_scenario(s))
+        _final_values(problem, every, final)
+    problem = _with_plans(problem, every)
     if isinstance(variations, Variation):
         variations = [variations]
     changed = [(v.describe(legacy=True), v.apply_problem(problem))
@@ -932,7 +993,7 @@ def roadmap(
                                           float(learning), floors) for plan in mine)
         found = None
         if stages is not None:
-            found = search(p, _plans_of(p, plans_from_scenario(s)), stages, settings,
+            found = search(p, _plans_of(p, every), stages, settings,
                            patience, defection, final, finals, near, monotone, weighting,
                            method, max_packages=max_packages, min_moves=floors,
                            first=held)
