@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from detente import (
     ANALYSES,
@@ -79,14 +80,22 @@ def option_parameter(o: Option) -> inspect.Parameter:
         # outside the list).
         annotation = float | None if o.type is float else str | None
     return _keyword(o.name, Annotated[annotation, typer.Option(
-        *flags, help=o.help_text(), show_default=False, metavar=o.metavar or None)], default)
+        *flags, help=_markup_safe(o.help_text()), show_default=False,
+        metavar=o.metavar or None)], default)
+
+
+def _markup_safe(text: str) -> str:
+    """Help text as typer's rich help prints it: a bracket is markup there, so an unescaped
+    "[default: 10]" (Option.help_text) vanished from every analysis's --help."""
+    return escape(text)
 
 
 def _shared_parameter(o: Option) -> inspect.Parameter:
     """An option whose flag is also a counterfactual flag: repeatable text, split later."""
     flag = o.cli_flags[0]
-    return _repeatable(o.name, o.cli_flags, f"{o.help_text()} Also the counterfactual {flag} "
-                       f"{VARIATION_OPTIONS[flag]}: {VARIATION_HELP[flag]}", "TEXT")
+    return _repeatable(o.name, o.cli_flags, _markup_safe(
+        f"{o.help_text()} Also the counterfactual {flag} {VARIATION_OPTIONS[flag]}: "
+        f"{VARIATION_HELP[flag]}"), "TEXT")
 
 
 #: The positional input of each kind of analysis (AnalysisSpec.inputs): its type and help.
@@ -121,8 +130,9 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
     formats = spec.formats
     given_too = (" With " + " or ".join(f.flag for f in spec.files) + ": only when given."
                  if spec.files else "")
-    fmt_info = typer.Option("--format", "-f", help=f"Output: {', '.join(formats)}. "
-                            f"[default: {formats[0]}]{given_too}", show_default=False,
+    fmt_info = typer.Option("--format", "-f", help=_markup_safe(
+                            f"Output: {', '.join(formats)}. [default: {formats[0]}]"
+                            f"{given_too}"), show_default=False,
                             metavar="[" + "|".join(formats) + "]")
     # None: not given (the default format, unless a file is written: see make_command).
     out = [_keyword("output_format", Annotated[str | None, fmt_info], None)]
