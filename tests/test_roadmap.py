@@ -772,3 +772,12 @@ def test_roadmap_figure_returns_a_figure_without_showing() -> None:
     fig2, ax = plt.subplots()
     assert roadmap_figure(r.baseline.evaluation("OPED"), ax=ax) is fig2
     plt.close(fig2)
+
+
+def test_break_text_names_a_stage_once() -> None:
+    from detente.roadmaps import Break
+
+    searched = Break(2, "stage 2", "KP", -1.0, 0.5, -0.5)
+    assert searched.describe().startswith("stage 2: KP banked +0.50, expects -0.50")
+    named = Break(1, "Freeze with RU+CN guarantees", "US", -16.2, 0.0, -16.3)
+    assert named.describe().startswith("stage 1 (Freeze with RU+CN guarantees): US banked")

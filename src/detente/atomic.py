@@ -37,11 +37,16 @@ def _refuse_existing(path: Path, force_flag: str | None) -> OutputError:
     return OutputError([Problem("", "already exists; nothing was written", fix)], str(path))
 
 
-def check_writable(path: str | Path, force: bool = False, *,
+def check_writable(path: str | Path, force: bool = False, *, flag: str = "-o",
                    force_flag: str | None = "--force") -> None:
-    """Refuse early (before hours of work) when ``path`` exists and ``force`` is not given.
-    ``force_flag``: the flag the message offers (None: the command has none)."""
+    """Refuse early (before hours of work) when ``path`` exists and ``force`` is not given,
+    or names a folder (no force writes a file there). ``flag``, ``force_flag``: how the
+    command names the file and the overwrite (None: it has none), for the fixes."""
     target = Path(path)
+    if target.is_dir():
+        raise OutputError([Problem("", "is a folder, not a file; nothing was written",
+                                   f"name a file in it: {flag} {target / 'FILE'}")],
+                          str(target))
     if not force and (target.exists() or target.is_symlink()):
         raise _refuse_existing(target, force_flag)
 
@@ -70,7 +75,7 @@ def write_atomic(path: str | Path, data: str | bytes, force: bool = False, *,
     ``force_flag``: how the command names the file and the overwrite (its messages' fixes).
     """
     target = Path(path)
-    check_writable(target, force, force_flag=force_flag)
+    check_writable(target, force, flag=flag, force_flag=force_flag)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     folder = target.parent
     tmp: str | None = None
@@ -98,9 +103,13 @@ def write_atomic(path: str | Path, data: str | bytes, force: bool = False, *,
                 os.replace(tmp, target)
         _fsync_folder(folder)
     except OSError as err:
+        # Only a full disk, a quota or a size limit is mended by freeing space.
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
         raise OutputError([Problem("", f"could not write the file: {_reason(err)}; nothing "
-                                   "was written", "free space or raise the limit, or write "
-                                   f"somewhere else with {flag} PATH")], str(target)) from None
+                                   "was written", ("free space or raise the limit, or write "
+                                                   if full else "write ")
+                                   + f"somewhere else with {flag} PATH")],
+                          str(target)) from None
     finally:
         if tmp is not None:
             with contextlib.suppress(FileNotFoundError):

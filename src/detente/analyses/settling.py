@@ -157,7 +157,7 @@ def view_settle(run: Result) -> View:
         tables += t
         notes += n
         tables += _persuasion(o, len(outcomes) > 1)
-    head = (f"{s.title} — settlement design  (grid step {fmt(result.step)}, "
+    head = (f"{s.title} — settlement design (grid step {fmt(result.step)}, "
             f"{result.settings.utility} loss, deliverer correlation "
             f"{result.settings.correlation:g}, losses {result.settings.losses}, "
             f"{result.weighting}-weighted Nash product)")

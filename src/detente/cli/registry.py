@@ -198,7 +198,7 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
                  if (path := kwargs.pop(_file_parameter(f.flag))) is not None]
         for path, f in files:
             # Before a run that can take a while: the name is free, the writer can work.
-            check_writable(path, False, force_flag=None)
+            check_writable(path, False, flag=f.flag, force_flag=None)
             f.ready()
         inputs = kwargs.pop("inputs")
         edits = pop_edits(kwargs, shared)

@@ -62,8 +62,10 @@ class Break:
     expected: float
 
     def describe(self) -> str:
-        return (f"stage {self.stage} ({self.stage_name}): {self.actor} banked {self.banked:+.2f},"
-                f" expects {self.expected:+.2f} by going on (margin {self.margin:+.2f})")
+        # A searched or stated roadmap's stages are named "stage N": not "stage 1 (stage 1)".
+        name = "" if self.stage_name == f"stage {self.stage}" else f" ({self.stage_name})"
+        return (f"stage {self.stage}{name}: {self.actor} banked {self.banked:+.2f}, expects "
+                f"{self.expected:+.2f} by going on (margin {self.margin:+.2f})")
 
     def to_dict(self) -> dict[str, Any]:
         return {"stage": self.stage, "stage_name": self.stage_name, "actor": self.actor,
