@@ -582,17 +582,22 @@ def test_korea_oped_breaks_where_settle_blocks_the_full_settlement() -> None:
     assert e.stages[0].margin["US"] < p1.gains["US"]  # the unverified freeze
 
 
+def _with_freeze_first(names: tuple[str, str] = ("freeze", "guarantee")) -> Any:
+    """korea-2017 with the freeze-first roadmap of docs/roadmap.md named FF."""
+    raw = detente.load("korea-2017").to_dict()
+    raw["roadmaps"].append({"id": "FF", "name": "freeze first", "stages": [
+        {"name": names[0], "values": {"NUC": 50}},
+        {"name": names[1], "values": {"MSL": 100, "SANC": 20, "SEC": 80, "VER": 80,
+                                      "ALL": 30, "LINK": 50}}]})
+    return scenario_from_mapping(raw)
+
+
 def test_korea_freeze_first_holds_on_a_smaller_deal_not_on_the_oped_path() -> None:
     # The findings of docs/roadmap.md with every mechanism: OPED breaks at every point of a
     # trust × learning grid; "the freeze alone, then a guarantee without missile limits"
     # holds at the scenario's trust (KP's margin +0.13) and breaks once KP trusts China at
     # 0.30 instead of 0.35.
-    raw = detente.load("korea-2017").to_dict()
-    raw["roadmaps"].append({"id": "FF", "name": "freeze first", "stages": [
-        {"name": "freeze", "values": {"NUC": 50}},
-        {"name": "guarantee", "values": {"MSL": 100, "SANC": 20, "SEC": 80, "VER": 80,
-                                         "ALL": 30, "LINK": 50}}]})
-    s = scenario_from_mapping(raw)
+    s = _with_freeze_first()
     r = roadmap(s, scan="KP.RU,KP.CN", scan_values=[0.0, 0.5, 1.0], scan_learning=True,
                 variations=[counterfactual(trust=["KP.CN=0.3"])])
     assert r.learning_scans[0].holding("OPED") == []
@@ -683,12 +688,7 @@ FREEZE_FIRST = ["NUC=50", "MSL=100,SANC=20,SEC=80,VER=80,ALL=30,LINK=50"]
 def test_stated_roadmap_is_evaluated_as_the_same_roadmap_named_in_the_scenario() -> None:
     # --stage NUC=50 --stage MSL=100,...: the numbers of the same stages written under
     # `roadmaps:` (FF, as in the test of the freeze-first finding above), scans included.
-    raw = detente.load("korea-2017").to_dict()
-    raw["roadmaps"].append({"id": "FF", "name": "freeze first", "stages": [
-        {"name": "stage 1", "values": {"NUC": 50}},
-        {"name": "stage 2", "values": {"MSL": 100, "SANC": 20, "SEC": 80, "VER": 80,
-                                       "ALL": 30, "LINK": 50}}]})
-    named = roadmap(scenario_from_mapping(raw), roadmaps=["FF"], scan="KP.CN",
+    named = roadmap(_with_freeze_first(("stage 1", "stage 2")), roadmaps=["FF"], scan="KP.CN",
                     variations=[counterfactual(without=["RU"])])
     stated = roadmap("korea-2017", stage=FREEZE_FIRST, scan="KP.CN",
                      variations=[counterfactual(without=["RU"])])
