@@ -658,6 +658,7 @@ def test_korea_freeze_first_is_found_by_holding_the_first_stage() -> None:
     (["NUC"], 2, "not of the form ISSUE=VALUE"), (["NUC=abc"], 2, "not a finite number"),
     (["NUC=nan"], 2, "not a finite number"), (["NUC=50", "NUC=60"], 2, "given twice"),
     (["VER=100"], 2, "moves no issue"), (["NUC=50"], None, "add --stages N"),
+    (["VER=60"], 2, "breaks the scenario's rule VER ≤ 65 requires NUC ≤ 50"),
 ])
 def test_first_stage_refuses_bad_values_by_name(first: list[str], stages: int | None,
                                                 words: str) -> None:

@@ -580,13 +580,20 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
         unit = roadmap_values(problem, [out])[0]
         step = np.abs(unit - arrays.status_quo)
         floor = np.zeros(len(problem.issue_ids)) if min_moves is None else min_moves
+        shown = ", ".join(f"{i}={v:g}" for i, v in out.items())
         if not ((step > 1e-12) & (step >= floor - 1e-9)).any():
-            shown = ", ".join(f"{i}={v:g}" for i, v in out.items())
             problems.append(ErrorItem("--first", f"the first stage ({shown}) moves no issue by "
                                       "its minimum move (--min-move anchor steps from the "
                                       "status quo), so it is no stage", "move an issue further "
                                       "from its status quo, or lower --min-move (0 = any "
                                       "move)"))
+        # Every stage must keep the package rules: a held stage that breaks one would leave
+        # the search empty with no word of why.
+        for rule in broken_rules(problem.mechanisms, arrays, unit):
+            problems.append(ErrorItem("--first", f"the first stage ({shown}) breaks the "
+                                      f"scenario's rule {rule}", "hold the issue the rule ties "
+                                      "as well (another --first), or leave the rules out with "
+                                      "--ignore rules"))
     if problems:
         raise OptionError(problems)
     return out
