@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from detente.atomic import OutputError, write_atomic
+from detente.atomic import OutputError, check_writable, write_atomic
 from detente.cli import app
 
 DETENTE = [sys.executable, "-m", "detente"]
@@ -98,3 +98,22 @@ def test_cli_report_a_failed_write_is_a_clear_error(tmp_path: Path,
     assert "could not write" in result.output and result.exception is not None
     assert isinstance(result.exception, SystemExit)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_is_refused_by_name_with_the_commands_flag(tmp_path: Path) -> None:
+    with pytest.raises(OutputError) as err:
+        check_writable(tmp_path, flag="--pdf", force_flag=None)
+    assert "is a folder, not a file" in str(err.value)
+    assert f"--pdf {tmp_path / 'FILE'}" in str(err.value)
+    with pytest.raises(OutputError):  # --force does not write over a folder either
+        write_atomic(tmp_path, "x", force=True)
+    assert tmp_path.is_dir()
+
+
+def test_a_missing_folder_is_not_blamed_on_space(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("mine")
+    with pytest.raises(OutputError) as err:  # a file where a folder must be
+        write_atomic(blocked / "out.pdf", b"%PDF", flag="--pdf", force_flag=None)
+    assert "free space" not in str(err.value) and "--pdf PATH" in str(err.value)
+    assert blocked.read_text() == "mine"

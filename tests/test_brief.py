@@ -17,6 +17,7 @@ from detente.brief import (
     compute_brief,
     find_chromium,
     make_brief,
+    pdf_pages,
     status_quo_losses,
 )
 from detente.cli import app
@@ -178,9 +179,71 @@ def test_cli_brief_formats_and_pdf(tmp_path: Path) -> None:
     assert pdf.startswith(b"%PDF")
     # One A4 page: chromium writes the page tree's count uncompressed.
     assert re.findall(rb"/Count (\d+)", pdf) == [b"1"]
+    assert pdf_pages(pdf) == 1
+    # The file is the output: one line, and the brief is not printed.
+    assert re.fullmatch(rf"wrote {re.escape(str(target))} \(1 page, \d+ KiB\)\n",
+                        done.stdout), done.stdout
     again = runner.invoke(app, ["brief", "--step", "25", "--samples", "50", "--pdf",
                                 str(target)])
-    assert again.exit_code != 0  # never over a file the user has
+    assert again.exit_code == 2  # never over a file the user has
+    assert "already exists" in again.stderr and "--force" not in again.stderr  # it has none
+
+
+#: A two-page PDF as chromium lays out its objects (the page tree, then each page).
+FAKE_PDF = (b"%PDF-1.4\n1 0 obj << /Type /Pages /Count 2 /Kids [2 0 R 3 0 R] >> endobj\n"
+            b"2 0 obj << /Type /Page /Parent 1 0 R >> endobj\n"
+            b"3 0 obj <</Type/Page/Parent 1 0 R>> endobj\n%%EOF\n")
+
+
+def test_pdf_pages_counts_page_objects_not_the_tree() -> None:
+    assert pdf_pages(FAKE_PDF) == 2
+    assert pdf_pages(b"%PDF-1.7 compressed object streams only") is None
+
+
+def test_cli_brief_pdf_prints_one_line_not_the_brief(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # The writer stubbed (no chromium needed): what the terminal shows is the CLI's part.
+    import detente.brief as brief_module
+
+    monkeypatch.setattr(brief_module, "require_chromium", lambda: "chromium")
+    monkeypatch.setattr(brief_module, "pdf_bytes", lambda page, timeout=120.0: FAKE_PDF)
+    runner = CliRunner()
+    target = tmp_path / "b [1].pdf"   # rich markup in a name is printed as written
+    done = runner.invoke(app, ["brief", "--step", "50", "--samples", "10", "-q",
+                               "--pdf", str(target)])
+    assert done.exit_code == 0, done.output
+    assert done.stdout == f"wrote {target} (2 pages, 1 KiB)\n"
+    assert done.stderr == ""
+    assert target.read_bytes() == FAKE_PDF
+    # Given --format as well, the result takes stdout and the line goes to stderr.
+    also = tmp_path / "also.pdf"
+    both = runner.invoke(app, ["brief", "--step", "50", "--samples", "10", "-q",
+                               "--pdf", str(also), "-f", "markdown"])
+    assert both.exit_code == 0, both.output
+    assert both.stdout.startswith("# ") and "wrote" not in both.stdout
+    assert both.stderr == f"wrote {also} (2 pages, 1 KiB)\n"
+    # Never over a file the user has, and no advice to use a --force brief does not have.
+    again = runner.invoke(app, ["brief", "-q", "--pdf", str(also)])
+    assert again.exit_code == 2 and again.stdout == ""
+    assert "already exists" in again.stderr and "--force" not in again.stderr
+    assert "Traceback" not in again.output and also.read_bytes() == FAKE_PDF
+
+
+def test_cli_brief_pdf_without_chromium_refuses_before_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import detente.brief as brief_module
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the brief ran although the PDF cannot be written")
+
+    monkeypatch.setattr(brief_module, "find_chromium", lambda: None)
+    monkeypatch.setattr(brief_module, "make_brief", no_run)
+    target = tmp_path / "brief.pdf"
+    refused = CliRunner().invoke(app, ["brief", "-q", "--pdf", str(target)])
+    assert refused.exit_code == 2, refused.output
+    assert refused.stdout == ""
+    assert "--pdf" in refused.stderr and "apt-get install chromium" in refused.stderr
+    assert "Traceback" not in refused.output and not target.exists()
 
 
 def test_glossary_hover_titles_wrap_each_term_once_and_escape() -> None:

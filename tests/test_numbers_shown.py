@@ -74,6 +74,37 @@ def test_every_actors_walk_away_package_is_the_reference_not_blocked() -> None:
     assert not any(p.is_reference for p in settled.baseline.packages if p.id != "PX")
 
 
+def test_the_reference_gets_no_win_over_or_trust_scans(monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    # PX (every actor's walk-away point): all gains 0 by definition, so "what wins a blocker
+    # over" means nothing there; the scans are skipped, and the JSON says null, not {}.
+    import detente.settlement.analysis as analysis
+
+    scanned: list[str] = []
+    real = analysis._trust_needed
+
+    def spy(problem: object, package: analysis.NamedPackage, *args: object) -> object:
+        scanned.append(package.id)
+        return real(problem, package, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analysis, "_trust_needed", spy)
+    settled = detente.settle("korea-2017", step=50.0, zones=False, persuasion=False)
+    packages = {p.id: p for p in settled.baseline.packages}
+    px = packages["PX"]
+    assert px.is_reference and px.blockers and "PX" not in scanned
+    assert px.win_over == {} and px.trust_needed == {}
+    data = px.to_dict()
+    assert data["reference"] is True and data["win_over"] is None
+    assert data["trust_needed"] is None
+    # Every other blocked package still gets both scans for each of its blockers.
+    for p in packages.values():
+        if p.id != "PX" and p.blockers:
+            assert not p.is_reference and p.id in scanned
+            assert set(p.win_over) == set(p.trust_needed) == set(p.blockers)
+            assert p.to_dict()["reference"] is False
+            assert set(p.to_dict()["win_over"]) == set(p.blockers)
+
+
 def test_with_walk_away_points_the_status_quo_is_a_package_like_any_other() -> None:
     # korea-2017 states PX (no deal, escalation) as every actor's walk-away point (issue
     # 16): gains are over it, so the status quo has gains of its own and may be blocked.

@@ -33,7 +33,7 @@ import pytest
 import detente
 from detente.analyses import ANALYSES
 from detente.scenario import Scenario, scenario_from_mapping
-from detente.settlement.analysis import REFERENCE_TOLERANCE
+from detente.settlement.analysis import is_reference
 from detente.settlement.contributions import contributions
 from detente.variation import Variation
 
@@ -61,9 +61,10 @@ def _strip(node: Any) -> Any:
 #: (:func:`plain_scenario`) must still give exactly these numbers.
 PLAIN_GOLDEN = Path(__file__).parent / "reference" / "korea-2017-plain-regression.json"
 #: Result fields added after the plain pin was taken (absent from it): issue 16's carry the
-#: new mechanisms; issue 17 gave every sampled issue its 80 % and 95 % intervals.
+#: new mechanisms; issue 17 gave every sampled issue its 80 % and 95 % intervals; every
+#: named package now says whether it is the reference (``reference``).
 LATER_FIELDS = frozenset({"walk_away", "broken_rules", "stakes", "withheld", "guarantors",
-                          "interval80", "interval95"})
+                          "interval80", "interval95", "reference"})
 #: The one default grid step of every package search (the registry's).
 DEFAULT_STEP = float(ANALYSES["settle"].option("step").default)
 SECTIONS = ("forecast", "settle", "contributions", "roadmap", "sample")
@@ -193,15 +194,19 @@ def test_korea_numbers_unchanged(golden: dict[str, Any], now: dict[str, Any],
 
 
 def _without_reference_plans(pin: dict[str, Any]) -> dict[str, Any]:
-    """The old pin less its persuasion plans for a package every gain is measured from (all
-    gains 0: the status quo here). Since this session such a package is the reference, not
-    a proposal, and gets no plan (PackageAnalysis.is_reference); every other plan stays."""
+    """The old pin as the reference is shown now. A package every gain is measured from (all
+    gains 0: the status quo here) is the reference, not a proposal (PackageAnalysis.
+    is_reference): it gets no persuasion plan and no win-over or trust scans (null in the
+    JSON); every other plan and scan stays. The old pin predates both, and cannot be taken
+    again (it is the numbers before issue 16), so it is mended here."""
     for run in pin["settle"].values():
         for outcome in (run["baseline"], *run["variants"]):
-            reference = {p["id"] for p in outcome["packages"]
-                         if all(abs(g) <= REFERENCE_TOLERANCE for g in p["gains"].values())}
+            reference = {p["id"] for p in outcome["packages"] if is_reference(p["gains"].values())}
             outcome["persuasion"] = [plan for plan in outcome.get("persuasion", [])
                                      if plan["package"] not in reference]
+            for p in outcome["packages"]:
+                if p["id"] in reference:
+                    p["win_over"] = p["trust_needed"] = None
     return pin
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import math
 from typing import Any
 
@@ -171,7 +172,8 @@ def test_first_checkpoint_is_the_settlement_gain_without_discount(
 def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: bool,
                           patience: float, defection: str,
                           floor: list[float] | None = None,
-                          to_final: list[float] | None = None) -> float:
+                          to_final: list[float] | None = None,
+                          first: list[float] | None = None) -> float:
     """Best final Nash product over every roadmap, written from ``docs/roadmap.md`` and
     ``docs/settle.md`` alone: plain loops over every stage value, no detente helper.
 
@@ -182,7 +184,8 @@ def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: b
     scale when given: the minimum stage move); a roadmap counts when the final package
     is in the zone and every party's margin is > 1e-9 at every checkpoint. With
     ``to_final``: the largest smallest margin (final gain, E^t − r, R^t under ``stop``) of
-    the roadmaps ending there instead (−inf when none).
+    the roadmaps ending there instead (−inf when none). With ``first`` (unit scale, every
+    issue): only the roadmaps whose first stage is exactly that (``--first``).
     """
     a = problem.arrays
     n_actors, n_issues = len(a.actor_ids), len(a.issue_ids)
@@ -251,6 +254,8 @@ def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: b
             continue  # a package rule must hold at every stage
         if to_final is not None and not all(same(x[n_stages][k], to_final[k])
                                             for k in range(n_issues)):
+            continue
+        if first is not None and not all(same(x[1][k], first[k]) for k in range(n_issues)):
             continue
         final, checkpoints = _reference_checkpoints(problem, x, patience)
         columns = [final[i] for i in range(n_actors) if party[i]]
@@ -401,6 +406,45 @@ def _search_matches_brute_force(problem: SettlementProblem, monotone: bool, pati
         assert result.found is None or (result.found.holds and not result.found.broken_rules)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_problems(max_actors=3, max_issues=2, max_options=3)
+       | random_mechanisms_problems(max_actors=3, max_issues=3, max_options=2),
+       pick=st.integers(0, 10**6), n_stages=st.sampled_from([2, 3]), monotone=st.booleans(),
+       patience=st.sampled_from([1.0, 0.7]), defection=st.sampled_from(["reverse", "stop"]))
+@example(problem=_fresh_clone_case(), pick=1, n_stages=2, monotone=True, patience=1.0,
+         defection="reverse")
+def test_search_held_to_a_first_stage_equals_brute_force(
+        problem: SettlementProblem, pick: int, n_stages: int, monotone: bool, patience: float,
+        defection: str) -> None:
+    # --first: the best roadmap whose first stage is exactly the given one (every issue at a
+    # grid value or its status quo), by brute force and branch and bound, against the plain
+    # enumeration of every roadmap with that first stage.
+    a = problem.arrays
+    if n_stages == 3 and a.n_issues > 2:
+        return  # the plain enumeration of 3 stages on 3 issues is too slow for a unit test
+    grids = [np.unique(np.r_[problem.unit_candidates(k)[0], a.status_quo[k]])
+             for k in range(a.n_issues)]
+    # One issue moves in stage 1 (a first stage that moves nothing is refused by
+    # first_stage, and the search finds nothing for it, as the enumeration does).
+    mover = pick % a.n_issues
+    moves = grids[mover][np.abs(grids[mover] - a.status_quo[mover]) > 1e-12]
+    grids[mover] = moves if moves.size else grids[mover]
+    unit = [float(g[(pick // (4 ** k)) % g.size]) for k, g in enumerate(grids)]
+    first = dict(zip(a.issue_ids, (float(v) for v in a.to_units(np.array(unit))),
+                     strict=True))
+    expected = _brute_force_roadmaps(problem, n_stages, monotone, patience, defection,
+                                     first=unit)
+    for method in ("brute", "bnb"):
+        result = search(problem, [], n_stages, UtilitySettings(), patience, defection,
+                        finals=10_000, monotone=monotone, method=method, first=first)
+        got = result.found.final_nash / 100 if result.found else 0.0
+        assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+        assert result.first == first
+        for e in ([result.found] if result.found else []) + list(result.near_misses):
+            assert e.stages[0].values == pytest.approx(first)  # every roadmap shown starts so
+        assert result.found is None or (result.found.holds and not result.found.broken_rules)
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=random_mechanisms_problems(max_actors=3, max_issues=3, max_options=2),
        monotone=st.booleans(), patience=st.sampled_from([1.0, 0.7]),
@@ -538,17 +582,22 @@ def test_korea_oped_breaks_where_settle_blocks_the_full_settlement() -> None:
     assert e.stages[0].margin["US"] < p1.gains["US"]  # the unverified freeze
 
 
+def _with_freeze_first(names: tuple[str, str] = ("freeze", "guarantee")) -> Any:
+    """korea-2017 with the freeze-first roadmap of docs/roadmap.md named FF."""
+    raw = detente.load("korea-2017").to_dict()
+    raw["roadmaps"].append({"id": "FF", "name": "freeze first", "stages": [
+        {"name": names[0], "values": {"NUC": 50}},
+        {"name": names[1], "values": {"MSL": 100, "SANC": 20, "SEC": 80, "VER": 80,
+                                      "ALL": 30, "LINK": 50}}]})
+    return scenario_from_mapping(raw)
+
+
 def test_korea_freeze_first_holds_on_a_smaller_deal_not_on_the_oped_path() -> None:
     # The findings of docs/roadmap.md with every mechanism: OPED breaks at every point of a
     # trust × learning grid; "the freeze alone, then a guarantee without missile limits"
     # holds at the scenario's trust (KP's margin +0.13) and breaks once KP trusts China at
     # 0.30 instead of 0.35.
-    raw = detente.load("korea-2017").to_dict()
-    raw["roadmaps"].append({"id": "FF", "name": "freeze first", "stages": [
-        {"name": "freeze", "values": {"NUC": 50}},
-        {"name": "guarantee", "values": {"MSL": 100, "SANC": 20, "SEC": 80, "VER": 80,
-                                         "ALL": 30, "LINK": 50}}]})
-    s = scenario_from_mapping(raw)
+    s = _with_freeze_first()
     r = roadmap(s, scan="KP.RU,KP.CN", scan_values=[0.0, 0.5, 1.0], scan_learning=True,
                 variations=[counterfactual(trust=["KP.CN=0.3"])])
     assert r.learning_scans[0].holding("OPED") == []
@@ -557,6 +606,128 @@ def test_korea_freeze_first_holds_on_a_smaller_deal_not_on_the_oped_path() -> No
     assert min(ff.stages, key=lambda st: st.margin["KP"]).margin["KP"] == ff.min_margin
     wary = r.variants[0].evaluation("FF")
     assert not wary.holds and {b.actor for b in wary.breaks} == {"KP"}
+
+
+@pytest.mark.parametrize(("first", "monotone", "holds"), [
+    ({"X": 60.0}, True, True), ({"Y": 70.0}, False, True), ({"X": 70.0, "Y": 70.0}, True, True),
+    ({"X": 90.0}, True, False), ({"X": 40.0}, True, False), ({"X": 40.0}, False, True)])
+def test_hand_case_held_to_a_first_stage_equals_brute_force(first: dict[str, float],
+                                                            monotone: bool, holds: bool
+                                                            ) -> None:
+    # Where a roadmap holds (X 60 first) and where none can (X 90 first: every final past
+    # it loses B; X 40 first moves X away from A, unless paths may turn back: --any-path).
+    problem = SettlementProblem.from_scenario(hand_scenario(), 10.0)
+    a = problem.arrays
+    full = dict(zip(a.issue_ids, (float(v) for v in a.to_units(a.status_quo)), strict=True))
+    full.update(first)
+    unit = [(full[i] - float(a.scale_low[k])) / float(a.scale_high[k] - a.scale_low[k])
+            for k, i in enumerate(a.issue_ids)]
+    expected = _brute_force_roadmaps(problem, 2, monotone, 1.0, "reverse", first=unit)
+    assert (expected > 0) == holds
+    for method in ("brute", "bnb"):
+        result = search(problem, [], 2, UtilitySettings(), 1.0, "reverse", finals=10_000,
+                        monotone=monotone, method=method, first=first)
+        got = result.found.final_nash / 100 if result.found else 0.0
+        assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+        if result.found:
+            assert result.found.stages[0].values == pytest.approx(full)
+
+
+def test_korea_freeze_first_is_found_by_holding_the_first_stage() -> None:
+    # docs/roadmap.md: `detente roadmap --stages 2 --first NUC=50` finds the freeze-first
+    # roadmap the last session found by script (the freeze alone, then MSL 100, SANC 20,
+    # SEC 80, VER 80, ALL 30, LINK 50; KP's margin +0.13), the same numbers as evaluating it
+    # as a named roadmap (test above), where the unheld search begins with verification.
+    held = roadmap("korea-2017", stages=2, first=["NUC=50"]).baseline.search
+    assert held is not None and held.found is not None and held.first == {"NUC": 50.0}
+    one, two = held.found.stages
+    status = {i.id: float(i.status_quo.value) for i in detente.load("korea-2017").issues}
+    assert one.values == {**status, "NUC": 50.0} and one.moved == ("NUC",)
+    assert two.values == {**status, "NUC": 50.0, "MSL": 100.0, "SANC": 20.0, "SEC": 80.0,
+                          "VER": 80.0, "ALL": 30.0, "LINK": 50.0}
+    assert held.found.holds and held.found.min_margin == pytest.approx(0.128125, abs=1e-6)
+    free = roadmap("korea-2017", stages=2).baseline.search
+    assert free is not None and free.found is not None
+    assert free.found.stages[0].values["NUC"] == status["NUC"]  # it does not freeze first
+    assert free.found.final_nash > held.found.final_nash
+
+
+@pytest.mark.parametrize(("first", "stages", "words"), [
+    (["ZZZ=50"], 2, "unknown issue 'ZZZ'"), (["NCU=50"], 2, "did you mean 'NUC'"),
+    (["NUC=55"], 2, "NUC=50 or NUC=60"), (["NUC=150"], 2, "outside NUC's scale (0 to 100)"),
+    (["NUC"], 2, "not of the form ISSUE=VALUE"), (["NUC=abc"], 2, "not a finite number"),
+    (["NUC=nan"], 2, "not a finite number"), (["NUC=50", "NUC=60"], 2, "given twice"),
+    (["VER=100"], 2, "moves no issue"), (["NUC=50"], None, "add --stages N"),
+    (["VER=60"], 2, "breaks the scenario's rule VER ≤ 65 requires NUC ≤ 50"),
+])
+def test_first_stage_refuses_bad_values_by_name(first: list[str], stages: int | None,
+                                                words: str) -> None:
+    with pytest.raises(OptionError) as err:
+        roadmap("korea-2017", stages=stages, first=first, step=10.0)
+    assert words in str(err.value) and "--first" in str(err.value)
+
+
+def test_cli_first_stage() -> None:
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    runner = CliRunner()
+    bad = runner.invoke(app, ["roadmap", "--stages", "2", "--first", "NUC=55", "-q"])
+    assert bad.exit_code == 2 and bad.stdout == ""
+    assert "--first: NUC=55 is not a value the search takes" in bad.stderr
+    assert "use NUC=50 or NUC=60" in bad.stderr and "Traceback" not in bad.output
+    done = runner.invoke(app, ["roadmap", "--stages", "2", "--first", "NUC=50", "--step",
+                               "25", "-f", "json", "-q"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["baseline"]["search"]["first"] == {"NUC": 50.0}
+
+
+FREEZE_FIRST = ["NUC=50", "MSL=100,SANC=20,SEC=80,VER=80,ALL=30,LINK=50"]
+
+
+def test_stated_roadmap_is_evaluated_as_the_same_roadmap_named_in_the_scenario() -> None:
+    # --stage NUC=50 --stage MSL=100,...: the numbers of the same stages written under
+    # `roadmaps:` (FF, as in the test of the freeze-first finding above), scans included.
+    named = roadmap(_with_freeze_first(("stage 1", "stage 2")), roadmaps=["FF"], scan="KP.CN",
+                    variations=[counterfactual(without=["RU"])])
+    stated = roadmap("korea-2017", stage=FREEZE_FIRST, scan="KP.CN",
+                     variations=[counterfactual(without=["RU"])])
+    assert [e.id for e in stated.baseline.evaluations] == ["STATED"]  # OPED only if asked
+    for a, b in zip(named.outcomes, stated.outcomes, strict=True):
+        want = {k: v for k, v in a.evaluation("FF").to_dict().items() if k not in ("id", "name")}
+        got = {k: v for k, v in b.evaluation("STATED").to_dict().items()
+               if k not in ("id", "name")}
+        assert got == want
+    assert stated.scan is not None and named.scan is not None
+    assert stated.scan.lowest_holding("STATED") == named.scan.lowest_holding("FF") == 0.35
+    both = roadmap("korea-2017", stage=FREEZE_FIRST, roadmaps=["OPED"])
+    assert [e.id for e in both.baseline.evaluations] == ["OPED", "STATED"]
+    # --final STATED: the search's final is the stated roadmap's last stage.
+    to = roadmap("korea-2017", stage=FREEZE_FIRST, stages=2, final="STATED",
+                 first=["NUC=50"]).baseline.search
+    assert to is not None and to.found is not None
+    assert to.found.stages[-1].values == stated.baseline.evaluation("STATED").stages[-1].values
+
+
+@pytest.mark.parametrize(("stage", "words"), [
+    (["NUC=50", "ZZZ=1"], "stage 2: unknown issue 'ZZZ'"),
+    (["NUC=500"], "NUC=500 is outside NUC's scale (0 to 100)"),
+    (["2"], "for a search of 2 stages write --stages 2"),
+    (["NUC=50", ","], "stage 2: ',' names no issue"),
+    (["NUC=50,NUC=40"], "NUC is given twice"),
+    (["NUC=x"], "'x' in 'NUC=x' is not a finite number"),
+])
+def test_stated_roadmap_refuses_bad_stages_by_name(stage: list[str], words: str) -> None:
+    with pytest.raises(OptionError) as err:
+        roadmap("korea-2017", stage=stage)
+    assert words in str(err.value) and "--stage" in str(err.value)
+
+
+def test_first_stage_reports_every_problem_at_once() -> None:
+    with pytest.raises(OptionError) as err:
+        roadmap("korea-2017", stages=2, first=["ZZZ=1", "NUC=55", "SEC=-5"])
+    assert len(err.value.problems) == 3
 
 
 def test_counterfactuals_and_scan() -> None:
@@ -602,3 +773,12 @@ def test_roadmap_figure_returns_a_figure_without_showing() -> None:
     fig2, ax = plt.subplots()
     assert roadmap_figure(r.baseline.evaluation("OPED"), ax=ax) is fig2
     plt.close(fig2)
+
+
+def test_break_text_names_a_stage_once() -> None:
+    from detente.roadmaps import Break
+
+    searched = Break(2, "stage 2", "KP", -1.0, 0.5, -0.5)
+    assert searched.describe().startswith("stage 2: KP banked +0.50, expects -0.50")
+    named = Break(1, "Freeze with RU+CN guarantees", "US", -16.2, 0.0, -16.3)
+    assert named.describe().startswith("stage 1 (Freeze with RU+CN guarantees): US banked")

@@ -311,6 +311,9 @@ def test_a_scan_can_find_something() -> None:
     for package in problem.packages:
         unit = problem.package_values([package])[0]
         (result,) = analyse_packages(problem, [package], settings)
+        if result.is_reference:  # PX: no scans, no plan (test_numbers_shown)
+            assert result.trust_needed == result.win_over == {}
+            continue
         for b_id in result.blockers:
             b = problem.actor_ids.index(b_id)
             needs = _trust_needed(problem, package, unit, settings, b)
@@ -340,6 +343,9 @@ def test_crowded_scenario_scans_equal_the_plain_scans() -> None:
     for package in problem.packages:
         unit = problem.package_values([package])[0]
         (result,) = analyse_packages(problem, [package], settings)
+        if result.is_reference:  # the status quo here: no scans (test_numbers_shown)
+            assert result.trust_needed == result.win_over == {}
+            continue
         for b_id in result.blockers:
             b = problem.actor_ids.index(b_id)
             assert result.trust_needed[b_id] == trust_needed_reference(

@@ -497,6 +497,33 @@ def test_the_combined_forecast_is_a_switch_of_the_forecast(client: TestClient) -
     assert len(result["view"]["tables"]) == 1
 
 
+def test_roadmap_first_stage_from_the_web_is_the_command_lines(client: TestClient) -> None:
+    # --first NUC=50 (docs/roadmap.md, the freeze alone first): the same option, the same
+    # numbers, the same refusal as on the command line.
+    response = client.post("/api/analyses/roadmap", json={
+        "scenario": korea(), "params": {"stages": 2, "first": ["NUC=50"]}})
+    assert response.status_code == 200, response.text
+    search = response.json()["result"]["data"]["baseline"]["search"]
+    expected = detente.roadmap("korea-2017", stages=2, first=["NUC=50"]).baseline.search
+    assert expected is not None and expected.found is not None
+    assert search["first"] == {"NUC": 50.0}
+    assert search["found"]["stages"][1]["values"] == expected.found.stages[1].values
+    assert search["found"]["min_margin"] == pytest.approx(expected.found.min_margin)
+    bad = client.post("/api/analyses/roadmap", json={
+        "scenario": korea(), "params": {"stages": 2, "first": ["NUC=55"]}})
+    assert bad.status_code == 422
+    assert any("NUC=50 or NUC=60" in p["fix"] for p in bad.json()["problems"])
+    # --stage: the roadmap stated stage by stage, as the command line evaluates it.
+    stages = ["NUC=50", "MSL=100,SANC=20,SEC=80,VER=80,ALL=30,LINK=50"]
+    stated = client.post("/api/analyses/roadmap", json={
+        "scenario": korea(), "params": {"stage": stages, "scan": "KP.CN"}})
+    assert stated.status_code == 200, stated.text
+    data = stated.json()["result"]["data"]
+    library = detente.roadmap("korea-2017", stage=stages, scan="KP.CN").to_dict()
+    assert_same_numbers(data["baseline"], json.loads(json.dumps(library["baseline"])))
+    assert data["scan"]["roadmaps"]["STATED"]["lowest_holding"] == 0.35
+
+
 def test_sensitivity_matches_the_library(client: TestClient) -> None:
     from detente.uncertainty.sensitivity import sensitivity
 

@@ -30,17 +30,25 @@ class OutputError(DetenteError):
     """A file could not be written (or would overwrite the user's file); nothing was left."""
 
 
-def _refuse_existing(path: Path) -> OutputError:
-    return OutputError([Problem("", "already exists; nothing was written",
-                                "choose another name, or pass --force to overwrite")],
-                       str(path))
+def _refuse_existing(path: Path, force_flag: str | None) -> OutputError:
+    # A command with no force flag (brief --pdf) must not advise one.
+    fix = f"choose another name, or pass {force_flag} to overwrite" if force_flag else \
+        "choose another name, or move the existing file away"
+    return OutputError([Problem("", "already exists; nothing was written", fix)], str(path))
 
 
-def check_writable(path: str | Path, force: bool = False) -> None:
-    """Refuse early (before hours of work) when ``path`` exists and ``force`` is not given."""
+def check_writable(path: str | Path, force: bool = False, *, flag: str = "-o",
+                   force_flag: str | None = "--force") -> None:
+    """Refuse early (before hours of work) when ``path`` exists and ``force`` is not given,
+    or names a folder (no force writes a file there). ``flag``, ``force_flag``: how the
+    command names the file and the overwrite (None: it has none), for the fixes."""
     target = Path(path)
+    if target.is_dir():
+        raise OutputError([Problem("", "is a folder, not a file; nothing was written",
+                                   f"name a file in it: {flag} {target / 'FILE'}")],
+                          str(target))
     if not force and (target.exists() or target.is_symlink()):
-        raise _refuse_existing(target)
+        raise _refuse_existing(target, force_flag)
 
 
 def _reason(err: OSError) -> str:
@@ -57,15 +65,17 @@ def _reason(err: OSError) -> str:
     return err.strerror or type(err).__name__
 
 
-def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> Path:
+def write_atomic(path: str | Path, data: str | bytes, force: bool = False, *,
+                 flag: str = "-o", force_flag: str | None = "--force") -> Path:
     """Write ``data`` (text as UTF-8) to ``path`` all at once, or not at all.
 
     Raises :class:`OutputError` (a :class:`DetenteError`: the CLI prints it and exits 2) when
     ``path`` exists and ``force`` is false, or when the write fails; either way no
-    partial file is left behind, and an existing file is kept as it was.
+    partial file is left behind, and an existing file is kept as it was. ``flag`` and
+    ``force_flag``: how the command names the file and the overwrite (its messages' fixes).
     """
     target = Path(path)
-    check_writable(target, force)
+    check_writable(target, force, flag=flag, force_flag=force_flag)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     folder = target.parent
     tmp: str | None = None
@@ -86,16 +96,20 @@ def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> Pa
             try:
                 os.link(tmp, target)  # fails if the name was taken meanwhile
             except FileExistsError:
-                raise _refuse_existing(target) from None
+                raise _refuse_existing(target, force_flag) from None
             except OSError:  # a file system without hard links: check, then rename
                 if target.exists():
-                    raise _refuse_existing(target) from None
+                    raise _refuse_existing(target, force_flag) from None
                 os.replace(tmp, target)
         _fsync_folder(folder)
     except OSError as err:
+        # Only a full disk, a quota or a size limit is mended by freeing space.
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
         raise OutputError([Problem("", f"could not write the file: {_reason(err)}; nothing "
-                                   "was written", "free space or raise the limit, or write "
-                                   "somewhere else with -o PATH")], str(target)) from None
+                                   "was written", ("free space or raise the limit, or write "
+                                                   if full else "write ")
+                                   + f"somewhere else with {flag} PATH")],
+                          str(target)) from None
     finally:
         if tmp is not None:
             with contextlib.suppress(FileNotFoundError):

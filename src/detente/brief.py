@@ -18,6 +18,7 @@ chromium printing the HTML headless).
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 import tempfile
@@ -508,14 +509,28 @@ def find_chromium() -> str | None:
     return None
 
 
-def pdf_bytes(page: str, timeout: float = 120.0) -> bytes:
-    """Print an HTML page to PDF with chromium in headless mode; refuse, saying how to
-    install it, where none is on the PATH."""
+def require_chromium() -> str:
+    """The chromium to print with; refuse, saying how to install it, where none is on the
+    PATH (the CLI asks before the brief's run, which takes a while)."""
     browser = find_chromium()
     if browser is None:
         raise option_error("--pdf", "no PDF renderer: chromium is not installed",
                            "install Debian's chromium (apt-get install chromium), or write "
                            "HTML with -f html and print it from a browser")
+    return browser
+
+
+def pdf_pages(data: bytes) -> int | None:
+    """The number of pages of a PDF as chromium writes it (each page object uncompressed,
+    ``/Type /Page``); None where none can be read (object streams)."""
+    pages = len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", data))
+    return pages or None
+
+
+def pdf_bytes(page: str, timeout: float = 120.0) -> bytes:
+    """Print an HTML page to PDF with chromium in headless mode (see
+    :func:`require_chromium`)."""
+    browser = require_chromium()
     with tempfile.TemporaryDirectory(prefix="detente-brief-") as folder:
         source = Path(folder) / "brief.html"
         target = Path(folder) / "brief.pdf"
@@ -533,4 +548,4 @@ def pdf_bytes(page: str, timeout: float = 120.0) -> bytes:
 
 __all__ = ["BRIEF_MODELS", "GLOSSARY", "Brief", "BriefInputs", "Section", "anchor_steps",
            "compose_brief", "compute_brief", "find_chromium", "make_brief", "pdf_bytes",
-           "status_quo_losses"]
+           "pdf_pages", "require_chromium", "status_quo_losses"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from detente.analyses.options import SEED, STEP
-from detente.analyses.spec import AnalysisSpec, Option
+from detente.analyses.spec import AnalysisSpec, FileOutput, Option
 from detente.scenario import Scenario
 from detente.variation import Variation
 from detente.view import View
@@ -36,6 +36,19 @@ def _pdf(run: Any) -> bytes:
     return pdf_bytes(run.value.to_html())
 
 
+def _pdf_ready() -> None:
+    from detente.brief import require_chromium
+
+    require_chromium()
+
+
+def _pages(data: bytes) -> str:
+    from detente.brief import pdf_pages
+
+    pages = pdf_pages(data)
+    return "" if pages is None else f"{pages} page{'s' if pages != 1 else ''}"
+
+
 BRIEF = AnalysisSpec(
     name="brief", title="Brief",
     summary="One page in plain words: where bargaining lands, which deals pass, who blocks "
@@ -46,10 +59,9 @@ BRIEF = AnalysisSpec(
     to_dict=lambda run: run.value.to_dict(),
     package_search=True, quick={"step": 50.0, "samples": 10},
     extra={"markdown": lambda run: run.value.to_markdown(),
-           "html": lambda run: run.value.to_html(),
-           # Files the CLI can also write (flag -> bytes of the result); the web has none.
-           "files": {"--pdf": ("PDF of the brief (printed by Debian's chromium, headless).",
-                               _pdf)}},
+           "html": lambda run: run.value.to_html()},
+    files=(FileOutput("--pdf", "PDF of the brief (printed by Debian's chromium, headless).",
+                      _pdf, ready=_pdf_ready, describe=_pages),),
 )
 
 __all__ = ["BRIEF"]

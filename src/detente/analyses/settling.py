@@ -157,7 +157,7 @@ def view_settle(run: Result) -> View:
         tables += t
         notes += n
         tables += _persuasion(o, len(outcomes) > 1)
-    head = (f"{s.title} — settlement design  (grid step {fmt(result.step)}, "
+    head = (f"{s.title} — settlement design (grid step {fmt(result.step)}, "
             f"{result.settings.utility} loss, deliverer correlation "
             f"{result.settings.correlation:g}, losses {result.settings.losses}, "
             f"{result.weighting}-weighted Nash product)")
@@ -489,7 +489,8 @@ def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | N
                 finals: int, near: int, any_path: bool, step: float, utility: str,
                 correlation: float, losses: str, weighting: str, method: str,
                 max_packages: int, learning: float = 0.0, min_move: float = 1.0,
-                scan_learning: bool = False, ignore: Sequence[str] = ()) -> Any:
+                scan_learning: bool = False, ignore: Sequence[str] = (),
+                first: Sequence[str] = (), stage: Sequence[str] = ()) -> Any:
     from detente.roadmaps import roadmap as run
 
     return run(scenario, stages=stages, roadmaps=list(roadmap) or None, final=final,
@@ -499,7 +500,7 @@ def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | N
                monotone=not any_path, finals=finals, near=near, scan=scan,
                method=method, max_packages=max_packages,  # type: ignore[arg-type]
                learning=learning, min_move=min_move, scan_learning=scan_learning,
-               ignore=tuple(ignore))
+               ignore=tuple(ignore), first=list(first) or None, stage=list(stage))
 
 
 def view_roadmap(run: Result) -> View:
@@ -540,8 +541,14 @@ def view_roadmap(run: Result) -> View:
                                          for o in outcomes]],
             ["search", *[f"{o.search.seconds:.1f} s" for o in outcomes]],
         ]
+        held = "" if search.first is None else ", first stage held to " + ", ".join(
+            f"{i} {fmt(v)}" for i, v in search.first.items())
+        # "0 of 0" alone reads like a failed search: say that no final can follow the stage.
+        empty = [f"{o.label}: no final package of the zone of agreement lies at or past the "
+                 f"held first stage, so no roadmap can begin with it." for o in outcomes
+                 if o.search.first is not None and not o.search.finals_available]
         tables.append(table(f"Search: {search.n_stages} stages to {search.final} final "
-                            "package", ["", *labels], rows, key="search"))
+                            f"package{held}", ["", *labels], rows, notes=empty, key="search"))
     for o in outcomes:
         suffix = f" — {o.label}" if len(outcomes) > 1 else ""
         shown = list(o.evaluations)
@@ -709,8 +716,17 @@ ROADMAP = AnalysisSpec(
                "settle's best).", low=1, high=5),
         Option("roadmap", str, (), "Named roadmap to evaluate; repeat for several (default "
                "all).", multiple=True, flags=("--roadmap", "-r")),
+        Option("stage", str, (), "Evaluate this roadmap, stated stage by stage: one --stage "
+               "per stage, in order, each ISSUE=VALUE[,ISSUE=VALUE...] (issue units; an issue "
+               "a stage leaves out keeps its value). Shown as STATED, like a named roadmap "
+               "(scans, learning, counterfactuals, --final STATED); the scenario's own only "
+               "with --roadmap.", multiple=True),
         Option("final", str, None, "The package (or roadmap) the searched roadmaps must end "
                "in (default: the best final package some roadmap reaches)."),
+        Option("first", str, (), "Hold the searched roadmaps' first stage to ISSUE=VALUE "
+               "(issue units, a value on the search grid); repeat for several issues. Issues "
+               "not named stay at their status quo in stage 1 (--first NUC=50: the freeze "
+               "alone first). Needs --stages.", multiple=True),
         SEPARATELY,
         Option("patience", float, 1.0, "Weight of a promise one stage later, in (0, 1]; "
                "1 = no discount.", low=0.0, low_open=True, high=1.0),

@@ -242,6 +242,41 @@ def _near(name: str, known: Any) -> str:
     return f"did you mean '{near[0]}'? " if near else ""
 
 
+def _nothing() -> None:
+    return None
+
+
+def _no_words(data: bytes) -> str:
+    return ""
+
+
+@dataclass(frozen=True)
+class FileOutput:
+    """A file an analysis can also write (``brief --pdf FILE``; the command line only: the
+    web writes no file named by a path).
+
+    ``flag``: the CLI flag that names the file. ``write(run)``: the file's bytes from a
+    finished run. ``ready()``: raises a DetenteError (naming the flag and the fix) when the
+    writer cannot work here, so that the command refuses before a run that can take
+    minutes. ``describe(data)``: what the one-line confirmation says after the path ("1
+    page"; "" for nothing). A command given a file writes it and confirms it on stdout, as
+    ``detente report -o`` does; the result goes to stdout too only when ``--format`` is
+    given as well.
+    """
+
+    flag: str
+    help: str
+    write: Callable[[Any], bytes]
+    ready: Callable[[], None] = _nothing
+    describe: Callable[[bytes], str] = _no_words
+
+    def confirmation(self, path: Any, data: bytes) -> str:
+        """``wrote brief.pdf (1 page, 84 KiB)``."""
+        size = f"{max(1, round(len(data) / 1024))} KiB"
+        what = self.describe(data)
+        return f"wrote {path} ({what + ', ' if what else ''}{size})"
+
+
 #: How an analysis takes its positional input: one scenario; a scenario followed by noise
 #: items (``sample korea-2017 position=10``); or validation targets (``deu PATH`` or files).
 Inputs = Literal["scenario", "scenario+noise", "targets"]
@@ -273,6 +308,8 @@ class AnalysisSpec:
     formats: tuple[str, ...] = ("table", "json", "csv")
     to_dict: Callable[[Any], dict[str, Any]] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Files the command line can also write (see :class:`FileOutput`).
+    files: tuple[FileOutput, ...] = ()
     quick: Mapping[str, Any] = field(default_factory=dict)
     #: Whether the analysis searches packages (then ``--fix`` and ``--guarantor`` act on
     #: it); a function of the checked options where it depends on them (sample -m settle).
@@ -308,4 +345,4 @@ class AnalysisSpec:
                 "options": [o.public() for o in self.options]}
 
 
-__all__ = ["AnalysisSpec", "Inputs", "Option", "check_options"]
+__all__ = ["AnalysisSpec", "FileOutput", "Inputs", "Option", "check_options"]

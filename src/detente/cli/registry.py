@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from detente import (
     ANALYSES,
@@ -79,14 +80,22 @@ def option_parameter(o: Option) -> inspect.Parameter:
         # outside the list).
         annotation = float | None if o.type is float else str | None
     return _keyword(o.name, Annotated[annotation, typer.Option(
-        *flags, help=o.help_text(), show_default=False, metavar=o.metavar or None)], default)
+        *flags, help=_markup_safe(o.help_text()), show_default=False,
+        metavar=o.metavar or None)], default)
+
+
+def _markup_safe(text: str) -> str:
+    """Help text as typer's rich help prints it: a bracket is markup there, so an unescaped
+    "[default: 10]" (Option.help_text) vanished from every analysis's --help."""
+    return escape(text)
 
 
 def _shared_parameter(o: Option) -> inspect.Parameter:
     """An option whose flag is also a counterfactual flag: repeatable text, split later."""
     flag = o.cli_flags[0]
-    return _repeatable(o.name, o.cli_flags, f"{o.help_text()} Also the counterfactual {flag} "
-                       f"{VARIATION_OPTIONS[flag]}: {VARIATION_HELP[flag]}", "TEXT")
+    return _repeatable(o.name, o.cli_flags, _markup_safe(
+        f"{o.help_text()} Also the counterfactual {flag} {VARIATION_OPTIONS[flag]}: "
+        f"{VARIATION_HELP[flag]}"), "TEXT")
 
 
 #: The positional input of each kind of analysis (AnalysisSpec.inputs): its type and help.
@@ -119,15 +128,20 @@ def variation_parameters(shared: Collection[str] = ()) -> list[inspect.Parameter
 
 def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
     formats = spec.formats
-    fmt_info = typer.Option("--format", "-f", help=f"Output: {', '.join(formats)}. "
-                            f"[default: {formats[0]}]", show_default=False,
+    given_too = (" With " + " or ".join(f.flag for f in spec.files) + ": only when given."
+                 if spec.files else "")
+    fmt_info = typer.Option("--format", "-f", help=_markup_safe(
+                            f"Output: {', '.join(formats)}. [default: {formats[0]}]"
+                            f"{given_too}"), show_default=False,
                             metavar="[" + "|".join(formats) + "]")
-    out = [_keyword("output_format", Annotated[str, fmt_info], formats[0])]
+    # None: not given (the default format, unless a file is written: see make_command).
+    out = [_keyword("output_format", Annotated[str | None, fmt_info], None)]
     # Files an analysis can also write (brief --pdf FILE): CLI only, never over a file the
     # user has.
-    out += [_keyword(_file_parameter(flag), Annotated[Path | None, typer.Option(
-        flag, help=f"{help_text} Never overwrites an existing file.", metavar="FILE")])
-        for flag, (help_text, _) in spec.extra.get("files", {}).items()]
+    out += [_keyword(_file_parameter(f.flag), Annotated[Path | None, typer.Option(
+        f.flag, help=f"{f.help} Never overwrites an existing file. Prints one line (the "
+        "file, its size) instead of the result unless --format is given too.",
+        metavar="FILE")]) for f in spec.files]
     # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
     # (detente.cli.progress) both obey it.
     out.append(_keyword("quiet", Annotated[bool, quiet_option()], False))
@@ -176,15 +190,16 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
 
     def command(**kwargs: Any) -> None:
         output_format = kwargs.pop("output_format")
-        if output_format not in spec.formats:
+        if output_format is not None and output_format not in spec.formats:
             raise OptionError([Problem("--format", f"unknown format '{output_format}'",
                                        f"use {', '.join(spec.formats)}")])
         dask, quiet = kwargs.pop("dask", None), kwargs.pop("quiet", False)
-        files = {flag: (kwargs.pop(_file_parameter(flag)), writer)
-                 for flag, (_, writer) in spec.extra.get("files", {}).items()}
-        for path, _ in files.values():
-            if path is not None:
-                check_writable(path, False)  # before a run that can take a while
+        files = [(path, f) for f in spec.files
+                 if (path := kwargs.pop(_file_parameter(f.flag))) is not None]
+        for path, f in files:
+            # Before a run that can take a while: the name is free, the writer can work.
+            check_writable(path, False, flag=f.flag, force_flag=None)
+            f.ready()
         inputs = kwargs.pop("inputs")
         edits = pop_edits(kwargs, shared)
         # Options left at None (or an empty list) take the spec's default.
@@ -206,10 +221,16 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         else:
             with Activity(spec.name, quiet):
                 result = run(spec.name, inputs, variation, **given)
-        for path, writer in files.values():
-            if path is not None:
-                write_atomic(path, writer(result))
-                err_console.print(f"wrote {path}")
+        # Like `detente report -o`: a file asked for is the output, confirmed in one line on
+        # stdout; given --format too, the result takes stdout and the line goes to stderr.
+        for path, f in files:
+            data = f.write(result)
+            write_atomic(path, data, flag=f.flag, force_flag=None)
+            (err_console if output_format else console).print(
+                f.confirmation(path, data), soft_wrap=True, highlight=False, markup=False)
+        if files and output_format is None:
+            return
+        output_format = output_format or spec.formats[0]
         if output_format == "table":
             print_view(result.view(), console)
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import numpy as np
 from detente.errors import OptionError, option_error
 from detente.errors import Problem as ErrorItem
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
-from detente.roadmaps.search import search_paths
+from detente.roadmaps.search import reachable, search_paths
 from detente.scenario import Scenario, did_you_mean, load
 from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
@@ -61,8 +62,10 @@ class Break:
     expected: float
 
     def describe(self) -> str:
-        return (f"stage {self.stage} ({self.stage_name}): {self.actor} banked {self.banked:+.2f},"
-                f" expects {self.expected:+.2f} by going on (margin {self.margin:+.2f})")
+        # A searched or stated roadmap's stages are named "stage N": not "stage 1 (stage 1)".
+        name = "" if self.stage_name == f"stage {self.stage}" else f" ({self.stage_name})"
+        return (f"stage {self.stage}{name}: {self.actor} banked {self.banked:+.2f}, expects "
+                f"{self.expected:+.2f} by going on (margin {self.margin:+.2f})")
 
     def to_dict(self) -> dict[str, Any]:
         return {"stage": self.stage, "stage_name": self.stage_name, "actor": self.actor,
@@ -165,9 +168,13 @@ class SearchResult:
     space: int
     monotone: bool
     seconds: float
+    #: The first stage the search was held to (``--first``; issue units, the issues it
+    #: names; every other issue stays at its status quo in stage 1); None: searched too.
+    first: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stages": self.n_stages, "final": self.final, "exists": self.found is not None,
+        return {"stages": self.n_stages, "final": self.final, "first": self.first,
+                "exists": self.found is not None,
                 "found": self.found.to_dict() if self.found else None,
                 "near_misses": [n.to_dict() for n in self.near_misses],
                 "finals_tried": self.finals_tried, "finals_available": self.finals_available,
@@ -337,21 +344,28 @@ class StagedPlan:
     stages: tuple[NamedPackage, ...]
 
 
+def _staged_plan(rid: str, name: str, status: Mapping[str, float],
+                 stages: Sequence[tuple[str, Mapping[str, float],
+                                        Mapping[str, Sequence[str]]]]) -> StagedPlan:
+    """A roadmap from its stages (name, the values each sets, its guarantors): each stage a
+    full package, an issue it leaves out keeping the value of the stage before."""
+    current = dict(status)
+    packages = []
+    for k, (stage_name, values, guarantors) in enumerate(stages):
+        current.update(values)
+        packages.append(NamedPackage(
+            id=f"{STAGE_PREFIX}{rid}:{k}", name=stage_name, values=dict(current),
+            specified=tuple(values),
+            guarantors={iid: tuple(g) for iid, g in guarantors.items()}))
+    return StagedPlan(rid, name, tuple(packages))
+
+
 def plans_from_scenario(scenario: Scenario) -> list[StagedPlan]:
-    plans = []
     status = {i.id: float(i.status_quo.value) for i in scenario.issues}
-    for r in scenario.roadmaps:
-        current = dict(status)
-        stages = []
-        for k, stage in enumerate(r.stages):
-            for iid, v in stage.values.items():
-                current[iid] = float(v.value) if hasattr(v, "value") else float(v)
-            stages.append(NamedPackage(
-                id=f"{STAGE_PREFIX}{r.id}:{k}", name=stage.name, values=dict(current),
-                specified=tuple(stage.values),
-                guarantors={iid: tuple(g) for iid, g in stage.guarantors.items()}))
-        plans.append(StagedPlan(r.id, r.name, tuple(stages)))
-    return plans
+    return [_staged_plan(r.id, r.name, status, [
+        (stage.name, {iid: float(v.value) if hasattr(v, "value") else float(v)
+                      for iid, v in stage.values.items()}, stage.guarantors)
+        for stage in r.stages]) for r in scenario.roadmaps]
 
 
 def _with_plans(problem: SettlementProblem, plans: Sequence[StagedPlan]) -> SettlementProblem:
@@ -490,26 +504,190 @@ def _final_values(problem: SettlementProblem, plans: Sequence[StagedPlan], final
                        "name one of the scenario's packages or roadmaps")
 
 
+def _read_values(problem: SettlementProblem, flag: str, items: Sequence[str],
+                 where: str = "") -> tuple[dict[str, float], list[ErrorItem]]:
+    """``ISSUE=VALUE`` items (issue units) read against ``problem``: a known issue, given
+    once, a finite value on its scale; the values read and every problem (``where``: what
+    the messages say first, e.g. "stage 2: ")."""
+    arrays = problem.arrays
+    issues = list(problem.issue_ids)
+    problems: list[ErrorItem] = []
+    out: dict[str, float] = {}
+    for text in items:
+        key, sep, raw = str(text).partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key or not raw:
+            hint = f"; for a search of {text} stages write --stages {text}" \
+                if flag == "--stage" and str(text).strip().isdigit() else ""
+            problems.append(ErrorItem(flag, f"{where}'{text}' is not of the form ISSUE=VALUE",
+                                      f"write e.g. {flag} NUC=50{hint}"))
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            problems.append(ErrorItem(flag, f"{where}'{raw}' in '{text}' is not a finite "
+                                      "number", f"write e.g. {flag} {key}=50"))
+            continue
+        if key not in issues:
+            problems.append(ErrorItem(flag, f"{where}unknown issue '{key}' in '{text}'",
+                                      did_you_mean(key, issues)
+                                      or f"name one of {', '.join(issues)}"))
+            continue
+        if key in out:
+            problems.append(ErrorItem(flag, f"{where}{key} is given twice",
+                                      f"give each issue once (a stage sets {key} to one "
+                                      "value)"))
+            continue
+        k = issues.index(key)
+        lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
+        if not lo - 1e-9 <= value <= hi + 1e-9:
+            problems.append(ErrorItem(flag, f"{where}{key}={value:g} is outside {key}'s scale "
+                                      f"({lo:g} to {hi:g})", f"give a value from {lo:g} to "
+                                      f"{hi:g}"))
+            continue
+        out[key] = value
+    return out, problems
+
+
+def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, float],
+                min_moves: np.ndarray | None = None) -> dict[str, float]:
+    """The first stage a search is held to (``--first NUC=50 --first SANC=20``: issue
+    units), checked against ``problem``: a known issue, given once, a finite value on its
+    scale and on the search grid (the step's values, the issue's listed options, or its
+    status quo), and a stage that moves some issue by its minimum move (``min_moves [I]``,
+    unit scale). Every problem is reported at once, each naming ``--first`` and the fix."""
+    arrays = problem.arrays
+    texts = [f"{k}={v}" for k, v in items.items()] if isinstance(items, Mapping) \
+        else list(items)
+    out, problems = _read_values(problem, "--first", texts)
+    status = arrays.to_units(arrays.status_quo)
+    for key, value in list(out.items()):
+        k = problem.issue_ids.index(key)
+        grid = np.unique(np.array([*problem.candidates[k], float(status[k])]))
+        if not (np.abs(grid - value) <= 1e-9).any():
+            below, above = grid[grid < value], grid[grid > value]
+            near = " or ".join(f"{key}={x:g}" for x in (*below[-1:], *above[:1]))
+            kind = f"grid step {problem.steps[k]:g}" if problem.steps[k] is not None \
+                else "its listed options"
+            problems.append(ErrorItem("--first", f"{key}={value:g} is not a value the search "
+                                      f"takes ({kind}, and the status quo {status[k]:g})",
+                                      f"use {near}" + (", or a --step that has it"
+                                                      if problem.steps[k] is not None else "")))
+            del out[key]
+    if not problems and out:
+        unit = roadmap_values(problem, [out])[0]
+        step = np.abs(unit - arrays.status_quo)
+        floor = np.zeros(len(problem.issue_ids)) if min_moves is None else min_moves
+        shown = ", ".join(f"{i}={v:g}" for i, v in out.items())
+        if not ((step > 1e-12) & (step >= floor - 1e-9)).any():
+            problems.append(ErrorItem("--first", f"the first stage ({shown}) moves no issue by "
+                                      "its minimum move (--min-move anchor steps from the "
+                                      "status quo), so it is no stage", "move an issue further "
+                                      "from its status quo, or lower --min-move (0 = any "
+                                      "move)"))
+        # Every stage must keep the package rules: a held stage that breaks one would leave
+        # the search empty with no word of why.
+        for rule in broken_rules(problem.mechanisms, arrays, unit):
+            problems.append(ErrorItem("--first", f"the first stage ({shown}) breaks the "
+                                      f"scenario's rule {rule}", "hold the issue the rule ties "
+                                      "as well (another --first), or leave the rules out with "
+                                      "--ignore rules"))
+    if problems:
+        raise OptionError(problems)
+    return out
+
+
+#: The id of the roadmap stated with --stage (another when the scenario names one so).
+STATED_ID = "STATED"
+
+
+def stated_roadmap(problem: SettlementProblem, stages: Sequence[str],
+                   taken: Sequence[str] = ()) -> StagedPlan:
+    """The roadmap stated on the command line: one ``--stage`` per stage, in order, each
+    ``ISSUE=VALUE[,ISSUE=VALUE...]`` (issue units; an issue a stage leaves out keeps the
+    value of the stage before, the status quo before the first), checked as
+    :func:`_read_values` does, every problem at once. Its id is :data:`STATED_ID` (with a
+    number where ``taken``, the scenario's roadmap ids, has it)."""
+    problems: list[ErrorItem] = []
+    read: list[dict[str, float]] = []
+    for t, text in enumerate(stages, start=1):
+        items = [x for x in str(text).split(",") if x.strip()]
+        where = f"stage {t}: " if len(stages) > 1 else ""
+        if not items:
+            problems.append(ErrorItem("--stage", f"{where}'{text}' names no issue",
+                                      "write e.g. --stage NUC=50 --stage MSL=100,SANC=20"))
+            continue
+        values, found = _read_values(problem, "--stage", items, where)
+        problems += found
+        read.append(values)
+    if problems:
+        raise OptionError(problems)
+    ids = itertools.chain([STATED_ID], (f"{STATED_ID}{n}" for n in itertools.count(2)))
+    rid = next(x for x in ids if x not in taken)
+    status = dict(zip(problem.issue_ids,
+                      (float(v) for v in problem.arrays.to_units(problem.arrays.status_quo)),
+                      strict=True))
+    return _staged_plan(rid, "stated with --stage", status,
+                        [(f"stage {t + 1}", values, {}) for t, values in enumerate(read)])
+
+
+def _past_first(problem: SettlementProblem, first: np.ndarray) -> SettlementProblem | None:
+    """The problem whose packages are the finals a monotone roadmap can reach from the first
+    stage ``first [I]`` (unit scale): an issue the first stage moves ends at or past that
+    value, never back. None when an issue has no such value on the grid."""
+    arrays = problem.arrays
+    q = np.asarray(arrays.status_quo, dtype=float)
+    lo, hi = arrays.scale_low, arrays.scale_high
+    candidates = list(problem.candidates)
+    keep = list(problem.keep_status_quo)
+    for k in range(len(candidates)):
+        moved = float(first[k] - q[k])
+        if abs(moved) <= 1e-12:
+            continue
+        past = [v for v in candidates[k]
+                if ((v - lo[k]) / (hi[k] - lo[k]) - first[k]) * moved >= -1e-12]
+        if not past:
+            return None
+        candidates[k], keep[k] = tuple(past), False
+    return problem.replace(candidates=tuple(candidates), keep_status_quo=tuple(keep))
+
+
 def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: int,
            settings: UtilitySettings, patience: float, defection: Defection,
            final: str | None = None, finals: int = 100, near: int = 3,
            monotone: bool = True, weighting: str = "capability", method: Method = "auto",
            chunk: int = 8, max_packages: int = MAX_PACKAGES,
-           min_moves: np.ndarray | None = None) -> SearchResult:
-    """Roadmaps of ``n_stages`` stages that hold throughout, best final Nash product first."""
+           min_moves: np.ndarray | None = None,
+           first: Mapping[str, float] | None = None) -> SearchResult:
+    """Roadmaps of ``n_stages`` stages that hold throughout, best final Nash product first.
+
+    ``first``: the first stage, fixed (issue units; every issue it does not name stays at
+    its status quo in stage 1): only roadmaps that begin with it, to the best final they
+    reach (:func:`first_stage` checks it)."""
     start = time.perf_counter()
+    fixed = None if first is None else roadmap_values(problem, [first])[0]
     if final is not None:
         candidates = _final_values(problem, plans, final)[None]
         available, exhaustive_finals = 1, True
         label = final
     else:
-        table = build_table(problem, settings, weighting)  # type: ignore[arg-type]
-        best = best_packages(table, "nash", finals, method=method,
-                             max_packages=max_packages)[0]
-        candidates = best.values
+        # Held to a first stage, the finals are those past it (monotone paths): the best of
+        # those, not the best overall, which that first stage may not lead to.
+        source = problem if fixed is None or not monotone else _past_first(problem, fixed)
+        if source is None:
+            candidates = np.zeros((0, problem.arrays.n_issues))
+        else:
+            table = build_table(source, settings, weighting)  # type: ignore[arg-type]
+            candidates = best_packages(table, "nash", finals, method=method,
+                                       max_packages=max_packages)[0].values
         available = int(candidates.shape[0])
         exhaustive_finals = available < finals
         label = "best"
+    if fixed is not None and candidates.shape[0]:
+        candidates = candidates[reachable(problem, candidates, n_stages, settings, monotone,
+                                          fixed)]
     names = [f"stage {t + 1}" for t in range(n_stages)]
     found = None
     tried = 0
@@ -519,7 +697,7 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
         block = candidates[lo:lo + chunk]
         result = search_paths(problem, block, n_stages, settings, patience, defection,
                               monotone, top=max(1, near), method=method,
-                              max_packages=max_packages, min_moves=min_moves)
+                              max_packages=max_packages, min_moves=min_moves, first=fixed)
         space += int(result.space.sum())
         for b in range(block.shape[0]):
             tried += 1
@@ -538,6 +716,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
         return _evaluation(problem, rid, name, names, stages, cp, (), weighting, min_moves)
 
     target = f"package {final}" if final is not None else "the best reachable package"
+    if first is not None:
+        target += ", first " + ", ".join(f"{i} {v:g}" for i, v in first.items())
     found_eval = evaluate(found, "found", f"{n_stages} stages to {target}") \
         if found is not None else None
     misses: tuple[RoadmapEvaluation, ...] = ()
@@ -549,7 +729,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
         n_stages=n_stages, final=label, found=found_eval, near_misses=misses,
         finals_tried=tried, finals_available=available,
         exhaustive=found is not None or exhaustive_finals, space=space, monotone=monotone,
-        seconds=time.perf_counter() - start)
+        seconds=time.perf_counter() - start,
+        first=None if first is None else {i: float(v) for i, v in first.items()})
 
 
 # ---------------------------------------------------------------------------------------
@@ -712,6 +893,8 @@ def roadmap(
     min_move: float = 1.0,
     scan_learning: bool = False,
     ignore: Sequence[str] = (),
+    first: Sequence[str] | Mapping[str, float] | None = None,
+    stage: Sequence[str] = (),
 ) -> RoadmapAnalysis:
     """Staged settlements: evaluate the scenario's roadmaps and search for ones that hold.
 
@@ -735,6 +918,12 @@ def roadmap(
     baseline and every counterfactual (a trust × learning grid). ``ignore``: mechanisms the
     scenario declares to leave out (``verification``, ``links``, ``rules``, ``walk-away``,
     ``stakes``), to compare; by default every one applies, as in :func:`detente.settle`.
+    ``first``: hold the search's first stage to these values (``["NUC=50"]`` or
+    ``{"NUC": 50}``, issue units; every issue not named stays at its status quo in stage 1):
+    the best roadmap that begins so (:func:`first_stage` checks the values; needs
+    ``stages``). ``stage``: a roadmap to evaluate as a named one, one item per stage
+    (``["NUC=50", "MSL=100,SANC=20"]``; :func:`stated_roadmap`); then only it is
+    evaluated, with those of ``roadmaps`` beside it.
     """
     s = load(scenario)
     try:
@@ -775,24 +964,37 @@ def roadmap(
     grid_step = DEFAULT_ROADMAP_STEP if step is None else step
     problem = SettlementProblem.from_scenario(s, grid_step)
     problem = problem.replace(mechanisms=ignoring(problem.mechanisms, list(ignore)))
-    plans = plans_from_scenario(s)
+    named = plans_from_scenario(s)
+    known = [p.id for p in named]
+    # A roadmap stated with --stage is evaluated like a named one (counterfactuals, scans,
+    # learning, --final ID); stated, it is the one shown unless --roadmap asks for others.
+    stated = [stated_roadmap(problem, stage, known)] if stage else []
+    every = [*named, *stated]
+    plans = [] if stated and roadmaps is None else named
     if roadmaps is not None:
-        known = [p.id for p in plans]
         for r in roadmaps:
             if r not in known:
                 raise option_error("--roadmap", f"unknown roadmap '{r}'",
                                    did_you_mean(r, known) if known
                                    else "the scenario names no roadmaps")
         plans = [p for p in plans if p.id in roadmaps]
+    plans = [*plans, *stated]
     if final is not None:
-        _final_values(problem, plans_from_scenario(s), final)
-    problem = _with_plans(problem, plans_from_scenario(s))
+        _final_values(problem, every, final)
+    problem = _with_plans(problem, every)
     if isinstance(variations, Variation):
         variations = [variations]
     changed = [(v.describe(legacy=True), v.apply_problem(problem))
                for v in variations or () if not v.is_empty]
 
     floors = minimum_moves(s, problem, float(min_move))
+    held = None
+    if first:
+        if stages is None:
+            raise option_error("--first", "--first holds the first stage of a roadmap "
+                               "search, and no search was asked for",
+                               "add --stages N (2 to 5), e.g. --stages 2 --first NUC=50")
+        held = first_stage(problem, first, floors)
 
     def outcome(label: str, p: SettlementProblem) -> RoadmapOutcome:
         mine = _plans_of(p, plans)
@@ -800,9 +1002,10 @@ def roadmap(
                                           float(learning), floors) for plan in mine)
         found = None
         if stages is not None:
-            found = search(p, _plans_of(p, plans_from_scenario(s)), stages, settings,
+            found = search(p, _plans_of(p, every), stages, settings,
                            patience, defection, final, finals, near, monotone, weighting,
-                           method, max_packages=max_packages, min_moves=floors)
+                           method, max_packages=max_packages, min_moves=floors,
+                           first=held)
         return RoadmapOutcome(label, p.arrays.actor_ids, evaluations, found)
 
     baseline = outcome("baseline", problem)

@@ -148,18 +148,19 @@ PAIR_CHUNK = 4096
 MAX_PAIR_CELLS = 50_000_000
 
 
-def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
-             settings: UtilitySettings, patience: float, defection: Defection,
-             monotone: bool, guarantees: Guarantees, min_moves: np.ndarray | None = None
-             ) -> tuple[GainTable, list[list[np.ndarray]], np.ndarray]:
-    """The path table of B finals ``[B, I]``: (table, paths [B][I] → [P, S], shift L [B])."""
+def final_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
+                settings: UtilitySettings, monotone: bool,
+                first: np.ndarray | None = None) -> list[list[np.ndarray]]:
+    """The paths of every issue to each final ``[B, I]``: ``[B][I] → [P, S]`` (unit scale).
+
+    ``first [I]`` (unit scale): the first stage, fixed: only the paths that start there
+    (``--first``); a final none of an issue's paths reaches that way gets no path for it
+    (see :func:`reachable`).
+    """
     arrays = problem.arrays
-    mech = problem.mechanisms
-    n_final, n_issues = finals.shape
-    n_actors = arrays.n_actors
-    belief = credibility(arrays.trust, guarantees.deliverers[0], guarantees.unconditional[0],
+    guarantees = problem.guarantees()
+    belief = credibility(arrays.trust, guarantees.deliverers, guarantees.unconditional,
                          settings.correlation)  # A, I
-    must = parties(arrays)
     q = arrays.status_quo
     # As in the settlement table (build_table): a move nobody believes (credibility 0 for
     # every actor) cannot be delivered, so it is not on the table. Such an issue may only go
@@ -167,13 +168,44 @@ def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     # without this a "stage" could consist of empty promises (move there, banked at face
     # value, and back), and roadmaps would reach finals that settle rules out.
     deliverable = (belief > 0).any(axis=0)  # I
+    n_final, n_issues = finals.shape
     options = [problem.unit_candidates(k)[0] if deliverable[k] else np.zeros(0)
                for k in range(n_issues)]
     paths: list[list[np.ndarray]] = []
     for b in range(n_final):
-        paths.append([issue_paths(options[k], float(q[k]), float(finals[b, k]), n_stages,
-                                  monotone or not deliverable[k])  # one jump, never back
-                      for k in range(n_issues)])
+        row = [issue_paths(options[k], float(q[k]), float(finals[b, k]), n_stages,
+                           monotone or not deliverable[k])  # one jump, never back
+               for k in range(n_issues)]
+        if first is not None:
+            row = [p[np.abs(p[:, 0] - first[k]) <= 1e-9] for k, p in enumerate(row)]
+        paths.append(row)
+    return paths
+
+
+def reachable(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
+              settings: UtilitySettings, monotone: bool, first: np.ndarray) -> np.ndarray:
+    """Which finals ``[B, I]`` some roadmap reaches from the fixed first stage ``first [I]``
+    (every issue has a path that starts there): ``[B]`` bool."""
+    paths = final_paths(problem, finals, n_stages, settings, monotone, first)
+    return np.array([all(p.shape[0] for p in row) for row in paths], dtype=bool)
+
+
+def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
+             settings: UtilitySettings, patience: float, defection: Defection,
+             monotone: bool, guarantees: Guarantees, min_moves: np.ndarray | None = None,
+             first: np.ndarray | None = None
+             ) -> tuple[GainTable, list[list[np.ndarray]], np.ndarray]:
+    """The path table of B finals ``[B, I]``: (table, paths [B][I] → [P, S], shift L [B])."""
+    arrays = problem.arrays
+    mech = problem.mechanisms
+    n_final, n_issues = finals.shape
+    n_actors = arrays.n_actors
+    must = parties(arrays)
+    q = arrays.status_quo
+    paths = final_paths(problem, finals, n_stages, settings, monotone, first)
+    if any(p.shape[0] == 0 for row in paths for p in row):
+        raise ValueError("a final no roadmap reaches from the fixed first stage: filter the "
+                         "finals with reachable() first")
     floor = np.zeros(n_issues) if min_moves is None else np.asarray(min_moves, dtype=float)
     width = max(p.shape[0] for row in paths for p in row)
     stop = defection == "stop"
@@ -286,16 +318,19 @@ def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
                  settings: UtilitySettings, patience: float = 1.0,
                  defection: Defection = "reverse", monotone: bool = True, top: int = 1,
                  method: Method = "auto", max_packages: int = MAX_PACKAGES,
-                 min_moves: np.ndarray | None = None) -> PathSearch:
+                 min_moves: np.ndarray | None = None, first: np.ndarray | None = None
+                 ) -> PathSearch:
     """The ``top`` most robust roadmaps to each final package ``finals [B, I]`` (unit scale).
 
     Exact: brute force for small spaces, else the settlement branch and bound on the path
     table (module docstring). ``min_moves [I]`` (unit scale): the least move of issue k that
-    makes a stage count as moving it (default: any move).
+    makes a stage count as moving it (default: any move). ``first [I]`` (unit scale): the
+    first stage, fixed (``--first``): only roadmaps that begin with it; every final must be
+    :func:`reachable` from it.
     """
     guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
     table, paths, shift = _columns(problem, finals, n_stages, settings, patience, defection,
-                                   monotone, guarantees, min_moves)
+                                   monotone, guarantees, min_moves, first)
     space = table.space_size
     if method == "brute" or (method == "auto" and int(space.sum()) <= BRUTE_FORCE_LIMIT):
         best = brute_force(table, "maxmin", top, max_packages=max_packages)[2]

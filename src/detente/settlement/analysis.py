@@ -14,6 +14,7 @@ would then block.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,8 +149,9 @@ class PackageAnalysis:
         """The point every gain is measured from, not a proposal: no actor gains or loses
         anything from it (the status quo where no walk-away points are stated, or a package
         that is every actor's walk-away point). Nobody "blocks" it, and no persuasion plan
-        could make it a deal."""
-        return all(abs(g) <= REFERENCE_TOLERANCE for g in self.gains.values())
+        could make it a deal: it has no win-over or trust scans (``to_dict`` gives them as
+        null)."""
+        return is_reference(self.gains.values())
 
     def why_not(self, actor: str, n: int = 3) -> list[tuple[str, float]]:
         """The issues that cost ``actor`` most in this package (most negative gains first)."""
@@ -162,10 +164,13 @@ class PackageAnalysis:
             "specified": list(self.specified), "acceptable": self.acceptable,
             "gains": self.gains, "accepts": self.accepts, "blockers": list(self.blockers),
             "nash_product": self.nash, "issue_gains": self.issue_gains,
-            "credibility": self.credibility,
-            "win_over": {a: [w.to_dict() for w in ws] for a, ws in self.win_over.items()},
-            "trust_needed": {a: [t.to_dict() for t in ts]
-                             for a, ts in self.trust_needed.items()},
+            "credibility": self.credibility, "reference": self.is_reference,
+            # Not applicable to the reference (nothing to win anyone over to): null, as
+            # docs/json-format.md writes what does not exist.
+            "win_over": None if self.is_reference else
+            {a: [w.to_dict() for w in ws] for a, ws in self.win_over.items()},
+            "trust_needed": None if self.is_reference else
+            {a: [t.to_dict() for t in ts] for a, ts in self.trust_needed.items()},
             "walk_away": self.walk_away, "broken_rules": list(self.broken_rules),
             "stakes": self.stakes, "withheld": self.withheld,
         }
@@ -208,7 +213,11 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
         accepts = gains[p] > GAIN_TOLERANCE
         blockers = tuple(a for k, a in enumerate(actors) if must[k] and not accepts[k])
         win, needs = {}, {}
-        for b_id in blockers:
+        # The reference every gain is measured from (PackageAnalysis.is_reference) is no
+        # proposal: every party "blocks" it by definition and no change to it is a fix worth
+        # scanning for (the scans cost most of this function on a walk-away package).
+        scanned = () if is_reference(gains[p] * UTILITY_POINTS) else blockers
+        for b_id in scanned:
             b = actors.index(b_id)
             if mech.is_empty:
                 win[b_id] = _win_over(problem, package, values[p], settings, b, gains[p, b],
@@ -267,6 +276,12 @@ def guarantor_stakes(problem: SettlementProblem, package: NamedPackage,
 TRUST_GRID = np.linspace(0.0, 1.0, 1001)
 #: A gain (utility points) this close to 0 is none: see PackageAnalysis.is_reference.
 REFERENCE_TOLERANCE = 1e-6
+
+
+def is_reference(gains: Iterable[float]) -> bool:
+    """Whether a package with these gains (utility points) is the reference point: no actor
+    gains or loses anything from it (PackageAnalysis.is_reference)."""
+    return all(abs(float(g)) <= REFERENCE_TOLERANCE for g in gains)
 
 
 def _trust_needed(problem: SettlementProblem, package: NamedPackage, unit_values: np.ndarray,
