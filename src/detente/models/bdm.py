@@ -72,6 +72,14 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 RELATIONS = ("none", "conflict", "compromise", "capitulation")
 
+# The reductions of a round's hot path as the ufuncs' own reduce: the ndarray methods
+# (``a.sum(axis=1)``) and numpy's functions (``np.sum``) call these with the same arguments
+# through a Python wrapper each, which costs as much as the reduction of a 10 x 10 array.
+_add = np.add.reduce
+_maximum = np.maximum.reduce
+_minimum = np.minimum.reduce
+_any = np.logical_or.reduce  # axis=None for "any element at all" (its default is axis 0)
+
 
 class Bdm(Model):
     """Bueno de Mesquita's expected-utility model after Scholz, Calbert & Smith (2011).
@@ -227,6 +235,24 @@ class Rows:
         return pair
 
     @functools.cached_property
+    def dyads(self) -> np.ndarray:
+        """``[N, i, j]``: i != j, both present (read-only; shared when all are present)."""
+        off = _off_diagonal(self.present.shape[1])
+        return off if self.all_present else self.pair & off
+
+    @functools.cached_property
+    def target_salience(self) -> tuple[np.ndarray, np.ndarray]:
+        """s_j and 1 - s_j as ``[N, 1, j]``: the EU's weights of the target's salience."""
+        s_j = self.salience[:, None, :]
+        return s_j, 1.0 - s_j
+
+    @functools.cached_property
+    def index(self) -> tuple[np.ndarray, np.ndarray]:
+        """``arange(N)[:, None]`` and ``arange(A)``: to read one j per (row, i)."""
+        n, a = self.present.shape
+        return np.arange(n)[:, None], np.arange(a)
+
+    @functools.cached_property
     def median_weight(self) -> np.ndarray:
         """The weights of the weighted median: w, or presence where a row weighs nothing."""
         total = self.weight.sum(axis=-1)
@@ -278,15 +304,14 @@ def weighted_median_rows(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     order = np.argsort(x, axis=1, kind="stable")
     pos = x[by_row[:, None], order]
     ws = w[by_row[:, None], order]
-    # ndarray methods: the same reductions as np.sum & co. without their Python wrappers.
-    total = ws[:, :, None].sum(axis=1)  # [N, 1], as weighted_median's keepdims sum
+    total = _add(ws[:, :, None], axis=1)  # [N, 1], as weighted_median's keepdims sum
     cum = ws.cumsum(axis=1) / total
     tol = 1e-12
     # The first position whose cumulative share reaches one half.
     first = (cum >= 0.5 - tol).argmax(axis=1)
     lower = pos[by_row, first]
     at_half = np.abs(cum[by_row, first] - 0.5) <= tol
-    if not at_half.any():  # the common case: no exact half to average
+    if not _any(at_half, axis=None):  # the common case: no exact half to average
         return lower
     # Exactly one half: average with the next position that carries weight.
     carries = (ws > 0) & (np.arange(a)[None, :] > first[:, None])
@@ -300,7 +325,7 @@ def delta_of(x: np.ndarray, x0: np.ndarray, rows: Rows, how: str) -> np.ndarray:
         return np.ones(x.shape[0])
     ref = x if how == "dynamic" else x0
     if rows.all_present:
-        hi, lo = ref.max(axis=-1), ref.min(axis=-1)
+        hi, lo = _maximum(ref, axis=-1), _minimum(ref, axis=-1)
     else:
         hi = np.where(rows.present, ref, -np.inf).max(axis=-1)
         lo = np.where(rows.present, ref, np.inf).min(axis=-1)
@@ -326,7 +351,8 @@ def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
 
 def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
                            voter_exp: np.ndarray | None,
-                           how: str, fast: bool = False) -> np.ndarray:
+                           how: str, fast: bool = False,
+                           dist: np.ndarray | None = None) -> np.ndarray:
     """P_ij (eqs. 30-31 and variants A1, A9): ``[N, i, j]``.
 
     v_k(i,j) = w_k (u_k(x_j) - u_k(x_i)), u_k(x) = (|x_k - x|/Δ)^{ρ_k}: voters in favour of i
@@ -336,7 +362,8 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
     sums over sorted positions, O(A² log A) per row (:func:`_vote_sums_fast`); otherwise
     voter by voter, O(A³), per block of challengers (:func:`_vote_sums_blocked`). The fast
     path needs every present distance within Δ (the clip of u at 1 idle); a row where it is
-    not (never with the model's own Δ) is summed blocked.
+    not (never with the model's own Δ) is summed blocked. ``dist``: min(|x_i - x_j|/Δ, 1)
+    ``[N, i, j]`` when the caller has it (the blocked path's distances, the same numbers).
     """
     if fast:
         span = (np.where(rows.present, x, -np.inf).max(axis=1)
@@ -345,7 +372,7 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
     if fast:
         support, absolute, net = _vote_sums_fast(x, rows, delta, how)
     else:
-        support, absolute, net = _vote_sums_blocked(x, rows, delta, voter_exp, how)
+        support, absolute, net = _vote_sums_blocked(x, rows, delta, voter_exp, how, dist)
     pair = rows.pair
     if how == "global":
         total = np.sum(absolute if rows.all_present else absolute * pair,
@@ -358,26 +385,30 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
 
 
 def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
-                       voter_exp: np.ndarray | None,
-                       how: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       voter_exp: np.ndarray | None, how: str,
+                       dist: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Σ_k max(v_k, 0), Σ_k |v_k|, Σ_k v_k per pair, ``[N, i, j]``: the voters x pairs
     tensor ``[N, k, i, j]``, O(A³), built per block of challengers i (:func:`_actor_blocks`);
     each (i, j) sums the same terms in the same order whatever the block. The path for
     risk-adjusted votes (A9: u = d^{ρ_k} with a different exponent per voter has no prefix
     sums) and the reference of the fast path."""
     n_rows, n_actors = x.shape
-    # np.clip(., 0, 1) by two ufuncs in place: the same numbers without np.clip's wrapper.
-    dist = np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None]
-    np.minimum(np.maximum(dist, 0.0, out=dist), 1.0, out=dist)
+    if dist is None:
+        # np.clip(., 0, 1) by two ufuncs in place: the same numbers without np.clip's
+        # wrapper. (A round's d, passed as ``dist``, is these numbers: |.| / Δ is never
+        # below 0, so the lower clip changes nothing.)
+        dist = np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None]
+        np.minimum(np.maximum(dist, 0.0, out=dist), 1.0, out=dist)
     # [N, k, a]; plain votes (None) skip the power: x ** 1 is x exactly.
     u = dist if voter_exp is None else dist ** voter_exp[:, :, None]
     blocks = _actor_blocks(n_rows, n_actors)
     if len(blocks) == 1 and how != "exclude-dyad":  # one block: the same sums, no stores
         v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, :, None])
-        support = np.maximum(v, 0.0).sum(axis=1)
-        absolute = np.abs(v).sum(axis=1)
+        support = _add(np.maximum(v, 0.0), axis=1)
+        absolute = _add(np.abs(v), axis=1)
         # Σ_k v_k is read for "net" only (the loop below leaves it unset otherwise).
-        return support, absolute, v.sum(axis=1) if how == "net" else support
+        return support, absolute, _add(v, axis=1) if how == "net" else support
     support = np.empty((n_rows, n_actors, n_actors))
     absolute = np.empty_like(support)  # Σ_k |v_k(i, j)|
     net = np.empty_like(support)
@@ -586,10 +617,9 @@ class _ConstantQUtility:
     on the same numbers, so the same EUs bit for bit (x - 0.0 is x, so r = 1 skips the
     status quo term, whose utility 2 - 4 x 0.5 is 0)."""
 
-    def __init__(self, d: np.ndarray, s: np.ndarray) -> None:
+    def __init__(self, d: np.ndarray, rows: Rows) -> None:
         self.lo_base, self.hi_base = 0.5 - 0.5 * d, 0.5 + 0.5 * d
-        self.s_j = s[:, None, :]
-        self.s_not = 1.0 - self.s_j
+        self.s_j, self.s_not = rows.target_salience
         self.p_not: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.utilities: dict[int, tuple[np.ndarray, ...]] = {}
 
@@ -616,7 +646,7 @@ class _ConstantQUtility:
         found = self._utilities(risk)
         u_success, u_failure = found[0], found[1]
         if target:
-            u_success, u_failure = np.swapaxes(u_success, 1, 2), np.swapaxes(u_failure, 1, 2)
+            u_success, u_failure = u_success.swapaxes(1, 2), u_failure.swapaxes(1, 2)
         out = p * u_success
         out += not_p * u_failure
         out *= self.s_j
@@ -656,13 +686,11 @@ def things_get_better(x: np.ndarray, prev: np.ndarray | None, mu: np.ndarray,
 
 def risk_exponents(eu: np.ndarray, rows: Rows, how: str) -> tuple[np.ndarray, ...]:
     """Security Sec_i, R_i and r_i (§5, eqs. 32-33) from EUs computed with r = 1."""
-    n_actors = eu.shape[-1]
-    pair = _off_diagonal(n_actors) if rows.all_present else rows.pair & _off_diagonal(n_actors)
-    masked = np.where(pair, eu, 0.0)
-    security = masked.sum(axis=1) if how == "column" else masked.sum(axis=2)
+    masked = np.where(rows.dyads, eu, 0.0)
+    security = _add(masked, axis=1 if how == "column" else 2)
     if rows.all_present:
-        hi = security.max(axis=-1, keepdims=True)
-        lo = security.min(axis=-1, keepdims=True)
+        hi = _maximum(security, axis=-1, keepdims=True)
+        lo = _minimum(security, axis=-1, keepdims=True)
     else:
         hi = np.where(rows.present, security, -np.inf).max(axis=-1, keepdims=True)
         lo = np.where(rows.present, security, np.inf).min(axis=-1, keepdims=True)
@@ -695,7 +723,7 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
     plain_q = constant_q and opts.q == 1.0
     better = None if plain_q else things_get_better(x, prev, mu, opts)
     dm = d if plain_q else np.minimum(np.abs(x - mu[:, None]) / delta[:, None], 1.0)[:, :, None]
-    eu_of = _ConstantQUtility(d, rows.salience) if plain_q else None
+    eu_of = _ConstantQUtility(d, rows) if plain_q else None
 
     def expected(p: np.ndarray, q: float | np.ndarray, risk: np.ndarray | None,
                  target: bool = False) -> np.ndarray:
@@ -709,7 +737,7 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
         return float(opts.q) if constant_q else status_quo_probability(p, rows, opts)
 
     # Step 1: everything with r = 1, for the security levels and risk exponents.
-    p1 = probability_of_success(x, rows, delta, None, opts.probability, fast=fast)
+    p1 = probability_of_success(x, rows, delta, None, opts.probability, fast=fast, dist=d)
     q1 = q_of(p1)
     eu1 = expected(p1, q1, None)
     security, index, risk = risk_exponents(eu1, rows, opts.security)
@@ -717,23 +745,23 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
     # Step 2: again with the actors' own risk exponents.
     # Plain votes (A9 off) give the same P and Q as step 1: reuse them.
     if opts.voter_risk:
-        p = probability_of_success(x, rows, delta, risk, opts.probability)
+        p = probability_of_success(x, rows, delta, risk, opts.probability, dist=d)
         q = q_of(p)
     else:
         p, q = p1, q1
     by_challenger = expected(p, q, risk)
     eu_own = by_challenger                                    # a[i, j] = EU_i(ij), r_i
     if opts.perspective == "each":
-        eu_other = np.swapaxes(by_challenger, 1, 2)           # b[i, j] = EU_j(ji), r_j
+        eu_other = by_challenger.swapaxes(1, 2)               # b[i, j] = EU_j(ji), r_j
     else:
         by_target = expected(p, q, risk, target=True)
-        eu_other = np.swapaxes(by_target, 1, 2)               # b[i, j] = EU_j(ji), r_i
+        eu_other = by_target.swapaxes(1, 2)                   # b[i, j] = EU_j(ji), r_i
 
     relation, offer = classify(x, eu_own, eu_other, rows, opts, gap)
     chosen = choose_offers(x, eu_own, eu_other, relation, offer, opts)
-    has = chosen >= 0
-    taken = offer[np.arange(x.shape[0])[:, None], np.arange(x.shape[1]), np.maximum(chosen, 0)]
-    new_position = np.where(has, taken, x)
+    by_row, by_actor = rows.index
+    taken = offer[by_row, by_actor, np.maximum(chosen, 0)]
+    new_position = np.where(chosen >= 0, taken, x)
     return RoundResult(median=mu, delta=delta, security=security, risk_index=index, risk=risk,
                        probability=p, eu_own=eu_own, eu_other=eu_other, relation=relation,
                        offer=offer, chosen=chosen, new_position=new_position, start=x)
@@ -746,16 +774,16 @@ def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.
 
     Returns the relation code (index into RELATIONS) and i's new position under the offer.
     """
-    n_actors = x.shape[1]
     xi, xj = x[:, :, None], x[:, None, :]
     live = (np.abs(xi - xj) if gap is None else gap) > TIE
-    live &= _off_diagonal(n_actors) if rows.all_present else rows.pair & _off_diagonal(n_actors)
+    live &= rows.dyads
     conflict = live & (a > TIE) & (b > a + TIE)
     if opts.conflict == "no-move":
         conflict = np.zeros_like(conflict)
     upper_hand = live & (a < -TIE) & (b > TIE)
-    compromise = upper_hand & (b > -a + TIE)
-    capitulation = upper_hand & (-a > b + TIE) if opts.capitulation else np.zeros_like(live)
+    neg_a = -a
+    compromise = upper_hand & (b > neg_a + TIE)
+    capitulation = upper_hand & (neg_a > b + TIE) if opts.capitulation else np.zeros_like(live)
     abs_a, abs_b = np.abs(a), np.abs(b)
     if opts.compromise == "ratio":
         partway = xi + (xj - xi) * abs_a / np.where(compromise, abs_b, 1.0)
@@ -787,15 +815,15 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
         keys = [np.where(valid, relation - 1.0, np.inf), np.where(relation == 2, weighted, move)]
     candidate = valid
     for n_key, key in enumerate([*keys, offer]):
-        if n_key == 1 and not (candidate.sum(axis=-1) > 1).any() \
-                and not np.isnan(move[candidate]).any():
+        if n_key == 1 and not _any(_add(candidate, axis=-1) > 1, axis=None) \
+                and not _any(np.isnan(move[candidate]), axis=None):
             # At most one candidate per actor: a later key keeps it (k <= k + TIE) unless
             # it is nan there, and move is nan wherever the offer is; so the rest is moot.
             break
         k = np.where(candidate, key, np.inf)
-        best = k.min(axis=-1, keepdims=True)
+        best = _minimum(k, axis=-1, keepdims=True)
         candidate = candidate & (k <= best + TIE)
-    return np.where(candidate.any(axis=-1), candidate.argmax(axis=-1), -1)
+    return np.where(_any(candidate, axis=-1), candidate.argmax(axis=-1), -1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -923,7 +951,7 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "
             risks[t] = risk
             rounds += 1
             calm = np.where(still, calm + 1, 0)
-            if (calm >= opts.stop_rounds).any():
+            if _any(calm >= opts.stop_rounds, axis=None):
                 live = live[calm < opts.stop_rounds]
             continue
         positions[t + 1] = positions[t]
