@@ -247,10 +247,11 @@ class Rows:
         return s_j, 1.0 - s_j
 
     @functools.cached_property
-    def index(self) -> tuple[np.ndarray, np.ndarray]:
-        """``arange(N)[:, None]`` and ``arange(A)``: to read one j per (row, i)."""
+    def pair_start(self) -> np.ndarray:
+        """``[N, A]``: where each (row, i)'s j = 0 lies in a flattened ``[N, i, j]`` array
+        (a flat gather costs a fraction of (row, i, j) index arrays)."""
         n, a = self.present.shape
-        return np.arange(n)[:, None], np.arange(a)
+        return np.arange(0, n * a * a, a).reshape(n, a)
 
     @functools.cached_property
     def median_weight(self) -> np.ndarray:
@@ -297,25 +298,27 @@ def median_voter(x: np.ndarray, rows: Rows, how: str) -> np.ndarray:
 def weighted_median_rows(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """:func:`detente.models.median.weighted_median` of rows, ``[N, A] -> [N]``: the same
     steps and the same numbers (its sum over actors is taken on the same ``[N, A, 1]``
-    layout, so it adds in the same order), read by row indices instead of
-    ``take_along_axis``, which cost a third of a round of a 10-actor table."""
+    layout, so it adds in the same order), read by flat indices (row start + column)
+    instead of ``take_along_axis`` or (row, column) index pairs, each of which costs
+    several times a 10-actor row's arithmetic."""
     n, a = x.shape
-    by_row = np.arange(n)
-    order = np.argsort(x, axis=1, kind="stable")
-    pos = x[by_row[:, None], order]
-    ws = w[by_row[:, None], order]
+    start = np.arange(0, n * a, a)  # of each row in the flattened [N, A] arrays
+    order = x.argsort(axis=1, kind="stable")
+    flat = order + start[:, None]
+    pos = x.ravel()[flat]
+    ws = w.ravel()[flat]
     total = _add(ws[:, :, None], axis=1)  # [N, 1], as weighted_median's keepdims sum
     cum = ws.cumsum(axis=1) / total
     tol = 1e-12
     # The first position whose cumulative share reaches one half.
     first = (cum >= 0.5 - tol).argmax(axis=1)
-    lower = pos[by_row, first]
-    at_half = np.abs(cum[by_row, first] - 0.5) <= tol
+    lower = pos.ravel()[first + start]
+    at_half = np.abs(cum.ravel()[first + start] - 0.5) <= tol
     if not _any(at_half, axis=None):  # the common case: no exact half to average
         return lower
     # Exactly one half: average with the next position that carries weight.
     carries = (ws > 0) & (np.arange(a)[None, :] > first[:, None])
-    upper = pos[by_row, np.argmax(carries, axis=1)]
+    upper = pos.ravel()[np.argmax(carries, axis=1) + start]
     return np.where(at_half & np.any(carries, axis=1), 0.5 * (lower + upper), lower)
 
 
@@ -759,8 +762,7 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
 
     relation, offer = classify(x, eu_own, eu_other, rows, opts, gap)
     chosen = choose_offers(x, eu_own, eu_other, relation, offer, opts)
-    by_row, by_actor = rows.index
-    taken = offer[by_row, by_actor, np.maximum(chosen, 0)]
+    taken = offer.ravel()[np.maximum(chosen, 0) + rows.pair_start]
     new_position = np.where(chosen >= 0, taken, x)
     return RoundResult(median=mu, delta=delta, security=security, risk_index=index, risk=risk,
                        probability=p, eu_own=eu_own, eu_other=eu_other, relation=relation,
