@@ -84,7 +84,7 @@ _any = np.logical_or.reduce  # axis=None for "any element at all" (its default i
 # converted anew at every call, which makes ``4.0 * d`` on a 10 x 10 array take nearly twice
 # as long as ``_4 * d``. The values, and so every result, are the same.
 _0, _HALF, _1, _2, _3, _4 = (np.array(v) for v in (0.0, 0.5, 1.0, 2.0, 3.0, 4.0))
-_TIE, _NAN = np.array(TIE), np.array(np.nan)
+_TIE, _NAN, _INF = np.array(TIE), np.array(np.nan), np.array(np.inf)
 # Relation codes (RELATIONS), as np.where(conflict, 1, ...) types them (the default int).
 _CODE_2, _CODE_3 = np.array(2), np.array(3)
 
@@ -317,17 +317,22 @@ def weighted_median_rows(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     ws = w.ravel()[flat]
     total = _add(ws[:, :, None], axis=1)  # [N, 1], as weighted_median's keepdims sum
     cum = ws.cumsum(axis=1) / total
-    tol = 1e-12
     # The first position whose cumulative share reaches one half.
-    first = (cum >= 0.5 - tol).argmax(axis=1)
-    lower = pos.ravel()[first + start]
-    at_half = np.abs(cum.ravel()[first + start] - 0.5) <= tol
+    first = (cum >= _HALF_LESS_TOL).argmax(axis=1)
+    at = first + start
+    lower = pos.ravel()[at]
+    at_half = np.abs(cum.ravel()[at] - _HALF) <= _TOL
     if not _any(at_half, axis=None):  # the common case: no exact half to average
         return lower
     # Exactly one half: average with the next position that carries weight.
     carries = (ws > 0) & (np.arange(a)[None, :] > first[:, None])
     upper = pos.ravel()[np.argmax(carries, axis=1) + start]
     return np.where(at_half & np.any(carries, axis=1), 0.5 * (lower + upper), lower)
+
+
+# weighted_median_rows's tolerance on the cumulative share (weighted_median's).
+_TOL = np.array(1e-12)
+_HALF_LESS_TOL = np.array(0.5 - 1e-12)
 
 
 def delta_of(x: np.ndarray, x0: np.ndarray, rows: Rows, how: str) -> np.ndarray:
@@ -341,7 +346,7 @@ def delta_of(x: np.ndarray, x0: np.ndarray, rows: Rows, how: str) -> np.ndarray:
         hi = np.where(rows.present, ref, -np.inf).max(axis=-1)
         lo = np.where(rows.present, ref, np.inf).min(axis=-1)
     span = hi - lo
-    return np.where(np.isfinite(span) & (span > 0), span, 1.0)
+    return np.where(np.isfinite(span) & (span > _0), span, _1)
 
 
 @functools.lru_cache(maxsize=8)
@@ -391,7 +396,7 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
         p = np.divide(support, total, out=np.zeros_like(support), where=total > 0)
         return p if rows.all_present else np.where(pair, p, 0.0)
     numerator = np.maximum(net, 0.0) if how == "net" else support
-    p = np.divide(numerator, absolute, out=np.full_like(support, 0.5), where=absolute > 0)
+    p = np.divide(numerator, absolute, out=np.full_like(support, 0.5), where=absolute > _0)
     return p if rows.all_present else np.where(pair, p, 0.0)
 
 
@@ -416,7 +421,7 @@ def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
     blocks = _actor_blocks(n_rows, n_actors)
     if len(blocks) == 1 and how != "exclude-dyad":  # one block: the same sums, no stores
         v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, :, None])
-        support = _add(np.maximum(v, 0.0), axis=1)
+        support = _add(np.maximum(v, _0), axis=1)
         absolute = _add(np.abs(v), axis=1)
         # Σ_k v_k is read for "net" only (the loop below leaves it unset otherwise).
         return support, absolute, _add(v, axis=1) if how == "net" else support
@@ -729,7 +734,7 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
         mu = median_voter(x, rows, opts.median)
     delta = delta_of(x, x0, rows, opts.delta)
     gap = np.abs(x[:, :, None] - x[:, None, :])
-    d = np.minimum(gap / delta[:, None, None], 1.0)
+    d = np.minimum(gap / delta[:, None, None], _1)
     constant_q = opts.q_rule == "constant"
     # T and d_μ matter only through 1 - Q: not needed when Q is the constant 1.
     plain_q = constant_q and opts.q == 1.0
@@ -820,7 +825,7 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
     Keys are applied in turn (smaller is better); the last key, the new position, makes the
     choice independent of actor order.
     """
-    valid = relation > 0
+    valid = relation > _0
     move = np.abs(offer - x[:, :, None])
     if opts.offer_choice == "max-proposer-eu":
         keys = [-b, move]
@@ -838,9 +843,9 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
             # At most one candidate per actor: a later key keeps it (k <= k + TIE) unless
             # it is nan there, and move is nan wherever the offer is; so the rest is moot.
             break
-        k = np.where(candidate, key, np.inf)
+        k = np.where(candidate, key, _INF)
         best = _minimum(k, axis=-1, keepdims=True)
-        candidate = candidate & (k <= best + TIE)
+        candidate = candidate & (k <= best + _TIE)
     return np.where(_any(candidate, axis=-1), candidate.argmax(axis=-1), -1)
 
 
