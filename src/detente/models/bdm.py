@@ -393,10 +393,13 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
     if how == "global":
         total = np.sum(absolute if rows.all_present else absolute * pair,
                        axis=(1, 2))[:, None, None]
-        p = np.divide(support, total, out=np.zeros_like(support), where=total > 0)
+        p = np.divide(support, total, out=np.zeros(support.shape), where=total > _0)
         return p if rows.all_present else np.where(pair, p, 0.0)
     numerator = np.maximum(net, 0.0) if how == "net" else support
-    p = np.divide(numerator, absolute, out=np.full_like(support, 0.5), where=absolute > _0)
+    # np.full and np.zeros_like are Python wrappers; an empty array filled is the same.
+    halves = np.empty(support.shape)
+    halves.fill(0.5)
+    p = np.divide(numerator, absolute, out=halves, where=absolute > _0)
     return p if rows.all_present else np.where(pair, p, 0.0)
 
 
@@ -713,7 +716,7 @@ def risk_exponents(eu: np.ndarray, rows: Rows, how: str) -> tuple[np.ndarray, ..
         lo = np.where(rows.present, security, np.inf).min(axis=-1, keepdims=True)
     span = hi - lo
     ok = np.isfinite(span) & (span > _TIE)
-    index = np.divide(_2 * security - hi - lo, span, out=np.zeros_like(security),
+    index = np.divide(_2 * security - hi - lo, span, out=np.zeros(security.shape),
                       where=ok if rows.all_present else ok & rows.present)
     third = index / _3
     risk = (_1 - third) / (_1 + third)
@@ -838,11 +841,13 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
         keys = [np.where(valid, relation - 1.0, np.inf), np.where(relation == 2, weighted, move)]
     candidate = valid
     for n_key, key in enumerate([*keys, offer]):
-        if n_key == 1 and not _any(_add(candidate, axis=-1) > 1, axis=None) \
-                and not _any(np.isnan(move[candidate]), axis=None):
-            # At most one candidate per actor: a later key keeps it (k <= k + TIE) unless
-            # it is nan there, and move is nan wherever the offer is; so the rest is moot.
-            break
+        if n_key == 1:
+            count = _add(candidate, axis=-1)
+            if not _any(count > 1, axis=None) and not _any(np.isnan(move[candidate]), axis=None):
+                # At most one candidate per actor: a later key keeps it (k <= k + TIE)
+                # unless it is nan there, and move is nan wherever the offer is; so the
+                # rest is moot, and an actor has an offer where it has a candidate.
+                return np.where(count > 0, candidate.argmax(axis=-1), -1)
         k = np.where(candidate, key, _INF)
         best = _minimum(k, axis=-1, keepdims=True)
         candidate = candidate & (k <= best + _TIE)
@@ -953,6 +958,7 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "
     medians[0] = median_voter(x0, rows, opts.median)
     rounds = np.zeros(n, dtype=int)
     calm = np.zeros(n, dtype=int)
+    stop_eps = np.array(opts.stop_eps)  # 0-d: see _0 and company
     live = np.arange(n)  # rows still bargaining
     for t in range(cap):
         if live.size == 0:
@@ -967,13 +973,14 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "
         mu_before = medians[t] if every else medians[t][live]
         moved, risk = play_round_chunked(x, start, prev, part, opts, method, mu_before)
         mu = median_voter(moved, part, opts.median)
-        still = np.abs(mu - mu_before) < opts.stop_eps
+        still = np.abs(mu - mu_before) < stop_eps
         if every:  # the same stores without the gather and scatter
             positions[t + 1] = moved
             medians[t + 1] = mu
             risks[t] = risk
             rounds += 1
-            calm = np.where(still, calm + 1, 0)
+            calm += 1
+            calm *= still
             if _any(calm >= opts.stop_rounds, axis=None):
                 live = live[calm < opts.stop_rounds]
             continue
