@@ -91,7 +91,7 @@ def main() -> int:
             for _ in range(options.pairs):
                 for name, (module, opts) in runs.items():
                     times[name].append(best(
-                        lambda m=module, o=opts: m.simulate(arrays, o), repeat))
+                        lambda m=module, o=opts, a=arrays: m.simulate(a, o), repeat))
             ratios = [t / s for t, s in zip(times["this tree"], times[options.base],
                                             strict=True)]
             print(f"{label}, {options.pairs} pairs in turn:")

@@ -627,6 +627,15 @@ def expected_utility(d: np.ndarray, dm: np.ndarray, s: np.ndarray, p: np.ndarray
     return challenge - no_challenge
 
 
+def _utility(base: np.ndarray, own: bool = False) -> np.ndarray:
+    """2 - 4 x ``base`` in one new array (over ``base`` itself if ``own``), as numpy's
+    elision of temporaries computes ``2.0 - 4.0 * x`` for large arrays; it does not where
+    the constants are 0-d arrays, and a second array of a 200-actor round is fresh memory,
+    page faults included (15% of the run)."""
+    out = np.multiply(base, _4, out=base if own else None)
+    return np.subtract(_2, out, out=out)
+
+
 class _ConstantQUtility:
     """:func:`expected_utility` with Q the constant 1, for several P and risk exponents on
     the same d: the bases 0.5 ∓ 0.5 d, 1 - s_j and 1 - P are computed once per round instead
@@ -637,8 +646,9 @@ class _ConstantQUtility:
     status quo term, whose utility 2 - 4 x 0.5 is 0)."""
 
     def __init__(self, d: np.ndarray, rows: Rows) -> None:
-        half_d = _HALF * d
-        self.lo_base, self.hi_base = _HALF - half_d, _HALF + half_d
+        half_d = np.multiply(d, _HALF)
+        self.lo_base = np.subtract(_HALF, half_d)
+        self.hi_base = np.add(half_d, _HALF, out=half_d)  # 0.5 + 0.5 d, in place
         self.s_j, self.s_not = rows.target_salience
         self.p_not: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.utilities: dict[int, tuple[np.ndarray, ...]] = {}
@@ -648,12 +658,13 @@ class _ConstantQUtility:
         key = id(risk)
         if key not in self.utilities:
             if risk is None:
-                found: tuple[np.ndarray, ...] = (_2 - _4 * self.lo_base,
-                                                 _2 - _4 * self.hi_base)
+                found: tuple[np.ndarray, ...] = (_utility(self.lo_base),
+                                                 _utility(self.hi_base))
             else:
                 r = risk[:, :, None]
-                found = (_2 - _4 * self.lo_base ** r, _2 - _4 * self.hi_base ** r,
-                         _2 - _4 * _HALF ** risk, risk)  # risk kept: its id stays its own
+                found = (_utility(self.lo_base ** r, own=True),
+                         _utility(self.hi_base ** r, own=True),
+                         _utility(_HALF ** risk, own=True), risk)  # risk kept: its id too
             self.utilities[key] = found
         return self.utilities[key]
 
