@@ -19,7 +19,8 @@ Rows (``--skip`` takes these names):
 * ``monte-carlo``: samples/s per model; the rows come from ``monte_carlo_rows()`` of a
   ``benchmarks/sample*.py`` that defines it (the batched bdm/smp work), else this branch's
   engine is timed directly (marked *engine*).
-* ``cli``: `detente forecast` and `import detente` as fresh processes, median of
+* ``cli``: `detente forecast` (the console script pip installs, this tree compiled to
+  bytecode as an install has it) and `import detente` as fresh processes, median of
   ``--repeat`` runs, wall and CPU seconds.
 
 Every time is wall-clock seconds on this machine, whose load is printed at the start and end
@@ -306,13 +307,14 @@ def _engine_rates(quick: bool, notes: list[str]) -> list[Row]:
 # --- CLI start-up ----------------------------------------------------------------------
 
 
-def process_times(command: list[str], repeat: int) -> tuple[float, float]:
+def process_times(command: list[str], repeat: int, env: dict[str, str] | None = None
+                  ) -> tuple[float, float]:
     """Median wall and CPU seconds (user + system, from the OS) of fresh processes."""
     walls, cpus = [], []
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
         walls.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -320,12 +322,21 @@ def process_times(command: list[str], repeat: int) -> tuple[float, float]:
 
 
 def cli_row(repeat: int) -> Row:
+    import compileall
+    import tempfile
+
+    from cli_start import console_script
+
     python = sys.executable
     env_src = str(ROOT / "src")
-    command = [python, "-c", f"import sys; sys.path.insert(0, {env_src!r}); "
-               "sys.argv = ['detente', 'forecast']; from detente.cli import main; main()"]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)  # warm the file cache
-    wall, cpu = process_times(command, repeat)
+    # What a user runs: the console script pip installs (benchmarks/cli_start.py), on this
+    # tree compiled to bytecode as an install has it.
+    compileall.compile_dir(ROOT / "src", quiet=1)
+    env = dict(os.environ, PYTHONPATH=env_src, PYTHONDONTWRITEBYTECODE="1")
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [str(console_script(ROOT, Path(tmp))), "forecast"]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)  # file cache
+        wall, cpu = process_times(command, repeat, env)
     imp_wall, imp_cpu = process_times(
         [python, "-c", f"import sys; sys.path.insert(0, {env_src!r}); import detente"], repeat)
     bare_wall, bare_cpu = process_times([python, "-c", "pass"], repeat)

@@ -72,6 +72,22 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 RELATIONS = ("none", "conflict", "compromise", "capitulation")
 
+# The reductions of a round's hot path as the ufuncs' own reduce: the ndarray methods
+# (``a.sum(axis=1)``) and numpy's functions (``np.sum``) call these with the same arguments
+# through a Python wrapper each, which costs as much as the reduction of a 10 x 10 array.
+_add = np.add.reduce
+_maximum = np.maximum.reduce
+_minimum = np.minimum.reduce
+_any = np.logical_or.reduce  # axis=None for "any element at all" (its default is axis 0)
+
+# The constants of a round's arithmetic as 0-d float64 arrays: a Python float operand is
+# converted anew at every call, which makes ``4.0 * d`` on a 10 x 10 array take nearly twice
+# as long as ``_4 * d``. The values, and so every result, are the same.
+_0, _HALF, _1, _2, _3, _4 = (np.array(v) for v in (0.0, 0.5, 1.0, 2.0, 3.0, 4.0))
+_TIE, _NAN, _INF = np.array(TIE), np.array(np.nan), np.array(np.inf)
+# Relation codes (RELATIONS), as np.where(conflict, 1, ...) types them (the default int).
+_CODE_2, _CODE_3 = np.array(2), np.array(3)
+
 
 class Bdm(Model):
     """Bueno de Mesquita's expected-utility model after Scholz, Calbert & Smith (2011).
@@ -227,6 +243,25 @@ class Rows:
         return pair
 
     @functools.cached_property
+    def dyads(self) -> np.ndarray:
+        """``[N, i, j]``: i != j, both present (read-only; shared when all are present)."""
+        off = _off_diagonal(self.present.shape[1])
+        return off if self.all_present else self.pair & off
+
+    @functools.cached_property
+    def target_salience(self) -> tuple[np.ndarray, np.ndarray]:
+        """s_j and 1 - s_j as ``[N, 1, j]``: the EU's weights of the target's salience."""
+        s_j = self.salience[:, None, :]
+        return s_j, 1.0 - s_j
+
+    @functools.cached_property
+    def pair_start(self) -> np.ndarray:
+        """``[N, A]``: where each (row, i)'s j = 0 lies in a flattened ``[N, i, j]`` array
+        (a flat gather costs a fraction of (row, i, j) index arrays)."""
+        n, a = self.present.shape
+        return np.arange(0, n * a * a, a).reshape(n, a)
+
+    @functools.cached_property
     def median_weight(self) -> np.ndarray:
         """The weights of the weighted median: w, or presence where a row weighs nothing."""
         total = self.weight.sum(axis=-1)
@@ -271,27 +306,33 @@ def median_voter(x: np.ndarray, rows: Rows, how: str) -> np.ndarray:
 def weighted_median_rows(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """:func:`detente.models.median.weighted_median` of rows, ``[N, A] -> [N]``: the same
     steps and the same numbers (its sum over actors is taken on the same ``[N, A, 1]``
-    layout, so it adds in the same order), read by row indices instead of
-    ``take_along_axis``, which cost a third of a round of a 10-actor table."""
+    layout, so it adds in the same order), read by flat indices (row start + column)
+    instead of ``take_along_axis`` or (row, column) index pairs, each of which costs
+    several times a 10-actor row's arithmetic."""
     n, a = x.shape
-    by_row = np.arange(n)
-    order = np.argsort(x, axis=1, kind="stable")
-    pos = x[by_row[:, None], order]
-    ws = w[by_row[:, None], order]
-    # ndarray methods: the same reductions as np.sum & co. without their Python wrappers.
-    total = ws[:, :, None].sum(axis=1)  # [N, 1], as weighted_median's keepdims sum
+    start = np.arange(0, n * a, a)  # of each row in the flattened [N, A] arrays
+    order = x.argsort(axis=1, kind="stable")
+    flat = order + start[:, None]
+    pos = x.ravel()[flat]
+    ws = w.ravel()[flat]
+    total = _add(ws[:, :, None], axis=1)  # [N, 1], as weighted_median's keepdims sum
     cum = ws.cumsum(axis=1) / total
-    tol = 1e-12
     # The first position whose cumulative share reaches one half.
-    first = (cum >= 0.5 - tol).argmax(axis=1)
-    lower = pos[by_row, first]
-    at_half = np.abs(cum[by_row, first] - 0.5) <= tol
-    if not at_half.any():  # the common case: no exact half to average
+    first = (cum >= _HALF_LESS_TOL).argmax(axis=1)
+    at = first + start
+    lower = pos.ravel()[at]
+    at_half = np.abs(cum.ravel()[at] - _HALF) <= _TOL
+    if not _any(at_half, axis=None):  # the common case: no exact half to average
         return lower
     # Exactly one half: average with the next position that carries weight.
     carries = (ws > 0) & (np.arange(a)[None, :] > first[:, None])
-    upper = pos[by_row, np.argmax(carries, axis=1)]
+    upper = pos.ravel()[np.argmax(carries, axis=1) + start]
     return np.where(at_half & np.any(carries, axis=1), 0.5 * (lower + upper), lower)
+
+
+# weighted_median_rows's tolerance on the cumulative share (weighted_median's).
+_TOL = np.array(1e-12)
+_HALF_LESS_TOL = np.array(0.5 - 1e-12)
 
 
 def delta_of(x: np.ndarray, x0: np.ndarray, rows: Rows, how: str) -> np.ndarray:
@@ -300,12 +341,12 @@ def delta_of(x: np.ndarray, x0: np.ndarray, rows: Rows, how: str) -> np.ndarray:
         return np.ones(x.shape[0])
     ref = x if how == "dynamic" else x0
     if rows.all_present:
-        hi, lo = ref.max(axis=-1), ref.min(axis=-1)
+        hi, lo = _maximum(ref, axis=-1), _minimum(ref, axis=-1)
     else:
         hi = np.where(rows.present, ref, -np.inf).max(axis=-1)
         lo = np.where(rows.present, ref, np.inf).min(axis=-1)
     span = hi - lo
-    return np.where(np.isfinite(span) & (span > 0), span, 1.0)
+    return np.where(np.isfinite(span) & (span > _0), span, _1)
 
 
 @functools.lru_cache(maxsize=8)
@@ -326,7 +367,8 @@ def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
 
 def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
                            voter_exp: np.ndarray | None,
-                           how: str, fast: bool = False) -> np.ndarray:
+                           how: str, fast: bool = False,
+                           dist: np.ndarray | None = None) -> np.ndarray:
     """P_ij (eqs. 30-31 and variants A1, A9): ``[N, i, j]``.
 
     v_k(i,j) = w_k (u_k(x_j) - u_k(x_i)), u_k(x) = (|x_k - x|/Δ)^{ρ_k}: voters in favour of i
@@ -336,7 +378,8 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
     sums over sorted positions, O(A² log A) per row (:func:`_vote_sums_fast`); otherwise
     voter by voter, O(A³), per block of challengers (:func:`_vote_sums_blocked`). The fast
     path needs every present distance within Δ (the clip of u at 1 idle); a row where it is
-    not (never with the model's own Δ) is summed blocked.
+    not (never with the model's own Δ) is summed blocked. ``dist``: min(|x_i - x_j|/Δ, 1)
+    ``[N, i, j]`` when the caller has it (the blocked path's distances, the same numbers).
     """
     if fast:
         span = (np.where(rows.present, x, -np.inf).max(axis=1)
@@ -345,39 +388,46 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
     if fast:
         support, absolute, net = _vote_sums_fast(x, rows, delta, how)
     else:
-        support, absolute, net = _vote_sums_blocked(x, rows, delta, voter_exp, how)
+        support, absolute, net = _vote_sums_blocked(x, rows, delta, voter_exp, how, dist)
     pair = rows.pair
     if how == "global":
         total = np.sum(absolute if rows.all_present else absolute * pair,
                        axis=(1, 2))[:, None, None]
-        p = np.divide(support, total, out=np.zeros_like(support), where=total > 0)
+        p = np.divide(support, total, out=np.zeros(support.shape), where=total > _0)
         return p if rows.all_present else np.where(pair, p, 0.0)
     numerator = np.maximum(net, 0.0) if how == "net" else support
-    p = np.divide(numerator, absolute, out=np.full_like(support, 0.5), where=absolute > 0)
+    # np.full and np.zeros_like are Python wrappers; an empty array filled is the same.
+    halves = np.empty(support.shape)
+    halves.fill(0.5)
+    p = np.divide(numerator, absolute, out=halves, where=absolute > _0)
     return p if rows.all_present else np.where(pair, p, 0.0)
 
 
 def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
-                       voter_exp: np.ndarray | None,
-                       how: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       voter_exp: np.ndarray | None, how: str,
+                       dist: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Σ_k max(v_k, 0), Σ_k |v_k|, Σ_k v_k per pair, ``[N, i, j]``: the voters x pairs
     tensor ``[N, k, i, j]``, O(A³), built per block of challengers i (:func:`_actor_blocks`);
     each (i, j) sums the same terms in the same order whatever the block. The path for
     risk-adjusted votes (A9: u = d^{ρ_k} with a different exponent per voter has no prefix
     sums) and the reference of the fast path."""
     n_rows, n_actors = x.shape
-    # np.clip(., 0, 1) by two ufuncs in place: the same numbers without np.clip's wrapper.
-    dist = np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None]
-    np.minimum(np.maximum(dist, 0.0, out=dist), 1.0, out=dist)
+    if dist is None:
+        # np.clip(., 0, 1) by two ufuncs in place: the same numbers without np.clip's
+        # wrapper. (A round's d, passed as ``dist``, is these numbers: |.| / Δ is never
+        # below 0, so the lower clip changes nothing.)
+        dist = np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None]
+        np.minimum(np.maximum(dist, 0.0, out=dist), 1.0, out=dist)
     # [N, k, a]; plain votes (None) skip the power: x ** 1 is x exactly.
     u = dist if voter_exp is None else dist ** voter_exp[:, :, None]
     blocks = _actor_blocks(n_rows, n_actors)
     if len(blocks) == 1 and how != "exclude-dyad":  # one block: the same sums, no stores
         v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, :, None])
-        support = np.maximum(v, 0.0).sum(axis=1)
-        absolute = np.abs(v).sum(axis=1)
+        support = _add(np.maximum(v, _0), axis=1)
+        absolute = _add(np.abs(v), axis=1)
         # Σ_k v_k is read for "net" only (the loop below leaves it unset otherwise).
-        return support, absolute, v.sum(axis=1) if how == "net" else support
+        return support, absolute, _add(v, axis=1) if how == "net" else support
     support = np.empty((n_rows, n_actors, n_actors))
     absolute = np.empty_like(support)  # Σ_k |v_k(i, j)|
     net = np.empty_like(support)
@@ -577,6 +627,15 @@ def expected_utility(d: np.ndarray, dm: np.ndarray, s: np.ndarray, p: np.ndarray
     return challenge - no_challenge
 
 
+def _utility(base: np.ndarray, own: bool = False) -> np.ndarray:
+    """2 - 4 x ``base`` in one new array (over ``base`` itself if ``own``), as numpy's
+    elision of temporaries computes ``2.0 - 4.0 * x`` for large arrays; it does not where
+    the constants are 0-d arrays, and a second array of a 200-actor round is fresh memory,
+    page faults included (15% of the run)."""
+    out = np.multiply(base, _4, out=base if own else None)
+    return np.subtract(_2, out, out=out)
+
+
 class _ConstantQUtility:
     """:func:`expected_utility` with Q the constant 1, for several P and risk exponents on
     the same d: the bases 0.5 ∓ 0.5 d, 1 - s_j and 1 - P are computed once per round instead
@@ -586,10 +645,11 @@ class _ConstantQUtility:
     on the same numbers, so the same EUs bit for bit (x - 0.0 is x, so r = 1 skips the
     status quo term, whose utility 2 - 4 x 0.5 is 0)."""
 
-    def __init__(self, d: np.ndarray, s: np.ndarray) -> None:
-        self.lo_base, self.hi_base = 0.5 - 0.5 * d, 0.5 + 0.5 * d
-        self.s_j = s[:, None, :]
-        self.s_not = 1.0 - self.s_j
+    def __init__(self, d: np.ndarray, rows: Rows) -> None:
+        half_d = np.multiply(d, _HALF)
+        self.lo_base = np.subtract(_HALF, half_d)
+        self.hi_base = np.add(half_d, _HALF, out=half_d)  # 0.5 + 0.5 d, in place
+        self.s_j, self.s_not = rows.target_salience
         self.p_not: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.utilities: dict[int, tuple[np.ndarray, ...]] = {}
 
@@ -598,12 +658,13 @@ class _ConstantQUtility:
         key = id(risk)
         if key not in self.utilities:
             if risk is None:
-                found: tuple[np.ndarray, ...] = (2.0 - 4.0 * self.lo_base,
-                                                 2.0 - 4.0 * self.hi_base)
+                found: tuple[np.ndarray, ...] = (_utility(self.lo_base),
+                                                 _utility(self.hi_base))
             else:
                 r = risk[:, :, None]
-                found = (2.0 - 4.0 * self.lo_base ** r, 2.0 - 4.0 * self.hi_base ** r,
-                         2.0 - 4.0 * 0.5 ** risk, risk)  # risk kept: its id stays its own
+                found = (_utility(self.lo_base ** r, own=True),
+                         _utility(self.hi_base ** r, own=True),
+                         _utility(_HALF ** risk, own=True), risk)  # risk kept: its id too
             self.utilities[key] = found
         return self.utilities[key]
 
@@ -611,12 +672,12 @@ class _ConstantQUtility:
                  ) -> np.ndarray:
         """EU_i(ij) with r_i (``target`` False) or r_j (True) for every pair."""
         if id(p) not in self.p_not:
-            self.p_not[id(p)] = (p, 1.0 - p)  # keeps p alive, so its id stays its own
+            self.p_not[id(p)] = (p, _1 - p)  # keeps p alive, so its id stays its own
         not_p = self.p_not[id(p)][1]
         found = self._utilities(risk)
         u_success, u_failure = found[0], found[1]
         if target:
-            u_success, u_failure = np.swapaxes(u_success, 1, 2), np.swapaxes(u_failure, 1, 2)
+            u_success, u_failure = u_success.swapaxes(1, 2), u_failure.swapaxes(1, 2)
         out = p * u_success
         out += not_p * u_failure
         out *= self.s_j
@@ -656,22 +717,20 @@ def things_get_better(x: np.ndarray, prev: np.ndarray | None, mu: np.ndarray,
 
 def risk_exponents(eu: np.ndarray, rows: Rows, how: str) -> tuple[np.ndarray, ...]:
     """Security Sec_i, R_i and r_i (§5, eqs. 32-33) from EUs computed with r = 1."""
-    n_actors = eu.shape[-1]
-    pair = _off_diagonal(n_actors) if rows.all_present else rows.pair & _off_diagonal(n_actors)
-    masked = np.where(pair, eu, 0.0)
-    security = masked.sum(axis=1) if how == "column" else masked.sum(axis=2)
+    masked = np.where(rows.dyads, eu, _0)
+    security = _add(masked, axis=1 if how == "column" else 2)
     if rows.all_present:
-        hi = security.max(axis=-1, keepdims=True)
-        lo = security.min(axis=-1, keepdims=True)
+        hi = _maximum(security, axis=-1, keepdims=True)
+        lo = _minimum(security, axis=-1, keepdims=True)
     else:
         hi = np.where(rows.present, security, -np.inf).max(axis=-1, keepdims=True)
         lo = np.where(rows.present, security, np.inf).min(axis=-1, keepdims=True)
     span = hi - lo
-    ok = np.isfinite(span) & (span > TIE)
-    index = np.divide(2.0 * security - hi - lo, span, out=np.zeros_like(security),
+    ok = np.isfinite(span) & (span > _TIE)
+    index = np.divide(_2 * security - hi - lo, span, out=np.zeros(security.shape),
                       where=ok if rows.all_present else ok & rows.present)
-    third = index / 3.0
-    risk = (1.0 - third) / (1.0 + third)
+    third = index / _3
+    risk = (_1 - third) / (_1 + third)
     return security, index, risk
 
 
@@ -689,13 +748,13 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
         mu = median_voter(x, rows, opts.median)
     delta = delta_of(x, x0, rows, opts.delta)
     gap = np.abs(x[:, :, None] - x[:, None, :])
-    d = np.minimum(gap / delta[:, None, None], 1.0)
+    d = np.minimum(gap / delta[:, None, None], _1)
     constant_q = opts.q_rule == "constant"
     # T and d_μ matter only through 1 - Q: not needed when Q is the constant 1.
     plain_q = constant_q and opts.q == 1.0
     better = None if plain_q else things_get_better(x, prev, mu, opts)
     dm = d if plain_q else np.minimum(np.abs(x - mu[:, None]) / delta[:, None], 1.0)[:, :, None]
-    eu_of = _ConstantQUtility(d, rows.salience) if plain_q else None
+    eu_of = _ConstantQUtility(d, rows) if plain_q else None
 
     def expected(p: np.ndarray, q: float | np.ndarray, risk: np.ndarray | None,
                  target: bool = False) -> np.ndarray:
@@ -709,7 +768,7 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
         return float(opts.q) if constant_q else status_quo_probability(p, rows, opts)
 
     # Step 1: everything with r = 1, for the security levels and risk exponents.
-    p1 = probability_of_success(x, rows, delta, None, opts.probability, fast=fast)
+    p1 = probability_of_success(x, rows, delta, None, opts.probability, fast=fast, dist=d)
     q1 = q_of(p1)
     eu1 = expected(p1, q1, None)
     security, index, risk = risk_exponents(eu1, rows, opts.security)
@@ -717,23 +776,22 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
     # Step 2: again with the actors' own risk exponents.
     # Plain votes (A9 off) give the same P and Q as step 1: reuse them.
     if opts.voter_risk:
-        p = probability_of_success(x, rows, delta, risk, opts.probability)
+        p = probability_of_success(x, rows, delta, risk, opts.probability, dist=d)
         q = q_of(p)
     else:
         p, q = p1, q1
     by_challenger = expected(p, q, risk)
     eu_own = by_challenger                                    # a[i, j] = EU_i(ij), r_i
     if opts.perspective == "each":
-        eu_other = np.swapaxes(by_challenger, 1, 2)           # b[i, j] = EU_j(ji), r_j
+        eu_other = by_challenger.swapaxes(1, 2)               # b[i, j] = EU_j(ji), r_j
     else:
         by_target = expected(p, q, risk, target=True)
-        eu_other = np.swapaxes(by_target, 1, 2)               # b[i, j] = EU_j(ji), r_i
+        eu_other = by_target.swapaxes(1, 2)                   # b[i, j] = EU_j(ji), r_i
 
     relation, offer = classify(x, eu_own, eu_other, rows, opts, gap)
     chosen = choose_offers(x, eu_own, eu_other, relation, offer, opts)
-    has = chosen >= 0
-    taken = offer[np.arange(x.shape[0])[:, None], np.arange(x.shape[1]), np.maximum(chosen, 0)]
-    new_position = np.where(has, taken, x)
+    taken = offer.ravel()[np.maximum(chosen, 0) + rows.pair_start]
+    new_position = np.where(chosen >= 0, taken, x)
     return RoundResult(median=mu, delta=delta, security=security, risk_index=index, risk=risk,
                        probability=p, eu_own=eu_own, eu_other=eu_other, relation=relation,
                        offer=offer, chosen=chosen, new_position=new_position, start=x)
@@ -746,24 +804,31 @@ def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.
 
     Returns the relation code (index into RELATIONS) and i's new position under the offer.
     """
-    n_actors = x.shape[1]
     xi, xj = x[:, :, None], x[:, None, :]
-    live = (np.abs(xi - xj) if gap is None else gap) > TIE
-    live &= _off_diagonal(n_actors) if rows.all_present else rows.pair & _off_diagonal(n_actors)
-    conflict = live & (a > TIE) & (b > a + TIE)
+    live = (np.abs(xi - xj) if gap is None else gap) > _TIE
+    live &= rows.dyads
+    conflict = live & (a > _TIE) & (b > a + _TIE)
     if opts.conflict == "no-move":
         conflict = np.zeros_like(conflict)
-    upper_hand = live & (a < -TIE) & (b > TIE)
-    compromise = upper_hand & (b > -a + TIE)
-    capitulation = upper_hand & (-a > b + TIE) if opts.capitulation else np.zeros_like(live)
+    upper_hand = live & (a < -TIE) & (b > _TIE)
+    neg_a = -a
+    compromise = upper_hand & (b > neg_a + _TIE)
+    capitulation = upper_hand & (neg_a > b + _TIE) if opts.capitulation else np.zeros_like(live)
     abs_a, abs_b = np.abs(a), np.abs(b)
     if opts.compromise == "ratio":
-        partway = xi + (xj - xi) * abs_a / np.where(compromise, abs_b, 1.0)
+        partway = xi + (xj - xi) * abs_a / np.where(compromise, abs_b, _1)
     else:
-        partway = (abs_a * xi + abs_b * xj) / np.where(compromise, abs_a + abs_b, 1.0)
-    # Nested where: np.select's first-true rule at a fraction of its per-call cost.
-    relation = np.where(conflict, 1, np.where(compromise, 2, np.where(capitulation, 3, 0)))
-    offer = np.where(conflict | capitulation, xj, np.where(compromise, partway, np.nan))
+        partway = (abs_a * xi + abs_b * xj) / np.where(compromise, abs_a + abs_b, _1)
+    # The three relations exclude each other (a conflict has a > TIE, the other two
+    # a < -TIE; b > -a + TIE and -a > b + TIE cannot both hold), so the codes add up to
+    # np.select's first-true choice, without its (or a nested np.where's) cost.
+    relation = compromise * _CODE_2
+    relation += conflict
+    relation += capitulation * _CODE_3
+    # The offer: the compromise's position, j's for a conflict or capitulation, else nan.
+    offer = partway
+    np.copyto(offer, _NAN, where=~compromise)
+    np.copyto(offer, xj, where=conflict | capitulation)
     return relation, offer
 
 
@@ -774,7 +839,7 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
     Keys are applied in turn (smaller is better); the last key, the new position, makes the
     choice independent of actor order.
     """
-    valid = relation > 0
+    valid = relation > _0
     move = np.abs(offer - x[:, :, None])
     if opts.offer_choice == "max-proposer-eu":
         keys = [-b, move]
@@ -787,15 +852,17 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
         keys = [np.where(valid, relation - 1.0, np.inf), np.where(relation == 2, weighted, move)]
     candidate = valid
     for n_key, key in enumerate([*keys, offer]):
-        if n_key == 1 and not (candidate.sum(axis=-1) > 1).any() \
-                and not np.isnan(move[candidate]).any():
-            # At most one candidate per actor: a later key keeps it (k <= k + TIE) unless
-            # it is nan there, and move is nan wherever the offer is; so the rest is moot.
-            break
-        k = np.where(candidate, key, np.inf)
-        best = k.min(axis=-1, keepdims=True)
-        candidate = candidate & (k <= best + TIE)
-    return np.where(candidate.any(axis=-1), candidate.argmax(axis=-1), -1)
+        if n_key == 1:
+            count = _add(candidate, axis=-1)
+            if not _any(count > 1, axis=None) and not _any(np.isnan(move[candidate]), axis=None):
+                # At most one candidate per actor: a later key keeps it (k <= k + TIE)
+                # unless it is nan there, and move is nan wherever the offer is; so the
+                # rest is moot, and an actor has an offer where it has a candidate.
+                return np.where(count > 0, candidate.argmax(axis=-1), -1)
+        k = np.where(candidate, key, _INF)
+        best = _minimum(k, axis=-1, keepdims=True)
+        candidate = candidate & (k <= best + _TIE)
+    return np.where(_any(candidate, axis=-1), candidate.argmax(axis=-1), -1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -902,6 +969,7 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "
     medians[0] = median_voter(x0, rows, opts.median)
     rounds = np.zeros(n, dtype=int)
     calm = np.zeros(n, dtype=int)
+    stop_eps = np.array(opts.stop_eps)  # 0-d: see _0 and company
     live = np.arange(n)  # rows still bargaining
     for t in range(cap):
         if live.size == 0:
@@ -916,14 +984,15 @@ def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "
         mu_before = medians[t] if every else medians[t][live]
         moved, risk = play_round_chunked(x, start, prev, part, opts, method, mu_before)
         mu = median_voter(moved, part, opts.median)
-        still = np.abs(mu - mu_before) < opts.stop_eps
+        still = np.abs(mu - mu_before) < stop_eps
         if every:  # the same stores without the gather and scatter
             positions[t + 1] = moved
             medians[t + 1] = mu
             risks[t] = risk
             rounds += 1
-            calm = np.where(still, calm + 1, 0)
-            if (calm >= opts.stop_rounds).any():
+            calm += 1
+            calm *= still
+            if _any(calm >= opts.stop_rounds, axis=None):
                 live = live[calm < opts.stop_rounds]
             continue
         positions[t + 1] = positions[t]
