@@ -10,9 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-import detente
 import detente.cli as cli
-import detente.console as console
 from detente.cli.common import app
 
 
@@ -76,38 +74,3 @@ def test_importing_the_cli_keeps_the_programs_collector_setting(collecting: bool
                           timeout=120)
     assert done.returncode == 0, done.stderr
 
-
-def test_the_console_script_knows_the_analyses() -> None:
-    # detente.console names the analyses without importing the registry: the same list
-    assert tuple(detente.ANALYSES) == console.ANALYSIS_COMMANDS
-
-
-def _process(entry: str, args: list[str]) -> tuple[int, str, str]:
-    code = (f"import sys\nsys.argv = ['detente', *{args!r}]\n{entry}\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    return done.returncode, done.stdout, done.stderr
-
-
-#: The whole app, every command registered, run on the same arguments.
-_WHOLE = ("import detente.cli as cli\ncli._command_line = lambda args: cli.app\n"
-          "sys.exit(cli.main())")
-
-
-@pytest.mark.parametrize("args", [
-    ["forecast", "--format", "json", "--no-combined"],
-    ["forecast", "--help"],
-    ["forecast", "--bogus"],
-    ["forecast", "no-such-scenario"],
-    ["settle", "--step", "0"],
-    ["explain", "--help"],
-    ["forcast"],  # not an analysis: the whole app, which suggests the name
-    ["check", "--help"],
-    ["--help"],
-], ids=" ".join)
-def test_the_console_script_runs_as_the_whole_app(args: list[str]) -> None:
-    # `detente NAME` for an analysis registers that command alone (detente.console): a
-    # fresh process each, since the choice is made before detente.cli is imported
-    one = _process("from detente.console import main\nsys.exit(main())", args)
-    assert one == _process(_WHOLE, args)
-    assert one[1] or one[2]

@@ -18,14 +18,11 @@ NOT_FOR_FORECAST = ("matplotlib", "jinja2", "fastapi", "uvicorn", "starlette", "
                     "dask", "distributed")
 
 #: Parts of detente a forecast never runs: the package search (the options of every
-#: analysis read only :mod:`detente.settlement.defaults`), sampling, roadmaps, the report,
-#: and the modules of the commands that are not analyses (the console script registers the
-#: named analysis alone, detente.console).
+#: analysis read only :mod:`detente.settlement.defaults`), sampling, roadmaps, the report.
 NOT_FOR_FORECAST_HERE = ("detente.settlement.search", "detente.settlement.api",
                          "detente.settlement.problem", "detente.settlement.utility",
                          "detente.uncertainty", "detente.roadmaps", "detente.report",
-                         "detente.brief", "detente.cli.core", "detente.cli.report",
-                         "detente.cli.web", "detente.room.cli")
+                         "detente.brief")
 
 _LOADED = (
     "import json, sys\n"
@@ -49,10 +46,10 @@ def test_import_detente_loads_no_heavy_library() -> None:
     assert loaded == []
 
 
-def _forecast(*flags: str, entry: str = "detente.console") -> list[str]:
+def _forecast(*flags: str) -> list[str]:
     code = ("import sys\n"
             f"sys.argv = ['detente', 'forecast', '--format', 'json', *{list(flags)!r}]\n"
-            f"from {entry} import main\n"
+            "from detente.cli import main\n"
             "try:\n    main()\nexcept SystemExit as err:\n"
             "    assert not err.code, err.code\n")
     done, loaded = _run(code)
@@ -71,12 +68,6 @@ def test_detente_forecast_loads_nothing_heavy() -> None:
 
 def test_detente_forecast_of_the_standard_models_loads_nothing_heavy() -> None:
     assert _forecast("--no-combined") == []
-
-
-def test_the_check_would_see_the_other_commands() -> None:
-    # ... and the whole app (detente.cli imported first, as a program using it does)
-    # loads the modules of every command
-    assert {"detente.cli.core", "detente.room.cli"} <= set(_forecast(entry="detente.cli"))
 
 
 def test_the_check_would_see_a_plotting_library() -> None:

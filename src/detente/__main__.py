@@ -1,5 +1,5 @@
 """`python -m detente` runs the command line."""
 
-from detente.console import main
+from detente.cli import main
 
 main()

@@ -43,7 +43,6 @@ try:
 
         from detente.cli.common import app
         from detente.cli.registry import register
-        from detente.console import only_command
     except KeyboardInterrupt:  # pragma: no cover - timing dependent
         interrupted()
 
@@ -51,14 +50,9 @@ try:
                        "detente.room.cli")
 
     try:
-        if only_command is not None:
-            # The console script runs this one analysis (detente.console): the app holds
-            # its command alone, which main() runs as in the whole app.
-            register([only_command])
-        else:
-            register()
-            for _module in COMMAND_MODULES:
-                importlib.import_module(_module)
+        register()
+        for _module in COMMAND_MODULES:
+            importlib.import_module(_module)
     except KeyboardInterrupt:  # pragma: no cover - timing dependent
         interrupted()
 finally:
