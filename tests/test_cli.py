@@ -240,7 +240,7 @@ def test_python_api_refuses_non_finite_model_options() -> None:
     ("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("localhost", True),
     ("0.0.0.0", False), ("::", False), ("192.168.1.5", False), ("example.org", False)])
 def test_loopback_is_this_machine_only(host: str, loopback: bool) -> None:
-    from detente.cli.common import is_loopback
+    from detente.serving import is_loopback
 
     assert is_loopback(host) is loopback
 

@@ -54,6 +54,15 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         parse_text,
         scenario_from_mapping,
     )
+    from detente.serving import (
+        LOOPBACK_HOSTS,
+        Guards,
+        RequestBody,
+        ServerLimits,
+        install_guards,
+        is_loopback,
+        problem_response,
+    )
     from detente.settlement import Settlement, settle
     from detente.uncertainty import sample
     from detente.uncertainty.engine import dask_executor
@@ -143,6 +152,13 @@ _LAZY: dict[str, str] = {
     "parse_yaml": "detente.safeload",
     "structure_problems": "detente.safeload",
     "walk_document": "detente.safeload",
+    "LOOPBACK_HOSTS": "detente.serving",
+    "Guards": "detente.serving",
+    "RequestBody": "detente.serving",
+    "ServerLimits": "detente.serving",
+    "install_guards": "detente.serving",
+    "is_loopback": "detente.serving",
+    "problem_response": "detente.serving",
 }
 #: Where a public name is spelled differently in its module.
 _RENAMED = {"VARIATION_OPTIONS": "OPTIONS", "VARIATION_HELP": "HELP", "NOISE_FIELDS": "FIELDS",
@@ -154,6 +170,7 @@ __all__ = [
     "DEFAULT_MODELS",
     "DEFAULT_SCENARIO",
     "FIGURE_KINDS",
+    "LOOPBACK_HOSTS",
     "NOISE_FIELDS",
     "PRESETS",
     "REGISTRY",
@@ -164,15 +181,18 @@ __all__ = [
     "Arrays",
     "DetenteError",
     "Forecast",
+    "Guards",
     "LoadLimits",
     "Option",
     "OptionError",
     "Problem",
     "ReportAnalysis",
+    "RequestBody",
     "Result",
     "RoadmapAnalysis",
     "Scenario",
     "ScenarioError",
+    "ServerLimits",
     "Settlement",
     "Table",
     "ValidationResult",
@@ -190,6 +210,8 @@ __all__ = [
     "fmt",
     "forecast",
     "get_model",
+    "install_guards",
+    "is_loopback",
     "json_schema",
     "load",
     "models_view",
@@ -201,6 +223,7 @@ __all__ = [
     "parse_yaml",
     "preset_bytes",
     "print_view",
+    "problem_response",
     "render_report",
     "roadmap",
     "run",

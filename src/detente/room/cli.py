@@ -19,15 +19,9 @@ from typing import Annotated, Any
 import typer
 
 from detente.atomic import write_atomic
-from detente.cli.common import (
-    LOOPBACK_HOSTS,
-    app,
-    console,
-    err_console,
-    is_loopback,
-    reports_errors,
-)
+from detente.cli.common import app, console, err_console, reports_errors
 from detente.errors import Problem, option_error
+from detente.serving import LOOPBACK_HOSTS, is_loopback
 
 room_app = typer.Typer(name="room", help="A negotiation room: parties enter their numbers "
                        "privately; detente proposes a package (see docs/room.md).",
