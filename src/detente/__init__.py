@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, run
     from detente.analyses.options import REPORT_OPTIONS
     from detente.analyses.sampling import split_noise
-    from detente.analyses.spec import check_options
+    from detente.analyses.spec import check_finite, check_options
     from detente.arrays import Arrays
     from detente.atomic import check_writable, write_atomic
     from detente.catalog import embedded_index, models_view, scenario_view, scenarios_view
@@ -112,6 +112,7 @@ _LAZY: dict[str, str] = {
     "Result": "detente.analyses",
     "run": "detente.analyses",
     "check_options": "detente.analyses.spec",
+    "check_finite": "detente.analyses.spec",
     "Problem": "detente.errors",
     "option_error": "detente.errors",
     "DEFAULT_SCENARIO": "detente.scenario",
@@ -199,6 +200,7 @@ __all__ = [
     "Variation",
     "View",
     "__version__",
+    "check_finite",
     "check_options",
     "check_writable",
     "dask_executor",

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
 
+    from detente.scenario import Scenario
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -121,6 +123,22 @@ class ServerLimits:
         parse_yaml(text, source, LoadLimits.from_env().tightened(
             max_bytes=self.max_upload_bytes, max_depth=self.max_depth,
             max_values=self.max_nodes))
+
+    def read_file(self, text: str, name: str) -> Scenario:
+        """A scenario file's text (an upload) read by the command line's loader (the file
+        name's suffix picks the reader), refused where it breaks these limits."""
+        from detente.scenario import file_kind, parse_text
+
+        suffix = file_kind(name)
+        if suffix == ".yaml":
+            self.check_yaml_text(text, name)
+        try:
+            scenario = parse_text(text, suffix, name)
+        except RecursionError:
+            raise ScenarioError([Problem("", "the file is nested too deeply",
+                                         "check its structure")], name) from None
+        self.check_scenario(scenario.to_dict(), name)
+        return scenario
 
 
 def _plural(n: int, word: str) -> str:

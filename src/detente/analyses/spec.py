@@ -163,9 +163,7 @@ class Option:
             except (TypeError, ValueError, OverflowError):
                 number = None
             if number is not None and not math.isfinite(number):
-                # The one finiteness rule of every interface (cli/common.py), same words.
-                return None, Problem(where, f"{number} is not a finite number",
-                                     f"give {self.flag} a finite number")
+                return None, not_finite(self.flag, number)
             # One message for every other way a number can be wrong (not a number, out of
             # bounds), worded as the rule itself.
             if number is None or not self._within(number):
@@ -213,6 +211,28 @@ class Option:
                 "low": self.low, "low_open": self.low_open, "high": self.high,
                 "high_open": self.high_open, "multiple": self.multiple,
                 "flags": list(self.cli_flags)}
+
+
+def not_finite(flag: str, value: float) -> Problem:
+    """The one finiteness rule of every interface, in its one wording."""
+    return Problem(flag, f"{value} is not a finite number", f"give {flag} a finite number")
+
+
+def check_finite(values: Mapping[str, Any], flags: Mapping[str, str]) -> None:
+    """Refuse ``inf``/``nan`` anywhere in ``values`` (a command's arguments by name, lists
+    included), naming the option by its flag (``flags[name]``, else ``--name``).
+
+    For options that no spec declares (``detente serve --time-limit``): a parser reads
+    ``inf`` as a float like any other.
+    """
+    from detente.safeload import walk
+
+    for name, value in values.items():
+        bad = next((item for item, _, _ in walk(value)
+                    if isinstance(item, float) and not math.isfinite(item)), None)
+        if bad is not None:
+            raise OptionError([not_finite(flags.get(name) or f"--{name.replace('_', '-')}",
+                                          bad)])
 
 
 def check_options(declared: tuple[Option, ...], options: Mapping[str, Any],
@@ -294,6 +314,29 @@ class AnalysisSpec:
         return [word for name, value in options.items()
                 for word in self.option(name).words(value)]
 
+    def split_shared(self, given: dict[str, Any]) -> dict[str, list[str]]:
+        """Tell apart the values of a flag that is both an option and a counterfactual
+        (``extra["shares_flags"]``: validate's ``--capability council`` and ``--capability
+        RU=60``): an edit has an '=' and is returned, by flag; at most one plain value is
+        the option, left in ``given``."""
+        from detente.variation import OPTIONS
+
+        edits: dict[str, list[str]] = {}
+        for flag in self.extra.get("shares_flags", ()):
+            o = next(x for x in self.options if flag in x.cli_flags)
+            values = given.pop(o.name, None) or []
+            values = [values] if isinstance(values, str) else list(values)
+            edits[flag] = [v for v in values if "=" in v]
+            plain = [v for v in values if "=" not in v]
+            if len(plain) > 1:
+                raise OptionError([Problem(
+                    flag, f"{flag} given {len(plain)} times ({', '.join(plain)})",
+                    f"give one of {', '.join(o.choices)}; an edit looks like {flag} "
+                    f"{OPTIONS[flag]}")])
+            if plain:
+                given[o.name] = plain[0]
+        return edits
+
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
 
@@ -308,4 +351,4 @@ class AnalysisSpec:
                 "options": [o.public() for o in self.options]}
 
 
-__all__ = ["AnalysisSpec", "Inputs", "Option", "check_options"]
+__all__ = ["AnalysisSpec", "Inputs", "Option", "check_finite", "check_options", "not_finite"]

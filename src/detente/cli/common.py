@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -12,7 +11,7 @@ import click
 import typer
 from rich.console import Console
 
-from detente import DEFAULT_SCENARIO, DetenteError, option_error, walk_document
+from detente import DEFAULT_SCENARIO, DetenteError, check_finite
 
 app = typer.Typer(
     name="detente",
@@ -43,26 +42,10 @@ def option_flags() -> dict[str, str]:
             for p in params if p.name}
 
 
-def check_finite_options(kwargs: dict[str, Any], flags: dict[str, str] | None = None) -> None:
-    """Refuse ``inf``/``nan`` in any float option of the running command, naming the option.
-
-    Click reads ``--step inf`` as a float like any other; checking every float argument of
-    every command here means no command can forget the rule.
-    """
-    flags = flags or {}
-    for name, value in kwargs.items():
-        bad = next((item for item, _, _ in walk_document(value)
-                    if isinstance(item, float) and not math.isfinite(item)), None)
-        if bad is not None:
-            flag = flags.get(name) or f"--{name.replace('_', '-')}"
-            raise option_error(flag, f"{bad} is not a finite number",
-                               f"give {flag} a finite number")
-
-
 def reports_errors(func: F) -> F:
     """Turn a DetenteError into a clear message on stderr and a non-zero exit, no traceback.
 
-    Every float option is checked to be finite first (:func:`check_finite_options`).
+    Every float option is checked to be finite first (:func:`detente.check_finite`).
     """
 
     @functools.wraps(func)
@@ -71,7 +54,7 @@ def reports_errors(func: F) -> F:
             # A command generated from the analysis registry checks its options against the
             # spec (finiteness included, every problem at once, in the rule's own words).
             if not getattr(func, "checks_options", False):
-                check_finite_options(kwargs, option_flags())
+                check_finite(kwargs, option_flags())
             return func(*args, **kwargs)
         except DetenteError as err:
             err_console.print(f"[bold red]error[/]: {err}", markup=True, soft_wrap=True)

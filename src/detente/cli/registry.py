@@ -29,7 +29,6 @@ from detente import (
     Problem,
     Variation,
     check_writable,
-    option_error,
     print_view,
     run,
     split_noise,
@@ -152,24 +151,6 @@ def _file_parameter(flag: str) -> str:
     return "file_" + flag.lstrip("-").replace("-", "_")
 
 
-def _split_shared(spec: AnalysisSpec, given: dict[str, Any],
-                  edits: dict[str, list[str]]) -> None:
-    """A flag both an option and a counterfactual (validate's ``--capability council`` and
-    ``--capability RU=60``): an edit has an '='; at most one plain value is the option."""
-    for flag in spec.extra.get("shares_flags", ()):
-        o = next(x for x in spec.options if flag in x.cli_flags)
-        values = given.pop(o.name, None) or []
-        values = [values] if isinstance(values, str) else list(values)
-        edits[flag] = [v for v in values if "=" in v]
-        plain = [v for v in values if "=" not in v]
-        if len(plain) > 1:
-            raise option_error(flag, f"{flag} given {len(plain)} times ({', '.join(plain)})",
-                               f"give one of {', '.join(o.choices)}; an edit looks like "
-                               f"{flag} {VARIATION_OPTIONS[flag]}")
-        if plain:
-            given[o.name] = plain[0]
-
-
 def make_command(spec: AnalysisSpec) -> Callable[..., None]:
     """The typer command of one analysis."""
     shared = set(spec.extra.get("shares_flags", ()))
@@ -189,7 +170,7 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         edits = pop_edits(kwargs, shared)
         # Options left at None (or an empty list) take the spec's default.
         given = {k: v for k, v in kwargs.items() if v is not None and v != []}
-        _split_shared(spec, given, edits)
+        edits.update(spec.split_shared(given))
         if spec.inputs == "scenario+noise":
             inputs, noise = split_noise(inputs)
             if noise:

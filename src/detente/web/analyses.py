@@ -24,6 +24,7 @@ from detente import (
     FIGURE_KINDS,
     REPORT_OPTIONS,
     AnalysisSpec,
+    DetenteError,
     Option,
     OptionError,
     Problem,
@@ -134,6 +135,26 @@ def request_variation(request: Mapping[str, Any], scenario: Scenario) -> Variati
     return variation
 
 
+def read_request(entry: AnalysisSpec, request: Mapping[str, Any]
+                 ) -> tuple[Scenario, Variation, dict[str, Any]]:
+    """The request's scenario, counterfactual and options, checked: the problems of the
+    counterfactual and of the options are reported together."""
+    scenario = scenario_from_mapping(request["scenario"], "<workbench>")
+    problems: list[Problem] = []
+    variation, options = Variation(), {}
+    try:
+        variation = request_variation(request, scenario)
+    except DetenteError as err:
+        problems += err.problems
+    try:
+        options = request_options(entry, request)
+    except DetenteError as err:
+        problems += err.problems
+    if problems:
+        raise DetenteError(problems)
+    return scenario, variation, options
+
+
 # --- the page's own entries --------------------------------------------------------------
 
 
@@ -239,9 +260,7 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> d
     if entry is None:
         raise option_error("analysis", f"unknown analysis '{name}'",
                            f"available: {', '.join(offered)}")
-    scenario = scenario_from_mapping(request["scenario"], "<workbench>")
-    variation = request_variation(request, scenario)
-    options = request_options(entry, request)
+    scenario, variation, options = read_request(entry, request)
     if name not in ANALYSES:  # a page entry
         out = entry.run(scenario, variation, progress=progress, **options)
     else:

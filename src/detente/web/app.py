@@ -37,9 +37,7 @@ from detente import (
     ServerLimits,
     embedded_index,
     embedded_scenarios,
-    file_kind,
     install_guards,
-    parse_text,
     problem_response,
     scenario_from_mapping,
 )
@@ -47,8 +45,7 @@ from detente.web.analyses import (
     TEST_GATE_ENV,
     available_analyses,
     public,
-    request_options,
-    request_variation,
+    read_request,
 )
 from detente.web.jobs import Job, JobManager, JobStatus
 
@@ -240,17 +237,8 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
                           [Problem("", "file too large", "upload a smaller file, or start "
                                    "the workbench with a larger --max-upload")])
         name = Path(body.filename).name or "upload"
-        suffix = file_kind(name)
-        if suffix == ".yaml":
-            limits.check_yaml_text(body.text, name)
-        try:
-            s = parse_text(body.text, suffix, name)
-        except RecursionError:
-            raise ScenarioError([Problem("", "the file is nested too deeply",
-                                         "check its structure")], name) from None
-        mapping = s.to_dict()
-        limits.check_scenario(mapping, name)
-        return {"scenario": mapping, "summary": _summary(s), "source": name}
+        s = limits.read_file(body.text, name)
+        return {"scenario": s.to_dict(), "summary": _summary(s), "source": name}
 
     @app.post("/api/validate", summary="Validate a scenario: the loader's messages, by place",
               response_model=Validation)
@@ -283,21 +271,9 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
                 raise DetenteError([Problem(f"options.{name}", f"unknown model '{name}'",
                                             f"registered models: {', '.join(REGISTRY)}")])
             detente.get_model(name, **opts)  # unknown or ill-typed options: OptionError
-        scenario = scenario_from_mapping(request.scenario, SOURCE)
         # Refused here (422, located) rather than in the worker: the same checks it runs.
         plain = json.loads(request.model_dump_json(exclude={"analysis"}))
-        problems: list[Problem] = []
-        options: dict[str, Any] = {}
-        try:
-            request_variation(plain, scenario)
-        except DetenteError as err:
-            problems += err.problems
-        try:
-            options = request_options(analyses[analysis], plain)
-        except DetenteError as err:
-            problems += err.problems
-        if problems:
-            raise DetenteError(problems)
+        _, _, options = read_request(analyses[analysis], plain)
         samples = options.get("samples")
         if isinstance(samples, int) and samples > limits.max_samples:
             raise DetenteError([Problem("params.samples", f"{samples} samples is more than "
