@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.report.kinds import KINDS as FIGURE_KINDS
     from detente.report.kinds import Analysis as ReportAnalysis
     from detente.report.kinds import draw as draw_figure
-    from detente.report.kinds import parse_settings
+    from detente.report.kinds import figure_file, parse_settings
     from detente.report.style import figure_bytes, preset_bytes
     from detente.roadmaps import RoadmapAnalysis, roadmap
     from detente.room.api import mount_room
@@ -142,6 +142,7 @@ _LAZY: dict[str, str] = {
     "ReportAnalysis": "detente.report.kinds",
     "FIGURE_KINDS": "detente.report.kinds",
     "draw_figure": "detente.report.kinds",
+    "figure_file": "detente.report.kinds",
     "parse_settings": "detente.report.kinds",
     "figure_bytes": "detente.report.style",
     "render_report": "detente.report.html",
@@ -208,6 +209,7 @@ __all__ = [
     "embedded_index",
     "embedded_scenarios",
     "figure_bytes",
+    "figure_file",
     "file_kind",
     "fmt",
     "forecast",

@@ -124,6 +124,13 @@ class ServerLimits:
             max_bytes=self.max_upload_bytes, max_depth=self.max_depth,
             max_values=self.max_nodes))
 
+    def read_mapping(self, raw: Any, source: str = "<workbench>") -> Scenario:
+        """A scenario sent as a mapping (JSON), refused where it breaks these limits."""
+        from detente.scenario import scenario_from_mapping
+
+        self.check_scenario(raw, source)
+        return scenario_from_mapping(raw, source)
+
     def read_file(self, text: str, name: str) -> Scenario:
         """A scenario file's text (an upload) read by the command line's loader (the file
         name's suffix picks the reader), refused where it breaks these limits."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from detente.errors import OptionError, Problem
@@ -236,21 +236,23 @@ def check_finite(values: Mapping[str, Any], flags: Mapping[str, str]) -> None:
 
 
 def check_options(declared: tuple[Option, ...], options: Mapping[str, Any],
-                  owner: str) -> dict[str, Any]:
+                  owner: str, at: str = "") -> dict[str, Any]:
     """``options`` checked against ``declared`` (the options of ``owner``, an analysis or
     the report): every one filled in (defaults for the missing), coerced and checked; every
-    problem (unknown names too) is reported at once in one :class:`OptionError`."""
+    problem (unknown names too) is reported at once in one :class:`OptionError`, located
+    by flag (``--step``; an unknown name as ``OWNER.NAME``), or with ``at`` as ``AT.NAME``
+    (the workbench's ``params.step``)."""
     known = {o.name: o for o in declared}
     problems: list[Problem] = []
     for name in options:
         if name not in known:
             problems.append(Problem(
-                f"{owner}.{name}", f"unknown option '{name}' for {owner}",
+                f"{at or owner}.{name}", f"unknown option '{name}' for {owner}",
                 _near(name, known) + f"options of {owner}: {', '.join(known) or 'none'}"))
     out: dict[str, Any] = {}
     for o in declared:
         value, found = o.check(options.get(o.name, o.default))
-        problems += found
+        problems += [replace(p, location=f"{at}.{o.name}") for p in found] if at else found
         out[o.name] = value
     if problems:
         raise OptionError(problems)
@@ -317,8 +319,9 @@ class AnalysisSpec:
     def split_shared(self, given: dict[str, Any]) -> dict[str, list[str]]:
         """Tell apart the values of a flag that is both an option and a counterfactual
         (``extra["shares_flags"]``: validate's ``--capability council`` and ``--capability
-        RU=60``): an edit has an '=' and is returned, by flag; at most one plain value is
-        the option, left in ``given``."""
+        RU=60``): an edit has an '=' and is returned, by counterfactual name
+        (``{"capability": ["RU=60"]}``); at most one plain value is the option, left in
+        ``given``."""
         from detente.variation import OPTIONS
 
         edits: dict[str, list[str]] = {}
@@ -326,7 +329,7 @@ class AnalysisSpec:
             o = next(x for x in self.options if flag in x.cli_flags)
             values = given.pop(o.name, None) or []
             values = [values] if isinstance(values, str) else list(values)
-            edits[flag] = [v for v in values if "=" in v]
+            edits[flag[2:]] = [v for v in values if "=" in v]
             plain = [v for v in values if "=" not in v]
             if len(plain) > 1:
                 raise OptionError([Problem(
@@ -340,10 +343,11 @@ class AnalysisSpec:
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
 
-    def check(self, options: Mapping[str, Any]) -> dict[str, Any]:
+    def check(self, options: Mapping[str, Any], at: str = "") -> dict[str, Any]:
         """Every option filled in (defaults for the missing), coerced and checked; every
-        problem (unknown names too) is reported at once in one :class:`OptionError`."""
-        return check_options(self.options, options, self.name)
+        problem (unknown names too) is reported at once in one :class:`OptionError` (located
+        as :func:`check_options` says)."""
+        return check_options(self.options, options, self.name, at)
 
     def public(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "summary": self.summary,

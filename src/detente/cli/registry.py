@@ -27,12 +27,11 @@ from detente import (
     Option,
     OptionError,
     Problem,
-    Variation,
     check_writable,
     print_view,
     run,
     split_noise,
-    variation_from_options,
+    variation_from_mapping,
     write_atomic,
 )
 from detente.cli.common import (
@@ -42,7 +41,7 @@ from detente.cli.common import (
     err_console,
     reports_errors,
 )
-from detente.cli.progress import Activity, LazyProgress, quiet_option
+from detente.cli.progress import Activity, LazyProgress, Quiet
 
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
@@ -111,7 +110,7 @@ def _input_parameter(spec: AnalysisSpec) -> inspect.Parameter:
 def variation_parameters(shared: Collection[str] = ()) -> list[inspect.Parameter]:
     """The counterfactual flags of every command that takes a Variation (each analysis,
     `detente report`, `detente plot`), less ``shared``: flags an option of the same name
-    takes (see :func:`_split_shared`)."""
+    takes (see :meth:`AnalysisSpec.split_shared`)."""
     return [_repeatable(name, [flag], VARIATION_HELP[flag], VARIATION_OPTIONS[flag])
             for flag, name in _CF.items() if flag not in shared]
 
@@ -129,7 +128,7 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
         for flag, (help_text, _) in spec.extra.get("files", {}).items()]
     # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
     # (detente.cli.progress) both obey it.
-    out.append(_keyword("quiet", Annotated[bool, quiet_option()], False))
+    out.append(_keyword("quiet", Quiet, False))
     if spec.long:
         out.append(_keyword("dask", Annotated[str | None, typer.Option(
             "--dask", help="Run the chunks on this Dask distributed scheduler "
@@ -138,13 +137,10 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
 
 
 def pop_edits(kwargs: dict[str, Any], shared: Collection[str] = ()) -> dict[str, list[str]]:
-    """The values of the counterfactual flags, taken out of a command's ``kwargs``."""
-    return {flag: list(kwargs.pop(name) or []) for flag, name in _CF.items()
+    """The values of the counterfactual flags, taken out of a command's ``kwargs``, in the
+    spelling :func:`detente.variation_from_mapping` reads (``{"without": ["RU"]}``)."""
+    return {flag[2:]: list(kwargs.pop(name) or []) for flag, name in _CF.items()
             if flag not in shared}
-
-
-def edits_variation(edits: dict[str, list[str]]) -> Variation:
-    return variation_from_options(**{f.lstrip("-"): v for f, v in edits.items()})
 
 
 def _file_parameter(flag: str) -> str:
@@ -175,7 +171,7 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             inputs, noise = split_noise(inputs)
             if noise:
                 given["noise"] = [*given.get("noise", []), *noise]
-        variation = edits_variation(edits)
+        variation = variation_from_mapping(edits)
         if spec.long:
             # The sampling engine (scipy): loaded by the sampling runs only.
             from detente import dask_executor
@@ -215,5 +211,5 @@ def register(names: Sequence[str] | None = None) -> None:
             app.command(name=spec.name, help=spec.summary)(make_command(spec))
 
 
-__all__ = ["edits_variation", "make_command", "option_parameter", "pop_edits", "register",
+__all__ = ["make_command", "option_parameter", "pop_edits", "register",
            "variation_parameters"]

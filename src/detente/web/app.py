@@ -39,18 +39,11 @@ from detente import (
     embedded_scenarios,
     install_guards,
     problem_response,
-    scenario_from_mapping,
 )
-from detente.web.analyses import (
-    TEST_GATE_ENV,
-    available_analyses,
-    public,
-    read_request,
-)
+from detente.web.analyses import TEST_GATE_ENV, available_analyses, public, read_request
 from detente.web.jobs import Job, JobManager, JobStatus
 
 STATIC_DIR = Path(str(resources.files("detente.web") / "static"))
-SOURCE = "<workbench>"
 
 GUARDS = Guards(
     csp=("default-src 'self'; img-src 'self' data: blob:; script-src 'self'; "
@@ -85,8 +78,8 @@ class UploadBody(RequestBody):
 #: The counterfactual of one run, in the command line's spelling (one list per flag, named
 #: and explained by the one declaration of the flags, detente.variation).
 Counterfactual = create_model(
-    "Counterfactual", __base__=RequestBody, __doc__="The counterfactual of one run, in the command "
-    "line's spelling: one list per flag, e.g. {\"without\": [\"RU\"]}.",
+    "Counterfactual", __base__=RequestBody, __doc__="The counterfactual of one run, in the "
+    "command line's spelling: one list per flag, e.g. {\"without\": [\"RU\"]}.",
     **{flag[2:]: (list[str], Field(default=[], max_length=2000, description=VARIATION_HELP[
         flag])) for flag in VARIATION_OPTIONS})
 
@@ -140,11 +133,6 @@ def _summary(s: Scenario) -> str:
     return f"{s.title}: {s.size_text()}"
 
 
-def _validate_mapping(raw: Any, limits: ServerLimits, source: str = SOURCE) -> Scenario:
-    limits.check_scenario(raw, source)
-    return scenario_from_mapping(raw, source)
-
-
 # ---------------------------------------------------------------------------------------
 # The app
 # ---------------------------------------------------------------------------------------
@@ -179,9 +167,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
 
     app = FastAPI(title="detente workbench", version=detente.__version__,
                   description=__doc__, docs_url=None, redoc_url=None, lifespan=lifespan)
-    app.state.limits = limits
-    app.state.jobs = manager
-    app.state.initial = initial
+    app.state.jobs = manager  # tests reach a job's worker process through it
 
     install_guards(app, GUARDS, limits.max_body_bytes, allowed_hosts)
 
@@ -232,10 +218,11 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
     def upload(body: UploadBody) -> Any:
         size = len(body.text.encode("utf-8"))
         if size > limits.max_upload_bytes:
-            return problem_response(413, f"{body.filename} is {size // 1024} KiB; this workbench "
-                          f"accepts files up to {limits.max_upload_bytes // 1024} KiB",
-                          [Problem("", "file too large", "upload a smaller file, or start "
-                                   "the workbench with a larger --max-upload")])
+            return problem_response(
+                413, f"{body.filename} is {size // 1024} KiB; this workbench accepts files up "
+                f"to {limits.max_upload_bytes // 1024} KiB", [Problem(
+                    "", "file too large", "upload a smaller file, or start the workbench with "
+                    "a larger --max-upload")])
         name = Path(body.filename).name or "upload"
         s = limits.read_file(body.text, name)
         return {"scenario": s.to_dict(), "summary": _summary(s), "source": name}
@@ -244,7 +231,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
               response_model=Validation)
     def validate(body: ScenarioBody) -> dict[str, Any]:
         try:
-            s = _validate_mapping(body.scenario, limits)
+            s = limits.read_mapping(body.scenario)
         except DetenteError as err:
             return {"ok": False, "problems": err.problem_dicts(), "summary": ""}
         return {"ok": True, "problems": [], "summary": _summary(s)}
@@ -252,7 +239,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
     @app.post("/api/export/yaml", summary="The scenario as a YAML file",
               responses={200: {"content": {"application/yaml": {}}}, 422: {}})
     def export_yaml(body: ScenarioBody) -> Response:
-        s = _validate_mapping(body.scenario, limits)
+        s = limits.read_mapping(body.scenario)
         return Response(s.to_yaml(), media_type="application/yaml", headers={
             "Content-Disposition": f'attachment; filename="{s.id}.yaml"'})
 
