@@ -259,3 +259,16 @@ def test_serve_answers_loopback_names_only_on_loopback(
     result = runner.invoke(app, ["serve", "--host", host])
     assert result.exit_code == 0, result.output
     assert seen["allowed_hosts"] == allowed and seen["served"] == host
+
+
+@pytest.mark.parametrize(("args", "module", "expected"), [
+    (["serve"], "uvicorn", "the web workbench needs FastAPI and uvicorn (uvicorn is missing)"),
+    (["room", "serve"], "uvicorn", "the room server needs FastAPI, uvicorn and SQLAlchemy "
+                                   "(uvicorn is missing)"),
+])
+def test_a_missing_extra_is_named_with_its_install_line(
+        args: list[str], module: str, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, module, None)  # `import uvicorn` fails
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and "pip install 'detente[" in result.output

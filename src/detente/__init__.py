@@ -29,7 +29,14 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.arrays import Arrays
     from detente.atomic import check_writable, write_atomic
     from detente.catalog import embedded_index, models_view, scenario_view, scenarios_view
-    from detente.errors import DetenteError, OptionError, Problem, ScenarioError, option_error
+    from detente.errors import (
+        DetenteError,
+        OptionError,
+        Problem,
+        ScenarioError,
+        needs_extra,
+        option_error,
+    )
     from detente.forecast import Forecast, forecast
     from detente.models import DEFAULT_MODELS, REGISTRY, get_model
     from detente.presets import PRESETS
@@ -59,6 +66,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         Guards,
         RequestBody,
         ServerLimits,
+        host_names,
         install_guards,
         is_loopback,
         problem_response,
@@ -115,6 +123,7 @@ _LAZY: dict[str, str] = {
     "check_finite": "detente.analyses.spec",
     "Problem": "detente.errors",
     "option_error": "detente.errors",
+    "needs_extra": "detente.errors",
     "DEFAULT_SCENARIO": "detente.scenario",
     "scenario_from_mapping": "detente.scenario",
     "parse_text": "detente.scenario",
@@ -159,6 +168,7 @@ _LAZY: dict[str, str] = {
     "RequestBody": "detente.serving",
     "ServerLimits": "detente.serving",
     "install_guards": "detente.serving",
+    "host_names": "detente.serving",
     "is_loopback": "detente.serving",
     "problem_response": "detente.serving",
 }
@@ -214,12 +224,14 @@ __all__ = [
     "fmt",
     "forecast",
     "get_model",
+    "host_names",
     "install_guards",
     "is_loopback",
     "json_schema",
     "load",
     "models_view",
     "mount_room",
+    "needs_extra",
     "option_error",
     "parse_settings",
     "parse_text",

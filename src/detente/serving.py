@@ -170,6 +170,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_names(host: str, exposed: list[str] | None = None) -> list[str] | None:
+    """The Host headers a server listening on ``host`` answers to: on loopback only the
+    loopback names (a web page in another tab cannot rebind a name of its own to this
+    server); elsewhere ``exposed`` (``detente room serve --allow-host``), None for any."""
+    return list(LOOPBACK_HOSTS) if is_loopback(host) else list(exposed or []) or None
+
+
 # ---------------------------------------------------------------------------------------
 # Requests and refusals
 # ---------------------------------------------------------------------------------------
@@ -385,4 +392,5 @@ def install_guards(app: FastAPI, guards: Guards, max_body_bytes: int,
 
 
 __all__ = ["LOOPBACK_HOSTS", "BodyLimit", "Guards", "RequestBody", "ServerLimits",
-           "cross_origin", "harden", "install_guards", "is_loopback", "problem_response"]
+           "cross_origin", "harden", "host_names", "install_guards", "is_loopback",
+           "problem_response"]

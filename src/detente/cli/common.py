@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from detente import DEFAULT_SCENARIO, DetenteError, check_finite
 
@@ -57,10 +58,12 @@ def reports_errors(func: F) -> F:
                 check_finite(kwargs, option_flags())
             return func(*args, **kwargs)
         except DetenteError as err:
-            err_console.print(f"[bold red]error[/]: {err}", markup=True, soft_wrap=True)
+            # Escaped: a message quoting "detente[web]" or "[default: 5]" must not lose
+            # them to rich's markup.
+            err_console.print(f"[bold red]error[/]: {escape(str(err))}", soft_wrap=True)
             raise typer.Exit(EXIT_INPUT) from None
         except FileExistsError as err:
-            err_console.print(f"[bold red]error[/]: {err}", soft_wrap=True)
+            err_console.print(f"[bold red]error[/]: {escape(str(err))}", soft_wrap=True)
             raise typer.Exit(EXIT_INPUT) from None
 
     return wrapper  # type: ignore[return-value]

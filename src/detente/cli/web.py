@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from detente import LOOPBACK_HOSTS, ServerLimits, is_loopback, option_error
+from detente import ServerLimits, host_names, is_loopback, needs_extra, option_error
 from detente.cli.common import app, err_console, reports_errors
 
 
@@ -32,17 +32,12 @@ def serve(
                      "a postgresql:// URL; loopback only: see `detente room serve`).")] = None,
 ) -> None:
     """Open the local web workbench: edit a scenario, run the analyses, see the figures."""
-    try:
+    with needs_extra("serve", "the web workbench needs FastAPI and uvicorn", "web"):
         import uvicorn
 
         from detente.web.app import create_app
-    except ImportError as err:
-        raise option_error("serve", f"the web workbench needs FastAPI and uvicorn ({err.name} "
-                           "is missing)", "pip install 'detente[web]'") from None
-    allowed = None
-    if is_loopback(host):
-        allowed = list(LOOPBACK_HOSTS)
-    else:
+    allowed = host_names(host)
+    if allowed is None:
         err_console.print(f"[bold yellow]warning[/]: listening on {host}: anyone who can reach "
                           "this machine can use the workbench and its CPU. Use the default "
                           "--host 127.0.0.1 unless you mean it.")
