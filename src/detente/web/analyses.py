@@ -24,7 +24,6 @@ from detente import (
     FIGURE_KINDS,
     REPORT_OPTIONS,
     AnalysisSpec,
-    DetenteError,
     Option,
     OptionError,
     Problem,
@@ -119,10 +118,10 @@ def read_request(entry: AnalysisSpec, request: Mapping[str, Any]
                 for p in found]
     try:
         options = request_options(entry, request)
-    except DetenteError as err:
+    except OptionError as err:
         problems += err.problems
     if problems:
-        raise DetenteError(problems)
+        raise OptionError(problems)
     return scenario, variation, options
 
 
