@@ -240,7 +240,7 @@ def test_python_api_refuses_non_finite_model_options() -> None:
     ("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("localhost", True),
     ("0.0.0.0", False), ("::", False), ("192.168.1.5", False), ("example.org", False)])
 def test_loopback_is_this_machine_only(host: str, loopback: bool) -> None:
-    from detente.cli.common import is_loopback
+    from detente.serving import is_loopback
 
     assert is_loopback(host) is loopback
 
@@ -259,3 +259,16 @@ def test_serve_answers_loopback_names_only_on_loopback(
     result = runner.invoke(app, ["serve", "--host", host])
     assert result.exit_code == 0, result.output
     assert seen["allowed_hosts"] == allowed and seen["served"] == host
+
+
+@pytest.mark.parametrize(("args", "module", "expected"), [
+    (["serve"], "uvicorn", "the web workbench needs FastAPI and uvicorn (uvicorn is missing)"),
+    (["room", "serve"], "uvicorn", "the room server needs FastAPI, uvicorn and SQLAlchemy "
+                                   "(uvicorn is missing)"),
+])
+def test_a_missing_extra_is_named_with_its_install_line(
+        args: list[str], module: str, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, module, None)  # `import uvicorn` fails
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and "pip install 'detente[" in result.output

@@ -139,6 +139,8 @@ def test_state_changes_from_another_site_are_refused(clients: tuple[TestClient, 
         answer = client.post(url, json=body, headers={**bearer(token), "origin": origin})
         assert answer.status_code == 403, answer.text
         assert answer.json()["problems"][0]["location"] == "Origin"
+        # The refusal carries the headers of every other answer (detente.serving.guard).
+        assert answer.headers["cache-control"] == "no-store"
     same = client.post(url, json=body, headers={**bearer(token),
                                                 "origin": "http://testserver"})
     assert same.status_code == 200, same.text

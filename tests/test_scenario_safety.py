@@ -201,12 +201,12 @@ def test_python_api_mapping_gets_the_depth_guard() -> None:
 
 
 def test_web_guard_is_the_loader_guard() -> None:
-    from detente.web.safety import Limits, check_yaml_text
+    from detente.serving import ServerLimits
 
     with pytest.raises(ScenarioError, match="expands to more than"):
-        check_yaml_text(billion_laughs(), Limits(), "upload.yaml")
+        ServerLimits().check_yaml_text(billion_laughs(), "upload.yaml")
     with pytest.raises(ScenarioError, match="appears twice"):
-        check_yaml_text("a: 1\na: 2\n", Limits(), "upload.yaml")
+        ServerLimits().check_yaml_text("a: 1\na: 2\n", "upload.yaml")
 
 
 # --- item 7: duplicate keys, encodings, long strings ------------------------------------

@@ -20,8 +20,8 @@ from detente.analyses import ANALYSES
 from detente.errors import ScenarioError
 from detente.scenario import load, scenario_from_mapping
 from detente.variation import Variation
+from detente.web import Limits
 from detente.web.app import create_app
-from detente.web.safety import Limits
 from tests.same_numbers import assert_same_numbers
 
 KOREA = load("korea-2017").to_dict()

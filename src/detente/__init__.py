@@ -25,11 +25,18 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, run
     from detente.analyses.options import REPORT_OPTIONS
     from detente.analyses.sampling import split_noise
-    from detente.analyses.spec import check_options
+    from detente.analyses.spec import check_finite, check_options
     from detente.arrays import Arrays
     from detente.atomic import check_writable, write_atomic
     from detente.catalog import embedded_index, models_view, scenario_view, scenarios_view
-    from detente.errors import DetenteError, OptionError, Problem, ScenarioError, option_error
+    from detente.errors import (
+        DetenteError,
+        OptionError,
+        Problem,
+        ScenarioError,
+        needs_extra,
+        option_error,
+    )
     from detente.forecast import Forecast, forecast
     from detente.models import DEFAULT_MODELS, REGISTRY, get_model
     from detente.presets import PRESETS
@@ -38,7 +45,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.report.kinds import KINDS as FIGURE_KINDS
     from detente.report.kinds import Analysis as ReportAnalysis
     from detente.report.kinds import draw as draw_figure
-    from detente.report.kinds import parse_settings
+    from detente.report.kinds import figure_file, parse_settings
     from detente.report.style import figure_bytes, preset_bytes
     from detente.roadmaps import RoadmapAnalysis, roadmap
     from detente.room.api import mount_room
@@ -53,6 +60,16 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         load,
         parse_text,
         scenario_from_mapping,
+    )
+    from detente.serving import (
+        LOOPBACK_HOSTS,
+        Guards,
+        RequestBody,
+        ServerLimits,
+        host_names,
+        install_guards,
+        is_loopback,
+        problem_response,
     )
     from detente.settlement import Settlement, settle
     from detente.uncertainty import sample
@@ -103,8 +120,10 @@ _LAZY: dict[str, str] = {
     "Result": "detente.analyses",
     "run": "detente.analyses",
     "check_options": "detente.analyses.spec",
+    "check_finite": "detente.analyses.spec",
     "Problem": "detente.errors",
     "option_error": "detente.errors",
+    "needs_extra": "detente.errors",
     "DEFAULT_SCENARIO": "detente.scenario",
     "scenario_from_mapping": "detente.scenario",
     "parse_text": "detente.scenario",
@@ -132,6 +151,7 @@ _LAZY: dict[str, str] = {
     "ReportAnalysis": "detente.report.kinds",
     "FIGURE_KINDS": "detente.report.kinds",
     "draw_figure": "detente.report.kinds",
+    "figure_file": "detente.report.kinds",
     "parse_settings": "detente.report.kinds",
     "figure_bytes": "detente.report.style",
     "render_report": "detente.report.html",
@@ -143,6 +163,14 @@ _LAZY: dict[str, str] = {
     "parse_yaml": "detente.safeload",
     "structure_problems": "detente.safeload",
     "walk_document": "detente.safeload",
+    "LOOPBACK_HOSTS": "detente.serving",
+    "Guards": "detente.serving",
+    "RequestBody": "detente.serving",
+    "ServerLimits": "detente.serving",
+    "install_guards": "detente.serving",
+    "host_names": "detente.serving",
+    "is_loopback": "detente.serving",
+    "problem_response": "detente.serving",
 }
 #: Where a public name is spelled differently in its module.
 _RENAMED = {"VARIATION_OPTIONS": "OPTIONS", "VARIATION_HELP": "HELP", "NOISE_FIELDS": "FIELDS",
@@ -154,6 +182,7 @@ __all__ = [
     "DEFAULT_MODELS",
     "DEFAULT_SCENARIO",
     "FIGURE_KINDS",
+    "LOOPBACK_HOSTS",
     "NOISE_FIELDS",
     "PRESETS",
     "REGISTRY",
@@ -164,21 +193,25 @@ __all__ = [
     "Arrays",
     "DetenteError",
     "Forecast",
+    "Guards",
     "LoadLimits",
     "Option",
     "OptionError",
     "Problem",
     "ReportAnalysis",
+    "RequestBody",
     "Result",
     "RoadmapAnalysis",
     "Scenario",
     "ScenarioError",
+    "ServerLimits",
     "Settlement",
     "Table",
     "ValidationResult",
     "Variation",
     "View",
     "__version__",
+    "check_finite",
     "check_options",
     "check_writable",
     "dask_executor",
@@ -186,14 +219,19 @@ __all__ = [
     "embedded_index",
     "embedded_scenarios",
     "figure_bytes",
+    "figure_file",
     "file_kind",
     "fmt",
     "forecast",
     "get_model",
+    "host_names",
+    "install_guards",
+    "is_loopback",
     "json_schema",
     "load",
     "models_view",
     "mount_room",
+    "needs_extra",
     "option_error",
     "parse_settings",
     "parse_text",
@@ -201,6 +239,7 @@ __all__ = [
     "parse_yaml",
     "preset_bytes",
     "print_view",
+    "problem_response",
     "render_report",
     "roadmap",
     "run",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,17 @@ def scenario_error(location: str, message: str, fix: str = "", source: str | Non
 
 def option_error(location: str, message: str, fix: str = "") -> OptionError:
     return OptionError([Problem(location, message, fix)])
+
+
+@contextmanager
+def needs_extra(location: str, needs: str, extra: str) -> Iterator[None]:
+    """An import in the block that fails (an optional dependency) becomes one clear
+    refusal: ``NEEDS (MODULE is missing)``, fixed by ``pip install 'detente[EXTRA]'``."""
+    try:
+        yield
+    except ImportError as err:
+        raise option_error(location, f"{needs} ({err.name} is missing)",
+                           f"pip install 'detente[{extra}]'") from None
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:

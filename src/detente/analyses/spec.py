@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from detente.errors import OptionError, Problem
@@ -163,9 +163,7 @@ class Option:
             except (TypeError, ValueError, OverflowError):
                 number = None
             if number is not None and not math.isfinite(number):
-                # The one finiteness rule of every interface (cli/common.py), same words.
-                return None, Problem(where, f"{number} is not a finite number",
-                                     f"give {self.flag} a finite number")
+                return None, not_finite(self.flag, number)
             # One message for every other way a number can be wrong (not a number, out of
             # bounds), worded as the rule itself.
             if number is None or not self._within(number):
@@ -215,22 +213,46 @@ class Option:
                 "flags": list(self.cli_flags)}
 
 
+def not_finite(flag: str, value: float) -> Problem:
+    """The one finiteness rule of every interface, in its one wording."""
+    return Problem(flag, f"{value} is not a finite number", f"give {flag} a finite number")
+
+
+def check_finite(values: Mapping[str, Any], flags: Mapping[str, str]) -> None:
+    """Refuse ``inf``/``nan`` anywhere in ``values`` (a command's arguments by name, lists
+    included), naming the option by its flag (``flags[name]``, else ``--name``).
+
+    For options that no spec declares (``detente serve --time-limit``): a parser reads
+    ``inf`` as a float like any other.
+    """
+    from detente.safeload import walk
+
+    for name, value in values.items():
+        bad = next((item for item, _, _ in walk(value)
+                    if isinstance(item, float) and not math.isfinite(item)), None)
+        if bad is not None:
+            raise OptionError([not_finite(flags.get(name) or f"--{name.replace('_', '-')}",
+                                          bad)])
+
+
 def check_options(declared: tuple[Option, ...], options: Mapping[str, Any],
-                  owner: str) -> dict[str, Any]:
+                  owner: str, at: str = "") -> dict[str, Any]:
     """``options`` checked against ``declared`` (the options of ``owner``, an analysis or
     the report): every one filled in (defaults for the missing), coerced and checked; every
-    problem (unknown names too) is reported at once in one :class:`OptionError`."""
+    problem (unknown names too) is reported at once in one :class:`OptionError`, located
+    by flag (``--step``; an unknown name as ``OWNER.NAME``), or with ``at`` as ``AT.NAME``
+    (the workbench's ``params.step``)."""
     known = {o.name: o for o in declared}
     problems: list[Problem] = []
     for name in options:
         if name not in known:
             problems.append(Problem(
-                f"{owner}.{name}", f"unknown option '{name}' for {owner}",
+                f"{at or owner}.{name}", f"unknown option '{name}' for {owner}",
                 _near(name, known) + f"options of {owner}: {', '.join(known) or 'none'}"))
     out: dict[str, Any] = {}
     for o in declared:
         value, found = o.check(options.get(o.name, o.default))
-        problems += found
+        problems += [replace(p, location=f"{at}.{o.name}") for p in found] if at else found
         out[o.name] = value
     if problems:
         raise OptionError(problems)
@@ -331,13 +353,38 @@ class AnalysisSpec:
         return [word for name, value in options.items()
                 for word in self.option(name).words(value)]
 
+    def split_shared(self, given: dict[str, Any]) -> dict[str, list[str]]:
+        """Tell apart the values of a flag that is both an option and a counterfactual
+        (``extra["shares_flags"]``: validate's ``--capability council`` and ``--capability
+        RU=60``): an edit has an '=' and is returned, by counterfactual name
+        (``{"capability": ["RU=60"]}``); at most one plain value is the option, left in
+        ``given``."""
+        from detente.variation import OPTIONS
+
+        edits: dict[str, list[str]] = {}
+        for flag in self.extra.get("shares_flags", ()):
+            o = next(x for x in self.options if flag in x.cli_flags)
+            values = given.pop(o.name, None) or []
+            values = [values] if isinstance(values, str) else list(values)
+            edits[flag[2:]] = [v for v in values if "=" in v]
+            plain = [v for v in values if "=" not in v]
+            if len(plain) > 1:
+                raise OptionError([Problem(
+                    flag, f"{flag} given {len(plain)} times ({', '.join(plain)})",
+                    f"give one of {', '.join(o.choices)}; an edit looks like {flag} "
+                    f"{OPTIONS[flag]}")])
+            if plain:
+                given[o.name] = plain[0]
+        return edits
+
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
 
-    def check(self, options: Mapping[str, Any]) -> dict[str, Any]:
+    def check(self, options: Mapping[str, Any], at: str = "") -> dict[str, Any]:
         """Every option filled in (defaults for the missing), coerced and checked; every
-        problem (unknown names too) is reported at once in one :class:`OptionError`."""
-        return check_options(self.options, options, self.name)
+        problem (unknown names too) is reported at once in one :class:`OptionError` (located
+        as :func:`check_options` says)."""
+        return check_options(self.options, options, self.name, at)
 
     def public(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "summary": self.summary,
@@ -345,4 +392,5 @@ class AnalysisSpec:
                 "options": [o.public() for o in self.options]}
 
 
-__all__ = ["AnalysisSpec", "FileOutput", "Inputs", "Option", "check_options"]
+__all__ = ["AnalysisSpec", "FileOutput", "Inputs", "Option", "check_finite", "check_options",
+           "not_finite"]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import ipaddress
-import math
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -12,8 +10,9 @@ from typing import Annotated, Any, TypeVar
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from detente import DEFAULT_SCENARIO, DetenteError, option_error, walk_document
+from detente import DEFAULT_SCENARIO, DetenteError, check_finite
 
 app = typer.Typer(
     name="detente",
@@ -44,26 +43,10 @@ def option_flags() -> dict[str, str]:
             for p in params if p.name}
 
 
-def check_finite_options(kwargs: dict[str, Any], flags: dict[str, str] | None = None) -> None:
-    """Refuse ``inf``/``nan`` in any float option of the running command, naming the option.
-
-    Click reads ``--step inf`` as a float like any other; checking every float argument of
-    every command here means no command can forget the rule.
-    """
-    flags = flags or {}
-    for name, value in kwargs.items():
-        bad = next((item for item, _, _ in walk_document(value)
-                    if isinstance(item, float) and not math.isfinite(item)), None)
-        if bad is not None:
-            flag = flags.get(name) or f"--{name.replace('_', '-')}"
-            raise option_error(flag, f"{bad} is not a finite number",
-                               f"give {flag} a finite number")
-
-
 def reports_errors(func: F) -> F:
     """Turn a DetenteError into a clear message on stderr and a non-zero exit, no traceback.
 
-    Every float option is checked to be finite first (:func:`check_finite_options`).
+    Every float option is checked to be finite first (:func:`detente.check_finite`).
     """
 
     @functools.wraps(func)
@@ -72,27 +55,15 @@ def reports_errors(func: F) -> F:
             # A command generated from the analysis registry checks its options against the
             # spec (finiteness included, every problem at once, in the rule's own words).
             if not getattr(func, "checks_options", False):
-                check_finite_options(kwargs, option_flags())
+                check_finite(kwargs, option_flags())
             return func(*args, **kwargs)
         except DetenteError as err:
-            err_console.print(f"[bold red]error[/]: {err}", markup=True, soft_wrap=True)
+            # Escaped: a message quoting "detente[web]" or "[default: 5]" must not lose
+            # them to rich's markup.
+            err_console.print(f"[bold red]error[/]: {escape(str(err))}", soft_wrap=True)
             raise typer.Exit(EXIT_INPUT) from None
         except FileExistsError as err:
-            err_console.print(f"[bold red]error[/]: {err}", soft_wrap=True)
+            err_console.print(f"[bold red]error[/]: {escape(str(err))}", soft_wrap=True)
             raise typer.Exit(EXIT_INPUT) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-#: The Host names a server listening on loopback answers to (its Host-header check).
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a server listening on ``host`` is reachable from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -12,7 +12,7 @@ rich's progress module is imported only once something is shown.
 from __future__ import annotations
 
 import time
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import typer
 from rich.console import Console
@@ -20,12 +20,8 @@ from rich.console import Console
 from detente.cli.common import err_console
 
 #: The one ``--quiet`` option of every command that shows progress.
-QUIET_FLAGS = ("--quiet", "-q")
-QUIET_HELP = "No progress on stderr (none is shown when stderr is not a terminal either)."
-
-
-def quiet_option() -> Any:
-    return typer.Option(*QUIET_FLAGS, help=QUIET_HELP)
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr (none is "
+                                     "shown when stderr is not a terminal either).")]
 
 
 class _Shown:
@@ -118,4 +114,4 @@ class LazyProgress(_Shown):
         self.status.refresh()
 
 
-__all__ = ["QUIET_FLAGS", "QUIET_HELP", "Activity", "LazyProgress", "quiet_option"]
+__all__ = ["Activity", "LazyProgress", "Quiet"]

@@ -28,13 +28,11 @@ from detente import (
     Option,
     OptionError,
     Problem,
-    Variation,
     check_writable,
-    option_error,
     print_view,
     run,
     split_noise,
-    variation_from_options,
+    variation_from_mapping,
     write_atomic,
 )
 from detente.cli.common import (
@@ -44,7 +42,7 @@ from detente.cli.common import (
     err_console,
     reports_errors,
 )
-from detente.cli.progress import Activity, LazyProgress, quiet_option
+from detente.cli.progress import Activity, LazyProgress, Quiet
 
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
@@ -121,7 +119,7 @@ def _input_parameter(spec: AnalysisSpec) -> inspect.Parameter:
 def variation_parameters(shared: Collection[str] = ()) -> list[inspect.Parameter]:
     """The counterfactual flags of every command that takes a Variation (each analysis,
     `detente report`, `detente plot`), less ``shared``: flags an option of the same name
-    takes (see :func:`_split_shared`)."""
+    takes (see :meth:`AnalysisSpec.split_shared`)."""
     return [_repeatable(name, [flag], VARIATION_HELP[flag], VARIATION_OPTIONS[flag])
             for flag, name in _CF.items() if flag not in shared]
 
@@ -144,7 +142,7 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
         metavar="FILE")]) for f in spec.files]
     # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
     # (detente.cli.progress) both obey it.
-    out.append(_keyword("quiet", Annotated[bool, quiet_option()], False))
+    out.append(_keyword("quiet", Quiet, False))
     if spec.long:
         out.append(_keyword("dask", Annotated[str | None, typer.Option(
             "--dask", help="Run the chunks on this Dask distributed scheduler "
@@ -153,35 +151,14 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
 
 
 def pop_edits(kwargs: dict[str, Any], shared: Collection[str] = ()) -> dict[str, list[str]]:
-    """The values of the counterfactual flags, taken out of a command's ``kwargs``."""
-    return {flag: list(kwargs.pop(name) or []) for flag, name in _CF.items()
+    """The values of the counterfactual flags, taken out of a command's ``kwargs``, in the
+    spelling :func:`detente.variation_from_mapping` reads (``{"without": ["RU"]}``)."""
+    return {flag[2:]: list(kwargs.pop(name) or []) for flag, name in _CF.items()
             if flag not in shared}
-
-
-def edits_variation(edits: dict[str, list[str]]) -> Variation:
-    return variation_from_options(**{f.lstrip("-"): v for f, v in edits.items()})
 
 
 def _file_parameter(flag: str) -> str:
     return "file_" + flag.lstrip("-").replace("-", "_")
-
-
-def _split_shared(spec: AnalysisSpec, given: dict[str, Any],
-                  edits: dict[str, list[str]]) -> None:
-    """A flag both an option and a counterfactual (validate's ``--capability council`` and
-    ``--capability RU=60``): an edit has an '='; at most one plain value is the option."""
-    for flag in spec.extra.get("shares_flags", ()):
-        o = next(x for x in spec.options if flag in x.cli_flags)
-        values = given.pop(o.name, None) or []
-        values = [values] if isinstance(values, str) else list(values)
-        edits[flag] = [v for v in values if "=" in v]
-        plain = [v for v in values if "=" not in v]
-        if len(plain) > 1:
-            raise option_error(flag, f"{flag} given {len(plain)} times ({', '.join(plain)})",
-                               f"give one of {', '.join(o.choices)}; an edit looks like "
-                               f"{flag} {VARIATION_OPTIONS[flag]}")
-        if plain:
-            given[o.name] = plain[0]
 
 
 def make_command(spec: AnalysisSpec) -> Callable[..., None]:
@@ -204,12 +181,12 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         edits = pop_edits(kwargs, shared)
         # Options left at None (or an empty list) take the spec's default.
         given = {k: v for k, v in kwargs.items() if v is not None and v != []}
-        _split_shared(spec, given, edits)
+        edits.update(spec.split_shared(given))
         if spec.inputs == "scenario+noise":
             inputs, noise = split_noise(inputs)
             if noise:
                 given["noise"] = [*given.get("noise", []), *noise]
-        variation = edits_variation(edits)
+        variation = variation_from_mapping(edits)
         if spec.long:
             # The sampling engine (scipy): loaded by the sampling runs only.
             from detente import dask_executor
@@ -255,5 +232,5 @@ def register(names: Sequence[str] | None = None) -> None:
             app.command(name=spec.name, help=spec.summary)(make_command(spec))
 
 
-__all__ = ["edits_variation", "make_command", "option_parameter", "pop_edits", "register",
+__all__ = ["make_command", "option_parameter", "pop_edits", "register",
            "variation_parameters"]

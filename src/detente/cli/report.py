@@ -20,16 +20,12 @@ from detente import (
     check_options,
     check_writable,
     option_error,
+    variation_from_mapping,
     write_atomic,
 )
 from detente.cli.common import ScenarioArg, app, console, reports_errors
-from detente.cli.progress import Activity, quiet_option
-from detente.cli.registry import (
-    edits_variation,
-    option_parameter,
-    pop_edits,
-    variation_parameters,
-)
+from detente.cli.progress import Activity, Quiet
+from detente.cli.registry import option_parameter, pop_edits, variation_parameters
 
 if TYPE_CHECKING:
     from detente import ReportAnalysis
@@ -40,7 +36,6 @@ Data = Annotated[Path | None, typer.Option(
     help="DEU III file (e.g. ../shared/research/data/deu/deu3_blksv.csv) scored for the "
          "accuracy figure; default: the scenario's own observed outcomes.")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
-Quiet = Annotated[bool, quiet_option()]
 
 
 #: The command-line-only options every report command shares (name, annotation, default);
@@ -61,7 +56,7 @@ def report_command(write: Callable[..., bytes | str]) -> Callable[..., None]:
         # The report's own options, checked by their declarations (every problem at once).
         options = check_options(REPORT_OPTIONS, {o.name: kwargs.pop(o.name) or o.default
                                                  for o in REPORT_OPTIONS}, "report")
-        variation = edits_variation(pop_edits(kwargs))
+        variation = variation_from_mapping(pop_edits(kwargs))
         output: Path = kwargs["output"]
         check_writable(output, shared["force"])  # before the analysis: it can take minutes
         with Activity(write.__name__, shared["quiet"]) as shown:
@@ -105,7 +100,7 @@ def plot(
         show_default=False)] = None,
 ) -> bytes:
     """Draw one figure of a scenario to a PNG, SVG or PDF file."""
-    from detente import draw_figure, figure_bytes, preset_bytes
+    from detente import figure_file
 
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in FIGURE_FORMATS:
@@ -114,14 +109,8 @@ def plot(
     if preset is not None and preset not in PRESETS:
         raise option_error("--preset", f"unknown preset '{preset}'",
                            f"use {', '.join(PRESETS)}")
-    chosen = PRESETS[preset] if preset is not None else None
-    if chosen is not None:
-        analysis.aspect = chosen.aspect
     progress.step("running the analyses and drawing")
-    figure = draw_figure(kind, analysis)
-    if chosen is None:
-        return figure_bytes(figure, fmt, dpi=dpi)
-    return preset_bytes(figure, fmt, chosen)
+    return figure_file(kind, analysis, fmt, dpi, PRESETS[preset] if preset is not None else None)
 
 
 def report(

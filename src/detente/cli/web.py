@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from detente import option_error
-from detente.cli.common import LOOPBACK_HOSTS, app, err_console, is_loopback, reports_errors
+from detente import ServerLimits, host_names, is_loopback, needs_extra, option_error
+from detente.cli.common import app, err_console, reports_errors
 
 
 @app.command()
@@ -32,23 +32,17 @@ def serve(
                      "a postgresql:// URL; loopback only: see `detente room serve`).")] = None,
 ) -> None:
     """Open the local web workbench: edit a scenario, run the analyses, see the figures."""
-    try:
+    with needs_extra("serve", "the web workbench needs FastAPI and uvicorn", "web"):
         import uvicorn
 
         from detente.web.app import create_app
-        from detente.web.safety import Limits
-    except ImportError as err:
-        raise option_error("serve", f"the web workbench needs FastAPI and uvicorn ({err.name} "
-                           "is missing)", "pip install 'detente[web]'") from None
-    allowed = None
-    if is_loopback(host):
-        allowed = list(LOOPBACK_HOSTS)
-    else:
+    allowed = host_names(host)
+    if allowed is None:
         err_console.print(f"[bold yellow]warning[/]: listening on {host}: anyone who can reach "
                           "this machine can use the workbench and its CPU. Use the default "
                           "--host 127.0.0.1 unless you mean it.")
-    limits = Limits(time_limit_s=time_limit, max_upload_bytes=max_upload * 1024,
-                    max_body_bytes=max(2 * max_upload * 1024, 64 * 1024))
+    limits = ServerLimits(time_limit_s=time_limit, max_upload_bytes=max_upload * 1024,
+                          max_body_bytes=max(2 * max_upload * 1024, 64 * 1024))
     if db is not None and not is_loopback(host):
         raise option_error("--host", "the room serves private numbers: with --db the "
                            "workbench listens on loopback only", "use `detente room serve "

@@ -25,6 +25,7 @@ from detente.variation import Variation
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from detente.presets import Preset
     from detente.report.counterfactual import WithoutActor
     from detente.roadmaps.api import RoadmapAnalysis
     from detente.settlement import Settlement
@@ -451,3 +452,23 @@ def draw(kind: str, analysis: Analysis) -> Figure:
     if reason:
         raise option_error("KIND", f"cannot draw '{kind}' for {analysis.scenario.id}: {reason}")
     return entry.draw(analysis)
+
+
+def figure_file(kind: str, analysis: Analysis, fmt: str, dpi: int,
+                preset: Preset | None = None) -> bytes:
+    """Figure ``kind`` as a PNG, SVG or PDF file's bytes (`detente plot`, the workbench's
+    figures): at ``dpi``, or laid out and sized for ``preset``. The figure is closed after,
+    so that a process drawing many does not keep them all."""
+    import matplotlib.pyplot as plt
+
+    from detente.report.style import figure_bytes, preset_bytes
+
+    if preset is not None:
+        analysis.aspect = preset.aspect
+    figure = draw(kind, analysis)
+    try:
+        if preset is None:
+            return figure_bytes(figure, fmt, dpi=dpi)
+        return preset_bytes(figure, fmt, preset)
+    finally:
+        plt.close(figure)

@@ -23,25 +23,25 @@ from typing import Any, Literal
 
 import yaml
 from fastapi import APIRouter, Body, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.middleware.trustedhost import TrustedHostMiddleware
+from pydantic import Field
 
 from detente.errors import DetenteError
 from detente.room.service import RoomError, RoomService, token_hash
-from detente.web.app import cross_origin
-from detente.web.safety import BodyLimit, Limits, harden, structure_problems
+from detente.serving import Guards, RequestBody, ServerLimits, install_guards, problem_response
 
-log = logging.getLogger("detente.room")
 STATIC_DIR = Path(str(resources.files("detente.room") / "static"))
 #: The largest request a room accepts: a party's numbers are a few KiB; an elicitation
 #: room opened over a scenario file may need more.
 MAX_BODY_BYTES = 512 * 1024
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-       "img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-       "form-action 'none'")
+GUARDS = Guards(
+    csp=("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+         "img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+         "form-action 'none'"),
+    own_page="the room's own page", origin_refused="cross-origin request refused",
+    failure_detail="the server failed on this request",
+    failure_fix="the server log has the details", log=logging.getLogger("detente.room"))
 
 
 class RateLimiter:
@@ -69,11 +69,7 @@ class RateLimiter:
             return None
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class OpenBody(_Body):
+class OpenBody(RequestBody):
     mode: Literal["mediation", "elicitation"] = "mediation"
     scenario: str | dict[str, Any] | None = Field(
         default=None, description="An embedded scenario id, or a scenario (the file format "
@@ -87,25 +83,24 @@ class OpenBody(_Body):
     weights: dict[str, float] = Field(default={}, description="Elicitation: pool weights.")
 
 
-class AnswerBody(_Body):
+class AnswerBody(RequestBody):
     round: int = Field(ge=1)
     answer: Literal["accept", "reject"]
 
 
-class ProposeBody(_Body):
+class ProposeBody(RequestBody):
     objective: str | None = None
 
 
-class PartyBody(_Body):
+class PartyBody(RequestBody):
     party: str = Field(max_length=64)
 
 
 def _error(err: DetenteError, status: int) -> JSONResponse:
-    problems = [{"location": p.location, "message": p.message, "fix": p.fix, "line": p.line}
-                for p in err.problems]
-    detail = problems[0]["message"] if len(problems) == 1 else \
+    problems = err.problems
+    detail = problems[0].message if len(problems) == 1 else \
         f"{len(problems)} problems (see the list)"
-    return JSONResponse({"detail": detail, "problems": problems}, status_code=status)
+    return problem_response(status, detail, problems)
 
 
 def _answers(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -133,12 +128,13 @@ def _bearer(request: Request) -> str | None:
 
 
 def room_router(service: RoomService, submissions: RateLimiter | None = None,
-                openings: RateLimiter | None = None, limits: Limits | None = None) -> APIRouter:
+                openings: RateLimiter | None = None, limits: ServerLimits | None = None
+                ) -> APIRouter:
     """The room's routes over ``service``; ``submissions`` limits each token's state
     changes, ``openings`` each client's new rooms."""
     submissions = submissions or RateLimiter(30, 60)
     openings = openings or RateLimiter(20, 3600)
-    limits = limits or Limits()
+    limits = limits or ServerLimits()
     router = APIRouter()
 
     def caller(room_id: str, request: Request) -> Any:
@@ -158,7 +154,7 @@ def room_router(service: RoomService, submissions: RateLimiter | None = None,
     def well_formed(document: Any, where: str = "") -> None:
         """Refuse a document too deep, too large or with non-finite numbers before the
         service reads it (the workbench's limits)."""
-        problems = structure_problems(document, limits, where)
+        problems = limits.structure_problems(document, where)
         if problems:
             raise RoomError(422, problems[0].location, problems[0].message, problems[0].fix)
 
@@ -267,7 +263,7 @@ def create_room_app(db: str, allowed_hosts: list[str] | None = None,
     service = RoomService(db, now=now) if now else RoomService(db)
     app = FastAPI(title="detente room", docs_url=None, redoc_url=None)
     app.state.room_service = service
-    install_guards(app, allowed_hosts)
+    install_guards(app, GUARDS, MAX_BODY_BYTES, allowed_hosts)
     app.include_router(room_router(service, submissions, openings))
     mount_static(app)
     return app
@@ -285,39 +281,3 @@ def mount_room(app: FastAPI, db: str) -> RoomService:
 
 def mount_static(app: FastAPI) -> None:
     app.mount("/room-static", StaticFiles(directory=STATIC_DIR), name="room-static")
-
-
-def install_guards(app: FastAPI, allowed_hosts: list[str] | None) -> None:
-    @app.exception_handler(RequestValidationError)
-    async def request_error(_: Request, err: RequestValidationError) -> JSONResponse:
-        problems = [{"location": ".".join(str(p) for p in e["loc"]), "message": e["msg"],
-                     "fix": "see /openapi.json for the request format", "line": None}
-                    for e in err.errors()]
-        return JSONResponse({"detail": "the request does not match the API",
-                             "problems": problems}, status_code=422)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, err: Exception) -> JSONResponse:
-        # The exception's text may hold internals (or a party's numbers): it goes to the
-        # server log, never to the caller.
-        log.error("%s %s failed", request.method, request.url.path, exc_info=err)
-        return JSONResponse({"detail": "the server failed on this request", "problems": [
-            {"location": request.url.path, "message": "internal error",
-             "fix": "the server log has the details", "line": None}]}, status_code=500)
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Response:
-        origin = request.headers.get("origin")
-        if cross_origin(request.method, origin, request.url.scheme,
-                        request.headers.get("host")):
-            return JSONResponse({"detail": "cross-origin request refused", "problems": [
-                {"location": "Origin", "message": "another site's page sent this request",
-                 "fix": "use the room's own page, or send the request without an Origin "
-                        "header (scripts, curl)", "line": None}]}, status_code=403)
-        response: Response = await call_next(request)
-        harden(response.headers, CSP)
-        return response
-
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
-    if allowed_hosts:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)

@@ -19,15 +19,9 @@ from typing import Annotated, Any
 import typer
 
 from detente.atomic import write_atomic
-from detente.cli.common import (
-    LOOPBACK_HOSTS,
-    app,
-    console,
-    err_console,
-    is_loopback,
-    reports_errors,
-)
-from detente.errors import Problem, option_error
+from detente.cli.common import app, console, err_console, reports_errors
+from detente.errors import Problem, needs_extra, option_error
+from detente.serving import host_names, is_loopback
 
 room_app = typer.Typer(name="room", help="A negotiation room: parties enter their numbers "
                        "privately; detente proposes a package (see docs/room.md).",
@@ -44,11 +38,8 @@ ROOM = Annotated[str, typer.Argument(help="The room's id.", show_default=False)]
 @contextmanager
 def _service(db: str) -> Iterator[Any]:
     """The room service on ``db`` for one command, closed when the command is done."""
-    try:
+    with needs_extra("room", "the room needs SQLAlchemy and Alembic", "room"):
         from detente.room.service import RoomService
-    except ImportError as err:
-        raise option_error("room", f"the room needs SQLAlchemy and Alembic ({err.name} is "
-                           "missing)", "pip install 'detente[room]'") from None
     service = RoomService(db)
     try:
         yield service
@@ -282,17 +273,12 @@ def serve(
     problem = bind_problem(host, expose, tls_certfile, tls_keyfile, behind_proxy)
     if problem is not None:
         raise option_error(problem.location, problem.message, problem.fix)
-    try:
+    with needs_extra("room serve", "the room server needs FastAPI, uvicorn and SQLAlchemy",
+                     "web,room"):
         import uvicorn
 
         from detente.room.api import create_room_app
-    except ImportError as err:
-        raise option_error("room serve", f"the room server needs FastAPI, uvicorn and "
-                           f"SQLAlchemy ({err.name} is missing)",
-                           "pip install 'detente[web,room]'") from None
-    allowed = list(LOOPBACK_HOSTS) if is_loopback(host) \
-        else list(allow_host or []) or None
-    app_ = create_room_app(db, allowed_hosts=allowed)
+    app_ = create_room_app(db, allowed_hosts=host_names(host, allow_host))
     scheme = "https" if tls_certfile else "http"
     err_console.print(f"detente room on {scheme}://{host}:{port}/  (Ctrl+C stops it)")
     uvicorn.run(app_, host=host, port=port, log_level="warning",

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from detente.errors import OptionError, Problem
+from detente.errors import OptionError, Problem, needs_extra
 
 #: The schema version this code needs (the head of the migrations).
 SCHEMA_HEAD = "0002"
@@ -193,11 +193,8 @@ def make_engine(db: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    try:
+    with needs_extra("--db", "PostgreSQL needs psycopg 3", "room"):  # the installed extras
         return create_engine(url, pool_size=10, max_overflow=60, pool_pre_ping=True)
-    except ImportError as err:  # pragma: no cover - depends on the installed extras
-        raise OptionError([Problem("--db", f"PostgreSQL needs psycopg 3 ({err.name} is "
-                                   "missing)", "pip install 'detente[room]'")]) from None
 
 
 def migrations_folder() -> str:

@@ -2,10 +2,10 @@
 
 ``create_app()`` builds the FastAPI app; :mod:`detente.web.analyses` adapts each analysis of
 the library to the page; :mod:`detente.web.jobs` runs them off the request thread with a
-time limit; :mod:`detente.web.safety` holds the limits.
+time limit; its limits are :class:`detente.ServerLimits` (here ``Limits``).
 """
 
-from detente.web.safety import Limits
+from detente import ServerLimits as Limits
 
 __all__ = ["Limits", "create_app"]
 

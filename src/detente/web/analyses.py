@@ -52,18 +52,6 @@ READS_FILES = ("validate",)
 SHARED = ("seed", "model", "option")
 
 
-def figure_png(fig: Any, title: str) -> dict[str, str]:
-    """A matplotlib figure as an inline PNG, drawn as `detente plot` draws it (then closed:
-    a worker draws many)."""
-    import matplotlib.pyplot as plt
-
-    from detente import figure_bytes
-
-    png = figure_bytes(fig, "png", dpi=90)
-    plt.close(fig)
-    return {"title": title, "png": base64.b64encode(png).decode("ascii")}
-
-
 def page_result(data: dict[str, Any], view: View, figures: list[dict[str, str]] | None = None
                 ) -> dict[str, Any]:
     """What the page gets: the result's data, and its view with every cell formatted and
@@ -88,25 +76,11 @@ def public(entry: AnalysisSpec) -> dict[str, Any]:
             "shared": shared, "fixed": fixed_for(entry)}
 
 
-def check_params(entry: AnalysisSpec, given: Mapping[str, Any]) -> dict[str, Any]:
-    """Every option filled and checked by the spec (:meth:`AnalysisSpec.check`), less what
-    the workbench fixes (which a request cannot give); problems at ``params.NAME``."""
-    problems = [Problem(f"params.{name}", f"unknown option '{name}' for {entry.name}",
-                        f"the workbench sets {name} itself") for name in given if name in FIXED]
-    names = {o.flag: o.name for o in entry.options}
-    try:
-        checked = entry.check({k: v for k, v in given.items() if k not in FIXED})
-    except OptionError as err:  # located by flag (--step) or as ANALYSIS.NAME
-        problems += [Problem("params." + names.get(p.location, p.location.rpartition(".")[2]),
-                             p.message, p.fix) for p in err.problems]
-    if problems:
-        raise OptionError(problems)
-    return {k: v for k, v in checked.items() if k not in FIXED}
-
-
 def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str, Any]:
     """The request's ``params``, with the shared controls filling seed, models and model
-    options where the params leave them out."""
+    options where the params leave them out: every option filled and checked by the spec
+    (:meth:`AnalysisSpec.check`), less what the workbench fixes (which a request cannot
+    give); problems at ``params.NAME``."""
     names = {o.name: o for o in offered_options(entry)}
     given = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
     if "seed" in names:
@@ -116,22 +90,39 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
     if "option" in names and request.get("options"):
         given.setdefault("option", [f"{m}.{k}={json.dumps(v)}" for m, values in
                                     request["options"].items() for k, v in values.items()])
-    return check_params(entry, given)
+    problems = [Problem(f"params.{name}", f"unknown option '{name}' for {entry.name}",
+                        f"the workbench sets {name} itself") for name in given if name in FIXED]
+    try:
+        checked = entry.check({k: v for k, v in given.items() if k not in FIXED}, at="params")
+    except OptionError as err:
+        problems += err.problems
+    if problems:
+        raise OptionError(problems)
+    return {k: v for k, v in checked.items() if k not in FIXED}
 
 
-def request_variation(request: Mapping[str, Any], scenario: Scenario) -> Variation:
-    """The request's counterfactual (``{"without": ["RU"], "position": ["CN.NUC=40"]}``),
-    checked against the scenario; problems at ``counterfactual.KIND``."""
+def read_request(entry: AnalysisSpec, request: Mapping[str, Any]
+                 ) -> tuple[Scenario, Variation, dict[str, Any]]:
+    """The request's scenario, counterfactual (``{"without": ["RU"], "position":
+    ["CN.NUC=40"]}``, checked against the scenario; problems at ``counterfactual.KIND``) and
+    options (problems at ``params.NAME``), every problem of the two reported together."""
+    scenario = scenario_from_mapping(request["scenario"], "<workbench>")
+    variation, options = Variation(), {}
     try:
         variation = variation_from_mapping(request.get("counterfactual") or {})
-        problems = variation.problems(scenario.compile())
+        found = variation.problems(scenario.compile())
     except OptionError as err:
-        problems = list(err.problems)
+        found = list(err.problems)
+    problems = [Problem("counterfactual." + p.location.removeprefix("--")
+                        if p.location.startswith("--") else p.location, p.message, p.fix)
+                for p in found]
+    try:
+        options = request_options(entry, request)
+    except OptionError as err:
+        problems += err.problems
     if problems:
-        raise OptionError([Problem(
-            "counterfactual." + p.location.removeprefix("--") if p.location.startswith("--")
-            else p.location, p.message, p.fix) for p in problems])
-    return variation
+        raise OptionError(problems)
+    return scenario, variation, options
 
 
 # --- the page's own entries --------------------------------------------------------------
@@ -139,12 +130,13 @@ def request_variation(request: Mapping[str, Any], scenario: Scenario) -> Variati
 
 def run_figure(s: Scenario, variation: Variation, *, progress: Progress,
                **options: Any) -> dict[str, Any]:
-    from detente import ReportAnalysis, draw_figure
+    from detente import ReportAnalysis, figure_file
 
     kind = options["kind"]
     progress(0.0, f"drawing {kind}")
     analysis = ReportAnalysis.from_options(s, options, variation=variation)
-    figure = figure_png(draw_figure(kind, analysis), FIGURE_KINDS[kind].title)
+    png = figure_file(kind, analysis, "png", dpi=90)
+    figure = {"title": FIGURE_KINDS[kind].title, "png": base64.b64encode(png).decode("ascii")}
     return page_result({"format": "detente.figure", "kind": kind},
                        View(s.title, figure["title"]), [figure])
 
@@ -239,9 +231,7 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> d
     if entry is None:
         raise option_error("analysis", f"unknown analysis '{name}'",
                            f"available: {', '.join(offered)}")
-    scenario = scenario_from_mapping(request["scenario"], "<workbench>")
-    variation = request_variation(request, scenario)
-    options = request_options(entry, request)
+    scenario, variation, options = read_request(entry, request)
     if name not in ANALYSES:  # a page entry
         out = entry.run(scenario, variation, progress=progress, **options)
     else:

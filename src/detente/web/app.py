@@ -8,7 +8,6 @@ as the command line, so the messages are the same.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -16,14 +15,11 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, create_model
-from starlette.middleware.trustedhost import TrustedHostMiddleware
+from pydantic import BaseModel, Field, create_model
 
 import detente
 from detente import (
@@ -33,32 +29,31 @@ from detente import (
     VARIATION_HELP,
     VARIATION_OPTIONS,
     DetenteError,
+    Guards,
     Problem,
+    RequestBody,
     Scenario,
     ScenarioError,
+    ServerLimits,
     embedded_index,
     embedded_scenarios,
-    file_kind,
-    parse_text,
-    scenario_from_mapping,
+    install_guards,
+    problem_response,
 )
-from detente.web.analyses import (
-    TEST_GATE_ENV,
-    available_analyses,
-    public,
-    request_options,
-    request_variation,
-)
+from detente.web.analyses import TEST_GATE_ENV, available_analyses, public, read_request
 from detente.web.jobs import Job, JobManager, JobStatus
-from detente.web.safety import BodyLimit, Limits, check_mapping, check_yaml_text, harden
 
-log = logging.getLogger("detente.web")
 STATIC_DIR = Path(str(resources.files("detente.web") / "static"))
-SOURCE = "<workbench>"
 
-CSP = ("default-src 'self'; img-src 'self' data: blob:; script-src 'self'; "
-       "style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-       "frame-ancestors 'none'; form-action 'none'")
+GUARDS = Guards(
+    csp=("default-src 'self'; img-src 'self' data: blob:; script-src 'self'; "
+         "style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+         "frame-ancestors 'none'; form-action 'none'"),
+    own_page="the workbench's own page",
+    origin_refused="cross-origin request refused: Origin {origin!r} is not this workbench",
+    failure_detail="the server failed on this request (the server log has the details)",
+    failure_fix="check the request's values; if it persists, report it with the scenario",
+    log=logging.getLogger("detente.web"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -66,19 +61,15 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; script-src 'self'; "
 # ---------------------------------------------------------------------------------------
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 ScenarioMapping = dict[str, Any]
 OptionValue = str | float | bool | None
 
 
-class ScenarioBody(_Body):
+class ScenarioBody(RequestBody):
     scenario: ScenarioMapping = Field(description="A scenario in the file format, as JSON.")
 
 
-class UploadBody(_Body):
+class UploadBody(RequestBody):
     filename: str = Field(max_length=255, description="Its name: the suffix picks the reader "
                           "(.yaml, .yml, .json, .csv).")
     text: str = Field(description="The file's text (UTF-8).")
@@ -87,13 +78,13 @@ class UploadBody(_Body):
 #: The counterfactual of one run, in the command line's spelling (one list per flag, named
 #: and explained by the one declaration of the flags, detente.variation).
 Counterfactual = create_model(
-    "Counterfactual", __base__=_Body, __doc__="The counterfactual of one run, in the command "
-    "line's spelling: one list per flag, e.g. {\"without\": [\"RU\"]}.",
+    "Counterfactual", __base__=RequestBody, __doc__="The counterfactual of one run, in the "
+    "command line's spelling: one list per flag, e.g. {\"without\": [\"RU\"]}.",
     **{flag[2:]: (list[str], Field(default=[], max_length=2000, description=VARIATION_HELP[
         flag])) for flag in VARIATION_OPTIONS})
 
 
-class AnalysisRequest(_Body):
+class AnalysisRequest(RequestBody):
     scenario: ScenarioMapping
     models: list[str] | None = Field(default=None, max_length=20,
                                      description="Registered model names (default: the "
@@ -142,55 +133,12 @@ def _summary(s: Scenario) -> str:
     return f"{s.title}: {s.size_text()}"
 
 
-def _validate_mapping(raw: Any, limits: Limits, source: str = SOURCE) -> Scenario:
-    check_mapping(raw, limits, source)
-    return scenario_from_mapping(raw, source)
-
-
-def _error(status: int, detail: str, problems: list[Problem]) -> JSONResponse:
-    plain = [dataclasses.asdict(p) for p in problems]
-    return JSONResponse({"detail": detail, "problems": plain}, status_code=status)
-
-
 # ---------------------------------------------------------------------------------------
 # The app
 # ---------------------------------------------------------------------------------------
 
 
-#: Methods that change state: a browser sends them cross-origin only when a page of another
-#: site makes it, so they are refused when their Origin is not this server.
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _origin_key(scheme: str, netloc: str) -> tuple[str, str, int | None] | None:
-    """(scheme, host, port) with the scheme's default port filled in; None if unparsable."""
-    try:
-        parts = urlsplit(f"{scheme}://{netloc}")
-        port = parts.port or _DEFAULT_PORTS.get(scheme)
-    except ValueError:
-        return None
-    return (scheme.lower(), (parts.hostname or "").lower(), port)
-
-
-def cross_origin(method: str, origin: str | None, scheme: str, host: str | None) -> bool:
-    """Whether a request must be refused as cross-origin (a CSRF guard).
-
-    Only state-changing methods are checked. No Origin header (command-line clients, curl,
-    scripts) is allowed; an Origin is allowed only when it is this server itself (scheme,
-    host and port of the Host header). ``null`` (sandboxed frames, file pages) is refused.
-    """
-    if method.upper() not in UNSAFE_METHODS or origin is None:
-        return False
-    parts = urlsplit(origin.strip())
-    if not parts.scheme or not parts.netloc or parts.path not in ("", "/"):
-        return True
-    mine = _origin_key(scheme, host or "")
-    theirs = _origin_key(parts.scheme, parts.netloc)
-    return mine is None or theirs is None or mine != theirs
-
-
-def create_app(scenario: str | None = None, limits: Limits | None = None,
+def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
                allowed_hosts: list[str] | None = None,
                test_gate: Path | None = None, room_db: str | None = None) -> FastAPI:
     """Build the workbench app.
@@ -202,7 +150,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
     (:func:`detente.web.analyses.run_held`), so job tests never race a timer.
     ``room_db``: serve the negotiation room (docs/room.md) on this database too.
     """
-    limits = limits or Limits()
+    limits = limits or ServerLimits()
     initial = scenario or DEFAULT_SCENARIO
     if initial not in embedded_scenarios():
         raise ScenarioError([Problem("", f"no embedded scenario '{initial}'",
@@ -219,50 +167,9 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
 
     app = FastAPI(title="detente workbench", version=detente.__version__,
                   description=__doc__, docs_url=None, redoc_url=None, lifespan=lifespan)
-    app.state.limits = limits
-    app.state.jobs = manager
-    app.state.initial = initial
+    app.state.jobs = manager  # tests reach a job's worker process through it
 
-    @app.exception_handler(DetenteError)
-    async def detente_error(_: Request, err: DetenteError) -> JSONResponse:
-        return _error(422, str(err), err.problems)
-
-    @app.exception_handler(RequestValidationError)
-    async def request_error(_: Request, err: RequestValidationError) -> JSONResponse:
-        problems = [Problem(".".join(str(p) for p in e["loc"]), e["msg"],
-                            "see /openapi.json for the request format") for e in err.errors()]
-        return _error(422, "the request does not match the API", problems)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, err: Exception) -> JSONResponse:
-        # The exception's text names internals: it goes to the server log, not the page.
-        log.error("%s %s failed", request.method, request.url.path, exc_info=err)
-        return _error(500, "the server failed on this request (the server log has the "
-                      "details)", [Problem(request.url.path, "internal error", "check the "
-                                           "request's values; if it persists, report it with "
-                                           "the scenario")])
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Response:
-        """Refuse another site's state changes; every answer carries the hardened headers."""
-        origin = request.headers.get("origin")
-        response: Response
-        if cross_origin(request.method, origin, request.url.scheme,
-                        request.headers.get("host")):
-            shown = (origin or "")[:100]
-            response = _error(403, f"cross-origin request refused: Origin {shown!r} is not "
-                              "this workbench", [Problem(
-                                  "Origin", "another site's page sent this request", "use the "
-                                  "workbench's own page, or send the request without an "
-                                  "Origin header (scripts, curl)")])
-        else:
-            response = await call_next(request)
-        harden(response.headers, CSP)
-        return response
-
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
-    if allowed_hosts:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+    install_guards(app, GUARDS, limits.max_body_bytes, allowed_hosts)
 
     # --- the page -------------------------------------------------------------------
     @app.get("/", include_in_schema=False)
@@ -311,28 +218,20 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
     def upload(body: UploadBody) -> Any:
         size = len(body.text.encode("utf-8"))
         if size > limits.max_upload_bytes:
-            return _error(413, f"{body.filename} is {size // 1024} KiB; this workbench "
-                          f"accepts files up to {limits.max_upload_bytes // 1024} KiB",
-                          [Problem("", "file too large", "upload a smaller file, or start "
-                                   "the workbench with a larger --max-upload")])
+            return problem_response(
+                413, f"{body.filename} is {size // 1024} KiB; this workbench accepts files up "
+                f"to {limits.max_upload_bytes // 1024} KiB", [Problem(
+                    "", "file too large", "upload a smaller file, or start the workbench with "
+                    "a larger --max-upload")])
         name = Path(body.filename).name or "upload"
-        suffix = file_kind(name)
-        if suffix == ".yaml":
-            check_yaml_text(body.text, limits, name)
-        try:
-            s = parse_text(body.text, suffix, name)
-        except RecursionError:
-            raise ScenarioError([Problem("", "the file is nested too deeply",
-                                         "check its structure")], name) from None
-        mapping = s.to_dict()
-        check_mapping(mapping, limits, name)
-        return {"scenario": mapping, "summary": _summary(s), "source": name}
+        s = limits.read_file(body.text, name)
+        return {"scenario": s.to_dict(), "summary": _summary(s), "source": name}
 
     @app.post("/api/validate", summary="Validate a scenario: the loader's messages, by place",
               response_model=Validation)
     def validate(body: ScenarioBody) -> dict[str, Any]:
         try:
-            s = _validate_mapping(body.scenario, limits)
+            s = limits.read_mapping(body.scenario)
         except DetenteError as err:
             return {"ok": False, "problems": err.problem_dicts(), "summary": ""}
         return {"ok": True, "problems": [], "summary": _summary(s)}
@@ -340,7 +239,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
     @app.post("/api/export/yaml", summary="The scenario as a YAML file",
               responses={200: {"content": {"application/yaml": {}}}, 422: {}})
     def export_yaml(body: ScenarioBody) -> Response:
-        s = _validate_mapping(body.scenario, limits)
+        s = limits.read_mapping(body.scenario)
         return Response(s.to_yaml(), media_type="application/yaml", headers={
             "Content-Disposition": f'attachment; filename="{s.id}.yaml"'})
 
@@ -349,7 +248,7 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
         if analysis not in analyses:
             raise HTTPException(404, f"no analysis '{analysis}'; available: "
                                 f"{', '.join(analyses)}")
-        check_mapping(request.scenario, limits)
+        limits.check_scenario(request.scenario)
         for name in request.models or []:
             if name not in REGISTRY:
                 raise DetenteError([Problem("models", f"unknown model '{name}'",
@@ -359,21 +258,9 @@ def create_app(scenario: str | None = None, limits: Limits | None = None,
                 raise DetenteError([Problem(f"options.{name}", f"unknown model '{name}'",
                                             f"registered models: {', '.join(REGISTRY)}")])
             detente.get_model(name, **opts)  # unknown or ill-typed options: OptionError
-        scenario = scenario_from_mapping(request.scenario, SOURCE)
         # Refused here (422, located) rather than in the worker: the same checks it runs.
         plain = json.loads(request.model_dump_json(exclude={"analysis"}))
-        problems: list[Problem] = []
-        options: dict[str, Any] = {}
-        try:
-            request_variation(plain, scenario)
-        except DetenteError as err:
-            problems += err.problems
-        try:
-            options = request_options(analyses[analysis], plain)
-        except DetenteError as err:
-            problems += err.problems
-        if problems:
-            raise DetenteError(problems)
+        _, _, options = read_request(analyses[analysis], plain)
         samples = options.get("samples")
         if isinstance(samples, int) and samples > limits.max_samples:
             raise DetenteError([Problem("params.samples", f"{samples} samples is more than "

@@ -431,16 +431,19 @@ async function upload(file) {
   useScenario(data);
 }
 
-async function download(path, body, fallbackName) {
-  const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  if (!response.ok) { setStatus(errorText(await response.json()), true); return; }
-  const blob = await response.blob();
-  const match = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
-  const link = el("a", { href: URL.createObjectURL(blob), download: match ? match[1] : fallbackName });
+function saveFile(blob, name) {  // the browser's download of data the page holds
+  const link = el("a", { href: URL.createObjectURL(blob), download: name });
   document.body.append(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+async function download(path, body, fallbackName) {
+  const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  if (!response.ok) { setStatus(errorText(await response.json()), true); return; }
+  const match = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
+  saveFile(await response.blob(), match ? match[1] : fallbackName);
 }
 
 // ---------------------------------------------------------------- running
@@ -550,10 +553,7 @@ async function cancel() {
 function addRun(request, job) {
   if (request.analysis === "report") {
     const data = job.result.data;
-    const link = el("a", { href: URL.createObjectURL(new Blob([data.html], { type: "text/html" })), download: data.filename });
-    document.body.append(link);
-    link.click();
-    link.remove();
+    saveFile(new Blob([data.html], { type: "text/html" }), data.filename);
     runMessage(`report ready (${job.elapsed_s.toFixed(1)} s): ${data.filename}`);
     return;
   }
