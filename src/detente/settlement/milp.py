@@ -41,9 +41,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from detente.errors import OptionError, Problem
@@ -76,6 +77,13 @@ TIME_LIMIT = 120.0
 #: Outer-approximation rounds (and packages rejected by exact re-evaluation) per package
 #: before giving up with :class:`MilpFailed`.
 MAX_ROUNDS = 200
+#: How pair terms enter the model (:func:`model`): "auto" (factored where smaller),
+#: "factored" (wherever a factorisation reproduces the term) or "columns" (marginal form).
+PairForm = Literal["auto", "factored", "columns"]
+PAIR_FORM: PairForm = "auto"
+#: A factorisation of a pair term (scaled gains, largest |H| = 1) must reproduce every
+#: entry within this: far below HiGHS's row tolerance on the gains (1e-9 after ROW_SCALE).
+FACTOR_TOLERANCE = 1e-12
 
 
 class MilpFailed(OptionError):
@@ -108,27 +116,55 @@ class Found:
 
 @dataclass
 class _Pair:
-    """A pair term of the gain table in the model: columns ``cols`` (one per allowed pair
-    of valid slots (oi, oj), whose issue-slot columns are ``left`` and ``right``)."""
+    """A pair term of the gain table: ``gains [Oi, Oj, A]`` (unscaled), and the slot pairs
+    (``slot_i``, ``slot_j``) that are valid and that the rules allow, read as brute force
+    reads them. How the model carries it (:func:`model`) is in its rows and columns."""
 
     i: int
     j: int
     gains: np.ndarray  # Oi, Oj, A unscaled
-    cols: np.ndarray  # M column indices of w
-    left: np.ndarray  # M y-columns of issue i's slot
-    right: np.ndarray  # M y-columns of issue j's slot
     slot_i: np.ndarray  # M
     slot_j: np.ndarray  # M
 
 
+class _Rows:
+    """Sparse rows lo ≤ A x ≤ hi over the model's columns, gathered block by block."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+
+    def add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, lo: np.ndarray,
+            hi: np.ndarray) -> None:
+        """Rows numbered 0 … len(lo) − 1 within the block (entries (rows, cols, vals))."""
+        self.rows.append(np.asarray(rows, dtype=np.int64) + self.count)
+        self.cols.append(np.asarray(cols, dtype=np.int64))
+        self.vals.append(np.asarray(vals, dtype=float))
+        self.lo.append(np.asarray(lo, dtype=float))
+        self.hi.append(np.asarray(hi, dtype=float))
+        self.count += len(lo)
+
+    def matrix(self, n: int) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+        if not self.count:
+            return sparse.csr_matrix((0, n)), np.zeros(0), np.zeros(0)
+        a = sparse.coo_matrix((np.concatenate(self.vals), (np.concatenate(self.rows),
+                                                           np.concatenate(self.cols))),
+                              shape=(self.count, n)).tocsr()
+        return a, np.concatenate(self.lo), np.concatenate(self.hi)
+
+
 @dataclass
 class _Model:
-    """One scenario's one-hot model: columns are its valid (issue, slot) pairs, then one
-    column w per allowed slot pair of each pair term (docs/settle.md, *Search with pair
-    terms*: w = y[i, oi]·y[j, oj], linearised exactly by the marginal equalities)."""
+    """One scenario's one-hot model: columns are its valid (issue, slot) pairs, then the
+    continuous columns of the pair terms (docs/settle.md, *Search with pair terms*), with
+    ``rows`` (one-hot, pair terms and rules) and the columns' bounds ``lb``, ``ub``."""
 
     gains: np.ndarray  # A_party, N scaled gains of each column
-    changed: np.ndarray  # N
+    changed: np.ndarray  # N_y
     issue_of: np.ndarray  # N_y
     slot_of: np.ndarray  # N_y
     n_issues: int
@@ -136,13 +172,18 @@ class _Model:
     must: np.ndarray  # A
     weights: np.ndarray  # A
     scale: float
+    rows: sparse.csr_matrix  # structural rows over the N columns
+    rows_lo: np.ndarray
+    rows_hi: np.ndarray
+    lb: np.ndarray  # N
+    ub: np.ndarray  # N
     nogood: list[np.ndarray] = field(default_factory=list)  # column index sets
     pairs: list[_Pair] = field(default_factory=list)
     offset: np.ndarray | None = None  # A unscaled (minus the walk-away points)
 
     @property
     def n(self) -> int:
-        """Binary columns: the one-hot y, then the pair columns w."""
+        """Columns: the one-hot y, then the pair columns."""
         return self.gains.shape[1]
 
     @property
@@ -151,47 +192,27 @@ class _Model:
 
     def integrality(self, extra: int) -> np.ndarray:
         """Integer columns: only the one-hot y (then ``extra`` continuous columns). The pair
-        columns w are continuous in [0, 1]: with binary y the marginal equalities of
-        :meth:`one_hot_padded` leave w ≥ 0 one solution, w[oi, oj] = y[i, oi]·y[j, oj]
-        (every row but the chosen oi and every column but the chosen oj sums to 0, so the
-        one w left in both is 1), so HiGHS branches on the issues' values only."""
+        columns are continuous: with binary y their rows leave them one value each (see
+        :func:`model`), so HiGHS branches on the issues' values only."""
         return np.concatenate([np.ones(self.n_y), np.zeros(self.n - self.n_y + extra)])
 
-    def one_hot_padded(self, extra: int) -> LinearConstraint:
-        """Σ_o y[k, o] = 1 per issue (``extra`` continuous columns follow the binaries),
-        and for every pair term the marginals Σ_oj w[oi, oj] = y[i, oi] and
-        Σ_oi w[oi, oj] = y[j, oj]: with binary y they force w = y[i, oi]·y[j, oj] (they
-        imply McCormick's inequalities), and an excluded slot pair has no column, so a
-        package breaking a rule has no solution."""
-        rows = [np.zeros((self.n_issues, self.n + extra))]
-        rows[0][self.issue_of, np.arange(self.n_y)] = 1.0
-        bounds = [np.ones(self.n_issues)]
-        for p in self.pairs:
-            for side in (p.left, p.right):
-                targets = np.unique(side)
-                block = np.zeros((targets.size, self.n + extra))
-                where = np.searchsorted(targets, side)
-                block[where, p.cols] = 1.0
-                block[np.arange(targets.size), targets] -= 1.0
-                rows.append(block)
-                bounds.append(np.zeros(targets.size))
-            # a slot of one issue with no allowed partner can never be chosen
-            for side, issue in ((p.left, p.i), (p.right, p.j)):
-                lonely = np.setdiff1d(np.nonzero(self.issue_of == issue)[0], side)
-                if lonely.size:
-                    block = np.zeros((lonely.size, self.n + extra))
-                    block[np.arange(lonely.size), lonely] = 1.0
-                    rows.append(block)
-                    bounds.append(np.zeros(lonely.size))
-        b = np.concatenate(bounds)
-        return LinearConstraint(np.vstack(rows), b, b)
+    def bounds(self, lower: Sequence[float] | np.ndarray, upper: Sequence[float] | np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """The columns' bounds, then those of the extra columns."""
+        return np.concatenate([self.lb, lower]), np.concatenate([self.ub, upper])
+
+    def structure(self, extra: int) -> LinearConstraint:
+        """The structural rows (``extra`` continuous columns follow, with no entry)."""
+        a = sparse.hstack([self.rows, sparse.csr_matrix((self.rows.shape[0], extra))],
+                          format="csr") if extra else self.rows
+        return LinearConstraint(a, self.rows_lo, self.rows_hi)
 
     def best_gains(self) -> np.ndarray:
-        """Each party's largest achievable (scaled) gain: Σ_k max_o H (+ Σ_pairs max w)."""
+        """Each party's largest achievable (scaled) gain: Σ_k max_o H (+ Σ_pairs max Q)."""
         return self._extreme_gains(np.max)
 
     def worst_gains(self) -> np.ndarray:
-        """Each party's smallest possible (scaled) gain: Σ_k min_o H (+ Σ_pairs min w)."""
+        """Each party's smallest possible (scaled) gain: Σ_k min_o H (+ Σ_pairs min Q)."""
         return self._extreme_gains(np.min)
 
     def _extreme_gains(self, pick: Callable[..., np.ndarray]) -> np.ndarray:
@@ -199,8 +220,8 @@ class _Model:
         for k in range(self.n_issues):
             out += pick(self.gains[:, : self.n_y][:, self.issue_of == k], axis=1)
         for p in self.pairs:
-            if p.cols.size:
-                out += pick(self.gains[:, p.cols], axis=1)
+            if p.slot_i.size:  # over the allowed slot pairs, however the model carries Q
+                out += pick(p.gains[p.slot_i, p.slot_j][:, self.must].T * self.scale, axis=1)
         return out
 
     def z_bound(self) -> float:
@@ -224,12 +245,12 @@ class _Model:
         is no model): the zone when no party must agree. Without pair terms every package
         does; with them it is a feasibility MILP, since rules on different pairs of issues
         can exclude every package together while each pair alone allows some."""
-        if any(not p.cols.size for p in self.pairs):
+        if any(not p.slot_i.size for p in self.pairs):
             return False
         if not self.pairs:
             return True
-        out = _solve(np.zeros(self.n), [self.one_hot_padded(0)], self.integrality(0),
-                     np.zeros(self.n), np.ones(self.n), "a package that keeps the rules")
+        out = _solve(np.zeros(self.n), [self.structure(0)], self.integrality(0),
+                     self.lb, self.ub, "a package that keeps the rules")
         if out is None:
             return False
         if not self.keeps_rules(self.slots(out[0])):  # never, but never on trust either
@@ -244,7 +265,7 @@ class _Model:
         for k in range(self.n_issues):
             best = best + self.raw[k][self.slot_of[self.issue_of == k]][:, self.must].max(axis=0)
         for p in self.pairs:
-            if not p.cols.size:
+            if not p.slot_i.size:
                 return True  # no allowed slot pair: no package keeps the rules
             best = best + p.gains[p.slot_i, p.slot_j][:, self.must].max(axis=0)
         if self.offset is not None:
@@ -298,42 +319,187 @@ class _Model:
         return [LinearConstraint(row[None], -np.inf, max_changes)]
 
 
+def _factor(q: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """An exact low-rank split of a pair term, q[u, s, a] = Σ_r C[u, r] W[r, s, a], with
+    max |C[:, r]| = 1, of the smallest rank r whose product reproduces q within
+    :data:`FACTOR_TOLERANCE`; None when that takes ``limit`` factors or more (the marginal
+    columns are then no larger) or when no rank reproduces it."""
+    n_u, n_s, n_a = q.shape
+    flat = q.reshape(n_u, n_s * n_a)
+    if not np.any(flat):
+        return np.zeros((n_u, 0)), np.zeros((0, n_s, n_a))
+    left, sv, right = np.linalg.svd(flat, full_matrices=False)
+    start = max(1, int(np.sum(sv > sv[0] * 1e-13)))
+    for rank in range(start, min(limit, sv.size + 1, start + 3)):
+        c = left[:, :rank]
+        w = sv[:rank, None] * right[:rank]
+        norm = np.abs(c).max(axis=0)  # F_r = Σ_u C[u, r] y[u] within [−1, 1]
+        c, w = c / norm, w * norm[:, None]
+        if np.abs(c @ w - flat).max() <= FACTOR_TOLERANCE:
+            return c, w.reshape(rank, n_s, n_a)
+    return None
+
+
+def _rule_rows(rows: _Rows, cols_i: np.ndarray, cols_j: np.ndarray, allowed: np.ndarray
+               ) -> None:
+    """A rule mask on two issues' valid slots as rows Σ_{o ∈ A} y[i, o] + Σ_{o ∈ B} y[j, o]
+    ≤ 1, one per rectangle A × B of excluded slot pairs: the slots of i sharing the same
+    excluded partners B form A. With one value per issue a row is broken exactly when the
+    package takes an excluded pair, and every excluded pair lies in one rectangle, so the
+    rows exclude exactly the masked packages (a slot with no allowed partner is fixed to 0:
+    its B is every slot of j). Threshold rules ("VER ≤ 65 requires NUC ≤ 50") give one
+    rectangle each; the side with fewer distinct patterns carries A."""
+    if allowed.all():
+        return
+    if len({r.tobytes() for r in allowed.T}) < len({r.tobytes() for r in allowed}):
+        cols_i, cols_j, allowed = cols_j, cols_i, allowed.T
+    patterns: dict[bytes, list[int]] = {}
+    for a, row in enumerate(allowed):
+        if not row.all():
+            patterns.setdefault(row.tobytes(), []).append(a)
+    entries_r, entries_c = [], []
+    for r, members in enumerate(patterns.values()):
+        excluded = cols_j[~allowed[members[0]]]
+        block = np.concatenate([cols_i[members], excluded])
+        entries_r.append(np.full(block.size, r))
+        entries_c.append(block)
+    cols = np.concatenate(entries_c)
+    rows.add(np.concatenate(entries_r), cols, np.ones(cols.size), np.full(len(patterns), -np.inf),
+             np.ones(len(patterns)))
+
+
 def model(raw: np.ndarray, valid: np.ndarray, changed: np.ndarray, must: np.ndarray,
           weights: np.ndarray, pairs: Sequence[tuple[int, int, np.ndarray, np.ndarray]] = (),
-          offset: np.ndarray | None = None) -> _Model | None:
+          offset: np.ndarray | None = None, form: PairForm | None = None) -> _Model | None:
     """The model of one scenario (``raw [I, O, A]`` gains); None if an issue has no value.
 
     ``pairs``: (i, j, gains [Oi, Oj, A], allowed [Oi, Oj]) pair terms of the gain table;
     ``offset [A]``: added to every gain (minus the walk-away points), carried by the
-    one-hot columns of issue 0 (exactly one of them is 1)."""
+    one-hot columns of issue 0 (exactly one of them is 1). ``form`` (default
+    :data:`PAIR_FORM`): how pair terms enter (docs/settle.md, *Search with pair terms*):
+
+    * ``"columns"``: one column w[oi, oj] ∈ [0, 1] per allowed slot pair with the marginal
+      equalities Σ_oj w[oi, oj] = y[i, oi], Σ_oi w[oi, oj] = y[j, oj]: with binary y they
+      force w = y[i, oi]·y[j, oj] (McCormick 1976's inequalities follow from them); a
+      masked pair has no column, a slot with no allowed partner is fixed to 0.
+    * ``"factored"``: the party gains of the pair, q[u, s, a] over the valid slots of one
+      issue u and the other s, split exactly as Σ_r C[u, r] W[r, s, a] (:func:`_factor`);
+      then F_r = Σ_u C[u, r] y[u] ∈ [L, U] and one column z[r, s] = y[s]·F_r per factor
+      and slot of s, exact with binary y by the rows z ≤ U_s y[s], z ≥ L_s y[s] and
+      Σ_s z[r, s] = F_r (y[s] = 0 gives z = 0, so the one z left equals F_r; McCormick
+      1976's two other inequalities follow from these). L_s, U_s: the extremes of C[:, r]
+      over the slots of u allowed with s. The pair's gain is Σ W[r, s, a] z[r, s]; the
+      rules are rows (:func:`_rule_rows`). A pair with no gain has rows only.
+    * ``"auto"``: factored where that takes fewer columns than the marginal form, else
+      the marginal columns (a pair term of high rank)."""
+    form = PAIR_FORM if form is None else form
     issue_of, slot_of = np.nonzero(valid)
     if np.unique(issue_of).size != valid.shape[0]:
         return None
-    column = {(int(k), int(o)): c for c, (k, o) in enumerate(zip(issue_of, slot_of,
-                                                                  strict=True))}
-    n_y = issue_of.size
-    blocks = [raw[issue_of, slot_of]]  # N_y, A
+    n_y, n_issues = issue_of.size, valid.shape[0]
+    own = [np.nonzero(issue_of == k)[0] for k in range(n_issues)]  # y columns, slot order
+    y_block = raw[issue_of, slot_of]  # N_y, A
     if offset is not None:
-        blocks[0] = blocks[0] + np.where(issue_of == 0, 1.0, 0.0)[:, None] * offset[None, :]
-    terms = []
-    start = n_y
-    for i, j, gains, allowed in pairs:
-        oi, oj = np.nonzero(allowed & valid[i][:, None] & valid[j][None, :])
-        cols = np.arange(start, start + oi.size)
-        start += oi.size
-        terms.append(_Pair(i, j, gains, cols,
-                           np.array([column[(i, int(o))] for o in oi], dtype=np.int64),
-                           np.array([column[(j, int(o))] for o in oj], dtype=np.int64),
-                           oi, oj))
-        blocks.append(gains[oi, oj])
-    party = np.concatenate(blocks, axis=0)[:, must].T  # A_party, N
-    # Scale so the largest |H| is 1: HiGHS's absolute tolerances then sit far below any
-    # gain difference the exact check resolves (the unit-scale gains can be ~1e-3).
+        y_block = y_block + np.where(issue_of == 0, 1.0, 0.0)[:, None] * offset[None, :]
+    terms = [_Pair(i, j, gains, *np.nonzero(allowed & valid[i][:, None] & valid[j][None, :]))
+             for i, j, gains, allowed in pairs]
+    party = np.concatenate([y_block, *(gains[p.slot_i, p.slot_j] for p, (_, _, gains, _)
+                                       in zip(terms, pairs, strict=True))], axis=0)[:, must]
+    # Scale so the largest |H| (or |Q|) is 1: HiGHS's absolute tolerances then sit far
+    # below any gain difference the exact check resolves (unit-scale gains can be ~1e-3).
     scale = float(np.abs(party).max()) if party.size else 1.0
     scale = 1.0 / scale if scale > 0 else 1.0
-    return _Model(party * scale, changed[issue_of, slot_of], issue_of, slot_of,
-                  valid.shape[0], raw, must, weights, scale, pairs=terms,
-                  offset=None if offset is None else np.asarray(offset, dtype=float))
+    rows = _Rows()
+    rows.add(issue_of, np.arange(n_y), np.ones(n_y), np.ones(n_issues), np.ones(n_issues))
+    blocks, lbs, ubs = [y_block[:, must]], [np.zeros(n_y)], [np.ones(n_y)]
+    start = n_y
+    for p in terms:
+        vi, vj = valid[p.i], valid[p.j]
+        mask = np.zeros_like(vi[:, None] & vj[None, :])
+        mask[p.slot_i, p.slot_j] = True
+        mask = mask[vi][:, vj]  # allowed, over the valid slots
+        q = p.gains[vi][:, vj][:, :, must] * scale
+        split = None
+        if form != "columns" and p.slot_i.size:
+            # z on the side with fewer columns: factors of q[i, j] put z on j's slots
+            sides = [(p.i, p.j, q, mask), (p.j, p.i, q.transpose(1, 0, 2), mask.T)]
+            best = None
+            for u, s, qu, mu in sides:
+                limit = (p.slot_i.size // own[s].size + 1 if form == "auto"
+                         else own[u].size + 1)
+                got = _factor(qu, limit)
+                if got is not None and (best is None or got[0].shape[1] * own[s].size
+                                        < best[4][0].shape[1] * own[best[1]].size):
+                    best = (u, s, qu, mu, got)
+            split = best
+        if form == "columns" or (split is None and p.slot_i.size):
+            start = _marginal_columns(rows, p, own, q, mask, start, blocks, lbs, ubs)
+            continue
+        _rule_rows(rows, own[p.i], own[p.j], mask)
+        if split is None:  # no allowed slot pair: the rule rows leave no package
+            continue
+        u, s, _, mu, (c, w) = split
+        n_r, n_s = c.shape[1], own[s].size
+        if not n_r:
+            continue
+        z = start + np.arange(n_r * n_s).reshape(n_r, n_s)
+        start += n_r * n_s
+        # F_r's extremes over the partners each slot of s allows (rule rows enforce them)
+        big = np.where(mu.T[None, :, :], c.T[:, None, :], -np.inf).max(axis=2)  # r, s
+        small = np.where(mu.T[None, :, :], c.T[:, None, :], np.inf).min(axis=2)
+        big, small = np.where(np.isfinite(big), big, 0.0), np.where(np.isfinite(small), small,
+                                                                     0.0)
+        ys = np.broadcast_to(own[s][None, :], (n_r, n_s))
+        flat = z.ravel()
+        k = flat.size
+        # z − U y[s] ≤ 0 and z − L y[s] ≥ 0, times ROW_SCALE (slack ≤ 1e-9 of z's range)
+        for bound, lo, hi in ((big, -np.inf, 0.0), (small, 0.0, np.inf)):
+            rows.add(np.repeat(np.arange(k), 2), np.stack([flat, ys.ravel()], 1).ravel(),
+                     ROW_SCALE * np.stack([np.ones(k), -bound.ravel()], 1).ravel(),
+                     np.full(k, lo), np.full(k, hi))
+        # Σ_s z[r, s] − Σ_u C[u, r] y[u] = 0
+        n_u = own[u].size
+        rows.add(np.concatenate([np.repeat(np.arange(n_r), n_s), np.repeat(np.arange(n_r), n_u)]),
+                 np.concatenate([flat, np.tile(own[u], n_r)]),
+                 ROW_SCALE * np.concatenate([np.ones(k), -c.T.ravel()]),
+                 np.zeros(n_r), np.zeros(n_r))
+        blocks.append(w.reshape(n_r * n_s, -1))
+        lbs.append(np.minimum(small, 0.0).ravel())
+        ubs.append(np.maximum(big, 0.0).ravel())
+    gains = np.concatenate(blocks, axis=0).T  # A_party, N (pair blocks already scaled)
+    gains[:, :n_y] *= scale
+    matrix, rows_lo, rows_hi = rows.matrix(start)
+    return _Model(gains, changed[issue_of, slot_of], issue_of, slot_of, n_issues, raw, must,
+                  weights, scale, matrix, rows_lo, rows_hi, np.concatenate(lbs),
+                  np.concatenate(ubs),
+                  pairs=terms, offset=None if offset is None else np.asarray(offset,
+                                                                             dtype=float))
+
+
+def _marginal_columns(rows: _Rows, p: _Pair, own: list[np.ndarray], q: np.ndarray,
+                      mask: np.ndarray, start: int,
+                      blocks: list[np.ndarray], lbs: list[np.ndarray], ubs: list[np.ndarray]
+                      ) -> int:
+    """The ``"columns"`` form of a pair (:func:`model`); returns the next free column."""
+    ai, aj = np.nonzero(mask)  # indices among the valid slots of i and j
+    cols = start + np.arange(ai.size)
+    sides = ((ai, p.i), (aj, p.j))
+    for side, issue in sides:  # Σ w − y = 0 per slot with a partner
+        targets = np.unique(side)
+        where = np.searchsorted(targets, side)
+        rows.add(np.concatenate([where, np.arange(targets.size)]),
+                 np.concatenate([cols, own[issue][targets]]),
+                 np.concatenate([np.ones(cols.size), -np.ones(targets.size)]),
+                 np.zeros(targets.size), np.zeros(targets.size))
+    for side, issue in sides:  # a slot with no allowed partner can never be chosen
+        lonely = np.setdiff1d(np.arange(own[issue].size), side)
+        if lonely.size:
+            rows.add(np.arange(lonely.size), own[issue][lonely], np.ones(lonely.size),
+                     np.zeros(lonely.size), np.zeros(lonely.size))
+    blocks.append(q[ai, aj])
+    lbs.append(np.zeros(ai.size))
+    ubs.append(np.ones(ai.size))
+    return start + ai.size
 
 
 @contextlib.contextmanager
@@ -394,8 +560,7 @@ def max_min(m: _Model, top: int = 1, max_changes: int | None = None,
     # z within every package's smallest gain (pair terms included), so the bound never
     # decides between packages and never empties the program.
     bound_z = m.z_bound()
-    lower = np.concatenate([np.zeros(n), [-bound_z]])
-    upper = np.concatenate([np.ones(n), [bound_z]])
+    lower, upper = m.bounds([-bound_z], [bound_z])
     c = np.concatenate([np.zeros(n), [OBJECTIVE_SCALE]])
     link = LinearConstraint(ROW_SCALE * np.concatenate([-m.gains, np.ones((a, 1))], axis=1),
                             -np.inf, 0.0)
@@ -403,7 +568,7 @@ def max_min(m: _Model, top: int = 1, max_changes: int | None = None,
     found_score: list[float] = []
     rejected = 0
     while len(found_slots) < top:
-        constraints = [m.one_hot_padded(1), link, *m.nogood_rows(1),
+        constraints = [m.structure(1), link, *m.nogood_rows(1),
                        *m.changes_row(1, max_changes)]
         if zone_only:
             constraints.append(_zone_rows(m, 1))
@@ -452,12 +617,11 @@ def zone_test(m: _Model, floor: float = -math.inf) -> bool | None:
     # The optimum is at least the known package's smallest gain; FLOOR_SLACK keeps
     # rounding of that package's sum from cutting off the package itself.
     low_z = max(-bound_z, floor * m.scale - FLOOR_SLACK) if math.isfinite(floor) else -bound_z
-    lower = np.concatenate([np.zeros(n), [low_z]])
-    upper = np.concatenate([np.ones(n), [bound_z]])
+    lower, upper = m.bounds([low_z], [bound_z])
     c = np.concatenate([np.zeros(n), [OBJECTIVE_SCALE]])
     link = LinearConstraint(ROW_SCALE * np.concatenate([-m.gains, np.ones((a, 1))], axis=1),
                             -np.inf, 0.0)
-    out = _solve(c, [m.one_hot_padded(1), link], integrality, lower, upper, "the zone test")
+    out = _solve(c, [m.structure(1), link], integrality, lower, upper, "the zone test")
     if out is None:
         # z is bounded by every package's smallest gain, so only the rules (no package
         # keeps them all) or a floor that no package reaches can leave no solution: the
@@ -508,8 +672,8 @@ def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
     seen: set[bytes] = set()
     integrality = m.integrality(p)
     log_low = math.log(floor) - 1.0
-    lower = np.concatenate([np.zeros(n), np.full(p, log_low)])
-    upper = np.concatenate([np.ones(n), np.log(np.maximum(best[weighted], floor)) + 1e-9])
+    lower, upper = m.bounds(np.full(p, log_low),
+                            np.log(np.maximum(best[weighted], floor)) + 1e-9)
     c = np.concatenate([np.zeros(n), OBJECTIVE_SCALE * party_w[weighted]])
     shift = float(party_w.sum()) * math.log(m.scale)  # Σ w log(S g) = Σ w log g + Σ w log S
     found_slots: list[np.ndarray] = []
@@ -517,7 +681,7 @@ def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
     first_gap = 0.0
     rounds = 0
     while len(found_slots) < top:
-        constraints = [m.one_hot_padded(p), _zone_rows(m, p), *m.nogood_rows(p),
+        constraints = [m.structure(p), _zone_rows(m, p), *m.nogood_rows(p),
                        *m.changes_row(p, max_changes)]
         cuts = _tangents(m, weighted, points, p)
         if cuts is not None:
@@ -563,8 +727,8 @@ def fewest_changes(m: _Model) -> int | None:
     no package is acceptable even relaxed."""
     n = m.n
     c = -np.concatenate([m.changed.astype(float), np.zeros(n - m.changed.size)])
-    out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0)], m.integrality(0), np.zeros(n),
-                 np.ones(n), "the smallest accord")
+    out = _solve(c, [m.structure(0), _zone_rows(m, 0)], m.integrality(0), m.lb, m.ub,
+                 "the smallest accord")
     if out is None:
         return None
     return max(0, math.ceil(-out[1] - 1e-6))
@@ -703,8 +867,8 @@ def _extreme_value(m: _Model, values: np.ndarray, issue: int, sign: float) -> np
     c[: m.n_y] = np.where(own, sign * OBJECTIVE_SCALE * values, 0.0)
     m.nogood.clear()
     for _ in range(MAX_ROUNDS):
-        out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0), *m.nogood_rows(0)],
-                     m.integrality(0), np.zeros(m.n), np.ones(m.n), "the zone's range of an issue")
+        out = _solve(c, [m.structure(0), _zone_rows(m, 0), *m.nogood_rows(0)],
+                     m.integrality(0), m.lb, m.ub, "the zone's range of an issue")
         if out is None:
             return None
         slots = m.slots(out[0])
