@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import detente
 from detente.arrays import Arrays
 from detente.scenario.compile import LinkSpec, Mechanisms, RuleSpec, VerificationSpec
 from detente.settlement import milp, search
@@ -20,11 +23,14 @@ from tests.settle_helpers import (
     SEARCH_SETTINGS,
     check_against_reference,
     check_batched_equals_one_at_a_time,
+    check_milp_zone_ranges,
     random_mechanisms_problems,
+    reference_gains,
     reference_space,
 )
 
 INF = math.inf
+GAP = milp.NASH_GAP + 1e-9
 
 
 def _rule_case(issues: list[tuple[float, tuple[float, ...], bool]],
@@ -361,3 +367,105 @@ def test_contributions_say_what_a_guarantor_needs_to_take_part() -> None:
     needs = guarantor_needs(SettlementProblem.from_scenario(scenario_from_mapping(raw),
                                                             step=50))
     assert needs["D"]["needs"] == pytest.approx(10.0, abs=1e-6)
+
+
+# ---------------------------------------------------------------------------------------
+# How the MILP carries the pair terms (docs/settle.md, *Search with pair terms*): the
+# factored columns, the rule rows and the marginal columns give the same answers
+# ---------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _pair_form(form: milp.PairForm, local: bool = True) -> Iterator[None]:
+    saved = milp.PAIR_FORM, milp.LOCAL_TANGENTS
+    milp.PAIR_FORM, milp.LOCAL_TANGENTS = form, local
+    try:
+        yield
+    finally:
+        milp.PAIR_FORM, milp.LOCAL_TANGENTS = saved
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=random_mechanisms_problems(max_options=5), form=st.sampled_from(
+    ["factored", "columns", "auto"]), local=st.booleans())
+def test_each_pair_form_equals_the_itertools_reference(problem, form, local) -> None:
+    ref = reference_space(problem)
+    zone = ref.zone()
+    table = build_table(problem)
+    with _pair_form(form, local):
+        m = milp._models(table)[0]
+        if m is not None and form == "factored":  # no marginal column: all factored
+            assert m.n - m.n_y <= sum(table.valid[0, p.i].sum() * table.valid[0, p.j].sum()
+                                      for p in table.pairs)
+        assert bool(search.zone_exists(table, "milp")[0]) == bool(zone)
+        nash = best_packages(table, "nash", 3, method="milp")[0]
+        expected = sorted((ref.log_nash(ref.gains[r]) for r in zone), reverse=True)[:3]
+        np.testing.assert_allclose(nash.score, expected, atol=GAP)
+        for values, gains in zip(nash.values, nash.gains, strict=True):
+            truth = reference_gains(problem, [float(v) for v in values], "quadratic", 0.0,
+                                    "discounted")
+            np.testing.assert_allclose(gains, truth, atol=1e-12)
+            assert ref.in_zone(truth)
+        maxmin = best_packages(table, "maxmin", 2, method="milp")[0]
+        by_min = sorted((v for r in zone if np.isfinite(v := ref.min_gain(ref.gains[r]))),
+                        reverse=True)[:2]
+        np.testing.assert_allclose(maxmin.score, by_min, atol=1e-9)
+        accord = search.smallest_accords(table, "milp")[0]
+        fewest = min((ref.changes(r) for r in zone), default=None)
+        moved = (np.abs(accord.values - np.array(ref.status_quo)) > 1e-12).sum(axis=1)
+        assert moved.tolist() == ([] if fewest is None else [fewest])
+        check_milp_zone_ranges(problem, table, ref)
+
+
+def test_the_factors_reproduce_a_low_rank_term_and_refuse_past_the_limit() -> None:
+    rng = np.random.default_rng(7)
+    left, right = rng.normal(size=(9, 3)), rng.normal(size=(3, 6 * 4))
+    q = (left @ right).reshape(9, 6, 4)
+    got = milp._factor(q, 10)
+    assert got is not None
+    c, w = got
+    assert c.shape[1] == 3 and np.abs(c).max() <= 1.0
+    np.testing.assert_allclose(np.einsum("ur,rsa->usa", c, w), q, rtol=0, atol=1e-12)
+    assert milp._factor(q, 3) is None  # three factors do not beat a limit of three
+    zero = milp._factor(np.zeros((4, 5, 2)), 2)
+    assert zero is not None and zero[0].shape == (4, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_rule_rows_exclude_exactly_the_masked_slot_pairs(n_i, n_j, seed) -> None:
+    rng = np.random.default_rng(seed)
+    allowed = rng.random((n_i, n_j)) < rng.choice([0.3, 0.7, 1.0])
+    rows = milp._Rows()
+    milp._rule_rows(rows, np.arange(n_i), n_i + np.arange(n_j), allowed)
+    a, lo, hi = rows.matrix(n_i + n_j)
+    for oi in range(n_i):
+        for oj in range(n_j):
+            y = np.zeros(n_i + n_j)
+            y[[oi, n_i + oj]] = 1.0
+            value = a @ y
+            assert bool(np.all((lo <= value) & (value <= hi))) == allowed[oi, oj]
+
+
+def test_korea_factored_pairs_equal_the_marginal_columns() -> None:
+    # step 10: 51 values a grid issue, ~2 600 marginal columns against ~260 factored
+    table = build_table(SettlementProblem.from_scenario(detente.load("korea-2017"), 10))
+    answers = []
+    for form, local in (("columns", False), ("auto", True)):
+        with _pair_form(form, local):
+            nash = best_packages(table, "nash", 2, method="milp")[0]
+            maxmin = best_packages(table, "maxmin", 1, method="milp")[0]
+            accord = search.smallest_accords(table, "milp")[0]
+            answers.append((nash, maxmin, accord, bool(search.zone_exists(table, "milp")[0])))
+    (n0, m0, a0, z0), (n1, m1, a1, z1) = answers
+    assert z0 == z1
+    assert n0.slots.tolist() == n1.slots.tolist()
+    np.testing.assert_allclose(n0.score, n1.score, atol=GAP)
+    assert m0.slots.tolist() == m1.slots.tolist()
+    np.testing.assert_allclose(m0.score, m1.score, atol=1e-12)
+    assert a0.slots.tolist() == a1.slots.tolist()
+    np.testing.assert_allclose(a0.score, a1.score, atol=GAP)
+    with _pair_form("auto"):
+        m = milp._models(table)[0]
+        assert m is not None and m.n - m.n_y < 0.2 * sum(
+            table.valid[0, p.i].sum() * table.valid[0, p.j].sum() for p in table.pairs)

@@ -84,6 +84,11 @@ PAIR_FORM: PairForm = "auto"
 #: A factorisation of a pair term (scaled gains, largest |H| = 1) must reproduce every
 #: entry within this: far below HiGHS's row tolerance on the gains (1e-9 after ROW_SCALE).
 FACTOR_TOLERANCE = 1e-12
+#: Coordinate-ascent sweeps of the first tangents' package (:func:`_local_nash`), and the
+#: multiples of its gains the first tangents touch (1: exact there).
+MAX_SWEEPS = 30
+AROUND = (0.5, 0.8, 1.0, 1.25, 2.0)
+LOCAL_TANGENTS = True
 
 
 class MilpFailed(OptionError):
@@ -321,23 +326,38 @@ class _Model:
 
 def _factor(q: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
     """An exact low-rank split of a pair term, q[u, s, a] = Σ_r C[u, r] W[r, s, a], with
-    max |C[:, r]| = 1, of the smallest rank r whose product reproduces q within
-    :data:`FACTOR_TOLERANCE`; None when that takes ``limit`` factors or more (the marginal
-    columns are then no larger) or when no rank reproduces it."""
+    max |C[:, r]| = 1, that reproduces q within :data:`FACTOR_TOLERANCE`; None when that
+    takes ``limit`` factors or more (the marginal columns are then no larger).
+
+    Gaussian elimination with complete pivoting (a skeleton or cross decomposition,
+    Goreinov, Tyrtyshnikov & Zamarashkin 1997): each step takes the largest remaining
+    entry as pivot, its row as W[r] and its column, divided by the pivot, as C[:, r], and
+    subtracts their product; a term of rank r is exhausted after r steps. Elementwise
+    numpy only (no threaded BLAS on a shared machine), a few steps of O(|u|·|s|·|a|)."""
     n_u, n_s, n_a = q.shape
     flat = q.reshape(n_u, n_s * n_a)
-    if not np.any(flat):
-        return np.zeros((n_u, 0)), np.zeros((0, n_s, n_a))
-    left, sv, right = np.linalg.svd(flat, full_matrices=False)
-    start = max(1, int(np.sum(sv > sv[0] * 1e-13)))
-    for rank in range(start, min(limit, sv.size + 1, start + 3)):
-        c = left[:, :rank]
-        w = sv[:rank, None] * right[:rank]
-        norm = np.abs(c).max(axis=0)  # F_r = Σ_u C[u, r] y[u] within [−1, 1]
-        c, w = c / norm, w * norm[:, None]
-        if np.abs(c @ w - flat).max() <= FACTOR_TOLERANCE:
-            return c, w.reshape(rank, n_s, n_a)
-    return None
+    rest = flat.copy()
+    cols: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    while np.abs(rest).max(initial=0.0) > FACTOR_TOLERANCE / 10:
+        if len(cols) + 1 >= limit:
+            return None
+        u, s = np.unravel_index(int(np.argmax(np.abs(rest))), rest.shape)
+        col = rest[:, s] / rest[u, s]  # |col| ≤ 1: the pivot is the largest entry
+        row = rest[u].copy()
+        cols.append(col)
+        rows.append(row)
+        rest -= col[:, None] * row[None, :]
+    c = np.stack(cols, axis=1) if cols else np.zeros((n_u, 0))
+    w = np.stack(rows) if rows else np.zeros((0, n_s * n_a))
+    # rounding noise as exact zeros: HiGHS drops matrix entries below 1e-9 anyway, and the
+    # check below is then on what it is given
+    c = np.where(np.abs(c) > 1e-11, c, 0.0)
+    w = np.where(np.abs(w) > 1e-11 * np.abs(w).max(initial=0.0), w, 0.0)
+    error = np.abs((c[:, :, None] * w[None, :, :]).sum(axis=1) - flat).max(initial=0.0)
+    if error > FACTOR_TOLERANCE:
+        return None
+    return c, w.reshape(-1, n_s, n_a)
 
 
 def _rule_rows(rows: _Rows, cols_i: np.ndarray, cols_j: np.ndarray, allowed: np.ndarray
@@ -419,53 +439,25 @@ def model(raw: np.ndarray, valid: np.ndarray, changed: np.ndarray, must: np.ndar
         mask[p.slot_i, p.slot_j] = True
         mask = mask[vi][:, vj]  # allowed, over the valid slots
         q = p.gains[vi][:, vj][:, :, must] * scale
-        split = None
+        splits = []
         if form != "columns" and p.slot_i.size:
-            # z on the side with fewer columns: factors of q[i, j] put z on j's slots
-            sides = [(p.i, p.j, q, mask), (p.j, p.i, q.transpose(1, 0, 2), mask.T)]
-            best = None
-            for u, s, qu, mu in sides:
+            # factors of q[u, s] put z on the slots of s: one split per side
+            for u, s, qu, mu in ((p.i, p.j, q, mask), (p.j, p.i, q.transpose(1, 0, 2), mask.T)):
                 limit = (p.slot_i.size // own[s].size + 1 if form == "auto"
                          else own[u].size + 1)
                 got = _factor(qu, limit)
-                if got is not None and (best is None or got[0].shape[1] * own[s].size
-                                        < best[4][0].shape[1] * own[best[1]].size):
-                    best = (u, s, qu, mu, got)
-            split = best
-        if form == "columns" or (split is None and p.slot_i.size):
+                if got is not None:
+                    splits.append((got[0].shape[1] * own[s].size, u, s, mu, got))
+        if form == "columns" or (not splits and p.slot_i.size):
             start = _marginal_columns(rows, p, own, q, mask, start, blocks, lbs, ubs)
             continue
         _rule_rows(rows, own[p.i], own[p.j], mask)
-        if split is None:  # no allowed slot pair: the rule rows leave no package
+        if not splits:  # no allowed slot pair: the rule rows leave no package
             continue
-        u, s, _, mu, (c, w) = split
-        n_r, n_s = c.shape[1], own[s].size
-        if not n_r:
-            continue
-        z = start + np.arange(n_r * n_s).reshape(n_r, n_s)
-        start += n_r * n_s
-        # F_r's extremes over the partners each slot of s allows (rule rows enforce them)
-        big = np.where(mu.T[None, :, :], c.T[:, None, :], -np.inf).max(axis=2)  # r, s
-        small = np.where(mu.T[None, :, :], c.T[:, None, :], np.inf).min(axis=2)
-        big, small = np.where(np.isfinite(big), big, 0.0), np.where(np.isfinite(small), small,
-                                                                     0.0)
-        ys = np.broadcast_to(own[s][None, :], (n_r, n_s))
-        flat = z.ravel()
-        k = flat.size
-        # z − U y[s] ≤ 0 and z − L y[s] ≥ 0, times ROW_SCALE (slack ≤ 1e-9 of z's range)
-        for bound, lo, hi in ((big, -np.inf, 0.0), (small, 0.0, np.inf)):
-            rows.add(np.repeat(np.arange(k), 2), np.stack([flat, ys.ravel()], 1).ravel(),
-                     ROW_SCALE * np.stack([np.ones(k), -bound.ravel()], 1).ravel(),
-                     np.full(k, lo), np.full(k, hi))
-        # Σ_s z[r, s] − Σ_u C[u, r] y[u] = 0
-        n_u = own[u].size
-        rows.add(np.concatenate([np.repeat(np.arange(n_r), n_s), np.repeat(np.arange(n_r), n_u)]),
-                 np.concatenate([flat, np.tile(own[u], n_r)]),
-                 ROW_SCALE * np.concatenate([np.ones(k), -c.T.ravel()]),
-                 np.zeros(n_r), np.zeros(n_r))
-        blocks.append(w.reshape(n_r * n_s, -1))
-        lbs.append(np.minimum(small, 0.0).ravel())
-        ubs.append(np.maximum(big, 0.0).ravel())
+        _, u, s, mu, (c, w) = min(splits, key=lambda t: t[0])
+        if c.shape[1]:  # else the pair term is 0 for every party: its rules only
+            start = _factored_columns(rows, own[u], own[s], mu, c, start, lbs, ubs)
+            blocks.append(w.reshape(-1, w.shape[2]))
     gains = np.concatenate(blocks, axis=0).T  # A_party, N (pair blocks already scaled)
     gains[:, :n_y] *= scale
     matrix, rows_lo, rows_hi = rows.matrix(start)
@@ -474,6 +466,37 @@ def model(raw: np.ndarray, valid: np.ndarray, changed: np.ndarray, must: np.ndar
                   np.concatenate(ubs),
                   pairs=terms, offset=None if offset is None else np.asarray(offset,
                                                                              dtype=float))
+
+
+def _factored_columns(rows: _Rows, own_u: np.ndarray, own_s: np.ndarray, mu: np.ndarray,
+                      c: np.ndarray, start: int, lbs: list[np.ndarray], ubs: list[np.ndarray]
+                      ) -> int:
+    """The columns z[r, s] = y[s]·F_r of one factored pair term (:func:`model`), with
+    F_r = Σ_u C[u, r] y[u]; returns the next free column."""
+    n_r, n_s = c.shape[1], own_s.size
+    z = start + np.arange(n_r * n_s).reshape(n_r, n_s)
+    # F_r's extremes over the partners each slot of s allows (rule rows enforce them)
+    big = np.where(mu.T[None, :, :], c.T[:, None, :], -np.inf).max(axis=2)  # r, s
+    small = np.where(mu.T[None, :, :], c.T[:, None, :], np.inf).min(axis=2)
+    big = np.where(np.isfinite(big), big, 0.0)
+    small = np.where(np.isfinite(small), small, 0.0)
+    ys = np.broadcast_to(own_s[None, :], (n_r, n_s)).ravel()
+    flat = z.ravel()
+    k = flat.size
+    n_u = own_u.size
+    # z − U y[s] ≤ 0 and z − L y[s] ≥ 0, times ROW_SCALE (slack ≤ 1e-9 of z's range)
+    for bound, lo, hi in ((big, -np.inf, 0.0), (small, 0.0, np.inf)):
+        rows.add(np.repeat(np.arange(k), 2), np.stack([flat, ys], 1).ravel(),
+                 ROW_SCALE * np.stack([np.ones(k), -bound.ravel()], 1).ravel(),
+                 np.full(k, lo), np.full(k, hi))
+    # Σ_s z[r, s] − Σ_u C[u, r] y[u] = 0
+    rows.add(np.concatenate([np.repeat(np.arange(n_r), n_s), np.repeat(np.arange(n_r), n_u)]),
+             np.concatenate([flat, np.tile(own_u, n_r)]),
+             ROW_SCALE * np.concatenate([np.ones(k), -c.T.ravel()]),
+             np.zeros(n_r), np.zeros(n_r))
+    lbs.append(np.minimum(small, 0.0).ravel())
+    ubs.append(np.maximum(big, 0.0).ravel())
+    return start + k
 
 
 def _marginal_columns(rows: _Rows, p: _Pair, own: list[np.ndarray], q: np.ndarray,
@@ -654,6 +677,59 @@ def _tangents(m: _Model, t_index: np.ndarray, points: list[list[float]], extra: 
     return LinearConstraint(np.array(rows), -np.inf, np.array(ub))
 
 
+def _local_nash(m: _Model) -> np.ndarray | None:
+    """Gains [A_party] (unscaled, exact) of a good acceptable package found by coordinate
+    ascent on the gain table, or None: one issue at a time takes its best value given the
+    others, first for the smallest party gain until every party gains, then for the Nash
+    product, until no single issue improves it. Only a place for the first tangents
+    (any tangent is a valid cut): it decides nothing by itself."""
+    own = [m.slot_of[m.issue_of == k] for k in range(m.n_issues)]
+    allowed = []
+    for p in m.pairs:
+        mask = np.zeros(p.gains.shape[:2], dtype=bool)
+        mask[p.slot_i, p.slot_j] = True
+        allowed.append(mask)
+    party = np.nonzero(m.must)[0]
+    w = m.weights[party]
+    x = np.array([o[0] for o in own])  # slot 0 (the status quo) where it is valid
+
+    def candidates(k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Gains [O_k, A_party] of every value of issue k, the others as in x, and
+        whether each keeps the rules."""
+        base = m.exact(x)[party] - m.raw[k, x[k]][party]
+        ok = np.ones(own[k].size, dtype=bool)
+        g = base[None, :] + m.raw[k, own[k]][:, party]
+        for p, mask in zip(m.pairs, allowed, strict=True):
+            if k == p.i:
+                g += p.gains[own[k], x[p.j]][:, party] - p.gains[x[k], x[p.j]][party]
+                ok &= mask[own[k], x[p.j]]
+            elif k == p.j:
+                g += p.gains[x[p.i], own[k]][:, party] - p.gains[x[p.i], x[k]][party]
+                ok &= mask[x[p.i], own[k]]
+        return g, ok
+
+    for nash in (False, True):
+        for _ in range(MAX_SWEEPS):
+            moved = False
+            for k in range(m.n_issues):
+                g, ok = candidates(k)
+                if nash:
+                    score = np.where(np.all(g > GAIN_TOLERANCE, axis=1) & ok,
+                                     np.log(np.maximum(g, GAIN_TOLERANCE)) @ w, -np.inf)
+                else:
+                    score = np.where(ok, g.min(axis=1), -np.inf)
+                best = int(np.argmax(score))
+                current = int(np.nonzero(own[k] == x[k])[0][0])
+                if score[best] > score[current] + 1e-12:
+                    x[k] = own[k][best]
+                    moved = True
+            if not moved:
+                break
+        if not m.acceptable(x):
+            return None
+    return m.exact(x)[party]
+
+
 def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
     """The ``top`` packages of the zone with the largest Nash product, by outer
     approximation (module docstring); the first within :data:`NASH_GAP` of the optimum,
@@ -669,6 +745,10 @@ def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
     # first MILP is already bounded and close; exact ones are added at each incumbent.
     points = [list(np.geomspace(max(best[a] * 1e-3, TANGENT_FLOOR), max(best[a], TANGENT_FLOOR),
                                 3)) for a in weighted]
+    near = _local_nash(m) if LOCAL_TANGENTS else None
+    if near is not None:
+        for q, g in enumerate(near[weighted] * m.scale):
+            points[q].extend(max(float(g) * f, TANGENT_FLOOR) for f in AROUND)
     seen: set[bytes] = set()
     integrality = m.integrality(p)
     log_low = math.log(floor) - 1.0
