@@ -357,7 +357,7 @@ def _factor(q: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
     error = np.abs((c[:, :, None] * w[None, :, :]).sum(axis=1) - flat).max(initial=0.0)
     if error > FACTOR_TOLERANCE:
         return None
-    return c, w.reshape(-1, n_s, n_a)
+    return c, w.reshape(len(rows), n_s, n_a)
 
 
 def _rule_rows(rows: _Rows, cols_i: np.ndarray, cols_j: np.ndarray, allowed: np.ndarray
@@ -690,6 +690,8 @@ def _local_nash(m: _Model) -> np.ndarray | None:
         mask[p.slot_i, p.slot_j] = True
         allowed.append(mask)
     party = np.nonzero(m.must)[0]
+    if not party.size:
+        return None
     w = m.weights[party]
     x = np.array([o[0] for o in own])  # slot 0 (the status quo) where it is valid
 
