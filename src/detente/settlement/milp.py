@@ -23,6 +23,12 @@ On that model (equations and tolerances in ``docs/settle.md``, *Search as a MILP
 * **at most m changed issues**: Σ changed[k, o] y[k, o] ≤ m; **fewest changes**: min that sum
   subject to every party gaining.
 
+Pair terms (verification, links: g_a gains Σ_pairs Q(x_i, x_j, a)) enter by their exact
+low-rank factors, Q = Σ_r C[x_u, r] W[r, x_s, a], with one continuous column z = y[s, o]·F_r
+per factor and slot of one issue (:func:`model`), and the rules by one row per rectangle of
+excluded slot pairs (:func:`_rule_rows`); a pair whose factors would not be fewer keeps one
+column per allowed slot pair (the marginal form).
+
 HiGHS (Huangfu & Hall 2018, via :func:`scipy.optimize.milp`) works to tolerances
 (feasibility ~1e-7, integrality 1e-6, absolute gap 1e-6), so nothing it returns is taken on
 trust: gains are rescaled so those tolerances are far below the differences that matter,
