@@ -27,10 +27,8 @@ docs/settle.md, *Search with pair terms*).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import time
-from collections.abc import Iterator
 
 import numpy as np
 
@@ -109,16 +107,6 @@ def milp_against_bnb(scenario: detente.Scenario, steps: list[float]) -> None:
                   f"{t_bnb / t_milp:7.1f}")
 
 
-@contextlib.contextmanager
-def pair_form(form: milp.PairForm, local: bool) -> Iterator[None]:
-    saved = milp.PAIR_FORM, milp.LOCAL_TANGENTS
-    milp.PAIR_FORM, milp.LOCAL_TANGENTS = form, local
-    try:
-        yield
-    finally:
-        milp.PAIR_FORM, milp.LOCAL_TANGENTS = saved
-
-
 def forms_side_by_side(scenario: detente.Scenario, steps: list[float]) -> None:
     """The MILP with the marginal pair columns (before) and the factored ones (after)."""
     print(f"\nMILP pair terms, before (marginal columns) / after (factored), seconds; load "
@@ -134,13 +122,13 @@ def forms_side_by_side(scenario: detente.Scenario, steps: list[float]) -> None:
         table = build_table(SettlementProblem.from_scenario(scenario, step))
         widths = []
         for form in ("columns", "auto"):
-            with pair_form(form, form == "auto"):
+            with milp.formulation(form, form == "auto"):
                 m = milp._models(table)[0]
                 widths.append("–" if m is None else f"{m.n}")
         for name, task in tasks.items():
-            with pair_form("columns", False):
+            with milp.formulation("columns", False):
                 before, t_before = timed(task, table)
-            with pair_form("auto", True):
+            with milp.formulation("auto", True):
                 after, t_after = timed(task, table)
             if name == "exists":
                 assert before == after

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -376,16 +374,6 @@ def test_contributions_say_what_a_guarantor_needs_to_take_part() -> None:
 # ---------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _pair_form(form: milp.PairForm, local: bool = True) -> Iterator[None]:
-    saved = milp.PAIR_FORM, milp.LOCAL_TANGENTS
-    milp.PAIR_FORM, milp.LOCAL_TANGENTS = form, local
-    try:
-        yield
-    finally:
-        milp.PAIR_FORM, milp.LOCAL_TANGENTS = saved
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(problem=random_mechanisms_problems(max_options=5), form=st.sampled_from(
@@ -397,7 +385,7 @@ def test_each_pair_form_equals_the_itertools_reference(problem, form, local) -> 
                for p in table.pairs))
     ref = reference_space(problem)
     zone = ref.zone()
-    with _pair_form(form, local):
+    with milp.formulation(form, local):
         assert bool(search.zone_exists(table, "milp")[0]) == bool(zone)
         nash = best_packages(table, "nash", 3, method="milp")[0]
         expected = sorted((ref.log_nash(ref.gains[r]) for r in zone), reverse=True)[:3]
@@ -453,7 +441,7 @@ def test_korea_factored_pairs_equal_the_marginal_columns() -> None:
     table = build_table(SettlementProblem.from_scenario(detente.load("korea-2017"), 10))
     answers = []
     for form, local in (("columns", False), ("auto", True)):
-        with _pair_form(form, local):
+        with milp.formulation(form, local):
             nash = best_packages(table, "nash", 2, method="milp")[0]
             maxmin = best_packages(table, "maxmin", 1, method="milp")[0]
             accord = search.smallest_accords(table, "milp")[0]
@@ -466,7 +454,7 @@ def test_korea_factored_pairs_equal_the_marginal_columns() -> None:
     np.testing.assert_allclose(m0.score, m1.score, atol=1e-12)
     assert a0.slots.tolist() == a1.slots.tolist()
     np.testing.assert_allclose(a0.score, a1.score, atol=GAP)
-    with _pair_form("auto"):
+    with milp.formulation("auto"):
         m = milp._models(table)[0]
         assert m is not None and m.n - m.n_y < 0.2 * sum(
             table.valid[0, p.i].sum() * table.valid[0, p.j].sum() for p in table.pairs)

@@ -97,6 +97,20 @@ AROUND = (0.5, 0.8, 1.0, 1.25, 2.0)
 LOCAL_TANGENTS = True
 
 
+@contextlib.contextmanager
+def formulation(form: PairForm, local_tangents: bool = True) -> Iterator[None]:
+    """Within the block, models carry their pair terms in ``form`` and the first Nash
+    tangents include the coordinate-ascent package's or not: to compare the formulations
+    (tests, ``benchmarks/settle.py``); every form gives the same answers."""
+    global PAIR_FORM, LOCAL_TANGENTS
+    saved = PAIR_FORM, LOCAL_TANGENTS
+    PAIR_FORM, LOCAL_TANGENTS = form, local_tangents
+    try:
+        yield
+    finally:
+        PAIR_FORM, LOCAL_TANGENTS = saved
+
+
 class MilpFailed(OptionError):
     """HiGHS did not prove optimality (time limit, numerical trouble): no answer is given."""
 
