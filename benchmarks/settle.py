@@ -1,7 +1,8 @@
 """Package search on korea-2017: branch and bound against brute force, measured in one run.
 
     python benchmarks/settle.py [--steps 25 10 5] [--count-5] [--batch 200]
-                                [--milp-steps 25 10 5 2 1]
+                                [--milp-steps 25 10 5 2 1] [--forms-steps 5 2 1]
+                                [--milp-only] [--forms-only]
 
 For each grid step it prints the size of the package space and the time branch and bound
 takes to decide whether the zone is empty, to find the best Nash package, and to count the
@@ -15,11 +16,18 @@ Then MILP (HiGHS) against branch and bound, in the same run, per step of ``--mil
 zone test, best Nash package, max-min package and smallest accord; each answer is checked
 equal (Nash within the MILP's stated gap). Branch and bound runs under the default search
 limit, so where it is refused the row says so instead of a time.
+
+Then (``--forms-steps``) the MILP's two formulations of the pair terms side by side, same
+tables, same run, answers checked equal: before (the marginal columns, one per allowed
+slot pair, and the first tangents spread over each party's range only) and after (the
+exact low-rank factors and rule rows, and first tangents at a coordinate-ascent package;
+docs/settle.md, *Search with pair terms*).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -99,6 +107,50 @@ def milp_against_bnb(scenario: detente.Scenario, steps: list[float]) -> None:
                   f"{t_bnb / t_milp:7.1f}")
 
 
+def forms_side_by_side(scenario: detente.Scenario, steps: list[float]) -> None:
+    """The MILP with the marginal pair columns (before) and the factored ones (after)."""
+    print(f"\nMILP pair terms, before (marginal columns) / after (factored), seconds; load "
+          f"{os.getloadavg()[0]:.2f}")
+    print(f"{'step':>5} {'task':>9} {'before':>9} {'after':>8} {'ratio':>7}  columns "
+          f"(refused: HiGHS's {milp.TIME_LIMIT:g} s limit, MilpFailed)")
+    tasks = {
+        "exists": lambda t: milp.zone_exists(t)[0],
+        "nash": lambda t: milp.best_packages(t, "nash", 1)[0],
+        "maxmin": lambda t: milp.best_packages(t, "maxmin", 1)[0],
+        "smallest": lambda t: milp.smallest_accords(t)[0],
+    }
+    for step in steps:
+        table = build_table(SettlementProblem.from_scenario(scenario, step))
+        widths = []
+        for form in ("columns", "auto"):
+            with milp.formulation(form, form == "auto"):
+                m = milp._models(table)[0]
+                widths.append("–" if m is None else f"{m.n}")
+        for name, task in tasks.items():
+            answers, times = [], []
+            for form, local in (("columns", False), ("auto", True)):
+                with milp.formulation(form, local):
+                    try:
+                        answer, took = timed(task, table)
+                    except milp.MilpFailed:  # HiGHS's time limit: refused, not answered
+                        answer, took = None, float("nan")
+                answers.append(answer)
+                times.append(took)
+            before, after = answers
+            if before is None or after is None:
+                pass  # nothing to compare: the row says which side was refused
+            elif name == "exists":
+                assert before == after
+            else:
+                atol = milp.NASH_GAP + 1e-9 if name in ("nash", "smallest") else 1e-12
+                assert np.allclose(before.score, after.score, atol=atol), (name, step)
+                assert before.slots.tolist() == after.slots.tolist(), (name, step)
+            text = [f"{t:9.3f}" if np.isfinite(t) else f"{'refused':>9}" for t in times]
+            print(f"{step:5g} {name:>9} {text[0]} {text[1]:>8} {times[0] / times[1]:7.1f}  "
+                  f"{' / '.join(widths)}", flush=True)
+    print(f"load at the end {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=float, nargs="+", default=[25, 10, 5])
@@ -107,7 +159,13 @@ def main() -> None:
     parser.add_argument("--milp-steps", type=float, nargs="*", default=[25, 10, 5, 2, 1])
     parser.add_argument("--milp-only", action="store_true",
                         help="only the MILP against branch and bound")
+    parser.add_argument("--forms-steps", type=float, nargs="*", default=[5, 2])
+    parser.add_argument("--forms-only", action="store_true",
+                        help="only the MILP's pair formulations side by side")
     args = parser.parse_args()
+    if args.forms_only:
+        forms_side_by_side(detente.load("korea-2017"), args.forms_steps)
+        return
     if args.milp_only:
         milp_against_bnb(detente.load("korea-2017"), args.milp_steps)
         return
@@ -159,6 +217,7 @@ def main() -> None:
           f"{t_together:.2f} s, loop {t_loop:.2f} s, ratio {t_loop / t_together:.1f}; "
           f"non-empty in {together.mean():.0%}")
     milp_against_bnb(scenario, args.milp_steps)
+    forms_side_by_side(scenario, args.forms_steps)
 
 
 if __name__ == "__main__":

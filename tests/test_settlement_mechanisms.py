@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+import detente
 from detente.arrays import Arrays
 from detente.scenario.compile import LinkSpec, Mechanisms, RuleSpec, VerificationSpec
 from detente.settlement import milp, search
@@ -20,11 +22,14 @@ from tests.settle_helpers import (
     SEARCH_SETTINGS,
     check_against_reference,
     check_batched_equals_one_at_a_time,
+    check_milp_zone_ranges,
     random_mechanisms_problems,
+    reference_gains,
     reference_space,
 )
 
 INF = math.inf
+GAP = milp.NASH_GAP + 1e-9
 
 
 def _rule_case(issues: list[tuple[float, tuple[float, ...], bool]],
@@ -361,3 +366,149 @@ def test_contributions_say_what_a_guarantor_needs_to_take_part() -> None:
     needs = guarantor_needs(SettlementProblem.from_scenario(scenario_from_mapping(raw),
                                                             step=50))
     assert needs["D"]["needs"] == pytest.approx(10.0, abs=1e-6)
+
+
+# ---------------------------------------------------------------------------------------
+# How the MILP carries the pair terms (docs/settle.md, *Search with pair terms*): the
+# factored columns, the rule rows and the marginal columns give the same answers
+# ---------------------------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(problem=random_mechanisms_problems(max_options=5), form=st.sampled_from(
+    ["factored", "columns", "auto"]), local=st.booleans())
+def test_each_pair_form_equals_the_itertools_reference(problem, form, local) -> None:
+    table = build_table(problem)
+    # only problems whose pair terms give some party a gain or a loss (else no pair column)
+    assume(any(np.abs(p.gains[0][..., table.must_agree[0]]).max(initial=0.0) > 1e-9
+               for p in table.pairs))
+    ref = reference_space(problem)
+    zone = ref.zone()
+    with milp.formulation(form, local):
+        assert bool(search.zone_exists(table, "milp")[0]) == bool(zone)
+        nash = best_packages(table, "nash", 3, method="milp")[0]
+        expected = sorted((ref.log_nash(ref.gains[r]) for r in zone), reverse=True)[:3]
+        np.testing.assert_allclose(nash.score, expected, atol=GAP)
+        for values, gains in zip(nash.values, nash.gains, strict=True):
+            truth = reference_gains(problem, [float(v) for v in values], "quadratic", 0.0,
+                                    "discounted")
+            np.testing.assert_allclose(gains, truth, atol=1e-12)
+            assert ref.in_zone(truth)
+        maxmin = best_packages(table, "maxmin", 2, method="milp")[0]
+        by_min = sorted((v for r in zone if np.isfinite(v := ref.min_gain(ref.gains[r]))),
+                        reverse=True)[:2]
+        np.testing.assert_allclose(maxmin.score, by_min, atol=1e-9)
+        accord = search.smallest_accords(table, "milp")[0]
+        fewest = min((ref.changes(r) for r in zone), default=None)
+        moved = (np.abs(accord.values - np.array(ref.status_quo)) > 1e-12).sum(axis=1)
+        assert moved.tolist() == ([] if fewest is None else [fewest])
+        check_milp_zone_ranges(problem, table, ref)
+
+
+def test_the_factors_reproduce_a_low_rank_term_and_refuse_past_the_limit() -> None:
+    rng = np.random.default_rng(7)
+    left, right = rng.normal(size=(9, 3)), rng.normal(size=(3, 6 * 4))
+    q = (left @ right).reshape(9, 6, 4)
+    got = milp._factor(q, 10)
+    assert got is not None
+    c, w = got
+    assert c.shape[1] == 3 and np.abs(c).max() <= 1.0
+    np.testing.assert_allclose(np.einsum("ur,rsa->usa", c, w), q, rtol=0, atol=1e-12)
+    assert milp._factor(q, 3) is None  # three factors do not beat a limit of three
+    zero = milp._factor(np.zeros((4, 5, 2)), 2)
+    assert zero is not None and zero[0].shape == (4, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_rule_rows_exclude_exactly_the_masked_slot_pairs(n_i, n_j, seed) -> None:
+    rng = np.random.default_rng(seed)
+    allowed = rng.random((n_i, n_j)) < rng.choice([0.3, 0.7, 1.0])
+    rows = milp._Rows()
+    milp._rule_rows(rows, np.arange(n_i), n_i + np.arange(n_j), allowed)
+    a, lo, hi = rows.matrix(n_i + n_j)
+    for oi in range(n_i):
+        for oj in range(n_j):
+            y = np.zeros(n_i + n_j)
+            y[[oi, n_i + oj]] = 1.0
+            value = a @ y
+            assert bool(np.all((lo <= value) & (value <= hi))) == allowed[oi, oj]
+
+
+def test_korea_factored_pairs_equal_the_marginal_columns() -> None:
+    # step 10: 51 values a grid issue, ~2 600 marginal columns against ~260 factored
+    table = build_table(SettlementProblem.from_scenario(detente.load("korea-2017"), 10))
+    answers = []
+    for form, local in (("columns", False), ("auto", True)):
+        with milp.formulation(form, local):
+            nash = best_packages(table, "nash", 2, method="milp")[0]
+            maxmin = best_packages(table, "maxmin", 1, method="milp")[0]
+            accord = search.smallest_accords(table, "milp")[0]
+            answers.append((nash, maxmin, accord, bool(search.zone_exists(table, "milp")[0])))
+    (n0, m0, a0, z0), (n1, m1, a1, z1) = answers
+    assert z0 == z1
+    assert n0.slots.tolist() == n1.slots.tolist()
+    np.testing.assert_allclose(n0.score, n1.score, atol=GAP)
+    assert m0.slots.tolist() == m1.slots.tolist()
+    np.testing.assert_allclose(m0.score, m1.score, atol=1e-12)
+    assert a0.slots.tolist() == a1.slots.tolist()
+    np.testing.assert_allclose(a0.score, a1.score, atol=GAP)
+    with milp.formulation("auto"):
+        m = milp._models(table)[0]
+        assert m is not None and m.n - m.n_y < 0.2 * sum(
+            table.valid[0, p.i].sum() * table.valid[0, p.j].sum() for p in table.pairs)
+
+
+def _brute(raw: np.ndarray, pairs: list[tuple[int, int, np.ndarray, np.ndarray]]
+           ) -> tuple[list[tuple[int, ...]], np.ndarray]:
+    """Every package of a model-level problem that keeps the masks, with its gains."""
+    packages, gains = [], []
+    for x in itertools.product(*(range(raw.shape[1]) for _ in range(raw.shape[0]))):
+        if all(allowed[x[i], x[j]] for i, j, _, allowed in pairs):
+            packages.append(x)
+            gains.append(sum(raw[k, o] for k, o in enumerate(x))
+                         + sum(q[x[i], x[j]] for i, j, q, _ in pairs))
+    return packages, np.array(gains).reshape(len(packages), raw.shape[2])
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), form=st.sampled_from(["factored", "columns"]))
+def test_low_rank_pair_terms_and_threshold_rules_equal_enumeration(seed, form) -> None:
+    # Pair terms as the mechanisms make them: sums of products of a function of each
+    # issue, zero at the status quo (slot 0), with threshold rules, on 3 issues of 5 slots.
+    rng = np.random.default_rng(seed)
+    n_issues, n_slots, n_actors = 3, 6, 3
+    raw = rng.normal(0.3, 1.0, (n_issues, n_slots, n_actors))
+    raw[:, 0] = 0.0
+    pairs = []
+    for i, j in ((0, 1), (1, 2)):
+        rank = int(rng.integers(1, 4))
+        f = rng.normal(size=(n_slots, rank))
+        g = rng.normal(size=(rank, n_slots, n_actors))
+        f[0], g[:, 0] = 0.0, 0.0
+        q = np.einsum("ur,rsa->usa", f, g)
+        when, then = int(rng.integers(1, n_slots)), int(rng.integers(0, n_slots))
+        allowed = ~((np.arange(n_slots)[:, None] >= when) & (np.arange(n_slots)[None] > then))
+        pairs.append((i, j, q, allowed))
+    changed = np.ones((n_issues, n_slots), dtype=bool)
+    changed[:, 0] = False
+    weights = rng.dirichlet(np.ones(n_actors))
+    m = milp.model(raw, np.ones((n_issues, n_slots), dtype=bool), changed,
+                   np.ones(n_actors, dtype=bool), weights, pairs, form=form)
+    assert m is not None
+    if form == "factored":
+        assert m.n - m.n_y <= 2 * 3 * n_slots  # no marginal column
+    packages, gains = _brute(raw, pairs)
+    zone = np.all(gains > search.GAIN_TOLERANCE, axis=1)
+    nash = milp.best_nash(m, 2)
+    m.nogood.clear()
+    expected = np.sort(np.log(gains[zone]) @ weights)[::-1][:2]
+    np.testing.assert_allclose(nash.score, expected, atol=GAP)
+    maxmin = milp.max_min(m, 2)
+    m.nogood.clear()
+    np.testing.assert_allclose(maxmin.score, np.sort(gains[zone].min(axis=1))[::-1][:2],
+                               atol=1e-9)
+    assert milp.zone_test(m) in (bool(zone.any()), None)
+    for slots in (*nash.slots, *maxmin.slots):
+        assert tuple(int(o) for o in slots) in packages

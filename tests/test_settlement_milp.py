@@ -82,9 +82,9 @@ def test_korea_milp_equals_branch_and_bound(step) -> None:
 
 def test_korea_at_step_1_gives_a_package() -> None:
     # 1.1e16 packages: branch and bound is refused past 5e7 expansions (docs/settle.md).
-    # The plain model: with issue 16's pair terms (~3e4 pair columns at step 1) HiGHS ran
-    # past its 120 s limit on the shared test machine and refused (MilpFailed), a known
-    # limit (docs/settle.md).
+    # The plain model, to stay cheap: with issue 16's pair terms the best Nash package at
+    # step 1 takes ~10-30 s on the shared machine (factored pair columns, docs/settle.md;
+    # benchmarks/settle.py --forms-only measures it), too long for a unit test.
     fine, coarse = _korea(1, plain=True), _korea(5, plain=True)
     assert search.chosen_method(fine, "auto") == "milp"
     best = best_packages(fine, "nash", 1, method="milp")[0]

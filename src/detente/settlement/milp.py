@@ -23,6 +23,12 @@ On that model (equations and tolerances in ``docs/settle.md``, *Search as a MILP
 * **at most m changed issues**: Σ changed[k, o] y[k, o] ≤ m; **fewest changes**: min that sum
   subject to every party gaining.
 
+Pair terms (verification, links: g_a gains Σ_pairs Q(x_i, x_j, a)) enter by their exact
+low-rank factors, Q = Σ_r C[x_u, r] W[r, x_s, a], with one continuous column z = y[s, o]·F_r
+per factor and slot of one issue (:func:`model`), and the rules by one row per rectangle of
+excluded slot pairs (:func:`_rule_rows`); a pair whose factors would not be fewer keeps one
+column per allowed slot pair (the marginal form).
+
 HiGHS (Huangfu & Hall 2018, via :func:`scipy.optimize.milp`) works to tolerances
 (feasibility ~1e-7, integrality 1e-6, absolute gap 1e-6), so nothing it returns is taken on
 trust: gains are rescaled so those tolerances are far below the differences that matter,
@@ -41,9 +47,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from detente.errors import OptionError, Problem
@@ -76,6 +83,32 @@ TIME_LIMIT = 120.0
 #: Outer-approximation rounds (and packages rejected by exact re-evaluation) per package
 #: before giving up with :class:`MilpFailed`.
 MAX_ROUNDS = 200
+#: How pair terms enter the model (:func:`model`): "auto" (factored where smaller),
+#: "factored" (wherever a factorisation reproduces the term) or "columns" (marginal form).
+PairForm = Literal["auto", "factored", "columns"]
+PAIR_FORM: PairForm = "auto"
+#: A factorisation of a pair term (scaled gains, largest |H| = 1) must reproduce every
+#: entry within this: far below HiGHS's row tolerance on the gains (1e-9 after ROW_SCALE).
+FACTOR_TOLERANCE = 1e-12
+#: Coordinate-ascent sweeps of the first tangents' package (:func:`_local_nash`), and the
+#: multiples of its gains the first tangents touch (1: exact there).
+MAX_SWEEPS = 30
+AROUND = (0.5, 0.8, 1.0, 1.25, 2.0)
+LOCAL_TANGENTS = True
+
+
+@contextlib.contextmanager
+def formulation(form: PairForm, local_tangents: bool = True) -> Iterator[None]:
+    """Within the block, models carry their pair terms in ``form`` and the first Nash
+    tangents include the coordinate-ascent package's or not: to compare the formulations
+    (tests, ``benchmarks/settle.py``); every form gives the same answers."""
+    global PAIR_FORM, LOCAL_TANGENTS
+    saved = PAIR_FORM, LOCAL_TANGENTS
+    PAIR_FORM, LOCAL_TANGENTS = form, local_tangents
+    try:
+        yield
+    finally:
+        PAIR_FORM, LOCAL_TANGENTS = saved
 
 
 class MilpFailed(OptionError):
@@ -108,27 +141,55 @@ class Found:
 
 @dataclass
 class _Pair:
-    """A pair term of the gain table in the model: columns ``cols`` (one per allowed pair
-    of valid slots (oi, oj), whose issue-slot columns are ``left`` and ``right``)."""
+    """A pair term of the gain table: ``gains [Oi, Oj, A]`` (unscaled), and the slot pairs
+    (``slot_i``, ``slot_j``) that are valid and that the rules allow, read as brute force
+    reads them. How the model carries it (:func:`model`) is in its rows and columns."""
 
     i: int
     j: int
     gains: np.ndarray  # Oi, Oj, A unscaled
-    cols: np.ndarray  # M column indices of w
-    left: np.ndarray  # M y-columns of issue i's slot
-    right: np.ndarray  # M y-columns of issue j's slot
     slot_i: np.ndarray  # M
     slot_j: np.ndarray  # M
 
 
+class _Rows:
+    """Sparse rows lo ≤ A x ≤ hi over the model's columns, gathered block by block."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+
+    def add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, lo: np.ndarray,
+            hi: np.ndarray) -> None:
+        """Rows numbered 0 … len(lo) − 1 within the block (entries (rows, cols, vals))."""
+        self.rows.append(np.asarray(rows, dtype=np.int64) + self.count)
+        self.cols.append(np.asarray(cols, dtype=np.int64))
+        self.vals.append(np.asarray(vals, dtype=float))
+        self.lo.append(np.asarray(lo, dtype=float))
+        self.hi.append(np.asarray(hi, dtype=float))
+        self.count += len(lo)
+
+    def matrix(self, n: int) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+        if not self.count:
+            return sparse.csr_matrix((0, n)), np.zeros(0), np.zeros(0)
+        a = sparse.coo_matrix((np.concatenate(self.vals), (np.concatenate(self.rows),
+                                                           np.concatenate(self.cols))),
+                              shape=(self.count, n)).tocsr()
+        return a, np.concatenate(self.lo), np.concatenate(self.hi)
+
+
 @dataclass
 class _Model:
-    """One scenario's one-hot model: columns are its valid (issue, slot) pairs, then one
-    column w per allowed slot pair of each pair term (docs/settle.md, *Search with pair
-    terms*: w = y[i, oi]·y[j, oj], linearised exactly by the marginal equalities)."""
+    """One scenario's one-hot model: columns are its valid (issue, slot) pairs, then the
+    continuous columns of the pair terms (docs/settle.md, *Search with pair terms*), with
+    ``rows`` (one-hot, pair terms and rules) and the columns' bounds ``lb``, ``ub``."""
 
     gains: np.ndarray  # A_party, N scaled gains of each column
-    changed: np.ndarray  # N
+    changed: np.ndarray  # N_y
     issue_of: np.ndarray  # N_y
     slot_of: np.ndarray  # N_y
     n_issues: int
@@ -136,13 +197,18 @@ class _Model:
     must: np.ndarray  # A
     weights: np.ndarray  # A
     scale: float
+    rows: sparse.csr_matrix  # structural rows over the N columns
+    rows_lo: np.ndarray
+    rows_hi: np.ndarray
+    lb: np.ndarray  # N
+    ub: np.ndarray  # N
     nogood: list[np.ndarray] = field(default_factory=list)  # column index sets
     pairs: list[_Pair] = field(default_factory=list)
     offset: np.ndarray | None = None  # A unscaled (minus the walk-away points)
 
     @property
     def n(self) -> int:
-        """Binary columns: the one-hot y, then the pair columns w."""
+        """Columns: the one-hot y, then the pair columns."""
         return self.gains.shape[1]
 
     @property
@@ -151,47 +217,27 @@ class _Model:
 
     def integrality(self, extra: int) -> np.ndarray:
         """Integer columns: only the one-hot y (then ``extra`` continuous columns). The pair
-        columns w are continuous in [0, 1]: with binary y the marginal equalities of
-        :meth:`one_hot_padded` leave w ≥ 0 one solution, w[oi, oj] = y[i, oi]·y[j, oj]
-        (every row but the chosen oi and every column but the chosen oj sums to 0, so the
-        one w left in both is 1), so HiGHS branches on the issues' values only."""
+        columns are continuous: with binary y their rows leave them one value each (see
+        :func:`model`), so HiGHS branches on the issues' values only."""
         return np.concatenate([np.ones(self.n_y), np.zeros(self.n - self.n_y + extra)])
 
-    def one_hot_padded(self, extra: int) -> LinearConstraint:
-        """Σ_o y[k, o] = 1 per issue (``extra`` continuous columns follow the binaries),
-        and for every pair term the marginals Σ_oj w[oi, oj] = y[i, oi] and
-        Σ_oi w[oi, oj] = y[j, oj]: with binary y they force w = y[i, oi]·y[j, oj] (they
-        imply McCormick's inequalities), and an excluded slot pair has no column, so a
-        package breaking a rule has no solution."""
-        rows = [np.zeros((self.n_issues, self.n + extra))]
-        rows[0][self.issue_of, np.arange(self.n_y)] = 1.0
-        bounds = [np.ones(self.n_issues)]
-        for p in self.pairs:
-            for side in (p.left, p.right):
-                targets = np.unique(side)
-                block = np.zeros((targets.size, self.n + extra))
-                where = np.searchsorted(targets, side)
-                block[where, p.cols] = 1.0
-                block[np.arange(targets.size), targets] -= 1.0
-                rows.append(block)
-                bounds.append(np.zeros(targets.size))
-            # a slot of one issue with no allowed partner can never be chosen
-            for side, issue in ((p.left, p.i), (p.right, p.j)):
-                lonely = np.setdiff1d(np.nonzero(self.issue_of == issue)[0], side)
-                if lonely.size:
-                    block = np.zeros((lonely.size, self.n + extra))
-                    block[np.arange(lonely.size), lonely] = 1.0
-                    rows.append(block)
-                    bounds.append(np.zeros(lonely.size))
-        b = np.concatenate(bounds)
-        return LinearConstraint(np.vstack(rows), b, b)
+    def bounds(self, lower: Sequence[float] | np.ndarray, upper: Sequence[float] | np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """The columns' bounds, then those of the extra columns."""
+        return np.concatenate([self.lb, lower]), np.concatenate([self.ub, upper])
+
+    def structure(self, extra: int) -> LinearConstraint:
+        """The structural rows (``extra`` continuous columns follow, with no entry)."""
+        a = sparse.hstack([self.rows, sparse.csr_matrix((self.rows.shape[0], extra))],
+                          format="csr") if extra else self.rows
+        return LinearConstraint(a, self.rows_lo, self.rows_hi)
 
     def best_gains(self) -> np.ndarray:
-        """Each party's largest achievable (scaled) gain: Σ_k max_o H (+ Σ_pairs max w)."""
+        """Each party's largest achievable (scaled) gain: Σ_k max_o H (+ Σ_pairs max Q)."""
         return self._extreme_gains(np.max)
 
     def worst_gains(self) -> np.ndarray:
-        """Each party's smallest possible (scaled) gain: Σ_k min_o H (+ Σ_pairs min w)."""
+        """Each party's smallest possible (scaled) gain: Σ_k min_o H (+ Σ_pairs min Q)."""
         return self._extreme_gains(np.min)
 
     def _extreme_gains(self, pick: Callable[..., np.ndarray]) -> np.ndarray:
@@ -199,8 +245,8 @@ class _Model:
         for k in range(self.n_issues):
             out += pick(self.gains[:, : self.n_y][:, self.issue_of == k], axis=1)
         for p in self.pairs:
-            if p.cols.size:
-                out += pick(self.gains[:, p.cols], axis=1)
+            if p.slot_i.size:  # over the allowed slot pairs, however the model carries Q
+                out += pick(p.gains[p.slot_i, p.slot_j][:, self.must].T * self.scale, axis=1)
         return out
 
     def z_bound(self) -> float:
@@ -224,12 +270,12 @@ class _Model:
         is no model): the zone when no party must agree. Without pair terms every package
         does; with them it is a feasibility MILP, since rules on different pairs of issues
         can exclude every package together while each pair alone allows some."""
-        if any(not p.cols.size for p in self.pairs):
+        if any(not p.slot_i.size for p in self.pairs):
             return False
         if not self.pairs:
             return True
-        out = _solve(np.zeros(self.n), [self.one_hot_padded(0)], self.integrality(0),
-                     np.zeros(self.n), np.ones(self.n), "a package that keeps the rules")
+        out = _solve(np.zeros(self.n), [self.structure(0)], self.integrality(0),
+                     self.lb, self.ub, "a package that keeps the rules")
         if out is None:
             return False
         if not self.keeps_rules(self.slots(out[0])):  # never, but never on trust either
@@ -244,7 +290,7 @@ class _Model:
         for k in range(self.n_issues):
             best = best + self.raw[k][self.slot_of[self.issue_of == k]][:, self.must].max(axis=0)
         for p in self.pairs:
-            if not p.cols.size:
+            if not p.slot_i.size:
                 return True  # no allowed slot pair: no package keeps the rules
             best = best + p.gains[p.slot_i, p.slot_j][:, self.must].max(axis=0)
         if self.offset is not None:
@@ -298,42 +344,205 @@ class _Model:
         return [LinearConstraint(row[None], -np.inf, max_changes)]
 
 
+def _factor(q: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """An exact low-rank split of a pair term, q[u, s, a] = Σ_r C[u, r] W[r, s, a], with
+    max |C[:, r]| = 1, that reproduces q within :data:`FACTOR_TOLERANCE`; None when that
+    takes ``limit`` factors or more (the marginal columns are then no larger).
+
+    Gaussian elimination with complete pivoting (a skeleton or cross decomposition,
+    Goreinov, Tyrtyshnikov & Zamarashkin 1997): each step takes the largest remaining
+    entry as pivot, its row as W[r] and its column, divided by the pivot, as C[:, r], and
+    subtracts their product; a term of rank r is exhausted after r steps. Elementwise
+    numpy only (no threaded BLAS on a shared machine), a few steps of O(|u|·|s|·|a|)."""
+    n_u, n_s, n_a = q.shape
+    flat = q.reshape(n_u, n_s * n_a)
+    rest = flat.copy()
+    cols: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    while np.abs(rest).max(initial=0.0) > FACTOR_TOLERANCE / 10:
+        if len(cols) + 1 >= limit:
+            return None
+        u, s = np.unravel_index(int(np.argmax(np.abs(rest))), rest.shape)
+        col = rest[:, s] / rest[u, s]  # |col| ≤ 1: the pivot is the largest entry
+        row = rest[u].copy()
+        cols.append(col)
+        rows.append(row)
+        rest -= col[:, None] * row[None, :]
+    c = np.stack(cols, axis=1) if cols else np.zeros((n_u, 0))
+    w = np.stack(rows) if rows else np.zeros((0, n_s * n_a))
+    # rounding noise as exact zeros: HiGHS drops matrix entries below 1e-9 anyway, and the
+    # check below is then on what it is given
+    c = np.where(np.abs(c) > 1e-11, c, 0.0)
+    w = np.where(np.abs(w) > 1e-11 * np.abs(w).max(initial=0.0), w, 0.0)
+    error = np.abs((c[:, :, None] * w[None, :, :]).sum(axis=1) - flat).max(initial=0.0)
+    if error > FACTOR_TOLERANCE:
+        return None
+    return c, w.reshape(len(rows), n_s, n_a)
+
+
+def _rule_rows(rows: _Rows, cols_i: np.ndarray, cols_j: np.ndarray, allowed: np.ndarray
+               ) -> None:
+    """A rule mask on two issues' valid slots as rows Σ_{o ∈ A} y[i, o] + Σ_{o ∈ B} y[j, o]
+    ≤ 1, one per rectangle A × B of excluded slot pairs: the slots of i sharing the same
+    excluded partners B form A. With one value per issue a row is broken exactly when the
+    package takes an excluded pair, and every excluded pair lies in one rectangle, so the
+    rows exclude exactly the masked packages (a slot with no allowed partner is fixed to 0:
+    its B is every slot of j). Threshold rules ("VER ≤ 65 requires NUC ≤ 50") give one
+    rectangle each; the side with fewer distinct patterns carries A."""
+    if allowed.all():
+        return
+    if len({r.tobytes() for r in allowed.T}) < len({r.tobytes() for r in allowed}):
+        cols_i, cols_j, allowed = cols_j, cols_i, allowed.T
+    patterns: dict[bytes, list[int]] = {}
+    for a, row in enumerate(allowed):
+        if not row.all():
+            patterns.setdefault(row.tobytes(), []).append(a)
+    entries_r, entries_c = [], []
+    for r, members in enumerate(patterns.values()):
+        excluded = cols_j[~allowed[members[0]]]
+        block = np.concatenate([cols_i[members], excluded])
+        entries_r.append(np.full(block.size, r))
+        entries_c.append(block)
+    cols = np.concatenate(entries_c)
+    rows.add(np.concatenate(entries_r), cols, np.ones(cols.size), np.full(len(patterns), -np.inf),
+             np.ones(len(patterns)))
+
+
 def model(raw: np.ndarray, valid: np.ndarray, changed: np.ndarray, must: np.ndarray,
           weights: np.ndarray, pairs: Sequence[tuple[int, int, np.ndarray, np.ndarray]] = (),
-          offset: np.ndarray | None = None) -> _Model | None:
+          offset: np.ndarray | None = None, form: PairForm | None = None) -> _Model | None:
     """The model of one scenario (``raw [I, O, A]`` gains); None if an issue has no value.
 
     ``pairs``: (i, j, gains [Oi, Oj, A], allowed [Oi, Oj]) pair terms of the gain table;
     ``offset [A]``: added to every gain (minus the walk-away points), carried by the
-    one-hot columns of issue 0 (exactly one of them is 1)."""
+    one-hot columns of issue 0 (exactly one of them is 1). ``form`` (default
+    :data:`PAIR_FORM`): how pair terms enter (docs/settle.md, *Search with pair terms*):
+
+    * ``"columns"``: one column w[oi, oj] ∈ [0, 1] per allowed slot pair with the marginal
+      equalities Σ_oj w[oi, oj] = y[i, oi], Σ_oi w[oi, oj] = y[j, oj]: with binary y they
+      force w = y[i, oi]·y[j, oj] (McCormick 1976's inequalities follow from them); a
+      masked pair has no column, a slot with no allowed partner is fixed to 0.
+    * ``"factored"``: the party gains of the pair, q[u, s, a] over the valid slots of one
+      issue u and the other s, split exactly as Σ_r C[u, r] W[r, s, a] (:func:`_factor`);
+      then F_r = Σ_u C[u, r] y[u] ∈ [L, U] and one column z[r, s] = y[s]·F_r per factor
+      and slot of s, exact with binary y by the rows z ≤ U_s y[s], z ≥ L_s y[s] and
+      Σ_s z[r, s] = F_r (y[s] = 0 gives z = 0, so the one z left equals F_r; McCormick
+      1976's two other inequalities follow from these). L_s, U_s: the extremes of C[:, r]
+      over the slots of u allowed with s. The pair's gain is Σ W[r, s, a] z[r, s]; the
+      rules are rows (:func:`_rule_rows`). A pair with no gain has rows only.
+    * ``"auto"``: factored where that takes fewer columns than the marginal form, else
+      the marginal columns (a pair term of high rank)."""
+    form = PAIR_FORM if form is None else form
     issue_of, slot_of = np.nonzero(valid)
     if np.unique(issue_of).size != valid.shape[0]:
         return None
-    column = {(int(k), int(o)): c for c, (k, o) in enumerate(zip(issue_of, slot_of,
-                                                                  strict=True))}
-    n_y = issue_of.size
-    blocks = [raw[issue_of, slot_of]]  # N_y, A
+    n_y, n_issues = issue_of.size, valid.shape[0]
+    own = [np.nonzero(issue_of == k)[0] for k in range(n_issues)]  # y columns, slot order
+    y_block = raw[issue_of, slot_of]  # N_y, A
     if offset is not None:
-        blocks[0] = blocks[0] + np.where(issue_of == 0, 1.0, 0.0)[:, None] * offset[None, :]
-    terms = []
-    start = n_y
-    for i, j, gains, allowed in pairs:
-        oi, oj = np.nonzero(allowed & valid[i][:, None] & valid[j][None, :])
-        cols = np.arange(start, start + oi.size)
-        start += oi.size
-        terms.append(_Pair(i, j, gains, cols,
-                           np.array([column[(i, int(o))] for o in oi], dtype=np.int64),
-                           np.array([column[(j, int(o))] for o in oj], dtype=np.int64),
-                           oi, oj))
-        blocks.append(gains[oi, oj])
-    party = np.concatenate(blocks, axis=0)[:, must].T  # A_party, N
-    # Scale so the largest |H| is 1: HiGHS's absolute tolerances then sit far below any
-    # gain difference the exact check resolves (the unit-scale gains can be ~1e-3).
+        y_block = y_block + np.where(issue_of == 0, 1.0, 0.0)[:, None] * offset[None, :]
+    terms = [_Pair(i, j, gains, *np.nonzero(allowed & valid[i][:, None] & valid[j][None, :]))
+             for i, j, gains, allowed in pairs]
+    party = np.concatenate([y_block, *(gains[p.slot_i, p.slot_j] for p, (_, _, gains, _)
+                                       in zip(terms, pairs, strict=True))], axis=0)[:, must]
+    # Scale so the largest |H| (or |Q|) is 1: HiGHS's absolute tolerances then sit far
+    # below any gain difference the exact check resolves (unit-scale gains can be ~1e-3).
     scale = float(np.abs(party).max()) if party.size else 1.0
     scale = 1.0 / scale if scale > 0 else 1.0
-    return _Model(party * scale, changed[issue_of, slot_of], issue_of, slot_of,
-                  valid.shape[0], raw, must, weights, scale, pairs=terms,
-                  offset=None if offset is None else np.asarray(offset, dtype=float))
+    rows = _Rows()
+    rows.add(issue_of, np.arange(n_y), np.ones(n_y), np.ones(n_issues), np.ones(n_issues))
+    blocks, lbs, ubs = [y_block[:, must]], [np.zeros(n_y)], [np.ones(n_y)]
+    start = n_y
+    for p in terms:
+        vi, vj = valid[p.i], valid[p.j]
+        mask = np.zeros_like(vi[:, None] & vj[None, :])
+        mask[p.slot_i, p.slot_j] = True
+        mask = mask[vi][:, vj]  # allowed, over the valid slots
+        q = p.gains[vi][:, vj][:, :, must] * scale
+        splits = []
+        if form != "columns" and p.slot_i.size:
+            # factors of q[u, s] put z on the slots of s: one split per side
+            for u, s, qu, mu in ((p.i, p.j, q, mask), (p.j, p.i, q.transpose(1, 0, 2), mask.T)):
+                limit = (p.slot_i.size // own[s].size + 1 if form == "auto"
+                         else own[u].size + 1)
+                got = _factor(qu, limit)
+                if got is not None:
+                    splits.append((got[0].shape[1] * own[s].size, u, s, mu, got))
+        if form == "columns" or (not splits and p.slot_i.size):
+            start = _marginal_columns(rows, p, own, q, mask, start, blocks, lbs, ubs)
+            continue
+        _rule_rows(rows, own[p.i], own[p.j], mask)
+        if not splits:  # no allowed slot pair: the rule rows leave no package
+            continue
+        _, u, s, mu, (c, w) = min(splits, key=lambda t: t[0])
+        if c.shape[1]:  # else the pair term is 0 for every party: its rules only
+            start = _factored_columns(rows, own[u], own[s], mu, c, start, lbs, ubs)
+            blocks.append(w.reshape(-1, w.shape[2]))
+    gains = np.concatenate(blocks, axis=0).T  # A_party, N (pair blocks already scaled)
+    gains[:, :n_y] *= scale
+    matrix, rows_lo, rows_hi = rows.matrix(start)
+    return _Model(gains, changed[issue_of, slot_of], issue_of, slot_of, n_issues, raw, must,
+                  weights, scale, matrix, rows_lo, rows_hi, np.concatenate(lbs),
+                  np.concatenate(ubs),
+                  pairs=terms, offset=None if offset is None else np.asarray(offset,
+                                                                             dtype=float))
+
+
+def _factored_columns(rows: _Rows, own_u: np.ndarray, own_s: np.ndarray, mu: np.ndarray,
+                      c: np.ndarray, start: int, lbs: list[np.ndarray], ubs: list[np.ndarray]
+                      ) -> int:
+    """The columns z[r, s] = y[s]·F_r of one factored pair term (:func:`model`), with
+    F_r = Σ_u C[u, r] y[u]; returns the next free column."""
+    n_r, n_s = c.shape[1], own_s.size
+    z = start + np.arange(n_r * n_s).reshape(n_r, n_s)
+    # F_r's extremes over the partners each slot of s allows (rule rows enforce them)
+    big = np.where(mu.T[None, :, :], c.T[:, None, :], -np.inf).max(axis=2)  # r, s
+    small = np.where(mu.T[None, :, :], c.T[:, None, :], np.inf).min(axis=2)
+    big = np.where(np.isfinite(big), big, 0.0)
+    small = np.where(np.isfinite(small), small, 0.0)
+    ys = np.broadcast_to(own_s[None, :], (n_r, n_s)).ravel()
+    flat = z.ravel()
+    k = flat.size
+    n_u = own_u.size
+    # z − U y[s] ≤ 0 and z − L y[s] ≥ 0, times ROW_SCALE (slack ≤ 1e-9 of z's range)
+    for bound, lo, hi in ((big, -np.inf, 0.0), (small, 0.0, np.inf)):
+        rows.add(np.repeat(np.arange(k), 2), np.stack([flat, ys], 1).ravel(),
+                 ROW_SCALE * np.stack([np.ones(k), -bound.ravel()], 1).ravel(),
+                 np.full(k, lo), np.full(k, hi))
+    # Σ_s z[r, s] − Σ_u C[u, r] y[u] = 0
+    rows.add(np.concatenate([np.repeat(np.arange(n_r), n_s), np.repeat(np.arange(n_r), n_u)]),
+             np.concatenate([flat, np.tile(own_u, n_r)]),
+             ROW_SCALE * np.concatenate([np.ones(k), -c.T.ravel()]),
+             np.zeros(n_r), np.zeros(n_r))
+    lbs.append(np.minimum(small, 0.0).ravel())
+    ubs.append(np.maximum(big, 0.0).ravel())
+    return start + k
+
+
+def _marginal_columns(rows: _Rows, p: _Pair, own: list[np.ndarray], q: np.ndarray,
+                      mask: np.ndarray, start: int,
+                      blocks: list[np.ndarray], lbs: list[np.ndarray], ubs: list[np.ndarray]
+                      ) -> int:
+    """The ``"columns"`` form of a pair (:func:`model`); returns the next free column."""
+    ai, aj = np.nonzero(mask)  # indices among the valid slots of i and j
+    cols = start + np.arange(ai.size)
+    sides = ((ai, p.i), (aj, p.j))
+    for side, issue in sides:  # Σ w − y = 0 per slot with a partner
+        targets = np.unique(side)
+        where = np.searchsorted(targets, side)
+        rows.add(np.concatenate([where, np.arange(targets.size)]),
+                 np.concatenate([cols, own[issue][targets]]),
+                 np.concatenate([np.ones(cols.size), -np.ones(targets.size)]),
+                 np.zeros(targets.size), np.zeros(targets.size))
+    for side, issue in sides:  # a slot with no allowed partner can never be chosen
+        lonely = np.setdiff1d(np.arange(own[issue].size), side)
+        if lonely.size:
+            rows.add(np.arange(lonely.size), own[issue][lonely], np.ones(lonely.size),
+                     np.zeros(lonely.size), np.zeros(lonely.size))
+    blocks.append(q[ai, aj])
+    lbs.append(np.zeros(ai.size))
+    ubs.append(np.ones(ai.size))
+    return start + ai.size
 
 
 @contextlib.contextmanager
@@ -394,8 +603,7 @@ def max_min(m: _Model, top: int = 1, max_changes: int | None = None,
     # z within every package's smallest gain (pair terms included), so the bound never
     # decides between packages and never empties the program.
     bound_z = m.z_bound()
-    lower = np.concatenate([np.zeros(n), [-bound_z]])
-    upper = np.concatenate([np.ones(n), [bound_z]])
+    lower, upper = m.bounds([-bound_z], [bound_z])
     c = np.concatenate([np.zeros(n), [OBJECTIVE_SCALE]])
     link = LinearConstraint(ROW_SCALE * np.concatenate([-m.gains, np.ones((a, 1))], axis=1),
                             -np.inf, 0.0)
@@ -403,7 +611,7 @@ def max_min(m: _Model, top: int = 1, max_changes: int | None = None,
     found_score: list[float] = []
     rejected = 0
     while len(found_slots) < top:
-        constraints = [m.one_hot_padded(1), link, *m.nogood_rows(1),
+        constraints = [m.structure(1), link, *m.nogood_rows(1),
                        *m.changes_row(1, max_changes)]
         if zone_only:
             constraints.append(_zone_rows(m, 1))
@@ -452,12 +660,11 @@ def zone_test(m: _Model, floor: float = -math.inf) -> bool | None:
     # The optimum is at least the known package's smallest gain; FLOOR_SLACK keeps
     # rounding of that package's sum from cutting off the package itself.
     low_z = max(-bound_z, floor * m.scale - FLOOR_SLACK) if math.isfinite(floor) else -bound_z
-    lower = np.concatenate([np.zeros(n), [low_z]])
-    upper = np.concatenate([np.ones(n), [bound_z]])
+    lower, upper = m.bounds([low_z], [bound_z])
     c = np.concatenate([np.zeros(n), [OBJECTIVE_SCALE]])
     link = LinearConstraint(ROW_SCALE * np.concatenate([-m.gains, np.ones((a, 1))], axis=1),
                             -np.inf, 0.0)
-    out = _solve(c, [m.one_hot_padded(1), link], integrality, lower, upper, "the zone test")
+    out = _solve(c, [m.structure(1), link], integrality, lower, upper, "the zone test")
     if out is None:
         # z is bounded by every package's smallest gain, so only the rules (no package
         # keeps them all) or a floor that no package reaches can leave no solution: the
@@ -490,6 +697,61 @@ def _tangents(m: _Model, t_index: np.ndarray, points: list[list[float]], extra: 
     return LinearConstraint(np.array(rows), -np.inf, np.array(ub))
 
 
+def _local_nash(m: _Model) -> np.ndarray | None:
+    """Gains [A_party] (unscaled, exact) of a good acceptable package found by coordinate
+    ascent on the gain table, or None: one issue at a time takes its best value given the
+    others, first for the smallest party gain until every party gains, then for the Nash
+    product, until no single issue improves it. Only a place for the first tangents
+    (any tangent is a valid cut): it decides nothing by itself."""
+    own = [m.slot_of[m.issue_of == k] for k in range(m.n_issues)]
+    allowed = []
+    for p in m.pairs:
+        mask = np.zeros(p.gains.shape[:2], dtype=bool)
+        mask[p.slot_i, p.slot_j] = True
+        allowed.append(mask)
+    party = np.nonzero(m.must)[0]
+    if not party.size:
+        return None
+    w = m.weights[party]
+    x = np.array([o[0] for o in own])  # slot 0 (the status quo) where it is valid
+
+    def candidates(k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Gains [O_k, A_party] of every value of issue k, the others as in x, and
+        whether each keeps the rules."""
+        base = m.exact(x)[party] - m.raw[k, x[k]][party]
+        ok = np.ones(own[k].size, dtype=bool)
+        g = base[None, :] + m.raw[k, own[k]][:, party]
+        for p, mask in zip(m.pairs, allowed, strict=True):
+            if k == p.i:
+                g += p.gains[own[k], x[p.j]][:, party] - p.gains[x[k], x[p.j]][party]
+                ok &= mask[own[k], x[p.j]]
+            elif k == p.j:
+                g += p.gains[x[p.i], own[k]][:, party] - p.gains[x[p.i], x[k]][party]
+                ok &= mask[x[p.i], own[k]]
+        return g, ok
+
+    for nash in (False, True):
+        for _ in range(MAX_SWEEPS):
+            moved = False
+            for k in range(m.n_issues):
+                g, ok = candidates(k)
+                if nash:
+                    score = np.where(np.all(g > GAIN_TOLERANCE, axis=1) & ok,
+                                     np.log(np.maximum(g, GAIN_TOLERANCE)) @ w, -np.inf)
+                else:
+                    score = np.where(ok, g.min(axis=1), -np.inf)
+                best = int(np.argmax(score))
+                current = int(np.nonzero(own[k] == x[k])[0][0])
+                if score[best] > score[current] + 1e-12:
+                    x[k] = own[k][best]
+                    moved = True
+            if not moved:
+                break
+        if not m.acceptable(x):
+            return None
+    return m.exact(x)[party]
+
+
 def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
     """The ``top`` packages of the zone with the largest Nash product, by outer
     approximation (module docstring); the first within :data:`NASH_GAP` of the optimum,
@@ -505,11 +767,15 @@ def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
     # first MILP is already bounded and close; exact ones are added at each incumbent.
     points = [list(np.geomspace(max(best[a] * 1e-3, TANGENT_FLOOR), max(best[a], TANGENT_FLOOR),
                                 3)) for a in weighted]
+    near = _local_nash(m) if LOCAL_TANGENTS else None
+    if near is not None:
+        for q, g in enumerate(near[weighted] * m.scale):
+            points[q].extend(max(float(g) * f, TANGENT_FLOOR) for f in AROUND)
     seen: set[bytes] = set()
     integrality = m.integrality(p)
     log_low = math.log(floor) - 1.0
-    lower = np.concatenate([np.zeros(n), np.full(p, log_low)])
-    upper = np.concatenate([np.ones(n), np.log(np.maximum(best[weighted], floor)) + 1e-9])
+    lower, upper = m.bounds(np.full(p, log_low),
+                            np.log(np.maximum(best[weighted], floor)) + 1e-9)
     c = np.concatenate([np.zeros(n), OBJECTIVE_SCALE * party_w[weighted]])
     shift = float(party_w.sum()) * math.log(m.scale)  # Σ w log(S g) = Σ w log g + Σ w log S
     found_slots: list[np.ndarray] = []
@@ -517,7 +783,7 @@ def best_nash(m: _Model, top: int = 1, max_changes: int | None = None) -> Found:
     first_gap = 0.0
     rounds = 0
     while len(found_slots) < top:
-        constraints = [m.one_hot_padded(p), _zone_rows(m, p), *m.nogood_rows(p),
+        constraints = [m.structure(p), _zone_rows(m, p), *m.nogood_rows(p),
                        *m.changes_row(p, max_changes)]
         cuts = _tangents(m, weighted, points, p)
         if cuts is not None:
@@ -563,8 +829,8 @@ def fewest_changes(m: _Model) -> int | None:
     no package is acceptable even relaxed."""
     n = m.n
     c = -np.concatenate([m.changed.astype(float), np.zeros(n - m.changed.size)])
-    out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0)], m.integrality(0), np.zeros(n),
-                 np.ones(n), "the smallest accord")
+    out = _solve(c, [m.structure(0), _zone_rows(m, 0)], m.integrality(0), m.lb, m.ub,
+                 "the smallest accord")
     if out is None:
         return None
     return max(0, math.ceil(-out[1] - 1e-6))
@@ -703,8 +969,8 @@ def _extreme_value(m: _Model, values: np.ndarray, issue: int, sign: float) -> np
     c[: m.n_y] = np.where(own, sign * OBJECTIVE_SCALE * values, 0.0)
     m.nogood.clear()
     for _ in range(MAX_ROUNDS):
-        out = _solve(c, [m.one_hot_padded(0), _zone_rows(m, 0), *m.nogood_rows(0)],
-                     m.integrality(0), np.zeros(m.n), np.ones(m.n), "the zone's range of an issue")
+        out = _solve(c, [m.structure(0), _zone_rows(m, 0), *m.nogood_rows(0)],
+                     m.integrality(0), m.lb, m.ub, "the zone's range of an issue")
         if out is None:
             return None
         slots = m.slots(out[0])
