@@ -11,6 +11,7 @@ scale (KTAB's 0-100 divided by 100). Internally every array carries a batch axis
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -799,16 +800,19 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
             record_turn: int | None = None) -> SMPRun:
     """Run the SMP to its stopping rule on ``[B,] N`` capabilities and ``[B,] N, K`` arrays.
 
-    The batch runs in equal parts of at most :func:`batch_rows` scenarios, so that a
-    turn's working set stays within :data:`BATCH_BYTES` whatever B (the results,
-    ``[B, T+1, N, K]``, are held whole). Within a part a turn is played on the scenarios
-    still bargaining only: one that has stopped keeps its state (repeated to
-    ``max_turns``) and costs nothing while the others go on. No step mixes scenarios, so
-    a batch gives, bit for bit, what each of its scenarios gives alone, whatever the parts.
+    At most :func:`batch_rows` scenarios bargain at once, so that a step's working set
+    stays within :data:`BATCH_BYTES` whatever B (the results, ``[B, T+1, N, K]``, are held
+    whole). A scenario that stops leaves the batch at once and the next waiting one takes
+    its place, so scenarios in different turns play side by side: a step costs numpy's
+    per-call overhead once for up to :func:`batch_rows` scenarios, and only the last few
+    long runs of the whole batch play steps of a handful. No step mixes scenarios, so a
+    batch gives, bit for bit, what each of its scenarios gives alone, whoever plays beside
+    it.
 
-    ``on_turn`` is called after every turn of every part with the turn and its seconds.
-    ``record_turn``: keep that turn's intermediate results in ``SMPRun.recorded`` (explain),
-    for the scenarios of the first part still bargaining then.
+    ``on_turn`` is called after every step with the step's number and its seconds (for one
+    scenario, or a batch that fits in one step, the step is the turn). ``record_turn``: keep
+    the intermediate results of the first step in which a scenario plays that turn in
+    ``SMPRun.recorded`` (explain, on one scenario), for every scenario of that step.
     """
     cap, pos, sal, active = prepare_inputs(capability, position, salience, opts.ktab_compat)
     n_b, n_act, n_dim = pos.shape
@@ -824,86 +828,124 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
                  risk=np.empty((n_b, n_turns + 1, n_act)),
                  states=np.ones(n_b, dtype=int), stop_ratios=np.full((n_b, n_turns), np.nan),
                  unique_prob=np.empty((n_b, n_act)))
-    # Parts of equal size: each part ends in a tail of a few long runs, whose turns cost
-    # numpy's per-call overhead more than work; a last part of a handful of scenarios
-    # would be almost all tail.
-    n_parts = -(-n_b // batch_rows(n_act, n_dim))
-    rows = max(1, -(-n_b // max(n_parts, 1)))
-    for first in range(0, n_b, rows):
-        part = np.arange(first, min(n_b, first + rows))
-        _play_part(part, cap[part], pos[part], sal[part], active[part],
-                 [streams[b] for b in part] if streams else [], opts, out, on_turn,
-                 record_turn)
+    _play(cap, pos, sal, active, streams, opts, out, batch_rows(n_act, n_dim), on_turn,
+          record_turn)
     return out
 
 
-def _play_part(live: np.ndarray, cap: np.ndarray, pos: np.ndarray, sal: np.ndarray,
-             active: np.ndarray, streams: list[np.random.Generator], opts: SMPOptions,
-             out: SMPRun, on_turn: Callable[[int, float], None] | None,
-             record_turn: int | None) -> None:
-    """Turns until every scenario of one part (rows ``live`` of ``out``) has stopped."""
+@dataclass
+class _Bargaining:
+    """The scenarios bargaining in one step (rows ``live`` of the batch) and their state."""
+
+    live: np.ndarray        # [L] rows of the batch
+    turn: np.ndarray        # [L] turns played
+    cap: np.ndarray
+    sal: np.ndarray
+    active: np.ndarray
+    total_sal: np.ndarray
+    weight: np.ndarray      # challenge weight W_i = c_i S_i (§2.6)
+    ideal: np.ndarray
+    x: np.ndarray
+    first_step: np.ndarray  # [L] the first turn's movement + STOP_FLOOR (0 before it)
+    ratio: np.ndarray       # [L] the last turn's stop ratio
+    streams: list[np.random.Generator]
+
+    def take(self, keep: np.ndarray) -> _Bargaining:
+        return _Bargaining(self.live[keep], self.turn[keep], self.cap[keep], self.sal[keep],
+                           self.active[keep], self.total_sal[keep], self.weight[keep],
+                           self.ideal[keep], self.x[keep], self.first_step[keep],
+                           self.ratio[keep],
+                           [s for s, k in zip(self.streams, keep, strict=True) if k]
+                           if self.streams else [])
+
+    def join(self, other: _Bargaining) -> _Bargaining:
+        if not self.live.size:
+            return other
+        arrays = [np.concatenate([getattr(self, f.name), getattr(other, f.name)])
+                  for f in dataclasses.fields(self) if f.name != "streams"]
+        return _Bargaining(*arrays, streams=self.streams + other.streams)
+
+
+def _admit(rows: np.ndarray, cap: np.ndarray, pos: np.ndarray, sal: np.ndarray,
+           active: np.ndarray, streams: list[np.random.Generator]) -> _Bargaining:
+    """Scenarios ``rows`` before their first turn."""
+    c, s = cap[rows], sal[rows]
+    total_sal = np.sum(s, axis=-1)
+    n = len(rows)
+    return _Bargaining(rows, np.zeros(n, dtype=int), c, s, active[rows], total_sal,
+                       c * total_sal, pos[rows], pos[rows], np.zeros(n), np.zeros(n),
+                       [streams[b] for b in rows] if streams else [])
+
+
+def _play(cap: np.ndarray, pos: np.ndarray, sal: np.ndarray, active: np.ndarray,
+          streams: list[np.random.Generator], opts: SMPOptions, out: SMPRun, room: int,
+          on_turn: Callable[[int, float], None] | None, record_turn: int | None) -> None:
+    """Steps until every scenario has stopped, with at most ``room`` scenarios a step."""
     import time
 
-    n_act = pos.shape[1]
-    total_sal = np.sum(sal, axis=-1)
-    weight = cap * total_sal  # challenge weight W_i = c_i S_i (§2.6)
-    ideal = pos.copy()
-    x = pos.copy()
-    state = assess(ideal, x, sal, cap, active, opts)
-    per_actor, _, unique = report_probabilities(state, x, cap, active, opts)
-    out.trajectory[live, 0], out.probability[live, 0], out.risk[live, 0] = \
-        x, per_actor, state.risk
-    out.unique_prob[live] = unique
-    first_step = np.zeros(len(live))
-    turn = 0
-    # The arrays below hold the scenarios still bargaining (``live``); they are gathered
-    # when some stop.
-    while live.size:
+    n_b, n_act = cap.shape
+    waiting = 0  # the next scenario to admit, in row order
+    now = _admit(np.zeros(0, dtype=int), cap, pos, sal, active, streams)
+    step = 0
+    while True:
         t0 = time.perf_counter()
-        turn += 1
-        prob, gain, target, best = best_targets(state, weight, total_sal, active, opts)
-        bargains = propose_bargains(state, x, sal, cap, weight, total_sal, active, prob,
-                                    target, opts)
-        draw = np.stack([s.random(n_act) for s in streams]) if streams else None
-        resolution = resolve_bargains(state, bargains, ideal, x, sal, cap, active, opts, draw)
-        new_x = resolution.position
-        a = opts.ideal_adjustment
-        new_ideal = a * new_x + (1.0 - a) * ideal
-        step = np.sum(np.sqrt(np.sum((new_x - x) ** 2, axis=-1)), axis=-1)
-        if turn == 1:
-            first_step = step + STOP_FLOOR
-        ratio = step / first_step
-        start, x, ideal = x, new_x, new_ideal
-        state_before = state
-        state = assess(ideal, x, sal, cap, active, opts)
-        per_actor, _, unique = report_probabilities(state, x, cap, active, opts)
-        out.trajectory[live, turn], out.probability[live, turn] = x, per_actor
-        out.risk[live, turn], out.stop_ratios[live, turn - 1] = state.risk, ratio
+        if waiting < n_b and now.live.size < room:
+            rows = np.arange(waiting, min(n_b, waiting + room - now.live.size))
+            waiting += len(rows)
+            now = now.join(_admit(rows, cap, pos, sal, active, streams))
+        # The state after each scenario's last turn (or its start), with the newcomers.
+        state = assess(now.ideal, now.x, now.sal, now.cap, now.active, opts)
+        per_actor, _, unique = report_probabilities(state, now.x, now.cap, now.active, opts)
+        live, turn = now.live, now.turn
+        out.trajectory[live, turn], out.probability[live, turn] = now.x, per_actor
+        out.risk[live, turn] = state.risk
         out.unique_prob[live] = unique
-        out.states[live] += 1
-        if turn == record_turn and not out.recorded:
-            out.recorded.update({
-                "state": state_before, "prob": prob, "gain": gain, "target": target,
-                "best": best, "bargains": bargains, "resolution": resolution, "start": start,
-                "end": x, "ratio": ratio, "capability": cap, "active": active})
-        stop = (turn >= opts.max_turns) | ((turn >= opts.min_turns) & (ratio < opts.stop_ratio))
+        out.states[live] = turn + 1
+        played = turn > 0
+        stop = played & ((turn >= opts.max_turns)
+                         | ((turn >= opts.min_turns) & (now.ratio < opts.stop_ratio)))
         if stop.any():
             # Fixed length (max_turns + 1 states): a run that stopped early repeats its last
             # state, so results of different batches stack.
-            gone = live[stop]
-            out.trajectory[gone, turn + 1:] = x[stop][:, None]
-            out.probability[gone, turn + 1:] = per_actor[stop][:, None]
-            out.risk[gone, turn + 1:] = state.risk[stop][:, None]
+            for t in np.unique(turn[stop]):
+                last = stop & (turn == t)
+                gone = live[last]
+                out.trajectory[gone, t + 1:] = now.x[last][:, None]
+                out.probability[gone, t + 1:] = per_actor[last][:, None]
+                out.risk[gone, t + 1:] = state.risk[last][:, None]
             keep = ~stop
-            live = live[keep]
-            cap, sal, active = cap[keep], sal[keep], active[keep]
-            total_sal, weight, first_step = total_sal[keep], weight[keep], first_step[keep]
-            x, ideal, state = x[keep], ideal[keep], _take_state(state, keep)
-            if streams:
-                streams = [s for s, k in zip(streams, keep, strict=True) if k]
+            now, state = now.take(keep), _take_state(state, keep)
+        if not now.live.size:
+            if waiting >= n_b:
+                break
+            continue
+        step += 1
+        prob, gain, target, best = best_targets(state, now.weight, now.total_sal, now.active,
+                                                opts)
+        bargains = propose_bargains(state, now.x, now.sal, now.cap, now.weight, now.total_sal,
+                                    now.active, prob, target, opts)
+        draw = np.stack([s.random(n_act) for s in now.streams]) if now.streams else None
+        resolution = resolve_bargains(state, bargains, now.ideal, now.x, now.sal, now.cap,
+                                      now.active, opts, draw)
+        new_x = resolution.position
+        a = opts.ideal_adjustment
+        new_ideal = a * new_x + (1.0 - a) * now.ideal
+        moved = np.sum(np.sqrt(np.sum((new_x - now.x) ** 2, axis=-1)), axis=-1)
+        turn = now.turn + 1
+        first_step = np.where(turn == 1, moved + STOP_FLOOR, now.first_step)
+        ratio = moved / first_step
+        out.stop_ratios[now.live, turn - 1] = ratio
+        if record_turn is not None and not out.recorded and np.any(turn == record_turn):
+            out.recorded.update({
+                "state": state, "prob": prob, "gain": gain, "target": target,
+                "best": best, "bargains": bargains, "resolution": resolution,
+                "start": now.x, "end": new_x, "ratio": ratio, "capability": now.cap,
+                "active": now.active})
+        now = dataclasses.replace(now, turn=turn, ideal=new_ideal, x=new_x,
+                                  first_step=first_step, ratio=ratio)
         out.turn_seconds.append(time.perf_counter() - t0)
         if on_turn is not None:
-            on_turn(turn, out.turn_seconds[-1])
+            on_turn(step, out.turn_seconds[-1])
 
 
 def scenario_bytes(n_actors: int, n_dims: int) -> int:
