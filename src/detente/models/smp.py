@@ -750,7 +750,8 @@ def report_probabilities(state: TurnAssessment, position: np.ndarray, capability
 class SMPRun:
     """Everything a run produced, on the unit scale, with a batch axis."""
 
-    trajectory: np.ndarray       # [B, T+1, N, K], T = max_turns; stopped runs repeat
+    trajectory: np.ndarray | None  # [B, T+1, N, K], T = max_turns; stopped runs repeat
+    final: np.ndarray            # [B, N, K] the last positions
     probability: np.ndarray      # [B, T+1, N]
     risk: np.ndarray             # [B, T+1, N]
     states: np.ndarray           # [B] states actually computed (turns + 1)
@@ -797,7 +798,7 @@ def _take_state(state: TurnAssessment, keep: np.ndarray) -> TurnAssessment:
 def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
             opts: SMPOptions, rng: np.random.Generator | None = None,
             on_turn: Callable[[int, float], None] | None = None,
-            record_turn: int | None = None) -> SMPRun:
+            record_turn: int | None = None, trajectory: bool = True) -> SMPRun:
     """Run the SMP to its stopping rule on ``[B,] N`` capabilities and ``[B,] N, K`` arrays.
 
     At most :func:`batch_rows` scenarios bargain at once, so that a step's working set
@@ -813,6 +814,9 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
     scenario, or a batch that fits in one step, the step is the turn). ``record_turn``: keep
     the intermediate results of the first step in which a scenario plays that turn in
     ``SMPRun.recorded`` (explain, on one scenario), for every scenario of that step.
+    ``trajectory=False``: keep the last positions only (``SMPRun.trajectory`` is None; the
+    sampling engine drops the trajectory, whose ``[B, T+1, N, K]`` would be most of the
+    memory a Monte Carlo chunk touches).
     """
     cap, pos, sal, active = prepare_inputs(capability, position, salience, opts.ktab_compat)
     n_b, n_act, n_dim = pos.shape
@@ -823,7 +827,8 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
         # runs sharing one generator spawn children 0..B-1, as one batched run does.
         streams = (rng if rng is not None else np.random.default_rng()).spawn(n_b)
     n_turns = opts.max_turns
-    out = SMPRun(trajectory=np.empty((n_b, n_turns + 1, n_act, n_dim)),
+    out = SMPRun(trajectory=np.empty((n_b, n_turns + 1, n_act, n_dim)) if trajectory else None,
+                 final=np.empty((n_b, n_act, n_dim)),
                  probability=np.empty((n_b, n_turns + 1, n_act)),
                  risk=np.empty((n_b, n_turns + 1, n_act)),
                  states=np.ones(n_b, dtype=int), stop_ratios=np.full((n_b, n_turns), np.nan),
@@ -897,7 +902,9 @@ def _play(cap: np.ndarray, pos: np.ndarray, sal: np.ndarray, active: np.ndarray,
         state = assess(now.ideal, now.x, now.sal, now.cap, now.active, opts)
         per_actor, _, unique = report_probabilities(state, now.x, now.cap, now.active, opts)
         live, turn = now.live, now.turn
-        out.trajectory[live, turn], out.probability[live, turn] = now.x, per_actor
+        if out.trajectory is not None:
+            out.trajectory[live, turn] = now.x
+        out.final[live], out.probability[live, turn] = now.x, per_actor
         out.risk[live, turn] = state.risk
         out.unique_prob[live] = unique
         out.states[live] = turn + 1
@@ -910,7 +917,8 @@ def _play(cap: np.ndarray, pos: np.ndarray, sal: np.ndarray, active: np.ndarray,
             for t in np.unique(turn[stop]):
                 last = stop & (turn == t)
                 gone = live[last]
-                out.trajectory[gone, t + 1:] = now.x[last][:, None]
+                if out.trajectory is not None:
+                    out.trajectory[gone, t + 1:] = now.x[last][:, None]
                 out.probability[gone, t + 1:] = per_actor[last][:, None]
                 out.risk[gone, t + 1:] = state.risk[last][:, None]
             keep = ~stop
@@ -989,11 +997,19 @@ class SMP(Model):
         return self.options.transitions == "deterministic"  # type: ignore[attr-defined]
 
     def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
+        return self._run(arrays, rng, trajectory=True)
+
+    def sample(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
+        """``run`` without the trajectory (None), which the sampling engine drops."""
+        return self._run(arrays, rng, trajectory=False)
+
+    def _run(self, arrays: Arrays, rng: RngLike, trajectory: bool) -> ModelResult:
         opts: SMPOptions = self.options  # type: ignore[assignment]
         generator, seed = make_rng(rng)
-        out = run_smp(arrays.capability, arrays.position, arrays.salience, opts, generator)
+        out = run_smp(arrays.capability, arrays.position, arrays.salience, opts, generator,
+                      trajectory=trajectory)
         batched = bool(arrays.batch_shape)
-        final = out.trajectory[:, -1]  # [B, N, K]
+        final = out.final  # [B, N, K]
         forecast = np.einsum("bn,bnk->bk", out.unique_prob, final)
         forecast = np.clip(forecast, 0.0, 1.0)
         best = np.argmax(out.unique_prob, axis=-1)
@@ -1011,7 +1027,8 @@ class SMP(Model):
             "risk": unbatch(out.risk),
             "most_probable": unbatch(most_probable),
         }
-        return self._result(unbatch(forecast), trajectory=unbatch(out.trajectory),
+        path = None if out.trajectory is None else unbatch(out.trajectory)
+        return self._result(unbatch(forecast), trajectory=path,
                             rounds=unbatch(rounds), details=details,
                             seed=seed)
 
