@@ -139,7 +139,10 @@ def point_distance(ideal: np.ndarray, points: np.ndarray, salience: np.ndarray) 
 
 def utility(d: np.ndarray, r: np.ndarray | float) -> np.ndarray:
     """u(d, R) = (1 − d)(1 + dR) for d ≤ 1, (1 − d)(1 + R) beyond (§2.1, bsUtil)."""
-    near = (1 - d) * (1 + d * r)
+    # (1 − d)(1 + dR) written into the array of dR (the broadcast shape), without two
+    # more temporaries: the model evaluates it on every [B, N, N, N] third-party tensor.
+    near = np.multiply(d, r)
+    np.multiply(np.subtract(1, d), np.add(1, near, out=near), out=near)
     if np.max(d, initial=0.0) <= 1:  # always so for positions on the unit scale
         return near
     return np.where(d <= 1, near, (1 - d) * (1 + r))
@@ -364,9 +367,9 @@ def position_coalitions(utilities: np.ndarray, weight: np.ndarray, rule: str) ->
     for start in range(0, n_opt, rows):
         blk = slice(start, min(n_opt, start + rows))
         v = vote(rule, w, u_t[:, blk, None, :], u_t[:, None, :, :])
-        pos[:, blk] = np.sum(np.maximum(v, 0.0), axis=-1)
         if neg is not None:
             neg[:, blk] = -np.sum(np.minimum(v, 0.0), axis=-1)
+        pos[:, blk] = np.sum(np.maximum(v, 0.0, out=v), axis=-1)  # v is not needed after
     pos += MIN_COALITION
     if neg is None:
         c = pos
@@ -651,7 +654,7 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
         e2 = starts[pair_q[part]] + hi[part]
         v = vote(opts.voting_rule, w_all[e_b[e1]], e_value[e1], e_value[e2])
         c_lo[part] = MIN_COALITION + np.sum(np.maximum(v, 0.0), axis=-1)
-        c_hi[part] = MIN_COALITION - np.sum(np.minimum(v, 0.0), axis=-1)
+        c_hi[part] = MIN_COALITION - np.sum(np.minimum(v, 0.0, out=v), axis=-1)
     # P[a>c] of the pairs alone, spread below over padded matrices: the entries
     # victory_matrix would give, without evaluating the padding and the diagonal.
     p_lo, p_hi = victory_pair(opts.victory_prob, c_lo, c_hi)
@@ -735,7 +738,7 @@ def report_probabilities(state: TurnAssessment, position: np.ndarray, capability
     """
     n_act = position.shape[1]
     gap = position[:, :, None, :] - position[:, None, :, :]
-    close = np.sqrt(np.sum(gap * gap, axis=-1)) < POSITION_TOLERANCE  # [B, N, N]
+    close = np.sqrt(np.sum(np.multiply(gap, gap, out=gap), axis=-1)) < POSITION_TOLERANCE
     close &= active[:, :, None] & active[:, None, :]
     earlier = np.tri(n_act, k=-1, dtype=bool)
     unique = active.copy()
