@@ -141,9 +141,11 @@ def sum_last(x: np.ndarray) -> np.ndarray:
             total += x[..., k]
     else:
         whole = n - n % PAIRWISE_BLOCK
-        r = x[..., :PAIRWISE_BLOCK].copy()
-        for k in range(PAIRWISE_BLOCK, whole, PAIRWISE_BLOCK):
-            r += x[..., k:k + PAIRWISE_BLOCK]
+        r = x[..., :PAIRWISE_BLOCK]
+        if whole > PAIRWISE_BLOCK:  # running sums to keep (else r is only read)
+            r = r.copy()
+            for k in range(PAIRWISE_BLOCK, whole, PAIRWISE_BLOCK):
+                r += x[..., k:k + PAIRWISE_BLOCK]
         total = (r[..., 0] + r[..., 1]) + (r[..., 2] + r[..., 3])
         total += (r[..., 4] + r[..., 5]) + (r[..., 6] + r[..., 7])
         for k in range(whole, n):
@@ -172,11 +174,12 @@ def prod_last(x: np.ndarray) -> np.ndarray:
 # Elementary functions (§2.1-§2.3)
 # --------------------------------------------------------------------------------------
 
-def salience_distance(ideal: np.ndarray, position: np.ndarray,
-                      salience: np.ndarray) -> np.ndarray:
+def salience_distance(ideal: np.ndarray, position: np.ndarray, salience: np.ndarray,
+                      norm: np.ndarray | None = None) -> np.ndarray:
     """d_ij = sqrt(Σ_k s_ik² (y_ik − x_jk)² / Σ_k s_ik²), ``[B, N, N]`` (§2.1, bvDiff).
 
-    An actor with no salience at all is indifferent: its distances are 0.
+    An actor with no salience at all is indifferent: its distances are 0. ``norm``:
+    Σ_k s_ik² if the caller has it (``salience_norm``).
     """
     s = salience[:, :, None, :]
     # In place: the same products as (y − x)·s and its square, without two temporaries of
@@ -184,15 +187,21 @@ def salience_distance(ideal: np.ndarray, position: np.ndarray,
     ds = np.subtract(ideal[:, :, None, :], position[:, None, :, :])
     np.multiply(ds, s, out=ds)
     num = sum_last(np.multiply(ds, ds, out=ds))
-    den = sum_last(salience * salience)[:, :, None]
+    den = (salience_norm(salience) if norm is None else norm)[:, :, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         d = np.sqrt(num / den)
     return np.where(den > 0, d, 0.0)
 
 
-def point_distance(ideal: np.ndarray, points: np.ndarray, salience: np.ndarray) -> np.ndarray:
+def salience_norm(salience: np.ndarray) -> np.ndarray:
+    """Σ_k s_ik², the denominator of :func:`salience_distance`, ``[B, N]``."""
+    return sum_last(salience * salience)
+
+
+def point_distance(ideal: np.ndarray, points: np.ndarray, salience: np.ndarray,
+                   norm: np.ndarray | None = None) -> np.ndarray:
     """Distance of each actor's ideal to arbitrary points: ``[B, N], [B, G, K] -> [B, N, G]``."""
-    return salience_distance(ideal, points, salience)
+    return salience_distance(ideal, points, salience, norm)
 
 
 def utility(d: np.ndarray, r: np.ndarray | float) -> np.ndarray:
@@ -667,13 +676,14 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     # KTAB's posUtil measures from the voter's current position, not its ideal.
     origin = position if opts.ktab_compat else ideal
     per = max(1, CHUNK_ELEMENTS // (n_act * (n_act + 2)))
+    norm = salience_norm(salience)  # per scenario, not per bargain
     for first in range(0, n_g, per):
         part = slice(first, min(n_g, first + per))
         gb, size = g_b[part], len(g_b[part])
         # Both sides of a bargain in one pass: [g, N, 2] (each distance sums over the
         # issues alone, so it is the same number whatever else is computed beside it).
         sides = np.stack([bargains.pos_init[part], bargains.pos_rcvr[part]], axis=1)
-        d_sides = point_distance(origin[gb], sides, salience[gb])
+        d_sides = point_distance(origin[gb], sides, salience[gb], norm[gb])
         r_own = state.risk[gb]  # [g, N]
         u_init = utility(d_sides[..., 0], r_own)
         u_rcvr = utility(d_sides[..., 1], r_own)
