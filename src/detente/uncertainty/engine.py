@@ -60,7 +60,9 @@ class ModelKernel:
 
     ``batched=False`` runs one sample at a time (for a model that cannot take a batch axis).
     Outputs: ``forecast`` ``[B, I]`` on the unit scale, and every array in the model's
-    ``details`` that carries the batch axis, as ``details.<name>``.
+    ``details`` that carries the batch axis, as ``details.<name>``; the model runs through
+    :meth:`~detente.models.base.Model.sample`, which may skip what is not kept (smp's
+    trajectory).
     """
 
     model: str
