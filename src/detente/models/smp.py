@@ -1052,7 +1052,7 @@ def scenario_bytes(n_actors: int, n_dims: int) -> int:
 
 
 def batch_rows(n_actors: int, n_dims: int) -> int:
-    """Scenarios a part of a batch holds at once (at least one): :data:`BATCH_BYTES` over
+    """Scenarios that bargain in one step (at least one): :data:`BATCH_BYTES` over
     :func:`scenario_bytes`."""
     return max(1, BATCH_BYTES // scenario_bytes(n_actors, n_dims))
 
@@ -1121,7 +1121,7 @@ class SMP(Model):
 
     def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
         """An upper bound: the results (``[B, T+1, N, K]`` positions, probabilities and
-        risks per turn), the inputs, one part of the batch (:func:`batch_rows` scenarios of
+        risks per turn), the inputs, the scenarios of one step (:func:`batch_rows` scenarios of
         :func:`scenario_bytes`: O(N² K) each, the O(N³) steps being chunked) and the
         temporaries of the chunked tensors (a few dozen, each at most
         :data:`CHUNK_ELEMENTS` or one challenger's)."""
