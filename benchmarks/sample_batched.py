@@ -1,7 +1,7 @@
 """Monte Carlo samples per second on korea-2017: batched against one sample at a time.
 
     PYTHONPATH=src python benchmarks/sample_batched.py [--quick] [--model NAME ...]
-        [--samples N] [--loop-samples N] [--workers N]
+        [--samples N] [--loop-samples N] [--workers N] [--base REV [--pairs N]]
 
 For each model, in one run on the same draws (seed 7, the default noise): samples per second
 of the sampling engine with the model on a whole chunk (one array program; bdm and smp mask
@@ -17,17 +17,30 @@ table for ``benchmarks/table.py`` (its columns, and every measured number). Rate
 engine's time (drawing inputs, assembling arrays, running the model, gathering outputs) in
 one process unless ``--workers`` says otherwise; both paths of a row run back to back, so
 their ratio holds under load even when the rates do not.
+
+``--base REV``: before and after in one run. The revision's ``src/`` is exported to a
+temporary folder (``git archive``; no checkout is touched) and each model's batched run
+(the same draws, one process) runs in fresh interpreters, this tree and REV in turn,
+``--pairs`` times (default 3). Printed: each side's best samples per CPU second (user +
+system of the child, the run alone, imports excluded) and per wall second, the median of
+the pair-by-pair CPU ratios, and whether both trees gave the same outputs bit for bit (a
+digest of every output array).
 """
 
 # No ``from __future__ import annotations``: benchmarks/table.py loads this file without
 # registering it in sys.modules, where a dataclass cannot resolve string annotations.
 import argparse
 import dataclasses
+import json
 import os
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -38,6 +51,31 @@ from detente.uncertainty.sampling import setup
 
 SEED = 7
 STEPWISE = ("bdm", "smp")
+ROOT = Path(__file__).resolve().parent.parent
+
+# One batched run in a fresh interpreter on the tree at sys.argv[1] (the names it uses are in
+# every revision since the engine's run_chunks); prints its CPU and wall seconds and a
+# digest of the outputs.
+CHILD = """
+import hashlib, json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from detente.scenario import load
+from detente.uncertainty.engine import RunStats, run_chunks
+from detente.uncertainty.sampling import setup
+model, samples, seed = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+run = setup(load("korea-2017"), None, model, None, seed)
+run_chunks(run.space, run.kernel, run.seed, 20, workers=1)  # warm up: imports, caches
+before = resource.getrusage(resource.RUSAGE_SELF)
+start = time.perf_counter()
+out = run_chunks(run.space, run.kernel, run.seed, samples, workers=1)
+wall = time.perf_counter() - start
+after = resource.getrusage(resource.RUSAGE_SELF)
+cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+digest = hashlib.sha256()
+for key in sorted(out):
+    digest.update(key.encode()); digest.update(out[key].tobytes())
+print(json.dumps({"cpu": cpu, "wall": wall, "digest": digest.hexdigest()}))
+"""
 
 
 @dataclass(frozen=True)
@@ -137,6 +175,45 @@ def measure(models: Sequence[str] | None = None, samples: int | None = None,
     return rows
 
 
+def export(rev: str, into: Path) -> Path:
+    """The revision's ``src/``, unpacked under ``into``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], check=True,
+                             stdout=subprocess.PIPE).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
+def child_run(src: Path, model: str, samples: int) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", CHILD, str(src), model, str(samples),
+                           str(SEED)], check=True, stdout=subprocess.PIPE, text=True)
+    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def compare(base: str, models: Sequence[str], samples: int | None, pairs: int,
+            quick: bool) -> None:
+    """This tree against ``base``, each model's batched run in fresh processes, paired."""
+    print(f"{'model':<12}{'samples':>9}{'this /CPU s':>13}{base + ' /CPU s':>18}"
+          f"{'CPU ratio':>11}{'this /s':>10}{base + ' /s':>14}{'same':>6}")
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"this": ROOT / "src", "base": export(base, Path(tmp))}
+        for model in models:
+            n = samples or (4_000 if model in STEPWISE else 20_000) // (10 if quick else 1)
+            runs: dict[str, list[dict[str, object]]] = {"this": [], "base": []}
+            for _ in range(pairs):
+                for side, src in trees.items():
+                    runs[side].append(child_run(src, model, n))
+            cpu = {k: [float(str(r["cpu"])) for r in v] for k, v in runs.items()}
+            wall = {k: [float(str(r["wall"])) for r in v] for k, v in runs.items()}
+            ratio = statistics.median(b / a for a, b in zip(cpu["this"], cpu["base"],
+                                                            strict=True))
+            same = len({str(r["digest"]) for v in runs.values() for r in v}) == 1
+            print(f"{model:<12}{n:>9,}{n / min(cpu['this']):>13,.0f}"
+                  f"{n / min(cpu['base']):>18,.0f}{ratio:>10.2f}x"
+                  f"{n / min(wall['this']):>10,.0f}{n / min(wall['base']):>14,.0f}"
+                  f"{'yes' if same else 'NO':>6}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", help="model (default: every registered)")
@@ -144,10 +221,18 @@ def main() -> int:
     parser.add_argument("--samples", type=int, help="batched samples per model")
     parser.add_argument("--loop-samples", type=int, help="samples run one at a time")
     parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    parser.add_argument("--base", help="also run this revision's batched path, paired")
+    parser.add_argument("--pairs", type=int, default=3, help="runs of each side (--base)")
     args = parser.parse_args()
     load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"korea-2017 (6 actors x 8 issues), seed {SEED}, {args.workers} process(es); "
           f"{os.cpu_count()} CPUs, load average {load_avg:.2f} at the start")
+    if args.base:
+        compare(args.base, args.model or list(REGISTRY), args.samples, args.pairs,
+                args.quick)
+        load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"load average {load_avg:.2f} at the end")
+        return 0
     print(f"{'model':<12}{'samples':>9}{'batched/s':>12}{'one at a time/s':>17}{'ratio':>8}"
           f"{'max diff':>10}{'s per 10^5':>12}{'batched/CPU s':>15}")
     for row in measure(args.model, args.samples, args.loop_samples, args.quick,

@@ -109,6 +109,21 @@ def test_smp_batch_equals_its_rows_alone_bit_for_bit(arrays: Arrays, options: di
     assert_same_result(together, alone)
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays=small_batches(), options=SMP_OPTIONS)
+def test_smp_refilled_batch_equals_its_rows_alone_bit_for_bit(arrays: Arrays,
+                                                               options: dict) -> None:
+    # Room for 2 scenarios at a time: a row that stops is replaced by the next waiting one,
+    # so rows play side by side in different turns.
+    scenario = smp_module.scenario_bytes(arrays.n_actors, arrays.n_issues)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(smp_module, "BATCH_BYTES", 2 * scenario)
+        assert smp_module.batch_rows(arrays.n_actors, arrays.n_issues) == 2
+        together, alone = run_both("smp", {**options, "max_turns": 12}, arrays)
+    event(f"rows stop in {len({int(s.details['states']) for s in alone})} different turns")
+    assert_same_result(together, alone)
+
+
 @pytest.mark.parametrize(("model", "options"), [("bdm", {}), ("smp", {}),
                                                 ("smp", {"transitions": "stochastic"})])
 def test_korea_draws_stop_in_different_rounds_and_batch_exactly(model: str,

@@ -186,6 +186,12 @@ class Model(ABC):
     def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
         """Forecast every issue of ``arrays`` (unit scale, optional leading batch axis)."""
 
+    def sample(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
+        """``run`` for the sampling engine, which keeps the forecast and the batched
+        ``details`` only: a model may leave out the rest (the trajectory), never change a
+        number."""
+        return self.run(arrays, rng)
+
     def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
         """Memory a run on ``batch`` scenarios of this size needs (see :class:`MemoryEstimate`).
 

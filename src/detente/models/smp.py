@@ -11,6 +11,7 @@ scale (KTAB's 0-100 divided by 100). Internally every array carries a batch axis
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,11 +46,12 @@ MARKOV_INCENTIVE_TOL = 1e-8
 MARKOV_MAX_ITER = 1000
 RISK_RANGE_FLOOR = 1e-12   # a smaller spread of probabilities is rounding noise
 CHUNK_ELEMENTS = 1 << 18  # bound on the third-party tensors built at once
-# Working set of one part of a batch (run_smp), besides the results and the tensors bounded
-# by CHUNK_ELEMENTS: about 1,000 korea-2017 scenarios (6 actors, 8 issues), which is also
-# about as many as run fastest together (fewer pay the per-turn cost of numpy calls more
-# often, more spill out of cache).
-BATCH_BYTES = 64 * 2**20
+# Working set of the scenarios bargaining at once (run_smp), besides the results and the
+# tensors bounded by CHUNK_ELEMENTS: about 285 korea-2017 scenarios (6 actors, 8 issues).
+# Since a stopped scenario's place is taken at once, steps stay full and their numpy calls'
+# fixed cost is shared; fewer scenarios keep a step's arrays nearer the cache (on 4,608
+# draws, CPU seconds within a few per cent from 256 to 1,142 at once, 128 clearly slower).
+BATCH_BYTES = 16 * 2**20
 
 VictoryProb = Literal["linear", "square", "quartic", "octic", "binary"]
 PCEModel = Literal["conditional", "markov_uniform", "markov_incentive"]
@@ -109,32 +111,105 @@ class SMPOptions:
 
 
 # --------------------------------------------------------------------------------------
+# Sums over the last axis, bit for bit as numpy's and faster on short rows
+# --------------------------------------------------------------------------------------
+# numpy reduces the last axis one row at a time, which costs far more than the additions
+# where rows are a few terms long and many (the N third parties or voters, the K issues, of
+# thousands of pairs): about 5x on [285, 6, 6, 6]. The functions below do the same
+# additions in the same order over whole columns. tests/test_smp_sums.py checks them
+# against numpy on random arrays, signed zeros included, so that a numpy that changes its
+# order fails there rather than moving a result.
+
+PAIRWISE_BLOCK = 8     # numpy's pairwise sum keeps 8 running sums ...
+PAIRWISE_LIMIT = 128   # ... over rows of up to 128 terms (it splits longer ones)
+
+
+def sum_last(x: np.ndarray) -> np.ndarray:
+    """``np.sum(x, axis=-1)`` with the same bits.
+
+    numpy adds a row of a C-contiguous array as 0.0 + its pairwise sum: below 8 terms left
+    to right; up to 128 terms in 8 running sums over the row, (r0 + r1) + (r2 + r3) +
+    ((r4 + r5) + (r6 + r7)), then the remaining terms one by one. Other arrays (and longer
+    rows) are left to numpy.
+    """
+    n = x.shape[-1]
+    if not 2 <= n <= PAIRWISE_LIMIT or not x.flags.c_contiguous:
+        return np.sum(x, axis=-1)
+    if n < PAIRWISE_BLOCK:
+        total = x[..., 0] + x[..., 1]
+        for k in range(2, n):
+            total += x[..., k]
+    else:
+        whole = n - n % PAIRWISE_BLOCK
+        r = x[..., :PAIRWISE_BLOCK]
+        if whole > PAIRWISE_BLOCK:  # running sums to keep (else r is only read)
+            r = r.copy()
+            for k in range(PAIRWISE_BLOCK, whole, PAIRWISE_BLOCK):
+                r += x[..., k:k + PAIRWISE_BLOCK]
+        total = (r[..., 0] + r[..., 1]) + (r[..., 2] + r[..., 3])
+        total += (r[..., 4] + r[..., 5]) + (r[..., 6] + r[..., 7])
+        for k in range(whole, n):
+            total += x[..., k]
+    total += 0.0  # numpy's start: a sum of signed zeros is +0.0
+    return total
+
+
+def add_last(x: np.ndarray) -> np.ndarray:
+    """Sum over the last axis strictly left to right (``np.cumsum(x, axis=-1)[..., -1]``)."""
+    total = x[..., 0].copy()
+    for k in range(1, x.shape[-1]):
+        total += x[..., k]
+    return total
+
+
+def prod_last(x: np.ndarray) -> np.ndarray:
+    """``np.prod(x, axis=-1)``: numpy multiplies left to right."""
+    total = x[..., 0].copy()
+    for k in range(1, x.shape[-1]):
+        total *= x[..., k]
+    return total
+
+
+# --------------------------------------------------------------------------------------
 # Elementary functions (§2.1-§2.3)
 # --------------------------------------------------------------------------------------
 
-def salience_distance(ideal: np.ndarray, position: np.ndarray,
-                      salience: np.ndarray) -> np.ndarray:
+def salience_distance(ideal: np.ndarray, position: np.ndarray, salience: np.ndarray,
+                      norm: np.ndarray | None = None) -> np.ndarray:
     """d_ij = sqrt(Σ_k s_ik² (y_ik − x_jk)² / Σ_k s_ik²), ``[B, N, N]`` (§2.1, bvDiff).
 
-    An actor with no salience at all is indifferent: its distances are 0.
+    An actor with no salience at all is indifferent: its distances are 0. ``norm``:
+    Σ_k s_ik² if the caller has it (``salience_norm``).
     """
     s = salience[:, :, None, :]
-    ds = (ideal[:, :, None, :] - position[:, None, :, :]) * s
-    num = np.sum(ds * ds, axis=-1)
-    den = np.sum(salience * salience, axis=-1)[:, :, None]
+    # In place: the same products as (y − x)·s and its square, without two temporaries of
+    # [B, N, N, K].
+    ds = np.subtract(ideal[:, :, None, :], position[:, None, :, :])
+    np.multiply(ds, s, out=ds)
+    num = sum_last(np.multiply(ds, ds, out=ds))
+    den = (salience_norm(salience) if norm is None else norm)[:, :, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         d = np.sqrt(num / den)
     return np.where(den > 0, d, 0.0)
 
 
-def point_distance(ideal: np.ndarray, points: np.ndarray, salience: np.ndarray) -> np.ndarray:
+def salience_norm(salience: np.ndarray) -> np.ndarray:
+    """Σ_k s_ik², the denominator of :func:`salience_distance`, ``[B, N]``."""
+    return sum_last(salience * salience)
+
+
+def point_distance(ideal: np.ndarray, points: np.ndarray, salience: np.ndarray,
+                   norm: np.ndarray | None = None) -> np.ndarray:
     """Distance of each actor's ideal to arbitrary points: ``[B, N], [B, G, K] -> [B, N, G]``."""
-    return salience_distance(ideal, points, salience)
+    return salience_distance(ideal, points, salience, norm)
 
 
 def utility(d: np.ndarray, r: np.ndarray | float) -> np.ndarray:
     """u(d, R) = (1 − d)(1 + dR) for d ≤ 1, (1 − d)(1 + R) beyond (§2.1, bsUtil)."""
-    near = (1 - d) * (1 + d * r)
+    # (1 − d)(1 + dR) written into the array of dR (the broadcast shape), without two
+    # more temporaries: the model evaluates it on every [B, N, N, N] third-party tensor.
+    near = np.multiply(d, r)
+    np.multiply(np.subtract(1, d), np.add(1, near, out=near), out=near)
     if np.max(d, initial=0.0) <= 1:  # always so for positions on the unit scale
         return near
     return np.where(d <= 1, near, (1 - d) * (1 + r))
@@ -210,7 +285,7 @@ def pce(model: str, victory: np.ndarray, coalition: np.ndarray | None, mask: np.
     m = mask.astype(float)
     if model == "conditional":
         factors = np.where(mask[..., None, :], victory, 1.0)
-        p = np.prod(factors, axis=-1) * m  # np.prod multiplies left to right
+        p = prod_last(factors) * m
         return p / total(p, -1)
     count = np.sum(m, axis=-1, keepdims=True)
     p = m / count
@@ -244,8 +319,11 @@ def pce(model: str, victory: np.ndarray, coalition: np.ndarray | None, mask: np.
 
 
 def _sequential_total(values: np.ndarray, axis: int) -> np.ndarray:
-    """Sum over ``axis`` strictly in order (kept as a length-1 axis)."""
-    return np.take(np.cumsum(values, axis=axis), [-1], axis=axis)
+    """Sum over ``axis`` (the last or the one before) strictly in order, kept as a
+    length-1 axis."""
+    if axis in (-1, values.ndim - 1):
+        return add_last(values)[..., None]
+    return add_last(np.swapaxes(values, axis, -1))[..., None, :]
 
 
 def big_r(prob: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
@@ -283,7 +361,7 @@ def estimate_risk(r_h: np.ndarray, r_i: np.ndarray, mode: str) -> np.ndarray:
 
 def sequential_sum(terms: np.ndarray) -> np.ndarray:
     """Sum over the last axis strictly left to right, as KTAB's loops add."""
-    return np.cumsum(terms, axis=-1)[..., -1]
+    return add_last(terms)
 
 
 def round4(x: np.ndarray) -> np.ndarray:
@@ -359,9 +437,9 @@ def position_coalitions(utilities: np.ndarray, weight: np.ndarray, rule: str) ->
     for start in range(0, n_opt, rows):
         blk = slice(start, min(n_opt, start + rows))
         v = vote(rule, w, u_t[:, blk, None, :], u_t[:, None, :, :])
-        pos[:, blk] = np.sum(np.maximum(v, 0.0), axis=-1)
         if neg is not None:
-            neg[:, blk] = -np.sum(np.minimum(v, 0.0), axis=-1)
+            neg[:, blk] = -sum_last(np.minimum(v, 0.0))
+        pos[:, blk] = sum_last(np.maximum(v, 0.0, out=v))  # v is not needed after
     pos += MIN_COALITION
     if neg is None:
         c = pos
@@ -410,22 +488,31 @@ def challenge_gain(uii: np.ndarray, uij: np.ndarray, uji: np.ndarray, ujj: np.nd
     b = vote(vr, w_j, uji, ujj)
     c_ij = (MIN_CHALLENGE + np.maximum(a, 0.0)) + np.maximum(b, 0.0)
     c_ji = (MIN_CHALLENGE - np.minimum(a, 0.0)) - np.minimum(b, 0.0)
+    # The third-party arrays (shape Q + (N,)) are most of the work: each operation below
+    # writes into an array whose value is no longer needed (the same operations on the
+    # same operands as the plain expressions in the comments; + and × commute exactly).
     # Each third party n weighs in on the little contest (i:j) of the principals alone...
     v_little = vote(vr, w_n, uni, unj)
-    cni = c_ij[..., None] + np.maximum(v_little, 0.0)
-    cnj = c_ji[..., None] - np.minimum(v_little, 0.0)
-    pin = cni / (cni + cnj)
+    cni = np.add(c_ij[..., None], np.maximum(v_little, 0.0))  # c_ij + max(v, 0)
+    cnj = np.subtract(c_ji[..., None], np.minimum(v_little, 0.0, out=v_little),
+                      out=v_little)  # c_ji − min(v, 0)
+    pin = np.divide(cni, np.add(cni, cnj, out=cnj), out=cni)  # cni / (cni + cnj)
     # ... then votes by the expected sums of three position utilities (thirdPartyVoteSU).
     # Only the difference of the two expectations enters the vote.
     tpc = opts.third_party_commit
     if tpc == "semi":
         # E_i − E_j = p(2u_ni + u_nn − 3u_ni) + (1 − p)(3u_nj − 2u_nj − u_nn)
-        du = pin * (unn - uni) + (1.0 - pin) * (unj - unn)
+        # du = pin (u_nn − u_ni) + (1 − pin)(u_nj − u_nn)
+        du = np.multiply(pin, unn - uni, out=cnj)
+        later = np.subtract(unj, unn)
+        np.multiply(np.subtract(1.0, pin, out=pin), later, out=later)
+        np.add(du, later, out=du)
     else:  # with full or no commitment both expectations are equal (§2.6)
         du = np.zeros(np.broadcast_shapes(pin.shape, np.shape(unj)))
-    v_third = np.where(third, vote_on_difference(vr, w_n, du), 0.0)
-    ch_ij = c_ij + np.sum(np.maximum(v_third, 0.0), axis=-1)
-    ch_ji = c_ji - np.sum(np.minimum(v_third, 0.0), axis=-1)
+    v_third = vote_on_difference(vr, w_n, du)
+    np.copyto(v_third, 0.0, where=~third)  # np.where(third, v, 0)
+    ch_ij = c_ij + sum_last(np.maximum(v_third, 0.0, out=du))
+    ch_ji = c_ji - sum_last(np.minimum(v_third, 0.0, out=v_third))
     if opts.ktab_compat or opts.victory_prob == "linear":
         total = ch_ij + ch_ji  # §2.10 (c): KTAB always uses the linear form here
         p_ij, p_ji = ch_ij / total, ch_ji / total
@@ -589,13 +676,14 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     # KTAB's posUtil measures from the voter's current position, not its ideal.
     origin = position if opts.ktab_compat else ideal
     per = max(1, CHUNK_ELEMENTS // (n_act * (n_act + 2)))
+    norm = salience_norm(salience)  # per scenario, not per bargain
     for first in range(0, n_g, per):
         part = slice(first, min(n_g, first + per))
         gb, size = g_b[part], len(g_b[part])
         # Both sides of a bargain in one pass: [g, N, 2] (each distance sums over the
         # issues alone, so it is the same number whatever else is computed beside it).
         sides = np.stack([bargains.pos_init[part], bargains.pos_rcvr[part]], axis=1)
-        d_sides = point_distance(origin[gb], sides, salience[gb])
+        d_sides = point_distance(origin[gb], sides, salience[gb], norm[gb])
         r_own = state.risk[gb]  # [g, N]
         u_init = utility(d_sides[..., 0], r_own)
         u_rcvr = utility(d_sides[..., 1], r_own)
@@ -636,8 +724,8 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
         e1 = starts[pair_q[part]] + lo[part]  # the later entry
         e2 = starts[pair_q[part]] + hi[part]
         v = vote(opts.voting_rule, w_all[e_b[e1]], e_value[e1], e_value[e2])
-        c_lo[part] = MIN_COALITION + np.sum(np.maximum(v, 0.0), axis=-1)
-        c_hi[part] = MIN_COALITION - np.sum(np.minimum(v, 0.0), axis=-1)
+        c_lo[part] = MIN_COALITION + sum_last(np.maximum(v, 0.0))
+        c_hi[part] = MIN_COALITION - sum_last(np.minimum(v, 0.0, out=v))
     # P[a>c] of the pairs alone, spread below over padded matrices: the entries
     # victory_matrix would give, without evaluating the padding and the diagonal.
     p_lo, p_hi = victory_pair(opts.victory_prob, c_lo, c_hi)
@@ -721,7 +809,7 @@ def report_probabilities(state: TurnAssessment, position: np.ndarray, capability
     """
     n_act = position.shape[1]
     gap = position[:, :, None, :] - position[:, None, :, :]
-    close = np.sqrt(np.sum(gap * gap, axis=-1)) < POSITION_TOLERANCE  # [B, N, N]
+    close = np.sqrt(sum_last(np.multiply(gap, gap, out=gap))) < POSITION_TOLERANCE
     close &= active[:, :, None] & active[:, None, :]
     earlier = np.tri(n_act, k=-1, dtype=bool)
     unique = active.copy()
@@ -749,7 +837,8 @@ def report_probabilities(state: TurnAssessment, position: np.ndarray, capability
 class SMPRun:
     """Everything a run produced, on the unit scale, with a batch axis."""
 
-    trajectory: np.ndarray       # [B, T+1, N, K], T = max_turns; stopped runs repeat
+    trajectory: np.ndarray | None  # [B, T+1, N, K], T = max_turns; stopped runs repeat
+    final: np.ndarray            # [B, N, K] the last positions
     probability: np.ndarray      # [B, T+1, N]
     risk: np.ndarray             # [B, T+1, N]
     states: np.ndarray           # [B] states actually computed (turns + 1)
@@ -796,19 +885,25 @@ def _take_state(state: TurnAssessment, keep: np.ndarray) -> TurnAssessment:
 def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
             opts: SMPOptions, rng: np.random.Generator | None = None,
             on_turn: Callable[[int, float], None] | None = None,
-            record_turn: int | None = None) -> SMPRun:
+            record_turn: int | None = None, trajectory: bool = True) -> SMPRun:
     """Run the SMP to its stopping rule on ``[B,] N`` capabilities and ``[B,] N, K`` arrays.
 
-    The batch runs in equal parts of at most :func:`batch_rows` scenarios, so that a
-    turn's working set stays within :data:`BATCH_BYTES` whatever B (the results,
-    ``[B, T+1, N, K]``, are held whole). Within a part a turn is played on the scenarios
-    still bargaining only: one that has stopped keeps its state (repeated to
-    ``max_turns``) and costs nothing while the others go on. No step mixes scenarios, so
-    a batch gives, bit for bit, what each of its scenarios gives alone, whatever the parts.
+    At most :func:`batch_rows` scenarios bargain at once, so that a step's working set
+    stays within :data:`BATCH_BYTES` whatever B (the results, ``[B, T+1, N, K]``, are held
+    whole). A scenario that stops leaves the batch at once and the next waiting one takes
+    its place, so scenarios in different turns play side by side: a step costs numpy's
+    per-call overhead once for up to :func:`batch_rows` scenarios, and only the last few
+    long runs of the whole batch play steps of a handful. No step mixes scenarios, so a
+    batch gives, bit for bit, what each of its scenarios gives alone, whoever plays beside
+    it.
 
-    ``on_turn`` is called after every turn of every part with the turn and its seconds.
-    ``record_turn``: keep that turn's intermediate results in ``SMPRun.recorded`` (explain),
-    for the scenarios of the first part still bargaining then.
+    ``on_turn`` is called after every step with the step's number and its seconds (for one
+    scenario, or a batch that fits in one step, the step is the turn). ``record_turn``: keep
+    the intermediate results of the first step in which a scenario plays that turn in
+    ``SMPRun.recorded`` (explain, on one scenario), for every scenario of that step.
+    ``trajectory=False``: keep the last positions only (``SMPRun.trajectory`` is None; the
+    sampling engine drops the trajectory, whose ``[B, T+1, N, K]`` would be most of the
+    memory a Monte Carlo chunk touches).
     """
     cap, pos, sal, active = prepare_inputs(capability, position, salience, opts.ktab_compat)
     n_b, n_act, n_dim = pos.shape
@@ -819,91 +914,133 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
         # runs sharing one generator spawn children 0..B-1, as one batched run does.
         streams = (rng if rng is not None else np.random.default_rng()).spawn(n_b)
     n_turns = opts.max_turns
-    out = SMPRun(trajectory=np.empty((n_b, n_turns + 1, n_act, n_dim)),
+    out = SMPRun(trajectory=np.empty((n_b, n_turns + 1, n_act, n_dim)) if trajectory else None,
+                 final=np.empty((n_b, n_act, n_dim)),
                  probability=np.empty((n_b, n_turns + 1, n_act)),
                  risk=np.empty((n_b, n_turns + 1, n_act)),
                  states=np.ones(n_b, dtype=int), stop_ratios=np.full((n_b, n_turns), np.nan),
                  unique_prob=np.empty((n_b, n_act)))
-    # Parts of equal size: each part ends in a tail of a few long runs, whose turns cost
-    # numpy's per-call overhead more than work; a last part of a handful of scenarios
-    # would be almost all tail.
-    n_parts = -(-n_b // batch_rows(n_act, n_dim))
-    rows = max(1, -(-n_b // max(n_parts, 1)))
-    for first in range(0, n_b, rows):
-        part = np.arange(first, min(n_b, first + rows))
-        _play_part(part, cap[part], pos[part], sal[part], active[part],
-                 [streams[b] for b in part] if streams else [], opts, out, on_turn,
-                 record_turn)
+    _play(cap, pos, sal, active, streams, opts, out, batch_rows(n_act, n_dim), on_turn,
+          record_turn)
     return out
 
 
-def _play_part(live: np.ndarray, cap: np.ndarray, pos: np.ndarray, sal: np.ndarray,
-             active: np.ndarray, streams: list[np.random.Generator], opts: SMPOptions,
-             out: SMPRun, on_turn: Callable[[int, float], None] | None,
-             record_turn: int | None) -> None:
-    """Turns until every scenario of one part (rows ``live`` of ``out``) has stopped."""
+@dataclass
+class _Bargaining:
+    """The scenarios bargaining in one step (rows ``live`` of the batch) and their state."""
+
+    live: np.ndarray        # [L] rows of the batch
+    turn: np.ndarray        # [L] turns played
+    cap: np.ndarray
+    sal: np.ndarray
+    active: np.ndarray
+    total_sal: np.ndarray
+    weight: np.ndarray      # challenge weight W_i = c_i S_i (§2.6)
+    ideal: np.ndarray
+    x: np.ndarray
+    first_step: np.ndarray  # [L] the first turn's movement + STOP_FLOOR (0 before it)
+    ratio: np.ndarray       # [L] the last turn's stop ratio
+    streams: list[np.random.Generator]
+
+    def take(self, keep: np.ndarray) -> _Bargaining:
+        return _Bargaining(self.live[keep], self.turn[keep], self.cap[keep], self.sal[keep],
+                           self.active[keep], self.total_sal[keep], self.weight[keep],
+                           self.ideal[keep], self.x[keep], self.first_step[keep],
+                           self.ratio[keep],
+                           [s for s, k in zip(self.streams, keep, strict=True) if k]
+                           if self.streams else [])
+
+    def join(self, other: _Bargaining) -> _Bargaining:
+        if not self.live.size:
+            return other
+        arrays = [np.concatenate([getattr(self, f.name), getattr(other, f.name)])
+                  for f in dataclasses.fields(self) if f.name != "streams"]
+        return _Bargaining(*arrays, streams=self.streams + other.streams)
+
+
+def _admit(rows: np.ndarray, cap: np.ndarray, pos: np.ndarray, sal: np.ndarray,
+           active: np.ndarray, streams: list[np.random.Generator]) -> _Bargaining:
+    """Scenarios ``rows`` before their first turn."""
+    c, s = cap[rows], sal[rows]
+    total_sal = np.sum(s, axis=-1)
+    n = len(rows)
+    return _Bargaining(rows, np.zeros(n, dtype=int), c, s, active[rows], total_sal,
+                       c * total_sal, pos[rows], pos[rows], np.zeros(n), np.zeros(n),
+                       [streams[b] for b in rows] if streams else [])
+
+
+def _play(cap: np.ndarray, pos: np.ndarray, sal: np.ndarray, active: np.ndarray,
+          streams: list[np.random.Generator], opts: SMPOptions, out: SMPRun, room: int,
+          on_turn: Callable[[int, float], None] | None, record_turn: int | None) -> None:
+    """Steps until every scenario has stopped, with at most ``room`` scenarios a step."""
     import time
 
-    n_act = pos.shape[1]
-    total_sal = np.sum(sal, axis=-1)
-    weight = cap * total_sal  # challenge weight W_i = c_i S_i (§2.6)
-    ideal = pos.copy()
-    x = pos.copy()
-    state = assess(ideal, x, sal, cap, active, opts)
-    per_actor, _, unique = report_probabilities(state, x, cap, active, opts)
-    out.trajectory[live, 0], out.probability[live, 0], out.risk[live, 0] = \
-        x, per_actor, state.risk
-    out.unique_prob[live] = unique
-    first_step = np.zeros(len(live))
-    turn = 0
-    # The arrays below hold the scenarios still bargaining (``live``); they are gathered
-    # when some stop.
-    while live.size:
+    n_b, n_act = cap.shape
+    waiting = 0  # the next scenario to admit, in row order
+    now = _admit(np.zeros(0, dtype=int), cap, pos, sal, active, streams)
+    step = 0
+    while True:
         t0 = time.perf_counter()
-        turn += 1
-        prob, gain, target, best = best_targets(state, weight, total_sal, active, opts)
-        bargains = propose_bargains(state, x, sal, cap, weight, total_sal, active, prob,
-                                    target, opts)
-        draw = np.stack([s.random(n_act) for s in streams]) if streams else None
-        resolution = resolve_bargains(state, bargains, ideal, x, sal, cap, active, opts, draw)
-        new_x = resolution.position
-        a = opts.ideal_adjustment
-        new_ideal = a * new_x + (1.0 - a) * ideal
-        step = np.sum(np.sqrt(np.sum((new_x - x) ** 2, axis=-1)), axis=-1)
-        if turn == 1:
-            first_step = step + STOP_FLOOR
-        ratio = step / first_step
-        start, x, ideal = x, new_x, new_ideal
-        state_before = state
-        state = assess(ideal, x, sal, cap, active, opts)
-        per_actor, _, unique = report_probabilities(state, x, cap, active, opts)
-        out.trajectory[live, turn], out.probability[live, turn] = x, per_actor
-        out.risk[live, turn], out.stop_ratios[live, turn - 1] = state.risk, ratio
+        if waiting < n_b and now.live.size < room:
+            rows = np.arange(waiting, min(n_b, waiting + room - now.live.size))
+            waiting += len(rows)
+            now = now.join(_admit(rows, cap, pos, sal, active, streams))
+        # The state after each scenario's last turn (or its start), with the newcomers.
+        state = assess(now.ideal, now.x, now.sal, now.cap, now.active, opts)
+        per_actor, _, unique = report_probabilities(state, now.x, now.cap, now.active, opts)
+        live, turn = now.live, now.turn
+        if out.trajectory is not None:
+            out.trajectory[live, turn] = now.x
+        out.final[live], out.probability[live, turn] = now.x, per_actor
+        out.risk[live, turn] = state.risk
         out.unique_prob[live] = unique
-        out.states[live] += 1
-        if turn == record_turn and not out.recorded:
-            out.recorded.update({
-                "state": state_before, "prob": prob, "gain": gain, "target": target,
-                "best": best, "bargains": bargains, "resolution": resolution, "start": start,
-                "end": x, "ratio": ratio, "capability": cap, "active": active})
-        stop = (turn >= opts.max_turns) | ((turn >= opts.min_turns) & (ratio < opts.stop_ratio))
+        out.states[live] = turn + 1
+        played = turn > 0
+        stop = played & ((turn >= opts.max_turns)
+                         | ((turn >= opts.min_turns) & (now.ratio < opts.stop_ratio)))
         if stop.any():
             # Fixed length (max_turns + 1 states): a run that stopped early repeats its last
             # state, so results of different batches stack.
-            gone = live[stop]
-            out.trajectory[gone, turn + 1:] = x[stop][:, None]
-            out.probability[gone, turn + 1:] = per_actor[stop][:, None]
-            out.risk[gone, turn + 1:] = state.risk[stop][:, None]
+            for t in np.unique(turn[stop]):
+                last = stop & (turn == t)
+                gone = live[last]
+                if out.trajectory is not None:
+                    out.trajectory[gone, t + 1:] = now.x[last][:, None]
+                out.probability[gone, t + 1:] = per_actor[last][:, None]
+                out.risk[gone, t + 1:] = state.risk[last][:, None]
             keep = ~stop
-            live = live[keep]
-            cap, sal, active = cap[keep], sal[keep], active[keep]
-            total_sal, weight, first_step = total_sal[keep], weight[keep], first_step[keep]
-            x, ideal, state = x[keep], ideal[keep], _take_state(state, keep)
-            if streams:
-                streams = [s for s, k in zip(streams, keep, strict=True) if k]
+            now, state = now.take(keep), _take_state(state, keep)
+        if not now.live.size:
+            if waiting >= n_b:
+                break
+            continue
+        step += 1
+        prob, gain, target, best = best_targets(state, now.weight, now.total_sal, now.active,
+                                                opts)
+        bargains = propose_bargains(state, now.x, now.sal, now.cap, now.weight, now.total_sal,
+                                    now.active, prob, target, opts)
+        draw = np.stack([s.random(n_act) for s in now.streams]) if now.streams else None
+        resolution = resolve_bargains(state, bargains, now.ideal, now.x, now.sal, now.cap,
+                                      now.active, opts, draw)
+        new_x = resolution.position
+        a = opts.ideal_adjustment
+        new_ideal = a * new_x + (1.0 - a) * now.ideal
+        moved = sum_last(np.sqrt(sum_last((new_x - now.x) ** 2)))
+        turn = now.turn + 1
+        first_step = np.where(turn == 1, moved + STOP_FLOOR, now.first_step)
+        ratio = moved / first_step
+        out.stop_ratios[now.live, turn - 1] = ratio
+        if record_turn is not None and not out.recorded and np.any(turn == record_turn):
+            out.recorded.update({
+                "state": state, "prob": prob, "gain": gain, "target": target,
+                "best": best, "bargains": bargains, "resolution": resolution,
+                "start": now.x, "end": new_x, "ratio": ratio, "capability": now.cap,
+                "active": now.active})
+        now = dataclasses.replace(now, turn=turn, ideal=new_ideal, x=new_x,
+                                  first_step=first_step, ratio=ratio)
         out.turn_seconds.append(time.perf_counter() - t0)
         if on_turn is not None:
-            on_turn(turn, out.turn_seconds[-1])
+            on_turn(step, out.turn_seconds[-1])
 
 
 def scenario_bytes(n_actors: int, n_dims: int) -> int:
@@ -915,7 +1052,7 @@ def scenario_bytes(n_actors: int, n_dims: int) -> int:
 
 
 def batch_rows(n_actors: int, n_dims: int) -> int:
-    """Scenarios a part of a batch holds at once (at least one): :data:`BATCH_BYTES` over
+    """Scenarios that bargain in one step (at least one): :data:`BATCH_BYTES` over
     :func:`scenario_bytes`."""
     return max(1, BATCH_BYTES // scenario_bytes(n_actors, n_dims))
 
@@ -947,11 +1084,19 @@ class SMP(Model):
         return self.options.transitions == "deterministic"  # type: ignore[attr-defined]
 
     def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
+        return self._run(arrays, rng, trajectory=True)
+
+    def sample(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
+        """``run`` without the trajectory (None), which the sampling engine drops."""
+        return self._run(arrays, rng, trajectory=False)
+
+    def _run(self, arrays: Arrays, rng: RngLike, trajectory: bool) -> ModelResult:
         opts: SMPOptions = self.options  # type: ignore[assignment]
         generator, seed = make_rng(rng)
-        out = run_smp(arrays.capability, arrays.position, arrays.salience, opts, generator)
+        out = run_smp(arrays.capability, arrays.position, arrays.salience, opts, generator,
+                      trajectory=trajectory)
         batched = bool(arrays.batch_shape)
-        final = out.trajectory[:, -1]  # [B, N, K]
+        final = out.final  # [B, N, K]
         forecast = np.einsum("bn,bnk->bk", out.unique_prob, final)
         forecast = np.clip(forecast, 0.0, 1.0)
         best = np.argmax(out.unique_prob, axis=-1)
@@ -969,13 +1114,14 @@ class SMP(Model):
             "risk": unbatch(out.risk),
             "most_probable": unbatch(most_probable),
         }
-        return self._result(unbatch(forecast), trajectory=unbatch(out.trajectory),
+        path = None if out.trajectory is None else unbatch(out.trajectory)
+        return self._result(unbatch(forecast), trajectory=path,
                             rounds=unbatch(rounds), details=details,
                             seed=seed)
 
     def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
         """An upper bound: the results (``[B, T+1, N, K]`` positions, probabilities and
-        risks per turn), the inputs, one part of the batch (:func:`batch_rows` scenarios of
+        risks per turn), the inputs, the scenarios of one step (:func:`batch_rows` scenarios of
         :func:`scenario_bytes`: O(N² K) each, the O(N³) steps being chunked) and the
         temporaries of the chunked tensors (a few dozen, each at most
         :data:`CHUNK_ELEMENTS` or one challenger's)."""

@@ -60,7 +60,9 @@ class ModelKernel:
 
     ``batched=False`` runs one sample at a time (for a model that cannot take a batch axis).
     Outputs: ``forecast`` ``[B, I]`` on the unit scale, and every array in the model's
-    ``details`` that carries the batch axis, as ``details.<name>``.
+    ``details`` that carries the batch axis, as ``details.<name>``; the model runs through
+    :meth:`~detente.models.base.Model.sample`, which may skip what is not kept (smp's
+    trajectory).
     """
 
     model: str
@@ -82,9 +84,9 @@ class ModelKernel:
         model = get_model(self.model, **dict(self.options))
         n = arrays.batch_shape[0]
         if not self.batched:
-            rows = [_outputs(model.run(take_row(arrays, b), rng), None) for b in range(n)]
+            rows = [_outputs(model.sample(take_row(arrays, b), rng), None) for b in range(n)]
             return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
-        return _outputs(model.run(arrays, rng), n)
+        return _outputs(model.sample(arrays, rng), n)
 
 
 def _outputs(result: Any, batch: int | None) -> dict[str, np.ndarray]:
