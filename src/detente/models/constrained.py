@@ -62,11 +62,14 @@ class ConstrainedCompromise(Model):
                 raise ValueError("iterations must be at least 10")
 
     def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
-        """The base estimate; on several issues plus 32 MiB for SLSQP (solved one scenario
-        at a time, so it does not grow with the batch) and the first import of
-        scipy.optimize (about 11 MB measured)."""
+        """The base estimate; on several issues plus the dual's Hessians of the batch (four
+        ``[B, A, A, I]`` arrays' worth: about two measured at 20-40 actors), 32 MiB for
+        SLSQP (solved one scenario at a time, so it does not grow with the batch) and the
+        first import of scipy.optimize (about 11 MB measured)."""
         base = super().estimate(n_actors, n_issues, batch)
-        extra = 32 * 2**20 if n_issues > 1 else 0
+        extra = 0
+        if n_issues > 1:
+            extra = 8 * 4 * batch * n_actors * n_actors * n_issues + 32 * 2**20
         return MemoryEstimate(working=base.working + extra,
                               outputs_per_row=base.outputs_per_row)
 
