@@ -33,12 +33,14 @@ class ConstrainedCompromise(Model):
     On a single issue the win-set is the interval ⋂_v [p_v − |q − p_v|, p_v + |q − p_v|] and
     the forecast is the compromise clipped to it (closed form). On several issues veto
     players can trade across issues (the packages ``detente settle`` searches); the nearest
-    point is a small convex program solved per scenario through its Lagrange dual
-    (:func:`dual_nearest`: closed-form inner minimum, projected Newton on the multipliers,
-    accepted only with a duality-gap certificate; Boyd & Vandenberghe 2004, *Convex
+    point is a small convex program solved through its Lagrange dual, for a whole batch of
+    scenarios at once, each with its own iteration and certificate
+    (:func:`dual_nearest_batch`: closed-form inner minimum, projected Newton on the
+    multipliers, accepted only with a duality-gap certificate; Boyd & Vandenberghe 2004, *Convex
     Optimization*, ch. 5; Bertsekas 1982, "Projected Newton methods for optimization
     problems with simple constraints", *SIAM J. Control Optim.* 20(2)); where no certificate
-    is reached (a win-set without interior, an issue nobody weighs) SLSQP solves it. The
+    is reached (a win-set without interior, an issue nobody weighs) SLSQP solves that
+    scenario alone. The
     result is always pulled back inside the win-set along the segment to q, so a solver
     that stops early can only be conservative, never infeasible.
 
