@@ -36,13 +36,13 @@ class ConstrainedCompromise(Model):
     point is a small convex program solved through its Lagrange dual, for a whole batch of
     scenarios at once, each with its own iteration and certificate
     (:func:`dual_nearest_batch`: closed-form inner minimum, projected Newton on the
-    multipliers, accepted only with a duality-gap certificate; Boyd & Vandenberghe 2004, *Convex
-    Optimization*, ch. 5; Bertsekas 1982, "Projected Newton methods for optimization
-    problems with simple constraints", *SIAM J. Control Optim.* 20(2)); where no certificate
-    is reached (a win-set without interior, an issue nobody weighs) SLSQP solves that
-    scenario alone. The
-    result is always pulled back inside the win-set along the segment to q, so a solver
-    that stops early can only be conservative, never infeasible.
+    multipliers, accepted only with a duality-gap certificate; Boyd & Vandenberghe 2004,
+    *Convex Optimization*, ch. 5; Bertsekas 1982, "Projected Newton methods for
+    optimization problems with simple constraints", *SIAM J. Control Optim.* 20(2)); where
+    no certificate is reached (a win-set without interior, an issue nobody weighs) SLSQP
+    solves that scenario alone. The result is always pulled back inside the win-set along
+    the segment to q, so a solver that stops early can only be conservative, never
+    infeasible.
 
     Veto players: actors with ``veto: true`` and positive capability × salience (an actor
     with no capability or no stake cannot block). The status quo is the walk-away point of
@@ -345,7 +345,9 @@ def dual_nearest_batch(base: np.ndarray, position: np.ndarray, salience: np.ndar
                 break
             base_mu, base_dual = mu[pending], dual[pending]
             trial = np.maximum(base_mu + t[pending, None] * step[pending], 0.0)
-            x_t, slack_t, curvature_t, dual_t = problem.take(pending).inner(trial)
+            # Every row tries the full step first: no gather then.
+            tried = problem if pending.size == live.size else problem.take(pending)
+            x_t, slack_t, curvature_t, dual_t = tried.inner(trial)
             lost = np.abs(dual_t - base_dual) <= 1e-13 * (1.0 + np.abs(base_dual))
             ok = (dual_t >= base_dual + 1e-4 * np.sum(gradient[pending] * (trial - base_mu),
                                                       axis=-1) - 1e-18) | (
