@@ -9,6 +9,7 @@ batch, chunked O(N³) steps), again without changing a bit.
 
 from __future__ import annotations
 
+import dataclasses
 import tracemalloc
 from typing import Any
 
@@ -23,9 +24,12 @@ from detente.models import get_model
 from detente.models import smp as smp_module
 from detente.models.base import ModelResult
 from detente.scenario import load
+from detente.uncertainty import engine
 from detente.uncertainty.engine import (
     BLOCK,
+    MAX_CHUNK,
     MODEL_CHUNK_BYTES,
+    _outputs,
     chunk_rows,
     default_chunk_size,
     draw_rows,
@@ -221,12 +225,73 @@ def test_smp_estimate_bounds_a_monte_carlo_chunk() -> None:
 
 
 @pytest.mark.parametrize("n_actors", [6, 40])
-def test_engine_cuts_smp_chunks_to_the_model_estimate(n_actors: int) -> None:
+def test_engine_sizes_smp_chunks_by_the_model_estimate(n_actors: int) -> None:
     run = setup(synthetic_scenario(n_actors, 3), None, "smp", None, 1)
     rows, generic = chunk_rows(run.space, run.kernel), default_chunk_size(run.space)
     model = get_model("smp")
-    assert rows % BLOCK == 0 and BLOCK <= rows <= generic
-    # The largest whole number of blocks within the budget (or one block).
-    assert rows == BLOCK or model.estimate(n_actors, 3, rows).working <= MODEL_CHUNK_BYTES
-    assert rows == generic or model.estimate(n_actors, 3, rows + BLOCK).working \
-        > MODEL_CHUNK_BYTES
+
+    def working(r: int) -> int:
+        return model.sample_estimate(n_actors, 3, r).working
+
+    assert rows % BLOCK == 0 and BLOCK <= rows <= MAX_CHUNK
+    # The largest whole number of blocks within the budget (or one block) ...
+    assert rows == BLOCK or working(rows) <= MODEL_CHUNK_BYTES
+    assert rows >= generic or working(rows + BLOCK) > MODEL_CHUNK_BYTES
+    # ... grown past the general size as far as smp's own budget allows.
+    assert rows <= generic or working(rows) <= model.sample_chunk_bytes
+    assert rows < generic or rows == MAX_CHUNK or working(rows + BLOCK) > \
+        min(model.sample_chunk_bytes, MODEL_CHUNK_BYTES)
+    if n_actors == 6:
+        assert rows > 2 * generic  # sampled, a small scenario keeps little: long chunks
+
+
+def test_smp_sample_estimate_bounds_a_sampled_chunk() -> None:
+    arrays = korea_draws(1500)
+    model = get_model("smp")
+    for per_turn in (False, True):
+        peak = _peak(lambda: model.sample(arrays, per_turn=per_turn))  # noqa: B023
+        assert peak <= model.sample_estimate(6, 8, 1500, per_turn).working
+    kept = sum(v.nbytes for v in _outputs(model.sample(arrays), 1500).values())
+    assert kept / 1500 <= model.sample_estimate(6, 8).outputs_per_row
+    assert model.sample_estimate(6, 8).outputs_per_row < model.estimate(6, 8).outputs_per_row / 20
+
+
+@pytest.mark.parametrize("options", [{}, {"transitions": "stochastic", "max_turns": 7}])
+def test_smp_sample_keeps_the_run_s_numbers_and_the_turns_only_on_request(
+        options: dict) -> None:
+    arrays = korea_draws(40)
+    model = get_model("smp", **options)
+    run = model.run(arrays, np.random.default_rng(3))
+    lean = model.sample(arrays, np.random.default_rng(3))
+    full = model.sample(arrays, np.random.default_rng(3), per_turn=True)
+    assert len({int(s) for s in run.details["states"]}) >= 3  # rows stop apart
+    assert lean.trajectory is None and full.trajectory is None
+    per_turn = {"probability", "risk", "stop_ratios"}
+    assert set(full.details) == set(run.details)
+    assert set(lean.details) == set(run.details) - per_turn
+    for result in (lean, full):
+        np.testing.assert_array_equal(result.forecast, run.forecast)
+        np.testing.assert_array_equal(result.rounds, run.rounds)
+        for key, value in result.details.items():
+            assert np.asarray(value).tobytes() == np.asarray(run.details[key]).tobytes(), key
+    np.testing.assert_array_equal(lean.details["final_probability"],
+                                  run.details["probability"][:, -1])
+
+
+def test_smp_chunks_grow_after_a_first_of_the_general_size_with_the_same_numbers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A general size of one block, so that a small run shows the plan: the first chunk
+    # (run here, timed) of that size, the rest in smp's larger chunks, over two processes.
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
+    run = setup(load("korea-2017"), None, "smp", {"max_turns": 3}, 4)
+    stats = engine.RunStats()
+    planned = engine.run_chunks(run.space, run.kernel, run.seed, 3000, workers=2, stats=stats)
+    assert stats.chunks == 7 and stats.chunk_size == 2 * BLOCK  # 256, then 512s
+    one = engine.run_chunks(run.space, run.kernel, run.seed, 3000, workers=1, chunk_size=300)
+    assert planned.keys() == one.keys() and "details.probability" not in one
+    for key in one:
+        assert planned[key].tobytes() == one[key].tobytes(), key
+    turns = dataclasses.replace(run.kernel, per_turn=True)
+    kept = engine.run_chunks(run.space, turns, run.seed, 600, workers=1)
+    assert {"details.probability", "details.risk", "details.stop_ratios"} <= kept.keys()
+    assert kept["forecast"].tobytes() == one["forecast"][:600].tobytes()

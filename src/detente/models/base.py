@@ -139,6 +139,11 @@ class Model(ABC):
     #: Whether the model lets veto players (actors with ``veto: true``) block moves they do
     #: not prefer to the status quo; the forecast table marks the models that do not.
     respects_vetoes: ClassVar[bool] = False
+    #: The working set (bytes, by :meth:`sample_estimate`) a Monte Carlo chunk of this model
+    #: may grow to; 0: the engine's general chunk size. A model whose batch pays a fixed cost
+    #: per call (smp: the tail of its longest runs) sets it, since the chunk size changes no
+    #: number (docs/uncertainty.md).
+    sample_chunk_bytes: ClassVar[int] = 0
 
     @dataclass(frozen=True)
     class Options:
@@ -186,11 +191,19 @@ class Model(ABC):
     def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
         """Forecast every issue of ``arrays`` (unit scale, optional leading batch axis)."""
 
-    def sample(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
+    def sample(self, arrays: Arrays, rng: RngLike = None, per_turn: bool = False
+               ) -> ModelResult:
         """``run`` for the sampling engine, which keeps the forecast and the batched
         ``details`` only: a model may leave out the rest (the trajectory), never change a
-        number."""
+        number. ``per_turn``: keep the details a stepwise model gives for every turn (smp
+        leaves them out otherwise); a model that keeps all its details ignores it."""
         return self.run(arrays, rng)
+
+    def sample_estimate(self, n_actors: int, n_issues: int, batch: int = 1,
+                        per_turn: bool = False) -> MemoryEstimate:
+        """:meth:`estimate` for :meth:`sample` (what the sampling engine sizes its chunks
+        and its memory check by); by default the same as a run's."""
+        return self.estimate(n_actors, n_issues, batch)
 
     def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
         """Memory a run on ``batch`` scenarios of this size needs (see :class:`MemoryEstimate`).

@@ -839,11 +839,12 @@ class SMPRun:
 
     trajectory: np.ndarray | None  # [B, T+1, N, K], T = max_turns; stopped runs repeat
     final: np.ndarray            # [B, N, K] the last positions
-    probability: np.ndarray      # [B, T+1, N]
-    risk: np.ndarray             # [B, T+1, N]
+    probability: np.ndarray | None  # [B, T+1, N] (None: turns=False)
+    risk: np.ndarray | None      # [B, T+1, N] (None: turns=False)
     states: np.ndarray           # [B] states actually computed (turns + 1)
-    stop_ratios: np.ndarray      # [B, T]  nan after the stop
+    stop_ratios: np.ndarray | None  # [B, T]  nan after the stop (None: turns=False)
     unique_prob: np.ndarray      # [B, N] probability of each unique final position
+    final_probability: np.ndarray  # [B, N] each actor's position's, in the last state
     turn_seconds: list[float] = field(default_factory=list)
     recorded: dict[str, Any] = field(default_factory=dict)
 
@@ -885,7 +886,8 @@ def _take_state(state: TurnAssessment, keep: np.ndarray) -> TurnAssessment:
 def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
             opts: SMPOptions, rng: np.random.Generator | None = None,
             on_turn: Callable[[int, float], None] | None = None,
-            record_turn: int | None = None, trajectory: bool = True) -> SMPRun:
+            record_turn: int | None = None, trajectory: bool = True,
+            turns: bool = True) -> SMPRun:
     """Run the SMP to its stopping rule on ``[B,] N`` capabilities and ``[B,] N, K`` arrays.
 
     At most :func:`batch_rows` scenarios bargain at once, so that a step's working set
@@ -903,7 +905,9 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
     ``SMPRun.recorded`` (explain, on one scenario), for every scenario of that step.
     ``trajectory=False``: keep the last positions only (``SMPRun.trajectory`` is None; the
     sampling engine drops the trajectory, whose ``[B, T+1, N, K]`` would be most of the
-    memory a Monte Carlo chunk touches).
+    memory a Monte Carlo chunk touches). ``turns=False``: no per-turn probabilities, risks
+    and stop ratios either (None; ``final_probability`` is kept): the same numbers, without
+    the ``[B, T+1, N]`` arrays a sampled run would write, fill to the cap and send back.
     """
     cap, pos, sal, active = prepare_inputs(capability, position, salience, opts.ktab_compat)
     n_b, n_act, n_dim = pos.shape
@@ -916,10 +920,11 @@ def run_smp(capability: np.ndarray, position: np.ndarray, salience: np.ndarray,
     n_turns = opts.max_turns
     out = SMPRun(trajectory=np.empty((n_b, n_turns + 1, n_act, n_dim)) if trajectory else None,
                  final=np.empty((n_b, n_act, n_dim)),
-                 probability=np.empty((n_b, n_turns + 1, n_act)),
-                 risk=np.empty((n_b, n_turns + 1, n_act)),
-                 states=np.ones(n_b, dtype=int), stop_ratios=np.full((n_b, n_turns), np.nan),
-                 unique_prob=np.empty((n_b, n_act)))
+                 probability=np.empty((n_b, n_turns + 1, n_act)) if turns else None,
+                 risk=np.empty((n_b, n_turns + 1, n_act)) if turns else None,
+                 states=np.ones(n_b, dtype=int),
+                 stop_ratios=np.full((n_b, n_turns), np.nan) if turns else None,
+                 unique_prob=np.empty((n_b, n_act)), final_probability=np.empty((n_b, n_act)))
     _play(cap, pos, sal, active, streams, opts, out, batch_rows(n_act, n_dim), on_turn,
           record_turn)
     return out
@@ -991,8 +996,10 @@ def _play(cap: np.ndarray, pos: np.ndarray, sal: np.ndarray, active: np.ndarray,
         live, turn = now.live, now.turn
         if out.trajectory is not None:
             out.trajectory[live, turn] = now.x
-        out.final[live], out.probability[live, turn] = now.x, per_actor
-        out.risk[live, turn] = state.risk
+        out.final[live], out.final_probability[live] = now.x, per_actor
+        if out.probability is not None and out.risk is not None:
+            out.probability[live, turn] = per_actor
+            out.risk[live, turn] = state.risk
         out.unique_prob[live] = unique
         out.states[live] = turn + 1
         played = turn > 0
@@ -1001,13 +1008,15 @@ def _play(cap: np.ndarray, pos: np.ndarray, sal: np.ndarray, active: np.ndarray,
         if stop.any():
             # Fixed length (max_turns + 1 states): a run that stopped early repeats its last
             # state, so results of different batches stack.
-            for t in np.unique(turn[stop]):
+            filled = out.trajectory is not None or out.probability is not None
+            for t in np.unique(turn[stop]) if filled else ():
                 last = stop & (turn == t)
                 gone = live[last]
                 if out.trajectory is not None:
                     out.trajectory[gone, t + 1:] = now.x[last][:, None]
-                out.probability[gone, t + 1:] = per_actor[last][:, None]
-                out.risk[gone, t + 1:] = state.risk[last][:, None]
+                if out.probability is not None and out.risk is not None:
+                    out.probability[gone, t + 1:] = per_actor[last][:, None]
+                    out.risk[gone, t + 1:] = state.risk[last][:, None]
             keep = ~stop
             now, state = now.take(keep), _take_state(state, keep)
         if not now.live.size:
@@ -1029,7 +1038,8 @@ def _play(cap: np.ndarray, pos: np.ndarray, sal: np.ndarray, active: np.ndarray,
         turn = now.turn + 1
         first_step = np.where(turn == 1, moved + STOP_FLOOR, now.first_step)
         ratio = moved / first_step
-        out.stop_ratios[now.live, turn - 1] = ratio
+        if out.stop_ratios is not None:
+            out.stop_ratios[now.live, turn - 1] = ratio
         if record_turn is not None and not out.recorded and np.any(turn == record_turn):
             out.recorded.update({
                 "state": state, "prob": prob, "gain": gain, "target": target,
@@ -1077,6 +1087,10 @@ class SMP(Model):
 
     name = "smp"
     Options = SMPOptions  # type: ignore[assignment]
+    # Each call ends in a tail of a few long runs (up to max_turns steps of a handful of
+    # scenarios), so fewer, larger chunks cost less per sample; sampled, a scenario keeps
+    # a few hundred bytes, so 128 MiB allows chunks of ~20k korea-2017 scenarios.
+    sample_chunk_bytes = 128 * 2**20
 
     @property
     def deterministic(self) -> bool:
@@ -1084,17 +1098,23 @@ class SMP(Model):
         return self.options.transitions == "deterministic"  # type: ignore[attr-defined]
 
     def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
-        return self._run(arrays, rng, trajectory=True)
+        return self._run(arrays, rng, trajectory=True, turns=True)
 
-    def sample(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
-        """``run`` without the trajectory (None), which the sampling engine drops."""
-        return self._run(arrays, rng, trajectory=False)
+    def sample(self, arrays: Arrays, rng: RngLike = None, per_turn: bool = False
+               ) -> ModelResult:
+        """``run`` without the trajectory (None), which the sampling engine drops, and,
+        unless ``per_turn``, without the per-turn details (``probability``, ``risk``,
+        ``stop_ratios``): at 10^5 samples those are about 1 GB that no summary of
+        `detente sample` reads, and a worker process would send them back through a pipe.
+        ``final_probability``, ``states`` and ``most_probable`` are kept either way."""
+        return self._run(arrays, rng, trajectory=False, turns=per_turn)
 
-    def _run(self, arrays: Arrays, rng: RngLike, trajectory: bool) -> ModelResult:
+    def _run(self, arrays: Arrays, rng: RngLike, trajectory: bool, turns: bool
+             ) -> ModelResult:
         opts: SMPOptions = self.options  # type: ignore[assignment]
         generator, seed = make_rng(rng)
         out = run_smp(arrays.capability, arrays.position, arrays.salience, opts, generator,
-                      trajectory=trajectory)
+                      trajectory=trajectory, turns=turns)
         batched = bool(arrays.batch_shape)
         final = out.final  # [B, N, K]
         forecast = np.einsum("bn,bnk->bk", out.unique_prob, final)
@@ -1106,14 +1126,15 @@ class SMP(Model):
         def unbatch(x: np.ndarray) -> np.ndarray:
             return x if batched else x[0]
 
-        details = {
-            "probability": unbatch(out.probability),
-            "final_probability": unbatch(out.probability[:, -1]),
-            "states": unbatch(out.states),
-            "stop_ratios": unbatch(out.stop_ratios),
-            "risk": unbatch(out.risk),
-            "most_probable": unbatch(most_probable),
+        details = {  # in this order since before turns=False (JSON of forecasts)
+            "probability": out.probability,
+            "final_probability": out.final_probability,
+            "states": out.states,
+            "stop_ratios": out.stop_ratios,
+            "risk": out.risk,
+            "most_probable": most_probable,
         }
+        details = {k: unbatch(v) for k, v in details.items() if v is not None}
         path = None if out.trajectory is None else unbatch(out.trajectory)
         return self._result(unbatch(forecast), trajectory=path,
                             rounds=unbatch(rounds), details=details,
@@ -1137,6 +1158,21 @@ class SMP(Model):
                    + 8 * 32 * tensor + 2**20)
         per_row = 8 * (2 * turns * n + n + 1 + (turns - 1) + 2 * k)
         return MemoryEstimate(working=working, outputs_per_row=per_row)
+
+    def sample_estimate(self, n_actors: int, n_issues: int, batch: int = 1,
+                        per_turn: bool = False) -> MemoryEstimate:
+        """:meth:`estimate` without the trajectory, and without the per-turn results unless
+        ``per_turn``: the last positions, the probabilities of the last state, the states,
+        the forecast, the most probable position and the rounds."""
+        run = self.estimate(n_actors, n_issues, batch)
+        if per_turn:
+            return run
+        opts: SMPOptions = self.options  # type: ignore[assignment]
+        n, k, turns = max(n_actors, 1), max(n_issues, 1), opts.max_turns + 1
+        results = 8 * batch * (turns * n * (k + 2) + turns + 2 * n + 2 * k)
+        kept = 8 * batch * (n * k + 3 * n + 3 * k + 2)
+        return MemoryEstimate(working=run.working - results + kept,
+                              outputs_per_row=8 * (n + 1 + 2 * k))
 
     def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
         """Turn ``round_number`` of the SMP: risk, targets, bargains and moves (§2.5-§2.8).

@@ -17,6 +17,7 @@ over samples. Chunks run in this process, in a local process pool, or on any
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import multiprocessing
 import os
@@ -62,12 +63,13 @@ class ModelKernel:
     Outputs: ``forecast`` ``[B, I]`` on the unit scale, and every array in the model's
     ``details`` that carries the batch axis, as ``details.<name>``; the model runs through
     :meth:`~detente.models.base.Model.sample`, which may skip what is not kept (smp's
-    trajectory).
+    trajectory, and its per-turn details unless ``per_turn``).
     """
 
     model: str
     options: tuple[tuple[str, Any], ...] = ()
     batched: bool = True
+    per_turn: bool = False
 
     @property
     def name(self) -> str:
@@ -84,9 +86,10 @@ class ModelKernel:
         model = get_model(self.model, **dict(self.options))
         n = arrays.batch_shape[0]
         if not self.batched:
-            rows = [_outputs(model.sample(take_row(arrays, b), rng), None) for b in range(n)]
+            rows = [_outputs(model.sample(take_row(arrays, b), rng, self.per_turn), None)
+                    for b in range(n)]
             return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
-        return _outputs(model.sample(arrays, rng), n)
+        return _outputs(model.sample(arrays, rng, self.per_turn), n)
 
 
 def _outputs(result: Any, batch: int | None) -> dict[str, np.ndarray]:
@@ -124,7 +127,7 @@ def check_batching(kernel: ModelKernel, space: InputSpace, seed: int) -> tuple[M
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 1,)))
     values = space.draw(rng, 3)
     arrays = space.assemble(values)
-    looped = ModelKernel(kernel.model, kernel.options, batched=False)
+    looped = dataclasses.replace(kernel, batched=False)
     try:
         together = kernel(arrays, np.random.default_rng(0))["forecast"]
         apart = looped(arrays, np.random.default_rng(0))["forecast"]
@@ -204,14 +207,16 @@ def default_chunk_size(space: InputSpace) -> int:
 
 MODEL_CHUNK_BYTES = 256 * 2**20
 """Most a model's run on one chunk may hold, by its own estimate
-(:meth:`~detente.models.base.Model.estimate`): a chunk of a model that needs much per
-sample (smp keeps every turn) is cut shorter than :func:`default_chunk_size`."""
+(:meth:`~detente.models.base.Model.sample_estimate`): a chunk of a model that needs much
+per sample is cut shorter than :func:`default_chunk_size`."""
 
 
 def chunk_rows(space: InputSpace, kernel: Kernel, chunk_size: int | None = None) -> int:
-    """Rows per chunk: ``chunk_size`` if given, else :func:`default_chunk_size`, cut (in
-    whole blocks, at least one) so that a model's estimated working set on a chunk stays
-    within :data:`MODEL_CHUNK_BYTES`."""
+    """Rows per chunk: ``chunk_size`` if given, else :func:`default_chunk_size`, grown (up
+    to :data:`MAX_CHUNK`) for a model that asks for larger chunks
+    (:attr:`~detente.models.base.Model.sample_chunk_bytes`) and cut (in whole blocks, at
+    least one) so that the model's estimated working set on a chunk stays within
+    :data:`MODEL_CHUNK_BYTES`. The numbers never depend on it (the draws are per block)."""
     if chunk_size:
         return chunk_size
     size = default_chunk_size(space)
@@ -221,8 +226,14 @@ def chunk_rows(space: InputSpace, kernel: Kernel, chunk_size: int | None = None)
     model = get_model(inner.model, **dict(inner.options))
     base = space.base
     n_actors = base.n_actors + len(getattr(getattr(kernel, "variation", None), "add", ()))
-    while size > BLOCK and model.estimate(n_actors, base.n_issues,
-                                          size).working > MODEL_CHUNK_BYTES:
+
+    def working(rows: int) -> int:
+        return model.sample_estimate(n_actors, base.n_issues, rows, inner.per_turn).working
+
+    grow = min(model.sample_chunk_bytes, MODEL_CHUNK_BYTES)
+    while grow and size + BLOCK <= MAX_CHUNK and working(size + BLOCK) <= grow:
+        size += BLOCK
+    while size > BLOCK and working(size) > MODEL_CHUNK_BYTES:
         size -= BLOCK
     return size
 
@@ -236,8 +247,12 @@ def parallel_chunk_size(size: int, samples: int, workers: int) -> int:
     return max(BLOCK, min(size, -(-share // BLOCK) * BLOCK))
 
 
-def plan_chunks(samples: int, chunk_size: int) -> list[Chunk]:
-    return [Chunk(s, min(samples, s + chunk_size)) for s in range(0, samples, chunk_size)]
+def plan_chunks(samples: int, chunk_size: int, first: int | None = None) -> list[Chunk]:
+    """Chunks of ``chunk_size`` rows, the first one of ``first`` rows if given."""
+    start = min(samples, first) if first else 0
+    head = [Chunk(0, start)] if start else []
+    return head + [Chunk(s, min(samples, s + chunk_size))
+                   for s in range(start, samples, chunk_size)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -288,11 +303,23 @@ def run_chunks(space: InputSpace, kernel: Kernel, seed: int, samples: int, *,
     pay for them, judged by timing the first chunk; 1: this process only). ``executor``:
     run the chunks there instead (e.g. Dask's ``client.get_executor()``).
     """
-    size = chunk_size or parallel_chunk_size(chunk_rows(space, kernel), samples,
-                                             workers if workers is not None else
-                                             available_cores() if executor is None else 8)
-    return execute(functools.partial(run_chunk, space, kernel, seed), plan_chunks(samples, size),
-                   workers=workers, executor=executor, progress=progress, stats=stats)
+    task = functools.partial(run_chunk, space, kernel, seed)
+    if chunk_size:
+        chunks = plan_chunks(samples, chunk_size)
+    else:
+        size, general = chunk_rows(space, kernel), default_chunk_size(space)
+        parallel = (workers if workers is not None else
+                    available_cores() if executor is None else 8)
+        first = parallel_chunk_size(general, samples, parallel)
+        if size <= general or parallel <= 1 or executor is not None or first >= samples:
+            chunks = plan_chunks(samples, parallel_chunk_size(size, samples, parallel))
+        else:
+            # A model's larger chunks (chunk_rows) start after one of the general size: the
+            # first chunk runs here alone, timed to decide on a pool, while a core may idle.
+            chunks = plan_chunks(samples, parallel_chunk_size(size, samples - first, parallel),
+                                 first)
+    return execute(task, chunks, workers=workers, executor=executor, progress=progress,
+                   stats=stats)
 
 
 def execute(task: Callable[[Chunk], dict[str, np.ndarray]], chunks: Sequence[Chunk], *,

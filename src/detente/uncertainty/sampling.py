@@ -253,8 +253,8 @@ class VariedKernel:
 
 def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, model: str,
           options: Mapping[str, Any] | None, rng: np.random.Generator | int | None,
-          variation: Variation | None = None, combination: str | Path | None = None
-          ) -> Setup:
+          variation: Variation | None = None, combination: str | Path | None = None,
+          per_turn: bool = False) -> Setup:
     """Load, build the input space (checking that something varies), fix the seed and
     build the kernel; every input error is raised here, before any work."""
     s = load(scenario)
@@ -263,6 +263,8 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
     require_inputs(space, chosen)
     seed = spawn_seed(rng)
     kernel, note = make_kernel(s, space, model, options, seed, combination)
+    if per_turn and isinstance(kernel, ModelKernel):
+        kernel = dataclasses.replace(kernel, per_turn=True)
     if variation is not None and not variation.is_empty:
         variation.apply(space.base)  # unknown ids and bad values fail here, before any work
         if isinstance(kernel, SettleKernel):
@@ -309,7 +311,7 @@ def sample_memory(space: InputSpace, kernel: Kernel, samples: int, chunk_size: i
     """Estimated bytes of a sampling run: (all of it, per sample kept).
 
     Kept per sample: the kernel's outputs (the model's :meth:`~detente.models.base.Model.
-    estimate`; for settle a zone flag, a flag per package and one per package and actor),
+    sample_estimate`; for settle a zone flag, a flag per package and one per package and actor),
     the forecast in issue units and a column copy for the quantiles. Plus one chunk's
     working set in each process that runs at once.
     """
@@ -321,8 +323,8 @@ def sample_memory(space: InputSpace, kernel: Kernel, samples: int, chunk_size: i
         kernel = kernel.inner
     if isinstance(kernel, ModelKernel):
         model = get_model(kernel.model, **dict(kernel.options))
-        kept = model.estimate(n_actors, n_issues, 1).outputs_per_row
-        working = model.estimate(n_actors, n_issues, rows).working
+        kept = model.sample_estimate(n_actors, n_issues, 1, kernel.per_turn).outputs_per_row
+        working = model.sample_estimate(n_actors, n_issues, rows, kernel.per_turn).working
     elif isinstance(kernel, MixtureKernel):
         # Kept: the forecast and the model index. Each model may draw every row of a chunk.
         kept = 8 * (n_issues + 1)
@@ -366,6 +368,7 @@ def sample(
     variation: Variation | None = None,
     max_memory: int | str | None = None,
     combination: str | Path | None = None,
+    per_turn: bool = False,
 ) -> SampleResult:
     """Draw ``samples`` scenarios from the inputs' uncertainty and forecast each with ``model``.
 
@@ -386,11 +389,16 @@ def sample(
     models' disagreement as well as the inputs' uncertainty; ``options`` then maps each
     model to its options, and ``combination`` names a file from ``detente validate --fit``
     (default: the one shipped, fitted on DEU III).
+
+    ``per_turn``: also keep a stepwise model's details for every turn in ``outputs`` (smp's
+    ``details.probability``, ``details.risk`` ``[samples, max_turns + 1, actors]`` and
+    ``details.stop_ratios``; about 10 kB a korea-2017 sample, 1 GB at 10^5). Off by default:
+    no summary reads them, and the numbers kept either way are the same.
     """
     if samples < 1:
         raise option_error("--samples", f"need at least 1 sample, got {samples}",
                            "give --samples 1000 or more for stable intervals")
-    run = setup(scenario, noise, model, options, rng, variation, combination)
+    run = setup(scenario, noise, model, options, rng, variation, combination, per_turn)
     space, kernel = run.space, run.kernel
     require_sample_memory(space, kernel, samples, chunk_size, workers, max_memory)
     outputs = run_chunks(space, kernel, run.seed, samples, chunk_size=chunk_size,
