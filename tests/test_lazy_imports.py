@@ -18,11 +18,12 @@ NOT_FOR_FORECAST = ("matplotlib", "jinja2", "fastapi", "uvicorn", "starlette", "
                     "dask", "distributed")
 
 #: Parts of detente a forecast never runs: the package search (the options of every
-#: analysis read only :mod:`detente.settlement.defaults`), sampling, roadmaps, the report.
+#: analysis read only :mod:`detente.settlement.defaults`), sampling, roadmaps, the report;
+#: and numpy's masked arrays (``np.unique`` loads them, ~10 ms of a cold start).
 NOT_FOR_FORECAST_HERE = ("detente.settlement.search", "detente.settlement.api",
                          "detente.settlement.problem", "detente.settlement.utility",
                          "detente.uncertainty", "detente.roadmaps", "detente.report",
-                         "detente.brief")
+                         "detente.brief", "numpy.ma")
 
 _LOADED = (
     "import json, sys\n"
