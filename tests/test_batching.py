@@ -256,24 +256,33 @@ def test_smp_sample_estimate_bounds_a_sampled_chunk() -> None:
     assert model.sample_estimate(6, 8).outputs_per_row < model.estimate(6, 8).outputs_per_row / 20
 
 
-@pytest.mark.parametrize("options", [{}, {"transitions": "stochastic", "max_turns": 7}])
-def test_smp_sample_keeps_the_run_s_numbers_and_the_turns_only_on_request(
-        options: dict) -> None:
+def run_and_sample(name: str, options: dict, per_round: set[str]
+                   ) -> tuple[ModelResult, ModelResult]:
+    """A model's run on 40 korea-2017 draws and its sampled runs without and with the
+    per-round details ``per_round``: no trajectory, the details named, every number kept
+    the run's bit for bit. Returns the run and the sampled run without them."""
     arrays = korea_draws(40)
-    model = get_model("smp", **options)
+    model = get_model(name, **options)
     run = model.run(arrays, np.random.default_rng(3))
     lean = model.sample(arrays, np.random.default_rng(3))
     full = model.sample(arrays, np.random.default_rng(3), per_turn=True)
-    assert len({int(s) for s in run.details["states"]}) >= 3  # rows stop apart
     assert lean.trajectory is None and full.trajectory is None
-    per_turn = {"probability", "risk", "stop_ratios"}
     assert set(full.details) == set(run.details)
-    assert set(lean.details) == set(run.details) - per_turn
+    assert set(lean.details) == set(run.details) - per_round
+    assert run.rounds is not None
     for result in (lean, full):
-        np.testing.assert_array_equal(result.forecast, run.forecast)
-        np.testing.assert_array_equal(result.rounds, run.rounds)
+        assert result.forecast.tobytes() == run.forecast.tobytes()
+        assert result.rounds is not None and result.rounds.tobytes() == run.rounds.tobytes()
         for key, value in result.details.items():
             assert np.asarray(value).tobytes() == np.asarray(run.details[key]).tobytes(), key
+    return run, lean
+
+
+@pytest.mark.parametrize("options", [{}, {"transitions": "stochastic", "max_turns": 7}])
+def test_smp_sample_keeps_the_run_s_numbers_and_the_turns_only_on_request(
+        options: dict) -> None:
+    run, lean = run_and_sample("smp", options, {"probability", "risk", "stop_ratios"})
+    assert len({int(s) for s in run.details["states"]}) >= 3  # rows stop apart
     np.testing.assert_array_equal(lean.details["final_probability"],
                                   run.details["probability"][:, -1])
 
@@ -311,24 +320,11 @@ BDM_SAMPLED = [{}, {"preset": "scholz-reference"}, {"voter_risk": True},
 @pytest.mark.parametrize("options", BDM_SAMPLED)
 def test_bdm_sample_keeps_the_run_s_numbers_and_the_rounds_only_on_request(
         options: dict) -> None:
-    arrays = korea_draws(40)
-    model = get_model("bdm", **options)
-    run = model.run(arrays, np.random.default_rng(3))
-    lean = model.sample(arrays, np.random.default_rng(3))
-    full = model.sample(arrays, np.random.default_rng(3), per_turn=True)
+    run, lean = run_and_sample("bdm", options, {"forecast_path", "median", "mean", "risk"})
     if options.get("max_rounds", 20) > 3:
         # rows stop in different rounds: the live rows are gathered and scattered back
         assert len({int(r) for r in np.ravel(run.rounds)}) >= 3
-    assert lean.trajectory is None and full.trajectory is None
-    per_round = {"forecast_path", "median", "mean", "risk"}
-    assert set(full.details) == set(run.details)
-    assert set(lean.details) == set(run.details) - per_round == {"preset", "stopped"}
-    for result in (lean, full):
-        assert result.forecast.tobytes() == run.forecast.tobytes()
-        assert result.rounds is not None and run.rounds is not None
-        assert result.rounds.tobytes() == run.rounds.tobytes()
-        for key, value in result.details.items():
-            assert np.asarray(value).tobytes() == np.asarray(run.details[key]).tobytes(), key
+    assert set(lean.details) == {"preset", "stopped"}
     assert run.trajectory is not None
     if options.get("forecast_point") == "mean":  # the last positions, kept by the ring
         assert not np.array_equal(run.trajectory[:, -1], run.trajectory[:, 0])
