@@ -256,24 +256,33 @@ def test_smp_sample_estimate_bounds_a_sampled_chunk() -> None:
     assert model.sample_estimate(6, 8).outputs_per_row < model.estimate(6, 8).outputs_per_row / 20
 
 
-@pytest.mark.parametrize("options", [{}, {"transitions": "stochastic", "max_turns": 7}])
-def test_smp_sample_keeps_the_run_s_numbers_and_the_turns_only_on_request(
-        options: dict) -> None:
+def run_and_sample(name: str, options: dict, per_round: set[str]
+                   ) -> tuple[ModelResult, ModelResult]:
+    """A model's run on 40 korea-2017 draws and its sampled runs without and with the
+    per-round details ``per_round``: no trajectory, the details named, every number kept
+    the run's bit for bit. Returns the run and the sampled run without them."""
     arrays = korea_draws(40)
-    model = get_model("smp", **options)
+    model = get_model(name, **options)
     run = model.run(arrays, np.random.default_rng(3))
     lean = model.sample(arrays, np.random.default_rng(3))
     full = model.sample(arrays, np.random.default_rng(3), per_turn=True)
-    assert len({int(s) for s in run.details["states"]}) >= 3  # rows stop apart
     assert lean.trajectory is None and full.trajectory is None
-    per_turn = {"probability", "risk", "stop_ratios"}
     assert set(full.details) == set(run.details)
-    assert set(lean.details) == set(run.details) - per_turn
+    assert set(lean.details) == set(run.details) - per_round
+    assert run.rounds is not None
     for result in (lean, full):
-        np.testing.assert_array_equal(result.forecast, run.forecast)
-        np.testing.assert_array_equal(result.rounds, run.rounds)
+        assert result.forecast.tobytes() == run.forecast.tobytes()
+        assert result.rounds is not None and result.rounds.tobytes() == run.rounds.tobytes()
         for key, value in result.details.items():
             assert np.asarray(value).tobytes() == np.asarray(run.details[key]).tobytes(), key
+    return run, lean
+
+
+@pytest.mark.parametrize("options", [{}, {"transitions": "stochastic", "max_turns": 7}])
+def test_smp_sample_keeps_the_run_s_numbers_and_the_turns_only_on_request(
+        options: dict) -> None:
+    run, lean = run_and_sample("smp", options, {"probability", "risk", "stop_ratios"})
+    assert len({int(s) for s in run.details["states"]}) >= 3  # rows stop apart
     np.testing.assert_array_equal(lean.details["final_probability"],
                                   run.details["probability"][:, -1])
 
@@ -295,3 +304,69 @@ def test_smp_chunks_grow_after_a_first_of_the_general_size_with_the_same_numbers
     kept = engine.run_chunks(run.space, turns, run.seed, 600, workers=1)
     assert {"details.probability", "details.risk", "details.stop_ratios"} <= kept.keys()
     assert kept["forecast"].tobytes() == one["forecast"][:600].tobytes()
+
+
+# bdm has no stochastic option (it ignores rng), so these are its deterministic variants:
+# each path of a round (fast, blocked: voter_risk and q_rule=product), the T rule that reads
+# the round before (shrink), the mean forecast (the last positions, not the median), and
+# round caps below, at and above the ring of three rounds a sampled run keeps.
+BDM_SAMPLED = [{}, {"preset": "scholz-reference"}, {"voter_risk": True},
+               {"q_rule": "product", "t_rule": "shrink"},
+               {"forecast_point": "mean", "t_rule": "shrink", "stop_rounds": 1},
+               {"max_rounds": 0}, {"max_rounds": 1}, {"max_rounds": 2},
+               {"max_rounds": 3, "forecast_point": "mean"}]
+
+
+@pytest.mark.parametrize("options", BDM_SAMPLED)
+def test_bdm_sample_keeps_the_run_s_numbers_and_the_rounds_only_on_request(
+        options: dict) -> None:
+    run, lean = run_and_sample("bdm", options, {"forecast_path", "median", "mean", "risk"})
+    if options.get("max_rounds", 20) > 3:
+        # rows stop in different rounds: the live rows are gathered and scattered back
+        assert len({int(r) for r in np.ravel(run.rounds)}) >= 3
+    assert set(lean.details) == {"preset", "stopped"}
+    assert run.trajectory is not None
+    if options.get("forecast_point") == "mean":  # the last positions, kept by the ring
+        assert not np.array_equal(run.trajectory[:, -1], run.trajectory[:, 0])
+
+
+def test_bdm_sample_stops_early_and_at_the_cap_with_the_same_numbers() -> None:
+    # All rows stopped before the cap (the loop breaks) against rows cut by the cap, for
+    # every cap up to the ring's size and beyond: same final state as the full history.
+    arrays = korea_draws(16)
+    stops = get_model("bdm").run(arrays)
+    assert stops.rounds is not None and int(np.max(stops.rounds)) < 20
+    for cap in range(int(np.max(stops.rounds)) + 2):
+        model = get_model("bdm", max_rounds=cap, forecast_point="mean")
+        run, lean = model.run(arrays), model.sample(arrays)
+        assert lean.forecast.tobytes() == run.forecast.tobytes(), cap
+        assert lean.details["stopped"].tobytes() == run.details["stopped"].tobytes(), cap
+
+
+def test_bdm_sample_estimate_bounds_a_sampled_chunk() -> None:
+    arrays = korea_draws(1500)
+    for options in ({}, {"voter_risk": True}):
+        model = get_model("bdm", **options)
+        for per_turn in (False, True):
+            peak = _peak(lambda: model.sample(arrays, per_turn=per_turn))  # noqa: B023
+            assert peak <= model.sample_estimate(6, 8, 1500, per_turn).working
+        kept = sum(v.nbytes for v in _outputs(model.sample(arrays), 1500).values())
+        assert kept / 1500 <= model.sample_estimate(6, 8).outputs_per_row
+        kept = sum(v.nbytes for v in _outputs(model.sample(arrays, per_turn=True),
+                                              1500).values())
+        assert kept / 1500 <= model.sample_estimate(6, 8, 1, True).outputs_per_row
+    model = get_model("bdm")
+    assert model.sample_estimate(6, 8).outputs_per_row < model.estimate(6, 8).outputs_per_row / 50
+    assert model.sample_estimate(6, 8, 2560).working < model.estimate(6, 8, 2560).working / 2
+
+
+def test_bdm_sampled_chunks_keep_the_numbers_without_the_rounds() -> None:
+    run = setup(load("korea-2017"), None, "bdm", None, 4)
+    lean = engine.run_chunks(run.space, run.kernel, run.seed, 700, workers=1, chunk_size=300)
+    turns = dataclasses.replace(run.kernel, per_turn=True)
+    kept = engine.run_chunks(run.space, turns, run.seed, 700, workers=1, chunk_size=512)
+    assert set(lean) == {"forecast", "details.stopped"}
+    assert {"details.forecast_path", "details.median", "details.mean",
+            "details.risk"} <= set(kept)
+    for key in lean:
+        assert lean[key].tobytes() == kept[key].tobytes(), key

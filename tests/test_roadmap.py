@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import detente
+from detente.analyses.settling import _searched_text
 from detente.arrays import Arrays
 from detente.errors import OptionError
 from detente.roadmaps import evaluate_stages, issue_paths, roadmap
@@ -782,3 +783,38 @@ def test_break_text_names_a_stage_once() -> None:
     assert searched.describe().startswith("stage 2: KP banked +0.50, expects -0.50")
     named = Break(1, "Freeze with RU+CN guarantees", "US", -16.2, 0.0, -16.3)
     assert named.describe().startswith("stage 1 (Freeze with RU+CN guarantees): US banked")
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 8])
+def test_roadmaps_searched_counts_the_finals_tried_apart_from_their_batch(chunk: int) -> None:
+    # Finals are searched `chunk` at a time and the first that holds ends the search inside
+    # its batch: "roadmaps searched" (JSON roadmaps_searched, pinned) counts the roadmaps to
+    # every final of the batch, space_tried those to the finals tried. Known by hand on the
+    # two-issue hand case (3 reachable finals): held to a first stage, a 2-stage roadmap to a
+    # final is that stage and then the final (1 each); on any path, stage 1 is any of the
+    # 11 x 11 grid points (step 10 on 0-100), 121 roadmaps to each final.
+    problem = SettlementProblem.from_scenario(hand_scenario(), 10.0)
+    for first, monotone, per_final in (({"X": 60.0}, True, 1), (None, False, 121)):
+        result = search(problem, [], 2, UtilitySettings(), 1.0, "reverse", finals=10_000,
+                        monotone=monotone, chunk=chunk, first=first)
+        assert result.found is not None and result.finals_tried == 1
+        assert result.finals_available == 3
+        assert result.finals_searched == min(chunk, 3)
+        assert result.space_tried == per_final
+        assert result.space == per_final * result.finals_searched
+        assert result.to_dict()["roadmaps_searched"] == result.space
+        assert "space_tried" not in result.to_dict()  # the JSON is as pinned
+        text = _searched_text(result)
+        assert text == (f"{per_final}" if chunk == 1 else
+                        f"{per_final * min(chunk, 3)} to the {min(chunk, 3)} finals searched "
+                        f"together, {per_final} to the 1 tried")
+
+
+def test_korea_first_stage_search_says_one_roadmap_to_the_one_final_tried() -> None:
+    # `detente roadmap --stages 2 --first NUC=50`: "1 of 100 finals tried" beside
+    # "roadmaps searched 8" read as 8 roadmaps to one final; there is exactly one (the held
+    # first stage, then the final), and 8 to the batch of 8 finals searched together.
+    held = roadmap("korea-2017", stages=2, first=["NUC=50"]).baseline.search
+    assert held is not None and held.finals_tried == 1 and held.finals_searched == 8
+    assert (held.space, held.space_tried) == (8, 1)
+    assert _searched_text(held) == "8 to the 8 finals searched together, 1 to the 1 tried"

@@ -535,7 +535,7 @@ def view_roadmap(run: Result) -> View:
             ["finals tried", *[f"{o.search.finals_tried} of {o.search.finals_available}"
                                + ("" if o.search.exhaustive else " (bounded)")
                                for o in outcomes]],
-            ["roadmaps searched", *[f"{o.search.space:.3g}" for o in outcomes]],
+            ["roadmaps searched", *[_searched_text(o.search) for o in outcomes]],
             ["nearest miss breaks at", *["–" if o.search.found or not o.search.near_misses
                                          else _break_text(o.search.near_misses[0])
                                          for o in outcomes]],
@@ -581,6 +581,15 @@ def view_roadmap(run: Result) -> View:
 
 def _break_text(e: Any) -> str:
     return e.where_it_breaks() or "nowhere"
+
+
+def _searched_text(search: Any) -> str:
+    """The roadmaps searched; where the last batch of finals held more than the ones tried
+    (a final that holds ends the search inside its batch), how many lead to those."""
+    if search.finals_searched == search.finals_tried:
+        return f"{search.space:.3g}"
+    return (f"{search.space:.3g} to the {search.finals_searched} finals searched together, "
+            f"{search.space_tried:.3g} to the {search.finals_tried} tried")
 
 
 def _evaluation(e: Any, s: Scenario, suffix: str) -> Table:

@@ -195,8 +195,8 @@ class Model(ABC):
                ) -> ModelResult:
         """``run`` for the sampling engine, which keeps the forecast and the batched
         ``details`` only: a model may leave out the rest (the trajectory), never change a
-        number. ``per_turn``: keep the details a stepwise model gives for every turn (smp
-        leaves them out otherwise); a model that keeps all its details ignores it."""
+        number. ``per_turn``: keep the details a stepwise model gives for every turn (bdm
+        and smp leave them out otherwise); a model that keeps all its details ignores it."""
         return self.run(arrays, rng)
 
     def sample_estimate(self, n_actors: int, n_issues: int, batch: int = 1,

@@ -187,6 +187,18 @@ class Bdm(Model):
         return self._result(run.forecast, trajectory=run.trajectory, rounds=run.rounds,
                             details=run.details)
 
+    def sample(self, arrays: Arrays, rng: RngLike = None, per_turn: bool = False
+               ) -> ModelResult:
+        """``run`` without the trajectory (None), which the sampling engine drops, and,
+        unless ``per_turn``, without the per-round details (``forecast_path``, ``median``,
+        ``mean``, ``[R+1, I]``, and ``risk``, ``[R, A, I]``): about 12 kB a korea-2017
+        sample, 1.2 GB at 10^5, that no summary of `detente sample` reads. The forecast,
+        ``rounds``, ``stopped`` (its P(stopped) line) and ``preset`` are kept either way,
+        the same numbers."""
+        run = simulate(arrays, self.options, history=per_turn)
+        return self._result(run.forecast, trajectory=None, rounds=run.rounds,
+                            details=run.details)
+
     def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
         """Rows are (batch, issue) cells; the trajectory and risks are ``[R+1, rows, A]``.
 
@@ -200,15 +212,32 @@ class Bdm(Model):
         a, rows, rounds = max(n_actors, 1), batch * max(n_issues, 1), opts.max_rounds + 1
         history = 8 * rounds * rows * a
         per_row = 8 * max(n_issues, 1) * (2 + (rounds - 1) * a + 3 * rounds)
+        return MemoryEstimate(working=self._working(a, rows, history), outputs_per_row=per_row)
+
+    def _working(self, a: int, rows: int, state: int) -> int:
+        """The working set of :meth:`estimate` with ``state`` floats kept across rounds
+        (:meth:`estimate` passes its history in bytes, which counts it eight times over)."""
+        opts: Bdm.Options = self.options  # type: ignore[assignment]
         if _fast("auto", opts, a) and not opts.voter_risk:
             chunk = min(rows, max(1, PAIR_ELEMENTS // (a * a)))
             direct = min(PAIR_ELEMENTS, chunk * a**3)
-            working = 8 * (6 * direct + 40 * chunk * a * a + history) + 2**20
-            return MemoryEstimate(working=working, outputs_per_row=per_row)
+            return 8 * (6 * direct + 40 * chunk * a * a + state) + 2**20
         chunk = min(rows, max(1, min(CHUNK_ELEMENTS, CACHE_ELEMENTS) // a**3))
         tensor = min(chunk * a**3, max(CHUNK_ELEMENTS, chunk * a * a))
-        working = 8 * (6 * tensor + 40 * chunk * a * a + history) + 2**20
-        return MemoryEstimate(working=working, outputs_per_row=per_row)
+        return 8 * (6 * tensor + 40 * chunk * a * a + state) + 2**20
+
+    def sample_estimate(self, n_actors: int, n_issues: int, batch: int = 1,
+                        per_turn: bool = False) -> MemoryEstimate:
+        """:meth:`estimate` for :meth:`sample`: with ``per_turn`` the run's (the history is
+        kept; the trajectory is a view of it). Without, the history is a ring of three
+        rounds: 24 floats per row and actor stand for it, the inputs, the copies of the
+        rows still bargaining and a round's results (about 17 measured on korea-2017), and
+        a sample keeps its forecast and ``stopped`` per issue (9 bytes each; 16 allowed)."""
+        if per_turn:
+            return self.estimate(n_actors, n_issues, batch)
+        a, rows = max(n_actors, 1), batch * max(n_issues, 1)
+        return MemoryEstimate(working=self._working(a, rows, 24 * rows * a),
+                              outputs_per_row=8 * max(n_issues, 1) * 2)
 
     def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
         return explain_round(arrays, self.options, issue_index, round_number)
@@ -873,7 +902,7 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
 @dataclass(frozen=True)
 class Simulation:
     forecast: np.ndarray
-    trajectory: np.ndarray
+    trajectory: np.ndarray | None
     rounds: np.ndarray
     details: dict[str, Any]
 
@@ -949,76 +978,102 @@ def play_round_chunked(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, r
     return new_position, risk
 
 
-def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "auto"
-                  ) -> dict[str, np.ndarray]:
+def simulate_rows(x0: np.ndarray, rows: Rows, opts: Bdm.Options, method: str = "auto",
+                  history: bool = True) -> dict[str, Any]:
     """Play rounds until every row has stopped or the cap R = max_rounds: ``[R+1, N, A]``.
 
     Each round is played on the rows still bargaining only (gathered, then scattered back):
     a row that has stopped keeps its state and costs nothing while the others go on, and a
     row's numbers do not depend on which rows run beside it (no operation mixes rows), so
     a batch gives, bit for bit, what its rows give alone.
+
+    ``history=False`` (a Monte Carlo run without per-round details) keeps only the three
+    rounds a round reads and writes (t - 1, t, t + 1) in a ring instead of all R + 1, and
+    no risks: ``positions`` and ``medians`` are then that ring, ``risks`` is None, and
+    ``final``/``final_median`` (the last state, also given with the history) are the same
+    numbers, since every round computes the same values from the same inputs either way.
     """
     n, n_actors = x0.shape
     cap = opts.max_rounds
     # Stopped rows repeat their last state up to the round cap, so that shapes depend on the
-    # options only (batches and chunks of a Monte Carlo run stack).
-    positions = np.empty((cap + 1, n, n_actors))
-    medians = np.empty((cap + 1, n))
-    risks = np.full((cap, n, n_actors), np.nan)
+    # options only (batches and chunks of a Monte Carlo run stack). Round t lives in slot
+    # t % keep, which is t itself when the history is kept.
+    keep = cap + 1 if history else min(cap + 1, 3)
+    positions = np.empty((keep, n, n_actors))
+    medians = np.empty((keep, n))
+    risks = np.full((cap, n, n_actors), np.nan) if history else None
     positions[0] = x0
     medians[0] = median_voter(x0, rows, opts.median)
+    last = cap  # the round of the final state
     rounds = np.zeros(n, dtype=int)
     calm = np.zeros(n, dtype=int)
     stop_eps = np.array(opts.stop_eps)  # 0-d: see _0 and company
     live = np.arange(n)  # rows still bargaining
     for t in range(cap):
+        now, before, after = t % keep, (t - 1) % keep, (t + 1) % keep
         if live.size == 0:
-            positions[t + 1:] = positions[t]
-            medians[t + 1:] = medians[t]
+            if history:
+                positions[t + 1:] = positions[t]
+                medians[t + 1:] = medians[t]
+            last = t
             break
         every = live.size == n  # no gather while all rows run (the common first rounds)
         part = rows if every else _subset(rows, live)
-        x = positions[t] if every else positions[t][live]
+        x = positions[now] if every else positions[now][live]
         start = x0 if every else x0[live]
-        prev = None if t == 0 else positions[t - 1] if every else positions[t - 1][live]
-        mu_before = medians[t] if every else medians[t][live]
+        prev = None if t == 0 else positions[before] if every else positions[before][live]
+        mu_before = medians[now] if every else medians[now][live]
         moved, risk = play_round_chunked(x, start, prev, part, opts, method, mu_before)
         mu = median_voter(moved, part, opts.median)
         still = np.abs(mu - mu_before) < stop_eps
         if every:  # the same stores without the gather and scatter
-            positions[t + 1] = moved
-            medians[t + 1] = mu
-            risks[t] = risk
+            positions[after] = moved
+            medians[after] = mu
+            if risks is not None:
+                risks[t] = risk
             rounds += 1
             calm += 1
             calm *= still
             if _any(calm >= opts.stop_rounds, axis=None):
                 live = live[calm < opts.stop_rounds]
             continue
-        positions[t + 1] = positions[t]
-        medians[t + 1] = medians[t]
-        positions[t + 1][live] = moved
-        medians[t + 1][live] = mu
-        risks[t][live] = risk
+        positions[after] = positions[now]
+        medians[after] = medians[now]
+        positions[after][live] = moved
+        medians[after][live] = mu
+        if risks is not None:
+            risks[t][live] = risk
         rounds[live] += 1
         calm[live] = np.where(still, calm[live] + 1, 0)
         live = live[calm[live] < opts.stop_rounds]
     stopped = np.ones(n, dtype=bool)
     stopped[live] = False
     return {"positions": positions, "medians": medians, "risks": risks,
-            "rounds": rounds, "stopped": stopped}
+            "rounds": rounds, "stopped": stopped,
+            "final": positions[last % keep], "final_median": medians[last % keep]}
 
 
-def simulate(arrays: Arrays, opts: Bdm.Options, method: str = "auto") -> Simulation:
-    """All rounds for a scenario; ``method`` as in :func:`play_round`."""
+def simulate(arrays: Arrays, opts: Bdm.Options, method: str = "auto", history: bool = True
+             ) -> Simulation:
+    """All rounds for a scenario; ``method`` as in :func:`play_round`.
+
+    ``history=False``: the same forecast, ``rounds`` and ``stopped``, without what a round
+    leaves behind (no trajectory, None; no ``forecast_path``, ``median``, ``mean`` or
+    ``risk`` in ``details``), for Monte Carlo runs (:meth:`Bdm.sample`)."""
     x0, rows = to_rows(arrays)
-    run = simulate_rows(x0, rows, opts, method)
-    positions = run["positions"]
-    final = positions[-1]
+    run = simulate_rows(x0, rows, opts, method, history)
+    final = run["final"]
     if opts.forecast_point == "median":
-        forecast_rows = run["medians"][-1]
+        forecast_rows = run["final_median"]
     else:
         forecast_rows = weighted_mean(final[:, :, None], rows.weight[:, :, None])[:, 0]
+    forecast = from_rows(forecast_rows, arrays, per_actor=False)
+    rounds = from_rows(run["rounds"], arrays, per_actor=False)
+    stopped = from_rows(run["stopped"], arrays, per_actor=False)
+    if not history:
+        return Simulation(forecast=forecast, trajectory=None, rounds=rounds,
+                          details={"preset": opts.preset, "stopped": stopped})
+    positions = run["positions"]
     # All rounds at once: each mean still sums its row's actors alone, contiguously.
     means = weighted_mean(positions[..., None], rows.weight[:, :, None])[..., 0]
     medians = from_rows(run["medians"], arrays, per_actor=False)
@@ -1029,11 +1084,10 @@ def simulate(arrays: Arrays, opts: Bdm.Options, method: str = "auto") -> Simulat
         "median": medians,
         "mean": means_out,
         "risk": from_rows(run["risks"], arrays, per_actor=True),
-        "stopped": from_rows(run["stopped"], arrays, per_actor=False),
+        "stopped": stopped,
     }
-    return Simulation(forecast=from_rows(forecast_rows, arrays, per_actor=False),
-                      trajectory=from_rows(positions, arrays, per_actor=True),
-                      rounds=from_rows(run["rounds"], arrays, per_actor=False), details=details)
+    return Simulation(forecast=forecast, trajectory=from_rows(positions, arrays, per_actor=True),
+                      rounds=rounds, details=details)
 
 
 # ---------------------------------------------------------------------------------------

@@ -165,12 +165,18 @@ class SearchResult:
     finals_tried: int
     finals_available: int
     exhaustive: bool
+    #: Roadmaps to every final of the batches searched (finals go ``chunk`` at a time, and a
+    #: batch is searched whole even when its first final holds): JSON ``roadmaps_searched``.
     space: int
     monotone: bool
     seconds: float
     #: The first stage the search was held to (``--first``; issue units, the issues it
     #: names; every other issue stays at its status quo in stage 1); None: searched too.
     first: dict[str, float] | None = None
+    #: Finals in the batches searched (``finals_tried`` or up to ``chunk - 1`` more) and the
+    #: roadmaps to the finals tried alone. Not in the JSON, whose pinned fields are as before.
+    finals_searched: int = 0
+    space_tried: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"stages": self.n_stages, "final": self.final, "first": self.first,
@@ -690,8 +696,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
                                           fixed)]
     names = [f"stage {t + 1}" for t in range(n_stages)]
     found = None
-    tried = 0
-    space = 0
+    tried = searched = 0
+    space = space_tried = 0
     scored: list[tuple[float, np.ndarray]] = []
     for lo in range(0, candidates.shape[0], chunk):
         block = candidates[lo:lo + chunk]
@@ -699,8 +705,10 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
                               monotone, top=max(1, near), method=method,
                               max_packages=max_packages, min_moves=min_moves, first=fixed)
         space += int(result.space.sum())
+        searched += block.shape[0]
         for b in range(block.shape[0]):
             tried += 1
+            space_tried += int(result.space[b])
             for r in range(result.margin[b].size):
                 scored.append((float(result.margin[b][r]), result.stages[b][r]))
             if found is None and result.acceptable(b):
@@ -730,7 +738,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
         finals_tried=tried, finals_available=available,
         exhaustive=found is not None or exhaustive_finals, space=space, monotone=monotone,
         seconds=time.perf_counter() - start,
-        first=None if first is None else {i: float(v) for i, v in first.items()})
+        first=None if first is None else {i: float(v) for i, v in first.items()},
+        finals_searched=searched, space_tried=space_tried)
 
 
 # ---------------------------------------------------------------------------------------

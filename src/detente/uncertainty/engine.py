@@ -62,8 +62,8 @@ class ModelKernel:
     ``batched=False`` runs one sample at a time (for a model that cannot take a batch axis).
     Outputs: ``forecast`` ``[B, I]`` on the unit scale, and every array in the model's
     ``details`` that carries the batch axis, as ``details.<name>``; the model runs through
-    :meth:`~detente.models.base.Model.sample`, which may skip what is not kept (smp's
-    trajectory, and its per-turn details unless ``per_turn``).
+    :meth:`~detente.models.base.Model.sample`, which may skip what is not kept (bdm's and
+    smp's trajectory, and their per-round details unless ``per_turn``).
     """
 
     model: str

@@ -392,7 +392,9 @@ def sample(
 
     ``per_turn``: also keep a stepwise model's details for every turn in ``outputs`` (smp's
     ``details.probability``, ``details.risk`` ``[samples, max_turns + 1, actors]`` and
-    ``details.stop_ratios``; about 10 kB a korea-2017 sample, 1 GB at 10^5). Off by default:
+    ``details.stop_ratios``; about 10 kB a korea-2017 sample, 1 GB at 10^5; bdm's
+    ``details.forecast_path``, ``median``, ``mean`` ``[samples, max_rounds + 1, issues]`` and
+    ``details.risk`` ``[samples, max_rounds, actors, issues]``, about 12 kB). Off by default:
     no summary reads them, and the numbers kept either way are the same.
     """
     if samples < 1:
