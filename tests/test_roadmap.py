@@ -788,11 +788,11 @@ def test_break_text_names_a_stage_once() -> None:
 @pytest.mark.parametrize("chunk", [1, 2, 8])
 def test_roadmaps_searched_counts_the_finals_tried_apart_from_their_batch(chunk: int) -> None:
     # Finals are searched `chunk` at a time and the first that holds ends the search inside
-    # its batch: "roadmaps searched" (JSON roadmaps_searched, pinned) counts the roadmaps to
-    # every final of the batch, space_tried those to the finals tried. Known by hand on the
-    # two-issue hand case (3 reachable finals): held to a first stage, a 2-stage roadmap to a
-    # final is that stage and then the final (1 each); on any path, stage 1 is any of the
-    # 11 x 11 grid points (step 10 on 0-100), 121 roadmaps to each final.
+    # its batch: "roadmaps searched" (JSON roadmaps_searched) counts the roadmaps to every
+    # final of the batch, space_tried (roadmaps_to_finals_tried) those to the finals tried.
+    # Known by hand on the two-issue hand case (3 reachable finals): held to a first stage,
+    # a 2-stage roadmap to a final is that stage and then the final (1 each); on any path,
+    # stage 1 is any of the 11 x 11 grid points (step 10 on 0-100), 121 roadmaps to each final.
     problem = SettlementProblem.from_scenario(hand_scenario(), 10.0)
     for first, monotone, per_final in (({"X": 60.0}, True, 1), (None, False, 121)):
         result = search(problem, [], 2, UtilitySettings(), 1.0, "reverse", finals=10_000,
@@ -802,8 +802,10 @@ def test_roadmaps_searched_counts_the_finals_tried_apart_from_their_batch(chunk:
         assert result.finals_searched == min(chunk, 3)
         assert result.space_tried == per_final
         assert result.space == per_final * result.finals_searched
-        assert result.to_dict()["roadmaps_searched"] == result.space
-        assert "space_tried" not in result.to_dict()  # the JSON is as pinned
+        data = result.to_dict()
+        assert data["roadmaps_searched"] == result.space
+        assert data["finals_searched"] == result.finals_searched
+        assert data["roadmaps_to_finals_tried"] == per_final
         text = _searched_text(result)
         assert text == (f"{per_final}" if chunk == 1 else
                         f"{per_final * min(chunk, 3)} to the {min(chunk, 3)} finals searched "

@@ -174,7 +174,8 @@ class SearchResult:
     #: names; every other issue stays at its status quo in stage 1); None: searched too.
     first: dict[str, float] | None = None
     #: Finals in the batches searched (``finals_tried`` or up to ``chunk - 1`` more) and the
-    #: roadmaps to the finals tried alone. Not in the JSON, whose pinned fields are as before.
+    #: roadmaps to the finals tried alone (JSON ``finals_searched``,
+    #: ``roadmaps_to_finals_tried``).
     finals_searched: int = 0
     space_tried: int = 0
 
@@ -185,6 +186,8 @@ class SearchResult:
                 "near_misses": [n.to_dict() for n in self.near_misses],
                 "finals_tried": self.finals_tried, "finals_available": self.finals_available,
                 "exhaustive": self.exhaustive, "roadmaps_searched": self.space,
+                "finals_searched": self.finals_searched,
+                "roadmaps_to_finals_tried": self.space_tried,
                 "monotone": self.monotone, "seconds": self.seconds}
 
 
