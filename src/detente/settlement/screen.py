@@ -150,22 +150,43 @@ def _ascend(table: GainTable, rows: np.ndarray, starts: np.ndarray, sweeps: int
             ) -> tuple[np.ndarray, np.ndarray]:
     """Coordinate ascent on the smallest party gain from packages ``starts [N, I]`` of
     scenarios ``rows [N]`` (repeats allowed): each issue in turn takes the value that
-    maximises the smallest gain given the others. Returns the packages and their smallest
-    gains, recomputed with brute force's sum (−inf for a package with an invalid slot)."""
+    maximises the smallest gain given the others, its gain counting the pair terms it
+    shares with the others and the walk-away offset, and a value that breaks a rule with
+    the others' values never taken. Returns the packages and their smallest gains,
+    recomputed with brute force's sum (−inf for a package with an invalid slot or a
+    broken rule)."""
     gains = table.gains[rows]  # N, I, O, A
     valid = table.valid[rows]
     must = table.must_agree[rows]
     pick = starts.copy()
     index = np.arange(rows.size)
     penalty = np.where(must, 0.0, np.inf)
+    # The running gains carry the offset and every pair term; each step takes out the
+    # terms that depend on issue k and adds them back for every value of k.
     current = exact_gains(table, pick, rows)[0]
     for _ in range(sweeps):
         for k in range(table.n_issues):
             rest = current - gains[index, k, pick[:, k]]
-            trial = rest[:, None, :] + gains[:, k] + penalty[:, None, :]  # N, O, A
-            value = np.where(valid[:, k], trial.min(axis=2), -np.inf)
-            pick[:, k] = value.argmax(axis=1)
-            current = rest + gains[index, k, pick[:, k]]
+            trial = gains[:, k].copy()  # N, O, A
+            allowed = valid[:, k].copy()  # N, O
+            for pair in table.pairs:
+                if pair.i == k:
+                    other = pick[:, pair.j]
+                    rest -= pair.gains[rows, pick[:, k], other]
+                    trial += pair.gains[rows, :, other]
+                    allowed &= pair.allowed[rows, :, other]
+                elif pair.j == k:
+                    other = pick[:, pair.i]
+                    rest -= pair.gains[rows, other, pick[:, k]]
+                    trial += pair.gains[rows, other, :]
+                    allowed &= pair.allowed[rows, other, :]
+            trial += rest[:, None, :]
+            value = np.where(allowed, (trial + penalty[:, None, :]).min(axis=2), -np.inf)
+            # Where no value keeps the rules given the others, the issue stays put (a later
+            # issue may free it); the final check below drops what still breaks a rule.
+            stuck = ~allowed.any(axis=1)
+            pick[:, k] = np.where(stuck, pick[:, k], value.argmax(axis=1))
+            current = trial[index, pick[:, k]]
     exact, ok = exact_gains(table, pick, rows)
     return pick, np.where(ok, _smallest(exact, must), -np.inf)
 
@@ -245,7 +266,7 @@ def screen_candidates(table: GainTable, rounds: int = LAGRANGE_ROUNDS,
                                              scale[keep])
 
     undecided = ~empty & ~found & playable
-    if undecided.any() and sweeps and not table.pairs:
+    if undecided.any() and sweeps:
         # Coordinate ascent from several weighted-sum packages of an undecided scenario
         # (rounds spread geometrically, the late ones closer to the balance of gains): one
         # start alone often stalls at a tie.
