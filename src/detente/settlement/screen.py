@@ -29,9 +29,12 @@ the walk-away offset r: docs/settle.md, *Search with pair terms*) every stage st
 a package's gains are summed as brute force sums them (issues, then pairs, then the
 offset) and a package that breaks a rule proves nothing; the bounds add each pair's
 largest entry (over every slot pair, allowed or not: a rule only removes packages) and the
-offset, so they still bound every package from above; the coordinate ascent, which moves
-one issue at a time through the per-issue table, is skipped where pair terms exist (the
-weighted-sum packages are still tried, and what they leave goes to the exact search).
+offset, so they still bound every package from above; the coordinate ascent moves one
+issue at a time on the full gain (each value of the issue with the pair terms it shares
+with the other issues' current values, the offset carried along) and never takes a value
+that breaks a rule with them. Before it did so it was skipped where pair terms exist, and
+61 of 10⁴ korea-2017 samples at step 5 (all with a non-empty zone) went to the exact
+search at ~0.3 s each; now the screen decides all of them.
 
 ``tests/test_settlement_screen.py`` checks the screened answer against brute force and
 branch and bound per scenario on random small problems and on korea-2017, and
