@@ -29,9 +29,12 @@ the walk-away offset r: docs/settle.md, *Search with pair terms*) every stage st
 a package's gains are summed as brute force sums them (issues, then pairs, then the
 offset) and a package that breaks a rule proves nothing; the bounds add each pair's
 largest entry (over every slot pair, allowed or not: a rule only removes packages) and the
-offset, so they still bound every package from above; the coordinate ascent, which moves
-one issue at a time through the per-issue table, is skipped where pair terms exist (the
-weighted-sum packages are still tried, and what they leave goes to the exact search).
+offset, so they still bound every package from above; the coordinate ascent moves one
+issue at a time on the full gain (each value of the issue with the pair terms it shares
+with the other issues' current values, the offset carried along) and never takes a value
+that breaks a rule with them. Before it did so it was skipped where pair terms exist, and
+61 of 10⁴ korea-2017 samples at step 5 (all with a non-empty zone) went to the exact
+search at ~0.3 s each; now the screen decides all of them.
 
 ``tests/test_settlement_screen.py`` checks the screened answer against brute force and
 branch and bound per scenario on random small problems and on korea-2017, and
@@ -150,22 +153,43 @@ def _ascend(table: GainTable, rows: np.ndarray, starts: np.ndarray, sweeps: int
             ) -> tuple[np.ndarray, np.ndarray]:
     """Coordinate ascent on the smallest party gain from packages ``starts [N, I]`` of
     scenarios ``rows [N]`` (repeats allowed): each issue in turn takes the value that
-    maximises the smallest gain given the others. Returns the packages and their smallest
-    gains, recomputed with brute force's sum (−inf for a package with an invalid slot)."""
+    maximises the smallest gain given the others, its gain counting the pair terms it
+    shares with the others and the walk-away offset, and a value that breaks a rule with
+    the others' values never taken. Returns the packages and their smallest gains,
+    recomputed with brute force's sum (−inf for a package with an invalid slot or a
+    broken rule)."""
     gains = table.gains[rows]  # N, I, O, A
     valid = table.valid[rows]
     must = table.must_agree[rows]
     pick = starts.copy()
     index = np.arange(rows.size)
     penalty = np.where(must, 0.0, np.inf)
+    # The running gains carry the offset and every pair term; each step takes out the
+    # terms that depend on issue k and adds them back for every value of k.
     current = exact_gains(table, pick, rows)[0]
     for _ in range(sweeps):
         for k in range(table.n_issues):
             rest = current - gains[index, k, pick[:, k]]
-            trial = rest[:, None, :] + gains[:, k] + penalty[:, None, :]  # N, O, A
-            value = np.where(valid[:, k], trial.min(axis=2), -np.inf)
-            pick[:, k] = value.argmax(axis=1)
-            current = rest + gains[index, k, pick[:, k]]
+            trial = gains[:, k].copy()  # N, O, A
+            allowed = valid[:, k].copy()  # N, O
+            for pair in table.pairs:
+                if pair.i == k:
+                    other = pick[:, pair.j]
+                    rest -= pair.gains[rows, pick[:, k], other]
+                    trial += pair.gains[rows, :, other]
+                    allowed &= pair.allowed[rows, :, other]
+                elif pair.j == k:
+                    other = pick[:, pair.i]
+                    rest -= pair.gains[rows, other, pick[:, k]]
+                    trial += pair.gains[rows, other, :]
+                    allowed &= pair.allowed[rows, other, :]
+            trial += rest[:, None, :]
+            value = np.where(allowed, (trial + penalty[:, None, :]).min(axis=2), -np.inf)
+            # Where no value keeps the rules given the others, the issue stays put (a later
+            # issue may free it); the final check below drops what still breaks a rule.
+            stuck = ~allowed.any(axis=1)
+            pick[:, k] = np.where(stuck, pick[:, k], value.argmax(axis=1))
+            current = trial[index, pick[:, k]]
     exact, ok = exact_gains(table, pick, rows)
     return pick, np.where(ok, _smallest(exact, must), -np.inf)
 
@@ -245,7 +269,7 @@ def screen_candidates(table: GainTable, rounds: int = LAGRANGE_ROUNDS,
                                              scale[keep])
 
     undecided = ~empty & ~found & playable
-    if undecided.any() and sweeps and not table.pairs:
+    if undecided.any() and sweeps:
         # Coordinate ascent from several weighted-sum packages of an undecided scenario
         # (rounds spread geometrically, the late ones closer to the balance of gains): one
         # start alone often stalls at a tie.
