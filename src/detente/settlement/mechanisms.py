@@ -81,10 +81,12 @@ def effective_credibility(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
     lead = np.broadcast_shapes(values.shape[:-1], deps.shape[:-1], belief.shape[:-2])
     values = np.broadcast_to(values, (*lead, values.shape[-1]))
     deps = np.broadcast_to(deps, values.shape)
-    belief = np.broadcast_to(belief, (*lead, *belief.shape[-2:])).copy()
+    # The credibility before verification, read-only: a broadcast view, not a second copy
+    # of [B, P, A, I] (the gain table's pair grids make that hundreds of MB per call).
+    base = np.broadcast_to(belief, (*lead, *belief.shape[-2:]))
+    belief = base.copy()
     in_place = np.broadcast_to(arrays.status_quo[..., None, :] if delivered is None
                                else np.asarray(delivered, dtype=float), values.shape)
-    base = belief.copy()
     has = np.broadcast_to(guarantees.deliverers.any(axis=-1) & ~guarantees.unconditional,
                           values.shape)  # [B,] P, I
     for spec in mech.verifications:
@@ -127,18 +129,21 @@ def issue_gains_with(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
     shares = salience_shares(arrays.salience)[..., None, :, :]
     gains = issue_gains(position, shares, status_quo[..., None, :], values, belief,
                         settings.power, settings.certain_losses)  # [B,] P, A, I
-    gains = linked_gains(mech, arrays, gains, deps)
-    return gains + stake_gains(mech, arrays, values, guarantees)
+    gains = linked_gains(mech, arrays, gains, deps, in_place=True)  # gains is ours
+    gains += stake_gains(mech, arrays, values, guarantees)
+    return gains
 
 
-def linked_gains(mech: Mechanisms, arrays: Arrays, gains: np.ndarray, needed: np.ndarray
-                 ) -> np.ndarray:
+def linked_gains(mech: Mechanisms, arrays: Arrays, gains: np.ndarray, needed: np.ndarray,
+                 in_place: bool = False) -> np.ndarray:
     """Per-issue gains ``[..., A, I]`` after the links: a's gain on j counts in full only
     once the needed issue k (read in ``needed [..., I]``) has reached its target,
-    h' = h − w (1 − P_k) max(h, 0) (a copy; ``gains`` is left as it is)."""
+    h' = h − w (1 − P_k) max(h, 0) (a copy, ``gains`` left as it is, unless ``in_place``
+    and ``gains`` is a float array, which is then changed and returned)."""
     ids, actors = arrays.issue_ids, arrays.actor_ids
     status_quo = arrays.status_quo  # [B,] I
-    gains = np.array(gains, dtype=float)
+    if not (in_place and isinstance(gains, np.ndarray) and gains.dtype == np.float64):
+        gains = np.array(gains, dtype=float)
     for link in mech.links:
         if link.actor not in actors or link.issue not in ids or link.needs not in ids:
             continue
