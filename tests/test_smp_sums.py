@@ -1,6 +1,6 @@
 """The SMP's column-wise sums give numpy's bits (docs/smp.md, Speed).
 
-``sum_last``, ``add_last`` and ``prod_last`` replace ``np.sum``, ``np.cumsum(...)[..., -1]``
+``sum_last``, ``sequential_sum`` and ``prod_last`` replace ``np.sum``, ``np.cumsum(...)[..., -1]``
 and ``np.prod`` over the last axis by the same additions done a column at a time. They are
 only worth having if they agree bit for bit, signed zeros included; if numpy changes the
 order in which it adds a row, these tests fail rather than the SMP's results moving.
@@ -13,11 +13,11 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from detente.models.smp import add_last, prod_last, sum_last
+from detente.models.smp import prod_last, sequential_sum, sum_last
 
 CASES: list[tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = [
     (sum_last, lambda x: np.sum(x, axis=-1)),
-    (add_last, lambda x: np.cumsum(x, axis=-1)[..., -1]),
+    (sequential_sum, lambda x: np.cumsum(x, axis=-1)[..., -1]),
     (prod_last, lambda x: np.prod(x, axis=-1)),
 ]
 
@@ -64,4 +64,4 @@ def test_a_changed_order_is_caught() -> None:
     # The check above can fail: the plain left-to-right sum differs from numpy's pairwise
     # sum on some rows of 8 or more terms.
     x = _draw(np.random.default_rng(0), (2000, 9))
-    assert not _same_bits(add_last(x), np.sum(x, axis=-1))
+    assert not _same_bits(sequential_sum(x), np.sum(x, axis=-1))

@@ -154,14 +154,6 @@ def sum_last(x: np.ndarray) -> np.ndarray:
     return total
 
 
-def add_last(x: np.ndarray) -> np.ndarray:
-    """Sum over the last axis strictly left to right (``np.cumsum(x, axis=-1)[..., -1]``)."""
-    total = x[..., 0].copy()
-    for k in range(1, x.shape[-1]):
-        total += x[..., k]
-    return total
-
-
 def prod_last(x: np.ndarray) -> np.ndarray:
     """``np.prod(x, axis=-1)``: numpy multiplies left to right."""
     total = x[..., 0].copy()
@@ -322,8 +314,8 @@ def _sequential_total(values: np.ndarray, axis: int) -> np.ndarray:
     """Sum over ``axis`` (the last or the one before) strictly in order, kept as a
     length-1 axis."""
     if axis in (-1, values.ndim - 1):
-        return add_last(values)[..., None]
-    return add_last(np.swapaxes(values, axis, -1))[..., None, :]
+        return sequential_sum(values)[..., None]
+    return sequential_sum(np.swapaxes(values, axis, -1))[..., None, :]
 
 
 def big_r(prob: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
@@ -360,8 +352,12 @@ def estimate_risk(r_h: np.ndarray, r_i: np.ndarray, mode: str) -> np.ndarray:
 
 
 def sequential_sum(terms: np.ndarray) -> np.ndarray:
-    """Sum over the last axis strictly left to right, as KTAB's loops add."""
-    return add_last(terms)
+    """Sum over the last axis strictly left to right, as KTAB's loops add
+    (``np.cumsum(terms, axis=-1)[..., -1]``, a column at a time)."""
+    total = terms[..., 0].copy()
+    for k in range(1, terms.shape[-1]):
+        total += terms[..., k]
+    return total
 
 
 def round4(x: np.ndarray) -> np.ndarray:
@@ -948,12 +944,10 @@ class _Bargaining:
     streams: list[np.random.Generator]
 
     def take(self, keep: np.ndarray) -> _Bargaining:
-        return _Bargaining(self.live[keep], self.turn[keep], self.cap[keep], self.sal[keep],
-                           self.active[keep], self.total_sal[keep], self.weight[keep],
-                           self.ideal[keep], self.x[keep], self.first_step[keep],
-                           self.ratio[keep],
-                           [s for s, k in zip(self.streams, keep, strict=True) if k]
-                           if self.streams else [])
+        arrays = [getattr(self, f.name)[keep]
+                  for f in dataclasses.fields(self) if f.name != "streams"]
+        return _Bargaining(*arrays, streams=[s for s, k in zip(self.streams, keep, strict=True)
+                                             if k] if self.streams else [])
 
     def join(self, other: _Bargaining) -> _Bargaining:
         if not self.live.size:
