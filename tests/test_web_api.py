@@ -21,7 +21,7 @@ from detente.errors import ScenarioError
 from detente.scenario import load, scenario_from_mapping
 from detente.variation import Variation
 from detente.web import Limits
-from detente.web.app import create_app
+from detente.web.app import COUNTERFACTUAL_ENTRIES, create_app
 from tests.same_numbers import assert_same_numbers
 
 KOREA = load("korea-2017").to_dict()
@@ -818,3 +818,16 @@ def test_internal_errors_are_logged_not_shown(gated: tuple[TestClient, Path],
     bad = c.post("/api/analyses/held", json={"scenario": korea(), "params": {"gate": "a/b"}})
     assert bad.status_code == 422
     assert bad.json()["problems"][0]["location"] == "params.gate"
+
+
+@pytest.mark.parametrize(("flag", "most"), sorted(COUNTERFACTUAL_ENTRIES.items()))
+def test_a_counterfactual_flag_takes_at_most_its_entries(client: TestClient, flag: str,
+                                                         most: int) -> None:
+    # Per actor or per issue far fewer entries than the per-pair flags' 2000: refused by the
+    # request model (422) before anything runs.
+    body = {"scenario": korea(), "counterfactual": {flag: ["X"] * (most + 1)}}
+    response = client.post("/api/analyses/forecast", json=body)
+    assert response.status_code == 422
+    assert [p["message"] for p in response.json()["problems"]
+            if p["location"].endswith(f"counterfactual.{flag}")] == [
+        f"List should have at most {most} items after validation, not {most + 1}"]

@@ -75,13 +75,21 @@ class UploadBody(RequestBody):
     text: str = Field(description="The file's text (UTF-8).")
 
 
+#: How many entries one request may give a counterfactual flag: per actor (drop, add,
+#: capability, guarantor) or per issue (fix) far fewer than per actor pair or actor and
+#: issue (position, salience, trust), which take the default.
+COUNTERFACTUAL_ENTRIES = {"without": 100, "add": 40, "capability": 200, "guarantor": 200,
+                          "fix": 200}
+MOST_COUNTERFACTUAL_ENTRIES = 2000
+
 #: The counterfactual of one run, in the command line's spelling (one list per flag, named
 #: and explained by the one declaration of the flags, detente.variation).
 Counterfactual = create_model(
     "Counterfactual", __base__=RequestBody, __doc__="The counterfactual of one run, in the "
     "command line's spelling: one list per flag, e.g. {\"without\": [\"RU\"]}.",
-    **{flag[2:]: (list[str], Field(default=[], max_length=2000, description=VARIATION_HELP[
-        flag])) for flag in VARIATION_OPTIONS})
+    **{flag[2:]: (list[str], Field(
+        default=[], max_length=COUNTERFACTUAL_ENTRIES.get(flag[2:], MOST_COUNTERFACTUAL_ENTRIES),
+        description=VARIATION_HELP[flag])) for flag in VARIATION_OPTIONS})
 
 
 class AnalysisRequest(RequestBody):
