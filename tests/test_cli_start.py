@@ -74,3 +74,15 @@ def test_importing_the_cli_keeps_the_programs_collector_setting(collecting: bool
                           timeout=120)
     assert done.returncode == 0, done.stderr
 
+
+
+def test_the_command_line_needs_no_click_of_its_own() -> None:
+    # typer 0.2x carries its own copy of click and no longer installs click: `pip install .`
+    # alone must give a working `detente` (click comes here only with the test extras)
+    code = ("import sys\nsys.modules['click'] = None  # as if not installed\n"
+            "sys.argv = ['detente', 'forecast', '-m', 'compromise', '-f', 'json']\n"
+            "from detente.cli import main\nmain()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert '"compromise"' in done.stdout

@@ -7,7 +7,6 @@ import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -37,7 +36,11 @@ EXIT_INPUT = 2
 def option_flags() -> dict[str, str]:
     """Parameter name → the flag a user types (``step`` → ``--step``) of the running
     command, as click parsed it (empty outside a command)."""
-    context = click.get_current_context(silent=True)
+    try:  # typer 0.2x parses with its own copy of click, and depends on click no more
+        from typer._click.globals import get_current_context
+    except ImportError:  # older typer parses with click itself
+        from click import get_current_context
+    context = get_current_context(silent=True)
     params = context.command.params if context is not None else []
     return {p.name: next((d for d in p.opts if d.startswith("--")), "")
             for p in params if p.name}
