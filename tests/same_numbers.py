@@ -8,6 +8,7 @@ the last bit of an iterative model's float may differ with the order numpy sums 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 
@@ -59,9 +60,11 @@ def html_tables(page: str, section: str) -> list[dict[str, Any]]:
 
 def timeless(node: Any) -> Any:
     """A JSON result less what differs between two runs of the same numbers: timings
-    (``seconds``, ``run``, ``stats``) and where it ran (``where``)."""
+    (``seconds``, ``run``, ``stats``; in a report's ``html``, each "0.8 s") and where it ran
+    (``where``)."""
     if isinstance(node, dict):
-        return {k: timeless(v) for k, v in node.items()
+        return {k: re.sub(r"\d+(?:\.\d+)? s\b", "… s", v) if k == "html" and
+                isinstance(v, str) else timeless(v) for k, v in node.items()
                 if k not in ("seconds", "run", "stats", "where")}
     if isinstance(node, list):
         return [timeless(v) for v in node]

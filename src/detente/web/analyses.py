@@ -80,8 +80,8 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
     give); problems at ``params.NAME``."""
     names = {o.name: o for o in offered_options(entry)}
     given = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
-    if "seed" in names:
-        given.setdefault("seed", request.get("seed", 0))
+    if "seed" in names and request.get("seed") is not None:
+        given.setdefault("seed", request["seed"])
     if "model" in names and names["model"].multiple and request.get("models"):
         given.setdefault("model", list(request["models"]))
     if "option" in names and request.get("options"):
