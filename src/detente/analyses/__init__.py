@@ -114,7 +114,8 @@ def run(name: str, scenario: Scenario | str | Path | list[str] | None = None,
     checked = spec.check(options)
     if variation is not None and not isinstance(variation, Variation):
         variation = variation_from_mapping(variation)
-    engine = {"executor": executor, "progress": progress} if spec.long else {}
+    engine = {"executor": executor, "progress": progress} if spec.long else \
+        {"progress": progress} if spec.steps and progress is not None else {}
     if spec.inputs == "targets":
         targets = [scenario] if isinstance(scenario, str | Path | Scenario) else list(
             scenario or [])

@@ -11,6 +11,7 @@ titles are declared here, the drawing (matplotlib) in :mod:`detente.report.kinds
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,13 +130,15 @@ class Report:
         return f"{self.scenario.id}-{REPORT_FILE}"
 
 
-def run_report(scenario: Scenario | str | Path | None, variation: Variation | None,
-               **options: Any) -> Report:
+def run_report(scenario: Scenario | str | Path | None, variation: Variation | None, *,
+               progress: Callable[[str], None] | None = None, **options: Any) -> Report:
     from detente.report.html import render_report
 
+    if progress is not None:
+        progress("loading the scenario")
     analysis = _analysis(scenario, variation, options)
     analysis.dpi = options["dpi"]
-    return Report(analysis.scenario, render_report(analysis))
+    return Report(analysis.scenario, render_report(analysis, progress))
 
 
 def _report_file(run: Any, _: Path) -> bytes:
@@ -167,7 +170,7 @@ REPORT = AnalysisSpec(
     formats=("json",),
     to_dict=lambda run: {"format": "detente.report", "filename": run.value.filename,
                          "html": run.value.html},
-    document=True, package_search=True,
+    document=True, package_search=True, steps=True,
     files=(FileOutput("--output", "HTML file to write.", _report_file, short="-o",
                       default=REPORT_FILE, overwrite=True),),
     quick={"model": ("compromise",), "dpi": 30,

@@ -355,6 +355,9 @@ class AnalysisSpec:
     #: Files the command line can also write (see :class:`FileOutput`).
     files: tuple[FileOutput, ...] = ()
     quick: Mapping[str, Any] = field(default_factory=dict)
+    #: Whether ``run`` takes ``progress(text)``, naming each step as it begins (the report:
+    #: on the command line's spinner, on the workbench's progress line).
+    steps: bool = False
     #: A figure or a report (plot, report): written to a file, no headline numbers for
     #: ``detente compare``.
     document: bool = False

@@ -224,8 +224,9 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
                              progress=progress, **given)
                 written = [(path, f, f.write(result, path)) for path, f in files]
         else:
-            with Activity(spec.name, quiet):  # a figure is drawn as it is written
-                result = run(spec.name, inputs, variation, **given)
+            with Activity(spec.name, quiet) as shown:  # a figure is drawn as it is written
+                steps = {"progress": shown.step} if spec.steps else {}
+                result = run(spec.name, inputs, variation, **steps, **given)
                 written = [(path, f, f.write(result, path)) for path, f in files]
         # A file is the output, confirmed in one line on stdout; given --format too, the
         # result takes stdout and the line goes to stderr.

@@ -190,7 +190,8 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> d
         out = entry.run(scenario, variation, progress=progress, **options)
     else:
         progress(0.0, f"running {name}")
-        engine = {"progress": _progress_per_chunk(progress)} if entry.long else {}
+        engine = {"progress": _progress_per_chunk(progress)} if entry.long else \
+            {"progress": lambda step: progress(0.0, step)} if entry.steps else {}
         result = run(name, scenario, variation, **options, **fixed_for(entry), **engine)
         out = page_result(result.to_dict(), result.view())
     out["view"]["counterfactual"] = "" if variation.is_empty else variation.describe()
