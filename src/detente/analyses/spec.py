@@ -306,6 +306,18 @@ class FileOutput:
     #: Whether ``--force`` may overwrite an existing file (never, without it).
     overwrite: bool = False
 
+    @property
+    def force_flag(self) -> str | None:
+        return "--force" if self.overwrite else None
+
+    def help_text(self) -> str:
+        """Help with what the command does with an existing file and the default name."""
+        keeps = "Overwrites an existing file only with --force." if self.overwrite else \
+            "Never overwrites an existing file."
+        default = f" [default: {self.default}]" if self.default else ""
+        return (f"{self.help} {keeps} Prints one line (the file, its size) instead of the "
+                f"result unless --format is given too.{default}")
+
     def check_name(self, path: Path) -> None:
         """Refuse a name whose ending names no format the file can be written in."""
         if self.suffixes and path.suffix.lower().lstrip(".") not in self.suffixes:

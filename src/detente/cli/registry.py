@@ -35,7 +35,6 @@ from detente import (
     variation_from_mapping,
     write_atomic,
 )
-from detente.analyses.spec import FileOutput
 from detente.cli.common import (
     SCENARIO_HELP,
     app,
@@ -141,7 +140,7 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
     # Files an analysis writes (plot -o FILE) or can also write (brief --pdf FILE): CLI
     # only, never over a file the user has unless --force says so.
     out += [_keyword(_file_parameter(f.flag), Annotated[Path | None, typer.Option(
-        *filter(None, (f.flag, f.short)), help=_markup_safe(_file_help(f)),
+        *filter(None, (f.flag, f.short)), help=_markup_safe(f.help_text()),
         show_default=False, metavar="FILE")], Path(f.default) if f.default else None)
         for f in spec.files]
     if any(f.overwrite for f in spec.files):
@@ -169,18 +168,6 @@ def pop_edits(kwargs: dict[str, Any], shared: Collection[str] = ()) -> dict[str,
 _FORCE = "file_force"
 
 
-def _file_help(f: FileOutput) -> str:
-    keeps = "Overwrites an existing file only with --force." if f.overwrite else \
-        "Never overwrites an existing file."
-    default = f" [default: {f.default}]" if f.default else ""
-    return (f"{f.help} {keeps} Prints one line (the file, its size) instead of the result "
-            f"unless --format is given too.{default}")
-
-
-def _force_flag(f: FileOutput) -> str | None:
-    return "--force" if f.overwrite else None
-
-
 def _file_parameter(flag: str) -> str:
     return "file_" + flag.lstrip("-").replace("-", "_")
 
@@ -201,7 +188,7 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         for path, f in files:
             # Before a run that can take a while: the name is free, the writer can work.
             check_writable(path, force and f.overwrite, flag=f.flag,
-                           force_flag=_force_flag(f))
+                           force_flag=f.force_flag)
             f.check_name(path)
             f.ready()
         inputs = kwargs.pop("inputs")
@@ -232,7 +219,7 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         # result takes stdout and the line goes to stderr.
         for path, f, data in written:
             write_atomic(path, data, force and f.overwrite, flag=f.flag,
-                         force_flag=_force_flag(f))
+                         force_flag=f.force_flag)
             (err_console if output_format else console).print(
                 f.confirmation(path, data), soft_wrap=True, highlight=False, markup=False)
         if files and output_format is None:
