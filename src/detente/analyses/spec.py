@@ -280,11 +280,11 @@ def _no_words(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class FileOutput:
-    """A file an analysis can also write (``brief --pdf FILE``; the command line only: the
-    web writes no file named by a path).
+    """A file an analysis writes (``plot -o figure.png``) or can also write (``brief --pdf
+    FILE``); the command line only: the web writes no file named by a path.
 
-    ``flag``: the CLI flag that names the file. ``write(run, path)``: the file's bytes
-    from a finished run. ``ready()``: raises a DetenteError (naming the flag and the fix) when the
+    ``flag``: the CLI flag that names the file. ``write(run, path)``: the file's bytes from
+    a finished run. ``ready()``: raises a DetenteError (naming the flag and the fix) when the
     writer cannot work here, so that the command refuses before a run that can take
     minutes. ``describe(data)``: what the one-line confirmation says after the path ("1
     page"; "" for nothing). A command given a file writes it and confirms it on stdout, as
