@@ -185,3 +185,24 @@ def test_a_held_job_finishes_when_its_gate_opens(server: str, browser: object,
     page.wait_for_selector("#runs li", timeout=120_000)
     assert page.locator("#runs li").count() == 1
     context.close()
+
+
+def test_the_figure_entry_draws_a_figure(server: str, browser: object) -> None:
+    # The page's Figure is the registry's plot: its kind is a field from /api/info, and the
+    # PNG comes back in the result's data (data.figures), shown under the run's label.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.select_option("#analysis", "plot")
+    page.select_option('[data-param="kind"]', "comparison")
+    page.fill('[data-param="dpi"]', "30")
+    run_and_wait(page, 1)
+    image = page.locator("#result figure img")
+    assert image.get_attribute("src").startswith("data:image/png;base64,iVBOR")
+    assert page.text_content("#result figcaption") == \
+        "The forecasts of all models side by side"
+    assert errors == []
+    context.close()
