@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         ScenarioError,
         needs_extra,
         option_error,
+        problems_as_json,
     )
     from detente.forecast import Forecast, forecast
     from detente.models import DEFAULT_MODELS, REGISTRY, get_model
@@ -124,6 +125,7 @@ _LAZY: dict[str, str] = {
     "Problem": "detente.errors",
     "option_error": "detente.errors",
     "needs_extra": "detente.errors",
+    "problems_as_json": "detente.errors",
     "DEFAULT_SCENARIO": "detente.scenario",
     "scenario_from_mapping": "detente.scenario",
     "parse_text": "detente.scenario",
@@ -240,6 +242,7 @@ __all__ = [
     "preset_bytes",
     "print_view",
     "problem_response",
+    "problems_as_json",
     "render_report",
     "roadmap",
     "run",
