@@ -14,7 +14,7 @@ import sys
 import traceback
 from typing import Any
 
-from detente import DetenteError, walk_document
+from detente import DetenteError, Problem, problems_as_json, walk_document
 from detente.web.analyses import run_analysis
 
 
@@ -65,19 +65,21 @@ def describe_failure(err: BaseException, task: dict[str, Any]
              and (not math.isfinite(value) or abs(value) >= EXTREME)][:10]
     if isinstance(err, MemoryError):
         return (f"{analysis}: the computation needs more memory than this machine has",
-                [{"location": f"analysis.{analysis}", "message": "out of memory",
-                  "fix": "use fewer samples, a coarser grid step, or a smaller scenario",
-                  "line": None}])
+                problems_as_json([Problem(
+                    f"analysis.{analysis}", "out of memory",
+                    "use fewer samples, a coarser grid step, or a smaller scenario")]))
     if found and isinstance(err, ArithmeticError | ValueError):  # numeric failures only
         return (f"{analysis}: the computation failed on numbers too large to compute with",
-                [{"location": where, "message": f"{value:g} is too large to compute with",
-                  "fix": "use values of an ordinary size (e.g. a scale of 0 to 100)",
-                  "line": None} for where, value in found])
+                problems_as_json([Problem(
+                    where, f"{value:g} is too large to compute with",
+                    "use values of an ordinary size (e.g. a scale of 0 to 100)")
+                    for where, value in found]))
     what = "a number overflowed" if isinstance(err, ArithmeticError) else "an internal error"
     return (f"{analysis}: the computation failed ({what}; the server log has the details)",
-            [{"location": f"analysis.{analysis}", "message": f"{what} in {analysis}",
-              "fix": "try other options or a smaller scenario; if it persists, report it "
-                     "with the scenario", "line": None}])
+            problems_as_json([Problem(
+                f"analysis.{analysis}", f"{what} in {analysis}",
+                "try other options or a smaller scenario; if it persists, report it with "
+                "the scenario")]))
 
 
 if __name__ == "__main__":
