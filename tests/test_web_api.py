@@ -50,6 +50,17 @@ def test_info_lists_every_registered_model_and_the_limits(client: TestClient) ->
     assert info["limits"]["max_actors"] == Limits().max_actors
 
 
+def test_info_lists_every_counterfactual_flag_as_declared(client: TestClient) -> None:
+    # The page draws one field per flag from this list: a flag missing here has no field.
+    listed = client.get("/api/info").json()["counterfactual"]
+    assert [(f["flag"], f["example"], f["help"]) for f in listed] == [
+        (flag, example, detente.VARIATION_HELP[flag])
+        for flag, example in detente.VARIATION_OPTIONS.items()]
+    assert {f["name"]: f["most"] for f in listed} == {
+        flag[2:]: COUNTERFACTUAL_ENTRIES.get(flag[2:], 2000) for flag in
+        detente.VARIATION_OPTIONS}
+
+
 def test_embedded_scenarios_and_unknown_one(client: TestClient) -> None:
     listed = {s["id"] for s in client.get("/api/scenarios").json()}
     assert listed == set(detente.embedded_scenarios())

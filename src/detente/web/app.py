@@ -82,14 +82,20 @@ COUNTERFACTUAL_ENTRIES = {"without": 100, "add": 40, "capability": 200, "guarant
                           "fix": 200}
 MOST_COUNTERFACTUAL_ENTRIES = 2000
 
-#: The counterfactual of one run, in the command line's spelling (one list per flag, named
-#: and explained by the one declaration of the flags, detente.variation).
+#: The counterfactual flags as /api/info publishes them and the request model takes them:
+#: named, exemplified and explained by their one declaration (detente.variation), with
+#: the most entries a request may give each.
+COUNTERFACTUAL_FLAGS: list[dict[str, Any]] = [
+    {"name": flag[2:], "flag": flag, "example": example, "help": VARIATION_HELP[flag],
+     "most": COUNTERFACTUAL_ENTRIES.get(flag[2:], MOST_COUNTERFACTUAL_ENTRIES)}
+    for flag, example in VARIATION_OPTIONS.items()]
+
+#: The counterfactual of one run, in the command line's spelling: one list per flag.
 Counterfactual = create_model(
     "Counterfactual", __base__=RequestBody, __doc__="The counterfactual of one run, in the "
     "command line's spelling: one list per flag, e.g. {\"without\": [\"RU\"]}.",
-    **{flag[2:]: (list[str], Field(
-        default=[], max_length=COUNTERFACTUAL_ENTRIES.get(flag[2:], MOST_COUNTERFACTUAL_ENTRIES),
-        description=VARIATION_HELP[flag])) for flag in VARIATION_OPTIONS})
+    **{f["name"]: (list[str], Field(default=[], max_length=f["most"], description=f["help"]))
+       for f in COUNTERFACTUAL_FLAGS})
 
 
 class AnalysisRequest(RequestBody):
@@ -199,6 +205,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
             "default_models": list(DEFAULT_MODELS),
             "models": [meta.public() for meta in REGISTRY.values()],
             "analyses": [public(a) for a in analyses.values()],
+            "counterfactual": COUNTERFACTUAL_FLAGS,
             "limits": limits.public(),
         }
 
