@@ -23,6 +23,7 @@ from detente.variation import Variation
 from detente.web import Limits
 from detente.web.app import COUNTERFACTUAL_ENTRIES, create_app
 from tests.same_numbers import assert_same_numbers
+from tests.web_held import held_app
 
 KOREA = load("korea-2017").to_dict()
 
@@ -397,7 +398,7 @@ def test_background_job_runs_and_reports(client: TestClient) -> None:
 @pytest.fixture()
 def gated(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
     """A workbench whose ``held`` analysis waits until the test creates its gate file."""
-    with TestClient(create_app(limits=Limits(max_running_jobs=1), test_gate=tmp_path)) as c:
+    with TestClient(create_app(limits=Limits(max_running_jobs=1), **held_app(tmp_path))) as c:
         yield c, tmp_path
 
 
@@ -420,13 +421,33 @@ def wait_progress(c: TestClient, job_id: str, limit: float = 120) -> dict[str, A
     raise AssertionError("the job never reported progress")
 
 
-def test_the_held_analysis_exists_only_with_the_test_gate(
+def test_the_held_analysis_exists_only_in_its_tests(
         client: TestClient, gated: tuple[TestClient, Path]) -> None:
     assert "held" not in [a["name"] for a in client.get("/api/info").json()["analyses"]]
     assert client.post("/api/jobs", json={"analysis": "held", "scenario": korea()}
                        ).status_code == 404
     c, _ = gated
     assert "held" in [a["name"] for a in c.get("/api/info").json()["analyses"]]
+
+
+def test_the_product_worker_offers_no_test_analysis_whatever_its_environment(
+        tmp_path: Path) -> None:
+    # The worker `detente serve` starts: an environment variable (the old test gate's, or
+    # any) adds no analysis to it, so a request cannot reach test code through it.
+    import os
+    import subprocess
+    import sys
+
+    from detente.web.jobs import WORKER
+
+    assert create_app().state.jobs.worker == WORKER
+    task = {"analysis": "held", "request": {"scenario": korea(), "params": {"gate": "g"}}}
+    (tmp_path / "g").touch()
+    done = subprocess.run([sys.executable, *WORKER], input=json.dumps(task) + "\n",
+                          capture_output=True, text=True, timeout=120, check=True,
+                          env={**os.environ, "DETENTE_WEB_TEST_GATE": str(tmp_path)})
+    answer = json.loads(done.stdout.splitlines()[-1])
+    assert answer["kind"] == "error" and "unknown analysis 'held'" in answer["message"]
 
 
 def test_held_job_runs_until_its_gate_opens(gated: tuple[TestClient, Path]) -> None:
@@ -440,7 +461,7 @@ def test_held_job_runs_until_its_gate_opens(gated: tuple[TestClient, Path]) -> N
 
 
 def test_time_limit_stops_a_computation(tmp_path: Path) -> None:
-    with TestClient(create_app(limits=Limits(time_limit_s=0.5), test_gate=tmp_path)) as c:
+    with TestClient(create_app(limits=Limits(time_limit_s=0.5), **held_app(tmp_path))) as c:
         # The gate never opens: only the time limit can end this job.
         response = c.post("/api/analyses/held", json={"scenario": korea(),
                                                       "params": {"gate": "never"}})

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser_helpers import chromium, require_chromium, serving
+from tests.web_held import held_app
 
 require_chromium()
 pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
@@ -26,13 +27,13 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 
 @pytest.fixture(scope="module")
 def gate(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The folder of the ``held`` analysis's gates (see ``create_app(test_gate=...)``)."""
+    """The folder of the ``held`` analysis's gates (see tests/web_held.py)."""
     return tmp_path_factory.mktemp("gates")
 
 
 @pytest.fixture(scope="module")
 def server(gate: Path) -> Iterator[str]:
-    with serving(create_app("korea-2017", allowed_hosts=["127.0.0.1"], test_gate=gate),
+    with serving(create_app("korea-2017", allowed_hosts=["127.0.0.1"], **held_app(gate)),
                  "the workbench") as url:
         yield url
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -28,6 +28,7 @@ from detente import (
     REGISTRY,
     VARIATION_HELP,
     VARIATION_OPTIONS,
+    AnalysisSpec,
     DetenteError,
     Guards,
     Problem,
@@ -40,8 +41,8 @@ from detente import (
     install_guards,
     problem_response,
 )
-from detente.web.analyses import TEST_GATE_ENV, available_analyses, public, read_request
-from detente.web.jobs import Job, JobManager, JobStatus
+from detente.web.analyses import available_analyses, public, read_request
+from detente.web.jobs import WORKER, Job, JobManager, JobStatus
 
 STATIC_DIR = Path(str(resources.files("detente.web") / "static"))
 
@@ -154,24 +155,25 @@ def _summary(s: Scenario) -> str:
 
 def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
                allowed_hosts: list[str] | None = None,
-               test_gate: Path | None = None, room_db: str | None = None) -> FastAPI:
+               room_db: str | None = None, more_analyses: Mapping[str, AnalysisSpec] | None = None,
+               worker: Sequence[str] = WORKER) -> FastAPI:
     """Build the workbench app.
 
     ``scenario``: the embedded scenario id the page opens with (default ``korea-2017``).
     ``allowed_hosts``: Host headers to accept (guards a local server against DNS
-    rebinding); None accepts any. ``test_gate``: tests only — a folder that enables the
-    ``held`` analysis, which waits until a file named by its ``gate`` option appears there
-    (:func:`detente.web.analyses.run_held`), so job tests never race a timer.
-    ``room_db``: serve the negotiation room (docs/room.md) on this database too.
+    rebinding); None accepts any. ``room_db``: serve the negotiation room (docs/room.md) on
+    this database too. Tests only (``detente serve`` passes neither, and no request or
+    environment variable changes them): ``more_analyses`` offered beside the workbench's
+    own, run by workers started as ``python`` + ``worker``, which must offer them too
+    (tests/web_held.py).
     """
     limits = limits or ServerLimits()
     initial = scenario or DEFAULT_SCENARIO
     if initial not in embedded_scenarios():
         raise ScenarioError([Problem("", f"no embedded scenario '{initial}'",
                                      f"one of: {', '.join(embedded_scenarios())}")], initial)
-    analyses = available_analyses(test_gate is not None)
-    manager = JobManager(limits.time_limit_s, limits.max_running_jobs, extra_env=(
-        {TEST_GATE_ENV: str(test_gate)} if test_gate is not None else None))
+    analyses = available_analyses(more_analyses)
+    manager = JobManager(limits.time_limit_s, limits.max_running_jobs, worker=worker)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -56,15 +57,18 @@ class Job:
         }
 
 
-def _start_worker(extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """A worker process, ``python -m detente.web.worker``, that finds this very copy of
-    detente."""
+#: The worker's command line after ``python``.
+WORKER = ("-m", "detente.web.worker")
+
+
+def _start_worker(worker: Sequence[str]) -> subprocess.Popen[bytes]:
+    """A worker process (``python`` and ``worker``) that finds this very copy of detente."""
     import detente
 
     package_root = str(Path(detente.__file__).resolve().parents[1])
-    env = {**os.environ, **(extra_env or {})}
+    env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    return subprocess.Popen([sys.executable, "-m", "detente.web.worker"],
+    return subprocess.Popen([sys.executable, *worker],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=env)
 
@@ -73,10 +77,9 @@ class JobManager:
     """Start, watch, cancel and forget jobs; at most ``max_running`` at once."""
 
     def __init__(self, time_limit_s: float, max_running: int = 2, keep: int = 50,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 worker: Sequence[str] = WORKER) -> None:
         self.time_limit_s = time_limit_s
-        # Added to the workers' environment (the test gate of analyses.run_held).
-        self.extra_env = dict(extra_env or {})
+        self.worker = tuple(worker)
         self.max_running = max_running
         self.keep = keep
         self._jobs: OrderedDict[str, Job] = OrderedDict()
@@ -134,17 +137,17 @@ class JobManager:
         """Start the spare worker now, so that the first job does not wait for imports."""
         with self._lock:
             if self._spare is None and not self._closed:
-                self._spare = _start_worker(self.extra_env)
+                self._spare = _start_worker(self.worker)
 
     def _worker(self) -> subprocess.Popen[bytes]:
         """The spare worker if it is alive (then start the next spare), else a new one."""
         with self._lock:
             spare, self._spare = self._spare, None
         if spare is None or spare.poll() is not None:
-            spare = _start_worker(self.extra_env)
+            spare = _start_worker(self.worker)
         if not self._closed:
             with self._lock:
-                self._spare = _start_worker(self.extra_env)
+                self._spare = _start_worker(self.worker)
         return spare
 
     def _forget_old(self) -> None:
