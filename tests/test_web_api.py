@@ -357,9 +357,9 @@ def test_counterfactual_trust_and_guarantor_changes(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("body", "status", "words"), [
-    ({"models": ["nope"]}, 422, "unknown model 'nope'"),
+    ({"models": ["nope"]}, 422, "body.models.0\", \"message\": \"Input should be 'compromise'"),
     ({"options": {"nash": {"bogus": 1}}}, 422, "unknown option 'bogus'"),
-    ({"options": {"nope": {}}}, 422, "unknown model 'nope'"),
+    ({"options": {"nope": {}}}, 422, "body.options.nope.[key]\", \"message\": \"Input should be"),
     ({"seed": -1}, 422, ""),
     ({"extra": 1}, 422, ""),
 ])
