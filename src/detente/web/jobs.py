@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import os
-import queue
 import subprocess
 import sys
 import threading
@@ -44,8 +43,9 @@ class Job:
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     done_event: threading.Event = field(default_factory=threading.Event)
-    process: Any = None
-    cancel_requested: bool = False
+    process: subprocess.Popen[bytes] | None = None
+    #: Why the worker was killed (cancelled, timeout); None while nobody stopped it.
+    stopped: JobStatus | None = None
 
     def public(self) -> dict[str, Any]:
         end = self.finished if self.finished is not None else time.monotonic()
@@ -107,13 +107,8 @@ class JobManager:
 
     def cancel(self, job_id: str) -> Job | None:
         job = self.get(job_id)
-        if job is None:
-            return None
-        job.cancel_requested = True
-        process = job.process
-        if process is not None and job.status in ("queued", "running"):
-            with contextlib.suppress(OSError):
-                process.kill()
+        if job is not None and job.status in ("queued", "running"):
+            self._stop(job, "cancelled")
         return job
 
     def wait(self, job: Job, timeout: float | None = None) -> Job:
@@ -145,9 +140,7 @@ class JobManager:
             spare, self._spare = self._spare, None
         if spare is None or spare.poll() is not None:
             spare = _start_worker(self.worker)
-        if not self._closed:
-            with self._lock:
-                self._spare = _start_worker(self.worker)
+        self.warm()  # the next job's
         return spare
 
     def _forget_old(self) -> None:
@@ -162,10 +155,17 @@ class JobManager:
         job.finished = time.monotonic()
         job.done_event.set()
 
+    def _stop(self, job: Job, why: JobStatus) -> None:
+        """Kill the job's worker (Cancel, the time limit): its output ends, and ``_watch``
+        finishes the job as ``why``."""
+        job.stopped = job.stopped or why
+        if job.process is not None:
+            with contextlib.suppress(OSError):
+                job.process.kill()
+
     def _watch(self, job: Job, line: str) -> None:
         try:
-            process = self._worker()
-            job.process = process
+            process = job.process = self._worker()
             assert process.stdin is not None and process.stdout is not None
             process.stdin.write(line.encode("utf-8"))
             process.stdin.close()
@@ -173,60 +173,46 @@ class JobManager:
             self._finish(job, "failed", f"could not start the computation: {err}")
             return
         job.status = "running"
-        messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        stdout = process.stdout
-
-        def read() -> None:
-            for raw in stdout:
+        if job.stopped:  # cancelled before the process was known: kill it now
+            self._stop(job, job.stopped)
+        limit = threading.Timer(job.started + self.time_limit_s - time.monotonic(),
+                                self._stop, (job, "timeout"))
+        limit.daemon = True  # never keeps a stopping server alive
+        limit.start()
+        try:
+            for raw in process.stdout:
                 try:
-                    messages.put(json.loads(raw))
+                    message = json.loads(raw)
                 except ValueError:
                     continue
-            messages.put(None)
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = job.started + self.time_limit_s
-        try:
-            while True:
-                if job.cancel_requested:
-                    self._finish(job, "cancelled", "cancelled")
-                    return
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self._finish(job, "timeout", f"stopped after the time limit of "
-                                 f"{self.time_limit_s:g} s; try fewer samples or a smaller "
-                                 "scenario, or start the workbench with a longer --time-limit")
-                    return
-                try:
-                    message = messages.get(timeout=min(remaining, 0.1))
-                except queue.Empty:
-                    continue
-                if message is None:
-                    if job.cancel_requested:
-                        continue  # the worker was killed: the loop's first check says so
-                    code = process.wait(2)
-                    self._finish(job, "failed", "the computation stopped unexpectedly "
-                                 f"(exit code {code})")
-                    return
                 if message["kind"] == "progress":
                     job.progress = message["progress"]
                     job.message = message["message"]
-                elif message["kind"] == "done":
+                    continue
+                if message["kind"] == "done":
                     job.result = message["result"]
                     job.progress = 1.0
                     self._finish(job, "done", "done")
                     return
-                else:
-                    if message.get("internal"):  # for the operator, never for the page
-                        log.error("job %s (%s) failed:\n%s", job.id, job.analysis,
-                                  message["internal"])
-                    job.problems = message["problems"]
-                    self._finish(job, "failed", message["message"])
-                    return
+                if message.get("internal"):  # for the operator, never for the page
+                    log.error("job %s (%s) failed:\n%s", job.id, job.analysis,
+                              message["internal"])
+                job.problems = message["problems"]
+                self._finish(job, "failed", message["message"])
+                return
+            code = process.wait(2)
+            if job.stopped == "timeout":
+                self._finish(job, "timeout", f"stopped after the time limit of "
+                             f"{self.time_limit_s:g} s; try fewer samples or a smaller "
+                             "scenario, or start the workbench with a longer --time-limit")
+            elif job.stopped:
+                self._finish(job, job.stopped, job.stopped)
+            else:
+                self._finish(job, "failed", "the computation stopped unexpectedly "
+                             f"(exit code {code})")
         finally:
-            if process.poll() is None:
-                with contextlib.suppress(OSError):
-                    process.kill()
+            limit.cancel()
             with contextlib.suppress(Exception):
+                process.kill()
                 process.wait(2)
-            stdout.close()
+            process.stdout.close()
