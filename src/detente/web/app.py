@@ -94,12 +94,14 @@ COUNTERFACTUAL_FLAGS: list[dict[str, Any]] = [
      "most": COUNTERFACTUAL_ENTRIES.get(flag[2:], MOST_COUNTERFACTUAL_ENTRIES)}
     for flag, example in VARIATION_OPTIONS.items()]
 
+_COUNTERFACTUAL_FIELDS: dict[str, Any] = {
+    f["name"]: (list[str], Field(default=[], max_length=f["most"], description=f["help"]))
+    for f in COUNTERFACTUAL_FLAGS}
 #: The counterfactual of one run, in the command line's spelling: one list per flag.
 Counterfactual = create_model(
     "Counterfactual", __base__=RequestBody, __doc__="The counterfactual of one run, in the "
     "command line's spelling: one list per flag, e.g. {\"without\": [\"RU\"]}.",
-    **{f["name"]: (list[str], Field(default=[], max_length=f["most"], description=f["help"]))
-       for f in COUNTERFACTUAL_FLAGS})
+    **_COUNTERFACTUAL_FIELDS)
 
 
 class AnalysisRequest(RequestBody):
