@@ -12,9 +12,10 @@ import json
 import math
 import sys
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
-from detente import DetenteError, Problem, problems_as_json, walk_document
+from detente import AnalysisSpec, DetenteError, Problem, problems_as_json, walk_document
 from detente.web.analyses import run_analysis
 
 
@@ -23,7 +24,8 @@ def send(message: dict[str, object]) -> None:
     sys.stdout.flush()
 
 
-def main() -> int:
+def main(more: Mapping[str, AnalysisSpec] | None = None) -> int:
+    """Run one task; ``more``: analyses offered beside the workbench's own (tests only)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -37,7 +39,7 @@ def main() -> int:
         def progress(fraction: float, message: str = "") -> None:
             send({"kind": "progress", "progress": float(fraction), "message": message})
 
-        result = run_analysis(task["analysis"], task["request"], progress)
+        result = run_analysis(task["analysis"], task["request"], progress, more)
         send({"kind": "done", "result": result})
     except DetenteError as err:
         send({"kind": "error", "message": str(err), "problems": err.problem_dicts()})
