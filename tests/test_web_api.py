@@ -23,6 +23,7 @@ from detente.variation import Variation
 from detente.web import Limits
 from detente.web.app import COUNTERFACTUAL_ENTRIES, create_app
 from tests.same_numbers import assert_same_numbers
+from tests.web_held import held_app
 
 KOREA = load("korea-2017").to_dict()
 
@@ -48,6 +49,17 @@ def test_info_lists_every_registered_model_and_the_limits(client: TestClient) ->
     assert info["initial_scenario"] == "korea-2017"
     assert "forecast" in [a["name"] for a in info["analyses"]]
     assert info["limits"]["max_actors"] == Limits().max_actors
+
+
+def test_info_lists_every_counterfactual_flag_as_declared(client: TestClient) -> None:
+    # The page draws one field per flag from this list: a flag missing here has no field.
+    listed = client.get("/api/info").json()["counterfactual"]
+    assert [(f["flag"], f["example"], f["help"]) for f in listed] == [
+        (flag, example, detente.VARIATION_HELP[flag])
+        for flag, example in detente.VARIATION_OPTIONS.items()]
+    assert {f["name"]: f["most"] for f in listed} == {
+        flag[2:]: COUNTERFACTUAL_ENTRIES.get(flag[2:], 2000) for flag in
+        detente.VARIATION_OPTIONS}
 
 
 def test_embedded_scenarios_and_unknown_one(client: TestClient) -> None:
@@ -345,9 +357,9 @@ def test_counterfactual_trust_and_guarantor_changes(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("body", "status", "words"), [
-    ({"models": ["nope"]}, 422, "unknown model 'nope'"),
+    ({"models": ["nope"]}, 422, "body.models.0\", \"message\": \"Input should be 'compromise'"),
     ({"options": {"nash": {"bogus": 1}}}, 422, "unknown option 'bogus'"),
-    ({"options": {"nope": {}}}, 422, "unknown model 'nope'"),
+    ({"options": {"nope": {}}}, 422, "body.options.nope.[key]\", \"message\": \"Input should be"),
     ({"seed": -1}, 422, ""),
     ({"extra": 1}, 422, ""),
 ])
@@ -386,7 +398,7 @@ def test_background_job_runs_and_reports(client: TestClient) -> None:
 @pytest.fixture()
 def gated(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
     """A workbench whose ``held`` analysis waits until the test creates its gate file."""
-    with TestClient(create_app(limits=Limits(max_running_jobs=1), test_gate=tmp_path)) as c:
+    with TestClient(create_app(limits=Limits(max_running_jobs=1), **held_app(tmp_path))) as c:
         yield c, tmp_path
 
 
@@ -409,13 +421,33 @@ def wait_progress(c: TestClient, job_id: str, limit: float = 120) -> dict[str, A
     raise AssertionError("the job never reported progress")
 
 
-def test_the_held_analysis_exists_only_with_the_test_gate(
+def test_the_held_analysis_exists_only_in_its_tests(
         client: TestClient, gated: tuple[TestClient, Path]) -> None:
     assert "held" not in [a["name"] for a in client.get("/api/info").json()["analyses"]]
     assert client.post("/api/jobs", json={"analysis": "held", "scenario": korea()}
                        ).status_code == 404
     c, _ = gated
     assert "held" in [a["name"] for a in c.get("/api/info").json()["analyses"]]
+
+
+def test_the_product_worker_offers_no_test_analysis_whatever_its_environment(
+        tmp_path: Path) -> None:
+    # The worker `detente serve` starts: an environment variable (the old test gate's, or
+    # any) adds no analysis to it, so a request cannot reach test code through it.
+    import os
+    import subprocess
+    import sys
+
+    from detente.web.jobs import WORKER
+
+    assert create_app().state.jobs.worker == WORKER
+    task = {"analysis": "held", "request": {"scenario": korea(), "params": {"gate": "g"}}}
+    (tmp_path / "g").touch()
+    done = subprocess.run([sys.executable, *WORKER], input=json.dumps(task) + "\n",
+                          capture_output=True, text=True, timeout=120, check=True,
+                          env={**os.environ, "DETENTE_WEB_TEST_GATE": str(tmp_path)})
+    answer = json.loads(done.stdout.splitlines()[-1])
+    assert answer["kind"] == "error" and "unknown analysis 'held'" in answer["message"]
 
 
 def test_held_job_runs_until_its_gate_opens(gated: tuple[TestClient, Path]) -> None:
@@ -429,7 +461,7 @@ def test_held_job_runs_until_its_gate_opens(gated: tuple[TestClient, Path]) -> N
 
 
 def test_time_limit_stops_a_computation(tmp_path: Path) -> None:
-    with TestClient(create_app(limits=Limits(time_limit_s=0.5), test_gate=tmp_path)) as c:
+    with TestClient(create_app(limits=Limits(time_limit_s=0.5), **held_app(tmp_path))) as c:
         # The gate never opens: only the time limit can end this job.
         response = c.post("/api/analyses/held", json={"scenario": korea(),
                                                       "params": {"gate": "never"}})

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser_helpers import chromium, require_chromium, serving
+from tests.web_held import held_app
 
 require_chromium()
 pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
@@ -26,13 +27,13 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 
 @pytest.fixture(scope="module")
 def gate(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The folder of the ``held`` analysis's gates (see ``create_app(test_gate=...)``)."""
+    """The folder of the ``held`` analysis's gates (see tests/web_held.py)."""
     return tmp_path_factory.mktemp("gates")
 
 
 @pytest.fixture(scope="module")
 def server(gate: Path) -> Iterator[str]:
-    with serving(create_app("korea-2017", allowed_hosts=["127.0.0.1"], test_gate=gate),
+    with serving(create_app("korea-2017", allowed_hosts=["127.0.0.1"], **held_app(gate)),
                  "the workbench") as url:
         yield url
 
@@ -96,9 +97,10 @@ def test_edit_trust_run_settle_and_compare(server: str, browser: object) -> None
     page.wait_for_selector("#compare .pair")
     assert page.locator("#compare td.changed").count() >= 2
 
-    # A counterfactual toggle: settle reports the baseline and "without RU" side by side.
+    # A counterfactual, in the field drawn for --without: settle reports the baseline and
+    # "without RU" side by side.
     page.click("#counterfactual summary")
-    page.check('#cf-without input[value="RU"]')
+    page.fill('[data-flag="without"]', "RU")
     run_and_wait(page, 3)
     columns = page.eval_on_selector("#result .view", """(view) => {
         const t = [...view.querySelectorAll('h3')].find(h => h.textContent.startsWith('Best'));
@@ -108,15 +110,15 @@ def test_edit_trust_run_settle_and_compare(server: str, browser: object) -> None
     assert columns[3] == "baseline" and "RU" in columns[4], columns
     assert "without RU" in page.text_content("#result .view .cf")
 
-    # Any counterfactual in the command line's spelling, on any analysis: a forecast with
-    # CN's position moved names the change and shows its forecast table.
+    # Every flag has its field, on any analysis: a forecast with CN's position moved names
+    # the change and shows its forecast table.
     page.select_option("#analysis", "forecast")
-    page.fill("#cf-more", "--position CN.NUC=40 --capability=US=60")
+    page.fill('[data-flag="position"]', "CN.NUC=40")
+    page.fill('[data-flag="capability"]', "US=60")
     run_and_wait(page, 4)
     assert page.text_content("#result .view .cf").endswith(
         "without RU; capability US=60; position CN.NUC=40")
     assert page.locator("#result .view table").count() >= 1
-    page.fill("#cf-more", "")
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "workbench-laptop.png"), full_page=True)
@@ -126,6 +128,44 @@ def test_edit_trust_run_settle_and_compare(server: str, browser: object) -> None
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 800, "no horizontal page scroll on a tablet (tables scroll inside)"
     assert not errors, errors
+    context.close()
+
+
+def test_counterfactual_fields_are_drawn_from_the_flags_declaration(
+        server: str, browser: object) -> None:
+    from detente import VARIATION_HELP, VARIATION_OPTIONS
+
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    fields = page.eval_on_selector_all("[data-flag]", """(inputs) => inputs.map((i) =>
+        [i.dataset.flag, i.placeholder, i.closest('label').title])""")
+    assert fields == [[flag[2:], f"e.g. {example}", VARIATION_HELP[flag]]
+                      for flag, example in VARIATION_OPTIONS.items()]
+    assert page.text_content("#cf-ids") == ("Actors: US CN RU KP KR JP. Institutions: IAEA. "
+                                            "Issues: NUC MSL SANC SEC VER ALL NORM LINK.")
+
+    # Trust and a guarantor list (its commas stay inside the entry), two entries of one
+    # flag separated by a comma: the result names every change.
+    page.click("#counterfactual summary")
+    page.select_option("#analysis", "forecast")
+    page.fill('[data-flag="trust"]', "KP.RU=0.8")
+    page.fill('[data-flag="guarantor"]', "NUC=CN,RU SANC=none")
+    page.fill('[data-flag="salience"]', "KP.SANC=0.9, CN.NUC=0.5")
+    run_and_wait(page, 1)
+    assert page.text_content("#result .view .cf") == (
+        "Counterfactual: salience KP.SANC=0.9; salience CN.NUC=0.5; trust KP.RU=0.8; "
+        "NUC guaranteed by CN,RU; SANC guaranteed by nobody")
+
+    # A bad entry: the parser's problem is shown at its field and in the run message.
+    page.fill('[data-flag="trust"]', "KP.XX=0.8")
+    page.click("#run")
+    page.wait_for_selector('[data-flag="trust"][aria-invalid=true]')
+    assert "unknown" in page.text_content('[data-flag-msg="trust"]')
+    assert "counterfactual.trust" in page.text_content("#run-message")
+    assert page.text_content('[data-flag-msg="salience"]') == ""
+    assert page.locator("#runs li").count() == 1
     context.close()
 
 

@@ -16,10 +16,11 @@ loads the settlement search, sampling (scipy.special) or plotting (matplotlib, j
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
+
+from detente.lazy import lazy_exports
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, run
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         ScenarioError,
         needs_extra,
         option_error,
+        problems_as_json,
     )
     from detente.forecast import Forecast, forecast
     from detente.models import DEFAULT_MODELS, REGISTRY, get_model
@@ -124,6 +126,7 @@ _LAZY: dict[str, str] = {
     "Problem": "detente.errors",
     "option_error": "detente.errors",
     "needs_extra": "detente.errors",
+    "problems_as_json": "detente.errors",
     "DEFAULT_SCENARIO": "detente.scenario",
     "scenario_from_mapping": "detente.scenario",
     "parse_text": "detente.scenario",
@@ -240,6 +243,7 @@ __all__ = [
     "preset_bytes",
     "print_view",
     "problem_response",
+    "problems_as_json",
     "render_report",
     "roadmap",
     "run",
@@ -262,17 +266,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'detente' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), _RENAMED.get(name, name))
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, _RENAMED)
 
 
 class _Package(types.ModuleType):

@@ -62,6 +62,12 @@ class Problem:
         return text
 
 
+def problems_as_json(problems: Iterable[Problem]) -> list[dict[str, Any]]:
+    """Problems as plain data, ``[{location, message, fix, line}]``: the ``problems`` of
+    every JSON refusal (web, room, the workbench's worker)."""
+    return [dataclasses.asdict(p) for p in problems]
+
+
 @dataclass
 class DetenteError(Exception):
     """Base error for anything a user did wrong; the CLI prints it without a traceback."""
@@ -76,8 +82,8 @@ class DetenteError(Exception):
         return "\n".join(p.render(self.source) for p in self.problems)
 
     def problem_dicts(self) -> list[dict[str, Any]]:
-        """The problems as plain data: the ``problems`` of a JSON error (web, room)."""
-        return [dataclasses.asdict(p) for p in self.problems]
+        """The problems as plain data: see :func:`problems_as_json`."""
+        return problems_as_json(self.problems)
 
 
 class ScenarioError(DetenteError):

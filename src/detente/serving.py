@@ -21,13 +21,13 @@ import ipaddress
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from detente.errors import Problem, ScenarioError
+from detente.errors import Problem, ScenarioError, problems_as_json
 from detente.safeload import LoadLimits, parse_yaml
 from detente.safeload import structure_problems as loader_structure_problems
 
@@ -188,12 +188,16 @@ class RequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def refusal(detail: str, problems: Iterable[Problem]) -> dict[str, Any]:
+    """The body of a refusal as both servers send it: ``{"detail", "problems"}``."""
+    return {"detail": detail, "problems": problems_as_json(problems)}
+
+
 def problem_response(status: int, detail: str, problems: Iterable[Problem]) -> JSONResponse:
-    """A refusal as both servers send it: ``{"detail", "problems"}`` with ``status``."""
+    """A refusal (:func:`refusal`) with ``status``."""
     from fastapi.responses import JSONResponse
 
-    return JSONResponse({"detail": detail, "problems": [asdict(p) for p in problems]},
-                        status_code=status)
+    return JSONResponse(refusal(detail, problems), status_code=status)
 
 
 #: Methods that change state: a browser sends them cross-origin only when a page of another
@@ -300,13 +304,14 @@ class BodyLimit:
                 raise
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps({
-            "detail": f"the request is larger than {self.max_bytes // 1024} KiB, the most "
-                      "this workbench accepts",
-            "problems": [{"location": "", "message": "request too large",
-                          "fix": "upload a smaller scenario, or start the workbench with a "
-                                 "larger --max-upload", "line": None}],
-        }).encode()
+        # Raw ASGI messages, not problem_response: this runs below the app, while the
+        # request body is still arriving.
+        body = json.dumps(refusal(
+            f"the request is larger than {self.max_bytes // 1024} KiB, the most this "
+            "workbench accepts",
+            [Problem("", "request too large", "upload a smaller scenario, or start the "
+                                              "workbench with a larger --max-upload")],
+        )).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
@@ -393,4 +398,4 @@ def install_guards(app: FastAPI, guards: Guards, max_body_bytes: int,
 
 __all__ = ["LOOPBACK_HOSTS", "BodyLimit", "Guards", "RequestBody", "ServerLimits",
            "cross_origin", "harden", "host_names", "install_guards", "is_loopback",
-           "problem_response"]
+           "problem_response", "refusal"]

@@ -455,9 +455,11 @@ def position_pce(utilities: np.ndarray, weight: np.ndarray, option_mask: np.ndar
 
 
 def assess(ideal: np.ndarray, position: np.ndarray, salience: np.ndarray,
-           capability: np.ndarray, active: np.ndarray, opts: SMPOptions) -> TurnAssessment:
-    """Risk-neutral PCE over the actors' positions, then R and r^h_i (setAllAUtil)."""
-    d = salience_distance(ideal, position, salience)
+           capability: np.ndarray, active: np.ndarray, opts: SMPOptions,
+           norm: np.ndarray | None = None) -> TurnAssessment:
+    """Risk-neutral PCE over the actors' positions, then R and r^h_i (setAllAUtil).
+    ``norm``: :func:`salience_norm` of ``salience`` if the caller has it."""
+    d = salience_distance(ideal, position, salience, norm)
     neutral = utility(d, 0.0)
     prob = position_pce(neutral, capability, active, opts)
     risk = big_r(prob, active, opts.big_r_range)
@@ -651,7 +653,7 @@ class Resolution:
 def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarray,
                      position: np.ndarray, salience: np.ndarray, capability: np.ndarray,
                      active: np.ndarray, opts: SMPOptions,
-                     draw: np.ndarray | None) -> Resolution:
+                     draw: np.ndarray | None, norm: np.ndarray | None = None) -> Resolution:
     """Each actor's PCE over the bargains in its queue; it moves to its side of the winner.
 
     The queue of actor k lists, in KTAB's order (initiators in actor order, k's status quo
@@ -672,7 +674,8 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
     # KTAB's posUtil measures from the voter's current position, not its ideal.
     origin = position if opts.ktab_compat else ideal
     per = max(1, CHUNK_ELEMENTS // (n_act * (n_act + 2)))
-    norm = salience_norm(salience)  # per scenario, not per bargain
+    if norm is None:  # per scenario, not per bargain
+        norm = salience_norm(salience)
     for first in range(0, n_g, per):
         part = slice(first, min(n_g, first + per))
         gb, size = g_b[part], len(g_b[part])
@@ -936,6 +939,7 @@ class _Bargaining:
     sal: np.ndarray
     active: np.ndarray
     total_sal: np.ndarray
+    sal_norm: np.ndarray    # salience_norm(sal), once a scenario: salience never changes
     weight: np.ndarray      # challenge weight W_i = c_i S_i (§2.6)
     ideal: np.ndarray
     x: np.ndarray
@@ -964,7 +968,8 @@ def _admit(rows: np.ndarray, cap: np.ndarray, pos: np.ndarray, sal: np.ndarray,
     total_sal = np.sum(s, axis=-1)
     n = len(rows)
     return _Bargaining(rows, np.zeros(n, dtype=int), c, s, active[rows], total_sal,
-                       c * total_sal, pos[rows], pos[rows], np.zeros(n), np.zeros(n),
+                       salience_norm(s), c * total_sal, pos[rows], pos[rows], np.zeros(n),
+                       np.zeros(n),
                        [streams[b] for b in rows] if streams else [])
 
 
@@ -985,7 +990,7 @@ def _play(cap: np.ndarray, pos: np.ndarray, sal: np.ndarray, active: np.ndarray,
             waiting += len(rows)
             now = now.join(_admit(rows, cap, pos, sal, active, streams))
         # The state after each scenario's last turn (or its start), with the newcomers.
-        state = assess(now.ideal, now.x, now.sal, now.cap, now.active, opts)
+        state = assess(now.ideal, now.x, now.sal, now.cap, now.active, opts, now.sal_norm)
         per_actor, _, unique = report_probabilities(state, now.x, now.cap, now.active, opts)
         live, turn = now.live, now.turn
         if out.trajectory is not None:
@@ -1026,7 +1031,7 @@ def _play(cap: np.ndarray, pos: np.ndarray, sal: np.ndarray, active: np.ndarray,
                                     now.active, prob, target, opts)
         draw = np.stack([s.random(n_act) for s in now.streams]) if now.streams else None
         resolution = resolve_bargains(state, bargains, now.ideal, now.x, now.sal, now.cap,
-                                      now.active, opts, draw)
+                                      now.active, opts, draw, now.sal_norm)
         new_x = resolution.position
         a = opts.ideal_adjustment
         new_ideal = a * new_x + (1.0 - a) * now.ideal

@@ -694,9 +694,10 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
         available = int(candidates.shape[0])
         exhaustive_finals = available < finals
         label = "best"
+    paths = None  # the finals' paths, once reachable() has enumerated them
     if fixed is not None and candidates.shape[0]:
-        candidates = candidates[reachable(problem, candidates, n_stages, settings, monotone,
-                                          fixed)]
+        reached, paths = reachable(problem, candidates, n_stages, settings, monotone, fixed)
+        candidates = candidates[reached]
     names = [f"stage {t + 1}" for t in range(n_stages)]
     found = None
     tried = searched = 0
@@ -706,7 +707,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
         block = candidates[lo:lo + chunk]
         result = search_paths(problem, block, n_stages, settings, patience, defection,
                               monotone, top=max(1, near), method=method,
-                              max_packages=max_packages, min_moves=min_moves, first=fixed)
+                              max_packages=max_packages, min_moves=min_moves, first=fixed,
+                              paths=None if paths is None else paths[lo:lo + chunk])
         space += int(result.space.sum())
         searched += block.shape[0]
         for b in range(block.shape[0]):

@@ -183,26 +183,29 @@ def final_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
 
 
 def reachable(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
-              settings: UtilitySettings, monotone: bool, first: np.ndarray) -> np.ndarray:
+              settings: UtilitySettings, monotone: bool, first: np.ndarray
+              ) -> tuple[np.ndarray, list[list[np.ndarray]]]:
     """Which finals ``[B, I]`` some roadmap reaches from the fixed first stage ``first [I]``
-    (every issue has a path that starts there): ``[B]`` bool."""
+    (every issue has a path that starts there), ``[B]`` bool, and the paths to those
+    reached (:func:`final_paths`), for :func:`search_paths` to search without enumerating
+    them again."""
     paths = final_paths(problem, finals, n_stages, settings, monotone, first)
-    return np.array([all(p.shape[0] for p in row) for row in paths], dtype=bool)
+    reached = np.array([all(p.shape[0] for p in row) for row in paths], dtype=bool)
+    return reached, [row for row, ok in zip(paths, reached, strict=True) if ok]
 
 
-def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
-             settings: UtilitySettings, patience: float, defection: Defection,
-             monotone: bool, guarantees: Guarantees, min_moves: np.ndarray | None = None,
-             first: np.ndarray | None = None
-             ) -> tuple[GainTable, list[list[np.ndarray]], np.ndarray]:
-    """The path table of B finals ``[B, I]``: (table, paths [B][I] → [P, S], shift L [B])."""
+def _columns(problem: SettlementProblem, finals: np.ndarray,
+             paths: list[list[np.ndarray]], n_stages: int, settings: UtilitySettings,
+             patience: float, defection: Defection, guarantees: Guarantees,
+             min_moves: np.ndarray | None = None) -> tuple[GainTable, np.ndarray]:
+    """The path table of B finals ``[B, I]`` over their ``paths [B][I] → [P, S]``:
+    (table, shift L [B])."""
     arrays = problem.arrays
     mech = problem.mechanisms
     n_final, n_issues = finals.shape
     n_actors = arrays.n_actors
     must = parties(arrays)
     q = arrays.status_quo
-    paths = final_paths(problem, finals, n_stages, settings, monotone, first)
     if any(p.shape[0] == 0 for row in paths for p in row):
         raise ValueError("a final no roadmap reaches from the fixed first stage: filter the "
                          "finals with reachable() first")
@@ -267,7 +270,7 @@ def _columns(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     weights[:, :n_actors] = nash_weights(arrays)
     table = GainTable(values, valid, changed, gains, must_b, weights, pairs,
                       offset if mech.walk_away else None)
-    return table, paths, shift
+    return table, shift
 
 
 def _pair_term(problem: SettlementProblem, paths: list[list[np.ndarray]], single: np.ndarray,
@@ -318,19 +321,22 @@ def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
                  settings: UtilitySettings, patience: float = 1.0,
                  defection: Defection = "reverse", monotone: bool = True, top: int = 1,
                  method: Method = "auto", max_packages: int = MAX_PACKAGES,
-                 min_moves: np.ndarray | None = None, first: np.ndarray | None = None
-                 ) -> PathSearch:
+                 min_moves: np.ndarray | None = None, first: np.ndarray | None = None,
+                 paths: list[list[np.ndarray]] | None = None) -> PathSearch:
     """The ``top`` most robust roadmaps to each final package ``finals [B, I]`` (unit scale).
 
     Exact: brute force for small spaces, else the settlement branch and bound on the path
     table (module docstring). ``min_moves [I]`` (unit scale): the least move of issue k that
     makes a stage count as moving it (default: any move). ``first [I]`` (unit scale): the
     first stage, fixed (``--first``): only roadmaps that begin with it; every final must be
-    :func:`reachable` from it.
+    :func:`reachable` from it. ``paths``: the finals' paths when :func:`reachable` has
+    enumerated them already (they stand for ``monotone`` and ``first``).
     """
     guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
-    table, paths, shift = _columns(problem, finals, n_stages, settings, patience, defection,
-                                   monotone, guarantees, min_moves, first)
+    if paths is None:
+        paths = final_paths(problem, finals, n_stages, settings, monotone, first)
+    table, shift = _columns(problem, finals, paths, n_stages, settings, patience, defection,
+                            guarantees, min_moves)
     space = table.space_size
     if method == "brute" or (method == "auto" and int(space.sum()) <= BRUTE_FORCE_LIMIT):
         best = brute_force(table, "maxmin", top, max_packages=max_packages)[2]

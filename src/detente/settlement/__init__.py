@@ -14,38 +14,45 @@ Layers, from arrays up:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from detente.settlement.analysis import PackageAnalysis, TrustNeed, WinOver, analyse_packages
-    from detente.settlement.api import FoundPackage, Outcome, Settlement, analyse, settle
-    from detente.settlement.problem import NamedPackage, SettlementProblem
-    from detente.settlement.search import (
-        GainTable,
-        best_packages,
-        brute_force,
-        build_table,
-        smallest_accords,
-        zone_exists,
-        zone_size,
-    )
-    from detente.settlement.utility import (
-        Guarantees,
-        UtilitySettings,
-        acceptable,
-        credibility,
-        issue_gains,
-        issue_utility,
-        min_gain,
-        nash_product,
-        nash_weights,
-        package_gains,
-        package_issue_gains,
-        package_utilities,
-        parties,
-        salience_shares,
-    )
+from detente.lazy import lazy_exports
+
+# For type checkers and IDEs: the same names, imported eagerly. ``name as name`` marks each
+# as re-exported (strict type checkers read no __all__ built at run time).
+if TYPE_CHECKING:
+    from detente.settlement.analysis import PackageAnalysis as PackageAnalysis
+    from detente.settlement.analysis import TrustNeed as TrustNeed
+    from detente.settlement.analysis import WinOver as WinOver
+    from detente.settlement.analysis import analyse_packages as analyse_packages
+    from detente.settlement.api import FoundPackage as FoundPackage
+    from detente.settlement.api import Outcome as Outcome
+    from detente.settlement.api import Settlement as Settlement
+    from detente.settlement.api import analyse as analyse
+    from detente.settlement.api import settle as settle
+    from detente.settlement.problem import NamedPackage as NamedPackage
+    from detente.settlement.problem import SettlementProblem as SettlementProblem
+    from detente.settlement.search import GainTable as GainTable
+    from detente.settlement.search import best_packages as best_packages
+    from detente.settlement.search import brute_force as brute_force
+    from detente.settlement.search import build_table as build_table
+    from detente.settlement.search import smallest_accords as smallest_accords
+    from detente.settlement.search import zone_exists as zone_exists
+    from detente.settlement.search import zone_size as zone_size
+    from detente.settlement.utility import Guarantees as Guarantees
+    from detente.settlement.utility import UtilitySettings as UtilitySettings
+    from detente.settlement.utility import acceptable as acceptable
+    from detente.settlement.utility import credibility as credibility
+    from detente.settlement.utility import issue_gains as issue_gains
+    from detente.settlement.utility import issue_utility as issue_utility
+    from detente.settlement.utility import min_gain as min_gain
+    from detente.settlement.utility import nash_product as nash_product
+    from detente.settlement.utility import nash_weights as nash_weights
+    from detente.settlement.utility import package_gains as package_gains
+    from detente.settlement.utility import package_issue_gains as package_issue_gains
+    from detente.settlement.utility import package_utilities as package_utilities
+    from detente.settlement.utility import parties as parties
+    from detente.settlement.utility import salience_shares as salience_shares
 
 #: Public name -> the module that defines it, imported on first use (PEP 562), so that a
 #: module needing one light part (``problem.DEFAULT_STEP`` for the options of the
@@ -85,50 +92,5 @@ _LAZY: dict[str, str] = {
     "salience_shares": "detente.settlement.utility",
 }
 
-__all__ = [
-    "FoundPackage",
-    "GainTable",
-    "Guarantees",
-    "NamedPackage",
-    "Outcome",
-    "PackageAnalysis",
-    "Settlement",
-    "SettlementProblem",
-    "TrustNeed",
-    "UtilitySettings",
-    "WinOver",
-    "acceptable",
-    "analyse",
-    "analyse_packages",
-    "best_packages",
-    "brute_force",
-    "build_table",
-    "credibility",
-    "issue_gains",
-    "issue_utility",
-    "min_gain",
-    "nash_product",
-    "nash_weights",
-    "package_gains",
-    "package_issue_gains",
-    "package_utilities",
-    "parties",
-    "salience_shares",
-    "settle",
-    "smallest_accords",
-    "zone_exists",
-    "zone_size",
-]
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'detente.settlement' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__all__ = sorted(_LAZY)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

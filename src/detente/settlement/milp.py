@@ -141,15 +141,14 @@ class Found:
 
 @dataclass
 class _Pair:
-    """A pair term of the gain table: ``gains [Oi, Oj, A]`` (unscaled), and the slot pairs
-    (``slot_i``, ``slot_j``) that are valid and that the rules allow, read as brute force
+    """A pair term of the gain table: ``gains [Oi, Oj, A]`` (unscaled), and ``allowed
+    [Oi, Oj]``: the slot pairs that are valid and that the rules allow, read as brute force
     reads them. How the model carries it (:func:`model`) is in its rows and columns."""
 
     i: int
     j: int
     gains: np.ndarray  # Oi, Oj, A unscaled
-    slot_i: np.ndarray  # M
-    slot_j: np.ndarray  # M
+    allowed: np.ndarray  # Oi, Oj bool
 
 
 class _Rows:
@@ -245,8 +244,8 @@ class _Model:
         for k in range(self.n_issues):
             out += pick(self.gains[:, : self.n_y][:, self.issue_of == k], axis=1)
         for p in self.pairs:
-            if p.slot_i.size:  # over the allowed slot pairs, however the model carries Q
-                out += pick(p.gains[p.slot_i, p.slot_j][:, self.must].T * self.scale, axis=1)
+            if p.allowed.any():  # over the allowed slot pairs, however the model carries Q
+                out += pick(p.gains[p.allowed][:, self.must].T * self.scale, axis=1)
         return out
 
     def z_bound(self) -> float:
@@ -262,15 +261,14 @@ class _Model:
         """Whether a package (slot indices) keeps every rule, read from the pair terms'
         allowed slot pairs exactly as brute force reads them: the MILP's answer is rounded
         to one value per issue, and nothing it returns is taken on trust."""
-        return all(bool(np.any((p.slot_i == slots[p.i]) & (p.slot_j == slots[p.j])))
-                   for p in self.pairs)
+        return all(bool(p.allowed[slots[p.i], slots[p.j]]) for p in self.pairs)
 
     def has_package(self) -> bool:
         """Whether some package keeps every rule (every issue has a valid value, or there
         is no model): the zone when no party must agree. Without pair terms every package
         does; with them it is a feasibility MILP, since rules on different pairs of issues
         can exclude every package together while each pair alone allows some."""
-        if any(not p.slot_i.size for p in self.pairs):
+        if any(not p.allowed.any() for p in self.pairs):
             return False
         if not self.pairs:
             return True
@@ -290,9 +288,9 @@ class _Model:
         for k in range(self.n_issues):
             best = best + self.raw[k][self.slot_of[self.issue_of == k]][:, self.must].max(axis=0)
         for p in self.pairs:
-            if not p.slot_i.size:
+            if not p.allowed.any():
                 return True  # no allowed slot pair: no package keeps the rules
-            best = best + p.gains[p.slot_i, p.slot_j][:, self.must].max(axis=0)
+            best = best + p.gains[p.allowed][:, self.must].max(axis=0)
         if self.offset is not None:
             best = best + self.offset[self.must]
         return bool(np.any(best <= GAIN_TOLERANCE))
@@ -441,10 +439,9 @@ def model(raw: np.ndarray, valid: np.ndarray, changed: np.ndarray, must: np.ndar
     y_block = raw[issue_of, slot_of]  # N_y, A
     if offset is not None:
         y_block = y_block + np.where(issue_of == 0, 1.0, 0.0)[:, None] * offset[None, :]
-    terms = [_Pair(i, j, gains, *np.nonzero(allowed & valid[i][:, None] & valid[j][None, :]))
+    terms = [_Pair(i, j, gains, allowed & valid[i][:, None] & valid[j][None, :])
              for i, j, gains, allowed in pairs]
-    party = np.concatenate([y_block, *(gains[p.slot_i, p.slot_j] for p, (_, _, gains, _)
-                                       in zip(terms, pairs, strict=True))], axis=0)[:, must]
+    party = np.concatenate([y_block, *(p.gains[p.allowed] for p in terms)], axis=0)[:, must]
     # Scale so the largest |H| (or |Q|) is 1: HiGHS's absolute tolerances then sit far
     # below any gain difference the exact check resolves (unit-scale gains can be ~1e-3).
     scale = float(np.abs(party).max()) if party.size else 1.0
@@ -455,20 +452,19 @@ def model(raw: np.ndarray, valid: np.ndarray, changed: np.ndarray, must: np.ndar
     start = n_y
     for p in terms:
         vi, vj = valid[p.i], valid[p.j]
-        mask = np.zeros_like(vi[:, None] & vj[None, :])
-        mask[p.slot_i, p.slot_j] = True
-        mask = mask[vi][:, vj]  # allowed, over the valid slots
+        mask = p.allowed[vi][:, vj]  # over the valid slots
+        n_allowed = int(mask.sum())
         q = p.gains[vi][:, vj][:, :, must] * scale
         splits = []
-        if form != "columns" and p.slot_i.size:
+        if form != "columns" and n_allowed:
             # factors of q[u, s] put z on the slots of s: one split per side
             for u, s, qu, mu in ((p.i, p.j, q, mask), (p.j, p.i, q.transpose(1, 0, 2), mask.T)):
-                limit = (p.slot_i.size // own[s].size + 1 if form == "auto"
+                limit = (n_allowed // own[s].size + 1 if form == "auto"
                          else own[u].size + 1)
                 got = _factor(qu, limit)
                 if got is not None:
                     splits.append((got[0].shape[1] * own[s].size, u, s, mu, got))
-        if form == "columns" or (not splits and p.slot_i.size):
+        if form == "columns" or (not splits and n_allowed):
             start = _marginal_columns(rows, p, own, q, mask, start, blocks, lbs, ubs)
             continue
         _rule_rows(rows, own[p.i], own[p.j], mask)
@@ -704,11 +700,6 @@ def _local_nash(m: _Model) -> np.ndarray | None:
     product, until no single issue improves it. Only a place for the first tangents
     (any tangent is a valid cut): it decides nothing by itself."""
     own = [m.slot_of[m.issue_of == k] for k in range(m.n_issues)]
-    allowed = []
-    for p in m.pairs:
-        mask = np.zeros(p.gains.shape[:2], dtype=bool)
-        mask[p.slot_i, p.slot_j] = True
-        allowed.append(mask)
     party = np.nonzero(m.must)[0]
     if not party.size:
         return None
@@ -721,13 +712,13 @@ def _local_nash(m: _Model) -> np.ndarray | None:
         base = m.exact(x)[party] - m.raw[k, x[k]][party]
         ok = np.ones(own[k].size, dtype=bool)
         g = base[None, :] + m.raw[k, own[k]][:, party]
-        for p, mask in zip(m.pairs, allowed, strict=True):
+        for p in m.pairs:
             if k == p.i:
                 g += p.gains[own[k], x[p.j]][:, party] - p.gains[x[k], x[p.j]][party]
-                ok &= mask[own[k], x[p.j]]
+                ok &= p.allowed[own[k], x[p.j]]
             elif k == p.j:
                 g += p.gains[x[p.i], own[k]][:, party] - p.gains[x[p.i], x[k]][party]
-                ok &= mask[x[p.i], own[k]]
+                ok &= p.allowed[x[p.i], own[k]]
         return g, ok
 
     for nash in (False, True):

@@ -35,6 +35,7 @@ from detente.arrays import Arrays
 from detente.errors import option_error
 from detente.models import REGISTRY, get_model
 from detente.uncertainty.inputs import InputSpace
+from detente.uncertainty.varied import unvaried
 
 BLOCK = 256
 """Rows per random-number block: fixed, so that draws never depend on the chunk size."""
@@ -220,7 +221,7 @@ def chunk_rows(space: InputSpace, kernel: Kernel, chunk_size: int | None = None)
     if chunk_size:
         return chunk_size
     size = default_chunk_size(space)
-    inner = getattr(kernel, "inner", kernel)  # a counterfactual's wrapper runs the same model
+    inner = unvaried(kernel)
     if not isinstance(inner, ModelKernel):
         return size
     model = get_model(inner.model, **dict(inner.options))

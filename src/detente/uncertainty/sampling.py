@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from detente.arrays import Arrays
 from detente.combine import LEVELS, load_combination
 from detente.errors import option_error
 from detente.models import REGISTRY, get_model
@@ -44,6 +43,7 @@ from detente.uncertainty.settle import (
     settle_kernel,
     summarise_settlement,
 )
+from detente.uncertainty.varied import VariedKernel, unvaried
 from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
@@ -224,33 +224,6 @@ class Setup:
         return notes
 
 
-@dataclass(frozen=True)
-class VariedKernel:
-    """A kernel run on each draw after a counterfactual (picklable for worker processes).
-
-    The draws are made on the scenario as written, so a counterfactual changes no random
-    stream: an edited number replaces its draw, a dropped actor's draws are ignored.
-    """
-
-    inner: Any  # Kernel
-    variation: Variation
-
-    @property
-    def name(self) -> str:
-        return str(self.inner.name)
-
-    @property
-    def deterministic(self) -> bool:
-        return bool(self.inner.deterministic)
-
-    @property
-    def package_ids(self) -> tuple[str, ...]:
-        return tuple(self.inner.package_ids)
-
-    def __call__(self, arrays: Arrays, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        return dict(self.inner(self.variation.apply(arrays), rng))
-
-
 def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, model: str,
           options: Mapping[str, Any] | None, rng: np.random.Generator | int | None,
           variation: Variation | None = None, combination: str | Path | None = None,
@@ -320,7 +293,7 @@ def sample_memory(space: InputSpace, kernel: Kernel, samples: int, chunk_size: i
     rows = chunk_rows(space, kernel, chunk_size)  # as run_chunks will cut them
     if isinstance(kernel, VariedKernel):  # a counterfactual may add actors
         n_actors += len(kernel.variation.add)
-        kernel = kernel.inner
+    kernel = unvaried(kernel)
     if isinstance(kernel, ModelKernel):
         model = get_model(kernel.model, **dict(kernel.options))
         kept = model.sample_estimate(n_actors, n_issues, 1, kernel.per_turn).outputs_per_row
@@ -406,8 +379,7 @@ def sample(
     outputs = run_chunks(space, kernel, run.seed, samples, chunk_size=chunk_size,
                          workers=workers, executor=executor, progress=progress, stats=run.stats)
     forecasts = space.base.to_units(outputs["forecast"]) if "forecast" in outputs else None
-    settled = isinstance(kernel, SettleKernel) or (
-        isinstance(kernel, VariedKernel) and isinstance(kernel.inner, SettleKernel))
+    settled = isinstance(unvaried(kernel), SettleKernel)
     actors = variation.apply(space.base).actor_ids if variation is not None \
         and not variation.is_empty else space.base.actor_ids
     settlement = summarise_settlement(outputs, kernel.package_ids, actors) \
@@ -422,7 +394,7 @@ def sample(
 
 def mixture_of(kernel: Kernel) -> dict[str, float] | None:
     """The mixture weights of a combined kernel (None for any other kernel)."""
-    inner = kernel.inner if isinstance(kernel, VariedKernel) else kernel
+    inner = unvaried(kernel)
     if not isinstance(inner, MixtureKernel):
         return None
     return dict(zip(inner.models, inner.weights, strict=True))

@@ -48,8 +48,9 @@ from detente.uncertainty.engine import (
     plan_chunks,
 )
 from detente.uncertainty.inputs import InputSpace, Noise
-from detente.uncertainty.sampling import VariedKernel, sample_memory, setup
+from detente.uncertainty.sampling import sample_memory, setup
 from detente.uncertainty.settle import SettleKernel
+from detente.uncertainty.varied import unvaried
 from detente.variation import Variation
 
 PURPOSE_A, PURPOSE_MODEL, PURPOSE_B, PURPOSE_SWING = 0, 1, 2, 3
@@ -349,7 +350,7 @@ def output_plan(kernel: Kernel, space: InputSpace
     A model: each issue's forecast (issue units). Settle: the zone indicator and each named
     package's acceptability (0/1; their Sobol indices rank what decides a yes or a no).
     """
-    inner = kernel.inner if isinstance(kernel, VariedKernel) else kernel
+    inner = unvaried(kernel)
     if isinstance(inner, SettleKernel):
         keys: tuple[str, ...] = ()
         labels: tuple[str, ...] = ()

@@ -11,11 +11,7 @@ so the page renders every analysis the same way. Adapters run in a child process
 from __future__ import annotations
 
 import json
-import os
-import re
-import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from detente import (
@@ -122,53 +118,12 @@ def read_request(entry: AnalysisSpec, request: Mapping[str, Any]
     return scenario, variation, options
 
 
-# --- a test hook: an entry that waits at a gate until the test opens it ---------------
-
-#: The environment variable that carries the gate folder to the workers. Only
-#: ``create_app(test_gate=...)`` sets it (tests); ``detente serve`` never does.
-TEST_GATE_ENV = "DETENTE_WEB_TEST_GATE"
-HELD = "held"
-_GATE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def run_held(s: Scenario, _: Variation, *, progress: Progress, **options: Any
-             ) -> dict[str, Any]:
-    """Report progress, then wait until the file ``<gate folder>/<gate>`` exists.
-
-    Jobs that must still be running when a test looks at them (progress, cancel, too many
-    jobs, time limit) run this instead of a large computation, so those tests depend on an
-    event the test controls, never on how fast the machine is.
-    """
-    folder = os.environ.get(TEST_GATE_ENV)
-    gate = options["gate"]
-    if not folder:
-        raise option_error("analysis", f"no analysis '{HELD}'", "it exists only in tests")
-    if not _GATE_NAME.fullmatch(gate):
-        raise option_error("params.gate", f"gate must be 1-64 letters, digits, - or _, "
-                           f"got {gate[:40]!r}", "name the gate file, e.g. g1")
-    if options["fail"] == "overflow":  # an internal error, as numpy/int() raise them
-        raise OverflowError("cannot convert float infinity to integer")
-    progress(0.5, f"held at gate {gate}")
-    path = Path(folder) / gate
-    while not path.exists():  # polls an event; the outcome never depends on timing
-        time.sleep(0.01)
-    progress(0.9, f"gate {gate} opened")
-    return page_result({"gate": gate, "scenario": s.id}, View(s.title, f"passed gate {gate}"))
-
-
-HELD_ENTRY = AnalysisSpec(HELD, "Held (tests)", "Waits until the test opens its gate.",
-                          (Option("gate", str, "g", "Gate file name."),
-                           Option("fail", str, "none", "Fail on purpose.",
-                                  choices=("none", "overflow"))), run_held,
-                          lambda _: View(""), long=True)
-
-
-def available_analyses(test_gate: bool = False) -> dict[str, AnalysisSpec]:
-    """What a server (or a worker) offers; ``held`` only with the test gate."""
+def available_analyses(more: Mapping[str, AnalysisSpec] | None = None
+                       ) -> dict[str, AnalysisSpec]:
+    """What a server (or a worker) offers: the registry's analyses that read no file, and
+    ``more`` (tests only: see ``create_app``)."""
     offered = {name: spec for name, spec in ANALYSES.items() if name not in READS_FILES}
-    if test_gate:
-        offered[HELD] = HELD_ENTRY
-    return offered
+    return {**offered, **(more or {})}
 
 
 def _progress_per_chunk(progress: Progress) -> Callable[[int, int], None]:
@@ -178,15 +133,17 @@ def _progress_per_chunk(progress: Progress) -> Callable[[int, int], None]:
     return report
 
 
-def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
-    """Run one entry on a request (scenario, counterfactual, params): JSON-ready result."""
-    offered = available_analyses(bool(os.environ.get(TEST_GATE_ENV)))
+def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
+                 more: Mapping[str, AnalysisSpec] | None = None) -> dict[str, Any]:
+    """Run one entry of :func:`available_analyses` on a request (scenario, counterfactual,
+    params): JSON-ready result."""
+    offered = available_analyses(more)
     entry = offered.get(name)
     if entry is None:
         raise option_error("analysis", f"unknown analysis '{name}'",
                            f"available: {', '.join(offered)}")
     scenario, variation, options = read_request(entry, request)
-    if name not in ANALYSES:  # the tests' held entry
+    if name not in ANALYSES:  # a test's entry (``more``)
         out = entry.run(scenario, variation, progress=progress, **options)
     else:
         progress(0.0, f"running {name}")

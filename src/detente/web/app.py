@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -28,6 +28,7 @@ from detente import (
     REGISTRY,
     VARIATION_HELP,
     VARIATION_OPTIONS,
+    AnalysisSpec,
     DetenteError,
     Guards,
     Problem,
@@ -40,8 +41,8 @@ from detente import (
     install_guards,
     problem_response,
 )
-from detente.web.analyses import TEST_GATE_ENV, available_analyses, public, read_request
-from detente.web.jobs import Job, JobManager, JobStatus
+from detente.web.analyses import available_analyses, public, read_request
+from detente.web.jobs import WORKER, Job, JobManager, JobStatus
 
 STATIC_DIR = Path(str(resources.files("detente.web") / "static"))
 
@@ -63,6 +64,9 @@ GUARDS = Guards(
 
 ScenarioMapping = dict[str, Any]
 OptionValue = str | float | bool | None
+#: A registered model's name: the request model refuses any other, located (models.N,
+#: options.NAME), and the OpenAPI schema lists them.
+ModelName = Literal[tuple(REGISTRY)]  # type: ignore[valid-type]
 
 
 class ScenarioBody(RequestBody):
@@ -82,22 +86,30 @@ COUNTERFACTUAL_ENTRIES = {"without": 100, "add": 40, "capability": 200, "guarant
                           "fix": 200}
 MOST_COUNTERFACTUAL_ENTRIES = 2000
 
-#: The counterfactual of one run, in the command line's spelling (one list per flag, named
-#: and explained by the one declaration of the flags, detente.variation).
+#: The counterfactual flags as /api/info publishes them and the request model takes them:
+#: named, exemplified and explained by their one declaration (detente.variation), with
+#: the most entries a request may give each.
+COUNTERFACTUAL_FLAGS: list[dict[str, Any]] = [
+    {"name": flag[2:], "flag": flag, "example": example, "help": VARIATION_HELP[flag],
+     "most": COUNTERFACTUAL_ENTRIES.get(flag[2:], MOST_COUNTERFACTUAL_ENTRIES)}
+    for flag, example in VARIATION_OPTIONS.items()]
+
+_COUNTERFACTUAL_FIELDS: dict[str, Any] = {
+    f["name"]: (list[str], Field(default=[], max_length=f["most"], description=f["help"]))
+    for f in COUNTERFACTUAL_FLAGS}
+#: The counterfactual of one run, in the command line's spelling: one list per flag.
 Counterfactual = create_model(
     "Counterfactual", __base__=RequestBody, __doc__="The counterfactual of one run, in the "
     "command line's spelling: one list per flag, e.g. {\"without\": [\"RU\"]}.",
-    **{flag[2:]: (list[str], Field(
-        default=[], max_length=COUNTERFACTUAL_ENTRIES.get(flag[2:], MOST_COUNTERFACTUAL_ENTRIES),
-        description=VARIATION_HELP[flag])) for flag in VARIATION_OPTIONS})
+    **_COUNTERFACTUAL_FIELDS)
 
 
 class AnalysisRequest(RequestBody):
     scenario: ScenarioMapping
-    models: list[str] | None = Field(default=None, max_length=20,
+    models: list[ModelName] | None = Field(default=None, max_length=20,  # type: ignore[valid-type]
                                      description="Registered model names (default: the "
                                                  "standard set).")
-    options: dict[str, dict[str, OptionValue]] = Field(
+    options: dict[ModelName, dict[str, OptionValue]] = Field(  # type: ignore[valid-type]
         default={}, description="Per model, its options, as `detente forecast -O`.")
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     counterfactual: Counterfactual | None = None  # type: ignore[valid-type]
@@ -148,24 +160,25 @@ def _summary(s: Scenario) -> str:
 
 def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
                allowed_hosts: list[str] | None = None,
-               test_gate: Path | None = None, room_db: str | None = None) -> FastAPI:
+               room_db: str | None = None, more_analyses: Mapping[str, AnalysisSpec] | None = None,
+               worker: Sequence[str] = WORKER) -> FastAPI:
     """Build the workbench app.
 
     ``scenario``: the embedded scenario id the page opens with (default ``korea-2017``).
     ``allowed_hosts``: Host headers to accept (guards a local server against DNS
-    rebinding); None accepts any. ``test_gate``: tests only — a folder that enables the
-    ``held`` analysis, which waits until a file named by its ``gate`` option appears there
-    (:func:`detente.web.analyses.run_held`), so job tests never race a timer.
-    ``room_db``: serve the negotiation room (docs/room.md) on this database too.
+    rebinding); None accepts any. ``room_db``: serve the negotiation room (docs/room.md) on
+    this database too. Tests only (``detente serve`` passes neither, and no request or
+    environment variable changes them): ``more_analyses`` offered beside the workbench's
+    own, run by workers started as ``python`` + ``worker``, which must offer them too
+    (tests/web_held.py).
     """
     limits = limits or ServerLimits()
     initial = scenario or DEFAULT_SCENARIO
     if initial not in embedded_scenarios():
         raise ScenarioError([Problem("", f"no embedded scenario '{initial}'",
                                      f"one of: {', '.join(embedded_scenarios())}")], initial)
-    analyses = available_analyses(test_gate is not None)
-    manager = JobManager(limits.time_limit_s, limits.max_running_jobs, extra_env=(
-        {TEST_GATE_ENV: str(test_gate)} if test_gate is not None else None))
+    analyses = available_analyses(more_analyses)
+    manager = JobManager(limits.time_limit_s, limits.max_running_jobs, worker=worker)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -199,6 +212,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
             "default_models": list(DEFAULT_MODELS),
             "models": [meta.public() for meta in REGISTRY.values()],
             "analyses": [public(a) for a in analyses.values()],
+            "counterfactual": COUNTERFACTUAL_FLAGS,
             "limits": limits.public(),
         }
 
@@ -257,14 +271,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
             raise HTTPException(404, f"no analysis '{analysis}'; available: "
                                 f"{', '.join(analyses)}")
         limits.check_scenario(request.scenario)
-        for name in request.models or []:
-            if name not in REGISTRY:
-                raise DetenteError([Problem("models", f"unknown model '{name}'",
-                                            f"registered models: {', '.join(REGISTRY)}")])
         for name, opts in request.options.items():
-            if name not in REGISTRY:
-                raise DetenteError([Problem(f"options.{name}", f"unknown model '{name}'",
-                                            f"registered models: {', '.join(REGISTRY)}")])
             detente.get_model(name, **opts)  # unknown or ill-typed options: OptionError
         # Refused here (422, located) rather than in the worker: the same checks it runs.
         plain = json.loads(request.model_dump_json(exclude={"analysis"}))

@@ -12,13 +12,13 @@ import contextlib
 import json
 import logging
 import os
-import queue
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -43,8 +43,9 @@ class Job:
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     done_event: threading.Event = field(default_factory=threading.Event)
-    process: Any = None
-    cancel_requested: bool = False
+    process: subprocess.Popen[bytes] | None = None
+    #: Why the worker was killed (cancelled, timeout); None while nobody stopped it.
+    stopped: JobStatus | None = None
 
     def public(self) -> dict[str, Any]:
         end = self.finished if self.finished is not None else time.monotonic()
@@ -56,15 +57,18 @@ class Job:
         }
 
 
-def _start_worker(extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """A worker process, ``python -m detente.web.worker``, that finds this very copy of
-    detente."""
+#: The worker's command line after ``python``.
+WORKER = ("-m", "detente.web.worker")
+
+
+def _start_worker(worker: Sequence[str]) -> subprocess.Popen[bytes]:
+    """A worker process (``python`` and ``worker``) that finds this very copy of detente."""
     import detente
 
     package_root = str(Path(detente.__file__).resolve().parents[1])
-    env = {**os.environ, **(extra_env or {})}
+    env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    return subprocess.Popen([sys.executable, "-m", "detente.web.worker"],
+    return subprocess.Popen([sys.executable, *worker],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=env)
 
@@ -73,10 +77,9 @@ class JobManager:
     """Start, watch, cancel and forget jobs; at most ``max_running`` at once."""
 
     def __init__(self, time_limit_s: float, max_running: int = 2, keep: int = 50,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 worker: Sequence[str] = WORKER) -> None:
         self.time_limit_s = time_limit_s
-        # Added to the workers' environment (the test gate of analyses.run_held).
-        self.extra_env = dict(extra_env or {})
+        self.worker = tuple(worker)
         self.max_running = max_running
         self.keep = keep
         self._jobs: OrderedDict[str, Job] = OrderedDict()
@@ -104,13 +107,8 @@ class JobManager:
 
     def cancel(self, job_id: str) -> Job | None:
         job = self.get(job_id)
-        if job is None:
-            return None
-        job.cancel_requested = True
-        process = job.process
-        if process is not None and job.status in ("queued", "running"):
-            with contextlib.suppress(OSError):
-                process.kill()
+        if job is not None and job.status in ("queued", "running"):
+            self._stop(job, "cancelled")
         return job
 
     def wait(self, job: Job, timeout: float | None = None) -> Job:
@@ -134,17 +132,15 @@ class JobManager:
         """Start the spare worker now, so that the first job does not wait for imports."""
         with self._lock:
             if self._spare is None and not self._closed:
-                self._spare = _start_worker(self.extra_env)
+                self._spare = _start_worker(self.worker)
 
     def _worker(self) -> subprocess.Popen[bytes]:
         """The spare worker if it is alive (then start the next spare), else a new one."""
         with self._lock:
             spare, self._spare = self._spare, None
         if spare is None or spare.poll() is not None:
-            spare = _start_worker(self.extra_env)
-        if not self._closed:
-            with self._lock:
-                self._spare = _start_worker(self.extra_env)
+            spare = _start_worker(self.worker)
+        self.warm()  # the next job's
         return spare
 
     def _forget_old(self) -> None:
@@ -159,10 +155,17 @@ class JobManager:
         job.finished = time.monotonic()
         job.done_event.set()
 
+    def _stop(self, job: Job, why: JobStatus) -> None:
+        """Kill the job's worker (Cancel, the time limit): its output ends, and ``_watch``
+        finishes the job as ``why``."""
+        job.stopped = job.stopped or why
+        if job.process is not None:
+            with contextlib.suppress(OSError):
+                job.process.kill()
+
     def _watch(self, job: Job, line: str) -> None:
         try:
-            process = self._worker()
-            job.process = process
+            process = job.process = self._worker()
             assert process.stdin is not None and process.stdout is not None
             process.stdin.write(line.encode("utf-8"))
             process.stdin.close()
@@ -170,60 +173,46 @@ class JobManager:
             self._finish(job, "failed", f"could not start the computation: {err}")
             return
         job.status = "running"
-        messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        stdout = process.stdout
-
-        def read() -> None:
-            for raw in stdout:
+        if job.stopped:  # cancelled before the process was known: kill it now
+            self._stop(job, job.stopped)
+        limit = threading.Timer(job.started + self.time_limit_s - time.monotonic(),
+                                self._stop, (job, "timeout"))
+        limit.daemon = True  # never keeps a stopping server alive
+        limit.start()
+        try:
+            for raw in process.stdout:
                 try:
-                    messages.put(json.loads(raw))
+                    message = json.loads(raw)
                 except ValueError:
                     continue
-            messages.put(None)
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = job.started + self.time_limit_s
-        try:
-            while True:
-                if job.cancel_requested:
-                    self._finish(job, "cancelled", "cancelled")
-                    return
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self._finish(job, "timeout", f"stopped after the time limit of "
-                                 f"{self.time_limit_s:g} s; try fewer samples or a smaller "
-                                 "scenario, or start the workbench with a longer --time-limit")
-                    return
-                try:
-                    message = messages.get(timeout=min(remaining, 0.1))
-                except queue.Empty:
-                    continue
-                if message is None:
-                    if job.cancel_requested:
-                        continue  # the worker was killed: the loop's first check says so
-                    code = process.wait(2)
-                    self._finish(job, "failed", "the computation stopped unexpectedly "
-                                 f"(exit code {code})")
-                    return
                 if message["kind"] == "progress":
                     job.progress = message["progress"]
                     job.message = message["message"]
-                elif message["kind"] == "done":
+                    continue
+                if message["kind"] == "done":
                     job.result = message["result"]
                     job.progress = 1.0
                     self._finish(job, "done", "done")
                     return
-                else:
-                    if message.get("internal"):  # for the operator, never for the page
-                        log.error("job %s (%s) failed:\n%s", job.id, job.analysis,
-                                  message["internal"])
-                    job.problems = message["problems"]
-                    self._finish(job, "failed", message["message"])
-                    return
+                if message.get("internal"):  # for the operator, never for the page
+                    log.error("job %s (%s) failed:\n%s", job.id, job.analysis,
+                              message["internal"])
+                job.problems = message["problems"]
+                self._finish(job, "failed", message["message"])
+                return
+            code = process.wait(2)
+            if job.stopped == "timeout":
+                self._finish(job, "timeout", f"stopped after the time limit of "
+                             f"{self.time_limit_s:g} s; try fewer samples or a smaller "
+                             "scenario, or start the workbench with a longer --time-limit")
+            elif job.stopped:
+                self._finish(job, job.stopped, job.stopped)
+            else:
+                self._finish(job, "failed", "the computation stopped unexpectedly "
+                             f"(exit code {code})")
         finally:
-            if process.poll() is None:
-                with contextlib.suppress(OSError):
-                    process.kill()
+            limit.cancel()
             with contextlib.suppress(Exception):
+                process.kill()
                 process.wait(2)
-            stdout.close()
+            process.stdout.close()

@@ -12,9 +12,10 @@ import json
 import math
 import sys
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
-from detente import DetenteError, walk_document
+from detente import AnalysisSpec, DetenteError, Problem, problems_as_json, walk_document
 from detente.web.analyses import run_analysis
 
 
@@ -23,7 +24,8 @@ def send(message: dict[str, object]) -> None:
     sys.stdout.flush()
 
 
-def main() -> int:
+def main(more: Mapping[str, AnalysisSpec] | None = None) -> int:
+    """Run one task; ``more``: analyses offered beside the workbench's own (tests only)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -37,7 +39,7 @@ def main() -> int:
         def progress(fraction: float, message: str = "") -> None:
             send({"kind": "progress", "progress": float(fraction), "message": message})
 
-        result = run_analysis(task["analysis"], task["request"], progress)
+        result = run_analysis(task["analysis"], task["request"], progress, more)
         send({"kind": "done", "result": result})
     except DetenteError as err:
         send({"kind": "error", "message": str(err), "problems": err.problem_dicts()})
@@ -65,19 +67,21 @@ def describe_failure(err: BaseException, task: dict[str, Any]
              and (not math.isfinite(value) or abs(value) >= EXTREME)][:10]
     if isinstance(err, MemoryError):
         return (f"{analysis}: the computation needs more memory than this machine has",
-                [{"location": f"analysis.{analysis}", "message": "out of memory",
-                  "fix": "use fewer samples, a coarser grid step, or a smaller scenario",
-                  "line": None}])
+                problems_as_json([Problem(
+                    f"analysis.{analysis}", "out of memory",
+                    "use fewer samples, a coarser grid step, or a smaller scenario")]))
     if found and isinstance(err, ArithmeticError | ValueError):  # numeric failures only
         return (f"{analysis}: the computation failed on numbers too large to compute with",
-                [{"location": where, "message": f"{value:g} is too large to compute with",
-                  "fix": "use values of an ordinary size (e.g. a scale of 0 to 100)",
-                  "line": None} for where, value in found])
+                problems_as_json([Problem(
+                    where, f"{value:g} is too large to compute with",
+                    "use values of an ordinary size (e.g. a scale of 0 to 100)")
+                    for where, value in found]))
     what = "a number overflowed" if isinstance(err, ArithmeticError) else "an internal error"
     return (f"{analysis}: the computation failed ({what}; the server log has the details)",
-            [{"location": f"analysis.{analysis}", "message": f"{what} in {analysis}",
-              "fix": "try other options or a smaller scenario; if it persists, report it "
-                     "with the scenario", "line": None}])
+            problems_as_json([Problem(
+                f"analysis.{analysis}", f"{what} in {analysis}",
+                "try other options or a smaller scenario; if it persists, report it with "
+                "the scenario")]))
 
 
 if __name__ == "__main__":

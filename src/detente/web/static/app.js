@@ -447,39 +447,40 @@ async function download(path, body, fallbackName) {
 }
 
 // ---------------------------------------------------------------- running
-function renderCounterfactualChoices() {
-  const ids = actors().map((a) => a.id);
-  const guarantors = [...ids, ...institutions().map((g) => g.id)];
-  const keep = (select, values, blank) => {
-    const old = select.value;
-    select.replaceChildren(...(blank ? [el("option", { value: "" }, blank)] : []), ...values.map((v) => el("option", { value: v }, v)));
-    if (values.includes(old)) select.value = old;
-  };
-  const without = $("cf-without");
-  const ticked = new Set([...without.querySelectorAll("input:checked")].map((i) => i.value));
-  without.replaceChildren(el("legend", {}, "Without actor"), ...ids.map((id) => el("label", {}, el("input", { type: "checkbox", value: id, checked: ticked.has(id) }), id)));
-  keep($("cf-truster"), ids, null);
-  keep($("cf-trusted"), guarantors, null);
-  keep($("cf-issue"), issues().map((i) => i.id), "—");
+// One field per counterfactual flag, drawn from the flags' declaration in /api/info; what
+// is typed goes as written to the library's one parser, which checks it.
+function renderCounterfactualFields() {
+  $("cf-fields").replaceChildren(...state.info.counterfactual.map((f) => el("label", { title: f.help }, f.name,
+    el("input", { type: "text", "data-flag": f.name, "aria-label": `counterfactual ${f.name}`, placeholder: `e.g. ${f.example}` }),
+    el("span", { class: "msg", role: "alert", "data-flag-msg": f.name }))));
 }
 
-// The counterfactual in the command line's spelling ({without: ["RU"], trust: ["KP.RU=0.8"]}),
-// read by the library's one parser; the free-text field takes any other flag as typed there.
+function renderCounterfactualChoices() {  // the ids the counterfactual can name
+  const ids = (list) => list.map((x) => x.id).join(" ") || "none";
+  $("cf-ids").textContent = `Actors: ${ids(actors())}. Institutions: ${ids(institutions())}. Issues: ${ids(issues())}.`;
+}
+
+// Entries are separated by spaces or commas, except where the flag's own example has a
+// comma (a guarantor list, SEC=CN,RU): there by spaces only.
 function counterfactual() {
-  const cf = { without: [...$("cf-without").querySelectorAll("input:checked")].map((i) => i.value) };
-  const value = $("cf-trust-value").value.trim();
-  if (value !== "") cf.trust = [`${$("cf-truster").value}.${$("cf-trusted").value}=${value}`];
-  const issue = $("cf-issue").value;
-  const gs = $("cf-guarantors").value.trim();
-  if (issue && gs !== "") cf.guarantor = [`${issue}=${gs.split(",").map((g) => g.trim()).filter(Boolean).join(",") || "none"}`];
-  const words = $("cf-more").value.trim().split(/\s+/).filter(Boolean);
-  for (let k = 0; k < words.length; k++) {  // --position CN.NUC=40 --capability RU=60 ...
-    const [flag, inline] = words[k].split(/=(.*)/s);
-    const name = flag.replace(/^--/, "");
-    const given = inline !== undefined ? inline : words[++k];
-    (cf[name] = cf[name] || []).push(given === undefined ? "" : given);
+  const cf = {};
+  for (const f of state.info.counterfactual) {
+    const raw = document.querySelector(`[data-flag="${f.name}"]`).value;
+    const entries = raw.split(f.example.includes(",") ? /\s+/ : /[\s,]+/).filter(Boolean);
+    if (entries.length) cf[f.name] = entries;
   }
-  return Object.values(cf).some((v) => v.length) ? cf : null;
+  return Object.keys(cf).length ? cf : null;
+}
+
+// Problems located at counterfactual.FLAG (by the parser, or the request's entry limits)
+// are shown at the flag's field as well as in the run message.
+function markCounterfactual(problems) {
+  for (const f of state.info.counterfactual) {
+    const own = problems.filter((p) => (p.location || "").match(/(?:^|\.)counterfactual\.([a-z]+)/)?.[1] === f.name);
+    document.querySelector(`[data-flag="${f.name}"]`).setAttribute("aria-invalid", own.length ? "true" : "false");
+    document.querySelector(`[data-flag-msg="${f.name}"]`).textContent = own.map((p) => p.message + (p.fix ? ` — ${p.fix}` : "")).join("; ");
+  }
+  if (problems.some((p) => /(?:^|\.)counterfactual\./.test(p.location || ""))) $("counterfactual").open = true;
 }
 
 function runRequest() {
@@ -509,6 +510,7 @@ async function run(event) {
   const request = runRequest();
   runMessage("starting…");
   const { ok, data } = await api("POST", "/api/jobs", request);
+  markCounterfactual(ok ? [] : data.problems || []);
   if (!ok) { runMessage(errorText(data), true); return; }
   state.job = data.id;
   $("run").disabled = true;
@@ -527,7 +529,7 @@ async function poll(request) {
     if (!["queued", "running"].includes(data.status)) {
       finishJob();
       if (data.status === "done") addRun(request, data);
-      else runMessage(`${data.status}: ${errorText(data)}`, true);
+      else { markCounterfactual(data.problems || []); runMessage(`${data.status}: ${errorText(data)}`, true); }
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -637,6 +639,7 @@ function renderRunForm() {
   $("analysis").replaceChildren(...info.analyses.map((a) => el("option", { value: a.name, title: a.summary }, a.title)));
   $("models").replaceChildren(el("legend", {}, "Models"), ...info.models.map((m) => el("label", { title: `${m.title} — ${m.reference}` },
     el("input", { type: "checkbox", value: m.name, checked: info.default_models.includes(m.name) }), m.name)));
+  renderCounterfactualFields();
   $("analysis").addEventListener("change", renderParams);
   renderParams();
 }
