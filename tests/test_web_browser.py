@@ -185,3 +185,72 @@ def test_a_held_job_finishes_when_its_gate_opens(server: str, browser: object,
     page.wait_for_selector("#runs li", timeout=120_000)
     assert page.locator("#runs li").count() == 1
     context.close()
+
+
+def header_titles(page: Any) -> dict[str, str]:
+    pairs = page.eval_on_selector_all(
+        "#table-area thead th", "ths => ths.map(th => [th.textContent, th.title])")
+    return dict(pairs)
+
+
+def settled_status(page: Any, expected: str) -> str:
+    """The status once the latest edit is checked: it starts with ``expected`` or names the
+    problems (then the caller's assertion shows them)."""
+    page.wait_for_function("([expected]) => new RegExp(`^(${expected}|\\\\d+ problem)`)"
+                           ".test(document.querySelector('#status').textContent)",
+                           arg=[expected], timeout=10_000)
+    return str(page.text_content("#status")) + " " + str(page.text_content("#problems"))
+
+
+def test_tables_are_drawn_from_the_format_and_ids_follow_renames(server: str,
+                                                                 browser: Any) -> None:
+    # korea-2017 uses its issue NUC in stances, packages, a roadmap, a link, a rule and VER's
+    # verification, and its actor RU in trust, guarantees, stakes and verifier bands: a rename
+    # or removal that misses one of those leaves the scenario invalid.
+    import detente
+
+    declared = detente.json_schema()["$defs"]
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+
+    # Each column's header carries the format's own description of its field.
+    page.click("[data-tab=actors]")
+    titles = header_titles(page)
+    for field in ("capability", "veto"):
+        assert titles[field] == declared["Actor"]["properties"][field]["description"], titles
+    page.click("[data-tab=issues]")
+    titles = header_titles(page)
+    assert titles["status quo"] == declared["Issue"]["properties"]["status_quo"]["description"]
+    assert {"scale low", "scale high", "guarantors", "options"} <= set(titles), titles
+
+    page.click("[data-tab=positions]")
+    position = page.locator('[data-loc="stances.KP.NUC.position"]').input_value()
+    page.click("[data-tab=issues]")
+    page.locator('[data-loc="issues.NUC.id"]').fill("NUK")
+    page.locator('[data-loc="issues.NUC.id"]').press("Tab")
+    assert settled_status(page, "valid").startswith("valid"), settled_status(page, "valid")
+    page.click("[data-tab=positions]")
+    assert page.locator('[data-loc="stances.KP.NUK.position"]').input_value() == position
+    assert page.locator('[data-loc^="stances.KP.NUC"]').count() == 0
+    page.click("[data-tab=packages]")
+    assert page.locator('[data-loc="packages.P0.values.NUK"]').input_value() == "85"
+
+    page.click("[data-tab=institutions]")
+    page.locator('[data-loc="institutions.IAEA.id"]').fill("AEA")
+    page.locator('[data-loc="institutions.IAEA.id"]').press("Tab")
+    page.click("[data-tab=trust]")
+    assert page.locator('[data-loc="trust.US.AEA"]').count() == 1
+
+    page.click("[data-tab=actors]")
+    page.click('button[aria-label="remove actors.RU"]')
+    status = settled_status(page, "valid .*: 5 actors")
+    assert status.startswith("valid") and ": 5 actors" in status, status
+    page.click("[data-tab=trust]")
+    assert page.locator('[data-loc^="trust.RU."], [data-loc$=".RU"]').count() == 0
+    assert page.locator('[data-loc="trust.KP.CN"]').count() == 1
+    assert not errors, errors
+    context.close()

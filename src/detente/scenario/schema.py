@@ -197,10 +197,10 @@ class Issue(_Strict):
     id: Id
     name: str
     description: str = ""
-    units: str = "points"
-    scale: Scale = Scale()
+    units: str = Field(default="points", description="The unit of the issue's numbers.")
+    scale: Scale = Field(default=Scale(), description="The range of the issue's values.")
     anchors: Annotated[list[Anchor], BeforeValidator(_coerce_anchors)] = []
-    status_quo: Number
+    status_quo: Number = Field(description="The value that holds without an agreement.")
     guarantors: list[Id] = Field(
         default=[], description="Who delivers a move of this issue away from the status quo."
     )
@@ -222,7 +222,8 @@ class Issue(_Strict):
 class Actor(_Strict):
     id: Id
     name: str
-    capability: Number
+    capability: Number = Field(description="Leverage over the outcome (> 0, any unit: only "
+                               "ratios between actors matter).")
     description: str = ""
     veto: bool = Field(default=True, description="Whether a settlement needs this actor's assent.")
     walk_away: WalkAway | None = Field(
@@ -241,8 +242,8 @@ class Institution(_Strict):
 
 
 class Stance(_Strict):
-    position: Number
-    salience: Number
+    position: Number = Field(description="The outcome the actor wants, on the issue's scale.")
+    salience: Number = Field(description="How much the issue matters to the actor (0-1).")
     note: str | None = None
 
 

@@ -69,90 +69,177 @@ function plain(value) {  // a number cell: 40 or {value: 40, note: ...}
   return value;
 }
 
-function setNumber(holder, key, raw) {
-  const value = numberOrText(raw);
-  const old = holder[key];
-  if (old && typeof old === "object" && "value" in old && value !== null) old.value = value;
-  else holder[key] = value;
-}
-
 function idLoc(list, item, index) {  // the loader names list items by id, else by index
   return typeof item.id === "string" && item.id !== "" ? `${list}.${item.id}` : `${list}[${index}]`;
 }
 
+// ---------------------------------------------------------------- the format's declaration
+// The tables are drawn from the scenario's JSON Schema (GET /api/schema, made from
+// detente.scenario.schema): a column per property, its description as the header's tooltip.
+const resolve = (node) => (node && node.$ref ? state.schema.$defs[node.$ref.split("/").pop()] : node);
+
+// Long free text reads badly in a one-line table cell: the Scenario tab shows the scenario's
+// own, the tables leave the items' out (kept as loaded; docs/web.md).
+const LONG_TEXT = ["description", "note", "sources"];
+
+// How a value is edited in one cell (a Measure is a number that may carry a note), or null
+// where it is no single cell: a list of objects, a mapping, an optional sub-object.
+function kindOf(node) {
+  const choices = (node.anyOf || [node]).filter((n) => n.type !== "null").map(resolve);
+  if (choices.length !== 1) return null;
+  const [def] = choices;
+  if (def.title === "Measure" || def.type === "number" || def.type === "integer") return "number";
+  if (def.type === "array") return def.items && (def.items.pattern || def.items.type === "number") ? "list" : null;
+  return { string: "text", boolean: "check" }[def.type] || null;
+}
+
+// The cells of one object; a small object of scalars (an issue's scale) gets a column per field.
+function columns(def, withLongText) {
+  return Object.entries(def.properties).flatMap(([field, prop]) => {
+    if (!withLongText && LONG_TEXT.includes(field)) return [];
+    const kind = kindOf(prop);
+    const help = prop.description || "";
+    if (kind) {
+      return [{ field, inner: [], kind, help, label: field.replace(/_/g, " "),
+        required: (def.required || []).includes(field), fallback: prop.default }];
+    }
+    const inner = resolve(prop);
+    if (!prop.$ref || !Object.values(inner.properties || {}).every(kindOf)) return [];
+    return columns(inner, withLongText).map((c, n) => ({
+      ...c, inner: [field], label: `${field} ${c.label}`, help: [help, c.help].filter(Boolean).join(" "), opens: n === 0 ? field : null,
+    }));
+  });
+}
+
+function schemaAt(names) {  // ["issues", "anchors"]: the declaration of an issue's anchor
+  let node = state.schema;
+  for (const name of names) {
+    node = resolve(resolve(node).properties[name]);
+    if (node.items) node = resolve(node.items);
+  }
+  return node;
+}
+
 // ---------------------------------------------------------------- scenario edits
 const S = () => state.scenario;
-const actors = () => (Array.isArray(S().actors) ? S().actors : []);
-const issues = () => (Array.isArray(S().issues) ? S().issues : []);
-const institutions = () => (Array.isArray(S().institutions) ? S().institutions : []);
-const packages = () => (Array.isArray(S().packages) ? S().packages : []);
+const items = (list) => (Array.isArray(S()[list]) ? S()[list] : []);
+const actors = () => items("actors");
+const issues = () => items("issues");
+const institutions = () => items("institutions");
 
-function renameKey(table, oldKey, newKey) {
-  if (!table || typeof table !== "object" || !(oldKey in table) || oldKey === newKey) return;
-  table[newKey] = table[oldKey];
-  delete table[oldKey];
-}
+// Where the ids of each list are used ("*": every entry, "{}": a mapping's keys; the last
+// field holds an id or a list of ids). The format types these only as ids, so whose ids
+// they are is said here, once, for renames and removals.
+const GUARANTEES = ["trust.*.{}", "issues.*.guarantors", "packages.*.guarantors.*", "roadmaps.*.stages.*.guarantors.*",
+  "issues.*.verifies.verifiers.*.by"];
+const REFERENCES = {
+  actors: [...GUARANTEES, "stances.{}", "trust.{}", "stakes.{}", "links.*.actor"],
+  institutions: GUARANTEES,
+  issues: ["stances.*.{}", "packages.*.values.{}", "packages.*.guarantors.{}", "roadmaps.*.stages.*.values.{}",
+    "roadmaps.*.stages.*.guarantors.{}", "outcomes.{}", "stakes.*.{}", "links.*.issue", "links.*.needs",
+    "rules.*.when.issue", "rules.*.then.issue", "issues.*.verifies.issues"],
+  packages: ["actors.*.walk_away.package"],
+};
 
-function renameInList(list, oldId, newId) {
-  return Array.isArray(list) ? list.map((g) => (g === oldId ? newId : g)) : list;
-}
-
-function renameActor(oldId, newId) {
-  const s = S();
-  renameKey(s.stances, oldId, newId);
-  renameKey(s.trust, oldId, newId);
-  for (const row of Object.values(s.trust || {})) renameKey(row, oldId, newId);
-  for (const issue of issues()) issue.guarantors = renameInList(issue.guarantors, oldId, newId);
-  for (const p of packages()) {
-    for (const key of Object.keys(p.guarantors || {})) p.guarantors[key] = renameInList(p.guarantors[key], oldId, newId);
+// Renames oldId to newId (null: removes it) at one reference path below node. A single id
+// left behind by a removal (a link's actor) stays, for the validation to point at.
+function retarget(node, steps, oldId, newId) {
+  if (!node || typeof node !== "object") return;
+  const [step, ...rest] = steps;
+  if (step === "{}") {
+    if (!(oldId in node)) return;
+    const entries = Object.entries(node);  // rebuilt in place: the renamed key keeps its place
+    for (const [key] of entries) delete node[key];
+    for (const [key, value] of entries) if (key !== oldId || newId !== null) node[key === oldId ? newId : key] = value;
+    return;
+  }
+  for (const key of step === "*" ? Object.keys(node) : [step]) {
+    if (rest.length) retarget(node[key], rest, oldId, newId);
+    else if (Array.isArray(node[key])) node[key] = node[key].flatMap((id) => (id !== oldId ? [id] : newId === null ? [] : [newId]));
+    else if (node[key] === oldId && newId !== null) node[key] = newId;
   }
 }
 
-function renameIssue(oldId, newId) {
-  const s = S();
-  for (const row of Object.values(s.stances || {})) renameKey(row, oldId, newId);
-  for (const p of packages()) { renameKey(p.values, oldId, newId); renameKey(p.guarantors, oldId, newId); }
-  renameKey(s.outcomes, oldId, newId);
-  for (const r of s.roadmaps || []) for (const st of r.stages || []) { renameKey(st.values, oldId, newId); renameKey(st.guarantors, oldId, newId); }
+function retargetAll(list, oldId, newId) {
+  for (const path of REFERENCES[list] || []) retarget(S(), path.split("."), oldId, newId);
 }
 
-function removeActor(index) {
-  const s = S();
-  const [gone] = s.actors.splice(index, 1);
-  if (!gone) return;
-  if (s.stances) delete s.stances[gone.id];
-  if (s.trust) { delete s.trust[gone.id]; for (const row of Object.values(s.trust)) if (row) delete row[gone.id]; }
-  for (const issue of issues()) if (Array.isArray(issue.guarantors)) issue.guarantors = issue.guarantors.filter((g) => g !== gone.id);
+// The object at keys below the scenario; a missing one is made when create, else {} stands in.
+function at(keys, create) {
+  let node = S();
+  for (const key of keys) {
+    if (!node[key] || typeof node[key] !== "object") {
+      if (!create) return {};
+      node[key] = {};
+    }
+    node = node[key];
+  }
+  return node;
 }
 
-function removeIssue(index) {
-  const s = S();
-  const [gone] = s.issues.splice(index, 1);
-  if (!gone) return;
-  for (const row of Object.values(s.stances || {})) if (row) delete row[gone.id];
-  for (const p of packages()) if (p.values) delete p.values[gone.id];
-  if (s.outcomes) delete s.outcomes[gone.id];
+// Writes one value, or removes it (undefined); prune also drops the mappings the removal
+// empties (a trust row with no entry left), up to the scenario's own field.
+function put(keys, key, value, prune) {
+  if (value !== undefined) {
+    const holder = at(keys, true);
+    const old = holder[key];
+    if (old && typeof old === "object" && !Array.isArray(old) && "value" in old) old.value = value;  // keeps its note
+    else holder[key] = value;
+    return;
+  }
+  delete at(keys, false)[key];
+  for (let depth = keys.length; prune && depth > 1 && !Object.keys(at(keys.slice(0, depth), false)).length; depth--) {
+    delete at(keys.slice(0, depth - 1), false)[keys[depth - 1]];
+  }
 }
 
-function freshId(prefix, taken) {
+function addItem(keys, item) {
+  const parent = at(keys.slice(0, -1), true);
+  const list = keys[keys.length - 1];
+  if (!Array.isArray(parent[list])) parent[list] = [];
+  parent[list].push(item);
+}
+
+function removeItem(keys, index) {
+  const [gone] = at(keys, false).splice(index, 1);
+  if (gone && keys.length === 1) retargetAll(keys[0], gone.id, null);
+}
+
+function freshId(prefix) {  // unused by any list, so that no two kinds of item share it
+  const taken = Object.keys(REFERENCES).flatMap((list) => items(list).map((item) => item.id));
   let k = 1;
   while (taken.includes(`${prefix}${k}`)) k += 1;
   return `${prefix}${k}`;
 }
 
 // ---------------------------------------------------------------- table cells
-function textCell(loc, value, onChange, cls) {
+// One cell editing at(keys)[key]; an id cell (rename) renames the id where it is used.
+function input(kind, loc, keys, key, { required, fallback, prune, placeholder, alt, rename } = {}) {
+  const value = at(keys, false)[key];
+  const common = { "data-loc": loc, "data-alt-loc": alt, "aria-label": loc };
+  if (kind === "check") {
+    return el("td", {}, el("input", { ...common, type: "checkbox", checked: value ?? fallback,
+      onchange: (e) => { put(keys, key, e.target.checked === fallback ? undefined : e.target.checked); edited(); } }));
+  }
+  const read = (raw) => {
+    if (kind === "list") {
+      const list = raw.split(",").map(numberOrText).filter((v) => v !== null);
+      return list.length ? list : undefined;
+    }
+    if (kind === "number") return numberOrText(raw) ?? undefined;
+    return raw === "" && !required ? undefined : raw;
+  };
+  const change = (e) => {
+    if (rename) rename(at(keys, false)[key], e.target.value);
+    put(keys, key, read(e.target.value), prune);
+    edited(!!rename);
+  };
   return el("td", {}, el("input", {
-    type: "text", "data-loc": loc, value: value ?? "", class: cls,
-    "aria-label": loc, onchange: (e) => onChange(e.target.value), oninput: (e) => onChange(e.target.value, true),
-  }));
-}
-
-function numberCell(loc, holder, key, extra) {
-  return el("td", {}, el("input", {
-    type: "text", inputmode: "decimal", class: "num", "data-loc": loc, "data-alt-loc": extra,
-    "aria-label": loc, value: holder && holder[key] !== undefined && holder[key] !== null ? plain(holder[key]) : "",
-    oninput: (e) => { setNumber(holder, key, e.target.value); edited(); },
+    ...common, type: "text", value: kind === "list" ? (value || []).join(", ") : plain(value) ?? "",
+    class: kind === "number" ? "num" : kind === "text" && key !== "id" ? "wide" : null,
+    inputmode: kind === "number" ? "decimal" : null, title: value && value.note ? value.note : null,
+    placeholder: placeholder ?? (fallback !== null && typeof fallback !== "object" ? fallback : null),
+    [rename ? "onchange" : "oninput"]: change,
   }));
 }
 
@@ -165,193 +252,122 @@ function removeButton(label, action) {
   return el("td", {}, el("button", { type: "button", "aria-label": label, title: label, onclick: () => { action(); edited(true); } }, "✕"));
 }
 
-// ---------------------------------------------------------------- tabs
-const TABS = [
-  ["scenario", "Scenario"], ["actors", "Actors"], ["issues", "Issues"], ["anchors", "Anchors"],
-  ["positions", "Positions"], ["saliences", "Saliences"], ["trust", "Trust"], ["packages", "Packages"],
-];
+const header = (column) => el("th", { title: column.help || null }, column.label);
 
-const TAB_OF = (loc) => {
-  if (/^stances\.[^.]+\.[^.]+\.salience/.test(loc)) return "saliences";
-  if (loc.startsWith("stances")) return "positions";
-  if (/^issues[.[][^.]*\.?anchors|\.anchors\[/.test(loc)) return "anchors";
-  for (const [key, prefix] of [["actors", "actors"], ["issues", "issues"], ["trust", "trust"], ["packages", "packages"]]) {
-    if (loc.startsWith(prefix)) return key;
-  }
-  return "scenario";
-};
-
-function renderTabs() {
-  const nav = $("tabs");
-  nav.replaceChildren(...TABS.map(([key, label]) => {
-    const bad = state.problems.some((p) => TAB_OF(p.location) === key);
-    return el("button", {
-      type: "button", role: "tab", "aria-selected": key === state.tab ? "true" : "false",
-      class: bad ? "has-problems" : null, "data-tab": key,
-      onclick: () => { state.tab = key; render(); },
-    }, label);
-  }));
-}
-
-function renderScenarioTab() {
-  const s = S();
-  return el("table", {}, el("tbody", {},
-    el("tr", {}, el("th", {}, "id"), textCell("id", s.id, (v) => { s.id = v; edited(); })),
-    el("tr", {}, el("th", {}, "title"), textCell("title", s.title, (v) => { s.title = v; edited(); }, "wide")),
-    el("tr", {}, el("th", {}, "as of"), textCell("as_of", s.as_of, (v) => { if (v) s.as_of = v; else delete s.as_of; edited(); })),
-    el("tr", {}, el("th", {}, "trust default"), numberCell("trust_default", s, "trust_default")),
-    el("tr", {}, el("th", {}, "description"), textCell("description", s.description, (v) => { s.description = v; edited(); }, "wide")),
-  ));
-}
-
-function renderActors() {
-  const rows = actors().map((a, k) => {
-    const loc = idLoc("actors", a, k);
-    return el("tr", {},
-      textCell(`${loc}.id`, a.id, (v, typing) => { if (typing) return; renameActor(a.id, v); a.id = v; edited(true); }),
-      textCell(`${loc}.name`, a.name, (v) => { a.name = v; edited(); }, "wide"),
-      numberCell(`${loc}.capability`, a, "capability"),
-      el("td", {}, el("input", { type: "checkbox", "aria-label": `${loc}.veto`, "data-loc": `${loc}.veto`, checked: a.veto !== false,
-        onchange: (e) => { if (e.target.checked) delete a.veto; else a.veto = false; edited(); } })),
-      removeButton(`remove actor ${a.id}`, () => removeActor(k)));
+// ---------------------------------------------------------------- tables
+// A row per item of the list at keys, a cell per column; lead and tail add cells around them.
+function itemRows(keys, listLoc, cols, { lead, tail } = {}) {
+  const list = at(keys, false);
+  return (Array.isArray(list) ? list : []).map((item, k) => {
+    const loc = idLoc(listLoc, item, k);
+    const byIndex = `${listLoc}[${k}]`;
+    return el("tr", {}, lead ? lead(item, k) : null,
+      cols.map((c, n) => input(c.kind, [loc, ...c.inner, c.field].join("."), [...keys, k, ...c.inner], c.field, {
+        ...c, rename: c.field === "id" && keys.length === 1 ? (oldId, newId) => retargetAll(keys[0], oldId, newId) : null,
+        alt: [n === 0 && `${loc} ${byIndex}`, c.opens && `${loc}.${c.opens} ${byIndex}.${c.opens}`].filter(Boolean).join(" ") || null,
+      })),
+      tail ? tail(item, k, loc) : null,
+      removeButton(`remove ${loc}`, () => removeItem(keys, k)));
   });
-  return el("div", {},
-    el("table", {}, el("thead", {}, el("tr", {}, ["id", "name", "capability", "veto", ""].map((h) => el("th", {}, h)))), el("tbody", {}, rows)),
+}
+
+// A list of objects (actors, issues, ...): its columns from the format's item declaration;
+// keyed: a mapping of the item's (a package's values) as a column per issue.
+function objectTable(tab) {
+  const def = schemaAt([tab.key]);
+  const cols = columns(def);
+  const keyed = tab.keyed ? issues() : [];
+  return el("div", {}, tab.hint ? el("p", { class: "hint" }, tab.hint) : null,
+    el("table", {}, el("thead", {}, el("tr", {}, cols.map(header), keyed.map((i) => el("th", { title: i.name }, i.id)), el("th", {}, ""))),
+      el("tbody", {}, itemRows([tab.key], tab.key, cols, { tail: (item, k, loc) => keyed.map((i) => input("number",
+        `${loc}.${tab.keyed}.${i.id}`, [tab.key, k, tab.keyed], i.id, { placeholder: "sq" })) }))),
     el("button", { type: "button", onclick: () => {
-      const id = freshId("A", actors().map((a) => a.id));
-      S().actors.push({ id, name: id, capability: 10 }); edited(true);
-    } }, "Add actor"));
+      const id = freshId(def.title[0]);
+      addItem([tab.key], { id, name: id, ...tab.seed }); edited(true);
+    } }, `Add ${def.title.toLowerCase()}`));
 }
 
-function renderIssues() {
-  const rows = issues().map((issue, k) => {
-    const loc = idLoc("issues", issue, k);
-    issue.scale = issue.scale || {};
-    return el("tr", {},
-      textCell(`${loc}.id`, issue.id, (v, typing) => { if (typing) return; renameIssue(issue.id, v); issue.id = v; edited(true); }),
-      textCell(`${loc}.name`, issue.name, (v) => { issue.name = v; edited(); }, "wide"),
-      textCell(`${loc}.units`, issue.units, (v) => { issue.units = v; edited(); }),
-      numberCell(`${loc}.scale.low`, issue.scale, "low", `issues[${k}].scale`),
-      numberCell(`${loc}.scale.high`, issue.scale, "high"),
-      numberCell(`${loc}.status_quo`, issue, "status_quo"),
-      textCell(`${loc}.guarantors`, (issue.guarantors || []).join(", "), (v) => {
-        issue.guarantors = v.split(",").map((g) => g.trim()).filter(Boolean); edited();
-      }),
-      removeButton(`remove issue ${issue.id}`, () => removeIssue(k)));
-  });
-  return el("div", {},
-    el("table", {}, el("thead", {}, el("tr", {}, ["id", "name", "units", "scale low", "scale high", "status quo", "guarantors", ""].map((h) => el("th", {}, h)))), el("tbody", {}, rows)),
-    el("button", { type: "button", onclick: () => {
-      const id = freshId("I", issues().map((i) => i.id));
-      S().issues.push({ id, name: id, status_quo: 50 }); edited(true);
-    } }, "Add issue"));
+function drawScenario() {
+  return el("table", {}, el("tbody", {}, columns(state.schema, true).map((c) =>
+    el("tr", {}, header(c), input(c.kind, c.field, [], c.field, c)))));
 }
 
-function renderAnchors() {
-  const rows = [];
-  issues().forEach((issue, k) => {
-    const loc = idLoc("issues", issue, k);
-    if (!Array.isArray(issue.anchors)) issue.anchors = issue.anchors ? Object.entries(issue.anchors).map(([v, l]) => ({ value: Number(v), label: l })) : [];
-    issue.anchors.forEach((anchor, a) => {
-      rows.push(el("tr", {}, el("td", {}, issue.id),
-        numberCell(`${loc}.anchors[${a}]`, anchor, "value", `${loc}.anchors.${a}.value`),
-        textCell(`${loc}.anchors[${a}].label`, anchor.label, (v) => { anchor.label = v; edited(); }, "wide"),
-        removeButton(`remove anchor ${a} of ${issue.id}`, () => issue.anchors.splice(a, 1))));
-    });
-  });
+function drawAnchors() {
+  const cols = columns(schemaAt(["issues", "anchors"]));
+  const rows = issues().flatMap((issue, k) => itemRows(["issues", k, "anchors"], `${idLoc("issues", issue, k)}.anchors`, cols,
+    { lead: () => el("td", {}, issue.id) }));
   const pick = el("select", { "aria-label": "issue for a new anchor" }, issues().map((i) => el("option", { value: i.id }, i.id)));
   return el("div", {},
-    el("table", {}, el("thead", {}, el("tr", {}, ["issue", "value", "label", ""].map((h) => el("th", {}, h)))), el("tbody", {}, rows)),
+    el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "issue"), cols.map(header), el("th", {}, ""))), el("tbody", {}, rows)),
     el("div", {}, pick, el("button", { type: "button", onclick: () => {
-      const issue = issues().find((i) => i.id === pick.value);
-      if (issue) { issue.anchors.push({ value: plain(issue.status_quo) ?? 0, label: "new anchor" }); edited(true); }
+      const k = issues().findIndex((i) => i.id === pick.value);
+      if (k >= 0) { addItem(["issues", k, "anchors"], { value: plain(issues()[k].status_quo) ?? 0, label: "new anchor" }); edited(true); }
     } }, "Add anchor")));
 }
 
-function renderStances(field) {
-  const s = S();
-  s.stances = s.stances && typeof s.stances === "object" ? s.stances : {};
-  const head = el("tr", {}, el("th", {}, field === "position" ? "position" : "salience (0–1)"), issues().map((i) => el("th", { title: i.name }, i.id)));
-  const rows = actors().map((a) => el("tr", {}, el("th", { title: a.name }, a.id), issues().map((issue) => {
-    const row = s.stances[a.id] || {};
-    const stance = row[issue.id];
-    const loc = `stances.${a.id}.${issue.id}.${field}`;
-    return el("td", {}, el("input", {
-      type: "text", inputmode: "decimal", class: "num", "data-loc": loc, "aria-label": loc,
-      value: stance && stance[field] !== undefined && stance[field] !== null ? plain(stance[field]) : "",
-      oninput: (e) => {
-        const value = numberOrText(e.target.value);
-        const table = (s.stances[a.id] = s.stances[a.id] || {});
-        let target = table[issue.id];
-        if (!target) target = table[issue.id] = {};
-        if (value === null) delete target[field]; else setNumber(target, field, e.target.value);
-        if (!("position" in target) && !("salience" in target)) delete table[issue.id];
-        edited();
-      },
-    }));
-  })));
-  return el("div", {}, el("p", { class: "hint" }, "An empty row cell: the actor takes no stance on that issue."),
-    el("table", {}, el("thead", {}, head), el("tbody", {}, rows)));
+// A table keyed by two lists of ids (stances, trust): a row per row id, a column per column id.
+function matrix({ corner, help, hint, rows, cols, keys, key, loc, self, placeholder }) {
+  return el("div", {}, el("p", { class: "hint" }, hint), el("table", {},
+    el("thead", {}, el("tr", {}, el("th", { title: help || null }, corner), cols.map((c) => el("th", { title: c.name }, c.id)))),
+    el("tbody", {}, rows.map((r) => el("tr", {}, el("th", { title: r.name }, r.id), cols.map((c) => (self && r.id === c.id
+      ? el("td", { class: "self", title: self }, "1")
+      : input("number", loc(r, c), keys(r, c), key(r, c), { placeholder, prune: true }))))))));
 }
 
-function renderTrust() {
-  const s = S();
-  s.trust = s.trust && typeof s.trust === "object" ? s.trust : {};
-  const trusted = [...actors(), ...institutions()];
-  const head = el("tr", {}, el("th", {}, "who trusts ↓ / whose promise →"), trusted.map((g) => el("th", { title: g.name }, g.id)));
-  const rows = actors().map((a) => el("tr", {}, el("th", { title: a.name }, a.id), trusted.map((g) => {
-    if (g.id === a.id) return el("td", { class: "self", title: "an actor believes its own promises" }, "1");
-    const loc = `trust.${a.id}.${g.id}`;
-    const row = s.trust[a.id] || {};
-    return el("td", {}, el("input", {
-      type: "text", inputmode: "decimal", class: "num", "data-loc": loc, "aria-label": loc,
-      placeholder: String(s.trust_default ?? 1),
-      value: row[g.id] !== undefined ? plain(row[g.id]) : "",
-      oninput: (e) => {
-        const table = (s.trust[a.id] = s.trust[a.id] || {});
-        if (e.target.value.trim() === "") delete table[g.id]; else setNumber(table, g.id, e.target.value);
-        if (!Object.keys(table).length) delete s.trust[a.id];
-        edited();
-      },
-    }));
-  })));
-  return el("div", {}, el("p", { class: "hint" }, `An empty cell uses the default trust (${s.trust_default ?? 1}).`),
-    el("table", {}, el("thead", {}, head), el("tbody", {}, rows)));
-}
-
-function renderPackages() {
-  const s = S();
-  const rows = packages().map((p, k) => {
-    const loc = idLoc("packages", p, k);
-    p.values = p.values || {};
-    return el("tr", {},
-      textCell(`${loc}.id`, p.id, (v, typing) => { if (!typing) { p.id = v; edited(true); } }),
-      textCell(`${loc}.name`, p.name, (v) => { p.name = v; edited(); }, "wide"),
-      issues().map((issue) => el("td", {}, el("input", {
-        type: "text", inputmode: "decimal", class: "num", "data-loc": `${loc}.values.${issue.id}`, "aria-label": `${loc}.values.${issue.id}`,
-        placeholder: "sq", value: p.values[issue.id] !== undefined ? plain(p.values[issue.id]) : "",
-        oninput: (e) => { if (e.target.value.trim() === "") delete p.values[issue.id]; else setNumber(p.values, issue.id, e.target.value); edited(); },
-      }))),
-      removeButton(`remove package ${p.id}`, () => s.packages.splice(k, 1)));
+function drawStances(field) {
+  return matrix({
+    corner: field, help: state.schema.$defs.Stance.properties[field].description,
+    hint: "An empty row cell: the actor takes no stance on that issue.", rows: actors(), cols: issues(),
+    keys: (a, i) => ["stances", a.id, i.id], key: () => field, loc: (a, i) => `stances.${a.id}.${i.id}.${field}`,
   });
-  return el("div", {}, el("p", { class: "hint" }, "An empty cell keeps the issue's status quo (sq)."),
-    el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "id"), el("th", {}, "name"), issues().map((i) => el("th", { title: i.name }, i.id)), el("th", {}, ""))), el("tbody", {}, rows)),
-    el("button", { type: "button", onclick: () => {
-      s.packages = packages();
-      const id = freshId("P", s.packages.map((p) => p.id));
-      s.packages.push({ id, name: id, values: {} }); edited(true);
-    } }, "Add package"));
+}
+
+function drawTrust() {
+  const fallback = S().trust_default ?? schemaAt([]).properties.trust_default.default;
+  return matrix({
+    corner: "who trusts ↓ / whose promise →", help: schemaAt([]).properties.trust.description,
+    hint: `An empty cell uses the default trust (${fallback}).`, rows: actors(), cols: [...actors(), ...institutions()],
+    keys: (a) => ["trust", a.id], key: (a, g) => g.id, loc: (a, g) => `trust.${a.id}.${g.id}`,
+    self: "an actor believes its own promises", placeholder: String(fallback),
+  });
+}
+
+// ---------------------------------------------------------------- tabs
+// A tab without draw is the list of that name, drawn as an object table; seed: what a new
+// item needs besides its id and name to be valid.
+const TABS = [
+  { key: "scenario", draw: drawScenario },
+  { key: "actors", seed: { capability: 10 } },
+  { key: "institutions" },
+  { key: "issues", seed: { status_quo: 50 } },
+  { key: "anchors", draw: drawAnchors },
+  { key: "positions", draw: () => drawStances("position") },
+  { key: "saliences", draw: () => drawStances("salience") },
+  { key: "trust", draw: drawTrust },
+  { key: "packages", seed: { values: {} }, keyed: "values", hint: "An empty cell keeps the issue's status quo (sq)." },
+];
+
+function tabOf(loc) {
+  if (/^stances\.[^.]+\.[^.]+\.salience/.test(loc)) return "saliences";
+  if (/^stances\b/.test(loc)) return "positions";
+  if (/^issues\b.*\banchors\b/.test(loc)) return "anchors";
+  const head = (/^[a-z_]+/.exec(loc || "") || [""])[0];
+  return TABS.some((t) => t.key === head) ? head : "scenario";
+}
+
+function renderTabs() {
+  $("tabs").replaceChildren(...TABS.map(({ key }) => el("button", {
+    type: "button", role: "tab", "aria-selected": key === state.tab ? "true" : "false", "data-tab": key,
+    class: state.problems.some((p) => tabOf(p.location) === key) ? "has-problems" : null,
+    onclick: () => { state.tab = key; render(); },
+  }, key[0].toUpperCase() + key.slice(1))));
 }
 
 function render() {
   if (!state.scenario) return;
   renderTabs();
-  const draw = {
-    scenario: renderScenarioTab, actors: renderActors, issues: renderIssues, anchors: renderAnchors,
-    positions: () => renderStances("position"), saliences: () => renderStances("salience"),
-    trust: renderTrust, packages: renderPackages,
-  }[state.tab];
-  $("table-area").replaceChildren(draw());
+  const tab = TABS.find((t) => t.key === state.tab);
+  $("table-area").replaceChildren(tab.draw ? tab.draw() : objectTable(tab));
   renderCounterfactualChoices();
   if (state.info) renderParams();
   showProblems();
@@ -380,8 +396,8 @@ function parentLoc(loc) {
 }
 
 function cellFor(loc) {
-  for (let at = loc; at; at = parentLoc(at)) {
-    const found = document.querySelector(`[data-loc="${CSS.escape(at)}"], [data-alt-loc="${CSS.escape(at)}"]`);
+  for (let place = loc; place; place = parentLoc(place)) {
+    const found = document.querySelector(`[data-loc="${CSS.escape(place)}"], [data-alt-loc~="${CSS.escape(place)}"]`);
     if (found) return found;
   }
   return null;
@@ -391,7 +407,7 @@ function showProblems() {
   document.querySelectorAll("td.bad").forEach((td) => td.classList.remove("bad"));
   document.querySelectorAll("#table-area .msg").forEach((m) => m.remove());
   const list = state.problems.map((p) => el("li", {
-    onclick: () => { state.tab = TAB_OF(p.location); render(); const c = cellFor(p.location); if (c) c.focus(); },
+    onclick: () => { state.tab = tabOf(p.location); render(); const c = cellFor(p.location); if (c) c.focus(); },
   }, `${p.location || "scenario"}: ${p.message}`, p.fix ? el("span", { class: "fix" }, ` — fix: ${p.fix}`) : null));
   $("problems").replaceChildren(list.length ? el("ul", {}, list) : "");
   for (const p of state.problems) {
@@ -408,10 +424,11 @@ function showProblems() {
 async function loadEmbedded(id) {
   const { ok, data } = await api("GET", `/api/scenarios/${encodeURIComponent(id)}`);
   if (!ok) { setStatus(errorText(data), true); return; }
-  useScenario(data);
+  await useScenario(data);
 }
 
-function useScenario(data) {
+async function useScenario(data) {
+  state.schema = state.schema || (await api("GET", "/api/schema")).data;  // what the tables are drawn from
   state.scenario = data.scenario;
   state.source = data.source;
   state.problems = [];
@@ -428,7 +445,7 @@ async function upload(file) {
   const text = await file.text();
   const { ok, data } = await api("POST", "/api/upload", { filename: file.name, text });
   if (!ok) { setStatus(`${file.name} was not loaded:\n${errorText(data)}`, true); return; }
-  useScenario(data);
+  await useScenario(data);
 }
 
 function saveFile(blob, name) {  // the browser's download of data the page holds
