@@ -57,17 +57,8 @@ function setStatus(text, bad) {
   node.classList.toggle("bad", !!bad);
 }
 
-function numberOrText(raw) {
-  const text = raw.trim();
-  if (text === "") return null;
-  const number = Number(text);
-  return Number.isFinite(number) ? number : text;
-}
-
-function plain(value) {  // a number cell: 40 or {value: 40, note: ...}
-  if (value && typeof value === "object" && "value" in value) return value.value;
-  return value;
-}
+const numberOrText = (raw) => (raw.trim() === "" ? null : Number.isFinite(Number(raw)) ? Number(raw) : raw.trim());
+const plain = (value) => (value && typeof value === "object" && "value" in value ? value.value : value);  // 40 or {value: 40, ...}
 
 function idLoc(list, item, index) {  // the loader names list items by id, else by index
   return typeof item.id === "string" && item.id !== "" ? `${list}.${item.id}` : `${list}[${index}]`;
@@ -77,47 +68,37 @@ function idLoc(list, item, index) {  // the loader names list items by id, else 
 // The tables are drawn from the scenario's JSON Schema (GET /api/schema, made from
 // detente.scenario.schema): a column per property, its description as the header's tooltip.
 const resolve = (node) => (node && node.$ref ? state.schema.$defs[node.$ref.split("/").pop()] : node);
+const LONG_TEXT = ["description", "note"];  // unreadable in a one-line cell: only the Scenario tab shows them
 
-// Long free text reads badly in a one-line table cell: the Scenario tab shows the scenario's
-// own, the tables leave the items' out (kept as loaded; docs/web.md).
-const LONG_TEXT = ["description", "note", "sources"];
-
-// How a value is edited in one cell (a Measure is a number that may carry a note), or null
-// where it is no single cell: a list of objects, a mapping, an optional sub-object.
+// How a value is edited in one cell (a Measure is a number that may carry a note); null: not
+// in one cell (a list of objects or of free text, a mapping, an optional sub-object).
 function kindOf(node) {
-  const choices = (node.anyOf || [node]).filter((n) => n.type !== "null").map(resolve);
-  if (choices.length !== 1) return null;
-  const [def] = choices;
+  const [def, more] = (node.anyOf || [node]).filter((n) => n.type !== "null").map(resolve);
+  if (more) return null;
   if (def.title === "Measure" || def.type === "number" || def.type === "integer") return "number";
   if (def.type === "array") return def.items && (def.items.pattern || def.items.type === "number") ? "list" : null;
   return { string: "text", boolean: "check" }[def.type] || null;
 }
 
-// The cells of one object; a small object of scalars (an issue's scale) gets a column per field.
-function columns(def, withLongText) {
-  return Object.entries(def.properties).flatMap(([field, prop]) => {
-    if (!withLongText && LONG_TEXT.includes(field)) return [];
+// A column per property; a small object of scalars (an issue's scale) gets one per field.
+function columns(def, withLongText, inner = []) {
+  return Object.entries(def.properties).filter(([field]) => withLongText || !LONG_TEXT.includes(field)).flatMap(([field, prop]) => {
     const kind = kindOf(prop);
-    const help = prop.description || "";
+    const sub = resolve(prop);
     if (kind) {
-      return [{ field, inner: [], kind, help, label: field.replace(/_/g, " "),
+      return [{ field, inner, kind, help: prop.description, label: [...inner, field].join(" ").replace(/_/g, " "),
         required: (def.required || []).includes(field), fallback: prop.default }];
     }
-    const inner = resolve(prop);
-    if (!prop.$ref || !Object.values(inner.properties || {}).every(kindOf)) return [];
-    return columns(inner, withLongText).map((c, n) => ({
-      ...c, inner: [field], label: `${field} ${c.label}`, help: [help, c.help].filter(Boolean).join(" "), opens: n === 0 ? field : null,
-    }));
+    if (!prop.$ref || !sub.properties || !Object.values(sub.properties).every(kindOf)) return [];
+    return columns(sub, withLongText, [field]).map((c) => ({ ...c, help: c.help || prop.description }));
   });
 }
 
 function schemaAt(names) {  // ["issues", "anchors"]: the declaration of an issue's anchor
-  let node = state.schema;
-  for (const name of names) {
-    node = resolve(resolve(node).properties[name]);
-    if (node.items) node = resolve(node.items);
-  }
-  return node;
+  return names.reduce((node, name) => {
+    const prop = resolve(node.properties[name]);
+    return resolve(prop.items) || prop;
+  }, state.schema);
 }
 
 // ---------------------------------------------------------------- scenario edits
@@ -127,44 +108,43 @@ const actors = () => items("actors");
 const issues = () => items("issues");
 const institutions = () => items("institutions");
 
-// Where the ids of each list are used ("*": every entry, "{}": a mapping's keys; the last
-// field holds an id or a list of ids). The format types these only as ids, so whose ids
-// they are is said here, once, for renames and removals.
-const GUARANTEES = ["trust.*.{}", "issues.*.guarantors", "packages.*.guarantors.*", "roadmaps.*.stages.*.guarantors.*",
-  "issues.*.verifies.verifiers.*.by"];
+// Where each list's ids are used ("*": every entry; "{}": a mapping's keys; a last field holds
+// an id or a list of ids): the format types them only as ids, so whose is said here, once.
+const GUARANTEES = ["trust.*.{}", "issues.*.guarantors", "issues.*.verifies.verifiers.*.by", "packages.*.guarantors.*",
+  "roadmaps.*.stages.*.guarantors.*"];
 const REFERENCES = {
   actors: [...GUARANTEES, "stances.{}", "trust.{}", "stakes.{}", "links.*.actor"],
   institutions: GUARANTEES,
   issues: ["stances.*.{}", "packages.*.values.{}", "packages.*.guarantors.{}", "roadmaps.*.stages.*.values.{}",
-    "roadmaps.*.stages.*.guarantors.{}", "outcomes.{}", "stakes.*.{}", "links.*.issue", "links.*.needs",
-    "rules.*.when.issue", "rules.*.then.issue", "issues.*.verifies.issues"],
+    "roadmaps.*.stages.*.guarantors.{}", "outcomes.{}", "stakes.*.{}", "links.*.issue", "links.*.needs", "rules.*.when.issue",
+    "rules.*.then.issue", "issues.*.verifies.issues"],
   packages: ["actors.*.walk_away.package"],
 };
 
-// Renames oldId to newId (null: removes it) at one reference path below node. A single id
-// left behind by a removal (a link's actor) stays, for the validation to point at.
-function retarget(node, steps, oldId, newId) {
-  if (!node || typeof node !== "object") return;
-  const [step, ...rest] = steps;
-  if (step === "{}") {
-    if (!(oldId in node)) return;
-    const entries = Object.entries(node);  // rebuilt in place: the renamed key keeps its place
-    for (const [key] of entries) delete node[key];
-    for (const [key, value] of entries) if (key !== oldId || newId !== null) node[key === oldId ? newId : key] = value;
-    return;
-  }
-  for (const key of step === "*" ? Object.keys(node) : [step]) {
-    if (rest.length) retarget(node[key], rest, oldId, newId);
-    else if (Array.isArray(node[key])) node[key] = node[key].flatMap((id) => (id !== oldId ? [id] : newId === null ? [] : [newId]));
-    else if (node[key] === oldId && newId !== null) node[key] = newId;
-  }
+// Renames oldId to newId (null: removes it) wherever the list's ids are used; a lone id left
+// by a removal (a link's actor) stays, for the validation to point at.
+function retarget(list, oldId, newId) {
+  const visit = (node, [step, ...rest]) => {
+    if (!node || typeof node !== "object") return;
+    if (step === "{}") {  // every key re-added in order, so that the renamed one keeps its place
+      if (oldId in node) {
+        for (const [key, value] of Object.entries(node)) {
+          delete node[key];
+          if (key !== oldId || newId !== null) node[key === oldId ? newId : key] = value;
+        }
+      }
+      return;
+    }
+    for (const key of step === "*" ? Object.keys(node) : [step]) {
+      if (rest.length) visit(node[key], rest);
+      else if (Array.isArray(node[key])) node[key] = node[key].flatMap((id) => (id !== oldId ? [id] : newId === null ? [] : [newId]));
+      else if (node[key] === oldId && newId !== null) node[key] = newId;
+    }
+  };
+  for (const path of REFERENCES[list] || []) visit(S(), path.split("."));
 }
 
-function retargetAll(list, oldId, newId) {
-  for (const path of REFERENCES[list] || []) retarget(S(), path.split("."), oldId, newId);
-}
-
-// The object at keys below the scenario; a missing one is made when create, else {} stands in.
+// The object at keys below the scenario: made where missing when create, else {} stands in.
 function at(keys, create) {
   let node = S();
   for (const key of keys) {
@@ -177,35 +157,19 @@ function at(keys, create) {
   return node;
 }
 
-// Writes one value, or removes it (undefined); prune also drops the mappings the removal
-// empties (a trust row with no entry left), up to the scenario's own field.
+// Writes a value, keeping a number's note; undefined removes it, and with prune also the
+// mappings it leaves with no entry but a note (a trust row, a stance without numbers).
 function put(keys, key, value, prune) {
-  if (value !== undefined) {
-    const holder = at(keys, true);
-    const old = holder[key];
-    if (old && typeof old === "object" && !Array.isArray(old) && "value" in old) old.value = value;  // keeps its note
-    else holder[key] = value;
-    return;
-  }
-  delete at(keys, false)[key];
-  for (let depth = keys.length; prune && depth > 1 && !Object.keys(at(keys.slice(0, depth), false)).length; depth--) {
+  const old = at(keys, false)[key];
+  if (value === undefined) delete at(keys, false)[key];
+  else if (old && typeof old === "object" && "value" in old) old.value = value;
+  else at(keys, true)[key] = value;
+  for (let depth = keys.length; value === undefined && prune && depth > 1 && Object.keys(at(keys.slice(0, depth), false)).every((k) => LONG_TEXT.includes(k)); depth--) {
     delete at(keys.slice(0, depth - 1), false)[keys[depth - 1]];
   }
 }
 
-function addItem(keys, item) {
-  const parent = at(keys.slice(0, -1), true);
-  const list = keys[keys.length - 1];
-  if (!Array.isArray(parent[list])) parent[list] = [];
-  parent[list].push(item);
-}
-
-function removeItem(keys, index) {
-  const [gone] = at(keys, false).splice(index, 1);
-  if (gone && keys.length === 1) retargetAll(keys[0], gone.id, null);
-}
-
-function freshId(prefix) {  // unused by any list, so that no two kinds of item share it
+function freshId(prefix) {  // used by no list, so that no two kinds of item share it
   const taken = Object.keys(REFERENCES).flatMap((list) => items(list).map((item) => item.id));
   let k = 1;
   while (taken.includes(`${prefix}${k}`)) k += 1;
@@ -213,33 +177,27 @@ function freshId(prefix) {  // unused by any list, so that no two kinds of item 
 }
 
 // ---------------------------------------------------------------- table cells
-// One cell editing at(keys)[key]; an id cell (rename) renames the id where it is used.
-function input(kind, loc, keys, key, { required, fallback, prune, placeholder, alt, rename } = {}) {
+// One cell editing at(keys)[key]: text, number, check or list (comma separated); rename: the
+// list whose id this is, renamed wherever it is used.
+function input(kind, loc, keys, key, { required, fallback, prune, placeholder, rename } = {}) {
   const value = at(keys, false)[key];
-  const common = { "data-loc": loc, "data-alt-loc": alt, "aria-label": loc };
-  if (kind === "check") {
-    return el("td", {}, el("input", { ...common, type: "checkbox", checked: value ?? fallback,
-      onchange: (e) => { put(keys, key, e.target.checked === fallback ? undefined : e.target.checked); edited(); } }));
-  }
-  const read = (raw) => {
-    if (kind === "list") {
-      const list = raw.split(",").map(numberOrText).filter((v) => v !== null);
-      return list.length ? list : undefined;
-    }
-    if (kind === "number") return numberOrText(raw) ?? undefined;
-    return raw === "" && !required ? undefined : raw;
-  };
-  const change = (e) => {
-    if (rename) rename(at(keys, false)[key], e.target.value);
-    put(keys, key, read(e.target.value), prune);
-    edited(!!rename);
+  const read = (target) => {
+    const list = target.value.split(",").map(numberOrText).filter((v) => v !== null);
+    if (kind === "check") return target.checked === fallback ? undefined : target.checked;
+    if (kind === "list") return list.length ? list : undefined;
+    if (kind === "number") return numberOrText(target.value) ?? undefined;
+    return target.value === "" && !required ? undefined : target.value;
   };
   return el("td", {}, el("input", {
-    ...common, type: "text", value: kind === "list" ? (value || []).join(", ") : plain(value) ?? "",
-    class: kind === "number" ? "num" : kind === "text" && key !== "id" ? "wide" : null,
-    inputmode: kind === "number" ? "decimal" : null, title: value && value.note ? value.note : null,
-    placeholder: placeholder ?? (fallback !== null && typeof fallback !== "object" ? fallback : null),
-    [rename ? "onchange" : "oninput"]: change,
+    type: kind === "check" ? "checkbox" : "text", "data-loc": loc, "aria-label": loc, checked: kind === "check" && (value ?? fallback),
+    value: kind === "check" ? null : kind === "list" ? (value || []).join(", ") : plain(value) ?? "",
+    class: kind === "number" ? "num" : kind === "text" && key !== "id" && !fallback ? "wide" : null,  // short: ids, units inputmode: kind === "number" ? "decimal" : null,
+    placeholder: placeholder ?? (kind === "check" || typeof fallback === "object" ? null : fallback), title: value && value.note,
+    [kind === "check" || rename ? "onchange" : "oninput"]: (e) => {
+      if (rename) retarget(rename, value, e.target.value);
+      put(keys, key, read(e.target), prune);
+      edited(!!rename);
+    },
   }));
 }
 
@@ -252,99 +210,78 @@ function removeButton(label, action) {
   return el("td", {}, el("button", { type: "button", "aria-label": label, title: label, onclick: () => { action(); edited(true); } }, "✕"));
 }
 
-const header = (column) => el("th", { title: column.help || null }, column.label);
+const header = (column) => el("th", { title: column.help }, column.label);
 
 // ---------------------------------------------------------------- tables
-// A row per item of the list at keys, a cell per column; lead and tail add cells around them.
-function itemRows(keys, listLoc, cols, { lead, tail } = {}) {
-  const list = at(keys, false);
-  return (Array.isArray(list) ? list : []).map((item, k) => {
-    const loc = idLoc(listLoc, item, k);
-    const byIndex = `${listLoc}[${k}]`;
-    return el("tr", {}, lead ? lead(item, k) : null,
-      cols.map((c, n) => input(c.kind, [loc, ...c.inner, c.field].join("."), [...keys, k, ...c.inner], c.field, {
-        ...c, rename: c.field === "id" && keys.length === 1 ? (oldId, newId) => retargetAll(keys[0], oldId, newId) : null,
-        alt: [n === 0 && `${loc} ${byIndex}`, c.opens && `${loc}.${c.opens} ${byIndex}.${c.opens}`].filter(Boolean).join(" ") || null,
-      })),
-      tail ? tail(item, k, loc) : null,
-      removeButton(`remove ${loc}`, () => removeItem(keys, k)));
-  });
-}
-
-// A list of objects (actors, issues, ...): its columns from the format's item declaration;
-// keyed: a mapping of the item's (a package's values) as a column per issue.
-function objectTable(tab) {
-  const def = schemaAt([tab.key]);
+// A list of objects: a row per item, a column per property of the item's declaration. within:
+// the list is a field of each item of that list (an issue's anchors); keyed: a mapping of
+// the item's, a column per issue (a package's values); seed: what a new item needs.
+function objectTable({ key, within, keyed, hint, seed = () => ({}) }) {
+  const def = schemaAt(within ? [within, key] : [key]);
   const cols = columns(def);
-  const keyed = tab.keyed ? issues() : [];
-  return el("div", {}, tab.hint ? el("p", { class: "hint" }, tab.hint) : null,
-    el("table", {}, el("thead", {}, el("tr", {}, cols.map(header), keyed.map((i) => el("th", { title: i.name }, i.id)), el("th", {}, ""))),
-      el("tbody", {}, itemRows([tab.key], tab.key, cols, { tail: (item, k, loc) => keyed.map((i) => input("number",
-        `${loc}.${tab.keyed}.${i.id}`, [tab.key, k, tab.keyed], i.id, { placeholder: "sq" })) }))),
-    el("button", { type: "button", onclick: () => {
-      const id = freshId(def.title[0]);
-      addItem([tab.key], { id, name: id, ...tab.seed }); edited(true);
-    } }, `Add ${def.title.toLowerCase()}`));
+  const lists = within ? items(within).map((owner, n) => ({ keys: [within, n, key], listLoc: `${idLoc(within, owner, n)}.${key}`, owner }))
+    : [{ keys: [key], listLoc: key }];
+  const rows = lists.flatMap(({ keys, listLoc, owner }) => {
+    const list = at(keys, false);
+    return (Array.isArray(list) ? list : []).map((item, k) => {
+      const loc = idLoc(listLoc, item, k);
+      return el("tr", {}, owner && el("td", {}, owner.id),
+        cols.map((c) => input(c.kind, [loc, ...c.inner, c.field].join("."), [...keys, k, ...c.inner], c.field, { ...c, rename: c.field === "id" && key })),
+        (keyed ? issues() : []).map((i) => input("number", `${loc}.${keyed}.${i.id}`, [...keys, k, keyed], i.id, { placeholder: "sq" })),
+        removeButton(`remove ${loc}`, () => retarget(key, list.splice(k, 1)[0].id, null)));
+    });
+  });
+  const pick = within && el("select", { "aria-label": `${within} for a new ${key}` }, items(within).map((o, n) => el("option", { value: n }, o.id)));
+  const add = () => {
+    const parent = within ? items(within)[pick.value] : S();
+    if (!parent) return;
+    if (!Array.isArray(parent[key])) parent[key] = [];
+    const id = freshId(def.title[0]);
+    parent[key].push({ ...(def.properties.id && { id, name: id }), ...seed(parent) });
+    edited(true);
+  };
+  return el("div", {}, hint && el("p", { class: "hint" }, hint),
+    el("table", {}, el("thead", {}, el("tr", {}, within && el("th", {}, schemaAt([within]).title.toLowerCase()), cols.map(header),
+      (keyed ? issues() : []).map((i) => el("th", { title: i.name }, i.id)), el("th", {}, ""))), el("tbody", {}, rows)),
+    el("div", {}, pick, el("button", { type: "button", onclick: add }, `Add ${def.title.toLowerCase()}`)));
 }
 
-function drawScenario() {
-  return el("table", {}, el("tbody", {}, columns(state.schema, true).map((c) =>
-    el("tr", {}, header(c), input(c.kind, c.field, [], c.field, c)))));
-}
-
-function drawAnchors() {
-  const cols = columns(schemaAt(["issues", "anchors"]));
-  const rows = issues().flatMap((issue, k) => itemRows(["issues", k, "anchors"], `${idLoc("issues", issue, k)}.anchors`, cols,
-    { lead: () => el("td", {}, issue.id) }));
-  const pick = el("select", { "aria-label": "issue for a new anchor" }, issues().map((i) => el("option", { value: i.id }, i.id)));
-  return el("div", {},
-    el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "issue"), cols.map(header), el("th", {}, ""))), el("tbody", {}, rows)),
-    el("div", {}, pick, el("button", { type: "button", onclick: () => {
-      const k = issues().findIndex((i) => i.id === pick.value);
-      if (k >= 0) { addItem(["issues", k, "anchors"], { value: plain(issues()[k].status_quo) ?? 0, label: "new anchor" }); edited(true); }
-    } }, "Add anchor")));
-}
-
-// A table keyed by two lists of ids (stances, trust): a row per row id, a column per column id.
-function matrix({ corner, help, hint, rows, cols, keys, key, loc, self, placeholder }) {
+// A table keyed by two lists of ids (stances, trust); cell(row, column): [location, keys, key].
+function matrix({ corner, help, hint, rows, cols, cell, self, placeholder }) {
   return el("div", {}, el("p", { class: "hint" }, hint), el("table", {},
-    el("thead", {}, el("tr", {}, el("th", { title: help || null }, corner), cols.map((c) => el("th", { title: c.name }, c.id)))),
+    el("thead", {}, el("tr", {}, el("th", { title: help }, corner), cols.map((c) => el("th", { title: c.name }, c.id)))),
     el("tbody", {}, rows.map((r) => el("tr", {}, el("th", { title: r.name }, r.id), cols.map((c) => (self && r.id === c.id
       ? el("td", { class: "self", title: self }, "1")
-      : input("number", loc(r, c), keys(r, c), key(r, c), { placeholder, prune: true }))))))));
+      : input("number", ...cell(r, c), { placeholder, prune: true }))))))));
 }
 
-function drawStances(field) {
-  return matrix({
-    corner: field, help: state.schema.$defs.Stance.properties[field].description,
-    hint: "An empty row cell: the actor takes no stance on that issue.", rows: actors(), cols: issues(),
-    keys: (a, i) => ["stances", a.id, i.id], key: () => field, loc: (a, i) => `stances.${a.id}.${i.id}.${field}`,
-  });
-}
+const stances = (field) => matrix({
+  corner: field, help: state.schema.$defs.Stance.properties[field].description, rows: actors(), cols: issues(),
+  hint: "An empty row cell: the actor takes no stance on that issue.",
+  cell: (a, i) => [`stances.${a.id}.${i.id}.${field}`, ["stances", a.id, i.id], field],
+});
 
-function drawTrust() {
-  const fallback = S().trust_default ?? schemaAt([]).properties.trust_default.default;
+function trust() {
+  const fallback = S().trust_default ?? state.schema.properties.trust_default.default;
   return matrix({
-    corner: "who trusts ↓ / whose promise →", help: schemaAt([]).properties.trust.description,
-    hint: `An empty cell uses the default trust (${fallback}).`, rows: actors(), cols: [...actors(), ...institutions()],
-    keys: (a) => ["trust", a.id], key: (a, g) => g.id, loc: (a, g) => `trust.${a.id}.${g.id}`,
-    self: "an actor believes its own promises", placeholder: String(fallback),
+    corner: "who trusts ↓ / whose promise →", help: state.schema.properties.trust.description, rows: actors(),
+    cols: [...actors(), ...institutions()], hint: `An empty cell uses the default trust (${fallback}).`,
+    cell: (a, g) => [`trust.${a.id}.${g.id}`, ["trust", a.id], g.id], self: "an actor believes its own promises", placeholder: String(fallback),
   });
 }
 
 // ---------------------------------------------------------------- tabs
-// A tab without draw is the list of that name, drawn as an object table; seed: what a new
-// item needs besides its id and name to be valid.
-const TABS = [
-  { key: "scenario", draw: drawScenario },
-  { key: "actors", seed: { capability: 10 } },
+const TABS = [  // a tab without draw is the list of its key's name
+  { key: "scenario", draw: () => el("table", {}, el("tbody", {}, columns(state.schema, true).map((c) =>
+    el("tr", {}, header(c), input(c.kind, c.field, [], c.field, c))))) },
+  { key: "actors", seed: () => ({ capability: 10 }) },
   { key: "institutions" },
-  { key: "issues", seed: { status_quo: 50 } },
-  { key: "anchors", draw: drawAnchors },
-  { key: "positions", draw: () => drawStances("position") },
-  { key: "saliences", draw: () => drawStances("salience") },
-  { key: "trust", draw: drawTrust },
-  { key: "packages", seed: { values: {} }, keyed: "values", hint: "An empty cell keeps the issue's status quo (sq)." },
+  { key: "issues", seed: () => ({ status_quo: 50 }) },
+  { key: "anchors", within: "issues", seed: (issue) => ({ value: plain(issue.status_quo) ?? 0, label: "new anchor" }) },
+  { key: "positions", draw: () => stances("position") },
+  { key: "saliences", draw: () => stances("salience") },
+  { key: "trust", draw: trust },
+  { key: "packages", keyed: "values", seed: () => ({ values: {} }), hint: "An empty cell keeps the issue's status quo (sq)." },
 ];
 
 function tabOf(loc) {
@@ -395,9 +332,12 @@ function parentLoc(loc) {
   return next === loc ? "" : next;
 }
 
+// The cell of a location (a list item named by index is looked up by its id), else the first
+// cell inside it (issues.NUC.scale: its low), else the nearest enclosing location's.
 function cellFor(loc) {
-  for (let place = loc; place; place = parentLoc(place)) {
-    const found = document.querySelector(`[data-loc="${CSS.escape(place)}"], [data-alt-loc~="${CSS.escape(place)}"]`);
+  const byId = loc.replace(/^(\w+)\[(\d+)\]/, (whole, list, k) => (items(list)[k] && items(list)[k].id ? `${list}.${items(list)[k].id}` : whole));
+  for (let place = byId; place; place = parentLoc(place)) {
+    const found = document.querySelector(`[data-loc="${CSS.escape(place)}"], [data-loc^="${CSS.escape(place + ".")}"]`);
     if (found) return found;
   }
   return null;
@@ -410,7 +350,7 @@ function showProblems() {
     onclick: () => { state.tab = tabOf(p.location); render(); const c = cellFor(p.location); if (c) c.focus(); },
   }, `${p.location || "scenario"}: ${p.message}`, p.fix ? el("span", { class: "fix" }, ` — fix: ${p.fix}`) : null));
   $("problems").replaceChildren(list.length ? el("ul", {}, list) : "");
-  for (const p of state.problems) {
+  for (const p of state.problems.filter((q) => tabOf(q.location) === state.tab)) {  // not another tab's cell inside it
     const cell = cellFor(p.location);
     if (!cell) continue;
     const td = cell.closest("td");
