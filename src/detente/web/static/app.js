@@ -192,7 +192,7 @@ function input(kind, loc, keys, key, { required, fallback, prune, placeholder, r
     type: kind === "check" ? "checkbox" : "text", "data-loc": loc, "aria-label": loc, checked: kind === "check" && (value ?? fallback),
     value: kind === "check" ? null : kind === "list" ? (value || []).join(", ") : plain(value) ?? "",
     class: kind === "number" ? "num" : kind === "text" && key !== "id" && !fallback ? "wide" : null,  // short: ids, units inputmode: kind === "number" ? "decimal" : null,
-    placeholder: placeholder ?? (kind === "check" || typeof fallback === "object" ? null : fallback), title: value && value.note,
+    placeholder: placeholder ?? (kind === "check" || typeof fallback === "object" ? null : fallback), title: value && typeof value === "object" ? value.note : null,
     [kind === "check" || rename ? "onchange" : "oninput"]: (e) => {
       if (rename) retarget(rename, value, e.target.value);
       put(keys, key, read(e.target), prune);
@@ -231,7 +231,7 @@ function objectTable({ key, within, keyed, hint, seed = () => ({}) }) {
         removeButton(`remove ${loc}`, () => retarget(key, list.splice(k, 1)[0].id, null)));
     });
   });
-  const pick = within && el("select", { "aria-label": `${within} for a new ${key}` }, items(within).map((o, n) => el("option", { value: n }, o.id)));
+  const pick = within && el("select", { "aria-label": `${schemaAt([within]).title.toLowerCase()} for a new ${def.title.toLowerCase()}` }, items(within).map((o, n) => el("option", { value: n }, o.id)));
   const add = () => {
     const parent = within ? items(within)[pick.value] : S();
     if (!parent) return;
@@ -312,6 +312,7 @@ function render() {
 
 // ---------------------------------------------------------------- validation
 function scheduleValidate() {
+  $("status").setAttribute("aria-busy", "true");  // until the latest edit is checked
   clearTimeout(state.validateTimer);
   state.validateTimer = setTimeout(validate, 250);
 }
@@ -320,6 +321,7 @@ async function validate() {
   const ticket = ++state.validation;
   const { ok, data } = await api("POST", "/api/validate", { scenario: state.scenario });
   if (ticket !== state.validation) return;  // a newer edit is being checked
+  $("status").removeAttribute("aria-busy");
   state.problems = ok ? data.problems : (data.problems || [{ location: "", message: errorText(data) }]);
   if (ok && data.ok) setStatus(`valid — ${data.summary}`);
   else setStatus(`${state.problems.length} problem(s): fix the cells marked in red`, true);
