@@ -108,18 +108,19 @@ const actors = () => items("actors");
 const issues = () => items("issues");
 const institutions = () => items("institutions");
 
-// Where each list's ids are used ("*": every entry; "{}": a mapping's keys; a last field holds
-// an id or a list of ids): the format types them only as ids, so whose is said here, once.
-const GUARANTEES = ["trust.*.{}", "issues.*.guarantors", "issues.*.verifies.verifiers.*.by", "packages.*.guarantors.*",
-  "roadmaps.*.stages.*.guarantors.*"];
-const REFERENCES = {
-  actors: [...GUARANTEES, "stances.{}", "trust.{}", "stakes.{}", "links.*.actor"],
-  institutions: GUARANTEES,
-  issues: ["stances.*.{}", "packages.*.values.{}", "packages.*.guarantors.{}", "roadmaps.*.stages.*.values.{}",
-    "roadmaps.*.stages.*.guarantors.{}", "outcomes.{}", "stakes.*.{}", "links.*.issue", "links.*.needs", "rules.*.when.issue",
-    "rules.*.then.issue", "issues.*.verifies.issues"],
-  packages: ["actors.*.walk_away.package"],
-};
+// Where each list's ids stand, as the format declares it (x-refers: the ids a field holds, or
+// a mapping's values; x-keys: a mapping's keys, level by level): paths whose "*" is every
+// entry and "{}" a mapping's keys. Guarantors are actors and institutions.
+function referencePaths(node = state.schema, path = [], found = {}) {
+  const add = (kind, at) => (kind === "guarantors" ? ["actors", "institutions"] : [kind]).forEach((list) => (found[list] = found[list] || []).push(at));
+  if (node["x-refers"]) add(node["x-refers"], node.additionalProperties ? [...path, "*"] : path);
+  (node["x-keys"] || []).forEach((kind, depth) => add(kind, [...path, ...Array(depth).fill("*"), "{}"]));
+  const inner = resolve(node);
+  for (const choice of inner.anyOf || []) referencePaths(resolve(choice), path, found);
+  for (const [name, prop] of Object.entries(inner.properties || {})) referencePaths(prop, [...path, name], found);
+  for (const part of [inner.items, inner.additionalProperties]) if (part && typeof part === "object") referencePaths(part, [...path, "*"], found);
+  return found;
+}
 
 // Renames oldId to newId (null: removes it) wherever the list's ids are used; a lone id left
 // by a removal (a link's actor) stays, for the validation to point at.
@@ -141,7 +142,7 @@ function retarget(list, oldId, newId) {
       else if (node[key] === oldId && newId !== null) node[key] = newId;
     }
   };
-  for (const path of REFERENCES[list] || []) visit(S(), path.split("."));
+  for (const path of referencePaths()[list] || []) visit(S(), path);
 }
 
 // The object at keys below the scenario: made where missing when create, else {} stands in.
@@ -170,7 +171,7 @@ function put(keys, key, value, prune) {
 }
 
 function freshId(prefix) {  // used by no list, so that no two kinds of item share it
-  const taken = Object.keys(REFERENCES).flatMap((list) => items(list).map((item) => item.id));
+  const taken = Object.keys(referencePaths()).flatMap((list) => items(list).map((item) => item.id));
   let k = 1;
   while (taken.includes(`${prefix}${k}`)) k += 1;
   return `${prefix}${k}`;
