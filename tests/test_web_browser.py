@@ -229,6 +229,7 @@ def test_tables_are_drawn_from_the_format_and_ids_follow_renames(server: str,
     titles = header_titles(page)
     for field in ("capability", "veto"):
         assert titles[field] == declared["Actor"]["properties"][field]["description"], titles
+    assert page.get_attribute('[data-loc="actors.RU.capability"]', "inputmode") == "decimal"
     page.click("[data-tab=issues]")
     titles = header_titles(page)
     assert titles["status quo"] == declared["Issue"]["properties"]["status_quo"]["description"]

@@ -183,7 +183,7 @@ function freshId(prefix) {  // used by no list, so that no two kinds of item sha
 function input(kind, loc, keys, key, { required, fallback, prune, placeholder, rename } = {}) {
   const value = at(keys, false)[key];
   const read = (target) => {
-    const list = target.value.split(",").map(numberOrText).filter((v) => v !== null);
+    const list = kind === "list" ? target.value.split(",").map(numberOrText).filter((v) => v !== null) : [];
     if (kind === "check") return target.checked === fallback ? undefined : target.checked;
     if (kind === "list") return list.length ? list : undefined;
     if (kind === "number") return numberOrText(target.value) ?? undefined;
@@ -192,7 +192,8 @@ function input(kind, loc, keys, key, { required, fallback, prune, placeholder, r
   return el("td", {}, el("input", {
     type: kind === "check" ? "checkbox" : "text", "data-loc": loc, "aria-label": loc, checked: kind === "check" && (value ?? fallback),
     value: kind === "check" ? null : kind === "list" ? (value || []).join(", ") : plain(value) ?? "",
-    class: kind === "number" ? "num" : kind === "text" && key !== "id" && !fallback ? "wide" : null,  // short: ids, units inputmode: kind === "number" ? "decimal" : null,
+    class: kind === "number" ? "num" : kind === "text" && key !== "id" && !fallback ? "wide" : null,  // not for ids, units
+    inputmode: kind === "number" ? "decimal" : null,
     placeholder: placeholder ?? (kind === "check" || typeof fallback === "object" ? null : fallback), title: value && typeof value === "object" ? value.note : null,
     [kind === "check" || rename ? "onchange" : "oninput"]: (e) => {
       if (rename) retarget(rename, value, e.target.value);
