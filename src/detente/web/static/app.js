@@ -372,7 +372,11 @@ async function loadEmbedded(id) {
 }
 
 async function useScenario(data) {
-  state.schema = state.schema || (await api("GET", "/api/schema")).data;  // what the tables are drawn from
+  if (!state.schema) {  // what the tables are drawn from
+    const schema = await api("GET", "/api/schema");
+    if (!schema.ok) { setStatus(errorText(schema.data), true); return; }
+    state.schema = schema.data;
+  }
   state.scenario = data.scenario;
   state.source = data.source;
   state.problems = [];
