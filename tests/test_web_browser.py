@@ -51,6 +51,18 @@ def best_package(page: object) -> list[list[str]]:
             .map(tr => [...tr.children].map(td => td.textContent)); }""")
 
 
+def ready_page(browser: Any, server: str) -> tuple[Any, Any, list[str]]:
+    """A page of the workbench, loaded (CSP bypassed: wait_for_function evaluates script),
+    and the script errors it raises."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    return context, page, errors
+
+
 def run_and_wait(page: object, count: int) -> None:
     page.click("#run")
     page.wait_for_function(f"document.querySelectorAll('#runs li').length === {count}",
@@ -257,12 +269,7 @@ def test_tables_are_drawn_from_the_format_and_ids_follow_renames(server: str,
     import detente
 
     declared = detente.json_schema()["$defs"]
-    context = browser.new_context(bypass_csp=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    page.goto(server + "/")
-    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    context, page, errors = ready_page(browser, server)
 
     # Each column's header carries the format's own description of its field.
     page.click("[data-tab=actors]")
@@ -307,4 +314,20 @@ def test_tables_are_drawn_from_the_format_and_ids_follow_renames(server: str,
     assert page.locator('[data-loc^="trust.RU."], [data-loc$=".RU"]').count() == 0
     assert page.locator('[data-loc="trust.KP.CN"]').count() == 1
     assert not errors, errors
+    context.close()
+
+
+def test_the_figure_entry_draws_a_figure(server: str, browser: object) -> None:
+    # The page's Figure is the registry's plot: its kind is a field from /api/info, and the
+    # PNG comes back in the result's data (data.figures), shown under the run's label.
+    context, page, errors = ready_page(browser, server)
+    page.select_option("#analysis", "plot")
+    page.select_option('[data-param="kind"]', "comparison")
+    page.fill('[data-param="dpi"]', "30")
+    run_and_wait(page, 1)
+    image = page.locator("#result figure img")
+    assert image.get_attribute("src").startswith("data:image/png;base64,iVBOR")
+    assert page.text_content("#result figcaption") == \
+        "The forecasts of all models side by side"
+    assert errors == []
     context.close()

@@ -525,7 +525,7 @@ function addRun(request, job) {
     return;
   }
   const n = state.runs.length + 1;
-  const view = job.result.view;
+  const view = { ...job.result.view, figures: job.result.data.figures };
   const label = `#${n} ${request.analysis}` + (view.counterfactual ? ` (${view.counterfactual})` : "") + ` — ${new Date().toLocaleTimeString()}`;
   state.runs.push({ n, label, view });
   runMessage(`done in ${job.elapsed_s.toFixed(1)} s`);
