@@ -80,20 +80,24 @@ def effective_credibility(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
     deps = values if dependencies is None else np.asarray(dependencies, dtype=float)
     ids = arrays.issue_ids
     trust = arrays.trust[..., None, :, :]  # [B,] 1, A, G
-    belief = credibility(trust, guarantees.deliverers, guarantees.unconditional,
+    before = credibility(trust, guarantees.deliverers, guarantees.unconditional,
                          settings.correlation)  # [B,] P|1, A, I
-    lead = np.broadcast_shapes(values.shape[:-1], deps.shape[:-1], belief.shape[:-2])
+    lead = np.broadcast_shapes(values.shape[:-1], deps.shape[:-1], before.shape[:-2])
     values = np.broadcast_to(values, (*lead, values.shape[-1]))
     deps = np.broadcast_to(deps, values.shape)
     # The credibility before verification, read-only: a broadcast view, not a second copy
     # of [B, P, A, I] (the gain table's pair grids make that hundreds of MB per call).
-    base = np.broadcast_to(belief, (*lead, *belief.shape[-2:]))
+    base = np.broadcast_to(before, (*lead, *before.shape[-2:]))
     column = _columns(len(ids), issues)
     belief = (base if issues is None else
-              np.broadcast_to(belief[..., list(column)], (*lead, belief.shape[-2],
+              np.broadcast_to(before[..., list(column)], (*lead, before.shape[-2],
                                                           len(column)))).copy()
-    in_place = np.broadcast_to(arrays.status_quo[..., None, :] if delivered is None
-                               else np.asarray(delivered, dtype=float), values.shape)
+    # The status quo is the same in every package: what a regime falls back to is computed
+    # once per scenario (package axis 1) and broadcast in the sums below, each element from
+    # the same operands as on the full [B, P, A] arrays, so the same bits.
+    in_place = (np.broadcast_to(arrays.status_quo[..., None, :], (*lead[:-1], 1, len(ids)))
+                if delivered is None else
+                np.broadcast_to(np.asarray(delivered, dtype=float), values.shape))
     has = np.broadcast_to(guarantees.deliverers.any(axis=-1) & ~guarantees.unconditional,
                           values.shape)  # [B,] P, I
     for spec in mech.verifications:
@@ -103,17 +107,17 @@ def effective_credibility(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
             continue
         kv = ids.index(spec.issue)
         x = deps[..., kv]  # [B,] P
-        q = in_place[..., kv]  # [B,] P
+        q = in_place[..., kv]  # [B,] P|1
         level_x = _level(spec, x)[..., None]  # [B,] P, 1
         level_q = _level(spec, q)[..., None]
         bands = _bands(spec, arrays)  # once for both values: it reads only the trust
         regime_x = _regime(spec, bands, x)  # [B,] P, A
-        regime_q = _regime(spec, bands, q)
-        c_v = base[..., kv]  # [B,] P, A
-        expected = c_v * level_x * regime_x + (1.0 - c_v) * level_q * regime_q
+        regime_q = _regime(spec, bands, q)  # [B,] P|1, A
+        expected = (base[..., kv] * level_x * regime_x
+                    + (1.0 - before[..., kv]) * level_q * regime_q)
         for out, k in verified:
             c = base[..., k]
-            raised = c + (1.0 - c) * spec.strength * expected
+            raised = c + (1.0 - before[..., k]) * spec.strength * expected
             belief[..., out] = np.where(has[..., k][..., None], raised, c)
     return values, deps, belief
 
