@@ -63,7 +63,8 @@ def _level(spec: VerificationSpec, v: np.ndarray) -> np.ndarray:
 def effective_credibility(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
                           guarantees: Guarantees, settings: UtilitySettings = DEFAULT_SETTINGS,
                           dependencies: np.ndarray | None = None,
-                          delivered: np.ndarray | None = None
+                          delivered: np.ndarray | None = None,
+                          issues: Sequence[int] | None = None
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The credibility each actor gives each issue's promised move in each package, raised
     by verification: (values, dependencies, belief ``[B,] P, A, I``), the first two
@@ -71,83 +72,113 @@ def effective_credibility(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
 
     ``delivered`` (broadcast against ``values``): the values already in place, which a
     promised regime falls back to when it is not delivered (default: the status quo; a
-    roadmap passes the stages carried out, docs/roadmap.md)."""
+    roadmap passes the stages carried out, docs/roadmap.md). ``issues``: the belief of
+    these issues alone, ``[B,] P, A, len(issues)`` (``values`` and the dependencies still
+    hold every issue: a verifier may be another); each column has the bits of the full
+    belief's column of that issue, every value being computed element by element."""
     values = np.asarray(values, dtype=float)
     deps = values if dependencies is None else np.asarray(dependencies, dtype=float)
     ids = arrays.issue_ids
     trust = arrays.trust[..., None, :, :]  # [B,] 1, A, G
-    belief = credibility(trust, guarantees.deliverers, guarantees.unconditional,
+    before = credibility(trust, guarantees.deliverers, guarantees.unconditional,
                          settings.correlation)  # [B,] P|1, A, I
-    lead = np.broadcast_shapes(values.shape[:-1], deps.shape[:-1], belief.shape[:-2])
+    lead = np.broadcast_shapes(values.shape[:-1], deps.shape[:-1], before.shape[:-2])
     values = np.broadcast_to(values, (*lead, values.shape[-1]))
     deps = np.broadcast_to(deps, values.shape)
     # The credibility before verification, read-only: a broadcast view, not a second copy
     # of [B, P, A, I] (the gain table's pair grids make that hundreds of MB per call).
-    base = np.broadcast_to(belief, (*lead, *belief.shape[-2:]))
-    belief = base.copy()
-    in_place = np.broadcast_to(arrays.status_quo[..., None, :] if delivered is None
-                               else np.asarray(delivered, dtype=float), values.shape)
+    base = np.broadcast_to(before, (*lead, *before.shape[-2:]))
+    column = _columns(len(ids), issues)
+    belief = (base if issues is None else
+              np.broadcast_to(before[..., list(column)], (*lead, before.shape[-2],
+                                                          len(column)))).copy()
+    # The status quo is the same in every package: what a regime falls back to is computed
+    # once per scenario (package axis 1) and broadcast in the sums below, each element from
+    # the same operands as on the full [B, P, A] arrays, so the same bits.
+    in_place = (np.broadcast_to(arrays.status_quo[..., None, :], (*lead[:-1], 1, len(ids)))
+                if delivered is None else
+                np.broadcast_to(np.asarray(delivered, dtype=float), values.shape))
     has = np.broadcast_to(guarantees.deliverers.any(axis=-1) & ~guarantees.unconditional,
                           values.shape)  # [B,] P, I
     for spec in mech.verifications:
-        if spec.issue not in ids:
+        verified = [(column[k], k) for k in (ids.index(i) for i in spec.verified if i in ids)
+                    if k in column]
+        if spec.issue not in ids or not verified:
             continue
         kv = ids.index(spec.issue)
         x = deps[..., kv]  # [B,] P
-        q = in_place[..., kv]  # [B,] P
+        q = in_place[..., kv]  # [B,] P|1
         level_x = _level(spec, x)[..., None]  # [B,] P, 1
         level_q = _level(spec, q)[..., None]
         bands = _bands(spec, arrays)  # once for both values: it reads only the trust
         regime_x = _regime(spec, bands, x)  # [B,] P, A
-        regime_q = _regime(spec, bands, q)
-        c_v = base[..., kv]  # [B,] P, A
-        expected = c_v * level_x * regime_x + (1.0 - c_v) * level_q * regime_q
-        for iid in spec.verified:
-            if iid not in ids:
-                continue
-            k = ids.index(iid)
+        regime_q = _regime(spec, bands, q)  # [B,] P|1, A
+        expected = (base[..., kv] * level_x * regime_x
+                    + (1.0 - before[..., kv]) * level_q * regime_q)
+        for out, k in verified:
             c = base[..., k]
-            raised = c + (1.0 - c) * spec.strength * expected
-            belief[..., k] = np.where(has[..., k][..., None], raised, c)
+            raised = c + (1.0 - before[..., k]) * spec.strength * expected
+            belief[..., out] = np.where(has[..., k][..., None], raised, c)
     return values, deps, belief
+
+
+def _columns(n_issues: int, issues: Sequence[int] | None) -> dict[int, int]:
+    """Issue index -> its column among ``issues`` (every issue in order when None)."""
+    chosen = range(n_issues) if issues is None else issues
+    column = {int(k): n for n, k in enumerate(chosen)}
+    if len(column) != len(chosen) or not all(0 <= k < n_issues for k in column):
+        raise ValueError(f"issues must be distinct indices below {n_issues}, got {issues!r}")
+    return column
 
 
 def issue_gains_with(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
                      guarantees: Guarantees, settings: UtilitySettings = DEFAULT_SETTINGS,
-                     dependencies: np.ndarray | None = None) -> np.ndarray:
+                     dependencies: np.ndarray | None = None,
+                     issues: Sequence[int] | None = None) -> np.ndarray:
     """Per-issue gains over the status quo with verification, links and stakes,
     ``[B,] P, A, I`` for ``values [B,] P, I`` (unit scale).
 
     ``dependencies`` (same shape as ``values``): the values the verifying and the needed
     issues are read at, instead of ``values`` (the gain table reads them at the status quo
-    for its per-issue part, :func:`detente.settlement.search.build_table`).
+    for its per-issue part, :func:`detente.settlement.search.build_table`). ``issues``:
+    the gains on these issues alone, ``[B,] P, A, len(issues)``, the same bits as those
+    columns of the full result (the gain table's pair terms read two of every issue's).
     """
     values, deps, belief = effective_credibility(mech, arrays, values, guarantees, settings,
-                                                 dependencies)
-    status_quo = arrays.status_quo  # [B,] I
-    position = arrays.position[..., None, :, :]
-    shares = salience_shares(arrays.salience)[..., None, :, :]
-    gains = issue_gains(position, shares, status_quo[..., None, :], values, belief,
-                        settings.power, settings.certain_losses)  # [B,] P, A, I
-    gains = linked_gains(mech, arrays, gains, deps, in_place=True)  # gains is ours
-    gains += stake_gains(mech, arrays, values, guarantees)
+                                                 dependencies, issues=issues)
+    # A list index copies only [B,] P, len(issues) of the values; the slice keeps the
+    # full evaluation free of any copy.
+    chosen: slice | list[int] = slice(None) if issues is None else [int(k) for k in issues]
+    status_quo = arrays.status_quo[..., chosen]  # [B,] I
+    position = arrays.position[..., None, :, chosen]
+    shares = salience_shares(arrays.salience)[..., None, :, chosen]
+    gains = issue_gains(position, shares, status_quo[..., None, :], values[..., chosen],
+                        belief, settings.power, settings.certain_losses)  # [B,] P, A, I
+    gains = linked_gains(mech, arrays, gains, deps, in_place=True,
+                         issues=issues)  # gains is ours
+    gains += stake_gains(mech, arrays, values, guarantees, issues=issues)
     return gains
 
 
 def linked_gains(mech: Mechanisms, arrays: Arrays, gains: np.ndarray, needed: np.ndarray,
-                 in_place: bool = False) -> np.ndarray:
+                 in_place: bool = False, issues: Sequence[int] | None = None) -> np.ndarray:
     """Per-issue gains ``[..., A, I]`` after the links: a's gain on j counts in full only
     once the needed issue k (read in ``needed [..., I]``) has reached its target,
     h' = h − w (1 − P_k) max(h, 0) (a copy, ``gains`` left as it is, unless ``in_place``
-    and ``gains`` is a float array, which is then changed and returned)."""
+    and ``gains`` is a float array, which is then changed and returned). ``issues``: the
+    issues of ``gains``' columns when it holds only some (``needed`` holds every one)."""
     ids, actors = arrays.issue_ids, arrays.actor_ids
+    column = _columns(len(ids), issues)
     status_quo = arrays.status_quo  # [B,] I
     if not (in_place and isinstance(gains, np.ndarray) and gains.dtype == np.float64):
         gains = np.array(gains, dtype=float)
     for link in mech.links:
         if link.actor not in actors or link.issue not in ids or link.needs not in ids:
             continue
-        a, j, k = actors.index(link.actor), ids.index(link.issue), ids.index(link.needs)
+        if ids.index(link.issue) not in column:
+            continue
+        a, j, k = (actors.index(link.actor), column[ids.index(link.issue)],
+                   ids.index(link.needs))
         q = status_quo[..., k][..., None]
         span = link.target - q
         # a (sampled) status quo at the target: the condition is met already
@@ -160,23 +191,24 @@ def linked_gains(mech: Mechanisms, arrays: Arrays, gains: np.ndarray, needed: np
 
 
 def stake_gains(mech: Mechanisms, arrays: Arrays, values: np.ndarray,
-                guarantees: Guarantees) -> np.ndarray:
+                guarantees: Guarantees, issues: Sequence[int] | None = None) -> np.ndarray:
     """What each guarantor's stakes add to its per-issue gains, ``[..., P, A, I]`` for
     ``values [..., P, I]``: outside_gain − cost on each issue the package moves from the
-    status quo and the guarantor delivers."""
+    status quo and the guarantor delivers (on ``issues`` alone, in that order, if given)."""
     ids, actors = arrays.issue_ids, arrays.actor_ids
+    column = _columns(len(ids), issues)
     status_quo = arrays.status_quo  # [B,] I
     lead = np.broadcast_shapes(values.shape[:-1], (*status_quo.shape[:-1], 1))
-    out = np.zeros((*lead, len(actors), len(ids)))
+    out = np.zeros((*lead, len(actors), len(column)))
     gids = arrays.guarantor_ids
     for g, iid, cost, outside in mech.stakes:
-        if g not in actors or iid not in ids:
+        if g not in actors or iid not in ids or ids.index(iid) not in column:
             continue
         a, k = actors.index(g), ids.index(iid)
         moved = np.abs(values[..., k] - status_quo[..., k][..., None]) > VALUE_TOLERANCE
         delivers = np.broadcast_to(guarantees.deliverers[..., k, gids.index(g)],
                                    moved.shape)
-        out[..., a, k] += (outside - cost) * (moved & delivers)
+        out[..., a, column[k]] += (outside - cost) * (moved & delivers)
     return out
 
 

@@ -294,17 +294,18 @@ def _mechanism_terms(problem: SettlementProblem, settings: UtilitySettings,
 
     arrays = problem.arrays
     mech = problem.mechanisms
-    n_issues, n_actors = arrays.n_issues, arrays.n_actors
+    n_actors = arrays.n_actors
     batched = bool(arrays.batch_shape)
     slot_values = np.moveaxis(values, 2, 1)  # B, O, I
     status = np.broadcast_to(values[:, :, :1].transpose(0, 2, 1), slot_values.shape)
 
-    def evaluate(v: np.ndarray, deps: np.ndarray | None = None) -> np.ndarray:
-        """v [B, P, I] → per-issue gains [B, P, A, I]."""
+    def evaluate(v: np.ndarray, deps: np.ndarray | None = None,
+                 issues: tuple[int, ...] | None = None) -> np.ndarray:
+        """v [B, P, I] → per-issue gains [B, P, A, I] (only ``issues``' columns if given)."""
         if not batched:  # unbatched arrays: one scenario, B = 1
             return issue_gains_with(mech, arrays, v[0], guarantees, settings,
-                                    None if deps is None else deps[0])[None]
-        return issue_gains_with(mech, arrays, v, guarantees, settings, deps)
+                                    None if deps is None else deps[0], issues)[None]
+        return issue_gains_with(mech, arrays, v, guarantees, settings, deps, issues)
 
     gains = evaluate(slot_values, status)  # B, O, A, I: the other issue at its status quo
     pairs = []
@@ -313,8 +314,10 @@ def _mechanism_terms(problem: SettlementProblem, settings: UtilitySettings,
         grid = np.repeat(values[:, None, :, 0], oi * oj, axis=1)  # B, P, I: status quo
         grid[:, :, i] = np.repeat(values[:, i, :], oj, axis=1)
         grid[:, :, j] = np.tile(values[:, j, :], (1, oi))
-        both = evaluate(grid).reshape(n_batch, oi, oj, n_actors, n_issues)
-        term = ((both[..., i] - both[:, :, :1, :, i]) + (both[..., j] - both[:, :1, :, :, j]))
+        # The term reads the gains on i and j alone: the other issues' columns are not
+        # computed (each column's bits do not depend on which others are).
+        both = evaluate(grid, issues=(i, j)).reshape(n_batch, oi, oj, n_actors, 2)
+        term = ((both[..., 0] - both[:, :, :1, :, 0]) + (both[..., 1] - both[:, :1, :, :, 1]))
         term = np.where((valid[:, i, :, None] & valid[:, j, None, :])[..., None], term, 0.0)
         allowed = np.ones((n_batch, oi, oj), dtype=bool)
         for rule in mech.rules:

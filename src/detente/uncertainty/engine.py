@@ -308,17 +308,17 @@ def run_chunks(space: InputSpace, kernel: Kernel, seed: int, samples: int, *,
     if chunk_size:
         chunks = plan_chunks(samples, chunk_size)
     else:
-        size, general = chunk_rows(space, kernel), default_chunk_size(space)
+        size = chunk_rows(space, kernel)
         parallel = (workers if workers is not None else
                     available_cores() if executor is None else 8)
-        first = parallel_chunk_size(general, samples, parallel)
-        if size <= general or parallel <= 1 or executor is not None or first >= samples:
+        if parallel <= 1 or executor is not None or samples <= BLOCK:
             chunks = plan_chunks(samples, parallel_chunk_size(size, samples, parallel))
         else:
-            # A model's larger chunks (chunk_rows) start after one of the general size: the
-            # first chunk runs here alone, timed to decide on a pool, while a core may idle.
-            chunks = plan_chunks(samples, parallel_chunk_size(size, samples - first, parallel),
-                                 first)
+            # The first chunk runs here alone, timed to decide on a pool, while the other
+            # cores idle: one block times it well enough (execute scales by rows), and the
+            # rest is spread over the pool in chunks of the model's size.
+            chunks = plan_chunks(samples, parallel_chunk_size(size, samples - BLOCK, parallel),
+                                 BLOCK)
     return execute(task, chunks, workers=workers, executor=executor, progress=progress,
                    stats=stats)
 
@@ -354,10 +354,11 @@ def execute(task: Callable[[Chunk], dict[str, np.ndarray]], chunks: Sequence[Chu
         # The first chunk runs here: it tells whether the rest is worth a process pool.
         first = time.perf_counter()
         record(task(chunks[0]), chunks[0])
-        per_chunk = time.perf_counter() - first
+        per_row = (time.perf_counter() - first) / chunks[0].size
         rest = chunks[1:]
+        rest_rows = sum(c.size for c in rest)
         n_workers = workers if workers is not None else (
-            min(available_cores(), len(rest)) if per_chunk * len(rest) > 1.0 else 1)
+            min(available_cores(), len(rest)) if per_row * rest_rows > 1.0 else 1)
         n_workers = max(1, min(n_workers, len(rest))) if rest else 1
         if n_workers > 1:
             stats.where, stats.workers = f"{n_workers} processes", n_workers
