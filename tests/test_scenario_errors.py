@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -231,3 +232,118 @@ def test_uncertain_bounds_in_order(tmp_path: Path) -> None:
 def test_public_api_reexports() -> None:
     assert detente.load is load
     assert callable(detente.forecast)
+
+
+# --- every place the format declares ids is checked ------------------------------------
+#: An id no scenario uses (nothing near it, so no "did you mean" decides the message).
+BOGUS = "ZZ9"
+Step = str | int
+
+
+def declared_id_places() -> list[tuple[tuple[str, ...], str]]:
+    """Where the format says ids stand, read from the JSON Schema as the workbench reads it
+    (x-refers, x-keys): paths through a scenario mapping whose "*" is any entry and "{}" a
+    mapping's keys, each with the kind of id it holds."""
+    schema = detente.json_schema()
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        ref = node.get("$ref")
+        return schema["$defs"][ref.rsplit("/", 1)[-1]] if ref else node
+
+    places: list[tuple[tuple[str, ...], str]] = []
+
+    def visit(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        if "x-refers" in node:
+            places.append(((*path, "*") if "additionalProperties" in node else path,
+                           node["x-refers"]))
+        for depth, kind in enumerate(node.get("x-keys", [])):
+            places.append(((*path, *["*"] * depth, "{}"), kind))
+        inner = resolve(node)
+        for choice in inner.get("anyOf", []):
+            visit(resolve(choice), path)
+        for name, prop in inner.get("properties", {}).items():
+            visit(prop, (*path, name))
+        for part in (inner.get("items"), inner.get("additionalProperties")):
+            if isinstance(part, dict):
+                visit(part, (*path, "*"))
+
+    visit(schema, ())
+    return places
+
+
+def first_place(node: Any, pattern: tuple[str, ...]) -> tuple[Step, ...] | None:
+    """The path of the first entry of a scenario mapping that a declared place matches."""
+    if not pattern:
+        return ()
+    step, rest = pattern[0], pattern[1:]
+    if step == "{}":
+        return (next(iter(node)),) if isinstance(node, dict) and node else None
+    children: list[tuple[Step, Any]] = (
+        list(enumerate(node)) if isinstance(node, list) else list(node.items())
+        if isinstance(node, dict) else [])
+    for key, child in children:
+        if step in ("*", key) and (found := first_place(child, rest)) is not None:
+            return (key, *found)
+    return None
+
+
+def put_bogus(raw: dict[str, Any], path: tuple[Step, ...], is_key: bool) -> str:
+    """Write BOGUS at a place (a mapping's key, a lone id, or a list's first id) and return
+    the place as the loader names it: list entries by their id, else by their index."""
+    node: Any = raw
+    where = ""
+    for step in path[:-1] if is_key else path:
+        if isinstance(node, list):
+            item = node[int(step)]
+            where += f".{item['id']}" if isinstance(item, dict) and "id" in item else f"[{step}]"
+        else:
+            where += f".{step}"
+        node = node[step] if isinstance(node, dict) else node[int(step)]
+    if is_key:
+        node[BOGUS] = node.pop(path[-1])
+        return f"{where}.{BOGUS}".lstrip(".")
+    parent: Any = raw
+    for step in path[:-1]:
+        parent = parent[step]
+    if isinstance(node, list):
+        node[0] = BOGUS
+    else:
+        parent[path[-1]] = BOGUS
+    return where.lstrip(".")
+
+
+def full_scenario() -> dict[str, Any]:
+    """The embedded Korea scenario, which fills every field that holds ids but outcomes."""
+    from detente.scenario.load import embedded_scenarios
+
+    raw: dict[str, Any] = yaml.safe_load(embedded_scenarios()["korea-2017"].read_text())
+    raw.setdefault("outcomes", {"NUC": 60})
+    return raw
+
+
+@pytest.mark.parametrize(("pattern", "kind"), declared_id_places(),
+                         ids=[".".join(p) for p, _ in declared_id_places()])
+def test_every_place_the_format_declares_ids_gets_its_unknown_id_check(
+        tmp_path: Path, pattern: tuple[str, ...], kind: str) -> None:
+    raw = full_scenario()
+    path = first_place(raw, pattern)
+    assert path is not None, f"full_scenario() has nothing at {'.'.join(pattern)}: add it there"
+    location = put_bogus(raw, path, is_key=pattern[-1] == "{}")
+    problems = error_for(tmp_path, raw).problems
+    about = [p for p in problems if f"'{BOGUS}'" in p.message]
+    assert [p.location for p in about] == [location], (kind, problems)
+    assert about[0].message.startswith("unknown ") and about[0].line is not None, about
+
+
+def test_an_institution_where_an_actor_belongs_is_named_and_hides_no_other_id(
+        tmp_path: Path) -> None:
+    data = mutate()
+    data["institutions"] = [{"id": "IN", "name": "An inspectorate"}]
+    data["stances"]["IN"] = {"Q": {"position": 1, "salience": 1}}
+    data["issues"][0]["guarantors"] = ["IM"]
+    problems = error_for(tmp_path, data).problems
+    assert [(p.location, p.message) for p in problems] == [
+        ("issues.X.guarantors", "unknown actor or institution 'IM'"),
+        ("stances.IN", "unknown actor 'IN' (an institution: institutions do not bargain)"),
+        ("stances.IN.Q", "unknown issue 'Q'")]
+    assert "did you mean 'IN'?" in problems[0].fix

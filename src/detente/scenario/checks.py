@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import cache
+from typing import Any, get_args
+
+from pydantic import BaseModel
 
 from detente.errors import Problem, did_you_mean
-from detente.scenario.schema import Issue, Measure, Scenario
+from detente.scenario.schema import IdKind, Issue, Measure, Scenario, declared_names
+
+#: How a message names each kind of id, and the lists an id of that kind must be in.
+_KIND_WORDS: dict[IdKind, tuple[str, str]] = {
+    "actors": ("actor", "actors"),
+    "issues": ("issue", "issues"),
+    "packages": ("package", "packages"),
+    "guarantors": ("actor or institution", "actors or institutions"),
+}
 
 
 def _duplicates(ids: Iterable[str]) -> list[str]:
@@ -24,16 +35,15 @@ def check_semantics(s: Scenario) -> list[Problem]:
     """Return every cross-field problem of a parsed scenario (empty when it is valid)."""
     problems: list[Problem] = []
     add = problems.append
-    actor_ids = list(s.actor_ids)
-    issue_ids = list(s.issue_ids)
-    guarantors = list(s.guarantor_ids)
     issues = {i.id: i for i in s.issues}
 
-    for what, ids in (("issues", issue_ids), ("actors", list(s.guarantor_ids)),
-                      ("packages", [p.id for p in s.packages]),
-                      ("roadmaps", [r.id for r in s.roadmaps])):
+    for what, ids in (("issues", s.issue_ids), ("actors", s.guarantor_ids),
+                      ("packages", s.package_ids),
+                      ("roadmaps", tuple(r.id for r in s.roadmaps))):
         for dup in _duplicates(ids):
             add(Problem(what, f"the id '{dup}' is used twice", "give every entry its own id"))
+    problems += unknown_ids(s)
+    # Past this point an entry with an unknown id is skipped: unknown_ids has named it.
 
     def check_in_scale(loc: str, issue: Issue, m: Measure, what: str) -> None:
         lo, hi = issue.scale.low, issue.scale.high
@@ -57,10 +67,6 @@ def check_semantics(s: Scenario) -> list[Problem]:
                 add(Problem(f"issues.{issue.id}.anchors[{a}]",
                             f"anchor '{anchor.label}' at {anchor.value:g} is outside the scale",
                             "move the anchor inside the scale"))
-        for g in issue.guarantors:
-            if g not in guarantors:
-                add(Problem(f"issues.{issue.id}.guarantors", f"unknown guarantor '{g}'",
-                            did_you_mean(g, guarantors)))
         for o, value in enumerate(issue.options or []):
             if not issue.scale.low <= value <= issue.scale.high:
                 add(Problem(f"issues.{issue.id}.options[{o}]",
@@ -78,16 +84,13 @@ def check_semantics(s: Scenario) -> list[Problem]:
         _check_bounds_order(f"actors.{actor.id}.capability", actor.capability, add,
                             (0.0, math.inf))
 
-    cared: dict[str, float] = {i: 0.0 for i in issue_ids}
+    cared: dict[str, float] = {i: 0.0 for i in s.issue_ids}
     for actor_id, row in s.stances.items():
-        if actor_id not in actor_ids:
-            add(Problem(f"stances.{actor_id}", f"unknown actor '{actor_id}'",
-                        did_you_mean(actor_id, actor_ids)))
+        if actor_id not in s.actor_ids:
             continue
         for issue_id, stance in row.items():
             loc = f"stances.{actor_id}.{issue_id}"
             if issue_id not in issues:
-                add(Problem(loc, f"unknown issue '{issue_id}'", did_you_mean(issue_id, issue_ids)))
                 continue
             check_in_scale(f"{loc}.position", issues[issue_id], stance.position, "position")
             sal = stance.salience
@@ -103,75 +106,125 @@ def check_semantics(s: Scenario) -> list[Problem]:
                         f"add a stance on {issue_id} for at least one actor, or remove the issue"))
 
     for truster, trust_row in s.trust.items():
-        if truster not in actor_ids:
-            add(Problem(f"trust.{truster}", f"unknown actor '{truster}'",
-                        did_you_mean(truster, actor_ids)))
+        if truster not in s.actor_ids:
             continue
         for trusted, m in trust_row.items():
             loc = f"trust.{truster}.{trusted}"
-            if trusted not in guarantors:
-                add(Problem(loc, f"unknown actor or institution '{trusted}'",
-                            did_you_mean(trusted, guarantors)))
             _check_range(loc, m, (0.0, 1.0), add, lambda v: f"trust {v:g} is outside 0-1",
                          "trust is a probability: 0 = no belief, 1 = full belief")
 
-    def check_values(loc: str, values: Mapping[str, Measure],
-                     guarantor_map: Mapping[str, list[str]]) -> None:
+    def check_values(loc: str, values: Mapping[str, Measure]) -> None:
         for issue_id, m in values.items():
-            if issue_id not in issues:
-                add(Problem(f"{loc}.values.{issue_id}", f"unknown issue '{issue_id}'",
-                            did_you_mean(issue_id, issue_ids)))
-            else:
+            if issue_id in issues:
                 check_in_scale(f"{loc}.values.{issue_id}", issues[issue_id], m, "value")
-        for issue_id, gs in guarantor_map.items():
-            if issue_id not in issues:
-                add(Problem(f"{loc}.guarantors.{issue_id}", f"unknown issue '{issue_id}'",
-                            did_you_mean(issue_id, issue_ids)))
-            for g in gs:
-                if g not in guarantors:
-                    add(Problem(f"{loc}.guarantors.{issue_id}", f"unknown guarantor '{g}'",
-                                did_you_mean(g, guarantors)))
 
     for package in s.packages:
-        check_values(f"packages.{package.id}", package.values, package.guarantors)
+        check_values(f"packages.{package.id}", package.values)
     for roadmap in s.roadmaps:
         for k, stage in enumerate(roadmap.stages):
-            check_values(f"roadmaps.{roadmap.id}.stages[{k}]", stage.values, stage.guarantors)
+            check_values(f"roadmaps.{roadmap.id}.stages[{k}]", stage.values)
 
     _check_mechanisms(s, add)
 
     for issue_id, outcome in s.outcomes.items():
-        if issue_id not in issues:
-            add(Problem(f"outcomes.{issue_id}", f"unknown issue '{issue_id}'",
-                        did_you_mean(issue_id, issue_ids)))
-        else:
-            issue = issues[issue_id]
-            if not issue.scale.low <= outcome.value <= issue.scale.high:
-                add(Problem(f"outcomes.{issue_id}", f"outcome {outcome.value:g} is outside "
-                            "the scale", "use a value inside the issue's scale"))
+        scale = issues[issue_id].scale if issue_id in issues else None
+        if scale is not None and not scale.low <= outcome.value <= scale.high:
+            add(Problem(f"outcomes.{issue_id}", f"outcome {outcome.value:g} is outside "
+                        "the scale", "use a value inside the issue's scale"))
     return problems
+
+
+def unknown_ids(s: Scenario) -> list[Problem]:
+    """Every id that names nothing of its kind, at its place.
+
+    Where ids stand is what the format declares on its fields (:func:`~detente.scenario.
+    schema.names`), and this walk reads nothing else: a field that declares its ids gets
+    this check without a line of its own. Each declared place is checked on its own, so an
+    unknown key does not hide an unknown id below it.
+    """
+    known = {kind: dict.fromkeys(s.ids_of(kind)) for kind in get_args(IdKind)}
+    institutions = {i.id for i in s.institutions}
+    problems: list[Problem] = []
+
+    def check(kind: IdKind, some_id: str, loc: str) -> None:
+        if some_id in known[kind]:
+            return
+        noun, lists = _KIND_WORDS[kind]
+        why = (" (an institution: institutions do not bargain)"
+               if kind == "actors" and some_id in institutions else "")
+        problems.append(Problem(loc, f"unknown {noun} '{some_id}'{why}",
+                                did_you_mean(some_id, known[kind]) if known[kind]
+                                else f"add the {noun} to {lists}"))
+
+    def check_field(value: object, loc: str, refers: IdKind | None,
+                    keys: tuple[IdKind, ...]) -> None:
+        if isinstance(value, dict):
+            for key, held in value.items():
+                if keys:
+                    check(keys[0], key, f"{loc}.{key}")
+                check_field(held, f"{loc}.{key}", refers, keys[1:])
+        elif refers is not None:
+            for some_id in value if isinstance(value, list) else [value]:
+                if isinstance(some_id, str):  # else None: an optional id left out
+                    check(refers, some_id, loc)
+
+    def visit(node: object, loc: str) -> None:
+        # Places are named as the loader names them: list entries by id, else by index.
+        if isinstance(node, BaseModel):
+            for name, refers, keys, inside in _fields_to_check(type(node)):
+                value, here = getattr(node, name), f"{loc}.{name}" if loc else name
+                if refers is not None or keys:
+                    check_field(value, here, refers, keys)
+                if inside:
+                    visit(value, here)
+        elif isinstance(node, list):
+            for k, item in enumerate(node):
+                item_id = getattr(item, "id", None)
+                visit(item, f"{loc}.{item_id}" if isinstance(item_id, str) else f"{loc}[{k}]")
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                visit(item, f"{loc}.{key}")
+
+    visit(s, "")
+    return problems
+
+
+@cache
+def _fields_to_check(model: type[BaseModel]) -> tuple[
+        tuple[str, IdKind | None, tuple[IdKind, ...], bool], ...]:
+    """The fields of a model that hold ids or lead to a model with such fields, each as
+    (name, refers, keys, whether ids stand inside): :func:`unknown_ids` skips the others
+    (the numbers and notes that make up most of a large scenario)."""
+    found = []
+    for name, field in model.model_fields.items():
+        refers, keys = declared_names(field)
+        inside = any(_fields_to_check(m) for m in _models_in(field.annotation))
+        if refers is not None or keys or inside:
+            found.append((name, refers, keys, inside))
+    return tuple(found)
+
+
+def _models_in(annotation: object) -> Iterator[type[BaseModel]]:
+    """The pydantic models a field's type names, through lists, mappings, unions and
+    ``Annotated``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for part in get_args(annotation):
+        yield from _models_in(part)
 
 
 def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
     """Verification, links, rules, walk-away points and stakes (docs/scenario-format.md).
 
-    Beyond unknown ids and ranges, the checks keep every interaction between issues a pair
-    term (a function of two issues' values), which keeps the package search exact
-    (docs/settle.md, Search with pair terms): an issue is verified by at most one issue, a
-    verifying issue is not itself verified, and a link's dependent issue is not verified.
+    Beyond ranges (unknown ids are :func:`unknown_ids`'s), the checks keep every interaction
+    between issues a pair term (a function of two issues' values), which keeps the package
+    search exact (docs/settle.md, Search with pair terms): an issue is verified by at most
+    one issue, a verifying issue is not itself verified, and a link's dependent issue is not
+    verified.
     """
-    actor_ids = list(s.actor_ids)
-    issue_ids = list(s.issue_ids)
-    guarantors = list(s.guarantor_ids)
     issues = {i.id: i for i in s.issues}
     verified_by: dict[str, str] = {}
     verifying = {i.id for i in s.issues if i.verifies is not None}
-
-    def known_issue(loc: str, iid: str) -> bool:
-        if iid not in issues:
-            add(Problem(loc, f"unknown issue '{iid}'", did_you_mean(iid, issue_ids)))
-            return False
-        return True
 
     def in_scale(loc: str, iid: str, value: float) -> None:
         lo, hi = issues[iid].scale.low, issues[iid].scale.high
@@ -197,7 +250,7 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
             continue
         loc = f"issues.{issue.id}.verifies"
         for iid in ver.issues:
-            if not known_issue(f"{loc}.issues", iid):
+            if iid not in issues:
                 continue
             if iid == issue.id:
                 add(Problem(f"{loc}.issues", f"{iid} cannot verify itself",
@@ -227,10 +280,6 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
                 add(Problem(f"{bloc}.up_to", f"bands must ascend: {band.up_to:g} follows "
                             f"{previous:g}", "list the bands from the scale's low end up"))
             previous = band.up_to
-            for g in band.by:
-                if g not in guarantors:
-                    add(Problem(f"{bloc}.by", f"unknown verifier '{g}'",
-                                did_you_mean(g, guarantors)))
         if previous < issue.scale.high:
             add(Problem(f"{loc}.verifiers", f"the last band ends at {previous:g}, below the "
                         f"scale's high end ({issue.scale.high:g})",
@@ -244,11 +293,8 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
                         "give each actor at most one link per issue (the gain would depend "
                         "on three issues at once)"))
         linked.add((link.actor, link.issue))
-        if link.actor not in actor_ids:
-            add(Problem(f"{loc}.actor", f"unknown actor '{link.actor}'",
-                        did_you_mean(link.actor, actor_ids)))
-        ok = known_issue(f"{loc}.issue", link.issue)
-        if known_issue(f"{loc}.needs", link.needs):
+        ok = link.issue in issues
+        if link.needs in issues:
             in_scale(f"{loc}.target", link.needs, link.target)
             if abs(link.target - issues[link.needs].status_quo.value) <= 0:
                 add(Problem(f"{loc}.target", f"the target equals {link.needs}'s status quo, "
@@ -270,7 +316,7 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
             if (cond.at_least is None) == (cond.at_most is None):
                 add(Problem(loc, "give exactly one of at_least and at_most",
                             "e.g. {issue: NUC, at_most: 50}"))
-            if known_issue(f"{loc}.issue", cond.issue):
+            if cond.issue in issues:
                 for bound in (cond.at_least, cond.at_most):
                     if bound is not None:
                         in_scale(loc, cond.issue, bound)
@@ -278,7 +324,6 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
             add(Problem(f"rules[{n}]", "a rule needs two different issues",
                         "a bound on one issue is an issue option (issues.ID.options)"))
 
-    package_ids = [p.id for p in s.packages]
     for actor in s.actors:
         walk = actor.walk_away
         if walk is None:
@@ -287,22 +332,16 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
         if (walk.package is None) == (walk.utility is None):
             add(Problem(loc, "give exactly one of package and utility",
                         "e.g. {package: P0} or {utility: -30}"))
-        if walk.package is not None and walk.package not in package_ids:
-            add(Problem(f"{loc}.package", f"unknown package '{walk.package}'",
-                        did_you_mean(walk.package, package_ids) if package_ids
-                        else "add the package to packages"))
         if walk.utility is not None and not -100.0 <= walk.utility <= 0.0:
             add(Problem(f"{loc}.utility", f"utility {walk.utility:g} is outside -100..0",
                         "utility points run from -100 (every issue at the far end) to 0"))
 
     for g, row in s.stakes.items():
-        if g not in actor_ids:
-            add(Problem(f"stakes.{g}", f"unknown actor '{g}' (only actors have stakes: "
-                        "institutions do not bargain)", did_you_mean(g, actor_ids)))
+        if g not in s.actor_ids:
             continue
         for iid, stake in row.items():
             loc = f"stakes.{g}.{iid}"
-            if not known_issue(loc, iid):
+            if iid not in issues:
                 continue
             for what, m in (("cost", stake.cost), ("outside_gain", stake.outside_gain)):
                 def outside(v: float, w: str = what) -> str:

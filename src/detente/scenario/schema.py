@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import (
@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 if TYPE_CHECKING:
@@ -51,13 +52,28 @@ def _bounded(value: float) -> float:
 Real = Annotated[float, AfterValidator(_bounded)]
 
 
-def names(refers: str | None = None, keys: tuple[str, ...] = ()) -> dict[str, Any]:
+#: The kinds of id a field may hold: the scenario's lists, and guarantors (actors and
+#: institutions). :meth:`Scenario.ids_of` gives the ids of each.
+IdKind = Literal["actors", "issues", "packages", "guarantors"]
+_REFERS, _KEYS = "x-refers", "x-keys"
+
+
+def names(refers: IdKind | None = None, keys: tuple[IdKind, ...] = ()) -> dict[str, Any]:
     """Whose ids a field holds, for the field's ``json_schema_extra``: ``x-refers`` (the ids
     in the field, or in a mapping's values) and ``x-keys`` (a mapping's keys, level by level).
-    The kinds are the scenario's lists: actors, issues, packages, and guarantors (actors and
-    institutions). The workbench renames and removes ids wherever these say they stand."""
-    extra: dict[str, Any] = {"x-refers": refers} if refers else {}
-    return extra | ({"x-keys": list(keys)} if keys else {})
+    The workbench renames and removes ids wherever these say they stand, and the loader
+    refuses an id that names nothing there (:func:`declared_names`)."""
+    extra: dict[str, Any] = {_REFERS: refers} if refers else {}
+    return extra | ({_KEYS: list(keys)} if keys else {})
+
+
+def declared_names(field: FieldInfo) -> tuple[IdKind | None, tuple[IdKind, ...]]:
+    """What :func:`names` declared on a field, as ``(refers, keys)``; ``(None, ())`` for a
+    field that holds no ids."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    # names() wrote these, from arguments typed as IdKind.
+    refers = cast("IdKind | None", extra.get(_REFERS))
+    return refers, tuple(cast("list[IdKind]", extra.get(_KEYS, [])))
 
 
 class _Strict(BaseModel):
@@ -347,6 +363,16 @@ class Scenario(_Strict):
     @property
     def guarantor_ids(self) -> tuple[str, ...]:
         return self.actor_ids + tuple(g.id for g in self.institutions)
+
+    @property
+    def package_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.packages)
+
+    def ids_of(self, kind: IdKind) -> tuple[str, ...]:
+        """The ids a field declared to hold ``kind`` (:func:`names`) may name."""
+        ids = {"actors": self.actor_ids, "issues": self.issue_ids,
+               "packages": self.package_ids, "guarantors": self.guarantor_ids}
+        return ids[kind]
 
     def issue(self, issue_id: str) -> Issue:
         for issue in self.issues:
