@@ -3,7 +3,7 @@
 "use strict";
 
 const state = {
-  info: null, scenario: null, source: "", problems: [], tab: "actors",
+  info: null, schema: null, scenario: null, problems: [], tab: "actors",
   runs: [], job: null, validateTimer: null, validation: 0,
 };
 
@@ -376,7 +376,6 @@ async function loadEmbedded(id) {
 function useScenario({ ok, data }, refused = "") {
   if (!ok) { setStatus(refused + errorText(data), true); return; }
   state.scenario = data.scenario;
-  state.source = data.source;
   state.problems = [];
   setStatus(`loaded ${data.source} — ${data.summary}`);
   render();
