@@ -133,6 +133,14 @@ class ScenarioOut(BaseModel):
     source: str
 
 
+def _summary(s: Scenario) -> str:
+    return f"{s.title}: {s.size_text()}"
+
+
+def _scenario_out(s: Scenario, source: str) -> dict[str, Any]:
+    return {"scenario": s.to_dict(), "summary": _summary(s), "source": source}
+
+
 class JobOut(BaseModel):
     id: str
     analysis: str
@@ -142,15 +150,6 @@ class JobOut(BaseModel):
     elapsed_s: float
     result: dict[str, Any] | None
     problems: list[Problem]
-
-
-# ---------------------------------------------------------------------------------------
-# Helpers
-# ---------------------------------------------------------------------------------------
-
-
-def _summary(s: Scenario) -> str:
-    return f"{s.title}: {s.size_text()}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -226,9 +225,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
         if scenario_id not in embedded_scenarios():
             raise HTTPException(404, f"no embedded scenario '{scenario_id}'; one of: "
                                 f"{', '.join(embedded_scenarios())}")
-        s = detente.load(scenario_id)
-        return {"scenario": s.to_dict(), "summary": _summary(s),
-                "source": f"<embedded {scenario_id}>"}
+        return _scenario_out(detente.load(scenario_id), f"<embedded {scenario_id}>")
 
     @app.get("/api/schema", summary="The JSON Schema of the scenario format")
     def schema() -> dict[str, Any]:
@@ -246,8 +243,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
                     "", "file too large", "upload a smaller file, or start the workbench with "
                     "a larger --max-upload")])
         name = Path(body.filename).name or "upload"
-        s = limits.read_file(body.text, name)
-        return {"scenario": s.to_dict(), "summary": _summary(s), "source": name}
+        return _scenario_out(limits.read_file(body.text, name), name)
 
     @app.post("/api/validate", summary="Validate a scenario: the loader's messages, by place",
               response_model=Validation)

@@ -121,8 +121,7 @@ class JobManager:
             jobs = list(self._jobs.values())
             spare, self._spare = self._spare, None
         for job in jobs:
-            if job.status in ("queued", "running"):
-                self.cancel(job.id)
+            self.cancel(job.id)
         if spare is not None:
             with contextlib.suppress(OSError):
                 spare.kill()
@@ -148,10 +147,9 @@ class JobManager:
         for key in finished[: max(0, len(self._jobs) - self.keep)]:
             del self._jobs[key]
 
-    def _finish(self, job: Job, status: JobStatus, message: str = "") -> None:
+    def _finish(self, job: Job, status: JobStatus, message: str) -> None:
         job.status = status
-        if message:
-            job.message = message
+        job.message = message
         job.finished = time.monotonic()
         job.done_event.set()
 

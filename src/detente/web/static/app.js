@@ -3,7 +3,7 @@
 "use strict";
 
 const state = {
-  info: null, scenario: null, source: "", problems: [], tab: "actors",
+  info: null, schema: null, scenario: null, problems: [], tab: "actors",
   runs: [], job: null, validateTimer: null, validation: 0,
 };
 
@@ -34,7 +34,7 @@ async function api(method, path, body) {
   const response = await fetch(path, init);
   const type = response.headers.get("content-type") || "";
   const data = type.includes("json") ? await response.json() : await response.text();
-  return { ok: response.ok, status: response.status, data };
+  return { ok: response.ok, data, headers: response.headers };
 }
 
 function problemText(p) {
@@ -51,11 +51,13 @@ function errorText(data) {
   return String(data);
 }
 
-function setStatus(text, bad) {
-  const node = $("status");
-  node.textContent = text;
-  node.classList.toggle("bad", !!bad);
-}
+// The status line's and the run's message setters: the text, in red when bad.
+const messageAt = (id) => (text, bad) => {
+  $(id).textContent = text;
+  $(id).classList.toggle("bad", !!bad);
+};
+const setStatus = messageAt("status");
+const runMessage = messageAt("run-message");
 
 const numberOrText = (raw) => (raw.trim() === "" ? null : Number.isFinite(Number(raw)) ? Number(raw) : raw.trim());
 const plain = (value) => (value && typeof value === "object" && "value" in value ? value.value : value);  // 40 or {value: 40, ...}
@@ -213,6 +215,7 @@ function removeButton(label, action) {
 }
 
 const header = (column) => el("th", { title: column.help }, column.label);
+const table = (heads, rows) => el("table", {}, el("thead", {}, el("tr", {}, ...heads)), el("tbody", {}, rows));
 
 // ---------------------------------------------------------------- tables
 // A list of objects: a row per item, a column per property of the item's declaration. within:
@@ -243,18 +246,18 @@ function objectTable({ key, within, keyed, hint, seed = () => ({}) }) {
     edited(true);
   };
   return el("div", {}, hint && el("p", { class: "hint" }, hint),
-    el("table", {}, el("thead", {}, el("tr", {}, within && el("th", {}, schemaAt([within]).title.toLowerCase()), cols.map(header),
-      (keyed ? issues() : []).map((i) => el("th", { title: i.name }, i.id)), el("th", {}, ""))), el("tbody", {}, rows)),
+    table([within && el("th", {}, schemaAt([within]).title.toLowerCase()), cols.map(header),
+      (keyed ? issues() : []).map((i) => el("th", { title: i.name }, i.id)), el("th", {}, "")], rows),
     el("div", {}, pick, el("button", { type: "button", onclick: add }, `Add ${def.title.toLowerCase()}`)));
 }
 
 // A table keyed by two lists of ids (stances, trust); cell(row, column): [location, keys, key].
 function matrix({ corner, help, hint, rows, cols, cell, self, placeholder }) {
-  return el("div", {}, el("p", { class: "hint" }, hint), el("table", {},
-    el("thead", {}, el("tr", {}, el("th", { title: help }, corner), cols.map((c) => el("th", { title: c.name }, c.id)))),
-    el("tbody", {}, rows.map((r) => el("tr", {}, el("th", { title: r.name }, r.id), cols.map((c) => (self && r.id === c.id
+  return el("div", {}, el("p", { class: "hint" }, hint), table(
+    [el("th", { title: help }, corner), cols.map((c) => el("th", { title: c.name }, c.id))],
+    rows.map((r) => el("tr", {}, el("th", { title: r.name }, r.id), cols.map((c) => (self && r.id === c.id
       ? el("td", { class: "self", title: self }, "1")
-      : input("number", ...cell(r, c), { placeholder, prune: true }))))))));
+      : input("number", ...cell(r, c), { placeholder, prune: true })))))));
 }
 
 const stances = (field) => matrix({
@@ -366,19 +369,13 @@ function showProblems() {
 
 // ---------------------------------------------------------------- loading
 async function loadEmbedded(id) {
-  const { ok, data } = await api("GET", `/api/scenarios/${encodeURIComponent(id)}`);
-  if (!ok) { setStatus(errorText(data), true); return; }
-  await useScenario(data);
+  useScenario(await api("GET", `/api/scenarios/${encodeURIComponent(id)}`));
 }
 
-async function useScenario(data) {
-  if (!state.schema) {  // what the tables are drawn from
-    const schema = await api("GET", "/api/schema");
-    if (!schema.ok) { setStatus(errorText(schema.data), true); return; }
-    state.schema = schema.data;
-  }
+// A scenario the server read (embedded or uploaded), else why it was not loaded.
+function useScenario({ ok, data }, refused = "") {
+  if (!ok) { setStatus(refused + errorText(data), true); return; }
   state.scenario = data.scenario;
-  state.source = data.source;
   state.problems = [];
   setStatus(`loaded ${data.source} — ${data.summary}`);
   render();
@@ -391,9 +388,7 @@ async function upload(file) {
     return;
   }
   const text = await file.text();
-  const { ok, data } = await api("POST", "/api/upload", { filename: file.name, text });
-  if (!ok) { setStatus(`${file.name} was not loaded:\n${errorText(data)}`, true); return; }
-  await useScenario(data);
+  useScenario(await api("POST", "/api/upload", { filename: file.name, text }), `${file.name} was not loaded:\n`);
 }
 
 function saveFile(blob, name) {  // the browser's download of data the page holds
@@ -405,10 +400,10 @@ function saveFile(blob, name) {  // the browser's download of data the page hold
 }
 
 async function download(path, body, fallbackName) {
-  const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  if (!response.ok) { setStatus(errorText(await response.json()), true); return; }
-  const match = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
-  saveFile(await response.blob(), match ? match[1] : fallbackName);
+  const { ok, data, headers } = await api("POST", path, body);
+  if (!ok) { setStatus(errorText(data), true); return; }
+  const match = /filename="([^"]+)"/.exec(headers.get("content-disposition") || "");
+  saveFile(new Blob([data], { type: headers.get("content-type") }), match ? match[1] : fallbackName);
 }
 
 // ---------------------------------------------------------------- running
@@ -463,12 +458,6 @@ function runRequest() {
   return request;
 }
 
-function runMessage(text, bad) {
-  const node = $("run-message");
-  node.textContent = text;
-  node.classList.toggle("bad", !!bad);
-}
-
 async function run(event) {
   event.preventDefault();
   if (state.job) return;
@@ -477,10 +466,7 @@ async function run(event) {
   const { ok, data } = await api("POST", "/api/jobs", request);
   markCounterfactual(ok ? [] : data.problems || []);
   if (!ok) { runMessage(errorText(data), true); return; }
-  state.job = data.id;
-  $("run").disabled = true;
-  $("cancel").hidden = false;
-  $("progress").hidden = false;
+  setJob(data.id);
   $("progress").removeAttribute("value");
   await poll(request);
 }
@@ -488,11 +474,11 @@ async function run(event) {
 async function poll(request) {
   while (state.job) {
     const { ok, data } = await api("GET", `/api/jobs/${state.job}`);
-    if (!ok) { finishJob(); runMessage(errorText(data), true); return; }
+    if (!ok) { setJob(null); runMessage(errorText(data), true); return; }
     if (data.progress !== null && data.progress !== undefined) $("progress").value = data.progress;
     runMessage(`${data.status}${data.message && data.message !== data.status ? ": " + data.message : ""} (${data.elapsed_s.toFixed(1)} s)`, data.status === "failed");
     if (!["queued", "running"].includes(data.status)) {
-      finishJob();
+      setJob(null);
       if (data.status === "done") addRun(request, data);
       else { markCounterfactual(data.problems || []); runMessage(`${data.status}: ${errorText(data)}`, true); }
       return;
@@ -501,11 +487,12 @@ async function poll(request) {
   }
 }
 
-function finishJob() {
-  state.job = null;
-  $("run").disabled = state.problems.length > 0;
-  $("cancel").hidden = true;
-  $("progress").hidden = true;
+// The job the page waits on (null: none): Cancel and progress show while one runs, Run is off.
+function setJob(id) {
+  state.job = id;
+  $("run").disabled = id !== null || state.problems.length > 0;
+  $("cancel").hidden = id === null;
+  $("progress").hidden = id === null;
 }
 
 async function cancel() {
@@ -513,7 +500,7 @@ async function cancel() {
   const id = state.job;
   state.job = null;
   const { data } = await api("DELETE", `/api/jobs/${id}`);
-  finishJob();
+  setJob(null);
   runMessage(`cancelled after ${data.elapsed_s ? data.elapsed_s.toFixed(1) : "?"} s`);
 }
 
@@ -548,12 +535,11 @@ function renderCompare() {
 function renderView(view, label, other) {
   const tables = view.tables.map((t, k) => {
     const twin = other && other.tables[k] && other.tables[k].title === t.title ? other.tables[k] : null;
-    return el("div", { class: "scroll" }, el("h3", {}, t.title), el("table", {},
-      el("thead", {}, el("tr", {}, t.columns.map((c) => el("th", {}, c)))),
-      el("tbody", {}, t.rows.map((row, r) => el("tr", {}, row.map((cell, c) => {
+    return el("div", { class: "scroll" }, el("h3", {}, t.title), table(t.columns.map((c) => el("th", {}, c)),
+      t.rows.map((row, r) => el("tr", {}, row.map((cell, c) => {
         const changed = twin && twin.rows[r] && String(twin.rows[r][c]) !== String(cell);
         return el("td", { class: changed ? "changed" : null }, cell === null ? "–" : cell);
-      }))))));
+      })))));
   });
   return el("div", { class: "view", "data-label": label },
     el("p", {}, el("strong", {}, label)),
@@ -602,18 +588,18 @@ function renderParams() {
 function renderRunForm() {
   const info = state.info;
   $("analysis").replaceChildren(...info.analyses.map((a) => el("option", { value: a.name, title: a.summary }, a.title)));
-  $("models").replaceChildren(el("legend", {}, "Models"), ...info.models.map((m) => el("label", { title: `${m.title} — ${m.reference}` },
+  $("models").append(...info.models.map((m) => el("label", { title: `${m.title} — ${m.reference}` },
     el("input", { type: "checkbox", value: m.name, checked: info.default_models.includes(m.name) }), m.name)));
   renderCounterfactualFields();
   $("analysis").addEventListener("change", renderParams);
   renderParams();
 }
 
-async function start() {
-  const info = await api("GET", "/api/info");
+async function start() {  // the run form, the tables and the scenario list are drawn from these
+  const [info, schema, list] = await Promise.all(["/api/info", "/api/schema", "/api/scenarios"].map((path) => api("GET", path)));
   state.info = info.data;
+  state.schema = schema.data;
   renderRunForm();
-  const list = await api("GET", "/api/scenarios");
   const pick = $("scenario-pick");
   pick.replaceChildren(...list.data.map((s) => el("option", { value: s.id }, `${s.id} — ${s.title}`)));
   pick.value = state.info.initial_scenario;
