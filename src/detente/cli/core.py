@@ -24,8 +24,8 @@ from detente.cli.common import ScenarioArg, app, console, reports_errors
 @reports_errors
 def check(file: Annotated[str, typer.Argument(help="Scenario file to validate.")]) -> None:
     """Validate a scenario file without running anything."""
-    # markup=False: a file name may hold [brackets], which rich would take for styles.
-    console.print(f"{file}: ok — {load(file).size_text()}", markup=False)
+    # print, not rich: a file name is printed whole, its [brackets] no style, never wrapped.
+    print(f"{file}: ok — {load(file).size_text()}")
 
 
 @app.command()
@@ -63,7 +63,7 @@ def schema(
         sys.stdout.write(text)
     else:
         write_atomic(output, text, force=force)
-        console.print(f"wrote {output}", markup=False)
+        print(f"wrote {output}")
 
 
 @app.command()
@@ -77,4 +77,4 @@ def convert(
     s = load(source)
     text = s.to_json() if output.suffix.lower() == ".json" else s.to_yaml()
     write_atomic(output, text, force=force)
-    console.print(f"wrote {output}", markup=False)
+    print(f"wrote {output}")
