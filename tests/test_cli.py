@@ -80,6 +80,17 @@ def test_convert_never_overwrites(tmp_path: Path) -> None:
     assert "korea-2017" in target.read_text()
 
 
+def test_file_names_are_printed_as_written(tmp_path: Path) -> None:
+    # rich would read "[bold]" as a style and print "ab.yaml: ok" for the wrong file, and
+    # break a name longer than its width (140 when piped) over two lines.
+    folder = tmp_path / ("d" * 150)
+    folder.mkdir()
+    scenario, schema = folder / "a[bold]b.yaml", tmp_path / "s[red].json"
+    assert invoke("convert", "korea-2017", "-o", str(scenario)).output == f"wrote {scenario}\n"
+    assert invoke("check", str(scenario)).output.startswith(f"{scenario}: ok — ")
+    assert invoke("schema", "-o", str(schema)).output == f"wrote {schema}\n"
+
+
 def test_show_scenarios_models_schema() -> None:
     assert "Russia" in invoke("show").output
     assert "korea-2017-moon" in invoke("scenarios").output

@@ -2,8 +2,8 @@
 
 The analyses' commands (forecast, sample, ..., compare, brief, plot, report) are generated
 from the analysis registry (:mod:`detente.cli.registry`); the other commands (check, show,
-convert, web, ...)
-live in the modules of :data:`COMMAND_MODULES` and register themselves on :data:`app`.
+convert, serve, room, ...) live in the modules of :data:`COMMAND_MODULES` and register
+themselves on :data:`app`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ def interrupted() -> NoReturn:
     raise SystemExit(EXIT_INTERRUPTED)
 
 
+COMMAND_MODULES = ("detente.cli.core", "detente.cli.web", "detente.room.cli")
+
 # The imports below create some 50,000 long-lived objects (typer, rich, numpy, pydantic,
 # the scenario schema) and next to no garbage, yet the cyclic collector runs over 100 times
 # while they load, walking them again and again: 30-40 ms of a 0.4 s `detente forecast`.
@@ -37,24 +39,17 @@ def interrupted() -> NoReturn:
 # own collections walk only what the command creates.
 _COLLECTING = gc.isenabled()
 gc.disable()
-try:
-    try:  # importing the commands pulls in numpy, matplotlib, ...: seconds to interrupt
-        from typer.main import get_command_name, get_group
+try:  # importing the commands pulls in numpy, matplotlib, ...: seconds to interrupt
+    from typer.main import get_command_name, get_group
 
-        from detente.cli.common import app
-        from detente.cli.registry import register
-    except KeyboardInterrupt:  # pragma: no cover - timing dependent
-        interrupted()
+    from detente.cli.common import app
+    from detente.cli.registry import register
 
-    COMMAND_MODULES = ("detente.cli.core", "detente.cli.web",
-                       "detente.room.cli")
-
-    try:
-        register()
-        for _module in COMMAND_MODULES:
-            importlib.import_module(_module)
-    except KeyboardInterrupt:  # pragma: no cover - timing dependent
-        interrupted()
+    register()
+    for _module in COMMAND_MODULES:
+        importlib.import_module(_module)
+except KeyboardInterrupt:  # pragma: no cover - timing dependent
+    interrupted()
 finally:
     if _COLLECTING:
         gc.enable()

@@ -65,8 +65,5 @@ def reports_errors(func: F) -> F:
             # them to rich's markup.
             err_console.print(f"[bold red]error[/]: {escape(str(err))}", soft_wrap=True)
             raise typer.Exit(EXIT_INPUT) from None
-        except FileExistsError as err:
-            err_console.print(f"[bold red]error[/]: {escape(str(err))}", soft_wrap=True)
-            raise typer.Exit(EXIT_INPUT) from None
 
     return wrapper  # type: ignore[return-value]

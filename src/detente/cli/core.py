@@ -24,7 +24,8 @@ from detente.cli.common import ScenarioArg, app, console, reports_errors
 @reports_errors
 def check(file: Annotated[str, typer.Argument(help="Scenario file to validate.")]) -> None:
     """Validate a scenario file without running anything."""
-    console.print(f"{file}: ok — {load(file).size_text()}")
+    # print, not rich: a file name is printed whole, its [brackets] no style, never wrapped.
+    print(f"{file}: ok — {load(file).size_text()}")
 
 
 @app.command()
@@ -57,12 +58,12 @@ def schema(
     """Print the JSON Schema of the scenario format (for editors and validators)."""
     import json
 
-    text = json.dumps(json_schema(), indent=2)
+    text = json.dumps(json_schema(), indent=2) + "\n"
     if output is None:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text)
     else:
-        write_atomic(output, text + "\n", force=force)
-        console.print(f"wrote {output}")
+        write_atomic(output, text, force=force)
+        print(f"wrote {output}")
 
 
 @app.command()
@@ -76,4 +77,4 @@ def convert(
     s = load(source)
     text = s.to_json() if output.suffix.lower() == ".json" else s.to_yaml()
     write_atomic(output, text, force=force)
-    console.print(f"wrote {output}")
+    print(f"wrote {output}")

@@ -45,14 +45,10 @@ class _Shown:
         self.task = self.status.add_task(description, total=total)
 
     def __enter__(self) -> Self:
-        self.begin()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def begin(self) -> None:
-        """Show the display at once (the spinner does; the bar appears on its own, later)."""
 
     def close(self) -> None:
         if self.status is not None:
@@ -74,13 +70,15 @@ class Activity(_Shown):
     def _text(self) -> str:
         return f"{self.label}: {self.current}"
 
-    def begin(self) -> None:
+    def __enter__(self) -> Self:
+        # Shown at once, unlike the bar, which appears on its own once a run takes a while.
         if self.enabled:
             from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
             # The elapsed time ticks on its own (refresh thread) through a long step.
             self._start([SpinnerColumn(), TextColumn("{task.description}"),
                          TimeElapsedColumn()], None, True, self._text())
+        return self
 
     def step(self, text: str) -> None:
         self.current = text

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,7 +61,7 @@ def _repeatable(name: str, flags: Sequence[str], help_text: str, metavar: str
         *flags, help=help_text, show_default=False, metavar=metavar)])
 
 
-def option_parameter(o: Option) -> inspect.Parameter:
+def _option_parameter(o: Option) -> inspect.Parameter:
     """The typer parameter of one option. Numbers and choices are read as text where the
     spec must check them (typer would stop at the first problem, with its own wording)."""
     if o.argument:
@@ -75,10 +75,9 @@ def option_parameter(o: Option) -> inspect.Parameter:
     elif o.type is bool:
         annotation, default = bool | None if o.default is None else bool, o.default
     else:
-        # A float is typed, so that reports_errors refuses inf and nan by name like every
-        # float option of every command (the spec then checks the bounds); anything else is
-        # text checked by the spec, every problem at once ('1e999' for an int, a choice
-        # outside the list).
+        # A float is parsed by typer ('abc' stops there) and checked by the spec (inf, nan,
+        # the bounds); anything else is text checked by the spec, every problem at once
+        # ('1e999' for an int, a choice outside the list).
         annotation = float | None if o.type is float else str | None
     return _keyword(o.name, Annotated[annotation, typer.Option(
         *flags, help=_markup_safe(o.help_text()), show_default=False,
@@ -119,14 +118,6 @@ def _input_parameter(spec: AnalysisSpec) -> inspect.Parameter:
                     required if spec.inputs == "targets" else None)
 
 
-def variation_parameters(shared: Collection[str] = ()) -> list[inspect.Parameter]:
-    """The counterfactual flags of every command that takes a Variation (each analysis,
-    `detente report`, `detente plot`), less ``shared``: flags an option of the same name
-    takes (see :meth:`AnalysisSpec.split_shared`)."""
-    return [_repeatable(name, [flag], VARIATION_HELP[flag], VARIATION_OPTIONS[flag])
-            for flag, name in _CF.items() if flag not in shared]
-
-
 def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
     formats = spec.formats
     given_too = (" With " + " or ".join(f.flag for f in spec.files) + ": only when given."
@@ -154,13 +145,6 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
             "--dask", help="Run the chunks on this Dask distributed scheduler "
             "(tcp://host:8786).")]))
     return out
-
-
-def pop_edits(kwargs: dict[str, Any], shared: Collection[str] = ()) -> dict[str, list[str]]:
-    """The values of the counterfactual flags, taken out of a command's ``kwargs``, in the
-    spelling :func:`detente.variation_from_mapping` reads (``{"without": ["RU"]}``)."""
-    return {flag[2:]: list(kwargs.pop(name) or []) for flag, name in _CF.items()
-            if flag not in shared}
 
 
 #: The parameter of --force (plot, report): a name no option of an analysis uses (validate
@@ -192,7 +176,10 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             f.check_name(path)
             f.ready()
         inputs = kwargs.pop("inputs")
-        edits = pop_edits(kwargs, shared)
+        # The counterfactual flags, in the spelling variation_from_mapping reads
+        # ({"without": ["RU"]}); a flag an option takes too is split from it below.
+        edits = {flag[2:]: list(kwargs.pop(name) or []) for flag, name in _CF.items()
+                 if flag not in shared}
         # Options left at None (or an empty list) take the spec's default.
         given = {k: v for k, v in kwargs.items() if v is not None and v != []}
         edits.update(spec.split_shared(given))
@@ -231,11 +218,15 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             sys.stdout.write(result.text(output_format))
         sys.stdout.flush()
 
-    parameters = [*[option_parameter(o) for o in spec.options if o.argument],
+    parameters = [*[_option_parameter(o) for o in spec.options if o.argument],
                   _input_parameter(spec),
-                  *[_shared_parameter(o) if set(o.cli_flags) & shared else option_parameter(o)
+                  *[_shared_parameter(o) if set(o.cli_flags) & shared else _option_parameter(o)
                     for o in spec.options if not o.argument],
-                  *variation_parameters(shared), *_engine_parameters(spec)]
+                  # The counterfactual flags, less those an option of the same name takes
+                  # (AnalysisSpec.split_shared).
+                  *[_repeatable(name, [flag], VARIATION_HELP[flag], VARIATION_OPTIONS[flag])
+                    for flag, name in _CF.items() if flag not in shared],
+                  *_engine_parameters(spec)]
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__name__ = spec.name
     command.__doc__ = spec.summary
@@ -250,5 +241,4 @@ def register(names: Sequence[str] | None = None) -> None:
             app.command(name=spec.name, help=spec.summary)(make_command(spec))
 
 
-__all__ = ["make_command", "option_parameter", "pop_edits", "register",
-           "variation_parameters"]
+__all__ = ["make_command", "register"]

@@ -220,11 +220,12 @@ def export(room: ROOM, token: TOKEN, db: DB = "room.db",
         console.print(text, markup=False, soft_wrap=True)
     else:
         write_atomic(output, text + "\n", force=force)
-        err_console.print(f"wrote {output}")
+        err_console.print(f"wrote {output}", markup=False, soft_wrap=True)
     if pooled is not None and scenario is not None:
         write_atomic(scenario, yaml.safe_dump(pooled.scenario, sort_keys=False,
                                               allow_unicode=True), force)
-        err_console.print(f"wrote {scenario} (pooled from {pooled.experts} experts)")
+        err_console.print(f"wrote {scenario} (pooled from {pooled.experts} experts)",
+                          markup=False, soft_wrap=True)
 
 
 def bind_problem(host: str, expose: bool, certfile: Path | None, keyfile: Path | None,
