@@ -485,8 +485,11 @@ function markCounterfactual(problems) {
 
 function runRequest() {
   const analysis = $("analysis").value;
-  const models = [...$("models").querySelectorAll("input:checked")].map((i) => i.value);
-  const request = { analysis, scenario: state.scenario, models, seed: Number($("seed").value || 0), params: {} };
+  const request = { analysis, scenario: state.scenario, seed: Number($("seed").value || 0), params: {} };
+  // The ticked models go only to an analysis that takes them: the API refuses models it
+  // would not run (a single-model analysis has its model among the params).
+  const meta = state.info.analyses.find((a) => a.name === analysis);
+  if (meta.shared.includes("model")) request.models = [...$("models").querySelectorAll("input:checked")].map((i) => i.value);
   for (const input of $("params").querySelectorAll("[data-param]")) {
     const raw = input.value.trim();
     if (raw === "") continue;  // the analysis's own default
