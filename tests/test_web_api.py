@@ -420,6 +420,21 @@ def test_models_an_analysis_would_not_run_are_refused(client: TestClient) -> Non
     assert "sample runs one model" in problem["message"] and "params.model" in problem["fix"]
 
 
+def test_a_seed_a_run_would_not_use_is_refused(client: TestClient) -> None:
+    info = client.get("/api/info").json()["analyses"]
+    drawing = [a["name"] for a in info if any(o["name"] == "seed" for o in a["options"])]
+    still = [a["name"] for a in info if a["name"] not in drawing]
+    assert "settle" in still and "forecast" in drawing
+    for name in still:
+        assert refused_at(client, name, {"seed": 3}) == ["seed"]
+    assert refused_at(client, "forecast", {"seed": 3, "params": {"seed": 4}}) == ["seed"]
+    # Given twice alike, it is one seed; left out, the analysis's default.
+    twice = client.post("/api/analyses/sample", json={
+        "scenario": korea(), "seed": 3, "params": {"seed": 3, "samples": 40}})
+    assert twice.status_code == 200, twice.text
+    assert twice.json()["result"]["data"]["seed"] == 3
+
+
 def test_options_of_a_model_not_run_are_refused(client: TestClient) -> None:
     linear = {"nash": {"utility": "linear"}}
     assert refused_at(client, "sample", {"models": ["bdm"], "options": linear}) \

@@ -169,7 +169,7 @@ def test_counterfactual_fields_are_drawn_from_the_flags_declaration(
     context.close()
 
 
-def test_the_page_sends_models_only_where_the_analysis_runs_them(
+def test_the_page_sends_models_and_seed_only_where_the_analysis_uses_them(
         server: str, browser: object) -> None:
     # Every analysis the page offers: the request it would send is accepted by the API's
     # own reading (nothing run), with the ticked models exactly where they fill `model`.
@@ -186,7 +186,9 @@ def test_the_page_sends_models_only_where_the_analysis_runs_them(
     for name in names:
         page.select_option("#analysis", name)
         request = page.evaluate("runRequest()")
-        assert ("models" in request) == ("model" in public(offered[name])["shared"]), name
+        shared = public(offered[name])["shared"]
+        assert ("models" in request) == ("model" in shared), name
+        assert ("seed" in request) == ("seed" in shared), name
         request_options(offered[name], request)  # refused: OptionError
     context.close()
 

@@ -76,17 +76,26 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
     """The request's ``params``, with the shared controls filling seed, models and model
     options where the params leave them out: every option filled and checked by the spec
     (:meth:`AnalysisSpec.check`), less what the workbench fixes (which a request cannot
-    give); problems at ``params.NAME``. Nothing a request asks for is dropped: ``models``
-    an analysis cannot run as given, and ``options`` of a model it does not run, are refused
-    (at ``models`` and ``options.MODEL``), never left out."""
+    give); problems at ``params.NAME``. Nothing a request asks for is dropped: a ``seed``
+    for an analysis that draws nothing, ``models`` it cannot run as given and ``options`` of
+    a model it does not run are refused (at ``seed``, ``models`` and ``options.MODEL``),
+    never left out."""
     names = {o.name: o for o in offered_options(entry)}
     params = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
     given = dict(params)
-    if "seed" in names:
-        given.setdefault("seed", request.get("seed", 0))
+    seed: int | None = request.get("seed")
+    if seed is not None and "seed" not in names:
+        problems = [Problem("seed", f"{entry.name} draws nothing at random: a seed would "
+                                    "change nothing", "leave seed out")]
+        seed = None
+    else:
+        problems = []
+        if seed is not None:
+            given.setdefault("seed", seed)
     models: list[str] | None = request.get("models")
-    problems = [] if models is None else _models_problems(entry, names.get("model"), models)
-    if problems:
+    refused = [] if models is None else _models_problems(entry, names.get("model"), models)
+    problems += refused
+    if refused:
         models = None  # refused as a whole: neither filled in nor compared with params.model
     elif models and "model" in names:
         given.setdefault("model", list(models) if names["model"].multiple else models[0])
@@ -105,7 +114,7 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
     except OptionError as err:
         problems += err.problems
     if checked:
-        problems += _given_twice(entry, checked, params, models, by_model)
+        problems += _given_twice(entry, checked, params, seed, models, by_model)
     if checked and "option" in names:
         problems += _options_not_run(entry, checked, by_model)
     if problems:
@@ -144,12 +153,15 @@ def _no_model_options_fix(entry: AnalysisSpec) -> str:
 
 
 def _given_twice(entry: AnalysisSpec, checked: Mapping[str, Any], params: Mapping[str, Any],
-                 models: list[str] | None, by_model: Mapping[str, Mapping[str, Any]]
-                 ) -> list[Problem]:
-    """``models`` beside ``params.model`` is taken only where both name the same models
-    (as the spec reads them); ``options`` beside ``params.option`` is refused (which would
-    win?)."""
+                 seed: int | None, models: list[str] | None,
+                 by_model: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
+    """``seed`` beside ``params.seed`` and ``models`` beside ``params.model`` are taken only
+    where both say the same (as the spec reads them); ``options`` beside ``params.option``
+    is refused (which would win?)."""
     problems = []
+    if seed is not None and "seed" in params and checked["seed"] != seed:
+        problems.append(Problem("seed", f"seed ({seed}) and params.seed ({checked['seed']}) "
+                                "differ", "give the seed once: in seed or in params.seed"))
     if models and "model" in params:
         ran = checked["model"]
         if list(ran if isinstance(ran, tuple) else (ran,)) != list(models):

@@ -114,7 +114,10 @@ class AnalysisRequest(RequestBody):
     options: dict[ModelName, dict[str, OptionValue]] = Field(  # type: ignore[valid-type]
         default={}, description="Per model, its options, as `detente forecast -O`; refused "
                                 "for a model the analysis does not run.")
-    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1,
+                             description="Seed of an analysis that draws at random "
+                                         "(default: the analysis's, 0); refused by one that "
+                                         "draws nothing.")
     counterfactual: Counterfactual | None = None  # type: ignore[valid-type]
     params: dict[str, OptionValue | list[str]] = Field(
         default={}, description="Options of the analysis itself (e.g. samples).")
