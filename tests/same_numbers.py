@@ -8,6 +8,7 @@ the last bit of an iterative model's float may differ with the order numpy sums 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 
@@ -57,11 +58,19 @@ def html_tables(page: str, section: str) -> list[dict[str, Any]]:
     return tables
 
 
+def untimed(text: str) -> str:
+    """Text less the seconds a search took ("brute force, 2.3 s"): what differs between two
+    runs of the same numbers."""
+    return re.sub(r"\b\d+(\.\d+)? s\b", "… s", text)
+
+
 def timeless(node: Any) -> Any:
     """A JSON result less what differs between two runs of the same numbers: timings
-    (``seconds``, ``run``, ``stats``) and where it ran (``where``)."""
+    (``seconds``, ``run``, ``stats``; in a report's ``html``, each "0.8 s") and where it ran
+    (``where``)."""
     if isinstance(node, dict):
-        return {k: timeless(v) for k, v in node.items()
+        return {k: untimed(v) if k == "html" and isinstance(v, str) else timeless(v)
+                for k, v in node.items()
                 if k not in ("seconds", "run", "stats", "where")}
     if isinstance(node, list):
         return [timeless(v) for v in node]

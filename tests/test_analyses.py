@@ -142,8 +142,14 @@ def _text(view: Any) -> str:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("args", COUNTERFACTUALS, ids=" ".join)
-@pytest.mark.parametrize("name", list(ANALYSES))
+#: Each analysis with each counterfactual; the report (some 10 s a run, every figure drawn)
+#: with the last, which combines two: each of its sections is an analysis walked here with
+#: every one, and tests/test_surfaces.py runs it on the command line and the web too.
+WALK = [pytest.param(name, args, id=f"{name}-{' '.join(args)}") for name in ANALYSES
+        for args in (COUNTERFACTUALS[-1:] if name == "report" else COUNTERFACTUALS)]
+
+
+@pytest.mark.parametrize(("name", "args"), WALK)
 def test_every_analysis_accepts_every_counterfactual(name: str, args: list[str],
                                                      with_outcomes: Path) -> None:
     variation = parse_variation(args)

@@ -70,12 +70,23 @@ def _target(name: str) -> list[str]:
     return ["deu", "x.csv"] if ANALYSES[name].inputs == "targets" else ["korea-2017"]
 
 
+def _words(name: str, options: dict[str, Any]) -> list[str]:
+    """The command line of ``options``: a positional option (plot KIND) first, its default
+    where ``options`` lack it, then the flags and the input."""
+    spec = ANALYSES[name]
+    arguments = {o.name: o.default for o in spec.options if o.argument}
+    return [*spec.words({**arguments, **options}), *_target(name)]
+
+
 @pytest.mark.parametrize("name", list(ANALYSES))
 def test_every_analysis_is_a_command_with_the_specs_options(name: str) -> None:
     spec = ANALYSES[name]
     command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
     params = {p.name: p for p in command.params if isinstance(p, typer.core.TyperOption)}
-    for o in spec.options:
+    # A positional option (plot KIND) comes first, before the input.
+    arguments = [p.name for p in command.params if isinstance(p, typer.core.TyperArgument)]
+    assert arguments == [*(o.name for o in spec.options if o.argument), "inputs"]
+    for o in (o for o in spec.options if not o.argument):
         assert o.name in params, f"{name}: option {o.name} missing from the command"
         flags = {*params[o.name].opts, *params[o.name].secondary_opts}
         assert set(o.cli_flags) <= flags, f"{name}.{o.name}: flags {flags}"
@@ -85,7 +96,8 @@ def test_every_analysis_is_a_command_with_the_specs_options(name: str) -> None:
         assert any(flag in p.opts for p in params.values()), f"{name}: no {flag}"
     extra = set(params) - {o.name for o in spec.options}
     files = {registry._file_parameter(f.flag) for f in spec.files}
-    assert extra <= {*registry._CF.values(), "output_format", "dask", "quiet", *files}
+    force = {registry._FORCE} if any(f.overwrite for f in spec.files) else set()
+    assert extra <= {*registry._CF.values(), "output_format", "dask", "quiet", *files, *force}
 
 
 @pytest.mark.parametrize("name", list(ANALYSES))
@@ -106,7 +118,7 @@ def test_help_as_printed_shows_every_default(name: str) -> None:
 
 @pytest.mark.parametrize("name", list(ANALYSES))
 def test_no_flag_means_the_specs_defaults(name: str, captured: dict[str, Any]) -> None:
-    _invoke(name, *_target(name))
+    _invoke(name, *_words(name, {}))
     assert captured["name"] == name
     assert ANALYSES[name].check(_user_options(captured["options"])) == \
         ANALYSES[name].defaults()
@@ -121,7 +133,7 @@ def test_every_flag_reaches_the_analysis(name: str, option: str,
     expected = _other_value(o)
     # Option.words spells the value as the command line reads it (the tests' quick runs
     # and the docs use it).
-    result = _invoke(name, *_target(name), *o.words(expected))
+    result = _invoke(name, *_words(name, {option: expected}))
     assert "name" in captured, result.output
     checked = ANALYSES[name].check(_user_options(captured["options"]))
     assert checked[option] == expected
@@ -133,7 +145,7 @@ def test_the_quick_options_spelled_as_flags_reach_the_analysis(
         name: str, captured: dict[str, Any]) -> None:
     # The tests run each command with spec.words(spec.quick): the words must mean the same.
     spec = ANALYSES[name]
-    result = _invoke(name, *_target(name), *spec.words(spec.quick))
+    result = _invoke(name, *_words(name, dict(spec.quick)))
     assert "name" in captured, result.output
     assert spec.check(_user_options(captured["options"])) == spec.check(spec.quick)
 
@@ -143,7 +155,7 @@ def test_every_command_takes_every_counterfactual(name: str, captured: dict[str,
     words = ["--without", "RU", "--add", "EU=10", "--position", "CN.NUC=40", "--salience",
              "KP.SANC=0.9", "--capability", "US=60", "--trust", "KP.CN=0.8", "--guarantor",
              "SEC=CN,US", "--fix", "NUC=50"]
-    _invoke(name, *_target(name), *words)
+    _invoke(name, *_words(name, {}), *words)
     assert captured["variation"] == parse_variation(words)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -75,6 +77,27 @@ def test_json_schema_describes_the_format() -> None:
     schema = detente.json_schema()
     assert {"issues", "actors", "stances"} <= set(schema["required"])
     assert "trust" in schema["properties"]
+
+
+def test_every_id_field_of_the_format_says_whose_ids_it_holds() -> None:
+    # The workbench renames and removes ids where x-refers says they stand: a field that
+    # holds ids (an item's own id aside) without it would keep a renamed id.
+    from detente.scenario.schema import ID_PATTERN
+
+    def holds_ids(node: dict[str, Any]) -> bool:
+        parts = [*node.get("anyOf", []), node.get("items"), node.get("additionalProperties")]
+        return node.get("pattern") == ID_PATTERN or any(
+            holds_ids(part) for part in parts if isinstance(part, dict))
+
+    schema = detente.json_schema()
+    models = {"Scenario": schema, **schema["$defs"]}
+    unnamed = [f"{model}.{field}" for model, node in models.items()
+               for field, prop in node.get("properties", {}).items()
+               if field != "id" and holds_ids(prop) and "x-refers" not in prop]
+    assert not unnamed, unnamed
+    named = {f"{model}.{field}" for model, node in models.items()
+             for field, prop in node.get("properties", {}).items() if "x-refers" in prop}
+    assert {"Issue.guarantors", "Link.needs", "WalkAway.package", "VerifierBand.by"} <= named
 
 
 def test_forecast_korea_in_issue_units() -> None:

@@ -273,3 +273,51 @@ def test_cli_plot_and_report(tmp_path: Path) -> None:
     unknown = runner.invoke(app, ["plot", "pie", "-o", str(tmp_path / "x.png")])
     assert unknown.exit_code == 2 and "issue-map" in unknown.output
     # `detente report` itself runs in tests/test_surfaces.py, with a counterfactual.
+
+
+def test_plot_and_report_are_declared_once_in_the_registry() -> None:
+    # One declaration: the CLI commands and the web entries are the registry's specs, and
+    # every figure kind drawn is a kind declared (with its title), in the same order.
+    pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
+    import typer.main
+
+    from detente.analyses.documents import FIGURES
+    from detente.web.analyses import available_analyses, public
+
+    assert list(KINDS) == list(FIGURES) == list(ANALYSES["plot"].option("kind").choices)
+    assert all(KINDS[k].title == FIGURES[k] for k in KINDS)
+    offered = available_analyses()
+    assert offered["plot"] is ANALYSES["plot"] and offered["report"] is ANALYSES["report"]
+    kind = next(o for o in public(offered["plot"])["options"] if o["name"] == "kind")
+    assert kind["choices"] == list(FIGURES) and kind["default"] == "issue-map"
+    assert "data" not in {o["name"] for o in public(offered["report"])["options"]}
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    assert commands["plot"].help == ANALYSES["plot"].summary
+    # No headline numbers for `detente compare`.
+    from detente.analyses.compare import PARTS
+
+    assert ANALYSES["plot"].document and ANALYSES["report"].document
+    assert not any(ANALYSES[part].document for part in PARTS)
+
+
+def test_plot_refuses_what_it_cannot_write_before_drawing(tmp_path: Path) -> None:
+    runner = CliRunner()
+    unknown = runner.invoke(app, ["plot", "pie", "-o", str(tmp_path / "x.png")])
+    assert unknown.exit_code == 2 and "Traceback" not in unknown.output
+    text = " ".join(unknown.output.split())
+    assert "KIND: unknown figure kind 'pie'" in text
+    assert "use " + ", ".join(KINDS) in text
+    folder = runner.invoke(app, ["plot", "comparison", "-o", str(tmp_path)])
+    assert folder.exit_code == 2 and "is a folder" in folder.output
+    assert not list(tmp_path.iterdir())
+    # --force overwrites (the file only: nothing else is written).
+    out = tmp_path / "c.png"
+    out.write_bytes(b"mine")
+    kept = runner.invoke(app, ["plot", "comparison", "-m", "compromise", "--dpi", "30",
+                               "-o", str(out)])
+    assert kept.exit_code == 2 and out.read_bytes() == b"mine"
+    forced = runner.invoke(app, ["plot", "comparison", "-m", "compromise", "--dpi", "30",
+                                 "-o", str(out), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert out.read_bytes().startswith(b"\x89PNG") and forced.stdout.startswith(f"wrote {out}")
+    assert [p.name for p in tmp_path.iterdir()] == ["c.png"]

@@ -67,6 +67,16 @@ def _target(name: str, observed: Path) -> list[str]:
     return [str(observed)] if ANALYSES[name].inputs == "targets" else ["korea-2017"]
 
 
+def _command(name: str, target: list[str], options: dict[str, Any]) -> list[str]:
+    """``detente NAME`` with ``options`` as words: a positional option (plot KIND) first,
+    its default where ``options`` lack it, then the input."""
+    spec = ANALYSES[name]
+    arguments = {o.name: o.default for o in spec.options if o.argument}
+    words = spec.words({**arguments, **options})
+    count = sum(1 for o in spec.options if o.argument)
+    return [name, *words[:count], *target, *words[count:]]
+
+
 def _cli_defaults(name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """What the command hands to the analysis when no flag is given."""
     seen: dict[str, Any] = {}
@@ -79,7 +89,7 @@ def _cli_defaults(name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         raise Stop
 
     monkeypatch.setattr(cli_registry, "run", capture)
-    runner.invoke(app, [name, *_target(name, Path("x.yaml"))])
+    runner.invoke(app, _command(name, _target(name, Path("x.yaml")), {}))
     assert "options" in seen, f"the {name} command did not reach the analysis"
     return ANALYSES[name].check({k: v for k, v in seen["options"].items()
                                  if k not in ("executor", "progress")})
@@ -128,8 +138,8 @@ def test_every_surface_has_the_same_options_defaults_and_bounds(
         for value in _outside(o):
             messages = {p.message for p in o.check(value)[1]}
             assert messages, f"{name}.{o.name}={value!r} passes its own check"
-            out = runner.invoke(app, [name, *_target(name, Path("x.yaml")), o.flag,
-                                      str(value)])
+            out = runner.invoke(app, _command(name, _target(name, Path("x.yaml")),
+                                              {o.name: value}))
             assert out.exit_code == 2 and "Traceback" not in out.output, (o.flag, value)
             assert any(m in " ".join(out.output.split()) for m in messages), out.output
             if name not in READS_FILES and o.name not in FIXED:
@@ -166,10 +176,12 @@ def test_the_report_refuses_unknown_settings() -> None:
 
 @pytest.mark.parametrize("name", list(ANALYSES))
 def test_every_analysis_accepts_every_counterfactual_on_the_cli_and_the_web(
-        name: str, client: TestClient, with_outcomes: Path) -> None:
+        name: str, client: TestClient, with_outcomes: Path, tmp_path: Path) -> None:
     spec = ANALYSES[name]
-    out = runner.invoke(app, [name, *_target(name, with_outcomes), *spec.words(spec.quick),
-                              *COUNTERFACTUAL, "--format", "json"])
+    # The file a document writes (plot -o figure.png) goes to the test's folder.
+    files = [word for f in spec.files if f.default for word in (f.flag, str(tmp_path / f.default))]
+    out = runner.invoke(app, [*_command(name, _target(name, with_outcomes), dict(spec.quick)),
+                              *files, *COUNTERFACTUAL, "--format", "json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     # The counterfactual is named in the result, beside the baseline for settle/roadmap.
@@ -186,11 +198,8 @@ def test_every_analysis_accepts_every_counterfactual_on_the_cli_and_the_web(
     assert timeless(result["data"]) == timeless(data)
 
 
-#: The report on cheap settings (its flags are --set, as `detente report --help` says).
-REPORT_WORDS = ["-m", "compromise", "-m", "median", "--set", "settle.step=50", "--set",
-                "contributions.step=50", "--set", "sample.samples=20", "--set",
-                "sample.workers=1", "--set", "sensitivity.samples=8", "--set",
-                "sensitivity.bootstrap=10", "--set", "sensitivity.workers=1", "--dpi", "30",
+#: The report on its cheap settings (the spec's quick ones), with a second model.
+REPORT_WORDS = [*ANALYSES["report"].words(ANALYSES["report"].quick), "-m", "median",
                 "--quiet"]
 
 
@@ -260,11 +269,11 @@ def test_the_reports_forecast_table_is_the_forecast_commands(counterfactual_repo
 
 def test_the_web_figure_takes_every_counterfactual(client: TestClient) -> None:
     # (The web report takes it too: tests/test_web_api.py, which draws one.)
-    response = client.post("/api/analyses/figure", json={
+    response = client.post("/api/analyses/plot", json={
         "scenario": KOREA, "models": ["compromise"], "params": {"kind": "without-actor"},
         "counterfactual": {"without": ["RU"], "position": ["CN.NUC=40"]}})
     assert response.status_code == 200, response.text
     assert response.json()["result"]["view"]["counterfactual"] == LABEL
-    assert response.json()["result"]["view"]["figures"]
+    assert response.json()["result"]["data"]["figures"]
 
 

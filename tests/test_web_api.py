@@ -750,27 +750,27 @@ def test_figures_draw_the_scenario_and_its_counterfactual(client: TestClient) ->
 
     request = {"scenario": korea(), "models": ["compromise", "median"],
                "params": {"kind": "comparison"}}
-    response = client.post("/api/analyses/figure", json=request)
+    response = client.post("/api/analyses/plot", json=request)
     assert response.status_code == 200, response.text
-    figures = response.json()["result"]["view"]["figures"]
+    figures = response.json()["result"]["data"]["figures"]
     assert [f["title"] for f in figures] == [KINDS["comparison"].title]
     assert len(png_bytes(figures[0])) > 10_000
     # A figure takes the counterfactual like every analysis: another picture, named.
-    varied = client.post("/api/analyses/figure", json={
+    varied = client.post("/api/analyses/plot", json={
         **request, "counterfactual": {"without": ["RU"]}})
     assert varied.status_code == 200, varied.text
     assert varied.json()["result"]["view"]["counterfactual"] == "without RU"
-    assert png_bytes(varied.json()["result"]["view"]["figures"][0]) != png_bytes(figures[0])
+    assert png_bytes(varied.json()["result"]["data"]["figures"][0]) != png_bytes(figures[0])
     # A wrong one is refused by place, before anything is drawn.
-    bad = client.post("/api/analyses/figure", json={
+    bad = client.post("/api/analyses/plot", json={
         **request, "counterfactual": {"without": ["RUS"]}})
     assert bad.status_code == 422
     assert bad.json()["problems"][0]["location"] == "counterfactual.without"
     assert "unknown actor 'RUS'" in bad.json()["problems"][0]["message"]
-    unknown = client.post("/api/analyses/figure", json={"scenario": korea(),
+    unknown = client.post("/api/analyses/plot", json={"scenario": korea(),
                                                          "params": {"kind": "all of them"}})
     assert unknown.status_code == 422
-    assert "unknown kind" in unknown.json()["detail"]
+    assert "unknown figure kind" in unknown.json()["detail"]
 
 
 @pytest.mark.parametrize(("kind", "models"), [("trajectories", ["bdm"]),
@@ -778,16 +778,16 @@ def test_figures_draw_the_scenario_and_its_counterfactual(client: TestClient) ->
 def test_figure_kinds_of_the_report(client: TestClient, kind: str, models: list[str]) -> None:
     from detente.report.kinds import KINDS
 
-    response = client.post("/api/analyses/figure", json={
+    response = client.post("/api/analyses/plot", json={
         "scenario": korea(), "models": models, "params": {"kind": kind}})
     assert response.status_code == 200, response.text
-    figures = response.json()["result"]["view"]["figures"]
+    figures = response.json()["result"]["data"]["figures"]
     assert [f["title"] for f in figures] == [KINDS[kind].title]
     png_bytes(figures[0])
 
 
 def test_figure_that_cannot_be_drawn_says_why(client: TestClient) -> None:
-    response = client.post("/api/analyses/figure", json={
+    response = client.post("/api/analyses/plot", json={
         "scenario": korea(), "models": ["compromise"], "params": {"kind": "trajectories"}})
     assert response.status_code == 422
     assert "round by round" in response.json()["message"]

@@ -51,6 +51,18 @@ def best_package(page: object) -> list[list[str]]:
             .map(tr => [...tr.children].map(td => td.textContent)); }""")
 
 
+def ready_page(browser: Any, server: str) -> tuple[Any, Any, list[str]]:
+    """A page of the workbench, loaded (CSP bypassed: wait_for_function evaluates script),
+    and the script errors it raises."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    return context, page, errors
+
+
 def run_and_wait(page: object, count: int) -> None:
     page.click("#run")
     page.wait_for_function(f"document.querySelectorAll('#runs li').length === {count}",
@@ -248,4 +260,98 @@ def test_a_held_job_finishes_when_its_gate_opens(server: str, browser: object,
     (gate / "open1").touch()
     page.wait_for_selector("#runs li", timeout=120_000)
     assert page.locator("#runs li").count() == 1
+    context.close()
+
+
+def header_titles(page: Any) -> dict[str, str]:
+    pairs = page.eval_on_selector_all(
+        "#table-area thead th", "ths => ths.map(th => [th.textContent, th.title])")
+    return dict(pairs)
+
+
+def checked_status(page: Any) -> str:
+    """The status and the problems once the latest edit is checked (the page marks the
+    status ``aria-busy`` until then)."""
+    page.wait_for_selector("#status:not([aria-busy])", state="attached", timeout=10_000)
+    return str(page.text_content("#status")) + " " + str(page.text_content("#problems"))
+
+
+def rename(page: Any, tab: str, old_id: str, new_id: str) -> str:
+    """Renames an item in its tab's id cell (the rename happens when the cell is left)."""
+    page.click(f"[data-tab={tab}]")
+    cell = page.locator(f'[data-loc="{tab}.{old_id}.id"]')
+    cell.fill(new_id)
+    cell.press("Tab")
+    return checked_status(page)
+
+
+def test_tables_are_drawn_from_the_format_and_ids_follow_renames(server: str,
+                                                                 browser: Any) -> None:
+    # korea-2017 uses its issue NUC in stances, packages, a roadmap, a link, a rule and VER's
+    # verification, and its actor RU in trust, guarantees, stakes and verifier bands: a rename
+    # or removal that misses one of those leaves the scenario invalid.
+    import detente
+
+    declared = detente.json_schema()["$defs"]
+    context, page, errors = ready_page(browser, server)
+
+    # Each column's header carries the format's own description of its field.
+    page.click("[data-tab=actors]")
+    titles = header_titles(page)
+    for field in ("capability", "veto"):
+        assert titles[field] == declared["Actor"]["properties"][field]["description"], titles
+    assert page.get_attribute('[data-loc="actors.RU.capability"]', "inputmode") == "decimal"
+    page.click("[data-tab=issues]")
+    titles = header_titles(page)
+    assert titles["status quo"] == declared["Issue"]["properties"]["status_quo"]["description"]
+    assert {"scale low", "scale high", "guarantors", "options"} <= set(titles), titles
+    # A number's note is its cell's tooltip; a problem with the scale as a whole (named by
+    # the issue's index) marks the scale's first cell.
+    note = detente.load("korea-2017").issue("NUC").status_quo.note
+    assert page.get_attribute('[data-loc="issues.NUC.status_quo"]', "title") == note
+    page.locator('[data-loc="issues.NUC.scale.low"]').fill("200")
+    page.wait_for_selector('td.bad [data-loc="issues.NUC.scale.low"]', timeout=10_000)
+    assert "low (200) must be below high (100)" in str(page.text_content("td.bad .msg"))
+    page.locator('[data-loc="issues.NUC.scale.low"]').fill("")
+    assert checked_status(page).startswith("valid")
+
+    page.click("[data-tab=positions]")
+    position = page.locator('[data-loc="stances.KP.NUC.position"]').input_value()
+    status = rename(page, "issues", "NUC", "NUK")
+    assert status.startswith("valid"), status
+    page.click("[data-tab=positions]")
+    assert page.locator('[data-loc="stances.KP.NUK.position"]').input_value() == position
+    assert page.locator('[data-loc^="stances.KP.NUC"]').count() == 0
+    page.click("[data-tab=packages]")
+    assert page.locator('[data-loc="packages.P0.values.NUK"]').input_value() == "85"
+
+    status = rename(page, "institutions", "IAEA", "AEA")
+    assert status.startswith("valid"), status
+    page.click("[data-tab=trust]")
+    assert page.locator('[data-loc="trust.US.AEA"]').count() == 1
+
+    page.click("[data-tab=actors]")
+    page.click('button[aria-label="remove actors.RU"]')
+    status = checked_status(page)
+    assert status.startswith("valid") and ": 5 actors" in status, status
+    page.click("[data-tab=trust]")
+    assert page.locator('[data-loc^="trust.RU."], [data-loc$=".RU"]').count() == 0
+    assert page.locator('[data-loc="trust.KP.CN"]').count() == 1
+    assert not errors, errors
+    context.close()
+
+
+def test_the_figure_entry_draws_a_figure(server: str, browser: object) -> None:
+    # The page's Figure is the registry's plot: its kind is a field from /api/info, and the
+    # PNG comes back in the result's data (data.figures), shown under the run's label.
+    context, page, errors = ready_page(browser, server)
+    page.select_option("#analysis", "plot")
+    page.select_option('[data-param="kind"]', "comparison")
+    page.fill('[data-param="dpi"]', "30")
+    run_and_wait(page, 1)
+    image = page.locator("#result figure img")
+    assert image.get_attribute("src").startswith("data:image/png;base64,iVBOR")
+    assert page.text_content("#result figcaption") == \
+        "The forecasts of all models side by side"
+    assert errors == []
     context.close()

@@ -23,6 +23,7 @@ from typing import Any
 
 from detente.analyses.brief import BRIEF
 from detente.analyses.compare import COMPARE
+from detente.analyses.documents import PLOT, REPORT
 from detente.analyses.forecasting import EXPLAIN, FORECAST, VALIDATE
 from detente.analyses.influence import INFLUENCE
 from detente.analyses.options import DEFAULT_STEP, SETTLEMENT
@@ -36,7 +37,8 @@ from detente.variation import Variation
 from detente.view import View
 
 _SPECS: tuple[AnalysisSpec, ...] = (FORECAST, SAMPLE, SENSITIVITY, SETTLE, CONTRIBUTIONS,
-                                    ROADMAP, EXPLAIN, VALIDATE, COMPARE, INFLUENCE, BRIEF)
+                                    ROADMAP, EXPLAIN, VALIDATE, COMPARE, INFLUENCE, BRIEF,
+                                    PLOT, REPORT)
 
 #: Every analysis by name, in the order the CLI lists them.
 ANALYSES: dict[str, AnalysisSpec] = {s.name: s for s in _SPECS}
@@ -112,7 +114,8 @@ def run(name: str, scenario: Scenario | str | Path | list[str] | None = None,
     checked = spec.check(options)
     if variation is not None and not isinstance(variation, Variation):
         variation = variation_from_mapping(variation)
-    engine = {"executor": executor, "progress": progress} if spec.long else {}
+    engine = {"executor": executor, "progress": progress} if spec.long else \
+        {"progress": progress} if spec.steps and progress is not None else {}
     if spec.inputs == "targets":
         targets = [scenario] if isinstance(scenario, str | Path | Scenario) else list(
             scenario or [])

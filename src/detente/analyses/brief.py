@@ -30,7 +30,7 @@ def view_brief(run: Any) -> View:
     return run.value.view()
 
 
-def _pdf(run: Any) -> bytes:
+def _pdf(run: Any, _: Path) -> bytes:
     from detente.brief import pdf_bytes
 
     return pdf_bytes(run.value.to_html())

@@ -11,6 +11,7 @@ import difflib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from detente.errors import OptionError, Problem
@@ -47,6 +48,9 @@ class Option:
     flags: tuple[str, ...] = ()
     negative: str = ""
     label: str = ""  # what messages call it ("grid step"); default: the name in words
+    #: Given on the command line as the first positional word (``plot KIND``), named by its
+    #: one flag (``KIND``) in messages; a keyword like any option elsewhere.
+    argument: bool = False
 
     @property
     def what(self) -> str:
@@ -81,6 +85,8 @@ class Option:
         """``value`` as command-line words (``--step 25``; ``--no-count``; a repeated flag
         for each item of a multiple option), so that a mapping of options can be run at the
         command line as written."""
+        if self.argument:
+            return [self._show(value)]
         if self.type is bool:
             return [self.flag] if value else [self.off_flag] if self.off_flag else []
         items = value if self.multiple and not isinstance(value, str) else (value,)
@@ -274,11 +280,11 @@ def _no_words(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class FileOutput:
-    """A file an analysis can also write (``brief --pdf FILE``; the command line only: the
-    web writes no file named by a path).
+    """A file an analysis writes (``plot -o figure.png``) or can also write (``brief --pdf
+    FILE``); the command line only: the web writes no file named by a path.
 
-    ``flag``: the CLI flag that names the file. ``write(run)``: the file's bytes from a
-    finished run. ``ready()``: raises a DetenteError (naming the flag and the fix) when the
+    ``flag``: the CLI flag that names the file. ``write(run, path)``: the file's bytes from
+    a finished run. ``ready()``: raises a DetenteError (naming the flag and the fix) when the
     writer cannot work here, so that the command refuses before a run that can take
     minutes. ``describe(data)``: what the one-line confirmation says after the path ("1
     page"; "" for nothing). A command given a file writes it and confirms it on stdout, as
@@ -288,9 +294,37 @@ class FileOutput:
 
     flag: str
     help: str
-    write: Callable[[Any], bytes]
+    write: Callable[[Any, Path], bytes]
     ready: Callable[[], None] = _nothing
     describe: Callable[[bytes], str] = _no_words
+    short: str = ""
+    #: The file written when the flag is not given (``plot -o figure.png``): the command's
+    #: main output; "" for a file written only when asked for.
+    default: str = ""
+    #: Formats the file can be written in, told by the name's ending (none: any name).
+    suffixes: tuple[str, ...] = ()
+    #: Whether ``--force`` may overwrite an existing file (never, without it).
+    overwrite: bool = False
+
+    @property
+    def force_flag(self) -> str | None:
+        return "--force" if self.overwrite else None
+
+    def help_text(self) -> str:
+        """Help with what the command does with an existing file and the default name."""
+        keeps = "Overwrites an existing file only with --force." if self.overwrite else \
+            "Never overwrites an existing file."
+        default = f" [default: {self.default}]" if self.default else ""
+        return (f"{self.help} {keeps} Prints one line (the file, its size) instead of the "
+                f"result unless --format is given too.{default}")
+
+    def check_name(self, path: Path) -> None:
+        """Refuse a name whose ending names no format the file can be written in."""
+        if self.suffixes and path.suffix.lower().lstrip(".") not in self.suffixes:
+            listed = [f".{s}" for s in self.suffixes]
+            raise OptionError([Problem(self.flag, f"cannot tell the format of '{path}'",
+                                       f"end the file name in {', '.join(listed[:-1])} or "
+                                       f"{listed[-1]}")])
 
     def confirmation(self, path: Any, data: bytes) -> str:
         """``wrote brief.pdf (1 page, 84 KiB)``."""
@@ -333,6 +367,12 @@ class AnalysisSpec:
     #: Files the command line can also write (see :class:`FileOutput`).
     files: tuple[FileOutput, ...] = ()
     quick: Mapping[str, Any] = field(default_factory=dict)
+    #: Whether ``run`` takes ``progress(text)``, naming each step as it begins (the report:
+    #: on the command line's spinner, on the workbench's progress line).
+    steps: bool = False
+    #: A figure or a report (plot, report): written to a file, no headline numbers for
+    #: ``detente compare``.
+    document: bool = False
     #: Whether the analysis searches packages (then ``--fix`` and ``--guarantor`` act on
     #: it); a function of the checked options where it depends on them (sample -m settle).
     package_search: bool | Callable[[Mapping[str, Any]], bool] = False
@@ -350,8 +390,8 @@ class AnalysisSpec:
 
     def words(self, options: Mapping[str, Any]) -> list[str]:
         """``options`` as the analysis's command-line words (see :meth:`Option.words`)."""
-        return [word for name, value in options.items()
-                for word in self.option(name).words(value)]
+        ordered = sorted(options.items(), key=lambda item: not self.option(item[0]).argument)
+        return [word for name, value in ordered for word in self.option(name).words(value)]
 
     def split_shared(self, given: dict[str, Any]) -> dict[str, list[str]]:
         """Tell apart the values of a flag that is both an option and a counterfactual

@@ -1,8 +1,8 @@
 """The `detente` command: a thin layer over the library API.
 
-The analyses' commands (forecast, sample, sensitivity, settle, contributions, roadmap,
-explain, validate, compare) are generated from the analysis registry
-(:mod:`detente.cli.registry`); the other commands (check, show, convert, report, web, ...)
+The analyses' commands (forecast, sample, ..., compare, brief, plot, report) are generated
+from the analysis registry (:mod:`detente.cli.registry`); the other commands (check, show,
+convert, web, ...)
 live in the modules of :data:`COMMAND_MODULES` and register themselves on :data:`app`.
 """
 
@@ -46,7 +46,7 @@ try:
     except KeyboardInterrupt:  # pragma: no cover - timing dependent
         interrupted()
 
-    COMMAND_MODULES = ("detente.cli.core", "detente.cli.report", "detente.cli.web",
+    COMMAND_MODULES = ("detente.cli.core", "detente.cli.web",
                        "detente.room.cli")
 
     try:

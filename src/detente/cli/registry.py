@@ -64,6 +64,9 @@ def _repeatable(name: str, flags: Sequence[str], help_text: str, metavar: str
 def option_parameter(o: Option) -> inspect.Parameter:
     """The typer parameter of one option. Numbers and choices are read as text where the
     spec must check them (typer would stop at the first problem, with its own wording)."""
+    if o.argument:
+        return _keyword(o.name, Annotated[str | None, typer.Argument(
+            help=_markup_safe(o.help_text()), show_default=False, metavar=o.flag)])
     kind = str if o.choices or o.type is not float else float
     flags = [f"{o.flag}/{o.off_flag}"] if o.off_flag else list(o.cli_flags)
     default: Any = None
@@ -134,12 +137,15 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
                             metavar="[" + "|".join(formats) + "]")
     # None: not given (the default format, unless a file is written: see make_command).
     out = [_keyword("output_format", Annotated[str | None, fmt_info], None)]
-    # Files an analysis can also write (brief --pdf FILE): CLI only, never over a file the
-    # user has.
+    # Files an analysis writes (plot -o FILE) or can also write (brief --pdf FILE): CLI
+    # only, never over a file the user has unless --force says so.
     out += [_keyword(_file_parameter(f.flag), Annotated[Path | None, typer.Option(
-        f.flag, help=f"{f.help} Never overwrites an existing file. Prints one line (the "
-        "file, its size) instead of the result unless --format is given too.",
-        metavar="FILE")]) for f in spec.files]
+        *filter(None, (f.flag, f.short)), help=_markup_safe(f.help_text()),
+        show_default=False, metavar="FILE")], Path(f.default) if f.default else None)
+        for f in spec.files]
+    if any(f.overwrite for f in spec.files):
+        out.append(_keyword(_FORCE, Annotated[bool, typer.Option(
+            "--force", help="Overwrite an existing file.")], False))
     # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
     # (detente.cli.progress) both obey it.
     out.append(_keyword("quiet", Quiet, False))
@@ -157,6 +163,11 @@ def pop_edits(kwargs: dict[str, Any], shared: Collection[str] = ()) -> dict[str,
             if flag not in shared}
 
 
+#: The parameter of --force (plot, report): a name no option of an analysis uses (validate
+#: has its own --force).
+_FORCE = "file_force"
+
+
 def _file_parameter(flag: str) -> str:
     return "file_" + flag.lstrip("-").replace("-", "_")
 
@@ -171,11 +182,14 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             raise OptionError([Problem("--format", f"unknown format '{output_format}'",
                                        f"use {', '.join(spec.formats)}")])
         dask, quiet = kwargs.pop("dask", None), kwargs.pop("quiet", False)
+        force = kwargs.pop(_FORCE, False)
         files = [(path, f) for f in spec.files
                  if (path := kwargs.pop(_file_parameter(f.flag))) is not None]
         for path, f in files:
             # Before a run that can take a while: the name is free, the writer can work.
-            check_writable(path, False, flag=f.flag, force_flag=None)
+            check_writable(path, force and f.overwrite, flag=f.flag,
+                           force_flag=f.force_flag)
+            f.check_name(path)
             f.ready()
         inputs = kwargs.pop("inputs")
         edits = pop_edits(kwargs, shared)
@@ -195,14 +209,17 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             with LazyProgress(label, quiet) as progress, dask_executor(dask) as executor:
                 result = run(spec.name, inputs, variation, executor=executor,
                              progress=progress, **given)
+                written = [(path, f, f.write(result, path)) for path, f in files]
         else:
-            with Activity(spec.name, quiet):
-                result = run(spec.name, inputs, variation, **given)
-        # Like `detente report -o`: a file asked for is the output, confirmed in one line on
-        # stdout; given --format too, the result takes stdout and the line goes to stderr.
-        for path, f in files:
-            data = f.write(result)
-            write_atomic(path, data, flag=f.flag, force_flag=None)
+            with Activity(spec.name, quiet) as shown:  # a figure is drawn as it is written
+                steps = {"progress": shown.step} if spec.steps else {}
+                result = run(spec.name, inputs, variation, **steps, **given)
+                written = [(path, f, f.write(result, path)) for path, f in files]
+        # A file is the output, confirmed in one line on stdout; given --format too, the
+        # result takes stdout and the line goes to stderr.
+        for path, f, data in written:
+            write_atomic(path, data, force and f.overwrite, flag=f.flag,
+                         force_flag=f.force_flag)
             (err_console if output_format else console).print(
                 f.confirmation(path, data), soft_wrap=True, highlight=False, markup=False)
         if files and output_format is None:
@@ -214,9 +231,10 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             sys.stdout.write(result.text(output_format))
         sys.stdout.flush()
 
-    parameters = [_input_parameter(spec),
+    parameters = [*[option_parameter(o) for o in spec.options if o.argument],
+                  _input_parameter(spec),
                   *[_shared_parameter(o) if set(o.cli_flags) & shared else option_parameter(o)
-                    for o in spec.options],
+                    for o in spec.options if not o.argument],
                   *variation_parameters(shared), *_engine_parameters(spec)]
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__name__ = spec.name

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from detente.analyses import ANALYSES, Result, run
+from detente.analyses.documents import FIGURES
 from detente.errors import OptionError, Problem, option_error
 from detente.forecast import Forecast
 from detente.models import REGISTRY
@@ -348,10 +349,16 @@ class Analysis:
 
 @dataclass(frozen=True)
 class PlotKind:
+    """How to draw one figure kind of :data:`~detente.analyses.documents.FIGURES` (which
+    declares the kinds and their titles), and when it cannot be drawn."""
+
     name: str
-    title: str
     draw: Callable[[Analysis], Figure]
     unavailable: Callable[[Analysis], str | None] = lambda _: None
+
+    @property
+    def title(self) -> str:
+        return FIGURES[self.name]
 
 
 def _need_stepwise(analysis: Analysis) -> str | None:
@@ -410,34 +417,20 @@ def _accuracy(analysis: Analysis) -> Figure:
 KINDS: dict[str, PlotKind] = {
     kind.name: kind
     for kind in (
-        PlotKind("issue-map", "Issue map: actors, status quo and forecasts on each scale",
-                 lambda a: issue_map(a.forecast, a.issues, aspect=a.aspect)),
-        PlotKind("comparison", "The forecasts of all models side by side",
-                 lambda a: model_comparison(a.forecast)),
-        PlotKind("trajectories", "Actors' positions per round of a stepwise model",
-                 _draw_trajectories, _need_stepwise),
-        PlotKind("without-actor", "How each forecast moves when one actor stays away",
-                 lambda a: counterfactual_map(a.forecast, a.counterfactual_model)),
-        PlotKind("settlement", "Who gains from each package; blockers marked",
-                 lambda a: package_gains(a.deal_alone)),
-        PlotKind("settlement-without", "The best deal with and without each actor",
-                 lambda a: without_actor_settlement(a.settlement)),
-        PlotKind("issue-zones", "The zone of agreement issue by issue (per-issue ZOPA)",
-                 lambda a: issue_zone_figure(a.deal, a.scenario)),
-        PlotKind("frontier", "The efficiency frontier of the acceptable packages",
-                 lambda a: frontier_figure(a.deal, a.frontier)),
-        PlotKind("roadmap", "A named roadmap stage by stage: who stays, who is tempted",
-                 lambda a: roadmap_figure(a.roadmap), _need_roadmap),
-        PlotKind("roadmap-scan", "Does the roadmap hold if trust is earned by delivery?",
-                 lambda a: learning_scan_figure(a.roadmap), _need_scan),
-        PlotKind("contributions", "What each actor adds to the deal as a guarantor",
-                 lambda a: guarantor_contributions(a.contributions, _names(a))),
-        PlotKind("uncertainty", "Each issue's forecast over sampled scenarios, with intervals",
-                 lambda a: outcome_distributions(a.sampled)),
-        PlotKind("tornado", "The inputs that move one issue's forecast most",
-                 _tornado),
-        PlotKind("accuracy", "Predicted against observed outcomes, per model",
-                 _accuracy, _need_validation),
+        PlotKind("issue-map", lambda a: issue_map(a.forecast, a.issues, aspect=a.aspect)),
+        PlotKind("comparison", lambda a: model_comparison(a.forecast)),
+        PlotKind("trajectories", _draw_trajectories, _need_stepwise),
+        PlotKind("without-actor", lambda a: counterfactual_map(a.forecast, a.counterfactual_model)),
+        PlotKind("settlement", lambda a: package_gains(a.deal_alone)),
+        PlotKind("settlement-without", lambda a: without_actor_settlement(a.settlement)),
+        PlotKind("issue-zones", lambda a: issue_zone_figure(a.deal, a.scenario)),
+        PlotKind("frontier", lambda a: frontier_figure(a.deal, a.frontier)),
+        PlotKind("roadmap", lambda a: roadmap_figure(a.roadmap), _need_roadmap),
+        PlotKind("roadmap-scan", lambda a: learning_scan_figure(a.roadmap), _need_scan),
+        PlotKind("contributions", lambda a: guarantor_contributions(a.contributions, _names(a))),
+        PlotKind("uncertainty", lambda a: outcome_distributions(a.sampled)),
+        PlotKind("tornado", _tornado),
+        PlotKind("accuracy", _accuracy, _need_validation),
     )
 }
 

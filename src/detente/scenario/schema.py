@@ -51,6 +51,15 @@ def _bounded(value: float) -> float:
 Real = Annotated[float, AfterValidator(_bounded)]
 
 
+def names(refers: str | None = None, keys: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Whose ids a field holds, for the field's ``json_schema_extra``: ``x-refers`` (the ids
+    in the field, or in a mapping's values) and ``x-keys`` (a mapping's keys, level by level).
+    The kinds are the scenario's lists: actors, issues, packages, and guarantors (actors and
+    institutions). The workbench renames and removes ids wherever these say they stand."""
+    extra: dict[str, Any] = {"x-refers": refers} if refers else {}
+    return extra | ({"x-keys": list(keys)} if keys else {})
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -114,7 +123,8 @@ class VerifierBand(_Strict):
     """Who verifies when the verifying issue's value is at most ``up_to`` (issue units)."""
 
     up_to: Real
-    by: list[Id] = Field(description="The verifiers; none: nobody verifies in this band.")
+    by: list[Id] = Field(description="The verifiers; none: nobody verifies in this band.",
+                         json_schema_extra=names("guarantors"))
     note: str | None = None
 
 
@@ -129,7 +139,7 @@ class Verification(_Strict):
     verifies there, so that an IAEA regime and a US inspection regime differ.
     """
 
-    issues: list[Id] = Field(min_length=1)
+    issues: list[Id] = Field(min_length=1, json_schema_extra=names("issues"))
     full_at: Real
     none_at: Real | None = None
     strength: Number
@@ -141,7 +151,7 @@ class Verification(_Strict):
 class Condition(_Strict):
     """An issue's value at least or at most a bound (issue units); exactly one is given."""
 
-    issue: Id
+    issue: Id = Field(json_schema_extra=names("issues"))
     at_least: Real | None = None
     at_most: Real | None = None
 
@@ -162,9 +172,9 @@ class Link(_Strict):
     ``target`` (issue units); with the condition unmet, a share ``weight`` of that gain is
     lost (docs/settle.md, Linked issues). Losses on ``issue`` are not scaled."""
 
-    actor: Id
-    issue: Id
-    needs: Id
+    actor: Id = Field(json_schema_extra=names("actors"))
+    issue: Id = Field(json_schema_extra=names("issues"))
+    needs: Id = Field(json_schema_extra=names("issues"))
     target: Real
     weight: Number = Field(default_factory=lambda: Measure(value=1.0))
     note: str | None = None
@@ -176,7 +186,7 @@ class WalkAway(_Strict):
     (valued like any package, with its guarantors' credibility), or a utility level in
     utility points (-100..0). Exactly one is given."""
 
-    package: Id | None = None
+    package: Id | None = Field(default=None, json_schema_extra=names("packages"))
     utility: Real | None = None
     note: str | None = None
     source: str | None = None
@@ -197,12 +207,13 @@ class Issue(_Strict):
     id: Id
     name: str
     description: str = ""
-    units: str = "points"
-    scale: Scale = Scale()
+    units: str = Field(default="points", description="The unit of the issue's numbers.")
+    scale: Scale = Field(default=Scale(), description="The range of the issue's values.")
     anchors: Annotated[list[Anchor], BeforeValidator(_coerce_anchors)] = []
-    status_quo: Number
+    status_quo: Number = Field(description="The value that holds without an agreement.")
     guarantors: list[Id] = Field(
-        default=[], description="Who delivers a move of this issue away from the status quo."
+        default=[], description="Who delivers a move of this issue away from the status quo.",
+        json_schema_extra=names("guarantors"),
     )
     options: list[Real] | None = Field(
         default=None, description="Candidate values for package search (default: a grid)."
@@ -222,7 +233,8 @@ class Issue(_Strict):
 class Actor(_Strict):
     id: Id
     name: str
-    capability: Number
+    capability: Number = Field(description="Leverage over the outcome (> 0, any unit: only "
+                               "ratios between actors matter).")
     description: str = ""
     veto: bool = Field(default=True, description="Whether a settlement needs this actor's assent.")
     walk_away: WalkAway | None = Field(
@@ -241,8 +253,8 @@ class Institution(_Strict):
 
 
 class Stance(_Strict):
-    position: Number
-    salience: Number
+    position: Number = Field(description="The outcome the actor wants, on the issue's scale.")
+    salience: Number = Field(description="How much the issue matters to the actor (0-1).")
     note: str | None = None
 
 
@@ -251,16 +263,20 @@ class Package(_Strict):
     name: str
     description: str = ""
     values: dict[str, Number] = Field(
-        description="Value per issue; an issue left out keeps its status quo."
+        description="Value per issue; an issue left out keeps its status quo.",
+        json_schema_extra=names(keys=("issues",)),
     )
-    guarantors: dict[str, list[Id]] = {}
+    guarantors: dict[str, list[Id]] = Field(
+        default={}, description="Who delivers each issue's move (default: the issue's own).",
+        json_schema_extra=names("guarantors", ("issues",)))
     note: str | None = None
 
 
 class Stage(_Strict):
     name: str
-    values: dict[str, Number]
-    guarantors: dict[str, list[Id]] = {}
+    values: dict[str, Number] = Field(json_schema_extra=names(keys=("issues",)))
+    guarantors: dict[str, list[Id]] = Field(default={},
+                                            json_schema_extra=names("guarantors", ("issues",)))
     note: str | None = None
 
 
@@ -295,9 +311,11 @@ class Scenario(_Strict):
     issues: list[Issue] = Field(min_length=1)
     actors: list[Actor] = Field(min_length=1)
     institutions: list[Institution] = []
-    stances: dict[str, dict[str, Stance]]
+    stances: dict[str, dict[str, Stance]] = Field(
+        json_schema_extra=names(keys=("actors", "issues")))
     trust: dict[str, dict[str, Number]] = Field(
-        default={}, description="trust[i][j]: how far actor i believes a commitment by j (0-1)."
+        default={}, description="trust[i][j]: how far actor i believes a commitment by j (0-1).",
+        json_schema_extra=names(keys=("actors", "guarantors")),
     )
     trust_default: Real = Field(
         default=1.0,
@@ -310,9 +328,11 @@ class Scenario(_Strict):
     links: list[Link] = Field(default=[], description="Issues an actor values jointly.")
     rules: list[Rule] = Field(default=[], description="Hard package rules (when ... then ...).")
     stakes: dict[str, dict[str, Stake]] = Field(
-        default={}, description="stakes[g][issue]: what guaranteeing the issue means to g."
+        default={}, description="stakes[g][issue]: what guaranteeing the issue means to g.",
+        json_schema_extra=names(keys=("actors", "issues")),
     )
-    outcomes: dict[str, Annotated[ObservedOutcome, BeforeValidator(_coerce_outcome)]] = {}
+    outcomes: dict[str, Annotated[ObservedOutcome, BeforeValidator(_coerce_outcome)]] = Field(
+        default={}, json_schema_extra=names(keys=("issues",)))
     note: str | None = None
 
     # --- lookups -------------------------------------------------------------------

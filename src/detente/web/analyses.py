@@ -1,4 +1,4 @@
-"""What the workbench runs: the analysis registry, plus the report's figures and the report.
+"""What the workbench runs: the analysis registry (the figure and the report included).
 
 Plumbing only. Options, their defaults, bounds and checks come from each analysis's spec
 (:data:`detente.ANALYSES`); the counterfactual is one :class:`detente.Variation` read from
@@ -10,15 +10,12 @@ so the page renders every analysis the same way. Adapters run in a child process
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from detente import (
     ANALYSES,
-    FIGURE_KINDS,
-    REPORT_OPTIONS,
     AnalysisSpec,
     Option,
     OptionError,
@@ -39,8 +36,9 @@ Progress = Callable[[float, str], None]
 #: Options the workbench sets itself rather than offering: one process per job, so that
 #: the time limit and *Cancel* stop all of a run; no second scenario or combination file
 #: read from a path (the workbench reads no file but its own), so ``compare`` compares a
-#: counterfactual and the combined forecast uses the shipped weights.
-FIXED: dict[str, Any] = {"workers": 1, "other": None, "combination": None}
+#: counterfactual, the combined forecast uses the shipped weights and the accuracy figure
+#: scores the scenario's own outcomes.
+FIXED: dict[str, Any] = {"workers": 1, "other": None, "combination": None, "data": None}
 #: Analyses that read or write files named by path: not offered.
 READS_FILES = ("validate",)
 #: Options filled from the page's shared controls (seed, ticked models, model options)
@@ -48,11 +46,10 @@ READS_FILES = ("validate",)
 SHARED = ("seed", "model", "option")
 
 
-def page_result(data: dict[str, Any], view: View, figures: list[dict[str, str]] | None = None
-                ) -> dict[str, Any]:
-    """What the page gets: the result's data, and its view with every cell formatted and
-    the figures drawn."""
-    return {"data": data, "view": {**view_cells(view), "figures": figures or []}}
+def page_result(data: dict[str, Any], view: View) -> dict[str, Any]:
+    """What the page gets: the result's data (a figure's PNG, the report's HTML and file
+    name among them), and its view with every cell formatted."""
+    return {"data": data, "view": view_cells(view)}
 
 
 # --- what the page may run ---------------------------------------------------------------
@@ -227,55 +224,12 @@ def read_request(entry: AnalysisSpec, request: Mapping[str, Any]
     return scenario, variation, options
 
 
-# --- the page's own entries --------------------------------------------------------------
-
-
-def run_figure(s: Scenario, variation: Variation, *, progress: Progress,
-               **options: Any) -> dict[str, Any]:
-    from detente import ReportAnalysis, figure_file
-
-    kind = options["kind"]
-    progress(0.0, f"drawing {kind}")
-    analysis = ReportAnalysis.from_options(s, options, variation=variation)
-    png = figure_file(kind, analysis, "png", dpi=90)
-    figure = {"title": FIGURE_KINDS[kind].title, "png": base64.b64encode(png).decode("ascii")}
-    return page_result({"format": "detente.figure", "kind": kind},
-                       View(s.title, figure["title"]), [figure])
-
-
-def run_report(s: Scenario, variation: Variation, *, progress: Progress,
-               **options: Any) -> dict[str, Any]:
-    from detente import ReportAnalysis, render_report
-
-    progress(0.0, "forecasting and drawing the report")
-    html = render_report(ReportAnalysis.from_options(s, options, variation=variation))
-    return page_result({"format": "detente.report", "filename": f"{s.id}-report.html",
-                        "html": html}, View(s.title, f"offline HTML report "
-                                                     f"({len(html) // 1024} KiB)"))
-
-
-def _drawn(_: Any) -> View:
-    return View("")  # a page entry returns what the page shows itself (figures, a file)
-
-
-#: Entries of the page that are not analyses of the registry, declared as analyses all the
-#: same (options, checks, /api/info); their ``run`` returns the page's JSON itself.
-PAGE_ONLY: dict[str, AnalysisSpec] = {e.name: e for e in (
-    AnalysisSpec("figure", "Figure", "One figure of the report (as `detente plot`) for the "
-                 "models ticked.", (Option("kind", str, "issue-map", "Figure to draw.",
-                                           choices=tuple(FIGURE_KINDS)), *REPORT_OPTIONS),
-                 run_figure, _drawn),
-    AnalysisSpec("report", "HTML report", "The offline HTML report of the models ticked, to "
-                 "download.", REPORT_OPTIONS, run_report, _drawn, long=True),
-)}
-
-
 def available_analyses(more: Mapping[str, AnalysisSpec] | None = None
                        ) -> dict[str, AnalysisSpec]:
-    """What a server (or a worker) offers: the registry's analyses that read no file, the
-    page's own entries, and ``more`` (tests only: see ``create_app``)."""
+    """What a server (or a worker) offers: the registry's analyses that read no file, and
+    ``more`` (tests only: see ``create_app``)."""
     offered = {name: spec for name, spec in ANALYSES.items() if name not in READS_FILES}
-    return {**offered, **PAGE_ONLY, **(more or {})}
+    return {**offered, **(more or {})}
 
 
 def _progress_per_chunk(progress: Progress) -> Callable[[int, int], None]:
@@ -295,11 +249,12 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
         raise option_error("analysis", f"unknown analysis '{name}'",
                            f"available: {', '.join(offered)}")
     scenario, variation, options = read_request(entry, request)
-    if name not in ANALYSES:  # a page entry
+    if name not in ANALYSES:  # a test's entry (``more``)
         out = entry.run(scenario, variation, progress=progress, **options)
     else:
         progress(0.0, f"running {name}")
-        engine = {"progress": _progress_per_chunk(progress)} if entry.long else {}
+        engine = {"progress": _progress_per_chunk(progress)} if entry.long else \
+            {"progress": lambda step: progress(0.0, step)} if entry.steps else {}
         result = run(name, scenario, variation, **options, **fixed_for(entry), **engine)
         out = page_result(result.to_dict(), result.view())
     out["view"]["counterfactual"] = "" if variation.is_empty else variation.describe()

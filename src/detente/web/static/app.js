@@ -57,102 +57,149 @@ function setStatus(text, bad) {
   node.classList.toggle("bad", !!bad);
 }
 
-function numberOrText(raw) {
-  const text = raw.trim();
-  if (text === "") return null;
-  const number = Number(text);
-  return Number.isFinite(number) ? number : text;
-}
-
-function plain(value) {  // a number cell: 40 or {value: 40, note: ...}
-  if (value && typeof value === "object" && "value" in value) return value.value;
-  return value;
-}
-
-function setNumber(holder, key, raw) {
-  const value = numberOrText(raw);
-  const old = holder[key];
-  if (old && typeof old === "object" && "value" in old && value !== null) old.value = value;
-  else holder[key] = value;
-}
+const numberOrText = (raw) => (raw.trim() === "" ? null : Number.isFinite(Number(raw)) ? Number(raw) : raw.trim());
+const plain = (value) => (value && typeof value === "object" && "value" in value ? value.value : value);  // 40 or {value: 40, ...}
 
 function idLoc(list, item, index) {  // the loader names list items by id, else by index
   return typeof item.id === "string" && item.id !== "" ? `${list}.${item.id}` : `${list}[${index}]`;
 }
 
+// ---------------------------------------------------------------- the format's declaration
+// The tables are drawn from the scenario's JSON Schema (GET /api/schema, made from
+// detente.scenario.schema): a column per property, its description as the header's tooltip.
+const resolve = (node) => (node && node.$ref ? state.schema.$defs[node.$ref.split("/").pop()] : node);
+const LONG_TEXT = ["description", "note"];  // unreadable in a one-line cell: only the Scenario tab shows them
+
+// How a value is edited in one cell (a Measure is a number that may carry a note); null: not
+// in one cell (a list of objects or of free text, a mapping, an optional sub-object).
+function kindOf(node) {
+  const [def, more] = (node.anyOf || [node]).filter((n) => n.type !== "null").map(resolve);
+  if (more) return null;
+  if (def.title === "Measure" || def.type === "number" || def.type === "integer") return "number";
+  if (def.type === "array") return def.items && (def.items.pattern || def.items.type === "number") ? "list" : null;
+  return { string: "text", boolean: "check" }[def.type] || null;
+}
+
+// A column per property; a small object of scalars (an issue's scale) gets one per field.
+function columns(def, withLongText, inner = []) {
+  return Object.entries(def.properties).filter(([field]) => withLongText || !LONG_TEXT.includes(field)).flatMap(([field, prop]) => {
+    const kind = kindOf(prop);
+    const sub = resolve(prop);
+    if (kind) {
+      return [{ field, inner, kind, help: prop.description, label: [...inner, field].join(" ").replace(/_/g, " "),
+        required: (def.required || []).includes(field), fallback: prop.default }];
+    }
+    if (!prop.$ref || !sub.properties || !Object.values(sub.properties).every(kindOf)) return [];
+    return columns(sub, withLongText, [field]).map((c) => ({ ...c, help: c.help || prop.description }));
+  });
+}
+
+function schemaAt(names) {  // ["issues", "anchors"]: the declaration of an issue's anchor
+  return names.reduce((node, name) => {
+    const prop = resolve(node.properties[name]);
+    return resolve(prop.items) || prop;
+  }, state.schema);
+}
+
 // ---------------------------------------------------------------- scenario edits
 const S = () => state.scenario;
-const actors = () => (Array.isArray(S().actors) ? S().actors : []);
-const issues = () => (Array.isArray(S().issues) ? S().issues : []);
-const institutions = () => (Array.isArray(S().institutions) ? S().institutions : []);
-const packages = () => (Array.isArray(S().packages) ? S().packages : []);
+const items = (list) => (Array.isArray(S()[list]) ? S()[list] : []);
+const actors = () => items("actors");
+const issues = () => items("issues");
+const institutions = () => items("institutions");
 
-function renameKey(table, oldKey, newKey) {
-  if (!table || typeof table !== "object" || !(oldKey in table) || oldKey === newKey) return;
-  table[newKey] = table[oldKey];
-  delete table[oldKey];
+// Where each list's ids stand, as the format declares it (x-refers: the ids a field holds, or
+// a mapping's values; x-keys: a mapping's keys, level by level): paths whose "*" is every
+// entry and "{}" a mapping's keys. Guarantors are actors and institutions.
+function referencePaths(node = state.schema, path = [], found = {}) {
+  const add = (kind, at) => (kind === "guarantors" ? ["actors", "institutions"] : [kind]).forEach((list) => (found[list] = found[list] || []).push(at));
+  if (node["x-refers"]) add(node["x-refers"], node.additionalProperties ? [...path, "*"] : path);
+  (node["x-keys"] || []).forEach((kind, depth) => add(kind, [...path, ...Array(depth).fill("*"), "{}"]));
+  const inner = resolve(node);
+  for (const choice of inner.anyOf || []) referencePaths(resolve(choice), path, found);
+  for (const [name, prop] of Object.entries(inner.properties || {})) referencePaths(prop, [...path, name], found);
+  for (const part of [inner.items, inner.additionalProperties]) if (part && typeof part === "object") referencePaths(part, [...path, "*"], found);
+  return found;
 }
 
-function renameInList(list, oldId, newId) {
-  return Array.isArray(list) ? list.map((g) => (g === oldId ? newId : g)) : list;
+// Renames oldId to newId (null: removes it) wherever the list's ids are used; a lone id left
+// by a removal (a link's actor) stays, for the validation to point at.
+function retarget(list, oldId, newId) {
+  const visit = (node, [step, ...rest]) => {
+    if (!node || typeof node !== "object") return;
+    if (step === "{}") {  // every key re-added in order, so that the renamed one keeps its place
+      if (oldId in node) {
+        for (const [key, value] of Object.entries(node)) {
+          delete node[key];
+          if (key !== oldId || newId !== null) node[key === oldId ? newId : key] = value;
+        }
+      }
+      return;
+    }
+    for (const key of step === "*" ? Object.keys(node) : [step]) {
+      if (rest.length) visit(node[key], rest);
+      else if (Array.isArray(node[key])) node[key] = node[key].flatMap((id) => (id !== oldId ? [id] : newId === null ? [] : [newId]));
+      else if (node[key] === oldId && newId !== null) node[key] = newId;
+    }
+  };
+  for (const path of referencePaths()[list] || []) visit(S(), path);
 }
 
-function renameActor(oldId, newId) {
-  const s = S();
-  renameKey(s.stances, oldId, newId);
-  renameKey(s.trust, oldId, newId);
-  for (const row of Object.values(s.trust || {})) renameKey(row, oldId, newId);
-  for (const issue of issues()) issue.guarantors = renameInList(issue.guarantors, oldId, newId);
-  for (const p of packages()) {
-    for (const key of Object.keys(p.guarantors || {})) p.guarantors[key] = renameInList(p.guarantors[key], oldId, newId);
+// The object at keys below the scenario: made where missing when create, else {} stands in.
+function at(keys, create) {
+  let node = S();
+  for (const key of keys) {
+    if (!node[key] || typeof node[key] !== "object") {
+      if (!create) return {};
+      node[key] = {};
+    }
+    node = node[key];
+  }
+  return node;
+}
+
+// Writes a value, keeping a number's note; undefined removes it, and with prune also the
+// mappings it leaves with no entry but a note (a trust row, a stance without numbers).
+function put(keys, key, value, prune) {
+  const old = at(keys, false)[key];
+  if (value === undefined) delete at(keys, false)[key];
+  else if (old && typeof old === "object" && "value" in old) old.value = value;
+  else at(keys, true)[key] = value;
+  for (let depth = keys.length; value === undefined && prune && depth > 1 && Object.keys(at(keys.slice(0, depth), false)).every((k) => LONG_TEXT.includes(k)); depth--) {
+    delete at(keys.slice(0, depth - 1), false)[keys[depth - 1]];
   }
 }
 
-function renameIssue(oldId, newId) {
-  const s = S();
-  for (const row of Object.values(s.stances || {})) renameKey(row, oldId, newId);
-  for (const p of packages()) { renameKey(p.values, oldId, newId); renameKey(p.guarantors, oldId, newId); }
-  renameKey(s.outcomes, oldId, newId);
-  for (const r of s.roadmaps || []) for (const st of r.stages || []) { renameKey(st.values, oldId, newId); renameKey(st.guarantors, oldId, newId); }
-}
-
-function removeActor(index) {
-  const s = S();
-  const [gone] = s.actors.splice(index, 1);
-  if (!gone) return;
-  if (s.stances) delete s.stances[gone.id];
-  if (s.trust) { delete s.trust[gone.id]; for (const row of Object.values(s.trust)) if (row) delete row[gone.id]; }
-  for (const issue of issues()) if (Array.isArray(issue.guarantors)) issue.guarantors = issue.guarantors.filter((g) => g !== gone.id);
-}
-
-function removeIssue(index) {
-  const s = S();
-  const [gone] = s.issues.splice(index, 1);
-  if (!gone) return;
-  for (const row of Object.values(s.stances || {})) if (row) delete row[gone.id];
-  for (const p of packages()) if (p.values) delete p.values[gone.id];
-  if (s.outcomes) delete s.outcomes[gone.id];
-}
-
-function freshId(prefix, taken) {
+function freshId(prefix) {  // used by no list, so that no two kinds of item share it
+  const taken = Object.keys(referencePaths()).flatMap((list) => items(list).map((item) => item.id));
   let k = 1;
   while (taken.includes(`${prefix}${k}`)) k += 1;
   return `${prefix}${k}`;
 }
 
 // ---------------------------------------------------------------- table cells
-function textCell(loc, value, onChange, cls) {
+// One cell editing at(keys)[key]: text, number, check or list (comma separated); rename: the
+// list whose id this is, renamed wherever it is used.
+function input(kind, loc, keys, key, { required, fallback, prune, placeholder, rename } = {}) {
+  const value = at(keys, false)[key];
+  const read = (target) => {
+    const list = kind === "list" ? target.value.split(",").map(numberOrText).filter((v) => v !== null) : [];
+    if (kind === "check") return target.checked === fallback ? undefined : target.checked;
+    if (kind === "list") return list.length ? list : undefined;
+    if (kind === "number") return numberOrText(target.value) ?? undefined;
+    return target.value === "" && !required ? undefined : target.value;
+  };
   return el("td", {}, el("input", {
-    type: "text", "data-loc": loc, value: value ?? "", class: cls,
-    "aria-label": loc, onchange: (e) => onChange(e.target.value), oninput: (e) => onChange(e.target.value, true),
-  }));
-}
-
-function numberCell(loc, holder, key, extra) {
-  return el("td", {}, el("input", {
-    type: "text", inputmode: "decimal", class: "num", "data-loc": loc, "data-alt-loc": extra,
-    "aria-label": loc, value: holder && holder[key] !== undefined && holder[key] !== null ? plain(holder[key]) : "",
-    oninput: (e) => { setNumber(holder, key, e.target.value); edited(); },
+    type: kind === "check" ? "checkbox" : "text", "data-loc": loc, "aria-label": loc, checked: kind === "check" && (value ?? fallback),
+    value: kind === "check" ? null : kind === "list" ? (value || []).join(", ") : plain(value) ?? "",
+    class: kind === "number" ? "num" : kind === "text" && key !== "id" && !fallback ? "wide" : null,  // not for ids, units
+    inputmode: kind === "number" ? "decimal" : null,
+    placeholder: placeholder ?? (kind === "check" || typeof fallback === "object" ? null : fallback), title: value && typeof value === "object" ? value.note : null,
+    [kind === "check" || rename ? "onchange" : "oninput"]: (e) => {
+      if (rename) retarget(rename, value, e.target.value);
+      put(keys, key, read(e.target), prune);
+      edited(!!rename);
+    },
   }));
 }
 
@@ -165,193 +212,101 @@ function removeButton(label, action) {
   return el("td", {}, el("button", { type: "button", "aria-label": label, title: label, onclick: () => { action(); edited(true); } }, "✕"));
 }
 
-// ---------------------------------------------------------------- tabs
-const TABS = [
-  ["scenario", "Scenario"], ["actors", "Actors"], ["issues", "Issues"], ["anchors", "Anchors"],
-  ["positions", "Positions"], ["saliences", "Saliences"], ["trust", "Trust"], ["packages", "Packages"],
-];
+const header = (column) => el("th", { title: column.help }, column.label);
 
-const TAB_OF = (loc) => {
-  if (/^stances\.[^.]+\.[^.]+\.salience/.test(loc)) return "saliences";
-  if (loc.startsWith("stances")) return "positions";
-  if (/^issues[.[][^.]*\.?anchors|\.anchors\[/.test(loc)) return "anchors";
-  for (const [key, prefix] of [["actors", "actors"], ["issues", "issues"], ["trust", "trust"], ["packages", "packages"]]) {
-    if (loc.startsWith(prefix)) return key;
-  }
-  return "scenario";
-};
-
-function renderTabs() {
-  const nav = $("tabs");
-  nav.replaceChildren(...TABS.map(([key, label]) => {
-    const bad = state.problems.some((p) => TAB_OF(p.location) === key);
-    return el("button", {
-      type: "button", role: "tab", "aria-selected": key === state.tab ? "true" : "false",
-      class: bad ? "has-problems" : null, "data-tab": key,
-      onclick: () => { state.tab = key; render(); },
-    }, label);
-  }));
-}
-
-function renderScenarioTab() {
-  const s = S();
-  return el("table", {}, el("tbody", {},
-    el("tr", {}, el("th", {}, "id"), textCell("id", s.id, (v) => { s.id = v; edited(); })),
-    el("tr", {}, el("th", {}, "title"), textCell("title", s.title, (v) => { s.title = v; edited(); }, "wide")),
-    el("tr", {}, el("th", {}, "as of"), textCell("as_of", s.as_of, (v) => { if (v) s.as_of = v; else delete s.as_of; edited(); })),
-    el("tr", {}, el("th", {}, "trust default"), numberCell("trust_default", s, "trust_default")),
-    el("tr", {}, el("th", {}, "description"), textCell("description", s.description, (v) => { s.description = v; edited(); }, "wide")),
-  ));
-}
-
-function renderActors() {
-  const rows = actors().map((a, k) => {
-    const loc = idLoc("actors", a, k);
-    return el("tr", {},
-      textCell(`${loc}.id`, a.id, (v, typing) => { if (typing) return; renameActor(a.id, v); a.id = v; edited(true); }),
-      textCell(`${loc}.name`, a.name, (v) => { a.name = v; edited(); }, "wide"),
-      numberCell(`${loc}.capability`, a, "capability"),
-      el("td", {}, el("input", { type: "checkbox", "aria-label": `${loc}.veto`, "data-loc": `${loc}.veto`, checked: a.veto !== false,
-        onchange: (e) => { if (e.target.checked) delete a.veto; else a.veto = false; edited(); } })),
-      removeButton(`remove actor ${a.id}`, () => removeActor(k)));
-  });
-  return el("div", {},
-    el("table", {}, el("thead", {}, el("tr", {}, ["id", "name", "capability", "veto", ""].map((h) => el("th", {}, h)))), el("tbody", {}, rows)),
-    el("button", { type: "button", onclick: () => {
-      const id = freshId("A", actors().map((a) => a.id));
-      S().actors.push({ id, name: id, capability: 10 }); edited(true);
-    } }, "Add actor"));
-}
-
-function renderIssues() {
-  const rows = issues().map((issue, k) => {
-    const loc = idLoc("issues", issue, k);
-    issue.scale = issue.scale || {};
-    return el("tr", {},
-      textCell(`${loc}.id`, issue.id, (v, typing) => { if (typing) return; renameIssue(issue.id, v); issue.id = v; edited(true); }),
-      textCell(`${loc}.name`, issue.name, (v) => { issue.name = v; edited(); }, "wide"),
-      textCell(`${loc}.units`, issue.units, (v) => { issue.units = v; edited(); }),
-      numberCell(`${loc}.scale.low`, issue.scale, "low", `issues[${k}].scale`),
-      numberCell(`${loc}.scale.high`, issue.scale, "high"),
-      numberCell(`${loc}.status_quo`, issue, "status_quo"),
-      textCell(`${loc}.guarantors`, (issue.guarantors || []).join(", "), (v) => {
-        issue.guarantors = v.split(",").map((g) => g.trim()).filter(Boolean); edited();
-      }),
-      removeButton(`remove issue ${issue.id}`, () => removeIssue(k)));
-  });
-  return el("div", {},
-    el("table", {}, el("thead", {}, el("tr", {}, ["id", "name", "units", "scale low", "scale high", "status quo", "guarantors", ""].map((h) => el("th", {}, h)))), el("tbody", {}, rows)),
-    el("button", { type: "button", onclick: () => {
-      const id = freshId("I", issues().map((i) => i.id));
-      S().issues.push({ id, name: id, status_quo: 50 }); edited(true);
-    } }, "Add issue"));
-}
-
-function renderAnchors() {
-  const rows = [];
-  issues().forEach((issue, k) => {
-    const loc = idLoc("issues", issue, k);
-    if (!Array.isArray(issue.anchors)) issue.anchors = issue.anchors ? Object.entries(issue.anchors).map(([v, l]) => ({ value: Number(v), label: l })) : [];
-    issue.anchors.forEach((anchor, a) => {
-      rows.push(el("tr", {}, el("td", {}, issue.id),
-        numberCell(`${loc}.anchors[${a}]`, anchor, "value", `${loc}.anchors.${a}.value`),
-        textCell(`${loc}.anchors[${a}].label`, anchor.label, (v) => { anchor.label = v; edited(); }, "wide"),
-        removeButton(`remove anchor ${a} of ${issue.id}`, () => issue.anchors.splice(a, 1))));
+// ---------------------------------------------------------------- tables
+// A list of objects: a row per item, a column per property of the item's declaration. within:
+// the list is a field of each item of that list (an issue's anchors); keyed: a mapping of
+// the item's, a column per issue (a package's values); seed: what a new item needs.
+function objectTable({ key, within, keyed, hint, seed = () => ({}) }) {
+  const def = schemaAt(within ? [within, key] : [key]);
+  const cols = columns(def);
+  const lists = within ? items(within).map((owner, n) => ({ keys: [within, n, key], listLoc: `${idLoc(within, owner, n)}.${key}`, owner }))
+    : [{ keys: [key], listLoc: key }];
+  const rows = lists.flatMap(({ keys, listLoc, owner }) => {
+    const list = at(keys, false);
+    return (Array.isArray(list) ? list : []).map((item, k) => {
+      const loc = idLoc(listLoc, item, k);
+      return el("tr", {}, owner && el("td", {}, owner.id),
+        cols.map((c) => input(c.kind, [loc, ...c.inner, c.field].join("."), [...keys, k, ...c.inner], c.field, { ...c, rename: c.field === "id" && key })),
+        (keyed ? issues() : []).map((i) => input("number", `${loc}.${keyed}.${i.id}`, [...keys, k, keyed], i.id, { placeholder: "sq" })),
+        removeButton(`remove ${loc}`, () => retarget(key, list.splice(k, 1)[0].id, null)));
     });
   });
-  const pick = el("select", { "aria-label": "issue for a new anchor" }, issues().map((i) => el("option", { value: i.id }, i.id)));
-  return el("div", {},
-    el("table", {}, el("thead", {}, el("tr", {}, ["issue", "value", "label", ""].map((h) => el("th", {}, h)))), el("tbody", {}, rows)),
-    el("div", {}, pick, el("button", { type: "button", onclick: () => {
-      const issue = issues().find((i) => i.id === pick.value);
-      if (issue) { issue.anchors.push({ value: plain(issue.status_quo) ?? 0, label: "new anchor" }); edited(true); }
-    } }, "Add anchor")));
+  const pick = within && el("select", { "aria-label": `${schemaAt([within]).title.toLowerCase()} for a new ${def.title.toLowerCase()}` }, items(within).map((o, n) => el("option", { value: n }, o.id)));
+  const add = () => {
+    const parent = within ? items(within)[pick.value] : S();
+    if (!parent) return;
+    if (!Array.isArray(parent[key])) parent[key] = [];
+    const id = freshId(def.title[0]);
+    parent[key].push({ ...(def.properties.id && { id, name: id }), ...seed(parent) });
+    edited(true);
+  };
+  return el("div", {}, hint && el("p", { class: "hint" }, hint),
+    el("table", {}, el("thead", {}, el("tr", {}, within && el("th", {}, schemaAt([within]).title.toLowerCase()), cols.map(header),
+      (keyed ? issues() : []).map((i) => el("th", { title: i.name }, i.id)), el("th", {}, ""))), el("tbody", {}, rows)),
+    el("div", {}, pick, el("button", { type: "button", onclick: add }, `Add ${def.title.toLowerCase()}`)));
 }
 
-function renderStances(field) {
-  const s = S();
-  s.stances = s.stances && typeof s.stances === "object" ? s.stances : {};
-  const head = el("tr", {}, el("th", {}, field === "position" ? "position" : "salience (0–1)"), issues().map((i) => el("th", { title: i.name }, i.id)));
-  const rows = actors().map((a) => el("tr", {}, el("th", { title: a.name }, a.id), issues().map((issue) => {
-    const row = s.stances[a.id] || {};
-    const stance = row[issue.id];
-    const loc = `stances.${a.id}.${issue.id}.${field}`;
-    return el("td", {}, el("input", {
-      type: "text", inputmode: "decimal", class: "num", "data-loc": loc, "aria-label": loc,
-      value: stance && stance[field] !== undefined && stance[field] !== null ? plain(stance[field]) : "",
-      oninput: (e) => {
-        const value = numberOrText(e.target.value);
-        const table = (s.stances[a.id] = s.stances[a.id] || {});
-        let target = table[issue.id];
-        if (!target) target = table[issue.id] = {};
-        if (value === null) delete target[field]; else setNumber(target, field, e.target.value);
-        if (!("position" in target) && !("salience" in target)) delete table[issue.id];
-        edited();
-      },
-    }));
-  })));
-  return el("div", {}, el("p", { class: "hint" }, "An empty row cell: the actor takes no stance on that issue."),
-    el("table", {}, el("thead", {}, head), el("tbody", {}, rows)));
+// A table keyed by two lists of ids (stances, trust); cell(row, column): [location, keys, key].
+function matrix({ corner, help, hint, rows, cols, cell, self, placeholder }) {
+  return el("div", {}, el("p", { class: "hint" }, hint), el("table", {},
+    el("thead", {}, el("tr", {}, el("th", { title: help }, corner), cols.map((c) => el("th", { title: c.name }, c.id)))),
+    el("tbody", {}, rows.map((r) => el("tr", {}, el("th", { title: r.name }, r.id), cols.map((c) => (self && r.id === c.id
+      ? el("td", { class: "self", title: self }, "1")
+      : input("number", ...cell(r, c), { placeholder, prune: true }))))))));
 }
 
-function renderTrust() {
-  const s = S();
-  s.trust = s.trust && typeof s.trust === "object" ? s.trust : {};
-  const trusted = [...actors(), ...institutions()];
-  const head = el("tr", {}, el("th", {}, "who trusts ↓ / whose promise →"), trusted.map((g) => el("th", { title: g.name }, g.id)));
-  const rows = actors().map((a) => el("tr", {}, el("th", { title: a.name }, a.id), trusted.map((g) => {
-    if (g.id === a.id) return el("td", { class: "self", title: "an actor believes its own promises" }, "1");
-    const loc = `trust.${a.id}.${g.id}`;
-    const row = s.trust[a.id] || {};
-    return el("td", {}, el("input", {
-      type: "text", inputmode: "decimal", class: "num", "data-loc": loc, "aria-label": loc,
-      placeholder: String(s.trust_default ?? 1),
-      value: row[g.id] !== undefined ? plain(row[g.id]) : "",
-      oninput: (e) => {
-        const table = (s.trust[a.id] = s.trust[a.id] || {});
-        if (e.target.value.trim() === "") delete table[g.id]; else setNumber(table, g.id, e.target.value);
-        if (!Object.keys(table).length) delete s.trust[a.id];
-        edited();
-      },
-    }));
-  })));
-  return el("div", {}, el("p", { class: "hint" }, `An empty cell uses the default trust (${s.trust_default ?? 1}).`),
-    el("table", {}, el("thead", {}, head), el("tbody", {}, rows)));
-}
+const stances = (field) => matrix({
+  corner: field, help: state.schema.$defs.Stance.properties[field].description, rows: actors(), cols: issues(),
+  hint: "An empty row cell: the actor takes no stance on that issue.",
+  cell: (a, i) => [`stances.${a.id}.${i.id}.${field}`, ["stances", a.id, i.id], field],
+});
 
-function renderPackages() {
-  const s = S();
-  const rows = packages().map((p, k) => {
-    const loc = idLoc("packages", p, k);
-    p.values = p.values || {};
-    return el("tr", {},
-      textCell(`${loc}.id`, p.id, (v, typing) => { if (!typing) { p.id = v; edited(true); } }),
-      textCell(`${loc}.name`, p.name, (v) => { p.name = v; edited(); }, "wide"),
-      issues().map((issue) => el("td", {}, el("input", {
-        type: "text", inputmode: "decimal", class: "num", "data-loc": `${loc}.values.${issue.id}`, "aria-label": `${loc}.values.${issue.id}`,
-        placeholder: "sq", value: p.values[issue.id] !== undefined ? plain(p.values[issue.id]) : "",
-        oninput: (e) => { if (e.target.value.trim() === "") delete p.values[issue.id]; else setNumber(p.values, issue.id, e.target.value); edited(); },
-      }))),
-      removeButton(`remove package ${p.id}`, () => s.packages.splice(k, 1)));
+function trust() {
+  const fallback = S().trust_default ?? state.schema.properties.trust_default.default;
+  return matrix({
+    corner: "who trusts ↓ / whose promise →", help: state.schema.properties.trust.description, rows: actors(),
+    cols: [...actors(), ...institutions()], hint: `An empty cell uses the default trust (${fallback}).`,
+    cell: (a, g) => [`trust.${a.id}.${g.id}`, ["trust", a.id], g.id], self: "an actor believes its own promises", placeholder: String(fallback),
   });
-  return el("div", {}, el("p", { class: "hint" }, "An empty cell keeps the issue's status quo (sq)."),
-    el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "id"), el("th", {}, "name"), issues().map((i) => el("th", { title: i.name }, i.id)), el("th", {}, ""))), el("tbody", {}, rows)),
-    el("button", { type: "button", onclick: () => {
-      s.packages = packages();
-      const id = freshId("P", s.packages.map((p) => p.id));
-      s.packages.push({ id, name: id, values: {} }); edited(true);
-    } }, "Add package"));
+}
+
+// ---------------------------------------------------------------- tabs
+const TABS = [  // a tab without draw is the list of its key's name
+  { key: "scenario", draw: () => el("table", {}, el("tbody", {}, columns(state.schema, true).map((c) =>
+    el("tr", {}, header(c), input(c.kind, c.field, [], c.field, c))))) },
+  { key: "actors", seed: () => ({ capability: 10 }) },
+  { key: "institutions" },
+  { key: "issues", seed: () => ({ status_quo: 50 }) },
+  { key: "anchors", within: "issues", seed: (issue) => ({ value: plain(issue.status_quo) ?? 0, label: "new anchor" }) },
+  { key: "positions", draw: () => stances("position") },
+  { key: "saliences", draw: () => stances("salience") },
+  { key: "trust", draw: trust },
+  { key: "packages", keyed: "values", seed: () => ({ values: {} }), hint: "An empty cell keeps the issue's status quo (sq)." },
+];
+
+function tabOf(loc) {
+  if (/^stances\.[^.]+\.[^.]+\.salience/.test(loc)) return "saliences";
+  if (/^stances\b/.test(loc)) return "positions";
+  if (/^issues\b.*\banchors\b/.test(loc)) return "anchors";
+  const head = (/^[a-z_]+/.exec(loc || "") || [""])[0];
+  return TABS.some((t) => t.key === head) ? head : "scenario";
+}
+
+function renderTabs() {
+  $("tabs").replaceChildren(...TABS.map(({ key }) => el("button", {
+    type: "button", role: "tab", "aria-selected": key === state.tab ? "true" : "false", "data-tab": key,
+    class: state.problems.some((p) => tabOf(p.location) === key) ? "has-problems" : null,
+    onclick: () => { state.tab = key; render(); },
+  }, key[0].toUpperCase() + key.slice(1))));
 }
 
 function render() {
   if (!state.scenario) return;
   renderTabs();
-  const draw = {
-    scenario: renderScenarioTab, actors: renderActors, issues: renderIssues, anchors: renderAnchors,
-    positions: () => renderStances("position"), saliences: () => renderStances("salience"),
-    trust: renderTrust, packages: renderPackages,
-  }[state.tab];
-  $("table-area").replaceChildren(draw());
+  const tab = TABS.find((t) => t.key === state.tab);
+  $("table-area").replaceChildren(tab.draw ? tab.draw() : objectTable(tab));
   renderCounterfactualChoices();
   if (state.info) renderParams();
   showProblems();
@@ -359,6 +314,7 @@ function render() {
 
 // ---------------------------------------------------------------- validation
 function scheduleValidate() {
+  $("status").setAttribute("aria-busy", "true");  // until the latest edit is checked
   clearTimeout(state.validateTimer);
   state.validateTimer = setTimeout(validate, 250);
 }
@@ -367,6 +323,7 @@ async function validate() {
   const ticket = ++state.validation;
   const { ok, data } = await api("POST", "/api/validate", { scenario: state.scenario });
   if (ticket !== state.validation) return;  // a newer edit is being checked
+  $("status").removeAttribute("aria-busy");
   state.problems = ok ? data.problems : (data.problems || [{ location: "", message: errorText(data) }]);
   if (ok && data.ok) setStatus(`valid — ${data.summary}`);
   else setStatus(`${state.problems.length} problem(s): fix the cells marked in red`, true);
@@ -379,9 +336,12 @@ function parentLoc(loc) {
   return next === loc ? "" : next;
 }
 
+// The cell of a location (a list item named by index is looked up by its id), else the first
+// cell inside it (issues.NUC.scale: its low), else the nearest enclosing location's.
 function cellFor(loc) {
-  for (let at = loc; at; at = parentLoc(at)) {
-    const found = document.querySelector(`[data-loc="${CSS.escape(at)}"], [data-alt-loc="${CSS.escape(at)}"]`);
+  const byId = loc.replace(/^(\w+)\[(\d+)\]/, (whole, list, k) => (items(list)[k] && items(list)[k].id ? `${list}.${items(list)[k].id}` : whole));
+  for (let place = byId; place; place = parentLoc(place)) {
+    const found = document.querySelector(`[data-loc="${CSS.escape(place)}"], [data-loc^="${CSS.escape(place + ".")}"]`);
     if (found) return found;
   }
   return null;
@@ -391,10 +351,10 @@ function showProblems() {
   document.querySelectorAll("td.bad").forEach((td) => td.classList.remove("bad"));
   document.querySelectorAll("#table-area .msg").forEach((m) => m.remove());
   const list = state.problems.map((p) => el("li", {
-    onclick: () => { state.tab = TAB_OF(p.location); render(); const c = cellFor(p.location); if (c) c.focus(); },
+    onclick: () => { state.tab = tabOf(p.location); render(); const c = cellFor(p.location); if (c) c.focus(); },
   }, `${p.location || "scenario"}: ${p.message}`, p.fix ? el("span", { class: "fix" }, ` — fix: ${p.fix}`) : null));
   $("problems").replaceChildren(list.length ? el("ul", {}, list) : "");
-  for (const p of state.problems) {
+  for (const p of state.problems.filter((q) => tabOf(q.location) === state.tab)) {  // not another tab's cell inside it
     const cell = cellFor(p.location);
     if (!cell) continue;
     const td = cell.closest("td");
@@ -408,10 +368,15 @@ function showProblems() {
 async function loadEmbedded(id) {
   const { ok, data } = await api("GET", `/api/scenarios/${encodeURIComponent(id)}`);
   if (!ok) { setStatus(errorText(data), true); return; }
-  useScenario(data);
+  await useScenario(data);
 }
 
-function useScenario(data) {
+async function useScenario(data) {
+  if (!state.schema) {  // what the tables are drawn from
+    const schema = await api("GET", "/api/schema");
+    if (!schema.ok) { setStatus(errorText(schema.data), true); return; }
+    state.schema = schema.data;
+  }
   state.scenario = data.scenario;
   state.source = data.source;
   state.problems = [];
@@ -428,7 +393,7 @@ async function upload(file) {
   const text = await file.text();
   const { ok, data } = await api("POST", "/api/upload", { filename: file.name, text });
   if (!ok) { setStatus(`${file.name} was not loaded:\n${errorText(data)}`, true); return; }
-  useScenario(data);
+  await useScenario(data);
 }
 
 function saveFile(blob, name) {  // the browser's download of data the page holds
@@ -564,7 +529,7 @@ function addRun(request, job) {
     return;
   }
   const n = state.runs.length + 1;
-  const view = job.result.view;
+  const view = { ...job.result.view, figures: job.result.data.figures };
   const label = `#${n} ${request.analysis}` + (view.counterfactual ? ` (${view.counterfactual})` : "") + ` — ${new Date().toLocaleTimeString()}`;
   state.runs.push({ n, label, view });
   runMessage(`done in ${job.elapsed_s.toFixed(1)} s`);
