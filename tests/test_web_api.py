@@ -448,9 +448,9 @@ def test_options_of_a_model_not_run_are_refused(client: TestClient) -> None:
                                          "params": {"option": ["nash.utility=linear"]}}) \
         == ["options"]
     # Analyses with no model options: the report's figure says where they go instead.
-    for name in ("figure", "influence", "settle"):
+    for name in ("plot", "influence", "settle"):
         assert refused_at(client, name, {"options": linear}) == ["options.nash"]
-    figure = client.post("/api/analyses/figure", json={"scenario": korea(), "options": linear})
+    figure = client.post("/api/analyses/plot", json={"scenario": korea(), "options": linear})
     assert "params.set" in figure.json()["problems"][0]["fix"]
     # The combined forecast runs nash too (its spread and intervals), so nash's options count.
     response = client.post("/api/analyses/forecast", json={

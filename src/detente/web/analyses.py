@@ -75,20 +75,17 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
     (:meth:`AnalysisSpec.check`), less what the workbench fixes (which a request cannot
     give); problems at ``params.NAME``. Nothing a request asks for is dropped: a ``seed``
     for an analysis that draws nothing, ``models`` it cannot run as given and ``options`` of
-    a model it does not run are refused (at ``seed``, ``models`` and ``options.MODEL``),
-    never left out."""
+    a model it does not run (the spec's rule) are refused (at ``seed``, ``models`` and
+    ``options.MODEL``), never left out."""
     names = {o.name: o for o in offered_options(entry)}
     params = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
     given = dict(params)
     seed: int | None = request.get("seed")
-    if seed is not None and "seed" not in names:
-        problems = [Problem("seed", f"{entry.name} draws nothing at random: a seed would "
-                                    "change nothing", "leave seed out")]
-        seed = None
-    else:
-        problems = []
-        if seed is not None:
-            given.setdefault("seed", seed)
+    problems = [] if seed is None or "seed" in names else [
+        Problem("seed", f"{entry.name} draws nothing at random: a seed would change nothing",
+                "leave seed out")]
+    if seed is not None and "seed" in names:
+        given.setdefault("seed", seed)
     models: list[str] | None = request.get("models")
     refused = [] if models is None else _models_problems(entry, names.get("model"), models)
     problems += refused
@@ -107,13 +104,12 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
                          f"the workbench sets {name} itself") for name in given if name in FIXED]
     checked: dict[str, Any] = {}
     try:
-        checked = entry.check({k: v for k, v in given.items() if k not in FIXED}, at="params")
+        checked = entry.check({k: v for k, v in given.items() if k not in FIXED}, at="params",
+                              options_at={m: f"options.{m}" for m in by_model})
     except OptionError as err:
         problems += err.problems
     if checked:
         problems += _given_twice(entry, checked, params, seed, models, by_model)
-    if checked and "option" in names:
-        problems += _options_not_run(entry, checked, by_model)
     if problems:
         raise OptionError(problems)
     return {k: v for k, v in checked.items() if k not in FIXED}
@@ -174,30 +170,6 @@ def _given_twice(entry: AnalysisSpec, checked: Mapping[str, Any], params: Mappin
 
 def _words(value: Any) -> str:
     return ", ".join(value) if isinstance(value, tuple) else str(value)
-
-
-def _models_run(checked: Mapping[str, Any]) -> list[str]:
-    """The models a run with these (checked) options runs: those chosen, and with the
-    combined forecast or the combined sampling model, the shipped combination's models (the
-    workbench reads no other combination file)."""
-    from detente.combine import COMBINED, load_combination
-
-    chosen = checked["model"]
-    ran = list(chosen) if isinstance(chosen, tuple) else [chosen]
-    if COMBINED in ran or checked.get("combined"):
-        ran += [m for m in load_combination().models if m not in ran]
-    return [m for m in ran if m != COMBINED]
-
-
-def _options_not_run(entry: AnalysisSpec, checked: Mapping[str, Any],
-                     by_model: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
-    """Model options of a model the run does not run, located where they were given."""
-    ran = _models_run(checked)
-    named = dict.fromkeys([*by_model, *(item.partition(".")[0] for item in checked["option"])])
-    return [Problem(f"options.{m}" if m in by_model else "params.option",
-                    f"{entry.name} runs {', '.join(ran)}, not {m}",
-                    f"leave out the options of {m}, or run it (models or params.model)")
-            for m in named if m not in ran]
 
 
 def read_request(entry: AnalysisSpec, request: Mapping[str, Any]
