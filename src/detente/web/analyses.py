@@ -156,20 +156,17 @@ def _given_twice(entry: AnalysisSpec, checked: Mapping[str, Any], params: Mappin
         problems.append(Problem("seed", f"seed ({seed}) and params.seed ({checked['seed']}) "
                                 "differ", "give the seed once: in seed or in params.seed"))
     if models and "model" in params:
-        ran = checked["model"]
-        if list(ran if isinstance(ran, tuple) else (ran,)) != list(models):
+        chosen = checked["model"]
+        ran = list(chosen) if isinstance(chosen, tuple) else [chosen]
+        if ran != list(models):
             problems.append(Problem("models", f"models ({', '.join(models)}) and params.model "
-                                    f"({_words(ran)}) differ",
+                                    f"({', '.join(ran)}) differ",
                                     f"give {entry.name}'s model once: in models or in "
                                     "params.model"))
     if by_model and "option" in params:
         problems.append(Problem("options", "model options given twice: in options and in "
                                 "params.option", "give them once, in one of the two"))
     return problems
-
-
-def _words(value: Any) -> str:
-    return ", ".join(value) if isinstance(value, tuple) else str(value)
 
 
 def read_request(entry: AnalysisSpec, request: Mapping[str, Any]
