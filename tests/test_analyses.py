@@ -19,6 +19,7 @@ import detente.analyses as analyses
 from detente.analyses import ANALYSES
 from detente.analyses.options import DEFAULT_STEP, SETTLEMENT, STEP
 from detente.errors import OptionError
+from detente.models import REGISTRY
 from detente.render import fmt, print_view, view_csv
 from detente.variation import OPTIONS as VARIATION_FLAGS
 from detente.variation import Variation, parse_variation
@@ -102,6 +103,39 @@ def test_option_problems_are_reported_all_at_once() -> None:
     text = str(err.value)
     assert "grid step must be a finite number above 0" in text
     assert "quadratic, linear" in text and "correlation must be a number from 0 to 1" in text
+
+
+@pytest.mark.parametrize("name", [n for n, s in ANALYSES.items() if s.models_run is not None])
+def test_model_options_of_a_model_the_run_does_not_run_are_refused(name: str) -> None:
+    spec = ANALYSES[name]
+    assert spec.models_run is not None
+    ran = spec.models_run(spec.defaults())
+    idle = next(m for m in REGISTRY if m not in ran)
+    # Options of every model the run runs are taken (the combined forecast's included).
+    spec.check({"option": [f"{m}.x=1" for m in ran]})
+    with pytest.raises(OptionError) as err:
+        spec.check({"option": [f"{ran[0]}.x=1", f"{idle}.x=1"]})
+    [problem] = err.value.problems
+    assert problem.location == "--option"
+    assert f"{name} runs {', '.join(ran)}, not {idle}" in problem.message
+    assert f"--model {idle}" in problem.fix
+    with pytest.raises(OptionError) as err:
+        spec.check({"option": [f"{idle}.x=1"]}, at="params")
+    assert [p.location for p in err.value.problems] == ["params.option"]
+    # Where the caller took a model's options from elsewhere (the workbench's options.MODEL),
+    # the problem is located there, even for an empty set of options.
+    with pytest.raises(OptionError) as err:
+        spec.check({}, at="params", options_at={idle: f"options.{idle}"})
+    assert [p.location for p in err.value.problems] == [f"options.{idle}"]
+
+
+def test_the_report_refuses_options_of_a_model_its_analysis_does_not_run() -> None:
+    from detente.report.kinds import parse_settings, report_settings
+
+    report_settings(parse_settings(["sample.option=compromise.x=1"]))
+    with pytest.raises(OptionError) as err:
+        report_settings(parse_settings(["sample.option=nash.utility=linear"]))
+    assert [p.location for p in err.value.problems] == ["--set sample.option"]
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, "nan", "1e999"])

@@ -50,6 +50,31 @@ def test_forecast_model_option() -> None:
     assert json.loads(result.output)["models"][0]["options"]["utility"] == "linear"
 
 
+@pytest.mark.parametrize("args", [
+    ("forecast", "-m", "compromise", "--no-combined", "-O", "nash.utility=linear"),
+    # The combined forecast runs the combination's models too, but not anchored.
+    ("forecast", "-m", "compromise", "-O", "anchored.anchors=1"),
+    ("sample", "-m", "bdm", "-n", "5", "-O", "nash.utility=linear"),
+    ("sensitivity", "-m", "bdm", "-n", "4", "-O", "nash.utility=linear"),
+    ("explain", "-m", "bdm", "-O", "nash.utility=linear"),
+])
+def test_options_of_a_model_the_run_does_not_run_are_refused(args: tuple[str, ...]) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    model = args[args.index("-O") + 1].partition(".")[0]
+    assert f"--option: {args[0]} runs " in result.output
+    assert f"not {model}" in result.output and f"--model {model}" in result.output
+
+
+def test_the_combined_forecast_takes_options_of_the_combinations_models() -> None:
+    # nash runs for the combined forecast's spread and intervals, so its options count.
+    result = invoke("forecast", "-m", "compromise", "-O", "nash.utility=linear", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert "combined" in json.loads(result.output)
+    sampled = invoke("sample", "-m", "combined", "-n", "5", "-O", "nash.utility=linear")
+    assert sampled.exit_code == 0, sampled.output
+
+
 @pytest.mark.parametrize("args", [("forecast", "-m", "nope"), ("forecast", "-O", "nash.x=1"),
                                   ("forecast", "-O", "garbage"), ("check", "missing.yaml")])
 def test_bad_options_exit_nonzero_without_traceback(args: tuple[str, ...]) -> None:

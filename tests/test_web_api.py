@@ -369,6 +369,101 @@ def test_bad_analysis_requests(client: TestClient, body: dict, status: int, word
     assert words in json.dumps(response.json())
 
 
+def analyses_by_model_option(client: TestClient) -> dict[str, list[str]]:
+    """The offered analyses by their model option: "several", "one" or "none"."""
+    kinds: dict[str, list[str]] = {"several": [], "one": [], "none": []}
+    for a in client.get("/api/info").json()["analyses"]:
+        model = next((o for o in a["options"] if o["name"] == "model"), None)
+        kinds["none" if model is None else "several" if model["multiple"] else "one"
+              ].append(a["name"])
+    return kinds
+
+
+def refused_at(client: TestClient, analysis: str, body: dict[str, Any]) -> list[str]:
+    """The locations of the problems of a refused request (it must be refused)."""
+    response = client.post(f"/api/analyses/{analysis}", json={"scenario": korea(), **body})
+    assert response.status_code == 422, (analysis, body, response.text[:300])
+    return [p["location"] for p in response.json()["problems"]]
+
+
+def test_a_single_model_analysis_runs_the_one_model_asked_for(client: TestClient) -> None:
+    assert "sample" in analyses_by_model_option(client)["one"]
+    response = client.post("/api/analyses/sample", json={
+        "scenario": korea(), "models": ["bdm"], "seed": 2, "params": {"samples": 40}})
+    assert response.status_code == 200, response.text
+    assert response.json()["result"]["data"]["model"] == "bdm"
+    assert "bdm" in response.json()["result"]["view"]["title"]
+    # The same model in models and params.model is one request, not two.
+    same = client.post("/api/analyses/sample", json={
+        "scenario": korea(), "models": ["bdm"], "seed": 2,
+        "params": {"samples": 40, "model": "bdm"}})
+    assert same.status_code == 200, same.text
+    assert same.json()["result"]["data"]["issues"] == response.json()["result"]["data"]["issues"]
+
+
+def test_models_an_analysis_would_not_run_are_refused(client: TestClient) -> None:
+    kinds = analyses_by_model_option(client)
+    assert kinds["one"] and kinds["none"] and kinds["several"]
+    for name in kinds["one"]:
+        assert refused_at(client, name, {"models": ["bdm", "nash"]}) == ["models"]
+        assert refused_at(client, name, {"models": ["bdm"], "params": {"model": "nash"}}) \
+            == ["models"]
+    for name in kinds["none"]:
+        assert refused_at(client, name, {"models": ["bdm"]}) == ["models"]
+    for name in kinds["one"] + kinds["several"]:
+        assert refused_at(client, name, {"models": []}) == ["models"]
+    assert refused_at(client, "forecast", {"models": ["compromise"],
+                                           "params": {"model": ["median"]}}) == ["models"]
+    response = client.post("/api/analyses/sample", json={"scenario": korea(),
+                                                         "models": ["bdm", "nash"]})
+    problem = response.json()["problems"][0]
+    assert "sample runs one model" in problem["message"] and "params.model" in problem["fix"]
+
+
+def test_a_seed_a_run_would_not_use_is_refused(client: TestClient) -> None:
+    info = client.get("/api/info").json()["analyses"]
+    drawing = [a["name"] for a in info if any(o["name"] == "seed" for o in a["options"])]
+    still = [a["name"] for a in info if a["name"] not in drawing]
+    assert "settle" in still and "forecast" in drawing
+    for name in still:
+        assert refused_at(client, name, {"seed": 3}) == ["seed"]
+    assert refused_at(client, "forecast", {"seed": 3, "params": {"seed": 4}}) == ["seed"]
+    # Given twice alike, it is one seed; left out, the analysis's default.
+    twice = client.post("/api/analyses/sample", json={
+        "scenario": korea(), "seed": 3, "params": {"seed": 3, "samples": 40}})
+    assert twice.status_code == 200, twice.text
+    assert twice.json()["result"]["data"]["seed"] == 3
+
+
+def test_options_of_a_model_not_run_are_refused(client: TestClient) -> None:
+    linear = {"nash": {"utility": "linear"}}
+    assert refused_at(client, "sample", {"models": ["bdm"], "options": linear}) \
+        == ["options.nash"]
+    assert refused_at(client, "sample", {"options": {"nash": {}}}) == ["options.nash"]
+    assert refused_at(client, "explain", {"params": {"option": ["nash.utility=linear"]}}) \
+        == ["params.option"]
+    assert refused_at(client, "forecast", {"models": ["compromise"], "options": linear,
+                                           "params": {"combined": "false"}}) == ["options.nash"]
+    assert refused_at(client, "sample", {"models": ["nash"], "options": linear,
+                                         "params": {"option": ["nash.utility=linear"]}}) \
+        == ["options"]
+    # Analyses with no model options: the report's figure says where they go instead.
+    for name in ("plot", "influence", "settle"):
+        assert refused_at(client, name, {"options": linear}) == ["options.nash"]
+    figure = client.post("/api/analyses/plot", json={"scenario": korea(), "options": linear})
+    assert "params.set" in figure.json()["problems"][0]["fix"]
+    # The combined forecast runs nash too (its spread and intervals), so nash's options count.
+    response = client.post("/api/analyses/forecast", json={
+        "scenario": korea(), "models": ["compromise"], "options": linear})
+    assert response.status_code == 200, response.text
+    # A model's text option arrives as the text (not JSON-quoted) and is applied.
+    response = client.post("/api/analyses/forecast", json={
+        "scenario": korea(), "models": ["nash"], "options": linear,
+        "params": {"combined": "false"}})
+    assert response.status_code == 200, response.text
+    assert response.json()["result"]["data"]["models"][0]["options"]["utility"] == "linear"
+
+
 def test_unknown_analysis_is_404(client: TestClient) -> None:
     response = client.post("/api/analyses/astrology", json={"scenario": korea()})
     assert response.status_code == 404

@@ -181,6 +181,30 @@ def test_counterfactual_fields_are_drawn_from_the_flags_declaration(
     context.close()
 
 
+def test_the_page_sends_models_and_seed_only_where_the_analysis_uses_them(
+        server: str, browser: object) -> None:
+    # Every analysis the page offers: the request it would send is accepted by the API's
+    # own reading (nothing run), with the ticked models exactly where they fill `model`.
+    from detente.web.analyses import available_analyses, public, request_options
+    from tests.web_held import HELD
+
+    offered = available_analyses(HELD)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    names = page.eval_on_selector_all("#analysis option", "(os) => os.map((o) => o.value)")
+    assert set(names) == set(offered)
+    for name in names:
+        page.select_option("#analysis", name)
+        request = page.evaluate("runRequest()")
+        shared = public(offered[name])["shared"]
+        assert ("models" in request) == ("model" in shared), name
+        assert ("seed" in request) == ("seed" in shared), name
+        request_options(offered[name], request)  # refused: OptionError
+    context.close()
+
+
 def test_download_yaml_has_the_edit(server: str, browser: object, tmp_path: Path) -> None:
     page = browser.new_page(accept_downloads=True)
     console: list[str] = []

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from detente.analyses.options import COMBINATION, FORECAST_MODELS, MODEL_OPTION, SAMPLED_SETTLE
+from detente.analyses.options import (
+    COMBINATION,
+    FORECAST_MODELS,
+    MODEL_OPTION,
+    SAMPLED_SETTLE,
+    combination_models,
+    the_model,
+)
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.errors import OptionError, Problem, option_error
 from detente.models import REGISTRY, get_model
@@ -210,6 +217,14 @@ def counterfactual_suffix(variation: Variation | None) -> str:
     return "" if variation is None or variation.is_empty else f" ({variation.describe()})"
 
 
+def forecast_models(options: Mapping[str, Any]) -> list[str]:
+    """The models a forecast runs: those asked for, and for the combined forecast (or a
+    combination file) the combination's too."""
+    if options["combined"] or options["combination"] is not None:
+        return combination_models(options["model"], options["combination"])
+    return list(options["model"])
+
+
 FORECAST = AnalysisSpec(
     name="forecast", title="Forecast",
     summary="Forecast each issue with several models side by side.",
@@ -219,7 +234,7 @@ FORECAST = AnalysisSpec(
                     "registered models (weights fitted on DEU III) with its 50/80/95% "
                     "intervals and the spread across models."),
              COMBINATION),
-    run=run_forecast, view=view_forecast,
+    run=run_forecast, view=view_forecast, models_run=forecast_models,
     extra={"csv": lambda run: run.value.to_csv()},
 )
 
@@ -260,12 +275,7 @@ def run_explain(scenario: Scenario | str | Path | None, variation: Variation | N
     if issue_id not in arrays.issue_ids:
         raise option_error("--issue", f"no issue '{issue_id}' in scenario {s.id}",
                            f"choose one of {', '.join(arrays.issue_ids)}")
-    options = parse_model_options(option)
-    unknown = sorted(set(options) - {model})
-    if unknown:
-        raise option_error("--option", f"options given for model '{unknown[0]}', which is not "
-                           f"the model explained ({model})", f"write {model}.NAME=VALUE")
-    chosen = get_model(model, **options.get(model, {}))
+    chosen = get_model(model, **parse_model_options(option).get(model, {}))
     tables = chosen.explain(arrays, arrays.issue_ids.index(issue_id), round_number)
     return Explanation(s, model, chosen.options_dict(), issue_id, round_number,
                        tuple(tables), variation)
@@ -291,9 +301,10 @@ EXPLAIN = AnalysisSpec(
         Option("round_number", int, 1, "Round to explain, 1 = the first round of bargaining.",
                low=1, flags=("--round", "-r")),
         Option("option", str, (), "Model option as MODEL.NAME=VALUE, e.g. "
-               "bdm.preset=printed.", multiple=True, flags=("--option", "-O")),
+               "bdm.preset=printed; refused for a model other than the one explained.",
+               multiple=True, flags=("--option", "-O")),
     ),
-    run=run_explain, view=view_explain, formats=("table", "json"),
+    run=run_explain, view=view_explain, formats=("table", "json"), models_run=the_model,
 )
 
 

@@ -8,9 +8,11 @@ bounds. The package-search grid step has one default, :data:`DEFAULT_STEP`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from detente.analyses.spec import Option
-from detente.combine import COMBINED
+from detente.combine import COMBINED, load_combination
 from detente.models import DEFAULT_MODELS, REGISTRY
 
 # The one default grid step (issue units) of every package search (10) -- settle,
@@ -52,7 +54,8 @@ SAMPLED_SETTLE = (*SETTLEMENT, MAX_PACKAGES,
 SEED = Option("seed", int, 0, "Seed: the same seed gives the same numbers.")
 #: Model options as MODEL.NAME=VALUE (read as YAML scalars by the model's Options).
 MODEL_OPTION = Option("option", str, (), "Model option as MODEL.NAME=VALUE, e.g. "
-                      "nash.utility=linear.", multiple=True, flags=("--option", "-O"))
+                      "nash.utility=linear; refused for a model the run does not run.",
+                      multiple=True, flags=("--option", "-O"))
 FORECAST_MODELS = Option("model", str, tuple(DEFAULT_MODELS), "Model to run; repeat for "
                          "several.", multiple=True, choices=tuple(REGISTRY),
                          flags=("--model", "-m"))
@@ -72,6 +75,20 @@ SAMPLE_MODEL = dataclasses.replace(
 #: The combined forecast's weights: one file option for `forecast` and `sample`.
 COMBINATION = Option("combination", str, None, "Combination file written by `detente "
                      "validate deu PATH --fit FILE` (default: the one shipped with detente).")
+
+
+def combination_models(chosen: Sequence[str], combination: str | None) -> list[str]:
+    """``chosen`` and the models the combination (a file, else the one shipped) runs besides
+    them: the combined forecast's spread and intervals, ``sample -m combined``'s mixture."""
+    added = load_combination(combination).models
+    return [*(m for m in chosen if m != COMBINED), *(m for m in added if m not in chosen)]
+
+
+def the_model(options: Mapping[str, Any]) -> list[str]:
+    """What a single-model analysis runs: its ``model``."""
+    return [options["model"]]
+
+
 NOISE = Option("noise", str, (), "Spread for numbers without their own: position=10 (issue "
                "points) or 10% (of the scale), salience=0.1, capability=20%, trust=0.1, "
                "status_quo=5; 'none' for none. Default: none if the scenario has its own, "
@@ -121,4 +138,6 @@ __all__ = [
               "UTILITY",
               "WEIGHTING",
               "WORKERS",
+              "combination_models",
+              "the_model",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +16,8 @@ from detente.analyses.options import (
     SAMPLE_MODEL,
     SAMPLED_MODEL,
     SEED,
+    combination_models,
+    the_model,
 )
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.combine import COMBINED, LEVELS
@@ -153,6 +155,13 @@ def view_sample(run: Result) -> View:
     return View(head, tables=tuple(tables), notes=tuple(notes))
 
 
+def sampled_models(options: Mapping[str, Any]) -> list[str]:
+    """The models a sample runs: its model, or the combined model's mixture."""
+    if options["model"] == COMBINED:
+        return combination_models([], options["combination"])
+    return the_model(options)
+
+
 SAMPLE = AnalysisSpec(
     name="sample", title="Uncertainty",
     summary="Draw scenarios from the inputs' uncertainty and show each issue's forecast "
@@ -163,6 +172,7 @@ SAMPLE = AnalysisSpec(
         SEED, NOISE, MODEL_OPTION, *ENGINE, MAX_MEMORY, COMBINATION,
     ),
     run=run_sample, view=view_sample, inputs="scenario+noise", long=True,
+    models_run=sampled_models,
     formats=("table", "json", "csv"), package_search=lambda o: o["model"] == "settle",
     quick={"samples": 20, "workers": 1},
 )
@@ -254,6 +264,7 @@ SENSITIVITY = AnalysisSpec(
         *ENGINE, MAX_MEMORY,
     ),
     run=run_sensitivity, view=view_sensitivity, inputs="scenario+noise", long=True,
+    models_run=the_model,
     formats=("table", "json"), package_search=lambda o: o["model"] == "settle",
     quick={"samples": 8, "bootstrap": 10, "workers": 1},
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -376,6 +376,10 @@ class AnalysisSpec:
     #: Whether the analysis searches packages (then ``--fix`` and ``--guarantor`` act on
     #: it); a function of the checked options where it depends on them (sample -m settle).
     package_search: bool | Callable[[Mapping[str, Any]], bool] = False
+    #: The models a run with these (checked) options runs, those a combination adds
+    #: included, for an analysis that takes model options (``option``: MODEL.NAME=VALUE):
+    #: :meth:`check` refuses the options of any other model, which the run would ignore.
+    models_run: Callable[[Mapping[str, Any]], Sequence[str]] | None = None
 
     def searches_packages(self, options: Mapping[str, Any]) -> bool:
         if callable(self.package_search):
@@ -420,11 +424,36 @@ class AnalysisSpec:
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
 
-    def check(self, options: Mapping[str, Any], at: str = "") -> dict[str, Any]:
+    def check(self, options: Mapping[str, Any], at: str = "",
+              options_at: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Every option filled in (defaults for the missing), coerced and checked; every
         problem (unknown names too) is reported at once in one :class:`OptionError` (located
-        as :func:`check_options` says)."""
-        return check_options(self.options, options, self.name, at)
+        as :func:`check_options` says). A model option naming a model the run does not run
+        is refused at ``option`` (its flag, or ``AT.option``), or where ``options_at`` says
+        the caller took that model's options from (the workbench's ``options.MODEL``; a model
+        named there counts as given options, even none)."""
+        checked = check_options(self.options, options, self.name, at)
+        not_run = self._options_not_run(checked, at, options_at or {})
+        if not_run:
+            raise OptionError(not_run)
+        return checked
+
+    def _options_not_run(self, checked: Mapping[str, Any], at: str,
+                         options_at: Mapping[str, str]) -> list[Problem]:
+        named = dict.fromkeys([*options_at, *(item.partition(".")[0]
+                                              for item in checked.get("option") or ())])
+        if self.models_run is None or not named:
+            return []
+        ran = self.models_run(checked)
+        where = f"{at}.option" if at else self.option("option").flag
+        model = self.option("model")
+        return [Problem(options_at.get(name, where),
+                        f"{self.name} runs {', '.join(ran)}, not {name}: options of {name} "
+                        "would change nothing",
+                        f"leave out the options of {name}" + (
+                            f", or run it ({model.flag} {name})" if name in model.choices
+                            else ""))
+                for name in named if name not in ran]
 
     def public(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "summary": self.summary,

@@ -107,11 +107,17 @@ Counterfactual = create_model(
 class AnalysisRequest(RequestBody):
     scenario: ScenarioMapping
     models: list[ModelName] | None = Field(default=None, max_length=20,  # type: ignore[valid-type]
-                                     description="Registered model names (default: the "
-                                                 "standard set).")
+                                     description="Registered model names: the analysis's "
+                                                 "model option (one, for an analysis that runs "
+                                                 "one; default: the analysis's). Refused by an "
+                                                 "analysis that runs none.")
     options: dict[ModelName, dict[str, OptionValue]] = Field(  # type: ignore[valid-type]
-        default={}, description="Per model, its options, as `detente forecast -O`.")
-    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+        default={}, description="Per model, its options, as `detente forecast -O`; refused "
+                                "for a model the analysis does not run.")
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1,
+                             description="Seed of an analysis that draws at random "
+                                         "(default: the analysis's, 0); refused by one that "
+                                         "draws nothing.")
     counterfactual: Counterfactual | None = None  # type: ignore[valid-type]
     params: dict[str, OptionValue | list[str]] = Field(
         default={}, description="Options of the analysis itself (e.g. samples).")

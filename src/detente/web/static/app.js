@@ -445,8 +445,12 @@ function markCounterfactual(problems) {
 
 function runRequest() {
   const analysis = $("analysis").value;
-  const models = [...$("models").querySelectorAll("input:checked")].map((i) => i.value);
-  const request = { analysis, scenario: state.scenario, models, seed: Number($("seed").value || 0), params: {} };
+  const request = { analysis, scenario: state.scenario, params: {} };
+  // The shared controls go only to an analysis that takes them: the API refuses a seed or
+  // models a run would not use (a single-model analysis has its model among the params).
+  const meta = state.info.analyses.find((a) => a.name === analysis);
+  if (meta.shared.includes("seed")) request.seed = Number($("seed").value || 0);
+  if (meta.shared.includes("model")) request.models = [...$("models").querySelectorAll("input:checked")].map((i) => i.value);
   for (const input of $("params").querySelectorAll("[data-param]")) {
     const raw = input.value.trim();
     if (raw === "") continue;  // the analysis's own default
@@ -582,6 +586,7 @@ function renderParams() {
   const usesModels = meta.shared.includes("model");
   $("analysis-hint").textContent = meta.summary + (usesModels ? "" : " The models ticked do not apply (choose the model among the options, if any).");
   $("models").disabled = !usesModels;
+  $("seed").disabled = !meta.shared.includes("seed");
 }
 
 // ---------------------------------------------------------------- start
