@@ -574,6 +574,31 @@ def test_cancel_kills_the_worker(gated: tuple[TestClient, Path]) -> None:
     assert process.wait(10) is not None, "the worker process is gone"
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_cancel_stops_the_processes_a_worker_started(gated: tuple[TestClient, Path]) -> None:
+    # A sampling pool's children hold the worker's output open: killing the worker alone
+    # left the job 'running' for good (its slot taken, its children computing).
+    c, gate = gated
+    started = c.post("/api/jobs", json={"analysis": "held", "scenario": korea(),
+                                        "params": {"gate": "never", "fail": "child"}})
+    job = wait_progress(c, started.json()["id"])
+    child = int((gate / "never.child").read_text())
+    assert _alive(child)
+    assert c.delete(f"/api/jobs/{job['id']}").json()["status"] == "cancelled"
+    end = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < end:
+        time.sleep(0.02)
+    assert not _alive(child), "the worker's own child outlived the cancel"
+
+
 def test_too_many_running_jobs_get_429(gated: tuple[TestClient, Path]) -> None:
     c, gate = gated
     first = start_held(c, "g2")

@@ -11,6 +11,7 @@ the workbench's own worker with ``held`` added and the gates in FOLDER.
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,9 @@ def run_held(s: Scenario, _: Variation, *, progress: Progress, **options: Any
     if options["fail"] == "overflow":  # an internal error, as numpy/int() raise them
         raise OverflowError("cannot convert float infinity to integer")
     assert gates is not None, "held runs only in its own worker (python tests/web_held.py)"
+    if options["fail"] == "child":  # a process of its own holding the output, as a pool's
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        (gates / f"{gate}.child").write_text(str(child.pid))
     progress(0.5, f"held at gate {gate}")
     path = gates / gate
     while not path.exists():  # polls an event; the outcome never depends on timing
@@ -50,7 +54,8 @@ def _drawn(_: Any) -> View:
 HELD = {"held": AnalysisSpec(
     "held", "Held (tests)", "Waits until the test opens its gate.",
     (Option("gate", str, "g", "Gate file name."),
-     Option("fail", str, "none", "Fail on purpose.", choices=("none", "overflow"))),
+     Option("fail", str, "none", "Fail on purpose, or start a child process.",
+            choices=("none", "overflow", "child"))),
     run_held, _drawn, long=True)}
 
 

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -68,9 +69,21 @@ def _start_worker(worker: Sequence[str]) -> subprocess.Popen[bytes]:
     package_root = str(Path(detente.__file__).resolve().parents[1])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    # Its own process group, so that _kill stops the processes it starts too.
     return subprocess.Popen([sys.executable, *worker],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=env)
+                            stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill a worker and every process it started: a sampling pool's forked children hold
+    its output open, so killing the worker alone would leave its job waiting on them (and
+    them computing). Only while the worker is unreaped, so its group id is still its own."""
+    with contextlib.suppress(OSError):
+        if process.returncode is None and hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
 
 
 class JobManager:
@@ -123,8 +136,8 @@ class JobManager:
         for job in jobs:
             self.cancel(job.id)
         if spare is not None:
-            with contextlib.suppress(OSError):
-                spare.kill()
+            _kill(spare)
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
                 spare.wait(2)
 
     def warm(self) -> None:
@@ -158,8 +171,7 @@ class JobManager:
         finishes the job as ``why``."""
         job.stopped = job.stopped or why
         if job.process is not None:
-            with contextlib.suppress(OSError):
-                job.process.kill()
+            _kill(job.process)
 
     def _watch(self, job: Job, line: str) -> None:
         try:
@@ -168,7 +180,13 @@ class JobManager:
             process.stdin.write(line.encode("utf-8"))
             process.stdin.close()
         except (OSError, AssertionError) as err:
-            self._finish(job, "failed", f"could not start the computation: {err}")
+            if job.process is not None:  # e.g. cancelled while the request was being sent
+                _kill(job.process)
+                with contextlib.suppress(Exception):
+                    job.process.wait(2)
+                    job.process.stdout.close()  # type: ignore[union-attr]
+            self._finish(job, job.stopped or "failed",
+                         job.stopped or f"could not start the computation: {err}")
             return
         job.status = "running"
         if job.stopped:  # cancelled before the process was known: kill it now
@@ -210,7 +228,7 @@ class JobManager:
                              f"(exit code {code})")
         finally:
             limit.cancel()
+            _kill(process)
             with contextlib.suppress(Exception):
-                process.kill()
                 process.wait(2)
             process.stdout.close()
