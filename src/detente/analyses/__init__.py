@@ -106,7 +106,9 @@ def run(name: str, scenario: Scenario | str | Path | list[str] | None = None,
     ``variation``: a :class:`Variation` or a mapping of its command-line options
     (``{"without": ["RU"], "position": ["CN.NUC=40"]}``). ``options`` are checked against
     the analysis's spec -- every problem at once, as one :class:`OptionError` -- and the
-    missing ones take the spec's default. ``executor``/``progress``: for sampling runs.
+    missing ones take the spec's default. ``executor``: for sampling runs (``spec.long``).
+    ``progress``: ``progress(done, total)`` after each chunk of a sampling run;
+    ``progress(text)`` as each step begins for an analysis with ``spec.steps`` (the report).
     """
     from detente.variation import variation_from_mapping
 

@@ -3,8 +3,8 @@ once like every analysis, so that the command line (``-o``, ``--force``, every f
 workbench's *Figure* and *HTML report* entries come from these two specs.
 
 They are documents rather than numbers: their main output is a file (``-o figure.png``,
-``-o report.html``), and they have no headline numbers for ``detente compare``
-(``AnalysisSpec.document``). Light at import like every spec: the figure kinds and their
+``-o report.html``), and they have no headline numbers for ``detente compare`` (not among
+its parts). Light at import like every spec: the figure kinds and their
 titles are declared here, the drawing (matplotlib) in :mod:`detente.report.kinds`.
 """
 
@@ -151,7 +151,7 @@ PLOT = AnalysisSpec(
     options=(KIND, ISSUE, _dpi(150, "Resolution of a PNG without --preset."), PRESET, DATA,
              *REPORT_OPTIONS),
     run=run_plot, view=lambda run: View(run.value.analysis.scenario.title, run.value.title),
-    formats=("json",), to_dict=_figure_dict, document=True,
+    formats=("json",), to_dict=_figure_dict,
     package_search=lambda options: options["kind"] in _SEARCHING,
     files=(FileOutput("--output", "File to write: .png, .svg or .pdf.", _figure_file,
                       short="-o", default="figure.png", suffixes=FIGURE_FORMATS,
@@ -170,7 +170,7 @@ REPORT = AnalysisSpec(
     formats=("json",),
     to_dict=lambda run: {"format": "detente.report", "filename": run.value.filename,
                          "html": run.value.html},
-    document=True, package_search=True, steps=True,
+    package_search=True, steps=True,
     files=(FileOutput("--output", "HTML file to write.", _report_file, short="-o",
                       default=REPORT_FILE, overwrite=True),),
     quick={"model": ("compromise",), "dpi": 30,

@@ -17,7 +17,7 @@ from detente.analyses.options import (
     combination_models,
     the_model,
 )
-from detente.analyses.spec import AnalysisSpec, Option
+from detente.analyses.spec import AnalysisSpec, Option, split_model_option
 from detente.errors import OptionError, Problem, option_error
 from detente.models import REGISTRY, get_model
 from detente.render import UNITS
@@ -39,11 +39,7 @@ def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
     true/false option; see :meth:`detente.models.base.Model.parse_option`)."""
     out: dict[str, dict[str, object]] = {}
     for item in items:
-        key, sep, value = item.partition("=")
-        model, dot, name = key.partition(".")
-        if not sep or not dot:
-            raise option_error("--option", f"'{item}' is not MODEL.NAME=VALUE",
-                               "write e.g. --option nash.utility=linear")
+        model, name, value = split_model_option(item)
         info = REGISTRY.get(model)
         settle = {o.name: o for o in SAMPLED_SETTLE} if model == "settle" else {}
         if info is not None:

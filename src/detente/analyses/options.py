@@ -79,7 +79,7 @@ COMBINATION = Option("combination", str, None, "Combination file written by `det
 
 def combination_models(chosen: Sequence[str], combination: str | None) -> list[str]:
     """``chosen`` and the models the combination (a file, else the one shipped) runs besides
-    them: the combined forecast's spread and intervals, ``sample -m combined``'s mixture."""
+    them: the combined forecast's spread and intervals."""
     added = load_combination(combination).models
     return [*(m for m in chosen if m != COMBINED), *(m for m in added if m not in chosen)]
 

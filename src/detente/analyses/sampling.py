@@ -16,11 +16,10 @@ from detente.analyses.options import (
     SAMPLE_MODEL,
     SAMPLED_MODEL,
     SEED,
-    combination_models,
     the_model,
 )
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.combine import COMBINED, LEVELS
+from detente.combine import COMBINED, LEVELS, load_combination
 from detente.errors import option_error
 from detente.render import UNITS, fmt
 from detente.scenario import Scenario
@@ -156,9 +155,12 @@ def view_sample(run: Result) -> View:
 
 
 def sampled_models(options: Mapping[str, Any]) -> list[str]:
-    """The models a sample runs: its model, or the combined model's mixture."""
+    """The models a sample runs: its model, or those the combined model's mixture draws
+    from (a positive mixture weight; a fitted file may give a model none)."""
     if options["model"] == COMBINED:
-        return combination_models([], options["combination"])
+        from detente.uncertainty.mixture import mixture_weights
+
+        return list(mixture_weights(load_combination(options["combination"])))
     return the_model(options)
 
 

@@ -270,6 +270,16 @@ def _near(name: str, known: Any) -> str:
     return f"did you mean '{near[0]}'? " if near else ""
 
 
+def split_model_option(item: str, flag: str = "--option") -> tuple[str, str, str]:
+    """``MODEL.NAME=VALUE`` → (model, name, value); anything else is refused at ``flag``."""
+    key, sep, value = item.partition("=")
+    model, dot, name = key.partition(".")
+    if not sep or not dot:
+        raise OptionError([Problem(flag, f"'{item}' is not MODEL.NAME=VALUE",
+                                   "write e.g. --option nash.utility=linear")])
+    return model, name, value
+
+
 def _nothing() -> None:
     return None
 
@@ -370,9 +380,6 @@ class AnalysisSpec:
     #: Whether ``run`` takes ``progress(text)``, naming each step as it begins (the report:
     #: on the command line's spinner, on the workbench's progress line).
     steps: bool = False
-    #: A figure or a report (plot, report): written to a file, no headline numbers for
-    #: ``detente compare``.
-    document: bool = False
     #: Whether the analysis searches packages (then ``--fix`` and ``--guarantor`` act on
     #: it); a function of the checked options where it depends on them (sample -m settle).
     package_search: bool | Callable[[Mapping[str, Any]], bool] = False
@@ -428,10 +435,11 @@ class AnalysisSpec:
               options_at: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Every option filled in (defaults for the missing), coerced and checked; every
         problem (unknown names too) is reported at once in one :class:`OptionError` (located
-        as :func:`check_options` says). A model option naming a model the run does not run
-        is refused at ``option`` (its flag, or ``AT.option``), or where ``options_at`` says
-        the caller took that model's options from (the workbench's ``options.MODEL``; a model
-        named there counts as given options, even none)."""
+        as :func:`check_options` says). Once those pass, the model options are read against
+        the models the run runs: one naming another model is refused at ``option`` (its
+        flag, or ``AT.option``), or where ``options_at`` says the caller took that model's
+        options from (the workbench's ``options.MODEL``; a model named there counts as given
+        options, even none)."""
         checked = check_options(self.options, options, self.name, at)
         not_run = self._options_not_run(checked, at, options_at or {})
         if not_run:
@@ -440,20 +448,27 @@ class AnalysisSpec:
 
     def _options_not_run(self, checked: Mapping[str, Any], at: str,
                          options_at: Mapping[str, str]) -> list[Problem]:
-        named = dict.fromkeys([*options_at, *(item.partition(".")[0]
+        if self.models_run is None:
+            return []
+        where = f"{at}.option" if at else self.option("option").flag
+        named = dict.fromkeys([*options_at, *(split_model_option(item, where)[0]
                                               for item in checked.get("option") or ())])
-        if self.models_run is None or not named:
+        if not named:
             return []
         ran = self.models_run(checked)
-        where = f"{at}.option" if at else self.option("option").flag
         model = self.option("model")
+        chosen = checked["model"] if model.multiple else (checked["model"],)
         return [Problem(options_at.get(name, where),
                         f"{self.name} runs {', '.join(ran)}, not {name}: options of {name} "
-                        "would change nothing",
-                        f"leave out the options of {name}" + (
-                            f", or run it ({model.flag} {name})" if name in model.choices
-                            else ""))
+                        "would change nothing", self._not_run_fix(name, chosen, ran))
                 for name in named if name not in ran]
+
+    def _not_run_fix(self, name: str, chosen: Sequence[str], ran: Sequence[str]) -> str:
+        model = self.option("model")
+        if name in chosen:  # combined: a mixture of other models, with no options of its own
+            return f"give the options to the models {name} runs, e.g. {ran[0]}.NAME=VALUE"
+        return f"leave out the options of {name}" + (
+            f", or run it ({model.flag} {name})" if name in model.choices else "")
 
     def public(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "summary": self.summary,
@@ -462,4 +477,4 @@ class AnalysisSpec:
 
 
 __all__ = ["AnalysisSpec", "FileOutput", "Inputs", "Option", "check_finite", "check_options",
-           "not_finite"]
+           "not_finite", "split_model_option"]

@@ -89,6 +89,7 @@ def mixture_kernel(combination: Any, options: Mapping[str, Mapping[str, Any]] | 
     """The kernel over the combination's models; ``build(model, options)`` makes each
     model's kernel (probed for a batch axis by the caller's rules)."""
     weights = mixture_weights(combination)
+    # `detente sample` refuses these in its spec's check; this guards direct library calls.
     unknown = sorted(set(options or {}) - set(weights))
     if unknown:
         raise option_error("--option", f"options given for model '{unknown[0]}', which has "
