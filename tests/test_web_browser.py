@@ -341,6 +341,19 @@ def test_tables_are_drawn_from_the_format_and_ids_follow_renames(server: str,
     context.close()
 
 
+def test_renaming_onto_an_id_in_use_merges_nothing(server: str, browser: Any) -> None:
+    # Renaming US to CN used to move US's stances, trust and stakes onto CN's, overwriting
+    # them: renaming back could not restore either actor.
+    context, page, errors = ready_page(browser, server)
+    both = "() => JSON.stringify([state.scenario.stances.US, state.scenario.stances.CN])"
+    before = page.evaluate(both)
+    status = rename(page, "actors", "US", "CN")
+    assert not status.startswith("valid"), status  # the validation names the duplicate
+    assert page.evaluate(both) == before
+    assert not errors, errors
+    context.close()
+
+
 def test_the_figure_entry_draws_a_figure(server: str, browser: object) -> None:
     # The page's Figure is the registry's plot: its kind is a field from /api/info, and the
     # PNG comes back in the result's data (data.figures), shown under the run's label.

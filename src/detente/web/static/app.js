@@ -198,7 +198,9 @@ function input(kind, loc, keys, key, { required, fallback, prune, placeholder, r
     inputmode: kind === "number" ? "decimal" : null,
     placeholder: placeholder ?? (kind === "check" || typeof fallback === "object" ? null : fallback), title: value && typeof value === "object" ? value.note : null,
     [kind === "check" || rename ? "onchange" : "oninput"]: (e) => {
-      if (rename) retarget(rename, value, e.target.value);
+      // Onto an id in use: no retargeting, which would merge the two items' data for good;
+      // the validation names the duplicate, and renaming back restores both.
+      if (rename && !items(rename).some((item) => item.id === e.target.value)) retarget(rename, value, e.target.value);
       put(keys, key, read(e.target), prune);
       edited(!!rename);
     },
@@ -364,7 +366,7 @@ function showProblems() {
     td.classList.add("bad");
     td.append(el("div", { class: "msg", role: "alert" }, p.message + (p.fix ? ` — ${p.fix}` : "")));
   }
-  $("run").disabled = state.problems.length > 0;
+  $("run").disabled = state.job !== null || state.problems.length > 0;
 }
 
 // ---------------------------------------------------------------- loading
@@ -472,12 +474,13 @@ async function run(event) {
   if (!ok) { runMessage(errorText(data), true); return; }
   setJob(data.id);
   $("progress").removeAttribute("value");
-  await poll(request);
+  await poll(data.id, request);
 }
 
-async function poll(request) {
-  while (state.job) {
-    const { ok, data } = await api("GET", `/api/jobs/${state.job}`);
+async function poll(id, request) {  // ends when the page stops waiting on this job
+  while (state.job === id) {
+    const { ok, data } = await api("GET", `/api/jobs/${id}`);
+    if (state.job !== id) return;  // cancelled while asking
     if (!ok) { setJob(null); runMessage(errorText(data), true); return; }
     if (data.progress !== null && data.progress !== undefined) $("progress").value = data.progress;
     runMessage(`${data.status}${data.message && data.message !== data.status ? ": " + data.message : ""} (${data.elapsed_s.toFixed(1)} s)`, data.status === "failed");
@@ -602,6 +605,8 @@ function renderRunForm() {
 
 async function start() {  // the run form, the tables and the scenario list are drawn from these
   const [info, schema, list] = await Promise.all(["/api/info", "/api/schema", "/api/scenarios"].map((path) => api("GET", path)));
+  const failed = [info, schema, list].find((answer) => !answer.ok);
+  if (failed) { setStatus(`the workbench could not start: ${errorText(failed.data)}`, true); return; }
   state.info = info.data;
   state.schema = schema.data;
   renderRunForm();
