@@ -258,11 +258,22 @@ def check_options(declared: tuple[Option, ...], options: Mapping[str, Any],
     out: dict[str, Any] = {}
     for o in declared:
         value, found = o.check(options.get(o.name, o.default))
+        if o.name in options and o.multiple and o.choices and o.default and value == ():
+            found.append(_none_chosen(o))
         problems += [replace(p, location=f"{at}.{o.name}") for p in found] if at else found
         out[o.name] = value
     if problems:
         raise OptionError(problems)
     return out
+
+
+def _none_chosen(option: Option) -> Problem:
+    """An empty list given for a list of choices whose default is not empty (no model ticked
+    on the page): refused rather than run as the default, which the caller did not ask for
+    (where the default is empty, as ``--ignore``'s, an empty list is the default)."""
+    return Problem(option.flag, f"no {option.what} given: an empty list",
+                   f"give at least one (of {', '.join(option.choices)}), or leave "
+                   f"{option.flag} out for the default ({option.default_text()})")
 
 
 def _near(name: str, known: Any) -> str:
@@ -424,30 +435,25 @@ class AnalysisSpec:
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
 
-    def check(self, options: Mapping[str, Any], at: str = "",
-              options_at: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def check(self, options: Mapping[str, Any], at: str = "") -> dict[str, Any]:
         """Every option filled in (defaults for the missing), coerced and checked; every
         problem (unknown names too) is reported at once in one :class:`OptionError` (located
         as :func:`check_options` says). A model option naming a model the run does not run
-        is refused at ``option`` (its flag, or ``AT.option``), or where ``options_at`` says
-        the caller took that model's options from (the workbench's ``options.MODEL``; a model
-        named there counts as given options, even none)."""
+        is refused at ``option`` (its flag, or ``AT.option``)."""
         checked = check_options(self.options, options, self.name, at)
-        not_run = self._options_not_run(checked, at, options_at or {})
+        not_run = self._options_not_run(checked, at)
         if not_run:
             raise OptionError(not_run)
         return checked
 
-    def _options_not_run(self, checked: Mapping[str, Any], at: str,
-                         options_at: Mapping[str, str]) -> list[Problem]:
-        named = dict.fromkeys([*options_at, *(item.partition(".")[0]
-                                              for item in checked.get("option") or ())])
+    def _options_not_run(self, checked: Mapping[str, Any], at: str) -> list[Problem]:
+        named = dict.fromkeys(item.partition(".")[0] for item in checked.get("option") or ())
         if self.models_run is None or not named:
             return []
         ran = self.models_run(checked)
         where = f"{at}.option" if at else self.option("option").flag
         model = self.option("model")
-        return [Problem(options_at.get(name, where),
+        return [Problem(where,
                         f"{self.name} runs {', '.join(ran)}, not {name}: options of {name} "
                         "would change nothing",
                         f"leave out the options of {name}" + (
