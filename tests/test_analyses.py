@@ -122,11 +122,6 @@ def test_model_options_of_a_model_the_run_does_not_run_are_refused(name: str) ->
     with pytest.raises(OptionError) as err:
         spec.check({"option": [f"{idle}.x=1"]}, at="params")
     assert [p.location for p in err.value.problems] == ["params.option"]
-    # Where the caller took a model's options from elsewhere (the workbench's options.MODEL),
-    # the problem is located there, even for an empty set of options.
-    with pytest.raises(OptionError) as err:
-        spec.check({}, at="params", options_at={idle: f"options.{idle}"})
-    assert [p.location for p in err.value.problems] == [f"options.{idle}"]
 
 
 def test_the_report_refuses_options_of_a_model_its_analysis_does_not_run() -> None:

@@ -270,7 +270,7 @@ def test_the_reports_forecast_table_is_the_forecast_commands(counterfactual_repo
 def test_the_web_figure_takes_every_counterfactual(client: TestClient) -> None:
     # (The web report takes it too: tests/test_web_api.py, which draws one.)
     response = client.post("/api/analyses/plot", json={
-        "scenario": KOREA, "models": ["compromise"], "params": {"kind": "without-actor"},
+        "scenario": KOREA, "params": {"model": ["compromise"], "kind": "without-actor"},
         "counterfactual": {"without": ["RU"], "position": ["CN.NUC=40"]}})
     assert response.status_code == 200, response.text
     assert response.json()["result"]["view"]["counterfactual"] == LABEL

@@ -284,7 +284,7 @@ def test_export_yaml_reads_back_to_the_same_scenario(client: TestClient) -> None
 
 def test_forecast_matches_the_library(client: TestClient) -> None:
     response = client.post("/api/analyses/forecast", json={
-        "scenario": korea(), "models": ["compromise", "median"], "seed": 3})
+        "scenario": korea(), "params": {"model": ["compromise", "median"], "seed": 3}})
     assert response.status_code == 200
     result = response.json()["result"]
     # The forecast analysis gives the combined forecast by default (its spec).
@@ -356,17 +356,45 @@ def test_counterfactual_trust_and_guarantor_changes(client: TestClient) -> None:
             response.json()
 
 
-@pytest.mark.parametrize(("body", "status", "words"), [
-    ({"models": ["nope"]}, 422, "body.models.0\", \"message\": \"Input should be 'compromise'"),
-    ({"options": {"nash": {"bogus": 1}}}, 422, "unknown option 'bogus'"),
-    ({"options": {"nope": {}}}, 422, "body.options.nope.[key]\", \"message\": \"Input should be"),
-    ({"seed": -1}, 422, ""),
-    ({"extra": 1}, 422, ""),
+@pytest.mark.parametrize(("params", "location", "words"), [
+    ({"model": ["nope"]}, "params.model", "unknown model 'nope'"),
+    ({"option": ["nash.bogus=1"]}, "nash.bogus", "unknown option 'bogus'"),
+    ({"seed": -1}, "params.seed", "at least 0"),
+    ({"samples": 40}, "params.samples", "unknown option 'samples' for forecast"),
 ])
-def test_bad_analysis_requests(client: TestClient, body: dict, status: int, words: str) -> None:
-    response = client.post("/api/analyses/forecast", json={"scenario": korea(), **body})
-    assert response.status_code == status
-    assert words in json.dumps(response.json())
+def test_bad_analysis_options(client: TestClient, params: dict, location: str,
+                              words: str) -> None:
+    response = client.post("/api/analyses/forecast", json={"scenario": korea(),
+                                                           "params": params})
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert problem["location"] == location
+    assert words in problem["message"]
+
+
+def test_a_field_a_run_request_lacks_is_refused(client: TestClient) -> None:
+    response = client.post("/api/analyses/forecast", json={"scenario": korea(), "extra": 1})
+    assert response.status_code == 422
+    assert [p["location"] for p in response.json()["problems"]] == ["body.extra"]
+
+
+@pytest.mark.parametrize(("field", "value", "fix"), [
+    ("models", ["compromise"], "params.model"),
+    ("options", {"nash": {"utility": "linear"}}, "params.option"),
+    ("seed", 3, "params.seed"),
+])
+def test_the_retired_top_level_fields_are_refused_with_their_params_name(
+        client: TestClient, field: str, value: Any, fix: str) -> None:
+    for path, body in (("/api/analyses/forecast", {}), ("/api/jobs", {"analysis": "forecast"})):
+        response = client.post(path, json={"scenario": korea(), **body, field: value})
+        assert response.status_code == 422, (path, response.text[:300])
+        [problem] = response.json()["problems"]
+        assert problem["location"] == f"body.{field}"
+        assert fix in problem["fix"]
+    # Refused, never documented: the schema lists params alone for the options.
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["AnalysisRequest"]
+    assert field not in schema["properties"]
+    assert "/api/info" in schema["properties"]["params"]["description"]
 
 
 def analyses_by_model_option(client: TestClient) -> dict[str, list[str]]:
@@ -379,45 +407,37 @@ def analyses_by_model_option(client: TestClient) -> dict[str, list[str]]:
     return kinds
 
 
-def refused_at(client: TestClient, analysis: str, body: dict[str, Any]) -> list[str]:
+def refused_at(client: TestClient, analysis: str, params: dict[str, Any]) -> list[str]:
     """The locations of the problems of a refused request (it must be refused)."""
-    response = client.post(f"/api/analyses/{analysis}", json={"scenario": korea(), **body})
-    assert response.status_code == 422, (analysis, body, response.text[:300])
+    response = client.post(f"/api/analyses/{analysis}", json={"scenario": korea(),
+                                                              "params": params})
+    assert response.status_code == 422, (analysis, params, response.text[:300])
     return [p["location"] for p in response.json()["problems"]]
 
 
 def test_a_single_model_analysis_runs_the_one_model_asked_for(client: TestClient) -> None:
     assert "sample" in analyses_by_model_option(client)["one"]
     response = client.post("/api/analyses/sample", json={
-        "scenario": korea(), "models": ["bdm"], "seed": 2, "params": {"samples": 40}})
+        "scenario": korea(), "params": {"model": "bdm", "seed": 2, "samples": 40}})
     assert response.status_code == 200, response.text
     assert response.json()["result"]["data"]["model"] == "bdm"
     assert "bdm" in response.json()["result"]["view"]["title"]
-    # The same model in models and params.model is one request, not two.
-    same = client.post("/api/analyses/sample", json={
-        "scenario": korea(), "models": ["bdm"], "seed": 2,
-        "params": {"samples": 40, "model": "bdm"}})
-    assert same.status_code == 200, same.text
-    assert same.json()["result"]["data"]["issues"] == response.json()["result"]["data"]["issues"]
 
 
 def test_models_an_analysis_would_not_run_are_refused(client: TestClient) -> None:
     kinds = analyses_by_model_option(client)
     assert kinds["one"] and kinds["none"] and kinds["several"]
     for name in kinds["one"]:
-        assert refused_at(client, name, {"models": ["bdm", "nash"]}) == ["models"]
-        assert refused_at(client, name, {"models": ["bdm"], "params": {"model": "nash"}}) \
-            == ["models"]
+        assert refused_at(client, name, {"model": ["bdm", "nash"]}) == ["params.model"]
     for name in kinds["none"]:
-        assert refused_at(client, name, {"models": ["bdm"]}) == ["models"]
-    for name in kinds["one"] + kinds["several"]:
-        assert refused_at(client, name, {"models": []}) == ["models"]
-    assert refused_at(client, "forecast", {"models": ["compromise"],
-                                           "params": {"model": ["median"]}}) == ["models"]
-    response = client.post("/api/analyses/sample", json={"scenario": korea(),
-                                                         "models": ["bdm", "nash"]})
+        assert refused_at(client, name, {"model": ["bdm"]}) == ["params.model"]
+    # No model ticked is refused, not run as the default models.
+    assert refused_at(client, "forecast", {"model": []}) == ["params.model"]
+    response = client.post("/api/analyses/settle", json={"scenario": korea(),
+                                                         "params": {"model": "bdm"}})
     problem = response.json()["problems"][0]
-    assert "sample runs one model" in problem["message"] and "params.model" in problem["fix"]
+    assert "unknown option 'model' for settle" in problem["message"]
+    assert "options of settle" in problem["fix"]
 
 
 def test_a_seed_a_run_would_not_use_is_refused(client: TestClient) -> None:
@@ -426,40 +446,30 @@ def test_a_seed_a_run_would_not_use_is_refused(client: TestClient) -> None:
     still = [a["name"] for a in info if a["name"] not in drawing]
     assert "settle" in still and "forecast" in drawing
     for name in still:
-        assert refused_at(client, name, {"seed": 3}) == ["seed"]
-    assert refused_at(client, "forecast", {"seed": 3, "params": {"seed": 4}}) == ["seed"]
-    # Given twice alike, it is one seed; left out, the analysis's default.
-    twice = client.post("/api/analyses/sample", json={
-        "scenario": korea(), "seed": 3, "params": {"seed": 3, "samples": 40}})
-    assert twice.status_code == 200, twice.text
-    assert twice.json()["result"]["data"]["seed"] == 3
+        assert refused_at(client, name, {"seed": 3}) == ["params.seed"]
+    seeded = client.post("/api/analyses/sample", json={
+        "scenario": korea(), "params": {"seed": 3, "samples": 40}})
+    assert seeded.status_code == 200, seeded.text
+    assert seeded.json()["result"]["data"]["seed"] == 3
 
 
 def test_options_of_a_model_not_run_are_refused(client: TestClient) -> None:
-    linear = {"nash": {"utility": "linear"}}
-    assert refused_at(client, "sample", {"models": ["bdm"], "options": linear}) \
-        == ["options.nash"]
-    assert refused_at(client, "sample", {"options": {"nash": {}}}) == ["options.nash"]
-    assert refused_at(client, "explain", {"params": {"option": ["nash.utility=linear"]}}) \
+    linear = ["nash.utility=linear"]
+    assert refused_at(client, "sample", {"model": "bdm", "option": linear}) \
         == ["params.option"]
-    assert refused_at(client, "forecast", {"models": ["compromise"], "options": linear,
-                                           "params": {"combined": "false"}}) == ["options.nash"]
-    assert refused_at(client, "sample", {"models": ["nash"], "options": linear,
-                                         "params": {"option": ["nash.utility=linear"]}}) \
-        == ["options"]
-    # Analyses with no model options: the report's figure says where they go instead.
+    assert refused_at(client, "explain", {"option": linear}) == ["params.option"]
+    assert refused_at(client, "forecast", {"model": ["compromise"], "option": linear,
+                                           "combined": "false"}) == ["params.option"]
+    # Analyses with no model options refuse them as unknown.
     for name in ("plot", "influence", "settle"):
-        assert refused_at(client, name, {"options": linear}) == ["options.nash"]
-    figure = client.post("/api/analyses/plot", json={"scenario": korea(), "options": linear})
-    assert "params.set" in figure.json()["problems"][0]["fix"]
+        assert refused_at(client, name, {"option": linear}) == ["params.option"]
     # The combined forecast runs nash too (its spread and intervals), so nash's options count.
     response = client.post("/api/analyses/forecast", json={
-        "scenario": korea(), "models": ["compromise"], "options": linear})
+        "scenario": korea(), "params": {"model": ["compromise"], "option": linear}})
     assert response.status_code == 200, response.text
-    # A model's text option arrives as the text (not JSON-quoted) and is applied.
     response = client.post("/api/analyses/forecast", json={
-        "scenario": korea(), "models": ["nash"], "options": linear,
-        "params": {"combined": "false"}})
+        "scenario": korea(), "params": {"model": ["nash"], "option": linear,
+                                        "combined": "false"}})
     assert response.status_code == 200, response.text
     assert response.json()["result"]["data"]["models"][0]["options"]["utility"] == "linear"
 
@@ -621,7 +631,7 @@ def test_host_header_is_checked_when_asked() -> None:
 
 def test_monte_carlo_matches_the_library(client: TestClient) -> None:
     response = client.post("/api/analyses/sample", json={
-        "scenario": korea(), "models": ["compromise"], "seed": 5, "params": {"samples": 300}})
+        "scenario": korea(), "params": {"model": "compromise", "seed": 5, "samples": 300}})
     assert response.status_code == 200, response.text
     data = response.json()["result"]["data"]
     expected = detente.sample("korea-2017", model="compromise", samples=300, rng=5).to_dict()
@@ -642,7 +652,7 @@ def test_the_combined_forecast_is_a_switch_of_the_forecast(client: TestClient) -
     assert "combination" not in info["forecast"] and "combination" not in info["sample"]
     # On by default (test_forecast_matches_the_library); off as the select sends it, text.
     response = client.post("/api/analyses/forecast", json={
-        "scenario": korea(), "models": ["compromise"], "params": {"combined": "false"}})
+        "scenario": korea(), "params": {"model": ["compromise"], "combined": "false"}})
     assert response.status_code == 200, response.text
     result = response.json()["result"]
     assert "combined" not in result["data"]
@@ -680,7 +690,7 @@ def test_sensitivity_matches_the_library(client: TestClient) -> None:
     from detente.uncertainty.sensitivity import sensitivity
 
     response = client.post("/api/analyses/sensitivity", json={
-        "scenario": korea(), "seed": 2, "params": {"samples": 16, "group": "actor"}})
+        "scenario": korea(), "params": {"seed": 2, "samples": 16, "group": "actor"}})
     assert response.status_code == 200, response.text
     data = response.json()["result"]["data"]
     # The web shows as many inputs per output as the command line (the registry's default).
@@ -720,8 +730,8 @@ def test_sensitivity_reports_its_progress_in_rows() -> None:
     from detente.web.analyses import run_analysis
 
     seen: list[tuple[float, str]] = []
-    run_analysis("sensitivity", {"scenario": korea(), "models": ["compromise"],
-                                 "params": {"samples": 40, "group": "actor"}},
+    run_analysis("sensitivity", {"scenario": korea(), "params": {
+        "model": "compromise", "samples": 40, "group": "actor"}},
                  lambda fraction, message: seen.append((fraction, message)))
     assert seen and all(0 <= f <= 1 for f, _ in seen)
     assert any(0 < f < 1 and " of " in m for f, m in seen), seen
@@ -773,8 +783,8 @@ def png_bytes(figure: dict[str, str]) -> bytes:
 def test_figures_draw_the_scenario_and_its_counterfactual(client: TestClient) -> None:
     from detente.report.kinds import KINDS
 
-    request = {"scenario": korea(), "models": ["compromise", "median"],
-               "params": {"kind": "comparison"}}
+    request = {"scenario": korea(),
+               "params": {"model": ["compromise", "median"], "kind": "comparison"}}
     response = client.post("/api/analyses/plot", json=request)
     assert response.status_code == 200, response.text
     figures = response.json()["result"]["data"]["figures"]
@@ -804,7 +814,7 @@ def test_figure_kinds_of_the_report(client: TestClient, kind: str, models: list[
     from detente.report.kinds import KINDS
 
     response = client.post("/api/analyses/plot", json={
-        "scenario": korea(), "models": models, "params": {"kind": kind}})
+        "scenario": korea(), "params": {"model": models, "kind": kind}})
     assert response.status_code == 200, response.text
     figures = response.json()["result"]["data"]["figures"]
     assert [f["title"] for f in figures] == [KINDS[kind].title]
@@ -813,7 +823,7 @@ def test_figure_kinds_of_the_report(client: TestClient, kind: str, models: list[
 
 def test_figure_that_cannot_be_drawn_says_why(client: TestClient) -> None:
     response = client.post("/api/analyses/plot", json={
-        "scenario": korea(), "models": ["compromise"], "params": {"kind": "trajectories"}})
+        "scenario": korea(), "params": {"model": ["compromise"], "kind": "trajectories"}})
     assert response.status_code == 422
     assert "round by round" in response.json()["message"]
 
@@ -853,7 +863,7 @@ def test_html_report_is_offline_and_names_the_scenario_and_counterfactual() -> N
     with TestClient(create_app(limits=Limits(time_limit_s=900))) as c:
         response = c.post("/api/analyses/report", json={
             "scenario": mutate({"title": "Edited in the workbench"}),
-            "models": ["compromise"], "counterfactual": {"without": ["RU"]}})
+            "params": {"model": ["compromise"]}, "counterfactual": {"without": ["RU"]}})
     assert response.status_code == 200, response.text
     data = response.json()["result"]["data"]
     assert data["filename"] == "korea-2017-report.html"

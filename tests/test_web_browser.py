@@ -184,7 +184,8 @@ def test_counterfactual_fields_are_drawn_from_the_flags_declaration(
 def test_the_page_sends_models_and_seed_only_where_the_analysis_uses_them(
         server: str, browser: object) -> None:
     # Every analysis the page offers: the request it would send is accepted by the API's
-    # own reading (nothing run), with the ticked models exactly where they fill `model`.
+    # own reading (nothing run), with the ticked models in params.model and the seed in
+    # params.seed exactly where the shared controls fill them.
     from detente.web.analyses import available_analyses, public, request_options
     from tests.web_held import HELD
 
@@ -195,12 +196,15 @@ def test_the_page_sends_models_and_seed_only_where_the_analysis_uses_them(
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     names = page.eval_on_selector_all("#analysis option", "(os) => os.map((o) => o.value)")
     assert set(names) == set(offered)
+    ticked = page.eval_on_selector_all("#models input:checked", "(ms) => ms.map((m) => m.value)")
+    assert ticked
     for name in names:
         page.select_option("#analysis", name)
         request = page.evaluate("runRequest()")
         shared = public(offered[name])["shared"]
-        assert ("models" in request) == ("model" in shared), name
-        assert ("seed" in request) == ("seed" in shared), name
+        assert not {"models", "seed", "options"} & set(request), name
+        assert (request["params"].get("model") == ticked) == ("model" in shared), name
+        assert ("seed" in request["params"]) == ("seed" in shared), name
         request_options(offered[name], request)  # refused: OptionError
     context.close()
 

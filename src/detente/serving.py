@@ -363,8 +363,12 @@ def install_guards(app: FastAPI, guards: Guards, max_body_bytes: int,
 
     @app.exception_handler(RequestValidationError)
     async def request_error(_: Request, err: RequestValidationError) -> JSONResponse:
+        # A validator's own fix (the ``fix`` of its error's context) says more than the
+        # schema's address.
         problems = [Problem(".".join(str(p) for p in e["loc"]), e["msg"],
-                            "see /openapi.json for the request format") for e in err.errors()]
+                            (e.get("ctx") or {}).get("fix")
+                            or "see /openapi.json for the request format")
+                    for e in err.errors()]
         return problem_response(422, "the request does not match the API", problems)
 
     @app.exception_handler(Exception)

@@ -225,7 +225,7 @@ FORECAST = AnalysisSpec(
     name="forecast", title="Forecast",
     summary="Forecast each issue with several models side by side.",
     options=(FORECAST_MODELS, MODEL_OPTION, Option("seed", int, 0,
-                                                   "Seed for stochastic models."),
+                                                   "Seed for stochastic models.", low=0),
              Option("combined", bool, True, "Also give the combined forecast of the "
                     "registered models (weights fitted on DEU III) with its 50/80/95% "
                     "intervals and the spread across models."),
@@ -545,7 +545,7 @@ VALIDATE = AnalysisSpec(
         Option("bootstrap", int, DEFAULT_BOOTSTRAP, "Bootstrap resamples (0: no intervals).",
                low=0),
         Option("seed", int, 0, "Seed for the bootstrap, the cross-validation folds and "
-               "stochastic models."),
+               "stochastic models.", low=0),
         Option("folds", int, DEFAULT_FOLDS, "Folds for models with fitted parameters (grouped by "
                "proposal).", low=2),
         Option("workers", int, 2, "Processes to run the models in (same numbers; helps when "

@@ -51,7 +51,8 @@ SAMPLED_SETTLE = (*SETTLEMENT, MAX_PACKAGES,
                   Option("zone", bool, True, "Search the zone of agreement (false: only "
                          "the named packages)."))
 
-SEED = Option("seed", int, 0, "Seed: the same seed gives the same numbers.")
+#: A seed is a non-negative integer (numpy's rule): a negative one is refused, located.
+SEED = Option("seed", int, 0, "Seed: the same seed gives the same numbers.", low=0)
 #: Model options as MODEL.NAME=VALUE (read as YAML scalars by the model's Options).
 MODEL_OPTION = Option("option", str, (), "Model option as MODEL.NAME=VALUE, e.g. "
                       "nash.utility=linear; refused for a model the run does not run.",
@@ -105,14 +106,14 @@ ENGINE = (CHUNK_SIZE, WORKERS)
 #: report and figure), declared once; the analyses they show take theirs by ``--set``.
 REPORT_OPTIONS = (
     Option("model", str, (), "Model to run; repeat for several (default: every registered "
-           "model).", multiple=True, flags=("--model", "-m")),
+           "model).", multiple=True, choices=tuple(REGISTRY), flags=("--model", "-m")),
     Option("primary", str, None, "Model of the counterfactual, uncertainty and sensitivity "
            "analyses (default: compromise)."),
     Option("set", str, (), "An option of an analysis the report shows, as "
            "ANALYSIS.OPTION=VALUE (e.g. settle.step=5, sample.samples=5000; see `detente "
            "ANALYSIS --help`); repeat for several.", multiple=True),
     Option("seed", int, None, "Seed of every analysis that has one (default: each "
-           "analysis's own, 0)."),
+           "analysis's own, 0).", low=0),
 )
 
 __all__ = [

@@ -471,7 +471,7 @@ CONTRIBUTIONS = AnalysisSpec(
                "product) or size (zone size).", choices=("nash", "size")),
         Option("samples", int, 2000, "Permutations sampled when there are more than 15 "
                "actors.", low=1),
-        Option("seed", int, 0, "Seed for the sampled Shapley values."),
+        Option("seed", int, 0, "Seed for the sampled Shapley values.", low=0),
         *SETTLEMENT,
         IGNORE,
     ),

@@ -258,11 +258,22 @@ def check_options(declared: tuple[Option, ...], options: Mapping[str, Any],
     out: dict[str, Any] = {}
     for o in declared:
         value, found = o.check(options.get(o.name, o.default))
+        if o.name in options and o.multiple and o.choices and o.default and value == ():
+            found.append(_none_chosen(o))
         problems += [replace(p, location=f"{at}.{o.name}") for p in found] if at else found
         out[o.name] = value
     if problems:
         raise OptionError(problems)
     return out
+
+
+def _none_chosen(option: Option) -> Problem:
+    """An empty list given for a list of choices whose default is not empty (no model ticked
+    on the page): refused rather than run as the default, which the caller did not ask for
+    (where the default is empty, as ``--ignore``'s, an empty list is the default)."""
+    return Problem(option.flag, f"no {option.what} given: an empty list",
+                   f"give at least one (of {', '.join(option.choices)}), or leave "
+                   f"{option.flag} out for the default ({option.default_text()})")
 
 
 def _near(name: str, known: Any) -> str:
@@ -431,34 +442,30 @@ class AnalysisSpec:
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
 
-    def check(self, options: Mapping[str, Any], at: str = "",
-              options_at: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def check(self, options: Mapping[str, Any], at: str = "") -> dict[str, Any]:
         """Every option filled in (defaults for the missing), coerced and checked; every
         problem (unknown names too) is reported at once in one :class:`OptionError` (located
         as :func:`check_options` says). Once those pass, the model options are read against
         the models the run runs: one naming another model is refused at ``option`` (its
-        flag, or ``AT.option``), or where ``options_at`` says the caller took that model's
-        options from (the workbench's ``options.MODEL``; a model named there counts as given
-        options, even none)."""
+        flag, or ``AT.option``)."""
         checked = check_options(self.options, options, self.name, at)
-        not_run = self._options_not_run(checked, at, options_at or {})
+        not_run = self._options_not_run(checked, at)
         if not_run:
             raise OptionError(not_run)
         return checked
 
-    def _options_not_run(self, checked: Mapping[str, Any], at: str,
-                         options_at: Mapping[str, str]) -> list[Problem]:
+    def _options_not_run(self, checked: Mapping[str, Any], at: str) -> list[Problem]:
         if self.models_run is None:
             return []
         where = f"{at}.option" if at else self.option("option").flag
-        named = dict.fromkeys([*options_at, *(split_model_option(item, where)[0]
-                                              for item in checked.get("option") or ())])
+        named = dict.fromkeys(split_model_option(item, where)[0]
+                              for item in checked.get("option") or ())
         if not named:
             return []
         ran = self.models_run(checked)
         model = self.option("model")
         chosen = checked["model"] if model.multiple else (checked["model"],)
-        return [Problem(options_at.get(name, where),
+        return [Problem(where,
                         f"{self.name} runs {', '.join(ran)}, not {name}: options of {name} "
                         "would change nothing", self._not_run_fix(name, chosen, ran))
                 for name in named if name not in ran]

@@ -41,8 +41,9 @@ Progress = Callable[[float, str], None]
 FIXED: dict[str, Any] = {"workers": 1, "other": None, "combination": None, "data": None}
 #: Analyses that read or write files named by path: not offered.
 READS_FILES = ("validate",)
-#: Options filled from the page's shared controls (seed, ticked models, model options)
-#: when the request's ``params`` do not give them.
+#: Options the page gives from its shared controls (the seed, the ticked models) rather
+#: than from fields of the analysis's own; model options (``option``, the command line's
+#: -O items) it leaves to scripts.
 SHARED = ("seed", "model", "option")
 
 
@@ -70,103 +71,22 @@ def public(entry: AnalysisSpec) -> dict[str, Any]:
 
 
 def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str, Any]:
-    """The request's ``params``, with the shared controls filling seed, models and model
-    options where the params leave them out: every option filled and checked by the spec
-    (:meth:`AnalysisSpec.check`), less what the workbench fixes (which a request cannot
-    give); problems at ``params.NAME``. Nothing a request asks for is dropped: a ``seed``
-    for an analysis that draws nothing, ``models`` it cannot run as given and ``options`` of
-    a model it does not run (the spec's rule) are refused (at ``seed``, ``models`` and
-    ``options.MODEL``), never left out."""
-    names = {o.name: o for o in offered_options(entry)}
-    params = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
-    given = dict(params)
-    seed: int | None = request.get("seed")
-    problems = [] if seed is None or "seed" in names else [
-        Problem("seed", f"{entry.name} draws nothing at random: a seed would change nothing",
-                "leave seed out")]
-    if seed is not None and "seed" in names:
-        given.setdefault("seed", seed)
-    models: list[str] | None = request.get("models")
-    refused = [] if models is None else _models_problems(entry, names.get("model"), models)
-    problems += refused
-    if refused:
-        models = None  # refused as a whole: neither filled in nor compared with params.model
-    elif models and "model" in names:
-        given.setdefault("model", list(models) if names["model"].multiple else models[0])
-    by_model: Mapping[str, Mapping[str, Any]] = request.get("options") or {}
-    if by_model and "option" not in names:
-        problems += [Problem(f"options.{model}", f"{entry.name} takes no model options",
-                             _no_model_options_fix(entry)) for model in by_model]
-    elif by_model:
-        given.setdefault("option", [f"{m}.{k}={_as_typed(v)}" for m, values in
-                                    by_model.items() for k, v in values.items()])
-    problems += [Problem(f"params.{name}", f"unknown option '{name}' for {entry.name}",
-                         f"the workbench sets {name} itself") for name in given if name in FIXED]
+    """The request's ``params``: the analysis's options, named and spelled as the command
+    line has them (``model``, ``option`` as ``-O`` items, ``seed``), every one filled and
+    checked by the spec (:meth:`AnalysisSpec.check`), less what the workbench fixes (which a
+    request cannot give); problems at ``params.NAME``. An option the analysis lacks is
+    refused as unknown, never dropped."""
+    given = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
+    problems = [Problem(f"params.{name}", f"unknown option '{name}' for {entry.name}",
+                        f"the workbench sets {name} itself") for name in given if name in FIXED]
     checked: dict[str, Any] = {}
     try:
-        checked = entry.check({k: v for k, v in given.items() if k not in FIXED}, at="params",
-                              options_at={m: f"options.{m}" for m in by_model})
+        checked = entry.check({k: v for k, v in given.items() if k not in FIXED}, at="params")
     except OptionError as err:
         problems += err.problems
-    if checked:
-        problems += _given_twice(entry, checked, params, seed, models, by_model)
     if problems:
         raise OptionError(problems)
     return {k: v for k, v in checked.items() if k not in FIXED}
-
-
-def _as_typed(value: Any) -> str:
-    """A model option's JSON value as the command line's -O takes it: text as it is (JSON's
-    quotes would become part of the value), anything else in JSON's spelling."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _models_problems(entry: AnalysisSpec, model: Option | None, models: list[str]
-                     ) -> list[Problem]:
-    """Why the analysis cannot run the request's ``models`` as given (none when it can)."""
-    given = ", ".join(models)
-    if model is None:
-        return [Problem("models", f"{entry.name} runs no model of the request's choosing "
-                                  f"(models: {given})", "leave models out")] if models else []
-    if not models:
-        default = model.default_text() or "every registered model"
-        return [Problem("models", "an empty list of models", f"give at least one model, or "
-                                  f"leave models out for {entry.name}'s default ({default})")]
-    if not model.multiple and len(models) > 1:
-        return [Problem("models", f"{entry.name} runs one model; {len(models)} given "
-                                  f"({given})", "give one, or params.model")]
-    return []
-
-
-def _no_model_options_fix(entry: AnalysisSpec) -> str:
-    if any(o.name == "set" for o in entry.options):  # the report's settings
-        return ("leave options out; give them as params.set items, e.g. "
-                "forecast.option=nash.utility=linear")
-    return f"leave options out: {entry.name} runs each model with that model's defaults"
-
-
-def _given_twice(entry: AnalysisSpec, checked: Mapping[str, Any], params: Mapping[str, Any],
-                 seed: int | None, models: list[str] | None,
-                 by_model: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
-    """``seed`` beside ``params.seed`` and ``models`` beside ``params.model`` are taken only
-    where both say the same (as the spec reads them); ``options`` beside ``params.option``
-    is refused (which would win?)."""
-    problems = []
-    if seed is not None and "seed" in params and checked["seed"] != seed:
-        problems.append(Problem("seed", f"seed ({seed}) and params.seed ({checked['seed']}) "
-                                "differ", "give the seed once: in seed or in params.seed"))
-    if models and "model" in params:
-        chosen = checked["model"]
-        ran = list(chosen) if isinstance(chosen, tuple) else [chosen]
-        if ran != list(models):
-            problems.append(Problem("models", f"models ({', '.join(models)}) and params.model "
-                                    f"({', '.join(ran)}) differ",
-                                    f"give {entry.name}'s model once: in models or in "
-                                    "params.model"))
-    if by_model and "option" in params:
-        problems.append(Problem("options", "model options given twice: in options and in "
-                                "params.option", "give them once, in one of the two"))
-    return problems
 
 
 def read_request(entry: AnalysisSpec, request: Mapping[str, Any]

@@ -14,12 +14,14 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 import detente
 from detente import (
@@ -63,10 +65,7 @@ GUARDS = Guards(
 
 
 ScenarioMapping = dict[str, Any]
-OptionValue = str | float | bool | None
-#: A registered model's name: the request model refuses any other, located (models.N,
-#: options.NAME), and the OpenAPI schema lists them.
-ModelName = Literal[tuple(REGISTRY)]  # type: ignore[valid-type]
+OptionValue = str | int | float | bool | None
 
 
 class ScenarioBody(RequestBody):
@@ -104,23 +103,34 @@ Counterfactual = create_model(
     **_COUNTERFACTUAL_FIELDS)
 
 
+#: Fields a run request had before ``params`` took every option of the analysis: refused,
+#: located, with the option to give instead (a client that still sends them must not have
+#: them ignored).
+RETIRED_FIELDS = {
+    "models": "give the models as params.model (a list of model names, or one name)",
+    "options": "give model options as params.option, the command line's -O items, e.g. "
+               "[\"nash.utility=linear\"]",
+    "seed": "give it as params.seed"}
+
+
 class AnalysisRequest(RequestBody):
     scenario: ScenarioMapping
-    models: list[ModelName] | None = Field(default=None, max_length=20,  # type: ignore[valid-type]
-                                     description="Registered model names: the analysis's "
-                                                 "model option (one, for an analysis that runs "
-                                                 "one; default: the analysis's). Refused by an "
-                                                 "analysis that runs none.")
-    options: dict[ModelName, dict[str, OptionValue]] = Field(  # type: ignore[valid-type]
-        default={}, description="Per model, its options, as `detente forecast -O`; refused "
-                                "for a model the analysis does not run.")
-    seed: int | None = Field(default=None, ge=0, le=2**63 - 1,
-                             description="Seed of an analysis that draws at random "
-                                         "(default: the analysis's, 0); refused by one that "
-                                         "draws nothing.")
     counterfactual: Counterfactual | None = None  # type: ignore[valid-type]
     params: dict[str, OptionValue | list[str]] = Field(
-        default={}, description="Options of the analysis itself (e.g. samples).")
+        default={}, description="The analysis's options, named and spelled as the command "
+                                "line has them and as /api/info lists them for the analysis "
+                                "(e.g. model, option, seed, samples); an option it lacks is "
+                                "refused, at params.NAME.")
+    models: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+    options: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+    seed: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+
+    @field_validator(*RETIRED_FIELDS)
+    @classmethod
+    def _retired(cls, _: Any, info: ValidationInfo) -> None:
+        field = str(info.field_name)
+        raise PydanticCustomError("retired", f"{field} is no longer a field of a run request",
+                                  {"fix": RETIRED_FIELDS[field]})
 
 
 class JobRequest(AnalysisRequest):
@@ -273,8 +283,6 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
             raise HTTPException(404, f"no analysis '{analysis}'; available: "
                                 f"{', '.join(analyses)}")
         limits.check_scenario(request.scenario)
-        for name, opts in request.options.items():
-            detente.get_model(name, **opts)  # unknown or ill-typed options: OptionError
         # Refused here (422, located) rather than in the worker: the same checks it runs.
         plain = json.loads(request.model_dump_json(exclude={"analysis"}))
         _, _, options = read_request(analyses[analysis], plain)

@@ -448,11 +448,11 @@ function markCounterfactual(problems) {
 function runRequest() {
   const analysis = $("analysis").value;
   const request = { analysis, scenario: state.scenario, params: {} };
-  // The shared controls go only to an analysis that takes them: the API refuses a seed or
-  // models a run would not use (a single-model analysis has its model among the params).
+  // The shared controls fill the options of an analysis that has them (the API refuses an
+  // option the analysis lacks; a single-model analysis has its model among its own fields).
   const meta = state.info.analyses.find((a) => a.name === analysis);
-  if (meta.shared.includes("seed")) request.seed = Number($("seed").value || 0);
-  if (meta.shared.includes("model")) request.models = [...$("models").querySelectorAll("input:checked")].map((i) => i.value);
+  if (meta.shared.includes("seed")) request.params.seed = Number($("seed").value || 0);
+  if (meta.shared.includes("model")) request.params.model = [...$("models").querySelectorAll("input:checked")].map((i) => i.value);
   for (const input of $("params").querySelectorAll("[data-param]")) {
     const raw = input.value.trim();
     if (raw === "") continue;  // the analysis's own default
