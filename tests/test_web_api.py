@@ -584,6 +584,20 @@ def test_cancel_kills_the_worker(gated: tuple[TestClient, Path]) -> None:
     assert process.wait(10) is not None, "the worker process is gone"
 
 
+@pytest.mark.parametrize("item", ["forecast.combination=/etc/passwd", "sample.workers=4",
+                                  " sensitivity.workers =2"])
+def test_the_reports_settings_cannot_reach_what_the_workbench_fixes(
+        client: TestClient, item: str) -> None:
+    # The workbench reads no file by path and runs a job in one process; the report's
+    # settings (--set ANALYSIS.OPTION=VALUE) reached both.
+    response = client.post("/api/analyses/report", json={"scenario": korea(),
+                                                        "params": {"set": [item]}})
+    assert response.status_code == 422, response.text
+    problems = response.json()["problems"]
+    assert [p["location"] for p in problems] == ["params.set"]
+    assert "the workbench sets" in problems[0]["message"]
+
+
 def _alive(pid: int) -> bool:
     """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
     try:

@@ -451,7 +451,10 @@ function runRequest() {
   // The shared controls fill the options of an analysis that has them (the API refuses an
   // option the analysis lacks; a single-model analysis has its model among its own fields).
   const meta = state.info.analyses.find((a) => a.name === analysis);
-  if (meta.shared.includes("seed")) request.params.seed = Number($("seed").value || 0);
+  // The seed as typed (a Number would round one past 2^53); what the field cannot read is
+  // sent as such, for the spec to refuse, never as 0.
+  const seed = $("seed");
+  if (meta.shared.includes("seed")) request.params.seed = seed.validity.badInput ? "(not a number)" : seed.value || "0";
   if (meta.shared.includes("model")) request.params.model = [...$("models").querySelectorAll("input:checked")].map((i) => i.value);
   for (const input of $("params").querySelectorAll("[data-param]")) {
     const raw = input.value.trim();
