@@ -33,8 +33,8 @@ from detente import (
 
 Progress = Callable[[float, str], None]
 
-#: Options the workbench sets itself rather than offering, also in the report's settings:
-#: one process per job (one core of the server each); no second scenario or combination file
+#: Options the workbench sets itself rather than offering (in the report's settings, only
+#: their fixed value is taken): one process per job; no second scenario or combination file
 #: read from a path (the workbench reads no file but its own), so ``compare`` compares a
 #: counterfactual, the combined forecast uses the shipped weights and the accuracy figure
 #: scores the scenario's own outcomes.
@@ -84,11 +84,12 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
         checked = entry.check({k: v for k, v in given.items() if k not in FIXED}, at="params")
     except OptionError as err:
         problems += err.problems
-    # The report's settings reach its analyses' options: the fixed ones stay fixed there too
-    # (``forecast.combination=PATH`` would read a file of the server's).
+    # The report's settings reach its analyses' options: there a fixed one may only be given
+    # its fixed value (``forecast.combination=PATH`` would read a file of the server's).
     for item in checked.get("set") or ():
-        option = item.partition("=")[0].partition(".")[2].strip()
-        if option in FIXED:
+        key, _, value = item.partition("=")
+        option = key.partition(".")[2].strip()
+        if option in FIXED and value.strip() != str(FIXED[option]):
             problems.append(Problem("params.set", f"'{item}': the workbench sets {option} "
                                     "itself", f"leave {option} out"))
     if problems:
