@@ -115,7 +115,7 @@ def _figure_dict(run: Any) -> dict[str, Any]:
 
 
 def _figure_file(run: Any, path: Path) -> bytes:
-    return bytes(run.value.file(path.suffix.lower().lstrip(".")))
+    return run.value.file(path.suffix.lower().lstrip("."))
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def run_report(scenario: Scenario | str | Path | None, variation: Variation | No
 
 
 def _report_file(run: Any, _: Path) -> bytes:
-    return str(run.value.html).encode("utf-8")
+    return run.value.html.encode("utf-8")
 
 
 PLOT = AnalysisSpec(

@@ -199,8 +199,8 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
                 written = [(path, f, f.write(result, path)) for path, f in files]
         else:
             with Activity(spec.name, quiet) as shown:  # a figure is drawn as it is written
-                steps = {"progress": shown.step} if spec.steps else {}
-                result = run(spec.name, inputs, variation, **steps, **given)
+                # run() hands the step names on only to an analysis that has steps.
+                result = run(spec.name, inputs, variation, progress=shown.step, **given)
                 written = [(path, f, f.write(result, path)) for path, f in files]
         # A file is the output, confirmed in one line on stdout; given --format too, the
         # result takes stdout and the line goes to stderr.

@@ -24,6 +24,7 @@ from detente import (
     Variation,
     View,
     option_error,
+    parse_settings,
     run,
     scenario_from_mapping,
     to_json,
@@ -86,12 +87,19 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
         problems += err.problems
     # The report's settings reach its analyses' options: there a fixed one may only be given
     # its fixed value (``forecast.combination=PATH`` would read a file of the server's).
-    for item in checked.get("set") or ():
-        key, _, value = item.partition("=")
-        option = key.partition(".")[2].strip()
-        if option in FIXED and value.strip() != str(FIXED[option]):
-            problems.append(Problem("params.set", f"'{item}': the workbench sets {option} "
-                                    "itself", f"leave {option} out"))
+    # A fixed value of None is never given: the text "None" would name a file.
+    settings: dict[str, dict[str, Any]] = {}
+    try:
+        settings = parse_settings(checked.get("set"))
+    except OptionError as err:
+        problems += [Problem("params.set", p.message, p.fix) for p in err.problems]
+    for analysis, options in settings.items():
+        for option, value in options.items():
+            values = value if isinstance(value, list) else [value]
+            problems += [Problem("params.set", f"'{analysis}.{option}={v}': the workbench "
+                                 f"sets {option} itself", f"leave {option} out")
+                         for v in values if option in FIXED and (
+                             FIXED[option] is None or v.strip() != str(FIXED[option]))]
     if problems:
         raise OptionError(problems)
     return {k: v for k, v in checked.items() if k not in FIXED}

@@ -176,26 +176,25 @@ class JobManager:
     def _watch(self, job: Job, line: str) -> None:
         try:
             process = job.process = self._worker()
-            assert process.stdin is not None and process.stdout is not None
-            process.stdin.write(line.encode("utf-8"))
-            process.stdin.close()
-        except (OSError, AssertionError) as err:
-            if job.process is not None:  # e.g. cancelled while the request was being sent
-                _kill(job.process)
-                with contextlib.suppress(Exception):
-                    job.process.wait(2)
-                    job.process.stdout.close()  # type: ignore[union-attr]
-            self._finish(job, job.stopped or "failed",
-                         job.stopped or f"could not start the computation: {err}")
+        except OSError as err:
+            self._finish(job, "failed", f"could not start the computation: {err}")
             return
-        job.status = "running"
-        if job.stopped:  # cancelled before the process was known: kill it now
-            self._stop(job, job.stopped)
         limit = threading.Timer(job.started + self.time_limit_s - time.monotonic(),
                                 self._stop, (job, "timeout"))
         limit.daemon = True  # never keeps a stopping server alive
-        limit.start()
-        try:
+        try:  # one cleanup (finally) for a worker that fails to take the request, or ends
+            try:
+                assert process.stdin is not None and process.stdout is not None
+                process.stdin.write(line.encode("utf-8"))
+                process.stdin.close()
+            except (OSError, AssertionError) as err:  # e.g. cancelled while being sent
+                self._finish(job, job.stopped or "failed",
+                             job.stopped or f"could not start the computation: {err}")
+                return
+            job.status = "running"
+            if job.stopped:  # cancelled before the process was known: kill it now
+                self._stop(job, job.stopped)
+            limit.start()
             for raw in process.stdout:
                 try:
                     message = json.loads(raw)
@@ -231,4 +230,5 @@ class JobManager:
             _kill(process)
             with contextlib.suppress(Exception):
                 process.wait(2)
-            process.stdout.close()
+            if process.stdout is not None:
+                process.stdout.close()

@@ -366,7 +366,7 @@ function showProblems() {
     td.classList.add("bad");
     td.append(el("div", { class: "msg", role: "alert" }, p.message + (p.fix ? ` — ${p.fix}` : "")));
   }
-  $("run").disabled = state.job !== null || state.problems.length > 0;
+  setJob(state.job);  // Run: off while there are problems
 }
 
 // ---------------------------------------------------------------- loading
