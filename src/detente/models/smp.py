@@ -136,9 +136,7 @@ def sum_last(x: np.ndarray) -> np.ndarray:
     if not 2 <= n <= PAIRWISE_LIMIT or not x.flags.c_contiguous:
         return np.sum(x, axis=-1)
     if n < PAIRWISE_BLOCK:
-        total = x[..., 0] + x[..., 1]
-        for k in range(2, n):
-            total += x[..., k]
+        total = sequential_sum(x)
     else:
         whole = n - n % PAIRWISE_BLOCK
         r = x[..., :PAIRWISE_BLOCK]
