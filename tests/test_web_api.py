@@ -959,21 +959,20 @@ def test_a_failing_computation_names_the_place_not_the_exception(
 
 
 def test_unexpected_failures_are_described_by_place() -> None:
-    from detente.web.worker import describe_failure
+    from detente.errors import describe_failure
 
-    task = {"analysis": "settle", "request": {
-        "scenario": {"issues": [{"id": "X", "scale": {"low": -1e308, "high": 1e308}}]},
-        "params": {"step": 5}}}
+    request = {"scenario": {"issues": [{"id": "X", "scale": {"low": -1e308, "high": 1e308}}]},
+               "params": {"step": 5}}
     message, problems = describe_failure(OverflowError("cannot convert float infinity to "
-                                                       "integer"), task)
+                                                       "integer"), "settle", request, "log")
     assert "OverflowError" not in message and "infinity" not in message
-    assert [p["location"] for p in problems] == ["scenario.issues[0].scale.low",
-                                                 "scenario.issues[0].scale.high"]
-    assert all("too large" in p["message"] and p["fix"] for p in problems)
-    message, problems = describe_failure(KeyError("internal_name"), {"analysis": "sample"})
-    assert "internal_name" not in message + json.dumps(problems)
-    assert problems[0]["location"] == "analysis.sample"
-    message, _ = describe_failure(MemoryError(), {"analysis": "sample"})
+    assert [p.location for p in problems] == ["scenario.issues[0].scale.low",
+                                              "scenario.issues[0].scale.high"]
+    assert all("too large" in p.message and p.fix for p in problems)
+    message, problems = describe_failure(KeyError("internal_name"), "sample", {}, "log")
+    assert "internal_name" not in message + str(problems)
+    assert problems[0].location == "analysis.sample"
+    message, _ = describe_failure(MemoryError(), "sample", {}, "log")
     assert "memory" in message
 
 

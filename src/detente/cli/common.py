@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -12,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from detente import DEFAULT_SCENARIO, DetenteError, check_finite
+from detente.errors import NUMERIC_FAILURES, describe_failure
 
 app = typer.Typer(
     name="detente",
@@ -31,6 +33,8 @@ SCENARIO_HELP = f"Scenario file (.yaml/.json/.csv) or embedded id; default {DEFA
 ScenarioArg = Annotated[str | None, typer.Argument(help=SCENARIO_HELP, show_default=False)]
 
 EXIT_INPUT = 2
+#: An analysis failed on input its checks let through (the exit status of a traceback).
+EXIT_FAILED = 1
 
 
 def option_flags() -> dict[str, str]:
@@ -47,7 +51,9 @@ def option_flags() -> dict[str, str]:
 
 
 def reports_errors(func: F) -> F:
-    """Turn a DetenteError into a clear message on stderr and a non-zero exit, no traceback.
+    """Turn a DetenteError into a clear message on stderr and a non-zero exit, no traceback;
+    an unexpected numeric failure (out of memory, an overflow) too, as the workbench does
+    (:func:`detente.errors.describe_failure`; ``DETENTE_TRACEBACK=1`` shows the traceback).
 
     Every float option is checked to be finite first (:func:`detente.check_finite`).
     """
@@ -65,5 +71,15 @@ def reports_errors(func: F) -> F:
             # them to rich's markup.
             err_console.print(f"[bold red]error[/]: {escape(str(err))}", soft_wrap=True)
             raise typer.Exit(EXIT_INPUT) from None
+        except NUMERIC_FAILURES as err:
+            if os.environ.get("DETENTE_TRACEBACK"):
+                raise
+            flags = option_flags()
+            message, problems = describe_failure(
+                err, func.__name__, {flags.get(k) or k: v for k, v in kwargs.items()},
+                "DETENTE_TRACEBACK=1 shows the traceback")
+            err_console.print(f"[bold red]error[/]: {escape(message)}\n"
+                              f"{escape(str(DetenteError(problems)))}", soft_wrap=True)
+            raise typer.Exit(EXIT_FAILED) from None
 
     return wrapper  # type: ignore[return-value]
