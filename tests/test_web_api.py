@@ -375,7 +375,11 @@ def test_bad_analysis_options(client: TestClient, params: dict, location: str,
 def test_a_field_a_run_request_lacks_is_refused(client: TestClient) -> None:
     response = client.post("/api/analyses/forecast", json={"scenario": korea(), "extra": 1})
     assert response.status_code == 422
-    assert [p["location"] for p in response.json()["problems"]] == ["body.extra"]
+    [problem] = response.json()["problems"]
+    assert problem["location"] == "body.extra"
+    # The fix is the run request's own: its fields, and where every option goes.
+    assert "scenario, counterfactual, params;" in problem["fix"]
+    assert "params.option" in problem["fix"]
 
 
 @pytest.mark.parametrize(("field", "value", "fix"), [

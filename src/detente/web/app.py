@@ -19,9 +19,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator
-from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field, create_model
 
 import detente
 from detente import (
@@ -103,17 +101,11 @@ Counterfactual = create_model(
     **_COUNTERFACTUAL_FIELDS)
 
 
-#: Fields a run request had before ``params`` took every option of the analysis: refused,
-#: located, with the option to give instead (a client that still sends them must not have
-#: them ignored).
-RETIRED_FIELDS = {
-    "models": "give the models as params.model (a list of model names, or one name)",
-    "options": "give model options as params.option, the command line's -O items, e.g. "
-               "[\"nash.utility=linear\"]",
-    "seed": "give it as params.seed"}
-
-
 class AnalysisRequest(RequestBody):
+    # Also the fix for a client still sending the fields a run request had before params
+    # took every option (models, options, seed): refused, never ignored.
+    unknown_field_fix = ("a run request has {fields}; every option goes in params, named as "
+                         "/api/info lists it (e.g. params.model, params.option, params.seed)")
     scenario: ScenarioMapping
     counterfactual: Counterfactual | None = None  # type: ignore[valid-type]
     params: dict[str, OptionValue | list[str]] = Field(
@@ -121,16 +113,6 @@ class AnalysisRequest(RequestBody):
                                 "line has them and as /api/info lists them for the analysis "
                                 "(e.g. model, option, seed, samples); an option it lacks is "
                                 "refused, at params.NAME.")
-    models: SkipJsonSchema[Any] = Field(default=None, exclude=True)
-    options: SkipJsonSchema[Any] = Field(default=None, exclude=True)
-    seed: SkipJsonSchema[Any] = Field(default=None, exclude=True)
-
-    @field_validator(*RETIRED_FIELDS)
-    @classmethod
-    def _retired(cls, _: Any, info: ValidationInfo) -> None:
-        field = str(info.field_name)
-        raise PydanticCustomError("retired", f"{field} is no longer a field of a run request",
-                                  {"fix": RETIRED_FIELDS[field]})
 
 
 class JobRequest(AnalysisRequest):
