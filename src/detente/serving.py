@@ -136,6 +136,12 @@ class ServerLimits:
         name's suffix picks the reader), refused where it breaks these limits."""
         from detente.scenario import file_kind, parse_text
 
+        size = len(text.encode("utf-8"))
+        if size > self.max_upload_bytes:
+            raise FileTooLarge([Problem("", f"the file is {size // 1024} KiB; this workbench "
+                                        f"accepts files up to {self.max_upload_bytes // 1024} "
+                                        "KiB", "upload a smaller file, or start the workbench "
+                                        "with a larger --max-upload")], name)
         suffix = file_kind(name)
         if suffix == ".yaml":
             self.check_yaml_text(text, name)
@@ -146,6 +152,11 @@ class ServerLimits:
                                          "check its structure")], name) from None
         self.check_scenario(scenario.to_dict(), name)
         return scenario
+
+
+class FileTooLarge(ScenarioError):
+    """A file over :attr:`ServerLimits.max_upload_bytes`: answered 413, as a body over the
+    body limit is (:func:`install_guards`)."""
 
 
 def _plural(n: int, word: str) -> str:
@@ -371,7 +382,8 @@ def install_guards(app: FastAPI, guards: Guards, max_body_bytes: int,
 
     @app.exception_handler(DetenteError)
     async def detente_error(_: Request, err: DetenteError) -> JSONResponse:
-        return problem_response(422, str(err), err.problems)
+        return problem_response(413 if isinstance(err, FileTooLarge) else 422, str(err),
+                                err.problems)
 
     @app.exception_handler(RequestValidationError)
     async def request_error(request: Request, err: RequestValidationError) -> JSONResponse:

@@ -39,7 +39,6 @@ from detente import (
     embedded_index,
     embedded_scenarios,
     install_guards,
-    problem_response,
 )
 from detente.web.analyses import available_analyses, public, read_request
 from detente.web.jobs import WORKER, Job, JobManager, JobStatus
@@ -232,14 +231,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
     # --- scenarios in, scenarios out ------------------------------------------------
     @app.post("/api/upload", summary="Read an uploaded scenario file (YAML, JSON or CSV)",
               response_model=ScenarioOut, responses={413: {}, 422: {}})
-    def upload(body: UploadBody) -> Any:
-        size = len(body.text.encode("utf-8"))
-        if size > limits.max_upload_bytes:
-            return problem_response(
-                413, f"{body.filename} is {size // 1024} KiB; this workbench accepts files up "
-                f"to {limits.max_upload_bytes // 1024} KiB", [Problem(
-                    "", "file too large", "upload a smaller file, or start the workbench with "
-                    "a larger --max-upload")])
+    def upload(body: UploadBody) -> dict[str, Any]:
         name = Path(body.filename).name or "upload"
         return _scenario_out(limits.read_file(body.text, name), name)
 
