@@ -22,6 +22,7 @@ from detente.scenario import load, scenario_from_mapping
 from detente.variation import Variation
 from detente.web import Limits
 from detente.web.app import COUNTERFACTUAL_ENTRIES, create_app
+from detente.web.jobs import JobManager
 from tests.same_numbers import assert_same_numbers
 from tests.web_held import held_app
 
@@ -576,6 +577,20 @@ def test_time_limit_stops_a_computation(tmp_path: Path) -> None:
                                                       "params": {"gate": "never"}})
         assert response.status_code == 504
         assert "time limit" in response.json()["message"]
+
+
+def test_time_limit_stops_a_worker_that_never_takes_its_request() -> None:
+    # A request larger than a pipe holds is sent only as the worker reads it: the time limit
+    # runs from the start, so a worker stuck before reading is stopped too (the job stayed
+    # queued for good).
+    manager = JobManager(0.5, worker=("-c", "import time; time.sleep(60)"))
+    job = manager.submit("forecast", {"scenario": {"id": "x" * 500_000}})
+    assert job is not None
+    try:
+        assert manager.wait(job, 10).status == "timeout", job.status
+        assert "time limit" in job.message
+    finally:
+        manager.shutdown()
 
 
 def test_cancel_kills_the_worker(gated: tuple[TestClient, Path]) -> None:

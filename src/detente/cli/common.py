@@ -33,8 +33,7 @@ SCENARIO_HELP = f"Scenario file (.yaml/.json/.csv) or embedded id; default {DEFA
 ScenarioArg = Annotated[str | None, typer.Argument(help=SCENARIO_HELP, show_default=False)]
 
 EXIT_INPUT = 2
-#: An analysis failed on input its checks let through (the exit status of a traceback).
-EXIT_FAILED = 1
+EXIT_FAILED = 1  # a run failed on input the checks let through, as a traceback exits
 
 
 def option_flags() -> dict[str, str]:
@@ -51,9 +50,9 @@ def option_flags() -> dict[str, str]:
 
 
 def reports_errors(func: F) -> F:
-    """Turn a DetenteError into a clear message on stderr and a non-zero exit, no traceback;
-    an unexpected numeric failure (out of memory, an overflow) too, as the workbench does
-    (:func:`detente.errors.describe_failure`; ``DETENTE_TRACEBACK=1`` shows the traceback).
+    """Turn a DetenteError, or an unexpected numeric failure (out of memory, an overflow:
+    :func:`detente.errors.describe_failure`), into a clear message on stderr and a non-zero
+    exit, no traceback.
 
     Every float option is checked to be finite first (:func:`detente.check_finite`).
     """
@@ -74,10 +73,8 @@ def reports_errors(func: F) -> F:
         except NUMERIC_FAILURES as err:
             if os.environ.get("DETENTE_TRACEBACK"):
                 raise
-            flags = option_flags()
-            message, problems = describe_failure(
-                err, func.__name__, {flags.get(k) or k: v for k, v in kwargs.items()},
-                "DETENTE_TRACEBACK=1 shows the traceback")
+            message, problems = describe_failure(err, func.__name__, kwargs,
+                                                 "DETENTE_TRACEBACK=1 shows the traceback")
             err_console.print(f"[bold red]error[/]: {escape(message)}\n"
                               f"{escape(str(DetenteError(problems)))}", soft_wrap=True)
             raise typer.Exit(EXIT_FAILED) from None
