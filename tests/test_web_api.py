@@ -373,6 +373,18 @@ def test_bad_analysis_options(client: TestClient, params: dict, location: str,
     assert words in problem["message"]
 
 
+@pytest.mark.parametrize(("analysis", "params", "location"), [
+    ("settle", '{"step": Infinity}', "params.step"), ("sample", '{"seed": NaN}', "params.seed")])
+def test_a_non_finite_option_is_refused_not_taken_as_unset(
+        client: TestClient, analysis: str, params: str, location: str) -> None:
+    # Python's JSON reader takes Infinity and NaN; read as null they ran the default unsaid.
+    body = f'{{"scenario": {json.dumps(korea())}, "params": {params}}}'
+    response = client.post(f"/api/analyses/{analysis}", content=body,
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text[:300]
+    assert [p["location"] for p in response.json()["problems"]] == [location]
+
+
 def test_a_field_a_run_request_lacks_is_refused(client: TestClient) -> None:
     response = client.post("/api/analyses/forecast", json={"scenario": korea(), "extra": 1})
     assert response.status_code == 422

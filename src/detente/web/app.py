@@ -8,7 +8,6 @@ as the command line, so the messages are the same.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -258,7 +257,9 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
                                 f"{', '.join(analyses)}")
         limits.check_scenario(request.scenario)
         # Refused here (422, located) rather than in the worker: the same checks it runs.
-        plain = json.loads(request.model_dump_json(exclude={"analysis"}))
+        # As sent: a JSON dump would turn an Infinity or NaN (which Python's JSON reader
+        # takes) into null, read as "not given", so the option's default ran unsaid.
+        plain = request.model_dump(exclude={"analysis"})
         _, _, options = read_request(analyses[analysis], plain)
         samples = options.get("samples")
         if isinstance(samples, int) and samples > limits.max_samples:
