@@ -12,8 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from detente import DEFAULT_SCENARIO, DetenteError, check_finite
-from detente.errors import NUMERIC_FAILURES, describe_failure
+from detente import DEFAULT_SCENARIO, NUMERIC_FAILURES, DetenteError, check_finite, describe_failure
 
 app = typer.Typer(
     name="detente",

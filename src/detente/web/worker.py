@@ -14,8 +14,7 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
-from detente import AnalysisSpec, DetenteError, problems_as_json
-from detente.errors import describe_failure
+from detente import AnalysisSpec, DetenteError, describe_failure, problems_as_json
 from detente.web.analyses import run_analysis
 
 
