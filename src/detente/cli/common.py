@@ -70,7 +70,7 @@ def reports_errors(func: F) -> F:
             err_console.print(f"[bold red]error[/]: {escape(str(err))}", soft_wrap=True)
             raise typer.Exit(EXIT_INPUT) from None
         except NUMERIC_FAILURES as err:
-            if os.environ.get("DETENTE_TRACEBACK"):
+            if os.environ.get("DETENTE_TRACEBACK") == "1":
                 raise
             message, problems = describe_failure(err, func.__name__, kwargs,
                                                  "DETENTE_TRACEBACK=1 shows the traceback")
