@@ -256,9 +256,8 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
             raise HTTPException(404, f"no analysis '{analysis}'; available: "
                                 f"{', '.join(analyses)}")
         limits.check_scenario(request.scenario)
-        # Refused here (422, located) rather than in the worker: the same checks it runs.
-        # As sent: a JSON dump would turn an Infinity or NaN (which Python's JSON reader
-        # takes) into null, read as "not given", so the option's default ran unsaid.
+        # Refused here (422, located) rather than in the worker: the same checks it runs, on
+        # the values as sent (a JSON dump turned Infinity or NaN into null: "not given").
         plain = request.model_dump(exclude={"analysis"})
         _, _, options = read_request(analyses[analysis], plain)
         samples = options.get("samples")
