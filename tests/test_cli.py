@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -203,6 +204,29 @@ def test_every_float_option_refuses_non_finite(command: str, required: list[str]
     # refuse -inf and nan first, also naming the flag.
     assert f"{flag}: {float(value)} is not a finite number" in result.stderr or (
         flag in result.stderr and "Traceback" not in result.output), result.stderr
+
+
+@pytest.mark.parametrize(("failure", "words"), [
+    (MemoryError(), "needs more memory than this machine has"),
+    (OverflowError("cannot convert float infinity to integer"), "(a number overflowed;"),
+])
+def test_an_unexpected_numeric_failure_is_described_not_traced(
+        monkeypatch: pytest.MonkeyPatch, failure: Exception, words: str) -> None:
+    # Input the checks let through may still exhaust memory or overflow inside an analysis
+    # (sensitivity --bootstrap 100000000000 asked numpy for 23 TiB): a message with a fix,
+    # as the workbench gives, never Python's traceback or the exception's internal text.
+    def fail(*_: object, **__: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(importlib.import_module("detente.forecast"), "forecast", fail)
+    result = runner.invoke(app, ["forecast", "-m", "compromise"])
+    assert result.exit_code == 1, result.output
+    assert "error: forecast: the computation" in result.stderr and words in result.stderr
+    assert "analysis.forecast" in result.stderr and "fix:" in result.stderr
+    assert "Traceback" not in result.output and "infinity" not in result.output
+    # A developer still gets the exception itself.
+    monkeypatch.setenv("DETENTE_TRACEBACK", "1")
+    assert runner.invoke(app, ["forecast", "-m", "compromise"]).exception is failure
 
 
 def test_json_writer_never_writes_nan() -> None:

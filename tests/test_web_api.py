@@ -22,6 +22,7 @@ from detente.scenario import load, scenario_from_mapping
 from detente.variation import Variation
 from detente.web import Limits
 from detente.web.app import COUNTERFACTUAL_ENTRIES, create_app
+from detente.web.jobs import JobManager
 from tests.same_numbers import assert_same_numbers
 from tests.web_held import held_app
 
@@ -372,10 +373,26 @@ def test_bad_analysis_options(client: TestClient, params: dict, location: str,
     assert words in problem["message"]
 
 
+@pytest.mark.parametrize(("analysis", "params", "location"), [
+    ("settle", '{"step": Infinity}', "params.step"), ("sample", '{"seed": NaN}', "params.seed")])
+def test_a_non_finite_option_is_refused_not_taken_as_unset(
+        client: TestClient, analysis: str, params: str, location: str) -> None:
+    # Python's JSON reader takes Infinity and NaN; read as null they ran the default unsaid.
+    body = f'{{"scenario": {json.dumps(korea())}, "params": {params}}}'
+    response = client.post(f"/api/analyses/{analysis}", content=body,
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text[:300]
+    assert [p["location"] for p in response.json()["problems"]] == [location]
+
+
 def test_a_field_a_run_request_lacks_is_refused(client: TestClient) -> None:
     response = client.post("/api/analyses/forecast", json={"scenario": korea(), "extra": 1})
     assert response.status_code == 422
-    assert [p["location"] for p in response.json()["problems"]] == ["body.extra"]
+    [problem] = response.json()["problems"]
+    assert problem["location"] == "body.extra"
+    # The fix is the run request's own: its fields, and where every option goes.
+    assert "scenario, counterfactual, params;" in problem["fix"]
+    assert "params.option" in problem["fix"]
 
 
 @pytest.mark.parametrize(("field", "value", "fix"), [
@@ -572,6 +589,20 @@ def test_time_limit_stops_a_computation(tmp_path: Path) -> None:
                                                       "params": {"gate": "never"}})
         assert response.status_code == 504
         assert "time limit" in response.json()["message"]
+
+
+def test_time_limit_stops_a_worker_that_never_takes_its_request() -> None:
+    # A request larger than a pipe holds is sent only as the worker reads it: the time limit
+    # runs from the start, so a worker stuck before reading is stopped too (the job stayed
+    # queued for good).
+    manager = JobManager(0.5, worker=("-c", "import time; time.sleep(60)"))
+    job = manager.submit("forecast", {"scenario": {"id": "x" * 500_000}})
+    assert job is not None
+    try:
+        assert manager.wait(job, 10).status == "timeout", job.status
+        assert "time limit" in job.message
+    finally:
+        manager.shutdown()
 
 
 def test_cancel_kills_the_worker(gated: tuple[TestClient, Path]) -> None:
@@ -959,21 +990,20 @@ def test_a_failing_computation_names_the_place_not_the_exception(
 
 
 def test_unexpected_failures_are_described_by_place() -> None:
-    from detente.web.worker import describe_failure
+    from detente.errors import describe_failure
 
-    task = {"analysis": "settle", "request": {
-        "scenario": {"issues": [{"id": "X", "scale": {"low": -1e308, "high": 1e308}}]},
-        "params": {"step": 5}}}
+    request = {"scenario": {"issues": [{"id": "X", "scale": {"low": -1e308, "high": 1e308}}]},
+               "params": {"step": 5}}
     message, problems = describe_failure(OverflowError("cannot convert float infinity to "
-                                                       "integer"), task)
+                                                       "integer"), "settle", request, "log")
     assert "OverflowError" not in message and "infinity" not in message
-    assert [p["location"] for p in problems] == ["scenario.issues[0].scale.low",
-                                                 "scenario.issues[0].scale.high"]
-    assert all("too large" in p["message"] and p["fix"] for p in problems)
-    message, problems = describe_failure(KeyError("internal_name"), {"analysis": "sample"})
-    assert "internal_name" not in message + json.dumps(problems)
-    assert problems[0]["location"] == "analysis.sample"
-    message, _ = describe_failure(MemoryError(), {"analysis": "sample"})
+    assert [p.location for p in problems] == ["scenario.issues[0].scale.low",
+                                              "scenario.issues[0].scale.high"]
+    assert all("too large" in p.message and p.fix for p in problems)
+    message, problems = describe_failure(KeyError("internal_name"), "sample", {}, "log")
+    assert "internal_name" not in message + str(problems)
+    assert problems[0].location == "analysis.sample"
+    message, _ = describe_failure(MemoryError(), "sample", {}, "log")
     assert "memory" in message
 
 

@@ -31,10 +31,12 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.atomic import check_writable, write_atomic
     from detente.catalog import embedded_index, models_view, scenario_view, scenarios_view
     from detente.errors import (
+        NUMERIC_FAILURES,
         DetenteError,
         OptionError,
         Problem,
         ScenarioError,
+        describe_failure,
         needs_extra,
         option_error,
         problems_as_json,
@@ -127,6 +129,8 @@ _LAZY: dict[str, str] = {
     "option_error": "detente.errors",
     "needs_extra": "detente.errors",
     "problems_as_json": "detente.errors",
+    "describe_failure": "detente.errors",
+    "NUMERIC_FAILURES": "detente.errors",
     "DEFAULT_SCENARIO": "detente.scenario",
     "scenario_from_mapping": "detente.scenario",
     "parse_text": "detente.scenario",
@@ -187,6 +191,7 @@ __all__ = [
     "FIGURE_KINDS",
     "LOOPBACK_HOSTS",
     "NOISE_FIELDS",
+    "NUMERIC_FAILURES",
     "PRESETS",
     "REGISTRY",
     "REPORT_OPTIONS",
@@ -218,6 +223,7 @@ __all__ = [
     "check_options",
     "check_writable",
     "dask_executor",
+    "describe_failure",
     "draw_figure",
     "embedded_index",
     "embedded_scenarios",

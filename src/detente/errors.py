@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -122,3 +123,38 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     near = difflib.get_close_matches(name.upper(), list(upper), n=1, cutoff=0.5)
     hint = f"did you mean '{upper[near[0]]}'? " if near else ""
     return f"{hint}known ids: {', '.join(options) or 'none'}"
+
+
+#: Numbers at least this large (in absolute value) are named as the likely cause of an
+#: arithmetic failure: squared distances and products of such values overflow float64.
+EXTREME = 1e12
+#: Failures an analysis may meet on input its checks let through (out of memory, an
+#: overflow, an infinite value converted): described by :func:`describe_failure`.
+NUMERIC_FAILURES = (MemoryError, ArithmeticError, ValueError)
+
+
+def describe_failure(err: BaseException, analysis: str, inputs: Any, details: str
+                     ) -> tuple[str, list[Problem]]:
+    """A clear, located message for an unexpected failure of ``analysis``, never the
+    exception's own text (which names internals and means nothing to the user): the
+    extreme numbers of ``inputs`` (a document, located as walked) are named as the likely
+    cause of a numeric failure. ``details``: where the exception itself can be read."""
+    from detente.safeload import walk  # here: the loader reports its problems with this module
+
+    found = [(where, float(value)) for value, where, _ in walk(inputs)
+             if isinstance(value, int | float) and not isinstance(value, bool)
+             and (not math.isfinite(value) or abs(value) >= EXTREME)][:10]
+    if isinstance(err, MemoryError):
+        return (f"{analysis}: the computation needs more memory than this machine has",
+                [Problem(f"analysis.{analysis}", "out of memory",
+                         "use fewer samples, a coarser grid step, or a smaller scenario")])
+    if found and isinstance(err, ArithmeticError | ValueError):  # numeric failures only
+        return (f"{analysis}: the computation failed on numbers too large to compute with",
+                [Problem(where, f"{value:g} is too large to compute with",
+                         "use values of an ordinary size (e.g. a scale of 0 to 100)")
+                 for where, value in found])
+    what = "a number overflowed" if isinstance(err, ArithmeticError) else "an internal error"
+    return (f"{analysis}: the computation failed ({what}; {details})",
+            [Problem(f"analysis.{analysis}", f"{what} in {analysis}",
+                     "try other options or a smaller scenario; if it persists, report it "
+                     "with the scenario")])

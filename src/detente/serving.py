@@ -22,7 +22,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
@@ -136,6 +136,12 @@ class ServerLimits:
         name's suffix picks the reader), refused where it breaks these limits."""
         from detente.scenario import file_kind, parse_text
 
+        size = len(text.encode("utf-8"))
+        if size > self.max_upload_bytes:
+            raise FileTooLarge([Problem("", f"the file is {size // 1024} KiB; this workbench "
+                                        f"accepts files up to {self.max_upload_bytes // 1024} "
+                                        "KiB", "upload a smaller file, or start the workbench "
+                                        "with a larger --max-upload")], name)
         suffix = file_kind(name)
         if suffix == ".yaml":
             self.check_yaml_text(text, name)
@@ -146,6 +152,11 @@ class ServerLimits:
                                          "check its structure")], name) from None
         self.check_scenario(scenario.to_dict(), name)
         return scenario
+
+
+class FileTooLarge(ScenarioError):
+    """A file over :attr:`ServerLimits.max_upload_bytes`: answered 413, as a body over the
+    body limit is (:func:`install_guards`)."""
 
 
 def _plural(n: int, word: str) -> str:
@@ -186,6 +197,18 @@ class RequestBody(BaseModel):
     """A JSON request body: a field the API does not declare is refused (422), not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+    #: The fix for a top-level field the body does not declare (a typo, a retired field),
+    #: ``{fields}`` standing for those it does; empty: the schema's address.
+    unknown_field_fix: ClassVar[str] = ""
+
+
+def _unknown_field_fix(route: Any) -> str:
+    """The :attr:`RequestBody.unknown_field_fix` of a route's body, its fields filled in."""
+    body = getattr(route, "body_field", None)
+    model = getattr(getattr(body, "field_info", None), "annotation", None)
+    if not (isinstance(model, type) and issubclass(model, RequestBody)):
+        return ""
+    return model.unknown_field_fix.format(fields=", ".join(model.model_fields))
 
 
 def refusal(detail: str, problems: Iterable[Problem]) -> dict[str, Any]:
@@ -359,14 +382,18 @@ def install_guards(app: FastAPI, guards: Guards, max_body_bytes: int,
 
     @app.exception_handler(DetenteError)
     async def detente_error(_: Request, err: DetenteError) -> JSONResponse:
-        return problem_response(422, str(err), err.problems)
+        return problem_response(413 if isinstance(err, FileTooLarge) else 422, str(err),
+                                err.problems)
 
     @app.exception_handler(RequestValidationError)
-    async def request_error(_: Request, err: RequestValidationError) -> JSONResponse:
-        # A validator's own fix (the ``fix`` of its error's context) says more than the
-        # schema's address.
+    async def request_error(request: Request, err: RequestValidationError) -> JSONResponse:
+        # A validator's own fix (the ``fix`` of its error's context), or the body's own for
+        # a field it lacks, says more than the schema's address.
+        unknown = _unknown_field_fix(request.scope.get("route"))
         problems = [Problem(".".join(str(p) for p in e["loc"]), e["msg"],
                             (e.get("ctx") or {}).get("fix")
+                            or (unknown if e["type"] == "extra_forbidden"
+                                and len(e["loc"]) == 2 else "")
                             or "see /openapi.json for the request format")
                     for e in err.errors()]
         return problem_response(422, "the request does not match the API", problems)

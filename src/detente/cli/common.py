@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -11,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from detente import DEFAULT_SCENARIO, DetenteError, check_finite
+from detente import DEFAULT_SCENARIO, NUMERIC_FAILURES, DetenteError, check_finite, describe_failure
 
 app = typer.Typer(
     name="detente",
@@ -31,6 +32,7 @@ SCENARIO_HELP = f"Scenario file (.yaml/.json/.csv) or embedded id; default {DEFA
 ScenarioArg = Annotated[str | None, typer.Argument(help=SCENARIO_HELP, show_default=False)]
 
 EXIT_INPUT = 2
+EXIT_FAILED = 1  # a run failed on input the checks let through, as a traceback exits
 
 
 def option_flags() -> dict[str, str]:
@@ -47,7 +49,9 @@ def option_flags() -> dict[str, str]:
 
 
 def reports_errors(func: F) -> F:
-    """Turn a DetenteError into a clear message on stderr and a non-zero exit, no traceback.
+    """Turn a DetenteError, or an unexpected numeric failure (out of memory, an overflow:
+    :func:`detente.errors.describe_failure`), into a clear message on stderr and a non-zero
+    exit, no traceback.
 
     Every float option is checked to be finite first (:func:`detente.check_finite`).
     """
@@ -65,5 +69,13 @@ def reports_errors(func: F) -> F:
             # them to rich's markup.
             err_console.print(f"[bold red]error[/]: {escape(str(err))}", soft_wrap=True)
             raise typer.Exit(EXIT_INPUT) from None
+        except NUMERIC_FAILURES as err:
+            if os.environ.get("DETENTE_TRACEBACK") == "1":
+                raise
+            message, problems = describe_failure(err, func.__name__, kwargs,
+                                                 "DETENTE_TRACEBACK=1 shows the traceback")
+            err_console.print(f"[bold red]error[/]: {escape(message)}\n"
+                              f"{escape(str(DetenteError(problems)))}", soft_wrap=True)
+            raise typer.Exit(EXIT_FAILED) from None
 
     return wrapper  # type: ignore[return-value]

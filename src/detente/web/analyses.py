@@ -17,7 +17,6 @@ from typing import Any
 from detente import (
     ANALYSES,
     AnalysisSpec,
-    Option,
     OptionError,
     Problem,
     Scenario,
@@ -57,14 +56,10 @@ def page_result(data: dict[str, Any], view: View) -> dict[str, Any]:
 # --- what the page may run ---------------------------------------------------------------
 
 
-def offered_options(entry: AnalysisSpec) -> tuple[Option, ...]:
-    return tuple(o for o in entry.options if o.name not in FIXED)
-
-
 def public(entry: AnalysisSpec) -> dict[str, Any]:
     """One entry of ``/api/info``: the spec's options as declared (minus :data:`FIXED`),
     which of them the shared controls fill, and what the workbench fixes."""
-    options = offered_options(entry)
+    options = [o for o in entry.options if o.name not in FIXED]
     shared = [o.name for o in options if o.name in SHARED
               and not (o.name == "model" and not o.multiple)]
     return {**entry.public(), "long": entry.long, "options": [o.public() for o in options],
@@ -137,13 +132,6 @@ def available_analyses(more: Mapping[str, AnalysisSpec] | None = None
     return {**offered, **(more or {})}
 
 
-def _progress_per_chunk(progress: Progress) -> Callable[[int, int], None]:
-    def report(done: int, total: int) -> None:
-        progress(done / total if total else 1.0, f"{done} of {total}")
-
-    return report
-
-
 def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
                  more: Mapping[str, AnalysisSpec] | None = None) -> dict[str, Any]:
     """Run one entry of :func:`available_analyses` on a request (scenario, counterfactual,
@@ -158,9 +146,14 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
         out = entry.run(scenario, variation, progress=progress, **options)
     else:
         progress(0.0, f"running {name}")
-        engine = {"progress": _progress_per_chunk(progress)} if entry.long else \
-            {"progress": lambda step: progress(0.0, step)} if entry.steps else {}
-        result = run(name, scenario, variation, **options, **fixed_for(entry), **engine)
+
+        def by_chunk(done: int, total: int) -> None:
+            progress(done / total if total else 1.0, f"{done} of {total}")
+
+        # A sampling run reports its chunks, the report its steps: run() hands the step
+        # names on only to an analysis that has steps.
+        result = run(name, scenario, variation, **options, **fixed_for(entry),
+                     progress=by_chunk if entry.long else lambda step: progress(0.0, step))
         out = page_result(result.to_dict(), result.view())
     out["view"]["counterfactual"] = "" if variation.is_empty else variation.describe()
     # The command line's JSON writer: a non-finite number is refused by its path, never

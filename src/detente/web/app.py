@@ -8,7 +8,6 @@ as the command line, so the messages are the same.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -19,9 +18,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator
-from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field, create_model
 
 import detente
 from detente import (
@@ -41,7 +38,6 @@ from detente import (
     embedded_index,
     embedded_scenarios,
     install_guards,
-    problem_response,
 )
 from detente.web.analyses import available_analyses, public, read_request
 from detente.web.jobs import WORKER, Job, JobManager, JobStatus
@@ -103,17 +99,11 @@ Counterfactual = create_model(
     **_COUNTERFACTUAL_FIELDS)
 
 
-#: Fields a run request had before ``params`` took every option of the analysis: refused,
-#: located, with the option to give instead (a client that still sends them must not have
-#: them ignored).
-RETIRED_FIELDS = {
-    "models": "give the models as params.model (a list of model names, or one name)",
-    "options": "give model options as params.option, the command line's -O items, e.g. "
-               "[\"nash.utility=linear\"]",
-    "seed": "give it as params.seed"}
-
-
 class AnalysisRequest(RequestBody):
+    # Also the fix for a client still sending the fields a run request had before params
+    # took every option (models, options, seed): refused, never ignored.
+    unknown_field_fix = ("a run request has {fields}; every option goes in params, named as "
+                         "/api/info lists it (e.g. params.model, params.option, params.seed)")
     scenario: ScenarioMapping
     counterfactual: Counterfactual | None = None  # type: ignore[valid-type]
     params: dict[str, OptionValue | list[str]] = Field(
@@ -121,16 +111,6 @@ class AnalysisRequest(RequestBody):
                                 "line has them and as /api/info lists them for the analysis "
                                 "(e.g. model, option, seed, samples); an option it lacks is "
                                 "refused, at params.NAME.")
-    models: SkipJsonSchema[Any] = Field(default=None, exclude=True)
-    options: SkipJsonSchema[Any] = Field(default=None, exclude=True)
-    seed: SkipJsonSchema[Any] = Field(default=None, exclude=True)
-
-    @field_validator(*RETIRED_FIELDS)
-    @classmethod
-    def _retired(cls, _: Any, info: ValidationInfo) -> None:
-        field = str(info.field_name)
-        raise PydanticCustomError("retired", f"{field} is no longer a field of a run request",
-                                  {"fix": RETIRED_FIELDS[field]})
 
 
 class JobRequest(AnalysisRequest):
@@ -250,14 +230,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
     # --- scenarios in, scenarios out ------------------------------------------------
     @app.post("/api/upload", summary="Read an uploaded scenario file (YAML, JSON or CSV)",
               response_model=ScenarioOut, responses={413: {}, 422: {}})
-    def upload(body: UploadBody) -> Any:
-        size = len(body.text.encode("utf-8"))
-        if size > limits.max_upload_bytes:
-            return problem_response(
-                413, f"{body.filename} is {size // 1024} KiB; this workbench accepts files up "
-                f"to {limits.max_upload_bytes // 1024} KiB", [Problem(
-                    "", "file too large", "upload a smaller file, or start the workbench with "
-                    "a larger --max-upload")])
+    def upload(body: UploadBody) -> dict[str, Any]:
         name = Path(body.filename).name or "upload"
         return _scenario_out(limits.read_file(body.text, name), name)
 
@@ -283,8 +256,9 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
             raise HTTPException(404, f"no analysis '{analysis}'; available: "
                                 f"{', '.join(analyses)}")
         limits.check_scenario(request.scenario)
-        # Refused here (422, located) rather than in the worker: the same checks it runs.
-        plain = json.loads(request.model_dump_json(exclude={"analysis"}))
+        # Refused here (422, located) rather than in the worker: the same checks it runs, on
+        # the values as sent (a JSON dump turned Infinity or NaN into null: "not given").
+        plain = request.model_dump(exclude={"analysis"})
         _, _, options = read_request(analyses[analysis], plain)
         samples = options.get("samples")
         if isinstance(samples, int) and samples > limits.max_samples:

@@ -179,23 +179,22 @@ class JobManager:
         except OSError as err:
             self._finish(job, "failed", f"could not start the computation: {err}")
             return
+        job.status = "running"
+        if job.stopped:  # cancelled before the process was known: kill it now
+            self._stop(job, job.stopped)
         limit = threading.Timer(job.started + self.time_limit_s - time.monotonic(),
                                 self._stop, (job, "timeout"))
         limit.daemon = True  # never keeps a stopping server alive
-        try:  # one cleanup (finally) for a worker that fails to take the request, or ends
-            try:
-                assert process.stdin is not None and process.stdout is not None
-                process.stdin.write(line.encode("utf-8"))
-                process.stdin.close()
-            except (OSError, AssertionError) as err:  # e.g. cancelled while being sent
-                self._finish(job, job.stopped or "failed",
-                             job.stopped or f"could not start the computation: {err}")
-                return
-            job.status = "running"
-            if job.stopped:  # cancelled before the process was known: kill it now
-                self._stop(job, job.stopped)
-            limit.start()
-            for raw in process.stdout:
+        limit.start()  # before the request is sent: a worker that never reads it is stopped
+        stdin, stdout = process.stdin, process.stdout
+        assert stdin is not None and stdout is not None  # both piped (_start_worker)
+        try:  # one cleanup (finally), however the worker ends
+            # A worker killed (or dead) before it took the request: its output ends at once,
+            # and the job ends below as stopped, or as failed with its exit code.
+            with contextlib.suppress(OSError):
+                stdin.write(line.encode("utf-8"))
+                stdin.close()
+            for raw in stdout:
                 try:
                     message = json.loads(raw)
                 except ValueError:
@@ -230,5 +229,4 @@ class JobManager:
             _kill(process)
             with contextlib.suppress(Exception):
                 process.wait(2)
-            if process.stdout is not None:
-                process.stdout.close()
+            stdout.close()
