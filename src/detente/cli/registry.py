@@ -10,6 +10,7 @@ and the web refuse the same inputs with the same messages.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import sys
 from collections.abc import Callable, Sequence
@@ -42,7 +43,7 @@ from detente.cli.common import (
     err_console,
     reports_errors,
 )
-from detente.cli.progress import Activity, LazyProgress, Quiet
+from detente.cli.progress import BAR_DELAY_S, Activity, Quiet
 
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
@@ -188,20 +189,21 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             if noise:
                 given["noise"] = [*given.get("noise", []), *noise]
         variation = variation_from_mapping(edits)
+        label, executor = spec.name, contextlib.nullcontext()
         if spec.long:
             # The sampling engine (scipy): loaded by the sampling runs only.
             from detente import dask_executor
 
             label = f"{spec.name} {given.get('model', spec.option('model').default)}"
-            with LazyProgress(label, quiet) as progress, dask_executor(dask) as executor:
-                result = run(spec.name, inputs, variation, executor=executor,
-                             progress=progress, **given)
-                written = [(path, f, f.write(result, path)) for path, f in files]
-        else:
-            with Activity(spec.name, quiet) as shown:  # a figure is drawn as it is written
-                # run() hands the step names on only to an analysis that has steps.
-                result = run(spec.name, inputs, variation, progress=shown.step, **given)
-                written = [(path, f, f.write(result, path)) for path, f in files]
+            executor = dask_executor(dask)
+        bar_after = BAR_DELAY_S if spec.long else None
+        with Activity(label, quiet, bar_after=bar_after) as shown, executor as pool:
+            # A sampling run counts its chunks on the bar; run() hands the step names on
+            # only to an analysis that has steps.
+            result = run(spec.name, inputs, variation, executor=pool,
+                         progress=shown if spec.long else shown.step, **given)
+            # Inside the display: a figure is drawn as it is written.
+            written = [(path, f, f.write(result, path)) for path, f in files]
         # A file is the output, confirmed in one line on stdout; given --format too, the
         # result takes stdout and the line goes to stderr.
         for path, f, data in written:
