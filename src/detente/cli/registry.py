@@ -55,11 +55,13 @@ def _keyword(name: str, annotation: Any, default: Any = None) -> inspect.Paramet
                              annotation=annotation)
 
 
-def _repeatable(name: str, flags: Sequence[str], help_text: str, metavar: str
-                ) -> inspect.Parameter:
-    """A repeatable text option (the counterfactual edits), split and checked later."""
-    return _keyword(name, Annotated[list[str] | None, typer.Option(
-        *flags, help=help_text, show_default=False, metavar=metavar)])
+def _option(name: str, kind: Any, flags: Sequence[str], help_text: str, metavar: str | None,
+            default: Any = None) -> inspect.Parameter:
+    """A keyword option, its default stated by its help text where it has one. The help is
+    escaped: typer's rich help reads a bracket as markup, so an unescaped "[default: 10]"
+    (Option.help_text) vanished from every analysis's --help."""
+    return _keyword(name, Annotated[kind, typer.Option(
+        *flags, help=escape(help_text), show_default=False, metavar=metavar)], default)
 
 
 def _option_parameter(o: Option) -> inspect.Parameter:
@@ -67,7 +69,7 @@ def _option_parameter(o: Option) -> inspect.Parameter:
     spec must check them (typer would stop at the first problem, with its own wording)."""
     if o.argument:
         return _keyword(o.name, Annotated[str | None, typer.Argument(
-            help=_markup_safe(o.help_text()), show_default=False, metavar=o.flag)])
+            help=escape(o.help_text()), show_default=False, metavar=o.flag)])
     kind = str if o.choices or o.type is not float else float
     flags = [f"{o.flag}/{o.off_flag}"] if o.off_flag else list(o.cli_flags)
     default: Any = None
@@ -80,23 +82,15 @@ def _option_parameter(o: Option) -> inspect.Parameter:
         # the bounds); anything else is text checked by the spec, every problem at once
         # ('1e999' for an int, a choice outside the list).
         annotation = float | None if o.type is float else str | None
-    return _keyword(o.name, Annotated[annotation, typer.Option(
-        *flags, help=_markup_safe(o.help_text()), show_default=False,
-        metavar=o.metavar or None)], default)
-
-
-def _markup_safe(text: str) -> str:
-    """Help text as typer's rich help prints it: a bracket is markup there, so an unescaped
-    "[default: 10]" (Option.help_text) vanished from every analysis's --help."""
-    return escape(text)
+    return _option(o.name, annotation, flags, o.help_text(), o.metavar or None, default)
 
 
 def _shared_parameter(o: Option) -> inspect.Parameter:
     """An option whose flag is also a counterfactual flag: repeatable text, split later."""
     flag = o.cli_flags[0]
-    return _repeatable(o.name, o.cli_flags, _markup_safe(
-        f"{o.help_text()} Also the counterfactual {flag} {VARIATION_OPTIONS[flag]}: "
-        f"{VARIATION_HELP[flag]}"), "TEXT")
+    return _option(o.name, list[str] | None, o.cli_flags,
+                   f"{o.help_text()} Also the counterfactual {flag} {VARIATION_OPTIONS[flag]}: "
+                   f"{VARIATION_HELP[flag]}", "TEXT")
 
 
 #: The positional input of each kind of analysis (AnalysisSpec.inputs): its type and help.
@@ -123,28 +117,24 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
     formats = spec.formats
     given_too = (" With " + " or ".join(f.flag for f in spec.files) + ": only when given."
                  if spec.files else "")
-    fmt_info = typer.Option("--format", "-f", help=_markup_safe(
-                            f"Output: {', '.join(formats)}. [default: {formats[0]}]"
-                            f"{given_too}"), show_default=False,
-                            metavar="[" + "|".join(formats) + "]")
     # None: not given (the default format, unless a file is written: see make_command).
-    out = [_keyword("output_format", Annotated[str | None, fmt_info], None)]
+    out = [_option("output_format", str | None, ["--format", "-f"],
+                   f"Output: {', '.join(formats)}. [default: {formats[0]}]{given_too}",
+                   "[" + "|".join(formats) + "]")]
     # Files an analysis writes (plot -o FILE) or can also write (brief --pdf FILE): CLI
     # only, never over a file the user has unless --force says so.
-    out += [_keyword(_file_parameter(f.flag), Annotated[Path | None, typer.Option(
-        *filter(None, (f.flag, f.short)), help=_markup_safe(f.help_text()),
-        show_default=False, metavar="FILE")], Path(f.default) if f.default else None)
-        for f in spec.files]
+    out += [_option(_file_parameter(f.flag), Path | None, [*filter(None, (f.flag, f.short))],
+                    f.help_text(), "FILE", Path(f.default) if f.default else None)
+            for f in spec.files]
     if any(f.overwrite for f in spec.files):
-        out.append(_keyword(_FORCE, Annotated[bool, typer.Option(
-            "--force", help="Overwrite an existing file.")], False))
+        out.append(_option(_FORCE, bool, ["--force"], "Overwrite an existing file.", None,
+                           False))
     # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
     # (detente.cli.progress) both obey it.
     out.append(_keyword("quiet", Quiet, False))
     if spec.long:
-        out.append(_keyword("dask", Annotated[str | None, typer.Option(
-            "--dask", help="Run the chunks on this Dask distributed scheduler "
-            "(tcp://host:8786).")]))
+        out.append(_option("dask", str | None, ["--dask"], "Run the chunks on this Dask "
+                           "distributed scheduler (tcp://host:8786).", None))
     return out
 
 
@@ -224,10 +214,11 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
                   _input_parameter(spec),
                   *[_shared_parameter(o) if set(o.cli_flags) & shared else _option_parameter(o)
                     for o in spec.options if not o.argument],
-                  # The counterfactual flags, less those an option of the same name takes
-                  # (AnalysisSpec.split_shared).
-                  *[_repeatable(name, [flag], VARIATION_HELP[flag], VARIATION_OPTIONS[flag])
-                    for flag, name in _CF.items() if flag not in shared],
+                  # The counterfactual flags (repeatable text, split and checked later), less
+                  # those an option of the same name takes (AnalysisSpec.split_shared).
+                  *[_option(name, list[str] | None, [flag], VARIATION_HELP[flag],
+                            VARIATION_OPTIONS[flag]) for flag, name in _CF.items()
+                    if flag not in shared],
                   *_engine_parameters(spec)]
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__name__ = spec.name
@@ -236,11 +227,10 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
     return reports_errors(command)
 
 
-def register(names: Sequence[str] | None = None) -> None:
+def register() -> None:
     """Add one command per analysis to the app."""
     for spec in ANALYSES.values():
-        if names is None or spec.name in names:
-            app.command(name=spec.name, help=spec.summary)(make_command(spec))
+        app.command(name=spec.name)(make_command(spec))
 
 
 __all__ = ["make_command", "register"]
