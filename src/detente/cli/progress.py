@@ -28,15 +28,10 @@ BAR_DELAY_S = 1.0
 
 
 class Activity:
-    """What a command is doing, as a transient line on stderr (gone when done, leaving only
-    the result); disabled (every call a no-op) when quiet or when the console is not a
-    terminal.
-
-    By default a spinner naming the current step (:meth:`step`) and the time spent, shown at
-    once. With ``bar_after`` (a sampling run) a bar with a count and an ETA instead, fed by
-    calling the activity with ``(done, total)`` after each chunk: it appears only once the
-    run has taken over ``bar_after`` seconds.
-    """
+    """What a command is doing: a spinner naming the current step (:meth:`step`) and the
+    time spent, shown at once; or with ``bar_after`` (a sampling run), a bar fed by calling
+    the activity with ``(done, total)`` after each chunk, shown once the run has taken over
+    ``bar_after`` seconds. Every call is a no-op when quiet or off a terminal."""
 
     def __init__(self, label: str, quiet: bool, console: Console | None = None,
                  bar_after: float | None = None) -> None:

@@ -107,12 +107,6 @@ _INPUTS: dict[str, Any] = {
 }
 
 
-def _input_parameter(spec: AnalysisSpec) -> inspect.Parameter:
-    required = inspect.Parameter.empty
-    return _keyword("inputs", _INPUTS[spec.inputs],
-                    required if spec.inputs == "targets" else None)
-
-
 def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
     formats = spec.formats
     given_too = (" With " + " or ".join(f.flag for f in spec.files) + ": only when given."
@@ -211,7 +205,9 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         sys.stdout.flush()
 
     parameters = [*[_option_parameter(o) for o in spec.options if o.argument],
-                  _input_parameter(spec),
+                  # The input, after the positional options: validate's targets are required.
+                  _keyword("inputs", _INPUTS[spec.inputs],
+                           inspect.Parameter.empty if spec.inputs == "targets" else None),
                   *[_shared_parameter(o) if set(o.cli_flags) & shared else _option_parameter(o)
                     for o in spec.options if not o.argument],
                   # The counterfactual flags (repeatable text, split and checked later), less
