@@ -173,7 +173,8 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             if noise:
                 given["noise"] = [*given.get("noise", []), *noise]
         variation = variation_from_mapping(edits)
-        label, executor = spec.name, contextlib.nullcontext()
+        label = spec.name
+        executor: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if spec.long:
             # The sampling engine (scipy): loaded by the sampling runs only.
             from detente import dask_executor
