@@ -312,12 +312,12 @@ def test_progress_bar_only_on_a_terminal_after_the_delay_and_never_when_quiet() 
 
     from rich.console import Console
 
-    from detente.cli.progress import LazyProgress
+    from detente.cli.progress import Activity
 
     def shown(quiet: bool, terminal: bool, delay: float) -> str:
         buffer = io.StringIO()
         console = Console(file=buffer, force_terminal=terminal, width=100)
-        bar = LazyProgress("sampling", quiet, console=console, delay=delay)
+        bar = Activity("sampling", quiet, console=console, bar_after=delay)
         for done in (100, 200, 300):
             bar(done, 400)
         bar.close()

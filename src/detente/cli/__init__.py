@@ -93,6 +93,3 @@ def main() -> None:
             interrupted()
         raise
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -10,6 +10,7 @@ and the web refuse the same inputs with the same messages.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import sys
 from collections.abc import Callable, Sequence
@@ -42,7 +43,7 @@ from detente.cli.common import (
     err_console,
     reports_errors,
 )
-from detente.cli.progress import Activity, LazyProgress, Quiet
+from detente.cli.progress import BAR_DELAY_S, Activity, Quiet
 
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
@@ -54,11 +55,13 @@ def _keyword(name: str, annotation: Any, default: Any = None) -> inspect.Paramet
                              annotation=annotation)
 
 
-def _repeatable(name: str, flags: Sequence[str], help_text: str, metavar: str
-                ) -> inspect.Parameter:
-    """A repeatable text option (the counterfactual edits), split and checked later."""
-    return _keyword(name, Annotated[list[str] | None, typer.Option(
-        *flags, help=help_text, show_default=False, metavar=metavar)])
+def _option(name: str, kind: Any, flags: Sequence[str], help_text: str, metavar: str | None,
+            default: Any = None) -> inspect.Parameter:
+    """A keyword option, its default stated by its help text where it has one. The help is
+    escaped: typer's rich help reads a bracket as markup, so an unescaped "[default: 10]"
+    (Option.help_text) vanished from every analysis's --help."""
+    return _keyword(name, Annotated[kind, typer.Option(
+        *flags, help=escape(help_text), show_default=False, metavar=metavar)], default)
 
 
 def _option_parameter(o: Option) -> inspect.Parameter:
@@ -66,7 +69,7 @@ def _option_parameter(o: Option) -> inspect.Parameter:
     spec must check them (typer would stop at the first problem, with its own wording)."""
     if o.argument:
         return _keyword(o.name, Annotated[str | None, typer.Argument(
-            help=_markup_safe(o.help_text()), show_default=False, metavar=o.flag)])
+            help=escape(o.help_text()), show_default=False, metavar=o.flag)])
     kind = str if o.choices or o.type is not float else float
     flags = [f"{o.flag}/{o.off_flag}"] if o.off_flag else list(o.cli_flags)
     default: Any = None
@@ -79,23 +82,15 @@ def _option_parameter(o: Option) -> inspect.Parameter:
         # the bounds); anything else is text checked by the spec, every problem at once
         # ('1e999' for an int, a choice outside the list).
         annotation = float | None if o.type is float else str | None
-    return _keyword(o.name, Annotated[annotation, typer.Option(
-        *flags, help=_markup_safe(o.help_text()), show_default=False,
-        metavar=o.metavar or None)], default)
-
-
-def _markup_safe(text: str) -> str:
-    """Help text as typer's rich help prints it: a bracket is markup there, so an unescaped
-    "[default: 10]" (Option.help_text) vanished from every analysis's --help."""
-    return escape(text)
+    return _option(o.name, annotation, flags, o.help_text(), o.metavar or None, default)
 
 
 def _shared_parameter(o: Option) -> inspect.Parameter:
     """An option whose flag is also a counterfactual flag: repeatable text, split later."""
     flag = o.cli_flags[0]
-    return _repeatable(o.name, o.cli_flags, _markup_safe(
-        f"{o.help_text()} Also the counterfactual {flag} {VARIATION_OPTIONS[flag]}: "
-        f"{VARIATION_HELP[flag]}"), "TEXT")
+    return _option(o.name, list[str] | None, o.cli_flags,
+                   f"{o.help_text()} Also the counterfactual {flag} {VARIATION_OPTIONS[flag]}: "
+                   f"{VARIATION_HELP[flag]}", "TEXT")
 
 
 #: The positional input of each kind of analysis (AnalysisSpec.inputs): its type and help.
@@ -112,38 +107,28 @@ _INPUTS: dict[str, Any] = {
 }
 
 
-def _input_parameter(spec: AnalysisSpec) -> inspect.Parameter:
-    required = inspect.Parameter.empty
-    return _keyword("inputs", _INPUTS[spec.inputs],
-                    required if spec.inputs == "targets" else None)
-
-
 def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
     formats = spec.formats
     given_too = (" With " + " or ".join(f.flag for f in spec.files) + ": only when given."
                  if spec.files else "")
-    fmt_info = typer.Option("--format", "-f", help=_markup_safe(
-                            f"Output: {', '.join(formats)}. [default: {formats[0]}]"
-                            f"{given_too}"), show_default=False,
-                            metavar="[" + "|".join(formats) + "]")
     # None: not given (the default format, unless a file is written: see make_command).
-    out = [_keyword("output_format", Annotated[str | None, fmt_info], None)]
+    out = [_option("output_format", str | None, ["--format", "-f"],
+                   f"Output: {', '.join(formats)}. [default: {formats[0]}]{given_too}",
+                   "[" + "|".join(formats) + "]")]
     # Files an analysis writes (plot -o FILE) or can also write (brief --pdf FILE): CLI
     # only, never over a file the user has unless --force says so.
-    out += [_keyword(_file_parameter(f.flag), Annotated[Path | None, typer.Option(
-        *filter(None, (f.flag, f.short)), help=_markup_safe(f.help_text()),
-        show_default=False, metavar="FILE")], Path(f.default) if f.default else None)
-        for f in spec.files]
+    out += [_option(_file_parameter(f.flag), Path | None, [*filter(None, (f.flag, f.short))],
+                    f.help_text(), "FILE", Path(f.default) if f.default else None)
+            for f in spec.files]
     if any(f.overwrite for f in spec.files):
-        out.append(_keyword(_FORCE, Annotated[bool, typer.Option(
-            "--force", help="Overwrite an existing file.")], False))
+        out.append(_option(_FORCE, bool, ["--force"], "Overwrite an existing file.", None,
+                           False))
     # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
     # (detente.cli.progress) both obey it.
     out.append(_keyword("quiet", Quiet, False))
     if spec.long:
-        out.append(_keyword("dask", Annotated[str | None, typer.Option(
-            "--dask", help="Run the chunks on this Dask distributed scheduler "
-            "(tcp://host:8786).")]))
+        out.append(_option("dask", str | None, ["--dask"], "Run the chunks on this Dask "
+                           "distributed scheduler (tcp://host:8786).", None))
     return out
 
 
@@ -188,20 +173,22 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             if noise:
                 given["noise"] = [*given.get("noise", []), *noise]
         variation = variation_from_mapping(edits)
+        label = spec.name
+        executor: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if spec.long:
             # The sampling engine (scipy): loaded by the sampling runs only.
             from detente import dask_executor
 
             label = f"{spec.name} {given.get('model', spec.option('model').default)}"
-            with LazyProgress(label, quiet) as progress, dask_executor(dask) as executor:
-                result = run(spec.name, inputs, variation, executor=executor,
-                             progress=progress, **given)
-                written = [(path, f, f.write(result, path)) for path, f in files]
-        else:
-            with Activity(spec.name, quiet) as shown:  # a figure is drawn as it is written
-                # run() hands the step names on only to an analysis that has steps.
-                result = run(spec.name, inputs, variation, progress=shown.step, **given)
-                written = [(path, f, f.write(result, path)) for path, f in files]
+            executor = dask_executor(dask)
+        bar_after = BAR_DELAY_S if spec.long else None
+        with Activity(label, quiet, bar_after=bar_after) as shown, executor as pool:
+            # A sampling run counts its chunks on the bar; run() hands the step names on
+            # only to an analysis that has steps.
+            result = run(spec.name, inputs, variation, executor=pool,
+                         progress=shown if spec.long else shown.step, **given)
+            # Inside the display: a figure is drawn as it is written.
+            written = [(path, f, f.write(result, path)) for path, f in files]
         # A file is the output, confirmed in one line on stdout; given --format too, the
         # result takes stdout and the line goes to stderr.
         for path, f, data in written:
@@ -219,13 +206,16 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         sys.stdout.flush()
 
     parameters = [*[_option_parameter(o) for o in spec.options if o.argument],
-                  _input_parameter(spec),
+                  # The input, after the positional options: validate's targets are required.
+                  _keyword("inputs", _INPUTS[spec.inputs],
+                           inspect.Parameter.empty if spec.inputs == "targets" else None),
                   *[_shared_parameter(o) if set(o.cli_flags) & shared else _option_parameter(o)
                     for o in spec.options if not o.argument],
-                  # The counterfactual flags, less those an option of the same name takes
-                  # (AnalysisSpec.split_shared).
-                  *[_repeatable(name, [flag], VARIATION_HELP[flag], VARIATION_OPTIONS[flag])
-                    for flag, name in _CF.items() if flag not in shared],
+                  # The counterfactual flags (repeatable text, split and checked later), less
+                  # those an option of the same name takes (AnalysisSpec.split_shared).
+                  *[_option(name, list[str] | None, [flag], VARIATION_HELP[flag],
+                            VARIATION_OPTIONS[flag]) for flag, name in _CF.items()
+                    if flag not in shared],
                   *_engine_parameters(spec)]
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__name__ = spec.name
@@ -234,11 +224,10 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
     return reports_errors(command)
 
 
-def register(names: Sequence[str] | None = None) -> None:
+def register() -> None:
     """Add one command per analysis to the app."""
     for spec in ANALYSES.values():
-        if names is None or spec.name in names:
-            app.command(name=spec.name, help=spec.summary)(make_command(spec))
+        app.command(name=spec.name)(make_command(spec))
 
 
 __all__ = ["make_command", "register"]
