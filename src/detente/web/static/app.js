@@ -13,15 +13,14 @@ function el(tag, attrs, ...children) {
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
     if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "value") node.value = value;
     else if (key === "checked") node.checked = !!value;
-    else if (key !== "value") node.setAttribute(key, value === true ? "" : String(value));
+    else node.setAttribute(key, value === true ? "" : String(value));
   }
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
-  const value = attrs && attrs.value;  // set last: a select's names one of its options
-  if (value !== undefined && value !== null) node.value = value;
   return node;
 }
 const $ = (id) => document.getElementById(id);
@@ -306,7 +305,6 @@ function renderTabs() {
 
 function render() {
   if (!state.scenario) return;
-  renderTabs();
   const tab = TABS.find((t) => t.key === state.tab);
   $("table-area").replaceChildren(tab.draw ? tab.draw() : objectTable(tab));
   renderCounterfactualChoices();
@@ -328,7 +326,6 @@ async function validate() {
   state.problems = ok ? data.problems : (data.problems || [{ location: "", message: errorText(data) }]);
   if (ok && data.ok) setStatus(`valid — ${data.summary}`);
   else setStatus(`${state.problems.length} problem(s): fix the cells marked in red`, true);
-  renderTabs();
   showProblems();
 }
 
@@ -364,7 +361,8 @@ function markFields(area, problems, fieldOf) {
   }
 }
 
-function showProblems() {
+function showProblems() {  // in the list, at the tabs and at the cells of this tab
+  renderTabs();
   const list = state.problems.map((p) => el("li", {
     onclick: () => { state.tab = tabOf(p.location); render(); const c = cellFor(p.location); if (c) c.focus(); },
   }, `${p.location || "scenario"}: ${p.message}`, p.fix ? el("span", { class: "fix" }, ` — fix: ${p.fix}`) : null));
@@ -547,7 +545,7 @@ function renderView(view, label, other) {
     el("p", {}, el("strong", {}, label)),
     el("p", {}, [view.title, view.summary].filter(Boolean).join(" — ")),
     view.counterfactual ? el("p", { class: "cf" }, `Counterfactual: ${view.counterfactual}`) : null,
-    (view.notes || []).map((n) => el("p", { class: "note" }, n)),
+    (view.notes || []).map((n) => el("p", { class: "hint" }, n)),
     tables,
     (view.figures || []).map((f) => el("figure", {}, el("img", { src: `data:image/png;base64,${f.png}`, alt: f.title }), el("figcaption", {}, f.title))));
 }
@@ -561,13 +559,14 @@ function renderParams() {
   const fields = meta.options.filter((p) => !meta.shared.includes(p.name)).map((p) => {
     const hint = [p.help, p.unit && `Unit: ${p.unit}.`].filter(Boolean).join(" ");
     const attrs = { "data-param": p.name, "data-loc": `params.${p.name}`, "data-multiple": p.multiple ? "yes" : null,
-      "aria-label": p.label, title: hint || null, value: [p.default ?? ""].flat().join(" ") };  // a list: as typed
+      "aria-label": p.label, title: hint || null };
     const choices = p.type === "bool" ? ["true", "false"] : p.multiple ? [] : p.choices;
     const field = !choices.length
       ? el("input", { ...attrs, type: "text", inputmode: p.type === "int" || p.type === "float" ? "decimal" : null,
         placeholder: p.default === null ? "default" : "" })
       : el("select", attrs, p.default === null && el("option", { value: "" }, "default"),
         choices.map((c) => el("option", { value: c }, c)));
+    field.value = [p.default ?? ""].flat().join(" ");  // a list as typed; a select's once its options are in
     return el("label", {}, p.label, " ", field);
   });
   $("params").replaceChildren(...fields);
