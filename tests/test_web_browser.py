@@ -219,6 +219,23 @@ def test_each_analysis_shows_its_own_defaults(server: str, browser: Any) -> None
     context.close()
 
 
+def test_the_runs_ticked_stay_ticked_when_a_run_is_added(server: str, browser: Any) -> None:
+    # The runs list used to be drawn again for each new run: the ticks went, the comparison
+    # of the two ticked runs stayed.
+    context, page, errors = ready_page(browser, server)
+    page.select_option("#analysis", "forecast")
+    run_and_wait(page, 1)
+    run_and_wait(page, 2)
+    page.check("#runs li:nth-child(1) input")
+    page.check("#runs li:nth-child(2) input")
+    page.wait_for_selector("#compare .pair")
+    run_and_wait(page, 3)
+    assert page.locator("#runs input:checked").count() == 2
+    assert page.locator("#compare .pair").count() == 1
+    assert not errors, errors
+    context.close()
+
+
 def test_the_page_sends_models_and_seed_only_where_the_analysis_uses_them(
         server: str, browser: object) -> None:
     # Every analysis the page offers: the request it would send is accepted by the API's

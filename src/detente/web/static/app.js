@@ -339,7 +339,8 @@ function parentLoc(loc) {
 function cellFor(loc) {
   const byId = loc.replace(/^(\w+)\[(\d+)\]/, (whole, list, k) => (items(list)[k] && items(list)[k].id ? `${list}.${items(list)[k].id}` : whole));
   for (let place = byId; place; place = parentLoc(place)) {
-    const found = $("table-area").querySelector(`[data-loc="${CSS.escape(place)}"], [data-loc^="${CSS.escape(place + ".")}"]`);
+    const found = $("table-area").querySelector(
+      `[data-loc="${CSS.escape(place)}"], [data-loc^="${CSS.escape(place + ".")}"]`);
     if (found) return found;
   }
   return null;
@@ -517,12 +518,8 @@ function addRun(request, job) {
   state.runs.push({ n, label, view });
   runMessage(`done in ${job.elapsed_s.toFixed(1)} s`);
   $("result").replaceChildren(renderView(view, label));
-  renderRuns();
-}
-
-function renderRuns() {
-  $("runs").replaceChildren(...state.runs.map((r) => el("li", {}, el("label", {},
-    el("input", { type: "checkbox", value: r.n, "aria-label": `compare run ${r.n}`, onchange: renderCompare }), r.label))));
+  $("runs").append(el("li", {}, el("label", {},  // appended: the runs ticked stay ticked
+    el("input", { type: "checkbox", value: n, "aria-label": `compare run ${n}`, onchange: renderCompare }), label)));
 }
 
 function renderCompare() {
