@@ -307,7 +307,8 @@ function render() {
   if (!state.scenario) return;
   const tab = TABS.find((t) => t.key === state.tab);
   $("table-area").replaceChildren(tab.draw ? tab.draw() : objectTable(tab));
-  renderCounterfactualChoices();
+  const ids = (list) => list.map((x) => x.id).join(" ") || "none";  // the ids a counterfactual can name
+  $("cf-ids").textContent = `Actors: ${ids(actors())}. Institutions: ${ids(institutions())}. Issues: ${ids(issues())}.`;
   showProblems();
 }
 
@@ -415,11 +416,6 @@ async function download(path, body, fallbackName) {
 // ---------------------------------------------------------------- running
 const chosenAnalysis = () => state.info.analyses.find((a) => a.name === $("analysis").value);
 
-function renderCounterfactualChoices() {  // the ids the counterfactual can name
-  const ids = (list) => list.map((x) => x.id).join(" ") || "none";
-  $("cf-ids").textContent = `Actors: ${ids(actors())}. Institutions: ${ids(institutions())}. Issues: ${ids(issues())}.`;
-}
-
 // A run's problems at counterfactual.FLAG or params.NAME (the parser's, the spec's, or the
 // request model's at body.…; deeper: one entry) are shown at that field too.
 function markRunProblems(problems) {
@@ -477,7 +473,7 @@ async function poll(id, request) {  // ends when the page stops waiting on this 
     if (state.job !== id) return;  // cancelled while asking
     if (!ok) { setJob(null); runMessage(errorText(data), true); return; }
     if (data.progress !== null && data.progress !== undefined) $("progress").value = data.progress;
-    runMessage(`${data.status}${data.message && data.message !== data.status ? ": " + data.message : ""} (${data.elapsed_s.toFixed(1)} s)`, data.status === "failed");
+    runMessage(`${data.status}${data.message && data.message !== data.status ? ": " + data.message : ""} (${data.elapsed_s.toFixed(1)} s)`);
     if (!["queued", "running"].includes(data.status)) {
       setJob(null);
       if (data.status === "done") addRun(request, data);
