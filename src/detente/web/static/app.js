@@ -554,11 +554,11 @@ function renderParams() {
     const attrs = { "data-param": p.name, "data-loc": `params.${p.name}`, "data-multiple": p.multiple ? "yes" : null,
       "aria-label": p.label, title: hint || null };
     const choices = p.type === "bool" ? ["true", "false"] : p.multiple ? [] : p.choices;
-    const field = !choices.length
-      ? el("input", { ...attrs, type: "text", inputmode: p.type === "int" || p.type === "float" ? "decimal" : null,
-        placeholder: p.default === null ? "default" : "" })
-      : el("select", attrs, p.default === null && el("option", { value: "" }, "default"),
-        choices.map((c) => el("option", { value: c }, c)));
+    const field = choices.length
+      ? el("select", attrs, p.default === null && el("option", { value: "" }, "default"),
+        choices.map((c) => el("option", { value: c }, c)))
+      : el("input", { ...attrs, type: "text", inputmode: p.type === "int" || p.type === "float" ? "decimal" : null,
+        placeholder: p.default === null ? "default" : "" });
     field.value = [p.default ?? ""].flat().join(" ");  // a list as typed; a select's once its options are in
     return el("label", {}, p.label, " ", field);
   });
