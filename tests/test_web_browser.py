@@ -112,7 +112,7 @@ def test_edit_trust_run_settle_and_compare(server: str, browser: object) -> None
     # A counterfactual, in the field drawn for --without: settle reports the baseline and
     # "without RU" side by side.
     page.click("#counterfactual summary")
-    page.fill('[data-flag="without"]', "RU")
+    page.fill('[data-loc="counterfactual.without"]', "RU")
     run_and_wait(page, 3)
     columns = page.eval_on_selector("#result .view", """(view) => {
         const t = [...view.querySelectorAll('h3')].find(h => h.textContent.startsWith('Best'));
@@ -125,8 +125,8 @@ def test_edit_trust_run_settle_and_compare(server: str, browser: object) -> None
     # Every flag has its field, on any analysis: a forecast with CN's position moved names
     # the change and shows its forecast table.
     page.select_option("#analysis", "forecast")
-    page.fill('[data-flag="position"]', "CN.NUC=40")
-    page.fill('[data-flag="capability"]', "US=60")
+    page.fill('[data-loc="counterfactual.position"]', "CN.NUC=40")
+    page.fill('[data-loc="counterfactual.capability"]', "US=60")
     run_and_wait(page, 4)
     assert page.text_content("#result .view .cf").endswith(
         "without RU; capability US=60; position CN.NUC=40")
@@ -151,9 +151,9 @@ def test_counterfactual_fields_are_drawn_from_the_flags_declaration(
     page = context.new_page()
     page.goto(server + "/")
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
-    fields = page.eval_on_selector_all("[data-flag]", """(inputs) => inputs.map((i) =>
-        [i.dataset.flag, i.placeholder, i.closest('label').title])""")
-    assert fields == [[flag[2:], f"e.g. {example}", VARIATION_HELP[flag]]
+    fields = page.eval_on_selector_all('[data-loc^="counterfactual."]', """(inputs) =>
+        inputs.map((i) => [i.dataset.loc, i.placeholder, i.closest('label').title])""")
+    assert fields == [[f"counterfactual.{flag[2:]}", f"e.g. {example}", VARIATION_HELP[flag]]
                       for flag, example in VARIATION_OPTIONS.items()]
     assert page.text_content("#cf-ids") == ("Actors: US CN RU KP KR JP. Institutions: IAEA. "
                                             "Issues: NUC MSL SANC SEC VER ALL NORM LINK.")
@@ -162,22 +162,77 @@ def test_counterfactual_fields_are_drawn_from_the_flags_declaration(
     # flag separated by a comma: the result names every change.
     page.click("#counterfactual summary")
     page.select_option("#analysis", "forecast")
-    page.fill('[data-flag="trust"]', "KP.RU=0.8")
-    page.fill('[data-flag="guarantor"]', "NUC=CN,RU SANC=none")
-    page.fill('[data-flag="salience"]', "KP.SANC=0.9, CN.NUC=0.5")
+    page.fill('[data-loc="counterfactual.trust"]', "KP.RU=0.8")
+    page.fill('[data-loc="counterfactual.guarantor"]', "NUC=CN,RU SANC=none")
+    page.fill('[data-loc="counterfactual.salience"]', "KP.SANC=0.9, CN.NUC=0.5")
     run_and_wait(page, 1)
     assert page.text_content("#result .view .cf") == (
         "Counterfactual: salience KP.SANC=0.9; salience CN.NUC=0.5; trust KP.RU=0.8; "
         "NUC guaranteed by CN,RU; SANC guaranteed by nobody")
 
     # A bad entry: the parser's problem is shown at its field and in the run message.
-    page.fill('[data-flag="trust"]', "KP.XX=0.8")
+    page.fill('[data-loc="counterfactual.trust"]', "KP.XX=0.8")
     page.click("#run")
-    page.wait_for_selector('[data-flag="trust"][aria-invalid=true]')
-    assert "unknown" in page.text_content('[data-flag-msg="trust"]')
+    page.wait_for_selector('[data-loc="counterfactual.trust"][aria-invalid=true]')
+    assert "unknown" in page.text_content('label:has([data-loc="counterfactual.trust"]) .msg')
     assert "counterfactual.trust" in page.text_content("#run-message")
-    assert page.text_content('[data-flag-msg="salience"]') == ""
+    assert page.locator('label:has([data-loc="counterfactual.salience"]) .msg').count() == 0
     assert page.locator("#runs li").count() == 1
+    context.close()
+
+
+def test_run_problems_are_marked_at_their_own_fields(server: str, browser: Any) -> None:
+    # The spec's problems at params.NAME: an option of the analysis's own at its field, the
+    # models at the models' group; a run that starts clears the marks.
+    context, page, errors = ready_page(browser, server)
+    page.select_option("#analysis", "settle")
+    page.fill('[data-param="step"]', "abc")
+    page.click("#run")
+    page.wait_for_selector('[data-loc="params.step"][aria-invalid=true]')
+    assert "finite number" in page.text_content('label:has([data-loc="params.step"]) .msg')
+    assert page.locator("#run-form [aria-invalid=true]").count() == 1
+    page.fill('[data-param="step"]', "10")
+    page.select_option("#analysis", "forecast")
+    for box in page.locator("#models input").all():
+        box.uncheck()
+    page.click("#run")
+    page.wait_for_selector("#models[aria-invalid=true]")
+    assert "no model" in page.text_content("#models .msg")
+    page.check("#models input >> nth=0")
+    run_and_wait(page, 1)
+    assert page.locator("#run-form [aria-invalid], #run-form .msg").count() == 0
+    assert not errors, errors
+    context.close()
+
+
+def test_each_analysis_shows_its_own_defaults(server: str, browser: Any) -> None:
+    # The fields are drawn afresh for each analysis: the samples shown for sample (1000)
+    # used to stay when sensitivity (512) was chosen, and ran as if typed.
+    from detente import ANALYSES
+
+    context, page, errors = ready_page(browser, server)
+    for name in ("sample", "sensitivity", "brief"):
+        page.select_option("#analysis", name)
+        default = ANALYSES[name].option("samples").default
+        assert page.input_value('[data-param="samples"]') == str(default), name
+    assert not errors, errors
+    context.close()
+
+
+def test_the_runs_ticked_stay_ticked_when_a_run_is_added(server: str, browser: Any) -> None:
+    # The runs list used to be drawn again for each new run: the ticks went, the comparison
+    # of the two ticked runs stayed.
+    context, page, errors = ready_page(browser, server)
+    page.select_option("#analysis", "forecast")
+    run_and_wait(page, 1)
+    run_and_wait(page, 2)
+    page.check("#runs li:nth-child(1) input")
+    page.check("#runs li:nth-child(2) input")
+    page.wait_for_selector("#compare .pair")
+    run_and_wait(page, 3)
+    assert page.locator("#runs input:checked").count() == 2
+    assert page.locator("#compare .pair").count() == 1
+    assert not errors, errors
     context.close()
 
 

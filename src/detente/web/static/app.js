@@ -25,13 +25,9 @@ function el(tag, attrs, ...children) {
 }
 const $ = (id) => document.getElementById(id);
 
-async function api(method, path, body) {
-  const init = { method, headers: {} };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const response = await fetch(path, init);
+async function api(method, path, body) {  // body: sent as JSON (JSON.stringify(undefined): none)
+  const headers = body === undefined ? {} : { "Content-Type": "application/json" };
+  const response = await fetch(path, { method, headers, body: JSON.stringify(body) });
   const type = response.headers.get("content-type") || "";
   const data = type.includes("json") ? await response.json() : await response.text();
   return { ok: response.ok, data, headers: response.headers };
@@ -309,11 +305,10 @@ function renderTabs() {
 
 function render() {
   if (!state.scenario) return;
-  renderTabs();
   const tab = TABS.find((t) => t.key === state.tab);
   $("table-area").replaceChildren(tab.draw ? tab.draw() : objectTable(tab));
-  renderCounterfactualChoices();
-  if (state.info) renderParams();
+  const ids = (list) => list.map((x) => x.id).join(" ") || "none";  // the ids a counterfactual can name
+  $("cf-ids").textContent = `Actors: ${ids(actors())}. Institutions: ${ids(institutions())}. Issues: ${ids(issues())}.`;
   showProblems();
 }
 
@@ -332,7 +327,6 @@ async function validate() {
   state.problems = ok ? data.problems : (data.problems || [{ location: "", message: errorText(data) }]);
   if (ok && data.ok) setStatus(`valid — ${data.summary}`);
   else setStatus(`${state.problems.length} problem(s): fix the cells marked in red`, true);
-  renderTabs();
   showProblems();
 }
 
@@ -346,26 +340,37 @@ function parentLoc(loc) {
 function cellFor(loc) {
   const byId = loc.replace(/^(\w+)\[(\d+)\]/, (whole, list, k) => (items(list)[k] && items(list)[k].id ? `${list}.${items(list)[k].id}` : whole));
   for (let place = byId; place; place = parentLoc(place)) {
-    const found = document.querySelector(`[data-loc="${CSS.escape(place)}"], [data-loc^="${CSS.escape(place + ".")}"]`);
+    const found = $("table-area").querySelector(
+      `[data-loc="${CSS.escape(place)}"], [data-loc^="${CSS.escape(place + ".")}"]`);
     if (found) return found;
   }
   return null;
 }
 
-function showProblems() {
-  document.querySelectorAll("td.bad").forEach((td) => td.classList.remove("bad"));
-  document.querySelectorAll("#table-area .msg").forEach((m) => m.remove());
+// Shows each problem at the field fieldOf finds for its location (an input, or a group of
+// them): marked invalid, its cell in red, the message and its fix beside it.
+function markFields(area, problems, fieldOf) {
+  area.querySelectorAll(".msg").forEach((m) => m.remove());
+  area.querySelectorAll("[aria-invalid]").forEach((field) => field.removeAttribute("aria-invalid"));
+  area.querySelectorAll("td.bad").forEach((td) => td.classList.remove("bad"));
+  for (const p of problems) {
+    const field = fieldOf(p.location || "");
+    if (!field) continue;
+    field.setAttribute("aria-invalid", "true");
+    field.closest("td")?.classList.add("bad");
+    const holder = field.closest("td, label") || field;  // a group (the models) holds its own
+    holder.append(el("div", { class: "msg", role: "alert" }, p.message + (p.fix ? ` — ${p.fix}` : "")));
+  }
+}
+
+function showProblems() {  // in the list, at the tabs and at the cells of this tab
+  renderTabs();
   const list = state.problems.map((p) => el("li", {
     onclick: () => { state.tab = tabOf(p.location); render(); const c = cellFor(p.location); if (c) c.focus(); },
   }, `${p.location || "scenario"}: ${p.message}`, p.fix ? el("span", { class: "fix" }, ` — fix: ${p.fix}`) : null));
   $("problems").replaceChildren(list.length ? el("ul", {}, list) : "");
-  for (const p of state.problems.filter((q) => tabOf(q.location) === state.tab)) {  // not another tab's cell inside it
-    const cell = cellFor(p.location);
-    if (!cell) continue;
-    const td = cell.closest("td");
-    td.classList.add("bad");
-    td.append(el("div", { class: "msg", role: "alert" }, p.message + (p.fix ? ` — ${p.fix}` : "")));
-  }
+  const here = state.problems.filter((p) => tabOf(p.location) === state.tab);  // not another tab's cell inside it
+  markFields($("table-area"), here, cellFor);
   setJob(state.job);  // Run: off while there are problems
 }
 
@@ -409,48 +414,23 @@ async function download(path, body, fallbackName) {
 }
 
 // ---------------------------------------------------------------- running
-// One field per counterfactual flag, drawn from the flags' declaration in /api/info; what
-// is typed goes as written to the library's one parser, which checks it.
-function renderCounterfactualFields() {
-  $("cf-fields").replaceChildren(...state.info.counterfactual.map((f) => el("label", { title: f.help }, f.name,
-    el("input", { type: "text", "data-flag": f.name, "aria-label": `counterfactual ${f.name}`, placeholder: `e.g. ${f.example}` }),
-    el("span", { class: "msg", role: "alert", "data-flag-msg": f.name }))));
-}
+const chosenAnalysis = () => state.info.analyses.find((a) => a.name === $("analysis").value);
 
-function renderCounterfactualChoices() {  // the ids the counterfactual can name
-  const ids = (list) => list.map((x) => x.id).join(" ") || "none";
-  $("cf-ids").textContent = `Actors: ${ids(actors())}. Institutions: ${ids(institutions())}. Issues: ${ids(issues())}.`;
-}
-
-// Entries are separated by spaces or commas, except where the flag's own example has a
-// comma (a guarantor list, SEC=CN,RU): there by spaces only.
-function counterfactual() {
-  const cf = {};
-  for (const f of state.info.counterfactual) {
-    const raw = document.querySelector(`[data-flag="${f.name}"]`).value;
-    const entries = raw.split(f.example.includes(",") ? /\s+/ : /[\s,]+/).filter(Boolean);
-    if (entries.length) cf[f.name] = entries;
-  }
-  return Object.keys(cf).length ? cf : null;
-}
-
-// Problems located at counterfactual.FLAG (by the parser, or the request's entry limits)
-// are shown at the flag's field as well as in the run message.
-function markCounterfactual(problems) {
-  for (const f of state.info.counterfactual) {
-    const own = problems.filter((p) => (p.location || "").match(/(?:^|\.)counterfactual\.([a-z]+)/)?.[1] === f.name);
-    document.querySelector(`[data-flag="${f.name}"]`).setAttribute("aria-invalid", own.length ? "true" : "false");
-    document.querySelector(`[data-flag-msg="${f.name}"]`).textContent = own.map((p) => p.message + (p.fix ? ` — ${p.fix}` : "")).join("; ");
-  }
-  if (problems.some((p) => /(?:^|\.)counterfactual\./.test(p.location || ""))) $("counterfactual").open = true;
+// A run's problems at counterfactual.FLAG or params.NAME (the parser's, the spec's, or the
+// request model's at body.…; deeper: one entry) are shown at that field too.
+function markRunProblems(problems) {
+  markFields($("run-form"), problems, (loc) => {
+    const place = /^(?:body\.)?((?:counterfactual|params)\.\w+)/.exec(loc);
+    return place && $("run-form").querySelector(`[data-loc="${place[1]}"]`);
+  });
+  if ($("cf-fields").querySelector("[aria-invalid]")) $("counterfactual").open = true;
 }
 
 function runRequest() {
-  const analysis = $("analysis").value;
-  const request = { analysis, scenario: state.scenario, params: {} };
+  const meta = chosenAnalysis();
+  const request = { analysis: meta.name, scenario: state.scenario, params: {} };
   // The shared controls fill the options of an analysis that has them (the API refuses an
   // option the analysis lacks; a single-model analysis has its model among its own fields).
-  const meta = state.info.analyses.find((a) => a.name === analysis);
   // The seed as typed (a Number would round one past 2^53); what the field cannot read is
   // sent as such, for the spec to refuse, never as 0.
   const seed = $("seed");
@@ -462,8 +442,15 @@ function runRequest() {
     // Values go as typed: the analysis's spec reads and checks them (same words as the CLI).
     request.params[input.dataset.param] = input.dataset.multiple ? raw.split(/[\s,]+/).filter(Boolean) : raw;
   }
-  const cf = counterfactual();
-  if (cf) request.counterfactual = cf;
+  // Counterfactual entries are separated by spaces or commas, except where the flag's own
+  // example has a comma (a guarantor list, SEC=CN,RU): there by spaces only.
+  const cf = {};
+  for (const f of state.info.counterfactual) {
+    const raw = $("cf-fields").querySelector(`[data-loc="counterfactual.${f.name}"]`).value;
+    const entries = raw.split(f.example.includes(",") ? /\s+/ : /[\s,]+/).filter(Boolean);
+    if (entries.length) cf[f.name] = entries;
+  }
+  if (Object.keys(cf).length) request.counterfactual = cf;
   return request;
 }
 
@@ -473,7 +460,7 @@ async function run(event) {
   const request = runRequest();
   runMessage("starting…");
   const { ok, data } = await api("POST", "/api/jobs", request);
-  markCounterfactual(ok ? [] : data.problems || []);
+  markRunProblems(ok ? [] : data.problems || []);
   if (!ok) { runMessage(errorText(data), true); return; }
   setJob(data.id);
   $("progress").removeAttribute("value");
@@ -486,11 +473,11 @@ async function poll(id, request) {  // ends when the page stops waiting on this 
     if (state.job !== id) return;  // cancelled while asking
     if (!ok) { setJob(null); runMessage(errorText(data), true); return; }
     if (data.progress !== null && data.progress !== undefined) $("progress").value = data.progress;
-    runMessage(`${data.status}${data.message && data.message !== data.status ? ": " + data.message : ""} (${data.elapsed_s.toFixed(1)} s)`, data.status === "failed");
+    runMessage(`${data.status}${data.message && data.message !== data.status ? ": " + data.message : ""} (${data.elapsed_s.toFixed(1)} s)`);
     if (!["queued", "running"].includes(data.status)) {
       setJob(null);
       if (data.status === "done") addRun(request, data);
-      else { markCounterfactual(data.problems || []); runMessage(`${data.status}: ${errorText(data)}`, true); }
+      else { markRunProblems(data.problems || []); runMessage(`${data.status}: ${errorText(data)}`, true); }
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -527,12 +514,8 @@ function addRun(request, job) {
   state.runs.push({ n, label, view });
   runMessage(`done in ${job.elapsed_s.toFixed(1)} s`);
   $("result").replaceChildren(renderView(view, label));
-  renderRuns();
-}
-
-function renderRuns() {
-  $("runs").replaceChildren(...state.runs.map((r) => el("li", {}, el("label", {},
-    el("input", { type: "checkbox", value: r.n, "aria-label": `compare run ${r.n}`, onchange: renderCompare }), r.label))));
+  $("runs").append(el("li", {}, el("label", {},  // appended: the runs ticked stay ticked
+    el("input", { type: "checkbox", value: n, "aria-label": `compare run ${n}`, onchange: renderCompare }), label)));
 }
 
 function renderCompare() {
@@ -555,38 +538,29 @@ function renderView(view, label, other) {
     el("p", {}, el("strong", {}, label)),
     el("p", {}, [view.title, view.summary].filter(Boolean).join(" — ")),
     view.counterfactual ? el("p", { class: "cf" }, `Counterfactual: ${view.counterfactual}`) : null,
-    (view.notes || []).map((n) => el("p", { class: "note" }, n)),
+    (view.notes || []).map((n) => el("p", { class: "hint" }, n)),
     tables,
     (view.figures || []).map((f) => el("figure", {}, el("img", { src: `data:image/png;base64,${f.png}`, alt: f.title }), el("figcaption", {}, f.title))));
 }
 
-function shown(value) {
-  if (value === null || value === undefined) return "";
-  return Array.isArray(value) ? value.join(" ") : String(value);
-}
-
 // One field per option of the analysis, drawn from its declaration in /api/info (the
-// registry's: same default, bounds and choices as the command line).
+// registry's: same default, bounds and choices as the command line). Drawn afresh for each
+// analysis: a value left from another would run as if typed (its default, where the two differ).
 function renderParams() {
-  const meta = state.info.analyses.find((a) => a.name === $("analysis").value);
+  const meta = chosenAnalysis();
   if (!meta) return;
-  const old = Object.fromEntries([...$("params").querySelectorAll("[data-param]")].map((i) => [i.dataset.param, i.value]));
   const fields = meta.options.filter((p) => !meta.shared.includes(p.name)).map((p) => {
-    const label = p.label;
     const hint = [p.help, p.unit && `Unit: ${p.unit}.`].filter(Boolean).join(" ");
-    const attrs = { "data-param": p.name, "data-multiple": p.multiple ? "yes" : null, "aria-label": label, title: hint || null };
-    let input;
-    if ((p.choices.length && !p.multiple) || p.type === "bool") {
-      const choices = p.type === "bool" ? ["true", "false"] : p.choices;
-      const blank = p.default === null ? [el("option", { value: "" }, "default")] : [];
-      input = el("select", attrs, blank, choices.map((c) => el("option", { value: c }, c)));
-      input.value = shown(p.default);
-    } else {
-      input = el("input", { ...attrs, type: "text", inputmode: p.type === "int" || p.type === "float" ? "decimal" : null,
-        placeholder: p.default === null ? "default" : "", value: shown(p.default) });
-    }
-    if (old[p.name] !== undefined && (input.tagName !== "SELECT" || [...input.options].some((o) => o.value === old[p.name]))) input.value = old[p.name];
-    return el("label", {}, label, " ", input);
+    const attrs = { "data-param": p.name, "data-loc": `params.${p.name}`, "data-multiple": p.multiple ? "yes" : null,
+      "aria-label": p.label, title: hint || null };
+    const choices = p.type === "bool" ? ["true", "false"] : p.multiple ? [] : p.choices;
+    const field = choices.length
+      ? el("select", attrs, p.default === null && el("option", { value: "" }, "default"),
+        choices.map((c) => el("option", { value: c }, c)))
+      : el("input", { ...attrs, type: "text", inputmode: p.type === "int" || p.type === "float" ? "decimal" : null,
+        placeholder: p.default === null ? "default" : "" });
+    field.value = [p.default ?? ""].flat().join(" ");  // a list as typed; a select's once its options are in
+    return el("label", {}, p.label, " ", field);
   });
   $("params").replaceChildren(...fields);
   const usesModels = meta.shared.includes("model");
@@ -596,12 +570,17 @@ function renderParams() {
 }
 
 // ---------------------------------------------------------------- start
+// The run form, drawn from /api/info: the analyses, the models, and one field per
+// counterfactual flag (its declaration's), whose text goes as typed to the library's one
+// parser, which checks it.
 function renderRunForm() {
   const info = state.info;
   $("analysis").replaceChildren(...info.analyses.map((a) => el("option", { value: a.name, title: a.summary }, a.title)));
   $("models").append(...info.models.map((m) => el("label", { title: `${m.title} — ${m.reference}` },
     el("input", { type: "checkbox", value: m.name, checked: info.default_models.includes(m.name) }), m.name)));
-  renderCounterfactualFields();
+  $("cf-fields").replaceChildren(...info.counterfactual.map((f) => el("label", { title: f.help }, f.name,
+    el("input", { type: "text", "data-loc": `counterfactual.${f.name}`, "aria-label": `counterfactual ${f.name}`,
+      placeholder: `e.g. ${f.example}` }))));
   $("analysis").addEventListener("change", renderParams);
   renderParams();
 }
