@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,7 @@ from detente import (
     DEFAULT_MODELS,
     DEFAULT_SCENARIO,
     REGISTRY,
-    VARIATION_HELP,
-    VARIATION_OPTIONS,
+    VARIATION_FLAGS,
     AnalysisSpec,
     DetenteError,
     Guards,
@@ -74,29 +74,15 @@ class UploadBody(RequestBody):
     text: str = Field(description="The file's text (UTF-8).")
 
 
-#: How many entries one request may give a counterfactual flag: per actor (drop, add,
-#: capability, guarantor) or per issue (fix) far fewer than per actor pair or actor and
-#: issue (position, salience, trust), which take the default.
-COUNTERFACTUAL_ENTRIES = {"without": 100, "add": 40, "capability": 200, "guarantor": 200,
-                          "fix": 200}
-MOST_COUNTERFACTUAL_ENTRIES = 2000
-
-#: The counterfactual flags as /api/info publishes them and the request model takes them:
-#: named, exemplified and explained by their one declaration (detente.variation), with
-#: the most entries a request may give each.
-COUNTERFACTUAL_FLAGS: list[dict[str, Any]] = [
-    {"name": flag[2:], "flag": flag, "example": example, "help": VARIATION_HELP[flag],
-     "most": COUNTERFACTUAL_ENTRIES.get(flag[2:], MOST_COUNTERFACTUAL_ENTRIES)}
-    for flag, example in VARIATION_OPTIONS.items()]
-
-_COUNTERFACTUAL_FIELDS: dict[str, Any] = {
-    f["name"]: (list[str], Field(default=[], max_length=f["most"], description=f["help"]))
-    for f in COUNTERFACTUAL_FLAGS}
-#: The counterfactual of one run, in the command line's spelling: one list per flag.
+#: The counterfactual flags as /api/info publishes them (the page draws one field per flag)
+#: and the request model takes them: each as declared once (detente.variation).
+COUNTERFACTUAL_FLAGS = [{"name": flag[2:], "flag": flag, **asdict(declared)}
+                        for flag, declared in VARIATION_FLAGS.items()]
 Counterfactual = create_model(
     "Counterfactual", __base__=RequestBody, __doc__="The counterfactual of one run, in the "
     "command line's spelling: one list per flag, e.g. {\"without\": [\"RU\"]}.",
-    **_COUNTERFACTUAL_FIELDS)
+    **{f["name"]: (list[str], Field(default=[], max_length=f["most"], description=f["help"]))
+       for f in COUNTERFACTUAL_FLAGS})
 
 
 class AnalysisRequest(RequestBody):
