@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 import detente
 from detente import (
@@ -124,6 +124,9 @@ def _scenario_out(s: Scenario, source: str) -> dict[str, Any]:
 
 
 class JobOut(BaseModel):
+    # What a client sees of a job: read from these attributes of its Job, so that they are
+    # named once.
+    model_config = ConfigDict(from_attributes=True)
     id: str
     analysis: str
     status: JobStatus
@@ -259,32 +262,31 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
 
     @app.post("/api/analyses/{analysis}", summary="Run an analysis and wait for its result",
               response_model=JobOut, responses={404: {}, 422: {}, 429: {}, 504: {}})
-    def run_now(analysis: str, request: AnalysisRequest) -> Any:
+    def run_now(analysis: str, request: AnalysisRequest, response: Response) -> JobOut:
         job = manager.wait(start(analysis, request))
-        status = {"done": 200, "timeout": 504}.get(job.status, 422)
-        return JSONResponse(job.public(), status_code=status)
+        response.status_code = {"done": 200, "timeout": 504}.get(job.status, 422)
+        return JobOut.model_validate(job)
 
     @app.post("/api/jobs", summary="Start an analysis in the background", status_code=202,
               response_model=JobOut, responses={404: {}, 422: {}, 429: {}})
-    def submit(request: JobRequest) -> dict[str, Any]:
-        return start(request.analysis, request).public()
+    def submit(request: JobRequest) -> JobOut:
+        return JobOut.model_validate(start(request.analysis, request))
 
     @app.get("/api/jobs/{job_id}", summary="A background analysis: status, progress, result",
              response_model=JobOut, responses={404: {}})
-    def job_status(job_id: str) -> dict[str, Any]:
+    def job_status(job_id: str) -> JobOut:
         job = manager.get(job_id)
         if job is None:
             raise HTTPException(404, f"no job '{job_id}' (finished jobs are forgotten after "
                                 "a while)")
-        return job.public()
+        return JobOut.model_validate(job)
 
     @app.delete("/api/jobs/{job_id}", summary="Cancel a background analysis",
                 response_model=JobOut, responses={404: {}})
-    def cancel(job_id: str) -> dict[str, Any]:
+    def cancel(job_id: str) -> JobOut:
         job = manager.cancel(job_id)
         if job is None:
             raise HTTPException(404, f"no job '{job_id}'")
-        manager.wait(job, 5)
-        return job.public()
+        return JobOut.model_validate(manager.wait(job, 5))
 
     return app

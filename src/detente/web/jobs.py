@@ -48,14 +48,10 @@ class Job:
     #: Why the worker was killed (cancelled, timeout); None while nobody stopped it.
     stopped: JobStatus | None = None
 
-    def public(self) -> dict[str, Any]:
+    @property
+    def elapsed_s(self) -> float:
         end = self.finished if self.finished is not None else time.monotonic()
-        return {
-            "id": self.id, "analysis": self.analysis, "status": self.status,
-            "progress": self.progress, "message": self.message,
-            "elapsed_s": round(end - self.started, 3), "result": self.result,
-            "problems": self.problems,
-        }
+        return round(end - self.started, 3)
 
 
 #: The worker's command line after ``python``.
