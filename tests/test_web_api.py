@@ -602,6 +602,26 @@ def test_time_limit_stops_a_worker_that_never_takes_its_request() -> None:
         manager.shutdown()
 
 
+@pytest.mark.parametrize(("worker", "code"), [
+    # Dies: its exit code is the message's, whatever killing its group does after.
+    ("import sys; sys.stdin.readline(); sys.exit(3)", "3"),
+    # Lines that are JSON but no message (a library's print) are skipped like any other.
+    ("import sys; sys.stdin.readline(); print(42); print('{}'); sys.exit(3)", "3"),
+    # Closes its output and runs on: the watch waited 2 s for its exit, gave up with an
+    # exception and left the job running (its slot taken) for good.
+    ("import os, sys, time; sys.stdin.readline(); os.close(1); time.sleep(60)", "-9")])
+def test_a_worker_that_ends_its_output_without_a_result_fails_its_job(worker: str,
+                                                                     code: str) -> None:
+    manager = JobManager(60, worker=("-c", worker))
+    job = manager.submit("forecast", {"scenario": {}})
+    assert job is not None
+    try:
+        assert manager.wait(job, 10).status == "failed", job.status
+        assert job.message == f"the computation stopped unexpectedly (exit code {code})"
+    finally:
+        manager.shutdown()
+
+
 def test_cancel_kills_the_worker(gated: tuple[TestClient, Path]) -> None:
     c, _ = gated
     job = wait_progress(c, start_held(c, "never")["id"])
