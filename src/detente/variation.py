@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 # in a scenario file too.
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
+
 @dataclass(frozen=True)
 class Flag:
     """One counterfactual option, declared once for the command line's flag and the web's
@@ -54,7 +55,7 @@ class Flag:
     #: What it does, for help texts (the CLI's flags, the web's form).
     help: str
     #: The most entries one request to a server may give it: a change per actor or per
-    #: issue takes far fewer than one per actor pair or per actor and issue.
+    #: issue takes far fewer than one per actor pair or per actor and issue (the default).
     most: int = 2000
 
 
