@@ -609,7 +609,11 @@ def test_time_limit_stops_a_worker_that_never_takes_its_request() -> None:
     ("import sys; sys.stdin.readline(); print(42); print('{}'); sys.exit(3)", "3"),
     # Closes its output and runs on: the watch waited 2 s for its exit, gave up with an
     # exception and left the job running (its slot taken) for good.
-    ("import os, sys, time; sys.stdin.readline(); os.close(1); time.sleep(60)", "-9")])
+    ("import os, sys, time; sys.stdin.readline(); os.close(1); time.sleep(60)", "-9"),
+    # Sends a message it cannot read (an error without its problems) and runs on: the watch
+    # stopped at it with an exception and left the job running for good.
+    ("import sys, time; sys.stdin.readline(); print('{\"kind\": \"error\"}', flush=True); "
+     "time.sleep(60)", "-9")])
 def test_a_worker_that_ends_its_output_without_a_result_fails_its_job(worker: str,
                                                                      code: str) -> None:
     manager = JobManager(60, worker=("-c", worker))

@@ -211,6 +211,8 @@ class JobManager:
                 job.problems = message["problems"]
                 self._finish(job, "failed", message["message"])
                 return
+        except Exception:  # a message it could not read: the job still ends, below
+            log.exception("job %s (%s): its worker's output broke off", job.id, job.analysis)
         finally:
             limit.cancel()
             # Killed before it is waited for: a worker that closed its output may run on. One
