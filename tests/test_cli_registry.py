@@ -85,7 +85,7 @@ def test_every_analysis_is_a_command_with_the_specs_options(name: str) -> None:
     params = {p.name: p for p in command.params if isinstance(p, typer.core.TyperOption)}
     # A positional option (plot KIND) comes first, before the input.
     arguments = [p.name for p in command.params if isinstance(p, typer.core.TyperArgument)]
-    inputs = ["inputs", "noise_words"] if spec.inputs == "scenario+noise" else ["inputs"]
+    inputs = ["inputs", "noise_items"] if spec.inputs == "scenario+noise" else ["inputs"]
     assert arguments == [*(o.name for o in spec.options if o.argument), *inputs]
     for o in (o for o in spec.options if not o.argument):
         assert o.name in params, f"{name}: option {o.name} missing from the command"
@@ -179,6 +179,17 @@ def test_every_command_takes_every_counterfactual(name: str, captured: dict[str,
              "SEC=CN,US", "--fix", "NUC=50"]
     _invoke(name, *_words(name, {}), *words)
     assert captured["variation"] == parse_variation(words)
+
+
+@pytest.mark.parametrize(("words", "scenario"), [
+    (["korea-2017", "--noise", "position=10", "salience=0.1"], "korea-2017"),
+    (["--noise", "position=10", "salience=0.1", "korea-2017"], "korea-2017"),
+    (["--noise", "position=10", "salience=0.1"], None)])
+def test_noise_items_after_noise_are_told_from_the_scenario(
+        words: list[str], scenario: str | None, captured: dict[str, Any]) -> None:
+    _invoke("sample", *words)
+    assert captured["scenario"] == scenario
+    assert list(captured["options"]["noise"]) == ["position=10", "salience=0.1"]
 
 
 def test_validate_capability_takes_both_spellings(captured: dict[str, Any]) -> None:

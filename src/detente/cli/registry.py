@@ -93,7 +93,7 @@ def _shared_parameter(o: Option) -> inspect.Parameter:
 #: The positional inputs of each kind of analysis (AnalysisSpec.inputs).
 _INPUTS: dict[str, list[inspect.Parameter]] = {
     "scenario": [_keyword("inputs", ScenarioArg)],
-    "scenario+noise": [_keyword("inputs", ScenarioArg), _keyword("noise_words", Annotated[
+    "scenario+noise": [_keyword("inputs", ScenarioArg), _keyword("noise_items", Annotated[
         list[str] | None, typer.Argument(help="Noise items KIND=SPREAD that follow --noise "
                                          "without repeating it.", show_default=False,
                                          metavar="NOISE")])],
@@ -157,8 +157,8 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         if spec.inputs == "scenario+noise":
             # Noise items may follow the scenario (sample korea-2017 --noise position=10
             # salience=0.1) or stand before it: split_noise tells them apart.
-            words = [inputs, *(kwargs.pop("noise_words") or [])] if inputs is not None else []
-            inputs, noise = split_noise(words)
+            items = kwargs.pop("noise_items") or []
+            inputs, noise = split_noise([inputs, *items] if inputs is not None else items)
         # The counterfactual flags, in the spelling variation_from_mapping reads
         # ({"without": ["RU"]}); a flag an option takes too is split from it below.
         edits = {flag[2:]: list(kwargs.pop(name) or []) for flag, name in _CF.items()
