@@ -90,7 +90,7 @@ def _shared_parameter(o: Option) -> inspect.Parameter:
                    f"{VARIATION_HELP[flag]}", "TEXT")
 
 
-#: The positional inputs of each kind of analysis (AnalysisSpec.inputs).
+#: The positional inputs of each kind of analysis (AnalysisSpec.inputs); targets are required.
 _INPUTS: dict[str, list[inspect.Parameter]] = {
     "scenario": [_keyword("inputs", ScenarioArg)],
     "scenario+noise": [_keyword("inputs", ScenarioArg), _keyword("noise_items", Annotated[
