@@ -15,7 +15,7 @@ from detente.cli.common import app, err_console, reports_errors
 def serve(
     scenario: Annotated[str | None, typer.Argument(
         help="Embedded scenario the page opens with (default korea-2017); upload files in "
-             "the page.", show_default=False)] = None,
+             "the page.", show_default=False, metavar="SCENARIO")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on. Anything but 127.0.0.1 "
                                            "lets other machines reach the workbench.")
                     ] = "127.0.0.1",
