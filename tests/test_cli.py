@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import typing
 from pathlib import Path
 
 import pytest
@@ -204,6 +205,55 @@ def test_every_float_option_refuses_non_finite(command: str, required: list[str]
     # refuse -inf and nan first, also naming the flag.
     assert f"{flag}: {float(value)} is not a finite number" in result.stderr or (
         flag in result.stderr and "Traceback" not in result.output), result.stderr
+
+
+def _holds_float(annotation: object) -> bool:
+    return annotation is float or any(_holds_float(a) for a in typing.get_args(annotation))
+
+
+def _checked_by_name() -> list[tuple[str, str, list[str]]]:
+    """(command path, parameter name, its flags) for every float parameter (a list of
+    floats too) of every command, in groups too, that no spec checks: check_finite names
+    it by its name."""
+    import typer.main
+
+    def walk(group: typing.Any, path: str) -> typing.Iterator[tuple[str, typing.Any]]:
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from walk(command, f"{path} {name}")
+            else:
+                yield f"{path} {name}", command
+
+    commands = walk(typer.main.get_command(app), "detente")
+    return [(path, p.name, p.opts) for path, command in commands
+            if not getattr(command.callback, "checks_options", False)
+            for p in command.params
+            if _holds_float(p.type_descriptor.annotation)]  # type: ignore[attr-defined]
+
+
+def test_every_float_option_no_spec_checks_is_flagged_by_its_name() -> None:
+    # check_finite calls `time_limit` --time-limit: a `bar: float` flagged --foo would be
+    # refused under a flag the command does not have.
+    found = _checked_by_name()
+    assert {("detente serve", "time_limit"), ("detente room open", "expires_days")} <= {
+        (path, name) for path, name, _ in found}
+    for path, name, flags in found:
+        assert f"--{name.replace('_', '-')}" in flags, (path, name, flags)
+
+
+def test_serve_refuses_an_infinite_time_limit_by_its_flag(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    def no_server(*_: object, **__: object) -> None:
+        raise AssertionError("the server started with a non-finite --time-limit")
+
+    monkeypatch.setattr(uvicorn, "run", no_server)
+    # (-inf and nan: click's own min=1 check refuses them first, naming the flag too.)
+    result = runner.invoke(app, ["serve", "--time-limit", "inf"])
+    assert result.exit_code == 2, result.output
+    assert "--time-limit: inf is not a finite number" in result.stderr
+    assert "give --time-limit a finite number" in result.stderr
 
 
 @pytest.mark.parametrize(("failure", "words"), [

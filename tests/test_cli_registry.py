@@ -85,7 +85,8 @@ def test_every_analysis_is_a_command_with_the_specs_options(name: str) -> None:
     params = {p.name: p for p in command.params if isinstance(p, typer.core.TyperOption)}
     # A positional option (plot KIND) comes first, before the input.
     arguments = [p.name for p in command.params if isinstance(p, typer.core.TyperArgument)]
-    assert arguments == [*(o.name for o in spec.options if o.argument), "inputs"]
+    inputs = ["inputs", "noise_items"] if spec.inputs == "scenario+noise" else ["inputs"]
+    assert arguments == [*(o.name for o in spec.options if o.argument), *inputs]
     for o in (o for o in spec.options if not o.argument):
         assert o.name in params, f"{name}: option {o.name} missing from the command"
         flags = {*params[o.name].opts, *params[o.name].secondary_opts}
@@ -114,6 +115,22 @@ def test_help_as_printed_shows_every_default(name: str) -> None:
         if o.default_text():
             assert f"[default: {o.default_text()}]" in text, f"{name} --{o.name}"
     assert f"[default: {ANALYSES[name].formats[0]}]" in text  # --format
+
+
+_USAGE = {"scenario": "[SCENARIO]", "scenario+noise": "[SCENARIO] [NOISE]...",
+          "targets": "{TARGETS}..."}
+
+
+@pytest.mark.parametrize(("name", "arguments"), [
+    *((name, [f"[{o.flag}]" for o in spec.options if o.argument] + [_USAGE[spec.inputs]])
+      for name, spec in ANALYSES.items()),
+    ("show", ["[SCENARIO]"]), ("serve", ["[SCENARIO]"])])
+def test_the_usage_line_brackets_each_argument_once(name: str, arguments: list[str]) -> None:
+    # typer brackets an optional argument itself: a metavar "[SCENARIO]" read [[SCENARIO]],
+    # and with none it names the parameter (show's [scenario]).
+    shown = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
+    usage = shown.output.partition("Usage:")[2].splitlines()[0].strip()
+    assert usage == " ".join(["detente", name, "[OPTIONS]", *arguments])
 
 
 @pytest.mark.parametrize("name", list(ANALYSES))
@@ -162,6 +179,17 @@ def test_every_command_takes_every_counterfactual(name: str, captured: dict[str,
              "SEC=CN,US", "--fix", "NUC=50"]
     _invoke(name, *_words(name, {}), *words)
     assert captured["variation"] == parse_variation(words)
+
+
+@pytest.mark.parametrize(("words", "scenario"), [
+    (["korea-2017", "--noise", "position=10", "salience=0.1"], "korea-2017"),
+    (["--noise", "position=10", "salience=0.1", "korea-2017"], "korea-2017"),
+    (["--noise", "position=10", "salience=0.1"], None)])
+def test_noise_items_after_noise_are_told_from_the_scenario(
+        words: list[str], scenario: str | None, captured: dict[str, Any]) -> None:
+    _invoke("sample", *words)
+    assert captured["scenario"] == scenario
+    assert list(captured["options"]["noise"]) == ["position=10", "salience=0.1"]
 
 
 def test_validate_capability_takes_both_spellings(captured: dict[str, Any]) -> None:

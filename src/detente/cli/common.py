@@ -29,23 +29,12 @@ err_console = Console(stderr=True, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 SCENARIO_HELP = f"Scenario file (.yaml/.json/.csv) or embedded id; default {DEFAULT_SCENARIO}."
-ScenarioArg = Annotated[str | None, typer.Argument(help=SCENARIO_HELP, show_default=False)]
+# Named as the help and messages name it (typer would write [scenario] in the usage line).
+ScenarioArg = Annotated[str | None, typer.Argument(help=SCENARIO_HELP, show_default=False,
+                                                   metavar="SCENARIO")]
 
 EXIT_INPUT = 2
 EXIT_FAILED = 1  # a run failed on input the checks let through, as a traceback exits
-
-
-def option_flags() -> dict[str, str]:
-    """Parameter name → the flag a user types (``step`` → ``--step``) of the running
-    command, as click parsed it (empty outside a command)."""
-    try:  # typer 0.2x parses with its own copy of click, and depends on click no more
-        from typer._click.globals import get_current_context
-    except ImportError:  # older typer parses with click itself
-        from click import get_current_context
-    context = get_current_context(silent=True)
-    params = context.command.params if context is not None else []
-    return {p.name: next((d for d in p.opts if d.startswith("--")), "")
-            for p in params if p.name}
 
 
 def reports_errors(func: F) -> F:
@@ -62,7 +51,7 @@ def reports_errors(func: F) -> F:
             # A command generated from the analysis registry checks its options against the
             # spec (finiteness included, every problem at once, in the rule's own words).
             if not getattr(func, "checks_options", False):
-                check_finite(kwargs, option_flags())
+                check_finite(kwargs)
             return func(*args, **kwargs)
         except DetenteError as err:
             # Escaped: a message quoting "detente[web]" or "[default: 5]" must not lose

@@ -1,4 +1,4 @@
-"""Progress on stderr for commands that take a while: one ``--quiet``, one display.
+"""Progress on stderr for commands that take a while: one display, which ``--quiet`` hides.
 
 Every command that can run for more than about two seconds (the analyses, ``report``,
 ``plot``) shows what it is doing and for how long, on stderr, so that stdout stays the
@@ -12,16 +12,11 @@ something is shown.
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Self
+from typing import Any, Self
 
-import typer
 from rich.console import Console
 
 from detente.cli.common import err_console
-
-#: The one ``--quiet`` option of every command that shows progress.
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr (none is "
-                                     "shown when stderr is not a terminal either).")]
 
 #: Seconds a sampling run takes before its bar appears: a short run shows none.
 BAR_DELAY_S = 1.0
@@ -92,4 +87,4 @@ class Activity:
             self.status = None
 
 
-__all__ = ["BAR_DELAY_S", "Activity", "Quiet"]
+__all__ = ["BAR_DELAY_S", "Activity"]

@@ -22,27 +22,24 @@ from rich.markup import escape
 
 from detente import (
     ANALYSES,
-    DEFAULT_SCENARIO,
     VARIATION_FLAGS,
     AnalysisSpec,
     Option,
     OptionError,
     Problem,
-    check_writable,
     print_view,
     run,
     split_noise,
     variation_from_mapping,
-    write_atomic,
 )
 from detente.cli.common import (
-    SCENARIO_HELP,
+    ScenarioArg,
     app,
     console,
     err_console,
     reports_errors,
 )
-from detente.cli.progress import BAR_DELAY_S, Activity, Quiet
+from detente.cli.progress import BAR_DELAY_S, Activity
 
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
@@ -92,17 +89,16 @@ def _shared_parameter(o: Option) -> inspect.Parameter:
                    f"{VARIATION_FLAGS[flag].example}: {VARIATION_FLAGS[flag].help}", "TEXT")
 
 
-#: The positional input of each kind of analysis (AnalysisSpec.inputs): its type and help.
-_INPUTS: dict[str, Any] = {
-    "scenario": Annotated[str | None, typer.Argument(help=SCENARIO_HELP, show_default=False,
-                                                     metavar="[SCENARIO]")],
-    "scenario+noise": Annotated[list[str] | None, typer.Argument(
-        help=f"Scenario file or embedded id (default {DEFAULT_SCENARIO}); noise items "
-             "KIND=SPREAD may follow --noise without repeating it.", show_default=False,
-        metavar="[SCENARIO] [NOISE...]")],
-    "targets": Annotated[list[str], typer.Argument(
+#: The positional inputs of each kind of analysis (AnalysisSpec.inputs); targets are required.
+_INPUTS: dict[str, list[inspect.Parameter]] = {
+    "scenario": [_keyword("inputs", ScenarioArg)],
+    "scenario+noise": [_keyword("inputs", ScenarioArg), _keyword("noise_items", Annotated[
+        list[str] | None, typer.Argument(help="Noise items KIND=SPREAD that follow --noise "
+                                         "without repeating it.", show_default=False,
+                                         metavar="NOISE")])],
+    "targets": [_keyword("inputs", Annotated[list[str], typer.Argument(
         help="`deu PATH` for a DEU III file, or scenario files that carry observed "
-             "`outcomes`.", show_default=False, metavar="TARGETS...")],
+             "`outcomes`.", show_default=False, metavar="TARGETS")], inspect.Parameter.empty)],
 }
 
 
@@ -124,7 +120,8 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
                            False))
     # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
     # (detente.cli.progress) both obey it.
-    out.append(_keyword("quiet", Quiet, False))
+    out.append(_option("quiet", bool, ["--quiet", "-q"], "No progress on stderr (none is "
+                       "shown when stderr is not a terminal either).", None, False))
     if spec.long:
         out.append(_option("dask", str | None, ["--dask"], "Run the chunks on this Dask "
                            "distributed scheduler (tcp://host:8786).", None))
@@ -154,12 +151,13 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         files = [(path, f) for f in spec.files
                  if (path := kwargs.pop(_file_parameter(f.flag))) is not None]
         for path, f in files:
-            # Before a run that can take a while: the name is free, the writer can work.
-            check_writable(path, force and f.overwrite, flag=f.flag,
-                           force_flag=f.force_flag)
-            f.check_name(path)
-            f.ready()
-        inputs = kwargs.pop("inputs")
+            f.prepare(path, force)  # refused before a run that can take a while
+        inputs, noise = kwargs.pop("inputs"), []
+        if spec.inputs == "scenario+noise":
+            # Noise items may follow the scenario (sample korea-2017 --noise position=10
+            # salience=0.1) or stand before it: split_noise tells them apart.
+            items = kwargs.pop("noise_items") or []
+            inputs, noise = split_noise([inputs, *items] if inputs is not None else items)
         # The counterfactual flags, in the spelling variation_from_mapping reads
         # ({"without": ["RU"]}); a flag an option takes too is split from it below.
         edits = {flag[2:]: list(kwargs.pop(name) or []) for flag, name in _CF.items()
@@ -167,10 +165,8 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         # Options left at None (or an empty list) take the spec's default.
         given = {k: v for k, v in kwargs.items() if v is not None and v != []}
         edits.update(spec.split_shared(given))
-        if spec.inputs == "scenario+noise":
-            inputs, noise = split_noise(inputs)
-            if noise:
-                given["noise"] = [*given.get("noise", []), *noise]
+        if noise:
+            given["noise"] = [*given.get("noise", []), *noise]
         variation = variation_from_mapping(edits)
         label = spec.name
         executor: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
@@ -191,10 +187,8 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         # A file is the output, confirmed in one line on stdout; given --format too, the
         # result takes stdout and the line goes to stderr.
         for path, f, data in written:
-            write_atomic(path, data, force and f.overwrite, flag=f.flag,
-                         force_flag=f.force_flag)
             (err_console if output_format else console).print(
-                f.confirmation(path, data), soft_wrap=True, highlight=False, markup=False)
+                f.save(path, data, force), soft_wrap=True, highlight=False, markup=False)
         if files and output_format is None:
             return
         output_format = output_format or spec.formats[0]
@@ -205,9 +199,7 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         sys.stdout.flush()
 
     parameters = [*[_option_parameter(o) for o in spec.options if o.argument],
-                  # The input, after the positional options: validate's targets are required.
-                  _keyword("inputs", _INPUTS[spec.inputs],
-                           inspect.Parameter.empty if spec.inputs == "targets" else None),
+                  *_INPUTS[spec.inputs],  # after the positional options (plot KIND)
                   *[_shared_parameter(o) if set(o.cli_flags) & shared else _option_parameter(o)
                     for o in spec.options if not o.argument],
                   # The counterfactual flags (repeatable text, split and checked later), less

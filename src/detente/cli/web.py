@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from detente import ServerLimits, host_names, is_loopback, needs_extra, option_error
+from detente import (
+    DEFAULT_SCENARIO,
+    ServerLimits,
+    host_names,
+    is_loopback,
+    needs_extra,
+    option_error,
+)
 from detente.cli.common import app, err_console, reports_errors
 
 
@@ -14,17 +21,18 @@ from detente.cli.common import app, err_console, reports_errors
 @reports_errors
 def serve(
     scenario: Annotated[str | None, typer.Argument(
-        help="Embedded scenario the page opens with (default korea-2017); upload files in "
-             "the page.", show_default=False)] = None,
+        help=f"Embedded scenario the page opens with (default {DEFAULT_SCENARIO}); upload "
+             "files in the page.", show_default=False, metavar="SCENARIO")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on. Anything but 127.0.0.1 "
                                            "lets other machines reach the workbench.")
                     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8765,
     time_limit: Annotated[float, typer.Option(
         "--time-limit", help="Seconds one computation may run before it is stopped.",
-        min=1)] = 120.0,
+        min=1)] = ServerLimits.time_limit_s,
     max_upload: Annotated[int, typer.Option(
-        "--max-upload", help="Largest upload, in KiB.", min=1)] = 1024,
+        "--max-upload", help="Largest upload, in KiB.", min=1)
+    ] = ServerLimits.max_upload_bytes // 1024,
     open_browser: Annotated[bool, typer.Option("--open/--no-open",
                                                help="Open the page in a browser.")] = False,
     db: Annotated[str | None, typer.Option(
