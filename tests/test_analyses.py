@@ -21,7 +21,7 @@ from detente.analyses.options import DEFAULT_STEP, SETTLEMENT, STEP
 from detente.errors import OptionError
 from detente.models import REGISTRY
 from detente.render import fmt, print_view, view_csv
-from detente.variation import OPTIONS as VARIATION_FLAGS
+from detente.variation import FLAGS as VARIATION_FLAGS
 from detente.variation import Variation, parse_variation
 
 COUNTERFACTUALS = [

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import detente.cli.registry as registry
 from detente.analyses import ANALYSES, Option
 from detente.cli import app
-from detente.variation import OPTIONS as VARIATION_FLAGS
+from detente.variation import FLAGS as VARIATION_FLAGS
 from detente.variation import parse_variation
 
 runner = CliRunner()

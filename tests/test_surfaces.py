@@ -158,12 +158,12 @@ def test_every_surface_has_the_same_options_defaults_and_bounds(
 
 
 def test_the_web_request_spells_every_counterfactual_flag(client: TestClient) -> None:
-    from detente.variation import OPTIONS
+    from detente.variation import FLAGS
     from detente.web.app import Counterfactual
 
-    assert {f"--{name}" for name in Counterfactual.model_fields} == set(OPTIONS)
+    assert {f"--{name}" for name in Counterfactual.model_fields} == set(FLAGS)
     schema = client.get("/openapi.json").json()["components"]["schemas"]["Counterfactual"]
-    assert {f"--{name}" for name in schema["properties"]} == set(OPTIONS)
+    assert {f"--{name}" for name in schema["properties"]} == set(FLAGS)
 
 
 def test_the_report_refuses_unknown_settings() -> None:
@@ -217,16 +217,16 @@ def counterfactual_report(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_report_and_plot_take_the_counterfactual_flags_of_every_analysis() -> None:
     import typer.main
 
-    from detente.variation import OPTIONS
+    from detente.variation import FLAGS
 
     commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
 
     def flags(command: str) -> dict[str, tuple[str | None, str | None]]:
         return {o.opts[0]: (o.help, o.metavar) for o in commands[command].params
-                if o.opts[0] in OPTIONS}
+                if o.opts[0] in FLAGS}
 
     # The same flags, help and metavar: made by the one function from the one declaration.
-    assert set(flags("forecast")) == set(OPTIONS)
+    assert set(flags("forecast")) == set(FLAGS)
     assert flags("report") == flags("plot") == flags("forecast") == flags("settle")
 
 

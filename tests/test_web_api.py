@@ -21,7 +21,7 @@ from detente.errors import ScenarioError
 from detente.scenario import load, scenario_from_mapping
 from detente.variation import Variation
 from detente.web import Limits
-from detente.web.app import COUNTERFACTUAL_ENTRIES, create_app
+from detente.web.app import create_app
 from detente.web.jobs import JobManager
 from tests.same_numbers import assert_same_numbers
 from tests.web_held import held_app
@@ -55,12 +55,9 @@ def test_info_lists_every_registered_model_and_the_limits(client: TestClient) ->
 def test_info_lists_every_counterfactual_flag_as_declared(client: TestClient) -> None:
     # The page draws one field per flag from this list: a flag missing here has no field.
     listed = client.get("/api/info").json()["counterfactual"]
-    assert [(f["flag"], f["example"], f["help"]) for f in listed] == [
-        (flag, example, detente.VARIATION_HELP[flag])
-        for flag, example in detente.VARIATION_OPTIONS.items()]
-    assert {f["name"]: f["most"] for f in listed} == {
-        flag[2:]: COUNTERFACTUAL_ENTRIES.get(flag[2:], 2000) for flag in
-        detente.VARIATION_OPTIONS}
+    assert [(f["name"], f["flag"], f["example"], f["help"], f["most"]) for f in listed] == [
+        (flag[2:], flag, declared.example, declared.help, declared.most)
+        for flag, declared in detente.VARIATION_FLAGS.items()]
 
 
 def test_embedded_scenarios_and_unknown_one(client: TestClient) -> None:
@@ -605,6 +602,30 @@ def test_time_limit_stops_a_worker_that_never_takes_its_request() -> None:
         manager.shutdown()
 
 
+@pytest.mark.parametrize(("worker", "code"), [
+    # Dies: its exit code is the message's, whatever killing its group does after.
+    ("import sys; sys.stdin.readline(); sys.exit(3)", "3"),
+    # Lines that are JSON but no message (a library's print) are skipped like any other.
+    ("import sys; sys.stdin.readline(); print(42); print('{}'); sys.exit(3)", "3"),
+    # Closes its output and runs on: the watch waited 2 s for its exit, gave up with an
+    # exception and left the job running (its slot taken) for good.
+    ("import os, sys, time; sys.stdin.readline(); os.close(1); time.sleep(60)", "-9"),
+    # Sends a message it cannot read (an error without its problems) and runs on: the watch
+    # stopped at it with an exception and left the job running for good.
+    ("import sys, time; sys.stdin.readline(); print('{\"kind\": \"error\"}', flush=True); "
+     "time.sleep(60)", "-9")])
+def test_a_worker_that_ends_its_output_without_a_result_fails_its_job(worker: str,
+                                                                     code: str) -> None:
+    manager = JobManager(60, worker=("-c", worker))
+    job = manager.submit("forecast", {"scenario": {}})
+    assert job is not None
+    try:
+        assert manager.wait(job, 10).status == "failed", job.status
+        assert job.message == f"the computation stopped unexpectedly (exit code {code})"
+    finally:
+        manager.shutdown()
+
+
 def test_cancel_kills_the_worker(gated: tuple[TestClient, Path]) -> None:
     c, _ = gated
     job = wait_progress(c, start_held(c, "never")["id"])
@@ -1028,11 +1049,14 @@ def test_internal_errors_are_logged_not_shown(gated: tuple[TestClient, Path],
     assert bad.json()["problems"][0]["location"] == "params.gate"
 
 
-@pytest.mark.parametrize(("flag", "most"), sorted(COUNTERFACTUAL_ENTRIES.items()))
+@pytest.mark.parametrize(("flag", "most"), [("without", 100), ("add", 40), ("capability", 200),
+                                           ("position", 2000), ("salience", 2000),
+                                           ("trust", 2000), ("guarantor", 200), ("fix", 200)])
 def test_a_counterfactual_flag_takes_at_most_its_entries(client: TestClient, flag: str,
                                                          most: int) -> None:
     # Per actor or per issue far fewer entries than the per-pair flags' 2000: refused by the
-    # request model (422) before anything runs.
+    # request model (422) before anything runs. The numbers are written out: a test that
+    # read them from the declaration would pass whatever it said.
     body = {"scenario": korea(), "counterfactual": {flag: ["X"] * (most + 1)}}
     response = client.post("/api/analyses/forecast", json=body)
     assert response.status_code == 422

@@ -145,7 +145,7 @@ def test_edit_trust_run_settle_and_compare(server: str, browser: object) -> None
 
 def test_counterfactual_fields_are_drawn_from_the_flags_declaration(
         server: str, browser: object) -> None:
-    from detente import VARIATION_HELP, VARIATION_OPTIONS
+    from detente import VARIATION_FLAGS
 
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
@@ -153,8 +153,8 @@ def test_counterfactual_fields_are_drawn_from_the_flags_declaration(
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     fields = page.eval_on_selector_all('[data-loc^="counterfactual."]', """(inputs) =>
         inputs.map((i) => [i.dataset.loc, i.placeholder, i.closest('label').title])""")
-    assert fields == [[f"counterfactual.{flag[2:]}", f"e.g. {example}", VARIATION_HELP[flag]]
-                      for flag, example in VARIATION_OPTIONS.items()]
+    assert fields == [[f"counterfactual.{flag[2:]}", f"e.g. {declared.example}",
+                       declared.help] for flag, declared in VARIATION_FLAGS.items()]
     assert page.text_content("#cf-ids") == ("Actors: US CN RU KP KR JP. Institutions: IAEA. "
                                             "Issues: NUC MSL SANC SEC VER ALL NORM LINK.")
 

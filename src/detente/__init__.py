@@ -80,8 +80,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.uncertainty.engine import dask_executor
     from detente.uncertainty.inputs import FIELDS as NOISE_FIELDS
     from detente.validate import ValidationResult, validate_deu
-    from detente.variation import HELP as VARIATION_HELP
-    from detente.variation import OPTIONS as VARIATION_OPTIONS
+    from detente.variation import FLAGS as VARIATION_FLAGS
     from detente.variation import (
         Variation,
         parse_variation,
@@ -138,8 +137,7 @@ _LAZY: dict[str, str] = {
     "parse_variation": "detente.variation",
     "variation_from_mapping": "detente.variation",
     "variation_from_options": "detente.variation",
-    "VARIATION_OPTIONS": "detente.variation",
-    "VARIATION_HELP": "detente.variation",
+    "VARIATION_FLAGS": "detente.variation",
     "split_noise": "detente.analyses.sampling",
     "REPORT_OPTIONS": "detente.analyses.options",
     "View": "detente.view",
@@ -180,7 +178,7 @@ _LAZY: dict[str, str] = {
     "problem_response": "detente.serving",
 }
 #: Where a public name is spelled differently in its module.
-_RENAMED = {"VARIATION_OPTIONS": "OPTIONS", "VARIATION_HELP": "HELP", "NOISE_FIELDS": "FIELDS",
+_RENAMED = {"VARIATION_FLAGS": "FLAGS", "NOISE_FIELDS": "FIELDS",
             "ReportAnalysis": "Analysis", "FIGURE_KINDS": "KINDS", "draw_figure": "draw",
             "walk_document": "walk"}
 
@@ -195,8 +193,7 @@ __all__ = [
     "PRESETS",
     "REGISTRY",
     "REPORT_OPTIONS",
-    "VARIATION_HELP",
-    "VARIATION_OPTIONS",
+    "VARIATION_FLAGS",
     "AnalysisSpec",
     "Arrays",
     "DetenteError",

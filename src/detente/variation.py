@@ -44,28 +44,37 @@ if TYPE_CHECKING:
 # in a scenario file too.
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
-#: Option name → what its values look like, in the order they are applied and described.
-OPTIONS: dict[str, str] = {
-    "--without": "RU",
-    "--add": "EU=10",
-    "--capability": "RU=60",
-    "--position": "CN.NUC=40",
-    "--salience": "KP.SANC=0.9",
-    "--trust": "KP.RU=0.8",
-    "--guarantor": "SEC=CN,RU",
-    "--fix": "NUC=50",
-}
-#: Option name → what it does, for help texts (the CLI's flags, the web's form).
-HELP: dict[str, str] = {
-    "--without": "Counterfactual: drop this actor as party and guarantor.",
-    "--add": "Counterfactual: add an actor with this capability, e.g. EU=10 (give it stances "
-             "with --position and --salience).",
-    "--capability": "Counterfactual capability, e.g. RU=60.",
-    "--position": "Counterfactual position in issue units, e.g. CN.NUC=40.",
-    "--salience": "Counterfactual salience (0-1), e.g. KP.SANC=0.9.",
-    "--trust": "Counterfactual trust, e.g. KP.RU=0.8 (how far KP believes RU).",
-    "--guarantor": "Counterfactual guarantors, e.g. SEC=CN,RU (or SEC=none).",
-    "--fix": "Counterfactual: fix an issue for the package search, e.g. NUC=50.",
+
+@dataclass(frozen=True)
+class Flag:
+    """One counterfactual option, declared once for the command line's flag and the web's
+    field."""
+
+    #: What its values look like.
+    example: str
+    #: What it does, for help texts (the CLI's flags, the web's form).
+    help: str
+    #: The most entries one request to a server may give it: a change per actor or per
+    #: issue takes far fewer than one per actor pair or per actor and issue (the default).
+    most: int = 2000
+
+
+#: Option name → its declaration, in the order they are applied and described.
+FLAGS: dict[str, Flag] = {
+    "--without": Flag("RU", "Counterfactual: drop this actor as party and guarantor.",
+                      most=100),
+    "--add": Flag("EU=10", "Counterfactual: add an actor with this capability, e.g. EU=10 "
+                  "(give it stances with --position and --salience).", most=40),
+    "--capability": Flag("RU=60", "Counterfactual capability, e.g. RU=60.", most=200),
+    "--position": Flag("CN.NUC=40", "Counterfactual position in issue units, e.g. "
+                       "CN.NUC=40."),
+    "--salience": Flag("KP.SANC=0.9", "Counterfactual salience (0-1), e.g. KP.SANC=0.9."),
+    "--trust": Flag("KP.RU=0.8", "Counterfactual trust, e.g. KP.RU=0.8 (how far KP believes "
+                    "RU)."),
+    "--guarantor": Flag("SEC=CN,RU", "Counterfactual guarantors, e.g. SEC=CN,RU (or "
+                        "SEC=none).", most=200),
+    "--fix": Flag("NUC=50", "Counterfactual: fix an issue for the package search, e.g. "
+                  "NUC=50.", most=200),
 }
 
 
@@ -186,7 +195,7 @@ class Variation:
                     what = "salience" if option == "--salience" else "trust"
                     add(Problem(option, f"{what} {first}.{second}={value:g} is outside 0-1",
                                 f"write a value from 0 to 1, e.g. {option} "
-                                f"{OPTIONS[option]}"))
+                                f"{FLAGS[option].example}"))
         for issue, value in self.fix:
             if not math.isfinite(value):
                 add(Problem("--fix", f"{issue}={value:g} is not a finite number",
@@ -427,13 +436,15 @@ def _culprit(change: Variation, issue: str) -> str:
 
 
 def _fail(option: str, message: str) -> OptionError:
-    return OptionError([Problem(option, message, f"write e.g. {option} {OPTIONS[option]}")])
+    return OptionError([Problem(option, message,
+                                f"write e.g. {option} {FLAGS[option].example}")])
 
 
 def _key_value(option: str, text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip() or not value.strip():
-        raise _fail(option, f"'{text}' is not of the form {OPTIONS[option].split('=')[0]}=...")
+        key_form = FLAGS[option].example.split("=")[0]
+        raise _fail(option, f"'{text}' is not of the form {key_form}=...")
     return key.strip(), value.strip()
 
 
@@ -525,17 +536,17 @@ def variation_from_options(
 def parse_variation(args: Sequence[str], label: str = "") -> Variation:
     """Read ``--option value`` (or ``--option=value``) tokens, options repeatable, into one
     :class:`Variation`; unknown options and missing values are refused."""
-    grouped: dict[str, list[str]] = {option: [] for option in OPTIONS}
+    grouped: dict[str, list[str]] = {option: [] for option in FLAGS}
     k = 0
     while k < len(args):
         token = args[k]
         option, eq, value = token.partition("=")
-        if option not in OPTIONS:
-            near = difflib.get_close_matches(option, list(OPTIONS), n=1)
+        if option not in FLAGS:
+            near = difflib.get_close_matches(option, list(FLAGS), n=1)
             raise OptionError([Problem(option or token, f"unknown counterfactual option "
                                        f"'{token}'", (f"did you mean '{near[0]}'? " if near
                                                       else "") + "options: "
-                                       + ", ".join(OPTIONS))])
+                                       + ", ".join(FLAGS))])
         if not eq:
             if k + 1 >= len(args) or args[k + 1].startswith("--"):
                 raise _fail(option, f"{option} needs a value")
@@ -553,9 +564,9 @@ def parse_variation(args: Sequence[str], label: str = "") -> Variation:
 def variation_from_mapping(changes: Mapping[str, Sequence[str]], label: str = "") -> Variation:
     """The same from ``{"without": ["RU"], "position": ["CN.NUC=40"], ...}`` (the web's form
     once it speaks this spelling)."""
-    unknown = [k for k in changes if f"--{k}" not in OPTIONS]
+    unknown = [k for k in changes if f"--{k}" not in FLAGS]
     if unknown:
         raise OptionError([Problem(f"counterfactual.{k}", f"unknown change '{k}'",
-                                   "known: " + ", ".join(o[2:] for o in OPTIONS))
+                                   "known: " + ", ".join(o[2:] for o in FLAGS))
                            for k in unknown])
     return variation_from_options(**{k: list(v) for k, v in changes.items()}, label=label)

@@ -431,7 +431,7 @@ class AnalysisSpec:
         RU=60``): an edit has an '=' and is returned, by counterfactual name
         (``{"capability": ["RU=60"]}``); at most one plain value is the option, left in
         ``given``."""
-        from detente.variation import OPTIONS
+        from detente.variation import FLAGS
 
         edits: dict[str, list[str]] = {}
         for flag in self.extra.get("shares_flags", ()):
@@ -444,7 +444,7 @@ class AnalysisSpec:
                 raise OptionError([Problem(
                     flag, f"{flag} given {len(plain)} times ({', '.join(plain)})",
                     f"give one of {', '.join(o.choices)}; an edit looks like {flag} "
-                    f"{OPTIONS[flag]}")])
+                    f"{FLAGS[flag].example}")])
             if plain:
                 given[o.name] = plain[0]
         return edits

@@ -22,8 +22,7 @@ from rich.markup import escape
 
 from detente import (
     ANALYSES,
-    VARIATION_HELP,
-    VARIATION_OPTIONS,
+    VARIATION_FLAGS,
     AnalysisSpec,
     Option,
     OptionError,
@@ -44,7 +43,7 @@ from detente.cli.progress import BAR_DELAY_S, Activity
 
 #: Parameter names of the counterfactual flags (``--without`` → ``cf_without``): a prefix
 #: no option of an analysis uses.
-_CF = {flag: "cf_" + flag.lstrip("-") for flag in VARIATION_OPTIONS}
+_CF = {flag: "cf_" + flag.lstrip("-") for flag in VARIATION_FLAGS}
 
 
 def _keyword(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
@@ -86,8 +85,8 @@ def _shared_parameter(o: Option) -> inspect.Parameter:
     """An option whose flag is also a counterfactual flag: repeatable text, split later."""
     flag = o.cli_flags[0]
     return _option(o.name, list[str] | None, o.cli_flags,
-                   f"{o.help_text()} Also the counterfactual {flag} {VARIATION_OPTIONS[flag]}: "
-                   f"{VARIATION_HELP[flag]}", "TEXT")
+                   f"{o.help_text()} Also the counterfactual {flag} "
+                   f"{VARIATION_FLAGS[flag].example}: {VARIATION_FLAGS[flag].help}", "TEXT")
 
 
 #: The positional inputs of each kind of analysis (AnalysisSpec.inputs); targets are required.
@@ -205,8 +204,8 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
                     for o in spec.options if not o.argument],
                   # The counterfactual flags (repeatable text, split and checked later), less
                   # those an option of the same name takes (AnalysisSpec.split_shared).
-                  *[_option(name, list[str] | None, [flag], VARIATION_HELP[flag],
-                            VARIATION_OPTIONS[flag]) for flag, name in _CF.items()
+                  *[_option(name, list[str] | None, [flag], VARIATION_FLAGS[flag].help,
+                            VARIATION_FLAGS[flag].example) for flag, name in _CF.items()
                     if flag not in shared],
                   *_engine_parameters(spec)]
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

@@ -11,22 +11,22 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 import detente
 from detente import (
     DEFAULT_MODELS,
     DEFAULT_SCENARIO,
     REGISTRY,
-    VARIATION_HELP,
-    VARIATION_OPTIONS,
+    VARIATION_FLAGS,
     AnalysisSpec,
     DetenteError,
     Guards,
@@ -74,29 +74,15 @@ class UploadBody(RequestBody):
     text: str = Field(description="The file's text (UTF-8).")
 
 
-#: How many entries one request may give a counterfactual flag: per actor (drop, add,
-#: capability, guarantor) or per issue (fix) far fewer than per actor pair or actor and
-#: issue (position, salience, trust), which take the default.
-COUNTERFACTUAL_ENTRIES = {"without": 100, "add": 40, "capability": 200, "guarantor": 200,
-                          "fix": 200}
-MOST_COUNTERFACTUAL_ENTRIES = 2000
-
-#: The counterfactual flags as /api/info publishes them and the request model takes them:
-#: named, exemplified and explained by their one declaration (detente.variation), with
-#: the most entries a request may give each.
-COUNTERFACTUAL_FLAGS: list[dict[str, Any]] = [
-    {"name": flag[2:], "flag": flag, "example": example, "help": VARIATION_HELP[flag],
-     "most": COUNTERFACTUAL_ENTRIES.get(flag[2:], MOST_COUNTERFACTUAL_ENTRIES)}
-    for flag, example in VARIATION_OPTIONS.items()]
-
-_COUNTERFACTUAL_FIELDS: dict[str, Any] = {
-    f["name"]: (list[str], Field(default=[], max_length=f["most"], description=f["help"]))
-    for f in COUNTERFACTUAL_FLAGS}
-#: The counterfactual of one run, in the command line's spelling: one list per flag.
+#: The counterfactual flags as /api/info publishes them (the page draws one field per flag)
+#: and the request model takes them: each as declared once (detente.variation).
+COUNTERFACTUAL_FLAGS = [{"name": flag[2:], "flag": flag, **asdict(declared)}
+                        for flag, declared in VARIATION_FLAGS.items()]
 Counterfactual = create_model(
     "Counterfactual", __base__=RequestBody, __doc__="The counterfactual of one run, in the "
     "command line's spelling: one list per flag, e.g. {\"without\": [\"RU\"]}.",
-    **_COUNTERFACTUAL_FIELDS)
+    **{f["name"]: (list[str], Field(default=[], max_length=f["most"], description=f["help"]))
+       for f in COUNTERFACTUAL_FLAGS})
 
 
 class AnalysisRequest(RequestBody):
@@ -138,6 +124,9 @@ def _scenario_out(s: Scenario, source: str) -> dict[str, Any]:
 
 
 class JobOut(BaseModel):
+    # What a client sees of a job: read from these attributes of its Job, so that they are
+    # named once.
+    model_config = ConfigDict(from_attributes=True)
     id: str
     analysis: str
     status: JobStatus
@@ -273,32 +262,31 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
 
     @app.post("/api/analyses/{analysis}", summary="Run an analysis and wait for its result",
               response_model=JobOut, responses={404: {}, 422: {}, 429: {}, 504: {}})
-    def run_now(analysis: str, request: AnalysisRequest) -> Any:
+    def run_now(analysis: str, request: AnalysisRequest, response: Response) -> JobOut:
         job = manager.wait(start(analysis, request))
-        status = {"done": 200, "timeout": 504}.get(job.status, 422)
-        return JSONResponse(job.public(), status_code=status)
+        response.status_code = {"done": 200, "timeout": 504}.get(job.status, 422)
+        return JobOut.model_validate(job)
 
     @app.post("/api/jobs", summary="Start an analysis in the background", status_code=202,
               response_model=JobOut, responses={404: {}, 422: {}, 429: {}})
-    def submit(request: JobRequest) -> dict[str, Any]:
-        return start(request.analysis, request).public()
+    def submit(request: JobRequest) -> JobOut:
+        return JobOut.model_validate(start(request.analysis, request))
 
     @app.get("/api/jobs/{job_id}", summary="A background analysis: status, progress, result",
              response_model=JobOut, responses={404: {}})
-    def job_status(job_id: str) -> dict[str, Any]:
+    def job_status(job_id: str) -> JobOut:
         job = manager.get(job_id)
         if job is None:
             raise HTTPException(404, f"no job '{job_id}' (finished jobs are forgotten after "
                                 "a while)")
-        return job.public()
+        return JobOut.model_validate(job)
 
     @app.delete("/api/jobs/{job_id}", summary="Cancel a background analysis",
                 response_model=JobOut, responses={404: {}})
-    def cancel(job_id: str) -> dict[str, Any]:
+    def cancel(job_id: str) -> JobOut:
         job = manager.cancel(job_id)
         if job is None:
             raise HTTPException(404, f"no job '{job_id}'")
-        manager.wait(job, 5)
-        return job.public()
+        return JobOut.model_validate(manager.wait(job, 5))
 
     return app

@@ -27,7 +27,6 @@ from typing import Any, Literal
 log = logging.getLogger("detente.web")
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled", "timeout"]
-FINISHED: tuple[JobStatus, ...] = ("done", "failed", "cancelled", "timeout")
 
 
 @dataclass
@@ -43,19 +42,16 @@ class Job:
     problems: list[dict[str, Any]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    #: Set once the job has finished, whichever way (:meth:`JobManager._finish`).
     done_event: threading.Event = field(default_factory=threading.Event)
     process: subprocess.Popen[bytes] | None = None
     #: Why the worker was killed (cancelled, timeout); None while nobody stopped it.
     stopped: JobStatus | None = None
 
-    def public(self) -> dict[str, Any]:
+    @property
+    def elapsed_s(self) -> float:
         end = self.finished if self.finished is not None else time.monotonic()
-        return {
-            "id": self.id, "analysis": self.analysis, "status": self.status,
-            "progress": self.progress, "message": self.message,
-            "elapsed_s": round(end - self.started, 3), "result": self.result,
-            "problems": self.problems,
-        }
+        return round(end - self.started, 3)
 
 
 #: The worker's command line after ``python``.
@@ -108,7 +104,7 @@ class JobManager:
         """Start a job, or return None when ``max_running`` jobs are already running."""
         line = json.dumps({"analysis": analysis, "request": request}) + "\n"
         with self._lock:
-            busy = sum(job.status in ("queued", "running") for job in self._jobs.values())
+            busy = sum(not job.done_event.is_set() for job in self._jobs.values())
             if busy >= self.max_running:
                 return None
             job = Job(id=uuid.uuid4().hex, analysis=analysis)
@@ -120,7 +116,7 @@ class JobManager:
 
     def cancel(self, job_id: str) -> Job | None:
         job = self.get(job_id)
-        if job is not None and job.status in ("queued", "running"):
+        if job is not None and not job.done_event.is_set():
             self._stop(job, "cancelled")
         return job
 
@@ -156,7 +152,7 @@ class JobManager:
         return spare
 
     def _forget_old(self) -> None:
-        finished = [k for k, j in self._jobs.items() if j.status in FINISHED]
+        finished = [k for k, j in self._jobs.items() if j.done_event.is_set()]
         for key in finished[: max(0, len(self._jobs) - self.keep)]:
             del self._jobs[key]
 
@@ -197,13 +193,14 @@ class JobManager:
             for raw in stdout:
                 try:
                     message = json.loads(raw)
-                except ValueError:
+                    kind = message["kind"]
+                except (ValueError, TypeError, KeyError):  # not a message: a stray print
                     continue
-                if message["kind"] == "progress":
+                if kind == "progress":
                     job.progress = message["progress"]
                     job.message = message["message"]
                     continue
-                if message["kind"] == "done":
+                if kind == "done":
                     job.result = message["result"]
                     job.progress = 1.0
                     self._finish(job, "done", "done")
@@ -214,19 +211,22 @@ class JobManager:
                 job.problems = message["problems"]
                 self._finish(job, "failed", message["message"])
                 return
-            code = process.wait(2)
-            if job.stopped == "timeout":
-                self._finish(job, "timeout", f"stopped after the time limit of "
-                             f"{self.time_limit_s:g} s; try fewer samples or a smaller "
-                             "scenario, or start the workbench with a longer --time-limit")
-            elif job.stopped:
-                self._finish(job, job.stopped, job.stopped)
-            else:
-                self._finish(job, "failed", "the computation stopped unexpectedly "
-                             f"(exit code {code})")
+        except Exception:  # a message it could not read: the job still ends, below
+            log.exception("job %s (%s): its worker's output broke off", job.id, job.analysis)
         finally:
             limit.cancel()
+            # Killed before it is waited for: a worker that closed its output may run on. One
+            # that died has exited already, so its exit code stays its own.
             _kill(process)
             with contextlib.suppress(Exception):
                 process.wait(2)
             stdout.close()
+        if job.stopped == "timeout":
+            self._finish(job, "timeout", f"stopped after the time limit of "
+                         f"{self.time_limit_s:g} s; try fewer samples or a smaller "
+                         "scenario, or start the workbench with a longer --time-limit")
+        elif job.stopped:
+            self._finish(job, job.stopped, job.stopped)
+        else:
+            self._finish(job, "failed", "the computation stopped unexpectedly "
+                         f"(exit code {process.returncode})")
