@@ -11,8 +11,13 @@ A_B^(g) — A with the columns of g taken from B. With f evaluated on all N (G +
     ST_g = (1/2N) Σ_j (f(A)_j − f(A_B^(g))_j)² / V                 (Jansen 1999; Table 2 f)
 
 S_g is the share of the forecast's variance due to g alone; ST_g adds every interaction g
-takes part in. Inputs are independent (as drawn). Confidence intervals come from a
-bootstrap over the N rows (Archer, Saltelli & Sobol 1997, *J. Stat. Comput. Simul.* 58).
+takes part in. Inputs are independent (as drawn). Where the forecast does not vary (V = 0:
+the model ignores every uncertain input of that issue) the shares are 0/0, undefined rather
+than zero: Sobol's decomposition is defined for outputs of positive variance only (Sobol
+1993, *Math. Model. Comput. Exp.* 1(4); Saltelli et al. 2008, *Global Sensitivity
+Analysis: The Primer*, §4.1). They are ``None`` (JSON null) then, with a note saying why.
+Confidence intervals come from a bootstrap over the N rows (Archer, Saltelli & Sobol 1997,
+*J. Stat. Comput. Simul.* 58).
 
 For a tornado chart each input also gets a one-at-a-time *swing*: the forecast with that
 input (every input of the group) at its 5th and at its 95th percentile and every other
@@ -137,20 +142,36 @@ def sobol_indices(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray
 
 @dataclass(frozen=True)
 class InputIndex:
-    """One input (or group) for one output: its indices, their 95% intervals and swing."""
+    """One input (or group) for one output: its indices, their 95% intervals and swing.
+
+    An index is None where it is undefined (the output does not vary), an interval None
+    where no bootstrap was run or a resample's index is undefined.
+    """
 
     input: str
-    first: float
-    total: float
-    first_ci: tuple[float, float]
-    total_ci: tuple[float, float]
+    first: float | None
+    total: float | None
+    first_ci: tuple[float, float] | None
+    total_ci: tuple[float, float] | None
     swing_low: float
     swing_high: float
 
     def to_dict(self) -> dict[str, Any]:
         return {"input": self.input, "first": self.first, "total": self.total,
-                "first_ci": list(self.first_ci), "total_ci": list(self.total_ci),
+                "first_ci": _listed(self.first_ci), "total_ci": _listed(self.total_ci),
                 "swing": [self.swing_low, self.swing_high]}
+
+
+def _defined(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _interval(ends: np.ndarray) -> tuple[float, float] | None:
+    return (float(ends[0]), float(ends[1])) if np.all(np.isfinite(ends)) else None
+
+
+def _listed(ends: tuple[float, float] | None) -> list[float] | None:
+    return None if ends is None else list(ends)
 
 
 @dataclass(frozen=True)
@@ -194,16 +215,21 @@ class SensitivityResult:
         order = sorted(range(len(self.inputs)),
                        key=lambda g: (-np.nan_to_num(self.total[g, o], nan=-1.0),
                                       -np.nan_to_num(self.first[g, o], nan=-1.0)))
-        rows = [InputIndex(self.inputs[g], float(self.first[g, o]), float(self.total[g, o]),
-                           (float(self.first_ci[g, o, 0]), float(self.first_ci[g, o, 1])),
-                           (float(self.total_ci[g, o, 0]), float(self.total_ci[g, o, 1])),
+        rows = [InputIndex(self.inputs[g], _defined(self.first[g, o]),
+                           _defined(self.total[g, o]), _interval(self.first_ci[g, o]),
+                           _interval(self.total_ci[g, o]),
                            float(self.swing[g, o, 0]), float(self.swing[g, o, 1]))
                 for g in order]
         return rows[:top] if top else rows
 
+    def constant(self, output: str) -> bool:
+        """Whether ``output`` did not vary over the samples (its indices are undefined)."""
+        o = self.outputs.index(output)
+        return bool(np.all(np.isnan(self.total[:, o])))
+
     def tornado(self, output: str, top: int = 10) -> dict[str, Any]:
         """What a tornado chart needs, largest bar first: labels, the swing ends around
-        the nominal forecast, and the indices that order the bars."""
+        the nominal forecast, and the indices that order the bars (None: undefined)."""
         rows = self.ranking(output, top)
         o = self.outputs.index(output)
         return {"output": output, "nominal": float(self.nominal[o]),
@@ -329,10 +355,18 @@ def sensitivity(
         return space.base.to_units(y) if in_units else y
 
     fA, fB, fAB = units(out["fA"]), units(out["fB"]), units(out["fAB"])
+    nominal, swing = _swings(space, kernel, seed, groups, keys)
+    _require_finite(model, run.noise, (fA, fB, fAB, nominal, swing))
     first, total, variance = sobol_indices(fA, fB, fAB)
     first_ci, total_ci = _bootstrap(fA, fB, fAB, bootstrap, seed)
-    nominal, swing = _swings(space, kernel, seed, groups, keys)
     flat = np.concatenate([fA, fB])
+    constant = [out for o, out in enumerate(outputs) if np.all(np.isnan(total[:, o]))]
+    notes = run.notes()
+    if constant:
+        notes.append(f"{', '.join(constant)}: the forecast does not vary over the samples "
+                     "(the model ignores every uncertain input there), so its Sobol indices, "
+                     "shares of a variance of 0, are undefined (shown as –, null in JSON), "
+                     "not 0")
     return SensitivityResult(
         scenario=run.scenario, model=model, options=dict(options or {}), seed=seed,
         samples=samples, group_by=group_by, noise=run.noise, noise_source=run.noise_source,
@@ -340,7 +374,18 @@ def sensitivity(
         outputs=outputs, first=first, total=total, first_ci=first_ci,
         total_ci=total_ci, swing=units(swing.transpose(0, 2, 1)).transpose(0, 2, 1),
         nominal=units(nominal), mean=flat.mean(axis=0), variance=variance, stats=run.stats,
-        notes=run.notes())
+        notes=notes)
+
+
+def _require_finite(model: str, noise: Noise, outputs: Sequence[np.ndarray]) -> None:
+    """Refuse, naming the noise, when the model's forecast overflowed for some draw: indices
+    of a variance that is not a number would be NaN, not an answer."""
+    if all(np.all(np.isfinite(y)) for y in outputs):
+        return
+    raise option_error("--noise", f"{model} gives a forecast that is not a finite number for "
+                       f"some inputs drawn with noise {noise} (a spread so large that the "
+                       "model's arithmetic overflows)",
+                       "give a smaller spread, e.g. --noise capability=20% position=10%")
 
 
 def output_plan(kernel: Kernel, space: InputSpace
