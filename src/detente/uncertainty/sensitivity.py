@@ -61,6 +61,10 @@ from detente.variation import Variation
 PURPOSE_A, PURPOSE_MODEL, PURPOSE_B, PURPOSE_SWING = 0, 1, 2, 3
 SWING_QUANTILES = (0.05, 0.95)
 SWING_DRAWS = 4096
+#: Resamples per matrix product (their row weights are [resamples, N] floats): bounds the
+#: bootstrap's working memory whatever N. The resamples are the same; only a run whose
+#: weights exceed one block (R N > 8 million) may round an interval end's last bit otherwise.
+BOOTSTRAP_BLOCK_BYTES = 64 * 2**20
 JSON_FORMAT_VERSION = 1
 
 
@@ -266,11 +270,17 @@ def _bootstrap(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray, resamples: int, 
     if resamples < 1:
         return np.full((g, o, 2), np.nan), np.full((g, o, 2), np.nan)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 2,)))
-    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples) / n  # [R, N]
     first_t, total_t, mean_t, sq_t = _row_terms(fA, fB, fAB)
-    first, total, _ = _indices((weights @ first_t.reshape(n, -1)).reshape(-1, g, o),
-                               (weights @ total_t.reshape(n, -1)).reshape(-1, g, o),
-                               (weights @ mean_t)[:, None, :], (weights @ sq_t)[:, None, :])
+    first, total = np.empty((resamples, g, o)), np.empty((resamples, g, o))
+    block = max(1, BOOTSTRAP_BLOCK_BYTES // (8 * n))
+    for start in range(0, resamples, block):
+        stop = min(resamples, start + block)
+        # Drawn block by block from one generator: the same counts as one [R, N] draw.
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=stop - start) / n
+        first[start:stop], total[start:stop], _ = _indices(
+            (weights @ first_t.reshape(n, -1)).reshape(-1, g, o),
+            (weights @ total_t.reshape(n, -1)).reshape(-1, g, o),
+            (weights @ mean_t)[:, None, :], (weights @ sq_t)[:, None, :])
     pct = (2.5, 97.5)
     return (np.moveaxis(np.percentile(first, pct, axis=0), 0, -1),
             np.moveaxis(np.percentile(total, pct, axis=0), 0, -1))
@@ -294,18 +304,30 @@ def _swings(space: InputSpace, kernel: Kernel, seed: int, groups: Sequence[np.nd
 
 
 def _require_memory(space: InputSpace, kernel: Any, samples: int, n_groups: int, rows: int,
-                    workers: int | None, max_memory: int | str | None) -> None:
-    """Refuse a design whose kept outputs (N rows × (G + 2) runs) would not fit the limit."""
+                    workers: int | None, max_memory: int | str | None, bootstrap: int = 0,
+                    n_outputs: int = 0) -> None:
+    """Refuse a design whose kept outputs (N rows × (G + 2) runs) and bootstrap indices
+    (two ``[resamples, G, O]`` arrays) would not fit the limit."""
     runs = samples * (n_groups + 2)
     needed, per_run = sample_memory(space, kernel, runs, rows * (n_groups + 2), workers)
+    # Each resample keeps its indices and, within one block, its N row weights.
+    per_resample = 2 * 8 * n_groups * n_outputs
+    resampled = bootstrap * per_resample + min(BOOTSTRAP_BLOCK_BYTES, 8 * samples * bootstrap)
+    needed += resampled
     allowed = memory_limit(max_memory)
     if needed <= allowed:
         return
     fits = max(0, (allowed - (needed - runs * per_run)) // (per_run * (n_groups + 2)))
     fewer = (f"use fewer rows (-n {fits:,} fits)" if fits >= 2 else "use a smaller scenario") \
         + " or group the inputs (--group actor, issue or kind)"
+    if resampled > needed // 2:
+        room = max(0, (allowed - (needed - resampled)) // (per_resample + 8 * samples))
+        fewer = f"use fewer resamples (--bootstrap {room:,} fits) or group the inputs " \
+            "(--group actor, issue or kind)"
     require_memory(f"{samples:,} rows × ({n_groups} groups + 2) runs of {kernel.name} "
-                   f"({human(per_run)} kept per run)", needed, allowed, fewer)
+                   f"({human(per_run)} kept per run)"
+                   + (f" and {bootstrap:,} bootstrap resamples" if bootstrap else ""),
+                   needed, allowed, fewer)
 
 
 def sensitivity(
@@ -346,7 +368,8 @@ def sensitivity(
     spread = workers if workers is not None else available_cores() if executor is None else 8
     rows = chunk_size or max(1, min(default_chunk_size(space) // (len(groups) + 2),
                                     -(-samples // (4 * max(1, spread)))))
-    _require_memory(space, kernel, samples, len(groups), rows, workers, max_memory)
+    _require_memory(space, kernel, samples, len(groups), rows, workers, max_memory,
+                    bootstrap, len(outputs))
     task = functools.partial(saltelli_chunk, space, kernel, seed, groups, keys)
     out = execute(task, plan_chunks(samples, rows), workers=workers, executor=executor,
                   progress=progress, stats=run.stats)
