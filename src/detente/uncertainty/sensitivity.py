@@ -386,10 +386,9 @@ def sensitivity(
     constant = [out for o, out in enumerate(outputs) if np.all(np.isnan(total[:, o]))]
     notes = run.notes()
     if constant:
-        notes.append(f"{', '.join(constant)}: the forecast does not vary over the samples "
-                     "(the model ignores every uncertain input there), so its Sobol indices, "
-                     "shares of a variance of 0, are undefined (shown as –, null in JSON), "
-                     "not 0")
+        notes.append(f"{', '.join(constant)}: does not vary over the samples, so its Sobol "
+                     "indices (shares of a variance of 0) are undefined: – in tables, null in "
+                     "JSON, not 0")
     return SensitivityResult(
         scenario=run.scenario, model=model, options=dict(options or {}), seed=seed,
         samples=samples, group_by=group_by, noise=run.noise, noise_source=run.noise_source,
