@@ -53,7 +53,7 @@ from detente.uncertainty.engine import (
     plan_chunks,
 )
 from detente.uncertainty.inputs import InputSpace, Noise
-from detente.uncertainty.sampling import sample_memory, setup
+from detente.uncertainty.sampling import require_finite_outputs, sample_memory, setup
 from detente.uncertainty.settle import SettleKernel
 from detente.uncertainty.varied import unvaried
 from detente.variation import Variation
@@ -379,7 +379,7 @@ def sensitivity(
 
     fA, fB, fAB = units(out["fA"]), units(out["fB"]), units(out["fAB"])
     nominal, swing = _swings(space, kernel, seed, groups, keys)
-    _require_finite(model, run.noise, (fA, fB, fAB, nominal, swing))
+    require_finite_outputs(model, run.noise, (fA, fB, fAB, nominal, swing))
     first, total, variance = sobol_indices(fA, fB, fAB)
     first_ci, total_ci = _bootstrap(fA, fB, fAB, bootstrap, seed)
     flat = np.concatenate([fA, fB])
@@ -398,16 +398,6 @@ def sensitivity(
         nominal=units(nominal), mean=flat.mean(axis=0), variance=variance, stats=run.stats,
         notes=notes)
 
-
-def _require_finite(model: str, noise: Noise, outputs: Sequence[np.ndarray]) -> None:
-    """Refuse, naming the noise, when the model's forecast overflowed for some draw: indices
-    of a variance that is not a number would be NaN, not an answer."""
-    if all(np.all(np.isfinite(y)) for y in outputs):
-        return
-    raise option_error("--noise", f"{model} gives a forecast that is not a finite number for "
-                       f"some inputs drawn with noise {noise} (a spread so large that the "
-                       "model's arithmetic overflows)",
-                       "give a smaller spread, e.g. --noise capability=20% position=10%")
 
 
 def output_plan(kernel: Kernel, space: InputSpace
