@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from rich.console import Console
@@ -253,13 +254,33 @@ def test_compare_needs_a_difference_and_reports_it() -> None:
 
 
 def test_cells_render_numpy_scalars_as_python_ones() -> None:
-    import numpy as np
 
     from detente.render import cell_text
 
     assert cell_text(np.bool_(True)) == cell_text(True) == "yes"
     assert cell_text(np.float32(0.5)) == cell_text(0.5) == "0.5"
-    assert cell_text(None) == "–" and cell_text(float("nan")) == "–"
+    assert cell_text(None) == "–"
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, np.float32("nan")])
+def test_every_renderer_refuses_a_non_finite_cell_by_place_as_json_does(bad: float) -> None:
+    # A missing number is None ("–"); a NaN cell used to be shown as "–" too, silently, while
+    # the JSON writer refused the same number by its path.
+    from detente.errors import DetenteError
+    from detente.render import cell_text, print_view, view_cells, view_csv, view_html
+    from detente.view import View, table
+
+    view = View("v", tables=(table("T", ["who", "gain"], [["A", 1.0], ["B", bad]], key="gains"),))
+    console = Console(record=True)
+    for render in (lambda: print_view(view, console), lambda: view_cells(view),
+                   lambda: view_csv(view), lambda: view_html(view)):
+        with pytest.raises(DetenteError, match=r"tables\.gains\.rows\[1\]\.gain: .*not finite"):
+            render()
+    assert console.export_text() == ""  # nothing of a refused view reaches the terminal
+    with pytest.raises(DetenteError, match="not finite"):
+        cell_text(bad)
+    fine = View("v", tables=(table("T", ["who", "gain"], [["A", 1.0], ["B", None]]),))
+    assert view_cells(fine)["tables"][0]["rows"][1] == ["B", "–"]
 
 
 def test_one_fmt() -> None:

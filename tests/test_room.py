@@ -18,7 +18,7 @@ pytest.importorskip("sqlalchemy", reason="the room extra (SQLAlchemy) is not ins
 pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
 
 import detente
-from detente.errors import ScenarioError
+from detente.errors import DetenteError, ScenarioError
 from detente.room.api import RateLimiter, create_room_app
 from detente.room.cli import bind_problem
 from detente.room.service import RoomError, RoomService
@@ -560,3 +560,44 @@ def test_the_skeleton_carries_no_settlement_mechanisms() -> None:
     assert all("verifies" not in issue for issue in mapping["issues"])
     assert not {"links", "rules", "stakes"} & set(mapping)
     assert all("walk_away" not in actor for actor in mapping["actors"])
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_json_nan_and_infinity_are_refused_as_not_finite_where_a_room_opens(
+        sqlite_db: str, number: str) -> None:
+    # Python's JSON reader accepts NaN and Infinity (the workbench once read them as "not
+    # given"): each typed number of the request says it is not finite, at its place.
+    from fastapi.testclient import TestClient
+
+    client = TestClient(create_room_app(sqlite_db))
+    experts = '"scenario": "korea-2017", "mode": "elicitation", "parties": ["E1", "E2"]'
+    for body, where in ((f'{{{experts}, "weights": {{"E1": {number}}}}}', "weights.E1"),
+                        (f'{{{experts}, "expires_days": {number}}}', "expires_days"),
+                        (f'{{"options": {{"step": {number}}}}}', "options.step"),
+                        (f'{{"options": {{"correlation": {number}}}}}', "options.correlation")):
+        answer = client.post("/api/rooms", content=body.encode(),
+                             headers={"content-type": "application/json"})
+        assert answer.status_code == 422, body
+        problem = answer.json()["problems"][0]
+        assert problem["location"].endswith(where) and "finite" in problem["message"], problem
+    fine = client.post("/api/rooms", json={"scenario": "korea-2017", "mode": "elicitation",
+                                           "parties": ["E1", "E2"], "weights": {"E1": 2}})
+    assert fine.status_code == 201, fine.text
+    client.app.state.room_service.close()
+
+
+@pytest.mark.parametrize(("weights", "words"), [
+    ({"E1": float("nan")}, "finite number above 0 and below 1,000,000, got nan"),
+    ({"E1": math.inf}, "got inf"), ({"E1": 0}, "got 0"), ({"E1": True}, "got True"),
+    ({"E9": 1.0}, "'E9' is not one of the experts")])
+def test_the_service_names_what_is_wrong_with_a_pool_weight(
+        sqlite_db: str, weights: dict[str, Any], words: str) -> None:
+    # The command line (--weight E1=nan) reaches the service without the API's typed body.
+    service = RoomService(sqlite_db)
+    try:
+        with pytest.raises(DetenteError) as err:
+            service.open_room("elicitation", "korea-2017", ["E1", "E2"], weights=weights)
+        problem = err.value.problems[0]
+        assert problem.location == f"weights.{next(iter(weights))}" and words in problem.message
+    finally:
+        service.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from detente.scenario import load, scenario_from_mapping
 from detente.uncertainty.sensitivity import sensitivity, sobol_indices
 
 runner = CliRunner()
+RIVER = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
 
 
 def two_uniform_positions(width_a: float = 40, width_b: float = 20) -> Any:
@@ -111,3 +113,76 @@ def test_cli_sensitivity() -> None:
     assert len(data["outputs"]["NUC"]["ranking"]) == 6
     bad = runner.invoke(app, ["sensitivity", "-n", "64", "-i", "NOPE"])
     assert bad.exit_code == 2 and "unknown issue" in bad.output
+
+
+def _river(capability_of_delta: float | None = None) -> Any:
+    import yaml
+
+    data = yaml.safe_load(RIVER.read_text(encoding="utf-8"))
+    if capability_of_delta is not None:
+        data["actors"][3]["capability"] = capability_of_delta
+    return scenario_from_mapping(data)
+
+
+def test_a_capability_far_below_the_floor_still_gets_finite_indices() -> None:
+    # The truncation floor (1e-9) once lay above a capability of 1e-15: the truncated normal
+    # then drew an infinite capability and every index came out NaN.
+    r = sensitivity(_river(1e-15), samples=64, rng=0, workers=1)
+    assert np.all(np.isfinite(r.first)) and np.all(np.isfinite(r.total))
+    assert np.all(np.isfinite(r.swing)) and np.all(r.variance > 0)
+    delta = r.inputs.index("capability[DELTA]")
+    # A capability of 1e-15 beside 60, 30 and 40 moves nothing.
+    assert np.all(np.abs(r.total[delta]) < 1e-9)
+
+
+def test_a_spread_far_wider_than_the_scale_draws_the_uniform() -> None:
+    # sd = 1e300 once made Φ(b) − Φ(a) exactly 0, pinning every draw to the point value (sd 0,
+    # NaN indices); the truncated normal's limit is the uniform on the scale.
+    from detente.uncertainty.inputs import Noise, input_space
+
+    space = input_space(_river(), Noise.parse("position=1e300"))
+    draws = space.draw(np.random.default_rng(0), 20_000)
+    assert np.all((draws >= 0) & (draws <= 1))
+    np.testing.assert_allclose(draws.mean(axis=0), 0.5, atol=0.01)
+    np.testing.assert_allclose(draws.var(axis=0), 1 / 12, rtol=0.03)
+    r = sensitivity(_river(), samples=64, rng=0, noise="position=1e300", workers=1)
+    assert np.all(np.isfinite(r.total)) and np.all(r.variance > 0)
+
+
+@pytest.mark.parametrize("noise", ["", "position=1e300"])
+def test_cli_table_shows_no_nan_for_extreme_inputs(tmp_path: Any, noise: str) -> None:
+    path = tmp_path / "tiny.yaml"
+    text = RIVER.read_text(encoding="utf-8").replace("capability: 15,", "capability: 1e-15,")
+    path.write_text(text, encoding="utf-8")
+    args = ["sensitivity", "--samples", "64", str(path), *(["--noise", noise] if noise else [])]
+    for fmt in ("table", "json"):
+        out = runner.invoke(app, [*args, "-f", fmt])
+        assert out.exit_code == 0, out.output
+        assert "nan" not in out.output.lower() and "inf" not in out.output.lower()
+
+
+def test_an_output_that_does_not_vary_has_undefined_indices_not_nan() -> None:
+    # Compromise ignores trust: with only trust uncertain, V = 0 and every Sobol index is 0/0.
+    r = sensitivity(_river(), samples=32, rng=0, noise="trust=0.2", workers=1)
+    assert r.constant("FLOW") and np.all(r.variance == 0)
+    row = r.ranking("FLOW")[0]
+    assert row.first is None and row.total is None and row.total_ci is None
+    assert any("does not vary" in n and "undefined" in n for n in r.notes)
+    js = runner.invoke(app, ["sensitivity", "-n", "32", "--noise", "trust=0.2", "-f", "json",
+                             str(RIVER)])
+    assert js.exit_code == 0, js.output
+    ranking = json.loads(js.output)["outputs"]["FLOW"]["ranking"]
+    assert ranking[0]["total"] is None and ranking[0]["total_ci"] is None
+    text = runner.invoke(app, ["sensitivity", "-n", "32", "--noise", "trust=0.2",
+                               str(RIVER)])
+    assert text.exit_code == 0 and "nan" not in text.output and "does not vary" in text.output
+
+
+@pytest.mark.parametrize("analysis", ["sensitivity", "sample"])
+def test_a_spread_that_overflows_the_model_is_refused_by_the_noise(analysis: str) -> None:
+    # Capabilities drawn near 1e308 overflow the weighted sums: NaN forecasts, once shown
+    # as nan (sensitivity) or – (sample) with exit 0.
+    out = runner.invoke(app, [analysis, "-n", "16", "--noise", "capability=1e308",
+                              str(RIVER)])
+    assert out.exit_code == 2 and "--noise" in out.output and "not a finite" in out.output
+    assert "Traceback" not in out.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -67,7 +69,10 @@ def test_settle_sensitivity_ranks_what_decides_acceptance() -> None:
     for out in r.outputs:
         ranking = r.ranking(out)
         assert len(ranking) == len(KOREA.actor_ids)
-        assert all(x.total >= 0 or np.isnan(x.total) for x in ranking)
+        # An acceptability that never changes over the draws has undefined indices (None).
+        assert all(x.total is None or x.total >= 0 for x in ranking)
+        if r.constant(out):
+            assert any(out in n and "does not vary" in n for n in r.notes)
 
 
 @pytest.mark.parametrize("options, message", [
@@ -93,3 +98,21 @@ def test_sampled_search_past_the_limit_is_refused_with_its_estimate() -> None:
         sample(KOREA, "settle", samples=8, rng=0, options={**COARSE, "method": "brute",
                                                            "max_packages": 1000},
                workers=1, variation=without)
+
+
+def test_settle_sensitivity_json_and_table_show_an_indicator_that_never_changes() -> None:
+    # On korea-2017 most packages are acceptable in every draw: their indices are undefined.
+    # They were NaN: the JSON refused them (exit 2) and the table printed "nan ±nan".
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    runner = CliRunner()
+    js = runner.invoke(app, ["sensitivity", "-m", "settle", "-n", "16", "-g", "actor",
+                             "--bootstrap", "20", "-f", "json"])
+    assert js.exit_code == 0, js.output
+    rows = json.loads(js.stdout)["outputs"]["acceptable[PX]"]["ranking"]
+    assert all(row["total"] is None and row["total_ci"] is None for row in rows)
+    text = runner.invoke(app, ["sensitivity", "-m", "settle", "-n", "16", "-g", "actor",
+                               "--bootstrap", "20"])
+    assert text.exit_code == 0 and "nan" not in text.output and "does not vary" in text.output

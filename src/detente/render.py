@@ -11,6 +11,7 @@ import html
 import io
 import json
 import math
+import numbers
 import re
 from typing import Any
 
@@ -60,7 +61,9 @@ def cell_text(value: Any, spec: str = "") -> str:
         return "yes" if value else ""
     if isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
-            return "–"
+            # A missing number is None ("–"); a NaN here is a result gone wrong, refused as
+            # the JSON writer refuses it (the renderers check a whole view first, by place).
+            raise non_finite_error("")
         if spec == UNITS:
             return fmt(value)
         if spec.endswith("g") and 1e4 <= abs(value) < 1e15:
@@ -81,7 +84,26 @@ def cell_text(value: Any, spec: str = "") -> str:
 
 
 def rows_text(t: Table) -> list[list[str]]:
+    require_finite(_table_cells(t, 0))
     return [[cell_text(v, t.format_of(k)) for k, v in enumerate(row)] for row in t.rows]
+
+
+def _table_name(t: Table, n: int) -> str:
+    return t.key or t.title or f"table{n + 1}"
+
+
+def _table_cells(t: Table, n: int) -> dict[str, Any]:
+    """One table's cells by place (``tables.FLOW.rows[2].Total``) for :func:`require_finite`."""
+    return {"tables": {_table_name(t, n): {"rows": [dict(zip(t.columns, row, strict=True))
+                                                    for row in t.rows]}}}
+
+
+def require_finite_view(view: View) -> None:
+    """Refuse a view with a NaN or infinite cell, naming its table, row and column: the one
+    rule of :func:`to_json` held by every renderer (rich text, cells, CSV, HTML), so that no
+    analysis can show a number the JSON output would refuse."""
+    for n, t in enumerate(view.tables):
+        require_finite(_table_cells(t, n))
 
 
 def view_cells(view: View) -> dict[str, Any]:
@@ -89,6 +111,7 @@ def view_cells(view: View) -> dict[str, Any]:
     results without formatting numbers itself (the web workbench): ``title``, ``summary``,
     ``tables`` (``title``, ``columns``, ``rows`` of text) and ``notes`` (the tables' notes
     first)."""
+    require_finite_view(view)
     return {"title": view.title, "summary": view.summary,
             "tables": [{"title": t.title, "columns": list(t.columns), "rows": rows_text(t)}
                        for t in view.tables],
@@ -100,6 +123,7 @@ def print_view(view: View, console: Any) -> None:
     from rich.markup import escape
     from rich.table import Table as RichTable
 
+    require_finite_view(view)  # before the title: nothing of a refused view is printed
     if view.title:
         console.print(f"[bold]{escape(view.title)}[/]", soft_wrap=True)
     if view.summary:
@@ -122,11 +146,12 @@ def print_view(view: View, console: Any) -> None:
 
 def view_csv(view: View) -> str:
     """Every table as CSV rows ``table,row,column,value,unit`` (raw values, long format)."""
+    require_finite_view(view)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["table", "row", "column", "value", "unit"])
     for n, t in enumerate(view.tables):
-        name = t.key or t.title or f"table{n + 1}"
+        name = _table_name(t, n)
         for r, row in enumerate(t.rows):
             for k, value in enumerate(row):
                 writer.writerow([name, r, t.columns[k], "" if value is None else value,
@@ -144,12 +169,24 @@ def to_json(data: Any) -> str:
     try:
         return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
     except ValueError:
-        from detente.errors import DetenteError, Problem
+        raise non_finite_error(_first_non_finite(data) or "") from None
 
-        raise DetenteError([Problem(
-            _first_non_finite(data) or "", "the result holds a number that is not finite "
-            "(NaN or infinity), so it is not printed", "check the inputs for extreme "
-            "values; if they look sound, please report this with the scenario")]) from None
+
+def require_finite(data: Any) -> None:
+    """Refuse ``data`` (nested dicts and lists) holding a NaN or infinity, by its path."""
+    where = _first_non_finite(data)
+    if where is not None:
+        raise non_finite_error(where)
+
+
+def non_finite_error(where: str) -> Exception:
+    """The one refusal of a non-finite number in a result, at ``where`` (a path)."""
+    from detente.errors import DetenteError, Problem
+
+    return DetenteError([Problem(
+        where, "the result holds a number that is not finite (NaN or infinity), so it is "
+        "not printed", "check the inputs for extreme values; if they look sound, please "
+        "report this with the scenario")])
 
 
 def _first_non_finite(data: Any) -> str | None:
@@ -157,7 +194,9 @@ def _first_non_finite(data: Any) -> str | None:
     stack: list[tuple[Any, str]] = [(data, "")]
     while stack:
         node, where = stack.pop()
-        if isinstance(node, float) and not math.isfinite(node):
+        # numbers.Real: numpy scalars too (np.float32 is no float subclass).
+        if (isinstance(node, numbers.Real) and not isinstance(node, int)
+                and not math.isfinite(node)):
             return where or "(top)"
         if isinstance(node, dict):
             stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in node.items())
@@ -168,6 +207,7 @@ def _first_non_finite(data: Any) -> str | None:
 
 def view_html(view: View) -> str:
     """A view as an HTML fragment (escaped; for the report and the web workbench)."""
+    require_finite_view(view)
     parts = []
     if view.title:
         parts.append(f"<h3>{html.escape(view.title)}</h3>")
@@ -189,5 +229,5 @@ def view_html(view: View) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["UNITS", "cell_text", "fmt", "fmt_signed", "print_view", "to_json", "view_cells",
-           "view_csv", "view_html"]
+__all__ = ["UNITS", "cell_text", "fmt", "fmt_signed", "print_view", "require_finite",
+           "require_finite_view", "to_json", "view_cells", "view_csv", "view_html"]

@@ -12,6 +12,7 @@ import numpy as np
 from detente.analyses.options import (
     COMBINATION,
     FORECAST_MODELS,
+    MAX_WORKERS,
     MODEL_OPTION,
     SAMPLED_SETTLE,
     combination_models,
@@ -542,14 +543,17 @@ VALIDATE = AnalysisSpec(
                "regime, the blksv GDP row, or equal.", choices=("council", "gdp", "equal")),
         Option("weights", str, None, "Council weights CSV (default: eucouncil_weights.csv "
                "in the DEU file's folder)."),
-        Option("bootstrap", int, DEFAULT_BOOTSTRAP, "Bootstrap resamples (0: no intervals).",
-               low=0),
+        # Bounded as sensitivity's --bootstrap: 1,000-2,000 resamples make a percentile
+        # interval (Efron & Tibshirani 1993, §19.3); each is a [resamples, groups] draw.
+        Option("bootstrap", int, DEFAULT_BOOTSTRAP, "Bootstrap resamples (0: no intervals; "
+               "1,000-2,000 give steady interval ends, more add little).", low=0,
+               high=10_000),
         Option("seed", int, 0, "Seed for the bootstrap, the cross-validation folds and "
                "stochastic models.", low=0),
         Option("folds", int, DEFAULT_FOLDS, "Folds for models with fitted parameters (grouped by "
                "proposal).", low=2),
         Option("workers", int, 2, "Processes to run the models in (same numbers; helps when "
-               "a model is slow).", low=1),
+               "a model is slow).", low=1, high=MAX_WORKERS),
         Option("predictions", str, None, "Write per-issue predictions to this CSV file.",
                flags=("--predictions", "-p")),
         Option("fit", str, None, "Fit the combined forecast on these outcomes and write it to "

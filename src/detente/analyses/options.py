@@ -94,11 +94,17 @@ NOISE = Option("noise", str, (), "Spread for numbers without their own: position
                "points) or 10% (of the scale), salience=0.1, capability=20%, trust=0.1, "
                "status_quo=5; 'none' for none. Default: none if the scenario has its own, "
                "else position=10% salience=0.1 capability=20%.", multiple=True)
+# Bounded so that a mistyped count is refused by name rather than by the memory check (whose
+# fix would blame the scenario): the automatic chunk is at most 65,536 samples, and a million
+# rows of even a small scenario hold gigabytes at once; more processes than cores only add
+# start-up time and memory (1,024 is far above the cores of the machines this runs on).
 CHUNK_SIZE = Option("chunk_size", int, None, "Samples per batched call (bounds memory; "
                     "default from the size of the scenario). Does not change the numbers.",
-                    low=1)
+                    low=1, high=1_000_000)
+MAX_WORKERS = 1024
 WORKERS = Option("workers", int, None, "Processes on this machine (default: all cores when "
-                 "the run is long enough). Does not change the numbers.", low=1)
+                 "the run is long enough). Does not change the numbers.", low=1,
+                 high=MAX_WORKERS)
 #: What a sampling run shares (besides its sample count, which differs by analysis).
 ENGINE = (CHUNK_SIZE, WORKERS)
 

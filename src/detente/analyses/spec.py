@@ -22,6 +22,11 @@ _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
 
+def _bound(x: float) -> str:
+    """A bound as written: 1000000, not the 1e+06 of ``:g`` (which keeps 0.5 as it is)."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
 @dataclass(frozen=True)
 class Option:
     """One option of an analysis.
@@ -98,18 +103,18 @@ class Option:
         0", "a number from 0 to 1" (bounded on both sides, so finite goes without saying)."""
         kind = "a whole number" if self.type is int else \
             "a number" if self.high is not None else "a finite number"
-        both = self.low is not None and self.high is not None
-        if both and not self.low_open and not self.high_open:
-            return f"{kind} from {self.low:g} to {self.high:g}"
+        if (self.low is not None and self.high is not None and not self.low_open
+                and not self.high_open):
+            return f"{kind} from {_bound(self.low)} to {_bound(self.high)}"
         bounds = self.bounds_text()
         return f"{kind} {bounds}" if bounds else kind
 
     def bounds_text(self) -> str:
         parts = []
         if self.low is not None:
-            parts.append(f"{'above' if self.low_open else 'at least'} {self.low:g}")
+            parts.append(f"{'above' if self.low_open else 'at least'} {_bound(self.low)}")
         if self.high is not None:
-            parts.append(f"{'below' if self.high_open else 'at most'} {self.high:g}")
+            parts.append(f"{'below' if self.high_open else 'at most'} {_bound(self.high)}")
         return " and ".join(parts)
 
     def default_text(self) -> str:

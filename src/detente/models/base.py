@@ -129,6 +129,25 @@ def _parse_as(kind: Any, text: str, where: str) -> Any:
                            "see `detente models` for the option's form") from None
 
 
+
+class CountOutOfRange(ValueError):
+    """A count option of a model (iterations, rounds, turns) outside its range; the model
+    names the option in its refusal (``-O nash.iterations``) and the range in its fix."""
+
+    def __init__(self, option: str, value: int, low: int, high: int, why: str) -> None:
+        super().__init__(f"{option.replace('_', ' ')} must be a whole number from {low:,} to "
+                         f"{high:,}, got {value:,}")
+        self.option, self.low, self.high, self.why = option, low, high, why
+
+
+def require_count(option: str, value: int, low: int, high: int, why: str) -> None:
+    """Refuse (in an ``Options.__post_init__``) a count outside ``[low, high]``; ``why``
+    says what makes ``high`` a sensible maximum. A count caps run time and memory, so
+    every count option of a model has an upper bound as well as a lower one."""
+    if not low <= value <= high:
+        raise CountOutOfRange(option, value, low, high, why)
+
+
 class Model(ABC):
     """Base class: options as a frozen dataclass ``Options``; ``run`` does the work."""
 
@@ -159,6 +178,10 @@ class Model(ABC):
                                f"options of {self.name}: {allowed}")
         try:
             self.options = self.Options(**options)
+        except CountOutOfRange as err:
+            raise option_error(f"{self.name}.{err.option}", str(err),
+                               f"give -O {self.name}.{err.option}=N with N from {err.low:,} "
+                               f"to {err.high:,} ({err.why})") from None
         except (TypeError, ValueError) as err:
             raise option_error(self.name, str(err),
                                "see `detente models` for the options") from None

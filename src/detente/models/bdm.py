@@ -25,7 +25,14 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import option_error
-from detente.models.base import ExplainTable, MemoryEstimate, Model, ModelResult, RngLike
+from detente.models.base import (
+    ExplainTable,
+    MemoryEstimate,
+    Model,
+    ModelResult,
+    RngLike,
+    require_count,
+)
 from detente.models.compromise import weighted_mean
 
 # Two numbers closer than this count as equal (ties in EU, equal positions). It keeps the
@@ -165,8 +172,11 @@ class Bdm(Model):
                                  f"{', '.join(PRESETS)}")
             if not 0.0 <= self.q <= 1.0:
                 raise ValueError(f"option q={self.q}: must lie in [0, 1]")
-            if self.max_rounds < 0 or self.stop_rounds < 1 or self.stop_eps < 0:
-                raise ValueError("max_rounds >= 0, stop_rounds >= 1 and stop_eps >= 0 needed")
+            require_count("max_rounds", self.max_rounds, 0, 1000,
+                          "the median settles within tens of rounds, 20 by default; every "
+                          "round is kept in memory")
+            if self.stop_rounds < 1 or self.stop_eps < 0:
+                raise ValueError("stop_rounds >= 1 and stop_eps >= 0 needed")
 
     presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
 

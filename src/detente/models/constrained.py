@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.models.base import MemoryEstimate, Model, ModelResult, RngLike
+from detente.models.base import MemoryEstimate, Model, ModelResult, RngLike, require_count
 from detente.models.compromise import weighted_mean
 
 #: Constraint slack treated as satisfied (unit scale, squared distances).
@@ -60,8 +60,9 @@ class ConstrainedCompromise(Model):
         iterations: int = 200
 
         def __post_init__(self) -> None:
-            if self.iterations < 10:
-                raise ValueError("iterations must be at least 10")
+            require_count("iterations", self.iterations, 10, 1000,
+                          "SLSQP converges within tens of iterations; the cap only ends a "
+                          "run that does not, so more only take longer")
 
     def estimate(self, n_actors: int, n_issues: int, batch: int = 1) -> MemoryEstimate:
         """The base estimate; on several issues plus the dual's Hessians of the batch (four

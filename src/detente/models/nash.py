@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.models.base import Model, ModelResult, RngLike
+from detente.models.base import Model, ModelResult, RngLike, require_count
 
 GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 
@@ -47,8 +47,10 @@ class Nash(Model):
         def __post_init__(self) -> None:
             if self.utility not in ("linear", "quadratic"):
                 raise ValueError("utility must be 'linear' or 'quadratic'")
-            if self.iterations < 10:
-                raise ValueError("iterations must be at least 10")
+            require_count("iterations", self.iterations, 10, 1000,
+                          "each golden-section step keeps 0.618 of the interval, so 90 "
+                          "already reach 1e-19 of the scale, below double precision; more "
+                          "only take longer")
 
     def run(self, arrays: Arrays, rng: RngLike = None) -> ModelResult:
         power = 1.0 if self.options.utility == "linear" else 2.0

@@ -28,6 +28,7 @@ from detente.models.base import (
     ModelResult,
     RngLike,
     make_rng,
+    require_count,
 )
 
 # Constants of KTAB's implementation (§2.2, §2.6, §2.7, §2.9).
@@ -104,8 +105,11 @@ class SMPOptions:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
         if not 0.0 <= self.ideal_adjustment <= 1.0:
             raise ValueError("ideal_adjustment must be in [0, 1]")
-        if self.max_turns < 1 or self.min_turns < 1:
-            raise ValueError("max_turns and min_turns must be at least 1")
+        require_count("max_turns", self.max_turns, 1, 1000,
+                      "runs meet the stop rule within tens of turns, 100 by default; every "
+                      "turn is kept in memory")
+        if self.min_turns < 1:
+            raise ValueError("min_turns must be at least 1")
         if not self.stop_ratio >= 0.0:
             raise ValueError("stop_ratio must be >= 0")
 

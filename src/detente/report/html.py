@@ -295,8 +295,12 @@ def tornado_reading(analysis: Analysis) -> str:
     issue = issues[0] if issues else r.outputs[int(np.nanargmax(r.variance))]
     data = r.tornado(issue, 1)
     label = input_label(data["labels"][0], analysis.scenario, issue)
+    total = data["total"][0]
+    if total is None:
+        return (f"The {r.model} forecast of {analysis.scenario.name_of(issue)} does not vary "
+                "over the samples, so no input moves it (its Sobol indices are undefined).")
     return (f"The {r.model} forecast of {analysis.scenario.name_of(issue)} varies most of all "
-            f"issues; {label} moves it most (total Sobol index {data['total'][0]:.2f}): from "
+            f"issues; {label} moves it most (total Sobol index {total:.2f}): from "
             f"{_fmt(data['low'][0])} to {_fmt(data['high'][0])} between its 5th and 95th "
             "percentiles.")
 

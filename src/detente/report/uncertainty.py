@@ -148,7 +148,9 @@ def tornado(result: SensitivityResult, issue: str | None = None, top: int = 10, 
         ax.barh(k, low - nominal, left=nominal, color=LOW_COLOR, height=0.62)
         ax.barh(k, high - nominal, left=nominal, color=HIGH_COLOR, height=0.62)
         right = max(low, high, nominal)
-        ax.text(right, k, f"  ST {data['total'][k]:.2f}", va="center", fontsize=7,
+        total = data["total"][k]
+        ax.text(right, k, f"  ST {'–' if total is None else f'{total:.2f}'}", va="center",
+                fontsize=7,
                 color=MUTED)
     ax.axvline(nominal, color=INK, lw=1)
     ax.set_yticks(y, [wrap(label, 38) for label in labels], fontsize=7.5)

@@ -25,7 +25,7 @@ import yaml
 from fastapi import APIRouter, Body, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from detente.errors import DetenteError
 from detente.room.service import RoomError, RoomService, token_hash
@@ -70,6 +70,10 @@ class RateLimiter:
 
 
 class OpenBody(RequestBody):
+    # Python's JSON reader takes NaN and Infinity: the typed numbers (weights, expires_days)
+    # refuse them as not finite, rather than by a bound NaN happens to fail.
+    model_config = ConfigDict(allow_inf_nan=False)
+
     mode: Literal["mediation", "elicitation"] = "mediation"
     scenario: str | dict[str, Any] | None = Field(
         default=None, description="An embedded scenario id, or a scenario (the file format "

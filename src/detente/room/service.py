@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -53,6 +54,8 @@ Mode = Literal["mediation", "elicitation"]
 Role = Literal["owner", "party"]
 DEFAULT_EXPIRY = dt.timedelta(days=14)
 MAX_PARTIES = 200
+#: Pool weights are relative: a weight of a million or more is taken for a typo, not a pool.
+MAX_POOL_WEIGHT = 1e6
 TOKEN_BYTES = 32
 EXPORT_FORMAT = "detente.room"
 EXPORT_VERSION = 1
@@ -161,9 +164,16 @@ class RoomService:
                                 "use the actor id or a short expert label")
         weights = dict(weights or {})
         for label, w in weights.items():
-            if label not in labels or not isinstance(w, int | float) or not 0 < w < 1e6:
-                raise RoomError(422, f"weights.{label}", "a weight belongs to a listed expert "
-                                "and is a number above 0", "e.g. --weight E1=2")
+            if label not in labels:
+                raise RoomError(422, f"weights.{label}", f"'{label}' is not one of the experts",
+                                f"give weights to {', '.join(labels) or 'the listed experts'}")
+            # NaN fails every comparison and JSON readers accept NaN and Infinity: the
+            # finiteness is said, not left to the bounds.
+            if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) \
+                    or not 0 < w < MAX_POOL_WEIGHT:
+                raise RoomError(422, f"weights.{label}", "a pool weight must be a finite number "
+                                f"above 0 and below {MAX_POOL_WEIGHT:,.0f}, got {w!r}",
+                                "e.g. --weight E1=2 (weights are relative)")
         if not dt.timedelta(minutes=1) <= expires_in <= dt.timedelta(days=365):
             raise RoomError(422, "expires", "a room lasts from a minute to a year",
                             "give e.g. 14 days")

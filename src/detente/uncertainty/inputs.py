@@ -44,8 +44,14 @@ from detente.scenario import Measure, Scenario, distribution_problem
 FIELDS = ("capability", "position", "salience", "status_quo", "trust")
 KINDS = ("pert", "triangular", "uniform", "normal")  # the order in which a block draws them
 _KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
-# Capabilities are truncated just above zero: a model divides by total weight.
+# Capabilities are truncated just above zero: a model divides by total weight. The floor
+# is a share of the capability as written where that is smaller (a capability of 1e-15 is
+# valid): a floor above the point value would put the mode outside [low, high], where the
+# truncated normal's CDF saturates and draws an infinite capability.
 CAPABILITY_FLOOR = 1e-9
+# Below this width in standard deviations a truncated normal is drawn as the uniform it then
+# is (see _draw_kind): the density varies by under 5e-13 across the range.
+FLAT_NORMAL = 1e-6
 
 
 # ---------------------------------------------------------------------------------------
@@ -243,10 +249,16 @@ def _draw_kind(kind: str, rng: np.random.Generator, n: int, mode: np.ndarray, lo
         return np.where(width > 0, low + rng.beta(alpha, beta, (n, mode.size)) * width, mode)
     if kind == "normal":
         # The mean lies inside [low, high], so Φ(a) <= 1/2 <= Φ(b): no far-tail cancellation.
-        a = ndtr((low - mode) / sd)
-        b = ndtr((high - mode) / sd)
-        u = a + rng.random((n, mode.size)) * (b - a)
-        return np.clip(mode + sd * ndtri(u), low, high)
+        z_low, z_high = (low - mode) / sd, (high - mode) / sd
+        a, b = ndtr(z_low), ndtr(z_high)
+        r = rng.random((n, mode.size))
+        inverted = np.clip(mode + sd * ndtri(a + r * (b - a)), low, high)
+        # A spread so wide that [low, high] is under FLAT_NORMAL standard deviations: Φ(b) −
+        # Φ(a) cancels (to exactly 0 at position=1e300, which would pin every draw to the
+        # mode), while the density over the range is flat to within (FLAT_NORMAL)²/2, so the
+        # truncated normal is the uniform on [low, high] to that precision.
+        flat = (z_high - z_low) < FLAT_NORMAL
+        return np.where(flat, low + r * (high - low), inverted)
     raise ValueError(kind)  # pragma: no cover - KINDS is closed
 
 
@@ -305,7 +317,7 @@ class _Builder:
         else:
             return
         if name == "capability":
-            low = max(low, CAPABILITY_FLOOR)
+            low = max(low, min(CAPABILITY_FLOOR, CAPABILITY_FLOOR * m.value))
         self.target.append(name)
         self.index.append(index)
         self.kind.append(_KIND_CODE[kind])

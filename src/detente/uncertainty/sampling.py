@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,6 +224,18 @@ class Setup:
         return notes
 
 
+def require_finite_outputs(model: str, noise: Noise, outputs: Sequence[np.ndarray]) -> None:
+    """Refuse, naming the noise, when the model's forecast is not finite for some draw (a
+    spread so wide that its arithmetic overflows): a summary of it would be NaN, not an
+    answer, and the renderers would refuse it without saying which input to change."""
+    if all(np.all(np.isfinite(y)) for y in outputs):
+        return
+    raise option_error("--noise", f"{model} gives a forecast that is not a finite number for "
+                       f"some inputs drawn with noise {noise}", "give a smaller spread, e.g. "
+                       "--noise capability=20% position=10% (if the spread is sound, please "
+                       "report this with the scenario)")
+
+
 def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, model: str,
           options: Mapping[str, Any] | None, rng: np.random.Generator | int | None,
           variation: Variation | None = None, combination: str | Path | None = None,
@@ -379,6 +391,8 @@ def sample(
     outputs = run_chunks(space, kernel, run.seed, samples, chunk_size=chunk_size,
                          workers=workers, executor=executor, progress=progress, stats=run.stats)
     forecasts = space.base.to_units(outputs["forecast"]) if "forecast" in outputs else None
+    if forecasts is not None:
+        require_finite_outputs(model, run.noise, (forecasts,))
     settled = isinstance(unvaried(kernel), SettleKernel)
     actors = variation.apply(space.base).actor_ids if variation is not None \
         and not variation.is_empty else space.base.actor_ids

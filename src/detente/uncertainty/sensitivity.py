@@ -11,8 +11,13 @@ A_B^(g) — A with the columns of g taken from B. With f evaluated on all N (G +
     ST_g = (1/2N) Σ_j (f(A)_j − f(A_B^(g))_j)² / V                 (Jansen 1999; Table 2 f)
 
 S_g is the share of the forecast's variance due to g alone; ST_g adds every interaction g
-takes part in. Inputs are independent (as drawn). Confidence intervals come from a
-bootstrap over the N rows (Archer, Saltelli & Sobol 1997, *J. Stat. Comput. Simul.* 58).
+takes part in. Inputs are independent (as drawn). Where the forecast does not vary (V = 0:
+the model ignores every uncertain input of that issue) the shares are 0/0, undefined rather
+than zero: Sobol's decomposition is defined for outputs of positive variance only (Sobol
+1993, *Math. Model. Comput. Exp.* 1(4); Saltelli et al. 2008, *Global Sensitivity
+Analysis: The Primer*, §4.1). They are ``None`` (JSON null) then, with a note saying why.
+Confidence intervals come from a bootstrap over the N rows (Archer, Saltelli & Sobol 1997,
+*J. Stat. Comput. Simul.* 58).
 
 For a tornado chart each input also gets a one-at-a-time *swing*: the forecast with that
 input (every input of the group) at its 5th and at its 95th percentile and every other
@@ -48,7 +53,7 @@ from detente.uncertainty.engine import (
     plan_chunks,
 )
 from detente.uncertainty.inputs import InputSpace, Noise
-from detente.uncertainty.sampling import sample_memory, setup
+from detente.uncertainty.sampling import require_finite_outputs, sample_memory, setup
 from detente.uncertainty.settle import SettleKernel
 from detente.uncertainty.varied import unvaried
 from detente.variation import Variation
@@ -56,6 +61,10 @@ from detente.variation import Variation
 PURPOSE_A, PURPOSE_MODEL, PURPOSE_B, PURPOSE_SWING = 0, 1, 2, 3
 SWING_QUANTILES = (0.05, 0.95)
 SWING_DRAWS = 4096
+#: Resamples per matrix product (their row weights are [resamples, N] floats): bounds the
+#: bootstrap's working memory whatever N. The resamples are the same; only a run whose
+#: weights exceed one block (R N > 8 million) may round an interval end's last bit otherwise.
+BOOTSTRAP_BLOCK_BYTES = 64 * 2**20
 JSON_FORMAT_VERSION = 1
 
 
@@ -137,20 +146,36 @@ def sobol_indices(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray
 
 @dataclass(frozen=True)
 class InputIndex:
-    """One input (or group) for one output: its indices, their 95% intervals and swing."""
+    """One input (or group) for one output: its indices, their 95% intervals and swing.
+
+    An index is None where it is undefined (the output does not vary), an interval None
+    where no bootstrap was run or a resample's index is undefined.
+    """
 
     input: str
-    first: float
-    total: float
-    first_ci: tuple[float, float]
-    total_ci: tuple[float, float]
+    first: float | None
+    total: float | None
+    first_ci: tuple[float, float] | None
+    total_ci: tuple[float, float] | None
     swing_low: float
     swing_high: float
 
     def to_dict(self) -> dict[str, Any]:
         return {"input": self.input, "first": self.first, "total": self.total,
-                "first_ci": list(self.first_ci), "total_ci": list(self.total_ci),
+                "first_ci": _listed(self.first_ci), "total_ci": _listed(self.total_ci),
                 "swing": [self.swing_low, self.swing_high]}
+
+
+def _defined(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _interval(ends: np.ndarray) -> tuple[float, float] | None:
+    return (float(ends[0]), float(ends[1])) if np.all(np.isfinite(ends)) else None
+
+
+def _listed(ends: tuple[float, float] | None) -> list[float] | None:
+    return None if ends is None else list(ends)
 
 
 @dataclass(frozen=True)
@@ -194,16 +219,21 @@ class SensitivityResult:
         order = sorted(range(len(self.inputs)),
                        key=lambda g: (-np.nan_to_num(self.total[g, o], nan=-1.0),
                                       -np.nan_to_num(self.first[g, o], nan=-1.0)))
-        rows = [InputIndex(self.inputs[g], float(self.first[g, o]), float(self.total[g, o]),
-                           (float(self.first_ci[g, o, 0]), float(self.first_ci[g, o, 1])),
-                           (float(self.total_ci[g, o, 0]), float(self.total_ci[g, o, 1])),
+        rows = [InputIndex(self.inputs[g], _defined(self.first[g, o]),
+                           _defined(self.total[g, o]), _interval(self.first_ci[g, o]),
+                           _interval(self.total_ci[g, o]),
                            float(self.swing[g, o, 0]), float(self.swing[g, o, 1]))
                 for g in order]
         return rows[:top] if top else rows
 
+    def constant(self, output: str) -> bool:
+        """Whether ``output`` did not vary over the samples (its indices are undefined)."""
+        o = self.outputs.index(output)
+        return bool(np.all(np.isnan(self.total[:, o])))
+
     def tornado(self, output: str, top: int = 10) -> dict[str, Any]:
         """What a tornado chart needs, largest bar first: labels, the swing ends around
-        the nominal forecast, and the indices that order the bars."""
+        the nominal forecast, and the indices that order the bars (None: undefined)."""
         rows = self.ranking(output, top)
         o = self.outputs.index(output)
         return {"output": output, "nominal": float(self.nominal[o]),
@@ -240,11 +270,17 @@ def _bootstrap(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray, resamples: int, 
     if resamples < 1:
         return np.full((g, o, 2), np.nan), np.full((g, o, 2), np.nan)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 2,)))
-    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples) / n  # [R, N]
     first_t, total_t, mean_t, sq_t = _row_terms(fA, fB, fAB)
-    first, total, _ = _indices((weights @ first_t.reshape(n, -1)).reshape(-1, g, o),
-                               (weights @ total_t.reshape(n, -1)).reshape(-1, g, o),
-                               (weights @ mean_t)[:, None, :], (weights @ sq_t)[:, None, :])
+    first, total = np.empty((resamples, g, o)), np.empty((resamples, g, o))
+    block = max(1, BOOTSTRAP_BLOCK_BYTES // (8 * n))
+    for start in range(0, resamples, block):
+        stop = min(resamples, start + block)
+        # Drawn block by block from one generator: the same counts as one [R, N] draw.
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=stop - start) / n
+        first[start:stop], total[start:stop], _ = _indices(
+            (weights @ first_t.reshape(n, -1)).reshape(-1, g, o),
+            (weights @ total_t.reshape(n, -1)).reshape(-1, g, o),
+            (weights @ mean_t)[:, None, :], (weights @ sq_t)[:, None, :])
     pct = (2.5, 97.5)
     return (np.moveaxis(np.percentile(first, pct, axis=0), 0, -1),
             np.moveaxis(np.percentile(total, pct, axis=0), 0, -1))
@@ -268,18 +304,30 @@ def _swings(space: InputSpace, kernel: Kernel, seed: int, groups: Sequence[np.nd
 
 
 def _require_memory(space: InputSpace, kernel: Any, samples: int, n_groups: int, rows: int,
-                    workers: int | None, max_memory: int | str | None) -> None:
-    """Refuse a design whose kept outputs (N rows × (G + 2) runs) would not fit the limit."""
+                    workers: int | None, max_memory: int | str | None, bootstrap: int = 0,
+                    n_outputs: int = 0) -> None:
+    """Refuse a design whose kept outputs (N rows × (G + 2) runs) and bootstrap indices
+    (two ``[resamples, G, O]`` arrays) would not fit the limit."""
     runs = samples * (n_groups + 2)
     needed, per_run = sample_memory(space, kernel, runs, rows * (n_groups + 2), workers)
+    # Each resample keeps its indices and, within one block, its N row weights.
+    per_resample = 2 * 8 * n_groups * n_outputs
+    resampled = bootstrap * per_resample + min(BOOTSTRAP_BLOCK_BYTES, 8 * samples * bootstrap)
+    needed += resampled
     allowed = memory_limit(max_memory)
     if needed <= allowed:
         return
     fits = max(0, (allowed - (needed - runs * per_run)) // (per_run * (n_groups + 2)))
     fewer = (f"use fewer rows (-n {fits:,} fits)" if fits >= 2 else "use a smaller scenario") \
         + " or group the inputs (--group actor, issue or kind)"
+    if resampled > needed // 2:
+        room = max(0, (allowed - (needed - resampled)) // (per_resample + 8 * samples))
+        fewer = f"use fewer resamples (--bootstrap {room:,} fits) or group the inputs " \
+            "(--group actor, issue or kind)"
     require_memory(f"{samples:,} rows × ({n_groups} groups + 2) runs of {kernel.name} "
-                   f"({human(per_run)} kept per run)", needed, allowed, fewer)
+                   f"({human(per_run)} kept per run)"
+                   + (f" and {bootstrap:,} bootstrap resamples" if bootstrap else ""),
+                   needed, allowed, fewer)
 
 
 def sensitivity(
@@ -320,7 +368,8 @@ def sensitivity(
     spread = workers if workers is not None else available_cores() if executor is None else 8
     rows = chunk_size or max(1, min(default_chunk_size(space) // (len(groups) + 2),
                                     -(-samples // (4 * max(1, spread)))))
-    _require_memory(space, kernel, samples, len(groups), rows, workers, max_memory)
+    _require_memory(space, kernel, samples, len(groups), rows, workers, max_memory,
+                    bootstrap, len(outputs))
     task = functools.partial(saltelli_chunk, space, kernel, seed, groups, keys)
     out = execute(task, plan_chunks(samples, rows), workers=workers, executor=executor,
                   progress=progress, stats=run.stats)
@@ -329,10 +378,17 @@ def sensitivity(
         return space.base.to_units(y) if in_units else y
 
     fA, fB, fAB = units(out["fA"]), units(out["fB"]), units(out["fAB"])
+    nominal, swing = _swings(space, kernel, seed, groups, keys)
+    require_finite_outputs(model, run.noise, (fA, fB, fAB, nominal, swing))
     first, total, variance = sobol_indices(fA, fB, fAB)
     first_ci, total_ci = _bootstrap(fA, fB, fAB, bootstrap, seed)
-    nominal, swing = _swings(space, kernel, seed, groups, keys)
     flat = np.concatenate([fA, fB])
+    constant = [out for o, out in enumerate(outputs) if np.all(np.isnan(total[:, o]))]
+    notes = run.notes()
+    if constant:
+        notes.append(f"{', '.join(constant)}: does not vary over the samples, so its Sobol "
+                     "indices (shares of a variance of 0) are undefined: – in tables, null in "
+                     "JSON, not 0")
     return SensitivityResult(
         scenario=run.scenario, model=model, options=dict(options or {}), seed=seed,
         samples=samples, group_by=group_by, noise=run.noise, noise_source=run.noise_source,
@@ -340,7 +396,8 @@ def sensitivity(
         outputs=outputs, first=first, total=total, first_ci=first_ci,
         total_ci=total_ci, swing=units(swing.transpose(0, 2, 1)).transpose(0, 2, 1),
         nominal=units(nominal), mean=flat.mean(axis=0), variance=variance, stats=run.stats,
-        notes=run.notes())
+        notes=notes)
+
 
 
 def output_plan(kernel: Kernel, space: InputSpace
