@@ -79,3 +79,30 @@ def test_the_bootstrap_in_blocks_gives_the_same_intervals(monkeypatch: pytest.Mo
     # The same resamples; a matrix product over fewer rows may round its last bit otherwise.
     np.testing.assert_allclose(one.total_ci, blocks.total_ci, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(one.first_ci, blocks.first_ci, rtol=1e-12, atol=1e-15)
+
+
+HUGE = "1" + "0" * 400  # past float range: math.isfinite(int) overflows on it
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["sensitivity", "--bootstrap", HUGE], "got a 401-digit number"),
+    (["sample", "--samples", HUGE], "a million TiB or more"),
+])
+def test_an_integer_past_float_range_is_refused_as_input_not_as_a_failed_run(
+        args: list[str], words: str) -> None:
+    out = runner.invoke(app, [*args, RIVER])
+    assert out.exit_code == 2, out.output
+    assert words in out.output and "overflowed" not in out.output
+
+
+def test_an_integer_past_float_range_is_a_located_refusal_on_the_workbench() -> None:
+    from fastapi.testclient import TestClient
+
+    from detente import load
+    from detente.web.app import create_app
+
+    with TestClient(create_app()) as client:
+        answer = client.post("/api/analyses/sensitivity", json={
+            "scenario": load("korea-2017").to_dict(), "params": {"bootstrap": int(HUGE)}})
+    assert answer.status_code == 422, answer.text
+    assert [p["location"] for p in answer.json()["problems"]] == ["params.bootstrap"]

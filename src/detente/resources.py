@@ -43,6 +43,8 @@ def memory_limit(limit: int | str | None = None) -> int:
 
 def human(size: float) -> str:
     """Bytes for people: 7.45 GiB, 512 MiB."""
+    if size >= 1024 ** 4 * 10 ** 6:  # no machine has it; a huge int would overflow a float
+        return "a million TiB or more"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if size < 1024 or unit == "TiB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.3g} {unit}"

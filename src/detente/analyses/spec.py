@@ -174,13 +174,15 @@ class Option:
                     number = float(value)
             except (TypeError, ValueError, OverflowError):
                 number = None
-            if number is not None and not math.isfinite(number):
+            # An int is always finite (math.isfinite overflows on one past 1e308).
+            if isinstance(number, float) and not math.isfinite(number):
                 return None, not_finite(self.flag, number)
             # One message for every other way a number can be wrong (not a number, out of
             # bounds), worded as the rule itself.
             if number is None or not self._within(number):
                 shown = f"{number:g}" if isinstance(number, float) else repr(value) \
-                    if number is None else str(number)
+                    if number is None else str(number) if len(str(number)) <= 24 \
+                    else f"a {len(str(number))}-digit number"
                 return None, Problem(where, f"{self.what} must be {self.rule()}, got {shown}",
                                      self._example())
             return number, None
