@@ -212,6 +212,22 @@ def test_oversized_upload_and_body_get_413() -> None:
                       headers={"content-type": "application/json"})
         assert huge.status_code == 413
         assert "larger than" in huge.json()["detail"]
+        # One byte over the limit: the sizes are rounded up, so the two never read the same.
+        over = c.post("/api/upload", json={"filename": "s.yaml", "text": "#" * 10_241})
+        assert over.status_code == 413
+        assert "the file is 11 KiB" in over.json()["detail"], over.json()
+
+
+def test_a_worker_given_a_malformed_task_still_answers_with_a_message() -> None:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "detente.web.worker"], input="[1]\n",
+                          capture_output=True, text=True, timeout=120, check=False)
+    message = json.loads(done.stdout.splitlines()[-1])
+    assert done.returncode == 0 and message["kind"] == "error", done.stderr
+    assert message["problems"][0]["location"] == "analysis.analysis"
 
 
 @pytest.mark.parametrize("path", ["/api/validate", "/api/upload", "/api/jobs"])

@@ -205,6 +205,20 @@ def test_run_problems_are_marked_at_their_own_fields(server: str, browser: Any) 
     context.close()
 
 
+def test_a_model_problem_goes_to_the_field_that_holds_the_model(server: str, browser: Any
+                                                                ) -> None:
+    # Shared models (forecast): the models' group; one model of the analysis's own (sample):
+    # its own field, never the disabled group above it.
+    context, page, errors = ready_page(browser, server)
+    for name, holder in (("forecast", "#models"), ("sample", '#params [data-param="model"]')):
+        page.select_option("#analysis", name)
+        places = page.locator('#run-form [data-loc="params.model"]')
+        assert places.count() == 1, name
+        assert places.evaluate("(node, css) => node.matches(css)", holder), name
+    assert not errors, errors
+    context.close()
+
+
 def test_each_analysis_shows_its_own_defaults(server: str, browser: Any) -> None:
     # The fields are drawn afresh for each analysis: the samples shown for sample (1000)
     # used to stay when sensitivity (512) was chosen, and ran as if typed.

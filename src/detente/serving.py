@@ -138,7 +138,8 @@ class ServerLimits:
 
         size = len(text.encode("utf-8"))
         if size > self.max_upload_bytes:
-            raise FileTooLarge([Problem("", f"the file is {size // 1024} KiB; this workbench "
+            kib = -(-size // 1024)  # rounded up: never "1024 KiB; ... up to 1024 KiB"
+            raise FileTooLarge([Problem("", f"the file is {kib} KiB; this workbench "
                                         f"accepts files up to {self.max_upload_bytes // 1024} "
                                         "KiB", "upload a smaller file, or start the workbench "
                                         "with a larger --max-upload")], name)

@@ -61,7 +61,8 @@ def reports_errors(func: F) -> F:
         except NUMERIC_FAILURES as err:
             if os.environ.get("DETENTE_TRACEBACK") == "1":
                 raise
-            message, problems = describe_failure(err, func.__name__, kwargs,
+            flags = {"--" + name.replace("_", "-"): v for name, v in kwargs.items()}
+            message, problems = describe_failure(err, func.__name__, flags,
                                                  "DETENTE_TRACEBACK=1 shows the traceback")
             err_console.print(f"[bold red]error[/]: {escape(message)}\n"
                               f"{escape(str(DetenteError(problems)))}", soft_wrap=True)

@@ -220,6 +220,8 @@ class JobManager:
             _kill(process)
             with contextlib.suppress(Exception):
                 process.wait(2)
+            with contextlib.suppress(OSError):  # a request it never took left unflushed
+                stdin.close()
             stdout.close()
         if job.stopped == "timeout":
             self._finish(job, "timeout", f"stopped after the time limit of "

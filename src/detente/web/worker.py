@@ -43,7 +43,10 @@ def main(more: Mapping[str, AnalysisSpec] | None = None) -> int:
     except DetenteError as err:
         send({"kind": "error", "message": str(err), "problems": err.problem_dicts()})
     except Exception as err:  # reported to the page; the server itself carries on
-        message, problems = describe_failure(err, task["analysis"], task["request"],
+        # The server sends a well-formed task; a worker run by hand may not be.
+        known: dict[str, Any] = task if isinstance(task, dict) else {}
+        message, problems = describe_failure(err, str(known.get("analysis", "analysis"))[:40],
+                                             known.get("request"),
                                              "the server log has the details")
         send({"kind": "error", "message": message, "problems": problems_as_json(problems),
               "internal": traceback.format_exc()})

@@ -566,6 +566,8 @@ function renderParams() {
   const usesModels = meta.shared.includes("model");
   $("analysis-hint").textContent = meta.summary + (usesModels ? "" : " The models ticked do not apply (choose the model among the options, if any).");
   $("models").disabled = !usesModels;
+  // The shared models' problems at the group; a single-model analysis's at its own field.
+  $("models").dataset.loc = usesModels ? "params.model" : "";
   $("seed").disabled = !meta.shared.includes("seed");
 }
 
