@@ -668,6 +668,29 @@ def test_the_reports_settings_cannot_reach_what_the_workbench_fixes(
             or "is not ANALYSIS.OPTION=VALUE" in problems[0]["message"])
 
 
+@pytest.mark.parametrize(("analysis", "given"), [
+    ("report", []), ("report", ["sample.workers=1", "settle.step=50"]),
+    ("plot", ["sensitivity.workers = 1"])])
+def test_the_reports_own_analyses_run_in_the_jobs_one_process(
+        analysis: str, given: list[str]) -> None:
+    # The report's settings were held to the fixed values, but its analyses left unset
+    # took their own default ("all cores when long enough"): a job started a pool.
+    from detente import ANALYSES, REPORTED, parse_settings
+    from detente.report.kinds import report_settings
+    from detente.web.analyses import FIXED, request_options
+
+    params = {"set": given} if given else {}
+    if analysis == "plot":
+        params["kind"] = "comparison"
+    options = request_options(ANALYSES[analysis], {"params": params})
+    settings = report_settings(parse_settings(options["set"]))  # as the report reads them
+    held = [(name, option) for name in REPORTED for option in FIXED
+            if option in {o.name for o in ANALYSES[name].options}]
+    assert held, "some analysis of the report starts processes"
+    for name, option in held:
+        assert settings[name][option] == FIXED[option], (name, option)
+
+
 def _alive(pid: int) -> bool:
     """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
     try:

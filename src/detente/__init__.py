@@ -47,9 +47,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.render import fmt, print_view, to_json, view_cells, view_csv, view_html
     from detente.report.html import render_report
     from detente.report.kinds import KINDS as FIGURE_KINDS
+    from detente.report.kinds import REPORTED, figure_file, parse_settings
     from detente.report.kinds import Analysis as ReportAnalysis
     from detente.report.kinds import draw as draw_figure
-    from detente.report.kinds import figure_file, parse_settings
     from detente.report.style import figure_bytes, preset_bytes
     from detente.roadmaps import RoadmapAnalysis, roadmap
     from detente.room.api import mount_room
@@ -158,6 +158,7 @@ _LAZY: dict[str, str] = {
     "draw_figure": "detente.report.kinds",
     "figure_file": "detente.report.kinds",
     "parse_settings": "detente.report.kinds",
+    "REPORTED": "detente.report.kinds",
     "figure_bytes": "detente.report.style",
     "render_report": "detente.report.html",
     "LoadLimits": "detente.safeload",
@@ -192,6 +193,7 @@ __all__ = [
     "NUMERIC_FAILURES",
     "PRESETS",
     "REGISTRY",
+    "REPORTED",
     "REPORT_OPTIONS",
     "VARIATION_FLAGS",
     "AnalysisSpec",

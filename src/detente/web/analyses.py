@@ -16,6 +16,7 @@ from typing import Any
 
 from detente import (
     ANALYSES,
+    REPORTED,
     AnalysisSpec,
     OptionError,
     Problem,
@@ -97,6 +98,11 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
                              FIXED[option] is None or v.strip() != str(FIXED[option]))]
     if problems:
         raise OptionError(problems)
+    if "set" in checked:  # the report's own analyses run in the job's one process too
+        checked["set"] = [*(checked["set"] or ()), *(
+            f"{name}.{option}={value}" for name in REPORTED for option, value in FIXED.items()
+            if value is not None and option in {o.name for o in ANALYSES[name].options}
+            and option not in settings.get(name, {}))]
     return {k: v for k, v in checked.items() if k not in FIXED}
 
 
