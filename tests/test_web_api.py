@@ -672,18 +672,28 @@ def test_the_reports_settings_cannot_reach_what_the_workbench_fixes(
     ("report", []), ("report", ["sample.workers=1", "settle.step=50"]),
     ("plot", ["sensitivity.workers = 1"])])
 def test_the_reports_own_analyses_run_in_the_jobs_one_process(
-        analysis: str, given: list[str]) -> None:
+        analysis: str, given: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     # The report's settings were held to the fixed values, but its analyses left unset
     # took their own default ("all cores when long enough"): a job started a pool.
     from detente import ANALYSES, REPORTED, parse_settings
     from detente.report.kinds import report_settings
-    from detente.web.analyses import FIXED, request_options
+    from detente.web import analyses
 
-    params = {"set": given} if given else {}
+    params: dict[str, Any] = {"set": given} if given else {}
     if analysis == "plot":
         params["kind"] = "comparison"
-    options = request_options(ANALYSES[analysis], {"params": params})
-    settings = report_settings(parse_settings(options["set"]))  # as the report reads them
+    ran: dict[str, Any] = {}
+
+    def run(*_: Any, **options: Any) -> None:  # what the job would run, kept
+        ran.update(options)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(analyses, "run", run)
+    with pytest.raises(RuntimeError, match="stop here"):
+        analyses.run_analysis(analysis, {"scenario": korea(), "params": params},
+                              lambda *_: None)
+    settings = report_settings(parse_settings(ran["set"]))  # as the report reads them
+    FIXED = analyses.FIXED
     held = [(name, option) for name in REPORTED for option in FIXED
             if option in {o.name for o in ANALYSES[name].options}]
     assert held, "some analysis of the report starts processes"

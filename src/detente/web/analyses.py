@@ -98,11 +98,6 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
                              FIXED[option] is None or v.strip() != str(FIXED[option]))]
     if problems:
         raise OptionError(problems)
-    if "set" in checked:  # the report's own analyses run in the job's one process too
-        checked["set"] = [*(checked["set"] or ()), *(
-            f"{name}.{option}={value}" for name in REPORTED for option, value in FIXED.items()
-            if value is not None and option in {o.name for o in ANALYSES[name].options}
-            and option not in settings.get(name, {}))]
     return {k: v for k, v in checked.items() if k not in FIXED}
 
 
@@ -156,6 +151,8 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
         def by_chunk(done: int, total: int) -> None:
             progress(done / total if total else 1.0, f"{done} of {total}")
 
+        if "set" in options:  # read and checked above
+            options["set"] = held_settings(options["set"])
         # A sampling run reports its chunks, the report its steps: run() hands the step
         # names on only to an analysis that has steps.
         result = run(name, scenario, variation, **options, **fixed_for(entry),
@@ -165,6 +162,17 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
     # The command line's JSON writer: a non-finite number is refused by its path, never
     # sent as null or NaN.
     return dict(json.loads(to_json(out)))
+
+
+def held_settings(given: Any) -> list[str]:
+    """The report's settings (``--set``), its own analyses held to :data:`FIXED` where the
+    settings leave them: they run in the job's one process too (left unset, a sampling
+    analysis took its own default, all cores when long enough)."""
+    settings = parse_settings(given)
+    return [*(given or ()), *(f"{name}.{option}={value}" for name in REPORTED
+                              for option, value in FIXED.items() if value is not None
+                              and option in {o.name for o in ANALYSES[name].options}
+                              and option not in settings.get(name, {}))]
 
 
 def fixed_for(spec: AnalysisSpec) -> dict[str, Any]:
