@@ -5,6 +5,7 @@ flags. Proven by walking the registry and capturing what each command hands to
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 import detente.cli.registry as registry
+from detente import load
 from detente.analyses import ANALYSES, Option
 from detente.cli import app
 from detente.variation import FLAGS as VARIATION_FLAGS
@@ -190,6 +192,19 @@ def test_noise_items_after_noise_are_told_from_the_scenario(
     _invoke("sample", *words)
     assert captured["scenario"] == scenario
     assert list(captured["options"]["noise"]) == ["position=10", "salience=0.1"]
+
+
+def test_a_mistyped_noise_kind_is_named_as_noise_and_a_file_named_like_one_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A typo (salinece) was taken for the scenario: "no such file or embedded scenario".
+    typo = _invoke("sample", "-q", "--noise", "position=10", "salinece=0.1")
+    assert typo.exit_code == 2 and "--noise: 'salinece=0.1' is not KIND=SPREAD" in typo.output
+    assert "salience" in typo.output and "no such file" not in typo.output
+    # A scenario file whose name looks like a noise item is the scenario.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "salience=0.1.yaml").write_text(load("korea-2017").to_yaml())
+    read = _invoke("sample", "-q", "-n", "20", "--noise", "position=10", "salience=0.1.yaml")
+    assert read.exit_code == 0, read.output
 
 
 def test_validate_capability_takes_both_spellings(captured: dict[str, Any]) -> None:

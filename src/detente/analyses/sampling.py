@@ -55,13 +55,13 @@ def split_noise(inputs: Sequence[str] | None) -> tuple[str | None, list[str]]:
     """Separate the scenario from noise items written after ``--noise`` without repeating
     it: ``sample korea-2017 --noise position=10 salience=0.1`` reaches us as the positional
     tokens ``korea-2017 salience=0.1`` and ``--noise position=10``."""
-    from detente.uncertainty.inputs import FIELDS
-
     scenario: str | None = None
     items: list[str] = []
     for token in inputs or []:
         key = token.partition("=")[0].replace("-", "_")
-        if "=" in token and key in FIELDS:
+        # KIND=SPREAD is a noise item unless a file of that name exists; an unknown KIND (a
+        # typo) too, so that the noise parser names it with the kinds it knows.
+        if "=" in token and key.isidentifier() and not Path(token).exists():
             items.append(token)
         elif scenario is None:
             scenario = token
