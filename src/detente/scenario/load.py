@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from detente.errors import Problem, ScenarioError, did_you_mean, scenario_error, shorten
 from detente.safeload import LoadLimits, parse_json, parse_yaml, read_text, structure_problems
 from detente.scenario.checks import check_semantics
-from detente.scenario.schema import MAX_MAGNITUDE, Scenario
+from detente.scenario.schema import ID_LISTS, MAX_MAGNITUDE, Scenario
 from detente.scenario.tables import table_mapping
 
 EMBEDDED_DIR = Path(__file__).parent.parent / "data" / "scenarios"
@@ -322,6 +322,7 @@ def json_schema() -> dict[str, Any]:
     schema = Scenario.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "detente scenario"
+    schema["x-id-lists"] = {kind: list(lists) for kind, lists in ID_LISTS.items()}
     return schema
 
 

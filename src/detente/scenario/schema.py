@@ -56,6 +56,11 @@ Real = Annotated[float, AfterValidator(_bounded)]
 #: institutions). :meth:`Scenario.ids_of` gives the ids of each.
 IdKind = Literal["actors", "issues", "packages", "guarantors"]
 _REFERS, _KEYS = "x-refers", "x-keys"
+#: The lists of the scenario whose items' ids each kind of id names (the workbench renames
+#: and removes ids by it, from the JSON Schema's ``x-id-lists``).
+ID_LISTS: dict[IdKind, tuple[str, ...]] = {
+    "actors": ("actors",), "issues": ("issues",), "packages": ("packages",),
+    "guarantors": ("actors", "institutions")}
 
 
 def names(refers: IdKind | None = None, keys: tuple[IdKind, ...] = ()) -> dict[str, Any]:
@@ -370,9 +375,7 @@ class Scenario(_Strict):
 
     def ids_of(self, kind: IdKind) -> tuple[str, ...]:
         """The ids a field declared to hold ``kind`` (:func:`names`) may name."""
-        ids = {"actors": self.actor_ids, "issues": self.issue_ids,
-               "packages": self.package_ids, "guarantors": self.guarantor_ids}
-        return ids[kind]
+        return tuple(item.id for name in ID_LISTS[kind] for item in getattr(self, name))
 
     def issue(self, issue_id: str) -> Issue:
         for issue in self.issues:

@@ -107,10 +107,11 @@ const issues = () => items("issues");
 const institutions = () => items("institutions");
 
 // Where each list's ids stand, as the format declares it (x-refers: the ids a field holds, or
-// a mapping's values; x-keys: a mapping's keys, level by level): paths whose "*" is every
-// entry and "{}" a mapping's keys. Guarantors are actors and institutions.
+// a mapping's values; x-keys: a mapping's keys, level by level; x-id-lists: the lists a kind
+// of id names, e.g. a guarantor is an actor or an institution): paths whose "*" is every
+// entry and "{}" a mapping's keys.
 function referencePaths(node = state.schema, path = [], found = {}) {
-  const add = (kind, at) => (kind === "guarantors" ? ["actors", "institutions"] : [kind]).forEach((list) => (found[list] = found[list] || []).push(at));
+  const add = (kind, at) => state.schema["x-id-lists"][kind].forEach((list) => (found[list] = found[list] || []).push(at));
   if (node["x-refers"]) add(node["x-refers"], node.additionalProperties ? [...path, "*"] : path);
   (node["x-keys"] || []).forEach((kind, depth) => add(kind, [...path, ...Array(depth).fill("*"), "{}"]));
   const inner = resolve(node);
