@@ -136,3 +136,23 @@ def test_no_output_of_an_edge_scenario_shows_a_non_finite_number(
     for output_format, text in outputs.items():
         found = NON_FINITE.search(text)
         assert found is None, (output_format, text[max(0, found.start() - 80):found.end() + 40])
+
+
+def _alone_on_flow(raw: dict[str, Any]) -> None:
+    for actor in ("MID", "DOWN", "DELTA"):  # UP alone cares about FLOW
+        raw["stances"][actor]["FLOW"]["salience"] = 0
+
+
+def test_the_map_without_each_actor_says_where_there_is_no_forecast(tmp_path: Path) -> None:
+    # Without UP nobody cares about FLOW: compromise divides 0 by 0 there. The map used to
+    # print that cell as "0" and take its colour scale from the NaN (every colour wrong).
+    from detente.forecast import forecast
+    from detente.report.counterfactual import counterfactual_map
+
+    f = forecast(_edge(tmp_path, "alone", _alone_on_flow), models=["compromise"])
+    ax = counterfactual_map(f).axes[0]
+    cells = {(round(t.get_position()[0]), round(t.get_position()[1])): t.get_text()
+             for t in ax.texts}
+    assert cells[(0, 0)] == "no forecast"  # FLOW without UP
+    assert cells[(1, 0)] == "+22"        # FUND without UP: a forecast as before
+    assert ax.images[0].norm.vmax == pytest.approx(22.0, abs=0.5)

@@ -149,13 +149,26 @@ def counterfactual_reading(analysis: Analysis) -> str:
     s = analysis.scenario
     names = [s.name_of(a) for a in cf.actor_ids]
     issues = [s.name_of(i) for i in cf.issue_ids]
-    (actor, issue, shift), = largest_shifts(cf, names, issues)
-    total = np.abs(cf.shift).sum(axis=1)
-    least = names[int(np.argmin(total))]
+    shifts = largest_shifts(cf, names, issues)
+    if not shifts:
+        return ("Without any one actor nobody cares about any issue (salience 0): there is "
+                "no forecast to compare.")
+    (actor, issue, shift), = shifts
     units = s.issue(cf.issue_ids[issues.index(issue)]).units
-    return (f"Leaving out {actor} moves the {cf.model} forecast most: {issue} by "
-            f"{'+' if shift >= 0 else ''}{_fmt(shift)} {units}; leaving out {least} changes "
-            "the least in total.")
+    text = (f"Leaving out {actor} moves the {cf.model} forecast most: {issue} by "
+            f"{'+' if shift >= 0 else ''}{_fmt(shift)} {units}")
+    # "Least in total" compares whole rows: an actor without whom an issue has no forecast
+    # is named apart, not ranked on the issues that are left.
+    whole = cf.defined.all(axis=1)
+    if whole.any():
+        total = np.abs(np.where(cf.defined, cf.shift, 0.0)).sum(axis=1)
+        least = names[int(np.argmin(np.where(whole, total, total.max() + 1.0)))]
+        text += f"; leaving out {least} changes the least in total"
+    if not whole.all():
+        alone = _and([names[a] for a in np.flatnonzero(~whole)])
+        text += (f"; without {alone} some issue has no forecast, as nobody else cares "
+                 "about it")
+    return text + "."
 
 
 # --- sections -----------------------------------------------------------------------
