@@ -156,3 +156,16 @@ def test_the_map_without_each_actor_says_where_there_is_no_forecast(tmp_path: Pa
     assert cells[(0, 0)] == "no forecast"  # FLOW without UP
     assert cells[(1, 0)] == "+22"        # FUND without UP: a forecast as before
     assert ax.images[0].norm.vmax == pytest.approx(22.0, abs=0.5)
+
+
+def test_the_report_of_a_scenario_with_an_actor_it_cannot_leave_out(tmp_path: Path) -> None:
+    # Without UP nobody cares about FLOW: the report left every actor out in turn and was
+    # refused for '--without', a flag the user never gave. It now leaves out the others and
+    # says why UP is not.
+    report = analyses.run("report", _edge(tmp_path, "alone", _alone_on_flow),
+                          **ANALYSES["report"].quick)
+    page = re.sub(r"data:[\w/+]+;base64,[\w+/=]+", "", report.value.html)
+    assert "Upstream State cannot be left out" in page
+    assert "without Upstream State some issue has no forecast" in page
+    found = NON_FINITE.search(re.sub(r"<[^>]+>", " ", page))
+    assert found is None, page[max(0, found.start() - 80):found.end() + 40]

@@ -268,8 +268,13 @@ def settlement_counterfactual_reading(analysis: Analysis) -> str:
     s = analysis.scenario
     base = st.baseline.best.nash if st.baseline.best else 0.0
     variants = [(v.best.nash if v.best else 0.0, v) for v in st.variants]
+    kept = [s.name_of(a) for a in s.actor_ids if a not in analysis.can_leave_out]
+    # Without such an actor there is no scenario: nobody else left, or nobody who cares
+    # about one of the issues (the forecast map says "no forecast" there).
+    alone = (f"{_and(kept)} cannot be left out: without {'it' if len(kept) == 1 else 'each'} "
+             "nobody is left who cares about some issue." if kept else "")
     if not variants:
-        return ""
+        return alone
     high_v, high = max(variants, key=lambda t: t[0])
     low_v, low = min(variants, key=lambda t: t[0])
     name = lambda v: s.name_of(v.label.removeprefix("without "))  # noqa: E731
@@ -278,7 +283,7 @@ def settlement_counterfactual_reading(analysis: Analysis) -> str:
     empty = [name(v) for v in st.variants if not v.zone_exists]
     if empty:
         text += f"; without {_and(empty)} no package satisfies every party"
-    return text + "."
+    return f"{text}. {alone}".strip()
 
 
 def uncertainty_reading(analysis: Analysis) -> str:

@@ -235,10 +235,27 @@ class Analysis:
         return without_each_actor(self.forecast, self.counterfactual_model)
 
     @cached_property
+    def can_leave_out(self) -> tuple[str, ...]:
+        """The actors whose absence is a scenario: not the only actor, nor the only one who
+        cares about an issue (Variation.apply's rule; the report names the others)."""
+        arrays = self.scenario.compile()
+        leavable = []
+        for actor in arrays.actor_ids:
+            without = Variation(without=(actor,))
+            if without.problems(arrays):
+                continue
+            try:
+                without.apply(arrays)
+            except OptionError:
+                continue
+            leavable.append(actor)
+        return tuple(leavable)
+
+    @cached_property
     def without_each(self) -> Result:
         """The package search of the scenario as written with each actor left out in turn,
         side by side (`detente settle --without A --without B ... --separately`)."""
-        everyone = Variation(without=tuple(self.scenario.actor_ids))
+        everyone = Variation(without=self.can_leave_out)
         return run("settle", self.scenario, everyone, **{
             **self.settings["settle"], "separately": True, "zones": False, "persuade": False})
 
