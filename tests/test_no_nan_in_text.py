@@ -169,3 +169,21 @@ def test_the_report_of_a_scenario_with_an_actor_it_cannot_leave_out(tmp_path: Pa
     assert "without Upstream State some issue has no forecast" in page
     found = NON_FINITE.search(re.sub(r"<[^>]+>", " ", page))
     assert found is None, page[max(0, found.start() - 80):found.end() + 40]
+
+
+def _alone(raw: dict[str, Any]) -> None:
+    raw["actors"] = raw["actors"][:1]
+    raw["stances"] = {"UP": raw["stances"]["UP"]}
+    raw["trust"] = {}
+    for issue in raw["issues"]:
+        issue["guarantors"] = ["UP"]
+
+
+def test_the_report_of_a_one_actor_scenario_says_what_it_cannot_show(tmp_path: Path) -> None:
+    # It was refused for '--without' (every actor left out in turn), then for the frontier
+    # figure ('KIND'): neither was the user's to give.
+    report = analyses.run("report", _edge(tmp_path, "alone", _alone),
+                          **ANALYSES["report"].quick)
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", report.value.html))
+    assert "Upstream State cannot be left out" in page
+    assert "no frontier is drawn: the frontier needs two veto players" in page

@@ -441,10 +441,13 @@ def zones_reading(analysis: Analysis) -> str:
         if z.zone_min is not None and z.zone_max is not None:
             widths.append(((z.zone_max - z.zone_min) / (hi - lo), z))
     narrow = min(widths, key=lambda t: t[0])[1]
-    a, b = analysis.frontier_actors
     text = (f"The tightest issue is {s.issue(narrow.issue).name}: acceptable packages put it "
             f"between {_fmt(narrow.zone_min)} and {_fmt(narrow.zone_max)} "
             f"(status quo {_fmt(narrow.status_quo)})")
+    no_frontier = KINDS["frontier"].unavailable(analysis)
+    if no_frontier:
+        return f"{text}; no frontier is drawn: {no_frontier}."
+    a, b = analysis.frontier_actors
     pts = analysis.frontier.points
     if pts:
         text += (f"; along the frontier {s.name_of(a)}'s gain ranges from {pts[0][0]:+.1f} to "
@@ -484,9 +487,10 @@ def _zones(analysis: Analysis) -> Section:
                                          "packages" + ("" if _efficient_exact(analysis)
                                                        else " (the efficient range is an "
                                                        "inner range: see the legend)")),
-                            figure_block(analysis, "frontier",
-                                         "The efficiency frontier of the acceptable packages "
-                                         "with the named packages")],
+                            *([] if KINDS["frontier"].unavailable(analysis) else [
+                                figure_block(analysis, "frontier",
+                                             "The efficiency frontier of the acceptable "
+                                             "packages with the named packages")])],
                    view=result_view(analysis.result("settle"), keys=ZONE_TABLES),
                    command="settle")
 

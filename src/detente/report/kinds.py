@@ -408,6 +408,14 @@ def _tornado(analysis: Analysis) -> Figure:
     return tornado(analysis.sensitivity, issues[0] if issues else None)
 
 
+def _need_two_veto_players(analysis: Analysis) -> str | None:
+    try:
+        analysis.frontier_actors  # noqa: B018  (its refusal is the reason)
+    except OptionError as refused:
+        return refused.problems[0].message
+    return None
+
+
 def _need_roadmap(analysis: Analysis) -> str | None:
     if analysis.scenario.roadmaps:
         return None
@@ -441,7 +449,8 @@ KINDS: dict[str, PlotKind] = {
         PlotKind("settlement", lambda a: package_gains(a.deal_alone)),
         PlotKind("settlement-without", lambda a: without_actor_settlement(a.settlement)),
         PlotKind("issue-zones", lambda a: issue_zone_figure(a.deal, a.scenario)),
-        PlotKind("frontier", lambda a: frontier_figure(a.deal, a.frontier)),
+        PlotKind("frontier", lambda a: frontier_figure(a.deal, a.frontier),
+                 _need_two_veto_players),
         PlotKind("roadmap", lambda a: roadmap_figure(a.roadmap), _need_roadmap),
         PlotKind("roadmap-scan", lambda a: learning_scan_figure(a.roadmap), _need_scan),
         PlotKind("contributions", lambda a: guarantor_contributions(a.contributions, _names(a))),
