@@ -69,4 +69,5 @@ def test_a_cap_below_min_turns_is_named_though_the_run_barely_moved() -> None:
 
 def test_a_run_at_rest_under_a_stop_ratio_of_zero_says_why_it_went_on() -> None:
     (note,) = round_cap_notes(_smp_capped(max_turns=100, stop_ratio=0.0))
-    assert "positions no longer move, but the rule wants a ratio below 0" in note
+    assert "positions no longer move, but no ratio is below 0" in note
+    assert "raise -O smp.stop_ratio above 0" in note and "max_turns" not in note.split(";")[1]

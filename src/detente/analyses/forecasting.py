@@ -109,9 +109,14 @@ def round_cap_notes(result: Forecast) -> list[str]:
             if last is not None and turns >= min_turns and last < stop_ratio:
                 continue  # its stop rule was met on the capped turn too
             why = _unmet_stop_rule(name, last, turns, stop_ratio, min_turns)
+            # A run at rest (ratio 0) under a stop ratio of 0 would not stop in any number
+            # of turns: the option to change is the ratio.
+            advice = (f"raise -O {name}.stop_ratio above 0 to let a run at rest stop"
+                      if last == 0.0 and turns >= min_turns
+                      else f"raise -O {name}.max_turns to run longer")
             notes.append(f"{name}: stopped at its cap of {options['max_turns']} turns "
                          f"before its stop rule was met ({why}); the forecast is the last "
-                         f"turn's (raise -O {name}.max_turns to run longer)")
+                         f"turn's ({advice})")
     return notes
 
 
@@ -128,8 +133,8 @@ def _unmet_stop_rule(name: str, last: float | None, turns: int, stop_ratio: floa
         return "its last movement could not be measured: the ratio is not a number"
     if last == 0.0:
         # A ratio of 0 is a run at rest: only a stop ratio of 0 (nothing is below it) keeps
-        # it going, and saying "ratio 0" would leave the reader to work that out.
-        return f"its positions no longer move, but the rule wants a ratio below {stop_ratio:g}"
+        # it going; "ratio 0" would leave the reader to work that out.
+        return f"its positions no longer move, but no ratio is below {stop_ratio:g}"
     return f"last movement ratio {last:.3g}, the rule wants below {stop_ratio:g}"
 
 
