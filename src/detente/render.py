@@ -13,15 +13,19 @@ import json
 import math
 import numbers
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from detente.view import Table, View
 
 
 def fmt(value: float) -> str:
-    """An issue-unit number as people write it: 40, 37.5 (one decimal at most, no -0)."""
+    """An issue-unit number as people write it: 40, 37.5 (one decimal at most, no -0).
+
+    A non-finite number is refused (:func:`non_finite_error`), never written: a quantity
+    that does not apply is said in words by the caller, not passed here as NaN."""
     if not math.isfinite(value):
-        return "–"
+        raise non_finite_error("")
     if abs(value - round(value)) <= 1e-9:
         return f"{round(value):d}"
     text = f"{value:.1f}".rstrip("0").rstrip(".")
@@ -30,7 +34,10 @@ def fmt(value: float) -> str:
 
 def fmt_signed(value: float, decimals: int = 2) -> str:
     """A gain with its sign (+3.51, −0.41 written '-0.41'); a value that rounds to zero is
-    '0.00' without a sign: '-0.00' or '+0.00' would claim a direction the number lacks."""
+    '0.00' without a sign: '-0.00' or '+0.00' would claim a direction the number lacks.
+    A non-finite number is refused, as by :func:`fmt`."""
+    if not math.isfinite(value):
+        raise non_finite_error("")
     return _unsigned_zero(format(value, f"+.{decimals}f"))
 
 
@@ -101,9 +108,47 @@ def _table_cells(t: Table, n: int) -> dict[str, Any]:
 def require_finite_view(view: View) -> None:
     """Refuse a view with a NaN or infinite cell, naming its table, row and column: the one
     rule of :func:`to_json` held by every renderer (rich text, cells, CSV, HTML), so that no
-    analysis can show a number the JSON output would refuse."""
+    analysis can show a number the JSON output would refuse. Its text (title, summary, the
+    tables' titles, text cells and notes, the notes) is held to the same rule by
+    :func:`require_finite_text`: a number an f-string wrote into a sentence is shown too."""
     for n, t in enumerate(view.tables):
         require_finite(_table_cells(t, n))
+    texts = [("title", view.title), ("summary", view.summary)]
+    for n, t in enumerate(view.tables):
+        where = f"tables.{_table_name(t, n)}"
+        texts += [(f"{where}.title", t.title)]
+        texts += [(f"{where}.columns[{k}]", column) for k, column in enumerate(t.columns)]
+        texts += [(f"{where}.rows[{r}].{t.columns[k]}", cell)
+                  for r, row in enumerate(t.rows) for k, cell in enumerate(row)
+                  if isinstance(cell, str)]
+        texts += [(f"{where}.notes[{k}]", note) for k, note in enumerate(t.notes)]
+    texts += [(f"notes[{k}]", note) for k, note in enumerate(view.notes)]
+    require_finite_text(texts)
+
+
+#: What Python writes for a non-finite float in text (format() with any float spec, str(),
+#: f-strings; numpy's str() too): 'nan', 'inf', '-inf', '+inf', 'inf%'. Lower case only, as
+#: they are written: an issue or treaty called 'INF' or a place called 'Nan' is not one.
+_NON_FINITE_WORD = re.compile(r"(?<![\w.])[+-]?(?:nan|inf)(?!\w)")
+
+
+def require_finite_text(texts: Iterable[tuple[str, str]]) -> None:
+    """Refuse text shown to a reader, ``(where, text)`` pairs, in which a NaN or infinity
+    was formatted ('nan', 'inf'), naming the first place: the rule of :func:`to_json` for
+    the sentences of notes, titles, the brief and the report, whose numbers no cell check
+    sees. :func:`fmt` refuses such a number itself; this catches the f-strings."""
+    for where, text in texts:
+        found = _NON_FINITE_WORD.search(text)
+        if found is not None:
+            raise non_finite_error(where, f"'{found[0]}' in the text "
+                                          f"'{_around(text, found.start(), found.end())}'")
+
+
+def _around(text: str, start: int, end: int, width: int = 40) -> str:
+    """The words round a match, for an error message (a note may be a paragraph long)."""
+    head = "…" if start > width else ""
+    tail = "…" if end + width < len(text) else ""
+    return head + text[max(0, start - width):end + width] + tail
 
 
 def view_cells(view: View) -> dict[str, Any]:
@@ -179,13 +224,15 @@ def require_finite(data: Any) -> None:
         raise non_finite_error(where)
 
 
-def non_finite_error(where: str) -> Exception:
-    """The one refusal of a non-finite number in a result, at ``where`` (a path)."""
+def non_finite_error(where: str, shown: str = "") -> Exception:
+    """The one refusal of a non-finite number in a result, at ``where`` (a path); ``shown``:
+    how it appeared in text, when it did."""
     from detente.errors import DetenteError, Problem
 
     return DetenteError([Problem(
-        where, "the result holds a number that is not finite (NaN or infinity), so it is "
-        "not printed", "check the inputs for extreme values; if they look sound, please "
+        where, "the result holds a number that is not finite (NaN or infinity)"
+        + (f", {shown}" if shown else "") + ", so it is not printed",
+        "check the inputs for extreme values; if they look sound, please "
         "report this with the scenario")])
 
 
@@ -230,4 +277,5 @@ def view_html(view: View) -> str:
 
 
 __all__ = ["UNITS", "cell_text", "fmt", "fmt_signed", "print_view", "require_finite",
-           "require_finite_view", "to_json", "view_cells", "view_csv", "view_html"]
+           "require_finite_text", "require_finite_view", "to_json", "view_cells", "view_csv",
+           "view_html"]

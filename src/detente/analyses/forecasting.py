@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,14 +101,41 @@ def round_cap_notes(result: Forecast) -> list[str]:
                              f"-O {name}.max_rounds to run longer)")
         elif {"states", "stop_ratios"} <= set(details) and "max_turns" in options:
             turns = int(np.asarray(details["states"]).reshape(-1)[0]) - 1
+            if turns < options["max_turns"]:
+                continue
             ratios = np.asarray(details["stop_ratios"], dtype=float).reshape(-1)
-            last = ratios[turns - 1] if 0 < turns <= ratios.size else np.nan
-            if turns >= options["max_turns"] and not last < options.get("stop_ratio", 0.0):
-                notes.append(f"{name}: stopped at its cap of {options['max_turns']} turns "
-                             f"before its stop rule was met (last movement ratio {last:.3g}); "
-                             f"the forecast is the last turn's (raise -O {name}.max_turns "
-                             "to run longer)")
+            last = float(ratios[turns - 1]) if 0 < turns <= ratios.size else None
+            stop_ratio, min_turns = options.get("stop_ratio", 0.0), options.get("min_turns", 1)
+            if last is not None and turns >= min_turns and last < stop_ratio:
+                continue  # its stop rule was met on the capped turn too
+            why = _unmet_stop_rule(name, last, turns, stop_ratio, min_turns)
+            # A run at rest (ratio 0) under a stop ratio of 0 would not stop in any number
+            # of turns: the option to change is the ratio.
+            advice = (f"raise -O {name}.stop_ratio above 0 to let a run at rest stop"
+                      if last == 0.0 and turns >= min_turns
+                      else f"raise -O {name}.max_turns to run longer")
+            notes.append(f"{name}: stopped at its cap of {options['max_turns']} turns "
+                         f"before its stop rule was met ({why}); the forecast is the last "
+                         f"turn's ({advice})")
     return notes
+
+
+def _unmet_stop_rule(name: str, last: float | None, turns: int, stop_ratio: float,
+                     min_turns: int) -> str:
+    """Why a capped stepwise run had not met its stop rule (a movement ratio below
+    ``stop_ratio`` from turn ``min_turns``), in words: a ratio that was not recorded or is
+    not a number is said to be so, never printed as 'nan'."""
+    if turns < min_turns:
+        return f"the rule applies from turn {min_turns}, -O {name}.min_turns"
+    if last is None:
+        return "its last turn's movement ratio was not recorded"
+    if not math.isfinite(last):
+        return "its last movement could not be measured: the ratio is not a number"
+    if last == 0.0:
+        # A ratio of 0 is a run at rest: only a stop ratio of 0 (nothing is below it) keeps
+        # it going; "ratio 0" would leave the reader to work that out.
+        return f"its positions no longer move, but no ratio is below {stop_ratio:g}"
+    return f"last movement ratio {last:.3g}, the rule wants below {stop_ratio:g}"
 
 
 def forecast_path_table(result: Forecast, name: str) -> Table | None:

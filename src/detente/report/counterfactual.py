@@ -17,20 +17,27 @@ from matplotlib.figure import Figure
 
 from detente.forecast import Forecast
 from detente.models import get_model
+from detente.render import non_finite_error
 from detente.report.figures import ForecastLike, as_forecast
 from detente.report.style import INK, MUTED, model_label, new_figure, row_inches, wrap
 
 
 @dataclass(frozen=True)
 class WithoutActor:
-    """Forecast shifts when each actor is left out, in issue units: ``shift[A, I]``."""
+    """Forecast shifts when each actor is left out, in issue units: ``shift[A, I]``.
+
+    Without actor a, an issue that nobody else cares about (salience 0) has no forecast: a
+    model would divide 0 by 0 there, or answer with a number that means nothing.
+    ``defined[a, i]`` says where there is one; elsewhere ``without`` and ``shift`` are NaN,
+    and whoever shows them says "no forecast" in words instead."""
 
     model: str
     actor_ids: tuple[str, ...]
     issue_ids: tuple[str, ...]
     full: np.ndarray      # I, the forecast with everybody
-    without: np.ndarray   # A, I: the forecast without actor a
+    without: np.ndarray   # A, I: the forecast without actor a (NaN where not ``defined``)
     seed: int | None
+    defined: np.ndarray   # A, I: whether anybody but actor a cares about issue i
 
     @property
     def shift(self) -> np.ndarray:
@@ -48,13 +55,28 @@ def without_each_actor(f: Forecast, model: str | None = None) -> WithoutActor:
     runner = get_model(name, **result.options)
     arrays = f.arrays
     everyone = np.arange(arrays.n_actors)
-    rows = []
+    cares = np.asarray(arrays.salience) > 0
+    defined = np.array([cares[everyone != a].any(axis=0) for a in everyone]
+                       ).reshape(arrays.n_actors, arrays.n_issues)
+    rows = np.full((arrays.n_actors, arrays.n_issues), np.nan)
     for a in everyone:
+        if not defined[a].any():
+            continue  # nobody else cares about anything: no scenario left to run
         rest = arrays.take_actors(everyone[everyone != a])
         seed = result.seed if result.seed is not None else f.seed
-        rows.append(arrays.to_units(runner.run(rest, seed).forecast))
+        # An issue nobody left cares about is 0/0 in some models: dropped just below, so
+        # numpy's warning about it would only alarm.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            forecast = arrays.to_units(runner.run(rest, seed).forecast)
+        rows[a] = np.where(defined[a], forecast, np.nan)
+        if not np.isfinite(rows[a][defined[a]]).all():
+            raise non_finite_error(f"{name} without {arrays.actor_ids[a]}")
     return WithoutActor(name, arrays.actor_ids, arrays.issue_ids,
-                        arrays.to_units(result.forecast), np.array(rows), result.seed)
+                        arrays.to_units(result.forecast), rows, result.seed, defined)
+
+
+#: A cell of the map without a forecast (``WithoutActor.defined`` false), said in words.
+NO_FORECAST = "no forecast"
 
 
 def counterfactual_map(source: ForecastLike = None, model: str | None = None, *,
@@ -75,12 +97,18 @@ def counterfactual_map(source: ForecastLike = None, model: str | None = None, *,
         fig = new_figure(9.0, height)
         ax = fig.add_axes((1.6 / 9.0, 0.1, 1 - 2.5 / 9.0, row * n_actors / height))
     fig = ax.get_figure()
-    limit = max(float(np.abs(shift).max()), 1e-9)
+    # The colour scale from the shifts there are: one NaN would make it NaN, and every
+    # cell would print as "0" (abs(nan) >= 0.5 is false).
+    limit = max(float(np.abs(shift[cf.defined]).max(initial=0.0)), 1e-9)
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
-    image = ax.imshow(shift, cmap="PuOr_r", norm=norm, aspect="auto")
+    image = ax.imshow(np.ma.masked_invalid(shift), cmap="PuOr_r", norm=norm, aspect="auto")
     for a in range(n_actors):
         for i in range(n_issues):
             value = shift[a, i]
+            if not cf.defined[a, i]:
+                ax.text(i, a, NO_FORECAST, ha="center", va="center", fontsize=7.5,
+                        color=MUTED)
+                continue
             strong = abs(value) > 0.55 * limit
             ax.text(i, a, f"{value:+.0f}" if abs(value) >= 0.5 else "0", ha="center",
                     va="center", fontsize=7.5, color="white" if strong else INK)
@@ -99,6 +127,9 @@ def counterfactual_map(source: ForecastLike = None, model: str | None = None, *,
     # every issue has one, so that a reader need not know how each scale is oriented.
     bar.set_label(f"shift of the forecast without the actor ({unit})\n+ = towards the high "
                   "end of the scale, − = towards the low end", fontsize=7.5, color=MUTED)
+    if not cf.defined.all():
+        ax.set_xlabel(f"{NO_FORECAST}: nobody else cares about the issue (salience 0), so "
+                      "there is no forecast without the actor", fontsize=7.5, color=MUTED)
     bar.ax.tick_params(labelsize=7)
     ax.set_title(f"{f.scenario.title}: {model_label(cf.model)} forecast without each actor",
                  loc="left",
@@ -108,8 +139,10 @@ def counterfactual_map(source: ForecastLike = None, model: str | None = None, *,
 
 def largest_shifts(cf: WithoutActor, names: Sequence[str], issues: Sequence[str],
                    count: int = 1) -> list[tuple[str, str, float]]:
-    """The ``count`` largest absolute shifts as (actor name, issue name, shift)."""
-    flat = np.argsort(-np.abs(cf.shift), axis=None, kind="stable")[:count]
+    """The ``count`` largest absolute shifts as (actor name, issue name, shift), of those
+    there are (``cf.defined``)."""
+    size = np.where(cf.defined, np.abs(cf.shift), -1.0)
+    flat = np.argsort(-size, axis=None, kind="stable")[:min(count, int(cf.defined.sum()))]
     out = []
     for index in flat:
         a, i = np.unravel_index(index, cf.shift.shape)

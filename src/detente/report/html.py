@@ -24,7 +24,7 @@ from detente import __version__
 from detente.analyses import Result
 from detente.models import REGISTRY
 from detente.render import fmt as _fmt  # the one number format
-from detente.render import view_html
+from detente.render import require_finite_text, view_html
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
 from detente.report.style import figure_bytes
@@ -52,6 +52,12 @@ class Section:
     figures: list[FigureBlock] = field(default_factory=list)
     view: Markup | None = None
     command: str = ""
+
+    def __post_init__(self) -> None:
+        # The reading is written by f-strings from the results; ``view`` was checked by
+        # view_html (or is the brief, checked when it was written).
+        require_finite_text([(f"{self.id}.title", self.title),
+                             (f"{self.id}.reading", self.reading)])
 
 
 def _and(names: list[str]) -> str:
@@ -143,13 +149,26 @@ def counterfactual_reading(analysis: Analysis) -> str:
     s = analysis.scenario
     names = [s.name_of(a) for a in cf.actor_ids]
     issues = [s.name_of(i) for i in cf.issue_ids]
-    (actor, issue, shift), = largest_shifts(cf, names, issues)
-    total = np.abs(cf.shift).sum(axis=1)
-    least = names[int(np.argmin(total))]
+    shifts = largest_shifts(cf, names, issues)
+    if not shifts:
+        return ("Without any one actor nobody cares about any issue (salience 0): there is "
+                "no forecast to compare.")
+    (actor, issue, shift), = shifts
     units = s.issue(cf.issue_ids[issues.index(issue)]).units
-    return (f"Leaving out {actor} moves the {cf.model} forecast most: {issue} by "
-            f"{'+' if shift >= 0 else ''}{_fmt(shift)} {units}; leaving out {least} changes "
-            "the least in total.")
+    text = (f"Leaving out {actor} moves the {cf.model} forecast most: {issue} by "
+            f"{'+' if shift >= 0 else ''}{_fmt(shift)} {units}")
+    # "Least in total" compares whole rows: an actor without whom an issue has no forecast
+    # is named apart, not ranked on the issues that are left.
+    whole = cf.defined.all(axis=1)
+    if whole.any():
+        total = np.abs(np.where(cf.defined, cf.shift, 0.0)).sum(axis=1)
+        least = names[int(np.argmin(np.where(whole, total, total.max() + 1.0)))]
+        text += f"; leaving out {least} changes the least in total"
+    if not whole.all():
+        alone = _and([names[a] for a in np.flatnonzero(~whole)])
+        text += (f"; without {alone} some issue has no forecast, as nobody else cares "
+                 "about it")
+    return text + "."
 
 
 # --- sections -----------------------------------------------------------------------
@@ -249,8 +268,13 @@ def settlement_counterfactual_reading(analysis: Analysis) -> str:
     s = analysis.scenario
     base = st.baseline.best.nash if st.baseline.best else 0.0
     variants = [(v.best.nash if v.best else 0.0, v) for v in st.variants]
+    kept = [s.name_of(a) for a in s.actor_ids if a not in analysis.can_leave_out]
+    # Without such an actor there is no scenario: nobody else left, or nobody who cares
+    # about one of the issues (the forecast map says "no forecast" there).
+    alone = (f"{_and(kept)} cannot be left out: without {'it' if len(kept) == 1 else 'each'} "
+             "nobody is left who cares about some issue." if kept else "")
     if not variants:
-        return ""
+        return alone
     high_v, high = max(variants, key=lambda t: t[0])
     low_v, low = min(variants, key=lambda t: t[0])
     name = lambda v: s.name_of(v.label.removeprefix("without "))  # noqa: E731
@@ -259,7 +283,7 @@ def settlement_counterfactual_reading(analysis: Analysis) -> str:
     empty = [name(v) for v in st.variants if not v.zone_exists]
     if empty:
         text += f"; without {_and(empty)} no package satisfies every party"
-    return text + "."
+    return f"{text}. {alone}".strip()
 
 
 def uncertainty_reading(analysis: Analysis) -> str:
@@ -417,10 +441,13 @@ def zones_reading(analysis: Analysis) -> str:
         if z.zone_min is not None and z.zone_max is not None:
             widths.append(((z.zone_max - z.zone_min) / (hi - lo), z))
     narrow = min(widths, key=lambda t: t[0])[1]
-    a, b = analysis.frontier_actors
     text = (f"The tightest issue is {s.issue(narrow.issue).name}: acceptable packages put it "
             f"between {_fmt(narrow.zone_min)} and {_fmt(narrow.zone_max)} "
             f"(status quo {_fmt(narrow.status_quo)})")
+    no_frontier = KINDS["frontier"].unavailable(analysis)
+    if no_frontier:
+        return f"{text}; no frontier is drawn: {no_frontier}."
+    a, b = analysis.frontier_actors
     pts = analysis.frontier.points
     if pts:
         text += (f"; along the frontier {s.name_of(a)}'s gain ranges from {pts[0][0]:+.1f} to "
@@ -460,9 +487,10 @@ def _zones(analysis: Analysis) -> Section:
                                          "packages" + ("" if _efficient_exact(analysis)
                                                        else " (the efficient range is an "
                                                        "inner range: see the legend)")),
-                            figure_block(analysis, "frontier",
-                                         "The efficiency frontier of the acceptable packages "
-                                         "with the named packages")],
+                            *([] if KINDS["frontier"].unavailable(analysis) else [
+                                figure_block(analysis, "frontier",
+                                             "The efficiency frontier of the acceptable "
+                                             "packages with the named packages")])],
                    view=result_view(analysis.result("settle"), keys=ZONE_TABLES),
                    command="settle")
 

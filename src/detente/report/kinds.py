@@ -235,10 +235,27 @@ class Analysis:
         return without_each_actor(self.forecast, self.counterfactual_model)
 
     @cached_property
+    def can_leave_out(self) -> tuple[str, ...]:
+        """The actors whose absence is a scenario: not the only actor, nor the only one who
+        cares about an issue (Variation.apply's rule; the report names the others)."""
+        arrays = self.scenario.compile()
+        leavable = []
+        for actor in arrays.actor_ids:
+            without = Variation(without=(actor,))
+            if without.problems(arrays):
+                continue
+            try:
+                without.apply(arrays)
+            except OptionError:
+                continue
+            leavable.append(actor)
+        return tuple(leavable)
+
+    @cached_property
     def without_each(self) -> Result:
         """The package search of the scenario as written with each actor left out in turn,
         side by side (`detente settle --without A --without B ... --separately`)."""
-        everyone = Variation(without=tuple(self.scenario.actor_ids))
+        everyone = Variation(without=self.can_leave_out)
         return run("settle", self.scenario, everyone, **{
             **self.settings["settle"], "separately": True, "zones": False, "persuade": False})
 
@@ -391,6 +408,14 @@ def _tornado(analysis: Analysis) -> Figure:
     return tornado(analysis.sensitivity, issues[0] if issues else None)
 
 
+def _need_two_veto_players(analysis: Analysis) -> str | None:
+    try:
+        analysis.frontier_actors  # noqa: B018  (its refusal is the reason)
+    except OptionError as refused:
+        return refused.problems[0].message
+    return None
+
+
 def _need_roadmap(analysis: Analysis) -> str | None:
     if analysis.scenario.roadmaps:
         return None
@@ -424,7 +449,8 @@ KINDS: dict[str, PlotKind] = {
         PlotKind("settlement", lambda a: package_gains(a.deal_alone)),
         PlotKind("settlement-without", lambda a: without_actor_settlement(a.settlement)),
         PlotKind("issue-zones", lambda a: issue_zone_figure(a.deal, a.scenario)),
-        PlotKind("frontier", lambda a: frontier_figure(a.deal, a.frontier)),
+        PlotKind("frontier", lambda a: frontier_figure(a.deal, a.frontier),
+                 _need_two_veto_players),
         PlotKind("roadmap", lambda a: roadmap_figure(a.roadmap), _need_roadmap),
         PlotKind("roadmap-scan", lambda a: learning_scan_figure(a.roadmap), _need_scan),
         PlotKind("contributions", lambda a: guarantor_contributions(a.contributions, _names(a))),
