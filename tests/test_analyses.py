@@ -284,4 +284,4 @@ def test_every_renderer_refuses_a_non_finite_cell_by_place_as_json_does(bad: flo
 
 
 def test_one_fmt() -> None:
-    assert [fmt(x) for x in (40.0, 37.5, 37.96, -0.04, 1e-12)] == ["40", "37.5", "38", "0", "0"]
+    assert [fmt(x) for x in (40.0, 37.5, 37.96, -0.04, 1e-12)] == ["40", "37.5", "38", "-0.04", "0"]

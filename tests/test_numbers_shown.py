@@ -23,7 +23,11 @@ def test_cell_text(value: float, spec: str, shown: str) -> None:
 
 
 def test_fmt_and_signed() -> None:
-    assert fmt(-0.04) == "0"
+    assert fmt(-1e-12) == "0" and fmt(-0.0) == "0"  # never "-0"
+    # One decimal from 1 up; below 1, two significant digits: a small scale's values kept
+    # (fmt(0.0095) was "0", fmt(0.35) "0.3").
+    assert [fmt(v) for v in (40, 37.5, 6.25, 0.35, -0.04, 0.0095, 0.006, 0.99999)] == [
+        "40", "37.5", "6.2", "0.35", "-0.04", "0.0095", "0.006", "1"]
     assert fmt_signed(-0.001) == "0.00"
     assert fmt_signed(-1.234) == "-1.23"
 
@@ -161,3 +165,20 @@ def test_the_share_by_hand() -> None:
     assert losses == {"A": pytest.approx(40.0), "B": pytest.approx(1.0)}
     # The brief writes the same share beside the gain.
     assert _gain_words("a", 24.0, losses["A"]) == "a +24.0 (60%)"
+
+
+def test_a_small_scale_is_shown_with_its_digits() -> None:
+    # An issue on a 0 to 0.02 scale: every forecast and the status quo used to read 0.
+    scenario = detente.scenario_from_mapping({
+        "id": "small", "title": "small scale", "issues": [
+            {"id": "FLOW", "name": "release", "units": "km3", "status_quo": 0.006,
+             "scale": {"low": 0, "high": 0.02}}],
+        "actors": [{"id": a, "name": a, "capability": c} for a, c in
+                   (("UP", 60), ("MID", 30), ("DOWN", 40))],
+        "stances": {"UP": {"FLOW": {"position": 0.004, "salience": 0.8}},
+                    "MID": {"FLOW": {"position": 0.01, "salience": 0.6}},
+                    "DOWN": {"FLOW": {"position": 0.014, "salience": 0.9}}}}, "<small>")
+    table = detente.run("forecast", scenario).view().tables[0]
+    shown = [cell_text(v, spec) for v, spec in zip(table.rows[0], table.formats,
+                                                    strict=True)][2:5]
+    assert shown[0] == "0.006" and all(t not in ("0", "-0") for t in shown), shown

@@ -20,7 +20,9 @@ from detente.view import Table, View
 
 
 def fmt(value: float) -> str:
-    """An issue-unit number as people write it: 40, 37.5 (one decimal at most, no -0).
+    """An issue-unit number as people write it: 40, 37.5 (one decimal, no -0); a number
+    below 1 keeps two significant digits (0.35, 0.0095), so that the values of a small
+    scale (0 to 1, 0 to 0.02) do not all read 0 or lose half their digits.
 
     A non-finite number is refused (:func:`non_finite_error`), never written: a quantity
     that does not apply is said in words by the caller, not passed here as NaN."""
@@ -28,7 +30,8 @@ def fmt(value: float) -> str:
         raise non_finite_error("")
     if abs(value - round(value)) <= 1e-9:
         return f"{round(value):d}"
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    decimals = 1 if abs(value) >= 1 else max(1, 1 - math.floor(math.log10(abs(value))))
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "0") else text
 
 
