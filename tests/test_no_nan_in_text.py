@@ -1,6 +1,6 @@
-"""Every number a user sees is finite, in sentences too: a NaN or infinity formatted into a
-note, a title, the brief or the report is refused by place (one rule, detente.render),
-never shown as 'nan', 'inf' or a silent '–'."""
+"""Every number a user sees is finite, in sentences too: the one formatter (detente.render.fmt)
+refuses a NaN or infinity where it would be written, never shown as 'nan', 'inf' or a
+silent '–'; and no output of a scenario at the models' edges shows one."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import yaml
 from rich.console import Console
 
 import detente.analyses as analyses
+from detente import scenario_from_mapping
 from detente.analyses import ANALYSES
-from detente.brief import Brief, Section
 from detente.errors import DetenteError
-from detente.render import fmt, fmt_signed, print_view, view_cells, view_csv, view_html
-from detente.view import View, table
+from detente.render import fmt, fmt_signed, print_view, view_cells, view_html
+from detente.view import View
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "my.yaml"
 
@@ -43,43 +43,25 @@ def _shown(view: View) -> str:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(("view", "where"), [
-    (View("t", notes=("smp: last movement ratio nan",)), "notes[0]"),
-    (View("share inf% of the deal"), "title"),
-    (View("", summary="sd -inf"), "summary"),
-    (View("", tables=(table("T", ["a"], [["x"]], notes=("worth nan points",), key="k"),)),
-     "tables.k.notes[0]"),
-    (View("", tables=(table("forecast nan at the point values", ["a"], [[1.0]], key="k"),)),
-     "tables.k.title"),
-    (View("", tables=(table("T", ["a", "b"], [["US", "+nan"]], key="k"),)),
-     "tables.k.rows[0].b"),
-])
-def test_a_view_with_a_non_finite_number_in_its_text_is_refused_by_place(
-        view: View, where: str) -> None:
-    for render in (_shown, view_html, view_cells, view_csv):
-        with pytest.raises(DetenteError) as caught:
-            render(view)
-        assert caught.value.problems[0].location == where
-
-
-def test_words_that_only_look_like_nan_are_shown() -> None:
-    view = View("INF treaty; Nan province; infinite patience; nano-sats; NaN-free",
-                notes=("finance, influence, info; ratio 0.5",))
-    assert "INF treaty" in view_html(view) and "INF treaty" in _shown(view)
-
-
-def test_the_brief_refuses_a_sentence_with_a_non_finite_number() -> None:
-    with pytest.raises(DetenteError) as caught:
-        Brief("x", "X", "", (Section("Bottom line", ("The deal is worth nan points.",)),))
-    assert caught.value.problems[0].location == "sections[0].paragraphs[0]"
-
-
-def test_the_report_refuses_a_reading_with_a_non_finite_number() -> None:
-    from detente.report.html import Section as ReportSection
-
-    with pytest.raises(DetenteError) as caught:
-        ReportSection("settlement", "Settlement", "the best gives the worst-off +nan points")
-    assert caught.value.problems[0].location == "settlement.reading"
+def test_a_scenario_whose_own_words_are_nan_and_inf_is_shown() -> None:
+    # Text is not searched for 'nan'/'inf' (fmt refuses a non-finite number where it is
+    # written): an actor 'inf', an anchor 'nan' and a title with both are a scenario's own
+    # words. A search of the text refused this scenario's forecast, settle and brief.
+    raw = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    raw["title"] = "Tariffs: the inf treaty, nan-bread"
+    raw["actors"][0]["id"] = raw["actors"][0]["name"] = "inf"
+    raw["stances"]["inf"] = raw["stances"].pop("UP")
+    raw["trust"] = {who: {("inf" if g == "UP" else g): v for g, v in row.items()}
+                    for who, row in raw["trust"].items()}
+    for issue in raw["issues"]:
+        issue["guarantors"] = ["inf" if g == "UP" else g for g in issue.get("guarantors", [])]
+        issue["anchors"] = {**issue["anchors"], issue["status_quo"]: "nan"}
+    scenario = scenario_from_mapping(raw, "<own words>")
+    for name in ("forecast", "settle", "brief"):
+        result = analyses.run(name, scenario, **ANALYSES[name].quick)
+        assert "inf" in _shown(result.view()), name
+        assert "nan-bread" in view_html(result.view()) + result.text("json"), name
+    assert ", nan-bread" in view_cells(View(raw["title"]))["title"]
 
 
 # --- the hunt: every analysis on scenarios at the edge of the models ----------------------

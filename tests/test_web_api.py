@@ -1075,6 +1075,11 @@ def test_unexpected_failures_are_described_by_place() -> None:
     assert problems[0].location == "analysis.sample"
     message, _ = describe_failure(MemoryError(), "sample", {}, "log")
     assert "memory" in message
+    # An int past float range among the inputs (a seed has no upper bound): named, where
+    # float() and math.isfinite overflowed in the describing itself.
+    message, problems = describe_failure(ValueError("x"), "sample", {"seed": 10 ** 400}, "log")
+    assert [(p.location, p.message) for p in problems] == [
+        ("seed", "a 401-digit number is too large to compute with")]
 
 
 def test_internal_errors_are_logged_not_shown(gated: tuple[TestClient, Path],

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from detente.errors import option_error
 from detente.glossary import GLOSSARY, with_terms
 from detente.models import DEFAULT_MODELS
-from detente.render import fmt, require_finite_text
+from detente.render import fmt
 from detente.scenario import Issue, Scenario, load
 from detente.settlement.mechanisms import reference_losses
 from detente.view import View
@@ -61,13 +61,6 @@ class Brief:
     title: str
     as_of: str
     sections: tuple[Section, ...]
-
-    def __post_init__(self) -> None:
-        # Every output of the brief (text, markdown, HTML, PDF, JSON, the report's first
-        # section) is written from these sentences: one check here holds them all.
-        require_finite_text([("title", self.title), *[
-            (f"sections[{n}].paragraphs[{k}]", p) for n, section in enumerate(self.sections)
-            for k, p in enumerate(section.paragraphs)]])
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "detente.brief", "scenario": self.scenario_id, "title": self.title,

@@ -141,16 +141,18 @@ def describe_failure(err: BaseException, analysis: str, inputs: Any, details: st
     cause of a numeric failure. ``details``: where the exception itself can be read."""
     from detente.safeload import walk  # here: the loader reports its problems with this module
 
-    found = [(where, float(value)) for value, where, _ in walk(inputs)
+    # An int is compared as it is: one past 1e308 overflows float() and math.isfinite.
+    found = [(where, value) for value, where, _ in walk(inputs)
              if isinstance(value, int | float) and not isinstance(value, bool)
-             and (not math.isfinite(value) or abs(value) >= EXTREME)][:10]
+             and ((isinstance(value, float) and not math.isfinite(value))
+                  or abs(value) >= EXTREME)][:10]
     if isinstance(err, MemoryError):
         return (f"{analysis}: the computation needs more memory than this machine has",
                 [Problem(f"analysis.{analysis}", "out of memory",
                          "use fewer samples, a coarser grid step, or a smaller scenario")])
     if found and isinstance(err, ArithmeticError | ValueError):  # numeric failures only
         return (f"{analysis}: the computation failed on numbers too large to compute with",
-                [Problem(where, f"{value:g} is too large to compute with",
+                [Problem(where, f"{_shown(value)} is too large to compute with",
                          "use values of an ordinary size (e.g. a scale of 0 to 100)")
                  for where, value in found])
     what = "a number overflowed" if isinstance(err, ArithmeticError) else "an internal error"
@@ -158,3 +160,10 @@ def describe_failure(err: BaseException, analysis: str, inputs: Any, details: st
             [Problem(f"analysis.{analysis}", f"{what} in {analysis}",
                      "try other options or a smaller scenario; if it persists, report it "
                      "with the scenario")])
+
+
+def _shown(value: float) -> str:
+    """A number for a message: 1e+400 as '1e+400', an int of 401 digits by its length."""
+    if isinstance(value, int) and len(str(abs(value))) > 24:
+        return f"a {len(str(abs(value)))}-digit number"
+    return f"{value:g}"

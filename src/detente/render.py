@@ -13,7 +13,6 @@ import json
 import math
 import numbers
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from detente.view import Table, View
@@ -111,47 +110,11 @@ def _table_cells(t: Table, n: int) -> dict[str, Any]:
 def require_finite_view(view: View) -> None:
     """Refuse a view with a NaN or infinite cell, naming its table, row and column: the one
     rule of :func:`to_json` held by every renderer (rich text, cells, CSV, HTML), so that no
-    analysis can show a number the JSON output would refuse. Its text (title, summary, the
-    tables' titles, text cells and notes, the notes) is held to the same rule by
-    :func:`require_finite_text`: a number an f-string wrote into a sentence is shown too."""
+    analysis can show a number the JSON output would refuse. A number written into a
+    sentence goes through :func:`fmt`, which refuses a non-finite one itself; the text is
+    not searched for 'nan' or 'inf', which are words a scenario may use (an actor 'inf')."""
     for n, t in enumerate(view.tables):
         require_finite(_table_cells(t, n))
-    texts = [("title", view.title), ("summary", view.summary)]
-    for n, t in enumerate(view.tables):
-        where = f"tables.{_table_name(t, n)}"
-        texts += [(f"{where}.title", t.title)]
-        texts += [(f"{where}.columns[{k}]", column) for k, column in enumerate(t.columns)]
-        texts += [(f"{where}.rows[{r}].{t.columns[k]}", cell)
-                  for r, row in enumerate(t.rows) for k, cell in enumerate(row)
-                  if isinstance(cell, str)]
-        texts += [(f"{where}.notes[{k}]", note) for k, note in enumerate(t.notes)]
-    texts += [(f"notes[{k}]", note) for k, note in enumerate(view.notes)]
-    require_finite_text(texts)
-
-
-#: What Python writes for a non-finite float in text (format() with any float spec, str(),
-#: f-strings; numpy's str() too): 'nan', 'inf', '-inf', '+inf', 'inf%'. Lower case only, as
-#: they are written: an issue or treaty called 'INF' or a place called 'Nan' is not one.
-_NON_FINITE_WORD = re.compile(r"(?<![\w.])[+-]?(?:nan|inf)(?!\w)")
-
-
-def require_finite_text(texts: Iterable[tuple[str, str]]) -> None:
-    """Refuse text shown to a reader, ``(where, text)`` pairs, in which a NaN or infinity
-    was formatted ('nan', 'inf'), naming the first place: the rule of :func:`to_json` for
-    the sentences of notes, titles, the brief and the report, whose numbers no cell check
-    sees. :func:`fmt` refuses such a number itself; this catches the f-strings."""
-    for where, text in texts:
-        found = _NON_FINITE_WORD.search(text)
-        if found is not None:
-            raise non_finite_error(where, f"'{found[0]}' in the text "
-                                          f"'{_around(text, found.start(), found.end())}'")
-
-
-def _around(text: str, start: int, end: int, width: int = 40) -> str:
-    """The words round a match, for an error message (a note may be a paragraph long)."""
-    head = "…" if start > width else ""
-    tail = "…" if end + width < len(text) else ""
-    return head + text[max(0, start - width):end + width] + tail
 
 
 def view_cells(view: View) -> dict[str, Any]:
@@ -280,5 +243,5 @@ def view_html(view: View) -> str:
 
 
 __all__ = ["UNITS", "cell_text", "fmt", "fmt_signed", "print_view", "require_finite",
-           "require_finite_text", "require_finite_view", "to_json", "view_cells", "view_csv",
+           "require_finite_view", "to_json", "view_cells", "view_csv",
            "view_html"]

@@ -24,7 +24,7 @@ from detente import __version__
 from detente.analyses import Result
 from detente.models import REGISTRY
 from detente.render import fmt as _fmt  # the one number format
-from detente.render import require_finite_text, view_html
+from detente.render import view_html
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
 from detente.report.style import figure_bytes
@@ -52,12 +52,6 @@ class Section:
     figures: list[FigureBlock] = field(default_factory=list)
     view: Markup | None = None
     command: str = ""
-
-    def __post_init__(self) -> None:
-        # The reading is written by f-strings from the results; ``view`` was checked by
-        # view_html (or is the brief, checked when it was written).
-        require_finite_text([(f"{self.id}.title", self.title),
-                             (f"{self.id}.reading", self.reading)])
 
 
 def _and(names: list[str]) -> str:
