@@ -169,3 +169,22 @@ def test_the_report_of_a_one_actor_scenario_says_what_it_cannot_show(tmp_path: P
     page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", report.value.html))
     assert "Upstream State cannot be left out" in page
     assert "no frontier is drawn: the frontier needs two veto players" in page
+
+
+def _no_anchors_no_zone(raw: dict[str, Any]) -> None:
+    for issue in raw["issues"]:  # anchors are optional
+        issue.pop("anchors", None)
+    raw.pop("packages", None)  # no named package either
+    raw["stances"]["UP"]["FLOW"]["position"] = 0  # two veto players far apart on FLOW
+    raw["stances"]["DOWN"]["FLOW"]["position"] = 20
+    raw["stances"]["UP"]["FUND"]["position"] = raw["stances"]["DOWN"]["FUND"]["position"] = 100
+
+
+def test_the_report_of_a_scenario_without_anchors_or_packages_to_show(tmp_path: Path) -> None:
+    # No anchors divided by zero in the issue map's label width; no package to show (an
+    # empty zone, none named) unpacked an empty array: both ended the report with exit 1.
+    report = analyses.run("report", _edge(tmp_path, "bare", _no_anchors_no_zone),
+                          **ANALYSES["report"].quick)
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", report.value.html))
+    assert "Each actor's gain from each package" not in page
+    assert NON_FINITE.search(page) is None

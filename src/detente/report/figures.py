@@ -227,7 +227,7 @@ def issue_map(source: ForecastLike = None, issues: str | Sequence[str] | None = 
         _size_shade_key(fig, f, height, same)
     fig = axes[0].get_figure()
     width_chars = max(12, int(90 * (axes[0].get_position().width * fig.get_figwidth()) / 7.6
-                              / max(len(issue.anchors) for issue in chosen) / 1.6))
+                              / max(1, *(len(issue.anchors) for issue in chosen)) / 1.6))
     left_out = 0
     for axis, issue in zip(axes, chosen, strict=True):
         left_out += _issue_panel(axis, f, issue, model_names)

@@ -409,8 +409,9 @@ def _trajectories(analysis: Analysis) -> Section | None:
 def _settlement(analysis: Analysis) -> Section:
     return Section("settlement", "Settlement: which package can everybody accept",
                    settlement_reading(analysis),
-                   figures=[figure_block(analysis, "settlement",
-                                         "Each actor's gain from each package")],
+                   figures=[] if KINDS["settlement"].unavailable(analysis) else [
+                       figure_block(analysis, "settlement",
+                                    "Each actor's gain from each package")],
                    view=result_view(analysis.result("settle"), skip=ZONE_TABLES),
                    command="settle")
 

@@ -416,6 +416,15 @@ def _need_two_veto_players(analysis: Analysis) -> str | None:
     return None
 
 
+def _need_packages(analysis: Analysis) -> str | None:
+    from detente.report.settlement import package_rows
+
+    if package_rows(analysis.deal_alone):
+        return None
+    return ("no package to show: the search found none every veto player accepts and the "
+            "scenario names none")
+
+
 def _need_roadmap(analysis: Analysis) -> str | None:
     if analysis.scenario.roadmaps:
         return None
@@ -446,7 +455,7 @@ KINDS: dict[str, PlotKind] = {
         PlotKind("comparison", lambda a: model_comparison(a.forecast)),
         PlotKind("trajectories", _draw_trajectories, _need_stepwise),
         PlotKind("without-actor", lambda a: counterfactual_map(a.forecast, a.counterfactual_model)),
-        PlotKind("settlement", lambda a: package_gains(a.deal_alone)),
+        PlotKind("settlement", lambda a: package_gains(a.deal_alone), _need_packages),
         PlotKind("settlement-without", lambda a: without_actor_settlement(a.settlement)),
         PlotKind("issue-zones", lambda a: issue_zone_figure(a.deal, a.scenario)),
         PlotKind("frontier", lambda a: frontier_figure(a.deal, a.frontier),
