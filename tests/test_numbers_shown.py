@@ -182,3 +182,11 @@ def test_a_small_scale_is_shown_with_its_digits() -> None:
     shown = [cell_text(v, spec) for v, spec in zip(table.rows[0], table.formats,
                                                     strict=True)][2:5]
     assert shown[0] == "0.006" and all(t not in ("0", "-0") for t in shown), shown
+    # The intervals, the spread, a model's rounds and the influence sentence too: their own
+    # formats wrote 0–0, 0.00 and "from 0.0 to 0.0".
+    cells = [cell_text(v, spec) for t in detente.run(
+        "forecast", scenario, model=("compromise", "bdm")).view().tables
+        for row in t.rows for v, spec in zip(row, t.formats, strict=True)]
+    assert "0–0" not in cells and "0.00" not in cells and "0.005–0.012" in cells, cells
+    moved = detente.run("influence", scenario, actor="UP", issue="FLOW", target=0.008)
+    assert "from 0.0 to 0.0" not in " ".join(moved.view().notes)

@@ -29,6 +29,7 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.errors import option_error
 from detente.models import get_model
+from detente.render import fmt
 from detente.scenario import Scenario, did_you_mean, load
 
 STEP_SHARE = 0.01
@@ -60,11 +61,12 @@ class TargetShift:
     def describe(self) -> str:
         if self.position is None:
             return (f"no position of {self.actor} on {self.issue} moves the forecast to "
-                    f"{self.target:g}: the nearest is {self.nearest:.1f} (at position "
-                    f"{self.nearest_position:.1f}; now {self.current_forecast:.1f})")
-        return (f"{self.actor} moving from {self.current_position:g} to {self.position:.1f} on "
-                f"{self.issue} ({self.shift:+.1f}) moves the forecast from "
-                f"{self.current_forecast:.1f} to {self.forecast:.1f}")
+                    f"{fmt(self.target)}: the nearest is {fmt(self.nearest)} (at position "
+                    f"{fmt(self.nearest_position)}; now {fmt(self.current_forecast)})")
+        shift = self.position - self.current_position
+        return (f"{self.actor} moving from {fmt(self.current_position)} to {fmt(self.position)} "
+                f"on {self.issue} ({'+' if shift > 0 else ''}{fmt(shift)}) moves the forecast "
+                f"from {fmt(self.current_forecast)} to {fmt(self.forecast)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"actor": self.actor, "issue": self.issue, "target": self.target,

@@ -22,7 +22,7 @@ from detente.analyses.options import (
 from detente.analyses.spec import AnalysisSpec, Option, split_model_option
 from detente.errors import OptionError, Problem, option_error
 from detente.models import REGISTRY, get_model
-from detente.render import UNITS
+from detente.render import UNITS, fmt
 from detente.scenario import Scenario, load
 from detente.validate import DEFAULT_BOOTSTRAP, DEFAULT_FOLDS
 from detente.variation import Variation
@@ -152,7 +152,7 @@ def forecast_path_table(result: Forecast, name: str) -> Table | None:
         rows.append(["stopped", *["yes" if bool(flag) else "cap"
                                   for flag in np.asarray(stopped).reshape(-1)]])
     return table(f"{name} — forecast per round (round 0 = the input positions)",
-                 ["round", *issues], rows, formats=["", *[".2f"] * len(issues)],
+                 ["round", *issues], rows, formats=["", *[UNITS] * len(issues)],
                  key=f"path-{name}")
 
 
@@ -208,9 +208,9 @@ def combined_table(result: Forecast) -> Table:
     for issue in result.scenario.issues:
         v = values[issue.id]
         rows.append([f"{issue.id}  {issue.name}", issue.status_quo.value, v["combined"],
-                     *[f"{v[f'low{100 * lv:g}']:.0f}–{v[f'high{100 * lv:g}']:.0f}"
+                     *[f"{fmt(v[f'low{100 * lv:g}'])}–{fmt(v[f'high{100 * lv:g}'])}"
                        for lv in levels],
-                     f"{v['spread_low']:.0f}–{v['spread_high']:.0f}"])
+                     f"{fmt(v['spread_low'])}–{fmt(v['spread_high'])}"])
     stack = ", ".join(f"{m} {w:.2f}" for m, w in c.combination.stack.items() if w > 0)
     source = c.combination.provenance.get("data", "a combination file")
     return table("combined forecast (one number per issue) with its intervals and the spread "

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from detente.forecast import Forecast
 from detente.models import get_model
-from detente.render import non_finite_error
+from detente.render import fmt, non_finite_error
 from detente.report.figures import ForecastLike, as_forecast
 from detente.report.style import INK, MUTED, model_label, new_figure, row_inches, wrap
 
@@ -110,7 +110,9 @@ def counterfactual_map(source: ForecastLike = None, model: str | None = None, *,
                         color=MUTED)
                 continue
             strong = abs(value) > 0.55 * limit
-            ax.text(i, a, f"{value:+.0f}" if abs(value) >= 0.5 else "0", ha="center",
+            # Whole units where they read (+22); a small scale's shifts with their digits.
+            shown = f"{value:+.0f}" if abs(value) >= 1 else ("+" if value > 0 else "") + fmt(value)
+            ax.text(i, a, shown, ha="center",
                     va="center", fontsize=7.5, color="white" if strong else INK)
     names = [f.scenario.name_of(a) for a in cf.actor_ids]
     ax.set_yticks(range(n_actors), [f"without {wrap(n, 22)}" for n in names], fontsize=8)

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from detente.render import fmt
 from detente.report.style import (
     INK,
     MUTED,
@@ -72,7 +73,7 @@ def outcome_distributions(result: SampleResult, *, ax: Axes | None = None) -> Fi
                 mec=OKABE_ITO["blue"], mew=1.2)
         sq = place(k, issue.status_quo.value)
         ax.plot([sq, sq], [k - 0.3, k + 0.3], color=STATUS_QUO_COLOR, lw=2)
-        ax.text(place(k, hi90), k + 0.1, f"  {lo90:.0f}–{hi90:.0f}", va="center", fontsize=7,
+        ax.text(place(k, hi90), k + 0.1, f"  {fmt(lo90)}–{fmt(hi90)}", va="center", fontsize=7,
                 color=MUTED)
     ax.set_yticks(range(n), [wrap(i.name, 28) for i in issues], fontsize=8)
     ax.set_ylim(n - 0.4, -0.7)
@@ -161,7 +162,7 @@ def tornado(result: SensitivityResult, issue: str | None = None, top: int = 10, 
     pad = max(0.12 * (span[1] - span[0]), 0.5)
     ax.set_xlim(span[0] - pad, span[1] + 2.2 * pad)
     ax.set_xlabel(f"{model_label(result.model)} forecast of {the_issue.name} ({the_issue.units}); "
-                  f"line: as written, {nominal:.1f}", fontsize=8, color=MUTED)
+                  f"line: as written, {fmt(nominal)}", fontsize=8, color=MUTED)
     ax.tick_params(axis="x", labelsize=7.5, colors=MUTED)
     ax.tick_params(axis="y", length=0)
     for side in ("left", "right", "top"):
