@@ -71,3 +71,9 @@ def test_a_run_at_rest_under_a_stop_ratio_of_zero_says_why_it_went_on() -> None:
     (note,) = round_cap_notes(_smp_capped(max_turns=100, stop_ratio=0.0))
     assert "positions no longer move, but no ratio is below 0" in note
     assert "raise -O smp.stop_ratio above 0" in note and "max_turns" not in note.split(";")[1]
+
+
+def test_a_moving_run_under_a_stop_ratio_of_zero_is_told_to_raise_the_ratio() -> None:
+    # No ratio is below 0: more turns never meet the rule (the note advised max_turns).
+    (note,) = round_cap_notes(_smp_capped(max_turns=5, stop_ratio=0.0))
+    assert "raise -O smp.stop_ratio above 0" in note and "max_turns to" not in note

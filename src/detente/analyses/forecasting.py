@@ -109,10 +109,10 @@ def round_cap_notes(result: Forecast) -> list[str]:
             if last is not None and turns >= min_turns and last < stop_ratio:
                 continue  # its stop rule was met on the capped turn too
             why = _unmet_stop_rule(name, last, turns, stop_ratio, min_turns)
-            # A run at rest (ratio 0) under a stop ratio of 0 would not stop in any number
-            # of turns: the option to change is the ratio.
-            advice = (f"raise -O {name}.stop_ratio above 0 to let a run at rest stop"
-                      if last == 0.0 and turns >= min_turns
+            # Under a stop ratio of 0 no ratio (never negative) is below it: the run would
+            # not stop in any number of turns, so the option to change is the ratio.
+            advice = (f"raise -O {name}.stop_ratio above 0 to let the run stop on its own"
+                      if stop_ratio <= 0 and turns >= min_turns
                       else f"raise -O {name}.max_turns to run longer")
             notes.append(f"{name}: stopped at its cap of {options['max_turns']} turns "
                          f"before its stop rule was met ({why}); the forecast is the last "
