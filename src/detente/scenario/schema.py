@@ -367,7 +367,7 @@ class Scenario(_Strict):
 
     @property
     def guarantor_ids(self) -> tuple[str, ...]:
-        return self.actor_ids + tuple(g.id for g in self.institutions)
+        return self.ids_of("guarantors")
 
     @property
     def package_ids(self) -> tuple[str, ...]:
