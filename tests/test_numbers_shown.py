@@ -190,3 +190,8 @@ def test_a_small_scale_is_shown_with_its_digits() -> None:
     assert "0–0" not in cells and "0.00" not in cells and "0.005–0.012" in cells, cells
     moved = detente.run("influence", scenario, actor="UP", issue="FLOW", target=0.008)
     assert "from 0.0 to 0.0" not in " ".join(moved.view().notes)
+    # The influence view's forecast is in issue units: the cells' .3f wrote 0.0096 as 0.010.
+    shown_forecast = [cell_text(v, spec) for t in moved.view().tables for row in t.rows
+                      for v, spec in zip(row, t.formats, strict=True)
+                      if row[0] in ("forecast", "compromise") and isinstance(v, float)]
+    assert shown_forecast == [fmt(moved.value.forecast["FLOW"])], shown_forecast
