@@ -195,3 +195,29 @@ def test_a_small_scale_is_shown_with_its_digits() -> None:
                       for v, spec in zip(row, t.formats, strict=True)
                       if row[0] in ("forecast", "compromise") and isinstance(v, float)]
     assert shown_forecast == [fmt(moved.value.forecast["FLOW"])], shown_forecast
+
+
+def test_explain_writes_positions_in_issue_units() -> None:
+    # A scale of 1000 to 1000.5: the explain tables' default 4 significant digits wrote
+    # every actor's position (1000.1 to 1000.41) as 1000, and a median on a 0 to 1e9 scale
+    # as 5e+08.
+    def scenario(low: float, high: float, positions: tuple[float, ...]) -> object:
+        return detente.scenario_from_mapping({
+            "id": "offset", "title": "offset scale", "issues": [
+                {"id": "FLOW", "name": "release", "units": "km3", "status_quo": positions[0],
+                 "scale": {"low": low, "high": high}}],
+            "actors": [{"id": a, "name": a, "capability": c} for a, c in
+                       (("UP", 60), ("MID", 30), ("DOWN", 40), ("DELTA", 15))],
+            "stances": {a: {"FLOW": {"position": p, "salience": 0.8}} for a, p in
+                        zip(("UP", "MID", "DOWN", "DELTA"), positions, strict=True)}},
+            "<offset>")
+
+    offset = scenario(1000, 1000.5, (1000.1, 1000.23, 1000.27, 1000.41))
+    for model in ("bdm", "smp"):
+        first = detente.run("explain", offset, model=model).view().tables[0]
+        spec = first.formats[1] if first.formats else ""
+        shown = [cell_text(row[1], spec) for row in first.rows]
+        assert shown == [fmt(row[1]) for row in first.rows] and len(set(shown)) > 1, shown
+    huge = detente.run("explain", scenario(0, 1e9, (2e8, 5e8, 7e8, 8e8)), model="bdm")
+    notes = " ".join(huge.view().tables[0].notes)
+    assert "e+" not in notes and "500000000" in notes, notes
