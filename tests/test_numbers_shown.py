@@ -221,3 +221,24 @@ def test_explain_writes_positions_in_issue_units() -> None:
     huge = detente.run("explain", scenario(0, 1e9, (2e8, 5e8, 7e8, 8e8)), model="bdm")
     notes = " ".join(huge.view().tables[0].notes)
     assert "e+" not in notes and "500000000" in notes, notes
+
+
+def test_compare_keeps_apart_forecasts_on_an_offset_scale() -> None:
+    # A scale of 1000 to 1000.5: compare's four significant digits wrote A 1000.23 and
+    # B 1000.1 both as 1000, beside a difference of -0.13.
+    scenario = detente.scenario_from_mapping({
+        "id": "offset", "title": "offset scale", "issues": [
+            {"id": "FLOW", "name": "release", "units": "km3", "status_quo": 1000.15,
+             "scale": {"low": 1000, "high": 1000.5}}],
+        "actors": [{"id": a, "name": a, "capability": c} for a, c in
+                   (("UP", 60), ("MID", 30), ("DOWN", 40))],
+        "stances": {a: {"FLOW": {"position": p, "salience": 0.8}} for a, p in
+                    (("UP", 1000.1), ("MID", 1000.23), ("DOWN", 1000.27))}}, "<offset>")
+    compared = detente.run("compare", scenario, analyses=("forecast",), samples=0,
+                           variation=detente.Variation(without=("DOWN",)))
+    t = compared.view().tables[0]
+    for row in t.rows:
+        if row[5] == "issue units" and row[2] != row[3]:
+            a, b = (cell_text(v, spec) for v, spec in zip(row[2:4], t.formats[2:4],
+                                                          strict=True))
+            assert a != b, (row, a, b)
