@@ -242,3 +242,26 @@ def test_compare_keeps_apart_forecasts_on_an_offset_scale() -> None:
             a, b = (cell_text(v, spec) for v, spec in zip(row[2:4], t.formats[2:4],
                                                           strict=True))
             assert a != b, (row, a, b)
+
+
+def test_a_blockers_noise_gain_is_not_written_as_a_gain() -> None:
+    # examples/my.yaml on a FLOW scale of -100 to 100 with SWAP at FLOW -0.04: DOWN's gain
+    # on FUND is 2e-15 (rounding noise), which the blocker line wrote 'gains most: FUND +0.0'.
+    from pathlib import Path
+
+    import yaml
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    data = yaml.safe_load(example.read_text())
+    flow = data["issues"][0]
+    flow.update(scale={"low": -100, "high": 100}, status_quo=0,
+                anchors={-100: "none", 0: "sq", 100: "all"})
+    for actor, position in (("UP", -40), ("MID", -0.3), ("DOWN", 0.2), ("DELTA", 60)):
+        data["stances"][actor]["FLOW"]["position"] = position
+    data["packages"][0]["values"]["FLOW"] = -0.04
+    result = detente.run("settle", detente.scenario_from_mapping(data, "<signed>"))
+    blocked = next(p for p in result.value.baseline.packages if p.id == "SWAP")
+    assert blocked.blockers == ("DOWN",) and 0 < blocked.issue_gains["DOWN"]["FUND"] < 1e-9
+    text = " ".join(result.view().notes + tuple(n for t in result.view().tables
+                                                 for n in t.notes))
+    assert "gains most: FUND +0.0" not in text and "gains most: none" in text, text
