@@ -265,3 +265,23 @@ def test_a_blockers_noise_gain_is_not_written_as_a_gain() -> None:
     text = " ".join(result.view().notes + tuple(n for t in result.view().tables
                                                  for n in t.notes))
     assert "gains most: FUND +0.0" not in text and "gains most: none" in text, text
+
+
+def test_a_wide_number_cell_is_folded_never_cut() -> None:
+    # A 0 to 1e9 scale: the forecast's 50% interval 292509005.8–652945539.7 read
+    # 292509005.8–65294553… on a terminal too narrow for it (rich's default ellipsis).
+    from rich.console import Console
+
+    from detente.render import print_view
+    from detente.view import View, table
+
+    interval = "292509005.8–652945539.7"
+    view = View("", tables=(table("intervals", ["issue", "50% interval", "note"],
+                                  [["FLOW", interval, "a long note " * 4]]),))
+    console = Console(width=40, record=True)
+    print_view(view, console)
+    text = console.export_text()
+    assert "…" not in text
+    cells = "".join(line.split("│")[2].strip() for line in text.splitlines()
+                    if line.count("│") >= 3)
+    assert interval in cells, text
