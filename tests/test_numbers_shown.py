@@ -285,3 +285,20 @@ def test_a_wide_number_cell_is_folded_never_cut() -> None:
     cells = "".join(line.split("│")[2].strip() for line in text.splitlines()
                     if line.count("│") >= 3)
     assert interval in cells, text
+
+
+def test_sensitivity_sd_is_written_without_an_exponent() -> None:
+    # A 0 to 1e9 scale: the sd beside the forecast read 'sd 6.1e+07' (.2g).
+    scenario = detente.scenario_from_mapping({
+        "id": "huge", "title": "huge scale", "issues": [
+            {"id": "FLOW", "name": "release", "units": "m3", "status_quo": 3e8,
+             "scale": {"low": 0, "high": 1e9}}],
+        "actors": [{"id": a, "name": a, "capability": c} for a, c in
+                   (("UP", 60), ("MID", 30), ("DOWN", 40))],
+        "stances": {a: {"FLOW": {"position": p, "salience": 0.8}} for a, p in
+                    (("UP", 2e8), ("MID", 5e8), ("DOWN", 7e8))}}, "<huge>")
+    result = detente.run("sensitivity", scenario, model="compromise", samples=16)
+    title = result.view().tables[0].title
+    sobol = result.value.result
+    sd = float(sobol.variance[sobol.outputs.index("FLOW")] ** 0.5)
+    assert "e+" not in title and title.endswith(f"sd {fmt(sd)}"), title
