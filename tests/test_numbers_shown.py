@@ -190,3 +190,115 @@ def test_a_small_scale_is_shown_with_its_digits() -> None:
     assert "0–0" not in cells and "0.00" not in cells and "0.005–0.012" in cells, cells
     moved = detente.run("influence", scenario, actor="UP", issue="FLOW", target=0.008)
     assert "from 0.0 to 0.0" not in " ".join(moved.view().notes)
+    # The influence view's forecast is in issue units: the cells' .3f wrote 0.0096 as 0.010.
+    shown_forecast = [cell_text(v, spec) for t in moved.view().tables for row in t.rows
+                      for v, spec in zip(row, t.formats, strict=True)
+                      if row[0] in ("forecast", "compromise") and isinstance(v, float)]
+    assert shown_forecast == [fmt(moved.value.forecast["FLOW"])], shown_forecast
+
+
+def test_explain_writes_positions_in_issue_units() -> None:
+    # A scale of 1000 to 1000.5: the explain tables' default 4 significant digits wrote
+    # every actor's position (1000.1 to 1000.41) as 1000, and a median on a 0 to 1e9 scale
+    # as 5e+08.
+    def scenario(low: float, high: float, positions: tuple[float, ...]) -> object:
+        return detente.scenario_from_mapping({
+            "id": "offset", "title": "offset scale", "issues": [
+                {"id": "FLOW", "name": "release", "units": "km3", "status_quo": positions[0],
+                 "scale": {"low": low, "high": high}}],
+            "actors": [{"id": a, "name": a, "capability": c} for a, c in
+                       (("UP", 60), ("MID", 30), ("DOWN", 40), ("DELTA", 15))],
+            "stances": {a: {"FLOW": {"position": p, "salience": 0.8}} for a, p in
+                        zip(("UP", "MID", "DOWN", "DELTA"), positions, strict=True)}},
+            "<offset>")
+
+    offset = scenario(1000, 1000.5, (1000.1, 1000.23, 1000.27, 1000.41))
+    for model in ("bdm", "smp"):
+        first = detente.run("explain", offset, model=model).view().tables[0]
+        spec = first.formats[1] if first.formats else ""
+        shown = [cell_text(row[1], spec) for row in first.rows]
+        assert shown == [fmt(row[1]) for row in first.rows] and len(set(shown)) > 1, shown
+    huge = detente.run("explain", scenario(0, 1e9, (2e8, 5e8, 7e8, 8e8)), model="bdm")
+    notes = " ".join(huge.view().tables[0].notes)
+    assert "e+" not in notes and "500000000" in notes, notes
+
+
+def test_compare_keeps_apart_forecasts_on_an_offset_scale() -> None:
+    # A scale of 1000 to 1000.5: compare's four significant digits wrote A 1000.23 and
+    # B 1000.1 both as 1000, beside a difference of -0.13.
+    scenario = detente.scenario_from_mapping({
+        "id": "offset", "title": "offset scale", "issues": [
+            {"id": "FLOW", "name": "release", "units": "km3", "status_quo": 1000.15,
+             "scale": {"low": 1000, "high": 1000.5}}],
+        "actors": [{"id": a, "name": a, "capability": c} for a, c in
+                   (("UP", 60), ("MID", 30), ("DOWN", 40))],
+        "stances": {a: {"FLOW": {"position": p, "salience": 0.8}} for a, p in
+                    (("UP", 1000.1), ("MID", 1000.23), ("DOWN", 1000.27))}}, "<offset>")
+    compared = detente.run("compare", scenario, analyses=("forecast",), samples=0,
+                           variation=detente.Variation(without=("DOWN",)))
+    t = compared.view().tables[0]
+    for row in t.rows:
+        if row[5] == "issue units" and row[2] != row[3]:
+            a, b = (cell_text(v, spec) for v, spec in zip(row[2:4], t.formats[2:4],
+                                                          strict=True))
+            assert a != b, (row, a, b)
+
+
+def test_a_blockers_noise_gain_is_not_written_as_a_gain() -> None:
+    # examples/my.yaml on a FLOW scale of -100 to 100 with SWAP at FLOW -0.04: DOWN's gain
+    # on FUND is 2e-15 (rounding noise), which the blocker line wrote 'gains most: FUND +0.0'.
+    from pathlib import Path
+
+    import yaml
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    data = yaml.safe_load(example.read_text())
+    flow = data["issues"][0]
+    flow.update(scale={"low": -100, "high": 100}, status_quo=0,
+                anchors={-100: "none", 0: "sq", 100: "all"})
+    for actor, position in (("UP", -40), ("MID", -0.3), ("DOWN", 0.2), ("DELTA", 60)):
+        data["stances"][actor]["FLOW"]["position"] = position
+    data["packages"][0]["values"]["FLOW"] = -0.04
+    result = detente.run("settle", detente.scenario_from_mapping(data, "<signed>"))
+    blocked = next(p for p in result.value.baseline.packages if p.id == "SWAP")
+    assert blocked.blockers == ("DOWN",) and 0 < blocked.issue_gains["DOWN"]["FUND"] < 1e-9
+    text = " ".join(result.view().notes + tuple(n for t in result.view().tables
+                                                 for n in t.notes))
+    assert "gains most: FUND +0.0" not in text and "gains most: none" in text, text
+
+
+def test_a_wide_number_cell_is_folded_never_cut() -> None:
+    # A 0 to 1e9 scale: the forecast's 50% interval 292509005.8–652945539.7 read
+    # 292509005.8–65294553… on a terminal too narrow for it (rich's default ellipsis).
+    from rich.console import Console
+
+    from detente.render import print_view
+    from detente.view import View, table
+
+    interval = "292509005.8–652945539.7"
+    view = View("", tables=(table("intervals", ["issue", "50% interval", "note"],
+                                  [["FLOW", interval, "a long note " * 4]]),))
+    console = Console(width=40, record=True)
+    print_view(view, console)
+    text = console.export_text()
+    assert "…" not in text
+    cells = "".join(line.split("│")[2].strip() for line in text.splitlines()
+                    if line.count("│") >= 3)
+    assert interval in cells, text
+
+
+def test_sensitivity_sd_is_written_without_an_exponent() -> None:
+    # A 0 to 1e9 scale: the sd beside the forecast read 'sd 6.1e+07' (.2g).
+    scenario = detente.scenario_from_mapping({
+        "id": "huge", "title": "huge scale", "issues": [
+            {"id": "FLOW", "name": "release", "units": "m3", "status_quo": 3e8,
+             "scale": {"low": 0, "high": 1e9}}],
+        "actors": [{"id": a, "name": a, "capability": c} for a, c in
+                   (("UP", 60), ("MID", 30), ("DOWN", 40))],
+        "stances": {a: {"FLOW": {"position": p, "salience": 0.8}} for a, p in
+                    (("UP", 2e8), ("MID", 5e8), ("DOWN", 7e8))}}, "<huge>")
+    result = detente.run("sensitivity", scenario, model="compromise", samples=16)
+    title = result.view().tables[0].title
+    sobol = result.value.result
+    sd = float(sobol.variance[sobol.outputs.index("FLOW")] ** 0.5)
+    assert "e+" not in title and title.endswith(f"sd {fmt(sd)}"), title

@@ -320,3 +320,17 @@ def test_plot_refuses_what_it_cannot_write_before_drawing(tmp_path: Path) -> Non
     assert forced.exit_code == 0, forced.output
     assert out.read_bytes().startswith(b"\x89PNG") and forced.stdout.startswith(f"wrote {out}")
     assert [p.name for p in tmp_path.iterdir()] == ["c.png"]
+
+
+def test_issue_map_draws_each_issues_actors_on_that_issues_scale() -> None:
+    # examples/my.yaml: FLOW on 0 to 20, FUND on 0 to 100. The FUND panel drew its actors
+    # through FLOW's scale (FUND's 20, 50, 70, 60 at 4, 10, 14, 12): the positions of every
+    # issue but the first were wrong in the figure, with no error.
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    scenario = detente.load(example)
+    fig = issue_map(example)
+    for ax, issue in zip(fig.axes, scenario.issues, strict=False):
+        drawn = {t.get_text(): float(t.xy[0]) for t in ax.texts if t.get_gid() == "actor-label"}
+        wanted = {scenario.name_of(a): scenario.stances[a][issue.id].position.value
+                  for a in scenario.actor_ids if issue.id in scenario.stances[a]}
+        assert drawn == pytest.approx(wanted), (issue.id, drawn, wanted)

@@ -145,7 +145,11 @@ def print_view(view: View, console: Any) -> None:
             numeric = any(isinstance(r[k], int | float) and not isinstance(r[k], bool)
                           for r in t.rows)
             # Units travel in JSON and CSV; a terminal table stays narrow without them.
-            out.add_column(escape(column), justify="right" if numeric else "left")
+            # "fold": a cell too wide for a narrow terminal breaks onto the next line, never
+            # cut with '…' (rich's default), which made 292509005.8–652945530 read
+            # 292509005.8–65294553… in the forecast's interval column.
+            out.add_column(escape(column), justify="right" if numeric else "left",
+                           overflow="fold")
         for row in rows_text(t):
             out.add_row(*[escape(c) for c in row])
         console.print(out)

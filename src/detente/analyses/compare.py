@@ -163,7 +163,9 @@ def view_compare(run: Result) -> View:
     t = table(f"{c.a} (A) against {c.b} (B)", ["analysis", "quantity", "A", "B", "B − A",
                                                "unit"],
               [[r.analysis, r.quantity, r.a, r.b, r.difference, r.unit] for r in c.rows],
-              formats=["", "", ".4g", ".4g", "+.4g", ""], key="compare")
+              # A and B to six significant digits: with four, the forecasts 1000.23 and
+              # 1000.1 on a scale of 1000 to 1000.5 both read 1000 beside a B − A of -0.13.
+              formats=["", "", ".6g", ".6g", "+.4g", ""], key="compare")
     return View("", tables=(t,), notes=("– : the quantity does not exist on that side (e.g. "
                                         "the Shapley value of an actor B drops).",))
 

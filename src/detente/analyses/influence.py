@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from detente.analyses.options import SEED
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.models import REGISTRY
+from detente.render import UNITS
 from detente.scenario import Scenario
 from detente.variation import Variation
 from detente.view import View, table
@@ -30,7 +31,6 @@ def view_influence(run: Result) -> View:
     r = run.value
     issues = list(r.forecast)
     rows = [[a, *[r.influence[a][i] for i in issues]] for a in r.influence]
-    rows.append(["forecast", *[r.forecast[i] for i in issues]])
     notes = ["cells: how far the forecast of the issue moves per unit the actor's position "
              "moves (central difference over 1% of the scale); a weighted-mean model gives "
              "each actor's weight share, a median-like model 0 to all but the pivotal actor."]
@@ -38,7 +38,13 @@ def view_influence(run: Result) -> View:
         notes.append(r.target.describe())
     t = table(f"{r.scenario} — influence on the {r.model} forecast", ["actor", *issues], rows,
               formats=["", *[".3f"] * len(issues)], notes=notes, key="influence")
-    return View("", tables=(t,))
+    # The forecast is in issue units, the cells above are shifts per unit: in the cells'
+    # ``.3f`` a forecast of 0.0096 on a 0 to 0.02 scale read 0.010 (the forecast table
+    # says 0.0096), so it has its own table, written as every issue-unit number is.
+    forecast = table("forecast (issue units)", ["model", *issues],
+                     [[r.model, *[r.forecast[i] for i in issues]]],
+                     formats=["", *[UNITS] * len(issues)], key="influence-forecast")
+    return View("", tables=(t, forecast))
 
 
 INFLUENCE = AnalysisSpec(

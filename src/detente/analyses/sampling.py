@@ -233,8 +233,10 @@ def view_sensitivity(run: Result) -> View:
             half = None if row.total_ci is None else (row.total_ci[1] - row.total_ci[0]) / 2
             rows.append([row.input, row.total, half, bar(row.total), row.first,
                          row.swing_low, row.swing_high])
+        # The sd is in issue units too: fmt, as the forecast beside it (.2g wrote an sd of
+        # 61 million on a 0 to 1e9 scale as 6.1e+07).
         tables.append(table(f"{iid}  {name}: forecast {fmt(result.nominal[o])} at the point "
-                            f"values, sd {result.variance[o] ** 0.5:.2g}",
+                            f"values, sd {fmt(result.variance[o] ** 0.5)}",
                             ["Input", "Total", "±", "", "First", "Swing 5%", "95%"], rows,
                             formats=["", ".2f", ".2f", "", ".2f", UNITS, UNITS], key=iid))
     notes = ["Total: share of the forecast's variance this input drives, with every "

@@ -364,10 +364,17 @@ def _package_note(p: Any, status_quo: dict[str, float]) -> str:
                           *extra])
     lines = [f"{p.id} ({_values_line(p.values, status_quo)}) is blocked by "
              f"{', '.join(p.blockers)}:", *extra]
+    from detente.settlement.analysis import UTILITY_POINTS
+    from detente.settlement.utility import GAIN_TOLERANCE
+
+    # A gain within the gain tolerance is rounding noise (2e-15 on an issue the package
+    # leaves where the blocker wants it), not something the package gives: it read
+    # 'gains most: FUND +0.0'.
+    noise = GAIN_TOLERANCE * UTILITY_POINTS
     for b in p.blockers:
         costs = ", ".join(f"{k} {v:+.1f}" for k, v in p.why_not(b))
         helps = ", ".join(f"{k} {v:+.1f}" for k, v in sorted(
-            p.issue_gains[b].items(), key=lambda kv: -kv[1])[:2] if v > 0)
+            p.issue_gains[b].items(), key=lambda kv: -kv[1])[:2] if v > noise)
         line = (f"  {b} {p.gains[b]:+.2f}; costs it most: {costs or 'none'}; "
                 f"gains most: {helps or 'none'}")
         ways = p.win_over.get(b, ())

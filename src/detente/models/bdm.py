@@ -34,6 +34,7 @@ from detente.models.base import (
     require_count,
 )
 from detente.models.compromise import weighted_mean
+from detente.render import UNITS, fmt
 
 # Two numbers closer than this count as equal (ties in EU, equal positions). It keeps the
 # discrete choices of a round stable against last-bit differences in summation order.
@@ -1159,7 +1160,11 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
         columns=("actor", "position", "salience", "security", "R", "risk r",
                  "accepted offer", "new position"),
         rows=tuple(actor_rows),
-        notes=(f"median voter position at the start of the round: {median:.4g}",
+        # Positions in issue units as every other table writes them: the default 4
+        # significant digits wrote 1000.1, 1000.23 and 1000.41 all as 1000 on a scale of
+        # 1000 to 1000.5, and the median 5e+08 on a scale of 0 to 1e9.
+        formats=("", UNITS, "", "", "", "", "", UNITS),
+        notes=(f"median voter position at the start of the round: {fmt(median)}",
                f"security = {'Σ_j EU_j(ji)' if opts.security == 'column' else 'Σ_j EU_i(ij)'}"
                " with r = 1; R = (2 Sec - max - min)/(max - min); r = (1 - R/3)/(1 + R/3)"),
     )
@@ -1185,6 +1190,7 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
         columns=("actor i", "actor j", "P(i beats j)", "EU_i(ij)", "EU_j(ji)",
                  "would challenge", "relation", "yields", "offer: i moves to", "accepted"),
         rows=tuple(dyad_rows),
+        formats=("", "", "", "", "", "", "", "", UNITS, ""),
         notes=("EU_i(ij): i's expected utility of challenging j; EU_j(ji): j's of challenging "
                "i, as i reckons it (perspective option); a challenge is worth making when its EU "
                "is positive",

@@ -30,6 +30,7 @@ from detente.models.base import (
     make_rng,
     require_count,
 )
+from detente.render import UNITS
 
 # Constants of KTAB's implementation (§2.2, §2.6, §2.7, §2.9).
 MIN_COALITION = 1e-8        # floor of a coalition in Model::coalitions
@@ -1247,6 +1248,9 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
              "gain: the actor's expected gain from challenging its target, in its own eyes "
              "(third parties voting); no target when no gain exceeds 1e-5.",
              "Bargains are interpolated in every issue; this table shows one."),
+            # Positions in issue units as every other table writes them: the default 4
+            # significant digits wrote every position on a scale of 1000 to 1000.5 as 1000.
+            formats=("", UNITS, "", "", "", "", "", UNITS, UNITS),
         ),
         ExplainTable(
             f"Turn {round_number}: each actor's election over its bargains",
@@ -1255,5 +1259,6 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
             tuple(second),
             (f"Stop ratio after this turn: {float(rec['ratio'][0]):.4f} "
              f"(stops below {opts.stop_ratio} from turn {opts.min_turns}).",),
+            formats=("", "", "", "", UNITS, UNITS, ""),
         ),
     ]

@@ -115,7 +115,10 @@ def _issue_panel(ax: Axes, f: Forecast, issue: Issue, models: Sequence[str]) -> 
     k = scenario.issue_ids.index(issue.id)
     lo, hi = issue.scale.low, issue.scale.high
     pad = 0.02 * (hi - lo)
-    positions = arrays.to_units(arrays.position[..., k:k + 1])[..., 0]
+    # Every issue to its own units, then this issue's column: a one-column slice went
+    # through the first issue's scale (it broadcasts against all the scales), which drew
+    # the actors of every other issue at the wrong place (FUND's 20 to 70 at 4 to 14).
+    positions = arrays.to_units(arrays.position)[..., k]
     salience = arrays.salience[:, k]
     capability = arrays.capability
     rows = ["status quo", *models]

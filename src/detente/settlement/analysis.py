@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from detente.render import fmt
 from detente.settlement.mechanisms import (
     broken_rules,
     effective_credibility,
@@ -42,6 +43,21 @@ from detente.settlement.utility import (
 
 #: Gains are reported in utility points: a package utility lies in [−100, 0].
 UTILITY_POINTS = 100.0
+
+
+def _issue_value(value: float) -> str:
+    """A candidate or current value in issue units: ``:g`` (exact for the values people
+    write, 1000.25 whole), but never its exponent form, which rounds to six digits
+    (123456789 read 1.23457e+08) on a scale of 0 to 1e9; :func:`fmt` writes those."""
+    text = f"{value:g}"
+    return fmt(value) if "e" in text else text
+
+
+def _threshold(value: float) -> str:
+    """A threshold in issue units: one decimal as before (the pinned texts keep it), but a
+    threshold below 1 keeps :func:`fmt`'s two significant digits: on a scale of 0 to 0.02
+    ``.1f`` wrote every threshold 'threshold 0.0'."""
+    return f"{value:.1f}" if abs(value) >= 1 else fmt(value)
 
 
 @dataclass(frozen=True)
@@ -68,12 +84,13 @@ class WinOver:
 
     def describe(self) -> str:
         sign = "≥" if self.at_least else "≤"
-        where = (f"{self.value:g}" if self.value is not None
-                 else f"{'>' if self.at_least else '<'} {self.threshold:.1f}")
+        where = (f"{_issue_value(self.value)}" if self.value is not None
+                 else f"{'>' if self.at_least else '<'} {_threshold(self.threshold)}")
         text = f"{self.actor} accepts if {self.issue} {sign} {where}" if self.value is not None \
             else f"{self.actor} accepts if {self.issue} {where}"
         if self.value is not None:
-            text += f" (threshold {self.threshold:.1f}, now {self.current:g})"
+            text += (f" (threshold {_threshold(self.threshold)}, "
+                     f"now {_issue_value(self.current)})")
         return text
 
     def to_dict(self) -> dict[str, Any]:
