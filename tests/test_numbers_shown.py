@@ -167,17 +167,28 @@ def test_the_share_by_hand() -> None:
     assert _gain_words("a", 24.0, losses["A"]) == "a +24.0 (60%)"
 
 
+#: The actors of :func:`one_issue`, in turn, with their capabilities.
+ONE_ISSUE_ACTORS = (("UP", 60), ("MID", 30), ("DOWN", 40), ("DELTA", 15))
+
+
+def one_issue(low: float, high: float, status_quo: float, positions: tuple[float, ...],
+              saliences: tuple[float, ...] | None = None) -> detente.Scenario:
+    """A scenario of one issue, FLOW, on a scale of ``low`` to ``high``: an actor of
+    :data:`ONE_ISSUE_ACTORS` per position (salience 0.8 unless ``saliences`` says)."""
+    saliences = saliences or (0.8,) * len(positions)
+    actors = ONE_ISSUE_ACTORS[:len(positions)]
+    return detente.scenario_from_mapping({
+        "id": "one-issue", "title": f"one issue on {low:g} to {high:g}", "issues": [
+            {"id": "FLOW", "name": "release", "units": "km3", "status_quo": status_quo,
+             "scale": {"low": low, "high": high}}],
+        "actors": [{"id": a, "name": a, "capability": c} for a, c in actors],
+        "stances": {a: {"FLOW": {"position": p, "salience": w}} for (a, _), p, w in
+                    zip(actors, positions, saliences, strict=True)}}, "<one issue>")
+
+
 def test_a_small_scale_is_shown_with_its_digits() -> None:
     # An issue on a 0 to 0.02 scale: every forecast and the status quo used to read 0.
-    scenario = detente.scenario_from_mapping({
-        "id": "small", "title": "small scale", "issues": [
-            {"id": "FLOW", "name": "release", "units": "km3", "status_quo": 0.006,
-             "scale": {"low": 0, "high": 0.02}}],
-        "actors": [{"id": a, "name": a, "capability": c} for a, c in
-                   (("UP", 60), ("MID", 30), ("DOWN", 40))],
-        "stances": {"UP": {"FLOW": {"position": 0.004, "salience": 0.8}},
-                    "MID": {"FLOW": {"position": 0.01, "salience": 0.6}},
-                    "DOWN": {"FLOW": {"position": 0.014, "salience": 0.9}}}}, "<small>")
+    scenario = one_issue(0, 0.02, 0.006, (0.004, 0.01, 0.014), (0.8, 0.6, 0.9))
     table = detente.run("forecast", scenario).view().tables[0]
     shown = [cell_text(v, spec) for v, spec in zip(table.rows[0], table.formats,
                                                     strict=True)][2:5]
@@ -201,16 +212,8 @@ def test_explain_writes_positions_in_issue_units() -> None:
     # A scale of 1000 to 1000.5: the explain tables' default 4 significant digits wrote
     # every actor's position (1000.1 to 1000.41) as 1000, and a median on a 0 to 1e9 scale
     # as 5e+08.
-    def scenario(low: float, high: float, positions: tuple[float, ...]) -> object:
-        return detente.scenario_from_mapping({
-            "id": "offset", "title": "offset scale", "issues": [
-                {"id": "FLOW", "name": "release", "units": "km3", "status_quo": positions[0],
-                 "scale": {"low": low, "high": high}}],
-            "actors": [{"id": a, "name": a, "capability": c} for a, c in
-                       (("UP", 60), ("MID", 30), ("DOWN", 40), ("DELTA", 15))],
-            "stances": {a: {"FLOW": {"position": p, "salience": 0.8}} for a, p in
-                        zip(("UP", "MID", "DOWN", "DELTA"), positions, strict=True)}},
-            "<offset>")
+    def scenario(low: float, high: float, positions: tuple[float, ...]) -> detente.Scenario:
+        return one_issue(low, high, positions[0], positions)
 
     offset = scenario(1000, 1000.5, (1000.1, 1000.23, 1000.27, 1000.41))
     for model in ("bdm", "smp"):
@@ -226,14 +229,7 @@ def test_explain_writes_positions_in_issue_units() -> None:
 def test_compare_keeps_apart_forecasts_on_an_offset_scale() -> None:
     # A scale of 1000 to 1000.5: compare's four significant digits wrote A 1000.23 and
     # B 1000.1 both as 1000, beside a difference of -0.13.
-    scenario = detente.scenario_from_mapping({
-        "id": "offset", "title": "offset scale", "issues": [
-            {"id": "FLOW", "name": "release", "units": "km3", "status_quo": 1000.15,
-             "scale": {"low": 1000, "high": 1000.5}}],
-        "actors": [{"id": a, "name": a, "capability": c} for a, c in
-                   (("UP", 60), ("MID", 30), ("DOWN", 40))],
-        "stances": {a: {"FLOW": {"position": p, "salience": 0.8}} for a, p in
-                    (("UP", 1000.1), ("MID", 1000.23), ("DOWN", 1000.27))}}, "<offset>")
+    scenario = one_issue(1000, 1000.5, 1000.15, (1000.1, 1000.23, 1000.27))
     compared = detente.run("compare", scenario, analyses=("forecast",), samples=0,
                            variation=detente.Variation(without=("DOWN",)))
     t = compared.view().tables[0]
@@ -289,14 +285,7 @@ def test_a_wide_number_cell_is_folded_never_cut() -> None:
 
 def test_sensitivity_sd_is_written_without_an_exponent() -> None:
     # A 0 to 1e9 scale: the sd beside the forecast read 'sd 6.1e+07' (.2g).
-    scenario = detente.scenario_from_mapping({
-        "id": "huge", "title": "huge scale", "issues": [
-            {"id": "FLOW", "name": "release", "units": "m3", "status_quo": 3e8,
-             "scale": {"low": 0, "high": 1e9}}],
-        "actors": [{"id": a, "name": a, "capability": c} for a, c in
-                   (("UP", 60), ("MID", 30), ("DOWN", 40))],
-        "stances": {a: {"FLOW": {"position": p, "salience": 0.8}} for a, p in
-                    (("UP", 2e8), ("MID", 5e8), ("DOWN", 7e8))}}, "<huge>")
+    scenario = one_issue(0, 1e9, 3e8, (2e8, 5e8, 7e8))
     result = detente.run("sensitivity", scenario, model="compromise", samples=16)
     title = result.view().tables[0].title
     sobol = result.value.result
