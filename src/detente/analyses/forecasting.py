@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from detente.analyses.options import (
+    BOOTSTRAP_ADVICE,
     COMBINATION,
     FORECAST_MODELS,
+    MAX_BOOTSTRAP,
     MAX_WORKERS,
     MODEL_OPTION,
     SAMPLED_SETTLE,
@@ -571,11 +573,8 @@ VALIDATE = AnalysisSpec(
                "regime, the blksv GDP row, or equal.", choices=("council", "gdp", "equal")),
         Option("weights", str, None, "Council weights CSV (default: eucouncil_weights.csv "
                "in the DEU file's folder)."),
-        # Bounded as sensitivity's --bootstrap: 1,000-2,000 resamples make a percentile
-        # interval (Efron & Tibshirani 1993, §19.3); each is a [resamples, groups] draw.
         Option("bootstrap", int, DEFAULT_BOOTSTRAP, "Bootstrap resamples (0: no intervals; "
-               "1,000-2,000 give steady interval ends, more add little).", low=0,
-               high=10_000),
+               f"{BOOTSTRAP_ADVICE}).", low=0, high=MAX_BOOTSTRAP),
         Option("seed", int, 0, "Seed for the bootstrap, the cross-validation folds and "
                "stochastic models.", low=0),
         Option("folds", int, DEFAULT_FOLDS, "Folds for models with fitted parameters (grouped by "

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses.forecasting import parse_model_options
 from detente.analyses.options import (
+    BOOTSTRAP_ADVICE,
     COMBINATION,
     ENGINE,
+    MAX_BOOTSTRAP,
     MODEL_OPTION,
     NOISE,
     SAMPLE_MODEL,
@@ -266,12 +268,8 @@ SENSITIVITY = AnalysisSpec(
         Option("issue", str, (), "Only these issues (repeat); default all.", multiple=True,
                flags=("--issue", "-i")),
         Option("top", int, 8, "Inputs shown per issue.", low=1),
-        # A percentile interval wants 1,000-2,000 resamples (Efron & Tibshirani 1993, An
-        # Introduction to the Bootstrap, §19.3); at 10,000 the resampling error of its ends is
-        # far below that of the N rows themselves, and 10^11 once ran out of memory.
         Option("bootstrap", int, 200, "Bootstrap resamples for the 95% intervals (0: none; "
-               "1,000-2,000 give steady interval ends, more add little).", low=0,
-               high=10_000),
+               f"{BOOTSTRAP_ADVICE}).", low=0, high=MAX_BOOTSTRAP),
         *ENGINE, MAX_MEMORY,
     ),
     run=run_sensitivity, view=view_sensitivity, inputs="scenario+noise", long=True,

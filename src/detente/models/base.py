@@ -129,7 +129,6 @@ def _parse_as(kind: Any, text: str, where: str) -> Any:
                            "see `detente models` for the option's form") from None
 
 
-
 class CountOutOfRange(ValueError):
     """A count option of a model (iterations, rounds, turns) outside its range; the model
     names the option in its refusal (``-O nash.iterations``) and the range in its fix."""
