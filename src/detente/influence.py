@@ -29,7 +29,7 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.errors import option_error
 from detente.models import get_model
-from detente.render import fmt
+from detente.render import fmt, fmt_shift
 from detente.scenario import Scenario, did_you_mean, load
 
 STEP_SHARE = 0.01
@@ -63,10 +63,9 @@ class TargetShift:
             return (f"no position of {self.actor} on {self.issue} moves the forecast to "
                     f"{fmt(self.target)}: the nearest is {fmt(self.nearest)} (at position "
                     f"{fmt(self.nearest_position)}; now {fmt(self.current_forecast)})")
-        shift = self.position - self.current_position
         return (f"{self.actor} moving from {fmt(self.current_position)} to {fmt(self.position)} "
-                f"on {self.issue} ({'+' if shift > 0 else ''}{fmt(shift)}) moves the forecast "
-                f"from {fmt(self.current_forecast)} to {fmt(self.forecast)}")
+                f"on {self.issue} ({fmt_shift(self.position - self.current_position)}) moves "
+                f"the forecast from {fmt(self.current_forecast)} to {fmt(self.forecast)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"actor": self.actor, "issue": self.issue, "target": self.target,

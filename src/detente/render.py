@@ -34,6 +34,13 @@ def fmt(value: float) -> str:
     return "0" if text in ("-0", "0") else text
 
 
+def fmt_shift(value: float) -> str:
+    """A shift in issue units with its sign, written as :func:`fmt` writes the number (+22,
+    -0.04); a shift that reads 0 has no sign, as in :func:`fmt_signed`."""
+    text = fmt(value)
+    return text if text.startswith("-") or text == "0" else f"+{text}"
+
+
 def fmt_signed(value: float, decimals: int = 2) -> str:
     """A gain with its sign (+3.51, −0.41 written '-0.41'); a value that rounds to zero is
     '0.00' without a sign: '-0.00' or '+0.00' would claim a direction the number lacks.
@@ -247,6 +254,6 @@ def view_html(view: View) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["UNITS", "cell_text", "fmt", "fmt_signed", "print_view", "require_finite",
+__all__ = ["UNITS", "cell_text", "fmt", "fmt_shift", "fmt_signed", "print_view", "require_finite",
            "require_finite_view", "to_json", "view_cells", "view_csv",
            "view_html"]

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from detente.forecast import Forecast
 from detente.models import get_model
-from detente.render import fmt, non_finite_error
+from detente.render import fmt_shift, non_finite_error
 from detente.report.figures import ForecastLike, as_forecast
 from detente.report.style import INK, MUTED, model_label, new_figure, row_inches, wrap
 
@@ -111,7 +111,7 @@ def counterfactual_map(source: ForecastLike = None, model: str | None = None, *,
                 continue
             strong = abs(value) > 0.55 * limit
             # Whole units where they read (+22); a small scale's shifts with their digits.
-            shown = f"{value:+.0f}" if abs(value) >= 1 else ("+" if value > 0 else "") + fmt(value)
+            shown = f"{value:+.0f}" if abs(value) >= 1 else fmt_shift(value)
             ax.text(i, a, shown, ha="center",
                     va="center", fontsize=7.5, color="white" if strong else INK)
     names = [f.scenario.name_of(a) for a in cf.actor_ids]

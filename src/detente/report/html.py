@@ -24,7 +24,7 @@ from detente import __version__
 from detente.analyses import Result
 from detente.models import REGISTRY
 from detente.render import fmt as _fmt  # the one number format
-from detente.render import view_html
+from detente.render import fmt_shift, view_html
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
 from detente.report.style import figure_bytes
@@ -150,7 +150,7 @@ def counterfactual_reading(analysis: Analysis) -> str:
     (actor, issue, shift), = shifts
     units = s.issue(cf.issue_ids[issues.index(issue)]).units
     text = (f"Leaving out {actor} moves the {cf.model} forecast most: {issue} by "
-            f"{'+' if shift >= 0 else ''}{_fmt(shift)} {units}")
+            f"{fmt_shift(shift)} {units}")
     # "Least in total" compares whole rows: an actor without whom an issue has no forecast
     # is named apart, not ranked on the issues that are left.
     whole = cf.defined.all(axis=1)
