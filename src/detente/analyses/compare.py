@@ -21,6 +21,7 @@ from detente.analyses.options import SEED, STEP
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.errors import option_error
 from detente.scenario import Scenario, load
+from detente.settlement.defaults import GridStep
 from detente.variation import Variation
 from detente.view import View, table
 
@@ -108,7 +109,7 @@ def _headlines(part: str, a: Any, b: Any) -> list[Row]:
 
 
 def run_compare(scenario: Scenario | str | Path | None, variation: Variation | None, *,
-                other: str | None, analyses: Sequence[str], step: float, samples: int,
+                other: str | None, analyses: Sequence[str], step: GridStep, samples: int,
                 seed: int) -> Comparison:
     from detente.analyses import run
 
@@ -185,7 +186,7 @@ COMPARE = AnalysisSpec(
         SEED,
     ),
     run=run_compare, view=view_compare, package_search=True,
-    quick={"step": 50.0, "samples": 10, "analyses": ("forecast", "settle", "sample")},
+    quick={"step": "50%", "samples": 10, "analyses": ("forecast", "settle", "sample")},
 )
 
 __all__ = ["COMPARE", "Comparison", "Row"]
