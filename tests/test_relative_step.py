@@ -32,54 +32,41 @@ from detente.settlement.problem import SettlementProblem
 runner = CliRunner()
 
 
-def _one_share(low: float = 0.0, high: float = 1.0) -> dict[str, Any]:
-    """One issue from ``low`` to ``high`` at its low end; A wants 30% of the way up, B 70%.
-    Both gain from any move up to 60% of the scale, neither from the top end."""
-    span = high - low
+def _two_actors(scenario_id: str, issues: list[tuple[str, float, float, float]],
+                stances: dict[str, dict[str, tuple[float, float]]]) -> dict[str, Any]:
+    """A scenario of two equally capable actors A and B: ``issues`` as (id, scale low, scale
+    high, status quo), ``stances`` as actor → issue → (position, salience)."""
     return {
-        "id": "share", "title": "a share",
-        "issues": [{"id": "SHARE", "name": "share", "scale": {"low": low, "high": high},
-                    "status_quo": low}],
-        "actors": [{"id": "A", "name": "a", "capability": 50},
-                   {"id": "B", "name": "b", "capability": 50}],
-        "stances": {"A": {"SHARE": {"position": low + 0.3 * span, "salience": 1}},
-                    "B": {"SHARE": {"position": low + 0.7 * span, "salience": 1}}},
+        "id": scenario_id, "title": scenario_id,
+        "issues": [{"id": iid, "name": iid.lower(), "scale": {"low": low, "high": high},
+                    "status_quo": status_quo} for iid, low, high, status_quo in issues],
+        "actors": [{"id": a, "name": a.lower(), "capability": 50} for a in stances],
+        "stances": {a: {iid: {"position": position, "salience": salience}
+                        for iid, (position, salience) in row.items()}
+                    for a, row in stances.items()},
     }
+
+
+def _one_share() -> dict[str, Any]:
+    """One issue on 0-1 at 0; A wants 0.3, B 0.7. Both gain from any move up to 0.6,
+    neither from the top end."""
+    return _two_actors("share", [("SHARE", 0.0, 1.0, 0.0)],
+                       {"A": {"SHARE": (0.3, 1.0)}, "B": {"SHARE": (0.7, 1.0)}})
 
 
 def _budget_and_freeze() -> dict[str, Any]:
     """A budget on 0-10⁹ (dollars) beside a freeze on 0-100."""
-    return {
-        "id": "budget", "title": "a budget",
-        "issues": [{"id": "BUDGET", "name": "budget", "scale": {"low": 0, "high": 1e9},
-                    "status_quo": 0},
-                   {"id": "NUC", "name": "freeze", "scale": {"low": 0, "high": 100},
-                    "status_quo": 0}],
-        "actors": [{"id": "A", "name": "a", "capability": 50},
-                   {"id": "B", "name": "b", "capability": 50}],
-        "stances": {"A": {"BUDGET": {"position": 3e8, "salience": 0.6},
-                          "NUC": {"position": 80, "salience": 0.4}},
-                    "B": {"BUDGET": {"position": 7e8, "salience": 0.4},
-                          "NUC": {"position": 40, "salience": 0.6}}},
-    }
+    return _two_actors("budget", [("BUDGET", 0.0, 1e9, 0.0), ("NUC", 0.0, 100.0, 0.0)],
+                       {"A": {"BUDGET": (3e8, 0.6), "NUC": (80.0, 0.4)},
+                        "B": {"BUDGET": (7e8, 0.4), "NUC": (40.0, 0.6)}})
 
 
 def _tariff_and_quota() -> dict[str, Any]:
     """A tariff rate on 0-0.02 beside a quota on 0-100: no one number of issue units
     suits both."""
-    return {
-        "id": "mixed", "title": "tariff and quota",
-        "issues": [{"id": "TARIFF", "name": "tariff", "scale": {"low": 0, "high": 0.02},
-                    "status_quo": 0.02},
-                   {"id": "QUOTA", "name": "quota", "scale": {"low": 0, "high": 100},
-                    "status_quo": 0}],
-        "actors": [{"id": "A", "name": "a", "capability": 50},
-                   {"id": "B", "name": "b", "capability": 50}],
-        "stances": {"A": {"TARIFF": {"position": 0.006, "salience": 0.5},
-                          "QUOTA": {"position": 70, "salience": 0.5}},
-                    "B": {"TARIFF": {"position": 0.014, "salience": 0.5},
-                          "QUOTA": {"position": 30, "salience": 0.5}}},
-    }
+    return _two_actors("mixed", [("TARIFF", 0.0, 0.02, 0.02), ("QUOTA", 0.0, 100.0, 0.0)],
+                       {"A": {"TARIFF": (0.006, 0.5), "QUOTA": (70.0, 0.5)},
+                        "B": {"TARIFF": (0.014, 0.5), "QUOTA": (30.0, 0.5)}})
 
 
 @pytest.fixture()

@@ -1,4 +1,5 @@
-"""The defaults and names of the package search that options elsewhere quote.
+"""The defaults and names of the package search that options elsewhere quote, and the grid
+step (:class:`GridStep`: its rule, and how a grid is named in a sentence).
 
 A light home (no numpy, no search): the options of the analyses
 (:mod:`detente.analyses.options`) read these for their defaults and choices, and every
