@@ -183,7 +183,10 @@ FLOAT_OPTIONS = _float_options()
 
 def test_the_commands_have_float_options() -> None:
     flags = {flag for _, _, flag in FLOAT_OPTIONS}
-    assert {"--step", "--correlation", "--patience"} <= flags
+    assert {"--correlation", "--patience"} <= flags
+    # --step is read as text, since it takes 5% (of each issue's scale) too; its own rule
+    # still refuses inf and nan in the one wording (tests/test_settlement.py).
+    assert "--step" not in flags
 
 
 @pytest.mark.parametrize(("command", "required", "flag"), FLOAT_OPTIONS)

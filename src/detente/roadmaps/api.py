@@ -30,6 +30,7 @@ from detente.settlement.problem import (
     NamedPackage,
     SettlementProblem,
     check_step,
+    value_decimals,
 )
 from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
 from detente.settlement.utility import (
@@ -412,6 +413,7 @@ def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
     actors, issues = arrays.actor_ids, arrays.issue_ids
     units = arrays.to_units(stages)
     before = np.vstack([arrays.to_units(arrays.status_quo)[None], units[:-1]])
+    decimals = [value_decimals(float(span)) for span in arrays.scale_high - arrays.scale_low]
     pts = UTILITY_POINTS
 
     def pick(x: np.ndarray) -> np.ndarray:
@@ -426,9 +428,11 @@ def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
     for t, stage_name in enumerate(stage_names):
         checkpoints.append(Checkpoint(
             name=stage_name,
-            values={i: float(round(v, 9)) for i, v in zip(issues, units[t], strict=True)},
-            moved=tuple(i for i, v, w in zip(issues, units[t], before[t], strict=True)
-                        if abs(v - w) > 1e-9),
+            values={i: float(round(v, d))
+                    for i, v, d in zip(issues, units[t], decimals, strict=True)},
+            moved=tuple(i for i, v, w, d in zip(issues, units[t], before[t], decimals,
+                                                strict=True)
+                        if abs(v - w) > 10.0 ** -d),
             banked={a: float(banked[t, k] * pts) for k, a in enumerate(actors)},
             rest={a: float(rest[t, k] * pts) for k, a in enumerate(actors)},
             expected={a: float(expected[t, k] * pts) for k, a in enumerate(actors)},
@@ -584,7 +588,8 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
     for key, value in list(out.items()):
         k = problem.issue_ids.index(key)
         grid = np.unique(np.array([*problem.candidates[k], float(status[k])]))
-        if not (np.abs(grid - value) <= 1e-9).any():
+        span = float(arrays.scale_high[k] - arrays.scale_low[k])
+        if not (np.abs(grid - value) <= 10.0 ** -value_decimals(span)).any():
             below, above = grid[grid < value], grid[grid > value]
             near = " or ".join(f"{key}={x:g}" for x in (*below[-1:], *above[:1]))
             kind = f"grid step {problem.steps[k]:g}" if problem.steps[k] is not None \

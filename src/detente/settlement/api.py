@@ -3,7 +3,6 @@ counterfactuals side by side, for one scenario."""
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from detente.settlement.persuasion import PersuasionPlan, persuade
 from detente.settlement.problem import (
     SettlementProblem,
     check_step,
+    value_decimals,
 )
 from detente.settlement.search import (
     MAX_PACKAGES,
@@ -145,18 +145,6 @@ class Settlement:
         }
 
 
-#: A found package's values are rounded to this many digits below the leading digit of
-#: their issue's span (9 decimals on a 0-100 scale), which hides the grid's rounding errors
-#: (3 × 0.1 is 0.30000000000000004) on a scale of any size: a fixed number of decimals
-#: would round a 0-10⁻¹² issue to 0 and count its moves as none.
-VALUE_DIGITS = 11
-
-
-def _decimals(span: float) -> int:
-    """The decimals a value on a scale of ``span`` is rounded to (:data:`VALUE_DIGITS`)."""
-    return VALUE_DIGITS - math.floor(math.log10(span))
-
-
 def _found(problem: SettlementProblem, table: GainTable, best: Best, row: int,
            must: np.ndarray) -> FoundPackage:
     arrays = problem.arrays
@@ -166,9 +154,9 @@ def _found(problem: SettlementProblem, table: GainTable, best: Best, row: int,
     spans = np.asarray(arrays.scale_high - arrays.scale_low, dtype=float)
     changed = tuple(i for i, v, q, span in zip(problem.issue_ids, units, status_quo, spans,
                                                strict=True)
-                    if abs(v - q) > 10.0 ** -_decimals(span))
+                    if abs(v - q) > 10.0 ** -value_decimals(span))
     return FoundPackage(
-        values={i: float(round(v, _decimals(span)))
+        values={i: float(round(v, value_decimals(span)))
                 for i, v, span in zip(problem.issue_ids, units, spans, strict=True)},
         gains={a: float(g * UTILITY_POINTS) for a, g in zip(problem.actor_ids, gains,
                                                              strict=True)},
