@@ -338,7 +338,7 @@ class RoadmapAnalysis:
             "utility": self.settings.utility, "correlation": self.settings.correlation,
             "losses": self.settings.losses,
             "patience": self.patience, "defection": self.defection,
-            "step": shared_step(self.steps), "steps": self.steps,
+            "step": shared_step(self.step, self.steps), "steps": self.steps,
             "gain_units": "utility points (a package utility lies in [-100, 0])",
             "baseline": self.baseline.to_dict(),
             "variants": [v.to_dict() for v in self.variants],

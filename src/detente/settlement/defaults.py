@@ -90,10 +90,12 @@ def issue_steps(scenario: Scenario, step: GridStep) -> dict[str, float | None]:
             for i in scenario.issues}
 
 
-def shared_step(steps: Mapping[str, float | None]) -> float | None:
-    """The one step in issue units of every issue on a grid (10 where every scale is
-    0-100); None where they differ (a relative step on scales of different spans) or no
-    issue is on a grid."""
+def shared_step(step: GridStep, steps: Mapping[str, float | None]) -> float | None:
+    """The one step in issue units of every issue: an absolute step's own size; for a
+    relative one, the step every issue on a grid shares (10 where every scale is 0-100),
+    None where they differ (scales of different spans) or no issue is on a grid."""
+    if not step.relative:
+        return step.size
     found = {s for s in steps.values() if s is not None}
     return found.pop() if len(found) == 1 else None
 
@@ -101,10 +103,8 @@ def shared_step(steps: Mapping[str, float | None]) -> float | None:
 def grid_text(step: GridStep, steps: Mapping[str, float | None]) -> str:
     """The grid as a sentence names it: "10 units" where every issue on a grid has that
     step, else "5% of each issue's scale" (a relative step on scales of different spans)."""
-    shared = shared_step(steps)
-    if shared is not None:
-        return f"{shared:g} units"
-    return f"{step} of each issue's scale" if step.relative else f"{step} units"
+    shared = shared_step(step, steps)
+    return f"{step} of each issue's scale" if shared is None else f"{shared:g} units"
 
 
 #: The one default grid step of every package search: settle, contributions, roadmap,
