@@ -55,11 +55,7 @@ GUARDS = Guards(
     log=logging.getLogger("detente.web"))
 
 
-# ---------------------------------------------------------------------------------------
-# Request and response bodies (they make the OpenAPI schema)
-# ---------------------------------------------------------------------------------------
-
-
+# Request and response bodies: they make the OpenAPI schema.
 ScenarioMapping = dict[str, Any]
 OptionValue = str | int | float | bool | None
 
@@ -86,8 +82,7 @@ Counterfactual = create_model(
 
 
 class AnalysisRequest(RequestBody):
-    # Also the fix for a client still sending the fields a run request had before params
-    # took every option (models, options, seed): refused, never ignored.
+    # Also answers clients still sending the retired fields models, options and seed.
     unknown_field_fix = ("a run request has {fields}; every option goes in params, named as "
                          "/api/info lists it (e.g. params.model, params.option, params.seed)")
     scenario: ScenarioMapping
@@ -124,8 +119,7 @@ def _scenario_out(s: Scenario, source: str) -> dict[str, Any]:
 
 
 class JobOut(BaseModel):
-    # What a client sees of a job: read from these attributes of its Job, so that they are
-    # named once.
+    # A job as a client sees it: read from the Job's attributes of these names.
     model_config = ConfigDict(from_attributes=True)
     id: str
     analysis: str
@@ -135,11 +129,6 @@ class JobOut(BaseModel):
     elapsed_s: float
     result: dict[str, Any] | None
     problems: list[Problem]
-
-
-# ---------------------------------------------------------------------------------------
-# The app
-# ---------------------------------------------------------------------------------------
 
 
 def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
