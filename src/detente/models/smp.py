@@ -29,6 +29,7 @@ from detente.models.base import (
     RngLike,
     make_rng,
     require_count,
+    require_within_cap,
 )
 from detente.render import UNITS
 
@@ -66,6 +67,10 @@ ThirdPartyCommit = Literal["no", "semi", "full"]
 BargainInterp = Literal["s1p1", "s2p2", "s2pmax"]
 BargainModel = Literal["init_only", "init_rcvr", "pw_comp"]
 
+#: The turn from which the stop rule applies, by default (KTAB's); a lower max_turns ends
+#: the run first (see require_within_cap).
+DEFAULT_MIN_TURNS = 2
+
 _CHOICES: dict[str, tuple[str, ...]] = {
     "victory_prob": ("linear", "square", "quartic", "octic", "binary"),
     "pce": ("conditional", "markov_uniform", "markov_incentive"),
@@ -96,7 +101,7 @@ class SMPOptions:
     ktab_compat: bool = False
     ideal_adjustment: float = 1.0
     max_turns: int = 100
-    min_turns: int = 2
+    min_turns: int = DEFAULT_MIN_TURNS
     stop_ratio: float = 0.02
 
     def __post_init__(self) -> None:
@@ -109,8 +114,10 @@ class SMPOptions:
         require_count("max_turns", self.max_turns, 1, 1000,
                       "runs meet the stop rule within tens of turns, 100 by default; every "
                       "turn is kept in memory")
-        if self.min_turns < 1:
-            raise ValueError("min_turns must be at least 1")
+        require_count("min_turns", self.min_turns, 1, 1000,
+                      "the stop rule applies from this turn on; no run goes past 1,000 turns")
+        require_within_cap("min_turns", self.min_turns, DEFAULT_MIN_TURNS,
+                           "max_turns", self.max_turns)
         if not self.stop_ratio >= 0.0:
             raise ValueError("stop_ratio must be >= 0")
 
