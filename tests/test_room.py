@@ -592,7 +592,7 @@ def test_json_nan_and_infinity_are_refused_as_not_finite_where_a_room_opens(
     ({"E9": 1.0}, "'E9' is not one of the experts")])
 def test_the_service_names_what_is_wrong_with_a_pool_weight(
         sqlite_db: str, weights: dict[str, Any], words: str) -> None:
-    # The command line (--weight E1=nan) reaches the service without the API's typed body.
+    # A caller of the service (the command line reads --weight itself) may pass any number.
     service = RoomService(sqlite_db)
     try:
         with pytest.raises(DetenteError) as err:
@@ -601,3 +601,17 @@ def test_the_service_names_what_is_wrong_with_a_pool_weight(
         assert problem.location == f"weights.{next(iter(weights))}" and words in problem.message
     finally:
         service.close()
+
+
+def test_a_huge_pool_weight_on_the_command_line_is_quoted_not_called_inf(
+        tmp_path: Path) -> None:
+    from detente.cli.common import app
+
+    # float() reads 401 digits as inf: the command line refuses it while it has the text.
+    huge = "1" + "0" * 400
+    result = CliRunner().invoke(app, ["room", "open", "korea-2017", "--db",
+                                      str(tmp_path / "room.db"), "--expert", "E1", "--expert",
+                                      "E2", "--weight", f"E1={huge}"])
+    assert result.exit_code == 2, result.output
+    assert f"--weight: {huge[:40]}" in result.stderr and "is too large" in result.stderr
+    assert not re.search(r"\binf\b", result.stderr), result.stderr

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import option_error
+from detente.errors import non_finite_text, option_error
 from detente.view import Table
 
 RngLike = np.random.Generator | int | None
@@ -105,8 +105,7 @@ def _parse_as(kind: Any, text: str, where: str) -> Any:
             raise option_error(where, f"'{text}' is not a number",
                                "write a number, e.g. 0.5") from None
         if not math.isfinite(value):
-            raise option_error(where, f"'{text}' is not a finite number",
-                               "write a finite number, e.g. 0.5")
+            raise option_error(where, non_finite_text(text), "write a finite number, e.g. 0.5")
         return value
     if origin is Literal:
         for choice in args:

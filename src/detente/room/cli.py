@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ import typer
 
 from detente.atomic import write_atomic
 from detente.cli.common import app, console, err_console, reports_errors
-from detente.errors import Problem, needs_extra, option_error
+from detente.errors import Problem, needs_extra, non_finite_text, option_error, shorten
 from detente.serving import host_names, is_loopback
 
 room_app = typer.Typer(name="room", help="A negotiation room: parties enter their numbers "
@@ -110,6 +111,12 @@ def open_room(
         if not sep:
             raise option_error("--weight", f"expected LABEL=NUMBER, got '{item[:40]}'",
                                "e.g. --weight E1=2")
+        # Refused here, where the text is at hand: a 400-digit weight reads as inf, which
+        # the room's own check could only call inf.
+        if not math.isfinite(weights[label.strip()]):
+            raise option_error("--weight", f"{non_finite_text(value)}, in "
+                               f"'{shorten(item)}'", "e.g. --weight E1=2 (weights are "
+                               "relative)")
     mode = "elicitation" if expert else "mediation"
     source: Any = scenario
     if scenario and Path(scenario).suffix.lower() in (".yaml", ".yml", ".json"):
