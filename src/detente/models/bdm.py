@@ -1161,9 +1161,11 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
             continue
         j = int(r.chosen[0, i])
         accepted = f"{RELATIONS[int(r.relation[0, i, j])]} with {ids[j]}" if j >= 0 else "none"
-        actor_rows.append((actor, round(float(x[i]), 4), round(float(rows.salience[0, i]), 4),
-                           round(float(r.security[0, i]), 4), round(float(r.risk_index[0, i]), 4),
-                           round(float(r.risk[0, i]), 4), accepted, round(float(new[i]), 4)))
+        # Full values: the JSON carries them as the model computed them; the table's
+        # formats (and cell_text's 4 significant digits) shorten them for reading.
+        actor_rows.append((actor, float(x[i]), float(rows.salience[0, i]),
+                           float(r.security[0, i]), float(r.risk_index[0, i]),
+                           float(r.risk[0, i]), accepted, float(new[i])))
     median = float(units(np.array([r.median[0]]))[0])
     actors = ExplainTable(
         title=f"bdm, issue {issue}, round {round_number}: actors",
@@ -1189,10 +1191,10 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
             code = int(r.relation[0, i, j])
             relation, yields = octant(a, b)
             dyad_rows.append((
-                actor, other, round(float(r.probability[0, i, j]), 4), round(a, 4), round(b, 4),
+                actor, other, float(r.probability[0, i, j]), a, b,
                 challenges[(a > TIE, b > TIE)], relation,
                 {"i": actor, "j": other, "": "–"}[yields],
-                round(float(units(np.array([r.offer[0, i, j]]))[0]), 4) if code else None,
+                float(units(np.array([r.offer[0, i, j]]))[0]) if code else None,
                 int(r.chosen[0, i]) == j,
             ))
     dyads = ExplainTable(

@@ -1213,8 +1213,10 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
     k = issue_index
     low, high = float(arrays.scale_low[k]), float(arrays.scale_high[k])
 
+    # Full values: the JSON carries them as the model computed them; the table's formats
+    # (and cell_text's 4 significant digits) shorten them for reading.
     def units(x: float) -> float:
-        return round(low + float(x) * (high - low), 4)
+        return low + float(x) * (high - low)
 
     ids = arrays.actor_ids
     state: TurnAssessment = rec["state"]
@@ -1228,10 +1230,10 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
         j = int(target[i])
         g = own_bargain.get(i)
         first.append((
-            name, units(start[i, k]), round(float(state.neutral_prob[0, i]), 4),
-            round(float(state.risk[0, i]), 4), ids[j] if j >= 0 else "",
-            round(float(rec["prob"][0, i, j]), 4) if j >= 0 else "",
-            round(float(rec["best"][0, i]), 4) if j >= 0 else "",
+            name, units(start[i, k]), float(state.neutral_prob[0, i]),
+            float(state.risk[0, i]), ids[j] if j >= 0 else "",
+            float(rec["prob"][0, i, j]) if j >= 0 else "",
+            float(rec["best"][0, i]) if j >= 0 else "",
             units(bargains.pos_init[g, k]) if g is not None else "",
             units(bargains.pos_rcvr[g, k]) if g is not None else "",
         ))
@@ -1240,8 +1242,8 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
         a, b = int(res.chosen_init[0, i]), int(res.chosen_rcvr[0, i])
         chosen = "status quo" if a == b else f"{ids[a]}:{ids[b]}"
         second.append((name, int(res.queue_size[0, i]), chosen,
-                       round(float(res.chosen_prob[0, i]), 4), units(start[i, k]),
-                       units(end[i, k]), round(float(np.linalg.norm(end[i] - start[i])), 4)))
+                       float(res.chosen_prob[0, i]), units(start[i, k]),
+                       units(end[i, k]), float(np.linalg.norm(end[i] - start[i]))))
     issue = arrays.issue_ids[k]
     return [
         ExplainTable(
