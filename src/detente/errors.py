@@ -42,6 +42,17 @@ def non_finite_text(given: str) -> str:
             f"±{sys.float_info.max:.1e})")
 
 
+def as_written(value: float) -> str:
+    """A number a refusal echoes (the user's own, or the bound it broke) with every digit it
+    has: the shortest text that reads back as the same float (100.04, 1000000.7, 1e+300), an
+    integral one without ".0". Not ``render.fmt``, whose one decimal writes 100.04 and its
+    bound 100 alike, nor ``:g``, whose six digits write 1000000.7 and 1000000.5 both as
+    1e+06: the message must show why the number was refused."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
 def _shorten_runs(text: str) -> str:
     # Messages quote user strings inside ordinary words; only a long run without a space
     # can be such a string, so only those are cut.
