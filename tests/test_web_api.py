@@ -819,6 +819,10 @@ def test_sensitivity_matches_the_library(client: TestClient) -> None:
 @pytest.mark.parametrize(("analysis", "params", "words"), [
     ("sample", {"samples": 0}, "samples"),
     ("sample", {"samples": 10**9}, "more than this workbench runs"),
+    # Past the registry's own bound too, or sent as text: the workbench's limit is named.
+    ("sample", {"samples": 10**15}, "more than this workbench runs (20000)"),
+    ("sample", {"samples": "30000"}, "more than this workbench runs (20000)"),
+    ("sensitivity", {"samples": 10**15}, "more than this workbench runs (20000)"),
     ("sample", {"samples": 2.5}, "whole number"),
     ("sample", {"noise": "position=banana"}, ""),
     ("sensitivity", {"group": "zodiac"}, "unknown group"),

@@ -13,10 +13,12 @@ from detente.analyses.options import (
     COMBINATION,
     ENGINE,
     MAX_BOOTSTRAP,
+    MAX_SAMPLES,
     MODEL_OPTION,
     NOISE,
     SAMPLE_MODEL,
     SAMPLED_MODEL,
+    SAMPLES_ADVICE,
     SEED,
     the_model,
 )
@@ -172,7 +174,8 @@ SAMPLE = AnalysisSpec(
             "distribution (or, with -m settle, how likely a deal is).",
     options=(
         SAMPLE_MODEL,
-        Option("samples", int, 1000, "Scenarios to draw.", low=1, flags=("--samples", "-n")),
+        Option("samples", int, 1000, f"Scenarios to draw ({SAMPLES_ADVICE}).", low=1,
+               high=MAX_SAMPLES, flags=("--samples", "-n")),
         SEED, NOISE, MODEL_OPTION, *ENGINE, MAX_MEMORY, COMBINATION,
     ),
     run=run_sample, view=view_sample, inputs="scenario+noise", long=True,
@@ -260,7 +263,8 @@ SENSITIVITY = AnalysisSpec(
     options=(
         SAMPLED_MODEL,
         Option("samples", int, 512, "Rows N of each Saltelli matrix; the model runs N × "
-               "(inputs + 2) times.", low=2, flags=("--samples", "-n")),
+               f"(inputs + 2) times ({SAMPLES_ADVICE}).", low=2, high=MAX_SAMPLES,
+               flags=("--samples", "-n")),
         SEED, NOISE, MODEL_OPTION,
         Option("group", str, "input", "Rank single inputs, or everything about an actor, an "
                "issue, or a kind of input.", choices=("input", "actor", "issue", "kind"),

@@ -32,6 +32,7 @@ from detente.models.base import (
     ModelResult,
     RngLike,
     require_count,
+    require_within_cap,
 )
 from detente.models.compromise import weighted_mean
 from detente.render import UNITS, fmt
@@ -45,6 +46,10 @@ CHUNK_ELEMENTS = 2_000_000
 # tensor (1 MiB) and pair arrays stay in cache. Monte Carlo batches of small scenarios
 # (korea-2017: 16,000 rows of 6 actors) ran 1.5-2x faster in chunks of ~600 rows than whole.
 CACHE_ELEMENTS = 1 << 17
+
+#: Calm rounds in a row that stop a run, by default; a lower max_rounds ends the run first
+#: (see require_within_cap).
+DEFAULT_STOP_ROUNDS = 2
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "probability": ("pairwise", "global", "net", "exclude-dyad"),
@@ -158,7 +163,7 @@ class Bdm(Model):
         # rounds in a row; never more than max_rounds rounds.
         max_rounds: int = 20
         stop_eps: float = 0.005
-        stop_rounds: int = 2
+        stop_rounds: int = DEFAULT_STOP_ROUNDS
         # The forecast: the median voter position at the stop, or the weighted mean.
         forecast_point: str = "median"
 
@@ -176,8 +181,13 @@ class Bdm(Model):
             require_count("max_rounds", self.max_rounds, 0, 1000,
                           "the median settles within tens of rounds, 20 by default; every "
                           "round is kept in memory")
-            if self.stop_rounds < 1 or self.stop_eps < 0:
-                raise ValueError("stop_rounds >= 1 and stop_eps >= 0 needed")
+            require_count("stop_rounds", self.stop_rounds, 1, 1000,
+                          "calm rounds in a row that stop the run; no run goes past 1,000 "
+                          "rounds")
+            require_within_cap("stop_rounds", self.stop_rounds, DEFAULT_STOP_ROUNDS,
+                               "max_rounds", self.max_rounds)
+            if self.stop_eps < 0:
+                raise ValueError("stop_eps >= 0 needed")
 
     presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
 
@@ -1151,9 +1161,11 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
             continue
         j = int(r.chosen[0, i])
         accepted = f"{RELATIONS[int(r.relation[0, i, j])]} with {ids[j]}" if j >= 0 else "none"
-        actor_rows.append((actor, round(float(x[i]), 4), round(float(rows.salience[0, i]), 4),
-                           round(float(r.security[0, i]), 4), round(float(r.risk_index[0, i]), 4),
-                           round(float(r.risk[0, i]), 4), accepted, round(float(new[i]), 4)))
+        # Full values: the JSON carries them as the model computed them; the table's
+        # formats (and cell_text's 4 significant digits) shorten them for reading.
+        actor_rows.append((actor, float(x[i]), float(rows.salience[0, i]),
+                           float(r.security[0, i]), float(r.risk_index[0, i]),
+                           float(r.risk[0, i]), accepted, float(new[i])))
     median = float(units(np.array([r.median[0]]))[0])
     actors = ExplainTable(
         title=f"bdm, issue {issue}, round {round_number}: actors",
@@ -1179,10 +1191,10 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
             code = int(r.relation[0, i, j])
             relation, yields = octant(a, b)
             dyad_rows.append((
-                actor, other, round(float(r.probability[0, i, j]), 4), round(a, 4), round(b, 4),
+                actor, other, float(r.probability[0, i, j]), a, b,
                 challenges[(a > TIE, b > TIE)], relation,
                 {"i": actor, "j": other, "": "–"}[yields],
-                round(float(units(np.array([r.offer[0, i, j]]))[0]), 4) if code else None,
+                float(units(np.array([r.offer[0, i, j]]))[0]) if code else None,
                 int(r.chosen[0, i]) == j,
             ))
     dyads = ExplainTable(
