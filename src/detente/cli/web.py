@@ -9,13 +9,14 @@ from rich.markup import escape
 
 from detente import (
     DEFAULT_SCENARIO,
+    Option,
     ServerLimits,
+    check_options,
     host_names,
     is_loopback,
     needs_extra,
     option_error,
 )
-from detente.analyses.spec import Option, check_options
 from detente.cli.common import app, err_console, reports_errors
 
 #: serve's --time-limit, declared as an analysis option is: read as text and checked by the
