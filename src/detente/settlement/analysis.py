@@ -84,7 +84,9 @@ class WinOver:
     at_least: bool
     value: float | None
     then_blocking: tuple[str, ...]
-    span: float | None = None
+    # How the sentence writes the numbers, not part of the finding: two scans that find the
+    # same change are equal whatever they were told about the scale.
+    span: float | None = field(default=None, compare=False)
 
     @property
     def size(self) -> float:
