@@ -409,6 +409,16 @@ def test_a_settle_package_near_the_top_does_not_read_the_top() -> None:
     low, high_text = rows_text(zones)[0][2].split("–")
     assert_reads(low, zone.zone_min, OFFSET_SPAN)
     assert_reads(high_text, zone.zone_max, OFFSET_SPAN)
+    # The persuasion plan's positions: 'g' wrote the needed 1000.2855 as 1000.29.
+    plan = next(t for t in view.tables if t.key == "persuasion HIGH")
+    levers = next(p for p in result.value.baseline.persuasion if p.package == "HIGH").plan
+    on_flow = [(lv, text) for lv, text in zip(levers, rows_text(plan), strict=True)
+               if lv.kind == "position" and lv.target == "FLOW"]
+    assert on_flow, levers
+    for lever, text in on_flow:
+        assert_reads(text[plan.columns.index("now")], lever.current, OFFSET_SPAN)
+        assert_reads(text[plan.columns.index("needed")], lever.needed, OFFSET_SPAN)
+        assert f"→ {fmt(lever.needed, OFFSET_SPAN)} (" in lever.describe()
 
 
 def test_forecasts_on_an_offset_scale_read_with_their_digits() -> None:

@@ -95,6 +95,13 @@ def _unsigned_zero(text: str) -> str:
 UNITS = "u"
 
 
+def units_where_on_an_issue(spec: str) -> str:
+    """The format spec of a column whose cells are in issue units on the rows that declare
+    an issue's span, and written by ``spec`` on the others (a persuasion plan's current and
+    needed value: a position on an issue, or a salience, a trust, a walk-away point)."""
+    return f"{UNITS}|{spec}"
+
+
 def one_issue_spans(formats: Sequence[str], span: float | None) -> tuple[float | None, ...]:
     """The column spans of a table about one issue of scale width ``span``: that span for
     each column in issue units (:data:`UNITS`), None for the rest."""
@@ -103,8 +110,8 @@ def one_issue_spans(formats: Sequence[str], span: float | None) -> tuple[float |
 
 def cell_text(value: Any, spec: str = "", span: float | None = None) -> str:
     """One cell as text: None "–", booleans yes/"", numbers by ``spec`` (a format spec, or
-    :data:`UNITS` for :func:`fmt` on an issue of scale width ``span``), else 4 significant
-    digits."""
+    :data:`UNITS` for :func:`fmt` on an issue of scale width ``span``, or
+    :func:`units_where_on_an_issue`), else 4 significant digits."""
     if value is None:
         return "–"
     if hasattr(value, "item") and not isinstance(value, str | bytes):
@@ -118,6 +125,8 @@ def cell_text(value: Any, spec: str = "", span: float | None = None) -> str:
             raise non_finite_error("")
         if spec == UNITS:
             return fmt(value, span)
+        if spec.startswith(UNITS + "|"):
+            return cell_text(value, UNITS if span is not None else spec[len(UNITS) + 1:], span)
         if spec.endswith("g") and 1e4 <= abs(value) < 1e15:
             # Significant-digit specs would write 909124 as 9.091e+05: plain digits read
             # better (and lose nothing) up to 10^15.
@@ -293,4 +302,5 @@ def view_html(view: View) -> str:
 
 __all__ = ["SHOWN_SHARE_OF_SPAN", "UNITS", "cell_text", "fmt", "fmt_shift", "fmt_signed",
            "one_issue_spans", "print_view", "require_finite", "require_finite_view",
-           "span_decimals", "to_json", "view_cells", "view_csv", "view_html"]
+           "span_decimals", "to_json", "units_where_on_an_issue", "view_cells", "view_csv",
+           "view_html"]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import IGNORE, MAX_PACKAGES, SEED, SETTLEMENT, STEP
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.render import UNITS, fmt, fmt_signed
+from detente.render import UNITS, fmt, fmt_signed, units_where_on_an_issue
 from detente.scenario import Scenario
 from detente.variation import Variation
 from detente.view import Table, View, table
@@ -249,8 +249,10 @@ def _persuasion(o: Any, labelled: bool) -> list[Table]:
         out.append(table(f"Persuasion plan for {plan.package}{suffix}: the smallest change "
                          "that wins each blocker over", ["#", "actor", "lever", "on",
                                                          "now", "needed", "size"], rows,
-                         formats=["", "", "", "", "g", "g", ".1%"], notes=notes,
-                         key=f"persuasion {plan.package}{suffix}"))
+                         formats=["", "", "", "", units_where_on_an_issue("g"),
+                                  units_where_on_an_issue("g"), ".1%"], notes=notes,
+                         key=f"persuasion {plan.package}{suffix}",
+                         row_spans=[lv.span for lv in plan.plan]))
     return out
 
 
