@@ -17,6 +17,7 @@ from detente.render import (
     fmt_shift,
     fmt_signed,
     rows_text,
+    units_where_on_an_issue,
 )
 from detente.settlement.utility import status_quo_losses
 from detente.view import table
@@ -255,6 +256,14 @@ def test_compare_keeps_apart_forecasts_on_an_offset_scale() -> None:
             a, b = (cell_text(v, spec) for v, spec in zip(row[2:4], t.formats[2:4],
                                                           strict=True))
             assert a != b, (row, a, b)
+    # Six significant digits wrote the forecast 1000.2095 as 1000.21: an issue's numbers
+    # keep the digits its scale needs.
+    flow = [(row, text) for row, text in zip(t.rows, rows_text(t), strict=True)
+            if row[1].endswith("FLOW") and row[5] == "issue units"]
+    assert flow, t.rows
+    for row, text in flow:
+        assert_reads(text[2], row[2], OFFSET_SPAN)
+        assert_reads(text[3], row[3], OFFSET_SPAN)
 
 
 def test_a_blockers_noise_gain_is_not_written_as_a_gain() -> None:
@@ -353,6 +362,13 @@ def test_a_table_declares_its_spans_by_row_or_column() -> None:
     by_column = table("", ["round", "FLOW"], [["1", 1000.2095]], formats=["", UNITS],
                       column_spans=[None, OFFSET_SPAN])
     assert rows_text(by_column) == [["1", "1000.2095"]]
+    # A column in issue units only on the rows that are on an issue (a persuasion plan's
+    # now / needed): the column's own spec elsewhere, and wherever it keeps more digits.
+    mixed = table("", ["lever", "needed"], [["position", 1000.2855], ["salience", 0.4213],
+                                            ["position", 23.4567]],
+                  formats=["", units_where_on_an_issue(".6g")],
+                  row_spans=[OFFSET_SPAN, None, 100.0])
+    assert [row[1] for row in rows_text(mixed)] == ["1000.2855", "0.4213", "23.4567"]
     with pytest.raises(ValueError, match="row spans"):
         table("", ["issue", "forecast"], rows, row_spans=[OFFSET_SPAN])
     with pytest.raises(ValueError, match="column spans"):

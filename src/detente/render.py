@@ -98,8 +98,18 @@ UNITS = "u"
 def units_where_on_an_issue(spec: str) -> str:
     """The format spec of a column whose cells are in issue units on the rows that declare
     an issue's span, and written by ``spec`` on the others (a persuasion plan's current and
-    needed value: a position on an issue, or a salience, a trust, a walk-away point)."""
+    needed value: a position on an issue, or a salience, a trust, a walk-away point). On an
+    issue's row ``spec`` still wins where it keeps more decimals than :func:`fmt` (compare's
+    six significant digits of a forecast on 0 to 100)."""
     return f"{UNITS}|{spec}"
+
+
+_DECIMALS = re.compile(r"\.(\d+)")
+
+
+def _decimals_in(text: str) -> int:
+    match = _DECIMALS.search(text)
+    return len(match[1]) if match else 0
 
 
 def one_issue_spans(formats: Sequence[str], span: float | None) -> tuple[float | None, ...]:
@@ -126,7 +136,11 @@ def cell_text(value: Any, spec: str = "", span: float | None = None) -> str:
         if spec == UNITS:
             return fmt(value, span)
         if spec.startswith(UNITS + "|"):
-            return cell_text(value, UNITS if span is not None else spec[len(UNITS) + 1:], span)
+            own = cell_text(value, spec[len(UNITS) + 1:])
+            if span is None:
+                return own
+            units = fmt(value, span)
+            return own if _decimals_in(own) > _decimals_in(units) else units
         if spec.endswith("g") and 1e4 <= abs(value) < 1e15:
             # Significant-digit specs would write 909124 as 9.091e+05: plain digits read
             # better (and lose nothing) up to 10^15.
