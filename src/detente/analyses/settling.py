@@ -180,10 +180,10 @@ def _zones(outcomes: Sequence[Any], s: Scenario) -> Table | None:
     if not shown:
         return None
 
-    def extent(lo: float | None, hi: float | None, scale: float, gaps: bool = False) -> str:
+    def extent(lo: float | None, hi: float | None, span: float, gaps: bool = False) -> str:
         if lo is None or hi is None:
             return "–"
-        return ((f"{fmt(lo, scale)}–{fmt(hi, scale)}" if hi > lo else fmt(lo, scale))
+        return ((f"{fmt(lo, span)}–{fmt(hi, span)}" if hi > lo else fmt(lo, span))
                 + (" (gaps)" if gaps else ""))
 
     rows = []
