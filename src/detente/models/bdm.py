@@ -35,7 +35,7 @@ from detente.models.base import (
     require_within_cap,
 )
 from detente.models.compromise import weighted_mean
-from detente.render import UNITS, fmt
+from detente.render import UNITS, fmt, one_issue_spans
 
 # Two numbers closer than this count as equal (ties in EU, equal positions). It keeps the
 # discrete choices of a round stable against last-bit differences in summation order.
@@ -1167,6 +1167,8 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
                            float(r.security[0, i]), float(r.risk_index[0, i]),
                            float(r.risk[0, i]), accepted, float(new[i])))
     median = float(units(np.array([r.median[0]]))[0])
+    span = float(arrays.scale_high[0] - arrays.scale_low[0])
+    actor_formats = ("", UNITS, "", "", "", "", "", UNITS)
     actors = ExplainTable(
         title=f"bdm, issue {issue}, round {round_number}: actors",
         columns=("actor", "position", "salience", "security", "R", "risk r",
@@ -1175,8 +1177,9 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
         # Positions in issue units as every other table writes them: the default 4
         # significant digits wrote 1000.1, 1000.23 and 1000.41 all as 1000 on a scale of
         # 1000 to 1000.5, and the median 5e+08 on a scale of 0 to 1e9.
-        formats=("", UNITS, "", "", "", "", "", UNITS),
-        notes=(f"median voter position at the start of the round: {fmt(median)}",
+        formats=actor_formats,
+        column_spans=one_issue_spans(actor_formats, span),
+        notes=(f"median voter position at the start of the round: {fmt(median, span)}",
                f"security = {'Σ_j EU_j(ji)' if opts.security == 'column' else 'Σ_j EU_i(ij)'}"
                " with r = 1; R = (2 Sec - max - min)/(max - min); r = (1 - R/3)/(1 + R/3)"),
     )
@@ -1197,12 +1200,14 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
                 float(units(np.array([r.offer[0, i, j]]))[0]) if code else None,
                 int(r.chosen[0, i]) == j,
             ))
+    dyad_formats = ("", "", "", "", "", "", "", "", UNITS, "")
     dyads = ExplainTable(
         title=f"bdm, issue {issue}, round {round_number}: dyads (as the first actor sees them)",
         columns=("actor i", "actor j", "P(i beats j)", "EU_i(ij)", "EU_j(ji)",
                  "would challenge", "relation", "yields", "offer: i moves to", "accepted"),
         rows=tuple(dyad_rows),
-        formats=("", "", "", "", "", "", "", "", UNITS, ""),
+        formats=dyad_formats,
+        column_spans=one_issue_spans(dyad_formats, span),
         notes=("EU_i(ij): i's expected utility of challenging j; EU_j(ji): j's of challenging "
                "i, as i reckons it (perspective option); a challenge is worth making when its EU "
                "is positive",

@@ -31,7 +31,7 @@ from detente.models.base import (
     require_count,
     require_within_cap,
 )
-from detente.render import UNITS
+from detente.render import UNITS, one_issue_spans
 
 # Constants of KTAB's implementation (§2.2, §2.6, §2.7, §2.9).
 MIN_COALITION = 1e-8        # floor of a coalition in Model::coalitions
@@ -1245,6 +1245,8 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
                        float(res.chosen_prob[0, i]), units(start[i, k]),
                        units(end[i, k]), float(np.linalg.norm(end[i] - start[i]))))
     issue = arrays.issue_ids[k]
+    first_formats = ("", UNITS, "", "", "", "", "", UNITS, UNITS)
+    second_formats = ("", "", "", "", UNITS, UNITS, "")
     return [
         ExplainTable(
             f"Turn {round_number}: risk attitudes, best targets and proposed bargains "
@@ -1259,7 +1261,8 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
              "Bargains are interpolated in every issue; this table shows one."),
             # Positions in issue units as every other table writes them: the default 4
             # significant digits wrote every position on a scale of 1000 to 1000.5 as 1000.
-            formats=("", UNITS, "", "", "", "", "", UNITS, UNITS),
+            formats=first_formats,
+            column_spans=one_issue_spans(first_formats, high - low),
         ),
         ExplainTable(
             f"Turn {round_number}: each actor's election over its bargains",
@@ -1268,6 +1271,7 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
             tuple(second),
             (f"Stop ratio after this turn: {float(rec['ratio'][0]):.4f} "
              f"(stops below {opts.stop_ratio} from turn {opts.min_turns}).",),
-            formats=("", "", "", "", UNITS, UNITS, ""),
+            formats=second_formats,
+            column_spans=one_issue_spans(second_formats, high - low),
         ),
     ]
