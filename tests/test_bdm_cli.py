@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from detente.cli import main  # noqa: F401  (registers every command module)
@@ -73,3 +75,25 @@ def test_explain_errors_are_clear() -> None:
     assert not_stepwise.exit_code == 2 and "explanation" in not_stepwise.output
     wrong_option = runner.invoke(app, ["explain", "-O", "nash.utility=linear"])
     assert wrong_option.exit_code == 2
+
+
+def _explained(model: str, table: int, column: str) -> list[float]:
+    result = invoke("explain", "--model", model, "--issue", "NUC", "--round", "1", "-f", "json")
+    assert result.exit_code == 0, result.output
+    return [row[column] for row in json.loads(result.output)["tables"][table]["rows"]]
+
+
+# The JSON once rounded them to 4 decimals (bdm's KR 0.3189 for 0.318882867861556); JSON
+# elsewhere is unrounded, and the tables format their own cells.
+def test_bdm_explain_json_carries_the_new_positions_unrounded() -> None:
+    run = forecast("korea-2017", models=["bdm"])
+    after_round_one = run.arrays.to_units(run.results["bdm"].trajectory[1])[:, 0]
+    assert _explained("bdm", 0, "new position") == pytest.approx(
+        list(after_round_one), rel=1e-12, abs=1e-12)
+
+
+def test_smp_explain_json_carries_the_moves_unrounded() -> None:
+    trajectory = forecast("korea-2017", models=["smp"]).results["smp"].trajectory
+    moved = np.linalg.norm(trajectory[1] - trajectory[0], axis=-1)  # unit scale, all issues
+    assert _explained("smp", 1, "moved (all issues)") == pytest.approx(
+        list(moved), rel=1e-12, abs=1e-12)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import typing
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from detente.cli import main  # noqa: F401  (registers every command module)
 from detente.cli.common import app
+from detente.settlement.defaults import GridStep
 
 runner = CliRunner()
 
@@ -156,7 +158,9 @@ def test_non_finite_or_huge_scenarios_are_refused_by_every_command(
 
 
 def _float_options() -> list[tuple[str, list[str], str]]:
-    """(command, the arguments it requires, flag) for every float option of every command."""
+    """(command, the arguments it requires, flag) for every float option of every command:
+    typed float, or declared float by a spec (read as text, shown as NUMBER), the grid step
+    (a number or a percent) included."""
     import typing
 
     import typer.main
@@ -173,7 +177,8 @@ def _float_options() -> list[tuple[str, list[str], str]]:
                     required += [p.opts[0], "x"]
         for p in command.params:
             annotation = p.type_descriptor.annotation  # type: ignore[attr-defined]
-            if float in (annotation, *typing.get_args(annotation)):
+            if float in (annotation, *typing.get_args(annotation)) \
+                    or p.metavar in ("NUMBER", GridStep.METAVAR):
                 out.append((name, required, p.opts[0]))
     return out
 
@@ -183,10 +188,24 @@ FLOAT_OPTIONS = _float_options()
 
 def test_the_commands_have_float_options() -> None:
     flags = {flag for _, _, flag in FLOAT_OPTIONS}
-    assert {"--correlation", "--patience"} <= flags
-    # --step is read as text, since it takes 5% (of each issue's scale) too; its own rule
-    # still refuses inf and nan in the one wording (tests/test_settlement.py).
-    assert "--step" not in flags
+    assert {"--step", "--correlation", "--patience"} <= flags
+
+
+def _refused(command: str, required: list[str], flag: str, value: str, tmp_path: Path,
+             monkeypatch: pytest.MonkeyPatch) -> str:
+    """``command`` run with ``flag value``, refused with exit 2: its stderr. If a rule
+    regressed, the command must fail here, not write files or serve forever."""
+    import uvicorn
+
+    def no_server(*_: object, **__: object) -> None:
+        raise AssertionError(f"the server started with {flag} {value[:40]}")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(uvicorn, "run", no_server)
+    result = runner.invoke(app, [command, *required, flag, value])
+    assert result.exit_code == 2, (command, flag, result.output)
+    assert "Traceback" not in result.output
+    return result.stderr
 
 
 @pytest.mark.parametrize(("command", "required", "flag"), FLOAT_OPTIONS)
@@ -194,20 +213,24 @@ def test_the_commands_have_float_options() -> None:
 def test_every_float_option_refuses_non_finite(command: str, required: list[str], flag: str,
                                                value: str, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    import uvicorn
+    stderr = _refused(command, required, flag, value, tmp_path, monkeypatch)
+    # Ours names the flag and the rule; click's own range check may refuse -inf and nan
+    # first, also naming the flag.
+    assert f"{flag}: {float(value)} is not a finite number" in stderr or flag in stderr, stderr
 
-    def no_server(*_: object, **__: object) -> None:
-        raise AssertionError("the server started with a non-finite option")
 
-    # If the rule regressed, a command must fail here, not write files or serve forever.
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(uvicorn, "run", no_server)
-    result = runner.invoke(app, [command, *required, flag, value])
-    assert result.exit_code == 2, (command, flag, result.output)
-    # Ours names the flag and the rule; click's own range check (e.g. serve's min=1) may
-    # refuse -inf and nan first, also naming the flag.
-    assert f"{flag}: {float(value)} is not a finite number" in result.stderr or (
-        flag in result.stderr and "Traceback" not in result.output), result.stderr
+#: A number past the float range as a user may paste it: float() reads it as inf.
+HUGE = "1" + "0" * 400
+
+
+@pytest.mark.parametrize(("command", "required", "flag"), FLOAT_OPTIONS)
+def test_every_float_option_refuses_a_huge_number_without_calling_it_inf(
+        command: str, required: list[str], flag: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    stderr = _refused(command, required, flag, HUGE, tmp_path, monkeypatch)
+    # Quoted as written (shortened) and called too large.
+    assert f"{flag}: {HUGE[:40]}" in stderr and "(401 characters) is too large" in stderr
+    assert not re.search(r"\binf\b", stderr), stderr
 
 
 def _holds_float(annotation: object) -> bool:
@@ -235,11 +258,10 @@ def _checked_by_name() -> list[tuple[str, str, list[str]]]:
 
 
 def test_every_float_option_no_spec_checks_is_flagged_by_its_name() -> None:
-    # check_finite calls `time_limit` --time-limit: a `bar: float` flagged --foo would be
+    # check_finite calls `expires_days` --expires-days: a `bar: float` flagged --foo would be
     # refused under a flag the command does not have.
     found = _checked_by_name()
-    assert {("detente serve", "time_limit"), ("detente room open", "expires_days")} <= {
-        (path, name) for path, name, _ in found}
+    assert ("detente room open", "expires_days") in {(path, name) for path, name, _ in found}
     for path, name, flags in found:
         assert f"--{name.replace('_', '-')}" in flags, (path, name, flags)
 
@@ -252,7 +274,6 @@ def test_serve_refuses_an_infinite_time_limit_by_its_flag(
         raise AssertionError("the server started with a non-finite --time-limit")
 
     monkeypatch.setattr(uvicorn, "run", no_server)
-    # (-inf and nan: click's own min=1 check refuses them first, naming the flag too.)
     result = runner.invoke(app, ["serve", "--time-limit", "inf"])
     assert result.exit_code == 2, result.output
     assert "--time-limit: inf is not a finite number" in result.stderr
@@ -339,6 +360,21 @@ def test_documented_choice_no_runs() -> None:
 def test_bad_model_option_values_are_named(option: str, words: str) -> None:
     result = runner.invoke(app, ["forecast", "-m", "smp", "-O", option])
     assert result.exit_code == 2 and words in result.stderr, result.output
+
+
+@pytest.mark.parametrize("args", [
+    ["forecast", "-m", "procedural", "-O", f"procedural.quota={HUGE}"],  # a model's float
+    ["settle", "--capability", f"RU={HUGE}"],                            # an edit's number
+    ["sample", "-n", "20", "--noise", f"position={HUGE}"],               # a noise spread
+    ["settle", "--step", HUGE], ["settle", "--step", f"-{HUGE}"],
+])
+def test_a_huge_number_anywhere_is_quoted_as_written_and_called_too_large(
+        args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"{'-' if args[-1].startswith('-') else ''}{HUGE[:40]}" in result.stderr
+    assert "characters) is too large to compute with" in result.stderr
+    assert not re.search(r"\binf\b", result.stderr), result.stderr
 
 
 def test_python_api_refuses_non_finite_model_options() -> None:

@@ -5,6 +5,7 @@ flags. Proven by walking the registry and capturing what each command hands to
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,6 @@ def test_every_analysis_is_a_command_with_the_specs_options(name: str) -> None:
 def test_help_as_printed_shows_every_default(name: str) -> None:
     # typer prints help as rich markup: an unescaped "[default: 10]" vanished from the
     # printed --help of every analysis although the help string held it (test above).
-    import re
-
     shown = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "2000",
                                                            "TERMINAL_WIDTH": "2000"})
     assert shown.exit_code == 0, shown.output
@@ -136,6 +135,39 @@ def test_the_usage_line_brackets_each_argument_once(name: str, arguments: list[s
     shown = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
     usage = shown.output.partition("Usage:")[2].splitlines()[0].strip()
     assert usage == " ".join(["detente", name, "[OPTIONS]", *arguments])
+
+
+def _every_command() -> list[list[str]]:
+    """The words that reach each command, the subcommands of groups (room) included."""
+    import typer.main
+
+    def walk(group: Any, path: list[str]) -> Any:
+        for name, command in sorted(group.commands.items()):
+            if hasattr(command, "commands"):
+                yield from walk(command, [*path, name])
+            else:
+                yield [*path, name]
+
+    return list(walk(typer.main.get_command(app), []))
+
+
+@pytest.mark.parametrize("words", _every_command(), ids=" ".join)
+def test_every_usage_line_names_its_arguments_in_upper_case(words: list[str]) -> None:
+    # typer writes an argument without a metavar by its parameter's name (check {file},
+    # room status {room}), where every other usage line writes SCENARIO; each argument is
+    # bracketed once ([SCENARIO] optional, {FILE} required).
+    shown = runner.invoke(app, [*words, "--help"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    usage = shown.output.partition("Usage:")[2].splitlines()[0].split()
+    head = ["detente", *words, "[OPTIONS]"]
+    assert usage[:len(head)] == head, usage
+    for argument in usage[len(head):]:
+        assert re.fullmatch(r"(\[[A-Z][A-Z_]*\]|\{[A-Z][A-Z_]*\})(\.\.\.)?", argument), usage
+
+
+def test_the_usage_walk_reaches_room_subcommands() -> None:
+    assert {"room open", "room status", "room submit", "check", "convert"} <= {
+        " ".join(words) for words in _every_command()}
 
 
 @pytest.mark.parametrize("name", list(ANALYSES))

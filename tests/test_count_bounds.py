@@ -86,7 +86,8 @@ HUGE = "1" + "0" * 400  # past float range: math.isfinite(int) overflows on it
 
 @pytest.mark.parametrize(("args", "words"), [
     (["sensitivity", "--bootstrap", HUGE], "got a 401-digit number"),
-    (["sample", "--samples", HUGE], "a million TiB or more"),
+    # Refused by its own bound (MAX_SAMPLES), not by the memory check as it once was.
+    (["sample", "--samples", HUGE], "from 1 to 10000000, got a 401-digit number"),
 ])
 def test_an_integer_past_float_range_is_refused_as_input_not_as_a_failed_run(
         args: list[str], words: str) -> None:
@@ -106,3 +107,46 @@ def test_an_integer_past_float_range_is_a_located_refusal_on_the_workbench() -> 
             "scenario": load("korea-2017").to_dict(), "params": {"bootstrap": int(HUGE)}})
     assert answer.status_code == 422, answer.text
     assert [p["location"] for p in answer.json()["problems"]] == ["params.bootstrap"]
+
+
+@pytest.mark.parametrize(("model", "option", "cap_option"), [
+    ("smp", "min_turns", "max_turns"), ("bdm", "stop_rounds", "max_rounds")])
+def test_a_count_above_the_cap_of_its_run_is_refused_at_the_option(
+        model: str, option: str, cap_option: str) -> None:
+    # min_turns 50 under max_turns 10 never applies: it once ran, silently, to the cap.
+    with pytest.raises(OptionError) as err:
+        get_model(model, **{option: 50, cap_option: 10})
+    (problem,) = err.value.problems
+    assert problem.location == f"{model}.{option}"
+    assert "(50) is more than" in problem.message and "(10)" in problem.message
+    assert f"-O {model}.{option}=N with N at most 10" in problem.fix
+    assert f"raise -O {model}.{cap_option} to at least 50" in problem.fix
+    get_model(model, **{option: 10, cap_option: 10})  # equal to the cap still builds
+
+
+@pytest.mark.parametrize(("model", "option", "cap_option"), [
+    ("smp", "min_turns", "max_turns"), ("bdm", "stop_rounds", "max_rounds")])
+def test_a_short_cap_alone_still_runs_and_rebuilds(model: str, option: str,
+                                                   cap_option: str) -> None:
+    # The default (2) gives way to a cap set alone below it; the forecast's note names it.
+    built = get_model(model, **{cap_option: 1})
+    again = get_model(model, **built.options_dict())  # as the report's counterfactual does
+    assert getattr(again.options, cap_option) == 1 and getattr(again.options, option) == 2
+
+
+@pytest.mark.parametrize(("model", "option"), [("smp", "min_turns"), ("bdm", "stop_rounds")])
+def test_a_count_the_stop_rule_reads_has_a_range_at_its_option(model: str,
+                                                                option: str) -> None:
+    for bad in (0, 10**15):
+        with pytest.raises(OptionError) as err:
+            get_model(model, **{option: bad})
+        (problem,) = err.value.problems
+        assert problem.location == f"{model}.{option}"
+        assert "from 1 to 1,000" in problem.message
+
+
+def test_min_turns_above_max_turns_is_refused_on_the_command_line() -> None:
+    out = runner.invoke(app, ["forecast", "-m", "smp", "-O", "smp.min_turns=50", "-O",
+                              "smp.max_turns=10", RIVER])
+    assert out.exit_code == 2, out.output
+    assert "smp.min_turns:" in out.output and "raise -O smp.max_turns" in out.output

@@ -8,8 +8,19 @@ import pytest
 
 import detente
 import detente.analyses as analyses
-from detente.render import cell_text, fmt, fmt_signed, rows_text
+from detente.errors import DetenteError
+from detente.render import (
+    SHOWN_SHARE_OF_SPAN,
+    UNITS,
+    cell_text,
+    fmt,
+    fmt_shift,
+    fmt_signed,
+    rows_text,
+    units_where_on_an_issue,
+)
 from detente.settlement.utility import status_quo_losses
+from detente.view import table
 
 
 @pytest.mark.parametrize(("value", "spec", "shown"), [
@@ -195,10 +206,17 @@ def test_a_small_scale_is_shown_with_its_digits() -> None:
     assert shown[0] == "0.006" and all(t not in ("0", "-0") for t in shown), shown
     # The intervals, the spread, a model's rounds and the influence sentence too: their own
     # formats wrote 0–0, 0.00 and "from 0.0 to 0.0".
-    cells = [cell_text(v, spec) for t in detente.run(
-        "forecast", scenario, model=("compromise", "bdm")).view().tables
-        for row in t.rows for v, spec in zip(row, t.formats, strict=True)]
-    assert "0–0" not in cells and "0.00" not in cells and "0.005–0.012" in cells, cells
+    both = detente.run("forecast", scenario, model=("compromise", "bdm"))
+    cells = [cell_text(v, spec) for t in both.view().tables
+             for row in t.rows for v, spec in zip(row, t.formats, strict=True)]
+    assert "0–0" not in cells and "0.00" not in cells, cells
+    # The 50% interval with the digits the scale needs (it read 0.005–0.012 for
+    # 0.00498–0.01219, off by 0.1% of the scale).
+    combined = next(t for t in both.view().tables if t.key == "combined")
+    low, high = rows_text(combined)[0][combined.columns.index("50% interval")].split("–")
+    values = both.value.combined_values()["FLOW"]
+    assert_reads(low, values["low50"], 0.02)
+    assert_reads(high, values["high50"], 0.02)
     moved = detente.run("influence", scenario, actor="UP", issue="FLOW", target=0.008)
     assert "from 0.0 to 0.0" not in " ".join(moved.view().notes)
     # The influence view's forecast is in issue units: the cells' .3f wrote 0.0096 as 0.010.
@@ -238,6 +256,14 @@ def test_compare_keeps_apart_forecasts_on_an_offset_scale() -> None:
             a, b = (cell_text(v, spec) for v, spec in zip(row[2:4], t.formats[2:4],
                                                           strict=True))
             assert a != b, (row, a, b)
+    # Six significant digits wrote the forecast 1000.2095 as 1000.21: an issue's numbers
+    # keep the digits its scale needs.
+    flow = [(row, text) for row, text in zip(t.rows, rows_text(t), strict=True)
+            if row[1].endswith("FLOW") and row[5] == "issue units"]
+    assert flow, t.rows
+    for row, text in flow:
+        assert_reads(text[2], row[2], OFFSET_SPAN)
+        assert_reads(text[3], row[3], OFFSET_SPAN)
 
 
 def test_a_blockers_noise_gain_is_not_written_as_a_gain() -> None:
@@ -291,3 +317,145 @@ def test_sensitivity_sd_is_written_without_an_exponent() -> None:
     sobol = result.value.result
     sd = float(sobol.variance[sobol.outputs.index("FLOW")] ** 0.5)
     assert "e+" not in title and title.endswith(f"sd {fmt(sd)}"), title
+
+
+def assert_reads(text: str, value: float, span: float) -> None:
+    """``text`` writes ``value`` to within half the finest step a reader tells apart on a
+    scale of width ``span`` (:data:`SHOWN_SHARE_OF_SPAN` of it)."""
+    shown = float(text.replace(",", ""))
+    assert abs(shown - value) <= SHOWN_SHARE_OF_SPAN * span / 2 + 1e-12, (text, value, span)
+
+
+#: A scale of 1000 to 1000.5: one decimal is a fifth of it.
+OFFSET = (1000.0, 1000.5)
+OFFSET_SPAN = OFFSET[1] - OFFSET[0]
+
+
+def offset_scenario() -> detente.Scenario:
+    """:func:`one_issue` on 1000 to 1000.5, status quo 1000.15."""
+    return one_issue(*OFFSET, 1000.15, (1000.1, 1000.23, 1000.27, 1000.41))
+
+
+def test_fmt_keeps_the_digits_an_issues_scale_needs() -> None:
+    # 1000.184 and 1000.236 both read 1000.2, and 1000.45 read 1000.5, the scale's top.
+    assert fmt(1000.184, OFFSET_SPAN) != fmt(1000.236, OFFSET_SPAN)
+    assert fmt(1000.45, OFFSET_SPAN) == "1000.45"
+    assert fmt(1000.0, OFFSET_SPAN) == "1000" and fmt(-1e-12, OFFSET_SPAN) == "0"
+    assert fmt_shift(0.0523, OFFSET_SPAN) == "+0.0523"
+    for value in (1000.184, 1000.2095, 1000.4999, -3.14159, 0.0049):
+        assert_reads(fmt(value, OFFSET_SPAN), value, OFFSET_SPAN)
+    # On 0 to 100 (korea-2017's issues) nothing changes: one decimal, two significant
+    # digits below 1.
+    for value in (40.0, 37.5, 6.25, 0.35, -0.04, 0.0095, 23.456, 99.96, -1e-12, 55.44):
+        assert fmt(value, 100.0) == fmt(value) == fmt(value, None)
+    # A scale of 0 to 1e-8: a value of 3e-10 is a value, not rounding noise.
+    assert fmt(3e-10, 1e-8) == "0.0000000003"
+    with pytest.raises(DetenteError):
+        fmt(float("nan"), OFFSET_SPAN)
+
+
+def test_a_table_declares_its_spans_by_row_or_column() -> None:
+    rows = [["FLOW", 1000.2095], ["FUND", 40.54]]
+    by_row = table("", ["issue", "forecast"], rows, formats=["", UNITS],
+                   row_spans=[OFFSET_SPAN, 100.0])
+    assert rows_text(by_row) == [["FLOW", "1000.2095"], ["FUND", "40.5"]]
+    by_column = table("", ["round", "FLOW"], [["1", 1000.2095]], formats=["", UNITS],
+                      column_spans=[None, OFFSET_SPAN])
+    assert rows_text(by_column) == [["1", "1000.2095"]]
+    # A column in issue units only on the rows that are on an issue (a persuasion plan's
+    # now / needed): the column's own spec elsewhere, and wherever it keeps more digits.
+    mixed = table("", ["lever", "needed"], [["position", 1000.2855], ["salience", 0.4213],
+                                            ["position", 23.4567]],
+                  formats=["", units_where_on_an_issue(".6g")],
+                  row_spans=[OFFSET_SPAN, None, 100.0])
+    assert [row[1] for row in rows_text(mixed)] == ["1000.2855", "0.4213", "23.4567"]
+    with pytest.raises(ValueError, match="row spans"):
+        table("", ["issue", "forecast"], rows, row_spans=[OFFSET_SPAN])
+    with pytest.raises(ValueError, match="column spans"):
+        table("", ["issue", "forecast"], rows, column_spans=[OFFSET_SPAN])
+
+
+def test_sensitivity_swings_on_an_offset_scale_read_apart() -> None:
+    # Every swing read 1000.2 │ 1000.2 (1000.175 to 1000.241): no input seemed to move
+    # the forecast.
+    result = detente.run("sensitivity", offset_scenario(), model="compromise", samples=16)
+    ranking = result.value.to_dict()["outputs"]["FLOW"]["ranking"]
+    view = result.view().tables[0]
+    shown = {row[0]: row[-2:] for row in rows_text(view)}
+    apart = 0
+    for entry in ranking:
+        low, high = entry["swing"]
+        assert_reads(shown[entry["input"]][0], low, OFFSET_SPAN)
+        assert_reads(shown[entry["input"]][1], high, OFFSET_SPAN)
+        if abs(high - low) > SHOWN_SHARE_OF_SPAN * OFFSET_SPAN:
+            apart += 1
+            assert shown[entry["input"]][0] != shown[entry["input"]][1], entry
+    assert apart, ranking
+    nominal = result.value.to_dict()["outputs"]["FLOW"]["nominal"]
+    assert f"forecast {fmt(nominal, OFFSET_SPAN)} at" in view.title
+    assert_reads(view.title.split("forecast ")[1].split(" ")[0], nominal, OFFSET_SPAN)
+
+
+def test_a_settle_package_near_the_top_does_not_read_the_top() -> None:
+    # A named package at 1000.45 read 'FLOW 1000.5', the top of the scale. A second issue
+    # (0 to 100, five candidate values) gives the parties something to trade.
+    data = offset_scenario().model_dump()
+    data["issues"][0]["guarantors"] = ["UP"]
+    data["issues"].append({"id": "FUND", "name": "budget share", "units": "%",
+                           "status_quo": 100, "guarantors": ["DOWN"],
+                           "options": [20, 40, 60, 80, 100]})
+    for actor, position, salience in (("UP", 20, 0.5), ("MID", 50, 0.3), ("DOWN", 70, 0.4),
+                                      ("DELTA", 60, 0.2)):
+        data["stances"][actor]["FUND"] = {"position": position, "salience": salience}
+    data["packages"] = [{"id": "HIGH", "name": "high release",
+                         "values": {"FLOW": 1000.45, "FUND": 60}}]
+    scenario = detente.scenario_from_mapping(data, "<offset deal>")
+    result = detente.run("settle", scenario, step=0.05)
+    high = next(p for p in result.value.baseline.packages if p.id == "HIGH")
+    assert high.blockers  # its note writes its values
+    view = result.view()
+    notes = " ".join(n for t in view.tables for n in t.notes)
+    assert "HIGH (FLOW 1000.45, FUND 60)" in notes and "1000.5" not in notes, notes
+    # The best package and the per-issue zone with their digits too.
+    best = next(t for t in view.tables if t.key == "best")
+    for text, value in zip(rows_text(best)[0][2:], best.rows[0][2:], strict=True):
+        assert_reads(text, value, OFFSET_SPAN)
+    zones = next(t for t in view.tables if t.key == "issue-zones")
+    zone = result.value.baseline.zones.issue("FLOW")
+    low, high_text = rows_text(zones)[0][2].split("–")
+    assert_reads(low, zone.zone_min, OFFSET_SPAN)
+    assert_reads(high_text, zone.zone_max, OFFSET_SPAN)
+    # The persuasion plan's positions: 'g' wrote the needed 1000.2855 as 1000.29.
+    plan = next(t for t in view.tables if t.key == "persuasion HIGH")
+    levers = next(p for p in result.value.baseline.persuasion if p.package == "HIGH").plan
+    on_flow = [(lv, text) for lv, text in zip(levers, rows_text(plan), strict=True)
+               if lv.kind == "position" and lv.target == "FLOW"]
+    assert on_flow, levers
+    for lever, text in on_flow:
+        assert_reads(text[plan.columns.index("now")], lever.current, OFFSET_SPAN)
+        assert_reads(text[plan.columns.index("needed")], lever.needed, OFFSET_SPAN)
+        assert f"→ {fmt(lever.needed, OFFSET_SPAN)} (" in lever.describe()
+
+
+def test_forecasts_on_an_offset_scale_read_with_their_digits() -> None:
+    # The status quo 1000.15 read 1000.1, the compromise forecast 1000.2095 read 1000.2.
+    result = detente.run("forecast", offset_scenario(), model=("compromise", "median", "bdm"))
+    view = result.view()
+    main = next(t for t in view.tables if t.key == "forecast")
+    text = rows_text(main)[0]
+    assert text[main.columns.index("Status quo")] == "1000.15"
+    for name in ("compromise", "median", "bdm"):
+        assert_reads(text[main.columns.index(name)], result.value.values(name)["FLOW"],
+                     OFFSET_SPAN)
+    path = next(t for t in view.tables if t.key == "path-bdm")
+    for row, shown in zip(path.rows, rows_text(path), strict=True):
+        if isinstance(row[1], float):
+            assert_reads(shown[1], row[1], OFFSET_SPAN)
+    # The influence sentence and its forecast table.
+    moved = detente.run("influence", offset_scenario(), actor="UP", issue="FLOW",
+                        target=1000.3)
+    forecast = next(t for t in moved.view().tables if t.key == "influence-forecast")
+    assert_reads(rows_text(forecast)[0][1], moved.value.forecast["FLOW"], OFFSET_SPAN)
+    shift = moved.value.target
+    assert f"from {fmt(shift.current_forecast, OFFSET_SPAN)} to" in shift.describe()
+    assert fmt(shift.current_forecast, OFFSET_SPAN) != fmt(shift.current_forecast)

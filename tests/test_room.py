@@ -592,7 +592,7 @@ def test_json_nan_and_infinity_are_refused_as_not_finite_where_a_room_opens(
     ({"E9": 1.0}, "'E9' is not one of the experts")])
 def test_the_service_names_what_is_wrong_with_a_pool_weight(
         sqlite_db: str, weights: dict[str, Any], words: str) -> None:
-    # The command line (--weight E1=nan) reaches the service without the API's typed body.
+    # A caller of the service (the command line reads --weight itself) may pass any number.
     service = RoomService(sqlite_db)
     try:
         with pytest.raises(DetenteError) as err:
@@ -601,3 +601,50 @@ def test_the_service_names_what_is_wrong_with_a_pool_weight(
         assert problem.location == f"weights.{next(iter(weights))}" and words in problem.message
     finally:
         service.close()
+
+
+def test_a_huge_pool_weight_on_the_command_line_is_quoted_not_called_inf(
+        tmp_path: Path) -> None:
+    from detente.cli.common import app
+
+    # float() reads 401 digits as inf: the command line refuses it while it has the text.
+    huge = "1" + "0" * 400
+    result = CliRunner().invoke(app, ["room", "open", "korea-2017", "--db",
+                                      str(tmp_path / "room.db"), "--expert", "E1", "--expert",
+                                      "E2", "--weight", f"E1={huge}"])
+    assert result.exit_code == 2, result.output
+    assert f"--weight: {huge[:40]}" in result.stderr and "is too large" in result.stderr
+    assert not re.search(r"\binf\b", result.stderr), result.stderr
+
+
+def test_a_bid_past_the_scale_is_refused_with_the_digits_that_show_why() -> None:
+    from detente.room.mediation import check_bid
+
+    # Six significant digits wrote both 1000000.7 and the scale's 1000000.5 as 1e+06.
+    skeleton = {"issues": [{"id": "X", "scale": {"low": 0, "high": 1000000.5}}]}
+    with pytest.raises(ScenarioError) as err:
+        check_bid(skeleton, {"ranges": {"X": [0, 1000000.7]}})
+    (problem,) = err.value.problems
+    assert problem.location == "ranges.X"
+    assert problem.message == "[0, 1000000.7] is not a range inside the scale of X " \
+        "(0 to 1000000.5)"
+
+
+def test_the_pooled_disagreement_carries_an_sd_on_a_small_scale_unrounded() -> None:
+    import copy
+
+    from detente.room.elicitation import pool
+
+    base = copy.deepcopy(SMALL)
+    base["issues"][1].update(scale={"low": 0, "high": 0.001}, status_quo=0.0005)
+    del base["issues"][1]["options"]
+
+    def judgement(y: float) -> dict[str, Any]:
+        return {"stances": {"A": {"X": {"position": 10, "salience": 0.5},
+                                  "Y": {"position": y, "salience": 0.5}}}}
+
+    # Two experts 2e-5 apart: sd 1e-5, which four decimals wrote as 0.
+    pooled = pool(base, [(1.0, judgement(0.00001)), (1.0, judgement(0.00003))])
+    (cell,) = [d for d in pooled.disagreement if d["cell"] == "stances.A.Y.position"]
+    assert cell["sd"] == pytest.approx(1e-5, rel=1e-9)
+    assert cell["spread"] == pytest.approx(0.01, rel=1e-9)

@@ -23,8 +23,15 @@ from detente.analyses import ANALYSES, Option
 from detente.cli import app
 from detente.errors import OptionError
 from detente.report.kinds import REPORT_DEFAULTS, REPORTED, report_settings
+from detente.serving import ServerLimits
 from detente.settlement.defaults import GridStep
-from detente.web.analyses import FIXED, READS_FILES, available_analyses, request_options
+from detente.web.analyses import (
+    FIXED,
+    READS_FILES,
+    available_analyses,
+    fixed_for,
+    request_options,
+)
 from detente.web.app import create_app
 from tests.same_numbers import html_tables, timeless
 
@@ -112,6 +119,16 @@ def _outside(o: Option) -> list[Any]:
             for b in bad]
 
 
+def _on_the_workbench(o: Option, value: Any, messages: set[str]) -> set[str]:
+    """What the workbench says of ``value``: the spec's ``messages``, but a sample count
+    past the workbench's own, narrower limit is refused by that limit, the one to meet there
+    (``ServerLimits.max_samples``), whatever the registry's bound."""
+    most = ServerLimits().max_samples
+    if o.name == "samples" and isinstance(value, int) and value > most:
+        return {f"{value} samples is more than this workbench runs ({most})"}
+    return messages
+
+
 @pytest.mark.parametrize("name", list(ANALYSES))
 def test_every_surface_has_the_same_options_defaults_and_bounds(
         name: str, info: dict[str, Any], client: TestClient,
@@ -123,7 +140,8 @@ def test_every_surface_has_the_same_options_defaults_and_bounds(
     monkeypatch.undo()  # the bounds below run the real commands
     if name not in READS_FILES:
         # Web: /api/info lists the declarations as they are, less what the workbench fixes
-        # (named there); an empty request runs with the spec's defaults.
+        # (named there); an empty request runs with the spec's defaults and the fixed values
+        # (the report's settings hold its analyses to them: test_web_api).
         listed = info[name]
         assert listed["options"] == [o.public() for o in spec.options if o.name not in FIXED]
         assert set(listed["fixed"]) <= set(FIXED)
@@ -131,7 +149,9 @@ def test_every_surface_has_the_same_options_defaults_and_bounds(
             defaults.keys()
         entry = available_analyses()[name]
         ran = request_options(entry, {"params": {}})
-        assert ran == {k: v for k, v in defaults.items() if k not in FIXED}
+        ran.pop("set", None)
+        assert ran == {**{k: v for k, v in defaults.items() if k not in FIXED and k != "set"},
+                       **fixed_for(entry)}
     if name in REPORTED:
         # Report: every option of the analysis, the spec's default unless REPORT_DEFAULTS
         # (the one declared departure) says otherwise.
@@ -151,7 +171,7 @@ def test_every_surface_has_the_same_options_defaults_and_bounds(
                 assert response.status_code == 422, (name, o.name, value)
                 problems = response.json()["problems"]
                 assert {p["message"] for p in problems if p["location"] ==
-                        f"params.{o.name}"} == messages
+                        f"params.{o.name}"} == _on_the_workbench(o, value, messages)
             if name in REPORTED:
                 with pytest.raises(OptionError) as refused:
                     report_settings({name: {o.name: value}})

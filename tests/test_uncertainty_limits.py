@@ -138,10 +138,11 @@ def test_cli_forecast_refusal_names_the_estimate_and_the_variable(
 
 
 def test_cli_sample_refuses_a_huge_run_with_the_estimate_and_what_fits() -> None:
-    result = CliRunner().invoke(app, ["sample", "-n", "100000000", "-q"])
+    # Within the samples' own bound (MAX_SAMPLES) but past the memory given.
+    result = CliRunner().invoke(app, ["sample", "-n", "10000000", "-q", "--max-memory", "1G"])
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
-    assert "100,000,000 samples of compromise" in text and "GiB" in text
+    assert "10,000,000 samples of compromise" in text and "GiB" in text
     assert "fits" in text and "--max-memory" in text and "DETENTE_MAX_MEMORY" in text
     small = CliRunner().invoke(app, ["sample", "-n", "300", "-q", "--max-memory", "1G"])
     assert small.exit_code == 0, small.output
@@ -155,10 +156,10 @@ def test_sensitivity_past_the_memory_limit_is_refused_with_the_estimate() -> Non
     from detente.cli import main  # noqa: F401  (registers every command module)
     from detente.cli.common import app
 
-    out = CliRunner().invoke(app, ["sensitivity", "-n", "100000000"])
+    out = CliRunner().invoke(app, ["sensitivity", "-n", "10000000"])  # within MAX_SAMPLES
     assert out.exit_code == 2, out.output
     text = " ".join(out.output.split())
-    assert "100,000,000 rows × (102 groups + 2) runs of compromise" in text
+    assert "10,000,000 rows × (102 groups + 2) runs of compromise" in text
     assert "nothing was run" in text and "--max-memory" in text
     assert "Traceback" not in out.output
 
@@ -170,3 +171,15 @@ def test_sensitivity_memory_limit_in_the_api() -> None:
     with pytest.raises(DetenteError, match="rows ×"):
         sensitivity("korea-2017", samples=4096, max_memory="1M")
     assert sensitivity("korea-2017", samples=8, bootstrap=0, max_memory="1G").samples == 8
+
+
+@pytest.mark.parametrize(("analysis", "low"), [("sample", 1), ("sensitivity", 2)])
+def test_a_sample_count_past_its_bound_is_refused_by_its_flag_not_by_memory(
+        analysis: str, low: int) -> None:
+    # The memory check once took it, located at --max-memory, its fix asking for some
+    # 10^8 GiB of it.
+    out = CliRunner().invoke(app, [analysis, "-n", "1000000000000000"])
+    assert out.exit_code == 2, out.output
+    text = " ".join(out.output.split())
+    assert f"--samples: samples must be a whole number from {low} to 10000000" in text
+    assert "--max-memory" not in text and "Traceback" not in out.output

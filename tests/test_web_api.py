@@ -16,11 +16,11 @@ pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed"
 from fastapi.testclient import TestClient
 
 import detente
+from detente import ServerLimits
 from detente.analyses import ANALYSES
 from detente.errors import ScenarioError
 from detente.scenario import load, scenario_from_mapping
 from detente.variation import Variation
-from detente.web import Limits
 from detente.web.app import create_app
 from detente.web.jobs import JobManager
 from tests.same_numbers import assert_same_numbers
@@ -49,7 +49,7 @@ def test_info_lists_every_registered_model_and_the_limits(client: TestClient) ->
     assert [m["name"] for m in info["models"]] == list(detente.REGISTRY)
     assert info["initial_scenario"] == "korea-2017"
     assert "forecast" in [a["name"] for a in info["analyses"]]
-    assert info["limits"]["max_actors"] == Limits().max_actors
+    assert info["limits"]["max_actors"] == ServerLimits().max_actors
 
 
 def test_info_lists_every_counterfactual_flag_as_declared(client: TestClient) -> None:
@@ -203,7 +203,7 @@ def test_upload_of_a_good_file_round_trips(client: TestClient) -> None:
 
 
 def test_oversized_upload_and_body_get_413() -> None:
-    limits = Limits(max_upload_bytes=10_000, max_body_bytes=50_000)
+    limits = ServerLimits(max_upload_bytes=10_000, max_body_bytes=50_000)
     with TestClient(create_app(limits=limits)) as c:
         big = c.post("/api/upload", json={"filename": "s.yaml", "text": "#" * 20_000})
         assert big.status_code == 413
@@ -239,7 +239,7 @@ def test_oversized_chunked_body_gets_413(path: str) -> None:
             yield b"x" * 4096
         yield b'"}}'
 
-    with TestClient(create_app(limits=Limits(max_body_bytes=50_000))) as c:
+    with TestClient(create_app(limits=ServerLimits(max_body_bytes=50_000))) as c:
         response = c.post(path, content=chunks(), headers={"content-type": "application/json"})
         assert response.status_code == 413, response.text
         assert "larger than" in response.json()["detail"]
@@ -249,7 +249,7 @@ def test_oversized_chunked_body_gets_413(path: str) -> None:
 def test_scenarios_beyond_the_size_limits_are_refused_clearly(client: TestClient) -> None:
     data = korea()
     template = data["actors"][0]
-    data["actors"] = [{**template, "id": f"A{k}"} for k in range(Limits().max_actors + 1)]
+    data["actors"] = [{**template, "id": f"A{k}"} for k in range(ServerLimits().max_actors + 1)]
     body = client.post("/api/validate", json={"scenario": data}).json()
     assert body["ok"] is False
     assert body["problems"][0]["location"] == "actors"
@@ -533,7 +533,7 @@ def test_background_job_runs_and_reports(client: TestClient) -> None:
 @pytest.fixture()
 def gated(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
     """A workbench whose ``held`` analysis waits until the test creates its gate file."""
-    with TestClient(create_app(limits=Limits(max_running_jobs=1), **held_app(tmp_path))) as c:
+    with TestClient(create_app(limits=ServerLimits(max_running_jobs=1), **held_app(tmp_path))) as c:
         yield c, tmp_path
 
 
@@ -596,7 +596,7 @@ def test_held_job_runs_until_its_gate_opens(gated: tuple[TestClient, Path]) -> N
 
 
 def test_time_limit_stops_a_computation(tmp_path: Path) -> None:
-    with TestClient(create_app(limits=Limits(time_limit_s=0.5), **held_app(tmp_path))) as c:
+    with TestClient(create_app(limits=ServerLimits(time_limit_s=0.5), **held_app(tmp_path))) as c:
         # The gate never opens: only the time limit can end this job.
         response = c.post("/api/analyses/held", json={"scenario": korea(),
                                                       "params": {"gate": "never"}})
@@ -819,6 +819,10 @@ def test_sensitivity_matches_the_library(client: TestClient) -> None:
 @pytest.mark.parametrize(("analysis", "params", "words"), [
     ("sample", {"samples": 0}, "samples"),
     ("sample", {"samples": 10**9}, "more than this workbench runs"),
+    # Past the registry's own bound too, or sent as text: the workbench's limit is named.
+    ("sample", {"samples": 10**15}, "more than this workbench runs (20000)"),
+    ("sample", {"samples": "30000"}, "more than this workbench runs (20000)"),
+    ("sensitivity", {"samples": 10**15}, "more than this workbench runs (20000)"),
     ("sample", {"samples": 2.5}, "whole number"),
     ("sample", {"noise": "position=banana"}, ""),
     ("sensitivity", {"group": "zodiac"}, "unknown group"),
@@ -977,7 +981,7 @@ def test_contributions_match_the_library(client: TestClient) -> None:
 
 def test_html_report_is_offline_and_names_the_scenario_and_counterfactual() -> None:
     # The report draws every figure: give a slow shared test machine time for it.
-    with TestClient(create_app(limits=Limits(time_limit_s=900))) as c:
+    with TestClient(create_app(limits=ServerLimits(time_limit_s=900))) as c:
         response = c.post("/api/analyses/report", json={
             "scenario": mutate({"title": "Edited in the workbench"}),
             "params": {"model": ["compromise"]}, "counterfactual": {"without": ["RU"]}})

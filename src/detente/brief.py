@@ -112,21 +112,21 @@ def _anchor_words(issue: Issue, value: float, between: bool = True) -> str:
     """Where ``value`` lies among the issue's labelled anchors: at one, close to one, or
     (``between``; else the bare number) between two."""
     anchors = sorted(issue.anchors, key=lambda a: a.value)
+    shown = fmt(value, issue.scale.span)
     if not anchors:
-        return f"{fmt(value)} {issue.units}"
-    span = issue.scale.high - issue.scale.low
+        return f"{shown} {issue.units}"
     nearest = min(anchors, key=lambda a: abs(a.value - value))
     if abs(nearest.value - value) <= 1e-9:
-        return f"'{nearest.label}' ({fmt(value)})"
-    if abs(nearest.value - value) <= 0.05 * span:
-        return f"{fmt(value)}, close to '{nearest.label}'"
+        return f"'{nearest.label}' ({shown})"
+    if abs(nearest.value - value) <= 0.05 * issue.scale.span:
+        return f"{shown}, close to '{nearest.label}'"
     if not between:
-        return fmt(value)
+        return shown
     below = [a for a in anchors if a.value < value]
     above = [a for a in anchors if a.value > value]
     if below and above:
-        return f"{fmt(value)}, between '{below[-1].label}' and '{above[0].label}'"
-    return f"{fmt(value)}, near '{nearest.label}'"
+        return f"{shown}, between '{below[-1].label}' and '{above[0].label}'"
+    return f"{shown}, near '{nearest.label}'"
 
 
 def anchor_steps(issue: Issue, start: float, end: float) -> int:
@@ -138,7 +138,8 @@ def anchor_steps(issue: Issue, start: float, end: float) -> int:
 
 def _move_words(issue: Issue, end: float) -> str:
     """'Sanctions on the DPRK 30 → 20, close to ...': an issue's move from the status quo."""
-    return f"{issue.name} {fmt(issue.status_quo.value)} → {_anchor_words(issue, end, False)}"
+    return (f"{issue.name} {fmt(issue.status_quo.value, issue.scale.span)} → "
+            f"{_anchor_words(issue, end, False)}")
 
 
 def status_quo_losses(scenario: Scenario) -> dict[str, float]:
@@ -307,7 +308,7 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
                    / (i.scale.high - i.scale.low))
     if abs(values[furthest.id] - furthest.status_quo.value) > 1e-9:
         lines.append(f"The {what} moves furthest on {furthest.name}, "
-                     f"{fmt(furthest.status_quo.value)} → "
+                     f"{fmt(furthest.status_quo.value, furthest.scale.span)} → "
                      f"{_anchor_words(furthest, values[furthest.id], False)}.")
     return Section("Bottom line", (" ".join(lines),))
 
@@ -324,7 +325,7 @@ def _where_it_lands(s: Scenario, inputs: BriefInputs) -> Section:
     for issue in s.issues:
         value = values[issue.id]
         sq = issue.status_quo.value
-        text = f"{issue.name}: {fmt(sq)} → {_anchor_words(issue, value)}"
+        text = f"{issue.name}: {fmt(sq, issue.scale.span)} → {_anchor_words(issue, value)}"
         steps = anchor_steps(issue, sq, value)
         notes = []
         if abs(value - sq) <= 1e-9:
@@ -334,7 +335,8 @@ def _where_it_lands(s: Scenario, inputs: BriefInputs) -> Section:
                          f"{'up' if value > sq else 'down'}")
         column = [f.values(m)[issue.id] for m in models]
         low, high = min(column), max(column)
-        notes.append(f"models {fmt(low)}–{fmt(high)} {issue.units}" if high - low > 1e-9
+        notes.append(f"models {fmt(low, issue.scale.span)}–{fmt(high, issue.scale.span)} "
+                     f"{issue.units}" if high - low > 1e-9
                      else "every model agrees")
         paragraphs.append(f"{text} ({'; '.join(notes)}).")
     return Section("Where bargaining is likely to land", tuple(paragraphs))
@@ -481,7 +483,8 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
         text += (f" With the inputs varied within their uncertainty "
                  f"({inputs.sampled.samples:,} samples) the "
                  f"{model_label(inputs.sampled.model).lower()} forecast is least certain on "
-                 f"{loose.name} (90% interval {fmt(lo)}–{fmt(hi)} {loose.units}).")
+                 f"{loose.name} (90% interval {fmt(lo, loose.scale.span)}–"
+                 f"{fmt(hi, loose.scale.span)} {loose.units}).")
     return Section("How sure we are", (text,))
 
 

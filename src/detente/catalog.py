@@ -26,15 +26,17 @@ def scenario_view(s: Scenario) -> View:
     # Who must deliver a move of each issue: the settlement analysis discounts a promise
     # by each party's trust in them.
     issues = table("Issues", ["id", "name", "scale", "status quo", "guaranteed by", "anchors"],
-                   [[i.id, i.name, f"{fmt(i.scale.low)}–{fmt(i.scale.high)} {i.units}",
-                     i.status_quo.value,
+                   [[i.id, i.name,
+                     f"{fmt(i.scale.low, i.scale.span)}–{fmt(i.scale.high, i.scale.span)} "
+                     f"{i.units}", i.status_quo.value,
                      ", ".join(s.name_of(g) for g in i.guarantors) or "nobody named",
-                     "; ".join(f"{fmt(a.value)} {a.label}" for a in i.anchors)]
+                     "; ".join(f"{fmt(a.value, i.scale.span)} {a.label}" for a in i.anchors)]
                     for i in s.issues],
-                   formats=["", "", "", UNITS, "", ""])
+                   formats=["", "", "", UNITS, "", ""],
+                   row_spans=[i.scale.span for i in s.issues])
     stances = table("Stances: position / salience", ["actor", *s.issue_ids], [
-        [a.id, *[f"{fmt(row[i].position.value)} / {row[i].salience.value:.2f}"
-                 if i in row else None for i in s.issue_ids]]
+        [a.id, *[f"{fmt(row[i].position.value, s.issue(i).scale.span)} / "
+                 f"{row[i].salience.value:.2f}" if i in row else None for i in s.issue_ids]]
         for a in s.actors for row in [s.stances.get(a.id, {})]])
     tables: list[Table] = [actors, issues, stances]
     if s.trust:
@@ -44,7 +46,8 @@ def scenario_view(s: Scenario) -> View:
                             formats=["", *[".2f"] * len(arrays.guarantor_ids)]))
     if s.packages:
         tables.append(table("Packages", ["id", "name", "values"], [
-            [p.id, p.name, ", ".join(f"{k} {fmt(v.value)}" for k, v in p.values.items())]
+            [p.id, p.name, ", ".join(f"{k} {fmt(v.value, s.issue(k).scale.span)}"
+                                     for k, v in p.values.items())]
             for p in s.packages]))
     tables += _mechanism_tables(s)
     return View(f"{s.title} ({s.id}, as of {s.as_of or 'n/a'})", s.description or "",
@@ -57,7 +60,7 @@ def _mechanism_tables(s: Scenario) -> list[Table]:
     rows = []
     for i in s.issues:
         ver = i.verifies
-        bands = "; ".join(f"≤ {fmt(b.up_to)}: {', '.join(b.by) or 'nobody'}"
+        bands = "; ".join(f"≤ {fmt(b.up_to, i.scale.span)}: {', '.join(b.by) or 'nobody'}"
                           for b in ver.verifiers) if ver else ""
         rows.append([i.id, ", ".join(i.guarantors) or "nobody named (face value)",
                      ", ".join(ver.issues) if ver else "", bands,
@@ -69,12 +72,14 @@ def _mechanism_tables(s: Scenario) -> list[Table]:
         tables.append(table(
             "Linked issues: actor values issue only with the condition",
             ["actor", "issue", "needs", "weight", "note"],
-            [[x.actor, x.issue, f"{x.needs} at {fmt(x.target)}", x.weight.value, x.note or ""]
+            [[x.actor, x.issue, f"{x.needs} at {fmt(x.target, s.issue(x.needs).scale.span)}",
+              x.weight.value, x.note or ""]
              for x in s.links], formats=["", "", "", "g", ""]))
 
     def cond(c: Condition) -> str:
         bound = c.at_least if c.at_least is not None else c.at_most
-        return f"{c.issue} {'≥' if c.at_least is not None else '≤'} {fmt(bound)}"
+        return (f"{c.issue} {'≥' if c.at_least is not None else '≤'} "
+                f"{fmt(bound, s.issue(c.issue).scale.span)}")
 
     if s.rules:
         tables.append(table("Package rules", ["when", "requires", "note"],

@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import math
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,30 @@ def shorten(text: str, most: int = LONGEST_ECHO) -> str:
     if len(text) <= most:
         return text
     return f"{text[: max(most - 24, 8)]}… ({len(text):,} characters)"
+
+
+def non_finite_text(given: str) -> str:
+    """What is wrong with ``given``, a number as written that reads as inf or nan: the one
+    wording of every reader of typed numbers (an option, a model option, an edit). A number
+    written past the float range (a 400-digit ``--step``, ``1e400``) reads as inf; calling
+    it "inf" would quote a word the user never wrote, so it is quoted as given (shortened)
+    and called too large. ``inf`` or ``nan`` itself is simply not finite."""
+    written = given.strip()
+    if written.lstrip("+-").lower() in ("inf", "infinity", "nan"):
+        return f"{float(written)} is not a finite number"
+    return (f"{shorten(written)} is too large to compute with (a number must lie within "
+            f"±{sys.float_info.max:.1e})")
+
+
+def as_written(value: float) -> str:
+    """A number a refusal echoes (the user's own, or the bound it broke) with every digit it
+    has: the shortest text that reads back as the same float (100.04, 1000000.7, 1e+300), an
+    integral one without ".0". Not ``render.fmt``, whose one decimal writes 100.04 and its
+    bound 100 alike, nor ``:g``, whose six digits write 1000000.7 and 1000000.5 both as
+    1e+06: the message must show why the number was refused."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
 
 
 def _shorten_runs(text: str) -> str:

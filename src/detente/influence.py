@@ -42,7 +42,8 @@ TOLERANCE_SHARE = 1e-3
 class TargetShift:
     """The position of ``actor`` on ``issue`` that moves the forecast to ``target`` (issue
     units). ``position`` None when no position on the scale reaches it; then ``nearest``
-    is the closest forecast any scanned position gives, at ``nearest_position``."""
+    is the closest forecast any scanned position gives, at ``nearest_position``.
+    ``span``: the width of the issue's scale, which the numbers are written against."""
 
     actor: str
     issue: str
@@ -53,19 +54,24 @@ class TargetShift:
     forecast: float
     nearest: float
     nearest_position: float
+    span: float
 
     @property
     def shift(self) -> float | None:
         return None if self.position is None else self.position - self.current_position
 
     def describe(self) -> str:
+        def shown(value: float) -> str:
+            return fmt(value, self.span)
+
         if self.position is None:
             return (f"no position of {self.actor} on {self.issue} moves the forecast to "
-                    f"{fmt(self.target)}: the nearest is {fmt(self.nearest)} (at position "
-                    f"{fmt(self.nearest_position)}; now {fmt(self.current_forecast)})")
-        return (f"{self.actor} moving from {fmt(self.current_position)} to {fmt(self.position)} "
-                f"on {self.issue} ({fmt_shift(self.position - self.current_position)}) moves "
-                f"the forecast from {fmt(self.current_forecast)} to {fmt(self.forecast)}")
+                    f"{shown(self.target)}: the nearest is {shown(self.nearest)} (at position "
+                    f"{shown(self.nearest_position)}; now {shown(self.current_forecast)})")
+        return (f"{self.actor} moving from {shown(self.current_position)} to "
+                f"{shown(self.position)} on {self.issue} "
+                f"({fmt_shift(self.position - self.current_position, self.span)}) moves "
+                f"the forecast from {shown(self.current_forecast)} to {shown(self.forecast)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"actor": self.actor, "issue": self.issue, "target": self.target,
@@ -78,7 +84,8 @@ class TargetShift:
 @dataclass(frozen=True)
 class Influence:
     """``forecast[k]`` (issue units) and ``influence[a][k]``: forecast units per position
-    unit of actor a on issue k; ``target``: the optional shift to a target."""
+    unit of actor a on issue k; ``target``: the optional shift to a target; ``spans``: each
+    issue's scale width, which its numbers are written against (not in the JSON)."""
 
     scenario: str
     model: str
@@ -86,6 +93,7 @@ class Influence:
     forecast: dict[str, float]
     influence: dict[str, dict[str, float]]
     target: TargetShift | None
+    spans: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "detente.influence", "version": 1, "scenario": self.scenario,
@@ -149,7 +157,7 @@ def influence(scenario: Scenario | str | Path | None = None, model: str = "compr
                         (target - low[issues.index(issue)]) / span[issues.index(issue)])  # type: ignore[arg-type]
     units = low + base * span
     return Influence(s.id, m.name, seed, {i: float(units[k]) for k, i in enumerate(issues)},
-                     table, shift)
+                     table, shift, {i: float(span[k]) for k, i in enumerate(issues)})
 
 
 def _target(m: Any, arrays: Arrays, seed: int, a: int, k: int, goal: float) -> TargetShift:
@@ -193,7 +201,8 @@ def _target(m: Any, arrays: Arrays, seed: int, a: int, k: int, goal: float) -> T
         current_position=low + now * span, current_forecast=low + float(base) * span,
         position=None if position is None else low + position * span,
         forecast=low + (reached if position is not None else float(values[best])) * span,
-        nearest=low + float(values[best]) * span, nearest_position=low + grid[best] * span)
+        nearest=low + float(values[best]) * span, nearest_position=low + grid[best] * span,
+        span=span)
 
 
 __all__ = ["Influence", "TargetShift", "influence"]

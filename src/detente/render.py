@@ -13,31 +13,59 @@ import json
 import math
 import numbers
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from detente.view import Table, View
 
+#: The finest step a reader needs to tell apart on an issue, as a share of its scale's span:
+#: a number in issue units keeps the decimals whose last digit is at most 0.1 % of the span
+#: (one decimal on 0 to 100, two on 0 to 20, four on 1000 to 1000.5), so that two values
+#: that differ by more than that never read the same.
+SHOWN_SHARE_OF_SPAN = 1e-3
 
-def fmt(value: float) -> str:
+
+def fmt(value: float, span: float | None = None) -> str:
     """An issue-unit number as people write it: 40, 37.5 (one decimal, no -0); a number
     below 1 keeps two significant digits (0.35, 0.0095), so that the values of a small
     scale (0 to 1, 0 to 0.02) do not all read 0 or lose half their digits.
+
+    ``span``: the width of the issue's scale (high - low), when the number is on one; the
+    number then keeps at least the decimals that show :data:`SHOWN_SHARE_OF_SPAN` of it, so
+    that on a scale of 1000 to 1000.5, 1000.184 and 1000.236 do not both read 1000.2.
 
     A non-finite number is refused (:func:`non_finite_error`), never written: a quantity
     that does not apply is said in words by the caller, not passed here as NaN."""
     if not math.isfinite(value):
         raise non_finite_error("")
-    if abs(value - round(value)) <= 1e-9:
+    needed = span_decimals(span)
+    # Within 1e-9 of a whole number is rounding noise; on a scale narrower than 1 the noise
+    # shrinks with it (3e-10 on a scale of 0 to 1e-8 is a value, not 0).
+    noise = 1e-9 * (min(1.0, span) if span is not None and needed else 1.0)
+    if abs(value - round(value)) <= noise:
         return f"{round(value):d}"
-    decimals = 1 if abs(value) >= 1 else max(1, 1 - math.floor(math.log10(abs(value))))
+    magnitude = math.floor(math.log10(abs(value)))
+    decimals = 1 if abs(value) >= 1 else max(1, 1 - magnitude)
+    # A float holds 15 significant digits: decimals beyond them would write binary noise.
+    decimals = max(decimals, min(needed, 14 - magnitude))
     text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "0") else text
 
 
-def fmt_shift(value: float) -> str:
+def span_decimals(span: float | None) -> int:
+    """The decimals that show :data:`SHOWN_SHARE_OF_SPAN` of ``span`` (0 without a usable
+    span: the caller's own rule then decides alone)."""
+    if span is None or not math.isfinite(span) or span <= 0:
+        return 0
+    # The tolerance keeps an exact power of ten exact: log10(100 * 1e-3) is -1, one decimal,
+    # however the float rounds.
+    return max(0, math.ceil(-math.log10(span * SHOWN_SHARE_OF_SPAN) - 1e-9))
+
+
+def fmt_shift(value: float, span: float | None = None) -> str:
     """A shift in issue units with its sign, written as :func:`fmt` writes the number (+22,
     -0.04); a shift that reads 0 has no sign, as in :func:`fmt_signed`."""
-    text = fmt(value)
+    text = fmt(value, span)
     return text if text.startswith("-") or text == "0" else f"+{text}"
 
 
@@ -62,13 +90,38 @@ def _unsigned_zero(text: str) -> str:
     return text
 
 
-#: The format spec of a column in issue units: rendered by :func:`fmt` (40, 37.5).
+#: The format spec of a column in issue units: rendered by :func:`fmt` (40, 37.5), with the
+#: span of the cell's issue that its table declares (:meth:`~detente.view.Table.span_of`).
 UNITS = "u"
 
 
-def cell_text(value: Any, spec: str = "") -> str:
+def units_where_on_an_issue(spec: str) -> str:
+    """The format spec of a column whose cells are in issue units on the rows that declare
+    an issue's span, and written by ``spec`` on the others (a persuasion plan's current and
+    needed value: a position on an issue, or a salience, a trust, a walk-away point). On an
+    issue's row ``spec`` still wins where it keeps more decimals than :func:`fmt` (compare's
+    six significant digits of a forecast on 0 to 100)."""
+    return f"{UNITS}|{spec}"
+
+
+_DECIMALS = re.compile(r"\.(\d+)")
+
+
+def _decimals_in(text: str) -> int:
+    match = _DECIMALS.search(text)
+    return len(match[1]) if match else 0
+
+
+def one_issue_spans(formats: Sequence[str], span: float | None) -> tuple[float | None, ...]:
+    """The column spans of a table about one issue of scale width ``span``: that span for
+    each column in issue units (:data:`UNITS`), None for the rest."""
+    return tuple(span if spec == UNITS else None for spec in formats)
+
+
+def cell_text(value: Any, spec: str = "", span: float | None = None) -> str:
     """One cell as text: None "–", booleans yes/"", numbers by ``spec`` (a format spec, or
-    :data:`UNITS` for :func:`fmt`), else 4 significant digits."""
+    :data:`UNITS` for :func:`fmt` on an issue of scale width ``span``, or
+    :func:`units_where_on_an_issue`), else 4 significant digits."""
     if value is None:
         return "–"
     if hasattr(value, "item") and not isinstance(value, str | bytes):
@@ -81,7 +134,13 @@ def cell_text(value: Any, spec: str = "") -> str:
             # the JSON writer refuses it (the renderers check a whole view first, by place).
             raise non_finite_error("")
         if spec == UNITS:
-            return fmt(value)
+            return fmt(value, span)
+        if spec.startswith(UNITS + "|"):
+            own = cell_text(value, spec[len(UNITS) + 1:])
+            if span is None:
+                return own
+            units = fmt(value, span)
+            return own if _decimals_in(own) > _decimals_in(units) else units
         if spec.endswith("g") and 1e4 <= abs(value) < 1e15:
             # Significant-digit specs would write 909124 as 9.091e+05: plain digits read
             # better (and lose nothing) up to 10^15.
@@ -102,7 +161,8 @@ def cell_text(value: Any, spec: str = "") -> str:
 def rows_text(t: Table) -> list[list[str]]:
     # Its callers have checked the whole view by place (require_finite_view); cell_text
     # still refuses a non-finite cell reached any other way.
-    return [[cell_text(v, t.format_of(k)) for k, v in enumerate(row)] for row in t.rows]
+    return [[cell_text(v, t.format_of(k), t.span_of(r, k)) for k, v in enumerate(row)]
+            for r, row in enumerate(t.rows)]
 
 
 def _table_name(t: Table, n: int) -> str:
@@ -254,6 +314,7 @@ def view_html(view: View) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["UNITS", "cell_text", "fmt", "fmt_shift", "fmt_signed", "print_view", "require_finite",
-           "require_finite_view", "to_json", "view_cells", "view_csv",
+__all__ = ["SHOWN_SHARE_OF_SPAN", "UNITS", "cell_text", "fmt", "fmt_shift", "fmt_signed",
+           "one_issue_spans", "print_view", "require_finite", "require_finite_view",
+           "span_decimals", "to_json", "units_where_on_an_issue", "view_cells", "view_csv",
            "view_html"]

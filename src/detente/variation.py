@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import OptionError, Problem, did_you_mean
+from detente.errors import OptionError, Problem, did_you_mean, non_finite_text, shorten
 
 if TYPE_CHECKING:
     from detente.settlement.problem import SettlementProblem
@@ -454,7 +454,7 @@ def _number(option: str, text: str, value: str) -> float:
     except ValueError:
         raise _fail(option, f"'{value}' in '{text}' is not a number") from None
     if not math.isfinite(number):
-        raise _fail(option, f"'{value}' in '{text}' is not a finite number")
+        raise _fail(option, f"{non_finite_text(value)}, in '{shorten(text)}'")
     return number
 
 

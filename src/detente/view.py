@@ -26,6 +26,10 @@ class Table:
     ``formats``: per column, a Python format spec for numbers in text (e.g. "+.2f", ".0%";
     "" the shared :func:`detente.render.fmt`). Both may be empty (no units, default format).
     ``notes`` are sentences shown under the table; ``key`` names it in CSV output.
+    ``row_spans`` / ``column_spans``: per row / per column, the span (high - low) of the
+    issue whose units its numbers are in, None where they are in none; where rows are
+    issues the rows declare them, where columns are, the columns. Text writes an
+    issue-unit cell with the decimals its issue's span needs (:meth:`span_of`).
     """
 
     title: str
@@ -35,6 +39,8 @@ class Table:
     units: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
     key: str = ""
+    row_spans: tuple[float | None, ...] = ()
+    column_spans: tuple[float | None, ...] = ()
 
     def __post_init__(self) -> None:
         # A row of the wrong width is a programming error in a view builder: fail loudly
@@ -43,16 +49,28 @@ class Table:
             if len(row) != len(self.columns):
                 raise ValueError(f"table '{self.title}': row {row!r} has {len(row)} cells "
                                  f"for {len(self.columns)} columns")
-        for name, extra in (("units", self.units), ("formats", self.formats)):
+        for name, extra in (("units", self.units), ("formats", self.formats),
+                            ("column spans", self.column_spans)):
             if extra and len(extra) != len(self.columns):
                 raise ValueError(f"table '{self.title}': {len(extra)} {name} for "
                                  f"{len(self.columns)} columns")
+        if self.row_spans and len(self.row_spans) != len(self.rows):
+            raise ValueError(f"table '{self.title}': {len(self.row_spans)} row spans for "
+                             f"{len(self.rows)} rows")
 
     def unit(self, k: int) -> str:
         return self.units[k] if self.units else ""
 
     def format_of(self, k: int) -> str:
         return self.formats[k] if self.formats else ""
+
+    def span_of(self, r: int, k: int) -> float | None:
+        """The span of the issue cell (row ``r``, column ``k``) is in: its column's, else
+        its row's; None where the table declares neither."""
+        column = self.column_spans[k] if self.column_spans else None
+        if column is not None:
+            return column
+        return self.row_spans[r] if self.row_spans else None
 
     def to_dict(self) -> dict[str, Any]:
         """Title, columns, rows as records, notes (and units when the table has any)."""
@@ -67,10 +85,11 @@ class Table:
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
           notes: Sequence[str] = (), units: Sequence[str] = (), formats: Sequence[str] = (),
-          key: str = "") -> Table:
+          key: str = "", row_spans: Sequence[float | None] = (),
+          column_spans: Sequence[float | None] = ()) -> Table:
     """Build a :class:`Table` from lists (the dataclass wants tuples)."""
     return Table(title, tuple(columns), tuple(tuple(r) for r in rows), tuple(notes),
-                 tuple(units), tuple(formats), key)
+                 tuple(units), tuple(formats), key, tuple(row_spans), tuple(column_spans))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from detente.analyses.options import SEED, STEP
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.errors import option_error
+from detente.render import units_where_on_an_issue
 from detente.scenario import Scenario, load
 from detente.settlement.defaults import GridStep
 from detente.variation import Variation
@@ -35,13 +36,15 @@ PARTS = ("forecast", "settle", "contributions", "roadmap", "sample")
 @dataclass(frozen=True)
 class Row:
     """One headline number of A and of B (None where it does not exist, e.g. the Shapley
-    value of an actor B drops)."""
+    value of an actor B drops); ``span``: for a number in issue units, the width of the
+    issue's scale, which the table writes it against (not in the JSON)."""
 
     analysis: str
     quantity: str
     a: float | None
     b: float | None
     unit: str
+    span: float | None = None
 
     @property
     def difference(self) -> float | None:
@@ -69,13 +72,15 @@ def _flag(x: bool | None) -> float | None:
     return None if x is None else float(bool(x))
 
 
-def _headlines(part: str, a: Any, b: Any) -> list[Row]:
-    """Rows of one analysis from its A and B results (the library objects)."""
+def _headlines(part: str, a: Any, b: Any, spans: dict[str, float]) -> list[Row]:
+    """Rows of one analysis from its A and B results (the library objects); ``spans``: each
+    issue's scale width."""
     rows: list[Row] = []
     if part == "forecast":
         for name in a.results:
             va, vb = a.values(name), b.values(name)
-            rows += [Row(part, f"{name} {i}", va[i], vb.get(i), "issue units") for i in va]
+            rows += [Row(part, f"{name} {i}", va[i], vb.get(i), "issue units", spans.get(i))
+                     for i in va]
     elif part == "settle":
         rows += [Row(part, "zone exists", _flag(a.zone_exists), _flag(b.zone_exists), "yes=1"),
                  Row(part, "zone size", a.zone_size, b.zone_size, "packages"),
@@ -104,7 +109,7 @@ def _headlines(part: str, a: Any, b: Any) -> list[Row]:
     elif part == "sample":
         sa, sb = a.summaries(), b.summaries()
         rows += [Row(part, f"median {i}", s.median, sb[i].median if i in sb else None,
-                     "issue units") for i, s in sa.items()]
+                     "issue units", spans.get(i)) for i, s in sa.items()]
     return rows
 
 
@@ -125,6 +130,8 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
     settle_opts = {"step": step}
     # No headline reads settle's persuasion plans or per-issue zones: not computed.
     settle_only = {"persuade": False, "zones": False}
+    # A's scale where both name an issue: its numbers are written against one span.
+    spans = {i.id: i.scale.span for i in (*s_b.issues, *s_a.issues)}
     rows: list[Row] = []
     for part in analyses:
         if part == "forecast":
@@ -143,7 +150,7 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
                 continue
             a = run("sample", s_a, samples=samples, seed=seed, workers=1).value
             b = run("sample", s_b, variation, samples=samples, seed=seed, workers=1).value
-        rows += _headlines(part, a, b)
+        rows += _headlines(part, a, b, spans)
     return Comparison(s_a.id, s_a.id, label_b or s_b.id, tuple(rows))
 
 
@@ -165,8 +172,11 @@ def view_compare(run: Result) -> View:
                                                "unit"],
               [[r.analysis, r.quantity, r.a, r.b, r.difference, r.unit] for r in c.rows],
               # A and B to six significant digits: with four, the forecasts 1000.23 and
-              # 1000.1 on a scale of 1000 to 1000.5 both read 1000 beside a B − A of -0.13.
-              formats=["", "", ".6g", ".6g", "+.4g", ""], key="compare")
+              # 1000.1 on a scale of 1000 to 1000.5 both read 1000 beside a B − A of -0.13;
+              # and on an issue with at least the digits its scale needs (six wrote
+              # 1000.2095 as 1000.21 there).
+              formats=["", "", units_where_on_an_issue(".6g"), units_where_on_an_issue(".6g"),
+                       "+.4g", ""], key="compare", row_spans=[r.span for r in c.rows])
     return View("", tables=(t,), notes=("– : the quantity does not exist on that side (e.g. "
                                         "the Shapley value of an actor B drops).",))
 

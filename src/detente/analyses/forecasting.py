@@ -155,9 +155,10 @@ def forecast_path_table(result: Forecast, name: str) -> Table | None:
     if stopped is not None:
         rows.append(["stopped", *["yes" if bool(flag) else "cap"
                                   for flag in np.asarray(stopped).reshape(-1)]])
+    spans = [result.scenario.issue(i).scale.span for i in issues]
     return table(f"{name} — forecast per round (round 0 = the input positions)",
                  ["round", *issues], rows, formats=["", *[UNITS] * len(issues)],
-                 key=f"path-{name}")
+                 key=f"path-{name}", column_spans=[None, *spans])
 
 
 def view_forecast(run: Result) -> View:
@@ -177,7 +178,8 @@ def view_forecast(run: Result) -> View:
     main = table(f"{s.title} — forecasts" + counterfactual_suffix(run.variation),
                  ["Issue", "Units", "Status quo", *names, f"Nearest anchor ({first})"], rows,
                  units=["", "", "issue units", *["issue units"] * len(names), ""],
-                 formats=["", "", UNITS, *[UNITS] * len(names), ""], key="forecast")
+                 formats=["", "", UNITS, *[UNITS] * len(names), ""], key="forecast",
+                 row_spans=[issue.scale.span for issue in s.issues])
     tables = [main]
     if result.combined is not None:
         tables.append(combined_table(result))
@@ -211,10 +213,11 @@ def combined_table(result: Forecast) -> Table:
     rows = []
     for issue in result.scenario.issues:
         v = values[issue.id]
+        span = issue.scale.span
         rows.append([f"{issue.id}  {issue.name}", issue.status_quo.value, v["combined"],
-                     *[f"{fmt(v[f'low{100 * lv:g}'])}–{fmt(v[f'high{100 * lv:g}'])}"
+                     *[f"{fmt(v[f'low{100 * lv:g}'], span)}–{fmt(v[f'high{100 * lv:g}'], span)}"
                        for lv in levels],
-                     f"{fmt(v['spread_low'])}–{fmt(v['spread_high'])}"])
+                     f"{fmt(v['spread_low'], span)}–{fmt(v['spread_high'], span)}"])
     stack = ", ".join(f"{m} {w:.2f}" for m, w in c.combination.stack.items() if w > 0)
     source = c.combination.provenance.get("data", "a combination file")
     return table("combined forecast (one number per issue) with its intervals and the spread "
@@ -224,6 +227,7 @@ def combined_table(result: Forecast) -> Table:
                  units=["", "issue units", "issue units", *["issue units"] * len(levels),
                         "issue units"],
                  formats=["", UNITS, UNITS, *[""] * len(levels), ""], key="combined",
+                 row_spans=[issue.scale.span for issue in result.scenario.issues],
                  notes=(f"stack weights {stack}; intervals: {interval_words(c)}, Laplace "
                         f"scale {c.combination.sigma:g} of the scale; fitted and calibrated "
                         f"out of sample on {source} (docs/accuracy.md)",

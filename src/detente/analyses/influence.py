@@ -43,7 +43,8 @@ def view_influence(run: Result) -> View:
     # says 0.0096), so it has its own table, written as every issue-unit number is.
     forecast = table("forecast (issue units)", ["model", *issues],
                      [[r.model, *[r.forecast[i] for i in issues]]],
-                     formats=["", *[UNITS] * len(issues)], key="influence-forecast")
+                     formats=["", *[UNITS] * len(issues)], key="influence-forecast",
+                     column_spans=[None, *[r.spans[i] for i in issues]])
     return View("", tables=(t, forecast))
 
 

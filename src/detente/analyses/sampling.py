@@ -13,17 +13,19 @@ from detente.analyses.options import (
     COMBINATION,
     ENGINE,
     MAX_BOOTSTRAP,
+    MAX_SAMPLES,
     MODEL_OPTION,
     NOISE,
     SAMPLE_MODEL,
     SAMPLED_MODEL,
+    SAMPLES_ADVICE,
     SEED,
     the_model,
 )
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.combine import COMBINED, LEVELS, load_combination
 from detente.errors import option_error
-from detente.render import UNITS, fmt
+from detente.render import UNITS, fmt, one_issue_spans
 from detente.scenario import Scenario
 from detente.variation import Variation
 from detente.view import View, table
@@ -130,17 +132,19 @@ def view_sample(run: Result) -> View:
                 formats=["", ".0%", *[".0%"] * len(actors)], key="packages"))
     else:
         rows = []
+        spans = []
         for iid, x in result.summaries().items():
             rows.append([iid, s.issue(iid).status_quo.value, x.median,
                          *[end for lv in LEVELS for end in x.interval(lv)],
                          sparkline(x.histogram_counts)])
+            spans.append(s.issue(iid).scale.span)
         bounds = [f"{100 * lv:g}% {end}" for lv in LEVELS for end in ("low", "high")]
         numbers = 2 + len(bounds)
         tables.append(table("", ["Issue", "Now", "Median", *bounds, "Histogram"], rows,
                             units=["", *["issue units"] * numbers, ""],
                             formats=["", *[UNITS] * numbers, ""],
                             notes=["Now: the status quo. Histogram: the issue's scale, low "
-                                   "to high."], key="forecast"))
+                                   "to high."], key="forecast", row_spans=spans))
     if result.mixture is not None:
         drawn = result.drawn()
         notes.append("combined: each sample forecast by one model drawn with the mixture "
@@ -172,7 +176,8 @@ SAMPLE = AnalysisSpec(
             "distribution (or, with -m settle, how likely a deal is).",
     options=(
         SAMPLE_MODEL,
-        Option("samples", int, 1000, "Scenarios to draw.", low=1, flags=("--samples", "-n")),
+        Option("samples", int, 1000, f"Scenarios to draw ({SAMPLES_ADVICE}).", low=1,
+               high=MAX_SAMPLES, flags=("--samples", "-n")),
         SEED, NOISE, MODEL_OPTION, *ENGINE, MAX_MEMORY, COMBINATION,
     ),
     run=run_sample, view=view_sample, inputs="scenario+noise", long=True,
@@ -228,6 +233,7 @@ def view_sensitivity(run: Result) -> View:
     for iid in ranked.issues:
         o = result.outputs.index(iid)
         name = s.issue(iid).name if iid in s.issue_ids else iid
+        span = s.issue(iid).scale.span if iid in s.issue_ids else None
         rows = []
         # Numbers stay numbers in their own cells (not pre-formatted text), so that the
         # renderers' one finiteness check sees every one of them.
@@ -237,10 +243,12 @@ def view_sensitivity(run: Result) -> View:
                          row.swing_low, row.swing_high])
         # The sd is in issue units too: fmt, as the forecast beside it (.2g wrote an sd of
         # 61 million on a 0 to 1e9 scale as 6.1e+07).
-        tables.append(table(f"{iid}  {name}: forecast {fmt(result.nominal[o])} at the point "
-                            f"values, sd {fmt(result.variance[o] ** 0.5)}",
+        formats = ["", ".2f", ".2f", "", ".2f", UNITS, UNITS]
+        tables.append(table(f"{iid}  {name}: forecast {fmt(result.nominal[o], span)} at the "
+                            f"point values, sd {fmt(result.variance[o] ** 0.5, span)}",
                             ["Input", "Total", "±", "", "First", "Swing 5%", "95%"], rows,
-                            formats=["", ".2f", ".2f", "", ".2f", UNITS, UNITS], key=iid))
+                            formats=formats, key=iid,
+                            column_spans=one_issue_spans(formats, span)))
     notes = ["Total: share of the forecast's variance this input drives, with every "
              "interaction (±: half the 95% bootstrap interval); First: alone. Swing: the "
              "forecast with the input at its 5th and 95th percentile, others as written."]
@@ -260,7 +268,8 @@ SENSITIVITY = AnalysisSpec(
     options=(
         SAMPLED_MODEL,
         Option("samples", int, 512, "Rows N of each Saltelli matrix; the model runs N × "
-               "(inputs + 2) times.", low=2, flags=("--samples", "-n")),
+               f"(inputs + 2) times ({SAMPLES_ADVICE}).", low=2, high=MAX_SAMPLES,
+               flags=("--samples", "-n")),
         SEED, NOISE, MODEL_OPTION,
         Option("group", str, "input", "Rank single inputs, or everything about an actor, an "
                "issue, or a kind of input.", choices=("input", "actor", "issue", "kind"),

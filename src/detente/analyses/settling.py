@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import IGNORE, MAX_PACKAGES, SEED, SETTLEMENT, STEP
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.render import UNITS, fmt, fmt_signed
+from detente.render import UNITS, fmt, fmt_signed, units_where_on_an_issue
 from detente.scenario import Scenario
 from detente.settlement.defaults import GridStep, grid_text
 from detente.variation import Variation
@@ -57,8 +57,10 @@ def _mechanism_kinds(mech: Any) -> list[str]:
     return [name for name, items in kinds if items]
 
 
-def _values_line(values: dict[str, float], status_quo: dict[str, float]) -> str:
-    moved = [f"{k} {fmt(v)}" for k, v in values.items() if abs(v - status_quo[k]) > 1e-9]
+def _values_line(values: dict[str, float], s: Scenario) -> str:
+    """The issues a package moves from the status quo, each at its value."""
+    moved = [f"{k} {fmt(v, s.issue(k).scale.span)}" for k, v in values.items()
+             if abs(v - s.issue(k).status_quo.value) > 1e-9]
     return ", ".join(moved) or "status quo"
 
 
@@ -91,13 +93,13 @@ def view_settle(run: Result) -> View:
         # An uncounted zone is said to be so: a bare "–" reads like a missing answer.
         ["zone size", *[o.zone_size if o.zone_size is not None
                         else "not counted (--count counts it)" for o in outcomes]],
-        ["best Nash package", *[_values_line(o.best.values, status_quo) if o.best else "–"
+        ["best Nash package", *[_values_line(o.best.values, s) if o.best else "–"
                                 for o in outcomes]],
         ["  Nash product", *[o.best.nash if o.best else None for o in outcomes]],
-        ["max-min package", *[_values_line(o.max_min.values, status_quo) if o.max_min
+        ["max-min package", *[_values_line(o.max_min.values, s) if o.max_min
                               else "–" for o in outcomes]],
         ["  smallest gain", *[o.max_min.min_gain if o.max_min else None for o in outcomes]],
-        ["smallest accord", *[_values_line(o.smallest.values, status_quo) if o.smallest
+        ["smallest accord", *[_values_line(o.smallest.values, s) if o.smallest
                               else "–" for o in outcomes]],
     ]
     for p in result.baseline.packages:
@@ -125,7 +127,8 @@ def view_settle(run: Result) -> View:
                  [[f"{i.id} {i.name}", i.units, i.status_quo.value,
                    *[o.best.values.get(i.id) if o.best else None for o in outcomes]]
                   for i in s.issues], units=["", "", *["issue units"] * (len(labels) + 1)],
-                 formats=["", "", *[UNITS] * (len(labels) + 1)], key="best")
+                 formats=["", "", *[UNITS] * (len(labels) + 1)], key="best",
+                 row_spans=[i.scale.span for i in s.issues])
     actors = list(dict.fromkeys(a for o in outcomes for a in o.problem.actor_ids))
     mech = result.baseline.problem.mechanisms
     over = ("each actor's walk-away point (the status quo unless the scenario states one)"
@@ -178,10 +181,11 @@ def _zones(outcomes: Sequence[Any], s: Scenario) -> Table | None:
     if not shown:
         return None
 
-    def span(lo: float | None, hi: float | None, gaps: bool = False) -> str:
+    def extent(lo: float | None, hi: float | None, span: float, gaps: bool = False) -> str:
         if lo is None or hi is None:
             return "–"
-        return (f"{fmt(lo)}–{fmt(hi)}" if hi > lo else fmt(lo)) + (" (gaps)" if gaps else "")
+        return ((f"{fmt(lo, span)}–{fmt(hi, span)}" if hi > lo else fmt(lo, span))
+                + (" (gaps)" if gaps else ""))
 
     rows = []
     for i in s.issues:
@@ -192,9 +196,9 @@ def _zones(outcomes: Sequence[Any], s: Scenario) -> Table | None:
             except KeyError:
                 cells += ["–", "–"]
                 continue
-            cells += [span(z.zone_min, z.zone_max, z.gaps),
-                      span(z.efficient_min, z.efficient_max)]
-        rows.append([f"{i.id} {i.name}", fmt(i.status_quo.value), *cells])
+            cells += [extent(z.zone_min, z.zone_max, i.scale.span, z.gaps),
+                      extent(z.efficient_min, z.efficient_max, i.scale.span)]
+        rows.append([f"{i.id} {i.name}", fmt(i.status_quo.value, i.scale.span), *cells])
     columns = ["Issue", "Status quo"]
     for o in shown:
         suffix = f" ({o.label})" if len(shown) > 1 else ""
@@ -246,8 +250,10 @@ def _persuasion(o: Any, labelled: bool) -> list[Table]:
         out.append(table(f"Persuasion plan for {plan.package}{suffix}: the smallest change "
                          "that wins each blocker over", ["#", "actor", "lever", "on",
                                                          "now", "needed", "size"], rows,
-                         formats=["", "", "", "", "g", "g", ".1%"], notes=notes,
-                         key=f"persuasion {plan.package}{suffix}"))
+                         formats=["", "", "", "", units_where_on_an_issue("g"),
+                                  units_where_on_an_issue("g"), ".1%"], notes=notes,
+                         key=f"persuasion {plan.package}{suffix}",
+                         row_spans=[lv.span for lv in plan.plan]))
     return out
 
 
@@ -307,7 +313,8 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
         rows.append(["Nash product", sq_nash, *[p.nash for _, p in labelled]])
         n_issues = len(s.issues)
         # Issue rows are in issue units, gain rows in utility points: format per row block.
-        text = [[r[0], *[fmt(v) if k < n_issues else fmt_signed(v) if k < len(rows) - 1
+        text = [[r[0], *[fmt(v, s.issues[k].scale.span) if k < n_issues
+                         else fmt_signed(v) if k < len(rows) - 1
                          else f"{v:.2f}" for v in r[1:]]] for k, r in enumerate(rows)]
         if not o.problem.mechanisms.walk_away:  # the reference: exactly 0
             text[n_issues:n_issues + len(actors)] = [
@@ -329,7 +336,7 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
     named_rows.append(["Nash", *[f"{p.nash:.2f}" for p in o.packages]])
     tables.append(table(f"Named packages: gain of each actor{suffix}",
                         ["actor", *[p.id for p in o.packages]], named_rows,
-                        notes=[_package_note(p, status_quo) for p in o.packages],
+                        notes=[_package_note(p, status_quo, s) for p in o.packages],
                         key=f"named{suffix}"))
     return tables, notes
 
@@ -345,7 +352,7 @@ def _reference_cell(p: Any, status_quo: dict[str, float]) -> str:
             else "the reference point (every actor's walk-away point)")
 
 
-def _package_note(p: Any, status_quo: dict[str, float]) -> str:
+def _package_note(p: Any, status_quo: dict[str, float], s: Scenario) -> str:
     extra = _stake_lines(p)
     if _is_status_quo(p, status_quo):
         if p.walk_away:
@@ -363,7 +370,7 @@ def _package_note(p: Any, status_quo: dict[str, float]) -> str:
     if not p.blockers:
         return "\n".join([f"{p.id} is acceptable to every veto player but breaks a rule:",
                           *extra])
-    lines = [f"{p.id} ({_values_line(p.values, status_quo)}) is blocked by "
+    lines = [f"{p.id} ({_values_line(p.values, s)}) is blocked by "
              f"{', '.join(p.blockers)}:", *extra]
     from detente.settlement.analysis import UTILITY_POINTS
     from detente.settlement.utility import GAIN_TOLERANCE
@@ -550,7 +557,7 @@ def view_roadmap(run: Result) -> View:
             ["search", *[f"{o.search.seconds:.1f} s" for o in outcomes]],
         ]
         held = "" if search.first is None else ", first stage held to " + ", ".join(
-            f"{i} {fmt(v)}" for i, v in search.first.items())
+            f"{i} {fmt(v, s.issue(i).scale.span)}" for i, v in search.first.items())
         # "0 of 0" alone reads like a failed search: say that no final can follow the stage.
         empty = [f"{o.label}: no final package of the zone of agreement lies at or past the "
                  f"held first stage, so no roadmap can begin with it." for o in outcomes
@@ -605,8 +612,8 @@ def _evaluation(e: Any, s: Scenario, suffix: str) -> Table:
     for i in s.issues:
         if i.id not in e.stages[0].values:
             continue
-        rows.append([i.id, fmt(i.status_quo.value),
-                     *[("→" if i.id in st.moved else "") + fmt(st.values[i.id])
+        rows.append([i.id, fmt(i.status_quo.value, i.scale.span),
+                     *[("→" if i.id in st.moved else "") + fmt(st.values[i.id], i.scale.span)
                        for st in e.stages]])
     for a in e.stages[0].banked:
         rows.append([f"{a} banked / expects", "", *[

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
 from detente.atomic import check_writable, write_atomic
-from detente.errors import OptionError, Problem
+from detente.errors import OptionError, Problem, non_finite_text
 from detente.view import View
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -208,8 +208,10 @@ class Option:
             except (TypeError, ValueError, OverflowError):
                 number = None
             # An int is always finite (math.isfinite overflows on one past 1e308).
+            # Quoted as written where it was text (a 400-digit number reads as inf).
             if isinstance(number, float) and not math.isfinite(number):
-                return None, not_finite(self.flag, number)
+                return None, not_finite(self.flag, value if isinstance(value, str) else number,
+                                        self.rule())
             # One message for every other way a number can be wrong (not a number, out of
             # bounds), worded as the rule itself.
             if number is None or not self._within(number):
@@ -232,7 +234,8 @@ class Option:
         finiteness rule first, in its one wording."""
         number = _as_number(value)
         if number is not None and not math.isfinite(number):
-            return None, not_finite(self.flag, number)
+            return None, not_finite(self.flag, value if isinstance(value, str) else number,
+                                    self.rule())
         try:
             return reader.parse(value), None
         except ValueError as err:
@@ -288,9 +291,13 @@ def _as_number(value: Any) -> float | None:
         return None
 
 
-def not_finite(flag: str, value: float) -> Problem:
-    """The one finiteness rule of every interface, in its one wording."""
-    return Problem(flag, f"{value} is not a finite number", f"give {flag} a finite number")
+def not_finite(flag: str, value: float | str, rule: str = "a finite number") -> Problem:
+    """The one finiteness rule of every interface, in its one wording: ``value`` as read,
+    or as written where it was text (:func:`detente.errors.non_finite_text`); ``rule``: what
+    the fix asks for (an option's :meth:`Option.rule`)."""
+    message = non_finite_text(value) if isinstance(value, str) else \
+        f"{value} is not a finite number"
+    return Problem(flag, message, f"give {flag} {rule}")
 
 
 def check_finite(values: Mapping[str, Any]) -> None:

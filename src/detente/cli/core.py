@@ -23,7 +23,8 @@ from detente.cli.common import ScenarioArg, app, console, reports_errors
 
 @app.command()
 @reports_errors
-def check(file: Annotated[str, typer.Argument(help="Scenario file to validate.")]) -> None:
+def check(file: Annotated[str, typer.Argument(help="Scenario file to validate.",
+                                              metavar="FILE")]) -> None:
     """Validate a scenario file without running anything."""
     # print, not rich: a file name is printed whole, its [brackets] no style, never wrapped.
     print(f"{file}: ok — {load(file).size_text()}")
@@ -68,7 +69,8 @@ def schema(
 @app.command()
 @reports_errors
 def convert(
-    source: Annotated[str, typer.Argument(help="Scenario, KTAB CSV or BDM table.")],
+    source: Annotated[str, typer.Argument(help="Scenario, KTAB CSV or BDM table.",
+                                          metavar="SOURCE")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output .yaml or .json file.")],
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:

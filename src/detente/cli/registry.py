@@ -66,7 +66,9 @@ def _option_parameter(o: Option) -> inspect.Parameter:
     if o.argument:
         return _keyword(o.name, Annotated[str | None, typer.Argument(
             help=escape(o.help_text()), show_default=False, metavar=o.flag)])
-    kind = str if o.choices or o.type is not float else float
+    # Every number is read as text and parsed by the spec: typer would read a 400-digit
+    # float as inf, and the refusal could not quote what the user wrote.
+    kind = str
     flags = [f"{o.flag}/{o.off_flag}"] if o.off_flag else list(o.cli_flags)
     default: Any = None
     if o.multiple:
@@ -74,10 +76,9 @@ def _option_parameter(o: Option) -> inspect.Parameter:
     elif o.type is bool:
         annotation, default = bool | None if o.default is None else bool, o.default
     else:
-        # A float is parsed by typer ('abc' stops there) and checked by the spec (inf, nan,
-        # the bounds); anything else is text checked by the spec, every problem at once
-        # ('1e999' for an int, a choice outside the list).
-        annotation = float | None if o.type is float else str | None
+        # Text checked by the spec, every problem at once ('abc' or a 400-digit number for a
+        # float, '1e999' for an int, a choice outside the list), in the rule's own words.
+        annotation = str | None
     return _option(o.name, annotation, flags, o.help_text(), o.metavar or None, default)
 
 

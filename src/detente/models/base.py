@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import option_error
+from detente.errors import non_finite_text, option_error
 from detente.view import Table
 
 RngLike = np.random.Generator | int | None
@@ -105,8 +105,7 @@ def _parse_as(kind: Any, text: str, where: str) -> Any:
             raise option_error(where, f"'{text}' is not a number",
                                "write a number, e.g. 0.5") from None
         if not math.isfinite(value):
-            raise option_error(where, f"'{text}' is not a finite number",
-                               "write a finite number, e.g. 0.5")
+            raise option_error(where, non_finite_text(text), "write a finite number, e.g. 0.5")
         return value
     if origin is Literal:
         for choice in args:
@@ -147,6 +146,29 @@ def require_count(option: str, value: int, low: int, high: int, why: str) -> Non
         raise CountOutOfRange(option, value, low, high, why)
 
 
+class AboveItsCap(ValueError):
+    """A count that takes effect only within a run capped by another option (smp's
+    ``min_turns`` within ``max_turns``) set above that cap: it would change nothing. The
+    model names the option in its refusal and both ways out in its fix."""
+
+    def __init__(self, option: str, value: int, cap_option: str, cap: int) -> None:
+        super().__init__(f"{option.replace('_', ' ')} ({value:,}) is more than "
+                         f"{cap_option.replace('_', ' ')} ({cap:,}): no run goes past "
+                         f"{cap_option}, so it would never take effect")
+        self.option, self.value, self.cap_option, self.cap = option, value, cap_option, cap
+
+
+def require_within_cap(option: str, value: int, default: int, cap_option: str,
+                       cap: int) -> None:
+    """Refuse (in an ``Options.__post_init__``) a count set above the cap of the run it
+    applies in (``min_turns`` above ``max_turns``; bdm's ``stop_rounds`` above
+    ``max_rounds``). The default is let through: a short cap set alone (``max_turns=1``)
+    ends the run before the default applies, which the forecast's note names, and a model
+    rebuilt from its own options (``options_dict``) must build again."""
+    if value != default and value > cap:
+        raise AboveItsCap(option, value, cap_option, cap)
+
+
 class Model(ABC):
     """Base class: options as a frozen dataclass ``Options``; ``run`` does the work."""
 
@@ -181,6 +203,12 @@ class Model(ABC):
             raise option_error(f"{self.name}.{err.option}", str(err),
                                f"give -O {self.name}.{err.option}=N with N from {err.low:,} "
                                f"to {err.high:,} ({err.why})") from None
+        except AboveItsCap as err:
+            lower = f"give -O {self.name}.{err.option}=N with N at most {err.cap:,}" \
+                if err.cap >= 1 else f"leave out -O {self.name}.{err.option}"
+            raise option_error(f"{self.name}.{err.option}", str(err),
+                               f"{lower}, or raise -O {self.name}.{err.cap_option} to at "
+                               f"least {err.value:,}") from None
         except (TypeError, ValueError) as err:
             raise option_error(self.name, str(err),
                                "see `detente models` for the options") from None

@@ -32,9 +32,10 @@ from detente.models.base import (
     ModelResult,
     RngLike,
     require_count,
+    require_within_cap,
 )
 from detente.models.compromise import weighted_mean
-from detente.render import UNITS, fmt
+from detente.render import UNITS, fmt, one_issue_spans
 
 # Two numbers closer than this count as equal (ties in EU, equal positions). It keeps the
 # discrete choices of a round stable against last-bit differences in summation order.
@@ -45,6 +46,10 @@ CHUNK_ELEMENTS = 2_000_000
 # tensor (1 MiB) and pair arrays stay in cache. Monte Carlo batches of small scenarios
 # (korea-2017: 16,000 rows of 6 actors) ran 1.5-2x faster in chunks of ~600 rows than whole.
 CACHE_ELEMENTS = 1 << 17
+
+#: Calm rounds in a row that stop a run, by default; a lower max_rounds ends the run first
+#: (see require_within_cap).
+DEFAULT_STOP_ROUNDS = 2
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "probability": ("pairwise", "global", "net", "exclude-dyad"),
@@ -158,7 +163,7 @@ class Bdm(Model):
         # rounds in a row; never more than max_rounds rounds.
         max_rounds: int = 20
         stop_eps: float = 0.005
-        stop_rounds: int = 2
+        stop_rounds: int = DEFAULT_STOP_ROUNDS
         # The forecast: the median voter position at the stop, or the weighted mean.
         forecast_point: str = "median"
 
@@ -176,8 +181,13 @@ class Bdm(Model):
             require_count("max_rounds", self.max_rounds, 0, 1000,
                           "the median settles within tens of rounds, 20 by default; every "
                           "round is kept in memory")
-            if self.stop_rounds < 1 or self.stop_eps < 0:
-                raise ValueError("stop_rounds >= 1 and stop_eps >= 0 needed")
+            require_count("stop_rounds", self.stop_rounds, 1, 1000,
+                          "calm rounds in a row that stop the run; no run goes past 1,000 "
+                          "rounds")
+            require_within_cap("stop_rounds", self.stop_rounds, DEFAULT_STOP_ROUNDS,
+                               "max_rounds", self.max_rounds)
+            if self.stop_eps < 0:
+                raise ValueError("stop_eps >= 0 needed")
 
     presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
 
@@ -1151,10 +1161,14 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
             continue
         j = int(r.chosen[0, i])
         accepted = f"{RELATIONS[int(r.relation[0, i, j])]} with {ids[j]}" if j >= 0 else "none"
-        actor_rows.append((actor, round(float(x[i]), 4), round(float(rows.salience[0, i]), 4),
-                           round(float(r.security[0, i]), 4), round(float(r.risk_index[0, i]), 4),
-                           round(float(r.risk[0, i]), 4), accepted, round(float(new[i]), 4)))
+        # Full values: the JSON carries them as the model computed them; the table's
+        # formats (and cell_text's 4 significant digits) shorten them for reading.
+        actor_rows.append((actor, float(x[i]), float(rows.salience[0, i]),
+                           float(r.security[0, i]), float(r.risk_index[0, i]),
+                           float(r.risk[0, i]), accepted, float(new[i])))
     median = float(units(np.array([r.median[0]]))[0])
+    span = float(arrays.scale_high[0] - arrays.scale_low[0])
+    actor_formats = ("", UNITS, "", "", "", "", "", UNITS)
     actors = ExplainTable(
         title=f"bdm, issue {issue}, round {round_number}: actors",
         columns=("actor", "position", "salience", "security", "R", "risk r",
@@ -1163,8 +1177,9 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
         # Positions in issue units as every other table writes them: the default 4
         # significant digits wrote 1000.1, 1000.23 and 1000.41 all as 1000 on a scale of
         # 1000 to 1000.5, and the median 5e+08 on a scale of 0 to 1e9.
-        formats=("", UNITS, "", "", "", "", "", UNITS),
-        notes=(f"median voter position at the start of the round: {fmt(median)}",
+        formats=actor_formats,
+        column_spans=one_issue_spans(actor_formats, span),
+        notes=(f"median voter position at the start of the round: {fmt(median, span)}",
                f"security = {'Σ_j EU_j(ji)' if opts.security == 'column' else 'Σ_j EU_i(ij)'}"
                " with r = 1; R = (2 Sec - max - min)/(max - min); r = (1 - R/3)/(1 + R/3)"),
     )
@@ -1179,18 +1194,20 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
             code = int(r.relation[0, i, j])
             relation, yields = octant(a, b)
             dyad_rows.append((
-                actor, other, round(float(r.probability[0, i, j]), 4), round(a, 4), round(b, 4),
+                actor, other, float(r.probability[0, i, j]), a, b,
                 challenges[(a > TIE, b > TIE)], relation,
                 {"i": actor, "j": other, "": "–"}[yields],
-                round(float(units(np.array([r.offer[0, i, j]]))[0]), 4) if code else None,
+                float(units(np.array([r.offer[0, i, j]]))[0]) if code else None,
                 int(r.chosen[0, i]) == j,
             ))
+    dyad_formats = ("", "", "", "", "", "", "", "", UNITS, "")
     dyads = ExplainTable(
         title=f"bdm, issue {issue}, round {round_number}: dyads (as the first actor sees them)",
         columns=("actor i", "actor j", "P(i beats j)", "EU_i(ij)", "EU_j(ji)",
                  "would challenge", "relation", "yields", "offer: i moves to", "accepted"),
         rows=tuple(dyad_rows),
-        formats=("", "", "", "", "", "", "", "", UNITS, ""),
+        formats=dyad_formats,
+        column_spans=one_issue_spans(dyad_formats, span),
         notes=("EU_i(ij): i's expected utility of challenging j; EU_j(ji): j's of challenging "
                "i, as i reckons it (perspective option); a challenge is worth making when its EU "
                "is positive",

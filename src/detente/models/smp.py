@@ -29,8 +29,9 @@ from detente.models.base import (
     RngLike,
     make_rng,
     require_count,
+    require_within_cap,
 )
-from detente.render import UNITS
+from detente.render import UNITS, one_issue_spans
 
 # Constants of KTAB's implementation (§2.2, §2.6, §2.7, §2.9).
 MIN_COALITION = 1e-8        # floor of a coalition in Model::coalitions
@@ -66,6 +67,10 @@ ThirdPartyCommit = Literal["no", "semi", "full"]
 BargainInterp = Literal["s1p1", "s2p2", "s2pmax"]
 BargainModel = Literal["init_only", "init_rcvr", "pw_comp"]
 
+#: The turn from which the stop rule applies, by default (KTAB's); a lower max_turns ends
+#: the run first (see require_within_cap).
+DEFAULT_MIN_TURNS = 2
+
 _CHOICES: dict[str, tuple[str, ...]] = {
     "victory_prob": ("linear", "square", "quartic", "octic", "binary"),
     "pce": ("conditional", "markov_uniform", "markov_incentive"),
@@ -96,7 +101,7 @@ class SMPOptions:
     ktab_compat: bool = False
     ideal_adjustment: float = 1.0
     max_turns: int = 100
-    min_turns: int = 2
+    min_turns: int = DEFAULT_MIN_TURNS
     stop_ratio: float = 0.02
 
     def __post_init__(self) -> None:
@@ -109,8 +114,10 @@ class SMPOptions:
         require_count("max_turns", self.max_turns, 1, 1000,
                       "runs meet the stop rule within tens of turns, 100 by default; every "
                       "turn is kept in memory")
-        if self.min_turns < 1:
-            raise ValueError("min_turns must be at least 1")
+        require_count("min_turns", self.min_turns, 1, 1000,
+                      "the stop rule applies from this turn on; no run goes past 1,000 turns")
+        require_within_cap("min_turns", self.min_turns, DEFAULT_MIN_TURNS,
+                           "max_turns", self.max_turns)
         if not self.stop_ratio >= 0.0:
             raise ValueError("stop_ratio must be >= 0")
 
@@ -1206,8 +1213,10 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
     k = issue_index
     low, high = float(arrays.scale_low[k]), float(arrays.scale_high[k])
 
+    # Full values: the JSON carries them as the model computed them; the table's formats
+    # (and cell_text's 4 significant digits) shorten them for reading.
     def units(x: float) -> float:
-        return round(low + float(x) * (high - low), 4)
+        return low + float(x) * (high - low)
 
     ids = arrays.actor_ids
     state: TurnAssessment = rec["state"]
@@ -1221,10 +1230,10 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
         j = int(target[i])
         g = own_bargain.get(i)
         first.append((
-            name, units(start[i, k]), round(float(state.neutral_prob[0, i]), 4),
-            round(float(state.risk[0, i]), 4), ids[j] if j >= 0 else "",
-            round(float(rec["prob"][0, i, j]), 4) if j >= 0 else "",
-            round(float(rec["best"][0, i]), 4) if j >= 0 else "",
+            name, units(start[i, k]), float(state.neutral_prob[0, i]),
+            float(state.risk[0, i]), ids[j] if j >= 0 else "",
+            float(rec["prob"][0, i, j]) if j >= 0 else "",
+            float(rec["best"][0, i]) if j >= 0 else "",
             units(bargains.pos_init[g, k]) if g is not None else "",
             units(bargains.pos_rcvr[g, k]) if g is not None else "",
         ))
@@ -1233,9 +1242,11 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
         a, b = int(res.chosen_init[0, i]), int(res.chosen_rcvr[0, i])
         chosen = "status quo" if a == b else f"{ids[a]}:{ids[b]}"
         second.append((name, int(res.queue_size[0, i]), chosen,
-                       round(float(res.chosen_prob[0, i]), 4), units(start[i, k]),
-                       units(end[i, k]), round(float(np.linalg.norm(end[i] - start[i])), 4)))
+                       float(res.chosen_prob[0, i]), units(start[i, k]),
+                       units(end[i, k]), float(np.linalg.norm(end[i] - start[i]))))
     issue = arrays.issue_ids[k]
+    first_formats = ("", UNITS, "", "", "", "", "", UNITS, UNITS)
+    second_formats = ("", "", "", "", UNITS, UNITS, "")
     return [
         ExplainTable(
             f"Turn {round_number}: risk attitudes, best targets and proposed bargains "
@@ -1250,7 +1261,8 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
              "Bargains are interpolated in every issue; this table shows one."),
             # Positions in issue units as every other table writes them: the default 4
             # significant digits wrote every position on a scale of 1000 to 1000.5 as 1000.
-            formats=("", UNITS, "", "", "", "", "", UNITS, UNITS),
+            formats=first_formats,
+            column_spans=one_issue_spans(first_formats, high - low),
         ),
         ExplainTable(
             f"Turn {round_number}: each actor's election over its bargains",
@@ -1259,6 +1271,7 @@ def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
             tuple(second),
             (f"Stop ratio after this turn: {float(rec['ratio'][0]):.4f} "
              f"(stops below {opts.stop_ratio} from turn {opts.min_turns}).",),
-            formats=("", "", "", "", UNITS, UNITS, ""),
+            formats=second_formats,
+            column_spans=one_issue_spans(second_formats, high - low),
         ),
     ]

@@ -102,6 +102,7 @@ def counterfactual_map(source: ForecastLike = None, model: str | None = None, *,
     limit = max(float(np.abs(shift[cf.defined]).max(initial=0.0)), 1e-9)
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
     image = ax.imshow(np.ma.masked_invalid(shift), cmap="PuOr_r", norm=norm, aspect="auto")
+    spans = [f.scenario.issue(i).scale.span for i in cf.issue_ids]
     for a in range(n_actors):
         for i in range(n_issues):
             value = shift[a, i]
@@ -110,8 +111,10 @@ def counterfactual_map(source: ForecastLike = None, model: str | None = None, *,
                         color=MUTED)
                 continue
             strong = abs(value) > 0.55 * limit
-            # Whole units where they read (+22); a small scale's shifts with their digits.
-            shown = f"{value:+.0f}" if abs(value) >= 1 else fmt_shift(value)
+            # Whole units where they read (+22: a unit is at most 1% of the scale); a small
+            # scale's shifts with the digits the scale needs.
+            shown = (f"{value:+.0f}" if abs(value) >= 1 and spans[i] >= 100
+                     else fmt_shift(value, spans[i]))
             ax.text(i, a, shown, ha="center",
                     va="center", fontsize=7.5, color="white" if strong else INK)
     names = [f.scenario.name_of(a) for a in cf.actor_ids]

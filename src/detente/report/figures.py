@@ -82,7 +82,8 @@ def _end_alignment(x: float, low: float, high: float) -> str:
 
 
 def _scale_text(issue: Issue) -> str:
-    return f"{_fmt(issue.scale.low)}–{_fmt(issue.scale.high)} {issue.units}"
+    span = issue.scale.span
+    return f"{_fmt(issue.scale.low, span)}–{_fmt(issue.scale.high, span)} {issue.units}"
 
 
 def _draw_anchor_labels(ax: Axes, issue: Issue, width_chars: int, depth_in: float) -> int:
@@ -91,7 +92,7 @@ def _draw_anchor_labels(ax: Axes, issue: Issue, width_chars: int, depth_in: floa
     out. Returns how many were left out."""
     lo, hi = issue.scale.low, issue.scale.high
     values = [a.value for a in issue.anchors] or [lo, hi]
-    ax.set_xticks(values, [_fmt(v) for v in values])
+    ax.set_xticks(values, [_fmt(v, issue.scale.span) for v in values])
     texts = []
     for anchor in issue.anchors:
         texts.append(ax.annotate(
@@ -170,7 +171,7 @@ def _issue_panel(ax: Axes, f: Forecast, issue: Issue, models: Sequence[str]) -> 
                     textcoords="offset points", ha="right", va="center", fontsize=8,
                     color=color if r else STATUS_QUO_COLOR)
         right = (value - lo) / (hi - lo) < 0.9
-        ax.annotate(_fmt(value), xy=(value, y), xytext=(7 if right else -7, 0),
+        ax.annotate(_fmt(value, issue.scale.span), xy=(value, y), xytext=(7 if right else -7, 0),
                     textcoords="offset points", ha="left" if right else "right", va="center",
                     fontsize=8, color=color)
 
@@ -422,7 +423,7 @@ def trajectories(source: ForecastLike = None, model: str | None = None,
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         shown = _spaced_anchors(issue, axis)
         ticks = [a.value for a in shown] or [lo, hi]
-        axis.set_yticks(ticks, [_fmt(t) for t in ticks], fontsize=7)
+        axis.set_yticks(ticks, [_fmt(t, issue.scale.span) for t in ticks], fontsize=7)
         right = axis.twinx()
         right.set_ylim(axis.get_ylim())
         right.set_yticks([a.value for a in shown],

@@ -86,7 +86,8 @@ def forecast_reading(analysis: Analysis) -> str:
         m = names[0]
         issue = max(s.issues, key=lambda i: abs(values[m][i.id] - i.status_quo.value))
         return (f"{m} moves furthest from the status quo on {issue.name}: "
-                f"{_fmt(issue.status_quo.value)} → {_fmt(values[m][issue.id])} {issue.units}.")
+                f"{_fmt(issue.status_quo.value, issue.scale.span)} → "
+                f"{_fmt(values[m][issue.id], issue.scale.span)} {issue.units}.")
     agree = min(spans, key=lambda t: t[0])
     split = max(spans, key=lambda t: t[0])
     _, issue, lo_m, hi_m, column = split
@@ -96,7 +97,8 @@ def forecast_reading(analysis: Analysis) -> str:
     stillest = min(move, key=move.__getitem__)
     return (f"The {len(names)} models agree most on {agree[1].name} (within "
             f"{_fmt(agree[0])}% of the scale) and differ most on {issue.name} "
-            f"({lo_m} {_fmt(column[lo_m])} to {hi_m} {_fmt(column[hi_m])} {issue.units}); "
+            f"({lo_m} {_fmt(column[lo_m], issue.scale.span)} to {hi_m} "
+            f"{_fmt(column[hi_m], issue.scale.span)} {issue.units}); "
             f"{boldest} moves furthest from the status quo (on average "
             f"{_fmt(move[boldest])}% of the scale), {stillest} least ({_fmt(move[stillest])}%).")
 
@@ -122,20 +124,20 @@ def trajectory_reading(analysis: Analysis) -> str:
     model = analysis.stepwise[0]
     paths = f.trajectory(model) or {}
     rounds = [len(p) - 1 for p in paths.values()]
-    best = (0.0, "", "", 0.0, 0.0)
+    best = (0.0, "", "", 0.0, 0.0, 0.0)
     for issue in f.scenario.issues:
         path = np.asarray(paths[issue.id])
         moved = np.abs(path[-1] - path[0])
         a = int(np.argmax(moved))
         if moved[a] > best[0]:
             best = (float(moved[a]), f.scenario.name_of(f.arrays.actor_ids[a]), issue.name,
-                    float(path[0, a]), float(path[-1, a]))
+                    float(path[0, a]), float(path[-1, a]), issue.scale.span)
     text = (f"{model} runs {min(rounds)} to {max(rounds)} rounds per issue"
             if rounds and min(rounds) != max(rounds) else f"{model} runs {max(rounds or [0])} "
             "rounds")
     if best[0] > 0:
-        text += (f"; the largest move is {best[1]} on {best[2]}, from {_fmt(best[3])} to "
-                 f"{_fmt(best[4])}")
+        text += (f"; the largest move is {best[1]} on {best[2]}, from "
+                 f"{_fmt(best[3], best[5])} to {_fmt(best[4], best[5])}")
     return text + "."
 
 
@@ -149,9 +151,9 @@ def counterfactual_reading(analysis: Analysis) -> str:
         return ("Without any one actor nobody cares about any issue (salience 0): there is "
                 "no forecast to compare.")
     (actor, issue, shift), = shifts
-    units = s.issue(cf.issue_ids[issues.index(issue)]).units
+    moved = s.issue(cf.issue_ids[issues.index(issue)])
     text = (f"Leaving out {actor} moves the {cf.model} forecast most: {issue} by "
-            f"{fmt_shift(shift)} {units}")
+            f"{fmt_shift(shift, moved.scale.span)} {moved.units}")
     # "Least in total" compares whole rows: an actor without whom an issue has no forecast
     # is named apart, not ranked on the issues that are left.
     whole = cf.defined.all(axis=1)
@@ -298,13 +300,14 @@ def uncertainty_reading(analysis: Analysis) -> str:
     away = [i for i, sm in summaries.items()
             if not sm.interval90[0] <= s.issue(i).status_quo.value <= sm.interval90[1]]
 
-    def span(i: str) -> str:
+    def interval(i: str) -> str:
         lo, hi = summaries[i].interval90
-        return f"{_fmt(lo)}–{_fmt(hi)} {s.issue(i).units}"
+        issue = s.issue(i)
+        return f"{_fmt(lo, issue.scale.span)}–{_fmt(hi, issue.scale.span)} {issue.units}"
 
     return (f"Over {r.samples:,} sampled scenarios the {r.model} forecast is least certain on "
-            f"{s.name_of(wide)} (90% interval {span(wide)}) and most certain on "
-            f"{s.name_of(narrow)} ({span(narrow)}); on {len(away)} of {len(summaries)} issues "
+            f"{s.name_of(wide)} (90% interval {interval(wide)}) and most certain on "
+            f"{s.name_of(narrow)} ({interval(narrow)}); on {len(away)} of {len(summaries)} issues "
             "the 90% interval leaves out the status quo.")
 
 
@@ -316,14 +319,16 @@ def tornado_reading(analysis: Analysis) -> str:
     issue = issues[0] if issues else r.outputs[int(np.nanargmax(r.variance))]
     data = r.tornado(issue, 1)
     label = input_label(data["labels"][0], analysis.scenario, issue)
+    span = (analysis.scenario.issue(issue).scale.span if issue in analysis.scenario.issue_ids
+            else None)
     total = data["total"][0]
     if total is None:
         return (f"The {r.model} forecast of {analysis.scenario.name_of(issue)} does not vary "
                 "over the samples, so no input moves it (its Sobol indices are undefined).")
     return (f"The {r.model} forecast of {analysis.scenario.name_of(issue)} varies most of all "
             f"issues; {label} moves it most (total Sobol index {total:.2f}): from "
-            f"{_fmt(data['low'][0])} to {_fmt(data['high'][0])} between its 5th and 95th "
-            "percentiles.")
+            f"{_fmt(data['low'][0], span)} to {_fmt(data['high'][0], span)} between its 5th "
+            "and 95th percentiles.")
 
 
 def accuracy_reading(analysis: Analysis) -> str:
@@ -439,9 +444,11 @@ def zones_reading(analysis: Analysis) -> str:
         if z.zone_min is not None and z.zone_max is not None:
             widths.append(((z.zone_max - z.zone_min) / (hi - lo), z))
     narrow = min(widths, key=lambda t: t[0])[1]
-    text = (f"The tightest issue is {s.issue(narrow.issue).name}: acceptable packages put it "
-            f"between {_fmt(narrow.zone_min)} and {_fmt(narrow.zone_max)} "
-            f"(status quo {_fmt(narrow.status_quo)})")
+    tight = s.issue(narrow.issue)
+    text = (f"The tightest issue is {tight.name}: acceptable packages put it between "
+            f"{_fmt(narrow.zone_min, tight.scale.span)} and "
+            f"{_fmt(narrow.zone_max, tight.scale.span)} "
+            f"(status quo {_fmt(narrow.status_quo, tight.scale.span)})")
     no_frontier = KINDS["frontier"].unavailable(analysis)
     if no_frontier:
         return f"{text}; no frontier is drawn: {no_frontier}."

@@ -73,8 +73,9 @@ def outcome_distributions(result: SampleResult, *, ax: Axes | None = None) -> Fi
                 mec=OKABE_ITO["blue"], mew=1.2)
         sq = place(k, issue.status_quo.value)
         ax.plot([sq, sq], [k - 0.3, k + 0.3], color=STATUS_QUO_COLOR, lw=2)
-        ax.text(place(k, hi90), k + 0.1, f"  {fmt(lo90)}–{fmt(hi90)}", va="center", fontsize=7,
-                color=MUTED)
+        span = issue.scale.span
+        ax.text(place(k, hi90), k + 0.1, f"  {fmt(lo90, span)}–{fmt(hi90, span)}", va="center",
+                fontsize=7, color=MUTED)
     ax.set_yticks(range(n), [wrap(i.name, 28) for i in issues], fontsize=8)
     ax.set_ylim(n - 0.4, -0.7)
     lo = issues[0].scale.low if same else 0.0
@@ -162,7 +163,8 @@ def tornado(result: SensitivityResult, issue: str | None = None, top: int = 10, 
     pad = max(0.12 * (span[1] - span[0]), 0.5)
     ax.set_xlim(span[0] - pad, span[1] + 2.2 * pad)
     ax.set_xlabel(f"{model_label(result.model)} forecast of {the_issue.name} ({the_issue.units}); "
-                  f"line: as written, {fmt(nominal)}", fontsize=8, color=MUTED)
+                  f"line: as written, {fmt(nominal, the_issue.scale.span)}", fontsize=8,
+                  color=MUTED)
     ax.tick_params(axis="x", labelsize=7.5, colors=MUTED)
     ax.tick_params(axis="y", length=0)
     for side in ("left", "right", "top"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ import typer
 
 from detente.atomic import write_atomic
 from detente.cli.common import app, console, err_console, reports_errors
-from detente.errors import Problem, needs_extra, option_error
+from detente.errors import Problem, needs_extra, non_finite_text, option_error, shorten
 from detente.serving import host_names, is_loopback
 
 room_app = typer.Typer(name="room", help="A negotiation room: parties enter their numbers "
@@ -32,7 +33,9 @@ DB = Annotated[str, typer.Option("--db", help="The room database: a SQLite file 
                                  "postgresql:// URL.")]
 TOKEN = Annotated[str, typer.Option("--token", envvar="DETENTE_ROOM_TOKEN",
                                     help="Your token (or set DETENTE_ROOM_TOKEN).")]
-ROOM = Annotated[str, typer.Argument(help="The room's id.", show_default=False)]
+# Every argument names its metavar: typer would write the parameter's name ({room}) where
+# every other command's usage line writes upper case (SCENARIO).
+ROOM = Annotated[str, typer.Argument(help="The room's id.", show_default=False, metavar="ROOM")]
 
 
 @contextmanager
@@ -71,7 +74,7 @@ def open_room(
     scenario: Annotated[str | None, typer.Argument(
         help="Embedded scenario id or file: mediation takes its issues, actors and "
              "guarantors (default korea-2017); elicitation starts the experts from it.",
-        show_default=False)] = None,
+        show_default=False, metavar="SCENARIO")] = None,
     db: DB = "room.db",
     party: Annotated[list[str] | None, typer.Option(
         "--party", help="Mediation: an actor who negotiates (repeat; default all).")] = None,
@@ -110,6 +113,12 @@ def open_room(
         if not sep:
             raise option_error("--weight", f"expected LABEL=NUMBER, got '{item[:40]}'",
                                "e.g. --weight E1=2")
+        # Refused here, where the text is at hand: a 400-digit weight reads as inf, which
+        # the room's own check could only call inf.
+        if not math.isfinite(weights[label.strip()]):
+            raise option_error("--weight", f"{non_finite_text(value)}, in "
+                               f"'{shorten(item)}'", "e.g. --weight E1=2 (weights are "
+                               "relative)")
     mode = "elicitation" if expert else "mediation"
     source: Any = scenario
     if scenario and Path(scenario).suffix.lower() in (".yaml", ".yml", ".json"):
@@ -153,7 +162,8 @@ def _document_command(act: str, file_help: str, summary: str) -> None:
         with _service(db) as service:
             _print_json(getattr(service, act)(_caller(service, room, token), payload))
 
-    command.__annotations__["file"] = Annotated[Path, typer.Argument(help=file_help)]
+    command.__annotations__["file"] = Annotated[Path, typer.Argument(help=file_help,
+                                                                     metavar="FILE")]
     command.__name__, command.__doc__ = act, summary
     room_app.command(act)(reports_errors(command))
 
@@ -167,7 +177,8 @@ _document_command("bid", "Your offer, YAML or JSON: ranges: {ISSUE: [low, high]}
 
 @room_app.command("respond")
 @reports_errors
-def respond(room: ROOM, answer: Annotated[str, typer.Argument(help="accept or reject")],
+def respond(room: ROOM, answer: Annotated[str, typer.Argument(help="accept or reject",
+                                                               metavar="ANSWER")],
             token: TOKEN, round_: Annotated[int, typer.Option(
                 "--round", help="The round you answer (status shows it).", min=1)] = 1,
             db: DB = "room.db") -> None:
@@ -188,7 +199,8 @@ def propose(room: ROOM, token: TOKEN, db: DB = "room.db",
 
 @room_app.command("revoke")
 @reports_errors
-def revoke(room: ROOM, party: Annotated[str, typer.Argument(help="The party's label.")],
+def revoke(room: ROOM, party: Annotated[str, typer.Argument(help="The party's label.",
+                                                             metavar="PARTY")],
            token: TOKEN, db: DB = "room.db") -> None:
     """Revoke a party's link (the owner's token)."""
     with _service(db) as service:

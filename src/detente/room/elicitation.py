@@ -156,7 +156,9 @@ def pool(base: Mapping[str, Any], judgements: Sequence[tuple[float, Mapping[str,
     scenario_from_mapping(mapping, "<pooled>")
     cells = sorted((c for c in pool_cells(base, judgements).values() if c.experts > 1),
                    key=lambda c: (-c.spread, c.cell))
-    disagreement = [{"cell": ".".join(c.cell), "experts": c.experts, "sd": round(c.sd, 4),
-                     "low": c.low, "high": c.high, "spread": round(c.spread, 4)}
+    # Unrounded, as every JSON number: an sd of 1e-5 on a scale of 0 to 0.001 (a spread of
+    # 1%) read 0 at four decimals.
+    disagreement = [{"cell": ".".join(c.cell), "experts": c.experts, "sd": c.sd,
+                     "low": c.low, "high": c.high, "spread": c.spread}
                     for c in cells[:MOST_DISAGREED] if c.sd > 0]
     return Pooled(mapping, disagreement, len(judgements))

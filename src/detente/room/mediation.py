@@ -19,7 +19,7 @@ import numpy as np
 
 from detente.analyses.options import SETTLEMENT
 from detente.analyses.spec import Option
-from detente.errors import OptionError, Problem, ScenarioError
+from detente.errors import OptionError, Problem, ScenarioError, as_written
 from detente.scenario import Scenario, scenario_from_mapping
 from detente.settlement import (
     SettlementProblem,
@@ -274,21 +274,24 @@ def check_bid(skeleton_map: Mapping[str, Any], payload: Mapping[str, Any]
         given = ranges.get(issue_id)
         if given is None:
             problems.append(Problem(where, "no range for this issue",
-                                    f"give [low, high] within {low:g} to {high:g} (the whole "
+                                    f"give [low, high] within {as_written(low)} to "
+                                    f"{as_written(high)} (the whole "
                                     "scale if any value will do)"))
             continue
         if not (isinstance(given, list) and len(given) == 2 and all(
                 isinstance(v, int | float) and not isinstance(v, bool) for v in given)):
             problems.append(Problem(where, "a range is two numbers, [low, high]",
-                                    f"e.g. [{low:g}, {high:g}]"))
+                                    f"e.g. [{as_written(low)}, {as_written(high)}]"))
             continue
         a, b = float(given[0]), float(given[1])
         if not (math.isfinite(a) and math.isfinite(b)):
             problems.append(Problem(where, "the range's ends must be finite numbers",
-                                    f"use numbers from {low:g} to {high:g}"))
+                                    f"use numbers from {as_written(low)} to "
+                                    f"{as_written(high)}"))
         elif not (low <= a <= b <= high):
-            problems.append(Problem(where, f"[{a:g}, {b:g}] is not a range inside the scale "
-                                    f"of {issue_id} ({low:g} to {high:g})",
+            problems.append(Problem(where, f"[{as_written(a)}, {as_written(b)}] is not a range "
+                                    f"inside the scale of {issue_id} ({as_written(low)} to "
+                                    f"{as_written(high)})",
                                     "give low <= high, both on the scale"))
         else:
             out[issue_id] = [a, b]

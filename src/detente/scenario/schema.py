@@ -139,6 +139,11 @@ class Scale(_Strict):
     low: Real = 0.0
     high: Real = 100.0
 
+    @property
+    def span(self) -> float:
+        """high - low: what a number on this scale is shown against (its decimals)."""
+        return float(self.high - self.low)
+
 
 class VerifierBand(_Strict):
     """Who verifies when the verifying issue's value is at most ``up_to`` (issue units)."""

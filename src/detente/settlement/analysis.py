@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from detente.render import fmt
+from detente.render import fmt, span_decimals
 from detente.settlement.mechanisms import (
     broken_rules,
     effective_credibility,
@@ -45,19 +45,25 @@ from detente.settlement.utility import (
 UTILITY_POINTS = 100.0
 
 
-def _issue_value(value: float) -> str:
+def _issue_value(value: float, span: float | None) -> str:
     """A candidate or current value in issue units: ``:g`` (exact for the values people
     write, 1000.25 whole), but never its exponent form, which rounds to six digits
-    (123456789 read 1.23457e+08) on a scale of 0 to 1e9; :func:`fmt` writes those."""
+    (123456789 read 1.23457e+08) on a scale of 0 to 1e9, nor fewer decimals than the
+    scale's ``span`` needs (1000.184 read 1000.18 on a scale of 1000 to 1000.5);
+    :func:`fmt` writes those."""
     text = f"{value:g}"
-    return fmt(value) if "e" in text else text
+    decimals = len(text.partition(".")[2])
+    return fmt(value, span) if "e" in text or decimals < span_decimals(span) else text
 
 
-def _threshold(value: float) -> str:
-    """A threshold in issue units: one decimal as before (the pinned texts keep it), but a
-    threshold below 1 keeps :func:`fmt`'s two significant digits: on a scale of 0 to 0.02
-    ``.1f`` wrote every threshold 'threshold 0.0'."""
-    return f"{value:.1f}" if abs(value) >= 1 else fmt(value)
+def _threshold(value: float, span: float | None) -> str:
+    """A threshold in issue units: one decimal as before (the pinned texts keep it), or the
+    more that the scale's ``span`` needs; a threshold below 1 keeps :func:`fmt`'s two
+    significant digits: on a scale of 0 to 0.02 ``.1f`` wrote every threshold
+    'threshold 0.0'."""
+    if abs(value) < 1:
+        return fmt(value, span)
+    return f"{value:.{max(1, span_decimals(span))}f}"
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,8 @@ class WinOver:
     ``threshold``: the value (issue units) past which the actor gains; ``at_least``: whether
     the issue must rise above it (else fall below it); ``value``: the nearest candidate value
     past the threshold (None when no candidate is); ``then_blocking``: the parties that
-    would block the changed package (``actor`` no longer among them).
+    would block the changed package (``actor`` no longer among them); ``span``: the width of
+    the issue's scale, which the sentence writes its numbers against (None: unknown).
     """
 
     actor: str
@@ -77,6 +84,9 @@ class WinOver:
     at_least: bool
     value: float | None
     then_blocking: tuple[str, ...]
+    # How the sentence writes the numbers, not part of the finding: two scans that find the
+    # same change are equal whatever they were told about the scale.
+    span: float | None = field(default=None, compare=False)
 
     @property
     def size(self) -> float:
@@ -84,13 +94,14 @@ class WinOver:
 
     def describe(self) -> str:
         sign = "≥" if self.at_least else "≤"
-        where = (f"{_issue_value(self.value)}" if self.value is not None
-                 else f"{'>' if self.at_least else '<'} {_threshold(self.threshold)}")
+        where = (f"{_issue_value(self.value, self.span)}" if self.value is not None
+                 else f"{'>' if self.at_least else '<'} "
+                 f"{_threshold(self.threshold, self.span)}")
         text = f"{self.actor} accepts if {self.issue} {sign} {where}" if self.value is not None \
             else f"{self.actor} accepts if {self.issue} {where}"
         if self.value is not None:
-            text += (f" (threshold {_threshold(self.threshold)}, "
-                     f"now {_issue_value(self.current)})")
+            text += (f" (threshold {_threshold(self.threshold, self.span)}, "
+                     f"now {_issue_value(self.current, self.span)})")
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -390,7 +401,8 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
         result.append(WinOver(actor=arrays.actor_ids[b], issue=problem.issue_ids[k],
                               current=package.values[problem.issue_ids[k]],
                               threshold=threshold, at_least=at_least, value=value,
-                              then_blocking=blocking))
+                              then_blocking=blocking,
+                              span=float(arrays.scale_high[k] - arrays.scale_low[k])))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
 
 
@@ -449,5 +461,6 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
         result.append(WinOver(actor=arrays.actor_ids[b], issue=iid,
                               current=package.values[iid],
                               threshold=float(arrays.scale_low[k] + threshold_unit * span),
-                              at_least=at_least, value=value, then_blocking=blocking))
+                              at_least=at_least, value=value, then_blocking=blocking,
+                              span=float(span)))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))

@@ -43,6 +43,7 @@ from typing import Any, Literal
 import numpy as np
 
 from detente.arrays import Arrays
+from detente.render import fmt
 from detente.scenario import Mechanisms
 from detente.scenario.compile import WalkAwaySpec
 from detente.settlement.analysis import PackageAnalysis
@@ -69,7 +70,8 @@ class Lever:
     """One change that makes ``actor`` accept: its ``kind``, ``target`` (an issue or a
     guarantor; for a walk-away point the actor itself), the ``current`` and ``needed``
     value (issue units for a position, utility points for a walk-away point) and its
-    ``size`` as a share of the lever's range."""
+    ``size`` as a share of the lever's range; ``span``: for a position, the width of the
+    issue's scale, which its values are written against."""
 
     actor: str
     kind: LeverKind
@@ -77,15 +79,24 @@ class Lever:
     current: float
     needed: float
     size: float
+    # How the values are written, not part of the lever (as WinOver.span).
+    span: float | None = dataclasses.field(default=None, compare=False)
 
     def describe(self) -> str:
         what = {"position": f"position on {self.target}", "salience":
                 f"salience of {self.target}", "trust": f"trust in {self.target}",
                 "walk-away": "walk-away point"}[self.kind]
-        fmt = {"position": "g", "walk-away": ".1f"}.get(self.kind, ".3f")
         unit = " utility points" if self.kind == "walk-away" else ""
-        return (f"{self.actor}: {what} {self.current:{fmt}} → {self.needed:{fmt}}{unit} "
-                f"({self.size:.1%} of its range)")
+        return (f"{self.actor}: {what} {self.shown(self.current)} → "
+                f"{self.shown(self.needed)}{unit} ({self.size:.1%} of its range)")
+
+    def shown(self, value: float) -> str:
+        """``value`` (the current or the needed one) as the sentence writes it: a position
+        in issue units with the digits its scale needs, a salience or trust to the grid's
+        0.001, a walk-away point to 0.1 utility points."""
+        if self.kind == "position":
+            return fmt(value, self.span)
+        return format(value, ".1f" if self.kind == "walk-away" else ".3f")
 
     def to_dict(self) -> dict[str, Any]:
         return {"actor": self.actor, "kind": self.kind, "target": self.target,
@@ -188,7 +199,7 @@ def _levers(problem: SettlementProblem, package: NamedPackage, unit: np.ndarray,
             out.append(Lever(actor, "position", problem.issue_ids[k],
                              float(arrays.scale_low[k] + now * span[k]),
                              float(round(arrays.scale_low[k] + needed * span[k], 9)),
-                             abs(needed - now)))
+                             abs(needed - now), span=float(span[k])))
     top = max(1.0, float(arrays.salience[b].max()))
     sgrid = np.linspace(0.0, top, GRID)
     salience = np.repeat(own.salience[None], n_i * GRID, axis=0)

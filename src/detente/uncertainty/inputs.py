@@ -38,7 +38,14 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from detente.arrays import Arrays
-from detente.errors import OptionError, Problem, ScenarioError, option_error
+from detente.errors import (
+    OptionError,
+    Problem,
+    ScenarioError,
+    non_finite_text,
+    option_error,
+    shorten,
+)
 from detente.scenario import Measure, Scenario, distribution_problem
 
 FIELDS = ("capability", "position", "salience", "status_quo", "trust")
@@ -124,7 +131,13 @@ class Noise:
                                    "write a number, optionally followed by %") from None
             if relative:
                 sd /= 100.0
-            if not math.isfinite(sd) or sd < 0:
+            # A spread past the float range (position=1e400) reads as inf: said as written,
+            # not as "must be 0 or more", which it is.
+            if not math.isfinite(sd):
+                raise option_error("--noise", f"{non_finite_text(raw.removesuffix('%'))}, in "
+                                   f"'{shorten(token)}'",
+                                   "write e.g. position=10 or capability=20%")
+            if sd < 0:
                 raise option_error("--noise", f"the spread in '{token}' must be 0 or more",
                                    "write e.g. position=10 or capability=20%")
             if key in ("salience", "trust") and relative:

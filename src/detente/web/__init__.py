@@ -2,10 +2,6 @@
 
 :func:`detente.web.app.create_app` builds the FastAPI app; :mod:`detente.web.analyses`
 adapts each analysis of the library to the page; :mod:`detente.web.jobs` runs them off the
-request thread with a time limit; its limits are :class:`detente.ServerLimits` (here
-``Limits``). This package imports no FastAPI until its ``app`` module is imported.
+request thread with a time limit; its limits are :class:`detente.ServerLimits`. This
+package imports no FastAPI until its ``app`` module is imported.
 """
-
-from detente import ServerLimits as Limits
-
-__all__ = ["Limits"]

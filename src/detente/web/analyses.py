@@ -70,9 +70,9 @@ def public(entry: AnalysisSpec) -> dict[str, Any]:
 def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str, Any]:
     """The request's ``params``: the analysis's options, named and spelled as the command
     line has them (``model``, ``option`` as ``-O`` items, ``seed``), every one filled and
-    checked by the spec (:meth:`AnalysisSpec.check`), less what the workbench fixes (which a
-    request cannot give); problems at ``params.NAME``. An option the analysis lacks is
-    refused as unknown, never dropped."""
+    checked by the spec (:meth:`AnalysisSpec.check`), and what the workbench fixes at its
+    fixed value (a request cannot give it); problems at ``params.NAME``. An option the
+    analysis lacks is refused as unknown, never dropped."""
     given = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
     problems = [Problem(f"params.{name}", f"unknown option '{name}' for {entry.name}",
                         f"the workbench sets {name} itself") for name in given if name in FIXED]
@@ -98,7 +98,15 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
                              FIXED[option] is None or v.strip() != str(FIXED[option]))]
     if problems:
         raise OptionError(problems)
-    return {k: v for k, v in checked.items() if k not in FIXED}
+    options = {**{k: v for k, v in checked.items() if k not in FIXED}, **fixed_for(entry)}
+    if "set" in options:  # the report's own analyses held to FIXED where the settings leave
+        # them: they run in the job's one process too (left unset, a sampling analysis took
+        # its own default, all cores when long enough).
+        options["set"] = [*options["set"], *(
+            f"{name}.{option}={value}" for name in REPORTED
+            for option, value in fixed_for(ANALYSES[name]).items()
+            if value is not None and option not in settings.get(name, {}))]
+    return options
 
 
 def read_request(entry: AnalysisSpec, request: Mapping[str, Any]
@@ -151,28 +159,15 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
         def by_chunk(done: int, total: int) -> None:
             progress(done / total if total else 1.0, f"{done} of {total}")
 
-        if "set" in options:  # read and checked above
-            options["set"] = held_settings(options["set"])
         # A sampling run reports its chunks, the report its steps: run() hands the step
         # names on only to an analysis that has steps.
-        result = run(name, scenario, variation, **options, **fixed_for(entry),
+        result = run(name, scenario, variation, **options,
                      progress=by_chunk if entry.long else lambda step: progress(0.0, step))
         out = page_result(result.to_dict(), result.view())
     out["view"]["counterfactual"] = "" if variation.is_empty else variation.describe()
     # The command line's JSON writer: a non-finite number is refused by its path, never
     # sent as null or NaN.
     return dict(json.loads(to_json(out)))
-
-
-def held_settings(given: Any) -> list[str]:
-    """The report's settings (``--set``), its own analyses held to :data:`FIXED` where the
-    settings leave them: they run in the job's one process too (left unset, a sampling
-    analysis took its own default, all cores when long enough)."""
-    settings = parse_settings(given)
-    return [*(given or ()), *(f"{name}.{option}={value}" for name in REPORTED
-                              for option, value in FIXED.items() if value is not None
-                              and option in {o.name for o in ANALYSES[name].options}
-                              and option not in settings.get(name, {}))]
 
 
 def fixed_for(spec: AnalysisSpec) -> dict[str, Any]:

@@ -8,6 +8,7 @@ as the command line, so the messages are the same.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -55,11 +56,7 @@ GUARDS = Guards(
     log=logging.getLogger("detente.web"))
 
 
-# ---------------------------------------------------------------------------------------
-# Request and response bodies (they make the OpenAPI schema)
-# ---------------------------------------------------------------------------------------
-
-
+# Request and response bodies: they make the OpenAPI schema.
 ScenarioMapping = dict[str, Any]
 OptionValue = str | int | float | bool | None
 
@@ -86,8 +83,7 @@ Counterfactual = create_model(
 
 
 class AnalysisRequest(RequestBody):
-    # Also the fix for a client still sending the fields a run request had before params
-    # took every option (models, options, seed): refused, never ignored.
+    # Also answers clients still sending the retired fields models, options and seed.
     unknown_field_fix = ("a run request has {fields}; every option goes in params, named as "
                          "/api/info lists it (e.g. params.model, params.option, params.seed)")
     scenario: ScenarioMapping
@@ -124,8 +120,7 @@ def _scenario_out(s: Scenario, source: str) -> dict[str, Any]:
 
 
 class JobOut(BaseModel):
-    # What a client sees of a job: read from these attributes of its Job, so that they are
-    # named once.
+    # A job as a client sees it: read from the Job's attributes of these names.
     model_config = ConfigDict(from_attributes=True)
     id: str
     analysis: str
@@ -135,11 +130,6 @@ class JobOut(BaseModel):
     elapsed_s: float
     result: dict[str, Any] | None
     problems: list[Problem]
-
-
-# ---------------------------------------------------------------------------------------
-# The app
-# ---------------------------------------------------------------------------------------
 
 
 def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
@@ -240,6 +230,20 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
             "Content-Disposition": f'attachment; filename="{s.id}.yaml"'})
 
     # --- analyses -------------------------------------------------------------------
+    def require_workbench_samples(spec: AnalysisSpec, params: Mapping[str, Any]) -> None:
+        """Refuse more samples than this workbench runs (``limits.max_samples``), before the
+        registry's checks: a count past the registry's own bound (MAX_SAMPLES) is over this
+        limit too, and this is the one to meet here. The count is read by the option's own
+        parser, without its upper bound; what it cannot read, the registry's check names."""
+        if "samples" not in params or "samples" not in {o.name for o in spec.options}:
+            return
+        unbounded = dataclasses.replace(spec.option("samples"), high=None)
+        samples, problems = unbounded.check(params["samples"])
+        if not problems and samples is not None and samples > limits.max_samples:
+            raise DetenteError([Problem("params.samples", f"{samples} samples is more than "
+                                        f"this workbench runs ({limits.max_samples})",
+                                        f"use at most {limits.max_samples}")])
+
     def start(analysis: str, request: AnalysisRequest) -> Job:
         if analysis not in analyses:
             raise HTTPException(404, f"no analysis '{analysis}'; available: "
@@ -248,12 +252,8 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
         # Refused here (422, located) rather than in the worker: the same checks it runs, on
         # the values as sent (a JSON dump turned Infinity or NaN into null: "not given").
         plain = request.model_dump(exclude={"analysis"})
-        _, _, options = read_request(analyses[analysis], plain)
-        samples = options.get("samples")
-        if isinstance(samples, int) and samples > limits.max_samples:
-            raise DetenteError([Problem("params.samples", f"{samples} samples is more than "
-                                        f"this workbench runs ({limits.max_samples})",
-                                        f"use at most {limits.max_samples}")])
+        require_workbench_samples(analyses[analysis], plain.get("params") or {})
+        read_request(analyses[analysis], plain)
         job = manager.submit(analysis, plain)
         if job is None:
             raise HTTPException(429, f"{limits.max_running_jobs} computations are already "
