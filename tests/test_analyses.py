@@ -22,6 +22,7 @@ from detente.analyses.options import DEFAULT_STEP, SETTLEMENT, STEP
 from detente.errors import OptionError
 from detente.models import REGISTRY
 from detente.render import fmt, print_view, view_csv
+from detente.settlement.defaults import GridStep
 from detente.variation import FLAGS as VARIATION_FLAGS
 from detente.variation import Variation, parse_variation
 
@@ -87,11 +88,15 @@ def test_settlement_options_are_one_group_with_one_step_default() -> None:
         spec = ANALYSES[name]
         for o in SETTLEMENT:
             assert spec.option(o.name) is o, f"{name} redeclares {o.name}"
-    assert STEP.default == DEFAULT_STEP == 10.0
+    # A tenth of each issue's own scale: 10 units on korea-2017's 0-100 scales.
+    assert STEP.default == DEFAULT_STEP == GridStep(10.0, relative=True)
     assert ANALYSES["compare"].option("step") is STEP
     # The library functions take the same default when called without a step.
     s = detente.load("korea-2017")
-    assert detente.settle(s, step=None, method="auto", top=1).step == DEFAULT_STEP
+    settled = detente.settle(s, step=None, method="auto", top=1)
+    assert settled.step == DEFAULT_STEP
+    assert settled.to_dict()["step"] == 10.0
+    assert set(settled.to_dict()["steps"].values()) == {10.0}
     assert detente.roadmap(s).step == DEFAULT_STEP
 
 
@@ -150,7 +155,7 @@ def test_non_finite_numbers_are_refused(bad: object, words: str) -> None:
 def test_strings_are_read_as_the_option_type() -> None:
     # The web and the report hand options over as text.
     checked = ANALYSES["settle"].check({"step": "25", "top": "3", "count": "false"})
-    assert checked["step"] == 25.0 and checked["top"] == 3 and checked["count"] is False
+    assert checked["step"] == GridStep(25.0) and checked["top"] == 3 and checked["count"] is False
     with pytest.raises(OptionError, match="top must be a whole number from 1 to 1000"):
         ANALYSES["settle"].check({"top": 2.5})
     with pytest.raises(OptionError, match="true or false"):

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from detente.cli import main  # noqa: F401  (registers every command module)
 from detente.cli.common import app
+from detente.settlement.defaults import GridStep
 
 runner = CliRunner()
 
@@ -158,7 +159,8 @@ def test_non_finite_or_huge_scenarios_are_refused_by_every_command(
 
 def _float_options() -> list[tuple[str, list[str], str]]:
     """(command, the arguments it requires, flag) for every float option of every command:
-    typed float, or declared float by a spec (read as text, shown as NUMBER)."""
+    typed float, or declared float by a spec (read as text, shown as NUMBER), the grid step
+    (a number or a percent) included."""
     import typing
 
     import typer.main
@@ -175,7 +177,8 @@ def _float_options() -> list[tuple[str, list[str], str]]:
                     required += [p.opts[0], "x"]
         for p in command.params:
             annotation = p.type_descriptor.annotation  # type: ignore[attr-defined]
-            if float in (annotation, *typing.get_args(annotation)) or p.metavar == "NUMBER":
+            if float in (annotation, *typing.get_args(annotation)) \
+                    or p.metavar in ("NUMBER", GridStep.METAVAR):
                 out.append((name, required, p.opts[0]))
     return out
 

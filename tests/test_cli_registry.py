@@ -17,6 +17,7 @@ import detente.cli.registry as registry
 from detente import load
 from detente.analyses import ANALYSES, Option
 from detente.cli import app
+from detente.settlement.defaults import GridStep
 from detente.variation import FLAGS as VARIATION_FLAGS
 from detente.variation import parse_variation
 
@@ -60,6 +61,8 @@ def _other_value(o: Option) -> Any:
         return ("X1", "X2")
     if o.type is str:
         return "something"
+    if isinstance(o.default, GridStep):  # the other form: issue units for a percent
+        return GridStep(o.default.size + 1, relative=not o.default.relative)
     base = o.default if o.default is not None else (o.low if o.low is not None else 0)
     value = base + 1 if o.high is None or base + 1 <= o.high else base - 1
     if o.low is not None and value <= o.low:
@@ -249,7 +252,8 @@ def test_bad_values_are_refused_all_at_once_without_traceback() -> None:
     out = _invoke("settle", "--step", "0", "--top", "1e999", "--utility", "cubic",
                   "--correlation", "2")
     assert out.exit_code == 2 and "Traceback" not in out.output
-    for text in ("grid step must be a finite number above 0, got 0",
+    for text in ("grid step must be a finite number above 0 (issue units) or a percent above "
+                 "0% and at most 100% (of each issue's scale), got 0",
                  "top must be a whole number from 1 to 1000, got '1e999'",
                  "unknown utility 'cubic'", "correlation must be a number from 0 to 1, got 2"):
         assert text in out.output

@@ -35,6 +35,7 @@ from detente.analyses import ANALYSES
 from detente.scenario import Scenario, scenario_from_mapping
 from detente.settlement.analysis import is_reference
 from detente.settlement.contributions import contributions
+from detente.settlement.defaults import issue_steps
 from detente.variation import Variation
 
 GOLDEN = Path(__file__).parent / "reference" / "korea-2017-regression.json"
@@ -65,8 +66,9 @@ PLAIN_GOLDEN = Path(__file__).parent / "reference" / "korea-2017-plain-regressio
 #: named package now says whether it is the reference (``reference``).
 LATER_FIELDS = frozenset({"walk_away", "broken_rules", "stakes", "withheld", "guarantors",
                           "interval80", "interval95", "reference"})
-#: The one default grid step of every package search (the registry's).
-DEFAULT_STEP = float(ANALYSES["settle"].option("step").default)
+#: The one default grid step of every package search (the registry's): a tenth of each
+#: issue's scale, 10 units on every korea-2017 issue (each 0-100).
+DEFAULT_STEP = ANALYSES["settle"].option("step").default
 SECTIONS = ("forecast", "settle", "contributions", "roadmap", "sample")
 
 
@@ -82,6 +84,19 @@ def plain_scenario() -> Scenario:
         raw.pop(key, None)
     raw["packages"] = [p for p in raw["packages"] if p["id"] != "PX"]
     return scenario_from_mapping(raw)
+
+
+def _default_is_ten(s: Scenario) -> bool:
+    """Whether the default grid is 10 units on every issue of ``s`` that has a grid: then
+    the "10" pins are the default runs."""
+    return set(issue_steps(s, DEFAULT_STEP).values()) <= {10.0, None}
+
+
+def _pinned_grid(result: dict[str, Any]) -> dict[str, Any]:
+    """A settle or roadmap result as pinned: without ``steps`` (each issue's grid step,
+    added after the pin was taken). The pinned ``step`` still holds it: it is the step every
+    issue shares, and null where they differ, so a grid that moved on any issue shows."""
+    return {k: v for k, v in result.items() if k != "steps"}
 
 
 def _drop(node: Any, keys: frozenset[str]) -> Any:
@@ -106,12 +121,12 @@ def snapshot(scenario: Scenario | None = None,
         out.update(_settle_sections(s, without_ru))
     if "contributions" in sections:
         default = contributions(s).to_dict()
-        # The default grid step is 10 (issue 14): the "10" pin is the same run.
-        out["contributions"] = {"default": default, "10": default if DEFAULT_STEP == 10.0
+        # The default grid step is 10 on korea's 0-100 scales: the "10" pin is the same run.
+        out["contributions"] = {"default": default, "10": default if _default_is_ten(s)
                                 else contributions(s, step=10.0).to_dict()}
     if "roadmap" in sections:
-        out["roadmap"] = {"default": detente.roadmap(s).to_dict(),
-                          "stages-2": detente.roadmap(s, stages=2).to_dict()}
+        out["roadmap"] = {"default": _pinned_grid(detente.roadmap(s).to_dict()),
+                          "stages-2": _pinned_grid(detente.roadmap(s, stages=2).to_dict())}
     if "sample" in sections:
         # workers=1: one process; the engine promises the same numbers for any worker count.
         out["sample"] = {
@@ -125,10 +140,11 @@ def snapshot(scenario: Scenario | None = None,
 
 def _settle_sections(s: Scenario, without_ru: Any) -> dict[str, Any]:
     # step None: the one default grid step of every package search.
-    default = detente.settle(s, variations=[without_ru]).to_dict()
-    # The default grid step is 10 (issue 14): the "10" pin is the same run.
-    return {"settle": {"default": default, "10": default if DEFAULT_STEP == 10.0
-                       else detente.settle(s, variations=[without_ru], step=10.0).to_dict()}}
+    default = _pinned_grid(detente.settle(s, variations=[without_ru]).to_dict())
+    # The default grid step is 10 on korea's 0-100 scales: the "10" pin is the same run.
+    ten = default if _default_is_ten(s) else \
+        _pinned_grid(detente.settle(s, variations=[without_ru], step=10.0).to_dict())
+    return {"settle": {"default": default, "10": ten}}
 
 
 def differences(expected: Any, actual: Any, path: str = "$", limit: int = 50) -> list[str]:

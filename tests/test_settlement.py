@@ -368,8 +368,8 @@ def test_cli_prints_large_spaces_in_short_form() -> None:
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"step": float("inf")}, "grid step must be a finite number above 0, got inf"),
-    ({"step": float("nan")}, "grid step must be a finite number above 0, got nan"),
+    ({"step": float("inf")}, r"grid step must be a finite number above 0 .*scale\), got inf"),
+    ({"step": float("nan")}, r"grid step must be a finite number above 0 .*scale\), got nan"),
     ({"step": -1.0}, "grid step must be a finite number above 0"),
     ({"step": 1e-320}, "values on NUC"),
     ({"correlation": float("nan")}, "correlation must be a number from 0 to 1"),

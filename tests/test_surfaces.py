@@ -24,6 +24,7 @@ from detente.cli import app
 from detente.errors import OptionError
 from detente.report.kinds import REPORT_DEFAULTS, REPORTED, report_settings
 from detente.serving import ServerLimits
+from detente.settlement.defaults import GridStep
 from detente.web.analyses import (
     FIXED,
     READS_FILES,
@@ -112,6 +113,8 @@ def _outside(o: Option) -> list[Any]:
         bad.append(o.high if o.high_open else o.high + step)
     if o.choices and not o.multiple:
         bad.append("not-a-choice")
+    if o.type is GridStep:  # a rule of its own: each way a step can be wrong
+        bad += ["0", "0%", "-1%", "101%", "abc", "5%%"]
     return [int(b) if o.type is int and isinstance(b, float) and b.is_integer() else b
             for b in bad]
 

@@ -31,6 +31,7 @@ from detente.glossary import GLOSSARY, with_terms
 from detente.models import DEFAULT_MODELS
 from detente.render import fmt
 from detente.scenario import Issue, Scenario, load
+from detente.settlement.defaults import GridStep, grid_text
 from detente.settlement.mechanisms import reference_losses
 from detente.view import View
 
@@ -206,7 +207,7 @@ class BriefInputs:
 
 
 def compute_brief(scenario: Scenario | str | Path | None = None, variation: Any = None, *,
-                  step: float | None = None, samples: int = 500,
+                  step: GridStep | float | str | None = None, samples: int = 500,
                   seed: int = 0) -> BriefInputs:
     """Run the analyses a brief needs: the forecast of :data:`BRIEF_MODELS` with their
     combination, the settlement search (``step``: grid step, default settle's), the
@@ -249,7 +250,8 @@ def compose_brief(inputs: BriefInputs) -> Brief:
 
 
 def make_brief(scenario: Scenario | str | Path | None = None, variation: Any = None, *,
-               step: float | None = None, samples: int = 500, seed: int = 0) -> Brief:
+               step: GridStep | float | str | None = None, samples: int = 500,
+               seed: int = 0) -> Brief:
     """Run the analyses a brief needs and write it (:func:`compute_brief`, then
     :func:`compose_brief`)."""
     return compose_brief(compute_brief(scenario, variation, step=step, samples=samples,
@@ -488,9 +490,10 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
 
 def _caveats(s: Scenario, inputs: BriefInputs) -> Section:
     dated = f", as of {s.as_of}" if s.as_of else ""
+    grid = grid_text(inputs.settlement.step, inputs.settlement.steps)
     text = (f"The inputs are judgments about {_count(len(s.actors), 'actor')} on "
             f"{_count(len(s.issues), 'issue')}{dated}, taken to stay as written. "
-            f"Deals are searched on a grid of {fmt(inputs.settlement.step)} units (--step).")
+            f"Deals are searched on a grid of {grid} (--step).")
     if inputs.outcome.problem.mechanisms.walk_away:
         text += (" Gains are over what each actor has without a deal (its walk-away "
                  "point, where it states one), not over today.")

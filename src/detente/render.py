@@ -52,14 +52,14 @@ def fmt(value: float, span: float | None = None) -> str:
     return "0" if text in ("-0", "0") else text
 
 
-def span_decimals(span: float | None) -> int:
-    """The decimals that show :data:`SHOWN_SHARE_OF_SPAN` of ``span`` (0 without a usable
-    span: the caller's own rule then decides alone)."""
+def span_decimals(span: float | None, share: float = SHOWN_SHARE_OF_SPAN) -> int:
+    """The decimals that show ``share`` (default :data:`SHOWN_SHARE_OF_SPAN`) of ``span``
+    (0 without a usable span: the caller's own rule then decides alone)."""
     if span is None or not math.isfinite(span) or span <= 0:
         return 0
     # The tolerance keeps an exact power of ten exact: log10(100 * 1e-3) is -1, one decimal,
     # however the float rounds.
-    return max(0, math.ceil(-math.log10(span * SHOWN_SHARE_OF_SPAN) - 1e-9))
+    return max(0, math.ceil(-math.log10(span * share) - 1e-9))
 
 
 def fmt_shift(value: float, span: float | None = None) -> str:

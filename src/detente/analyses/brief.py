@@ -12,6 +12,7 @@ from typing import Any
 from detente.analyses.options import SEED, STEP
 from detente.analyses.spec import AnalysisSpec, FileOutput, Option
 from detente.scenario import Scenario
+from detente.settlement.defaults import GridStep
 from detente.variation import Variation
 from detente.view import View
 
@@ -20,7 +21,7 @@ SAMPLES = Option("samples", int, 500, "Sampled scenarios for how sure the foreca
 
 
 def run_brief(scenario: Scenario | str | Path | None, variation: Variation | None, *,
-              step: float, samples: int, seed: int) -> Any:
+              step: GridStep, samples: int, seed: int) -> Any:
     from detente.brief import make_brief
 
     return make_brief(scenario, variation, step=step, samples=samples, seed=seed)
@@ -57,7 +58,7 @@ BRIEF = AnalysisSpec(
     run=run_brief, view=view_brief,
     formats=("table", "markdown", "html", "json"),
     to_dict=lambda run: run.value.to_dict(),
-    package_search=True, quick={"step": 50.0, "samples": 10},
+    package_search=True, quick={"step": "50%", "samples": 10},
     extra={"markdown": lambda run: run.value.to_markdown(),
            "html": lambda run: run.value.to_html()},
     files=(FileOutput("--pdf", "PDF of the brief (printed by Debian's chromium, headless).",

@@ -22,6 +22,7 @@ from detente.analyses.spec import AnalysisSpec, Option
 from detente.errors import option_error
 from detente.render import units_where_on_an_issue
 from detente.scenario import Scenario, load
+from detente.settlement.defaults import GridStep
 from detente.variation import Variation
 from detente.view import View, table
 
@@ -113,7 +114,7 @@ def _headlines(part: str, a: Any, b: Any, spans: dict[str, float]) -> list[Row]:
 
 
 def run_compare(scenario: Scenario | str | Path | None, variation: Variation | None, *,
-                other: str | None, analyses: Sequence[str], step: float, samples: int,
+                other: str | None, analyses: Sequence[str], step: GridStep, samples: int,
                 seed: int) -> Comparison:
     from detente.analyses import run
 
@@ -195,7 +196,7 @@ COMPARE = AnalysisSpec(
         SEED,
     ),
     run=run_compare, view=view_compare, package_search=True,
-    quick={"step": 50.0, "samples": 10, "analyses": ("forecast", "settle", "sample")},
+    quick={"step": "50%", "samples": 10, "analyses": ("forecast", "settle", "sample")},
 )
 
 __all__ = ["COMPARE", "Comparison", "Row"]

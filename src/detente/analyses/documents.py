@@ -174,7 +174,7 @@ REPORT = AnalysisSpec(
     files=(FileOutput("--output", "HTML file to write.", _report_file, short="-o",
                       default=REPORT_FILE, overwrite=True),),
     quick={"model": ("compromise",), "dpi": 30,
-           "set": ("settle.step=50", "contributions.step=50", "sample.samples=20",
+           "set": ("settle.step=50%", "contributions.step=50%", "sample.samples=20",
                    "sample.workers=1", "sensitivity.samples=8", "sensitivity.bootstrap=10",
                    "sensitivity.workers=1")},
 )

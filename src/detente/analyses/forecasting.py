@@ -49,10 +49,12 @@ def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
         if info is not None:
             read: object = info.model.parse_option(name, value)
         elif name in settle:  # sampling the settlement: its registered options
-            read, problems = settle[name].check(value)
+            checked, problems = settle[name].check(value)
             if problems:
                 raise OptionError([Problem(f"settle.{name}", p.message, p.fix)
                                    for p in problems])
+            # As JSON data, as the sampling result shows its options: "50%" for a step.
+            read = settle[name].plain(checked)
         else:  # an unknown model or option: get_model or the settle kernel names it
             read = value
         out.setdefault(model, {})[name] = read

@@ -15,15 +15,17 @@ from detente.analyses.spec import Option
 from detente.combine import COMBINED, load_combination
 from detente.models import DEFAULT_MODELS, REGISTRY
 
-# The one default grid step (issue units) of every package search (10) -- settle,
-# contributions, roadmap, the report and the web -- lives with the settlement search, in
-# a module light enough for every command to read at start (no numpy, no search).
-from detente.settlement.defaults import DEFAULT_STEP, METHODS
+# The one default grid step of every package search (10% of each issue's scale) --
+# settle, contributions, roadmap, the report and the web -- and its rule live with the
+# settlement search, in a module light enough for every command to read at start (no
+# numpy, no search).
+from detente.settlement.defaults import DEFAULT_STEP, METHODS, GridStep
 from detente.settlement.defaults import MAX_PACKAGES as MAX_PACKAGES_DEFAULT
 
-STEP = Option("step", float, DEFAULT_STEP, "Grid step of the package search for issues "
-              "without listed options; smaller is finer and slower.", unit="issue units",
-              low=0.0, low_open=True, label="grid step")
+STEP = Option("step", GridStep, DEFAULT_STEP, "Grid step of the package search for issues "
+              "without listed options: a percent of each issue's own scale (5%), or a "
+              "number in issue units, the same on every issue (2.5); smaller is finer and "
+              "slower.", label="grid step")
 UTILITY = Option("utility", str, "quadratic", "Distance loss per issue.",
                  choices=("quadratic", "linear"))
 CORRELATION = Option("correlation", float, 0.0, "How the deliverers' failures correlate: "

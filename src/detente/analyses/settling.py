@@ -14,6 +14,7 @@ from detente.analyses.options import IGNORE, MAX_PACKAGES, SEED, SETTLEMENT, STE
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.render import UNITS, fmt, fmt_signed, units_where_on_an_issue
 from detente.scenario import Scenario
+from detente.settlement.defaults import GridStep, grid_text
 from detente.variation import Variation
 from detente.view import Table, View, table
 
@@ -67,7 +68,7 @@ def _values_line(values: dict[str, float], s: Scenario) -> str:
 
 
 def run_settle(scenario: Scenario | str | Path | None, variation: Variation | None, *,
-               package: Sequence[str], separately: bool, top: int, step: float, utility: str,
+               package: Sequence[str], separately: bool, top: int, step: GridStep, utility: str,
                correlation: float, losses: str, weighting: str, method: str,
                count: bool | None, max_packages: int, ignore: Sequence[str] = (),
                zones: bool = True, persuade: bool = True) -> Any:
@@ -160,7 +161,7 @@ def view_settle(run: Result) -> View:
         tables += t
         notes += n
         tables += _persuasion(o, len(outcomes) > 1)
-    head = (f"{s.title} — settlement design (grid step {fmt(result.step)}, "
+    head = (f"{s.title} — settlement design (grid step {grid_text(result.step, result.steps)}, "
             f"{result.settings.utility} loss, deliverer correlation "
             f"{result.settings.correlation:g}, losses {result.settings.losses}, "
             f"{result.weighting}-weighted Nash product)")
@@ -426,7 +427,7 @@ SETTLE = AnalysisSpec(
     run=run_settle, view=view_settle, counterfactual="beside", formats=("table", "json"),
     # Persuasion plans are most of a run's time (2.5 s against 15 s with a counterfactual);
     # test_zone_persuasion and test_settlement cover them.
-    package_search=True, quick={"step": 25.0, "persuade": False},
+    package_search=True, quick={"step": "25%", "persuade": False},
 )
 
 
@@ -434,7 +435,7 @@ SETTLE = AnalysisSpec(
 
 
 def run_contributions(scenario: Scenario | str | Path | None, variation: Variation | None, *,
-                      value: str, samples: int, seed: int, step: float, utility: str,
+                      value: str, samples: int, seed: int, step: GridStep, utility: str,
                       correlation: float, losses: str, weighting: str, method: str,
                       ignore: Sequence[str] = ()) -> Any:
     from detente.settlement.contributions import contributions
@@ -490,7 +491,7 @@ CONTRIBUTIONS = AnalysisSpec(
         IGNORE,
     ),
     run=run_contributions, view=view_contributions, formats=("table", "json", "csv"),
-    package_search=True, quick={"step": 50.0},
+    package_search=True, quick={"step": "50%"},
 )
 
 
@@ -500,7 +501,7 @@ CONTRIBUTIONS = AnalysisSpec(
 def run_roadmap(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                 stages: int | None, roadmap: Sequence[str], final: str | None,
                 separately: bool, patience: float, defection: str, scan: str | None,
-                finals: int, near: int, any_path: bool, step: float, utility: str,
+                finals: int, near: int, any_path: bool, step: GridStep, utility: str,
                 correlation: float, losses: str, weighting: str, method: str,
                 max_packages: int, learning: float = 0.0, min_move: float = 1.0,
                 scan_learning: bool = False, ignore: Sequence[str] = (),
@@ -580,7 +581,7 @@ def view_roadmap(run: Result) -> View:
     walk = bool(result.mechanisms.walk_away)
     return View(f"{s.title} — roadmaps (patience {result.patience:g}, defection: "
                 f"{result.defection}, {result.settings.utility} loss, grid step "
-                f"{fmt(result.step)})",
+                f"{grid_text(result.step, result.steps)})",
                 "At each stage, before it is carried out: banked = gain from the stages "
                 "done; expects = banked + the rest as believed (utility points over the "
                 "status quo). A veto player stays when it expects more than its "
@@ -777,7 +778,7 @@ ROADMAP = AnalysisSpec(
         IGNORE,
     ),
     run=run_roadmap, view=view_roadmap, counterfactual="beside", formats=("table", "json"),
-    package_search=True, quick={"step": 25.0},
+    package_search=True, quick={"step": "25%"},
 )
 
 __all__ = ["CONTRIBUTIONS", "ROADMAP", "SEED", "SETTLE", "STEP", "beside"]

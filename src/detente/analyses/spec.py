@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, cast
 
 from detente.atomic import check_writable, write_atomic
 from detente.errors import OptionError, Problem, non_finite_text
@@ -27,12 +27,31 @@ def _bound(x: float) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
 
 
+class ReadValue(Protocol):
+    """A type an option reads by its own rule, beyond int, float, str and bool (the grid
+    step: ``2.5`` issue units or ``5%`` of each issue's scale): ``parse`` raises ValueError
+    with the refusal; ``str(value)`` writes a value back as a user types it, ``to_json()``
+    as JSON data."""
+
+    RULE: str  # what a valid value is ("a percent ... or a finite number above 0")
+    METAVAR: str  # how --help names the value
+    FIX: str  # how to write one
+
+    def parse(self, value: object) -> Any: ...
+
+    def to_json(self) -> Any: ...
+
+
+_PLAIN_TYPES = (int, float, str, bool)
+
+
 @dataclass(frozen=True)
 class Option:
     """One option of an analysis.
 
     ``name``: the Python keyword (and, dashed, the long CLI flag). ``type``: int, float,
-    str or bool; with ``multiple`` the value is a tuple of them (a repeatable flag).
+    str or bool, or a type read by its own rule (:class:`ReadValue`, the grid step); with
+    ``multiple`` the value is a tuple of them (a repeatable flag).
     ``default``: the one default; None means "automatic", which ``help`` explains.
     ``low``/``high``: inclusive bounds unless ``low_open``/``high_open``. ``choices``: the
     allowed strings. ``flags``: the CLI spelling when it is not ``--name`` (first = long
@@ -57,6 +76,11 @@ class Option:
     #: Given on the command line as the first positional word (``plot KIND``), named by its
     #: one flag (``KIND``) in messages; a keyword like any option elsewhere.
     argument: bool = False
+
+    @property
+    def reader(self) -> ReadValue | None:
+        """The type's own rule where it has one (:class:`ReadValue`), else None."""
+        return None if self.type in _PLAIN_TYPES else cast(ReadValue, self.type)
 
     @property
     def what(self) -> str:
@@ -85,6 +109,8 @@ class Option:
         bool, which takes none)."""
         if self.choices:
             return "[" + "|".join(self.choices) + "]"
+        if self.reader is not None:
+            return self.reader.METAVAR
         return {int: "INTEGER", float: "NUMBER", str: "TEXT", bool: ""}[self.type]
 
     def words(self, value: Any) -> list[str]:
@@ -100,7 +126,10 @@ class Option:
 
     def rule(self) -> str:
         """What a valid number is: "a whole number from 1 to 1000", "a finite number above
-        0", "a number from 0 to 1" (bounded on both sides, so finite goes without saying)."""
+        0", "a number from 0 to 1" (bounded on both sides, so finite goes without saying);
+        a type with its own rule says it."""
+        if self.reader is not None:
+            return self.reader.RULE
         kind = "a whole number" if self.type is int else \
             "a number" if self.high is not None else "a finite number"
         if (self.low is not None and self.high is not None and not self.low_open
@@ -139,6 +168,8 @@ class Option:
         return " ".join(parts)
 
     def _example(self) -> str:
+        if self.reader is not None:
+            return self.reader.FIX
         if self.choices:
             return f"one of {', '.join(self.choices)}"
         if self.default is not None and not self.multiple:
@@ -154,6 +185,8 @@ class Option:
     def _one(self, value: Any) -> tuple[Any, Problem | None]:
         """Coerce one value (a string from the web or a query is read as the type)."""
         where = self.flag
+        if self.reader is not None:
+            return self._read(self.reader, value)
         if self.type is bool:
             if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
                 return value.strip().lower() in _TRUE, None
@@ -196,11 +229,28 @@ class Option:
                                  _near(text, self.choices) + f"use {', '.join(self.choices)}")
         return text, None
 
+    def _read(self, reader: ReadValue, value: Any) -> tuple[Any, Problem | None]:
+        """One value of a type with its own rule; a non-finite number is refused by the one
+        finiteness rule first, in its one wording."""
+        number = _as_number(value)
+        if number is not None and not math.isfinite(number):
+            return None, not_finite(self.flag, value if isinstance(value, str) else number,
+                                    self.rule())
+        try:
+            return reader.parse(value), None
+        except ValueError as err:
+            return None, Problem(self.flag, str(err), self._example())
+
     def _within(self, x: float) -> bool:
         if self.low is not None and (x <= self.low if self.low_open else x < self.low):
             return False
         return not (self.high is not None and (x >= self.high if self.high_open
                                                else x > self.high))
+
+    def plain(self, value: Any) -> Any:
+        """``value`` (checked) as JSON data: a value of a type with its own rule by its
+        ``to_json`` (``"5%"``), any other as it is."""
+        return value.to_json() if self.reader is not None and value is not None else value
 
     def check(self, value: Any) -> tuple[Any, list[Problem]]:
         """The value coerced to the option's type, and every problem with it."""
@@ -220,13 +270,25 @@ class Option:
 
     def public(self) -> dict[str, Any]:
         """The declaration as plain data (for ``/api/info`` and the docs)."""
-        default = list(self.default) if isinstance(self.default, tuple) else self.default
+        default = list(self.default) if isinstance(self.default, tuple) else \
+            self.plain(self.default)
         return {"name": self.name, "label": self.what, "type": self.type.__name__,
                 "default": default,
                 "help": self.help, "unit": self.unit, "choices": list(self.choices),
                 "low": self.low, "low_open": self.low_open, "high": self.high,
                 "high_open": self.high_open, "multiple": self.multiple,
                 "flags": list(self.cli_flags)}
+
+
+def _as_number(value: Any) -> float | None:
+    """``value`` read as a float where it is one or text that reads as one (``"1e999"`` is
+    inf), else None: the finiteness rule holds for a type with its own rule too."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def not_finite(flag: str, value: float | str, rule: str = "a finite number") -> Problem:
@@ -506,5 +568,5 @@ class AnalysisSpec:
                 "options": [o.public() for o in self.options]}
 
 
-__all__ = ["AnalysisSpec", "FileOutput", "Inputs", "Option", "check_finite", "check_options",
-           "not_finite", "split_model_option"]
+__all__ = ["AnalysisSpec", "FileOutput", "Inputs", "Option", "ReadValue", "check_finite",
+           "check_options", "not_finite", "split_model_option"]

@@ -28,6 +28,7 @@ from detente.render import fmt_shift, view_html
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
 from detente.report.style import figure_bytes
+from detente.settlement.defaults import grid_text, issue_steps
 
 
 @dataclass
@@ -229,11 +230,13 @@ def settlement_reading(analysis: Analysis) -> str:
         best = base.best
         worst = min(best.gains, key=best.gains.__getitem__)
         size = f"{base.zone_size:,} packages" if base.zone_size is not None else "packages"
-        parts.append(f"on a {st.step:g}-unit grid the search finds {size} that do; the best "
+        parts.append(f"on a grid of {grid_text(st.step, st.steps)} the search finds {size} that "
+                     "do; the best "
                      f"by Nash product moves {len(best.changed)} issues and gives the "
                      f"worst-off, {s.name_of(worst)}, {best.gains[worst]:+.1f} utility points")
     else:
-        parts.append(f"on a {st.step:g}-unit grid no package satisfies every party")
+        parts.append(f"on a grid of {grid_text(st.step, st.steps)} no package satisfies every "
+                     "party")
     blocked = [p for p in named if not p.acceptable]
     if blocked:
         near = min(blocked, key=lambda p: len(p.blockers))
@@ -255,8 +258,8 @@ def contributions_reading(analysis: Analysis) -> str:
             f"the {total:.2f} utility points it is worth ({share:.0f}%)")
     if idle:
         text += f"; {_and(idle)} add{'s' if len(idle) == 1 else ''} nothing as guarantor"
-    return text + (f" (Shapley values on a {analysis.settings['contributions']['step']:g}-unit "
-                   "grid).")
+    step = analysis.settings["contributions"]["step"]
+    return text + f" (Shapley values on a grid of {grid_text(step, issue_steps(s, step))})."
 
 
 def settlement_counterfactual_reading(analysis: Analysis) -> str:

@@ -24,8 +24,14 @@ from detente.roadmaps.search import reachable, search_paths
 from detente.scenario import Scenario, did_you_mean, load
 from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
+from detente.settlement.defaults import GridStep, issue_steps, shared_step
 from detente.settlement.mechanisms import broken_rules, ignoring
-from detente.settlement.problem import DEFAULT_STEP, NamedPackage, SettlementProblem
+from detente.settlement.problem import (
+    NamedPackage,
+    SettlementProblem,
+    check_step,
+    value_decimals,
+)
 from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
 from detente.settlement.utility import (
     GAIN_TOLERANCE,
@@ -38,8 +44,6 @@ from detente.settlement.utility import (
 from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
-#: The grid step of the roadmap search: the one package-search default (issue 14).
-DEFAULT_ROADMAP_STEP = DEFAULT_STEP
 STAGE_PREFIX = "roadmap:"
 
 
@@ -308,7 +312,7 @@ class RoadmapAnalysis:
     settings: UtilitySettings
     patience: float
     defection: str
-    step: float
+    step: GridStep
     baseline: RoadmapOutcome
     variants: tuple[RoadmapOutcome, ...] = field(default=())
     scan: TrustScan | None = None
@@ -322,13 +326,19 @@ class RoadmapAnalysis:
     def outcomes(self) -> tuple[RoadmapOutcome, ...]:
         return (self.baseline, *self.variants)
 
+    @property
+    def steps(self) -> dict[str, float | None]:
+        """Each issue's grid step in its units (None: the scenario lists its options)."""
+        return issue_steps(self.scenario, self.step)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": "detente.roadmap", "version": JSON_FORMAT_VERSION,
             "scenario": self.scenario.id, "issues": list(self.scenario.issue_ids),
             "utility": self.settings.utility, "correlation": self.settings.correlation,
             "losses": self.settings.losses,
-            "patience": self.patience, "defection": self.defection, "step": self.step,
+            "patience": self.patience, "defection": self.defection,
+            "step": shared_step(self.step, self.steps), "steps": self.steps,
             "gain_units": "utility points (a package utility lies in [-100, 0])",
             "baseline": self.baseline.to_dict(),
             "variants": [v.to_dict() for v in self.variants],
@@ -403,6 +413,7 @@ def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
     actors, issues = arrays.actor_ids, arrays.issue_ids
     units = arrays.to_units(stages)
     before = np.vstack([arrays.to_units(arrays.status_quo)[None], units[:-1]])
+    decimals = [value_decimals(float(span)) for span in arrays.scale_high - arrays.scale_low]
     pts = UTILITY_POINTS
 
     def pick(x: np.ndarray) -> np.ndarray:
@@ -417,9 +428,11 @@ def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
     for t, stage_name in enumerate(stage_names):
         checkpoints.append(Checkpoint(
             name=stage_name,
-            values={i: float(round(v, 9)) for i, v in zip(issues, units[t], strict=True)},
-            moved=tuple(i for i, v, w in zip(issues, units[t], before[t], strict=True)
-                        if abs(v - w) > 1e-9),
+            values={i: float(round(v, d))
+                    for i, v, d in zip(issues, units[t], decimals, strict=True)},
+            moved=tuple(i for i, v, w, d in zip(issues, units[t], before[t], decimals,
+                                                strict=True)
+                        if abs(v - w) > 10.0 ** -d),
             banked={a: float(banked[t, k] * pts) for k, a in enumerate(actors)},
             rest={a: float(rest[t, k] * pts) for k, a in enumerate(actors)},
             expected={a: float(expected[t, k] * pts) for k, a in enumerate(actors)},
@@ -575,7 +588,8 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
     for key, value in list(out.items()):
         k = problem.issue_ids.index(key)
         grid = np.unique(np.array([*problem.candidates[k], float(status[k])]))
-        if not (np.abs(grid - value) <= 1e-9).any():
+        span = float(arrays.scale_high[k] - arrays.scale_low[k])
+        if not (np.abs(grid - value) <= 10.0 ** -value_decimals(span)).any():
             below, above = grid[grid < value], grid[grid > value]
             near = " or ".join(f"{key}={x:g}" for x in (*below[-1:], *above[:1]))
             kind = f"grid step {problem.steps[k]:g}" if problem.steps[k] is not None \
@@ -891,7 +905,7 @@ def roadmap(
     variations: Sequence[Variation] | Variation | None = None,
     patience: float = 1.0,
     defection: Literal["reverse", "stop"] = "reverse",
-    step: float | None = None,
+    step: GridStep | float | str | None = None,
     utility: UtilityShape = "quadratic",
     correlation: float = 0.0,
     losses: Literal["discounted", "certain"] = "discounted",
@@ -919,8 +933,9 @@ def roadmap(
     ``variations``: counterfactuals side by side (:class:`detente.variation.Variation`).
     ``patience``: δ in (0, 1], the weight of a promise one stage later. ``defection``:
     ``reverse`` (a defector's alternative is the status quo) or ``stop`` (it may also keep
-    the banked stages). ``step``: grid step (issue units) of the search, default 10 (as
-    settle). ``losses``: as in :func:`detente.settle` (discounted or certain).
+    the banked stages). ``step``: grid step of the search, as in :func:`detente.settle`
+    (``"5%"`` of each issue's scale or a number of issue units; default a tenth of each
+    scale). ``losses``: as in :func:`detente.settle` (discounted or certain).
     ``finals``: how many final packages (best Nash first) the search tries. ``near``: near
     misses to report when none holds. ``scan``: trust pairs swept together (``"KP.RU,KP.CN"``)
     over ``scan_values`` (default 0, 0.05, …, 1) for the named roadmaps.
@@ -975,7 +990,7 @@ def roadmap(
     if finals < 1 or near < 0:
         raise option_error("--finals", "finals must be at least 1 and near at least 0",
                            "give e.g. --finals 100 --near 3")
-    grid_step = DEFAULT_ROADMAP_STEP if step is None else step
+    grid_step = check_step(step)
     problem = SettlementProblem.from_scenario(s, grid_step)
     problem = problem.replace(mechanisms=ignoring(problem.mechanisms, list(ignore)))
     named = plans_from_scenario(s)

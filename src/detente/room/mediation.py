@@ -58,7 +58,8 @@ def check_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     for option in ROOM_OPTIONS:
         value, found = option.check(raw.get(option.name, option.default))
         problems += [dataclasses.replace(p, location=f"options.{option.name}") for p in found]
-        out[option.name] = value
+        # Stored as JSON with the room: the grid step as written ("10%", or issue units).
+        out[option.name] = option.plain(value)
     if problems:
         raise OptionError(problems)
     return out

@@ -14,9 +14,14 @@ import numpy as np
 from detente.errors import option_error
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
+from detente.settlement.defaults import GridStep, issue_steps, shared_step
 from detente.settlement.mechanisms import ignoring
 from detente.settlement.persuasion import PersuasionPlan, persuade
-from detente.settlement.problem import SettlementProblem, check_step
+from detente.settlement.problem import (
+    SettlementProblem,
+    check_step,
+    value_decimals,
+)
 from detente.settlement.search import (
     MAX_PACKAGES,
     METHODS,
@@ -114,7 +119,7 @@ class Settlement:
     scenario: Scenario
     settings: UtilitySettings
     weighting: str
-    step: float
+    step: GridStep
     baseline: Outcome
     variants: tuple[Outcome, ...] = field(default=())
 
@@ -122,13 +127,19 @@ class Settlement:
     def outcomes(self) -> tuple[Outcome, ...]:
         return (self.baseline, *self.variants)
 
+    @property
+    def steps(self) -> dict[str, float | None]:
+        """Each issue's grid step in its units (None: the scenario lists its options)."""
+        return issue_steps(self.scenario, self.step)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": "detente.settle", "version": JSON_FORMAT_VERSION,
             "scenario": self.scenario.id, "issues": list(self.scenario.issue_ids),
             "utility": self.settings.utility, "correlation": self.settings.correlation,
             "losses": self.settings.losses,
-            "weighting": self.weighting, "step": self.step,
+            "weighting": self.weighting, "step": shared_step(self.step, self.steps),
+            "steps": self.steps,
             "gain_units": "utility points (a package utility lies in [-100, 0])",
             "baseline": self.baseline.to_dict(),
             "variants": [v.to_dict() for v in self.variants],
@@ -141,10 +152,13 @@ def _found(problem: SettlementProblem, table: GainTable, best: Best, row: int,
     units = arrays.to_units(best.values[row])
     gains = best.gains[row]
     status_quo = arrays.to_units(arrays.status_quo)
-    changed = tuple(i for i, v, q in zip(problem.issue_ids, units, status_quo, strict=True)
-                    if abs(v - q) > 1e-9)
+    spans = np.asarray(arrays.scale_high - arrays.scale_low, dtype=float)
+    changed = tuple(i for i, v, q, span in zip(problem.issue_ids, units, status_quo, spans,
+                                               strict=True)
+                    if abs(v - q) > 10.0 ** -value_decimals(span))
     return FoundPackage(
-        values={i: float(round(v, 9)) for i, v in zip(problem.issue_ids, units, strict=True)},
+        values={i: float(round(v, value_decimals(span)))
+                for i, v, span in zip(problem.issue_ids, units, spans, strict=True)},
         gains={a: float(g * UTILITY_POINTS) for a, g in zip(problem.actor_ids, gains,
                                                              strict=True)},
         nash=float(objective_value(gains, must, table.weights[0], "nash") * UTILITY_POINTS),
@@ -253,7 +267,7 @@ def settle(
     *,
     variations: Sequence[Variation] | Variation | None = None,
     packages: Sequence[str] | None = None,
-    step: float | None = None,
+    step: GridStep | float | str | None = None,
     utility: UtilityShape = "quadratic",
     correlation: float = 0.0,
     losses: Literal["discounted", "certain"] = "discounted",
@@ -271,13 +285,14 @@ def settle(
     ``scenario``: a Scenario, a path or an embedded id (default ``korea-2017``).
     ``variations``: counterfactuals (:class:`detente.variation.Variation`), each
     analysed side by side with the baseline. ``packages``: the named packages to analyse
-    (default all). ``step``: grid step in issue units for issues without listed options
-    (default 10, :data:`DEFAULT_STEP`). ``utility``: ``quadratic`` or ``linear`` distance
-    loss. ``correlation``:
-    0 = deliverers fail independently, 1 = together. ``losses``: ``discounted`` (every
-    promised move is a lottery) or ``certain`` (moves an actor loses from are not
-    discounted by its distrust). ``weighting``: Nash product exponents
-    (``capability`` or ``equal``). ``top``: how many Pareto-efficient packages to list.
+    (default all). ``step``: grid step for issues without listed options: ``"5%"`` of each
+    issue's scale, a number of issue units, or a :class:`GridStep` (default a tenth of each
+    scale, :data:`DEFAULT_STEP`: 10 on a 0-100 scale). ``utility``: ``quadratic`` or
+    ``linear`` distance loss. ``correlation``: 0 = deliverers fail independently, 1 =
+    together. ``losses``: ``discounted`` (every promised move is a lottery) or
+    ``certain`` (moves an actor loses from are not discounted by its distrust).
+    ``weighting``: Nash product exponents (``capability`` or ``equal``). ``top``: how
+    many Pareto-efficient packages to list.
     ``method``: ``auto`` (brute force for small spaces, the MILP for large ones),
     ``brute``, ``bnb`` or ``milp``. ``count``:
     whether to count the zone (default: when the space has at most 2·10⁹ packages).

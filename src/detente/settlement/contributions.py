@@ -27,6 +27,7 @@ from detente.errors import option_error
 from detente.models.base import RngLike, make_rng
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS
+from detente.settlement.defaults import GridStep
 from detente.settlement.mechanisms import ignoring
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.search import Method, best_packages, build_table, zone_size
@@ -143,7 +144,7 @@ def contributions(
     value: ValueName = "nash",
     samples: int = 2000,
     rng: RngLike = 0,
-    step: float | None = None,
+    step: GridStep | float | str | None = None,
     utility: UtilityShape = "quadratic",
     correlation: float = 0.0,
     losses: Literal["discounted", "certain"] = "discounted",

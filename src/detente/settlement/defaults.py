@@ -1,4 +1,5 @@
-"""The defaults and names of the package search that options elsewhere quote.
+"""The defaults and names of the package search that options elsewhere quote, and the grid
+step (:class:`GridStep`: its rule, and how a grid is named in a sentence).
 
 A light home (no numpy, no search): the options of the analyses
 (:mod:`detente.analyses.options`) read these for their defaults and choices, and every
@@ -9,10 +10,108 @@ re-export them.
 
 from __future__ import annotations
 
-#: The one default grid step (issue units) of every package search: settle, contributions,
-#: roadmap, sample -m settle, the report and the web (issue 14; settle used 5, the rest 10).
-#: Pass a smaller step for a finer, slower search.
-DEFAULT_STEP = 10.0
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from detente.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class GridStep:
+    """The grid step of a package search: ``size`` issue units on every issue, or, when
+    ``relative``, ``size`` percent of each issue's own scale span (``5%``).
+
+    A relative step suits every scale at once: one absolute number is coarse on a 0-1 issue
+    (10 leaves only its two ends) and refused on a 0-10⁹ one (10⁸ values), and no single
+    number suits a scenario that mixes a 0-0.02 issue with a 0-100 one. An absolute step
+    keeps the meaning ``--step 2.5`` always had, so a script written before relative steps
+    existed searches the same grid.
+    """
+
+    size: float
+    relative: bool = False
+
+    #: What a valid step is, in the one wording every interface refuses with.
+    RULE: ClassVar[str] = ("a finite number above 0 (issue units) or a percent above 0% and "
+                           "at most 100% (of each issue's scale)")
+    #: How ``--help`` names the value.
+    METAVAR: ClassVar[str] = "NUMBER|PERCENT"
+    #: How to write one, for every refusal of a bad one.
+    FIX: ClassVar[str] = ("give a percent of each issue's scale, e.g. --step 5%, or a step "
+                          "in issue units, e.g. --step 2.5")
+
+    @classmethod
+    def parse(cls, value: object) -> GridStep:
+        """``5%`` (text) as a relative step; a number, or text that reads as one, as a step
+        in issue units; a :class:`GridStep` as it is. Anything else raises ValueError with
+        the refusal (``the grid step must be ...``): infinite and NaN steps too, since an
+        infinite step would silently shrink every grid to the scale's two ends."""
+        if isinstance(value, GridStep):
+            return value
+        text = value.strip() if isinstance(value, str) else None
+        relative = text is not None and text.endswith("%")
+        number = text.removesuffix("%") if text is not None else value
+        # True is no step, though float(True) reads as one.
+        size = math.nan if isinstance(value, bool) else _as_float(number)
+        if not math.isfinite(size) or size <= 0 or (relative and size > 100):
+            shown = text if text is not None else repr(value)
+            raise ValueError(f"the grid step must be {cls.RULE}, got {shown}")
+        return cls(size, relative)
+
+    def on(self, low: float, high: float) -> float:
+        """The step in issue units on a scale from ``low`` to ``high``."""
+        return (high - low) * self.size / 100.0 if self.relative else self.size
+
+    def to_json(self) -> float | str:
+        """As JSON data: ``"10%"``, or a number of issue units (what a step was before
+        relative steps existed, so that stored settings read back the same)."""
+        return str(self) if self.relative else self.size
+
+    def __str__(self) -> str:
+        """As a user writes it: ``10%``, ``2.5``."""
+        return f"{self.size:g}%" if self.relative else f"{self.size:g}"
+
+
+def _as_float(value: object) -> float:
+    """``value`` as a float, NaN where it reads as none (``abc``, None, a list)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return math.nan
+
+
+def issue_steps(scenario: Scenario, step: GridStep) -> dict[str, float | None]:
+    """Each issue's grid step in its own units; None where the scenario lists its options
+    (the search takes those instead of a grid)."""
+    return {i.id: None if i.options else step.on(i.scale.low, i.scale.high)
+            for i in scenario.issues}
+
+
+def shared_step(step: GridStep, steps: Mapping[str, float | None]) -> float | None:
+    """The one step in issue units of every issue: an absolute step's own size; for a
+    relative one, the step every issue on a grid shares (10 where every scale is 0-100),
+    None where they differ (scales of different spans) or no issue is on a grid."""
+    if not step.relative:
+        return step.size
+    found = {s for s in steps.values() if s is not None}
+    return found.pop() if len(found) == 1 else None
+
+
+def grid_text(step: GridStep, steps: Mapping[str, float | None]) -> str:
+    """The grid as a sentence names it: "10 units" where every issue on a grid has that
+    step, else "5% of each issue's scale" (a relative step on scales of different spans)."""
+    shared = shared_step(step, steps)
+    return f"{step} of each issue's scale" if shared is None else f"{shared:g} units"
+
+
+#: The one default grid step of every package search: settle, contributions, roadmap,
+#: sample -m settle, the report and the web (issue 14): a tenth of each issue's own scale,
+#: which is 10 units on a 0-100 scale (the absolute default before relative steps). Pass a
+#: smaller step for a finer, slower search.
+DEFAULT_STEP = GridStep(10.0, relative=True)
 
 #: The search methods (:data:`detente.settlement.search.Method`).
 METHODS = ("auto", "brute", "bnb", "milp")
@@ -24,4 +123,5 @@ METHODS = ("auto", "brute", "bnb", "milp")
 #: (CLI) and ``-O settle.max_packages`` (``detente sample``).
 MAX_PACKAGES = 50_000_000
 
-__all__ = ["DEFAULT_STEP", "MAX_PACKAGES", "METHODS"]
+__all__ = ["DEFAULT_STEP", "MAX_PACKAGES", "METHODS", "GridStep", "grid_text", "issue_steps",
+           "shared_step"]

@@ -15,30 +15,81 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import option_error
+from detente.errors import OptionError, option_error
+from detente.render import span_decimals
 from detente.scenario import Mechanisms, Scenario, compile_mechanisms, did_you_mean
-from detente.settlement.defaults import DEFAULT_STEP
+from detente.settlement.defaults import DEFAULT_STEP, GridStep
 from detente.settlement.utility import Guarantees
 
 MAX_OPTIONS_PER_ISSUE = 1001
+#: Values in issue units (a found package, a roadmap's stages) are rounded to, and told
+#: apart at, this share of their issue's span: 9 decimals on a 0-100 scale, which hides the
+#: grid's rounding errors (3 × 0.1 is 0.30000000000000004); a fixed number of decimals would
+#: round a 0-10⁻¹² issue to 0 and count its moves as none.
+VALUE_SHARE_OF_SPAN = 1e-11
 
 
-def check_step(step: object, where: str = "--step") -> float:
-    """The grid step as a finite float above 0 (default :data:`DEFAULT_STEP`).
+def value_decimals(span: float) -> int:
+    """The decimals a value on a scale of ``span`` is rounded to
+    (:data:`VALUE_SHARE_OF_SPAN`)."""
+    return span_decimals(span, VALUE_SHARE_OF_SPAN)
 
-    An infinite step would silently shrink every grid to the scale's two ends, and NaN
-    compares false with everything; both are refused, as are 0, negatives and non-numbers.
+
+def check_step(step: object, where: str = "--step") -> GridStep:
+    """The grid step read by :meth:`GridStep.parse` (default :data:`DEFAULT_STEP`, a tenth
+    of each issue's scale): ``5%`` of each issue's scale, or a number of issue units.
+
+    A bad step (0, a negative, ``abc``, ``0%``, an infinite or NaN number) is refused at
+    ``where``.
     """
     if step is None:
         return DEFAULT_STEP
     try:
-        value = float(step)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        value = math.nan
-    if isinstance(step, bool) or not math.isfinite(value) or value <= 0:
-        raise option_error(where, f"the grid step must be a finite number above 0, got "
-                           f"{step!r}", "give a positive step in issue units, e.g. --step 5")
-    return value
+        return GridStep.parse(step)
+    except ValueError as err:
+        raise option_error(where, str(err), GridStep.FIX) from None
+
+
+def _whole_steps(step: GridStep, low: float, high: float) -> int | None:
+    """How many whole steps fit from ``low`` to ``high``; None where too many to count (a
+    subnormal step). A relative step counts from the percent itself, so that an issue
+    rescaled by any factor gets the same grid."""
+    ratio = 100.0 / step.size if step.relative else (high - low) / step.on(low, high)
+    return int(np.floor(ratio + 1e-9)) if math.isfinite(ratio) else None
+
+
+def issue_grid(step: GridStep, low: float, high: float) -> tuple[list[float], float] | None:
+    """The candidate values of an issue from ``low`` to ``high`` on the grid ``step``, and
+    the step in issue units; None where the grid would hold more than
+    :data:`MAX_OPTIONS_PER_ISSUE` values (:func:`too_many_values` says so).
+
+    The last value is the scale's end exactly where the steps reach it (``low + n·step``
+    may overshoot it by a rounding error), and the end is added where they fall short."""
+    count = _whole_steps(step, low, high)
+    units = step.on(low, high)
+    if count is None or count + 1 > MAX_OPTIONS_PER_ISSUE or units <= 0:
+        return None
+    values = [low + j * units for j in range(count + 1)]
+    if high - values[-1] > 1e-9 * (high - low):
+        values.append(high)
+    elif count > 0:
+        values[-1] = high
+    return values, units
+
+
+def too_many_values(step: GridStep, issue: str, low: float, high: float) -> OptionError:
+    """The refusal of a grid with more than :data:`MAX_OPTIONS_PER_ISSUE` values on
+    ``issue``: its count, and the smallest step that fits, in the form the user gave (an
+    absolute step is also told of the percent form, which fits every issue at once)."""
+    count = _whole_steps(step, low, high)
+    many = "too many" if count is None else f"{count + 1:,}"
+    given = f"{step} ({step.on(low, high):g} units)" if step.relative else f"{step}"
+    fewest = MAX_OPTIONS_PER_ISSUE - 1  # steps, between the values
+    fix = (f"use a step of at least {100.0 / fewest:g}%" if step.relative else
+           f"use a step of at least {(high - low) / fewest:g}, or a percent of each "
+           f"issue's scale, e.g. --step 1%")
+    return option_error("step", f"a step of {given} gives {many} values on {issue} ({low:g} "
+                        f"to {high:g}; at most {MAX_OPTIONS_PER_ISSUE})", fix)
 
 
 @dataclass(frozen=True)
@@ -64,7 +115,8 @@ class SettlementProblem:
     scenario names nobody (moves taken at face value). ``candidates[k]``: the values of
     issue k (issue units) a package may take besides the status quo; ``keep_status_quo[k]``
     is False once the issue is fixed to a value. ``steps[k]``: the grid step of issue k
-    (None when the scenario lists options), used to round thresholds to the grid.
+    in its units (None when the scenario lists options), used to round thresholds to the
+    grid.
     """
 
     scenario_id: str
@@ -79,8 +131,11 @@ class SettlementProblem:
     mechanisms: Mechanisms = field(default_factory=Mechanisms)
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, step: float | None = None) -> SettlementProblem:
-        """Compile a scenario; ``step`` (issue units) is the grid for issues without options."""
+    def from_scenario(cls, scenario: Scenario,
+                      step: GridStep | float | str | None = None) -> SettlementProblem:
+        """Compile a scenario; ``step`` is the grid for issues without options: a
+        :class:`GridStep`, ``"5%"`` of each issue's scale, or a number of issue units
+        (default :data:`DEFAULT_STEP`, a tenth of each scale)."""
         grid_step = check_step(step)
         candidates: list[tuple[float, ...]] = []
         steps: list[float | None] = []
@@ -90,18 +145,11 @@ class SettlementProblem:
                 steps.append(None)
             else:
                 lo, hi = issue.scale.low, issue.scale.high
-                ratio = (hi - lo) / grid_step  # inf for a subnormal step: refused below
-                n = int(np.floor(ratio + 1e-9)) if math.isfinite(ratio) else None
-                if n is None or n + 1 > MAX_OPTIONS_PER_ISSUE:
-                    many = "too many" if n is None else str(n + 1)
-                    raise option_error("step", f"a step of {grid_step:g} gives {many} values "
-                                       f"on {issue.id} ({lo:g} to {hi:g}; at most "
-                                       f"{MAX_OPTIONS_PER_ISSUE})",
-                                       f"use a step of at least {(hi - lo) / 1000:g}")
-                values = [lo + j * grid_step for j in range(n + 1)]
-                if hi - values[-1] > 1e-9:
-                    values.append(hi)
-                steps.append(grid_step)
+                grid = issue_grid(grid_step, lo, hi)
+                if grid is None:
+                    raise too_many_values(grid_step, issue.id, lo, hi)
+                values, units = grid
+                steps.append(units)
             candidates.append(tuple(float(v) for v in values))
         status = {i.id: i.status_quo.value for i in scenario.issues}
         packages = tuple(

@@ -26,9 +26,10 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.errors import option_error
 from detente.scenario import Scenario
+from detente.settlement.defaults import GridStep
 
 SETTLE = "settle"
-SETTLE_OPTIONS = {"step": float, "utility": str, "correlation": float, "losses": str,
+SETTLE_OPTIONS = {"step": GridStep, "utility": str, "correlation": float, "losses": str,
                   "zone": bool, "method": str, "weighting": str, "max_packages": int}
 
 
@@ -81,7 +82,9 @@ class SettleKernel:
                                   self.problem.mechanisms)  # [B, P, A]
             out["acceptable"] = acceptable(gains, must[:, None, :])
             out["blocks"] = must[:, None, :] & ~(gains > GAIN_TOLERANCE)
-        if not out:
+        if not packages:
+            # Every summary reads the packages' acceptance, none named included (without
+            # this, a zone search of a scenario with no packages failed with a KeyError).
             out["acceptable"] = np.zeros((n, 0), dtype=bool)
         return out
 
@@ -115,8 +118,9 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
     if weighting not in ("capability", "equal"):
         raise option_error("settle.weighting", f"unknown weighting '{weighting}'",
                            "use capability or equal")
-    # check_step refuses a non-finite, zero or negative step (and non-numbers) by name;
-    # float() here would have turned "inf" into a two-value grid without a word.
+    # check_step reads 5% (of each issue's scale) or issue units, and refuses a non-finite,
+    # zero or negative step (and non-numbers) by name; float() here would have turned
+    # "inf" into a two-value grid without a word.
     step = check_step(options.get("step"), "settle.step")
     problem = SettlementProblem.from_scenario(scenario, step)
     max_packages = options.get("max_packages")
