@@ -98,17 +98,19 @@ def settlement_dicts(draw: st.DrawFn, min_actors: int = 2, max_actors: int = 4,
                      max_issues: int = 3) -> dict[str, Any]:
     """Random small settlement scenarios in the file format: issues on 0..100 with the status
     quo on the :data:`SETTLEMENT_STEP` grid, ideals on a 5-point grid (off the search grid
-    too, and often equidistant from two grid values, so ties happen), random guarantors,
-    trust and vetoes (the first actor always holds a veto, so there is a party)."""
+    too), random guarantors (up to two institutions among them), trust and vetoes (the first
+    actor always holds a veto, so there is a party)."""
     n_actors = draw(st.integers(min_actors, max_actors))
     n_issues = draw(st.integers(1, max_issues))
     actor_ids = [f"A{a}" for a in range(n_actors)]
+    institution_ids = [f"N{k}" for k in range(draw(st.integers(0, 2)))]
     issues = []
     for k in range(n_issues):
         issue: dict[str, Any] = {"id": f"I{k}", "name": f"Issue {k}",
                                  "scale": {"low": 0, "high": 100},
                                  "status_quo": draw(st.sampled_from(SETTLEMENT_GRID))}
-        guarantors = draw(st.lists(st.sampled_from(actor_ids), unique=True, max_size=2))
+        guarantors = draw(st.lists(st.sampled_from(actor_ids + institution_ids), unique=True,
+                                   max_size=2))
         if guarantors:
             issue["guarantors"] = guarantors
         issues.append(issue)
@@ -120,12 +122,14 @@ def settlement_dicts(draw: st.DrawFn, min_actors: int = 2, max_actors: int = 4,
                    for issue in issues} for a in actor_ids}
     trust: dict[str, dict[str, float]] = {}
     for truster in actor_ids:
-        for trusted in actor_ids:
+        for trusted in actor_ids + institution_ids:
             if trusted != truster and draw(st.booleans()):
                 trust.setdefault(truster, {})[trusted] = draw(
                     st.sampled_from([0.0, 0.25, 0.5, 0.9, 1.0]))
     raw = {"id": "random-settlement", "title": "Random settlement", "issues": issues,
            "actors": actors, "stances": stances, "trust": trust}
+    if institution_ids:
+        raw["institutions"] = [{"id": n, "name": f"Institution {n}"} for n in institution_ids]
     named = draw(st.lists(st.sampled_from([i["id"] for i in issues]), unique=True,
                           max_size=n_issues))
     if named:  # a named package setting some issues, the others at their status quo
@@ -184,7 +188,8 @@ def settlement_mechanisms_dicts(draw: st.DrawFn, max_actors: int = 3,
     stakes: dict[str, dict[str, dict[str, float]]] = {}
     for issue in issues:
         for guarantor in issue.get("guarantors", []):
-            if draw(st.booleans()):
+            # stakes are an actor's: an institution does not bargain
+            if guarantor in actor_ids and draw(st.booleans()):
                 stakes.setdefault(guarantor, {})[issue["id"]] = {
                     "cost": draw(st.sampled_from([0.0, 1.0, 3.0])),
                     "outside_gain": draw(st.sampled_from([0.0, 2.0]))}
@@ -193,20 +198,26 @@ def settlement_mechanisms_dicts(draw: st.DrawFn, max_actors: int = 3,
     return raw
 
 
-def reordered(raw: dict[str, Any], actor_order: Sequence[int],
-              issue_order: Sequence[int]) -> dict[str, Any]:
-    """The same scenario with its actors and issues listed in another order (every table
-    keyed by id is rewritten in that order too, so no insertion order survives)."""
+def reordered(raw: dict[str, Any], actor_order: Sequence[int], issue_order: Sequence[int],
+              institution_order: Sequence[int] | None = None) -> dict[str, Any]:
+    """The same scenario with its actors, issues and institutions listed in another order
+    (every table keyed by id is rewritten in that order too, so no insertion order
+    survives)."""
     actors = [raw["actors"][a] for a in actor_order]
     issues = [raw["issues"][k] for k in issue_order]
+    listed = raw.get("institutions", [])
+    institutions = [listed[n] for n in (institution_order or range(len(listed)))]
     issue_ids = [i["id"] for i in issues]
     actor_ids = [a["id"] for a in actors]
+    guarantor_ids = actor_ids + [n["id"] for n in institutions]
     stances = {a: {i: raw["stances"][a][i] for i in issue_ids if i in raw["stances"][a]}
                for a in actor_ids if a in raw["stances"]}
-    trust = {a: {b: raw["trust"][a][b] for b in actor_ids if b in raw["trust"][a]}
+    trust = {a: {b: raw["trust"][a][b] for b in guarantor_ids if b in raw["trust"][a]}
              for a in actor_ids if a in raw.get("trust", {})}
     out = {**copy.deepcopy(raw), "actors": copy.deepcopy(actors),
            "issues": copy.deepcopy(issues), "stances": copy.deepcopy(stances), "trust": trust}
+    if institutions:
+        out["institutions"] = copy.deepcopy(institutions)
     if "links" in raw:
         out["links"] = sorted(copy.deepcopy(raw["links"]),
                               key=lambda link: actor_ids.index(link["actor"]))
@@ -215,6 +226,15 @@ def reordered(raw: dict[str, Any], actor_order: Sequence[int],
                              if i in raw["stakes"][a]}
                          for a in actor_ids if a in raw["stakes"]}
     return out
+
+
+def draw_reordered(data: st.DataObject, raw: dict[str, Any]) -> dict[str, Any]:
+    """:func:`reordered` with every order drawn (actors, issues and institutions)."""
+    actor_order = data.draw(st.permutations(range(len(raw["actors"]))), label="actor order")
+    issue_order = data.draw(st.permutations(range(len(raw["issues"]))), label="issue order")
+    institution_order = data.draw(st.permutations(range(len(raw.get("institutions", [])))),
+                                  label="institution order")
+    return reordered(raw, actor_order, issue_order, institution_order)
 
 
 def affine_issues(raw: dict[str, Any], factor: float, offsets: Sequence[float]

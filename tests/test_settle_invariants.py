@@ -37,7 +37,7 @@ from tests.strategies import (
     SETTLEMENT_GRID,
     SETTLEMENT_STEP,
     affine_issues,
-    reordered,
+    draw_reordered,
     settlement_dicts,
     settlement_mechanisms_dicts,
 )
@@ -221,9 +221,7 @@ def _assert_same_named_packages(first: Outcome, first_scales: Scales, second: Ou
 def test_the_order_of_actors_and_issues_changes_no_settlement(raw: dict[str, Any],
                                                                utility: UtilityShape,
                                                                data: st.DataObject) -> None:
-    actor_order = data.draw(st.permutations(range(len(raw["actors"]))), label="actor order")
-    issue_order = data.draw(st.permutations(range(len(raw["issues"]))), label="issue order")
-    shuffled = reordered(raw, actor_order, issue_order)
+    shuffled = draw_reordered(data, raw)
     scales = _scales(raw)
     _assert_same_settlement(_baseline(raw, utility=utility), scales,
                             _baseline(shuffled, utility=utility), scales,
