@@ -237,20 +237,22 @@ def draw_reordered(data: st.DataObject, raw: dict[str, Any]) -> dict[str, Any]:
     return reordered(raw, actor_order, issue_order, institution_order)
 
 
-def affine_issues(raw: dict[str, Any], factor: float, offsets: Sequence[float]
+def affine_issues(raw: dict[str, Any], factors: Sequence[float], offsets: Sequence[float]
                   ) -> dict[str, Any]:
-    """Every issue's numbers mapped by v → factor·v + offsets[k] (factor > 0): the scale,
-    the status quo, every position, every named package's value and every point of the
-    mechanisms on the scale (verification levels and bands, link targets, rule bounds; the
-    grid step maps by ``factor`` alone)."""
+    """Issue k's numbers mapped by v → factors[k]·v + offsets[k] (factors > 0): the scale,
+    the status quo, the options, every position, every named package's value and every point
+    of the mechanisms on the scale (verification levels and bands, link targets, rule
+    bounds). A grid step maps by the factor alone, so a common step needs a common factor."""
     mapped = copy.deepcopy(raw)
-    moves = {issue["id"]: (lambda v, offset=offset: factor * v + offset)
-             for issue, offset in zip(mapped["issues"], offsets, strict=True)}
+    moves = {issue["id"]: (lambda v, factor=factor, offset=offset: factor * v + offset)
+             for issue, factor, offset in zip(mapped["issues"], factors, offsets, strict=True)}
     for issue in mapped["issues"]:
         move = moves[issue["id"]]
         issue["scale"] = {"low": move(issue["scale"]["low"]),
                           "high": move(issue["scale"]["high"])}
         issue["status_quo"] = move(issue["status_quo"])
+        if "options" in issue:
+            issue["options"] = [move(v) for v in issue["options"]]
         for stance in mapped["stances"].values():
             if issue["id"] in stance:
                 stance[issue["id"]]["position"] = move(stance[issue["id"]]["position"])

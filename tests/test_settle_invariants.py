@@ -47,6 +47,10 @@ SETTINGS = SEARCH_SETTINGS
 UTILITIES = st.sampled_from(["quadratic", "linear"])
 #: Plain scenarios, and scenarios with verification, links, rules, walk-away points, stakes.
 SCENARIOS = settlement_dicts() | settlement_mechanisms_dicts()
+#: Origins of a mapped scale, in units of the new scale: an origin far from a narrow scale
+#: (10⁶ against a span of 0.1) would leave the positions only ~10⁻⁹ of the scale in floating
+#: point, a loss of precision in the input, not in the model.
+ORIGIN_SHIFTS = st.sampled_from([0.0, -50.0, 13.7, 1e4])
 #: Two log Nash products (or max-min gains) closer than this are a tie.
 TIE = 1e-9
 
@@ -246,17 +250,34 @@ def test_an_affine_map_of_the_scales_maps_the_settlement(raw: dict[str, Any],
                                                          utility: UtilityShape, factor: float,
                                                          data: st.DataObject) -> None:
     # One factor for every issue, since the grid step is one number for all issues; the
-    # origins move independently, each by a multiple of the new unit (an origin far from a
-    # narrow scale, 10⁶ against a span of 0.1, leaves the positions only ~10⁻⁹ of the scale
-    # in floating point: a loss of precision in the input, not in the model).
-    shifts = data.draw(st.lists(st.sampled_from([0.0, -50.0, 13.7, 1e4]),
-                                min_size=len(raw["issues"]), max_size=len(raw["issues"])),
-                       label="origin shifts")
+    # origins move independently.
+    shifts = data.draw(st.lists(ORIGIN_SHIFTS, min_size=len(raw["issues"]),
+                                max_size=len(raw["issues"])), label="origin shifts")
     offsets = [factor * shift for shift in shifts]
-    mapped = affine_issues(raw, factor, offsets)
+    mapped = affine_issues(raw, [factor] * len(shifts), offsets)
     _assert_same_settlement(_baseline(raw, utility=utility), _scales(raw),
                             _baseline(mapped, step=SETTLEMENT_STEP * factor, utility=utility),
                             _scales(mapped), _tied_best(raw, utility))
+
+
+@SETTINGS
+@given(raw=SCENARIOS, utility=UTILITIES, data=st.data())
+def test_an_affine_map_of_each_scale_with_its_options_maps_the_settlement(
+        raw: dict[str, Any], utility: UtilityShape, data: st.DataObject) -> None:
+    """Issues that list their options take no grid step, so each scale may be mapped by its
+    own factor: nothing may compare numbers of two issues in their own units."""
+    with_options = {**raw, "issues": [{**i, "options": list(SETTLEMENT_GRID)}
+                                      for i in raw["issues"]]}
+    n_issues = len(raw["issues"])
+    factors = data.draw(st.lists(st.sampled_from([1e-3, 0.2, 7.3, 1e4, 1e7]),
+                                 min_size=n_issues, max_size=n_issues), label="factors")
+    shifts = data.draw(st.lists(ORIGIN_SHIFTS, min_size=n_issues, max_size=n_issues),
+                       label="origin shifts")
+    mapped = affine_issues(with_options, factors,
+                           [f * shift for f, shift in zip(factors, shifts, strict=True)])
+    _assert_same_settlement(_baseline(with_options, utility=utility), _scales(raw),
+                            _baseline(mapped, utility=utility), _scales(mapped),
+                            _tied_best(with_options, utility))
 
 
 def _unanimous(raw: dict[str, Any], shared: Sequence[int]) -> dict[str, Any]:
