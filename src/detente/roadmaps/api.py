@@ -34,6 +34,7 @@ from detente.settlement.utility import (
     UtilityShape,
     nash_product,
     nash_weights,
+    require_parties,
 )
 from detente.variation import Variation
 
@@ -452,7 +453,8 @@ def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
         final_gains={a: float(final[k] * pts) for k, a in enumerate(actors)},
         final_nash=float(nash_product(final, weights) * pts),
         holds=not breaks and not broken, breaks=tuple(breaks), weak_points=tuple(weak),
-        min_margin=float(party_margin.min() * pts) if must.any() else float("inf"),
+        # evaluate_plan and search refuse a problem without parties, so this min is finite
+        min_margin=float(party_margin.min() * pts),
         short_stages=short,
         parties=tuple(a for k, a in enumerate(actors) if must[k]),
         broken_rules=broken,
@@ -464,7 +466,9 @@ def evaluate_plan(problem: SettlementProblem, plan: StagedPlan, settings: Utilit
                   patience: float, defection: Defection, weighting: str = "capability",
                   learning: float = 0.0, min_moves: np.ndarray | None = None
                   ) -> RoadmapEvaluation:
-    """A named roadmap, stage by stage (unbatched problem)."""
+    """A named roadmap, stage by stage (unbatched problem; one no party must agree to is
+    refused: whether it holds and its smallest margin would be over nobody)."""
+    require_parties(problem.arrays, f"roadmap {plan.id}")
     stages = problem.package_values(list(plan.stages))
     guarantees = problem.package_guarantees(list(plan.stages))
     cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection,
@@ -676,6 +680,9 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
     its status quo in stage 1): only roadmaps that begin with it, to the best final they
     reach (:func:`first_stage` checks it)."""
     start = time.perf_counter()
+    # With no party every roadmap "holds" with a Nash product over nobody: nothing to search
+    # (search_paths refuses it too; here also when no final is left to search).
+    require_parties(problem.arrays, "the roadmap search")
     fixed = None if first is None else roadmap_values(problem, [first])[0]
     if final is not None:
         candidates = _final_values(problem, plans, final)[None]
@@ -1011,6 +1018,9 @@ def roadmap(
         held = first_stage(problem, first, floors)
 
     def outcome(label: str, p: SettlementProblem) -> RoadmapOutcome:
+        # As settle: a baseline or counterfactual nobody must agree to is refused by its
+        # label (every roadmap would "hold" with a smallest margin over nobody, +inf).
+        require_parties(p.arrays, label)
         mine = _plans_of(p, plans)
         evaluations = tuple(evaluate_plan(p, plan, settings, patience, defection, weighting,
                                           float(learning), floors) for plan in mine)

@@ -72,6 +72,7 @@ from detente.settlement.utility import (
     credibility,
     nash_weights,
     parties,
+    require_parties,
 )
 
 #: At most this many paths per issue (slot indices are int16 in the settlement search).
@@ -332,6 +333,10 @@ def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     :func:`reachable` from it. ``paths``: the finals' paths when :func:`reachable` has
     enumerated them already (they stand for ``monotone`` and ``first``).
     """
+    # Every margin is a party's, and the stage columns must hold for everyone: with no party
+    # the max-min would be the stage columns' slack (3L + 2 for the shift L), reported as a
+    # utility margin. Refused as settle refuses it (docs/settle.md, *Reservation and veto*).
+    require_parties(problem.arrays, "the roadmap search")
     guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
     if paths is None:
         paths = final_paths(problem, finals, n_stages, settings, monotone, first)
