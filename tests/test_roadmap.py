@@ -431,6 +431,37 @@ def _search_matches_brute_force(problem: SettlementProblem, monotone: bool, pati
         assert result.found is None or (result.found.holds and not result.found.broken_rules)
 
 
+def _undeliverable_first_case() -> SettlementProblem:
+    """The random example on which the search held to a first stage found a roadmap (Nash
+    product 0.0496) and the enumeration none: the first stage (20, 70, 20) moves I2, which
+    nobody can deliver (no guarantor) and whose status quo is allowed, so settle keeps it at
+    40 in every final; the search dropped I2's status quo from the finals past the first
+    stage and so put its undeliverable move on the table."""
+    arrays = Arrays(
+        actor_ids=("A0", "A1"), issue_ids=("I0", "I1", "I2"), guarantor_ids=("A0", "A1", "INST"),
+        capability=np.array([50.42033973656511, 54.16387291754561]),
+        position=np.array([[0.8, 0.1, 0.30000000000000004],
+                           [0.30000000000000004, 0.8, 0.6000000000000001]]),
+        salience=np.array([[0.8017223075217335, 0.19352028356446993, 0.26770567336430284],
+                           [0.9433325061607374, 0.6828591210721779, 0.7764020984857777]]),
+        status_quo=np.array([0.5, 0.7000000000000001, 0.4]),
+        trust=np.array([[1.0, 1.0, 0.2773922127199193],
+                        [0.25405001608064015, 0.4144238269983431, 0.7767585715600159]]),
+        stake=np.ones((2, 3), dtype=bool), veto=np.array([False, True]),
+        scale_low=np.zeros(3), scale_high=np.full(3, 100.0))
+    mechanisms = Mechanisms(
+        verifications=(VerificationSpec("I2", ("I0",), 0.2, 0.9, 0.13404169724716475,
+                                        ((0.30000000000000004, ("A0", "INST")),
+                                         (0.4, ("INST",)), (1.0, ("A1", "INST")))),),
+        links=(LinkSpec("A0", "I2", "I1", 0.2, 1.0),), rules=(), walk_away=(),
+        stakes=(("A1", "I0", 0.008032600438756343, 0.04849627066080663),))
+    return SettlementProblem(scenario_id="random", arrays=arrays,
+                             issue_guarantors=(("A0", "A1"), ("A0", "INST"), ()),
+                             candidates=((20.0,), (80.0,), (20.0,)),
+                             keep_status_quo=(False, True, True), steps=(None, None, None),
+                             mechanisms=mechanisms)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=random_problems(max_actors=3, max_issues=2, max_options=3)
        | random_mechanisms_problems(max_actors=3, max_issues=3, max_options=2),
@@ -438,6 +469,8 @@ def _search_matches_brute_force(problem: SettlementProblem, monotone: bool, pati
        patience=st.sampled_from([1.0, 0.7]), defection=st.sampled_from(["reverse", "stop"]))
 @example(problem=_fresh_clone_case(), pick=1, n_stages=2, monotone=True, patience=1.0,
          defection="reverse")
+@example(problem=_undeliverable_first_case(), pick=0, n_stages=2, monotone=True,
+         patience=1.0, defection="reverse")
 def test_search_held_to_a_first_stage_equals_brute_force(
         problem: SettlementProblem, pick: int, n_stages: int, monotone: bool, patience: float,
         defection: str) -> None:
@@ -734,6 +767,34 @@ def test_first_stage_refuses_bad_values_by_name(first: list[str], stages: int | 
     with pytest.raises(OptionError) as err:
         roadmap("korea-2017", stages=stages, first=first, step=10.0)
     assert words in str(err.value) and "--first" in str(err.value)
+
+
+def test_first_stage_refuses_a_move_nobody_can_deliver() -> None:
+    # Z's guarantor is an institution nobody trusts, so settle keeps Z at 50 in every
+    # package. Held to a first stage that moves Z, the search used to drop Z's status quo
+    # from the finals past that stage and return a roadmap to a final settle rules out
+    # (Z 20, "holds", Nash 0.87, exit 0).
+    raw = hand_scenario().to_dict()
+    raw["institutions"] = [{"id": "I", "name": "nobody trusts it"}]
+    raw["issues"].append({"id": "Z", "name": "z", "status_quo": 50, "guarantors": ["I"]})
+    for actor in ("A", "B"):
+        raw["stances"][actor]["Z"] = {"position": 0, "salience": 0.5}
+        raw["trust"][actor]["I"] = 0.0
+    s = scenario_from_mapping(raw)
+    with pytest.raises(OptionError) as err:
+        roadmap(s, stages=2, first=["Z=20", "X=60"])
+    assert "--first" in str(err.value)
+    assert "nobody can deliver a move of Z" in str(err.value)
+    assert "leave Z out of --first (it stays at 50)" in str(err.value)
+    held = roadmap(s, stages=2, first=["X=60"]).baseline.search
+    assert held is not None and held.found is not None
+    assert all(stage.values["Z"] == 50 for stage in held.found.stages)
+    # Past the check (the search called directly), no final lies past such a first stage.
+    problem = SettlementProblem.from_scenario(s)
+    for monotone in (True, False):
+        result = search(problem, [], 2, UtilitySettings(), 1.0, "reverse", monotone=monotone,
+                        first={"X": 60.0, "Y": 50.0, "Z": 20.0})
+        assert result.found is None and not result.near_misses
 
 
 def test_cli_first_stage() -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from detente.errors import OptionError, option_error
 from detente.errors import Problem as ErrorItem
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
-from detente.roadmaps.search import reachable, search_paths
+from detente.roadmaps.search import deliverable_issues, reachable, search_paths
 from detente.scenario import Scenario, did_you_mean, load
 from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
@@ -28,6 +28,7 @@ from detente.settlement.mechanisms import broken_rules, ignoring
 from detente.settlement.problem import DEFAULT_STEP, NamedPackage, SettlementProblem
 from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
 from detente.settlement.utility import (
+    DEFAULT_SETTINGS,
     GAIN_TOLERANCE,
     Guarantees,
     UtilitySettings,
@@ -565,12 +566,15 @@ def _read_values(problem: SettlementProblem, flag: str, items: Sequence[str],
 
 
 def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, float],
-                min_moves: np.ndarray | None = None) -> dict[str, float]:
+                min_moves: np.ndarray | None = None,
+                settings: UtilitySettings = DEFAULT_SETTINGS) -> dict[str, float]:
     """The first stage a search is held to (``--first NUC=50 --first SANC=20``: issue
     units), checked against ``problem``: a known issue, given once, a finite value on its
     scale and on the search grid (the step's values, the issue's listed options, or its
-    status quo), and a stage that moves some issue by its minimum move (``min_moves [I]``,
-    unit scale). Every problem is reported at once, each naming ``--first`` and the fix."""
+    status quo), no move of an issue nobody can deliver whose status quo is allowed (the
+    search keeps it there, as settle does), and a stage that moves some issue by its minimum
+    move (``min_moves [I]``, unit scale). Every problem is reported at once, each naming
+    ``--first`` and the fix."""
     arrays = problem.arrays
     texts = [f"{k}={v}" for k, v in items.items()] if isinstance(items, Mapping) \
         else list(items)
@@ -588,6 +592,19 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
                                       f"takes ({kind}, and the status quo {status[k]:g})",
                                       f"use {near}" + (", or a --step that has it"
                                                       if problem.steps[k] is not None else "")))
+            del out[key]
+    deliverable = deliverable_issues(problem, settings)
+    for key, value in list(out.items()):
+        k = problem.issue_ids.index(key)
+        if abs(value - float(status[k])) > 1e-9 and problem.keep_status_quo[k] \
+                and not deliverable[k]:
+            names = ", ".join(problem.issue_guarantors[k] or ()) or "none named"
+            problems.append(ErrorItem("--first", f"{key}={value:g} moves {key}, and nobody "
+                                      f"can deliver a move of {key} (no actor trusts its "
+                                      f"guarantors: {names}), so every final keeps it at "
+                                      f"its status quo {status[k]:g}",
+                                      f"leave {key} out of --first (it stays at "
+                                      f"{status[k]:g})"))
             del out[key]
     if not problems and out:
         unit = roadmap_values(problem, [out])[0]
@@ -646,19 +663,27 @@ def stated_roadmap(problem: SettlementProblem, stages: Sequence[str],
                         [(f"stage {t + 1}", values, {}) for t, values in enumerate(read)])
 
 
-def _past_first(problem: SettlementProblem, first: np.ndarray) -> SettlementProblem | None:
+def _past_first(problem: SettlementProblem, first: np.ndarray, settings: UtilitySettings
+                ) -> SettlementProblem | None:
     """The problem whose packages are the finals a monotone roadmap can reach from the first
     stage ``first [I]`` (unit scale): an issue the first stage moves ends at or past that
-    value, never back. None when an issue has no such value on the grid."""
+    value, never back. None when an issue has no such value on the grid, or when the first
+    stage moves an issue nobody can deliver whose status quo is allowed: settle keeps that
+    issue at its status quo in every final (``build_table``), so no final lies past it."""
     arrays = problem.arrays
     q = np.asarray(arrays.status_quo, dtype=float)
     lo, hi = arrays.scale_low, arrays.scale_high
     candidates = list(problem.candidates)
     keep = list(problem.keep_status_quo)
+    deliverable = deliverable_issues(problem, settings)
     for k in range(len(candidates)):
         moved = float(first[k] - q[k])
         if abs(moved) <= 1e-12:
             continue
+        if keep[k] and not deliverable[k]:
+            # Dropping the status quo below would put this issue's undeliverable moves on
+            # the table, and the search would return a roadmap to a final settle rules out.
+            return None
         past = [v for v in candidates[k]
                 if ((v - lo[k]) / (hi[k] - lo[k]) - first[k]) * moved >= -1e-12]
         if not past:
@@ -691,7 +716,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
     else:
         # Held to a first stage, the finals are those past it (monotone paths): the best of
         # those, not the best overall, which that first stage may not lead to.
-        source = problem if fixed is None or not monotone else _past_first(problem, fixed)
+        source = problem if fixed is None or not monotone \
+            else _past_first(problem, fixed, settings)
         if source is None:
             candidates = np.zeros((0, problem.arrays.n_issues))
         else:
@@ -1015,7 +1041,7 @@ def roadmap(
             raise option_error("--first", "--first holds the first stage of a roadmap "
                                "search, and no search was asked for",
                                "add --stages N (2 to 5), e.g. --stages 2 --first NUC=50")
-        held = first_stage(problem, first, floors)
+        held = first_stage(problem, first, floors, settings)
 
     def outcome(label: str, p: SettlementProblem) -> RoadmapOutcome:
         # As settle: a baseline or counterfactual nobody must agree to is refused by its
