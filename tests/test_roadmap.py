@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from detente.roadmaps import evaluate_stages, issue_paths, roadmap
 from detente.roadmaps.api import StagedPlan, evaluate_plan, search
 from detente.roadmaps.search import search_paths
 from detente.scenario import scenario_from_mapping
+from detente.scenario.compile import LinkSpec, Mechanisms, VerificationSpec, WalkAwaySpec
 from detente.settlement import (
     Guarantees,
     UtilitySettings,
@@ -109,10 +111,25 @@ def _unit_settings() -> UtilitySettings:
     return UtilitySettings()
 
 
+def _nobody_must_agree(problem: SettlementProblem, run: Callable[[], object]) -> bool:
+    """Whether no actor must agree (no veto holder with some salience: docs/settle.md,
+    *Reservation and veto*). Then ``run`` (a roadmap search) must refuse the problem, as
+    settle does: every roadmap would "hold", and each smallest margin or Nash product would
+    be one over nobody (+inf, 1), not a number about the problem."""
+    if parties(problem.arrays).any():
+        return False
+    with pytest.raises(OptionError, match="no actor holds a veto"):
+        run()
+    return True
+
+
 @SETTINGS
 @given(problem=random_problems(max_actors=4, max_issues=3, max_options=4))
 def test_one_stage_roadmap_equals_the_settlement_answer(problem: SettlementProblem) -> None:
     settings_ = _unit_settings()
+    if _nobody_must_agree(problem, lambda: search(problem, [], 1, settings_, 1.0, "reverse",
+                                                  finals=10_000)):
+        return  # settle's answer too is a refusal (detente.settle)
     table = build_table(problem, settings_)
     best = best_packages(table, "nash", 1)[0]
     result = search(problem, [], 1, settings_, 1.0, "reverse", finals=10_000)
@@ -403,11 +420,46 @@ def _search_matches_brute_force(problem: SettlementProblem, monotone: bool, pati
     equals the plain enumeration's; the roadmap found holds and keeps every rule."""
     expected = _brute_force_roadmaps(problem, 2, monotone, patience, defection)
     for method in ("brute", "bnb"):
+        if _nobody_must_agree(problem, lambda m=method: search(
+                problem, [], 2, UtilitySettings(), patience, defection, finals=10_000,
+                monotone=monotone, method=m)):
+            continue
         result = search(problem, [], 2, UtilitySettings(), patience, defection,
                         finals=10_000, monotone=monotone, method=method)
         got = result.found.final_nash / 100 if result.found else 0.0
         assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
         assert result.found is None or (result.found.holds and not result.found.broken_rules)
+
+
+def _undeliverable_first_case() -> SettlementProblem:
+    """The random example on which the search held to a first stage found a roadmap (Nash
+    product 0.0496) and the enumeration none: the first stage (20, 70, 20) moves I2, which
+    nobody can deliver (no guarantor) and whose status quo is allowed, so settle keeps it at
+    40 in every final; the search dropped I2's status quo from the finals past the first
+    stage and so put its undeliverable move on the table."""
+    arrays = Arrays(
+        actor_ids=("A0", "A1"), issue_ids=("I0", "I1", "I2"), guarantor_ids=("A0", "A1", "INST"),
+        capability=np.array([50.42033973656511, 54.16387291754561]),
+        position=np.array([[0.8, 0.1, 0.30000000000000004],
+                           [0.30000000000000004, 0.8, 0.6000000000000001]]),
+        salience=np.array([[0.8017223075217335, 0.19352028356446993, 0.26770567336430284],
+                           [0.9433325061607374, 0.6828591210721779, 0.7764020984857777]]),
+        status_quo=np.array([0.5, 0.7000000000000001, 0.4]),
+        trust=np.array([[1.0, 1.0, 0.2773922127199193],
+                        [0.25405001608064015, 0.4144238269983431, 0.7767585715600159]]),
+        stake=np.ones((2, 3), dtype=bool), veto=np.array([False, True]),
+        scale_low=np.zeros(3), scale_high=np.full(3, 100.0))
+    mechanisms = Mechanisms(
+        verifications=(VerificationSpec("I2", ("I0",), 0.2, 0.9, 0.13404169724716475,
+                                        ((0.30000000000000004, ("A0", "INST")),
+                                         (0.4, ("INST",)), (1.0, ("A1", "INST")))),),
+        links=(LinkSpec("A0", "I2", "I1", 0.2, 1.0),), rules=(), walk_away=(),
+        stakes=(("A1", "I0", 0.008032600438756343, 0.04849627066080663),))
+    return SettlementProblem(scenario_id="random", arrays=arrays,
+                             issue_guarantors=(("A0", "A1"), ("A0", "INST"), ()),
+                             candidates=((20.0,), (80.0,), (20.0,)),
+                             keep_status_quo=(False, True, True), steps=(None, None, None),
+                             mechanisms=mechanisms)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -417,6 +469,8 @@ def _search_matches_brute_force(problem: SettlementProblem, monotone: bool, pati
        patience=st.sampled_from([1.0, 0.7]), defection=st.sampled_from(["reverse", "stop"]))
 @example(problem=_fresh_clone_case(), pick=1, n_stages=2, monotone=True, patience=1.0,
          defection="reverse")
+@example(problem=_undeliverable_first_case(), pick=0, n_stages=2, monotone=True,
+         patience=1.0, defection="reverse")
 def test_search_held_to_a_first_stage_equals_brute_force(
         problem: SettlementProblem, pick: int, n_stages: int, monotone: bool, patience: float,
         defection: str) -> None:
@@ -439,6 +493,10 @@ def test_search_held_to_a_first_stage_equals_brute_force(
     expected = _brute_force_roadmaps(problem, n_stages, monotone, patience, defection,
                                      first=unit)
     for method in ("brute", "bnb"):
+        if _nobody_must_agree(problem, lambda m=method: search(
+                problem, [], n_stages, UtilitySettings(), patience, defection, finals=10_000,
+                monotone=monotone, method=m, first=first)):
+            continue
         result = search(problem, [], n_stages, UtilitySettings(), patience, defection,
                         finals=10_000, monotone=monotone, method=method, first=first)
         got = result.found.final_nash / 100 if result.found else 0.0
@@ -462,10 +520,40 @@ def test_search_with_mechanisms_equals_brute_force(problem: SettlementProblem,
     _search_matches_brute_force(problem, monotone, patience, defection)
 
 
+def _no_veto_player_case(veto: tuple[bool, bool] = (False, False)) -> SettlementProblem:
+    """The random example on which the path search's margin (8.25) and the enumeration's
+    (+inf) differed: neither actor holds a veto, so no actor must agree. Verification of
+    I0 and I2 by I1, A1's link of I1 to I0, A1's walk-away point -0.037; the final (90,
+    100, 50) is reached in 6 roadmaps of 2 stages. ``veto``: the same problem with parties."""
+    arrays = Arrays(
+        actor_ids=("A0", "A1"), issue_ids=("I0", "I1", "I2"), guarantor_ids=("A0", "A1", "INST"),
+        capability=np.array([38.374896525326776, 82.26375695622964]),
+        position=np.array([[0.9, 0.7000000000000001, 0.4], [0.7000000000000001, 0.0, 0.9]]),
+        salience=np.array([[0.8734069159776311, 0.9303508506317715, 0.9661123895662918],
+                           [0.574795089642744, 0.48211268760904574, 0.5756180762561287]]),
+        status_quo=np.array([0.7000000000000001, 0.8, 0.8]),
+        trust=np.array([[0.3338897767886081, 1.0, 0.5413952966898573],
+                        [0.7416671117119341, 0.26362601858360124, 0.17390166778668614]]),
+        stake=np.ones((2, 3), dtype=bool), veto=np.array(veto),
+        scale_low=np.zeros(3), scale_high=np.full(3, 100.0))
+    mechanisms = Mechanisms(
+        verifications=(VerificationSpec("I1", ("I0", "I2"), 0.2, 0.1, 1.0,
+                                        ((0.9, ("A0",)), (1.0, ("INST",)))),),
+        links=(LinkSpec("A1", "I1", "I0", 0.0, 0.5414612202490917),),
+        rules=(), walk_away=(("A1", WalkAwaySpec(utility=-0.037284982949869185)),), stakes=())
+    return SettlementProblem(scenario_id="random", arrays=arrays,
+                             issue_guarantors=(("A1",), ("A1",), None),
+                             candidates=((90.0,), (100.0,), (50.0,)),
+                             keep_status_quo=(True, True, True), steps=(None, None, None),
+                             mechanisms=mechanisms)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=random_mechanisms_problems(max_actors=3, max_issues=3, max_options=3),
        pick=st.integers(0, 10**6), patience=st.sampled_from([1.0, 0.7]),
        defection=st.sampled_from(["reverse", "stop"]))
+@example(problem=_no_veto_player_case(), pick=0, patience=1.0, defection="reverse")
+@example(problem=_no_veto_player_case((True, True)), pick=0, patience=1.0, defection="reverse")
 def test_path_search_margin_with_mechanisms_equals_brute_force(
         problem: SettlementProblem, pick: int, patience: float, defection: str) -> None:
     # The most robust roadmap to a fixed final: its smallest margin is sensitive to every
@@ -475,6 +563,16 @@ def test_path_search_margin_with_mechanisms_equals_brute_force(
     grids = [g[1:] if g.size > 1 else g for g in grids]  # moves: pair terms come into play
     final = [float(g[(pick // (3 ** k)) % g.size]) for k, g in enumerate(grids)]
     expected = _brute_force_roadmaps(problem, 2, True, patience, defection, to_final=final)
+    if not parties(problem.arrays).any():
+        # The enumeration's smallest margin is then a min over no party (+inf; -inf where
+        # no roadmap reaches the final); the search used to return its stage columns' slack
+        # (3L + 2 for the shift L) as a margin.
+        assert abs(expected) == math.inf
+        for method in ("brute", "bnb"):
+            assert _nobody_must_agree(problem, lambda m=method: search_paths(
+                problem, np.array([final]), 2, UtilitySettings(), patience, defection,
+                method=m, top=3))
+        return
     if expected == -math.inf:
         return  # no roadmap reaches this final (empty promises, rules)
     for method in ("brute", "bnb"):
@@ -669,6 +767,34 @@ def test_first_stage_refuses_bad_values_by_name(first: list[str], stages: int | 
     with pytest.raises(OptionError) as err:
         roadmap("korea-2017", stages=stages, first=first, step=10.0)
     assert words in str(err.value) and "--first" in str(err.value)
+
+
+def test_first_stage_refuses_a_move_nobody_can_deliver() -> None:
+    # Z's guarantor is an institution nobody trusts, so settle keeps Z at 50 in every
+    # package. Held to a first stage that moves Z, the search used to drop Z's status quo
+    # from the finals past that stage and return a roadmap to a final settle rules out
+    # (Z 20, "holds", Nash 0.87, exit 0).
+    raw = hand_scenario().to_dict()
+    raw["institutions"] = [{"id": "I", "name": "nobody trusts it"}]
+    raw["issues"].append({"id": "Z", "name": "z", "status_quo": 50, "guarantors": ["I"]})
+    for actor in ("A", "B"):
+        raw["stances"][actor]["Z"] = {"position": 0, "salience": 0.5}
+        raw["trust"][actor]["I"] = 0.0
+    s = scenario_from_mapping(raw)
+    with pytest.raises(OptionError) as err:
+        roadmap(s, stages=2, first=["Z=20", "X=60"])
+    assert "--first" in str(err.value)
+    assert "nobody can deliver a move of Z" in str(err.value)
+    assert "leave Z out of --first (it stays at 50)" in str(err.value)
+    held = roadmap(s, stages=2, first=["X=60"]).baseline.search
+    assert held is not None and held.found is not None
+    assert all(stage.values["Z"] == 50 for stage in held.found.stages)
+    # Past the check (the search called directly), no final lies past such a first stage.
+    problem = SettlementProblem.from_scenario(s)
+    for monotone in (True, False):
+        result = search(problem, [], 2, UtilitySettings(), 1.0, "reverse", monotone=monotone,
+                        first={"X": 60.0, "Y": 50.0, "Z": 20.0})
+        assert result.found is None and not result.near_misses
 
 
 def test_cli_first_stage() -> None:

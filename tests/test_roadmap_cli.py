@@ -95,3 +95,48 @@ def test_roadmap_max_packages_reaches_the_search() -> None:
     assert json.loads(small.output)["baseline"]["search"] == \
         json.loads(lifted.output)["baseline"]["search"] | {"seconds": json.loads(
             small.output)["baseline"]["search"]["seconds"]}
+
+
+def _nobody_blocks(veto_b: bool = False) -> dict:
+    """The hand roadmap's two actors, A without a veto (B too unless ``veto_b``)."""
+    return {
+        "id": "noveto", "title": "nobody can block",
+        "issues": [{"id": "X", "name": "x", "status_quo": 50, "guarantors": ["B"]},
+                   {"id": "Y", "name": "y", "status_quo": 50, "guarantors": ["A"]}],
+        "actors": [{"id": "A", "name": "a", "capability": 1, "veto": False},
+                   {"id": "B", "name": "b", "capability": 1, "veto": veto_b}],
+        "stances": {"A": {"X": {"position": 100, "salience": 0.7},
+                          "Y": {"position": 0, "salience": 0.3}},
+                    "B": {"X": {"position": 0, "salience": 0.25},
+                          "Y": {"position": 100, "salience": 0.75}}},
+        "trust": {"A": {"B": 0.6}, "B": {"A": 0.9}},
+        "packages": [{"id": "P1", "name": "both to 60", "values": {"X": 60, "Y": 60}}],
+        "roadmaps": [{"id": "R", "name": "X first, then Y",
+                      "stages": [{"name": "x", "values": {"X": 60}},
+                                 {"name": "y", "values": {"Y": 60}}]}],
+    }
+
+
+@pytest.mark.parametrize("args", [(), ("--stages", "2"), ("--stages", "2", "--final", "P1"),
+                                  ("-f", "json"), ("--scan", "A.B")])
+def test_no_veto_player_is_refused_as_settle_refuses_it(tmp_path, args: tuple[str, ...]
+                                                        ) -> None:
+    # With nobody who must agree every roadmap "held" with "smallest margin +inf" and a Nash
+    # product of 100.00 (a product over nobody), exit 0; the search's margin was its stage
+    # columns' slack. Settle refuses such a scenario; so does roadmap, in the same words.
+    path = tmp_path / "noveto.json"
+    path.write_text(json.dumps(_nobody_blocks()))
+    result = invoke("roadmap", str(path), *args)
+    assert result.exit_code == 2, result.output
+    assert "baseline: no actor holds a veto" in result.output
+    assert "inf" not in result.output and "Traceback" not in result.output
+
+
+def test_a_counterfactual_without_the_last_veto_player_is_refused_by_its_label(tmp_path
+                                                                             ) -> None:
+    path = tmp_path / "oneveto.json"
+    path.write_text(json.dumps(_nobody_blocks(veto_b=True)))
+    assert invoke("roadmap", str(path)).exit_code == 0
+    result = invoke("roadmap", str(path), "--without", "B")
+    assert result.exit_code == 2, result.output
+    assert "without B: no actor holds a veto" in result.output

@@ -20,7 +20,7 @@ import numpy as np
 from detente.errors import OptionError, option_error
 from detente.errors import Problem as ErrorItem
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
-from detente.roadmaps.search import reachable, search_paths
+from detente.roadmaps.search import deliverable_issues, reachable, search_paths
 from detente.scenario import Scenario, did_you_mean, load
 from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
@@ -34,12 +34,14 @@ from detente.settlement.problem import (
 )
 from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
 from detente.settlement.utility import (
+    DEFAULT_SETTINGS,
     GAIN_TOLERANCE,
     Guarantees,
     UtilitySettings,
     UtilityShape,
     nash_product,
     nash_weights,
+    require_parties,
 )
 from detente.variation import Variation
 
@@ -465,7 +467,8 @@ def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
         final_gains={a: float(final[k] * pts) for k, a in enumerate(actors)},
         final_nash=float(nash_product(final, weights) * pts),
         holds=not breaks and not broken, breaks=tuple(breaks), weak_points=tuple(weak),
-        min_margin=float(party_margin.min() * pts) if must.any() else float("inf"),
+        # evaluate_plan and search refuse a problem without parties, so this min is finite
+        min_margin=float(party_margin.min() * pts),
         short_stages=short,
         parties=tuple(a for k, a in enumerate(actors) if must[k]),
         broken_rules=broken,
@@ -477,7 +480,9 @@ def evaluate_plan(problem: SettlementProblem, plan: StagedPlan, settings: Utilit
                   patience: float, defection: Defection, weighting: str = "capability",
                   learning: float = 0.0, min_moves: np.ndarray | None = None
                   ) -> RoadmapEvaluation:
-    """A named roadmap, stage by stage (unbatched problem)."""
+    """A named roadmap, stage by stage (unbatched problem; one no party must agree to is
+    refused: whether it holds and its smallest margin would be over nobody)."""
+    require_parties(problem.arrays, f"roadmap {plan.id}")
     stages = problem.package_values(list(plan.stages))
     guarantees = problem.package_guarantees(list(plan.stages))
     cp = evaluate_stages(problem.arrays, stages, guarantees, settings, patience, defection,
@@ -574,12 +579,15 @@ def _read_values(problem: SettlementProblem, flag: str, items: Sequence[str],
 
 
 def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, float],
-                min_moves: np.ndarray | None = None) -> dict[str, float]:
+                min_moves: np.ndarray | None = None,
+                settings: UtilitySettings = DEFAULT_SETTINGS) -> dict[str, float]:
     """The first stage a search is held to (``--first NUC=50 --first SANC=20``: issue
     units), checked against ``problem``: a known issue, given once, a finite value on its
     scale and on the search grid (the step's values, the issue's listed options, or its
-    status quo), and a stage that moves some issue by its minimum move (``min_moves [I]``,
-    unit scale). Every problem is reported at once, each naming ``--first`` and the fix."""
+    status quo), no move of an issue nobody can deliver whose status quo is allowed (the
+    search keeps it there, as settle does), and a stage that moves some issue by its minimum
+    move (``min_moves [I]``, unit scale). Every problem is reported at once, each naming
+    ``--first`` and the fix."""
     arrays = problem.arrays
     texts = [f"{k}={v}" for k, v in items.items()] if isinstance(items, Mapping) \
         else list(items)
@@ -598,6 +606,19 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
                                       f"takes ({kind}, and the status quo {status[k]:g})",
                                       f"use {near}" + (", or a --step that has it"
                                                       if problem.steps[k] is not None else "")))
+            del out[key]
+    deliverable = deliverable_issues(problem, settings)
+    for key, value in list(out.items()):
+        k = problem.issue_ids.index(key)
+        if abs(value - float(status[k])) > 1e-9 and problem.keep_status_quo[k] \
+                and not deliverable[k]:
+            names = ", ".join(problem.issue_guarantors[k] or ()) or "none named"
+            problems.append(ErrorItem("--first", f"{key}={value:g} moves {key}, and nobody "
+                                      f"can deliver a move of {key} (no actor trusts its "
+                                      f"guarantors: {names}), so every final keeps it at "
+                                      f"its status quo {status[k]:g}",
+                                      f"leave {key} out of --first (it stays at "
+                                      f"{status[k]:g})"))
             del out[key]
     if not problems and out:
         unit = roadmap_values(problem, [out])[0]
@@ -656,19 +677,27 @@ def stated_roadmap(problem: SettlementProblem, stages: Sequence[str],
                         [(f"stage {t + 1}", values, {}) for t, values in enumerate(read)])
 
 
-def _past_first(problem: SettlementProblem, first: np.ndarray) -> SettlementProblem | None:
+def _past_first(problem: SettlementProblem, first: np.ndarray, settings: UtilitySettings
+                ) -> SettlementProblem | None:
     """The problem whose packages are the finals a monotone roadmap can reach from the first
     stage ``first [I]`` (unit scale): an issue the first stage moves ends at or past that
-    value, never back. None when an issue has no such value on the grid."""
+    value, never back. None when an issue has no such value on the grid, or when the first
+    stage moves an issue nobody can deliver whose status quo is allowed: settle keeps that
+    issue at its status quo in every final (``build_table``), so no final lies past it."""
     arrays = problem.arrays
     q = np.asarray(arrays.status_quo, dtype=float)
     lo, hi = arrays.scale_low, arrays.scale_high
     candidates = list(problem.candidates)
     keep = list(problem.keep_status_quo)
+    deliverable = deliverable_issues(problem, settings)
     for k in range(len(candidates)):
         moved = float(first[k] - q[k])
         if abs(moved) <= 1e-12:
             continue
+        if keep[k] and not deliverable[k]:
+            # Dropping the status quo below would put this issue's undeliverable moves on
+            # the table, and the search would return a roadmap to a final settle rules out.
+            return None
         past = [v for v in candidates[k]
                 if ((v - lo[k]) / (hi[k] - lo[k]) - first[k]) * moved >= -1e-12]
         if not past:
@@ -690,6 +719,9 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
     its status quo in stage 1): only roadmaps that begin with it, to the best final they
     reach (:func:`first_stage` checks it)."""
     start = time.perf_counter()
+    # With no party every roadmap "holds" with a Nash product over nobody: nothing to search
+    # (search_paths refuses it too; here also when no final is left to search).
+    require_parties(problem.arrays, "the roadmap search")
     fixed = None if first is None else roadmap_values(problem, [first])[0]
     if final is not None:
         candidates = _final_values(problem, plans, final)[None]
@@ -698,7 +730,8 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
     else:
         # Held to a first stage, the finals are those past it (monotone paths): the best of
         # those, not the best overall, which that first stage may not lead to.
-        source = problem if fixed is None or not monotone else _past_first(problem, fixed)
+        source = problem if fixed is None or not monotone \
+            else _past_first(problem, fixed, settings)
         if source is None:
             candidates = np.zeros((0, problem.arrays.n_issues))
         else:
@@ -1023,9 +1056,12 @@ def roadmap(
             raise option_error("--first", "--first holds the first stage of a roadmap "
                                "search, and no search was asked for",
                                "add --stages N (2 to 5), e.g. --stages 2 --first NUC=50")
-        held = first_stage(problem, first, floors)
+        held = first_stage(problem, first, floors, settings)
 
     def outcome(label: str, p: SettlementProblem) -> RoadmapOutcome:
+        # As settle: a baseline or counterfactual nobody must agree to is refused by its
+        # label (every roadmap would "hold" with a smallest margin over nobody, +inf).
+        require_parties(p.arrays, label)
         mine = _plans_of(p, plans)
         evaluations = tuple(evaluate_plan(p, plan, settings, patience, defection, weighting,
                                           float(learning), floors) for plan in mine)

@@ -72,6 +72,7 @@ from detente.settlement.utility import (
     credibility,
     nash_weights,
     parties,
+    require_parties,
 )
 
 #: At most this many paths per issue (slot indices are int16 in the settlement search).
@@ -148,6 +149,20 @@ PAIR_CHUNK = 4096
 MAX_PAIR_CELLS = 50_000_000
 
 
+def deliverable_issues(problem: SettlementProblem, settings: UtilitySettings) -> np.ndarray:
+    """Which issues' moves someone can deliver, ``[I]`` bool (unbatched problem).
+
+    As in the settlement table (:func:`~detente.settlement.search.build_table`): a move
+    nobody believes (credibility 0 for every actor) cannot be delivered, so it is not on the
+    table, and an issue whose status quo is allowed keeps it in every final.
+    """
+    arrays = problem.arrays
+    guarantees = problem.guarantees()
+    belief = credibility(arrays.trust, guarantees.deliverers, guarantees.unconditional,
+                         settings.correlation)  # A, I
+    return np.asarray((belief > 0).any(axis=0), dtype=bool)
+
+
 def final_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
                 settings: UtilitySettings, monotone: bool,
                 first: np.ndarray | None = None) -> list[list[np.ndarray]]:
@@ -158,16 +173,12 @@ def final_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     (see :func:`reachable`).
     """
     arrays = problem.arrays
-    guarantees = problem.guarantees()
-    belief = credibility(arrays.trust, guarantees.deliverers, guarantees.unconditional,
-                         settings.correlation)  # A, I
     q = arrays.status_quo
-    # As in the settlement table (build_table): a move nobody believes (credibility 0 for
-    # every actor) cannot be delivered, so it is not on the table. Such an issue may only go
-    # straight to the final value the settlement search (or the user's named final) chose:
-    # without this a "stage" could consist of empty promises (move there, banked at face
-    # value, and back), and roadmaps would reach finals that settle rules out.
-    deliverable = (belief > 0).any(axis=0)  # I
+    # An issue nobody can deliver may only go straight to the final value the settlement
+    # search (or the user's named final) chose: without this a "stage" could consist of
+    # empty promises (move there, banked at face value, and back), and roadmaps would reach
+    # finals that settle rules out.
+    deliverable = deliverable_issues(problem, settings)
     n_final, n_issues = finals.shape
     options = [problem.unit_candidates(k)[0] if deliverable[k] else np.zeros(0)
                for k in range(n_issues)]
@@ -332,6 +343,10 @@ def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     :func:`reachable` from it. ``paths``: the finals' paths when :func:`reachable` has
     enumerated them already (they stand for ``monotone`` and ``first``).
     """
+    # Every margin is a party's, and the stage columns must hold for everyone: with no party
+    # the max-min would be the stage columns' slack (3L + 2 for the shift L), reported as a
+    # utility margin. Refused as settle refuses it (docs/settle.md, *Reservation and veto*).
+    require_parties(problem.arrays, "the roadmap search")
     guarantees = Guarantees.stack([problem.guarantees()] * n_stages)
     if paths is None:
         paths = final_paths(problem, finals, n_stages, settings, monotone, first)

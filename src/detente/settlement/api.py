@@ -40,7 +40,12 @@ from detente.settlement.search import (
     zone_exists,
     zone_size,
 )
-from detente.settlement.utility import DEFAULT_SETTINGS, UtilitySettings, UtilityShape
+from detente.settlement.utility import (
+    DEFAULT_SETTINGS,
+    UtilitySettings,
+    UtilityShape,
+    require_parties,
+)
 from detente.settlement.zone import ZoneRanges, issue_ranges
 from detente.variation import Variation
 
@@ -201,14 +206,10 @@ def analyse(problem: SettlementProblem, label: str = "baseline",
     """
     start = time.perf_counter()
     table = build_table(problem, settings, weighting)
+    # Nobody must agree: every package is "acceptable", the max-min objective is a min over
+    # nobody (+inf) and no best package exists; this used to end in an IndexError.
+    require_parties(problem.arrays, label)
     must = table.must_agree[0]
-    if not must.any():
-        # Nobody must agree: every package is "acceptable", the max-min objective is a min
-        # over nobody (+inf) and no best package exists; this used to end in an IndexError.
-        raise option_error("veto", f"{label}: no actor holds a veto and cares about any "
-                           "issue, so every package is acceptable and there is nothing to "
-                           "settle", "give at least one actor `veto: true` (the default) or "
-                           "keep a veto player (drop the --without that removes the last)")
     space = int(table.space_size[0])  # exact Python int, however large
     limit: dict[str, Any] = dict(method=method, max_packages=max_packages)
     exists = bool(zone_exists(table, **limit)[0])

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from detente.arrays import Arrays
+from detente.errors import option_error
 
 if TYPE_CHECKING:
     from detente.scenario.compile import Mechanisms
@@ -283,6 +284,21 @@ def status_quo_losses(arrays: Arrays, utility: UtilityShape = "quadratic") -> di
 def parties(arrays: Arrays) -> np.ndarray:
     """Actors whose assent a settlement needs: veto holders with some salience, ``[B,] A``."""
     return arrays.veto & (arrays.salience.sum(axis=-1) > 0)
+
+
+def require_parties(arrays: Arrays, label: str) -> None:
+    """Refuse a problem (``label``: which one, e.g. "baseline" or a counterfactual) in which
+    nobody must agree: no actor of :func:`parties` in some batch row.
+
+    Then every package and every roadmap is "acceptable", each smallest gain or margin is a
+    minimum over nobody (+inf) and each Nash product one over nobody (1): no number about
+    the problem, so settle and roadmap both refuse it rather than show one.
+    """
+    if not np.all(np.any(parties(arrays), axis=-1)):
+        raise option_error("veto", f"{label}: no actor holds a veto and cares about any "
+                           "issue, so every package is acceptable and there is nothing to "
+                           "settle", "give at least one actor `veto: true` (the default) or "
+                           "keep a veto player (drop the --without that removes the last)")
 
 
 def acceptable(gains: np.ndarray, must_agree: np.ndarray) -> np.ndarray:
