@@ -66,6 +66,25 @@ def one_issue_walk_away():
                     "B": {"X": {"position": 40, "salience": 1}}}})
 
 
+def tied_final_gain_scenario() -> dict[str, Any]:
+    """A roadmap case in the file format that the property test of roadmaps under reordering
+    found (shrunk by hypothesis): three issues on 0..100 at their status quo 0, only I0
+    guaranteed (by A2, which A1 trusts 0.25; every other trust 1), two equal veto players
+    A0 and A1. With patience 0.5 every 2-stage roadmap to (25, 25, 25) has A1's final gain
+    (0.227 utility points) as its smallest final gain, below the best roadmap's smallest
+    checkpoint margin (0.5): the search once ranked them all tied at that final gain."""
+    stance = {"A0": [(0, 0.5), (25, 1.0), (15, 1.0)], "A1": [(25, 1.0), (0, 0.75), (20, 1.0)],
+              "A2": [(0, 1.0), (0, 1.0), (0, 1.0)]}
+    return {"id": "tie", "title": "tied roadmaps",
+            "issues": [{"id": f"I{k}", "name": f"Issue {k}", "status_quo": 0,
+                        **({"guarantors": ["A2"]} if k == 0 else {})} for k in range(3)],
+            "actors": [{"id": a, "name": a, "capability": 1.0, "veto": a != "A2"}
+                       for a in stance],
+            "stances": {a: {f"I{k}": {"position": p, "salience": s}
+                            for k, (p, s) in enumerate(rows)} for a, rows in stance.items()},
+            "trust": {"A1": {"A2": 0.25}}}
+
+
 @st.composite
 def random_problems(draw: st.DrawFn, batch: int | None = None, max_actors: int = 5,
                     max_issues: int = 5, max_options: int = 5) -> SettlementProblem:

@@ -10,7 +10,7 @@ where the design draws random numbers in list order (``detente.sample``: see
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,7 +27,7 @@ from detente.scenario import scenario_from_mapping
 from detente.settlement.contributions import ValueName, contributions
 from detente.uncertainty import sample
 from detente.uncertainty.sensitivity import sensitivity
-from tests.settle_helpers import REFERENCE_SETTINGS
+from tests.settle_helpers import REFERENCE_SETTINGS, tied_final_gain_scenario
 from tests.strategies import (
     SETTLEMENT_STEP,
     draw_reordered,
@@ -102,14 +102,6 @@ def _stages_as_stated(found: RoadmapEvaluation) -> list[str]:
             for stage in found.stages]
 
 
-def _worst_margin(evaluation: RoadmapEvaluation) -> float:
-    """What the roadmap search maximises among the roadmaps to a final (roadmaps/search.py:
-    "max-min margin over all columns"): the smallest of the parties' final settlement gains
-    and their checkpoint margins. ``min_margin`` alone leaves out the final gains."""
-    final = min((evaluation.final_gains[a] for a in evaluation.parties), default=math.inf)
-    return min(final, evaluation.min_margin)
-
-
 @SETTINGS
 @given(raw=settlement_dicts(max_actors=3) | settlement_mechanisms_dicts(max_actors=3),
        defection=st.sampled_from(["reverse", "stop"]), patience=st.sampled_from([1.0, 0.5]),
@@ -119,16 +111,16 @@ def test_the_order_of_actors_and_issues_changes_no_roadmap(raw: dict[str, Any],
                                                            data: st.DataObject) -> None:
     """docs/roadmap.md, *Search*: the roadmap found ends in the best final Nash product that
     some holding roadmap reaches and is, among the roadmaps to that final, one with the
-    largest worst margin over all the search's columns (:func:`_worst_margin`). Both numbers
-    are order-free; the final and the stages need not be (two finals, or two roadmaps to a
-    final, may tie), so the stages found in the other order are evaluated in this one, where
-    they must be just as good.
+    largest ``min_margin`` (the smallest margin of any party at any checkpoint). Both
+    numbers are order-free; the final and the stages need not be (two finals, or two
+    roadmaps to a final, may tie), so the stages found in the other order are evaluated in
+    this one, where they must be just as good.
 
-    A tie is common: a final's settlement gain is the same for every roadmap to it, so where
-    it is below their checkpoint margins it is every roadmap's worst margin, and which one is
-    reported (with its own ``min_margin``) follows the order of the issues. Seen here: the
-    same final with ``min_margin`` 0.227 in one order and 0.25 in another, while a roadmap
-    with 0.5 exists; all three have the worst margin 0.227, A1's final gain."""
+    The search used to rank the roadmaps to a final by their smallest column including the
+    parties' final gains, which are the same for every roadmap to it: where a final gain was
+    below the checkpoint margins every roadmap tied, and the one reported followed the order
+    of the issues (:func:`test_the_most_robust_roadmap_to_a_final_is_the_same_in_any_order`).
+    """
     # breaking roadmaps are common under `stop` and with impatience, so near misses are seen
     options: dict[str, Any] = dict(step=SETTLEMENT_STEP, defection=defection,
                                    patience=patience)
@@ -139,18 +131,17 @@ def test_the_order_of_actors_and_issues_changes_no_roadmap(raw: dict[str, Any],
     assert other.finals_available == search.finals_available
     assert (other.found is None) == (search.found is None)
     if search.found is None or other.found is None:
-        # no roadmap holds: the near misses are the roadmaps with the largest worst margin
+        # no roadmap holds: the near misses are the roadmaps with the largest min_margin
         assert len(other.near_misses) == len(search.near_misses)
         for miss, other_miss in zip(search.near_misses, other.near_misses, strict=True):
-            assert _worst_margin(other_miss) == pytest.approx(_worst_margin(miss), rel=1e-9,
-                                                              abs=1e-9)
+            assert other_miss.min_margin == pytest.approx(miss.min_margin, rel=1e-9,
+                                                          abs=1e-9)
         return
     found, other_found = search.found, other.found
     assert found.holds and other_found.holds
     assert other_found.final_nash == pytest.approx(found.final_nash, rel=1e-9)
     if found.stages[-1].values == other_found.stages[-1].values:  # the same final package
-        assert _worst_margin(other_found) == pytest.approx(_worst_margin(found), rel=1e-9,
-                                                           abs=1e-9)
+        assert other_found.min_margin == pytest.approx(found.min_margin, rel=1e-9, abs=1e-9)
     restated = roadmap(scenario_from_mapping(raw), stage=_stages_as_stated(other_found),
                        **options).baseline.evaluations
     assert len(restated) == 1
@@ -160,37 +151,48 @@ def test_the_order_of_actors_and_issues_changes_no_roadmap(raw: dict[str, Any],
     _assert_same_by_id(other_found.final_gains, restated[0].final_gains)
 
 
-def test_roadmaps_tied_on_a_final_gain_have_the_same_worst_margin_in_any_order() -> None:
-    """The tie the property test above found (shrunk by hypothesis): three issues on 0..100
-    at their status quo 0, only I0 guaranteed (by A2, which A1 trusts 0.25), two equal veto
-    players, patience 0.5. Every 2-stage roadmap to the final (25, 25, 25) that holds has
-    A1's final gain (0.227 utility points) as its worst margin; when written, the search
-    reported the one with ``min_margin`` 0.227 listed as I0, I1, I2 and the one with 0.25
-    listed as I1, I2, I0 (a third, with 0.5, neither). Only the order-free parts are
-    asserted."""
-    stance = {"A0": [(0, 0.5), (25, 1.0), (15, 1.0)], "A1": [(25, 1.0), (0, 0.75), (20, 1.0)],
-              "A2": [(0, 1.0), (0, 1.0), (0, 1.0)]}
-    raw = {"id": "tie", "title": "tied roadmaps",
-           "issues": [{"id": f"I{k}", "name": f"Issue {k}", "status_quo": 0,
-                       **({"guarantors": ["A2"]} if k == 0 else {})} for k in range(3)],
-           "actors": [{"id": a, "name": a, "capability": 1.0, "veto": a != "A2"}
-                      for a in stance],
-           "stances": {a: {f"I{k}": {"position": p, "salience": s}
-                           for k, (p, s) in enumerate(rows)} for a, rows in stance.items()},
-           "trust": {"A1": {"A2": 0.25}}}
-    options: dict[str, Any] = dict(stages=2, step=SETTLEMENT_STEP, defection="reverse",
-                                   patience=0.5)
-    found = [roadmap(scenario_from_mapping(scenario), **options).baseline.search
-             for scenario in (raw, reordered(raw, [0, 1, 2], [1, 2, 0]))]
-    # A1's final gain by hand (unit scale, quadratic loss, shares s/2.75): I0 moves to 0.25,
-    # its ideal, believed 0.25 (its trust in A2): 0.25·0.0625; I1 moves away from its ideal
-    # 0: −0.75·0.0625; I2 from 0.04 to 0.0025 of loss: +0.0375; so
-    # (0.015625 − 0.046875 + 0.0375)/2.75 = 0.00625/2.75, ×100 = 100/440 utility points.
-    for search in found:
-        assert search is not None and search.found is not None
-        assert search.found.stages[-1].values == {"I0": 25.0, "I1": 25.0, "I2": 25.0}
-        assert search.found.final_gains["A1"] == pytest.approx(100 / 440, rel=1e-9)
-        assert _worst_margin(search.found) == pytest.approx(100 / 440, rel=1e-9)
+def test_the_most_robust_roadmap_to_a_final_is_the_same_in_any_order() -> None:
+    """Every 2-stage roadmap to the final (25, 25, 25) of
+    :func:`~tests.settle_helpers.tied_final_gain_scenario` (patience 0.5, ``reverse``) has
+    A1's final gain, 0.227 utility points, as its smallest final gain. Before the fix the
+    search maximised the smallest of the final gains and the checkpoint margins, so all of
+    them tied at 0.227 and it reported the first in enumeration order: ``min_margin`` 0.227
+    listed as I0, I1, I2 and 0.25 listed as I1, I2, I0, while one with 0.5 exists. In every
+    order of the issues the search must report the best ``min_margin`` of every roadmap to
+    that final, evaluated one by one."""
+    raw = tied_final_gain_scenario()
+    options: dict[str, Any] = dict(step=SETTLEMENT_STEP, defection="reverse", patience=0.5)
+    final = {"I0": 25.0, "I1": 25.0, "I2": 25.0}
+    # The enumeration: on the search grid (step 25) a monotone path of an issue from 0 to 25
+    # is at 0 or 25 after stage 1; a stage must move something (stage 1 not all 0, stage 2
+    # not all 25), which leaves six roadmaps; each is stated and evaluated on its own.
+    first_stages = [dict(zip(final, values, strict=True))
+                    for values in itertools.product((0.0, 25.0), repeat=3)
+                    if 0.0 < sum(values) < 75.0]
+    assert len(first_stages) == 6
+    evaluated = [roadmap(scenario_from_mapping(raw), stage=[
+        ",".join(f"{i}={v!r}" for i, v in first.items()),
+        ",".join(f"{i}={v!r}" for i, v in final.items())], **options).baseline.evaluations[0]
+        for first in first_stages]
+    best = max(e.min_margin for e in evaluated if e.holds)
+    # By hand (unit scale, quadratic loss, shares: A0 .5, 1, 1 over 2.5; A1 1, .75, 1 over
+    # 2.75): I0 and I2 first, I1 second. A0 at checkpoint 1: I0 to 0.25 −.2·.0625, I2 from
+    # .0225 to .01 of loss +.4·.0125, I1 to its ideal +.4·.0625 one stage later, halved:
+    # −.0125 + .005 + .0125 = .005, 0.5 points, the smallest of its four margins (A0 1.75 at
+    # checkpoint 2, A1 1.08 and 1.93). I0 alone first: A0 −.0125 + .5·(.005 + .025) = .0025
+    # (0.25); I2 alone first: A1 at checkpoint 2 = its final gain, 100/440 = 0.227.
+    assert best == pytest.approx(0.5, rel=1e-9)
+    for order in itertools.permutations(range(3)):
+        search = roadmap(scenario_from_mapping(reordered(raw, [0, 1, 2], list(order))),
+                         stages=2, **options).baseline.search
+        assert search is not None and search.found is not None, order
+        found = search.found
+        assert found.stages[-1].values == final, order
+        assert found.final_gains["A1"] == pytest.approx(100 / 440, rel=1e-9)
+        assert found.min_margin == pytest.approx(best, rel=1e-9), order
+        assert found.stages[0].values == {"I0": 25.0, "I1": 0.0, "I2": 25.0}, order
+
+
 # --- influence ----------------------------------------------------------------------------
 
 #: The registered models whose forecast is invariant to actor order (the conformance suite,

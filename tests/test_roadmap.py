@@ -42,6 +42,7 @@ from .settle_helpers import (
     random_mechanisms_problems,
     random_problems,
     reference_gains,
+    tied_final_gain_scenario,
 )
 
 SETTINGS = settings(max_examples=25, deadline=None,
@@ -203,9 +204,13 @@ def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: b
     unless it must move, and then goes straight to its final; monotone paths never turn back
     nor pass the final; every stage moves some issue (by at least ``floor[k]`` on the unit
     scale when given: the minimum stage move); a roadmap counts when the final package
-    is in the zone and every party's margin is > 1e-9 at every checkpoint. With
-    ``to_final``: the largest smallest margin (final gain, E^t − r, R^t under ``stop``) of
-    the roadmaps ending there instead (−inf when none). With ``first`` (unit scale, every
+    is in the zone (every party's final gain > 1e-9) and every party's margin is > 1e-9 at
+    every checkpoint. With ``to_final``: the largest smallest checkpoint margin of the
+    roadmaps ending there instead (−inf when none): E^t − r, and under ``stop`` R^t for
+    t ≥ 2, over the parties — the roadmap's reported ``min_margin`` (docs/roadmap.md,
+    *Search*: "the most robust one (largest smallest margin)"). The final gains are left
+    out of it: they are the same for every roadmap to the final, so with them a final gain
+    below every checkpoint margin tied all the roadmaps. With ``first`` (unit scale, every
     issue): only the roadmaps whose first stage is exactly that (``--first``).
     """
     a = problem.arrays
@@ -279,15 +284,16 @@ def _brute_force_roadmaps(problem: SettlementProblem, n_stages: int, monotone: b
         if first is not None and not all(same(x[1][k], first[k]) for k in range(n_issues)):
             continue
         final, checkpoints = _reference_checkpoints(problem, x, patience)
-        columns = [final[i] for i in range(n_actors) if party[i]]
+        in_zone = all(final[i] > 1e-9 for i in range(n_actors) if party[i])
+        margins = []
         for t, row in enumerate(checkpoints, start=1):
             for i, (banked, rest, walk) in enumerate(row):
                 if party[i]:
-                    columns.append(banked + rest - walk)
+                    margins.append(banked + rest - walk)
                     if defection == "stop" and t > 1:
-                        columns.append(rest)
-        least_margin = max(least_margin, min(columns, default=math.inf))
-        if all(m > 1e-9 for m in columns):
+                        margins.append(rest)
+        least_margin = max(least_margin, min(margins, default=math.inf))
+        if in_zone and all(m > 1e-9 for m in margins):
             nash = 1.0
             for i in range(n_actors):
                 nash *= final[i] ** weight[i]
@@ -612,6 +618,61 @@ def test_evaluation_with_mechanisms_equals_the_formulas(
     ids = problem.arrays.issue_ids
     keeps = all(_keeps_rules(problem.mechanisms, ids, stage) for stage in stages.tolist())
     assert bool(cp.holds) == (keeps and bool(cp.stays.all()))
+
+
+def test_most_robust_roadmap_is_ranked_by_its_checkpoints_not_by_the_final_gain() -> None:
+    # tests/settle_helpers.tied_final_gain_scenario, patience 0.5, `reverse`, grid step 25:
+    # the six 2-stage roadmaps to (25, 25, 25). By hand (unit scale, quadratic loss, A0's
+    # shares .2, .4, .4, A1's 1, .75, 1 over 2.75; every move believed but A1's of I0, .25):
+    # I0 and I2 first, then I1: A0 at checkpoint 1 −.2·.0625 + .4·.0125 + .5·.4·.0625 = .005,
+    # its smallest margin (A0 .0175 at checkpoint 2, A1 .0108 and .0193); I0 alone first:
+    # A0 at checkpoint 1 −.0125 + .5·(.005 + .025) = .0025; I2 alone first: A1 at checkpoint
+    # 2 (.0375 + .25·.0625 − .75·.0625)/2.75 = .00625/2.75, its final gain; the other three
+    # break. Every final gain is the same for all six (A0 .0175, A1 .00625/2.75, A2 −.0625,
+    # not a party): the search used to maximise the smallest of them and the checkpoint
+    # margins, tied the three that hold at A1's .00227 and returned the first enumerated.
+    problem = SettlementProblem.from_scenario(scenario_from_mapping(tied_final_gain_scenario()),
+                                              25.0)
+    final = [0.25, 0.25, 0.25]
+    best = _brute_force_roadmaps(problem, 2, True, 0.5, "reverse", to_final=final)
+    assert best == pytest.approx(0.005, rel=1e-9)
+    for method in ("brute", "bnb"):
+        found = search_paths(problem, np.array([final]), 2, UtilitySettings(), 0.5, "reverse",
+                             method=method, top=3)
+        assert found.margin[0] == pytest.approx([0.005, 0.0025, 0.00625 / 2.75], rel=1e-9)
+        assert found.stages[0][:, 0].tolist() == [[.25, 0, .25], [.25, 0, 0], [0, 0, .25]]
+        assert found.final_gains[0] == pytest.approx([0.0175, 0.00625 / 2.75, -0.0625],
+                                                     rel=1e-9)
+        assert found.in_zone[0] and found.acceptable(0)
+
+
+def test_a_final_outside_the_zone_is_no_roadmap_though_every_checkpoint_holds() -> None:
+    # The final gains are no margin columns but still decide whether a final can hold (the
+    # roadmap must end in the zone). X (B delivers, A trusts B .5) and Y (A's own move) go
+    # from 0 to 100; A wants X (shares .625, .375 of loss on Y), B wants Y (1/6 of loss on
+    # X, 5/6 of gain on Y); patience .5. X first, then Y: A's margins .5·.625 − .5·.375 =
+    # .125 and .625 − .375 = .25, B's −1/6 + .5·5/6 = .25 and 2/3, all > 0; but A's final
+    # gain, .5·.625 − .375 = −.0625, is not: the final is outside the zone. Y first: A
+    # −.375 + .5·.5·.625 = −.21875 at checkpoint 1.
+    raw = {"id": "zone", "title": "a final outside the zone",
+           "issues": [{"id": "X", "name": "X", "status_quo": 0, "guarantors": ["B"]},
+                      {"id": "Y", "name": "Y", "status_quo": 0, "guarantors": ["A"]}],
+           "actors": [{"id": a, "name": a, "capability": 1.0, "veto": True} for a in "AB"],
+           "stances": {"A": {"X": {"position": 100, "salience": 1.0},
+                             "Y": {"position": 0, "salience": 0.6}},
+                       "B": {"X": {"position": 0, "salience": 0.2},
+                             "Y": {"position": 100, "salience": 1.0}}},
+           "trust": {"A": {"B": 0.5}}}
+    problem = SettlementProblem.from_scenario(scenario_from_mapping(raw), 100.0)
+    assert _brute_force_roadmaps(problem, 2, True, 0.5, "reverse", to_final=[1.0, 1.0]) \
+        == pytest.approx(0.125, rel=1e-9)
+    for method in ("brute", "bnb"):
+        found = search_paths(problem, np.array([[1.0, 1.0]]), 2, UtilitySettings(), 0.5,
+                             "reverse", method=method, top=3)
+        assert found.margin[0] == pytest.approx([0.125, -0.21875], rel=1e-9)
+        assert found.stages[0][:, 0].tolist() == [[1, 0], [0, 1]]
+        assert found.final_gains[0] == pytest.approx([-0.0625, 2 / 3], rel=1e-9)
+        assert not found.in_zone[0] and not found.acceptable(0)
 
 
 def test_package_rules_hold_at_every_stage() -> None:

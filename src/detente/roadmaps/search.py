@@ -7,21 +7,29 @@ actor) condition is a column: the settlement :class:`~detente.settlement.search.
 and its exact branch and bound (:func:`~detente.settlement.search.branch_and_bound`) apply
 unchanged. The columns, all of which must be > 0 for the parties:
 
-* the final package's settlement gain g_a(xˢ) (the roadmap ends in the zone of agreement);
-* E^t_a for every checkpoint t (going on beats reversing to the status quo);
+* E^t_a − r_a for every checkpoint t (going on beats reversing to the status quo, or to the
+  walk-away point r_a);
 * under ``defection="stop"`` also R^t_a for t ≥ 2 (going on beats keeping the banked gains);
 * one column per stage counting the issues it moves by at least their minimum move
   (``min_moves``, by default one labelled anchor step: docs/roadmap.md), M·(moves − ½), so
-  no stage is empty or a token step.
+  no stage is empty or a token step. These are constraints, never margins: M is so large
+  that a satisfied one is never the smallest column.
+
+The final package's settlement gains g_a(xˢ) − r_a (the roadmap must end in the zone of
+agreement) are not columns: they are the same for every roadmap to a final, so they are
+computed once per final (:func:`final_gains`) and decide whether that final can hold at
+all. As columns they would enter the max-min below, and a final gain smaller than every
+checkpoint margin would tie every roadmap to that final at it, whatever its checkpoints.
 
 The objective, the final package's Nash product, depends only on the final package. So the
 finals are taken from the settlement search in decreasing Nash order
 (:func:`~detente.settlement.search.best_packages`), and for each a path search decides
 whether some roadmap reaches it; the first final that has one is the optimum. Among the
-roadmaps to that final the search returns the most robust (max-min margin over all
-columns). With ``finals = K`` at most the K best finals are tried: exact when the zone has
-at most K packages or an acceptable roadmap is found among them, else a bounded answer
-(reported as such).
+roadmaps to that final the search returns the most robust: it maximises the smallest
+margin of any party at any checkpoint (the E^t and, under ``stop``, R^t columns), which is
+the ``min_margin`` a roadmap is reported with. With ``finals = K`` at most the K best
+finals are tried: exact when the zone has at most K packages or an acceptable roadmap is
+found among them, else a bounded answer (reported as such).
 
 An issue whose moves nobody can deliver (credibility 0 for every actor) keeps its status
 quo, as in the settlement table; its only "move" is straight to a final that demands it.
@@ -42,9 +50,10 @@ roadmap space is Π_k P_k; brute force costs O(Π_k P_k · C), branch and bound 
 worst the same, usually far less because columns whose upper bound is ≤ 0 prune whole
 subtrees.
 
-Near misses: with every column shifted by a constant L larger than any deficit, every
-roadmap is "acceptable" and the max-min search returns the roadmaps whose worst margin is
-largest; their checkpoints with margin ≤ 0 are where and for whom they break.
+Near misses: with every margin column shifted by a constant L larger than any deficit,
+every roadmap is "acceptable" and the max-min search returns the roadmaps whose smallest
+checkpoint margin is largest; their checkpoints with margin ≤ 0 are where and for whom they
+break.
 """
 
 from __future__ import annotations
@@ -55,7 +64,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from detente.errors import option_error
-from detente.roadmaps.model import Defection, stage_terms
+from detente.roadmaps.model import Defection, evaluate_stages, stage_terms
 from detente.settlement.mechanisms import pair_keys, rule_allows, walk_away
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.search import (
@@ -69,8 +78,8 @@ from detente.settlement.search import (
 from detente.settlement.utility import (
     Guarantees,
     UtilitySettings,
+    acceptable,
     credibility,
-    nash_weights,
     parties,
     require_parties,
 )
@@ -114,29 +123,37 @@ def issue_paths(candidates: np.ndarray, start: float, final: float, n_stages: in
 class PathSearch:
     """Per final package (one batch row each): the best paths found.
 
-    ``stages [B][k, S, I]`` unit-scale roadmaps (best first), ``margin [B][k]`` their worst
-    margin over all columns (utility on the unit scale; > 0 means acceptable throughout),
-    ``space [B]`` how many roadmaps reach each final.
+    ``stages [B][k, S, I]`` unit-scale roadmaps (best first), ``margin [B][k]`` their
+    smallest margin of any party at any checkpoint (utility on the unit scale; the
+    ``min_margin`` they are reported with; > 0: every party stays throughout),
+    ``space [B]`` how many roadmaps reach each final, ``final_gains [B, A]`` each final's
+    settlement gains over the walk-away points (the same for every roadmap to it),
+    ``in_zone [B]`` whether every party gains from the final (it is in the zone).
     """
 
     stages: list[np.ndarray]
     margin: list[np.ndarray]
     space: np.ndarray
+    final_gains: np.ndarray
+    in_zone: np.ndarray
 
     def acceptable(self, b: int) -> bool:
-        return bool(self.margin[b].size and self.margin[b][0] > 0)
+        """Whether the best roadmap to final b holds: it ends in the zone and every party
+        stays at every checkpoint."""
+        return bool(self.in_zone[b] and self.margin[b].size and self.margin[b][0] > 0)
 
 
 def _issue_columns(problem: SettlementProblem, roadmaps: np.ndarray, n_stages: int,
                    settings: UtilitySettings, patience: float, defection: Defection,
                    guarantees: Guarantees) -> np.ndarray:
-    """Each issue's share of every utility column for roadmaps ``[N, S, I]``,
-    ``[N, C_util, I]``: the final settlement gain, E^t for every checkpoint, and R^t for
-    t ≥ 2 under ``stop`` (actors within each block). Walk-away points are not subtracted."""
+    """Each issue's share of every margin column for roadmaps ``[N, S, I]``,
+    ``[N, C_util, I]``: E^t for every checkpoint, and R^t for t ≥ 2 under ``stop`` (actors
+    within each block). Walk-away points are not subtracted. The final settlement gain is
+    no column (:func:`final_gains`)."""
     terms = stage_terms(problem.arrays, roadmaps, guarantees, settings, patience,
                         problem.mechanisms)
     n = roadmaps.shape[0]
-    cols = [terms.final, (terms.banked + terms.rest).reshape(n, -1, roadmaps.shape[-1])]
+    cols = [(terms.banked + terms.rest).reshape(n, -1, roadmaps.shape[-1])]
     if defection == "stop":
         cols.append(terms.rest[:, 1:].reshape(n, -1, roadmaps.shape[-1]))
     return np.concatenate(cols, axis=1)
@@ -223,7 +240,7 @@ def _columns(problem: SettlementProblem, finals: np.ndarray,
     floor = np.zeros(n_issues) if min_moves is None else np.asarray(min_moves, dtype=float)
     width = max(p.shape[0] for row in paths for p in row)
     stop = defection == "stop"
-    n_util = n_actors * (1 + n_stages + (n_stages - 1 if stop else 0))
+    n_util = n_actors * (n_stages + (n_stages - 1 if stop else 0))
     n_cols = n_util + n_stages
     keys = pair_keys(mech, arrays.issue_ids, arrays.actor_ids)
     cells = sum(n_final * width * width * n_util for _ in keys)
@@ -259,9 +276,9 @@ def _columns(problem: SettlementProblem, finals: np.ndarray,
                              settings, patience, defection, guarantees, n_cols)
                   for i, j in keys)
     offset = np.zeros((n_final, n_cols))
-    if mech.walk_away:  # the final and every E^t column are compared with r, not 0
+    if mech.walk_away:  # every E^t column is compared with r, not 0
         r = walk_away(mech, arrays, settings)
-        offset[:, :n_actors * (1 + n_stages)] = -np.tile(r, 1 + n_stages)
+        offset[:, :n_actors * n_stages] = -np.tile(r, n_stages)
     # Shift the utility columns so every roadmap is "acceptable" (near misses), then scale
     # the stage counts so that a satisfied one is never the smallest column.
     spread = np.where(valid[..., None], np.abs(gains[..., :n_util]), 0.0).max(axis=2).sum(
@@ -277,11 +294,21 @@ def _columns(problem: SettlementProblem, finals: np.ndarray,
     gains = np.where(valid[..., None], gains, 0.0)
     col_must = np.concatenate([np.tile(must, n_util // n_actors), np.ones(n_stages, bool)])
     must_b = np.broadcast_to(col_must, (n_final, n_cols)).copy()
-    weights = np.zeros((n_final, n_cols))
-    weights[:, :n_actors] = nash_weights(arrays)
+    weights = np.zeros((n_final, n_cols))  # the path search is max-min: no Nash exponents
     table = GainTable(values, valid, changed, gains, must_b, weights, pairs,
                       offset if mech.walk_away else None)
     return table, shift
+
+
+def final_gains(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
+                settings: UtilitySettings, guarantees: Guarantees) -> np.ndarray:
+    """Each final's settlement gains over the walk-away points, ``[B, A]`` (unit scale):
+    ``final_gains`` of every roadmap to it, as :func:`~detente.roadmaps.model.evaluate_stages`
+    reports them. They depend on the final package and the last stage's deliverers only, so
+    the roadmap that stays at the final from stage 1 on stands for every roadmap to it."""
+    still = np.repeat(np.asarray(finals, dtype=float)[:, None, :], n_stages, axis=1)
+    return evaluate_stages(problem.arrays, still, guarantees, settings,
+                           mechanisms=problem.mechanisms).final
 
 
 def _pair_term(problem: SettlementProblem, paths: list[list[np.ndarray]], single: np.ndarray,
@@ -334,7 +361,9 @@ def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
                  method: Method = "auto", max_packages: int = MAX_PACKAGES,
                  min_moves: np.ndarray | None = None, first: np.ndarray | None = None,
                  paths: list[list[np.ndarray]] | None = None) -> PathSearch:
-    """The ``top`` most robust roadmaps to each final package ``finals [B, I]`` (unit scale).
+    """The ``top`` most robust roadmaps to each final package ``finals [B, I]`` (unit scale):
+    the largest smallest margin of any party at any checkpoint (the final's own gains, the
+    same for every roadmap to it, are ``final_gains`` and ``in_zone``, not margins).
 
     Exact: brute force for small spaces, else the settlement branch and bound on the path
     table (module docstring). ``min_moves [I]`` (unit scale): the least move of issue k that
@@ -370,4 +399,6 @@ def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
             if slots.shape[0] else np.zeros((0, n_stages, table.n_issues))
         stages.append(roadmaps)
         margin.append(found.score - shift[b])
-    return PathSearch(stages, margin, space)
+    gains = final_gains(problem, finals, n_stages, settings, guarantees)
+    in_zone = acceptable(gains, parties(problem.arrays))
+    return PathSearch(stages, margin, space, gains, np.asarray(in_zone, dtype=bool))
