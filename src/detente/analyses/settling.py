@@ -595,7 +595,19 @@ def view_roadmap(run: Result) -> View:
 
 
 def _break_text(e: Any) -> str:
-    return e.where_it_breaks() or "nowhere"
+    """Where a roadmap breaks; one that holds at every stage but ends outside the zone of
+    agreement is no roadmap the search counts, and says why (never a bare "nowhere")."""
+    if e.where_it_breaks():
+        return str(e.where_it_breaks())
+    return _outside_zone_text(e) or "nowhere"
+
+
+def _outside_zone_text(e: Any) -> str:
+    """"" unless the roadmap's final package is outside the zone of agreement: who gains
+    nothing from it as one package (its settlement gain, utility points)."""
+    return "" if not e.one_shot_blockers else (
+        "the final package is outside the zone of agreement (" + ", ".join(
+            f"{a} gains {e.final_gains[a]:+.2f} from it" for a in e.one_shot_blockers) + ")")
 
 
 def _searched_text(search: Any) -> str:
@@ -623,6 +635,9 @@ def _evaluation(e: Any, s: Scenario, suffix: str) -> Table:
     verdict = "holds at every stage" if e.holds else "breaks"
     notes = [f"{e.id} {verdict}; final package Nash product {e.final_nash:.2f}, smallest "
              f"margin {e.min_margin:+.2f}."]
+    if e.holds and _outside_zone_text(e):
+        notes.append(f"{_outside_zone_text(e)}: a search counts only roadmaps that end in "
+                     "the zone.")
     if e.walk_away:
         notes.append("walk-away points (utility points over the status quo): " + ", ".join(
             f"{a} {v:+.1f}" for a, v in e.walk_away.items()))
