@@ -4,6 +4,8 @@ reference point."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import detente
@@ -264,6 +266,22 @@ def test_compare_keeps_apart_forecasts_on_an_offset_scale() -> None:
     for row, text in flow:
         assert_reads(text[2], row[2], OFFSET_SPAN)
         assert_reads(text[3], row[3], OFFSET_SPAN)
+
+
+def test_compare_writes_each_side_with_the_digits_its_own_scale_needs(tmp_path: Path) -> None:
+    # A on 0 to 1e9, B on 1000 to 1000.5 (the same issue id): every row took A's span, so
+    # B's forecast 1000.236 read 1000.24 and B's 1000.2026 read 1000.2.
+    a = one_issue(0, 1e9, 1e8, (1e8, 5e8, 9e8))
+    b = tmp_path / "b.yaml"
+    b.write_text(one_issue(1000, 1000.5, 1000.15, (1000.1, 1000.23, 1000.27)).to_yaml())
+    compared = detente.run("compare", a, other=str(b), analyses=("forecast",), samples=0)
+    t = compared.view().tables[0]
+    rows = [(row, text) for row, text in zip(t.rows, rows_text(t), strict=True)
+            if row[5] == "issue units"]
+    assert rows, t.rows
+    for row, text in rows:
+        assert_reads(text[3], row[3], OFFSET_SPAN)
+        assert_reads(text[2], row[2], 1e9)
 
 
 def test_a_blockers_noise_gain_is_not_written_as_a_gain() -> None:

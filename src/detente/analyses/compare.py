@@ -12,6 +12,7 @@ and its docs page).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,8 +131,11 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
     settle_opts = {"step": step}
     # No headline reads settle's persuasion plans or per-issue zones: not computed.
     settle_only = {"persuade": False, "zones": False}
-    # A's scale where both name an issue: its numbers are written against one span.
-    spans = {i.id: i.scale.span for i in (*s_b.issues, *s_a.issues)}
+    # One row per issue shows A, B and their difference against one span: where A and B
+    # scale an issue differently, the narrower one's, so that neither side loses digits.
+    spans: dict[str, float] = {}
+    for i in (*s_a.issues, *s_b.issues):
+        spans[i.id] = min(spans.get(i.id, math.inf), i.scale.span)
     rows: list[Row] = []
     for part in analyses:
         if part == "forecast":
