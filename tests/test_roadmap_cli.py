@@ -132,6 +132,20 @@ def test_no_veto_player_is_refused_as_settle_refuses_it(tmp_path, args: tuple[st
     assert "inf" not in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(("command", "label"), [
+    (("contributions",), "contributions"), (("sample", "-m", "settle", "-n", "20"),
+                                            "sample -m settle")])
+def test_contributions_and_sampled_settle_refuse_a_scenario_nobody_must_agree_to(
+        tmp_path, command: tuple[str, ...], label: str) -> None:
+    # contributions printed "all actors as guarantors: 100; nobody: 100" and sample -m settle
+    # "P(the zone of agreement is non-empty): 100.0%", exit 0: numbers about nobody.
+    path = tmp_path / "noveto.json"
+    path.write_text(json.dumps(_nobody_blocks()))
+    result = invoke(command[0], str(path), *command[1:])
+    assert result.exit_code == 2, result.output
+    assert f"{label}: no actor holds a veto" in result.output
+
+
 def test_a_counterfactual_without_the_last_veto_player_is_refused_by_its_label(tmp_path
                                                                              ) -> None:
     path = tmp_path / "oneveto.json"

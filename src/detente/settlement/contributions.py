@@ -31,7 +31,12 @@ from detente.settlement.defaults import GridStep
 from detente.settlement.mechanisms import ignoring
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.search import Method, best_packages, build_table, zone_size
-from detente.settlement.utility import DEFAULT_SETTINGS, UtilitySettings, UtilityShape
+from detente.settlement.utility import (
+    DEFAULT_SETTINGS,
+    UtilitySettings,
+    UtilityShape,
+    require_parties,
+)
 
 ValueName = Literal["nash", "size"]
 EXACT_LIMIT = 15
@@ -171,6 +176,9 @@ def contributions(
     problem = problem.replace(mechanisms=ignoring(problem.mechanisms, list(ignore)))
     if variation is not None and not variation.is_empty:
         problem = variation.apply_problem(problem)
+    # As settle refuses it: with nobody who must agree, every coalition's deal is worth the
+    # same, and each actor's share of it would be a number about nothing.
+    require_parties(problem.arrays, "contributions")
     try:
         settings = UtilitySettings(utility=utility, correlation=correlation, losses=losses)
     except ValueError as err:

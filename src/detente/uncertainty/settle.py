@@ -95,6 +95,7 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
         from detente.settlement import SettlementProblem, UtilitySettings
         from detente.settlement.problem import check_step
         from detente.settlement.search import METHODS, check_max_packages
+        from detente.settlement.utility import require_parties
     except ImportError:  # pragma: no cover - settle is part of detente once landed
         raise option_error("--model", "settlement analysis is not available in this version",
                            "use a forecasting model, see `detente models`") from None
@@ -123,6 +124,9 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
     # "inf" into a two-value grid without a word.
     step = check_step(options.get("step"), "settle.step")
     problem = SettlementProblem.from_scenario(scenario, step)
+    # As settle refuses it: with nobody who must agree, every sample's zone holds every
+    # package and the probabilities would say so, 100 %.
+    require_parties(problem.arrays, "sample -m settle")
     max_packages = options.get("max_packages")
     if max_packages is not None:
         max_packages = check_max_packages(max_packages, "settle.max_packages")
