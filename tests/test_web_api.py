@@ -1172,3 +1172,18 @@ def test_info_gives_the_workbench_bound_of_samples(narrow: TestClient) -> None:
     highs = {name: o["high"] for name, a in info.items() for o in a["options"]
              if o["name"] == "samples"}
     assert highs and set(highs.values()) == {2000}, highs
+
+
+def test_the_reports_settings_are_checked_with_its_own_options() -> None:
+    # A model option of the sampled analyses is read against the report's primary model,
+    # as the run reads it: refused for another model, taken for that one.
+    from detente.web.analyses import request_options
+
+    given = ["sample.option=nash.utility=linear"]
+    with pytest.raises(detente.OptionError) as refused:
+        request_options(ANALYSES["report"], {"params": {"set": given}})
+    assert [(p.location, p.message.split(":")[0]) for p in refused.value.problems] == \
+        [("params.set", "sample.option")]
+    assert request_options(ANALYSES["report"], {"params": {"set": given,
+                                                           "primary": "nash"}})["set"][0] == \
+        given[0]

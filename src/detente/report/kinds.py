@@ -139,6 +139,15 @@ def report_settings(given: Mapping[str, Mapping[str, Any]] | None = None, *,
     return out
 
 
+def report_shortcuts(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The shortcuts of :func:`report_settings` (``models``, None for the report's own
+    choice; ``primary``; ``seed``) as the report's own options (:data:`REPORT_OPTIONS`,
+    checked) give them: the report reads its settings with these, and so does a caller
+    checking them ahead (the workbench, at submit)."""
+    return {"models": list(options["model"]) or None, "primary": options["primary"],
+            "seed": options["seed"]}
+
+
 @dataclass
 class Analysis:
     """One scenario and the analyses of it that figures and the report draw on.
@@ -187,13 +196,14 @@ class Analysis:
         III file on which the report's models are scored (with its seed) for the accuracy
         figure; :func:`~detente.validate.validate_deu` reads the Council weights beside it,
         as the shared data folder keeps them."""
-        models, seed = list(options["model"]) or None, options["seed"]
+        shortcuts = report_shortcuts(options)
         if deu is not None:
             from detente.validate import validate_deu
 
-            kw["validation"] = validate_deu(deu, models=models, rng=0 if seed is None else seed)
-        return cls.of(source, settings=parse_settings(options["set"]), models=models,
-                      primary=options["primary"], seed=seed, **kw)
+            seed = shortcuts["seed"]
+            kw["validation"] = validate_deu(deu, models=shortcuts["models"],
+                                            rng=0 if seed is None else seed)
+        return cls.of(source, settings=parse_settings(options["set"]), **shortcuts, **kw)
 
     #: Each analysis of :data:`REPORTED` as `detente ANALYSIS` runs it with the report's
     #: settings and counterfactual, filled in on first use (:meth:`result`).

@@ -27,6 +27,7 @@ from detente import (
     option_error,
     parse_settings,
     report_settings,
+    report_shortcuts,
     run,
     scenario_from_mapping,
     to_json,
@@ -101,12 +102,13 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any],
                                  f"sets {option} itself", f"leave {option} out")
                          for v in values if option in FIXED and (
                              FIXED[option] is None or v.strip() != str(FIXED[option]))]
-    if "set" in checked:  # read as the report will read them (ReportAnalysis.from_options)
+    # Read as the report will read them (ReportAnalysis.from_options), a fixed option left
+    # out: refused just above if it differs, its own problem said once.
+    if "set" in checked:
         try:
             report_settings({name: {k: v for k, v in options.items() if k not in FIXED}
                              for name, options in settings.items()},
-                            models=list(checked["model"]) or None,
-                            primary=checked["primary"], seed=checked["seed"], specs=offered)
+                            **report_shortcuts(checked), specs=offered)
         except OptionError as err:
             problems += [Problem("params.set", _setting_message(p), p.fix)
                          for p in err.problems]
