@@ -818,11 +818,11 @@ def test_sensitivity_matches_the_library(client: TestClient) -> None:
 
 @pytest.mark.parametrize(("analysis", "params", "words"), [
     ("sample", {"samples": 0}, "samples"),
-    ("sample", {"samples": 10**9}, "more than this workbench runs"),
+    ("sample", {"samples": 10**9}, "from 1 to 20000"),
     # Past the registry's own bound too, or sent as text: the workbench's limit is named.
-    ("sample", {"samples": 10**15}, "more than this workbench runs (20000)"),
-    ("sample", {"samples": "30000"}, "more than this workbench runs (20000)"),
-    ("sensitivity", {"samples": 10**15}, "more than this workbench runs (20000)"),
+    ("sample", {"samples": 10**15}, "from 1 to 20000"),
+    ("sample", {"samples": "30000"}, "from 1 to 20000"),
+    ("sensitivity", {"samples": 10**15}, "from 2 to 20000"),
     ("sample", {"samples": 2.5}, "whole number"),
     ("sample", {"noise": "position=banana"}, ""),
     ("sensitivity", {"group": "zodiac"}, "unknown group"),
@@ -1121,3 +1121,69 @@ def test_a_counterfactual_flag_takes_at_most_its_entries(client: TestClient, fla
     assert [p["message"] for p in response.json()["problems"]
             if p["location"].endswith(f"counterfactual.{flag}")] == [
         f"List should have at most {most} items after validation, not {most + 1}"]
+
+
+@pytest.fixture(scope="module")
+def narrow() -> Iterator[TestClient]:
+    """A workbench that runs at most 2,000 samples."""
+    with TestClient(create_app(limits=ServerLimits(max_samples=2000))) as c:
+        yield c
+
+
+@pytest.mark.parametrize("setting", ["sample.samples=3000000", "sensitivity.samples=2001"])
+def test_the_reports_settings_are_held_to_the_workbench_sample_limit(
+        narrow: TestClient, setting: str) -> None:
+    # The limit was checked on params.samples only: the report's settings ran 3,000,000.
+    response = narrow.post("/api/jobs", json={"analysis": "report", "scenario": korea(),
+                                              "params": {"set": [setting]}})
+    assert response.status_code == 422, response.json()
+    problems = response.json()["problems"]
+    assert [p["location"] for p in problems] == ["params.set"]
+    assert problems[0]["message"].startswith(setting.split("=")[0] + ": ")
+    assert "from 1 to 2000" in problems[0]["message"] or \
+        "from 2 to 2000" in problems[0]["message"]
+
+
+def test_the_reports_settings_are_checked_at_submit(client: TestClient) -> None:
+    # They were read only in the worker, a second later, located at "--set settle.step".
+    response = client.post("/api/jobs", json={"analysis": "report", "scenario": korea(),
+                                              "params": {"set": ["settle.step=abc"]}})
+    assert response.status_code == 422, response.json()
+    problems = response.json()["problems"]
+    own = ANALYSES["settle"].option("step").check("abc")[1]
+    assert [(p["location"], p["message"]) for p in problems] == \
+        [("params.set", f"settle.step: {own[0].message}")]
+
+
+@pytest.mark.parametrize("samples", ["abc", 0, 2.5, 2001])
+def test_sample_refusals_name_the_workbench_bound(narrow: TestClient, samples: Any) -> None:
+    # They named the registry's bound (10000000), which the workbench does not run.
+    response = narrow.post("/api/analyses/sample", json={"scenario": korea(),
+                                                         "params": {"samples": samples}})
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert problem["location"] == "params.samples"
+    assert "from 1 to 2000" in problem["message"], problem
+
+
+def test_info_gives_the_workbench_bound_of_samples(narrow: TestClient) -> None:
+    # The page's field hint read the registry's bound (10000000).
+    info = {a["name"]: a for a in narrow.get("/api/info").json()["analyses"]}
+    highs = {name: o["high"] for name, a in info.items() for o in a["options"]
+             if o["name"] == "samples"}
+    assert highs and set(highs.values()) == {2000}, highs
+
+
+def test_the_reports_settings_are_checked_with_its_own_options() -> None:
+    # A model option of the sampled analyses is read against the report's primary model,
+    # as the run reads it: refused for another model, taken for that one.
+    from detente.web.analyses import request_options
+
+    given = ["sample.option=nash.utility=linear"]
+    with pytest.raises(detente.OptionError) as refused:
+        request_options(ANALYSES["report"], {"params": {"set": given}})
+    assert [(p.location, p.message.split(":")[0]) for p in refused.value.problems] == \
+        [("params.set", "sample.option")]
+    assert request_options(ANALYSES["report"], {"params": {"set": given,
+                                                           "primary": "nash"}})["set"][0] == \
+        given[0]

@@ -47,7 +47,13 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.render import fmt, print_view, to_json, view_cells, view_csv, view_html
     from detente.report.html import render_report
     from detente.report.kinds import KINDS as FIGURE_KINDS
-    from detente.report.kinds import REPORTED, figure_file, parse_settings
+    from detente.report.kinds import (
+        REPORTED,
+        figure_file,
+        parse_settings,
+        report_settings,
+        report_shortcuts,
+    )
     from detente.report.kinds import Analysis as ReportAnalysis
     from detente.report.kinds import draw as draw_figure
     from detente.report.style import figure_bytes, preset_bytes
@@ -158,6 +164,8 @@ _LAZY: dict[str, str] = {
     "draw_figure": "detente.report.kinds",
     "figure_file": "detente.report.kinds",
     "parse_settings": "detente.report.kinds",
+    "report_settings": "detente.report.kinds",
+    "report_shortcuts": "detente.report.kinds",
     "REPORTED": "detente.report.kinds",
     "figure_bytes": "detente.report.style",
     "render_report": "detente.report.html",
@@ -250,6 +258,8 @@ __all__ = [
     "problem_response",
     "problems_as_json",
     "render_report",
+    "report_settings",
+    "report_shortcuts",
     "roadmap",
     "run",
     "sample",

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detente.analyses import ANALYSES, Result, run
+from detente.analyses import ANALYSES, AnalysisSpec, Result, run
 from detente.analyses.documents import FIGURES
 from detente.errors import OptionError, Problem, option_error
 from detente.forecast import Forecast
@@ -104,20 +104,22 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, Any]]:
 
 def report_settings(given: Mapping[str, Mapping[str, Any]] | None = None, *,
                     models: Sequence[str] | None = None, primary: str | None = None,
-                    seed: int | None = None) -> dict[str, dict[str, Any]]:
+                    seed: int | None = None, specs: Mapping[str, AnalysisSpec] = ANALYSES
+                    ) -> dict[str, dict[str, Any]]:
     """Every option of every analysis in :data:`REPORTED`, checked by its spec, defaults
     filled in; every problem at once, located as ``--set ANALYSIS.OPTION``.
 
     Shortcuts: ``models`` (the forecast's), ``primary`` (the model of the sampled
     analyses) and ``seed`` (of every analysis that has one) apply where ``given`` does not
-    set the option itself."""
+    set the option itself. ``specs``: the analyses by name, where a caller narrows their
+    bounds (the workbench its sample counts)."""
     given = dict(given or {})
     problems = [Problem("--set", f"the report shows no analysis '{name}'",
                         f"analyses of the report: {', '.join(REPORTED)}")
                 for name in given if name not in REPORTED]
     out: dict[str, dict[str, Any]] = {}
     for name in REPORTED:
-        spec = ANALYSES[name]
+        spec = specs[name]
         names = {o.name for o in spec.options}
         shortcut: dict[str, Any] = {"seed": seed, "model": models if name == "forecast"
                                     else primary}
@@ -128,11 +130,22 @@ def report_settings(given: Mapping[str, Mapping[str, Any]] | None = None, *,
             out[name] = spec.check(wanted)
         except OptionError as err:
             flags = {o.flag: o.name for o in spec.options}
-            problems += [Problem(f"--set {name}.{flags.get(p.location, p.location)}",
-                                 p.message, p.fix) for p in err.problems]
+            # By flag; an unknown name comes located as the analysis's ("settle.stepp").
+            problems += [Problem(
+                f"--set {name}.{flags.get(p.location, p.location.removeprefix(name + '.'))}",
+                p.message, p.fix) for p in err.problems]
     if problems:
         raise OptionError(problems)
     return out
+
+
+def report_shortcuts(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The shortcuts of :func:`report_settings` (``models``, None for the report's own
+    choice; ``primary``; ``seed``) as the report's own options (:data:`REPORT_OPTIONS`,
+    checked) give them: the report reads its settings with these, and so does a caller
+    checking them ahead (the workbench, at submit)."""
+    return {"models": list(options["model"]) or None, "primary": options["primary"],
+            "seed": options["seed"]}
 
 
 @dataclass
@@ -183,13 +196,14 @@ class Analysis:
         III file on which the report's models are scored (with its seed) for the accuracy
         figure; :func:`~detente.validate.validate_deu` reads the Council weights beside it,
         as the shared data folder keeps them."""
-        models, seed = list(options["model"]) or None, options["seed"]
+        shortcuts = report_shortcuts(options)
         if deu is not None:
             from detente.validate import validate_deu
 
-            kw["validation"] = validate_deu(deu, models=models, rng=0 if seed is None else seed)
-        return cls.of(source, settings=parse_settings(options["set"]), models=models,
-                      primary=options["primary"], seed=seed, **kw)
+            seed = shortcuts["seed"]
+            kw["validation"] = validate_deu(deu, models=shortcuts["models"],
+                                            rng=0 if seed is None else seed)
+        return cls.of(source, settings=parse_settings(options["set"]), **shortcuts, **kw)
 
     #: Each analysis of :data:`REPORTED` as `detente ANALYSIS` runs it with the report's
     #: settings and counterfactual, filled in on first use (:meth:`result`).

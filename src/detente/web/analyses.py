@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from detente import (
@@ -25,6 +26,8 @@ from detente import (
     View,
     option_error,
     parse_settings,
+    report_settings,
+    report_shortcuts,
     run,
     scenario_from_mapping,
     to_json,
@@ -67,12 +70,15 @@ def public(entry: AnalysisSpec) -> dict[str, Any]:
             "shared": shared, "fixed": fixed_for(entry)}
 
 
-def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str, Any]:
+def request_options(entry: AnalysisSpec, request: Mapping[str, Any],
+                    offered: Mapping[str, AnalysisSpec] = ANALYSES) -> dict[str, Any]:
     """The request's ``params``: the analysis's options, named and spelled as the command
     line has them (``model``, ``option`` as ``-O`` items, ``seed``), every one filled and
     checked by the spec (:meth:`AnalysisSpec.check`), and what the workbench fixes at its
     fixed value (a request cannot give it); problems at ``params.NAME``. An option the
-    analysis lacks is refused as unknown, never dropped."""
+    analysis lacks is refused as unknown, never dropped. The report's settings are checked
+    as the report reads them (:func:`detente.report_settings`), by the ``offered`` specs
+    (:func:`available_analyses`: the workbench's sample bound), problems at ``params.set``."""
     given = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
     problems = [Problem(f"params.{name}", f"unknown option '{name}' for {entry.name}",
                         f"the workbench sets {name} itself") for name in given if name in FIXED]
@@ -96,6 +102,16 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
                                  f"sets {option} itself", f"leave {option} out")
                          for v in values if option in FIXED and (
                              FIXED[option] is None or v.strip() != str(FIXED[option]))]
+    # Read as the report will read them (ReportAnalysis.from_options), a fixed option left
+    # out: refused just above if it differs, its own problem said once.
+    if "set" in checked:
+        try:
+            report_settings({name: {k: v for k, v in options.items() if k not in FIXED}
+                             for name, options in settings.items()},
+                            **report_shortcuts(checked), specs=offered)
+        except OptionError as err:
+            problems += [Problem("params.set", _setting_message(p), p.fix)
+                         for p in err.problems]
     if problems:
         raise OptionError(problems)
     options = {**{k: v for k, v in checked.items() if k not in FIXED}, **fixed_for(entry)}
@@ -109,11 +125,20 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any]) -> dict[str
     return options
 
 
-def read_request(entry: AnalysisSpec, request: Mapping[str, Any]
+def _setting_message(problem: Problem) -> str:
+    """A problem of the report's settings (located ``--set settle.step``) as the workbench
+    words it, all at ``params.set``: prefixed with the setting it is about."""
+    setting = problem.location.removeprefix("--set").strip()
+    return f"{setting}: {problem.message}" if setting else problem.message
+
+
+def read_request(entry: AnalysisSpec, request: Mapping[str, Any],
+                 offered: Mapping[str, AnalysisSpec] = ANALYSES
                  ) -> tuple[Scenario, Variation, dict[str, Any]]:
     """The request's scenario, counterfactual (``{"without": ["RU"], "position":
     ["CN.NUC=40"]}``, checked against the scenario; problems at ``counterfactual.KIND``) and
-    options (problems at ``params.NAME``), every problem of the two reported together."""
+    options (problems at ``params.NAME``; the report's settings by ``offered``'s specs),
+    every problem of the two reported together."""
     scenario = scenario_from_mapping(request["scenario"], "<workbench>")
     variation, options = Variation(), {}
     try:
@@ -125,7 +150,7 @@ def read_request(entry: AnalysisSpec, request: Mapping[str, Any]
                         if p.location.startswith("--") else p.location, p.message, p.fix)
                 for p in found]
     try:
-        options = request_options(entry, request)
+        options = request_options(entry, request, offered)
     except OptionError as err:
         problems += err.problems
     if problems:
@@ -133,12 +158,24 @@ def read_request(entry: AnalysisSpec, request: Mapping[str, Any]
     return scenario, variation, options
 
 
-def available_analyses(more: Mapping[str, AnalysisSpec] | None = None
-                       ) -> dict[str, AnalysisSpec]:
+def available_analyses(more: Mapping[str, AnalysisSpec] | None = None,
+                       max_samples: int | None = None) -> dict[str, AnalysisSpec]:
     """What a server (or a worker) offers: the registry's analyses that read no file, and
-    ``more`` (tests only: see ``create_app``)."""
-    offered = {name: spec for name, spec in ANALYSES.items() if name not in READS_FILES}
+    ``more`` (tests only: see ``create_app``). ``max_samples``: the server's
+    (``ServerLimits.max_samples``), the upper bound of every ``samples`` option where the
+    declared one is higher, so that refusals, ``/api/info`` and the report's settings name
+    the bound the workbench runs. A worker leaves it out: it runs what the server has
+    checked, and the registry's bounds accept whatever the narrower ones did."""
+    offered = {name: spec if max_samples is None else _held_to(spec, max_samples)
+               for name, spec in ANALYSES.items() if name not in READS_FILES}
     return {**offered, **(more or {})}
+
+
+def _held_to(spec: AnalysisSpec, max_samples: int) -> AnalysisSpec:
+    """``spec`` with its ``samples`` option bounded by ``max_samples`` (where it has one)."""
+    return replace(spec, options=tuple(
+        replace(o, high=max_samples) if o.name == "samples" and (
+            o.high is None or o.high > max_samples) else o for o in spec.options))
 
 
 def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
@@ -150,7 +187,7 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
     if entry is None:
         raise option_error("analysis", f"unknown analysis '{name}'",
                            f"available: {', '.join(offered)}")
-    scenario, variation, options = read_request(entry, request)
+    scenario, variation, options = read_request(entry, request, offered)
     if name not in ANALYSES:  # a test's entry (``more``)
         out = entry.run(scenario, variation, progress=progress, **options)
     else:

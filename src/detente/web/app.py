@@ -8,7 +8,6 @@ as the command line, so the messages are the same.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -151,7 +150,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
     if initial not in embedded_scenarios():
         raise ScenarioError([Problem("", f"no embedded scenario '{initial}'",
                                      f"one of: {', '.join(embedded_scenarios())}")], initial)
-    analyses = available_analyses(more_analyses)
+    analyses = available_analyses(more_analyses, limits.max_samples)
     manager = JobManager(limits.time_limit_s, limits.max_running_jobs, worker=worker)
 
     @asynccontextmanager
@@ -230,20 +229,6 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
             "Content-Disposition": f'attachment; filename="{s.id}.yaml"'})
 
     # --- analyses -------------------------------------------------------------------
-    def require_workbench_samples(spec: AnalysisSpec, params: Mapping[str, Any]) -> None:
-        """Refuse more samples than this workbench runs (``limits.max_samples``), before the
-        registry's checks: a count past the registry's own bound (MAX_SAMPLES) is over this
-        limit too, and this is the one to meet here. The count is read by the option's own
-        parser, without its upper bound; what it cannot read, the registry's check names."""
-        if "samples" not in params or "samples" not in {o.name for o in spec.options}:
-            return
-        unbounded = dataclasses.replace(spec.option("samples"), high=None)
-        samples, problems = unbounded.check(params["samples"])
-        if not problems and samples is not None and samples > limits.max_samples:
-            raise DetenteError([Problem("params.samples", f"{samples} samples is more than "
-                                        f"this workbench runs ({limits.max_samples})",
-                                        f"use at most {limits.max_samples}")])
-
     def start(analysis: str, request: AnalysisRequest) -> Job:
         if analysis not in analyses:
             raise HTTPException(404, f"no analysis '{analysis}'; available: "
@@ -252,8 +237,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
         # Refused here (422, located) rather than in the worker: the same checks it runs, on
         # the values as sent (a JSON dump turned Infinity or NaN into null: "not given").
         plain = request.model_dump(exclude={"analysis"})
-        require_workbench_samples(analyses[analysis], plain.get("params") or {})
-        read_request(analyses[analysis], plain)
+        read_request(analyses[analysis], plain, analyses)
         job = manager.submit(analysis, plain)
         if job is None:
             raise HTTPException(429, f"{limits.max_running_jobs} computations are already "
