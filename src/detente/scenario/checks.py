@@ -9,8 +9,15 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from detente.errors import Problem, did_you_mean
-from detente.scenario.schema import IdKind, Issue, Measure, Scenario, declared_names
+from detente.errors import Problem, as_written, did_you_mean
+from detente.scenario.schema import (
+    IdKind,
+    Issue,
+    Measure,
+    Scenario,
+    declared_names,
+    narrowest_span,
+)
 
 #: How a message names each kind of id, and the lists an id of that kind must be in.
 _KIND_WORDS: dict[IdKind, tuple[str, str]] = {
@@ -29,6 +36,19 @@ def _duplicates(ids: Iterable[str]) -> list[str]:
             dups.append(i)
         seen.add(i)
     return dups
+
+
+def _too_narrow(loc: str, issue: Issue) -> Problem | None:
+    """The refusal of a scale too narrow to compute with (see :data:`MIN_SCALE_SPAN`)."""
+    low, high = issue.scale.low, issue.scale.high
+    narrowest = narrowest_span(low, high)
+    if high - low >= narrowest:
+        return None
+    return Problem(loc, f"the scale from {as_written(low)} to {as_written(high)} is too "
+                   f"narrow to compute with: its span, {as_written(high - low)}, is below "
+                   f"the narrowest a scale may have here ({as_written(narrowest)})",
+                   "rescale the issue, e.g. to 0-100 (or write it in a smaller unit), "
+                   "and its status quo, anchors and positions with it")
 
 
 def check_semantics(s: Scenario) -> list[Problem]:
@@ -60,6 +80,9 @@ def check_semantics(s: Scenario) -> list[Problem]:
         if issue.scale.low >= issue.scale.high:
             add(Problem(f"issues[{k}].scale", f"low ({issue.scale.low:g}) must be below high "
                         f"({issue.scale.high:g})", "swap or correct the two ends of the scale"))
+            continue
+        if problem := _too_narrow(f"issues.{issue.id}.scale", issue):
+            add(problem)
             continue
         check_in_scale(f"issues.{issue.id}.status_quo", issue, issue.status_quo, "status quo")
         for a, anchor in enumerate(issue.anchors):
