@@ -190,7 +190,7 @@ def test_a_step_too_fine_is_refused_with_the_percent_form_as_fix(
     assert units.exit_code == 2
     text = " ".join(units.output.split())
     assert "a step of 100 gives 10,000,001 values on BUDGET" in text
-    assert "use a step of at least 1e+06, or a percent of each issue's scale, e.g. " \
+    assert "use a step of at least 1000000, or a percent of each issue's scale, e.g. " \
         "--step 1%" in text
     percent = runner.invoke(app, ["settle", files["budget"], "--step", "0.05%"])
     assert percent.exit_code == 2

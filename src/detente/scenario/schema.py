@@ -26,6 +26,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
+from detente.errors import as_written
+
 if TYPE_CHECKING:
     from detente.arrays import Arrays
 
@@ -72,7 +74,7 @@ def _bounded(value: float) -> float:
     if abs(value) > MAX_MAGNITUDE:
         raise PydanticCustomError("too_large", "{value} is larger in size than the {most} a "
                                   "scenario number may have",
-                                  {"value": f"{value:g}", "most": f"{MAX_MAGNITUDE:g}"})
+                                  {"value": as_written(value), "most": as_written(MAX_MAGNITUDE)})
     return value
 
 
