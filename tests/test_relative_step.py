@@ -220,6 +220,25 @@ def test_the_sampled_settle_takes_the_percent_form(files: dict[str, str]) -> Non
     assert "settle.step: the grid step must be" in " ".join(refused.output.split())
 
 
+@pytest.mark.parametrize(("given", "written"), [
+    ("33.3333333333%", "33.3333333333%"),   # :g wrote 33.3333%: 5 values where 4 were asked
+    ("123456.7", "123456.7"),               # :g wrote 123457
+    ("10%", "10%"), ("2.5", "2.5"), ("1e-07", "1e-07"),
+])
+def test_a_step_is_written_so_that_it_reads_back_the_same(given: str, written: str) -> None:
+    step = defaults.GridStep.parse(given)
+    assert str(step) == written
+    assert defaults.GridStep.parse(str(step)) == step
+    assert defaults.GridStep.parse(step.to_json()) == step
+
+
+def test_the_sampled_settle_reports_the_step_it_ran(files: dict[str, str]) -> None:
+    done = runner.invoke(app, ["sample", files["mixed"], "-m", "settle", "-n", "2", "-q",
+                               "-O", "settle.step=33.3333333333%", "--format", "json"])
+    assert done.exit_code == 0, done.output
+    assert '"step": "33.3333333333%"' in done.stdout, done.stdout
+
+
 def test_the_web_takes_the_percent_form_and_refuses_bad_ones(files: dict[str, str]) -> None:
     pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
     from fastapi.testclient import TestClient

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from detente.errors import as_written
+
 if TYPE_CHECKING:
     from detente.scenario import Scenario
 
@@ -71,8 +73,11 @@ class GridStep:
         return str(self) if self.relative else self.size
 
     def __str__(self) -> str:
-        """As a user writes it: ``10%``, ``2.5``."""
-        return f"{self.size:g}%" if self.relative else f"{self.size:g}"
+        """As a user writes it: ``10%``, ``2.5``, with every digit it has, so that it reads
+        back as the same step (stored settings, ``-f json``): ``:g`` wrote 33.3333333333%
+        as 33.3333%, a different grid, and a step of 123456.7 as 123457."""
+        size = as_written(self.size)
+        return f"{size}%" if self.relative else size
 
 
 def _as_float(value: object) -> float:
