@@ -144,6 +144,26 @@ def test_a_mixed_scale_scenario_gets_a_grid_on_each_scale(files: dict[str, str])
     assert "grid step 10% of each issue's scale" in " ".join(out.output.split())
 
 
+def test_equal_steps_on_offset_scales_are_one_step_written_cleanly(tmp_path: Path) -> None:
+    # 10% of 0 to 0.3 and of 0.1 to 0.4 differ in the last bit: JSON wrote
+    # {"FLOW": 0.03, "FUND": 0.030000000000000006} with "step": null, and the header
+    # "10% of each issue's scale" instead of the one step both issues share.
+    raw = _two_actors("fp", [("FLOW", 0.0, 0.3, 0.09), ("FUND", 0.1, 0.4, 0.4)],
+                      {"A": {"FLOW": (0.2, 0.5), "FUND": (0.2, 0.5)},
+                       "B": {"FLOW": (0.25, 0.5), "FUND": (0.3, 0.5)}})
+    path = tmp_path / "fp.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    for command in ("settle", "roadmap"):
+        extra = ["--stages", "2"] if command == "roadmap" else []
+        out = runner.invoke(app, [command, str(path), *extra, "--format", "json"])
+        assert out.exit_code == 0, out.output
+        data = json.loads(out.stdout)
+        assert data["steps"] == {"FLOW": 0.03, "FUND": 0.03}, (command, data["steps"])
+        assert data["step"] == 0.03, (command, data["step"])
+    out = runner.invoke(app, ["settle", str(path)])
+    assert "grid step 0.03 units" in " ".join(out.output.split()), out.output
+
+
 # --- --step: a percent of each scale, or issue units ---------------------------------------
 
 

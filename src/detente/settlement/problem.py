@@ -16,24 +16,15 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import OptionError, as_written, option_error
-from detente.render import span_decimals
 from detente.scenario import Mechanisms, Scenario, compile_mechanisms, did_you_mean
-from detente.settlement.defaults import DEFAULT_STEP, GridStep
+from detente.settlement.defaults import (
+    DEFAULT_STEP,
+    GridStep,
+    value_decimals,
+)
 from detente.settlement.utility import Guarantees
 
 MAX_OPTIONS_PER_ISSUE = 1001
-#: Values in issue units (a found package, a roadmap's stages) are rounded to, and told
-#: apart at, this share of their issue's span: 9 decimals on a 0-100 scale, which hides the
-#: grid's rounding errors (3 × 0.1 is 0.30000000000000004); a fixed number of decimals would
-#: round a 0-10⁻¹² issue to 0 and count its moves as none.
-VALUE_SHARE_OF_SPAN = 1e-11
-
-
-def value_decimals(span: float) -> int:
-    """The decimals a value on a scale of ``span`` is rounded to
-    (:data:`VALUE_SHARE_OF_SPAN`)."""
-    return span_decimals(span, VALUE_SHARE_OF_SPAN)
-
 
 def grid_value_text(value: float, span: float) -> str:
     """A value on a search grid (a candidate, a step) as a refusal writes it: the fewest
