@@ -164,6 +164,21 @@ def test_equal_steps_on_offset_scales_are_one_step_written_cleanly(tmp_path: Pat
     assert "grid step 0.03 units" in " ".join(out.output.split()), out.output
 
 
+def test_a_search_over_listed_options_names_them_not_a_grid(tmp_path: Path) -> None:
+    # Every issue lists its options (JSON steps all null): the headers named the unused
+    # default, "grid step 10% of each issue's scale".
+    raw = _budget_and_freeze()
+    raw["issues"][0]["options"] = [0.0, 3e8, 7e8]
+    raw["issues"][1]["options"] = [0.0, 40.0, 80.0]
+    path = tmp_path / "options.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    for command in (["settle"], ["roadmap", "--stages", "2"]):
+        out = runner.invoke(app, [command[0], str(path), *command[1:]])
+        assert out.exit_code == 0, out.output
+        head = " ".join(out.output.split())
+        assert "the issues' listed options" in head and "grid step" not in head, head
+
+
 # --- --step: a percent of each scale, or issue units ---------------------------------------
 
 

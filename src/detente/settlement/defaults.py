@@ -140,6 +140,15 @@ def grid_text(step: GridStep, steps: Mapping[str, float | None]) -> str:
         else f"{as_written(shared)} units"
 
 
+def search_text(step: GridStep, steps: Mapping[str, float | None]) -> str:
+    """What a package search runs over, as a header or a sentence names it: "grid step 10
+    units" (see :func:`grid_text`), or "the issues' listed options" where every issue lists
+    its options, so no grid step applies (a header that named the unused step misled)."""
+    if steps and all(s is None for s in steps.values()):
+        return "the issues' listed options"
+    return f"grid step {grid_text(step, steps)}"
+
+
 #: The one default grid step of every package search: settle, contributions, roadmap,
 #: sample -m settle, the report and the web (issue 14): a tenth of each issue's own scale,
 #: which is 10 units on a 0-100 scale (the absolute default before relative steps). Pass a
@@ -157,4 +166,5 @@ METHODS = ("auto", "brute", "bnb", "milp")
 MAX_PACKAGES = 50_000_000
 
 __all__ = ["DEFAULT_STEP", "MAX_PACKAGES", "METHODS", "SAME_STEP_SHARE", "VALUE_SHARE_OF_SPAN",
-           "GridStep", "grid_text", "issue_steps", "shared_step", "value_decimals"]
+           "GridStep", "grid_text", "issue_steps", "search_text", "shared_step",
+           "value_decimals"]
