@@ -10,7 +10,7 @@ import yaml
 
 import detente
 from detente.errors import ScenarioError
-from detente.scenario import load
+from detente.scenario import MIN_SCALE_SPAN, load
 
 MINIMAL = {
     "id": "mini",
@@ -347,3 +347,34 @@ def test_an_institution_where_an_actor_belongs_is_named_and_hides_no_other_id(
         ("stances.IN", "unknown actor 'IN' (an institution: institutions do not bargain)"),
         ("stances.IN.Q", "unknown issue 'Q'")]
     assert "did you mean 'IN'?" in problems[0].fix
+
+
+@pytest.mark.parametrize(("low", "high", "narrowest"), [
+    (0.0, 1e-10, "1e-05"),           # a span of a ten-billionth: every zone read 0.0
+    (1e12, 1e12 + 0.5, "1000"),      # float precision runs out at 16 digits
+])
+def test_a_scale_too_narrow_to_compute_with_is_refused_at_load(
+        low: float, high: float, narrowest: str) -> None:
+    # A scale of 0 to 1e-10 ran: the zones rounded to 9 decimals read 0.0 and the brief
+    # said "every model agrees" over models 2e-11 apart. It is refused, naming the scale.
+    raw = {"id": "narrow", "title": "t",
+           "issues": [{"id": "FLOW", "name": "f", "status_quo": low,
+                       "scale": {"low": low, "high": high}}],
+           "actors": [{"id": "A", "name": "A", "capability": 1}],
+           "stances": {"A": {"FLOW": {"position": high, "salience": 1}}}}
+    with pytest.raises(ScenarioError) as caught:
+        detente.scenario_from_mapping(raw, "narrow.yaml")
+    text = str(caught.value)
+    assert "narrow.yaml" in text and "issues.FLOW.scale" in text, text
+    assert "too narrow to compute with" in text and f"({narrowest})" in text, text
+    assert "rescale the issue, e.g. to 0-100" in text, text
+
+
+def test_a_scale_at_the_narrowest_span_loads() -> None:
+    raw = {"id": "narrow", "title": "t",
+           "issues": [{"id": "FLOW", "name": "f", "status_quo": 0,
+                       "scale": {"low": 0, "high": MIN_SCALE_SPAN}}],
+           "actors": [{"id": "A", "name": "A", "capability": 1}],
+           "stances": {"A": {"FLOW": {"position": MIN_SCALE_SPAN, "salience": 1}}}}
+    scale = detente.scenario_from_mapping(raw, "narrow.yaml").issue("FLOW").scale
+    assert scale.high == MIN_SCALE_SPAN

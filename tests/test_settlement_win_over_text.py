@@ -7,9 +7,10 @@ On a scale of 0 to 0.02 every threshold read 'threshold 0.0' (``.1f``); on a sca
 from detente.settlement.analysis import WinOver
 
 
-def _win(current: float, threshold: float, value: float | None) -> WinOver:
+def _win(current: float, threshold: float, value: float | None,
+         span: float | None = None) -> WinOver:
     return WinOver(actor="UP", issue="FLOW", current=current, threshold=threshold,
-                   at_least=False, value=value, then_blocking=())
+                   at_least=False, value=value, then_blocking=(), span=span)
 
 
 def test_small_scale_threshold_keeps_its_digits() -> None:
@@ -30,3 +31,10 @@ def test_ordinary_scale_text_is_unchanged() -> None:
     # The pinned Korea texts: one decimal for the threshold, the values as written.
     assert _win(30.0, 26.4, 20.0).describe() == "UP accepts if FLOW ≤ 20 (threshold 26.4, now 30)"
     assert _win(40.0, 37.0, 30.0).describe() == "UP accepts if FLOW ≤ 30 (threshold 37.0, now 40)"
+
+
+def test_offset_scale_threshold_has_no_trailing_zeros() -> None:
+    # On 1000 to 1000.5 the threshold kept four fixed decimals: 'threshold 1000.1500'.
+    text = _win(1000.3, 1000.15, 1000.125, span=0.5).describe()
+    assert text == "UP accepts if FLOW ≤ 1000.125 (threshold 1000.15, now 1000.3)"
+    assert _win(1000.3, 1000.0, None, span=0.5).describe() == "UP accepts if FLOW < 1000.0"

@@ -31,7 +31,7 @@ from detente.glossary import GLOSSARY, with_terms
 from detente.models import DEFAULT_MODELS
 from detente.render import fmt
 from detente.scenario import Issue, Scenario, load
-from detente.settlement.defaults import GridStep, grid_text
+from detente.settlement.defaults import GridStep, search_text
 from detente.settlement.mechanisms import reference_losses
 from detente.view import View
 
@@ -490,10 +490,10 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
 
 def _caveats(s: Scenario, inputs: BriefInputs) -> Section:
     dated = f", as of {s.as_of}" if s.as_of else ""
-    grid = grid_text(inputs.settlement.step, inputs.settlement.steps)
+    searched = search_text(inputs.settlement.step, inputs.settlement.steps)
     text = (f"The inputs are judgments about {_count(len(s.actors), 'actor')} on "
             f"{_count(len(s.issues), 'issue')}{dated}, taken to stay as written. "
-            f"Deals are searched on a grid of {grid} (--step).")
+            f"Deals are searched with {searched} (--step, or each issue's options).")
     if inputs.outcome.problem.mechanisms.walk_away:
         text += (" Gains are over what each actor has without a deal (its walk-away "
                  "point, where it states one), not over today.")

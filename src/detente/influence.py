@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import option_error
+from detente.errors import as_written, option_error
 from detente.models import get_model
 from detente.render import fmt, fmt_shift
 from detente.scenario import Scenario, did_you_mean, load
@@ -136,8 +136,9 @@ def influence(scenario: Scenario | str | Path | None = None, model: str = "compr
     if target is not None:
         k = issues.index(issue)  # type: ignore[arg-type]
         if not (np.isfinite(target) and low[k] <= target <= high[k]):
-            raise option_error("--target", f"target {target:g} is off {issue}'s scale "
-                               f"({low[k]:g} to {high[k]:g})", "give a value on the scale")
+            raise option_error("--target", f"target {as_written(target)} is off {issue}'s "
+                               f"scale ({as_written(low[k])} to {as_written(high[k])})",
+                               "give a value on the scale")
     base = _forecast(m, arrays, seed)
     h = STEP_SHARE
     table: dict[str, dict[str, float]] = {}

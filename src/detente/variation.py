@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import OptionError, Problem, did_you_mean, non_finite_text, shorten
+from detente.errors import OptionError, Problem, as_written, did_you_mean, non_finite_text, shorten
 
 if TYPE_CHECKING:
     from detente.settlement.problem import SettlementProblem
@@ -130,19 +130,19 @@ class Variation:
         if self.label:
             return self.label
         parts = [f"without {a}" for a in self.without]
-        parts += [f"add {a.id}={a.capability:g}" for a in self.add]
-        parts += [f"capability {a}={v:g}" for a, v in self.capability]
-        parts += [f"position {a}.{i}={v:g}" for a, i, v in self.position]
-        parts += [f"salience {a}.{i}={v:g}" for a, i, v in self.salience]
+        parts += [f"add {a.id}={as_written(a.capability)}" for a in self.add]
+        parts += [f"capability {a}={as_written(v)}" for a, v in self.capability]
+        parts += [f"position {a}.{i}={as_written(v)}" for a, i, v in self.position]
+        parts += [f"salience {a}.{i}={as_written(v)}" for a, i, v in self.salience]
         if legacy:
-            parts += [f"{a}.{g}={v:g}" for a, g, v in self.trust]
+            parts += [f"{a}.{g}={as_written(v)}" for a, g, v in self.trust]
             parts += [f"{i}={','.join(g) or 'nobody'}" for i, g in self.guarantors]
-            parts += [f"{i}={v:g}" for i, v in self.fix]
+            parts += [f"{i}={as_written(v)}" for i, v in self.fix]
         else:
-            parts += [f"trust {a}.{g}={v:g}" for a, g, v in self.trust]
+            parts += [f"trust {a}.{g}={as_written(v)}" for a, g, v in self.trust]
             parts += [f"{i} guaranteed by {','.join(g) or 'nobody'}"
                       for i, g in self.guarantors]
-            parts += [f"{i} fixed at {v:g}" for i, v in self.fix]
+            parts += [f"{i} fixed at {as_written(v)}" for i, v in self.fix]
         return "; ".join(parts) or "baseline"
 
     def split(self) -> list[Variation]:
@@ -178,27 +178,28 @@ class Variation:
                             "ids start with a letter and use letters, digits, '-' or '_'"))
             if not (math.isfinite(a.capability) and a.capability > 0):
                 add(Problem("--add", f"capability of {a.id} must be a finite number above 0, "
-                            f"got {a.capability:g}", "write e.g. --add EU=10"))
+                            f"got {as_written(a.capability)}", "write e.g. --add EU=10"))
         for actor, value in self.capability:
             if not (math.isfinite(value) and value > 0):
-                add(Problem("--capability", f"capability {actor}={value:g} must be a finite "
-                            "number above 0", "write e.g. --capability RU=60; to remove an "
+                add(Problem("--capability", f"capability {actor}={as_written(value)} must be a "
+                            "finite number above 0", "write e.g. --capability RU=60; to remove an "
                             "actor use --without"))
         for actor, issue, value in self.position:
             if not math.isfinite(value):
-                add(Problem("--position", f"position {actor}.{issue}={value:g} is not a "
+                add(Problem("--position", f"position {actor}.{issue}={as_written(value)} is not a "
                             "finite number", "write a value on the issue's scale, e.g. "
                             "--position CN.NUC=40"))
         for option, triples in (("--salience", self.salience), ("--trust", self.trust)):
             for first, second, value in triples:
                 if not (math.isfinite(value) and 0.0 <= value <= 1.0):
                     what = "salience" if option == "--salience" else "trust"
-                    add(Problem(option, f"{what} {first}.{second}={value:g} is outside 0-1",
+                    add(Problem(option, f"{what} {first}.{second}={as_written(value)} is "
+                                "outside 0-1",
                                 f"write a value from 0 to 1, e.g. {option} "
                                 f"{FLAGS[option].example}"))
         for issue, value in self.fix:
             if not math.isfinite(value):
-                add(Problem("--fix", f"{issue}={value:g} is not a finite number",
+                add(Problem("--fix", f"{issue}={as_written(value)} is not a finite number",
                             "write a value on the issue's scale, e.g. --fix NUC=50"))
         keyed: list[tuple[str, Sequence[tuple[object, ...]]]] = [
             ("--without", [(a,) for a in self.without]),
@@ -259,7 +260,7 @@ class Variation:
         has_stance = {(p[0], p[1]) for p in self.position} & {(s[0], s[1]) for s in self.salience}
         for option, edits in (("--position", self.position), ("--salience", self.salience)):
             for actor, issue, value in edits:
-                where = f"{option} {actor}.{issue}={value:g}"
+                where = f"{option} {actor}.{issue}={as_written(value)}"
                 if actor not in actors + new:
                     add(Problem(where, f"unknown actor '{actor}'",
                                 did_you_mean(actor, actors + new)))
@@ -279,7 +280,8 @@ class Variation:
                     lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
                     if not lo <= value <= hi:
                         add(Problem(where, f"outside the scale of {issue} "
-                                    f"({lo:g} to {hi:g})", f"use a value from {lo:g} to {hi:g}"))
+                                    f"({as_written(lo)} to {as_written(hi)})",
+                                    f"use a value from {as_written(lo)} to {as_written(hi)}"))
         for truster, trusted, _ in self.trust:
             if truster not in actors + new:
                 add(Problem("--trust", f"unknown actor '{truster}' (the truster)",
@@ -304,8 +306,9 @@ class Variation:
             k = issues.index(issue)
             lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
             if not lo <= value <= hi:
-                add(Problem("--fix", f"{issue}={value:g} is outside the scale ({lo:g} to "
-                            f"{hi:g})", f"use a value from {lo:g} to {hi:g}"))
+                add(Problem("--fix", f"{issue}={as_written(value)} is outside the scale "
+                            f"({as_written(lo)} to {as_written(hi)})",
+                            f"use a value from {as_written(lo)} to {as_written(hi)}"))
         return problems
 
     # --- application -------------------------------------------------------------------
@@ -426,7 +429,7 @@ def _culprit(change: Variation, issue: str) -> str:
     there is one, else the removal."""
     for actor, where, value in change.salience:
         if where == issue and value == 0:
-            return f"--salience {actor}.{issue}={value:g}"
+            return f"--salience {actor}.{issue}={as_written(value)}"
     return "--without"
 
 

@@ -30,7 +30,7 @@ from detente.analyses.options import DEFAULT_STEP, SETTLEMENT
 from detente.analyses.sampling import SAMPLE, SENSITIVITY
 from detente.analyses.settling import CONTRIBUTIONS, ROADMAP, SETTLE
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.errors import option_error
+from detente.errors import as_written, option_error
 from detente.render import to_json, view_csv
 from detente.scenario import Scenario
 from detente.variation import Variation
@@ -134,7 +134,7 @@ def _inert(spec: AnalysisSpec, options: Mapping[str, Any], variation: Variation 
     if variation is None or spec.searches_packages(options):
         return ()
     parts = [f"{i} guaranteed by {','.join(g) or 'nobody'}" for i, g in variation.guarantors]
-    parts += [f"{i} fixed at {x:g}" for i, x in variation.fix]
+    parts += [f"{i} fixed at {as_written(x)}" for i, x in variation.fix]
     if not parts:
         return ()
     return (f"note: {'; '.join(parts)} changes nothing here: guarantors and fixed issues act "

@@ -14,7 +14,7 @@ from detente.analyses.options import IGNORE, MAX_PACKAGES, SEED, SETTLEMENT, STE
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.render import UNITS, fmt, fmt_signed, units_where_on_an_issue
 from detente.scenario import Scenario
-from detente.settlement.defaults import GridStep, grid_text
+from detente.settlement.defaults import GridStep, search_text
 from detente.variation import Variation
 from detente.view import Table, View, table
 
@@ -161,7 +161,7 @@ def view_settle(run: Result) -> View:
         tables += t
         notes += n
         tables += _persuasion(o, len(outcomes) > 1)
-    head = (f"{s.title} — settlement design (grid step {grid_text(result.step, result.steps)}, "
+    head = (f"{s.title} — settlement design ({search_text(result.step, result.steps)}, "
             f"{result.settings.utility} loss, deliverer correlation "
             f"{result.settings.correlation:g}, losses {result.settings.losses}, "
             f"{result.weighting}-weighted Nash product)")
@@ -580,8 +580,8 @@ def view_roadmap(run: Result) -> View:
     applied = _mechanism_kinds(result.mechanisms)
     walk = bool(result.mechanisms.walk_away)
     return View(f"{s.title} — roadmaps (patience {result.patience:g}, defection: "
-                f"{result.defection}, {result.settings.utility} loss, grid step "
-                f"{grid_text(result.step, result.steps)})",
+                f"{result.defection}, {result.settings.utility} loss, "
+                f"{search_text(result.step, result.steps)})",
                 "At each stage, before it is carried out: banked = gain from the stages "
                 "done; expects = banked + the rest as believed (utility points over the "
                 "status quo). A veto player stays when it expects more than its "

@@ -28,7 +28,7 @@ from detente.render import fmt_shift, view_html
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
 from detente.report.style import figure_bytes
-from detente.settlement.defaults import grid_text, issue_steps
+from detente.settlement.defaults import issue_steps, search_text
 
 
 @dataclass
@@ -230,12 +230,12 @@ def settlement_reading(analysis: Analysis) -> str:
         best = base.best
         worst = min(best.gains, key=best.gains.__getitem__)
         size = f"{base.zone_size:,} packages" if base.zone_size is not None else "packages"
-        parts.append(f"on a grid of {grid_text(st.step, st.steps)} the search finds {size} that "
+        parts.append(f"with {search_text(st.step, st.steps)} the search finds {size} that "
                      "do; the best "
                      f"by Nash product moves {len(best.changed)} issues and gives the "
                      f"worst-off, {s.name_of(worst)}, {best.gains[worst]:+.1f} utility points")
     else:
-        parts.append(f"on a grid of {grid_text(st.step, st.steps)} no package satisfies every "
+        parts.append(f"with {search_text(st.step, st.steps)} no package satisfies every "
                      "party")
     blocked = [p for p in named if not p.acceptable]
     if blocked:
@@ -259,7 +259,7 @@ def contributions_reading(analysis: Analysis) -> str:
     if idle:
         text += f"; {_and(idle)} add{'s' if len(idle) == 1 else ''} nothing as guarantor"
     step = analysis.settings["contributions"]["step"]
-    return text + f" (Shapley values on a grid of {grid_text(step, issue_steps(s, step))})."
+    return text + f" (Shapley values with {search_text(step, issue_steps(s, step))})."
 
 
 def settlement_counterfactual_reading(analysis: Analysis) -> str:

@@ -23,7 +23,7 @@ from matplotlib.patches import Rectangle
 from detente.report.style import INK, MUTED, OKABE_ITO, new_figure, row_inches, wrap
 from detente.settlement import Settlement
 from detente.settlement.contributions import Contributions
-from detente.settlement.defaults import grid_text
+from detente.settlement.defaults import search_text
 
 GAIN_CMAP = "PuOr_r"   # purple = loses, orange = gains; safe for colour-blind readers
 
@@ -120,7 +120,7 @@ def package_gains(settlement: Settlement, *, ax: Axes | None = None) -> Figure:
     ax.set_title(f"{s.title}: who gains from each package", loc="left", fontsize=10,
                  fontweight="bold", color=INK, pad=30)
     fig.text(0.01, 0.01, "✕ and frame: a veto party that does not gain blocks the package. "
-             f"Search grid: {grid_text(settlement.step, settlement.steps)}."
+             f"Searched: {search_text(settlement.step, settlement.steps)}."
              + ("" if numbers else " Too many actors to print each gain: detente settle "
                 "lists them."), fontsize=7, color=MUTED)
     return fig

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from detente.errors import OptionError, option_error
+from detente.errors import OptionError, as_written, option_error
 from detente.errors import Problem as ErrorItem
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
 from detente.roadmaps.search import deliverable_issues, reachable, search_paths
@@ -30,6 +30,7 @@ from detente.settlement.problem import (
     NamedPackage,
     SettlementProblem,
     check_step,
+    grid_value_text,
     value_decimals,
 )
 from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
@@ -570,9 +571,10 @@ def _read_values(problem: SettlementProblem, flag: str, items: Sequence[str],
         k = issues.index(key)
         lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
         if not lo - 1e-9 <= value <= hi + 1e-9:
-            problems.append(ErrorItem(flag, f"{where}{key}={value:g} is outside {key}'s scale "
-                                      f"({lo:g} to {hi:g})", f"give a value from {lo:g} to "
-                                      f"{hi:g}"))
+            problems.append(ErrorItem(flag, f"{where}{key}={as_written(value)} is outside "
+                                      f"{key}'s scale ({as_written(lo)} to {as_written(hi)})",
+                                      f"give a value from {as_written(lo)} to "
+                                      f"{as_written(hi)}"))
             continue
         out[key] = value
     return out, problems
@@ -599,11 +601,14 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
         span = float(arrays.scale_high[k] - arrays.scale_low[k])
         if not (np.abs(grid - value) <= 10.0 ** -value_decimals(span)).any():
             below, above = grid[grid < value], grid[grid > value]
-            near = " or ".join(f"{key}={x:g}" for x in (*below[-1:], *above[:1]))
-            kind = f"grid step {problem.steps[k]:g}" if problem.steps[k] is not None \
+            near = " or ".join(f"{key}={grid_value_text(x, span)}"
+                               for x in (*below[-1:], *above[:1]))
+            kind = f"grid step {grid_value_text(problem.steps[k], span)}" \
+                if problem.steps[k] is not None \
                 else "its listed options"
-            problems.append(ErrorItem("--first", f"{key}={value:g} is not a value the search "
-                                      f"takes ({kind}, and the status quo {status[k]:g})",
+            problems.append(ErrorItem("--first", f"{key}={as_written(value)} is not a value "
+                                      f"the search takes ({kind}, and the status quo "
+                                      f"{as_written(status[k])})",
                                       f"use {near}" + (", or a --step that has it"
                                                       if problem.steps[k] is not None else "")))
             del out[key]
@@ -613,18 +618,18 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
         if abs(value - float(status[k])) > 1e-9 and problem.keep_status_quo[k] \
                 and not deliverable[k]:
             names = ", ".join(problem.issue_guarantors[k] or ()) or "none named"
-            problems.append(ErrorItem("--first", f"{key}={value:g} moves {key}, and nobody "
-                                      f"can deliver a move of {key} (no actor trusts its "
+            problems.append(ErrorItem("--first", f"{key}={as_written(value)} moves {key}, and "
+                                      f"nobody can deliver a move of {key} (no actor trusts its "
                                       f"guarantors: {names}), so every final keeps it at "
-                                      f"its status quo {status[k]:g}",
+                                      f"its status quo {as_written(status[k])}",
                                       f"leave {key} out of --first (it stays at "
-                                      f"{status[k]:g})"))
+                                      f"{as_written(status[k])})"))
             del out[key]
     if not problems and out:
         unit = roadmap_values(problem, [out])[0]
         step = np.abs(unit - arrays.status_quo)
         floor = np.zeros(len(problem.issue_ids)) if min_moves is None else min_moves
-        shown = ", ".join(f"{i}={v:g}" for i, v in out.items())
+        shown = ", ".join(f"{i}={as_written(v)}" for i, v in out.items())
         if not ((step > 1e-12) & (step >= floor - 1e-9)).any():
             problems.append(ErrorItem("--first", f"the first stage ({shown}) moves no issue by "
                                       "its minimum move (--min-move anchor steps from the "
@@ -777,7 +782,7 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
 
     target = f"package {final}" if final is not None else "the best reachable package"
     if first is not None:
-        target += ", first " + ", ".join(f"{i} {v:g}" for i, v in first.items())
+        target += ", first " + ", ".join(f"{i} {as_written(v)}" for i, v in first.items())
     found_eval = evaluate(found, "found", f"{n_stages} stages to {target}") \
         if found is not None else None
     misses: tuple[RoadmapEvaluation, ...] = ()
@@ -997,7 +1002,7 @@ def roadmap(
                            "stop") from None
     if not 0.0 < patience <= 1.0:
         raise option_error("--patience", f"patience must be above 0 and at most 1, got "
-                           f"{patience:g}", "give e.g. --patience 0.9 (1 = no discount)")
+                           f"{as_written(patience)}", "give e.g. --patience 0.9 (1 = no discount)")
     if stages is not None and not 1 <= stages <= 5:
         raise option_error("--stages", f"{stages} stages: the search handles 1 to 5",
                            "give --stages 2, 3, 4 or 5")

@@ -23,6 +23,8 @@ from detente.scenario.load import (
 from detente.scenario.schema import (
     ID_PATTERN,
     MAX_MAGNITUDE,
+    MIN_SCALE_SPAN,
+    MIN_SCALE_SPAN_SHARE,
     Actor,
     Anchor,
     Institution,
@@ -43,6 +45,8 @@ __all__ = [
     "EMBEDDED_DIR",
     "ID_PATTERN",
     "MAX_MAGNITUDE",
+    "MIN_SCALE_SPAN",
+    "MIN_SCALE_SPAN_SHARE",
     "Actor",
     "Anchor",
     "Institution",

@@ -9,8 +9,15 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from detente.errors import Problem, did_you_mean
-from detente.scenario.schema import IdKind, Issue, Measure, Scenario, declared_names
+from detente.errors import Problem, as_written, did_you_mean
+from detente.scenario.schema import (
+    IdKind,
+    Issue,
+    Measure,
+    Scenario,
+    declared_names,
+    narrowest_span,
+)
 
 #: How a message names each kind of id, and the lists an id of that kind must be in.
 _KIND_WORDS: dict[IdKind, tuple[str, str]] = {
@@ -31,6 +38,19 @@ def _duplicates(ids: Iterable[str]) -> list[str]:
     return dups
 
 
+def _too_narrow(loc: str, issue: Issue) -> Problem | None:
+    """The refusal of a scale too narrow to compute with (see :data:`MIN_SCALE_SPAN`)."""
+    low, high = issue.scale.low, issue.scale.high
+    narrowest = narrowest_span(low, high)
+    if high - low >= narrowest:
+        return None
+    return Problem(loc, f"the scale from {as_written(low)} to {as_written(high)} is too "
+                   f"narrow to compute with: its span, {as_written(high - low)}, is below "
+                   f"the narrowest a scale may have here ({as_written(narrowest)})",
+                   "rescale the issue, e.g. to 0-100 (or write it in a smaller unit), "
+                   "and its status quo, anchors and positions with it")
+
+
 def check_semantics(s: Scenario) -> list[Problem]:
     """Return every cross-field problem of a parsed scenario (empty when it is valid)."""
     problems: list[Problem] = []
@@ -48,9 +68,10 @@ def check_semantics(s: Scenario) -> list[Problem]:
     def check_in_scale(loc: str, issue: Issue, m: Measure, what: str) -> None:
         lo, hi = issue.scale.low, issue.scale.high
         _check_range(loc, m, (lo, hi), add,
-                     lambda v: f"{what} {v:g} is outside the scale of {issue.id} "
-                     f"({lo:g} to {hi:g})",
-                     f"use a value from {lo:g} to {hi:g}, or widen issues.{issue.id}.scale")
+                     lambda v: f"{what} {as_written(v)} is outside the scale of {issue.id} "
+                     f"({as_written(lo)} to {as_written(hi)})",
+                     f"use a value from {as_written(lo)} to {as_written(hi)}, or widen "
+                     f"issues.{issue.id}.scale")
 
     for k, issue in enumerate(s.issues):
         if not math.isfinite(issue.scale.high - issue.scale.low):  # pragma: no cover
@@ -58,25 +79,30 @@ def check_semantics(s: Scenario) -> list[Problem]:
                         "use a narrower scale"))
             continue
         if issue.scale.low >= issue.scale.high:
-            add(Problem(f"issues[{k}].scale", f"low ({issue.scale.low:g}) must be below high "
-                        f"({issue.scale.high:g})", "swap or correct the two ends of the scale"))
+            add(Problem(f"issues[{k}].scale", f"low ({as_written(issue.scale.low)}) must be "
+                        f"below high ({as_written(issue.scale.high)})",
+                        "swap or correct the two ends of the scale"))
+            continue
+        if problem := _too_narrow(f"issues.{issue.id}.scale", issue):
+            add(problem)
             continue
         check_in_scale(f"issues.{issue.id}.status_quo", issue, issue.status_quo, "status quo")
         for a, anchor in enumerate(issue.anchors):
             if not issue.scale.low <= anchor.value <= issue.scale.high:
                 add(Problem(f"issues.{issue.id}.anchors[{a}]",
-                            f"anchor '{anchor.label}' at {anchor.value:g} is outside the scale",
+                            f"anchor '{anchor.label}' at {as_written(anchor.value)} is "
+                            "outside the scale",
                             "move the anchor inside the scale"))
         for o, value in enumerate(issue.options or []):
             if not issue.scale.low <= value <= issue.scale.high:
                 add(Problem(f"issues.{issue.id}.options[{o}]",
-                            f"option {value:g} is outside the scale",
+                            f"option {as_written(value)} is outside the scale",
                             "use values inside the scale"))
 
     for actor in s.actors:
         if actor.capability.value <= 0:
             add(Problem(f"actors.{actor.id}.capability",
-                        f"capability must be above 0, got {actor.capability.value:g}",
+                        f"capability must be above 0, got {as_written(actor.capability.value)}",
                         "give a positive number; leave out an actor with no leverage"))
         if actor.capability.low is not None and actor.capability.low < 0:
             add(Problem(f"actors.{actor.id}.capability.low", "capability cannot be negative",
@@ -95,7 +121,7 @@ def check_semantics(s: Scenario) -> list[Problem]:
             check_in_scale(f"{loc}.position", issues[issue_id], stance.position, "position")
             sal = stance.salience
             _check_range(f"{loc}.salience", sal, (0.0, 1.0), add,
-                         lambda v: f"salience {v:g} is outside 0-1"
+                         lambda v: f"salience {as_written(v)} is outside 0-1"
                          + (" (saliences are shares: divide 0-100 values by 100)" if v > 1 else ""),
                          "use a value from 0 to 1")
             cared[issue_id] += max(sal.value, 0.0)
@@ -110,7 +136,7 @@ def check_semantics(s: Scenario) -> list[Problem]:
             continue
         for trusted, m in trust_row.items():
             loc = f"trust.{truster}.{trusted}"
-            _check_range(loc, m, (0.0, 1.0), add, lambda v: f"trust {v:g} is outside 0-1",
+            _check_range(loc, m, (0.0, 1.0), add, lambda v: f"trust {as_written(v)} is outside 0-1",
                          "trust is a probability: 0 = no belief, 1 = full belief")
 
     def check_values(loc: str, values: Mapping[str, Measure]) -> None:
@@ -129,7 +155,7 @@ def check_semantics(s: Scenario) -> list[Problem]:
     for issue_id, outcome in s.outcomes.items():
         scale = issues[issue_id].scale if issue_id in issues else None
         if scale is not None and not scale.low <= outcome.value <= scale.high:
-            add(Problem(f"outcomes.{issue_id}", f"outcome {outcome.value:g} is outside "
+            add(Problem(f"outcomes.{issue_id}", f"outcome {as_written(outcome.value)} is outside "
                         "the scale", "use a value inside the issue's scale"))
     return problems
 
@@ -229,11 +255,12 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
     def in_scale(loc: str, iid: str, value: float) -> None:
         lo, hi = issues[iid].scale.low, issues[iid].scale.high
         if not lo <= value <= hi:
-            add(Problem(loc, f"{value:g} is outside the scale of {iid} ({lo:g} to {hi:g})",
-                        f"use a value from {lo:g} to {hi:g}"))
+            add(Problem(loc, f"{as_written(value)} is outside the scale of {iid} "
+                        f"({as_written(lo)} to {as_written(hi)})",
+                        f"use a value from {as_written(lo)} to {as_written(hi)}"))
 
     def unit(loc: str, m: Measure, what: str) -> None:
-        _check_range(loc, m, (0.0, 1.0), add, lambda v: f"{what} {v:g} is outside 0-1",
+        _check_range(loc, m, (0.0, 1.0), add, lambda v: f"{what} {as_written(v)} is outside 0-1",
                      f"give the {what} as a share from 0 to 1")
         certain(loc, m)
 
@@ -269,21 +296,22 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
         if ver.none_at is not None:
             in_scale(f"{loc}.none_at", issue.id, ver.none_at)
         if abs(ver.full_at - none_at) <= 0:
-            add(Problem(f"{loc}.full_at", f"full_at ({ver.full_at:g}) equals none_at "
-                        f"({none_at:g}, the status quo unless given)",
+            add(Problem(f"{loc}.full_at", f"full_at ({as_written(ver.full_at)}) equals none_at "
+                        f"({as_written(none_at)}, the status quo unless given)",
                         "set full_at to the value of the most intrusive regime"))
         unit(f"{loc}.strength", ver.strength, "strength")
         previous = -math.inf
         for b, band in enumerate(ver.verifiers):
             bloc = f"{loc}.verifiers[{b}]"
             if band.up_to <= previous:
-                add(Problem(f"{bloc}.up_to", f"bands must ascend: {band.up_to:g} follows "
-                            f"{previous:g}", "list the bands from the scale's low end up"))
+                add(Problem(f"{bloc}.up_to", f"bands must ascend: {as_written(band.up_to)} "
+                            f"follows {as_written(previous)}",
+                            "list the bands from the scale's low end up"))
             previous = band.up_to
         if previous < issue.scale.high:
-            add(Problem(f"{loc}.verifiers", f"the last band ends at {previous:g}, below the "
-                        f"scale's high end ({issue.scale.high:g})",
-                        f"let the last band's up_to be {issue.scale.high:g}"))
+            add(Problem(f"{loc}.verifiers", f"the last band ends at {as_written(previous)}, "
+                        f"below the scale's high end ({as_written(issue.scale.high)})",
+                        f"let the last band's up_to be {as_written(issue.scale.high)}"))
 
     linked: set[tuple[str, str]] = set()
     for n, link in enumerate(s.links):
@@ -333,7 +361,7 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
             add(Problem(loc, "give exactly one of package and utility",
                         "e.g. {package: P0} or {utility: -30}"))
         if walk.utility is not None and not -100.0 <= walk.utility <= 0.0:
-            add(Problem(f"{loc}.utility", f"utility {walk.utility:g} is outside -100..0",
+            add(Problem(f"{loc}.utility", f"utility {as_written(walk.utility)} is outside -100..0",
                         "utility points run from -100 (every issue at the far end) to 0"))
 
     for g, row in s.stakes.items():
@@ -345,7 +373,7 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
                 continue
             for what, m in (("cost", stake.cost), ("outside_gain", stake.outside_gain)):
                 def outside(v: float, w: str = what) -> str:
-                    return f"{w} {v:g} is outside 0-100 utility points"
+                    return f"{w} {as_written(v)} is outside 0-100 utility points"
 
                 _check_range(f"{loc}.{what}", m, (0.0, 100.0), add, outside,
                              "utility points run from 0 to 100")
@@ -371,9 +399,10 @@ def _check_range(loc: str, m: Measure, bounds: tuple[float, float], add: Any,
 def _check_bounds_order(loc: str, m: Measure, add: Any,
                         natural: tuple[float, float] = (-math.inf, math.inf)) -> None:
     if m.low is not None and m.high is not None and m.low > m.high:
-        add(Problem(loc, f"low ({m.low:g}) is above high ({m.high:g})", "swap low and high"))
+        add(Problem(loc, f"low ({as_written(m.low)}) is above high ({as_written(m.high)})",
+                    "swap low and high"))
     elif (m.low is not None and m.value < m.low) or (m.high is not None and m.value > m.high):
-        add(Problem(loc, f"value {m.value:g} lies outside its own low/high range",
+        add(Problem(loc, f"value {as_written(m.value)} lies outside its own low/high range",
                     "make low <= value <= high"))
     elif (problem := distribution_problem(m, natural)) is not None:
         add(Problem(loc, *problem))

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from detente.arrays import Arrays
+from detente.render import fmt
 from detente.scenario.schema import Scenario
 
 
@@ -107,12 +108,15 @@ class RuleSpec:
 
     @staticmethod
     def _side(low: float, high: float, arrays: Arrays | None, issue: str) -> str:
-        def units(v: float) -> float:
+        # The bound came back from the unit scale, so it is written as a result (fmt, to the
+        # digits its issue's span needs), not echoed: ':g' wrote 1000000.25 as 1e+06.
+        def units(v: float) -> str:
             if arrays is None:
-                return v
+                return fmt(v)
             k = arrays.issue_ids.index(issue)
-            return float(arrays.scale_low[k] + v * (arrays.scale_high[k] - arrays.scale_low[k]))
-        return f"≥ {units(low):g}" if math.isfinite(low) else f"≤ {units(high):g}"
+            span = float(arrays.scale_high[k] - arrays.scale_low[k])
+            return fmt(float(arrays.scale_low[k] + v * span), span)
+        return f"≥ {units(low)}" if math.isfinite(low) else f"≤ {units(high)}"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
@@ -25,6 +26,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
+from detente.errors import as_written
+
 if TYPE_CHECKING:
     from detente.arrays import Arrays
 
@@ -38,12 +41,40 @@ DistributionName = Literal["pert", "triangular", "uniform", "normal"]
 #: every sum, product and cube the models form stays finite, and whole numbers stay exact.
 MAX_MAGNITUDE = 1e15
 
+#: The narrowest span (high - low) of an issue's scale, in its units. The analyses clean
+#: float noise at a fixed billionth of a unit (zones and persuasion round to 9 decimals; a
+#: move, a lever or a model's disagreement counts when it exceeds 1e-9). On a span of at
+#: least 1e-5 that is at most 0.01 % of the scale, a tenth of the least difference a result
+#: shows (0.1 %) and of the finest grid step (a thousandth of the span, the most values an
+#: issue's grid may have), so no cleaning hides a move or a difference a reader could see.
+#: A narrower scale (0 to 1e-10) read every zone as 0 and every move as none: it is
+#: refused, not computed wrongly.
+MIN_SCALE_SPAN = 1e-5
+#: The narrowest span of a scale as a share of its larger end in size: a float holds about
+#: 16 significant digits, so 1e15 to 1e15 + 1e-6 has no room for the 0.1 % of its span a
+#: result shows; at a billionth of the ends' size the span keeps over a million steps of
+#: float precision.
+MIN_SCALE_SPAN_SHARE = 1e-9
+
+
+def narrowest_span(low: float, high: float) -> float:
+    """The narrowest span a scale with these ends may have: :data:`MIN_SCALE_SPAN`, or
+    :data:`MIN_SCALE_SPAN_SHARE` of the larger end in size where that is wider, raised to a
+    power of ten so that a refusal writes the bound it applies exactly (1000, not
+    1000.0000000005)."""
+    largest_end = max(abs(low), abs(high))
+    if largest_end == 0:
+        return MIN_SCALE_SPAN
+    # A power of ten give or take float noise is that power (1e12 + 0.5 asks for 1000).
+    share = 10.0 ** math.ceil(math.log10(MIN_SCALE_SPAN_SHARE * largest_end) - 1e-9)
+    return max(MIN_SCALE_SPAN, share)
+
 
 def _bounded(value: float) -> float:
     if abs(value) > MAX_MAGNITUDE:
         raise PydanticCustomError("too_large", "{value} is larger in size than the {most} a "
                                   "scenario number may have",
-                                  {"value": f"{value:g}", "most": f"{MAX_MAGNITUDE:g}"})
+                                  {"value": as_written(value), "most": as_written(MAX_MAGNITUDE)})
     return value
 
 

@@ -57,13 +57,12 @@ def _issue_value(value: float, span: float | None) -> str:
 
 
 def _threshold(value: float, span: float | None) -> str:
-    """A threshold in issue units: one decimal as before (the pinned texts keep it), or the
-    more that the scale's ``span`` needs; a threshold below 1 keeps :func:`fmt`'s two
-    significant digits: on a scale of 0 to 0.02 ``.1f`` wrote every threshold
-    'threshold 0.0'."""
-    if abs(value) < 1:
-        return fmt(value, span)
-    return f"{value:.{max(1, span_decimals(span))}f}"
+    """A threshold in issue units as :func:`fmt` writes it on the issue's scale (0.016 on 0
+    to 0.02, 1000.15 on 1000 to 1000.5, where a fixed count of decimals wrote 1000.1500),
+    with one decimal kept on a whole threshold of 1 or more: a threshold is a computed
+    crossing point, not a grid value, and the pinned texts write it 'threshold 20.0'."""
+    text = fmt(value, span)
+    return text if abs(value) < 1 or "." in text else f"{text}.0"
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from detente.errors import as_written
+from detente.render import span_decimals
+
 if TYPE_CHECKING:
     from detente.scenario import Scenario
+
+
+#: Values in issue units (a found package, a roadmap's stages, a grid step) are rounded to,
+#: and told apart at, this share of their issue's span: 9 decimals on a 0-100 scale, which
+#: hides the grid's rounding errors (3 × 0.1 is 0.30000000000000004); a fixed number of
+#: decimals would round a 0-10⁻¹² issue to 0 and count its moves as none.
+VALUE_SHARE_OF_SPAN = 1e-11
+
+
+def value_decimals(span: float) -> int:
+    """The decimals a value on a scale of ``span`` is rounded to
+    (:data:`VALUE_SHARE_OF_SPAN`)."""
+    return span_decimals(span, VALUE_SHARE_OF_SPAN)
 
 
 @dataclass(frozen=True)
@@ -71,8 +87,11 @@ class GridStep:
         return str(self) if self.relative else self.size
 
     def __str__(self) -> str:
-        """As a user writes it: ``10%``, ``2.5``."""
-        return f"{self.size:g}%" if self.relative else f"{self.size:g}"
+        """As a user writes it: ``10%``, ``2.5``, with every digit it has, so that it reads
+        back as the same step (stored settings, ``-f json``): ``:g`` wrote 33.3333333333%
+        as 33.3333%, a different grid, and a step of 123456.7 as 123457."""
+        size = as_written(self.size)
+        return f"{size}%" if self.relative else size
 
 
 def _as_float(value: object) -> float:
@@ -84,27 +103,50 @@ def _as_float(value: object) -> float:
 
 
 def issue_steps(scenario: Scenario, step: GridStep) -> dict[str, float | None]:
-    """Each issue's grid step in its own units; None where the scenario lists its options
-    (the search takes those instead of a grid)."""
-    return {i.id: None if i.options else step.on(i.scale.low, i.scale.high)
+    """Each issue's grid step in its own units, as reported (JSON ``steps``, the headers):
+    rounded at :func:`value_decimals` of the issue's span, so that 10% of 0.1 to 0.4 reads
+    0.03, not the 0.030000000000000006 the subtraction leaves; None where the scenario lists
+    its options (the search takes those instead of a grid)."""
+    def reported(low: float, high: float) -> float:
+        return round(step.on(low, high), value_decimals(high - low))
+    return {i.id: None if i.options else reported(i.scale.low, i.scale.high)
             for i in scenario.issues}
+
+
+#: Two issues' steps within this share of each other are the same step (float noise apart).
+SAME_STEP_SHARE = 1e-9
 
 
 def shared_step(step: GridStep, steps: Mapping[str, float | None]) -> float | None:
     """The one step in issue units of every issue: an absolute step's own size; for a
-    relative one, the step every issue on a grid shares (10 where every scale is 0-100),
-    None where they differ (scales of different spans) or no issue is on a grid."""
+    relative one, the step every issue on a grid shares (10 where every scale is 0-100;
+    0.03 on 0 to 0.3 and 0.1 to 0.4, whose subtractions differ in the last bit), None where
+    they differ (scales of different spans) or no issue is on a grid."""
     if not step.relative:
         return step.size
-    found = {s for s in steps.values() if s is not None}
-    return found.pop() if len(found) == 1 else None
+    found = [s for s in steps.values() if s is not None]
+    if not found:
+        return None
+    first = found[0]
+    same = all(math.isclose(s, first, rel_tol=SAME_STEP_SHARE, abs_tol=0.0) for s in found)
+    return first if same else None
 
 
 def grid_text(step: GridStep, steps: Mapping[str, float | None]) -> str:
     """The grid as a sentence names it: "10 units" where every issue on a grid has that
     step, else "5% of each issue's scale" (a relative step on scales of different spans)."""
     shared = shared_step(step, steps)
-    return f"{step} of each issue's scale" if shared is None else f"{shared:g} units"
+    return f"{step} of each issue's scale" if shared is None \
+        else f"{as_written(shared)} units"
+
+
+def search_text(step: GridStep, steps: Mapping[str, float | None]) -> str:
+    """What a package search runs over, as a header or a sentence names it: "grid step 10
+    units" (see :func:`grid_text`), or "the issues' listed options" where every issue lists
+    its options, so no grid step applies (a header that named the unused step misled)."""
+    if steps and all(s is None for s in steps.values()):
+        return "the issues' listed options"
+    return f"grid step {grid_text(step, steps)}"
 
 
 #: The one default grid step of every package search: settle, contributions, roadmap,
@@ -123,5 +165,6 @@ METHODS = ("auto", "brute", "bnb", "milp")
 #: (CLI) and ``-O settle.max_packages`` (``detente sample``).
 MAX_PACKAGES = 50_000_000
 
-__all__ = ["DEFAULT_STEP", "MAX_PACKAGES", "METHODS", "GridStep", "grid_text", "issue_steps",
-           "shared_step"]
+__all__ = ["DEFAULT_STEP", "MAX_PACKAGES", "METHODS", "SAME_STEP_SHARE", "VALUE_SHARE_OF_SPAN",
+           "GridStep", "grid_text", "issue_steps", "search_text", "shared_step",
+           "value_decimals"]

@@ -15,24 +15,28 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import OptionError, option_error
-from detente.render import span_decimals
+from detente.errors import OptionError, as_written, option_error
 from detente.scenario import Mechanisms, Scenario, compile_mechanisms, did_you_mean
-from detente.settlement.defaults import DEFAULT_STEP, GridStep
+from detente.settlement.defaults import (
+    DEFAULT_STEP,
+    GridStep,
+    value_decimals,
+)
 from detente.settlement.utility import Guarantees
 
 MAX_OPTIONS_PER_ISSUE = 1001
-#: Values in issue units (a found package, a roadmap's stages) are rounded to, and told
-#: apart at, this share of their issue's span: 9 decimals on a 0-100 scale, which hides the
-#: grid's rounding errors (3 × 0.1 is 0.30000000000000004); a fixed number of decimals would
-#: round a 0-10⁻¹² issue to 0 and count its moves as none.
-VALUE_SHARE_OF_SPAN = 1e-11
 
-
-def value_decimals(span: float) -> int:
-    """The decimals a value on a scale of ``span`` is rounded to
-    (:data:`VALUE_SHARE_OF_SPAN`)."""
-    return span_decimals(span, VALUE_SHARE_OF_SPAN)
+def grid_value_text(value: float, span: float) -> str:
+    """A value on a search grid (a candidate, a step) as a refusal writes it: the fewest
+    decimals that read back within the rounding the search allows on a scale of ``span``
+    (:func:`value_decimals`), so that a suggested value is one the search takes: 1000.275,
+    not the 1000.27 that ``:g`` writes, nor the float noise of 1000 + 11 × 0.025."""
+    tolerance = 10.0 ** -value_decimals(span)
+    for decimals in range(value_decimals(span) + 1):
+        text = f"{value:.{decimals}f}"
+        if abs(float(text) - value) <= tolerance:
+            return as_written(float(text))
+    return as_written(value)
 
 
 def check_step(step: object, where: str = "--step") -> GridStep:
@@ -77,19 +81,29 @@ def issue_grid(step: GridStep, low: float, high: float) -> tuple[list[float], fl
     return values, units
 
 
+def _rounded_up(value: float, digits: int = 3) -> str:
+    """``value`` (above 0) rounded up at its ``digits``-th significant digit, written whole:
+    the smallest step a fix offers, short (0.0334 for 0.0333…; ``:g`` wrote a 0-10⁹ scale's
+    1000000 as 1e+06) and still fitting, which a step rounded down would not."""
+    unit = 10.0 ** (math.floor(math.log10(value)) - digits + 1)
+    return as_written(float(f"{math.ceil(value / unit - 1e-9) * unit:.{digits}g}"))
+
+
 def too_many_values(step: GridStep, issue: str, low: float, high: float) -> OptionError:
     """The refusal of a grid with more than :data:`MAX_OPTIONS_PER_ISSUE` values on
     ``issue``: its count, and the smallest step that fits, in the form the user gave (an
     absolute step is also told of the percent form, which fits every issue at once)."""
     count = _whole_steps(step, low, high)
     many = "too many" if count is None else f"{count + 1:,}"
-    given = f"{step} ({step.on(low, high):g} units)" if step.relative else f"{step}"
+    given = f"{step} ({grid_value_text(step.on(low, high), high - low)} units)" \
+        if step.relative else f"{step}"
     fewest = MAX_OPTIONS_PER_ISSUE - 1  # steps, between the values
-    fix = (f"use a step of at least {100.0 / fewest:g}%" if step.relative else
-           f"use a step of at least {(high - low) / fewest:g}, or a percent of each "
-           f"issue's scale, e.g. --step 1%")
-    return option_error("step", f"a step of {given} gives {many} values on {issue} ({low:g} "
-                        f"to {high:g}; at most {MAX_OPTIONS_PER_ISSUE})", fix)
+    fix = (f"use a step of at least {as_written(100.0 / fewest)}%" if step.relative else
+           f"use a step of at least {_rounded_up((high - low) / fewest)}, or a percent of "
+           f"each issue's scale, e.g. --step 1%")
+    return option_error("step", f"a step of {given} gives {many} values on {issue} "
+                        f"({as_written(low)} to {as_written(high)}; at most "
+                        f"{MAX_OPTIONS_PER_ISSUE})", fix)
 
 
 @dataclass(frozen=True)

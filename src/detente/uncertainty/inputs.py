@@ -42,6 +42,7 @@ from detente.errors import (
     OptionError,
     Problem,
     ScenarioError,
+    as_written,
     non_finite_text,
     option_error,
     shorten,
@@ -145,7 +146,7 @@ class Noise:
                                    f"write e.g. {key}=0.1")
             if key in ("salience", "trust") and sd > 1:
                 raise option_error("--noise", f"'{token}': {key} lies in 0-1, so a spread of "
-                                   f"{sd:g} is meaningless", f"write e.g. {key}=0.1")
+                                   f"{as_written(sd)} is meaningless", f"write e.g. {key}=0.1")
             terms[key] = NoiseTerm(sd, relative)
         return cls(**terms)
 
