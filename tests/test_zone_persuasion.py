@@ -136,6 +136,6 @@ def test_the_frontier_end_best_for_a_is_not_beaten_on_g_b() -> None:
         candidates=((30.0, 40.0, 70.0), (20.0, 40.0)), keep_status_quo=(True, True),
         steps=(None, None))
     check_frontier(problem)  # against the reference, with the brute force
-    for method in ("brute", "bnb", "auto"):
+    for method in ("brute", "bnb", "auto", "milp"):
         got = frontier(problem, "A0", "A2", method=method)
         assert got.packages[-1] == {"I0": 40.0, "I1": 40.0}, method
