@@ -6,13 +6,16 @@ formulas of docs/settle.md and shares no code with the searches.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import detente
+from detente.arrays import Arrays
 from detente.scenario import scenario_from_mapping
 from detente.settlement.problem import SettlementProblem
+from detente.settlement.zone import frontier
 
 from .settle_helpers import (
     REFERENCE_SETTINGS,
@@ -99,3 +102,40 @@ def test_an_inner_efficient_range_is_labelled_on_every_surface(
     monkeypatch.setattr(zone, "EXACT_EFFICIENT", 1)  # the zone holds 3 packages
     inner = labels()
     assert all("inner range" in text for text in inner), inner
+
+
+def test_the_frontier_end_best_for_a_is_not_beaten_on_g_b() -> None:
+    # A0 sits at 0.3 on I1 and its candidates are 0.2 and 0.4: A0 gains the same from either,
+    # so A0's most (the frontier's right end) is two packages, (40, 20) and (40, 40), and A2
+    # gains more from (40, 40). The end point once was whichever A0's search returned first,
+    # (40, 20), a point (40, 40) beats (seed hunt: hypothesis seed 3 of
+    # test_frontier_points_lie_on_the_reference_frontier).
+    arrays = Arrays(
+        actor_ids=("A0", "A1", "A2", "A3"), issue_ids=("I0", "I1"),
+        guarantor_ids=("A0", "A1", "A2", "A3", "INST"),
+        capability=np.array([31.983224825174666, 4.9381835377863945, 63.09477636919711,
+                             31.094363328438483]),
+        position=np.array([[0.4, 0.3], [0.5, 0.2], [0.0, 0.9], [0.4, 0.4]]),
+        salience=np.array([[0.40315061771517263, 0.6160261275328652],
+                           [0.5156140017791062, 0.5864591490729903],
+                           [0.7098322352804023, 0.42915311244022597],
+                           [0.5535549033990983, 0.4541227635770759]]),
+        status_quo=np.array([1.0, 0.6]),
+        trust=np.array([
+            [0.6652490465133546, 0.01455878412385025, 0.1894580778232623, 0.8291826398654727,
+             1.0],
+            [0.723371896081798, 1.0, 1.0, 0.2992398937731122, 0.23965889671521112],
+            [0.2114840907610832, 0.8737707680230818, 1.0, 0.3576979332247695,
+             0.5212822075601673],
+            [0.5606134838461407, 1.0, 0.45284555158868833, 1.0, 1.0]]),
+        stake=np.ones((4, 2), dtype=bool), veto=np.array([True, False, True, True]),
+        scale_low=np.zeros(2), scale_high=np.full(2, 100.0))
+    problem = SettlementProblem(
+        scenario_id="tied-end", arrays=arrays,
+        issue_guarantors=(("A0", "A2", "A3"), ("A0", "A2", "A3", "INST")),
+        candidates=((30.0, 40.0, 70.0), (20.0, 40.0)), keep_status_quo=(True, True),
+        steps=(None, None))
+    check_frontier(problem)  # against the reference, with the brute force
+    for method in ("brute", "bnb", "auto", "milp"):
+        got = frontier(problem, "A0", "A2", method=method)
+        assert got.packages[-1] == {"I0": 40.0, "I1": 40.0}, method

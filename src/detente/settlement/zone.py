@@ -252,9 +252,13 @@ def frontier(problem: SettlementProblem, a: str, b: str,
         units = problem.arrays.to_units(best.values[0])
         pkgs.append({i: float(round(v, 9)) for i, v in zip(problem.issue_ids, units,
                                                           strict=True)})
-    pts.append((float(top_a.gains[0, ia] * 100), float(top_a.gains[0, ib] * 100)))
+    # The end best for A, lexicographic as well: among the packages giving A its most, the
+    # most for B. top_a alone is any of A's best, and when A is indifferent between them
+    # (its gain tied on an issue) it can be one that another of them beats on g_B.
+    end = _best_above(table, ib, ia, np.array([high - 2e-9]), method, max_packages)[0]
+    pts.append((float(end.gains[0, ia] * 100), float(end.gains[0, ib] * 100)))
     pkgs.append({i: float(round(v, 9)) for i, v in zip(
-        problem.issue_ids, problem.arrays.to_units(top_a.values[0]), strict=True)})
+        problem.issue_ids, problem.arrays.to_units(end.values[0]), strict=True)})
     keep = _front(pts)
     order = sorted(keep, key=lambda r: pts[r][0])
     return Frontier((a, b), tuple(pts[r] for r in order), tuple(pkgs[r] for r in order))
