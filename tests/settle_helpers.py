@@ -85,6 +85,26 @@ def tied_final_gain_scenario() -> dict[str, Any]:
             "trust": {"A1": {"A2": 0.25}}}
 
 
+def final_outside_zone_scenario() -> dict[str, Any]:
+    """A roadmap case in the file format whose final (X 100, Y 100; package P) is outside the
+    zone although the roadmap "X first, then Y" holds at both checkpoints under patience
+    0.5. X (B delivers, A trusts B .5) and Y (A's own move) go from 0 to 100; A wants X
+    (shares .625, .375 of loss on Y), B wants Y (1/6 of loss on X, 5/6 of gain on Y). X
+    first, then Y: A's margins .5·.625 − .5·.375 = .125 and .625 − .375 = .25, B's −1/6 +
+    .5·5/6 = .25 and 2/3, all > 0; but A's final gain, .5·.625 − .375 = −.0625, is not. Y
+    first: A −.375 + .5·.5·.625 = −.21875 at checkpoint 1."""
+    return {"id": "zone", "title": "a final outside the zone",
+            "issues": [{"id": "X", "name": "X", "status_quo": 0, "guarantors": ["B"]},
+                       {"id": "Y", "name": "Y", "status_quo": 0, "guarantors": ["A"]}],
+            "actors": [{"id": a, "name": a, "capability": 1.0, "veto": True} for a in "AB"],
+            "stances": {"A": {"X": {"position": 100, "salience": 1.0},
+                              "Y": {"position": 0, "salience": 0.6}},
+                        "B": {"X": {"position": 0, "salience": 0.2},
+                              "Y": {"position": 100, "salience": 1.0}}},
+            "trust": {"A": {"B": 0.5}},
+            "packages": [{"id": "P", "name": "both", "values": {"X": 100, "Y": 100}}]}
+
+
 @st.composite
 def random_problems(draw: st.DrawFn, batch: int | None = None, max_actors: int = 5,
                     max_issues: int = 5, max_options: int = 5) -> SettlementProblem:

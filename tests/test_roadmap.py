@@ -39,6 +39,7 @@ from .settle_helpers import (
     _credibility,
     _keeps_rules,
     _walk_away,
+    final_outside_zone_scenario,
     random_mechanisms_problems,
     random_problems,
     reference_gains,
@@ -648,21 +649,8 @@ def test_most_robust_roadmap_is_ranked_by_its_checkpoints_not_by_the_final_gain(
 
 def test_a_final_outside_the_zone_is_no_roadmap_though_every_checkpoint_holds() -> None:
     # The final gains are no margin columns but still decide whether a final can hold (the
-    # roadmap must end in the zone). X (B delivers, A trusts B .5) and Y (A's own move) go
-    # from 0 to 100; A wants X (shares .625, .375 of loss on Y), B wants Y (1/6 of loss on
-    # X, 5/6 of gain on Y); patience .5. X first, then Y: A's margins .5·.625 − .5·.375 =
-    # .125 and .625 − .375 = .25, B's −1/6 + .5·5/6 = .25 and 2/3, all > 0; but A's final
-    # gain, .5·.625 − .375 = −.0625, is not: the final is outside the zone. Y first: A
-    # −.375 + .5·.5·.625 = −.21875 at checkpoint 1.
-    raw = {"id": "zone", "title": "a final outside the zone",
-           "issues": [{"id": "X", "name": "X", "status_quo": 0, "guarantors": ["B"]},
-                      {"id": "Y", "name": "Y", "status_quo": 0, "guarantors": ["A"]}],
-           "actors": [{"id": a, "name": a, "capability": 1.0, "veto": True} for a in "AB"],
-           "stances": {"A": {"X": {"position": 100, "salience": 1.0},
-                             "Y": {"position": 0, "salience": 0.6}},
-                       "B": {"X": {"position": 0, "salience": 0.2},
-                             "Y": {"position": 100, "salience": 1.0}}},
-           "trust": {"A": {"B": 0.5}}}
+    # roadmap must end in the zone): settle_helpers.final_outside_zone_scenario, by hand.
+    raw = final_outside_zone_scenario()
     problem = SettlementProblem.from_scenario(scenario_from_mapping(raw), 100.0)
     assert _brute_force_roadmaps(problem, 2, True, 0.5, "reverse", to_final=[1.0, 1.0]) \
         == pytest.approx(0.125, rel=1e-9)

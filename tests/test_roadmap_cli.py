@@ -159,23 +159,16 @@ def test_a_counterfactual_without_the_last_veto_player_is_refused_by_its_label(t
 def test_a_near_miss_that_holds_but_ends_outside_the_zone_says_why_it_is_no_roadmap(
         tmp_path: object) -> None:
     # X first, then Y holds at both checkpoints (A's margins +12.5 and +25), but A's gain from
-    # the final (100, 100) as one package is -6.25: the search finds no roadmap to it. The
-    # search table said its nearest miss "breaks at nowhere" beside "holding: none".
+    # the final (100, 100) as one package is -6.25 (settle_helpers.final_outside_zone_scenario):
+    # the search finds no roadmap to it. The search table said its nearest miss "breaks at
+    # nowhere" beside "holding: none".
     from pathlib import Path
 
     import yaml
 
-    scenario = {
-        "id": "zone", "title": "a final outside the zone",
-        "issues": [{"id": "X", "name": "X", "status_quo": 0, "guarantors": ["B"]},
-                   {"id": "Y", "name": "Y", "status_quo": 0, "guarantors": ["A"]}],
-        "actors": [{"id": a, "name": a, "capability": 1.0, "veto": True} for a in "AB"],
-        "stances": {"A": {"X": {"position": 100, "salience": 1.0},
-                          "Y": {"position": 0, "salience": 0.6}},
-                    "B": {"X": {"position": 0, "salience": 0.2},
-                          "Y": {"position": 100, "salience": 1.0}}},
-        "trust": {"A": {"B": 0.5}},
-        "packages": [{"id": "P", "name": "both", "values": {"X": 100, "Y": 100}}]}
+    from tests.settle_helpers import final_outside_zone_scenario
+
+    scenario = final_outside_zone_scenario()
     path = Path(str(tmp_path)) / "zone.yaml"
     path.write_text(yaml.safe_dump(scenario))
     result = invoke("roadmap", str(path), "--final", "P", "--stages", "2", "--patience", "0.5",
