@@ -181,3 +181,25 @@ def test_a_near_miss_that_holds_but_ends_outside_the_zone_says_why_it_is_no_road
     assert "near miss 1 holds at every stage" in text
     assert "the final package is outside the zone of agreement (A gains -6.25 from it): a " \
            "search counts only roadmaps that end in the zone." in text
+
+
+def test_a_refused_first_stage_writes_the_status_quo_as_a_grid_value(tmp_path) -> None:
+    # The status quo comes back from the unit scale: 1.3 on 0.3 to 13.1 was written
+    # 1.2999999999999998 beside the fix's FLOW=1.3.
+    from pathlib import Path
+
+    import yaml
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    data = yaml.safe_load(example.read_text())
+    flow = next(i for i in data["issues"] if i["id"] == "FLOW")
+    flow.update(scale={"low": 0.3, "high": 13.1}, status_quo=1.3, anchors={0.3: "lo", 13.1: "hi"})
+    for stance in data["stances"].values():
+        if "FLOW" in stance:
+            stance["FLOW"]["position"] = min(stance["FLOW"]["position"], 13.1)
+    path = tmp_path / "sq.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = invoke("roadmap", str(path), "--stages", "2", "--first", "FLOW=1.31")
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "and the status quo 1.3)" in text, text

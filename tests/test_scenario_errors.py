@@ -351,7 +351,7 @@ def test_an_institution_where_an_actor_belongs_is_named_and_hides_no_other_id(
 
 @pytest.mark.parametrize(("low", "high", "narrowest"), [
     (0.0, 1e-10, "1e-05"),           # a span of a ten-billionth: every zone read 0.0
-    (1e12, 1e12 + 0.5, "1000"),      # float precision runs out at 16 digits
+    (1e12, 1e12 + 0.5, "100"),       # float precision runs out at 16 digits
 ])
 def test_a_scale_too_narrow_to_compute_with_is_refused_at_load(
         low: float, high: float, narrowest: str) -> None:
@@ -366,8 +366,22 @@ def test_a_scale_too_narrow_to_compute_with_is_refused_at_load(
         detente.scenario_from_mapping(raw, "narrow.yaml")
     text = str(caught.value)
     assert "narrow.yaml" in text and "issues.FLOW.scale" in text, text
-    assert "too narrow to compute with" in text and f"({narrowest})" in text, text
-    assert "rescale the issue, e.g. to 0-100" in text, text
+    assert "too narrow to compute with" in text and f"({narrowest}:" in text, text
+    assert "rescale the issue (e.g. to 0-100)" in text, text
+
+
+@pytest.mark.parametrize(("low", "high"), [
+    (0.1, 0.10001),          # a span of 1e-5 as written (9.999999999996e-06 in floats)
+    (3e9, 3e9 + 1),          # a BDM table's scale where every position is 3e9
+    (2e9, 2e9 + 5),          # 2.5e-9 of its end: the bound is 1e-10 of it, not a power of ten
+])
+def test_a_scale_within_float_noise_or_above_the_share_loads(low: float, high: float) -> None:
+    raw = {"id": "narrow", "title": "t",
+           "issues": [{"id": "FLOW", "name": "f", "status_quo": low,
+                       "scale": {"low": low, "high": high}}],
+           "actors": [{"id": "A", "name": "A", "capability": 1}],
+           "stances": {"A": {"FLOW": {"position": high, "salience": 1}}}}
+    assert detente.scenario_from_mapping(raw, "narrow.yaml").issue("FLOW").scale.high == high
 
 
 def test_a_scale_at_the_narrowest_span_loads() -> None:

@@ -1174,6 +1174,26 @@ def test_info_gives_the_workbench_bound_of_samples(narrow: TestClient) -> None:
     assert highs and set(highs.values()) == {2000}, highs
 
 
+def test_a_workbench_bound_below_a_default_holds_the_default_too() -> None:
+    # With max_samples 500, a request that gave no count was refused "from 1 to 500, got
+    # 1000" (sample's default), and a report could not be submitted at all (contributions'
+    # 2000, sensitivity's 512 in its settings); /api/info published default 1000, high 500.
+    from detente.web.analyses import available_analyses, request_options
+
+    offered = available_analyses(max_samples=500)
+    for name, spec in offered.items():
+        for o in spec.options:
+            if o.name == "samples" and isinstance(o.default, int):
+                assert o.default <= 500, (name, o.default)
+    assert request_options(offered["sample"], {"params": {}})["samples"] == 500
+    request_options(offered["report"], {"params": {}})  # refused: OptionError
+    with TestClient(create_app(limits=ServerLimits(max_samples=500))) as c:
+        info = {a["name"]: a for a in c.get("/api/info").json()["analyses"]}
+        samples = [o for a in info.values() for o in a["options"] if o["name"] == "samples"]
+        assert samples and all(o["default"] <= o["high"] == 500 for o in samples
+                               if isinstance(o["default"], int)), samples
+
+
 def test_the_reports_settings_are_checked_with_its_own_options() -> None:
     # A model option of the sampled analyses is read against the report's primary model,
     # as the run reads it: refused for another model, taken for that one.

@@ -608,7 +608,7 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
                 else "its listed options"
             problems.append(ErrorItem("--first", f"{key}={as_written(value)} is not a value "
                                       f"the search takes ({kind}, and the status quo "
-                                      f"{as_written(status[k])})",
+                                      f"{grid_value_text(float(status[k]), span)})",
                                       f"use {near}" + (", or a --step that has it"
                                                       if problem.steps[k] is not None else "")))
             del out[key]
@@ -618,12 +618,14 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
         if abs(value - float(status[k])) > 1e-9 and problem.keep_status_quo[k] \
                 and not deliverable[k]:
             names = ", ".join(problem.issue_guarantors[k] or ()) or "none named"
+            # The status quo back from the unit scale: written as a grid value, not its noise.
+            held = grid_value_text(float(status[k]),
+                                   float(arrays.scale_high[k] - arrays.scale_low[k]))
             problems.append(ErrorItem("--first", f"{key}={as_written(value)} moves {key}, and "
                                       f"nobody can deliver a move of {key} (no actor trusts its "
                                       f"guarantors: {names}), so every final keeps it at "
-                                      f"its status quo {as_written(status[k])}",
-                                      f"leave {key} out of --first (it stays at "
-                                      f"{as_written(status[k])})"))
+                                      f"its status quo {held}",
+                                      f"leave {key} out of --first (it stays at {held})"))
             del out[key]
     if not problems and out:
         unit = roadmap_values(problem, [out])[0]

@@ -11,6 +11,8 @@ from pydantic import BaseModel
 
 from detente.errors import Problem, as_written, did_you_mean
 from detente.scenario.schema import (
+    MIN_SCALE_SPAN,
+    MIN_SCALE_SPAN_SHARE,
     IdKind,
     Issue,
     Measure,
@@ -42,13 +44,17 @@ def _too_narrow(loc: str, issue: Issue) -> Problem | None:
     """The refusal of a scale too narrow to compute with (see :data:`MIN_SCALE_SPAN`)."""
     low, high = issue.scale.low, issue.scale.high
     narrowest = narrowest_span(low, high)
-    if high - low >= narrowest:
+    # Within float noise of the bound is at it: 0.1 to 0.10001 is a span of 1e-5 as written.
+    if high - low >= narrowest * (1 - 1e-9):
         return None
+    # The ends as the user wrote them; the span and the bound, computed, to six digits.
     return Problem(loc, f"the scale from {as_written(low)} to {as_written(high)} is too "
-                   f"narrow to compute with: its span, {as_written(high - low)}, is below "
-                   f"the narrowest a scale may have here ({as_written(narrowest)})",
-                   "rescale the issue, e.g. to 0-100 (or write it in a smaller unit), "
-                   "and its status quo, anchors and positions with it")
+                   f"narrow to compute with: its span, {high - low:.6g}, is below the "
+                   f"narrowest a scale may have here ({narrowest:.6g}: at least "
+                   f"{MIN_SCALE_SPAN:g}, and {MIN_SCALE_SPAN_SHARE:g} of its larger end)",
+                   "rescale the issue (e.g. to 0-100) or, where its ends are large, move its "
+                   "zero (e.g. 0 to 5 for 2000000000 to 2000000005), and its status quo, "
+                   "anchors and positions with it")
 
 
 def check_semantics(s: Scenario) -> list[Problem]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
@@ -52,22 +51,15 @@ MAX_MAGNITUDE = 1e15
 MIN_SCALE_SPAN = 1e-5
 #: The narrowest span of a scale as a share of its larger end in size: a float holds about
 #: 16 significant digits, so 1e15 to 1e15 + 1e-6 has no room for the 0.1 % of its span a
-#: result shows; at a billionth of the ends' size the span keeps over a million steps of
-#: float precision.
-MIN_SCALE_SPAN_SHARE = 1e-9
+#: result shows; at a ten-billionth of the ends' size the span still holds some 450,000
+#: steps of float precision, and the finest grid step (a thousandth of it) some 450.
+MIN_SCALE_SPAN_SHARE = 1e-10
 
 
 def narrowest_span(low: float, high: float) -> float:
     """The narrowest span a scale with these ends may have: :data:`MIN_SCALE_SPAN`, or
-    :data:`MIN_SCALE_SPAN_SHARE` of the larger end in size where that is wider, raised to a
-    power of ten so that a refusal writes the bound it applies exactly (1000, not
-    1000.0000000005)."""
-    largest_end = max(abs(low), abs(high))
-    if largest_end == 0:
-        return MIN_SCALE_SPAN
-    # A power of ten give or take float noise is that power (1e12 + 0.5 asks for 1000).
-    share = 10.0 ** math.ceil(math.log10(MIN_SCALE_SPAN_SHARE * largest_end) - 1e-9)
-    return max(MIN_SCALE_SPAN, share)
+    :data:`MIN_SCALE_SPAN_SHARE` of the larger end in size where that is wider."""
+    return max(MIN_SCALE_SPAN, MIN_SCALE_SPAN_SHARE * max(abs(low), abs(high)))
 
 
 def _bounded(value: float) -> float:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from detente.errors import Problem, ScenarioError, as_written, scenario_error
+from detente.errors import Problem, ScenarioError, scenario_error
 
 if TYPE_CHECKING:
     from detente.safeload import LoadLimits
@@ -146,8 +146,11 @@ def bdm_mapping(rows: list[list[str]], source: str, status_quo: float | None = N
         hi = lo + 1.0
     if status_quo is None:
         status_quo = _weighted_median(pos_arr, np.array(caps) * sal_arr)
+        # Computed, not read: written as every issue-unit number is (0.15, not float noise).
+        from detente.render import fmt
+
         notes.append(f"the table has no status quo: set to the weighted median "
-                     f"{as_written(status_quo)}")
+                     f"{fmt(status_quo, hi - lo)}")
     ids = _unique_ids(names, source)
     raw = {
         "id": _make_id(source.rsplit("/", 1)[-1].rsplit(".", 1)[0], "table"),

@@ -142,11 +142,15 @@ def grid_text(step: GridStep, steps: Mapping[str, float | None]) -> str:
 
 def search_text(step: GridStep, steps: Mapping[str, float | None]) -> str:
     """What a package search runs over, as a header or a sentence names it: "grid step 10
-    units" (see :func:`grid_text`), or "the issues' listed options" where every issue lists
-    its options, so no grid step applies (a header that named the unused step misled)."""
-    if steps and all(s is None for s in steps.values()):
+    units" (see :func:`grid_text`), naming the issues searched over their listed options
+    instead ("grid step 10 units (FLOW: listed options)"), or "the issues' listed options"
+    where every issue lists them, so no grid step applies (a header that named the unused
+    step misled)."""
+    listed = [issue for issue, s in steps.items() if s is None]
+    if steps and len(listed) == len(steps):
         return "the issues' listed options"
-    return f"grid step {grid_text(step, steps)}"
+    return f"grid step {grid_text(step, steps)}" + (
+        f" ({', '.join(listed)}: listed options)" if listed else "")
 
 
 #: The one default grid step of every package search: settle, contributions, roadmap,

@@ -172,10 +172,14 @@ def available_analyses(more: Mapping[str, AnalysisSpec] | None = None,
 
 
 def _held_to(spec: AnalysisSpec, max_samples: int) -> AnalysisSpec:
-    """``spec`` with its ``samples`` option bounded by ``max_samples`` (where it has one)."""
+    """``spec`` with its ``samples`` option bounded by ``max_samples`` (where it has one),
+    its default held to the bound too: a request that gives no count runs the most the
+    workbench runs, never a default it would refuse."""
     return replace(spec, options=tuple(
-        replace(o, high=max_samples) if o.name == "samples" and (
-            o.high is None or o.high > max_samples) else o for o in spec.options))
+        replace(o, high=max_samples, default=min(o.default, max_samples)
+                if isinstance(o.default, int) else o.default)
+        if o.name == "samples" and (o.high is None or o.high > max_samples) else o
+        for o in spec.options))
 
 
 def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
