@@ -607,7 +607,7 @@ def _outside_zone_text(e: Any) -> str:
     nothing from it as one package (its settlement gain, utility points)."""
     return "" if not e.one_shot_blockers else (
         "the final package is outside the zone of agreement (" + ", ".join(
-            f"{a} gains {e.final_gains[a]:+.2f} from it" for a in e.one_shot_blockers) + ")")
+            f"{a} gains {fmt_signed(e.final_gains[a])} from it" for a in e.one_shot_blockers) + ")")
 
 
 def _searched_text(search: Any) -> str:
