@@ -42,6 +42,18 @@ def non_finite_text(given: str) -> str:
             f"±{sys.float_info.max:.1e})")
 
 
+def read_number(value: object) -> float | None:
+    """``value`` read as a float where it is a number or text that reads as one (``"1e999"``
+    is inf, for the finiteness rule to refuse), else None (``abc``, None, a list, and a
+    bool, which is no number though float(True) reads as one)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def as_written(value: float) -> str:
     """A number a refusal echoes (the user's own, or the bound it broke) with every digit it
     has: the shortest text that reads back as the same float (100.04, 1000000.7, 1e+300), an

@@ -262,14 +262,13 @@ def require_finite(data: Any) -> None:
         raise non_finite_error(where)
 
 
-def non_finite_error(where: str, shown: str = "") -> Exception:
-    """The one refusal of a non-finite number in a result, at ``where`` (a path); ``shown``:
-    how it appeared in text, when it did."""
+def non_finite_error(where: str) -> Exception:
+    """The one refusal of a non-finite number in a result, at ``where`` (a path)."""
     from detente.errors import DetenteError, Problem
 
     return DetenteError([Problem(
-        where, "the result holds a number that is not finite (NaN or infinity)"
-        + (f", {shown}" if shown else "") + ", so it is not printed",
+        where, "the result holds a number that is not finite (NaN or infinity), so it is "
+        "not printed",
         "check the inputs for extreme values; if they look sound, please "
         "report this with the scenario")])
 

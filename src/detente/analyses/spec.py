@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
 from detente.atomic import check_writable, write_atomic
-from detente.errors import OptionError, Problem, non_finite_text
+from detente.errors import OptionError, Problem, non_finite_text, read_number
 from detente.view import View
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -232,7 +232,8 @@ class Option:
     def _read(self, reader: ReadValue, value: Any) -> tuple[Any, Problem | None]:
         """One value of a type with its own rule; a non-finite number is refused by the one
         finiteness rule first, in its one wording."""
-        number = _as_number(value)
+        # The finiteness rule holds for a type with its own rule too.
+        number = read_number(value)
         if number is not None and not math.isfinite(number):
             return None, not_finite(self.flag, value if isinstance(value, str) else number,
                                     self.rule())
@@ -278,17 +279,6 @@ class Option:
                 "low": self.low, "low_open": self.low_open, "high": self.high,
                 "high_open": self.high_open, "multiple": self.multiple,
                 "flags": list(self.cli_flags)}
-
-
-def _as_number(value: Any) -> float | None:
-    """``value`` read as a float where it is one or text that reads as one (``"1e999"`` is
-    inf), else None: the finiteness rule holds for a type with its own rule too."""
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
 
 
 def not_finite(flag: str, value: float | str, rule: str = "a finite number") -> Problem:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from detente.errors import as_written
+from detente.errors import as_written, read_number
 from detente.render import span_decimals
 
 if TYPE_CHECKING:
@@ -70,8 +70,8 @@ class GridStep:
         text = value.strip() if isinstance(value, str) else None
         relative = text is not None and text.endswith("%")
         number = text.removesuffix("%") if text is not None else value
-        # True is no step, though float(True) reads as one.
-        size = math.nan if isinstance(value, bool) else _as_float(number)
+        read = read_number(number)  # None for True, which is no step
+        size = math.nan if read is None else read
         if not math.isfinite(size) or size <= 0 or (relative and size > 100):
             shown = text if text is not None else repr(value)
             raise ValueError(f"the grid step must be {cls.RULE}, got {shown}")
@@ -92,14 +92,6 @@ class GridStep:
         as 33.3333%, a different grid, and a step of 123456.7 as 123457."""
         size = as_written(self.size)
         return f"{size}%" if self.relative else size
-
-
-def _as_float(value: object) -> float:
-    """``value`` as a float, NaN where it reads as none (``abc``, None, a list)."""
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return math.nan
 
 
 def issue_steps(scenario: Scenario, step: GridStep) -> dict[str, float | None]:
