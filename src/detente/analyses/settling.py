@@ -597,9 +597,7 @@ def view_roadmap(run: Result) -> View:
 def _break_text(e: Any) -> str:
     """Where a roadmap breaks; one that holds at every stage but ends outside the zone of
     agreement is no roadmap the search counts, and says why (never a bare "nowhere")."""
-    if e.where_it_breaks():
-        return str(e.where_it_breaks())
-    return _outside_zone_text(e) or "nowhere"
+    return e.where_it_breaks() or _outside_zone_text(e) or "nowhere"
 
 
 def _outside_zone_text(e: Any) -> str:
@@ -635,9 +633,9 @@ def _evaluation(e: Any, s: Scenario, suffix: str) -> Table:
     verdict = "holds at every stage" if e.holds else "breaks"
     notes = [f"{e.id} {verdict}; final package Nash product {e.final_nash:.2f}, smallest "
              f"margin {e.min_margin:+.2f}."]
-    if e.holds and _outside_zone_text(e):
-        notes.append(f"{_outside_zone_text(e)}: a search counts only roadmaps that end in "
-                     "the zone.")
+    outside = _outside_zone_text(e) if e.holds else ""
+    if outside:
+        notes.append(f"{outside}: a search counts only roadmaps that end in the zone.")
     if e.walk_away:
         notes.append("walk-away points (utility points over the status quo): " + ", ".join(
             f"{a} {v:+.1f}" for a, v in e.walk_away.items()))
