@@ -110,7 +110,7 @@ def _anchor_words(issue: Issue, value: float, between: bool = True) -> str:
     if not anchors:
         return f"{shown} {issue.units}"
     nearest = min(anchors, key=lambda a: abs(a.value - value))
-    if abs(nearest.value - value) <= 1e-9:
+    if issue.scale.same(nearest.value, value):
         return f"'{nearest.label}' ({shown})"
     if abs(nearest.value - value) <= 0.05 * issue.scale.span:
         return f"{shown}, close to '{nearest.label}'"
@@ -300,7 +300,7 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
     what, values = _headline(s, inputs)
     furthest = max(s.issues, key=lambda i: abs(values[i.id] - i.status_quo.value)
                    / (i.scale.high - i.scale.low))
-    if abs(values[furthest.id] - furthest.status_quo.value) > 1e-9:
+    if furthest.id in s.moved_issues(values):
         lines.append(f"The {what} moves furthest on {furthest.name}, "
                      f"{fmt(furthest.status_quo.value, furthest.scale.span)} → "
                      f"{_anchor_words(furthest, values[furthest.id], False)}.")
@@ -322,16 +322,17 @@ def _where_it_lands(s: Scenario, inputs: BriefInputs) -> Section:
         text = f"{issue.name}: {fmt(sq, issue.scale.span)} → {_anchor_words(issue, value)}"
         steps = anchor_steps(issue, sq, value)
         notes = []
-        if abs(value - sq) <= 1e-9:
+        if issue.scale.same(value, sq):
             notes.append("no change")
         elif steps:
             notes.append(f"{steps} anchor step{'s' if steps != 1 else ''} "
                          f"{'up' if value > sq else 'down'}")
         column = [f.values(m)[issue.id] for m in models]
         low, high = min(column), max(column)
-        notes.append(f"models {fmt(low, issue.scale.span)}–{fmt(high, issue.scale.span)} "
-                     f"{issue.units}" if high - low > 1e-9
-                     else "every model agrees")
+        notes.append("every model agrees"
+                     if issue.scale.same(low, high)
+                     else f"models {fmt(low, issue.scale.span)}–{fmt(high, issue.scale.span)} "
+                          f"{issue.units}")
         paragraphs.append(f"{text} ({'; '.join(notes)}).")
     return Section("Where bargaining is likely to land", tuple(paragraphs))
 

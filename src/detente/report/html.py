@@ -216,8 +216,7 @@ def settlement_reading(analysis: Analysis) -> str:
     st = analysis.settled
     base = analysis.deal
     s = analysis.scenario
-    named = [p for p in base.packages if p.values and any(
-        abs(p.values[i] - s.issue(i).status_quo.value) > 1e-9 for i in p.values)]
+    named = [p for p in base.packages if s.moved_issues(p.values)]
     ok = [p for p in named if p.acceptable]
     parts = [f"{len(ok)} of the {len(named)} named packages that move anything "
              "satisfy every party"] if named else []
