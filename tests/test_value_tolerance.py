@@ -1,7 +1,8 @@
 """Values in issue units are one value within their scale's tolerance
 (:func:`detente.settlement.defaults.value_tolerance`), not within a fixed 1e-9: on a scale of
 0 to 10⁹ a value carries float noise of 10⁻⁸, which a fixed tolerance read as a move. An
-absolute grid step wider than an issue's scale is refused at the step."""
+absolute grid step wider than an issue's scale, and listed options that are one value, are
+refused where they are given."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 import detente
 from detente.brief import make_brief
 from detente.cli import app
-from detente.errors import OptionError
+from detente.errors import OptionError, ScenarioError
 from detente.roadmaps import roadmap
 from detente.scenario import scenario_from_mapping
 from detente.settlement.defaults import same_value, value_tolerance
@@ -157,3 +158,23 @@ def test_the_workbench_and_the_room_refuse_a_step_wider_than_a_scale(tmp_path: P
     assert opened.status_code == 422
     assert [(p["location"], p["message"]) for p in opened.json()["problems"]] == \
         [("options.step", wider)]
+
+
+# --- listed options that are one value ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    ([1e8, 5e8, 1e8], "issues.BUDGET.options[2]: option 100000000 is options[0] "
+                      "(100000000) again"),
+    ([1e8, 5e8, 5e8 + 1e-5], "issues.BUDGET.options[2]: option 500000000.00001 is "
+                             "options[1] (500000000) again, to within 0.01"),
+])
+def test_options_that_are_one_value_are_refused_at_the_option(options: list[float],
+                                                              words: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_mapping(_budget(options=options))
+    text = " ".join(str(err.value).split())
+    assert words in text and "list each value once: leave out options[2]" in text, text
+    # Options a step of the search apart stay: 1e-2 is the tolerance on this scale.
+    kept = scenario_from_mapping(_budget(options=[1e8, 5e8, 5e8 + 0.1]))
+    assert kept.issue("BUDGET").options == [1e8, 5e8, 5e8 + 0.1]
