@@ -110,7 +110,8 @@ def test_model_comparison_marks_every_model(analysis: Analysis) -> None:
     # A model that repeats another on every issue (anchored without agenda setters) is
     # named in a note instead of drawn under the other's markers; legends use display names.
     kept, same = distinct_models({m: analysis.forecast.values(m)
-                                  for m in analysis.forecast.results})
+                                  for m in analysis.forecast.results},
+                                 analysis.forecast.scenario)
     assert set(kept) | set(same) == set(analysis.forecast.results)
     assert legend == ["status quo", *[model_label(m) for m in kept]]
     texts = " ".join(t.get_text() for t in fig.findobj(Text))

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from detente.errors import option_error
 from detente.glossary import GLOSSARY, with_terms
 from detente.models import DEFAULT_MODELS
-from detente.render import fmt
+from detente.render import and_list, fmt
 from detente.scenario import Issue, Scenario, load
 from detente.settlement.defaults import GridStep, search_text
 from detente.settlement.mechanisms import reference_losses
@@ -102,12 +102,6 @@ class Brief:
 # --- words for numbers -------------------------------------------------------------------
 
 
-def _names(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def _anchor_words(issue: Issue, value: float, between: bool = True) -> str:
     """Where ``value`` lies among the issue's labelled anchors: at one, close to one, or
     (``between``; else the bare number) between two."""
@@ -116,7 +110,7 @@ def _anchor_words(issue: Issue, value: float, between: bool = True) -> str:
     if not anchors:
         return f"{shown} {issue.units}"
     nearest = min(anchors, key=lambda a: abs(a.value - value))
-    if abs(nearest.value - value) <= 1e-9:
+    if issue.scale.same(nearest.value, value):
         return f"'{nearest.label}' ({shown})"
     if abs(nearest.value - value) <= 0.05 * issue.scale.span:
         return f"{shown}, close to '{nearest.label}'"
@@ -297,16 +291,16 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
     passing = [p.name for p in proposals if p.acceptable]
     blocked = sorted((p for p in proposals if p.blockers), key=lambda p: len(p.blockers))
     if passing:
-        lines.append(f"Of the proposals on the table, {_names(passing)} can pass as written.")
+        lines.append(f"Of the proposals on the table, {and_list(passing)} can pass as written.")
     elif blocked:
         closest = blocked[0]
         lines.append(f"None of the {len(proposals)} proposals on the table passes as "
                      f"written; {closest.name} comes closest, blocked by "
-                     f"{_names([s.name_of(b) for b in closest.blockers])}.")
+                     f"{and_list([s.name_of(b) for b in closest.blockers])}.")
     what, values = _headline(s, inputs)
     furthest = max(s.issues, key=lambda i: abs(values[i.id] - i.status_quo.value)
                    / (i.scale.high - i.scale.low))
-    if abs(values[furthest.id] - furthest.status_quo.value) > 1e-9:
+    if furthest.id in s.moved_issues(values):
         lines.append(f"The {what} moves furthest on {furthest.name}, "
                      f"{fmt(furthest.status_quo.value, furthest.scale.span)} → "
                      f"{_anchor_words(furthest, values[furthest.id], False)}.")
@@ -320,7 +314,7 @@ def _where_it_lands(s: Scenario, inputs: BriefInputs) -> Section:
     models = inputs.models
     what, values = _headline(s, inputs)
     intro = (f"Today → the {what}, and the range of the {len(models)} models "
-             f"({_names([model_label(m) for m in models])}):")
+             f"({and_list([model_label(m) for m in models])}):")
     paragraphs = [intro]
     for issue in s.issues:
         value = values[issue.id]
@@ -328,16 +322,17 @@ def _where_it_lands(s: Scenario, inputs: BriefInputs) -> Section:
         text = f"{issue.name}: {fmt(sq, issue.scale.span)} → {_anchor_words(issue, value)}"
         steps = anchor_steps(issue, sq, value)
         notes = []
-        if abs(value - sq) <= 1e-9:
+        if issue.scale.same(value, sq):
             notes.append("no change")
         elif steps:
             notes.append(f"{steps} anchor step{'s' if steps != 1 else ''} "
                          f"{'up' if value > sq else 'down'}")
         column = [f.values(m)[issue.id] for m in models]
         low, high = min(column), max(column)
-        notes.append(f"models {fmt(low, issue.scale.span)}–{fmt(high, issue.scale.span)} "
-                     f"{issue.units}" if high - low > 1e-9
-                     else "every model agrees")
+        notes.append("every model agrees"
+                     if issue.scale.same(low, high)
+                     else f"models {fmt(low, issue.scale.span)}–{fmt(high, issue.scale.span)} "
+                          f"{issue.units}")
         paragraphs.append(f"{text} ({'; '.join(notes)}).")
     return Section("Where bargaining is likely to land", tuple(paragraphs))
 
@@ -355,8 +350,8 @@ def _named_deals(s: Scenario, proposals: list[PackageAnalysis]) -> Section | Non
                               f"scenario's rule ({'; '.join(p.broken_rules)}), so it is not "
                               "on the table.")
             continue
-        losses = _names([_loss_words(p.gains[b]) for b in p.blockers])
-        text = (f"{p.name}: blocked by {_names([s.name_of(b) for b in p.blockers])} "
+        losses = and_list([_loss_words(p.gains[b]) for b in p.blockers])
+        text = (f"{p.name}: blocked by {and_list([s.name_of(b) for b in p.blockers])} "
                 f"(loss{'es' if len(p.blockers) > 1 else ''} of {losses} utility points).")
         fixes, stuck = [], []
         # guarantor -> (blocker, its trust now, the trust it needs)
@@ -379,7 +374,7 @@ def _named_deals(s: Scenario, proposals: list[PackageAnalysis]) -> Section | Non
         if fixes:
             text += " Would accept: " + "; ".join(fixes) + "."
         if stuck:
-            text += f" No single change wins over {_names(stuck)}."
+            text += f" No single change wins over {and_list(stuck)}."
         paragraphs.append(text)
     return Section("Which proposals can pass", tuple(paragraphs))
 
@@ -390,7 +385,7 @@ def _trust_words(guarantor: str, who: list[tuple[str, float, float]]) -> str:
     if len(who) == 1:
         name, now, needed = who[0]
         return f"{name} if its trust in {guarantor} rose from {now:.2f} to {needed:.2f}"
-    return (f"{_names([w[0] for w in who])} if their trust in {guarantor} rose ("
+    return (f"{and_list([w[0] for w in who])} if their trust in {guarantor} rose ("
             + ", ".join(f"{name} {now:.2f} → {needed:.2f}" for name, now, needed in who)
             + ")")
 
@@ -439,7 +434,7 @@ def _guarantor_section(s: Scenario, result: Contributions) -> Section | None:
             + ", ".join(parts) + ".")
     nobody = [s.name_of(a) for a, v in ranked if abs(v / whole) < 0.005]
     if nobody:
-        text += (f" {_names(nobody)} add{'s' if len(nobody) == 1 else ''} nothing as "
+        text += (f" {and_list(nobody)} add{'s' if len(nobody) == 1 else ''} nothing as "
                  "guarantor on this grid.")
     return Section("What the guarantors add", (text,))
 

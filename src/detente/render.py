@@ -62,6 +62,11 @@ def span_decimals(span: float | None, share: float = SHOWN_SHARE_OF_SPAN) -> int
     return max(0, math.ceil(-math.log10(span * share) - 1e-9))
 
 
+def and_list(names: Sequence[str]) -> str:
+    """Names as a sentence lists them: ``a``, ``a and b``, ``a, b and c`` (none: empty)."""
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def fmt_shift(value: float, span: float | None = None) -> str:
     """A shift in issue units with its sign, written as :func:`fmt` writes the number (+22,
     -0.04); a shift that reads 0 has no sign, as in :func:`fmt_signed`."""

@@ -59,8 +59,7 @@ def _mechanism_kinds(mech: Any) -> list[str]:
 
 def _values_line(values: dict[str, float], s: Scenario) -> str:
     """The issues a package moves from the status quo, each at its value."""
-    moved = [f"{k} {fmt(v, s.issue(k).scale.span)}" for k, v in values.items()
-             if abs(v - s.issue(k).status_quo.value) > 1e-9]
+    moved = [f"{k} {fmt(values[k], s.issue(k).scale.span)}" for k in s.moved_issues(values)]
     return ", ".join(moved) or "status quo"
 
 
@@ -112,7 +111,7 @@ def view_settle(run: Result) -> View:
                 continue
             # The status quo is the reference every gain is measured from, not a proposal
             # that all the parties block.
-            cells.append(_reference_cell(a, status_quo) if a.is_reference
+            cells.append(_reference_cell(a, s) if a.is_reference
                          else "acceptable" if a.acceptable
                          else "blocked by " + ", ".join(a.blockers))
         rows.append([f"{p.id} {p.name}", *cells])
@@ -336,25 +335,21 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
     named_rows.append(["Nash", *[f"{p.nash:.2f}" for p in o.packages]])
     tables.append(table(f"Named packages: gain of each actor{suffix}",
                         ["actor", *[p.id for p in o.packages]], named_rows,
-                        notes=[_package_note(p, status_quo, s) for p in o.packages],
+                        notes=[_package_note(p, s) for p in o.packages],
                         key=f"named{suffix}"))
     return tables, notes
 
 
-def _is_status_quo(p: Any, status_quo: dict[str, float]) -> bool:
-    return all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items())
-
-
-def _reference_cell(p: Any, status_quo: dict[str, float]) -> str:
+def _reference_cell(p: Any, s: Scenario) -> str:
     """A package every gain is measured from (PackageAnalysis.is_reference) is not a
     proposal that all the parties block."""
-    return ("the status quo (reference point)" if _is_status_quo(p, status_quo)
+    return ("the status quo (reference point)" if not s.moved_issues(p.values)
             else "the reference point (every actor's walk-away point)")
 
 
-def _package_note(p: Any, status_quo: dict[str, float], s: Scenario) -> str:
+def _package_note(p: Any, s: Scenario) -> str:
     extra = _stake_lines(p)
-    if _is_status_quo(p, status_quo):
+    if not s.moved_issues(p.values):
         if p.walk_away:
             return "\n".join([f"{p.id} is the status quo: gains are each actor's status quo "
                               "over its walk-away point.", *extra])

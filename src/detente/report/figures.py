@@ -202,7 +202,7 @@ def issue_map(source: ForecastLike = None, issues: str | Sequence[str] | None = 
     if models is not None:
         model_names, same = list(models), {}
     else:
-        model_names, same = distinct_models({m: f.values(m) for m in f.results})
+        model_names, same = distinct_models({m: f.values(m) for m in f.results}, f.scenario)
     for name in model_names:
         if name not in f.results:
             raise option_error("models", f"the forecast has no model '{name}'",
@@ -283,7 +283,7 @@ def model_comparison(source: ForecastLike = None, *, models: Sequence[str] | Non
     if models is not None:
         model_names, same = list(models), {}
     else:
-        model_names, same = distinct_models({m: f.values(m) for m in f.results})
+        model_names, same = distinct_models({m: f.values(m) for m in f.results}, f.scenario)
     issues = list(f.scenario.issues)
     same_scale = len({(i.scale.low, i.scale.high, i.units) for i in issues}) == 1
     n = len(issues)

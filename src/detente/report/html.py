@@ -23,8 +23,8 @@ from markupsafe import Markup
 from detente import __version__
 from detente.analyses import Result
 from detente.models import REGISTRY
+from detente.render import and_list, fmt_shift, view_html
 from detente.render import fmt as _fmt  # the one number format
-from detente.render import fmt_shift, view_html
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
 from detente.report.style import figure_bytes
@@ -53,11 +53,6 @@ class Section:
     figures: list[FigureBlock] = field(default_factory=list)
     view: Markup | None = None
     command: str = ""
-
-
-def _and(names: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def figure_block(analysis: Analysis, kind: str, alt: str) -> FigureBlock:
@@ -162,7 +157,7 @@ def counterfactual_reading(analysis: Analysis) -> str:
         least = names[int(np.argmin(np.where(whole, total, total.max() + 1.0)))]
         text += f"; leaving out {least} changes the least in total"
     if not whole.all():
-        alone = _and([names[a] for a in np.flatnonzero(~whole)])
+        alone = and_list([names[a] for a in np.flatnonzero(~whole)])
         text += (f"; without {alone} some issue has no forecast, as nobody else cares "
                  "about it")
     return text + "."
@@ -221,8 +216,7 @@ def settlement_reading(analysis: Analysis) -> str:
     st = analysis.settled
     base = analysis.deal
     s = analysis.scenario
-    named = [p for p in base.packages if p.values and any(
-        abs(p.values[i] - s.issue(i).status_quo.value) > 1e-9 for i in p.values)]
+    named = [p for p in base.packages if s.moved_issues(p.values)]
     ok = [p for p in named if p.acceptable]
     parts = [f"{len(ok)} of the {len(named)} named packages that move anything "
              "satisfy every party"] if named else []
@@ -241,7 +235,7 @@ def settlement_reading(analysis: Analysis) -> str:
     if blocked:
         near = min(blocked, key=lambda p: len(p.blockers))
         parts.append(f"{near.name} comes closest among the blocked, held up by "
-                     + _and([s.name_of(a) for a in near.blockers]))
+                     + and_list([s.name_of(a) for a in near.blockers]))
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 
@@ -257,7 +251,7 @@ def contributions_reading(analysis: Analysis) -> str:
     text = (f"As a guarantor, {s.name_of(top)} adds most to the deal: {c.shapley[top]:.2f} of "
             f"the {total:.2f} utility points it is worth ({share:.0f}%)")
     if idle:
-        text += f"; {_and(idle)} add{'s' if len(idle) == 1 else ''} nothing as guarantor"
+        text += f"; {and_list(idle)} add{'s' if len(idle) == 1 else ''} nothing as guarantor"
     step = analysis.settings["contributions"]["step"]
     return text + f" (Shapley values with {search_text(step, issue_steps(s, step))})."
 
@@ -270,7 +264,7 @@ def settlement_counterfactual_reading(analysis: Analysis) -> str:
     kept = [s.name_of(a) for a in s.actor_ids if a not in analysis.can_leave_out]
     # Without such an actor there is no scenario: nobody else left, or nobody who cares
     # about one of the issues (the forecast map says "no forecast" there).
-    alone = (f"{_and(kept)} cannot be left out: without {'it' if len(kept) == 1 else 'each'} "
+    alone = (f"{and_list(kept)} cannot be left out: without {'it' if len(kept) == 1 else 'each'} "
              "nobody is left who cares about some issue." if kept else "")
     if not variants:
         return alone
@@ -281,7 +275,7 @@ def settlement_counterfactual_reading(analysis: Analysis) -> str:
             f"{base:.2f} with everybody); without {name(low)} least ({low_v:.2f})")
     empty = [name(v) for v in st.variants if not v.zone_exists]
     if empty:
-        text += f"; without {_and(empty)} no package satisfies every party"
+        text += f"; without {and_list(empty)} no package satisfies every party"
     return f"{text}. {alone}".strip()
 
 
@@ -385,7 +379,7 @@ def _combined(analysis: Analysis) -> Section | None:
         return None
     c = combine_results({n: r.forecast for n, r in f.results.items()}, combination)
     widest = int(np.argmax(c.intervals[0.8][1] - c.intervals[0.8][0]))
-    stack = _and([f"{m} {w:.2f}" for m, w in combination.stack.items() if w > 0])
+    stack = and_list([f"{m} {w:.2f}" for m, w in combination.stack.items() if w > 0])
     reading = (f"One number per issue: the models combined with weights fitted on EU "
                f"legislation (DEU III) — {stack} — with an 80% interval that held 80% of "
                f"held-out outcomes there. The interval is widest on "
@@ -473,7 +467,7 @@ def roadmap_reading(analysis: Analysis) -> str:
         text = f"{e.name} breaks the package rule at {e.broken_rules[0]}"
     else:
         b = e.first_break
-        who = _and([s.name_of(x.actor) for x in e.breaks if x.stage == b.stage])
+        who = and_list([s.name_of(x.actor) for x in e.breaks if x.stage == b.stage])
         text = f"{e.name} breaks at stage {b.stage}, where {who} would rather defect"
     for ls in r.learning_scans:
         held = ls.holding(e.id)

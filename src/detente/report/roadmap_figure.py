@@ -91,7 +91,10 @@ def roadmap_figure(source: RoadmapAnalysis | RoadmapEvaluation, roadmap: str | N
 
     values = np.array([[status[i]] + [st.values[i] for st in stages] for i in issues])
     start, final = values[:, :1], values[:, -1:]
-    span = np.where(np.abs(final - start) > 1e-9, final - start, np.nan)
+    # Whether an issue moves is the roadmap's own word (each stage's ``moved``, told apart
+    # at its scale's value tolerance): an evaluation drawn alone brings no scale to judge by.
+    moves = np.array([[any(i in st.moved for st in stages)] for i in issues])
+    span = np.where(moves & (final != start), final - start, np.nan)
     done = np.clip((values - start) / span, 0.0, 1.0)
     done = np.where(np.isnan(done), 0.0, done)
     ax.imshow(done, cmap=SALIENCE_CMAP, vmin=0, vmax=1, aspect="auto",

@@ -50,12 +50,10 @@ def package_rows(settlement: Settlement) -> list[PackageRow]:
             blockers = tuple(a for a, g in found.gains.items() if g <= 0)
             rows.append(PackageRow(f"{title} ({len(found.changed)} issues moved)",
                                    found.gains, blockers))
-    status_quo = {i.id: i.status_quo.value for i in settlement.scenario.issues}
     for p in base.packages:
         # with walk-away points (issue 16) gains are over those, and the status quo is a
         # package like any other, which some may block
-        if all(abs(v - status_quo[k]) < 1e-9 for k, v in p.values.items()) \
-                and not p.walk_away:
+        if not settlement.scenario.moved_issues(p.values) and not p.walk_away:
             rows.append(PackageRow(p.name, p.gains, (), reference=True))
         else:
             rows.append(PackageRow(p.name, p.gains, p.blockers))

@@ -15,12 +15,15 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+
+if TYPE_CHECKING:
+    from detente.scenario import Scenario
 
 OKABE_ITO = {
     "orange": "#E69F00",
@@ -69,15 +72,17 @@ def model_label(name: str) -> str:
     return info.title.split(" (")[0] if info is not None else name
 
 
-def distinct_models(values: dict[str, dict[str, float]]) -> tuple[list[str], dict[str, str]]:
+def distinct_models(values: dict[str, dict[str, float]],
+                    scenario: Scenario) -> tuple[list[str], dict[str, str]]:
     """The models whose forecasts differ, in order, and each dropped model with the one it
-    duplicates on every issue (anchored equals compromise without agenda setters): drawing
-    both would hide one marker under the other and read as agreement between two models."""
+    duplicates on every issue of ``scenario`` (anchored equals compromise without agenda
+    setters): drawing both would hide one marker under the other and read as agreement
+    between two models."""
     kept: list[str] = []
     same: dict[str, str] = {}
     for name, forecast in values.items():
-        twin = next((k for k in kept if all(abs(forecast[i] - values[k][i]) <= 1e-9
-                                            for i in forecast)), None)
+        twin = next((k for k in kept if all(scenario.issue(i).scale.same(v, values[k][i])
+                                            for i, v in forecast.items())), None)
         if twin is None:
             kept.append(name)
         else:

@@ -24,7 +24,13 @@ from detente.roadmaps.search import deliverable_issues, reachable, search_paths
 from detente.scenario import Scenario, did_you_mean, load
 from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
-from detente.settlement.defaults import GridStep, issue_steps, shared_step
+from detente.settlement.defaults import (
+    GridStep,
+    issue_steps,
+    same_value,
+    shared_step,
+    value_tolerance,
+)
 from detente.settlement.mechanisms import broken_rules, ignoring
 from detente.settlement.problem import (
     NamedPackage,
@@ -416,7 +422,9 @@ def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
     actors, issues = arrays.actor_ids, arrays.issue_ids
     units = arrays.to_units(stages)
     before = np.vstack([arrays.to_units(arrays.status_quo)[None], units[:-1]])
-    decimals = [value_decimals(float(span)) for span in arrays.scale_high - arrays.scale_low]
+    scales = [(float(lo), float(hi)) for lo, hi in zip(arrays.scale_low, arrays.scale_high,
+                                                       strict=True)]
+    decimals = [value_decimals(hi - lo) for lo, hi in scales]
     pts = UTILITY_POINTS
 
     def pick(x: np.ndarray) -> np.ndarray:
@@ -433,9 +441,9 @@ def _evaluation(problem: SettlementProblem, roadmap_id: str, name: str,
             name=stage_name,
             values={i: float(round(v, d))
                     for i, v, d in zip(issues, units[t], decimals, strict=True)},
-            moved=tuple(i for i, v, w, d in zip(issues, units[t], before[t], decimals,
-                                                strict=True)
-                        if abs(v - w) > 10.0 ** -d),
+            moved=tuple(i for i, v, w, (lo, hi) in zip(issues, units[t], before[t], scales,
+                                                       strict=True)
+                        if not same_value(float(v), float(w), lo, hi)),
             banked={a: float(banked[t, k] * pts) for k, a in enumerate(actors)},
             rest={a: float(rest[t, k] * pts) for k, a in enumerate(actors)},
             expected={a: float(expected[t, k] * pts) for k, a in enumerate(actors)},
@@ -570,7 +578,7 @@ def _read_values(problem: SettlementProblem, flag: str, items: Sequence[str],
             continue
         k = issues.index(key)
         lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
-        if not lo - 1e-9 <= value <= hi + 1e-9:
+        if not lo - value_tolerance(lo, hi) <= value <= hi + value_tolerance(lo, hi):
             problems.append(ErrorItem(flag, f"{where}{key}={as_written(value)} is outside "
                                       f"{key}'s scale ({as_written(lo)} to {as_written(hi)})",
                                       f"give a value from {as_written(lo)} to "
@@ -598,8 +606,9 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
     for key, value in list(out.items()):
         k = problem.issue_ids.index(key)
         grid = np.unique(np.array([*problem.candidates[k], float(status[k])]))
-        span = float(arrays.scale_high[k] - arrays.scale_low[k])
-        if not (np.abs(grid - value) <= 10.0 ** -value_decimals(span)).any():
+        lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
+        span = hi - lo
+        if not (np.abs(grid - value) <= value_tolerance(lo, hi)).any():
             below, above = grid[grid < value], grid[grid > value]
             near = " or ".join(f"{key}={grid_value_text(x, span)}"
                                for x in (*below[-1:], *above[:1]))
@@ -615,12 +624,14 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
     deliverable = deliverable_issues(problem, settings)
     for key, value in list(out.items()):
         k = problem.issue_ids.index(key)
-        if abs(value - float(status[k])) > 1e-9 and problem.keep_status_quo[k] \
+        # The status quo back from the unit scale carries float noise: 67000000 on 0 to 10⁹
+        # comes back 7e-9 off, so a fixed tolerance read holding it as moving it.
+        lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
+        if not same_value(value, float(status[k]), lo, hi) and problem.keep_status_quo[k] \
                 and not deliverable[k]:
             names = ", ".join(problem.issue_guarantors[k] or ()) or "none named"
             # The status quo back from the unit scale: written as a grid value, not its noise.
-            held = grid_value_text(float(status[k]),
-                                   float(arrays.scale_high[k] - arrays.scale_low[k]))
+            held = grid_value_text(float(status[k]), hi - lo)
             problems.append(ErrorItem("--first", f"{key}={as_written(value)} moves {key}, and "
                                       f"nobody can deliver a move of {key} (no actor trusts its "
                                       f"guarantors: {names}), so every final keeps it at "

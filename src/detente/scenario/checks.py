@@ -20,6 +20,7 @@ from detente.scenario.schema import (
     declared_names,
     narrowest_span,
 )
+from detente.settlement.defaults import value_tolerance
 
 #: How a message names each kind of id, and the lists an id of that kind must be in.
 _KIND_WORDS: dict[IdKind, tuple[str, str]] = {
@@ -99,11 +100,26 @@ def check_semantics(s: Scenario) -> list[Problem]:
                             f"anchor '{anchor.label}' at {as_written(anchor.value)} is "
                             "outside the scale",
                             "move the anchor inside the scale"))
+        listed: list[tuple[int, float]] = []
         for o, value in enumerate(issue.options or []):
             if not issue.scale.low <= value <= issue.scale.high:
                 add(Problem(f"issues.{issue.id}.options[{o}]",
                             f"option {as_written(value)} is outside the scale",
                             "use values inside the scale"))
+                continue
+            # Options within the scale's tolerance are one value: near twins were two packages
+            # that read the same, and exact twins were dropped without a word (a typo hidden).
+            twin = next(((t, v) for t, v in listed if issue.scale.same(v, value)), None)
+            if twin is not None:
+                tolerance = value_tolerance(issue.scale.low, issue.scale.high)
+                noise = "" if twin[1] == value else (
+                    f", to within {tolerance:.3g} (closer values are one value on this scale)")
+                add(Problem(f"issues.{issue.id}.options[{o}]",
+                            f"option {as_written(value)} is options[{twin[0]}] "
+                            f"({as_written(twin[1])}) again{noise}",
+                            f"list each value once: leave out options[{o}]"))
+                continue
+            listed.append((o, value))
 
     for actor in s.actors:
         if actor.capability.value <= 0:

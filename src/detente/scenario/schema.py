@@ -26,6 +26,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from detente.errors import as_written
+from detente.settlement.defaults import same_value
 
 if TYPE_CHECKING:
     from detente.arrays import Arrays
@@ -42,7 +43,8 @@ MAX_MAGNITUDE = 1e15
 
 #: The narrowest span (high - low) of an issue's scale, in its units. The analyses clean
 #: float noise at a fixed billionth of a unit (zones and persuasion round to 9 decimals; a
-#: move, a lever or a model's disagreement counts when it exceeds 1e-9). On a span of at
+#: lever counts when it exceeds 1e-9; moves are told apart at a share of the span instead,
+#: :func:`detente.settlement.defaults.value_tolerance`). On a span of at
 #: least 1e-5 that is at most 0.01 % of the scale, a tenth of the least difference a result
 #: shows (0.1 %) and of the finest grid step (a thousandth of the span, the most values an
 #: issue's grid may have), so no cleaning hides a move or a difference a reader could see.
@@ -166,6 +168,11 @@ class Scale(_Strict):
     def span(self) -> float:
         """high - low: what a number on this scale is shown against (its decimals)."""
         return float(self.high - self.low)
+
+    def same(self, a: float, b: float) -> bool:
+        """Whether ``a`` and ``b`` are one value on this scale, float noise apart
+        (:func:`detente.settlement.defaults.same_value`)."""
+        return same_value(a, b, self.low, self.high)
 
 
 class VerifierBand(_Strict):
@@ -404,6 +411,13 @@ class Scenario(_Strict):
     def ids_of(self, kind: IdKind) -> tuple[str, ...]:
         """The ids a field declared to hold ``kind`` (:func:`names`) may name."""
         return tuple(item.id for name in ID_LISTS[kind] for item in getattr(self, name))
+
+    def moved_issues(self, values: Mapping[str, float]) -> list[str]:
+        """The issues of ``values`` (issue id → value in its units) that are not at their
+        status quo (:meth:`Scale.same`), in the order of ``values``; none: a package that
+        is the status quo."""
+        return [k for k, v in values.items()
+                if not self.issue(k).scale.same(v, self.issue(k).status_quo.value)]
 
     def issue(self, issue_id: str) -> Issue:
         for issue in self.issues:

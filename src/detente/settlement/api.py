@@ -14,7 +14,7 @@ import numpy as np
 from detente.errors import option_error
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
-from detente.settlement.defaults import GridStep, issue_steps, shared_step
+from detente.settlement.defaults import GridStep, issue_steps, same_value, shared_step
 from detente.settlement.mechanisms import ignoring
 from detente.settlement.persuasion import PersuasionPlan, persuade
 from detente.settlement.problem import (
@@ -158,9 +158,10 @@ def _found(problem: SettlementProblem, table: GainTable, best: Best, row: int,
     gains = best.gains[row]
     status_quo = arrays.to_units(arrays.status_quo)
     spans = np.asarray(arrays.scale_high - arrays.scale_low, dtype=float)
-    changed = tuple(i for i, v, q, span in zip(problem.issue_ids, units, status_quo, spans,
-                                               strict=True)
-                    if abs(v - q) > 10.0 ** -value_decimals(span))
+    changed = tuple(i for i, v, q, lo, hi in zip(problem.issue_ids, units, status_quo,
+                                                 arrays.scale_low, arrays.scale_high,
+                                                 strict=True)
+                    if not same_value(float(v), float(q), float(lo), float(hi)))
     return FoundPackage(
         values={i: float(round(v, value_decimals(span)))
                 for i, v, span in zip(problem.issue_ids, units, spans, strict=True)},

@@ -35,6 +35,31 @@ def value_decimals(span: float) -> int:
     return span_decimals(span, VALUE_SHARE_OF_SPAN)
 
 
+#: The float noise a value in issue units carries, as a share of its scale's larger end in
+#: size: a value near 10⁶ is held to about 10⁻¹⁰ whatever its scale's span, so on 1000000
+#: to 1000000.5 :data:`VALUE_SHARE_OF_SPAN` of the span (5·10⁻¹²) alone would tell values
+#: apart by their noise. Some 45 float steps; on the narrowest scale a scenario may have
+#: (10⁻¹⁰ of its larger end, :data:`detente.scenario.schema.MIN_SCALE_SPAN_SHARE`) it is
+#: 10⁻⁴ of the span, a tenth of the finest difference a result shows.
+VALUE_NOISE_SHARE = 1e-14
+
+
+def value_tolerance(low: float, high: float) -> float:
+    """How far apart two values on the scale ``low`` to ``high`` (issue units) may lie and
+    still be one value: :data:`VALUE_SHARE_OF_SPAN` of the span (10⁻⁹ on 0-100), or the
+    float noise of the scale's ends (:data:`VALUE_NOISE_SHARE`) where that is wider. A
+    fixed 10⁻⁹ is exact equality on a scale of 10⁸ to 10⁹, whose values carry noise of
+    10⁻⁷, so that noise read as a move."""
+    return max(VALUE_SHARE_OF_SPAN * (high - low),
+               VALUE_NOISE_SHARE * max(abs(low), abs(high)))
+
+
+def same_value(a: float, b: float, low: float, high: float) -> bool:
+    """Whether ``a`` and ``b`` are one value on the scale ``low`` to ``high``
+    (:func:`value_tolerance`): a package at the status quo, a stage that does not move."""
+    return abs(a - b) <= value_tolerance(low, high)
+
+
 @dataclass(frozen=True)
 class GridStep:
     """The grid step of a package search: ``size`` issue units on every issue, or, when
@@ -161,6 +186,6 @@ METHODS = ("auto", "brute", "bnb", "milp")
 #: (CLI) and ``-O settle.max_packages`` (``detente sample``).
 MAX_PACKAGES = 50_000_000
 
-__all__ = ["DEFAULT_STEP", "MAX_PACKAGES", "METHODS", "SAME_STEP_SHARE", "VALUE_SHARE_OF_SPAN",
-           "GridStep", "grid_text", "issue_steps", "search_text", "shared_step",
-           "value_decimals"]
+__all__ = ["DEFAULT_STEP", "MAX_PACKAGES", "METHODS", "SAME_STEP_SHARE", "VALUE_NOISE_SHARE",
+           "VALUE_SHARE_OF_SPAN", "GridStep", "grid_text", "issue_steps", "same_value",
+           "search_text", "shared_step", "value_decimals", "value_tolerance"]

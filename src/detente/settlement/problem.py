@@ -16,6 +16,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import OptionError, as_written, option_error
+from detente.render import and_list
 from detente.scenario import Mechanisms, Scenario, compile_mechanisms, did_you_mean
 from detente.settlement.defaults import (
     DEFAULT_STEP,
@@ -106,6 +107,25 @@ def too_many_values(step: GridStep, issue: str, low: float, high: float) -> Opti
                         f"{MAX_OPTIONS_PER_ISSUE})", fix)
 
 
+def wider_than_scales(step: GridStep, scales: Sequence[tuple[str, float, float]]
+                      ) -> OptionError:
+    """The refusal of an absolute step wider than the span of the issues ``scales``
+    (id, low, high): each would be searched at its two ends only, whatever lies between."""
+    # Issues on one scale are named together: korea-2017's eight 0-100 issues, once.
+    alike: dict[tuple[float, float], list[str]] = {}
+    for issue, low, high in scales:
+        alike.setdefault((low, high), []).append(issue)
+    named = [f"{and_list(ids)} ({as_written(low)} to {as_written(high)}, a span of "
+             f"{as_written(high - low)})" for (low, high), ids in alike.items()]
+    which = f"the scale{'s' if len(scales) > 1 else ''} of {and_list(named)}"
+    narrowest = min(high - low for _, low, high in scales)
+    ends = "its two ends" if len(scales) == 1 else "the two ends of each"
+    return option_error("step", f"a step of {step} is wider than {which}: the search would "
+                        f"take only {ends}", f"use a step of at most "
+                        f"{as_written(narrowest)}, or a percent of each issue's scale, e.g. "
+                        "--step 10%")
+
+
 @dataclass(frozen=True)
 class NamedPackage:
     """A package named in the scenario: every issue's value in issue units.
@@ -151,6 +171,11 @@ class SettlementProblem:
         :class:`GridStep`, ``"5%"`` of each issue's scale, or a number of issue units
         (default :data:`DEFAULT_STEP`, a tenth of each scale)."""
         grid_step = check_step(step)
+        # A step that fits no whole time into a scale would leave that issue its two ends.
+        wider = [(i.id, i.scale.low, i.scale.high) for i in scenario.issues
+                 if not i.options and _whole_steps(grid_step, i.scale.low, i.scale.high) == 0]
+        if wider:
+            raise wider_than_scales(grid_step, wider)
         candidates: list[tuple[float, ...]] = []
         steps: list[float | None] = []
         for issue in scenario.issues:
