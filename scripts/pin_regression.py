@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Write the korea-2017 regression pin (tests/reference/korea-2017-regression.json).
+"""Write a regression pin: korea-2017's numbers, or every model's DEU III forecasts.
 
-    .venv/bin/python scripts/pin_regression.py            # first time only
-    .venv/bin/python scripts/pin_regression.py --force    # overwrite: lists what moves
+    .venv/bin/python scripts/pin_regression.py                  # first time only
+    .venv/bin/python scripts/pin_regression.py --force          # overwrite: lists what moves
+    .venv/bin/python scripts/pin_regression.py --pin deu --force
 
-What is pinned and with which tolerance: tests/test_regression_korea.py. The pin exists so
-that the issue-14 refactor can prove it changed no number; overwriting it is a decision, so
-the script refuses unless given --force, and then prints every value that moves.
+What is pinned and with which tolerance: tests/test_regression_korea.py (korea-2017-
+regression.json) and tests/test_regression_deu.py (deu3-forecasts.json, read from
+../shared/research/data). A pin exists so that a refactor can prove it changed no number;
+overwriting it is a decision, so the script refuses unless given --force, and then prints
+every value that moves.
 """
 
 from __future__ import annotations
@@ -20,17 +23,28 @@ ROOT = Path(__file__).resolve().parents[1]
 # The snapshot and the comparison live with the test, so both read numbers the same way.
 sys.path.insert(0, str(ROOT))
 
-from tests.test_regression_korea import GOLDEN, differences, snapshot  # noqa: E402
+from tests import test_regression_deu, test_regression_korea  # noqa: E402
+
+#: Each pin: its golden file, how it is taken, and how two takes are compared.
+PINS = {
+    "korea": (test_regression_korea.GOLDEN, test_regression_korea.snapshot,
+              test_regression_korea.differences),
+    "deu": (test_regression_deu.GOLDEN, test_regression_deu.snapshot,
+            test_regression_deu.moved),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true",
                         help="overwrite an existing golden file (prints what moves)")
-    parser.add_argument("--output", type=Path, default=GOLDEN,
-                        help=f"where to write (default {GOLDEN.relative_to(ROOT)})")
+    parser.add_argument("--pin", choices=sorted(PINS), default="korea",
+                        help="which pin (default korea)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="where to write (default: the pin's golden file in tests/reference)")
     args = parser.parse_args(argv)
-    target: Path = args.output
+    golden, snapshot, differences = PINS[args.pin]
+    target: Path = args.output or golden
     if target.exists() and not args.force:
         print(f"{target}: already exists; nothing was written\n"
               "    fix: check the regression test first; pass --force to overwrite "
