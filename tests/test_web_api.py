@@ -362,7 +362,8 @@ def test_counterfactual_trust_and_guarantor_changes(client: TestClient) -> None:
     assert response.status_code == 422
     assert "'ZZ'" in response.json()["detail"]
     for out_of_range in ({"trust": ["KP.RU=1.5"]}, {"position": ["CN.NUC=1000"]},
-                         {"capability": ["RU=-1"]}, {"telepathy": ["KP"]}):
+                         {"capability": ["RU=-1"]}, {"capability": ["US=1e308", "KP=1e308"]},
+                         {"add": ["EU=1e16"]}, {"telepathy": ["KP"]}):
         response = client.post("/api/analyses/forecast", json={
             "scenario": korea(), "counterfactual": out_of_range})
         assert response.status_code == 422, out_of_range

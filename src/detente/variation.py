@@ -36,6 +36,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import OptionError, Problem, as_written, did_you_mean, non_finite_text, shorten
+from detente.scenario.schema import MAX_MAGNITUDE
 
 if TYPE_CHECKING:
     from detente.settlement.problem import SettlementProblem
@@ -43,6 +44,14 @@ if TYPE_CHECKING:
 # The scenario format's id rule (scenario.ID_PATTERN): an added actor must be writable
 # in a scenario file too.
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+# A changed capability is held to the scenario file's bound: past it the Nash weights' sum
+# overflows to infinity and every weight reads 0 (a Nash product of 100.00 from gains of 6).
+_MOST = f"{MAX_MAGNITUDE:g}"
+_RESCALE = " (only ratios between capabilities matter: scale them down together)"
+
+
+def _capability_fits(value: float) -> bool:
+    return math.isfinite(value) and 0 < value <= MAX_MAGNITUDE
 
 
 @dataclass(frozen=True)
@@ -176,14 +185,16 @@ class Variation:
             if not _ID.match(a.id):
                 add(Problem("--add", f"'{a.id}' is not a valid actor id",
                             "ids start with a letter and use letters, digits, '-' or '_'"))
-            if not (math.isfinite(a.capability) and a.capability > 0):
-                add(Problem("--add", f"capability of {a.id} must be a finite number above 0, "
-                            f"got {as_written(a.capability)}", "write e.g. --add EU=10"))
+            if not _capability_fits(a.capability):
+                add(Problem("--add", f"capability of {a.id} must be a finite number above 0 "
+                            f"and at most {_MOST}, got {as_written(a.capability)}",
+                            f"write e.g. --add EU=10{_RESCALE}"))
         for actor, value in self.capability:
-            if not (math.isfinite(value) and value > 0):
+            if not _capability_fits(value):
                 add(Problem("--capability", f"capability {actor}={as_written(value)} must be a "
-                            "finite number above 0", "write e.g. --capability RU=60; to remove an "
-                            "actor use --without"))
+                            f"finite number above 0 and at most {_MOST}",
+                            f"write e.g. --capability RU=60{_RESCALE}; to remove an actor use "
+                            "--without"))
         for actor, issue, value in self.position:
             if not math.isfinite(value):
                 add(Problem("--position", f"position {actor}.{issue}={as_written(value)} is not a "
