@@ -222,6 +222,7 @@ def test_parser_reads_every_option_and_both_spellings() -> None:
     ("--trust KP.RU", "--trust", ["not of the form"]),
     ("--trust KP=0.5", "--trust", ["truster.trusted"]),
     ("--trust KP.RUS=0.5", "--trust", ["unknown actor or institution 'RUS'"]),
+    ("--trust KP.KP=0.5", "--trust", ["KP's trust in itself", "leave it out"]),
     ("--trust KP.RU=0.5 --without RU", "--trust", ["which --without removes"]),
     ("--guarantor SEC=", "--guarantor", ["not of the form"]),
     ("--guarantor SEC=CN,XX", "--guarantor", ["unknown guarantor 'XX'"]),

@@ -36,6 +36,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import OptionError, Problem, as_written, did_you_mean, non_finite_text, shorten
+from detente.scenario.checks import self_trust
 from detente.scenario.schema import MAX_MAGNITUDE
 
 if TYPE_CHECKING:
@@ -300,9 +301,8 @@ class Variation:
             if trusted not in guarantors + new:
                 add(Problem("--trust", f"unknown actor or institution '{trusted}' (the trusted)",
                             did_you_mean(trusted, guarantors + new)))
-            if truster == trusted:
-                add(Problem("--trust", f"{truster}.{trusted}: an actor always believes itself",
-                            "name two different actors"))
+            if problem := self_trust("--trust", truster, trusted):
+                add(problem)
         for issue, names in self.guarantors:
             if issue not in issues:
                 add(Problem("--guarantor", f"unknown issue '{issue}'", did_you_mean(issue, issues)))
