@@ -13,7 +13,7 @@ import numpy as np
 
 from detente.combine import LEVELS, load_combination
 from detente.errors import option_error
-from detente.models import REGISTRY, get_model
+from detente.models import REGISTRY, get_model, require_known_actors
 from detente.resources import human, memory_limit, require_memory
 from detente.scenario import Scenario, load
 from detente.uncertainty.engine import (
@@ -250,11 +250,15 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
     kernel, note = make_kernel(s, space, model, options, seed, combination)
     if per_turn and isinstance(kernel, ModelKernel):
         kernel = dataclasses.replace(kernel, per_turn=True)
+    varied = space.base
     if variation is not None and not variation.is_empty:
-        variation.apply(space.base)  # unknown ids and bad values fail here, before any work
+        varied = variation.apply(space.base)  # unknown ids and bad values fail here, first
         if isinstance(kernel, SettleKernel):
             kernel = dataclasses.replace(kernel, problem=variation.apply_problem(kernel.problem))
         kernel = VariedKernel(kernel, variation)
+    if model in REGISTRY or model == COMBINED:
+        require_known_actors(options or {} if model == COMBINED else {model: options or {}},
+                             varied.actor_ids)
     return Setup(s, space, chosen, source, seed, kernel, RunStats(notes=[note] if note else []),
                  variation)
 
