@@ -81,13 +81,14 @@ def test_validate_refuses_an_id_no_case_has(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", [["forecast", MY, "-m", "nash"],
                                      ["sample", MY, "-m", "nash", "-n", "50"]])
-def test_a_model_option_given_twice_with_two_values_is_refused(command: list[str]) -> None:
+def test_a_model_option_given_twice_is_refused(command: list[str]) -> None:
     result = invoke(*command, "-O", "nash.utility=linear", "-O", "nash.utility=quadratic")
     assert result.exit_code == 2, result.output
     assert "nash.utility: nash.utility is given twice" in result.output
     assert "give each option once" in result.output
     same = invoke(*command, "-O", "nash.utility=linear", "-O", "nash.utility=linear")
-    assert same.exit_code == 0, same.output  # the same value twice changes nothing
+    assert same.exit_code == 2, same.output  # every repeated option is refused
+    assert "--option: nash.utility=linear is given twice" in same.output
 
 
 def test_the_web_refuses_both_at_the_option() -> None:

@@ -41,8 +41,8 @@ def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
     """``MODEL.NAME=VALUE`` items → {model: {name: value}}, each value read by the option's
     declared type (``no`` stays the string "no" for a choice and means false for a
     true/false option; see :meth:`detente.models.base.Model.parse_option`). An option given
-    twice with different values is refused, as a repeated counterfactual is: the last one
-    used to win without a word."""
+    twice is refused, as a repeated counterfactual is: the last value used to win without a
+    word."""
     out: dict[str, dict[str, object]] = {}
     given: dict[tuple[str, str], str] = {}
     for item in items:
@@ -60,11 +60,11 @@ def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
             read = settle[name].plain(checked)
         else:  # an unknown model or option: get_model or the settle kernel names it
             read = value
-        first = given.setdefault((model, name), item)
-        if name in out.get(model, {}) and out[model][name] != read:
+        if (model, name) in given:
             raise OptionError([Problem(f"{model}.{name}", f"{model}.{name} is given twice: "
-                                       f"'{shorten(first)}' and '{shorten(item)}'",
-                                       "give each option once")])
+                                       f"'{shorten(given[model, name])}' and "
+                                       f"'{shorten(item)}'", "give each option once")])
+        given[model, name] = item
         out.setdefault(model, {})[name] = read
     return out
 
