@@ -294,3 +294,31 @@ def test_every_renderer_refuses_a_non_finite_cell_by_place_as_json_does(bad: flo
 
 def test_one_fmt() -> None:
     assert [fmt(x) for x in (40.0, 37.5, 37.96, -0.04, 1e-12)] == ["40", "37.5", "38", "-0.04", "0"]
+
+
+def test_compare_shows_what_only_b_has(tmp_path: Path) -> None:
+    # B = examples/my.yaml with an issue NEW and a package ONLY: compare listed A's rows
+    # alone, so B's NEW forecasts, its sample median and its package vanished (and a B
+    # on entirely different issues showed nothing of B at all).
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    data = yaml.safe_load(example.read_text(encoding="utf-8"))
+    data["issues"].append({"id": "NEW", "name": "new", "scale": {"low": 0, "high": 100},
+                           "status_quo": 50})
+    for actor, position in zip(data["stances"], (10, 40, 80, 90), strict=True):
+        data["stances"][actor]["NEW"] = {"position": position, "salience": 0.5}
+    data["packages"].append({"id": "ONLY", "name": "B's package",
+                             "values": {"FLOW": 12, "FUND": 50, "NEW": 60}})
+    other = tmp_path / "plus.yaml"
+    other.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = analyses.run("compare", str(example), other=str(other), step="50%", samples=8,
+                          analyses=("forecast", "settle", "sample"))
+    rows = [(r["analysis"], r["quantity"], r["a"], r["b"]) for r in result.to_dict()["rows"]]
+    only_b = [(part, quantity) for part, quantity, a, b in rows if a is None and b is not None]
+    models = [m["name"] for m in detente.forecast(str(other)).to_dict()["models"]]
+    assert only_b == [*(("forecast", f"{m} NEW") for m in models),
+                      ("settle", "ONLY acceptable"), ("sample", "median NEW")]
+    # A's rows first, in A's order, then B's new ones: NEW follows FLOW and FUND.
+    assert [q for part, q, *_ in rows if part == "sample"] == [
+        "median FLOW", "median FUND", "median NEW"]
+    shown = view_csv(result.view())
+    assert "median NEW" in shown
