@@ -322,3 +322,35 @@ def test_compare_shows_what_only_b_has(tmp_path: Path) -> None:
         "median FLOW", "median FUND", "median NEW"]
     shown = view_csv(result.view())
     assert "median NEW" in shown
+
+
+CSV_ANALYSES = [name for name, spec in ANALYSES.items()
+                if "csv" in spec.formats and spec.inputs != "targets"]
+
+
+@pytest.mark.parametrize("name", CSV_ANALYSES)
+def test_the_csv_carries_all_the_view_shows(name: str) -> None:
+    # The CSV wrote the cells alone: a counterfactual's forecasts (--without UP) read as
+    # the baseline's, sample lost its seed and noise, influence its answer to --target,
+    # and forecast's CSV (a table of its own) the combined forecast, on by default.
+    import csv
+
+    variation = parse_variation(["--without", "DELTA"])
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    result = analyses.run(name, str(example), variation, **ANALYSES[name].quick)
+    view = result.view()
+    header, *rows = csv.reader(io.StringIO(result.text("csv")))
+    assert header == ["table", "row", "column", "value", "unit"]
+    said = [(table_name, what, text) for table_name, row, what, text, _ in rows if row == ""]
+    cells = [row for row in rows if row[1] != ""]
+    assert len(cells) == sum(len(t.rows) * len(t.columns) for t in view.tables)
+    tables = list(dict.fromkeys(row[0] for row in cells))
+    assert len(tables) == len([t for t in view.tables if t.rows])
+    texts = [text for _, _, text in said]
+    for t in view.tables:
+        assert (not t.title or t.title in texts) and all(n in texts for n in t.notes)
+    assert all(n in texts for n in (view.title, view.summary, *view.notes) if n)
+    if ANALYSES[name].counterfactual == "apply":
+        assert ("", "counterfactual", variation.describe()) in said
+    else:  # settle, roadmap: the variant beside the baseline, by its title
+        assert any(variation.describe(legacy=True) in text for text in texts), texts

@@ -73,11 +73,15 @@ def test_validate_scenario_files(tmp_path: Path) -> None:
     }
     path = tmp_path / "toy.yaml"
     path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
-    result = runner.invoke(app, ["validate", str(path), "-m", "compromise", "-f", "csv"])
+    predictions = tmp_path / "predictions.csv"
+    result = runner.invoke(app, ["validate", str(path), "-m", "compromise", "-f", "csv",
+                                 "-p", str(predictions)])
     assert result.exit_code == 0, result.output
-    header, row = result.output.strip().splitlines()
+    header, row = predictions.read_text(encoding="utf-8").strip().splitlines()
     values = dict(zip(header.split(","), row.split(","), strict=True))
     assert float(values["compromise"]) == 50 and float(values["observed"]) == 60
+    # -f csv is the view, as for every analysis: the score table's rows.
+    assert "scores,2,predictor,compromise," in result.output.splitlines()
     unknown = runner.invoke(app, ["validate", str(path), "-m", "oracle"])
     assert unknown.exit_code == 2 and "unknown model 'oracle'" in unknown.output
 

@@ -212,6 +212,8 @@ def print_view(view: View, console: Any) -> None:
         console.print(f"[bold]{escape(view.title)}[/]", soft_wrap=True)
     if view.summary:
         console.print(escape(view.summary), soft_wrap=True)
+    if _unsaid_counterfactual(view):
+        console.print(escape(_unsaid_counterfactual(view)), soft_wrap=True)
     for t in view.tables:
         out = RichTable(title=escape(t.title) if t.title else None, title_justify="left")
         for k, column in enumerate(t.columns):
@@ -232,18 +234,38 @@ def print_view(view: View, console: Any) -> None:
         console.print(escape(note), soft_wrap=True)
 
 
+def _unsaid_counterfactual(view: View) -> str:
+    """The line naming the view's counterfactual, where its title and summary do not
+    already name it ("" on the scenario as written)."""
+    if not view.counterfactual or view.counterfactual in f"{view.title} {view.summary}":
+        return ""
+    return f"counterfactual: {view.counterfactual}"
+
+
 def view_csv(view: View) -> str:
-    """Every table as CSV rows ``table,row,column,value,unit`` (raw values, long format)."""
+    """The whole view as CSV rows ``table,row,column,value,unit`` (raw values, long format).
+
+    A table's cells have its name and their row number; what is said in words has an empty
+    row: the view's title, summary and counterfactual first (table empty), each table's
+    title before its cells and its notes after them, the view's notes last. A reader that
+    keeps only the cells drops the rows whose ``row`` is empty."""
     require_finite_view(view)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["table", "row", "column", "value", "unit"])
+    said = [("title", view.title), ("summary", view.summary),
+            ("counterfactual", view.counterfactual)]
+    writer.writerows(["", "", what, text, ""] for what, text in said if text)
     for n, t in enumerate(view.tables):
         name = _table_name(t, n)
+        if t.title:
+            writer.writerow([name, "", "title", t.title, ""])
         for r, row in enumerate(t.rows):
             for k, value in enumerate(row):
                 writer.writerow([name, r, t.columns[k], "" if value is None else value,
                                  t.unit(k)])
+        writer.writerows([name, "", "note", note, ""] for note in t.notes)
+    writer.writerows(["", "", "note", note, ""] for note in view.notes)
     return buffer.getvalue()
 
 
@@ -302,6 +324,8 @@ def view_html(view: View) -> str:
         parts.append(f"<h3>{html.escape(view.title)}</h3>")
     if view.summary:
         parts.append(f"<p>{html.escape(view.summary)}</p>")
+    if _unsaid_counterfactual(view):
+        parts.append(f"<p>{html.escape(_unsaid_counterfactual(view))}</p>")
     for t in view.tables:
         from detente.glossary import with_terms
 

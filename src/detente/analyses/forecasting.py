@@ -268,7 +268,6 @@ FORECAST = AnalysisSpec(
                     "intervals and the spread across models."),
              COMBINATION),
     run=run_forecast, view=view_forecast, models_run=forecast_models,
-    extra={"csv": lambda run: run.value.to_csv()},
 )
 
 
@@ -599,7 +598,7 @@ VALIDATE = AnalysisSpec(
     formats=("table", "json", "csv", "markdown"),
     # --capability council|gdp|equal predates the counterfactual --capability RU=60: the
     # command line tells them apart by the '=' of an edit.
-    extra={"csv": lambda run: run.value.to_csv(), "markdown": validate_markdown,
+    extra={"markdown": validate_markdown,
            "shares_flags": ("--capability",)},
     quick={"bootstrap": 20, "workers": 1},
 )
