@@ -335,3 +335,18 @@ def test_issue_map_draws_each_issues_actors_on_that_issues_scale() -> None:
         wanted = {scenario.name_of(a): scenario.stances[a][issue.id].position.value
                   for a in scenario.actor_ids if issue.id in scenario.stances[a]}
         assert drawn == pytest.approx(wanted), (issue.id, drawn, wanted)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_figure_kind_refuses_an_unknown_issue(kind: str, tmp_path: Path) -> None:
+    # tornado failed with "an internal error in plot" (tuple.index); uncertainty and
+    # issue-zones drew their figure, ignoring -i XX; issue-map refused it.
+    runner = CliRunner()
+    out = tmp_path / "x.png"
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    result = runner.invoke(app, ["plot", kind, str(example), "-i", "FLWO", "-i", "XX",
+                                 "-o", str(out)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2 and "internal error" not in text, result.output
+    assert "unknown issue 'FLWO'" in text and "did you mean 'FLOW'?" in text
+    assert "unknown issue 'XX'" in text and not out.exists()
