@@ -201,12 +201,14 @@ class BriefInputs:
 
 
 def compute_brief(scenario: Scenario | str | Path | None = None, variation: Any = None, *,
-                  step: GridStep | float | str | None = None, samples: int = 500,
+                  step: GridStep | float | str | None = None, samples: int | None = None,
                   seed: int = 0) -> BriefInputs:
     """Run the analyses a brief needs: the forecast of :data:`BRIEF_MODELS` with their
     combination, the settlement search (``step``: grid step, default settle's), the
-    guarantors' Shapley values and ``samples`` sampled scenarios of the preferred model;
-    ``variation``: a counterfactual applied first. Every draw takes ``seed``."""
+    guarantors' Shapley values and ``samples`` sampled scenarios of the preferred model
+    (default `sample`'s); ``variation``: a counterfactual applied first. Every draw takes
+    ``seed``."""
+    from detente.analyses.options import DEFAULT_SAMPLES
     from detente.analyses.settling import beside
     from detente.forecast import forecast
     from detente.settlement import settle
@@ -220,8 +222,8 @@ def compute_brief(scenario: Scenario | str | Path | None = None, variation: Any 
     settled = settle(s, step=step, variations=beside(variation, False), zones=False,
                      persuasion=False)
     guarantors = contributions(s, step=step, rng=seed, variation=variation)
-    sampled = sample(s, model=PREFERRED_MODEL, samples=samples, rng=seed, workers=1,
-                     variation=variation)
+    sampled = sample(s, model=PREFERRED_MODEL, rng=seed, workers=1, variation=variation,
+                     samples=DEFAULT_SAMPLES if samples is None else samples)
     return BriefInputs(s, f, settled, guarantors, sampled, variation)
 
 
@@ -244,7 +246,7 @@ def compose_brief(inputs: BriefInputs) -> Brief:
 
 
 def make_brief(scenario: Scenario | str | Path | None = None, variation: Any = None, *,
-               step: GridStep | float | str | None = None, samples: int = 500,
+               step: GridStep | float | str | None = None, samples: int | None = None,
                seed: int = 0) -> Brief:
     """Run the analyses a brief needs and write it (:func:`compute_brief`, then
     :func:`compose_brief`)."""
