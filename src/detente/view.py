@@ -96,9 +96,10 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
 class View:
     """What one result shows: a title, a summary line, tables, notes (in that order).
 
-    ``counterfactual``: the counterfactual every number of the view was computed under ("" on
-    the scenario as written); set by the registry's ``Result.view``, so that no renderer
-    can show a counterfactual's numbers without saying so."""
+    ``counterfactual``: the counterfactual the view's numbers were computed under ("" on
+    the scenario as written; compare's: its B's, as in its JSON); set by the registry's
+    ``Result.view``, so that no renderer can show a counterfactual's numbers without
+    saying so."""
 
     title: str
     summary: str = ""

@@ -183,12 +183,13 @@ def view_compare(run: Result) -> View:
     t = table(f"{c.a} (A) against {c.b} (B)", ["analysis", "quantity", "A", "B", "B − A",
                                                "unit"],
               [[r.analysis, r.quantity, r.a, r.b, r.difference, r.unit] for r in c.rows],
-              # A and B to six significant digits: with four, the forecasts 1000.23 and
-              # 1000.1 on a scale of 1000 to 1000.5 both read 1000 beside a B − A of -0.13;
-              # and on an issue with at least the digits its scale needs (six wrote
-              # 1000.2095 as 1000.21 there).
-              formats=["", "", units_where_on_an_issue(".6g"), units_where_on_an_issue(".6g"),
-                       "+.4g", ""], key="compare", row_spans=[r.span for r in c.rows])
+              # On an issue, A, B and B − A with the digits its scale needs, as every table
+              # writes issue units (four significant digits wrote the forecasts 1000.23 and
+              # 1000.1 on a scale of 1000 to 1000.5 both as 1000; six wrote 9.45455 on 0 to
+              # 20); elsewhere (utility points, counts) six significant digits.
+              formats=["", "", *[units_where_on_an_issue(".6g")] * 2,
+                       units_where_on_an_issue("+.4g"), ""], key="compare",
+              row_spans=[r.span for r in c.rows])
     return View("", tables=(t,), notes=("– : the quantity does not exist on that side (e.g. "
                                         "the Shapley value of an actor B drops).",))
 
