@@ -203,6 +203,9 @@ def test_accuracy_figure_and_section(observed: Analysis) -> None:
     forecast = observed.forecast.values("compromise")
     mae = np.mean([abs(v - 50.0) for v in forecast.values()])
     assert f"{mae:.1f}" in html   # the reading quotes the error it computed
+    # One scenario is one group: no bootstrap interval (it read "95% interval 9.2–9.2").
+    assert "no interval: one group" in html and "nan" not in html.lower()
+    assert "[" not in titles and "nan" not in titles.lower()
 
 
 def test_report_structure(analysis: Analysis) -> None:

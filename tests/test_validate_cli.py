@@ -154,3 +154,28 @@ def test_validate_fit_without_a_combination_is_a_clear_error(tmp_path: Path) -> 
     assert result.exit_code == 2, result.output
     assert "no combined forecast to fit" in result.output and "Traceback" not in result.output
     assert not fitted.exists()
+
+
+def test_one_group_has_no_bootstrap_interval(tmp_path: Path) -> None:
+    # One scenario is one resampling group: every resample was that group again, and the
+    # table showed "10.0 [10.0, 10.0]", a 95% interval of width 0.
+    scenario = {
+        "id": "toy", "title": "Toy",
+        "issues": [{"id": i, "name": i, "status_quo": 0} for i in ("X", "Y")],
+        "actors": [{"id": "A", "name": "A", "capability": 1},
+                   {"id": "B", "name": "B", "capability": 1}],
+        "stances": {"A": {i: {"position": 20, "salience": 1} for i in ("X", "Y")},
+                    "B": {i: {"position": 80, "salience": 1} for i in ("X", "Y")}},
+        "outcomes": {"X": 60, "Y": 30},
+    }
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    shown = runner.invoke(app, ["validate", str(path), "-m", "compromise"])
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    assert "[" not in text.replace("[95%]", "") and "no interval: one group" in text
+    assert "no bootstrap interval" in text
+    data = json.loads(runner.invoke(app, ["validate", str(path), "-m", "compromise", "-f",
+                                          "json"]).output)
+    for entry in [*data["scores"], *data["versus_compromise"]]:
+        assert entry.get("mae_low", entry.get("low")) is None, entry
