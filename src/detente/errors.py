@@ -90,11 +90,13 @@ class Problem:
             object.__setattr__(self, name, _shorten_runs(getattr(self, name)))
 
     def render(self, source: str | None = None) -> str:
-        where = source or "<input>"
-        if self.line is not None:
-            where = f"{where}:{self.line}"
-        place = f" {self.location}:" if self.location else ""
-        text = f"{where}:{place} {self.message}"
+        """``file:line: place: message`` and the fix; without a file (an option, a value
+        given in code) the place alone, which names it (``--without: unknown actor``): a
+        stand-in such as ``<input>`` read as a file nobody wrote."""
+        line = "" if self.line is None else f"line {self.line}" if source is None \
+            else f"{source}:{self.line}"
+        text = ": ".join(part for part in (line or source, self.location, self.message)
+                         if part)
         if self.fix:
             text += f"\n    fix: {self.fix}"
         return text
