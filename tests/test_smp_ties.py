@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from detente.arrays import Arrays
 from detente.models import get_model
 from detente.models.smp import SMPOptions, first_of_max, run_smp
+from tests import smp_oracle
 
 # Actor kinds: (position on a 0-100 issue, capability), salience 1. A few kinds shared by
 # many actors give many exactly equal options, as real data with positions at 0, 50 and 100
@@ -83,6 +84,21 @@ def test_first_of_two_equal_targets_is_challenged() -> None:
 
 def test_five_actor_tie_gives_one_forecast_at_any_capability_unit() -> None:
     assert_same_run(FIVE, 3.0)
+
+
+def test_model_and_loop_oracle_take_the_same_of_equal_options() -> None:
+    # Four actors of equal capability; A0 and A1 are the same actor. The loop oracle adds in
+    # KTAB's loop order, the model in numpy's, so their equal options differ in other bits;
+    # rounding chose A2's bargain differently in turn 3 before the tie rule.
+    capability = [1.0, 1.0, 1.0, 1.0]
+    position = [[0.5], [0.5], [1.0], [0.5]]
+    salience = [[1.0], [1.0], [0.5], [0.5]]
+    opts = SMPOptions(max_turns=6)
+    oracle = smp_oracle.run(capability, position, salience, opts)
+    fast = run_smp(np.array(capability), np.array(position), np.array(salience), opts)
+    states = int(fast.states[0])
+    assert states == len(oracle.positions)
+    np.testing.assert_allclose(fast.trajectory[0, :states], oracle.positions, rtol=0, atol=1e-9)
 
 
 def test_first_of_max_counts_rounding_as_equal() -> None:
