@@ -272,6 +272,30 @@ def test_a_one_issue_scenario_reads_in_the_singular() -> None:
 
     text = _text(make_brief(one_issue_walk_away(), samples=20))
     assert not re.search(r"\b1 (issues|deals|actors)\b", text), text
-    assert "1 deal on the search grid leaves" in text and "a +24.0 (60%)" in text
+    assert "1 deal leaves" in text and "a +24.0 (60%)" in text
     assert "The models spread over" in text and "least on x" not in text
     assert "walk-away point or else the status quo" in text  # only A states one
+
+
+def _river(**issue_options: list[float]) -> Scenario:
+    """examples/my.yaml (two issues, a zone of agreement), each issue named listing
+    those options."""
+    import yaml
+
+    raw = yaml.safe_load((Path(__file__).resolve().parents[1] / "examples" / "my.yaml")
+                         .read_text(encoding="utf-8"))
+    for issue in raw["issues"]:
+        if issue["id"] in issue_options:
+            issue["options"] = issue_options[issue["id"]]
+    return detente.scenario_from_mapping(raw, "my.yaml")
+
+
+def test_where_every_issue_lists_options_the_brief_names_no_grid() -> None:
+    """With every issue's options listed no grid applies: the brief said "on the search
+    grid" and "on this grid" all the same; it says what was searched, as settle's header."""
+    listed = _text(make_brief(_river(FLOW=[0, 6, 10, 12, 20], FUND=[0, 20, 50, 100]),
+                              samples=20))
+    assert "grid" not in listed and "--step" not in listed, listed
+    assert re.search(r"With the issues' listed options, \d+ deals leave every veto", listed)
+    gridded = _text(make_brief(_river(FLOW=[0, 6, 10, 12, 20]), samples=20))
+    assert "With grid step 10 units (FLOW: listed options), " in gridded, gridded

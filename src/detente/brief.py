@@ -235,7 +235,7 @@ def compose_brief(inputs: BriefInputs) -> Brief:
         _bottom_line(s, inputs, proposals),
         _where_it_lands(s, inputs),
         _named_deals(s, proposals),
-        _found_deals(s, outcome, losses),
+        _found_deals(s, inputs, losses),
         _guarantor_section(s, inputs.contributions),
         _how_sure(s, inputs),
         _caveats(s, inputs),
@@ -285,9 +285,9 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
                      f"exists: the most balanced moves {len(outcome.best.changed)} of "
                      f"{_count(len(s.issues), 'issue')}.")
     else:
-        lines.append("No deal on the search grid leaves every veto player better off than "
-                     f"{_reference(outcome, 'today')}: a settlement needs someone to accept "
-                     "a loss.")
+        lines.append(f"With {_searched(inputs)}, no deal leaves every veto player better off "
+                     f"than {_reference(outcome, 'today')}: a settlement needs someone to "
+                     "accept a loss.")
     passing = [p.name for p in proposals if p.acceptable]
     blocked = sorted((p for p in proposals if p.blockers), key=lambda p: len(p.blockers))
     if passing:
@@ -390,17 +390,17 @@ def _trust_words(guarantor: str, who: list[tuple[str, float, float]]) -> str:
             + ")")
 
 
-def _found_deals(s: Scenario, outcome: Outcome, losses: dict[str, float]) -> Section:
+def _found_deals(s: Scenario, inputs: BriefInputs, losses: dict[str, float]) -> Section:
+    outcome = inputs.outcome
     ref = _reference(outcome, "the status quo")
     if not outcome.zone_exists or outcome.best is None:
         return Section("The best and the smallest deal", (
-            f"No deal on the search grid makes every veto player better off than {ref}: "
-            "there is no zone of agreement.",))
+            f"With {_searched(inputs)}, no deal makes every veto player better off than "
+            f"{ref}: there is no zone of agreement.",))
     size = outcome.zone_size
-    count = _count(size, "deal") if size is not None else "Deals"
-    paragraphs = [f"{count} on the search grid {'leaves' if size == 1 else 'leave'} every "
-                  f"veto player better off than "
-                  f"{ref} (the zone of agreement)."]
+    count = _count(size, "deal") if size is not None else "deals"
+    paragraphs = [f"With {_searched(inputs)}, {count} {'leaves' if size == 1 else 'leave'} "
+                  f"every veto player better off than {ref} (the zone of agreement)."]
     best = outcome.best
     moves = "; ".join(_move_words(s.issue(k), best.values[k]) for k in best.changed)
     gains = ", ".join(_gain_words(s.name_of(a), g, losses.get(a))
@@ -424,8 +424,8 @@ def _guarantor_section(s: Scenario, result: Contributions) -> Section | None:
     whole = result.grand_value - result.empty_value
     if not result.shapley or abs(whole) < 1e-12:
         return Section("What the guarantors add", (
-            "No guarantor changes the best deal's worth on this grid: the deal does not "
-            "depend on who guarantees it.",))
+            "No guarantor changes the best deal's worth among the deals searched: the deal "
+            "does not depend on who guarantees it.",))
     ranked = sorted(result.shapley.items(), key=lambda kv: -kv[1])
     # Under half a percent prints as 0%: such an actor is said to add nothing.
     counted = [(a, v) for a, v in ranked if abs(v / whole) >= 0.005]
@@ -435,7 +435,7 @@ def _guarantor_section(s: Scenario, result: Contributions) -> Section | None:
     nobody = [s.name_of(a) for a, v in ranked if abs(v / whole) < 0.005]
     if nobody:
         text += (f" {and_list(nobody)} add{'s' if len(nobody) == 1 else ''} nothing as "
-                 "guarantor on this grid.")
+                 "guarantor among the deals searched.")
     return Section("What the guarantors add", (text,))
 
 
@@ -483,12 +483,21 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
     return Section("How sure we are", (text,))
 
 
+def _searched(inputs: BriefInputs) -> str:
+    """What the package search ran over, as the settle headers name it (a grid step, or the
+    issues' listed options where no grid applies)."""
+    return search_text(inputs.settlement.step, inputs.settlement.steps)
+
+
 def _caveats(s: Scenario, inputs: BriefInputs) -> Section:
     dated = f", as of {s.as_of}" if s.as_of else ""
-    searched = search_text(inputs.settlement.step, inputs.settlement.steps)
+    searched = _searched(inputs)
     text = (f"The inputs are judgments about {_count(len(s.actors), 'actor')} on "
             f"{_count(len(s.issues), 'issue')}{dated}, taken to stay as written. "
-            f"Deals are searched with {searched} (--step, or each issue's options).")
+            f"Deals are searched with {searched}"
+            # No step to set where every issue lists its options.
+            + (" (--step, or each issue's options)." if any(
+                step is not None for step in inputs.settlement.steps.values()) else "."))
     if inputs.outcome.problem.mechanisms.walk_away:
         text += (" Gains are over what each actor has without a deal (its walk-away "
                  "point, where it states one), not over today.")
