@@ -299,3 +299,31 @@ def test_where_every_issue_lists_options_the_brief_names_no_grid() -> None:
     assert re.search(r"With the issues' listed options, \d+ deals leave every veto", listed)
     gridded = _text(make_brief(_river(FLOW=[0, 6, 10, 12, 20]), samples=20))
     assert "With grid step 10 units (FLOW: listed options), " in gridded, gridded
+
+
+def test_where_nobody_must_agree_the_brief_leaves_out_the_deals_and_says_why(
+        tmp_path: Path) -> None:
+    """Settle refuses a scenario in which nobody holds a veto; the brief was refused whole
+    (exit 2) and settle's refusal read `<input>: veto`. The brief keeps its forecasts and
+    says in one sentence why no deal is searched; settle's refusal names the file."""
+    import yaml
+
+    raw = yaml.safe_load((Path(__file__).resolve().parents[1] / "examples" / "my.yaml")
+                         .read_text(encoding="utf-8"))
+    for actor in raw["actors"]:
+        actor["veto"] = False
+    path = tmp_path / "noveto.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    runner = CliRunner()
+    brief = runner.invoke(app, ["brief", str(path), "--samples", "20", "-f", "markdown"])
+    assert brief.exit_code == 0, brief.output
+    assert ("## Deals and guarantors\n\nNo deal is searched and no guarantor weighed: no "
+            "actor holds a veto and cares about any issue, so every package is acceptable "
+            "and there is nothing to settle.\n") in brief.output
+    for heading in ("Bottom line", "Where bargaining is likely to land", "How sure we are",
+                    "Caveats"):
+        assert f"## {heading}" in brief.output
+    assert "veto player" not in brief.output and "Deals are searched" not in brief.output
+    settled = runner.invoke(app, ["settle", str(path)])
+    assert settled.exit_code == 2
+    assert f"error: {path}: actors: baseline: no actor holds a veto" in settled.output

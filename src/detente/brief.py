@@ -22,11 +22,12 @@ import re
 import shutil
 import subprocess
 import tempfile
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detente.errors import option_error
+from detente.errors import NOBODY_MUST_AGREE, NobodyMustAgree, option_error
 from detente.glossary import GLOSSARY, with_terms
 from detente.models import DEFAULT_MODELS
 from detente.render import and_list, fmt
@@ -179,18 +180,21 @@ class BriefInputs:
     same page from the same numbers without running anything twice.
 
     ``settlement``: its baseline is read, or, with a ``variation``, its last counterfactual
-    (settle shows a counterfactual beside the baseline). ``forecast``: the brief reads the
-    models of :data:`BRIEF_MODELS` it holds (all of them where it holds none of those)."""
+    (settle shows a counterfactual beside the baseline); None with ``contributions``
+    where nobody must agree (settle refuses: :class:`~detente.errors.NobodyMustAgree`), and
+    the brief says so where its deals would be. ``forecast``: the brief reads the models of
+    :data:`BRIEF_MODELS` it holds (all of them where it holds none of those)."""
 
     scenario: Scenario
     forecast: Forecast
-    settlement: Settlement
-    contributions: Contributions
+    settlement: Settlement | None
+    contributions: Contributions | None
     sampled: SampleResult
     variation: Variation | None = None
 
     @property
     def outcome(self) -> Outcome:
+        assert self.settlement is not None  # read only where a deal was searched
         return self.settlement.outcomes[-1] if self.variation is not None \
             else self.settlement.baseline
 
@@ -217,9 +221,12 @@ def compute_brief(scenario: Scenario | str | Path | None = None, variation: Any 
     if variation is not None and variation.is_empty:
         variation = None
     f = forecast(s, models=list(BRIEF_MODELS), rng=seed, variation=variation, combined=True)
-    settled = settle(s, step=step, variations=beside(variation, False), zones=False,
-                     persuasion=False)
-    guarantors = contributions(s, step=step, rng=seed, variation=variation)
+    settled: Settlement | None = None
+    guarantors: Contributions | None = None
+    with suppress(NobodyMustAgree):  # the brief says so where its deals would be
+        settled = settle(s, step=step, variations=beside(variation, False), zones=False,
+                         persuasion=False)
+        guarantors = contributions(s, step=step, rng=seed, variation=variation)
     sampled = sample(s, model=PREFERRED_MODEL, samples=samples, rng=seed, workers=1,
                      variation=variation)
     return BriefInputs(s, f, settled, guarantors, sampled, variation)
@@ -227,19 +234,23 @@ def compute_brief(scenario: Scenario | str | Path | None = None, variation: Any 
 
 def compose_brief(inputs: BriefInputs) -> Brief:
     """Write the brief from computed results: every sentence from their numbers."""
-    s, outcome = inputs.scenario, inputs.outcome
-    losses = reference_losses(outcome.problem.mechanisms, outcome.problem.arrays,
-                              inputs.settlement.settings)
-    proposals = [p for p in outcome.packages if not p.is_reference]
-    sections = (
-        _bottom_line(s, inputs, proposals),
-        _where_it_lands(s, inputs),
-        _named_deals(s, proposals),
-        _found_deals(s, inputs, losses),
-        _guarantor_section(s, inputs.contributions),
-        _how_sure(s, inputs),
-        _caveats(s, inputs),
-    )
+    s = inputs.scenario
+    if inputs.settlement is None or inputs.contributions is None:
+        # Nobody must agree: the sections about deals and guarantors are one sentence.
+        deals: tuple[Section | None, ...] = (Section("Deals and guarantors", (
+            f"No deal is searched and no guarantor weighed: {NOBODY_MUST_AGREE}.",)),)
+        forecast_line = _forecast_line(s, inputs)
+        bottom = Section("Bottom line", (forecast_line,)) if forecast_line else None
+    else:
+        outcome = inputs.outcome
+        losses = reference_losses(outcome.problem.mechanisms, outcome.problem.arrays,
+                                  inputs.settlement.settings)
+        proposals = [p for p in outcome.packages if not p.is_reference]
+        bottom = _bottom_line(s, inputs, proposals)
+        deals = (_named_deals(s, proposals), _found_deals(s, inputs, losses),
+                 _guarantor_section(s, inputs.contributions))
+    sections = (bottom, _where_it_lands(s, inputs), *deals, _how_sure(s, inputs),
+                _caveats(s, inputs))
     return Brief(s.id, s.title, str(s.as_of or ""), tuple(x for x in sections if x))
 
 
@@ -297,14 +308,20 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
         lines.append(f"None of the {len(proposals)} proposals on the table passes as "
                      f"written; {closest.name} comes closest, blocked by "
                      f"{and_list([s.name_of(b) for b in closest.blockers])}.")
+    lines.append(_forecast_line(s, inputs))
+    return Section("Bottom line", (" ".join(line for line in lines if line),))
+
+
+def _forecast_line(s: Scenario, inputs: BriefInputs) -> str:
+    """The bottom line's forecast: the issue it moves furthest ("" where it moves none)."""
     what, values = _headline(s, inputs)
     furthest = max(s.issues, key=lambda i: abs(values[i.id] - i.status_quo.value)
                    / (i.scale.high - i.scale.low))
-    if furthest.id in s.moved_issues(values):
-        lines.append(f"The {what} moves furthest on {furthest.name}, "
-                     f"{fmt(furthest.status_quo.value, furthest.scale.span)} → "
-                     f"{_anchor_words(furthest, values[furthest.id], False)}.")
-    return Section("Bottom line", (" ".join(lines),))
+    if furthest.id not in s.moved_issues(values):
+        return ""
+    return (f"The {what} moves furthest on {furthest.name}, "
+            f"{fmt(furthest.status_quo.value, furthest.scale.span)} → "
+            f"{_anchor_words(furthest, values[furthest.id], False)}.")
 
 
 def _where_it_lands(s: Scenario, inputs: BriefInputs) -> Section:
@@ -486,21 +503,23 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
 def _searched(inputs: BriefInputs) -> str:
     """What the package search ran over, as the settle headers name it (a grid step, or the
     issues' listed options where no grid applies)."""
+    assert inputs.settlement is not None  # read only where a deal was searched
     return search_text(inputs.settlement.step, inputs.settlement.steps)
 
 
 def _caveats(s: Scenario, inputs: BriefInputs) -> Section:
     dated = f", as of {s.as_of}" if s.as_of else ""
-    searched = _searched(inputs)
     text = (f"The inputs are judgments about {_count(len(s.actors), 'actor')} on "
-            f"{_count(len(s.issues), 'issue')}{dated}, taken to stay as written. "
-            f"Deals are searched with {searched}"
-            # No step to set where every issue lists its options.
-            + (" (--step, or each issue's options)." if any(
-                step is not None for step in inputs.settlement.steps.values()) else "."))
-    if inputs.outcome.problem.mechanisms.walk_away:
-        text += (" Gains are over what each actor has without a deal (its walk-away "
-                 "point, where it states one), not over today.")
+            f"{_count(len(s.issues), 'issue')}{dated}, taken to stay as written.")
+    if inputs.settlement is not None:
+        text += (f" Deals are searched with {_searched(inputs)}"
+                 # No step to set where every issue lists its options.
+                 + (" (--step, or each issue's options)." if any(
+                     step is not None for step in inputs.settlement.steps.values())
+                    else "."))
+        if inputs.outcome.problem.mechanisms.walk_away:
+            text += (" Gains are over what each actor has without a deal (its walk-away "
+                     "point, where it states one), not over today.")
     if inputs.variation is not None:
         text += f" This brief is a counterfactual: {inputs.variation.describe()}."
     return Section("Caveats", (text,))

@@ -134,6 +134,19 @@ class OptionError(DetenteError):
     """A bad command-line or API option (unknown model, bad override, ...)."""
 
 
+class NobodyMustAgree(OptionError, ScenarioError):
+    """A settlement problem in which nobody must agree: no actor holds a veto and cares
+    about an issue, in the scenario as written or as a counterfactual leaves it (hence both
+    kinds). Settle, contributions and roadmap refuse it; the brief and the report leave out
+    what needs a party and give :data:`NOBODY_MUST_AGREE` as the reason."""
+
+
+#: Why a problem in which nobody must agree has nothing to settle: every package is
+#: acceptable, each smallest gain a minimum over nobody.
+NOBODY_MUST_AGREE = ("no actor holds a veto and cares about any issue, so every package is "
+                     "acceptable and there is nothing to settle")
+
+
 def scenario_error(location: str, message: str, fix: str = "", source: str | None = None,
                    line: int | None = None) -> ScenarioError:
     return ScenarioError([Problem(location, message, fix, line)], source)
