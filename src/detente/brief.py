@@ -514,7 +514,8 @@ def _caveats(s: Scenario, inputs: BriefInputs) -> Section:
     if inputs.settlement is not None:
         text += (f" Deals are searched with {_searched(inputs)}"
                  # No step to set where every issue lists its options.
-                 + (" (--step, or each issue's options)." if any(
+                 # Said the same from every interface: the brief is a document.
+                 + (" (set by the step option, or by each issue's options)." if any(
                      step is not None for step in inputs.settlement.steps.values())
                     else "."))
         if inputs.outcome.problem.mechanisms.walk_away:

@@ -9,8 +9,9 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 #: The longest unbroken run of characters a message echoes whole (ids, keys, values).
 LONGEST_ECHO = 80
@@ -74,6 +75,64 @@ def _shorten_runs(text: str) -> str:
 
 def _shorten_run(run: str) -> str:
     return shorten(run, LONGEST_PATH if "/" in run or "\\" in run else LONGEST_ECHO)
+
+
+#: Where a message is shown: each interface writes an option its own way.
+Interface = Literal["command line", "workbench"]
+_SHOWN_ON: ContextVar[Interface] = ContextVar("shown_on", default="command line")
+
+
+@contextmanager
+def shown_on(interface: Interface) -> Iterator[None]:
+    """Word the messages made in the block (or the decorated function) for ``interface``
+    (:func:`option_text`, :func:`option_place`): the workbench wraps what it checks and
+    runs; the command line is the default, and the wording of every other caller."""
+    token = _SHOWN_ON.set(interface)
+    try:
+        yield
+    finally:
+        _SHOWN_ON.reset(token)
+
+
+def option_text(name: str, value: object = None, flag: str = "") -> str:
+    """An option named in a message by its declared ``name``, as the interface showing the
+    message writes it (:func:`shown_on`): the command line by its flag (``--max-packages
+    1000``; ``flag`` where it is not ``--name`` dashed, ``-O``), the workbench by the name
+    its fields and the report's settings take (``max_packages=1000``). ``value``: one to
+    give, as the user writes it. A library message never spells a flag itself: the
+    workbench has none."""
+    if _SHOWN_ON.get() == "workbench":
+        return name if value is None else f"{name}={value}"
+    written = _flag(name, flag)
+    return written if value is None else f"{written} {value}"
+
+
+def option_help(name: str, flag: str = "") -> str:
+    """Where the help of the option ``name`` is read, as :func:`option_text` names it:
+    ``--help for --chunk-size`` on the command line, the hint of the workbench's field."""
+    if _SHOWN_ON.get() == "workbench":
+        return f"the hint of {name}"
+    return f"--help for {_flag(name, flag)}"
+
+
+def option_place(name: str, flag: str = "", within: str = "params") -> str:
+    """Where a problem with the option ``name`` is located, as :func:`option_text` names
+    it: the command line's flag (``--samples``), the workbench's field (``params.samples``;
+    ``within``: the request's part that holds it, ``counterfactual`` for a change)."""
+    if _SHOWN_ON.get() == "workbench":
+        return f"{within}.{name}"
+    return _flag(name, flag)
+
+
+def _flag(name: str, flag: str) -> str:
+    """``flag``, or the long flag of the option ``name``: ``--`` and its name, dashed."""
+    return flag or "--" + name.replace("_", "-")
+
+
+def flag_name(flag: str) -> str:
+    """The declared name of the option whose long flag is ``flag`` (``--max-packages`` →
+    ``max_packages``): the inverse of the command line's spelling."""
+    return flag[2:].replace("-", "_")
 
 
 @dataclass(frozen=True)
@@ -153,6 +212,11 @@ def scenario_error(location: str, message: str, fix: str = "", source: str | Non
 
 
 def option_error(location: str, message: str, fix: str = "") -> OptionError:
+    """The refusal of one option; a ``location`` given as the option's flag (``--samples``,
+    the command line's spelling of its declared name) is placed as the interface showing
+    the refusal places it (:func:`option_place`: ``params.samples`` on the workbench)."""
+    if location.startswith("--"):
+        location = option_place(flag_name(location), location)
     return OptionError([Problem(location, message, fix)])
 
 

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from detente import __version__
 from detente.analyses import Result
-from detente.errors import NOBODY_MUST_AGREE
+from detente.errors import NOBODY_MUST_AGREE, shown_on
 from detente.models import REGISTRY
 from detente.render import and_list, fmt_shift, view_html
 from detente.render import fmt as _fmt  # the one number format
@@ -613,15 +613,24 @@ SEARCHES = ("settlement", "contributions")
 def render_report(analysis: Analysis, progress: Callable[[str], None] | None = None) -> str:
     """The whole report as one HTML string; ``progress(step)`` names each step as it begins
     (`detente report` shows it on stderr)."""
-    if progress is not None:
-        # The report reads these cached analyses; computing them here, in its order, only
-        # lets the progress line name each (same settings, same numbers).
-        for step, name in STEPS:
-            if name in SEARCHES and not analysis.searches:
-                continue
+    # The report reads these cached analyses; computing them here, in its order, lets the
+    # progress line name each (same settings, same numbers), and a refusal of one is worded
+    # for the interface that runs the report.
+    for step, name in STEPS:
+        if name in SEARCHES and not analysis.searches:
+            continue
+        if progress is not None:
             progress(step)
-            getattr(analysis, name)
+        getattr(analysis, name)
+    if progress is not None:
         progress("drawing the figures")
+    # A document, the same file from every interface, that cites the command line
+    # (`detente settle`, `detente report --set`): its text names options as that does.
+    with shown_on("command line"):
+        return _page(analysis)
+
+
+def _page(analysis: Analysis) -> str:
     sections: list[Section] = []
     for build in SECTIONS:
         built = build(analysis)

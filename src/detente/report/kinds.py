@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses import ANALYSES, AnalysisSpec, Result, run
 from detente.analyses.documents import FIGURES
-from detente.errors import NobodyMustAgree, OptionError, Problem, option_error
+from detente.errors import NobodyMustAgree, OptionError, Problem, option_error, option_text
 from detente.forecast import Forecast
 from detente.models import REGISTRY
 from detente.scenario import Scenario, load
@@ -89,7 +89,7 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, Any]]:
         analysis, dot, option = key.strip().partition(".")
         if not eq or not dot or not analysis or not option:
             problems.append(Problem("--set", f"'{item}' is not ANALYSIS.OPTION=VALUE",
-                                    "write e.g. --set settle.step=5"))
+                                    f"write e.g. {option_text('set', 'settle.step=5')}"))
             continue
         given = out.setdefault(analysis, {})
         if option in given:
@@ -418,8 +418,9 @@ class PlotKind:
 def _need_stepwise(analysis: Analysis) -> str | None:
     if analysis.stepwise:
         return None
-    return ("no model in this run moves round by round; add a stepwise model with -m "
-            "(registered: " + ", ".join(n for n, i in REGISTRY.items() if i.stepwise) + ")"
+    return (f"no model in this run moves round by round; add a stepwise model with "
+            f"{option_text('model', flag='-m')} (registered: "
+            + ", ".join(n for n, i in REGISTRY.items() if i.stepwise) + ")"
             if any(i.stepwise for i in REGISTRY.values())
             else "no stepwise model (bdm, smp) is registered in this version")
 

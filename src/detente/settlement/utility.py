@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import NOBODY_MUST_AGREE, NobodyMustAgree, Problem
+from detente.errors import NOBODY_MUST_AGREE, NobodyMustAgree, Problem, option_text
 
 if TYPE_CHECKING:
     from detente.scenario.compile import Mechanisms
@@ -297,8 +297,8 @@ def require_parties(arrays: Arrays, label: str) -> None:
     if not np.all(np.any(parties(arrays), axis=-1)):
         raise NobodyMustAgree([Problem(
             "actors", f"{label}: {NOBODY_MUST_AGREE}", "give at least one actor `veto: "
-            "true` (the default) or keep a veto player (drop the --without that removes the "
-            "last)")])
+            f"true` (the default) or keep a veto player (drop the {option_text('without')} "
+            "that removes the last)")])
 
 
 def acceptable(gains: np.ndarray, must_agree: np.ndarray) -> np.ndarray:
