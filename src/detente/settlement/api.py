@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from detente.errors import option_error
+from detente.errors import option_error, option_text
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
 from detente.settlement.defaults import GridStep, issue_steps, same_value, shared_step
@@ -315,7 +315,7 @@ def settle(
     if isinstance(top, bool) or not isinstance(top, int | np.integer) \
             or not 1 <= top <= MAX_TOP:
         raise option_error("--top", f"top must be a whole number from 1 to {MAX_TOP}, got "
-                           f"{top!r}", "give e.g. --top 5")
+                           f"{top!r}", f"give e.g. {option_text('top', 5)}")
     if count is not None and not isinstance(count, bool | np.bool_):
         raise option_error("--count", f"count must be true, false or None, got {count!r}",
                            "use --count or --no-count")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import option_error
+from detente.errors import NOBODY_MUST_AGREE, NobodyMustAgree, Problem, option_text
 
 if TYPE_CHECKING:
     from detente.scenario.compile import Mechanisms
@@ -295,10 +295,10 @@ def require_parties(arrays: Arrays, label: str) -> None:
     the problem, so settle and roadmap both refuse it rather than show one.
     """
     if not np.all(np.any(parties(arrays), axis=-1)):
-        raise option_error("veto", f"{label}: no actor holds a veto and cares about any "
-                           "issue, so every package is acceptable and there is nothing to "
-                           "settle", "give at least one actor `veto: true` (the default) or "
-                           "keep a veto player (drop the --without that removes the last)")
+        raise NobodyMustAgree([Problem(
+            "actors", f"{label}: {NOBODY_MUST_AGREE}", "give at least one actor `veto: "
+            f"true` (the default) or keep a veto player (drop the {option_text('without')} "
+            "that removes the last)")])
 
 
 def acceptable(gains: np.ndarray, must_agree: np.ndarray) -> np.ndarray:
