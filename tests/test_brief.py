@@ -327,3 +327,9 @@ def test_where_nobody_must_agree_the_brief_leaves_out_the_deals_and_says_why(
     settled = runner.invoke(app, ["settle", str(path)])
     assert settled.exit_code == 2
     assert f"error: {path}: actors: baseline: no actor holds a veto" in settled.output
+    # No counterfactual was given: the fix names none (it said "drop the --without").
+    assert "--without" not in settled.output, settled.output
+    example = str(Path(__file__).resolve().parents[1] / "examples" / "my.yaml")
+    emptied = runner.invoke(app, ["settle", example, "--without", "UP",
+                                  "--without", "MID", "--without", "DOWN"])
+    assert emptied.exit_code == 2 and "a --without that removes the last" in emptied.output

@@ -41,6 +41,7 @@ from detente.settlement.problem import (
 )
 from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
 from detente.settlement.utility import (
+    BASELINE,
     DEFAULT_SETTINGS,
     GAIN_TOLERANCE,
     Guarantees,
@@ -886,7 +887,7 @@ LEARNING_VALUES = tuple(float(x) for x in np.round(np.linspace(0.0, 1.0, 11), 2)
 def learning_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
                   pairs: Sequence[tuple[str, str]], trust_values: Sequence[float],
                   learning_values: Sequence[float], settings: UtilitySettings,
-                  patience: float, defection: Defection, label: str = "baseline"
+                  patience: float, defection: Defection, label: str = BASELINE
                   ) -> LearningScan:
     """Every named roadmap evaluated on the grid learning × trust (one batched evaluation,
     row b = i·V + j for learning i and trust j). Pairs whose truster or trusted party this
@@ -1103,7 +1104,7 @@ def roadmap(
                            first=held)
         return RoadmapOutcome(label, p.arrays.actor_ids, evaluations, found)
 
-    baseline = outcome("baseline", problem)
+    baseline = outcome(BASELINE, problem)
     variants = tuple(outcome(label, p) for label, p in changed)
     trust_result = None
     scans: tuple[LearningScan, ...] = ()
@@ -1115,7 +1116,7 @@ def roadmap(
         if scan_learning:
             scans = tuple(learning_scan(p, _plans_of(p, plans), pairs, grid, LEARNING_VALUES,
                                         settings, patience, defection, label)
-                          for label, p in [("baseline", problem), *changed])
+                          for label, p in [(BASELINE, problem), *changed])
     return RoadmapAnalysis(scenario=s, settings=settings, patience=patience,
                            defection=defection, step=grid_step, baseline=baseline,
                            variants=variants, scan=trust_result, learning=float(learning),

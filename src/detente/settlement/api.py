@@ -41,6 +41,7 @@ from detente.settlement.search import (
     zone_size,
 )
 from detente.settlement.utility import (
+    BASELINE,
     DEFAULT_SETTINGS,
     UtilitySettings,
     UtilityShape,
@@ -190,7 +191,7 @@ def _nash_list(table: GainTable, searched: int, method: Method, max_packages: in
         return best_packages(table, "nash", 1, method="milp")[0]
 
 
-def analyse(problem: SettlementProblem, label: str = "baseline",
+def analyse(problem: SettlementProblem, label: str = BASELINE,
             settings: UtilitySettings = DEFAULT_SETTINGS,
             weighting: Literal["capability", "equal"] = "capability", top: int = 5,
             method: Method = "auto", count: bool | None = None,
@@ -345,7 +346,7 @@ def settle(
                                   method=method, count=count, packages=packages,
                                   max_packages=max_packages, zones=bool(zones),
                                   persuasion=bool(persuasion))
-    baseline = analyse(problem, "baseline", **kwargs)
+    baseline = analyse(problem, BASELINE, **kwargs)
     variants = tuple(analyse(p, label, **kwargs) for label, p in changed)
     return Settlement(scenario=s, settings=settings, weighting=weighting,
                       step=grid_step, baseline=baseline,
