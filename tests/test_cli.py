@@ -422,3 +422,12 @@ def test_a_missing_extra_is_named_with_its_install_line(
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert expected in result.output and "pip install 'detente[" in result.output
+
+
+def test_an_option_refusal_names_the_option_not_a_stand_in_file() -> None:
+    """A refusal of a command-line value has no file: it reads ``--without: ...``; before,
+    every one began ``<input>:``, a file nobody wrote."""
+    result = runner.invoke(app, ["settle", "--without", "XX"])
+    assert result.exit_code == 2
+    first = result.output.splitlines()[0]
+    assert first == "error: --without: unknown actor 'XX'", first

@@ -369,3 +369,44 @@ def test_the_reports_brief_is_the_page_detente_brief_prints_by_default() -> None
         for paragraph in part.paragraphs:
             assert f"<p>{with_terms(paragraph)}</p>" in page, paragraph
     assert page.count("<p>") == sum(len(part.paragraphs) for part in printed.sections)
+
+
+def _river_vetoes(tmp_path: Path, vetoes: set[str]) -> Path:
+    """examples/my.yaml with only ``vetoes`` holding a veto, written to ``tmp_path``."""
+    import yaml
+
+    raw = yaml.safe_load((Path(__file__).resolve().parents[1] / "examples" / "my.yaml")
+                         .read_text(encoding="utf-8"))
+    for actor in raw["actors"]:
+        actor["veto"] = actor["id"] in vetoes
+    path = tmp_path / "vetoes.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("vetoes", "said", "left_out"), [
+    # Nobody must agree: settle refuses, so every section that needs a party goes.
+    (set(), "No package is searched, so the zones, the guarantors, the roadmaps and the deal "
+     "without each actor are left out too: no actor holds a veto and cares about any issue, "
+     "so every package is acceptable and there is nothing to settle.",
+     {"zones", "contributions", "settlement-without"}),
+    # One veto player: only the deal without it has nobody who must agree.
+    ({"UP"}, "Without Upstream State nobody is left who must agree, so there is nothing to "
+     "settle.", set()),
+])
+def test_the_report_leaves_out_what_needs_a_party_that_must_agree(
+        tmp_path: Path, vetoes: set[str], said: str, left_out: set[str]) -> None:
+    # Settle's refusal where nobody must agree refused the whole report (exit 2), its
+    # forecasts, uncertainty and sensitivity as meaningful as ever.
+    path = _river_vetoes(tmp_path, vetoes)
+    out = tmp_path / "r.html"
+    # A quarter of each scale: an absolute step of 25 is wider than the river's 0-20.
+    fast = [f"--set={name}.{option}={'25%' if option == 'step' else value}"
+            for name, options in FAST_SETTINGS.items() for option, value in options.items()]
+    result = CliRunner().invoke(app, ["report", str(path), "-o", str(out), *fast])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)).replace("&#39;", "'")
+    assert said in text, text
+    ids = set(re.findall(r'<section id="([^"]+)"', page))
+    assert {"forecasts", "uncertainty", "sensitivity"} <= ids and not ids & left_out, ids

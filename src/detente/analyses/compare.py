@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import SEED, STEP
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.errors import option_error
+from detente.errors import option_error, option_text
 from detente.render import units_where_on_an_issue
 from detente.scenario import Scenario, load
 from detente.settlement.defaults import GridStep
@@ -130,8 +130,9 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
     varied = variation is not None and not variation.is_empty
     if other is None and not varied:
         raise option_error("--other", "nothing to compare: B is the same as A",
-                           "give another scenario (--other FILE) or a counterfactual "
-                           "(e.g. --without RU, --position CN.NUC=40)")
+                           f"give another scenario ({option_text('other', 'FILE')}) or a "
+                           f"counterfactual (e.g. {option_text('without', 'RU')}, "
+                           f"{option_text('position', 'CN.NUC=40')})")
     s_a = load(scenario)
     s_b = load(other) if other is not None else s_a
     label_b = (s_b.id if other is not None else "") + (

@@ -22,7 +22,7 @@ from detente.analyses.options import (
     the_model,
 )
 from detente.analyses.spec import AnalysisSpec, Option, split_model_option
-from detente.errors import OptionError, Problem, option_error
+from detente.errors import OptionError, Problem, option_error, option_text
 from detente.models import REGISTRY, get_model
 from detente.render import UNITS, fmt
 from detente.scenario import Scenario, load
@@ -514,7 +514,8 @@ def view_validate(run: Result) -> View:
         notes.append(f"wrote per-issue predictions to {run.options['predictions']}")
     if result.seconds:
         timing = ", ".join(f"{name} {secs:.1f}" for name, secs in result.seconds.items())
-        notes.append(f"· seconds per model: {timing} (choose models with --model)")
+        notes.append(f"· seconds per model: {timing} (choose models with "
+                     f"{option_text('model')})")
     varied = run.variation is not None and not run.variation.is_empty
     return View("", f"counterfactual on every case: {run.variation.describe()}" if varied
                 and run.variation else "", tables=tuple(tables), notes=tuple(notes))

@@ -39,12 +39,12 @@ from scipy.special import ndtr, ndtri
 
 from detente.arrays import Arrays
 from detente.errors import (
-    OptionError,
     Problem,
     ScenarioError,
     as_written,
     non_finite_text,
     option_error,
+    option_text,
     shorten,
 )
 from detente.scenario import Measure, Scenario, distribution_problem
@@ -423,10 +423,10 @@ def has_own_uncertainty(scenario: Scenario) -> bool:
 def require_inputs(space: InputSpace, noise: Noise) -> None:
     """Refuse to 'sample' a scenario in which nothing varies."""
     if space.size == 0:
-        raise OptionError([Problem("--noise", f"nothing is uncertain (noise: {noise}), so every "
-                                   "sample would be the same scenario",
-                                   "give --noise, e.g. position=10 salience=0.1 capability=20%, "
-                                   "or low/high/sd on numbers in the scenario")])
+        raise option_error("--noise", f"nothing is uncertain (noise: {noise}), so every "
+                           "sample would be the same scenario",
+                           f"give {option_text('noise')}, e.g. position=10 salience=0.1 "
+                           "capability=20%, or low/high/sd on numbers in the scenario")
 
 
 __all__: Sequence[str] = ("DEFAULT_NOISE", "FIELDS", "KINDS", "InputSpace", "Noise",
