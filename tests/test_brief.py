@@ -277,6 +277,25 @@ def test_a_one_issue_scenario_reads_in_the_singular() -> None:
     assert "walk-away point or else the status quo" in text  # only A states one
 
 
+def test_agreeing_models_are_said_to_agree_and_the_runs_actors_counted() -> None:
+    # examples/my.yaml without UP, MID and DELTA: one actor left, every model forecasts its
+    # positions. The brief said "the models disagree most on FUND (a spread of 0% of its
+    # scale)" and "judgments about 4 actors".
+    from detente.variation import Variation
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    brief = make_brief(str(example), Variation(without=("UP", "MID", "DELTA")),
+                       step="50%", samples=20)
+    text = " ".join(p for section in brief.sections for p in section.paragraphs)
+    assert "disagree" not in text and "The models agree on " in text
+    assert "judgments about 1 actor on 2 issues" in text
+    # Korea's models disagree on most issues and agree on the US-China linkage.
+    korea = " ".join(p for section in make_brief("korea-2017", **FAST).sections
+                     for p in section.paragraphs)
+    assert "disagree most on" in korea and "and agree on US-China linkage." in korea
+    assert "judgments about 6 actors" in korea
+
+
 def _river(**issue_options: list[float]) -> Scenario:
     """examples/my.yaml (two issues, a zone of agreement), each issue named listing
     those options."""

@@ -45,8 +45,9 @@ def test_forecast_json_contract() -> None:
 
 def test_forecast_csv() -> None:
     lines = invoke("forecast", "-m", "median", "-f", "csv").output.strip().splitlines()
-    assert lines[0].startswith("scenario,model,issue")
-    assert len(lines) == 1 + 8
+    assert lines[0] == "table,row,column,value,unit"
+    median = [line for line in lines if line.startswith("forecast,") and ",median," in line]
+    assert len(median) == 8  # korea-2017's eight issues
 
 
 def test_forecast_model_option() -> None:

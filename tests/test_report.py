@@ -203,6 +203,9 @@ def test_accuracy_figure_and_section(observed: Analysis) -> None:
     forecast = observed.forecast.values("compromise")
     mae = np.mean([abs(v - 50.0) for v in forecast.values()])
     assert f"{mae:.1f}" in html   # the reading quotes the error it computed
+    # One scenario is one group: no bootstrap interval (it read "95% interval 9.2–9.2").
+    assert "no interval: one group" in html and "nan" not in html.lower()
+    assert "[" not in titles and "nan" not in titles.lower()
 
 
 def test_report_structure(analysis: Analysis) -> None:
@@ -335,6 +338,37 @@ def test_issue_map_draws_each_issues_actors_on_that_issues_scale() -> None:
         wanted = {scenario.name_of(a): scenario.stances[a][issue.id].position.value
                   for a in scenario.actor_ids if issue.id in scenario.stances[a]}
         assert drawn == pytest.approx(wanted), (issue.id, drawn, wanted)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_figure_kind_refuses_an_unknown_issue(kind: str, tmp_path: Path) -> None:
+    # tornado failed with "an internal error in plot" (tuple.index); uncertainty and
+    # issue-zones drew their figure, ignoring -i XX; issue-map refused it.
+    runner = CliRunner()
+    out = tmp_path / "x.png"
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    result = runner.invoke(app, ["plot", kind, str(example), "-i", "FLWO", "-i", "XX",
+                                 "-o", str(out)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2 and "internal error" not in text, result.output
+    assert "unknown issue 'FLWO'" in text and "did you mean 'FLOW'?" in text
+    assert "unknown issue 'XX'" in text and not out.exists()
+
+
+def test_the_reports_brief_is_the_page_detente_brief_prints_by_default() -> None:
+    # The report says "`detente brief` prints the same page", but it sampled 1,000
+    # scenarios and brief 500: examples/my.yaml's 90% interval read 28.9–52.7 in one and
+    # 29.3–52.1 in the other.
+    from detente.glossary import with_terms
+    from detente.report.html import _brief
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    page = str(_brief(Analysis.of(example)).view)
+    printed = run("brief", str(example)).value
+    for part in printed.sections:
+        for paragraph in part.paragraphs:
+            assert f"<p>{with_terms(paragraph)}</p>" in page, paragraph
+    assert page.count("<p>") == sum(len(part.paragraphs) for part in printed.sections)
 
 
 def _river_vetoes(tmp_path: Path, vetoes: set[str]) -> Path:

@@ -205,12 +205,14 @@ class BriefInputs:
 
 
 def compute_brief(scenario: Scenario | str | Path | None = None, variation: Any = None, *,
-                  step: GridStep | float | str | None = None, samples: int = 500,
+                  step: GridStep | float | str | None = None, samples: int | None = None,
                   seed: int = 0) -> BriefInputs:
     """Run the analyses a brief needs: the forecast of :data:`BRIEF_MODELS` with their
     combination, the settlement search (``step``: grid step, default settle's), the
-    guarantors' Shapley values and ``samples`` sampled scenarios of the preferred model;
-    ``variation``: a counterfactual applied first. Every draw takes ``seed``."""
+    guarantors' Shapley values and ``samples`` sampled scenarios of the preferred model
+    (default `sample`'s); ``variation``: a counterfactual applied first. Every draw takes
+    ``seed``."""
+    from detente.analyses.options import DEFAULT_SAMPLES
     from detente.analyses.settling import beside
     from detente.forecast import forecast
     from detente.settlement import settle
@@ -227,8 +229,8 @@ def compute_brief(scenario: Scenario | str | Path | None = None, variation: Any 
         settled = settle(s, step=step, variations=beside(variation, False), zones=False,
                          persuasion=False)
         guarantors = contributions(s, step=step, rng=seed, variation=variation)
-    sampled = sample(s, model=PREFERRED_MODEL, samples=samples, rng=seed, workers=1,
-                     variation=variation)
+    sampled = sample(s, model=PREFERRED_MODEL, rng=seed, workers=1, variation=variation,
+                     samples=DEFAULT_SAMPLES if samples is None else samples)
     return BriefInputs(s, f, settled, guarantors, sampled, variation)
 
 
@@ -255,7 +257,7 @@ def compose_brief(inputs: BriefInputs) -> Brief:
 
 
 def make_brief(scenario: Scenario | str | Path | None = None, variation: Any = None, *,
-               step: GridStep | float | str | None = None, samples: int = 500,
+               step: GridStep | float | str | None = None, samples: int | None = None,
                seed: int = 0) -> Brief:
     """Run the analyses a brief needs and write it (:func:`compute_brief`, then
     :func:`compose_brief`)."""
@@ -466,23 +468,32 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
         width = (max(values) - min(values)) / (issue.scale.high - issue.scale.low)
         spreads.append((width, issue))
     spreads.sort(key=lambda x: -x[0])
-    widest, agreed = spreads[0], spreads[-1]
-    if len(spreads) == 1:
+    widest, least = spreads[0], spreads[-1]
+    # A spread that reads 0% is agreement, said as such: "disagree most on X (0%)" claimed
+    # a disagreement the numbers do not show.
+    agreed = [issue.name for width, issue in spreads if f"{100 * width:.0f}" == "0"]
+    if len(agreed) == len(spreads):
+        text = (f"The models agree on {and_list(agreed) if len(agreed) < 3 else 'every issue'}"
+                " (their forecasts within 0.5% of the scale).")
+    elif len(spreads) == 1:
         text = (f"The models spread over {100 * widest[0]:.0f}% of {widest[1].name}'s "
                 "scale.")
     else:
         text = (f"The models disagree most on {widest[1].name} (a spread of "
-                f"{100 * widest[0]:.0f}% of its scale) and least on {agreed[1].name} "
-                f"({100 * agreed[0]:.0f}%).")
+                f"{100 * widest[0]:.0f}% of its scale) and "
+                + (f"agree on {and_list(agreed[::-1])}." if agreed else
+                   f"least on {least[1].name} ({100 * least[0]:.0f}%)."))
     f_combined = f.combined_values() if f.combined is not None else None
     if f_combined is not None:
         spans = sorted((((f_combined[i.id]["high80"] - f_combined[i.id]["low80"])
                          / (i.scale.high - i.scale.low), i) for i in s.issues),
                        key=lambda t: t[0])
         (narrow_w, narrow), (wide_w, wide) = spans[0], spans[-1]
+        alike = f"{100 * narrow_w:.0f}" == f"{100 * wide_w:.0f}"
         text += (" The combined forecast's 80% interval (the models weighted by their "
                  "record on EU decisions) covers "
                  + (f"{100 * wide_w:.0f}% of the scale" if len(spans) == 1 else
+                    f"{100 * wide_w:.0f}% of each issue's scale" if alike else
                     f"from {100 * narrow_w:.0f}% of the scale ({narrow.name}) to "
                     f"{100 * wide_w:.0f}% ({wide.name})") + ".")
     summaries = inputs.sampled.summaries()
@@ -509,8 +520,10 @@ def _searched(inputs: BriefInputs) -> str:
 
 def _caveats(s: Scenario, inputs: BriefInputs) -> Section:
     dated = f", as of {s.as_of}" if s.as_of else ""
-    text = (f"The inputs are judgments about {_count(len(s.actors), 'actor')} on "
-            f"{_count(len(s.issues), 'issue')}{dated}, taken to stay as written.")
+    # The run's actors and issues: a counterfactual's (--without, --add), not the file's.
+    ran = inputs.forecast.arrays
+    text = (f"The inputs are judgments about {_count(ran.n_actors, 'actor')} on "
+            f"{_count(ran.n_issues, 'issue')}{dated}, taken to stay as written.")
     if inputs.settlement is not None:
         text += (f" Deals are searched with {_searched(inputs)}"
                  # No step to set where every issue lists its options.

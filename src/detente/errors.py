@@ -7,7 +7,7 @@ import difflib
 import math
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -239,6 +239,16 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     near = difflib.get_close_matches(name.upper(), list(upper), n=1, cutoff=0.5)
     hint = f"did you mean '{upper[near[0]]}'? " if near else ""
     return f"{hint}known ids: {', '.join(options) or 'none'}"
+
+
+def require_known(location: str, noun: str, wanted: Iterable[str], known: Sequence[str]
+                  ) -> None:
+    """Refuse the ids of ``wanted`` that are not ``known`` (a figure's ``--issue``), each
+    with the closest known one, at once."""
+    problems = [Problem(location, f"unknown {noun} '{name}'", did_you_mean(name, known))
+                for name in dict.fromkeys(wanted) if name not in known]
+    if problems:
+        raise OptionError(problems)
 
 
 #: Numbers at least this large (in absolute value) are named as the likely cause of an

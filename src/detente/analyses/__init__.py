@@ -72,13 +72,19 @@ class Result:
 
     def view(self) -> View:
         view = self.spec.view(self)
+        # The rule of to_dict: a result computed on a varied scenario says so, in every
+        # format (settle and roadmap title their variants beside the baseline instead).
+        if self.variation is not None and not self.variation.is_empty \
+                and self.spec.counterfactual == "apply":
+            view = dataclasses.replace(view, counterfactual=self.variation.describe())
         if not self.notes:
             return view
         return dataclasses.replace(view, notes=(*view.notes, *self.notes))
 
     def to_csv(self) -> str:
-        custom = self.spec.extra.get("csv")
-        return str(custom(self)) if custom is not None else view_csv(self.view())
+        """The view as CSV (:func:`detente.render.view_csv`): one rule for every analysis,
+        so that the CSV holds every table, note and the counterfactual the view shows."""
+        return view_csv(self.view())
 
     def text(self, output_format: str) -> str:
         """The result as the text of one of its spec's formats other than the table:

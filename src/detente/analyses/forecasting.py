@@ -268,7 +268,6 @@ FORECAST = AnalysisSpec(
                     "intervals and the spread across models."),
              COMBINATION),
     run=run_forecast, view=view_forecast, models_run=forecast_models,
-    extra={"csv": lambda run: run.value.to_csv()},
 )
 
 
@@ -465,14 +464,17 @@ def calibration_table(cal: Any) -> Table:
 
 
 def view_validate(run: Result) -> View:
-    from detente.validate import METRICS
+    from detente.validate import METRICS, MIN_GROUPS
 
     result = run.value
-    main = table(f"accuracy on the 0-100 scale, bootstrap 95% intervals ({result.n_boot} "
-                 f"resamples of groups, seed {result.seed})",
+    scores = result.scores()
+    intervals = (f"bootstrap 95% intervals ({result.n_boot} resamples of groups, seed "
+                 f"{result.seed})" if any(s.n_groups >= MIN_GROUPS for s in scores)
+                 else "no interval: one group")
+    main = table(f"accuracy on the 0-100 scale, {intervals}",
                  ["predictor", "kind", "issues", "groups", *METRICS.values()],
                  [[s.predictor, s.kind, s.n_issues, s.n_groups,
-                   *[_scored(s, k) for k in METRICS]] for s in result.scores()], key="scores")
+                   *[_scored(s, k) for k in METRICS]] for s in scores], key="scores")
     tables = [main]
     names = list(result.predictions)
     for tag in result.tags():
@@ -600,7 +602,7 @@ VALIDATE = AnalysisSpec(
     formats=("table", "json", "csv", "markdown"),
     # --capability council|gdp|equal predates the counterfactual --capability RU=60: the
     # command line tells them apart by the '=' of an edit.
-    extra={"csv": lambda run: run.value.to_csv(), "markdown": validate_markdown,
+    extra={"markdown": validate_markdown,
            "shares_flags": ("--capability",)},
     quick={"bootstrap": 20, "workers": 1},
 )

@@ -338,10 +338,12 @@ def accuracy_reading(analysis: Analysis) -> str:
     models = [sc for sc in scores if result.kinds[sc.predictor] != "baseline"] or scores
     best = min(models, key=lambda sc: sc.value["mae"])
     worst = max(models, key=lambda sc: sc.value["mae"])
+    interval = best.interval("mae")
+    spread = (f"95% interval {interval[0]:.1f}–{interval[1]:.1f}" if interval
+              else "no interval: one group of outcomes")
     return (f"On {best.n_issues} issues, {best.predictor} misses the observed outcome least "
-            f"(mean absolute error {best.value['mae']:.1f} points, 95% interval "
-            f"{best.low['mae']:.1f}–{best.high['mae']:.1f}) and {worst.predictor} most "
-            f"({worst.value['mae']:.1f}).")
+            f"(mean absolute error {best.value['mae']:.1f} points, {spread}) and "
+            f"{worst.predictor} most ({worst.value['mae']:.1f}).")
 
 
 SectionBuilder = Callable[[Analysis], Section | None]

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses import ANALYSES, AnalysisSpec, Result, run
 from detente.analyses.documents import FIGURES
-from detente.errors import NobodyMustAgree, OptionError, Problem, option_error, option_text
+from detente.errors import (
+    NobodyMustAgree,
+    OptionError,
+    Problem,
+    option_error,
+    option_text,
+    require_known,
+)
 from detente.forecast import Forecast
 from detente.models import REGISTRY
 from detente.scenario import Scenario, load
@@ -180,10 +187,13 @@ class Analysis:
            **kw: Any) -> Analysis:
         scenario = load(source)
         variation = variation or Variation()
-        # Every problem of the counterfactual before any analysis runs (they take minutes).
+        # Every problem of the counterfactual, and every unknown issue a figure is asked
+        # for (every kind, whether it draws one issue or several), before any analysis
+        # runs (they take minutes).
         problems = variation.problems(scenario.compile())
         if problems:
             raise OptionError(problems)
+        require_known("issue", "issue", kw.get("issues") or (), scenario.issue_ids)
         return cls(scenario, report_settings(settings, models=models, primary=primary,
                                              seed=seed), variation, **kw)
 

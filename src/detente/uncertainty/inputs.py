@@ -309,7 +309,7 @@ class _Builder:
             return (x - offset) / span
 
         nat_low, nat_high = natural
-        if m.is_uncertain or m.distribution is not None:
+        if _has_own_spread(m):
             kind = m.distribution or ("normal" if m.sd is not None else "pert")
             low = m.low if m.low is not None else nat_low
             high = m.high if m.high is not None else nat_high
@@ -373,12 +373,18 @@ def input_space(scenario: Scenario, noise: Noise | None = None,
             issue = scenario.issues[k]
             lo, hi = issue.scale.low, issue.scale.high
             flat = a * n_issues + k
+            # Salience exactly 0, with no spread of its own: the actor has no stake here, as
+            # if it had no stance (docs/scenario-format.md), and an actor without a stance
+            # has nothing to perturb. Noise would hand it a stake the scenario denies (and
+            # list it among the inputs that move the forecast); a distribution the user
+            # declares on the salience or the position is kept.
+            no_stake = stance.salience.value == 0 and not _has_own_spread(stance.salience)
             b.add(f"stances.{actor_id}.{issue_id}.position", "position", flat,
                   f"position[{actor_id},{issue_id}]", stance.position, (lo, hi), (lo, hi - lo),
-                  noise.position, actor_id, issue_id)
+                  None if no_stake else noise.position, actor_id, issue_id)
             b.add(f"stances.{actor_id}.{issue_id}.salience", "salience", flat,
                   f"salience[{actor_id},{issue_id}]", stance.salience, (0.0, 1.0), (0.0, 1.0),
-                  noise.salience, actor_id, issue_id)
+                  None if no_stake else noise.salience, actor_id, issue_id)
     n_guarantors = len(arrays.guarantor_ids)
     for a, actor_id in enumerate(scenario.actor_ids):
         row = scenario.trust.get(actor_id, {})
@@ -399,6 +405,11 @@ def input_space(scenario: Scenario, noise: Noise | None = None,
         issues=tuple(b.issues))
 
 
+def _has_own_spread(m: Measure) -> bool:
+    """Whether a number carries its own distribution (the global noise then leaves it)."""
+    return m.is_uncertain or m.distribution is not None
+
+
 def has_own_uncertainty(scenario: Scenario) -> bool:
     """Whether any number the models read carries its own distribution."""
     measures: list[Measure] = [a.capability for a in scenario.actors]
@@ -406,7 +417,7 @@ def has_own_uncertainty(scenario: Scenario) -> bool:
     measures += [m for row in scenario.stances.values() for s in row.values()
                  for m in (s.position, s.salience)]
     measures += [m for row in scenario.trust.values() for m in row.values()]
-    return any(m.is_uncertain or m.distribution is not None for m in measures)
+    return any(_has_own_spread(m) for m in measures)
 
 
 def require_inputs(space: InputSpace, noise: Noise) -> None:
