@@ -15,7 +15,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from detente.models.smp import SMPOptions
+from detente.models.smp import TIE_TOLERANCE, SMPOptions
 
 MIN_COALITION = 1e-8
 MIN_CHALLENGE = 1e-10
@@ -213,14 +213,14 @@ class State:
 
     # ---- §2.7 -----------------------------------------------------------------------
     def best_challenge(self, i: int) -> tuple[int, float, float]:
-        best_j, best_p, best_gain = -1, 0.0, -1.0
-        for j in range(self.n):
-            if j == i:
-                continue
-            p, gain = self.prob_edu_chlg(i, i, i, j)
-            if gain > MIN_GAIN and gain > best_gain:
-                best_j, best_p, best_gain = j, p, gain
-        return best_j, best_p, best_gain
+        """The first j whose gain is within TIE_TOLERANCE (at the utility scale, 1) of the
+        best: KTAB's strict '<' with ties up to rounding (detente.models.smp.first_of_max)."""
+        options = [(j, *self.prob_edu_chlg(i, i, i, j)) for j in range(self.n) if j != i]
+        options = [(j, p, gain) for j, p, gain in options if gain > MIN_GAIN]
+        if not options:
+            return -1, 0.0, -1.0
+        top = max(gain for _, _, gain in options)
+        return next(o for o in options if o[2] >= top - TIE_TOLERANCE * max(abs(top), 1.0))
 
     def interpolate(self, i: int, j: int, p_i: float) -> tuple[list[float], list[float]]:
         mode = self.o.bargain_interp
@@ -294,9 +294,12 @@ class State:
         for k in range(self.n):
             utils = [[self.bargain_value(a, b) for b in queues[k]] for a in range(self.n)]
             p = scalar_pce(self.cap, utils, o)
-            # Deterministic: the first most probable bargain; stochastic: a draw.
-            pick = max(range(len(p)), key=lambda m: (p[m], -m)) if rnd is None else _sample(
-                p, rnd)
+            # Deterministic: the first most probable bargain, up to rounding; stochastic: a draw.
+            if rnd is None:
+                top = max(p)
+                pick = next(m for m, p_m in enumerate(p) if p_m >= top - TIE_TOLERANCE * top)
+            else:
+                pick = _sample(p, rnd)
             chosen = queues[k][pick]
             if chosen is None:
                 new_pos.append(list(self.pos[k]))

@@ -294,3 +294,63 @@ def test_every_renderer_refuses_a_non_finite_cell_by_place_as_json_does(bad: flo
 
 def test_one_fmt() -> None:
     assert [fmt(x) for x in (40.0, 37.5, 37.96, -0.04, 1e-12)] == ["40", "37.5", "38", "-0.04", "0"]
+
+
+def test_compare_shows_what_only_b_has(tmp_path: Path) -> None:
+    # B = examples/my.yaml with an issue NEW and a package ONLY: compare listed A's rows
+    # alone, so B's NEW forecasts, its sample median and its package vanished (and a B
+    # on entirely different issues showed nothing of B at all).
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    data = yaml.safe_load(example.read_text(encoding="utf-8"))
+    data["issues"].append({"id": "NEW", "name": "new", "scale": {"low": 0, "high": 100},
+                           "status_quo": 50})
+    for actor, position in zip(data["stances"], (10, 40, 80, 90), strict=True):
+        data["stances"][actor]["NEW"] = {"position": position, "salience": 0.5}
+    data["packages"].append({"id": "ONLY", "name": "B's package",
+                             "values": {"FLOW": 12, "FUND": 50, "NEW": 60}})
+    other = tmp_path / "plus.yaml"
+    other.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = analyses.run("compare", str(example), other=str(other), step="50%", samples=8,
+                          analyses=("forecast", "settle", "sample"))
+    rows = [(r["analysis"], r["quantity"], r["a"], r["b"]) for r in result.to_dict()["rows"]]
+    only_b = [(part, quantity) for part, quantity, a, b in rows if a is None and b is not None]
+    models = [m["name"] for m in detente.forecast(str(other)).to_dict()["models"]]
+    assert only_b == [*(("forecast", f"{m} NEW") for m in models),
+                      ("settle", "ONLY acceptable"), ("sample", "median NEW")]
+    # A's rows first, in A's order, then B's new ones: NEW follows FLOW and FUND.
+    assert [q for part, q, *_ in rows if part == "sample"] == [
+        "median FLOW", "median FUND", "median NEW"]
+    shown = view_csv(result.view())
+    assert "median NEW" in shown
+
+
+CSV_ANALYSES = [name for name, spec in ANALYSES.items()
+                if "csv" in spec.formats and spec.inputs != "targets"]
+
+
+@pytest.mark.parametrize("name", CSV_ANALYSES)
+def test_the_csv_carries_all_the_view_shows(name: str) -> None:
+    # The CSV wrote the cells alone: a counterfactual's forecasts (--without UP) read as
+    # the baseline's, sample lost its seed and noise, influence its answer to --target,
+    # and forecast's CSV (a table of its own) the combined forecast, on by default.
+    import csv
+
+    variation = parse_variation(["--without", "DELTA"])
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    result = analyses.run(name, str(example), variation, **ANALYSES[name].quick)
+    view = result.view()
+    header, *rows = csv.reader(io.StringIO(result.text("csv")))
+    assert header == ["table", "row", "column", "value", "unit"]
+    said = [(table_name, what, text) for table_name, row, what, text, _ in rows if row == ""]
+    cells = [row for row in rows if row[1] != ""]
+    assert len(cells) == sum(len(t.rows) * len(t.columns) for t in view.tables)
+    tables = list(dict.fromkeys(row[0] for row in cells))
+    assert len(tables) == len([t for t in view.tables if t.rows])
+    texts = [text for _, _, text in said]
+    for t in view.tables:
+        assert (not t.title or t.title in texts) and all(n in texts for n in t.notes)
+    assert all(n in texts for n in (view.title, view.summary, *view.notes) if n)
+    if ANALYSES[name].counterfactual == "apply":
+        assert ("", "counterfactual", variation.describe()) in said
+    else:  # settle, roadmap: the variant beside the baseline, by its title
+        assert any(variation.describe(legacy=True) in text for text in texts), texts

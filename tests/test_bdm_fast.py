@@ -1,5 +1,6 @@
 """The fast BDM path (prefix sums over sorted positions, issue 15 item 3) against the blocked
-voter-by-voter path it replaces, on random rows with many ties, to 1e-9.
+voter-by-voter path it replaces, on random rows with many ties, to 1e-9 (the risk-adjusted P
+of step 2 to its own rounding: see test_fast_round_equals_blocked_round).
 
 Positions come from grids whose midpoints are exact (eighths: a third actor sits exactly on
 the midpoint of two others) and from the 1/20 grid (midpoints one rounding off an actor), mixed
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from detente.models import bdm as bdm_module
@@ -90,23 +91,106 @@ def test_a_voter_on_the_midpoint_alone_decides_like_the_blocked_path() -> None:
             np.testing.assert_allclose(fast, blocked, rtol=0, atol=1e-12)
 
 
+# Found by a seed hunt: two actors 1e-12 apart (Δ = 0.25, so d = 4e-12), voter_risk on.
+NEAR_TIE_X = np.array([[0.0, 0.0, 0.0, 0.25, 1e-12, 0.25, 0.0, 0.125, 0.0]])
+NEAR_TIE_PRESENT = np.array([[True, True, False, True, True, True, True, True, False]])
+NEAR_TIE_ROWS = Rows(weight=np.array([[0.0, 0.5, 0.0, 0.0, 0.0, 4.8, 0.0, 4.875, 0.0]]),
+                     salience=np.array([[0.0, 0.5, 0.0, 0.0, 0.0, 0.3, 0.0, 1.0, 0.0]]),
+                     present=NEAR_TIE_PRESENT)
+NEAR_TIE_OPTIONS = {"probability": "pairwise", "conflict": "loser-moves", "compromise": "ratio",
+                    "offer_choice": "max-proposer-eu", "median": "weighted",
+                    "security": "column", "perspective": "own", "delta": "dynamic",
+                    "t_rule": "distance", "voter_risk": True, "capitulation": False, "q": 0.0}
+
+# A risk-adjusted vote w_k ((|x_k - x_j|/Δ)^{r_k} - (|x_k - x_i|/Δ)^{r_k}) is the difference of
+# two powers in [0, 1], each good to about 2 ulps (the distance's rounding, the power's) plus
+# what r_k's own few ulps move it (u |ln u| <= 1/e), so a vote is off by some eps w_k however
+# small it is: 8 eps w_k on each of the two paths, with a factor 2 to spare.
+VOTE_ROUNDING = 32 * np.finfo(float).eps
+
+
+def risk_adjusted_p_rounding(x: np.ndarray, rows: Rows, played: bdm_module.RoundResult,
+                             how: str) -> np.ndarray:
+    """How far rounding may move the risk-adjusted P of each pair, ``[N, i, j]``.
+
+    P = numerator / denominator, sums of votes each off by VOTE_ROUNDING Σ_k w_k per pair
+    summed, so P is off by (1 + P x pairs in the denominator) VOTE_ROUNDING Σ_k w_k /
+    denominator: one pair's Σ_k |v_k|, or every pair's for ``global``. inf where every vote
+    is 0 (P is 0/0 there)."""
+    _, denominator, _ = bdm_module._vote_sums_blocked(x, rows, played.delta, played.risk, how)
+    summed: int | np.ndarray = 1
+    if how == "global":
+        summed = np.sum(rows.pair, axis=(1, 2))[:, None, None]
+        denominator = np.broadcast_to(
+            np.sum(denominator * rows.pair, axis=(1, 2))[:, None, None], denominator.shape)
+    error = (VOTE_ROUNDING * np.sum(rows.weight, axis=1)[:, None, None]
+             * (1 + summed * played.probability))
+    return np.divide(error, denominator, out=np.full(error.shape, np.inf),
+                     where=denominator > 0)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=rows_strategy(), options=OPTIONS, preset=st.sampled_from(["printed",
                                                                       "scholz-reference"]))
+@example(data=(NEAR_TIE_X, NEAR_TIE_ROWS), options=NEAR_TIE_OPTIONS, preset="printed")
 def test_fast_round_equals_blocked_round(data: tuple[np.ndarray, Rows], options: dict,
                                          preset: str) -> None:
+    """Every output of a round to 1e-9, but P under ``voter_risk`` (A9).
+
+    There step 2's P is summed voter by voter on both paths, with the risk exponents r of
+    step 1, which the two paths reach by different sums and so only to a few ulps. A vote is
+    a difference of two powers in [0, 1] and keeps an absolute error of a few eps w_k
+    (VOTE_ROUNDING) however small it is, so where a pair's votes nearly cancel (its
+    positions 1e-12 apart: the example) one ulp of r moves P by 3.6e-9 on either path alone:
+    P is ill-conditioned there, and neither path's P is better than the other's. P is
+    promised to 1e-9 plus that rounding (:func:`risk_adjusted_p_rounding`). It weighs in the
+    EU times U_s - U_f, which vanishes with the same distance, so the EUs, offers and choices
+    keep 1e-9 and exact equality."""
     x, rows = data
     opts = Bdm(preset=preset, **options).options
     assert _uses_fast_path(opts)
     x0 = np.clip(x + 0.25 * (x[:, ::-1] - x), 0.0, 1.0)  # a wider or narrower start
     fast = play_round(x, x0, None, rows, opts, method="fast")
     blocked = play_round(x, x0, None, rows, opts, method="blocked")
-    for name in ("probability", "security", "risk", "eu_own", "eu_other", "offer",
-                 "new_position"):
+    for name in ("security", "risk", "eu_own", "eu_other", "offer", "new_position"):
         np.testing.assert_allclose(getattr(fast, name), getattr(blocked, name), rtol=0,
                                    atol=1e-9, err_msg=name)
     np.testing.assert_array_equal(fast.relation, blocked.relation)
     np.testing.assert_array_equal(fast.chosen, blocked.chosen)
+    tolerance = 1e-9
+    if opts.voter_risk:
+        tolerance += risk_adjusted_p_rounding(x, rows, blocked, opts.probability)
+    off = np.abs(fast.probability - blocked.probability)
+    assert np.all(off <= tolerance), f"P off by {off.max()} where {tolerance} is promised"
+
+
+def test_a_risk_adjusted_p_of_nearly_equal_positions_moves_with_one_ulp_of_r() -> None:
+    """The example above, where the paths' P differ by 3.6e-9: the fast path's security
+    levels and risk exponents are the blocked path's to a few ulps (r of actor 7 one ulp
+    apart), and the step-2 P of each path is the blocked sum with its own r; the blocked path
+    alone, given r one ulp apart, moves P as far. That lies within the rounding the round test
+    allows, and the new positions and choices are the same."""
+    x, rows = NEAR_TIE_X, NEAR_TIE_ROWS
+    opts = Bdm(**NEAR_TIE_OPTIONS).options
+    fast = play_round(x, x, None, rows, opts, method="fast")
+    blocked = play_round(x, x, None, rows, opts, method="blocked")
+    np.testing.assert_allclose(fast.security, blocked.security, rtol=0, atol=4e-15)
+    assert np.max(np.abs(fast.risk - blocked.risk) / np.spacing(blocked.risk)) <= 1
+    np.testing.assert_array_equal(fast.new_position, blocked.new_position)
+    np.testing.assert_array_equal(fast.chosen, blocked.chosen)
+    off = np.abs(fast.probability - blocked.probability)
+    assert off.max() > 1e-9                      # the case the old 1e-9 promise failed on
+    assert np.all(off <= 1e-9 + risk_adjusted_p_rounding(x, rows, blocked, "pairwise"))
+
+    def blocked_p(risk: np.ndarray) -> np.ndarray:
+        return probability_of_success(x, rows, blocked.delta, risk, "pairwise")
+
+    assert np.array_equal(blocked_p(blocked.risk), blocked.probability)
+    assert np.array_equal(blocked_p(fast.risk), fast.probability)
+    one_ulp = blocked.risk.copy()
+    one_ulp[0, 7] = np.nextafter(one_ulp[0, 7], np.inf)
+    moved = np.abs(blocked_p(one_ulp) - blocked.probability).max()
+    assert off.max() / 2 <= moved <= 2 * off.max()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

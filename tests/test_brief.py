@@ -272,6 +272,83 @@ def test_a_one_issue_scenario_reads_in_the_singular() -> None:
 
     text = _text(make_brief(one_issue_walk_away(), samples=20))
     assert not re.search(r"\b1 (issues|deals|actors)\b", text), text
-    assert "1 deal on the search grid leaves" in text and "a +24.0 (60%)" in text
+    assert "1 deal leaves" in text and "a +24.0 (60%)" in text
     assert "The models spread over" in text and "least on x" not in text
     assert "walk-away point or else the status quo" in text  # only A states one
+
+
+def test_agreeing_models_are_said_to_agree_and_the_runs_actors_counted() -> None:
+    # examples/my.yaml without UP, MID and DELTA: one actor left, every model forecasts its
+    # positions. The brief said "the models disagree most on FUND (a spread of 0% of its
+    # scale)" and "judgments about 4 actors".
+    from detente.variation import Variation
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    brief = make_brief(str(example), Variation(without=("UP", "MID", "DELTA")),
+                       step="50%", samples=20)
+    text = " ".join(p for section in brief.sections for p in section.paragraphs)
+    assert "disagree" not in text and "The models agree on " in text
+    assert "judgments about 1 actor on 2 issues" in text
+    # Korea's models disagree on most issues and agree on the US-China linkage.
+    korea = " ".join(p for section in make_brief("korea-2017", **FAST).sections
+                     for p in section.paragraphs)
+    assert "disagree most on" in korea and "and agree on US-China linkage." in korea
+    assert "judgments about 6 actors" in korea
+
+
+def _river(**issue_options: list[float]) -> Scenario:
+    """examples/my.yaml (two issues, a zone of agreement), each issue named listing
+    those options."""
+    import yaml
+
+    raw = yaml.safe_load((Path(__file__).resolve().parents[1] / "examples" / "my.yaml")
+                         .read_text(encoding="utf-8"))
+    for issue in raw["issues"]:
+        if issue["id"] in issue_options:
+            issue["options"] = issue_options[issue["id"]]
+    return detente.scenario_from_mapping(raw, "my.yaml")
+
+
+def test_where_every_issue_lists_options_the_brief_names_no_grid() -> None:
+    """With every issue's options listed no grid applies: the brief said "on the search
+    grid" and "on this grid" all the same; it says what was searched, as settle's header."""
+    listed = _text(make_brief(_river(FLOW=[0, 6, 10, 12, 20], FUND=[0, 20, 50, 100]),
+                              samples=20))
+    assert "grid" not in listed and "--step" not in listed, listed
+    assert re.search(r"With the issues' listed options, \d+ deals leave every veto", listed)
+    gridded = _text(make_brief(_river(FLOW=[0, 6, 10, 12, 20]), samples=20))
+    assert "With grid step 10 units (FLOW: listed options), " in gridded, gridded
+
+
+def test_where_nobody_must_agree_the_brief_leaves_out_the_deals_and_says_why(
+        tmp_path: Path) -> None:
+    """Settle refuses a scenario in which nobody holds a veto; the brief was refused whole
+    (exit 2) and settle's refusal read `<input>: veto`. The brief keeps its forecasts and
+    says in one sentence why no deal is searched; settle's refusal names the file."""
+    import yaml
+
+    raw = yaml.safe_load((Path(__file__).resolve().parents[1] / "examples" / "my.yaml")
+                         .read_text(encoding="utf-8"))
+    for actor in raw["actors"]:
+        actor["veto"] = False
+    path = tmp_path / "noveto.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    runner = CliRunner()
+    brief = runner.invoke(app, ["brief", str(path), "--samples", "20", "-f", "markdown"])
+    assert brief.exit_code == 0, brief.output
+    assert ("## Deals and guarantors\n\nNo deal is searched and no guarantor weighed: no "
+            "actor holds a veto and cares about any issue, so every package is acceptable "
+            "and there is nothing to settle.\n") in brief.output
+    for heading in ("Bottom line", "Where bargaining is likely to land", "How sure we are",
+                    "Caveats"):
+        assert f"## {heading}" in brief.output
+    assert "veto player" not in brief.output and "Deals are searched" not in brief.output
+    settled = runner.invoke(app, ["settle", str(path)])
+    assert settled.exit_code == 2
+    assert f"error: {path}: actors: baseline: no actor holds a veto" in settled.output
+    # No counterfactual was given: the fix names none (it said "drop the --without").
+    assert "--without" not in settled.output, settled.output
+    example = str(Path(__file__).resolve().parents[1] / "examples" / "my.yaml")
+    emptied = runner.invoke(app, ["settle", example, "--without", "UP",
+                                  "--without", "MID", "--without", "DOWN"])
+    assert emptied.exit_code == 2 and "a --without that removes the last" in emptied.output

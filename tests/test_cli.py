@@ -45,8 +45,9 @@ def test_forecast_json_contract() -> None:
 
 def test_forecast_csv() -> None:
     lines = invoke("forecast", "-m", "median", "-f", "csv").output.strip().splitlines()
-    assert lines[0].startswith("scenario,model,issue")
-    assert len(lines) == 1 + 8
+    assert lines[0] == "table,row,column,value,unit"
+    median = [line for line in lines if line.startswith("forecast,") and ",median," in line]
+    assert len(median) == 8  # korea-2017's eight issues
 
 
 def test_forecast_model_option() -> None:
@@ -421,3 +422,12 @@ def test_a_missing_extra_is_named_with_its_install_line(
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert expected in result.output and "pip install 'detente[" in result.output
+
+
+def test_an_option_refusal_names_the_option_not_a_stand_in_file() -> None:
+    """A refusal of a command-line value has no file: it reads ``--without: ...``; before,
+    every one began ``<input>:``, a file nobody wrote."""
+    result = runner.invoke(app, ["settle", "--without", "XX"])
+    assert result.exit_code == 2
+    first = result.output.splitlines()[0]
+    assert first == "error: --without: unknown actor 'XX'", first

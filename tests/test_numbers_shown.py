@@ -268,6 +268,20 @@ def test_compare_keeps_apart_forecasts_on_an_offset_scale() -> None:
         assert_reads(text[3], row[3], OFFSET_SPAN)
 
 
+def test_compare_writes_issue_units_at_the_issues_precision() -> None:
+    # compare wrote six significant digits on every issue (9.45455 on 0 to 20, 57.9585 on
+    # 0 to 100) where every other table writes 9.45 and 58.
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    compared = detente.run("compare", str(example), analyses=("forecast",), samples=0,
+                           variation=detente.Variation(without=("DELTA",)))
+    t = compared.view().tables[0]
+    spans = {"FLOW": 20.0, "FUND": 100.0}
+    for row, text in zip(t.rows, rows_text(t), strict=True):
+        span = spans[row[1].split()[-1]]
+        assert text[2:5] == [fmt(row[2], span), fmt(row[3], span), fmt_shift(row[4], span)]
+    assert ["compromise FLOW", "9.45"] in [[text[1], text[2]] for text in rows_text(t)]
+
+
 def test_compare_writes_each_side_with_the_digits_its_own_scale_needs(tmp_path: Path) -> None:
     # A on 0 to 1e9, B on 1000 to 1000.5 (the same issue id): every row took A's span, so
     # B's forecast 1000.236 read 1000.24 and B's 1000.2026 read 1000.2.
@@ -381,12 +395,12 @@ def test_a_table_declares_its_spans_by_row_or_column() -> None:
                       column_spans=[None, OFFSET_SPAN])
     assert rows_text(by_column) == [["1", "1000.2095"]]
     # A column in issue units only on the rows that are on an issue (a persuasion plan's
-    # now / needed): the column's own spec elsewhere, and wherever it keeps more digits.
+    # now / needed): there at the issue's precision, the column's own spec elsewhere.
     mixed = table("", ["lever", "needed"], [["position", 1000.2855], ["salience", 0.4213],
                                             ["position", 23.4567]],
                   formats=["", units_where_on_an_issue(".6g")],
                   row_spans=[OFFSET_SPAN, None, 100.0])
-    assert [row[1] for row in rows_text(mixed)] == ["1000.2855", "0.4213", "23.4567"]
+    assert [row[1] for row in rows_text(mixed)] == ["1000.2855", "0.4213", "23.5"]
     with pytest.raises(ValueError, match="row spans"):
         table("", ["issue", "forecast"], rows, row_spans=[OFFSET_SPAN])
     with pytest.raises(ValueError, match="column spans"):

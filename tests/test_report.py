@@ -203,6 +203,9 @@ def test_accuracy_figure_and_section(observed: Analysis) -> None:
     forecast = observed.forecast.values("compromise")
     mae = np.mean([abs(v - 50.0) for v in forecast.values()])
     assert f"{mae:.1f}" in html   # the reading quotes the error it computed
+    # One scenario is one group: no bootstrap interval (it read "95% interval 9.2–9.2").
+    assert "no interval: one group" in html and "nan" not in html.lower()
+    assert "[" not in titles and "nan" not in titles.lower()
 
 
 def test_report_structure(analysis: Analysis) -> None:
@@ -335,3 +338,75 @@ def test_issue_map_draws_each_issues_actors_on_that_issues_scale() -> None:
         wanted = {scenario.name_of(a): scenario.stances[a][issue.id].position.value
                   for a in scenario.actor_ids if issue.id in scenario.stances[a]}
         assert drawn == pytest.approx(wanted), (issue.id, drawn, wanted)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_figure_kind_refuses_an_unknown_issue(kind: str, tmp_path: Path) -> None:
+    # tornado failed with "an internal error in plot" (tuple.index); uncertainty and
+    # issue-zones drew their figure, ignoring -i XX; issue-map refused it.
+    runner = CliRunner()
+    out = tmp_path / "x.png"
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    result = runner.invoke(app, ["plot", kind, str(example), "-i", "FLWO", "-i", "XX",
+                                 "-o", str(out)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2 and "internal error" not in text, result.output
+    assert "unknown issue 'FLWO'" in text and "did you mean 'FLOW'?" in text
+    assert "unknown issue 'XX'" in text and not out.exists()
+
+
+def test_the_reports_brief_is_the_page_detente_brief_prints_by_default() -> None:
+    # The report says "`detente brief` prints the same page", but it sampled 1,000
+    # scenarios and brief 500: examples/my.yaml's 90% interval read 28.9–52.7 in one and
+    # 29.3–52.1 in the other.
+    from detente.glossary import with_terms
+    from detente.report.html import _brief
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    page = str(_brief(Analysis.of(example)).view)
+    printed = run("brief", str(example)).value
+    for part in printed.sections:
+        for paragraph in part.paragraphs:
+            assert f"<p>{with_terms(paragraph)}</p>" in page, paragraph
+    assert page.count("<p>") == sum(len(part.paragraphs) for part in printed.sections)
+
+
+def _river_vetoes(tmp_path: Path, vetoes: set[str]) -> Path:
+    """examples/my.yaml with only ``vetoes`` holding a veto, written to ``tmp_path``."""
+    import yaml
+
+    raw = yaml.safe_load((Path(__file__).resolve().parents[1] / "examples" / "my.yaml")
+                         .read_text(encoding="utf-8"))
+    for actor in raw["actors"]:
+        actor["veto"] = actor["id"] in vetoes
+    path = tmp_path / "vetoes.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("vetoes", "said", "left_out"), [
+    # Nobody must agree: settle refuses, so every section that needs a party goes.
+    (set(), "No package is searched, so the zones, the guarantors, the roadmaps and the deal "
+     "without each actor are left out too: no actor holds a veto and cares about any issue, "
+     "so every package is acceptable and there is nothing to settle.",
+     {"zones", "contributions", "settlement-without"}),
+    # One veto player: only the deal without it has nobody who must agree.
+    ({"UP"}, "Without Upstream State nobody is left who must agree, so there is nothing to "
+     "settle.", set()),
+])
+def test_the_report_leaves_out_what_needs_a_party_that_must_agree(
+        tmp_path: Path, vetoes: set[str], said: str, left_out: set[str]) -> None:
+    # Settle's refusal where nobody must agree refused the whole report (exit 2), its
+    # forecasts, uncertainty and sensitivity as meaningful as ever.
+    path = _river_vetoes(tmp_path, vetoes)
+    out = tmp_path / "r.html"
+    # A quarter of each scale: an absolute step of 25 is wider than the river's 0-20.
+    fast = [f"--set={name}.{option}={'25%' if option == 'step' else value}"
+            for name, options in FAST_SETTINGS.items() for option, value in options.items()]
+    result = CliRunner().invoke(app, ["report", str(path), "-o", str(out), *fast])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)).replace("&#39;", "'")
+    assert said in text, text
+    ids = set(re.findall(r'<section id="([^"]+)"', page))
+    assert {"forecasts", "uncertainty", "sensitivity"} <= ids and not ids & left_out, ids

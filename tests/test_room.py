@@ -465,6 +465,14 @@ def test_a_mediator_runs_a_three_party_room_from_the_command_line(tmp_path: Path
     result = runner.invoke(app, ["room", "submit", rid, str(bad), "--db", db, "--token",
                                  room["parties"]["US"]])
     assert result.exit_code == 2 and "salience 3 is outside 0-1" in result.output
+    # Every problem at once, each named by the party's file: a bad walk-away point hid the
+    # salience, and the rest read '<submission>', a file nobody wrote.
+    bad.write_text("stances:\n  NUC: {position: 50, salience: 3}\nwalk_away: -3\n")
+    result = runner.invoke(app, ["room", "submit", rid, str(bad), "--db", db, "--token",
+                                 room["parties"]["US"]])
+    assert result.exit_code == 2, result.output
+    assert "salience 3 is outside 0-1" in result.output and "walk_away" in result.output
+    assert "<submission>" not in result.output and f"{bad}: " in result.output
 
 
 def test_the_workbench_serves_the_room_with_db(sqlite_db: str) -> None:

@@ -383,6 +383,33 @@ def test_a_scale_too_narrow_to_compute_with_is_refused_at_load(
     assert "rescale the issue (e.g. to 0-100)" in text, text
 
 
+@pytest.mark.parametrize(("positions", "fix", "fixed"), [
+    # Small numbers: a larger unit, positions as written times ten.
+    (("0.000001", "0.000003", "0.000002"), "multiply every position by 10", (1e-5, 3e-5, 2e-5)),
+    # Large ends: the bound is a share of them, so the zero moves.
+    (("2000000000", "2000000000.1", "2000000000"), "subtract 2000000000 from every position",
+     (0.0, 0.1, 0.0)),
+])
+def test_a_bdm_table_whose_positions_lie_too_close_is_refused_by_its_rows(
+        tmp_path: Path, positions: tuple[str, ...], fix: str, fixed: tuple[float, ...]) -> None:
+    # A table's scale is the range of its positions: the refusal named the scale a table
+    # does not have (issues.X.scale, "rescale the issue ... and its anchors"), and no line.
+    rows = [f"{name},10,{p},50" for name, p in zip("ABC", positions, strict=True)]
+    path = write(tmp_path, "actor,capability,position,salience\n" + "\n".join(rows) + "\n",
+                 "narrow.csv")
+    with pytest.raises(ScenarioError) as caught:
+        load(path)
+    text = str(caught.value)
+    assert text.startswith(f"{path}:2: column 'position', rows 2 and 3:"), text
+    assert "too narrow to compute with" in text and "fix: a table has no scale to set" in text
+    assert fix in text and "scale:" not in text and "anchors" not in text, text
+    # The fix works: the table with its positions so written loads.
+    rows = [f"{name},10,{p!r}" + ",50" for name, p in zip("ABC", fixed, strict=True)]
+    write(tmp_path, "actor,capability,position,salience\n" + "\n".join(rows) + "\n",
+          "narrow.csv")
+    assert load(path).issues[0].scale.span > 0
+
+
 @pytest.mark.parametrize(("low", "high"), [
     (0.1, 0.10001),          # a span of 1e-5 as written (9.999999999996e-06 in floats)
     (3e9, 3e9 + 1),          # a BDM table's scale where every position is 3e9

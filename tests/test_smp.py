@@ -251,8 +251,11 @@ def test_ktab_table_without_final_comma_reads_the_same() -> None:
 def ktab_inputs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Generic KTAB inputs from a drawn seed.
 
-    Continuous draws, so that no two options tie exactly: on exact ties KTAB's choices
-    depend on the order of floating-point sums, which the two implementations need not share.
+    Continuous draws, so that no two options tie exactly. Exact ties are checked in
+    tests/test_smp_ties.py: both implementations take the first of options equal up to
+    rounding, but the binary voting rules (Δ/10⁻⁸) magnify the rounding of a Δ that is zero
+    in exact arithmetic past that tolerance, and the two round differently (the oracle
+    subtracts KTAB's two third-party expectations, the model computes their difference).
     """
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n = int(rng.integers(3, 7))

@@ -327,3 +327,44 @@ def test_progress_bar_only_on_a_terminal_after_the_delay_and_never_when_quiet() 
     assert shown(quiet=True, terminal=True, delay=0.0) == ""
     assert shown(quiet=False, terminal=False, delay=0.0) == ""
     assert shown(quiet=False, terminal=True, delay=60.0) == ""  # a short run: no bar
+
+
+def _zero_stake(z_stances: dict[str, Any] | None) -> Any:
+    """Two issues; Z (the most capable) at salience 0 on both, or with no stances."""
+    stances: dict[str, Any] = {
+        "A": {"X": {"position": 10, "salience": 0.7}, "Y": {"position": 80, "salience": 0.4}},
+        "B": {"X": {"position": 90, "salience": 0.6}, "Y": {"position": 20, "salience": 0.9}}}
+    if z_stances is not None:
+        stances["Z"] = z_stances
+    return scenario_from_mapping({
+        "id": "zero", "title": "Zero salience",
+        "issues": [{"id": i, "name": i, "scale": {"low": 0, "high": 100}, "status_quo": 50}
+                   for i in ("X", "Y")],
+        "actors": [{"id": a, "name": a, "capability": c}
+                   for a, c in (("A", 10), ("B", 20), ("Z", 50))],
+        "stances": stances})
+
+
+def test_the_default_noise_leaves_a_salience_of_zero_as_no_stance() -> None:
+    # Z at salience 0 drew noise on its salience and position: Y's median read 27.9 with
+    # Z's stances and 31.5 without them, though "salience 0" and "no stance" are the same
+    # scenario (same point forecast), and sensitivity ranked salience[Z,Y] among Y's inputs.
+    from detente.uncertainty.sensitivity import sensitivity
+
+    zero = _zero_stake({"X": {"position": 50, "salience": 0}, "Y": {"position": 0,
+                                                                    "salience": 0}})
+    absent = _zero_stake(None)
+    drawn, without = (sample(s, samples=400, rng=3, workers=1) for s in (zero, absent))
+    for issue in ("X", "Y"):
+        assert drawn.summaries()[issue].median == without.summaries()[issue].median
+    assert not [label for label in input_space(zero, Noise.parse("position=10 salience=0.1"))
+                .labels if "Z," in label]
+    ranked = sensitivity(zero, samples=16, rng=0, bootstrap=0, workers=1)
+    assert not [r for o in ranked.to_dict()["outputs"].values() for r in o["ranking"]
+                if "Z," in r["input"]]
+    # A spread the user declares on the salience is the user's: kept, and then the
+    # position may matter too.
+    declared = _zero_stake({"X": {"position": 50, "salience": {"value": 0, "high": 0.5}},
+                            "Y": {"position": 0, "salience": 0}})
+    labels = input_space(declared, Noise.parse("position=10 salience=0.1")).labels
+    assert [label for label in labels if "Z," in label] == ["position[Z,X]", "salience[Z,X]"]

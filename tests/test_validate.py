@@ -50,9 +50,11 @@ def test_weighted_metrics_expand_counts() -> None:
 
 def test_bootstrap_resamples_groups_not_issues() -> None:
     errors = np.array([1.0, 9.0, 30.0, 50.0])
-    # One group: every replicate draws that group with all its issues -> no spread at all.
+    # One group: every replicate would draw that group with all its issues, an interval of
+    # width 0 that says nothing: none is given.
     s = score(errors, ["p"] * 4, n_boot=200, rng=3)
-    assert s.low["mae"] == s.high["mae"] == pytest.approx(22.5)
+    assert s.value["mae"] == pytest.approx(22.5)
+    assert np.isnan(s.low["mae"]) and np.isnan(s.high["mae"])
     # One issue per group: replicates differ.
     t = score(errors, ["a", "b", "c", "d"], n_boot=200, rng=3)
     assert t.low["mae"] < 22.5 < t.high["mae"]

@@ -73,11 +73,15 @@ def test_validate_scenario_files(tmp_path: Path) -> None:
     }
     path = tmp_path / "toy.yaml"
     path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
-    result = runner.invoke(app, ["validate", str(path), "-m", "compromise", "-f", "csv"])
+    predictions = tmp_path / "predictions.csv"
+    result = runner.invoke(app, ["validate", str(path), "-m", "compromise", "-f", "csv",
+                                 "-p", str(predictions)])
     assert result.exit_code == 0, result.output
-    header, row = result.output.strip().splitlines()
+    header, row = predictions.read_text(encoding="utf-8").strip().splitlines()
     values = dict(zip(header.split(","), row.split(","), strict=True))
     assert float(values["compromise"]) == 50 and float(values["observed"]) == 60
+    # -f csv is the view, as for every analysis: the score table's rows.
+    assert "scores,2,predictor,compromise," in result.output.splitlines()
     unknown = runner.invoke(app, ["validate", str(path), "-m", "oracle"])
     assert unknown.exit_code == 2 and "unknown model 'oracle'" in unknown.output
 
@@ -150,3 +154,28 @@ def test_validate_fit_without_a_combination_is_a_clear_error(tmp_path: Path) -> 
     assert result.exit_code == 2, result.output
     assert "no combined forecast to fit" in result.output and "Traceback" not in result.output
     assert not fitted.exists()
+
+
+def test_one_group_has_no_bootstrap_interval(tmp_path: Path) -> None:
+    # One scenario is one resampling group: every resample was that group again, and the
+    # table showed "10.0 [10.0, 10.0]", a 95% interval of width 0.
+    scenario = {
+        "id": "toy", "title": "Toy",
+        "issues": [{"id": i, "name": i, "status_quo": 0} for i in ("X", "Y")],
+        "actors": [{"id": "A", "name": "A", "capability": 1},
+                   {"id": "B", "name": "B", "capability": 1}],
+        "stances": {"A": {i: {"position": 20, "salience": 1} for i in ("X", "Y")},
+                    "B": {i: {"position": 80, "salience": 1} for i in ("X", "Y")}},
+        "outcomes": {"X": 60, "Y": 30},
+    }
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    shown = runner.invoke(app, ["validate", str(path), "-m", "compromise"])
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    assert "[" not in text.replace("[95%]", "") and "no interval: one group" in text
+    assert "no bootstrap interval" in text
+    data = json.loads(runner.invoke(app, ["validate", str(path), "-m", "compromise", "-f",
+                                          "json"]).output)
+    for entry in [*data["scores"], *data["versus_compromise"]]:
+        assert entry.get("mae_low", entry.get("low")) is None, entry

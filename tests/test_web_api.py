@@ -1208,3 +1208,76 @@ def test_the_reports_settings_are_checked_with_its_own_options() -> None:
     assert request_options(ANALYSES["report"], {"params": {"set": given,
                                                            "primary": "nash"}})["set"][0] == \
         given[0]
+
+
+def _flags_named(data: Any) -> list[str]:
+    """Every text in ``data`` (a response's JSON) that names a command-line flag."""
+    import re
+
+    if isinstance(data, dict):
+        return [t for v in data.values() for t in _flags_named(v)]
+    if isinstance(data, list):
+        return [t for v in data for t in _flags_named(v)]
+    return [data] if isinstance(data, str) and re.search(r"(?<![\w-])--?[a-zA-Z]\b|--[a-z]",
+                                                          data) else []
+
+
+@pytest.mark.parametrize(("analysis", "params", "counterfactual", "cli", "workbench"), [
+    # Checked at submit: the grid step's own fix.
+    ("settle", {"step": "abc"}, {}, ["--step", "abc"],
+     ("params.step", "e.g. step=5%, or a step in issue units, e.g. step=2.5")),
+    # Refused in the run (the worker): the search's estimate, located at its option.
+    ("settle", {"method": "brute", "max_packages": 10}, {},
+     ["--method", "brute", "--max-packages", "10"],
+     ("params.max_packages", "use method=bnb (exact and usually far faster), use a coarser "
+      "step, fix issues with fix, or raise the limit with max_packages=N")),
+    # The memory check of a sampling run, whose limit the workbench offers as a field.
+    ("sample", {"max_memory": "1K", "samples": 100}, {}, ["--max-memory", "1K", "-n", "100"],
+     ("params.max_memory", "or raise the limit with max_memory=1G (or DETENTE_MAX_MEMORY=1G)")),
+    # The counterfactual's own checks.
+    ("forecast", {}, {"salience": ["KP.SANC=2"]}, ["--salience", "KP.SANC=2"],
+     ("counterfactual.salience", "write a value from 0 to 1, e.g. salience=KP.SANC=0.9")),
+    # The scenario bound on a capability, and an actor's trust in itself (one check).
+    ("forecast", {}, {"capability": ["US=1e308"]}, ["--capability", "US=1e308"],
+     ("counterfactual.capability", "write e.g. capability=RU=60 (only ratios between "
+      "capabilities matter: scale them down together); to remove an actor use without")),
+    ("forecast", {}, {"trust": ["KP.KP=0.5"]}, ["--trust", "KP.KP=0.5"],
+     ("counterfactual.trust", "leave it out: an actor always believes itself")),
+])
+def test_a_workbench_refusal_names_options_as_the_workbench_does(
+        client: TestClient, analysis: str, params: dict[str, Any],
+        counterfactual: dict[str, list[str]], cli: list[str],
+        workbench: tuple[str, str]) -> None:
+    # The library's refusals are the command line's and the workbench's: under params.step
+    # the page said "e.g. --step 5%", a flag the page has no field for.
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    response = client.post(f"/api/analyses/{analysis}", json={
+        "scenario": korea(), "params": params, "counterfactual": counterfactual})
+    assert response.status_code == 422, response.text[:300]
+    problems = response.json()["problems"]
+    assert not _flags_named(response.json()), problems
+    location, fix = workbench
+    assert [p["location"] for p in problems] == [location]
+    assert fix in problems[0]["fix"], problems
+    # The command line words the same refusal with its flags, as it always did.
+    said = CliRunner().invoke(app, [analysis, "korea-2017", *cli])
+    assert said.exit_code == 2, said.output
+    cli_fix = fix.replace("step=", "--step ").replace("method=", "--method ").replace(
+        "max_packages=", "--max-packages ").replace("coarser step", "coarser --step").replace(
+        "with fix,", "with --fix,").replace("salience=", "--salience ").replace(
+        "max_memory=", "--max-memory ").replace("capability=", "--capability ").replace(
+        "use without", "use --without")
+    assert cli_fix in " ".join(said.output.split()), said.output
+
+
+def test_a_workbench_result_names_no_flag_in_its_notes(client: TestClient) -> None:
+    # korea-2017 applies its mechanisms: the note said "--ignore leaves any of them out".
+    response = client.post("/api/analyses/settle", json={"scenario": korea(),
+                                                         "params": {"step": "50%"}})
+    assert response.status_code == 200, response.text[:300]
+    notes = response.json()["result"]["view"]["notes"]
+    assert any("ignore leaves any of them out" in n for n in notes), notes
+    assert not _flags_named(response.json()["result"]["view"]), notes

@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         needs_extra,
         option_error,
         problems_as_json,
+        shown_on,
     )
     from detente.forecast import Forecast, forecast
     from detente.models import DEFAULT_MODELS, REGISTRY, get_model
@@ -134,6 +135,7 @@ _LAZY: dict[str, str] = {
     "option_error": "detente.errors",
     "needs_extra": "detente.errors",
     "problems_as_json": "detente.errors",
+    "shown_on": "detente.errors",
     "describe_failure": "detente.errors",
     "NUMERIC_FAILURES": "detente.errors",
     "DEFAULT_SCENARIO": "detente.scenario",
@@ -267,6 +269,7 @@ __all__ = [
     "scenario_view",
     "scenarios_view",
     "settle",
+    "shown_on",
     "split_noise",
     "structure_problems",
     "to_json",

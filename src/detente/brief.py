@@ -22,11 +22,12 @@ import re
 import shutil
 import subprocess
 import tempfile
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detente.errors import option_error
+from detente.errors import NOBODY_MUST_AGREE, NobodyMustAgree, option_error
 from detente.glossary import GLOSSARY, with_terms
 from detente.models import DEFAULT_MODELS
 from detente.render import and_list, fmt
@@ -179,18 +180,21 @@ class BriefInputs:
     same page from the same numbers without running anything twice.
 
     ``settlement``: its baseline is read, or, with a ``variation``, its last counterfactual
-    (settle shows a counterfactual beside the baseline). ``forecast``: the brief reads the
-    models of :data:`BRIEF_MODELS` it holds (all of them where it holds none of those)."""
+    (settle shows a counterfactual beside the baseline); None with ``contributions``
+    where nobody must agree (settle refuses: :class:`~detente.errors.NobodyMustAgree`), and
+    the brief says so where its deals would be. ``forecast``: the brief reads the models of
+    :data:`BRIEF_MODELS` it holds (all of them where it holds none of those)."""
 
     scenario: Scenario
     forecast: Forecast
-    settlement: Settlement
-    contributions: Contributions
+    settlement: Settlement | None
+    contributions: Contributions | None
     sampled: SampleResult
     variation: Variation | None = None
 
     @property
     def outcome(self) -> Outcome:
+        assert self.settlement is not None  # read only where a deal was searched
         return self.settlement.outcomes[-1] if self.variation is not None \
             else self.settlement.baseline
 
@@ -201,12 +205,14 @@ class BriefInputs:
 
 
 def compute_brief(scenario: Scenario | str | Path | None = None, variation: Any = None, *,
-                  step: GridStep | float | str | None = None, samples: int = 500,
+                  step: GridStep | float | str | None = None, samples: int | None = None,
                   seed: int = 0) -> BriefInputs:
     """Run the analyses a brief needs: the forecast of :data:`BRIEF_MODELS` with their
     combination, the settlement search (``step``: grid step, default settle's), the
-    guarantors' Shapley values and ``samples`` sampled scenarios of the preferred model;
-    ``variation``: a counterfactual applied first. Every draw takes ``seed``."""
+    guarantors' Shapley values and ``samples`` sampled scenarios of the preferred model
+    (default `sample`'s); ``variation``: a counterfactual applied first. Every draw takes
+    ``seed``."""
+    from detente.analyses.options import DEFAULT_SAMPLES
     from detente.analyses.settling import beside
     from detente.forecast import forecast
     from detente.settlement import settle
@@ -217,34 +223,41 @@ def compute_brief(scenario: Scenario | str | Path | None = None, variation: Any 
     if variation is not None and variation.is_empty:
         variation = None
     f = forecast(s, models=list(BRIEF_MODELS), rng=seed, variation=variation, combined=True)
-    settled = settle(s, step=step, variations=beside(variation, False), zones=False,
-                     persuasion=False)
-    guarantors = contributions(s, step=step, rng=seed, variation=variation)
-    sampled = sample(s, model=PREFERRED_MODEL, samples=samples, rng=seed, workers=1,
-                     variation=variation)
+    settled: Settlement | None = None
+    guarantors: Contributions | None = None
+    with suppress(NobodyMustAgree):  # the brief says so where its deals would be
+        settled = settle(s, step=step, variations=beside(variation, False), zones=False,
+                         persuasion=False)
+        guarantors = contributions(s, step=step, rng=seed, variation=variation)
+    sampled = sample(s, model=PREFERRED_MODEL, rng=seed, workers=1, variation=variation,
+                     samples=DEFAULT_SAMPLES if samples is None else samples)
     return BriefInputs(s, f, settled, guarantors, sampled, variation)
 
 
 def compose_brief(inputs: BriefInputs) -> Brief:
     """Write the brief from computed results: every sentence from their numbers."""
-    s, outcome = inputs.scenario, inputs.outcome
-    losses = reference_losses(outcome.problem.mechanisms, outcome.problem.arrays,
-                              inputs.settlement.settings)
-    proposals = [p for p in outcome.packages if not p.is_reference]
-    sections = (
-        _bottom_line(s, inputs, proposals),
-        _where_it_lands(s, inputs),
-        _named_deals(s, proposals),
-        _found_deals(s, outcome, losses),
-        _guarantor_section(s, inputs.contributions),
-        _how_sure(s, inputs),
-        _caveats(s, inputs),
-    )
+    s = inputs.scenario
+    if inputs.settlement is None or inputs.contributions is None:
+        # Nobody must agree: the sections about deals and guarantors are one sentence.
+        deals: tuple[Section | None, ...] = (Section("Deals and guarantors", (
+            f"No deal is searched and no guarantor weighed: {NOBODY_MUST_AGREE}.",)),)
+        forecast_line = _forecast_line(s, inputs)
+        bottom = Section("Bottom line", (forecast_line,)) if forecast_line else None
+    else:
+        outcome = inputs.outcome
+        losses = reference_losses(outcome.problem.mechanisms, outcome.problem.arrays,
+                                  inputs.settlement.settings)
+        proposals = [p for p in outcome.packages if not p.is_reference]
+        bottom = _bottom_line(s, inputs, proposals)
+        deals = (_named_deals(s, proposals), _found_deals(s, inputs, losses),
+                 _guarantor_section(s, inputs.contributions))
+    sections = (bottom, _where_it_lands(s, inputs), *deals, _how_sure(s, inputs),
+                _caveats(s, inputs))
     return Brief(s.id, s.title, str(s.as_of or ""), tuple(x for x in sections if x))
 
 
 def make_brief(scenario: Scenario | str | Path | None = None, variation: Any = None, *,
-               step: GridStep | float | str | None = None, samples: int = 500,
+               step: GridStep | float | str | None = None, samples: int | None = None,
                seed: int = 0) -> Brief:
     """Run the analyses a brief needs and write it (:func:`compute_brief`, then
     :func:`compose_brief`)."""
@@ -285,9 +298,9 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
                      f"exists: the most balanced moves {len(outcome.best.changed)} of "
                      f"{_count(len(s.issues), 'issue')}.")
     else:
-        lines.append("No deal on the search grid leaves every veto player better off than "
-                     f"{_reference(outcome, 'today')}: a settlement needs someone to accept "
-                     "a loss.")
+        lines.append(f"With {_searched(inputs)}, no deal leaves every veto player better off "
+                     f"than {_reference(outcome, 'today')}: a settlement needs someone to "
+                     "accept a loss.")
     passing = [p.name for p in proposals if p.acceptable]
     blocked = sorted((p for p in proposals if p.blockers), key=lambda p: len(p.blockers))
     if passing:
@@ -297,14 +310,20 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
         lines.append(f"None of the {len(proposals)} proposals on the table passes as "
                      f"written; {closest.name} comes closest, blocked by "
                      f"{and_list([s.name_of(b) for b in closest.blockers])}.")
+    lines.append(_forecast_line(s, inputs))
+    return Section("Bottom line", (" ".join(line for line in lines if line),))
+
+
+def _forecast_line(s: Scenario, inputs: BriefInputs) -> str:
+    """The bottom line's forecast: the issue it moves furthest ("" where it moves none)."""
     what, values = _headline(s, inputs)
     furthest = max(s.issues, key=lambda i: abs(values[i.id] - i.status_quo.value)
                    / (i.scale.high - i.scale.low))
-    if furthest.id in s.moved_issues(values):
-        lines.append(f"The {what} moves furthest on {furthest.name}, "
-                     f"{fmt(furthest.status_quo.value, furthest.scale.span)} → "
-                     f"{_anchor_words(furthest, values[furthest.id], False)}.")
-    return Section("Bottom line", (" ".join(lines),))
+    if furthest.id not in s.moved_issues(values):
+        return ""
+    return (f"The {what} moves furthest on {furthest.name}, "
+            f"{fmt(furthest.status_quo.value, furthest.scale.span)} → "
+            f"{_anchor_words(furthest, values[furthest.id], False)}.")
 
 
 def _where_it_lands(s: Scenario, inputs: BriefInputs) -> Section:
@@ -390,17 +409,17 @@ def _trust_words(guarantor: str, who: list[tuple[str, float, float]]) -> str:
             + ")")
 
 
-def _found_deals(s: Scenario, outcome: Outcome, losses: dict[str, float]) -> Section:
+def _found_deals(s: Scenario, inputs: BriefInputs, losses: dict[str, float]) -> Section:
+    outcome = inputs.outcome
     ref = _reference(outcome, "the status quo")
     if not outcome.zone_exists or outcome.best is None:
         return Section("The best and the smallest deal", (
-            f"No deal on the search grid makes every veto player better off than {ref}: "
-            "there is no zone of agreement.",))
+            f"With {_searched(inputs)}, no deal makes every veto player better off than "
+            f"{ref}: there is no zone of agreement.",))
     size = outcome.zone_size
-    count = _count(size, "deal") if size is not None else "Deals"
-    paragraphs = [f"{count} on the search grid {'leaves' if size == 1 else 'leave'} every "
-                  f"veto player better off than "
-                  f"{ref} (the zone of agreement)."]
+    count = _count(size, "deal") if size is not None else "deals"
+    paragraphs = [f"With {_searched(inputs)}, {count} {'leaves' if size == 1 else 'leave'} "
+                  f"every veto player better off than {ref} (the zone of agreement)."]
     best = outcome.best
     moves = "; ".join(_move_words(s.issue(k), best.values[k]) for k in best.changed)
     gains = ", ".join(_gain_words(s.name_of(a), g, losses.get(a))
@@ -424,8 +443,8 @@ def _guarantor_section(s: Scenario, result: Contributions) -> Section | None:
     whole = result.grand_value - result.empty_value
     if not result.shapley or abs(whole) < 1e-12:
         return Section("What the guarantors add", (
-            "No guarantor changes the best deal's worth on this grid: the deal does not "
-            "depend on who guarantees it.",))
+            "No guarantor changes the best deal's worth among the deals searched: the deal "
+            "does not depend on who guarantees it.",))
     ranked = sorted(result.shapley.items(), key=lambda kv: -kv[1])
     # Under half a percent prints as 0%: such an actor is said to add nothing.
     counted = [(a, v) for a, v in ranked if abs(v / whole) >= 0.005]
@@ -435,7 +454,7 @@ def _guarantor_section(s: Scenario, result: Contributions) -> Section | None:
     nobody = [s.name_of(a) for a, v in ranked if abs(v / whole) < 0.005]
     if nobody:
         text += (f" {and_list(nobody)} add{'s' if len(nobody) == 1 else ''} nothing as "
-                 "guarantor on this grid.")
+                 "guarantor among the deals searched.")
     return Section("What the guarantors add", (text,))
 
 
@@ -449,23 +468,32 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
         width = (max(values) - min(values)) / (issue.scale.high - issue.scale.low)
         spreads.append((width, issue))
     spreads.sort(key=lambda x: -x[0])
-    widest, agreed = spreads[0], spreads[-1]
-    if len(spreads) == 1:
+    widest, least = spreads[0], spreads[-1]
+    # A spread that reads 0% is agreement, said as such: "disagree most on X (0%)" claimed
+    # a disagreement the numbers do not show.
+    agreed = [issue.name for width, issue in spreads if f"{100 * width:.0f}" == "0"]
+    if len(agreed) == len(spreads):
+        text = (f"The models agree on {and_list(agreed) if len(agreed) < 3 else 'every issue'}"
+                " (their forecasts within 0.5% of the scale).")
+    elif len(spreads) == 1:
         text = (f"The models spread over {100 * widest[0]:.0f}% of {widest[1].name}'s "
                 "scale.")
     else:
         text = (f"The models disagree most on {widest[1].name} (a spread of "
-                f"{100 * widest[0]:.0f}% of its scale) and least on {agreed[1].name} "
-                f"({100 * agreed[0]:.0f}%).")
+                f"{100 * widest[0]:.0f}% of its scale) and "
+                + (f"agree on {and_list(agreed[::-1])}." if agreed else
+                   f"least on {least[1].name} ({100 * least[0]:.0f}%)."))
     f_combined = f.combined_values() if f.combined is not None else None
     if f_combined is not None:
         spans = sorted((((f_combined[i.id]["high80"] - f_combined[i.id]["low80"])
                          / (i.scale.high - i.scale.low), i) for i in s.issues),
                        key=lambda t: t[0])
         (narrow_w, narrow), (wide_w, wide) = spans[0], spans[-1]
+        alike = f"{100 * narrow_w:.0f}" == f"{100 * wide_w:.0f}"
         text += (" The combined forecast's 80% interval (the models weighted by their "
                  "record on EU decisions) covers "
                  + (f"{100 * wide_w:.0f}% of the scale" if len(spans) == 1 else
+                    f"{100 * wide_w:.0f}% of each issue's scale" if alike else
                     f"from {100 * narrow_w:.0f}% of the scale ({narrow.name}) to "
                     f"{100 * wide_w:.0f}% ({wide.name})") + ".")
     summaries = inputs.sampled.summaries()
@@ -483,15 +511,29 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
     return Section("How sure we are", (text,))
 
 
+def _searched(inputs: BriefInputs) -> str:
+    """What the package search ran over, as the settle headers name it (a grid step, or the
+    issues' listed options where no grid applies)."""
+    assert inputs.settlement is not None  # read only where a deal was searched
+    return search_text(inputs.settlement.step, inputs.settlement.steps)
+
+
 def _caveats(s: Scenario, inputs: BriefInputs) -> Section:
     dated = f", as of {s.as_of}" if s.as_of else ""
-    searched = search_text(inputs.settlement.step, inputs.settlement.steps)
-    text = (f"The inputs are judgments about {_count(len(s.actors), 'actor')} on "
-            f"{_count(len(s.issues), 'issue')}{dated}, taken to stay as written. "
-            f"Deals are searched with {searched} (--step, or each issue's options).")
-    if inputs.outcome.problem.mechanisms.walk_away:
-        text += (" Gains are over what each actor has without a deal (its walk-away "
-                 "point, where it states one), not over today.")
+    # The run's actors and issues: a counterfactual's (--without, --add), not the file's.
+    ran = inputs.forecast.arrays
+    text = (f"The inputs are judgments about {_count(ran.n_actors, 'actor')} on "
+            f"{_count(ran.n_issues, 'issue')}{dated}, taken to stay as written.")
+    if inputs.settlement is not None:
+        text += (f" Deals are searched with {_searched(inputs)}"
+                 # No step to set where every issue lists its options.
+                 # Said the same from every interface: the brief is a document.
+                 + (" (set by the step option, or by each issue's options)." if any(
+                     step is not None for step in inputs.settlement.steps.values())
+                    else "."))
+        if inputs.outcome.problem.mechanisms.walk_away:
+            text += (" Gains are over what each actor has without a deal (its walk-away "
+                     "point, where it states one), not over today.")
     if inputs.variation is not None:
         text += f" This brief is a counterfactual: {inputs.variation.describe()}."
     return Section("Caveats", (text,))

@@ -7,10 +7,11 @@ import difflib
 import math
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 #: The longest unbroken run of characters a message echoes whole (ids, keys, values).
 LONGEST_ECHO = 80
@@ -76,6 +77,64 @@ def _shorten_run(run: str) -> str:
     return shorten(run, LONGEST_PATH if "/" in run or "\\" in run else LONGEST_ECHO)
 
 
+#: Where a message is shown: each interface writes an option its own way.
+Interface = Literal["command line", "workbench"]
+_SHOWN_ON: ContextVar[Interface] = ContextVar("shown_on", default="command line")
+
+
+@contextmanager
+def shown_on(interface: Interface) -> Iterator[None]:
+    """Word the messages made in the block (or the decorated function) for ``interface``
+    (:func:`option_text`, :func:`option_place`): the workbench wraps what it checks and
+    runs; the command line is the default, and the wording of every other caller."""
+    token = _SHOWN_ON.set(interface)
+    try:
+        yield
+    finally:
+        _SHOWN_ON.reset(token)
+
+
+def option_text(name: str, value: object = None, flag: str = "") -> str:
+    """An option named in a message by its declared ``name``, as the interface showing the
+    message writes it (:func:`shown_on`): the command line by its flag (``--max-packages
+    1000``; ``flag`` where it is not ``--name`` dashed, ``-O``), the workbench by the name
+    its fields and the report's settings take (``max_packages=1000``). ``value``: one to
+    give, as the user writes it. A library message never spells a flag itself: the
+    workbench has none."""
+    if _SHOWN_ON.get() == "workbench":
+        return name if value is None else f"{name}={value}"
+    written = _flag(name, flag)
+    return written if value is None else f"{written} {value}"
+
+
+def option_help(name: str, flag: str = "") -> str:
+    """Where the help of the option ``name`` is read, as :func:`option_text` names it:
+    ``--help for --chunk-size`` on the command line, the hint of the workbench's field."""
+    if _SHOWN_ON.get() == "workbench":
+        return f"the hint of {name}"
+    return f"--help for {_flag(name, flag)}"
+
+
+def option_place(name: str, flag: str = "", within: str = "params") -> str:
+    """Where a problem with the option ``name`` is located, as :func:`option_text` names
+    it: the command line's flag (``--samples``), the workbench's field (``params.samples``;
+    ``within``: the request's part that holds it, ``counterfactual`` for a change)."""
+    if _SHOWN_ON.get() == "workbench":
+        return f"{within}.{name}"
+    return _flag(name, flag)
+
+
+def _flag(name: str, flag: str) -> str:
+    """``flag``, or the long flag of the option ``name``: ``--`` and its name, dashed."""
+    return flag or "--" + name.replace("_", "-")
+
+
+def flag_name(flag: str) -> str:
+    """The declared name of the option whose long flag is ``flag`` (``--max-packages`` →
+    ``max_packages``): the inverse of the command line's spelling."""
+    return flag[2:].replace("-", "_")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input: where, what, and how to fix it."""
@@ -90,11 +149,13 @@ class Problem:
             object.__setattr__(self, name, _shorten_runs(getattr(self, name)))
 
     def render(self, source: str | None = None) -> str:
-        where = source or "<input>"
-        if self.line is not None:
-            where = f"{where}:{self.line}"
-        place = f" {self.location}:" if self.location else ""
-        text = f"{where}:{place} {self.message}"
+        """``file:line: place: message`` and the fix; without a file (an option, a value
+        given in code) the place alone, which names it (``--without: unknown actor``): a
+        stand-in such as ``<input>`` read as a file nobody wrote."""
+        line = "" if self.line is None else f"line {self.line}" if source is None \
+            else f"{source}:{self.line}"
+        text = ": ".join(part for part in (line or source, self.location, self.message)
+                         if part)
         if self.fix:
             text += f"\n    fix: {self.fix}"
         return text
@@ -132,12 +193,30 @@ class OptionError(DetenteError):
     """A bad command-line or API option (unknown model, bad override, ...)."""
 
 
+class NobodyMustAgree(OptionError, ScenarioError):
+    """A settlement problem in which nobody must agree: no actor holds a veto and cares
+    about an issue, in the scenario as written or as a counterfactual leaves it (hence both
+    kinds). Settle, contributions and roadmap refuse it; the brief and the report leave out
+    what needs a party and give :data:`NOBODY_MUST_AGREE` as the reason."""
+
+
+#: Why a problem in which nobody must agree has nothing to settle: every package is
+#: acceptable, each smallest gain a minimum over nobody.
+NOBODY_MUST_AGREE = ("no actor holds a veto and cares about any issue, so every package is "
+                     "acceptable and there is nothing to settle")
+
+
 def scenario_error(location: str, message: str, fix: str = "", source: str | None = None,
                    line: int | None = None) -> ScenarioError:
     return ScenarioError([Problem(location, message, fix, line)], source)
 
 
 def option_error(location: str, message: str, fix: str = "") -> OptionError:
+    """The refusal of one option; a ``location`` given as the option's flag (``--samples``,
+    the command line's spelling of its declared name) is placed as the interface showing
+    the refusal places it (:func:`option_place`: ``params.samples`` on the workbench)."""
+    if location.startswith("--"):
+        location = option_place(flag_name(location), location)
     return OptionError([Problem(location, message, fix)])
 
 
@@ -160,6 +239,16 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     near = difflib.get_close_matches(name.upper(), list(upper), n=1, cutoff=0.5)
     hint = f"did you mean '{upper[near[0]]}'? " if near else ""
     return f"{hint}known ids: {', '.join(options) or 'none'}"
+
+
+def require_known(location: str, noun: str, wanted: Iterable[str], known: Sequence[str]
+                  ) -> None:
+    """Refuse the ids of ``wanted`` that are not ``known`` (a figure's ``--issue``), each
+    with the closest known one, at once."""
+    problems = [Problem(location, f"unknown {noun} '{name}'", did_you_mean(name, known))
+                for name in dict.fromkeys(wanted) if name not in known]
+    if problems:
+        raise OptionError(problems)
 
 
 #: Numbers at least this large (in absolute value) are named as the likely cause of an

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import as_written, option_error
+from detente.errors import as_written, option_error, option_text
 from detente.models import get_model, require_known_actors
 from detente.render import fmt, fmt_shift
 from detente.scenario import Scenario, did_you_mean, load
@@ -127,7 +127,8 @@ def influence(scenario: Scenario | str | Path | None = None, model: str = "compr
     actors, issues = list(arrays.actor_ids), list(arrays.issue_ids)
     if target is not None and (actor is None or issue is None):
         raise option_error("--target", "a target needs the actor that moves and the issue",
-                           "give --actor US --issue NUC --target 50")
+                           f"give {option_text('actor', 'US')} {option_text('issue', 'NUC')} "
+                           f"{option_text('target', 50)}")
     if actor is not None and actor not in actors:
         raise option_error("--actor", f"unknown actor '{actor}'", did_you_mean(actor, actors))
     if issue is not None and issue not in issues:

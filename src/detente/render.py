@@ -103,18 +103,11 @@ UNITS = "u"
 def units_where_on_an_issue(spec: str) -> str:
     """The format spec of a column whose cells are in issue units on the rows that declare
     an issue's span, and written by ``spec`` on the others (a persuasion plan's current and
-    needed value: a position on an issue, or a salience, a trust, a walk-away point). On an
-    issue's row ``spec`` still wins where it keeps more decimals than :func:`fmt` (compare's
-    six significant digits of a forecast on 0 to 100)."""
+    needed value: a position on an issue, or a salience, a trust, a walk-away point;
+    compare's A and B: a forecast, or a Nash product). On an issue's row the number is
+    written as every issue-unit number is, by :func:`fmt` at its issue's span (with its
+    sign, :func:`fmt_shift`, where ``spec`` asks for one: compare's B − A)."""
     return f"{UNITS}|{spec}"
-
-
-_DECIMALS = re.compile(r"\.(\d+)")
-
-
-def _decimals_in(text: str) -> int:
-    match = _DECIMALS.search(text)
-    return len(match[1]) if match else 0
 
 
 def one_issue_spans(formats: Sequence[str], span: float | None) -> tuple[float | None, ...]:
@@ -141,11 +134,10 @@ def cell_text(value: Any, spec: str = "", span: float | None = None) -> str:
         if spec == UNITS:
             return fmt(value, span)
         if spec.startswith(UNITS + "|"):
-            own = cell_text(value, spec[len(UNITS) + 1:])
+            own = spec[len(UNITS) + 1:]
             if span is None:
-                return own
-            units = fmt(value, span)
-            return own if _decimals_in(own) > _decimals_in(units) else units
+                return cell_text(value, own)
+            return fmt_shift(value, span) if "+" in own else fmt(value, span)
         if spec.endswith("g") and 1e4 <= abs(value) < 1e15:
             # Significant-digit specs would write 909124 as 9.091e+05: plain digits read
             # better (and lose nothing) up to 10^15.
@@ -212,6 +204,8 @@ def print_view(view: View, console: Any) -> None:
         console.print(f"[bold]{escape(view.title)}[/]", soft_wrap=True)
     if view.summary:
         console.print(escape(view.summary), soft_wrap=True)
+    if _unsaid_counterfactual(view):
+        console.print(escape(_unsaid_counterfactual(view)), soft_wrap=True)
     for t in view.tables:
         out = RichTable(title=escape(t.title) if t.title else None, title_justify="left")
         for k, column in enumerate(t.columns):
@@ -232,18 +226,39 @@ def print_view(view: View, console: Any) -> None:
         console.print(escape(note), soft_wrap=True)
 
 
+def _unsaid_counterfactual(view: View) -> str:
+    """The line naming the view's counterfactual, where its title, summary and table
+    titles do not already name it ("" on the scenario as written)."""
+    said = " ".join([view.title, view.summary, *(t.title for t in view.tables)])
+    if not view.counterfactual or view.counterfactual in said:
+        return ""
+    return f"counterfactual: {view.counterfactual}"
+
+
 def view_csv(view: View) -> str:
-    """Every table as CSV rows ``table,row,column,value,unit`` (raw values, long format)."""
+    """The whole view as CSV rows ``table,row,column,value,unit`` (raw values, long format).
+
+    A table's cells have its name and their row number; what is said in words has an empty
+    row: the view's title, summary and counterfactual first (table empty), each table's
+    title before its cells and its notes after them, the view's notes last. A reader that
+    keeps only the cells drops the rows whose ``row`` is empty."""
     require_finite_view(view)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["table", "row", "column", "value", "unit"])
+    said = [("title", view.title), ("summary", view.summary),
+            ("counterfactual", view.counterfactual)]
+    writer.writerows(["", "", what, text, ""] for what, text in said if text)
     for n, t in enumerate(view.tables):
         name = _table_name(t, n)
+        if t.title:
+            writer.writerow([name, "", "title", t.title, ""])
         for r, row in enumerate(t.rows):
             for k, value in enumerate(row):
                 writer.writerow([name, r, t.columns[k], "" if value is None else value,
                                  t.unit(k)])
+        writer.writerows([name, "", "note", note, ""] for note in t.notes)
+    writer.writerows(["", "", "note", note, ""] for note in view.notes)
     return buffer.getvalue()
 
 
@@ -302,6 +317,8 @@ def view_html(view: View) -> str:
         parts.append(f"<h3>{html.escape(view.title)}</h3>")
     if view.summary:
         parts.append(f"<p>{html.escape(view.summary)}</p>")
+    if _unsaid_counterfactual(view):
+        parts.append(f"<p>{html.escape(_unsaid_counterfactual(view))}</p>")
     for t in view.tables:
         from detente.glossary import with_terms
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from detente.errors import OptionError, Problem, option_error
+from detente.errors import flag_name, option_error, option_text
 
 MAX_MEMORY_ENV = "DETENTE_MAX_MEMORY"
 DEFAULT_MAX_MEMORY = 4 * 2**30
@@ -65,11 +65,13 @@ def require_memory(what: str, needed: int, limit: int | str | None, fix: str,
     if needed <= allowed:
         return
     size = _round_up(needed)
-    lift = f"{option} {size} (or {MAX_MEMORY_ENV}={size})" if option else \
-        f"{MAX_MEMORY_ENV}={size} in the environment"
-    raise OptionError([Problem(location, f"{what} would need about {human(needed)} of memory, "
-                               f"over the limit of {human(allowed)}; nothing was run",
-                               f"{fix}, or raise the limit with {lift}")], source)
+    lift = f"{option_text(flag_name(option), size, option)} (or {MAX_MEMORY_ENV}={size})" \
+        if option else f"{MAX_MEMORY_ENV}={size} in the environment"
+    refusal = option_error(location, f"{what} would need about {human(needed)} of memory, "
+                           f"over the limit of {human(allowed)}; nothing was run",
+                           f"{fix}, or raise the limit with {lift}")
+    refusal.source = source
+    raise refusal
 
 
 def _round_up(size: int) -> str:

@@ -45,6 +45,9 @@ METRICS: dict[str, str] = {
     "within20": "≤20 pts",
 }
 DEFAULT_BOOTSTRAP = 1000
+#: The fewest groups a bootstrap interval is drawn from: resampling one group gives it back
+#: every time.
+MIN_GROUPS = 2
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,12 @@ class Score:
     value: Mapping[str, float]
     low: Mapping[str, float]
     high: Mapping[str, float]
+
+    def interval(self, key: str) -> tuple[float, float] | None:
+        """The 95 % interval of metric ``key``; None where there is none (one group, no
+        bootstrap, no issues)."""
+        low, high = self.low[key], self.high[key]
+        return (low, high) if np.isfinite(low) and np.isfinite(high) else None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"predictor": self.predictor, "kind": self.kind,
@@ -152,14 +161,16 @@ def score(abs_error: np.ndarray, groups: Sequence[str], n_boot: int = DEFAULT_BO
 
     Groups (e.g. proposals) are drawn with replacement, each bringing all its issues; a
     fresh generator from the same seed gives every predictor on the same issues the same
-    draws, so their intervals are comparable.
+    draws, so their intervals are comparable. One group has no interval (NaN bounds):
+    each resample would be that group again, an interval of width 0 that claims a
+    certainty the data cannot give.
     """
     a = np.asarray(abs_error, dtype=float)
     labels, index = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
     value = point_metrics(a)
     low = {k: float("nan") for k in METRICS}
     high = dict(low)
-    if a.size and n_boot > 0:
+    if len(labels) >= MIN_GROUPS and n_boot > 0:
         generator, _ = make_rng(rng)
         counts = resample_counts(len(labels), n_boot, generator)[:, index]
         replicated = weighted_metrics(a, counts)
@@ -379,7 +390,7 @@ class ValidationResult:
         value = {k: float("nan") for k in METRICS}
         low, high = dict(value), dict(value)
         value["mae"] = float(np.mean(d)) if d.size else float("nan")
-        if d.size and self.n_boot > 0:
+        if len(labels) >= MIN_GROUPS and self.n_boot > 0:  # as in score()
             generator, _ = make_rng(self.seed if self.seed is not None else 0)
             counts = resample_counts(len(labels), self.n_boot, generator)[:, index]
             means = counts @ d / counts.sum(axis=1)
@@ -534,6 +545,10 @@ def validate(
     groups = [c.group for c in case_list]
     n_groups = len(set(groups))
     notes = list(notes)
+    if n_groups < MIN_GROUPS and n_boot > 0:
+        notes.append("one group (one scenario, or one proposal): no bootstrap interval, since "
+                     "every resample would be that group again; score two or more for "
+                     "intervals")
     for m in instances:
         if not is_fitted(m):
             continue

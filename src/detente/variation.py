@@ -35,7 +35,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import OptionError, Problem, as_written, did_you_mean, non_finite_text, shorten
+from detente.errors import (
+    OptionError,
+    Problem,
+    as_written,
+    did_you_mean,
+    non_finite_text,
+    option_place,
+    option_text,
+    shorten,
+)
 from detente.scenario.checks import self_trust
 from detente.scenario.schema import MAX_MAGNITUDE
 
@@ -184,35 +193,37 @@ class Variation:
         add = problems.append
         for a in self.add:
             if not _ID.match(a.id):
-                add(Problem("--add", f"'{a.id}' is not a valid actor id",
+                add(Problem(_at("--add"), f"'{a.id}' is not a valid actor id",
                             "ids start with a letter and use letters, digits, '-' or '_'"))
             if not _capability_fits(a.capability):
-                add(Problem("--add", f"capability of {a.id} must be a finite number above 0 "
-                            f"and at most {_MOST}, got {as_written(a.capability)}",
-                            f"write e.g. --add EU=10{_RESCALE}"))
+                add(Problem(_at("--add"), f"capability of {a.id} must be a finite number "
+                            f"above 0 and at most {_MOST}, got {as_written(a.capability)}",
+                            f"write e.g. {_said('--add', 'EU=10')}{_RESCALE}"))
         for actor, value in self.capability:
             if not _capability_fits(value):
-                add(Problem("--capability", f"capability {actor}={as_written(value)} must be a "
-                            f"finite number above 0 and at most {_MOST}",
-                            f"write e.g. --capability RU=60{_RESCALE}; to remove an actor use "
-                            "--without"))
+                add(Problem(_at("--capability"), f"capability {actor}={as_written(value)} "
+                            f"must be a finite number above 0 and at most {_MOST}",
+                            f"write e.g. {_said('--capability', 'RU=60')}{_RESCALE}; to remove "
+                            f"an actor use {_said('--without')}"))
         for actor, issue, value in self.position:
             if not math.isfinite(value):
-                add(Problem("--position", f"position {actor}.{issue}={as_written(value)} is not a "
-                            "finite number", "write a value on the issue's scale, e.g. "
-                            "--position CN.NUC=40"))
+                add(Problem(_at("--position"), f"position {actor}.{issue}="
+                            f"{as_written(value)} is not a finite number",
+                            "write a value on the issue's scale, e.g. "
+                            f"{_said('--position', 'CN.NUC=40')}"))
         for option, triples in (("--salience", self.salience), ("--trust", self.trust)):
             for first, second, value in triples:
                 if not (math.isfinite(value) and 0.0 <= value <= 1.0):
                     what = "salience" if option == "--salience" else "trust"
-                    add(Problem(option, f"{what} {first}.{second}={as_written(value)} is "
+                    add(Problem(_at(option), f"{what} {first}.{second}={as_written(value)} is "
                                 "outside 0-1",
-                                f"write a value from 0 to 1, e.g. {option} "
-                                f"{FLAGS[option].example}"))
+                                "write a value from 0 to 1, e.g. "
+                                f"{_said(option, FLAGS[option].example)}"))
         for issue, value in self.fix:
             if not math.isfinite(value):
-                add(Problem("--fix", f"{issue}={as_written(value)} is not a finite number",
-                            "write a value on the issue's scale, e.g. --fix NUC=50"))
+                add(Problem(_at("--fix"), f"{issue}={as_written(value)} is not a finite number",
+                            "write a value on the issue's scale, e.g. "
+                            f"{_said('--fix', 'NUC=50')}"))
         keyed: list[tuple[str, Sequence[tuple[object, ...]]]] = [
             ("--without", [(a,) for a in self.without]),
             ("--add", [(a.id,) for a in self.add]),
@@ -227,14 +238,14 @@ class Variation:
             seen: set[object] = set()
             for key in keys:
                 if key in seen:
-                    add(Problem(option, f"{'.'.join(map(str, key))} is given twice",
+                    add(Problem(_at(option), f"{'.'.join(map(str, key))} is given twice",
                                 "give each change once"))
                 seen.add(key)
         gone = set(self.without)
         for a in self.add:
             if a.id in gone:
-                add(Problem("--add", f"{a.id} is both added and removed (--without)",
-                            "give one of the two"))
+                add(Problem(_at("--add"), f"{a.id} is both added and removed "
+                            f"({_said('--without')})", "give one of the two"))
         for option, ids in (("--capability", [c[0] for c in self.capability]),
                             ("--position", [p[0] for p in self.position]),
                             ("--salience", [s[0] for s in self.salience]),
@@ -242,8 +253,9 @@ class Variation:
                             ("--guarantor", [x for g in self.guarantors for x in g[1]])):
             for actor in dict.fromkeys(ids):
                 if actor in gone:
-                    add(Problem(option, f"{option} names {actor}, which --without removes",
-                                f"drop the {option} change or the --without {actor}"))
+                    add(Problem(_at(option), f"{_said(option)} names {actor}, which "
+                                f"{_said('--without')} removes", f"drop the {_said(option)} "
+                                f"change or the {_said('--without', actor)}"))
         return problems
 
     def problems(self, arrays: Arrays) -> list[Problem]:
@@ -257,22 +269,25 @@ class Variation:
         issues = list(arrays.issue_ids)
         for actor in self.without:
             if actor not in actors:
-                add(Problem("--without", f"unknown actor '{actor}'", did_you_mean(actor, actors)))
+                add(Problem(_at("--without"), f"unknown actor '{actor}'",
+                            did_you_mean(actor, actors)))
         if actors and not after:
-            add(Problem("--without", "every actor would be removed", "keep at least one actor"))
+            add(Problem(_at("--without"), "every actor would be removed",
+                        "keep at least one actor"))
         for a in self.add:
             if a.id in guarantors:
-                add(Problem("--add", f"'{a.id}' is already an actor or institution",
-                            "choose a new id; to change an actor use --capability, "
-                            "--position or --salience"))
+                add(Problem(_at("--add"), f"'{a.id}' is already an actor or institution",
+                            "choose a new id; to change an actor use "
+                            f"{_said('--capability')}, {_said('--position')} or "
+                            f"{_said('--salience')}"))
         for actor, _ in self.capability:
             if actor not in actors + new:
-                add(Problem("--capability", f"unknown actor '{actor}'",
+                add(Problem(_at("--capability"), f"unknown actor '{actor}'",
                             did_you_mean(actor, actors + new)))
         has_stance = {(p[0], p[1]) for p in self.position} & {(s[0], s[1]) for s in self.salience}
         for option, edits in (("--position", self.position), ("--salience", self.salience)):
             for actor, issue, value in edits:
-                where = f"{option} {actor}.{issue}={as_written(value)}"
+                where = f"{_at(option)} {actor}.{issue}={as_written(value)}"
                 if actor not in actors + new:
                     add(Problem(where, f"unknown actor '{actor}'",
                                 did_you_mean(actor, actors + new)))
@@ -286,8 +301,9 @@ class Variation:
                 if not stake and (actor, issue) not in has_stance:
                     other = "--salience" if option == "--position" else "--position"
                     add(Problem(where, f"{actor} has no stance on {issue}",
-                                f"give its {other[2:]} too ({other} {actor}.{issue}=...), "
-                                "so the new stance is complete"))
+                                f"give its {other[2:]} too "
+                                f"({_said(other, f'{actor}.{issue}=...')}), so the new stance "
+                                "is complete"))
                 if option == "--position":
                     lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
                     if not lo <= value <= hi:
@@ -296,28 +312,30 @@ class Variation:
                                     f"use a value from {as_written(lo)} to {as_written(hi)}"))
         for truster, trusted, _ in self.trust:
             if truster not in actors + new:
-                add(Problem("--trust", f"unknown actor '{truster}' (the truster)",
+                add(Problem(_at("--trust"), f"unknown actor '{truster}' (the truster)",
                             did_you_mean(truster, actors + new)))
             if trusted not in guarantors + new:
-                add(Problem("--trust", f"unknown actor or institution '{trusted}' (the trusted)",
+                add(Problem(_at("--trust"), f"unknown actor or institution '{trusted}' "
+                            "(the trusted)",
                             did_you_mean(trusted, guarantors + new)))
-            if problem := self_trust("--trust", truster, trusted):
+            if problem := self_trust(_at("--trust"), truster, trusted):
                 add(problem)
         for issue, names in self.guarantors:
             if issue not in issues:
-                add(Problem("--guarantor", f"unknown issue '{issue}'", did_you_mean(issue, issues)))
+                add(Problem(_at("--guarantor"), f"unknown issue '{issue}'",
+                            did_you_mean(issue, issues)))
             for name in names:
                 if name not in guarantors + new:
-                    add(Problem("--guarantor", f"unknown guarantor '{name}'",
+                    add(Problem(_at("--guarantor"), f"unknown guarantor '{name}'",
                                 did_you_mean(name, guarantors + new)))
         for issue, value in self.fix:
             if issue not in issues:
-                add(Problem("--fix", f"unknown issue '{issue}'", did_you_mean(issue, issues)))
+                add(Problem(_at("--fix"), f"unknown issue '{issue}'", did_you_mean(issue, issues)))
                 continue
             k = issues.index(issue)
             lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
             if not lo <= value <= hi:
-                add(Problem("--fix", f"{issue}={as_written(value)} is outside the scale "
+                add(Problem(_at("--fix"), f"{issue}={as_written(value)} is outside the scale "
                             f"({as_written(lo)} to {as_written(hi)})",
                             f"use a value from {as_written(lo)} to {as_written(hi)}"))
         return problems
@@ -440,8 +458,8 @@ def _culprit(change: Variation, issue: str) -> str:
     there is one, else the removal."""
     for actor, where, value in change.salience:
         if where == issue and value == 0:
-            return f"--salience {actor}.{issue}={as_written(value)}"
-    return "--without"
+            return f"{_at('--salience')} {actor}.{issue}={as_written(value)}"
+    return _at("--without")
 
 
 # ---------------------------------------------------------------------------------------
@@ -449,9 +467,21 @@ def _culprit(change: Variation, issue: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 
+def _at(flag: str) -> str:
+    """Where a problem with a change is located: its flag, the workbench's
+    ``counterfactual.KIND`` (:func:`detente.errors.option_place`)."""
+    return option_place(flag[2:], flag, within="counterfactual")
+
+
+def _said(flag: str, value: object = None) -> str:
+    """A change named in a message, as the interface showing it writes it
+    (:func:`detente.errors.option_text`): ``--without RU``, ``without=RU``."""
+    return option_text(flag[2:], value, flag)
+
+
 def _fail(option: str, message: str) -> OptionError:
-    return OptionError([Problem(option, message,
-                                f"write e.g. {option} {FLAGS[option].example}")])
+    return OptionError([Problem(_at(option), message,
+                                f"write e.g. {_said(option, FLAGS[option].example)}")])
 
 
 def _key_value(option: str, text: str) -> tuple[str, str]:
@@ -531,7 +561,8 @@ def variation_from_options(
     without_ids = [w.strip() for w in without]
     for w in without_ids:
         if not w:
-            problems.append(Problem("--without", "an empty actor id", "write e.g. --without RU"))
+            problems.append(Problem(_at("--without"), "an empty actor id",
+                                    f"write e.g. {_said('--without', 'RU')}"))
     parsed = {
         "add": collect("--add", add, read_add),
         "capability": collect("--capability", capability, read_actor_value("--capability")),

@@ -94,17 +94,27 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
 
 @dataclass(frozen=True)
 class View:
-    """What one result shows: a title, a summary line, tables, notes (in that order)."""
+    """What one result shows: a title, a summary line, tables, notes (in that order).
+
+    ``counterfactual``: the counterfactual the view's numbers were computed under ("" on
+    the scenario as written; compare's: its B's, as in its JSON); set by the registry's
+    ``Result.view``, so that no renderer can show a counterfactual's numbers without
+    saying so."""
 
     title: str
     summary: str = ""
     tables: tuple[Table, ...] = ()
     notes: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+    counterfactual: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "summary": self.summary,
-                "tables": [t.to_dict() for t in self.tables], "notes": list(self.notes)}
+        out: dict[str, Any] = {"title": self.title, "summary": self.summary,
+                               "tables": [t.to_dict() for t in self.tables],
+                               "notes": list(self.notes)}
+        if self.counterfactual:
+            out["counterfactual"] = self.counterfactual
+        return out
 
 
 __all__ = ["Cell", "Table", "View", "table"]

@@ -30,7 +30,7 @@ from detente.analyses.options import DEFAULT_STEP, SETTLEMENT
 from detente.analyses.sampling import SAMPLE, SENSITIVITY
 from detente.analyses.settling import CONTRIBUTIONS, ROADMAP, SETTLE
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.errors import as_written, option_error
+from detente.errors import ScenarioError, as_written, option_error
 from detente.render import to_json, view_csv
 from detente.scenario import Scenario
 from detente.variation import Variation
@@ -72,13 +72,19 @@ class Result:
 
     def view(self) -> View:
         view = self.spec.view(self)
+        # The rule of to_dict: a result computed on a varied scenario says so, in every
+        # format (settle and roadmap title their variants beside the baseline instead).
+        if self.variation is not None and not self.variation.is_empty \
+                and self.spec.counterfactual == "apply":
+            view = dataclasses.replace(view, counterfactual=self.variation.describe())
         if not self.notes:
             return view
         return dataclasses.replace(view, notes=(*view.notes, *self.notes))
 
     def to_csv(self) -> str:
-        custom = self.spec.extra.get("csv")
-        return str(custom(self)) if custom is not None else view_csv(self.view())
+        """The view as CSV (:func:`detente.render.view_csv`): one rule for every analysis,
+        so that the CSV holds every table, note and the counterfactual the view shows."""
+        return view_csv(self.view())
 
     def text(self, output_format: str) -> str:
         """The result as the text of one of its spec's formats other than the table:
@@ -123,7 +129,14 @@ def run(name: str, scenario: Scenario | str | Path | list[str] | None = None,
             scenario or [])
         value = spec.run(targets, variation, **checked, **engine)
     else:
-        value = spec.run(scenario, variation, **checked, **engine)
+        try:
+            value = spec.run(scenario, variation, **checked, **engine)
+        except ScenarioError as err:
+            # A refusal about the scenario met in the run (nobody must agree) names its file,
+            # as the loader's refusals do.
+            if err.source is None and isinstance(scenario, str | Path):
+                err.source = str(scenario)
+            raise
     return Result(name, value, checked, variation, _inert(spec, checked, variation))
 
 

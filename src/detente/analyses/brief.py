@@ -9,14 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from detente.analyses.options import SEED, STEP
+from detente.analyses.options import DEFAULT_SAMPLES, SEED, STEP
 from detente.analyses.spec import AnalysisSpec, FileOutput, Option
 from detente.scenario import Scenario
 from detente.settlement.defaults import GridStep
 from detente.variation import Variation
 from detente.view import View
 
-SAMPLES = Option("samples", int, 500, "Sampled scenarios for how sure the forecast is.",
+SAMPLES = Option("samples", int, DEFAULT_SAMPLES, "Sampled scenarios for how sure the "
+                 "forecast is (the default is `sample`'s, as in the report).",
                  low=10, high=100_000)
 
 

@@ -13,14 +13,14 @@ and its docs page).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import SEED, STEP
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.errors import option_error
+from detente.errors import option_error, option_text
 from detente.render import units_where_on_an_issue
 from detente.scenario import Scenario, load
 from detente.settlement.defaults import GridStep
@@ -73,15 +73,22 @@ def _flag(x: bool | None) -> float | None:
     return None if x is None else float(bool(x))
 
 
+def _both(a: Iterable[str], b: Iterable[str]) -> list[str]:
+    """The keys of A and of B, each once: A's in A's order, then those only B has (a row
+    for every quantity of either side, never only A's)."""
+    return list(dict.fromkeys([*a, *b]))
+
+
 def _headlines(part: str, a: Any, b: Any, spans: dict[str, float]) -> list[Row]:
     """Rows of one analysis from its A and B results (the library objects); ``spans``: each
     issue's scale width."""
     rows: list[Row] = []
     if part == "forecast":
-        for name in a.results:
-            va, vb = a.values(name), b.values(name)
-            rows += [Row(part, f"{name} {i}", va[i], vb.get(i), "issue units", spans.get(i))
-                     for i in va]
+        for name in _both(a.results, b.results):
+            va = a.values(name) if name in a.results else {}
+            vb = b.values(name) if name in b.results else {}
+            rows += [Row(part, f"{name} {i}", va.get(i), vb.get(i), "issue units",
+                         spans.get(i)) for i in _both(va, vb)]
     elif part == "settle":
         rows += [Row(part, "zone exists", _flag(a.zone_exists), _flag(b.zone_exists), "yes=1"),
                  Row(part, "zone size", a.zone_size, b.zone_size, "packages"),
@@ -89,28 +96,29 @@ def _headlines(part: str, a: Any, b: Any, spans: dict[str, float]) -> list[Row]:
                      b.best.nash if b.best else None, "utility points"),
                  Row(part, "max-min smallest gain", a.max_min.min_gain if a.max_min else None,
                      b.max_min.min_gain if b.max_min else None, "utility points")]
-        named_b = {p.id: p for p in b.packages}
-        rows += [Row(part, f"{p.id} acceptable", _flag(p.acceptable),
-                     _flag(named_b[p.id].acceptable) if p.id in named_b else None, "yes=1")
-                 for p in a.packages]
+        named_a, named_b = ({p.id: p for p in side.packages} for side in (a, b))
+        rows += [Row(part, f"{name} acceptable",
+                     _flag(named_a[name].acceptable) if name in named_a else None,
+                     _flag(named_b[name].acceptable) if name in named_b else None, "yes=1")
+                 for name in _both(named_a, named_b)]
     elif part == "contributions":
         rows.append(Row(part, "all actors as guarantors", a.grand_value, b.grand_value,
                         "utility points"))
-        actors = list(dict.fromkeys([*a.shapley, *b.shapley]))
         rows += [Row(part, f"Shapley {x}", a.shapley.get(x), b.shapley.get(x),
-                     "utility points") for x in actors]
+                     "utility points") for x in _both(a.shapley, b.shapley)]
     elif part == "roadmap":
-        evaluations_b = {e.id: e for e in b.evaluations}
-        for e in a.evaluations:
-            other = evaluations_b.get(e.id)
-            rows += [Row(part, f"{e.id} holds", _flag(e.holds),
-                         _flag(other.holds) if other else None, "yes=1"),
-                     Row(part, f"{e.id} smallest margin", e.min_margin,
-                         other.min_margin if other else None, "utility points")]
+        evaluations_a, evaluations_b = ({e.id: e for e in side.evaluations} for side in (a, b))
+        for name in _both(evaluations_a, evaluations_b):
+            ea, eb = evaluations_a.get(name), evaluations_b.get(name)
+            rows += [Row(part, f"{name} holds", _flag(ea.holds) if ea else None,
+                         _flag(eb.holds) if eb else None, "yes=1"),
+                     Row(part, f"{name} smallest margin", ea.min_margin if ea else None,
+                         eb.min_margin if eb else None, "utility points")]
     elif part == "sample":
         sa, sb = a.summaries(), b.summaries()
-        rows += [Row(part, f"median {i}", s.median, sb[i].median if i in sb else None,
-                     "issue units", spans.get(i)) for i, s in sa.items()]
+        rows += [Row(part, f"median {i}", sa[i].median if i in sa else None,
+                     sb[i].median if i in sb else None, "issue units", spans.get(i))
+                 for i in _both(sa, sb)]
     return rows
 
 
@@ -122,8 +130,9 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
     varied = variation is not None and not variation.is_empty
     if other is None and not varied:
         raise option_error("--other", "nothing to compare: B is the same as A",
-                           "give another scenario (--other FILE) or a counterfactual "
-                           "(e.g. --without RU, --position CN.NUC=40)")
+                           f"give another scenario ({option_text('other', 'FILE')}) or a "
+                           f"counterfactual (e.g. {option_text('without', 'RU')}, "
+                           f"{option_text('position', 'CN.NUC=40')})")
     s_a = load(scenario)
     s_b = load(other) if other is not None else s_a
     label_b = (s_b.id if other is not None else "") + (
@@ -175,12 +184,13 @@ def view_compare(run: Result) -> View:
     t = table(f"{c.a} (A) against {c.b} (B)", ["analysis", "quantity", "A", "B", "B − A",
                                                "unit"],
               [[r.analysis, r.quantity, r.a, r.b, r.difference, r.unit] for r in c.rows],
-              # A and B to six significant digits: with four, the forecasts 1000.23 and
-              # 1000.1 on a scale of 1000 to 1000.5 both read 1000 beside a B − A of -0.13;
-              # and on an issue with at least the digits its scale needs (six wrote
-              # 1000.2095 as 1000.21 there).
-              formats=["", "", units_where_on_an_issue(".6g"), units_where_on_an_issue(".6g"),
-                       "+.4g", ""], key="compare", row_spans=[r.span for r in c.rows])
+              # On an issue, A, B and B − A with the digits its scale needs, as every table
+              # writes issue units (four significant digits wrote the forecasts 1000.23 and
+              # 1000.1 on a scale of 1000 to 1000.5 both as 1000; six wrote 9.45455 on 0 to
+              # 20); elsewhere (utility points, counts) six significant digits.
+              formats=["", "", *[units_where_on_an_issue(".6g")] * 2,
+                       units_where_on_an_issue("+.4g"), ""], key="compare",
+              row_spans=[r.span for r in c.rows])
     return View("", tables=(t,), notes=("– : the quantity does not exist on that side (e.g. "
                                         "the Shapley value of an actor B drops).",))
 

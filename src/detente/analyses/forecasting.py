@@ -22,7 +22,7 @@ from detente.analyses.options import (
     the_model,
 )
 from detente.analyses.spec import AnalysisSpec, Option, split_model_option
-from detente.errors import OptionError, Problem, option_error, shorten
+from detente.errors import OptionError, Problem, option_error, option_text, shorten
 from detente.models import REGISTRY, get_model, require_known_actors
 from detente.render import UNITS, fmt
 from detente.scenario import Scenario, load
@@ -276,7 +276,6 @@ FORECAST = AnalysisSpec(
                     "intervals and the spread across models."),
              COMBINATION),
     run=run_forecast, view=view_forecast, models_run=forecast_models,
-    extra={"csv": lambda run: run.value.to_csv()},
 )
 
 
@@ -475,14 +474,17 @@ def calibration_table(cal: Any) -> Table:
 
 
 def view_validate(run: Result) -> View:
-    from detente.validate import METRICS
+    from detente.validate import METRICS, MIN_GROUPS
 
     result = run.value
-    main = table(f"accuracy on the 0-100 scale, bootstrap 95% intervals ({result.n_boot} "
-                 f"resamples of groups, seed {result.seed})",
+    scores = result.scores()
+    intervals = (f"bootstrap 95% intervals ({result.n_boot} resamples of groups, seed "
+                 f"{result.seed})" if any(s.n_groups >= MIN_GROUPS for s in scores)
+                 else "no interval: one group")
+    main = table(f"accuracy on the 0-100 scale, {intervals}",
                  ["predictor", "kind", "issues", "groups", *METRICS.values()],
                  [[s.predictor, s.kind, s.n_issues, s.n_groups,
-                   *[_scored(s, k) for k in METRICS]] for s in result.scores()], key="scores")
+                   *[_scored(s, k) for k in METRICS]] for s in scores], key="scores")
     tables = [main]
     names = list(result.predictions)
     for tag in result.tags():
@@ -522,7 +524,8 @@ def view_validate(run: Result) -> View:
         notes.append(f"wrote per-issue predictions to {run.options['predictions']}")
     if result.seconds:
         timing = ", ".join(f"{name} {secs:.1f}" for name, secs in result.seconds.items())
-        notes.append(f"· seconds per model: {timing} (choose models with --model)")
+        notes.append(f"· seconds per model: {timing} (choose models with "
+                     f"{option_text('model')})")
     varied = run.variation is not None and not run.variation.is_empty
     return View("", f"counterfactual on every case: {run.variation.describe()}" if varied
                 and run.variation else "", tables=tuple(tables), notes=tuple(notes))
@@ -609,7 +612,7 @@ VALIDATE = AnalysisSpec(
     formats=("table", "json", "csv", "markdown"),
     # --capability council|gdp|equal predates the counterfactual --capability RU=60: the
     # command line tells them apart by the '=' of an edit.
-    extra={"csv": lambda run: run.value.to_csv(), "markdown": validate_markdown,
+    extra={"markdown": validate_markdown,
            "shares_flags": ("--capability",)},
     quick={"bootstrap": 20, "workers": 1},
 )

@@ -117,6 +117,10 @@ BOOTSTRAP_ADVICE = "1,000-2,000 give steady interval ends, more add little"
 # it a count is refused by its flag, not by the memory check, whose fix would ask for
 # terabytes of --max-memory.
 MAX_SAMPLES = 10_000_000
+#: The scenarios `detente sample` draws, and the brief for how sure it is: the report's
+#: brief section reads the report's sample, so one default keeps `detente brief` the page
+#: the report says it prints.
+DEFAULT_SAMPLES = 1000
 SAMPLES_ADVICE = "the error shrinks as 1/√n: 100 times as many for one more digit"
 WORKERS = Option("workers", int, None, "Processes on this machine (default: all cores when "
                  "the run is long enough). Does not change the numbers.", low=1,
@@ -142,6 +146,7 @@ __all__ = [
               "CHUNK_SIZE",
               "COMBINATION",
               "CORRELATION",
+              "DEFAULT_SAMPLES",
               "DEFAULT_STEP",
               "ENGINE",
               "FORECAST_MODELS",

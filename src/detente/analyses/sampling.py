@@ -11,6 +11,7 @@ from detente.analyses.forecasting import parse_model_options
 from detente.analyses.options import (
     BOOTSTRAP_ADVICE,
     COMBINATION,
+    DEFAULT_SAMPLES,
     ENGINE,
     MAX_BOOTSTRAP,
     MAX_SAMPLES,
@@ -176,7 +177,7 @@ SAMPLE = AnalysisSpec(
             "distribution (or, with -m settle, how likely a deal is).",
     options=(
         SAMPLE_MODEL,
-        Option("samples", int, 1000, f"Scenarios to draw ({SAMPLES_ADVICE}).", low=1,
+        Option("samples", int, DEFAULT_SAMPLES, f"Scenarios to draw ({SAMPLES_ADVICE}).", low=1,
                high=MAX_SAMPLES, flags=("--samples", "-n")),
         SEED, NOISE, MODEL_OPTION, *ENGINE, MAX_MEMORY, COMBINATION,
     ),

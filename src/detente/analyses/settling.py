@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import IGNORE, MAX_PACKAGES, SEED, SETTLEMENT, STEP
 from detente.analyses.spec import AnalysisSpec, Option
+from detente.errors import option_text
 from detente.render import UNITS, fmt, fmt_signed, units_where_on_an_issue
 from detente.scenario import Scenario
 from detente.settlement.defaults import GridStep, search_text
@@ -91,7 +92,8 @@ def view_settle(run: Result) -> View:
         ["zone", *["empty" if not o.zone_exists else "not empty" for o in outcomes]],
         # An uncounted zone is said to be so: a bare "–" reads like a missing answer.
         ["zone size", *[o.zone_size if o.zone_size is not None
-                        else "not counted (--count counts it)" for o in outcomes]],
+                        else f"not counted ({option_text('count')} counts it)"
+                        for o in outcomes]],
         ["best Nash package", *[_values_line(o.best.values, s) if o.best else "–"
                                 for o in outcomes]],
         ["  Nash product", *[o.best.nash if o.best else None for o in outcomes]],
@@ -167,7 +169,7 @@ def view_settle(run: Result) -> View:
     kinds = _mechanism_kinds(mech)
     if kinds:
         notes.insert(0, f"Applied from the scenario: {', '.join(kinds)} (docs/settle.md); "
-                     "--ignore leaves any of them out.")
+                     f"{option_text('ignore')} leaves any of them out.")
     return View(head, f"Gains are in utility points over {over} (a package's utility "
                 "lies in −100..0); a veto player accepts a package when its gain is above 0.",
                 tables=tuple(tables), notes=tuple(notes))
@@ -518,7 +520,7 @@ def view_roadmap(run: Result) -> View:
     s = result.scenario
     if not result.baseline.evaluations and result.baseline.search is None:
         return View("", notes=(f"{s.id} names no roadmaps: add some under `roadmaps:` in the "
-                               "scenario, or search with --stages N.",))
+                               f"scenario, or search with {option_text('stages', 'N')}.",))
     outcomes = result.outcomes
     labels = [o.label for o in outcomes]
     tables: list[Table] = []
@@ -585,7 +587,7 @@ def view_roadmap(run: Result) -> View:
                                    "the banked gain if higher") + "); it is tempted (*) "
                 "when its banked gain exceeds what it expects.", tables=tuple(tables),
                 notes=(f"Applied from the scenario at every stage: {', '.join(applied)} "
-                       "(docs/roadmap.md); --ignore leaves any of them out.",)
+                       f"(docs/roadmap.md); {option_text('ignore')} leaves any of them out.",)
                 if applied else ())
 
 

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
 from detente.atomic import check_writable, write_atomic
-from detente.errors import OptionError, Problem, non_finite_text, read_number
+from detente.errors import (
+    OptionError,
+    Problem,
+    non_finite_text,
+    option_help,
+    option_text,
+    read_number,
+)
 from detente.view import View
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -35,9 +42,11 @@ class ReadValue(Protocol):
 
     RULE: str  # what a valid value is ("a percent ... or a finite number above 0")
     METAVAR: str  # how --help names the value
-    FIX: str  # how to write one
-
     def parse(self, value: object) -> Any: ...
+
+    def fix(self) -> str:
+        """How to write one, as the interface showing the refusal names the option."""
+        ...
 
     def to_json(self) -> Any: ...
 
@@ -94,6 +103,11 @@ class Option:
     def flag(self) -> str:
         """The long flag, used to locate problems (``--step``)."""
         return self.cli_flags[0]
+
+    def said(self, value: object = None) -> str:
+        """The option named in a message, with ``value`` to give, as the interface showing
+        it writes it (:func:`detente.errors.option_text`): ``--step 5%``, ``step=5%``."""
+        return option_text(self.name, value, self.flag)
 
     @property
     def off_flag(self) -> str:
@@ -169,12 +183,12 @@ class Option:
 
     def _example(self) -> str:
         if self.reader is not None:
-            return self.reader.FIX
+            return self.reader.fix()
         if self.choices:
             return f"one of {', '.join(self.choices)}"
         if self.default is not None and not self.multiple:
-            return f"give e.g. {self.flag} {self._show(self.default)}"
-        return f"see --help for {self.flag}"
+            return f"give e.g. {self.said(self._show(self.default))}"
+        return f"see {option_help(self.name, self.flag)}"
 
     @staticmethod
     def _show(value: Any) -> str:
@@ -193,7 +207,7 @@ class Option:
             if isinstance(value, bool):
                 return value, None
             return None, Problem(where, f"expected true or false, got {value!r}",
-                                 f"write {self.flag} true or false")
+                                 f"write {self.said()} true or false")
         if self.type in (int, float):
             number: float | int | None = None
             try:
@@ -211,7 +225,7 @@ class Option:
             # Quoted as written where it was text (a 400-digit number reads as inf).
             if isinstance(number, float) and not math.isfinite(number):
                 return None, not_finite(self.flag, value if isinstance(value, str) else number,
-                                        self.rule())
+                                        self.rule(), self.said())
             # One message for every other way a number can be wrong (not a number, out of
             # bounds), worded as the rule itself.
             if number is None or not self._within(number):
@@ -236,7 +250,7 @@ class Option:
         number = read_number(value)
         if number is not None and not math.isfinite(number):
             return None, not_finite(self.flag, value if isinstance(value, str) else number,
-                                    self.rule())
+                                    self.rule(), self.said())
         try:
             return reader.parse(value), None
         except ValueError as err:
@@ -286,13 +300,15 @@ class Option:
                 "flags": list(self.cli_flags)}
 
 
-def not_finite(flag: str, value: float | str, rule: str = "a finite number") -> Problem:
+def not_finite(flag: str, value: float | str, rule: str = "a finite number",
+               said: str = "") -> Problem:
     """The one finiteness rule of every interface, in its one wording: ``value`` as read,
     or as written where it was text (:func:`detente.errors.non_finite_text`); ``rule``: what
-    the fix asks for (an option's :meth:`Option.rule`)."""
+    the fix asks for (an option's :meth:`Option.rule`); ``said``: the option as the fix
+    names it (:meth:`Option.said`; default ``flag``)."""
     message = non_finite_text(value) if isinstance(value, str) else \
         f"{value} is not a finite number"
-    return Problem(flag, message, f"give {flag} {rule}")
+    return Problem(flag, message, f"give {said or flag} {rule}")
 
 
 def check_finite(values: Mapping[str, Any]) -> None:
@@ -344,7 +360,7 @@ def _none_chosen(option: Option) -> Problem:
     (where the default is empty, as ``--ignore``'s, an empty list is the default)."""
     return Problem(option.flag, f"no {option.what} given: an empty list",
                    f"give at least one (of {', '.join(option.choices)}), or leave "
-                   f"{option.flag} out for the default ({option.default_text()})")
+                   f"{option.said()} out for the default ({option.default_text()})")
 
 
 def _near(name: str, known: Any) -> str:
@@ -357,8 +373,8 @@ def split_model_option(item: str, flag: str = "--option") -> tuple[str, str, str
     key, sep, value = item.partition("=")
     model, dot, name = key.partition(".")
     if not sep or not dot:
-        raise OptionError([Problem(flag, f"'{item}' is not MODEL.NAME=VALUE",
-                                   "write e.g. --option nash.utility=linear")])
+        raise OptionError([Problem(flag, f"'{item}' is not MODEL.NAME=VALUE", "write e.g. "
+                                   f"{option_text('option', 'nash.utility=linear')}")])
     return model, name, value
 
 
@@ -555,7 +571,7 @@ class AnalysisSpec:
         if name in chosen:  # combined: a mixture of other models, with no options of its own
             return f"give the options to the models {name} runs, e.g. {ran[0]}.NAME=VALUE"
         return f"leave out the options of {name}" + (
-            f", or run it ({model.flag} {name})" if name in model.choices else "")
+            f", or run it ({model.said(name)})" if name in model.choices else "")
 
     def public(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "summary": self.summary,

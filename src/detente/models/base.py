@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import Problem, did_you_mean, non_finite_text, option_error
+from detente.errors import Problem, did_you_mean, non_finite_text, option_error, option_text
 from detente.view import Table
 
 RngLike = np.random.Generator | int | None
@@ -294,7 +294,8 @@ class Model(ABC):
         bargaining). ``arrays`` carry no batch axis.
         """
         raise option_error("--model", f"model '{self.name}' has no round-by-round explanation",
-                           "choose a stepwise model that implements explain, e.g. --model bdm")
+                           "choose a stepwise model that implements explain, e.g. "
+                           f"{option_text('model', 'bdm')}")
 
     def _result(self, forecast: np.ndarray, **kw: Any) -> ModelResult:
         return ModelResult(model=self.name, options=self.options_dict(), forecast=forecast, **kw)

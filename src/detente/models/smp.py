@@ -48,6 +48,17 @@ MARKOV_UNIFORM_TOL = 1e-6
 MARKOV_INCENTIVE_TOL = 1e-8
 MARKOV_MAX_ITER = 1000
 RISK_RANGE_FLOOR = 1e-12   # a smaller spread of probabilities is rounding noise
+# Ties (first_of_max): candidates within this fraction of the values' magnitude of the
+# largest count as equal. Options that are equal in exact arithmetic (actors at the same
+# position with the same capability and salience: common in real data) come out of sums
+# taken in different orders a few ulps apart, and which of them is larger then depends on
+# rounding alone (memory layout, the scale of the inputs). On DEU III such gaps between
+# the two best targets or bargains were below 1.2e-13 relative (about 500 ulps, from sums
+# over the actors and products over a queue); the next-smallest gap was 1.1e-10. So 1e-12
+# lies well above rounding noise and far below any difference the model acts on (bargains
+# are rounded to 1e-4); it is also the floor below which a spread of probabilities is noise
+# (RISK_RANGE_FLOOR).
+TIE_TOLERANCE = 1e-12
 CHUNK_ELEMENTS = 1 << 18  # bound on the third-party tensors built at once
 # Working set of the scenarios bargaining at once (run_smp), besides the results and the
 # tensors bounded by CHUNK_ELEMENTS: about 285 korea-2017 scenarios (6 actors, 8 issues).
@@ -162,6 +173,22 @@ def sum_last(x: np.ndarray) -> np.ndarray:
             total += x[..., k]
     total += 0.0  # numpy's start: a sum of signed zeros is +0.0
     return total
+
+
+def first_of_max(values: np.ndarray, scale: float = 0.0) -> np.ndarray:
+    """Index of the first largest value on the last axis, values within
+    :data:`TIE_TOLERANCE` × max(|largest|, ``scale``) of the largest counting as equal.
+
+    KTAB's loops keep the first of equal values (a strict '<' in bestChallenge, ndxMaxAbs):
+    on an exact tie, actor (or queue) order decides. Here "equal" is equal up to rounding,
+    so that an exact tie is not broken by the last bits of sums that are taken in different
+    orders (np.argmax would pick whichever came out a few ulps larger). ``scale``: the
+    magnitude at which the values carry their rounding noise where it is not their own
+    (differences of larger terms). A row of −inf gives 0, as np.argmax.
+    """
+    top = np.max(values, axis=-1, keepdims=True)
+    magnitude = np.maximum(np.abs(top), scale)
+    return np.argmax(values >= top - TIE_TOLERANCE * magnitude, axis=-1)
 
 
 def prod_last(x: np.ndarray) -> np.ndarray:
@@ -595,7 +622,10 @@ def best_targets(state: TurnAssessment, weight: np.ndarray, total_salience: np.n
     eye = np.eye(n_act, dtype=bool)
     eligible = ~eye & active[:, None, :] & active[:, :, None] & (gain > MIN_GAIN)
     masked = np.where(eligible, gain, -np.inf)
-    target = np.argmax(masked, axis=-1)  # the first of equal gains, as KTAB's strict '<'
+    # The first of equal gains, as KTAB's strict '<'. A gain is a difference of expected
+    # utilities of up to 2 (utilities are at most 1), so its rounding noise is at the
+    # scale of 1 however small the gain.
+    target = first_of_max(masked, scale=1.0)
     best = np.take_along_axis(masked, target[..., None], axis=-1)[..., 0]
     target = np.where(np.isfinite(best), target, -1)
     return prob, gain, target, np.where(target >= 0, best, 0.0)
@@ -763,7 +793,7 @@ def resolve_bargains(state: TurnAssessment, bargains: Bargains, ideal: np.ndarra
         prob = pce(opts.pce, p_vict, c, mask, opts.victory_prob, padded=True)
         prob = np.where(mask, prob, 0.0)
         if draw is None:
-            pick[q0:q1] = np.argmax(prob, axis=-1)  # first of equal maxima, as ndxMaxAbs
+            pick[q0:q1] = first_of_max(prob)  # first of equal maxima, as ndxMaxAbs
         else:
             cum = np.cumsum(prob, axis=-1)
             first_of = starts[q0:q1]
@@ -1130,7 +1160,7 @@ class SMP(Model):
         final = out.final  # [B, N, K]
         forecast = np.einsum("bn,bnk->bk", out.unique_prob, final)
         forecast = np.clip(forecast, 0.0, 1.0)
-        best = np.argmax(out.unique_prob, axis=-1)
+        best = first_of_max(out.unique_prob)
         most_probable = np.take_along_axis(final, best[:, None, None], axis=1)[:, 0]
         rounds = np.repeat((out.states - 1)[:, None], arrays.n_issues, axis=1)
 

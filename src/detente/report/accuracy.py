@@ -60,8 +60,10 @@ def accuracy(result: ValidationResult, predictors: Sequence[str] | None = None, 
         sc = scores[name]
         within = sc.value.get("within10", float("nan"))
         kind = result.kinds[name]
+        interval = sc.interval("mae")
         axis.set_title(f"{name}" + ("" if kind == "model" else f" ({kind})")
-                       + f"\nMAE {sc.value['mae']:.1f} [{sc.low['mae']:.1f}–{sc.high['mae']:.1f}]"
+                       + f"\nMAE {sc.value['mae']:.1f}"
+                       + (f" [{interval[0]:.1f}–{interval[1]:.1f}]" if interval else "")
                        + (f", ≤10: {100 * within:.0f}%" if np.isfinite(within) else "")
                        + f", n={int(keep.sum())}", fontsize=7.5, color=INK, loc="left")
         axis.set_xlim(-3, 103)

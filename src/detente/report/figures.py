@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from detente.errors import option_error
+from detente.errors import option_error, require_known
 from detente.forecast import Forecast, forecast
 from detente.render import fmt as _fmt  # the one number format
 from detente.report.style import (
@@ -58,10 +58,7 @@ def pick_issues(f: Forecast, issues: str | Sequence[str] | None) -> list[Issue]:
     if issues is None:
         return list(f.scenario.issues)
     wanted = [issues] if isinstance(issues, str) else list(issues)
-    known = f.scenario.issue_ids
-    for iid in wanted:
-        if iid not in known:
-            raise option_error("issue", f"unknown issue '{iid}'", f"issues: {', '.join(known)}")
+    require_known("issue", "issue", wanted, f.scenario.issue_ids)
     return [f.scenario.issue(iid) for iid in wanted]
 
 

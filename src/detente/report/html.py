@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from detente import __version__
 from detente.analyses import Result
+from detente.errors import NOBODY_MUST_AGREE, shown_on
 from detente.models import REGISTRY
 from detente.render import and_list, fmt_shift, view_html
 from detente.render import fmt as _fmt  # the one number format
@@ -264,8 +265,13 @@ def settlement_counterfactual_reading(analysis: Analysis) -> str:
     kept = [s.name_of(a) for a in s.actor_ids if a not in analysis.can_leave_out]
     # Without such an actor there is no scenario: nobody else left, or nobody who cares
     # about one of the issues (the forecast map says "no forecast" there).
-    alone = (f"{and_list(kept)} cannot be left out: without {'it' if len(kept) == 1 else 'each'} "
-             "nobody is left who cares about some issue." if kept else "")
+    vetoes = [s.name_of(a) for a in analysis.can_leave_out if a not in analysis.settles_without]
+    alone = " ".join(
+        ([f"{and_list(kept)} cannot be left out: without "
+          f"{'it' if len(kept) == 1 else 'each'} nobody is left who cares about some "
+          "issue."] if kept else [])
+        + ([f"Without {and_list(vetoes)} nobody is left who must agree, so there is nothing "
+            "to settle."] if vetoes else []))
     if not variants:
         return alone
     high_v, high = max(variants, key=lambda t: t[0])
@@ -332,10 +338,12 @@ def accuracy_reading(analysis: Analysis) -> str:
     models = [sc for sc in scores if result.kinds[sc.predictor] != "baseline"] or scores
     best = min(models, key=lambda sc: sc.value["mae"])
     worst = max(models, key=lambda sc: sc.value["mae"])
+    interval = best.interval("mae")
+    spread = (f"95% interval {interval[0]:.1f}–{interval[1]:.1f}" if interval
+              else "no interval: one group of outcomes")
     return (f"On {best.n_issues} issues, {best.predictor} misses the observed outcome least "
-            f"(mean absolute error {best.value['mae']:.1f} points, 95% interval "
-            f"{best.low['mae']:.1f}–{best.high['mae']:.1f}) and {worst.predictor} most "
-            f"({worst.value['mae']:.1f}).")
+            f"(mean absolute error {best.value['mae']:.1f} points, {spread}) and "
+            f"{worst.predictor} most ({worst.value['mae']:.1f}).")
 
 
 SectionBuilder = Callable[[Analysis], Section | None]
@@ -347,9 +355,11 @@ def _brief(analysis: Analysis) -> Section:
     from detente.brief import BriefInputs, compose_brief
     from detente.glossary import with_terms
 
+    searched = analysis.searches
     brief = compose_brief(BriefInputs(
-        analysis.scenario, analysis.forecast, analysis.settled, analysis.contributions,
-        analysis.sampled, None if analysis.variation.is_empty else analysis.variation))
+        analysis.scenario, analysis.forecast, analysis.settled if searched else None,
+        analysis.contributions if searched else None, analysis.sampled,
+        None if analysis.variation.is_empty else analysis.variation))
     parts: list[Markup] = []
     for part in brief.sections:
         parts.append(Markup("<h3>{}</h3>").format(part.heading))
@@ -409,6 +419,10 @@ def _trajectories(analysis: Analysis) -> Section | None:
 
 
 def _settlement(analysis: Analysis) -> Section:
+    if not analysis.searches:
+        return Section("settlement", "Settlement: which package can everybody accept",
+                       "No package is searched, so the zones, the guarantors, the roadmaps "
+                       f"and the deal without each actor are left out too: {NOBODY_MUST_AGREE}.")
     return Section("settlement", "Settlement: which package can everybody accept",
                    settlement_reading(analysis),
                    figures=[] if KINDS["settlement"].unavailable(analysis) else [
@@ -478,7 +492,9 @@ def roadmap_reading(analysis: Analysis) -> str:
     return text + "."
 
 
-def _zones(analysis: Analysis) -> Section:
+def _zones(analysis: Analysis) -> Section | None:
+    if not analysis.searches:  # said in the settlement section
+        return None
     return Section("zones", "Where the deal can land, issue by issue",
                    zones_reading(analysis),
                    figures=[figure_block(analysis, "issue-zones",
@@ -495,7 +511,7 @@ def _zones(analysis: Analysis) -> Section:
 
 
 def _roadmap(analysis: Analysis) -> Section | None:
-    if KINDS["roadmap"].unavailable(analysis):
+    if not analysis.searches or KINDS["roadmap"].unavailable(analysis):
         return None
     figures = [figure_block(analysis, "roadmap", "A named roadmap stage by stage")]
     if not KINDS["roadmap-scan"].unavailable(analysis):
@@ -506,7 +522,9 @@ def _roadmap(analysis: Analysis) -> Section | None:
                    command="roadmap --scan ... --scan-learning")
 
 
-def _contributions(analysis: Analysis) -> Section:
+def _contributions(analysis: Analysis) -> Section | None:
+    if not analysis.searches:  # said in the settlement section
+        return None
     return Section("contributions", "Guarantors: what each actor adds to the deal",
                    contributions_reading(analysis),
                    figures=[figure_block(analysis, "contributions",
@@ -516,11 +534,15 @@ def _contributions(analysis: Analysis) -> Section:
 
 
 def _counterfactuals(analysis: Analysis) -> list[Section]:
+    forecasts = Section("counterfactuals", "Counterfactuals: forecasts without each actor",
+                        counterfactual_reading(analysis),
+                        figures=[figure_block(analysis, "without-actor",
+                                              "Shift of each forecast when one actor is "
+                                              "left out")])
+    if not analysis.searches:  # said in the settlement section
+        return [forecasts]
     return [
-        Section("counterfactuals", "Counterfactuals: forecasts without each actor",
-                counterfactual_reading(analysis),
-                figures=[figure_block(analysis, "without-actor",
-                                      "Shift of each forecast when one actor is left out")]),
+        forecasts,
         Section("settlement-without", "Counterfactuals: the deal without each actor",
                 settlement_counterfactual_reading(analysis),
                 figures=[figure_block(analysis, "settlement-without",
@@ -586,18 +608,31 @@ STEPS = (("forecasting with every model", "forecast"),
          ("Shapley values of the guarantors", "contributions"),
          ("sampling scenarios", "sampled"),
          ("sensitivity indices", "sensitivity"))
+#: The steps that search packages, left out where nobody must agree.
+SEARCHES = ("settlement", "contributions")
 
 
 def render_report(analysis: Analysis, progress: Callable[[str], None] | None = None) -> str:
     """The whole report as one HTML string; ``progress(step)`` names each step as it begins
     (`detente report` shows it on stderr)."""
-    if progress is not None:
-        # The report reads these cached analyses; computing them here, in its order, only
-        # lets the progress line name each (same settings, same numbers).
-        for step, name in STEPS:
+    # The report reads these cached analyses; computing them here, in its order, lets the
+    # progress line name each (same settings, same numbers), and a refusal of one is worded
+    # for the interface that runs the report.
+    for step, name in STEPS:
+        if name in SEARCHES and not analysis.searches:
+            continue
+        if progress is not None:
             progress(step)
-            getattr(analysis, name)
+        getattr(analysis, name)
+    if progress is not None:
         progress("drawing the figures")
+    # A document, the same file from every interface, that cites the command line
+    # (`detente settle`, `detente report --set`): its text names options as that does.
+    with shown_on("command line"):
+        return _page(analysis)
+
+
+def _page(analysis: Analysis) -> str:
     sections: list[Section] = []
     for build in SECTIONS:
         built = build(analysis)

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses import ANALYSES, AnalysisSpec, Result, run
 from detente.analyses.documents import FIGURES
-from detente.errors import OptionError, Problem, option_error
+from detente.errors import (
+    NobodyMustAgree,
+    OptionError,
+    Problem,
+    option_error,
+    option_text,
+    require_known,
+)
 from detente.forecast import Forecast
 from detente.models import REGISTRY
 from detente.scenario import Scenario, load
@@ -89,7 +96,7 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, Any]]:
         analysis, dot, option = key.strip().partition(".")
         if not eq or not dot or not analysis or not option:
             problems.append(Problem("--set", f"'{item}' is not ANALYSIS.OPTION=VALUE",
-                                    "write e.g. --set settle.step=5"))
+                                    f"write e.g. {option_text('set', 'settle.step=5')}"))
             continue
         given = out.setdefault(analysis, {})
         if option in given:
@@ -180,10 +187,13 @@ class Analysis:
            **kw: Any) -> Analysis:
         scenario = load(source)
         variation = variation or Variation()
-        # Every problem of the counterfactual before any analysis runs (they take minutes).
+        # Every problem of the counterfactual, and every unknown issue a figure is asked
+        # for (every kind, whether it draws one issue or several), before any analysis
+        # runs (they take minutes).
         problems = variation.problems(scenario.compile())
         if problems:
             raise OptionError(problems)
+        require_known("issue", "issue", kw.get("issues") or (), scenario.issue_ids)
         return cls(scenario, report_settings(settings, models=models, primary=primary,
                                              seed=seed), variation, **kw)
 
@@ -266,10 +276,22 @@ class Analysis:
         return tuple(leavable)
 
     @cached_property
+    def settles_without(self) -> tuple[str, ...]:
+        """The actors of :attr:`can_leave_out` without whom somebody must still agree: the
+        deal without each of these is searched (without the only veto player there is
+        nothing to settle, and settle refuses)."""
+        from detente.settlement.utility import parties
+
+        arrays = self.scenario.compile()
+        return tuple(actor for actor in self.can_leave_out
+                     if parties(Variation(without=(actor,)).apply(arrays)).any())
+
+    @cached_property
     def without_each(self) -> Result:
-        """The package search of the scenario as written with each actor left out in turn,
-        side by side (`detente settle --without A --without B ... --separately`)."""
-        everyone = Variation(without=self.can_leave_out)
+        """The package search of the scenario as written with each actor left out in turn
+        (of :attr:`settles_without`), side by side (`detente settle --without A --without B
+        ... --separately`)."""
+        everyone = Variation(without=self.settles_without)
         return run("settle", self.scenario, everyone, **{
             **self.settings["settle"], "separately": True, "zones": False, "persuade": False})
 
@@ -282,6 +304,17 @@ class Analysis:
         """The package search as `detente settle` runs it: the counterfactual beside the
         baseline, each issue's zone."""
         return self.result("settle").value  # type: ignore[no-any-return]
+
+    @cached_property
+    def searches(self) -> bool:
+        """Whether a package search runs: not where nobody must agree (settle refuses:
+        :class:`~detente.errors.NobodyMustAgree`), where the report leaves out every
+        section that needs a party and says why."""
+        try:
+            self.settled  # noqa: B018  (its refusal is the answer)
+        except NobodyMustAgree:
+            return False
+        return True
 
     @property
     def deal(self) -> Outcome:
@@ -395,8 +428,9 @@ class PlotKind:
 def _need_stepwise(analysis: Analysis) -> str | None:
     if analysis.stepwise:
         return None
-    return ("no model in this run moves round by round; add a stepwise model with -m "
-            "(registered: " + ", ".join(n for n, i in REGISTRY.items() if i.stepwise) + ")"
+    return (f"no model in this run moves round by round; add a stepwise model with "
+            f"{option_text('model', flag='-m')} (registered: "
+            + ", ".join(n for n, i in REGISTRY.items() if i.stepwise) + ")"
             if any(i.stepwise for i in REGISTRY.values())
             else "no stepwise model (bdm, smp) is registered in this version")
 

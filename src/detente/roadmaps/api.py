@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from detente.errors import OptionError, as_written, option_error
+from detente.errors import OptionError, as_written, option_error, option_place, option_text
 from detente.errors import Problem as ErrorItem
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
 from detente.roadmaps.search import deliverable_issues, reachable, search_paths
@@ -42,6 +42,7 @@ from detente.settlement.problem import (
 )
 from detente.settlement.search import MAX_PACKAGES, Method, best_packages, build_table
 from detente.settlement.utility import (
+    BASELINE,
     DEFAULT_SETTINGS,
     GAIN_TOLERANCE,
     Guarantees,
@@ -541,11 +542,13 @@ def _final_values(problem: SettlementProblem, plans: Sequence[StagedPlan], final
                        "name one of the scenario's packages or roadmaps")
 
 
-def _read_values(problem: SettlementProblem, flag: str, items: Sequence[str],
+def _read_values(problem: SettlementProblem, option: str, items: Sequence[str],
                  where: str = "") -> tuple[dict[str, float], list[ErrorItem]]:
     """``ISSUE=VALUE`` items (issue units) read against ``problem``: a known issue, given
-    once, a finite value on its scale; the values read and every problem (``where``: what
-    the messages say first, e.g. "stage 2: ")."""
+    once, a finite value on its scale; the values read and every problem (at ``option``,
+    the declared name: ``first``, ``stage``; ``where``: what the messages say first, e.g.
+    "stage 2: ")."""
+    flag = option_place(option)
     arrays = problem.arrays
     issues = list(problem.issue_ids)
     problems: list[ErrorItem] = []
@@ -554,10 +557,10 @@ def _read_values(problem: SettlementProblem, flag: str, items: Sequence[str],
         key, sep, raw = str(text).partition("=")
         key, raw = key.strip(), raw.strip()
         if not sep or not key or not raw:
-            hint = f"; for a search of {text} stages write --stages {text}" \
-                if flag == "--stage" and str(text).strip().isdigit() else ""
+            hint = f"; for a search of {text} stages write {option_text('stages', text)}" \
+                if option == "stage" and str(text).strip().isdigit() else ""
             problems.append(ErrorItem(flag, f"{where}'{text}' is not of the form ISSUE=VALUE",
-                                      f"write e.g. {flag} NUC=50{hint}"))
+                                      f"write e.g. {option_text(option, 'NUC=50')}{hint}"))
             continue
         try:
             value = float(raw)
@@ -565,7 +568,7 @@ def _read_values(problem: SettlementProblem, flag: str, items: Sequence[str],
             value = math.nan
         if not math.isfinite(value):
             problems.append(ErrorItem(flag, f"{where}'{raw}' in '{text}' is not a finite "
-                                      "number", f"write e.g. {flag} {key}=50"))
+                                      "number", f"write e.g. {option_text(option, key + '=50')}"))
             continue
         if key not in issues:
             problems.append(ErrorItem(flag, f"{where}unknown issue '{key}' in '{text}'",
@@ -602,7 +605,8 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
     arrays = problem.arrays
     texts = [f"{k}={v}" for k, v in items.items()] if isinstance(items, Mapping) \
         else list(items)
-    out, problems = _read_values(problem, "--first", texts)
+    out, problems = _read_values(problem, "first", texts)
+    first = option_place("first")
     status = arrays.to_units(arrays.status_quo)
     for key, value in list(out.items()):
         k = problem.issue_ids.index(key)
@@ -616,10 +620,10 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
             kind = f"grid step {grid_value_text(problem.steps[k], span)}" \
                 if problem.steps[k] is not None \
                 else "its listed options"
-            problems.append(ErrorItem("--first", f"{key}={as_written(value)} is not a value "
+            problems.append(ErrorItem(first, f"{key}={as_written(value)} is not a value "
                                       f"the search takes ({kind}, and the status quo "
                                       f"{grid_value_text(float(status[k]), span)})",
-                                      f"use {near}" + (", or a --step that has it"
+                                      f"use {near}" + (f", or a {option_text('step')} that has it"
                                                       if problem.steps[k] is not None else "")))
             del out[key]
     deliverable = deliverable_issues(problem, settings)
@@ -633,11 +637,12 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
             names = ", ".join(problem.issue_guarantors[k] or ()) or "none named"
             # The status quo back from the unit scale: written as a grid value, not its noise.
             held = grid_value_text(float(status[k]), hi - lo)
-            problems.append(ErrorItem("--first", f"{key}={as_written(value)} moves {key}, and "
+            problems.append(ErrorItem(first, f"{key}={as_written(value)} moves {key}, and "
                                       f"nobody can deliver a move of {key} (no actor trusts its "
                                       f"guarantors: {names}), so every final keeps it at "
                                       f"its status quo {held}",
-                                      f"leave {key} out of --first (it stays at {held})"))
+                                      f"leave {key} out of {option_text('first')} (it stays at "
+                                      f"{held})"))
             del out[key]
     if not problems and out:
         unit = roadmap_values(problem, [out])[0]
@@ -645,18 +650,18 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
         floor = np.zeros(len(problem.issue_ids)) if min_moves is None else min_moves
         shown = ", ".join(f"{i}={as_written(v)}" for i, v in out.items())
         if not ((step > 1e-12) & (step >= floor - 1e-9)).any():
-            problems.append(ErrorItem("--first", f"the first stage ({shown}) moves no issue by "
-                                      "its minimum move (--min-move anchor steps from the "
-                                      "status quo), so it is no stage", "move an issue further "
-                                      "from its status quo, or lower --min-move (0 = any "
-                                      "move)"))
+            problems.append(ErrorItem(first, f"the first stage ({shown}) moves no issue by "
+                                      f"its minimum move ({option_text('min_move')} anchor "
+                                      "steps from the status quo), so it is no stage",
+                                      "move an issue further from its status quo, or lower "
+                                      f"{option_text('min_move')} (0 = any move)"))
         # Every stage must keep the package rules: a held stage that breaks one would leave
         # the search empty with no word of why.
         for rule in broken_rules(problem.mechanisms, arrays, unit):
-            problems.append(ErrorItem("--first", f"the first stage ({shown}) breaks the "
+            problems.append(ErrorItem(first, f"the first stage ({shown}) breaks the "
                                       f"scenario's rule {rule}", "hold the issue the rule ties "
-                                      "as well (another --first), or leave the rules out with "
-                                      "--ignore rules"))
+                                      f"as well (another {option_text('first')}), or leave the "
+                                      f"rules out with {option_text('ignore', 'rules')}"))
     if problems:
         raise OptionError(problems)
     return out
@@ -679,10 +684,11 @@ def stated_roadmap(problem: SettlementProblem, stages: Sequence[str],
         items = [x for x in str(text).split(",") if x.strip()]
         where = f"stage {t}: " if len(stages) > 1 else ""
         if not items:
-            problems.append(ErrorItem("--stage", f"{where}'{text}' names no issue",
-                                      "write e.g. --stage NUC=50 --stage MSL=100,SANC=20"))
+            problems.append(ErrorItem(option_place("stage"), f"{where}'{text}' names no issue",
+                                      f"write e.g. {option_text('stage', 'NUC=50')} "
+                                      f"{option_text('stage', 'MSL=100,SANC=20')}"))
             continue
-        values, found = _read_values(problem, "--stage", items, where)
+        values, found = _read_values(problem, "stage", items, where)
         problems += found
         read.append(values)
     if problems:
@@ -692,6 +698,7 @@ def stated_roadmap(problem: SettlementProblem, stages: Sequence[str],
     status = dict(zip(problem.issue_ids,
                       (float(v) for v in problem.arrays.to_units(problem.arrays.status_quo)),
                       strict=True))
+    # The roadmap's name is data, the same on every interface (not worded per interface).
     return _staged_plan(rid, "stated with --stage", status,
                         [(f"stage {t + 1}", values, {}) for t, values in enumerate(read)])
 
@@ -829,12 +836,12 @@ def trust_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
     problems = []
     for truster, trusted in pairs:
         if truster not in actors:
-            problems.append(ErrorItem("--scan", f"unknown actor '{truster}'",
+            problems.append(ErrorItem(option_place("scan"), f"unknown actor '{truster}'",
                                       did_you_mean(truster, actors)))
         if trusted not in guarantors:
-            problems.append(ErrorItem("--scan", f"unknown guarantor '{trusted}'",
+            problems.append(ErrorItem(option_place("scan"), f"unknown guarantor '{trusted}'",
                                       did_you_mean(trusted, guarantors)))
-        if refusal := self_trust("--scan", truster, trusted):
+        if refusal := self_trust(option_place("scan"), truster, trusted):
             problems.append(refusal)
     if problems:
         raise OptionError(problems)
@@ -883,7 +890,7 @@ LEARNING_VALUES = tuple(float(x) for x in np.round(np.linspace(0.0, 1.0, 11), 2)
 def learning_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
                   pairs: Sequence[tuple[str, str]], trust_values: Sequence[float],
                   learning_values: Sequence[float], settings: UtilitySettings,
-                  patience: float, defection: Defection, label: str = "baseline"
+                  patience: float, defection: Defection, label: str = BASELINE
                   ) -> LearningScan:
     """Every named roadmap evaluated on the grid learning × trust (one batched evaluation,
     row b = i·V + j for learning i and trust j). Pairs whose truster or trusted party this
@@ -938,8 +945,9 @@ def parse_scan(text: str) -> tuple[tuple[str, str], ...]:
         truster, dot, trusted = part.strip().partition(".")
         if not dot or not truster or not trusted:
             raise option_error("--scan", f"'{part.strip()}' does not name truster.trusted",
-                               "write e.g. --scan KP.RU,KP.CN (KP's trust in RU and in CN)")
-        if refusal := self_trust("--scan", truster, trusted):
+                               f"write e.g. {option_text('scan', 'KP.RU,KP.CN')} (KP's trust in "
+                               "RU and in CN)")
+        if refusal := self_trust(option_place("scan"), truster, trusted):
             raise OptionError([refusal])
         pairs.append((truster, trusted))
     if not pairs:
@@ -1020,32 +1028,36 @@ def roadmap(
                            "stop") from None
     if not 0.0 < patience <= 1.0:
         raise option_error("--patience", f"patience must be above 0 and at most 1, got "
-                           f"{as_written(patience)}", "give e.g. --patience 0.9 (1 = no discount)")
+                           f"{as_written(patience)}",
+                           f"give e.g. {option_text('patience', 0.9)} (1 = no discount)")
     if stages is not None and not 1 <= stages <= 5:
         raise option_error("--stages", f"{stages} stages: the search handles 1 to 5",
-                           "give --stages 2, 3, 4 or 5")
+                           f"give {option_text('stages', '2, 3, 4 or 5')}")
     if weighting not in ("capability", "equal"):
         raise option_error("--weighting", f"unknown weighting '{weighting}'",
                            "use capability or equal")
     if not (isinstance(learning, int | float) and 0.0 <= learning <= 1.0):
         raise option_error("--learning", f"learning must be a number from 0 to 1, got "
-                           f"{learning!r}", "give e.g. --learning 0.3 (0 = trust stays fixed)")
+                           f"{learning!r}",
+                           f"give e.g. {option_text('learning', 0.3)} (0 = trust stays fixed)")
     if not (isinstance(min_move, int | float) and 0.0 <= min_move <= 10.0):
         raise option_error("--min-move", f"min-move must be a number from 0 to 10 anchor "
-                           f"steps, got {min_move!r}", "give e.g. --min-move 1 (0 = any move)")
+                           f"steps, got {min_move!r}",
+                           f"give e.g. {option_text('min_move', 1)} (0 = any move)")
     if learning > 0 and stages is not None:
         raise option_error("--learning", "the roadmap search assumes trust fixed (with "
                            "learning a stage's worth depends on every issue's path, which "
                            "the exact search cannot split by issue)",
-                           "evaluate named roadmaps with --learning (and --scan "
-                           "--scan-learning), or search with --learning 0")
+                           f"evaluate named roadmaps with {option_text('learning')} (and "
+                           f"{option_text('scan')} {option_text('scan_learning')}), or search "
+                           f"with {option_text('learning', 0)}")
     if scan_learning and not scan:
         raise option_error("--scan-learning", "a learning scan sweeps learning against the "
-                           "trust pairs of --scan, and none were given",
-                           "add e.g. --scan KP.RU,KP.CN")
+                           f"trust pairs of {option_text('scan')}, and none were given",
+                           f"add e.g. {option_text('scan', 'KP.RU,KP.CN')}")
     if finals < 1 or near < 0:
         raise option_error("--finals", "finals must be at least 1 and near at least 0",
-                           "give e.g. --finals 100 --near 3")
+                           f"give e.g. {option_text('finals', 100)} {option_text('near', 3)}")
     grid_step = check_step(step)
     problem = SettlementProblem.from_scenario(s, grid_step)
     problem = problem.replace(mechanisms=ignoring(problem.mechanisms, list(ignore)))
@@ -1076,9 +1088,10 @@ def roadmap(
     held = None
     if first:
         if stages is None:
-            raise option_error("--first", "--first holds the first stage of a roadmap "
-                               "search, and no search was asked for",
-                               "add --stages N (2 to 5), e.g. --stages 2 --first NUC=50")
+            raise option_error("--first", f"{option_text('first')} holds the first stage of a "
+                               "roadmap search, and no search was asked for",
+                               f"add {option_text('stages', 'N')} (2 to 5), e.g. "
+                               f"{option_text('stages', 2)} {option_text('first', 'NUC=50')}")
         held = first_stage(problem, first, floors, settings)
 
     def outcome(label: str, p: SettlementProblem) -> RoadmapOutcome:
@@ -1096,7 +1109,7 @@ def roadmap(
                            first=held)
         return RoadmapOutcome(label, p.arrays.actor_ids, evaluations, found)
 
-    baseline = outcome("baseline", problem)
+    baseline = outcome(BASELINE, problem)
     variants = tuple(outcome(label, p) for label, p in changed)
     trust_result = None
     scans: tuple[LearningScan, ...] = ()
@@ -1108,7 +1121,7 @@ def roadmap(
         if scan_learning:
             scans = tuple(learning_scan(p, _plans_of(p, plans), pairs, grid, LEARNING_VALUES,
                                         settings, patience, defection, label)
-                          for label, p in [("baseline", problem), *changed])
+                          for label, p in [(BASELINE, problem), *changed])
     return RoadmapAnalysis(scenario=s, settings=settings, patience=patience,
                            defection=defection, step=grid_step, baseline=baseline,
                            variants=variants, scan=trust_result, learning=float(learning),

@@ -63,7 +63,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detente.errors import option_error
+from detente.errors import option_error, option_text
 from detente.roadmaps.model import Defection, evaluate_stages, stage_terms
 from detente.settlement.mechanisms import pair_keys, rule_allows, walk_away
 from detente.settlement.problem import SettlementProblem
@@ -115,7 +115,8 @@ def issue_paths(candidates: np.ndarray, start: float, final: float, n_stages: in
     if middle.shape[0] > MAX_PATHS_PER_ISSUE:
         raise option_error("--stages", f"{middle.shape[0]} paths for one issue in "
                            f"{n_stages} stages (limit {MAX_PATHS_PER_ISSUE})",
-                           "use fewer stages, a coarser --step, or monotone paths")
+                           f"use fewer stages, a coarser {option_text('step')}, or monotone "
+                           "paths")
     return np.concatenate([middle, np.full((middle.shape[0], 1), final)], axis=1)
 
 
@@ -247,9 +248,9 @@ def _columns(problem: SettlementProblem, finals: np.ndarray,
     if cells > MAX_PAIR_CELLS:
         raise option_error("--stages", f"the roadmap search with the scenario's linked and "
                            f"verified issues needs {cells:.3g} pair terms (limit "
-                           f"{MAX_PAIR_CELLS:.3g})", "use fewer stages, a coarser --step, or "
-                           "--ignore the mechanisms that tie issues (verification, links, "
-                           "rules)")
+                           f"{MAX_PAIR_CELLS:.3g})", "use fewer stages, a coarser "
+                           f"{option_text('step')}, or {option_text('ignore')} the mechanisms "
+                           "that tie issues (verification, links, rules)")
     gains = np.zeros((n_final, n_issues, width, n_cols))
     valid = np.zeros((n_final, n_issues, width), dtype=bool)
     values = np.zeros((n_final, n_issues, width))

@@ -21,7 +21,14 @@ import typer
 
 from detente.atomic import write_atomic
 from detente.cli.common import app, console, err_console, reports_errors
-from detente.errors import Problem, needs_extra, non_finite_text, option_error, shorten
+from detente.errors import (
+    Problem,
+    ScenarioError,
+    needs_extra,
+    non_finite_text,
+    option_error,
+    shorten,
+)
 from detente.serving import host_names, is_loopback
 
 room_app = typer.Typer(name="room", help="A negotiation room: parties enter their numbers "
@@ -160,7 +167,11 @@ def _document_command(act: str, file_help: str, summary: str) -> None:
     def command(room: ROOM, file: Path, token: TOKEN, db: DB = "room.db") -> None:
         payload = _read_structured(file)
         with _service(db) as service:
-            _print_json(getattr(service, act)(_caller(service, room, token), payload))
+            try:
+                answer = getattr(service, act)(_caller(service, room, token), payload)
+            except ScenarioError as err:  # the numbers in the party's file: named by it
+                raise ScenarioError(err.problems, str(file)) from None
+        _print_json(answer)
 
     command.__annotations__["file"] = Annotated[Path, typer.Argument(help=file_help,
                                                                      metavar="FILE")]

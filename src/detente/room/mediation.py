@@ -166,17 +166,17 @@ def check_submission(skeleton_map: Mapping[str, Any], party: str,
     if not isinstance(trust, dict):
         problems.append(Problem("trust", "trust must map actors and institutions to numbers "
                                 "from 0 to 1", "e.g. {\"KP\": 0.2}"))
+    if isinstance(stances, dict) and stances and isinstance(trust, dict):
+        # Every problem at once: a bad walk-away point must not hide a bad salience.
+        mapping = copy.deepcopy(dict(skeleton_map))
+        mapping["stances"] = {party: stances}
+        mapping["trust"] = {party: trust}
+        try:
+            scenario_from_mapping(mapping)
+        except ScenarioError as err:
+            problems += _nobody_cares(err, _issue_ids(mapping))
     if problems:
         raise ScenarioError(problems)
-    mapping = copy.deepcopy(dict(skeleton_map))
-    mapping["stances"] = {party: stances}
-    mapping["trust"] = {party: trust}
-    try:
-        scenario_from_mapping(mapping, "<submission>")
-    except ScenarioError as err:
-        problems = _nobody_cares(err, _issue_ids(mapping))
-        if problems:
-            raise ScenarioError(problems, err.source) from None
     return {"stances": stances, "trust": trust, "walk_away": walk_away}
 
 

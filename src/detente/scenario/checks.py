@@ -41,18 +41,27 @@ def _duplicates(ids: Iterable[str]) -> list[str]:
     return dups
 
 
-def _too_narrow(loc: str, issue: Issue) -> Problem | None:
-    """The refusal of a scale too narrow to compute with (see :data:`MIN_SCALE_SPAN`)."""
-    low, high = issue.scale.low, issue.scale.high
+def too_narrow_text(low: float, high: float) -> str | None:
+    """Why a scale from ``low`` to ``high`` is too narrow to compute with (see
+    :data:`MIN_SCALE_SPAN`), None where it is not: the one wording of a scenario's scale and
+    of a BDM table's positions, whose range is its scale."""
     narrowest = narrowest_span(low, high)
     # Within float noise of the bound is at it: 0.1 to 0.10001 is a span of 1e-5 as written.
     if high - low >= narrowest * (1 - 1e-9):
         return None
     # The ends as the user wrote them; the span and the bound, computed, to six digits.
-    return Problem(loc, f"the scale from {as_written(low)} to {as_written(high)} is too "
-                   f"narrow to compute with: its span, {high - low:.6g}, is below the "
-                   f"narrowest a scale may have here ({narrowest:.6g}: at least "
-                   f"{MIN_SCALE_SPAN:g}, and {MIN_SCALE_SPAN_SHARE:g} of its larger end)",
+    return (f"the scale from {as_written(low)} to {as_written(high)} is too narrow to "
+            f"compute with: its span, {high - low:.6g}, is below the narrowest a scale may "
+            f"have here ({narrowest:.6g}: at least {MIN_SCALE_SPAN:g}, and "
+            f"{MIN_SCALE_SPAN_SHARE:g} of its larger end)")
+
+
+def _too_narrow(loc: str, issue: Issue) -> Problem | None:
+    """The refusal of a scale too narrow to compute with (see :data:`MIN_SCALE_SPAN`)."""
+    message = too_narrow_text(issue.scale.low, issue.scale.high)
+    if message is None:
+        return None
+    return Problem(loc, message,
                    "rescale the issue (e.g. to 0-100) or, where its ends are large, move its "
                    "zero (e.g. 0 to 5 for 2000000000 to 2000000005), and its status quo, "
                    "anchors and positions with it")

@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from detente.errors import Problem, ScenarioError, scenario_error
+from detente.errors import Problem, ScenarioError, as_written, scenario_error
+from detente.scenario.checks import too_narrow_text
+from detente.scenario.schema import MIN_SCALE_SPAN, MIN_SCALE_SPAN_SHARE
 
 if TYPE_CHECKING:
     from detente.safeload import LoadLimits
@@ -119,7 +122,7 @@ def bdm_mapping(rows: list[list[str]], source: str, status_quo: float | None = N
     ci_cap = column(CAPABILITY_NAMES, "capability")
     ci_pos = column(("position",), "position")
     ci_sal = column(("salience",), "salience")
-    names, caps, pos, sal = [], [], [], []
+    names, caps, pos, sal, lines = [], [], [], [], []
     for line, row in enumerate(rows[1:], start=2):
         row = _drop_trailing_empty(row)
         if not row:
@@ -132,6 +135,7 @@ def bdm_mapping(rows: list[list[str]], source: str, status_quo: float | None = N
         caps.append(_number(row[ci_cap], source, line, rows[0][ci_cap]))
         pos.append(_number(row[ci_pos], source, line, rows[0][ci_pos]))
         sal.append(_number(row[ci_sal], source, line, rows[0][ci_sal]))
+        lines.append(line)
     if not names:
         raise scenario_error("", "the table has a header but no actors",
                              "add one row per actor", source)
@@ -141,6 +145,8 @@ def bdm_mapping(rows: list[list[str]], source: str, status_quo: float | None = N
         sal_arr = sal_arr / 100.0
         notes.append("saliences read as 0-100 and divided by 100")
     pos_arr = np.array(pos)
+    if not scale:
+        _check_span(pos, lines, rows[0][ci_pos], source)
     lo, hi = scale if scale else (float(pos_arr.min()), float(pos_arr.max()))
     if hi <= lo:
         hi = lo + 1.0
@@ -165,6 +171,33 @@ def bdm_mapping(rows: list[list[str]], source: str, status_quo: float | None = N
         "note": "; ".join(notes) or None,
     }
     return raw
+
+
+def _check_span(positions: list[float], lines: list[int], column: str, source: str) -> None:
+    """Refuse positions too close together to compute with: a BDM table's scale is the range
+    of its positions, so the scenario check's fix (set a scale) is not one a table can take.
+    Named by the rows of the lowest and the highest position; the fix is a unit in which
+    they lie far enough apart."""
+    low, high = min(positions), max(positions)
+    reason = too_narrow_text(low, high) if high > low else None
+    if reason is None:
+        return
+    first, last = lines[positions.index(low)], lines[positions.index(high)]
+    span = high - low
+    # Moving the zero helps where the bound is a share of large ends; scaling up, where the
+    # span itself is below the smallest (moving the zero first leaves it the larger end).
+    # The power of ten by its exponent: a span of 5e-324 needs one past the float range.
+    shift = MIN_SCALE_SPAN_SHARE * max(abs(low), abs(high)) > span
+    power = max(0, math.ceil(math.log10(MIN_SCALE_SPAN) - math.log10(span)))
+    steps = ([f"subtract {as_written(low)} from every position"] if shift else []) + (
+        [f"multiply every position by {10 ** power:,}" if power <= 15 else
+         f"multiply every position by 10^{power}"] if power else [])
+    raise scenario_error(
+        f"column '{column}', rows {first} and {last}",
+        f"the positions run from {as_written(low)} (row {first}) to {as_written(high)} "
+        f"(row {last}), and a table's scale is their range: {reason}",
+        "a table has no scale to set: write the positions in a unit in which they lie "
+        f"further apart, e.g. {' and '.join(steps)}", source, first)
 
 
 def _unique_ids(names: list[str], source: str) -> list[str]:

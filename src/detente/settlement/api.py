@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from detente.errors import option_error
+from detente.errors import option_error, option_text
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
 from detente.settlement.defaults import GridStep, issue_steps, same_value, shared_step
@@ -41,6 +41,7 @@ from detente.settlement.search import (
     zone_size,
 )
 from detente.settlement.utility import (
+    BASELINE,
     DEFAULT_SETTINGS,
     UtilitySettings,
     UtilityShape,
@@ -190,7 +191,7 @@ def _nash_list(table: GainTable, searched: int, method: Method, max_packages: in
         return best_packages(table, "nash", 1, method="milp")[0]
 
 
-def analyse(problem: SettlementProblem, label: str = "baseline",
+def analyse(problem: SettlementProblem, label: str = BASELINE,
             settings: UtilitySettings = DEFAULT_SETTINGS,
             weighting: Literal["capability", "equal"] = "capability", top: int = 5,
             method: Method = "auto", count: bool | None = None,
@@ -315,7 +316,7 @@ def settle(
     if isinstance(top, bool) or not isinstance(top, int | np.integer) \
             or not 1 <= top <= MAX_TOP:
         raise option_error("--top", f"top must be a whole number from 1 to {MAX_TOP}, got "
-                           f"{top!r}", "give e.g. --top 5")
+                           f"{top!r}", f"give e.g. {option_text('top', 5)}")
     if count is not None and not isinstance(count, bool | np.bool_):
         raise option_error("--count", f"count must be true, false or None, got {count!r}",
                            "use --count or --no-count")
@@ -345,7 +346,7 @@ def settle(
                                   method=method, count=count, packages=packages,
                                   max_packages=max_packages, zones=bool(zones),
                                   persuasion=bool(persuasion))
-    baseline = analyse(problem, "baseline", **kwargs)
+    baseline = analyse(problem, BASELINE, **kwargs)
     variants = tuple(analyse(p, label, **kwargs) for label, p in changed)
     return Settlement(scenario=s, settings=settings, weighting=weighting,
                       step=grid_step, baseline=baseline,

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from detente.errors import option_error
+from detente.errors import option_error, option_text
 from detente.models.base import RngLike, make_rng
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS
@@ -170,7 +170,8 @@ def contributions(
             or not 1 <= samples <= MAX_SAMPLES:
         # a float NaN passed the old `samples < 1` check and failed later in range()
         raise option_error("--samples", f"samples must be a whole number from 1 to "
-                           f"{MAX_SAMPLES:,}, got {samples!r}", "give e.g. --samples 2000")
+                           f"{MAX_SAMPLES:,}, got {samples!r}",
+                           f"give e.g. {option_text('samples', 2000)}")
     s = load(scenario)
     problem = SettlementProblem.from_scenario(s, step)
     problem = problem.replace(mechanisms=ignoring(problem.mechanisms, list(ignore)))

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from detente.errors import as_written, read_number
+from detente.errors import as_written, option_text, read_number
 from detente.render import span_decimals
 
 if TYPE_CHECKING:
@@ -80,9 +80,13 @@ class GridStep:
                            "at most 100% (of each issue's scale)")
     #: How ``--help`` names the value.
     METAVAR: ClassVar[str] = "NUMBER|PERCENT"
-    #: How to write one, for every refusal of a bad one.
-    FIX: ClassVar[str] = ("give a percent of each issue's scale, e.g. --step 5%, or a step "
-                          "in issue units, e.g. --step 2.5")
+
+    @classmethod
+    def fix(cls) -> str:
+        """How to write one, for every refusal of a bad one (the option named as the
+        interface showing the refusal writes it: :func:`detente.errors.option_text`)."""
+        return (f"give a percent of each issue's scale, e.g. {option_text('step', '5%')}, or "
+                f"a step in issue units, e.g. {option_text('step', '2.5')}")
 
     @classmethod
     def parse(cls, value: object) -> GridStep:

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import OptionError, Problem, did_you_mean
+from detente.errors import OptionError, Problem, did_you_mean, option_place
 from detente.scenario.compile import Mechanisms, RuleSpec, VerificationSpec
 from detente.settlement.utility import (
     DEFAULT_SETTINGS,
@@ -343,6 +343,6 @@ def ignoring(mech: Mechanisms, names: Sequence[str]) -> Mechanisms:
     an analysis with and without them. Unknown names raise an :class:`OptionError`."""
     unknown = [n for n in names if n not in KINDS]
     if unknown:
-        raise OptionError([Problem("--ignore", f"unknown mechanism '{n}'",
+        raise OptionError([Problem(option_place("ignore"), f"unknown mechanism '{n}'",
                                    did_you_mean(n, list(KINDS))) for n in unknown])
     return mech.without(*(KINDS[n] for n in names)) if names else mech

@@ -53,7 +53,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from detente.errors import OptionError, Problem
+from detente.errors import OptionError, Problem, option_place, option_text
 from detente.settlement.utility import GAIN_TOLERANCE
 
 if TYPE_CHECKING:
@@ -122,8 +122,9 @@ class _NotClosed(Exception):
 
 def _failed(what: str, message: str) -> MilpFailed:
     return MilpFailed([Problem(
-        "--method", f"the MILP for {what} ended without a proven optimum ({message})",
-        "use --method bnb (exact branch and bound) or a coarser --step")])
+        option_place("method"), f"the MILP for {what} ended without a proven optimum "
+        f"({message})", f"use {option_text('method', 'bnb')} (exact branch and bound) or a "
+        f"coarser {option_text('step')}")])
 
 
 @dataclass

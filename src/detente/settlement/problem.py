@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import OptionError, as_written, option_error
+from detente.errors import OptionError, as_written, option_error, option_text
 from detente.render import and_list
 from detente.scenario import Mechanisms, Scenario, compile_mechanisms, did_you_mean
 from detente.settlement.defaults import (
@@ -52,7 +52,7 @@ def check_step(step: object, where: str = "--step") -> GridStep:
     try:
         return GridStep.parse(step)
     except ValueError as err:
-        raise option_error(where, str(err), GridStep.FIX) from None
+        raise option_error(where, str(err), GridStep.fix()) from None
 
 
 def _whole_steps(step: GridStep, low: float, high: float) -> int | None:
@@ -101,7 +101,7 @@ def too_many_values(step: GridStep, issue: str, low: float, high: float) -> Opti
     fewest = MAX_OPTIONS_PER_ISSUE - 1  # steps, between the values
     fix = (f"use a step of at least {as_written(100.0 / fewest)}%" if step.relative else
            f"use a step of at least {_rounded_up((high - low) / fewest)}, or a percent of "
-           f"each issue's scale, e.g. --step 1%")
+           f"each issue's scale, e.g. {option_text('step', '1%')}")
     return option_error("step", f"a step of {given} gives {many} values on {issue} "
                         f"({as_written(low)} to {as_written(high)}; at most "
                         f"{MAX_OPTIONS_PER_ISSUE})", fix)
@@ -123,7 +123,7 @@ def wider_than_scales(step: GridStep, scales: Sequence[tuple[str, float, float]]
     return option_error("step", f"a step of {step} is wider than {which}: the search would "
                         f"take only {ends}", f"use a step of at most "
                         f"{as_written(narrowest)}, or a percent of each issue's scale, e.g. "
-                        "--step 10%")
+                        f"{option_text('step', '10%')}")
 
 
 @dataclass(frozen=True)

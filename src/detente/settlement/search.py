@@ -31,7 +31,7 @@ from typing import Literal
 
 import numpy as np
 
-from detente.errors import OptionError, Problem, option_error
+from detente.errors import OptionError, Problem, option_error, option_place, option_text
 from detente.settlement.defaults import MAX_PACKAGES, METHODS
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.utility import (
@@ -82,7 +82,8 @@ def check_max_packages(max_packages: object, where: str = "--max-packages") -> i
     if isinstance(max_packages, bool) or not isinstance(max_packages, int | np.integer) \
             or not 1 <= int(max_packages) <= ENUMERABLE:
         raise option_error(where, f"max-packages must be a whole number from 1 to "
-                           f"2^62, got {max_packages!r}", "e.g. --max-packages 1000000000")
+                           f"2^62, got {max_packages!r}",
+                           f"e.g. {option_text('max_packages', 1000000000)}")
     return int(max_packages)
 
 
@@ -114,12 +115,14 @@ def _duration(seconds: float) -> str:
 
 
 def _too_large(message: str, brute: bool) -> SearchTooLarge:
-    faster = "use --method bnb (exact and usually far faster), " if brute else ""
+    faster = f"use {option_text('method', 'bnb')} (exact and usually far faster), " \
+        if brute else ""
     return SearchTooLarge([Problem(
-        "--max-packages", message,
-        f"{faster}use a coarser --step, fix issues with --fix, or raise the limit with "
-        "--max-packages N (-O settle.max_packages=N in `detente sample`, max_packages=N in "
-        "the Python API)")])
+        option_place("max_packages"), message,
+        f"{faster}use a coarser {option_text('step')}, fix issues with {option_text('fix')}, "
+        f"or raise the limit with {option_text('max_packages', 'N')} "
+        f"({option_text('option', 'settle.max_packages=N', '-O')} in `detente sample`, "
+        "max_packages=N in the Python API)")])
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import option_error
+from detente.errors import NOBODY_MUST_AGREE, NobodyMustAgree, Problem, option_text
 
 if TYPE_CHECKING:
     from detente.scenario.compile import Mechanisms
@@ -286,6 +286,10 @@ def parties(arrays: Arrays) -> np.ndarray:
     return arrays.veto & (arrays.salience.sum(axis=-1) > 0)
 
 
+#: The label of the problem as the scenario states it, beside each counterfactual's.
+BASELINE = "baseline"
+
+
 def require_parties(arrays: Arrays, label: str) -> None:
     """Refuse a problem (``label``: which one, e.g. "baseline" or a counterfactual) in which
     nobody must agree: no actor of :func:`parties` in some batch row.
@@ -295,10 +299,13 @@ def require_parties(arrays: Arrays, label: str) -> None:
     the problem, so settle and roadmap both refuse it rather than show one.
     """
     if not np.all(np.any(parties(arrays), axis=-1)):
-        raise option_error("veto", f"{label}: no actor holds a veto and cares about any "
-                           "issue, so every package is acceptable and there is nothing to "
-                           "settle", "give at least one actor `veto: true` (the default) or "
-                           "keep a veto player (drop the --without that removes the last)")
+        # The baseline is the scenario as written: no counterfactual to blame.
+        removed = "" if label == BASELINE else (
+            f", or keep a veto player: a {option_text('without')} that removes the last "
+            "leaves nobody who must agree")
+        raise NobodyMustAgree([Problem(
+            "actors", f"{label}: {NOBODY_MUST_AGREE}",
+            f"give at least one actor `veto: true` (the default){removed}")])
 
 
 def acceptable(gains: np.ndarray, must_agree: np.ndarray) -> np.ndarray:

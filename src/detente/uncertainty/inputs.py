@@ -40,12 +40,12 @@ from scipy.special import ndtr, ndtri
 
 from detente.arrays import Arrays
 from detente.errors import (
-    OptionError,
     Problem,
     ScenarioError,
     as_written,
     non_finite_text,
     option_error,
+    option_text,
     shorten,
 )
 from detente.scenario import Measure, Scenario, distribution_problem
@@ -350,7 +350,7 @@ class _Builder:
             return (x - offset) / span
 
         nat_low, nat_high = natural
-        if m.is_uncertain or m.distribution is not None:
+        if _has_own_spread(m):
             kind = m.distribution or ("normal" if m.sd is not None else "pert")
             low = m.low if m.low is not None else nat_low
             high = m.high if m.high is not None else nat_high
@@ -414,12 +414,18 @@ def input_space(scenario: Scenario, noise: Noise | None = None,
             issue = scenario.issues[k]
             lo, hi = issue.scale.low, issue.scale.high
             flat = a * n_issues + k
+            # Salience exactly 0, with no spread of its own: the actor has no stake here, as
+            # if it had no stance (docs/scenario-format.md), and an actor without a stance
+            # has nothing to perturb. Noise would hand it a stake the scenario denies (and
+            # list it among the inputs that move the forecast); a distribution the user
+            # declares on the salience or the position is kept.
+            no_stake = stance.salience.value == 0 and not _has_own_spread(stance.salience)
             b.add(f"stances.{actor_id}.{issue_id}.position", "position", flat,
                   f"position[{actor_id},{issue_id}]", stance.position, (lo, hi), (lo, hi - lo),
-                  noise.position, actor_id, issue_id)
+                  None if no_stake else noise.position, actor_id, issue_id)
             b.add(f"stances.{actor_id}.{issue_id}.salience", "salience", flat,
                   f"salience[{actor_id},{issue_id}]", stance.salience, (0.0, 1.0), (0.0, 1.0),
-                  noise.salience, actor_id, issue_id)
+                  None if no_stake else noise.salience, actor_id, issue_id)
     n_guarantors = len(arrays.guarantor_ids)
     for a, actor_id in enumerate(scenario.actor_ids):
         row = scenario.trust.get(actor_id, {})
@@ -440,6 +446,11 @@ def input_space(scenario: Scenario, noise: Noise | None = None,
         issues=tuple(b.issues))
 
 
+def _has_own_spread(m: Measure) -> bool:
+    """Whether a number carries its own distribution (the global noise then leaves it)."""
+    return m.is_uncertain or m.distribution is not None
+
+
 def has_own_uncertainty(scenario: Scenario) -> bool:
     """Whether any number the models read carries its own distribution."""
     measures: list[Measure] = [a.capability for a in scenario.actors]
@@ -447,23 +458,22 @@ def has_own_uncertainty(scenario: Scenario) -> bool:
     measures += [m for row in scenario.stances.values() for s in row.values()
                  for m in (s.position, s.salience)]
     measures += [m for row in scenario.trust.values() for m in row.values()]
-    return any(m.is_uncertain or m.distribution is not None for m in measures)
+    return any(_has_own_spread(m) for m in measures)
 
 
 def require_inputs(space: InputSpace, noise: Noise, fixed: Sequence[str] = ()) -> None:
     """Refuse to 'sample' a scenario in which nothing varies (``fixed``: the inputs a
     counterfactual set, :meth:`InputSpace.without_fixed`)."""
     if space.size == 0 and fixed:
-        raise OptionError([Problem("--noise", "the counterfactual sets every uncertain input ("
-                                   f"{fixed_text(fixed)}), so every sample would be the same "
-                                   "scenario", "run `detente forecast` with this "
-                                   "counterfactual, or give --noise or low/high/sd on other "
-                                   "numbers")])
+        raise option_error("--noise", "the counterfactual sets every uncertain input ("
+                           f"{fixed_text(fixed)}), so every sample would be the same scenario",
+                           "run `detente forecast` with this counterfactual, or give "
+                           f"{option_text('noise')} or low/high/sd on other numbers")
     if space.size == 0:
-        raise OptionError([Problem("--noise", f"nothing is uncertain (noise: {noise}), so every "
-                                   "sample would be the same scenario",
-                                   "give --noise, e.g. position=10 salience=0.1 capability=20%, "
-                                   "or low/high/sd on numbers in the scenario")])
+        raise option_error("--noise", f"nothing is uncertain (noise: {noise}), so every "
+                           "sample would be the same scenario",
+                           f"give {option_text('noise')}, e.g. position=10 salience=0.1 "
+                           "capability=20%, or low/high/sd on numbers in the scenario")
 
 
 #: The most inputs a note names one by one (``--without`` an actor sets all of its inputs).

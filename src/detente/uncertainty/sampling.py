@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from detente.combine import LEVELS, load_combination
-from detente.errors import option_error
+from detente.errors import option_error, option_text
 from detente.models import REGISTRY, get_model, require_known_actors
 from detente.resources import human, memory_limit, require_memory
 from detente.scenario import Scenario, load
@@ -233,8 +233,8 @@ def require_finite_outputs(model: str, noise: Noise, outputs: Sequence[np.ndarra
         return
     raise option_error("--noise", f"{model} gives a forecast that is not a finite number for "
                        f"some inputs drawn with noise {noise}", "give a smaller spread, e.g. "
-                       "--noise capability=20% position=10% (if the spread is sound, please "
-                       "report this with the scenario)")
+                       f"{option_text('noise', 'capability=20% position=10%')} (if the spread "
+                       "is sound, please report this with the scenario)")
 
 
 def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, model: str,
@@ -297,7 +297,8 @@ def make_kernel(scenario: Scenario, space: InputSpace, model: str,
     if combination is not None:
         raise option_error("--combination", f"a combination file is read only by the "
                            f"{COMBINED} model, not by '{model}'",
-                           f"drop --combination, or sample -m {COMBINED}")
+                           f"drop {option_text('combination')}, or sample "
+                           f"{option_text('model', COMBINED, '-m')}")
     return check_batching(model_kernel(model, options), space, seed)
 
 
@@ -394,7 +395,7 @@ def sample(
     """
     if samples < 1:
         raise option_error("--samples", f"need at least 1 sample, got {samples}",
-                           "give --samples 1000 or more for stable intervals")
+                           f"give {option_text('samples', 1000)} or more for stable intervals")
     run = setup(scenario, noise, model, options, rng, variation, combination, per_turn)
     space, kernel = run.space, run.kernel
     require_sample_memory(space, kernel, samples, chunk_size, workers, max_memory)

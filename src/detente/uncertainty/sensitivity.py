@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from detente.errors import option_error
+from detente.errors import option_error, option_text
 from detente.resources import human, memory_limit, require_memory
 from detente.scenario import Scenario
 from detente.uncertainty.engine import (
@@ -318,12 +318,13 @@ def _require_memory(space: InputSpace, kernel: Any, samples: int, n_groups: int,
     if needed <= allowed:
         return
     fits = max(0, (allowed - (needed - runs * per_run)) // (per_run * (n_groups + 2)))
-    fewer = (f"use fewer rows (-n {fits:,} fits)" if fits >= 2 else "use a smaller scenario") \
-        + " or group the inputs (--group actor, issue or kind)"
+    grouped = f"group the inputs ({option_text('group', 'actor, issue or kind')})"
+    fewer = (f"use fewer rows ({option_text('samples', f'{fits:,}', '-n')} fits)" if fits >= 2
+             else "use a smaller scenario") + f" or {grouped}"
     if resampled > needed // 2:
         room = max(0, (allowed - (needed - resampled)) // (per_resample + 8 * samples))
-        fewer = f"use fewer resamples (--bootstrap {room:,} fits) or group the inputs " \
-            "(--group actor, issue or kind)"
+        fewer = (f"use fewer resamples ({option_text('bootstrap', f'{room:,}')} fits) or "
+                 f"{grouped}")
     require_memory(f"{samples:,} rows × ({n_groups} groups + 2) runs of {kernel.name} "
                    f"({human(per_run)} kept per run)"
                    + (f" and {bootstrap:,} bootstrap resamples" if bootstrap else ""),
@@ -357,7 +358,7 @@ def sensitivity(
     """
     if samples < 2:
         raise option_error("--samples", f"need at least 2 rows, got {samples}",
-                           "give --samples 512 or more for usable indices")
+                           f"give {option_text('samples', 512)} or more for usable indices")
     run = setup(scenario, noise, model, options, rng, variation)
     space, kernel, seed = run.space, run.kernel, run.seed
     grouped = space.groups(group_by)

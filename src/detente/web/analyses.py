@@ -30,6 +30,7 @@ from detente import (
     report_shortcuts,
     run,
     scenario_from_mapping,
+    shown_on,
     to_json,
     variation_from_mapping,
     view_cells,
@@ -132,6 +133,7 @@ def _setting_message(problem: Problem) -> str:
     return f"{setting}: {problem.message}" if setting else problem.message
 
 
+@shown_on("workbench")
 def read_request(entry: AnalysisSpec, request: Mapping[str, Any],
                  offered: Mapping[str, AnalysisSpec] = ANALYSES
                  ) -> tuple[Scenario, Variation, dict[str, Any]]:
@@ -143,12 +145,9 @@ def read_request(entry: AnalysisSpec, request: Mapping[str, Any],
     variation, options = Variation(), {}
     try:
         variation = variation_from_mapping(request.get("counterfactual") or {})
-        found = variation.problems(scenario.compile())
+        problems = variation.problems(scenario.compile())
     except OptionError as err:
-        found = list(err.problems)
-    problems = [Problem("counterfactual." + p.location.removeprefix("--")
-                        if p.location.startswith("--") else p.location, p.message, p.fix)
-                for p in found]
+        problems = list(err.problems)
     try:
         options = request_options(entry, request, offered)
     except OptionError as err:
@@ -182,6 +181,7 @@ def _held_to(spec: AnalysisSpec, max_samples: int) -> AnalysisSpec:
         for o in spec.options))
 
 
+@shown_on("workbench")
 def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
                  more: Mapping[str, AnalysisSpec] | None = None) -> dict[str, Any]:
     """Run one entry of :func:`available_analyses` on a request (scenario, counterfactual,
