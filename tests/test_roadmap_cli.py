@@ -75,6 +75,21 @@ def test_bad_options_exit_nonzero_without_traceback(args: tuple[str, ...]) -> No
     assert "error" in result.output
 
 
+def test_a_scan_of_an_actors_trust_in_itself_is_refused() -> None:
+    """T[a,a] is always 1: a scan of it swept a value no model reads as an input and
+    tabled the results as if it were one."""
+    import detente
+    from detente.errors import OptionError
+
+    result = invoke("roadmap", "--scan", "KP.RU,KP.KP")
+    assert result.exit_code == 2, result.output
+    assert "KP.KP is KP's trust in itself" in result.output
+    assert "leave it out: an actor always believes itself" in result.output
+    with pytest.raises(OptionError) as caught:  # the API's pairs, past the text's parser
+        detente.roadmap("korea-2017", roadmaps=["OPED"], scan=[("KP", "KP")])
+    assert [p.location for p in caught.value.problems] == ["--scan"]
+
+
 @pytest.mark.parametrize("method", ["brute", "bnb"])
 def test_roadmap_search_past_max_packages_is_refused_with_the_option_that_lifts_it(
         method: str) -> None:

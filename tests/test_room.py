@@ -192,6 +192,7 @@ def test_bad_numbers_get_the_loaders_messages(sqlite_db: str) -> None:
     bad["stances"]["NUC"]["salience"] = 1.7
     bad["stances"]["MSL"]["position"] = 140
     bad["trust"]["RUU"] = 0.5
+    bad["trust"]["KP"] = 0.1  # a party's trust in itself: always 1, no input
     answer = client.post(f"/api/rooms/{rid}/submission", json=bad, headers=bearer(token))
     assert answer.status_code == 422
     got = {(p["location"], p["message"], p["fix"]) for p in answer.json()["problems"]}
@@ -200,10 +201,12 @@ def test_bad_numbers_get_the_loaders_messages(sqlite_db: str) -> None:
     full["stances"]["KP"]["NUC"]["salience"] = 1.7
     full["stances"]["KP"]["MSL"]["position"] = 140
     full["trust"]["KP"]["RUU"] = 0.5
+    full["trust"]["KP"]["KP"] = 0.1
     with pytest.raises(ScenarioError) as loader:
         scenario_from_mapping(full)
     expected = {(p.location, p.message, p.fix) for p in loader.value.problems}
-    assert got == expected and len(got) == 3
+    assert got == expected and len(got) == 4
+    assert "trust.KP.KP" in {location for location, _, _ in got}
 
     for payload, location in (({**korea_numbers("KP"), "walk_away": -3}, "walk_away"),
                               ({**korea_numbers("KP"), "walkaway": 3}, "walkaway"),

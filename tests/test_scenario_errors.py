@@ -120,6 +120,19 @@ def test_trust_outside_range_and_unknown(tmp_path: Path) -> None:
     assert "trust.A.Q" in text and "unknown actor or institution 'Q'" in text
 
 
+@pytest.mark.parametrize("own", [0.3, 1.5, {"value": 1, "low": 0.5, "high": 1}])
+def test_trust_in_oneself_is_refused_unless_a_plain_1(tmp_path: Path, own: object) -> None:
+    """T[a,a] = 1 (docs/settle.md): a self-trust entry used to be read and change gains."""
+    data = mutate()
+    data["trust"] = {"A": {"B": 0.5, "A": own}}
+    problems = error_for(tmp_path, data).problems
+    assert [(p.location, p.fix) for p in problems] == [
+        ("trust.A.A", "leave it out: an actor always believes itself")]
+    assert "always 1" in problems[0].message
+    data["trust"] = {"A": {"B": 0.5, "A": 1}}  # says what holds anyway
+    assert load(write(tmp_path, data)).trust["A"]["A"].value == 1
+
+
 def test_package_values_checked(tmp_path: Path) -> None:
     data = mutate()
     data["packages"] = [{"id": "P", "name": "Deal", "values": {"X": 101, "W": 3}}]

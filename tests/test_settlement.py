@@ -414,3 +414,16 @@ def test_an_uncounted_zone_says_so_instead_of_a_bare_dash() -> None:
     assert "not counted (--count counts it)" in out.output
     counted = runner.invoke(app, ["settle", "--step", "25", "--count"])
     assert "not counted" not in counted.output
+
+
+def test_a_package_named_twice_is_refused_not_listed_twice() -> None:
+    # It was analysed and listed twice, in the JSON too; refused as a repeated -O or
+    # counterfactual is.
+    result = runner.invoke(app, ["settle", "examples/my.yaml", "-p", "SWAP", "-p", "SWAP",
+                                 "-f", "json"])
+    assert result.exit_code == 2, result.output
+    assert "--package: SWAP is given twice" in result.output
+    assert "give each package once" in result.output
+    once = runner.invoke(app, ["settle", "examples/my.yaml", "-p", "SWAP", "-f", "json"])
+    assert once.exit_code == 0, once.output
+    assert [p["id"] for p in json.loads(once.output)["baseline"]["packages"]] == ["SWAP"]

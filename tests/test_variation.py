@@ -212,11 +212,17 @@ def test_parser_reads_every_option_and_both_spellings() -> None:
     ("--salience KP.SANC=1.5", "--salience", ["outside 0-1"]),
     ("--capability RU=0", "--capability", ["above 0"]),
     ("--capability RU=nan", "--capability", ["not a finite number"]),
+    # The scenario file's bound: two capabilities of 1e308 summed to infinity, every Nash
+    # weight read 0 and settle printed a Nash product of 100.00 from gains of at most 6.
+    ("--capability US=1e308", "--capability", ["at most 1e+15", "scale them down"]),
+    ("--capability US=1.000001e15", "--capability", ["at most 1e+15"]),
+    ("--add EU=2e15", "--add", ["at most 1e+15"]),
     ("--position CN.NUC=inf", "--position", ["not a finite number"]),
     ("--trust KP.RU=-0.1", "--trust", ["outside 0-1"]),
     ("--trust KP.RU", "--trust", ["not of the form"]),
     ("--trust KP=0.5", "--trust", ["truster.trusted"]),
     ("--trust KP.RUS=0.5", "--trust", ["unknown actor or institution 'RUS'"]),
+    ("--trust KP.KP=0.5", "--trust", ["KP's trust in itself", "leave it out"]),
     ("--trust KP.RU=0.5 --without RU", "--trust", ["which --without removes"]),
     ("--guarantor SEC=", "--guarantor", ["not of the form"]),
     ("--guarantor SEC=CN,XX", "--guarantor", ["unknown guarantor 'XX'"]),
@@ -253,3 +259,16 @@ def test_every_problem_is_reported_at_once() -> None:
                         ).apply(s.compile())
     assert [p.location for p in caught.value.problems] == ["--without", "--capability",
                                                            "--fix"]
+
+
+def test_capabilities_at_the_bound_keep_the_nash_weights_finite() -> None:
+    """The largest capability the bound allows, for every actor: the weights still sum to 1
+    and equal the symmetric ones (equal capabilities), not the zeros an overflowing sum gave."""
+    from detente.settlement import nash_weights
+
+    s = detente.load("korea-2017")
+    most = parse_variation([f"--capability={a}=1e15" for a in s.actor_ids]).apply(s.compile())
+    weights = nash_weights(most)
+    assert np.all(np.isfinite(weights))
+    assert np.allclose(weights, nash_weights(most, "equal"))
+    assert weights.sum() == pytest.approx(1.0)

@@ -362,7 +362,8 @@ def test_counterfactual_trust_and_guarantor_changes(client: TestClient) -> None:
     assert response.status_code == 422
     assert "'ZZ'" in response.json()["detail"]
     for out_of_range in ({"trust": ["KP.RU=1.5"]}, {"position": ["CN.NUC=1000"]},
-                         {"capability": ["RU=-1"]}, {"telepathy": ["KP"]}):
+                         {"capability": ["RU=-1"]}, {"capability": ["US=1e308", "KP=1e308"]},
+                         {"add": ["EU=1e16"]}, {"telepathy": ["KP"]}):
         response = client.post("/api/analyses/forecast", json={
             "scenario": korea(), "counterfactual": out_of_range})
         assert response.status_code == 422, out_of_range
@@ -1236,6 +1237,12 @@ def _flags_named(data: Any) -> list[str]:
     # The counterfactual's own checks.
     ("forecast", {}, {"salience": ["KP.SANC=2"]}, ["--salience", "KP.SANC=2"],
      ("counterfactual.salience", "write a value from 0 to 1, e.g. salience=KP.SANC=0.9")),
+    # The scenario bound on a capability, and an actor's trust in itself (one check).
+    ("forecast", {}, {"capability": ["US=1e308"]}, ["--capability", "US=1e308"],
+     ("counterfactual.capability", "write e.g. capability=RU=60 (only ratios between "
+      "capabilities matter: scale them down together); to remove an actor use without")),
+    ("forecast", {}, {"trust": ["KP.KP=0.5"]}, ["--trust", "KP.KP=0.5"],
+     ("counterfactual.trust", "leave it out: an actor always believes itself")),
 ])
 def test_a_workbench_refusal_names_options_as_the_workbench_does(
         client: TestClient, analysis: str, params: dict[str, Any],
@@ -1261,7 +1268,8 @@ def test_a_workbench_refusal_names_options_as_the_workbench_does(
     cli_fix = fix.replace("step=", "--step ").replace("method=", "--method ").replace(
         "max_packages=", "--max-packages ").replace("coarser step", "coarser --step").replace(
         "with fix,", "with --fix,").replace("salience=", "--salience ").replace(
-        "max_memory=", "--max-memory ")
+        "max_memory=", "--max-memory ").replace("capability=", "--capability ").replace(
+        "use without", "use --without")
     assert cli_fix in " ".join(said.output.split()), said.output
 
 

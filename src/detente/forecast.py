@@ -13,7 +13,14 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.combine import LEVELS, CombinedForecast, combine_results, load_combination
-from detente.models import DEFAULT_MODELS, Model, ModelResult, get_model, make_rng
+from detente.models import (
+    DEFAULT_MODELS,
+    Model,
+    ModelResult,
+    get_model,
+    make_rng,
+    require_known_actors,
+)
 from detente.resources import require_memory
 from detente.scenario import Scenario, load
 from detente.variation import Variation
@@ -182,6 +189,7 @@ def forecast(
                                       int(generator.integers(2**63))).spawn(len(chosen))
     built = [get_model(m, **dict(options.get(m, {}))) if isinstance(m, str) else m
              for m in chosen]
+    require_known_actors(options, arrays.actor_ids)
     batch = int(np.prod(arrays.batch_shape)) if arrays.batch_shape else 1
     for model in built:  # all refusals before any work
         need = model.estimate(arrays.n_actors, arrays.n_issues, batch).working

@@ -28,7 +28,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import as_written, option_error, option_text
-from detente.models import get_model
+from detente.models import get_model, require_known_actors
 from detente.render import fmt, fmt_shift
 from detente.scenario import Scenario, did_you_mean, load
 
@@ -123,6 +123,7 @@ def influence(scenario: Scenario | str | Path | None = None, model: str = "compr
     if variation is not None and not variation.is_empty:
         arrays = variation.apply(arrays)
     m = get_model(model, **(options or {}))
+    require_known_actors({model: options or {}}, arrays.actor_ids)
     actors, issues = list(arrays.actor_ids), list(arrays.issue_ids)
     if target is not None and (actor is None or issue is None):
         raise option_error("--target", "a target needs the actor that moves and the issue",

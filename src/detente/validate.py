@@ -28,7 +28,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import option_error, scenario_error
-from detente.models import REGISTRY, Model, get_model, make_rng
+from detente.models import REGISTRY, Model, get_model, make_rng, require_known_actors
 from detente.models.median import weighted_median
 from detente.scenario import Scenario, load
 from detente.variation import Variation
@@ -213,7 +213,7 @@ def _run_one(model: Model, arrays: Sequence[Arrays],
              seed: np.random.SeedSequence) -> tuple[list[np.ndarray], float]:
     """One model on every scenario, batched; its forecasts and wall-clock seconds."""
     start = time.perf_counter()
-    by_ids = bool(getattr(model, "uses_actor_ids", False))
+    by_ids = bool(model.actor_options)
     batches: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for k, a in enumerate(arrays):
         batches[_batch_key(a, by_ids)].append(k)
@@ -241,7 +241,7 @@ def run_models(arrays: Sequence[Arrays], models: Sequence[Model],
 
     Scenarios with the same number of actors and issues (and the same stake and veto
     pattern) are stacked on a leading batch axis and run in one call per model. A model that
-    looks actors up by id (class attribute ``uses_actor_ids``) is batched only over
+    looks actors up by id (class attribute ``actor_options``) is batched only over
     scenarios with the same actor ids. Each model gets its own child seed
     (``SeedSequence.spawn``) so adding a model changes no other's numbers, and ``workers``
     > 1 runs models in parallel processes with the same numbers. ``seconds``, if given,
@@ -536,6 +536,9 @@ def validate(
         # The same counterfactual on every case (e.g. --without RU): ids unknown to a case
         # are refused with that case's ids, never skipped.
         arrays = [variation.apply(a) for a in arrays]
+    # An id no case has is a typo; one some cases lack leaves those to the model's fallback.
+    require_known_actors(options or {}, list(dict.fromkeys(i for a in arrays
+                                                           for i in a.actor_ids)))
     plain = [m for m in instances if not is_fitted(m)]
     seconds: dict[str, float] = {}
     forecasts = run_models(arrays, plain, seed, seconds, workers)

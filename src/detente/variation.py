@@ -45,6 +45,8 @@ from detente.errors import (
     option_text,
     shorten,
 )
+from detente.scenario.checks import self_trust
+from detente.scenario.schema import MAX_MAGNITUDE
 
 if TYPE_CHECKING:
     from detente.settlement.problem import SettlementProblem
@@ -52,6 +54,14 @@ if TYPE_CHECKING:
 # The scenario format's id rule (scenario.ID_PATTERN): an added actor must be writable
 # in a scenario file too.
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+# A changed capability is held to the scenario file's bound: past it the Nash weights' sum
+# overflows to infinity and every weight reads 0 (a Nash product of 100.00 from gains of 6).
+_MOST = f"{MAX_MAGNITUDE:g}"
+_RESCALE = " (only ratios between capabilities matter: scale them down together)"
+
+
+def _capability_fits(value: float) -> bool:
+    return math.isfinite(value) and 0 < value <= MAX_MAGNITUDE
 
 
 @dataclass(frozen=True)
@@ -185,16 +195,16 @@ class Variation:
             if not _ID.match(a.id):
                 add(Problem(_at("--add"), f"'{a.id}' is not a valid actor id",
                             "ids start with a letter and use letters, digits, '-' or '_'"))
-            if not (math.isfinite(a.capability) and a.capability > 0):
+            if not _capability_fits(a.capability):
                 add(Problem(_at("--add"), f"capability of {a.id} must be a finite number "
-                            f"above 0, got {as_written(a.capability)}",
-                            f"write e.g. {_said('--add', 'EU=10')}"))
+                            f"above 0 and at most {_MOST}, got {as_written(a.capability)}",
+                            f"write e.g. {_said('--add', 'EU=10')}{_RESCALE}"))
         for actor, value in self.capability:
-            if not (math.isfinite(value) and value > 0):
+            if not _capability_fits(value):
                 add(Problem(_at("--capability"), f"capability {actor}={as_written(value)} "
-                            "must be a finite number above 0",
-                            f"write e.g. {_said('--capability', 'RU=60')}; to remove an actor "
-                            f"use {_said('--without')}"))
+                            f"must be a finite number above 0 and at most {_MOST}",
+                            f"write e.g. {_said('--capability', 'RU=60')}{_RESCALE}; to remove "
+                            f"an actor use {_said('--without')}"))
         for actor, issue, value in self.position:
             if not math.isfinite(value):
                 add(Problem(_at("--position"), f"position {actor}.{issue}="
@@ -308,9 +318,8 @@ class Variation:
                 add(Problem(_at("--trust"), f"unknown actor or institution '{trusted}' "
                             "(the trusted)",
                             did_you_mean(trusted, guarantors + new)))
-            if truster == trusted:
-                add(Problem(_at("--trust"), f"{truster}.{trusted}: an actor always believes itself",
-                            "name two different actors"))
+            if problem := self_trust(_at("--trust"), truster, trusted):
+                add(problem)
         for issue, names in self.guarantors:
             if issue not in issues:
                 add(Problem(_at("--guarantor"), f"unknown issue '{issue}'",

@@ -22,8 +22,8 @@ from detente.analyses.options import (
     the_model,
 )
 from detente.analyses.spec import AnalysisSpec, Option, split_model_option
-from detente.errors import OptionError, Problem, option_error, option_text
-from detente.models import REGISTRY, get_model
+from detente.errors import OptionError, Problem, option_error, option_text, shorten
+from detente.models import REGISTRY, get_model, require_known_actors
 from detente.render import UNITS, fmt
 from detente.scenario import Scenario, load
 from detente.validate import DEFAULT_BOOTSTRAP, DEFAULT_FOLDS
@@ -40,8 +40,11 @@ EXPLAIN_FORMAT_VERSION = 1
 def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
     """``MODEL.NAME=VALUE`` items → {model: {name: value}}, each value read by the option's
     declared type (``no`` stays the string "no" for a choice and means false for a
-    true/false option; see :meth:`detente.models.base.Model.parse_option`)."""
+    true/false option; see :meth:`detente.models.base.Model.parse_option`). An option given
+    twice is refused, as a repeated counterfactual is: the last value used to win without a
+    word."""
     out: dict[str, dict[str, object]] = {}
+    given: dict[tuple[str, str], str] = {}
     for item in items:
         model, name, value = split_model_option(item)
         info = REGISTRY.get(model)
@@ -57,6 +60,11 @@ def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
             read = settle[name].plain(checked)
         else:  # an unknown model or option: get_model or the settle kernel names it
             read = value
+        if (model, name) in given:
+            raise OptionError([Problem(f"{model}.{name}", f"{model}.{name} is given twice: "
+                                       f"'{shorten(given[model, name])}' and "
+                                       f"'{shorten(item)}'", "give each option once")])
+        given[model, name] = item
         out.setdefault(model, {})[name] = read
     return out
 
@@ -307,7 +315,9 @@ def run_explain(scenario: Scenario | str | Path | None, variation: Variation | N
     if issue_id not in arrays.issue_ids:
         raise option_error("--issue", f"no issue '{issue_id}' in scenario {s.id}",
                            f"choose one of {', '.join(arrays.issue_ids)}")
-    chosen = get_model(model, **parse_model_options(option).get(model, {}))
+    options = parse_model_options(option)
+    chosen = get_model(model, **options.get(model, {}))
+    require_known_actors(options, arrays.actor_ids)
     tables = chosen.explain(arrays, arrays.issue_ids.index(issue_id), round_number)
     return Explanation(s, model, chosen.options_dict(), issue_id, round_number,
                        tuple(tables), variation)

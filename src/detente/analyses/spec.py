@@ -276,6 +276,11 @@ class Option:
             out, problems = [], []
             for item in items:
                 v, p = self._one(item)
+                # A repeat was listed or run twice (settle -p SWAP -p SWAP): refused as a
+                # repeated counterfactual is, not dropped without a word.
+                if p is None and v in out:
+                    p = Problem(self.flag, f"{self._show(v)} is given twice",
+                                f"give each {self.what} once")
                 out.append(v)
                 if p:
                     problems.append(p)

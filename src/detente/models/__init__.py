@@ -7,10 +7,11 @@ take a batch axis (the sampling engine would fall back to one sample at a time).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from detente.errors import DetenteError, option_error
+from detente.errors import DetenteError, OptionError, option_error
 from detente.models.anchored import Anchored
 from detente.models.base import ExplainTable, Model, ModelResult, make_rng
 from detente.models.bdm import Bdm
@@ -94,5 +95,16 @@ def get_model(name: str, **options: Any) -> Model:
     return info.model(**options)
 
 
+def require_known_actors(options: Mapping[str, Mapping[str, Any]],
+                         actor_ids: Sequence[str]) -> None:
+    """Refuse every actor id the user's model options (per model name, the options given)
+    name that ``actor_ids`` lacks (:meth:`Model.unknown_actors`): ``-O procedural.setter=up``
+    on a scenario whose actor is UP ran the compromise fallback without a word."""
+    problems = [p for name, given in options.items() if name in REGISTRY
+                for p in get_model(name, **dict(given)).unknown_actors(given, actor_ids)]
+    if problems:
+        raise OptionError(problems)
+
+
 __all__ = ["DEFAULT_MODELS", "REGISTRY", "ExplainTable", "Model", "ModelInfo", "ModelResult",
-           "get_model", "make_rng"]
+           "get_model", "make_rng", "require_known_actors"]

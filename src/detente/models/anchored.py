@@ -59,7 +59,7 @@ class Anchored(Model):
 
     name = "anchored"
     #: Anchors are looked up by actor id, so batches must share their actors' ids.
-    uses_actor_ids = True
+    actor_options = ("anchors",)
 
     @dataclass(frozen=True)
     class Options:

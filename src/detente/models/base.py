@@ -12,13 +12,14 @@ import math
 import types
 import typing
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import non_finite_text, option_error, option_text
+from detente.errors import Problem, did_you_mean, non_finite_text, option_error, option_text
 from detente.view import Table
 
 RngLike = np.random.Generator | int | None
@@ -184,6 +185,11 @@ class Model(ABC):
     #: per call (smp: the tail of its longest runs) sets it, since the chunk size changes no
     #: number (docs/uncertainty.md).
     sample_chunk_bytes: ClassVar[int] = 0
+    #: The options whose values name actors by id (procedural's setter, anchored's
+    #: anchors): a batch of such a model must share its actors' ids, and an id the user
+    #: gives must be the scenario's (:meth:`unknown_actors`). A default the scenario lacks
+    #: (COM on a scenario without EU actors) leaves the model to its documented fallback.
+    actor_options: ClassVar[tuple[str, ...]] = ()
 
     @dataclass(frozen=True)
     class Options:
@@ -219,6 +225,22 @@ class Model(ABC):
             if isinstance(value, float) and not math.isfinite(value):
                 raise option_error(f"{self.name}.{f.name}", f"{value} is not a finite number",
                                    "give a finite number; see `detente models` for defaults")
+
+    def unknown_actors(self, given: Iterable[str], actor_ids: Sequence[str]) -> list[Problem]:
+        """The actor ids that the ``given`` options (the ones the user set, not the
+        defaults) name and ``actor_ids`` lacks, each refused at ``MODEL.OPTION`` with a
+        "did you mean": read as absent, the model would fall back without a word."""
+        problems = []
+        for option in self.actor_options:
+            if option not in given:
+                continue
+            value = getattr(self.options, option)
+            # An id, or (id, weight) pairs as Options normalises anchors.
+            named = [value] if isinstance(value, str) else [pair[0] for pair in value]
+            problems += [Problem(f"{self.name}.{option}", f"unknown actor '{actor}'",
+                                 did_you_mean(actor, actor_ids))
+                         for actor in named if actor not in actor_ids]
+        return problems
 
     @classmethod
     def parse_option(cls, name: str, text: str) -> Any:

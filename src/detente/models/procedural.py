@@ -51,7 +51,7 @@ class Procedural(Model):
     needs_status_quo = True
     respects_vetoes = True
     #: The setter and the chamber are looked up by actor id.
-    uses_actor_ids = True
+    actor_options = ("setter", "chamber")
 
     @dataclass(frozen=True)
     class Options:

@@ -22,6 +22,7 @@ from detente.errors import Problem as ErrorItem
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
 from detente.roadmaps.search import deliverable_issues, reachable, search_paths
 from detente.scenario import Scenario, did_you_mean, load
+from detente.scenario.checks import self_trust
 from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
 from detente.settlement.defaults import (
@@ -840,6 +841,8 @@ def trust_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
         if trusted not in guarantors:
             problems.append(ErrorItem(option_place("scan"), f"unknown guarantor '{trusted}'",
                                       did_you_mean(trusted, guarantors)))
+        if refusal := self_trust(option_place("scan"), truster, trusted):
+            problems.append(refusal)
     if problems:
         raise OptionError(problems)
     grid = np.asarray(values, dtype=float)
@@ -944,6 +947,8 @@ def parse_scan(text: str) -> tuple[tuple[str, str], ...]:
             raise option_error("--scan", f"'{part.strip()}' does not name truster.trusted",
                                f"write e.g. {option_text('scan', 'KP.RU,KP.CN')} (KP's trust in "
                                "RU and in CN)")
+        if refusal := self_trust(option_place("scan"), truster, trusted):
+            raise OptionError([refusal])
         pairs.append((truster, trusted))
     if not pairs:
         raise option_error("--scan", f"'{text}' names no trust pair", "write e.g. KP.RU,KP.CN")

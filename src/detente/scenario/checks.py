@@ -67,6 +67,17 @@ def _too_narrow(loc: str, issue: Issue) -> Problem | None:
                    "anchors and positions with it")
 
 
+def self_trust(location: str, truster: str, trusted: str) -> Problem | None:
+    """The refusal of an actor's trust in itself, wherever one is given (a scenario's or a
+    room submission's trust table, ``--trust``, ``roadmap --scan``); None for two different
+    parties. It is no input: an actor fully believes the moves it delivers itself
+    (docs/settle.md, T[a,a] = 1)."""
+    if truster != trusted:
+        return None
+    return Problem(location, f"{truster}.{trusted} is {truster}'s trust in itself, which is "
+                   "always 1", "leave it out: an actor always believes itself")
+
+
 def check_semantics(s: Scenario) -> list[Problem]:
     """Return every cross-field problem of a parsed scenario (empty when it is valid)."""
     problems: list[Problem] = []
@@ -167,6 +178,12 @@ def check_semantics(s: Scenario) -> list[Problem]:
             continue
         for trusted, m in trust_row.items():
             loc = f"trust.{truster}.{trusted}"
+            # A plain 1 says what holds anyway; anything else (or a spread to sample) would
+            # change results that docs/settle.md fixes at T[a,a] = 1.
+            plain_one = m.value == 1 and not m.is_uncertain and m.distribution is None
+            if not plain_one and (problem := self_trust(loc, truster, trusted)):
+                add(problem)
+                continue
             _check_range(loc, m, (0.0, 1.0), add, lambda v: f"trust {as_written(v)} is outside 0-1",
                          "trust is a probability: 0 = no belief, 1 = full belief")
 

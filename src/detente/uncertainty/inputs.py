@@ -33,6 +33,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -48,6 +49,9 @@ from detente.errors import (
     shorten,
 )
 from detente.scenario import Measure, Scenario, distribution_problem
+
+if TYPE_CHECKING:
+    from detente.variation import Variation
 
 FIELDS = ("capability", "position", "salience", "status_quo", "trust")
 KINDS = ("pert", "triangular", "uniform", "normal")  # the order in which a block draws them
@@ -215,6 +219,43 @@ class InputSpace:
                 batched = flat.reshape(n, *base.shape)
             fields[name] = batched
         return self.base.replace(**fields)
+
+    def without_fixed(self, variation: Variation) -> tuple[InputSpace, tuple[str, ...]]:
+        """This space less the inputs a counterfactual sets (``--capability``,
+        ``--position``, ``--salience``, ``--trust``) or takes away (every input of an actor
+        ``--without`` removes, and trust in it), with their labels. A counterfactual sets a
+        value, so that value is certain: drawn and then overwritten it was still counted as
+        uncertain and listed by sensitivity with no effect (docs/uncertainty.md)."""
+        base = self.base
+        actors, issues = list(base.actor_ids), list(base.issue_ids)
+        guarantors = list(base.guarantor_ids)
+        n_issues, n_guarantors = len(issues), len(guarantors)
+        known = set(actors)
+        set_here: set[tuple[str, int]] = {
+            ("capability", actors.index(a)) for a, _ in variation.capability if a in known}
+        for name, edits in (("position", variation.position), ("salience", variation.salience)):
+            set_here |= {(name, actors.index(a) * n_issues + issues.index(i))
+                         for a, i, _ in edits if a in known}
+        set_here |= {("trust", actors.index(a) * n_guarantors + guarantors.index(g))
+                     for a, g, _ in variation.trust if a in known}
+        gone = set(variation.without)
+        fixed = np.array([
+            (name, int(flat)) in set_here or actor in gone
+            or (name == "trust" and guarantors[int(flat) % n_guarantors] in gone)
+            for name, flat, actor in zip(self.target, self.index, self.actors, strict=True)],
+            dtype=bool)
+        if not fixed.any():
+            return self, ()
+        keep = np.flatnonzero(~fixed)
+
+        def kept(values: Sequence[Any]) -> tuple[Any, ...]:
+            return tuple(values[d] for d in keep)
+
+        reduced = InputSpace(
+            base=base, target=kept(self.target), index=self.index[keep], kind=self.kind[keep],
+            mode=self.mode[keep], low=self.low[keep], high=self.high[keep], sd=self.sd[keep],
+            labels=kept(self.labels), actors=kept(self.actors), issues=kept(self.issues))
+        return reduced, tuple(self.labels[d] for d in np.flatnonzero(fixed))
 
     def nominal(self) -> np.ndarray:
         """The point values of every input (the scenario as written), ``[D]``."""
@@ -420,8 +461,14 @@ def has_own_uncertainty(scenario: Scenario) -> bool:
     return any(_has_own_spread(m) for m in measures)
 
 
-def require_inputs(space: InputSpace, noise: Noise) -> None:
-    """Refuse to 'sample' a scenario in which nothing varies."""
+def require_inputs(space: InputSpace, noise: Noise, fixed: Sequence[str] = ()) -> None:
+    """Refuse to 'sample' a scenario in which nothing varies (``fixed``: the inputs a
+    counterfactual set, :meth:`InputSpace.without_fixed`)."""
+    if space.size == 0 and fixed:
+        raise option_error("--noise", "the counterfactual sets every uncertain input ("
+                           f"{fixed_text(fixed)}), so every sample would be the same scenario",
+                           "run `detente forecast` with this counterfactual, or give "
+                           f"{option_text('noise')} or low/high/sd on other numbers")
     if space.size == 0:
         raise option_error("--noise", f"nothing is uncertain (noise: {noise}), so every "
                            "sample would be the same scenario",
@@ -429,6 +476,24 @@ def require_inputs(space: InputSpace, noise: Noise) -> None:
                            "capability=20%, or low/high/sd on numbers in the scenario")
 
 
+#: The most inputs a note names one by one (``--without`` an actor sets all of its inputs).
+_NAMED = 6
+
+
+def fixed_text(labels: Sequence[str]) -> str:
+    """The inputs a counterfactual set, for a note: the first few, then how many more."""
+    more = len(labels) - _NAMED
+    return ", ".join(labels[:_NAMED]) + (f" and {more} more" if more > 0 else "")
+
+
+def fixed_note(labels: Sequence[str]) -> str:
+    """What a run says when a counterfactual set some uncertain inputs (none: "")."""
+    if not labels:
+        return ""
+    return (f"the counterfactual sets {len(labels)} of the scenario's uncertain inputs, so "
+            f"they are certain here (neither drawn nor counted): {fixed_text(labels)}")
+
+
 __all__: Sequence[str] = ("DEFAULT_NOISE", "FIELDS", "KINDS", "InputSpace", "Noise",
-                          "NoiseTerm", "distribution_problem", "has_own_uncertainty",
-                          "input_space", "require_inputs")
+                          "NoiseTerm", "distribution_problem", "fixed_note",
+                          "has_own_uncertainty", "input_space", "require_inputs")

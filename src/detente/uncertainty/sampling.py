@@ -13,7 +13,7 @@ import numpy as np
 
 from detente.combine import LEVELS, load_combination
 from detente.errors import option_error, option_text
-from detente.models import REGISTRY, get_model
+from detente.models import REGISTRY, get_model, require_known_actors
 from detente.resources import human, memory_limit, require_memory
 from detente.scenario import Scenario, load
 from detente.uncertainty.engine import (
@@ -31,6 +31,7 @@ from detente.uncertainty.inputs import (
     DEFAULT_NOISE,
     InputSpace,
     Noise,
+    fixed_note,
     has_own_uncertainty,
     input_space,
     require_inputs,
@@ -246,17 +247,26 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
     chosen, source = resolve_noise(s, noise)
     space = input_space(s, chosen)
     require_inputs(space, chosen)
+    fixed: tuple[str, ...] = ()
+    if variation is not None and not variation.is_empty:
+        variation.apply(space.base)  # unknown ids and bad values fail here, before any work
+        space, fixed = space.without_fixed(variation)
+        require_inputs(space, chosen, fixed)
     seed = spawn_seed(rng)
     kernel, note = make_kernel(s, space, model, options, seed, combination)
     if per_turn and isinstance(kernel, ModelKernel):
         kernel = dataclasses.replace(kernel, per_turn=True)
+    varied = space.base
     if variation is not None and not variation.is_empty:
-        variation.apply(space.base)  # unknown ids and bad values fail here, before any work
+        varied = variation.apply(space.base)
         if isinstance(kernel, SettleKernel):
             kernel = dataclasses.replace(kernel, problem=variation.apply_problem(kernel.problem))
         kernel = VariedKernel(kernel, variation)
-    return Setup(s, space, chosen, source, seed, kernel, RunStats(notes=[note] if note else []),
-                 variation)
+    if model in REGISTRY or model == COMBINED:
+        require_known_actors(options or {} if model == COMBINED else {model: options or {}},
+                             varied.actor_ids)
+    notes = [n for n in (fixed_note(fixed), note) if n]
+    return Setup(s, space, chosen, source, seed, kernel, RunStats(notes=notes), variation)
 
 
 def model_kernel(model: str, options: Mapping[str, Any] | None) -> ModelKernel:
