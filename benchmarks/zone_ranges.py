@@ -10,7 +10,8 @@ built before the clock starts) and prints its wall and CPU seconds, or that it w
 (the refusal's first line, and how long it took to refuse), or that it ran past ``--limit``
 seconds and was stopped. Then the ratio base / this where both finished, and whether both
 gave the same ranges bit for bit (a digest of the JSON of ``ZoneRanges.to_dict()``); where
-the base ran past the limit the ratio is only a lower bound and is printed as such. The
+the base ran past the limit the ratio is only a lower bound and is printed as such; where
+this tree refused, no ratio (a refusal is no answer), only how long it took to refuse. The
 load average is printed at the start and at the end: on the shared 2-core machine compare
 within a run, never across runs.
 """
@@ -102,10 +103,14 @@ def main() -> int:
                 same = "yes" if base["digest"] == this["digest"] else "NO"
                 print(f"step {step:>4}: {args.base} / this {ratio:.2f} (wall); "
                       f"the same ranges bit for bit: {same}", flush=True)
-            elif "wall" in this and "stopped" in base:
+            elif "digest" in this and "stopped" in base:
                 ratio = float(str(base["stopped"])) / float(str(this["wall"]))
                 print(f"step {step:>4}: {args.base} / this > {ratio:.1f} (wall; the base "
                       "stopped at the limit)", flush=True)
+            elif "refused" in this:  # a refusal is no answer: no ratio
+                there = "ran past the limit" if "stopped" in base else "answered"
+                print(f"step {step:>4}: this refused after {float(str(this['wall'])):.1f} s "
+                      f"where {args.base} {there}", flush=True)
     print(f"load average at the end: {load_average()}")
     return 0
 

@@ -3,9 +3,13 @@
 **Per-issue zone.** For issue k, the values v of its candidate set for which some package
 with x_k = v makes every veto player gain (the zone of agreement of docs/settle.md): the
 zone's *range* on k is [min, max] of those values (``gaps`` says whether some value in
-between is not in any acceptable package). Exact: each (issue, value) pair is one row of a
-batched zone test with the issue fixed to that value, answered by the settlement's exact
-searches (brute force, branch and bound or the MILP, whichever ``method`` picks).
+between is not in any acceptable package). Exact, value by value: a value taken by an
+acceptable package seen is in it; the rest are decided by group tests, each issue's
+undecided values together in one row of a batched zone test with the issue restricted to
+them, answered by the settlement's exact searches (brute force, branch and bound or the
+MILP, whichever ``method`` picks): a refuted group refutes all its values
+(:func:`_feasible_values`). Where only the MILP could list the packages the efficient range
+needs, that is refused with its estimate (:func:`_efficient_too_slow`).
 
 **Efficient range.** The values of k in the Pareto-efficient acceptable packages (no
 acceptable package gives every party at least as much and one more). Exact when the zone
