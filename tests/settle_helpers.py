@@ -531,6 +531,17 @@ def check_issue_ranges(problem: SettlementProblem, method: str) -> None:
     efficient = [r for r in zone if not any(
         _dominates(ref.gains[s], ref.gains[r], ref.parties) for s in zone)]
     assert got.efficient_exact
+    # On tiny spaces every acceptable package is listed for the efficient range, so every
+    # value is witnessed: the group tests that decide the rest are checked on their own,
+    # from no witness at all (refuted groups, packages found, groups halved).
+    from detente.settlement.zone import _feasible_values
+
+    table = search.build_table(problem)
+    alone = _feasible_values(table, set(), method, search.MAX_PACKAGES)  # type: ignore[arg-type]
+    for k in range(table.n_issues):
+        want_units = {round(ref.packages[r][k], 9) for r in zone}
+        have_units = {round(float(table.values[0, k, o]), 9) for kk, o in alone if kk == k}
+        assert have_units == want_units
     for k, z in enumerate(got.issues):
         want = {round(ref.packages[r][k] * 100, 6) for r in zone}
         have = {round(v, 6) for v, f in zip(z.values, z.feasible, strict=True) if f}

@@ -166,6 +166,14 @@ def test_korea_exact_stage_past_the_milp_limit(monkeypatch: pytest.MonkeyPatch) 
     forced = screened_zone_exists(table, sweeps=0)
     assert sum(calls) == rest.size  # every undecided sample went to a MILP
     np.testing.assert_array_equal(forced.exists, normal.exists)
+    # A MILP's proof of a non-empty zone is kept as the sample's witness (the per-issue
+    # zones' group tests take every value it holds): an acceptable package, exactly.
+    proven = np.nonzero((forced.stage == EXACT) & (forced.witness[:, 0] >= 0))[0]
+    assert proven.size > 0
+    assert forced.exists[proven].all() and (forced.witness[~forced.exists] == -1).all()
+    for b in proven:
+        gains, ok = exact_gains(table, forced.witness[b][None], np.array([b]))
+        assert ok[0] and np.all((gains[0] > GAIN_TOLERANCE) | ~table.must_agree[b])
 
 
 def test_korea_cases_exercise_every_stage(

@@ -15,6 +15,7 @@ import detente
 from detente.arrays import Arrays
 from detente.scenario import scenario_from_mapping
 from detente.settlement.problem import SettlementProblem
+from detente.settlement.search import SearchTooLarge
 from detente.settlement.zone import frontier
 
 from .settle_helpers import (
@@ -139,3 +140,21 @@ def test_the_frontier_end_best_for_a_is_not_beaten_on_g_b() -> None:
     for method in ("brute", "bnb", "auto", "milp"):
         got = frontier(problem, "A0", "A2", method=method)
         assert got.packages[-1] == {"I0": 40.0, "I1": 40.0}, method
+
+
+def test_an_efficient_range_only_the_milp_could_list_is_refused_with_its_estimate(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # korea-2017 at the default step (2.8e8 packages) goes to the MILP under auto; with
+    # branch and bound's budget for the 200 best by Nash cut to one expansion, the 200 were
+    # listed by 200 MILPs, silently (at step 1% for most of an hour): now refused with the
+    # estimate and the fixes.
+    from detente.settlement import zone
+
+    monkeypatch.setattr(zone, "TOP_K_BUDGET", 1, raising=False)
+    problem = SettlementProblem.from_scenario(detente.load("korea-2017"))
+    with pytest.raises(SearchTooLarge) as err:
+        zone.issue_ranges(problem)
+    (problem_,) = err.value.problems
+    assert problem_.location == "--zones"
+    assert "200 best by Nash product" in problem_.message and "200 ×" in problem_.message
+    assert "--no-zones" in problem_.fix and "--method bnb" in problem_.fix

@@ -638,12 +638,14 @@ def _result(m: _Model, slots: list[np.ndarray], score: list[float], gap: float =
     return Found(s[order], v[order], gap)
 
 
-def zone_test(m: _Model, floor: float = -math.inf) -> bool | None:
+def zone_test(m: _Model, floor: float = -math.inf,
+              witness: list[np.ndarray] | None = None) -> bool | None:
     """Whether the zone is non-empty: True/False when the max-min MILP decides it, None
     when its optimum lies within HiGHS's tolerances of the threshold (then the caller uses
     an exact method). ``floor``: the smallest party gain (unscaled) of some known package
     that keeps the rules, a lower bound of the optimum that starts the MILP's bound there
-    (a warm start)."""
+    (a warm start). ``witness``: where given, the slots of the acceptable package that
+    proved a True are appended to it."""
     if m.gains.shape[0] == 0:
         # Nobody must agree: the zone is every package that keeps the rules, which may be
         # none (two rules that leave an issue no candidate value), not every package.
@@ -666,9 +668,11 @@ def zone_test(m: _Model, floor: float = -math.inf) -> bool | None:
         # z is bounded by every package's smallest gain, so only the rules (no package
         # keeps them all) or a floor that no package reaches can leave no solution: the
         # floor is a caller's claim, so decide again without it rather than trust it.
-        return zone_test(m) if math.isfinite(floor) else False
+        return zone_test(m, witness=witness) if math.isfinite(floor) else False
     slots = m.slots(out[0])
     if m.acceptable(slots):
+        if witness is not None:
+            witness.append(slots)
         return True  # a certificate: this package keeps the rules and is acceptable, exactly
     if out[1] / OBJECTIVE_SCALE < GAIN_TOLERANCE * m.scale - RELAXATION:
         return False  # even the dual bound leaves some party without a gain
@@ -841,11 +845,14 @@ def _models(table: GainTable) -> list[_Model | None]:
             for b in range(table.batch)]
 
 
-def zone_exists(table: GainTable, floor: np.ndarray | None = None) -> np.ndarray:
+def zone_exists(table: GainTable, floor: np.ndarray | None = None,
+                witness: np.ndarray | None = None) -> np.ndarray:
     """Whether some package makes every party gain, per scenario ``[B]``: the max-min MILP,
     and branch and bound (exact) for a scenario whose optimum lies within HiGHS's
     tolerances of zero. ``floor [B]``: per scenario, the smallest party gain of a known
-    package (−inf for none), which bounds each MILP's optimum from below."""
+    package (−inf for none), which bounds each MILP's optimum from below. ``witness
+    [B, I]``: where given, the slots of the acceptable package that proved a scenario's
+    zone non-empty are written to its row (rows without one are left as they are)."""
     from detente.settlement.search import ENUMERABLE, branch_and_bound
 
     out = np.zeros(table.batch, dtype=bool)
@@ -853,7 +860,10 @@ def zone_exists(table: GainTable, floor: np.ndarray | None = None) -> np.ndarray
     for b, m in enumerate(_models(table)):
         if m is None:
             continue
-        verdict = zone_test(m) if floor is None else zone_test(m, float(floor[b]))
+        proof: list[np.ndarray] = []
+        verdict = zone_test(m, -math.inf if floor is None else float(floor[b]), proof)
+        if witness is not None and proof:
+            witness[b] = proof[0]
         if verdict is None:
             undecided.append(b)
         else:

@@ -82,7 +82,8 @@ BOUND_MARGIN = 1e-9
 class ZoneScreen:
     """Per scenario: ``exists [B]`` whether the zone is non-empty, ``stage [B]`` which
     stage decided it (an index into :data:`STAGES`), ``witness [B, I]`` slots of an
-    acceptable package where the incumbent stage decided it (−1 elsewhere)."""
+    acceptable package where the incumbent stage, or a MILP of the exact stage, proved the
+    zone non-empty (−1 elsewhere)."""
 
     exists: np.ndarray
     stage: np.ndarray
@@ -297,7 +298,7 @@ def screen_candidates(table: GainTable, rounds: int = LAGRANGE_ROUNDS,
     return empty & ~found, found, slots
 
 
-def _exact_large(table: GainTable, slots: np.ndarray) -> np.ndarray:
+def _exact_large(table: GainTable, slots: np.ndarray, witness: np.ndarray) -> np.ndarray:
     """The exact stage for spaces past MILP_LIMIT: branch and bound on groups of
     scenarios within a small budget, one MILP each for a group that exhausts it.
 
@@ -305,7 +306,8 @@ def _exact_large(table: GainTable, slots: np.ndarray) -> np.ndarray:
     at once (korea-2017 step 5 without RU and CN: ~25 ms a scenario, against ~90 ms by
     MILP); a wide zone that escaped the screen can need far more expansions, where the
     MILP is steady. Its smallest-gain variable starts at the best package the screen
-    tried (``slots``), a lower bound of its optimum."""
+    tried (``slots``), a lower bound of its optimum. The acceptable package that proves a
+    MILP's answer is written to its row of ``witness`` (branch and bound names none)."""
     from detente.settlement import milp
     from detente.settlement.search import SearchTooLarge, branch_and_bound
 
@@ -319,7 +321,9 @@ def _exact_large(table: GainTable, slots: np.ndarray) -> np.ndarray:
         except SearchTooLarge:
             gains, ok = exact_gains(group, slots[rows])
             floor = np.where(ok, _smallest(gains, group.must_agree), -np.inf)
-            exists[rows] = milp.zone_exists(group, floor)
+            found = np.full((rows.size, table.n_issues), -1, dtype=witness.dtype)
+            exists[rows] = milp.zone_exists(group, floor, found)
+            witness[rows] = found
     return exists
 
 
@@ -336,12 +340,14 @@ def screened_zone_exists(table: GainTable, method: Method = "auto",
     stage[empty] = BOUND
     stage[found] = INCUMBENT
     rest = np.nonzero(stage == EXACT)[0]
+    witness = np.where(found[:, None], slots, -1)
     if rest.size:
         sub = table.subset(rest)
         if method == "auto" and int(sub.space_size.max()) > MILP_LIMIT:
-            exists[rest] = _exact_large(sub, slots[rest])
+            proofs = witness[rest]
+            exists[rest] = _exact_large(sub, slots[rest], proofs)
+            witness[rest] = proofs
         else:  # a named method, never "auto" again (zone_exists would screen anew)
             used = chosen_method(sub, method)
             exists[rest] = zone_exists(sub, used, max_packages)
-    witness = np.where(found[:, None], slots, -1)
     return ZoneScreen(exists, stage, witness)

@@ -3,9 +3,13 @@
 **Per-issue zone.** For issue k, the values v of its candidate set for which some package
 with x_k = v makes every veto player gain (the zone of agreement of docs/settle.md): the
 zone's *range* on k is [min, max] of those values (``gaps`` says whether some value in
-between is not in any acceptable package). Exact: each (issue, value) pair is one row of a
-batched zone test with the issue fixed to that value, answered by the settlement's exact
-searches (brute force, branch and bound or the MILP, whichever ``method`` picks).
+between is not in any acceptable package). Exact, value by value: a value taken by an
+acceptable package seen is in it; the rest are decided by group tests, each issue's
+undecided values together in one row of a batched zone test with the issue restricted to
+them, answered by the settlement's exact searches (brute force, branch and bound or the
+MILP, whichever ``method`` picks): a refuted group refutes all its values
+(:func:`_feasible_values`). Where only the MILP could list the packages the efficient range
+needs, that is refused with its estimate (:func:`_efficient_too_slow`).
 
 **Efficient range.** The values of k in the Pareto-efficient acceptable packages (no
 acceptable package gives every party at least as much and one more). Exact when the zone
@@ -24,20 +28,28 @@ and A's gain column shifted by t; one batched search for all thresholds.
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from detente.errors import Problem, option_place, option_text
 from detente.settlement.problem import SettlementProblem
+from detente.settlement.screen import screen_candidates, screened_zone_exists
 from detente.settlement.search import (
     BRUTE_FORCE_LIMIT,
     MAX_PACKAGES,
+    TOP_K_BUDGET,
     GainTable,
     Method,
+    SearchTooLarge,
+    _duration,
     best_packages,
     brute_force,
     build_table,
+    chosen_method,
+    format_count,
     pareto_efficient,
     zone_exists,
 )
@@ -114,16 +126,75 @@ class ZoneRanges:
                 "efficient_searched": self.efficient_searched}
 
 
-def _fixed_rows(table: GainTable, rows: list[tuple[int, int]]) -> GainTable:
-    """A batch of copies of scenario 0, row r with issue rows[r][0] fixed to slot rows[r][1]."""
+def _decide(table: GainTable, method: Method, max_packages: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each row's zone is non-empty ``[B]``, and the slots ``[B, I]`` of an
+    acceptable package where one was found on the way (−1 elsewhere): under ``auto`` the
+    screen (exact proofs, its package a witness) and the exact search for the rest, a named
+    method searches every row with that method."""
+    if method == "auto":
+        screen = screened_zone_exists(table, "auto", max_packages)
+        return screen.exists, screen.witness
+    exists = zone_exists(table, method=method, max_packages=max_packages)
+    return exists, np.full((table.batch, table.n_issues), -1, dtype=np.int64)
+
+
+def _feasible_values(table: GainTable, witnessed: set[tuple[int, int]], method: Method,
+                     max_packages: int) -> set[tuple[int, int]]:
+    """The (issue, slot) pairs taken by some acceptable package, ``witnessed`` ones known.
+
+    Under ``auto`` each value not yet known is first screened alone (one batched
+    :func:`~detente.settlement.screen.screen_candidates`: a bound refutes it, a package
+    proves every value it takes, on every issue). The values left are decided by group
+    tests: each issue's undecided values together, one row of a batched exact zone test
+    with the issue restricted to them. A group with no acceptable package refutes all of
+    its values at once; a package found for a group proves what it takes and the rest are
+    tested again; a group found non-empty without a package is halved. Every test is exact,
+    so the answer is the per-value test's; the values past the zone's ends, which the
+    screen rarely refutes, cost one exact search per issue instead of one each."""
+    feasible = set(witnessed)
+    refuted: set[tuple[int, int]] = set()
+    values = [[int(o) for o in np.nonzero(table.valid[0, k])[0]]
+              for k in range(table.n_issues)]
+    alone = [(k, o) for k, slots in enumerate(values) for o in slots if (k, o) not in feasible]
+    if method == "auto" and alone:
+        empty, found, slots = screen_candidates(_restricted(table, [(k, [o]) for k, o in alone]))
+        for row in slots[found]:
+            feasible.update((k, int(o)) for k, o in enumerate(row))
+        refuted = {r for r, out in zip(alone, empty, strict=True) if out}
+    pending = [(k, left) for k, slots in enumerate(values)
+               if (left := [o for o in slots if (k, o) not in feasible | refuted])]
+    while pending:
+        exists, witness = _decide(_restricted(table, pending), method, max_packages)
+        for row in witness[exists & (witness[:, 0] >= 0)]:
+            feasible.update((k, int(o)) for k, o in enumerate(row))
+        later = []
+        for (k, group), found, row in zip(pending, exists, witness, strict=True):
+            left = [o for o in group if (k, o) not in feasible]
+            if not found or not left:
+                continue  # refuted, or every value proven: decided
+            if row[0] < 0 and len(group) == 1:  # the one value tested is in the zone
+                feasible.add((k, group[0]))
+            elif row[0] >= 0 or len(left) == 1:  # the rest are tested again
+                later.append((k, left))
+            else:  # non-empty without a package: halve
+                half = len(left) // 2
+                later += [(k, left[:half]), (k, left[half:])]
+        pending = later
+    return feasible
+
+
+def _restricted(table: GainTable, rows: list[tuple[int, list[int]]]) -> GainTable:
+    """A batch of copies of scenario 0, row r with issue rows[r][0] restricted to the slots
+    rows[r][1]."""
     # subset() copies every part of the table (and whatever a newer table carries besides
     # the per-issue gains), so only the slots change here.
     copies = table.subset(np.zeros(len(rows), dtype=int))
     valid = copies.valid.copy()
-    for r, (k, o) in enumerate(rows):
-        keep = valid[r, k, o]
+    for r, (k, slots) in enumerate(rows):
+        keep = valid[r, k, slots]
         valid[r, k, :] = False
-        valid[r, k, o] = keep
+        valid[r, k, slots] = keep
     return dataclasses.replace(copies, valid=valid, changed=copies.changed & valid,
                                gains=np.where(valid[..., None], copies.gains, 0.0))
 
@@ -141,6 +212,17 @@ def _efficient_ranges(table: GainTable, method: Method, max_packages: int
         assert best is not None
         found = best.result(table, 0)
         exact = found.score.size <= EXACT_EFFICIENT
+    elif method == "auto" and chosen_method(table, method) == "milp":
+        # best_packages' own order under auto (branch and bound within TOP_K_BUDGET), but
+        # past that budget its MILP would list the 200 one by one, each with a no-good cut
+        # per package before it (korea-2017 at step 2%: minutes, silent): refused instead,
+        # with the first MILP's time as the estimate.
+        try:
+            found = best_packages(table, "nash", EFFICIENT_TOP, method="bnb",
+                                  max_packages=min(max_packages, TOP_K_BUDGET))[0]
+        except SearchTooLarge:
+            raise _efficient_too_slow(table) from None
+        exact = False
     else:
         found = best_packages(table, "nash", EFFICIENT_TOP, method=method,
                               max_packages=max_packages)[0]
@@ -149,6 +231,27 @@ def _efficient_ranges(table: GainTable, method: Method, max_packages: int
         return None, True, int(found.score.size), found.slots
     keep = _pareto(found.gains, must)
     return found.values[keep], exact, int(found.score.size), found.slots
+
+
+def _efficient_too_slow(table: GainTable) -> SearchTooLarge:
+    """The refusal of an efficient range that only the MILP could list: the time of its
+    first package (the best by Nash product) times :data:`EFFICIENT_TOP`, a lower bound
+    (each later MILP carries one more no-good cut)."""
+    start = time.perf_counter()
+    best_packages(table, "nash", 1, method="milp")
+    seconds = time.perf_counter() - start
+    return SearchTooLarge([Problem(
+        option_place("zones"),
+        f"the per-issue zones' efficient ranges need the {EFFICIENT_TOP} best by Nash "
+        f"product of {format_count(int(table.space_size[0]))} packages; branch and bound "
+        f"stopped at its budget of {format_count(TOP_K_BUDGET)} expansions and the MILP "
+        f"lists them one at a time, an estimated {_duration(EFFICIENT_TOP * seconds)} "
+        f"({EFFICIENT_TOP} × {seconds:.1f} s, the first one's time; each later one "
+        "carries one more cut)",
+        f"leave the zones out with {option_text('zones', flag='--no-zones')}, use a coarser "
+        f"{option_text('step', '5%')}, or search them by branch and bound with "
+        f"{option_text('method', 'bnb')} and {option_text('max_packages', 'N')} "
+        "(refused with its own estimate past N)")])
 
 
 def _pareto(gains: np.ndarray, must: np.ndarray, chunk: int = 512) -> np.ndarray:
@@ -181,13 +284,10 @@ def issue_ranges(problem: SettlementProblem, settings: UtilitySettings = DEFAULT
             for o in np.nonzero(table.valid[0, k])[0]]
     efficient, exact, searched, seen = _efficient_ranges(table, method, max_packages)
     # A value taken by an acceptable package already seen needs no search; the others are
-    # one batched exact zone test with the issue fixed to the value.
+    # decided by group tests (_feasible_values).
     witnessed = {(k, int(o)) for row in seen for k, o in enumerate(row)}
-    todo = [r for r in rows if r not in witnessed]
-    answers = zone_exists(_fixed_rows(table, todo), method=method,
-                          max_packages=max_packages) if todo else np.zeros(0, dtype=bool)
-    tested = dict(zip(todo, (bool(x) for x in answers), strict=True))
-    feasible = [True if r in witnessed else tested[r] for r in rows]
+    known = _feasible_values(table, witnessed, method, max_packages)
+    feasible = [r in known for r in rows]
     low, high = arrays.scale_low, arrays.scale_high
     out = []
     for k, issue in enumerate(problem.issue_ids):
