@@ -19,7 +19,7 @@ import detente
 import detente.analyses as analyses
 from detente.analyses import ANALYSES
 from detente.analyses.options import DEFAULT_STEP, SETTLEMENT, STEP
-from detente.errors import OptionError
+from detente.errors import NOBODY_MUST_AGREE, OptionError
 from detente.models import REGISTRY
 from detente.render import fmt, print_view, view_csv
 from detente.settlement.defaults import GridStep
@@ -323,6 +323,33 @@ def test_compare_shows_what_only_b_has(tmp_path: Path) -> None:
     shown = view_csv(result.view())
     assert "median NEW" in shown
 
+
+
+def test_compare_leaves_out_a_deal_nobody_must_agree_to_and_says_on_which_side(
+        tmp_path: Path) -> None:
+    # compare refused as a whole (exit 2) where a side had no veto player, though its
+    # forecasts compare; as the brief and the report now do, it leaves the deals out and
+    # says why, naming the side.
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    data = yaml.safe_load(example.read_text(encoding="utf-8"))
+    for actor in data["actors"]:
+        actor["veto"] = False
+    noveto = tmp_path / "noveto.yaml"
+    noveto.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    parts = ("forecast", "settle", "contributions")
+    result = analyses.run("compare", str(noveto), {"capability": ["MID=50"]}, analyses=parts,
+                          step="50%").to_dict()
+    assert {r["analysis"] for r in result["rows"]} == {"forecast"}
+    assert [line.split(":")[0] for line in result["left_out"]] == ["settle", "contributions"]
+    assert all(" on A and B, no actor holds a veto" in line for line in result["left_out"])
+    # A settles; B, without UP, MID and DOWN, keeps only DELTA, which holds no veto: only
+    # B's side is left out.
+    emptied = analyses.run("compare", str(example), {"without": ["UP", "MID", "DOWN"]},
+                           analyses=("forecast", "settle"), step="50%").to_dict()
+    assert emptied["left_out"] == [
+        f"settle: left out: on B, {NOBODY_MUST_AGREE}"]
+    with pytest.raises(OptionError):  # the analysis itself still refuses such a run
+        analyses.run("settle", str(noveto))
 
 CSV_ANALYSES = [name for name, spec in ANALYSES.items()
                 if "csv" in spec.formats and spec.inputs != "targets"]

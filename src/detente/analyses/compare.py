@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import SEED, STEP
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.errors import option_error, option_text
+from detente.errors import NOBODY_MUST_AGREE, NobodyMustAgree, option_error, option_text
 from detente.render import units_where_on_an_issue
 from detente.scenario import Scenario, load
 from detente.settlement.defaults import GridStep
@@ -62,11 +62,13 @@ class Comparison:
     a: str
     b: str
     rows: tuple[Row, ...]
+    #: Analyses left out, each with why (nobody must agree on a side: nothing to settle).
+    left_out: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "detente.compare", "version": JSON_FORMAT_VERSION,
                 "scenario": self.scenario, "a": self.a, "b": self.b,
-                "rows": [r.to_dict() for r in self.rows]}
+                "rows": [r.to_dict() for r in self.rows], "left_out": list(self.left_out)}
 
 
 def _flag(x: bool | None) -> float | None:
@@ -146,25 +148,51 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
     for i in (*s_a.issues, *s_b.issues):
         spans[i.id] = min(spans.get(i.id, math.inf), i.scale.span)
     rows: list[Row] = []
+    left_out: list[str] = []
     for part in analyses:
-        if part == "forecast":
-            a = run("forecast", s_a, seed=seed).value
-            b = run("forecast", s_b, variation, seed=seed).value
-        elif part == "settle":
-            a, b = _beside(run, "settle", s_a, s_b, variation, other,
-                           {**settle_opts, **settle_only})
-        elif part == "roadmap":
-            a, b = _beside(run, "roadmap", s_a, s_b, variation, other, settle_opts)
-        elif part == "contributions":
-            a = run("contributions", s_a, seed=seed, **settle_opts).value
-            b = run("contributions", s_b, variation, seed=seed, **settle_opts).value
-        else:  # sample
-            if samples == 0:
-                continue
-            a = run("sample", s_a, samples=samples, seed=seed, workers=1).value
-            b = run("sample", s_b, variation, samples=samples, seed=seed, workers=1).value
-        rows += _headlines(part, a, b, spans)
-    return Comparison(s_a.id, s_a.id, label_b or s_b.id, tuple(rows))
+        try:
+            pair = _part(run, part, s_a, s_b, variation, other, seed, samples, settle_opts,
+                         settle_only)
+        except NobodyMustAgree:
+            # As the brief and the report do: the forecasts still compare; a deal where
+            # nobody must agree on a side is no number (settle's own refusal says why).
+            sides = [name for name, ok in (("A", _settles(s_a)),
+                                           ("B", _settles(s_b, variation))) if not ok]
+            left_out.append(f"{part}: left out: on {' and '.join(sides)}, "
+                            f"{NOBODY_MUST_AGREE}")
+            continue
+        if pair is not None:
+            rows += _headlines(part, *pair, spans)
+    return Comparison(s_a.id, s_a.id, label_b or s_b.id, tuple(rows), tuple(left_out))
+
+
+def _settles(s: Scenario, variation: Variation | None = None) -> bool:
+    """Whether somebody must agree in ``s`` under ``variation`` (settle runs on it)."""
+    from detente.settlement.utility import parties
+
+    arrays = s.compile()
+    return bool(parties(arrays if variation is None else variation.apply(arrays)).any())
+
+
+def _part(run: Any, part: str, s_a: Scenario, s_b: Scenario, variation: Variation | None,
+          other: str | None, seed: int, samples: int, settle_opts: dict[str, Any],
+          settle_only: dict[str, Any]) -> tuple[Any, Any] | None:
+    """A's and B's results of one analysis (None: sample with no samples asked)."""
+    if part == "forecast":
+        return run("forecast", s_a, seed=seed).value, run("forecast", s_b, variation,
+                                                          seed=seed).value
+    if part == "settle":
+        return _beside(run, "settle", s_a, s_b, variation, other, {**settle_opts,
+                                                                    **settle_only})
+    if part == "roadmap":
+        return _beside(run, "roadmap", s_a, s_b, variation, other, settle_opts)
+    if part == "contributions":
+        return (run("contributions", s_a, seed=seed, **settle_opts).value,
+                run("contributions", s_b, variation, seed=seed, **settle_opts).value)
+    if samples == 0:  # sample
+        return None
+    return (run("sample", s_a, samples=samples, seed=seed, workers=1).value,
+            run("sample", s_b, variation, samples=samples, seed=seed, workers=1).value)
 
 
 def _beside(run: Any, name: str, s_a: Scenario, s_b: Scenario, variation: Variation | None,
@@ -192,7 +220,8 @@ def view_compare(run: Result) -> View:
                        units_where_on_an_issue("+.4g"), ""], key="compare",
               row_spans=[r.span for r in c.rows])
     return View("", tables=(t,), notes=("– : the quantity does not exist on that side (e.g. "
-                                        "the Shapley value of an actor B drops).",))
+                                        "the Shapley value of an actor B drops).",
+                                        *c.left_out))
 
 
 COMPARE = AnalysisSpec(
