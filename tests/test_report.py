@@ -410,3 +410,13 @@ def test_the_report_leaves_out_what_needs_a_party_that_must_agree(
     assert said in text, text
     ids = set(re.findall(r'<section id="([^"]+)"', page))
     assert {"forecasts", "uncertainty", "sensitivity"} <= ids and not ids & left_out, ids
+
+
+def test_a_figure_that_needs_a_party_that_must_agree_names_the_file(tmp_path: Path) -> None:
+    # The figure is drawn after the run: its refusal (nobody must agree) named no file,
+    # where settle's, met in the run, names it.
+    path = _river_vetoes(tmp_path, set())
+    result = CliRunner().invoke(app, ["plot", "settlement", str(path), "-o",
+                                      str(tmp_path / "s.png")])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: {path}: actors: "), result.output

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 #: The longest unbroken run of characters a message echoes whole (ids, keys, values).
@@ -204,6 +205,19 @@ class NobodyMustAgree(OptionError, ScenarioError):
 #: acceptable, each smallest gain a minimum over nobody.
 NOBODY_MUST_AGREE = ("no actor holds a veto and cares about any issue, so every package is "
                      "acceptable and there is nothing to settle")
+
+
+@contextmanager
+def named_by(scenario: object) -> Iterator[None]:
+    """A scenario refusal met in the block (nobody must agree) names ``scenario``'s file
+    where it names none, as the loader's refusals do; a scenario given as an object, not
+    a path, names none."""
+    try:
+        yield
+    except ScenarioError as err:
+        if err.source is None and isinstance(scenario, str | PurePath):
+            err.source = str(scenario)
+        raise
 
 
 def scenario_error(location: str, message: str, fix: str = "", source: str | None = None,

@@ -30,7 +30,7 @@ from detente.analyses.options import DEFAULT_STEP, SETTLEMENT
 from detente.analyses.sampling import SAMPLE, SENSITIVITY
 from detente.analyses.settling import CONTRIBUTIONS, ROADMAP, SETTLE
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.errors import ScenarioError, as_written, option_error
+from detente.errors import as_written, named_by, option_error
 from detente.render import to_json, view_csv
 from detente.scenario import Scenario
 from detente.variation import Variation
@@ -129,14 +129,8 @@ def run(name: str, scenario: Scenario | str | Path | list[str] | None = None,
             scenario or [])
         value = spec.run(targets, variation, **checked, **engine)
     else:
-        try:
+        with named_by(scenario):
             value = spec.run(scenario, variation, **checked, **engine)
-        except ScenarioError as err:
-            # A refusal about the scenario met in the run (nobody must agree) names its file,
-            # as the loader's refusals do.
-            if err.source is None and isinstance(scenario, str | Path):
-                err.source = str(scenario)
-            raise
     return Result(name, value, checked, variation, _inert(spec, checked, variation))
 
 

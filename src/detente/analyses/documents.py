@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import REPORT_OPTIONS
 from detente.analyses.spec import AnalysisSpec, FileOutput, Option
+from detente.errors import named_by
 from detente.presets import PRESETS
 from detente.scenario import Scenario
 from detente.variation import Variation
@@ -86,6 +87,8 @@ class Drawing:
     dpi: int
     preset: str | None
     files: dict[str, bytes] = field(default_factory=dict)
+    #: The scenario as given (a path names its file in a refusal met while drawing).
+    source: object = None
 
     @property
     def title(self) -> str:
@@ -96,14 +99,15 @@ class Drawing:
             from detente.report.kinds import figure_file
 
             preset = PRESETS[self.preset] if self.preset is not None else None
-            self.files[fmt] = figure_file(self.kind, self.analysis, fmt, self.dpi, preset)
+            with named_by(self.source):
+                self.files[fmt] = figure_file(self.kind, self.analysis, fmt, self.dpi, preset)
         return self.files[fmt]
 
 
 def run_plot(scenario: Scenario | str | Path | None, variation: Variation | None,
              **options: Any) -> Drawing:
     return Drawing(_analysis(scenario, variation, options), options["kind"], options["dpi"],
-                   options["preset"])
+                   options["preset"], source=scenario)
 
 
 def _figure_dict(run: Any) -> dict[str, Any]:
