@@ -248,17 +248,16 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
     space = input_space(s, chosen)
     require_inputs(space, chosen)
     fixed: tuple[str, ...] = ()
+    varied = space.base
     if variation is not None and not variation.is_empty:
-        variation.apply(space.base)  # unknown ids and bad values fail here, before any work
+        varied = variation.apply(space.base)  # unknown ids and bad values fail here, first
         space, fixed = space.without_fixed(variation)
         require_inputs(space, chosen, fixed)
     seed = spawn_seed(rng)
     kernel, note = make_kernel(s, space, model, options, seed, combination)
     if per_turn and isinstance(kernel, ModelKernel):
         kernel = dataclasses.replace(kernel, per_turn=True)
-    varied = space.base
     if variation is not None and not variation.is_empty:
-        varied = variation.apply(space.base)
         if isinstance(kernel, SettleKernel):
             kernel = dataclasses.replace(kernel, problem=variation.apply_problem(kernel.problem))
         kernel = VariedKernel(kernel, variation)
