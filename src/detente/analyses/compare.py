@@ -168,10 +168,10 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
 
 def _settles(s: Scenario, variation: Variation | None = None) -> bool:
     """Whether somebody must agree in ``s`` under ``variation`` (settle runs on it)."""
-    from detente.settlement.utility import parties
+    from detente.settlement.utility import somebody_must_agree
 
     arrays = s.compile()
-    return bool(parties(arrays if variation is None else variation.apply(arrays)).any())
+    return somebody_must_agree(arrays if variation is None else variation.apply(arrays))
 
 
 def _part(run: Any, part: str, s_a: Scenario, s_b: Scenario, variation: Variation | None,

@@ -280,11 +280,11 @@ class Analysis:
         """The actors of :attr:`can_leave_out` without whom somebody must still agree: the
         deal without each of these is searched (without the only veto player there is
         nothing to settle, and settle refuses)."""
-        from detente.settlement.utility import parties
+        from detente.settlement.utility import somebody_must_agree
 
         arrays = self.scenario.compile()
         return tuple(actor for actor in self.can_leave_out
-                     if parties(Variation(without=(actor,)).apply(arrays)).any())
+                     if somebody_must_agree(Variation(without=(actor,)).apply(arrays)))
 
     @cached_property
     def without_each(self) -> Result:

@@ -290,6 +290,13 @@ def parties(arrays: Arrays) -> np.ndarray:
 BASELINE = "baseline"
 
 
+def somebody_must_agree(arrays: Arrays) -> bool:
+    """Whether some actor of :func:`parties` must agree, in every batch row: the problem
+    :func:`require_parties` lets through (a caller that leaves such a search out asks this
+    first)."""
+    return bool(np.all(np.any(parties(arrays), axis=-1)))
+
+
 def require_parties(arrays: Arrays, label: str) -> None:
     """Refuse a problem (``label``: which one, e.g. "baseline" or a counterfactual) in which
     nobody must agree: no actor of :func:`parties` in some batch row.
@@ -298,7 +305,7 @@ def require_parties(arrays: Arrays, label: str) -> None:
     minimum over nobody (+inf) and each Nash product one over nobody (1): no number about
     the problem, so settle and roadmap both refuse it rather than show one.
     """
-    if not np.all(np.any(parties(arrays), axis=-1)):
+    if not somebody_must_agree(arrays):
         # The baseline is the scenario as written: no counterfactual to blame.
         removed = "" if label == BASELINE else (
             f", or keep a veto player: a {option_text('without')} that removes the last "
