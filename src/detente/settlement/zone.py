@@ -235,8 +235,9 @@ def _efficient_ranges(table: GainTable, method: Method, max_packages: int
 
 def _efficient_too_slow(table: GainTable) -> SearchTooLarge:
     """The refusal of an efficient range that only the MILP could list: the time of its
-    first package (the best by Nash product) times :data:`EFFICIENT_TOP`, a lower bound
-    (each later MILP carries one more no-good cut)."""
+    first package (the best by Nash product) times :data:`EFFICIENT_TOP`, an estimate,
+    as the message says (each later MILP carries one more no-good cut, so likely longer,
+    but that is not proven)."""
     start = time.perf_counter()
     best_packages(table, "nash", 1, method="milp")
     seconds = time.perf_counter() - start
