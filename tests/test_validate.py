@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
 
-from detente.errors import DetenteError
+from detente.errors import DetenteError, ScenarioError
 from detente.models import get_model
 from detente.scenario import scenario_from_mapping
 from detente.validate import (
@@ -140,6 +143,21 @@ def test_unknown_status_quo_is_not_scored() -> None:
 def test_validate_without_outcomes_is_an_error() -> None:
     with pytest.raises(DetenteError, match="no scenario carries an observed outcome"):
         validate([scenario_from_mapping(_scenario("s", [0, 1], [1, 1], [1, 1], None))])
+
+
+def test_two_scenarios_sharing_an_id_are_refused_not_scored_as_one(tmp_path: Path) -> None:
+    # Read as one group, two files sharing an id lost their bootstrap interval and their
+    # rows' names told them apart no more: refused, naming both.
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    for path, outcome in ((first, 40.0), (second, 60.0)):
+        path.write_text(yaml.safe_dump(_scenario("same", [0, 100], [1, 1], [1, 1], outcome)))
+    with pytest.raises(ScenarioError, match=r"also the id of .*a\.yaml") as caught:
+        validate([first, second], models=["compromise"], n_boot=10)
+    assert str(second) in str(caught.value)
+    with pytest.raises(ScenarioError, match="given twice"):
+        validate([first, first], models=["compromise"], n_boot=10)
+    distinct = scenario_from_mapping(_scenario("other", [0, 100], [1, 1], [1, 1], 50.0))
+    assert validate([first, distinct], models=["compromise"], n_boot=10).scores()
 
 
 @needs_shared(BLKSV)

@@ -521,7 +521,7 @@ def validate(
     its weights and interval scale refitted by grouped cross-validation, with the coverage
     of its intervals out of fold (``result.calibration``).
     """
-    case_list = [c if isinstance(c, Case) else _case_of(c) for c in cases]
+    case_list = _cases_of(cases)
     case_list = [c for c in case_list if c.scenario.outcomes]
     if not case_list:
         raise scenario_error("", "no scenario carries an observed outcome",
@@ -658,9 +658,26 @@ def fit_from(result: ValidationResult, provenance: Mapping[str, Any]) -> Combina
     return comb.fit_combination(forecasts, observed, known, needing, provenance)
 
 
-def _case_of(item: Scenario | str | Path) -> Case:
-    scenario = load(item)
-    return Case(scenario=scenario, group=scenario.id)
+def _cases_of(items: Iterable[Case | Scenario | str | Path]) -> list[Case]:
+    """Cases as given; a scenario or file is its own group, named by its id. Two of them
+    with one id are refused: their rows and their group would be read as one scenario's
+    (one bootstrap group, no interval), silently."""
+    out: list[Case] = []
+    named: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, Case):
+            out.append(item)
+            continue
+        scenario = load(item)
+        given = str(item) if not isinstance(item, Scenario) else f"the scenario '{item.title}'"
+        if scenario.id in named:
+            raise scenario_error("id", f"'{scenario.id}' is also the id of {named[scenario.id]}"
+                                 " (a scenario given twice, or two scenarios sharing an id)",
+                                 "give each scenario to score once, each with its own id",
+                                 source=given)
+        named[scenario.id] = given
+        out.append(Case(scenario=scenario, group=scenario.id))
+    return out
 
 
 # ---------------------------------------------------------------------------------------
