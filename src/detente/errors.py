@@ -108,6 +108,16 @@ def option_text(name: str, value: object = None, flag: str = "") -> str:
     return written if value is None else f"{written} {value}"
 
 
+def switch_text(name: str, on: bool, negative: str = "") -> str:
+    """A yes/no option set ``on`` or off, as :func:`option_text` names options: the command
+    line by its flag or off-flag (``--count``, ``--no-count``; ``negative`` where the
+    off-flag is not ``--no-`` and the name, dashed), the workbench by the name and the
+    value its field takes (``count=true``, ``count=false``)."""
+    if _SHOWN_ON.get() == "workbench":
+        return f"{name}={'true' if on else 'false'}"
+    return _flag(name, "") if on else negative or _flag("no_" + name, "")
+
+
 def option_help(name: str, flag: str = "") -> str:
     """Where the help of the option ``name`` is read, as :func:`option_text` names it:
     ``--help for --chunk-size`` on the command line, the hint of the workbench's field."""

@@ -698,8 +698,9 @@ def stated_roadmap(problem: SettlementProblem, stages: Sequence[str],
     status = dict(zip(problem.issue_ids,
                       (float(v) for v in problem.arrays.to_units(problem.arrays.status_quo)),
                       strict=True))
-    # The roadmap's name is data, the same on every interface (not worded per interface).
-    return _staged_plan(rid, "stated with --stage", status,
+    # The name says how the roadmap was given, as the interface running it names the option
+    # (the workbench has no flags): its JSON and its table alike.
+    return _staged_plan(rid, f"stated with {option_text('stage')}", status,
                         [(f"stage {t + 1}", values, {}) for t, values in enumerate(read)])
 
 

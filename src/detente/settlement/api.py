@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from detente.errors import option_error, option_text
+from detente.errors import option_error, option_text, switch_text
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
 from detente.settlement.defaults import GridStep, issue_steps, same_value, shared_step
@@ -319,7 +319,8 @@ def settle(
                            f"{top!r}", f"give e.g. {option_text('top', 5)}")
     if count is not None and not isinstance(count, bool | np.bool_):
         raise option_error("--count", f"count must be true, false or None, got {count!r}",
-                           "use --count or --no-count")
+                           f"use {switch_text('count', on=True)} or "
+                           f"{switch_text('count', on=False)}")
     max_packages = check_max_packages(max_packages)
     s = load(scenario)
     try:
