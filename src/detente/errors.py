@@ -61,10 +61,17 @@ def as_written(value: float) -> str:
     has: the shortest text that reads back as the same float (100.04, 1000000.7, 1e+300), an
     integral one without ".0". Not ``render.fmt``, whose one decimal writes 100.04 and its
     bound 100 alike, nor ``:g``, whose six digits write 1000000.7 and 1000000.5 both as
-    1e+06: the message must show why the number was refused."""
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(float(value))
+    1e+06: the message must show why the number was refused. From 1e15 an integral number
+    is written as repr writes those from 1e16 (1e+15, not 1000000000000000.0): sixteen
+    digits and a ".0" are no number a person reads at a glance."""
+    number = float(value)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    text = repr(number)
+    if number.is_integer() and "e" not in text:  # 1e15 <= |number| < 1e16: repr's digits
+        return next(short for digits in range(17)
+                    if float(short := f"{number:.{digits}e}") == number)
+    return text
 
 
 def _shorten_runs(text: str) -> str:
