@@ -582,7 +582,8 @@ def _read_values(problem: SettlementProblem, option: str, items: Sequence[str],
             continue
         k = issues.index(key)
         lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
-        if not lo - value_tolerance(lo, hi) <= value <= hi + value_tolerance(lo, hi):
+        tolerance = value_tolerance(lo, hi)
+        if not lo - tolerance <= value <= hi + tolerance:
             problems.append(ErrorItem(flag, f"{where}{key}={as_written(value)} is outside "
                                       f"{key}'s scale ({as_written(lo)} to {as_written(hi)})",
                                       f"give a value from {as_written(lo)} to "
