@@ -15,8 +15,9 @@ from detente.errors import DetenteError, OptionError, shown_on
 from detente.scenario import load
 from detente.settlement.api import settle
 
-#: A long flag as the command line writes one (``--stage``, ``--no-count``).
-FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
+#: A flag as the command line writes one: long (``--stage``, ``--no-count``) or short and
+#: given a value (``-n 1,000``).
+FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z](?=\s))")
 
 
 def texts(node: Any) -> Iterator[str]:
@@ -59,6 +60,15 @@ def workbench(name: str, params: dict[str, Any]) -> Any:
 def test_a_workbench_run_names_no_flag(name: str, params: dict[str, Any]) -> None:
     shown = workbench(name, params)
     assert shown, "the run says something"
+    assert flags_in(shown) == []
+
+
+def test_a_memory_refusal_of_sampling_names_the_count_that_fits_as_a_field(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # It said "draw fewer samples (-n 36,864 fits)", the command line's short flag.
+    monkeypatch.setenv("DETENTE_MAX_MEMORY", "40M")
+    shown = workbench("sample", {"model": "compromise", "samples": 100_000, "seed": 1})
+    assert "samples=" in shown[0]["fix"], shown
     assert flags_in(shown) == []
 
 

@@ -343,7 +343,8 @@ def require_sample_memory(space: InputSpace, kernel: Kernel, samples: int,
     if needed <= allowed:
         return
     fits = max(0, (allowed - (needed - samples * per_sample)) // per_sample)
-    fewer = f"draw fewer samples (-n {fits:,} fits)" if fits else "use a smaller scenario"
+    fewer = f"draw fewer samples ({option_text('samples', f'{fits:,}', '-n')} fits)" if fits \
+        else "use a smaller scenario"
     require_memory(f"{samples:,} samples of {kernel.name} ({human(per_sample)} kept per "
                    "sample)", needed, allowed, fewer)
 
