@@ -25,11 +25,10 @@ from detente.scenario import Scenario, did_you_mean, load
 from detente.scenario.checks import self_trust
 from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
+from detente.settlement.api import BaselineAndVariants
 from detente.settlement.defaults import (
     GridStep,
-    issue_steps,
     same_value,
-    shared_step,
     value_tolerance,
 )
 from detente.settlement.mechanisms import broken_rules, ignoring
@@ -316,7 +315,7 @@ class LearningScan:
 
 
 @dataclass(frozen=True)
-class RoadmapAnalysis:
+class RoadmapAnalysis(BaselineAndVariants[RoadmapOutcome]):
     """The result of :func:`roadmap`: the baseline, each counterfactual, an optional scan."""
 
     scenario: Scenario
@@ -333,26 +332,10 @@ class RoadmapAnalysis:
     #: The mechanisms applied (the scenario's, less any ``ignore``d kind).
     mechanisms: Mechanisms = field(default_factory=Mechanisms)
 
-    @property
-    def outcomes(self) -> tuple[RoadmapOutcome, ...]:
-        return (self.baseline, *self.variants)
-
-    @property
-    def steps(self) -> dict[str, float | None]:
-        """Each issue's grid step in its units (None: the scenario lists its options)."""
-        return issue_steps(self.scenario, self.step)
-
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": "detente.roadmap", "version": JSON_FORMAT_VERSION,
-            "scenario": self.scenario.id, "issues": list(self.scenario.issue_ids),
-            "utility": self.settings.utility, "correlation": self.settings.correlation,
-            "losses": self.settings.losses,
-            "patience": self.patience, "defection": self.defection,
-            "step": shared_step(self.step, self.steps), "steps": self.steps,
-            "gain_units": "utility points (a package utility lies in [-100, 0])",
-            "baseline": self.baseline.to_dict(),
-            "variants": [v.to_dict() for v in self.variants],
+            **self.outcomes_dict("roadmap", JSON_FORMAT_VERSION,
+                                 {"patience": self.patience, "defection": self.defection}),
             "scan": self.scan.to_dict() if self.scan else None,
             "learning": self.learning, "min_move": self.min_move,
             "learning_scans": [x.to_dict() for x in self.learning_scans],

@@ -180,8 +180,7 @@ class SampleResult:
             # Only for the combined model, so that every other model's contract is unchanged.
             **({"mixture": {"weights": dict(self.mixture), "drawn": self.drawn()}}
                if self.mixture is not None else {}),
-            "run": {"chunks": self.stats.chunks, "chunk_size": self.stats.chunk_size,
-                    "where": self.stats.where, "seconds": round(self.stats.seconds, 4)},
+            "run": self.stats.to_dict(),
             "notes": list(self.notes),
             **({"counterfactual": self.variation.describe()}
                if self.variation is not None and not self.variation.is_empty else {}),
