@@ -56,6 +56,12 @@ def workbench(name: str, params: dict[str, Any]) -> Any:
     ("plot", {"kind": "accuracy"}),
     # The combined mixture's note compared it with "forecast --combined".
     ("sample", {"model": "combined", "samples": 8, "seed": 1}),
+    # Stepwise runs cut at their cap: "raise -O bdm.max_rounds"; the combined forecast's
+    # intervals: "`sample -m combined` shows it".
+    ("forecast", {"model": ["bdm", "smp"], "option": ["bdm.max_rounds=1", "smp.max_turns=2"]}),
+    # A model's option refused: "give -O smp.min_turns=N ..., or raise -O smp.max_turns".
+    ("forecast", {"model": ["smp"], "option": ["smp.min_turns=50", "smp.max_turns=10"]}),
+    ("forecast", {"model": ["smp"], "option": ["smp.max_turns=100000000"]}),
 ])
 def test_a_workbench_run_names_no_flag(name: str, params: dict[str, Any]) -> None:
     shown = workbench(name, params)

@@ -125,6 +125,13 @@ def switch_text(name: str, on: bool, negative: str = "") -> str:
     return _flag(name, "") if on else negative or _flag("no_" + name, "")
 
 
+def model_option_text(model: str, option: str) -> str:
+    """A model's ``option`` (``max_rounds``, or ``max_rounds=N`` with its value) named as
+    :func:`option_text` names options: ``-O bdm.max_rounds`` on the command line, as the
+    items of the workbench's ``option`` field on the workbench."""
+    return option_text("option", f"{model}.{option}", "-O")
+
+
 def option_help(name: str, flag: str = "") -> str:
     """Where the help of the option ``name`` is read, as :func:`option_text` names it:
     ``--help for --chunk-size`` on the command line, the hint of the workbench's field."""
