@@ -4,6 +4,7 @@ written with that change, the empty variation is the identity, errors name the p
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import numpy as np
@@ -202,6 +203,41 @@ def test_parser_reads_every_option_and_both_spellings() -> None:
         "without RU", "add EU=10", "capability US=60", "position CN.NUC=40",
         "salience KP.SANC=0.9", "trust KP.CN=0.8", "SEC guaranteed by nobody",
         "NUC fixed at 50"]
+
+
+@pytest.mark.parametrize(("change", "label"), [
+    # The largest capability a counterfactual may set read "RU=1000000000000000.0".
+    ("--capability RU=1e15", "capability RU=1e+15"),
+    ("--capability RU=999999999999999", "capability RU=999999999999999"),
+    ("--add EU=1e15", "add EU=1e+15"),
+    ("--capability RU=40", "capability RU=40"),
+    ("--capability RU=62.5", "capability RU=62.5"),
+    ("--salience KP.SANC=0.0000001", "salience KP.SANC=1e-07"),
+    ("--position CN.NUC=40", "position CN.NUC=40"),
+    ("--trust KP.RU=0.8", "trust KP.RU=0.8"),
+    ("--fix NUC=50", "NUC fixed at 50"),
+])
+def test_a_label_writes_each_number_readably(change: str, label: str) -> None:
+    v = parse_variation(change.split())
+    assert v.describe() == label
+    assert "1000000000000000" not in v.describe(legacy=True)
+
+
+def test_a_label_writes_a_sixteen_digit_number_with_every_digit_and_no_point_zero() -> None:
+    # Positions and fixed values are checked against the scenario's scales, not here.
+    v = Variation(position=(("CN", "NUC", 1234567890123456.0),), fix=(("NUC", 2e15),))
+    assert v.describe() == "position CN.NUC=1.234567890123456e+15; NUC fixed at 2e+15"
+
+
+def test_the_counterfactual_of_a_huge_capability_reads_as_a_number_in_json() -> None:
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    out = CliRunner().invoke(app, ["forecast", "--capability", "RU=1e15", "-m", "compromise",
+                                   "-f", "json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["counterfactual"] == "capability RU=1e+15"
 
 
 @pytest.mark.parametrize(("args", "location", "words"), [

@@ -61,10 +61,17 @@ def as_written(value: float) -> str:
     has: the shortest text that reads back as the same float (100.04, 1000000.7, 1e+300), an
     integral one without ".0". Not ``render.fmt``, whose one decimal writes 100.04 and its
     bound 100 alike, nor ``:g``, whose six digits write 1000000.7 and 1000000.5 both as
-    1e+06: the message must show why the number was refused."""
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(float(value))
+    1e+06: the message must show why the number was refused. From 1e15 an integral number
+    is written as repr writes those from 1e16 (1e+15, not 1000000000000000.0): sixteen
+    digits and a ".0" are no number a person reads at a glance."""
+    number = float(value)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    text = repr(number)
+    if number.is_integer() and "e" not in text:  # 1e15 <= |number| < 1e16: repr's digits
+        return next(short for digits in range(17)
+                    if float(short := f"{number:.{digits}e}") == number)
+    return text
 
 
 def _shorten_runs(text: str) -> str:
@@ -106,6 +113,23 @@ def option_text(name: str, value: object = None, flag: str = "") -> str:
         return name if value is None else f"{name}={value}"
     written = _flag(name, flag)
     return written if value is None else f"{written} {value}"
+
+
+def switch_text(name: str, on: bool, negative: str = "") -> str:
+    """A yes/no option set ``on`` or off, as :func:`option_text` names options: the command
+    line by its flag or off-flag (``--count``, ``--no-count``; ``negative`` where the
+    off-flag is not ``--no-`` and the name, dashed), the workbench by the name and the
+    value its field takes (``count=true``, ``count=false``)."""
+    if _SHOWN_ON.get() == "workbench":
+        return f"{name}={'true' if on else 'false'}"
+    return _flag(name, "") if on else negative or _flag("no_" + name, "")
+
+
+def model_option_text(model: str, option: str) -> str:
+    """A model's ``option`` (``max_rounds``, or ``max_rounds=N`` with its value) named as
+    :func:`option_text` names options: ``-O bdm.max_rounds`` on the command line, as the
+    items of the workbench's ``option`` field on the workbench."""
+    return option_text("option", f"{model}.{option}", "-O")
 
 
 def option_help(name: str, flag: str = "") -> str:

@@ -40,6 +40,7 @@ from detente.errors import (
     Problem,
     as_written,
     did_you_mean,
+    flag_name,
     non_finite_text,
     option_place,
     option_text,
@@ -470,13 +471,13 @@ def _culprit(change: Variation, issue: str) -> str:
 def _at(flag: str) -> str:
     """Where a problem with a change is located: its flag, the workbench's
     ``counterfactual.KIND`` (:func:`detente.errors.option_place`)."""
-    return option_place(flag[2:], flag, within="counterfactual")
+    return option_place(flag_name(flag), flag, within="counterfactual")
 
 
 def _said(flag: str, value: object = None) -> str:
     """A change named in a message, as the interface showing it writes it
     (:func:`detente.errors.option_text`): ``--without RU``, ``without=RU``."""
-    return option_text(flag[2:], value, flag)
+    return option_text(flag_name(flag), value, flag)
 
 
 def _fail(option: str, message: str) -> OptionError:

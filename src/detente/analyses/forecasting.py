@@ -22,7 +22,14 @@ from detente.analyses.options import (
     the_model,
 )
 from detente.analyses.spec import AnalysisSpec, Option, split_model_option
-from detente.errors import OptionError, Problem, option_error, option_text, shorten
+from detente.errors import (
+    OptionError,
+    Problem,
+    model_option_text,
+    option_error,
+    option_text,
+    shorten,
+)
 from detente.models import REGISTRY, get_model, require_known_actors
 from detente.render import UNITS, fmt
 from detente.scenario import Scenario, load
@@ -110,7 +117,7 @@ def round_cap_notes(result: Forecast) -> list[str]:
             if moving:
                 notes.append(f"{name}: still moving after {options['max_rounds']} rounds on "
                              f"{', '.join(moving)}; the forecast is the last round's (raise "
-                             f"-O {name}.max_rounds to run longer)")
+                             f"{model_option_text(name, 'max_rounds')} to run longer)")
         elif {"states", "stop_ratios"} <= set(details) and "max_turns" in options:
             turns = int(np.asarray(details["states"]).reshape(-1)[0]) - 1
             if turns < options["max_turns"]:
@@ -123,9 +130,10 @@ def round_cap_notes(result: Forecast) -> list[str]:
             why = _unmet_stop_rule(name, last, turns, stop_ratio, min_turns)
             # Under a stop ratio of 0 no ratio (never negative) is below it: the run would
             # not stop in any number of turns, so the option to change is the ratio.
-            advice = (f"raise -O {name}.stop_ratio above 0 to let the run stop on its own"
+            advice = (f"raise {model_option_text(name, 'stop_ratio')} above 0 to let the run stop "
+                      "on its own"
                       if stop_ratio <= 0 and turns >= min_turns
-                      else f"raise -O {name}.max_turns to run longer")
+                      else f"raise {model_option_text(name, 'max_turns')} to run longer")
             notes.append(f"{name}: stopped at its cap of {options['max_turns']} turns "
                          f"before its stop rule was met ({why}); the forecast is the last "
                          f"turn's ({advice})")
@@ -138,7 +146,7 @@ def _unmet_stop_rule(name: str, last: float | None, turns: int, stop_ratio: floa
     ``stop_ratio`` from turn ``min_turns``), in words: a ratio that was not recorded or is
     not a number is said to be so, never printed as 'nan'."""
     if turns < min_turns:
-        return f"the rule applies from turn {min_turns}, -O {name}.min_turns"
+        return f"the rule applies from turn {min_turns}, {model_option_text(name, 'min_turns')}"
     if last is None:
         return "its last turn's movement ratio was not recorded"
     if not math.isfinite(last):
@@ -249,7 +257,7 @@ def interval_words(c: Any) -> str:
     lam = c.combination.point_weight
     if lam >= 1.0:
         return ("round the combined point alone (the fit gave the models' disagreement no "
-                "weight; `sample -m combined` shows it)")
+                f"weight; `sample {option_text('model', 'combined', '-m')}` shows it)")
     spread = f"over {', '.join(c.models)} weighted by their validation errors"
     return spread if lam <= 0.0 else f"share {lam:g} round the combined point, the rest {spread}"
 

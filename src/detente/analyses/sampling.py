@@ -25,7 +25,7 @@ from detente.analyses.options import (
 )
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.combine import COMBINED, LEVELS, load_combination
-from detente.errors import option_error
+from detente.errors import option_error, option_text
 from detente.render import UNITS, fmt, one_issue_spans
 from detente.scenario import Scenario
 from detente.variation import Variation
@@ -153,7 +153,8 @@ def view_sample(run: Result) -> View:
                          f"{m} {w:.0%} → {drawn.get(m, 0.0):.0%}"
                          for m, w in result.mixture.items())
                      + "; the intervals carry the inputs' uncertainty and the models' "
-                     "disagreement (not the residual spread of forecast --combined)")
+                     "disagreement (not the residual spread of forecast "
+                     f"{option_text('combined')})")
     for name, per_issue in result.probabilities().items():
         notes.append(f"P({name}): " + ", ".join(f"{iid} {p:.0%}"
                                                 for iid, p in per_issue.items()))

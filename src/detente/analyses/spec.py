@@ -18,6 +18,7 @@ from detente.atomic import check_writable, write_atomic
 from detente.errors import (
     OptionError,
     Problem,
+    flag_name,
     non_finite_text,
     option_help,
     option_text,
@@ -524,7 +525,7 @@ class AnalysisSpec:
             o = next(x for x in self.options if flag in x.cli_flags)
             values = given.pop(o.name, None) or []
             values = [values] if isinstance(values, str) else list(values)
-            edits[flag[2:]] = [v for v in values if "=" in v]
+            edits[flag_name(flag)] = [v for v in values if "=" in v]
             plain = [v for v in values if "=" not in v]
             if len(plain) > 1:
                 raise OptionError([Problem(

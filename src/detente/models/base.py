@@ -19,7 +19,14 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import Problem, did_you_mean, non_finite_text, option_error, option_text
+from detente.errors import (
+    Problem,
+    did_you_mean,
+    model_option_text,
+    non_finite_text,
+    option_error,
+    option_text,
+)
 from detente.view import Table
 
 RngLike = np.random.Generator | int | None
@@ -207,14 +214,16 @@ class Model(ABC):
             self.options = self.Options(**options)
         except CountOutOfRange as err:
             raise option_error(f"{self.name}.{err.option}", str(err),
-                               f"give -O {self.name}.{err.option}=N with N from {err.low:,} "
-                               f"to {err.high:,} ({err.why})") from None
+                               f"give {model_option_text(self.name, f'{err.option}=N')} with "
+                               f"N from {err.low:,} to {err.high:,} ({err.why})") from None
         except AboveItsCap as err:
-            lower = f"give -O {self.name}.{err.option}=N with N at most {err.cap:,}" \
-                if err.cap >= 1 else f"leave out -O {self.name}.{err.option}"
+            given = model_option_text(self.name, f"{err.option}=N")
+            lower = f"give {given} with N at most {err.cap:,}" if err.cap >= 1 \
+                else f"leave out {model_option_text(self.name, err.option)}"
             raise option_error(f"{self.name}.{err.option}", str(err),
-                               f"{lower}, or raise -O {self.name}.{err.cap_option} to at "
-                               f"least {err.value:,}") from None
+                               f"{lower}, or raise "
+                               f"{model_option_text(self.name, err.cap_option)} to at least "
+                               f"{err.value:,}") from None
         except (TypeError, ValueError) as err:
             raise option_error(self.name, str(err),
                                "see `detente models` for the options") from None

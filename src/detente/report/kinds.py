@@ -443,8 +443,8 @@ def _draw_trajectories(analysis: Analysis) -> Figure:
 def _need_validation(analysis: Analysis) -> str | None:
     if analysis.accuracy is not None:
         return None
-    return ("the scenario carries no observed outcomes; give a DEU III file with --data "
-            "(e.g. ../shared/research/data/deu/deu3_blksv.csv)")
+    return (f"the scenario carries no observed outcomes; give a DEU III file with "
+            f"{option_text('data')} (e.g. ../shared/research/data/deu/deu3_blksv.csv)")
 
 
 def _names(analysis: Analysis) -> dict[str, str]:

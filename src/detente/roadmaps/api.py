@@ -25,11 +25,10 @@ from detente.scenario import Scenario, did_you_mean, load
 from detente.scenario.checks import self_trust
 from detente.scenario.compile import Mechanisms
 from detente.settlement.analysis import UTILITY_POINTS
+from detente.settlement.api import BaselineAndVariants
 from detente.settlement.defaults import (
     GridStep,
-    issue_steps,
     same_value,
-    shared_step,
     value_tolerance,
 )
 from detente.settlement.mechanisms import broken_rules, ignoring
@@ -316,7 +315,7 @@ class LearningScan:
 
 
 @dataclass(frozen=True)
-class RoadmapAnalysis:
+class RoadmapAnalysis(BaselineAndVariants[RoadmapOutcome]):
     """The result of :func:`roadmap`: the baseline, each counterfactual, an optional scan."""
 
     scenario: Scenario
@@ -333,26 +332,10 @@ class RoadmapAnalysis:
     #: The mechanisms applied (the scenario's, less any ``ignore``d kind).
     mechanisms: Mechanisms = field(default_factory=Mechanisms)
 
-    @property
-    def outcomes(self) -> tuple[RoadmapOutcome, ...]:
-        return (self.baseline, *self.variants)
-
-    @property
-    def steps(self) -> dict[str, float | None]:
-        """Each issue's grid step in its units (None: the scenario lists its options)."""
-        return issue_steps(self.scenario, self.step)
-
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": "detente.roadmap", "version": JSON_FORMAT_VERSION,
-            "scenario": self.scenario.id, "issues": list(self.scenario.issue_ids),
-            "utility": self.settings.utility, "correlation": self.settings.correlation,
-            "losses": self.settings.losses,
-            "patience": self.patience, "defection": self.defection,
-            "step": shared_step(self.step, self.steps), "steps": self.steps,
-            "gain_units": "utility points (a package utility lies in [-100, 0])",
-            "baseline": self.baseline.to_dict(),
-            "variants": [v.to_dict() for v in self.variants],
+            **self.outcomes_dict("roadmap", JSON_FORMAT_VERSION,
+                                 {"patience": self.patience, "defection": self.defection}),
             "scan": self.scan.to_dict() if self.scan else None,
             "learning": self.learning, "min_move": self.min_move,
             "learning_scans": [x.to_dict() for x in self.learning_scans],
@@ -582,7 +565,8 @@ def _read_values(problem: SettlementProblem, option: str, items: Sequence[str],
             continue
         k = issues.index(key)
         lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
-        if not lo - value_tolerance(lo, hi) <= value <= hi + value_tolerance(lo, hi):
+        tolerance = value_tolerance(lo, hi)
+        if not lo - tolerance <= value <= hi + tolerance:
             problems.append(ErrorItem(flag, f"{where}{key}={as_written(value)} is outside "
                                       f"{key}'s scale ({as_written(lo)} to {as_written(hi)})",
                                       f"give a value from {as_written(lo)} to "
@@ -698,8 +682,9 @@ def stated_roadmap(problem: SettlementProblem, stages: Sequence[str],
     status = dict(zip(problem.issue_ids,
                       (float(v) for v in problem.arrays.to_units(problem.arrays.status_quo)),
                       strict=True))
-    # The roadmap's name is data, the same on every interface (not worded per interface).
-    return _staged_plan(rid, "stated with --stage", status,
+    # The name says how the roadmap was given, as the interface running it names the option
+    # (the workbench has no flags): its JSON and its table alike.
+    return _staged_plan(rid, f"stated with {option_text('stage')}", status,
                         [(f"stage {t + 1}", values, {}) for t, values in enumerate(read)])
 
 

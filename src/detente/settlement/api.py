@@ -4,14 +4,14 @@ counterfactuals side by side, for one scenario."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
 
-from detente.errors import option_error, option_text
+from detente.errors import option_error, option_text, switch_text
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS, PackageAnalysis, analyse_packages
 from detente.settlement.defaults import GridStep, issue_steps, same_value, shared_step
@@ -118,8 +118,52 @@ class Outcome:
         }
 
 
+class _Reported(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+OutcomeT = TypeVar("OutcomeT", bound=_Reported)
+
+
+class BaselineAndVariants(Generic[OutcomeT]):
+    """What the results of :func:`settle` and :func:`detente.roadmap` share: an outcome of
+    the scenario as written and one per counterfactual, searched on one grid step under one
+    utility; the fields their JSON has in common are written here, in one order."""
+
+    scenario: Scenario
+    settings: UtilitySettings
+    step: GridStep
+    baseline: OutcomeT
+    variants: tuple[OutcomeT, ...]
+
+    @property
+    def outcomes(self) -> tuple[OutcomeT, ...]:
+        return (self.baseline, *self.variants)
+
+    @property
+    def steps(self) -> dict[str, float | None]:
+        """Each issue's grid step in its units (None: the scenario lists its options)."""
+        return issue_steps(self.scenario, self.step)
+
+    def outcomes_dict(self, kind: str, version: int, own: Mapping[str, Any]
+                      ) -> dict[str, Any]:
+        """The JSON ``detente.KIND`` (at ``version``) of the outcomes; ``own``: the
+        analysis's own settings, written after the utility's and before the grid step."""
+        steps = self.steps
+        return {
+            "format": f"detente.{kind}", "version": version,
+            "scenario": self.scenario.id, "issues": list(self.scenario.issue_ids),
+            "utility": self.settings.utility, "correlation": self.settings.correlation,
+            "losses": self.settings.losses, **own,
+            "step": shared_step(self.step, steps), "steps": steps,
+            "gain_units": "utility points (a package utility lies in [-100, 0])",
+            "baseline": self.baseline.to_dict(),
+            "variants": [v.to_dict() for v in self.variants],
+        }
+
+
 @dataclass(frozen=True)
-class Settlement:
+class Settlement(BaselineAndVariants[Outcome]):
     """The result of :func:`settle`: the baseline and each counterfactual."""
 
     scenario: Scenario
@@ -129,27 +173,8 @@ class Settlement:
     baseline: Outcome
     variants: tuple[Outcome, ...] = field(default=())
 
-    @property
-    def outcomes(self) -> tuple[Outcome, ...]:
-        return (self.baseline, *self.variants)
-
-    @property
-    def steps(self) -> dict[str, float | None]:
-        """Each issue's grid step in its units (None: the scenario lists its options)."""
-        return issue_steps(self.scenario, self.step)
-
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": "detente.settle", "version": JSON_FORMAT_VERSION,
-            "scenario": self.scenario.id, "issues": list(self.scenario.issue_ids),
-            "utility": self.settings.utility, "correlation": self.settings.correlation,
-            "losses": self.settings.losses,
-            "weighting": self.weighting, "step": shared_step(self.step, self.steps),
-            "steps": self.steps,
-            "gain_units": "utility points (a package utility lies in [-100, 0])",
-            "baseline": self.baseline.to_dict(),
-            "variants": [v.to_dict() for v in self.variants],
-        }
+        return self.outcomes_dict("settle", JSON_FORMAT_VERSION, {"weighting": self.weighting})
 
 
 def _found(problem: SettlementProblem, table: GainTable, best: Best, row: int,
@@ -319,7 +344,8 @@ def settle(
                            f"{top!r}", f"give e.g. {option_text('top', 5)}")
     if count is not None and not isinstance(count, bool | np.bool_):
         raise option_error("--count", f"count must be true, false or None, got {count!r}",
-                           "use --count or --no-count")
+                           f"use {switch_text('count', on=True)} or "
+                           f"{switch_text('count', on=False)}")
     max_packages = check_max_packages(max_packages)
     s = load(scenario)
     try:

@@ -31,7 +31,14 @@ from typing import Literal
 
 import numpy as np
 
-from detente.errors import OptionError, Problem, option_error, option_place, option_text
+from detente.errors import (
+    OptionError,
+    Problem,
+    model_option_text,
+    option_error,
+    option_place,
+    option_text,
+)
 from detente.settlement.defaults import MAX_PACKAGES, METHODS
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.utility import (
@@ -121,7 +128,7 @@ def _too_large(message: str, brute: bool) -> SearchTooLarge:
         option_place("max_packages"), message,
         f"{faster}use a coarser {option_text('step')}, fix issues with {option_text('fix')}, "
         f"or raise the limit with {option_text('max_packages', 'N')} "
-        f"({option_text('option', 'settle.max_packages=N', '-O')} in `detente sample`, "
+        f"({model_option_text('settle', 'max_packages=N')} in `detente sample`, "
         "max_packages=N in the Python API)")])
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from detente.errors import Problem, option_place, option_text
+from detente.errors import Problem, option_place, option_text, switch_text
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.screen import screen_candidates, screened_zone_exists
 from detente.settlement.search import (
@@ -249,7 +249,7 @@ def _efficient_too_slow(table: GainTable) -> SearchTooLarge:
         f"lists them one at a time, an estimated {_duration(EFFICIENT_TOP * seconds)} "
         f"({EFFICIENT_TOP} × {seconds:.1f} s, the first one's time; each later one "
         "carries one more cut)",
-        f"leave the zones out with {option_text('zones', flag='--no-zones')}, use a coarser "
+        f"leave the zones out with {switch_text('zones', on=False)}, use a coarser "
         f"{option_text('step', '5%')}, or search them by branch and bound with "
         f"{option_text('method', 'bnb')} and {option_text('max_packages', 'N')} "
         "(refused with its own estimate past N)")])

@@ -272,6 +272,12 @@ class RunStats:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The ``run`` of a sampled result's JSON (sample, sensitivity): how it was split
+        and where it ran, and the seconds it took (rounded: the timing is no result)."""
+        return {"chunks": self.chunks, "chunk_size": self.chunk_size, "where": self.where,
+                "seconds": round(self.seconds, 4)}
+
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     # fork starts workers in milliseconds with detente already imported; nothing in this

@@ -180,8 +180,7 @@ class SampleResult:
             # Only for the combined model, so that every other model's contract is unchanged.
             **({"mixture": {"weights": dict(self.mixture), "drawn": self.drawn()}}
                if self.mixture is not None else {}),
-            "run": {"chunks": self.stats.chunks, "chunk_size": self.stats.chunk_size,
-                    "where": self.stats.where, "seconds": round(self.stats.seconds, 4)},
+            "run": self.stats.to_dict(),
             "notes": list(self.notes),
             **({"counterfactual": self.variation.describe()}
                if self.variation is not None and not self.variation.is_empty else {}),
@@ -343,7 +342,8 @@ def require_sample_memory(space: InputSpace, kernel: Kernel, samples: int,
     if needed <= allowed:
         return
     fits = max(0, (allowed - (needed - samples * per_sample)) // per_sample)
-    fewer = f"draw fewer samples (-n {fits:,} fits)" if fits else "use a smaller scenario"
+    fewer = f"draw fewer samples ({option_text('samples', f'{fits:,}', '-n')} fits)" if fits \
+        else "use a smaller scenario"
     require_memory(f"{samples:,} samples of {kernel.name} ({human(per_sample)} kept per "
                    "sample)", needed, allowed, fewer)
 

@@ -254,8 +254,7 @@ class SensitivityResult:
                       "variance": float(self.variance[o]),
                       "ranking": [r.to_dict() for r in self.ranking(out, top)]}
                 for o, out in enumerate(self.outputs)},
-            "run": {"chunks": self.stats.chunks, "chunk_size": self.stats.chunk_size,
-                    "where": self.stats.where, "seconds": round(self.stats.seconds, 4)},
+            "run": self.stats.to_dict(),
             "notes": list(self.notes),
         }
 

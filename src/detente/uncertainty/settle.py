@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import option_error
+from detente.errors import model_option_text, option_error
 from detente.scenario import Scenario
 from detente.settlement.defaults import GridStep
 
@@ -133,7 +133,8 @@ def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> Sett
     zone = options.get("zone", True)
     if not isinstance(zone, bool):
         raise option_error("settle.zone", f"zone must be true or false, got {zone!r}",
-                           "write -O settle.zone=false to skip the package search")
+                           f"write {model_option_text('settle', 'zone=false')} to skip the "
+                           "package search")
     if not zone and not problem.packages:
         raise option_error("settle.zone", "nothing to analyse: no zone search and the "
                            "scenario names no packages", "drop settle.zone=false")
