@@ -50,7 +50,7 @@ def workbench(name: str, params: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize(("name", "params"), [
-    # A stated roadmap's name ("stated with --stage") is in its data, tables and notes.
+    # A stated roadmap's name (it read "stated with --stage") is in its data and tables.
     ("roadmap", {"stage": ["NUC=50", "MSL=100"]}),
     # The accuracy figure of a scenario without outcomes said "give ... with --data".
     ("plot", {"kind": "accuracy"}),

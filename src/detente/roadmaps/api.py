@@ -682,9 +682,9 @@ def stated_roadmap(problem: SettlementProblem, stages: Sequence[str],
     status = dict(zip(problem.issue_ids,
                       (float(v) for v in problem.arrays.to_units(problem.arrays.status_quo)),
                       strict=True))
-    # The name says how the roadmap was given, as the interface running it names the option
-    # (the workbench has no flags): its JSON and its table alike.
-    return _staged_plan(rid, f"stated with {option_text('stage')}", status,
+    # The name is data, the same on every interface: it names no flag (the workbench has
+    # none) and no option spelling.
+    return _staged_plan(rid, "stated stage by stage", status,
                         [(f"stage {t + 1}", values, {}) for t, values in enumerate(read)])
 
 
