@@ -115,7 +115,9 @@ def test_a_step_wider_than_a_scale_is_refused_at_the_step(tmp_path: Path,
     out = runner.invoke(app, [*command, _steps(tmp_path), "--step", "10"])
     assert out.exit_code == 2, out.output
     text = " ".join(out.output.split())
-    assert "Traceback" not in text and f"step: {WIDER}" in text and WIDER_FIX in text, text
+    # Located at the flag, as every option refusal is (it read "step:").
+    assert "Traceback" not in text and f"error: --step: {WIDER}" in text and WIDER_FIX in text, \
+        text
 
 
 def test_the_library_refuses_a_step_wider_than_a_scale_and_takes_one_that_spans_it(

@@ -102,7 +102,7 @@ def too_many_values(step: GridStep, issue: str, low: float, high: float) -> Opti
     fix = (f"use a step of at least {as_written(100.0 / fewest)}%" if step.relative else
            f"use a step of at least {_rounded_up((high - low) / fewest)}, or a percent of "
            f"each issue's scale, e.g. {option_text('step', '1%')}")
-    return option_error("step", f"a step of {given} gives {many} values on {issue} "
+    return option_error("--step", f"a step of {given} gives {many} values on {issue} "
                         f"({as_written(low)} to {as_written(high)}; at most "
                         f"{MAX_OPTIONS_PER_ISSUE})", fix)
 
@@ -120,7 +120,7 @@ def wider_than_scales(step: GridStep, scales: Sequence[tuple[str, float, float]]
     which = f"the scale{'s' if len(scales) > 1 else ''} of {and_list(named)}"
     narrowest = min(high - low for _, low, high in scales)
     ends = "its two ends" if len(scales) == 1 else "the two ends of each"
-    return option_error("step", f"a step of {step} is wider than {which}: the search would "
+    return option_error("--step", f"a step of {step} is wider than {which}: the search would "
                         f"take only {ends}", f"use a step of at most "
                         f"{as_written(narrowest)}, or a percent of each issue's scale, e.g. "
                         f"{option_text('step', '10%')}")
