@@ -15,18 +15,9 @@ ratio base / this. The load average is printed at the start and at the end: on t
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-from sample_batched import export
-from zone_ranges import load_average
-
-ROOT = Path(__file__).resolve().parent.parent
+import zone_ranges
 
 # One step on the tree at sys.argv[1]; prints one JSON line.
 CHILD = r"""
@@ -49,48 +40,21 @@ print(json.dumps(out))
 """
 
 
-def child_run(src: Path, step: str, limit: float) -> dict[str, object]:
-    try:
-        done = subprocess.run([sys.executable, "-c", CHILD, str(src), step], check=True,
-                              stdout=subprocess.PIPE, text=True, timeout=limit)
-    except subprocess.TimeoutExpired:
-        return {"stopped": limit}
-    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
-    return result
-
-
 def shown(run: dict[str, object]) -> str:
-    if "stopped" in run:
-        return f"> {float(str(run['stopped'])):.0f} s (stopped)"
-    head = f"{float(str(run['wall'])):7.2f} s wall, {float(str(run['cpu'])):7.2f} s CPU"
-    return f"{head}, " + (f"refused: {run['refused']}" if "refused" in run else "answered")
+    if "refused" in run or "stopped" in run:
+        return zone_ranges.shown(run)
+    return f"{float(str(run['wall'])):7.2f} s wall, {float(str(run['cpu'])):7.2f} s CPU, answered"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", required=True, help="the revision to compare with")
-    parser.add_argument("--steps", nargs="+", default=["1%"])
-    parser.add_argument("--limit", type=float, default=300.0,
-                        help="seconds a run may take before it is stopped")
-    args = parser.parse_args()
-    print(f"{os.cpu_count()} CPUs; load average (1, 5, 15 min) at the start: "
-          f"{load_average()}", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        trees = {"this": ROOT / "src", args.base: export(args.base, Path(tmp))}
-        for n, step in enumerate(args.steps):
-            order = list(trees) if n % 2 == 0 else list(trees)[::-1]
-            runs = {}
-            for side in order:
-                runs[side] = run = child_run(trees[side], step, args.limit)
-                print(f"step {step:>4} {side:>10}: {shown(run)}; load {load_average()}",
-                      flush=True)
-            this, base = runs["this"], runs[args.base]
-            if "refused" in this and "refused" in base:
-                print(f"step {step:>4}: seconds to the refusal, {args.base} / this "
-                      f"{float(str(base['wall'])) / float(str(this['wall'])):.2f} (wall), "
-                      f"{float(str(base['cpu'])) / float(str(this['cpu'])):.2f} (CPU)",
-                      flush=True)
-    print(f"load average at the end: {load_average()}")
+    args = zone_ranges.arguments(__doc__ or "", ["1%"])
+    for step, runs in zone_ranges.paired(args, CHILD, shown):
+        this, base = runs["this"], runs[args.base]
+        if "refused" in this and "refused" in base:
+            print(f"step {step:>4}: seconds to the refusal, {args.base} / this "
+                  f"{float(str(base['wall'])) / float(str(this['wall'])):.2f} (wall), "
+                  f"{float(str(base['cpu'])) / float(str(this['cpu'])):.2f} (CPU)",
+                  flush=True)
     return 0
 
 
