@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sample_batched import export
@@ -56,9 +57,10 @@ print(json.dumps(out))
 """
 
 
-def child_run(src: Path, step: str, limit: float) -> dict[str, object]:
+def child_run(src: Path, step: str, limit: float, child: str = CHILD) -> dict[str, object]:
+    """``child`` (a program printing one JSON line) on the tree ``src`` at ``step``."""
     try:
-        done = subprocess.run([sys.executable, "-c", CHILD, str(src), step], check=True,
+        done = subprocess.run([sys.executable, "-c", child, str(src), step], check=True,
                               stdout=subprocess.PIPE, text=True, timeout=limit)
     except subprocess.TimeoutExpired:
         return {"stopped": limit}
@@ -79,13 +81,21 @@ def shown(run: dict[str, object]) -> str:
     return f"{head}, ranges {str(run['digest'])[:12]}"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc: str, steps: list[str]) -> argparse.Namespace:
+    """The options every this-against-a-revision benchmark of korea-2017's steps takes."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--base", required=True, help="the revision to compare with")
-    parser.add_argument("--steps", nargs="+", default=["5%", "2%", "1%"])
+    parser.add_argument("--steps", nargs="+", default=steps)
     parser.add_argument("--limit", type=float, default=300.0,
                         help="seconds a run may take before it is stopped")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def paired(args: argparse.Namespace, child: str, shown: Callable[[dict[str, object]], str]
+           ) -> Iterator[tuple[str, dict[str, dict[str, object]]]]:
+    """Per step, ``child`` on this tree and on ``args.base`` in fresh interpreters (the two
+    alternate which goes first from one step to the next), each run printed as it ends;
+    the load average at the start and at the end."""
     print(f"{os.cpu_count()} CPUs; load average (1, 5, 15 min) at the start: "
           f"{load_average()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,24 +104,30 @@ def main() -> int:
             order = list(trees) if n % 2 == 0 else list(trees)[::-1]
             runs = {}
             for side in order:
-                runs[side] = run = child_run(trees[side], step, args.limit)
+                runs[side] = run = child_run(trees[side], step, args.limit, child)
                 print(f"step {step:>4} {side:>10}: {shown(run)}; load {load_average()}",
                       flush=True)
-            this, base = runs["this"], runs[args.base]
-            if "wall" in this and "digest" in this and "digest" in base:
-                ratio = float(str(base["wall"])) / float(str(this["wall"]))
-                same = "yes" if base["digest"] == this["digest"] else "NO"
-                print(f"step {step:>4}: {args.base} / this {ratio:.2f} (wall); "
-                      f"the same ranges bit for bit: {same}", flush=True)
-            elif "digest" in this and "stopped" in base:
-                ratio = float(str(base["stopped"])) / float(str(this["wall"]))
-                print(f"step {step:>4}: {args.base} / this > {ratio:.1f} (wall; the base "
-                      "stopped at the limit)", flush=True)
-            elif "refused" in this:  # a refusal is no answer: no ratio
-                there = "ran past the limit" if "stopped" in base else "answered"
-                print(f"step {step:>4}: this refused after {float(str(this['wall'])):.1f} s "
-                      f"where {args.base} {there}", flush=True)
+            yield step, runs
     print(f"load average at the end: {load_average()}")
+
+
+def main() -> int:
+    args = arguments(__doc__ or "", ["5%", "2%", "1%"])
+    for step, runs in paired(args, CHILD, shown):
+        this, base = runs["this"], runs[args.base]
+        if "wall" in this and "digest" in this and "digest" in base:
+            ratio = float(str(base["wall"])) / float(str(this["wall"]))
+            same = "yes" if base["digest"] == this["digest"] else "NO"
+            print(f"step {step:>4}: {args.base} / this {ratio:.2f} (wall); "
+                  f"the same ranges bit for bit: {same}", flush=True)
+        elif "digest" in this and "stopped" in base:
+            ratio = float(str(base["stopped"])) / float(str(this["wall"]))
+            print(f"step {step:>4}: {args.base} / this > {ratio:.1f} (wall; the base "
+                  "stopped at the limit)", flush=True)
+        elif "refused" in this:  # a refusal is no answer: no ratio
+            there = "ran past the limit" if "stopped" in base else "answered"
+            print(f"step {step:>4}: this refused after {float(str(this['wall'])):.1f} s "
+                  f"where {args.base} {there}", flush=True)
     return 0
 
 

@@ -158,3 +158,48 @@ def test_an_efficient_range_only_the_milp_could_list_is_refused_with_its_estimat
     assert problem_.location == "--zones"
     assert "200 best by Nash product" in problem_.message and "200 ×" in problem_.message
     assert "--no-zones" in problem_.fix and "--method bnb" in problem_.fix
+
+
+def test_settle_refuses_the_zones_before_any_of_its_other_searches(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The refusal above, met by settle: korea-2017 at step 1% reached it only after ~20 s of
+    # the zone test, the best Nash and max-min searches and the named packages. A refusal
+    # that can be known before the work comes before it: none of those runs.
+    from detente.settlement import api, zone
+
+    monkeypatch.setattr(zone, "TOP_K_BUDGET", 1, raising=False)
+    searched: list[str] = []
+    for name in ("zone_exists", "zone_size", "best_packages", "smallest_accords",
+                 "analyse_packages"):
+        def spy(*args: object, _name: str = name, _real: object = getattr(api, name),
+                **kwargs: object) -> object:
+            searched.append(_name)
+            return _real(*args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(api, name, spy)
+    with pytest.raises(SearchTooLarge) as err:
+        detente.settle("korea-2017", persuasion=False)
+    assert err.value.problems[0].location == "--zones"
+    assert searched == []
+
+
+def test_settle_names_each_step_as_it_begins_the_zones_issue_by_issue() -> None:
+    # The per-issue zones take minutes at step 1%: the spinner (and the workbench's job)
+    # names each step, through the progress the analyses hand an analysis with steps.
+    from detente import analyses
+
+    steps: list[str] = []
+    result = analyses.run("settle", "korea-2017", {"without": ["RU"]}, progress=steps.append,
+                          step="25%", persuade=False)
+    issues = result.value.scenario.issue_ids
+    (variant,) = result.value.variants
+    zones = ["zones: screening each value not yet seen",
+             *[f"zones: issue {k + 1} of {len(issues)} ({i})" for k, i in enumerate(issues)]]
+    searches = ["the zone of agreement", "counting the zone",
+                "the best packages by Nash product", "the max-min package",
+                "the smallest accord", "the named packages", *zones]
+    first = "zones: the 200 best packages by Nash product"
+    # Both outcomes' refusable part first (the zones' efficient packages), then each one's
+    # searches, the counterfactual's named by its label.
+    assert steps == [first, f"{variant.label}: {first}", *searches,
+                     *[f"{variant.label}: {s}" for s in searches]]

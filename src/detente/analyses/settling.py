@@ -6,7 +6,7 @@ as `detente settle --without RU` always did; ``separately`` splits it into singl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +71,8 @@ def run_settle(scenario: Scenario | str | Path | None, variation: Variation | No
                package: Sequence[str], separately: bool, top: int, step: GridStep, utility: str,
                correlation: float, losses: str, weighting: str, method: str,
                count: bool | None, max_packages: int, ignore: Sequence[str] = (),
-               zones: bool = True, persuade: bool = True) -> Any:
+               zones: bool = True, persuade: bool = True,
+               progress: Callable[[str], None] | None = None) -> Any:
     from detente.settlement import settle
 
     return settle(scenario, variations=beside(variation, separately),
@@ -79,7 +80,7 @@ def run_settle(scenario: Scenario | str | Path | None, variation: Variation | No
                   correlation=correlation, losses=losses, weighting=weighting,  # type: ignore[arg-type]
                   top=top, method=method, count=count,  # type: ignore[arg-type]
                   max_packages=max_packages, ignore=tuple(ignore), zones=zones,
-                  persuasion=persuade)
+                  persuasion=persuade, progress=progress)
 
 
 def view_settle(run: Result) -> View:
@@ -424,7 +425,9 @@ SETTLE = AnalysisSpec(
     run=run_settle, view=view_settle, counterfactual="beside", formats=("table", "json"),
     # Persuasion plans are most of a run's time (2.5 s against 15 s with a counterfactual);
     # test_zone_persuasion and test_settlement cover them.
-    package_search=True, quick={"step": "25%", "persuade": False},
+    # steps: the search names each step on the spinner and the workbench's progress line
+    # (the per-issue zones take minutes at step 1%: 'zones: issue 3 of 7 (NUC)').
+    package_search=True, quick={"step": "25%", "persuade": False}, steps=True,
 )
 
 

@@ -4,7 +4,7 @@ counterfactuals side by side, for one scenario."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, Protocol, TypeVar
@@ -47,7 +47,7 @@ from detente.settlement.utility import (
     UtilityShape,
     require_parties,
 )
-from detente.settlement.zone import ZoneRanges, issue_ranges
+from detente.settlement.zone import EfficientList, ZoneRanges, efficient_list, issue_ranges
 from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
@@ -216,31 +216,80 @@ def _nash_list(table: GainTable, searched: int, method: Method, max_packages: in
         return best_packages(table, "nash", 1, method="milp")[0]
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What :func:`analyse` needs before its searches, done first for every outcome by
+    :func:`settle` so that any refusal it meets comes before the searches: the gain table
+    (nobody-must-agree refused), the efficient packages the per-issue zones are read from
+    (None without zones; refused where only the MILP could list them), and its seconds."""
+
+    table: GainTable
+    efficient: EfficientList | None
+    seconds: float
+
+
+def prepare(problem: SettlementProblem, label: str = BASELINE,
+            settings: UtilitySettings = DEFAULT_SETTINGS,
+            weighting: Literal["capability", "equal"] = "capability", method: Method = "auto",
+            max_packages: int = MAX_PACKAGES, zones: bool = False,
+            progress: Callable[[str], None] | None = None) -> Prepared:
+    """The part of :func:`analyse` that may be refused before any search (:class:`Prepared`)."""
+    start = time.perf_counter()
+    table = build_table(problem, settings, weighting)
+    # Nobody must agree: every package is "acceptable", the max-min objective is a min over
+    # nobody (+inf) and no best package exists; this used to end in an IndexError.
+    require_parties(problem.arrays, label)
+    efficient = efficient_list(table, method, max_packages, _labelled(progress, label)) \
+        if zones else None
+    return Prepared(table, efficient, time.perf_counter() - start)
+
+
+def _labelled(progress: Callable[[str], None] | None, label: str
+              ) -> Callable[[str], None] | None:
+    """``progress`` naming a counterfactual's steps with its label (the baseline's bare)."""
+    if progress is None or label == BASELINE:
+        return progress
+    return lambda text: progress(f"{label}: {text}")
+
+
+def _say(progress: Callable[[str], None] | None, label: str, text: str) -> None:
+    """Name the step that begins (:func:`_labelled`)."""
+    said = _labelled(progress, label)
+    if said is not None:
+        said(text)
+
+
 def analyse(problem: SettlementProblem, label: str = BASELINE,
             settings: UtilitySettings = DEFAULT_SETTINGS,
             weighting: Literal["capability", "equal"] = "capability", top: int = 5,
             method: Method = "auto", count: bool | None = None,
             packages: Sequence[str] | None = None,
             max_packages: int = MAX_PACKAGES, zones: bool = False,
-            persuasion: bool = False) -> Outcome:
+            persuasion: bool = False, prepared: Prepared | None = None,
+            progress: Callable[[str], None] | None = None) -> Outcome:
     """Search one (unbatched) problem and analyse its named packages.
 
     ``max_packages``: the most packages each search may evaluate (see
     :data:`detente.settlement.search.MAX_PACKAGES`); past it an :class:`OptionError` says
     how large the search is and how to lift the limit. ``zones``: each issue's zone range
     and efficient range (:mod:`detente.settlement.zone`); ``persuasion``: a persuasion plan
-    for each blocked named package (:mod:`detente.settlement.persuasion`).
+    for each blocked named package (:mod:`detente.settlement.persuasion`). ``prepared``:
+    this problem's :func:`prepare` where the caller ran it first (with the same options);
+    ``progress(text)`` names each step as it begins.
     """
-    start = time.perf_counter()
-    table = build_table(problem, settings, weighting)
-    # Nobody must agree: every package is "acceptable", the max-min objective is a min over
-    # nobody (+inf) and no best package exists; this used to end in an IndexError.
-    require_parties(problem.arrays, label)
+    if prepared is None:
+        prepared = prepare(problem, label, settings, weighting, method, max_packages, zones,
+                           progress)
+    start = time.perf_counter() - prepared.seconds
+    table = prepared.table
     must = table.must_agree[0]
     space = int(table.space_size[0])  # exact Python int, however large
     limit: dict[str, Any] = dict(method=method, max_packages=max_packages)
+    _say(progress, label, "the zone of agreement")
     exists = bool(zone_exists(table, **limit)[0])
     do_count = count if count is not None else space <= COUNT_LIMIT
+    if do_count:
+        _say(progress, label, "counting the zone")
     size = int(zone_size(table, **limit)[0]) if do_count else None
     best = max_min = smallest = None
     pareto: tuple[FoundPackage, ...] = ()
@@ -249,21 +298,28 @@ def analyse(problem: SettlementProblem, label: str = BASELINE,
         # Any package dominating one of the K best by Nash product has a higher Nash product,
         # so it is among them too: the efficient ones among the K best are truly efficient.
         searched = max(50, 10 * top)
+        _say(progress, label, "the best packages by Nash product")
         by_nash = _nash_list(table, searched, method, max_packages)
         best = _found(problem, table, by_nash, 0, must)
         efficient = np.nonzero(pareto_efficient(by_nash.gains, must))[0][:top]
         pareto = tuple(_found(problem, table, by_nash, int(r), must) for r in efficient)
         searched = int(by_nash.score.size)
+        _say(progress, label, "the max-min package")
         by_min = best_packages(table, "maxmin", 1, **limit)[0]
         max_min = _found(problem, table, by_min, 0, must)
+        _say(progress, label, "the smallest accord")
         small = smallest_accords(table, **limit)[0]
         smallest = _found(problem, table, small, 0, must)
     chosen = None if packages is None else [problem.package(p) for p in packages]
+    _say(progress, label, "the named packages")
     named = tuple(analyse_packages(problem, chosen, settings, weighting))
-    ranges = issue_ranges(problem, settings, weighting, method, max_packages, table) \
-        if zones else None
+    ranges = None
+    if zones:
+        ranges = issue_ranges(problem, settings, weighting, method, max_packages, table,
+                              prepared.efficient, _labelled(progress, label))
     plans: tuple[PersuasionPlan, ...] = ()
     if persuasion:
+        _say(progress, label, "persuasion plans")
         plans = tuple(persuade(problem, problem.package(p.id), p, settings)
                       for p in named if p.blockers and not p.is_reference)
     used = {"brute": "brute force", "bnb": "branch and bound",
@@ -307,6 +363,7 @@ def settle(
     ignore: Sequence[str] = (),
     zones: bool = True,
     persuasion: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> Settlement:
     """Which packages can every veto player accept, and how do counterfactuals change that.
 
@@ -331,7 +388,8 @@ def settle(
     ``zones``: each issue's range in the zone and among the efficient packages;
     ``persuasion``: for each blocked named package, the smallest change of a blocker's
     position, salience or trust that wins it over, as a ranked plan (both on by default,
-    as in ``detente settle``; off, the JSON has neither key).
+    as in ``detente settle``; off, the JSON has neither key). ``progress(text)``: names each
+    step as it begins ('zones: issue 3 of 7 (NUC)'; a counterfactual's with its label).
 
     Every numeric option is checked here, not only on the command line, so the Python API
     cannot be given an infinite step or a NaN correlation either.
@@ -372,8 +430,14 @@ def settle(
                                   method=method, count=count, packages=packages,
                                   max_packages=max_packages, zones=bool(zones),
                                   persuasion=bool(persuasion))
-    baseline = analyse(problem, BASELINE, **kwargs)
-    variants = tuple(analyse(p, label, **kwargs) for label, p in changed)
+    problems = [(BASELINE, problem), *changed]
+    # Whatever may be refused before the searches (nobody must agree, per-issue zones only
+    # the MILP could list: korea-2017 at step 1%) is met for every outcome before any of
+    # them is searched, not after the baseline's 20 s of searches.
+    ready = [prepare(p, label, settings, weighting, method, max_packages, bool(zones),
+                     progress) for label, p in problems]
+    baseline, *variants = [analyse(p, label, **kwargs, prepared=first, progress=progress)
+                           for (label, p), first in zip(problems, ready, strict=True)]
     return Settlement(scenario=s, settings=settings, weighting=weighting,
                       step=grid_step, baseline=baseline,
-                      variants=variants)
+                      variants=tuple(variants))

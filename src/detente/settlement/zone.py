@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,18 +141,21 @@ def _decide(table: GainTable, method: Method, max_packages: int
 
 
 def _feasible_values(table: GainTable, witnessed: set[tuple[int, int]], method: Method,
-                     max_packages: int) -> set[tuple[int, int]]:
+                     max_packages: int, issue_begins: Callable[[int], None] | None = None
+                     ) -> set[tuple[int, int]]:
     """The (issue, slot) pairs taken by some acceptable package, ``witnessed`` ones known.
 
     Under ``auto`` each value not yet known is first screened alone (one batched
     :func:`~detente.settlement.screen.screen_candidates`: a bound refutes it, a package
     proves every value it takes, on every issue). The values left are decided by group
-    tests: each issue's undecided values together, one row of a batched exact zone test
-    with the issue restricted to them. A group with no acceptable package refutes all of
-    its values at once; a package found for a group proves what it takes and the rest are
-    tested again; a group found non-empty without a package is halved. Every test is exact,
-    so the answer is the per-value test's; the values past the zone's ends, which the
-    screen rarely refutes, cost one exact search per issue instead of one each."""
+    tests, issue by issue (``issue_begins(k)`` as issue k's begin, for a progress line): the
+    issue's undecided values together, one row of an exact zone test with the issue
+    restricted to them. A group with no acceptable package refutes all of its values at
+    once; a package found for a group proves what it takes, on every issue (so a later
+    issue has less to test), and the rest are tested again; a group found non-empty
+    without a package is halved. Every test is exact, so the answer is the per-value
+    test's; the values past the zone's ends, which the screen rarely refutes, cost one
+    exact search per issue instead of one each."""
     feasible = set(witnessed)
     refuted: set[tuple[int, int]] = set()
     values = [[int(o) for o in np.nonzero(table.valid[0, k])[0]]
@@ -162,25 +166,29 @@ def _feasible_values(table: GainTable, witnessed: set[tuple[int, int]], method: 
         for row in slots[found]:
             feasible.update((k, int(o)) for k, o in enumerate(row))
         refuted = {r for r, out in zip(alone, empty, strict=True) if out}
-    pending = [(k, left) for k, slots in enumerate(values)
-               if (left := [o for o in slots if (k, o) not in feasible | refuted])]
-    while pending:
-        exists, witness = _decide(_restricted(table, pending), method, max_packages)
-        for row in witness[exists & (witness[:, 0] >= 0)]:
-            feasible.update((k, int(o)) for k, o in enumerate(row))
-        later = []
-        for (k, group), found, row in zip(pending, exists, witness, strict=True):
-            left = [o for o in group if (k, o) not in feasible]
-            if not found or not left:
-                continue  # refuted, or every value proven: decided
-            if row[0] < 0 and len(group) == 1:  # the one value tested is in the zone
-                feasible.add((k, group[0]))
-            elif row[0] >= 0 or len(left) == 1:  # the rest are tested again
-                later.append((k, left))
-            else:  # non-empty without a package: halve
-                half = len(left) // 2
-                later += [(k, left[:half]), (k, left[half:])]
-        pending = later
+    for k, slots in enumerate(values):
+        if issue_begins is not None:
+            issue_begins(k)
+        left = [o for o in slots if (k, o) not in feasible | refuted]
+        pending = [left] if left else []
+        while pending:
+            exists, witness = _decide(_restricted(table, [(k, g) for g in pending]), method,
+                                      max_packages)
+            for row in witness[exists & (witness[:, 0] >= 0)]:
+                feasible.update((kk, int(o)) for kk, o in enumerate(row))
+            later = []
+            for group, found, row in zip(pending, exists, witness, strict=True):
+                left = [o for o in group if (k, o) not in feasible]
+                if not found or not left:
+                    continue  # refuted, or every value proven: decided
+                if row[0] < 0 and len(group) == 1:  # the one value tested is in the zone
+                    feasible.add((k, group[0]))
+                elif row[0] >= 0 or len(left) == 1:  # the rest are tested again
+                    later.append(left)
+                else:  # non-empty without a package: halve
+                    half = len(left) // 2
+                    later += [left[:half], left[half:]]
+            pending = later
     return feasible
 
 
@@ -199,11 +207,36 @@ def _restricted(table: GainTable, rows: list[tuple[int, list[int]]]) -> GainTabl
                                gains=np.where(valid[..., None], copies.gains, 0.0))
 
 
-def _efficient_ranges(table: GainTable, method: Method, max_packages: int
-                      ) -> tuple[np.ndarray | None, bool, int, np.ndarray]:
-    """The unit values ``[N, I]`` of the efficient acceptable packages found, whether that is
-    every efficient package, how many packages were searched, and the slots ``[M, I]`` of
-    every acceptable package seen (witnesses for the zone ranges)."""
+@dataclass(frozen=True)
+class EfficientList:
+    """The packages the efficient ranges are read from (:func:`efficient_list`): the unit
+    values ``[N, I]`` of the efficient acceptable packages found (None: the zone is empty),
+    whether that is every efficient package, how many packages were searched, and the slots
+    ``[M, I]`` of every acceptable package seen (witnesses for the zone ranges)."""
+
+    values: np.ndarray | None
+    exact: bool
+    searched: int
+    seen: np.ndarray
+
+
+def _ranges_method(method: Method) -> Method:
+    """Every exact method gives the same ranges; a forced MILP would list the 200 best by
+    no-good cuts (minutes) and solve one MILP per (issue, value): auto's choice instead."""
+    return "auto" if method == "milp" else method
+
+
+def efficient_list(table: GainTable, method: Method = "auto",
+                   max_packages: int = MAX_PACKAGES,
+                   progress: Callable[[str], None] | None = None) -> EfficientList:
+    """The efficient acceptable packages of scenario 0 (module docstring), the part of
+    :func:`issue_ranges` that may be refused (:func:`_efficient_too_slow`): a caller with
+    other searches to run (``settle``) lists them first, so that a refusal comes before
+    that work, and hands the list to :func:`issue_ranges`. ``progress(text)`` names the
+    step as it begins."""
+    if progress is not None:
+        progress(f"zones: the {EFFICIENT_TOP} best packages by Nash product")
+    method = _ranges_method(method)
     must = table.must_agree[0]
     space = int(table.space_size[0])
     if space <= BRUTE_FORCE_LIMIT:
@@ -228,9 +261,9 @@ def _efficient_ranges(table: GainTable, method: Method, max_packages: int
                               max_packages=max_packages)[0]
         exact = False
     if not found.found:
-        return None, True, int(found.score.size), found.slots
+        return EfficientList(None, True, int(found.score.size), found.slots)
     keep = _pareto(found.gains, must)
-    return found.values[keep], exact, int(found.score.size), found.slots
+    return EfficientList(found.values[keep], exact, int(found.score.size), found.slots)
 
 
 def _efficient_too_slow(table: GainTable) -> SearchTooLarge:
@@ -271,23 +304,33 @@ def _pareto(gains: np.ndarray, must: np.ndarray, chunk: int = 512) -> np.ndarray
 
 def issue_ranges(problem: SettlementProblem, settings: UtilitySettings = DEFAULT_SETTINGS,
                  weighting: str = "capability", method: Method = "auto",
-                 max_packages: int = MAX_PACKAGES, table: GainTable | None = None
-                 ) -> ZoneRanges:
-    """Every issue's zone range and efficient range (module docstring); one scenario."""
+                 max_packages: int = MAX_PACKAGES, table: GainTable | None = None,
+                 efficient: EfficientList | None = None,
+                 progress: Callable[[str], None] | None = None) -> ZoneRanges:
+    """Every issue's zone range and efficient range (module docstring); one scenario.
+    ``efficient``: the table's :func:`efficient_list` where the caller listed it first;
+    ``progress(text)`` names each step as it begins ('zones: issue 3 of 7 (NUC)')."""
     arrays = problem.arrays
     if arrays.batch_shape:
         raise ValueError("issue_ranges works on one scenario")
-    # Every exact method gives the same ranges; a forced MILP would list the 200 best by
-    # no-good cuts (minutes) and solve one MILP per (issue, value): auto's choice instead.
-    method = "auto" if method == "milp" else method
+    method = _ranges_method(method)
     table = table if table is not None else build_table(problem, settings, weighting)  # type: ignore[arg-type]
     rows = [(k, int(o)) for k in range(table.n_issues)
             for o in np.nonzero(table.valid[0, k])[0]]
-    efficient, exact, searched, seen = _efficient_ranges(table, method, max_packages)
+    if efficient is None:
+        efficient = efficient_list(table, method, max_packages, progress)
     # A value taken by an acceptable package already seen needs no search; the others are
     # decided by group tests (_feasible_values).
-    witnessed = {(k, int(o)) for row in seen for k, o in enumerate(row)}
-    known = _feasible_values(table, witnessed, method, max_packages)
+    witnessed = {(k, int(o)) for row in efficient.seen for k, o in enumerate(row)}
+    issue_ids = problem.issue_ids
+
+    def issue_begins(k: int) -> None:
+        if progress is not None:
+            progress(f"zones: issue {k + 1} of {len(issue_ids)} ({issue_ids[k]})")
+
+    if progress is not None and method == "auto":
+        progress("zones: screening each value not yet seen")
+    known = _feasible_values(table, witnessed, method, max_packages, issue_begins)
     feasible = [r in known for r in rows]
     low, high = arrays.scale_low, arrays.scale_high
     out = []
@@ -296,8 +339,8 @@ def issue_ranges(problem: SettlementProblem, settings: UtilitySettings = DEFAULT
         units = [float(table.values[0, k, o]) for o, _ in mine]
         values = [float(round(low[k] + u * (high[k] - low[k]), 9)) for u in units]
         order = np.argsort(values, kind="stable")
-        eff = None if efficient is None or efficient.shape[0] == 0 else \
-            low[k] + efficient[:, k] * (high[k] - low[k])
+        eff = None if efficient.values is None or efficient.values.shape[0] == 0 else \
+            low[k] + efficient.values[:, k] * (high[k] - low[k])
         out.append(IssueZone(
             issue=issue, name=issue, scale=(float(low[k]), float(high[k])),
             status_quo=float(round(low[k] + arrays.status_quo[k] * (high[k] - low[k]), 9)),
@@ -305,7 +348,7 @@ def issue_ranges(problem: SettlementProblem, settings: UtilitySettings = DEFAULT
             feasible=tuple(mine[i][1] for i in order),
             efficient_min=None if eff is None else float(round(eff.min(), 9)),
             efficient_max=None if eff is None else float(round(eff.max(), 9))))
-    return ZoneRanges(tuple(out), exact, searched)
+    return ZoneRanges(tuple(out), efficient.exact, efficient.searched)
 
 
 @dataclass(frozen=True)
@@ -407,5 +450,5 @@ def _front(points: list[tuple[float, float]]) -> list[int]:
     return keep
 
 
-__all__ = ["EFFICIENT_TOP", "EXACT_EFFICIENT", "Frontier", "IssueZone", "ZoneRanges",
-           "frontier", "issue_ranges"]
+__all__ = ["EFFICIENT_TOP", "EXACT_EFFICIENT", "EfficientList", "Frontier", "IssueZone",
+           "ZoneRanges", "efficient_list", "frontier", "issue_ranges"]
