@@ -54,23 +54,33 @@ def powered(base: float, r: float, delta: float) -> float:
 def probability(actors: list[Actor], i: int, j: int, delta: float, exponents: list[float],
                 how: str, risk_adjusted: bool = False) -> float:
     """P_ij (eqs. 30-31) and the A1 variants; plain votes take no power."""
+    def distance(k: int, a: int) -> float:
+        return min(1.0, abs(actors[k].position - actors[a].position) / delta)
+
     def utility(k: int, a: int) -> float:
-        distance = min(1.0, abs(actors[k].position - actors[a].position) / delta)
-        return powered(distance, exponents[k], delta) if risk_adjusted else distance
+        return powered(distance(k, a), exponents[k], delta) if risk_adjusted else distance(k, a)
 
     def vote(k: int, a: int, b: int) -> float:
-        """v_k(a, b) > 0 when voter k prefers actor a's position to actor b's."""
+        """v_k(a, b) > 0 when voter k prefers actor a's position to actor b's; 0 when its
+        distances to the two are equal up to the tie tolerance."""
+        if abs(distance(k, b) - distance(k, a)) <= TIE / delta:
+            return 0.0
         return actors[k].weight * (utility(k, b) - utility(k, a))
 
     n = len(actors)
+
+    def one_position(a: int, b: int) -> bool:
+        """Positions within the tie tolerance: no voter prefers either."""
+        return abs(actors[a].position - actors[b].position) <= TIE
+
     voters = range(n)
     if how == "exclude-dyad":
         voters = [k for k in range(n) if k not in (i, j)]
-    votes = [vote(k, i, j) for k in voters]
+    votes = [0.0 if one_position(i, j) else vote(k, i, j) for k in voters]
     support = sum(v for v in votes if v > 0)
     if how == "global":
         everything = sum(abs(vote(k, a, b)) for k in range(n) for a in range(n)
-                         for b in range(n))
+                         for b in range(n) if not one_position(a, b))
         return support / everything if everything > 0 else 0.0
     total = sum(abs(v) for v in votes)
     if total <= 0:

@@ -436,6 +436,23 @@ def _zero_below(base: np.ndarray, floor: np.ndarray) -> np.ndarray:
     return np.where(base <= floor, _0, base)
 
 
+def _votes(weight: np.ndarray, u_j: np.ndarray, u_i: np.ndarray, floor: np.ndarray,
+           dist: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Votes w_k (u_k(x_j) - u_k(x_i)) (broadcast), 0 where voter k is as far from x_i as
+    from x_j up to the tie tolerance: the distances (``dist``, to x_j and to x_i, when the
+    utilities u are their powers; else u itself) differ by at most ``floor`` = TIE/Δ.
+
+    Such a voter is indifferent in exact arithmetic (it sits on the pair's midpoint, or the
+    pair shares a position), and the sign of its rounding would otherwise decide P: where
+    every other voter is indifferent too, P is 0, 1 or 0.5 as a last bit falls (one ulp of
+    one position moved a forecast by 0.03 of the scale through Q, A8 product)."""
+    diff = u_j - u_i
+    apart = diff if dist is None else dist[0] - dist[1]
+    np.copyto(diff, _0, where=np.abs(apart) <= floor)
+    diff *= weight
+    return diff
+
+
 def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
     """Blocks of the challenger axis i so that ``n_rows × block × A²`` stays near
     :data:`CHUNK_ELEMENTS`: the voter tensors ``[N, k, i, j]`` are O(A³) per row (7.45 GiB
@@ -447,7 +464,8 @@ def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
 def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
                            voter_exp: np.ndarray | None,
                            how: str, fast: bool = False,
-                           dist: np.ndarray | None = None) -> np.ndarray:
+                           dist: np.ndarray | None = None,
+                           gap: np.ndarray | None = None) -> np.ndarray:
     """P_ij (eqs. 30-31 and variants A1, A9): ``[N, i, j]``.
 
     v_k(i,j) = w_k (u_k(x_j) - u_k(x_i)), u_k(x) = (|x_k - x|/Δ)^{ρ_k}: voters in favour of i
@@ -458,7 +476,14 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
     voter by voter, O(A³), per block of challengers (:func:`_vote_sums_blocked`). The fast
     path needs every present distance within Δ (the clip of u at 1 idle); a row where it is
     not (never with the model's own Δ) is summed blocked. ``dist``: min(|x_i - x_j|/Δ, 1)
-    ``[N, i, j]`` when the caller has it (the blocked path's distances, the same numbers).
+    ``[N, i, j]`` when the caller has it (the blocked path's distances, the same numbers);
+    ``gap``: |x_i - x_j| likewise.
+
+    Two positions within :data:`TIE` of each other are one position: no voter prefers
+    either, so their P is that of a shared position (0.5; 0 in ``global``, where they add
+    nothing to the total). Their votes are rounding noise of either sign, which would
+    otherwise decide P anywhere in [0, 1], and P enters Q (A8 ``product``) whatever the
+    distance.
     """
     if fast:
         span = (np.where(rows.present, x, -np.inf).max(axis=1)
@@ -468,6 +493,10 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
         support, absolute, net = _vote_sums_fast(x, rows, delta, how)
     else:
         support, absolute, net = _vote_sums_blocked(x, rows, delta, voter_exp, how, dist)
+    tied = (np.abs(x[:, :, None] - x[:, None, :]) if gap is None else gap) <= _TIE
+    if _any(tied & rows.dyads, axis=None):
+        for sums in (support, absolute, net):  # (they may be one array: idempotent)
+            np.copyto(sums, _0, where=tied)
     pair = rows.pair
     if how == "global":
         total = np.sum(absolute if rows.all_present else absolute * pair,
@@ -499,11 +528,19 @@ def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
         dist = np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None]
         np.minimum(np.maximum(dist, 0.0, out=dist), 1.0, out=dist)
     # [N, k, a]; plain votes (None) skip the power: x ** 1 is x exactly.
-    u = dist if voter_exp is None else (_zero_below(dist, _TIE / delta[:, None, None])
-                                        ** voter_exp[:, :, None])
+    floor = _TIE / delta[:, None, None]
+    u = dist if voter_exp is None else _zero_below(dist, floor) ** voter_exp[:, :, None]
+    weight, floor = rows.weight[:, :, None, None], floor[..., None]
     blocks = _actor_blocks(n_rows, n_actors)
+
+    def votes(blk: slice) -> np.ndarray:
+        """v_k(i, j) ``[N, k, i, j]`` for the challengers i in ``blk``."""
+        plain = voter_exp is None
+        return _votes(weight, u[:, :, None, :], u[:, :, blk, None], floor,
+                      None if plain else (dist[:, :, None, :], dist[:, :, blk, None]))
+
     if len(blocks) == 1 and how != "exclude-dyad":  # one block: the same sums, no stores
-        v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, :, None])
+        v = votes(slice(None))
         support = _add(np.maximum(v, _0), axis=1)
         absolute = _add(np.abs(v), axis=1)
         # Σ_k v_k is read for "net" only (the loop below leaves it unset otherwise).
@@ -513,7 +550,7 @@ def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
     net = np.empty_like(support)
     k = np.arange(n_actors)
     for blk in blocks:
-        v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, blk, None])  # [N,k,i,j]
+        v = votes(blk)
         if how == "exclude-dyad":
             i = k[blk]
             keep = (k[:, None, None] != i[None, :, None]) & (k[:, None, None] != k[None, None, :])
@@ -592,7 +629,7 @@ def _direct_sums(x: np.ndarray, rows: Rows, delta: np.ndarray, where: tuple[np.n
         xr, dl = x[rr], delta[rr][:, None]
         u_i = np.clip(np.abs(xr - x[rr, ii][:, None]) / dl, 0.0, 1.0)
         u_j = np.clip(np.abs(xr - x[rr, jj][:, None]) / dl, 0.0, 1.0)
-        v = rows.weight[rr] * (u_j - u_i)
+        v = _votes(rows.weight[rr], u_j, u_i, _TIE / dl)
         if how == "exclude-dyad":
             k = np.arange(n_actors)
             v = v * ((k != ii[:, None]) & (k != jj[:, None]))
@@ -665,7 +702,7 @@ def _vote_sums_fast(x: np.ndarray, rows: Rows, delta: np.ndarray, how: str
         # Without the two candidates, who vote for themselves: w d each.
         favour_low -= np.where(i_low, w[:, :, None], w[:, None, :]) * d
         favour_high -= np.where(i_low, w[:, None, :], w[:, :, None]) * d
-    apart = d > 0
+    apart = d > _TIE  # closer pairs are one position (probability_of_success)
     favour_low = np.where(apart, np.maximum(favour_low, 0.0), 0.0)
     favour_high = np.where(apart, np.maximum(favour_high, 0.0), 0.0)
     support = np.where(i_low, favour_low, favour_high)
@@ -859,7 +896,8 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
         return float(opts.q) if constant_q else status_quo_probability(p, rows, opts)
 
     # Step 1: everything with r = 1, for the security levels and risk exponents.
-    p1 = probability_of_success(x, rows, delta, None, opts.probability, fast=fast, dist=d)
+    p1 = probability_of_success(x, rows, delta, None, opts.probability, fast=fast, dist=d,
+                                gap=gap)
     q1 = q_of(p1)
     eu1 = expected(p1, q1, None)
     security, index, risk = risk_exponents(eu1, rows, opts.security)
@@ -867,7 +905,7 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
     # Step 2: again with the actors' own risk exponents.
     # Plain votes (A9 off) give the same P and Q as step 1: reuse them.
     if opts.voter_risk:
-        p = probability_of_success(x, rows, delta, risk, opts.probability, dist=d)
+        p = probability_of_success(x, rows, delta, risk, opts.probability, dist=d, gap=gap)
         q = q_of(p)
     else:
         p, q = p1, q1
