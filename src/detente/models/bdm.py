@@ -494,7 +494,7 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
     else:
         support, absolute, net = _vote_sums_blocked(x, rows, delta, voter_exp, how, dist)
     tied = (np.abs(x[:, :, None] - x[:, None, :]) if gap is None else gap) <= _TIE
-    if _any(tied & rows.dyads, axis=None):
+    if np.count_nonzero(tied) > tied.shape[0] * tied.shape[1]:  # more than the diagonal
         for sums in (support, absolute, net):  # (they may be one array: idempotent)
             np.copyto(sums, _0, where=tied)
     pair = rows.pair
@@ -926,11 +926,15 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
                        offer=offer, chosen=chosen, new_position=new_position, start=x)
 
 
-def eu_margin(abs_a: np.ndarray | float, abs_b: np.ndarray | float) -> np.ndarray:
-    """The tie tolerance of comparisons between EUs a and b (and 0), given |a| and |b|
-    (arrays or floats): :data:`TIE_TOLERANCE` x max(|a|, |b|, 1), 1 being the scale of the
-    utilities whose rounding an EU keeps."""
-    return _TIE * np.maximum(np.maximum(abs_a, abs_b), _1)
+def eu_margin(abs_a: np.ndarray, abs_b: np.ndarray) -> np.ndarray:
+    """The tie tolerance of comparisons between EUs a and b (and 0), given |a| and |b|:
+    :data:`TIE_TOLERANCE` x max(|a|, |b|, 1), 1 being the scale of the utilities whose
+    rounding an EU keeps. (In one new array: a round's pair arrays are small, so each
+    array allocated counts.)"""
+    margin = np.maximum(abs_a, abs_b)
+    np.maximum(margin, _1, out=margin)
+    margin *= _TIE
+    return margin
 
 
 def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.Options,
@@ -1283,7 +1287,7 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
                           (False, True): f"{other} → {actor}", (False, False): "neither"}
             code = int(r.relation[0, i, j])
             relation, yields = octant(a, b)
-            margin = float(eu_margin(abs(a), abs(b)))
+            margin = float(eu_margin(np.array([abs(a)]), np.array([abs(b)]))[0])
             dyad_rows.append((
                 actor, other, float(r.probability[0, i, j]), a, b,
                 challenges[(a > margin, b > margin)], relation,
@@ -1323,7 +1327,7 @@ def octant(a: float, b: float) -> tuple[str, str]:
     Who yields is "i", "j" or "" (nobody). Whether the move is made depends on the options
     (A2 conflict rule, the capitulation switch) and on which offer i accepts.
     """
-    margin = float(eu_margin(abs(a), abs(b)))
+    margin = float(eu_margin(np.array([abs(a)]), np.array([abs(b)]))[0])
     if abs(a) <= margin and abs(b) <= margin:
         return "none", ""
     if a > margin and b > margin:
