@@ -23,23 +23,11 @@ from hypothesis import strategies as st
 
 from detente.arrays import Arrays
 from detente.models.bdm import CHOICES, Bdm, Rows, play_round, probability_of_success, simulate
+from tests.test_smp_ties import one_issue
 
 POSITIONS = (0.0, 0.25, 0.5, 0.7, 1.0)  # 0.7 sits on the midpoint of 0.4 and 1.0 only exactly
 CAPABILITIES = (0.7, 1.0, 1.3, 3.0)    # not dyadic fractions: tripled, they round differently
 SALIENCES = (0.3, 0.5, 1.0)
-
-
-def one_issue(position: list[float], capability: list[float], salience: list[float]
-              ) -> Arrays:
-    n = len(position)
-    return Arrays(
-        actor_ids=tuple(f"A{k}" for k in range(n)), issue_ids=("I",),
-        guarantor_ids=tuple(f"A{k}" for k in range(n)),
-        capability=np.array(capability, dtype=float),
-        position=np.array(position, dtype=float)[:, None],
-        salience=np.array(salience, dtype=float)[:, None], status_quo=np.zeros(1),
-        trust=np.ones((n, n)), stake=np.ones((n, 1), dtype=bool),
-        veto=np.ones(n, dtype=bool), scale_low=np.zeros(1), scale_high=np.full(1, 100.0))
 
 
 @st.composite
@@ -81,33 +69,32 @@ SPANS_DELTA = ([0.5, 0.5, 1.0, 0.5, 1.0, 0.0, 1.0, 1.0, 0.5, 1.0, 1.0],
                [0.5, 1.0, 1.0, 0.3, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
 DEFAULTS = {name: getattr(Bdm.Options(), name) for name in (*CHOICES, "voter_risk",
                                                             "capitulation", "q")}
+
+
+def options(**changes: Any) -> dict[str, Any]:
+    """Every option of OPTIONS: the defaults (the ``printed`` preset's) with ``changes``."""
+    return {**DEFAULTS, **changes}
+
+
 # A1 and A3 share 1.0; one ulp made P(A1 beats A3) the sign pattern of ulp-sized votes (1,
 # not 0.5), which the product Q rule (A8) multiplies into every EU: 100 points.
 SHARED_IN_Q = ([0.0, 1.0, 0.5, 1.0], [0.7, 1.0, 1.3, 1.0], [1.0, 1.0, 0.3, 1.0])
-SHARED_IN_Q_OPTIONS = {
-    "probability": "exclude-dyad", "conflict": "loser-moves", "compromise": "ratio",
-    "offer_choice": "scholz-code", "median": "weighted", "security": "row",
-    "perspective": "own", "delta": "dynamic", "q": 0.0, "q_rule": "product",
-    "t_rule": "distance", "voter_risk": True, "capitulation": True, "forecast_point": "median"}
+SHARED_IN_Q_OPTIONS = options(probability="exclude-dyad", offer_choice="scholz-code",
+                              security="row", q=0.0, q_rule="product", voter_risk=True)
 # Every voter but the pair (A2 at 0, A4 at 0.5) sits on their midpoint 0.25; one ulp of A7
 # made its vote the only one (P 0 or 1 instead of 0.5).
 ON_THE_MIDPOINT = ([0.25, 0.25, 0.0, 0.25, 0.5, 0.25, 0.25, 0.25, 0.25],
                    [3.0, 1.0, 1.3, 3.0, 1.3, 1.3, 3.0, 1.0, 3.0],
                    [0.5, 1.0, 0.5, 1.0, 0.3, 1.0, 1.0, 1.0, 0.5])
-ON_THE_MIDPOINT_OPTIONS = {
-    "probability": "exclude-dyad", "conflict": "no-move", "compromise": "ratio",
-    "offer_choice": "scholz-code", "median": "weighted", "security": "column",
-    "perspective": "each", "delta": "initial", "q": 0.5, "q_rule": "constant",
-    "t_rule": "shrink", "voter_risk": True, "capitulation": False, "forecast_point": "mean"}
+ON_THE_MIDPOINT_OPTIONS = options(
+    probability="exclude-dyad", conflict="no-move", offer_choice="scholz-code",
+    perspective="each", delta="initial", q=0.5, t_rule="shrink", voter_risk=True,
+    capitulation=False, forecast_point="mean")
 # Capabilities tripled: A6 shares 0.7 with A0 and A3 (21 points).
 TRIPLED = ([0.7, 1.0, 0.0, 0.7, 0.0, 0.0, 0.7], [1.0, 1.0, 1.3, 1.3, 1.0, 1.0, 1.3],
            [1.0, 1.0, 1.0, 0.3, 0.5, 0.5, 0.3])
-TRIPLED_OPTIONS = {
-    "probability": "net", "conflict": "no-move", "compromise": "ratio",
-    "offer_choice": "max-proposer-eu", "median": "weighted", "security": "column",
-    "perspective": "each", "delta": "dynamic", "q": 1.0, "q_rule": "product",
-    "t_rule": "distance", "voter_risk": False, "capitulation": False,
-    "forecast_point": "median"}
+TRIPLED_OPTIONS = options(probability="net", conflict="no-move", perspective="each",
+                          q_rule="product", capitulation=False)
 
 
 # Issue units 7.1 to 7.2: 0.7 and 0.25 come back as 0.7000000000000053 and 0.25000000000000444
@@ -115,12 +102,8 @@ TRIPLED_OPTIONS = {
 RESCALED = ([1.0, 0.7, 0.25, 0.25, 1.0, 0.25, 0.0, 0.25, 0.7, 1.0, 1.0],
             [0.7, 1.3, 3.0, 1.3, 1.0, 0.7, 1.3, 0.7, 1.3, 1.0, 1.0],
             [0.3, 0.3, 0.3, 1.0, 1.0, 0.5, 0.3, 1.0, 0.3, 1.0, 1.0])
-RESCALED_OPTIONS = {
-    "probability": "exclude-dyad", "conflict": "no-move", "compromise": "ratio",
-    "offer_choice": "max-proposer-eu", "median": "borda", "security": "column",
-    "perspective": "own", "delta": "scale", "q": 1.0, "q_rule": "product",
-    "t_rule": "distance", "voter_risk": False, "capitulation": True,
-    "forecast_point": "median"}
+RESCALED_OPTIONS = options(probability="exclude-dyad", conflict="no-move", median="borda",
+                           delta="scale", q_rule="product")
 
 
 def tied(actors: tuple[list[float], list[float], list[float]], copy: int
