@@ -31,6 +31,7 @@ from detente.models.base import (
     Model,
     ModelResult,
     RngLike,
+    require_choices,
     require_count,
     require_within_cap,
 )
@@ -183,11 +184,7 @@ class Bdm(Model):
         forecast_point: str = "median"
 
         def __post_init__(self) -> None:
-            for name, allowed in CHOICES.items():
-                value = getattr(self, name)
-                if value not in allowed:
-                    raise ValueError(f"option {name}={value!r}: choose one of "
-                                     f"{', '.join(allowed)}")
+            require_choices(self, CHOICES)
             if self.preset not in PRESETS:
                 raise ValueError(f"unknown preset {self.preset!r}: choose one of "
                                  f"{', '.join(PRESETS)}")

@@ -28,6 +28,7 @@ from detente.models.base import (
     ModelResult,
     RngLike,
     make_rng,
+    require_choices,
     require_count,
     require_within_cap,
 )
@@ -116,10 +117,7 @@ class SMPOptions:
     stop_ratio: float = 0.02
 
     def __post_init__(self) -> None:
-        for name, allowed in _CHOICES.items():
-            value = getattr(self, name)
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+        require_choices(self, _CHOICES)
         if not 0.0 <= self.ideal_adjustment <= 1.0:
             raise ValueError("ideal_adjustment must be in [0, 1]")
         require_count("max_turns", self.max_turns, 1, 1000,
