@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from detente.models.bdm import TIE, Bdm
+from detente.models.bdm import TIE, TIE_TOLERANCE, Bdm
 
 
 @dataclass
@@ -30,7 +30,7 @@ def median_voter(actors: list[Actor], how: str) -> float:
                   for a in actors]
         best = min(losses)
         tied = [a.position for a, loss in zip(actors, losses, strict=True)
-                if loss <= best + TIE * (1 + abs(best))]
+                if loss <= best + TIE_TOLERANCE * sum(weights)]
         return 0.5 * (min(tied) + max(tied))
     order = sorted(range(len(actors)), key=lambda k: actors[k].position)
     total = sum(weights)
@@ -46,25 +46,41 @@ def median_voter(actors: list[Actor], how: str) -> float:
     return actors[order[-1]].position
 
 
+def powered(base: float, r: float, delta: float) -> float:
+    """base ** r, a base at or below TIE/Δ (positions equal up to the tie tolerance) being 0."""
+    return (0.0 if base <= TIE / delta else base) ** r
+
+
 def probability(actors: list[Actor], i: int, j: int, delta: float, exponents: list[float],
-                how: str) -> float:
-    """P_ij (eqs. 30-31) and the A1 variants."""
+                how: str, risk_adjusted: bool = False) -> float:
+    """P_ij (eqs. 30-31) and the A1 variants; plain votes take no power."""
+    def distance(k: int, a: int) -> float:
+        return min(1.0, abs(actors[k].position - actors[a].position) / delta)
+
+    def utility(k: int, a: int) -> float:
+        return powered(distance(k, a), exponents[k], delta) if risk_adjusted else distance(k, a)
+
     def vote(k: int, a: int, b: int) -> float:
-        """v_k(a, b) > 0 when voter k prefers actor a's position to actor b's."""
-        voter = actors[k]
-        to_a = min(1.0, abs(voter.position - actors[a].position) / delta) ** exponents[k]
-        to_b = min(1.0, abs(voter.position - actors[b].position) / delta) ** exponents[k]
-        return voter.weight * (to_b - to_a)
+        """v_k(a, b) > 0 when voter k prefers actor a's position to actor b's; 0 when its
+        distances to the two are equal up to the tie tolerance."""
+        if abs(distance(k, b) - distance(k, a)) <= TIE / delta:
+            return 0.0
+        return actors[k].weight * (utility(k, b) - utility(k, a))
 
     n = len(actors)
+
+    def one_position(a: int, b: int) -> bool:
+        """Positions within the tie tolerance: no voter prefers either."""
+        return abs(actors[a].position - actors[b].position) <= TIE
+
     voters = range(n)
     if how == "exclude-dyad":
         voters = [k for k in range(n) if k not in (i, j)]
-    votes = [vote(k, i, j) for k in voters]
+    votes = [0.0 if one_position(i, j) else vote(k, i, j) for k in voters]
     support = sum(v for v in votes if v > 0)
     if how == "global":
         everything = sum(abs(vote(k, a, b)) for k in range(n) for a in range(n)
-                         for b in range(n))
+                         for b in range(n) if not one_position(a, b))
         return support / everything if everything > 0 else 0.0
     total = sum(abs(v) for v in votes)
     if total <= 0:
@@ -74,18 +90,22 @@ def probability(actors: list[Actor], i: int, j: int, delta: float, exponents: li
     return support / total
 
 
-def expected_utility(actors: list[Actor], i: int, j: int, r: float, p: float, q: float,
+def expected_utility(actors: list[Actor], i: int, j: int, r: float | None, p: float, q: float,
                      better: float, mu: float, delta: float) -> float:
-    """EU_i(ij) with risk exponent r (eqs. 5-7, 15-25)."""
+    """EU_i(ij) with risk exponent r (eqs. 5-7, 15-25); None: 1, taking no power."""
     d = min(1.0, abs(actors[i].position - actors[j].position) / delta)
     dm = min(1.0, abs(actors[i].position - mu) / delta)
 
-    def u(bracket: float) -> float:
-        return 2.0 - 4.0 * min(1.0, max(0.0, bracket)) ** r
+    def u(bracket: float, near_zero: bool = False) -> float:
+        """The utility 2 - 4 bracket^r; only brackets that can reach 0 are snapped to it."""
+        base = min(1.0, max(0.0, bracket))
+        if r is None:
+            return 2.0 - 4.0 * base
+        return 2.0 - 4.0 * (powered(base, r, delta) if near_zero else base ** r)
 
-    success, failure = u(0.5 - 0.5 * d), u(0.5 + 0.5 * d)
-    status_quo = 2.0 - 4.0 * 0.5 ** r
-    improve, worsen = u(0.5 - 0.25 * (dm + d)), u(0.5 + 0.25 * (dm + d))
+    success, failure = u(0.5 - 0.5 * d, near_zero=True), u(0.5 + 0.5 * d)
+    status_quo = 2.0 - 4.0 * 0.5 ** (1.0 if r is None else r)
+    improve, worsen = u(0.5 - 0.25 * (dm + d), near_zero=True), u(0.5 + 0.25 * (dm + d))
     s_j = actors[j].salience
     challenge = s_j * (p * success + (1 - p) * failure) + (1 - s_j) * success
     return challenge - (q * status_quo + (1 - q) * (better * improve + (1 - better) * worsen))
@@ -103,7 +123,7 @@ def play_round(positions: list[float], initial: list[float], previous: list[floa
     else:
         basis = positions if opts.delta == "dynamic" else initial
         delta = max(basis) - min(basis)
-        if delta <= 0:
+        if delta <= TIE:  # every position the same, up to the tie tolerance
             delta = 1.0
 
     def better(i: int, j: int) -> float:
@@ -112,9 +132,10 @@ def play_round(positions: list[float], initial: list[float], previous: list[floa
             return 1.0 if gap < abs(previous[i] - previous[j]) - TIE else 0.0
         return 1.0 if abs(positions[i] - mu) < gap - TIE else 0.0
 
-    def tables(exponents: list[float]) -> tuple[list[list[float]], list[list[float]]]:
-        p = [[probability(actors, i, j, delta, exponents, opts.probability) if i != j else 0.0
-              for j in range(n)] for i in range(n)]
+    def tables(exponents: list[float], risk_adjusted: bool
+               ) -> tuple[list[list[float]], list[list[float]]]:
+        p = [[probability(actors, i, j, delta, exponents, opts.probability, risk_adjusted)
+              if i != j else 0.0 for j in range(n)] for i in range(n)]
         q = [[opts.q] * n for _ in range(n)]
         if opts.q_rule == "product":
             for i in range(n):
@@ -128,19 +149,23 @@ def play_round(positions: list[float], initial: list[float], previous: list[floa
 
     # Step 1: risk exponent 1 for everyone, to find each actor's security and risk.
     ones = [1.0] * n
-    p1, q1 = tables(ones)
-    eu1 = [[expected_utility(actors, i, j, 1.0, p1[i][j], q1[i][j], better(i, j), mu, delta)
+    p1, q1 = tables(ones, False)
+    eu1 = [[expected_utility(actors, i, j, None, p1[i][j], q1[i][j], better(i, j), mu, delta)
             if i != j else 0.0 for j in range(n)] for i in range(n)]
     if opts.security == "column":
-        security = [sum(eu1[j][i] for j in range(n) if j != i) for i in range(n)]
+        terms = [[eu1[j][i] for j in range(n) if j != i] for i in range(n)]
     else:
-        security = [sum(eu1[i][j] for j in range(n) if j != i) for i in range(n)]
+        terms = [[eu1[i][j] for j in range(n) if j != i] for i in range(n)]
+    security = [sum(row) for row in terms]
+    # Levels within the tolerance of the largest Σ|EU| (at least 1) count as equal.
+    magnitude = max([1.0] + [sum(abs(eu) for eu in row) for row in terms])
     hi, lo = max(security), min(security)
-    index = [(2 * sec - hi - lo) / (hi - lo) if hi - lo > TIE else 0.0 for sec in security]
+    index = [(2 * sec - hi - lo) / (hi - lo) if hi - lo > TIE_TOLERANCE * magnitude else 0.0
+             for sec in security]
     risk = [(1 - big_r / 3) / (1 + big_r / 3) for big_r in index]
 
     # Step 2: again with each actor's own risk exponent.
-    p, q = tables(risk if opts.voter_risk else ones)
+    p, q = tables(risk if opts.voter_risk else ones, opts.voter_risk)
     new_positions = list(positions)
     for i in range(n):
         offers = []  # (keys..., new position, proposer)
@@ -152,15 +177,16 @@ def play_round(positions: list[float], initial: list[float], previous: list[floa
             judge = risk[i] if opts.perspective == "own" else risk[j]
             b = expected_utility(actors, j, i, judge, p[j][i], q[j][i], better(j, i), mu, delta)
             xi, xj = positions[i], positions[j]
-            if opts.conflict == "loser-moves" and a > TIE and b > a + TIE:
+            margin = TIE_TOLERANCE * max(abs(a), abs(b), 1.0)  # EUs: utilities' scale 1
+            if opts.conflict == "loser-moves" and a > margin and b > a + margin:
                 kind, target = 0, xj
-            elif a < -TIE and b > TIE and b > -a + TIE:
+            elif a < -margin and b > margin and b > -a + margin:
                 kind = 1
                 if opts.compromise == "ratio":
                     target = xi + (xj - xi) * abs(a) / abs(b)
                 else:
                     target = (abs(a) * xi + abs(b) * xj) / (abs(a) + abs(b))
-            elif opts.capitulation and a < -TIE and b > TIE and -a > b + TIE:
+            elif opts.capitulation and a < -margin and b > margin and -a > b + margin:
                 kind, target = 2, xj
             else:
                 continue
@@ -178,7 +204,8 @@ def play_round(positions: list[float], initial: list[float], previous: list[floa
             if not offers:
                 break
             best = min(o[level] for o in offers)
-            offers = [o for o in offers if o[level] <= best + TIE]
+            offers = [o for o in offers
+                      if o[level] <= best + TIE_TOLERANCE * max(abs(best), 1.0)]
         if offers:
             new_positions[i] = offers[0][-1]
     return {"positions": new_positions, "risk": risk, "median": mu, "security": security}

@@ -56,7 +56,8 @@ def util(d: float, r: float) -> float:
 # ---- §2.2, §2.3 ---------------------------------------------------------------------
 def vote(rule: str, w: float, u1: float, u2: float) -> float:
     du = u1 - u2
-    binary = max(-1.0, min(1.0, du / 1e-8))
+    # A Δ within the tie tolerance of 0 is 0 (smp.binary_step): utilities' scale 1.
+    binary = 0.0 if abs(du) <= TIE_TOLERANCE else max(-1.0, min(1.0, du / 1e-8))
     if rule == "proportional":
         return w * du
     if rule == "binary":

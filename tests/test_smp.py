@@ -253,8 +253,8 @@ def ktab_inputs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Continuous draws, so that no two options tie exactly. Exact ties are checked in
     tests/test_smp_ties.py: both implementations take the first of options equal up to
-    rounding, but the binary voting rules (Δ/10⁻⁸) magnify the rounding of a Δ that is zero
-    in exact arithmetic past that tolerance, and the two round differently (the oracle
+    rounding, and the binary voting rules (Δ/10⁻⁸) count a Δ within the tolerance of 0 as 0
+    (smp.binary_step), which the two implementations round differently (the oracle
     subtracts KTAB's two third-party expectations, the model computes their difference).
     """
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))

@@ -146,6 +146,15 @@ class CountOutOfRange(ValueError):
         self.option, self.low, self.high, self.why = option, low, high, why
 
 
+def require_choices(options: object, choices: dict[str, tuple[str, ...]]) -> None:
+    """Refuse (in an ``Options.__post_init__``) an option of ``choices`` (name -> allowed
+    values) set to a value it does not allow."""
+    for name, allowed in choices.items():
+        value = getattr(options, name)
+        if value not in allowed:
+            raise ValueError(f"option {name}={value!r}: choose one of {', '.join(allowed)}")
+
+
 def require_count(option: str, value: int, low: int, high: int, why: str) -> None:
     """Refuse (in an ``Options.__post_init__``) a count outside ``[low, high]``; ``why``
     says what makes ``high`` a sensible maximum. A count caps run time and memory, so

@@ -31,15 +31,31 @@ from detente.models.base import (
     Model,
     ModelResult,
     RngLike,
+    require_choices,
     require_count,
     require_within_cap,
 )
 from detente.models.compromise import weighted_mean
 from detente.render import UNITS, fmt, one_issue_spans
 
-# Two numbers closer than this count as equal (ties in EU, equal positions). It keeps the
-# discrete choices of a round stable against last-bit differences in summation order.
-TIE = 1e-12
+# Ties. Actors often share positions (and real data repeats capabilities), so a round meets
+# values that are equal in exact arithmetic but come out of sums taken in different orders a
+# few ulps apart. Every discrete choice of a round (who is live, the fig. 6 relation, the
+# offer accepted, whether the security levels differ, the Borda winner) counts values within
+# TIE_TOLERANCE x the magnitude they carry their rounding at as equal, the rule of smp's
+# first_of_max. The magnitudes (docs/bdm.md, Ties):
+# - positions, distances, moves and offers: the issue's scale, 1 on the unit scale every
+#   round works on, so the rule does not depend on the issue's units (an affine change of
+#   them leaves the unit positions as they are, up to rounding);
+# - expected utilities: max(|a|, |b|, 1), since the utilities lie in [-2, 2] and an EU (a
+#   difference of them) keeps their rounding however small it is;
+# - security levels (sums of EUs of either sign): the largest Σ_j |EU|, at least 1;
+# - Borda losses Σ_k w_k |x_k - x_a|: Σ_k w_k, so that capabilities in any unit tie alike.
+# Rounding noise is below 1e-15 of these magnitudes; no difference the model acts on is
+# that small on real data (DEU III positions lie on grids of 1/100 of the scale or coarser).
+TIE_TOLERANCE = 1e-12
+# On the unit scale a position's magnitude is 1: the tolerance of positions and distances.
+TIE = TIE_TOLERANCE
 # Upper bound on rows x actors^3 elements handled in one go (memory of the vote tensor).
 CHUNK_ELEMENTS = 2_000_000
 # Rows x actors^3 elements per chunk of rows on the blocked path, for speed: a chunk's voter
@@ -168,11 +184,7 @@ class Bdm(Model):
         forecast_point: str = "median"
 
         def __post_init__(self) -> None:
-            for name, allowed in CHOICES.items():
-                value = getattr(self, name)
-                if value not in allowed:
-                    raise ValueError(f"option {name}={value!r}: choose one of "
-                                     f"{', '.join(allowed)}")
+            require_choices(self, CHOICES)
             if self.preset not in PRESETS:
                 raise ValueError(f"unknown preset {self.preset!r}: choose one of "
                                  f"{', '.join(PRESETS)}")
@@ -346,7 +358,8 @@ def median_voter(x: np.ndarray, rows: Rows, how: str) -> np.ndarray:
     loss = np.sum(w[:, :, None] * np.abs(x[:, :, None] - x[:, None, :]), axis=1)  # [N, a]
     loss = np.where(rows.present, loss, np.inf)
     best = loss.min(axis=-1, keepdims=True)
-    tied = rows.present & (loss <= best + TIE * (1 + np.abs(best)))
+    # Each term w_k |x_k - x_a| is at most w_k: the losses carry their rounding at Σ_k w_k.
+    tied = rows.present & (loss <= best + TIE_TOLERANCE * w.sum(axis=-1, keepdims=True))
     # Ties (exact halves) are averaged over the tied positions, which keeps actor order moot.
     lo = np.where(tied, x, np.inf).min(axis=-1)
     hi = np.where(tied, x, -np.inf).max(axis=-1)
@@ -386,7 +399,8 @@ _HALF_LESS_TOL = np.array(0.5 - 1e-12)
 
 
 def delta_of(x: np.ndarray, x0: np.ndarray, rows: Rows, how: str) -> np.ndarray:
-    """Δ per row (A7); a zero range (everyone agrees) is taken as 1, where all distances are 0."""
+    """Δ per row (A7); a zero range (everyone agrees, up to :data:`TIE`) is taken as 1, where
+    all distances are 0 up to the same tolerance."""
     if how == "scale":
         return np.ones(x.shape[0])
     ref = x if how == "dynamic" else x0
@@ -396,7 +410,7 @@ def delta_of(x: np.ndarray, x0: np.ndarray, rows: Rows, how: str) -> np.ndarray:
         hi = np.where(rows.present, ref, -np.inf).max(axis=-1)
         lo = np.where(rows.present, ref, np.inf).min(axis=-1)
     span = hi - lo
-    return np.where(np.isfinite(span) & (span > _0), span, _1)
+    return np.where(np.isfinite(span) & (span > _TIE), span, _1)
 
 
 @functools.lru_cache(maxsize=8)
@@ -405,6 +419,35 @@ def _off_diagonal(n_actors: int) -> np.ndarray:
     mask = ~np.eye(n_actors, dtype=bool)
     mask.flags.writeable = False
     return mask
+
+
+def _zero_below(base: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """``base`` with the entries at or below ``floor`` set to 0: the base of a power x^r.
+
+    With r < 1 (risk exponents reach 1/2) the power's slope is unbounded at 0, so a base that
+    is 0 in exact arithmetic but one rounding off it, 5.5e-17 for two positions one ulp apart,
+    becomes 7e-9 at r = 1/2 and moves an EU by 3e-8: far beyond any tie tolerance, and
+    enough to change the offer an actor accepts (a one-ulp change of one position moved a
+    forecast by 0.27 of the scale). The bases are differences of positions over Δ, so
+    ``floor`` is :data:`TIE`/Δ: positions equal up to the tie tolerance give a base of 0."""
+    return np.where(base <= floor, _0, base)
+
+
+def _votes(weight: np.ndarray, u_j: np.ndarray, u_i: np.ndarray, floor: np.ndarray,
+           dist: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Votes w_k (u_k(x_j) - u_k(x_i)) (broadcast), 0 where voter k is as far from x_i as
+    from x_j up to the tie tolerance: the distances (``dist``, to x_j and to x_i, when the
+    utilities u are their powers; else u itself) differ by at most ``floor`` = TIE/Δ.
+
+    Such a voter is indifferent in exact arithmetic (it sits on the pair's midpoint, or the
+    pair shares a position), and the sign of its rounding would otherwise decide P: where
+    every other voter is indifferent too, P is 0, 1 or 0.5 as a last bit falls (one ulp of
+    one position moved a forecast by 0.03 of the scale through Q, A8 product)."""
+    diff = u_j - u_i
+    apart = diff if dist is None else dist[0] - dist[1]
+    np.copyto(diff, _0, where=np.abs(apart) <= floor)
+    diff *= weight
+    return diff
 
 
 def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
@@ -418,7 +461,8 @@ def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
 def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
                            voter_exp: np.ndarray | None,
                            how: str, fast: bool = False,
-                           dist: np.ndarray | None = None) -> np.ndarray:
+                           dist: np.ndarray | None = None,
+                           gap: np.ndarray | None = None) -> np.ndarray:
     """P_ij (eqs. 30-31 and variants A1, A9): ``[N, i, j]``.
 
     v_k(i,j) = w_k (u_k(x_j) - u_k(x_i)), u_k(x) = (|x_k - x|/Δ)^{ρ_k}: voters in favour of i
@@ -429,7 +473,14 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
     voter by voter, O(A³), per block of challengers (:func:`_vote_sums_blocked`). The fast
     path needs every present distance within Δ (the clip of u at 1 idle); a row where it is
     not (never with the model's own Δ) is summed blocked. ``dist``: min(|x_i - x_j|/Δ, 1)
-    ``[N, i, j]`` when the caller has it (the blocked path's distances, the same numbers).
+    ``[N, i, j]`` when the caller has it (the blocked path's distances, the same numbers);
+    ``gap``: |x_i - x_j| likewise.
+
+    Two positions within :data:`TIE` of each other are one position: no voter prefers
+    either, so their P is that of a shared position (0.5; 0 in ``global``, where they add
+    nothing to the total). Their votes are rounding noise of either sign, which would
+    otherwise decide P anywhere in [0, 1], and P enters Q (A8 ``product``) whatever the
+    distance.
     """
     if fast:
         span = (np.where(rows.present, x, -np.inf).max(axis=1)
@@ -439,6 +490,10 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
         support, absolute, net = _vote_sums_fast(x, rows, delta, how)
     else:
         support, absolute, net = _vote_sums_blocked(x, rows, delta, voter_exp, how, dist)
+    tied = (np.abs(x[:, :, None] - x[:, None, :]) if gap is None else gap) <= _TIE
+    if np.count_nonzero(tied) > tied.shape[0] * tied.shape[1]:  # more than the diagonal
+        for sums in (support, absolute, net):  # (they may be one array: idempotent)
+            np.copyto(sums, _0, where=tied)
     pair = rows.pair
     if how == "global":
         total = np.sum(absolute if rows.all_present else absolute * pair,
@@ -470,10 +525,19 @@ def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
         dist = np.abs(x[:, :, None] - x[:, None, :]) / delta[:, None, None]
         np.minimum(np.maximum(dist, 0.0, out=dist), 1.0, out=dist)
     # [N, k, a]; plain votes (None) skip the power: x ** 1 is x exactly.
-    u = dist if voter_exp is None else dist ** voter_exp[:, :, None]
+    floor = _TIE / delta[:, None, None]
+    u = dist if voter_exp is None else _zero_below(dist, floor) ** voter_exp[:, :, None]
+    weight, floor = rows.weight[:, :, None, None], floor[..., None]
     blocks = _actor_blocks(n_rows, n_actors)
+
+    def votes(blk: slice) -> np.ndarray:
+        """v_k(i, j) ``[N, k, i, j]`` for the challengers i in ``blk``."""
+        plain = voter_exp is None
+        return _votes(weight, u[:, :, None, :], u[:, :, blk, None], floor,
+                      None if plain else (dist[:, :, None, :], dist[:, :, blk, None]))
+
     if len(blocks) == 1 and how != "exclude-dyad":  # one block: the same sums, no stores
-        v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, :, None])
+        v = votes(slice(None))
         support = _add(np.maximum(v, _0), axis=1)
         absolute = _add(np.abs(v), axis=1)
         # Σ_k v_k is read for "net" only (the loop below leaves it unset otherwise).
@@ -483,7 +547,7 @@ def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
     net = np.empty_like(support)
     k = np.arange(n_actors)
     for blk in blocks:
-        v = rows.weight[:, :, None, None] * (u[:, :, None, :] - u[:, :, blk, None])  # [N,k,i,j]
+        v = votes(blk)
         if how == "exclude-dyad":
             i = k[blk]
             keep = (k[:, None, None] != i[None, :, None]) & (k[:, None, None] != k[None, None, :])
@@ -562,7 +626,7 @@ def _direct_sums(x: np.ndarray, rows: Rows, delta: np.ndarray, where: tuple[np.n
         xr, dl = x[rr], delta[rr][:, None]
         u_i = np.clip(np.abs(xr - x[rr, ii][:, None]) / dl, 0.0, 1.0)
         u_j = np.clip(np.abs(xr - x[rr, jj][:, None]) / dl, 0.0, 1.0)
-        v = rows.weight[rr] * (u_j - u_i)
+        v = _votes(rows.weight[rr], u_j, u_i, _TIE / dl)
         if how == "exclude-dyad":
             k = np.arange(n_actors)
             v = v * ((k != ii[:, None]) & (k != jj[:, None]))
@@ -635,7 +699,7 @@ def _vote_sums_fast(x: np.ndarray, rows: Rows, delta: np.ndarray, how: str
         # Without the two candidates, who vote for themselves: w d each.
         favour_low -= np.where(i_low, w[:, :, None], w[:, None, :]) * d
         favour_high -= np.where(i_low, w[:, None, :], w[:, :, None]) * d
-    apart = d > 0
+    apart = d > _TIE  # closer pairs are one position (probability_of_success)
     favour_low = np.where(apart, np.maximum(favour_low, 0.0), 0.0)
     favour_high = np.where(apart, np.maximum(favour_high, 0.0), 0.0)
     support = np.where(i_low, favour_low, favour_high)
@@ -653,26 +717,30 @@ def _vote_sums_fast(x: np.ndarray, rows: Rows, delta: np.ndarray, how: str
 
 def expected_utility(d: np.ndarray, dm: np.ndarray, s: np.ndarray, p: np.ndarray,
                      q: float | np.ndarray, better: np.ndarray | None,
-                     risk: np.ndarray | None) -> np.ndarray:
+                     risk: np.ndarray | None, floor: np.ndarray) -> np.ndarray:
     """EU_i(ij) for every ordered pair (eqs. 5-7, 15-25), risk exponent ``risk`` ``[N, i, j]``.
 
     EU = s_j[P U_s + (1-P) U_f] + (1-s_j) U_s - {Q U_sq + (1-Q)[T U_b + (1-T) U_w]}, with
     d = min(|x_i - x_j|/Δ, 1) ``[N, i, j]`` and d_μ = min(|x_i - μ|/Δ, 1) ``[N, i, 1]``.
     ``risk`` None is r = 1 (x^1 = x exactly, so no power is taken); a constant Q = 1
     (``q`` the float 1.0, ``better`` may be None) drops U_b and U_w, whose weight 1 - Q is 0.
-    Every base lies in [0, 1] because d and d_μ do, so the utilities need no clip.
+    Every base lies in [0, 1] because d and d_μ do, so the utilities need no clip. The bases
+    that can reach 0 (of U_s and U_b) count as 0 at or below ``floor`` (:func:`_zero_below`,
+    TIE/Δ ``[N, 1, 1]``) before a power is taken.
     """
-    def u(base: np.ndarray) -> np.ndarray:
-        return 2.0 - 4.0 * (base if risk is None else base ** risk)
+    def u(base: np.ndarray, near_zero: bool = False) -> np.ndarray:
+        if risk is None:
+            return 2.0 - 4.0 * base
+        return 2.0 - 4.0 * ((_zero_below(base, floor) if near_zero else base) ** risk)
 
-    u_success, u_failure = u(0.5 - 0.5 * d), u(0.5 + 0.5 * d)
+    u_success, u_failure = u(0.5 - 0.5 * d, near_zero=True), u(0.5 + 0.5 * d)
     u_status_quo = 2.0 - 4.0 * (0.5 if risk is None else 0.5 ** risk)
     s_j = s[:, None, :]
     challenge = s_j * (p * u_success + (1.0 - p) * u_failure) + (1.0 - s_j) * u_success
     if isinstance(q, float) and q == 1.0:
         return challenge - u_status_quo
     assert better is not None
-    u_better, u_worse = u(0.5 - 0.25 * (dm + d)), u(0.5 + 0.25 * (dm + d))
+    u_better, u_worse = u(0.5 - 0.25 * (dm + d), near_zero=True), u(0.5 + 0.25 * (dm + d))
     no_challenge = q * u_status_quo + (1.0 - q) * (better * u_better + (1.0 - better) * u_worse)
     return challenge - no_challenge
 
@@ -695,9 +763,10 @@ class _ConstantQUtility:
     on the same numbers, so the same EUs bit for bit (x - 0.0 is x, so r = 1 skips the
     status quo term, whose utility 2 - 4 x 0.5 is 0)."""
 
-    def __init__(self, d: np.ndarray, rows: Rows) -> None:
+    def __init__(self, d: np.ndarray, rows: Rows, floor: np.ndarray) -> None:
         half_d = np.multiply(d, _HALF)
         self.lo_base = np.subtract(_HALF, half_d)
+        self.floor = floor  # TIE/Δ [N, 1, 1]: 0.5 - 0.5 d at or below it is 0 under a power
         self.hi_base = np.add(half_d, _HALF, out=half_d)  # 0.5 + 0.5 d, in place
         self.s_j, self.s_not = rows.target_salience
         self.p_not: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -712,7 +781,7 @@ class _ConstantQUtility:
                                                  _utility(self.hi_base))
             else:
                 r = risk[:, :, None]
-                found = (_utility(self.lo_base ** r, own=True),
+                found = (_utility(_zero_below(self.lo_base, self.floor) ** r, own=True),
                          _utility(self.hi_base ** r, own=True),
                          _utility(_HALF ** risk, own=True), risk)  # risk kept: its id too
             self.utilities[key] = found
@@ -776,7 +845,11 @@ def risk_exponents(eu: np.ndarray, rows: Rows, how: str) -> tuple[np.ndarray, ..
         hi = np.where(rows.present, security, -np.inf).max(axis=-1, keepdims=True)
         lo = np.where(rows.present, security, np.inf).min(axis=-1, keepdims=True)
     span = hi - lo
-    ok = np.isfinite(span) & (span > _TIE)
+    # Sums of EUs of either sign carry their rounding at Σ_j |EU|: the largest sets the
+    # tolerance (at least 1, the utilities' scale) under which all levels count as equal.
+    magnitude = _maximum(_add(np.abs(masked), axis=1 if how == "column" else 2), axis=-1,
+                         keepdims=True)
+    ok = np.isfinite(span) & (span > _TIE * np.maximum(magnitude, _1))
     index = np.divide(_2 * security - hi - lo, span, out=np.zeros(security.shape),
                       where=ok if rows.all_present else ok & rows.present)
     third = index / _3
@@ -804,7 +877,9 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
     plain_q = constant_q and opts.q == 1.0
     better = None if plain_q else things_get_better(x, prev, mu, opts)
     dm = d if plain_q else np.minimum(np.abs(x - mu[:, None]) / delta[:, None], 1.0)[:, :, None]
-    eu_of = _ConstantQUtility(d, rows) if plain_q else None
+    # Bases of a power at or below this are 0 (_zero_below): positions equal up to TIE.
+    floor = _TIE / delta[:, None, None]
+    eu_of = _ConstantQUtility(d, rows, floor) if plain_q else None
 
     def expected(p: np.ndarray, q: float | np.ndarray, risk: np.ndarray | None,
                  target: bool = False) -> np.ndarray:
@@ -812,13 +887,14 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
         if eu_of is not None:
             return eu_of(p, risk, target)
         shaped = None if risk is None else risk[:, None, :] if target else risk[:, :, None]
-        return expected_utility(d, dm, rows.salience, p, q, better, shaped)
+        return expected_utility(d, dm, rows.salience, p, q, better, shaped, floor)
 
     def q_of(p: np.ndarray) -> float | np.ndarray:
         return float(opts.q) if constant_q else status_quo_probability(p, rows, opts)
 
     # Step 1: everything with r = 1, for the security levels and risk exponents.
-    p1 = probability_of_success(x, rows, delta, None, opts.probability, fast=fast, dist=d)
+    p1 = probability_of_success(x, rows, delta, None, opts.probability, fast=fast, dist=d,
+                                gap=gap)
     q1 = q_of(p1)
     eu1 = expected(p1, q1, None)
     security, index, risk = risk_exponents(eu1, rows, opts.security)
@@ -826,7 +902,7 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
     # Step 2: again with the actors' own risk exponents.
     # Plain votes (A9 off) give the same P and Q as step 1: reuse them.
     if opts.voter_risk:
-        p = probability_of_success(x, rows, delta, risk, opts.probability, dist=d)
+        p = probability_of_success(x, rows, delta, risk, opts.probability, dist=d, gap=gap)
         q = q_of(p)
     else:
         p, q = p1, q1
@@ -847,6 +923,17 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
                        offer=offer, chosen=chosen, new_position=new_position, start=x)
 
 
+def eu_margin(abs_a: np.ndarray, abs_b: np.ndarray) -> np.ndarray:
+    """The tie tolerance of comparisons between EUs a and b (and 0), given |a| and |b|:
+    :data:`TIE_TOLERANCE` x max(|a|, |b|, 1), 1 being the scale of the utilities whose
+    rounding an EU keeps. (In one new array: a round's pair arrays are small, so each
+    array allocated counts.)"""
+    margin = np.maximum(abs_a, abs_b)
+    np.maximum(margin, _1, out=margin)
+    margin *= _TIE
+    return margin
+
+
 def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.Options,
              gap: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fig. 6 octants for the offer proposer j makes to receiver i (a = EU_i(ij), b = EU_j(ji)).
@@ -857,20 +944,22 @@ def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.
     xi, xj = x[:, :, None], x[:, None, :]
     live = (np.abs(xi - xj) if gap is None else gap) > _TIE
     live &= rows.dyads
-    conflict = live & (a > _TIE) & (b > a + _TIE)
+    abs_a, abs_b = np.abs(a), np.abs(b)
+    # The EUs' tie tolerance, relative to their magnitude and at least the utilities' scale.
+    margin = eu_margin(abs_a, abs_b)
+    conflict = live & (a > margin) & (b > a + margin)
     if opts.conflict == "no-move":
         conflict = np.zeros_like(conflict)
-    upper_hand = live & (a < -TIE) & (b > _TIE)
     neg_a = -a
-    compromise = upper_hand & (b > neg_a + _TIE)
-    capitulation = upper_hand & (neg_a > b + _TIE) if opts.capitulation else np.zeros_like(live)
-    abs_a, abs_b = np.abs(a), np.abs(b)
+    upper_hand = live & (neg_a > margin) & (b > margin)
+    compromise = upper_hand & (b > neg_a + margin)
+    capitulation = upper_hand & (neg_a > b + margin) if opts.capitulation else np.zeros_like(live)
     if opts.compromise == "ratio":
         partway = xi + (xj - xi) * abs_a / np.where(compromise, abs_b, _1)
     else:
         partway = (abs_a * xi + abs_b * xj) / np.where(compromise, abs_a + abs_b, _1)
-    # The three relations exclude each other (a conflict has a > TIE, the other two
-    # a < -TIE; b > -a + TIE and -a > b + TIE cannot both hold), so the codes add up to
+    # The three relations exclude each other (a conflict has a > margin, the other two
+    # a < -margin; b > -a + margin and -a > b + margin cannot both hold), so the codes add up to
     # np.select's first-true choice, without its (or a nested np.where's) cost.
     relation = compromise * _CODE_2
     relation += conflict
@@ -887,7 +976,9 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
     """The offer each actor accepts (§6.2, A4): index of the proposer, -1 for none.
 
     Keys are applied in turn (smaller is better); the last key, the new position, makes the
-    choice independent of actor order.
+    choice independent of actor order. Keys within :data:`TIE_TOLERANCE` x max(|best|, 1)
+    of the best tie: each key is an EU (-b), a relation code or a unit-scale position or
+    move, whose rounding is at the scale 1 or at their own magnitude.
     """
     valid = relation > _0
     move = np.abs(offer - x[:, :, None])
@@ -905,13 +996,13 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
         if n_key == 1:
             count = _add(candidate, axis=-1)
             if not _any(count > 1, axis=None) and not _any(np.isnan(move[candidate]), axis=None):
-                # At most one candidate per actor: a later key keeps it (k <= k + TIE)
+                # At most one candidate per actor: a later key keeps it (k <= k + margin)
                 # unless it is nan there, and move is nan wherever the offer is; so the
                 # rest is moot, and an actor has an offer where it has a candidate.
                 return np.where(count > 0, candidate.argmax(axis=-1), -1)
         k = np.where(candidate, key, _INF)
         best = _minimum(k, axis=-1, keepdims=True)
-        candidate = candidate & (k <= best + _TIE)
+        candidate = candidate & (k <= best + _TIE * np.maximum(np.abs(best), _1))
     return np.where(_any(candidate, axis=-1), candidate.argmax(axis=-1), -1)
 
 
@@ -1193,9 +1284,10 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
                           (False, True): f"{other} → {actor}", (False, False): "neither"}
             code = int(r.relation[0, i, j])
             relation, yields = octant(a, b)
+            margin = float(eu_margin(np.array([abs(a)]), np.array([abs(b)]))[0])
             dyad_rows.append((
                 actor, other, float(r.probability[0, i, j]), a, b,
-                challenges[(a > TIE, b > TIE)], relation,
+                challenges[(a > margin, b > margin)], relation,
                 {"i": actor, "j": other, "": "–"}[yields],
                 float(units(np.array([r.offer[0, i, j]]))[0]) if code else None,
                 int(r.chosen[0, i]) == j,
@@ -1232,15 +1324,16 @@ def octant(a: float, b: float) -> tuple[str, str]:
     Who yields is "i", "j" or "" (nobody). Whether the move is made depends on the options
     (A2 conflict rule, the capitulation switch) and on which offer i accepts.
     """
-    if abs(a) <= TIE and abs(b) <= TIE:
+    margin = float(eu_margin(np.array([abs(a)]), np.array([abs(b)]))[0])
+    if abs(a) <= margin and abs(b) <= margin:
         return "none", ""
-    if a > TIE and b > TIE:
-        if abs(a - b) <= TIE:
+    if a > margin and b > margin:
+        if abs(a - b) <= margin:
             return "conflict (tie)", ""
         return "conflict", "i" if a < b else "j"
-    if a > TIE > -TIE > b:
-        return ("compromise" if a > -b + TIE else "capitulation"), "j"
-    if b > TIE > -TIE > a:
-        return ("compromise" if b > -a + TIE else "capitulation"), "i"
+    if a > margin and -b > margin:
+        return ("compromise" if a > -b + margin else "capitulation"), "j"
+    if b > margin and -a > margin:
+        return ("compromise" if b > -a + margin else "capitulation"), "i"
     return "stalemate", ""
 
