@@ -373,8 +373,10 @@ def test_three_experts_pooled_and_sampled(room_db: str, tmp_path: Path) -> None:
     mean = (2 * 90 + 70 + 80) / 4
     sd = math.sqrt((2 * (90 - mean) ** 2 + (70 - mean) ** 2 + (80 - mean) ** 2) / 4)
     assert nuc["value"] == pytest.approx(mean)
-    assert nuc["sd"] == pytest.approx(sd)
-    assert (nuc["low"], nuc["high"], nuc["distribution"]) == (70, 90, "normal")
+    assert nuc["distribution"] == "discrete" and nuc["points"] == [70, 80, 90]
+    assert nuc["weights"] == pytest.approx([0.25, 0.25, 0.5])
+    (listed,) = [d for d in pooled.disagreement if d["cell"] == "stances.KP.NUC.position"]
+    assert listed["sd"] == pytest.approx(sd)
     # One expert's cell keeps that expert's number; a cell nobody filled keeps the analyst's.
     assert pooled.scenario["stances"]["US"]["SANC"]["position"] == 10
     base = detente.load("korea-2017")
@@ -399,7 +401,7 @@ def test_three_experts_pooled_and_sampled(room_db: str, tmp_path: Path) -> None:
     assert sampled.exit_code == 0, sampled.output
     out = json.loads(sampled.stdout)
     assert out["samples"] == 300 and out["noise"] in ({}, None), out.get("noise")
-    assert detente.load(target).stances["KP"]["NUC"].position.sd == pytest.approx(sd)
+    assert detente.load(target).stances["KP"]["NUC"].position.points == [70, 80, 90]
     record = json.loads((tmp_path / "record.json").read_text())
     assert record["pooled"]["experts"] == 3
     assert [e["action"] for e in record["audit"]] == ["open", "submit", "submit", "submit"]
@@ -659,3 +661,61 @@ def test_the_pooled_disagreement_carries_an_sd_on_a_small_scale_unrounded() -> N
     (cell,) = [d for d in pooled.disagreement if d["cell"] == "stances.A.Y.position"]
     assert cell["sd"] == pytest.approx(1e-5, rel=1e-9)
     assert cell["spread"] == pytest.approx(0.01, rel=1e-9)
+
+
+def test_sampling_the_pooled_file_draws_the_pools_mean_and_spread(tmp_path: Path) -> None:
+    """The reviewer's case: E1 (weight 2) and E2 put UP's FLOW position (scale 0-20) at 4
+    and 8. The linear pool has mean 16/3 and sd sqrt(2/9)*4; the truncated normal the
+    pool used to write drew mean 5.75 and sd 1.05 from the same file."""
+    import numpy as np
+    import yaml
+
+    from detente.room.elicitation import pool
+    from detente.uncertainty.inputs import input_space
+
+    base = yaml.safe_load(Path("examples/my.yaml").read_text())
+
+    def flow(position: float) -> dict[str, Any]:
+        return {"stances": {"UP": {"FLOW": {"position": position}}}}
+
+    pooled = pool(base, [(2.0, flow(4)), (1.0, flow(8))])
+    target = tmp_path / "pooled.yaml"
+    target.write_text(yaml.safe_dump(pooled.scenario))
+    probability, gap = 2 / 3, 8 - 4
+    mean = 4 + (1 - probability) * gap
+    variance = probability * (1 - probability) * gap**2
+    space = input_space(detente.load(target))
+    column = space.labels.index("position[UP,FLOW]")
+    n = 40_000
+    drawn = space.draw(np.random.default_rng(2026), n)[:, column] * 20  # unit scale -> 0-20
+    # Monte Carlo tolerance: five standard errors of the sample mean (sd/sqrt(n) = 0.0094)
+    # and of the sample sd (sqrt((mu4 - var^2) / n) / (2 sd) = 0.0033 for this two-point pool).
+    fourth = probability * (1 - probability) * (1 - 3 * probability + 3 * probability**2) \
+        * gap**4
+    sd = math.sqrt(variance)
+    assert drawn.mean() == pytest.approx(mean, abs=5 * sd / math.sqrt(n))
+    assert drawn.std() == pytest.approx(sd, abs=5 * math.sqrt((fourth - variance**2) / n)
+                                        / (2 * sd))
+    # The point value for analyses that do not sample is the pool's mean.
+    assert detente.load(target).stances["UP"]["FLOW"].position.value == pytest.approx(mean)
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"value": 5, "distribution": "discrete"}, "a discrete distribution needs points"),
+    ({"value": 5, "points": [4, 8], "weights": [1]}, "1 weights for 2 points"),
+    ({"value": 5, "points": [4, 8], "weights": [1, 0]}, "every weight must be above 0"),
+    ({"value": 5, "points": [4, 28]}, "point 28 is outside 0 to 20"),
+    ({"value": 5, "points": [4, 8], "sd": 1}, "sd is not used by a discrete distribution"),
+    ({"value": 5, "points": [4, 8], "distribution": "normal", "sd": 1},
+     "points and weights are only used by a discrete distribution"),
+])
+def test_a_bad_discrete_spec_in_a_pooled_file_is_named(spec: dict[str, Any],
+                                                       message: str) -> None:
+    import yaml
+
+    base = yaml.safe_load(Path("examples/my.yaml").read_text())
+    base["stances"]["UP"]["FLOW"]["position"] = spec
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_mapping(base, "pooled.yaml")
+    (problem,) = caught.value.problems
+    assert problem.location == "stances.UP.FLOW.position" and message in problem.message
