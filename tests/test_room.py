@@ -719,3 +719,32 @@ def test_a_bad_discrete_spec_in_a_pooled_file_is_named(spec: dict[str, Any],
         scenario_from_mapping(base, "pooled.yaml")
     (problem,) = caught.value.problems
     assert problem.location == "stances.UP.FLOW.position" and message in problem.message
+
+
+def test_an_export_that_refuses_one_file_writes_neither(room_db: str, tmp_path: Path) -> None:
+    from detente.cli.common import app
+
+    service = RoomService(room_db)
+    opened = service.open_room("elicitation", "korea-2017", ["E1", "E2"])
+    service.submit(service.authenticate(opened.room_id, opened.tokens["E1"]),
+                   EXPERT_TABLES["E1"])
+    runner = CliRunner()
+    record, existing = tmp_path / "new.json", tmp_path / "existing.yaml"
+    existing.write_text("mine\n")
+    base = ["room", "export", opened.room_id, "--db", room_db, "--token", opened.owner_token]
+    result = runner.invoke(app, [*base, "-o", str(record), "--scenario", str(existing)])
+    assert result.exit_code == 2 and "already exists; nothing was written" in result.output
+    assert "--force" in result.output
+    assert not record.exists() and existing.read_text() == "mine\n"
+    # The same file for both: refused before either is written (with --force the record
+    # would have been replaced by the scenario).
+    same = tmp_path / "both.yaml"
+    result = runner.invoke(app, [*base, "-o", str(same), "--scenario", str(same), "--force"])
+    assert result.exit_code == 2 and "give --scenario another file name" in result.output
+    assert not same.exists()
+    # Nothing in the way: both are written.
+    result = runner.invoke(app, [*base, "-o", str(record), "--scenario",
+                                 str(tmp_path / "pooled.yaml")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(record.read_text())["room"]
+    assert detente.load(tmp_path / "pooled.yaml").id == "korea-2017-pooled"

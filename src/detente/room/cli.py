@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from detente.atomic import write_atomic
+from detente.atomic import check_writable, write_atomic
 from detente.cli.common import app, console, err_console, reports_errors
 from detente.errors import (
     Problem,
@@ -234,6 +234,14 @@ def export(room: ROOM, token: TOKEN, db: DB = "room.db",
     pooled scenario file."""
     import yaml
 
+    # Every file is checked before any is written (as `validate` does): a refusal of the
+    # second must not leave the first behind.
+    if output is not None and scenario is not None and output.resolve() == scenario.resolve():
+        raise option_error("--scenario", f"the record (-o) and the pooled scenario are both "
+                           f"{output}", "give --scenario another file name")
+    for path, flag in ((output, "-o"), (scenario, "--scenario")):
+        if path is not None:
+            check_writable(path, force, flag=flag)
     with _service(db) as service:
         who = _caller(service, room, token)
         record = service.export(who)
