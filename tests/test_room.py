@@ -204,9 +204,15 @@ def test_bad_numbers_get_the_loaders_messages(sqlite_db: str) -> None:
     full["trust"]["KP"]["KP"] = 0.1
     with pytest.raises(ScenarioError) as loader:
         scenario_from_mapping(full)
-    expected = {(p.location, p.message, p.fix) for p in loader.value.problems}
+    # Placed where the party wrote them (no KP level in its submission); the loader's fix
+    # "or widen issues.MSL.scale" is the mediator's, so the party gets the allowed range.
+    expected = {(p.location.replace(".KP.", ".", 1).removesuffix(".KP") + (
+        ".KP" if p.location == "trust.KP.KP" else ""), p.message, p.fix)
+        for p in loader.value.problems if p.location != "stances.KP.MSL.position"}
+    expected.add(("stances.MSL.position", "position 140 is outside the scale of MSL (0 to 100)",
+                  "give a position from 0 to 100, the scale of MSL in this room"))
     assert got == expected and len(got) == 4
-    assert "trust.KP.KP" in {location for location, _, _ in got}
+    assert {"trust.KP", "trust.RUU", "stances.NUC.salience"} < {loc for loc, _, _ in got}
 
     for payload, location in (({**korea_numbers("KP"), "walk_away": -3}, "walk_away"),
                               ({**korea_numbers("KP"), "walkaway": 3}, "walkaway"),
@@ -474,7 +480,7 @@ def test_a_mediator_runs_a_three_party_room_from_the_command_line(tmp_path: Path
                                  room["parties"]["US"]])
     assert result.exit_code == 2, result.output
     assert "salience 3 is outside 0-1" in result.output and "walk_away" in result.output
-    assert "<submission>" not in result.output and f"{bad}: " in result.output
+    assert "<submission>" not in result.output and f"{bad}:3: walk_away" in result.output
 
 
 def test_the_workbench_serves_the_room_with_db(sqlite_db: str) -> None:
@@ -748,3 +754,83 @@ def test_an_export_that_refuses_one_file_writes_neither(room_db: str, tmp_path: 
     assert result.exit_code == 0, result.output
     assert json.loads(record.read_text())["room"]
     assert detente.load(tmp_path / "pooled.yaml").id == "korea-2017-pooled"
+
+
+
+def test_a_partys_yaml_file_gets_fixes_it_can_apply_at_its_lines(tmp_path: Path) -> None:
+    """A party can edit only its own file: the fix of a bad walk-away point names its
+    field (`room submit` has no --walk-away), a position out of range gets the room's
+    scale (widening it is the mediator's), and every problem has the file's line."""
+    from detente.cli.common import app
+
+    db = str(tmp_path / "room.db")
+    service = RoomService(db)
+    opened = service.open_room("mediation", SMALL, ["A", "B", "C"])
+    service.close()
+    bad = tmp_path / "a.yaml"
+    bad.write_text("stances:\n  X: {position: 10, salience: 0.8}\n"
+                   "  Y: {position: 15, salience: 0.2}\n"
+                   "trust: {B: 1.5}\n"
+                   "walk_away: -5\n")
+    result = CliRunner().invoke(app, ["room", "submit", opened.room_id, str(bad), "--db", db,
+                                      "--token", opened.tokens["A"]])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert f"{bad}:5: walk_away: walk-away point must be a number from 0 to 100, got -5" \
+        in text
+    assert "fix: write walk_away: a number from 0 to 100" in text
+    assert f"{bad}:3: stances.Y.position: position 15 is outside the scale of Y (0 to 10)" \
+        in text
+    assert "fix: give a position from 0 to 10, the scale of Y in this room" in text
+    assert f"{bad}:4: trust.B: trust 1.5 is outside 0-1" in text
+    assert "--walk-away" not in text and "issues.Y.scale" not in text and ".A." not in text
+
+
+def test_an_api_submission_gets_fixes_in_the_rooms_own_terms(sqlite_db: str) -> None:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(create_room_app(sqlite_db))
+    opened = client.post("/api/rooms", json={"scenario": SMALL}).json()
+    rid, token = opened["room"], opened["parties"]["A"]
+
+    def problems(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        answer = client.post(f"/api/rooms/{rid}/submission", json=payload,
+                             headers=bearer(token))
+        assert answer.status_code == 422, answer.text
+        return {p["location"]: p for p in answer.json()["problems"]}
+
+    walk = problems({**small_numbers("A"), "walk_away": -5})["walk_away"]
+    assert walk["fix"].startswith("write walk_away: a number from 0 to 100")
+    position = problems({"stances": {"Y": {"position": 15, "salience": 0.5}}})
+    assert position["stances.Y.position"]["fix"] == \
+        "give a position from 0 to 10, the scale of Y in this room"
+    # An empty submission's example is on this room's issues (X, Y), not korea-2017's NUC.
+    empty = problems({"stances": {}})["stances"]["fix"]
+    assert '{"stances": {"X": {"position": 50, "salience": 0.8}}}' in empty
+    assert "this room's issues: X, Y" in empty and "NUC" not in empty
+    client.app.state.room_service.close()
+
+
+def test_an_experts_file_gets_fixes_it_can_apply_at_its_lines(room_db: str,
+                                                              tmp_path: Path) -> None:
+    from detente.cli.common import app
+
+    service = RoomService(room_db)
+    opened = service.open_room("elicitation", "korea-2017", ["E1", "E2"])
+    service.close()
+    base = ["--db", room_db, "--token", opened.tokens["E1"]]
+    bad = tmp_path / "e1.yaml"
+    bad.write_text("stances:\n  KP:\n    NUC: {position: 140, salience: 0.9}\n")
+    result = CliRunner().invoke(app, ["room", "submit", opened.room_id, str(bad), *base])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert f"{bad}:3: stances.KP.NUC.position: position 140 is outside the scale" in text
+    assert "fix: give a position from 0 to 100, the scale of NUC in this room" in text
+    assert "issues.NUC.scale" not in text
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("stances: {}\n")
+    result = CliRunner().invoke(app, ["room", "submit", opened.room_id, str(empty), *base])
+    assert result.exit_code == 2 and "nothing submitted" in result.output
+    stance = detente.load("korea-2017").stances["US"]["NUC"].position.value
+    assert f'{{"stances": {{"US": {{"NUC": {{"position": {stance:g}}}}}}}}}' in \
+        " ".join(result.output.split())

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from detente.errors import Problem, ScenarioError
+from detente.room.mediation import in_room_terms
 from detente.scenario import scenario_from_mapping
 
 SUBMISSION_KEYS = ("stances", "trust")
@@ -49,12 +50,26 @@ def check_submission(base: Mapping[str, Any], payload: Mapping[str, Any]) -> dic
             problems.append(Problem(key, f"{key} must map each actor to a table",
                                     "see docs/room.md for the format"))
     if not problems and not stances and not trust:
-        problems.append(Problem("", "nothing submitted", "fill some stance or trust cells"))
+        problems.append(Problem("", "nothing submitted", _cell_example(base)))
     if problems:
         raise ScenarioError(problems)
-    scenario_from_mapping(_merged(base, [(1.0, {"stances": stances, "trust": trust})],
-                                  pooled=False), "<submission>")
+    try:
+        scenario_from_mapping(_merged(base, [(1.0, {"stances": stances, "trust": trust})],
+                                      pooled=False), "<submission>")
+    except ScenarioError as err:
+        raise ScenarioError([in_room_terms(p, base) for p in err.problems], err.source) \
+            from None
     return {"stances": stances, "trust": trust}
+
+
+def _cell_example(base: Mapping[str, Any]) -> str:
+    """A cell an expert could fill, on this room's first stance (or first actor and issue)."""
+    stances = base.get("stances") or {}
+    actor = next(iter(stances), None) or base["actors"][0]["id"]
+    issue = next(iter(stances.get(actor) or {}), None) or base["issues"][0]["id"]
+    return (f'fill some stance or trust cells, e.g. {{"stances": {{"{actor}": {{"{issue}": '
+            f'{{"position": {_number(stances.get(actor, {}).get(issue, {}).get("position", 50))}'
+            f'}}}}}}}}')
 
 
 def _cells(payload: Mapping[str, Any]) -> dict[tuple[str, ...], float]:
