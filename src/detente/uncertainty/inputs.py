@@ -400,8 +400,9 @@ class _Builder:
         weights = np.asarray(m.weights or [1.0] * len(points), dtype=float)
         if kind == "discrete":
             low, high = min(m.points or ()), max(m.points or ())
-        elif name == "capability":
+        if name == "capability":
             low = max(low, min(CAPABILITY_FLOOR, CAPABILITY_FLOOR * m.value))
+            points = np.maximum(points, low)  # a point of 0: above zero, as every draw
         self.atoms.append((points, weights / weights.sum() if points.size else weights))
         self.target.append(name)
         self.index.append(index)
