@@ -808,6 +808,11 @@ def test_an_api_submission_gets_fixes_in_the_rooms_own_terms(sqlite_db: str) -> 
     empty = problems({"stances": {}})["stances"]["fix"]
     assert '{"stances": {"X": {"position": 50, "salience": 0.8}}}' in empty
     assert "this room's issues: X, Y" in empty and "NUC" not in empty
+    answer = client.post(f"/api/rooms/{rid}/bid", json={"ranges": [20, 60]},
+                         headers=bearer(token))
+    assert answer.status_code == 422
+    (bid,) = answer.json()["problems"]
+    assert bid["fix"].startswith('e.g. {"X": [0, 100], "Y": [0, 10]}'), bid
     client.app.state.room_service.close()
 
 

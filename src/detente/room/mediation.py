@@ -317,8 +317,11 @@ def check_bid(skeleton_map: Mapping[str, Any], payload: Mapping[str, Any]
                 for key in payload if key != "ranges"]
     ranges = payload.get("ranges")
     if not isinstance(ranges, dict):
+        example = ", ".join(f'"{issue}": [{as_written(low)}, {as_written(high)}]'
+                            for issue, (low, high) in _scales(skeleton_map).items())
         raise ScenarioError([*problems, Problem("ranges", "ranges must map each issue to "
-                                                "[low, high]", "e.g. {\"NUC\": [20, 60]}")])
+                                                "[low, high]", f"e.g. {{{example}}}, each "
+                                                "range narrowed to what you accept")])
     issues = {i["id"]: i for i in skeleton_map["issues"]}
     problems += [Problem(f"ranges.{k}", f"unknown issue '{str(k)[:40]}'",
                          f"issues: {', '.join(issues)}") for k in ranges if k not in issues]
