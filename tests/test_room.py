@@ -204,9 +204,15 @@ def test_bad_numbers_get_the_loaders_messages(sqlite_db: str) -> None:
     full["trust"]["KP"]["KP"] = 0.1
     with pytest.raises(ScenarioError) as loader:
         scenario_from_mapping(full)
-    expected = {(p.location, p.message, p.fix) for p in loader.value.problems}
+    # Placed where the party wrote them (no KP level in its submission); the loader's fix
+    # "or widen issues.MSL.scale" is the mediator's, so the party gets the allowed range.
+    expected = {(p.location.replace(".KP.", ".", 1).removesuffix(".KP") + (
+        ".KP" if p.location == "trust.KP.KP" else ""), p.message, p.fix)
+        for p in loader.value.problems if p.location != "stances.KP.MSL.position"}
+    expected.add(("stances.MSL.position", "position 140 is outside the scale of MSL (0 to 100)",
+                  "give a position from 0 to 100, the scale of MSL in this room"))
     assert got == expected and len(got) == 4
-    assert "trust.KP.KP" in {location for location, _, _ in got}
+    assert {"trust.KP", "trust.RUU", "stances.NUC.salience"} < {loc for loc, _, _ in got}
 
     for payload, location in (({**korea_numbers("KP"), "walk_away": -3}, "walk_away"),
                               ({**korea_numbers("KP"), "walkaway": 3}, "walkaway"),
@@ -373,8 +379,10 @@ def test_three_experts_pooled_and_sampled(room_db: str, tmp_path: Path) -> None:
     mean = (2 * 90 + 70 + 80) / 4
     sd = math.sqrt((2 * (90 - mean) ** 2 + (70 - mean) ** 2 + (80 - mean) ** 2) / 4)
     assert nuc["value"] == pytest.approx(mean)
-    assert nuc["sd"] == pytest.approx(sd)
-    assert (nuc["low"], nuc["high"], nuc["distribution"]) == (70, 90, "normal")
+    assert nuc["distribution"] == "discrete" and nuc["points"] == [70, 80, 90]
+    assert nuc["weights"] == pytest.approx([0.25, 0.25, 0.5])
+    (listed,) = [d for d in pooled.disagreement if d["cell"] == "stances.KP.NUC.position"]
+    assert listed["sd"] == pytest.approx(sd)
     # One expert's cell keeps that expert's number; a cell nobody filled keeps the analyst's.
     assert pooled.scenario["stances"]["US"]["SANC"]["position"] == 10
     base = detente.load("korea-2017")
@@ -399,7 +407,7 @@ def test_three_experts_pooled_and_sampled(room_db: str, tmp_path: Path) -> None:
     assert sampled.exit_code == 0, sampled.output
     out = json.loads(sampled.stdout)
     assert out["samples"] == 300 and out["noise"] in ({}, None), out.get("noise")
-    assert detente.load(target).stances["KP"]["NUC"].position.sd == pytest.approx(sd)
+    assert detente.load(target).stances["KP"]["NUC"].position.points == [70, 80, 90]
     record = json.loads((tmp_path / "record.json").read_text())
     assert record["pooled"]["experts"] == 3
     assert [e["action"] for e in record["audit"]] == ["open", "submit", "submit", "submit"]
@@ -472,7 +480,7 @@ def test_a_mediator_runs_a_three_party_room_from_the_command_line(tmp_path: Path
                                  room["parties"]["US"]])
     assert result.exit_code == 2, result.output
     assert "salience 3 is outside 0-1" in result.output and "walk_away" in result.output
-    assert "<submission>" not in result.output and f"{bad}: " in result.output
+    assert "<submission>" not in result.output and f"{bad}:3: walk_away" in result.output
 
 
 def test_the_workbench_serves_the_room_with_db(sqlite_db: str) -> None:
@@ -659,3 +667,175 @@ def test_the_pooled_disagreement_carries_an_sd_on_a_small_scale_unrounded() -> N
     (cell,) = [d for d in pooled.disagreement if d["cell"] == "stances.A.Y.position"]
     assert cell["sd"] == pytest.approx(1e-5, rel=1e-9)
     assert cell["spread"] == pytest.approx(0.01, rel=1e-9)
+
+
+def test_sampling_the_pooled_file_draws_the_pools_mean_and_spread(tmp_path: Path) -> None:
+    """The reviewer's case: E1 (weight 2) and E2 put UP's FLOW position (scale 0-20) at 4
+    and 8. The linear pool has mean 16/3 and sd sqrt(2/9)*4; the truncated normal the
+    pool used to write drew mean 5.75 and sd 1.05 from the same file."""
+    import numpy as np
+    import yaml
+
+    from detente.room.elicitation import pool
+    from detente.uncertainty.inputs import input_space
+
+    base = yaml.safe_load(Path("examples/my.yaml").read_text())
+
+    def flow(position: float) -> dict[str, Any]:
+        return {"stances": {"UP": {"FLOW": {"position": position}}}}
+
+    pooled = pool(base, [(2.0, flow(4)), (1.0, flow(8))])
+    target = tmp_path / "pooled.yaml"
+    target.write_text(yaml.safe_dump(pooled.scenario))
+    probability, gap = 2 / 3, 8 - 4
+    mean = 4 + (1 - probability) * gap
+    variance = probability * (1 - probability) * gap**2
+    space = input_space(detente.load(target))
+    column = space.labels.index("position[UP,FLOW]")
+    n = 40_000
+    drawn = space.draw(np.random.default_rng(2026), n)[:, column] * 20  # unit scale -> 0-20
+    # Monte Carlo tolerance: five standard errors of the sample mean (sd/sqrt(n) = 0.0094)
+    # and of the sample sd (sqrt((mu4 - var^2) / n) / (2 sd) = 0.0033 for this two-point pool).
+    fourth = probability * (1 - probability) * (1 - 3 * probability + 3 * probability**2) \
+        * gap**4
+    sd = math.sqrt(variance)
+    assert drawn.mean() == pytest.approx(mean, abs=5 * sd / math.sqrt(n))
+    assert drawn.std() == pytest.approx(sd, abs=5 * math.sqrt((fourth - variance**2) / n)
+                                        / (2 * sd))
+    # The point value for analyses that do not sample is the pool's mean.
+    assert detente.load(target).stances["UP"]["FLOW"].position.value == pytest.approx(mean)
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"value": 5, "distribution": "discrete"}, "a discrete distribution needs points"),
+    ({"value": 5, "points": [4, 8], "weights": [1]}, "1 weights for 2 points"),
+    ({"value": 5, "points": [4, 8], "weights": [1, 0]}, "every weight must be above 0"),
+    ({"value": 5, "points": [4, 28]}, "point 28 is outside 0 to 20"),
+    ({"value": 5, "points": [4, 8], "sd": 1}, "sd is not used by a discrete distribution"),
+    ({"value": 5, "points": [4, 8], "distribution": "normal", "sd": 1},
+     "points and weights are only used by a discrete distribution"),
+])
+def test_a_bad_discrete_spec_in_a_pooled_file_is_named(spec: dict[str, Any],
+                                                       message: str) -> None:
+    import yaml
+
+    base = yaml.safe_load(Path("examples/my.yaml").read_text())
+    base["stances"]["UP"]["FLOW"]["position"] = spec
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_mapping(base, "pooled.yaml")
+    (problem,) = caught.value.problems
+    assert problem.location == "stances.UP.FLOW.position" and message in problem.message
+
+
+def test_an_export_that_refuses_one_file_writes_neither(room_db: str, tmp_path: Path) -> None:
+    from detente.cli.common import app
+
+    service = RoomService(room_db)
+    opened = service.open_room("elicitation", "korea-2017", ["E1", "E2"])
+    service.submit(service.authenticate(opened.room_id, opened.tokens["E1"]),
+                   EXPERT_TABLES["E1"])
+    runner = CliRunner()
+    record, existing = tmp_path / "new.json", tmp_path / "existing.yaml"
+    existing.write_text("mine\n")
+    base = ["room", "export", opened.room_id, "--db", room_db, "--token", opened.owner_token]
+    result = runner.invoke(app, [*base, "-o", str(record), "--scenario", str(existing)])
+    assert result.exit_code == 2 and "already exists; nothing was written" in result.output
+    assert "--force" in result.output
+    assert not record.exists() and existing.read_text() == "mine\n"
+    # The same file for both: refused before either is written (with --force the record
+    # would have been replaced by the scenario).
+    same = tmp_path / "both.yaml"
+    result = runner.invoke(app, [*base, "-o", str(same), "--scenario", str(same), "--force"])
+    assert result.exit_code == 2 and "give --scenario another file name" in result.output
+    assert not same.exists()
+    # Nothing in the way: both are written.
+    result = runner.invoke(app, [*base, "-o", str(record), "--scenario",
+                                 str(tmp_path / "pooled.yaml")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(record.read_text())["room"]
+    assert detente.load(tmp_path / "pooled.yaml").id == "korea-2017-pooled"
+
+
+
+def test_a_partys_yaml_file_gets_fixes_it_can_apply_at_its_lines(tmp_path: Path) -> None:
+    """A party can edit only its own file: the fix of a bad walk-away point names its
+    field (`room submit` has no --walk-away), a position out of range gets the room's
+    scale (widening it is the mediator's), and every problem has the file's line."""
+    from detente.cli.common import app
+
+    db = str(tmp_path / "room.db")
+    service = RoomService(db)
+    opened = service.open_room("mediation", SMALL, ["A", "B", "C"])
+    service.close()
+    bad = tmp_path / "a.yaml"
+    bad.write_text("stances:\n  X: {position: 10, salience: 0.8}\n"
+                   "  Y: {position: 15, salience: 0.2}\n"
+                   "trust: {B: 1.5}\n"
+                   "walk_away: -5\n")
+    result = CliRunner().invoke(app, ["room", "submit", opened.room_id, str(bad), "--db", db,
+                                      "--token", opened.tokens["A"]])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert f"{bad}:5: walk_away: walk-away point must be a number from 0 to 100, got -5" \
+        in text
+    assert "fix: write walk_away: a number from 0 to 100" in text
+    assert f"{bad}:3: stances.Y.position: position 15 is outside the scale of Y (0 to 10)" \
+        in text
+    assert "fix: give a position from 0 to 10, the scale of Y in this room" in text
+    assert f"{bad}:4: trust.B: trust 1.5 is outside 0-1" in text
+    assert "--walk-away" not in text and "issues.Y.scale" not in text and ".A." not in text
+
+
+def test_an_api_submission_gets_fixes_in_the_rooms_own_terms(sqlite_db: str) -> None:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(create_room_app(sqlite_db))
+    opened = client.post("/api/rooms", json={"scenario": SMALL}).json()
+    rid, token = opened["room"], opened["parties"]["A"]
+
+    def problems(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        answer = client.post(f"/api/rooms/{rid}/submission", json=payload,
+                             headers=bearer(token))
+        assert answer.status_code == 422, answer.text
+        return {p["location"]: p for p in answer.json()["problems"]}
+
+    walk = problems({**small_numbers("A"), "walk_away": -5})["walk_away"]
+    assert walk["fix"].startswith("write walk_away: a number from 0 to 100")
+    position = problems({"stances": {"Y": {"position": 15, "salience": 0.5}}})
+    assert position["stances.Y.position"]["fix"] == \
+        "give a position from 0 to 10, the scale of Y in this room"
+    # An empty submission's example is on this room's issues (X, Y), not korea-2017's NUC.
+    empty = problems({"stances": {}})["stances"]["fix"]
+    assert '{"stances": {"X": {"position": 50, "salience": 0.8}}}' in empty
+    assert "this room's issues: X, Y" in empty and "NUC" not in empty
+    answer = client.post(f"/api/rooms/{rid}/bid", json={"ranges": [20, 60]},
+                         headers=bearer(token))
+    assert answer.status_code == 422
+    (bid,) = answer.json()["problems"]
+    assert bid["fix"].startswith('e.g. {"X": [0, 100], "Y": [0, 10]}'), bid
+    client.app.state.room_service.close()
+
+
+def test_an_experts_file_gets_fixes_it_can_apply_at_its_lines(room_db: str,
+                                                              tmp_path: Path) -> None:
+    from detente.cli.common import app
+
+    service = RoomService(room_db)
+    opened = service.open_room("elicitation", "korea-2017", ["E1", "E2"])
+    service.close()
+    base = ["--db", room_db, "--token", opened.tokens["E1"]]
+    bad = tmp_path / "e1.yaml"
+    bad.write_text("stances:\n  KP:\n    NUC: {position: 140, salience: 0.9}\n")
+    result = CliRunner().invoke(app, ["room", "submit", opened.room_id, str(bad), *base])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert f"{bad}:3: stances.KP.NUC.position: position 140 is outside the scale" in text
+    assert "fix: give a position from 0 to 100, the scale of NUC in this room" in text
+    assert "issues.NUC.scale" not in text
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("stances: {}\n")
+    result = CliRunner().invoke(app, ["room", "submit", opened.room_id, str(empty), *base])
+    assert result.exit_code == 2 and "nothing submitted" in result.output
+    stance = detente.load("korea-2017").stances["US"]["NUC"].position.value
+    assert f'{{"stances": {{"US": {{"NUC": {{"position": {stance:g}}}}}}}}}' in \
+        " ".join(result.output.split())

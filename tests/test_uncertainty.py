@@ -368,3 +368,20 @@ def test_the_default_noise_leaves_a_salience_of_zero_as_no_stance() -> None:
                             "Y": {"position": 0, "salience": 0}})
     labels = input_space(declared, Noise.parse("position=10 salience=0.1")).labels
     assert [label for label in labels if "Z," in label] == ["position[Z,X]", "salience[Z,X]"]
+
+
+def test_a_discrete_distribution_draws_only_its_points_with_their_weights() -> None:
+    """`points` without `weights`: equal weights; a block draws nothing but the points, at
+    their shares within five binomial standard errors (sqrt(p(1-p)/n) = 0.0035 here)."""
+    mapping = tiny(value=50, points=[10, 50, 90])
+    mapping["stances"]["B"]["X"]["position"] = {"value": 80, "points": [70, 90],
+                                                "weights": [3, 1]}
+    space = input_space(scenario_from_mapping(mapping))
+    n = 20_000
+    drawn = space.draw(np.random.default_rng(5), n) * 100  # unit scale -> 0-100
+    a, b = (drawn[:, space.labels.index(f"position[{who},X]")] for who in "AB")
+    assert set(np.round(a, 9)) == {10, 50, 90} and set(np.round(b, 9)) == {70, 90}
+    tolerance = 5 * np.sqrt(0.25 * 0.75 / n)
+    assert np.mean(np.isclose(a, 10)) == pytest.approx(1 / 3, abs=tolerance)
+    assert np.mean(np.isclose(b, 90)) == pytest.approx(1 / 4, abs=tolerance)
+    assert space.nominal()[space.labels.index("position[A,X]")] == pytest.approx(0.5)

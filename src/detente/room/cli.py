@@ -9,6 +9,7 @@ variable ``DETENTE_ROOM_TOKEN`` (which keeps them out of the shell's history).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -19,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from detente.atomic import write_atomic
+from detente.atomic import check_writable, write_atomic
 from detente.cli.common import app, console, err_console, reports_errors
 from detente.errors import (
     Problem,
@@ -65,14 +66,15 @@ def _print_json(data: Any) -> None:
     console.print_json(json.dumps(data, allow_nan=False))
 
 
-def _read_structured(path: Path) -> Any:
+def _read_structured(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
+    """The document in ``path`` and, for YAML, each path's line (JSON: none)."""
     from detente.safeload import LoadLimits, parse_json, parse_yaml, read_text
 
     limits = LoadLimits.from_env()
     text = read_text(path, limits)
     if path.suffix.lower() == ".json":
-        return parse_json(text, str(path), limits)
-    return parse_yaml(text, str(path), limits)[0]
+        return parse_json(text, str(path), limits), {}
+    return parse_yaml(text, str(path), limits)
 
 
 @room_app.command("open")
@@ -129,7 +131,7 @@ def open_room(
     mode = "elicitation" if expert else "mediation"
     source: Any = scenario
     if scenario and Path(scenario).suffix.lower() in (".yaml", ".yml", ".json"):
-        source = _read_structured(Path(scenario))  # a skeleton file may have no stances
+        source, _ = _read_structured(Path(scenario))  # a skeleton file may have no stances
     elif scenario and Path(scenario).suffix.lower() == ".csv":
         source = Path(scenario)
     with _service(db) as service:
@@ -165,12 +167,17 @@ def _document_command(act: str, file_help: str, summary: str) -> None:
     load limits) handed to the service's ``act`` under the party's token."""
 
     def command(room: ROOM, file: Path, token: TOKEN, db: DB = "room.db") -> None:
-        payload = _read_structured(file)
+        from detente.scenario.load import line_for
+
+        payload, lines = _read_structured(file)
         with _service(db) as service:
             try:
                 answer = getattr(service, act)(_caller(service, room, token), payload)
-            except ScenarioError as err:  # the numbers in the party's file: named by it
-                raise ScenarioError(err.problems, str(file)) from None
+            except ScenarioError as err:  # the numbers in the party's file: named by it,
+                # at the line of each place (the service places them in the file's terms)
+                raise ScenarioError([dataclasses.replace(
+                    p, line=p.line or line_for(p.location, payload, lines))
+                    for p in err.problems], str(file)) from None
         _print_json(answer)
 
     command.__annotations__["file"] = Annotated[Path, typer.Argument(help=file_help,
@@ -234,6 +241,14 @@ def export(room: ROOM, token: TOKEN, db: DB = "room.db",
     pooled scenario file."""
     import yaml
 
+    # Every file is checked before any is written (as `validate` does): a refusal of the
+    # second must not leave the first behind.
+    if output is not None and scenario is not None and output.resolve() == scenario.resolve():
+        raise option_error("--scenario", f"the record (-o) and the pooled scenario are both "
+                           f"{output}", "give --scenario another file name")
+    for path, flag in ((output, "-o"), (scenario, "--scenario")):
+        if path is not None:
+            check_writable(path, force, flag=flag)
     with _service(db) as service:
         who = _caller(service, room, token)
         record = service.export(who)

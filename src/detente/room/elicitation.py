@@ -4,12 +4,16 @@ them into a scenario whose numbers carry distributions.
 **The pool.** For every cell (a position, a salience, a trust entry) the judgements of the
 experts who filled it form a linear opinion pool (Stone 1961; Genest & Zidek 1986):
 the mixture Σ w_e δ(x_e) with weights w_e (equal unless the analyst gives weights),
-renormalised over the experts who answered that cell. The scenario format has no mixture
-distribution, so the cell is written with the pool's exact mean and standard deviation as a
-normal distribution truncated to the pool's support [min, max]
-(``{value: mean, sd, low: min, high: max, distribution: normal}``); a cell on which every
-expert agrees stays a plain number, and a cell nobody filled keeps the analyst's value.
-`detente sample` then draws from these distributions (docs/uncertainty.md).
+renormalised over the experts who answered that cell. The cell is written as that mixture
+itself, ``{value: mean, distribution: discrete, points: [x...], weights: [p...]}`` (equal
+judgements merged, weights as probabilities), so `detente sample` draws exactly the pool:
+its mean, its spread and its shape. A moment-matched normal truncated to the experts'
+range [min, max] cannot keep them: truncation moves the mean and shrinks the sd (two
+experts at 4 and 8 with weights 2:1 pool to mean 5.33, sd 1.89; that normal drew mean 5.75,
+sd 1.05), and no continuous distribution on [min, max] reaches a two-point pool's spread.
+``value`` (the pool's mean) is the point value for analyses that do not sample. A cell on
+which every expert agrees stays a plain number, and a cell nobody filled keeps the
+analyst's value (docs/room.md, docs/uncertainty.md).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from detente.errors import Problem, ScenarioError
+from detente.room.mediation import in_room_terms
 from detente.scenario import scenario_from_mapping
 
 SUBMISSION_KEYS = ("stances", "trust")
@@ -45,12 +50,26 @@ def check_submission(base: Mapping[str, Any], payload: Mapping[str, Any]) -> dic
             problems.append(Problem(key, f"{key} must map each actor to a table",
                                     "see docs/room.md for the format"))
     if not problems and not stances and not trust:
-        problems.append(Problem("", "nothing submitted", "fill some stance or trust cells"))
+        problems.append(Problem("", "nothing submitted", _cell_example(base)))
     if problems:
         raise ScenarioError(problems)
-    scenario_from_mapping(_merged(base, [(1.0, {"stances": stances, "trust": trust})],
-                                  pooled=False), "<submission>")
+    try:
+        scenario_from_mapping(_merged(base, [(1.0, {"stances": stances, "trust": trust})],
+                                      pooled=False), "<submission>")
+    except ScenarioError as err:
+        raise ScenarioError([in_room_terms(p, base) for p in err.problems], err.source) \
+            from None
     return {"stances": stances, "trust": trust}
+
+
+def _cell_example(base: Mapping[str, Any]) -> str:
+    """A cell an expert could fill, on this room's first stance (or first actor and issue)."""
+    stances = base.get("stances") or {}
+    actor = next(iter(stances), None) or base["actors"][0]["id"]
+    issue = next(iter(stances.get(actor) or {}), None) or base["issues"][0]["id"]
+    return (f'fill some stance or trust cells, e.g. {{"stances": {{"{actor}": {{"{issue}": '
+            f'{{"position": {_number(stances.get(actor, {}).get(issue, {}).get("position", 50))}'
+            f'}}}}}}}}')
 
 
 def _cells(payload: Mapping[str, Any]) -> dict[tuple[str, ...], float]:
@@ -75,6 +94,8 @@ class PooledCell:
     low: float
     high: float
     spread: float  # sd as a share of the quantity's range, comparable across cells
+    points: tuple[float, ...] = ()  # the distinct judgements, ascending
+    probabilities: tuple[float, ...] = ()  # the pool's weight on each point, summing to 1
 
 
 def pool_cells(base: Mapping[str, Any], judgements: Sequence[tuple[float, Mapping[str, Any]]]
@@ -94,16 +115,21 @@ def pool_cells(base: Mapping[str, Any], judgements: Sequence[tuple[float, Mappin
         low, high = min(x for _, x in entries), max(x for _, x in entries)
         sd = math.sqrt(max(variance, 0.0))
         span = spans[cell[2]] if cell[0] == "stances" and cell[3] == "position" else 1.0
+        mass: dict[float, float] = {}
+        for weight, value in entries:
+            mass[value] = mass.get(value, 0.0) + weight / total
+        points = tuple(sorted(mass))
         out[cell] = PooledCell(cell, len(entries), min(max(mean, low), high), sd, low, high,
-                               sd / span if span > 0 else 0.0)
+                               sd / span if span > 0 else 0.0, points,
+                               tuple(mass[x] for x in points))
     return out
 
 
 def _pooled_number(cell: PooledCell) -> Any:
-    if cell.high - cell.low <= 1e-12 or cell.sd <= 1e-12:
+    if len(cell.points) < 2:
         return cell.mean
-    return {"value": cell.mean, "sd": cell.sd, "low": cell.low, "high": cell.high,
-            "distribution": "normal",
+    return {"value": cell.mean, "distribution": "discrete", "points": list(cell.points),
+            "weights": list(cell.probabilities),
             "note": f"linear opinion pool of {cell.experts} experts"}
 
 

@@ -38,9 +38,11 @@ OBJECTIVE = Option("objective", str, "nash", "Which package the room proposes: t
 ROOM_OPTIONS: tuple[Option, ...] = (OBJECTIVE, *SETTLEMENT)
 #: A party's walk-away point: the least gain over the status quo (in utility points, the
 #: unit of `detente settle`'s gains) for which it would sign; 0 = any improvement.
+WALK_AWAY_RANGE = (0.0, 100.0)
 WALK_AWAY = Option("walk_away", float, 0.0, "The least gain over the status quo, in utility "
                    "points (0-100), for which you would sign; 0 accepts any improvement.",
-                   unit="utility points", low=0.0, high=100.0, label="walk-away point")
+                   unit="utility points", low=WALK_AWAY_RANGE[0], high=WALK_AWAY_RANGE[1],
+                   label="walk-away point")
 #: Gains shown to a party are rounded to this many decimals: enough to compare packages,
 #: and a party's screen never carries a long float that might echo another's input.
 GAIN_DECIMALS = 2
@@ -150,19 +152,25 @@ def check_submission(skeleton_map: Mapping[str, Any], party: str,
     """A party's numbers, checked by the scenario loader in the party's own row.
 
     ``payload``: ``{"stances": {ISSUE: {position, salience}}, "trust": {GUARANTOR: value},
-    "walk_away": utility points}``. Problems are located as the loader locates them in a
-    scenario file (``stances.US.NUC.salience``, ``trust.US.KP``), plus ``walk_away``.
+    "walk_away": utility points}``. Problems carry the loader's messages, placed where the
+    party wrote the number (``stances.NUC.salience``, ``trust.KP``, ``walk_away``), with
+    fixes the party can apply there (:func:`_for_the_party`).
     """
     problems = [Problem(key, f"unknown field '{key}'", f"fields: {', '.join(SUBMISSION_KEYS)}")
                 for key in payload if key not in SUBMISSION_KEYS]
     stances = payload.get("stances", {})
     trust = payload.get("trust", {})
     walk_away, found = WALK_AWAY.check(payload.get("walk_away", WALK_AWAY.default))
-    problems += [dataclasses.replace(p, location="walk_away") for p in found]
+    # The option's own fix names a command-line flag (--walk-away) that `room submit` does
+    # not have: the party sets the field of its submission.
+    problems += [dataclasses.replace(
+        p, location="walk_away",
+        fix=f"write walk_away: a number from {as_written(WALK_AWAY_RANGE[0])} to "
+            f"{as_written(WALK_AWAY_RANGE[1])} ({WALK_AWAY.unit} over the status quo; 0 "
+            "accepts any improvement), e.g. walk_away: 0") for p in found]
     if not isinstance(stances, dict) or not stances:
         problems.append(Problem("stances", "no stances: give a position and salience for "
-                                "each issue you care about", "e.g. {\"NUC\": {\"position\": "
-                                "50, \"salience\": 0.8}}"))
+                                "each issue you care about", _stances_example(skeleton_map)))
     if not isinstance(trust, dict):
         problems.append(Problem("trust", "trust must map actors and institutions to numbers "
                                 "from 0 to 1", "e.g. {\"KP\": 0.2}"))
@@ -174,10 +182,58 @@ def check_submission(skeleton_map: Mapping[str, Any], party: str,
         try:
             scenario_from_mapping(mapping)
         except ScenarioError as err:
-            problems += _nobody_cares(err, _issue_ids(mapping))
+            problems += [_for_the_party(p, party, skeleton_map)
+                         for p in _nobody_cares(err, _issue_ids(mapping))]
     if problems:
         raise ScenarioError(problems)
     return {"stances": stances, "trust": trust, "walk_away": walk_away}
+
+
+def _scales(scenario_map: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """Each issue of the room and its scale (the loader's default 0-100 where none is given)."""
+    out = {}
+    for issue in scenario_map.get("issues", []):
+        scale = issue.get("scale") or {}
+        out[issue["id"]] = (float(scale.get("low", 0)), float(scale.get("high", 100)))
+    return out
+
+
+def _stances_example(skeleton_map: Mapping[str, Any]) -> str:
+    """A stance the party could write, on this room's first issue (mid-scale)."""
+    scales = _scales(skeleton_map)
+    first = next(iter(scales))
+    middle = as_written(sum(scales[first]) / 2)
+    return (f'e.g. {{"stances": {{"{first}": {{"position": {middle}, "salience": 0.8}}}}}}; '
+            f"this room's issues: {', '.join(scales)}")
+
+
+def _for_the_party(problem: Problem, party: str, skeleton_map: Mapping[str, Any]) -> Problem:
+    """A loader problem in the party's own terms. The loader places it in the room's
+    scenario (``stances.US.NUC.position``, ``trust.US.KP``); the party wrote
+    ``stances.NUC.position`` and ``trust.KP`` in its submission, so that is where it is
+    placed (and where the page and the file's line map find it). A fix that edits the
+    room's skeleton (``widen issues.NUC.scale``) is the mediator's to apply, not the
+    party's: a position's fix says the allowed range instead."""
+    parts = problem.location.split(".")
+    if len(parts) >= 2 and parts[0] in ("stances", "trust") and parts[1] == party:
+        problem = dataclasses.replace(problem, location=".".join([parts[0], *parts[2:]]))
+    return in_room_terms(problem, skeleton_map)
+
+
+def in_room_terms(problem: Problem, scenario_map: Mapping[str, Any]) -> Problem:
+    """A loader problem whose fix edits the room's scenario (``widen issues.NUC.scale``),
+    which only the mediator or analyst can do, with the fix a party or expert can apply
+    in its own submission instead: a position within the issue's scale in this room."""
+    parts = problem.location.split(".")
+    scales = _scales(scenario_map)
+    if parts[0] != "stances" or "position" not in parts or "issues." not in problem.fix:
+        return problem
+    issue = parts[parts.index("position") - 1]
+    if issue not in scales:
+        return problem
+    low, high = scales[issue]
+    return dataclasses.replace(problem, fix=f"give a position from {as_written(low)} to "
+                               f"{as_written(high)}, the scale of {issue} in this room")
 
 
 def assemble(skeleton_map: Mapping[str, Any], submissions: Mapping[str, Mapping[str, Any]]
@@ -261,8 +317,11 @@ def check_bid(skeleton_map: Mapping[str, Any], payload: Mapping[str, Any]
                 for key in payload if key != "ranges"]
     ranges = payload.get("ranges")
     if not isinstance(ranges, dict):
+        example = ", ".join(f'"{issue}": [{as_written(low)}, {as_written(high)}]'
+                            for issue, (low, high) in _scales(skeleton_map).items())
         raise ScenarioError([*problems, Problem("ranges", "ranges must map each issue to "
-                                                "[low, high]", "e.g. {\"NUC\": [20, 60]}")])
+                                                "[low, high]", f"e.g. {{{example}}}, each "
+                                                "range narrowed to what you accept")])
     issues = {i["id"]: i for i in skeleton_map["issues"]}
     problems += [Problem(f"ranges.{k}", f"unknown issue '{str(k)[:40]}'",
                          f"issues: {', '.join(issues)}") for k in ranges if k not in issues]

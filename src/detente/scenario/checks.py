@@ -462,9 +462,15 @@ def distribution_problem(m: Measure, natural: tuple[float, float]) -> tuple[str,
     ``natural`` is the range the quantity can take (``inf`` where unbounded); a missing
     ``low`` or ``high`` defaults to it. See docs/uncertainty.md.
     """
-    if not (m.is_uncertain or m.distribution is not None):
+    if not (m.is_uncertain or m.distribution is not None or m.weights is not None):
         return None
-    kind = m.distribution or ("normal" if m.sd is not None else "pert")
+    kind = m.distribution or ("discrete" if m.points is not None
+                              else "normal" if m.sd is not None else "pert")
+    if kind == "discrete":
+        return _discrete_problem(m, natural)
+    if m.points is not None or m.weights is not None:
+        return (f"points and weights are only used by a discrete distribution, not by {kind}",
+                "remove points and weights, or write distribution: discrete")
     if kind == "normal":
         if m.sd is None:
             return ("a normal distribution needs sd (its standard deviation)",
@@ -484,3 +490,25 @@ def distribution_problem(m: Measure, natural: tuple[float, float]) -> tuple[str,
     return None
 
 
+def _discrete_problem(m: Measure, natural: tuple[float, float]) -> tuple[str, str] | None:
+    """What is wrong with a discrete spec (``points`` with optional ``weights``)."""
+    if not m.points:
+        return ("a discrete distribution needs points (the values it takes)",
+                "add points: [a, b, ...] and, optionally, weights: [...] of the same length")
+    unused = [name for name in ("low", "high", "sd") if getattr(m, name) is not None]
+    if unused:
+        verb = "is" if len(unused) == 1 else "are"
+        return (f"{' and '.join(unused)} {verb} not used by a discrete distribution",
+                f"remove {' and '.join(unused)}; the points are the values drawn")
+    low, high = natural
+    outside = [p for p in m.points if not low <= p <= high]
+    if outside:
+        return (f"point {as_written(outside[0])} is outside {as_written(low)} to "
+                f"{as_written(high)}", "keep every point within the quantity's range")
+    if m.weights is not None:
+        if len(m.weights) != len(m.points):
+            return (f"{len(m.weights)} weights for {len(m.points)} points",
+                    "give one weight per point, or leave weights out (equal weights)")
+        if any(not w > 0 for w in m.weights):
+            return ("every weight must be above 0", "remove a point of weight 0, or raise it")
+    return None

@@ -36,8 +36,10 @@ def _location_parts(location: str) -> tuple[str, ...]:
     return tuple(p for p in re.split(r"[.\[\]]+", location) if p)
 
 
-def _line_for(location: str, raw: Any, line_map: dict[tuple[str, ...], int]) -> int | None:
-    """Find the line of a location such as ``actors.KP.capability`` or ``actors[3].name``."""
+def line_for(location: str, raw: Any, line_map: dict[tuple[str, ...], int]) -> int | None:
+    """Find the line of a location such as ``actors.KP.capability`` or ``actors[3].name``
+    in a parsed document ``raw`` (any document, e.g. a room party's submission) from the
+    line map :func:`detente.safeload.parse_yaml` returns."""
     if not line_map:
         return None
     parts = list(_location_parts(location))
@@ -253,7 +255,7 @@ def scenario_from_mapping(raw: Any, source: str | None = None,
     else:
         problems = check_semantics(scenario)
     if problems:
-        located = [Problem(p.location, p.message, p.fix, _line_for(p.location, raw, line_map))
+        located = [Problem(p.location, p.message, p.fix, line_for(p.location, raw, line_map))
                    for p in problems]
         raise ScenarioError(located, source)
     return scenario

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=40)]
-DistributionName = Literal["pert", "triangular", "uniform", "normal"]
+DistributionName = Literal["pert", "triangular", "uniform", "normal", "discrete"]
 
 
 #: The largest magnitude of any number in a scenario. Finite is not enough: two capabilities
@@ -114,7 +114,9 @@ class Measure(_Strict):
     """A number that may carry a note, a source and its uncertainty.
 
     ``low``/``high`` bound an uncertain input (read as PERT by default with ``value`` as
-    the mode); ``sd`` gives a normal spread, truncated to the bounds that apply.
+    the mode); ``sd`` gives a normal spread, truncated to the bounds that apply;
+    ``points`` (with optional ``weights``) give a discrete distribution, the exact form of
+    a linear opinion pool of point judgements (docs/uncertainty.md).
     """
 
     value: Real
@@ -124,10 +126,13 @@ class Measure(_Strict):
     high: Real | None = None
     sd: Real | None = Field(default=None, gt=0)
     distribution: DistributionName | None = None
+    points: list[Real] | None = None
+    weights: list[Real] | None = None
 
     @property
     def is_uncertain(self) -> bool:
-        return self.low is not None or self.high is not None or self.sd is not None
+        return (self.low is not None or self.high is not None or self.sd is not None
+                or self.points is not None)
 
 
 def _coerce_measure(raw: Any) -> Any:

@@ -22,6 +22,11 @@ Distributions (the ``distribution`` field of a number):
     positions and the status quo, 0–1 for saliences and trust, above 0 for capabilities).
     Drawn by inverting the normal CDF between the truncation points (Robert 1995,
     "Simulation of truncated normal variables", *Statistics and Computing* 5, §1).
+``discrete``
+    The values ``points`` with probabilities ``weights`` (equal when left out), normalised:
+    the exact linear opinion pool Σ w_e δ(x_e) of point judgements (Stone 1961; Genest &
+    Zidek 1986), which the elicitation room writes (docs/room.md). ``value`` is the point
+    value only.
 
 Positions and the status quo are sampled on the unit scale (0 = scale low, 1 = scale high),
 exactly as the models see them.
@@ -54,7 +59,8 @@ if TYPE_CHECKING:
     from detente.variation import Variation
 
 FIELDS = ("capability", "position", "salience", "status_quo", "trust")
-KINDS = ("pert", "triangular", "uniform", "normal")  # the order in which a block draws them
+# The order in which a block draws them (discrete last: a space without it draws as before).
+KINDS = ("pert", "triangular", "uniform", "normal", "discrete")
 _KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
 # Capabilities are truncated just above zero: a model divides by total weight. The floor
 # is a share of the capability as written where that is smaller (a capability of 1e-15 is
@@ -186,6 +192,9 @@ class InputSpace:
     labels: tuple[str, ...]
     actors: tuple[str | None, ...] = ()
     issues: tuple[str | None, ...] = ()
+    #: Per input, a discrete distribution's (points in model units, probabilities summing
+    #: to one); empty arrays for other kinds, or () when no input is discrete.
+    atoms: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
 
     @property
     def size(self) -> int:
@@ -200,7 +209,11 @@ class InputSpace:
         out = np.empty((n, self.size))
         for code, kind in enumerate(KINDS):
             cols = np.flatnonzero(self.kind == code)
-            if cols.size:
+            if cols.size and kind == "discrete":
+                for d in cols:
+                    points, probabilities = self.atoms[d]
+                    out[:, d] = points[choose(rng, probabilities, n)]
+            elif cols.size:
                 out[:, cols] = _draw_kind(kind, rng, n, self.mode[cols], self.low[cols],
                                           self.high[cols], self.sd[cols])
         return out
@@ -254,7 +267,8 @@ class InputSpace:
         reduced = InputSpace(
             base=base, target=kept(self.target), index=self.index[keep], kind=self.kind[keep],
             mode=self.mode[keep], low=self.low[keep], high=self.high[keep], sd=self.sd[keep],
-            labels=kept(self.labels), actors=kept(self.actors), issues=kept(self.issues))
+            labels=kept(self.labels), actors=kept(self.actors), issues=kept(self.issues),
+            atoms=kept(self.atoms) if self.atoms else ())
         return reduced, tuple(self.labels[d] for d in np.flatnonzero(fixed))
 
     def nominal(self) -> np.ndarray:
@@ -282,6 +296,15 @@ class InputSpace:
         for d, key in enumerate(keys):
             out.setdefault(str(key), []).append(d)
         return {k: np.array(v) for k, v in out.items()}
+
+
+def choose(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:
+    """``n`` indices drawn with probabilities ``weights`` (one uniform per sample, inverted
+    through the cumulative weights, so that an entry with weight 1 is always chosen)."""
+    cumulative = np.cumsum(weights)
+    cumulative /= cumulative[-1]
+    return np.minimum(np.searchsorted(cumulative, rng.random(n), side="right"),
+                      len(weights) - 1)
 
 
 def _draw_kind(kind: str, rng: np.random.Generator, n: int, mode: np.ndarray, low: np.ndarray,
@@ -334,6 +357,7 @@ class _Builder:
     labels: list[str] = field(default_factory=list)
     actors: list[str | None] = field(default_factory=list)
     issues: list[str | None] = field(default_factory=list)
+    atoms: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, where: str, name: str, index: int, label: str, m: Measure,
@@ -351,7 +375,8 @@ class _Builder:
 
         nat_low, nat_high = natural
         if _has_own_spread(m):
-            kind = m.distribution or ("normal" if m.sd is not None else "pert")
+            kind = m.distribution or ("discrete" if m.points is not None
+                                      else "normal" if m.sd is not None else "pert")
             low = m.low if m.low is not None else nat_low
             high = m.high if m.high is not None else nat_high
             problem = distribution_problem(m, natural)
@@ -371,8 +396,14 @@ class _Builder:
                 return
         else:
             return
+        points = np.array([unit(p) for p in m.points or ()], dtype=float)
+        weights = np.asarray(m.weights or [1.0] * len(points), dtype=float)
+        if kind == "discrete":
+            low, high = min(m.points or ()), max(m.points or ())
         if name == "capability":
             low = max(low, min(CAPABILITY_FLOOR, CAPABILITY_FLOOR * m.value))
+            points = np.maximum(points, low)  # a point of 0: above zero, as every draw
+        self.atoms.append((points, weights / weights.sum() if points.size else weights))
         self.target.append(name)
         self.index.append(index)
         self.kind.append(_KIND_CODE[kind])
@@ -443,12 +474,12 @@ def input_space(scenario: Scenario, noise: Noise | None = None,
         kind=np.array(b.kind, dtype=np.int8), mode=np.array(b.mode, dtype=float),
         low=np.array(b.low, dtype=float), high=np.array(b.high, dtype=float),
         sd=np.array(b.sd, dtype=float), labels=tuple(b.labels), actors=tuple(b.actors),
-        issues=tuple(b.issues))
+        issues=tuple(b.issues), atoms=tuple(b.atoms))
 
 
 def _has_own_spread(m: Measure) -> bool:
     """Whether a number carries its own distribution (the global noise then leaves it)."""
-    return m.is_uncertain or m.distribution is not None
+    return m.is_uncertain or m.distribution is not None or m.weights is not None
 
 
 def has_own_uncertainty(scenario: Scenario) -> bool:

@@ -30,6 +30,7 @@ from detente.arrays import Arrays
 from detente.combine import COMBINED
 from detente.errors import option_error
 from detente.uncertainty.engine import ModelKernel, take_rows
+from detente.uncertainty.inputs import choose
 
 
 @dataclass(frozen=True)
@@ -62,15 +63,6 @@ class MixtureKernel:
             if rows.size:
                 forecast[rows] = kernel(take_rows(arrays, rows), stream)["forecast"]
         return {"forecast": forecast, "details.model": chosen}
-
-
-def choose(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:
-    """``n`` indices drawn with probabilities ``weights`` (one uniform per sample, inverted
-    through the cumulative weights, so that a model with weight 1 is always chosen)."""
-    cumulative = np.cumsum(weights)
-    cumulative /= cumulative[-1]
-    return np.minimum(np.searchsorted(cumulative, rng.random(n), side="right"),
-                      len(weights) - 1)
 
 
 def mixture_weights(combination: Any) -> dict[str, float]:

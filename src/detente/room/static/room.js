@@ -133,9 +133,9 @@ function fillForm(data) {
     const scale = issue.scale || {low: 0, high: 100};
     const own = mine.stances[issue.id] || {};
     const row = el("tr", null, {"data-issue": issue.id});
-    const pos = el("td"); pos.append(numberInput(`stances.${me}.${issue.id}.position`,
+    const pos = el("td"); pos.append(numberInput(`stances.${issue.id}.position`,
       plain(own.position), {min: scale.low, max: scale.high}));
-    const sal = el("td"); sal.append(numberInput(`stances.${me}.${issue.id}.salience`,
+    const sal = el("td"); sal.append(numberInput(`stances.${issue.id}.salience`,
       plain(own.salience), {min: 0, max: 1}));
     row.append(el("td", issue.name), el("td", scale.low + "–" + scale.high), pos, sal);
     stances.append(row);
@@ -147,7 +147,7 @@ function fillForm(data) {
   for (const other of others) {
     const row = el("tr", null, {"data-who": other.id});
     const cell = el("td");
-    cell.append(numberInput(`trust.${me}.${other.id}`, plain(mine.trust[other.id]),
+    cell.append(numberInput(`trust.${other.id}`, plain(mine.trust[other.id]),
       {min: 0, max: 1}));
     row.append(el("td", other.name), cell);
     trust.append(row);
@@ -165,7 +165,7 @@ function collect() {
       salience: sal.value === "" ? null : Number(sal.value)};
   }
   for (const input of document.querySelectorAll("#trust input")) {
-    if (input.value !== "") payload.trust[input.dataset.loc.split(".")[2]] = Number(input.value);
+    if (input.value !== "") payload.trust[input.dataset.loc.split(".")[1]] = Number(input.value);
   }
   const walk = document.getElementById("walk-away").value;
   payload.walk_away = walk === "" ? 0 : Number(walk);
