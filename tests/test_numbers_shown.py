@@ -624,3 +624,27 @@ def test_two_numbers_said_together_read_apart() -> None:
     assert fmt_apart(37.46, 40.0, 100.0) == ("37.5", "40")  # apart already: fmt's digits
     # Beyond fmt's 15 significant digits, every digit the float has.
     assert fmt_apart(BILLION + 1e-6, BILLION, 20.0) == ("1000000000.000001", "1000000000")
+
+
+def test_a_number_said_beside_its_bound_or_its_pair_reads_apart() -> None:
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+    from detente.scenario.checks import too_narrow_text
+    from detente.settlement.persuasion import Lever
+    from detente.uncertainty import Noise
+
+    # :g wrote "patience must be ... at most 1, got 1" for 1.0000001.
+    refused = CliRunner().invoke(app, ["roadmap", "examples/my.yaml", "--patience",
+                                       "1.0000001"])
+    assert refused.exit_code == 2 and "at most 1, got 1.0000001" in refused.output
+    # Six digits wrote a span just below the narrowest a scale may have as that bound.
+    narrow = too_narrow_text(0.1, 0.1 + 0.0000099999999)
+    assert narrow is not None and "its span, 1e-05," not in narrow, narrow
+    # A spread in issue points echoed with every digit given (0.1234567, not 0.123457).
+    assert str(Noise.parse("position=0.1234567")) == "position=0.1234567"
+    # A persuasion lever on the grid's 0.001: a trust of 0.9996 needing 1 read 1.000 → 1.000.
+    lever = Lever("MID", "trust", "UP", 0.9996, 1.0, 0.0004)
+    assert "trust in UP 0.9996 → 1.0000 (" in lever.describe()
+    assert "position on FLOW 15.9993 → 16 (" in Lever("MID", "position", "FLOW", 15.9993, 16.0,
+                                                      0.0004, 20.0).describe()
