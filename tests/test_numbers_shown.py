@@ -648,3 +648,31 @@ def test_a_number_said_beside_its_bound_or_its_pair_reads_apart() -> None:
     assert "trust in UP 0.9996 → 1.0000 (" in lever.describe()
     assert "position on FLOW 15.9993 → 16 (" in Lever("MID", "position", "FLOW", 15.9993, 16.0,
                                                       0.0004, 20.0).describe()
+
+
+def test_a_break_and_a_deal_without_an_actor_read_apart_from_what_they_miss() -> None:
+    from types import SimpleNamespace
+
+    from detente.report.html import settlement_counterfactual_reading
+    from detente.roadmaps.api import Break
+
+    # A margin of -0.003 read "banked +0.50, expects +0.50 (margin -0.00)": no break.
+    text = Break(2, "stage 2", "KP", -0.003, 0.5, 0.497).describe()
+    assert "banked +0.500, expects +0.497 by going on (margin -0.003)" in text
+    assert Break(2, "stage 2", "KP", -1.0, 0.5, -0.5).describe().endswith(
+        "banked +0.50, expects -0.50 by going on (margin -1.00)")  # two decimals suffice
+    # Without B the best deal is worth 12.3441, with everybody 12.3412: not "12.34 against
+    # 12.34".
+    scenario = SimpleNamespace(name_of=lambda a: {"A": "Ay", "B": "Bee", "C": "Sea"}[a],
+                               actor_ids=["A", "B", "C"])
+
+    def variant(label: str, nash: float) -> SimpleNamespace:
+        return SimpleNamespace(label=label, best=SimpleNamespace(nash=nash), zone_exists=True)
+
+    settlement = SimpleNamespace(baseline=variant("baseline", 12.3412),
+                                 variants=[variant("without B", 12.3441),
+                                           variant("without C", 3.5)])
+    analysis = SimpleNamespace(settlement=settlement, scenario=scenario,
+                               can_leave_out=["B", "C"], settles_without=["B", "C"])
+    assert ("Without Bee the best deal is worth most (12.344 against 12.341 with everybody);"
+            " without Sea least (3.500)") in settlement_counterfactual_reading(analysis)
