@@ -676,3 +676,12 @@ def test_a_break_and_a_deal_without_an_actor_read_apart_from_what_they_miss() ->
                                can_leave_out=["B", "C"], settles_without=["B", "C"])
     assert ("Without Bee the best deal is worth most (12.344 against 12.341 with everybody);"
             " without Sea least (3.500)") in settlement_counterfactual_reading(analysis)
+
+
+def test_an_unmet_stop_rule_never_reads_as_met() -> None:
+    from detente.analyses.forecasting import _unmet_stop_rule
+
+    # A last ratio of 0.0100004 read "0.01, the rule wants below 0.01".
+    assert _unmet_stop_rule("smp", 0.0100004, 10, 0.01, 2).startswith(
+        "last movement ratio 0.0100004, the rule wants below 0.01")
+    assert _unmet_stop_rule("smp", 0.0123, 10, 0.01, 2).startswith("last movement ratio 0.0123")
