@@ -4,9 +4,13 @@ reference point."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 import detente
 import detente.analyses as analyses
@@ -15,7 +19,9 @@ from detente.render import (
     SHOWN_SHARE_OF_SPAN,
     UNITS,
     cell_text,
+    decimals_apart,
     fmt,
+    fmt_apart,
     fmt_shift,
     fmt_signed,
     rows_text,
@@ -491,3 +497,191 @@ def test_forecasts_on_an_offset_scale_read_with_their_digits() -> None:
     shift = moved.value.target
     assert f"from {fmt(shift.current_forecast, OFFSET_SPAN)} to" in shift.describe()
     assert fmt(shift.current_forecast, OFFSET_SPAN) != fmt(shift.current_forecast)
+
+
+#: examples/my.yaml's scales start here: FLOW runs 1e9 to 1e9 + 20, FUND 1e9 to 1e9 + 100.
+BILLION = 1e9
+
+
+def river_shifted(offset: float = BILLION, **extra: Any) -> dict[str, Any]:
+    """examples/my.yaml with every number in issue units (scales, status quos, anchors,
+    positions, packages) moved up by ``offset``, and ``extra`` keys set."""
+    data = yaml.safe_load(Path("examples/my.yaml").read_text(encoding="utf-8"))
+    for issue in data["issues"]:
+        issue["scale"] = {end: value + offset for end, value in issue["scale"].items()}
+        issue["status_quo"] += offset
+        issue["anchors"] = {value + offset: label for value, label in issue["anchors"].items()}
+    for stance in data["stances"].values():
+        for on_issue in stance.values():
+            on_issue["position"] += offset
+    for package in data["packages"]:
+        package["values"] = {i: value + offset for i, value in package["values"].items()}
+    return {**data, **extra}
+
+
+def test_validate_predictions_csv_carries_every_digit(tmp_path: Path) -> None:
+    # `:g` wrote 1000000009 and 1000000045 both as 1e+09, `:.4f` the predictions of a
+    # scale of 1 to 1.00001 all as 1.0000; the CSV carries numbers unrounded.
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    outcomes = {"FLOW": {"value": BILLION + 9}, "FUND": {"value": BILLION + 45}}
+    path = tmp_path / "shifted.yaml"
+    path.write_text(yaml.safe_dump(river_shifted(outcomes=outcomes)), encoding="utf-8")
+    predictions = tmp_path / "p.csv"
+    result = CliRunner().invoke(app, ["validate", str(path), "-m", "compromise",
+                                      "-p", str(predictions)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(predictions.read_text(encoding="utf-8"))))
+    assert [float(r["observed"]) for r in rows] == [BILLION + 9, BILLION + 45]
+    forecast = detente.forecast(detente.scenario_from_mapping(river_shifted(), "<shifted>"),
+                                models=["compromise"]).values("compromise")
+    assert [float(r["compromise"]) for r in rows] == [forecast["FLOW"], forecast["FUND"]]
+
+
+def test_figures_label_offset_values_apart() -> None:
+    # `:g` labelled all six stage values of a roadmap over 1e9 to 1e9 + 100 "1e+09", and
+    # every anchor of the issue-zones figure too.
+    import matplotlib.pyplot as plt
+
+    from detente.report.roadmap_figure import roadmap_figure
+    from detente.report.zone_figure import issue_zone_figure
+
+    stages = [{"name": "money", "values": {"FUND": BILLION + 50}},
+              {"name": "water", "values": {"FLOW": BILLION + 12}}]
+    scenario = detente.scenario_from_mapping(
+        river_shifted(roadmaps=[{"id": "R1", "name": "Money first", "stages": stages}]),
+        "<shifted>")
+    analysis = detente.roadmap(scenario, step=10.0)
+    figures = [roadmap_figure(analysis, "R1"),
+               roadmap_figure(analysis.baseline.evaluation("R1")),  # drawn alone, no scale
+               issue_zone_figure(detente.settle(scenario, step=10.0).baseline, scenario)]
+    roadmap_labels, alone_labels, zone_labels = [{t.get_text() for t in fig.axes[0].texts}
+                                                 for fig in figures]
+    for fig in figures:
+        plt.close(fig)
+    # The status quo and each stage: FLOW 6, 6, 12; FUND 100, 50, 50 above 1e9 (drawn
+    # alone, a roadmap knows no status quo of the issue its first stage moves: "–").
+    assert {"1000000006", "1000000012", "1000000100", "1000000050"} <= roadmap_labels
+    assert {"1000000006", "1000000012", "–", "1000000050"} <= alone_labels
+    anchors = {f"{BILLION + v:.0f}" for v in (0, 6, 12, 20, 50, 100)}
+    assert anchors <= zone_labels and not any("e+" in t for t in zone_labels)
+
+
+def test_a_trust_threshold_never_reads_as_its_start() -> None:
+    # Without trust, Midstream State accepts at a trust of 0.001 in Upstream State: two
+    # decimals wrote "rose from 0.00 to 0.00", where settle says 0.001.
+    import re
+
+    from detente.brief import make_brief
+
+    data = yaml.safe_load(Path("examples/my.yaml").read_text(encoding="utf-8"))
+    scenario = detente.scenario_from_mapping({**data, "trust": {}, "trust_default": 0},
+                                             "<no trust>")
+    text = " ".join(p for s in make_brief(scenario, samples=50).sections for p in s.paragraphs)
+    number = r"(\d+(?:\.\d+)?)"
+    rises = re.findall(rf"rose from {number} to {number}", text)
+    assert rises, text
+    for start, threshold in rises:
+        assert float(threshold) > float(start) and start != threshold, text
+    assert "Midstream State if its trust in Upstream State rose from 0.000 to 0.001" in text
+    # settle's own sentence, whose grid step is 0.001, the same way.
+    settled = detente.settle(scenario)
+    for trust in (t for p in settled.baseline.packages for needs in p.trust_needed.values()
+                  for t in needs if t.needed is not None):
+        needed, now = re.search(rf"[≥≤] {number} \(now {number}\)", trust.describe()).groups()
+        assert (needed == now) == (trust.needed == trust.current), trust.describe()
+
+
+def test_the_nearest_forecast_never_reads_as_its_target() -> None:
+    # Upstream State can move the compromise forecast of FLOW (0 to 20) to 16.1039 at
+    # most: at the scale's two decimals "no position moves the forecast to 16.1: the
+    # nearest is 16.1" read as a contradiction.
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+    from detente.influence import TargetShift
+
+    result = CliRunner().invoke(app, ["influence", "examples/my.yaml", "--actor", "UP",
+                                      "--issue", "FLOW", "--target", "16.104"])
+    assert result.exit_code == 0, result.output
+    assert "moves the forecast to 16.104: the nearest is 16.1039 (" in result.output
+    unreached = TargetShift("UP", "FLOW", 16.0, 4.0, 9.45, None, 15.9993, 15.9993, 20.0, 20.0)
+    assert "the forecast to 16: the nearest is 15.9993 (" in unreached.describe()
+    # A shift that moves the forecast less than the scale's precision still moves it.
+    reached = TargetShift("UP", "FLOW", 9.4504, 4.0, 9.45, 4.0003, 9.4504, 9.4504, 4.0003,
+                          20.0)
+    assert "moving from 4 to 4.0003" in reached.describe()
+    assert "the forecast from 9.45 to 9.4504" in reached.describe()
+
+
+def test_two_numbers_said_together_read_apart() -> None:
+    assert decimals_apart(0.0, 0.001, 2) == 3 and decimals_apart(0.05, 0.48, 2) == 2
+    assert decimals_apart(0.149, 0.151, 1) == 3  # 0.15 and 0.15 at two decimals
+    assert decimals_apart(0.3, 0.3, 2) == 2
+    assert fmt_apart(15.9993, 16.0, 20.0) == ("15.9993", "16")
+    assert fmt_apart(37.46, 40.0, 100.0) == ("37.5", "40")  # apart already: fmt's digits
+    # Beyond fmt's 15 significant digits, every digit the float has.
+    assert fmt_apart(BILLION + 1e-6, BILLION, 20.0) == ("1000000000.000001", "1000000000")
+
+
+def test_a_number_said_beside_its_bound_or_its_pair_reads_apart() -> None:
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+    from detente.scenario.checks import too_narrow_text
+    from detente.settlement.persuasion import Lever
+    from detente.uncertainty import Noise
+
+    # :g wrote "patience must be ... at most 1, got 1" for 1.0000001.
+    refused = CliRunner().invoke(app, ["roadmap", "examples/my.yaml", "--patience",
+                                       "1.0000001"])
+    assert refused.exit_code == 2 and "at most 1, got 1.0000001" in refused.output
+    # Six digits wrote a span just below the narrowest a scale may have as that bound.
+    narrow = too_narrow_text(0.1, 0.1 + 0.0000099999999)
+    assert narrow is not None and "its span, 1e-05," not in narrow, narrow
+    # A spread in issue points echoed with every digit given (0.1234567, not 0.123457).
+    assert str(Noise.parse("position=0.1234567")) == "position=0.1234567"
+    # A persuasion lever on the grid's 0.001: a trust of 0.9996 needing 1 read 1.000 → 1.000.
+    lever = Lever("MID", "trust", "UP", 0.9996, 1.0, 0.0004)
+    assert "trust in UP 0.9996 → 1.0000 (" in lever.describe()
+    assert "position on FLOW 15.9993 → 16 (" in Lever("MID", "position", "FLOW", 15.9993, 16.0,
+                                                      0.0004, 20.0).describe()
+
+
+def test_a_break_and_a_deal_without_an_actor_read_apart_from_what_they_miss() -> None:
+    from types import SimpleNamespace
+
+    from detente.report.html import settlement_counterfactual_reading
+    from detente.roadmaps.api import Break
+
+    # A margin of -0.003 read "banked +0.50, expects +0.50 (margin -0.00)": no break.
+    text = Break(2, "stage 2", "KP", -0.003, 0.5, 0.497).describe()
+    assert "banked +0.500, expects +0.497 by going on (margin -0.003)" in text
+    assert Break(2, "stage 2", "KP", -1.0, 0.5, -0.5).describe().endswith(
+        "banked +0.50, expects -0.50 by going on (margin -1.00)")  # two decimals suffice
+    # Without B the best deal is worth 12.3441, with everybody 12.3412: not "12.34 against
+    # 12.34".
+    scenario = SimpleNamespace(name_of=lambda a: {"A": "Ay", "B": "Bee", "C": "Sea"}[a],
+                               actor_ids=["A", "B", "C"])
+
+    def variant(label: str, nash: float) -> SimpleNamespace:
+        return SimpleNamespace(label=label, best=SimpleNamespace(nash=nash), zone_exists=True)
+
+    settlement = SimpleNamespace(baseline=variant("baseline", 12.3412),
+                                 variants=[variant("without B", 12.3441),
+                                           variant("without C", 3.5)])
+    analysis = SimpleNamespace(settlement=settlement, scenario=scenario,
+                               can_leave_out=["B", "C"], settles_without=["B", "C"])
+    assert ("Without Bee the best deal is worth most (12.344 against 12.341 with everybody);"
+            " without Sea least (3.500)") in settlement_counterfactual_reading(analysis)
+
+
+def test_an_unmet_stop_rule_never_reads_as_met() -> None:
+    from detente.analyses.forecasting import _unmet_stop_rule
+
+    # A last ratio of 0.0100004 read "0.01, the rule wants below 0.01".
+    assert _unmet_stop_rule("smp", 0.0100004, 10, 0.01, 2).startswith(
+        "last movement ratio 0.0100004, the rule wants below 0.01")
+    assert _unmet_stop_rule("smp", 0.0123, 10, 0.01, 2).startswith("last movement ratio 0.0123")

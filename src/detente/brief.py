@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from detente.errors import NOBODY_MUST_AGREE, NobodyMustAgree, option_error
 from detente.glossary import GLOSSARY, with_terms
 from detente.models import DEFAULT_MODELS
-from detente.render import and_list, fmt
+from detente.render import and_list, decimals_apart, fmt
 from detente.scenario import Issue, Scenario, load
 from detente.settlement.defaults import GridStep, search_text
 from detente.settlement.mechanisms import reference_losses
@@ -401,11 +401,17 @@ def _named_deals(s: Scenario, proposals: list[PackageAnalysis]) -> Section | Non
 def _trust_words(guarantor: str, who: list[tuple[str, float, float]]) -> str:
     """'United States if its trust in X rose from 0.05 to 0.48', or for several blockers
     'A and B if their trust in X rose (A 0.05 → 0.48, B 0.20 → 0.45)'."""
+    def rise(now: float, needed: float) -> tuple[str, str]:
+        # Two decimals, more where a threshold would read as its start (0 to 0.001).
+        places = decimals_apart(now, needed, 2)
+        return f"{now:.{places}f}", f"{needed:.{places}f}"
+
     if len(who) == 1:
         name, now, needed = who[0]
-        return f"{name} if its trust in {guarantor} rose from {now:.2f} to {needed:.2f}"
+        start, threshold = rise(now, needed)
+        return f"{name} if its trust in {guarantor} rose from {start} to {threshold}"
     return (f"{and_list([w[0] for w in who])} if their trust in {guarantor} rose ("
-            + ", ".join(f"{name} {now:.2f} → {needed:.2f}" for name, now, needed in who)
+            + ", ".join(f"{name} {' → '.join(rise(now, needed))}" for name, now, needed in who)
             + ")")
 
 

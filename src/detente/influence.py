@@ -29,7 +29,7 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.errors import as_written, option_error, option_text
 from detente.models import get_model, require_known_actors
-from detente.render import fmt, fmt_shift
+from detente.render import fmt, fmt_apart, fmt_shift
 from detente.scenario import Scenario, did_you_mean, load
 
 STEP_SHARE = 0.01
@@ -65,13 +65,16 @@ class TargetShift:
             return fmt(value, self.span)
 
         if self.position is None:
+            # The nearest never reads as the target it falls short of (15.9993 is not 16).
+            target, nearest = fmt_apart(self.target, self.nearest, self.span)
             return (f"no position of {self.actor} on {self.issue} moves the forecast to "
-                    f"{shown(self.target)}: the nearest is {shown(self.nearest)} (at position "
+                    f"{target}: the nearest is {nearest} (at position "
                     f"{shown(self.nearest_position)}; now {shown(self.current_forecast)})")
-        return (f"{self.actor} moving from {shown(self.current_position)} to "
-                f"{shown(self.position)} on {self.issue} "
+        now, moved = fmt_apart(self.current_position, self.position, self.span)
+        before, after = fmt_apart(self.current_forecast, self.forecast, self.span)
+        return (f"{self.actor} moving from {now} to {moved} on {self.issue} "
                 f"({fmt_shift(self.position - self.current_position, self.span)}) moves "
-                f"the forecast from {shown(self.current_forecast)} to {shown(self.forecast)}")
+                f"the forecast from {before} to {after}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"actor": self.actor, "issue": self.issue, "target": self.target,

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from detente.errors import as_written
 from detente.view import Table, View
 
 #: The finest step a reader needs to tell apart on an issue, as a share of its scale's span:
@@ -60,6 +61,38 @@ def span_decimals(span: float | None, share: float = SHOWN_SHARE_OF_SPAN) -> int
     # The tolerance keeps an exact power of ten exact: log10(100 * 1e-3) is -1, one decimal,
     # however the float rounds.
     return max(0, math.ceil(-math.log10(span * share) - 1e-9))
+
+
+def decimals_apart(value: float, other: float, decimals: int = 0) -> int:
+    """The fewest decimals, at least ``decimals``, that write ``value`` and ``other``
+    differently where they differ (``decimals`` where they are equal): a number said beside
+    another it must not be mistaken for (a trust threshold beside its start, 0.001 against
+    0, which two decimals write alike; the nearest forecast beside its target)."""
+    if value == other or not (math.isfinite(value) and math.isfinite(other)):
+        return decimals
+    # The first decimal of their difference tells them apart (one more where rounding
+    # lands them on one text: 0.149 and 0.151 at two decimals); two distinct floats always
+    # part within a float's 17 significant digits.
+    places = max(decimals, math.ceil(-math.log10(abs(value - other))))
+    while f"{value:.{places}f}" == f"{other:.{places}f}":
+        places += 1
+    return places
+
+
+def fmt_apart(value: float, other: float, span: float | None = None) -> tuple[str, str]:
+    """``value`` and ``other`` as :func:`fmt` writes them on a scale of width ``span``, with
+    the decimals (:func:`decimals_apart`) that tell them apart where they differ but would
+    read the same: a nearest forecast of 15.9993 beside its target of 16 reads 15.9993, not
+    16, on a scale of 0 to 20."""
+    texts = fmt(value, span), fmt(other, span)
+    if value == other or texts[0] != texts[1]:
+        return texts
+    # fmt keeps the decimals that show SHOWN_SHARE_OF_SPAN of a scale: of one as narrow as
+    # the decimals that part the two, here.
+    narrow = 10.0 ** -decimals_apart(value, other) / SHOWN_SHARE_OF_SPAN
+    texts = fmt(value, narrow), fmt(other, narrow)
+    # Beyond the digits fmt writes (15 significant ones), every digit the floats have.
+    return texts if texts[0] != texts[1] else (as_written(value), as_written(other))
 
 
 def and_list(names: Sequence[str]) -> str:

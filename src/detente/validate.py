@@ -443,9 +443,12 @@ class ValidationResult:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["case", "issue", "group", *tags, "observed", *self.predictions])
         for k, r in enumerate(self.rows):
-            values = ["" if np.isnan(p[k]) else f"{p[k]:.4f}" for p in self.predictions.values()]
+            # Unrounded, as every CSV the library writes (render.view_csv): the csv module
+            # writes a float by repr, which reads back as the same number; a fixed count of
+            # digits wrote 1000000009 as 1e+09 and 1.000004 as 1.0000.
+            values = ["" if np.isnan(p[k]) else float(p[k]) for p in self.predictions.values()]
             writer.writerow([r.case, r.issue, r.group, *(r.tags.get(t, "") for t in tags),
-                             f"{r.observed:g}", *values])
+                             float(r.observed), *values])
         return buffer.getvalue()
 
     def to_dict(self) -> dict[str, Any]:

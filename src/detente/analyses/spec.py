@@ -18,6 +18,7 @@ from detente.atomic import check_writable, write_atomic
 from detente.errors import (
     OptionError,
     Problem,
+    as_written,
     flag_name,
     non_finite_text,
     option_help,
@@ -230,7 +231,8 @@ class Option:
             # One message for every other way a number can be wrong (not a number, out of
             # bounds), worded as the rule itself.
             if number is None or not self._within(number):
-                shown = f"{number:g}" if isinstance(number, float) else repr(value) \
+                # Every digit of a float (1.0000001, not :g's 1, beside "at most 1").
+                shown = as_written(number) if isinstance(number, float) else repr(value) \
                     if number is None else str(number) if len(str(number)) <= 24 \
                     else f"a {len(str(number))}-digit number"
                 return None, Problem(where, f"{self.what} must be {self.rule()}, got {shown}",

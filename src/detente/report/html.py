@@ -24,7 +24,7 @@ from detente import __version__
 from detente.analyses import Result
 from detente.errors import NOBODY_MUST_AGREE, shown_on
 from detente.models import REGISTRY
-from detente.render import and_list, fmt_shift, view_html
+from detente.render import and_list, decimals_apart, fmt_shift, view_html
 from detente.render import fmt as _fmt  # the one number format
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
@@ -277,8 +277,11 @@ def settlement_counterfactual_reading(analysis: Analysis) -> str:
     high_v, high = max(variants, key=lambda t: t[0])
     low_v, low = min(variants, key=lambda t: t[0])
     name = lambda v: s.name_of(v.label.removeprefix("without "))  # noqa: E731
-    text = (f"Without {name(high)} the best deal is worth most ({high_v:.2f} against "
-            f"{base:.2f} with everybody); without {name(low)} least ({low_v:.2f})")
+    # Two decimals, more where the worth without an actor would read as with everybody's.
+    places = max(decimals_apart(high_v, base, 2), decimals_apart(low_v, base, 2))
+    text = (f"Without {name(high)} the best deal is worth most ({high_v:.{places}f} against "
+            f"{base:.{places}f} with everybody); without {name(low)} least "
+            f"({low_v:.{places}f})")
     empty = [name(v) for v in st.variants if not v.zone_exists]
     if empty:
         text += f"; without {and_list(empty)} no package satisfies every party"

@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from detente.render import fmt
 from detente.report.style import (
     INK,
     MUTED,
@@ -71,6 +72,7 @@ def roadmap_figure(source: RoadmapAnalysis | RoadmapEvaluation, roadmap: str | N
     one :class:`~detente.roadmaps.RoadmapEvaluation`. Returns the Figure; never shows it.
     """
     e, status, names = _pick(source, roadmap, outcome)
+    scenario = source.scenario if isinstance(source, RoadmapAnalysis) else None
     stages = e.stages
     issues = list(stages[0].values)
     actors = list(stages[0].banked)
@@ -99,11 +101,16 @@ def roadmap_figure(source: RoadmapAnalysis | RoadmapEvaluation, roadmap: str | N
     done = np.where(np.isnan(done), 0.0, done)
     ax.imshow(done, cmap=SALIENCE_CMAP, vmin=0, vmax=1, aspect="auto",
               extent=(-0.5, n_s + 0.5, n_i - 0.5, -0.5))
+    # A value reads at its issue's precision; an evaluation drawn alone brings no scale, so
+    # its row's own spread stands in for one.
+    spans = {i.id: i.scale.span for i in scenario.issues} if scenario is not None else {}
+    row_spread = np.nanmax(values, axis=1) - np.nanmin(values, axis=1)
     for r, i in enumerate(issues):
         for c in range(n_s + 1):
             v = values[r, c]
             moved = c > 0 and i in stages[c - 1].moved
-            ax.text(c, r, "–" if np.isnan(v) else f"{v:g}", ha="center", va="center",
+            ax.text(c, r, "–" if np.isnan(v) else fmt(v, spans.get(i, float(row_spread[r]))),
+                    ha="center", va="center",
                     fontsize=8, color="white" if done[r, c] > 0.55 else INK,
                     fontweight="bold" if moved else "normal")
     for r, a in enumerate(actors):

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from detente.render import fmt
 from detente.report.style import INK, MUTED, OKABE_ITO, STATUS_QUO_COLOR, new_figure, wrap
 from detente.scenario import Scenario
 from detente.settlement.api import Outcome
@@ -65,7 +66,7 @@ def issue_zone_figure(outcome: Outcome, scenario: Scenario, *, ax: Axes | None =
                     mec="white", mew=0.6, zorder=5, ls="none")
         for anchor in issue.anchors:
             ax.plot([x(anchor.value)] * 2, [r + 0.3, r + 0.42], color=MUTED, lw=0.8, zorder=1)
-            ax.text(x(anchor.value), r + 0.44, f"{anchor.value:g}", ha="center", va="top",
+            ax.text(x(anchor.value), r + 0.44, fmt(anchor.value, span), ha="center", va="top",
                     fontsize=6, color=MUTED)
     ax.set_yticks(range(n), [wrap(f"{z.issue} {scenario.issue(z.issue).name}", 30)
                              for z in zones.issues], fontsize=7.5)

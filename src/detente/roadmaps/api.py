@@ -19,6 +19,7 @@ import numpy as np
 
 from detente.errors import OptionError, as_written, option_error, option_place, option_text
 from detente.errors import Problem as ErrorItem
+from detente.render import decimals_apart
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
 from detente.roadmaps.search import deliverable_issues, reachable, search_paths
 from detente.scenario import Scenario, did_you_mean, load
@@ -78,8 +79,13 @@ class Break:
     def describe(self) -> str:
         # A searched or stated roadmap's stages are named "stage N": not "stage 1 (stage 1)".
         name = "" if self.stage_name == f"stage {self.stage}" else f" ({self.stage_name})"
-        return (f"stage {self.stage}{name}: {self.actor} banked {self.banked:+.2f}, expects "
-                f"{self.expected:+.2f} by going on (margin {self.margin:+.2f})")
+        # Two decimals, more where they would hide why it breaks: a margin below 0 that
+        # reads -0.00, or a banked gain above the expected one that reads as it.
+        places = max(decimals_apart(self.banked, self.expected, 2),
+                     decimals_apart(self.margin, 0.0, 2))
+        return (f"stage {self.stage}{name}: {self.actor} banked {self.banked:+.{places}f}, "
+                f"expects {self.expected:+.{places}f} by going on "
+                f"(margin {self.margin:+.{places}f})")
 
     def to_dict(self) -> dict[str, Any]:
         return {"stage": self.stage, "stage_name": self.stage_name, "actor": self.actor,

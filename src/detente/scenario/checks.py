@@ -49,10 +49,14 @@ def too_narrow_text(low: float, high: float) -> str | None:
     # Within float noise of the bound is at it: 0.1 to 0.10001 is a span of 1e-5 as written.
     if high - low >= narrowest * (1 - 1e-9):
         return None
-    # The ends as the user wrote them; the span and the bound, computed, to six digits.
+    # The ends as the user wrote them; the span and the bound, computed, to six digits, or
+    # every digit where six write a span just below the bound as the bound itself.
+    span, bound = f"{high - low:.6g}", f"{narrowest:.6g}"
+    if span == bound:
+        span, bound = as_written(high - low), as_written(narrowest)
     return (f"the scale from {as_written(low)} to {as_written(high)} is too narrow to "
-            f"compute with: its span, {high - low:.6g}, is below the narrowest a scale may "
-            f"have here ({narrowest:.6g}: at least {MIN_SCALE_SPAN:g}, and "
+            f"compute with: its span, {span}, is below the narrowest a scale may "
+            f"have here ({bound}: at least {MIN_SCALE_SPAN:g}, and "
             f"{MIN_SCALE_SPAN_SHARE:g} of its larger end)")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from detente.render import fmt, span_decimals
+from detente.render import decimals_apart, fmt, span_decimals
 from detente.settlement.mechanisms import (
     broken_rules,
     effective_credibility,
@@ -130,8 +130,10 @@ class TrustNeed:
         if self.needed is None:
             return f"no trust in {self.guarantor} wins {self.actor} over"
         sign = "≥" if self.at_least else "≤"
+        # The grid's 0.001, more where the threshold would read as the trust it has now.
+        places = decimals_apart(self.needed, self.current, 3)
         return (f"{self.actor} accepts if its trust in {self.guarantor} {sign} "
-                f"{self.needed:.3f} (now {self.current:.3f})")
+                f"{self.needed:.{places}f} (now {self.current:.{places}f})")
 
     def to_dict(self) -> dict[str, Any]:
         return {"actor": self.actor, "guarantor": self.guarantor, "current": self.current,

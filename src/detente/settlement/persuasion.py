@@ -43,7 +43,7 @@ from typing import Any, Literal
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.render import fmt
+from detente.render import decimals_apart, fmt_apart
 from detente.scenario import Mechanisms
 from detente.scenario.compile import WalkAwaySpec
 from detente.settlement.analysis import PackageAnalysis
@@ -87,16 +87,20 @@ class Lever:
                 f"salience of {self.target}", "trust": f"trust in {self.target}",
                 "walk-away": "walk-away point"}[self.kind]
         unit = " utility points" if self.kind == "walk-away" else ""
-        return (f"{self.actor}: {what} {self.shown(self.current)} → "
-                f"{self.shown(self.needed)}{unit} ({self.size:.1%} of its range)")
+        current, needed = self.shown()
+        return (f"{self.actor}: {what} {current} → {needed}{unit} "
+                f"({self.size:.1%} of its range)")
 
-    def shown(self, value: float) -> str:
-        """``value`` (the current or the needed one) as the sentence writes it: a position
-        in issue units with the digits its scale needs, a salience or trust to the grid's
-        0.001, a walk-away point to 0.1 utility points."""
+    def shown(self) -> tuple[str, str]:
+        """The current and the needed value as the sentence writes them: a position in
+        issue units with the digits its scale needs, a salience or trust to the grid's
+        0.001, a walk-away point to 0.1 utility points; more digits where those would write
+        the two alike."""
         if self.kind == "position":
-            return fmt(value, self.span)
-        return format(value, ".1f" if self.kind == "walk-away" else ".3f")
+            return fmt_apart(self.current, self.needed, self.span)
+        places = decimals_apart(self.current, self.needed,
+                                1 if self.kind == "walk-away" else 3)
+        return format(self.current, f".{places}f"), format(self.needed, f".{places}f")
 
     def to_dict(self) -> dict[str, Any]:
         return {"actor": self.actor, "kind": self.kind, "target": self.target,

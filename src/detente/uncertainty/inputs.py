@@ -91,7 +91,9 @@ class NoiseTerm:
     relative: bool = False
 
     def __str__(self) -> str:
-        return f"{self.sd * 100:g}%" if self.relative else f"{self.sd:g}"
+        # An absolute spread with every digit it was given (position=0.1234567 in issue
+        # points, which :g wrote 0.123457).
+        return f"{self.sd * 100:g}%" if self.relative else as_written(self.sd)
 
 
 @dataclass(frozen=True)
