@@ -440,18 +440,18 @@ def _found_deals(s: Scenario, inputs: BriefInputs, losses: dict[str, float]) -> 
 
 
 def _guarantor_section(s: Scenario, result: Contributions) -> Section | None:
-    whole = result.grand_value - result.empty_value
-    if not result.shapley or abs(whole) < 1e-12:
+    if not result.shapley or result.adds_nothing:
         return Section("What the guarantors add", (
             "No guarantor changes the best deal's worth among the deals searched: the deal "
             "does not depend on who guarantees it.",))
-    ranked = sorted(result.shapley.items(), key=lambda kv: -kv[1])
+    shares = {a: result.share(a) or 0.0 for a in result.shapley}
+    ranked = sorted(shares, key=lambda a: -result.shapley[a])
     # Under half a percent prints as 0%: such an actor is said to add nothing.
-    counted = [(a, v) for a, v in ranked if abs(v / whole) >= 0.005]
-    parts = [f"{s.name_of(a)} {100 * v / whole:.0f}%" for a, v in counted]
+    parts = [f"{s.name_of(a)} {100 * shares[a]:.0f}%" for a in ranked
+             if abs(shares[a]) >= 0.005]
     text = ("Share of what guarantees add to the best deal (Shapley values): "
             + ", ".join(parts) + ".")
-    nobody = [s.name_of(a) for a, v in ranked if abs(v / whole) < 0.005]
+    nobody = [s.name_of(a) for a in ranked if abs(shares[a]) < 0.005]
     if nobody:
         text += (f" {and_list(nobody)} add{'s' if len(nobody) == 1 else ''} nothing as "
                  "guarantor among the deals searched.")

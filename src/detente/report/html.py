@@ -244,17 +244,23 @@ def settlement_reading(analysis: Analysis) -> str:
 def contributions_reading(analysis: Analysis) -> str:
     c = analysis.contributions
     s = analysis.scenario
-    total = c.grand_value - c.empty_value
+    step = analysis.settings["contributions"]["step"]
+    searched = f" (Shapley values with {search_text(step, issue_steps(s, step))})."
+    if c.adds_nothing:
+        return (f"No guarantor changes the best deal's worth ({c.grand_value:.2f} utility "
+                "points with every guarantor or none): the deal does not depend on who "
+                "guarantees it" + searched)
     ranked = sorted(c.shapley, key=lambda a: -c.shapley[a])
     top = ranked[0]
-    share = 100 * c.shapley[top] / total if total else 0.0
     idle = [s.name_of(a) for a in ranked if abs(c.shapley[a]) < 1e-9]
+    # Guarantees add v(N) − v(∅): the deal's worth less what it is worth with no guarantor.
     text = (f"As a guarantor, {s.name_of(top)} adds most to the deal: {c.shapley[top]:.2f} of "
-            f"the {total:.2f} utility points it is worth ({share:.0f}%)")
+            f"the {c.added:.2f} utility points that guarantees add to it "
+            f"({100 * (c.share(top) or 0.0):.0f}%; {c.empty_value:.2f} with no guarantor, "
+            f"{c.grand_value:.2f} with all)")
     if idle:
         text += f"; {and_list(idle)} add{'s' if len(idle) == 1 else ''} nothing as guarantor"
-    step = analysis.settings["contributions"]["step"]
-    return text + f" (Shapley values with {search_text(step, issue_steps(s, step))})."
+    return text + searched
 
 
 def settlement_counterfactual_reading(analysis: Analysis) -> str:

@@ -43,6 +43,9 @@ EXACT_LIMIT = 15
 #: Sampled permutations at most: each keeps n + 1 coalition masks in memory.
 MAX_SAMPLES = 1_000_000
 BATCH = 64
+#: What guarantees add below this share of the deal's worth is rounding, not a worth: the
+#: worths of all coalitions come from the same search, so equal deals give equal numbers.
+ADDS_NOTHING = 1e-12
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,25 @@ class Contributions:
     #: outside gain it ``needs`` to be better off (0 when it already is); utility points.
     #: Empty when the zone is empty.
     guarantors: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def added(self) -> float:
+        """v(N) − v(∅): what the guarantees of all actors together add to the deal's worth
+        (not the deal's worth, ``grand_value``, unless the deal is worth nothing without
+        guarantees). The Shapley values sum to it (efficiency), so it is what each actor's
+        :meth:`share` divides."""
+        return self.grand_value - self.empty_value
+
+    @property
+    def adds_nothing(self) -> bool:
+        """Whether guarantees add nothing: every coalition's deal is worth the same (up to
+        rounding), so no actor has a share of anything."""
+        return abs(self.added) <= ADDS_NOTHING * max(1.0, abs(self.grand_value))
+
+    def share(self, actor: str) -> float | None:
+        """``actor``'s Shapley value as a share of what all guarantees add (:attr:`added`),
+        the one share every view shows; None where guarantees add nothing."""
+        return None if self.adds_nothing else self.shapley[actor] / self.added
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,85 @@
+"""One share of what guarantees add, in every view of the guarantors' Shapley values.
+
+The Shapley values sum to v(N) − v(∅): what the guarantees add, which is the deal's worth
+only where the deal is worth nothing without guarantees. The terminal's share column, the
+brief and the report each divided by their own total (the terminal by v(N)), so that one
+scenario's actor held 12% in one and 100% in the other. Every view now reads
+:meth:`Contributions.share`.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from detente.analyses import ANALYSES, Result
+from detente.brief import _guarantor_section
+from detente.report.html import contributions_reading
+from detente.scenario import Scenario, load
+from detente.settlement.contributions import Contributions
+
+EXAMPLE = "examples/my.yaml"
+ACTORS = ("UP", "MID", "DOWN", "DELTA")
+
+
+def _contributions(shapley: dict[str, float], grand: float, empty: float) -> Contributions:
+    return Contributions(
+        scenario_id="river-example", scenario_title="A shared river", value="nash",
+        exact=True, shapley=shapley, alone=dict.fromkeys(shapley, empty),
+        without=dict.fromkeys(shapley, grand), grand_value=grand, empty_value=empty,
+        coalitions=16, seed=None)
+
+
+@pytest.fixture(scope="module")
+def river() -> Scenario:
+    return load(EXAMPLE)
+
+
+def _view_shares(c: Contributions) -> dict[str, float | None]:
+    view = Result("contributions", c).view()
+    table = next(t for t in view.tables if t.key == "contributions")
+    column = table.columns.index("share")
+    return {row[0]: row[column] for row in table.rows}
+
+
+def _report_reading(c: Contributions, s: Scenario) -> str:
+    step = ANALYSES["contributions"].option("step").default
+    analysis = SimpleNamespace(contributions=c, scenario=s,
+                               settings={"contributions": {"step": step}})
+    return contributions_reading(analysis)  # type: ignore[arg-type]
+
+
+def test_every_view_shows_the_share_of_what_guarantees_add(river: Scenario) -> None:
+    # The deal is worth 4.4 with no guarantor and 5.0 with all: guarantees add 0.6, of
+    # which UP's 0.45 is three quarters (not 0.45 / 5.0 = 9%).
+    c = _contributions({"UP": 0.45, "MID": 0.15, "DOWN": 0.0, "DELTA": 0.0}, 5.0, 4.4)
+    shown = _view_shares(c)
+    assert shown["UP"] == pytest.approx(0.75)
+    assert shown["MID"] == pytest.approx(0.25)
+    brief = _guarantor_section(river, c).paragraphs[0]
+    assert "Upstream State 75%, Midstream State 25%." in brief
+    reading = _report_reading(c, river)
+    assert "0.45 of the 0.60 utility points that guarantees add to it (75%" in reading
+    # v(N) − v(∅) is what guarantees add, not what the deal is worth (5.00, said as such).
+    assert "worth" not in reading.split("(75%")[0]
+    assert "4.40 with no guarantor, 5.00 with all" in reading
+    assert c.added == pytest.approx(0.6)
+    assert c.share("UP") == pytest.approx(0.75)
+    assert sum(c.share(a) or 0.0 for a in ACTORS) == pytest.approx(1.0)
+
+
+def test_guarantees_that_add_nothing_give_no_share(river: Scenario) -> None:
+    # Every coalition's deal is worth the same: no share of nothing, no division by zero.
+    c = _contributions(dict.fromkeys(ACTORS, 0.0), 12.72, 12.72)
+    assert set(_view_shares(c).values()) == {None}
+    notes = " ".join(Result("contributions", c).view().notes)
+    assert "guarantees add nothing, so no actor has a share" in notes
+    brief = _guarantor_section(river, c).paragraphs[0]
+    assert brief.startswith("No guarantor changes the best deal's worth")
+    reading = _report_reading(c, river)
+    assert reading.startswith("No guarantor changes the best deal's worth (12.72 utility "
+                              "points with every guarantor or none)")
+    assert "%" not in reading.split("Shapley values with")[0]
+    assert c.adds_nothing
+    assert all(c.share(a) is None for a in ACTORS)
