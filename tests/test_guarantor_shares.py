@@ -1,4 +1,5 @@
-"""One share of what guarantees add, in every view of the guarantors' Shapley values.
+"""One share of what guarantees add, in every view of the guarantors' Shapley values; one
+measure of where the models differ most, in the brief and the report.
 
 The Shapley values sum to v(N) − v(∅): what the guarantees add, which is the deal's worth
 only where the deal is worth nothing without guarantees. The terminal's share column, the
@@ -11,11 +12,14 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from detente.analyses import ANALYSES, Result
-from detente.brief import _guarantor_section
-from detente.report.html import contributions_reading
+from detente.brief import BriefInputs, _guarantor_section, _how_sure
+from detente.forecast import forecast
+from detente.models import Model, ModelResult
+from detente.report.html import contributions_reading, forecast_reading
 from detente.scenario import Scenario, load
 from detente.settlement.contributions import Contributions
 
@@ -83,3 +87,41 @@ def test_guarantees_that_add_nothing_give_no_share(river: Scenario) -> None:
     assert "%" not in reading.split("Shapley values with")[0]
     assert c.adds_nothing
     assert all(c.share(a) is None for a in ACTORS)
+
+
+# --- where the models differ most: one measure, and the brief says which models ---------
+
+
+class _Fixed(Model):
+    """A test double: the same forecast (unit scale, one per issue) whatever the inputs."""
+
+    forecast: tuple[float, ...] = ()
+
+    def run(self, arrays, rng=None):  # type: ignore[no-untyped-def]
+        return ModelResult(self.name, {}, np.array(self.forecast))
+
+
+class _Low(_Fixed):
+    name = "low"
+    forecast = (0.25, 0.25)
+
+
+class _High(_Fixed):
+    name = "high"
+    forecast = (0.75, 0.75)
+
+
+def test_brief_and_report_rank_the_models_disagreement_alike(river: Scenario) -> None:
+    # Both issues spread over half their scale: the brief (its last issue "least") and the
+    # report (its first "agree most", the same issue as its "differ most") broke the tie
+    # each its own way. One ranking (Forecast.spread) now says both.
+    f = forecast(river, models=[_Low(), _High()])
+    inputs = BriefInputs(river, f, None, None, SimpleNamespace(summaries=dict))  # type: ignore[arg-type]
+    brief = _how_sure(river, inputs).paragraphs[0]
+    reading = forecast_reading(SimpleNamespace(forecast=f))  # type: ignore[arg-type]
+    flow, fund = (i.name for i in river.issues)
+    assert reading.startswith(f"The 2 models agree most on {fund} (within 50% of the scale) "
+                              f"and differ most on {flow} ")
+    assert brief.startswith(f"The 2 models (low and high) disagree most on {flow} (a spread "
+                            f"of 50% of its scale) and least on {fund} (50%).")
+    assert [(i.id, w) for i, w in f.spread(["low", "high"])] == [("FLOW", 0.5), ("FUND", 0.5)]

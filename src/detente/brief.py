@@ -462,24 +462,21 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
     from detente.report.style import model_label
 
     f, models = inputs.forecast, inputs.models
-    spreads = []
-    for issue in s.issues:
-        values = [f.values(m)[issue.id] for m in models]
-        width = (max(values) - min(values)) / (issue.scale.high - issue.scale.low)
-        spreads.append((width, issue))
-    spreads.sort(key=lambda x: -x[0])
+    spreads = [(width, issue) for issue, width in f.spread(models)]
     widest, least = spreads[0], spreads[-1]
+    # Which models: the report beside this page shows more of them, and they may differ
+    # most on another issue.
+    who = f"The {len(models)} models ({and_list([model_label(m) for m in models])})"
     # A spread that reads 0% is agreement, said as such: "disagree most on X (0%)" claimed
     # a disagreement the numbers do not show.
     agreed = [issue.name for width, issue in spreads if f"{100 * width:.0f}" == "0"]
     if len(agreed) == len(spreads):
-        text = (f"The models agree on {and_list(agreed) if len(agreed) < 3 else 'every issue'}"
+        text = (f"{who} agree on {and_list(agreed) if len(agreed) < 3 else 'every issue'}"
                 " (their forecasts within 0.5% of the scale).")
     elif len(spreads) == 1:
-        text = (f"The models spread over {100 * widest[0]:.0f}% of {widest[1].name}'s "
-                "scale.")
+        text = f"{who} spread over {100 * widest[0]:.0f}% of {widest[1].name}'s scale."
     else:
-        text = (f"The models disagree most on {widest[1].name} (a spread of "
+        text = (f"{who} disagree most on {widest[1].name} (a spread of "
                 f"{100 * widest[0]:.0f}% of its scale) and "
                 + (f"agree on {and_list(agreed[::-1])}." if agreed else
                    f"least on {least[1].name} ({100 * least[0]:.0f}%)."))

@@ -70,29 +70,23 @@ def forecast_reading(analysis: Analysis) -> str:
     s = f.scenario
     names = list(f.results)
     values = {m: f.values(m) for m in names}
-    spans = []
-    for issue in s.issues:
-        column = {m: values[m][issue.id] for m in names}
-        low_model = min(column, key=column.__getitem__)
-        high_model = max(column, key=column.__getitem__)
-        width = issue.scale.high - issue.scale.low
-        spans.append((100 * (column[high_model] - column[low_model]) / width, issue,
-                      low_model, high_model, column))
     if len(names) == 1:
         m = names[0]
         issue = max(s.issues, key=lambda i: abs(values[m][i.id] - i.status_quo.value))
         return (f"{m} moves furthest from the status quo on {issue.name}: "
                 f"{_fmt(issue.status_quo.value, issue.scale.span)} → "
                 f"{_fmt(values[m][issue.id], issue.scale.span)} {issue.units}.")
-    agree = min(spans, key=lambda t: t[0])
-    split = max(spans, key=lambda t: t[0])
-    _, issue, lo_m, hi_m, column = split
+    # The brief's measure and ranking (Forecast.spread), over the models this section shows.
+    spread = f.spread(names)
+    (issue, _), agree = spread[0], spread[-1]
+    column = {m: values[m][issue.id] for m in names}
+    lo_m, hi_m = min(column, key=column.__getitem__), max(column, key=column.__getitem__)
     move = {m: np.mean([100 * abs(values[m][i.id] - i.status_quo.value)
                         / (i.scale.high - i.scale.low) for i in s.issues]) for m in names}
     boldest = max(move, key=move.__getitem__)
     stillest = min(move, key=move.__getitem__)
-    return (f"The {len(names)} models agree most on {agree[1].name} (within "
-            f"{_fmt(agree[0])}% of the scale) and differ most on {issue.name} "
+    return (f"The {len(names)} models agree most on {agree[0].name} (within "
+            f"{_fmt(100 * agree[1])}% of the scale) and differ most on {issue.name} "
             f"({lo_m} {_fmt(column[lo_m], issue.scale.span)} to {hi_m} "
             f"{_fmt(column[hi_m], issue.scale.span)} {issue.units}); "
             f"{boldest} moves furthest from the status quo (on average "
