@@ -1,5 +1,5 @@
 """One share of what guarantees add, in every view of the guarantors' Shapley values; one
-measure of where the models differ most, in the brief and the report.
+measure of where the models differ most, in the brief and the report; one worst-off.
 
 The Shapley values sum to v(N) − v(∅): what the guarantees add, which is the deal's worth
 only where the deal is worth nothing without guarantees. The terminal's share column, the
@@ -10,20 +10,22 @@ scenario's actor held 12% in one and 100% in the other. Every view now reads
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from detente import settle
 from detente.analyses import ANALYSES, Result
-from detente.brief import BriefInputs, _guarantor_section, _how_sure
+from detente.brief import BriefInputs, _found_deals, _guarantor_section, _how_sure
 from detente.forecast import forecast
 from detente.models import Model, ModelResult
-from detente.report.html import contributions_reading, forecast_reading
+from detente.report.html import contributions_reading, forecast_reading, settlement_reading
 from detente.scenario import Scenario, load
 from detente.settlement.contributions import Contributions
 
-EXAMPLE = "examples/my.yaml"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "my.yaml"
 ACTORS = ("UP", "MID", "DOWN", "DELTA")
 
 
@@ -125,3 +127,30 @@ def test_brief_and_report_rank_the_models_disagreement_alike(river: Scenario) ->
     assert brief.startswith(f"The 2 models (low and high) disagree most on {flow} (a spread "
                             f"of 50% of its scale) and least on {fund} (50%).")
     assert [(i.id, w) for i, w in f.spread(["low", "high"])] == [("FLOW", 0.5), ("FUND", 0.5)]
+
+
+# --- who gains least: a veto player, whose acceptance the deal needs ---------------------
+
+
+def test_gains_least_names_the_veto_player_the_deal_must_satisfy(tmp_path: Path) -> None:
+    # Delta State (no veto) wants the upstream state to keep paying: the smallest deal
+    # (FUND 100 → 60) costs it 7.5 points, and the brief said "Delta State gains least,
+    # −7.5" right after "every veto player better off". The least a veto player gains is
+    # the deal's max-min (min_gain), Downstream State's +2.5.
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "FUND: {position: 60, salience: 0.2}", "FUND: {position: 100, salience: 0.8}")
+    path = tmp_path / "delta.yaml"
+    path.write_text(text, encoding="utf-8")
+    s = load(path)
+    st = settle(s)
+    small, best = st.baseline.smallest, st.baseline.best
+    assert small is not None and best is not None
+    assert min(small.gains, key=small.gains.__getitem__) == "DELTA"  # the case in point
+    inputs = BriefInputs(s, None, st, None, None)  # type: ignore[arg-type]
+    deals = " ".join(_found_deals(s, inputs, {}).paragraphs)
+    assert "of the veto players, Downstream State gains least, +2.5" in deals
+    reading = settlement_reading(SimpleNamespace(settled=st, deal=st.baseline, scenario=s))  # type: ignore[arg-type]
+    worst = st.baseline.worst_off(best)
+    assert f"worst-off veto player, {s.name_of(worst)}, {best.gains[worst]:+.1f}" in reading
+    assert worst != "DELTA" and best.gains[worst] == pytest.approx(best.min_gain)
+    assert small.gains[st.baseline.worst_off(small)] == pytest.approx(small.min_gain)

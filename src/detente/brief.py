@@ -431,10 +431,10 @@ def _found_deals(s: Scenario, inputs: BriefInputs, losses: dict[str, float]) -> 
     small = outcome.smallest
     if small is not None and small.changed:
         moves = "; ".join(_move_words(s.issue(k), small.values[k]) for k in small.changed)
-        worst = min(small.gains, key=lambda a: small.gains[a])
+        worst = outcome.worst_off(small)
         paragraphs.append(f"The smallest acceptable deal moves "
-                          f"{_count(len(small.changed), 'issue')}: {moves}; "
-                          f"{s.name_of(worst)} gains least, "
+                          f"{_count(len(small.changed), 'issue')}: {moves}; of the veto "
+                          f"players, {s.name_of(worst)} gains least, "
                           f"{_gain_words('', small.gains[worst], losses.get(worst)).strip()}.")
     return Section("The best and the smallest deal", tuple(paragraphs))
 

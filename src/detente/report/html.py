@@ -217,12 +217,13 @@ def settlement_reading(analysis: Analysis) -> str:
              "satisfy every party"] if named else []
     if base.zone_exists and base.best is not None:
         best = base.best
-        worst = min(best.gains, key=best.gains.__getitem__)
+        worst = base.worst_off(best)
         size = f"{base.zone_size:,} packages" if base.zone_size is not None else "packages"
         parts.append(f"with {search_text(st.step, st.steps)} the search finds {size} that "
                      "do; the best "
                      f"by Nash product moves {len(best.changed)} issues and gives the "
-                     f"worst-off, {s.name_of(worst)}, {best.gains[worst]:+.1f} utility points")
+                     f"worst-off veto player, {s.name_of(worst)}, {best.gains[worst]:+.1f} "
+                     "utility points")
     else:
         parts.append(f"with {search_text(st.step, st.steps)} no package satisfies every "
                      "party")
