@@ -484,7 +484,7 @@ CONTRIBUTIONS = AnalysisSpec(
         Option("value", str, "nash", "Worth of a coalition of guarantors: nash (best Nash "
                "product) or size (zone size).", choices=("nash", "size")),
         Option("samples", int, 2000, "Permutations sampled when there are more than 15 "
-               "actors.", low=1),
+               "guarantors.", low=1),
         Option("seed", int, 0, "Seed for the sampled Shapley values.", low=0),
         *SETTLEMENT,
         IGNORE,
