@@ -24,7 +24,13 @@ from detente.influence import influence
 from detente.roadmaps import roadmap
 from detente.roadmaps.api import RoadmapEvaluation
 from detente.scenario import scenario_from_mapping
-from detente.settlement.contributions import ValueName, contributions
+from detente.settlement.contributions import (
+    ValueName,
+    coalition_values,
+    contributions,
+    shapley_exact,
+)
+from detente.settlement.problem import SettlementProblem
 from detente.uncertainty import sample
 from detente.uncertainty.sensitivity import sensitivity
 from tests.settle_helpers import REFERENCE_SETTINGS, tied_final_gain_scenario
@@ -91,6 +97,73 @@ def test_an_actor_that_delivers_nothing_contributes_nothing(raw: dict[str, Any],
     # efficiency, on random scenarios: the values add up to v(N) − v(∅)
     assert sum(result.shapley.values()) == pytest.approx(
         result.grand_value - result.empty_value, rel=1e-9, abs=1e-9)
+
+
+def _with_an_idle_actor(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with one more actor, IDLE, that wants what A0 wants and guarantees, verifies
+    and delivers nothing: a null player whatever the others do."""
+    actors = [*raw["actors"], {"id": "IDLE", "name": "Idle", "capability": 10.0,
+                               "veto": False}]
+    return {**raw, "actors": actors, "stances": {**raw["stances"],
+                                                 "IDLE": raw["stances"]["A0"]}}
+
+
+def _full_game(problem: SettlementProblem, value: ValueName = "nash"
+               ) -> tuple[dict[str, float], dict[int, float]]:
+    """The oracle: the Shapley values over every coalition of every actor, and the 2ⁿ
+    worths (bit masks over the actors)."""
+    n = len(problem.actor_ids)
+    masks = list(range(1 << n))
+    members = np.array([[m >> i & 1 for i in range(n)] for m in masks], dtype=bool)
+    worth = dict(zip(masks, coalition_values(problem, members, value).tolist(), strict=True))
+    return dict(zip(problem.actor_ids, shapley_exact(worth, n).tolist(), strict=True)), worth
+
+
+@SETTINGS
+@given(raw=settlement_dicts() | settlement_mechanisms_dicts(),
+       value=st.sampled_from(["nash", "size"]), data=st.data())
+def test_contributions_beyond_the_exact_limit_are_exact_over_the_guarantors(
+        raw: dict[str, Any], value: ValueName, data: st.DataObject) -> None:
+    # More actors than the exact limit, but no more guarantors: the Shapley values were
+    # sampled over random orders of all actors, and a reordered scenario gave other values
+    # with the same seed (4.12 against 4.25 for one of 26 actors, 6 of them guarantors).
+    # An actor that delivers nothing adds nothing to any coalition (trusted_actors): the
+    # game among the guarantors is solved exactly, and the values are the full game's.
+    raw = _with_an_idle_actor(raw)
+    limit = len(raw["actors"]) - 1
+    first = contributions(scenario_from_mapping(raw), value=value, step=SETTLEMENT_STEP,
+                          exact_limit=limit, samples=20, rng=0)
+    reordered_raw = draw_reordered(data, raw)
+    second = contributions(scenario_from_mapping(reordered_raw), value=value,
+                           step=SETTLEMENT_STEP, exact_limit=limit, samples=20, rng=0)
+    _assert_same_by_id(first.shapley, second.shapley)
+    problem = SettlementProblem.from_scenario(scenario_from_mapping(raw), SETTLEMENT_STEP)
+    _assert_same_by_id(first.shapley, _full_game(problem, value)[0])
+    assert first.exact and second.exact and first.seed is None
+    assert first.shapley["IDLE"] == 0.0
+    _assert_same_by_id(first.alone, second.alone)
+    _assert_same_by_id(first.without, second.without)
+    # Sampled over more guarantors than the limit: orders of the guarantors by id, the same
+    # however the file lists them.
+    sampled = [contributions(scenario_from_mapping(r), value=value, step=SETTLEMENT_STEP,
+                             exact_limit=0, samples=20, rng=0) for r in (raw, reordered_raw)]
+    _assert_same_by_id(sampled[0].shapley, sampled[1].shapley)
+
+
+def test_korea_contributions_over_its_guarantors_are_the_full_games() -> None:
+    # korea-2017 verifies (IAEA, US, CN, RU in bands) and states walk-away packages with
+    # their own deliverers: the players are US, CN, RU and KP; KR and JP are null.
+    from detente import load
+    from detente.settlement.contributions import trusted_actors
+
+    s = load("korea-2017")
+    problem = SettlementProblem.from_scenario(s, 50.0)
+    assert [problem.actor_ids[k] for k in trusted_actors(problem)] == ["US", "CN", "RU", "KP"]
+    result = contributions(s, step=50.0)
+    assert result.coalitions == 16 and result.exact
+    full, worth = _full_game(problem)
+    _assert_same_by_id(result.shapley, full)
+    assert result.grand_value == worth[max(worth)] and result.empty_value == worth[0]
 
 
 # --- roadmaps -----------------------------------------------------------------------------

@@ -273,7 +273,7 @@ def test_a_one_issue_scenario_reads_in_the_singular() -> None:
     text = _text(make_brief(one_issue_walk_away(), samples=20))
     assert not re.search(r"\b1 (issues|deals|actors)\b", text), text
     assert "1 deal leaves" in text and "a +24.0 (60%)" in text
-    assert "The models spread over" in text and "least on x" not in text
+    assert re.search(r"The 3 models \([^)]+\) spread over", text) and "least on x" not in text
     assert "walk-away point or else the status quo" in text  # only A states one
 
 
@@ -287,7 +287,7 @@ def test_agreeing_models_are_said_to_agree_and_the_runs_actors_counted() -> None
     brief = make_brief(str(example), Variation(without=("UP", "MID", "DELTA")),
                        step="50%", samples=20)
     text = " ".join(p for section in brief.sections for p in section.paragraphs)
-    assert "disagree" not in text and "The models agree on " in text
+    assert "disagree" not in text and re.search(r"The 3 models \([^)]+\) agree on ", text)
     assert "judgments about 1 actor on 2 issues" in text
     # Korea's models disagree on most issues and agree on the US-China linkage.
     korea = " ".join(p for section in make_brief("korea-2017", **FAST).sections

@@ -437,27 +437,27 @@ def _found_deals(s: Scenario, inputs: BriefInputs, losses: dict[str, float]) -> 
     small = outcome.smallest
     if small is not None and small.changed:
         moves = "; ".join(_move_words(s.issue(k), small.values[k]) for k in small.changed)
-        worst = min(small.gains, key=lambda a: small.gains[a])
+        worst = outcome.worst_off(small)
         paragraphs.append(f"The smallest acceptable deal moves "
-                          f"{_count(len(small.changed), 'issue')}: {moves}; "
-                          f"{s.name_of(worst)} gains least, "
+                          f"{_count(len(small.changed), 'issue')}: {moves}; of the veto "
+                          f"players, {s.name_of(worst)} gains least, "
                           f"{_gain_words('', small.gains[worst], losses.get(worst)).strip()}.")
     return Section("The best and the smallest deal", tuple(paragraphs))
 
 
 def _guarantor_section(s: Scenario, result: Contributions) -> Section | None:
-    whole = result.grand_value - result.empty_value
-    if not result.shapley or abs(whole) < 1e-12:
+    if not result.shapley or result.adds_nothing:
         return Section("What the guarantors add", (
             "No guarantor changes the best deal's worth among the deals searched: the deal "
             "does not depend on who guarantees it.",))
-    ranked = sorted(result.shapley.items(), key=lambda kv: -kv[1])
+    shares = {a: result.share(a) or 0.0 for a in result.shapley}
+    ranked = sorted(shares, key=lambda a: -result.shapley[a])
     # Under half a percent prints as 0%: such an actor is said to add nothing.
-    counted = [(a, v) for a, v in ranked if abs(v / whole) >= 0.005]
-    parts = [f"{s.name_of(a)} {100 * v / whole:.0f}%" for a, v in counted]
+    parts = [f"{s.name_of(a)} {100 * shares[a]:.0f}%" for a in ranked
+             if abs(shares[a]) >= 0.005]
     text = ("Share of what guarantees add to the best deal (Shapley values): "
             + ", ".join(parts) + ".")
-    nobody = [s.name_of(a) for a, v in ranked if abs(v / whole) < 0.005]
+    nobody = [s.name_of(a) for a in ranked if abs(shares[a]) < 0.005]
     if nobody:
         text += (f" {and_list(nobody)} add{'s' if len(nobody) == 1 else ''} nothing as "
                  "guarantor among the deals searched.")
@@ -468,24 +468,21 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
     from detente.report.style import model_label
 
     f, models = inputs.forecast, inputs.models
-    spreads = []
-    for issue in s.issues:
-        values = [f.values(m)[issue.id] for m in models]
-        width = (max(values) - min(values)) / (issue.scale.high - issue.scale.low)
-        spreads.append((width, issue))
-    spreads.sort(key=lambda x: -x[0])
+    spreads = [(width, issue) for issue, width in f.spread(models)]
     widest, least = spreads[0], spreads[-1]
+    # Which models: the report beside this page shows more of them, and they may differ
+    # most on another issue.
+    who = f"The {len(models)} models ({and_list([model_label(m) for m in models])})"
     # A spread that reads 0% is agreement, said as such: "disagree most on X (0%)" claimed
     # a disagreement the numbers do not show.
     agreed = [issue.name for width, issue in spreads if f"{100 * width:.0f}" == "0"]
     if len(agreed) == len(spreads):
-        text = (f"The models agree on {and_list(agreed) if len(agreed) < 3 else 'every issue'}"
+        text = (f"{who} agree on {and_list(agreed) if len(agreed) < 3 else 'every issue'}"
                 " (their forecasts within 0.5% of the scale).")
     elif len(spreads) == 1:
-        text = (f"The models spread over {100 * widest[0]:.0f}% of {widest[1].name}'s "
-                "scale.")
+        text = f"{who} spread over {100 * widest[0]:.0f}% of {widest[1].name}'s scale."
     else:
-        text = (f"The models disagree most on {widest[1].name} (a spread of "
+        text = (f"{who} disagree most on {widest[1].name} (a spread of "
                 f"{100 * widest[0]:.0f}% of its scale) and "
                 + (f"agree on {and_list(agreed[::-1])}." if agreed else
                    f"least on {least[1].name} ({100 * least[0]:.0f}%)."))

@@ -22,7 +22,7 @@ from detente.models import (
     require_known_actors,
 )
 from detente.resources import require_memory
-from detente.scenario import Scenario, load
+from detente.scenario import Issue, Scenario, load
 from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
@@ -44,6 +44,16 @@ class Forecast:
         """Issue id -> forecast in the issue's own units."""
         units = self.arrays.to_units(self.results[model].forecast)
         return {iid: float(v) for iid, v in zip(self.arrays.issue_ids, units, strict=True)}
+
+    def spread(self, models: Sequence[str]) -> list[tuple[Issue, float]]:
+        """How far ``models`` disagree on each issue, most first (ties in the scenario's
+        order): the range of their forecasts, highest less lowest, as a share of the
+        issue's scale (0-1). The one measure by which the brief and the report say where
+        the models differ most (first) and agree most (last)."""
+        values = [self.values(m) for m in models]
+        widths = [(issue, (max(v[issue.id] for v in values) - min(v[issue.id] for v in values))
+                   / (issue.scale.high - issue.scale.low)) for issue in self.scenario.issues]
+        return sorted(widths, key=lambda pair: -pair[1])
 
     def trajectory(self, model: str) -> dict[str, list[list[float]]] | None:
         """Issue id -> one list per round of every actor's position (issue units)."""

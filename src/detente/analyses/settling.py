@@ -449,9 +449,8 @@ def run_contributions(scenario: Scenario | str | Path | None, variation: Variati
 def view_contributions(run: Result) -> View:
     result = run.value
     what = "best Nash product" if result.value == "nash" else "zone size"
-    total = result.grand_value
     unit = GAIN_UNIT if result.value == "nash" else "packages"
-    rows = [[a, phi, phi / total if total else None, result.alone[a], result.without[a]]
+    rows = [[a, phi, result.share(a), result.alone[a], result.without[a]]
             for a, phi in result.shapley.items()]
     t = table(f"{result.scenario_title} — contributions as guarantors (value: {what}, "
               f"{'exact' if result.exact else 'sampled'})"
@@ -472,8 +471,11 @@ def view_contributions(run: Result) -> View:
                    "no gain does not give its guarantee and needs the outside gain shown."],
             key="guarantor-needs"))
     return View("", tables=tuple(tables), notes=(
-        f"All actors as guarantors: {total:.4g}; nobody: {result.empty_value:.4g}. "
-        f"{result.coalitions} coalitions evaluated"
+        f"All actors as guarantors: {result.grand_value:.4g}; nobody: "
+        f"{result.empty_value:.4g}; "
+        + ("guarantees add nothing, so no actor has a share. " if result.adds_nothing
+           else f"share: of the {result.added:.4g} that guarantees add. ")
+        + f"{result.coalitions} coalitions evaluated"
         + (f"; seed {result.seed}" if result.seed is not None else "") + ".",))
 
 
@@ -485,7 +487,7 @@ CONTRIBUTIONS = AnalysisSpec(
         Option("value", str, "nash", "Worth of a coalition of guarantors: nash (best Nash "
                "product) or size (zone size).", choices=("nash", "size")),
         Option("samples", int, 2000, "Permutations sampled when there are more than 15 "
-               "actors.", low=1),
+               "guarantors.", low=1),
         Option("seed", int, 0, "Seed for the sampled Shapley values.", low=0),
         *SETTLEMENT,
         IGNORE,

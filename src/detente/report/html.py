@@ -70,29 +70,23 @@ def forecast_reading(analysis: Analysis) -> str:
     s = f.scenario
     names = list(f.results)
     values = {m: f.values(m) for m in names}
-    spans = []
-    for issue in s.issues:
-        column = {m: values[m][issue.id] for m in names}
-        low_model = min(column, key=column.__getitem__)
-        high_model = max(column, key=column.__getitem__)
-        width = issue.scale.high - issue.scale.low
-        spans.append((100 * (column[high_model] - column[low_model]) / width, issue,
-                      low_model, high_model, column))
     if len(names) == 1:
         m = names[0]
         issue = max(s.issues, key=lambda i: abs(values[m][i.id] - i.status_quo.value))
         return (f"{m} moves furthest from the status quo on {issue.name}: "
                 f"{_fmt(issue.status_quo.value, issue.scale.span)} → "
                 f"{_fmt(values[m][issue.id], issue.scale.span)} {issue.units}.")
-    agree = min(spans, key=lambda t: t[0])
-    split = max(spans, key=lambda t: t[0])
-    _, issue, lo_m, hi_m, column = split
+    # The brief's measure and ranking (Forecast.spread), over the models this section shows.
+    spread = f.spread(names)
+    (issue, _), agree = spread[0], spread[-1]
+    column = {m: values[m][issue.id] for m in names}
+    lo_m, hi_m = min(column, key=column.__getitem__), max(column, key=column.__getitem__)
     move = {m: np.mean([100 * abs(values[m][i.id] - i.status_quo.value)
                         / (i.scale.high - i.scale.low) for i in s.issues]) for m in names}
     boldest = max(move, key=move.__getitem__)
     stillest = min(move, key=move.__getitem__)
-    return (f"The {len(names)} models agree most on {agree[1].name} (within "
-            f"{_fmt(agree[0])}% of the scale) and differ most on {issue.name} "
+    return (f"The {len(names)} models agree most on {agree[0].name} (within "
+            f"{_fmt(100 * agree[1])}% of the scale) and differ most on {issue.name} "
             f"({lo_m} {_fmt(column[lo_m], issue.scale.span)} to {hi_m} "
             f"{_fmt(column[hi_m], issue.scale.span)} {issue.units}); "
             f"{boldest} moves furthest from the status quo (on average "
@@ -223,12 +217,13 @@ def settlement_reading(analysis: Analysis) -> str:
              "satisfy every party"] if named else []
     if base.zone_exists and base.best is not None:
         best = base.best
-        worst = min(best.gains, key=best.gains.__getitem__)
+        worst = base.worst_off(best)
         size = f"{base.zone_size:,} packages" if base.zone_size is not None else "packages"
         parts.append(f"with {search_text(st.step, st.steps)} the search finds {size} that "
                      "do; the best "
                      f"by Nash product moves {len(best.changed)} issues and gives the "
-                     f"worst-off, {s.name_of(worst)}, {best.gains[worst]:+.1f} utility points")
+                     f"worst-off veto player, {s.name_of(worst)}, {best.gains[worst]:+.1f} "
+                     "utility points")
     else:
         parts.append(f"with {search_text(st.step, st.steps)} no package satisfies every "
                      "party")
@@ -244,17 +239,23 @@ def settlement_reading(analysis: Analysis) -> str:
 def contributions_reading(analysis: Analysis) -> str:
     c = analysis.contributions
     s = analysis.scenario
-    total = c.grand_value - c.empty_value
+    step = analysis.settings["contributions"]["step"]
+    searched = f" (Shapley values with {search_text(step, issue_steps(s, step))})."
+    if c.adds_nothing:
+        return (f"No guarantor changes the best deal's worth ({c.grand_value:.2f} utility "
+                "points with every guarantor or none): the deal does not depend on who "
+                "guarantees it" + searched)
     ranked = sorted(c.shapley, key=lambda a: -c.shapley[a])
     top = ranked[0]
-    share = 100 * c.shapley[top] / total if total else 0.0
     idle = [s.name_of(a) for a in ranked if abs(c.shapley[a]) < 1e-9]
+    # Guarantees add v(N) − v(∅): the deal's worth less what it is worth with no guarantor.
     text = (f"As a guarantor, {s.name_of(top)} adds most to the deal: {c.shapley[top]:.2f} of "
-            f"the {total:.2f} utility points it is worth ({share:.0f}%)")
+            f"the {c.added:.2f} utility points that guarantees add to it "
+            f"({100 * (c.share(top) or 0.0):.0f}%; {c.empty_value:.2f} with no guarantor, "
+            f"{c.grand_value:.2f} with all)")
     if idle:
         text += f"; {and_list(idle)} add{'s' if len(idle) == 1 else ''} nothing as guarantor"
-    step = analysis.settings["contributions"]["step"]
-    return text + f" (Shapley values with {search_text(step, issue_steps(s, step))})."
+    return text + searched
 
 
 def settlement_counterfactual_reading(analysis: Analysis) -> str:

@@ -202,16 +202,15 @@ def guarantor_contributions(contrib: Contributions, names: dict[str, str] | None
     span = max(max(np.abs(values)), 1e-9)
     unit = "utility points" if contrib.value == "nash" else "packages"
     for k, v in enumerate(values):
-        share = v / (contrib.grand_value - contrib.empty_value) \
-            if contrib.grand_value != contrib.empty_value else 0.0
-        ax.text(max(v, 0) + 0.01 * span, k, f"{v:.2f} ({100 * share:.0f}%)", va="center",
-                fontsize=7.5, color=INK)
+        share = contrib.share(actors[k])
+        label = f"{v:.2f}" if share is None else f"{v:.2f} ({100 * share:.0f}%)"
+        ax.text(max(v, 0) + 0.01 * span, k, label, va="center", fontsize=7.5, color=INK)
     ax.set_yticks(y, [names.get(a, a) for a in actors], fontsize=8)
     ax.set_ylim(len(actors) - 0.5, -0.5)
     ax.set_xlim(min(0, min(values)) * 1.2, span * 1.3)
     ax.axvline(0, color=INK, lw=0.6)
     what = "best Nash product" if contrib.value == "nash" else "zone size"
-    ax.set_xlabel(f"Shapley value ({what}, {unit}; share of the whole deal's worth)",
+    ax.set_xlabel(f"Shapley value ({what}, {unit}; share of what guarantees add)",
                   fontsize=8, color=MUTED)
     ax.tick_params(axis="x", labelsize=7.5, colors=MUTED)
     for side in ("right", "top"):

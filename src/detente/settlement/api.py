@@ -45,6 +45,7 @@ from detente.settlement.utility import (
     DEFAULT_SETTINGS,
     UtilitySettings,
     UtilityShape,
+    parties,
     require_parties,
 )
 from detente.settlement.zone import EfficientList, ZoneRanges, efficient_list, issue_ranges
@@ -92,6 +93,15 @@ class Outcome:
     seconds: float
     zones: ZoneRanges | None = None
     persuasion: tuple[PersuasionPlan, ...] = ()
+
+    def worst_off(self, found: FoundPackage) -> str:
+        """The actor whose gain is ``found``'s ``min_gain``: the party (a veto player with
+        some salience, whose acceptance the search requires) that gains least, the first in
+        the scenario's order on a tie. An actor without a veto or a say may gain less, or
+        lose, without blocking the deal: it is not the one the deal must still satisfy."""
+        must = parties(self.problem.arrays)
+        return min((a for a, m in zip(self.problem.actor_ids, must, strict=True) if m),
+                   key=found.gains.__getitem__)
 
     def package(self, package_id: str) -> PackageAnalysis:
         for p in self.packages:

@@ -7,10 +7,12 @@ the deliverers to S is the same as setting everybody's trust in the actors outsi
 so all coalitions are searched at once as one batch of scenarios.
 
 Shapley (1953), "A value for n-person games", *Contributions to the Theory of Games II*,
-eq. (1): φ_i = Σ_{S ⊆ N∖{i}} |S|! (n − |S| − 1)! / n! · (v(S ∪ {i}) − v(S)). Exact for up to
-15 actors; beyond, the mean marginal contribution over seeded random orders (Castro, Gómez &
-Tejada 2009, "Polynomial calculation of the Shapley value based on sampling", *Computers &
-Operations Research* 36(5)).
+eq. (1): φ_i = Σ_{S ⊆ N∖{i}} |S|! (n − |S| − 1)! / n! · (v(S ∪ {i}) − v(S)). An actor whose
+trust no gain reads (it delivers, verifies and guarantees nothing: :func:`trusted_actors`)
+is a null player with φ_i = 0; the game is solved among the others. Exact for up to 15 of
+them, however many actors there are; beyond, the mean marginal contribution over seeded
+random orders of them (Castro, Gómez & Tejada 2009, "Polynomial calculation of the Shapley
+value based on sampling", *Computers & Operations Research* 36(5)).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ EXACT_LIMIT = 15
 #: Sampled permutations at most: each keeps n + 1 coalition masks in memory.
 MAX_SAMPLES = 1_000_000
 BATCH = 64
+#: What guarantees add below this share of the deal's worth is rounding, not a worth: the
+#: worths of all coalitions come from the same search, so equal deals give equal numbers.
+ADDS_NOTHING = 1e-12
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,25 @@ class Contributions:
     #: outside gain it ``needs`` to be better off (0 when it already is); utility points.
     #: Empty when the zone is empty.
     guarantors: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def added(self) -> float:
+        """v(N) − v(∅): what the guarantees of all actors together add to the deal's worth
+        (not the deal's worth, ``grand_value``, unless the deal is worth nothing without
+        guarantees). The Shapley values sum to it (efficiency), so it is what each actor's
+        :meth:`share` divides."""
+        return self.grand_value - self.empty_value
+
+    @property
+    def adds_nothing(self) -> bool:
+        """Whether guarantees add nothing: every coalition's deal is worth the same (up to
+        rounding), so no actor has a share of anything."""
+        return abs(self.added) <= ADDS_NOTHING * max(1.0, abs(self.grand_value))
+
+    def share(self, actor: str) -> float | None:
+        """``actor``'s Shapley value as a share of what all guarantees add (:attr:`added`),
+        the one share every view shows; None where guarantees add nothing."""
+        return None if self.adds_nothing else self.shapley[actor] / self.added
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +155,28 @@ def coalition_values(problem: SettlementProblem, members: np.ndarray, value: Val
     return out
 
 
+def trusted_actors(problem: SettlementProblem) -> tuple[int, ...]:
+    """The actors (indices) whose trust column some gain of the package search reads: those
+    that deliver a move of an issue, verify in a verification band, or deliver part of a
+    walk-away package.
+
+    A coalition's worth differs from another's only through everybody's trust in the actors
+    it leaves out (:func:`coalition_values`), and the search reads no other actor's trust
+    (:func:`~detente.settlement.utility.credibility` drops the columns of guarantors that
+    deliver nothing, unread): every other actor is a null player, v(S ∪ {i}) = v(S), whose
+    Shapley value is exactly 0 (Shapley 1953, the null-player property). The Shapley values
+    of the others are those of the game among them alone."""
+    actors = problem.actor_ids
+    gids = problem.arrays.guarantor_ids
+    named = {gids[g] for g in np.flatnonzero(problem.guarantees().deliverers.any(axis=0))}
+    mech = problem.mechanisms
+    for spec in mech.verifications:
+        named.update(g for _, band in spec.bands for g in band)
+    for _, walk in mech.walk_away:
+        named.update(g for deliverers in walk.guarantors or () for g in deliverers or ())
+    return tuple(k for k, a in enumerate(actors) if a in named)
+
+
 def shapley_exact(worth: dict[int, float], n: int) -> np.ndarray:
     """Exact Shapley values from the worth of every coalition (bit masks over n players)."""
     phi = np.zeros(n)
@@ -185,11 +231,24 @@ def contributions(
     except ValueError as err:
         raise option_error("contributions", str(err), "see `detente contributions --help`"
                            ) from None
+    # The game is played among the actors whose trust the search reads; every other actor
+    # adds nothing to any coalition (a null player, trusted_actors), so its value is 0 and
+    # the players' values are exact, and independent of the actors' order, whenever the
+    # players are few enough: however many actors the scenario has.
     n = problem.arrays.n_actors
-    full = (1 << n) - 1
+    actors = problem.actor_ids
+    # In the order of their ids, not the file's: sampled orders of them, drawn from one
+    # seed, are then the same orders of the same actors however the file lists them.
+    players = sorted(trusted_actors(problem), key=actors.__getitem__)
+    m = len(players)
+    # Coalitions of players are bit masks over the m players (bit j: players[j]).
+    full = (1 << m) - 1
 
     def masks_to_members(masks: list[int]) -> np.ndarray:
-        return np.array([[m >> i & 1 for i in range(n)] for m in masks], dtype=bool)
+        members = np.zeros((len(masks), n), dtype=bool)
+        for row, mask in enumerate(masks):
+            members[row, [players[j] for j in range(m) if mask >> j & 1]] = True
+        return members
 
     worth: dict[int, float] = {}
 
@@ -201,39 +260,41 @@ def contributions(
             worth.update(zip(todo, values.tolist(), strict=True))
 
     seed: int | None = None
-    singles = [1 << i for i in range(n)]
-    others = [full ^ 1 << i for i in range(n)]
-    if n <= exact_limit:
+    singles = [1 << j for j in range(m)]
+    others = [full ^ 1 << j for j in range(m)]
+    if m <= exact_limit:
         evaluate(list(range(full + 1)))
-        phi = shapley_exact(worth, n)
+        phi = shapley_exact(worth, m)
         exact = True
     else:
         generator, seed = make_rng(rng)
-        orders = np.array([generator.permutation(n) for _ in range(samples)])
-        prefixes = np.zeros((samples, n + 1), dtype=object)
+        orders = np.array([generator.permutation(m) for _ in range(samples)])
+        prefixes = np.zeros((samples, m + 1), dtype=object)
         for t in range(samples):
             mask = 0
             for j, i in enumerate(orders[t]):
                 mask |= 1 << int(i)
                 prefixes[t, j + 1] = mask
-        evaluate([0, full, *singles, *others, *{int(m) for m in prefixes.ravel()}])
-        phi = np.zeros(n)
+        evaluate([0, full, *singles, *others, *{int(p) for p in prefixes.ravel()}])
+        phi = np.zeros(m)
         for t in range(samples):
             for j, i in enumerate(orders[t]):
                 phi[i] += worth[prefixes[t, j + 1]] - worth[prefixes[t, j]]
         phi /= samples
         exact = False
     evaluate([0, full, *singles, *others])
-    actors = problem.actor_ids
+    bit = {k: j for j, k in enumerate(players)}
+    # A null player alone is worth what nobody is; without it, what everybody is.
     return Contributions(
         scenario_id=s.id, scenario_title=s.title, value=value, exact=exact,
-        shapley={a: float(phi[k]) for k, a in enumerate(actors)},
-        alone={a: worth[1 << k] for k, a in enumerate(actors)},
-        without={a: worth[full ^ 1 << k] for k, a in enumerate(actors)},
+        shapley={a: float(phi[bit[k]]) if k in bit else 0.0 for k, a in enumerate(actors)},
+        alone={a: worth[1 << bit[k]] if k in bit else worth[0] for k, a in enumerate(actors)},
+        without={a: worth[full ^ 1 << bit[k]] if k in bit else worth[full]
+                 for k, a in enumerate(actors)},
         grand_value=worth[full], empty_value=worth[0], coalitions=len(worth), seed=seed,
         guarantors=guarantor_needs(problem, settings, weighting, method),
     )
 
 
 __all__ = ["Contributions", "coalition_values", "contributions", "guarantor_needs",
-           "shapley_exact"]
+           "shapley_exact", "trusted_actors"]
