@@ -21,7 +21,7 @@ from detente.errors import Problem, ScenarioError, did_you_mean, scenario_error,
 from detente.safeload import LoadLimits, parse_json, parse_yaml, read_text, structure_problems
 from detente.scenario.checks import check_semantics
 from detente.scenario.schema import ID_LISTS, MAX_MAGNITUDE, Scenario
-from detente.scenario.tables import table_mapping
+from detente.scenario.tables import read_table
 
 EMBEDDED_DIR = Path(__file__).parent.parent / "data" / "scenarios"
 DEFAULT_SCENARIO = "korea-2017"
@@ -264,8 +264,9 @@ def parse_text(text: str, suffix: str, source: str,
     """Parse scenario text of a given kind ('.yaml', '.json', '.csv') under the loader limits."""
     limits = limits or LoadLimits.from_env()
     if suffix == ".csv":
-        return scenario_from_mapping(table_mapping(text, source, limits=limits), source,
-                                     limits=limits)
+        table = read_table(text, source, limits=limits)
+        with table.cells_named():
+            return scenario_from_mapping(table.mapping, source, limits=limits)
     if not text.strip():
         raise scenario_error("", "the file is empty", "write a scenario (see `detente schema`)",
                              source)
