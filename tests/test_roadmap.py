@@ -6,7 +6,9 @@ import dataclasses
 import itertools
 import json
 import math
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -998,3 +1000,22 @@ def test_korea_first_stage_search_says_one_roadmap_to_the_one_final_tried() -> N
     assert held is not None and held.finals_tried == 1 and held.finals_searched == 8
     assert (held.space, held.space_tried) == (8, 1)
     assert _searched_text(held) == "8 to the 8 finals searched together, 1 to the 1 tried"
+
+
+RIVER = str(Path(__file__).resolve().parent.parent / "examples" / "my.yaml")
+
+
+@pytest.mark.parametrize(("first", "min_move"), [
+    (["FLOW=7"], 1.0), (["FLOW=11"], 1.0), (["FLOW=7"], 0.0), (["FLOW=7", "FUND=50"], 1.0)])
+def test_the_values_a_refused_first_stage_suggests_are_taken(first: list[str],
+                                                             min_move: float) -> None:
+    # FLOW=7 suggested FLOW=6 (the status quo: no move) or FLOW=8 (2 short of the minimum
+    # move of one anchor step, 6), and both were then refused as moving no issue.
+    with pytest.raises(OptionError) as info:
+        roadmap(RIVER, stages=2, first=first, min_move=min_move)
+    (problem,) = info.value.problems
+    suggested = re.findall(r"FLOW=[\d.]+", problem.fix)
+    assert len(suggested) == 2, problem.fix
+    for value in suggested:
+        held = [value, *first[1:]]
+        assert roadmap(RIVER, stages=2, first=held, min_move=min_move).baseline.search

@@ -592,6 +592,59 @@ def _read_values(problem: SettlementProblem, option: str, items: Sequence[str],
     return out, problems
 
 
+def _undeliverable(problem: SettlementProblem, stage: Mapping[str, float],
+                   settings: UtilitySettings) -> list[ErrorItem]:
+    """The moves of the held first stage ``stage`` (issue units) nobody can deliver, of an
+    issue whose status quo is allowed: the search keeps it there, as settle does."""
+    arrays = problem.arrays
+    status = arrays.to_units(arrays.status_quo)
+    deliverable = deliverable_issues(problem, settings)
+    problems = []
+    for key, value in stage.items():
+        k = problem.issue_ids.index(key)
+        # The status quo back from the unit scale carries float noise: 67000000 on 0 to 10⁹
+        # comes back 7e-9 off, so a fixed tolerance read holding it as moving it.
+        lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
+        if not same_value(value, float(status[k]), lo, hi) and problem.keep_status_quo[k] \
+                and not deliverable[k]:
+            names = ", ".join(problem.issue_guarantors[k] or ()) or "none named"
+            # The status quo back from the unit scale: written as a grid value, not its noise.
+            held = grid_value_text(float(status[k]), hi - lo)
+            problems.append(ErrorItem(option_place("first"), f"{key}={as_written(value)} "
+                                      f"moves {key}, and nobody can deliver a move of {key} "
+                                      f"(no actor trusts its guarantors: {names}), so every "
+                                      f"final keeps it at its status quo {held}",
+                                      f"leave {key} out of {option_text('first')} (it stays at "
+                                      f"{held})"))
+    return problems
+
+
+def _stage_refusals(problem: SettlementProblem, stage: Mapping[str, float],
+                    min_moves: np.ndarray | None) -> list[ErrorItem]:
+    """Why the held first stage ``stage`` (issue units, values on the grid) is no stage:
+    it moves no issue by its minimum move (``min_moves [I]``, unit scale), or it breaks a
+    package rule, which would leave the search empty with no word of why."""
+    arrays = problem.arrays
+    first = option_place("first")
+    unit = roadmap_values(problem, [stage])[0]
+    step = np.abs(unit - arrays.status_quo)
+    floor = np.zeros(len(problem.issue_ids)) if min_moves is None else min_moves
+    shown = ", ".join(f"{i}={as_written(v)}" for i, v in stage.items())
+    problems = []
+    if not ((step > 1e-12) & (step >= floor - 1e-9)).any():
+        problems.append(ErrorItem(first, f"the first stage ({shown}) moves no issue by "
+                                  f"its minimum move ({option_text('min_move')} anchor "
+                                  "steps from the status quo), so it is no stage",
+                                  "move an issue further from its status quo, or lower "
+                                  f"{option_text('min_move')} (0 = any move)"))
+    for rule in broken_rules(problem.mechanisms, arrays, unit):
+        problems.append(ErrorItem(first, f"the first stage ({shown}) breaks the "
+                                  f"scenario's rule {rule}", "hold the issue the rule ties "
+                                  f"as well (another {option_text('first')}), or leave the "
+                                  f"rules out with {option_text('ignore', 'rules')}"))
+    return problems
+
+
 def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, float],
                 min_moves: np.ndarray | None = None,
                 settings: UtilitySettings = DEFAULT_SETTINGS) -> dict[str, float]:
@@ -608,60 +661,48 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
     out, problems = _read_values(problem, "first", texts)
     first = option_place("first")
     status = arrays.to_units(arrays.status_quo)
-    for key, value in list(out.items()):
+    grids = {}
+    for key, value in out.items():
         k = problem.issue_ids.index(key)
         grid = np.unique(np.array([*problem.candidates[k], float(status[k])]))
         lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
-        span = hi - lo
         if not (np.abs(grid - value) <= value_tolerance(lo, hi)).any():
-            below, above = grid[grid < value], grid[grid > value]
-            near = " or ".join(f"{key}={grid_value_text(x, span)}"
-                               for x in (*below[-1:], *above[:1]))
-            kind = f"grid step {grid_value_text(problem.steps[k], span)}" \
-                if problem.steps[k] is not None \
-                else "its listed options"
-            problems.append(ErrorItem(first, f"{key}={as_written(value)} is not a value "
-                                      f"the search takes ({kind}, and the status quo "
-                                      f"{grid_value_text(float(status[k]), span)})",
-                                      f"use {near}" + (f", or a {option_text('step')} that has it"
-                                                      if problem.steps[k] is not None else "")))
-            del out[key]
-    deliverable = deliverable_issues(problem, settings)
-    for key, value in list(out.items()):
+            grids[key] = grid
+    on_grid = {key: value for key, value in out.items() if key not in grids}
+    # The values suggested for one off the grid are ones the checks below take, with the
+    # stage's other values (those on the grid someone can deliver): FLOW=6 (no move) or
+    # FLOW=8 (short of the minimum move) would only be refused in turn.
+    others = {key: value for key, value in on_grid.items()
+              if not _undeliverable(problem, {key: value}, settings)}
+
+    def taken(key: str, value: float) -> bool:
+        return not (_undeliverable(problem, {key: value}, settings)
+                    or _stage_refusals(problem, {**others, key: value}, min_moves))
+
+    for key, grid in grids.items():
         k = problem.issue_ids.index(key)
-        # The status quo back from the unit scale carries float noise: 67000000 on 0 to 10⁹
-        # comes back 7e-9 off, so a fixed tolerance read holding it as moving it.
-        lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
-        if not same_value(value, float(status[k]), lo, hi) and problem.keep_status_quo[k] \
-                and not deliverable[k]:
-            names = ", ".join(problem.issue_guarantors[k] or ()) or "none named"
-            # The status quo back from the unit scale: written as a grid value, not its noise.
-            held = grid_value_text(float(status[k]), hi - lo)
-            problems.append(ErrorItem(first, f"{key}={as_written(value)} moves {key}, and "
-                                      f"nobody can deliver a move of {key} (no actor trusts its "
-                                      f"guarantors: {names}), so every final keeps it at "
-                                      f"its status quo {held}",
-                                      f"leave {key} out of {option_text('first')} (it stays at "
-                                      f"{held})"))
-            del out[key]
+        value, span = out[key], float(arrays.scale_high[k] - arrays.scale_low[k])
+        below = next((x for x in grid[grid < value][::-1] if taken(key, float(x))), None)
+        above = next((x for x in grid[grid > value] if taken(key, float(x))), None)
+        near = " or ".join(f"{key}={grid_value_text(float(x), span)}"
+                           for x in (below, above) if x is not None)
+        kind = f"grid step {grid_value_text(problem.steps[k], span)}" \
+            if problem.steps[k] is not None \
+            else "its listed options"
+        # A finer step is a fix only where the value itself makes a stage the search takes.
+        step = f"a {option_text('step')} that has it" \
+            if problem.steps[k] is not None and taken(key, value) else ""
+        fix = f"use {near}" + (f", or {step}" if step else "") if near else (
+            f"use {step}" if step else f"no value of {key} the search takes moves an issue "
+            f"by its minimum move: hold another issue as well (another "
+            f"{option_text('first')}), or lower {option_text('min_move')} (0 = any move)")
+        problems.append(ErrorItem(first, f"{key}={as_written(value)} is not a value "
+                                  f"the search takes ({kind}, and the status quo "
+                                  f"{grid_value_text(float(status[k]), span)})", fix))
+    problems += _undeliverable(problem, on_grid, settings)
+    out = {key: value for key, value in on_grid.items() if key in others}
     if not problems and out:
-        unit = roadmap_values(problem, [out])[0]
-        step = np.abs(unit - arrays.status_quo)
-        floor = np.zeros(len(problem.issue_ids)) if min_moves is None else min_moves
-        shown = ", ".join(f"{i}={as_written(v)}" for i, v in out.items())
-        if not ((step > 1e-12) & (step >= floor - 1e-9)).any():
-            problems.append(ErrorItem(first, f"the first stage ({shown}) moves no issue by "
-                                      f"its minimum move ({option_text('min_move')} anchor "
-                                      "steps from the status quo), so it is no stage",
-                                      "move an issue further from its status quo, or lower "
-                                      f"{option_text('min_move')} (0 = any move)"))
-        # Every stage must keep the package rules: a held stage that breaks one would leave
-        # the search empty with no word of why.
-        for rule in broken_rules(problem.mechanisms, arrays, unit):
-            problems.append(ErrorItem(first, f"the first stage ({shown}) breaks the "
-                                      f"scenario's rule {rule}", "hold the issue the rule ties "
-                                      f"as well (another {option_text('first')}), or leave the "
-                                      f"rules out with {option_text('ignore', 'rules')}"))
+        problems += _stage_refusals(problem, out, min_moves)
     if problems:
         raise OptionError(problems)
     return out
