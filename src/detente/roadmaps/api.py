@@ -193,6 +193,9 @@ class SearchResult:
     #: ``roadmaps_to_finals_tried``).
     finals_searched: int = 0
     space_tried: int = 0
+    #: Why the search has neither a roadmap nor a near miss to show, and the fix: no
+    #: roadmap searched has a stage move at every stage (JSON ``note``, only when set).
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"stages": self.n_stages, "final": self.final, "first": self.first,
@@ -203,7 +206,8 @@ class SearchResult:
                 "exhaustive": self.exhaustive, "roadmaps_searched": self.space,
                 "finals_searched": self.finals_searched,
                 "roadmaps_to_finals_tried": self.space_tried,
-                "monotone": self.monotone, "seconds": self.seconds}
+                "monotone": self.monotone, "seconds": self.seconds,
+                **({"note": self.note} if self.note else {})}
 
 
 @dataclass(frozen=True)
@@ -848,17 +852,84 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
     found_eval = evaluate(found, "found", f"{n_stages} stages to {target}") \
         if found is not None else None
     misses: tuple[RoadmapEvaluation, ...] = ()
+    note = None
     if found is None:
         scored.sort(key=lambda s: -s[0])
         misses = tuple(evaluate(s, f"near miss {k + 1}", f"{n_stages} stages to {target}")
                        for k, (_, s) in enumerate(scored[:near]))
+        if not scored and tried:
+            note = _no_stage_note(problem, candidates[:tried], n_stages, settings, space_tried,
+                                  monotone, min_moves, fixed)
     return SearchResult(
         n_stages=n_stages, final=label, found=found_eval, near_misses=misses,
         finals_tried=tried, finals_available=available,
         exhaustive=found is not None or exhaustive_finals, space=space, monotone=monotone,
         seconds=time.perf_counter() - start,
         first=None if first is None else {i: float(v) for i, v in first.items()},
-        finals_searched=searched, space_tried=space_tried)
+        finals_searched=searched, space_tried=space_tried, note=note)
+
+
+def most_stages(problem: SettlementProblem, finals: np.ndarray, settings: UtilitySettings,
+                min_moves: np.ndarray | None = None, first: np.ndarray | None = None) -> int:
+    """The most stages of a monotone roadmap to some final of ``finals [B, I]`` (unit
+    scale) each of which moves an issue by its minimum move (``min_moves [I]``, unit scale).
+
+    Per issue, the most such moves on its way to the final: from its start (the status
+    quo, or the held first stage ``first [I]``, one stage more), over the values its paths
+    take (:func:`~detente.roadmaps.search.final_paths`), each to the nearest value at least
+    the minimum on. Summed over the issues: a stage may move one issue alone, and two moves
+    of an issue merged are one such move, so every count up to the sum has a roadmap."""
+    arrays = problem.arrays
+    deliverable = deliverable_issues(problem, settings)
+    floor = np.zeros(arrays.n_issues) if min_moves is None else np.asarray(min_moves)
+    start = np.asarray(arrays.status_quo if first is None else first, dtype=float)
+    most = 0
+    for final in finals:
+        total = 0 if first is None else 1
+        for k in range(arrays.n_issues):
+            # As the search's paths: an issue nobody can deliver jumps straight to the final.
+            options = problem.unit_candidates(k)[0] if deliverable[k] else np.zeros(0)
+            values = np.unique(np.append(options, final[k]))
+            toward = np.sign(final[k] - start[k])
+            ahead = values[(values - start[k]) * toward > 1e-12]
+            ahead = ahead[(final[k] - ahead) * toward >= -1e-12]
+            at = start[k]
+            for value in ahead if toward > 0 else ahead[::-1]:
+                if abs(value - at) >= max(floor[k] - 1e-9, 1e-12):
+                    total, at = total + 1, value
+        most = max(most, total)
+    return most
+
+
+def _no_stage_note(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
+                   settings: UtilitySettings, space: int, monotone: bool,
+                   min_moves: np.ndarray | None, first: np.ndarray | None) -> str:
+    """Why no roadmap to the ``finals`` tried (``space`` roadmaps) is even a near miss: none
+    has every one of its ``n_stages`` stages move an issue by its minimum move (or keep the
+    package rules), so there is no margin to rank. With the fix that works: the most
+    stages :func:`most_stages` finds, else a lower ``min_move``."""
+    searched = f"none of the {space:,} roadmaps to the {len(finals)} final" + \
+        ("s" if len(finals) > 1 else "") + " tried"
+    any_move = min_moves is None or not np.any(min_moves > 0)
+    move = "move an issue" + ("" if any_move else f" by its minimum move "
+                              f"({option_text('min_move')} anchor steps)")
+    # Lowering the minimum is a fix only where there is one.
+    lower = "" if any_move else f"a lower {option_text('min_move')} (0 = any move)"
+    if not monotone:
+        return (f"{searched} has each of its {n_stages} stages {move}, so there is no near "
+                f"miss to show: try fewer stages" + (f" or {lower}" if lower else ""))
+    most = most_stages(problem, finals, settings, min_moves, first)
+    if most >= n_stages:  # every stage could move an issue: a package rule is broken
+        return (f"{searched} both keeps the scenario's package rules and has each of its "
+                f"{n_stages} stages {move}, so there is no near miss to show: leave the "
+                f"rules out with {option_text('ignore', 'rules')}"
+                + (f", or try {lower}" if lower else ""))
+    fewer = (f"these finals allow at most {most} such stage{'s' if most > 1 else ''}: use "
+             f"{option_text('stages', most)}" + (f", or {lower}" if lower else "")) if most \
+        else f"no final tried lies far enough from the start to {move} at all" + (
+            f": use {lower}" if lower else "")
+    return (f"{searched} has each of its {n_stages} stages {move}, so none holds and there "
+            f"is no near miss to show; {fewer}")
 
 
 # ---------------------------------------------------------------------------------------
