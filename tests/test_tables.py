@@ -149,3 +149,14 @@ def test_bdm_salience_is_quoted_as_written_with_a_hint_that_applies(tmp_path: Pa
     shares = _refusal(tmp_path / "s.csv", "Actor,Capability,Position,Salience\nA,1,4,0.5\n"
                       "B,2,7,-0.2\n")
     assert "salience -0.2 is outside 0-1" in shares.problems[0].message
+
+
+def test_ktab_dimensions_named_alike_are_two_issues(tmp_path: Path) -> None:
+    # Both made the id 'Position': "issues: the id 'Position' is used twice ... give every
+    # entry its own id", an id the CSV does not write.
+    path = tmp_path / "k.csv"
+    path.write_text("River,Invented,2,2\nActor,Description,Power,Position,Salience,Position,"
+                    "Salience\nUp,u,6,40,80,20,50\nMid,m,3,15,90,60,40\n")
+    s = load(path)
+    assert s.issue_ids == ("Position", "Position_2")
+    assert s.stances["Mid"]["Position_2"].position.value == 60

@@ -269,24 +269,30 @@ def _unique_ids(names: list[str], lines: list[int], source: str) -> list[str]:
     but make one id (cut to :data:`LONGEST_ID` characters: "Ministry of Foreign Affairs of
     the Republic of Korea" and "… of Japan") are two actors: the later one's id is numbered
     (``…_2``). A name written on two rows is refused, naming both lines."""
-    ids: list[str] = []
     first_line: dict[str, int] = {}
     problems = []
-    for k, (name, line) in enumerate(zip(names, lines, strict=True)):
+    for name, line in zip(names, lines, strict=True):
         if name and name in first_line:
             problems.append(Problem(f"row {line}", f"actor '{name}' appears twice (also row "
                                     f"{first_line[name]})", "give each actor one row: delete "
                                     "this one or rename it", line))
-            continue
         first_line.setdefault(name, line)
-        ident, number = _make_id(name, f"A{k}"), 1
-        while ident in ids:
-            number += 1
-            suffix = f"_{number}"
-            ident = _make_id(name, f"A{k}")[: LONGEST_ID - len(suffix)] + suffix
-        ids.append(ident)
     if problems:
         raise ScenarioError(problems, source)
+    return _numbered([_make_id(name, f"A{k}") for k, name in enumerate(names)])
+
+
+def _numbered(made: list[str]) -> list[str]:
+    """The ids ``made`` from distinct names, each one taken again numbered (``…_2``, within
+    :data:`LONGEST_ID` characters) so that no two are one."""
+    ids: list[str] = []
+    for ident in made:
+        numbered, number = ident, 1
+        while numbered in ids:
+            number += 1
+            suffix = f"_{number}"
+            numbered = ident[: LONGEST_ID - len(suffix)] + suffix
+        ids.append(numbered)
     return ids
 
 
@@ -309,8 +315,9 @@ def ktab_table(rows: list[list[str]], source: str, status_quo: float | None = No
                              f"{len(body)}", "make nActors on line 1 match the actor rows",
                              source, 1)
     dim_names = [header[3 + 2 * d] for d in range(n_dims)]
-    dim_ids = [_make_id(re.sub(r"(?i)\s*(position|pstn)\s*", " ", n).strip() or n, f"D{d}")
-               for d, n in enumerate(dim_names)]
+    # Dimensions named alike ("Position", "Position") are two issues, as actors are.
+    dim_ids = _numbered([_make_id(re.sub(r"(?i)\s*(position|pstn)\s*", " ", n).strip() or n,
+                                  f"D{d}") for d, n in enumerate(dim_names)])
     names, descs, caps = [], [], []
     pos = np.zeros((n_actors, n_dims))
     sal = np.zeros((n_actors, n_dims))
