@@ -160,3 +160,11 @@ def test_ktab_dimensions_named_alike_are_two_issues(tmp_path: Path) -> None:
     s = load(path)
     assert s.issue_ids == ("Position", "Position_2")
     assert s.stances["Mid"]["Position_2"].position.value == 60
+
+
+def test_a_salience_column_of_zeros_is_refused_by_its_column(tmp_path: Path) -> None:
+    # It was "issues.X: nobody cares ... add a stance on X for at least one actor, or remove
+    # the issue": an issue id and a fix the table does not have.
+    err = _refusal(tmp_path / "b.csv", "Actor,Capability,Position,Salience\nA,1,4,0\nB,2,7,0\n")
+    assert [(p.location, p.fix) for p in err.problems] == [
+        ("column 'Salience'", "give at least one actor a salience above 0")]

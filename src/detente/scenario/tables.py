@@ -185,13 +185,14 @@ def bdm_table(rows: list[list[str]], source: str, status_quo: float | None = Non
     percent_line = next((line for line, s in zip(lines, sal, strict=True) if s > 1), None)
     reading = ("0-1" if percent_line is None else f"0-100 (the column is read as 0-100: "
                f"row {percent_line} has a salience above 1)")
-    _refuse_outside([Problem(f"row {line}, column '{rows[0][ci_sal]}'",
+    _refuse_cells([Problem(f"row {line}, column '{rows[0][ci_sal]}'",
                              f"salience {as_written(s)} is outside {reading}",
                              "write a salience from 0 to 100" if percent_line else
                              "write a salience from 0 to 1 (or every one from 0 to 100)",
                              line)
                      for line, s in zip(lines, sal, strict=True)
-                     if not 0 <= s <= (1 if percent_line is None else 100)], source)
+                     if not 0 <= s <= (1 if percent_line is None else 100)]
+                    + _nobody_cares(sal, rows[0][ci_sal]), source)
     if percent_line is not None:
         sal_arr = sal_arr / 100.0
         notes.append("saliences read as 0-100 and divided by 100")
@@ -229,10 +230,20 @@ def bdm_table(rows: list[list[str]], source: str, status_quo: float | None = Non
     return Table(raw, cells)
 
 
-def _refuse_outside(problems: list[Problem], source: str) -> None:
-    """Refuse the cells of ``problems`` (values outside the range the table's format
-    gives them), every one at once, before the scenario check would name them by their
-    place in the scenario and by the value as rescaled (0.9 for a written 90)."""
+def _nobody_cares(saliences: list[float], column: str) -> list[Problem]:
+    """A salience column all of whose values are 0: the scenario check would refuse its
+    issue as one nobody cares about, with a fix (add a stance, remove the issue) in terms a
+    table has not."""
+    if any(saliences):
+        return []
+    return [Problem(f"column '{column}'", "every salience is 0, so nobody cares about the "
+                    "issue", "give at least one actor a salience above 0")]
+
+
+def _refuse_cells(problems: list[Problem], source: str) -> None:
+    """Refuse the cells (or columns) of ``problems``, values the table's format cannot take,
+    every one at once, before the scenario check would name them by their place in the
+    scenario and by the value as rescaled (0.9 for a written 90)."""
     if problems:
         raise ScenarioError(problems, source)
 
@@ -342,7 +353,9 @@ def ktab_table(rows: list[list[str]], source: str, status_quo: float | None = No
                         for what, column in (("position", 3 + 2 * d), ("salience", 4 + 2 * d))
                         for value in (_number(row[column], source, line, header[column]),)
                         if not 0 <= value <= 100]
-    _refuse_outside(outside, source)
+    for d in range(n_dims):
+        outside += _nobody_cares(list(sal[:, d]), header[4 + 2 * d])
+    _refuse_cells(outside, source)
     ids = _unique_ids(names, [line for line, _ in body], source)
     notes = ["saliences read as 0-100 (KTAB) and divided by 100"]
     if status_quo is None:
