@@ -73,9 +73,7 @@ def _line_for(location: str, raw: Any, line_map: dict[tuple[str, ...], int]) -> 
             node = node[part]
         else:
             break
-    while path and tuple(path) not in line_map:
-        path.pop()
-    return line_map.get(tuple(path))
+    return _deepest_line(tuple(path), line_map)
 
 
 _PYDANTIC_FIXES = {
@@ -212,7 +210,10 @@ def _problems_from_validation(err: ValidationError, raw: Any,
         line = _deepest_line(path, line_map or {})
         number = e["input"] if isinstance(e["input"], int | float) \
             and not isinstance(e["input"], bool) else None
-        written = (path[-1] if loc[-1:] == ("[key]",) else written_values.get(path) or (
+        # A key is named as written where the file is YAML (a mapping given in code, with
+        # a key False, was written by nobody).
+        key = path[-1] if isinstance(line_map, LineMap) else None
+        written = (key if loc[-1:] == ("[key]",) else written_values.get(path) or (
             None if number is None else as_written(number))) \
             if e["type"] == "string_type" and path else None
         if written:  # "" is nothing written (``id:``): the schema's own words say that
