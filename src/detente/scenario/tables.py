@@ -342,16 +342,17 @@ def ktab_table(rows: list[list[str]], source: str, status_quo: float | None = No
         descs.append(row[1])
         caps.append(_number(row[2], source, line, header[2]))
         for d in range(n_dims):
-            pos[a, d] = _number(row[3 + 2 * d], source, line, header[3 + 2 * d])
-            sal[a, d] = _number(row[4 + 2 * d], source, line, header[4 + 2 * d]) / 100.0
+            written = {what: _number(row[column], source, line, header[column])
+                       for what, column in (("position", 3 + 2 * d), ("salience", 4 + 2 * d))}
+            pos[a, d], sal[a, d] = written["position"], written["salience"] / 100.0
             # KTAB writes both on 0-100; the scenario's issue takes that scale.
             outside += [Problem(f"row {line}, column '{header[column]}'",
                                 f"{what} {as_written(value)} is outside 0-100 (KTAB writes "
                                 f"{what}s on 0-100)", f"write a {what} from 0 to 100" +
                                 (" (rescale the column onto 0-100 if it uses another range)"
                                  if what == "position" else ""), line)
-                        for what, column in (("position", 3 + 2 * d), ("salience", 4 + 2 * d))
-                        for value in (_number(row[column], source, line, header[column]),)
+                        for (what, value), column in zip(written.items(),
+                                                         (3 + 2 * d, 4 + 2 * d), strict=True)
                         if not 0 <= value <= 100]
     for d in range(n_dims):
         outside += _nobody_cares(list(sal[:, d]), header[4 + 2 * d])
