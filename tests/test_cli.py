@@ -110,6 +110,19 @@ def test_convert_never_overwrites(tmp_path: Path) -> None:
     assert "korea-2017" in target.read_text()
 
 
+@pytest.mark.parametrize("name", ["x.csv", "noext"])
+def test_convert_refuses_an_output_it_would_not_write_as_named(tmp_path: Path, name: str
+                                                               ) -> None:
+    # It wrote YAML to x.csv (or to a name without a suffix) and said "wrote": the file
+    # then failed to load as what its name says.
+    target = tmp_path / name
+    result = invoke("convert", "korea-2017", "-o", str(target))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--output" in result.output and f"fix: name the output {target.stem}.yaml or " \
+        f"{target.stem}.json" in result.output
+    assert not target.exists()
+
+
 def test_file_names_are_printed_as_written(tmp_path: Path) -> None:
     # rich would read "[bold]" as a style and print "ab.yaml: ok" for the wrong file, and
     # break a name longer than its width (140 when piped) over two lines.

@@ -6,7 +6,9 @@ import dataclasses
 import itertools
 import json
 import math
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,9 +19,16 @@ from hypothesis import strategies as st
 import detente
 from detente.analyses.settling import _searched_text
 from detente.arrays import Arrays
-from detente.errors import OptionError
+from detente.errors import OptionError, shown_on
 from detente.roadmaps import evaluate_stages, issue_paths, roadmap
-from detente.roadmaps.api import StagedPlan, evaluate_plan, search
+from detente.roadmaps.api import (
+    StagedPlan,
+    evaluate_plan,
+    minimum_moves,
+    most_stages,
+    roadmap_values,
+    search,
+)
 from detente.roadmaps.search import search_paths
 from detente.scenario import scenario_from_mapping
 from detente.scenario.compile import LinkSpec, Mechanisms, VerificationSpec, WalkAwaySpec
@@ -998,3 +1007,64 @@ def test_korea_first_stage_search_says_one_roadmap_to_the_one_final_tried() -> N
     assert held is not None and held.finals_tried == 1 and held.finals_searched == 8
     assert (held.space, held.space_tried) == (8, 1)
     assert _searched_text(held) == "8 to the 8 finals searched together, 1 to the 1 tried"
+
+
+RIVER = str(Path(__file__).resolve().parent.parent / "examples" / "my.yaml")
+
+
+@pytest.mark.parametrize(("first", "min_move"), [
+    (["FLOW=7"], 1.0), (["FLOW=11"], 1.0), (["FLOW=7"], 0.0), (["FLOW=7", "FUND=50"], 1.0)])
+def test_the_values_a_refused_first_stage_suggests_are_taken(first: list[str],
+                                                             min_move: float) -> None:
+    # FLOW=7 suggested FLOW=6 (the status quo: no move) or FLOW=8 (2 short of the minimum
+    # move of one anchor step, 6), and both were then refused as moving no issue.
+    with pytest.raises(OptionError) as info:
+        roadmap(RIVER, stages=2, first=first, min_move=min_move)
+    (problem,) = info.value.problems
+    suggested = re.findall(r"FLOW=[\d.]+", problem.fix)
+    assert len(suggested) == 2, problem.fix
+    for value in suggested:
+        held = [value, *first[1:]]
+        assert roadmap(RIVER, stages=2, first=held, min_move=min_move).baseline.search
+
+
+def test_a_search_no_roadmap_of_which_moves_at_every_stage_says_so_with_a_fix() -> None:
+    # It reported "none", 7.35e3 roadmaps searched, "nearest miss breaks at –" and no word
+    # of why: no roadmap of 3 stages moves an issue by one anchor step at every stage.
+    search_result = roadmap(RIVER, stages=3).baseline.search
+    assert search_result is not None and search_result.found is None
+    assert not search_result.near_misses
+    note = search_result.note or ""
+    assert "--min-move" in note and "at most 2 such stages: use --stages 2" in note
+    assert search_result.to_dict()["note"] == note
+    with shown_on("workbench"):
+        workbench = roadmap(RIVER, stages=3).baseline.search
+    assert workbench is not None and "use stages=2, or a lower min_move" in (workbench.note or "")
+    # The fix it gives works: 2 stages have a roadmap (here one that holds), and so does 3
+    # with any move counted.
+    for fixed in (roadmap(RIVER, stages=2), roadmap(RIVER, stages=3, min_move=0)):
+        assert fixed.baseline.search is not None and fixed.baseline.search.note is None
+        assert fixed.baseline.search.found or fixed.baseline.search.near_misses
+
+
+@pytest.mark.parametrize(("scenario", "min_move", "first"), [
+    (RIVER, 1.0, None), (RIVER, 2.0, None), (RIVER, 1.0, {"FLOW": 12.0}),
+    ("korea-2017", 2.0, None)])
+def test_most_stages_is_the_last_count_whose_search_has_a_roadmap(
+        scenario: str, min_move: float, first: dict[str, float] | None) -> None:
+    s = detente.load(scenario)
+    problem = SettlementProblem.from_scenario(s, step=25 if scenario == "korea-2017" else None)
+    floors = minimum_moves(s, problem, min_move)
+    finals = best_packages(build_table(problem, UtilitySettings(), "capability"), "nash",
+                           3)[0].values
+    held = None if first is None else roadmap_values(problem, [first])[0]
+    most = most_stages(problem, finals, UtilitySettings(), floors, held)
+
+    def searched(n_stages: int) -> bool:
+        if n_stages > 5:
+            return False
+        result = search(problem, [], n_stages, UtilitySettings(), 1.0, "reverse", finals=3,
+                        min_moves=floors, first=first)
+        return result.found is not None or bool(result.near_misses)
+
+    assert (most == 0 or searched(most)) and not searched(most + 1)

@@ -432,3 +432,24 @@ def test_a_scale_at_the_narrowest_span_loads() -> None:
            "stances": {"A": {"FLOW": {"position": MIN_SCALE_SPAN, "salience": 1}}}}
     scale = detente.scenario_from_mapping(raw, "narrow.yaml").issue("FLOW").scale
     assert scale.high == MIN_SCALE_SPAN
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+
+
+@pytest.mark.parametrize(("written", "read_as"), [
+    ("NO", "false"), ("yes", "true"), ("on", "true"), ("off", "false"), ("~", "null")])
+def test_an_id_yaml_reads_as_no_text_is_quoted_where_it_was_written(
+        tmp_path: Path, written: str, read_as: str) -> None:
+    # Norway's NO was "no.yaml:50: stances[0].[key]: Input should be a valid string ... if it
+    # looks like a number": the line of `stances:`, a path nobody wrote, and a wrong reason.
+    text = EXAMPLE.read_text(encoding="utf-8").replace("MID", written)
+    lines = text.splitlines()
+    id_line = next(k for k, line in enumerate(lines, 1) if f"{{id: {written}," in line)
+    key_line = next(k for k, line in enumerate(lines, 1) if line == f"  {written}:")
+    err = error_for(tmp_path, text, "no.yaml")
+    found = {(p.location, p.line, p.fix) for p in err.problems}
+    assert found == {("actors[1].id", id_line, f'quote it: "{written}"'),
+                     (f"stances.{written}", key_line, f'quote it: "{written}"')}
+    assert all(f"{written} is read as {read_as}" in p.message for p in err.problems)
+

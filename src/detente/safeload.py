@@ -23,6 +23,7 @@ See docs/scenario-format.md ("Limits").
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -38,7 +39,25 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from detente.errors import Problem, ScenarioError, scenario_error, shorten
 
-LineMap = dict[tuple[str, ...], int]
+#: The tags of the plain scalars YAML reads as something other than text: a key of each is
+#: kept as written, a value of the first two (a number is its own text, near enough).
+_NOT_TEXT_KEY_TAGS = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("bool", "null", "int",
+                                                                           "float"))
+_NOT_TEXT_VALUE_TAGS = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("bool", "null"))
+
+
+class LineMap(dict[tuple[str, ...], int]):
+    """Each path of a YAML document (its keys as written) → its 1-based line; and what was
+    written where YAML read no text: an unquoted ``NO`` is false, ``~`` null, ``12`` a
+    number, so a message about an id written so can quote it and place it as written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: The path of a plain scalar value read as true, false or null → its text (``NO``).
+        self.written_values: dict[tuple[str, ...], str] = {}
+        #: (the path of a mapping, a key of it read as no text: False) → its text (``NO``).
+        self.written_keys: dict[tuple[tuple[str, ...], Any], str] = {}
+
 
 #: Environment variables that lift each limit (an integer; ``0`` means no limit).
 ENV_VARS = {
@@ -344,7 +363,7 @@ def _compose(loader: _Guard) -> tuple[Any, LineMap]:
 
 def _line_map(root: Node | None) -> LineMap:
     """Each path of a composed document → its 1-based line (an alias is walked once)."""
-    lines: LineMap = {}
+    lines = LineMap()
     if root is None:
         return lines
     seen: set[int] = set()
@@ -359,10 +378,22 @@ def _line_map(root: Node | None) -> LineMap:
             for key, value in node.value:
                 key_path = (*path, str(key.value))
                 lines.setdefault(key_path, key.start_mark.line + 1)
+                if _plain(key, _NOT_TEXT_KEY_TAGS):
+                    with contextlib.suppress(yaml.YAMLError, TypeError):
+                        read = yaml.safe_load(key.value)
+                        lines.written_keys.setdefault((path, read), key.value)
                 stack.append((value, key_path))
+        elif _plain(node, _NOT_TEXT_VALUE_TAGS):
+            lines.written_values.setdefault(path, node.value)
         elif isinstance(node, SequenceNode):
             stack.extend((value, (*path, str(k))) for k, value in enumerate(node.value))
     return lines
+
+
+def _plain(node: Node, tags: frozenset[str]) -> bool:
+    """Whether ``node`` is a plain (unquoted) scalar YAML read as one of ``tags`` (a plain
+    scalar's style is None from PyYAML's parser, '' from libyaml's)."""
+    return isinstance(node, ScalarNode) and not node.style and node.tag in tags
 
 
 # ---------------------------------------------------------------------------------------

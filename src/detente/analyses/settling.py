@@ -553,9 +553,9 @@ def view_roadmap(run: Result) -> View:
                                + ("" if o.search.exhaustive else " (bounded)")
                                for o in outcomes]],
             ["roadmaps searched", *[_searched_text(o.search) for o in outcomes]],
-            ["nearest miss breaks at", *["–" if o.search.found or not o.search.near_misses
-                                         else _break_text(o.search.near_misses[0])
-                                         for o in outcomes]],
+            ["nearest miss breaks at", *["–" if o.search.found else _break_text(
+                o.search.near_misses[0]) if o.search.near_misses else
+                "none (see the note)" if o.search.note else "–" for o in outcomes]],
             ["search", *[f"{o.search.seconds:.1f} s" for o in outcomes]],
         ]
         held = "" if search.first is None else ", first stage held to " + ", ".join(
@@ -564,6 +564,8 @@ def view_roadmap(run: Result) -> View:
         empty = [f"{o.label}: no final package of the zone of agreement lies at or past the "
                  f"held first stage, so no roadmap can begin with it." for o in outcomes
                  if o.search.first is not None and not o.search.finals_available]
+        # No roadmap has a stage at every stage: no near miss, and the note says why.
+        empty += [f"{o.label}: {o.search.note}." for o in outcomes if o.search.note]
         tables.append(table(f"Search: {search.n_stages} stages to {search.final} final "
                             f"package{held}", ["", *labels], rows, notes=empty, key="search"))
     for o in outcomes:

@@ -75,7 +75,6 @@ def convert(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Convert a scenario or an imported table to YAML (or JSON); never overwrites by default."""
-    s = load(source)
-    text = s.to_json() if output.suffix.lower() == ".json" else s.to_yaml()
+    text = load(source).text_for(output)
     write_atomic(output, text, force=force)
     print(f"wrote {output}")

@@ -198,6 +198,9 @@ class SearchResult:
     #: ``roadmaps_to_finals_tried``).
     finals_searched: int = 0
     space_tried: int = 0
+    #: Why the search has neither a roadmap nor a near miss to show, and the fix: no
+    #: roadmap searched has a stage move at every stage (JSON ``note``, only when set).
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"stages": self.n_stages, "final": self.final, "first": self.first,
@@ -208,7 +211,8 @@ class SearchResult:
                 "exhaustive": self.exhaustive, "roadmaps_searched": self.space,
                 "finals_searched": self.finals_searched,
                 "roadmaps_to_finals_tried": self.space_tried,
-                "monotone": self.monotone, "seconds": self.seconds}
+                "monotone": self.monotone, "seconds": self.seconds,
+                **({"note": self.note} if self.note else {})}
 
 
 @dataclass(frozen=True)
@@ -582,6 +586,59 @@ def _read_values(problem: SettlementProblem, option: str, items: Sequence[str],
     return out, problems
 
 
+def _undeliverable(problem: SettlementProblem, stage: Mapping[str, float],
+                   settings: UtilitySettings) -> list[ErrorItem]:
+    """The moves of the held first stage ``stage`` (issue units) nobody can deliver, of an
+    issue whose status quo is allowed: the search keeps it there, as settle does."""
+    arrays = problem.arrays
+    status = arrays.to_units(arrays.status_quo)
+    deliverable = deliverable_issues(problem, settings)
+    problems = []
+    for key, value in stage.items():
+        k = problem.issue_ids.index(key)
+        # The status quo back from the unit scale carries float noise: 67000000 on 0 to 10⁹
+        # comes back 7e-9 off, so a fixed tolerance read holding it as moving it.
+        lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
+        if not same_value(value, float(status[k]), lo, hi) and problem.keep_status_quo[k] \
+                and not deliverable[k]:
+            names = ", ".join(problem.issue_guarantors[k] or ()) or "none named"
+            # The status quo back from the unit scale: written as a grid value, not its noise.
+            held = grid_value_text(float(status[k]), hi - lo)
+            problems.append(ErrorItem(option_place("first"), f"{key}={as_written(value)} "
+                                      f"moves {key}, and nobody can deliver a move of {key} "
+                                      f"(no actor trusts its guarantors: {names}), so every "
+                                      f"final keeps it at its status quo {held}",
+                                      f"leave {key} out of {option_text('first')} (it stays at "
+                                      f"{held})"))
+    return problems
+
+
+def _stage_refusals(problem: SettlementProblem, stage: Mapping[str, float],
+                    min_moves: np.ndarray | None) -> list[ErrorItem]:
+    """Why the held first stage ``stage`` (issue units, values on the grid) is no stage:
+    it moves no issue by its minimum move (``min_moves [I]``, unit scale), or it breaks a
+    package rule, which would leave the search empty with no word of why."""
+    arrays = problem.arrays
+    first = option_place("first")
+    unit = roadmap_values(problem, [stage])[0]
+    step = np.abs(unit - arrays.status_quo)
+    floor = np.zeros(len(problem.issue_ids)) if min_moves is None else min_moves
+    shown = ", ".join(f"{i}={as_written(v)}" for i, v in stage.items())
+    problems = []
+    if not ((step > 1e-12) & (step >= floor - 1e-9)).any():
+        problems.append(ErrorItem(first, f"the first stage ({shown}) moves no issue by "
+                                  f"its minimum move ({option_text('min_move')} anchor "
+                                  "steps from the status quo), so it is no stage",
+                                  "move an issue further from its status quo, or lower "
+                                  f"{option_text('min_move')} (0 = any move)"))
+    for rule in broken_rules(problem.mechanisms, arrays, unit):
+        problems.append(ErrorItem(first, f"the first stage ({shown}) breaks the "
+                                  f"scenario's rule {rule}", "hold the issue the rule ties "
+                                  f"as well (another {option_text('first')}), or leave the "
+                                  f"rules out with {option_text('ignore', 'rules')}"))
+    return problems
+
+
 def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, float],
                 min_moves: np.ndarray | None = None,
                 settings: UtilitySettings = DEFAULT_SETTINGS) -> dict[str, float]:
@@ -598,60 +655,48 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
     out, problems = _read_values(problem, "first", texts)
     first = option_place("first")
     status = arrays.to_units(arrays.status_quo)
-    for key, value in list(out.items()):
+    grids = {}
+    for key, value in out.items():
         k = problem.issue_ids.index(key)
         grid = np.unique(np.array([*problem.candidates[k], float(status[k])]))
         lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
-        span = hi - lo
         if not (np.abs(grid - value) <= value_tolerance(lo, hi)).any():
-            below, above = grid[grid < value], grid[grid > value]
-            near = " or ".join(f"{key}={grid_value_text(x, span)}"
-                               for x in (*below[-1:], *above[:1]))
-            kind = f"grid step {grid_value_text(problem.steps[k], span)}" \
-                if problem.steps[k] is not None \
-                else "its listed options"
-            problems.append(ErrorItem(first, f"{key}={as_written(value)} is not a value "
-                                      f"the search takes ({kind}, and the status quo "
-                                      f"{grid_value_text(float(status[k]), span)})",
-                                      f"use {near}" + (f", or a {option_text('step')} that has it"
-                                                      if problem.steps[k] is not None else "")))
-            del out[key]
-    deliverable = deliverable_issues(problem, settings)
-    for key, value in list(out.items()):
+            grids[key] = grid
+    on_grid = {key: value for key, value in out.items() if key not in grids}
+    # The values suggested for one off the grid are ones the checks below take, with the
+    # stage's other values (those on the grid someone can deliver): FLOW=6 (no move) or
+    # FLOW=8 (short of the minimum move) would only be refused in turn.
+    others = {key: value for key, value in on_grid.items()
+              if not _undeliverable(problem, {key: value}, settings)}
+
+    def taken(key: str, value: float) -> bool:
+        return not (_undeliverable(problem, {key: value}, settings)
+                    or _stage_refusals(problem, {**others, key: value}, min_moves))
+
+    for key, grid in grids.items():
         k = problem.issue_ids.index(key)
-        # The status quo back from the unit scale carries float noise: 67000000 on 0 to 10⁹
-        # comes back 7e-9 off, so a fixed tolerance read holding it as moving it.
-        lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
-        if not same_value(value, float(status[k]), lo, hi) and problem.keep_status_quo[k] \
-                and not deliverable[k]:
-            names = ", ".join(problem.issue_guarantors[k] or ()) or "none named"
-            # The status quo back from the unit scale: written as a grid value, not its noise.
-            held = grid_value_text(float(status[k]), hi - lo)
-            problems.append(ErrorItem(first, f"{key}={as_written(value)} moves {key}, and "
-                                      f"nobody can deliver a move of {key} (no actor trusts its "
-                                      f"guarantors: {names}), so every final keeps it at "
-                                      f"its status quo {held}",
-                                      f"leave {key} out of {option_text('first')} (it stays at "
-                                      f"{held})"))
-            del out[key]
+        value, span = out[key], float(arrays.scale_high[k] - arrays.scale_low[k])
+        below = next((x for x in grid[grid < value][::-1] if taken(key, float(x))), None)
+        above = next((x for x in grid[grid > value] if taken(key, float(x))), None)
+        near = " or ".join(f"{key}={grid_value_text(float(x), span)}"
+                           for x in (below, above) if x is not None)
+        kind = f"grid step {grid_value_text(problem.steps[k], span)}" \
+            if problem.steps[k] is not None \
+            else "its listed options"
+        # A finer step is a fix only where the value itself makes a stage the search takes.
+        step = f"a {option_text('step')} that has it" \
+            if problem.steps[k] is not None and taken(key, value) else ""
+        fix = f"use {near}" + (f", or {step}" if step else "") if near else (
+            f"use {step}" if step else f"no value of {key} the search takes moves an issue "
+            f"by its minimum move: hold another issue as well (another "
+            f"{option_text('first')}), or lower {option_text('min_move')} (0 = any move)")
+        problems.append(ErrorItem(first, f"{key}={as_written(value)} is not a value "
+                                  f"the search takes ({kind}, and the status quo "
+                                  f"{grid_value_text(float(status[k]), span)})", fix))
+    problems += _undeliverable(problem, on_grid, settings)
+    out = {key: value for key, value in on_grid.items() if key in others}
     if not problems and out:
-        unit = roadmap_values(problem, [out])[0]
-        step = np.abs(unit - arrays.status_quo)
-        floor = np.zeros(len(problem.issue_ids)) if min_moves is None else min_moves
-        shown = ", ".join(f"{i}={as_written(v)}" for i, v in out.items())
-        if not ((step > 1e-12) & (step >= floor - 1e-9)).any():
-            problems.append(ErrorItem(first, f"the first stage ({shown}) moves no issue by "
-                                      f"its minimum move ({option_text('min_move')} anchor "
-                                      "steps from the status quo), so it is no stage",
-                                      "move an issue further from its status quo, or lower "
-                                      f"{option_text('min_move')} (0 = any move)"))
-        # Every stage must keep the package rules: a held stage that breaks one would leave
-        # the search empty with no word of why.
-        for rule in broken_rules(problem.mechanisms, arrays, unit):
-            problems.append(ErrorItem(first, f"the first stage ({shown}) breaks the "
-                                      f"scenario's rule {rule}", "hold the issue the rule ties "
-                                      f"as well (another {option_text('first')}), or leave the "
-                                      f"rules out with {option_text('ignore', 'rules')}"))
+        problems += _stage_refusals(problem, out, min_moves)
     if problems:
         raise OptionError(problems)
     return out
@@ -798,17 +843,84 @@ def search(problem: SettlementProblem, plans: Sequence[StagedPlan], n_stages: in
     found_eval = evaluate(found, "found", f"{n_stages} stages to {target}") \
         if found is not None else None
     misses: tuple[RoadmapEvaluation, ...] = ()
+    note = None
     if found is None:
         scored.sort(key=lambda s: -s[0])
         misses = tuple(evaluate(s, f"near miss {k + 1}", f"{n_stages} stages to {target}")
                        for k, (_, s) in enumerate(scored[:near]))
+        if not scored and tried:
+            note = _no_stage_note(problem, candidates[:tried], n_stages, settings, space_tried,
+                                  monotone, min_moves, fixed)
     return SearchResult(
         n_stages=n_stages, final=label, found=found_eval, near_misses=misses,
         finals_tried=tried, finals_available=available,
         exhaustive=found is not None or exhaustive_finals, space=space, monotone=monotone,
         seconds=time.perf_counter() - start,
         first=None if first is None else {i: float(v) for i, v in first.items()},
-        finals_searched=searched, space_tried=space_tried)
+        finals_searched=searched, space_tried=space_tried, note=note)
+
+
+def most_stages(problem: SettlementProblem, finals: np.ndarray, settings: UtilitySettings,
+                min_moves: np.ndarray | None = None, first: np.ndarray | None = None) -> int:
+    """The most stages of a monotone roadmap to some final of ``finals [B, I]`` (unit
+    scale) each of which moves an issue by its minimum move (``min_moves [I]``, unit scale).
+
+    Per issue, the most such moves on its way to the final: from its start (the status
+    quo, or the held first stage ``first [I]``, one stage more), over the values its paths
+    take (:func:`~detente.roadmaps.search.final_paths`), each to the nearest value at least
+    the minimum on. Summed over the issues: a stage may move one issue alone, and two moves
+    of an issue merged are one such move, so every count up to the sum has a roadmap."""
+    arrays = problem.arrays
+    deliverable = deliverable_issues(problem, settings)
+    floor = np.zeros(arrays.n_issues) if min_moves is None else np.asarray(min_moves)
+    start = np.asarray(arrays.status_quo if first is None else first, dtype=float)
+    most = 0
+    for final in finals:
+        total = 0 if first is None else 1
+        for k in range(arrays.n_issues):
+            # As the search's paths: an issue nobody can deliver jumps straight to the final.
+            options = problem.unit_candidates(k)[0] if deliverable[k] else np.zeros(0)
+            values = np.unique(np.append(options, final[k]))
+            toward = np.sign(final[k] - start[k])
+            ahead = values[(values - start[k]) * toward > 1e-12]
+            ahead = ahead[(final[k] - ahead) * toward >= -1e-12]
+            at = start[k]
+            for value in ahead if toward > 0 else ahead[::-1]:
+                if abs(value - at) >= max(floor[k] - 1e-9, 1e-12):
+                    total, at = total + 1, value
+        most = max(most, total)
+    return most
+
+
+def _no_stage_note(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
+                   settings: UtilitySettings, space: int, monotone: bool,
+                   min_moves: np.ndarray | None, first: np.ndarray | None) -> str:
+    """Why no roadmap to the ``finals`` tried (``space`` roadmaps) is even a near miss: none
+    has every one of its ``n_stages`` stages move an issue by its minimum move (or keep the
+    package rules), so there is no margin to rank. With the fix that works: the most
+    stages :func:`most_stages` finds, else a lower ``min_move``."""
+    searched = f"none of the {space:,} roadmaps to the {len(finals)} final" + \
+        ("s" if len(finals) > 1 else "") + " tried"
+    any_move = min_moves is None or not np.any(min_moves > 0)
+    move = "move an issue" + ("" if any_move else f" by its minimum move "
+                              f"({option_text('min_move')} anchor steps)")
+    # Lowering the minimum is a fix only where there is one.
+    lower = "" if any_move else f"a lower {option_text('min_move')} (0 = any move)"
+    if not monotone:
+        return (f"{searched} has each of its {n_stages} stages {move}, so there is no near "
+                f"miss to show: try fewer stages" + (f" or {lower}" if lower else ""))
+    most = most_stages(problem, finals, settings, min_moves, first)
+    if most >= n_stages:  # every stage could move an issue: a package rule is broken
+        return (f"{searched} both keeps the scenario's package rules and has each of its "
+                f"{n_stages} stages {move}, so there is no near miss to show: leave the "
+                f"rules out with {option_text('ignore', 'rules')}"
+                + (f", or try {lower}" if lower else ""))
+    fewer = (f"these finals allow at most {most} such stage{'s' if most > 1 else ''}: use "
+             f"{option_text('stages', most)}" + (f", or {lower}" if lower else "")) if most \
+        else f"no final tried lies far enough from the start to {move} at all" + (
+            f": use {lower}" if lower else "")
+    return (f"{searched} has each of its {n_stages} stages {move}, so none holds and there "
+            f"is no near miss to show; {fewer}")
 
 
 # ---------------------------------------------------------------------------------------

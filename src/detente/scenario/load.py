@@ -17,11 +17,25 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from detente.errors import Problem, ScenarioError, did_you_mean, scenario_error, shorten
-from detente.safeload import LoadLimits, parse_json, parse_yaml, read_text, structure_problems
+from detente.errors import (
+    Problem,
+    ScenarioError,
+    as_written,
+    did_you_mean,
+    scenario_error,
+    shorten,
+)
+from detente.safeload import (
+    LineMap,
+    LoadLimits,
+    parse_json,
+    parse_yaml,
+    read_text,
+    structure_problems,
+)
 from detente.scenario.checks import check_semantics
 from detente.scenario.schema import ID_LISTS, MAX_MAGNITUDE, Scenario
-from detente.scenario.tables import table_mapping
+from detente.scenario.tables import read_table
 
 EMBEDDED_DIR = Path(__file__).parent.parent / "data" / "scenarios"
 DEFAULT_SCENARIO = "korea-2017"
@@ -61,9 +75,7 @@ def line_for(location: str, raw: Any, line_map: dict[tuple[str, ...], int]) -> i
             node = node[part]
         else:
             break
-    while path and tuple(path) not in line_map:
-        path.pop()
-    return line_map.get(tuple(path))
+    return _deepest_line(tuple(path), line_map)
 
 
 _PYDANTIC_FIXES = {
@@ -93,22 +105,50 @@ _PYDANTIC_FIXES = {
 _GENERIC_FIX = "see `detente schema` for the expected format"
 
 
-def _pydantic_location(raw: Any, loc: tuple[Any, ...]) -> str:
+def _pydantic_location(raw: Any, loc: tuple[Any, ...],
+                       line_map: dict[tuple[str, ...], int] | None = None
+                       ) -> tuple[str, tuple[str, ...]]:
+    """The location of a schema error at ``loc``, and its path in the file (line_map's).
+
+    A key YAML read as no text (``NO:`` is false) is named as written, from ``line_map``:
+    ``stances.NO``, not ``stances[0].[key]``; the key itself is what is wrong."""
+    written_keys = line_map.written_keys if isinstance(line_map, LineMap) else {}
     out = ""
+    path: list[str] = []
     node = raw
     for part in loc:
-        if isinstance(part, int):
+        if part == "[key]":
+            continue
+        if isinstance(part, int) and not isinstance(node, dict):
             item = node[part] if isinstance(node, list) and part < len(node) else None
             ident = item.get("id") if isinstance(item, dict) else None
             # An over-long id is itself the error: name the item by its index instead.
             out += f".{ident}" if isinstance(ident, str) and len(ident) <= 40 else f"[{part}]"
+            path.append(str(part))
             node = item
         else:
             if part in ("function-before[_coerce_measure(), Measure]",):
                 continue
-            out += f".{part}" if out else str(part)
+            if isinstance(node, dict) and part not in node:
+                # The schema names a key that is no text by its str (None as 'None').
+                part = next((k for k in node if str(k) == str(part)), part)
+            key = part if isinstance(part, str) else written_keys.get((tuple(path), part),
+                                                                      str(part))
+            out += f".{key}" if out else key
+            path.append(key)
             node = node.get(part) if isinstance(node, dict) else None
-    return out.lstrip(".")
+    return out.lstrip("."), tuple(path)
+
+
+def _not_text(written: str, read: Any) -> str:
+    """Why ``written``, where text was due, is not text: YAML read it as ``read``."""
+    if isinstance(read, bool):
+        return (f"{written} is read as {str(read).lower()}, not as text: YAML reads an "
+                "unquoted yes, no, on, off, true or false as true or false")
+    if read is None:
+        return (f"{written} is read as null (no value), not as text: YAML reads an unquoted "
+                "~ or null as no value")
+    return f"{written} is read as the number {read}, not as text"
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -157,7 +197,10 @@ def _field_fix(loc: tuple[Any, ...]) -> str:
         "known ids", "known fields")
 
 
-def _problems_from_validation(err: ValidationError, raw: Any) -> list[Problem]:
+def _problems_from_validation(err: ValidationError, raw: Any,
+                              line_map: dict[tuple[str, ...], int] | None = None
+                              ) -> list[Problem]:
+    written_values = line_map.written_values if isinstance(line_map, LineMap) else {}
     problems = []
     unknown: dict[tuple[Any, ...], list[str]] = {}
     for e in err.errors():
@@ -165,18 +208,40 @@ def _problems_from_validation(err: ValidationError, raw: Any) -> list[Problem]:
             unknown.setdefault(tuple(e["loc"][:-1]), []).append(str(e["loc"][-1]))
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p and "(" in p))
-        location = _pydantic_location(raw, loc)
+        location, path = _pydantic_location(raw, loc, line_map)
+        line = _deepest_line(path, line_map or {})
+        number = e["input"] if isinstance(e["input"], int | float) \
+            and not isinstance(e["input"], bool) else None
+        # A key is named as written where the file is YAML (a mapping given in code, with
+        # a key False, was written by nobody).
+        key = path[-1] if isinstance(line_map, LineMap) else None
+        written = (key if loc[-1:] == ("[key]",) else written_values.get(path) or (
+            None if number is None else as_written(number))) \
+            if e["type"] == "string_type" and path else None
+        if written:  # "" is nothing written (``id:``): the schema's own words say that
+            problems.append(Problem(location, _not_text(written, e["input"]),
+                                    f'quote it: "{written}"', line))
+            continue
         near = difflib.get_close_matches(str(e["loc"][-1]), unknown.get(tuple(e["loc"][:-1]), []),
                                          n=1, cutoff=0.6) if e["type"] == "missing" else []
         if near:
-            problems.append(Problem(location, e["msg"], f"rename '{near[0]}' to '{loc[-1]}'"))
+            problems.append(Problem(location, e["msg"], f"rename '{near[0]}' to '{loc[-1]}'",
+                                    line))
             continue
         if e["type"] == "extra_forbidden":
-            problems.append(Problem(location, f"unknown field '{loc[-1]}'", _field_fix(loc)))
+            problems.append(Problem(location, f"unknown field '{loc[-1]}'", _field_fix(loc),
+                                    line))
             continue
         problems.append(Problem(location, e["msg"].replace("Value error, ", ""),
-                                _PYDANTIC_FIXES.get(e["type"], _GENERIC_FIX)))
+                                _PYDANTIC_FIXES.get(e["type"], _GENERIC_FIX), line))
     return problems
+
+
+def _deepest_line(path: tuple[str, ...], line_map: dict[tuple[str, ...], int]) -> int | None:
+    """The line of ``path`` in the file, or of the deepest part of it the file has."""
+    while path and path not in line_map:
+        path = path[:-1]
+    return line_map.get(path)
 
 
 def _without_unknown_fields(raw: Any, err: ValidationError) -> Any | None:
@@ -245,7 +310,7 @@ def scenario_from_mapping(raw: Any, source: str | None = None,
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as err:
-        problems = _problems_from_validation(err, raw)
+        problems = _problems_from_validation(err, raw, line_map)
         cleaned = _without_unknown_fields(raw, err)
         if cleaned is not None:
             # A repaired value can still fail (a renamed field of the wrong type): then the
@@ -255,7 +320,8 @@ def scenario_from_mapping(raw: Any, source: str | None = None,
     else:
         problems = check_semantics(scenario)
     if problems:
-        located = [Problem(p.location, p.message, p.fix, line_for(p.location, raw, line_map))
+        located = [p if p.line is not None else
+                   Problem(p.location, p.message, p.fix, line_for(p.location, raw, line_map))
                    for p in problems]
         raise ScenarioError(located, source)
     return scenario
@@ -266,8 +332,9 @@ def parse_text(text: str, suffix: str, source: str,
     """Parse scenario text of a given kind ('.yaml', '.json', '.csv') under the loader limits."""
     limits = limits or LoadLimits.from_env()
     if suffix == ".csv":
-        return scenario_from_mapping(table_mapping(text, source, limits=limits), source,
-                                     limits=limits)
+        table = read_table(text, source, limits=limits)
+        with table.cells_named():
+            return scenario_from_mapping(table.mapping, source, limits=limits)
     if not text.strip():
         raise scenario_error("", "the file is empty", "write a scenario (see `detente schema`)",
                              source)

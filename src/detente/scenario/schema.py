@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import yaml
@@ -25,7 +26,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from detente.errors import as_written
+from detente.errors import as_written, option_error, option_place
 from detente.settlement.defaults import same_value
 
 if TYPE_CHECKING:
@@ -470,6 +471,21 @@ class Scenario(_Strict):
     def to_json(self) -> str:
         # Every number of a valid scenario is finite; allow_nan=False keeps the output strict JSON.
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+
+    def text_for(self, output: str | PurePath) -> str:
+        """The scenario as the file ``output`` holds it: JSON for ``.json``, YAML for
+        ``.yaml`` or ``.yml``. Any other name is refused (``convert``'s ``--output``): the
+        file would be YAML under a name (``x.csv``, no suffix) that reads it otherwise."""
+        suffix = PurePath(output).suffix.lower()
+        if suffix == ".json":
+            return self.to_json()
+        if suffix in (".yaml", ".yml"):
+            return self.to_yaml()
+        written = f"'{suffix}'" if suffix else "no file type"
+        stem = PurePath(output).with_suffix("").name or "scenario"
+        raise option_error(option_place("output"),
+                           f"{output} has {written}: a scenario is written as YAML or JSON "
+                           f"only", f"name the output {stem}.yaml or {stem}.json")
 
     def compile(self) -> Arrays:
         from detente.scenario.compile import compile_arrays

@@ -8,8 +8,9 @@
   line 2 ``Actor, Description, Power`` then a position and a salience column per dimension,
   then one row per actor; positions and saliences on 0-100.
 
-The readers return the scenario as a plain mapping; :func:`detente.scenario.load` validates it
-like any file, so tables and files get the same checks and messages.
+The readers return the scenario as a plain mapping, with the cell of each value;
+:func:`detente.scenario.load` validates it like any file, so tables and files get the same
+checks and messages, each naming the table's row and column.
 
 Neither format carries a status quo. Unless one is given, it is set to the issue's
 capability × salience weighted median, and the scenario's note says so.
@@ -21,6 +22,9 @@ import csv
 import io
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,6 +35,42 @@ from detente.scenario.schema import MIN_SCALE_SPAN, MIN_SCALE_SPAN_SHARE
 
 if TYPE_CHECKING:
     from detente.safeload import LoadLimits
+
+#: The longest id a scenario takes (its schema's ``Id``): a longer name is cut to it.
+LONGEST_ID = 40
+
+#: Where a value read from a table cell sits: its location in the scenario (``actors``, an
+#: id, ``capability``; ``stances``, actor, issue, ``salience``) → its line and column header.
+Cells = dict[tuple[str, ...], tuple[int, str]]
+
+
+@dataclass
+class Table:
+    """A table read into a scenario mapping, with the cell each value was read from."""
+
+    mapping: dict[str, Any]
+    cells: Cells = field(default_factory=dict)
+
+    @contextmanager
+    def cells_named(self) -> Iterator[None]:
+        """A refusal met in the block (the scenario check of :attr:`mapping`) names the
+        table's row and column where it names a value read from a cell: the user has a
+        table, not the scenario it was read into (``stances.B.X.position``)."""
+        try:
+            yield
+        except ScenarioError as err:
+            err.problems = [self._in_table(p) for p in err.problems]
+            raise
+
+    def _in_table(self, problem: Problem) -> Problem:
+        parts = tuple(problem.location.split("."))
+        for size in (4, 3):
+            if parts[:size] in self.cells:
+                line, column = self.cells[parts[:size]]
+                return Problem(f"row {line}, column '{column}'", problem.message,
+                               problem.fix, line)
+        return problem
+
 
 CAPABILITY_NAMES = ("capability", "capabilities", "resources", "influence", "power", "clout")
 ACTOR_NAMES = ("actor", "name", "actors")
@@ -49,10 +89,10 @@ def _drop_trailing_empty(row: list[str]) -> list[str]:
 
 
 def _make_id(text: str, fallback: str) -> str:
-    ident = re.sub(r"[^A-Za-z0-9_\-]+", "_", text.strip()).strip("_")[:40]
+    ident = re.sub(r"[^A-Za-z0-9_\-]+", "_", text.strip()).strip("_")[:LONGEST_ID]
     if not ident:
         return fallback
-    return ident if ident[0].isalpha() else f"A{ident}"[:40]
+    return ident if ident[0].isalpha() else f"A{ident}"[:LONGEST_ID]
 
 
 def _number(cell: str, source: str, line: int, column: str) -> float:
@@ -80,10 +120,11 @@ def is_ktab(rows: list[list[str]]) -> bool:
     return bool(rows[1]) and rows[1][0].lower().startswith("actor")
 
 
-def table_mapping(text: str, source: str = "<table>", status_quo: float | None = None,
-                  scale: tuple[float, float] | None = None,
-                  limits: LoadLimits | None = None) -> dict[str, Any]:
-    """Read a BDM or KTAB table (detected from its first lines) into a scenario mapping.
+def read_table(text: str, source: str = "<table>", status_quo: float | None = None,
+               scale: tuple[float, float] | None = None,
+               limits: LoadLimits | None = None) -> Table:
+    """Read a BDM or KTAB table (detected from its first lines) into a scenario mapping,
+    with the cell each value was read from.
 
     ``limits`` (the loader's, see :mod:`detente.safeload`) bound the text's size.
     """
@@ -96,8 +137,8 @@ def table_mapping(text: str, source: str = "<table>", status_quo: float | None =
         raise scenario_error("", "the file is empty",
                              "a table needs a header row and one row per actor", source)
     if is_ktab(rows):
-        return ktab_mapping(rows, source, status_quo)
-    return bdm_mapping(rows, source, status_quo, scale)
+        return ktab_table(rows, source, status_quo)
+    return bdm_table(rows, source, status_quo, scale)
 
 
 def _weighted_median(pos: np.ndarray, weight: np.ndarray) -> float:
@@ -106,8 +147,8 @@ def _weighted_median(pos: np.ndarray, weight: np.ndarray) -> float:
     return float(weighted_median(pos[:, None], weight[:, None])[0])
 
 
-def bdm_mapping(rows: list[list[str]], source: str, status_quo: float | None = None,
-                scale: tuple[float, float] | None = None) -> dict[str, Any]:
+def bdm_table(rows: list[list[str]], source: str, status_quo: float | None = None,
+              scale: tuple[float, float] | None = None) -> Table:
     header = [h.lower() for h in _drop_trailing_empty(rows[0])]
 
     def column(names: tuple[str, ...], label: str) -> int:
@@ -141,7 +182,18 @@ def bdm_mapping(rows: list[list[str]], source: str, status_quo: float | None = N
                              "add one row per actor", source)
     sal_arr = np.array(sal)
     notes = []
-    if sal_arr.max() > 1:
+    percent_line = next((line for line, s in zip(lines, sal, strict=True) if s > 1), None)
+    reading = ("0-1" if percent_line is None else f"0-100 (the column is read as 0-100: "
+               f"row {percent_line} has a salience above 1)")
+    _refuse_cells([Problem(f"row {line}, column '{rows[0][ci_sal]}'",
+                             f"salience {as_written(s)} is outside {reading}",
+                             "write a salience from 0 to 100" if percent_line else
+                             "write a salience from 0 to 1 (or every one from 0 to 100)",
+                             line)
+                     for line, s in zip(lines, sal, strict=True)
+                     if not 0 <= s <= (1 if percent_line is None else 100)]
+                    + _nobody_cares(sal, rows[0][ci_sal]), source)
+    if percent_line is not None:
         sal_arr = sal_arr / 100.0
         notes.append("saliences read as 0-100 and divided by 100")
     pos_arr = np.array(pos)
@@ -157,7 +209,7 @@ def bdm_mapping(rows: list[list[str]], source: str, status_quo: float | None = N
 
         notes.append(f"the table has no status quo: set to the weighted median "
                      f"{fmt(status_quo, hi - lo)}")
-    ids = _unique_ids(names, source)
+    ids = _unique_ids(names, lines, source)
     raw = {
         "id": _make_id(source.rsplit("/", 1)[-1].rsplit(".", 1)[0], "table"),
         "title": f"BDM table {source.rsplit('/', 1)[-1]}",
@@ -170,7 +222,30 @@ def bdm_mapping(rows: list[list[str]], source: str, status_quo: float | None = N
                     for i, p, s in zip(ids, pos, sal_arr, strict=True)},
         "note": "; ".join(notes) or None,
     }
-    return raw
+    cells: Cells = {}
+    for ident, line in zip(ids, lines, strict=True):
+        cells["actors", ident, "capability"] = (line, rows[0][ci_cap])
+        cells["stances", ident, "X", "position"] = (line, rows[0][ci_pos])
+        cells["stances", ident, "X", "salience"] = (line, rows[0][ci_sal])
+    return Table(raw, cells)
+
+
+def _nobody_cares(saliences: list[float], column: str) -> list[Problem]:
+    """A salience column all of whose values are 0: the scenario check would refuse its
+    issue as one nobody cares about, with a fix (add a stance, remove the issue) in terms a
+    table has not."""
+    if any(saliences):
+        return []
+    return [Problem(f"column '{column}'", "every salience is 0, so nobody cares about the "
+                    "issue", "give at least one actor a salience above 0")]
+
+
+def _refuse_cells(problems: list[Problem], source: str) -> None:
+    """Refuse the cells (or columns) of ``problems``, values the table's format cannot take,
+    every one at once, before the scenario check would name them by their place in the
+    scenario and by the value as rescaled (0.9 for a written 90)."""
+    if problems:
+        raise ScenarioError(problems, source)
 
 
 def _check_span(positions: list[float], lines: list[int], column: str, source: str) -> None:
@@ -200,23 +275,39 @@ def _check_span(positions: list[float], lines: list[int], column: str, source: s
         f"further apart, e.g. {' and '.join(steps)}", source, first)
 
 
-def _unique_ids(names: list[str], source: str) -> list[str]:
-    ids = [_make_id(n, f"A{k}") for k, n in enumerate(names)]
-    seen: dict[str, int] = {}
+def _unique_ids(names: list[str], lines: list[int], source: str) -> list[str]:
+    """An id per actor row (on line ``lines[k]``), made from its name. Two names that differ
+    but make one id (cut to :data:`LONGEST_ID` characters: "Ministry of Foreign Affairs of
+    the Republic of Korea" and "… of Japan") are two actors: the later one's id is numbered
+    (``…_2``). A name written on two rows is refused, naming both lines."""
+    first_line: dict[str, int] = {}
     problems = []
-    for k, ident in enumerate(ids):
-        if ident in seen:
-            problems.append(Problem(f"row {k + 2}", f"actor '{names[k]}' appears twice "
-                                    f"(also row {seen[ident] + 2})", "give each actor one row",
-                                    k + 2))
-        seen[ident] = k
+    for name, line in zip(names, lines, strict=True):
+        if name and name in first_line:
+            problems.append(Problem(f"row {line}", f"actor '{name}' appears twice (also row "
+                                    f"{first_line[name]})", "give each actor one row: delete "
+                                    "this one or rename it", line))
+        first_line.setdefault(name, line)
     if problems:
         raise ScenarioError(problems, source)
+    return _numbered([_make_id(name, f"A{k}") for k, name in enumerate(names)])
+
+
+def _numbered(made: list[str]) -> list[str]:
+    """The ids ``made`` from distinct names, each one taken again numbered (``…_2``, within
+    :data:`LONGEST_ID` characters) so that no two are one."""
+    ids: list[str] = []
+    for ident in made:
+        numbered, number = ident, 1
+        while numbered in ids:
+            number += 1
+            suffix = f"_{number}"
+            numbered = ident[: LONGEST_ID - len(suffix)] + suffix
+        ids.append(numbered)
     return ids
 
 
-def ktab_mapping(rows: list[list[str]], source: str,
-                 status_quo: float | None = None) -> dict[str, Any]:
+def ktab_table(rows: list[list[str]], source: str, status_quo: float | None = None) -> Table:
     first = _drop_trailing_empty(rows[0])
     n_actors, n_dims = int(first[2]), int(first[3])
     if n_actors < 1 or n_dims < 1:
@@ -235,11 +326,13 @@ def ktab_mapping(rows: list[list[str]], source: str,
                              f"{len(body)}", "make nActors on line 1 match the actor rows",
                              source, 1)
     dim_names = [header[3 + 2 * d] for d in range(n_dims)]
-    dim_ids = [_make_id(re.sub(r"(?i)\s*(position|pstn)\s*", " ", n).strip() or n, f"D{d}")
-               for d, n in enumerate(dim_names)]
+    # Dimensions named alike ("Position", "Position") are two issues, as actors are.
+    dim_ids = _numbered([_make_id(re.sub(r"(?i)\s*(position|pstn)\s*", " ", n).strip() or n,
+                                  f"D{d}") for d, n in enumerate(dim_names)])
     names, descs, caps = [], [], []
     pos = np.zeros((n_actors, n_dims))
     sal = np.zeros((n_actors, n_dims))
+    outside: list[Problem] = []
     for a, (line, row) in enumerate(body):
         if len(row) < 3 + 2 * n_dims:
             raise scenario_error(f"row {line}", f"expected {3 + 2 * n_dims} fields, got "
@@ -249,9 +342,22 @@ def ktab_mapping(rows: list[list[str]], source: str,
         descs.append(row[1])
         caps.append(_number(row[2], source, line, header[2]))
         for d in range(n_dims):
-            pos[a, d] = _number(row[3 + 2 * d], source, line, header[3 + 2 * d])
-            sal[a, d] = _number(row[4 + 2 * d], source, line, header[4 + 2 * d]) / 100.0
-    ids = _unique_ids(names, source)
+            written = {what: _number(row[column], source, line, header[column])
+                       for what, column in (("position", 3 + 2 * d), ("salience", 4 + 2 * d))}
+            pos[a, d], sal[a, d] = written["position"], written["salience"] / 100.0
+            # KTAB writes both on 0-100; the scenario's issue takes that scale.
+            outside += [Problem(f"row {line}, column '{header[column]}'",
+                                f"{what} {as_written(value)} is outside 0-100 (KTAB writes "
+                                f"{what}s on 0-100)", f"write a {what} from 0 to 100" +
+                                (" (rescale the column onto 0-100 if it uses another range)"
+                                 if what == "position" else ""), line)
+                        for (what, value), column in zip(written.items(),
+                                                         (3 + 2 * d, 4 + 2 * d), strict=True)
+                        if not 0 <= value <= 100]
+    for d in range(n_dims):
+        outside += _nobody_cares(list(sal[:, d]), header[4 + 2 * d])
+    _refuse_cells(outside, source)
+    ids = _unique_ids(names, [line for line, _ in body], source)
     notes = ["saliences read as 0-100 (KTAB) and divided by 100"]
     if status_quo is None:
         sq = [_weighted_median(pos[:, d], np.array(caps) * sal[:, d]) for d in range(n_dims)]
@@ -271,4 +377,10 @@ def ktab_mapping(rows: list[list[str]], source: str,
                              for d in range(n_dims)} for a in range(n_actors)},
         "note": "; ".join(notes),
     }
-    return raw
+    cells: Cells = {}
+    for ident, (line, _) in zip(ids, body, strict=True):
+        cells["actors", ident, "capability"] = (line, header[2])
+        for d in range(n_dims):
+            cells["stances", ident, dim_ids[d], "position"] = (line, header[3 + 2 * d])
+            cells["stances", ident, dim_ids[d], "salience"] = (line, header[4 + 2 * d])
+    return Table(raw, cells)
