@@ -22,6 +22,7 @@ from detente.errors import (
     flag_name,
     non_finite_text,
     option_help,
+    option_place,
     option_text,
     read_number,
 )
@@ -105,6 +106,14 @@ class Option:
     def flag(self) -> str:
         """The long flag, used to locate problems (``--step``)."""
         return self.cli_flags[0]
+
+    @property
+    def place(self) -> str:
+        """Where a problem with the option is located, as the interface showing it places
+        it (:func:`detente.errors.option_place`): the flag (``--round``, the argument's
+        ``KIND``) on the command line, the declared name (``params.round_number``,
+        ``params.kind``) on the workbench, whatever the flag is."""
+        return option_place(self.name, self.flag)
 
     def said(self, value: object = None) -> str:
         """The option named in a message, with ``value`` to give, as the interface showing
@@ -200,7 +209,7 @@ class Option:
 
     def _one(self, value: Any) -> tuple[Any, Problem | None]:
         """Coerce one value (a string from the web or a query is read as the type)."""
-        where = self.flag
+        where = self.place
         if self.reader is not None:
             return self._read(self.reader, value)
         if self.type is bool:
@@ -226,7 +235,7 @@ class Option:
             # An int is always finite (math.isfinite overflows on one past 1e308).
             # Quoted as written where it was text (a 400-digit number reads as inf).
             if isinstance(number, float) and not math.isfinite(number):
-                return None, not_finite(self.flag, value if isinstance(value, str) else number,
+                return None, not_finite(self.place, value if isinstance(value, str) else number,
                                         self.rule(), self.said())
             # One message for every other way a number can be wrong (not a number, out of
             # bounds), worded as the rule itself.
@@ -252,12 +261,12 @@ class Option:
         # The finiteness rule holds for a type with its own rule too.
         number = read_number(value)
         if number is not None and not math.isfinite(number):
-            return None, not_finite(self.flag, value if isinstance(value, str) else number,
+            return None, not_finite(self.place, value if isinstance(value, str) else number,
                                     self.rule(), self.said())
         try:
             return reader.parse(value), None
         except ValueError as err:
-            return None, Problem(self.flag, str(err), self._example())
+            return None, Problem(self.place, str(err), self._example())
 
     def _within(self, x: float) -> bool:
         if self.low is not None and (x <= self.low if self.low_open else x < self.low):
@@ -282,7 +291,7 @@ class Option:
                 # A repeat was listed or run twice (settle -p SWAP -p SWAP): refused as a
                 # repeated counterfactual is, not dropped without a word.
                 if p is None and v in out:
-                    p = Problem(self.flag, f"{self._show(v)} is given twice",
+                    p = Problem(self.place, f"{self._show(v)} is given twice",
                                 f"give each {self.what} once")
                 out.append(v)
                 if p:
@@ -361,7 +370,7 @@ def _none_chosen(option: Option) -> Problem:
     """An empty list given for a list of choices whose default is not empty (no model ticked
     on the page): refused rather than run as the default, which the caller did not ask for
     (where the default is empty, as ``--ignore``'s, an empty list is the default)."""
-    return Problem(option.flag, f"no {option.what} given: an empty list",
+    return Problem(option.place, f"no {option.what} given: an empty list",
                    f"give at least one (of {', '.join(option.choices)}), or leave "
                    f"{option.said()} out for the default ({option.default_text()})")
 
@@ -538,6 +547,12 @@ class AnalysisSpec:
                 given[o.name] = plain[0]
         return edits
 
+    def declared_names(self) -> dict[str, str]:
+        """Each option's declared name by its flag (``--round`` → ``round_number``, ``KIND``
+        → ``kind``): what :func:`detente.errors.declaring` places a refusal by while the
+        analysis is checked and run."""
+        return {o.flag: o.name for o in self.options}
+
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
 
@@ -556,7 +571,7 @@ class AnalysisSpec:
     def _options_not_run(self, checked: Mapping[str, Any], at: str) -> list[Problem]:
         if self.models_run is None:
             return []
-        where = f"{at}.option" if at else self.option("option").flag
+        where = f"{at}.option" if at else self.option("option").place
         named = dict.fromkeys(split_model_option(item, where)[0]
                               for item in checked.get("option") or ())
         if not named:
