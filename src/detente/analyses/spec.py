@@ -88,6 +88,10 @@ class Option:
     #: Given on the command line as the first positional word (``plot KIND``), named by its
     #: one flag (``KIND``) in messages; a keyword like any option elsewhere.
     argument: bool = False
+    #: Values a user may expect among the choices but that this option does not take, each
+    #: with a function giving the refusal's message and fix (why not, what to use
+    #: instead), worded when refused, as the interface showing it names options.
+    not_taken: tuple[tuple[str, Callable[[], tuple[str, str]]], ...] = ()
 
     @property
     def reader(self) -> ReadValue | None:
@@ -251,6 +255,9 @@ class Option:
         if text is None:
             return None, Problem(where, f"expected text, got {value!r}", self._example())
         if self.choices and text not in self.choices:
+            why = dict(self.not_taken).get(text)
+            if why is not None:
+                return None, Problem(where, *why())
             return None, Problem(where, f"unknown {self.what} '{text}'",
                                  _near(text, self.choices) + f"use {', '.join(self.choices)}")
         return text, None
