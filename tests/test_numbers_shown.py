@@ -703,3 +703,12 @@ def test_the_forecast_csv_carries_the_combined_bounds_unrounded_as_numbers() -> 
                             ("low95", "95% low"), ("high95", "95% high"),
                             ("spread_low", "spread low"), ("spread_high", "spread high")]:
             assert float(read[issue, column]) == values[issue][key], (issue, column)
+
+
+def test_an_unreached_target_tells_the_forecast_now_from_the_actor_position_now() -> None:
+    # It read "(at position 16; now 10)": 10 was the forecast, not UP's position (4).
+    from detente.influence import TargetShift
+
+    unreached = TargetShift("UP", "FLOW", 16.0, 4.0, 10.0, None, 15.9, 15.9, 16.0, 20.0)
+    said = unreached.describe()
+    assert "UP at position 16; the forecast now is 10, with UP at 4)" in said, said
