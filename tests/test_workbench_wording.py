@@ -143,3 +143,25 @@ def test_a_refusal_by_the_run_itself_is_located_at_the_field(
         name: str, params: dict[str, Any], field: str) -> None:
     refused = workbench(name, params)
     assert [p["location"] for p in refused] == [field], refused
+
+
+@pytest.mark.parametrize(("given", "read"), [
+    ("1", True), (1, True), ("0", False), (0, False), (1.0, True), ("true", True), (False, False),
+])
+def test_a_switch_reads_a_number_as_it_reads_the_same_number_written_as_text(
+        given: object, read: bool) -> None:
+    # ``combined: "1"`` was taken and ``combined: 1`` refused: a form sends the one, a JSON
+    # request the other.
+    from detente.analyses import ANALYSES
+
+    assert ANALYSES["forecast"].check({"combined": given}, at="params")["combined"] is read
+
+
+@pytest.mark.parametrize("given", [2, "2", 0.5, "maybe", [1]])
+def test_a_switch_refuses_any_other_value_at_its_field(given: object) -> None:
+    from detente.analyses import ANALYSES
+
+    with shown_on("workbench"), pytest.raises(OptionError) as refused:
+        ANALYSES["forecast"].check({"combined": given}, at="params")
+    assert [p.location for p in refused.value.problems] == ["params.combined"]
+    assert "true or false" in refused.value.problems[0].message

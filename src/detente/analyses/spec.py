@@ -217,11 +217,15 @@ class Option:
         if self.reader is not None:
             return self._read(self.reader, value)
         if self.type is bool:
-            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-                return value.strip().lower() in _TRUE, None
             if isinstance(value, bool):
                 return value, None
-            return None, Problem(where, f"expected true or false, got {value!r}",
+            # The number 1 or 0 reads as its text "1" or "0" does: a form or a query sends
+            # one, a JSON request the other, and both mean the same switch.
+            if isinstance(value, int | float) and value in (0, 1):
+                value = str(int(value))
+            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                return value.strip().lower() in _TRUE, None
+            return None, Problem(where, f"expected true or false (or 1 or 0), got {value!r}",
                                  f"write {self.said()} true or false")
         if self.type in (int, float):
             number: float | int | None = None
