@@ -134,13 +134,12 @@ def report_settings(given: Mapping[str, Mapping[str, Any]] | None = None, *,
                   **{k: v for k, v in shortcut.items() if v is not None and k in names},
                   **given.get(name, {})}
         try:
-            out[name] = spec.check(wanted)
+            # Located as the setting is written, by the option's declared name on every
+            # interface ("settle.step"; an unknown name too, "settle.stepp").
+            out[name] = spec.check(wanted, at=name)
         except OptionError as err:
-            flags = {o.flag: o.name for o in spec.options}
-            # By flag; an unknown name comes located as the analysis's ("settle.stepp").
-            problems += [Problem(
-                f"--set {name}.{flags.get(p.location, p.location.removeprefix(name + '.'))}",
-                p.message, p.fix) for p in err.problems]
+            problems += [Problem(f"--set {p.location}", p.message, p.fix)
+                         for p in err.problems]
     if problems:
         raise OptionError(problems)
     return out
