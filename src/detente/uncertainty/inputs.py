@@ -509,6 +509,55 @@ def require_inputs(space: InputSpace, noise: Noise, fixed: Sequence[str] = ()) -
                            "capability=20%, or low/high/sd on numbers in the scenario")
 
 
+
+def can_draw_zero(space: InputSpace, d: int) -> bool:
+    """Whether input ``d`` is drawn as exactly 0 with a probability above 0: a discrete
+    point at 0, or a range that ends at 0. A continuous draw from a range reaching above
+    0 is exactly 0 with probability 0 (the truncated normal of the noise included: it is
+    inverted from a uniform, not clipped)."""
+    if KINDS[space.kind[d]] == "discrete":
+        return bool(np.any(space.atoms[d][0] <= 0))
+    return bool(space.high[d] <= 0)
+
+
+def require_stakes(space: InputSpace, arrays: Arrays) -> None:
+    """Refuse a space that can draw every salience on an issue as 0 at once: in such a
+    draw nobody cares about the issue, as the loader refuses for the scenario as written,
+    and each model answers with a number of its own making (nash the scale's end, median
+    the lowest position) that would enter the issue's distribution as a forecast.
+
+    ``arrays``: the scenario the draws vary (a counterfactual's, which may set, add or
+    take away saliences); a salience that is not an input of ``space`` is as it has it.
+    """
+    drawn = {(space.actors[d], space.issues[d]): d for d in range(space.size)
+             if space.target[d] == "salience"}
+    salience = np.asarray(arrays.salience, dtype=float)
+    problems = []
+    for k, issue in enumerate(arrays.issue_ids):
+        at_zero = []
+        for a, actor in enumerate(arrays.actor_ids):
+            d = drawn.get((actor, issue))
+            if d is None and salience[a, k] > 0:
+                break  # a fixed stake: the issue is cared about in every draw
+            if d is not None and not can_draw_zero(space, d):
+                break
+            if d is not None:
+                at_zero.append(f"stances.{actor}.{issue}.salience")
+        else:
+            if at_zero:  # none drawn: the loader or the counterfactual refuses it
+                problems.append(Problem(
+                    f"stances.*.{issue}.salience",
+                    f"every salience on {issue} can be drawn as 0 at once (each of "
+                    f"{', '.join(at_zero)} has a point at 0 or a range ending at 0, and no "
+                    f"other salience on {issue} is fixed above 0); in such a draw nobody "
+                    f"cares about {issue}, so no model has a forecast for it",
+                    f"give one of these saliences a distribution that stays above 0 (points "
+                    f"above 0, or a low above 0), or keep one actor's salience on {issue} "
+                    f"fixed above 0"))
+    if problems:
+        raise ScenarioError(problems)
+
+
 #: The most inputs a note names one by one (``--without`` an actor sets all of its inputs).
 _NAMED = 6
 
@@ -529,4 +578,5 @@ def fixed_note(labels: Sequence[str]) -> str:
 
 __all__: Sequence[str] = ("DEFAULT_NOISE", "FIELDS", "KINDS", "InputSpace", "Noise",
                           "NoiseTerm", "distribution_problem", "fixed_note",
-                          "has_own_uncertainty", "input_space", "require_inputs")
+                          "has_own_uncertainty", "input_space", "require_inputs",
+                          "require_stakes")
