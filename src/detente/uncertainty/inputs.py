@@ -547,8 +547,9 @@ def require_stakes(space: InputSpace, arrays: Arrays) -> None:
             if at_zero:  # none drawn: the loader or the counterfactual refuses it
                 problems.append(Problem(
                     f"stances.*.{issue}.salience",
-                    f"every salience on {issue} can be drawn as 0 at once (each of "
-                    f"{', '.join(at_zero)} has a point at 0 or a range ending at 0, and no "
+                    f"every salience on {issue} can be drawn as 0 at once ("
+                    f"{'each of ' if len(at_zero) > 1 else ''}{', '.join(at_zero)} has a "
+                    f"point at 0 or a range ending at 0, and no "
                     f"other salience on {issue} is fixed above 0); in such a draw nobody "
                     f"cares about {issue}, so no model has a forecast for it",
                     f"give one of these saliences a distribution that stays above 0 (points "
