@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -136,6 +137,10 @@ class Noise:
                 raise option_error("--noise", f"'{token}' is not KIND=SPREAD",
                                    f"KIND is one of {', '.join(FIELDS)}; e.g. position=10 "
                                    "salience=0.1 capability=20%  (or 'none')")
+            if key in terms:  # a repeat would silently replace the first spread
+                raise option_error("--noise", f"{key} is given twice (in '{shorten(token)}')",
+                                   f"give each kind of noise once, e.g. "
+                                   f"{option_text('noise', 'position=10')}")
             relative = raw.endswith("%")
             try:
                 sd = float(raw[:-1] if relative else raw)
@@ -150,6 +155,15 @@ class Noise:
                 raise option_error("--noise", f"{non_finite_text(raw.removesuffix('%'))}, in "
                                    f"'{shorten(token)}'",
                                    "write e.g. position=10 or capability=20%")
+            # A spread below the normal floats (position=1e-400) reads as 0, no noise at
+            # all, or loses digits (capability=1e-320% as 9.88131e-321%): not what was
+            # written, so refused rather than run and shown as another number.
+            if 0 <= sd < sys.float_info.min and re.search(r"[1-9]", re.split(r"[eE]", raw)[0]):
+                raise option_error("--noise", f"the spread in '{shorten(token)}' is too small "
+                                   "to compute with: " + ("it reads as 0" if sd == 0 else
+                                   "below 2.2e-308 a float keeps too few of its digits"),
+                                   f"write {key}=0 for no {key} noise, or a spread of at least "
+                                   "1e-300")
             if sd < 0:
                 raise option_error("--noise", f"the spread in '{token}' must be 0 or more",
                                    "write e.g. position=10 or capability=20%")
