@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import model_option_text, option_error
+from detente.errors import given_inside, model_option_text, option_error
 from detente.scenario import Scenario
 from detente.settlement.defaults import GridStep
 
@@ -89,6 +89,7 @@ class SettleKernel:
         return out
 
 
+@given_inside(SETTLE, SETTLE_OPTIONS)  # settle's refusals name -O settle.step, not --step
 def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> SettleKernel:
     """Build the settle kernel from ``-O settle.NAME=VALUE`` options, with clear errors."""
     try:
