@@ -111,6 +111,7 @@ class _GivenInside:
     names: frozenset[str]
     name: str
     flag: str
+    located_by_flag: bool
 
 
 #: The innermost last: a setting of the report may hold sample's ``-O settle.step``.
@@ -118,16 +119,18 @@ _GIVEN_INSIDE: ContextVar[tuple[_GivenInside, ...]] = ContextVar("given_inside",
 
 
 @contextmanager
-def given_inside(prefix: str, names: Iterable[str], name: str = "option", flag: str = "-O"
-                 ) -> Iterator[None]:
+def given_inside(prefix: str, names: Iterable[str], name: str = "option", flag: str = "-O",
+                 located_by_flag: bool = False) -> Iterator[None]:
     """Name the options ``names`` in the messages made in the block as the items
     ``PREFIX.NAME=VALUE`` of the option ``name`` (``flag`` on the command line) that gives
     them: settle's options read as a sub-analysis of `detente sample` are ``-O
     settle.step=5%`` (workbench ``option=settle.step=5%``), an analysis's options read as
     the report's settings ``--set settle.step=5%``; each is located at ``PREFIX.NAME``
-    (:func:`option_place`). A refusal of settle's own (``GridStep.fix``) thus names the
-    option as the user gave it, not a flag of a command they did not run."""
-    frame = _GivenInside(prefix, frozenset(names), name, flag)
+    as a model's option is, or with ``located_by_flag`` at ``FLAG PREFIX.NAME`` (``--set
+    settle.step``, as the report locates its settings). A refusal of settle's own
+    (``GridStep.fix``) thus names the option as the user gave it, not a flag of a command
+    they did not run."""
+    frame = _GivenInside(prefix, frozenset(names), name, flag, located_by_flag)
     token = _GIVEN_INSIDE.set((*_GIVEN_INSIDE.get(), frame))
     try:
         yield
@@ -196,10 +199,11 @@ def option_place(name: str, flag: str = "", within: str = "params") -> str:
     """Where a problem with the option ``name`` is located, as :func:`option_text` names
     it: the command line's flag (``--samples``), the workbench's field (``params.samples``;
     ``within``: the request's part that holds it, ``counterfactual`` for a change); inside
-    :func:`given_inside`, the item it is given as (``settle.step``)."""
+    :func:`given_inside`, the item it is given as (``settle.step``, ``--set settle.step``)."""
     frame, _ = _inside(name)
     if frame is not None:
-        return f"{frame.prefix}.{name}"
+        return f"{frame.flag} {frame.prefix}.{name}" if frame.located_by_flag \
+            else f"{frame.prefix}.{name}"
     if _SHOWN_ON.get() == "workbench":
         return f"{within}.{name}"
     return _flag(name, flag)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +22,7 @@ from detente.errors import (
     NobodyMustAgree,
     OptionError,
     Problem,
+    given_inside,
     option_error,
     option_text,
     require_known,
@@ -109,6 +111,14 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, Any]]:
     return out
 
 
+def as_settings(name: str, spec: AnalysisSpec) -> AbstractContextManager[None]:
+    """The options of the report's analysis ``name`` named in the block's refusals as the
+    report's settings that give them (``--set settle.step=5%``, workbench
+    ``set=settle.step=5%``), not as flags of `detente settle` the user did not run."""
+    return given_inside(name, (o.name for o in spec.options), "set", "--set",
+                        located_by_flag=True)
+
+
 def report_settings(given: Mapping[str, Mapping[str, Any]] | None = None, *,
                     models: Sequence[str] | None = None, primary: str | None = None,
                     seed: int | None = None, specs: Mapping[str, AnalysisSpec] = ANALYSES
@@ -134,11 +144,12 @@ def report_settings(given: Mapping[str, Mapping[str, Any]] | None = None, *,
                   **{k: v for k, v in shortcut.items() if v is not None and k in names},
                   **given.get(name, {})}
         try:
-            out[name] = spec.check(wanted)
+            with as_settings(name, spec):
+                out[name] = spec.check(wanted)
         except OptionError as err:
             flags = {o.flag: o.name for o in spec.options}
             # By flag; an unknown name comes located as the analysis's ("settle.stepp").
-            problems += [Problem(
+            problems += [p if p.location.startswith("--set ") else Problem(
                 f"--set {name}.{flags.get(p.location, p.location.removeprefix(name + '.'))}",
                 p.message, p.fix) for p in err.problems]
     if problems:
@@ -222,8 +233,9 @@ class Analysis:
 
     def result(self, name: str) -> Result:
         if name not in self.results:
-            self.results[name] = run(name, self.scenario, self.variation,
-                                     **self.settings[name])
+            with as_settings(name, ANALYSES[name]):
+                self.results[name] = run(name, self.scenario, self.variation,
+                                         **self.settings[name])
         return self.results[name]
 
     @property
@@ -292,8 +304,10 @@ class Analysis:
         (of :attr:`settles_without`), side by side (`detente settle --without A --without B
         ... --separately`)."""
         everyone = Variation(without=self.settles_without)
-        return run("settle", self.scenario, everyone, **{
-            **self.settings["settle"], "separately": True, "zones": False, "persuade": False})
+        with as_settings("settle", ANALYSES["settle"]):
+            return run("settle", self.scenario, everyone, **{
+                **self.settings["settle"], "separately": True, "zones": False,
+                "persuade": False})
 
     @cached_property
     def settlement(self) -> Settlement:
