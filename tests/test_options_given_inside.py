@@ -91,3 +91,23 @@ def test_the_workbench_names_the_reports_settings_as_its_set_field() -> None:
     assert [p["location"] for p in problems] == ["params.set"], problems
     assert "e.g. set=settle.step=5%" in problems[0]["fix"], problems
     assert flags_in(problems) == [], problems
+
+
+def test_a_sampled_search_past_its_limit_names_settles_options_as_sample_takes_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import detente.settlement.screen as screen
+
+    screened = screen.screen_candidates
+
+    def undecided(table: Any, *args: Any, **kwargs: Any) -> Any:
+        """The screen as it ran, deciding nothing: every sample left to the exact search."""
+        empty, found, slots = screened(table, *args, **kwargs)
+        return empty & False, found & False, slots
+
+    monkeypatch.setattr(screen, "screen_candidates", undecided)
+    said = refusal(["sample", "korea-2017", "-m", "settle", "-n", "2", "--workers", "1",
+                    "-O", "settle.method=brute", "-O", "settle.max_packages=1"])
+    assert said.startswith("error: settle.max_packages: brute force would evaluate"), said
+    assert "use -O settle.method=bnb" in said and "a coarser -O settle.step," in said, said
+    assert "--method" not in said and "--step" not in said, said
+    assert said.endswith("raise the limit with -O settle.max_packages=N"), said

@@ -69,8 +69,10 @@ class SettleKernel:
                                 self.weighting)  # type: ignore[arg-type]
             limit = MAX_PACKAGES if self.max_packages is None else self.max_packages
             # Bounds and an incumbent decide most samples at once; only the rest are
-            # searched (detente.settlement.screen; exact either way).
-            screen = screened_zone_exists(table, self.method, limit)  # type: ignore[arg-type]
+            # searched (detente.settlement.screen; exact either way). A search past the
+            # limit names the options as sample takes them, in a worker process too.
+            with given_inside(SETTLE, SETTLE_OPTIONS):
+                screen = screened_zone_exists(table, self.method, limit)  # type: ignore[arg-type]
             out["zone"] = np.asarray(screen.exists, dtype=bool)
             out["zone_stage"] = screen.stage
         packages = list(self.problem.packages)
