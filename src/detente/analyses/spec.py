@@ -209,7 +209,7 @@ class Option:
             if isinstance(value, bool):
                 return value, None
             return None, Problem(where, f"expected true or false, got {value!r}",
-                                 f"write {self.said()} true or false")
+                                 f"write {self.said('true or false')}")
         if self.type in (int, float):
             number: float | int | None = None
             try:
