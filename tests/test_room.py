@@ -413,6 +413,28 @@ def test_three_experts_pooled_and_sampled(room_db: str, tmp_path: Path) -> None:
     assert [e["action"] for e in record["audit"]] == ["open", "submit", "submit", "submit"]
 
 
+def test_an_expert_may_give_a_position_without_a_salience(sqlite_db: str) -> None:
+    """docs/room.md: an expert fills any subset of the cells. A position alone is merged onto
+    the scenario's stance, and the salience it leaves out is not a judgement in the pool."""
+    service = RoomService(sqlite_db)
+    opened = service.open_room("elicitation", "korea-2017", ["E1", "E2"])
+    analysts = detente.load("korea-2017").to_dict()["stances"]["KP"]["NUC"]
+    service.submit(service.authenticate(opened.room_id, opened.tokens["E1"]),
+                   {"stances": {"KP": {"NUC": {"position": 60}}}})
+    service.submit(service.authenticate(opened.room_id, opened.tokens["E2"]),
+                   {"stances": {"KP": {"NUC": {"position": 80, "salience": 0.5}}}})
+    pooled = service.pooled(service.authenticate(opened.room_id, opened.owner_token))
+    nuc = pooled.scenario["stances"]["KP"]["NUC"]
+    assert nuc["position"]["points"] == [60, 80]
+    assert nuc["position"]["note"] == "linear opinion pool of 2 experts"
+    # Only E2 gave a salience: the pool of that cell is E2's number, neither the analyst's
+    # nor a second expert's.
+    assert analysts["salience"] != 0.5
+    assert nuc["salience"] == 0.5
+    cells = {d["cell"]: d["experts"] for d in pooled.disagreement}
+    assert cells == {"stances.KP.NUC.position": 2}
+
+
 def test_an_expert_cannot_see_the_pool_or_others(sqlite_db: str) -> None:
     service = RoomService(sqlite_db)
     opened = service.open_room("elicitation", "korea-2017", ["E1", "E2"])

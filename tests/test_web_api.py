@@ -827,6 +827,9 @@ def test_sensitivity_matches_the_library(client: TestClient) -> None:
     ("sensitivity", {"samples": 10**15}, "from 2 to 20000"),
     ("sample", {"samples": 2.5}, "whole number"),
     ("sample", {"noise": "position=banana"}, ""),
+    # A kind given twice: the first spread was silently replaced (200).
+    ("sample", {"noise": ["position=10%", "position=5"]}, "params.noise"),
+    ("sample", {"noise": ["position=10%", "position=5"]}, "position is given twice"),
     ("sensitivity", {"group": "zodiac"}, "unknown group"),
 ])
 def test_bad_monte_carlo_parameters(client: TestClient, analysis: str, params: dict,

@@ -122,13 +122,68 @@ def declaring(names: Mapping[str, str]) -> Iterator[None]:
         _DECLARED.reset(token)
 
 
+@dataclass(frozen=True)
+class _GivenInside:
+    """Options ``names`` of ``prefix`` (settle's ``step``), given as the items of another
+    option (``-O``, named ``option``): ``-O settle.step=5%``."""
+
+    prefix: str
+    names: frozenset[str]
+    name: str
+    flag: str
+    located_by_flag: bool
+
+
+#: The innermost last: a setting of the report may hold sample's ``-O settle.step``.
+_GIVEN_INSIDE: ContextVar[tuple[_GivenInside, ...]] = ContextVar("given_inside", default=())
+
+
+@contextmanager
+def given_inside(prefix: str, names: Iterable[str], name: str = "option", flag: str = "-O",
+                 located_by_flag: bool = False) -> Iterator[None]:
+    """Name the options ``names`` in the messages made in the block as the items
+    ``PREFIX.NAME=VALUE`` of the option ``name`` (``flag`` on the command line) that gives
+    them: settle's options read as a sub-analysis of `detente sample` are ``-O
+    settle.step=5%`` (workbench ``option=settle.step=5%``), an analysis's options read as
+    the report's settings ``--set settle.step=5%``; each is located at ``PREFIX.NAME``
+    as a model's option is, or with ``located_by_flag`` at ``FLAG PREFIX.NAME`` (``--set
+    settle.step``, as the report locates its settings). A refusal of settle's own
+    (``GridStep.fix``) thus names the option as the user gave it, not a flag of a command
+    they did not run."""
+    frame = _GivenInside(prefix, frozenset(names), name, flag, located_by_flag)
+    token = _GIVEN_INSIDE.set((*_GIVEN_INSIDE.get(), frame))
+    try:
+        yield
+    finally:
+        _GIVEN_INSIDE.reset(token)
+
+
+def _inside(name: str) -> tuple[_GivenInside | None, tuple[_GivenInside, ...]]:
+    """The innermost frame of :func:`given_inside` that gives ``name``, and the frames
+    around it (which may give that frame's own option in turn)."""
+    frames = _GIVEN_INSIDE.get()
+    for depth in range(len(frames) - 1, -1, -1):
+        if name in frames[depth].names:
+            return frames[depth], frames[:depth]
+    return None, frames
+
+
 def option_text(name: str, value: object = None, flag: str = "") -> str:
     """An option named in a message by its declared ``name``, as the interface showing the
     message writes it (:func:`shown_on`): the command line by its flag (``--max-packages
     1000``; ``flag`` where it is not ``--name`` dashed, ``-O``), the workbench by the name
     its fields and the report's settings take (``max_packages=1000``). ``value``: one to
     give, as the user writes it. A library message never spells a flag itself: the
-    workbench has none."""
+    workbench has none. Inside :func:`given_inside`, as the item of the option that gives
+    it (``-O settle.max_packages=1000``)."""
+    frame, around = _inside(name)
+    if frame is not None:
+        item = f"{frame.prefix}.{name}" if value is None else f"{frame.prefix}.{name}={value}"
+        token = _GIVEN_INSIDE.set(around)
+        try:
+            return option_text(frame.name, item, frame.flag)
+        finally:
+            _GIVEN_INSIDE.reset(token)
     if _SHOWN_ON.get() == "workbench":
         return name if value is None else f"{name}={value}"
     written = _flag(name, flag)
@@ -140,8 +195,8 @@ def switch_text(name: str, on: bool, negative: str = "") -> str:
     line by its flag or off-flag (``--count``, ``--no-count``; ``negative`` where the
     off-flag is not ``--no-`` and the name, dashed), the workbench by the name and the
     value its field takes (``count=true``, ``count=false``)."""
-    if _SHOWN_ON.get() == "workbench":
-        return f"{name}={'true' if on else 'false'}"
+    if _SHOWN_ON.get() == "workbench" or _inside(name)[0] is not None:
+        return option_text(name, "true" if on else "false")
     return _flag(name, "") if on else negative or _flag("no_" + name, "")
 
 
@@ -163,7 +218,12 @@ def option_help(name: str, flag: str = "") -> str:
 def option_place(name: str, flag: str = "", within: str = "params") -> str:
     """Where a problem with the option ``name`` is located, as :func:`option_text` names
     it: the command line's flag (``--samples``), the workbench's field (``params.samples``;
-    ``within``: the request's part that holds it, ``counterfactual`` for a change)."""
+    ``within``: the request's part that holds it, ``counterfactual`` for a change); inside
+    :func:`given_inside`, the item it is given as (``settle.step``, ``--set settle.step``)."""
+    frame, _ = _inside(name)
+    if frame is not None:
+        return f"{frame.flag} {frame.prefix}.{name}" if frame.located_by_flag \
+            else f"{frame.prefix}.{name}"
     if _SHOWN_ON.get() == "workbench":
         return f"{within}.{name}"
     return _flag(name, flag)
@@ -274,7 +334,8 @@ def option_error(location: str, message: str, fix: str = "") -> OptionError:
     the command line's spelling of its declared name; ``--round`` or ``KIND`` of an option
     named otherwise, :func:`declaring`) is placed as the interface showing the refusal
     places it (:func:`option_place`: ``params.samples``, ``params.round_number``,
-    ``params.kind`` on the workbench)."""
+    ``params.kind`` on the workbench; inside :func:`given_inside`, the item the option is
+    given as, ``settle.step`` or ``--set settle.step``)."""
     declared = _DECLARED.get()
     if location in declared:
         location = option_place(declared[location], location)

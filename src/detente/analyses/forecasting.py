@@ -25,6 +25,7 @@ from detente.analyses.spec import AnalysisSpec, Option, split_model_option
 from detente.errors import (
     OptionError,
     Problem,
+    given_inside,
     model_option_text,
     option_error,
     option_text,
@@ -59,7 +60,8 @@ def parse_model_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
         if info is not None:
             read: object = info.model.parse_option(name, value)
         elif name in settle:  # sampling the settlement: its registered options
-            checked, problems = settle[name].check(value)
+            with given_inside("settle", settle):  # its fix names -O settle.step, not --step
+                checked, problems = settle[name].check(value)
             if problems:
                 raise OptionError([Problem(f"settle.{name}", p.message, p.fix)
                                    for p in problems])

@@ -226,7 +226,7 @@ class Option:
             if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
                 return value.strip().lower() in _TRUE, None
             return None, Problem(where, f"expected true or false (or 1 or 0), got {value!r}",
-                                 f"write {self.said()} true or false")
+                                 f"write {self.said('true or false')}")
         if self.type in (int, float):
             number: float | int | None = None
             try:

@@ -151,7 +151,8 @@ class Bdm(Model):
         compromise: str = "ratio"
         # A4: which offer an actor accepts: "max-proposer-eu" (most enforceable, then least
         # move); "type-priority" (conflict > compromise > capitulation, then least move);
-        # "scholz-code" (as type-priority, but compromises ranked by the weighted position).
+        # "scholz-code" (as type-priority, but compromises ranked by the smallest weighted
+        # position: orientation-dependent, as Scholz's code).
         offer_choice: str = "max-proposer-eu"
         # A5: median voter: "weighted" (Condorcet winner = weighted median, exact halves
         # averaged) or "borda" (argmax_i Σ_j Σ_k v_k(i,j) over actor positions).
@@ -988,6 +989,9 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
     elif opts.offer_choice == "type-priority":
         keys = [np.where(valid, relation - 1.0, np.inf), move]
     else:  # scholz-code: compromises ranked by the EU-weighted position, others by move
+        # The smallest weighted position wins, as in Scholz's code (jmckib's port, min over
+        # compromises): a key towards the low end of the scale, so this choice, unlike the
+        # others, depends on the scale's orientation (docs/bdm.md, Orientation).
         weighted = (np.abs(a) * x[:, :, None] + np.abs(b) * x[:, None, :]) / \
             np.where(valid, np.abs(a) + np.abs(b), 1.0)
         keys = [np.where(valid, relation - 1.0, np.inf), np.where(relation == 2, weighted, move)]

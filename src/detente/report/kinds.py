@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detente.analyses import ANALYSES, AnalysisSpec, Result, run
+from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, run
 from detente.analyses.documents import FIGURES
 from detente.errors import (
     NobodyMustAgree,
     OptionError,
     Problem,
+    given_inside,
     option_error,
     option_text,
     require_known,
@@ -109,6 +111,13 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, Any]]:
     return out
 
 
+def as_settings(name: str, options: Iterable[Option]) -> AbstractContextManager[None]:
+    """The ``options`` of the report's analysis ``name`` named in the block's refusals as
+    the report's settings that give them (``--set settle.step=5%``, workbench
+    ``set=settle.step=5%``), not as flags of `detente settle` the user did not run."""
+    return given_inside(name, (o.name for o in options), "set", "--set", located_by_flag=True)
+
+
 def report_settings(given: Mapping[str, Mapping[str, Any]] | None = None, *,
                     models: Sequence[str] | None = None, primary: str | None = None,
                     seed: int | None = None, specs: Mapping[str, AnalysisSpec] = ANALYSES
@@ -134,9 +143,11 @@ def report_settings(given: Mapping[str, Mapping[str, Any]] | None = None, *,
                   **{k: v for k, v in shortcut.items() if v is not None and k in names},
                   **given.get(name, {})}
         try:
-            # Located as the setting is written, by the option's declared name on every
-            # interface ("settle.step"; an unknown name too, "settle.stepp").
-            out[name] = spec.check(wanted, at=name)
+            # Worded as the report takes the setting (--set settle.step=5%, workbench
+            # set=settle.step=5%: as_settings) and located as it is written, by the option's
+            # declared name ("--set settle.step"; an unknown name too, "settle.stepp").
+            with as_settings(name, spec.options):
+                out[name] = spec.check(wanted, at=name)
         except OptionError as err:
             problems += [Problem(f"--set {p.location}", p.message, p.fix)
                          for p in err.problems]
@@ -221,8 +232,9 @@ class Analysis:
 
     def result(self, name: str) -> Result:
         if name not in self.results:
-            self.results[name] = run(name, self.scenario, self.variation,
-                                     **self.settings[name])
+            with as_settings(name, ANALYSES[name].options):
+                self.results[name] = run(name, self.scenario, self.variation,
+                                         **self.settings[name])
         return self.results[name]
 
     @property
@@ -291,8 +303,10 @@ class Analysis:
         (of :attr:`settles_without`), side by side (`detente settle --without A --without B
         ... --separately`)."""
         everyone = Variation(without=self.settles_without)
-        return run("settle", self.scenario, everyone, **{
-            **self.settings["settle"], "separately": True, "zones": False, "persuade": False})
+        with as_settings("settle", ANALYSES["settle"].options):
+            return run("settle", self.scenario, everyone, **{
+                **self.settings["settle"], "separately": True, "zones": False,
+                "persuade": False})
 
     @cached_property
     def settlement(self) -> Settlement:
@@ -367,7 +381,8 @@ class Analysis:
         from detente.analyses import SETTLEMENT
 
         shared = {o.name: self.settings["settle"][o.name] for o in SETTLEMENT}
-        plain = run("roadmap", self.scenario, self.variation, **shared)
+        with as_settings("settle", SETTLEMENT):  # only these are settle's settings here
+            plain = run("roadmap", self.scenario, self.variation, **shared)
         if not plain.value.baseline.evaluations:
             return plain
         first = plain.value.baseline.evaluations[0]
@@ -379,8 +394,9 @@ class Analysis:
             return plain
         variation = self.variation if self.counterfactual else Variation(
             without=tuple(g for g in named if g != worst))
-        return run("roadmap", self.scenario, variation, scan=",".join(pairs),
-                   scan_learning=True, separately=not self.counterfactual, **shared)
+        with as_settings("settle", SETTLEMENT):
+            return run("roadmap", self.scenario, variation, scan=",".join(pairs),
+                       scan_learning=True, separately=not self.counterfactual, **shared)
 
     @cached_property
     def roadmap(self) -> RoadmapAnalysis:

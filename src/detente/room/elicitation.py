@@ -145,7 +145,13 @@ def _merged(base: Mapping[str, Any], judgements: Sequence[tuple[float, Mapping[s
         for _, payload in judgements:
             for actor, row in payload.get("stances", {}).items():
                 for issue, stance in row.items():
-                    stances.setdefault(actor, {})[issue] = stance
+                    # Field by field: an expert who gives only a position keeps the
+                    # analyst's salience (docs/room.md: any subset of the cells).
+                    scenario_stance = stances.setdefault(actor, {}).get(issue)
+                    if isinstance(stance, dict) and isinstance(scenario_stance, dict):
+                        stances[actor][issue] = {**scenario_stance, **stance}
+                    else:
+                        stances[actor][issue] = stance
             for actor, row in payload.get("trust", {}).items():
                 for other, value in row.items():
                     trust.setdefault(actor, {})[other] = value

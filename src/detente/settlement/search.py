@@ -124,12 +124,15 @@ def _duration(seconds: float) -> str:
 def _too_large(message: str, brute: bool) -> SearchTooLarge:
     faster = f"use {option_text('method', 'bnb')} (exact and usually far faster), " \
         if brute else ""
+    raise_with = option_text("max_packages", "N")
+    in_sample = model_option_text("settle", "max_packages=N")
+    # Met in `detente sample` the limit is already named as sample takes it: not twice.
+    elsewhere = "" if raise_with == in_sample else \
+        f" ({in_sample} in `detente sample`, max_packages=N in the Python API)"
     return SearchTooLarge([Problem(
         option_place("max_packages"), message,
         f"{faster}use a coarser {option_text('step')}, fix issues with {option_text('fix')}, "
-        f"or raise the limit with {option_text('max_packages', 'N')} "
-        f"({model_option_text('settle', 'max_packages=N')} in `detente sample`, "
-        "max_packages=N in the Python API)")])
+        f"or raise the limit with {raise_with}{elsewhere}")])
 
 
 @dataclass(frozen=True)

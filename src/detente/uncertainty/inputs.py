@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -136,6 +137,10 @@ class Noise:
                 raise option_error("--noise", f"'{token}' is not KIND=SPREAD",
                                    f"KIND is one of {', '.join(FIELDS)}; e.g. position=10 "
                                    "salience=0.1 capability=20%  (or 'none')")
+            if key in terms:  # a repeat would silently replace the first spread
+                raise option_error("--noise", f"{key} is given twice (in '{shorten(token)}')",
+                                   f"give each kind of noise once, e.g. "
+                                   f"{option_text('noise', 'position=10')}")
             relative = raw.endswith("%")
             try:
                 sd = float(raw[:-1] if relative else raw)
@@ -150,6 +155,15 @@ class Noise:
                 raise option_error("--noise", f"{non_finite_text(raw.removesuffix('%'))}, in "
                                    f"'{shorten(token)}'",
                                    "write e.g. position=10 or capability=20%")
+            # A spread below the normal floats (position=1e-400) reads as 0, no noise at
+            # all, or loses digits (capability=1e-320% as 9.88131e-321%): not what was
+            # written, so refused rather than run and shown as another number.
+            if 0 <= sd < sys.float_info.min and re.search(r"[1-9]", re.split(r"[eE]", raw)[0]):
+                raise option_error("--noise", f"the spread in '{shorten(token)}' is too small "
+                                   "to compute with: " + ("it reads as 0" if sd == 0 else
+                                   "below 2.2e-308 a float keeps too few of its digits"),
+                                   f"write {key}=0 for no {key} noise, or a spread of at least "
+                                   "1e-300")
             if sd < 0:
                 raise option_error("--noise", f"the spread in '{token}' must be 0 or more",
                                    "write e.g. position=10 or capability=20%")
@@ -509,6 +523,56 @@ def require_inputs(space: InputSpace, noise: Noise, fixed: Sequence[str] = ()) -
                            "capability=20%, or low/high/sd on numbers in the scenario")
 
 
+
+def can_draw_zero(space: InputSpace, d: int) -> bool:
+    """Whether input ``d`` is drawn as exactly 0 with a probability above 0: a discrete
+    point at 0, or a range that ends at 0. A continuous draw from a range reaching above
+    0 is exactly 0 with probability 0 (the truncated normal of the noise included: it is
+    inverted from a uniform, not clipped)."""
+    if KINDS[space.kind[d]] == "discrete":
+        return bool(np.any(space.atoms[d][0] <= 0))
+    return bool(space.high[d] <= 0)
+
+
+def require_stakes(space: InputSpace, arrays: Arrays) -> None:
+    """Refuse a space that can draw every salience on an issue as 0 at once: in such a
+    draw nobody cares about the issue, as the loader refuses for the scenario as written,
+    and each model answers with a number of its own making (nash the scale's end, median
+    the lowest position) that would enter the issue's distribution as a forecast.
+
+    ``arrays``: the scenario the draws vary (a counterfactual's, which may set, add or
+    take away saliences); a salience that is not an input of ``space`` is as it has it.
+    """
+    drawn = {(space.actors[d], space.issues[d]): d for d in range(space.size)
+             if space.target[d] == "salience"}
+    salience = np.asarray(arrays.salience, dtype=float)
+    problems = []
+    for k, issue in enumerate(arrays.issue_ids):
+        at_zero = []
+        for a, actor in enumerate(arrays.actor_ids):
+            d = drawn.get((actor, issue))
+            if d is None and salience[a, k] > 0:
+                break  # a fixed stake: the issue is cared about in every draw
+            if d is not None and not can_draw_zero(space, d):
+                break
+            if d is not None:
+                at_zero.append(f"stances.{actor}.{issue}.salience")
+        else:
+            if at_zero:  # none drawn: the loader or the counterfactual refuses it
+                problems.append(Problem(
+                    f"stances.*.{issue}.salience",
+                    f"every salience on {issue} can be drawn as 0 at once ("
+                    f"{'each of ' if len(at_zero) > 1 else ''}{', '.join(at_zero)} has a "
+                    f"point at 0 or a range ending at 0, and no "
+                    f"other salience on {issue} is fixed above 0); in such a draw nobody "
+                    f"cares about {issue}, so no model has a forecast for it",
+                    f"give one of these saliences a distribution that stays above 0 (points "
+                    f"above 0, or a low above 0), or keep one actor's salience on {issue} "
+                    f"fixed above 0"))
+    if problems:
+        raise ScenarioError(problems)
+
+
 #: The most inputs a note names one by one (``--without`` an actor sets all of its inputs).
 _NAMED = 6
 
@@ -529,4 +593,5 @@ def fixed_note(labels: Sequence[str]) -> str:
 
 __all__: Sequence[str] = ("DEFAULT_NOISE", "FIELDS", "KINDS", "InputSpace", "Noise",
                           "NoiseTerm", "distribution_problem", "fixed_note",
-                          "has_own_uncertainty", "input_space", "require_inputs")
+                          "has_own_uncertainty", "input_space", "require_inputs",
+                          "require_stakes")

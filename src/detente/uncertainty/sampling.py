@@ -35,6 +35,7 @@ from detente.uncertainty.inputs import (
     has_own_uncertainty,
     input_space,
     require_inputs,
+    require_stakes,
 )
 from detente.uncertainty.mixture import COMBINED, MixtureKernel, mixture_kernel
 from detente.uncertainty.settle import (
@@ -252,6 +253,7 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
         varied = variation.apply(space.base)  # unknown ids and bad values fail here, first
         space, fixed = space.without_fixed(variation)
         require_inputs(space, chosen, fixed)
+    require_stakes(space, varied)
     seed = spawn_seed(rng)
     kernel, note = make_kernel(s, space, model, options, seed, combination)
     if per_turn and isinstance(kernel, ModelKernel):

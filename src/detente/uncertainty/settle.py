@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from detente.arrays import Arrays
-from detente.errors import model_option_text, option_error
+from detente.errors import given_inside, model_option_text, option_error
 from detente.scenario import Scenario
 from detente.settlement.defaults import GridStep
 
@@ -69,8 +69,10 @@ class SettleKernel:
                                 self.weighting)  # type: ignore[arg-type]
             limit = MAX_PACKAGES if self.max_packages is None else self.max_packages
             # Bounds and an incumbent decide most samples at once; only the rest are
-            # searched (detente.settlement.screen; exact either way).
-            screen = screened_zone_exists(table, self.method, limit)  # type: ignore[arg-type]
+            # searched (detente.settlement.screen; exact either way). A search past the
+            # limit names the options as sample takes them, in a worker process too.
+            with given_inside(SETTLE, SETTLE_OPTIONS):
+                screen = screened_zone_exists(table, self.method, limit)  # type: ignore[arg-type]
             out["zone"] = np.asarray(screen.exists, dtype=bool)
             out["zone_stage"] = screen.stage
         packages = list(self.problem.packages)
@@ -89,6 +91,7 @@ class SettleKernel:
         return out
 
 
+@given_inside(SETTLE, SETTLE_OPTIONS)  # settle's refusals name -O settle.step, not --step
 def settle_kernel(scenario: Scenario, options: Mapping[str, Any] | None) -> SettleKernel:
     """Build the settle kernel from ``-O settle.NAME=VALUE`` options, with clear errors."""
     try:
