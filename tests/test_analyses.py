@@ -316,12 +316,14 @@ def test_compare_shows_what_only_b_has(tmp_path: Path) -> None:
     only_b = [(part, quantity) for part, quantity, a, b in rows if a is None and b is not None]
     models = [m["name"] for m in detente.forecast(str(other)).to_dict()["models"]]
     assert only_b == [*(("forecast", f"{m} NEW") for m in models),
-                      ("settle", "ONLY acceptable"), ("sample", "median NEW")]
+                      ("settle", "ONLY acceptable"),
+                      ("sample", "median NEW of the compromise samples")]
     # A's rows first, in A's order, then B's new ones: NEW follows FLOW and FUND.
+    # The sampled model is named: "sample median FLOW" read as the median model's forecast.
     assert [q for part, q, *_ in rows if part == "sample"] == [
-        "median FLOW", "median FUND", "median NEW"]
+        f"median {i} of the compromise samples" for i in ("FLOW", "FUND", "NEW")]
     shown = view_csv(result.view())
-    assert "median NEW" in shown
+    assert "median NEW of the compromise samples" in shown
 
 
 

@@ -260,3 +260,14 @@ def test_bad_values_are_refused_all_at_once_without_traceback() -> None:
     nan = _invoke("roadmap", "--patience", "nan")
     assert nan.exit_code == 2
     assert "--patience: nan is not a finite number" in nan.output
+
+
+def test_sensitivity_says_it_does_not_take_the_combined_forecast_and_what_does() -> None:
+    # It said "unknown model 'combined'", "did you mean 'constrained'?", though the docs call
+    # combined a model (docs/uncertainty.md: sensitivity does not take it, and why).
+    result = runner.invoke(app, ["sensitivity", "korea-2017", "-m", "combined"])
+    assert result.exit_code != 0
+    said = " ".join(result.output.split())
+    assert "unknown model" not in said and "constrained'?" not in said
+    assert "sensitivity does not take the combined forecast" in said
+    assert "-m compromise" in said and "sample with -m combined" in said

@@ -221,7 +221,8 @@ def test_a_small_scale_is_shown_with_its_digits() -> None:
     # The 50% interval with the digits the scale needs (it read 0.005–0.012 for
     # 0.00498–0.01219, off by 0.1% of the scale).
     combined = next(t for t in both.view().tables if t.key == "combined")
-    low, high = rows_text(combined)[0][combined.columns.index("50% interval")].split("–")
+    shown_row = rows_text(combined)[0]
+    low, high = (shown_row[combined.columns.index(f"50% {end}")] for end in ("low", "high"))
     values = both.value.combined_values()["FLOW"]
     assert_reads(low, values["low50"], 0.02)
     assert_reads(high, values["high50"], 0.02)
@@ -685,3 +686,29 @@ def test_an_unmet_stop_rule_never_reads_as_met() -> None:
     assert _unmet_stop_rule("smp", 0.0100004, 10, 0.01, 2).startswith(
         "last movement ratio 0.0100004, the rule wants below 0.01")
     assert _unmet_stop_rule("smp", 0.0123, 10, 0.01, 2).startswith("last movement ratio 0.0123")
+
+
+def test_the_forecast_csv_carries_the_combined_bounds_unrounded_as_numbers() -> None:
+    # It wrote "80% interval,1.09–17.82" and "spread (models' min–max),6–14": text rounded
+    # for the eye, where docs/json-format.md promises the raw value of every cell.
+    result = detente.run("forecast", Path(__file__).parents[1] / "examples" / "my.yaml")
+    values = result.value.combined_values()
+    cells = [row for row in csv.DictReader(io.StringIO(result.to_csv()))
+             if row["table"] == "combined" and row["row"]]
+    issues = [issue.id for issue in result.value.scenario.issues]
+    read = {(issues[int(row["row"])], row["column"]): row["value"] for row in cells}
+    for issue in issues:
+        for key, column in [("low80", "80% low"), ("high80", "80% high"),
+                            ("low50", "50% low"), ("high50", "50% high"),
+                            ("low95", "95% low"), ("high95", "95% high"),
+                            ("spread_low", "spread low"), ("spread_high", "spread high")]:
+            assert float(read[issue, column]) == values[issue][key], (issue, column)
+
+
+def test_an_unreached_target_tells_the_forecast_now_from_the_actor_position_now() -> None:
+    # It read "(at position 16; now 10)": 10 was the forecast, not UP's position (4).
+    from detente.influence import TargetShift
+
+    unreached = TargetShift("UP", "FLOW", 16.0, 4.0, 10.0, None, 15.9, 15.9, 16.0, 20.0)
+    said = unreached.describe()
+    assert "UP at position 16; the forecast now is 10, with UP at 4)" in said, said

@@ -97,3 +97,71 @@ def test_a_switch_with_its_own_off_flag_keeps_it_on_the_command_line() -> None:
     with shown_on("workbench"):
         assert switch_text("zones", on=False) == "zones=false"
         assert switch_text("persuade", on=False, negative="--quiet") == "persuade=false"
+
+
+def _offered_options() -> list[tuple[str, str, str]]:
+    """(analysis, option, flag) for every option the workbench offers, in every analysis."""
+    pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
+    from detente.web.analyses import available_analyses, fixed_for
+
+    return [(name, o.name, o.flag) for name, spec in available_analyses().items()
+            for o in spec.options if o.name not in fixed_for(spec)]
+
+
+def test_every_offered_option_declares_a_flag_some_differ_from_its_name() -> None:
+    # The walks below would prove nothing if every flag were the name dashed.
+    differ = {(name, option) for name, option, flag in _offered_options()
+              if flag != "--" + option.replace("_", "-")}
+    assert {("explain", "round_number"), ("plot", "kind")} <= differ
+
+
+@pytest.mark.parametrize(("name", "option", "flag"), _offered_options())
+def test_a_refusal_of_any_option_is_located_at_the_field_the_request_fills(
+        monkeypatch: pytest.MonkeyPatch, name: str, option: str, flag: str) -> None:
+    # A library refusal names the option by its flag, the only spelling it knows: explain's
+    # ``--round`` was placed at params.round, plot's ``KIND`` at KIND, neither a field.
+    from dataclasses import replace
+
+    from detente import analyses
+    from detente.errors import option_error
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise option_error(flag, "refused by the run")
+
+    monkeypatch.setitem(analyses.ANALYSES, name, replace(analyses.ANALYSES[name], run=refuse))
+    assert [p["location"] for p in workbench(name, {})] == [f"params.{option}"]
+    # A value no option takes is refused by the check, at the same field.
+    refused = workbench(name, {option: [{"not": "a value"}]})
+    assert refused and {p["location"] for p in refused} == {f"params.{option}"}, refused
+
+
+@pytest.mark.parametrize(("name", "params", "field"), [
+    ("explain", {"model": "bdm", "round_number": 99}, "params.round_number"),
+    ("plot", {"kind": "trajectories", "model": ["compromise"]}, "params.kind"),
+])
+def test_a_refusal_by_the_run_itself_is_located_at_the_field(
+        name: str, params: dict[str, Any], field: str) -> None:
+    refused = workbench(name, params)
+    assert [p["location"] for p in refused] == [field], refused
+
+
+@pytest.mark.parametrize(("given", "read"), [
+    ("1", True), (1, True), ("0", False), (0, False), (1.0, True), ("true", True), (False, False),
+])
+def test_a_switch_reads_a_number_as_it_reads_the_same_number_written_as_text(
+        given: object, read: bool) -> None:
+    # ``combined: "1"`` was taken and ``combined: 1`` refused: a form sends the one, a JSON
+    # request the other.
+    from detente.analyses import ANALYSES
+
+    assert ANALYSES["forecast"].check({"combined": given}, at="params")["combined"] is read
+
+
+@pytest.mark.parametrize("given", [2, "2", 0.5, "maybe", [1]])
+def test_a_switch_refuses_any_other_value_at_its_field(given: object) -> None:
+    from detente.analyses import ANALYSES
+
+    with shown_on("workbench"), pytest.raises(OptionError) as refused:
+        ANALYSES["forecast"].check({"combined": given}, at="params")
+    assert [p.location for p in refused.value.problems] == ["params.combined"]
+    assert "true or false" in refused.value.problems[0].message

@@ -7,11 +7,12 @@ import difflib
 import math
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from types import MappingProxyType
 from typing import Any, Literal
 
 #: The longest unbroken run of characters a message echoes whole (ids, keys, values).
@@ -100,6 +101,25 @@ def shown_on(interface: Interface) -> Iterator[None]:
         yield
     finally:
         _SHOWN_ON.reset(token)
+
+
+#: The declared names of the options of the analysis being checked or run, by the flag the
+#: command line gives each where the two differ (``--round`` → ``round_number``, the
+#: argument ``KIND`` → ``kind``): a library refusal located by its flag is placed on the
+#: workbench at the field the request fills, which only the declaration knows.
+_DECLARED: ContextVar[Mapping[str, str]] = ContextVar("declared",
+                                                     default=MappingProxyType({}))
+
+
+@contextmanager
+def declaring(names: Mapping[str, str]) -> Iterator[None]:
+    """Place the refusals made in the block by a flag of ``names`` (flag → declared name) at
+    the option's declared name (:func:`option_error`)."""
+    token = _DECLARED.set(names)
+    try:
+        yield
+    finally:
+        _DECLARED.reset(token)
 
 
 @dataclass(frozen=True)
@@ -311,9 +331,15 @@ def scenario_error(location: str, message: str, fix: str = "", source: str | Non
 
 def option_error(location: str, message: str, fix: str = "") -> OptionError:
     """The refusal of one option; a ``location`` given as the option's flag (``--samples``,
-    the command line's spelling of its declared name) is placed as the interface showing
-    the refusal places it (:func:`option_place`: ``params.samples`` on the workbench)."""
-    if location.startswith("--"):
+    the command line's spelling of its declared name; ``--round`` or ``KIND`` of an option
+    named otherwise, :func:`declaring`) is placed as the interface showing the refusal
+    places it (:func:`option_place`: ``params.samples``, ``params.round_number``,
+    ``params.kind`` on the workbench; inside :func:`given_inside`, the item the option is
+    given as, ``settle.step`` or ``--set settle.step``)."""
+    declared = _DECLARED.get()
+    if location in declared:
+        location = option_place(declared[location], location)
+    elif location.startswith("--"):
         location = option_place(flag_name(location), location)
     return OptionError([Problem(location, message, fix)])
 

@@ -68,8 +68,10 @@ class TargetShift:
             # The nearest never reads as the target it falls short of (15.9993 is not 16).
             target, nearest = fmt_apart(self.target, self.nearest, self.span)
             return (f"no position of {self.actor} on {self.issue} moves the forecast to "
-                    f"{target}: the nearest is {nearest} (at position "
-                    f"{shown(self.nearest_position)}; now {shown(self.current_forecast)})")
+                    f"{target}: the nearest is {nearest} ({self.actor} at position "
+                    f"{shown(self.nearest_position)}; the forecast now is "
+                    f"{shown(self.current_forecast)}, with {self.actor} at "
+                    f"{shown(self.current_position)})")
         now, moved = fmt_apart(self.current_position, self.position, self.span)
         before, after = fmt_apart(self.current_forecast, self.forecast, self.span)
         return (f"{self.actor} moving from {now} to {moved} on {self.issue} "

@@ -30,7 +30,7 @@ from detente.analyses.options import DEFAULT_STEP, SETTLEMENT
 from detente.analyses.sampling import SAMPLE, SENSITIVITY
 from detente.analyses.settling import CONTRIBUTIONS, ROADMAP, SETTLE
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.errors import as_written, named_by, option_error
+from detente.errors import as_written, declaring, named_by, option_error
 from detente.render import to_json, view_csv
 from detente.scenario import Scenario
 from detente.variation import Variation
@@ -61,8 +61,10 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of this analysis (docs/json-format.md)."""
-        data: dict[str, Any] = (self.spec.to_dict(self) if self.spec.to_dict is not None
-                                else self.value.to_dict())
+        # A result computed when shown (a figure drawn) refuses by its options' flags too.
+        with declaring(self.spec.declared_names()):
+            data: dict[str, Any] = (self.spec.to_dict(self) if self.spec.to_dict is not None
+                                    else self.value.to_dict())
         # A result computed on a varied scenario says so (settle and roadmap label their
         # variants instead); no key without a counterfactual, so the baseline contract holds.
         if self.variation is not None and not self.variation.is_empty \
@@ -71,7 +73,8 @@ class Result:
         return data
 
     def view(self) -> View:
-        view = self.spec.view(self)
+        with declaring(self.spec.declared_names()):
+            view = self.spec.view(self)
         # The rule of to_dict: a result computed on a varied scenario says so, in every
         # format (settle and roadmap title their variants beside the baseline instead).
         if self.variation is not None and not self.variation.is_empty \
@@ -116,9 +119,16 @@ def run(name: str, scenario: Scenario | str | Path | list[str] | None = None,
     ``progress``: ``progress(done, total)`` after each chunk of a sampling run;
     ``progress(text)`` as each step begins for an analysis with ``spec.steps`` (the report).
     """
+    spec = get(name)
+    with declaring(spec.declared_names()):
+        return _run(spec, scenario, variation, executor, progress, options)
+
+
+def _run(spec: AnalysisSpec, scenario: Scenario | str | Path | list[str] | None,
+         variation: Variation | Mapping[str, Any] | None, executor: Any, progress: Any,
+         options: Mapping[str, Any]) -> Result:
     from detente.variation import variation_from_mapping
 
-    spec = get(name)
     checked = spec.check(options)
     if variation is not None and not isinstance(variation, Variation):
         variation = variation_from_mapping(variation)
@@ -131,7 +141,7 @@ def run(name: str, scenario: Scenario | str | Path | list[str] | None = None,
     else:
         with named_by(scenario):
             value = spec.run(scenario, variation, **checked, **engine)
-    return Result(name, value, checked, variation, _inert(spec, checked, variation))
+    return Result(spec.name, value, checked, variation, _inert(spec, checked, variation))
 
 
 def _inert(spec: AnalysisSpec, options: Mapping[str, Any], variation: Variation | None

@@ -118,7 +118,9 @@ def _headlines(part: str, a: Any, b: Any, spans: dict[str, float]) -> list[Row]:
                          eb.min_margin if eb else None, "utility points")]
     elif part == "sample":
         sa, sb = a.summaries(), b.summaries()
-        rows += [Row(part, f"median {i}", sa[i].median if i in sa else None,
+        # The model is named: "sample median FLOW" read as the median model's forecast.
+        rows += [Row(part, f"median {i} of the {a.model} samples",
+                     sa[i].median if i in sa else None,
                      sb[i].median if i in sb else None, "issue units", spans.get(i))
                  for i in _both(sa, sb)]
     return rows

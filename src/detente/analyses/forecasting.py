@@ -32,7 +32,7 @@ from detente.errors import (
     shorten,
 )
 from detente.models import REGISTRY, get_model, require_known_actors
-from detente.render import UNITS, decimals_apart, fmt
+from detente.render import UNITS, decimals_apart
 from detente.scenario import Scenario, load
 from detente.validate import DEFAULT_BOOTSTRAP, DEFAULT_FOLDS
 from detente.variation import Variation
@@ -231,23 +231,22 @@ def combined_table(result: Forecast) -> Table:
     assert c is not None
     values = result.combined_values()
     levels = [lv for lv in (0.8, 0.5, 0.95) if lv in c.intervals]
-    rows = []
-    for issue in result.scenario.issues:
-        v = values[issue.id]
-        span = issue.scale.span
-        rows.append([f"{issue.id}  {issue.name}", issue.status_quo.value, v["combined"],
-                     *[f"{fmt(v[f'low{100 * lv:g}'], span)}–{fmt(v[f'high{100 * lv:g}'], span)}"
-                       for lv in levels],
-                     f"{fmt(v['spread_low'], span)}–{fmt(v['spread_high'], span)}"])
+    # Each bound its own cell (a number, as every cell is: the CSV writes it unrounded, the
+    # table with the digits its scale needs), not "low–high" text rounded for the eye.
+    bounds = [f"{end}{100 * lv:g}" for lv in levels for end in ("low", "high")] + \
+        ["spread_low", "spread_high"]
+    rows = [[f"{issue.id}  {issue.name}", issue.status_quo.value,
+             values[issue.id]["combined"], *[values[issue.id][b] for b in bounds]]
+            for issue in result.scenario.issues]
     stack = ", ".join(f"{m} {w:.2f}" for m, w in c.combination.stack.items() if w > 0)
     source = c.combination.provenance.get("data", "a combination file")
     return table("combined forecast (one number per issue) with its intervals and the spread "
                  "across models", ["Issue", "Status quo", "combined",
-                                   *[f"{100 * lv:g}% interval" for lv in levels],
-                                   "spread (models' min–max)"], rows,
-                 units=["", "issue units", "issue units", *["issue units"] * len(levels),
-                        "issue units"],
-                 formats=["", UNITS, UNITS, *[""] * len(levels), ""], key="combined",
+                                   *[f"{100 * lv:g}% {end}" for lv in levels
+                                     for end in ("low", "high")],
+                                   "spread low", "spread high"], rows,
+                 units=["", *["issue units"] * (len(bounds) + 2)],
+                 formats=["", *[UNITS] * (len(bounds) + 2)], key="combined",
                  row_spans=[issue.scale.span for issue in result.scenario.issues],
                  notes=(f"stack weights {stack}; intervals: {interval_words(c)}, Laplace "
                         f"scale {c.combination.sigma:g} of the scale; fitted and calibrated "

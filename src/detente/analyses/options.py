@@ -13,6 +13,7 @@ from typing import Any
 
 from detente.analyses.spec import Option
 from detente.combine import COMBINED, load_combination
+from detente.errors import option_text
 from detente.models import DEFAULT_MODELS, REGISTRY
 
 # The one default grid step of every package search (10% of each issue's scale) --
@@ -62,11 +63,25 @@ MODEL_OPTION = Option("option", str, (), "Model option as MODEL.NAME=VALUE, e.g.
 FORECAST_MODELS = Option("model", str, tuple(DEFAULT_MODELS), "Model to run; repeat for "
                          "several.", multiple=True, choices=tuple(REGISTRY),
                          flags=("--model", "-m"))
+
+
+def _combined_not_ranked() -> tuple[str, str]:
+    """Why sensitivity refuses the combined forecast (docs/uncertainty.md), and the two runs
+    that answer what it was asked for instead."""
+    return ("sensitivity does not take the combined forecast: the model a combined run draws "
+            "for each sample is not an input whose share of the variance could be ranked",
+            f"rank the inputs of one of the models it combines ("
+            f"{option_text('model', 'compromise', '-m')}; it combines "
+            f"{', '.join(load_combination().models)}), or run sample with "
+            f"{option_text('model', COMBINED, '-m')} for the spread the models' disagreement "
+            "and your inputs leave open")
+
+
 #: Sampling runs one model, or the settlement analysis ("settle", options via -O settle.*).
 SAMPLED_MODEL = Option("model", str, "compromise", "Registered model to run, or settle "
                        "(the zone of agreement and the named packages; settlement options "
                        "as -O settle.step=10 ...).", choices=(*REGISTRY, "settle"),
-                       flags=("--model", "-m"))
+                       flags=("--model", "-m"), not_taken=((COMBINED, _combined_not_ranked),))
 #: `sample` also takes the mixture over the combined forecast's models (not `sensitivity`:
 #: the model drawn is not an input whose share of the variance could be ranked).
 SAMPLE_MODEL = dataclasses.replace(

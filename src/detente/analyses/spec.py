@@ -22,6 +22,7 @@ from detente.errors import (
     flag_name,
     non_finite_text,
     option_help,
+    option_place,
     option_text,
     read_number,
 )
@@ -87,6 +88,10 @@ class Option:
     #: Given on the command line as the first positional word (``plot KIND``), named by its
     #: one flag (``KIND``) in messages; a keyword like any option elsewhere.
     argument: bool = False
+    #: Values a user may expect among the choices but that this option does not take, each
+    #: with a function giving the refusal's message and fix (why not, what to use
+    #: instead), worded when refused, as the interface showing it names options.
+    not_taken: tuple[tuple[str, Callable[[], tuple[str, str]]], ...] = ()
 
     @property
     def reader(self) -> ReadValue | None:
@@ -105,6 +110,14 @@ class Option:
     def flag(self) -> str:
         """The long flag, used to locate problems (``--step``)."""
         return self.cli_flags[0]
+
+    @property
+    def place(self) -> str:
+        """Where a problem with the option is located, as the interface showing it places
+        it (:func:`detente.errors.option_place`): the flag (``--round``, the argument's
+        ``KIND``) on the command line, the declared name (``params.round_number``,
+        ``params.kind``) on the workbench, whatever the flag is."""
+        return option_place(self.name, self.flag)
 
     def said(self, value: object = None) -> str:
         """The option named in a message, with ``value`` to give, as the interface showing
@@ -200,15 +213,19 @@ class Option:
 
     def _one(self, value: Any) -> tuple[Any, Problem | None]:
         """Coerce one value (a string from the web or a query is read as the type)."""
-        where = self.flag
+        where = self.place
         if self.reader is not None:
             return self._read(self.reader, value)
         if self.type is bool:
-            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-                return value.strip().lower() in _TRUE, None
             if isinstance(value, bool):
                 return value, None
-            return None, Problem(where, f"expected true or false, got {value!r}",
+            # The number 1 or 0 reads as its text "1" or "0" does: a form or a query sends
+            # one, a JSON request the other, and both mean the same switch.
+            if isinstance(value, int | float) and value in (0, 1):
+                value = str(int(value))
+            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                return value.strip().lower() in _TRUE, None
+            return None, Problem(where, f"expected true or false (or 1 or 0), got {value!r}",
                                  f"write {self.said('true or false')}")
         if self.type in (int, float):
             number: float | int | None = None
@@ -226,7 +243,7 @@ class Option:
             # An int is always finite (math.isfinite overflows on one past 1e308).
             # Quoted as written where it was text (a 400-digit number reads as inf).
             if isinstance(number, float) and not math.isfinite(number):
-                return None, not_finite(self.flag, value if isinstance(value, str) else number,
+                return None, not_finite(self.place, value if isinstance(value, str) else number,
                                         self.rule(), self.said())
             # One message for every other way a number can be wrong (not a number, out of
             # bounds), worded as the rule itself.
@@ -242,6 +259,9 @@ class Option:
         if text is None:
             return None, Problem(where, f"expected text, got {value!r}", self._example())
         if self.choices and text not in self.choices:
+            why = dict(self.not_taken).get(text)
+            if why is not None:
+                return None, Problem(where, *why())
             return None, Problem(where, f"unknown {self.what} '{text}'",
                                  _near(text, self.choices) + f"use {', '.join(self.choices)}")
         return text, None
@@ -252,12 +272,12 @@ class Option:
         # The finiteness rule holds for a type with its own rule too.
         number = read_number(value)
         if number is not None and not math.isfinite(number):
-            return None, not_finite(self.flag, value if isinstance(value, str) else number,
+            return None, not_finite(self.place, value if isinstance(value, str) else number,
                                     self.rule(), self.said())
         try:
             return reader.parse(value), None
         except ValueError as err:
-            return None, Problem(self.flag, str(err), self._example())
+            return None, Problem(self.place, str(err), self._example())
 
     def _within(self, x: float) -> bool:
         if self.low is not None and (x <= self.low if self.low_open else x < self.low):
@@ -282,7 +302,7 @@ class Option:
                 # A repeat was listed or run twice (settle -p SWAP -p SWAP): refused as a
                 # repeated counterfactual is, not dropped without a word.
                 if p is None and v in out:
-                    p = Problem(self.flag, f"{self._show(v)} is given twice",
+                    p = Problem(self.place, f"{self._show(v)} is given twice",
                                 f"give each {self.what} once")
                 out.append(v)
                 if p:
@@ -361,7 +381,7 @@ def _none_chosen(option: Option) -> Problem:
     """An empty list given for a list of choices whose default is not empty (no model ticked
     on the page): refused rather than run as the default, which the caller did not ask for
     (where the default is empty, as ``--ignore``'s, an empty list is the default)."""
-    return Problem(option.flag, f"no {option.what} given: an empty list",
+    return Problem(option.place, f"no {option.what} given: an empty list",
                    f"give at least one (of {', '.join(option.choices)}), or leave "
                    f"{option.said()} out for the default ({option.default_text()})")
 
@@ -538,6 +558,12 @@ class AnalysisSpec:
                 given[o.name] = plain[0]
         return edits
 
+    def declared_names(self) -> dict[str, str]:
+        """Each option's declared name by its flag (``--round`` → ``round_number``, ``KIND``
+        → ``kind``): what :func:`detente.errors.declaring` places a refusal by while the
+        analysis is checked and run."""
+        return {o.flag: o.name for o in self.options}
+
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
 
@@ -556,7 +582,7 @@ class AnalysisSpec:
     def _options_not_run(self, checked: Mapping[str, Any], at: str) -> list[Problem]:
         if self.models_run is None:
             return []
-        where = f"{at}.option" if at else self.option("option").flag
+        where = f"{at}.option" if at else self.option("option").place
         named = dict.fromkeys(split_model_option(item, where)[0]
                               for item in checked.get("option") or ())
         if not named:
