@@ -66,11 +66,14 @@ def test_a_roadmap_stage_off_the_scale_echoes_every_digit(tmp_path: Path, flag: 
 
 def test_a_first_stage_off_the_grid_offers_the_grid_values(tmp_path: Path) -> None:
     # The grid of 5% of 1000 to 1000.5 steps by 0.025: 1000.27 lies between 1000.25 and
-    # 1000.275, which :g wrote 1000.27, the refused value itself.
-    text = refusal("roadmap", rescaled(tmp_path, *NARROW), "--stages", "2", "--step", "5%",
-                   "--first", "FUND=1000.27")
+    # 1000.275, which :g wrote 1000.27, the refused value itself. Only values the search
+    # takes are offered: 1000.275 moves FUND less than its minimum move (refused as such).
+    path = rescaled(tmp_path, *NARROW)
+    text = refusal("roadmap", path, "--stages", "2", "--step", "5%", "--first", "FUND=1000.27")
     assert "FUND=1000.27 is not a value the search takes (grid step 0.025" in text, text
-    assert "use FUND=1000.25 or FUND=1000.275" in text, text
+    assert text.endswith("fix: use FUND=1000.25"), text
+    assert "moves no issue by its minimum move" in refusal(
+        "roadmap", path, "--stages", "2", "--step", "5%", "--first", "FUND=1000.275")
 
 
 def test_a_first_stage_that_moves_nothing_names_its_values(tmp_path: Path) -> None:
