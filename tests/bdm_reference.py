@@ -198,16 +198,22 @@ def play_round(positions: list[float], initial: list[float], previous: list[floa
             else:
                 weighted = (abs(a) * xi + abs(b) * xj) / (abs(a) + abs(b))
                 keys = (kind, weighted if kind == 1 else move)
-            offers.append((*keys, target))
-        # Lexicographic choice with the same tie tolerance as the fast model.
+            offers.append((*keys, move, target))
+        # Lexicographic choice with the same tie tolerance as the fast model: the keys,
+        # then least move.
         for level in range(3):
             if not offers:
                 break
             best = min(o[level] for o in offers)
             offers = [o for o in offers
                       if o[level] <= best + TIE_TOLERANCE * max(abs(best), 1.0)]
+        # Offers tied on every key, some above x_i and some below: i stays (their
+        # midpoint). Else they are one position up to the tolerance: the lowest.
+        if any(o[-1] > positions[i] + TIE for o in offers) and \
+                any(o[-1] < positions[i] - TIE for o in offers):
+            continue
         if offers:
-            new_positions[i] = offers[0][-1]
+            new_positions[i] = min(o[-1] for o in offers)
     return {"positions": new_positions, "risk": risk, "median": mu, "security": security}
 
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from detente.arrays import Arrays
-from detente.models.bdm import CHOICES, Bdm
+from detente.models.bdm import CHOICES, STAY, Bdm, play_round, to_rows
 from detente.scenario import load
 from tests.shared_data import require_shared, shared_path
 from tests.test_smp_ties import one_issue
@@ -83,19 +83,23 @@ def test_scholz_reference_depends_on_orientation_and_type_priority_does_not() ->
 
 @st.composite
 def generic_scenarios(draw: st.DrawFn) -> Arrays:
-    """3 to 7 actors on one issue, no actor on the exact midpoint of two others.
+    """3 to 7 actors on one issue: on the 1/8 grid, or free floats.
 
-    A midpoint makes two offers move an actor equally far in opposite directions; the last
-    tie-break, the lowest new position (docs/bdm.md, Ties), picks the lower one, which
-    mirroring turns into the other. That tie rule is declared, so such scenarios are left out.
+    The grid puts actors exactly on the midpoint of two others (1 - x is exact on it), so
+    two offers can move an actor equally far in opposite directions and tie on every key;
+    the actor then stays (docs/bdm.md, Ties), which mirroring keeps. Free floats off the
+    grid are kept off near-midpoints (1e-6): there a tie within the tolerance on one scale
+    could be a difference of one rounding on the other.
     """
     n = draw(st.integers(3, 7))
-    unit = st.floats(0.0, 1.0, allow_subnormal=False)
+    on_grid = draw(st.booleans())
+    unit = (st.integers(0, 8).map(lambda k: k / 8) if on_grid
+            else st.floats(0.0, 1.0, allow_subnormal=False))
     position = draw(st.lists(unit, min_size=n, max_size=n))
     for i in range(n):
         for j in range(n):
             for k in range(j + 1, n):
-                if i not in (j, k) and position[j] != position[k]:
+                if not on_grid and i not in (j, k) and position[j] != position[k]:
                     assume(abs(2 * position[i] - position[j] - position[k]) > 1e-6)
     capability = draw(st.lists(st.floats(0.5, 100.0), min_size=n, max_size=n))
     salience = draw(st.lists(st.floats(0.05, 1.0), min_size=n, max_size=n))
@@ -111,6 +115,34 @@ OPTIONS = st.fixed_dictionaries({
      "q": st.sampled_from([1.0, 0.5, 0.0])})
 
 
+def midway() -> Arrays:
+    """A0 exactly midway between A1 (1.0) and A2 (0.0); under ``type-priority`` both make it
+    conflict offers (moves of 0.5 either way), tied on every key. Found on the 1/8 grid."""
+    arrays = one_issue([0.5, 1.0, 0.0], [13.928789334336713, 50.39318999831379,
+                                         6.463362291712521],
+                       [0.688825177073839, 0.05960817466235491, 0.1448429650550634])
+    return arrays.replace(status_quo=np.array([0.5]))
+
+
+MIDWAY_OPTIONS = {"probability": "net", "compromise": "weighted", "offer_choice": "type-priority",
+                  "perspective": "each", "t_rule": "shrink", "forecast_point": "mean",
+                  "capitulation": False, "q": 0.0}
+
+
+def test_an_actor_midway_between_equally_good_offers_stays() -> None:
+    """It used to take the lower offer (A0 to 0.0, forecast 0.22; mirrored 0.93)."""
+    arrays = midway()
+    model = Bdm(**MIDWAY_OPTIONS)
+    x, rows = to_rows(arrays)
+    first = play_round(x, x, None, rows, model.options)
+    assert first.relation[0, 0, 1] == first.relation[0, 0, 2] == 1  # two conflict offers
+    assert first.chosen[0, 0] == STAY and first.new_position[0, 0] == 0.5
+    accepted = model.explain(arrays, 0, 1)[0].rows[0][6]
+    assert accepted == "tied offers both ways: stays"
+    assert model.run(arrays).forecast[0] == pytest.approx(0.5, abs=1e-12)
+
+
+@example(arrays=midway(), options=MIDWAY_OPTIONS)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.filter_too_much])
 @given(arrays=generic_scenarios(), options=OPTIONS)

@@ -56,6 +56,8 @@ from detente.render import UNITS, fmt, one_issue_spans
 TIE_TOLERANCE = 1e-12
 # On the unit scale a position's magnitude is 1: the tolerance of positions and distances.
 TIE = TIE_TOLERANCE
+# ``chosen`` of an actor that holds equally good offers on both sides and so stays.
+STAY = -2
 # Upper bound on rows x actors^3 elements handled in one go (memory of the vote tensor).
 CHUNK_ELEMENTS = 2_000_000
 # Rows x actors^3 elements per chunk of rows on the blocked path, for speed: a chunk's voter
@@ -345,7 +347,7 @@ class RoundResult:
     eu_other: np.ndarray     # b = EU_j(ji), as i evaluates it (A6 perspective)
     relation: np.ndarray     # int code into RELATIONS, of the offer j makes to i (0: none)
     offer: np.ndarray        # where i would move on j's offer (nan: no offer)
-    chosen: np.ndarray       # [N, i] index j of the accepted offer, -1 for none
+    chosen: np.ndarray       # [N, i] index j of the accepted offer, -1 for none, STAY
     new_position: np.ndarray  # [N, i]
     start: np.ndarray        # [N, i] positions at the start of the round
 
@@ -974,7 +976,8 @@ def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.
 
 def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndarray,
                   offer: np.ndarray, opts: Bdm.Options) -> np.ndarray:
-    """The offer each actor accepts (§6.2, A4): index of the proposer, -1 for none.
+    """The offer each actor accepts (§6.2, A4): index of the proposer, -1 for none,
+    :data:`STAY` where equally good offers pull it both ways and it stays.
 
     Keys are applied in turn (smaller is better); the last key, the new position, makes the
     choice independent of actor order. Keys within :data:`TIE_TOLERANCE` x max(|best|, 1)
@@ -996,7 +999,10 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
             np.where(valid, np.abs(a) + np.abs(b), 1.0)
         keys = [np.where(valid, relation - 1.0, np.inf), np.where(relation == 2, weighted, move)]
     candidate = valid
-    for n_key, key in enumerate([*keys, offer]):
+    # The last key, least move again (a no-op after the move key; scholz-code's compromises
+    # tied on the weighted position), leaves offers at one distance from x_i: on one side,
+    # one new position up to the tolerance, or on both (i midway between the proposers).
+    for n_key, key in enumerate([*keys, move]):
         if n_key == 1:
             count = _add(candidate, axis=-1)
             if not _any(count > 1, axis=None) and not _any(np.isnan(move[candidate]), axis=None):
@@ -1007,7 +1013,17 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
         k = np.where(candidate, key, _INF)
         best = _minimum(k, axis=-1, keepdims=True)
         candidate = candidate & (k <= best + _TIE * np.maximum(np.abs(best), _1))
-    return np.where(_any(candidate, axis=-1), candidate.argmax(axis=-1), -1)
+    # Equally good offers on both sides: i stays, at their midpoint, which is its own
+    # position (docs/bdm.md, Ties): the move that is least, with no direction (§6.2).
+    xi = x[:, :, None]
+    split = _any(candidate & (offer > xi + _TIE), axis=-1) & \
+        _any(candidate & (offer < xi - _TIE), axis=-1)
+    # On one side, offers within the tolerance are one position: the lowest, so that the
+    # choice does not depend on actor order.
+    k = np.where(candidate, offer, _INF)
+    candidate = candidate & (k <= _minimum(k, axis=-1, keepdims=True) + _TIE)
+    chosen = np.where(_any(candidate, axis=-1), candidate.argmax(axis=-1), -1)
+    return np.where(split, STAY, chosen)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1255,7 +1271,8 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
         if not present[i]:
             continue
         j = int(r.chosen[0, i])
-        accepted = f"{RELATIONS[int(r.relation[0, i, j])]} with {ids[j]}" if j >= 0 else "none"
+        accepted = (f"{RELATIONS[int(r.relation[0, i, j])]} with {ids[j]}" if j >= 0 else
+                    "tied offers both ways: stays" if j == STAY else "none")
         # Full values: the JSON carries them as the model computed them; the table's
         # formats (and cell_text's 4 significant digits) shorten them for reading.
         actor_rows.append((actor, float(x[i]), float(rows.salience[0, i]),
