@@ -190,14 +190,26 @@ def option_text(name: str, value: object = None, flag: str = "") -> str:
     return written if value is None else f"{written} {value}"
 
 
-def switch_text(name: str, on: bool, negative: str = "") -> str:
+def switch_text(name: str, on: bool, negative: str = "", flag: str = "") -> str:
     """A yes/no option set ``on`` or off, as :func:`option_text` names options: the command
-    line by its flag or off-flag (``--count``, ``--no-count``; ``negative`` where the
-    off-flag is not ``--no-`` and the name, dashed), the workbench by the name and the
-    value its field takes (``count=true``, ``count=false``)."""
+    line by its flag or off-flag (``--count``, ``--no-count``; ``flag`` and ``negative``
+    where they are not ``--`` and the name, ``--no-`` and the name, dashed), the workbench
+    by the name and the value its field takes (``count=true``, ``count=false``)."""
     if _SHOWN_ON.get() == "workbench" or _inside(name)[0] is not None:
         return option_text(name, "true" if on else "false")
-    return _flag(name, "") if on else negative or _flag("no_" + name, "")
+    return _flag(name, flag) if on else negative or _flag("no_" + name, "")
+
+
+def switch_either(name: str, flag: str = "", negative: str | None = "") -> str:
+    """A yes/no option set either way, each way written whole as :func:`switch_text` writes
+    it: ``--set settle.zones=true or --set settle.zones=false`` (never ``...=true or
+    false``, which reads as one value), workbench ``zones=true or zones=false``, the
+    command line ``--count or --no-count``; ``negative`` None where the command line has no
+    off-flag (``--zones, or leave it out``)."""
+    on = switch_text(name, True, flag=flag)
+    if negative is None and _SHOWN_ON.get() != "workbench" and _inside(name)[0] is None:
+        return f"{on}, or leave it out"
+    return f"{on} or {switch_text(name, False, negative or '', flag)}"
 
 
 def model_option_text(model: str, option: str) -> str:
