@@ -142,3 +142,16 @@ def test_a_sampled_search_past_its_limit_names_settles_options_as_sample_takes_t
     assert "use -O settle.method=bnb" in said and "a coarser -O settle.step," in said, said
     assert "--method" not in said and "--step" not in said, said
     assert said.endswith("raise the limit with -O settle.max_packages=N"), said
+
+
+@pytest.mark.parametrize(("option", "fix"), [
+    ("step=abc", "e.g. -O step=5%"),
+    # Refused by the settlement problem itself, when the room checks its grid.
+    ("step=0.0001", "e.g. -O step=1%"),
+])
+def test_a_room_names_its_options_as_it_takes_them(tmp_path: Path, option: str,
+                                                   fix: str) -> None:
+    # `detente room open -O step=abc` was told "e.g. --step 5%", a flag it does not take.
+    said = refusal(["room", "open", "--db", str(tmp_path / "rooms.db"), "-O", option])
+    assert said.startswith("error: options.step: "), said
+    assert fix in said and "--step" not in said, said

@@ -133,6 +133,11 @@ class _GivenInside:
     flag: str
     located_by_flag: bool
 
+    def item(self, name: str) -> str:
+        """The option ``name`` as an item's key: ``settle.step``; ``step`` without a prefix
+        (a room's ``-O step=5%``)."""
+        return f"{self.prefix}.{name}" if self.prefix else name
+
 
 #: The innermost last: a setting of the report may hold sample's ``-O settle.step``.
 _GIVEN_INSIDE: ContextVar[tuple[_GivenInside, ...]] = ContextVar("given_inside", default=())
@@ -147,9 +152,9 @@ def given_inside(prefix: str, names: Iterable[str], name: str = "option", flag: 
     settle.step=5%`` (workbench ``option=settle.step=5%``), an analysis's options read as
     the report's settings ``--set settle.step=5%``; each is located at ``PREFIX.NAME``
     as a model's option is, or with ``located_by_flag`` at ``FLAG PREFIX.NAME`` (``--set
-    settle.step``, as the report locates its settings). A refusal of settle's own
-    (``GridStep.fix``) thus names the option as the user gave it, not a flag of a command
-    they did not run."""
+    settle.step``, as the report locates its settings); ``prefix`` "" for items without
+    one (a room's ``-O step=5%``). A refusal of settle's own (``GridStep.fix``) thus names
+    the option as the user gave it, not a flag of a command they did not run."""
     frame = _GivenInside(prefix, frozenset(names), name, flag, located_by_flag)
     token = _GIVEN_INSIDE.set((*_GIVEN_INSIDE.get(), frame))
     try:
@@ -178,7 +183,7 @@ def option_text(name: str, value: object = None, flag: str = "") -> str:
     it (``-O settle.max_packages=1000``)."""
     frame, around = _inside(name)
     if frame is not None:
-        item = f"{frame.prefix}.{name}" if value is None else f"{frame.prefix}.{name}={value}"
+        item = frame.item(name) if value is None else f"{frame.item(name)}={value}"
         token = _GIVEN_INSIDE.set(around)
         try:
             return option_text(frame.name, item, frame.flag)
@@ -234,8 +239,8 @@ def option_place(name: str, flag: str = "", within: str = "params") -> str:
     :func:`given_inside`, the item it is given as (``settle.step``, ``--set settle.step``)."""
     frame, _ = _inside(name)
     if frame is not None:
-        return f"{frame.flag} {frame.prefix}.{name}" if frame.located_by_flag \
-            else f"{frame.prefix}.{name}"
+        return f"{frame.flag} {frame.item(name)}" if frame.located_by_flag \
+            else frame.item(name)
     if _SHOWN_ON.get() == "workbench":
         return f"{within}.{name}"
     return _flag(name, flag)
