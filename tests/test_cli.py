@@ -123,6 +123,21 @@ def test_convert_refuses_an_output_it_would_not_write_as_named(tmp_path: Path, n
     assert not target.exists()
 
 
+@pytest.mark.parametrize("name", [".yaml", ".JSON"])
+def test_convert_names_an_output_that_is_only_a_file_type_after_the_scenario(
+        tmp_path: Path, name: str) -> None:
+    # ".yaml" is a name without a suffix to Python: the fix said "name the output
+    # .yaml.yaml or .yaml.json".
+    target = tmp_path / name
+    result = invoke("convert", str(Path(__file__).parents[1] / "examples" / "my.yaml"), "-o",
+                    str(target))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    said = " ".join(result.output.split())
+    assert "is a file type without a name" in said, said
+    assert said.endswith(f"fix: name the output river-example{name.lower()}"), said
+    assert not target.exists()
+
+
 def test_file_names_are_printed_as_written(tmp_path: Path) -> None:
     # rich would read "[bold]" as a style and print "ab.yaml: ok" for the wrong file, and
     # break a name longer than its width (140 when piped) over two lines.

@@ -27,7 +27,8 @@ def refusal(args: list[str]) -> str:
 
 #: A bad settle option, where it is located and how the fix gives one.
 SETTLE_REFUSALS = [
-    ("zone=maybe", "settle.zone: expected true or false", "write -O settle.zone=true or false"),
+    ("zone=maybe", "settle.zone: expected true or false",
+     "write -O settle.zone=true or -O settle.zone=false"),
     ("step=abc", "settle.step: the grid step must be", "e.g. -O settle.step=5%"),
     # A grid too fine is refused by the settlement problem itself (it was at --step).
     ("step=0.0001", "settle.step: a step of 0.0001 gives", "e.g. -O settle.step=1%"),
@@ -86,6 +87,36 @@ def test_the_reports_settings_are_named_as_settings(tmp_path: Path) -> None:
     assert "e.g. --set sample.option=settle.step=5%" in said, said
 
 
+@pytest.mark.parametrize(("written", "fix"), [
+    # Each way written whole: "=true or false" read as one value to give.
+    ("command line", "write --set settle.zones=true or --set settle.zones=false"),
+    ("workbench", "write set=settle.zones=true or set=settle.zones=false"),
+])
+def test_a_refused_switch_of_the_report_is_given_either_way_whole(written: Any,
+                                                                   fix: str) -> None:
+    from detente.errors import OptionError, shown_on
+    from detente.report.kinds import report_settings
+
+    with shown_on(written), pytest.raises(OptionError) as refused:
+        report_settings({"settle": {"zones": "maybe"}})
+    assert [p.fix for p in refused.value.problems] == [fix]
+
+
+@pytest.mark.parametrize(("written", "name", "fix"), [
+    ("command line", "zones", "write --zones or --no-zones"),
+    ("command line", "separately", "write --separately, or leave it out"),  # no off-flag
+    ("workbench", "zones", "write zones=true or zones=false"),
+])
+def test_a_refused_switch_of_an_analysis_is_given_either_way(written: Any, name: str,
+                                                             fix: str) -> None:
+    from detente.analyses import ANALYSES
+    from detente.errors import shown_on
+
+    with shown_on(written):
+        [problem] = ANALYSES["settle"].option(name).check("maybe")[1]
+    assert problem.fix == fix
+
+
 def test_the_workbench_names_the_reports_settings_as_its_set_field() -> None:
     problems: Any = workbench("report", {"set": ["settle.step=abc"]})
     assert [p["location"] for p in problems] == ["params.set"], problems
@@ -111,3 +142,16 @@ def test_a_sampled_search_past_its_limit_names_settles_options_as_sample_takes_t
     assert "use -O settle.method=bnb" in said and "a coarser -O settle.step," in said, said
     assert "--method" not in said and "--step" not in said, said
     assert said.endswith("raise the limit with -O settle.max_packages=N"), said
+
+
+@pytest.mark.parametrize(("option", "fix"), [
+    ("step=abc", "e.g. -O step=5%"),
+    # Refused by the settlement problem itself, when the room checks its grid.
+    ("step=0.0001", "e.g. -O step=1%"),
+])
+def test_a_room_names_its_options_as_it_takes_them(tmp_path: Path, option: str,
+                                                   fix: str) -> None:
+    # `detente room open -O step=abc` was told "e.g. --step 5%", a flag it does not take.
+    said = refusal(["room", "open", "--db", str(tmp_path / "rooms.db"), "-O", option])
+    assert said.startswith("error: options.step: "), said
+    assert fix in said and "--step" not in said, said

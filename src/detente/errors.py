@@ -133,6 +133,11 @@ class _GivenInside:
     flag: str
     located_by_flag: bool
 
+    def item(self, name: str) -> str:
+        """The option ``name`` as an item's key: ``settle.step``; ``step`` without a prefix
+        (a room's ``-O step=5%``)."""
+        return f"{self.prefix}.{name}" if self.prefix else name
+
 
 #: The innermost last: a setting of the report may hold sample's ``-O settle.step``.
 _GIVEN_INSIDE: ContextVar[tuple[_GivenInside, ...]] = ContextVar("given_inside", default=())
@@ -147,9 +152,9 @@ def given_inside(prefix: str, names: Iterable[str], name: str = "option", flag: 
     settle.step=5%`` (workbench ``option=settle.step=5%``), an analysis's options read as
     the report's settings ``--set settle.step=5%``; each is located at ``PREFIX.NAME``
     as a model's option is, or with ``located_by_flag`` at ``FLAG PREFIX.NAME`` (``--set
-    settle.step``, as the report locates its settings). A refusal of settle's own
-    (``GridStep.fix``) thus names the option as the user gave it, not a flag of a command
-    they did not run."""
+    settle.step``, as the report locates its settings); ``prefix`` "" for items without
+    one (a room's ``-O step=5%``). A refusal of settle's own (``GridStep.fix``) thus names
+    the option as the user gave it, not a flag of a command they did not run."""
     frame = _GivenInside(prefix, frozenset(names), name, flag, located_by_flag)
     token = _GIVEN_INSIDE.set((*_GIVEN_INSIDE.get(), frame))
     try:
@@ -178,7 +183,7 @@ def option_text(name: str, value: object = None, flag: str = "") -> str:
     it (``-O settle.max_packages=1000``)."""
     frame, around = _inside(name)
     if frame is not None:
-        item = f"{frame.prefix}.{name}" if value is None else f"{frame.prefix}.{name}={value}"
+        item = frame.item(name) if value is None else f"{frame.item(name)}={value}"
         token = _GIVEN_INSIDE.set(around)
         try:
             return option_text(frame.name, item, frame.flag)
@@ -190,14 +195,26 @@ def option_text(name: str, value: object = None, flag: str = "") -> str:
     return written if value is None else f"{written} {value}"
 
 
-def switch_text(name: str, on: bool, negative: str = "") -> str:
+def switch_text(name: str, on: bool, negative: str = "", flag: str = "") -> str:
     """A yes/no option set ``on`` or off, as :func:`option_text` names options: the command
-    line by its flag or off-flag (``--count``, ``--no-count``; ``negative`` where the
-    off-flag is not ``--no-`` and the name, dashed), the workbench by the name and the
-    value its field takes (``count=true``, ``count=false``)."""
+    line by its flag or off-flag (``--count``, ``--no-count``; ``flag`` and ``negative``
+    where they are not ``--`` and the name, ``--no-`` and the name, dashed), the workbench
+    by the name and the value its field takes (``count=true``, ``count=false``)."""
     if _SHOWN_ON.get() == "workbench" or _inside(name)[0] is not None:
         return option_text(name, "true" if on else "false")
-    return _flag(name, "") if on else negative or _flag("no_" + name, "")
+    return _flag(name, flag) if on else negative or _flag("no_" + name, "")
+
+
+def switch_either(name: str, flag: str = "", negative: str | None = "") -> str:
+    """A yes/no option set either way, each way written whole as :func:`switch_text` writes
+    it: ``--set settle.zones=true or --set settle.zones=false`` (never ``...=true or
+    false``, which reads as one value), workbench ``zones=true or zones=false``, the
+    command line ``--count or --no-count``; ``negative`` None where the command line has no
+    off-flag (``--zones, or leave it out``)."""
+    on = switch_text(name, True, flag=flag)
+    if negative is None and _SHOWN_ON.get() != "workbench" and _inside(name)[0] is None:
+        return f"{on}, or leave it out"
+    return f"{on} or {switch_text(name, False, negative or '', flag)}"
 
 
 def model_option_text(model: str, option: str) -> str:
@@ -222,8 +239,8 @@ def option_place(name: str, flag: str = "", within: str = "params") -> str:
     :func:`given_inside`, the item it is given as (``settle.step``, ``--set settle.step``)."""
     frame, _ = _inside(name)
     if frame is not None:
-        return f"{frame.flag} {frame.prefix}.{name}" if frame.located_by_flag \
-            else f"{frame.prefix}.{name}"
+        return f"{frame.flag} {frame.item(name)}" if frame.located_by_flag \
+            else frame.item(name)
     if _SHOWN_ON.get() == "workbench":
         return f"{within}.{name}"
     return _flag(name, flag)

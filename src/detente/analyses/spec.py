@@ -25,6 +25,7 @@ from detente.errors import (
     option_place,
     option_text,
     read_number,
+    switch_either,
 )
 from detente.view import View
 
@@ -225,8 +226,9 @@ class Option:
                 value = str(int(value))
             if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
                 return value.strip().lower() in _TRUE, None
+            either = switch_either(self.name, self.flag, self.off_flag or None)
             return None, Problem(where, f"expected true or false (or 1 or 0), got {value!r}",
-                                 f"write {self.said('true or false')}")
+                                 f"write {either}")
         if self.type in (int, float):
             number: float | int | None = None
             try:

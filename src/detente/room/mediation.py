@@ -19,7 +19,7 @@ import numpy as np
 
 from detente.analyses.options import SETTLEMENT
 from detente.analyses.spec import Option
-from detente.errors import OptionError, Problem, ScenarioError, as_written
+from detente.errors import OptionError, Problem, ScenarioError, as_written, given_inside
 from detente.scenario import Scenario, scenario_from_mapping
 from detente.settlement import (
     SettlementProblem,
@@ -36,6 +36,9 @@ OBJECTIVE = Option("objective", str, "nash", "Which package the room proposes: t
 #: The room's options: the settlement options as declared for every package search, plus
 #: the objective. Nothing here repeats a default or a bound of the registry.
 ROOM_OPTIONS: tuple[Option, ...] = (OBJECTIVE, *SETTLEMENT)
+#: A room's options are given as the items of its ``-O`` (``-O step=5%``): its refusals name
+#: them so, not by settle's flags (``--step``), which `detente room open` does not take.
+as_items = given_inside("", [o.name for o in ROOM_OPTIONS])
 #: A party's walk-away point: the least gain over the status quo (in utility points, the
 #: unit of `detente settle`'s gains) for which it would sign; 0 = any improvement.
 WALK_AWAY_RANGE = (0.0, 100.0)
@@ -50,6 +53,7 @@ UTILITY_POINTS = 100.0
 SUBMISSION_KEYS = ("stances", "trust", "walk_away")
 
 
+@as_items
 def check_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     """The room's options, coerced and checked by their registry declarations."""
     raw = dict(raw or {})
@@ -67,6 +71,7 @@ def check_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+@as_items
 def check_grid(scenario: Scenario, options: Mapping[str, Any]) -> None:
     """Refuse, when the room opens, a grid step the settlement search would refuse when it
     proposes (too many values on an issue): settle's own check, by building the problem."""

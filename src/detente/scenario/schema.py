@@ -481,6 +481,12 @@ class Scenario(_Strict):
             return self.to_json()
         if suffix in (".yaml", ".yml"):
             return self.to_yaml()
+        name = PurePath(output).name
+        if name.lower() in (".json", ".yaml", ".yml"):
+            # Python reads '.yaml' as a hidden file's name, with no suffix: it was asked to
+            # be named .yaml.yaml. A file type without a name gets the scenario's.
+            raise option_error(option_place("output"), f"{output} is a file type without "
+                               "a name", f"name the output {self.id}{name.lower()}")
         written = f"'{suffix}'" if suffix else "no file type"
         stem = PurePath(output).with_suffix("").name or "scenario"
         raise option_error(option_place("output"),
