@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import SEED, STEP
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.errors import NOBODY_MUST_AGREE, NobodyMustAgree, option_error, option_text
+from detente.errors import NOBODY_MUST_AGREE, option_error, option_text
 from detente.render import units_where_on_an_issue
 from detente.scenario import Scenario, load
 from detente.settlement.defaults import GridStep
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 JSON_FORMAT_VERSION = 1
 PARTS = ("forecast", "settle", "contributions", "roadmap", "sample")
+#: The parts of a comparison that search packages: refused where nobody must agree.
+NEED_A_DEAL = ("settle", "roadmap", "contributions")
 
 
 @dataclass(frozen=True)
@@ -151,18 +153,18 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
         spans[i.id] = min(spans.get(i.id, math.inf), i.scale.span)
     rows: list[Row] = []
     left_out: list[str] = []
+    # As the brief and the report do: the forecasts still compare; a deal where nobody must
+    # agree on a side is no number (settle refuses it), so the searches are left out there,
+    # asked once, before either side's search runs.
+    unsettled = [name for name, ok in (("A", _settles(s_a)),
+                                       ("B", _settles(s_b, variation))) if not ok]
     for part in analyses:
-        try:
-            pair = _part(run, part, s_a, s_b, variation, other, seed, samples, settle_opts,
-                         settle_only)
-        except NobodyMustAgree:
-            # As the brief and the report do: the forecasts still compare; a deal where
-            # nobody must agree on a side is no number (settle's own refusal says why).
-            sides = [name for name, ok in (("A", _settles(s_a)),
-                                           ("B", _settles(s_b, variation))) if not ok]
-            left_out.append(f"{part}: left out: on {' and '.join(sides)}, "
+        if unsettled and part in NEED_A_DEAL:
+            left_out.append(f"{part}: left out: on {' and '.join(unsettled)}, "
                             f"{NOBODY_MUST_AGREE}")
             continue
+        pair = _part(run, part, s_a, s_b, variation, other, seed, samples, settle_opts,
+                     settle_only)
         if pair is not None:
             rows += _headlines(part, *pair, spans)
     return Comparison(s_a.id, s_a.id, label_b or s_b.id, tuple(rows), tuple(left_out))
