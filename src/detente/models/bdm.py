@@ -997,12 +997,14 @@ def choose_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, relation: np.ndar
         # others, depends on the scale's orientation (docs/bdm.md, Orientation).
         weighted = (np.abs(a) * x[:, :, None] + np.abs(b) * x[:, None, :]) / \
             np.where(valid, np.abs(a) + np.abs(b), 1.0)
-        keys = [np.where(valid, relation - 1.0, np.inf), np.where(relation == 2, weighted, move)]
+        # Then least move, for compromises tied on the weighted position (the other
+        # choices end on the move key already).
+        keys = [np.where(valid, relation - 1.0, np.inf), np.where(relation == 2, weighted, move),
+                move]
     candidate = valid
-    # The last key, least move again (a no-op after the move key; scholz-code's compromises
-    # tied on the weighted position), leaves offers at one distance from x_i: on one side,
-    # one new position up to the tolerance, or on both (i midway between the proposers).
-    for n_key, key in enumerate([*keys, move]):
+    # The last key, least move, leaves offers at one distance from x_i: on one side, one new
+    # position up to the tolerance, or on both (i midway between the proposers).
+    for n_key, key in enumerate(keys):
         if n_key == 1:
             count = _add(candidate, axis=-1)
             if not _any(count > 1, axis=None) and not _any(np.isnan(move[candidate]), axis=None):
