@@ -169,7 +169,8 @@ def _feasible_values(table: GainTable, witnessed: set[tuple[int, int]], method: 
     for k, slots in enumerate(values):
         if issue_begins is not None:
             issue_begins(k)
-        left = [o for o in slots if (k, o) not in feasible | refuted]
+        decided = feasible | refuted  # once per issue, not once per value
+        left = [o for o in slots if (k, o) not in decided]
         pending = [left] if left else []
         while pending:
             exists, witness = _decide(_restricted(table, [(k, g) for g in pending]), method,
