@@ -254,6 +254,10 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
         space, fixed = space.without_fixed(variation)
         require_inputs(space, chosen, fixed)
     require_stakes(space, varied)
+    # Before the kernel is made: making it runs the model (the batching check).
+    if model in REGISTRY or model == COMBINED:
+        require_known_actors(options or {} if model == COMBINED else {model: options or {}},
+                             varied.actor_ids)
     seed = spawn_seed(rng)
     kernel, note = make_kernel(s, space, model, options, seed, combination)
     if per_turn and isinstance(kernel, ModelKernel):
@@ -262,9 +266,6 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
         if isinstance(kernel, SettleKernel):
             kernel = dataclasses.replace(kernel, problem=variation.apply_problem(kernel.problem))
         kernel = VariedKernel(kernel, variation)
-    if model in REGISTRY or model == COMBINED:
-        require_known_actors(options or {} if model == COMBINED else {model: options or {}},
-                             varied.actor_ids)
     notes = [n for n in (fixed_note(fixed), note) if n]
     return Setup(s, space, chosen, source, seed, kernel, RunStats(notes=notes), variation)
 
