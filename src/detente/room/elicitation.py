@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from detente.errors import Problem, ScenarioError
-from detente.room.mediation import in_room_terms
+from detente.room.mediation import in_room_terms, issue_scales
 from detente.scenario import scenario_from_mapping
 
 SUBMISSION_KEYS = ("stances", "trust")
@@ -105,8 +105,7 @@ def pool_cells(base: Mapping[str, Any], judgements: Sequence[tuple[float, Mappin
     for weight, payload in judgements:
         for cell, value in _cells(payload).items():
             by_cell.setdefault(cell, []).append((weight, value))
-    spans = {i["id"]: float(i.get("scale", {}).get("high", 100))
-             - float(i.get("scale", {}).get("low", 0)) for i in base["issues"]}
+    spans = {issue: high - low for issue, (low, high) in issue_scales(base).items()}
     out = {}
     for cell, entries in by_cell.items():
         total = sum(w for w, _ in entries)

@@ -194,7 +194,7 @@ def check_submission(skeleton_map: Mapping[str, Any], party: str,
     return {"stances": stances, "trust": trust, "walk_away": walk_away}
 
 
-def _scales(scenario_map: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+def issue_scales(scenario_map: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
     """Each issue of the room and its scale (the loader's default 0-100 where none is given)."""
     out = {}
     for issue in scenario_map.get("issues", []):
@@ -205,7 +205,7 @@ def _scales(scenario_map: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
 
 def _stances_example(skeleton_map: Mapping[str, Any]) -> str:
     """A stance the party could write, on this room's first issue (mid-scale)."""
-    scales = _scales(skeleton_map)
+    scales = issue_scales(skeleton_map)
     first = next(iter(scales))
     middle = as_written(sum(scales[first]) / 2)
     return (f'e.g. {{"stances": {{"{first}": {{"position": {middle}, "salience": 0.8}}}}}}; '
@@ -230,7 +230,7 @@ def in_room_terms(problem: Problem, scenario_map: Mapping[str, Any]) -> Problem:
     which only the mediator or analyst can do, with the fix a party or expert can apply
     in its own submission instead: a position within the issue's scale in this room."""
     parts = problem.location.split(".")
-    scales = _scales(scenario_map)
+    scales = issue_scales(scenario_map)
     if parts[0] != "stances" or "position" not in parts or "issues." not in problem.fix:
         return problem
     issue = parts[parts.index("position") - 1]
@@ -321,20 +321,18 @@ def check_bid(skeleton_map: Mapping[str, Any], payload: Mapping[str, Any]
     problems = [Problem(key, f"unknown field '{key}'", "a bid has one field: ranges")
                 for key in payload if key != "ranges"]
     ranges = payload.get("ranges")
+    scales = issue_scales(skeleton_map)
     if not isinstance(ranges, dict):
         example = ", ".join(f'"{issue}": [{as_written(low)}, {as_written(high)}]'
-                            for issue, (low, high) in _scales(skeleton_map).items())
+                            for issue, (low, high) in scales.items())
         raise ScenarioError([*problems, Problem("ranges", "ranges must map each issue to "
                                                 "[low, high]", f"e.g. {{{example}}}, each "
                                                 "range narrowed to what you accept")])
-    issues = {i["id"]: i for i in skeleton_map["issues"]}
     problems += [Problem(f"ranges.{k}", f"unknown issue '{str(k)[:40]}'",
-                         f"issues: {', '.join(issues)}") for k in ranges if k not in issues]
+                         f"issues: {', '.join(scales)}") for k in ranges if k not in scales]
     out: dict[str, list[float]] = {}
-    for issue_id, issue in issues.items():
+    for issue_id, (low, high) in scales.items():
         where = f"ranges.{issue_id}"
-        scale = issue.get("scale", {})
-        low, high = float(scale.get("low", 0)), float(scale.get("high", 100))
         given = ranges.get(issue_id)
         if given is None:
             problems.append(Problem(where, "no range for this issue",
