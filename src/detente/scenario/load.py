@@ -34,7 +34,7 @@ from detente.safeload import (
     structure_problems,
 )
 from detente.scenario.checks import check_semantics
-from detente.scenario.schema import ID_LISTS, MAX_MAGNITUDE, Scenario
+from detente.scenario.schema import ID_LISTS, LONGEST_ID, MAX_MAGNITUDE, Scenario
 from detente.scenario.tables import read_table
 
 EMBEDDED_DIR = Path(__file__).parent.parent / "data" / "scenarios"
@@ -95,7 +95,7 @@ _PYDANTIC_FIXES = {
     "model_type": "write a mapping (key: value lines)",
     "bool_type": "write true or false",
     "int_type": "write a whole number",
-    "string_too_long": "shorten it (ids have at most 40 characters)",
+    "string_too_long": f"shorten it (ids have at most {LONGEST_ID} characters)",
     "finite_number": "write a finite number (.nan, .inf and numbers beyond 1e308 are not "
                      "numbers a model can use)",
     "greater_than": "write a number above the bound",
@@ -123,7 +123,8 @@ def _pydantic_location(raw: Any, loc: tuple[Any, ...],
             item = node[part] if isinstance(node, list) and part < len(node) else None
             ident = item.get("id") if isinstance(item, dict) else None
             # An over-long id is itself the error: name the item by its index instead.
-            out += f".{ident}" if isinstance(ident, str) and len(ident) <= 40 else f"[{part}]"
+            named = isinstance(ident, str) and len(ident) <= LONGEST_ID
+            out += f".{ident}" if named else f"[{part}]"
             path.append(str(part))
             node = item
         else:

@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from detente.arrays import Arrays
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
-Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=40)]
+#: The longest id a scenario takes.
+LONGEST_ID = 40
+Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=LONGEST_ID)]
 DistributionName = Literal["pert", "triangular", "uniform", "normal", "discrete"]
 
 

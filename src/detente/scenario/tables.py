@@ -31,13 +31,10 @@ import numpy as np
 
 from detente.errors import Problem, ScenarioError, as_written, scenario_error
 from detente.scenario.checks import too_narrow_text
-from detente.scenario.schema import MIN_SCALE_SPAN, MIN_SCALE_SPAN_SHARE
+from detente.scenario.schema import LONGEST_ID, MIN_SCALE_SPAN, MIN_SCALE_SPAN_SHARE
 
 if TYPE_CHECKING:
     from detente.safeload import LoadLimits
-
-#: The longest id a scenario takes (its schema's ``Id``): a longer name is cut to it.
-LONGEST_ID = 40
 
 #: Where a value read from a table cell sits: its location in the scenario (``actors``, an
 #: id, ``capability``; ``stances``, actor, issue, ``salience``) → its line and column header.
