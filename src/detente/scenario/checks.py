@@ -184,7 +184,7 @@ def check_semantics(s: Scenario) -> list[Problem]:
             loc = f"trust.{truster}.{trusted}"
             # A plain 1 says what holds anyway; anything else (or a spread to sample) would
             # change results that docs/settle.md fixes at T[a,a] = 1.
-            plain_one = m.value == 1 and not m.is_uncertain and m.distribution is None
+            plain_one = m.value == 1 and not m.has_spread
             if not plain_one and (problem := self_trust(loc, truster, trusted)):
                 add(problem)
                 continue
@@ -319,7 +319,7 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
     def certain(loc: str, m: Measure) -> None:
         # `detente sample` draws only capability, position, salience, status quo and trust:
         # a spread given here would be ignored without a word.
-        if m.is_uncertain or m.distribution is not None:
+        if m.has_spread:
             add(Problem(loc, "a spread (low/high/sd/distribution) is not sampled here yet",
                         "give a plain number (with a note on its uncertainty)"))
 
@@ -466,10 +466,9 @@ def distribution_problem(m: Measure, natural: tuple[float, float]) -> tuple[str,
     ``natural`` is the range the quantity can take (``inf`` where unbounded); a missing
     ``low`` or ``high`` defaults to it. See docs/uncertainty.md.
     """
-    if not (m.is_uncertain or m.distribution is not None or m.weights is not None):
+    if not m.has_spread:
         return None
-    kind = m.distribution or ("discrete" if m.points is not None
-                              else "normal" if m.sd is not None else "pert")
+    kind = m.kind
     if kind == "discrete":
         return _discrete_problem(m, natural)
     if m.points is not None or m.weights is not None:

@@ -137,6 +137,19 @@ class Measure(_Strict):
         return (self.low is not None or self.high is not None or self.sd is not None
                 or self.points is not None)
 
+    @property
+    def has_spread(self) -> bool:
+        """Whether the number carries a distribution of its own: any field of one (a lone
+        ``distribution`` or ``weights`` too, which the checks then refuse as incomplete)."""
+        return self.is_uncertain or self.distribution is not None or self.weights is not None
+
+    @property
+    def kind(self) -> DistributionName:
+        """Its distribution: as named, else discrete with ``points``, normal with ``sd``,
+        PERT otherwise (docs/uncertainty.md)."""
+        return self.distribution or ("discrete" if self.points is not None
+                                     else "normal" if self.sd is not None else "pert")
+
 
 def _coerce_measure(raw: Any) -> Any:
     if isinstance(raw, bool):

@@ -390,9 +390,8 @@ class _Builder:
             return (x - offset) / span
 
         nat_low, nat_high = natural
-        if _has_own_spread(m):
-            kind = m.distribution or ("discrete" if m.points is not None
-                                      else "normal" if m.sd is not None else "pert")
+        if m.has_spread:
+            kind = m.kind
             low = m.low if m.low is not None else nat_low
             high = m.high if m.high is not None else nat_high
             problem = distribution_problem(m, natural)
@@ -466,7 +465,7 @@ def input_space(scenario: Scenario, noise: Noise | None = None,
             # has nothing to perturb. Noise would hand it a stake the scenario denies (and
             # list it among the inputs that move the forecast); a distribution the user
             # declares on the salience or the position is kept.
-            no_stake = stance.salience.value == 0 and not _has_own_spread(stance.salience)
+            no_stake = stance.salience.value == 0 and not stance.salience.has_spread
             b.add(f"stances.{actor_id}.{issue_id}.position", "position", flat,
                   f"position[{actor_id},{issue_id}]", stance.position, (lo, hi), (lo, hi - lo),
                   None if no_stake else noise.position, actor_id, issue_id)
@@ -493,11 +492,6 @@ def input_space(scenario: Scenario, noise: Noise | None = None,
         issues=tuple(b.issues), atoms=tuple(b.atoms))
 
 
-def _has_own_spread(m: Measure) -> bool:
-    """Whether a number carries its own distribution (the global noise then leaves it)."""
-    return m.is_uncertain or m.distribution is not None or m.weights is not None
-
-
 def has_own_uncertainty(scenario: Scenario) -> bool:
     """Whether any number the models read carries its own distribution."""
     measures: list[Measure] = [a.capability for a in scenario.actors]
@@ -505,7 +499,7 @@ def has_own_uncertainty(scenario: Scenario) -> bool:
     measures += [m for row in scenario.stances.values() for s in row.values()
                  for m in (s.position, s.salience)]
     measures += [m for row in scenario.trust.values() for m in row.values()]
-    return any(_has_own_spread(m) for m in measures)
+    return any(m.has_spread for m in measures)
 
 
 def require_inputs(space: InputSpace, noise: Noise, fixed: Sequence[str] = ()) -> None:
