@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -15,7 +16,8 @@ from detente.cli.common import app
 from detente.errors import OptionError, ScenarioError
 from detente.models import REGISTRY
 from detente.scenario import Scenario, scenario_from_mapping
-from detente.uncertainty import Noise, NoiseTerm, sample
+from detente.uncertainty import Noise, NoiseTerm, engine, sample
+from detente.uncertainty.inputs import input_space
 from detente.uncertainty.sensitivity import sensitivity
 from detente.variation import Variation
 
@@ -68,6 +70,43 @@ def test_one_fixed_stake_or_a_salience_that_stays_above_zero_samples() -> None:
                           b={"value": 0.5, "low": 0, "high": 1})):
         result = sample(fine, model="nash", samples=40, rng=0, workers=1)
         assert 10 <= result.summaries()["X"].median <= 80
+
+
+class RangeStarts:
+    """A generator whose every uniform and beta draw is 0: each continuous draw at the start
+    of its range, which a real generator gives about once in 2**53 draws."""
+
+    def random(self, size: Any = None) -> np.ndarray:
+        return np.zeros(size)
+
+    def beta(self, a: Any, b: Any, size: Any = None) -> np.ndarray:
+        return np.zeros(size)
+
+
+FROM_ZERO = {"uniform": {"value": 0.5, "low": 0, "high": 1, "distribution": "uniform"},
+             "triangular": {"value": 0.5, "low": 0, "high": 1, "distribution": "triangular"},
+             "pert": {"value": 0.5, "low": 0, "high": 1},
+             "normal": {"value": 0.5, "sd": 0.1, "distribution": "normal"}}
+
+
+@pytest.mark.parametrize("kind", FROM_ZERO)
+def test_a_continuous_range_from_zero_is_never_drawn_as_exactly_zero(kind: str) -> None:
+    # Before: a uniform of 0 drew every salience as exactly 0, a stake the stake check had
+    # counted on (it refuses only points at 0 and ranges ending at 0).
+    space = input_space(scenario(a=FROM_ZERO[kind], b=FROM_ZERO[kind]))
+    drawn = space.draw(RangeStarts(), 3)  # type: ignore[arg-type]
+    assert np.all(drawn > 0) and np.all(drawn < 1)
+
+
+def test_a_sample_whose_draws_start_every_range_keeps_the_stakes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: in such a draw nobody cared about X and nash put the forecast at 100, where no
+    # actor stands, with exit 0.
+    monkeypatch.setattr(engine, "block_stream", lambda *_: RangeStarts())
+    uniform = FROM_ZERO["uniform"]
+    result = sample(scenario(a=uniform, b=uniform), model="nash", samples=4, rng=0,
+                    workers=1)
+    assert 10 <= result.summaries()["X"].median <= 80
 
 
 def test_the_counterfactual_decides_which_saliences_are_drawn() -> None:
