@@ -3,6 +3,7 @@ written (a kind given twice, a spread too small for a float)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -131,16 +132,46 @@ def test_a_stake_of_zero_with_noise_counts_as_none() -> None:
     assert 10 <= spread.summaries()["X"].median <= 80
 
 
+def salience_line(text: str, actor: str) -> int:
+    """The line of ``actor``'s salience on X in a YAML file ``yaml.safe_dump`` wrote."""
+    lines = text.splitlines()
+    start = lines.index(f"  {actor}:")
+    return next(n for n in range(start, len(lines)) if "salience:" in lines[n]) + 1
+
+
 @pytest.mark.parametrize("command", [["sample", "-m", "nash"], ["sample", "-m", "settle"],
                                      ["sensitivity", "-m", "nash"]])
-def test_the_command_line_names_the_file_and_the_stances(tmp_path: Path,
-                                                         command: list[str]) -> None:
+def test_the_command_line_names_the_file_the_line_and_the_stances(tmp_path: Path,
+                                                                  command: list[str]) -> None:
+    # Before: the place alone (d0.yaml: stances.*.X.salience), where every refusal of the
+    # loader gives the line of the value in the file.
     path = tmp_path / "d0.yaml"
-    path.write_text(yaml.safe_dump(stakes()), encoding="utf-8")
+    text = yaml.safe_dump(stakes(b={"value": 0.5, "points": [0, 0.5]}))
+    path.write_text(text, encoding="utf-8")
     result = runner.invoke(app, [*command, str(path), "-n", "32"])
     assert result.exit_code == 2, result.output
-    assert f"{path}: stances.*.X.salience: {NOBODY}" in result.output
+    line = salience_line(text, "A")
+    assert line != salience_line(text, "B")
+    assert f"{path}:{line}: stances.*.X.salience: {NOBODY}" in result.output
     assert "noise none" not in result.output
+
+
+def test_the_refusal_gives_the_line_of_the_first_salience_it_names(tmp_path: Path) -> None:
+    # Without A, only B's salience is named, so its line is the one given; a scenario given
+    # as an object, or a JSON file (whose loader refusals have no line either), gives none.
+    path = tmp_path / "d0.yaml"
+    text = yaml.safe_dump(stakes(b={"value": 0.5, "points": [0, 0.5]}))
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        sample(path, model="nash", samples=8, rng=0, workers=1,
+               variation=Variation(without=("A",)))
+    assert err.value.problems[0].line == salience_line(text, "B")
+    json_path = tmp_path / "d0.json"
+    json_path.write_text(json.dumps(stakes()), encoding="utf-8")
+    for unlocated in (json_path, scenario()):
+        with pytest.raises(ScenarioError, match=NOBODY) as err:
+            sample(unlocated, model="nash", samples=8, rng=0, workers=1)
+        assert err.value.problems[0].line is None
 
 
 # --- --noise as written ----------------------------------------------------------------

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -548,7 +548,8 @@ def can_draw_zero(space: InputSpace, d: int) -> bool:
     return bool(_open_range(space.low[d], space.high[d])[0] <= 0)
 
 
-def require_stakes(space: InputSpace, arrays: Arrays) -> None:
+def require_stakes(space: InputSpace, arrays: Arrays,
+                   line_of: Callable[[str], int | None] = lambda location: None) -> None:
     """Refuse a space that can draw every salience on an issue as 0 at once: in such a
     draw nobody cares about the issue, as the loader refuses for the scenario as written,
     and each model answers with a number of its own making (nash the scale's end, median
@@ -556,6 +557,8 @@ def require_stakes(space: InputSpace, arrays: Arrays) -> None:
 
     ``arrays``: the scenario the draws vary (a counterfactual's, which may set, add or
     take away saliences); a salience that is not an input of ``space`` is as it has it.
+    ``line_of``: the line of a location in the scenario's file
+    (:func:`detente.scenario.file_lines`); a refusal gives the first salience's it names.
     """
     drawn = {(space.actors[d], space.issues[d]): d for d in range(space.size)
              if space.target[d] == "salience"}
@@ -582,7 +585,7 @@ def require_stakes(space: InputSpace, arrays: Arrays) -> None:
                     f"cares about {issue}, so no model has a forecast for it",
                     f"give one of these saliences a distribution that stays above 0 (points "
                     f"above 0, or a low above 0), or keep one actor's salience on {issue} "
-                    f"fixed above 0"))
+                    f"fixed above 0", line_of(at_zero[0])))
     if problems:
         raise ScenarioError(problems)
 
