@@ -66,7 +66,7 @@ def test_sensitivity_refuses_them_too(model: str) -> None:
 
 def test_one_fixed_stake_or_a_salience_that_stays_above_zero_samples() -> None:
     for fine in (scenario(a=0.5), scenario(a={"value": 0.5, "points": [0.1, 0.5]}),
-                 # A continuous range from 0 draws exactly 0 with probability 0.
+                 # A continuous range from 0 is never drawn as exactly 0.
                  scenario(a={"value": 0.5, "low": 0, "high": 1},
                           b={"value": 0.5, "low": 0, "high": 1})):
         result = sample(fine, model="nash", samples=40, rng=0, workers=1)
