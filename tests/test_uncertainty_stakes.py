@@ -3,9 +3,11 @@ written (a kind given twice, a spread too small for a float)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -15,7 +17,8 @@ from detente.cli.common import app
 from detente.errors import OptionError, ScenarioError
 from detente.models import REGISTRY
 from detente.scenario import Scenario, scenario_from_mapping
-from detente.uncertainty import Noise, NoiseTerm, sample
+from detente.uncertainty import Noise, NoiseTerm, engine, sample
+from detente.uncertainty.inputs import input_space
 from detente.uncertainty.sensitivity import sensitivity
 from detente.variation import Variation
 
@@ -63,11 +66,48 @@ def test_sensitivity_refuses_them_too(model: str) -> None:
 
 def test_one_fixed_stake_or_a_salience_that_stays_above_zero_samples() -> None:
     for fine in (scenario(a=0.5), scenario(a={"value": 0.5, "points": [0.1, 0.5]}),
-                 # A continuous range from 0 draws exactly 0 with probability 0.
+                 # A continuous range from 0 is never drawn as exactly 0.
                  scenario(a={"value": 0.5, "low": 0, "high": 1},
                           b={"value": 0.5, "low": 0, "high": 1})):
         result = sample(fine, model="nash", samples=40, rng=0, workers=1)
         assert 10 <= result.summaries()["X"].median <= 80
+
+
+class RangeStarts:
+    """A generator whose every uniform and beta draw is 0: each continuous draw at the start
+    of its range, which a real generator gives about once in 2**53 draws."""
+
+    def random(self, size: Any = None) -> np.ndarray:
+        return np.zeros(size)
+
+    def beta(self, a: Any, b: Any, size: Any = None) -> np.ndarray:
+        return np.zeros(size)
+
+
+FROM_ZERO = {"uniform": {"value": 0.5, "low": 0, "high": 1, "distribution": "uniform"},
+             "triangular": {"value": 0.5, "low": 0, "high": 1, "distribution": "triangular"},
+             "pert": {"value": 0.5, "low": 0, "high": 1},
+             "normal": {"value": 0.5, "sd": 0.1, "distribution": "normal"}}
+
+
+@pytest.mark.parametrize("kind", FROM_ZERO)
+def test_a_continuous_range_from_zero_is_never_drawn_as_exactly_zero(kind: str) -> None:
+    # Before: a uniform of 0 drew every salience as exactly 0, a stake the stake check had
+    # counted on (it refuses only points at 0 and ranges ending at 0).
+    space = input_space(scenario(a=FROM_ZERO[kind], b=FROM_ZERO[kind]))
+    drawn = space.draw(RangeStarts(), 3)  # type: ignore[arg-type]
+    assert np.all(drawn > 0) and np.all(drawn < 1)
+
+
+def test_a_sample_whose_draws_start_every_range_keeps_the_stakes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: in such a draw nobody cared about X and nash put the forecast at 100, where no
+    # actor stands, with exit 0.
+    monkeypatch.setattr(engine, "block_stream", lambda *_: RangeStarts())
+    uniform = FROM_ZERO["uniform"]
+    result = sample(scenario(a=uniform, b=uniform), model="nash", samples=4, rng=0,
+                    workers=1)
+    assert 10 <= result.summaries()["X"].median <= 80
 
 
 def test_the_counterfactual_decides_which_saliences_are_drawn() -> None:
@@ -92,16 +132,46 @@ def test_a_stake_of_zero_with_noise_counts_as_none() -> None:
     assert 10 <= spread.summaries()["X"].median <= 80
 
 
+def salience_line(text: str, actor: str) -> int:
+    """The line of ``actor``'s salience on X in a YAML file ``yaml.safe_dump`` wrote."""
+    lines = text.splitlines()
+    start = lines.index(f"  {actor}:")
+    return next(n for n in range(start, len(lines)) if "salience:" in lines[n]) + 1
+
+
 @pytest.mark.parametrize("command", [["sample", "-m", "nash"], ["sample", "-m", "settle"],
                                      ["sensitivity", "-m", "nash"]])
-def test_the_command_line_names_the_file_and_the_stances(tmp_path: Path,
-                                                         command: list[str]) -> None:
+def test_the_command_line_names_the_file_the_line_and_the_stances(tmp_path: Path,
+                                                                  command: list[str]) -> None:
+    # Before: the place alone (d0.yaml: stances.*.X.salience), where every refusal of the
+    # loader gives the line of the value in the file.
     path = tmp_path / "d0.yaml"
-    path.write_text(yaml.safe_dump(stakes()), encoding="utf-8")
+    text = yaml.safe_dump(stakes(b={"value": 0.5, "points": [0, 0.5]}))
+    path.write_text(text, encoding="utf-8")
     result = runner.invoke(app, [*command, str(path), "-n", "32"])
     assert result.exit_code == 2, result.output
-    assert f"{path}: stances.*.X.salience: {NOBODY}" in result.output
+    line = salience_line(text, "A")
+    assert line != salience_line(text, "B")
+    assert f"{path}:{line}: stances.*.X.salience: {NOBODY}" in result.output
     assert "noise none" not in result.output
+
+
+def test_the_refusal_gives_the_line_of_the_first_salience_it_names(tmp_path: Path) -> None:
+    # Without A, only B's salience is named, so its line is the one given; a scenario given
+    # as an object, or a JSON file (whose loader refusals have no line either), gives none.
+    path = tmp_path / "d0.yaml"
+    text = yaml.safe_dump(stakes(b={"value": 0.5, "points": [0, 0.5]}))
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        sample(path, model="nash", samples=8, rng=0, workers=1,
+               variation=Variation(without=("A",)))
+    assert err.value.problems[0].line == salience_line(text, "B")
+    json_path = tmp_path / "d0.json"
+    json_path.write_text(json.dumps(stakes()), encoding="utf-8")
+    for unlocated in (json_path, scenario()):
+        with pytest.raises(ScenarioError, match=NOBODY) as err:
+            sample(unlocated, model="nash", samples=8, rng=0, workers=1)
+        assert err.value.problems[0].line is None
 
 
 # --- --noise as written ----------------------------------------------------------------

@@ -6,6 +6,8 @@ formulas of docs/settle.md and shares no code with the searches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 
 import detente
 from detente.arrays import Arrays
-from detente.scenario import scenario_from_mapping
+from detente.scenario import Scenario, scenario_from_mapping
 from detente.settlement.problem import SettlementProblem
 from detente.settlement.search import SearchTooLarge
 from detente.settlement.zone import frontier
@@ -24,6 +26,7 @@ from .settle_helpers import (
     check_issue_ranges,
     check_persuasion,
     random_problems,
+    two_by_two,
 )
 
 
@@ -203,3 +206,58 @@ def test_settle_names_each_step_as_it_begins_the_zones_issue_by_issue() -> None:
     # searches, the counterfactual's named by its label.
     assert steps == [first, f"{variant.label}: {first}", *searches,
                      *[f"{variant.label}: {s}" for s in searches]]
+
+
+SEARCHES = ["the zone of agreement", "counting the zone", "the best packages by Nash product",
+            "the max-min package", "the smallest accord", "the named packages"]
+
+
+def both_want_more() -> Scenario:
+    """Two veto players who both want X and Y at 100 from 0: every value of each issue is
+    taken by some acceptable package (the other issue at 100 gives both a gain)."""
+    stance = {"X": {"position": 100, "salience": 0.5}, "Y": {"position": 100, "salience": 0.5}}
+    return scenario_from_mapping({
+        "id": "more", "title": "both want more",
+        "issues": [{"id": i, "name": i, "status_quo": 0} for i in ("X", "Y")],
+        "actors": [{"id": a, "name": a, "capability": 1, "veto": True} for a in ("A", "B")],
+        "stances": {"A": stance, "B": stance}})
+
+
+@pytest.mark.parametrize(("scenario", "step", "method", "values", "screened"), [
+    (two_by_two, "5%", "auto", 21, True),
+    (two_by_two, "1%", "bnb", 101, False),  # a named method decides every value by search
+    (both_want_more, "25%", "auto", 5, False),  # every value seen already: nothing to screen
+])
+def test_the_zones_steps_at_a_finer_step_on_a_small_scenario(
+        scenario: Callable[[], Scenario], step: str, method: str, values: int,
+        screened: bool) -> None:
+    # Before: every space brute force lists was announced as 'the 200 best packages by Nash
+    # product' (it scores every package and keeps up to 20,001), and the screen was
+    # announced when every value had been seen and nothing was screened.
+    from detente import analyses
+
+    steps: list[str] = []
+    result = analyses.run("settle", scenario(), None, progress=steps.append, step=step,
+                          method=method, persuade=False)
+    baseline = result.value.baseline
+    assert baseline.space_size == values ** 2 and baseline.zones is not None
+    assert baseline.zones.efficient_exact
+    assert steps == [f"zones: the best packages by Nash product (all {values ** 2} scored)",
+                     *SEARCHES, *["zones: screening each value not yet seen"] * screened,
+                     "zones: issue 1 of 2 (X)", "zones: issue 2 of 2 (Y)"]
+
+
+def test_a_refusal_of_the_zones_comes_after_their_first_step_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The zones' efficient packages of every outcome are listed before any search: refused
+    # there (korea-2017 once its budget is spent), the baseline's first step is the only one
+    # named, neither a search nor the counterfactual's steps.
+    from detente import analyses
+    from detente.settlement import zone
+
+    monkeypatch.setattr(zone, "TOP_K_BUDGET", 1, raising=False)
+    steps: list[str] = []
+    with pytest.raises(SearchTooLarge):
+        analyses.run("settle", "korea-2017", {"without": ["RU"]}, progress=steps.append,
+                     persuade=False)
+    assert steps == ["zones: the 200 best packages by Nash product"]

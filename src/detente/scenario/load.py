@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import difflib
+import functools
 import re
+from collections.abc import Callable
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -357,12 +359,18 @@ def load(source: str | Path | Scenario | None = None,
     """
     if isinstance(source, Scenario):
         return source
+    return parse_text(*_source_text(source, limits), limits)
+
+
+def _source_text(source: str | Path | None, limits: LoadLimits | None
+                 ) -> tuple[str, str, str]:
+    """The text of the file or embedded scenario ``source`` names (:func:`load`), its kind
+    (:func:`file_kind`) and the name its refusals give it."""
     if source is None:
         source = DEFAULT_SCENARIO
     embedded = embedded_scenarios()
     if isinstance(source, str) and source in embedded and not Path(source).exists():
-        path = embedded[source]
-        return parse_text(path.read_text(encoding="utf-8"), ".yaml", f"<embedded {source}>")
+        return embedded[source].read_text(encoding="utf-8"), ".yaml", f"<embedded {source}>"
     path = Path(source)
     if not path.exists():
         names = ", ".join(embedded)
@@ -372,8 +380,32 @@ def load(source: str | Path | Scenario | None = None,
     if path.is_dir():
         raise scenario_error("", "this is a folder, not a scenario file",
                              "give the path of a .yaml, .json or .csv file", str(path))
-    return parse_text(read_text(path, limits or LoadLimits.from_env()), file_kind(path),
-                      str(path), limits)
+    return read_text(path, limits or LoadLimits.from_env()), file_kind(path), str(path)
+
+
+def file_lines(source: str | Path | Scenario | None,
+               limits: LoadLimits | None = None) -> Callable[[str], int | None]:
+    """The line of a location (``stances.KP.NUC.salience``) in the file ``source`` names,
+    for a refusal met after :func:`load`, which keeps no line map: the file is read again
+    at the first call, so a run that is refused nothing holds no map. None for every
+    location of a Scenario given as an object, and of a JSON or CSV file (the loader's own
+    refusals have no line there either), or of a file no longer readable as it was."""
+    if isinstance(source, Scenario):
+        return lambda location: None
+
+    @functools.cache
+    def parsed() -> tuple[Any, LineMap] | None:
+        try:
+            text, kind, name = _source_text(source, limits)
+            return parse_yaml(text, name, limits) if kind == ".yaml" else None
+        except ScenarioError:
+            return None
+
+    def line(location: str) -> int | None:
+        found = parsed()
+        return None if found is None else line_for(location, *found)
+
+    return line
 
 
 def file_kind(name: str | Path) -> str:

@@ -235,11 +235,14 @@ def efficient_list(table: GainTable, method: Method = "auto",
     other searches to run (``settle``) lists them first, so that a refusal comes before
     that work, and hands the list to :func:`issue_ranges`. ``progress(text)`` names the
     step as it begins."""
-    if progress is not None:
-        progress(f"zones: the {EFFICIENT_TOP} best packages by Nash product")
     method = _ranges_method(method)
     must = table.must_agree[0]
     space = int(table.space_size[0])
+    if progress is not None:
+        # A space brute force can list is scored whole, not cut at EFFICIENT_TOP.
+        progress(f"zones: the best packages by Nash product (all {format_count(space)} "
+                 "scored)" if space <= BRUTE_FORCE_LIMIT else
+                 f"zones: the {EFFICIENT_TOP} best packages by Nash product")
     if space <= BRUTE_FORCE_LIMIT:
         best = brute_force(table, "nash", EXACT_EFFICIENT + 1,
                            max_packages=max_packages)[2]
@@ -329,7 +332,8 @@ def issue_ranges(problem: SettlementProblem, settings: UtilitySettings = DEFAULT
         if progress is not None:
             progress(f"zones: issue {k + 1} of {len(issue_ids)} ({issue_ids[k]})")
 
-    if progress is not None and method == "auto":
+    # _feasible_values screens only the values no package seen takes: said where it will.
+    if progress is not None and method == "auto" and not witnessed.issuperset(rows):
         progress("zones: screening each value not yet seen")
     known = _feasible_values(table, witnessed, method, max_packages, issue_begins)
     feasible = [r in known for r in rows]

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -323,8 +323,29 @@ def choose(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:
                       len(weights) - 1)
 
 
+def _open_range(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The floats strictly between ``low`` and ``high``, as their least and greatest, where
+    there are any; ``(low, high)`` where there are none (a range of one value, or of two
+    adjacent floats)."""
+    inner_low, inner_high = np.nextafter(low, high), np.nextafter(high, low)
+    some = inner_low <= inner_high
+    return np.where(some, inner_low, low), np.where(some, inner_high, high)
+
+
 def _draw_kind(kind: str, rng: np.random.Generator, n: int, mode: np.ndarray, low: np.ndarray,
                high: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """``n`` draws of each input of one continuous ``kind``, ``[n, len(mode)]``, strictly
+    inside each range: a continuous distribution puts no mass on an end of its range, but
+    the arithmetic lands on one now and then (a uniform of exactly 0 is 1 in 2⁵³; the
+    truncated normal's clip and the triangular's square roots round onto it). A salience
+    range from 0 drawn as exactly 0 would deny a stake that :func:`require_stakes` counted
+    on, and every actor's at once would leave an issue nobody cares about."""
+    inner_low, inner_high = _open_range(low, high)
+    return np.clip(_draw_on_range(kind, rng, n, mode, low, high, sd), inner_low, inner_high)
+
+
+def _draw_on_range(kind: str, rng: np.random.Generator, n: int, mode: np.ndarray,
+                   low: np.ndarray, high: np.ndarray, sd: np.ndarray) -> np.ndarray:
     width = high - low
     if kind == "uniform":
         return low + rng.random((n, mode.size)) * width
@@ -519,16 +540,16 @@ def require_inputs(space: InputSpace, noise: Noise, fixed: Sequence[str] = ()) -
 
 
 def can_draw_zero(space: InputSpace, d: int) -> bool:
-    """Whether input ``d`` is drawn as exactly 0 with a probability above 0: a discrete
-    point at 0, or a range that ends at 0. A continuous draw from a range reaching above
-    0 is exactly 0 with probability 0 (the truncated normal of the noise included: it is
-    inverted from a uniform, not clipped)."""
+    """Whether input ``d`` can be drawn as exactly 0: a discrete point at 0, or a range
+    that ends at 0. A continuous draw from a range reaching above 0 never is: it is kept
+    strictly inside its range (:func:`_open_range`)."""
     if KINDS[space.kind[d]] == "discrete":
         return bool(np.any(space.atoms[d][0] <= 0))
-    return bool(space.high[d] <= 0)
+    return bool(_open_range(space.low[d], space.high[d])[0] <= 0)
 
 
-def require_stakes(space: InputSpace, arrays: Arrays) -> None:
+def require_stakes(space: InputSpace, arrays: Arrays,
+                   line_of: Callable[[str], int | None] = lambda location: None) -> None:
     """Refuse a space that can draw every salience on an issue as 0 at once: in such a
     draw nobody cares about the issue, as the loader refuses for the scenario as written,
     and each model answers with a number of its own making (nash the scale's end, median
@@ -536,6 +557,8 @@ def require_stakes(space: InputSpace, arrays: Arrays) -> None:
 
     ``arrays``: the scenario the draws vary (a counterfactual's, which may set, add or
     take away saliences); a salience that is not an input of ``space`` is as it has it.
+    ``line_of``: the line of a location in the scenario's file
+    (:func:`detente.scenario.file_lines`); a refusal gives the first salience's it names.
     """
     drawn = {(space.actors[d], space.issues[d]): d for d in range(space.size)
              if space.target[d] == "salience"}
@@ -562,7 +585,7 @@ def require_stakes(space: InputSpace, arrays: Arrays) -> None:
                     f"cares about {issue}, so no model has a forecast for it",
                     f"give one of these saliences a distribution that stays above 0 (points "
                     f"above 0, or a low above 0), or keep one actor's salience on {issue} "
-                    f"fixed above 0"))
+                    f"fixed above 0", line_of(at_zero[0])))
     if problems:
         raise ScenarioError(problems)
 

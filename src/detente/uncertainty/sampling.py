@@ -15,7 +15,7 @@ from detente.combine import LEVELS, load_combination
 from detente.errors import option_error, option_text
 from detente.models import REGISTRY, get_model, require_known_actors
 from detente.resources import human, memory_limit, require_memory
-from detente.scenario import Scenario, load
+from detente.scenario import Scenario, file_lines, load
 from detente.uncertainty.engine import (
     Kernel,
     ModelKernel,
@@ -253,7 +253,7 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
         varied = variation.apply(space.base)  # unknown ids and bad values fail here, first
         space, fixed = space.without_fixed(variation)
         require_inputs(space, chosen, fixed)
-    require_stakes(space, varied)
+    require_stakes(space, varied, file_lines(scenario))
     # Before the kernel is made: making it runs the model (the batching check).
     if model in REGISTRY or model == COMBINED:
         require_known_actors(options or {} if model == COMBINED else {model: options or {}},
