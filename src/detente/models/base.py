@@ -31,6 +31,16 @@ from detente.view import Table
 
 RngLike = np.random.Generator | int | None
 
+#: Ties, in bdm and smp alike: values within this fraction of the magnitude they carry their
+#: rounding at count as equal (each model names the magnitude of each comparison). Values
+#: equal in exact arithmetic (actors sharing a position, capability and salience: common in
+#: real data) come out of sums taken in different orders a few ulps apart, and which is
+#: larger then depends on rounding alone (memory layout, the inputs' scale). On DEU III the
+#: gaps between such values were below 1.2e-13 relative (about 500 ulps) and the next-smallest
+#: gap 1.1e-10, so 1e-12 lies well above rounding noise and far below any difference a model
+#: acts on (docs/bdm.md and docs/smp.md, Ties).
+TIE_TOLERANCE = 1e-12
+
 
 def make_rng(rng: RngLike) -> tuple[np.random.Generator, int | None]:
     """One explicit source of randomness: a Generator, a seed, or None (fresh entropy).

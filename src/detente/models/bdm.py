@@ -26,6 +26,7 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.errors import option_error
 from detente.models.base import (
+    TIE_TOLERANCE,
     ExplainTable,
     MemoryEstimate,
     Model,
@@ -42,8 +43,8 @@ from detente.render import UNITS, fmt, one_issue_spans
 # values that are equal in exact arithmetic but come out of sums taken in different orders a
 # few ulps apart. Every discrete choice of a round (who is live, the fig. 6 relation, the
 # offer accepted, whether the security levels differ, the Borda winner) counts values within
-# TIE_TOLERANCE x the magnitude they carry their rounding at as equal, the rule of smp's
-# first_of_max. The magnitudes (docs/bdm.md, Ties):
+# TIE_TOLERANCE (models.base) x the magnitude they carry their rounding at as equal, the
+# rule of smp's first_of_max. The magnitudes (docs/bdm.md, Ties):
 # - positions, distances, moves and offers: the issue's scale, 1 on the unit scale every
 #   round works on, so the rule does not depend on the issue's units (an affine change of
 #   them leaves the unit positions as they are, up to rounding);
@@ -53,7 +54,6 @@ from detente.render import UNITS, fmt, one_issue_spans
 # - Borda losses Σ_k w_k |x_k - x_a|: Σ_k w_k, so that capabilities in any unit tie alike.
 # Rounding noise is below 1e-15 of these magnitudes; no difference the model acts on is
 # that small on real data (DEU III positions lie on grids of 1/100 of the scale or coarser).
-TIE_TOLERANCE = 1e-12
 # On the unit scale a position's magnitude is 1: the tolerance of positions and distances.
 TIE = TIE_TOLERANCE
 # ``chosen`` of an actor that holds equally good offers on both sides and so stays.
