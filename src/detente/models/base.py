@@ -21,11 +21,11 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.errors import (
     Problem,
-    did_you_mean,
     model_option_text,
     non_finite_text,
     option_error,
     option_text,
+    unknown_ids,
 )
 from detente.view import Table
 
@@ -265,9 +265,7 @@ class Model(ABC):
             value = getattr(self.options, option)
             # An id, or (id, weight) pairs as Options normalises anchors.
             named = [value] if isinstance(value, str) else [pair[0] for pair in value]
-            problems += [Problem(f"{self.name}.{option}", f"unknown actor '{actor}'",
-                                 did_you_mean(actor, actor_ids))
-                         for actor in named if actor not in actor_ids]
+            problems += unknown_ids(f"{self.name}.{option}", "actor", named, actor_ids)
         return problems
 
     @classmethod
