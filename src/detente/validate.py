@@ -365,6 +365,17 @@ class ValidationResult:
     def observed(self) -> np.ndarray:
         return np.array([r.observed for r in self.rows])
 
+    @property
+    def groups(self) -> np.ndarray:
+        """Each row's bootstrap group (:class:`Case`), as the scores resample them."""
+        return np.array([r.group for r in self.rows], dtype=object)
+
+    @property
+    def bootstrap_seed(self) -> int:
+        """The seed of every score's bootstrap draws (0 where none was given), so that all
+        predictors on the same issues are drawn alike (:func:`issue_draws`)."""
+        return self.seed if self.seed is not None else 0
+
     def abs_errors(self, predictor: str) -> np.ndarray:
         """|prediction − outcome| on each issue's scale rescaled to 0-100 (NaN: no prediction)."""
         span = np.array([r.high - r.low for r in self.rows])
@@ -377,14 +388,13 @@ class ValidationResult:
         if tag is not None:
             keep = np.array([r.tags.get(tag) == value for r in self.rows])
             subset = f"{tag}={value}"
-        groups = np.array([r.group for r in self.rows], dtype=object)
+        groups = self.groups
         out = []
         for name in self.predictions:
             errors = self.abs_errors(name)
             mask = keep & ~np.isnan(errors)
-            out.append(score(errors[mask], groups[mask], self.n_boot,
-                             self.seed if self.seed is not None else 0, name,
-                             self.kinds[name], subset))
+            out.append(score(errors[mask], groups[mask], self.n_boot, self.bootstrap_seed,
+                             name, self.kinds[name], subset))
         return out
 
     def compare(self, predictor: str, reference: str = "compromise") -> Score:
@@ -396,9 +406,7 @@ class ValidationResult:
         """
         diff = self.abs_errors(predictor) - self.abs_errors(reference)
         mask = ~np.isnan(diff)
-        groups = np.array([r.group for r in self.rows], dtype=object)[mask]
-        n_groups, counts = issue_draws(groups, self.n_boot,
-                                       self.seed if self.seed is not None else 0)
+        n_groups, counts = issue_draws(self.groups[mask], self.n_boot, self.bootstrap_seed)
         d = diff[mask]
         value = {k: float("nan") for k in METRICS}
         low, high = dict(value), dict(value)
@@ -419,8 +427,7 @@ class ValidationResult:
         scored where they have one.
         """
         known = np.array(self.status_quo_known or [True] * len(self.rows), dtype=bool)
-        groups = np.array([r.group for r in self.rows], dtype=object)
-        seed = self.seed if self.seed is not None else 0
+        groups, seed = self.groups, self.bootstrap_seed
         out = []
         for name in self.predictions:
             full = np.abs(self.unmasked.get(name, self.predictions[name]) - self.observed) \
