@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from detente.models.bdm import TIE, TIE_TOLERANCE, Bdm
+from detente.models.base import TIE_TOLERANCE
+from detente.models.bdm import TIE, Bdm
 
 
 @dataclass

@@ -15,7 +15,8 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from detente.models.smp import TIE_TOLERANCE, SMPOptions
+from detente.models.base import TIE_TOLERANCE
+from detente.models.smp import SMPOptions
 
 MIN_COALITION = 1e-8
 MIN_CHALLENGE = 1e-10

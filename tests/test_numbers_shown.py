@@ -686,6 +686,19 @@ def test_an_unmet_stop_rule_never_reads_as_met() -> None:
     assert _unmet_stop_rule("smp", 0.0100004, 10, 0.01, 2).startswith(
         "last movement ratio 0.0100004, the rule wants below 0.01")
     assert _unmet_stop_rule("smp", 0.0123, 10, 0.01, 2).startswith("last movement ratio 0.0123")
+    # Three digits wrote 0.012346 as 0.0123, below a stop ratio of 0.012345: a rule that was
+    # not met read as met.
+    assert _unmet_stop_rule("smp", 0.012346, 10, 0.012345, 2).startswith(
+        "last movement ratio 0.012346, the rule wants below 0.012345")
+
+
+def test_significant_apart_widens_only_numbers_that_read_alike() -> None:
+    from detente.render import significant_apart
+
+    assert significant_apart(0.0123, 0.01, 3) == ("0.0123", "0.01")
+    assert significant_apart(0.0100001, 0.01, 3) == ("0.0100001", "0.01")
+    assert significant_apart(0.01, 0.01, 3) == ("0.01", "0.01")
+    assert significant_apart(1 + 2**-52, 1.0, 6) == ("1.0000000000000002", "1")
 
 
 def test_the_forecast_csv_carries_the_combined_bounds_unrounded_as_numbers() -> None:

@@ -107,13 +107,17 @@ def test_bdm_voter_tensors_are_built_in_blocks(monkeypatch: pytest.MonkeyPatch) 
     np.testing.assert_array_equal(blocked.trajectory, whole.trajectory)  # same numbers
 
 
+@pytest.mark.parametrize("voter_risk", [False, True])
 @pytest.mark.parametrize("probability", ["pairwise", "global", "net", "exclude-dyad"])
-def test_bdm_blocks_give_the_same_numbers(probability: str,
+def test_bdm_blocks_give_the_same_numbers(probability: str, voter_risk: bool,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # With voter_risk, one block's round finds the indifferent voters once for both P; in
+    # blocks each P finds its own.
     arrays = synthetic_scenario(12, 3).compile()
-    whole = bdm_module.Bdm(probability=probability, q_rule="product").run(arrays)
+    options = {"probability": probability, "q_rule": "product", "voter_risk": voter_risk}
+    whole = bdm_module.Bdm(**options).run(arrays)
     monkeypatch.setattr(bdm_module, "CHUNK_ELEMENTS", 50)
-    tiny = bdm_module.Bdm(probability=probability, q_rule="product").run(arrays)
+    tiny = bdm_module.Bdm(**options).run(arrays)
     np.testing.assert_array_equal(tiny.trajectory, whole.trajectory)
     np.testing.assert_array_equal(tiny.forecast, whole.forecast)
 

@@ -382,12 +382,19 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     return f"{hint}known ids: {', '.join(options) or 'none'}"
 
 
+def unknown_ids(location: str, noun: str, wanted: Iterable[str], known: Sequence[str]
+                ) -> list[Problem]:
+    """The ids of ``wanted`` that are not ``known``, each (once) a problem at ``location``
+    with the closest known one."""
+    return [Problem(location, f"unknown {noun} '{name}'", did_you_mean(name, known))
+            for name in dict.fromkeys(wanted) if name not in known]
+
+
 def require_known(location: str, noun: str, wanted: Iterable[str], known: Sequence[str]
                   ) -> None:
     """Refuse the ids of ``wanted`` that are not ``known`` (a figure's ``--issue``), each
-    with the closest known one, at once."""
-    problems = [Problem(location, f"unknown {noun} '{name}'", did_you_mean(name, known))
-                for name in dict.fromkeys(wanted) if name not in known]
+    with the closest known one, at once (:func:`unknown_ids`)."""
+    problems = unknown_ids(location, noun, wanted, known)
     if problems:
         raise OptionError(problems)
 

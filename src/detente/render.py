@@ -79,6 +79,21 @@ def decimals_apart(value: float, other: float, decimals: int = 0) -> int:
     return places
 
 
+def significant_apart(value: float, other: float, digits: int) -> tuple[str, str]:
+    """``value`` and ``other`` to ``digits`` significant digits (``:g``), with the fewest
+    more that write them differently where they differ (as written where they are equal):
+    a last movement ratio of 0.0100004 beside the stop ratio 0.01, which three digits write
+    alike, or a scale's span just below the narrowest a scale may have. Two distinct floats
+    part within a float's 17 significant digits."""
+    texts = f"{value:.{digits}g}", f"{other:.{digits}g}"
+    if value == other or not (math.isfinite(value) and math.isfinite(other)):
+        return texts
+    while texts[0] == texts[1]:
+        digits += 1
+        texts = f"{value:.{digits}g}", f"{other:.{digits}g}"
+    return texts
+
+
 def fmt_apart(value: float, other: float, span: float | None = None) -> tuple[str, str]:
     """``value`` and ``other`` as :func:`fmt` writes them on a scale of width ``span``, with
     the decimals (:func:`decimals_apart`) that tell them apart where they differ but would

@@ -132,6 +132,20 @@ def resample_counts(n_groups: int, n_boot: int, rng: np.random.Generator) -> np.
     return rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=n_boot)
 
 
+def issue_draws(groups: Sequence[str] | np.ndarray, n_boot: int,
+                rng: np.random.Generator | int | None) -> tuple[int, np.ndarray | None]:
+    """The number of distinct ``groups`` (one label per issue) and how often each issue is
+    drawn in each bootstrap replicate (its group's count, :func:`resample_counts`),
+    ``[n_boot, n_issues]``; None where there is no interval: no replicates, or fewer than
+    :data:`MIN_GROUPS` groups. A fresh generator from the same seed draws the same counts
+    for every predictor on the same issues, so their intervals are comparable."""
+    labels, index = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+    if len(labels) < MIN_GROUPS or n_boot <= 0:
+        return len(labels), None
+    generator, _ = make_rng(rng)
+    return len(labels), resample_counts(len(labels), n_boot, generator)[:, index]
+
+
 def weighted_metrics(abs_error: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
     """The metrics of replicated samples: issue ``k`` taken ``counts[b, k]`` times in ``b``.
 
@@ -166,18 +180,16 @@ def score(abs_error: np.ndarray, groups: Sequence[str], n_boot: int = DEFAULT_BO
     certainty the data cannot give.
     """
     a = np.asarray(abs_error, dtype=float)
-    labels, index = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+    n_groups, counts = issue_draws(groups, n_boot, rng)
     value = point_metrics(a)
     low = {k: float("nan") for k in METRICS}
     high = dict(low)
-    if len(labels) >= MIN_GROUPS and n_boot > 0:
-        generator, _ = make_rng(rng)
-        counts = resample_counts(len(labels), n_boot, generator)[:, index]
+    if counts is not None:
         replicated = weighted_metrics(a, counts)
         for key, values in replicated.items():
             low[key], high[key] = (float(v) for v in np.percentile(values, [2.5, 97.5]))
     return Score(predictor=predictor, kind=kind, subset=subset, n_issues=int(a.size),
-                 n_groups=len(labels), value=value, low=low, high=high)
+                 n_groups=n_groups, value=value, low=low, high=high)
 
 
 # ---------------------------------------------------------------------------------------
@@ -353,6 +365,17 @@ class ValidationResult:
     def observed(self) -> np.ndarray:
         return np.array([r.observed for r in self.rows])
 
+    @property
+    def groups(self) -> np.ndarray:
+        """Each row's bootstrap group (:class:`Case`), as the scores resample them."""
+        return np.array([r.group for r in self.rows], dtype=object)
+
+    @property
+    def bootstrap_seed(self) -> int:
+        """The seed of every score's bootstrap draws (0 where none was given), so that all
+        predictors on the same issues are drawn alike (:func:`issue_draws`)."""
+        return self.seed if self.seed is not None else 0
+
     def abs_errors(self, predictor: str) -> np.ndarray:
         """|prediction − outcome| on each issue's scale rescaled to 0-100 (NaN: no prediction)."""
         span = np.array([r.high - r.low for r in self.rows])
@@ -365,14 +388,13 @@ class ValidationResult:
         if tag is not None:
             keep = np.array([r.tags.get(tag) == value for r in self.rows])
             subset = f"{tag}={value}"
-        groups = np.array([r.group for r in self.rows], dtype=object)
+        groups = self.groups
         out = []
         for name in self.predictions:
             errors = self.abs_errors(name)
             mask = keep & ~np.isnan(errors)
-            out.append(score(errors[mask], groups[mask], self.n_boot,
-                             self.seed if self.seed is not None else 0, name,
-                             self.kinds[name], subset))
+            out.append(score(errors[mask], groups[mask], self.n_boot, self.bootstrap_seed,
+                             name, self.kinds[name], subset))
         return out
 
     def compare(self, predictor: str, reference: str = "compromise") -> Score:
@@ -384,19 +406,16 @@ class ValidationResult:
         """
         diff = self.abs_errors(predictor) - self.abs_errors(reference)
         mask = ~np.isnan(diff)
-        groups = np.array([r.group for r in self.rows], dtype=object)[mask]
-        labels, index = np.unique(groups.astype(str), return_inverse=True)
+        n_groups, counts = issue_draws(self.groups[mask], self.n_boot, self.bootstrap_seed)
         d = diff[mask]
         value = {k: float("nan") for k in METRICS}
         low, high = dict(value), dict(value)
         value["mae"] = float(np.mean(d)) if d.size else float("nan")
-        if len(labels) >= MIN_GROUPS and self.n_boot > 0:  # as in score()
-            generator, _ = make_rng(self.seed if self.seed is not None else 0)
-            counts = resample_counts(len(labels), self.n_boot, generator)[:, index]
+        if counts is not None:
             means = counts @ d / counts.sum(axis=1)
             low["mae"], high["mae"] = (float(v) for v in np.percentile(means, [2.5, 97.5]))
         return Score(predictor=predictor, kind=f"minus {reference}", subset="paired",
-                     n_issues=int(d.size), n_groups=len(labels), value=value, low=low,
+                     n_issues=int(d.size), n_groups=n_groups, value=value, low=low,
                      high=high)
 
     def reference_scores(self) -> list[tuple[str, Score, Score]]:
@@ -408,8 +427,7 @@ class ValidationResult:
         scored where they have one.
         """
         known = np.array(self.status_quo_known or [True] * len(self.rows), dtype=bool)
-        groups = np.array([r.group for r in self.rows], dtype=object)
-        seed = self.seed if self.seed is not None else 0
+        groups, seed = self.groups, self.bootstrap_seed
         out = []
         for name in self.predictions:
             full = np.abs(self.unmasked.get(name, self.predictions[name]) - self.observed) \

@@ -32,7 +32,7 @@ from detente.errors import (
     shorten,
 )
 from detente.models import REGISTRY, get_model, require_known_actors
-from detente.render import UNITS, decimals_apart
+from detente.render import UNITS, significant_apart
 from detente.scenario import Scenario, load
 from detente.validate import DEFAULT_BOOTSTRAP, DEFAULT_FOLDS
 from detente.variation import Variation
@@ -157,9 +157,7 @@ def _unmet_stop_rule(name: str, last: float | None, turns: int, stop_ratio: floa
         # A ratio of 0 is a run at rest: only a stop ratio of 0 (nothing is below it) keeps
         # it going; "ratio 0" would leave the reader to work that out.
         return f"its positions no longer move, but no ratio is below {stop_ratio:g}"
-    shown = f"{last:.3g}"
-    if float(shown) == stop_ratio != last:  # above the bound, yet three digits read it
-        shown = f"{last:.{decimals_apart(last, stop_ratio)}f}"
+    shown, _ = significant_apart(last, stop_ratio, 3)  # above the bound: never read as it
     return f"last movement ratio {shown}, the rule wants below {stop_ratio:g}"
 
 

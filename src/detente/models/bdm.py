@@ -26,6 +26,7 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.errors import option_error
 from detente.models.base import (
+    TIE_TOLERANCE,
     ExplainTable,
     MemoryEstimate,
     Model,
@@ -42,8 +43,8 @@ from detente.render import UNITS, fmt, one_issue_spans
 # values that are equal in exact arithmetic but come out of sums taken in different orders a
 # few ulps apart. Every discrete choice of a round (who is live, the fig. 6 relation, the
 # offer accepted, whether the security levels differ, the Borda winner) counts values within
-# TIE_TOLERANCE x the magnitude they carry their rounding at as equal, the rule of smp's
-# first_of_max. The magnitudes (docs/bdm.md, Ties):
+# TIE_TOLERANCE (models.base) x the magnitude they carry their rounding at as equal, the
+# rule of smp's first_of_max. The magnitudes (docs/bdm.md, Ties):
 # - positions, distances, moves and offers: the issue's scale, 1 on the unit scale every
 #   round works on, so the rule does not depend on the issue's units (an affine change of
 #   them leaves the unit positions as they are, up to rounding);
@@ -53,7 +54,6 @@ from detente.render import UNITS, fmt, one_issue_spans
 # - Borda losses Σ_k w_k |x_k - x_a|: Σ_k w_k, so that capabilities in any unit tie alike.
 # Rounding noise is below 1e-15 of these magnitudes; no difference the model acts on is
 # that small on real data (DEU III positions lie on grids of 1/100 of the scale or coarser).
-TIE_TOLERANCE = 1e-12
 # On the unit scale a position's magnitude is 1: the tolerance of positions and distances.
 TIE = TIE_TOLERANCE
 # ``chosen`` of an actor that holds equally good offers on both sides and so stays.
@@ -437,20 +437,32 @@ def _zero_below(base: np.ndarray, floor: np.ndarray) -> np.ndarray:
 
 
 def _votes(weight: np.ndarray, u_j: np.ndarray, u_i: np.ndarray, floor: np.ndarray,
-           dist: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+           dist: tuple[np.ndarray, np.ndarray] | None = None,
+           indifferent: np.ndarray | None = None) -> np.ndarray:
     """Votes w_k (u_k(x_j) - u_k(x_i)) (broadcast), 0 where voter k is as far from x_i as
     from x_j up to the tie tolerance: the distances (``dist``, to x_j and to x_i, when the
     utilities u are their powers; else u itself) differ by at most ``floor`` = TIE/Δ.
+    ``indifferent``: those voters (:func:`_indifferent`) when the caller has them.
 
     Such a voter is indifferent in exact arithmetic (it sits on the pair's midpoint, or the
     pair shares a position), and the sign of its rounding would otherwise decide P: where
     every other voter is indifferent too, P is 0, 1 or 0.5 as a last bit falls (one ulp of
     one position moved a forecast by 0.03 of the scale through Q, A8 product)."""
     diff = u_j - u_i
-    apart = diff if dist is None else dist[0] - dist[1]
-    np.copyto(diff, _0, where=np.abs(apart) <= floor)
+    if indifferent is None:
+        apart = diff if dist is None else dist[0] - dist[1]
+        indifferent = np.abs(apart) <= floor
+    np.copyto(diff, _0, where=indifferent)
     diff *= weight
     return diff
+
+
+def _indifferent(dist: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Whether voter k is as far from x_i as from x_j up to the tie tolerance (see
+    :func:`_votes`), ``[N, k, i, j]``, from the distances ``dist`` = min(|x_k - x_a|/Δ, 1)
+    ``[N, k, a]`` and ``floor`` = TIE/Δ ``[N, 1, 1]``: the same numbers as :func:`_votes`
+    compares."""
+    return np.abs(dist[:, :, None, :] - dist[:, :, :, None]) <= floor[..., None]
 
 
 def _actor_blocks(n_rows: int, n_actors: int) -> list[slice]:
@@ -465,7 +477,8 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
                            voter_exp: np.ndarray | None,
                            how: str, fast: bool = False,
                            dist: np.ndarray | None = None,
-                           gap: np.ndarray | None = None) -> np.ndarray:
+                           gap: np.ndarray | None = None,
+                           indifferent: np.ndarray | None = None) -> np.ndarray:
     """P_ij (eqs. 30-31 and variants A1, A9): ``[N, i, j]``.
 
     v_k(i,j) = w_k (u_k(x_j) - u_k(x_i)), u_k(x) = (|x_k - x|/Δ)^{ρ_k}: voters in favour of i
@@ -477,7 +490,8 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
     path needs every present distance within Δ (the clip of u at 1 idle); a row where it is
     not (never with the model's own Δ) is summed blocked. ``dist``: min(|x_i - x_j|/Δ, 1)
     ``[N, i, j]`` when the caller has it (the blocked path's distances, the same numbers);
-    ``gap``: |x_i - x_j| likewise.
+    ``gap``: |x_i - x_j| likewise; ``indifferent``: :func:`_indifferent` of ``dist``, for the
+    blocked path, likewise.
 
     Two positions within :data:`TIE` of each other are one position: no voter prefers
     either, so their P is that of a shared position (0.5; 0 in ``global``, where they add
@@ -489,14 +503,15 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
         span = (np.where(rows.present, x, -np.inf).max(axis=1)
                 - np.where(rows.present, x, np.inf).min(axis=1))
         fast = bool(np.all(~np.isfinite(span) | (span <= delta)))
-    if fast:
+    if fast:  # it gives tied pairs sums of 0 itself
         support, absolute, net = _vote_sums_fast(x, rows, delta, how)
     else:
-        support, absolute, net = _vote_sums_blocked(x, rows, delta, voter_exp, how, dist)
-    tied = (np.abs(x[:, :, None] - x[:, None, :]) if gap is None else gap) <= _TIE
-    if np.count_nonzero(tied) > tied.shape[0] * tied.shape[1]:  # more than the diagonal
-        for sums in (support, absolute, net):  # (they may be one array: idempotent)
-            np.copyto(sums, _0, where=tied)
+        support, absolute, net = _vote_sums_blocked(x, rows, delta, voter_exp, how, dist,
+                                                    indifferent)
+        tied = (np.abs(x[:, :, None] - x[:, None, :]) if gap is None else gap) <= _TIE
+        if np.count_nonzero(tied) > tied.shape[0] * tied.shape[1]:  # more than the diagonal
+            for sums in (support, absolute, net):  # (they may be one array: idempotent)
+                np.copyto(sums, _0, where=tied)
     pair = rows.pair
     if how == "global":
         total = np.sum(absolute if rows.all_present else absolute * pair,
@@ -513,7 +528,7 @@ def probability_of_success(x: np.ndarray, rows: Rows, delta: np.ndarray,
 
 def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
                        voter_exp: np.ndarray | None, how: str,
-                       dist: np.ndarray | None = None
+                       dist: np.ndarray | None = None, indifferent: np.ndarray | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Σ_k max(v_k, 0), Σ_k |v_k|, Σ_k v_k per pair, ``[N, i, j]``: the voters x pairs
     tensor ``[N, k, i, j]``, O(A³), built per block of challengers i (:func:`_actor_blocks`);
@@ -537,7 +552,8 @@ def _vote_sums_blocked(x: np.ndarray, rows: Rows, delta: np.ndarray,
         """v_k(i, j) ``[N, k, i, j]`` for the challengers i in ``blk``."""
         plain = voter_exp is None
         return _votes(weight, u[:, :, None, :], u[:, :, blk, None], floor,
-                      None if plain else (dist[:, :, None, :], dist[:, :, blk, None]))
+                      None if plain else (dist[:, :, None, :], dist[:, :, blk, None]),
+                      None if indifferent is None else indifferent[:, :, blk])
 
     if len(blocks) == 1 and how != "exclude-dyad":  # one block: the same sums, no stores
         v = votes(slice(None))
@@ -895,9 +911,14 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
     def q_of(p: np.ndarray) -> float | np.ndarray:
         return float(opts.q) if constant_q else status_quo_probability(p, rows, opts)
 
+    # The voters indifferent between two positions are the distances' (_votes), the same
+    # in both steps' P: found once where a round takes P twice (A9) and they fit in one
+    # block of the voter tensor (all blocks kept would be O(A³) per row).
+    indifferent = _indifferent(d, floor) if opts.voter_risk and \
+        len(_actor_blocks(*x.shape)) == 1 else None
     # Step 1: everything with r = 1, for the security levels and risk exponents.
     p1 = probability_of_success(x, rows, delta, None, opts.probability, fast=fast, dist=d,
-                                gap=gap)
+                                gap=gap, indifferent=indifferent)
     q1 = q_of(p1)
     eu1 = expected(p1, q1, None)
     security, index, risk = risk_exponents(eu1, rows, opts.security)
@@ -905,7 +926,8 @@ def play_round(x: np.ndarray, x0: np.ndarray, prev: np.ndarray | None, rows: Row
     # Step 2: again with the actors' own risk exponents.
     # Plain votes (A9 off) give the same P and Q as step 1: reuse them.
     if opts.voter_risk:
-        p = probability_of_success(x, rows, delta, risk, opts.probability, dist=d, gap=gap)
+        p = probability_of_success(x, rows, delta, risk, opts.probability, dist=d, gap=gap,
+                                   indifferent=indifferent)
         q = q_of(p)
     else:
         p, q = p1, q1

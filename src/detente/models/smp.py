@@ -22,6 +22,7 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.errors import option_error
 from detente.models.base import (
+    TIE_TOLERANCE,
     ExplainTable,
     MemoryEstimate,
     Model,
@@ -49,17 +50,10 @@ MARKOV_UNIFORM_TOL = 1e-6
 MARKOV_INCENTIVE_TOL = 1e-8
 MARKOV_MAX_ITER = 1000
 RISK_RANGE_FLOOR = 1e-12   # a smaller spread of probabilities is rounding noise
-# Ties (first_of_max): candidates within this fraction of the values' magnitude of the
-# largest count as equal. Options that are equal in exact arithmetic (actors at the same
-# position with the same capability and salience: common in real data) come out of sums
-# taken in different orders a few ulps apart, and which of them is larger then depends on
-# rounding alone (memory layout, the scale of the inputs). On DEU III such gaps between
-# the two best targets or bargains were below 1.2e-13 relative (about 500 ulps, from sums
-# over the actors and products over a queue); the next-smallest gap was 1.1e-10. So 1e-12
-# lies well above rounding noise and far below any difference the model acts on (bargains
-# are rounded to 1e-4); it is also the floor below which a spread of probabilities is noise
-# (RISK_RANGE_FLOOR).
-TIE_TOLERANCE = 1e-12
+# Ties (first_of_max): candidates within TIE_TOLERANCE (models.base) of the values'
+# magnitude of the largest count as equal. On DEU III the gaps between the two best targets
+# or bargains that tie in exact arithmetic came from sums over the actors and products over
+# a queue; bargains are rounded to 1e-4, far above the tolerance.
 CHUNK_ELEMENTS = 1 << 18  # bound on the third-party tensors built at once
 # Working set of the scenarios bargaining at once (run_smp), besides the results and the
 # tensors bounded by CHUNK_ELEMENTS: about 285 korea-2017 scenarios (6 actors, 8 issues).

@@ -10,6 +10,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 
 from detente.errors import Problem, as_written, did_you_mean
+from detente.render import significant_apart
 from detente.scenario.schema import (
     MIN_SCALE_SPAN,
     MIN_SCALE_SPAN_SHARE,
@@ -50,10 +51,8 @@ def too_narrow_text(low: float, high: float) -> str | None:
     if high - low >= narrowest * (1 - 1e-9):
         return None
     # The ends as the user wrote them; the span and the bound, computed, to six digits, or
-    # every digit where six write a span just below the bound as the bound itself.
-    span, bound = f"{high - low:.6g}", f"{narrowest:.6g}"
-    if span == bound:
-        span, bound = as_written(high - low), as_written(narrowest)
+    # more where six write a span just below the bound as the bound itself.
+    span, bound = significant_apart(high - low, narrowest, 6)
     return (f"the scale from {as_written(low)} to {as_written(high)} is too narrow to "
             f"compute with: its span, {span}, is below the narrowest a scale may "
             f"have here ({bound}: at least {MIN_SCALE_SPAN:g}, and "
