@@ -394,8 +394,9 @@ def run_validate(targets: Sequence[str], variation: Variation | None, *,
             raise option_error(flag, "no combined forecast to fit or draw: it needs two "
                                "scored models without fitted parameters, one of them not "
                                "needing a status quo, and two groups of cases",
-                               "score more models (drop --model, or add e.g. -m compromise "
-                               "-m median)")
+                               f"score more models (drop {option_text('model')}, or add e.g. "
+                               f"{option_text('model', 'compromise', '-m')} "
+                               f"{option_text('model', 'median', '-m')})")
     if fit is not None:
         write_atomic(Path(fit), _fitted_combination(result, targets, capability, seed,
                                                     folds), force=force)
