@@ -644,6 +644,33 @@ def test_the_service_names_what_is_wrong_with_a_pool_weight(
         service.close()
 
 
+def test_an_elicitation_rooms_refusals_name_what_each_caller_sends(sqlite_db: str,
+                                                                   tmp_path: Path) -> None:
+    # Over HTTP they said "e.g. --expert E1 --expert E2" and "e.g. --weight E1=2": flags of
+    # `detente room open`, which a request cannot send; it sends the fields parties and
+    # weights. The command line keeps its flags.
+    from fastapi.testclient import TestClient
+
+    from detente.cli.common import app
+
+    client = TestClient(create_room_app(sqlite_db))
+    for body, place, fix in (
+            ({"parties": ["E1", "E1"]}, "parties", 'e.g. "parties": ["E1", "E2"]'),
+            ({"parties": ["E1"], "weights": {"E1": 0}}, "weights.E1",
+             'e.g. "weights": {"E1": 2} (weights are relative)')):
+        answer = client.post("/api/rooms", json={"mode": "elicitation", **body})
+        assert answer.status_code == 422, answer.text
+        assert [(p["location"], p["fix"]) for p in answer.json()["problems"]] == [(place, fix)]
+    client.app.state.room_service.close()
+    for words, fix in ((["--expert", "E1", "--expert", "E1"], "e.g. --expert E1 --expert E2"),
+                       (["--expert", "E1", "--weight", "E1=0"],
+                        "e.g. --weight E1=2 (weights are relative)")):
+        result = CliRunner().invoke(app, ["room", "open", "korea-2017", "--db",
+                                          str(tmp_path / "cli.db"), *words])
+        assert result.exit_code == 2, result.output
+        assert f"fix: {fix}" in result.stderr
+
+
 def test_a_huge_pool_weight_on_the_command_line_is_quoted_not_called_inf(
         tmp_path: Path) -> None:
     from detente.cli.common import app

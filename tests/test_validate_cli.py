@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
+from detente.analyses import run
 from detente.cli import app
+from detente.errors import Interface, OptionError, shown_on
 from tests.shared_data import needs_shared
 from tests.test_deu import WEIGHTS, issue_row, original_text
 
@@ -154,6 +157,20 @@ def test_validate_fit_without_a_combination_is_a_clear_error(tmp_path: Path) -> 
     assert result.exit_code == 2, result.output
     assert "no combined forecast to fit" in result.output and "Traceback" not in result.output
     assert not fitted.exists()
+
+
+@pytest.mark.parametrize(("interface", "place", "fix"), [
+    ("command line", "--fit",
+     "score more models (drop --model, or add e.g. -m compromise -m median)"),
+    ("workbench", "params.fit",
+     "score more models (drop model, or add e.g. model=compromise model=median)")])
+def test_validate_fit_refusal_names_the_models_as_each_interface_does(
+        tmp_path: Path, interface: Interface, place: str, fix: str) -> None:
+    # It wrote "-m compromise -m median" whoever read it.
+    with shown_on(interface), pytest.raises(OptionError) as refused:
+        run("validate", ["deu", str(_deu_file(tmp_path))], capability="equal", bootstrap=0,
+            model=["nash"], fit=str(tmp_path / "c.json"))
+    assert [(p.location, p.fix) for p in refused.value.problems] == [(place, fix)]
 
 
 def test_one_group_has_no_bootstrap_interval(tmp_path: Path) -> None:

@@ -21,7 +21,13 @@ from detente.analyses.options import (
     combination_models,
     the_model,
 )
-from detente.analyses.spec import AnalysisSpec, Option, split_model_option
+from detente.analyses.spec import (
+    ONE_PROCESS,
+    PATH_ON_THE_MACHINE,
+    AnalysisSpec,
+    Option,
+    split_model_option,
+)
 from detente.errors import (
     OptionError,
     Problem,
@@ -386,8 +392,9 @@ def run_validate(targets: Sequence[str], variation: Variation | None, *,
             raise option_error(flag, "no combined forecast to fit or draw: it needs two "
                                "scored models without fitted parameters, one of them not "
                                "needing a status quo, and two groups of cases",
-                               "score more models (drop --model, or add e.g. -m compromise "
-                               "-m median)")
+                               f"score more models (drop {option_text('model')}, or add e.g. "
+                               f"{option_text('model', 'compromise', '-m')} "
+                               f"{option_text('model', 'median', '-m')})")
     if fit is not None:
         write_atomic(Path(fit), _fitted_combination(result, targets, capability, seed,
                                                     folds), force=force)
@@ -601,7 +608,7 @@ VALIDATE = AnalysisSpec(
         Option("capability", str, "council", "DEU capabilities: Council votes by treaty "
                "regime, the blksv GDP row, or equal.", choices=("council", "gdp", "equal")),
         Option("weights", str, None, "Council weights CSV (default: eucouncil_weights.csv "
-               "in the DEU file's folder)."),
+               "in the DEU file's folder).", held=PATH_ON_THE_MACHINE),
         Option("bootstrap", int, DEFAULT_BOOTSTRAP, "Bootstrap resamples (0: no intervals; "
                f"{BOOTSTRAP_ADVICE}).", low=0, high=MAX_BOOTSTRAP),
         Option("seed", int, 0, "Seed for the bootstrap, the cross-validation folds and "
@@ -609,13 +616,15 @@ VALIDATE = AnalysisSpec(
         Option("folds", int, DEFAULT_FOLDS, "Folds for models with fitted parameters (grouped by "
                "proposal).", low=2),
         Option("workers", int, 2, "Processes to run the models in (same numbers; helps when "
-               "a model is slow).", low=1, high=MAX_WORKERS),
+               "a model is slow).", low=1, high=MAX_WORKERS, held=ONE_PROCESS),
         Option("predictions", str, None, "Write per-issue predictions to this CSV file.",
-               flags=("--predictions", "-p")),
+               flags=("--predictions", "-p"), held=PATH_ON_THE_MACHINE),
         Option("fit", str, None, "Fit the combined forecast on these outcomes and write it to "
-               "this JSON file (use it with forecast --combined --combination FILE)."),
+               "this JSON file (use it with forecast --combined --combination FILE).",
+               held=PATH_ON_THE_MACHINE),
         Option("reliability", str, None, "Draw the reliability figure of the combined "
-               "forecast's intervals (out of fold) to this image file (.png, .svg, .pdf)."),
+               "forecast's intervals (out of fold) to this image file (.png, .svg, .pdf).",
+               held=PATH_ON_THE_MACHINE),
         Option("force", bool, False, "Overwrite the output files."),
     ),
     run=run_validate, view=view_validate, inputs="targets",

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from detente.analyses.spec import Option
+from detente.analyses.spec import ONE_PROCESS, PATH_ON_THE_MACHINE, Option
 from detente.combine import COMBINED, load_combination
 from detente.errors import option_text
 from detente.models import DEFAULT_MODELS, REGISTRY
@@ -92,7 +92,8 @@ SAMPLE_MODEL = dataclasses.replace(
          "settlement options as -O settle.step=10 ...).")
 #: The combined forecast's weights: one file option for `forecast` and `sample`.
 COMBINATION = Option("combination", str, None, "Combination file written by `detente "
-                     "validate deu PATH --fit FILE` (default: the one shipped with detente).")
+                     "validate deu PATH --fit FILE` (default: the one shipped with detente).",
+                     held=PATH_ON_THE_MACHINE)
 
 
 def combination_models(chosen: Sequence[str], combination: str | None) -> list[str]:
@@ -139,7 +140,7 @@ DEFAULT_SAMPLES = 1000
 SAMPLES_ADVICE = "the error shrinks as 1/√n: 100 times as many for one more digit"
 WORKERS = Option("workers", int, None, "Processes on this machine (default: all cores when "
                  "the run is long enough). Does not change the numbers.", low=1,
-                 high=MAX_WORKERS)
+                 high=MAX_WORKERS, held=ONE_PROCESS)
 #: What a sampling run shares (besides its sample count, which differs by analysis).
 ENGINE = (CHUNK_SIZE, WORKERS)
 
