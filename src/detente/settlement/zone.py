@@ -253,6 +253,10 @@ class EfficientList:
         another of a tie at the cut-off may be kept. Its list is read only for the same
         ``top``, or where the first ``top + 1`` scores lie strictly apart: then every exact
         search returns the packages scoring above the (``top`` + 1)-th, in order of score.
+        The shorter search is then not run, so its budget is not met: were it to stop there
+        where the longer one did not (it prunes against a higher bar, so it is not expected
+        to, but its order of expansion differs), the exact list is given where it would
+        have given the MILP's best alone, or a refusal.
         """
         if searched_by != self.searched_by or top > self.asked:
             return None
