@@ -36,6 +36,7 @@ from detente.variation import Variation
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from detente.arrays import Arrays
     from detente.presets import Preset
     from detente.report.counterfactual import WithoutActor
     from detente.roadmaps.api import RoadmapAnalysis
@@ -330,21 +331,23 @@ class Analysis:
         return without_each_actor(self.forecast, self.counterfactual_model)
 
     @cached_property
-    def can_leave_out(self) -> tuple[str, ...]:
-        """The actors whose absence is a scenario: not the only actor, nor the only one who
-        cares about an issue (Variation.apply's rule; the report names the others)."""
+    def arrays_without(self) -> dict[str, Arrays]:
+        """The scenario's arrays without each actor whose absence is a scenario: not the
+        only actor, nor the only one who cares about an issue (Variation.apply's rule; the
+        report names the others)."""
         arrays = self.scenario.compile()
-        leavable = []
+        leavable = {}
         for actor in arrays.actor_ids:
-            without = Variation(without=(actor,))
-            if without.problems(arrays):
-                continue
             try:
-                without.apply(arrays)
+                leavable[actor] = Variation(without=(actor,)).apply(arrays)
             except OptionError:
                 continue
-            leavable.append(actor)
-        return tuple(leavable)
+        return leavable
+
+    @property
+    def can_leave_out(self) -> tuple[str, ...]:
+        """The actors of :attr:`arrays_without`."""
+        return tuple(self.arrays_without)
 
     @cached_property
     def settles_without(self) -> tuple[str, ...]:
@@ -353,9 +356,8 @@ class Analysis:
         nothing to settle, and settle refuses)."""
         from detente.settlement.utility import somebody_must_agree
 
-        arrays = self.scenario.compile()
-        return tuple(actor for actor in self.can_leave_out
-                     if somebody_must_agree(Variation(without=(actor,)).apply(arrays)))
+        return tuple(actor for actor, arrays in self.arrays_without.items()
+                     if somebody_must_agree(arrays))
 
     @cached_property
     def without_each(self) -> Result:
