@@ -28,7 +28,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import as_written, option_error, option_text
-from detente.models import get_model, require_known_actors
+from detente.models import get_model, model_stream, require_known_actors
 from detente.render import fmt, fmt_apart, fmt_shift
 from detente.scenario import Scenario, did_you_mean, load
 
@@ -108,7 +108,9 @@ class Influence:
 
 
 def _forecast(model: Any, arrays: Arrays, seed: int) -> np.ndarray:
-    return np.asarray(model.run(arrays, np.random.default_rng(seed)).forecast, dtype=float)
+    # The stream `forecast` hands the model at this seed: the influence's base forecast is
+    # the forecast's, and every shifted run draws alike, so a difference is the shift's.
+    return np.asarray(model.run(arrays, model_stream(seed, model.name)).forecast, dtype=float)
 
 
 def _with_position(arrays: Arrays, a: int, k: int, value: float) -> Arrays:

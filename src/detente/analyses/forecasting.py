@@ -17,6 +17,7 @@ from detente.analyses.options import (
     MAX_BOOTSTRAP,
     MAX_WORKERS,
     MODEL_OPTION,
+    MODEL_SEED,
     SAMPLED_SETTLE,
     combination_models,
     the_model,
@@ -37,7 +38,7 @@ from detente.errors import (
     option_text,
     shorten,
 )
-from detente.models import REGISTRY, get_model, require_known_actors
+from detente.models import REGISTRY, get_model, model_stream, require_known_actors
 from detente.render import UNITS, significant_apart
 from detente.scenario import Scenario, load
 from detente.validate import DEFAULT_BOOTSTRAP, DEFAULT_FOLDS
@@ -285,8 +286,7 @@ def forecast_models(options: Mapping[str, Any]) -> list[str]:
 FORECAST = AnalysisSpec(
     name="forecast", title="Forecast",
     summary="Forecast each issue with several models side by side.",
-    options=(FORECAST_MODELS, MODEL_OPTION, Option("seed", int, 0,
-                                                   "Seed for stochastic models.", low=0),
+    options=(FORECAST_MODELS, MODEL_OPTION, MODEL_SEED,
              Option("combined", bool, True, "Also give the combined forecast of the "
                     "registered models (weights fitted on DEU III) with its 50/80/95% "
                     "intervals and the spread across models."),
@@ -309,11 +309,13 @@ class Explanation:
     round: int
     tables: tuple[Table, ...]
     variation: Variation | None = None
+    #: The seed of the model's stream: the round is the one ``forecast`` plays at it.
+    seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         out = {"format": "detente.explain", "version": EXPLAIN_FORMAT_VERSION,
                "scenario": self.scenario.id, "model": self.model, "options": self.options,
-               "issue": self.issue, "round": self.round,
+               "issue": self.issue, "round": self.round, "seed": self.seed,
                "tables": [t.to_dict() for t in self.tables]}
         if self.variation is not None and not self.variation.is_empty:
             out["counterfactual"] = self.variation.describe()
@@ -322,7 +324,7 @@ class Explanation:
 
 def run_explain(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                 model: str, issue: str | None, round_number: int,
-                option: Sequence[str]) -> Explanation:
+                option: Sequence[str], seed: int = 0) -> Explanation:
     s = load(scenario)
     arrays = s.compile()
     if variation is not None and not variation.is_empty:
@@ -334,9 +336,10 @@ def run_explain(scenario: Scenario | str | Path | None, variation: Variation | N
     options = parse_model_options(option)
     chosen = get_model(model, **options.get(model, {}))
     require_known_actors(options, arrays.actor_ids)
-    tables = chosen.explain(arrays, arrays.issue_ids.index(issue_id), round_number)
+    tables = chosen.explain(arrays, arrays.issue_ids.index(issue_id), round_number,
+                            model_stream(seed, chosen.name))
     return Explanation(s, model, chosen.options_dict(), issue_id, round_number,
-                       tuple(tables), variation)
+                       tuple(tables), variation, seed)
 
 
 def view_explain(run: Result) -> View:
@@ -361,6 +364,7 @@ EXPLAIN = AnalysisSpec(
         Option("option", str, (), "Model option as MODEL.NAME=VALUE, e.g. "
                "bdm.preset=printed; refused for a model other than the one explained.",
                multiple=True, flags=("--option", "-O")),
+        MODEL_SEED,
     ),
     run=run_explain, view=view_explain, formats=("table", "json"), models_run=the_model,
 )

@@ -56,6 +56,9 @@ SAMPLED_SETTLE = (*SETTLEMENT, MAX_PACKAGES,
 
 #: A seed is a non-negative integer (numpy's rule): a negative one is refused, located.
 SEED = Option("seed", int, 0, "Seed: the same seed gives the same numbers.", low=0)
+#: The seed of the models' streams (detente.models.model_stream), declared once so that
+#: `explain --seed` shows the round `forecast --seed` plays.
+MODEL_SEED = Option("seed", int, 0, "Seed for stochastic models.", low=0)
 #: Model options as MODEL.NAME=VALUE (read as YAML scalars by the model's Options).
 MODEL_OPTION = Option("option", str, (), "Model option as MODEL.NAME=VALUE, e.g. "
                       "nash.utility=linear; refused for a model the run does not run.",
@@ -172,6 +175,7 @@ __all__ = [
               "MAX_SAMPLES",
               "METHOD",
               "MODEL_OPTION",
+              "MODEL_SEED",
               "NOISE",
               "REPORT_OPTIONS",
               "SAMPLED_MODEL",

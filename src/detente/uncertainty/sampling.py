@@ -13,7 +13,7 @@ import numpy as np
 
 from detente.combine import LEVELS, load_combination
 from detente.errors import option_error, option_text
-from detente.models import REGISTRY, get_model, require_known_actors
+from detente.models import REGISTRY, get_model, require_known_actors, spawn_seed
 from detente.resources import human, memory_limit, require_memory
 from detente.scenario import Scenario, file_lines, load
 from detente.uncertainty.engine import (
@@ -25,7 +25,6 @@ from detente.uncertainty.engine import (
     check_batching,
     chunk_rows,
     run_chunks,
-    spawn_seed,
 )
 from detente.uncertainty.inputs import (
     DEFAULT_NOISE,
