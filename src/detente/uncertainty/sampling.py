@@ -245,7 +245,7 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
     build the kernel; every input error is raised here, before any work."""
     s = load(scenario)
     chosen, source = resolve_noise(s, noise)
-    space = input_space(s, chosen)
+    space = input_space(s, chosen, variation=variation)
     require_inputs(space, chosen)
     fixed: tuple[str, ...] = ()
     varied = space.base
