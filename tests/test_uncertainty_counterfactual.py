@@ -113,6 +113,12 @@ def test_a_counterfactual_salience_draws_as_the_scenario_that_writes_it(
     assert varied["uncertain_inputs"] == as_written["uncertain_inputs"] - fixed_salience
     if not target:
         assert drawn(varied) == drawn(as_written)
+        # Both the salience set and the position whose stake it takes away are named.
+        [note] = [n for n in varied["notes"] if "the counterfactual sets" in n]
+        assert "2 of the scenario's uncertain inputs" in note
+        assert "position[MID,FUND], salience[MID,FUND]" in note
+    else:  # the stance had no stake, so no input of the scenario as written is set
+        assert not [n for n in varied["notes"] if "the counterfactual sets" in n]
 
 
 def test_sensitivity_does_not_rank_a_position_the_counterfactual_takes_the_stake_from(
