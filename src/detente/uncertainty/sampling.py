@@ -250,7 +250,12 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
     varied = space.base
     if variation is not None and not variation.is_empty:
         varied = variation.apply(space.base)  # unknown ids and bad values fail here, first
-        space, fixed = space.without_fixed(variation)
+        written = space
+        space, _ = input_space(s, chosen, variation=variation).without_fixed(variation)
+        # What the counterfactual makes certain: the inputs it sets or removes, and a
+        # position whose stake it takes away (a salience set to 0).
+        still = set(space.labels)
+        fixed = tuple(label for label in written.labels if label not in still)
         require_inputs(space, chosen, fixed)
     require_stakes(space, varied, file_lines(scenario))
     # Before the kernel is made: making it runs the model (the batching check).
