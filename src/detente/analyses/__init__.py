@@ -129,14 +129,14 @@ def _run(spec: AnalysisSpec, scenario: Scenario | str | Path | list[str] | None,
          options: Mapping[str, Any]) -> Result:
     from detente.variation import variation_from_mapping
 
-    checked = spec.check(options)
+    targets = None if spec.inputs != "targets" else [scenario] if isinstance(
+        scenario, str | Path | Scenario) else list(scenario or [])
+    checked = spec.check(options, inputs=targets)
     if variation is not None and not isinstance(variation, Variation):
         variation = variation_from_mapping(variation)
     engine = {"executor": executor, "progress": progress} if spec.long else \
         {"progress": progress} if spec.steps and progress is not None else {}
-    if spec.inputs == "targets":
-        targets = [scenario] if isinstance(scenario, str | Path | Scenario) else list(
-            scenario or [])
+    if targets is not None:
         value = spec.run(targets, variation, **checked, **engine)
     else:
         with named_by(scenario):
