@@ -254,8 +254,13 @@ def test_every_analysis_accepts_every_counterfactual(name: str, args: list[str],
     assert label in text.replace("\n", " ") or label in json.dumps(data)
     if ANALYSES[name].counterfactual == "beside":
         assert [v["label"] for v in data["variants"]] == [label]
-    if variation.fix and not ANALYSES[name].searches_packages(result.options):
+    # Only the package search reads trust, guarantors and fixed issues: every other
+    # analysis says the change is inert rather than titling an unchanged result with it.
+    package_parts = variation.fix or variation.trust or variation.guarantors
+    if package_parts and not ANALYSES[name].searches_packages(result.options):
         assert "changes nothing here" in text
+    elif not ANALYSES[name].searches_packages(result.options):
+        assert "changes nothing here" not in text
 
 
 def test_a_dropped_actor_is_gone_from_every_actor_list() -> None:

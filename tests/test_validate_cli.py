@@ -196,3 +196,47 @@ def test_one_group_has_no_bootstrap_interval(tmp_path: Path) -> None:
                                           "json"]).output)
     for entry in [*data["scores"], *data["versus_compromise"]]:
         assert entry.get("mae_low", entry.get("low")) is None, entry
+
+
+def _scored_scenario(tmp_path: Path) -> Path:
+    """examples/my.yaml with observed outcomes: a scenario file validate scores."""
+    path = tmp_path / "scored.yaml"
+    path.write_text(Path("examples/my.yaml").read_text(encoding="utf-8")
+                    + "outcomes:\n  FLOW: {value: 12}\n  FUND: {value: 45}\n", encoding="utf-8")
+    return path
+
+
+def test_deu_options_on_scenario_files_are_refused_at_the_option(tmp_path: Path) -> None:
+    """``--capability gdp|equal`` and ``--weights`` weigh a DEU file's actors: on scenario
+    files they used to be ignored (the same MAE for each, exit 0 with a weights file that
+    does not exist)."""
+    scored = str(_scored_scenario(tmp_path))
+    for given, flag in ((["--capability", "gdp"], "--capability"),
+                        (["--capability", "equal"], "--capability"),
+                        (["--weights", str(tmp_path / "missing.csv")], "--weights")):
+        result = runner.invoke(app, ["validate", scored, "-m", "compromise", "--bootstrap",
+                                     "0", "-q", *given])
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"error: {flag}: applies to a DEU III file only"), \
+            result.output
+        assert "Traceback" not in result.output
+    both = runner.invoke(app, ["validate", scored, "--capability", "gdp", "--weights", "w.csv"])
+    assert both.exit_code == 2 and "--capability: " in both.output \
+        and "--weights: " in both.output
+    # The counterfactual spelling of the flag is an edit of the files' actors: it runs.
+    edit = runner.invoke(app, ["validate", scored, "-m", "compromise", "--bootstrap", "0",
+                               "-q", "--capability", "UP=70"])
+    assert edit.exit_code == 0, edit.output
+
+
+def test_the_refusal_is_the_declarations_on_every_interface(tmp_path: Path) -> None:
+    import pytest
+
+    import detente.analyses as analyses
+    from detente.errors import OptionError, shown_on
+
+    with shown_on("workbench"), pytest.raises(OptionError) as caught:
+        analyses.run("validate", [str(_scored_scenario(tmp_path))], capability="equal")
+    [problem] = caught.value.problems
+    assert problem.location == "params.capability"
+    assert "capability=ACTOR=NUMBER" in problem.fix and "--" not in problem.fix

@@ -467,6 +467,20 @@ def _validated(targets: Sequence[str], variation: Variation | None, *, model: Se
                     workers=workers, variation=variation)
 
 
+def _deu_only(targets: Sequence[Any]) -> dict[str, tuple[str, str]]:
+    """The options that weigh the actors of a DEU III file's proposals, which scenario files
+    would ignore: their actors carry their own capabilities."""
+    if targets and targets[0] == "deu":
+        return {}
+    why = ("applies to a DEU III file only (validate deu PATH): scenario files carry their "
+           "actors' capabilities, so it would change nothing here")
+    # No id in the example: the files' actors are not read until the run.
+    edit = VALIDATE.option("capability").said("ACTOR=NUMBER")
+    return {"capability": (why, f"leave it out; to change an actor's capability in the "
+                                f"scenario files give an edit, {edit}"),
+            "weights": (why, "leave it out")}
+
+
 def _metric(key: str, value: float) -> str:
     if value != value:  # NaN: no such issue in this group
         return "–"
@@ -631,7 +645,7 @@ VALIDATE = AnalysisSpec(
                held=PATH_ON_THE_MACHINE),
         Option("force", bool, False, "Overwrite the output files."),
     ),
-    run=run_validate, view=view_validate, inputs="targets",
+    run=run_validate, view=view_validate, inputs="targets", ignored_on=_deu_only,
     formats=("table", "json", "csv", "markdown"),
     # --capability council|gdp|equal predates the counterfactual --capability RU=60: the
     # command line tells them apart by the '=' of an edit.

@@ -551,6 +551,10 @@ class AnalysisSpec:
     #: too; raises :class:`OptionError`.
     serve_settings: Callable[[dict[str, Any], Mapping[str, AnalysisSpec], str],
                              dict[str, Any]] | None = None
+    #: The options a run on these inputs would ignore (validate's ``capability`` and
+    #: ``weights`` weigh a DEU file's actors; scenario files carry their own), by name, each
+    #: with why and the fix: :meth:`check`, given the inputs, refuses any of them given.
+    ignored_on: Callable[[Sequence[Any]], Mapping[str, tuple[str, str]]] | None = None
 
     @property
     def inputs_by_path(self) -> bool:
@@ -613,12 +617,14 @@ class AnalysisSpec:
         return {o.name: o.default for o in self.options}
 
     def check(self, options: Mapping[str, Any], at: str = "",
-              served: Mapping[str, AnalysisSpec] | None = None) -> dict[str, Any]:
+              served: Mapping[str, AnalysisSpec] | None = None,
+              inputs: Sequence[Any] | None = None) -> dict[str, Any]:
         """Every option filled in (defaults for the missing), coerced and checked; every
         problem (unknown names too) is reported at once in one :class:`OptionError` (located
         as :func:`check_options` says). Once those pass, the model options are read against
         the models the run runs: one naming another model is refused at ``option`` (its
-        flag, or ``AT.option``).
+        flag, or ``AT.option``); given the ``inputs``, an option given that they would
+        ignore (:attr:`ignored_on`) is refused at the option.
 
         ``served``: where a server runs the request, the analyses it offers (with its own
         bounds). An option it holds (:attr:`Option.held`) is refused if given, as unknown
@@ -633,6 +639,11 @@ class AnalysisSpec:
                                                    in options.items() if name not in held},
                                     self.name, at)
             not_run = self._options_not_run(checked, at)
+            if inputs is not None and self.ignored_on is not None:
+                not_run += [Problem(f"{at}.{name}" if at else self.option(name).place, why,
+                                    fix)
+                            for name, (why, fix) in self.ignored_on(inputs).items()
+                            if name in options]
             if not_run:
                 raise OptionError(not_run)
             if served is not None and self.serve_settings is not None:

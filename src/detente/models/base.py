@@ -21,10 +21,12 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.errors import (
     Problem,
+    ScenarioError,
     model_option_text,
     non_finite_text,
     option_error,
     option_text,
+    shorten,
     unknown_ids,
 )
 from detente.view import Table
@@ -184,13 +186,17 @@ def _parse_as(kind: Any, text: str, where: str) -> Any:
         rest = [a for a in args if a is not type(None)]
         if len(rest) == 1:
             return _parse_as(rest[0], text, where)
-    import yaml
+    from detente.safeload import parse_yaml
 
+    # The scenario loader's guard, so that a value is read by the rules a file is: a key
+    # written twice is refused (YAML alone keeps the second silently), aliases and depth
+    # are bounded.
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise option_error(where, f"'{text}' cannot be read",
-                           "see `detente models` for the option's form") from None
+        return parse_yaml(text, where)[0]
+    except ScenarioError as err:
+        problem = err.problems[0]
+        raise option_error(where, f"'{shorten(text)}' cannot be read: {problem.message}",
+                           problem.fix) from None
 
 
 class CountOutOfRange(ValueError):
