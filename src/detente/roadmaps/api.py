@@ -341,6 +341,7 @@ class RoadmapAnalysis(BaselineAndVariants[RoadmapOutcome]):
     learning_scans: tuple[LearningScan, ...] = ()
     #: The mechanisms applied (the scenario's, less any ``ignore``d kind).
     mechanisms: Mechanisms = field(default_factory=Mechanisms)
+    ignored: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -1229,7 +1230,7 @@ def roadmap(
                            defection=defection, step=grid_step, baseline=baseline,
                            variants=variants, scan=trust_result, learning=float(learning),
                            min_move=float(min_move), learning_scans=scans,
-                           mechanisms=problem.mechanisms)
+                           mechanisms=problem.mechanisms, ignored=tuple(ignore))
 
 
 def roadmap_values(problem: SettlementProblem, values: Sequence[Mapping[str, float]]

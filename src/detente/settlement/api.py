@@ -150,6 +150,9 @@ class BaselineAndVariants(Generic[OutcomeT]):
     step: GridStep
     baseline: OutcomeT
     variants: tuple[OutcomeT, ...]
+    #: The scenario's mechanisms left out (``ignore``): in the JSON, so that numbers read
+    #: without a rule are never taken for the scenario's own.
+    ignored: tuple[str, ...]
 
     @property
     def outcomes(self) -> tuple[OutcomeT, ...]:
@@ -169,7 +172,7 @@ class BaselineAndVariants(Generic[OutcomeT]):
             "format": f"detente.{kind}", "version": version,
             "scenario": self.scenario.id, "issues": list(self.scenario.issue_ids),
             "utility": self.settings.utility, "correlation": self.settings.correlation,
-            "losses": self.settings.losses, **own,
+            "losses": self.settings.losses, **own, "ignored": list(self.ignored),
             "step": shared_step(self.step, steps), "steps": steps,
             "gain_units": "utility points (a package utility lies in [-100, 0])",
             "baseline": self.baseline.to_dict(),
@@ -187,6 +190,7 @@ class Settlement(BaselineAndVariants[Outcome]):
     step: GridStep
     baseline: Outcome
     variants: tuple[Outcome, ...] = field(default=())
+    ignored: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return self.outcomes_dict("settle", JSON_FORMAT_VERSION, {"weighting": self.weighting})
@@ -455,4 +459,4 @@ def settle(
                            for (label, p), first in zip(problems, ready, strict=True)]
     return Settlement(scenario=s, settings=settings, weighting=weighting,
                       step=grid_step, baseline=baseline,
-                      variants=tuple(variants))
+                      variants=tuple(variants), ignored=tuple(ignore))
