@@ -406,6 +406,22 @@ def test_compare_leaves_out_a_deal_nobody_must_agree_to_and_says_on_which_side(
     with pytest.raises(OptionError):  # the analysis itself still refuses such a run
         analyses.run("settle", str(noveto))
 
+def test_compare_says_why_an_analysis_asked_for_has_no_rows(tmp_path: Path) -> None:
+    # compare -a roadmap on a scenario that names no roadmap printed an empty table and no
+    # note, where the other analyses that cannot run on a side say why (left_out).
+    example = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
+    data = yaml.safe_load(example.read_text(encoding="utf-8"))
+    data.pop("roadmaps", None)
+    unnamed = tmp_path / "unnamed.yaml"
+    unnamed.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = analyses.run("compare", str(unnamed), {"without": ["MID"]},
+                          analyses=("roadmap", "sample"), samples=0, step="50%")
+    assert result.to_dict()["rows"] == []
+    assert [line.split(":")[0] for line in result.to_dict()["left_out"]] == [
+        "roadmap", "sample"]
+    assert "neither side names a roadmap" in view_csv(result.view())
+
+
 CSV_ANALYSES = [name for name, spec in ANALYSES.items()
                 if "csv" in spec.formats and spec.inputs != "targets"]
 

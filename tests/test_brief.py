@@ -352,3 +352,43 @@ def test_where_nobody_must_agree_the_brief_leaves_out_the_deals_and_says_why(
     emptied = runner.invoke(app, ["settle", example, "--without", "UP",
                                   "--without", "MID", "--without", "DOWN"])
     assert emptied.exit_code == 2 and "a --without that removes the last" in emptied.output
+
+
+def _tabled_off_grid() -> Scenario:
+    """Two actors who both gain from A moving 50 → 55, a value between the step-10 grid's
+    50 and 60 (60 overshoots X's 55 by more than the status quo falls short), and the named
+    package P that takes it: P passes while the grid's zone is empty."""
+    return detente.scenario_from_mapping({
+        "id": "offgrid", "title": "offgrid",
+        "issues": [{"id": "A", "name": "A", "scale": {"low": 0, "high": 100},
+                    "status_quo": 50}],
+        "actors": [{"id": "X", "name": "X", "capability": 1},
+                   {"id": "Y", "name": "Y", "capability": 1}],
+        "stances": {"X": {"A": {"position": 55, "salience": 0.5}},
+                    "Y": {"A": {"position": 56, "salience": 1}}},
+        "packages": [{"id": "P", "name": "P", "values": {"A": 55}}],
+    }, "offgrid.yaml")
+
+
+def test_an_empty_grid_zone_beside_a_passing_proposal_is_not_said_to_need_a_loss() -> None:
+    """The bottom line said "no deal leaves every veto player better off than today: a
+    settlement needs someone to accept a loss. Of the proposals on the table, P can pass as
+    written", and the best-deal section "there is no zone of agreement", about a page that
+    shows P every veto player gains from. The empty zone is the grid's; P is a deal."""
+    from types import SimpleNamespace
+
+    from detente.report.html import settlement_reading, zones_reading
+
+    scenario = _tabled_off_grid()
+    settled = detente.settle(scenario, step=10.0)
+    assert not settled.baseline.zone_exists  # the case: the grid misses P's 55
+    assert [p.acceptable for p in settled.baseline.packages] == [True]
+    text = _text(make_brief(scenario, step=10.0, samples=20))
+    assert "accept a loss" not in text and "there is no zone of agreement" not in text, text
+    assert ("no package on the search's grid leaves every veto player better off than "
+            "today, but P, on the table, can pass as written.") in text, text
+    assert "None of the" not in text
+    analysis = SimpleNamespace(settled=settled, deal=settled.baseline, scenario=scenario)
+    for reading in (settlement_reading(analysis), zones_reading(analysis)):  # type: ignore[arg-type]
+        assert "no package on the search's grid satisfies every party" in reading.lower(), \
+            reading

@@ -1270,10 +1270,10 @@ def _flags_named(data: Any) -> list[str]:
      ("params.max_memory", "or raise the limit with max_memory=1G (or DETENTE_MAX_MEMORY=1G)")),
     # The counterfactual's own checks.
     ("forecast", {}, {"salience": ["KP.SANC=2"]}, ["--salience", "KP.SANC=2"],
-     ("counterfactual.salience", "write a value from 0 to 1, e.g. salience=KP.SANC=0.9")),
+     ("counterfactual.salience", "write a value from 0 to 1, e.g. salience=US.NUC=0.9")),
     # The scenario bound on a capability, and an actor's trust in itself (one check).
     ("forecast", {}, {"capability": ["US=1e308"]}, ["--capability", "US=1e308"],
-     ("counterfactual.capability", "write e.g. capability=RU=60 (only ratios between "
+     ("counterfactual.capability", "write e.g. capability=US=60 (only ratios between "
       "capabilities matter: scale them down together); to remove an actor use without")),
     ("forecast", {}, {"trust": ["KP.KP=0.5"]}, ["--trust", "KP.KP=0.5"],
      ("counterfactual.trust", "leave it out: an actor always believes itself")),

@@ -293,18 +293,28 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
                  proposals: list[PackageAnalysis]) -> Section:
     outcome = inputs.outcome
     lines = []
-    if outcome.zone_exists and outcome.best is not None:
+    best = outcome.best if outcome.zone_exists else None
+    passing = [p.name for p in proposals if p.acceptable]
+    if best is not None:
         lines.append(f"A deal every veto player prefers to {_reference(outcome, 'today')} "
-                     f"exists: the most balanced moves {len(outcome.best.changed)} of "
+                     f"exists: the most balanced moves {len(best.changed)} of "
                      f"{_count(len(s.issues), 'issue')}.")
+    elif passing:
+        # The search weighs the grid's values only: a proposal passing with values off it
+        # (or with guarantors of its own) is a deal nobody loses by, which the empty zone
+        # must not be read as denying.
+        lines.append(f"With {_searched(inputs)}, no package on the search's grid leaves every "
+                     f"veto player better off than {_reference(outcome, 'today')}, but "
+                     f"{and_list(passing)}, on the table, can pass as written.")
     else:
         lines.append(f"With {_searched(inputs)}, no deal leaves every veto player better off "
                      f"than {_reference(outcome, 'today')}: a settlement needs someone to "
                      "accept a loss.")
-    passing = [p.name for p in proposals if p.acceptable]
     blocked = sorted((p for p in proposals if p.blockers), key=lambda p: len(p.blockers))
     if passing:
-        lines.append(f"Of the proposals on the table, {and_list(passing)} can pass as written.")
+        if best is not None:  # else the line above named them
+            lines.append(f"Of the proposals on the table, {and_list(passing)} can pass as "
+                         "written.")
     elif blocked:
         closest = blocked[0]
         lines.append(f"None of the {len(proposals)} proposals on the table passes as "
@@ -419,7 +429,11 @@ def _found_deals(s: Scenario, inputs: BriefInputs, losses: dict[str, float]) -> 
     outcome = inputs.outcome
     ref = _reference(outcome, "the status quo")
     if not outcome.zone_exists or outcome.best is None:
+        passing = [p.name for p in outcome.packages if p.acceptable and not p.is_reference]
         return Section("The best and the smallest deal", (
+            f"With {_searched(inputs)}, no package on the search's grid makes every veto "
+            f"player better off than {ref}, though {and_list(passing)}, on the table, can "
+            "pass as written." if passing else
             f"With {_searched(inputs)}, no deal makes every veto player better off than "
             f"{ref}: there is no zone of agreement.",))
     size = outcome.zone_size

@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,6 +39,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import (
+    DetenteError,
     OptionError,
     Problem,
     as_written,
@@ -50,6 +54,8 @@ from detente.scenario.checks import self_trust
 from detente.scenario.schema import MAX_MAGNITUDE
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from detente.settlement.problem import SettlementProblem
 
 # The scenario format's id rule (scenario.ID_PATTERN): an added actor must be writable
@@ -77,6 +83,8 @@ class Flag:
     #: The most entries one request to a server may give it: a change per actor or per
     #: issue takes far fewer than one per actor pair or per actor and issue (the default).
     most: int = 2000
+    #: What the key before ``=`` names, as a refusal of a value without one writes it.
+    key: str = "ACTOR"
 
 
 #: Option name → its declaration, in the order they are applied and described.
@@ -87,15 +95,73 @@ FLAGS: dict[str, Flag] = {
                   "(give it stances with --position and --salience).", most=40),
     "--capability": Flag("RU=60", "Counterfactual capability, e.g. RU=60.", most=200),
     "--position": Flag("CN.NUC=40", "Counterfactual position in issue units, e.g. "
-                       "CN.NUC=40."),
-    "--salience": Flag("KP.SANC=0.9", "Counterfactual salience (0-1), e.g. KP.SANC=0.9."),
+                       "CN.NUC=40.", key="ACTOR.ISSUE"),
+    "--salience": Flag("KP.SANC=0.9", "Counterfactual salience (0-1), e.g. KP.SANC=0.9.",
+                       key="ACTOR.ISSUE"),
     "--trust": Flag("KP.RU=0.8", "Counterfactual trust, e.g. KP.RU=0.8 (how far KP believes "
-                    "RU)."),
+                    "RU).", key="TRUSTER.TRUSTED"),
     "--guarantor": Flag("SEC=CN,RU", "Counterfactual guarantors, e.g. SEC=CN,RU (or "
-                        "SEC=none).", most=200),
+                        "SEC=none).", most=200, key="ISSUE"),
     "--fix": Flag("NUC=50", "Counterfactual: fix an issue for the package search, e.g. "
-                  "NUC=50.", most=200),
+                  "NUC=50.", most=200, key="ISSUE"),
 }
+
+
+def scenario_examples(arrays: Arrays) -> dict[str, str]:
+    """Each change's example in ``arrays``' own ids, a position or fixed value in the middle
+    of its issue's scale: a fix that names korea-2017's NUC is refused as an unknown issue
+    on any other scenario. A change the scenario cannot exemplify (trust where the only
+    actor is the only guarantor) keeps its flag's own example."""
+    from detente.settlement.problem import grid_value_text
+
+    actor, issue = arrays.actor_ids[0], arrays.issue_ids[0]
+    low, high = float(arrays.scale_low[0]), float(arrays.scale_high[0])
+    middle = grid_value_text((low + high) / 2, high - low)
+    new = next(f"NEW{n or ''}" for n in range(len(arrays.guarantor_ids) + 1)
+               if f"NEW{n or ''}" not in arrays.guarantor_ids)
+    out = {"--without": actor, "--add": f"{new}=10", "--capability": f"{actor}=60",
+           "--position": f"{actor}.{issue}={middle}", "--salience": f"{actor}.{issue}=0.9",
+           "--guarantor": f"{issue}={actor}", "--fix": f"{issue}={middle}"}
+    trusted = next((g for g in arrays.guarantor_ids if g != actor), None)
+    if trusted is not None:
+        out["--trust"] = f"{actor}.{trusted}=0.8"
+    return out
+
+
+#: Where the examples of the scenario in view come from (:func:`examples_of`), asked only
+#: when a refusal writes one; None: each flag's own.
+_EXAMPLES: ContextVar[Callable[[], Mapping[str, str]] | None] = ContextVar(
+    "variation_examples", default=None)
+
+
+@contextmanager
+def examples_of(scenario: object) -> Iterator[None]:
+    """Refusals in the block write their examples in ``scenario``'s ids
+    (:func:`scenario_examples`; a :class:`~detente.scenario.Scenario`, a file or embedded
+    id). It is loaded only when a refusal needs an example; one that does not load leaves
+    each flag's own, and its own refusal comes from the run that loads it."""
+    from detente.scenario import Scenario, load
+
+    @functools.cache
+    def examples() -> Mapping[str, str]:
+        if not isinstance(scenario, Scenario | str | None) and not hasattr(scenario, "__fspath__"):
+            return {}  # validate's list of targets: no one scenario
+        try:
+            return scenario_examples(load(scenario).compile())  # type: ignore[arg-type]
+        except (DetenteError, OSError):
+            return {}
+
+    token = _EXAMPLES.set(examples)
+    try:
+        yield
+    finally:
+        _EXAMPLES.reset(token)
+
+
+def _example(flag: str) -> str:
+    """``flag``'s example: the scenario's in view (:func:`examples_of`), else its own."""
+    examples = _EXAMPLES.get()
+    return (examples() if examples is not None else {}).get(flag, FLAGS[flag].example)
 
 
 @dataclass(frozen=True)
@@ -199,19 +265,20 @@ class Variation:
             if not _capability_fits(a.capability):
                 add(Problem(_at("--add"), f"capability of {a.id} must be a finite number "
                             f"above 0 and at most {_MOST}, got {as_written(a.capability)}",
-                            f"write e.g. {_said('--add', 'EU=10')}{_RESCALE}"))
+                            f"write e.g. {_said('--add', _example('--add'))}{_RESCALE}"))
         for actor, value in self.capability:
             if not _capability_fits(value):
                 add(Problem(_at("--capability"), f"capability {actor}={as_written(value)} "
                             f"must be a finite number above 0 and at most {_MOST}",
-                            f"write e.g. {_said('--capability', 'RU=60')}{_RESCALE}; to remove "
+                            f"write e.g. {_said('--capability', _example('--capability'))}"
+                            f"{_RESCALE}; to remove "
                             f"an actor use {_said('--without')}"))
         for actor, issue, value in self.position:
             if not math.isfinite(value):
                 add(Problem(_at("--position"), f"position {actor}.{issue}="
                             f"{as_written(value)} is not a finite number",
                             "write a value on the issue's scale, e.g. "
-                            f"{_said('--position', 'CN.NUC=40')}"))
+                            f"{_said('--position', _example('--position'))}"))
         for option, triples in (("--salience", self.salience), ("--trust", self.trust)):
             for first, second, value in triples:
                 if not (math.isfinite(value) and 0.0 <= value <= 1.0):
@@ -219,12 +286,12 @@ class Variation:
                     add(Problem(_at(option), f"{what} {first}.{second}={as_written(value)} is "
                                 "outside 0-1",
                                 "write a value from 0 to 1, e.g. "
-                                f"{_said(option, FLAGS[option].example)}"))
+                                f"{_said(option, _example(option))}"))
         for issue, value in self.fix:
             if not math.isfinite(value):
                 add(Problem(_at("--fix"), f"{issue}={as_written(value)} is not a finite number",
                             "write a value on the issue's scale, e.g. "
-                            f"{_said('--fix', 'NUC=50')}"))
+                            f"{_said('--fix', _example('--fix'))}"))
         keyed: list[tuple[str, Sequence[tuple[object, ...]]]] = [
             ("--without", [(a,) for a in self.without]),
             ("--add", [(a.id,) for a in self.add]),
@@ -269,7 +336,17 @@ class Variation:
         guarantors = list(arrays.guarantor_ids)
         issues = list(arrays.issue_ids)
         for actor in self.without:
-            if actor not in actors:
+            if actor in guarantors and actor not in actors:
+                # Actors and institutions share one namespace: a declared id is not unknown.
+                add(Problem(_at("--without"), f"{actor} is an institution, which "
+                            f"{_said('--without')} does not remove: it takes no part in the "
+                            "bargaining and counts only through the trust actors place in it "
+                            "as a guarantor or verifier",
+                            "to weigh it at nothing set each actor's trust in it to 0, e.g. "
+                            f"{_said('--trust', f'{actors[0]}.{actor}=0')}; to take it out "
+                            "as the guarantor of an issue, name that issue's guarantors "
+                            f"without it ({_said('--guarantor', 'ISSUE=...')})"))
+            elif actor not in actors:
                 add(Problem(_at("--without"), f"unknown actor '{actor}'",
                             did_you_mean(actor, actors)))
         if actors and not after:
@@ -482,14 +559,13 @@ def _said(flag: str, value: object = None) -> str:
 
 def _fail(option: str, message: str) -> OptionError:
     return OptionError([Problem(_at(option), message,
-                                f"write e.g. {_said(option, FLAGS[option].example)}")])
+                                f"write e.g. {_said(option, _example(option))}")])
 
 
 def _key_value(option: str, text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip() or not value.strip():
-        key_form = FLAGS[option].example.split("=")[0]
-        raise _fail(option, f"'{text}' is not of the form {key_form}=...")
+        raise _fail(option, f"'{text}' is not of the form {FLAGS[option].key}=VALUE")
     return key.strip(), value.strip()
 
 
@@ -563,7 +639,7 @@ def variation_from_options(
     for w in without_ids:
         if not w:
             problems.append(Problem(_at("--without"), "an empty actor id",
-                                    f"write e.g. {_said('--without', 'RU')}"))
+                                    f"write e.g. {_said('--without', _example('--without'))}"))
     parsed = {
         "add": collect("--add", add, read_add),
         "capability": collect("--capability", capability, read_actor_value("--capability")),
@@ -607,9 +683,19 @@ def parse_variation(args: Sequence[str], label: str = "") -> Variation:
         guarantor=grouped["--guarantor"], fix=grouped["--fix"], label=label)
 
 
-def variation_from_mapping(changes: Mapping[str, Sequence[str]], label: str = "") -> Variation:
+#: No scenario in view: :func:`variation_from_mapping`'s refusals give each flag's own
+#: example (None names the embedded default scenario).
+_NO_SCENARIO = object()
+
+
+def variation_from_mapping(changes: Mapping[str, Sequence[str]], label: str = "",
+                           scenario: object = _NO_SCENARIO) -> Variation:
     """The same from ``{"without": ["RU"], "position": ["CN.NUC=40"], ...}`` (the web's form
-    once it speaks this spelling)."""
+    once it speaks this spelling); refusals give their examples in ``scenario``'s ids where
+    one is given (:func:`examples_of`)."""
+    if scenario is not _NO_SCENARIO:
+        with examples_of(scenario):
+            return variation_from_mapping(changes, label)
     unknown = [k for k in changes if f"--{k}" not in FLAGS]
     if unknown:
         raise OptionError([Problem(f"counterfactual.{k}", f"unknown change '{k}'",

@@ -127,13 +127,14 @@ def run(name: str, scenario: Scenario | str | Path | list[str] | None = None,
 def _run(spec: AnalysisSpec, scenario: Scenario | str | Path | list[str] | None,
          variation: Variation | Mapping[str, Any] | None, executor: Any, progress: Any,
          options: Mapping[str, Any]) -> Result:
-    from detente.variation import variation_from_mapping
+    from detente.variation import examples_of, variation_from_mapping
 
     targets = None if spec.inputs != "targets" else [scenario] if isinstance(
         scenario, str | Path | Scenario) else list(scenario or [])
     checked = spec.check(options, inputs=targets)
     if variation is not None and not isinstance(variation, Variation):
-        variation = variation_from_mapping(variation)
+        with examples_of(scenario):  # a refusal's example is one its scenario runs
+            variation = variation_from_mapping(variation)
     engine = {"executor": executor, "progress": progress} if spec.long else \
         {"progress": progress} if spec.steps and progress is not None else {}
     if targets is not None:

@@ -24,7 +24,7 @@ from detente.errors import NOBODY_MUST_AGREE, option_error, option_text
 from detente.render import units_where_on_an_issue
 from detente.scenario import Scenario, load
 from detente.settlement.defaults import GridStep
-from detente.variation import Variation
+from detente.variation import Variation, scenario_examples
 from detente.view import View, table
 
 if TYPE_CHECKING:
@@ -134,12 +134,13 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
     from detente.analyses import run
 
     varied = variation is not None and not variation.is_empty
+    s_a = load(scenario)
     if other is None and not varied:
+        examples = scenario_examples(s_a.compile())
         raise option_error("--other", "nothing to compare: B is the same as A",
                            f"give another scenario ({option_text('other', 'FILE')}) or a "
-                           f"counterfactual (e.g. {option_text('without', 'RU')}, "
-                           f"{option_text('position', 'CN.NUC=40')})")
-    s_a = load(scenario)
+                           f"counterfactual (e.g. {option_text('without', examples['--without'])}"
+                           f", {option_text('position', examples['--position'])})")
     s_b = load(other) if other is not None else s_a
     label_b = (s_b.id if other is not None else "") + (
         ("; " if other is not None else "") + variation.describe() if varied else "")
@@ -165,9 +166,21 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
             continue
         pair = _part(run, part, s_a, s_b, variation, other, seed, samples, settle_opts,
                      settle_only)
-        if pair is not None:
-            rows += _headlines(part, *pair, spans)
+        found = _headlines(part, *pair, spans) if pair is not None else []
+        if not found:  # an analysis asked for shows its rows or says why it has none
+            left_out.append(f"{part}: left out: {_no_rows(part)}")
+        rows += found
     return Comparison(s_a.id, s_a.id, label_b or s_b.id, tuple(rows), tuple(left_out))
+
+
+def _no_rows(part: str) -> str:
+    """Why ``part`` gives compare no headline on either side."""
+    if part == "roadmap":
+        return ("neither side names a roadmap, and compare evaluates the scenarios' named "
+                "roadmaps (it runs no roadmap search)")
+    if part == "sample":
+        return f"{option_text('samples', 0)} asks for no samples"
+    return "neither side gives it a headline number"
 
 
 def _settles(s: Scenario, variation: Variation | None = None) -> bool:

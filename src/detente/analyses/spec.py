@@ -602,7 +602,7 @@ class AnalysisSpec:
                 raise OptionError([Problem(
                     flag, f"{flag} given {len(plain)} times ({', '.join(plain)})",
                     f"give one of {', '.join(o.choices)}; an edit looks like {flag} "
-                    f"{FLAGS[flag].example}")])
+                    f"{FLAGS[flag].key}=VALUE")])
             if plain:
                 given[o.name] = plain[0]
         return edits

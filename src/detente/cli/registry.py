@@ -168,7 +168,7 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         edits.update(spec.split_shared(given))
         if noise:
             given["noise"] = [*given.get("noise", []), *noise]
-        variation = variation_from_mapping(edits)
+        variation = variation_from_mapping(edits, "", inputs)
         label = spec.name
         executor: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if spec.long:

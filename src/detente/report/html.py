@@ -29,6 +29,7 @@ from detente.render import fmt as _fmt  # the one number format
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
 from detente.report.style import figure_bytes
+from detente.settlement.api import Outcome
 from detente.settlement.defaults import issue_steps, search_text
 
 
@@ -207,6 +208,12 @@ def sources_items(analysis: Analysis) -> list[dict[str, Any]]:
     return items
 
 
+def _on_grid(outcome: Outcome) -> str:
+    """" on the search's grid" where a named package passes (with values off the grid, or
+    guarantors of its own): the empty zone is then the grid's, not every deal's."""
+    return " on the search's grid" if any(p.acceptable for p in outcome.packages) else ""
+
+
 def settlement_reading(analysis: Analysis) -> str:
     st = analysis.settled
     base = analysis.deal
@@ -225,8 +232,8 @@ def settlement_reading(analysis: Analysis) -> str:
                      f"worst-off veto player, {s.name_of(worst)}, {best.gains[worst]:+.1f} "
                      "utility points")
     else:
-        parts.append(f"with {search_text(st.step, st.steps)} no package satisfies every "
-                     "party")
+        parts.append(f"with {search_text(st.step, st.steps)} no package{_on_grid(base)} "
+                     "satisfies every party")
     blocked = [p for p in named if not p.acceptable]
     if blocked:
         near = min(blocked, key=lambda p: len(p.blockers))
@@ -449,7 +456,7 @@ def zones_reading(analysis: Analysis) -> str:
     base = analysis.deal
     s = analysis.scenario
     if base.zones is None or not base.zone_exists:
-        return "No package satisfies every party, so no issue has a zone."
+        return f"No package{_on_grid(base)} satisfies every party, so no issue has a zone."
     widths = []
     for z in base.zones.issues:
         lo, hi = z.scale

@@ -19,7 +19,7 @@ import numpy as np
 
 from detente.errors import OptionError, as_written, option_error, option_place, option_text
 from detente.errors import Problem as ErrorItem
-from detente.render import decimals_apart
+from detente.render import and_list, decimals_apart
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
 from detente.roadmaps.search import deliverable_issues, path_options, reachable, search_paths
 from detente.scenario import Scenario, did_you_mean, load
@@ -554,7 +554,8 @@ def _read_values(problem: SettlementProblem, option: str, items: Sequence[str],
             hint = f"; for a search of {text} stages write {option_text('stages', text)}" \
                 if option == "stage" and str(text).strip().isdigit() else ""
             problems.append(ErrorItem(flag, f"{where}'{text}' is not of the form ISSUE=VALUE",
-                                      f"write e.g. {option_text(option, 'NUC=50')}{hint}"))
+                                      f"write e.g. {option_text(option, _example(problem))}"
+                                      f"{hint}"))
             continue
         try:
             value = float(raw)
@@ -704,6 +705,31 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
     return out
 
 
+def _example(problem: SettlementProblem, count: int = 1, min_moves: np.ndarray | None = None,
+             settings: UtilitySettings | None = None) -> str:
+    """``ISSUE=VALUE`` for the first ``count`` issues of ``problem`` that have one, each at
+    its candidate nearest the middle of its scale that moves it: a stage in the scenario's
+    own ids on the search's grid (korea-2017's NUC=50 is an unknown issue on any other
+    scenario). Given ``settings``, only a first stage :func:`first_stage` takes: a move
+    someone delivers, by its minimum move (``min_moves``)."""
+    arrays = problem.arrays
+    status = arrays.to_units(arrays.status_quo)
+    parts: list[str] = []
+    for k, issue in enumerate(problem.issue_ids):
+        low, high = float(arrays.scale_low[k]), float(arrays.scale_high[k])
+        moves = sorted((v for v in problem.candidates[k]
+                        if not same_value(v, float(status[k]), low, high)),
+                       key=lambda v: abs(v - (low + high) / 2))
+        value = next((v for v in moves if settings is None or not (
+            _undeliverable(problem, {issue: v}, settings)
+            or _stage_refusals(problem, {issue: v}, min_moves))), None)
+        if value is not None:
+            parts.append(f"{issue}={grid_value_text(value, high - low)}")
+        if len(parts) == count:
+            break
+    return ",".join(parts) or "ISSUE=VALUE"
+
+
 #: The id of the roadmap stated with --stage (another when the scenario names one so).
 STATED_ID = "STATED"
 
@@ -722,8 +748,8 @@ def stated_roadmap(problem: SettlementProblem, stages: Sequence[str],
         where = f"stage {t}: " if len(stages) > 1 else ""
         if not items:
             problems.append(ErrorItem(option_place("stage"), f"{where}'{text}' names no issue",
-                                      f"write e.g. {option_text('stage', 'NUC=50')} "
-                                      f"{option_text('stage', 'MSL=100,SANC=20')}"))
+                                      f"write e.g. {option_text('stage', _example(problem))} "
+                                      f"{option_text('stage', _example(problem, 2))}"))
             continue
         values, found = _read_values(problem, "stage", items, where)
         problems += found
@@ -1040,8 +1066,21 @@ def learning_scan(problem: SettlementProblem, plans: Sequence[StagedPlan],
                         tuple(float(x) for x in lv), holds, low, later, first, stays, one_shot)
 
 
-def parse_scan(text: str) -> tuple[tuple[str, str], ...]:
-    """``KP.RU,KP.CN`` → (("KP", "RU"), ("KP", "CN")): trust values scanned together."""
+def _scan_example(s: Scenario) -> str:
+    """A ``--scan`` the fixes offer, in ``s``'s own ids: its first actor's trust in the
+    first two others (korea-2017's ``KP.RU,KP.CN`` is unknown on any other scenario), with
+    the words saying what it sweeps."""
+    truster = s.actors[0].id
+    trusted = [x.id for x in (*s.actors, *s.institutions) if x.id != truster][:2]
+    if not trusted:
+        return f"{option_text('scan', 'TRUSTER.TRUSTED')}"
+    return (f"{option_text('scan', ','.join(f'{truster}.{t}' for t in trusted))} "
+            f"({truster}'s trust in {and_list(trusted)})")
+
+
+def parse_scan(text: str, s: Scenario) -> tuple[tuple[str, str], ...]:
+    """``KP.RU,KP.CN`` → (("KP", "RU"), ("KP", "CN")): trust values scanned together; a
+    refusal's example in ``s``'s ids."""
     pairs = []
     for part in text.split(","):
         if not part.strip():
@@ -1049,13 +1088,13 @@ def parse_scan(text: str) -> tuple[tuple[str, str], ...]:
         truster, dot, trusted = part.strip().partition(".")
         if not dot or not truster or not trusted:
             raise option_error("--scan", f"'{part.strip()}' does not name truster.trusted",
-                               f"write e.g. {option_text('scan', 'KP.RU,KP.CN')} (KP's trust in "
-                               "RU and in CN)")
+                               f"write e.g. {_scan_example(s)}")
         if refusal := self_trust(option_place("scan"), truster, trusted):
             raise OptionError([refusal])
         pairs.append((truster, trusted))
     if not pairs:
-        raise option_error("--scan", f"'{text}' names no trust pair", "write e.g. KP.RU,KP.CN")
+        raise option_error("--scan", f"'{text}' names no trust pair",
+                           f"write e.g. {_scan_example(s)}")
     return tuple(pairs)
 
 
@@ -1158,7 +1197,7 @@ def roadmap(
     if scan_learning and not scan:
         raise option_error("--scan-learning", "a learning scan sweeps learning against the "
                            f"trust pairs of {option_text('scan')}, and none were given",
-                           f"add e.g. {option_text('scan', 'KP.RU,KP.CN')}")
+                           f"add e.g. {_scan_example(s)}")
     if finals < 1 or near < 0:
         raise option_error("--finals", "finals must be at least 1 and near at least 0",
                            f"give e.g. {option_text('finals', 100)} {option_text('near', 3)}")
@@ -1195,7 +1234,8 @@ def roadmap(
             raise option_error("--first", f"{option_text('first')} holds the first stage of a "
                                "roadmap search, and no search was asked for",
                                f"add {option_text('stages', 'N')} (2 to 5), e.g. "
-                               f"{option_text('stages', 2)} {option_text('first', 'NUC=50')}")
+                               f"{option_text('stages', 2)} "
+                               f"{option_text('first', _example(problem, 1, floors, settings))}")
         held = first_stage(problem, first, floors, settings)
 
     def outcome(label: str, p: SettlementProblem) -> RoadmapOutcome:
@@ -1218,7 +1258,7 @@ def roadmap(
     trust_result = None
     scans: tuple[LearningScan, ...] = ()
     if scan:
-        pairs = parse_scan(scan) if isinstance(scan, str) else tuple(scan)
+        pairs = parse_scan(scan, s) if isinstance(scan, str) else tuple(scan)
         grid = scan_values if scan_values is not None else np.round(np.linspace(0, 1, 21), 2)
         trust_result = trust_scan(problem, _plans_of(problem, plans), pairs, grid, settings,
                                   patience, defection)

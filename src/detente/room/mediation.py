@@ -197,7 +197,7 @@ def check_submission(skeleton_map: Mapping[str, Any], party: str,
                                 "each issue you care about", _stances_example(skeleton_map)))
     if not isinstance(trust, dict):
         problems.append(Problem("trust", "trust must map actors and institutions to numbers "
-                                "from 0 to 1", "e.g. {\"KP\": 0.2}"))
+                                "from 0 to 1", _trust_example(skeleton_map, party)))
     if isinstance(stances, dict) and stances and isinstance(trust, dict):
         # Every problem at once: a bad walk-away point must not hide a bad salience.
         mapping = copy.deepcopy(dict(skeleton_map))
@@ -229,6 +229,14 @@ def _stances_example(skeleton_map: Mapping[str, Any]) -> str:
     middle = as_written(sum(scales[first]) / 2)
     return (f'e.g. {{"stances": {{"{first}": {{"position": {middle}, "salience": 0.8}}}}}}; '
             f"this room's issues: {', '.join(scales)}")
+
+
+def _trust_example(skeleton_map: Mapping[str, Any], party: str) -> str:
+    """A trust the party could write, in one of this room's other ids (korea-2017's KP is
+    unknown in any other room)."""
+    others = [str(x.get("id")) for kind in ("actors", "institutions")
+              for x in skeleton_map.get(kind) or () if x.get("id") != party]
+    return f'e.g. {{"{others[0]}": 0.2}}' if others else "e.g. {}"
 
 
 def _for_the_party(problem: Problem, party: str, skeleton_map: Mapping[str, Any]) -> Problem:

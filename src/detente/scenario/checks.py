@@ -393,8 +393,11 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
         for part, cond in (("when", rule.when), ("then", rule.then)):
             loc = f"rules[{n}].{part}"
             if (cond.at_least is None) == (cond.at_most is None):
+                # The example in this scenario's ids: korea-2017's NUC is unknown elsewhere.
+                bounded = issues.get(cond.issue, s.issues[0])
+                middle = as_written((bounded.scale.low + bounded.scale.high) / 2)
                 add(Problem(loc, "give exactly one of at_least and at_most",
-                            "e.g. {issue: NUC, at_most: 50}"))
+                            f"e.g. {{issue: {bounded.id}, at_most: {middle}}}"))
             if cond.issue in issues:
                 for bound in (cond.at_least, cond.at_most):
                     if bound is not None:

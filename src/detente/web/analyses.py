@@ -83,7 +83,7 @@ def read_request(entry: AnalysisSpec, request: Mapping[str, Any],
     scenario = scenario_from_mapping(request["scenario"], "<workbench>")
     variation, options = Variation(), {}
     try:
-        variation = variation_from_mapping(request.get("counterfactual") or {})
+        variation = variation_from_mapping(request.get("counterfactual") or {}, "", scenario)
         problems = variation.problems(scenario.compile())
     except OptionError as err:
         problems = list(err.problems)
