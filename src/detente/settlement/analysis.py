@@ -6,9 +6,11 @@ once that exceeds the deficit −g_b, i.e. once
 
     |v − p_bk|^m < |x_k − p_bk|^m + g_b / (s̃[b,k] c[b,k])  =: R,
 
-so the threshold is v* = p_bk ± R^{1/m} on the side of x_k (no single-issue change wins b
-over on k when R ≤ 0). The report gives v*, the nearest candidate value past it, and who
-would then block.
+so b accepts every v in the band p_bk − R^{1/m} < v < p_bk + R^{1/m} (none when R ≤ 0),
+clipped to the scale. The threshold v* is the band's end on the side of x_k (the crossing
+point from the package's value); the band's other end binds too where it lies inside the
+scale: moving past it loses b again. The report gives both ends, the nearest candidate value
+inside the band, and who would then block.
 """
 
 from __future__ import annotations
@@ -70,10 +72,13 @@ class WinOver:
     """A single-issue change of a package that makes ``actor`` gain.
 
     ``threshold``: the value (issue units) past which the actor gains; ``at_least``: whether
-    the issue must rise above it (else fall below it); ``value``: the nearest candidate value
-    past the threshold (None when no candidate is); ``then_blocking``: the parties that
-    would block the changed package (``actor`` no longer among them); ``span``: the width of
-    the issue's scale, which the sentence writes its numbers against (None: unknown).
+    the issue must rise above it (else fall below it); ``far_end``: the other end of the
+    band the actor accepts (a loss grows with the distance from its position on either
+    side: past this end it blocks again), None where the band reaches the end of the scale;
+    ``value``: the nearest candidate value inside the band (None when no candidate is);
+    ``then_blocking``: the parties that would block the changed package (``actor`` no longer
+    among them); ``span``: the width of the issue's scale, which the sentence writes its
+    numbers against (None: unknown).
     """
 
     actor: str
@@ -83,6 +88,7 @@ class WinOver:
     at_least: bool
     value: float | None
     then_blocking: tuple[str, ...]
+    far_end: float | None = None
     # How the sentence writes the numbers, not part of the finding: two scans that find the
     # same change are equal whatever they were told about the scale.
     span: float | None = field(default=None, compare=False)
@@ -91,13 +97,33 @@ class WinOver:
     def size(self) -> float:
         return abs(self.threshold - self.current)
 
+    @property
+    def low(self) -> float | None:
+        """The band's lower end (issue units; None: it reaches the scale's low end)."""
+        return self.threshold if self.at_least else self.far_end
+
+    @property
+    def high(self) -> float | None:
+        """The band's upper end (issue units; None: it reaches the scale's high end)."""
+        return self.far_end if self.at_least else self.threshold
+
     def describe(self) -> str:
-        sign = "≥" if self.at_least else "≤"
-        where = (f"{_issue_value(self.value, self.span)}" if self.value is not None
-                 else f"{'>' if self.at_least else '<'} "
-                 f"{_threshold(self.threshold, self.span)}")
-        text = f"{self.actor} accepts if {self.issue} {sign} {where}" if self.value is not None \
-            else f"{self.actor} accepts if {self.issue} {where}"
+        """The band as a condition on the issue: both ends where both bind ("28.0 < A <
+        39.5"), the threshold alone where the band reaches the end of the scale; with a
+        candidate value, the candidate stands for the threshold's end ("21.7 < B ≤ 70
+        (threshold 78.3, now 78.6)")."""
+        # A candidate value is inside the band (it may be written, ≤); a threshold is where
+        # the actor is indifferent (it may not, <).
+        near, inclusive = ((_issue_value(self.value, self.span), True) if self.value is not None
+                           else (_threshold(self.threshold, self.span), False))
+        if self.far_end is None:
+            sign = ("≥" if inclusive else ">") if self.at_least else ("≤" if inclusive else "<")
+            condition = f"{self.issue} {sign} {near}"
+        else:
+            far, sign = _threshold(self.far_end, self.span), "≤" if inclusive else "<"
+            condition = (f"{near} {sign} {self.issue} < {far}" if self.at_least
+                         else f"{far} < {self.issue} {sign} {near}")
+        text = f"{self.actor} accepts if {condition}"
         if self.value is not None:
             text += (f" (threshold {_threshold(self.threshold, self.span)}, "
                      f"now {_issue_value(self.current, self.span)})")
@@ -106,8 +132,8 @@ class WinOver:
     def to_dict(self) -> dict[str, Any]:
         return {"actor": self.actor, "issue": self.issue, "current": self.current,
                 "threshold": self.threshold, "direction": "at_least" if self.at_least
-                else "at_most", "value": self.value, "then_blocking": list(self.then_blocking),
-                "text": self.describe()}
+                else "at_most", "low": self.low, "high": self.high, "value": self.value,
+                "then_blocking": list(self.then_blocking), "text": self.describe()}
 
 
 @dataclass(frozen=True)
@@ -355,7 +381,8 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
     Moving issue k toward b's ideal point raises h[b,k] monotonically; b accepts once
     h[b,k](v) > h[b,k](x_k) + deficit =: H. With h = s̃ c_eff (u(v) − u(q)) that is
     |v − p|^m < |q − p|^m − H / (s̃ c_eff), where c_eff = 1 on a loss (H ≤ 0) under
-    ``losses="certain"`` and c otherwise.
+    ``losses="certain"`` and c otherwise: a band of radius R^{1/m} around p, whose end on
+    x_k's side is the threshold and whose other end binds where it lies on the scale.
     """
     arrays = problem.arrays
     position = arrays.position[b]
@@ -373,6 +400,8 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
         threshold_unit = position[k] + side * radius
         span = arrays.scale_high[k] - arrays.scale_low[k]
         threshold = float(arrays.scale_low[k] + threshold_unit * span)
+        far_unit = position[k] - side * radius
+        far_end = float(arrays.scale_low[k] + far_unit * span) if 0 <= far_unit <= 1 else None
         candidates = _candidate_units(problem, k)
         unit = (candidates - arrays.scale_low[k]) / span
         inside = np.abs(unit - position[k]) < radius - 1e-12
@@ -381,12 +410,12 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
         if candidates.size:
             current = package.values[problem.issue_ids[k]]
             value = float(candidates[np.argmin(np.abs(candidates - current))])
-        options.append((k, threshold, side < 0, value))
+        options.append((k, threshold, side < 0, value, far_end))
     if not options:
         return ()
     # Who blocks after each change (evaluated at the candidate value, or the threshold).
     changed = np.repeat(unit_values[None], len(options), axis=0)
-    for row, (k, threshold, at_least, value) in enumerate(options):
+    for row, (k, threshold, at_least, value, _) in enumerate(options):
         span = arrays.scale_high[k] - arrays.scale_low[k]
         # no candidate past the threshold: evaluate just past it (the threshold itself ties)
         nudge = 1e-6 * span * (1.0 if at_least else -1.0)
@@ -396,13 +425,13 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
                                 settings).sum(axis=-1)  # n, A
     must = parties(arrays)
     result = []
-    for row, (k, threshold, at_least, value) in enumerate(options):
+    for row, (k, threshold, at_least, value, far_end) in enumerate(options):
         blocking = tuple(a for j, a in enumerate(arrays.actor_ids)
                          if must[j] and after[row, j] <= GAIN_TOLERANCE)
         result.append(WinOver(actor=arrays.actor_ids[b], issue=problem.issue_ids[k],
                               current=package.values[problem.issue_ids[k]],
                               threshold=threshold, at_least=at_least, value=value,
-                              then_blocking=blocking,
+                              then_blocking=blocking, far_end=far_end,
                               span=float(arrays.scale_high[k] - arrays.scale_low[k])))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
 
@@ -446,8 +475,12 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
         pool = on_grid if on_grid.size else trial[wins]
         threshold_unit = float(pool[np.argmin(np.abs(pool - current))])
         at_least = threshold_unit >= current
+        far_unit = _far_end(wins[: grid.size], grid, threshold_unit, at_least) \
+            if on_grid.size else None
         winning = cands[wins[grid.size:]]
         side = winning[(winning >= current) == at_least] if winning.size else winning
+        if far_unit is not None:  # a candidate past the band's far end is another band's
+            side = side[side <= far_unit] if at_least else side[side >= far_unit]
         value = None
         if side.size:
             v_unit = float(side[np.argmin(np.abs(side - current))])
@@ -463,5 +496,21 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
                               current=package.values[iid],
                               threshold=float(arrays.scale_low[k] + threshold_unit * span),
                               at_least=at_least, value=value, then_blocking=blocking,
+                              far_end=None if far_unit is None
+                              else float(arrays.scale_low[k] + far_unit * span),
                               span=float(span)))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
+
+
+def _far_end(wins: np.ndarray, grid: np.ndarray, threshold: float,
+             at_least: bool) -> float | None:
+    """The last grid value of the run of winning ``grid`` values that starts at ``threshold``
+    and leads away from the package's value: the band's other end, None where the run
+    reaches the end of the scale (the band is not bounded there)."""
+    start = int(np.argmin(np.abs(grid - threshold)))
+    ahead = wins[start:] if at_least else wins[start::-1]
+    losing = np.nonzero(~ahead)[0]
+    if not losing.size:
+        return None
+    run = int(losing[0]) - 1  # grid steps from the threshold to the run's last winning value
+    return float(grid[start + run if at_least else start - run])
