@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from detente.analyses.options import IGNORE, MAX_PACKAGES, SEED, SETTLEMENT, STEP
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.errors import option_text
-from detente.render import UNITS, fmt, fmt_signed, units_where_on_an_issue
+from detente.render import UNITS, and_list, fmt, fmt_signed, units_where_on_an_issue
 from detente.scenario import Scenario
 from detente.settlement.defaults import GridStep, search_text
 from detente.variation import Variation
@@ -360,6 +360,9 @@ def _package_note(p: Any, s: Scenario) -> str:
     if p.is_reference:
         return (f"{p.id} is every actor's walk-away point: the reference gains are measured "
                 "from, so nobody gains from it.")
+    if p.undeliverable:
+        extra.insert(0, f"  Nobody at the table guarantees {and_list(p.undeliverable)}, so "
+                     f"{p.id}'s moves there cannot be delivered: they count for nothing.")
     if p.broken_rules:
         extra.insert(0, f"  {p.id} breaks the scenario's rule(s): "
                      f"{'; '.join(p.broken_rules)} — it is not on the table.")

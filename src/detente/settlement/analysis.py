@@ -194,6 +194,11 @@ class PackageAnalysis:
     #: Guarantor actors not better off with their guarantee (gain over the walk-away ≤ 0):
     #: they do not give it; with the outside gain each would need to take part.
     withheld: dict[str, float] = field(default_factory=dict)
+    #: Whether the package is the point every gain is measured from (see is_reference).
+    reference: bool = False
+    #: The issues the package moves that nobody at the table can deliver (every guarantor
+    #: named for them is absent): their moves count for nothing.
+    undeliverable: tuple[str, ...] = ()
 
     @property
     def acceptable(self) -> bool:
@@ -201,12 +206,14 @@ class PackageAnalysis:
 
     @property
     def is_reference(self) -> bool:
-        """The point every gain is measured from, not a proposal: no actor gains or loses
-        anything from it (the status quo where no walk-away points are stated, or a package
-        that is every actor's walk-away point). Nobody "blocks" it, and no persuasion plan
-        could make it a deal: it has no win-over or trust scans (``to_dict`` gives them as
-        null)."""
-        return is_reference(self.gains.values())
+        """The point every gain is measured from, not a proposal: the package whose values
+        are every actor's walk-away point (the status quo where no walk-away points are
+        stated), so that no actor gains or loses anything from it. Nobody "blocks" it, and no
+        persuasion plan could make it a deal: it has no win-over or trust scans (``to_dict``
+        gives them as null). A package that moves issues nobody at the table can deliver
+        gains nobody anything either, but it is a proposal, blocked by every party
+        (``undeliverable`` names those issues)."""
+        return self.reference
 
     def why_not(self, actor: str, n: int = 3) -> list[tuple[str, float]]:
         """The issues that cost ``actor`` most in this package (most negative gains first)."""
@@ -228,6 +235,7 @@ class PackageAnalysis:
             {a: [t.to_dict() for t in ts] for a, ts in self.trust_needed.items()},
             "walk_away": self.walk_away, "broken_rules": list(self.broken_rules),
             "stakes": self.stakes, "withheld": self.withheld,
+            "undeliverable": list(self.undeliverable),
         }
 
 
@@ -263,6 +271,9 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
     must = parties(arrays)
     weights = nash_weights(arrays, weighting)  # type: ignore[arg-type]
     stated = {a for a, _ in mech.walk_away}
+    walk_away_points = _walk_away_points(problem)
+    moved = np.abs(values - arrays.status_quo) > 1e-12  # P, I
+    nobody_delivers = ~guarantees.unconditional & ~guarantees.deliverers.any(axis=-1)
     out = []
     for p, package in enumerate(packages):
         accepts = gains[p] > GAIN_TOLERANCE
@@ -270,8 +281,12 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
         win, needs = {}, {}
         # The reference every gain is measured from (PackageAnalysis.is_reference) is no
         # proposal: every party "blocks" it by definition and no change to it is a fix worth
-        # scanning for (the scans cost most of this function on a walk-away package).
-        scanned = () if is_reference(gains[p] * UTILITY_POINTS) else blockers
+        # scanning for (the scans cost most of this function on a walk-away package). The
+        # gains are asked too: a package at the walk-away values with other guarantors than
+        # the walk-away package's is valued as any proposal.
+        reference = bool(np.all(np.abs(values[p] - walk_away_points) <= 1e-12)) \
+            and nobody_gains(gains[p] * UTILITY_POINTS)
+        scanned = () if reference else blockers
         for b_id in scanned:
             b = actors.index(b_id)
             if mech.is_empty:
@@ -300,6 +315,8 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
             broken_rules=tuple(broken_rules(mech, arrays, values[p])),
             stakes=stakes,
             withheld=withheld,
+            reference=reference,
+            undeliverable=tuple(issues[k] for k in np.nonzero(moved[p] & nobody_delivers[p])[0]),
         ))
     return out
 
@@ -333,10 +350,25 @@ TRUST_GRID = np.linspace(0.0, 1.0, 1001)
 REFERENCE_TOLERANCE = 1e-6
 
 
-def is_reference(gains: Iterable[float]) -> bool:
-    """Whether a package with these gains (utility points) is the reference point: no actor
-    gains or loses anything from it (PackageAnalysis.is_reference)."""
+def nobody_gains(gains: Iterable[float]) -> bool:
+    """Whether no actor gains or loses anything (gains in utility points): true of the
+    reference point (PackageAnalysis.is_reference), and of a package whose moves nobody at
+    the table can deliver."""
     return all(abs(float(g)) <= REFERENCE_TOLERANCE for g in gains)
+
+
+def _walk_away_points(problem: SettlementProblem) -> np.ndarray:
+    """Each actor's walk-away point as unit-scale values ``[A, I]``: the status quo where the
+    scenario states none, NaN (equal to no package) where it is a utility level."""
+    arrays = problem.arrays
+    points = np.repeat(arrays.status_quo[None], arrays.n_actors, axis=0)
+    for actor, spec in problem.mechanisms.walk_away:
+        if actor not in arrays.actor_ids:
+            continue
+        row = arrays.actor_ids.index(actor)
+        points[row] = np.nan if spec.values is None else \
+            (np.array(spec.values) - arrays.scale_low) / (arrays.scale_high - arrays.scale_low)
+    return points
 
 
 def _trust_needed(problem: SettlementProblem, package: NamedPackage, unit_values: np.ndarray,
