@@ -321,6 +321,26 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
     return out
 
 
+#: How a blocked proposal is judged closest to passing, in the words every reader of it
+#: (the brief, the report) says beside the verdict.
+CLOSEST_RULE = "fewest blockers, then the smallest total loss among them"
+
+
+def blockers_loss(package: PackageAnalysis) -> float:
+    """The total loss (utility points, ≥ 0) of the parties that block ``package``."""
+    return sum(max(-package.gains[b], 0.0) for b in package.blockers)
+
+
+def closest_to_passing(packages: Iterable[PackageAnalysis]) -> PackageAnalysis | None:
+    """The blocked proposal closest to passing (:data:`CLOSEST_RULE`): the fewest blockers,
+    then the smallest total loss among them (to a micro-point: a loss two ways of summing
+    tell apart is one loss), then the first listed; None when no proposal is blocked (the
+    reference is no proposal)."""
+    blocked = [p for p in packages if p.blockers and not p.is_reference]
+    return min(blocked, key=lambda p: (len(p.blockers), round(blockers_loss(p), 6)),
+               default=None)
+
+
 def guarantor_stakes(problem: SettlementProblem, package: NamedPackage,
                       unit_values: np.ndarray, gains: np.ndarray, settings: UtilitySettings
                       ) -> tuple[dict[str, float], dict[str, float]]:
