@@ -53,9 +53,8 @@ def test_the_smaller_loss_comes_closest(tmp_path: Path) -> None:
 TWO_ISSUES = """\
 id: two
 title: two
-issues:
-  - {id: A, name: A, scale: {low: 0, high: 100}, status_quo: 50}
-  - {id: B, name: B, scale: {low: 0, high: 100}, status_quo: 50}
+issues: [{id: A, name: A, scale: {low: 0, high: 100}, status_quo: 50},
+         {id: B, name: B, scale: {low: 0, high: 100}, status_quo: 50}]
 actors: [{id: X, name: X, capability: 1}, {id: Y, name: Y, capability: 1}]
 stances:
   X: {A: {position: 30, salience: 1}, B: {position: 50, salience: 1}}

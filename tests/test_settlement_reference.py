@@ -22,10 +22,8 @@ title: ref
 issues:
   - {id: A, name: A, scale: {low: 0, high: 100}, status_quo: 50, guarantors: [X]}
   - {id: B, name: B, scale: {low: 0, high: 100}, status_quo: 50}
-actors:
-  - {id: X, name: X, capability: 1}
-  - {id: Y, name: Y, capability: 1}
-  - {id: Z, name: Z, capability: 1}
+actors: [{id: X, name: X, capability: 1}, {id: Y, name: Y, capability: 1},
+         {id: Z, name: Z, capability: 1}]
 stances:
   X: {A: {position: 20, salience: 1}, B: {position: 50, salience: 0.5}}
   Y: {A: {position: 30, salience: 1}, B: {position: 60, salience: 0.5}}

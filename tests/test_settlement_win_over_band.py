@@ -119,9 +119,7 @@ title: band
 issues:
   - {id: A, name: A, scale: {low: 0, high: 100}, status_quo: 50}
   - {id: B, name: B, scale: {low: 0, high: 100}, status_quo: 50}
-actors:
-  - {id: X, name: X, capability: 1}
-  - {id: Y, name: Y, capability: 1}
+actors: [{id: X, name: X, capability: 1}, {id: Y, name: Y, capability: 1}]
 stances:
   X: {A: {position: 35, salience: 0.8}, B: {position: 50, salience: 0.2}}
   Y: {B: {position: 100, salience: 1}}
