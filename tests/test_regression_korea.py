@@ -33,7 +33,7 @@ import pytest
 import detente
 from detente.analyses import ANALYSES
 from detente.scenario import Scenario, scenario_from_mapping
-from detente.settlement.analysis import is_reference
+from detente.settlement.analysis import nobody_gains
 from detente.settlement.contributions import contributions
 from detente.settlement.defaults import issue_steps
 from detente.variation import Variation
@@ -217,7 +217,7 @@ def _without_reference_plans(pin: dict[str, Any]) -> dict[str, Any]:
     again (it is the numbers before issue 16), so it is mended here."""
     for run in pin["settle"].values():
         for outcome in (run["baseline"], *run["variants"]):
-            reference = {p["id"] for p in outcome["packages"] if is_reference(p["gains"].values())}
+            reference = {p["id"] for p in outcome["packages"] if nobody_gains(p["gains"].values())}
             outcome["persuasion"] = [plan for plan in outcome.get("persuasion", [])
                                      if plan["package"] not in reference]
             for p in outcome["packages"]:

@@ -127,8 +127,18 @@ def win_over_scan_reference(problem: SettlementProblem, package: NamedPackage,
         pool = on_grid if on_grid.size else trial[wins]
         threshold_unit = float(pool[np.argmin(np.abs(pool - current))])
         at_least = threshold_unit >= current
+        # The band's far end: walk the grid away from the package's value while b still wins.
+        far_unit: float | None = None
+        if on_grid.size:
+            step = 1 if at_least else -1
+            j = int(np.argmin(np.abs(grid - threshold_unit)))
+            while 0 <= j + step < grid.size and wins[j + step]:
+                j += step
+            far_unit = float(grid[j]) if 0 <= j + step < grid.size else None
         winning = cands[wins[grid.size:]]
         side = winning[(winning >= current) == at_least] if winning.size else winning
+        if far_unit is not None:
+            side = side[side <= far_unit] if at_least else side[side >= far_unit]
         value = None
         if side.size:
             v_unit = float(side[np.argmin(np.abs(side - current))])
@@ -141,7 +151,9 @@ def win_over_scan_reference(problem: SettlementProblem, package: NamedPackage,
         result.append(WinOver(actor=arrays.actor_ids[b], issue=iid,
                               current=package.values[iid],
                               threshold=float(arrays.scale_low[k] + threshold_unit * span),
-                              at_least=at_least, value=value, then_blocking=blocking))
+                              at_least=at_least, value=value, then_blocking=blocking,
+                              far_end=None if far_unit is None
+                              else float(arrays.scale_low[k] + far_unit * span)))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
 
 

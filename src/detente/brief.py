@@ -32,6 +32,7 @@ from detente.glossary import GLOSSARY, with_terms
 from detente.models import DEFAULT_MODELS
 from detente.render import and_list, decimals_apart, fmt
 from detente.scenario import Issue, Scenario, load
+from detente.settlement.analysis import CLOSEST_RULE, closest_to_passing
 from detente.settlement.defaults import GridStep, search_text
 from detente.settlement.mechanisms import reference_losses
 from detente.view import View
@@ -310,15 +311,14 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
         lines.append(f"With {_searched(inputs)}, no deal leaves every veto player better off "
                      f"than {_reference(outcome, 'today')}: a settlement needs someone to "
                      "accept a loss.")
-    blocked = sorted((p for p in proposals if p.blockers), key=lambda p: len(p.blockers))
+    closest = closest_to_passing(proposals)
     if passing:
         if best is not None:  # else the line above named them
             lines.append(f"Of the proposals on the table, {and_list(passing)} can pass as "
                          "written.")
-    elif blocked:
-        closest = blocked[0]
+    elif closest is not None:
         lines.append(f"None of the {len(proposals)} proposals on the table passes as "
-                     f"written; {closest.name} comes closest, blocked by "
+                     f"written; {closest.name} comes closest ({CLOSEST_RULE}), blocked by "
                      f"{and_list([s.name_of(b) for b in closest.blockers])}.")
     lines.append(_forecast_line(s, inputs))
     return Section("Bottom line", (" ".join(line for line in lines if line),))

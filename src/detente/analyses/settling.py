@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from detente.analyses.options import IGNORE, MAX_PACKAGES, SEED, SETTLEMENT, STEP
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.errors import option_text
-from detente.render import UNITS, fmt, fmt_signed, units_where_on_an_issue
+from detente.render import UNITS, and_list, fixed, fmt, fmt_signed, units_where_on_an_issue
 from detente.scenario import Scenario
 from detente.settlement.defaults import GridStep, search_text
 from detente.variation import Variation
@@ -274,7 +274,7 @@ def _summary_cell(label: str, value: Any) -> Any:
         return f"{value:,}" if value < 10**15 else format_count(value)
     if label == "zone size":
         return f"{value:,}"
-    return f"{value:.2f}"
+    return fixed(value)
 
 
 def _status_quo_gains(o: Any, result: Any) -> tuple[list[float], float]:
@@ -332,7 +332,7 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
     named_rows = [[a, *["0 (reference)" if p.is_reference else
                         f"{fmt_signed(p.gains[a])} {'✓' if p.accepts[a] else '✗'}"
                         for p in o.packages]] for a in actors]
-    named_rows.append(["Nash", *[f"{p.nash:.2f}" for p in o.packages]])
+    named_rows.append(["Nash", *[fixed(p.nash) for p in o.packages]])
     tables.append(table(f"Named packages: gain of each actor{suffix}",
                         ["actor", *[p.id for p in o.packages]], named_rows,
                         notes=[_package_note(p, s) for p in o.packages],
@@ -357,6 +357,9 @@ def _package_note(p: Any, s: Scenario) -> str:
     if p.is_reference:
         return (f"{p.id} is every actor's walk-away point: the reference gains are measured "
                 "from, so nobody gains from it.")
+    if p.undeliverable:
+        extra.insert(0, f"  Nobody at the table guarantees {and_list(p.undeliverable)}, so "
+                     f"{p.id}'s moves there cannot be delivered: they count for nothing.")
     if p.broken_rules:
         extra.insert(0, f"  {p.id} breaks the scenario's rule(s): "
                      f"{'; '.join(p.broken_rules)} — it is not on the table.")

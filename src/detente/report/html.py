@@ -29,6 +29,7 @@ from detente.render import fmt as _fmt  # the one number format
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
 from detente.report.style import figure_bytes
+from detente.settlement.analysis import CLOSEST_RULE, closest_to_passing
 from detente.settlement.api import Outcome
 from detente.settlement.defaults import issue_steps, search_text
 
@@ -234,11 +235,10 @@ def settlement_reading(analysis: Analysis) -> str:
     else:
         parts.append(f"with {search_text(st.step, st.steps)} no package{_on_grid(base)} "
                      "satisfies every party")
-    blocked = [p for p in named if not p.acceptable]
-    if blocked:
-        near = min(blocked, key=lambda p: len(p.blockers))
-        parts.append(f"{near.name} comes closest among the blocked, held up by "
-                     + and_list([s.name_of(a) for a in near.blockers]))
+    near = closest_to_passing(named)
+    if near is not None:
+        parts.append(f"{near.name} comes closest among the blocked ({CLOSEST_RULE}), held up "
+                     f"by {and_list([s.name_of(a) for a in near.blockers])}")
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 

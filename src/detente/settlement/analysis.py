@@ -6,9 +6,11 @@ once that exceeds the deficit −g_b, i.e. once
 
     |v − p_bk|^m < |x_k − p_bk|^m + g_b / (s̃[b,k] c[b,k])  =: R,
 
-so the threshold is v* = p_bk ± R^{1/m} on the side of x_k (no single-issue change wins b
-over on k when R ≤ 0). The report gives v*, the nearest candidate value past it, and who
-would then block.
+so b accepts every v in the band p_bk − R^{1/m} < v < p_bk + R^{1/m} (none when R ≤ 0),
+clipped to the scale. The threshold v* is the band's end on the side of x_k (the crossing
+point from the package's value); the band's other end binds too where it lies inside the
+scale: moving past it loses b again. The report gives both ends, the nearest candidate value
+inside the band, and who would then block.
 """
 
 from __future__ import annotations
@@ -70,10 +72,13 @@ class WinOver:
     """A single-issue change of a package that makes ``actor`` gain.
 
     ``threshold``: the value (issue units) past which the actor gains; ``at_least``: whether
-    the issue must rise above it (else fall below it); ``value``: the nearest candidate value
-    past the threshold (None when no candidate is); ``then_blocking``: the parties that
-    would block the changed package (``actor`` no longer among them); ``span``: the width of
-    the issue's scale, which the sentence writes its numbers against (None: unknown).
+    the issue must rise above it (else fall below it); ``far_end``: the other end of the
+    band the actor accepts (a loss grows with the distance from its position on either
+    side: past this end it blocks again), None where the band reaches the end of the scale;
+    ``value``: the nearest candidate value inside the band (None when no candidate is);
+    ``then_blocking``: the parties that would block the changed package (``actor`` no longer
+    among them); ``span``: the width of the issue's scale, which the sentence writes its
+    numbers against (None: unknown).
     """
 
     actor: str
@@ -83,6 +88,7 @@ class WinOver:
     at_least: bool
     value: float | None
     then_blocking: tuple[str, ...]
+    far_end: float | None = None
     # How the sentence writes the numbers, not part of the finding: two scans that find the
     # same change are equal whatever they were told about the scale.
     span: float | None = field(default=None, compare=False)
@@ -91,13 +97,33 @@ class WinOver:
     def size(self) -> float:
         return abs(self.threshold - self.current)
 
+    @property
+    def low(self) -> float | None:
+        """The band's lower end (issue units; None: it reaches the scale's low end)."""
+        return self.threshold if self.at_least else self.far_end
+
+    @property
+    def high(self) -> float | None:
+        """The band's upper end (issue units; None: it reaches the scale's high end)."""
+        return self.far_end if self.at_least else self.threshold
+
     def describe(self) -> str:
-        sign = "≥" if self.at_least else "≤"
-        where = (f"{_issue_value(self.value, self.span)}" if self.value is not None
-                 else f"{'>' if self.at_least else '<'} "
-                 f"{_threshold(self.threshold, self.span)}")
-        text = f"{self.actor} accepts if {self.issue} {sign} {where}" if self.value is not None \
-            else f"{self.actor} accepts if {self.issue} {where}"
+        """The band as a condition on the issue: both ends where both bind ("28.0 < A <
+        39.5"), the threshold alone where the band reaches the end of the scale; with a
+        candidate value, the candidate stands for the threshold's end ("21.7 < B ≤ 70
+        (threshold 78.3, now 78.6)")."""
+        # A candidate value is inside the band (it may be written, ≤); a threshold is where
+        # the actor is indifferent (it may not, <).
+        near, inclusive = ((_issue_value(self.value, self.span), True) if self.value is not None
+                           else (_threshold(self.threshold, self.span), False))
+        if self.far_end is None:
+            sign = ("≥" if inclusive else ">") if self.at_least else ("≤" if inclusive else "<")
+            condition = f"{self.issue} {sign} {near}"
+        else:
+            far, sign = _threshold(self.far_end, self.span), "≤" if inclusive else "<"
+            condition = (f"{near} {sign} {self.issue} < {far}" if self.at_least
+                         else f"{far} < {self.issue} {sign} {near}")
+        text = f"{self.actor} accepts if {condition}"
         if self.value is not None:
             text += (f" (threshold {_threshold(self.threshold, self.span)}, "
                      f"now {_issue_value(self.current, self.span)})")
@@ -106,8 +132,8 @@ class WinOver:
     def to_dict(self) -> dict[str, Any]:
         return {"actor": self.actor, "issue": self.issue, "current": self.current,
                 "threshold": self.threshold, "direction": "at_least" if self.at_least
-                else "at_most", "value": self.value, "then_blocking": list(self.then_blocking),
-                "text": self.describe()}
+                else "at_most", "low": self.low, "high": self.high, "value": self.value,
+                "then_blocking": list(self.then_blocking), "text": self.describe()}
 
 
 @dataclass(frozen=True)
@@ -168,6 +194,11 @@ class PackageAnalysis:
     #: Guarantor actors not better off with their guarantee (gain over the walk-away ≤ 0):
     #: they do not give it; with the outside gain each would need to take part.
     withheld: dict[str, float] = field(default_factory=dict)
+    #: Whether the package is the point every gain is measured from (see is_reference).
+    reference: bool = False
+    #: The issues the package moves that nobody at the table can deliver (every guarantor
+    #: named for them is absent): their moves count for nothing.
+    undeliverable: tuple[str, ...] = ()
 
     @property
     def acceptable(self) -> bool:
@@ -175,12 +206,14 @@ class PackageAnalysis:
 
     @property
     def is_reference(self) -> bool:
-        """The point every gain is measured from, not a proposal: no actor gains or loses
-        anything from it (the status quo where no walk-away points are stated, or a package
-        that is every actor's walk-away point). Nobody "blocks" it, and no persuasion plan
-        could make it a deal: it has no win-over or trust scans (``to_dict`` gives them as
-        null)."""
-        return is_reference(self.gains.values())
+        """The point every gain is measured from, not a proposal: the package whose values
+        are every actor's walk-away point (the status quo where no walk-away points are
+        stated), so that no actor gains or loses anything from it. Nobody "blocks" it, and no
+        persuasion plan could make it a deal: it has no win-over or trust scans (``to_dict``
+        gives them as null). A package that moves issues nobody at the table can deliver
+        gains nobody anything either, but it is a proposal, blocked by every party
+        (``undeliverable`` names those issues)."""
+        return self.reference
 
     def why_not(self, actor: str, n: int = 3) -> list[tuple[str, float]]:
         """The issues that cost ``actor`` most in this package (most negative gains first)."""
@@ -202,6 +235,7 @@ class PackageAnalysis:
             {a: [t.to_dict() for t in ts] for a, ts in self.trust_needed.items()},
             "walk_away": self.walk_away, "broken_rules": list(self.broken_rules),
             "stakes": self.stakes, "withheld": self.withheld,
+            "undeliverable": list(self.undeliverable),
         }
 
 
@@ -237,6 +271,9 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
     must = parties(arrays)
     weights = nash_weights(arrays, weighting)  # type: ignore[arg-type]
     stated = {a for a, _ in mech.walk_away}
+    walk_away_points = _walk_away_points(problem)
+    moved = np.abs(values - arrays.status_quo) > 1e-12  # P, I
+    nobody_delivers = ~guarantees.unconditional & ~guarantees.deliverers.any(axis=-1)
     out = []
     for p, package in enumerate(packages):
         accepts = gains[p] > GAIN_TOLERANCE
@@ -244,8 +281,12 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
         win, needs = {}, {}
         # The reference every gain is measured from (PackageAnalysis.is_reference) is no
         # proposal: every party "blocks" it by definition and no change to it is a fix worth
-        # scanning for (the scans cost most of this function on a walk-away package).
-        scanned = () if is_reference(gains[p] * UTILITY_POINTS) else blockers
+        # scanning for (the scans cost most of this function on a walk-away package). The
+        # gains are asked too: a package at the walk-away values with other guarantors than
+        # the walk-away package's is valued as any proposal.
+        reference = bool(np.all(np.abs(values[p] - walk_away_points) <= 1e-12)) \
+            and nobody_gains(gains[p] * UTILITY_POINTS)
+        scanned = () if reference else blockers
         for b_id in scanned:
             b = actors.index(b_id)
             if mech.is_empty:
@@ -274,8 +315,30 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
             broken_rules=tuple(broken_rules(mech, arrays, values[p])),
             stakes=stakes,
             withheld=withheld,
+            reference=reference,
+            undeliverable=tuple(issues[k] for k in np.nonzero(moved[p] & nobody_delivers[p])[0]),
         ))
     return out
+
+
+#: How a blocked proposal is judged closest to passing, in the words every reader of it
+#: (the brief, the report) says beside the verdict.
+CLOSEST_RULE = "fewest blockers, then the smallest total loss among them"
+
+
+def blockers_loss(package: PackageAnalysis) -> float:
+    """The total loss (utility points, ≥ 0) of the parties that block ``package``."""
+    return sum(max(-package.gains[b], 0.0) for b in package.blockers)
+
+
+def closest_to_passing(packages: Iterable[PackageAnalysis]) -> PackageAnalysis | None:
+    """The blocked proposal closest to passing (:data:`CLOSEST_RULE`): the fewest blockers,
+    then the smallest total loss among them (to a micro-point: a loss two ways of summing
+    tell apart is one loss), then the first listed; None when no proposal is blocked (the
+    reference is no proposal)."""
+    blocked = [p for p in packages if p.blockers and not p.is_reference]
+    return min(blocked, key=lambda p: (len(p.blockers), round(blockers_loss(p), 6)),
+               default=None)
 
 
 def guarantor_stakes(problem: SettlementProblem, package: NamedPackage,
@@ -307,10 +370,25 @@ TRUST_GRID = np.linspace(0.0, 1.0, 1001)
 REFERENCE_TOLERANCE = 1e-6
 
 
-def is_reference(gains: Iterable[float]) -> bool:
-    """Whether a package with these gains (utility points) is the reference point: no actor
-    gains or loses anything from it (PackageAnalysis.is_reference)."""
+def nobody_gains(gains: Iterable[float]) -> bool:
+    """Whether no actor gains or loses anything (gains in utility points): true of the
+    reference point (PackageAnalysis.is_reference), and of a package whose moves nobody at
+    the table can deliver."""
     return all(abs(float(g)) <= REFERENCE_TOLERANCE for g in gains)
+
+
+def _walk_away_points(problem: SettlementProblem) -> np.ndarray:
+    """Each actor's walk-away point as unit-scale values ``[A, I]``: the status quo where the
+    scenario states none, NaN (equal to no package) where it is a utility level."""
+    arrays = problem.arrays
+    points = np.repeat(arrays.status_quo[None], arrays.n_actors, axis=0)
+    for actor, spec in problem.mechanisms.walk_away:
+        if actor not in arrays.actor_ids:
+            continue
+        row = arrays.actor_ids.index(actor)
+        points[row] = np.nan if spec.values is None else \
+            (np.array(spec.values) - arrays.scale_low) / (arrays.scale_high - arrays.scale_low)
+    return points
 
 
 def _trust_needed(problem: SettlementProblem, package: NamedPackage, unit_values: np.ndarray,
@@ -355,7 +433,8 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
     Moving issue k toward b's ideal point raises h[b,k] monotonically; b accepts once
     h[b,k](v) > h[b,k](x_k) + deficit =: H. With h = s̃ c_eff (u(v) − u(q)) that is
     |v − p|^m < |q − p|^m − H / (s̃ c_eff), where c_eff = 1 on a loss (H ≤ 0) under
-    ``losses="certain"`` and c otherwise.
+    ``losses="certain"`` and c otherwise: a band of radius R^{1/m} around p, whose end on
+    x_k's side is the threshold and whose other end binds where it lies on the scale.
     """
     arrays = problem.arrays
     position = arrays.position[b]
@@ -373,6 +452,8 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
         threshold_unit = position[k] + side * radius
         span = arrays.scale_high[k] - arrays.scale_low[k]
         threshold = float(arrays.scale_low[k] + threshold_unit * span)
+        far_unit = position[k] - side * radius
+        far_end = float(arrays.scale_low[k] + far_unit * span) if 0 <= far_unit <= 1 else None
         candidates = _candidate_units(problem, k)
         unit = (candidates - arrays.scale_low[k]) / span
         inside = np.abs(unit - position[k]) < radius - 1e-12
@@ -381,12 +462,12 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
         if candidates.size:
             current = package.values[problem.issue_ids[k]]
             value = float(candidates[np.argmin(np.abs(candidates - current))])
-        options.append((k, threshold, side < 0, value))
+        options.append((k, threshold, side < 0, value, far_end))
     if not options:
         return ()
     # Who blocks after each change (evaluated at the candidate value, or the threshold).
     changed = np.repeat(unit_values[None], len(options), axis=0)
-    for row, (k, threshold, at_least, value) in enumerate(options):
+    for row, (k, threshold, at_least, value, _) in enumerate(options):
         span = arrays.scale_high[k] - arrays.scale_low[k]
         # no candidate past the threshold: evaluate just past it (the threshold itself ties)
         nudge = 1e-6 * span * (1.0 if at_least else -1.0)
@@ -396,13 +477,13 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
                                 settings).sum(axis=-1)  # n, A
     must = parties(arrays)
     result = []
-    for row, (k, threshold, at_least, value) in enumerate(options):
+    for row, (k, threshold, at_least, value, far_end) in enumerate(options):
         blocking = tuple(a for j, a in enumerate(arrays.actor_ids)
                          if must[j] and after[row, j] <= GAIN_TOLERANCE)
         result.append(WinOver(actor=arrays.actor_ids[b], issue=problem.issue_ids[k],
                               current=package.values[problem.issue_ids[k]],
                               threshold=threshold, at_least=at_least, value=value,
-                              then_blocking=blocking,
+                              then_blocking=blocking, far_end=far_end,
                               span=float(arrays.scale_high[k] - arrays.scale_low[k])))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
 
@@ -446,8 +527,12 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
         pool = on_grid if on_grid.size else trial[wins]
         threshold_unit = float(pool[np.argmin(np.abs(pool - current))])
         at_least = threshold_unit >= current
+        far_unit = _far_end(wins[: grid.size], grid, threshold_unit, at_least) \
+            if on_grid.size else None
         winning = cands[wins[grid.size:]]
         side = winning[(winning >= current) == at_least] if winning.size else winning
+        if far_unit is not None:  # a candidate past the band's far end is another band's
+            side = side[side <= far_unit] if at_least else side[side >= far_unit]
         value = None
         if side.size:
             v_unit = float(side[np.argmin(np.abs(side - current))])
@@ -463,5 +548,21 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
                               current=package.values[iid],
                               threshold=float(arrays.scale_low[k] + threshold_unit * span),
                               at_least=at_least, value=value, then_blocking=blocking,
+                              far_end=None if far_unit is None
+                              else float(arrays.scale_low[k] + far_unit * span),
                               span=float(span)))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
+
+
+def _far_end(wins: np.ndarray, grid: np.ndarray, threshold: float,
+             at_least: bool) -> float | None:
+    """The last grid value of the run of winning ``grid`` values that starts at ``threshold``
+    and leads away from the package's value: the band's other end, None where the run
+    reaches the end of the scale (the band is not bounded there)."""
+    start = int(np.argmin(np.abs(grid - threshold)))
+    ahead = wins[start:] if at_least else wins[start::-1]
+    losing = np.nonzero(~ahead)[0]
+    if not losing.size:
+        return None
+    run = int(losing[0]) - 1  # grid steps from the threshold to the run's last winning value
+    return float(grid[start + run if at_least else start - run])
