@@ -22,6 +22,7 @@ from detente.analyses.options import (
     the_model,
 )
 from detente.analyses.spec import AnalysisSpec, Option, split_model_option
+from detente.combine import fitted_on
 from detente.errors import (
     OptionError,
     Problem,
@@ -237,7 +238,6 @@ def combined_table(result: Forecast) -> Table:
              values[issue.id]["combined"], *[values[issue.id][b] for b in bounds]]
             for issue in result.scenario.issues]
     stack = ", ".join(f"{m} {w:.2f}" for m, w in c.combination.stack.items() if w > 0)
-    source = c.combination.provenance.get("data", "a combination file")
     return table("combined forecast (one number per issue) with its intervals and the spread "
                  "across models", ["Issue", "Status quo", "combined",
                                    *[f"{100 * lv:g}% {end}" for lv in levels
@@ -248,9 +248,9 @@ def combined_table(result: Forecast) -> Table:
                  row_spans=[issue.scale.span for issue in result.scenario.issues],
                  notes=(f"stack weights {stack}; intervals: {interval_words(c)}, Laplace "
                         f"scale {c.combination.sigma:g} of the scale; fitted and calibrated "
-                        f"out of sample on {source} (docs/accuracy.md)",
-                        "the intervals were calibrated on EU legislation: on other "
-                        "negotiations they are a yardstick, not a guarantee"))
+                        f"out of sample on {fitted_on(c.combination)}; see docs/accuracy.md",
+                        "on negotiations other than those they were calibrated on, the "
+                        "intervals are a yardstick, not a guarantee"))
 
 
 def interval_words(c: Any) -> str:
@@ -389,8 +389,9 @@ def run_validate(targets: Sequence[str], variation: Variation | None, *,
                                "score more models (drop --model, or add e.g. -m compromise "
                                "-m median)")
     if fit is not None:
-        write_atomic(Path(fit), _fitted_combination(result, targets, capability, seed,
-                                                    folds), force=force)
+        write_atomic(Path(fit), _fitted_combination(result, targets, variation,
+                                                    capability=capability, weights=weights,
+                                                    seed=seed), force=force)
     if reliability is not None:
         import io
 
@@ -403,8 +404,8 @@ def run_validate(targets: Sequence[str], variation: Variation | None, *,
     return result
 
 
-def _fitted_combination(result: Any, targets: Sequence[str], capability: str, seed: int,
-                        folds: int) -> str:
+def _fitted_combination(result: Any, targets: Sequence[str], variation: Variation | None, *,
+                        capability: str, weights: str | None, seed: int) -> str:
     import datetime as dt
     import hashlib
     import json
@@ -412,25 +413,54 @@ def _fitted_combination(result: Any, targets: Sequence[str], capability: str, se
     from detente import __version__
     from detente.validate import fit_from
 
-    source = targets[1] if targets and targets[0] == "deu" else ", ".join(targets)
+    deu = bool(targets) and targets[0] == "deu"
+    source = targets[1] if deu else ", ".join(targets)
     digest = ""
-    if targets and targets[0] == "deu" and Path(targets[1]).is_file():
+    if deu and Path(targets[1]).is_file():
         digest = hashlib.sha256(Path(targets[1]).read_bytes()).hexdigest()
     cal = result.calibration
     provenance = {
-        "data": Path(source).name if targets and targets[0] == "deu" else source,
-        "sha256": digest, "capability": capability,
+        "data": Path(source).name if deu else source,
+        "sha256": digest, "capability": capability if deu else None,
         "issues": len(result.rows), "status_quo_known": int(sum(result.status_quo_known)),
-        "groups": len({r.group for r in result.rows}), "seed": seed, "folds": folds,
+        "groups": len({r.group for r in result.rows}), "seed": seed,
+        # The folds the cross-validation used: no more than there are groups.
+        "folds": cal.folds,
         "fitted": dt.date.today().isoformat(), "detente": __version__,
-        "command": f"detente validate {' '.join(targets)} --capability {capability} "
-                   f"--seed {seed} --fit FILE",
+        "command": _fit_command(result, targets, variation, capability=capability,
+                                weights=weights, seed=seed, folds=cal.folds),
         "out_of_fold": None if cal is None else {
             "coverage": {f"{k:g}": round(v, 4) for k, v in cal.coverage.items()},
             "pinball": round(cal.pinball, 3), "crps": round(cal.crps, 3)},
     }
     combination = fit_from(result, provenance)
     return json.dumps(combination.to_dict(), indent=2) + "\n"
+
+
+def _fit_command(result: Any, targets: Sequence[str], variation: Variation | None, *,
+                 capability: str, weights: str | None, seed: int, folds: int) -> str:
+    """The `detente validate` command that fits this combination again: its inputs, the
+    models it scored (named, so that a later registry does not change them), the folds the
+    cross-validation used, the seed, the counterfactual, and DEU's capabilities and Council
+    weights where the data are DEU's; written with the command line's flags whichever
+    interface ran the fit, since the file outlives it."""
+    import shlex
+
+    from detente.errors import shown_on
+
+    deu = bool(targets) and targets[0] == "deu"
+    recorded: dict[str, list[object]] = {
+        "model": [name for name in result.kinds if name in REGISTRY],
+        "capability": [capability] if deu else [],
+        "weights": [shlex.quote(weights)] if deu and weights is not None else [],
+        "seed": [seed], "folds": [folds], "fit": ["FILE"]}
+    with shown_on("command line"):
+        words = ["detente", "validate", *map(shlex.quote, targets)]
+        words += [option_text(o.name, value, o.flag) for o in VALIDATE.options
+                  for value in recorded.get(o.name, ())]
+        if variation is not None and not variation.is_empty:
+            words[-1:-1] = variation.flags()  # before `--fit FILE`, the file to write
+    return " ".join(words)
 
 
 def _validated(targets: Sequence[str], variation: Variation | None, *, model: Sequence[str],
