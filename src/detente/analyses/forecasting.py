@@ -33,11 +33,11 @@ from detente.errors import (
     shorten,
 )
 from detente.models import REGISTRY, get_model, require_known_actors
-from detente.render import UNITS, significant_apart
+from detente.render import UNITS, cell_text, significant_apart
 from detente.scenario import Scenario, load
 from detente.validate import DEFAULT_BOOTSTRAP, DEFAULT_FOLDS
 from detente.variation import Variation
-from detente.view import Table, View, table
+from detente.view import Estimate, Table, View, table
 
 if TYPE_CHECKING:
     from detente.analyses import Result
@@ -486,26 +486,37 @@ def _validated(targets: Sequence[str], variation: Variation | None, *, model: Se
                     workers=workers, variation=variation)
 
 
-def _metric(key: str, value: float) -> str:
-    if value != value:  # NaN: no such issue in this group
-        return "–"
-    return f"{100 * value:.0f}%" if key.startswith("within") else f"{value:.1f}"
+def _metric_format(key: str) -> str:
+    """How a score reads: hit rates as percentages, errors with one decimal (0-100 scale)."""
+    return ".0%" if key.startswith("within") else ".1f"
+
+
+def _metric_unit(key: str) -> str:
+    return "share" if key.startswith("within") else "points (0-100)"
+
+
+def _estimate(s: Any, key: str, count: bool = False) -> Estimate:
+    """A score's ``key``, raw, with its bootstrap interval where it has one and, with
+    ``count``, the number of issues it is on; NaN (no issue, no interval) is none."""
+    def number(value: float) -> float | None:
+        return float(value) if value == value else None
+
+    return Estimate(number(s.value[key]), number(s.low[key]), number(s.high[key]),
+                    s.n_issues if count else None)
 
 
 def _scored(s: Any, key: str) -> str:
-    text = _metric(key, s.value[key])
-    if s.low[key] == s.low[key]:
-        text += f" [{_metric(key, s.low[key])}, {_metric(key, s.high[key])}]"
-    return text
+    return cell_text(_estimate(s, key), _metric_format(key))
 
 
 def calibration_table(cal: Any) -> Table:
     """Coverage of the combined forecast's central intervals, out of fold."""
-    rows = [[f"{100 * level:g}%", f"{100 * cover:.1f}%", f"{cal.width[level]:.1f}"]
+    rows = [[f"{100 * level:g}%", cover, cal.width[level]]
             for level, cover in cal.coverage.items()]
     return table(f"combined forecast: calibration out of fold ({cal.folds}-fold "
                  f"cross-validation grouped by proposal, {cal.n_issues} issues)",
                  ["interval", "outcomes inside", "mean width (0-100)"], rows,
+                 units=["", "share", "points (0-100)"], formats=["", ".1%", ".1f"],
                  notes=(f"pinball loss {cal.pinball:.2f} (mean over 9 levels), CRPS "
                         f"{cal.crps:.2f} (0-100 scale; lower is better)",
                         "reliability (nominal → observed): " + ", ".join(
@@ -524,17 +535,21 @@ def view_validate(run: Result) -> View:
     main = table(f"accuracy on the 0-100 scale, {intervals}",
                  ["predictor", "kind", "issues", "groups", *METRICS.values()],
                  [[s.predictor, s.kind, s.n_issues, s.n_groups,
-                   *[_scored(s, k) for k in METRICS]] for s in scores], key="scores")
+                   *[_estimate(s, k) for k in METRICS]] for s in scores], key="scores",
+                 units=["", "", "issues", "groups", *map(_metric_unit, METRICS)],
+                 formats=["", "", "", "", *map(_metric_format, METRICS)])
     tables = [main]
     names = list(result.predictions)
+    mae = _metric_format("mae")
     for tag in result.tags():
         parts = result.breakdown(tag)
         if len(parts) < 2:
             continue
         tables.append(table(f"MAE by {tag} (issues; 95% interval)", ["predictor", *parts], [
-            [name, *[f"{_scored(scores[k], 'mae')} n={scores[k].n_issues}"
-                     if scores[k].n_issues else "–" for scores in parts.values()]]
-            for k, name in enumerate(names)], key=f"mae-by-{tag}"))
+            [name, *[_estimate(scores[k], "mae", count=True) if scores[k].n_issues else None
+                     for scores in parts.values()]]
+            for k, name in enumerate(names)], key=f"mae-by-{tag}",
+            units=["", *[_metric_unit("mae")] * len(parts)], formats=["", *[mae] * len(parts)]))
     reference = result.reference_scores()
     if result.unmasked or not all(result.status_quo_known or [True]):
         n_known = reference[0][1].n_issues if reference else 0
@@ -543,16 +558,17 @@ def view_validate(run: Result) -> View:
             "a status quo: on all issues they use the placeholder, never counted above)",
             ["predictor", "kind", "status quo known", "all issues"],
             [[name + (" *" if name in result.unmasked else ""), known.kind,
-              f"{_scored(known, 'mae')} n={known.n_issues}",
-              f"{_scored(every, 'mae')} n={every.n_issues}"]
+              _estimate(known, "mae", count=True), _estimate(every, "mae", count=True)]
              for name, known, every in reference], key="by-reference",
+            units=["", "", *[_metric_unit("mae")] * 2], formats=["", "", mae, mae],
             notes=(f"{n_known} issues have a status quo",) if reference else ()))
     if "compromise" in result.predictions:
         tables.append(table(
             "MAE difference against the compromise model (paired, same issues; below 0 = "
             "better)", ["predictor", "issues", "difference [95%]"],
-            [[n, (c := result.compare(n)).n_issues, _scored(c, "mae")]
-             for n in names if n != "compromise"], key="against-compromise"))
+            [[n, (c := result.compare(n)).n_issues, _estimate(c, "mae")]
+             for n in names if n != "compromise"], key="against-compromise",
+            units=["", "issues", _metric_unit("mae")], formats=["", "", mae]))
     if result.calibration is not None:
         tables.append(calibration_table(result.calibration))
     notes = [f"· {note}" for note in result.notes]
