@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -19,8 +21,9 @@ from detente.report.kinds import Analysis
 
 runner = CliRunner()
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "my.yaml"
-FAST = {"settle": {"step": 25.0}, "contributions": {"step": 25.0},
-        "sample": {"samples": 200}, "sensitivity": {"samples": 16, "bootstrap": 20}}
+FAST: dict[str, dict[str, Any]] = {
+    "settle": {"step": 25.0}, "contributions": {"step": 25.0}, "sample": {"samples": 200},
+    "sensitivity": {"samples": 16, "bootstrap": 20}}
 
 
 def _with_outcomes(folder: Path, name: str, flow: float, fund: float) -> Path:
@@ -37,8 +40,8 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return [_with_outcomes(folder, "r1", 12, 45), _with_outcomes(folder, "r2", 14, 30)]
 
 
-def _fit(cases: list[Path], out: Path, *extra: str) -> dict:
-    result = runner.invoke(app, ["validate", *map(str, cases), "--bootstrap", "0", "-q",
+def _fit(targets: Sequence[str | Path], out: Path, *extra: str) -> dict[str, Any]:
+    result = runner.invoke(app, ["validate", *map(str, targets), "--bootstrap", "0", "-q",
                                  *extra, "--fit", str(out)])
     assert result.exit_code == 0, result.output
     return json.loads(out.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
@@ -130,14 +133,9 @@ def test_the_recorded_command_fits_the_same_combination_again(
 
 
 def test_a_deu_fits_command_keeps_its_capabilities_and_models(tmp_path: Path) -> None:
-    from tests.test_deu import issue_row, original_text
+    from tests.test_validate_cli import deu_to_fit
 
-    rows = [issue_row(f"d{k}i{j}", f"d{k}", out=str(10 * ((k + j) % 10)),
-                      rp=str(10 * (k % 7)) if k % 3 else "")
-            for k in range(12) for j in range(2)]
-    data = tmp_path / "Dataset_DEU_III.csv"
-    data.write_text(original_text(rows), encoding="utf-8")
-    first = _fit(["deu", data], tmp_path / "first.json",  # type: ignore[list-item]
+    first = _fit(["deu", deu_to_fit(tmp_path)], tmp_path / "first.json",
                  "--capability", "equal", "--folds", "3", "-m", "compromise", "-m", "nash")
     words = shlex.split(first["provenance"]["command"])
     assert words[words.index("--capability") + 1] == "equal"

@@ -109,12 +109,19 @@ def test_markdown_output_for_the_docs(tmp_path: Path) -> None:
     assert any(line.startswith("| median | 3 |") for line in lines)  # paired difference
 
 
-def test_validate_fit_writes_a_combination_forecast_reads(tmp_path: Path) -> None:
+def deu_to_fit(tmp_path: Path) -> Path:
+    """A DEU file of 12 proposals (24 issues, some without a reference point): enough
+    groups to fit a combination on."""
     rows = [issue_row(f"d{k}i{j}", f"d{k}", out=str(10 * ((k + j) % 10)),
                       rp=str(10 * (k % 7)) if k % 3 else "")
             for k in range(12) for j in range(2)]
     path = tmp_path / "Dataset_DEU_III.csv"
     path.write_text(original_text(rows), encoding="utf-8")
+    return path
+
+
+def test_validate_fit_writes_a_combination_forecast_reads(tmp_path: Path) -> None:
+    path = deu_to_fit(tmp_path)
     fitted, figure = tmp_path / "c.json", tmp_path / "rel.png"
     result = runner.invoke(app, ["validate", "deu", str(path), "--capability", "equal",
                                  "--bootstrap", "0", "--folds", "3", "-m", "compromise",
