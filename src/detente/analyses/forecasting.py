@@ -429,7 +429,7 @@ def _fitted_combination(result: Any, targets: Sequence[str], variation: Variatio
         "fitted": dt.date.today().isoformat(), "detente": __version__,
         "command": _fit_command(result, targets, variation, capability=capability,
                                 weights=weights, seed=seed, folds=cal.folds),
-        "out_of_fold": None if cal is None else {
+        "out_of_fold": {  # run_validate refused a fit without a calibration
             "coverage": {f"{k:g}": round(v, 4) for k, v in cal.coverage.items()},
             "pinball": round(cal.pinball, 3), "crps": round(cal.crps, 3)},
     }
