@@ -139,6 +139,54 @@ def test_the_report_refuses_options_of_a_model_its_analysis_does_not_run() -> No
     assert [p.location for p in err.value.problems] == ["--set sample.option"]
 
 
+#: The options that name a file on the machine that runs the analysis, and those that spend
+#: its processes: listed here, not read from the declarations, so that a declaration losing
+#: its ``held`` fails the walk below instead of leaving it.
+PATHS = {("forecast", "combination"), ("sample", "combination"), ("compare", "other"),
+         ("plot", "data"), ("report", "data"), ("validate", "weights"),
+         ("validate", "predictions"), ("validate", "fit"), ("validate", "reliability")}
+PROCESSES = {("sample", "workers"), ("sensitivity", "workers"), ("validate", "workers")}
+
+
+def test_a_served_request_cannot_give_what_a_server_holds() -> None:
+    # The workbench listed these by name (web/analyses.py's FIXED) and refused them by hand;
+    # each is now declared held, and AnalysisSpec.check refuses it for a served request.
+    held = {(name, o.name): o.held.value for name, spec in ANALYSES.items()
+            for o in spec.options if o.held is not None}
+    assert held == {**dict.fromkeys(PATHS, None), **dict.fromkeys(PROCESSES, 1)}
+    for (name, option), value in held.items():
+        spec = ANALYSES[name]
+        # The command line and the library take the option as before.
+        assert spec.check({option: "2"})[option] in ("2", 2)
+        with pytest.raises(OptionError) as refused:
+            spec.check({option: "2"}, at="params", served=ANALYSES)
+        assert [(p.location, p.message, p.fix) for p in refused.value.problems] == [
+            (f"params.{option}", f"unknown option '{option}' for {name}",
+             f"the workbench sets {option} itself")]
+        assert spec.check({}, at="params", served=ANALYSES)[option] == value
+    # Only validate's inputs are files named by path: a server offers every other analysis.
+    assert [n for n, spec in ANALYSES.items() if spec.inputs_by_path] == ["validate"]
+
+
+def test_the_reports_settings_of_a_served_request_are_held_as_its_options_are() -> None:
+    from detente.report.kinds import parse_settings, report_settings
+
+    # The command line reads a combination file and starts processes as asked.
+    given = parse_settings(["forecast.combination=c.json", "sample.workers=4"])
+    settings = report_settings(given)
+    assert (settings["forecast"]["combination"], settings["sample"]["workers"]) == \
+        ("c.json", 4)
+    with pytest.raises(OptionError) as refused:
+        report_settings(given, served=True)
+    assert [(p.location, p.message) for p in refused.value.problems] == [
+        ("--set", "'forecast.combination=c.json': the workbench sets combination itself"),
+        ("--set", "'sample.workers=4': the workbench sets workers itself")]
+    # A held value may be given as it is held; what is left out takes it.
+    served = report_settings(parse_settings(["sample.workers=1"]), served=True)
+    assert (served["sample"]["workers"], served["sensitivity"]["workers"],
+            served["forecast"]["combination"]) == (1, 1, None)
+
+
 @pytest.mark.parametrize(("bad", "words"), [
     (math.nan, "nan is not a finite number"), (math.inf, "inf is not a finite number"),
     (-math.inf, "-inf is not a finite number"), ("nan", "nan is not a finite number"),
@@ -206,8 +254,13 @@ def test_every_analysis_accepts_every_counterfactual(name: str, args: list[str],
     assert label in text.replace("\n", " ") or label in json.dumps(data)
     if ANALYSES[name].counterfactual == "beside":
         assert [v["label"] for v in data["variants"]] == [label]
-    if variation.fix and not ANALYSES[name].searches_packages(result.options):
+    # Only the package search reads trust, guarantors and fixed issues: every other
+    # analysis says the change is inert rather than titling an unchanged result with it.
+    package_parts = variation.fix or variation.trust or variation.guarantors
+    if package_parts and not ANALYSES[name].searches_packages(result.options):
         assert "changes nothing here" in text
+    elif not ANALYSES[name].searches_packages(result.options):
+        assert "changes nothing here" not in text
 
 
 def test_a_dropped_actor_is_gone_from_every_actor_list() -> None:

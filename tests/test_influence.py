@@ -64,3 +64,51 @@ def test_unreachable_target_says_so_and_gives_the_nearest() -> None:
 def test_bad_input_is_an_option_error(kwargs: dict) -> None:
     with pytest.raises(OptionError):
         influence("korea-2017", **kwargs)
+
+
+@pytest.mark.parametrize(("given", "location"), [
+    (["--actor", "MID"], "--actor"), (["--issue", "FUND"], "--issue"),
+    (["--actor", "MID", "--issue", "FUND"], "--actor"), (["--target", "12"], "--target"),
+    (["--actor", "DOWN", "--target", "12"], "--target")])
+def test_a_part_of_a_target_alone_is_refused_with_a_fix_that_runs(given: list[str],
+                                                                  location: str) -> None:
+    """An actor or issue without a target used to be dropped without a word (exit 0,
+    ``"target": null``), and the refusal of a target alone named korea-2017's ids, which
+    the scenario at hand may lack. The fix's example now runs on the scenario as written."""
+    from typer.testing import CliRunner
+
+    from detente.cli import main  # noqa: F401  (registers every command module)
+    from detente.cli.common import app
+
+    runner = CliRunner()
+    refused = runner.invoke(app, ["influence", "examples/my.yaml", *given])
+    assert refused.exit_code == 2, refused.output
+    assert refused.output.startswith(f"error: {location}: "), refused.output
+    example = refused.output.split("give ", 1)[1].removeprefix("all three, e.g. ")
+    fix = example.split(",")[0].split()
+    assert fix[0::2] == ["--actor", "--issue", "--target"]
+    for flag, value in zip(given[0::2], given[1::2], strict=True):
+        if flag != "--target":  # the ids the user gave are kept in the example
+            assert fix[fix.index(flag) + 1] == value
+    runs = runner.invoke(app, ["influence", "examples/my.yaml", *fix, "-f", "json"])
+    assert runs.exit_code == 0, runs.output
+    assert '"target": {' in runs.output
+
+
+def test_the_web_refuses_an_actor_without_a_target_at_its_field() -> None:
+    pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
+    from pathlib import Path
+
+    import yaml
+    from fastapi.testclient import TestClient
+
+    from detente.web.app import create_app
+
+    scenario = yaml.safe_load(Path("examples/my.yaml").read_text(encoding="utf-8"))
+    with TestClient(create_app()) as client:
+        response = client.post("/api/analyses/influence", json={
+            "scenario": scenario, "params": {"actor": "MID"}})
+    assert response.status_code == 422, response.text[:300]
+    [problem] = response.json()["problems"]
+    assert problem["location"] == "params.actor"
+    assert "target=10" in problem["fix"] and "--" not in problem["fix"] + problem["message"]

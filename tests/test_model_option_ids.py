@@ -102,11 +102,28 @@ def test_the_web_refuses_both_at_the_option() -> None:
         for options, location, words in (
                 (["procedural.setter=up"], "procedural.setter", "did you mean 'UP'"),
                 (["nash.utility=linear", "nash.utility=quadratic"], "nash.utility",
-                 "give each option once")):
+                 "give each option once"),
+                (["anchored.anchors={UP: 0.5, UP: 0.2}"], "anchored.anchors",
+                 "remove one of them")):
             response = client.post("/api/analyses/forecast", json={
-                "scenario": scenario, "params": {"model": ["procedural", "nash"],
+                "scenario": scenario, "params": {"model": ["procedural", "nash", "anchored"],
                                                  "option": options}})
             assert response.status_code == 422, response.text[:300]
             [problem] = response.json()["problems"]
             assert problem["location"] == location
             assert words in problem["fix"]
+
+
+def test_a_key_written_twice_inside_a_model_option_is_refused_as_in_a_file() -> None:
+    """The value of ``-O`` is read by the scenario loader's guard: YAML alone keeps the
+    second of two equal keys, so ``{UP: 0.5, UP: 0.2}`` used to run with UP at 0.2."""
+    result = invoke("forecast", MY, "-m", "anchored", "--no-combined", "-f", "json",
+                    "-O", "anchored.anchors={UP: 0.5, UP: 0.2}")
+    assert result.exit_code == 2, result.output
+    assert "anchored.anchors: '{UP: 0.5, UP: 0.2}' cannot be read: the key 'UP' appears " \
+        "twice in one mapping, on line 1 (YAML would silently keep the second)" in result.output
+    assert "remove one of them" in result.output
+    both = invoke("forecast", MY, "-m", "anchored", "--no-combined", "-f", "json",
+                  "-O", "anchored.anchors={UP: 0.5, MID: 0.2}")
+    assert both.exit_code == 0, both.output
+    assert '"UP",\n            0.5' in both.output

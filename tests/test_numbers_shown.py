@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -725,3 +726,48 @@ def test_an_unreached_target_tells_the_forecast_now_from_the_actor_position_now(
     unreached = TargetShift("UP", "FLOW", 16.0, 4.0, 10.0, None, 15.9, 15.9, 16.0, 20.0)
     said = unreached.describe()
     assert "UP at position 16; the forecast now is 10, with UP at 4)" in said, said
+
+
+#: A scale of 1000000 to 1000000.01: every result keeps five decimals (1000000.00524).
+NARROW_AND_HIGH = {
+    "id": "w", "title": "w",
+    "issues": [{"id": "X", "name": "X", "scale": {"low": 1000000, "high": 1000000.01},
+                "status_quo": 1000000.005},
+               {"id": "Y", "name": "Y", "scale": {"low": 0, "high": 100}, "status_quo": 50}],
+    "actors": [{"id": a, "name": a, "capability": c} for a, c in (("A", 10), ("B", 11),
+                                                                   ("C", 20))],
+    "stances": {"A": {"X": {"position": 1000000.001, "salience": 1},
+                      "Y": {"position": 10, "salience": 1}},
+                "B": {"X": {"position": 1000000.009, "salience": 0.7},
+                      "Y": {"position": 90, "salience": 1}},
+                "C": {"X": {"position": 1000000.0063, "salience": 0.5},
+                      "Y": {"position": 60, "salience": 0.5}}},
+}
+
+
+@pytest.mark.parametrize("command", [["sample", "-m", "compromise", "-n", "300"],
+                                     ["forecast"]])
+def test_a_piped_table_never_breaks_a_number(tmp_path: Path, command: list[str]) -> None:
+    # Before: on the 140 columns of piped output rich wrapped the numeric columns, printing
+    # 1000000.0050 with 3 on the next line (and 1000000.00 over 545): the first line reads
+    # as another number.
+    from typer.testing import CliRunner
+
+    from detente.cli import main  # noqa: F401  (registers every command module)
+    from detente.cli.common import app, console
+
+    path = tmp_path / "w.yaml"
+    path.write_text(yaml.safe_dump(NARROW_AND_HIGH), encoding="utf-8")
+    assert console.width == 140  # the piped width
+    result = CliRunner().invoke(app, [command[0], str(path), *command[1:], "-q"])
+    assert result.exit_code == 0, result.output
+    options = {"model": command[2], "samples": int(command[4])} if command[1:] else {}
+    view = detente.run(command[0], str(path), **options).view()
+    numbers = [(shown, text) for t in view.tables for row, text in zip(t.rows, rows_text(t),
+                                                                       strict=True)
+               for value, shown in zip(row, text, strict=True)
+               if isinstance(value, int | float) and not isinstance(value, bool)]
+    assert any(len(shown) > 12 for shown, _ in numbers)  # wide enough to be wrapped before
+    for shown, row in numbers:
+        assert re.search(rf"(?<![\d.]){re.escape(shown)}(?![\d.])", result.output), (
+            shown, row, result.output)

@@ -65,7 +65,7 @@ PLAIN_GOLDEN = Path(__file__).parent / "reference" / "korea-2017-plain-regressio
 #: new mechanisms; issue 17 gave every sampled issue its 80 % and 95 % intervals; every
 #: named package now says whether it is the reference (``reference``).
 LATER_FIELDS = frozenset({"walk_away", "broken_rules", "stakes", "withheld", "guarantors",
-                          "interval80", "interval95", "reference"})
+                          "interval80", "interval95", "reference", "ignored"})
 #: The one default grid step of every package search (the registry's): a tenth of each
 #: issue's scale, 10 units on every korea-2017 issue (each 0-100).
 DEFAULT_STEP = ANALYSES["settle"].option("step").default

@@ -420,3 +420,21 @@ def test_a_figure_that_needs_a_party_that_must_agree_names_the_file(tmp_path: Pa
                                       str(tmp_path / "s.png")])
     assert result.exit_code == 2, result.output
     assert result.output.startswith(f"error: {path}: actors: "), result.output
+
+
+def test_each_actor_is_left_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The actors the report can leave out were found by leaving each out, and those whose
+    # deal it searches by leaving each of them out again.
+    from detente.variation import Variation
+
+    left_out: list[tuple[str, ...]] = []
+    real = Variation.apply
+
+    def counted(self: Variation, arrays: object) -> object:
+        left_out.append(self.without)
+        return real(self, arrays)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Variation, "apply", counted)
+    fresh = Analysis.of("korea-2017", **FAST)
+    assert fresh.can_leave_out and set(fresh.settles_without) <= set(fresh.can_leave_out)
+    assert len(left_out) == len(set(left_out)) == len(fresh.scenario.actor_ids)

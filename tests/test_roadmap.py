@@ -1068,3 +1068,42 @@ def test_most_stages_is_the_last_count_whose_search_has_a_roadmap(
         return result.found is not None or bool(result.near_misses)
 
     assert (most == 0 or searched(most)) and not searched(most + 1)
+
+
+def test_most_stages_reads_each_issues_options_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # It read every issue's candidates again for each final (finals × issues reads), the
+    # options final_paths reads once.
+    problem = SettlementProblem.from_scenario(detente.load("korea-2017"), step=25)
+    finals = best_packages(build_table(problem, UtilitySettings(), "capability"), "nash",
+                           3)[0].values
+    expected = most_stages(problem, finals, UtilitySettings())
+    reads: list[int] = []
+    real = SettlementProblem.unit_candidates
+
+    def counted(self: SettlementProblem, k: int) -> tuple[np.ndarray, bool]:
+        reads.append(k)
+        return real(self, k)
+
+    monkeypatch.setattr(SettlementProblem, "unit_candidates", counted)
+    assert most_stages(problem, finals, UtilitySettings()) == expected
+    assert len(finals) == 3 and sorted(set(reads)) == sorted(reads)
+
+
+def test_first_stage_checks_each_held_value_for_delivery_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each value on the grid was checked alone (to suggest values for one off the grid),
+    # then all of them together again, for the same answer.
+    from detente.roadmaps import api
+
+    checked: list[tuple[str, float]] = []
+    real = api._undeliverable
+
+    def counted(problem: SettlementProblem, stage: dict[str, float],
+                settings: UtilitySettings) -> list[Any]:
+        checked.extend(stage.items())
+        return real(problem, stage, settings)
+
+    monkeypatch.setattr(api, "_undeliverable", counted)
+    problem = SettlementProblem.from_scenario(hand_scenario())
+    assert api.first_stage(problem, ["X=60", "Y=60"]) == {"X": 60.0, "Y": 60.0}
+    assert sorted(checked) == [("X", 60.0), ("Y", 60.0)]

@@ -44,15 +44,14 @@ def run_room(service: RoomService, scenario: Any, numbers: dict[str, dict[str, A
 def test_proposal_is_settles_best_package(sqlite_db: str, objective: str) -> None:
     # Every korea-2017 actor enters its own row, walk-away 0: the room must propose exactly
     # the package `detente settle` finds on the full scenario, with the same gains. The
-    # room's scenario holds the numbers parties enter, not the scenario's settlement
-    # mechanisms (verification, links, rules, walk-away points, stakes: issue 16), so
-    # settle leaves those out here.
+    # room keeps the scenario's package rules and verification regimes, but not what is
+    # one actor's own valuation (links, walk-away points, stakes), so settle leaves those
+    # out here.
     service = RoomService(sqlite_db)
     _, status = run_room(service, "korea-2017",
                          {p: korea_numbers(p) for p in KOREA_PARTIES},
                          {"step": 25, "objective": objective})
-    settled = detente.settle("korea-2017", step=25, ignore=(
-        "verification", "links", "rules", "walk-away", "stakes"))
+    settled = detente.settle("korea-2017", step=25, ignore=("links", "walk-away", "stakes"))
     best = settled.baseline.best if objective == "nash" else settled.baseline.max_min
     assert best is not None
     proposal = status["proposal"]
@@ -61,6 +60,43 @@ def test_proposal_is_settles_best_package(sqlite_db: str, objective: str) -> Non
     # The last submitter (JP) sees its own gain, rounded to 2 decimals, and nobody else's.
     assert status["proposal"]["my_gain"] == pytest.approx(best.gains["JP"], abs=0.006)
     assert "gains" not in json.dumps(status)
+
+
+#: Two parties who both want A at 0 and B at 100, under a rule that A at 40 or lower
+#: requires B at 50 or lower: their favourite package breaks the rule.
+RULED: dict[str, Any] = {
+    "id": "ruled", "title": "A package rule",
+    "issues": [{"id": "A", "name": "A", "scale": {"low": 0, "high": 100}, "status_quo": 50},
+               {"id": "B", "name": "B", "scale": {"low": 0, "high": 100}, "status_quo": 50}],
+    "actors": [{"id": "X", "name": "X", "capability": 1},
+               {"id": "Y", "name": "Y", "capability": 1}],
+    "stances": {"X": {"A": {"position": 0, "salience": 1}, "B": {"position": 100,
+                                                             "salience": 0.5}},
+                "Y": {"A": {"position": 0, "salience": 0.5}, "B": {"position": 100,
+                                                               "salience": 1}}},
+    "rules": [{"when": {"issue": "A", "at_most": 40}, "then": {"issue": "B", "at_most": 50},
+               "note": "an analyst's note the parties do not see"}],
+}
+
+
+def test_a_proposal_keeps_the_scenarios_package_rules(sqlite_db: str) -> None:
+    # The rule is part of the negotiation, not a party's valuation: the room's proposal must
+    # keep it, as `detente settle` does (it proposed A 0, B 100, which the rule forbids).
+    numbers = {p: {"stances": RULED["stances"][p], "trust": {}, "walk_away": 0}
+               for p in ("X", "Y")}
+    service = RoomService(sqlite_db)
+    opened, status = run_room(service, scenario_from_mapping(RULED), numbers)
+    package = status["proposal"]["package"]
+    assert not (package["A"] <= 40 and package["B"] > 50)
+    best = detente.settle(scenario_from_mapping(RULED), ignore=("links", "walk-away",
+                                                                "stakes")).baseline.best
+    assert best is not None
+    assert package == pytest.approx(best.values)
+    shown = json.dumps(service.status(service.authenticate(opened.room_id,
+                                                           opened.tokens["X"])))
+    assert "analyst's note" not in shown
+    assert json.loads(shown)["scenario"]["rules"] == [
+        {k: v for k, v in RULED["rules"][0].items() if k != "note"}]
 
 
 def test_walk_away_points_are_the_disagreement_point(sqlite_db: str) -> None:
@@ -589,18 +625,25 @@ def test_an_old_database_is_upgraded_in_place(room_db: str) -> None:
                 {"ranges": {"X": [0, 40], "Y": [0, 10]}})
 
 
-def test_the_skeleton_carries_no_settlement_mechanisms() -> None:
+def test_the_skeleton_keeps_the_negotiations_mechanisms_not_an_actors_valuation() -> None:
     # korea-2017 declares verification, links, rules, walk-away points and stakes (issue
-    # 16); the room mediates on the parties' own numbers, so none of them goes in.
-    from detente.room.mediation import skeleton
+    # 16). Rules and verification belong to the negotiation and go in, without the
+    # analyst's notes; links, walk-away points and stakes are one actor's valuation, which
+    # a party enters itself (its walk-away point) or not at all.
+    from detente.room.mediation import load_skeleton, skeleton
     from detente.scenario import compile_mechanisms
 
     korea = detente.load("korea-2017")
     assert not compile_mechanisms(korea).is_empty
     mapping = skeleton(korea, ["US", "KP"])
-    assert all("verifies" not in issue for issue in mapping["issues"])
-    assert not {"links", "rules", "stakes"} & set(mapping)
+    assert [r["when"] for r in mapping["rules"]] == [r.when.model_dump(exclude_none=True)
+                                                    for r in korea.rules]
+    assert any("verifies" in issue for issue in mapping["issues"])
+    assert "note" not in json.dumps([mapping["rules"], [i.get("verifies")
+                                                        for i in mapping["issues"]]])
+    assert not {"links", "stakes"} & set(mapping)
     assert all("walk_away" not in actor for actor in mapping["actors"])
+    assert not compile_mechanisms(load_skeleton(mapping)).is_empty
 
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
@@ -642,6 +685,33 @@ def test_the_service_names_what_is_wrong_with_a_pool_weight(
         assert problem.location == f"weights.{next(iter(weights))}" and words in problem.message
     finally:
         service.close()
+
+
+def test_an_elicitation_rooms_refusals_name_what_each_caller_sends(sqlite_db: str,
+                                                                   tmp_path: Path) -> None:
+    # Over HTTP they said "e.g. --expert E1 --expert E2" and "e.g. --weight E1=2": flags of
+    # `detente room open`, which a request cannot send; it sends the fields parties and
+    # weights. The command line keeps its flags.
+    from fastapi.testclient import TestClient
+
+    from detente.cli.common import app
+
+    client = TestClient(create_room_app(sqlite_db))
+    for body, place, fix in (
+            ({"parties": ["E1", "E1"]}, "parties", 'e.g. "parties": ["E1", "E2"]'),
+            ({"parties": ["E1"], "weights": {"E1": 0}}, "weights.E1",
+             'e.g. "weights": {"E1": 2} (weights are relative)')):
+        answer = client.post("/api/rooms", json={"mode": "elicitation", **body})
+        assert answer.status_code == 422, answer.text
+        assert [(p["location"], p["fix"]) for p in answer.json()["problems"]] == [(place, fix)]
+    client.app.state.room_service.close()
+    for words, fix in ((["--expert", "E1", "--expert", "E1"], "e.g. --expert E1 --expert E2"),
+                       (["--expert", "E1", "--weight", "E1=0"],
+                        "e.g. --weight E1=2 (weights are relative)")):
+        result = CliRunner().invoke(app, ["room", "open", "korea-2017", "--db",
+                                          str(tmp_path / "cli.db"), *words])
+        assert result.exit_code == 2, result.output
+        assert f"fix: {fix}" in result.stderr
 
 
 def test_a_huge_pool_weight_on_the_command_line_is_quoted_not_called_inf(

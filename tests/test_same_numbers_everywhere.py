@@ -32,7 +32,7 @@ from detente.cli import app
 from detente.render import to_json
 from detente.report.kinds import Analysis
 from detente.scenario import load
-from detente.web.analyses import FIXED, run_analysis
+from detente.web.analyses import run_analysis
 from tests.same_numbers import assert_same_numbers, html_tables, timeless, untimed
 
 SCENARIOS = ("korea-2017", "korea-2017-moon")
@@ -123,7 +123,7 @@ def test_terminal_report_and_web_show_the_same_numbers(surfaces: Surfaces, name:
     assert_same_numbers(timeless(json.loads(to_json(result.to_dict()))), timeless(terminal))
     # Web: the same options as request params (less what the workbench fixes itself).
     params = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()
-              if k not in FIXED and v != result.spec.option(k).default}
+              if result.spec.option(k).held is None and v != result.spec.option(k).default}
     web = run_analysis(name, {"scenario": load(surfaces.scenario).to_dict(),
                               "params": params, "counterfactual": changes},
                        lambda *_: None)

@@ -453,3 +453,20 @@ def test_an_id_yaml_reads_as_no_text_is_quoted_where_it_was_written(
                      (f"stances.{written}", key_line, f'quote it: "{written}"')}
     assert all(f"{written} is read as {read_as}" in p.message for p in err.problems)
 
+
+
+def test_an_empty_list_of_guarantors_is_refused_for_reading_two_ways(tmp_path: Path) -> None:
+    # Left out, an issue's guarantors name nobody and its moves count at face value; an
+    # empty list elsewhere (a package's override, --guarantor X=none) says nobody can deliver
+    # them. The same words in a file gave the first reading, zone 16 against 3: refused.
+    err = error_for(tmp_path, mutate(issues__0__guarantors=[]))
+    (problem,) = err.problems
+    assert problem.location == "issues.X.guarantors"
+    assert "reads two ways" in problem.message
+    assert "leave guarantors out" in problem.fix
+    left_out = load(write(tmp_path, MINIMAL, "plain.yaml"))
+    assert left_out.issues[0].guarantors == []
+    with_package = mutate()
+    with_package["packages"] = [{"id": "P", "name": "P", "values": {"X": 30},
+                                 "guarantors": {"X": []}}]
+    assert load(write(tmp_path, with_package, "p.yaml")).packages[0].guarantors == {"X": []}

@@ -347,3 +347,9 @@ def test_a_long_file_path_in_a_message_is_kept_whole() -> None:
     problem = Problem("weights", f"{path} not found", "put it there")
     assert path in problem.message
     assert len(Problem("id", "x" * 5000).message) < 100
+
+
+def test_a_key_written_twice_on_one_line_is_placed_on_that_line_once(tmp_path: Path) -> None:
+    text = "id: t\ntitle: T\nmeta: {a: 1, a: 2}\n"
+    message = refused(tmp_path, text)
+    assert "'a' appears twice in one mapping, on line 3 (YAML" in message

@@ -512,3 +512,16 @@ def test_low_rank_pair_terms_and_threshold_rules_equal_enumeration(seed, form) -
     assert milp.zone_test(m) in (bool(zone.any()), None)
     for slots in (*nash.slots, *maxmin.slots):
         assert tuple(int(o) for o in slots) in packages
+
+
+@pytest.mark.parametrize("analysis", ["settle", "roadmap"])
+def test_a_mechanism_left_out_is_said_in_the_json_and_the_table(analysis: str) -> None:
+    # `--ignore rules` changes korea-2017's zone at step 50% (30 packages → 47); a reader of
+    # the JSON or the table must be able to tell those numbers from the scenario's own.
+    left_out = detente.run(analysis, "korea-2017", step="50%", ignore=["rules"])
+    plain = detente.run(analysis, "korea-2017", step="50%")
+    assert left_out.to_dict()["ignored"] == ["rules"]
+    assert plain.to_dict()["ignored"] == []
+    notes = " ".join(left_out.view().notes)
+    assert "Left out (--ignore): rules" in notes
+    assert "Left out" not in " ".join(plain.view().notes)

@@ -194,3 +194,19 @@ def test_max_min_is_not_capped_below_what_pair_terms_add() -> None:
     found = milp.max_min(m, 2)
     assert found.slots[0].tolist() == [1, 1, 1, 1]
     assert found.score.tolist() == [10.0, 6.0]  # the second: any three issues at slot 1
+
+
+def test_settles_pareto_list_past_the_budget_is_the_milps_best_alone(monkeypatch) -> None:
+    # The third fallback of branch and bound first (bnb_within_budget): the MILP would list
+    # the 50 best by Nash one no-good cut at a time, so settle's Pareto list is its best
+    # package alone (exact, only shorter), and says it searched 1.
+    from detente.settlement import api, zone
+
+    searched = detente.settle("korea-2017", zones=False, persuasion=False).baseline
+    for module in (api, zone):  # wherever the list's budget is read
+        monkeypatch.setattr(module, "TOP_K_BUDGET", 1, raising=False)
+    alone = detente.settle("korea-2017", zones=False, persuasion=False).baseline
+    assert searched.pareto_searched == 50 and alone.pareto_searched == 1
+    assert alone.best is not None and searched.best is not None
+    assert alone.pareto == (alone.best,)
+    assert alone.best.nash == pytest.approx(searched.best.nash, rel=GAP)

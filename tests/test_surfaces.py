@@ -26,13 +26,7 @@ from detente.errors import OptionError
 from detente.report.kinds import REPORT_DEFAULTS, REPORTED, report_settings
 from detente.serving import ServerLimits
 from detente.settlement.defaults import GridStep
-from detente.web.analyses import (
-    FIXED,
-    READS_FILES,
-    available_analyses,
-    fixed_for,
-    request_options,
-)
+from detente.web.analyses import available_analyses, request_options
 from detente.web.app import create_app
 from tests.same_numbers import html_tables, timeless
 
@@ -66,8 +60,9 @@ def with_outcomes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_web_offers_every_analysis_but_those_that_read_files(
         info: dict[str, Any]) -> None:
     # The web offers every analysis but those that read files by path.
-    assert {n for n in info if n in ANALYSES} == set(ANALYSES) - set(READS_FILES)
-    assert set(READS_FILES) <= set(ANALYSES)
+    assert {n for n in info if n in ANALYSES} == \
+        {n for n, spec in ANALYSES.items() if not spec.inputs_by_path}
+    assert "validate" not in info  # its targets are files named by path
 
 
 def _target(name: str, observed: Path) -> list[str]:
@@ -139,22 +134,23 @@ def test_every_surface_has_the_same_options_defaults_and_bounds(
     # Command line: with no flag, the analysis runs with the spec's defaults.
     assert _cli_defaults(name, monkeypatch) == defaults
     monkeypatch.undo()  # the bounds below run the real commands
-    if name not in READS_FILES:
+    if not spec.inputs_by_path:
         # Web: /api/info lists the declarations as they are, less what the workbench fixes
         # (named there) or bounds (the sample count); an empty request runs with the spec's
         # defaults and the fixed values (the report's settings hold its analyses to them:
         # test_web_api).
         listed = info[name]
+        held = spec.held_values()
         assert listed["options"] == [_on_the_workbench(o).public() for o in spec.options
-                                     if o.name not in FIXED]
-        assert set(listed["fixed"]) <= set(FIXED)
+                                     if o.name not in held]
+        assert listed["fixed"] == held
         assert {**{o["name"]: o for o in listed["options"]}, **listed["fixed"]}.keys() == \
             defaults.keys()
         entry = available_analyses()[name]
         ran = request_options(entry, {"params": {}})
         ran.pop("set", None)
-        assert ran == {**{k: v for k, v in defaults.items() if k not in FIXED and k != "set"},
-                       **fixed_for(entry)}
+        assert ran == {**{k: v for k, v in defaults.items() if k not in held and k != "set"},
+                       **held}
     if name in REPORTED:
         # Report: every option of the analysis, the spec's default unless REPORT_DEFAULTS
         # (the one declared departure) says otherwise.
@@ -168,7 +164,7 @@ def test_every_surface_has_the_same_options_defaults_and_bounds(
                                               {o.name: value}))
             assert out.exit_code == 2 and "Traceback" not in out.output, (o.flag, value)
             assert any(m in " ".join(out.output.split()) for m in messages), out.output
-            if name not in READS_FILES and o.name not in FIXED:
+            if not spec.inputs_by_path and o.held is None:
                 response = client.post(f"/api/analyses/{name}", json={
                     "scenario": KOREA, "params": {o.name: value}})
                 assert response.status_code == 422, (name, o.name, value)
@@ -215,10 +211,11 @@ def test_every_analysis_accepts_every_counterfactual_on_the_cli_and_the_web(
     data = json.loads(out.stdout)
     # The counterfactual is named in the result, beside the baseline for settle/roadmap.
     assert LABEL in json.dumps(data), data.keys()
-    if name in READS_FILES:
+    if spec.inputs_by_path:
         return
     response = client.post(f"/api/analyses/{name}", json={
-        "scenario": KOREA, "params": {k: v for k, v in spec.quick.items() if k not in FIXED},
+        "scenario": KOREA, "params": {k: v for k, v in spec.quick.items()
+                                      if spec.option(k).held is None},
         "counterfactual": {"without": ["RU"], "position": ["CN.NUC=40"]}})
     assert response.status_code == 200, response.text
     result = response.json()["result"]

@@ -82,3 +82,49 @@ def test_a_counterfactual_setting_every_uncertain_input_is_refused(uncertain: st
     assert "the counterfactual sets every uncertain input" in result.output
     assert "detente forecast" in result.output
     assert "Traceback" not in result.output
+
+
+def with_fund_salience(tmp_path: Path, salience: float) -> str:
+    """examples/my.yaml with MID's salience on FUND written as ``salience``."""
+    data = yaml.safe_load(Path("examples/my.yaml").read_text(encoding="utf-8"))
+    data["stances"]["MID"]["FUND"]["salience"] = salience
+    path = tmp_path / f"fund-{salience}.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return str(path)
+
+
+def drawn(result: dict) -> tuple[int, dict]:  # type: ignore[type-arg]
+    """What a sample drew: its count of uncertain inputs and its distributions."""
+    return result["uncertain_inputs"], result["issues"]
+
+
+@pytest.mark.parametrize("written,counterfactual", [(0.3, "0"), (0, "0.3")])
+def test_a_counterfactual_salience_draws_as_the_scenario_that_writes_it(
+        tmp_path: Path, written: float, counterfactual: str) -> None:
+    # Before: a counterfactual salience of 0 left MID's position on FUND drawn (19 inputs,
+    # where the file writing 0 has 18, and other draws), though a stake of 0 is no stance.
+    # The other way round, a counterfactual stake must draw the position the noise covers.
+    target = float(counterfactual)
+    seed = ("-n", "200", "--seed", "3")
+    as_written = run_json("sample", with_fund_salience(tmp_path, target), *seed)
+    varied = run_json("sample", with_fund_salience(tmp_path, written), *seed,
+                      "--salience", f"MID.FUND={counterfactual}")
+    fixed_salience = 1 if target else 0  # a stake's salience: drawn as written, set here
+    assert varied["uncertain_inputs"] == as_written["uncertain_inputs"] - fixed_salience
+    if not target:
+        assert drawn(varied) == drawn(as_written)
+        # Both the salience set and the position whose stake it takes away are named.
+        [note] = [n for n in varied["notes"] if "the counterfactual sets" in n]
+        assert "2 of the scenario's uncertain inputs" in note
+        assert "position[MID,FUND], salience[MID,FUND]" in note
+    else:  # the stance had no stake, so no input of the scenario as written is set
+        assert not [n for n in varied["notes"] if "the counterfactual sets" in n]
+
+
+def test_sensitivity_does_not_rank_a_position_the_counterfactual_takes_the_stake_from(
+        ) -> None:
+    result = run_json("sensitivity", "examples/my.yaml", "-m", "compromise", "-n", "64",
+                      "--top", "20", "-i", "FUND", "--salience", "MID.FUND=0")
+    ranked = [r["input"] for r in result["outputs"]["FUND"]["ranking"]]
+    assert "position[DOWN,FUND]" in ranked  # a stake still drawn is ranked
+    assert "position[MID,FUND]" not in ranked

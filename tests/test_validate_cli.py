@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
+from detente.analyses import run
 from detente.cli import app
+from detente.errors import Interface, OptionError, shown_on
 from tests.shared_data import needs_shared
 from tests.test_deu import WEIGHTS, issue_row, original_text
 
@@ -163,6 +166,20 @@ def test_validate_fit_without_a_combination_is_a_clear_error(tmp_path: Path) -> 
     assert not fitted.exists()
 
 
+@pytest.mark.parametrize(("interface", "place", "fix"), [
+    ("command line", "--fit",
+     "score more models (drop --model, or add e.g. -m compromise -m median)"),
+    ("workbench", "params.fit",
+     "score more models (drop model, or add e.g. model=compromise model=median)")])
+def test_validate_fit_refusal_names_the_models_as_each_interface_does(
+        tmp_path: Path, interface: Interface, place: str, fix: str) -> None:
+    # It wrote "-m compromise -m median" whoever read it.
+    with shown_on(interface), pytest.raises(OptionError) as refused:
+        run("validate", ["deu", str(_deu_file(tmp_path))], capability="equal", bootstrap=0,
+            model=["nash"], fit=str(tmp_path / "c.json"))
+    assert [(p.location, p.fix) for p in refused.value.problems] == [(place, fix)]
+
+
 def test_one_group_has_no_bootstrap_interval(tmp_path: Path) -> None:
     # One scenario is one resampling group: every resample was that group again, and the
     # table showed "10.0 [10.0, 10.0]", a 95% interval of width 0.
@@ -226,3 +243,47 @@ def test_validate_csv_cells_are_the_raw_scores_the_table_rounds(tmp_path: Path) 
                if t == "by-reference" and c == "predictor" and cell["value"] == "compromise")
     assert float(cells["by-reference", row, "status quo known"]["value"]) == known["mae"]
     assert cells["by-reference", row, "status quo known n"]["value"] == str(known["n_issues"])
+
+
+def _scored_scenario(tmp_path: Path) -> Path:
+    """examples/my.yaml with observed outcomes: a scenario file validate scores."""
+    path = tmp_path / "scored.yaml"
+    path.write_text(Path("examples/my.yaml").read_text(encoding="utf-8")
+                    + "outcomes:\n  FLOW: {value: 12}\n  FUND: {value: 45}\n", encoding="utf-8")
+    return path
+
+
+def test_deu_options_on_scenario_files_are_refused_at_the_option(tmp_path: Path) -> None:
+    """``--capability gdp|equal`` and ``--weights`` weigh a DEU file's actors: on scenario
+    files they used to be ignored (the same MAE for each, exit 0 with a weights file that
+    does not exist)."""
+    scored = str(_scored_scenario(tmp_path))
+    for given, flag in ((["--capability", "gdp"], "--capability"),
+                        (["--capability", "equal"], "--capability"),
+                        (["--weights", str(tmp_path / "missing.csv")], "--weights")):
+        result = runner.invoke(app, ["validate", scored, "-m", "compromise", "--bootstrap",
+                                     "0", "-q", *given])
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"error: {flag}: applies to a DEU III file only"), \
+            result.output
+        assert "Traceback" not in result.output
+    both = runner.invoke(app, ["validate", scored, "--capability", "gdp", "--weights", "w.csv"])
+    assert both.exit_code == 2 and "--capability: " in both.output \
+        and "--weights: " in both.output
+    # The counterfactual spelling of the flag is an edit of the files' actors: it runs.
+    edit = runner.invoke(app, ["validate", scored, "-m", "compromise", "--bootstrap", "0",
+                               "-q", "--capability", "UP=70"])
+    assert edit.exit_code == 0, edit.output
+
+
+def test_the_refusal_is_the_declarations_on_every_interface(tmp_path: Path) -> None:
+    import pytest
+
+    import detente.analyses as analyses
+    from detente.errors import OptionError, shown_on
+
+    with shown_on("workbench"), pytest.raises(OptionError) as caught:
+        analyses.run("validate", [str(_scored_scenario(tmp_path))], capability="equal")
+    [problem] = caught.value.problems
+    assert problem.location == "params.capability"
+    assert "capability=ACTOR=NUMBER" in problem.fix and "--" not in problem.fix

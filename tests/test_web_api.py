@@ -655,7 +655,7 @@ def test_cancel_kills_the_worker(gated: tuple[TestClient, Path]) -> None:
 
 @pytest.mark.parametrize("item", ["forecast.combination=/etc/passwd", "sample.workers=4",
                                   " sensitivity.workers =2", "forecast.combination=None",
-                                  "not a setting"])
+                                  "sample.combination=/etc/passwd", "not a setting"])
 def test_the_reports_settings_cannot_reach_what_the_workbench_fixes(
         client: TestClient, item: str) -> None:
     # The workbench reads no file by path and runs a job in one process; the report's
@@ -667,6 +667,36 @@ def test_the_reports_settings_cannot_reach_what_the_workbench_fixes(
     assert [p["location"] for p in problems] == ["params.set"]
     assert ("the workbench sets" in problems[0]["message"]
             or "is not ANALYSIS.OPTION=VALUE" in problems[0]["message"])
+
+
+@pytest.mark.parametrize(("analysis", "option"), [
+    ("forecast", "combination"), ("sample", "combination"), ("compare", "other"),
+    ("plot", "data"), ("report", "data")])
+def test_no_request_names_a_file_the_server_reads(client: TestClient, tmp_path: Path,
+                                                  analysis: str, option: str) -> None:
+    # Each of these options reads the file a path names, on the machine that runs it: a
+    # file that is there, and readable, is refused by the option, before anything runs.
+    there = tmp_path / "there.yaml"
+    there.write_text(load("korea-2017").to_json())
+    body = {"scenario": korea(), "params": {option: str(there)}}
+    for response in (client.post(f"/api/analyses/{analysis}", json=body),
+                     client.post("/api/jobs", json={"analysis": analysis, **body})):
+        assert response.status_code == 422, response.text
+        assert [(p["location"], p["message"]) for p in response.json()["problems"]] == [
+            (f"params.{option}", f"unknown option '{option}' for {analysis}")]
+    # validate reads its targets by path: it is not offered at all.
+    assert client.post("/api/analyses/validate", json={"scenario": korea()}).status_code == 404
+
+
+def test_a_setting_of_an_option_its_analysis_lacks_is_refused_at_submit(
+        client: TestClient) -> None:
+    # forecast has no workers: the held value was taken at submit (any analysis's "workers"
+    # was held by name), and the job then failed in its worker, at "--set forecast.workers".
+    response = client.post("/api/jobs", json={"analysis": "report", "scenario": korea(),
+                                              "params": {"set": ["forecast.workers=1"]}})
+    assert response.status_code == 422, response.text
+    assert [(p["location"], p["message"]) for p in response.json()["problems"]] == [
+        ("params.set", "forecast.workers: unknown option 'workers' for forecast")]
 
 
 @pytest.mark.parametrize(("analysis", "given"), [
@@ -694,12 +724,12 @@ def test_the_reports_own_analyses_run_in_the_jobs_one_process(
         analyses.run_analysis(analysis, {"scenario": korea(), "params": params},
                               lambda *_: None)
     settings = report_settings(parse_settings(ran["set"]))  # as the report reads them
-    FIXED = analyses.FIXED
-    held = [(name, option) for name in REPORTED for option in FIXED
-            if option in {o.name for o in ANALYSES[name].options}]
-    assert held, "some analysis of the report starts processes"
-    for name, option in held:
-        assert settings[name][option] == FIXED[option], (name, option)
+    held = [(name, option, value) for name in REPORTED
+            for option, value in ANALYSES[name].held_values().items()]
+    assert any(option == "workers" for _, option, _ in held), \
+        "some analysis of the report starts processes"
+    for name, option, value in held:
+        assert settings[name][option] == value, (name, option)
 
 
 def _alive(pid: int) -> bool:

@@ -102,10 +102,10 @@ def test_a_switch_with_its_own_off_flag_keeps_it_on_the_command_line() -> None:
 def _offered_options() -> list[tuple[str, str, str]]:
     """(analysis, option, flag) for every option the workbench offers, in every analysis."""
     pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
-    from detente.web.analyses import available_analyses, fixed_for
+    from detente.web.analyses import available_analyses
 
     return [(name, o.name, o.flag) for name, spec in available_analyses().items()
-            for o in spec.options if o.name not in fixed_for(spec)]
+            for o in spec.options if o.held is None]
 
 
 def test_every_offered_option_declares_a_flag_some_differ_from_its_name() -> None:

@@ -10,15 +10,15 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import detente
 from detente.arrays import Arrays
 from detente.scenario import Scenario, scenario_from_mapping
 from detente.settlement.problem import SettlementProblem
-from detente.settlement.search import SearchTooLarge
-from detente.settlement.zone import frontier
+from detente.settlement.search import SearchTooLarge, best_packages, build_table
+from detente.settlement.zone import EfficientList, frontier
 
 from .settle_helpers import (
     REFERENCE_SETTINGS,
@@ -261,3 +261,76 @@ def test_a_refusal_of_the_zones_comes_after_their_first_step_alone(
         analyses.run("settle", "korea-2017", {"without": ["RU"]}, progress=steps.append,
                      persuade=False)
     assert steps == ["zones: the 200 best packages by Nash product"]
+
+
+@pytest.mark.parametrize("step", [None, "25%"])
+def test_settle_lists_the_best_by_nash_once_with_the_zones_on(
+        monkeypatch: pytest.MonkeyPatch, step: str | None) -> None:
+    # The zones list the 200 best by Nash product and settle's Pareto list the 50 best: the
+    # 50 were searched again (korea-2017 at step 5%: 3 s of 40 s). Read from the 200 best
+    # instead (their scores lie apart), the list is the one settle without zones searches.
+    from detente.settlement import api, zone
+
+    lists: list[int] = []
+    for module in (api, zone):
+        def spy(table: object, objective: str = "nash", top: int = 1, *args: object,
+                _real: object = module.best_packages, **kwargs: object) -> object:
+            if objective == "nash" and top > 1:
+                lists.append(top)
+            return _real(table, objective, top, *args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(module, "best_packages", spy)
+    zoned = detente.settle("korea-2017", step=step, persuasion=False).baseline
+    assert lists == [zone.EFFICIENT_TOP]
+    alone = detente.settle("korea-2017", step=step, persuasion=False, zones=False).baseline
+    assert lists == [zone.EFFICIENT_TOP, 50]
+    assert zoned.pareto_searched == alone.pareto_searched == 50
+    assert zoned.best == alone.best and zoned.pareto == alone.pareto
+
+
+def _mirrored() -> SettlementProblem:
+    """Both parties want X at 50 from 0, so X = 40 and X = 60 give each the same gain: every
+    package with X at one of them ties with its mirror."""
+    return SettlementProblem.from_scenario(scenario_from_mapping({
+        "id": "mirror", "title": "mirrored values",
+        "issues": [{"id": "X", "name": "x", "status_quo": 0},
+                   {"id": "Y", "name": "y", "status_quo": 50}],
+        "actors": [{"id": "A", "name": "a", "capability": 1, "veto": True},
+                   {"id": "B", "name": "b", "capability": 2, "veto": True}],
+        "stances": {"A": {"X": {"position": 50, "salience": 0.5},
+                          "Y": {"position": 0, "salience": 0.5}},
+                    "B": {"X": {"position": 50, "salience": 0.5},
+                          "Y": {"position": 100, "salience": 0.5}}}}))
+
+
+@REFERENCE_SETTINGS
+@given(problem=random_problems(max_actors=4, max_issues=4, max_options=5),
+       few=st.integers(1, 12), method=st.sampled_from(["brute", "bnb"]))
+@example(problem=_mirrored(), few=3, method="bnb")
+@example(problem=_mirrored(), few=3, method="brute")
+def test_a_nash_list_read_from_a_longer_one_is_the_one_its_own_search_returns(
+        problem: SettlementProblem, few: int, method: str) -> None:
+    # settle reads its Pareto list from the zones' longer one (above) only where that is
+    # certain: brute force always, branch and bound where no tie can reorder the cut-off.
+    table = build_table(problem)
+    if not table.must_agree[0].any():
+        return  # nobody must agree: settle refuses
+    longer = best_packages(table, "nash", 4 * few, method=method)[0]
+    read = EfficientList(None, False, longer, 4 * few, method).best_by_nash(few, method)
+    own = best_packages(table, "nash", few, method=method)[0]
+    assert read is not None or method == "bnb"
+    if read is not None:
+        assert read.slots.tolist() == own.slots.tolist()
+        assert read.score.tolist() == own.score.tolist()
+        assert read.gains.tolist() == own.gains.tolist()
+
+
+def test_a_tie_within_the_list_is_searched_again_by_branch_and_bound() -> None:
+    table = build_table(_mirrored())
+    longer = best_packages(table, "nash", 12, method="bnb")[0]
+    assert np.any(np.diff(longer.score[:4]) == 0)  # the case is tied where it is read
+    listed = EfficientList(None, False, longer, 12, "bnb")
+    assert listed.best_by_nash(3, "bnb") is None
+    whole = listed.best_by_nash(12, "bnb")  # the same search: read whatever its ties
+    assert whole is not None and whole.slots.tolist() == longer.slots.tolist()
+    assert listed.best_by_nash(3, "brute") is None  # another search is never read

@@ -18,8 +18,9 @@ from detente.models import (
     Model,
     ModelResult,
     get_model,
-    make_rng,
+    model_stream,
     require_known_actors,
+    spawn_seed,
 )
 from detente.resources import require_memory
 from detente.scenario import Issue, Scenario, load
@@ -35,7 +36,8 @@ class Forecast:
     scenario: Scenario
     arrays: Arrays
     results: dict[str, ModelResult]
-    seed: int | None
+    #: The seed every model's stream comes from: ``forecast(..., rng=seed)`` repeats the run.
+    seed: int
     variation: Variation | None = None
     #: The combined forecast (:mod:`detente.combine`), when asked for.
     combined: CombinedForecast | None = None
@@ -173,10 +175,13 @@ def forecast(
 
     ``scenario``: a Scenario, a file path or an embedded id (default ``korea-2017``).
     ``models``: registered names or Model instances (default compromise, median, nash).
-    ``options``: per model name, options for that model. ``rng``: a seed or Generator; each
-    stochastic model gets its own child stream, so adding a model does not change another's
-    numbers. ``variation``: a counterfactual (:class:`detente.variation.Variation`) applied
-    to the compiled arrays before any model runs. ``max_memory``: bytes (or ``"16G"``) a
+    ``options``: per model name, options for that model. ``rng``: a seed or a Generator (an
+    integer seed is drawn from it); the result's ``seed`` repeats the run. Each stochastic
+    model draws from its own stream, fixed by the seed and its name
+    (:func:`detente.models.model_stream`), so adding, removing or reordering models does not
+    change another's numbers. ``variation``: a counterfactual
+    (:class:`detente.variation.Variation`) applied to the compiled arrays before any model
+    runs. ``max_memory``: bytes (or ``"16G"``) a
     model may need; default ``DETENTE_MAX_MEMORY`` or 4 GiB. Every model's estimate is
     checked before any runs. ``combined``: also give the combined forecast
     (:mod:`detente.combine`) with its 50/80/95 % intervals and the spread across models; the
@@ -189,14 +194,12 @@ def forecast(
     if variation is not None and not variation.is_empty:
         arrays = variation.apply(arrays)
     options = options or {}
-    generator, seed = make_rng(rng if rng is not None else 0)
+    seed = spawn_seed(rng if rng is not None else 0)
     chosen = list(models) if models else list(DEFAULT_MODELS)
     asked = [m if isinstance(m, str) else m.name for m in chosen]
     fitted = load_combination(combination) if combined or combination is not None else None
     if fitted is not None:
         chosen += [m for m in fitted.models if m not in asked]
-    children = np.random.SeedSequence(seed if seed is not None else
-                                      int(generator.integers(2**63))).spawn(len(chosen))
     built = [get_model(m, **dict(options.get(m, {}))) if isinstance(m, str) else m
              for m in chosen]
     require_known_actors(options, arrays.actor_ids)
@@ -208,8 +211,8 @@ def forecast(
                        "use a smaller scenario or another model", location=model.name,
                        option=None, source=s.id)
     results: dict[str, ModelResult] = {}
-    for model, child in zip(built, children, strict=True):
-        results[model.name] = model.run(arrays, np.random.default_rng(child))
+    for model in built:
+        results[model.name] = model.run(arrays, model_stream(seed, model.name))
     together = None
     if fitted is not None:
         together = combine_results({n: r.forecast for n, r in results.items()}, fitted, LEVELS)

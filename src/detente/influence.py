@@ -28,7 +28,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import as_written, option_error, option_text
-from detente.models import get_model, require_known_actors
+from detente.models import get_model, model_stream, require_known_actors
 from detente.render import fmt, fmt_apart, fmt_shift
 from detente.scenario import Scenario, did_you_mean, load
 
@@ -108,7 +108,9 @@ class Influence:
 
 
 def _forecast(model: Any, arrays: Arrays, seed: int) -> np.ndarray:
-    return np.asarray(model.run(arrays, np.random.default_rng(seed)).forecast, dtype=float)
+    # The stream `forecast` hands the model at this seed: the influence's base forecast is
+    # the forecast's, and every shifted run draws alike, so a difference is the shift's.
+    return np.asarray(model.run(arrays, model_stream(seed, model.name)).forecast, dtype=float)
 
 
 def _with_position(arrays: Arrays, a: int, k: int, value: float) -> Arrays:
@@ -130,16 +132,30 @@ def influence(scenario: Scenario | str | Path | None = None, model: str = "compr
     m = get_model(model, **(options or {}))
     require_known_actors({model: options or {}}, arrays.actor_ids)
     actors, issues = list(arrays.actor_ids), list(arrays.issue_ids)
-    if target is not None and (actor is None or issue is None):
-        raise option_error("--target", "a target needs the actor that moves and the issue",
-                           f"give {option_text('actor', 'US')} {option_text('issue', 'NUC')} "
-                           f"{option_text('target', 50)}")
     if actor is not None and actor not in actors:
         raise option_error("--actor", f"unknown actor '{actor}'", did_you_mean(actor, actors))
     if issue is not None and issue not in issues:
         raise option_error("--issue", f"unknown issue '{issue}'", did_you_mean(issue, issues))
     low, high = arrays.scale_low, arrays.scale_high
     span = high - low
+    pieces = (actor, issue, target)
+    if any(x is not None for x in pieces) and None in pieces:
+        # The example names this scenario's ids (those given first) and a target mid-scale,
+        # so that running the fix as written works.
+        example_actor, example_issue = actor or actors[0], issue or issues[0]
+        k = issues.index(example_issue)
+        example = (f"{option_text('actor', example_actor)} "
+                   f"{option_text('issue', example_issue)} "
+                   f"{option_text('target', as_written(low[k] + span[k] / 2))}")
+        if target is None:
+            raise option_error("--actor" if actor is not None else "--issue",
+                               f"{option_text('actor')} and {option_text('issue')} say who "
+                               f"moves to reach {option_text('target')}: without it they "
+                               "change nothing",
+                               f"give all three, e.g. {example}, or leave them out for the "
+                               "influence table alone")
+        raise option_error("--target", "a target needs the actor that moves and the issue",
+                           f"give {example}")
     if target is not None:
         k = issues.index(issue)  # type: ignore[arg-type]
         if not (np.isfinite(target) and low[k] <= target <= high[k]):

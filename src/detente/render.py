@@ -259,23 +259,58 @@ def print_view(view: View, console: Any) -> None:
     if _unsaid_counterfactual(view):
         console.print(escape(_unsaid_counterfactual(view)), soft_wrap=True)
     for t in view.tables:
-        out = RichTable(title=escape(t.title) if t.title else None, title_justify="left")
+        texts = rows_text(t)
+        widths = column_widths([list(t.columns), *texts], console.width)
+        # Units travel in JSON and CSV; a terminal table stays narrow without them.
+        out = RichTable(title=escape(t.title) if t.title else None, title_justify="left",
+                        width=sum(widths) + _TABLE_FRAME * len(widths) + 1)
         for k, column in enumerate(t.columns):
             numeric = any(isinstance(r[k], int | float) and not isinstance(r[k], bool)
                           for r in t.rows)
-            # Units travel in JSON and CSV; a terminal table stays narrow without them.
-            # "fold": a cell too wide for a narrow terminal breaks onto the next line, never
-            # cut with '…' (rich's default), which made 292509005.8–652945530 read
-            # 292509005.8–65294553… in the forecast's interval column.
+            # "fold": text wider than its column (a histogram's bars) breaks onto the next
+            # line, never cut with '…' (rich's default).
             out.add_column(escape(column), justify="right" if numeric else "left",
-                           overflow="fold")
-        for row in rows_text(t):
+                           width=widths[k], overflow="fold")
+        for row in texts:
             out.add_row(*[escape(c) for c in row])
-        console.print(out)
+        # Not cropped where its words need more than the console's width: a line that runs
+        # on is read whole, where a number cut at the edge reads as another.
+        console.print(out, crop=False)
         for note in t.notes:
             console.print(f"  {escape(note)}", soft_wrap=True)
     for note in view.notes:
         console.print(escape(note), soft_wrap=True)
+
+
+#: What a rich table (heavy head box, padding 1) adds per column: a border and two spaces;
+#: the table adds one more border.
+_TABLE_FRAME = 3
+
+
+def column_widths(cells: Sequence[Sequence[str]], width: int) -> list[int]:
+    """The width of each column of a table (``cells``: the header row, then the rows) that
+    fits ``width`` characters where it can, never narrower than the column's longest word.
+
+    A column narrower than a word breaks it: rich folded 1000000.00514 into 1000000.00 and
+    514, whose first line reads as another number (docs/scenario-format.md: two different
+    values never read the same). So columns give way from the widest, down to their
+    longest word, and where their words need more than ``width`` the table is that wide.
+    """
+    from rich.cells import cell_len
+
+    columns = list(zip(*cells, strict=True))
+    lines = [[line for cell in column for line in cell.splitlines()] for column in columns]
+    widths = [max((cell_len(line) for line in column), default=1) or 1 for column in lines]
+    floors = [max((cell_len(word) for line in column for word in line.split()), default=1)
+              or 1 for column in lines]
+    room = width - _TABLE_FRAME * len(widths) - 1
+    while sum(widths) > room:
+        giving = [k for k, w in enumerate(widths) if w > floors[k]]
+        if not giving:
+            break
+        widest = max(giving, key=lambda k: widths[k])
+        widths[widest] -= 1
+    return widths
 
 
 def _unsaid_counterfactual(view: View) -> str:

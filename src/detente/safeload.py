@@ -283,9 +283,11 @@ class _Guard(_GuardBase):
                 except TypeError:
                     continue
                 if first is not None:
+                    lines = f"line {line}" if first == line else \
+                        f"line {first} and on line {line}"
                     raise _Refused(f"the key '{shorten(str(key))}' appears twice in one "
-                                   f"mapping, on line {first} and on line {line} (YAML "
-                                   "would silently keep the second)",
+                                   f"mapping, on {lines} (YAML would silently keep the "
+                                   "second)",
                                    "remove one of them, or merge the two entries", line)
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]

@@ -28,7 +28,15 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import option_error, scenario_error
-from detente.models import REGISTRY, Model, get_model, make_rng, require_known_actors
+from detente.models import (
+    REGISTRY,
+    Model,
+    get_model,
+    make_rng,
+    model_seed,
+    require_known_actors,
+    spawn_seed,
+)
 from detente.models.median import weighted_median
 from detente.scenario import Scenario, load
 from detente.variation import Variation
@@ -239,12 +247,6 @@ def _run_one(model: Model, arrays: Sequence[Arrays],
     return results, time.perf_counter() - start
 
 
-def _child_seeds(rng: np.random.Generator | int | None, n: int) -> list[np.random.SeedSequence]:
-    generator, seed = make_rng(rng)
-    root = np.random.SeedSequence(seed if seed is not None else int(generator.integers(2**63)))
-    return root.spawn(n)
-
-
 def run_models(arrays: Sequence[Arrays], models: Sequence[Model],
                rng: np.random.Generator | int | None = 0,
                seconds: dict[str, float] | None = None,
@@ -254,12 +256,14 @@ def run_models(arrays: Sequence[Arrays], models: Sequence[Model],
     Scenarios with the same number of actors and issues (and the same stake and veto
     pattern) are stacked on a leading batch axis and run in one call per model. A model that
     looks actors up by id (class attribute ``actor_options``) is batched only over
-    scenarios with the same actor ids. Each model gets its own child seed
-    (``SeedSequence.spawn``) so adding a model changes no other's numbers, and ``workers``
+    scenarios with the same actor ids. Each model draws from its own stream, fixed by the
+    seed and its name (:func:`detente.models.model_seed`, as in ``forecast``), so adding
+    a model changes no other's numbers, and ``workers``
     > 1 runs models in parallel processes with the same numbers. ``seconds``, if given,
     receives each model's wall-clock time.
     """
-    seeds = _child_seeds(rng, len(models))
+    seed = spawn_seed(rng)
+    seeds = [model_seed(seed, m.name) for m in models]
     if workers > 1 and len(models) > 1:
         from concurrent.futures import ProcessPoolExecutor
 

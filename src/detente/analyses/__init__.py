@@ -129,14 +129,14 @@ def _run(spec: AnalysisSpec, scenario: Scenario | str | Path | list[str] | None,
          options: Mapping[str, Any]) -> Result:
     from detente.variation import variation_from_mapping
 
-    checked = spec.check(options)
+    targets = None if spec.inputs != "targets" else [scenario] if isinstance(
+        scenario, str | Path | Scenario) else list(scenario or [])
+    checked = spec.check(options, inputs=targets)
     if variation is not None and not isinstance(variation, Variation):
         variation = variation_from_mapping(variation)
     engine = {"executor": executor, "progress": progress} if spec.long else \
         {"progress": progress} if spec.steps and progress is not None else {}
-    if spec.inputs == "targets":
-        targets = [scenario] if isinstance(scenario, str | Path | Scenario) else list(
-            scenario or [])
+    if targets is not None:
         value = spec.run(targets, variation, **checked, **engine)
     else:
         with named_by(scenario):
@@ -146,17 +146,19 @@ def _run(spec: AnalysisSpec, scenario: Scenario | str | Path | list[str] | None,
 
 def _inert(spec: AnalysisSpec, options: Mapping[str, Any], variation: Variation | None
            ) -> tuple[str, ...]:
-    """Say so when part of a counterfactual cannot change this analysis: guarantors and
-    fixed issues act on the package search only (a forecast has no package to fix)."""
+    """Say so when part of a counterfactual cannot change this analysis: trust, guarantors
+    and fixed issues act on the package search only (no model reads trust, and a forecast
+    has no package to guarantee or fix)."""
     if variation is None or spec.searches_packages(options):
         return ()
-    parts = [f"{i} guaranteed by {','.join(g) or 'nobody'}" for i, g in variation.guarantors]
+    parts = [f"trust {a}.{g}={as_written(v)}" for a, g, v in variation.trust]
+    parts += [f"{i} guaranteed by {','.join(g) or 'nobody'}" for i, g in variation.guarantors]
     parts += [f"{i} fixed at {as_written(x)}" for i, x in variation.fix]
     if not parts:
         return ()
-    return (f"note: {'; '.join(parts)} changes nothing here: guarantors and fixed issues act "
-            f"on the package search (settle, contributions, roadmap, sample -m settle), "
-            f"which {spec.name} does not run.",)
+    return (f"note: {'; '.join(parts)} changes nothing here: trust, guarantors and fixed "
+            f"issues act on the package search (settle, contributions, roadmap, sample -m "
+            f"settle), which {spec.name} does not run.",)
 
 
 __all__ = ["ANALYSES", "DEFAULT_STEP", "SETTLEMENT", "AnalysisSpec", "Option", "Result",

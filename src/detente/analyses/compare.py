@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import SEED, STEP
-from detente.analyses.spec import AnalysisSpec, Option
+from detente.analyses.spec import PATH_ON_THE_MACHINE, AnalysisSpec, Option
 from detente.errors import NOBODY_MUST_AGREE, option_error, option_text
 from detente.render import units_where_on_an_issue
 from detente.scenario import Scenario, load
@@ -234,7 +234,7 @@ COMPARE = AnalysisSpec(
             "analysis's headline numbers and their difference.",
     options=(
         Option("other", str, None, "Scenario B (default: the same scenario; B then differs "
-               "by the counterfactual options)."),
+               "by the counterfactual options).", held=PATH_ON_THE_MACHINE),
         Option("analyses", str, PARTS, "Analyses to compare; repeat for several.",
                multiple=True, choices=PARTS, flags=("--analysis", "-a")),
         STEP,

@@ -11,13 +11,13 @@ titles are declared here, the drawing (matplotlib) in :mod:`detente.report.kinds
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import REPORT_OPTIONS
-from detente.analyses.spec import AnalysisSpec, FileOutput, Option
+from detente.analyses.spec import PATH_ON_THE_MACHINE, AnalysisSpec, FileOutput, Option
 from detente.errors import named_by
 from detente.presets import PRESETS
 from detente.scenario import Scenario
@@ -61,7 +61,7 @@ PRESET = Option("preset", str, None, "Size the figure for: " + "; ".join(
     "at --dpi.", choices=tuple(PRESETS))
 DATA = Option("data", str, None, "DEU III file (e.g. ../shared/research/data/deu/"
               "deu3_blksv.csv) scored for the accuracy figure; default: the scenario's own "
-              "observed outcomes.")
+              "observed outcomes.", held=PATH_ON_THE_MACHINE)
 
 
 def _dpi(default: int, help_text: str) -> Option:
@@ -102,6 +102,16 @@ class Drawing:
             with named_by(self.source):
                 self.files[fmt] = figure_file(self.kind, self.analysis, fmt, self.dpi, preset)
         return self.files[fmt]
+
+
+def _serve_settings(options: dict[str, Any], offered: Mapping[str, AnalysisSpec], at: str
+                    ) -> dict[str, Any]:
+    """The report's settings as a server runs them (:func:`serve_report_settings`, where
+    the report reads them), imported when a request is served: the report's module imports
+    the registry this module belongs to."""
+    from detente.report.kinds import serve_report_settings
+
+    return serve_report_settings(options, offered, at)
 
 
 def run_plot(scenario: Scenario | str | Path | None, variation: Variation | None,
@@ -157,6 +167,7 @@ PLOT = AnalysisSpec(
     run=run_plot, view=lambda run: View(run.value.analysis.scenario.title, run.value.title),
     formats=("json",), to_dict=_figure_dict,
     package_search=lambda options: options["kind"] in _SEARCHING,
+    serve_settings=_serve_settings,
     files=(FileOutput("--output", "File to write: .png, .svg or .pdf.", _figure_file,
                       short="-o", default="figure.png", suffixes=FIGURE_FORMATS,
                       overwrite=True),),
@@ -174,7 +185,7 @@ REPORT = AnalysisSpec(
     formats=("json",),
     to_dict=lambda run: {"format": "detente.report", "filename": run.value.filename,
                          "html": run.value.html},
-    package_search=True, steps=True,
+    package_search=True, steps=True, serve_settings=_serve_settings,
     files=(FileOutput("--output", "HTML file to write.", _report_file, short="-o",
                       default=REPORT_FILE, overwrite=True),),
     quick={"model": ("compromise",), "dpi": 30,

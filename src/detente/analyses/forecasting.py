@@ -17,11 +17,18 @@ from detente.analyses.options import (
     MAX_BOOTSTRAP,
     MAX_WORKERS,
     MODEL_OPTION,
+    MODEL_SEED,
     SAMPLED_SETTLE,
     combination_models,
     the_model,
 )
-from detente.analyses.spec import AnalysisSpec, Option, split_model_option
+from detente.analyses.spec import (
+    ONE_PROCESS,
+    PATH_ON_THE_MACHINE,
+    AnalysisSpec,
+    Option,
+    split_model_option,
+)
 from detente.combine import fitted_on
 from detente.errors import (
     OptionError,
@@ -32,7 +39,7 @@ from detente.errors import (
     option_text,
     shorten,
 )
-from detente.models import REGISTRY, get_model, require_known_actors
+from detente.models import REGISTRY, get_model, model_stream, require_known_actors
 from detente.render import UNITS, cell_text, significant_apart
 from detente.scenario import Scenario, load
 from detente.validate import DEFAULT_BOOTSTRAP, DEFAULT_FOLDS
@@ -279,8 +286,7 @@ def forecast_models(options: Mapping[str, Any]) -> list[str]:
 FORECAST = AnalysisSpec(
     name="forecast", title="Forecast",
     summary="Forecast each issue with several models side by side.",
-    options=(FORECAST_MODELS, MODEL_OPTION, Option("seed", int, 0,
-                                                   "Seed for stochastic models.", low=0),
+    options=(FORECAST_MODELS, MODEL_OPTION, MODEL_SEED,
              Option("combined", bool, True, "Also give the combined forecast of the "
                     "registered models (weights fitted on DEU III) with its 50/80/95% "
                     "intervals and the spread across models."),
@@ -303,11 +309,13 @@ class Explanation:
     round: int
     tables: tuple[Table, ...]
     variation: Variation | None = None
+    #: The seed of the model's stream: the round is the one ``forecast`` plays at it.
+    seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         out = {"format": "detente.explain", "version": EXPLAIN_FORMAT_VERSION,
                "scenario": self.scenario.id, "model": self.model, "options": self.options,
-               "issue": self.issue, "round": self.round,
+               "issue": self.issue, "round": self.round, "seed": self.seed,
                "tables": [t.to_dict() for t in self.tables]}
         if self.variation is not None and not self.variation.is_empty:
             out["counterfactual"] = self.variation.describe()
@@ -316,7 +324,7 @@ class Explanation:
 
 def run_explain(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                 model: str, issue: str | None, round_number: int,
-                option: Sequence[str]) -> Explanation:
+                option: Sequence[str], seed: int = 0) -> Explanation:
     s = load(scenario)
     arrays = s.compile()
     if variation is not None and not variation.is_empty:
@@ -328,9 +336,10 @@ def run_explain(scenario: Scenario | str | Path | None, variation: Variation | N
     options = parse_model_options(option)
     chosen = get_model(model, **options.get(model, {}))
     require_known_actors(options, arrays.actor_ids)
-    tables = chosen.explain(arrays, arrays.issue_ids.index(issue_id), round_number)
+    tables = chosen.explain(arrays, arrays.issue_ids.index(issue_id), round_number,
+                            model_stream(seed, chosen.name))
     return Explanation(s, model, chosen.options_dict(), issue_id, round_number,
-                       tuple(tables), variation)
+                       tuple(tables), variation, seed)
 
 
 def view_explain(run: Result) -> View:
@@ -355,6 +364,7 @@ EXPLAIN = AnalysisSpec(
         Option("option", str, (), "Model option as MODEL.NAME=VALUE, e.g. "
                "bdm.preset=printed; refused for a model other than the one explained.",
                multiple=True, flags=("--option", "-O")),
+        MODEL_SEED,
     ),
     run=run_explain, view=view_explain, formats=("table", "json"), models_run=the_model,
 )
@@ -386,8 +396,9 @@ def run_validate(targets: Sequence[str], variation: Variation | None, *,
             raise option_error(flag, "no combined forecast to fit or draw: it needs two "
                                "scored models without fitted parameters, one of them not "
                                "needing a status quo, and two groups of cases",
-                               "score more models (drop --model, or add e.g. -m compromise "
-                               "-m median)")
+                               f"score more models (drop {option_text('model')}, or add e.g. "
+                               f"{option_text('model', 'compromise', '-m')} "
+                               f"{option_text('model', 'median', '-m')})")
     if fit is not None:
         write_atomic(Path(fit), _fitted_combination(result, targets, variation,
                                                     capability=capability, weights=weights,
@@ -484,6 +495,20 @@ def _validated(targets: Sequence[str], variation: Variation | None, *, model: Se
                             workers=workers)
     return validate(targets, models=models, n_boot=bootstrap, rng=seed, folds=folds,
                     workers=workers, variation=variation)
+
+
+def _deu_only(targets: Sequence[Any]) -> dict[str, tuple[str, str]]:
+    """The options that weigh the actors of a DEU III file's proposals, which scenario files
+    would ignore: their actors carry their own capabilities."""
+    if targets and targets[0] == "deu":
+        return {}
+    why = ("applies to a DEU III file only (validate deu PATH): scenario files carry their "
+           "actors' capabilities, so it would change nothing here")
+    # No id in the example: the files' actors are not read until the run.
+    edit = VALIDATE.option("capability").said("ACTOR=NUMBER")
+    return {"capability": (why, f"leave it out; to change an actor's capability in the "
+                                f"scenario files give an edit, {edit}"),
+            "weights": (why, "leave it out")}
 
 
 def _metric_format(key: str) -> str:
@@ -647,7 +672,7 @@ VALIDATE = AnalysisSpec(
         Option("capability", str, "council", "DEU capabilities: Council votes by treaty "
                "regime, the blksv GDP row, or equal.", choices=("council", "gdp", "equal")),
         Option("weights", str, None, "Council weights CSV (default: eucouncil_weights.csv "
-               "in the DEU file's folder)."),
+               "in the DEU file's folder).", held=PATH_ON_THE_MACHINE),
         Option("bootstrap", int, DEFAULT_BOOTSTRAP, "Bootstrap resamples (0: no intervals; "
                f"{BOOTSTRAP_ADVICE}).", low=0, high=MAX_BOOTSTRAP),
         Option("seed", int, 0, "Seed for the bootstrap, the cross-validation folds and "
@@ -655,16 +680,18 @@ VALIDATE = AnalysisSpec(
         Option("folds", int, DEFAULT_FOLDS, "Folds for models with fitted parameters (grouped by "
                "proposal).", low=2),
         Option("workers", int, 2, "Processes to run the models in (same numbers; helps when "
-               "a model is slow).", low=1, high=MAX_WORKERS),
+               "a model is slow).", low=1, high=MAX_WORKERS, held=ONE_PROCESS),
         Option("predictions", str, None, "Write per-issue predictions to this CSV file.",
-               flags=("--predictions", "-p")),
+               flags=("--predictions", "-p"), held=PATH_ON_THE_MACHINE),
         Option("fit", str, None, "Fit the combined forecast on these outcomes and write it to "
-               "this JSON file (use it with forecast --combined --combination FILE)."),
+               "this JSON file (use it with forecast --combined --combination FILE).",
+               held=PATH_ON_THE_MACHINE),
         Option("reliability", str, None, "Draw the reliability figure of the combined "
-               "forecast's intervals (out of fold) to this image file (.png, .svg, .pdf)."),
+               "forecast's intervals (out of fold) to this image file (.png, .svg, .pdf).",
+               held=PATH_ON_THE_MACHINE),
         Option("force", bool, False, "Overwrite the output files."),
     ),
-    run=run_validate, view=view_validate, inputs="targets",
+    run=run_validate, view=view_validate, inputs="targets", ignored_on=_deu_only,
     formats=("table", "json", "csv", "markdown"),
     # --capability council|gdp|equal predates the counterfactual --capability RU=60: the
     # command line tells them apart by the '=' of an edit.

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from detente.analyses.spec import Option
+from detente.analyses.spec import ONE_PROCESS, PATH_ON_THE_MACHINE, Option
 from detente.combine import COMBINED, load_combination
 from detente.errors import option_text
 from detente.models import DEFAULT_MODELS, REGISTRY
@@ -56,6 +56,9 @@ SAMPLED_SETTLE = (*SETTLEMENT, MAX_PACKAGES,
 
 #: A seed is a non-negative integer (numpy's rule): a negative one is refused, located.
 SEED = Option("seed", int, 0, "Seed: the same seed gives the same numbers.", low=0)
+#: The seed of the models' streams (detente.models.model_stream), declared once so that
+#: `explain --seed` shows the round `forecast --seed` plays.
+MODEL_SEED = Option("seed", int, 0, "Seed for stochastic models.", low=0)
 #: Model options as MODEL.NAME=VALUE (read as YAML scalars by the model's Options).
 MODEL_OPTION = Option("option", str, (), "Model option as MODEL.NAME=VALUE, e.g. "
                       "nash.utility=linear; refused for a model the run does not run.",
@@ -92,7 +95,8 @@ SAMPLE_MODEL = dataclasses.replace(
          "settlement options as -O settle.step=10 ...).")
 #: The combined forecast's weights: one file option for `forecast` and `sample`.
 COMBINATION = Option("combination", str, None, "Combination file written by `detente "
-                     "validate deu PATH --fit FILE` (default: the one shipped with detente).")
+                     "validate deu PATH --fit FILE` (default: the one shipped with detente).",
+                     held=PATH_ON_THE_MACHINE)
 
 
 def combination_models(chosen: Sequence[str], combination: str | None) -> list[str]:
@@ -139,7 +143,7 @@ DEFAULT_SAMPLES = 1000
 SAMPLES_ADVICE = "the error shrinks as 1/√n: 100 times as many for one more digit"
 WORKERS = Option("workers", int, None, "Processes on this machine (default: all cores when "
                  "the run is long enough). Does not change the numbers.", low=1,
-                 high=MAX_WORKERS)
+                 high=MAX_WORKERS, held=ONE_PROCESS)
 #: What a sampling run shares (besides its sample count, which differs by analysis).
 ENGINE = (CHUNK_SIZE, WORKERS)
 
@@ -171,6 +175,7 @@ __all__ = [
               "MAX_SAMPLES",
               "METHOD",
               "MODEL_OPTION",
+              "MODEL_SEED",
               "NOISE",
               "REPORT_OPTIONS",
               "SAMPLED_MODEL",

@@ -167,10 +167,7 @@ def view_settle(run: Result) -> View:
             f"{result.settings.utility} loss, deliverer correlation "
             f"{result.settings.correlation:g}, losses {result.settings.losses}, "
             f"{result.weighting}-weighted Nash product)")
-    kinds = _mechanism_kinds(mech)
-    if kinds:
-        notes.insert(0, f"Applied from the scenario: {', '.join(kinds)} (docs/settle.md); "
-                     f"{option_text('ignore')} leaves any of them out.")
+    notes[:0] = _mechanism_notes(_mechanism_kinds(mech), result.ignored, "", "settle")
     return View(head, f"Gains are in utility points over {over} (a package's utility "
                 "lies in −100..0); a veto player accepts a package when its gain is above 0.",
                 tables=tuple(tables), notes=tuple(notes))
@@ -581,7 +578,6 @@ def view_roadmap(run: Result) -> View:
     comparison = _one_shot(result)
     if comparison is not None:
         tables.append(comparison)
-    applied = _mechanism_kinds(result.mechanisms)
     walk = bool(result.mechanisms.walk_away)
     return View(f"{s.title} — roadmaps (patience {result.patience:g}, defection: "
                 f"{result.defection}, {result.settings.utility} loss, "
@@ -593,9 +589,21 @@ def view_roadmap(run: Result) -> View:
                                    "if higher" if walk else "the status quo, or under stop "
                                    "the banked gain if higher") + "); it is tempted (*) "
                 "when its banked gain exceeds what it expects.", tables=tuple(tables),
-                notes=(f"Applied from the scenario at every stage: {', '.join(applied)} "
-                       f"(docs/roadmap.md); {option_text('ignore')} leaves any of them out.",)
-                if applied else ())
+                notes=_mechanism_notes(_mechanism_kinds(result.mechanisms), result.ignored,
+                                       " at every stage", "roadmap"))
+
+
+def _mechanism_notes(applied: Sequence[str], ignored: Sequence[str], where: str,
+                     page: str) -> tuple[str, ...]:
+    """The notes of a search on the scenario's mechanisms: which it applies (``where``),
+    and which the user left out, so that a number read without a rule is never taken for
+    the scenario's own; ``page``: the docs page that explains them."""
+    notes = [f"Applied from the scenario{where}: {', '.join(applied)} (docs/{page}.md); "
+             f"{option_text('ignore')} leaves any of them out."] if applied else []
+    if ignored:
+        notes.append(f"Left out ({option_text('ignore')}): {', '.join(dict.fromkeys(ignored))}"
+                     " — these numbers are the scenario's without them.")
+    return tuple(notes)
 
 
 def _break_text(e: Any) -> str:

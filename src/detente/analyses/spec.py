@@ -59,6 +59,22 @@ _PLAIN_TYPES = (int, float, str, bool)
 
 
 @dataclass(frozen=True)
+class Held:
+    """The value a server (the workbench) holds an option to: it never takes the option
+    from a request, whose sender does not own the machine the analysis runs on."""
+
+    value: Any
+
+
+#: A file named by a path on the machine that runs the analysis: a server reads no file but
+#: its own, so the analysis takes its default (the scenario's own outcomes, the shipped
+#: combination, the same scenario).
+PATH_ON_THE_MACHINE = Held(None)
+#: The machine's processes: a served job runs in one.
+ONE_PROCESS = Held(1)
+
+
+@dataclass(frozen=True)
 class Option:
     """One option of an analysis.
 
@@ -93,6 +109,9 @@ class Option:
     #: with a function giving the refusal's message and fix (why not, what to use
     #: instead), worded when refused, as the interface showing it names options.
     not_taken: tuple[tuple[str, Callable[[], tuple[str, str]]], ...] = ()
+    #: What a server holds the option to, never taking it from a request (a path on its
+    #: machine, its processes); None: a request may give it.
+    held: Held | None = None
 
     @property
     def reader(self) -> ReadValue | None:
@@ -102,6 +121,11 @@ class Option:
     @property
     def what(self) -> str:
         return self.label or self.name.replace("_", " ")
+
+    @property
+    def why_held(self) -> str:
+        """Why a served request may not give the option (:attr:`held`)."""
+        return f"the workbench sets {self.name} itself"
 
     @property
     def cli_flags(self) -> tuple[str, ...]:
@@ -519,6 +543,29 @@ class AnalysisSpec:
     #: included, for an analysis that takes model options (``option``: MODEL.NAME=VALUE):
     #: :meth:`check` refuses the options of any other model, which the run would ignore.
     models_run: Callable[[Mapping[str, Any]], Sequence[str]] | None = None
+    #: For an analysis whose options set those of the analyses it runs (the report's
+    #: ``set``), what :meth:`check` does with its checked options for a served request,
+    #: given the analyses the server offers and where the request holds its options
+    #: (``params``): reads the settings by those specs, refusing one that reaches an option
+    #: the server holds, and adds the held values, so that the analyses it runs take them
+    #: too; raises :class:`OptionError`.
+    serve_settings: Callable[[dict[str, Any], Mapping[str, AnalysisSpec], str],
+                             dict[str, Any]] | None = None
+    #: The options a run on these inputs would ignore (validate's ``capability`` and
+    #: ``weights`` weigh a DEU file's actors; scenario files carry their own), by name, each
+    #: with why and the fix: :meth:`check`, given the inputs, refuses any of them given.
+    ignored_on: Callable[[Sequence[Any]], Mapping[str, tuple[str, str]]] | None = None
+
+    @property
+    def inputs_by_path(self) -> bool:
+        """Whether its inputs are files named by path (validate's targets), not a scenario:
+        a server, which reads no file by a request's path, cannot offer it."""
+        return self.inputs == "targets"
+
+    def held_values(self) -> dict[str, Any]:
+        """The value a server holds each option to that it never takes from a request
+        (:attr:`Option.held`)."""
+        return {o.name: o.held.value for o in self.options if o.held is not None}
 
     def searches_packages(self, options: Mapping[str, Any]) -> bool:
         if callable(self.package_search):
@@ -569,17 +616,43 @@ class AnalysisSpec:
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
 
-    def check(self, options: Mapping[str, Any], at: str = "") -> dict[str, Any]:
+    def check(self, options: Mapping[str, Any], at: str = "",
+              served: Mapping[str, AnalysisSpec] | None = None,
+              inputs: Sequence[Any] | None = None) -> dict[str, Any]:
         """Every option filled in (defaults for the missing), coerced and checked; every
         problem (unknown names too) is reported at once in one :class:`OptionError` (located
         as :func:`check_options` says). Once those pass, the model options are read against
         the models the run runs: one naming another model is refused at ``option`` (its
-        flag, or ``AT.option``)."""
-        checked = check_options(self.options, options, self.name, at)
-        not_run = self._options_not_run(checked, at)
-        if not_run:
-            raise OptionError(not_run)
-        return checked
+        flag, or ``AT.option``); given the ``inputs``, an option given that they would
+        ignore (:attr:`ignored_on`) is refused at the option.
+
+        ``served``: where a server runs the request, the analyses it offers (with its own
+        bounds). An option it holds (:attr:`Option.held`) is refused if given, as unknown
+        to what the request may set, and takes its held value; the settings of the
+        analyses this one runs are read likewise (:attr:`serve_settings`)."""
+        held = self.held_values() if served is not None else {}
+        refused = [Problem(f"{at or self.name}.{name}", f"unknown option '{name}' for "
+                           f"{self.name}", self.option(name).why_held)
+                   for name in options if name in held]
+        try:
+            checked = check_options(self.options, {name: value for name, value
+                                                   in options.items() if name not in held},
+                                    self.name, at)
+            not_run = self._options_not_run(checked, at)
+            if inputs is not None and self.ignored_on is not None:
+                not_run += [Problem(f"{at}.{name}" if at else self.option(name).place, why,
+                                    fix)
+                            for name, (why, fix) in self.ignored_on(inputs).items()
+                            if name in options]
+            if not_run:
+                raise OptionError(not_run)
+            if served is not None and self.serve_settings is not None:
+                checked = self.serve_settings(checked, served, at)
+        except OptionError as err:
+            raise OptionError([*refused, *err.problems]) from err
+        if refused:
+            raise OptionError(refused)
+        return {**checked, **held}
 
     def _options_not_run(self, checked: Mapping[str, Any], at: str) -> list[Problem]:
         if self.models_run is None:
@@ -610,5 +683,6 @@ class AnalysisSpec:
                 "options": [o.public() for o in self.options]}
 
 
-__all__ = ["AnalysisSpec", "FileOutput", "Inputs", "Option", "ReadValue", "check_finite",
-           "check_options", "not_finite", "split_model_option"]
+__all__ = ["ONE_PROCESS", "PATH_ON_THE_MACHINE", "AnalysisSpec", "FileOutput", "Held", "Inputs",
+           "Option", "ReadValue", "check_finite", "check_options", "not_finite",
+           "split_model_option"]

@@ -13,7 +13,15 @@ from typing import Any
 
 from detente.errors import DetenteError, OptionError, option_error
 from detente.models.anchored import Anchored
-from detente.models.base import ExplainTable, Model, ModelResult, make_rng
+from detente.models.base import (
+    ExplainTable,
+    Model,
+    ModelResult,
+    make_rng,
+    model_seed,
+    model_stream,
+    spawn_seed,
+)
 from detente.models.bdm import Bdm
 from detente.models.compromise import Compromise
 from detente.models.constrained import ConstrainedCompromise
@@ -107,4 +115,5 @@ def require_known_actors(options: Mapping[str, Mapping[str, Any]],
 
 
 __all__ = ["DEFAULT_MODELS", "REGISTRY", "ExplainTable", "Model", "ModelInfo", "ModelResult",
-           "get_model", "make_rng", "require_known_actors"]
+           "get_model", "make_rng", "model_seed", "model_stream", "require_known_actors",
+           "spawn_seed"]

@@ -21,10 +21,12 @@ import numpy as np
 from detente.arrays import Arrays
 from detente.errors import (
     Problem,
+    ScenarioError,
     model_option_text,
     non_finite_text,
     option_error,
     option_text,
+    shorten,
     unknown_ids,
 )
 from detente.view import Table
@@ -53,6 +55,53 @@ def make_rng(rng: RngLike) -> tuple[np.random.Generator, int | None]:
         seed = int(np.random.SeedSequence().entropy % (2**63))
         return np.random.default_rng(seed), seed
     return np.random.default_rng(int(rng)), int(rng)
+
+
+def spawn_seed(rng: RngLike) -> int:
+    """The integer seed a run uses and echoes, for a Generator (an integer drawn from it, so
+    that the echoed seed repeats the run), a seed, or None (fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63))
+    if rng is None:
+        return int(np.random.SeedSequence().entropy % (2**63))
+    seed = int(rng)
+    if seed < 0:
+        raise ValueError("seed must be 0 or more")
+    return seed
+
+
+#: First word of every model stream's spawn key, reserved as the sampling engine reserves
+#: 2**32 - 1 and 2**32 - 2: no block or spawned child of the same seed can share it.
+MODEL_STREAM = 2**32 - 3
+
+
+def model_seed(parent: np.random.SeedSequence | int, model: str) -> np.random.SeedSequence:
+    """The seed of model ``model``'s random stream in a run seeded by ``parent`` (the run's
+    seed, or the seed sequence of a sampling block).
+
+    It depends on ``parent`` and the model's name alone, so a stochastic model draws the
+    same numbers whichever models run beside it, in whatever order: one spawned child per
+    model in list order tied each model's draws to its place in the list. The name enters
+    the spawn key as its UTF-8 bytes, the same in every process and Python version (unlike
+    ``hash()``, which is salted per process).
+    """
+    root = parent if isinstance(parent, np.random.SeedSequence) else np.random.SeedSequence(parent)
+    return np.random.SeedSequence(root.entropy, pool_size=root.pool_size, spawn_key=(
+        *root.spawn_key, MODEL_STREAM, *model.encode()))
+
+
+def model_stream(parent: np.random.Generator | np.random.SeedSequence | int, model: str
+                 ) -> np.random.Generator:
+    """A generator on :func:`model_seed`: what every run hands a model. A Generator parent
+    stands for the seed sequence it was made from, not its state (the sampling engine makes
+    a fresh one per block, so the stream is fixed by the block)."""
+    if isinstance(parent, np.random.Generator):
+        origin = parent.bit_generator.seed_seq
+        if not isinstance(origin, np.random.SeedSequence):
+            raise TypeError("a model stream needs a generator made from a seed or a "
+                            "SeedSequence (np.random.default_rng(seed)), not from a state")
+        parent = origin
+    return np.random.default_rng(model_seed(parent, model))
 
 
 @dataclass(frozen=True)
@@ -137,13 +186,17 @@ def _parse_as(kind: Any, text: str, where: str) -> Any:
         rest = [a for a in args if a is not type(None)]
         if len(rest) == 1:
             return _parse_as(rest[0], text, where)
-    import yaml
+    from detente.safeload import parse_yaml
 
+    # The scenario loader's guard, so that a value is read by the rules a file is: a key
+    # written twice is refused (YAML alone keeps the second silently), aliases and depth
+    # are bounded.
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise option_error(where, f"'{text}' cannot be read",
-                           "see `detente models` for the option's form") from None
+        return parse_yaml(text, where)[0]
+    except ScenarioError as err:
+        problem = err.problems[0]
+        raise option_error(where, f"'{shorten(text)}' cannot be read: {problem.message}",
+                           problem.fix) from None
 
 
 class CountOutOfRange(ValueError):
@@ -313,11 +366,13 @@ class Model(ABC):
         return MemoryEstimate(working=8 * 32 * cells + 2**20,
                               outputs_per_row=8 * 2 * max(n_issues, 1))
 
-    def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
+    def explain(self, arrays: Arrays, issue_index: int, round_number: int,
+                rng: np.random.Generator | None = None) -> list[ExplainTable]:
         """Tables that show why the model moved as it did on one issue in one round.
 
         Stepwise models override this; ``round_number`` counts from 1 (the first round of
-        bargaining). ``arrays`` carry no batch axis.
+        bargaining). ``arrays`` carry no batch axis. ``rng``: a stochastic model's stream,
+        ``model_stream(seed, name)`` to show the round ``forecast`` plays at that seed.
         """
         raise option_error("--model", f"model '{self.name}' has no round-by-round explanation",
                            "choose a stepwise model that implements explain, e.g. "

@@ -275,7 +275,8 @@ class Bdm(Model):
         return MemoryEstimate(working=self._working(a, rows, 24 * rows * a),
                               outputs_per_row=8 * max(n_issues, 1) * 2)
 
-    def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
+    def explain(self, arrays: Arrays, issue_index: int, round_number: int,
+                rng: np.random.Generator | None = None) -> list[ExplainTable]:
         return explain_round(arrays, self.options, issue_index, round_number)
 
 

@@ -166,18 +166,47 @@ def _primal_nearest(base: np.ndarray, position: np.ndarray, salience: np.ndarray
                       "jac": lambda x: -2.0 * sal * (x - pos)}],
         options={"maxiter": iterations, "ftol": 1e-14})
     x = np.clip(np.asarray(result.x, dtype=float), 0.0, 1.0)
-    if np.all(_slack(x, pos, sal, status_quo) >= -_FEASIBLE_TOL):
-        return x
-    # Pull back toward q (feasible; the win-set is convex) until every veto player accepts.
-    lo, hi = 0.0, 1.0
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if np.all(_slack(status_quo + mid * (x - status_quo), pos, sal,
-                         status_quo) >= -_FEASIBLE_TOL):
-            lo = mid
-        else:
-            hi = mid
-    return status_quo + lo * (x - status_quo)
+    if not np.all(_slack(x, pos, sal, status_quo) >= -_FEASIBLE_TOL):
+        # Pull back toward q (feasible; the win-set is convex) until every veto player
+        # accepts.
+        lo, hi = 0.0, 1.0
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if np.all(_slack(status_quo + mid * (x - status_quo), pos, sal,
+                             status_quo) >= -_FEASIBLE_TOL):
+                lo = mid
+            else:
+                hi = mid
+        x = status_quo + lo * (x - status_quo)
+    # A win-set without interior can be q alone (two veto players' ellipsoids touching at q),
+    # where SLSQP's tolerance still accepts points up to √_FEASIBLE_TOL from q along the
+    # common tangent: -0.13 for a status quo of 0 on a scale of ±10⁶.
+    return status_quo.copy() if _reach_toward(x, pos, sal, status_quo) <= _AT_Q else x
+
+
+#: How far (unit scale) the win-set may reach from q toward the solver's point and still be
+#: q alone to rounding: positions on the unit scale carry errors of about 1e-16, which turn
+#: two ellipsoids that touch at q into a lens of that size.
+_AT_Q = 1e-12
+
+
+def _reach_toward(x: np.ndarray, position: np.ndarray, salience: np.ndarray,
+                  status_quo: np.ndarray) -> float:
+    """How far the win-set reaches from q along the segment to ``x``, exactly (unit scale).
+
+    Along q + t·d (d = x − q) veto player v's slack is t (G_v·d − t Σ_j s_vj d_j²), with
+    G_v = 2 s_v (p_v − q), the gradient of its slack at q (Tsebelis 2002, ch. 2: every veto
+    player is indifferent at q, so each ellipsoid passes through it). v therefore accepts
+    exactly t ≤ G_v·d / Σ_j s_vj d_j² — a form without the cancellation of the squared
+    distances in :func:`_slack`, so the reach is not lost in their rounding.
+    """
+    step = x - status_quo
+    toward = np.sum(2.0 * salience * (position - status_quo) * step, axis=-1)
+    curving = np.sum(salience * step ** 2, axis=-1)
+    # A veto player whose loss does not change along the segment accepts all of it.
+    accepted = np.where(curving > 0, toward / np.where(curving > 0, curving, 1.0), np.inf)
+    return float(np.clip(np.min(accepted, initial=1.0), 0.0, 1.0) * np.max(np.abs(step),
+                                                                            initial=0.0))
 
 
 #: Duality gap (objective units, unit scale) below which the dual's point is accepted: with

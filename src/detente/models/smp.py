@@ -29,6 +29,7 @@ from detente.models.base import (
     ModelResult,
     RngLike,
     make_rng,
+    model_stream,
     require_choices,
     require_count,
     require_within_cap,
@@ -1221,26 +1222,31 @@ class SMP(Model):
         return MemoryEstimate(working=run.working - results + kept,
                               outputs_per_row=8 * (n + 1 + 2 * k))
 
-    def explain(self, arrays: Arrays, issue_index: int, round_number: int) -> list[ExplainTable]:
+    def explain(self, arrays: Arrays, issue_index: int, round_number: int,
+                rng: np.random.Generator | None = None) -> list[ExplainTable]:
         """Turn ``round_number`` of the SMP: risk, targets, bargains and moves (§2.5-§2.8).
 
         The SMP moves in all issues at once; positions are shown on issue ``issue_index``.
-        A stochastic run is replayed with seed 0.
+        A stochastic run draws from ``rng``, by default the stream ``forecast`` hands smp at
+        seed 0, so the turn shown is the one that forecast plays.
         """
-        return explain_turn(self.options, arrays, issue_index, round_number)  # type: ignore[arg-type]
+        stream = rng if rng is not None else model_stream(0, self.name)
+        return explain_turn(self.options, arrays, issue_index, round_number,  # type: ignore[arg-type]
+                            stream)
 
 
 def explain_turn(opts: SMPOptions, arrays: Arrays, issue_index: int,
-                 round_number: int) -> list[ExplainTable]:
-    """Tables for one turn of one scenario (no batch axis)."""
+                 round_number: int, rng: np.random.Generator) -> list[ExplainTable]:
+    """Tables for one turn of one scenario (no batch axis), drawing from ``rng`` in the
+    stochastic mode as :meth:`SMP.run` does."""
     if arrays.batch_shape:
         raise option_error("arrays", "explain works on one scenario, not a batch",
                            "explain a single scenario")
     if not 0 <= issue_index < arrays.n_issues:
         raise option_error("--issue", f"issue index {issue_index} is out of range",
                            f"choose one of {', '.join(arrays.issue_ids)}")
-    out = run_smp(arrays.capability, arrays.position, arrays.salience, opts,
-                  np.random.default_rng(0), record_turn=round_number)
+    out = run_smp(arrays.capability, arrays.position, arrays.salience, opts, rng,
+                  record_turn=round_number)
     played = int(out.states[0]) - 1
     if not 1 <= round_number <= played:
         raise option_error("--round", f"turn {round_number} was not played: the SMP ran "

@@ -16,7 +16,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from detente.forecast import Forecast
-from detente.models import get_model
+from detente.models import get_model, model_stream
 from detente.render import fmt_shift, non_finite_error
 from detente.report.figures import ForecastLike, as_forecast
 from detente.report.style import INK, MUTED, model_label, new_figure, row_inches, wrap
@@ -36,7 +36,7 @@ class WithoutActor:
     issue_ids: tuple[str, ...]
     full: np.ndarray      # I, the forecast with everybody
     without: np.ndarray   # A, I: the forecast without actor a (NaN where not ``defined``)
-    seed: int | None
+    seed: int             # the forecast's: every run drew from its model's stream at it
     defined: np.ndarray   # A, I: whether anybody but actor a cares about issue i
 
     @property
@@ -47,8 +47,10 @@ class WithoutActor:
 def without_each_actor(f: Forecast, model: str | None = None) -> WithoutActor:
     """Rerun ``model`` (default: the forecast's first) once per left-out actor.
 
-    A deterministic model reuses the forecast's options; a stochastic one gets the same
-    seed as the full run, so a difference comes from the actor and not from the draw.
+    Each run reuses the forecast's options, and a stochastic model the stream the full run
+    drew from (:func:`detente.models.model_stream` at the forecast's seed), so a difference
+    comes from the actor and not from the draw: a row is what ``forecast`` gives without
+    that actor at the same seed.
     """
     name = model or next(iter(f.results))
     result = f.results[name]
@@ -63,16 +65,15 @@ def without_each_actor(f: Forecast, model: str | None = None) -> WithoutActor:
         if not defined[a].any():
             continue  # nobody else cares about anything: no scenario left to run
         rest = arrays.take_actors(everyone[everyone != a])
-        seed = result.seed if result.seed is not None else f.seed
         # An issue nobody left cares about is 0/0 in some models: dropped just below, so
         # numpy's warning about it would only alarm.
         with np.errstate(invalid="ignore", divide="ignore"):
-            forecast = arrays.to_units(runner.run(rest, seed).forecast)
+            forecast = arrays.to_units(runner.run(rest, model_stream(f.seed, name)).forecast)
         rows[a] = np.where(defined[a], forecast, np.nan)
         if not np.isfinite(rows[a][defined[a]]).all():
             raise non_finite_error(f"{name} without {arrays.actor_ids[a]}")
     return WithoutActor(name, arrays.actor_ids, arrays.issue_ids,
-                        arrays.to_units(result.forecast), rows, result.seed, defined)
+                        arrays.to_units(result.forecast), rows, f.seed, defined)
 
 
 #: A cell of the map without a forecast (``WithoutActor.defined`` false), said in words.

@@ -24,6 +24,7 @@ from detente.errors import (
     Problem,
     given_inside,
     option_error,
+    option_place,
     option_text,
     require_known,
 )
@@ -35,6 +36,7 @@ from detente.variation import Variation
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from detente.arrays import Arrays
     from detente.presets import Preset
     from detente.report.counterfactual import WithoutActor
     from detente.roadmaps.api import RoadmapAnalysis
@@ -120,40 +122,99 @@ def as_settings(name: str, options: Iterable[Option]) -> AbstractContextManager[
 
 def report_settings(given: Mapping[str, Mapping[str, Any]] | None = None, *,
                     models: Sequence[str] | None = None, primary: str | None = None,
-                    seed: int | None = None, specs: Mapping[str, AnalysisSpec] = ANALYSES
-                    ) -> dict[str, dict[str, Any]]:
+                    seed: int | None = None, specs: Mapping[str, AnalysisSpec] = ANALYSES,
+                    served: bool = False) -> dict[str, dict[str, Any]]:
     """Every option of every analysis in :data:`REPORTED`, checked by its spec, defaults
     filled in; every problem at once, located as ``--set ANALYSIS.OPTION``.
 
     Shortcuts: ``models`` (the forecast's), ``primary`` (the model of the sampled
     analyses) and ``seed`` (of every analysis that has one) apply where ``given`` does not
     set the option itself. ``specs``: the analyses by name, where a caller narrows their
-    bounds (the workbench its sample counts)."""
+    bounds (the workbench its sample counts). ``served``: the settings of a request a server
+    runs (:meth:`AnalysisSpec.check`), where an option the server holds
+    (:attr:`Option.held`) takes its held value and may be given only that value."""
     given = dict(given or {})
-    problems = [Problem("--set", f"the report shows no analysis '{name}'",
-                        f"analyses of the report: {', '.join(REPORTED)}")
-                for name in given if name not in REPORTED]
+    problems = _held_settings(given, specs) if served else []
+    problems += [Problem("--set", f"the report shows no analysis '{name}'",
+                         f"analyses of the report: {', '.join(REPORTED)}")
+                 for name in given if name not in REPORTED]
     out: dict[str, dict[str, Any]] = {}
     for name in REPORTED:
         spec = specs[name]
         names = {o.name for o in spec.options}
+        held = spec.held_values() if served else {}
         shortcut: dict[str, Any] = {"seed": seed, "model": models if name == "forecast"
                                     else primary}
         wanted = {**REPORT_DEFAULTS.get(name, {}),
                   **{k: v for k, v in shortcut.items() if v is not None and k in names},
-                  **given.get(name, {})}
+                  **{k: v for k, v in given.get(name, {}).items() if k not in held}}
         try:
             # Worded as the report takes the setting (--set settle.step=5%, workbench
             # set=settle.step=5%: as_settings) and located as it is written, by the option's
             # declared name ("--set settle.step"; an unknown name too, "settle.stepp").
             with as_settings(name, spec.options):
-                out[name] = spec.check(wanted, at=name)
+                out[name] = spec.check(wanted, at=name, served=specs if served else None)
         except OptionError as err:
             problems += [Problem(f"--set {p.location}", p.message, p.fix)
                          for p in err.problems]
     if problems:
         raise OptionError(problems)
     return out
+
+
+def _held_settings(given: Mapping[str, Mapping[str, Any]], specs: Mapping[str, AnalysisSpec]
+                   ) -> list[Problem]:
+    """The settings of a served request that reach an option the server holds: refused
+    unless they give its held value. A held value of None is never given: the text "None"
+    would name a file (``forecast.combination=None``)."""
+    problems = []
+    for name, options in given.items():
+        if name not in REPORTED:  # refused as unknown by report_settings
+            continue
+        spec = specs[name]
+        held = spec.held_values()
+        for option, value in options.items():
+            values = value if isinstance(value, list) else [value]
+            problems += [Problem("--set", f"'{name}.{option}={v}': "
+                                 f"{spec.option(option).why_held}", f"leave {option} out")
+                         for v in values if option in held and (
+                             held[option] is None or str(v).strip() != str(held[option]))]
+    return problems
+
+
+def serve_report_settings(options: dict[str, Any], offered: Mapping[str, AnalysisSpec],
+                          at: str) -> dict[str, Any]:
+    """The report's own options (checked) as a server runs them
+    (:attr:`AnalysisSpec.serve_settings`): its settings read as the report reads them
+    (:func:`report_settings`), by the ``offered`` specs and held where the server holds
+    them, every problem at the ``set`` field (``params.set``), prefixed with the setting it
+    is about; the held values the settings leave out added as settings, so that the report's
+    analyses run in the job's one process too (left unset, a sampling analysis took its own
+    default, all cores when long enough)."""
+    place = f"{at}.set" if at else option_place("set")
+    problems: list[Problem] = []
+    settings: dict[str, dict[str, Any]] = {}
+    try:
+        settings = parse_settings(options["set"])
+    except OptionError as err:
+        problems += err.problems
+    try:
+        report_settings(settings, **report_shortcuts(options), specs=offered, served=True)
+    except OptionError as err:
+        problems += err.problems
+    if problems:
+        raise OptionError([Problem(place, _setting_message(p), p.fix) for p in problems])
+    held = [f"{name}.{option}={value}" for name in REPORTED
+            for option, value in offered[name].held_values().items()
+            if value is not None and option not in settings.get(name, {})]
+    return {**options, "set": (*options["set"], *held)}
+
+
+def _setting_message(problem: Problem) -> str:
+    """A problem of the report's settings (located ``--set settle.step``) as a served
+    request words it, all at the ``set`` field: prefixed with the setting it is about."""
+    setting = problem.location.removeprefix("--set").strip()
+    return f"{setting}: {problem.message}" if setting else problem.message
 
 
 def report_shortcuts(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -270,21 +331,23 @@ class Analysis:
         return without_each_actor(self.forecast, self.counterfactual_model)
 
     @cached_property
-    def can_leave_out(self) -> tuple[str, ...]:
-        """The actors whose absence is a scenario: not the only actor, nor the only one who
-        cares about an issue (Variation.apply's rule; the report names the others)."""
+    def arrays_without(self) -> dict[str, Arrays]:
+        """The scenario's arrays without each actor whose absence is a scenario: not the
+        only actor, nor the only one who cares about an issue (Variation.apply's rule; the
+        report names the others)."""
         arrays = self.scenario.compile()
-        leavable = []
+        leavable = {}
         for actor in arrays.actor_ids:
-            without = Variation(without=(actor,))
-            if without.problems(arrays):
-                continue
             try:
-                without.apply(arrays)
+                leavable[actor] = Variation(without=(actor,)).apply(arrays)
             except OptionError:
                 continue
-            leavable.append(actor)
-        return tuple(leavable)
+        return leavable
+
+    @property
+    def can_leave_out(self) -> tuple[str, ...]:
+        """The actors of :attr:`arrays_without`."""
+        return tuple(self.arrays_without)
 
     @cached_property
     def settles_without(self) -> tuple[str, ...]:
@@ -293,9 +356,8 @@ class Analysis:
         nothing to settle, and settle refuses)."""
         from detente.settlement.utility import somebody_must_agree
 
-        arrays = self.scenario.compile()
-        return tuple(actor for actor in self.can_leave_out
-                     if somebody_must_agree(Variation(without=(actor,)).apply(arrays)))
+        return tuple(actor for actor, arrays in self.arrays_without.items()
+                     if somebody_must_agree(arrays))
 
     @cached_property
     def without_each(self) -> Result:

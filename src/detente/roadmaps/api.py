@@ -21,7 +21,7 @@ from detente.errors import OptionError, as_written, option_error, option_place, 
 from detente.errors import Problem as ErrorItem
 from detente.render import decimals_apart
 from detente.roadmaps.model import Checkpoints, Defection, check_defection, evaluate_stages
-from detente.roadmaps.search import deliverable_issues, reachable, search_paths
+from detente.roadmaps.search import deliverable_issues, path_options, reachable, search_paths
 from detente.scenario import Scenario, did_you_mean, load
 from detente.scenario.checks import self_trust
 from detente.scenario.compile import Mechanisms
@@ -341,6 +341,7 @@ class RoadmapAnalysis(BaselineAndVariants[RoadmapOutcome]):
     learning_scans: tuple[LearningScan, ...] = ()
     #: The mechanisms applied (the scenario's, less any ``ignore``d kind).
     mechanisms: Mechanisms = field(default_factory=Mechanisms)
+    ignored: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -666,8 +667,9 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
     # The values suggested for one off the grid are ones the checks below take, with the
     # stage's other values (those on the grid someone can deliver): FLOW=6 (no move) or
     # FLOW=8 (short of the minimum move) would only be refused in turn.
-    others = {key: value for key, value in on_grid.items()
-              if not _undeliverable(problem, {key: value}, settings)}
+    undeliverable = {key: _undeliverable(problem, {key: value}, settings)
+                     for key, value in on_grid.items()}
+    others = {key: value for key, value in on_grid.items() if not undeliverable[key]}
 
     def taken(key: str, value: float) -> bool:
         return not (_undeliverable(problem, {key: value}, settings)
@@ -693,7 +695,7 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
         problems.append(ErrorItem(first, f"{key}={as_written(value)} is not a value "
                                   f"the search takes ({kind}, and the status quo "
                                   f"{grid_value_text(float(status[k]), span)})", fix))
-    problems += _undeliverable(problem, on_grid, settings)
+    problems += [item for items in undeliverable.values() for item in items]
     out = {key: value for key, value in on_grid.items() if key in others}
     if not problems and out:
         problems += _stage_refusals(problem, out, min_moves)
@@ -871,16 +873,15 @@ def most_stages(problem: SettlementProblem, finals: np.ndarray, settings: Utilit
     the minimum on. Summed over the issues: a stage may move one issue alone, and two moves
     of an issue merged are one such move, so every count up to the sum has a roadmap."""
     arrays = problem.arrays
-    deliverable = deliverable_issues(problem, settings)
+    # As the search's paths: an issue nobody can deliver jumps straight to the final.
+    options = path_options(problem, deliverable_issues(problem, settings))
     floor = np.zeros(arrays.n_issues) if min_moves is None else np.asarray(min_moves)
     start = np.asarray(arrays.status_quo if first is None else first, dtype=float)
     most = 0
     for final in finals:
         total = 0 if first is None else 1
         for k in range(arrays.n_issues):
-            # As the search's paths: an issue nobody can deliver jumps straight to the final.
-            options = problem.unit_candidates(k)[0] if deliverable[k] else np.zeros(0)
-            values = np.unique(np.append(options, final[k]))
+            values = np.unique(np.append(options[k], final[k]))
             toward = np.sign(final[k] - start[k])
             ahead = values[(values - start[k]) * toward > 1e-12]
             ahead = ahead[(final[k] - ahead) * toward >= -1e-12]
@@ -1229,7 +1230,7 @@ def roadmap(
                            defection=defection, step=grid_step, baseline=baseline,
                            variants=variants, scan=trust_result, learning=float(learning),
                            min_move=float(min_move), learning_scans=scans,
-                           mechanisms=problem.mechanisms)
+                           mechanisms=problem.mechanisms, ignored=tuple(ignore))
 
 
 def roadmap_values(problem: SettlementProblem, values: Sequence[Mapping[str, float]]

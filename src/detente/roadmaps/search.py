@@ -181,6 +181,14 @@ def deliverable_issues(problem: SettlementProblem, settings: UtilitySettings) ->
     return np.asarray((belief > 0).any(axis=0), dtype=bool)
 
 
+def path_options(problem: SettlementProblem, deliverable: np.ndarray) -> list[np.ndarray]:
+    """The values (unit scale) each issue's paths may pass on the way to a final: its
+    candidates, none for an issue nobody can deliver (``deliverable [I]``,
+    :func:`deliverable_issues`), which goes straight to the final."""
+    return [problem.unit_candidates(k)[0] if deliverable[k] else np.zeros(0)
+            for k in range(problem.arrays.n_issues)]
+
+
 def final_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
                 settings: UtilitySettings, monotone: bool,
                 first: np.ndarray | None = None) -> list[list[np.ndarray]]:
@@ -198,8 +206,7 @@ def final_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     # finals that settle rules out.
     deliverable = deliverable_issues(problem, settings)
     n_final, n_issues = finals.shape
-    options = [problem.unit_candidates(k)[0] if deliverable[k] else np.zeros(0)
-               for k in range(n_issues)]
+    options = path_options(problem, deliverable)
     paths: list[list[np.ndarray]] = []
     for b in range(n_final):
         row = [issue_paths(options[k], float(q[k]), float(finals[b, k]), n_stages,

@@ -135,9 +135,11 @@ def open_room(
     elif scenario and Path(scenario).suffix.lower() == ".csv":
         source = Path(scenario)
     with _service(db) as service:
+        from detente.room.service import BY_FLAGS  # the room extra: loaded by _service
+
         opened = service.open_room(mode, source, list(expert or party or []) or None,
                                    options, expires_in=dt.timedelta(days=expires_days),
-                                   weights=weights)
+                                   weights=weights, experts_given=BY_FLAGS)
     base = url.rstrip("/")
     links = {label: f"{base}/room/{opened.room_id}#token={token}"
              for label, token in opened.tokens.items()}

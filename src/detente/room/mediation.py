@@ -116,12 +116,15 @@ def load_skeleton(raw: Mapping[str, Any]) -> Scenario:
 
 def skeleton(scenario: Scenario, parties: list[str]) -> dict[str, Any]:
     """What a mediation room is opened with: issues (scales, anchors, status quo,
-    guarantors, options), actors with their capability, institutions; no stances, no trust,
-    no packages. Actors that are not parties stay as guarantors without a veto.
+    guarantors, options, what each verifies), actors with their capability, institutions,
+    the package rules; no stances, no trust, no packages. Actors that are not parties stay
+    as guarantors without a veto.
 
-    None of the scenario's settlement mechanisms (docs/settle.md, issue 16: verification,
-    links, rules, walk-away points, stakes) goes into the room: the parties' own numbers
-    and walk-away points are what it mediates on."""
+    Of the scenario's settlement mechanisms (docs/settle.md) the room keeps those that
+    belong to the negotiation itself, which every party sees: hard package rules (a
+    proposal that breaks one could not be signed) and verification regimes. It leaves out
+    those that are one actor's own valuation (links, walk-away points, stakes): a party's
+    valuation is what it enters in the room, its walk-away point included."""
     unknown = [p for p in parties if p not in scenario.actor_ids]
     if unknown:
         raise ScenarioError([Problem(f"parties[{parties.index(p)}]",
@@ -141,15 +144,31 @@ def skeleton(scenario: Scenario, parties: list[str]) -> dict[str, Any]:
         actors.append(actor)
     issues = []
     for issue in full["issues"]:
-        issue = {k: v for k, v in issue.items() if k not in ("note", "sources", "verifies")}
+        issue = {k: v for k, v in issue.items() if k not in ("note", "sources")}
+        if "verifies" in issue:
+            issue["verifies"] = _bare(issue["verifies"])
         if isinstance(issue["status_quo"], dict):
             issue["status_quo"] = issue["status_quo"]["value"]
         issues.append(issue)
     out = {"id": scenario.id, "title": scenario.title, "issues": issues, "actors": actors,
-           "institutions": full.get("institutions", []), "stances": {}, "trust": {}}
+           "institutions": full.get("institutions", []), "rules": _bare(full.get("rules", [])),
+           "stances": {}, "trust": {}}
     if "trust_default" in full:  # the trust of a pair a party leaves out
         out["trust_default"] = full["trust_default"]
     return out
+
+
+def _bare(value: Any) -> Any:
+    """``value`` without its notes and sources, each number as its value: an analyst's note
+    on a rule or a verification regime may weigh the parties (how far one trusts the
+    verifiers), which the room keeps private."""
+    if isinstance(value, list):
+        return [_bare(v) for v in value]
+    if isinstance(value, dict):
+        if "value" in value:  # a number with a note
+            return value["value"]
+        return {k: _bare(v) for k, v in value.items() if k not in ("note", "source", "sources")}
+    return value
 
 
 def check_submission(skeleton_map: Mapping[str, Any], party: str,

@@ -61,6 +61,25 @@ EXPORT_FORMAT = "detente.room"
 EXPORT_VERSION = 1
 
 
+@dataclass(frozen=True)
+class ExpertsGiven:
+    """How the caller of :meth:`RoomService.open_room` gives the experts and their pool
+    weights, so that its refusals name what the caller wrote: a request to the room's HTTP
+    API by the fields of its body (:data:`BY_REQUEST`), `detente room open` by its flags."""
+
+    place: str  # where a refusal of the experts' labels is located
+    example: str  # how to give two experts
+    weight_example: str  # how to give an expert's pool weight
+
+
+#: The HTTP API's body fields, which are also ``open_room``'s parameters (docs/room.md).
+BY_REQUEST = ExpertsGiven("parties", 'e.g. "parties": ["E1", "E2"]',
+                          'e.g. "weights": {"E1": 2} (weights are relative)')
+#: `detente room open`'s flags.
+BY_FLAGS = ExpertsGiven("experts", "e.g. --expert E1 --expert E2",
+                        "e.g. --weight E1=2 (weights are relative)")
+
+
 class RoomError(DetenteError):
     """A refused room request; ``status`` is its HTTP status code."""
 
@@ -131,11 +150,13 @@ class RoomService:
     def open_room(self, mode: Mode, scenario: str | Scenario | Mapping[str, Any] | None,
                   parties: list[str] | None = None, options: Mapping[str, Any] | None = None,
                   title: str | None = None, expires_in: dt.timedelta = DEFAULT_EXPIRY,
-                  weights: Mapping[str, float] | None = None) -> OpenedRoom:
+                  weights: Mapping[str, float] | None = None,
+                  experts_given: ExpertsGiven = BY_REQUEST) -> OpenedRoom:
         """Open a room. Mediation: ``scenario`` gives the skeleton (its issues, actors and
         guarantors; its stances and trust are dropped), ``parties`` the actors who
         negotiate (default all). Elicitation: ``scenario`` is the full scenario the experts
-        start from, ``parties`` the experts' labels, ``weights`` optional pool weights."""
+        start from, ``parties`` the experts' labels, ``weights`` optional pool weights,
+        refused as ``experts_given`` names them."""
         if mode not in ("mediation", "elicitation"):
             raise RoomError(422, "mode", f"unknown mode '{mode}'", "mediation or elicitation")
         if isinstance(scenario, Mapping) and mode == "mediation":
@@ -152,8 +173,8 @@ class RoomService:
         else:
             labels = list(parties or [])
             if len(labels) < 1 or len(set(labels)) != len(labels):
-                raise RoomError(422, "experts", "an elicitation room needs at least one "
-                                "expert, each named once", "e.g. --expert E1 --expert E2")
+                raise RoomError(422, experts_given.place, "an elicitation room needs at least "
+                                "one expert, each named once", experts_given.example)
             base = s.to_dict()
         if len(labels) > MAX_PARTIES:
             raise RoomError(422, "parties", f"{len(labels)} parties is more than a room "
@@ -173,7 +194,7 @@ class RoomService:
                     or not 0 < w < MAX_POOL_WEIGHT:
                 raise RoomError(422, f"weights.{label}", "a pool weight must be a finite number "
                                 f"above 0 and below {MAX_POOL_WEIGHT:,.0f}, got {w!r}",
-                                "e.g. --weight E1=2 (weights are relative)")
+                                experts_given.weight_example)
         if not dt.timedelta(minutes=1) <= expires_in <= dt.timedelta(days=365):
             raise RoomError(422, "expires", "a room lasts from a minute to a year",
                             "give e.g. 14 days")

@@ -88,6 +88,8 @@ _PYDANTIC_FIXES = {
     "string_type": "write text (put it in quotes if it looks like a number)",
     "string_pattern_mismatch": "ids start with a letter and use letters, digits, '-' or '_'",
     "too_short": "add at least one entry",
+    "no_guarantors": "leave guarantors out to take the issue's moves at face value, or name "
+                     "who delivers them (docs/settle.md)",
     "date_from_datetime_parsing": "write the date as YYYY-MM-DD",
     "date_parsing": "write the date as YYYY-MM-DD",
     "dict_type": "write a mapping (key: value lines)",

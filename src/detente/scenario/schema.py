@@ -280,6 +280,18 @@ class Stake(_Strict):
     source: str | None = None
 
 
+def _someone_named(value: Any) -> Any:
+    """An issue's guarantors as written: an empty list is refused, because it reads two
+    ways (docs/settle.md): left out, nobody is named and moves count at face value, while
+    an empty list elsewhere (a package's override, ``--guarantor ISSUE=none``) says that
+    nobody can deliver them."""
+    if isinstance(value, list) and not value:
+        raise PydanticCustomError(
+            "no_guarantors", "an empty list of guarantors reads two ways: nobody named "
+            "(moves at face value) or nobody able to deliver")
+    return value
+
+
 class Issue(_Strict):
     id: Id
     name: str
@@ -288,8 +300,9 @@ class Issue(_Strict):
     scale: Scale = Field(default=Scale(), description="The range of the issue's values.")
     anchors: Annotated[list[Anchor], BeforeValidator(_coerce_anchors)] = []
     status_quo: Number = Field(description="The value that holds without an agreement.")
-    guarantors: list[Id] = Field(
-        default=[], description="Who delivers a move of this issue away from the status quo.",
+    guarantors: Annotated[list[Id], BeforeValidator(_someone_named)] = Field(
+        default=[], description="Who delivers a move of this issue away from the status quo "
+        "(left out: nobody is named, and its moves count at face value).",
         json_schema_extra=names("guarantors"),
     )
     options: list[Real] | None = Field(

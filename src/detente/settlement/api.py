@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -25,11 +26,9 @@ from detente.settlement.problem import (
 from detente.settlement.search import (
     MAX_PACKAGES,
     METHODS,
-    TOP_K_BUDGET,
     Best,
     GainTable,
     Method,
-    SearchTooLarge,
     best_packages,
     build_table,
     check_max_packages,
@@ -48,7 +47,13 @@ from detente.settlement.utility import (
     parties,
     require_parties,
 )
-from detente.settlement.zone import EfficientList, ZoneRanges, efficient_list, issue_ranges
+from detente.settlement.zone import (
+    EfficientList,
+    ZoneRanges,
+    efficient_list,
+    issue_ranges,
+    listed_by_nash,
+)
 from detente.variation import Variation
 
 JSON_FORMAT_VERSION = 1
@@ -145,6 +150,9 @@ class BaselineAndVariants(Generic[OutcomeT]):
     step: GridStep
     baseline: OutcomeT
     variants: tuple[OutcomeT, ...]
+    #: The scenario's mechanisms left out (``ignore``): in the JSON, so that numbers read
+    #: without a rule are never taken for the scenario's own.
+    ignored: tuple[str, ...]
 
     @property
     def outcomes(self) -> tuple[OutcomeT, ...]:
@@ -164,7 +172,7 @@ class BaselineAndVariants(Generic[OutcomeT]):
             "format": f"detente.{kind}", "version": version,
             "scenario": self.scenario.id, "issues": list(self.scenario.issue_ids),
             "utility": self.settings.utility, "correlation": self.settings.correlation,
-            "losses": self.settings.losses, **own,
+            "losses": self.settings.losses, **own, "ignored": list(self.ignored),
             "step": shared_step(self.step, steps), "steps": steps,
             "gain_units": "utility points (a package utility lies in [-100, 0])",
             "baseline": self.baseline.to_dict(),
@@ -182,6 +190,7 @@ class Settlement(BaselineAndVariants[Outcome]):
     step: GridStep
     baseline: Outcome
     variants: tuple[Outcome, ...] = field(default=())
+    ignored: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return self.outcomes_dict("settle", JSON_FORMAT_VERSION, {"weighting": self.weighting})
@@ -210,20 +219,20 @@ def _found(problem: SettlementProblem, table: GainTable, best: Best, row: int,
     )
 
 
-def _nash_list(table: GainTable, searched: int, method: Method, max_packages: int) -> Best:
-    """The K best packages by Nash product for the Pareto list. Under the MILP, each
-    no-good cut makes the next MILP harder (the 50 best at step 5: ~100 s), so branch and
-    bound is tried within TOP_K_BUDGET expansions; past that, the MILP's best package alone
-    (K = 1: a maximiser of a product increasing in every gain is Pareto efficient itself, so
-    the list stays exact, only shorter; ``pareto_searched`` says 1)."""
-    if chosen_method(table, method) != "milp":
-        return best_packages(table, "nash", searched, method=method,
-                             max_packages=max_packages)[0]
-    try:
-        return best_packages(table, "nash", searched, method="bnb",
-                             max_packages=min(max_packages, TOP_K_BUDGET))[0]
-    except SearchTooLarge:
-        return best_packages(table, "nash", 1, method="milp")[0]
+def _nash_list(table: GainTable, searched: int, method: Method, max_packages: int,
+               efficient: EfficientList | None) -> Best:
+    """The K best packages by Nash product for the Pareto list: read from the zones' list
+    where that is certain (:meth:`EfficientList.best_by_nash`), else searched. Under the
+    MILP, branch and bound first (each no-good cut makes the next MILP harder: the 50 best
+    at step 5, ~100 s); past its budget, the MILP's best package alone (K = 1: a maximiser
+    of a product increasing in every gain is Pareto efficient itself, so the list stays
+    exact, only shorter; ``pareto_searched`` says 1)."""
+    listed = None if efficient is None else \
+        efficient.best_by_nash(searched, chosen_method(table, method))
+    if listed is not None:
+        return listed
+    return listed_by_nash(table, searched, method, max_packages,
+                          partial(best_packages, table, "nash", 1, method="milp"))
 
 
 @dataclass(frozen=True)
@@ -309,7 +318,7 @@ def analyse(problem: SettlementProblem, label: str = BASELINE,
         # so it is among them too: the efficient ones among the K best are truly efficient.
         searched = max(50, 10 * top)
         _say(progress, label, "the best packages by Nash product")
-        by_nash = _nash_list(table, searched, method, max_packages)
+        by_nash = _nash_list(table, searched, method, max_packages, prepared.efficient)
         best = _found(problem, table, by_nash, 0, must)
         efficient = np.nonzero(pareto_efficient(by_nash.gains, must))[0][:top]
         pareto = tuple(_found(problem, table, by_nash, int(r), must) for r in efficient)
@@ -450,4 +459,4 @@ def settle(
                            for (label, p), first in zip(problems, ready, strict=True)]
     return Settlement(scenario=s, settings=settings, weighting=weighting,
                       step=grid_step, baseline=baseline,
-                      variants=tuple(variants))
+                      variants=tuple(variants), ignored=tuple(ignore))

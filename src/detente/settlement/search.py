@@ -25,9 +25,10 @@ it on random small spaces with hypothesis).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from functools import partial
+from typing import Literal, TypeVar
 
 import numpy as np
 
@@ -821,6 +822,27 @@ def zone_size(table: GainTable, method: Method = "auto",
     return sizes
 
 
+Found = TypeVar("Found")
+
+
+def bnb_within_budget(search: Callable[[Method, int], Found], budget: int, max_packages: int,
+                      past_budget: Callable[[], Found]) -> Found:
+    """``search(method, max_packages)`` by branch and bound held to ``budget`` expansions
+    per scenario (``max_packages`` where lower), and ``past_budget()`` where it stops there.
+
+    The order of every search that the MILP would run slowly where branch and bound is
+    usually fast: a list of packages (each no-good cut makes the next MILP harder:
+    korea-2017 at step 5, the 50 best by Nash take ~100 s by MILP, 1.3 s by branch and
+    bound) and the smallest accord. The callers differ only in what comes past the budget:
+    the MILP's list, its best package alone, or a refusal with an estimate. The fallback
+    runs outside the ``except``: a refusal it raises does not carry branch and bound's."""
+    try:
+        return search("bnb", min(max_packages, budget))
+    except SearchTooLarge:
+        pass
+    return past_budget()
+
+
 def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
                   max_changes: int | None = None, method: Method = "auto",
                   max_packages: int = MAX_PACKAGES) -> list[Best]:
@@ -835,16 +857,13 @@ def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
     if used == "milp":
         from detente.settlement import milp
 
+        def listed_by_milp() -> list[Best]:
+            return milp.best_packages(table, objective, top, max_changes)
+
         if method == "auto" and top > 1:
-            # Each no-good cut makes the next MILP harder (korea-2017 step 5: the 50 best
-            # by Nash take ~100 s by MILP, 1.3 s by branch and bound): branch and bound
-            # first, within a budget, then the MILP.
-            try:
-                return best_packages(table, objective, top, max_changes, "bnb",
-                                     min(max_packages, TOP_K_BUDGET))
-            except SearchTooLarge:
-                pass
-        return milp.best_packages(table, objective, top, max_changes)
+            return bnb_within_budget(partial(best_packages, table, objective, top, max_changes),
+                                     TOP_K_BUDGET, max_packages, listed_by_milp)
+        return listed_by_milp()
     _, _, best, order = branch_and_bound(table, objective, top, max_changes,
                                          max_packages=max_packages)
     assert best is not None
@@ -862,10 +881,8 @@ def smallest_accords(table: GainTable, method: Method = "auto",
             # The smallest accord usually moves one or two issues, where branch and bound
             # under a change limit takes milliseconds (korea-2017: 0.01 s against the MILP's
             # 0.3 s); past a small budget the MILP takes over.
-            try:
-                return smallest_accords(table, "bnb", min(max_packages, SMALLEST_BUDGET))
-            except SearchTooLarge:
-                pass
+            return bnb_within_budget(partial(smallest_accords, table), SMALLEST_BUDGET,
+                                     max_packages, partial(milp.smallest_accords, table))
         return milp.smallest_accords(table)
     results: list[Best | None] = [None] * table.batch
     pending = np.arange(table.batch)

@@ -31,6 +31,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -42,11 +43,13 @@ from detente.settlement.search import (
     BRUTE_FORCE_LIMIT,
     MAX_PACKAGES,
     TOP_K_BUDGET,
+    Best,
     GainTable,
     Method,
     SearchTooLarge,
     _duration,
     best_packages,
+    bnb_within_budget,
     brute_force,
     build_table,
     chosen_method,
@@ -62,6 +65,9 @@ EXACT_EFFICIENT = 20_000
 EFFICIENT_TOP = 200
 #: Thresholds of the frontier sweep.
 FRONTIER_POINTS = 24
+#: Log Nash products further apart than this are told apart by every exact search, whatever
+#: the float rounding of its sums (~1e-15) and bounds.
+SCORES_APART = 1e-9
 
 
 @dataclass(frozen=True)
@@ -212,19 +218,72 @@ def _restricted(table: GainTable, rows: list[tuple[int, list[int]]]) -> GainTabl
 class EfficientList:
     """The packages the efficient ranges are read from (:func:`efficient_list`): the unit
     values ``[N, I]`` of the efficient acceptable packages found (None: the zone is empty),
-    whether that is every efficient package, how many packages were searched, and the slots
-    ``[M, I]`` of every acceptable package seen (witnesses for the zone ranges)."""
+    whether that is every efficient package, and the packages searched, ``by_nash``, best
+    by Nash product first, as ``searched_by`` (a :func:`chosen_method`, "milp" for branch
+    and bound first) listed them when asked for the ``asked`` best."""
 
     values: np.ndarray | None
     exact: bool
-    searched: int
-    seen: np.ndarray
+    by_nash: Best
+    asked: int
+    searched_by: str
+
+    @property
+    def searched(self) -> int:
+        """How many packages were searched."""
+        return int(self.by_nash.score.size)
+
+    @property
+    def seen(self) -> np.ndarray:
+        """The slots ``[M, I]`` of every acceptable package seen (witnesses for the zone
+        ranges)."""
+        return self.by_nash.slots
+
+    def best_by_nash(self, top: int, searched_by: str) -> Best | None:
+        """The ``top`` best by Nash product exactly as :func:`listed_by_nash` by
+        ``searched_by`` returns them, read from this list where that is certain (settle
+        lists them after the zones' list; korea-2017: the 50 best after the 200 best);
+        None where the search must run.
+
+        Brute force meets the packages in one order of enumeration whatever ``top``, keeps
+        ties in the order met and drops only packages that rank past ``top``: its list of
+        the ``top`` best is the first ``top`` of its list of any more. Branch and bound
+        prunes against the ``top``-th best found so far, so the order it meets packages in
+        depends on ``top``: two packages of one score may come out the other way round, or
+        another of a tie at the cut-off may be kept. Its list is read only for the same
+        ``top``, or where the first ``top + 1`` scores lie strictly apart: then every exact
+        search returns the packages scoring above the (``top`` + 1)-th, in order of score.
+        The shorter search is then not run, so its budget is not met: were it to stop there
+        where the longer one did not (it prunes against a higher bar, so it is not expected
+        to, but its order of expansion differs), the exact list is given where it would
+        have given the MILP's best alone, or a refusal.
+        """
+        if searched_by != self.searched_by or top > self.asked:
+            return None
+        apart = bool(np.all(np.diff(self.by_nash.score[:top + 1]) < -SCORES_APART))
+        if not (searched_by == "brute" or top == self.asked or apart):
+            return None
+        found = self.by_nash
+        return Best(found.slots[:top], found.values[:top], found.score[:top],
+                    found.gains[:top], found.gap)
 
 
 def _ranges_method(method: Method) -> Method:
     """Every exact method gives the same ranges; a forced MILP would list the 200 best by
     no-good cuts (minutes) and solve one MILP per (issue, value): auto's choice instead."""
     return "auto" if method == "milp" else method
+
+
+def listed_by_nash(table: GainTable, top: int, method: Method, max_packages: int,
+                   past_budget: Callable[[], list[Best]]) -> Best:
+    """The ``top`` best packages of scenario 0 by Nash product, for a list of them (the
+    efficient range, settle's Pareto list). Where ``method`` comes to the MILP, auto's
+    choice or forced, branch and bound first (:func:`bnb_within_budget`, within
+    :data:`TOP_K_BUDGET`), ``past_budget()`` past it."""
+    if chosen_method(table, method) != "milp":
+        return best_packages(table, "nash", top, method=method, max_packages=max_packages)[0]
+    return bnb_within_budget(partial(best_packages, table, "nash", top, None), TOP_K_BUDGET,
+                             max_packages, past_budget)[0]
 
 
 def efficient_list(table: GainTable, method: Method = "auto",
@@ -244,30 +303,23 @@ def efficient_list(table: GainTable, method: Method = "auto",
                  "scored)" if space <= BRUTE_FORCE_LIMIT else
                  f"zones: the {EFFICIENT_TOP} best packages by Nash product")
     if space <= BRUTE_FORCE_LIMIT:
-        best = brute_force(table, "nash", EXACT_EFFICIENT + 1,
-                           max_packages=max_packages)[2]
+        asked, searched_by = EXACT_EFFICIENT + 1, "brute"
+        best = brute_force(table, "nash", asked, max_packages=max_packages)[2]
         assert best is not None
         found = best.result(table, 0)
         exact = found.score.size <= EXACT_EFFICIENT
-    elif method == "auto" and chosen_method(table, method) == "milp":
-        # best_packages' own order under auto (branch and bound within TOP_K_BUDGET), but
-        # past that budget its MILP would list the 200 one by one, each with a no-good cut
-        # per package before it (korea-2017 at step 2%: minutes, silent): refused instead,
-        # with the first MILP's time as the estimate.
-        try:
-            found = best_packages(table, "nash", EFFICIENT_TOP, method="bnb",
-                                  max_packages=min(max_packages, TOP_K_BUDGET))[0]
-        except SearchTooLarge:
-            raise _efficient_too_slow(table) from None
-        exact = False
     else:
-        found = best_packages(table, "nash", EFFICIENT_TOP, method=method,
-                              max_packages=max_packages)[0]
+        def refuse() -> list[Best]:
+            # Past the budget the MILP would list the 200 one by one, each with a no-good
+            # cut per package before it (korea-2017 at step 2%: minutes, silent): refused
+            # instead, with the first MILP's time as the estimate.
+            raise _efficient_too_slow(table)
+
+        asked, searched_by = EFFICIENT_TOP, chosen_method(table, method)
+        found = listed_by_nash(table, asked, method, max_packages, refuse)
         exact = False
-    if not found.found:
-        return EfficientList(None, True, int(found.score.size), found.slots)
-    keep = _pareto(found.gains, must)
-    return EfficientList(found.values[keep], exact, int(found.score.size), found.slots)
+    values = found.values[_pareto(found.gains, must)] if found.found else None
+    return EfficientList(values, exact or not found.found, found, asked, searched_by)
 
 
 def _efficient_too_slow(table: GainTable) -> SearchTooLarge:
@@ -456,4 +508,4 @@ def _front(points: list[tuple[float, float]]) -> list[int]:
 
 
 __all__ = ["EFFICIENT_TOP", "EXACT_EFFICIENT", "EfficientList", "Frontier", "IssueZone",
-           "ZoneRanges", "efficient_list", "frontier", "issue_ranges"]
+           "ZoneRanges", "efficient_list", "frontier", "issue_ranges", "listed_by_nash"]

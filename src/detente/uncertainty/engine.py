@@ -3,8 +3,9 @@
 Reproducibility (DESIGN.md convention 5). The samples are cut into fixed *blocks* of
 :data:`BLOCK` rows; block ``j`` draws its inputs from its own stream,
 ``SeedSequence(seed, spawn_key=(j, 0))`` — exactly the ``j``-th child that
-``SeedSequence(seed).spawn`` would give, extended by one level — and a stochastic model gets
-``spawn_key=(j, 1)``. A *chunk* (the unit of work and of memory) is any run of rows; it
+``SeedSequence(seed).spawn`` would give, extended by one level — and a stochastic model draws
+from its own stream (:func:`detente.models.model_stream`) under ``spawn_key=(j, 1)``, as in
+every run. A *chunk* (the unit of work and of memory) is any run of rows; it
 draws the blocks it overlaps and keeps its rows. So the numbers depend on the seed alone,
 never on the chunk size, the number of workers or where the chunks run.
 
@@ -33,7 +34,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import option_error
-from detente.models import REGISTRY, get_model
+from detente.models import REGISTRY, get_model, model_stream
 from detente.uncertainty.inputs import InputSpace
 from detente.uncertainty.varied import unvaried
 
@@ -64,7 +65,9 @@ class ModelKernel:
     Outputs: ``forecast`` ``[B, I]`` on the unit scale, and every array in the model's
     ``details`` that carries the batch axis, as ``details.<name>``; the model runs through
     :meth:`~detente.models.base.Model.sample`, which may skip what is not kept (bdm's and
-    smp's trajectory, and their per-round details unless ``per_turn``).
+    smp's trajectory, and their per-round details unless ``per_turn``). The model draws
+    from its own stream under the one handed in (:func:`~detente.models.model_stream`), as
+    in every run, so it draws the same beside any other model (`sample -m combined`).
     """
 
     model: str
@@ -85,6 +88,7 @@ class ModelKernel:
 
     def __call__(self, arrays: Arrays, rng: np.random.Generator) -> dict[str, np.ndarray]:
         model = get_model(self.model, **dict(self.options))
+        rng = model_stream(rng, self.model)
         n = arrays.batch_shape[0]
         if not self.batched:
             rows = [_outputs(model.sample(take_row(arrays, b), rng, self.per_turn), None)
@@ -386,18 +390,6 @@ def execute(task: Callable[[Chunk], dict[str, np.ndarray]], chunks: Sequence[Chu
     return {k: np.concatenate([r[k] for r in results]) for k in results[0]}
 
 
-def spawn_seed(rng: np.random.Generator | int | None) -> int:
-    """The integer seed a run uses (and echoes) for a Generator, a seed or None."""
-    if isinstance(rng, np.random.Generator):
-        return int(rng.integers(2**63))
-    if rng is None:
-        return int(np.random.SeedSequence().entropy % (2**63))
-    seed = int(rng)
-    if seed < 0:
-        raise ValueError("seed must be 0 or more")
-    return seed
-
-
 @contextmanager
 def dask_executor(address: str | None) -> Iterator[Executor | None]:
     """An executor on the Dask distributed scheduler at ``address`` (``tcp://host:8786``;
@@ -430,6 +422,5 @@ __all__: Sequence[str] = (
     "draw_rows",
     "run_chunk",
     "run_chunks",
-    "spawn_seed",
     "take_row",
 )

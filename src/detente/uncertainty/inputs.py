@@ -453,12 +453,18 @@ class _Builder:
 
 
 def input_space(scenario: Scenario, noise: Noise | None = None,
-                arrays: Arrays | None = None) -> InputSpace:
+                arrays: Arrays | None = None, variation: Variation | None = None) -> InputSpace:
     """Collect every uncertain number of a scenario (own spec, else ``noise``) into a space.
+
+    ``variation``: the counterfactual the draws will be varied by. A salience it sets
+    decides whether that stance has a stake, as it would written in the file, so the
+    counterfactual and the scenario that writes it give the same space (the inputs it sets
+    are then taken out by :meth:`InputSpace.without_fixed`).
 
     Raises :class:`~detente.errors.ScenarioError` naming each bad distribution spec.
     """
     noise = noise or Noise()
+    set_salience = {(a, i): v for a, i, v in variation.salience} if variation else {}
     arrays = arrays if arrays is not None else scenario.compile()
     b = _Builder()
     n_issues = len(scenario.issues)
@@ -485,8 +491,11 @@ def input_space(scenario: Scenario, noise: Noise | None = None,
             # if it had no stance (docs/scenario-format.md), and an actor without a stance
             # has nothing to perturb. Noise would hand it a stake the scenario denies (and
             # list it among the inputs that move the forecast); a distribution the user
-            # declares on the salience or the position is kept.
-            no_stake = stance.salience.value == 0 and not stance.salience.has_spread
+            # declares on the salience or the position is kept. A counterfactual salience
+            # is a certain value, like one written without a spread.
+            salience_set = set_salience.get((actor_id, issue_id))
+            no_stake = (salience_set == 0 if salience_set is not None
+                        else stance.salience.value == 0 and not stance.salience.has_spread)
             b.add(f"stances.{actor_id}.{issue_id}.position", "position", flat,
                   f"position[{actor_id},{issue_id}]", stance.position, (lo, hi), (lo, hi - lo),
                   None if no_stake else noise.position, actor_id, issue_id)

@@ -14,8 +14,10 @@ which adds the residual Laplace spread σ fitted out of sample (and whose fit ch
 weight the model disagreement gets). Here nothing is fitted to outcomes but ρ.
 
 Reproducibility: the model choice of a sample comes from its block's model stream (the
-engine's ``spawn_key=(block, 1)``), so the draws depend on the seed alone; each model gets
-its own child of that stream, so a stochastic model draws the same whatever the others do.
+engine's ``spawn_key=(block, 1)``), so the draws depend on the seed alone; each model draws
+from its own stream under it, fixed by its name (:func:`detente.models.model_stream`, in
+:class:`~detente.uncertainty.engine.ModelKernel`), so a stochastic model draws the same
+whatever the others do, and whichever models the combination holds.
 """
 
 from __future__ import annotations
@@ -56,12 +58,11 @@ class MixtureKernel:
     def __call__(self, arrays: Arrays, rng: np.random.Generator) -> dict[str, np.ndarray]:
         n = arrays.batch_shape[0]
         chosen = choose(rng, np.asarray(self.weights), n)
-        streams = rng.spawn(len(self.kernels))
         forecast = np.full((n, arrays.n_issues), np.nan)
-        for k, (kernel, stream) in enumerate(zip(self.kernels, streams, strict=True)):
+        for k, kernel in enumerate(self.kernels):
             rows = np.flatnonzero(chosen == k)
             if rows.size:
-                forecast[rows] = kernel(take_rows(arrays, rows), stream)["forecast"]
+                forecast[rows] = kernel(take_rows(arrays, rows), rng)["forecast"]
         return {"forecast": forecast, "details.model": chosen}
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from detente.combine import LEVELS, load_combination
 from detente.errors import option_error, option_text
-from detente.models import REGISTRY, get_model, require_known_actors
+from detente.models import REGISTRY, get_model, require_known_actors, spawn_seed
 from detente.resources import human, memory_limit, require_memory
 from detente.scenario import Scenario, file_lines, load
 from detente.uncertainty.engine import (
@@ -25,7 +25,6 @@ from detente.uncertainty.engine import (
     check_batching,
     chunk_rows,
     run_chunks,
-    spawn_seed,
 )
 from detente.uncertainty.inputs import (
     DEFAULT_NOISE,
@@ -251,7 +250,12 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
     varied = space.base
     if variation is not None and not variation.is_empty:
         varied = variation.apply(space.base)  # unknown ids and bad values fail here, first
-        space, fixed = space.without_fixed(variation)
+        written = space
+        space, _ = input_space(s, chosen, variation=variation).without_fixed(variation)
+        # What the counterfactual makes certain: the inputs it sets or removes, and a
+        # position whose stake it takes away (a salience set to 0).
+        still = set(space.labels)
+        fixed = tuple(label for label in written.labels if label not in still)
         require_inputs(space, chosen, fixed)
     require_stakes(space, varied, file_lines(scenario))
     # Before the kernel is made: making it runs the model (the batching check).

@@ -17,17 +17,12 @@ from typing import Any
 
 from detente import (
     ANALYSES,
-    REPORTED,
     AnalysisSpec,
     OptionError,
-    Problem,
     Scenario,
     Variation,
     View,
     option_error,
-    parse_settings,
-    report_settings,
-    report_shortcuts,
     run,
     scenario_from_mapping,
     shown_on,
@@ -38,14 +33,6 @@ from detente import (
 
 Progress = Callable[[float, str], None]
 
-#: Options the workbench sets itself rather than offering (in the report's settings, only
-#: their fixed value is taken): one process per job; no second scenario or combination file
-#: read from a path (the workbench reads no file but its own), so ``compare`` compares a
-#: counterfactual, the combined forecast uses the shipped weights and the accuracy figure
-#: scores the scenario's own outcomes.
-FIXED: dict[str, Any] = {"workers": 1, "other": None, "combination": None, "data": None}
-#: Analyses that read or write files named by path: not offered.
-READS_FILES = ("validate",)
 #: Options the page gives from its shared controls (the seed, the ticked models) rather
 #: than from fields of the analysis's own; model options (``option``, the command line's
 #: -O items) it leaves to scripts.
@@ -62,75 +49,27 @@ def page_result(data: dict[str, Any], view: View) -> dict[str, Any]:
 
 
 def public(entry: AnalysisSpec) -> dict[str, Any]:
-    """One entry of ``/api/info``: the spec's options as declared (minus :data:`FIXED`),
-    which of them the shared controls fill, and what the workbench fixes."""
-    options = [o for o in entry.options if o.name not in FIXED]
+    """One entry of ``/api/info``: the spec's options as declared (minus those a server
+    holds: ``Option.held``), which of them the shared controls fill, and what the workbench
+    holds the others to."""
+    options = [o for o in entry.options if o.held is None]
     shared = [o.name for o in options if o.name in SHARED
               and not (o.name == "model" and not o.multiple)]
     return {**entry.public(), "long": entry.long, "options": [o.public() for o in options],
-            "shared": shared, "fixed": fixed_for(entry)}
+            "shared": shared, "fixed": entry.held_values()}
 
 
 def request_options(entry: AnalysisSpec, request: Mapping[str, Any],
                     offered: Mapping[str, AnalysisSpec] = ANALYSES) -> dict[str, Any]:
     """The request's ``params``: the analysis's options, named and spelled as the command
     line has them (``model``, ``option`` as ``-O`` items, ``seed``), every one filled and
-    checked by the spec (:meth:`AnalysisSpec.check`), and what the workbench fixes at its
-    fixed value (a request cannot give it); problems at ``params.NAME``. An option the
-    analysis lacks is refused as unknown, never dropped. The report's settings are checked
-    as the report reads them (:func:`detente.report_settings`), by the ``offered`` specs
+    checked by the spec as a served request (:meth:`AnalysisSpec.check`: what a server holds
+    takes its held value, and a request cannot give it); problems at ``params.NAME``. An
+    option the analysis lacks is refused as unknown, never dropped. The report's settings
+    are checked as the report reads them, by the ``offered`` specs
     (:func:`available_analyses`: the workbench's sample bound), problems at ``params.set``."""
     given = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
-    problems = [Problem(f"params.{name}", f"unknown option '{name}' for {entry.name}",
-                        f"the workbench sets {name} itself") for name in given if name in FIXED]
-    checked: dict[str, Any] = {}
-    try:
-        checked = entry.check({k: v for k, v in given.items() if k not in FIXED}, at="params")
-    except OptionError as err:
-        problems += err.problems
-    # The report's settings reach its analyses' options: there a fixed one may only be given
-    # its fixed value (``forecast.combination=PATH`` would read a file of the server's).
-    # A fixed value of None is never given: the text "None" would name a file.
-    settings: dict[str, dict[str, Any]] = {}
-    try:
-        settings = parse_settings(checked.get("set"))
-    except OptionError as err:
-        problems += [Problem("params.set", p.message, p.fix) for p in err.problems]
-    for analysis, options in settings.items():
-        for option, value in options.items():
-            values = value if isinstance(value, list) else [value]
-            problems += [Problem("params.set", f"'{analysis}.{option}={v}': the workbench "
-                                 f"sets {option} itself", f"leave {option} out")
-                         for v in values if option in FIXED and (
-                             FIXED[option] is None or v.strip() != str(FIXED[option]))]
-    # Read as the report will read them (ReportAnalysis.from_options), a fixed option left
-    # out: refused just above if it differs, its own problem said once.
-    if "set" in checked:
-        try:
-            report_settings({name: {k: v for k, v in options.items() if k not in FIXED}
-                             for name, options in settings.items()},
-                            **report_shortcuts(checked), specs=offered)
-        except OptionError as err:
-            problems += [Problem("params.set", _setting_message(p), p.fix)
-                         for p in err.problems]
-    if problems:
-        raise OptionError(problems)
-    options = {**{k: v for k, v in checked.items() if k not in FIXED}, **fixed_for(entry)}
-    if "set" in options:  # the report's own analyses held to FIXED where the settings leave
-        # them: they run in the job's one process too (left unset, a sampling analysis took
-        # its own default, all cores when long enough).
-        options["set"] = [*options["set"], *(
-            f"{name}.{option}={value}" for name in REPORTED
-            for option, value in fixed_for(ANALYSES[name]).items()
-            if value is not None and option not in settings.get(name, {}))]
-    return options
-
-
-def _setting_message(problem: Problem) -> str:
-    """A problem of the report's settings (located ``--set settle.step``) as the workbench
-    words it, all at ``params.set``: prefixed with the setting it is about."""
-    setting = problem.location.removeprefix("--set").strip()
-    return f"{setting}: {problem.message}" if setting else problem.message
+    return entry.check(given, at="params", served=offered)
 
 
 @shown_on("workbench")
@@ -159,14 +98,15 @@ def read_request(entry: AnalysisSpec, request: Mapping[str, Any],
 
 def available_analyses(more: Mapping[str, AnalysisSpec] | None = None,
                        max_samples: int | None = None) -> dict[str, AnalysisSpec]:
-    """What a server (or a worker) offers: the registry's analyses that read no file, and
-    ``more`` (tests only: see ``create_app``). ``max_samples``: the server's
-    (``ServerLimits.max_samples``), the upper bound of every ``samples`` option where the
-    declared one is higher, so that refusals, ``/api/info`` and the report's settings name
-    the bound the workbench runs. A worker leaves it out: it runs what the server has
-    checked, and the registry's bounds accept whatever the narrower ones did."""
+    """What a server (or a worker) offers: the registry's analyses whose inputs are not
+    files named by path (``AnalysisSpec.inputs_by_path``), and ``more`` (tests only: see
+    ``create_app``). ``max_samples``: the server's (``ServerLimits.max_samples``), the upper
+    bound of every ``samples`` option where the declared one is higher, so that refusals,
+    ``/api/info`` and the report's settings name the bound the workbench runs. A worker
+    leaves it out: it runs what the server has checked, and the registry's bounds accept
+    whatever the narrower ones did."""
     offered = {name: spec if max_samples is None else _held_to(spec, max_samples)
-               for name, spec in ANALYSES.items() if name not in READS_FILES}
+               for name, spec in ANALYSES.items() if not spec.inputs_by_path}
     return {**offered, **(more or {})}
 
 
@@ -209,8 +149,3 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
     # The command line's JSON writer: a non-finite number is refused by its path, never
     # sent as null or NaN.
     return dict(json.loads(to_json(out)))
-
-
-def fixed_for(spec: AnalysisSpec) -> dict[str, Any]:
-    """The :data:`FIXED` values of the options this analysis has."""
-    return {k: v for k, v in FIXED.items() if k in {o.name for o in spec.options}}
