@@ -224,8 +224,13 @@ def test_report_has_a_combined_section_when_its_models_ran() -> None:
     assert "combined" in html
     for issue in analysis.scenario.issues:
         assert issue.name in html
-    # With only some models run, the combination cannot be formed: no section, no guess.
-    assert _combined(Analysis.of("korea-2017", models=["compromise", "median"])) is None
+    # The section is the forecast's own combined forecast: with some models asked for, the
+    # forecast runs the combination's others for it, as `detente forecast -m ...` does; with
+    # the combined forecast turned off, there is none to show.
+    some = Analysis.of("korea-2017", models=["compromise", "median"])
+    assert some.forecast.combined is not None and _combined(some) is not None
+    off = Analysis.of("korea-2017", settings={"forecast": {"combined": False}})
+    assert off.forecast.combined is None and _combined(off) is None
 
 
 def test_fit_without_any_known_status_quo_gives_the_free_models_weight() -> None:

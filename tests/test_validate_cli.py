@@ -112,12 +112,19 @@ def test_markdown_output_for_the_docs(tmp_path: Path) -> None:
     assert any(line.startswith("| median | 3 |") for line in lines)  # paired difference
 
 
-def test_validate_fit_writes_a_combination_forecast_reads(tmp_path: Path) -> None:
+def deu_to_fit(tmp_path: Path) -> Path:
+    """A DEU file of 12 proposals (24 issues, some without a reference point): enough
+    groups to fit a combination on."""
     rows = [issue_row(f"d{k}i{j}", f"d{k}", out=str(10 * ((k + j) % 10)),
                       rp=str(10 * (k % 7)) if k % 3 else "")
             for k in range(12) for j in range(2)]
     path = tmp_path / "Dataset_DEU_III.csv"
     path.write_text(original_text(rows), encoding="utf-8")
+    return path
+
+
+def test_validate_fit_writes_a_combination_forecast_reads(tmp_path: Path) -> None:
+    path = deu_to_fit(tmp_path)
     fitted, figure = tmp_path / "c.json", tmp_path / "rel.png"
     result = runner.invoke(app, ["validate", "deu", str(path), "--capability", "equal",
                                  "--bootstrap", "0", "--folds", "3", "-m", "compromise",
@@ -196,6 +203,46 @@ def test_one_group_has_no_bootstrap_interval(tmp_path: Path) -> None:
                                           "json"]).output)
     for entry in [*data["scores"], *data["versus_compromise"]]:
         assert entry.get("mae_low", entry.get("low")) is None, entry
+
+
+def test_validate_csv_cells_are_the_raw_scores_the_table_rounds(tmp_path: Path) -> None:
+    # The CSV carried the table's text: "8.6", "50%", "8.6 n=2", "23.9 [21.3, 26.3] n=253",
+    # where the JSON has 8.605015673981196 (docs/json-format.md: the raw value, unrounded).
+    import csv
+    import io
+
+    base = yaml.safe_load((Path(__file__).resolve().parent.parent / "examples" / "my.yaml")
+                          .read_text(encoding="utf-8"))
+    files = []
+    for name, flow, fund in (("r1", 12.3, 45), ("r2", 14, 30.7)):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({**base, "id": name, "outcomes": {
+            "FLOW": {"value": flow}, "FUND": {"value": fund}}}), encoding="utf-8")
+        files.append(str(path))
+    common = [*files, "-m", "compromise", "-m", "median", "-m", "nash", "--bootstrap", "50",
+              "-q"]
+    scores = json.loads(runner.invoke(app, ["validate", *common, "-f", "json"]).output)
+    written = runner.invoke(app, ["validate", *common, "-f", "csv"])
+    assert written.exit_code == 0, written.output
+    cells = {(r["table"], r["row"], r["column"]): r for r in
+             csv.DictReader(io.StringIO(written.output)) if r["row"]}
+    shown = runner.invoke(app, ["validate", *common, "-f", "markdown"]).output
+    for row, score in enumerate(s for s in scores["scores"] if s["subset"] == "all"):
+        assert cells["scores", str(row), "predictor"]["value"] == score["predictor"]
+        for key, column in (("mae", "MAE"), ("within10", "≤10 pts")):
+            for part, suffix in ((key, ""), (f"{key}_low", " low"), (f"{key}_high", " high")):
+                cell = cells["scores", str(row), column + suffix]
+                assert float(cell["value"]) == score[part], (row, column + suffix)
+                assert cell["unit"] == ("share" if key.startswith("within") else
+                                        "points (0-100)")
+        # The text still rounds them for the eye, as before.
+        assert (f"{score['mae']:.1f} [{score['mae_low']:.1f}, {score['mae_high']:.1f}]"
+                in shown)
+    known = next(s["known"] for s in scores["by_status_quo"] if s["predictor"] == "compromise")
+    row = next(r for (t, r, c), cell in cells.items()
+               if t == "by-reference" and c == "predictor" and cell["value"] == "compromise")
+    assert float(cells["by-reference", row, "status quo known"]["value"]) == known["mae"]
+    assert cells["by-reference", row, "status quo known n"]["value"] == str(known["n_issues"])
 
 
 def _scored_scenario(tmp_path: Path) -> Path:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from detente.combine import fitted_on
 from detente.errors import NOBODY_MUST_AGREE, NobodyMustAgree, option_error
 from detente.glossary import GLOSSARY, with_terms
 from detente.models import DEFAULT_MODELS
@@ -500,15 +501,15 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
                 f"{100 * widest[0]:.0f}% of its scale) and "
                 + (f"agree on {and_list(agreed[::-1])}." if agreed else
                    f"least on {least[1].name} ({100 * least[0]:.0f}%)."))
-    f_combined = f.combined_values() if f.combined is not None else None
-    if f_combined is not None:
+    if f.combined is not None:
+        f_combined = f.combined_values()
         spans = sorted((((f_combined[i.id]["high80"] - f_combined[i.id]["low80"])
                          / (i.scale.high - i.scale.low), i) for i in s.issues),
                        key=lambda t: t[0])
         (narrow_w, narrow), (wide_w, wide) = spans[0], spans[-1]
         alike = f"{100 * narrow_w:.0f}" == f"{100 * wide_w:.0f}"
         text += (" The combined forecast's 80% interval (the models weighted by their "
-                 "record on EU decisions) covers "
+                 f"record on {fitted_on(f.combined.combination)}) covers "
                  + (f"{100 * wide_w:.0f}% of the scale" if len(spans) == 1 else
                     f"{100 * wide_w:.0f}% of each issue's scale" if alike else
                     f"from {100 * narrow_w:.0f}% of the scale ({narrow.name}) to "

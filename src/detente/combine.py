@@ -149,6 +149,18 @@ class Combination:
                    provenance=dict(raw.get("provenance") or {}))
 
 
+def fitted_on(combination: Combination) -> str:
+    """Where the combination was fitted and calibrated, in words, from its provenance (the
+    file ``validate --fit`` wrote): a combination fitted on DEU III speaks for EU
+    legislation, one fitted on a user's scenarios for those scenarios' outcomes only."""
+    provenance = combination.provenance
+    data = str(provenance.get("data") or "")
+    # The recorded command names what was validated: `detente validate deu PATH ...`.
+    if str(provenance.get("command", "")).split()[2:3] == ["deu"]:
+        return f"EU legislation, DEU III's {data}" if data else "EU legislation in DEU III"
+    return f"the outcomes of {data}" if data else "outcomes its file does not name"
+
+
 def load_combination(path: str | Path | None = None) -> Combination:
     """The combination shipped with detente (fitted on DEU III), or one from ``path``."""
     if path is None:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from detente.errors import as_written
-from detente.view import Table, View
+from detente.view import Estimate, Table, View
 
 #: The finest step a reader needs to tell apart on an issue, as a share of its scale's span:
 #: a number in issue units keeps the decimals whose last digit is at most 0.1 % of the span
@@ -189,6 +189,11 @@ def cell_text(value: Any, spec: str = "", span: float | None = None) -> str:
     """One cell as text: None "–", booleans yes/"", numbers by ``spec`` (a format spec, or
     :data:`UNITS` for :func:`fmt` on an issue of scale width ``span``, or
     :func:`units_where_on_an_issue`), else 4 significant digits."""
+    if isinstance(value, Estimate):
+        text = cell_text(value.value, spec, span)
+        if value.low is not None and value.high is not None:
+            text += f" [{cell_text(value.low, spec, span)}, {cell_text(value.high, spec, span)}]"
+        return text if value.count is None else f"{text} n={value.count}"
     if value is None:
         return "–"
     if hasattr(value, "item") and not isinstance(value, str | bytes):
@@ -239,8 +244,7 @@ def _table_name(t: Table, n: int) -> str:
 
 def _table_cells(t: Table, n: int) -> dict[str, Any]:
     """One table's cells by place (``tables.FLOW.rows[2].Total``) for :func:`require_finite`."""
-    return {"tables": {_table_name(t, n): {"rows": [dict(zip(t.columns, row, strict=True))
-                                                    for row in t.rows]}}}
+    return {"tables": {_table_name(t, n): {"rows": t.to_dict()["rows"]}}}
 
 
 def require_finite_view(view: View) -> None:
@@ -361,8 +365,8 @@ def view_csv(view: View) -> str:
             writer.writerow([name, "", "title", t.title, ""])
         for r, row in enumerate(t.rows):
             for k, value in enumerate(row):
-                writer.writerow([name, r, t.columns[k], "" if value is None else value,
-                                 t.unit(k)])
+                writer.writerows([name, r, column, "" if number is None else number, unit]
+                                 for column, number, unit in _csv_cells(t, k, value))
         writer.writerows([name, "", "note", note, ""] for note in t.notes)
     writer.writerows(["", "", "note", note, ""] for note in view.notes)
     return buffer.getvalue()
@@ -413,6 +417,16 @@ def _first_non_finite(data: Any) -> str | None:
         elif isinstance(node, list | tuple):
             stack.extend((v, f"{where}[{k}]") for k, v in enumerate(node))
     return None
+
+
+def _csv_cells(t: Table, k: int, value: Any) -> list[tuple[str, Any, str]]:
+    """The CSV lines of one cell of column ``k``: column, raw value, unit; an estimate's
+    parts each on a line of their own (``MAE``, ``MAE low``, ``MAE high``, ``MAE n``)."""
+    column, unit = t.columns[k], t.unit(k)
+    if not isinstance(value, Estimate):
+        return [(column, value, unit)]
+    return [(column if part == "value" else f"{column} {part}", number,
+             "count" if part == "n" else unit) for part, number in value.parts().items()]
 
 
 def view_html(view: View) -> str:

@@ -231,6 +231,21 @@ class Variation:
             parts += [f"{i} fixed at {as_written(v)}" for i, v in self.fix]
         return "; ".join(parts) or "baseline"
 
+    def flags(self) -> list[str]:
+        """The changes as the command line gives them (``--without RU``, ``--position
+        CN.NUC=40``), every number with all its digits: a recorded run that repeats them."""
+        import shlex
+
+        given = [("--without", a) for a in self.without]
+        given += [("--add", f"{a.id}={as_written(a.capability)}") for a in self.add]
+        given += [("--capability", f"{a}={as_written(v)}") for a, v in self.capability]
+        given += [("--position", f"{a}.{i}={as_written(v)}") for a, i, v in self.position]
+        given += [("--salience", f"{a}.{i}={as_written(v)}") for a, i, v in self.salience]
+        given += [("--trust", f"{a}.{g}={as_written(v)}") for a, g, v in self.trust]
+        given += [("--guarantor", f"{i}={','.join(g) or 'none'}") for i, g in self.guarantors]
+        given += [("--fix", f"{i}={as_written(v)}") for i, v in self.fix]
+        return [_said(flag, shlex.quote(value)) for flag, value in given]
+
     def split(self) -> list[Variation]:
         """One variation per single change, to show each change's effect on its own.
 

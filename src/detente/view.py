@@ -15,7 +15,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-Cell = str | int | float | bool | None
+
+@dataclass(frozen=True)
+class Estimate:
+    """A number with its 95% interval and the count of cases it is on, in one cell: text
+    writes ``23.9 [21.3, 26.3] n=253`` (each number by its column's format), JSON and CSV
+    each part raw (CSV as the columns ``MAE``, ``MAE low``, ``MAE high``, ``MAE n``).
+    ``value`` None: none (no case to measure it on); ``low``/``high`` None: no interval;
+    ``count`` None: not shown."""
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    count: int | None = None
+
+    def parts(self) -> dict[str, float | int | None]:
+        """Its parts by name (``value``, then ``low``, ``high``, ``n`` where it has them)."""
+        out: dict[str, float | int | None] = {"value": self.value}
+        if self.low is not None or self.high is not None:
+            out.update(low=self.low, high=self.high)
+        if self.count is not None:
+            out["n"] = self.count
+        return out
+
+
+Cell = str | int | float | bool | Estimate | None
 
 
 @dataclass(frozen=True)
@@ -76,7 +100,9 @@ class Table:
         """Title, columns, rows as records, notes (and units when the table has any)."""
         out: dict[str, Any] = {
             "title": self.title, "columns": list(self.columns),
-            "rows": [dict(zip(self.columns, row, strict=True)) for row in self.rows],
+            "rows": [{column: cell.parts() if isinstance(cell, Estimate) else cell
+                      for column, cell in zip(self.columns, row, strict=True)}
+                     for row in self.rows],
             "notes": list(self.notes)}
         if any(self.units):
             out["units"] = dict(zip(self.columns, self.units, strict=True))
@@ -117,4 +143,4 @@ class View:
         return out
 
 
-__all__ = ["Cell", "Table", "View", "table"]
+__all__ = ["Cell", "Estimate", "Table", "View", "table"]

@@ -29,6 +29,7 @@ from detente.analyses.spec import (
     Option,
     split_model_option,
 )
+from detente.combine import fitted_on
 from detente.errors import (
     OptionError,
     Problem,
@@ -39,11 +40,11 @@ from detente.errors import (
     shorten,
 )
 from detente.models import REGISTRY, get_model, model_stream, require_known_actors
-from detente.render import UNITS, significant_apart
+from detente.render import UNITS, cell_text, significant_apart
 from detente.scenario import Scenario, load
 from detente.validate import DEFAULT_BOOTSTRAP, DEFAULT_FOLDS
 from detente.variation import Variation
-from detente.view import Table, View, table
+from detente.view import Estimate, Table, View, table
 
 if TYPE_CHECKING:
     from detente.analyses import Result
@@ -244,7 +245,6 @@ def combined_table(result: Forecast) -> Table:
              values[issue.id]["combined"], *[values[issue.id][b] for b in bounds]]
             for issue in result.scenario.issues]
     stack = ", ".join(f"{m} {w:.2f}" for m, w in c.combination.stack.items() if w > 0)
-    source = c.combination.provenance.get("data", "a combination file")
     return table("combined forecast (one number per issue) with its intervals and the spread "
                  "across models", ["Issue", "Status quo", "combined",
                                    *[f"{100 * lv:g}% {end}" for lv in levels
@@ -255,9 +255,9 @@ def combined_table(result: Forecast) -> Table:
                  row_spans=[issue.scale.span for issue in result.scenario.issues],
                  notes=(f"stack weights {stack}; intervals: {interval_words(c)}, Laplace "
                         f"scale {c.combination.sigma:g} of the scale; fitted and calibrated "
-                        f"out of sample on {source} (docs/accuracy.md)",
-                        "the intervals were calibrated on EU legislation: on other "
-                        "negotiations they are a yardstick, not a guarantee"))
+                        f"out of sample on {fitted_on(c.combination)}; see docs/accuracy.md",
+                        "on negotiations other than those they were calibrated on, the "
+                        "intervals are a yardstick, not a guarantee"))
 
 
 def interval_words(c: Any) -> str:
@@ -400,8 +400,9 @@ def run_validate(targets: Sequence[str], variation: Variation | None, *,
                                f"{option_text('model', 'compromise', '-m')} "
                                f"{option_text('model', 'median', '-m')})")
     if fit is not None:
-        write_atomic(Path(fit), _fitted_combination(result, targets, capability, seed,
-                                                    folds), force=force)
+        write_atomic(Path(fit), _fitted_combination(result, targets, variation,
+                                                    capability=capability, weights=weights,
+                                                    seed=seed), force=force)
     if reliability is not None:
         import io
 
@@ -414,8 +415,8 @@ def run_validate(targets: Sequence[str], variation: Variation | None, *,
     return result
 
 
-def _fitted_combination(result: Any, targets: Sequence[str], capability: str, seed: int,
-                        folds: int) -> str:
+def _fitted_combination(result: Any, targets: Sequence[str], variation: Variation | None, *,
+                        capability: str, weights: str | None, seed: int) -> str:
     import datetime as dt
     import hashlib
     import json
@@ -423,25 +424,54 @@ def _fitted_combination(result: Any, targets: Sequence[str], capability: str, se
     from detente import __version__
     from detente.validate import fit_from
 
-    source = targets[1] if targets and targets[0] == "deu" else ", ".join(targets)
+    deu = bool(targets) and targets[0] == "deu"
+    source = targets[1] if deu else ", ".join(targets)
     digest = ""
-    if targets and targets[0] == "deu" and Path(targets[1]).is_file():
+    if deu and Path(targets[1]).is_file():
         digest = hashlib.sha256(Path(targets[1]).read_bytes()).hexdigest()
     cal = result.calibration
     provenance = {
-        "data": Path(source).name if targets and targets[0] == "deu" else source,
-        "sha256": digest, "capability": capability,
+        "data": Path(source).name if deu else source,
+        "sha256": digest, "capability": capability if deu else None,
         "issues": len(result.rows), "status_quo_known": int(sum(result.status_quo_known)),
-        "groups": len({r.group for r in result.rows}), "seed": seed, "folds": folds,
+        "groups": len({r.group for r in result.rows}), "seed": seed,
+        # The folds the cross-validation used: no more than there are groups.
+        "folds": cal.folds,
         "fitted": dt.date.today().isoformat(), "detente": __version__,
-        "command": f"detente validate {' '.join(targets)} --capability {capability} "
-                   f"--seed {seed} --fit FILE",
-        "out_of_fold": None if cal is None else {
+        "command": _fit_command(result, targets, variation, capability=capability,
+                                weights=weights, seed=seed, folds=cal.folds),
+        "out_of_fold": {  # run_validate refused a fit without a calibration
             "coverage": {f"{k:g}": round(v, 4) for k, v in cal.coverage.items()},
             "pinball": round(cal.pinball, 3), "crps": round(cal.crps, 3)},
     }
     combination = fit_from(result, provenance)
     return json.dumps(combination.to_dict(), indent=2) + "\n"
+
+
+def _fit_command(result: Any, targets: Sequence[str], variation: Variation | None, *,
+                 capability: str, weights: str | None, seed: int, folds: int) -> str:
+    """The `detente validate` command that fits this combination again: its inputs, the
+    models it scored (named, so that a later registry does not change them), the folds the
+    cross-validation used, the seed, the counterfactual, and DEU's capabilities and Council
+    weights where the data are DEU's; written with the command line's flags whichever
+    interface ran the fit, since the file outlives it."""
+    import shlex
+
+    from detente.errors import shown_on
+
+    deu = bool(targets) and targets[0] == "deu"
+    recorded: dict[str, list[object]] = {
+        "model": [name for name in result.kinds if name in REGISTRY],
+        "capability": [capability] if deu else [],
+        "weights": [shlex.quote(weights)] if deu and weights is not None else [],
+        "seed": [seed], "folds": [folds], "fit": ["FILE"]}
+    with shown_on("command line"):
+        words = ["detente", "validate", *map(shlex.quote, targets)]
+        words += [option_text(o.name, value, o.flag) for o in VALIDATE.options
+                  for value in recorded.get(o.name, ())]
+        if variation is not None and not variation.is_empty:
+            words[-1:-1] = variation.flags()  # before `--fit FILE`, the file to write
+    return " ".join(words)
 
 
 def _validated(targets: Sequence[str], variation: Variation | None, *, model: Sequence[str],
@@ -481,26 +511,37 @@ def _deu_only(targets: Sequence[Any]) -> dict[str, tuple[str, str]]:
             "weights": (why, "leave it out")}
 
 
-def _metric(key: str, value: float) -> str:
-    if value != value:  # NaN: no such issue in this group
-        return "–"
-    return f"{100 * value:.0f}%" if key.startswith("within") else f"{value:.1f}"
+def _metric_format(key: str) -> str:
+    """How a score reads: hit rates as percentages, errors with one decimal (0-100 scale)."""
+    return ".0%" if key.startswith("within") else ".1f"
+
+
+def _metric_unit(key: str) -> str:
+    return "share" if key.startswith("within") else "points (0-100)"
+
+
+def _estimate(s: Any, key: str, count: bool = False) -> Estimate:
+    """A score's ``key``, raw, with its bootstrap interval where it has one and, with
+    ``count``, the number of issues it is on; NaN (no issue, no interval) is none."""
+    def number(value: float) -> float | None:
+        return float(value) if value == value else None
+
+    return Estimate(number(s.value[key]), number(s.low[key]), number(s.high[key]),
+                    s.n_issues if count else None)
 
 
 def _scored(s: Any, key: str) -> str:
-    text = _metric(key, s.value[key])
-    if s.low[key] == s.low[key]:
-        text += f" [{_metric(key, s.low[key])}, {_metric(key, s.high[key])}]"
-    return text
+    return cell_text(_estimate(s, key), _metric_format(key))
 
 
 def calibration_table(cal: Any) -> Table:
     """Coverage of the combined forecast's central intervals, out of fold."""
-    rows = [[f"{100 * level:g}%", f"{100 * cover:.1f}%", f"{cal.width[level]:.1f}"]
+    rows = [[f"{100 * level:g}%", cover, cal.width[level]]
             for level, cover in cal.coverage.items()]
     return table(f"combined forecast: calibration out of fold ({cal.folds}-fold "
                  f"cross-validation grouped by proposal, {cal.n_issues} issues)",
                  ["interval", "outcomes inside", "mean width (0-100)"], rows,
+                 units=["", "share", "points (0-100)"], formats=["", ".1%", ".1f"],
                  notes=(f"pinball loss {cal.pinball:.2f} (mean over 9 levels), CRPS "
                         f"{cal.crps:.2f} (0-100 scale; lower is better)",
                         "reliability (nominal → observed): " + ", ".join(
@@ -519,17 +560,21 @@ def view_validate(run: Result) -> View:
     main = table(f"accuracy on the 0-100 scale, {intervals}",
                  ["predictor", "kind", "issues", "groups", *METRICS.values()],
                  [[s.predictor, s.kind, s.n_issues, s.n_groups,
-                   *[_scored(s, k) for k in METRICS]] for s in scores], key="scores")
+                   *[_estimate(s, k) for k in METRICS]] for s in scores], key="scores",
+                 units=["", "", "issues", "groups", *map(_metric_unit, METRICS)],
+                 formats=["", "", "", "", *map(_metric_format, METRICS)])
     tables = [main]
     names = list(result.predictions)
+    mae = _metric_format("mae")
     for tag in result.tags():
         parts = result.breakdown(tag)
         if len(parts) < 2:
             continue
         tables.append(table(f"MAE by {tag} (issues; 95% interval)", ["predictor", *parts], [
-            [name, *[f"{_scored(scores[k], 'mae')} n={scores[k].n_issues}"
-                     if scores[k].n_issues else "–" for scores in parts.values()]]
-            for k, name in enumerate(names)], key=f"mae-by-{tag}"))
+            [name, *[_estimate(scores[k], "mae", count=True) if scores[k].n_issues else None
+                     for scores in parts.values()]]
+            for k, name in enumerate(names)], key=f"mae-by-{tag}",
+            units=["", *[_metric_unit("mae")] * len(parts)], formats=["", *[mae] * len(parts)]))
     reference = result.reference_scores()
     if result.unmasked or not all(result.status_quo_known or [True]):
         n_known = reference[0][1].n_issues if reference else 0
@@ -538,16 +583,17 @@ def view_validate(run: Result) -> View:
             "a status quo: on all issues they use the placeholder, never counted above)",
             ["predictor", "kind", "status quo known", "all issues"],
             [[name + (" *" if name in result.unmasked else ""), known.kind,
-              f"{_scored(known, 'mae')} n={known.n_issues}",
-              f"{_scored(every, 'mae')} n={every.n_issues}"]
+              _estimate(known, "mae", count=True), _estimate(every, "mae", count=True)]
              for name, known, every in reference], key="by-reference",
+            units=["", "", *[_metric_unit("mae")] * 2], formats=["", "", mae, mae],
             notes=(f"{n_known} issues have a status quo",) if reference else ()))
     if "compromise" in result.predictions:
         tables.append(table(
             "MAE difference against the compromise model (paired, same issues; below 0 = "
             "better)", ["predictor", "issues", "difference [95%]"],
-            [[n, (c := result.compare(n)).n_issues, _scored(c, "mae")]
-             for n in names if n != "compromise"], key="against-compromise"))
+            [[n, (c := result.compare(n)).n_issues, _estimate(c, "mae")]
+             for n in names if n != "compromise"], key="against-compromise",
+            units=["", "issues", _metric_unit("mae")], formats=["", "", mae]))
     if result.calibration is not None:
         tables.append(calibration_table(result.calibration))
     notes = [f"· {note}" for note in result.notes]

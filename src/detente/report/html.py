@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -391,28 +392,30 @@ def _forecasts(analysis: Analysis) -> Section:
 
 
 def _combined(analysis: Analysis) -> Section | None:
-    """The combined forecast (detente.combine), when every model it needs was run."""
-    from detente.combine import combine_results, load_combination
-
-    f = analysis.forecast
-    combination = load_combination()
-    if not all(m in f.results for m in combination.models):
-        return None
-    c = combine_results({n: r.forecast for n, r in f.results.items()}, combination)
-    widest = int(np.argmax(c.intervals[0.8][1] - c.intervals[0.8][0]))
-    stack = and_list([f"{m} {w:.2f}" for m, w in combination.stack.items() if w > 0])
-    reading = (f"One number per issue: the models combined with weights fitted on EU "
-               f"legislation (DEU III) — {stack} — with an 80% interval that held 80% of "
-               f"held-out outcomes there. The interval is widest on "
-               f"{f.scenario.issues[widest].name}; the models' lowest and highest forecasts "
-               "show how far they disagree. On other negotiations the interval is a "
-               "yardstick, not a guarantee.")
-    from detente.analyses.forecasting import combined_table
+    """The combined forecast (detente.combine) the forecast formed, with the combination
+    its settings name (``--set forecast.combination=FILE``), worded from that file's
+    provenance; none where the forecast formed none (``--set forecast.combined=no``)."""
+    from detente.combine import fitted_on
     from detente.view import View
 
-    view = View("", tables=(combined_table(dataclasses.replace(f, combined=c)),))
+    f = analysis.forecast
+    c = f.combined
+    if c is None:
+        return None
+    widest = int(np.argmax(c.intervals[0.8][1] - c.intervals[0.8][0]))
+    stack = and_list([f"{m} {w:.2f}" for m, w in c.combination.stack.items() if w > 0])
+    held = (c.combination.provenance.get("out_of_fold") or {}).get("coverage", {}).get("0.8")
+    record = (f" that held {100 * held:.0f}% of held-out outcomes there"
+              if isinstance(held, int | float) and math.isfinite(held) else "")
+    reading = (f"One number per issue: the models combined with weights fitted on "
+               f"{fitted_on(c.combination)} — {stack} — with an 80% interval{record}. The "
+               f"interval is widest on {f.scenario.issues[widest].name}; the models' lowest "
+               "and highest forecasts show how far they disagree. On negotiations other than "
+               "those it was calibrated on, the interval is a yardstick, not a guarantee.")
+    # The forecast's own table (its combination, its notes), not a second combination.
+    tables = tuple(t for t in analysis.result("forecast").view().tables if t.key == "combined")
     return Section("combined", "Combined forecast with its interval", reading,
-                   view=Markup(view_html(view)))
+                   view=Markup(view_html(View("", tables=tables))))
 
 
 def _issue_map(analysis: Analysis) -> Section:
