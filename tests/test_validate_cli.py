@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from detente.analyses import run
 from detente.cli import app
 from detente.errors import Interface, OptionError, shown_on
+from detente.render import fixed
 from tests.shared_data import needs_shared
 from tests.test_deu import WEIGHTS, issue_row, original_text
 
@@ -235,9 +236,10 @@ def test_validate_csv_cells_are_the_raw_scores_the_table_rounds(tmp_path: Path) 
                 assert float(cell["value"]) == score[part], (row, column + suffix)
                 assert cell["unit"] == ("share" if key.startswith("within") else
                                         "points (0-100)")
-        # The text still rounds them for the eye, as before.
-        assert (f"{score['mae']:.1f} [{score['mae_low']:.1f}, {score['mae_high']:.1f}]"
-                in shown)
+        # The text still rounds them for the eye, as every number is written (a bound of
+        # 6.749999999999998 is 6.75 to a few ulps, written 6.8: render.fixed).
+        assert (f"{fixed(score['mae'], 1)} [{fixed(score['mae_low'], 1)}, "
+                f"{fixed(score['mae_high'], 1)}]" in shown)
     known = next(s["known"] for s in scores["by_status_quo"] if s["predictor"] == "compromise")
     row = next(r for (t, r, c), cell in cells.items()
                if t == "by-reference" and c == "predictor" and cell["value"] == "compromise")
