@@ -60,7 +60,7 @@ def _option(name: str, kind: Any, flags: Sequence[str], help_text: str, metavar:
         *flags, help=escape(help_text), show_default=False, metavar=metavar)], default)
 
 
-def _option_parameter(o: Option) -> inspect.Parameter:
+def option_parameter(o: Option) -> inspect.Parameter:
     """The typer parameter of one option. Numbers and choices are read as text where the
     spec must check them (typer would stop at the first problem, with its own wording)."""
     if o.argument:
@@ -199,9 +199,9 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             sys.stdout.write(result.text(output_format))
         sys.stdout.flush()
 
-    parameters = [*[_option_parameter(o) for o in spec.options if o.argument],
+    parameters = [*[option_parameter(o) for o in spec.options if o.argument],
                   *_INPUTS[spec.inputs],  # after the positional options (plot KIND)
-                  *[_shared_parameter(o) if set(o.cli_flags) & shared else _option_parameter(o)
+                  *[_shared_parameter(o) if set(o.cli_flags) & shared else option_parameter(o)
                     for o in spec.options if not o.argument],
                   # The counterfactual flags (repeatable text, split and checked later), less
                   # those an option of the same name takes (AnalysisSpec.split_shared).
@@ -222,4 +222,4 @@ def register() -> None:
         app.command(name=spec.name)(make_command(spec))
 
 
-__all__ = ["make_command", "register"]
+__all__ = ["make_command", "option_parameter", "register"]
