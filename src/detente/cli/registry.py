@@ -116,8 +116,8 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
     out += [_option(_file_parameter(f.flag), Path | None, [*filter(None, (f.flag, f.short))],
                     f.help_text(), "FILE", Path(f.default) if f.default else None)
             for f in spec.files]
-    if any(f.overwrite for f in spec.files):
-        out.append(_option(_FORCE, bool, ["--force"], "Overwrite an existing file.", None,
+    if overwrite := {f.force_flag for f in spec.files if f.force_flag}:  # FileOutput's flag
+        out.append(_option(_FORCE, bool, [*overwrite], "Overwrite an existing file.", None,
                            False))
     # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
     # (detente.cli.progress) both obey it.
