@@ -605,7 +605,9 @@ def test_time_limit_stops_a_computation(tmp_path: Path) -> None:
         response = c.post("/api/analyses/held", json={"scenario": korea(),
                                                       "params": {"gate": "never"}})
         assert response.status_code == 504
-        assert "time limit" in response.json()["message"]
+        assert response.json()["message"] == "stopped after the time limit of 0.5 s; try " \
+            "fewer samples or a smaller scenario, or start the workbench with a longer " \
+            "--time-limit"
 
 
 def test_time_limit_stops_a_worker_that_never_takes_its_request() -> None:
