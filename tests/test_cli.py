@@ -306,7 +306,7 @@ def test_serve_refuses_an_infinite_time_limit_by_its_flag(
     result = runner.invoke(app, ["serve", "--time-limit", "inf"])
     assert result.exit_code == 2, result.output
     assert "--time-limit: inf is not a finite number" in result.stderr
-    assert "give --time-limit a finite number" in result.stderr
+    assert "give --time-limit a number from 1 to 604800" in result.stderr
 
 
 def test_serve_refuses_every_bad_limit_at_once_in_the_rules_words(
@@ -323,8 +323,23 @@ def test_serve_refuses_every_bad_limit_at_once_in_the_rules_words(
     assert result.exit_code == 2, result.output
     assert "--max-upload: largest upload must be a whole number at least 1, got 0" \
         in result.stderr
-    assert "--time-limit: time limit must be a finite number at least 1, got 'abc'" \
+    assert "--time-limit: time limit must be a number from 1 to 604800, got 'abc'" \
         in result.stderr
+
+
+def test_serve_refuses_a_time_limit_no_timer_can_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1e10 s was taken: every job's timer then died at its start (threading's wait overflows
+    # past TIMEOUT_MAX, 49 days on Windows), so no job was ever stopped, and a run waited on
+    # answered 500.
+    import uvicorn
+
+    def no_server(*_: object, **__: object) -> None:
+        raise AssertionError("the server started with a time limit no timer can wait")
+
+    monkeypatch.setattr(uvicorn, "run", no_server)
+    result = runner.invoke(app, ["serve", "--time-limit", "1e10"])
+    assert result.exit_code == 2, result.output
+    assert "time limit must be a number from 1 to 604800" in result.stderr
 
 
 @pytest.mark.parametrize(("words", "upload", "body"), [

@@ -170,9 +170,11 @@ class ServerLimits:
 #: The limits ``detente serve`` sets, declared as an analysis's options are: read as text and
 #: checked by the spec (a number past the float range quoted as written, not called inf;
 #: every problem at once, in the rule's own words).
+#: At most a week: a job's timer (threading) cannot wait past TIMEOUT_MAX (49 days on
+#: Windows); a longer limit left every job unstopped and the runs waited on answering 500.
 TIME_LIMIT = Option("time_limit", float, ServerLimits.time_limit_s, "Seconds one "
                     "computation may run before it is stopped.", unit="seconds", low=1,
-                    label="time limit")
+                    high=7 * 24 * 3600, label="time limit")
 MAX_UPLOAD = Option("max_upload", int, ServerLimits.max_upload_bytes // 1024,
                     "Largest file the page may upload.", unit="KiB", low=1,
                     label="largest upload")
