@@ -295,30 +295,29 @@ def test_every_float_option_no_spec_checks_is_flagged_by_its_name() -> None:
         assert f"--{name.replace('_', '-')}" in flags, (path, name, flags)
 
 
-def test_serve_refuses_an_infinite_time_limit_by_its_flag(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A serve that must refuse its options fails the test if it starts a server."""
     import uvicorn
 
-    def no_server(*_: object, **__: object) -> None:
-        raise AssertionError("the server started with a non-finite --time-limit")
+    def started(*_: object, **__: object) -> None:
+        raise AssertionError("the server started with options it should have refused")
 
-    monkeypatch.setattr(uvicorn, "run", no_server)
+    monkeypatch.setattr(uvicorn, "run", started)
+
+
+@pytest.mark.usefixtures("no_server")
+def test_serve_refuses_an_infinite_time_limit_by_its_flag() -> None:
     result = runner.invoke(app, ["serve", "--time-limit", "inf"])
     assert result.exit_code == 2, result.output
     assert "--time-limit: inf is not a finite number" in result.stderr
     assert "give --time-limit a number from 1 to 604800" in result.stderr
 
 
-def test_serve_refuses_every_bad_limit_at_once_in_the_rules_words(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("no_server")
+def test_serve_refuses_every_bad_limit_at_once_in_the_rules_words() -> None:
     # --max-upload was typer's int: its refusal was typer's ("Input should be greater than
     # or equal to 1"), alone, and --time-limit's problem went unsaid.
-    import uvicorn
-
-    def no_server(*_: object, **__: object) -> None:
-        raise AssertionError("the server started with a bad limit")
-
-    monkeypatch.setattr(uvicorn, "run", no_server)
     result = runner.invoke(app, ["serve", "--max-upload", "0", "--time-limit", "abc"])
     assert result.exit_code == 2, result.output
     assert "--max-upload: largest upload must be a whole number at least 1, got 0" \
@@ -327,16 +326,11 @@ def test_serve_refuses_every_bad_limit_at_once_in_the_rules_words(
         in result.stderr
 
 
-def test_serve_refuses_a_time_limit_no_timer_can_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("no_server")
+def test_serve_refuses_a_time_limit_no_timer_can_wait() -> None:
     # 1e10 s was taken: every job's timer then died at its start (threading's wait overflows
     # past TIMEOUT_MAX, 49 days on Windows), so no job was ever stopped, and a run waited on
     # answered 500.
-    import uvicorn
-
-    def no_server(*_: object, **__: object) -> None:
-        raise AssertionError("the server started with a time limit no timer can wait")
-
-    monkeypatch.setattr(uvicorn, "run", no_server)
     result = runner.invoke(app, ["serve", "--time-limit", "1e10"])
     assert result.exit_code == 2, result.output
     assert "time limit must be a number from 1 to 604800" in result.stderr
