@@ -74,6 +74,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     )
     from detente.serving import (
         LOOPBACK_HOSTS,
+        RAISE_TIME_LIMIT,
         RAISE_UPLOAD,
         SERVE_OPTIONS,
         Guards,
@@ -187,6 +188,7 @@ _LAZY: dict[str, str] = {
     "ServerLimits": "detente.serving",
     "SERVE_OPTIONS": "detente.serving",
     "RAISE_UPLOAD": "detente.serving",
+    "RAISE_TIME_LIMIT": "detente.serving",
     "install_guards": "detente.serving",
     "host_names": "detente.serving",
     "is_loopback": "detente.serving",
@@ -206,6 +208,7 @@ __all__ = [
     "NOISE_FIELDS",
     "NUMERIC_FAILURES",
     "PRESETS",
+    "RAISE_TIME_LIMIT",
     "RAISE_UPLOAD",
     "REGISTRY",
     "REPORTED",

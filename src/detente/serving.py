@@ -181,6 +181,8 @@ MAX_UPLOAD = Option("max_upload", int, ServerLimits.max_upload_bytes // 1024,
 SERVE_OPTIONS = (TIME_LIMIT, MAX_UPLOAD)
 #: How a workbench lets larger files in: the fix of a refused upload, and of a refused body.
 RAISE_UPLOAD = f"start the workbench with a larger {MAX_UPLOAD.flag}"
+#: How a workbench lets longer computations run: the fix of a job stopped at the limit.
+RAISE_TIME_LIMIT = f"start the workbench with a longer {TIME_LIMIT.flag}"
 
 
 class FileTooLarge(ScenarioError):
@@ -459,6 +461,7 @@ def install_guards(app: FastAPI, guards: Guards, max_body_bytes: int,
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
 
 
-__all__ = ["LOOPBACK_HOSTS", "MAX_UPLOAD", "RAISE_UPLOAD", "SERVE_OPTIONS", "TIME_LIMIT",
-           "BodyLimit", "Guards", "RequestBody", "ServerLimits", "cross_origin", "harden",
-           "host_names", "install_guards", "is_loopback", "problem_response", "refusal"]
+__all__ = ["LOOPBACK_HOSTS", "MAX_UPLOAD", "RAISE_TIME_LIMIT", "RAISE_UPLOAD", "SERVE_OPTIONS",
+           "TIME_LIMIT", "BodyLimit", "Guards", "RequestBody", "ServerLimits", "cross_origin",
+           "harden", "host_names", "install_guards", "is_loopback", "problem_response",
+           "refusal"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from detente.serving import TIME_LIMIT
+from detente import RAISE_TIME_LIMIT
 
 log = logging.getLogger("detente.web")
 
@@ -228,7 +228,7 @@ class JobManager:
         if job.stopped == "timeout":
             self._finish(job, "timeout", f"stopped after the time limit of "
                          f"{self.time_limit_s:g} s; try fewer samples or a smaller "
-                         f"scenario, or start the workbench with a longer {TIME_LIMIT.flag}")
+                         f"scenario, or {RAISE_TIME_LIMIT}")
         elif job.stopped:
             self._finish(job, job.stopped, job.stopped)
         else:
