@@ -295,18 +295,65 @@ def test_every_float_option_no_spec_checks_is_flagged_by_its_name() -> None:
         assert f"--{name.replace('_', '-')}" in flags, (path, name, flags)
 
 
-def test_serve_refuses_an_infinite_time_limit_by_its_flag(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A serve that must refuse its options fails the test if it starts a server."""
     import uvicorn
 
-    def no_server(*_: object, **__: object) -> None:
-        raise AssertionError("the server started with a non-finite --time-limit")
+    def started(*_: object, **__: object) -> None:
+        raise AssertionError("the server started with options it should have refused")
 
-    monkeypatch.setattr(uvicorn, "run", no_server)
+    monkeypatch.setattr(uvicorn, "run", started)
+
+
+@pytest.mark.usefixtures("no_server")
+def test_serve_refuses_an_infinite_time_limit_by_its_flag() -> None:
     result = runner.invoke(app, ["serve", "--time-limit", "inf"])
     assert result.exit_code == 2, result.output
     assert "--time-limit: inf is not a finite number" in result.stderr
-    assert "give --time-limit a finite number" in result.stderr
+    assert "give --time-limit a number from 1 to 604800" in result.stderr
+
+
+@pytest.mark.usefixtures("no_server")
+def test_serve_refuses_every_bad_limit_at_once_in_the_rules_words() -> None:
+    # --max-upload was typer's int: its refusal was typer's ("Input should be greater than
+    # or equal to 1"), alone, and --time-limit's problem went unsaid.
+    result = runner.invoke(app, ["serve", "--max-upload", "0", "--time-limit", "abc"])
+    assert result.exit_code == 2, result.output
+    assert "--max-upload: largest upload must be a whole number at least 1, got 0" \
+        in result.stderr
+    assert "--time-limit: time limit must be a number from 1 to 604800, got 'abc'" \
+        in result.stderr
+
+
+@pytest.mark.usefixtures("no_server")
+def test_serve_refuses_a_time_limit_no_timer_can_wait() -> None:
+    # 1e10 s was taken: every job's timer then died at its start (threading's wait overflows
+    # past TIMEOUT_MAX, 49 days on Windows), so no job was ever stopped, and a run waited on
+    # answered 500.
+    result = runner.invoke(app, ["serve", "--time-limit", "1e10"])
+    assert result.exit_code == 2, result.output
+    assert "time limit must be a number from 1 to 604800" in result.stderr
+
+
+@pytest.mark.parametrize(("words", "upload", "body"), [
+    ([], 1024 * 1024, 2 * 1024 * 1024),  # the library's defaults (ServerLimits())
+    (["--max-upload", "8"], 8 * 1024, 64 * 1024),  # room for a scenario edited on the page
+    (["--max-upload", "4096"], 4096 * 1024, 8192 * 1024),
+])
+def test_serve_hands_its_limits_to_the_server(monkeypatch: pytest.MonkeyPatch,
+                                              words: list[str], upload: int, body: int) -> None:
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda web_app, **_: started.append(web_app))
+    result = runner.invoke(app, ["serve", *words, "--time-limit", "30"])
+    assert result.exit_code == 0, result.output
+    with TestClient(started[0], base_url="http://127.0.0.1:8765") as client:
+        limits = client.get("/api/info").json()["limits"]
+    assert (limits["max_upload_bytes"], limits["max_body_bytes"]) == (upload, body)
+    assert limits["time_limit_s"] == 30
 
 
 @pytest.mark.parametrize(("failure", "words"), [

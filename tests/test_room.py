@@ -263,6 +263,11 @@ def test_bad_numbers_get_the_loaders_messages(sqlite_db: str) -> None:
     answer = client.post(f"/api/rooms/{rid}/submission", content=b"x" * (600 * 1024),
                          headers={**bearer(token), "content-type": "application/json"})
     assert answer.status_code == 413
+    # The room's own words: it was told "this workbench" and "--max-upload", a flag that
+    # `room serve` lacks.
+    assert answer.json()["detail"] == "the request is larger than 512 KiB, the most this " \
+        "room accepts"
+    assert "workbench" not in answer.text and "--max-upload" not in answer.text
     for body, where in (({"scenario": "korea-2017", "parties": ["US", "XX"]}, "parties[1]"),
                         ({"scenario": "nowhere"}, ""),
                         ({"options": {"step": -1}}, "options.step"),

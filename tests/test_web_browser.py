@@ -441,3 +441,24 @@ def test_the_figure_entry_draws_a_figure(server: str, browser: object) -> None:
         "The forecasts of all models side by side"
     assert errors == []
     context.close()
+
+
+def test_a_new_issue_starts_in_the_middle_of_the_formats_default_scale(server: str,
+                                                                        browser: Any) -> None:
+    # The page seeded a new issue's status quo with 50, its own copy of the middle of the
+    # format's default scale (0 to 100): had the format's default changed, every new issue
+    # would have started outside its scale. The page is served a schema whose default scale
+    # is 0 to 1.
+    import detente
+
+    schema = detente.json_schema()
+    schema["$defs"]["Issue"]["properties"]["scale"]["default"] = {"low": 0.0, "high": 1.0}
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.route("**/api/schema", lambda route: route.fulfill(json=schema))
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.click("[data-tab=issues]")
+    page.click("text=Add issue")
+    assert page.evaluate("state.scenario.issues.at(-1).status_quo") == 0.5
+    context.close()

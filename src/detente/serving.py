@@ -20,13 +20,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from detente.analyses.spec import Option, check_options
 from detente.errors import Problem, ScenarioError, problems_as_json
 from detente.safeload import LoadLimits, parse_yaml
 from detente.safeload import structure_problems as loader_structure_problems
@@ -67,6 +68,17 @@ class ServerLimits:
     time_limit_s: float = 120.0
     max_running_jobs: int = 2
     max_samples: int = 20_000
+
+    @classmethod
+    def served(cls, given: Mapping[str, Any]) -> ServerLimits:
+        """The limits ``detente serve`` runs with, from its options (:data:`SERVE_OPTIONS`,
+        as written: every problem refused at once, by flag). The body holds an upload's
+        text as a JSON string, escapes and all: twice the upload, and never so little that
+        a scenario edited on the page cannot be sent."""
+        checked = check_options(SERVE_OPTIONS, given, "serve")
+        upload = checked[MAX_UPLOAD.name] * 1024
+        return cls(time_limit_s=checked[TIME_LIMIT.name], max_upload_bytes=upload,
+                   max_body_bytes=max(2 * upload, 64 * 1024))
 
     def public(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -141,8 +153,8 @@ class ServerLimits:
             kib = -(-size // 1024)  # rounded up: never "1024 KiB; ... up to 1024 KiB"
             raise FileTooLarge([Problem("", f"the file is {kib} KiB; this workbench "
                                         f"accepts files up to {self.max_upload_bytes // 1024} "
-                                        "KiB", "upload a smaller file, or start the workbench "
-                                        "with a larger --max-upload")], name)
+                                        "KiB", f"upload a smaller file, or {RAISE_UPLOAD}")],
+                                name)
         suffix = file_kind(name)
         if suffix == ".yaml":
             self.check_yaml_text(text, name)
@@ -153,6 +165,24 @@ class ServerLimits:
                                          "check its structure")], name) from None
         self.check_scenario(scenario.to_dict(), name)
         return scenario
+
+
+#: The limits ``detente serve`` sets, declared as an analysis's options are: read as text and
+#: checked by the spec (a number past the float range quoted as written, not called inf;
+#: every problem at once, in the rule's own words).
+#: At most a week: a job's timer (threading) cannot wait past TIMEOUT_MAX (49 days on
+#: Windows); a longer limit left every job unstopped and the runs waited on answering 500.
+TIME_LIMIT = Option("time_limit", float, ServerLimits.time_limit_s, "Seconds one "
+                    "computation may run before it is stopped.", unit="seconds", low=1,
+                    high=7 * 24 * 3600, label="time limit")
+MAX_UPLOAD = Option("max_upload", int, ServerLimits.max_upload_bytes // 1024,
+                    "Largest file the page may upload.", unit="KiB", low=1,
+                    label="largest upload")
+SERVE_OPTIONS = (TIME_LIMIT, MAX_UPLOAD)
+#: How a workbench lets larger files in: the fix of a refused upload, and of a refused body.
+RAISE_UPLOAD = f"start the workbench with a larger {MAX_UPLOAD.flag}"
+#: How a workbench lets longer computations run: the fix of a job stopped at the limit.
+RAISE_TIME_LIMIT = f"start the workbench with a longer {TIME_LIMIT.flag}"
 
 
 class FileTooLarge(ScenarioError):
@@ -274,9 +304,10 @@ def harden(headers: Headers, csp: str) -> None:
 class BodyLimit:
     """ASGI middleware: answer 413 with a clear JSON message to an oversized request body."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, guards: Guards) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.guards = guards
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -331,11 +362,8 @@ class BodyLimit:
         # Raw ASGI messages, not problem_response: this runs below the app, while the
         # request body is still arriving.
         body = json.dumps(refusal(
-            f"the request is larger than {self.max_bytes // 1024} KiB, the most this "
-            "workbench accepts",
-            [Problem("", "request too large", "upload a smaller scenario, or start the "
-                                              "workbench with a larger --max-upload")],
-        )).encode()
+            self.guards.too_large.format(kib=self.max_bytes // 1024),
+            [Problem("", "request too large", self.guards.too_large_fix)])).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
@@ -355,7 +383,10 @@ class Guards:
     ``own_page``: where a refused cross-origin request should come from instead;
     ``origin_refused``: the refusal's detail, ``{origin!r}`` standing for the Origin sent;
     ``failure_detail``/``failure_fix``: the answer to an unexpected error (500), whose
-    text goes to ``log`` only.
+    text goes to ``log`` only; ``too_large``/``too_large_fix``: the answer to a body over
+    the server's limit (413), ``{kib}`` standing for the limit, the fix naming what raises
+    it on this server, if anything does (the workbench's :data:`MAX_UPLOAD`; the room's is
+    fixed).
     """
 
     csp: str
@@ -364,6 +395,8 @@ class Guards:
     failure_detail: str
     failure_fix: str
     log: logging.Logger
+    too_large: str
+    too_large_fix: str
 
 
 def install_guards(app: FastAPI, guards: Guards, max_body_bytes: int,
@@ -423,11 +456,12 @@ def install_guards(app: FastAPI, guards: Guards, max_body_bytes: int,
         harden(response.headers, guards.csp)
         return response
 
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, guards=guards)
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
 
 
-__all__ = ["LOOPBACK_HOSTS", "BodyLimit", "Guards", "RequestBody", "ServerLimits",
-           "cross_origin", "harden", "host_names", "install_guards", "is_loopback",
-           "problem_response", "refusal"]
+__all__ = ["LOOPBACK_HOSTS", "MAX_UPLOAD", "RAISE_TIME_LIMIT", "RAISE_UPLOAD", "SERVE_OPTIONS",
+           "TIME_LIMIT", "BodyLimit", "Guards", "RequestBody", "ServerLimits", "cross_origin",
+           "harden", "host_names", "install_guards", "is_loopback", "problem_response",
+           "refusal"]

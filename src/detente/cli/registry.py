@@ -60,7 +60,7 @@ def _option(name: str, kind: Any, flags: Sequence[str], help_text: str, metavar:
         *flags, help=escape(help_text), show_default=False, metavar=metavar)], default)
 
 
-def _option_parameter(o: Option) -> inspect.Parameter:
+def option_parameter(o: Option) -> inspect.Parameter:
     """The typer parameter of one option. Numbers and choices are read as text where the
     spec must check them (typer would stop at the first problem, with its own wording)."""
     if o.argument:
@@ -116,8 +116,8 @@ def _engine_parameters(spec: AnalysisSpec) -> list[inspect.Parameter]:
     out += [_option(_file_parameter(f.flag), Path | None, [*filter(None, (f.flag, f.short))],
                     f.help_text(), "FILE", Path(f.default) if f.default else None)
             for f in spec.files]
-    if any(f.overwrite for f in spec.files):
-        out.append(_option(_FORCE, bool, ["--force"], "Overwrite an existing file.", None,
+    if overwrite := {f.force_flag for f in spec.files if f.force_flag}:  # FileOutput's flag
+        out.append(_option(_FORCE, bool, [*overwrite], "Overwrite an existing file.", None,
                            False))
     # Every analysis takes --quiet: the sampling runs' bar and the others' spinner
     # (detente.cli.progress) both obey it.
@@ -199,9 +199,9 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             sys.stdout.write(result.text(output_format))
         sys.stdout.flush()
 
-    parameters = [*[_option_parameter(o) for o in spec.options if o.argument],
+    parameters = [*[option_parameter(o) for o in spec.options if o.argument],
                   *_INPUTS[spec.inputs],  # after the positional options (plot KIND)
-                  *[_shared_parameter(o) if set(o.cli_flags) & shared else _option_parameter(o)
+                  *[_shared_parameter(o) if set(o.cli_flags) & shared else option_parameter(o)
                     for o in spec.options if not o.argument],
                   # The counterfactual flags (repeatable text, split and checked later), less
                   # those an option of the same name takes (AnalysisSpec.split_shared).
@@ -222,4 +222,4 @@ def register() -> None:
         app.command(name=spec.name)(make_command(spec))
 
 
-__all__ = ["make_command", "register"]
+__all__ = ["make_command", "option_parameter", "register"]

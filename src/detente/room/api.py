@@ -41,7 +41,11 @@ GUARDS = Guards(
          "form-action 'none'"),
     own_page="the room's own page", origin_refused="cross-origin request refused",
     failure_detail="the server failed on this request",
-    failure_fix="the server log has the details", log=logging.getLogger("detente.room"))
+    failure_fix="the server log has the details", log=logging.getLogger("detente.room"),
+    # The room's limit is fixed (MAX_BODY_BYTES): no flag of `room serve` raises it.
+    too_large="the request is larger than {kib} KiB, the most this room accepts",
+    too_large_fix="send a smaller request (a smaller scenario, to open a room): no flag of "
+                  "`room serve` raises this limit")
 
 
 class RateLimiter:

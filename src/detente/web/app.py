@@ -25,6 +25,7 @@ import detente
 from detente import (
     DEFAULT_MODELS,
     DEFAULT_SCENARIO,
+    RAISE_UPLOAD,
     REGISTRY,
     VARIATION_FLAGS,
     AnalysisSpec,
@@ -52,7 +53,9 @@ GUARDS = Guards(
     origin_refused="cross-origin request refused: Origin {origin!r} is not this workbench",
     failure_detail="the server failed on this request (the server log has the details)",
     failure_fix="check the request's values; if it persists, report it with the scenario",
-    log=logging.getLogger("detente.web"))
+    log=logging.getLogger("detente.web"),
+    too_large="the request is larger than {kib} KiB, the most this workbench accepts",
+    too_large_fix=f"upload a smaller scenario, or {RAISE_UPLOAD}")
 
 
 # Request and response bodies: they make the OpenAPI schema.

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from detente import RAISE_TIME_LIMIT
+
 log = logging.getLogger("detente.web")
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled", "timeout"]
@@ -226,7 +228,7 @@ class JobManager:
         if job.stopped == "timeout":
             self._finish(job, "timeout", f"stopped after the time limit of "
                          f"{self.time_limit_s:g} s; try fewer samples or a smaller "
-                         "scenario, or start the workbench with a longer --time-limit")
+                         f"scenario, or {RAISE_TIME_LIMIT}")
         elif job.stopped:
             self._finish(job, job.stopped, job.stopped)
         else:

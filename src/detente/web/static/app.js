@@ -275,12 +275,13 @@ function trust() {
 }
 
 // ---------------------------------------------------------------- tabs
+const middle = ({ low, high }) => (low + high) / 2;  // of the scale a new issue has by default
 const TABS = [  // a tab without draw is the list of its key's name
   { key: "scenario", draw: () => el("table", {}, el("tbody", {}, columns(state.schema, true).map((c) =>
     el("tr", {}, header(c), input(c.kind, c.field, [], c.field, c))))) },
   { key: "actors", seed: () => ({ capability: 10 }) },
   { key: "institutions" },
-  { key: "issues", seed: () => ({ status_quo: 50 }) },
+  { key: "issues", seed: () => ({ status_quo: middle(schemaAt(["issues"]).properties.scale.default) }) },
   { key: "anchors", within: "issues", seed: (issue) => ({ value: plain(issue.status_quo) ?? 0, label: "new anchor" }) },
   { key: "positions", draw: () => stances("position") },
   { key: "saliences", draw: () => stances("salience") },
