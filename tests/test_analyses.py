@@ -452,3 +452,15 @@ def test_the_csv_carries_all_the_view_shows(name: str) -> None:
         assert ("", "counterfactual", variation.describe()) in said
     else:  # settle, roadmap: the variant beside the baseline, by its title
         assert any(variation.describe(legacy=True) in text for text in texts), texts
+
+
+@pytest.mark.parametrize(("name", "option", "value"), [
+    ("forecast", "model", 5), ("settle", "ignore", True), ("sample", "noise", 0.1),
+    ("report", "set", 5)])
+def test_a_lone_value_for_a_list_option_is_refused_at_the_option(name: str, option: str,
+                                                                  value: object) -> None:
+    # A request's JSON may send a number where a list goes; list(5) raised a TypeError,
+    # which the workbench answered with a 500.
+    with pytest.raises(OptionError) as refused:
+        ANALYSES[name].check({option: value}, at="params")
+    assert [p.location for p in refused.value.problems] == [f"params.{option}"]

@@ -321,7 +321,9 @@ class Option:
         if value is None:
             return None, []
         if self.multiple:
-            items = [value] if isinstance(value, str) else list(value)
+            # A lone value (a number a request sent where a list goes) is one item, checked
+            # as such, never iterated (list(5) raised: a 500 on the workbench).
+            items = list(value) if isinstance(value, list | tuple) else [value]
             out, problems = [], []
             for item in items:
                 v, p = self._one(item)
