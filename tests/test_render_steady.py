@@ -98,3 +98,9 @@ def test_one_party_s_nash_product_and_smallest_gain_read_alike(tmp_path: Path) -
     cells = {line.split("│")[1].strip(): line.split("│")[-2].strip()
              for line in out.output.splitlines() if line.count("│") == 4}
     assert cells["Nash product"] == cells["smallest gain"] == "9.12"
+
+
+@pytest.mark.parametrize("value", [123456789012345.0, 1234567890123456.0, 1e15 - 1])
+def test_a_large_whole_number_is_written_with_the_digits_given(value: float) -> None:
+    # Fourteen significant digits wrote 123456789012345 as 123456789012340.
+    assert fmt(value, 2 * value) == f"{value:.0f}"

@@ -34,7 +34,11 @@ STEADY_DIGITS = 14
 
 def steady(value: float) -> float:
     """``value`` to :data:`STEADY_DIGITS` significant digits: numbers a few ulps apart
-    become one number, so that every format writes them alike."""
+    become one number, so that every format writes them alike. A whole number, or one too
+    large for a fraction to show, is left as it is: no rounding noise to absorb there, and
+    rounding would change digits the user wrote (a status quo of 123,456,789,012,345)."""
+    if float(value).is_integer() or abs(value) >= 10.0 ** (STEADY_DIGITS - 1):
+        return value
     return float(f"{value:.{STEADY_DIGITS}g}")
 
 
