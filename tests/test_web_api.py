@@ -1320,3 +1320,11 @@ def test_a_workbench_result_names_no_flag_in_its_notes(client: TestClient) -> No
     notes = response.json()["result"]["view"]["notes"]
     assert any("ignore leaves any of them out" in n for n in notes), notes
     assert not _flags_named(response.json()["result"]["view"]), notes
+
+
+@pytest.mark.parametrize("seconds", [1e10, float("nan"), 0.0])
+def test_limits_built_in_code_refuse_a_time_limit_no_timer_can_wait(seconds: float) -> None:
+    # create_app(limits=ServerLimits(time_limit_s=1e10)) answered every job with a 500
+    # (OverflowError in the timer thread): only `detente serve` checked the bound.
+    with pytest.raises(detente.DetenteError, match="--time-limit"):
+        ServerLimits(time_limit_s=seconds)

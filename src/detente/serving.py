@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict
 
 from detente.analyses.spec import Option, check_options
-from detente.errors import Problem, ScenarioError, problems_as_json
+from detente.errors import OptionError, Problem, ScenarioError, problems_as_json
 from detente.safeload import LoadLimits, parse_yaml
 from detente.safeload import structure_problems as loader_structure_problems
 
@@ -68,6 +68,17 @@ class ServerLimits:
     time_limit_s: float = 120.0
     max_running_jobs: int = 2
     max_samples: int = 20_000
+
+    def __post_init__(self) -> None:
+        # Built in code too (create_app(limits=...)): a time limit no timer can wait crashed
+        # every job's timer, so no job was ever stopped. (Tests hold jobs to under the
+        # command line's 1 s least.)
+        longest = float(TIME_LIMIT.high or 0)
+        if not 0 < self.time_limit_s <= longest:
+            raise OptionError([Problem(TIME_LIMIT.flag, f"a time limit of {self.time_limit_s!r}"
+                                       f" s: a job's timer waits above 0 and at most "
+                                       f"{longest:g} s", f"give e.g. {TIME_LIMIT.flag} "
+                                       f"{TIME_LIMIT.default:g}")])
 
     @classmethod
     def served(cls, given: Mapping[str, Any]) -> ServerLimits:
