@@ -936,3 +936,12 @@ def test_an_experts_file_gets_fixes_it_can_apply_at_its_lines(room_db: str,
     stance = detente.load("korea-2017").stances["US"]["NUC"].position.value
     assert f'{{"stances": {{"US": {{"NUC": {{"position": {stance:g}}}}}}}}}' in \
         " ".join(result.output.split())
+
+
+def test_a_mediation_room_refuses_pool_weights_it_would_never_read(sqlite_db: str) -> None:
+    # Weights pool experts' tables (elicitation); a mediation room took them and ignored them.
+    service = RoomService(sqlite_db)
+    with pytest.raises(RoomError) as refused:
+        service.open_room("mediation", "korea-2017", ["US", "CN"], weights={"US": 5})
+    assert refused.value.problems[0].location == "weights.US"
+    assert "elicitation" in refused.value.problems[0].message

@@ -184,6 +184,11 @@ class RoomService:
                 raise RoomError(422, "parties", "a party's label is 1 to 64 characters",
                                 "use the actor id or a short expert label")
         weights = dict(weights or {})
+        if mode == "mediation" and weights:
+            # A mediation room pools nothing: a weight would be taken and never read.
+            raise RoomError(422, f"weights.{next(iter(weights))}", "pool weights belong to "
+                            "elicitation rooms: a mediation room pools no judgements",
+                            "leave the weights out, or open an elicitation room")
         for label, w in weights.items():
             if label not in labels:
                 raise RoomError(422, f"weights.{label}", f"'{label}' is not one of the experts",
