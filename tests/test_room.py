@@ -719,6 +719,53 @@ def test_an_elicitation_rooms_refusals_name_what_each_caller_sends(sqlite_db: st
         assert f"fix: {fix}" in result.stderr
 
 
+def test_refusals_of_experts_and_weights_are_located_where_each_caller_wrote_them(
+        sqlite_db: str, tmp_path: Path) -> None:
+    # The command line was told "weights.E1", "weights.E3" and "parties": fields of the
+    # HTTP body, which `detente room open` has no way to send.
+    from fastapi.testclient import TestClient
+
+    from detente.cli.common import app
+
+    long_label = "E" * 100
+    many = [f"E{i}" for i in range(201)]
+    # (request body, its refusal's location, the flags, their refusal's location)
+    cases: list[tuple[dict[str, Any], str, list[str], str]] = [
+        ({"parties": ["E1", "E2"], "weights": {"E1": 0}}, "weights.E1",
+         ["--expert", "E1", "--expert", "E2", "--weight", "E1=0"], "--weight"),
+        ({"parties": ["E1", "E2"], "weights": {"E3": 2}}, "weights.E3",
+         ["--expert", "E1", "--expert", "E2", "--weight", "E3=2"], "--weight"),
+        ({"parties": [long_label, "E2"]}, "parties",
+         ["--expert", long_label, "--expert", "E2"], "--expert"),
+        # The request's schema refuses the 201st party before the service sees it.
+        ({"parties": many}, "body.parties",
+         [word for label in many for word in ("--expert", label)], "--expert"),
+    ]
+    service = RoomService(sqlite_db)
+    with pytest.raises(RoomError) as err:
+        service.open_room("elicitation", None, many)
+    assert [p.location for p in err.value.problems] == ["parties"]
+    service.close()
+    client = TestClient(create_room_app(sqlite_db))
+    for body, place, _, _ in cases:
+        answer = client.post("/api/rooms", json={"mode": "elicitation", **body})
+        assert answer.status_code == 422, answer.text
+        assert [p["location"] for p in answer.json()["problems"]] == [place]
+    answer = client.post("/api/rooms", json={"mode": "mediation", "parties": ["US", "CN"],
+                                             "weights": {"US": 2}})
+    assert answer.status_code == 422, answer.text
+    assert [p["location"] for p in answer.json()["problems"]] == ["weights.US"]
+    client.app.state.room_service.close()
+    mediation_words = ["--party", "US", "--party", "CN", "--weight", "US=2"]
+    for words, place in [(words, place) for _, _, words, place in cases] + [
+            (mediation_words, "--weight")]:
+        result = CliRunner().invoke(app, ["room", "open", "korea-2017", "--db",
+                                          str(tmp_path / "cli.db"), *words])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"error: {place}: "), result.stderr
+        assert "weights." not in result.stderr and "parties:" not in result.stderr
+
+
 def test_a_huge_pool_weight_on_the_command_line_is_quoted_not_called_inf(
         tmp_path: Path) -> None:
     from detente.cli.common import app

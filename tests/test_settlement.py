@@ -288,6 +288,15 @@ def test_contributions_efficiency_and_sampling() -> None:
         assert sampled.shapley[a] == pytest.approx(exact.shapley[a], abs=0.35 * abs(total))
 
 
+def test_contributions_drawn_from_a_generator_echo_a_seed_that_repeats_them() -> None:
+    # A Generator was echoed as seed None: the sampled values could not be had again.
+    drawn = contributions("korea-2017", step=50, exact_limit=2, samples=50,
+                          rng=np.random.default_rng(3))
+    assert not drawn.exact and isinstance(drawn.seed, int)
+    again = contributions("korea-2017", step=50, exact_limit=2, samples=50, rng=drawn.seed)
+    assert again.seed == drawn.seed and again.shapley == drawn.shapley
+
+
 # --- command line -----------------------------------------------------------------------
 
 def test_cli_settle_table_and_json() -> None:

@@ -30,6 +30,7 @@ from detente.errors import (
     option_error,
     shorten,
 )
+from detente.room.given import BY_FLAGS
 from detente.serving import host_names, is_loopback
 
 room_app = typer.Typer(name="room", help="A negotiation room: parties enter their numbers "
@@ -121,13 +122,12 @@ def open_room(
             sep = ""
         if not sep:
             raise option_error("--weight", f"expected LABEL=NUMBER, got '{item[:40]}'",
-                               "e.g. --weight E1=2")
+                               BY_FLAGS.weight_example)
         # Refused here, where the text is at hand: a 400-digit weight reads as inf, which
         # the room's own check could only call inf.
         if not math.isfinite(weights[label.strip()]):
             raise option_error("--weight", f"{non_finite_text(value)}, in "
-                               f"'{shorten(item)}'", "e.g. --weight E1=2 (weights are "
-                               "relative)")
+                               f"'{shorten(item)}'", BY_FLAGS.weight_example)
     mode = "elicitation" if expert else "mediation"
     source: Any = scenario
     if scenario and Path(scenario).suffix.lower() in (".yaml", ".yml", ".json"):
@@ -135,8 +135,6 @@ def open_room(
     elif scenario and Path(scenario).suffix.lower() == ".csv":
         source = Path(scenario)
     with _service(db) as service:
-        from detente.room.service import BY_FLAGS  # the room extra: loaded by _service
-
         opened = service.open_room(mode, source, list(expert or party or []) or None,
                                    options, expires_in=dt.timedelta(days=expires_days),
                                    weights=weights, experts_given=BY_FLAGS)

@@ -48,6 +48,7 @@ from detente.room.db import (
     migrate,
     utc,
 )
+from detente.room.given import BY_REQUEST, ExpertsGiven
 from detente.scenario import Scenario, load, scenario_from_mapping
 
 Mode = Literal["mediation", "elicitation"]
@@ -59,25 +60,6 @@ MAX_POOL_WEIGHT = 1e6
 TOKEN_BYTES = 32
 EXPORT_FORMAT = "detente.room"
 EXPORT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class ExpertsGiven:
-    """How the caller of :meth:`RoomService.open_room` gives the experts and their pool
-    weights, so that its refusals name what the caller wrote: a request to the room's HTTP
-    API by the fields of its body (:data:`BY_REQUEST`), `detente room open` by its flags."""
-
-    place: str  # where a refusal of the experts' labels is located
-    example: str  # how to give two experts
-    weight_example: str  # how to give an expert's pool weight
-
-
-#: The HTTP API's body fields, which are also ``open_room``'s parameters (docs/room.md).
-BY_REQUEST = ExpertsGiven("parties", 'e.g. "parties": ["E1", "E2"]',
-                          'e.g. "weights": {"E1": 2} (weights are relative)')
-#: `detente room open`'s flags.
-BY_FLAGS = ExpertsGiven("experts", "e.g. --expert E1 --expert E2",
-                        "e.g. --weight E1=2 (weights are relative)")
 
 
 class RoomError(DetenteError):
@@ -176,29 +158,34 @@ class RoomService:
                 raise RoomError(422, experts_given.place, "an elicitation room needs at least "
                                 "one expert, each named once", experts_given.example)
             base = s.to_dict()
+        # A mediation room's parties are actors, given as the field parties (or --party).
+        labels_place = experts_given.place if mode == "elicitation" else "parties"
         if len(labels) > MAX_PARTIES:
-            raise RoomError(422, "parties", f"{len(labels)} parties is more than a room "
+            raise RoomError(422, labels_place, f"{len(labels)} parties is more than a room "
                             f"takes ({MAX_PARTIES})", f"use at most {MAX_PARTIES}")
         for label in labels:
             if not isinstance(label, str) or not 0 < len(label) <= 64:
-                raise RoomError(422, "parties", "a party's label is 1 to 64 characters",
+                raise RoomError(422, labels_place, "a party's label is 1 to 64 characters",
                                 "use the actor id or a short expert label")
         weights = dict(weights or {})
         if mode == "mediation" and weights:
             # A mediation room pools nothing: a weight would be taken and never read.
-            raise RoomError(422, f"weights.{next(iter(weights))}", "pool weights belong to "
-                            "elicitation rooms: a mediation room pools no judgements",
+            raise RoomError(422, experts_given.weight_place(next(iter(weights))),
+                            "pool weights belong to elicitation rooms: a mediation room "
+                            "pools no judgements",
                             "leave the weights out, or open an elicitation room")
         for label, w in weights.items():
             if label not in labels:
-                raise RoomError(422, f"weights.{label}", f"'{label}' is not one of the experts",
+                raise RoomError(422, experts_given.weight_place(label),
+                                f"'{label}' is not one of the experts",
                                 f"give weights to {', '.join(labels) or 'the listed experts'}")
             # NaN fails every comparison and JSON readers accept NaN and Infinity: the
             # finiteness is said, not left to the bounds.
             if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) \
                     or not 0 < w < MAX_POOL_WEIGHT:
-                raise RoomError(422, f"weights.{label}", "a pool weight must be a finite number "
-                                f"above 0 and below {MAX_POOL_WEIGHT:,.0f}, got {w!r}",
+                raise RoomError(422, experts_given.weight_place(label), "a pool weight must "
+                                "be a finite number above 0 and below "
+                                f"{MAX_POOL_WEIGHT:,.0f}, got {w!r}",
                                 experts_given.weight_example)
         if not dt.timedelta(minutes=1) <= expires_in <= dt.timedelta(days=365):
             raise RoomError(422, "expires", "a room lasts from a minute to a year",

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 
 from detente.errors import option_error, option_text
-from detente.models.base import RngLike, make_rng
+from detente.models.base import RngLike, spawn_seed
 from detente.scenario import Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS
 from detente.settlement.defaults import GridStep
@@ -267,7 +267,10 @@ def contributions(
         phi = shapley_exact(worth, m)
         exact = True
     else:
-        generator, seed = make_rng(rng)
+        # A Generator gives an integer seed drawn from it, so that the seed echoed repeats
+        # the run.
+        seed = spawn_seed(rng)
+        generator = np.random.default_rng(seed)
         orders = np.array([generator.permutation(m) for _ in range(samples)])
         prefixes = np.zeros((samples, m + 1), dtype=object)
         for t in range(samples):
