@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 import detente
 from detente.analyses.forecasting import view_validate
+from detente.brief import _gain_words, _loss_words
 from detente.cli.common import app
 from detente.render import cell_text, fixed, fmt, fmt_apart, fmt_signed, rows_text
 from detente.report.accuracy import accuracy as accuracy_figure
@@ -171,3 +172,11 @@ def test_a_nash_product_a_few_ulps_above_a_half_reads_as_settle_writes_it(
     labels = [t.get_text() for t in fig.findobj(Text) if "·" in t.get_text()]
     assert any(label.startswith(f"{fixed(9.125)}  ·") for label in labels), labels
     assert not any(label.startswith("9.13") for label in labels), labels
+
+
+def test_the_brief_writes_a_gain_a_few_ulps_above_a_half_as_a_table_cell_does() -> None:
+    # Summed in another order, a gain of 0.25 comes out 1 ulp above: '+.1f' wrote it +0.3.
+    gain = math.nextafter(0.25, 1.0)
+    assert _gain_words("China", gain, None) == f"China {cell_text(0.25, '+.1f')}" == "China +0.2"
+    assert _loss_words(-gain) == cell_text(0.25, ".1f") == "0.2"
+    assert _gain_words("China", gain, 2.0) == "China +0.2 (12%)"  # 12.5000…06 %
