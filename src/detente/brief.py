@@ -31,7 +31,7 @@ from detente.combine import fitted_on
 from detente.errors import NOBODY_MUST_AGREE, NobodyMustAgree, option_error
 from detente.glossary import GLOSSARY, with_terms
 from detente.models import DEFAULT_MODELS
-from detente.render import and_list, decimals_apart, fmt
+from detente.render import and_list, decimals_apart, fixed, fmt, fmt_signed
 from detente.scenario import Issue, Scenario, load
 from detente.settlement.analysis import CLOSEST_RULE, closest_to_passing
 from detente.settlement.defaults import GridStep, search_text
@@ -150,7 +150,7 @@ def status_quo_losses(scenario: Scenario) -> dict[str, float]:
 def _gain_words(name: str, gain: float, loss: float | None) -> str:
     """'China +6.2 (27%)': a gain in utility points and the share of the actor's loss at its
     reference point it closes (docs/glossary.md, *share*); no share without a loss."""
-    share = f" ({100 * gain / loss:.0f}%)" if loss is not None and loss > 1e-9 \
+    share = f" ({fixed(100 * gain / loss, 0)}%)" if loss is not None and loss > 1e-9 \
         and math.isfinite(gain) else ""
     return f"{name} {_signed(gain)}{share}"
 
@@ -162,14 +162,13 @@ def _count(n: int, noun: str) -> str:
 
 def _signed(gain: float) -> str:
     """A gain with one decimal and its sign; one that rounds to zero gets none."""
-    text = f"{gain:+.1f}"
-    return "0.0" if text in ("+0.0", "-0.0") else text.replace("-", "−")
+    return fmt_signed(gain, 1).replace("-", "−")
 
 
 def _loss_words(gain: float) -> str:
     """A blocker's loss (a gain at most 0) as a positive number: '4.2', '0.31', '0'."""
     loss = max(-gain, 0.0)
-    return "0" if loss < 0.005 else f"{loss:.2f}" if loss < 0.05 else f"{loss:.1f}"
+    return "0" if loss < 0.005 else fixed(loss) if loss < 0.05 else fixed(loss, 1)
 
 
 # --- the brief: compute, then compose ----------------------------------------------------
@@ -468,7 +467,7 @@ def _guarantor_section(s: Scenario, result: Contributions) -> Section | None:
     shares = {a: result.share(a) or 0.0 for a in result.shapley}
     ranked = sorted(shares, key=lambda a: -result.shapley[a])
     # Under half a percent prints as 0%: such an actor is said to add nothing.
-    parts = [f"{s.name_of(a)} {100 * shares[a]:.0f}%" for a in ranked
+    parts = [f"{s.name_of(a)} {fixed(100 * shares[a], 0)}%" for a in ranked
              if abs(shares[a]) >= 0.005]
     text = ("Share of what guarantees add to the best deal (Shapley values): "
             + ", ".join(parts) + ".")
@@ -490,30 +489,30 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
     who = f"The {len(models)} models ({and_list([model_label(m) for m in models])})"
     # A spread that reads 0% is agreement, said as such: "disagree most on X (0%)" claimed
     # a disagreement the numbers do not show.
-    agreed = [issue.name for width, issue in spreads if f"{100 * width:.0f}" == "0"]
+    agreed = [issue.name for width, issue in spreads if fixed(100 * width, 0) == "0"]
     if len(agreed) == len(spreads):
         text = (f"{who} agree on {and_list(agreed) if len(agreed) < 3 else 'every issue'}"
                 " (their forecasts within 0.5% of the scale).")
     elif len(spreads) == 1:
-        text = f"{who} spread over {100 * widest[0]:.0f}% of {widest[1].name}'s scale."
+        text = f"{who} spread over {fixed(100 * widest[0], 0)}% of {widest[1].name}'s scale."
     else:
         text = (f"{who} disagree most on {widest[1].name} (a spread of "
-                f"{100 * widest[0]:.0f}% of its scale) and "
+                f"{fixed(100 * widest[0], 0)}% of its scale) and "
                 + (f"agree on {and_list(agreed[::-1])}." if agreed else
-                   f"least on {least[1].name} ({100 * least[0]:.0f}%)."))
+                   f"least on {least[1].name} ({fixed(100 * least[0], 0)}%)."))
     if f.combined is not None:
         f_combined = f.combined_values()
         spans = sorted((((f_combined[i.id]["high80"] - f_combined[i.id]["low80"])
                          / (i.scale.high - i.scale.low), i) for i in s.issues),
                        key=lambda t: t[0])
         (narrow_w, narrow), (wide_w, wide) = spans[0], spans[-1]
-        alike = f"{100 * narrow_w:.0f}" == f"{100 * wide_w:.0f}"
+        alike = fixed(100 * narrow_w, 0) == fixed(100 * wide_w, 0)
         text += (" The combined forecast's 80% interval (the models weighted by their "
                  f"record on {fitted_on(f.combined.combination)}) covers "
-                 + (f"{100 * wide_w:.0f}% of the scale" if len(spans) == 1 else
-                    f"{100 * wide_w:.0f}% of each issue's scale" if alike else
-                    f"from {100 * narrow_w:.0f}% of the scale ({narrow.name}) to "
-                    f"{100 * wide_w:.0f}% ({wide.name})") + ".")
+                 + (f"{fixed(100 * wide_w, 0)}% of the scale" if len(spans) == 1 else
+                    f"{fixed(100 * wide_w, 0)}% of each issue's scale" if alike else
+                    f"from {fixed(100 * narrow_w, 0)}% of the scale ({narrow.name}) to "
+                    f"{fixed(100 * wide_w, 0)}% ({wide.name})") + ".")
     summaries = inputs.sampled.summaries()
     if summaries:
         widths = sorted((((summaries[i.id].interval90[1] - summaries[i.id].interval90[0])

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from detente.render import fixed
 from detente.report.style import INK, MUTED, model_style, new_figure
 from detente.validate import ValidationResult
 
@@ -62,9 +63,9 @@ def accuracy(result: ValidationResult, predictors: Sequence[str] | None = None, 
         kind = result.kinds[name]
         interval = sc.interval("mae")
         axis.set_title(f"{name}" + ("" if kind == "model" else f" ({kind})")
-                       + f"\nMAE {sc.value['mae']:.1f}"
-                       + (f" [{interval[0]:.1f}–{interval[1]:.1f}]" if interval else "")
-                       + (f", ≤10: {100 * within:.0f}%" if np.isfinite(within) else "")
+                       + f"\nMAE {fixed(sc.value['mae'], 1)}"
+                       + (f" [{fixed(interval[0], 1)}–{fixed(interval[1], 1)}]" if interval else "")
+                       + (f", ≤10: {fixed(100 * within, 0)}%" if np.isfinite(within) else "")
                        + f", n={int(keep.sum())}", fontsize=7.5, color=INK, loc="left")
         axis.set_xlim(-3, 103)
         axis.set_ylim(-3, 103)
@@ -100,7 +101,7 @@ def reliability(calibration: Any, *, title: str = "Reliability of the combined f
     axis.plot(100 * levels, 100 * observed, color=INK, marker="o", ms=4, lw=1.2)
     for lv in (0.5, 0.8, 0.95):
         if lv in calibration.coverage:
-            axis.annotate(f"{100 * calibration.coverage[lv]:.0f}%",
+            axis.annotate(f"{fixed(100 * calibration.coverage[lv], 0)}%",
                           (100 * lv, 100 * calibration.coverage[lv]), fontsize=7.5,
                           color=INK, xytext=(4, -10), textcoords="offset points")
     axis.set_xlim(0, 100)
@@ -112,5 +113,5 @@ def reliability(calibration: Any, *, title: str = "Reliability of the combined f
     for side in ("right", "top"):
         axis.spines[side].set_visible(False)
     axis.set_title(f"{title}\n{calibration.n_issues} issues, {calibration.folds} folds; "
-                   f"CRPS {calibration.crps:.1f}", fontsize=8.5, color=INK, loc="left")
+                   f"CRPS {fixed(calibration.crps, 1)}", fontsize=8.5, color=INK, loc="left")
     return fig

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from detente.forecast import Forecast
 from detente.models import get_model, model_stream
-from detente.render import fmt_shift, non_finite_error
+from detente.render import fmt_shift, fmt_signed, non_finite_error
 from detente.report.figures import ForecastLike, as_forecast
 from detente.report.style import INK, MUTED, model_label, new_figure, row_inches, wrap
 
@@ -114,7 +114,7 @@ def counterfactual_map(source: ForecastLike = None, model: str | None = None, *,
             strong = abs(value) > 0.55 * limit
             # Whole units where they read (+22: a unit is at most 1% of the scale); a small
             # scale's shifts with the digits the scale needs.
-            shown = (f"{value:+.0f}" if abs(value) >= 1 and spans[i] >= 100
+            shown = (fmt_signed(value, 0) if abs(value) >= 1 and spans[i] >= 100
                      else fmt_shift(value, spans[i]))
             ax.text(i, a, shown, ha="center",
                     va="center", fontsize=7.5, color="white" if strong else INK)

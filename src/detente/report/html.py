@@ -25,7 +25,7 @@ from detente import __version__
 from detente.analyses import Result
 from detente.errors import NOBODY_MUST_AGREE, shown_on
 from detente.models import REGISTRY
-from detente.render import and_list, decimals_apart, fmt_shift, view_html
+from detente.render import and_list, decimals_apart, fixed, fmt_shift, fmt_signed, view_html
 from detente.render import fmt as _fmt  # the one number format
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
@@ -231,8 +231,8 @@ def settlement_reading(analysis: Analysis) -> str:
         parts.append(f"with {search_text(st.step, st.steps)} the search finds {size} that "
                      "do; the best "
                      f"by Nash product moves {len(best.changed)} issues and gives the "
-                     f"worst-off veto player, {s.name_of(worst)}, {best.gains[worst]:+.1f} "
-                     "utility points")
+                     f"worst-off veto player, {s.name_of(worst)}, "
+                     f"{fmt_signed(best.gains[worst], 1)} utility points")
     else:
         parts.append(f"with {search_text(st.step, st.steps)} no package{_on_grid(base)} "
                      "satisfies every party")
@@ -250,17 +250,17 @@ def contributions_reading(analysis: Analysis) -> str:
     step = analysis.settings["contributions"]["step"]
     searched = f" (Shapley values with {search_text(step, issue_steps(s, step))})."
     if c.adds_nothing:
-        return (f"No guarantor changes the best deal's worth ({c.grand_value:.2f} utility "
+        return (f"No guarantor changes the best deal's worth ({fixed(c.grand_value)} utility "
                 "points with every guarantor or none): the deal does not depend on who "
                 "guarantees it" + searched)
     ranked = sorted(c.shapley, key=lambda a: -c.shapley[a])
     top = ranked[0]
     idle = [s.name_of(a) for a in ranked if abs(c.shapley[a]) < 1e-9]
     # Guarantees add v(N) − v(∅): the deal's worth less what it is worth with no guarantor.
-    text = (f"As a guarantor, {s.name_of(top)} adds most to the deal: {c.shapley[top]:.2f} of "
-            f"the {c.added:.2f} utility points that guarantees add to it "
-            f"({100 * (c.share(top) or 0.0):.0f}%; {c.empty_value:.2f} with no guarantor, "
-            f"{c.grand_value:.2f} with all)")
+    text = (f"As a guarantor, {s.name_of(top)} adds most to the deal: {fixed(c.shapley[top])} of "
+            f"the {fixed(c.added)} utility points that guarantees add to it "
+            f"({fixed(100 * (c.share(top) or 0.0), 0)}%; {fixed(c.empty_value)} with no guarantor, "
+            f"{fixed(c.grand_value)} with all)")
     if idle:
         text += f"; {and_list(idle)} add{'s' if len(idle) == 1 else ''} nothing as guarantor"
     return text + searched
@@ -338,7 +338,7 @@ def tornado_reading(analysis: Analysis) -> str:
         return (f"The {r.model} forecast of {analysis.scenario.name_of(issue)} does not vary "
                 "over the samples, so no input moves it (its Sobol indices are undefined).")
     return (f"The {r.model} forecast of {analysis.scenario.name_of(issue)} varies most of all "
-            f"issues; {label} moves it most (total Sobol index {total:.2f}): from "
+            f"issues; {label} moves it most (total Sobol index {fixed(total)}): from "
             f"{_fmt(data['low'][0], span)} to {_fmt(data['high'][0], span)} between its 5th "
             "and 95th percentiles.")
 
@@ -351,11 +351,11 @@ def accuracy_reading(analysis: Analysis) -> str:
     best = min(models, key=lambda sc: sc.value["mae"])
     worst = max(models, key=lambda sc: sc.value["mae"])
     interval = best.interval("mae")
-    spread = (f"95% interval {interval[0]:.1f}–{interval[1]:.1f}" if interval
+    spread = (f"95% interval {fixed(interval[0], 1)}–{fixed(interval[1], 1)}" if interval
               else "no interval: one group of outcomes")
     return (f"On {best.n_issues} issues, {best.predictor} misses the observed outcome least "
-            f"(mean absolute error {best.value['mae']:.1f} points, {spread}) and "
-            f"{worst.predictor} most ({worst.value['mae']:.1f}).")
+            f"(mean absolute error {fixed(best.value['mae'], 1)} points, {spread}) and "
+            f"{worst.predictor} most ({fixed(worst.value['mae'], 1)}).")
 
 
 SectionBuilder = Callable[[Analysis], Section | None]
@@ -403,9 +403,9 @@ def _combined(analysis: Analysis) -> Section | None:
     if c is None:
         return None
     widest = int(np.argmax(c.intervals[0.8][1] - c.intervals[0.8][0]))
-    stack = and_list([f"{m} {w:.2f}" for m, w in c.combination.stack.items() if w > 0])
+    stack = and_list([f"{m} {fixed(w)}" for m, w in c.combination.stack.items() if w > 0])
     held = (c.combination.provenance.get("out_of_fold") or {}).get("coverage", {}).get("0.8")
-    record = (f" that held {100 * held:.0f}% of held-out outcomes there"
+    record = (f" that held {fixed(100 * held, 0)}% of held-out outcomes there"
               if isinstance(held, int | float) and math.isfinite(held) else "")
     reading = (f"One number per issue: the models combined with weights fitted on "
                f"{fitted_on(c.combination)} — {stack} — with an 80% interval{record}. The "
@@ -477,9 +477,10 @@ def zones_reading(analysis: Analysis) -> str:
     a, b = analysis.frontier_actors
     pts = analysis.frontier.points
     if pts:
-        text += (f"; along the frontier {s.name_of(a)}'s gain ranges from {pts[0][0]:+.1f} to "
-                 f"{pts[-1][0]:+.1f} while {s.name_of(b)}'s falls from {pts[0][1]:+.1f} to "
-                 f"{pts[-1][1]:+.1f} utility points")
+        (a_first, b_first), (a_last, b_last) = pts[0], pts[-1]
+        text += (f"; along the frontier {s.name_of(a)}'s gain ranges from "
+                 f"{fmt_signed(a_first, 1)} to {fmt_signed(a_last, 1)} while {s.name_of(b)}'s "
+                 f"falls from {fmt_signed(b_first, 1)} to {fmt_signed(b_last, 1)} utility points")
     return text + "."
 
 
@@ -490,7 +491,7 @@ def roadmap_reading(analysis: Analysis) -> str:
         return ""
     e = r.baseline.evaluations[0]
     if e.holds:
-        text = f"{e.name} holds at every stage (smallest margin {e.min_margin:+.1f})"
+        text = f"{e.name} holds at every stage (smallest margin {fmt_signed(e.min_margin, 1)})"
     elif e.first_break is None:  # every party stays, but a stage breaks a package rule
         text = f"{e.name} breaks the package rule at {e.broken_rules[0]}"
     else:

@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from detente.render import fmt
+from detente.render import fmt, fmt_signed
 from detente.report.style import (
     INK,
     MUTED,
@@ -121,7 +121,7 @@ def roadmap_figure(source: RoadmapAnalysis | RoadmapEvaluation, roadmap: str | N
                              else STAYS)
             ax.plot([c - 0.28], [y], marker=marker, color=color, ms=7, ls="none",
                     mec="white", mew=0.5)
-            ax.text(c - 0.12, y, f"{st.margin[a]:+.1f}", ha="left", va="center", fontsize=7.5,
+            ax.text(c - 0.12, y, fmt_signed(st.margin[a], 1), ha="left", va="center", fontsize=7.5,
                     color=INK if st.stays[a] else color)
     ax.set_xlim(-0.5, n_s + 0.5)
     ax.set_ylim(rows - 0.5, -0.5)

@@ -20,6 +20,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from detente.render import fixed, fmt_signed
 from detente.report.style import INK, MUTED, OKABE_ITO, new_figure, row_inches, wrap
 from detente.settlement import Settlement
 from detente.settlement.contributions import Contributions
@@ -91,7 +92,8 @@ def package_gains(settlement: Settlement, *, ax: Axes | None = None) -> Figure:
             value = gains[r, c]
             blocked = actor in row.blockers
             strong = abs(value) > 0.6 * limit
-            text = (f"{value:+.1f}" if numbers else "") + (" ✕" if blocked else "")
+            shown = fmt_signed(value, 1) if numbers and np.isfinite(value) else ""
+            text = shown + (" ✕" if blocked else "")
             if not text:
                 continue
             ax.text(c, r, text.strip(), ha="center", va="center", fontsize=7.5,
@@ -157,7 +159,7 @@ def without_actor_settlement(settlement: Settlement, *, ax: Axes | None = None) 
             note = "zone not counted"
         else:
             note = f"{o.zone_size:,} acceptable packages"
-        ax.text(values[k] + 0.01 * top, k, f"{values[k]:.2f}  ·  {note}", va="center",
+        ax.text(values[k] + 0.01 * top, k, f"{fixed(values[k])}  ·  {note}", va="center",
                 fontsize=7.5, color=INK, zorder=4,
                 bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none",
                       "alpha": 0.85})
@@ -203,7 +205,7 @@ def guarantor_contributions(contrib: Contributions, names: dict[str, str] | None
     unit = "utility points" if contrib.value == "nash" else "packages"
     for k, v in enumerate(values):
         share = contrib.share(actors[k])
-        label = f"{v:.2f}" if share is None else f"{v:.2f} ({100 * share:.0f}%)"
+        label = fixed(v) if share is None else f"{fixed(v)} ({fixed(100 * share, 0)}%)"
         ax.text(max(v, 0) + 0.01 * span, k, label, va="center", fontsize=7.5, color=INK)
     ax.set_yticks(y, [names.get(a, a) for a in actors], fontsize=8)
     ax.set_ylim(len(actors) - 0.5, -0.5)

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from detente.render import fmt
+from detente.render import fixed, fmt
 from detente.report.style import (
     INK,
     MUTED,
@@ -151,7 +151,7 @@ def tornado(result: SensitivityResult, issue: str | None = None, top: int = 10, 
         ax.barh(k, high - nominal, left=nominal, color=HIGH_COLOR, height=0.62)
         right = max(low, high, nominal)
         total = data["total"][k]
-        ax.text(right, k, f"  ST {'–' if total is None else f'{total:.2f}'}", va="center",
+        ax.text(right, k, f"  ST {'–' if total is None else fixed(total)}", va="center",
                 fontsize=7,
                 color=MUTED)
     ax.axvline(nominal, color=INK, lw=1)
