@@ -154,7 +154,7 @@ def win_over_scan_reference(problem: SettlementProblem, package: NamedPackage,
                               at_least=at_least, value=value, then_blocking=blocking,
                               far_end=None if far_unit is None
                               else float(arrays.scale_low[k] + far_unit * span),
-                              far_end_wins=True))
+                              ends_win=True))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
 
 

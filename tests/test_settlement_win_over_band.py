@@ -46,12 +46,15 @@ def _gain(problem: SettlementProblem, package: NamedPackage, way: WinOver, value
     return float(gain) if allowed else -1.0
 
 
-def _far_sign(way: WinOver) -> str:
-    """The sign the sentence writes between the issue and the band's far end."""
+def _signs(way: WinOver) -> tuple[str, str | None]:
+    """The signs the sentence writes between the issue and the band's threshold end, and
+    between the issue and its far end (None: no far end)."""
     condition = way.describe().split(" accepts if ", 1)[1].split(" (threshold ", 1)[0]
     words = condition.split(" ")
     at = words.index(way.issue)
-    return words[at + 1] if way.at_least else words[at - 1]
+    if way.far_end is None:
+        return words[at + 1], None
+    return (words[at - 1], words[at + 1]) if way.at_least else (words[at + 1], words[at - 1])
 
 
 def _packages(problem: SettlementProblem, seed: int) -> tuple[NamedPackage, ...]:
@@ -81,8 +84,10 @@ def test_every_value_in_the_stated_band_wins_the_blocker_and_none_past_it(
                     assert 100 * SCALE_END_NUDGE <= way.far_end <= 100 * (1 - SCALE_END_NUDGE)
                     assert (way.far_end > way.threshold) == way.at_least
                     # the actor is indifferent at the far end: it is written strict
-                    assert not way.far_end_wins
-                    assert _far_sign(way) == "<", way.describe()
+                    assert not way.ends_win
+                    assert _signs(way)[1] == "<", way.describe()
+                if way.value is None:  # the threshold too is where it is indifferent
+                    assert _signs(way)[0] in "<>", way.describe()
                 if high - low > 2 * MARGIN:
                     for value in np.linspace(low + MARGIN, high - MARGIN, INSIDE_POINTS):
                         assert _gain(problem, package, way, value, opts) > GAIN_TOLERANCE, \
@@ -116,8 +121,10 @@ def test_the_scanned_band_wins_on_every_grid_value_inside_and_loses_past_each_en
                 if way.value is not None and way.far_end is not None:
                     assert min(way.threshold, way.far_end) <= way.value \
                         <= max(way.threshold, way.far_end)
-                if way.far_end is not None:  # a grid value that wins: written inclusive
-                    assert way.far_end_wins and _far_sign(way) == "≤", way.describe()
+                # both ends are grid values that win (checked below): written inclusive
+                assert way.ends_win
+                assert _signs(way)[0] in "≤≥" and _signs(way)[1] in ("≤", None), \
+                    way.describe()
                 grid_low = 0.0 if way.low is None else way.low
                 grid_high = 100.0 if way.high is None else way.high
                 for value in np.arange(grid_low, grid_high + step / 2, step):
@@ -199,3 +206,19 @@ def test_a_far_end_a_hair_inside_the_scale_reaches_its_end(tmp_path: Path) -> No
     fix = _fixes(_river(tmp_path, "FLOW: 14, FUND: 100", walk_away=False))[("MID", "FUND")]
     assert fix.far_end is None and fix.low is None
     assert fix.describe() == "MID accepts if FUND ≤ 90 (threshold 100.0, now 100)"
+
+
+def test_a_scanned_threshold_without_a_candidate_is_written_inclusive() -> None:
+    # korea-2017 declares every mechanism: US's band on SEC for P2 is scanned, and with no
+    # candidate inside it both written ends are grid values US accepts, the next ones out not.
+    problem = SettlementProblem.from_scenario(detente.load("korea-2017"))
+    opts = UtilitySettings()
+    package = problem.package("P2")
+    (analysis,) = analyse_packages(problem.replace(packages=(package,)), settings=opts)
+    fix = {w.issue: w for w in analysis.win_over["US"]}["SEC"]
+    assert fix.value is None and (fix.low, fix.high) == pytest.approx((21.9, 28.1))
+    for end in (21.9, 28.1):
+        assert _gain(problem, package, fix, end, opts) > GAIN_TOLERANCE
+    for past in (21.8, 28.2):
+        assert _gain(problem, package, fix, past, opts) <= GAIN_TOLERANCE
+    assert fix.describe() == "US accepts if 21.9 ≤ SEC ≤ 28.1"

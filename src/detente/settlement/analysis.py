@@ -75,8 +75,9 @@ class WinOver:
     the issue must rise above it (else fall below it); ``far_end``: the other end of the
     band the actor accepts (a loss grows with the distance from its position on either
     side: past this end it blocks again), None where the band reaches the end of the scale;
-    ``far_end_wins``: whether ``far_end`` itself wins the actor over (a scanned grid value,
-    the last that wins) rather than being where it is indifferent (the closed form's end);
+    ``ends_win``: whether ``threshold`` and ``far_end`` themselves win the actor over
+    (scanned grid values, the first and last that win) rather than being where it is
+    indifferent (the closed form's ends);
     ``value``: the nearest candidate value inside the band (None when no candidate is);
     ``then_blocking``: the parties that would block the changed package (``actor`` no longer
     among them); ``span``: the width of the issue's scale, which the sentence writes its
@@ -91,7 +92,7 @@ class WinOver:
     value: float | None
     then_blocking: tuple[str, ...]
     far_end: float | None = None
-    far_end_wins: bool = False
+    ends_win: bool = False
     # How the sentence writes the numbers, not part of the finding: two scans that find the
     # same change are equal whatever they were told about the scale.
     span: float | None = field(default=None, compare=False)
@@ -115,18 +116,16 @@ class WinOver:
         39.5"), the threshold alone where the band reaches the end of the scale; with a
         candidate value, the candidate stands for the threshold's end ("21.7 < B ≤ 70
         (threshold 78.3, now 78.6)")."""
-        # A candidate value is inside the band (it may be written, ≤); a threshold is where
-        # the actor is indifferent (it may not, <).
+        # A candidate value or a scanned end is inside the band (it may be written, ≤); the
+        # closed form's ends are where the actor is indifferent (they may not, <).
         near, inclusive = ((_issue_value(self.value, self.span), True) if self.value is not None
-                           else (_threshold(self.threshold, self.span), False))
+                           else (_threshold(self.threshold, self.span), self.ends_win))
         if self.far_end is None:
             sign = ("≥" if inclusive else ">") if self.at_least else ("≤" if inclusive else "<")
             condition = f"{self.issue} {sign} {near}"
         else:
             far, sign = _threshold(self.far_end, self.span), "≤" if inclusive else "<"
-            # A scanned far end is a grid value that wins (it may be written, ≤); the closed
-            # form's is where the actor is indifferent (it may not, <).
-            far_sign = "≤" if self.far_end_wins else "<"
+            far_sign = "≤" if self.ends_win else "<"
             condition = (f"{near} {sign} {self.issue} {far_sign} {far}" if self.at_least
                          else f"{far} {far_sign} {self.issue} {sign} {near}")
         text = f"{self.actor} accepts if {condition}"
@@ -565,7 +564,7 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
                               at_least=at_least, value=value, then_blocking=blocking,
                               far_end=None if far_unit is None
                               else float(arrays.scale_low[k] + far_unit * span),
-                              far_end_wins=True, span=float(span)))
+                              ends_win=True, span=float(span)))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
 
 
