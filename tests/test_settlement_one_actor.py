@@ -153,7 +153,8 @@ def win_over_scan_reference(problem: SettlementProblem, package: NamedPackage,
                               threshold=float(arrays.scale_low[k] + threshold_unit * span),
                               at_least=at_least, value=value, then_blocking=blocking,
                               far_end=None if far_unit is None
-                              else float(arrays.scale_low[k] + far_unit * span)))
+                              else float(arrays.scale_low[k] + far_unit * span),
+                              ends_win=True))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
 
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import detente
 from detente.settlement import NamedPackage, SettlementProblem, UtilitySettings, analyse_packages
-from detente.settlement.analysis import SCAN_POINTS, WinOver
+from detente.settlement.analysis import SCALE_END_NUDGE, SCAN_POINTS, WinOver
 from detente.settlement.mechanisms import package_allowed, walk_away
 from detente.settlement.utility import GAIN_TOLERANCE, package_issue_gains
 from tests.settle_helpers import random_mechanisms_problems, random_problems
@@ -46,6 +46,17 @@ def _gain(problem: SettlementProblem, package: NamedPackage, way: WinOver, value
     return float(gain) if allowed else -1.0
 
 
+def _signs(way: WinOver) -> tuple[str, str | None]:
+    """The signs the sentence writes between the issue and the band's threshold end, and
+    between the issue and its far end (None: no far end)."""
+    condition = way.describe().split(" accepts if ", 1)[1].split(" (threshold ", 1)[0]
+    words = condition.split(" ")
+    at = words.index(way.issue)
+    if way.far_end is None:
+        return words[at + 1], None
+    return (words[at - 1], words[at + 1]) if way.at_least else (words[at + 1], words[at - 1])
+
+
 def _packages(problem: SettlementProblem, seed: int) -> tuple[NamedPackage, ...]:
     rng = np.random.default_rng(seed)
     issues = problem.issue_ids
@@ -69,8 +80,14 @@ def test_every_value_in_the_stated_band_wins_the_blocker_and_none_past_it(
                 low = 0.0 if way.low is None else way.low
                 high = 100.0 if way.high is None else way.high
                 if way.far_end is not None:  # it lies on the scale, past the threshold
-                    assert 0 <= way.far_end <= 100
+                    # (a hair inside the scale's end is that end: no band end of 3e-7)
+                    assert 100 * SCALE_END_NUDGE <= way.far_end <= 100 * (1 - SCALE_END_NUDGE)
                     assert (way.far_end > way.threshold) == way.at_least
+                    # the actor is indifferent at the far end: it is written strict
+                    assert not way.ends_win
+                    assert _signs(way)[1] == "<", way.describe()
+                if way.value is None:  # the threshold too is where it is indifferent
+                    assert _signs(way)[0] in "<>", way.describe()
                 if high - low > 2 * MARGIN:
                     for value in np.linspace(low + MARGIN, high - MARGIN, INSIDE_POINTS):
                         assert _gain(problem, package, way, value, opts) > GAIN_TOLERANCE, \
@@ -91,6 +108,8 @@ def test_the_scanned_band_wins_on_every_grid_value_inside_and_loses_past_each_en
     # With walk-away points, links, rules or verification the band is found on a grid of
     # SCAN_POINTS values per scale: every grid value from one stated end to the other wins,
     # the grid value just past an end that lies on the scale loses.
+    if problem.mechanisms.is_empty:  # bands in closed form, their ends off the grid: above
+        return
     packages = _packages(problem, seed)
     problem = problem.replace(packages=packages)
     opts = UtilitySettings()
@@ -102,6 +121,10 @@ def test_the_scanned_band_wins_on_every_grid_value_inside_and_loses_past_each_en
                 if way.value is not None and way.far_end is not None:
                     assert min(way.threshold, way.far_end) <= way.value \
                         <= max(way.threshold, way.far_end)
+                # both ends are grid values that win (checked below): written inclusive
+                assert way.ends_win
+                assert _signs(way)[0] in "≤≥" and _signs(way)[1] in ("≤", None), \
+                    way.describe()
                 grid_low = 0.0 if way.low is None else way.low
                 grid_high = 100.0 if way.high is None else way.high
                 for value in np.arange(grid_low, grid_high + step / 2, step):
@@ -140,3 +163,62 @@ def test_the_fix_text_gives_both_ends_where_both_bind(tmp_path: Path) -> None:
     data = fix.to_dict()
     # The band is centred on X's position, 35.
     assert data["low"] == pytest.approx(30.471205) and data["high"] == pytest.approx(39.528795)
+
+
+def _river(tmp_path: Path, values: str, walk_away: bool) -> SettlementProblem:
+    """examples/my.yaml with its package at ``values``; ``walk_away`` gives UP a walk-away
+    point of a package at the status quo (gain 0, so the same bands), which makes settle scan
+    them."""
+    text = (Path(__file__).parents[1] / "examples" / "my.yaml").read_text(encoding="utf-8")
+    text = text.replace("values: {FLOW: 10, FUND: 40}", f"values: {{{values}}}")
+    if walk_away:
+        text = text.replace("capability: 60}", "capability: 60, walk_away: {package: SQ}}")
+        text += "  - {id: SQ, name: Status quo, values: {FLOW: 6, FUND: 100}}\n"
+    path = tmp_path / "river.yaml"
+    path.write_text(text, encoding="utf-8")
+    return SettlementProblem.from_scenario(detente.load(path))
+
+
+def _fixes(problem: SettlementProblem) -> dict[tuple[str, str], WinOver]:
+    analysis = analyse_packages(problem, settings=UtilitySettings())[0]
+    return {(w.actor, w.issue): w for ways in analysis.win_over.values() for w in ways}
+
+
+def test_a_scanned_far_end_is_a_value_the_blocker_accepts_and_is_written_so(
+        tmp_path: Path) -> None:
+    closed = _fixes(_river(tmp_path, "FLOW: 19, FUND: 100", walk_away=False))[("UP", "FLOW")]
+    assert closed.describe() == "UP accepts if 2.0 < FLOW ≤ 4 (threshold 6.0, now 19)"
+    problem = _river(tmp_path, "FLOW: 19, FUND: 100", walk_away=True)
+    assert not problem.mechanisms.is_empty
+    scanned = _fixes(problem)[("UP", "FLOW")]
+    # 2.02 is the last grid value that wins UP over; 2.00, the next, does not.
+    package = problem.packages[0]
+    assert scanned.far_end == pytest.approx(2.02)
+    assert _gain(problem, package, scanned, 2.02, UtilitySettings()) > GAIN_TOLERANCE
+    assert _gain(problem, package, scanned, 2.0, UtilitySettings()) <= GAIN_TOLERANCE
+    assert scanned.describe() == "UP accepts if 2.02 ≤ FLOW ≤ 4 (threshold 5.98, now 19)"
+
+
+def test_a_far_end_a_hair_inside_the_scale_reaches_its_end(tmp_path: Path) -> None:
+    # MID (position 50 on FUND) gains nothing on FLOW at 14 (as far from its 10 as the
+    # status quo's 6): FUND at 100 leaves it exactly indifferent, and so would FUND at 0 but
+    # for GAIN_TOLERANCE, which moved the band's lower end to 3e-7.
+    fix = _fixes(_river(tmp_path, "FLOW: 14, FUND: 100", walk_away=False))[("MID", "FUND")]
+    assert fix.far_end is None and fix.low is None
+    assert fix.describe() == "MID accepts if FUND ≤ 90 (threshold 100.0, now 100)"
+
+
+def test_a_scanned_threshold_without_a_candidate_is_written_inclusive() -> None:
+    # korea-2017 declares every mechanism: US's band on SEC for P2 is scanned, and with no
+    # candidate inside it both written ends are grid values US accepts, the next ones out not.
+    problem = SettlementProblem.from_scenario(detente.load("korea-2017"))
+    opts = UtilitySettings()
+    package = problem.package("P2")
+    (analysis,) = analyse_packages(problem.replace(packages=(package,)), settings=opts)
+    fix = {w.issue: w for w in analysis.win_over["US"]}["SEC"]
+    assert fix.value is None and (fix.low, fix.high) == pytest.approx((21.9, 28.1))
+    for end in (21.9, 28.1):
+        assert _gain(problem, package, fix, end, opts) > GAIN_TOLERANCE
+    for past in (21.8, 28.2):
+        assert _gain(problem, package, fix, past, opts) <= GAIN_TOLERANCE
+    assert fix.describe() == "US accepts if 21.9 ≤ SEC ≤ 28.1"

@@ -75,6 +75,9 @@ class WinOver:
     the issue must rise above it (else fall below it); ``far_end``: the other end of the
     band the actor accepts (a loss grows with the distance from its position on either
     side: past this end it blocks again), None where the band reaches the end of the scale;
+    ``ends_win``: whether ``threshold`` and ``far_end`` themselves win the actor over
+    (scanned grid values, the first and last that win) rather than being where it is
+    indifferent (the closed form's ends);
     ``value``: the nearest candidate value inside the band (None when no candidate is);
     ``then_blocking``: the parties that would block the changed package (``actor`` no longer
     among them); ``span``: the width of the issue's scale, which the sentence writes its
@@ -89,6 +92,7 @@ class WinOver:
     value: float | None
     then_blocking: tuple[str, ...]
     far_end: float | None = None
+    ends_win: bool = False
     # How the sentence writes the numbers, not part of the finding: two scans that find the
     # same change are equal whatever they were told about the scale.
     span: float | None = field(default=None, compare=False)
@@ -112,17 +116,18 @@ class WinOver:
         39.5"), the threshold alone where the band reaches the end of the scale; with a
         candidate value, the candidate stands for the threshold's end ("21.7 < B ≤ 70
         (threshold 78.3, now 78.6)")."""
-        # A candidate value is inside the band (it may be written, ≤); a threshold is where
-        # the actor is indifferent (it may not, <).
+        # A candidate value or a scanned end is inside the band (it may be written, ≤); the
+        # closed form's ends are where the actor is indifferent (they may not, <).
         near, inclusive = ((_issue_value(self.value, self.span), True) if self.value is not None
-                           else (_threshold(self.threshold, self.span), False))
+                           else (_threshold(self.threshold, self.span), self.ends_win))
         if self.far_end is None:
             sign = ("≥" if inclusive else ">") if self.at_least else ("≤" if inclusive else "<")
             condition = f"{self.issue} {sign} {near}"
         else:
             far, sign = _threshold(self.far_end, self.span), "≤" if inclusive else "<"
-            condition = (f"{near} {sign} {self.issue} < {far}" if self.at_least
-                         else f"{far} < {self.issue} {sign} {near}")
+            far_sign = "≤" if self.ends_win else "<"
+            condition = (f"{near} {sign} {self.issue} {far_sign} {far}" if self.at_least
+                         else f"{far} {far_sign} {self.issue} {sign} {near}")
         text = f"{self.actor} accepts if {condition}"
         if self.value is not None:
             text += (f" (threshold {_threshold(self.threshold, self.span)}, "
@@ -425,6 +430,12 @@ def _trust_needed(problem: SettlementProblem, package: NamedPackage, unit_values
                                             abs((t.needed or 0.0) - t.current))))
 
 
+#: How far past a threshold (share of the issue's scale) a change is evaluated where no
+#: candidate lies inside the band (the threshold itself ties), and how near the scale's end
+#: a band's far end counts as reaching it.
+SCALE_END_NUDGE = 1e-6
+
+
 def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np.ndarray,
               settings: UtilitySettings, b: int, gain: float, issue_gain: np.ndarray,
               share: np.ndarray, belief: np.ndarray) -> tuple[WinOver, ...]:
@@ -453,7 +464,10 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
         span = arrays.scale_high[k] - arrays.scale_low[k]
         threshold = float(arrays.scale_low[k] + threshold_unit * span)
         far_unit = position[k] - side * radius
-        far_end = float(arrays.scale_low[k] + far_unit * span) if 0 <= far_unit <= 1 else None
+        # An end within the scan's nudge of the scale's end is that end: GAIN_TOLERANCE moves
+        # the end of an actor indifferent at the scale's end a hair inside it (3e-7 on 0-100).
+        reaches_scale_end = not SCALE_END_NUDGE <= far_unit <= 1 - SCALE_END_NUDGE
+        far_end = None if reaches_scale_end else float(arrays.scale_low[k] + far_unit * span)
         candidates = _candidate_units(problem, k)
         unit = (candidates - arrays.scale_low[k]) / span
         inside = np.abs(unit - position[k]) < radius - 1e-12
@@ -470,7 +484,7 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
     for row, (k, threshold, at_least, value, _) in enumerate(options):
         span = arrays.scale_high[k] - arrays.scale_low[k]
         # no candidate past the threshold: evaluate just past it (the threshold itself ties)
-        nudge = 1e-6 * span * (1.0 if at_least else -1.0)
+        nudge = SCALE_END_NUDGE * span * (1.0 if at_least else -1.0)
         target = value if value is not None else threshold + nudge
         changed[row, k] = (target - arrays.scale_low[k]) / span
     after = package_issue_gains(arrays, changed, problem.guarantees(package.guarantors),
@@ -550,7 +564,7 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
                               at_least=at_least, value=value, then_blocking=blocking,
                               far_end=None if far_unit is None
                               else float(arrays.scale_low[k] + far_unit * span),
-                              span=float(span)))
+                              ends_win=True, span=float(span)))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
 
 
