@@ -81,7 +81,8 @@ def test_every_value_in_the_stated_band_wins_the_blocker_and_none_past_it(
                 high = 100.0 if way.high is None else way.high
                 if way.far_end is not None:  # it lies on the scale, past the threshold
                     # (a hair inside the scale's end is that end: no band end of 3e-7)
-                    assert 100 * SCALE_END_NUDGE <= way.far_end <= 100 * (1 - SCALE_END_NUDGE)
+                    assert way.far_end in (0.0, 100.0) or \
+                        100 * SCALE_END_NUDGE <= way.far_end <= 100 * (1 - SCALE_END_NUDGE)
                     assert (way.far_end > way.threshold) == way.at_least
                     # the actor is indifferent at the far end: it is written strict
                     assert not way.ends_win
@@ -199,13 +200,14 @@ def test_a_scanned_far_end_is_a_value_the_blocker_accepts_and_is_written_so(
     assert scanned.describe() == "UP accepts if 2.02 ≤ FLOW ≤ 4 (threshold 5.98, now 19)"
 
 
-def test_a_far_end_a_hair_inside_the_scale_reaches_its_end(tmp_path: Path) -> None:
+def test_a_far_end_a_hair_inside_the_scale_is_the_scales_end(tmp_path: Path) -> None:
     # MID (position 50 on FUND) gains nothing on FLOW at 14 (as far from its 10 as the
-    # status quo's 6): FUND at 100 leaves it exactly indifferent, and so would FUND at 0 but
-    # for GAIN_TOLERANCE, which moved the band's lower end to 3e-7.
+    # status quo's 6): FUND at 100 leaves it exactly indifferent, and so does FUND at 0, but
+    # GAIN_TOLERANCE moved the band's lower end to 3e-7 ("0.0000003 < FUND"). The end is the
+    # scale's, still strict: FUND at 0 itself, a grid value, does not win MID over.
     fix = _fixes(_river(tmp_path, "FLOW: 14, FUND: 100", walk_away=False))[("MID", "FUND")]
-    assert fix.far_end is None and fix.low is None
-    assert fix.describe() == "MID accepts if FUND ≤ 90 (threshold 100.0, now 100)"
+    assert fix.far_end == 0 and fix.low == 0
+    assert fix.describe() == "MID accepts if 0 < FUND ≤ 90 (threshold 100.0, now 100)"
 
 
 def test_a_scanned_threshold_without_a_candidate_is_written_inclusive() -> None:

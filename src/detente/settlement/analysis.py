@@ -464,10 +464,14 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
         span = arrays.scale_high[k] - arrays.scale_low[k]
         threshold = float(arrays.scale_low[k] + threshold_unit * span)
         far_unit = position[k] - side * radius
-        # An end within the scan's nudge of the scale's end is that end: GAIN_TOLERANCE moves
-        # the end of an actor indifferent at the scale's end a hair inside it (3e-7 on 0-100).
-        reaches_scale_end = not SCALE_END_NUDGE <= far_unit <= 1 - SCALE_END_NUDGE
-        far_end = None if reaches_scale_end else float(arrays.scale_low[k] + far_unit * span)
+        # An end within the scan's nudge of the scale's end is that end, still strict: an
+        # actor indifferent at the scale's end had it written a hair inside (GAIN_TOLERANCE:
+        # "0.0000003 < FUND"), and "FUND ≤ 90" would claim the end itself, a grid value it
+        # does not accept.
+        if 0 <= far_unit <= 1:
+            far_unit = (0.0 if far_unit < SCALE_END_NUDGE
+                        else 1.0 if far_unit > 1 - SCALE_END_NUDGE else far_unit)
+        far_end = float(arrays.scale_low[k] + far_unit * span) if 0 <= far_unit <= 1 else None
         candidates = _candidate_units(problem, k)
         unit = (candidates - arrays.scale_low[k]) / span
         inside = np.abs(unit - position[k]) < radius - 1e-12
