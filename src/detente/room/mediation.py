@@ -41,10 +41,9 @@ ROOM_OPTIONS: tuple[Option, ...] = (OBJECTIVE, *SETTLEMENT)
 as_items = given_inside("", [o.name for o in ROOM_OPTIONS])
 #: A party's walk-away point: the least gain over the status quo (in utility points, the
 #: unit of `detente settle`'s gains) for which it would sign; 0 = any improvement.
-WALK_AWAY_RANGE = (0.0, 100.0)
 WALK_AWAY = Option("walk_away", float, 0.0, "The least gain over the status quo, in utility "
                    "points (0-100), for which you would sign; 0 accepts any improvement.",
-                   unit="utility points", low=WALK_AWAY_RANGE[0], high=WALK_AWAY_RANGE[1],
+                   unit="utility points", low=0.0, high=100.0,
                    label="walk-away point")
 #: Gains shown to a party are rounded to this many decimals: enough to compare packages,
 #: and a party's screen never carries a long float that might echo another's input.
@@ -189,8 +188,7 @@ def check_submission(skeleton_map: Mapping[str, Any], party: str,
     # not have: the party sets the field of its submission.
     problems += [dataclasses.replace(
         p, location="walk_away",
-        fix=f"write walk_away: a number from {as_written(WALK_AWAY_RANGE[0])} to "
-            f"{as_written(WALK_AWAY_RANGE[1])} ({WALK_AWAY.unit} over the status quo; 0 "
+        fix=f"write walk_away: {WALK_AWAY.rule()} ({WALK_AWAY.unit} over the status quo; 0 "
             "accepts any improvement), e.g. walk_away: 0") for p in found]
     if not isinstance(stances, dict) or not stances:
         problems.append(Problem("stances", "no stances: give a position and salience for "
@@ -257,9 +255,9 @@ def in_room_terms(problem: Problem, scenario_map: Mapping[str, Any]) -> Problem:
     which only the mediator or analyst can do, with the fix a party or expert can apply
     in its own submission instead: a position within the issue's scale in this room."""
     parts = problem.location.split(".")
-    scales = issue_scales(scenario_map)
     if parts[0] != "stances" or "position" not in parts or "issues." not in problem.fix:
         return problem
+    scales = issue_scales(scenario_map)
     issue = parts[parts.index("position") - 1]
     if issue not in scales:
         return problem

@@ -133,15 +133,11 @@ class Measure(_Strict):
     weights: list[Real] | None = None
 
     @property
-    def is_uncertain(self) -> bool:
-        return (self.low is not None or self.high is not None or self.sd is not None
-                or self.points is not None)
-
-    @property
     def has_spread(self) -> bool:
         """Whether the number carries a distribution of its own: any field of one (a lone
         ``distribution`` or ``weights`` too, which the checks then refuse as incomplete)."""
-        return self.is_uncertain or self.distribution is not None or self.weights is not None
+        return any(field is not None for field in (self.low, self.high, self.sd, self.points,
+                                                   self.distribution, self.weights))
 
     @property
     def kind(self) -> DistributionName:
