@@ -129,7 +129,7 @@ def _run(spec: AnalysisSpec, scenario: Scenario | str | Path | list[str] | None,
          options: Mapping[str, Any]) -> Result:
     from detente.variation import examples_of, variation_from_mapping
 
-    targets = None if spec.inputs != "targets" else [scenario] if isinstance(
+    targets = None if not spec.inputs_by_path else [scenario] if isinstance(
         scenario, str | Path | Scenario) else list(scenario or [])
     checked = spec.check(options, inputs=targets)
     if variation is not None and not isinstance(variation, Variation):

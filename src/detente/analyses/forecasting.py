@@ -424,7 +424,7 @@ def _fitted_combination(result: Any, targets: Sequence[str], variation: Variatio
     from detente import __version__
     from detente.validate import fit_from
 
-    deu = bool(targets) and targets[0] == "deu"
+    deu = _is_deu(targets)
     source = targets[1] if deu else ", ".join(targets)
     digest = ""
     if deu and Path(targets[1]).is_file():
@@ -448,6 +448,11 @@ def _fitted_combination(result: Any, targets: Sequence[str], variation: Variatio
     return json.dumps(combination.to_dict(), indent=2) + "\n"
 
 
+def _is_deu(targets: Sequence[Any]) -> bool:
+    """Whether validate's targets are a DEU III file (``deu PATH``), not scenario files."""
+    return bool(targets) and targets[0] == "deu"
+
+
 def _fit_command(result: Any, targets: Sequence[str], variation: Variation | None, *,
                  capability: str, weights: str | None, seed: int, folds: int) -> str:
     """The `detente validate` command that fits this combination again: its inputs, the
@@ -459,7 +464,7 @@ def _fit_command(result: Any, targets: Sequence[str], variation: Variation | Non
 
     from detente.errors import shown_on
 
-    deu = bool(targets) and targets[0] == "deu"
+    deu = _is_deu(targets)
     recorded: dict[str, list[object]] = {
         "model": [name for name in result.kinds if name in REGISTRY],
         "capability": [capability] if deu else [],
@@ -481,7 +486,7 @@ def _validated(targets: Sequence[str], variation: Variation | None, *, model: Se
 
     targets = list(targets)
     models = list(model) or None
-    if targets and targets[0] == "deu":
+    if _is_deu(targets):
         if len(targets) != 2:
             raise option_error("deu", "give exactly one DEU file after `deu`",
                                "e.g. detente validate deu ../shared/research/data/deu/"
@@ -500,7 +505,7 @@ def _validated(targets: Sequence[str], variation: Variation | None, *, model: Se
 def _deu_only(targets: Sequence[Any]) -> dict[str, tuple[str, str]]:
     """The options that weigh the actors of a DEU III file's proposals, which scenario files
     would ignore: their actors carry their own capabilities."""
-    if targets and targets[0] == "deu":
+    if _is_deu(targets):
         return {}
     why = ("applies to a DEU III file only (validate deu PATH): scenario files carry their "
            "actors' capabilities, so it would change nothing here")

@@ -697,7 +697,7 @@ def first_stage(problem: SettlementProblem, items: Sequence[str] | Mapping[str, 
                                   f"the search takes ({kind}, and the status quo "
                                   f"{grid_value_text(float(status[k]), span)})", fix))
     problems += [item for items in undeliverable.values() for item in items]
-    out = {key: value for key, value in on_grid.items() if key in others}
+    out = others
     if not problems and out:
         problems += _stage_refusals(problem, out, min_moves)
     if problems:

@@ -391,8 +391,7 @@ def _walk_away_points(problem: SettlementProblem) -> np.ndarray:
         if actor not in arrays.actor_ids:
             continue
         row = arrays.actor_ids.index(actor)
-        points[row] = np.nan if spec.values is None else \
-            (np.array(spec.values) - arrays.scale_low) / (arrays.scale_high - arrays.scale_low)
+        points[row] = np.nan if spec.values is None else arrays.from_units(spec.values)
     return points
 
 
