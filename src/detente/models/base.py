@@ -52,7 +52,7 @@ def make_rng(rng: RngLike) -> tuple[np.random.Generator, int | None]:
     if isinstance(rng, np.random.Generator):
         return rng, None
     if rng is None:
-        seed = int(np.random.SeedSequence().entropy % (2**63))
+        seed = spawn_seed(None)
         return np.random.default_rng(seed), seed
     return np.random.default_rng(int(rng)), int(rng)
 

@@ -960,6 +960,12 @@ def eu_margin(abs_a: np.ndarray, abs_b: np.ndarray) -> np.ndarray:
     return margin
 
 
+def pair_margin(a: float, b: float) -> float:
+    """:func:`eu_margin` of one dyad's two EUs (the explanation's tables; an array of one,
+    so that a NaN is treated as the rounds treat it)."""
+    return float(eu_margin(np.array([abs(a)]), np.array([abs(b)]))[0])
+
+
 def classify(x: np.ndarray, a: np.ndarray, b: np.ndarray, rows: Rows, opts: Bdm.Options,
              gap: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fig. 6 octants for the offer proposer j makes to receiver i (a = EU_i(ij), b = EU_j(ji)).
@@ -1330,7 +1336,7 @@ def _tables(arrays: Arrays, rows: Rows, r: RoundResult, round_number: int,
                           (False, True): f"{other} → {actor}", (False, False): "neither"}
             code = int(r.relation[0, i, j])
             relation, yields = octant(a, b)
-            margin = float(eu_margin(np.array([abs(a)]), np.array([abs(b)]))[0])
+            margin = pair_margin(a, b)
             dyad_rows.append((
                 actor, other, float(r.probability[0, i, j]), a, b,
                 challenges[(a > margin, b > margin)], relation,
@@ -1370,7 +1376,7 @@ def octant(a: float, b: float) -> tuple[str, str]:
     Who yields is "i", "j" or "" (nobody). Whether the move is made depends on the options
     (A2 conflict rule, the capitulation switch) and on which offer i accepts.
     """
-    margin = float(eu_margin(np.array([abs(a)]), np.array([abs(b)]))[0])
+    margin = pair_margin(a, b)
     if abs(a) <= margin and abs(b) <= margin:
         return "none", ""
     if a > margin and b > margin:

@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from detente import __version__
 from detente.analyses import Result
+from detente.analyses.forecasting import combined_table
 from detente.errors import NOBODY_MUST_AGREE, shown_on
 from detente.models import REGISTRY
 from detente.render import and_list, decimals_apart, fixed, fmt_shift, fmt_signed, view_html
@@ -412,8 +413,8 @@ def _combined(analysis: Analysis) -> Section | None:
                f"interval is widest on {f.scenario.issues[widest].name}; the models' lowest "
                "and highest forecasts show how far they disagree. On negotiations other than "
                "those it was calibrated on, the interval is a yardstick, not a guarantee.")
-    # The forecast's own table (its combination, its notes), not a second combination.
-    tables = tuple(t for t in analysis.result("forecast").view().tables if t.key == "combined")
+    # The forecast's own table (the combination its setting named), not a second one.
+    tables = (combined_table(f),)
     return Section("combined", "Combined forecast with its interval", reading,
                    view=Markup(view_html(View("", tables=tables))))
 

@@ -249,10 +249,10 @@ class InputSpace:
             fields[name] = batched
         return self.base.replace(**fields)
 
-    def without_fixed(self, variation: Variation) -> tuple[InputSpace, tuple[str, ...]]:
+    def without_fixed(self, variation: Variation) -> InputSpace:
         """This space less the inputs a counterfactual sets (``--capability``,
         ``--position``, ``--salience``, ``--trust``) or takes away (every input of an actor
-        ``--without`` removes, and trust in it), with their labels. A counterfactual sets a
+        ``--without`` removes, and trust in it). A counterfactual sets a
         value, so that value is certain: drawn and then overwritten it was still counted as
         uncertain and listed by sensitivity with no effect (docs/uncertainty.md)."""
         base = self.base
@@ -274,7 +274,7 @@ class InputSpace:
             for name, flat, actor in zip(self.target, self.index, self.actors, strict=True)],
             dtype=bool)
         if not fixed.any():
-            return self, ()
+            return self
         keep = np.flatnonzero(~fixed)
 
         def kept(values: Sequence[Any]) -> tuple[Any, ...]:
@@ -285,7 +285,7 @@ class InputSpace:
             mode=self.mode[keep], low=self.low[keep], high=self.high[keep], sd=self.sd[keep],
             labels=kept(self.labels), actors=kept(self.actors), issues=kept(self.issues),
             atoms=kept(self.atoms) if self.atoms else ())
-        return reduced, tuple(self.labels[d] for d in np.flatnonzero(fixed))
+        return reduced
 
     def nominal(self) -> np.ndarray:
         """The point values of every input (the scenario as written), ``[D]``."""

@@ -251,7 +251,8 @@ def setup(scenario: Scenario | str | Path | None, noise: Noise | str | None, mod
     if variation is not None and not variation.is_empty:
         varied = variation.apply(space.base)  # unknown ids and bad values fail here, first
         written = space
-        space, _ = input_space(s, chosen, variation=variation).without_fixed(variation)
+        space = input_space(s, chosen, written.base, variation=variation).without_fixed(
+            variation)
         # What the counterfactual makes certain: the inputs it sets or removes, and a
         # position whose stake it takes away (a salience set to 0).
         still = set(space.labels)
