@@ -250,7 +250,7 @@ def compose_brief(inputs: BriefInputs) -> Brief:
                                   inputs.settlement.settings)
         proposals = [p for p in outcome.packages if not p.is_reference]
         bottom = _bottom_line(s, inputs, proposals)
-        deals = (_named_deals(s, proposals), _found_deals(s, inputs, losses, proposals),
+        deals = (_named_deals(s, proposals), _found_deals(s, inputs, losses),
                  _guarantor_section(s, inputs.contributions))
     sections = (bottom, _where_it_lands(s, inputs), *deals, _how_sure(s, inputs),
                 _caveats(s, inputs))
@@ -425,12 +425,11 @@ def _trust_words(guarantor: str, who: list[tuple[str, float, float]]) -> str:
             + ")")
 
 
-def _found_deals(s: Scenario, inputs: BriefInputs, losses: dict[str, float],
-                 proposals: list[PackageAnalysis]) -> Section:
+def _found_deals(s: Scenario, inputs: BriefInputs, losses: dict[str, float]) -> Section:
     outcome = inputs.outcome
     ref = _reference(outcome, "the status quo")
     if not outcome.zone_exists or outcome.best is None:
-        passing = [p.name for p in proposals if p.acceptable]
+        passing = [p.name for p in outcome.packages if p.acceptable and not p.is_reference]
         return Section("The best and the smallest deal", (
             f"With {_searched(inputs)}, no package on the search's grid makes every veto "
             f"player better off than {ref}, though {and_list(passing)}, on the table, can "
