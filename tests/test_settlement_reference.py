@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import detente
-from detente.analyses.settling import _package_note
+from detente.analyses.settling import _package_note, _stake_lines
 from detente.variation import Variation
 
 UNDELIVERABLE = """\
@@ -50,3 +50,17 @@ def test_a_package_nobody_can_deliver_is_a_blocked_proposal(tmp_path: Path) -> N
     # The status quo (no walk-away points stated) stays the reference, with X or without.
     assert without_x.package("SQ").is_reference
     assert r.win_over["Y"]  # a proposal: what wins its blockers over is scanned
+
+
+def test_stake_lines_write_a_gain_that_rounds_to_zero_without_a_sign() -> None:
+    """A guarantor's gain of -0.0004 reads 0.00, as every other gain the tables write
+    (render.fmt_signed): '-0.00' claimed a loss the number does not show, and the same gain
+    read differently in the note and in the package's table."""
+    from types import SimpleNamespace
+
+    package = SimpleNamespace(withheld={"G": 0.0004}, gains={"G": -0.0004}, blockers=(),
+                              stakes={"G": -0.004, "H": 0.0})
+    lines = _stake_lines(package)
+    assert lines == ["  G is not better off with its guarantee (0.00): it does not give it "
+                     "(it would take part with an outside gain above 0.00)",
+                     "  net stakes of the guarantees (outside gain − cost): G 0.00"]

@@ -37,8 +37,8 @@ def beside(variation: Variation | None, separately: bool) -> list[Variation]:
 
 def _stake_lines(p: Any) -> list[str]:
     """Guarantors that withhold their guarantee, and the stakes that carry weight."""
-    lines = [f"  {g} is not better off with its guarantee ({p.gains[g]:+.2f}): it does not "
-             f"give it (it would take part with an outside gain above {need:.2f})"
+    lines = [f"  {g} is not better off with its guarantee ({fmt_signed(p.gains[g])}): it does not "
+             f"give it (it would take part with an outside gain above {fixed(need)})"
              for g, need in p.withheld.items()
              # a blocking veto player's refusal is said below; repeat it only where its
              # guarantee carries a stake
@@ -46,7 +46,7 @@ def _stake_lines(p: Any) -> list[str]:
     staked = {g: v for g, v in p.stakes.items() if abs(v) > 1e-12}
     if staked:
         lines.append("  net stakes of the guarantees (outside gain − cost): "
-                     + ", ".join(f"{g} {v:+.2f}" for g, v in staked.items()))
+                     + ", ".join(f"{g} {fmt_signed(v)}" for g, v in staked.items()))
     return lines
 
 
@@ -314,7 +314,7 @@ def _outcome(o: Any, s: Scenario, status_quo: dict[str, float], show_label: bool
         # Issue rows are in issue units, gain rows in utility points: format per row block.
         text = [[r[0], *[fmt(v, s.issues[k].scale.span) if k < n_issues
                          else fmt_signed(v) if k < len(rows) - 1
-                         else f"{v:.2f}" for v in r[1:]]] for k, r in enumerate(rows)]
+                         else fixed(v) for v in r[1:]]] for k, r in enumerate(rows)]
         if not o.problem.mechanisms.walk_away:  # the reference: exactly 0
             text[n_issues:n_issues + len(actors)] = [
                 [r[0], "0", *r[2:]] for r in text[n_issues:n_issues + len(actors)]]
@@ -378,10 +378,10 @@ def _package_note(p: Any, s: Scenario) -> str:
     # 'gains most: FUND +0.0'.
     noise = GAIN_TOLERANCE * UTILITY_POINTS
     for b in p.blockers:
-        costs = ", ".join(f"{k} {v:+.1f}" for k, v in p.why_not(b))
-        helps = ", ".join(f"{k} {v:+.1f}" for k, v in sorted(
+        costs = ", ".join(f"{k} {fmt_signed(v, 1)}" for k, v in p.why_not(b))
+        helps = ", ".join(f"{k} {fmt_signed(v, 1)}" for k, v in sorted(
             p.issue_gains[b].items(), key=lambda kv: -kv[1])[:2] if v > noise)
-        line = (f"  {b} {p.gains[b]:+.2f}; costs it most: {costs or 'none'}; "
+        line = (f"  {b} {fmt_signed(p.gains[b])}; costs it most: {costs or 'none'}; "
                 f"gains most: {helps or 'none'}")
         ways = p.win_over.get(b, ())
         if ways:
@@ -547,7 +547,7 @@ def view_roadmap(run: Result) -> View:
         rows = [
             ["roadmap holding throughout", *["found" if o.search.found else "none"
                                              for o in outcomes]],
-            ["final Nash product", *[f"{o.search.found.final_nash:.2f}" if o.search.found
+            ["final Nash product", *[fixed(o.search.found.final_nash) if o.search.found
                                      else "–" for o in outcomes]],
             ["finals tried", *[f"{o.search.finals_tried} of {o.search.finals_available}"
                                + ("" if o.search.exhaustive else " (bounded)")
@@ -642,18 +642,18 @@ def _evaluation(e: Any, s: Scenario, suffix: str) -> Table:
                        for st in e.stages]])
     for a in e.stages[0].banked:
         rows.append([f"{a} banked / expects", "", *[
-            f"{st.banked[a]:+.1f} / {st.expected[a]:+.1f} "
+            f"{fmt_signed(st.banked[a], 1)} / {fmt_signed(st.expected[a], 1)} "
             f"{'stays' if st.stays[a] else 'LEAVES'}{'*' if st.tempted[a] else ''}"
             for st in e.stages]])
     verdict = "holds at every stage" if e.holds else "breaks"
-    notes = [f"{e.id} {verdict}; final package Nash product {e.final_nash:.2f}, smallest "
-             f"margin {e.min_margin:+.2f}."]
+    notes = [f"{e.id} {verdict}; final package Nash product {fixed(e.final_nash)}, smallest "
+             f"margin {fmt_signed(e.min_margin)}."]
     outside = _outside_zone_text(e) if e.holds else ""
     if outside:
         notes.append(f"{outside}: a search counts only roadmaps that end in the zone.")
     if e.walk_away:
         notes.append("walk-away points (utility points over the status quo): " + ", ".join(
-            f"{a} {v:+.1f}" for a, v in e.walk_away.items()))
+            f"{a} {fmt_signed(v, 1)}" for a, v in e.walk_away.items()))
     notes += [f"breaks the package rule at {r}" for r in e.broken_rules]
     notes += [f"breaks: {b.describe()}" for b in e.breaks]
     notes += [f"weak point: {w.describe()} (tempted to stop)" for w in e.weak_points
@@ -694,7 +694,7 @@ def _learning_scan(ls: Any, labelled: bool) -> list[Table]:
     for r in ls.holds:
         rows = []
         for i, lam in enumerate(ls.learning):
-            rows.append([lam, *[f"{ls.min_margin[r][i][j]:+.1f}"
+            rows.append([lam, *[fmt_signed(ls.min_margin[r][i][j], 1)
                                 + (" ✓" if ls.holds[r][i][j] else "") for j in shown]])
         notes = []
         if ls.skipped:
@@ -710,7 +710,7 @@ def _learning_scan(ls: Any, labelled: bool) -> list[Table]:
             text = f"{r} breaks at every scanned trust and learning value"
             if later:
                 best = max(later)
-                text += (f"; from stage 2 on the smallest margin is at best {best[0]:+.2f} "
+                text += (f"; from stage 2 on the smallest margin is at best {fmt_signed(best[0])} "
                          f"(learning {ls.learning[best[1]]:g}, trust {ls.trust[best[2]]:g})")
             notes.append(text)
         for a in ls.one_shot[r]:
@@ -746,8 +746,8 @@ def _scan(scan: Any) -> Table:
         cells: list[Any] = [v]
         for r in scan.holds:
             cells.append(f"{'holds' if scan.holds[r][k] else 'breaks'} / "
-                         f"{scan.min_margin[r][k]:+.2f} / {scan.first_break[r][k] or '–'}")
-            cells += [f"{m[k]:+.2f}" for m in scan.truster_margin.get(r, {}).values()]
+                         f"{fmt_signed(scan.min_margin[r][k])} / {scan.first_break[r][k] or '–'}")
+            cells += [fmt_signed(m[k]) for m in scan.truster_margin.get(r, {}).values()]
         rows.append(cells)
     notes = []
     for r in scan.holds:
