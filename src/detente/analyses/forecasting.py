@@ -40,7 +40,7 @@ from detente.errors import (
     shorten,
 )
 from detente.models import REGISTRY, get_model, model_stream, require_known_actors
-from detente.render import UNITS, cell_text, significant_apart
+from detente.render import UNITS, cell_text, fixed, significant_apart
 from detente.scenario import Scenario, load
 from detente.validate import DEFAULT_BOOTSTRAP, DEFAULT_FOLDS
 from detente.variation import Variation
@@ -244,7 +244,7 @@ def combined_table(result: Forecast) -> Table:
     rows = [[f"{issue.id}  {issue.name}", issue.status_quo.value,
              values[issue.id]["combined"], *[values[issue.id][b] for b in bounds]]
             for issue in result.scenario.issues]
-    stack = ", ".join(f"{m} {w:.2f}" for m, w in c.combination.stack.items() if w > 0)
+    stack = ", ".join(f"{m} {fixed(w)}" for m, w in c.combination.stack.items() if w > 0)
     return table("combined forecast (one number per issue) with its intervals and the spread "
                  "across models", ["Issue", "Status quo", "combined",
                                    *[f"{100 * lv:g}% {end}" for lv in levels
@@ -547,8 +547,8 @@ def calibration_table(cal: Any) -> Table:
                  f"cross-validation grouped by proposal, {cal.n_issues} issues)",
                  ["interval", "outcomes inside", "mean width (0-100)"], rows,
                  units=["", "share", "points (0-100)"], formats=["", ".1%", ".1f"],
-                 notes=(f"pinball loss {cal.pinball:.2f} (mean over 9 levels), CRPS "
-                        f"{cal.crps:.2f} (0-100 scale; lower is better)",
+                 notes=(f"pinball loss {fixed(cal.pinball)} (mean over 9 levels), CRPS "
+                        f"{fixed(cal.crps)} (0-100 scale; lower is better)",
                         "reliability (nominal → observed): " + ", ".join(
                             f"{100 * lv:g}→{100 * c:.0f}" for lv, c in cal.reliability.items())),
                  key="calibration")
@@ -658,9 +658,9 @@ def validate_markdown(run: Result) -> str:
         lines += ["", f"Combined forecast, calibration out of fold ({cal.folds}-fold, grouped "
                   f"by proposal, {cal.n_issues} issues):", "",
                   "| interval | outcomes inside | mean width (0-100) |", "|---|---|---|"]
-        lines += [f"| {100 * lv:g}% | {100 * c:.1f}% | {cal.width[lv]:.1f} |"
+        lines += [f"| {100 * lv:g}% | {fixed(100 * c, 1)}% | {fixed(cal.width[lv], 1)} |"
                   for lv, c in cal.coverage.items()]
-        lines += ["", f"Pinball loss {cal.pinball:.2f}, CRPS {cal.crps:.2f} (0-100 scale). "
+        lines += ["", f"Pinball loss {fixed(cal.pinball)}, CRPS {fixed(cal.crps)} (0-100 scale). "
                   "Reliability (nominal → observed): " + ", ".join(
                       f"{100 * lv:g}→{100 * c:.0f}" for lv, c in cal.reliability.items())]
     lines += ["", *(f"- {note}" for note in result.notes)]
