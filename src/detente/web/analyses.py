@@ -18,16 +18,15 @@ from typing import Any
 from detente import (
     ANALYSES,
     AnalysisSpec,
-    OptionError,
     Scenario,
     Variation,
     View,
     option_error,
+    read_invocation,
     run,
     scenario_from_mapping,
     shown_on,
     to_json,
-    variation_from_mapping,
     view_cells,
 )
 
@@ -68,8 +67,12 @@ def request_options(entry: AnalysisSpec, request: Mapping[str, Any],
     option the analysis lacks is refused as unknown, never dropped. The report's settings
     are checked as the report reads them, by the ``offered`` specs
     (:func:`available_analyses`: the workbench's sample bound), problems at ``params.set``."""
-    given = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
-    return entry.check(given, at="params", served=offered)
+    return entry.check(_params(request), at="params", served=offered)
+
+
+def _params(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The options a request gives: a field left empty takes the default."""
+    return {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
 
 
 @shown_on("workbench")
@@ -81,18 +84,8 @@ def read_request(entry: AnalysisSpec, request: Mapping[str, Any],
     options (problems at ``params.NAME``; the report's settings by ``offered``'s specs),
     every problem of the two reported together."""
     scenario = scenario_from_mapping(request["scenario"], "<workbench>")
-    variation, options = Variation(), {}
-    try:
-        variation = variation_from_mapping(request.get("counterfactual") or {}, "", scenario)
-        problems = variation.problems(scenario.compile())
-    except OptionError as err:
-        problems = list(err.problems)
-    try:
-        options = request_options(entry, request, offered)
-    except OptionError as err:
-        problems += err.problems
-    if problems:
-        raise OptionError(problems)
+    variation, options = read_invocation(entry, scenario, request.get("counterfactual") or {},
+                                         _params(request), at="params", served=offered)
     return scenario, variation, options
 
 
