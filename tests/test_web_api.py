@@ -1220,7 +1220,7 @@ def test_a_workbench_bound_below_a_default_holds_the_default_too() -> None:
     # 2000, sensitivity's 512 in its settings); /api/info published default 1000, high 500.
     from detente.web.analyses import available_analyses, request_options
 
-    offered = available_analyses(max_samples=500)
+    offered = available_analyses(limits=ServerLimits(max_samples=500))
     for name, spec in offered.items():
         for o in spec.options:
             if o.name == "samples" and isinstance(o.default, int):

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from detente import (
     ANALYSES,
     AnalysisSpec,
     Scenario,
+    ServerLimits,
     Variation,
     View,
     option_error,
@@ -90,28 +90,15 @@ def read_request(entry: AnalysisSpec, request: Mapping[str, Any],
 
 
 def available_analyses(more: Mapping[str, AnalysisSpec] | None = None,
-                       max_samples: int | None = None) -> dict[str, AnalysisSpec]:
+                       limits: ServerLimits | None = None) -> dict[str, AnalysisSpec]:
     """What a server (or a worker) offers: the registry's analyses whose inputs are not
-    files named by path (``AnalysisSpec.inputs_by_path``), and ``more`` (tests only: see
-    ``create_app``). ``max_samples``: the server's (``ServerLimits.max_samples``), the upper
-    bound of every ``samples`` option where the declared one is higher, so that refusals,
-    ``/api/info`` and the report's settings name the bound the workbench runs. A worker
-    leaves it out: it runs what the server has checked, and the registry's bounds accept
-    whatever the narrower ones did."""
-    offered = {name: spec if max_samples is None else _held_to(spec, max_samples)
+    files named by path (``AnalysisSpec.inputs_by_path``), held to the server's ``limits``
+    (:meth:`ServerLimits.held_to`), and ``more`` (tests only: see ``create_app``). A worker
+    leaves the limits out: it runs what the server has checked, and the registry's bounds
+    accept whatever the narrower ones did."""
+    offered = {name: spec if limits is None else limits.held_to(spec)
                for name, spec in ANALYSES.items() if not spec.inputs_by_path}
     return {**offered, **(more or {})}
-
-
-def _held_to(spec: AnalysisSpec, max_samples: int) -> AnalysisSpec:
-    """``spec`` with its ``samples`` option bounded by ``max_samples`` (where it has one),
-    its default held to the bound too: a request that gives no count runs the most the
-    workbench runs, never a default it would refuse."""
-    return replace(spec, options=tuple(
-        replace(o, high=max_samples, default=min(o.default, max_samples)
-                if isinstance(o.default, int) else o.default)
-        if o.name == "samples" and (o.high is None or o.high > max_samples) else o
-        for o in spec.options))
 
 
 @shown_on("workbench")
