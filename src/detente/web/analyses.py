@@ -58,34 +58,24 @@ def public(entry: AnalysisSpec) -> dict[str, Any]:
             "shared": shared, "fixed": entry.held_values()}
 
 
-def request_options(entry: AnalysisSpec, request: Mapping[str, Any],
-                    offered: Mapping[str, AnalysisSpec] = ANALYSES) -> dict[str, Any]:
-    """The request's ``params``: the analysis's options, named and spelled as the command
-    line has them (``model``, ``option`` as ``-O`` items, ``seed``), every one filled and
-    checked by the spec as a served request (:meth:`AnalysisSpec.check`: what a server holds
-    takes its held value, and a request cannot give it); problems at ``params.NAME``. An
-    option the analysis lacks is refused as unknown, never dropped. The report's settings
-    are checked as the report reads them, by the ``offered`` specs
-    (:func:`available_analyses`: the workbench's sample bound), problems at ``params.set``."""
-    return entry.check(_params(request), at="params", served=offered)
-
-
-def _params(request: Mapping[str, Any]) -> dict[str, Any]:
-    """The options a request gives: a field left empty takes the default."""
-    return {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
-
-
 @shown_on("workbench")
 def read_request(entry: AnalysisSpec, request: Mapping[str, Any],
                  offered: Mapping[str, AnalysisSpec] = ANALYSES
                  ) -> tuple[Scenario, Variation, dict[str, Any]]:
     """The request's scenario, counterfactual (``{"without": ["RU"], "position":
     ["CN.NUC=40"]}``, checked against the scenario; problems at ``counterfactual.KIND``) and
-    options (problems at ``params.NAME``; the report's settings by ``offered``'s specs),
-    every problem of the two reported together."""
+    options (``params``, a field left empty taking the default), every problem of the two
+    reported together (:func:`detente.read_invocation`). The options are named and spelled
+    as the command line has them (``model``, ``option`` as ``-O`` items, ``seed``), checked
+    by the spec as a served request (:meth:`AnalysisSpec.check`: what a server holds takes
+    its held value, and a request cannot give it; an option the analysis lacks is refused as
+    unknown, never dropped); problems at ``params.NAME``. The report's settings are checked
+    as the report reads them, by the ``offered`` specs (:func:`available_analyses`: the
+    workbench's sample bound), problems at ``params.set``."""
     scenario = scenario_from_mapping(request["scenario"], "<workbench>")
+    given = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
     variation, options = read_invocation(entry, scenario, request.get("counterfactual") or {},
-                                         _params(request), at="params", served=offered)
+                                         given, at="params", served=offered)
     return scenario, variation, options
 
 
