@@ -17,6 +17,7 @@ from rich.console import Console
 
 import detente
 import detente.analyses as analyses
+from detente import load
 from detente.analyses import ANALYSES
 from detente.analyses.options import DEFAULT_STEP, SETTLEMENT, STEP
 from detente.errors import NOBODY_MUST_AGREE, OptionError
@@ -313,6 +314,19 @@ def test_compare_needs_a_difference_and_reports_it() -> None:
     other = analyses.run("compare", "korea-2017", other="korea-2017-moon", step=50.0,
                          samples=0, analyses=("forecast",)).to_dict()
     assert other["b"] == "korea-2017-moon" and other["rows"]
+
+
+def test_compare_checks_a_counterfactual_against_b_where_b_is_another_scenario(
+        tmp_path: Path) -> None:
+    # The counterfactual changes B (--other): checked against A before the run, a change
+    # naming B's own actor was refused as unknown, and one naming only A's let through.
+    other = tmp_path / "b.yaml"
+    other.write_text(load("korea-2017").to_yaml().replace("US", "USA"), encoding="utf-8")
+    options = {"other": str(other), "step": "50%", "samples": 0, "analyses": ("forecast",)}
+    result = analyses.run("compare", "korea-2017", {"without": ["USA"]}, **options)
+    assert "without USA" in result.to_dict()["b"]
+    with pytest.raises(OptionError, match="unknown actor 'US'"):
+        analyses.run("compare", "korea-2017", {"without": ["US"]}, **options)
 
 
 def test_cells_render_numpy_scalars_as_python_ones() -> None:

@@ -19,7 +19,7 @@ from detente.analyses import ANALYSES, Option
 from detente.cli import app
 from detente.settlement.defaults import GridStep
 from detente.variation import FLAGS as VARIATION_FLAGS
-from detente.variation import parse_variation
+from detente.variation import parse_variation, variation_from_mapping
 
 runner = CliRunner()
 
@@ -34,7 +34,10 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     seen: dict[str, Any] = {}
 
     def fake_run(name: str, scenario: Any, variation: Any, **options: Any) -> None:
-        seen.update(name=name, scenario=scenario, variation=variation, options=options)
+        # The command hands run() the counterfactual as written ({"without": ["RU"]}), to be
+        # read with the options (every problem of both at once): read here as run reads it.
+        seen.update(name=name, scenario=scenario, variation=variation_from_mapping(variation),
+                    options=options)
         raise Captured
 
     monkeypatch.setattr(registry, "run", fake_run)
@@ -260,6 +263,19 @@ def test_bad_values_are_refused_all_at_once_without_traceback() -> None:
     nan = _invoke("roadmap", "--patience", "nan")
     assert nan.exit_code == 2
     assert "--patience: nan is not a finite number" in nan.output
+
+
+@pytest.mark.parametrize("name", ["forecast", "settle"])
+def test_a_bad_counterfactual_and_a_bad_option_are_refused_together(name: str) -> None:
+    # The command line read the counterfactual apart from the options: `settle --without
+    # ZZ --step abc` named only the step, `--position XX=3 --step 0` only the position,
+    # where the workbench and run() name both.
+    step = "--step" if name == "settle" else "--seed"
+    for change in (["--without", "ZZ"], ["--position", "XX=3"]):
+        out = _invoke(name, "korea-2017", *change, step, "abc")
+        assert out.exit_code == 2 and "Traceback" not in out.output
+        said = " ".join(out.output.split())
+        assert f"{change[0]}: " in said and f"{step}: " in said, said
 
 
 def test_sensitivity_says_it_does_not_take_the_combined_forecast_and_what_does() -> None:

@@ -26,7 +26,7 @@ from detente.errors import OptionError
 from detente.report.kinds import REPORT_DEFAULTS, REPORTED, report_settings
 from detente.serving import ServerLimits
 from detente.settlement.defaults import GridStep
-from detente.web.analyses import available_analyses, request_options
+from detente.web.analyses import available_analyses, read_request
 from detente.web.app import create_app
 from tests.same_numbers import html_tables, timeless
 
@@ -147,7 +147,7 @@ def test_every_surface_has_the_same_options_defaults_and_bounds(
         assert {**{o["name"]: o for o in listed["options"]}, **listed["fixed"]}.keys() == \
             defaults.keys()
         entry = available_analyses()[name]
-        ran = request_options(entry, {"params": {}})
+        _, _, ran = read_request(entry, {"scenario": KOREA, "params": {}})
         ran.pop("set", None)
         assert ran == {**{k: v for k, v in defaults.items() if k not in held and k != "set"},
                        **held}

@@ -1218,15 +1218,16 @@ def test_a_workbench_bound_below_a_default_holds_the_default_too() -> None:
     # With max_samples 500, a request that gave no count was refused "from 1 to 500, got
     # 1000" (sample's default), and a report could not be submitted at all (contributions'
     # 2000, sensitivity's 512 in its settings); /api/info published default 1000, high 500.
-    from detente.web.analyses import available_analyses, request_options
+    from detente.web.analyses import available_analyses, read_request
 
-    offered = available_analyses(max_samples=500)
+    offered = available_analyses(limits=ServerLimits(max_samples=500))
     for name, spec in offered.items():
         for o in spec.options:
             if o.name == "samples" and isinstance(o.default, int):
                 assert o.default <= 500, (name, o.default)
-    assert request_options(offered["sample"], {"params": {}})["samples"] == 500
-    request_options(offered["report"], {"params": {}})  # refused: OptionError
+    nothing_given = {"scenario": KOREA, "params": {}}
+    assert read_request(offered["sample"], nothing_given)[2]["samples"] == 500
+    read_request(offered["report"], nothing_given)  # refused: OptionError
     with TestClient(create_app(limits=ServerLimits(max_samples=500))) as c:
         info = {a["name"]: a for a in c.get("/api/info").json()["analyses"]}
         samples = [o for a in info.values() for o in a["options"] if o["name"] == "samples"]
@@ -1237,16 +1238,16 @@ def test_a_workbench_bound_below_a_default_holds_the_default_too() -> None:
 def test_the_reports_settings_are_checked_with_its_own_options() -> None:
     # A model option of the sampled analyses is read against the report's primary model,
     # as the run reads it: refused for another model, taken for that one.
-    from detente.web.analyses import request_options
+    from detente.web.analyses import read_request
 
     given = ["sample.option=nash.utility=linear"]
     with pytest.raises(detente.OptionError) as refused:
-        request_options(ANALYSES["report"], {"params": {"set": given}})
+        read_request(ANALYSES["report"], {"scenario": KOREA, "params": {"set": given}})
     assert [(p.location, p.message.split(":")[0]) for p in refused.value.problems] == \
         [("params.set", "sample.option")]
-    assert request_options(ANALYSES["report"], {"params": {"set": given,
-                                                           "primary": "nash"}})["set"][0] == \
-        given[0]
+    _, _, options = read_request(ANALYSES["report"], {"scenario": KOREA, "params": {
+        "set": given, "primary": "nash"}})
+    assert options["set"][0] == given[0]
 
 
 def _flags_named(data: Any) -> list[str]:

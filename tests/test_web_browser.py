@@ -255,7 +255,7 @@ def test_the_page_sends_models_and_seed_only_where_the_analysis_uses_them(
     # Every analysis the page offers: the request it would send is accepted by the API's
     # own reading (nothing run), with the ticked models in params.model and the seed in
     # params.seed exactly where the shared controls fill them.
-    from detente.web.analyses import available_analyses, public, request_options
+    from detente.web.analyses import available_analyses, public, read_request
     from tests.web_held import HELD
 
     offered = available_analyses(HELD)
@@ -274,7 +274,7 @@ def test_the_page_sends_models_and_seed_only_where_the_analysis_uses_them(
         assert not {"models", "seed", "options"} & set(request), name
         assert (request["params"].get("model") == ticked) == ("model" in shared), name
         assert ("seed" in request["params"]) == ("seed" in shared), name
-        request_options(offered[name], request)  # refused: OptionError
+        read_request(offered[name], request)  # refused: OptionError
     context.close()
 
 

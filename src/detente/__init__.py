@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from detente.lazy import lazy_exports
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, run
+    from detente.analyses import ANALYSES, AnalysisSpec, Option, Result, read_invocation, run
     from detente.analyses.options import REPORT_OPTIONS
     from detente.analyses.sampling import split_noise
     from detente.analyses.spec import check_finite, check_options
@@ -132,6 +132,7 @@ _LAZY: dict[str, str] = {
     "Option": "detente.analyses",
     "Result": "detente.analyses",
     "run": "detente.analyses",
+    "read_invocation": "detente.analyses",
     "check_options": "detente.analyses.spec",
     "check_finite": "detente.analyses.spec",
     "Problem": "detente.errors",
@@ -268,6 +269,7 @@ __all__ = [
     "print_view",
     "problem_response",
     "problems_as_json",
+    "read_invocation",
     "render_report",
     "report_settings",
     "report_shortcuts",

@@ -21,13 +21,13 @@ import ipaddress
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from detente.analyses.spec import Option, check_options
+from detente.analyses.spec import AnalysisSpec, Option, check_options
 from detente.errors import OptionError, Problem, ScenarioError, problems_as_json
 from detente.safeload import LoadLimits, parse_yaml
 from detente.safeload import structure_problems as loader_structure_problems
@@ -93,6 +93,19 @@ class ServerLimits:
 
     def public(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def held_to(self, spec: AnalysisSpec) -> AnalysisSpec:
+        """``spec`` as this server runs it: its ``samples`` option (where it has one) bounded
+        by :attr:`max_samples` where the declared bound is higher, so that refusals,
+        ``/api/info`` and the report's settings name the bound the server runs; its default
+        held to the bound too, so that a request that gives no count runs the most the
+        server runs, never a default it would refuse."""
+        most = self.max_samples
+        return replace(spec, options=tuple(
+            replace(o, high=most, default=min(o.default, most)
+                    if isinstance(o.default, int) else o.default)
+            if o.name == "samples" and (o.high is None or o.high > most) else o
+            for o in spec.options))
 
     def structure_problems(self, raw: Any, where: str = "") -> list[Problem]:
         """Nesting, node count, text length and non-finite numbers of a parsed document

@@ -15,8 +15,9 @@ Adding an analysis: its module (a ``SPEC``), one line in :data:`_SPECS`, its doc
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from detente.analyses.options import DEFAULT_STEP, SETTLEMENT
 from detente.analyses.sampling import SAMPLE, SENSITIVITY
 from detente.analyses.settling import CONTRIBUTIONS, ROADMAP, SETTLE
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.errors import as_written, declaring, named_by, option_error
+from detente.errors import OptionError, Problem, as_written, declaring, named_by, option_error
 from detente.render import to_json, view_csv
 from detente.scenario import Scenario
 from detente.variation import Variation
@@ -124,17 +125,60 @@ def run(name: str, scenario: Scenario | str | Path | list[str] | None = None,
         return _run(spec, scenario, variation, executor, progress, options)
 
 
+def read_invocation(spec: AnalysisSpec,
+                    scenario: Scenario | str | Path | list[str] | None,
+                    changes: Mapping[str, Sequence[str]], options: Mapping[str, Any], *,
+                    at: str = "", served: Mapping[str, AnalysisSpec] | None = None
+                    ) -> tuple[Variation, dict[str, Any]]:
+    """One run's counterfactual and options, read together: ``changes`` in the spelling of
+    :func:`~detente.variation.variation_from_mapping` (``{"without": ["RU"]}``), checked
+    against the scenario they change (``scenario``, or :attr:`AnalysisSpec.varies`) where it
+    loads (one that does not is refused by the run);
+    ``options`` checked by :meth:`AnalysisSpec.check` (``at``, ``served`` as it takes
+    them). Every problem of the two is reported at once, in one :class:`OptionError`, so
+    the command line, the workbench and a script refuse a command alike."""
+    from detente.errors import DetenteError
+    from detente.scenario import load
+    from detente.variation import variation_from_mapping
+
+    varied = scenario if spec.varies is None else spec.varies(scenario, options)
+    loaded: Scenario | None = None
+    if any(changes.values()) and not spec.inputs_by_path and not isinstance(varied, list):
+        with contextlib.suppress(DetenteError, OSError):
+            loaded = load(varied)
+    problems: list[Problem] = []
+    variation, checked = Variation(), {}
+    try:
+        # A refusal's example is one its scenario runs.
+        variation = variation_from_mapping(changes, "", varied if loaded is None else loaded)
+        if loaded is not None:
+            problems = variation.problems(loaded.compile())
+    except OptionError as err:
+        problems = list(err.problems)
+    try:
+        checked = spec.check(options, at, served, _targets(spec, scenario))
+    except OptionError as err:
+        problems += err.problems
+    if problems:
+        raise OptionError(problems)
+    return variation, checked
+
+
+def _targets(spec: AnalysisSpec, scenario: Scenario | str | Path | list[str] | None
+             ) -> list[Any] | None:
+    """The validation targets of an analysis whose inputs are files by path (validate)."""
+    return None if not spec.inputs_by_path else [scenario] if isinstance(
+        scenario, str | Path | Scenario) else list(scenario or [])
+
+
 def _run(spec: AnalysisSpec, scenario: Scenario | str | Path | list[str] | None,
          variation: Variation | Mapping[str, Any] | None, executor: Any, progress: Any,
          options: Mapping[str, Any]) -> Result:
-    from detente.variation import examples_of, variation_from_mapping
-
-    targets = None if not spec.inputs_by_path else [scenario] if isinstance(
-        scenario, str | Path | Scenario) else list(scenario or [])
-    checked = spec.check(options, inputs=targets)
-    if variation is not None and not isinstance(variation, Variation):
-        with examples_of(scenario):  # a refusal's example is one its scenario runs
-            variation = variation_from_mapping(variation)
+    targets = _targets(spec, scenario)
+    if variation is None or isinstance(variation, Variation):
+        checked = spec.check(options, inputs=targets)
+    else:
+        variation, checked = read_invocation(spec, scenario, variation, options)
     engine = {"executor": executor, "progress": progress} if spec.long else \
         {"progress": progress} if spec.steps and progress is not None else {}
     if targets is not None:
@@ -163,4 +207,4 @@ def _inert(spec: AnalysisSpec, options: Mapping[str, Any], variation: Variation 
 
 
 __all__ = ["ANALYSES", "DEFAULT_STEP", "SETTLEMENT", "AnalysisSpec", "Option", "Result",
-           "get", "run"]
+           "get", "read_invocation", "run"]

@@ -256,6 +256,7 @@ COMPARE = AnalysisSpec(
         SEED,
     ),
     run=run_compare, view=view_compare, package_search=True,
+    varies=lambda scenario, options: options.get("other") or scenario,
     quick={"step": "50%", "samples": 10, "analyses": ("forecast", "settle", "sample")},
 )
 

@@ -557,6 +557,10 @@ class AnalysisSpec:
     #: ``weights`` weigh a DEU file's actors; scenario files carry their own), by name, each
     #: with why and the fix: :meth:`check`, given the inputs, refuses any of them given.
     ignored_on: Callable[[Sequence[Any]], Mapping[str, tuple[str, str]]] | None = None
+    #: The scenario a counterfactual changes, given the input and the options as given,
+    #: where it is not the input (compare's B, ``other``): what a counterfactual is checked
+    #: against before the run (:func:`detente.analyses.read_invocation`).
+    varies: Callable[[Any, Mapping[str, Any]], Any] | None = None
 
     @property
     def inputs_by_path(self) -> bool:

@@ -30,7 +30,6 @@ from detente import (
     print_view,
     run,
     split_noise,
-    variation_from_mapping,
 )
 from detente.cli.common import (
     ScenarioArg,
@@ -159,8 +158,9 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
             # salience=0.1) or stand before it: split_noise tells them apart.
             items = kwargs.pop("noise_items") or []
             inputs, noise = split_noise([inputs, *items] if inputs is not None else items)
-        # The counterfactual flags, in the spelling variation_from_mapping reads
-        # ({"without": ["RU"]}); a flag an option takes too is split from it below.
+        # The counterfactual flags, in the spelling run() reads with the options, every
+        # problem of both at once ({"without": ["RU"]}); a flag an option takes too is
+        # split from it below.
         edits = {flag[2:]: list(kwargs.pop(name) or []) for flag, name in _CF.items()
                  if flag not in shared}
         # Options left at None (or an empty list) take the spec's default.
@@ -168,7 +168,6 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         edits.update(spec.split_shared(given))
         if noise:
             given["noise"] = [*given.get("noise", []), *noise]
-        variation = variation_from_mapping(edits, "", inputs)
         label = spec.name
         executor: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if spec.long:
@@ -181,7 +180,7 @@ def make_command(spec: AnalysisSpec) -> Callable[..., None]:
         with Activity(label, quiet, bar_after=bar_after) as shown, executor as pool:
             # A sampling run counts its chunks on the bar; run() hands the step names on
             # only to an analysis that has steps.
-            result = run(spec.name, inputs, variation, executor=pool,
+            result = run(spec.name, inputs, edits, executor=pool,
                          progress=shown if spec.long else shown.step, **given)
             # Inside the display: a figure is drawn as it is written.
             written = [(path, f, f.write(result, path)) for path, f in files]

@@ -12,22 +12,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from detente import (
     ANALYSES,
     AnalysisSpec,
-    OptionError,
     Scenario,
+    ServerLimits,
     Variation,
     View,
     option_error,
+    read_invocation,
     run,
     scenario_from_mapping,
     shown_on,
     to_json,
-    variation_from_mapping,
     view_cells,
 )
 
@@ -59,66 +58,37 @@ def public(entry: AnalysisSpec) -> dict[str, Any]:
             "shared": shared, "fixed": entry.held_values()}
 
 
-def request_options(entry: AnalysisSpec, request: Mapping[str, Any],
-                    offered: Mapping[str, AnalysisSpec] = ANALYSES) -> dict[str, Any]:
-    """The request's ``params``: the analysis's options, named and spelled as the command
-    line has them (``model``, ``option`` as ``-O`` items, ``seed``), every one filled and
-    checked by the spec as a served request (:meth:`AnalysisSpec.check`: what a server holds
-    takes its held value, and a request cannot give it); problems at ``params.NAME``. An
-    option the analysis lacks is refused as unknown, never dropped. The report's settings
-    are checked as the report reads them, by the ``offered`` specs
-    (:func:`available_analyses`: the workbench's sample bound), problems at ``params.set``."""
-    given = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
-    return entry.check(given, at="params", served=offered)
-
-
 @shown_on("workbench")
 def read_request(entry: AnalysisSpec, request: Mapping[str, Any],
                  offered: Mapping[str, AnalysisSpec] = ANALYSES
                  ) -> tuple[Scenario, Variation, dict[str, Any]]:
     """The request's scenario, counterfactual (``{"without": ["RU"], "position":
     ["CN.NUC=40"]}``, checked against the scenario; problems at ``counterfactual.KIND``) and
-    options (problems at ``params.NAME``; the report's settings by ``offered``'s specs),
-    every problem of the two reported together."""
+    options (``params``, a field left empty taking the default), every problem of the two
+    reported together (:func:`detente.read_invocation`). The options are named and spelled
+    as the command line has them (``model``, ``option`` as ``-O`` items, ``seed``), checked
+    by the spec as a served request (:meth:`AnalysisSpec.check`: what a server holds takes
+    its held value, and a request cannot give it; an option the analysis lacks is refused as
+    unknown, never dropped); problems at ``params.NAME``. The report's settings are checked
+    as the report reads them, by the ``offered`` specs (:func:`available_analyses`: the
+    workbench's sample bound), problems at ``params.set``."""
     scenario = scenario_from_mapping(request["scenario"], "<workbench>")
-    variation, options = Variation(), {}
-    try:
-        variation = variation_from_mapping(request.get("counterfactual") or {}, "", scenario)
-        problems = variation.problems(scenario.compile())
-    except OptionError as err:
-        problems = list(err.problems)
-    try:
-        options = request_options(entry, request, offered)
-    except OptionError as err:
-        problems += err.problems
-    if problems:
-        raise OptionError(problems)
+    given = {k: v for k, v in (request.get("params") or {}).items() if v not in (None, "")}
+    variation, options = read_invocation(entry, scenario, request.get("counterfactual") or {},
+                                         given, at="params", served=offered)
     return scenario, variation, options
 
 
 def available_analyses(more: Mapping[str, AnalysisSpec] | None = None,
-                       max_samples: int | None = None) -> dict[str, AnalysisSpec]:
+                       limits: ServerLimits | None = None) -> dict[str, AnalysisSpec]:
     """What a server (or a worker) offers: the registry's analyses whose inputs are not
-    files named by path (``AnalysisSpec.inputs_by_path``), and ``more`` (tests only: see
-    ``create_app``). ``max_samples``: the server's (``ServerLimits.max_samples``), the upper
-    bound of every ``samples`` option where the declared one is higher, so that refusals,
-    ``/api/info`` and the report's settings name the bound the workbench runs. A worker
-    leaves it out: it runs what the server has checked, and the registry's bounds accept
-    whatever the narrower ones did."""
-    offered = {name: spec if max_samples is None else _held_to(spec, max_samples)
+    files named by path (``AnalysisSpec.inputs_by_path``), held to the server's ``limits``
+    (:meth:`ServerLimits.held_to`), and ``more`` (tests only: see ``create_app``). A worker
+    leaves the limits out: it runs what the server has checked, and the registry's bounds
+    accept whatever the narrower ones did."""
+    offered = {name: spec if limits is None else limits.held_to(spec)
                for name, spec in ANALYSES.items() if not spec.inputs_by_path}
     return {**offered, **(more or {})}
-
-
-def _held_to(spec: AnalysisSpec, max_samples: int) -> AnalysisSpec:
-    """``spec`` with its ``samples`` option bounded by ``max_samples`` (where it has one),
-    its default held to the bound too: a request that gives no count runs the most the
-    workbench runs, never a default it would refuse."""
-    return replace(spec, options=tuple(
-        replace(o, high=max_samples, default=min(o.default, max_samples)
-                if isinstance(o.default, int) else o.default)
-        if o.name == "samples" and (o.high is None or o.high > max_samples) else o
-        for o in spec.options))
 
 
 @shown_on("workbench")

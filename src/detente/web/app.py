@@ -153,7 +153,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
     if initial not in embedded_scenarios():
         raise ScenarioError([Problem("", f"no embedded scenario '{initial}'",
                                      f"one of: {', '.join(embedded_scenarios())}")], initial)
-    analyses = available_analyses(more_analyses, limits.max_samples)
+    analyses = available_analyses(more_analyses, limits)
     manager = JobManager(limits.time_limit_s, limits.max_running_jobs, worker=worker)
 
     @asynccontextmanager
