@@ -70,6 +70,17 @@ def test_embedded_scenarios_and_unknown_one(client: TestClient) -> None:
     assert "korea-2017" in missing.json()["detail"]
 
 
+def test_an_embedded_scenario_is_never_read_from_a_file_of_its_name(
+        client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server reads no file a request names: a file called korea-2017 in its working
+    folder is not the embedded scenario (detente.load would read it)."""
+    (tmp_path / "korea-2017").write_text("not: a scenario\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    got = client.get("/api/scenarios/korea-2017")
+    assert got.status_code == 200
+    assert scenario_from_mapping(got.json()["scenario"]) == detente.load_embedded("korea-2017")
+
+
 def test_page_and_assets_are_served_from_the_package_without_cdn(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200

@@ -69,6 +69,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         file_kind,
         json_schema,
         load,
+        load_embedded,
         parse_text,
         scenario_from_mapping,
     )
@@ -122,6 +123,7 @@ _LAZY: dict[str, str] = {
     "file_kind": "detente.scenario",
     "json_schema": "detente.scenario",
     "load": "detente.scenario",
+    "load_embedded": "detente.scenario",
     "Settlement": "detente.settlement",
     "settle": "detente.settlement",
     "sample": "detente.uncertainty",
@@ -257,6 +259,7 @@ __all__ = [
     "is_loopback",
     "json_schema",
     "load",
+    "load_embedded",
     "models_view",
     "mount_room",
     "needs_extra",

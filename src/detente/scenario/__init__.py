@@ -18,6 +18,7 @@ from detente.scenario.load import (
     file_lines,
     json_schema,
     load,
+    load_embedded,
     parse_text,
     scenario_from_mapping,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "file_lines",
     "json_schema",
     "load",
+    "load_embedded",
     "parse_text",
     "scenario_from_mapping",
 ]

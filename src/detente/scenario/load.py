@@ -48,6 +48,18 @@ def embedded_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(EMBEDDED_DIR.glob("*.yaml"))}
 
 
+def load_embedded(scenario_id: str) -> Scenario:
+    """The embedded scenario ``scenario_id``, never a file: what a server loads for an id a
+    request (or its own start) names. It reads no file a request names, and a file of that
+    name in its working folder is not the scenario (:func:`load` would read it)."""
+    embedded = embedded_scenarios()
+    if scenario_id not in embedded:
+        raise ScenarioError([Problem("", f"no embedded scenario '{scenario_id}'",
+                                     f"one of: {', '.join(embedded)}")], scenario_id)
+    return parse_text(embedded[scenario_id].read_text(encoding="utf-8"), ".yaml",
+                      f"<embedded {scenario_id}>")
+
+
 def _location_parts(location: str) -> tuple[str, ...]:
     return tuple(p for p in re.split(r"[.\[\]]+", location) if p)
 

@@ -37,8 +37,8 @@ from detente import (
     ScenarioError,
     ServerLimits,
     embedded_index,
-    embedded_scenarios,
     install_guards,
+    load_embedded,
 )
 from detente.web.analyses import available_analyses, public, read_request
 from detente.web.jobs import WORKER, Job, JobManager, JobStatus
@@ -150,9 +150,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
     """
     limits = limits or ServerLimits()
     initial = scenario or DEFAULT_SCENARIO
-    if initial not in embedded_scenarios():
-        raise ScenarioError([Problem("", f"no embedded scenario '{initial}'",
-                                     f"one of: {', '.join(embedded_scenarios())}")], initial)
+    load_embedded(initial)  # an unknown id is refused before the server starts
     analyses = available_analyses(more_analyses, limits)
     manager = JobManager(limits.time_limit_s, limits.max_running_jobs, worker=worker)
 
@@ -199,10 +197,10 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
     @app.get("/api/scenarios/{scenario_id}", summary="One embedded scenario, as JSON",
              response_model=ScenarioOut)
     def embedded(scenario_id: str) -> dict[str, Any]:
-        if scenario_id not in embedded_scenarios():
-            raise HTTPException(404, f"no embedded scenario '{scenario_id}'; one of: "
-                                f"{', '.join(embedded_scenarios())}")
-        return _scenario_out(detente.load(scenario_id), f"<embedded {scenario_id}>")
+        try:
+            return _scenario_out(load_embedded(scenario_id), f"<embedded {scenario_id}>")
+        except ScenarioError as err:
+            raise HTTPException(404, str(err)) from None
 
     @app.get("/api/schema", summary="The JSON Schema of the scenario format")
     def schema() -> dict[str, Any]:
