@@ -766,6 +766,64 @@ def test_refusals_of_experts_and_weights_are_located_where_each_caller_wrote_the
         assert "weights." not in result.stderr and "parties:" not in result.stderr
 
 
+#: A mediation refusal as each caller gets it: (request body, flags of `detente room open`,
+#: the request's (location, words of its fix), the flags' (location, words of its fix)).
+RefusedBothWays = tuple[dict[str, Any], list[str], tuple[str, str], tuple[str, str]]
+
+
+def _refused_where_each_caller_wrote(cases: list[RefusedBothWays], sqlite_db: str,
+                                     tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from detente.cli.common import app
+
+    client = TestClient(create_room_app(sqlite_db))
+    for body, _, (place, fix), _ in cases:
+        answer = client.post("/api/rooms", json={"scenario": "korea-2017", **body})
+        assert answer.status_code == 422, answer.text
+        (problem,) = answer.json()["problems"]
+        assert problem["location"] == place and fix in problem["fix"], problem
+        assert "-O" not in problem["fix"] and "--party" not in answer.text, problem
+    client.app.state.room_service.close()
+    for _, words, _, (place, fix) in cases:
+        result = CliRunner().invoke(app, ["room", "open", "korea-2017", "--db",
+                                          str(tmp_path / "cli.db"), *words])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"error: {place}: "), result.stderr
+        assert fix in result.stderr and '"options"' not in result.stderr, result.stderr
+
+
+def test_a_mediation_rooms_options_are_named_as_each_caller_sent_them(
+        sqlite_db: str, tmp_path: Path) -> None:
+    # Over HTTP a bad grid step's fix said "e.g. -O step=5%", a flag of `detente room open`
+    # that a request cannot send: it sends the body's options object. The command line
+    # keeps -O.
+    _refused_where_each_caller_wrote([
+        ({"options": {"step": 0}}, ["-O", "step=0"],
+         ("options.step", 'e.g. "options": {"step": "5%"}, or a step in issue units, '
+                          'e.g. "options": {"step": 2.5}'),
+         ("options.step", "e.g. -O step=5%, or a step in issue units, e.g. -O step=2.5")),
+        ({"options": {"step": 0.0001}}, ["-O", "step=0.0001"],
+         ("options.step", 'e.g. "options": {"step": "1%"}'),
+         ("options.step", "e.g. -O step=1%")),
+    ], sqlite_db, tmp_path)
+
+
+def test_a_mediation_rooms_parties_are_named_as_each_caller_sent_them(
+        sqlite_db: str, tmp_path: Path) -> None:
+    # On the command line a duplicate or unknown --party was located at "parties" (and
+    # "parties[1]"), the HTTP body's field, which `detente room open` has no way to send.
+    _refused_where_each_caller_wrote([
+        ({"parties": ["US", "US"]}, ["--party", "US", "--party", "US"],
+         ("parties", "name each party once"), ("--party", "name each party once")),
+        ({"parties": ["US", "XX"]}, ["--party", "US", "--party", "XX"],
+         ("parties[1]", "parties are actors of korea-2017"),
+         ("--party", "parties are actors of korea-2017")),
+        ({"parties": ["US"]}, ["--party", "US"],
+         ("parties", "name each party once"), ("--party", "name each party once")),
+    ], sqlite_db, tmp_path)
+
+
 def test_a_huge_pool_weight_on_the_command_line_is_quoted_not_called_inf(
         tmp_path: Path) -> None:
     from detente.cli.common import app

@@ -188,7 +188,9 @@ def _fixes(problem: SettlementProblem) -> dict[tuple[str, str], WinOver]:
 def test_a_scanned_far_end_is_a_value_the_blocker_accepts_and_is_written_so(
         tmp_path: Path) -> None:
     closed = _fixes(_river(tmp_path, "FLOW: 19, FUND: 100", walk_away=False))[("UP", "FLOW")]
-    assert closed.describe() == "UP accepts if 2.0 < FLOW ≤ 4 (threshold 6.0, now 19)"
+    # Its closed-form band is (2.0000002, 5.9999998): GAIN_TOLERANCE keeps UP's gain at
+    # 2.0 and at 6.0 themselves from counting, so the ends are written inward of them.
+    assert closed.describe() == "UP accepts if 2.01 < FLOW ≤ 4 (threshold 5.99, now 19)"
     problem = _river(tmp_path, "FLOW: 19, FUND: 100", walk_away=True)
     assert not problem.mechanisms.is_empty
     scanned = _fixes(problem)[("UP", "FLOW")]
@@ -207,7 +209,8 @@ def test_a_far_end_a_hair_inside_the_scale_is_the_scales_end(tmp_path: Path) -> 
     # scale's, still strict: FUND at 0 itself, a grid value, does not win MID over.
     fix = _fixes(_river(tmp_path, "FLOW: 14, FUND: 100", walk_away=False))[("MID", "FUND")]
     assert fix.far_end == 0 and fix.low == 0
-    assert fix.describe() == "MID accepts if 0 < FUND ≤ 90 (threshold 100.0, now 100)"
+    # The threshold, 99.9999997, is written inward (99.9), not as the current value.
+    assert fix.describe() == "MID accepts if 0 < FUND ≤ 90 (threshold 99.9, now 100)"
 
 
 def test_a_scanned_threshold_without_a_candidate_is_written_inclusive() -> None:

@@ -31,7 +31,7 @@ from detente.combine import fitted_on
 from detente.errors import NOBODY_MUST_AGREE, NobodyMustAgree, option_error
 from detente.glossary import GLOSSARY, with_terms
 from detente.models import DEFAULT_MODELS
-from detente.render import and_list, decimals_apart, fixed, fmt, fmt_signed
+from detente.render import and_list, decimals_apart, fixed, fixed_toward, fmt, fmt_signed
 from detente.scenario import Issue, Scenario, load
 from detente.settlement.analysis import CLOSEST_RULE, closest_to_passing
 from detente.settlement.defaults import GridStep, search_text
@@ -391,9 +391,8 @@ def _named_deals(s: Scenario, proposals: list[PackageAnalysis]) -> Section | Non
                      if t.needed is not None]
             if ways:
                 issue = s.issue(ways[0].issue)
-                target = ways[0].value if ways[0].value is not None else ways[0].threshold
                 fixes.append(f"{s.name_of(b)} with {issue.name} at "
-                             f"{_anchor_words(issue, target, False)}")
+                             f"{_anchor_words(issue, ways[0].target_shown, False)}")
             elif needs:
                 guarantor, now, needed = needs[0]
                 trusting.setdefault(guarantor, []).append((s.name_of(b), now, needed))
@@ -410,17 +409,22 @@ def _named_deals(s: Scenario, proposals: list[PackageAnalysis]) -> Section | Non
 
 def _trust_words(guarantor: str, who: list[tuple[str, float, float]]) -> str:
     """'United States if its trust in X rose from 0.05 to 0.48', or for several blockers
-    'A and B if their trust in X rose (A 0.05 → 0.48, B 0.20 → 0.45)'."""
+    'A and B if their trust in X rose (A 0.05 → 0.48, B 0.20 → 0.45)'; 'fell' where the
+    blockers accept only if they trust X less, 'moved' where some rise and some fall."""
     def rise(now: float, needed: float) -> tuple[str, str]:
-        # Two decimals, more where a threshold would read as its start (0 to 0.001).
+        # Two decimals, more where a threshold would read as its start (0 to 0.001). The
+        # needed trust is rounded past itself, away from the start (0.474 reads 0.48): the
+        # nearest, 0.47, would be a trust that does not win the blocker over.
         places = decimals_apart(now, needed, 2)
-        return f"{now:.{places}f}", f"{needed:.{places}f}"
+        return f"{now:.{places}f}", fixed_toward(needed, places, needed > now)
 
+    rising = {needed > now for _, now, needed in who}
+    verb = "moved" if len(rising) > 1 else "rose" if rising == {True} else "fell"
     if len(who) == 1:
         name, now, needed = who[0]
         start, threshold = rise(now, needed)
-        return f"{name} if its trust in {guarantor} rose from {start} to {threshold}"
-    return (f"{and_list([w[0] for w in who])} if their trust in {guarantor} rose ("
+        return f"{name} if its trust in {guarantor} {verb} from {start} to {threshold}"
+    return (f"{and_list([w[0] for w in who])} if their trust in {guarantor} {verb} ("
             + ", ".join(f"{name} {' → '.join(rise(now, needed))}" for name, now, needed in who)
             + ")")
 

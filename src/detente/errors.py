@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import math
 import re
 import sys
@@ -132,6 +133,7 @@ class _GivenInside:
     name: str
     flag: str
     located_by_flag: bool
+    in_body: bool
 
     def item(self, name: str) -> str:
         """The option ``name`` as an item's key: ``settle.step``; ``step`` without a prefix
@@ -145,7 +147,7 @@ _GIVEN_INSIDE: ContextVar[tuple[_GivenInside, ...]] = ContextVar("given_inside",
 
 @contextmanager
 def given_inside(prefix: str, names: Iterable[str], name: str = "option", flag: str = "-O",
-                 located_by_flag: bool = False) -> Iterator[None]:
+                 located_by_flag: bool = False, in_body: bool = False) -> Iterator[None]:
     """Name the options ``names`` in the messages made in the block as the items
     ``PREFIX.NAME=VALUE`` of the option ``name`` (``flag`` on the command line) that gives
     them: settle's options read as a sub-analysis of `detente sample` are ``-O
@@ -153,9 +155,12 @@ def given_inside(prefix: str, names: Iterable[str], name: str = "option", flag: 
     the report's settings ``--set settle.step=5%``; each is located at ``PREFIX.NAME``
     as a model's option is, or with ``located_by_flag`` at ``FLAG PREFIX.NAME`` (``--set
     settle.step``, as the report locates its settings); ``prefix`` "" for items without
-    one (a room's ``-O step=5%``). A refusal of settle's own (``GridStep.fix``) thus names
-    the option as the user gave it, not a flag of a command they did not run."""
-    frame = _GivenInside(prefix, frozenset(names), name, flag, located_by_flag)
+    one (a room's ``-O step=5%``). With ``in_body`` the items are instead the fields of
+    the JSON object ``name`` in a request's body, whatever the interface: a room's options
+    over HTTP, ``"options": {"step": "5%"}``, located at ``options.step``. A refusal of
+    settle's own (``GridStep.fix``) thus names the option as the user gave it, not a flag
+    of a command they did not run."""
+    frame = _GivenInside(prefix, frozenset(names), name, flag, located_by_flag, in_body)
     token = _GIVEN_INSIDE.set((*_GIVEN_INSIDE.get(), frame))
     try:
         yield
@@ -182,6 +187,9 @@ def option_text(name: str, value: object = None, flag: str = "") -> str:
     workbench has none. Inside :func:`given_inside`, as the item of the option that gives
     it (``-O settle.max_packages=1000``)."""
     frame, around = _inside(name)
+    if frame is not None and frame.in_body:
+        return f"{frame.name}.{frame.item(name)}" if value is None else \
+            f'"{frame.name}": {{"{frame.item(name)}": {_json_value(str(value))}}}'
     if frame is not None:
         item = frame.item(name) if value is None else f"{frame.item(name)}={value}"
         token = _GIVEN_INSIDE.set(around)
@@ -193,6 +201,16 @@ def option_text(name: str, value: object = None, flag: str = "") -> str:
         return name if value is None else f"{name}={value}"
     written = _flag(name, flag)
     return written if value is None else f"{written} {value}"
+
+
+def _json_value(value: str) -> str:
+    """``value`` (as a user writes it on the command line) as a JSON body gives it: a
+    number or true/false as it is, any other text quoted ("5%")."""
+    try:
+        json.loads(value)
+    except ValueError:
+        return json.dumps(value)
+    return value
 
 
 def switch_text(name: str, on: bool, negative: str = "", flag: str = "") -> str:
@@ -238,6 +256,8 @@ def option_place(name: str, flag: str = "", within: str = "params") -> str:
     ``within``: the request's part that holds it, ``counterfactual`` for a change); inside
     :func:`given_inside`, the item it is given as (``settle.step``, ``--set settle.step``)."""
     frame, _ = _inside(name)
+    if frame is not None and frame.in_body:
+        return f"{frame.name}.{frame.item(name)}"
     if frame is not None:
         return f"{frame.flag} {frame.item(name)}" if frame.located_by_flag \
             else frame.item(name)

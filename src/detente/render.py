@@ -7,6 +7,7 @@ that a number is formatted the same way everywhere.
 from __future__ import annotations
 
 import csv
+import decimal
 import html
 import io
 import json
@@ -70,12 +71,33 @@ def fmt(value: float, span: float | None = None) -> str:
     noise = 1e-9 * (min(1.0, span) if span is not None and needed else 1.0)
     if abs(value - round(value)) <= noise:
         return f"{round(value):d}"
+    text = f"{value:.{fmt_decimals(value, span)}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "0") else text
+
+
+def fmt_decimals(value: float, span: float | None = None) -> int:
+    """The decimals :func:`fmt` writes a (non-zero, steadied) ``value`` with on a scale of
+    width ``span``."""
     magnitude = math.floor(math.log10(abs(value)))
     decimals = 1 if abs(value) >= 1 else max(1, 1 - magnitude)
     # A float holds 15 significant digits: decimals beyond them would write binary noise.
-    decimals = max(decimals, min(needed, 14 - magnitude))
-    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "0") else text
+    return max(decimals, min(span_decimals(span), 14 - magnitude))
+
+
+def fixed_toward(value: float, decimals: int, up: bool) -> str:
+    """``value`` (:func:`steady`) with ``decimals`` decimals, rounded up (``up``) or down
+    rather than to the nearest: the end of a range written so that every number the text
+    claims lies inside it (a lower end of 1.63 reads 1.7; the nearest, 1.6, is outside).
+    Steadied first, so that rounding noise does not tip it: a grid value of
+    65.10000000000001 still reads 65.1. A non-finite number is refused, as by :func:`fmt`."""
+    if not math.isfinite(value):
+        raise non_finite_error("")
+    exact = decimal.Decimal(repr(steady(value)))
+    # Precision for every digit of the largest float and its decimals: no silent rounding.
+    context = decimal.Context(prec=400)
+    rounded = exact.quantize(decimal.Decimal(1).scaleb(-decimals, context), context=context,
+                             rounding=decimal.ROUND_CEILING if up else decimal.ROUND_FLOOR)
+    return _unsigned_zero(f"{rounded:f}")
 
 
 def span_decimals(span: float | None, share: float = SHOWN_SHARE_OF_SPAN) -> int:

@@ -137,7 +137,7 @@ def open_room(
     with _service(db) as service:
         opened = service.open_room(mode, source, list(expert or party or []) or None,
                                    options, expires_in=dt.timedelta(days=expires_days),
-                                   weights=weights, experts_given=BY_FLAGS)
+                                   weights=weights, given=BY_FLAGS)
     base = url.rstrip("/")
     links = {label: f"{base}/room/{opened.room_id}#token={token}"
              for label, token in opened.tokens.items()}

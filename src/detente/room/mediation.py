@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import math
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ import numpy as np
 from detente.analyses.options import SETTLEMENT
 from detente.analyses.spec import Option
 from detente.errors import OptionError, Problem, ScenarioError, as_written, given_inside
+from detente.room.given import BY_REQUEST, OpeningGiven
 from detente.scenario import Scenario, scenario_from_mapping
 from detente.settlement import (
     SettlementProblem,
@@ -36,9 +38,17 @@ OBJECTIVE = Option("objective", str, "nash", "Which package the room proposes: t
 #: The room's options: the settlement options as declared for every package search, plus
 #: the objective. Nothing here repeats a default or a bound of the registry.
 ROOM_OPTIONS: tuple[Option, ...] = (OBJECTIVE, *SETTLEMENT)
-#: A room's options are given as the items of its ``-O`` (``-O step=5%``): its refusals name
-#: them so, not by settle's flags (``--step``), which `detente room open` does not take.
-as_items = given_inside("", [o.name for o in ROOM_OPTIONS])
+
+
+def options_named(in_body: bool) -> AbstractContextManager[None]:
+    """Name the room's options in the refusals made in the block as its caller gave them,
+    not by settle's flags (``--step``), which no room takes: the items of `detente room
+    open`'s ``-O`` (``-O step=5%``), or with ``in_body`` the fields of the HTTP request's
+    ``options`` object (``"options": {"step": "5%"}``)."""
+    return given_inside("", [o.name for o in ROOM_OPTIONS],
+                        "options" if in_body else "option", in_body=in_body)
+
+
 #: A party's walk-away point: the least gain over the status quo (in utility points, the
 #: unit of `detente settle`'s gains) for which it would sign; 0 = any improvement.
 WALK_AWAY = Option("walk_away", float, 0.0, "The least gain over the status quo, in utility "
@@ -52,7 +62,6 @@ UTILITY_POINTS = 100.0
 SUBMISSION_KEYS = ("stances", "trust", "walk_away")
 
 
-@as_items
 def check_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     """The room's options, coerced and checked by their registry declarations."""
     raw = dict(raw or {})
@@ -70,7 +79,6 @@ def check_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-@as_items
 def check_grid(scenario: Scenario, options: Mapping[str, Any]) -> None:
     """Refuse, when the room opens, a grid step the settlement search would refuse when it
     proposes (too many values on an issue): settle's own check, by building the problem."""
@@ -113,7 +121,8 @@ def load_skeleton(raw: Mapping[str, Any]) -> Scenario:
     return Scenario.model_validate(mapping)
 
 
-def skeleton(scenario: Scenario, parties: list[str]) -> dict[str, Any]:
+def skeleton(scenario: Scenario, parties: list[str],
+             given: OpeningGiven = BY_REQUEST) -> dict[str, Any]:
     """What a mediation room is opened with: issues (scales, anchors, status quo,
     guarantors, options, what each verifies), actors with their capability, institutions,
     the package rules; no stances, no trust, no packages. Actors that are not parties stay
@@ -123,15 +132,17 @@ def skeleton(scenario: Scenario, parties: list[str]) -> dict[str, Any]:
     belong to the negotiation itself, which every party sees: hard package rules (a
     proposal that breaks one could not be signed) and verification regimes. It leaves out
     those that are one actor's own valuation (links, walk-away points, stakes): a party's
-    valuation is what it enters in the room, its walk-away point included."""
+    valuation is what it enters in the room, its walk-away point included. Its refusals
+    name the parties as ``given`` does (the request's ``parties``, or ``--party``)."""
     unknown = [p for p in parties if p not in scenario.actor_ids]
     if unknown:
-        raise ScenarioError([Problem(f"parties[{parties.index(p)}]",
+        raise ScenarioError([Problem(given.party_place(parties.index(p)),
                                      f"unknown actor '{p}'",
                                      f"parties are actors of {scenario.id}: "
                                      f"{', '.join(scenario.actor_ids)}") for p in unknown])
     if len(set(parties)) != len(parties) or len(parties) < 2:
-        raise ScenarioError([Problem("parties", "a room needs at least two different parties",
+        raise ScenarioError([Problem(given.parties_place,
+                                     "a room needs at least two different parties",
                                      "name each party once")])
     full = scenario.to_dict()
     actors = []

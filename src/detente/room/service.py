@@ -48,7 +48,7 @@ from detente.room.db import (
     migrate,
     utc,
 )
-from detente.room.given import BY_REQUEST, ExpertsGiven
+from detente.room.given import BY_REQUEST, OpeningGiven
 from detente.scenario import Scenario, load, scenario_from_mapping
 
 Mode = Literal["mediation", "elicitation"]
@@ -133,12 +133,12 @@ class RoomService:
                   parties: list[str] | None = None, options: Mapping[str, Any] | None = None,
                   title: str | None = None, expires_in: dt.timedelta = DEFAULT_EXPIRY,
                   weights: Mapping[str, float] | None = None,
-                  experts_given: ExpertsGiven = BY_REQUEST) -> OpenedRoom:
+                  given: OpeningGiven = BY_REQUEST) -> OpenedRoom:
         """Open a room. Mediation: ``scenario`` gives the skeleton (its issues, actors and
         guarantors; its stances and trust are dropped), ``parties`` the actors who
         negotiate (default all). Elicitation: ``scenario`` is the full scenario the experts
         start from, ``parties`` the experts' labels, ``weights`` optional pool weights,
-        refused as ``experts_given`` names them."""
+        refused as ``given`` names them (and the parties and the options)."""
         if mode not in ("mediation", "elicitation"):
             raise RoomError(422, "mode", f"unknown mode '{mode}'", "mediation or elicitation")
         if isinstance(scenario, Mapping) and mode == "mediation":
@@ -147,19 +147,20 @@ class RoomService:
             s = scenario_from_mapping(dict(scenario), "<room>")
         else:
             s = load(scenario)
-        checked = mediation.check_options(options)
+        with mediation.options_named(given.options_in_body):
+            checked = mediation.check_options(options)
         if mode == "mediation":
             labels = list(parties) if parties else list(s.actor_ids)
-            base = mediation.skeleton(s, labels)
-            mediation.check_grid(s, checked)
+            base = mediation.skeleton(s, labels, given)
+            with mediation.options_named(given.options_in_body):
+                mediation.check_grid(s, checked)
         else:
             labels = list(parties or [])
             if len(labels) < 1 or len(set(labels)) != len(labels):
-                raise RoomError(422, experts_given.place, "an elicitation room needs at least "
-                                "one expert, each named once", experts_given.example)
+                raise RoomError(422, given.place, "an elicitation room needs at least "
+                                "one expert, each named once", given.example)
             base = s.to_dict()
-        # A mediation room's parties are actors, given as the field parties (or --party).
-        labels_place = experts_given.place if mode == "elicitation" else "parties"
+        labels_place = given.place if mode == "elicitation" else given.parties_place
         if len(labels) > MAX_PARTIES:
             raise RoomError(422, labels_place, f"{len(labels)} parties is more than a room "
                             f"takes ({MAX_PARTIES})", f"use at most {MAX_PARTIES}")
@@ -170,23 +171,23 @@ class RoomService:
         weights = dict(weights or {})
         if mode == "mediation" and weights:
             # A mediation room pools nothing: a weight would be taken and never read.
-            raise RoomError(422, experts_given.weight_place(next(iter(weights))),
+            raise RoomError(422, given.weight_place(next(iter(weights))),
                             "pool weights belong to elicitation rooms: a mediation room "
                             "pools no judgements",
                             "leave the weights out, or open an elicitation room")
         for label, w in weights.items():
             if label not in labels:
-                raise RoomError(422, experts_given.weight_place(label),
+                raise RoomError(422, given.weight_place(label),
                                 f"'{label}' is not one of the experts",
                                 f"give weights to {', '.join(labels) or 'the listed experts'}")
             # NaN fails every comparison and JSON readers accept NaN and Infinity: the
             # finiteness is said, not left to the bounds.
             if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) \
                     or not 0 < w < MAX_POOL_WEIGHT:
-                raise RoomError(422, experts_given.weight_place(label), "a pool weight must "
+                raise RoomError(422, given.weight_place(label), "a pool weight must "
                                 "be a finite number above 0 and below "
                                 f"{MAX_POOL_WEIGHT:,.0f}, got {w!r}",
-                                experts_given.weight_example)
+                                given.weight_example)
         if not dt.timedelta(minutes=1) <= expires_in <= dt.timedelta(days=365):
             raise RoomError(422, "expires", "a room lasts from a minute to a year",
                             "give e.g. 14 days")

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from detente.render import decimals_apart, fmt, span_decimals
+from detente.render import decimals_apart, fixed_toward, fmt, fmt_decimals, span_decimals, steady
 from detente.settlement.mechanisms import (
     broken_rules,
     effective_credibility,
@@ -58,13 +58,36 @@ def _issue_value(value: float, span: float | None) -> str:
     return fmt(value, span) if "e" in text or decimals < span_decimals(span) else text
 
 
-def _threshold(value: float, span: float | None) -> str:
-    """A threshold in issue units as :func:`fmt` writes it on the issue's scale (0.016 on 0
-    to 0.02, 1000.15 on 1000 to 1000.5, where a fixed count of decimals wrote 1000.1500),
-    with one decimal kept on a whole threshold of 1 or more: a threshold is a computed
-    crossing point, not a grid value, and the pinned texts write it 'threshold 20.0'."""
-    text = fmt(value, span)
+def _threshold(value: float, span: float | None, up: bool, extra: int = 0) -> str:
+    """A band's end in issue units, with the decimals :func:`fmt` writes it with on the
+    issue's scale (0.016 on 0 to 0.02, 1000.15 on 1000 to 1000.5), ``extra`` more, rounded
+    inward, up (``up``, a lower end) or down (an upper end): the band [1.63, 8.38] reads
+    "1.7 ≤ ALL ≤ 8.3", each written end a value that wins (the nearest, 1.6, does not).
+    One decimal is kept on a whole end of 1 or more: an end is a computed crossing point,
+    not a grid value, and the pinned texts write it 'threshold 20.0'."""
+    if steady(value) == 0:
+        return "0"
+    text = fixed_toward(value, fmt_decimals(steady(value), span) + extra, up)
+    text = text.rstrip("0").rstrip(".") if "." in text else text
     return text if abs(value) < 1 or "." in text else f"{text}.0"
+
+
+def _candidate(value: float, span: float | None, up: bool, extra: int = 0) -> str:
+    """A candidate value that stands for a band's end: as :func:`_issue_value` writes it
+    where that reads back as the value itself (a grid value or an option, as written);
+    else at its decimals, ``extra`` more, rounded inward as :func:`_threshold` rounds
+    (``up`` where it is the lower end), so that it reads as a value inside the band."""
+    text = _issue_value(value, span)
+    if float(text) == steady(value):
+        return text
+    decimals = len(text.partition(".")[2]) + extra
+    text = fixed_toward(value, decimals, up)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+#: The most decimals a band's sentence adds to keep its ends apart: past a float's 17
+#: significant digits more would not part them.
+_MAX_EXTRA_DECIMALS = 17
 
 
 @dataclass(frozen=True)
@@ -115,24 +138,67 @@ class WinOver:
         """The band as a condition on the issue: both ends where both bind ("28.0 < A <
         39.5"), the threshold alone where the band reaches the end of the scale; with a
         candidate value, the candidate stands for the threshold's end ("21.7 < B ≤ 70
-        (threshold 78.3, now 78.6)")."""
+        (threshold 78.3, now 78.6)").
+
+        Every number the sentence claims wins the actor over: each end is rounded inward
+        (:func:`_threshold`), so a strict end (where the actor is indifferent, "<") still
+        claims only values past the true end, and an inclusive one (a winning grid value,
+        "≤") one at or inside it. The candidate is written as itself where its text reads
+        back as it (it wins: it is inside the band), else rounded inward too. Where
+        rounding inward would write the ends crossed or alike (a band narrower than the
+        digits shown) or the threshold as the current value, each number takes one more
+        decimal until they read apart."""
+        return self._written()[0]
+
+    @property
+    def target_shown(self) -> float:
+        """The one value the sentence's condition stands on, as it writes it (the brief's
+        'with ALL at 1.7'): the candidate, or the threshold rounded inward."""
+        return float(self._written()[1])
+
+    def _written(self) -> tuple[str, str]:
+        """The sentence and its number on the threshold's side, with the fewest extra
+        decimals that write its numbers apart (describe)."""
+        text, near = "", ""
+        for extra in range(_MAX_EXTRA_DECIMALS + 1):
+            text, near, apart = self._sentence(extra)
+            if apart:
+                break
+        return text, near
+
+    def _sentence(self, extra: int) -> tuple[str, str, bool]:
+        """The sentence with ``extra`` decimals on each rounded number, its number on the
+        threshold's side, and whether its numbers read apart (describe)."""
         # A candidate value or a scanned end is inside the band (it may be written, ≤); the
         # closed form's ends are where the actor is indifferent (they may not, <).
-        near, inclusive = ((_issue_value(self.value, self.span), True) if self.value is not None
-                           else (_threshold(self.threshold, self.span), self.ends_win))
+        near, inclusive = ((_candidate(self.value, self.span, self.at_least, extra), True)
+                           if self.value is not None
+                           else (_threshold(self.threshold, self.span, self.at_least, extra),
+                                 self.ends_win))
+        apart = True
         if self.far_end is None:
             sign = ("≥" if inclusive else ">") if self.at_least else ("≤" if inclusive else "<")
             condition = f"{self.issue} {sign} {near}"
         else:
-            far, sign = _threshold(self.far_end, self.span), "≤" if inclusive else "<"
-            far_sign = "≤" if self.ends_win else "<"
+            far = _threshold(self.far_end, self.span, not self.at_least, extra)
+            sign, far_sign = "≤" if inclusive else "<", "≤" if self.ends_win else "<"
+            low, high = (near, far) if self.at_least else (far, near)
+            # Both ends inclusive may name one value (a band of one grid value); else the
+            # written band must hold some value.
+            apart = float(low) < float(high) or (inclusive and self.ends_win
+                                                  and float(low) == float(high))
             condition = (f"{near} {sign} {self.issue} {far_sign} {far}" if self.at_least
                          else f"{far} {far_sign} {self.issue} {sign} {near}")
         text = f"{self.actor} accepts if {condition}"
         if self.value is not None:
-            text += (f" (threshold {_threshold(self.threshold, self.span)}, "
-                     f"now {_issue_value(self.current, self.span)})")
-        return text
+            threshold = _threshold(self.threshold, self.span, self.at_least, extra)
+            current = _issue_value(self.current, self.span)
+            if extra:  # as many more decimals as the threshold has: they must read apart
+                decimals = len(current.partition(".")[2]) + extra
+                current = f"{steady(self.current):.{decimals}f}".rstrip("0").rstrip(".")
+            apart = apart and float(threshold) != float(current)
+            text += f" (threshold {threshold}, now {current})"
+        return text, near, apart
 
     def to_dict(self) -> dict[str, Any]:
         return {"actor": self.actor, "issue": self.issue, "current": self.current,
