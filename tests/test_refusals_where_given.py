@@ -6,16 +6,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+import detente
 from detente.cli import main  # noqa: F401  (registers every command module)
 from detente.cli.common import app
 from detente.scenario import load
+from detente.web.analyses import available_analyses
 from detente.web.app import create_app
+
+DOCS = Path(__file__).parents[1] / "docs"
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +56,27 @@ def test_compare_with_nothing_to_compare_offers_the_command_line_another_scenari
     assert result.exit_code != 0
     assert "--other: nothing to compare" in result.output
     assert "--other FILE" in result.output and "--without" in result.output
+
+
+def test_the_web_docs_name_the_analyses_that_take_no_seed() -> None:
+    # They named explain too, which takes --seed on purpose (a stochastic model's round).
+    text = " ".join((DOCS / "web.md").read_text(encoding="utf-8").split())
+    listed = re.search(r"`params\.seed` for an analysis that draws nothing at random — "
+                       r"([^—]+) —", text)
+    assert listed, "docs/web.md no longer lists the analyses without a seed"
+    without_seed = {name for name, spec in available_analyses().items()
+                    if all(o.name != "seed" for o in spec.options)}
+    assert set(listed.group(1).split(", ")) == without_seed
+
+
+@pytest.mark.parametrize(("options", "noted"), [
+    ({"model": "bdm", "seed": 5}, True),
+    ({"model": "smp", "seed": 5}, True),
+    ({"model": "bdm"}, False),
+    ({"model": "smp", "seed": 5, "option": ["smp.transitions=stochastic"]}, False),
+])
+def test_explain_says_when_its_seed_changes_nothing(options: dict[str, Any],
+                                                     noted: bool) -> None:
+    notes = detente.run("explain", "korea-2017", **options).view().notes
+    said = [n for n in notes if "--seed 5 changes nothing here" in n]
+    assert bool(said) == noted, notes
