@@ -58,6 +58,19 @@ def test_compare_with_nothing_to_compare_offers_the_command_line_another_scenari
     assert "--other FILE" in result.output and "--without" in result.output
 
 
+def test_plot_refuses_an_unknown_issue_at_its_option(client: TestClient,
+                                                     tmp_path: Path) -> None:
+    # It was located at "issue" on both, the place neither interface calls the option.
+    result = CliRunner().invoke(app, ["plot", "issue-map", "korea-2017", "-i", "NOPE",
+                                      "-o", str(tmp_path / "x.png")])
+    assert result.exit_code != 0
+    assert "--issue: unknown issue 'NOPE'" in result.output, result.output
+    refused = client.post("/api/analyses/plot", json={
+        "scenario": korea(), "params": {"issue": ["NOPE"]}})
+    assert refused.status_code == 422
+    assert [p["location"] for p in refused.json()["problems"]] == ["params.issue"]
+
+
 def test_the_web_docs_name_the_analyses_that_take_no_seed() -> None:
     # They named explain too, which takes --seed on purpose (a stochastic model's round).
     text = " ".join((DOCS / "web.md").read_text(encoding="utf-8").split())
