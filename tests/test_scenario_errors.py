@@ -470,3 +470,30 @@ def test_an_empty_list_of_guarantors_is_refused_for_reading_two_ways(tmp_path: P
     with_package["packages"] = [{"id": "P", "name": "P", "values": {"X": 30},
                                  "guarantors": {"X": []}}]
     assert load(write(tmp_path, with_package, "p.yaml")).packages[0].guarantors == {"X": []}
+
+
+# --- a refused scale is the one problem its values have --------------------------------
+def river_with_flow_in_every_place() -> dict[str, Any]:
+    """examples/my.yaml, with FLOW's values in a link, a rule and an outcome too."""
+    path = Path(__file__).resolve().parents[1] / "examples" / "my.yaml"
+    raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["links"] = [{"actor": "DOWN", "issue": "FUND", "needs": "FLOW", "target": 12}]
+    raw["rules"] = [{"when": {"issue": "FLOW", "at_least": 10},
+                     "then": {"issue": "FUND", "at_most": 60}}]
+    raw["outcomes"] = {"FLOW": 8}
+    return raw
+
+
+@pytest.mark.parametrize("scale", [{"low": 20, "high": 0}, {"low": 10, "high": 10},
+                                   {"low": 0, "high": MIN_SCALE_SPAN / 10}])
+def test_a_refused_scale_refuses_no_value_against_itself(tmp_path: Path,
+                                                        scale: dict[str, float]) -> None:
+    # A swapped scale also refused every position, value and outcome on it as "outside the
+    # scale of FLOW (20 to 0)", fix "use a value from 20 to 0": a range nothing is inside.
+    raw = river_with_flow_in_every_place()
+    assert load(write(tmp_path, raw, "ok.yaml")).issue("FLOW").scale.high == 20
+    raw["issues"][0]["scale"] = scale
+    with pytest.raises(ScenarioError) as refused:
+        load(write(tmp_path, raw))
+    assert [p.location for p in refused.value.problems] in (
+        ["issues[0].scale"], ["issues.FLOW.scale"]), refused.value.problems

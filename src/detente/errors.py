@@ -110,17 +110,22 @@ def shown_on(interface: Interface) -> Iterator[None]:
 #: workbench at the field the request fills, which only the declaration knows.
 _DECLARED: ContextVar[Mapping[str, str]] = ContextVar("declared",
                                                      default=MappingProxyType({}))
+#: The options of the analysis being checked or run that a server holds, never taking them
+#: from a request (``Option.held``): a fix offered on the workbench never gives one.
+_HELD: ContextVar[frozenset[str]] = ContextVar("held", default=frozenset())
 
 
 @contextmanager
-def declaring(names: Mapping[str, str]) -> Iterator[None]:
+def declaring(names: Mapping[str, str], held: Iterable[str] = ()) -> Iterator[None]:
     """Place the refusals made in the block by a flag of ``names`` (flag → declared name) at
-    the option's declared name (:func:`option_error`)."""
-    token = _DECLARED.set(names)
+    the option's declared name (:func:`option_error`); ``held``: the declared names of the
+    options a server holds (:func:`option_taken`)."""
+    token, held_token = _DECLARED.set(names), _HELD.set(frozenset(held))
     try:
         yield
     finally:
         _DECLARED.reset(token)
+        _HELD.reset(held_token)
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,13 @@ def _json_value(value: str) -> str:
     except ValueError:
         return json.dumps(value)
     return value
+
+
+def option_taken(name: str) -> bool:
+    """Whether the interface showing the message takes the option ``name``: the workbench
+    does not take one its server holds (:func:`declaring`), so a fix gives it there only
+    where this is true."""
+    return _SHOWN_ON.get() != "workbench" or name not in _HELD.get()
 
 
 def switch_text(name: str, on: bool, negative: str = "", flag: str = "") -> str:

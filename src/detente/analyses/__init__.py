@@ -63,7 +63,7 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of this analysis (docs/json-format.md)."""
         # A result computed when shown (a figure drawn) refuses by its options' flags too.
-        with declaring(self.spec.declared_names()):
+        with declaring(self.spec.declared_names(), self.spec.held_values()):
             data: dict[str, Any] = (self.spec.to_dict(self) if self.spec.to_dict is not None
                                     else self.value.to_dict())
         # A result computed on a varied scenario says so (settle and roadmap label their
@@ -74,7 +74,7 @@ class Result:
         return data
 
     def view(self) -> View:
-        with declaring(self.spec.declared_names()):
+        with declaring(self.spec.declared_names(), self.spec.held_values()):
             view = self.spec.view(self)
         # The rule of to_dict: a result computed on a varied scenario says so, in every
         # format (settle and roadmap title their variants beside the baseline instead).
@@ -121,7 +121,7 @@ def run(name: str, scenario: Scenario | str | Path | list[str] | None = None,
     ``progress(text)`` as each step begins for an analysis with ``spec.steps`` (the report).
     """
     spec = get(name)
-    with declaring(spec.declared_names()):
+    with declaring(spec.declared_names(), spec.held_values()):
         return _run(spec, scenario, variation, executor, progress, options)
 
 

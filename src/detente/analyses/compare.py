@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from detente.analyses.options import SEED, STEP
 from detente.analyses.spec import PATH_ON_THE_MACHINE, AnalysisSpec, Option
-from detente.errors import NOBODY_MUST_AGREE, option_error, option_text
+from detente.errors import (
+    NOBODY_MUST_AGREE,
+    option_error,
+    option_place,
+    option_taken,
+    option_text,
+)
 from detente.render import units_where_on_an_issue
 from detente.scenario import Scenario, load
 from detente.settlement.defaults import GridStep
@@ -137,10 +143,15 @@ def run_compare(scenario: Scenario | str | Path | None, variation: Variation | N
     s_a = load(scenario)
     if other is None and not varied:
         examples = scenario_examples(s_a.compile())
-        raise option_error("--other", "nothing to compare: B is the same as A",
-                           f"give another scenario ({option_text('other', 'FILE')}) or a "
-                           f"counterfactual (e.g. {option_text('without', examples['--without'])}"
-                           f", {option_text('position', examples['--position'])})")
+        # The workbench holds other (a path on its machine): there a counterfactual is the
+        # one way to make B, and the refusal stands where it is given.
+        taken = option_taken("other")
+        raise option_error("--other" if taken else option_place("without", within="counterfactual"),
+                           "nothing to compare: B is the same as A",
+                           "give " + (f"another scenario ({option_text('other', 'FILE')}) or "
+                                      if taken else "") + "a counterfactual (e.g. "
+                           f"{option_text('without', examples['--without'])}, "
+                           f"{option_text('position', examples['--position'])})")
     s_b = load(other) if other is not None else s_a
     label_b = (s_b.id if other is not None else "") + (
         ("; " if other is not None else "") + variation.describe() if varied else "")

@@ -39,7 +39,13 @@ from detente.errors import (
     option_text,
     shorten,
 )
-from detente.models import REGISTRY, get_model, model_stream, require_known_actors
+from detente.models import (
+    REGISTRY,
+    draws_at_random,
+    get_model,
+    model_stream,
+    require_known_actors,
+)
 from detente.render import UNITS, cell_text, fixed, significant_apart
 from detente.scenario import Scenario, load
 from detente.validate import DEFAULT_BOOTSTRAP, DEFAULT_FOLDS
@@ -311,6 +317,9 @@ class Explanation:
     variation: Variation | None = None
     #: The seed of the model's stream: the round is the one ``forecast`` plays at it.
     seed: int = 0
+    #: Whether the model, as its options set it, draws from that stream: where it does not,
+    #: every seed explains the same round.
+    model_draws: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         out = {"format": "detente.explain", "version": EXPLAIN_FORMAT_VERSION,
@@ -339,7 +348,7 @@ def run_explain(scenario: Scenario | str | Path | None, variation: Variation | N
     tables = chosen.explain(arrays, arrays.issue_ids.index(issue_id), round_number,
                             model_stream(seed, chosen.name))
     return Explanation(s, model, chosen.options_dict(), issue_id, round_number,
-                       tuple(tables), variation, seed)
+                       tuple(tables), variation, seed, draws_at_random(chosen))
 
 
 def view_explain(run: Result) -> View:
@@ -347,7 +356,11 @@ def view_explain(run: Result) -> View:
     issue = e.scenario.issue(e.issue)
     return View(f"{e.scenario.title}: {e.model}, issue {e.issue} ({issue.name}), round "
                 f"{e.round}; positions in {issue.units or 'issue units'}"
-                + counterfactual_suffix(e.variation), tables=e.tables)
+                + counterfactual_suffix(e.variation), tables=e.tables,
+                notes=() if e.model_draws or e.seed == MODEL_SEED.default else (
+                    f"note: {option_text('seed', e.seed)} changes nothing here: {e.model}, "
+                    "as its options set it, draws nothing at random, so every seed explains "
+                    "the same round.",))
 
 
 EXPLAIN = AnalysisSpec(

@@ -103,6 +103,12 @@ def get_model(name: str, **options: Any) -> Model:
     return info.model(**options)
 
 
+def draws_at_random(model: Model) -> bool:
+    """Whether ``model``, as its options set it, draws from its stream: one registered as
+    stochastic, or one with a mode that draws (smp with transitions="stochastic")."""
+    return not getattr(model, "deterministic", REGISTRY[model.name].deterministic)
+
+
 def require_known_actors(options: Mapping[str, Mapping[str, Any]],
                          actor_ids: Sequence[str]) -> None:
     """Refuse every actor id the user's model options (per model name, the options given)
@@ -115,5 +121,5 @@ def require_known_actors(options: Mapping[str, Mapping[str, Any]],
 
 
 __all__ = ["DEFAULT_MODELS", "REGISTRY", "ExplainTable", "Model", "ModelInfo", "ModelResult",
-           "get_model", "make_rng", "model_seed", "model_stream", "require_known_actors",
-           "spawn_seed"]
+           "draws_at_random", "get_model", "make_rng", "model_seed", "model_stream",
+           "require_known_actors", "spawn_seed"]

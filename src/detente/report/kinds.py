@@ -264,7 +264,7 @@ class Analysis:
         problems = variation.problems(scenario.compile())
         if problems:
             raise OptionError(problems)
-        require_known("issue", "issue", kw.get("issues") or (), scenario.issue_ids)
+        require_known(option_place("issue"), "issue", kw.get("issues") or (), scenario.issue_ids)
         return cls(scenario, report_settings(settings, models=models, primary=primary,
                                              seed=seed), variation, **kw)
 

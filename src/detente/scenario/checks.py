@@ -81,6 +81,19 @@ def self_trust(location: str, truster: str, trusted: str) -> Problem | None:
                    "always 1", "leave it out: an actor always believes itself")
 
 
+def _scale_problem(k: int, issue: Issue) -> Problem | None:
+    """The refusal of the issue's scale itself (its ends swapped, equal or too close, or a
+    span no number holds), or None for a scale values can be checked against."""
+    if not math.isfinite(issue.scale.high - issue.scale.low):  # pragma: no cover
+        return Problem(f"issues[{k}].scale", "the scale is wider than a number can hold",
+                       "use a narrower scale")
+    if issue.scale.low >= issue.scale.high:
+        return Problem(f"issues[{k}].scale", f"low ({as_written(issue.scale.low)}) must be "
+                       f"below high ({as_written(issue.scale.high)})",
+                       "swap or correct the two ends of the scale")
+    return _too_narrow(f"issues.{issue.id}.scale", issue)
+
+
 def check_semantics(s: Scenario) -> list[Problem]:
     """Return every cross-field problem of a parsed scenario (empty when it is valid)."""
     problems: list[Problem] = []
@@ -95,7 +108,13 @@ def check_semantics(s: Scenario) -> list[Problem]:
     problems += unknown_ids(s)
     # Past this point an entry with an unknown id is skipped: unknown_ids has named it.
 
+    # The issues whose scale is refused: a value checked against such a scale would be
+    # refused with a range ("20 to 0") that no value can be moved into.
+    unscaled = {issue.id for k, issue in enumerate(s.issues) if _scale_problem(k, issue)}
+
     def check_in_scale(loc: str, issue: Issue, m: Measure, what: str) -> None:
+        if issue.id in unscaled:
+            return
         lo, hi = issue.scale.low, issue.scale.high
         _check_range(loc, m, (lo, hi), add,
                      lambda v: f"{what} {as_written(v)} is outside the scale of {issue.id} "
@@ -104,16 +123,7 @@ def check_semantics(s: Scenario) -> list[Problem]:
                      f"issues.{issue.id}.scale")
 
     for k, issue in enumerate(s.issues):
-        if not math.isfinite(issue.scale.high - issue.scale.low):  # pragma: no cover
-            add(Problem(f"issues[{k}].scale", "the scale is wider than a number can hold",
-                        "use a narrower scale"))
-            continue
-        if issue.scale.low >= issue.scale.high:
-            add(Problem(f"issues[{k}].scale", f"low ({as_written(issue.scale.low)}) must be "
-                        f"below high ({as_written(issue.scale.high)})",
-                        "swap or correct the two ends of the scale"))
-            continue
-        if problem := _too_narrow(f"issues.{issue.id}.scale", issue):
+        if problem := _scale_problem(k, issue):
             add(problem)
             continue
         check_in_scale(f"issues.{issue.id}.status_quo", issue, issue.status_quo, "status quo")
@@ -201,10 +211,10 @@ def check_semantics(s: Scenario) -> list[Problem]:
         for k, stage in enumerate(roadmap.stages):
             check_values(f"roadmaps.{roadmap.id}.stages[{k}]", stage.values)
 
-    _check_mechanisms(s, add)
+    _check_mechanisms(s, add, unscaled)
 
     for issue_id, outcome in s.outcomes.items():
-        scale = issues[issue_id].scale if issue_id in issues else None
+        scale = issues[issue_id].scale if issue_id in issues.keys() - unscaled else None
         if scale is not None and not scale.low <= outcome.value <= scale.high:
             add(Problem(f"outcomes.{issue_id}", f"outcome {as_written(outcome.value)} is outside "
                         "the scale", "use a value inside the issue's scale"))
@@ -290,14 +300,15 @@ def _models_in(annotation: object) -> Iterator[type[BaseModel]]:
         yield from _models_in(part)
 
 
-def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
+def _check_mechanisms(s: Scenario, add: Callable[[Problem], None],
+                      unscaled: set[str]) -> None:
     """Verification, links, rules, walk-away points and stakes (docs/scenario-format.md).
 
     Beyond ranges (unknown ids are :func:`unknown_ids`'s), the checks keep every interaction
     between issues a pair term (a function of two issues' values), which keeps the package
     search exact (docs/settle.md, Search with pair terms): an issue is verified by at most
     one issue, a verifying issue is not itself verified, and a link's dependent issue is not
-    verified.
+    verified. No value is checked against the scale of an issue in ``unscaled`` (refused).
     """
     issues = {i.id: i for i in s.issues}
     verified_by: dict[str, str] = {}
@@ -305,7 +316,7 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
 
     def in_scale(loc: str, iid: str, value: float) -> None:
         lo, hi = issues[iid].scale.low, issues[iid].scale.high
-        if not lo <= value <= hi:
+        if iid not in unscaled and not lo <= value <= hi:
             add(Problem(loc, f"{as_written(value)} is outside the scale of {iid} "
                         f"({as_written(lo)} to {as_written(hi)})",
                         f"use a value from {as_written(lo)} to {as_written(hi)}"))
@@ -359,7 +370,7 @@ def _check_mechanisms(s: Scenario, add: Callable[[Problem], None]) -> None:
                             f"follows {as_written(previous)}",
                             "list the bands from the scale's low end up"))
             previous = band.up_to
-        if previous < issue.scale.high:
+        if previous < issue.scale.high and issue.id not in unscaled:
             add(Problem(f"{loc}.verifiers", f"the last band ends at {as_written(previous)}, "
                         f"below the scale's high end ({as_written(issue.scale.high)})",
                         f"let the last band's up_to be {as_written(issue.scale.high)}"))

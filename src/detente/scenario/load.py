@@ -434,7 +434,8 @@ def file_kind(name: str | Path) -> str:
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the scenario format, for editors and the web workbench."""
+    """The JSON Schema of a scenario file as written (plain numbers, anchors as a mapping),
+    for editors and the web workbench."""
     schema = Scenario.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "detente scenario"

@@ -162,7 +162,11 @@ def _coerce_measure(raw: Any) -> Any:
     return raw
 
 
-Number = Annotated[Measure, BeforeValidator(_coerce_measure)]
+#: A number of the format: written plainly (``40``) or as a :class:`Measure` mapping, read as a
+#: Measure. The JSON Schema gives what a file may write (the input type), not the Measure it
+#: is read as, so that editors validate files as they are written.
+Number = Annotated[Measure, BeforeValidator(_coerce_measure,
+                                            json_schema_input_type=float | Measure)]
 
 
 class Anchor(_Strict):
@@ -294,9 +298,11 @@ class Issue(_Strict):
     description: str = ""
     units: str = Field(default="points", description="The unit of the issue's numbers.")
     scale: Scale = Field(default=Scale(), description="The range of the issue's values.")
-    anchors: Annotated[list[Anchor], BeforeValidator(_coerce_anchors)] = []
+    anchors: Annotated[list[Anchor], BeforeValidator(
+        _coerce_anchors, json_schema_input_type=list[Anchor] | dict[float, str])] = []
     status_quo: Number = Field(description="The value that holds without an agreement.")
-    guarantors: Annotated[list[Id], BeforeValidator(_someone_named)] = Field(
+    guarantors: Annotated[list[Id], BeforeValidator(
+        _someone_named, json_schema_input_type=Annotated[list[Id], Field(min_length=1)])] = Field(
         default=[], description="Who delivers a move of this issue away from the status quo "
         "(left out: nobody is named, and its moves count at face value).",
         json_schema_extra=names("guarantors"),
@@ -417,7 +423,8 @@ class Scenario(_Strict):
         default={}, description="stakes[g][issue]: what guaranteeing the issue means to g.",
         json_schema_extra=names(keys=("actors", "issues")),
     )
-    outcomes: dict[str, Annotated[ObservedOutcome, BeforeValidator(_coerce_outcome)]] = Field(
+    outcomes: dict[str, Annotated[ObservedOutcome, BeforeValidator(
+        _coerce_outcome, json_schema_input_type=float | ObservedOutcome)]] = Field(
         default={}, json_schema_extra=names(keys=("issues",)))
     note: str | None = None
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from detente.arrays import Arrays
 from detente.errors import option_error
-from detente.models import REGISTRY, get_model, model_stream
+from detente.models import draws_at_random, get_model, model_stream
 from detente.uncertainty.inputs import InputSpace
 from detente.uncertainty.varied import unvaried
 
@@ -83,8 +83,7 @@ class ModelKernel:
     def deterministic(self) -> bool:
         # A deterministic model can have a mode that draws (smp transitions="stochastic");
         # such a kernel must run on whole blocks (run_chunk), so ask the configured model.
-        model = get_model(self.model, **dict(self.options))
-        return bool(getattr(model, "deterministic", REGISTRY[self.model].deterministic))
+        return not draws_at_random(get_model(self.model, **dict(self.options)))
 
     def __call__(self, arrays: Arrays, rng: np.random.Generator) -> dict[str, np.ndarray]:
         model = get_model(self.model, **dict(self.options))

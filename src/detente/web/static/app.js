@@ -68,12 +68,12 @@ function idLoc(list, item, index) {  // the loader names list items by id, else 
 const resolve = (node) => (node && node.$ref ? state.schema.$defs[node.$ref.split("/").pop()] : node);
 const LONG_TEXT = ["description", "note"];  // unreadable in a one-line cell: only the Scenario tab shows them
 
-// How a value is edited in one cell (a Measure is a number that may carry a note); null: not
-// in one cell (a list of objects or of free text, a mapping, an optional sub-object).
+// How a value is edited in one cell (a number, written plainly or as a Measure with a note);
+// null: not in one cell (a list of objects or of free text, a mapping, an optional sub-object).
 function kindOf(node) {
   const [def, more] = (node.anyOf || [node]).filter((n) => n.type !== "null").map(resolve);
-  if (more) return null;
-  if (def.title === "Measure" || def.type === "number" || def.type === "integer") return "number";
+  if (more) return more.title === "Measure" ? "number" : null;
+  if (def.type === "number" || def.type === "integer") return "number";
   if (def.type === "array") return def.items && (def.items.pattern || def.items.type === "number") ? "list" : null;
   return { string: "text", boolean: "check" }[def.type] || null;
 }
@@ -93,9 +93,9 @@ function columns(def, withLongText, inner = []) {
 }
 
 function schemaAt(names) {  // ["issues", "anchors"]: the declaration of an issue's anchor
-  return names.reduce((node, name) => {
+  return names.reduce((node, name) => {  // anchors are a list, or a mapping read as one
     const prop = resolve(node.properties[name]);
-    return resolve(prop.items) || prop;
+    return resolve(((prop.anyOf || [prop]).find((choice) => choice.items) || prop).items) || prop;
   }, state.schema);
 }
 
