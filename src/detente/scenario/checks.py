@@ -81,14 +81,14 @@ def self_trust(location: str, truster: str, trusted: str) -> Problem | None:
                    "always 1", "leave it out: an actor always believes itself")
 
 
-def _scale_problem(k: int, issue: Issue) -> Problem | None:
+def _scale_problem(issue: Issue) -> Problem | None:
     """The refusal of the issue's scale itself (its ends swapped, equal or too close, or a
     span no number holds), or None for a scale values can be checked against."""
     if not math.isfinite(issue.scale.high - issue.scale.low):  # pragma: no cover
-        return Problem(f"issues[{k}].scale", "the scale is wider than a number can hold",
+        return Problem(f"issues.{issue.id}.scale", "the scale is wider than a number can hold",
                        "use a narrower scale")
     if issue.scale.low >= issue.scale.high:
-        return Problem(f"issues[{k}].scale", f"low ({as_written(issue.scale.low)}) must be "
+        return Problem(f"issues.{issue.id}.scale", f"low ({as_written(issue.scale.low)}) must be "
                        f"below high ({as_written(issue.scale.high)})",
                        "swap or correct the two ends of the scale")
     return _too_narrow(f"issues.{issue.id}.scale", issue)
@@ -110,7 +110,7 @@ def check_semantics(s: Scenario) -> list[Problem]:
 
     # The issues whose scale is refused: a value checked against such a scale would be
     # refused with a range ("20 to 0") that no value can be moved into.
-    unscaled = {issue.id for k, issue in enumerate(s.issues) if _scale_problem(k, issue)}
+    unscaled = {issue.id for issue in s.issues if _scale_problem(issue)}
 
     def check_in_scale(loc: str, issue: Issue, m: Measure, what: str) -> None:
         if issue.id in unscaled:
@@ -122,8 +122,8 @@ def check_semantics(s: Scenario) -> list[Problem]:
                      f"use a value from {as_written(lo)} to {as_written(hi)}, or widen "
                      f"issues.{issue.id}.scale")
 
-    for k, issue in enumerate(s.issues):
-        if problem := _scale_problem(k, issue):
+    for issue in s.issues:
+        if problem := _scale_problem(issue):
             add(problem)
             continue
         check_in_scale(f"issues.{issue.id}.status_quo", issue, issue.status_quo, "status quo")
