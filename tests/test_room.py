@@ -813,6 +813,24 @@ def test_the_pooled_disagreement_carries_an_sd_on_a_small_scale_unrounded() -> N
     assert cell["spread"] == pytest.approx(0.01, rel=1e-9)
 
 
+def test_experts_who_agree_are_not_listed_as_disagreeing() -> None:
+    import copy
+
+    from detente.room.elicitation import pool
+
+    base = copy.deepcopy(SMALL)
+
+    def judgement(salience: float) -> dict[str, Any]:
+        return {"stances": {"A": {"X": {"position": 10, "salience": salience},
+                                  "Y": {"position": 6, "salience": 0.3}}}}
+
+    # Weights 2:1 on the same 0.8: the weighted sums pooled it to 0.8000000000000002 with
+    # an sd of 1.1e-16, and the cell was listed where experts disagree.
+    pooled = pool(base, [(2.0, judgement(0.8)), (1.0, judgement(0.8))])
+    assert pooled.disagreement == []
+    assert pooled.scenario["stances"]["A"]["X"]["salience"] == 0.8
+
+
 def test_sampling_the_pooled_file_draws_the_pools_mean_and_spread(tmp_path: Path) -> None:
     """The reviewer's case: E1 (weight 2) and E2 put UP's FLOW position (scale 0-20) at 4
     and 8. The linear pool has mean 16/3 and sd sqrt(2/9)*4; the truncated normal the
