@@ -614,6 +614,46 @@ def test_bad_bids_are_refused_by_place(sqlite_db: str) -> None:
     assert owner_bid.value.status == 403
 
 
+def test_a_room_the_search_would_refuse_is_refused_when_it_opens(sqlite_db: str) -> None:
+    from detente.errors import OptionError
+
+    service = RoomService(sqlite_db)
+    # korea-2017 at the default step: 12 slots on each of 8 issues, 3.9e8 packages, which
+    # brute force refuses; the room took it and could then never propose.
+    with pytest.raises(OptionError) as err:
+        service.open_room("mediation", "korea-2017", ["US", "CN"], {"method": "brute"})
+    (problem,) = err.value.problems
+    assert problem.location == "options.method"
+    assert "brute force would evaluate 3.94e+08 packages" in problem.message
+    assert problem.fix == "use -O method=bnb (exact and usually far faster), or a coarser " \
+        "-O step", "the room's own options, not settle's --max-packages or --fix"
+    service.open_room("mediation", "korea-2017", ["US", "CN"],
+                      {"method": "brute", "step": "25%"})  # 6^8 packages: within the limit
+
+
+def test_a_search_refused_at_proposal_keeps_the_last_submission(
+        sqlite_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from detente.errors import OptionError
+    from detente.room import mediation
+
+    # A room opened before the search's limits were checked at opening.
+    monkeypatch.setattr(mediation, "check_search", lambda *_: None, raising=False)
+    service = RoomService(sqlite_db)
+    opened = service.open_room("mediation", "korea-2017", ["US", "CN"], {"method": "brute"})
+    numbers = {"stances": {"NUC": {"position": 10, "salience": 0.5}}, "walk_away": 0}
+    for party in ("US", "CN"):
+        status = service.submit(service.authenticate(opened.room_id, opened.tokens[party]),
+                                numbers)
+    assert [p["submitted"] for p in status["room"]["parties"]] == [True, True]
+    assert status["proposal"] is None
+    owner = service.authenticate(opened.room_id, opened.owner_token)
+    with pytest.raises(OptionError) as err:
+        service.propose(owner)
+    (problem,) = err.value.problems
+    assert problem.location == "options.method"
+    assert problem.fix.startswith("open a new room and use -O method=bnb")
+
+
 def test_an_old_database_is_upgraded_in_place(room_db: str) -> None:
     from sqlalchemy import inspect
 

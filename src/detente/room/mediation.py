@@ -19,7 +19,14 @@ import numpy as np
 
 from detente.analyses.options import SETTLEMENT
 from detente.analyses.spec import Option
-from detente.errors import OptionError, Problem, ScenarioError, as_written, given_inside
+from detente.errors import (
+    OptionError,
+    Problem,
+    ScenarioError,
+    as_written,
+    given_inside,
+    option_text,
+)
 from detente.scenario import Scenario, scenario_from_mapping
 from detente.settlement import (
     SettlementProblem,
@@ -28,6 +35,7 @@ from detente.settlement import (
     build_table,
     zone_exists,
 )
+from detente.settlement.search import SearchTooLarge, check_brute_force
 
 #: How the room picks its proposal among the packages every party accepts.
 OBJECTIVE = Option("objective", str, "nash", "Which package the room proposes: the best "
@@ -70,15 +78,41 @@ def check_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+class SearchRefused(OptionError):
+    """The settlement search refused the room's package space (too many packages for the
+    room's method): a refusal of the room's options, not of a party's numbers."""
+
+
+def _refused_search(err: SearchTooLarge, method: str, opened: bool) -> SearchRefused:
+    """The search's refusal with a fix in the room's own options: the search's fix names
+    settle's --fix and --max-packages, which a room does not take. A room's options are
+    set when it opens, so an open room's fix is a new room."""
+    faster = (f"{option_text('method', 'bnb')} (exact and usually far faster)"
+              if method == "brute" else option_text('method', 'milp'))
+    fix = f"use {faster}, or a coarser {option_text('step')}"
+    return SearchRefused([Problem("options.method", p.message,
+                                  f"open a new room and {fix}" if opened else fix)
+                          for p in err.problems])
+
+
 @as_items
-def check_grid(scenario: Scenario, options: Mapping[str, Any]) -> None:
-    """Refuse, when the room opens, a grid step the settlement search would refuse when it
-    proposes (too many values on an issue): settle's own check, by building the problem."""
+def check_search(scenario: Scenario, options: Mapping[str, Any]) -> None:
+    """Refuse, when the room opens, what the settlement search would refuse when it
+    proposes, by the search's own checks: a grid step with too many values on an issue
+    (building the problem), and brute force over more packages than the search takes
+    (counted on the skeleton, where every move is deliverable: a party's trust can only
+    take moves off the table). Branch and bound's budget depends on the parties' numbers;
+    a proposal it refuses leaves the submissions in place (:func:`propose`)."""
     try:
-        SettlementProblem.from_scenario(scenario, options["step"])
+        problem = SettlementProblem.from_scenario(scenario, options["step"])
     except OptionError as err:
         raise OptionError([dataclasses.replace(p, location="options.step")
                            for p in err.problems]) from None
+    if options["method"] == "brute":
+        try:
+            check_brute_force(build_table(problem))
+        except SearchTooLarge as err:
+            raise _refused_search(err, options["method"], opened=False) from None
 
 
 def _nobody_cares(err: ScenarioError, issue_ids: list[str]) -> list[Problem]:
@@ -296,6 +330,7 @@ class Proposal:
     objective: str
 
 
+@as_items
 def propose(scenario: Scenario, walk_aways: Mapping[str, float],
             options: Mapping[str, Any]) -> Proposal:
     """Search the packages every party prefers to its walk-away point.
@@ -305,7 +340,8 @@ def propose(scenario: Scenario, walk_aways: Mapping[str, float],
     "acceptable" means gain > walk-away and the Nash product is that of the surpluses
     Π (g_a − w_a)^{weight_a} (Nash 1950; the asymmetric form with capability weights, Kalai
     1977). With every walk-away at 0 this is exactly `detente settle`'s zone and best
-    package. The search is settle's own (brute force, branch and bound or MILP).
+    package. The search is settle's own (brute force, branch and bound or MILP); a space it
+    refuses for the room's method raises :class:`SearchRefused`.
     """
     problem = SettlementProblem.from_scenario(scenario, options["step"])
     settings = UtilitySettings(utility=options["utility"], correlation=options["correlation"],
@@ -316,10 +352,14 @@ def propose(scenario: Scenario, walk_aways: Mapping[str, float],
     shifted_gains[:, 0, :, :] -= shift
     shifted = dataclasses.replace(table, gains=shifted_gains)
     objective = options["objective"]
-    exists = bool(zone_exists(shifted, options["method"])[0])
-    if not exists:
+    try:
+        exists = bool(zone_exists(shifted, options["method"])[0])
+        best = best_packages(shifted, objective, 1, method=options["method"])[0] \
+            if exists else None
+    except SearchTooLarge as err:
+        raise _refused_search(err, options["method"], opened=True) from None
+    if best is None:
         return Proposal(False, None, {}, objective)
-    best = best_packages(shifted, objective, 1, method=options["method"])[0]
     slots = best.slots[0]
     units = problem.arrays.to_units(table.decode(0, slots[None, :])[0])
     gains = table.package_gains(0, slots[None, :])[0] * UTILITY_POINTS

@@ -151,7 +151,7 @@ class RoomService:
         if mode == "mediation":
             labels = list(parties) if parties else list(s.actor_ids)
             base = mediation.skeleton(s, labels)
-            mediation.check_grid(s, checked)
+            mediation.check_search(s, checked)
         else:
             labels = list(parties or [])
             if len(labels) < 1 or len(set(labels)) != len(labels):
@@ -318,7 +318,13 @@ class RoomService:
             self._audit(session, room.id, caller.who, action, room.round)
             session.flush()
             if mode == "mediation":
-                self._propose_if_complete(session, room, "owner-default")
+                try:
+                    self._propose_if_complete(session, room, "owner-default")
+                except mediation.SearchRefused:
+                    # The party's numbers are fine, the room's options are not (the search
+                    # refuses before anything is written): the submission stays, and the
+                    # owner's propose says why and what to change.
+                    pass
         return self.status(caller)
 
     def respond(self, caller: Caller, round_: int, answer: str) -> dict[str, Any]:

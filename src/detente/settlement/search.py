@@ -479,6 +479,19 @@ def _enumerate_slots(table: GainTable, chunk: int) -> Iterator[np.ndarray]:
         yield np.stack(np.unravel_index(flat, widths), axis=-1).astype(np.int16)
 
 
+def check_brute_force(table: GainTable, max_packages: int = MAX_PACKAGES) -> None:
+    """Refuse (:class:`SearchTooLarge`, with its estimate) a brute force that would
+    enumerate more than ``max_packages`` packages per scenario of ``table``."""
+    max_packages = check_max_packages(max_packages)
+    total = enumeration_size(table)
+    if total > max_packages:
+        raise _too_large(
+            f"brute force would evaluate {format_count(total)} packages per scenario, past "
+            f"the limit of {format_count(max_packages)} (about "
+            f"{_duration(total * table.batch / BRUTE_RATE)} at ~{format_count(BRUTE_RATE)} "
+            "packages/s; memory stays bounded)", brute=True)
+
+
 def brute_force(table: GainTable, objective: Objective | None = None, top: int = 1,
                 max_changes: int | None = None, count: bool = False,
                 max_packages: int = MAX_PACKAGES,
@@ -487,14 +500,7 @@ def brute_force(table: GainTable, objective: Objective | None = None, top: int =
     None). Refuses with :class:`SearchTooLarge` before starting when it would enumerate more
     than ``max_packages`` packages per scenario; memory stays bounded (streamed chunks)."""
     batch, n_issues, _, n_actors = table.gains.shape
-    max_packages = check_max_packages(max_packages)
-    total = enumeration_size(table)
-    if total > max_packages:
-        raise _too_large(
-            f"brute force would evaluate {format_count(total)} packages per scenario, past "
-            f"the limit of {format_count(max_packages)} (about "
-            f"{_duration(total * batch / BRUTE_RATE)} at ~{format_count(BRUTE_RATE)} "
-            "packages/s; memory stays bounded)", brute=True)
+    check_brute_force(table, max_packages)
     exists = np.zeros(batch, dtype=bool)
     sizes = np.zeros(batch, dtype=np.int64) if count else None  # ≤ total ≤ 2^62: no wrap
     best = _TopK(batch, n_issues, top) if objective else None
