@@ -572,7 +572,7 @@ def test_blind_bids_close_the_room_when_they_cross(room_db: str) -> None:
     opened = service.open_room("mediation", SMALL)
     who = {p: service.authenticate(opened.room_id, opened.tokens[p]) for p in "ABC"}
     owner = service.authenticate(opened.room_id, opened.owner_token)
-    bids = {"A": {"X": [0, 40], "Y": [2, 8]}, "B": {"X": [30, 70], "Y": [6, 10]},
+    bids = {"A": {"X": [0, 40], "Y": [2, 8]}, "B": {"X": [25, 70], "Y": [6, 10]},
             "C": {"X": [20, 100], "Y": [0, 10]}}
     service.bid(who["A"], {"ranges": bids["A"]})
     service.bid(who["B"], {"ranges": {"X": [45, 70], "Y": [6, 10]}})  # B starts too high
@@ -586,8 +586,9 @@ def test_blind_bids_close_the_room_when_they_cross(room_db: str) -> None:
     assert [p["bid"] for p in service.status(owner)["room"]["parties"]] == [True] * 3
     status = service.bid(who["B"], {"ranges": bids["B"]})  # B concedes: now they cross
     assert status["room"]["status"] == "closed"
-    # The rule: on each issue, the midpoint of the overlap of every party's range.
-    expected = {"X": (30 + 40) / 2, "Y": (6 + 8) / 2}
+    # The rule: on each issue, the option nearest the midpoint of the overlap of every
+    # party's range (X: [25, 40] holds the option 25 alone; Y: 7.5 is nearest 7).
+    expected = {"X": 25, "Y": 7.5}
     assert status["proposal"]["package"] == expected
     assert status["proposal"]["objective"] == "bids"
     record = service.export(owner)
@@ -596,6 +597,66 @@ def test_blind_bids_close_the_room_when_they_cross(room_db: str) -> None:
     with pytest.raises(RoomError) as closed:
         service.bid(who["A"], {"ranges": bids["A"]})
     assert closed.value.status == 409
+
+
+KOREA_ISSUES = ("NUC", "MSL", "SANC", "SEC", "VER", "ALL", "NORM", "LINK")
+
+
+def korea_bid(**ranges: list[float]) -> dict[str, Any]:
+    return {"ranges": {issue: ranges.get(issue, [0, 100]) for issue in KOREA_ISSUES}}
+
+
+def test_blind_bids_close_only_on_a_package_the_rules_allow(sqlite_db: str) -> None:
+    # korea-2017's rules: "VER ≤ 65 requires NUC ≤ 50", "SANC ≥ 50 requires MSL ≤ 55".
+    service = RoomService(sqlite_db)
+
+    def room() -> dict[str, Any]:
+        opened = service.open_room("mediation", "korea-2017", ["US", "CN"])
+        return {p: service.authenticate(opened.room_id, opened.tokens[p]) for p in ("US", "CN")}
+
+    # A bid no package could close on, whoever else bids: refused, from its own ranges.
+    who = room()
+    with pytest.raises(ScenarioError) as err:
+        service.bid(who["US"], korea_bid(NUC=[80, 80], VER=[50, 50], SANC=[60, 60],
+                                         MSL=[100, 100]))
+    assert [(p.location, p.message, p.fix) for p in err.value.problems] == [
+        ("ranges.NUC", 'no package inside your ranges (VER [50, 50], NUC [80, 80]) keeps '
+         'the package rule "VER ≤ 65 requires NUC ≤ 50"',
+         "widen ranges.NUC to include a value ≤ 50, or ranges.VER to include one above 65"),
+        ("ranges.MSL", 'no package inside your ranges (SANC [60, 60], MSL [100, 100]) keeps '
+         'the package rule "SANC ≥ 50 requires MSL ≤ 55"',
+         "widen ranges.MSL to include a value ≤ 55, or ranges.SANC to include one below 50")]
+    status = service.bid(who["CN"], korea_bid())
+    assert status["room"]["status"] == "open", "the refused bid was not taken"
+
+    # The overlaps' midpoints (NUC 70 with VER 50; MSL 75 with SANC 60) break both rules:
+    # the room closes on the package nearest them that keeps every rule.
+    who = room()
+    service.bid(who["US"], korea_bid(VER=[50, 50], SANC=[60, 60]))
+    status = service.bid(who["CN"], korea_bid(NUC=[40, 100], MSL=[50, 100]))
+    assert status["room"]["status"] == "closed"
+    assert status["proposal"]["package"] == {"NUC": 50, "MSL": 55, "SANC": 60, "SEC": 50,
+                                             "VER": 50, "ALL": 50, "NORM": 50, "LINK": 50}
+
+    # Overlaps that hold no such package: the room stays open and says nothing of why
+    # (it would tell each of the other's ranges).
+    who = room()
+    service.bid(who["US"], korea_bid(VER=[50, 50]))
+    status = service.bid(who["CN"], korea_bid(NUC=[60, 100]))
+    assert status["room"]["status"] == "open" and status["proposal"] is None
+    assert "VER" not in json.dumps(status["room"]) and "rule" not in json.dumps(status["room"])
+
+
+def test_a_bid_keeps_to_an_issues_options(sqlite_db: str) -> None:
+    service = RoomService(sqlite_db)
+    opened = service.open_room("mediation", SMALL)
+    a = service.authenticate(opened.room_id, opened.tokens["A"])
+    with pytest.raises(ScenarioError) as err:
+        service.bid(a, {"ranges": {"X": [30, 40], "Y": [0, 10]}})
+    (problem,) = err.value.problems
+    assert (problem.location, problem.message, problem.fix) == (
+        "ranges.X", "no option of X lies in [30, 40]",
+        "include one of its options: 0, 25, 50, 75, 100")
 
 
 def test_bad_bids_are_refused_by_place(sqlite_db: str) -> None:

@@ -17,6 +17,7 @@ What each role sees (the whole privacy contract, tested by ``tests/test_room_lea
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -318,13 +319,11 @@ class RoomService:
             self._audit(session, room.id, caller.who, action, room.round)
             session.flush()
             if mode == "mediation":
-                try:
+                # The party's numbers are fine, the room's options are not (the search
+                # refuses before anything is written): the submission stays, and the
+                # owner's propose says why and what to change.
+                with contextlib.suppress(mediation.SearchRefused):
                     self._propose_if_complete(session, room, "owner-default")
-                except mediation.SearchRefused:
-                    # The party's numbers are fine, the room's options are not (the search
-                    # refuses before anything is written): the submission stays, and the
-                    # owner's propose says why and what to change.
-                    pass
         return self.status(caller)
 
     def respond(self, caller: Caller, round_: int, answer: str) -> dict[str, Any]:
@@ -397,7 +396,7 @@ class RoomService:
             parties = self._parties(session, room.id)
             if all(p.id in bids for p in parties):
                 package = mediation.crossing({p.label: bids[p.id] for p in parties},
-                                             [i["id"] for i in base["issues"]])
+                                             mediation.BidRules.of(base))
                 if package is not None:
                     if self._proposal(session, room.id, room.round):
                         room.round += 1
