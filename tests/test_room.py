@@ -675,6 +675,32 @@ def test_bad_bids_are_refused_by_place(sqlite_db: str) -> None:
     assert owner_bid.value.status == 403
 
 
+@pytest.mark.parametrize("method", ["milp", "bnb"])
+def test_issues_no_party_cares_about_stay_put_whatever_the_method(method: str) -> None:
+    from detente.room import mediation
+
+    skeleton = mediation.skeleton(detente.load("korea-2017"), ["US", "CN", "KP"])
+    numbers = {
+        "US": {"stances": {"NUC": {"position": 0, "salience": .95}}, "trust": {},
+               "walk_away": 3},
+        "CN": {"stances": {"NUC": {"position": 40, "salience": .5},
+                           "SANC": {"position": 60, "salience": .8}}, "trust": {},
+               "walk_away": 0},
+        "KP": {"stances": {"NUC": {"position": 100, "salience": .9},
+                           "SANC": {"position": 100, "salience": .8}}, "trust": {},
+               "walk_away": 0}}
+    proposal = mediation.propose(
+        mediation.assemble(skeleton, numbers), {p: n["walk_away"] for p, n in numbers.items()},
+        dict(mediation.check_options({"step": 10}), method=method))
+    # Nobody holds a stance on MSL, SEC, VER, ALL, NORM or LINK: each stays at its status
+    # quo (the MILP put SEC, ALL, NORM and LINK at 100, VER at 90; branch and bound VER at
+    # 30, ALL at 40), except MSL, which "SANC ≥ 50 requires MSL ≤ 55" moves from 85 to the
+    # nearest grid value that keeps the rule.
+    assert proposal.package == {"NUC": 50, "MSL": 50, "SANC": 80, "SEC": 20, "VER": 100,
+                                "ALL": 20, "NORM": 20, "LINK": 55}
+    assert proposal.gains == {"US": 47.25, "CN": 10.48, "KP": 9.13}
+
+
 def test_a_room_the_search_would_refuse_is_refused_when_it_opens(sqlite_db: str) -> None:
     from detente.errors import OptionError
 

@@ -316,7 +316,8 @@ def assemble(skeleton_map: Mapping[str, Any], submissions: Mapping[str, Mapping[
     except ScenarioError as err:
         # Each row passed the loader alone, so only "nobody cares about issue X" can fail
         # here; saying so would tell the last submitter about the others' saliences. Such
-        # an issue changes nobody's gain, and the search leaves it where it finds it.
+        # an issue changes nobody's gain, and the search keeps it at its status quo (or
+        # moves it as little as a package rule requires: search.least_moved).
         if _nobody_cares(err, _issue_ids(mapping)):
             raise
     return Scenario.model_validate(mapping)
