@@ -647,18 +647,6 @@ def test_blind_bids_close_only_on_a_package_the_rules_allow(sqlite_db: str) -> N
     assert "VER" not in json.dumps(status["room"]) and "rule" not in json.dumps(status["room"])
 
 
-def test_a_bid_keeps_to_an_issues_options(sqlite_db: str) -> None:
-    service = RoomService(sqlite_db)
-    opened = service.open_room("mediation", SMALL)
-    a = service.authenticate(opened.room_id, opened.tokens["A"])
-    with pytest.raises(ScenarioError) as err:
-        service.bid(a, {"ranges": {"X": [30, 40], "Y": [0, 10]}})
-    (problem,) = err.value.problems
-    assert (problem.location, problem.message, problem.fix) == (
-        "ranges.X", "no option of X lies in [30, 40]",
-        "include one of its options: 0, 25, 50, 75, 100")
-
-
 def test_bad_bids_are_refused_by_place(sqlite_db: str) -> None:
     service = RoomService(sqlite_db)
     opened = service.open_room("mediation", SMALL)
@@ -669,6 +657,12 @@ def test_bad_bids_are_refused_by_place(sqlite_db: str) -> None:
     with pytest.raises(ScenarioError) as scale:
         service.bid(a, {"ranges": {"X": [0, 40], "Y": [0, 11]}})
     assert "inside the scale of Y (0 to 10)" in scale.value.problems[0].message
+    with pytest.raises(ScenarioError) as no_option:  # no package could close on it
+        service.bid(a, {"ranges": {"X": [30, 40], "Y": [0, 10]}})
+    (problem,) = no_option.value.problems
+    assert (problem.location, problem.message, problem.fix) == (
+        "ranges.X", "no option of X lies in [30, 40]",
+        "include one of its options: 0, 25, 50, 75, 100")
     with pytest.raises(RoomError) as owner_bid:
         service.bid(service.authenticate(opened.room_id, opened.owner_token),
                     {"ranges": {"X": [0, 40], "Y": [0, 10]}})
