@@ -21,6 +21,7 @@ import detente
 from detente.errors import DetenteError, ScenarioError
 from detente.room.api import RateLimiter, create_room_app
 from detente.room.cli import bind_problem
+from detente.room.given import BY_FLAGS
 from detente.room.service import RoomError, RoomService
 from detente.scenario import scenario_from_mapping
 from tests.room_helpers import SMALL, bearer, korea_numbers, small_numbers
@@ -572,7 +573,7 @@ def test_blind_bids_close_the_room_when_they_cross(room_db: str) -> None:
     opened = service.open_room("mediation", SMALL)
     who = {p: service.authenticate(opened.room_id, opened.tokens[p]) for p in "ABC"}
     owner = service.authenticate(opened.room_id, opened.owner_token)
-    bids = {"A": {"X": [0, 40], "Y": [2, 8]}, "B": {"X": [30, 70], "Y": [6, 10]},
+    bids = {"A": {"X": [0, 40], "Y": [2, 8]}, "B": {"X": [25, 70], "Y": [6, 10]},
             "C": {"X": [20, 100], "Y": [0, 10]}}
     service.bid(who["A"], {"ranges": bids["A"]})
     service.bid(who["B"], {"ranges": {"X": [45, 70], "Y": [6, 10]}})  # B starts too high
@@ -586,8 +587,9 @@ def test_blind_bids_close_the_room_when_they_cross(room_db: str) -> None:
     assert [p["bid"] for p in service.status(owner)["room"]["parties"]] == [True] * 3
     status = service.bid(who["B"], {"ranges": bids["B"]})  # B concedes: now they cross
     assert status["room"]["status"] == "closed"
-    # The rule: on each issue, the midpoint of the overlap of every party's range.
-    expected = {"X": (30 + 40) / 2, "Y": (6 + 8) / 2}
+    # The rule: on each issue, the option nearest the midpoint of the overlap of every
+    # party's range (X: [25, 40] holds the option 25 alone; Y: 7.5 is nearest 7).
+    expected = {"X": 25, "Y": 7.5}
     assert status["proposal"]["package"] == expected
     assert status["proposal"]["objective"] == "bids"
     record = service.export(owner)
@@ -596,6 +598,54 @@ def test_blind_bids_close_the_room_when_they_cross(room_db: str) -> None:
     with pytest.raises(RoomError) as closed:
         service.bid(who["A"], {"ranges": bids["A"]})
     assert closed.value.status == 409
+
+
+KOREA_ISSUES = ("NUC", "MSL", "SANC", "SEC", "VER", "ALL", "NORM", "LINK")
+
+
+def korea_bid(**ranges: list[float]) -> dict[str, Any]:
+    return {"ranges": {issue: ranges.get(issue, [0, 100]) for issue in KOREA_ISSUES}}
+
+
+def test_blind_bids_close_only_on_a_package_the_rules_allow(sqlite_db: str) -> None:
+    # korea-2017's rules: "VER ≤ 65 requires NUC ≤ 50", "SANC ≥ 50 requires MSL ≤ 55".
+    service = RoomService(sqlite_db)
+
+    def room() -> dict[str, Any]:
+        opened = service.open_room("mediation", "korea-2017", ["US", "CN"])
+        return {p: service.authenticate(opened.room_id, opened.tokens[p]) for p in ("US", "CN")}
+
+    # A bid no package could close on, whoever else bids: refused, from its own ranges.
+    who = room()
+    with pytest.raises(ScenarioError) as err:
+        service.bid(who["US"], korea_bid(NUC=[80, 80], VER=[50, 50], SANC=[60, 60],
+                                         MSL=[100, 100]))
+    assert [(p.location, p.message, p.fix) for p in err.value.problems] == [
+        ("ranges.NUC", 'no package inside your ranges (VER [50, 50], NUC [80, 80]) keeps '
+         'the package rule "VER ≤ 65 requires NUC ≤ 50"',
+         "widen ranges.NUC to include a value ≤ 50, or ranges.VER to include one above 65"),
+        ("ranges.MSL", 'no package inside your ranges (SANC [60, 60], MSL [100, 100]) keeps '
+         'the package rule "SANC ≥ 50 requires MSL ≤ 55"',
+         "widen ranges.MSL to include a value ≤ 55, or ranges.SANC to include one below 50")]
+    status = service.bid(who["CN"], korea_bid())
+    assert status["room"]["status"] == "open", "the refused bid was not taken"
+
+    # The overlaps' midpoints (NUC 70 with VER 50; MSL 75 with SANC 60) break both rules:
+    # the room closes on the package nearest them that keeps every rule.
+    who = room()
+    service.bid(who["US"], korea_bid(VER=[50, 50], SANC=[60, 60]))
+    status = service.bid(who["CN"], korea_bid(NUC=[40, 100], MSL=[50, 100]))
+    assert status["room"]["status"] == "closed"
+    assert status["proposal"]["package"] == {"NUC": 50, "MSL": 55, "SANC": 60, "SEC": 50,
+                                             "VER": 50, "ALL": 50, "NORM": 50, "LINK": 50}
+
+    # Overlaps that hold no such package: the room stays open and says nothing of why
+    # (it would tell each of the other's ranges).
+    who = room()
+    service.bid(who["US"], korea_bid(VER=[50, 50]))
+    status = service.bid(who["CN"], korea_bid(NUC=[60, 100]))
+    assert status["room"]["status"] == "open" and status["proposal"] is None
+    assert "VER" not in json.dumps(status["room"]) and "rule" not in json.dumps(status["room"])
 
 
 def test_bad_bids_are_refused_by_place(sqlite_db: str) -> None:
@@ -608,10 +658,87 @@ def test_bad_bids_are_refused_by_place(sqlite_db: str) -> None:
     with pytest.raises(ScenarioError) as scale:
         service.bid(a, {"ranges": {"X": [0, 40], "Y": [0, 11]}})
     assert "inside the scale of Y (0 to 10)" in scale.value.problems[0].message
+    with pytest.raises(ScenarioError) as no_option:  # no package could close on it
+        service.bid(a, {"ranges": {"X": [30, 40], "Y": [0, 10]}})
+    (problem,) = no_option.value.problems
+    assert (problem.location, problem.message, problem.fix) == (
+        "ranges.X", "no option of X lies in [30, 40]",
+        "include one of its options: 0, 25, 50, 75, 100")
     with pytest.raises(RoomError) as owner_bid:
         service.bid(service.authenticate(opened.room_id, opened.owner_token),
                     {"ranges": {"X": [0, 40], "Y": [0, 10]}})
     assert owner_bid.value.status == 403
+
+
+@pytest.mark.parametrize("method", ["milp", "bnb"])
+def test_issues_no_party_cares_about_stay_put_whatever_the_method(method: str) -> None:
+    from detente.room import mediation
+
+    skeleton = mediation.skeleton(detente.load("korea-2017"), ["US", "CN", "KP"])
+    numbers = {
+        "US": {"stances": {"NUC": {"position": 0, "salience": .95}}, "trust": {},
+               "walk_away": 3},
+        "CN": {"stances": {"NUC": {"position": 40, "salience": .5},
+                           "SANC": {"position": 60, "salience": .8}}, "trust": {},
+               "walk_away": 0},
+        "KP": {"stances": {"NUC": {"position": 100, "salience": .9},
+                           "SANC": {"position": 100, "salience": .8}}, "trust": {},
+               "walk_away": 0}}
+    proposal = mediation.propose(
+        mediation.assemble(skeleton, numbers), {p: n["walk_away"] for p, n in numbers.items()},
+        dict(mediation.check_options({"step": 10}), method=method))
+    # Nobody holds a stance on MSL, SEC, VER, ALL, NORM or LINK: each stays at its status
+    # quo (the MILP put SEC, ALL, NORM and LINK at 100, VER at 90; branch and bound VER at
+    # 30, ALL at 40), except MSL, which "SANC ≥ 50 requires MSL ≤ 55" moves from 85 to the
+    # nearest grid value that keeps the rule.
+    assert proposal.package == {"NUC": 50, "MSL": 50, "SANC": 80, "SEC": 20, "VER": 100,
+                                "ALL": 20, "NORM": 20, "LINK": 55}
+    assert proposal.gains == {"US": 47.25, "CN": 10.48, "KP": 9.13}
+
+
+def test_a_room_the_search_would_refuse_is_refused_when_it_opens(sqlite_db: str) -> None:
+    from detente.errors import OptionError
+
+    service = RoomService(sqlite_db)
+    # korea-2017 at the default step: 12 slots on each of 8 issues, 3.9e8 packages, which
+    # brute force refuses; the room took it and could then never propose.
+    with pytest.raises(OptionError) as err:
+        service.open_room("mediation", "korea-2017", ["US", "CN"], {"method": "brute"},
+                          given=BY_FLAGS)
+    (problem,) = err.value.problems
+    assert problem.location == "options.method"
+    assert "brute force would evaluate 3.94e+08 packages" in problem.message
+    assert problem.fix == "use -O method=bnb (exact and usually far faster), or a coarser " \
+        "-O step", "the room's own options, not settle's --max-packages or --fix"
+    with pytest.raises(OptionError) as err:  # over HTTP: the body's fields
+        service.open_room("mediation", "korea-2017", ["US", "CN"], {"method": "brute"})
+    assert err.value.problems[0].fix.startswith('use "options": {"method": "bnb"}')
+    service.open_room("mediation", "korea-2017", ["US", "CN"],
+                      {"method": "brute", "step": "25%"})  # 6^8 packages: within the limit
+
+
+def test_a_search_refused_at_proposal_keeps_the_last_submission(
+        sqlite_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from detente.errors import OptionError
+    from detente.room import mediation
+
+    # A room opened before the search's limits were checked at opening.
+    monkeypatch.setattr(mediation, "check_search", lambda *_: None, raising=False)
+    service = RoomService(sqlite_db)
+    opened = service.open_room("mediation", "korea-2017", ["US", "CN"], {"method": "brute"})
+    numbers = {"stances": {"NUC": {"position": 10, "salience": 0.5}}, "walk_away": 0}
+    for party in ("US", "CN"):
+        status = service.submit(service.authenticate(opened.room_id, opened.tokens[party]),
+                                numbers)
+    assert [p["submitted"] for p in status["room"]["parties"]] == [True, True]
+    assert status["proposal"] is None
+    owner = service.authenticate(opened.room_id, opened.owner_token)
+    with pytest.raises(OptionError) as err:
+        service.propose(owner)
+    (problem,) = err.value.problems
+    assert problem.location == "options.method"
+    # Whoever opens the next room, CLI or HTTP: the options named plainly.
+    assert problem.fix.startswith("open a new room with the option method bnb")
 
 
 def test_an_old_database_is_upgraded_in_place(room_db: str) -> None:
@@ -869,6 +996,24 @@ def test_the_pooled_disagreement_carries_an_sd_on_a_small_scale_unrounded() -> N
     (cell,) = [d for d in pooled.disagreement if d["cell"] == "stances.A.Y.position"]
     assert cell["sd"] == pytest.approx(1e-5, rel=1e-9)
     assert cell["spread"] == pytest.approx(0.01, rel=1e-9)
+
+
+def test_experts_who_agree_are_not_listed_as_disagreeing() -> None:
+    import copy
+
+    from detente.room.elicitation import pool
+
+    base = copy.deepcopy(SMALL)
+
+    def judgement(salience: float) -> dict[str, Any]:
+        return {"stances": {"A": {"X": {"position": 10, "salience": salience},
+                                  "Y": {"position": 6, "salience": 0.3}}}}
+
+    # Weights 2:1 on the same 0.8: the weighted sums pooled it to 0.8000000000000002 with
+    # an sd of 1.1e-16, and the cell was listed where experts disagree.
+    pooled = pool(base, [(2.0, judgement(0.8)), (1.0, judgement(0.8))])
+    assert pooled.disagreement == []
+    assert pooled.scenario["stances"]["A"]["X"]["salience"] == 0.8
 
 
 def test_sampling_the_pooled_file_draws_the_pools_mean_and_spread(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(a=party_a(), a_revised=st.one_of(st.none(), party_a()), b=other_party("B"),
        c=other_party("C"), bad_salience=four_decimals(10_001, 99_999),
-       objective=st.sampled_from(["nash", "maxmin"]), a_low=four_decimals(1_001, 900_000))
+       objective=st.sampled_from(["nash", "maxmin"]), a_low=four_decimals(1_001, 450_000))
 def test_nothing_party_a_entered_reaches_anyone_else(
         client: TestClient, a: dict[str, Any], a_revised: dict[str, Any] | None,
         b: dict[str, Any], c: dict[str, Any], bad_salience: float, objective: str,
@@ -127,8 +127,9 @@ def test_nothing_party_a_entered_reaches_anyone_else(
     if a_revised is not None:
         assert client.post(f"{base}/submission", json=a_revised,
                            headers=bearer(token["A"])).status_code == 200
-    # A's blind offer (never crossing C's, so the room stays open).
-    a_bid = {"ranges": {"X": [a_low, a_low + 0.5], "Y": [0, 10]}}
+    # A's blind offer (never crossing C's, so the room stays open), wide enough to hold one
+    # of X's options (every 25), as a bid must.
+    a_bid = {"ranges": {"X": [a_low, a_low + 50.5], "Y": [0, 10]}}
     assert client.post(f"{base}/bid", json=a_bid, headers=bearer(token["A"])).status_code \
         == 200
     observe("POST", f"{base}/bid", token["C"], {"ranges": {"X": [99.5, 100], "Y": [0, 10]}})
@@ -150,7 +151,7 @@ def test_nothing_party_a_entered_reaches_anyone_else(
     observe("GET", f"{base}/export", room["owner_token"])
     observe("GET", f"{base}/export", token["B"])
 
-    entered = secrets_of(a) | {bad_salience, a_low, a_low + 0.5} | secrets_of(a_revised or {})
+    entered = secrets_of(a) | {bad_salience, a_low, a_low + 50.5} | secrets_of(a_revised or {})
     text = "\n".join(seen)
     leaks = [p.pattern for p in patterns(entered) if p.search(text)]
     assert not leaks, f"A's numbers reached someone else: {leaks}"

@@ -142,3 +142,29 @@ def test_huge_counts_are_formatted_without_floats() -> None:
     assert search.format_count(15_937_424_601_000_000_000) == "1.59e+19"
     assert search.format_count(9_996_000) == "1e+07"
     assert search.format_count(10**400) == "1e+400"  # float(10**400) overflows
+
+
+@pytest.mark.parametrize("objective", ["nash", "maxmin"])
+def test_an_issue_no_party_cares_about_stays_at_the_status_quo(objective) -> None:
+    # Only JP, which holds no veto here, cares about ALL, NORM and LINK: the objective is
+    # the same wherever they lie. The MILP put them at 100 and branch and bound at the
+    # status quo (20, 20, 55), the same gains.
+    from detente.scenario import scenario_from_mapping
+
+    mapping = detente.load("korea-2017").to_dict()
+    for actor in mapping["actors"]:
+        actor["veto"] = actor["id"] != "JP"
+    for actor, row in mapping["stances"].items():
+        if actor != "JP":
+            for issue in ("ALL", "NORM", "LINK"):
+                row.pop(issue, None)
+    problem = SettlementProblem.from_scenario(scenario_from_mapping(mapping, "<t>"), "10%")
+    table = build_table(problem)
+    found = {}
+    for method in ("milp", "bnb"):
+        (best,) = best_packages(table, objective, 1, method=method)
+        found[method] = dict(zip(problem.issue_ids,
+                                 np.round(problem.arrays.to_units(best.values[0]), 9),
+                                 strict=True))
+        assert [found[method][i] for i in ("ALL", "NORM", "LINK")] == [20, 20, 55], method
+    assert found["milp"] == found["bnb"]

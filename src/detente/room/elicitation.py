@@ -109,10 +109,16 @@ def pool_cells(base: Mapping[str, Any], judgements: Sequence[tuple[float, Mappin
     out = {}
     for cell, entries in by_cell.items():
         total = sum(w for w, _ in entries)
-        mean = sum(w * x for w, x in entries) / total
-        variance = sum(w * (x - mean) ** 2 for w, x in entries) / total
         low, high = min(x for _, x in entries), max(x for _, x in entries)
-        sd = math.sqrt(max(variance, 0.0))
+        if low == high:
+            # Experts who agree pool to their judgement, sd 0: the weighted sums would give
+            # 0.8 · 2/3 + 0.8 · 1/3 = 0.8000000000000002 and an sd of 1.1e-16, listed as a
+            # disagreement.
+            mean, sd = low, 0.0
+        else:
+            mean = sum(w * x for w, x in entries) / total
+            variance = sum(w * (x - mean) ** 2 for w, x in entries) / total
+            sd = math.sqrt(max(variance, 0.0))
         span = spans[cell[2]] if cell[0] == "stances" and cell[3] == "position" else 1.0
         mass: dict[float, float] = {}
         for weight, value in entries:

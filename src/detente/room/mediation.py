@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +21,18 @@ import numpy as np
 
 from detente.analyses.options import SETTLEMENT
 from detente.analyses.spec import Option
-from detente.errors import OptionError, Problem, ScenarioError, as_written, given_inside
+from detente.arrays import Arrays
+from detente.errors import (
+    OptionError,
+    Problem,
+    ScenarioError,
+    as_written,
+    given_inside,
+    option_text,
+)
 from detente.room.given import BY_REQUEST, OpeningGiven
-from detente.scenario import Scenario, scenario_from_mapping
+from detente.scenario import Mechanisms, Scenario, compile_mechanisms, scenario_from_mapping
+from detente.scenario.compile import RuleSpec
 from detente.settlement import (
     SettlementProblem,
     UtilitySettings,
@@ -30,6 +40,8 @@ from detente.settlement import (
     build_table,
     zone_exists,
 )
+from detente.settlement.mechanisms import package_allowed, rule_allows
+from detente.settlement.search import SearchTooLarge, check_brute_force
 
 #: How the room picks its proposal among the packages every party accepts.
 OBJECTIVE = Option("objective", str, "nash", "Which package the room proposes: the best "
@@ -79,14 +91,43 @@ def check_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def check_grid(scenario: Scenario, options: Mapping[str, Any]) -> None:
-    """Refuse, when the room opens, a grid step the settlement search would refuse when it
-    proposes (too many values on an issue): settle's own check, by building the problem."""
+class SearchRefused(OptionError):
+    """The settlement search refused the room's package space (too many packages for the
+    room's method): a refusal of the room's options, not of a party's numbers."""
+
+
+def _refused_search(err: SearchTooLarge, method: str, opened: bool) -> SearchRefused:
+    """The search's refusal with a fix in the room's own options: the search's fix names
+    settle's --fix and --max-packages, which a room does not take. When the room opens, the
+    options are named as its opener gives them (:func:`options_named`). A room's options
+    are set when it opens, so an open room's fix is a new room, whichever way its next
+    opener gives them: the fix names the options plainly."""
+    faster, why = ("bnb", " (exact and usually far faster)") if method == "brute" else \
+        ("milp", "")
+    if opened:
+        fix = f"open a new room with the option method {faster}{why}, or a coarser step"
+    else:
+        fix = f"use {option_text('method', faster)}{why}, or a coarser {option_text('step')}"
+    return SearchRefused([Problem("options.method", p.message, fix) for p in err.problems])
+
+
+def check_search(scenario: Scenario, options: Mapping[str, Any]) -> None:
+    """Refuse, when the room opens, what the settlement search would refuse when it
+    proposes, by the search's own checks: a grid step with too many values on an issue
+    (building the problem), and brute force over more packages than the search takes
+    (counted on the skeleton, where every move is deliverable: a party's trust can only
+    take moves off the table). Branch and bound's budget depends on the parties' numbers;
+    a proposal it refuses leaves the submissions in place (:func:`propose`)."""
     try:
-        SettlementProblem.from_scenario(scenario, options["step"])
+        problem = SettlementProblem.from_scenario(scenario, options["step"])
     except OptionError as err:
         raise OptionError([dataclasses.replace(p, location="options.step")
                            for p in err.problems]) from None
+    if options["method"] == "brute":
+        try:
+            check_brute_force(build_table(problem))
+        except SearchTooLarge as err:
+            raise _refused_search(err, options["method"], opened=False) from None
 
 
 def _nobody_cares(err: ScenarioError, issue_ids: list[str]) -> list[Problem]:
@@ -289,7 +330,8 @@ def assemble(skeleton_map: Mapping[str, Any], submissions: Mapping[str, Mapping[
     except ScenarioError as err:
         # Each row passed the loader alone, so only "nobody cares about issue X" can fail
         # here; saying so would tell the last submitter about the others' saliences. Such
-        # an issue changes nobody's gain, and the search leaves it where it finds it.
+        # an issue changes nobody's gain, and the search keeps it at its status quo (or
+        # moves it as little as a package rule requires: search.least_moved).
         if _nobody_cares(err, _issue_ids(mapping)):
             raise
     return Scenario.model_validate(mapping)
@@ -316,7 +358,8 @@ def propose(scenario: Scenario, walk_aways: Mapping[str, float],
     "acceptable" means gain > walk-away and the Nash product is that of the surpluses
     Π (g_a − w_a)^{weight_a} (Nash 1950; the asymmetric form with capability weights, Kalai
     1977). With every walk-away at 0 this is exactly `detente settle`'s zone and best
-    package. The search is settle's own (brute force, branch and bound or MILP).
+    package. The search is settle's own (brute force, branch and bound or MILP); a space it
+    refuses for the room's method raises :class:`SearchRefused`.
     """
     problem = SettlementProblem.from_scenario(scenario, options["step"])
     settings = UtilitySettings(utility=options["utility"], correlation=options["correlation"],
@@ -327,10 +370,14 @@ def propose(scenario: Scenario, walk_aways: Mapping[str, float],
     shifted_gains[:, 0, :, :] -= shift
     shifted = dataclasses.replace(table, gains=shifted_gains)
     objective = options["objective"]
-    exists = bool(zone_exists(shifted, options["method"])[0])
-    if not exists:
+    try:
+        exists = bool(zone_exists(shifted, options["method"])[0])
+        best = best_packages(shifted, objective, 1, method=options["method"])[0] \
+            if exists else None
+    except SearchTooLarge as err:
+        raise _refused_search(err, options["method"], opened=True) from None
+    if best is None:
         return Proposal(False, None, {}, objective)
-    best = best_packages(shifted, objective, 1, method=options["method"])[0]
     slots = best.slots[0]
     units = problem.arrays.to_units(table.decode(0, slots[None, :])[0])
     gains = table.package_gains(0, slots[None, :])[0] * UTILITY_POINTS
@@ -395,19 +442,177 @@ def check_bid(skeleton_map: Mapping[str, Any], payload: Mapping[str, Any]
             out[issue_id] = [a, b]
     if problems:
         raise ScenarioError(problems)
+    # A bid that no package could close on, whoever else bids, is the bidder's to mend:
+    # what blocks it is told from its own ranges alone.
+    _, blocked = closing_package(out, BidRules.of(skeleton_map))
+    if blocked:
+        raise ScenarioError(blocked)
     return out
 
 
-def crossing(bids: Mapping[str, Mapping[str, list[float]]], issue_ids: list[str]
+def _piece_values(low: float, high: float, bounds: list[float],
+                  options: list[float] | None) -> list[float]:
+    """The values of one issue inside [low, high] that the closing package chooses from.
+
+    The bounds of the package rules on the issue cut the overlap into pieces: each bound,
+    and the open stretch between two, over which every rule reads the same. From each piece
+    the value nearest the overlap's midpoint: the midpoint itself where it lies there, a
+    bound itself, the middle of an open stretch that does not hold the midpoint (its ends
+    belong to other pieces); an issue with options only its options (the one nearest the
+    midpoint in each piece). A package exists inside the ranges that keeps every rule if
+    and only if one of these does."""
+    middle = (low + high) / 2
+    cuts = sorted({low, high, *(b for b in bounds if low < b < high)})
+    pieces = [(cut, cut) for cut in cuts] + list(itertools.pairwise(cuts))
+    values = []
+    for a, b in pieces:
+        if options is not None:
+            inside = [o for o in options if (a == b == o) or (a < o < b)]
+            if inside:
+                values.append(min(inside, key=lambda o: (abs(o - middle), o)))
+        elif a == b or a < middle < b:
+            values.append(a if a == b else middle)
+        else:
+            values.append((a + b) / 2)
+    return sorted(set(values), key=lambda v: (abs(v - middle), v))
+
+
+@dataclass(frozen=True)
+class BidRules:
+    """What a closing package must keep, from the room's skeleton: each issue's scale and
+    options, and the package rules (as the settlement search reads them)."""
+
+    issue_ids: tuple[str, ...]
+    scales: tuple[tuple[float, float], ...]
+    options: tuple[list[float] | None, ...]
+    mechanisms: Mechanisms
+    arrays: Arrays
+
+    @classmethod
+    def of(cls, skeleton_map: Mapping[str, Any]) -> BidRules:
+        scenario = load_skeleton(skeleton_map)
+        return cls(tuple(scenario.issue_ids),
+                   tuple((i.scale.low, i.scale.high) for i in scenario.issues),
+                   tuple(sorted(set(i.options)) if i.options else None
+                         for i in scenario.issues),
+                   compile_mechanisms(scenario), scenario.compile())
+
+    def unit(self, k: int, value: float) -> float:
+        low, high = self.scales[k]
+        return (value - low) / (high - low)
+
+    def rule_bounds(self, k: int) -> list[float]:
+        """The bounds the package rules set on issue k, in its units."""
+        low, high = self.scales[k]
+        issue = self.issue_ids[k]
+        ends = [b for r in self.mechanisms.rules
+                for b in ([r.when_low, r.when_high] if r.when_issue == issue else [])
+                + ([r.then_low, r.then_high] if r.then_issue == issue else [])]
+        return [low + b * (high - low) for b in ends if math.isfinite(b)]
+
+
+def _linked(rules: BidRules) -> list[list[int]]:
+    """The issues the package rules tie together, in groups (each issue in one group)."""
+    group = list(range(len(rules.issue_ids)))
+
+    def root(k: int) -> int:
+        while group[k] != k:
+            k = group[k]
+        return k
+
+    for r in rules.mechanisms.rules:
+        if r.when_issue in rules.issue_ids and r.then_issue in rules.issue_ids:
+            group[root(rules.issue_ids.index(r.when_issue))] = root(
+                rules.issue_ids.index(r.then_issue))
+    groups: dict[int, list[int]] = {}
+    for k in range(len(group)):
+        groups.setdefault(root(k), []).append(k)
+    return list(groups.values())
+
+
+def closing_package(ranges: Mapping[str, Sequence[float]], rules: BidRules
+                    ) -> tuple[dict[str, float] | None, list[Problem]]:
+    """The package inside ``ranges`` (issue -> [low, high]) that keeps every package rule
+    and every issue's options, nearest the ranges' midpoints (the sum over issues of the
+    distance as a share of the issue's scale; among equals the first in issue order of
+    the smaller values); None with what blocks it where no package inside does."""
+    candidates = [_piece_values(ranges[issue][0], ranges[issue][1], rules.rule_bounds(k),
+                                rules.options[k])
+                  for k, issue in enumerate(rules.issue_ids)]
+    blocked = [Problem(f"ranges.{issue}", f"no option of {issue} lies in "
+                       f"[{as_written(ranges[issue][0])}, {as_written(ranges[issue][1])}]",
+                       f"include one of its options: "
+                       f"{', '.join(as_written(o) for o in rules.options[k] or ())}")
+               for k, issue in enumerate(rules.issue_ids) if not candidates[k]]
+    if blocked:
+        return None, blocked
+    chosen = [values[0] for values in candidates]
+    for issues in _linked(rules):
+        ids = {rules.issue_ids[k] for k in issues}
+        own = Mechanisms(rules=tuple(r for r in rules.mechanisms.rules
+                                     if r.when_issue in ids and r.then_issue in ids))
+        if not own.rules:
+            continue
+        grid = np.array(list(itertools.product(*(candidates[k] for k in issues))))
+        units = np.zeros((len(grid), len(rules.issue_ids)))
+        for column, k in enumerate(issues):
+            units[:, k] = [rules.unit(k, v) for v in grid[:, column]]
+        keeps = package_allowed(own, rules.issue_ids, units)
+        if not keeps.any():
+            # The rules that cannot hold alone, else (a chain of rules) all of the group's.
+            blocked += [_blocking(r, ranges, rules) for r in own.rules
+                        if not _rule_can_hold(r, candidates, rules)] or \
+                [_blocking(r, ranges, rules) for r in own.rules]
+            continue
+        middles = np.array([sum(ranges[rules.issue_ids[k]]) / 2 for k in issues])
+        spans = np.array([rules.scales[k][1] - rules.scales[k][0] for k in issues])
+        distance = np.where(keeps, (np.abs(grid - middles) / spans).sum(axis=1), np.inf)
+        for column, k in enumerate(issues):
+            chosen[k] = float(grid[int(np.argmin(distance)), column])
+    if blocked:
+        return None, blocked
+    return {issue: _clean(v) for issue, v in zip(rules.issue_ids, chosen, strict=True)}, []
+
+
+def _rule_can_hold(rule: RuleSpec, candidates: list[list[float]], rules: BidRules) -> bool:
+    """Whether some values of the rule's two issues among ``candidates`` keep it."""
+    w, t = rules.issue_ids.index(rule.when_issue), rules.issue_ids.index(rule.then_issue)
+    when = np.array([rules.unit(w, v) for v in candidates[w]])
+    then = np.array([rules.unit(t, v) for v in candidates[t]])
+    return bool(rule_allows(rule, when[:, None], then[None, :]).any())
+
+
+def _blocking(rule: RuleSpec, ranges: Mapping[str, Sequence[float]], rules: BidRules
+              ) -> Problem:
+    """A package rule that no package inside a party's own ranges keeps, with the ranges
+    that would let it hold."""
+    def given(issue: str) -> str:
+        low, high = ranges[issue]
+        return f"{issue} [{as_written(low)}, {as_written(high)}]"
+
+    described = rule.describe(rules.arrays)  # "VER ≤ 65 requires NUC ≤ 50"
+    when, then = (side.split(" ", 1)[1] for side in described.split(" requires "))
+    outside = {"≤": "above", "≥": "below"}[when[0]] + when[1:]
+    return Problem(f"ranges.{rule.then_issue}",
+                   f"no package inside your ranges ({given(rule.when_issue)}, "
+                   f"{given(rule.then_issue)}) keeps the package rule \"{described}\"",
+                   f"widen ranges.{rule.then_issue} to include a value {then}, or ranges."
+                   f"{rule.when_issue} to include one {outside}")
+
+
+def crossing(bids: Mapping[str, Mapping[str, list[float]]], rules: BidRules
              ) -> dict[str, float] | None:
     """The closing rule of blind bidding: offers cross when, on every issue, the parties'
-    ranges overlap; the room then closes on the midpoint of the overlap of each issue
-    (split the difference). None while some issue's ranges do not overlap."""
-    package = {}
-    for issue in issue_ids:
+    ranges overlap and the overlaps hold a package that keeps every package rule and every
+    issue's options; the room then closes on such a package nearest the midpoints of the
+    overlaps (split the difference: the midpoints themselves where they keep the rules,
+    :func:`closing_package`). None until then: nobody is told what blocks it, which would
+    tell of the others' ranges."""
+    overlap = {}
+    for issue in rules.issue_ids:
         low = max(b[issue][0] for b in bids.values())
         high = min(b[issue][1] for b in bids.values())
         if low > high:
             return None
-        package[issue] = _clean((low + high) / 2)
-    return package
+        overlap[issue] = [low, high]
+    return closing_package(overlap, rules)[0]

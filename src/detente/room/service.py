@@ -17,6 +17,7 @@ What each role sees (the whole privacy contract, tested by ``tests/test_room_lea
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -153,7 +154,7 @@ class RoomService:
             labels = list(parties) if parties else list(s.actor_ids)
             base = mediation.skeleton(s, labels, given)
             with mediation.options_named(given.options_in_body):
-                mediation.check_grid(s, checked)
+                mediation.check_search(s, checked)
         else:
             labels = list(parties or [])
             if len(labels) < 1 or len(set(labels)) != len(labels):
@@ -319,7 +320,11 @@ class RoomService:
             self._audit(session, room.id, caller.who, action, room.round)
             session.flush()
             if mode == "mediation":
-                self._propose_if_complete(session, room, "owner-default")
+                # The party's numbers are fine, the room's options are not (the search
+                # refuses before anything is written): the submission stays, and the
+                # owner's propose says why and what to change.
+                with contextlib.suppress(mediation.SearchRefused):
+                    self._propose_if_complete(session, room, "owner-default")
         return self.status(caller)
 
     def respond(self, caller: Caller, round_: int, answer: str) -> dict[str, Any]:
@@ -392,7 +397,7 @@ class RoomService:
             parties = self._parties(session, room.id)
             if all(p.id in bids for p in parties):
                 package = mediation.crossing({p.label: bids[p.id] for p in parties},
-                                             [i["id"] for i in base["issues"]])
+                                             mediation.BidRules.of(base))
                 if package is not None:
                     if self._proposal(session, room.id, room.round):
                         room.round += 1

@@ -24,6 +24,7 @@ it on random small spaces with hypothesis).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -479,6 +480,19 @@ def _enumerate_slots(table: GainTable, chunk: int) -> Iterator[np.ndarray]:
         yield np.stack(np.unravel_index(flat, widths), axis=-1).astype(np.int16)
 
 
+def check_brute_force(table: GainTable, max_packages: int = MAX_PACKAGES) -> None:
+    """Refuse (:class:`SearchTooLarge`, with its estimate) a brute force that would
+    enumerate more than ``max_packages`` packages per scenario of ``table``."""
+    max_packages = check_max_packages(max_packages)
+    total = enumeration_size(table)
+    if total > max_packages:
+        raise _too_large(
+            f"brute force would evaluate {format_count(total)} packages per scenario, past "
+            f"the limit of {format_count(max_packages)} (about "
+            f"{_duration(total * table.batch / BRUTE_RATE)} at ~{format_count(BRUTE_RATE)} "
+            "packages/s; memory stays bounded)", brute=True)
+
+
 def brute_force(table: GainTable, objective: Objective | None = None, top: int = 1,
                 max_changes: int | None = None, count: bool = False,
                 max_packages: int = MAX_PACKAGES,
@@ -487,14 +501,7 @@ def brute_force(table: GainTable, objective: Objective | None = None, top: int =
     None). Refuses with :class:`SearchTooLarge` before starting when it would enumerate more
     than ``max_packages`` packages per scenario; memory stays bounded (streamed chunks)."""
     batch, n_issues, _, n_actors = table.gains.shape
-    max_packages = check_max_packages(max_packages)
-    total = enumeration_size(table)
-    if total > max_packages:
-        raise _too_large(
-            f"brute force would evaluate {format_count(total)} packages per scenario, past "
-            f"the limit of {format_count(max_packages)} (about "
-            f"{_duration(total * batch / BRUTE_RATE)} at ~{format_count(BRUTE_RATE)} "
-            "packages/s; memory stays bounded)", brute=True)
+    check_brute_force(table, max_packages)
     exists = np.zeros(batch, dtype=bool)
     sizes = np.zeros(batch, dtype=np.int64) if count else None  # ≤ total ≤ 2^62: no wrap
     best = _TopK(batch, n_issues, top) if objective else None
@@ -848,13 +855,19 @@ def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
                   max_packages: int = MAX_PACKAGES) -> list[Best]:
     """The ``top`` acceptable packages with the highest objective, per scenario. Under
     ``milp`` the Nash packages are optimal within :data:`detente.settlement.milp.NASH_GAP`
-    (relative, on the Nash product) and ``max_packages`` does not apply."""
+    (relative, on the Nash product) and ``max_packages`` does not apply.
+
+    The best package (``top`` 1) leaves an issue no party's gain depends on at its status
+    quo, or moves it as little as the package rules allow (:func:`least_moved`): the
+    objective is the same wherever it lies, so each method would otherwise leave it
+    wherever its search happened to. A longer list is left as searched: packages that
+    differ only in such issues would become one."""
     used = chosen_method(table, method)
     if used == "brute":
         best = brute_force(table, objective, top, max_changes, max_packages=max_packages)[2]
         assert best is not None
-        return [best.result(table, b) for b in range(table.batch)]
-    if used == "milp":
+        found = [best.result(table, b) for b in range(table.batch)]
+    elif used == "milp":
         from detente.settlement import milp
 
         def listed_by_milp() -> list[Best]:
@@ -863,11 +876,96 @@ def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
         if method == "auto" and top > 1:
             return bnb_within_budget(partial(best_packages, table, objective, top, max_changes),
                                      TOP_K_BUDGET, max_packages, listed_by_milp)
-        return listed_by_milp()
-    _, _, best, order = branch_and_bound(table, objective, top, max_changes,
-                                         max_packages=max_packages)
-    assert best is not None
-    return [best.result(table, b, order) for b in range(table.batch)]
+        found = listed_by_milp()
+    else:
+        _, _, best, order = branch_and_bound(table, objective, top, max_changes,
+                                             max_packages=max_packages)
+        assert best is not None
+        found = [best.result(table, b, order) for b in range(table.batch)]
+    return least_moved(table, found) if top == 1 else found
+
+
+#: The most combinations of values of rule-tied indifferent issues that
+#: :func:`least_moved` compares; past it those issues keep the search's values.
+LEAST_MOVED_LIMIT = 1_000_000
+
+
+def indifferent_issues(table: GainTable) -> np.ndarray:
+    """``[B, I]``: the issues on which no party's gain depends, every allowed value giving
+    each party the same gain (a walk-away point's offset included) and no pair term
+    through the issue changing a party's gain."""
+    must = table.must_agree[:, None, None, :]
+    first = np.argmax(table.valid, axis=-1)  # B, I: the first allowed slot
+    reference = np.take_along_axis(table.gains, first[:, :, None, None], axis=2)
+    same = (table.gains == reference) | ~table.valid[..., None] | ~must
+    # An issue with one allowed value has nowhere else to go.
+    out = same.all(axis=(2, 3)) & (table.valid.sum(axis=-1) > 1)
+    for pair in table.pairs:
+        moves = np.any((pair.gains != 0) & table.must_agree[:, None, None, :], axis=(1, 2, 3))
+        out[:, pair.i] &= ~moves
+        out[:, pair.j] &= ~moves
+    return out
+
+
+def least_moved(table: GainTable, found: list[Best]) -> list[Best]:
+    """Each package of ``found`` (one :class:`Best` per scenario) with its
+    :func:`indifferent_issues` at the status quo, or where the package rules force one to
+    move, at the values that move the fewest such issues, then the least in all (on the unit
+    scale; ties to the earlier issue's lower value). The parties' gains, the objective and
+    the rules' verdict are unchanged, and the package depends only on the issues some party
+    cares about, whatever the method. Packages that become equal are listed once."""
+    indifferent = indifferent_issues(table)
+    out = []
+    for b, best in enumerate(found):
+        if not best.found or not indifferent[b].any():
+            out.append(best)
+            continue
+        slots = np.array([_least_moved_slots(table, b, row, indifferent[b])
+                          for row in best.slots])
+        _, first = np.unique(slots, axis=0, return_index=True)
+        kept = np.sort(first)
+        slots = slots[kept]
+        out.append(Best(slots, table.decode(b, slots), best.score[kept],
+                        table.package_gains(b, slots), best.gap))
+    return out
+
+
+def _least_moved_slots(table: GainTable, b: int, slots: np.ndarray,
+                       indifferent: np.ndarray) -> np.ndarray:
+    """One package's slots with its indifferent issues moved back (:func:`least_moved`)."""
+    slots = slots.copy()
+    status_quo = table.values[b, :, 0]
+    ruled = [p for p in table.pairs if not p.allowed[b].all()]
+    # Indifferent issues tied by a rule are settled together, the others one by one.
+    group = {k: {k} for k in np.nonzero(indifferent)[0].tolist()}
+    for p in ruled:
+        if p.i in group and p.j in group and group[p.i] is not group[p.j]:
+            merged = group[p.i] | group[p.j]
+            for k in merged:
+                group[k] = merged
+    for issues in {id(g): sorted(g) for g in group.values()}.values():
+        choices = []
+        for k in issues:
+            allowed = np.nonzero(table.valid[b, k])[0]
+            distance = np.abs(table.values[b, k, allowed] - status_quo[k])
+            choices.append(allowed[np.lexsort((table.values[b, k, allowed], distance))])
+        if math.prod(len(c) for c in choices) > LEAST_MOVED_LIMIT:
+            continue
+        combos = np.array(list(itertools.product(*choices)), dtype=np.int64).reshape(
+            -1, len(issues))
+        packages = np.repeat(slots[None, :].astype(np.int64), len(combos), axis=0)
+        packages[:, issues] = combos
+        keeps = table.allowed(b, packages)
+        moved = np.abs(table.values[b, issues][np.arange(len(issues)), combos]
+                       - status_quo[issues])
+        count = (moved > 1e-12).sum(axis=1)
+        # The first of the fewest moves, then the least distance: product order is each
+        # issue's values nearest the status quo first.
+        order = np.lexsort((moved.sum(axis=1), count))
+        best = next((int(n) for n in order if keeps[n]), None)
+        if best is not None:
+            slots[issues] = combos[best]
+    return slots
 
 
 def smallest_accords(table: GainTable, method: Method = "auto",
