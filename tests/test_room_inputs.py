@@ -203,3 +203,16 @@ def test_the_owner_reissues_a_link_and_closes_the_room(tmp_path: Path) -> None:
     assert status["room"]["status"] == "closed"
     again = invoke("close", rid, "--db", db, token=owner)
     assert again.exit_code == 2 and "the room is closed" in again.output
+
+
+@pytest.mark.parametrize("kind", ["not-a-database", "folder", "no-folder"])
+def test_a_database_that_cannot_be_opened_is_named_not_a_traceback(tmp_path: Path,
+                                                                    kind: str) -> None:
+    db = {"not-a-database": EXAMPLE, "folder": tmp_path,
+          "no-folder": tmp_path / "missing" / "room.db"}[kind]
+    for command in (["open", "korea-2017"], ["status", "0123abcd", "--token", "t"],
+                    ["serve"]):
+        result = invoke(*command, "--db", str(db))
+        assert result.exit_code == 2, (command, result.output)
+        assert "error: --db: " in result.output and "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -53,22 +53,41 @@ ROOM = Annotated[str, typer.Argument(help="The room's id.", show_default=False, 
 
 @contextmanager
 def _service(db: str, creates: bool = False) -> Iterator[Any]:
-    """The room service on ``db`` for one command, closed when the command is done. Only a
-    command that ``creates`` rooms may create the database: any other, given a mistyped
-    file, would leave an empty database behind and then report the room unknown."""
-    with needs_extra("room", "the room needs SQLAlchemy and Alembic", "room"):
-        from detente.room.db import sqlite_file
-        from detente.room.service import RoomService
-    path = sqlite_file(db)
-    if not creates and path is not None and not path.exists():
-        raise option_error("--db", f"no room database at {path}",
-                           f"check the path: it is the {option_text('db')} the room was "
-                           "opened with (only `detente room open` creates a database)")
-    service = RoomService(db)
+    """The room service on ``db`` for one command, closed when the command is done."""
+    service = _opened_service(db, creates)
     try:
         yield service
     finally:
         service.close()
+
+
+def _opened_service(db: str, creates: bool) -> Any:
+    """The room service on ``db``, or a refusal at ``--db`` where it cannot be opened. Only a
+    command that ``creates`` rooms may create the database: any other, given a mistyped
+    file, would leave an empty database behind and then report the room unknown."""
+    with needs_extra("room", "the room needs SQLAlchemy and Alembic", "room"):
+        from sqlalchemy.exc import DBAPIError
+
+        from detente.room.db import sqlite_file
+        from detente.room.service import RoomService
+    path = sqlite_file(db)
+    if path is not None and not path.exists():
+        if not creates:
+            raise option_error("--db", f"no room database at {path}",
+                               f"check the path: it is the {option_text('db')} the room was "
+                               "opened with (only `detente room open` creates a database)")
+        if not path.parent.is_dir():
+            raise option_error("--db", f"no folder {path.parent} to create the database in",
+                               "create the folder first, or give a file in an existing one")
+    try:
+        return RoomService(db)
+    except DBAPIError as err:  # not a database, a folder, a server that does not answer
+        # A server's URL is not repeated: it may carry a password.
+        reason = str(err.orig).partition("\n")[0]
+        raise option_error("--db", f"cannot open the room database"
+                           f"{f' {path}' if path else ''}: {reason}",
+                           "give the SQLite file `detente room open` made, or the "
+                           "postgresql:// URL of a server that answers") from None
 
 
 def _caller(service: Any, room: str, token: str) -> Any:
@@ -376,6 +395,7 @@ def serve(
         import uvicorn
 
         from detente.room.api import create_room_app
+    _opened_service(db, creates=True).close()  # a bad --db refused before the server starts
     app_ = create_room_app(db, allowed_hosts=host_names(host, allow_host))
     scheme = "https" if tls_certfile else "http"
     err_console.print(f"detente room on {scheme}://{host}:{port}/  (Ctrl+C stops it)")
