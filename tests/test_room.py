@@ -270,7 +270,7 @@ def test_bad_numbers_get_the_loaders_messages(sqlite_db: str) -> None:
         "room accepts"
     assert "workbench" not in answer.text and "--max-upload" not in answer.text
     for body, where in (({"scenario": "korea-2017", "parties": ["US", "XX"]}, "parties[1]"),
-                        ({"scenario": "nowhere"}, ""),
+                        ({"scenario": "nowhere"}, "scenario"),
                         ({"options": {"step": -1}}, "options.step"),
                         ({"options": {"objective": "best"}}, "options.objective"),
                         ({"options": {"step": 0.01}}, "options.step")):

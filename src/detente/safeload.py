@@ -415,6 +415,16 @@ def _json_depths(text: str) -> np.ndarray:
     return np.cumsum(step)
 
 
+def read_document(path: Path, limits: LoadLimits | None = None) -> tuple[Any, LineMap]:
+    """The YAML or JSON document in ``path``, read within ``limits``, and, for YAML, each
+    path's line (JSON: none)."""
+    limits = limits or LoadLimits.from_env()
+    text = read_text(path, limits)
+    if path.suffix.lower() == ".json":
+        return parse_json(text, str(path), limits), LineMap()
+    return parse_yaml(text, str(path), limits)
+
+
 def parse_json(text: str, source: str, limits: LoadLimits | None = None) -> Any:
     """Parse JSON text under the limits, refusing duplicate keys with both lines."""
     limits = limits or LoadLimits.from_env()

@@ -80,7 +80,8 @@ class OpenBody(RequestBody):
 
     mode: Literal["mediation", "elicitation"] = "mediation"
     scenario: str | dict[str, Any] | None = Field(
-        default=None, description="An embedded scenario id, or a scenario (the file format "
+        default=None, description="An embedded scenario id (never a path: the server reads "
+                                  "no file a request names), or a scenario (the file format "
                                   "as JSON). Default korea-2017.")
     parties: list[str] | None = Field(default=None, max_length=200, description=(
         "Mediation: the actors who negotiate (default all). Elicitation: expert labels."))

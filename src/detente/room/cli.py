@@ -28,6 +28,7 @@ from detente.errors import (
     needs_extra,
     non_finite_text,
     option_error,
+    option_text,
     shorten,
 )
 from detente.room.given import BY_FLAGS
@@ -42,40 +43,98 @@ DB = Annotated[str, typer.Option("--db", help="The room database: a SQLite file 
                                  "postgresql:// URL.")]
 TOKEN = Annotated[str, typer.Option("--token", envvar="DETENTE_ROOM_TOKEN",
                                     help="Your token (or set DETENTE_ROOM_TOKEN).")]
+SERVER_URL = Annotated[str, typer.Option("--url", help="The server's address, to print "
+                                         "the parties' links.")]
+DEFAULT_URL = "http://127.0.0.1:8766"
 # Every argument names its metavar: typer would write the parameter's name ({room}) where
 # every other command's usage line writes upper case (SCENARIO).
 ROOM = Annotated[str, typer.Argument(help="The room's id.", show_default=False, metavar="ROOM")]
 
 
 @contextmanager
-def _service(db: str) -> Iterator[Any]:
+def _service(db: str, creates: bool = False) -> Iterator[Any]:
     """The room service on ``db`` for one command, closed when the command is done."""
-    with needs_extra("room", "the room needs SQLAlchemy and Alembic", "room"):
-        from detente.room.service import RoomService
-    service = RoomService(db)
+    service = _opened_service(db, creates)
     try:
         yield service
     finally:
         service.close()
 
 
+def _opened_service(db: str, creates: bool) -> Any:
+    """The room service on ``db``, or a refusal at ``--db`` where it cannot be opened. Only a
+    command that ``creates`` rooms may create the database: any other, given a mistyped
+    file, would leave an empty database behind and then report the room unknown."""
+    with needs_extra("room", "the room needs SQLAlchemy and Alembic", "room"):
+        from sqlalchemy.exc import DBAPIError
+
+        from detente.room.db import sqlite_file
+        from detente.room.service import RoomService
+    path = sqlite_file(db)
+    if path is not None and not path.exists():
+        if not creates:
+            raise option_error("--db", f"no room database at {path}",
+                               f"check the path: it is the {option_text('db')} the room was "
+                               "opened with (only `detente room open` creates a database)")
+        if not path.parent.is_dir():
+            raise option_error("--db", f"no folder {path.parent} to create the database in",
+                               "create the folder first, or give a file in an existing one")
+    try:
+        return RoomService(db)
+    except DBAPIError as err:  # not a database, a folder, a server that does not answer
+        # A server's URL is not repeated: it may carry a password.
+        reason = str(err.orig).partition("\n")[0]
+        raise option_error("--db", f"cannot open the room database"
+                           f"{f' {path}' if path else ''}: {reason}",
+                           "give the SQLite file `detente room open` made, or the "
+                           "postgresql:// URL of a server that answers") from None
+
+
 def _caller(service: Any, room: str, token: str) -> Any:
     return service.authenticate(room, token)
+
+
+@contextmanager
+def _calling(db: str, room: str, token: str) -> Iterator[tuple[Any, Any]]:
+    """The room service on ``db`` and the caller ``token`` stands for in ``room``."""
+    with _service(db) as service:
+        yield service, _caller(service, room, token)
 
 
 def _print_json(data: Any) -> None:
     console.print_json(json.dumps(data, allow_nan=False))
 
 
-def _read_structured(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
-    """The document in ``path`` and, for YAML, each path's line (JSON: none)."""
-    from detente.safeload import LoadLimits, parse_json, parse_yaml, read_text
+def _room_options(objective: str | None, items: list[str]) -> dict[str, Any]:
+    """The room's options from ``--objective`` and the ``-O NAME=VALUE`` items; an option
+    given twice is refused, as elsewhere on the command line: the last one used to win
+    without a word."""
+    options: dict[str, Any] = {}
+    given: dict[str, str] = {}
+    if objective is not None:
+        options["objective"] = objective
+        given["objective"] = option_text("objective", objective)
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise option_error("--option", f"expected NAME=VALUE, got '{item[:40]}'",
+                               "e.g. -O step=10")
+        name, written = name.strip(), option_text("option", item, "-O")
+        if name in given:
+            raise option_error("--option", f"{name} is given twice: '{shorten(given[name])}' "
+                               f"and '{shorten(written)}'", "give each option once")
+        given[name], options[name] = written, value.strip()
+    return options
 
-    limits = LoadLimits.from_env()
-    text = read_text(path, limits)
-    if path.suffix.lower() == ".json":
-        return parse_json(text, str(path), limits), {}
-    return parse_yaml(text, str(path), limits)
+
+def _scenario_source(scenario: str | None) -> str | Path | None:
+    """What ``room open SCENARIO`` hands the room: an embedded id as text, anything else as
+    a file (the room reads files only when they are handed to it as paths)."""
+    from detente.scenario import embedded_scenarios
+
+    if scenario is None or (scenario in embedded_scenarios() and not Path(scenario).exists()):
+        return scenario
+    return Path(scenario)
 
 
 @room_app.command("open")
@@ -93,26 +152,26 @@ def open_room(
                          "room.")] = None,
     weight: Annotated[list[str] | None, typer.Option(
         "--weight", help="Elicitation: an expert's pool weight, LABEL=W (repeat).")] = None,
-    objective: Annotated[str, typer.Option(help="nash (best Nash product) or maxmin.")
-                         ] = "nash",
+    objective: Annotated[str | None, typer.Option(
+        help="nash (best Nash product, the default) or maxmin.", show_default=False)
+                         ] = None,
     option: Annotated[list[str] | None, typer.Option(
         "--option", "-O", help="A settlement option, NAME=VALUE (step, utility, correlation, "
                                "losses, weighting, method).")] = None,
     expires_days: Annotated[float, typer.Option("--expires-days", help="Days the room "
                                                 "lasts.", min=0.001, max=365)] = 14.0,
-    url: Annotated[str, typer.Option(help="The server's address, to print the parties' "
-                                     "links.")] = "http://127.0.0.1:8766",
+    url: SERVER_URL = DEFAULT_URL,
     as_json: Annotated[bool, typer.Option("--json", help="Print the room, tokens and links "
                                           "as JSON (for scripts).")] = False,
 ) -> None:
     """Open a room and print the owner's token and each party's link (shown only now)."""
-    options: dict[str, Any] = {"objective": objective}
-    for item in option or []:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise option_error("--option", f"expected NAME=VALUE, got '{item[:40]}'",
-                               "e.g. -O step=10")
-        options[name.strip()] = value.strip()
+    if expert and party:
+        raise option_error(BY_FLAGS.parties_place, f"{BY_FLAGS.parties_place} names the "
+                           f"parties of a mediation room, {BY_FLAGS.place} the experts of an "
+                           "elicitation room: a room is one or the other",
+                           f"give {BY_FLAGS.parties_place} for each party (mediation) or "
+                           f"{BY_FLAGS.place} for each expert (elicitation), not both")
+    options = _room_options(objective, option or [])
     weights: dict[str, float] = {}
     for item in weight or []:
         label, sep, value = item.partition("=")
@@ -129,13 +188,9 @@ def open_room(
             raise option_error("--weight", f"{non_finite_text(value)}, in "
                                f"'{shorten(item)}'", BY_FLAGS.weight_example)
     mode = "elicitation" if expert else "mediation"
-    source: Any = scenario
-    if scenario and Path(scenario).suffix.lower() in (".yaml", ".yml", ".json"):
-        source, _ = _read_structured(Path(scenario))  # a skeleton file may have no stances
-    elif scenario and Path(scenario).suffix.lower() == ".csv":
-        source = Path(scenario)
-    with _service(db) as service:
-        opened = service.open_room(mode, source, list(expert or party or []) or None,
+    with _service(db, creates=True) as service:
+        opened = service.open_room(mode, _scenario_source(scenario),
+                                   list(expert or party or []) or None,
                                    options, expires_in=dt.timedelta(days=expires_days),
                                    weights=weights, given=BY_FLAGS)
     base = url.rstrip("/")
@@ -167,9 +222,10 @@ def _document_command(act: str, file_help: str, summary: str) -> None:
     load limits) handed to the service's ``act`` under the party's token."""
 
     def command(room: ROOM, file: Path, token: TOKEN, db: DB = "room.db") -> None:
+        from detente.safeload import read_document
         from detente.scenario.load import line_for
 
-        payload, lines = _read_structured(file)
+        payload, lines = read_document(file)
         with _service(db) as service:
             try:
                 answer = getattr(service, act)(_caller(service, room, token), payload)
@@ -202,7 +258,8 @@ def respond(room: ROOM, answer: Annotated[str, typer.Argument(help="accept or re
             db: DB = "room.db") -> None:
     """Accept or reject the current proposal (a party's token)."""
     with _service(db) as service:
-        _print_json(service.respond(_caller(service, room, token), round_, answer))
+        _print_json(service.respond(_caller(service, room, token), round_, answer,
+                                    given=BY_FLAGS))
 
 
 @room_app.command("propose")
@@ -224,6 +281,27 @@ def revoke(room: ROOM, party: Annotated[str, typer.Argument(help="The party's la
     with _service(db) as service:
         service.revoke(_caller(service, room, token), party)
         console.print(f"{party}'s link is revoked")
+
+
+@room_app.command("reissue")
+@reports_errors
+def reissue(room: ROOM, party: Annotated[str, typer.Argument(help="The party's label.",
+                                                              metavar="PARTY")],
+            token: TOKEN, db: DB = "room.db", url: SERVER_URL = DEFAULT_URL) -> None:
+    """A new link for a party, whose old link stops working (the owner's token)."""
+    with _calling(db, room, token) as (service, caller):
+        new_token = service.reissue(caller, party)
+    console.print(f"{party}: {url.rstrip('/')}/room/{room}#token={new_token}", soft_wrap=True)
+    err_console.print("the token is shown only now; the database keeps only its hash")
+
+
+@room_app.command("close")
+@reports_errors
+def close(room: ROOM, token: TOKEN, db: DB = "room.db") -> None:
+    """Close the room without agreement: nothing can change any more (the owner's token)."""
+    with _calling(db, room, token) as (service, caller):
+        service.close_room(caller)
+    console.print(f"room {room} is closed")
 
 
 @room_app.command("export")
@@ -317,6 +395,7 @@ def serve(
         import uvicorn
 
         from detente.room.api import create_room_app
+    _opened_service(db, creates=True).close()  # a bad --db refused before the server starts
     app_ = create_room_app(db, allowed_hosts=host_names(host, allow_host))
     scheme = "https" if tls_certfile else "http"
     err_console.print(f"detente room on {scheme}://{host}:{port}/  (Ctrl+C stops it)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    make_url,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -171,6 +173,15 @@ def database_url(db: str) -> str:
                                        "postgresql://user:password@host/dbname")])
         return db
     return f"sqlite:///{db}"
+
+
+def sqlite_file(db: str) -> Path | None:
+    """The file of the SQLite database ``db`` (a path or URL) names; None for a database
+    server's URL or an in-memory one."""
+    url = make_url(database_url(db))
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
 
 
 def make_engine(db: str) -> Engine:

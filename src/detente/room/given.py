@@ -9,9 +9,10 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class OpeningGiven:
     """How the caller of :meth:`RoomService.open_room` gives the parties or experts, their
-    pool weights and the room's options, so that its refusals name what the caller wrote: a
-    request to the room's HTTP API by the fields of its body (:data:`BY_REQUEST`), `detente
-    room open` by its flags (:data:`BY_FLAGS`)."""
+    pool weights and the room's options (and, to :meth:`RoomService.respond`, the round a
+    party answers), so that its refusals name what the caller wrote: a request to the
+    room's HTTP API by the fields of its body (:data:`BY_REQUEST`), `detente room` by its
+    flags (:data:`BY_FLAGS`)."""
 
     place: str  # where a refusal of the experts' labels is located
     example: str  # how to give two experts
@@ -20,6 +21,7 @@ class OpeningGiven:
     party_place_template: str  # where a refusal of the {index}th mediation party is located
     parties_place: str  # where a refusal of the mediation parties together is located
     options_in_body: bool  # the options are the fields of the body's "options" object
+    round_place: str  # where a refusal of the round a party answers is located
 
     def weight_place(self, label: str) -> str:
         """Where a refusal of ``label``'s pool weight is located."""
@@ -33,8 +35,9 @@ class OpeningGiven:
 #: The HTTP API's body fields, which are also ``open_room``'s parameters (docs/room.md).
 BY_REQUEST = OpeningGiven("parties", 'e.g. "parties": ["E1", "E2"]', "weights.{label}",
                           'e.g. "weights": {"E1": 2} (weights are relative)',
-                          "parties[{index}]", "parties", options_in_body=True)
+                          "parties[{index}]", "parties", options_in_body=True,
+                          round_place="round")
 #: `detente room open`'s flags: one flag per weight or party, so the flag locates each.
 BY_FLAGS = OpeningGiven("--expert", "e.g. --expert E1 --expert E2", "--weight",
                         "e.g. --weight E1=2 (weights are relative)", "--party", "--party",
-                        options_in_body=False)
+                        options_in_body=False, round_place="--round")

@@ -147,13 +147,17 @@ def _issue_ids(mapping: Mapping[str, Any]) -> list[str]:
         if isinstance(issues, list) else []
 
 
-def load_skeleton(raw: Mapping[str, Any]) -> Scenario:
+def load_skeleton(raw: Any, source: str = "<skeleton>",
+                  line_map: dict[tuple[str, ...], int] | None = None) -> Scenario:
     """A skeleton written by a mediator (a scenario without stances), checked by the
-    loader with every rule but "somebody cares about each issue"."""
+    loader with every rule but "somebody cares about each issue"; refusals name
+    ``source`` and, from ``line_map``, a file's lines."""
+    if not isinstance(raw, Mapping):  # an empty file, a list: the loader's own refusal
+        return scenario_from_mapping(raw, source)
     mapping = copy.deepcopy(dict(raw))
     mapping.setdefault("stances", {})
     try:
-        return scenario_from_mapping(mapping, "<skeleton>")
+        return scenario_from_mapping(mapping, source, line_map)
     except ScenarioError as err:
         problems = _nobody_cares(err, _issue_ids(mapping))
         if problems:

@@ -28,13 +28,14 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from detente.errors import DetenteError, Problem
+from detente.errors import DetenteError, Problem, ScenarioError, shorten
 from detente.room import elicitation, mediation
 from detente.room.db import (
     AuditEvent,
@@ -50,7 +51,9 @@ from detente.room.db import (
     utc,
 )
 from detente.room.given import BY_REQUEST, OpeningGiven
-from detente.scenario import Scenario, load, scenario_from_mapping
+from detente.safeload import read_document
+from detente.scenario import Scenario, load, load_embedded, scenario_from_mapping
+from detente.scenario.load import file_kind
 
 Mode = Literal["mediation", "elicitation"]
 Role = Literal["owner", "party"]
@@ -130,7 +133,8 @@ class RoomService:
                 yield session
 
     # --- opening ------------------------------------------------------------------------
-    def open_room(self, mode: Mode, scenario: str | Scenario | Mapping[str, Any] | None,
+    def open_room(self, mode: Mode,
+                  scenario: str | Path | Scenario | Mapping[str, Any] | None,
                   parties: list[str] | None = None, options: Mapping[str, Any] | None = None,
                   title: str | None = None, expires_in: dt.timedelta = DEFAULT_EXPIRY,
                   weights: Mapping[str, float] | None = None,
@@ -139,15 +143,15 @@ class RoomService:
         guarantors; its stances and trust are dropped), ``parties`` the actors who
         negotiate (default all). Elicitation: ``scenario`` is the full scenario the experts
         start from, ``parties`` the experts' labels, ``weights`` optional pool weights,
-        refused as ``given`` names them (and the parties and the options)."""
+        refused as ``given`` names them (and the parties and the options).
+
+        ``scenario`` as text is an embedded scenario's id, never a path: the HTTP API hands
+        its callers' text through, and a path would let anyone on the network read the
+        server's files. A file is given as a :class:`~pathlib.Path` (the command line's
+        ``room open FILE``), read here so that its refusals name it and its lines."""
         if mode not in ("mediation", "elicitation"):
             raise RoomError(422, "mode", f"unknown mode '{mode}'", "mediation or elicitation")
-        if isinstance(scenario, Mapping) and mode == "mediation":
-            s = mediation.load_skeleton(scenario)
-        elif isinstance(scenario, Mapping):
-            s = scenario_from_mapping(dict(scenario), "<room>")
-        else:
-            s = load(scenario)
+        s = self._opening_scenario(mode, scenario)
         with mediation.options_named(given.options_in_body):
             checked = mediation.check_options(options)
         if mode == "mediation":
@@ -210,6 +214,34 @@ class RoomService:
                                   revoked=False, weight=float(weights.get(label, 1.0))))
             self._audit(session, room_id, "owner", "open", 1)
         return OpenedRoom(room_id, owner, tokens)
+
+    @staticmethod
+    def _opening_scenario(mode: Mode,
+                          scenario: str | Path | Scenario | Mapping[str, Any] | None
+                          ) -> Scenario:
+        """The scenario a room opens on (:meth:`open_room`), checked by the loader."""
+        if isinstance(scenario, str):
+            try:
+                return load_embedded(scenario)
+            except ScenarioError as err:
+                # Decided without looking at the disk (load_embedded reads no file a caller
+                # names), so the answer is the same whether or not such a file exists.
+                raise RoomError(422, "scenario", f"'{shorten(scenario)}' is not an embedded "
+                                "scenario, and a room reads no file of the server's",
+                                f"give {err.problems[0].fix}; or the scenario itself, its "
+                                "file's content as JSON (`detente room open FILE` reads a "
+                                "file itself)") from None
+        if isinstance(scenario, Path) and mode == "mediation" and scenario.is_file() and \
+                file_kind(scenario) != ".csv":
+            # A skeleton file may have no stances: read as a document, not by load() (which
+            # also names a file that is missing or of an unknown type).
+            raw, lines = read_document(scenario)
+            return mediation.load_skeleton(raw, str(scenario), lines)
+        if isinstance(scenario, Mapping) and mode == "mediation":
+            return mediation.load_skeleton(scenario)
+        if isinstance(scenario, Mapping):
+            return scenario_from_mapping(dict(scenario), "<room>")
+        return load(scenario)
 
     # --- who is calling -----------------------------------------------------------------
     def authenticate(self, room_id: str, token: str | None) -> Caller:
@@ -294,19 +326,13 @@ class RoomService:
         """A party enters (or revises) its own numbers. In mediation, once every party has
         numbers the room proposes; a revision after a proposal opens the next round."""
         self._require(caller, "party")
-        if not isinstance(payload, Mapping):
-            raise RoomError(422, "", "the submission must be a JSON object",
-                            "see docs/room.md for its fields")
         with self._session(write=False) as session:
             room = session.get(Room, caller.room_id)
             assert room is not None
             base = json.loads(room.scenario_json)
             mode = room.mode
         # Checked before the write lock: the loader may take a while on a large table.
-        if mode == "mediation":
-            checked = mediation.check_submission(base, caller.label, payload)
-        else:
-            checked = elicitation.check_submission(base, payload)
+        checked = self._checked_submission(mode, base, caller.label, payload)
         with self._session(write=True) as session:
             room = self._locked_room(session, caller.room_id)
             self._open_for_change(room)
@@ -327,9 +353,32 @@ class RoomService:
                     self._propose_if_complete(session, room, "owner-default")
         return self.status(caller)
 
-    def respond(self, caller: Caller, round_: int, answer: str) -> dict[str, Any]:
+    @staticmethod
+    def _checked_submission(mode: str, base: Mapping[str, Any], label: str,
+                            payload: Any) -> dict[str, Any]:
+        """A party's numbers checked for its room: mediation's row or elicitation's cells."""
+        def check(numbers: Mapping[str, Any]) -> dict[str, Any]:
+            if mode == "mediation":
+                return mediation.check_submission(base, label, numbers)
+            return elicitation.check_submission(base, numbers)
+
+        if payload is None:  # an empty file: an empty submission, answered with an example
+            payload = {}
+        if not isinstance(payload, Mapping):
+            example = "see docs/room.md for its fields"
+            try:
+                check({})
+            except ScenarioError as err:  # the example an empty submission gets
+                example = err.problems[0].fix
+            raise ScenarioError([Problem("", "a submission is a mapping of its fields, not "
+                                         f"a {type(payload).__name__}", example)])
+        return check(payload)
+
+    def respond(self, caller: Caller, round_: int, answer: str,
+                given: OpeningGiven = BY_REQUEST) -> dict[str, Any]:
         """A party accepts or rejects the current round's proposal; when every party has
-        accepted it, the room closes on that package."""
+        accepted it, the room closes on that package. A refused round is located where
+        ``given`` says the caller wrote it."""
         self._require(caller, "party")
         if answer not in ("accept", "reject"):
             raise RoomError(422, "answer", f"unknown answer '{str(answer)[:20]}'",
@@ -345,8 +394,10 @@ class RoomService:
                 raise RoomError(409, "round", "there is no proposal yet",
                                 "wait until every party has submitted")
             if round_ != room.round:
-                raise RoomError(409, "round", f"round {round_} is over; the current round is "
-                                f"{room.round}", "answer the current proposal")
+                when = "is over" if round_ < room.round else "has not begun"
+                raise RoomError(409, given.round_place, f"round {round_} {when}; the current "
+                                f"round is {room.round}",
+                                f"answer the current proposal (round {room.round})")
             if not proposal.zone_exists:
                 raise RoomError(409, "round", "no package every party accepts exists in this "
                                 "round, so there is nothing to accept",
