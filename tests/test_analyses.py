@@ -258,10 +258,14 @@ def test_every_analysis_accepts_every_counterfactual(name: str, args: list[str],
     # Only the package search reads trust, guarantors and fixed issues: every other
     # analysis says the change is inert rather than titling an unchanged result with it.
     package_parts = variation.fix or variation.trust or variation.guarantors
+    # ... in every format: the JSON as the table (the CSV writes the view's notes).
+    inert = [n for n in data.get("counterfactual_notes", []) if "changes nothing here" in n]
     if package_parts and not ANALYSES[name].searches_packages(result.options):
         assert "changes nothing here" in text
+        assert inert and all(note in text for note in inert)
     elif not ANALYSES[name].searches_packages(result.options):
         assert "changes nothing here" not in text
+        assert not inert
 
 
 def test_a_dropped_actor_is_gone_from_every_actor_list() -> None:

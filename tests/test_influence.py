@@ -8,8 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import detente
+from detente import analyses
 from detente.errors import OptionError
 from detente.influence import influence
+from detente.variation import parse_variation
 
 SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -112,3 +114,34 @@ def test_the_web_refuses_an_actor_without_a_target_at_its_field() -> None:
     [problem] = response.json()["problems"]
     assert problem["location"] == "params.actor"
     assert "target=10" in problem["fix"] and "--" not in problem["fix"] + problem["message"]
+
+
+def test_a_target_for_an_actor_without_a_stance_is_refused_with_a_fix_that_runs() -> None:
+    # DELTA has no stance on FUND: its position there is the status quo as a placeholder,
+    # which the answer quoted as DELTA's own ("... with DELTA at 100").
+    raw = detente.load("examples/my.yaml").model_dump(mode="python")
+    del raw["stances"]["DELTA"]["FUND"]
+    scenario = detente.load("examples/my.yaml").model_validate(raw)
+    with pytest.raises(OptionError) as refused:
+        influence(scenario, "compromise", actor="DELTA", issue="FUND", target=40.0)
+    problem = refused.value.problems[0]
+    assert "DELTA has no stance on FUND" in problem.message
+    assert "UP, MID, DOWN" in problem.fix
+    # The fix's stance, given, makes the question answerable.
+    fix = parse_variation(problem.fix.split(": ", 1)[1].split())
+    answered = influence(scenario, "compromise", actor="DELTA", issue="FUND", target=40.0,
+                         variation=fix)
+    assert answered.target is not None and answered.target.position is not None
+
+
+def test_the_seed_reaches_a_stochastic_model_through_its_options() -> None:
+    # influence took no model options, so every model ran deterministic and --seed could
+    # change no number; the options it ran with are echoed as forecast echoes them.
+    def run(seed: int) -> dict:
+        return analyses.run("influence", "examples/my.yaml", model="smp",
+                            option=["smp.transitions=stochastic"], seed=seed).to_dict()
+
+    first, again, other = run(0), run(0), run(1)
+    assert first["options"]["transitions"] == "stochastic"
+    assert first["forecast"] == again["forecast"]
+    assert first["forecast"] != other["forecast"]

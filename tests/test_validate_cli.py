@@ -54,6 +54,27 @@ def test_validate_json_output(tmp_path: Path) -> None:
     assert data["resampled"] == "groups" and set(data["breakdowns"]) == {"procedure", "rule"}
 
 
+@pytest.mark.parametrize(("given", "named"), [
+    (["--position", "A.B=5"], "--position"),
+    (["--fix", "N=3", "--trust", "A.B=0.5"], "--fix"),
+    (["--capability", "UP=5"], "--capability")])
+def test_a_counterfactual_on_deu_is_refused_at_the_flag_given(
+        tmp_path: Path, given: list[str], named: str) -> None:
+    result = runner.invoke(app, ["validate", "deu", str(_deu_file(tmp_path)), "-m",
+                                 "compromise", "--bootstrap", "0", *given])
+    assert result.exit_code == 2, result.output
+    assert f"{named}: {given[1]}: DEU III is a data set" in result.output
+    assert "--without" not in result.output
+    assert ("--capability gdp" in result.output) == (named == "--capability")
+
+
+def test_capability_on_deu_is_still_the_regime(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", "deu", str(_deu_file(tmp_path)), "-m",
+                                 "compromise", "--bootstrap", "0", "--capability", "equal"])
+    assert result.exit_code == 0, result.output
+    assert "capability: equal" in result.output
+
+
 def test_malformed_deu_file_is_a_clean_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(original_text([issue_row(pfr="lots")]), encoding="utf-8")

@@ -62,6 +62,24 @@ class Arrays:
     def replace(self, **changes: Any) -> Arrays:
         return dataclasses.replace(self, **changes)
 
+    def without_idle_stances(self) -> Arrays:
+        """The same scenario with every stance of salience exactly 0 read as no stance: the
+        status quo as its placeholder position and, where no batch row gives it a salience,
+        no stake.
+
+        Salience 0 is "no stake, the same scenario as no stance" (docs/scenario-format.md,
+        docs/uncertainty.md), yet the written position stays in the arrays for a
+        counterfactual that gives the stance a salience (``--salience A.I=0.3``). smp reads
+        its arrays through this, so that such a position is not one of its options.
+        """
+        idle = self.salience == 0
+        if not idle.any():
+            return self
+        status_quo = np.broadcast_to(self.status_quo[..., None, :], self.position.shape)
+        active = ~idle.reshape(-1, *idle.shape[-2:]).all(axis=0)
+        return self.replace(position=np.where(idle, status_quo, self.position),
+                            stake=self.stake & active)
+
     def to_units(self, unit_values: np.ndarray) -> np.ndarray:
         """Map values on the unit scale (issues on the last axis) to each issue's own units."""
         values: np.ndarray = self.scale_low + np.asarray(unit_values) * (

@@ -31,6 +31,7 @@ from detente.errors import as_written, option_error, option_text
 from detente.models import get_model, model_stream, require_known_actors
 from detente.render import fmt, fmt_apart, fmt_shift
 from detente.scenario import Scenario, did_you_mean, load
+from detente.variation import change_text
 
 STEP_SHARE = 0.01
 GRID = 201
@@ -94,6 +95,7 @@ class Influence:
 
     scenario: str
     model: str
+    options: dict[str, Any]
     seed: int
     forecast: dict[str, float]
     influence: dict[str, dict[str, float]]
@@ -102,7 +104,8 @@ class Influence:
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "detente.influence", "version": 1, "scenario": self.scenario,
-                "model": self.model, "seed": self.seed, "forecast": self.forecast,
+                "model": self.model, "options": self.options, "seed": self.seed,
+                "forecast": self.forecast,
                 "influence": self.influence,
                 "target": self.target.to_dict() if self.target else None}
 
@@ -162,6 +165,7 @@ def influence(scenario: Scenario | str | Path | None = None, model: str = "compr
             raise option_error("--target", f"target {as_written(target)} is off {issue}'s "
                                f"scale ({as_written(low[k])} to {as_written(high[k])})",
                                "give a value on the scale")
+        _require_stance(arrays, actors.index(actor), k)  # type: ignore[arg-type]
     base = _forecast(m, arrays, seed)
     h = STEP_SHARE
     table: dict[str, dict[str, float]] = {}
@@ -180,8 +184,28 @@ def influence(scenario: Scenario | str | Path | None = None, model: str = "compr
         shift = _target(m, arrays, seed, actors.index(actor), issues.index(issue),  # type: ignore[arg-type]
                         (target - low[issues.index(issue)]) / span[issues.index(issue)])  # type: ignore[arg-type]
     units = low + base * span
-    return Influence(s.id, m.name, seed, {i: float(units[k]) for k, i in enumerate(issues)},
+    return Influence(s.id, m.name, m.options_dict(), seed,
+                     {i: float(units[k]) for k, i in enumerate(issues)},
                      table, shift, {i: float(span[k]) for k, i in enumerate(issues)})
+
+
+def _require_stance(arrays: Arrays, a: int, k: int) -> None:
+    """Refuse a target for an actor without a stance on the issue: its position there is
+    the status-quo placeholder no model reads (docs/scenario-format.md), so the scan would
+    quote a made-up position and find that no position of it moves anything."""
+    if arrays.stake[a, k]:
+        return
+    actor, issue = arrays.actor_ids[a], arrays.issue_ids[k]
+    holders = [arrays.actor_ids[b] for b in range(arrays.n_actors)
+               if arrays.stake[b, k] and arrays.salience[b, k] > 0]
+    middle = as_written(float(arrays.scale_low[k] + arrays.scale_high[k]) / 2)
+    raise option_error("--actor", f"{actor} has no stance on {issue}: its position there is "
+                       "a placeholder no model reads, so none of its positions moves the "
+                       "forecast",
+                       f"choose an actor with a stake on {issue} ({', '.join(holders)}), or "
+                       f"give {actor} a stance first: "
+                       f"{change_text('--position', f'{actor}.{issue}={middle}')} "
+                       f"{change_text('--salience', f'{actor}.{issue}=0.5')}")
 
 
 def _target(m: Any, arrays: Arrays, seed: int, a: int, k: int, goal: float) -> TargetShift:

@@ -236,6 +236,19 @@ class Variation:
         CN.NUC=40``), every number with all its digits: a recorded run that repeats them."""
         import shlex
 
+        return [change_text(flag, shlex.quote(value)) for flag, value in self._given()]
+
+    def refused(self, why: str, fix: str) -> OptionError:
+        """The refusal of this counterfactual where none applies (``why``): one problem at
+        each kind of change given (located at its flag), naming its values."""
+        by_flag: dict[str, list[str]] = {}
+        for flag, value in self._given():
+            by_flag.setdefault(flag, []).append(value)
+        return OptionError([Problem(_at(flag), f"{', '.join(changes)}: {why}", fix)
+                            for flag, changes in by_flag.items()])
+
+    def _given(self) -> list[tuple[str, str]]:
+        """Each change as its flag and the value the command line gives it."""
         given = [("--without", a) for a in self.without]
         given += [("--add", f"{a.id}={as_written(a.capability)}") for a in self.add]
         given += [("--capability", f"{a}={as_written(v)}") for a, v in self.capability]
@@ -244,7 +257,7 @@ class Variation:
         given += [("--trust", f"{a}.{g}={as_written(v)}") for a, g, v in self.trust]
         given += [("--guarantor", f"{i}={','.join(g) or 'none'}") for i, g in self.guarantors]
         given += [("--fix", f"{i}={as_written(v)}") for i, v in self.fix]
-        return [_said(flag, shlex.quote(value)) for flag, value in given]
+        return given
 
     def split(self) -> list[Variation]:
         """One variation per single change, to show each change's effect on its own.
@@ -280,20 +293,20 @@ class Variation:
             if not _capability_fits(a.capability):
                 add(Problem(_at("--add"), f"capability of {a.id} must be a finite number "
                             f"above 0 and at most {_MOST}, got {as_written(a.capability)}",
-                            f"write e.g. {_said('--add', _example('--add'))}{_RESCALE}"))
+                            f"write e.g. {change_text('--add', _example('--add'))}{_RESCALE}"))
         for actor, value in self.capability:
             if not _capability_fits(value):
                 add(Problem(_at("--capability"), f"capability {actor}={as_written(value)} "
                             f"must be a finite number above 0 and at most {_MOST}",
-                            f"write e.g. {_said('--capability', _example('--capability'))}"
+                            f"write e.g. {change_text('--capability', _example('--capability'))}"
                             f"{_RESCALE}; to remove "
-                            f"an actor use {_said('--without')}"))
+                            f"an actor use {change_text('--without')}"))
         for actor, issue, value in self.position:
             if not math.isfinite(value):
                 add(Problem(_at("--position"), f"position {actor}.{issue}="
                             f"{as_written(value)} is not a finite number",
                             "write a value on the issue's scale, e.g. "
-                            f"{_said('--position', _example('--position'))}"))
+                            f"{change_text('--position', _example('--position'))}"))
         for option, triples in (("--salience", self.salience), ("--trust", self.trust)):
             for first, second, value in triples:
                 if not (math.isfinite(value) and 0.0 <= value <= 1.0):
@@ -301,12 +314,12 @@ class Variation:
                     add(Problem(_at(option), f"{what} {first}.{second}={as_written(value)} is "
                                 "outside 0-1",
                                 "write a value from 0 to 1, e.g. "
-                                f"{_said(option, _example(option))}"))
+                                f"{change_text(option, _example(option))}"))
         for issue, value in self.fix:
             if not math.isfinite(value):
                 add(Problem(_at("--fix"), f"{issue}={as_written(value)} is not a finite number",
                             "write a value on the issue's scale, e.g. "
-                            f"{_said('--fix', _example('--fix'))}"))
+                            f"{change_text('--fix', _example('--fix'))}"))
         keyed: list[tuple[str, Sequence[tuple[object, ...]]]] = [
             ("--without", [(a,) for a in self.without]),
             ("--add", [(a.id,) for a in self.add]),
@@ -328,7 +341,7 @@ class Variation:
         for a in self.add:
             if a.id in gone:
                 add(Problem(_at("--add"), f"{a.id} is both added and removed "
-                            f"({_said('--without')})", "give one of the two"))
+                            f"({change_text('--without')})", "give one of the two"))
         for option, ids in (("--capability", [c[0] for c in self.capability]),
                             ("--position", [p[0] for p in self.position]),
                             ("--salience", [s[0] for s in self.salience]),
@@ -336,9 +349,10 @@ class Variation:
                             ("--guarantor", [x for g in self.guarantors for x in g[1]])):
             for actor in dict.fromkeys(ids):
                 if actor in gone:
-                    add(Problem(_at(option), f"{_said(option)} names {actor}, which "
-                                f"{_said('--without')} removes", f"drop the {_said(option)} "
-                                f"change or the {_said('--without', actor)}"))
+                    add(Problem(_at(option), f"{change_text(option)} names {actor}, which "
+                                f"{change_text('--without')} removes",
+                                f"drop the {change_text(option)} change or the "
+                                f"{change_text('--without', actor)}"))
         return problems
 
     def problems(self, arrays: Arrays) -> list[Problem]:
@@ -354,13 +368,13 @@ class Variation:
             if actor in guarantors and actor not in actors:
                 # Actors and institutions share one namespace: a declared id is not unknown.
                 add(Problem(_at("--without"), f"{actor} is an institution, which "
-                            f"{_said('--without')} does not remove: it takes no part in the "
+                            f"{change_text('--without')} does not remove: it takes no part in the "
                             "bargaining and counts only through the trust actors place in it "
                             "as a guarantor or verifier",
                             "to weigh it at nothing set each actor's trust in it to 0, e.g. "
-                            f"{_said('--trust', f'{actors[0]}.{actor}=0')}; to take it out "
+                            f"{change_text('--trust', f'{actors[0]}.{actor}=0')}; to take it out "
                             "as the guarantor of an issue, name that issue's guarantors "
-                            f"without it ({_said('--guarantor', 'ISSUE=...')})"))
+                            f"without it ({change_text('--guarantor', 'ISSUE=...')})"))
             elif actor not in actors:
                 add(Problem(_at("--without"), f"unknown actor '{actor}'",
                             did_you_mean(actor, actors)))
@@ -371,8 +385,8 @@ class Variation:
             if a.id in guarantors:
                 add(Problem(_at("--add"), f"'{a.id}' is already an actor or institution",
                             "choose a new id; to change an actor use "
-                            f"{_said('--capability')}, {_said('--position')} or "
-                            f"{_said('--salience')}"))
+                            f"{change_text('--capability')}, {change_text('--position')} or "
+                            f"{change_text('--salience')}"))
         for actor, _ in self.capability:
             if actor not in actors + new:
                 add(Problem(_at("--capability"), f"unknown actor '{actor}'",
@@ -395,8 +409,8 @@ class Variation:
                     other = "--salience" if option == "--position" else "--position"
                     add(Problem(where, f"{actor} has no stance on {issue}",
                                 f"give its {other[2:]} too "
-                                f"({_said(other, f'{actor}.{issue}=...')}), so the new stance "
-                                "is complete"))
+                                f"({change_text(other, f'{actor}.{issue}=...')}), so the new "
+                                "stance is complete"))
                 if option == "--position":
                     lo, hi = float(arrays.scale_low[k]), float(arrays.scale_high[k])
                     if not lo <= value <= hi:
@@ -566,7 +580,7 @@ def _at(flag: str) -> str:
     return option_place(flag_name(flag), flag, within="counterfactual")
 
 
-def _said(flag: str, value: object = None) -> str:
+def change_text(flag: str, value: object = None) -> str:
     """A change named in a message, as the interface showing it writes it
     (:func:`detente.errors.option_text`): ``--without RU``, ``without=RU``."""
     return option_text(flag_name(flag), value, flag)
@@ -574,7 +588,7 @@ def _said(flag: str, value: object = None) -> str:
 
 def _fail(option: str, message: str) -> OptionError:
     return OptionError([Problem(_at(option), message,
-                                f"write e.g. {_said(option, _example(option))}")])
+                                f"write e.g. {change_text(option, _example(option))}")])
 
 
 def _key_value(option: str, text: str) -> tuple[str, str]:
@@ -653,8 +667,9 @@ def variation_from_options(
     without_ids = [w.strip() for w in without]
     for w in without_ids:
         if not w:
+            example = change_text("--without", _example("--without"))
             problems.append(Problem(_at("--without"), "an empty actor id",
-                                    f"write e.g. {_said('--without', _example('--without'))}"))
+                                    f"write e.g. {example}"))
     parsed = {
         "add": collect("--add", add, read_add),
         "capability": collect("--capability", capability, read_actor_value("--capability")),

@@ -71,6 +71,10 @@ class Result:
         if self.variation is not None and not self.variation.is_empty \
                 and self.spec.counterfactual == "apply":
             data.setdefault("counterfactual", self.variation.describe())
+        # The notes the view ends with (a part of the counterfactual this analysis does not
+        # read), so that a script reading the JSON is told what the table tells a reader.
+        if self.notes:
+            data["counterfactual_notes"] = list(self.notes)
         return data
 
     def view(self) -> View:

@@ -505,9 +505,14 @@ def _validated(targets: Sequence[str], variation: Variation | None, *, model: Se
                                "e.g. detente validate deu ../shared/research/data/deu/"
                                "deu3_blksv.csv")
         if variation is not None and not variation.is_empty:
-            raise option_error("--without", "DEU III is a data set of many proposals with "
-                               "their own actors: a counterfactual does not apply to it",
-                               "drop the counterfactual options, or validate scenario files")
+            # --capability is also this command's own option on DEU III: say which one is.
+            regimes = VALIDATE.option("capability")
+            weigh = (f"; to weigh the actors give {regimes.said('gdp')} (one of "
+                     f"{', '.join(map(str, regimes.choices))})" if variation.capability else "")
+            raise variation.refused("DEU III is a data set of many proposals with their own "
+                                    "actors: a counterfactual does not apply to it",
+                                    f"drop the counterfactual options, or validate scenario "
+                                    f"files{weigh}")
         return validate_deu(targets[1], models=models, capability=capability,
                             n_boot=bootstrap, rng=seed, weights=weights, folds=folds,
                             workers=workers)

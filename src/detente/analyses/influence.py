@@ -3,10 +3,12 @@ to reach a target (``detente influence``; model: :mod:`detente.influence`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detente.analyses.options import SEED
+from detente.analyses.forecasting import parse_model_options
+from detente.analyses.options import MODEL_OPTION, MODEL_SEED, the_model
 from detente.analyses.spec import AnalysisSpec, Option
 from detente.models import REGISTRY
 from detente.render import UNITS
@@ -20,11 +22,11 @@ if TYPE_CHECKING:
 
 def run_influence(scenario: Scenario | str | Path | None, variation: Variation | None, *,
                   model: str, actor: str | None, issue: str | None, target: float | None,
-                  seed: int) -> Any:
+                  option: Sequence[str], seed: int) -> Any:
     from detente.influence import influence
 
     return influence(scenario, model, actor=actor, issue=issue, target=target, seed=seed,
-                     variation=variation)
+                     options=parse_model_options(option).get(model, {}), variation=variation)
 
 
 def view_influence(run: Result) -> View:
@@ -60,7 +62,10 @@ INFLUENCE = AnalysisSpec(
         Option("issue", str, None, "The issue whose forecast should reach --target."),
         Option("target", float, None, "The forecast wanted on --issue (issue units).",
                unit="issue units"),
-        SEED,
+        # The model's options, as forecast takes them: without them every model ran
+        # deterministic, and the seed could change no number (smp.transitions=stochastic).
+        MODEL_OPTION, MODEL_SEED,
     ),
     run=run_influence, view=view_influence, formats=("table", "json", "csv"),
+    models_run=the_model,
 )

@@ -1161,6 +1161,10 @@ class SMP(Model):
              ) -> ModelResult:
         opts: SMPOptions = self.options  # type: ignore[assignment]
         generator, seed = make_rng(rng)
+        # Every actor's position vector is an option of the SMP (KTAB SMP; docs/smp.md), so
+        # the written position of a stance of salience 0 became a package that could win:
+        # such a stance is no stance (docs/smp.md, Deviations), and its place is the status quo.
+        arrays = arrays.without_idle_stances()
         out = run_smp(arrays.capability, arrays.position, arrays.salience, opts, generator,
                       trajectory=trajectory, turns=turns)
         batched = bool(arrays.batch_shape)
@@ -1231,7 +1235,7 @@ class SMP(Model):
         seed 0, so the turn shown is the one that forecast plays.
         """
         stream = rng if rng is not None else model_stream(0, self.name)
-        return explain_turn(self.options, arrays, issue_index, round_number,  # type: ignore[arg-type]
+        return explain_turn(self.options, arrays.without_idle_stances(), issue_index, round_number,  # type: ignore[arg-type]
                             stream)
 
 
