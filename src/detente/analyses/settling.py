@@ -461,22 +461,29 @@ def view_contributions(run: Result) -> View:
               key="contributions")
     tables = [t]
     if result.guarantors:
+        # Stakes left out are no stake of 0: the column says so rather than read 0.00.
+        stakes_left_out = any(g["stake"] is None for g in result.guarantors.values())
         tables.append(table(
             "What each guarantor needs to take part (best Nash package, all guarantors)",
             ["guarantor", "gain", "net stake", "outside gain needed"],
-            [[a, g["gain"], g["stake"], g["needs"]] for a, g in result.guarantors.items()],
+            [[a, g["gain"], "left out" if stakes_left_out else g["stake"], g["needs"]]
+             for a, g in result.guarantors.items()],
             units=["", GAIN_UNIT, GAIN_UNIT, GAIN_UNIT], formats=["", "+.2f", "+.2f", ".2f"],
-            notes=["gain: over the guarantor's walk-away point; net stake: the scenario's "
-                   "outside gain minus cost of its guarantees (stakes:); a guarantor with "
-                   "no gain does not give its guarantee and needs the outside gain shown."],
+            notes=["gain: over the guarantor's walk-away point; net stake: "
+                   + (f"left out ({option_text('ignore')} stakes)" if stakes_left_out
+                      else "the scenario's outside gain minus cost of its guarantees "
+                           "(stakes:)")
+                   + "; a guarantor with no gain does not give its guarantee and needs the "
+                   "outside gain shown."],
             key="guarantor-needs"))
     return View("", tables=tuple(tables), notes=(
+        *_mechanism_notes(_mechanism_kinds(result.mechanisms), result.ignored, "", "settle"),
         f"All actors as guarantors: {result.grand_value:.4g}; nobody: "
         f"{result.empty_value:.4g}; "
         + ("guarantees add nothing, so no actor has a share. " if result.adds_nothing
            else f"share: of the {result.added:.4g} that guarantees add. ")
         + f"{result.coalitions} coalitions evaluated"
-        + (f"; seed {result.seed}" if result.seed is not None else "") + ".",))
+        + (f"; seed {result.seed}" if result.seed is not None else "") + "."))
 
 
 CONTRIBUTIONS = AnalysisSpec(

@@ -1,0 +1,66 @@
+"""Three-actor and guarantor-only scenarios where the settle family's views once disagreed
+with their own numbers (a mechanism left out unsaid, a withheld guarantee read as one that
+needs nothing, an acceptable status quo left out of the brief's smallest deal)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import detente
+
+THREE = """\
+id: t3
+title: three
+issues:
+  - {id: A, name: A, scale: {low: 0, high: 10}, status_quo: 0, guarantors: [X, Z]}
+  - {id: B, name: B, scale: {low: 0, high: 10}, status_quo: 10, guarantors: [Y]}
+actors:
+  - {id: X, name: X, capability: 50%(X)s}
+  - {id: Y, name: Y, capability: 30%(Y)s}
+  - {id: Z, name: Z, capability: 20%(Z)s}
+stances:
+  X: {A: {position: 4, salience: 1}, B: {position: 2, salience: 0.5}}
+  Y: {A: {position: 8, salience: 0.5}, B: {position: 6, salience: 1}}
+  Z: {A: {position: 6, salience: 1}, B: {position: 0, salience: 1}}
+trust:
+  X: {Y: 0.5, Z: 0.3}
+  Y: {X: 0.6, Z: 0.2}
+  Z: {X: 0.4, Y: 0.7}
+packages:
+  - {id: P1, name: P1, values: {A: 5, B: 7}}
+  - {id: P2, name: P2, values: {A: 9}}
+"""
+
+
+def three(tmp_path: Path, extra: str = "", walk_away: bool = False) -> Path:
+    """The three-actor scenario, with ``extra`` lines (e.g. stakes), and walk-away points
+    below the status quo (X −40, Y −60, Z −90) where ``walk_away``."""
+    points = {"X": -40, "Y": -60, "Z": -90}
+    text = THREE % {a: f", walk_away: {{utility: {u}}}" if walk_away else ""
+                    for a, u in points.items()}
+    path = tmp_path / "three.yaml"
+    path.write_text(text + extra)
+    return path
+
+
+STAKES = "stakes: {Z: {A: {cost: 30, outside_gain: 5}}}\n"
+
+
+def test_contributions_says_which_mechanisms_it_applied_and_left_out(tmp_path: Path) -> None:
+    # --ignore stakes moves the worth (20.51 → 23.88): like settle and roadmap, the JSON and
+    # the table must say so, and the net stake left out must not read as a stake of 0.
+    path = three(tmp_path, STAKES)
+    left_out = detente.run("contributions", str(path), ignore=["stakes"])
+    plain = detente.run("contributions", str(path))
+    assert left_out.to_dict()["ignored"] == ["stakes"]
+    assert plain.to_dict()["ignored"] == []
+    assert left_out.value.grand_value != plain.value.grand_value
+    notes = " ".join(left_out.view().notes)
+    assert "Left out (--ignore): stakes" in notes
+    assert "Left out" not in " ".join(plain.view().notes)
+    assert "Applied from the scenario: guarantors' stakes" in " ".join(plain.view().notes)
+    assert plain.to_dict()["guarantors"]["Z"]["stake"] == -25.0
+    assert left_out.to_dict()["guarantors"]["Z"]["stake"] is None
+    needs = next(t for t in left_out.view().tables if t.key == "guarantor-needs")
+    assert [row[2] for row in needs.rows] == ["left out"] * 3
+    assert "net stake: left out (--ignore stakes)" in " ".join(needs.notes)
