@@ -64,3 +64,24 @@ def test_contributions_says_which_mechanisms_it_applied_and_left_out(tmp_path: P
     needs = next(t for t in left_out.view().tables if t.key == "guarantor-needs")
     assert [row[2] for row in needs.rows] == ["left out"] * 3
     assert "net stake: left out (--ignore stakes)" in " ".join(needs.notes)
+
+
+def test_an_acceptable_status_quo_is_said_in_the_brief_and_the_report(tmp_path: Path) -> None:
+    # Walk-away points below today: settle's smallest accord is the status quo (0 changes).
+    # The brief (and the report, which prints the brief's sections) must say so in the deal
+    # section and the bottom line, not give only the most balanced deal.
+    from detente.brief import make_brief
+
+    said = "Every veto player already prefers today to its walk-away point"
+    brief = make_brief(detente.load(three(tmp_path, walk_away=True)), samples=20)
+    sections = {s.heading: " ".join(s.paragraphs) for s in brief.sections}
+    settled = detente.run("settle", str(three(tmp_path, walk_away=True)), persuade=False)
+    assert settled.value.baseline.smallest.changed == ()
+    assert said in sections["Bottom line"]
+    deal = sections["The best and the smallest deal"]
+    assert said in deal and "the smallest acceptable deal is the status quo itself" in deal
+    assert "X gains least, +8.0 (20%)" in deal
+    # Without walk-away points the status quo is nobody's gain: no such sentence.
+    plain = make_brief(detente.load(three(tmp_path)), samples=20)
+    assert "already prefers today" not in " ".join(p for s in plain.sections
+                                                   for p in s.paragraphs)
