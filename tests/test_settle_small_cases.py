@@ -85,3 +85,55 @@ def test_an_acceptable_status_quo_is_said_in_the_brief_and_the_report(tmp_path: 
     plain = make_brief(detente.load(three(tmp_path)), samples=20)
     assert "already prefers today" not in " ".join(p for s in plain.sections
                                                    for p in s.paragraphs)
+
+
+SYMMETRIC = """\
+id: tsym
+title: sym
+issues:
+  - {id: A, name: A, scale: {low: 0, high: 10}, status_quo: 0, guarantors: [G1, G2]}
+  - {id: B, name: B, scale: {low: 0, high: 10}, status_quo: 10, guarantors: [G1]}
+actors:
+  - {id: X, name: X, capability: 50}
+  - {id: G1, name: G1, capability: 10, veto: false}
+  - {id: Y, name: Y, capability: 30}
+  - {id: G2, name: G2, capability: 10, veto: false}
+  - {id: G3, name: G3, capability: 10, veto: false}
+stances:
+  X: {A: {position: 4, salience: 1}, B: {position: 2, salience: 0.5}}
+  Y: {A: {position: 8, salience: 0.5}, B: {position: 6, salience: 1}}
+trust:
+  X: {G1: 0.5, G2: 0.5, G3: 0.9}
+  Y: {G1: 0.5, G2: 0.5, G3: 0.9}
+packages:
+  - {id: P1, name: P1, values: {A: 5, B: 4}}
+"""
+
+
+def test_a_guarantor_with_nothing_to_gain_does_not_read_like_one_that_gives(
+        tmp_path: Path) -> None:
+    # G1 and G2 have no stance: they gain exactly 0 and need any outside gain at all (the
+    # JSON's 1e-7), while X, Y and Z in the three-actor case gain and need nothing. Both
+    # once read "0.00"; and the note said G1 "does not give" its guarantee while P1's Nash
+    # product (17.59) counts it as given (B's only guarantor is G1).
+    path = tmp_path / "sym.yaml"
+    path.write_text(SYMMETRIC)
+    sym = detente.run("contributions", str(path)).value
+    gave = detente.run("contributions", str(three(tmp_path))).value
+    assert {a: g["gives"] for a, g in sym.guarantors.items()} == {"G1": False, "G2": False}
+    assert all(g["gives"] for g in gave.guarantors.values())
+
+    def needed(result: detente.Result) -> list[str]:
+        table = next(t for t in result.view().tables if t.key == "guarantor-needs")
+        return [row[3] for row in table.rows]
+
+    assert needed(detente.run("contributions", str(path))) == ["above 0.00"] * 2
+    assert needed(detente.run("contributions", str(three(tmp_path)))) == ["none"] * 3
+    settled = detente.run("settle", str(path), persuade=False)
+    p1 = settled.value.baseline.package("P1")
+    assert p1.acceptable and p1.nash > 17  # counted with G1's and G2's guarantees ...
+    view = settled.view()
+    text = "\n".join([*view.notes, *(n for t in view.tables for n in t.notes)])
+    assert "does not give it" not in text
+    assert ("G1 gains nothing with its guarantee: its own interest does not carry it, though "
+            "these numbers count it as given (an outside gain above 0.00 would)") in text

@@ -69,9 +69,11 @@ class Contributions:
     #: moved issue of the best Nash package (all actors as guarantors), its ``gain`` over
     #: its walk-away point, the net ``stake`` of its guarantees (outside gain − cost) and the
     #: outside gain it ``needs`` to be better off (0 when it already is); utility points
-    #: (the stake None where ``--ignore stakes`` left the stakes out).
+    #: (the stake None where ``--ignore stakes`` left the stakes out), and whether it
+    #: ``gives`` its guarantee of its own interest (a gain above 0; a need within the gain
+    #: tolerance is still a need).
     #: Empty when the zone is empty.
-    guarantors: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    guarantors: dict[str, dict[str, float | bool | None]] = field(default_factory=dict)
     #: The scenario's mechanisms the worths were computed on (after ``ignore``), and the
     #: kinds left out (``ignore``): every view says both, as settle's and roadmap's do.
     mechanisms: Mechanisms = field(default_factory=Mechanisms)
@@ -109,7 +111,7 @@ class Contributions:
 def guarantor_needs(problem: SettlementProblem, settings: UtilitySettings = DEFAULT_SETTINGS,
                     weighting: Literal["capability", "equal"] = "capability",
                     method: Method = "auto", stakes_left_out: bool = False
-                    ) -> dict[str, dict[str, float | None]]:
+                    ) -> dict[str, dict[str, float | bool | None]]:
     """For the best Nash package: each delivering actor's gain, net stake and the outside
     gain it needs to take part (see :attr:`Contributions.guarantors`); the stake is None
     where the scenario's stakes were left out (``--ignore stakes``), not a stake of 0."""
@@ -128,7 +130,8 @@ def guarantor_needs(problem: SettlementProblem, settings: UtilitySettings = DEFA
     stakes, withheld = guarantor_stakes(problem, package, best.values[0], best.gains[0],
                                          settings)
     return {a: {"gain": float(best.gains[0][arrays.actor_ids.index(a)] * UTILITY_POINTS),
-                "stake": None if stakes_left_out else stake, "needs": withheld.get(a, 0.0)}
+                "stake": None if stakes_left_out else stake, "needs": withheld.get(a, 0.0),
+                "gives": a not in withheld}
             for a, stake in stakes.items()}
 
 
