@@ -90,15 +90,11 @@ def test_an_acceptable_status_quo_is_said_in_the_brief_and_the_report(tmp_path: 
 SYMMETRIC = """\
 id: tsym
 title: sym
-issues:
-  - {id: A, name: A, scale: {low: 0, high: 10}, status_quo: 0, guarantors: [G1, G2]}
-  - {id: B, name: B, scale: {low: 0, high: 10}, status_quo: 10, guarantors: [G1]}
-actors:
-  - {id: X, name: X, capability: 50}
-  - {id: G1, name: G1, capability: 10, veto: false}
-  - {id: Y, name: Y, capability: 30}
-  - {id: G2, name: G2, capability: 10, veto: false}
-  - {id: G3, name: G3, capability: 10, veto: false}
+issues: [{id: A, name: A, scale: {low: 0, high: 10}, status_quo: 0, guarantors: [G1, G2]},
+         {id: B, name: B, scale: {low: 0, high: 10}, status_quo: 10, guarantors: [G1]}]
+actors: [{id: X, name: X, capability: 50}, {id: G1, name: G1, capability: 10, veto: false},
+         {id: Y, name: Y, capability: 30}, {id: G2, name: G2, capability: 10, veto: false},
+         {id: G3, name: G3, capability: 10, veto: false}]
 stances:
   X: {A: {position: 4, salience: 1}, B: {position: 2, salience: 0.5}}
   Y: {A: {position: 8, salience: 0.5}, B: {position: 6, salience: 1}}
