@@ -61,6 +61,7 @@ def test_stake_lines_write_a_gain_that_rounds_to_zero_without_a_sign() -> None:
     package = SimpleNamespace(withheld={"G": 0.0004}, gains={"G": -0.0004}, blockers=(),
                               stakes={"G": -0.004, "H": 0.0})
     lines = _stake_lines(package)
-    assert lines == ["  G is not better off with its guarantee (0.00): it does not give it "
-                     "(it would take part with an outside gain above 0.00)",
+    assert lines == ["  G is not better off (0.00) with its guarantee: its own interest does "
+                     "not carry it, though these numbers count it as given (an outside gain "
+                     "above 0.00 would)",
                      "  net stakes of the guarantees (outside gain − cost): G 0.00"]

@@ -9,6 +9,9 @@ end (where that end lies on the scale) must not.
 
 from __future__ import annotations
 
+import itertools
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -189,8 +192,11 @@ def test_a_scanned_far_end_is_a_value_the_blocker_accepts_and_is_written_so(
         tmp_path: Path) -> None:
     closed = _fixes(_river(tmp_path, "FLOW: 19, FUND: 100", walk_away=False))[("UP", "FLOW")]
     # Its closed-form band is (2.0000002, 5.9999998): GAIN_TOLERANCE keeps UP's gain at
-    # 2.0 and at 6.0 themselves from counting, so the ends are written inward of them.
-    assert closed.describe() == "UP accepts if 2.01 < FLOW ≤ 4 (threshold 5.99, now 19)"
+    # 2.0 and at 6.0 themselves from counting, and moved the ends inward by no more than
+    # it (a gain the model counts as none): they are written as the points where UP is
+    # indifferent, strict, not a digit inward (2.01, 5.99), which a shift of the scale
+    # changed (analysis._threshold).
+    assert closed.describe() == "UP accepts if 2.0 < FLOW ≤ 4 (threshold 6.0, now 19)"
     problem = _river(tmp_path, "FLOW: 19, FUND: 100", walk_away=True)
     assert not problem.mechanisms.is_empty
     scanned = _fixes(problem)[("UP", "FLOW")]
@@ -227,3 +233,70 @@ def test_a_scanned_threshold_without_a_candidate_is_written_inclusive() -> None:
     for past in (21.8, 28.2):
         assert _gain(problem, package, fix, past, opts) <= GAIN_TOLERANCE
     assert fix.describe() == "US accepts if 21.9 ≤ SEC ≤ 28.1"
+
+
+SHIFTABLE = """\
+id: shift
+title: shift
+issues:
+  - {{id: A, name: A, scale: {{low: {low}, high: {high}}}, status_quo: {sq_a}}}
+  - {{id: B, name: B, scale: {{low: 0, high: 10}}, status_quo: {sq_b}}}
+actors:
+  - {{id: X, name: X, capability: 50{walk_x}}}
+  - {{id: Y, name: Y, capability: 30}}
+  - {{id: Z, name: Z, capability: 20}}
+stances:
+  X: {{A: {{position: {x_a}, salience: {s_xa}}}, B: {{position: {x_b}, salience: 0.5}}}}
+  Y: {{A: {{position: {y_a}, salience: {s_ya}}}, B: {{position: {y_b}, salience: 1}}}}
+  Z: {{A: {{position: {z_a}, salience: 1}}, B: {{position: 0, salience: {s_zb}}}}}
+trust:
+  X: {{Y: 0.5, Z: 0.3}}
+  Y: {{X: 0.6, Z: 0.2}}
+  Z: {{X: 0.4, Y: 0.7}}
+packages:
+  - {{id: P1, name: P1, values: {{A: {p1_a}, B: {p1_b}}}}}
+  - {{id: P2, name: P2, values: {{A: {p2_a}}}}}
+"""
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_EXAMPLES = itertools.count()
+_HALVES = st.integers(0, 20).map(lambda n: n / 2)
+_SALIENCE = st.sampled_from([0.25, 0.5, 0.75, 1.0])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(a=st.fixed_dictionaries({"sq_a": _HALVES, "x_a": _HALVES, "y_a": _HALVES,
+                                "z_a": _HALVES, "p1_a": _HALVES, "p2_a": _HALVES,
+                                "s_xa": _SALIENCE, "s_ya": _SALIENCE}),
+       b=st.fixed_dictionaries({"sq_b": _HALVES, "x_b": _HALVES, "y_b": _HALVES,
+                                "p1_b": _HALVES, "s_zb": _SALIENCE}),
+       shift=st.sampled_from([1, 7, 1000, 1_000_000]), walk=st.booleans())
+def test_shifting_a_scale_shifts_every_win_over_number_by_exactly_the_shift(
+        tmp_path: Path, a: dict[str, float], b: dict[str, float], shift: int,
+        walk: bool) -> None:
+    # A band's ends once read 7.99 on 0 to 10 and 1000008.0 on 1000000 to 1000010 (the
+    # same indifference point at 8): the written digits depended on where the scale lay.
+    # Closed-form bands, and with a walk-away point scanned ones.
+    def texts(offset: int) -> dict[tuple[str, str, str], str]:
+        values = {k: (v + offset if k in ("sq_a", "x_a", "y_a", "z_a", "p1_a", "p2_a")
+                      else v) for k, v in a.items()}
+        # A file of its own per example: the same path rewritten within a second may be
+        # read back from the loader's cache.
+        path = tmp_path / f"shift{offset}-{next(_EXAMPLES)}.yaml"
+        path.write_text(SHIFTABLE.format(
+            low=offset, high=offset + 10, walk_x=", walk_away: {utility: -30}" if walk else "",
+            **values, **b), encoding="utf-8")
+        problem = SettlementProblem.from_scenario(detente.load(path))
+        return {(p.id, w.actor, w.issue): w.describe()
+                for p in analyse_packages(problem, settings=UtilitySettings())
+                for ways in p.win_over.values() for w in ways}
+
+    plain, shifted = texts(0), texts(shift)
+    assert plain.keys() == shifted.keys()
+    for key, text in plain.items():
+        moved = shifted[key]
+        assert _NUMBER.sub("#", text) == _NUMBER.sub("#", moved), (text, moved)
+        by = Decimal(shift if key[2] == "A" else 0)
+        assert [Decimal(n) + by for n in _NUMBER.findall(text)] == \
+            [Decimal(n) for n in _NUMBER.findall(moved)], (text, moved)

@@ -9,7 +9,9 @@ so it may sit on the true end itself). The written band must hold some value, an
 parenthetical threshold lies inside the band too.
 
 Inside means up to a float's rounding noise (render.steady: 14 significant digits): a grid
-value of 65.10000000000001 reads 65.1.
+value of 65.10000000000001 reads 65.1; and, for a closed-form end, up to the gain
+tolerance's shift past the point where the actor is indifferent (WinOver.slack): the end
+the tolerance put at 69.9999999 reads 70.0, a claim off by a gain the model counts as none.
 """
 
 from __future__ import annotations
@@ -46,9 +48,12 @@ def _wins(x: float, way: WinOver) -> bool:
 
 def _within(x: float, way: WinOver) -> bool:
     """Whether ``x`` lies in the band's closure (a strict written end may sit on a true end:
-    it claims only the values past it)."""
-    return ((way.low is None or x >= steady(way.low))
-            and (way.high is None or x <= steady(way.high)))
+    it claims only the values past it), widened for a closed-form end by the gain
+    tolerance's shift of it (``slack``) past the point where the actor is indifferent: a
+    digit within one shift of that point is written as it (analysis._threshold)."""
+    allowance = 2 * way.slack
+    return ((way.low is None or x >= steady(way.low) - allowance)
+            and (way.high is None or x <= steady(way.high) + allowance))
 
 
 def _assert_every_claim_wins(way: WinOver) -> None:

@@ -300,6 +300,8 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
         lines.append(f"A deal every veto player prefers to {_reference(outcome, 'today')} "
                      f"exists: the most balanced moves {len(best.changed)} of "
                      f"{_count(len(s.issues), 'issue')}.")
+        if _status_quo_acceptable(outcome):
+            lines.append(f"{_status_quo_acceptable(outcome)}.")
     elif passing:
         # The search weighs the grid's values only: a proposal passing with values off it
         # (or with guarantors of its own) is a deal nobody loses by, which the empty zone
@@ -453,14 +455,28 @@ def _found_deals(s: Scenario, inputs: BriefInputs, losses: dict[str, float]) -> 
                       f"{moves}. Gains in utility points (share of the way from {ref} to "
                       f"all it wants): {gains}.")
     small = outcome.smallest
-    if small is not None and small.changed:
-        moves = "; ".join(_move_words(s.issue(k), small.values[k]) for k in small.changed)
+    if small is not None:
         worst = outcome.worst_off(small)
-        paragraphs.append(f"The smallest acceptable deal moves "
-                          f"{_count(len(small.changed), 'issue')}: {moves}; of the veto "
-                          f"players, {s.name_of(worst)} gains least, "
-                          f"{_gain_words('', small.gains[worst], losses.get(worst)).strip()}.")
+        least = (f"of the veto players, {s.name_of(worst)} gains least, "
+                 f"{_gain_words('', small.gains[worst], losses.get(worst)).strip()}.")
+        if small.changed:
+            moves = "; ".join(_move_words(s.issue(k), small.values[k]) for k in small.changed)
+            paragraphs.append(f"The smallest acceptable deal moves "
+                              f"{_count(len(small.changed), 'issue')}: {moves}; {least}")
+        else:
+            paragraphs.append(f"{_status_quo_acceptable(outcome)}; {least}")
     return Section("The best and the smallest deal", tuple(paragraphs))
+
+
+def _status_quo_acceptable(outcome: Outcome) -> str:
+    """The sentence that says the smallest acceptable deal changes nothing ("" where it
+    changes something, or where there is none): every veto player already prefers today to
+    walking away (docs/settle.md: the smallest accord then starts from 0 changes)."""
+    small = outcome.smallest if outcome.zone_exists else None
+    if small is None or small.changed:
+        return ""
+    return (f"Every veto player already prefers today to {_reference(outcome, 'today')}: "
+            "the smallest acceptable deal is the status quo itself, with no issue moved")
 
 
 def _guarantor_section(s: Scenario, result: Contributions) -> Section | None:

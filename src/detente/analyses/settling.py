@@ -15,7 +15,9 @@ from detente.analyses.spec import AnalysisSpec, Option
 from detente.errors import option_text
 from detente.render import UNITS, and_list, fixed, fmt, fmt_signed, units_where_on_an_issue
 from detente.scenario import Scenario
+from detente.settlement.analysis import UTILITY_POINTS
 from detente.settlement.defaults import GridStep, search_text
+from detente.settlement.utility import GAIN_TOLERANCE
 from detente.variation import Variation
 from detente.view import Table, View, table
 
@@ -35,11 +37,25 @@ def beside(variation: Variation | None, separately: bool) -> list[Variation]:
     return variation.split() if separately else [variation]
 
 
+def unbacked_guarantee(guarantor: str, gain: float) -> str:
+    """Why a guarantor's own interest does not carry its guarantee (its ``gain``, utility
+    points over its walk-away point, is ≤ 0) and what would. The gains, the Nash product
+    and acceptability count every named guarantor as delivering with the trust placed in
+    it (docs/settle.md, *Guarantors' stakes*): said, so that no reader takes the guarantee
+    for left out of them. An actor with no stance gains exactly nothing: it needs any
+    outside gain at all, which must not read like the nothing one that gives needs."""
+    state = ("gains nothing" if abs(gain) <= GAIN_TOLERANCE * UTILITY_POINTS
+             else f"is not better off ({fmt_signed(gain)})")
+    return (f"{guarantor} {state} with its guarantee: its own interest does not carry it, "
+            f"though these numbers count it as given (an outside gain above "
+            f"{fixed(max(-gain, 0.0))} would)")
+
+
 def _stake_lines(p: Any) -> list[str]:
-    """Guarantors that withhold their guarantee, and the stakes that carry weight."""
-    lines = [f"  {g} is not better off with its guarantee ({fmt_signed(p.gains[g])}): it does not "
-             f"give it (it would take part with an outside gain above {fixed(need)})"
-             for g, need in p.withheld.items()
+    """Guarantors whose own interest does not carry their guarantee, and the stakes that
+    carry weight."""
+    lines = [f"  {unbacked_guarantee(g, p.gains[g])}"
+             for g in p.withheld
              # a blocking veto player's refusal is said below; repeat it only where its
              # guarantee carries a stake
              if g not in p.blockers or abs(p.stakes.get(g, 0.0)) > 1e-12]
@@ -461,22 +477,31 @@ def view_contributions(run: Result) -> View:
               key="contributions")
     tables = [t]
     if result.guarantors:
+        # Stakes left out are no stake of 0: the column says so rather than read 0.00.
+        stakes_left_out = any(g["stake"] is None for g in result.guarantors.values())
         tables.append(table(
             "What each guarantor needs to take part (best Nash package, all guarantors)",
             ["guarantor", "gain", "net stake", "outside gain needed"],
-            [[a, g["gain"], g["stake"], g["needs"]] for a, g in result.guarantors.items()],
-            units=["", GAIN_UNIT, GAIN_UNIT, GAIN_UNIT], formats=["", "+.2f", "+.2f", ".2f"],
-            notes=["gain: over the guarantor's walk-away point; net stake: the scenario's "
-                   "outside gain minus cost of its guarantees (stakes:); a guarantor with "
-                   "no gain does not give its guarantee and needs the outside gain shown."],
+            [[a, g["gain"], "left out" if stakes_left_out else g["stake"],
+              "none" if g["gives"] else f"above {fixed(max(-g['gain'], 0.0))}"]
+             for a, g in result.guarantors.items()],
+            units=["", GAIN_UNIT, GAIN_UNIT, GAIN_UNIT], formats=["", "+.2f", "+.2f", ""],
+            notes=["gain: over the guarantor's walk-away point; net stake: "
+                   + (f"left out ({option_text('ignore')} stakes)" if stakes_left_out
+                      else "the scenario's outside gain minus cost of its guarantees "
+                           "(stakes:)")
+                   + "; a guarantor whose gain is not above 0 has no interest of its own "
+                   "in giving its guarantee (the worths above still count it as given) and "
+                   "would with the outside gain shown; none: it gains already."],
             key="guarantor-needs"))
     return View("", tables=tuple(tables), notes=(
+        *_mechanism_notes(_mechanism_kinds(result.mechanisms), result.ignored, "", "settle"),
         f"All actors as guarantors: {result.grand_value:.4g}; nobody: "
         f"{result.empty_value:.4g}; "
         + ("guarantees add nothing, so no actor has a share. " if result.adds_nothing
            else f"share: of the {result.added:.4g} that guarantees add. ")
         + f"{result.coalitions} coalitions evaluated"
-        + (f"; seed {result.seed}" if result.seed is not None else "") + ".",))
+        + (f"; seed {result.seed}" if result.seed is not None else "") + "."))
 
 
 CONTRIBUTIONS = AnalysisSpec(

@@ -16,6 +16,7 @@ inside the band, and who would then block.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,17 +59,46 @@ def _issue_value(value: float, span: float | None) -> str:
     return fmt(value, span) if "e" in text or decimals < span_decimals(span) else text
 
 
-def _threshold(value: float, span: float | None, up: bool, extra: int = 0) -> str:
-    """A band's end in issue units, with the decimals :func:`fmt` writes it with on the
-    issue's scale (0.016 on 0 to 0.02, 1000.15 on 1000 to 1000.5), ``extra`` more, rounded
-    inward, up (``up``, a lower end) or down (an upper end): the band [1.63, 8.38] reads
-    "1.7 ≤ ALL ≤ 8.3", each written end a value that wins (the nearest, 1.6, does not).
-    One decimal is kept on a whole end of 1 or more: an end is a computed crossing point,
-    not a grid value, and the pinned texts write it 'threshold 20.0'."""
+def _threshold(value: float, span: float | None, up: bool, extra: int = 0,
+               origin: float = 0.0, slack: float = 0.0, allowance: bool = True) -> str:
+    """A band's end in issue units, with the decimals :func:`fmt` writes its distance from
+    the scale's low end ``origin`` with on the issue's scale (0.016 on 0 to 0.02, 1000.15 on
+    1000 to 1000.5), ``extra`` more, rounded inward, up (``up``, a lower end) or down (an
+    upper end): the band [1.63, 8.38] reads "1.7 ≤ ALL ≤ 8.3", each written end a value that
+    wins (the nearest, 1.6, does not). One decimal is kept on a whole end of 1 or more: an
+    end is a computed crossing point, not a grid value, and the pinned texts write it
+    'threshold 20.0'.
+
+    Measured from ``origin``, the digits do not depend on where the scale lies: an end 8
+    reads 8.0 on 0 to 10 and 1000008.0 on 1000000 to 1000010 (at that magnitude the
+    steadied value had lost the hair the tolerance moves it by, and read one digit more
+    than on 0 to 10). ``slack``: how far the gain tolerance moved a closed-form end inward
+    of the point where the actor is indifferent (issue units, WinOver.slack); a digit
+    within that shift of the indifference point is that point, so an end of 7.99999998
+    (indifferent at 8) reads 8.0, not 7.99: the claim then errs by at most the shift, a
+    gain the model itself counts as none. Without the ``allowance`` the end is written a
+    hair inward, as the tolerance put it (where the indifference point is the value the
+    package has now, which the threshold must not read as)."""
     if steady(value) == 0:
         return "0"
-    text = fixed_toward(value, fmt_decimals(steady(value), span) + extra, up)
+    # The indifference point and one shift past it, never past the scale's ends (an end
+    # the scan took for the scale's end is that end).
+    moved = max(value + (-2.0 if up else 2.0) * slack * allowance, min(value, origin))
+    if span is not None:
+        moved = min(moved, max(value, origin + span))
+    base = decimal.Decimal(repr(float(origin)))
+    # Measured from the origin exactly. A scanned end (no slack) is a grid value, steadied
+    # where it lies first: its noise far from 0 (1000006.6999999999) is its magnitude's. A
+    # closed-form end is not steadied there: at 1e6 that would eat the tolerance's hair.
+    offset = float(decimal.Decimal(repr(steady(moved) if slack == 0 else moved)) - base)
+    # At the origin itself (an end at the scale's low) the digits add nothing to it.
+    decimals = (fmt_decimals(steady(offset), span) if steady(offset) else 0) + extra
+    if int(base.as_tuple().exponent) < -decimals:  # an origin the digits cannot add exactly
+        base, offset = decimal.Decimal(0), moved
+    written = decimal.Decimal(fixed_toward(offset, decimals, up)) + base
+    text = f"{written:f}".lstrip("+")
     text = text.rstrip("0").rstrip(".") if "." in text else text
+    text = "0" if text in ("-0", "") else text
     return text if abs(value) < 1 or "." in text else f"{text}.0"
 
 
@@ -119,6 +149,12 @@ class WinOver:
     # How the sentence writes the numbers, not part of the finding: two scans that find the
     # same change are equal whatever they were told about the scale.
     span: float | None = field(default=None, compare=False)
+    #: The scale's low end, which the sentence measures its rounded numbers from (so that
+    #: they do not depend on where the scale lies), and how far GAIN_TOLERANCE moved the
+    #: closed form's ends inward of where the actor is indifferent (issue units; 0 for
+    #: scanned ends, which are values that win): see :func:`_threshold`.
+    origin: float = field(default=0.0, compare=False)
+    slack: float = field(default=0.0, compare=False)
 
     @property
     def size(self) -> float:
@@ -173,14 +209,16 @@ class WinOver:
         # closed form's ends are where the actor is indifferent (they may not, <).
         near, inclusive = ((_candidate(self.value, self.span, self.at_least, extra), True)
                            if self.value is not None
-                           else (_threshold(self.threshold, self.span, self.at_least, extra),
+                           else (_threshold(self.threshold, self.span, self.at_least, extra,
+                                            self.origin, self.slack),
                                  self.ends_win))
         apart = True
         if self.far_end is None:
             sign = ("≥" if inclusive else ">") if self.at_least else ("≤" if inclusive else "<")
             condition = f"{self.issue} {sign} {near}"
         else:
-            far = _threshold(self.far_end, self.span, not self.at_least, extra)
+            far = _threshold(self.far_end, self.span, not self.at_least, extra, self.origin,
+                             self.slack)
             sign, far_sign = "≤" if inclusive else "<", "≤" if self.ends_win else "<"
             low, high = (near, far) if self.at_least else (far, near)
             # Both ends inclusive may name one value (a band of one grid value); else the
@@ -191,8 +229,14 @@ class WinOver:
                          else f"{far} {far_sign} {self.issue} {sign} {near}")
         text = f"{self.actor} accepts if {condition}"
         if self.value is not None:
-            threshold = _threshold(self.threshold, self.span, self.at_least, extra)
             current = _issue_value(self.current, self.span)
+            threshold = _threshold(self.threshold, self.span, self.at_least, extra,
+                                   self.origin, self.slack)
+            if float(threshold) == float(current):
+                # Indifferent at the current value itself: the tolerance's hair inward is
+                # all that tells the threshold from it, so it is written.
+                threshold = _threshold(self.threshold, self.span, self.at_least, extra,
+                                       self.origin, self.slack, allowance=False)
             if extra:  # as many more decimals as the threshold has: they must read apart
                 decimals = len(current.partition(".")[2]) + extra
                 current = f"{steady(self.current):.{decimals}f}".rstrip("0").rstrip(".")
@@ -521,9 +565,14 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
     base = np.abs(arrays.status_quo - position) ** power
     with np.errstate(divide="ignore", invalid="ignore"):
         room = np.where(slope > 0, base - target / np.where(slope > 0, slope, 1.0), -np.inf)
+        # The same band without the tolerance: its ends are where b is indifferent.
+        room_indifferent = np.where(
+            slope > 0, base - (target - GAIN_TOLERANCE) / np.where(slope > 0, slope, 1.0),
+            -np.inf)
     options = []
     for k in np.nonzero(room > 0)[0]:
         radius = room[k] ** (1.0 / power)
+        slack = max(float(room_indifferent[k]) ** (1.0 / power) - radius, 0.0)
         side = 1.0 if unit_values[k] >= position[k] else -1.0
         threshold_unit = position[k] + side * radius
         span = arrays.scale_high[k] - arrays.scale_low[k]
@@ -545,12 +594,12 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
         if candidates.size:
             current = package.values[problem.issue_ids[k]]
             value = float(candidates[np.argmin(np.abs(candidates - current))])
-        options.append((k, threshold, side < 0, value, far_end))
+        options.append((k, threshold, side < 0, value, far_end, slack * span))
     if not options:
         return ()
     # Who blocks after each change (evaluated at the candidate value, or the threshold).
     changed = np.repeat(unit_values[None], len(options), axis=0)
-    for row, (k, threshold, at_least, value, _) in enumerate(options):
+    for row, (k, threshold, at_least, value, _, _) in enumerate(options):
         span = arrays.scale_high[k] - arrays.scale_low[k]
         # no candidate past the threshold: evaluate just past it (the threshold itself ties)
         nudge = SCALE_END_NUDGE * span * (1.0 if at_least else -1.0)
@@ -560,14 +609,15 @@ def _win_over(problem: SettlementProblem, package: NamedPackage, unit_values: np
                                 settings).sum(axis=-1)  # n, A
     must = parties(arrays)
     result = []
-    for row, (k, threshold, at_least, value, far_end) in enumerate(options):
+    for row, (k, threshold, at_least, value, far_end, slack) in enumerate(options):
         blocking = tuple(a for j, a in enumerate(arrays.actor_ids)
                          if must[j] and after[row, j] <= GAIN_TOLERANCE)
         result.append(WinOver(actor=arrays.actor_ids[b], issue=problem.issue_ids[k],
                               current=package.values[problem.issue_ids[k]],
                               threshold=threshold, at_least=at_least, value=value,
                               then_blocking=blocking, far_end=far_end,
-                              span=float(arrays.scale_high[k] - arrays.scale_low[k])))
+                              span=float(arrays.scale_high[k] - arrays.scale_low[k]),
+                              origin=float(arrays.scale_low[k]), slack=float(slack)))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
 
 
@@ -633,7 +683,8 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
                               at_least=at_least, value=value, then_blocking=blocking,
                               far_end=None if far_unit is None
                               else float(arrays.scale_low[k] + far_unit * span),
-                              ends_win=True, span=float(span)))
+                              ends_win=True, span=float(span),
+                              origin=float(arrays.scale_low[k])))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
 
 

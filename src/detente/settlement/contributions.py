@@ -27,7 +27,7 @@ import numpy as np
 
 from detente.errors import option_error, option_text
 from detente.models.base import RngLike, spawn_seed
-from detente.scenario import Scenario, load
+from detente.scenario import Mechanisms, Scenario, load
 from detente.settlement.analysis import UTILITY_POINTS
 from detente.settlement.defaults import GridStep
 from detente.settlement.mechanisms import ignoring
@@ -68,9 +68,16 @@ class Contributions:
     #: What each guarantor needs to take part (issue 16): for every actor that delivers a
     #: moved issue of the best Nash package (all actors as guarantors), its ``gain`` over
     #: its walk-away point, the net ``stake`` of its guarantees (outside gain − cost) and the
-    #: outside gain it ``needs`` to be better off (0 when it already is); utility points.
+    #: outside gain it ``needs`` to be better off (0 when it already is); utility points
+    #: (the stake None where ``--ignore stakes`` left the stakes out), and whether it
+    #: ``gives`` its guarantee of its own interest (a gain above 0; a need within the gain
+    #: tolerance is still a need).
     #: Empty when the zone is empty.
-    guarantors: dict[str, dict[str, float]] = field(default_factory=dict)
+    guarantors: dict[str, dict[str, float | bool | None]] = field(default_factory=dict)
+    #: The scenario's mechanisms the worths were computed on (after ``ignore``), and the
+    #: kinds left out (``ignore``): every view says both, as settle's and roadmap's do.
+    mechanisms: Mechanisms = field(default_factory=Mechanisms)
+    ignored: tuple[str, ...] = ()
 
     @property
     def added(self) -> float:
@@ -97,15 +104,17 @@ class Contributions:
             "value": self.value, "exact": self.exact, "shapley": self.shapley,
             "alone": self.alone, "without": self.without, "grand_value": self.grand_value,
             "empty_value": self.empty_value, "coalitions": self.coalitions, "seed": self.seed,
-            "guarantors": self.guarantors,
+            "guarantors": self.guarantors, "ignored": list(self.ignored),
         }
 
 
 def guarantor_needs(problem: SettlementProblem, settings: UtilitySettings = DEFAULT_SETTINGS,
                     weighting: Literal["capability", "equal"] = "capability",
-                    method: Method = "auto") -> dict[str, dict[str, float]]:
+                    method: Method = "auto", stakes_left_out: bool = False
+                    ) -> dict[str, dict[str, float | bool | None]]:
     """For the best Nash package: each delivering actor's gain, net stake and the outside
-    gain it needs to take part (see :attr:`Contributions.guarantors`)."""
+    gain it needs to take part (see :attr:`Contributions.guarantors`); the stake is None
+    where the scenario's stakes were left out (``--ignore stakes``), not a stake of 0."""
     from detente.settlement.analysis import guarantor_stakes
     from detente.settlement.problem import NamedPackage
 
@@ -121,7 +130,8 @@ def guarantor_needs(problem: SettlementProblem, settings: UtilitySettings = DEFA
     stakes, withheld = guarantor_stakes(problem, package, best.values[0], best.gains[0],
                                          settings)
     return {a: {"gain": float(best.gains[0][arrays.actor_ids.index(a)] * UTILITY_POINTS),
-                "stake": stake, "needs": withheld.get(a, 0.0)}
+                "stake": None if stakes_left_out else stake, "needs": withheld.get(a, 0.0),
+                "gives": a not in withheld}
             for a, stake in stakes.items()}
 
 
@@ -295,7 +305,9 @@ def contributions(
         without={a: worth[full ^ 1 << bit[k]] if k in bit else worth[full]
                  for k, a in enumerate(actors)},
         grand_value=worth[full], empty_value=worth[0], coalitions=len(worth), seed=seed,
-        guarantors=guarantor_needs(problem, settings, weighting, method),
+        guarantors=guarantor_needs(problem, settings, weighting, method,
+                                   stakes_left_out="stakes" in ignore),
+        mechanisms=problem.mechanisms, ignored=tuple(ignore),
     )
 
 
