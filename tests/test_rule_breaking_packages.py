@@ -10,13 +10,17 @@ with no blocker; P1 (V 40) keeps it and X blocks it.
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 import detente
 from detente.analyses import run
+from detente.brief import Brief, make_brief
 from detente.render import rows_text
+from detente.report.html import settlement_reading
 from detente.scenario import Scenario
+from detente.settlement.analysis import CLOSEST_RULE, closest_to_passing
 
 RULES = """\
 id: rules
@@ -74,3 +78,42 @@ def test_the_settle_table_says_a_package_breaks_a_rule(scenario: Scenario) -> No
     assert verdicts["R1"] == verdicts["R5"] == "breaks a rule"
     assert verdicts["R0"] == verdicts["R2"] == "blocked by Y; breaks a rule"
     assert verdicts["R3"] == "blocked by X; breaks a rule"
+
+
+RULE = "the scenario's rule (V ≥ 60 requires A ≥ 60)"
+
+
+def _brief_and_reading(scenario: Scenario) -> tuple[Brief, str]:
+    settled = detente.settle(scenario, step=10)
+    reading = settlement_reading(SimpleNamespace(  # type: ignore[arg-type]
+        settled=settled, deal=settled.baseline, scenario=scenario))
+    return make_brief(scenario, step=10, samples=10, seed=0), reading
+
+
+def test_a_package_that_keeps_the_rules_comes_closest(scenario: Scenario) -> None:
+    # r2 has the fewest blockers and the smallest loss, but breaks the rule: p1 keeps it.
+    settled = detente.settle(scenario, step=10)
+    r2 = settled.baseline.package("R2")
+    assert r2.blockers == ("Y",) and r2.broken_rules
+    assert closest_to_passing(settled.baseline.packages) is settled.baseline.package("P1")
+
+    brief, reading = _brief_and_reading(scenario)
+    bottom = " ".join(brief.sections[0].paragraphs)
+    assert f"p1 comes closest ({CLOSEST_RULE}), blocked by X." in bottom
+    assert f"p1 comes closest among the blocked ({CLOSEST_RULE}), held up by X." in reading
+    deals = next(s for s in brief.sections if s.heading == "Which proposals can pass")
+    said = {p.split(":")[0]: p for p in deals.paragraphs}
+    assert f"As written, it also breaks {RULE}." in said["r2"]
+    assert "breaks" not in said["p1"]
+
+
+def test_where_every_blocked_package_breaks_a_rule_the_closest_says_so(
+        tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES.replace("  - {id: P1, name: p1, values: {A: 50, B: 60, V: 40}}\n",
+                                  ""), encoding="utf-8")
+    brief, reading = _brief_and_reading(detente.load(path))
+    bottom = " ".join(brief.sections[0].paragraphs)
+    assert f"r2 comes closest ({CLOSEST_RULE}), blocked by Y, and it breaks {RULE}." in bottom
+    assert f"r2 comes closest among the blocked ({CLOSEST_RULE}), held up by Y and by " \
+           f"{RULE}." in reading
