@@ -372,7 +372,7 @@ def _brief(analysis: Analysis) -> Section:
     searched = analysis.searches
     brief = compose_brief(BriefInputs(
         analysis.scenario, analysis.forecast, analysis.settled if searched else None,
-        analysis.contributions if searched else None, analysis.sampled,
+        analysis.brief_contributions if searched else None, analysis.sampled,
         None if analysis.variation.is_empty else analysis.variation))
     parts: list[Markup] = []
     for part in brief.sections:
