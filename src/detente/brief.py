@@ -503,10 +503,23 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
     elif len(spreads) == 1:
         text = f"{who} spread over {fixed(100 * widest[0], 0)}% of {widest[1].name}'s scale."
     else:
-        text = (f"{who} disagree most on {widest[1].name} (a spread of "
-                f"{fixed(100 * widest[0], 0)}% of its scale) and "
-                + (f"agree on {and_list(agreed[::-1])}." if agreed else
-                   f"least on {least[1].name} ({fixed(100 * least[0], 0)}%)."))
+        # Issues whose spreads read alike are named together: "most on A (50%) and least
+        # on B (50%)" worded a tie as a difference.
+        widest_shown, least_shown = fixed(100 * widest[0], 0), fixed(100 * least[0], 0)
+        most = [issue.name for width, issue in spreads
+                if fixed(100 * width, 0) == widest_shown]
+        fewest = [issue.name for width, issue in spreads
+                  if fixed(100 * width, 0) == least_shown]
+        scale = "its scale" if len(most) == 1 else "each one's scale"
+        if len(most) == len(spreads):
+            text = (f"{who} disagree equally on "
+                    f"{and_list(most) if len(most) < 3 else 'every issue'} "
+                    f"(a spread of {widest_shown}% of {scale}).")
+        else:
+            text = (f"{who} disagree most on {and_list(most)} (a spread of {widest_shown}% "
+                    f"of {scale}) and "
+                    + (f"agree on {and_list(agreed[::-1])}." if agreed else
+                       f"least on {and_list(fewest)} ({least_shown}%)."))
     if f.combined is not None:
         f_combined = f.combined_values()
         spans = sorted((((f_combined[i.id]["high80"] - f_combined[i.id]["low80"])
