@@ -15,9 +15,8 @@ from detente.render import rows_text
 TINY = """\
 id: t1
 title: tiny
-issues:
-  - {id: A, name: A, status_quo: 50, guarantors: [X]}
-  - {id: B, name: B, status_quo: 50, guarantors: [Y]}
+issues: [{id: A, name: A, status_quo: 50, guarantors: [X]},
+         {id: B, name: B, status_quo: 50, guarantors: [Y]}]
 actors:
   - {id: X, name: X, capability: 1}
   - {id: Y, name: Y, capability: 3}
