@@ -41,13 +41,14 @@ def test_the_smaller_loss_comes_closest(tmp_path: Path) -> None:
 
     brief = make_brief(scenario, step=10, samples=10, seed=0)
     bottom = " ".join(brief.sections[0].paragraphs)
-    assert "Q comes closest (fewest blockers, then the smallest total loss among them), " \
+    assert "Q comes closest (rule-keeping first, then fewest blockers, then the smallest " \
+           "total loss), " \
            "blocked by Y." in bottom
 
     reading = settlement_reading(SimpleNamespace(  # type: ignore[arg-type]
         settled=settled, deal=settled.baseline, scenario=scenario))
-    assert "Q comes closest among the blocked (fewest blockers, then the smallest total " \
-           "loss among them), held up by Y" in reading
+    assert "Q comes closest among the blocked (rule-keeping first, then fewest blockers, " \
+           "then the smallest total loss), held up by Y" in reading
 
 
 TWO_ISSUES = """\

@@ -33,7 +33,7 @@ from detente.glossary import GLOSSARY, with_terms
 from detente.models import DEFAULT_MODELS
 from detente.render import and_list, decimals_apart, fixed, fixed_toward, fmt, fmt_signed
 from detente.scenario import Issue, Scenario, load
-from detente.settlement.analysis import CLOSEST_RULE, closest_to_passing
+from detente.settlement.analysis import CLOSEST_RULE, broken_rules_text, closest_to_passing
 from detente.settlement.defaults import GridStep, search_text
 from detente.settlement.mechanisms import reference_losses
 from detente.view import View
@@ -321,7 +321,9 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
     elif closest is not None:
         lines.append(f"None of the {len(proposals)} proposals on the table passes as "
                      f"written; {closest.name} comes closest ({CLOSEST_RULE}), blocked by "
-                     f"{and_list([s.name_of(b) for b in closest.blockers])}.")
+                     f"{and_list([s.name_of(b) for b in closest.blockers])}"
+                     + (f", and it breaks {broken_rules_text(closest)}"
+                        if closest.broken_rules else "") + ".")
     lines.append(_forecast_line(s, inputs))
     return Section("Bottom line", (" ".join(line for line in lines if line),))
 
@@ -377,13 +379,14 @@ def _named_deals(s: Scenario, proposals: list[PackageAnalysis]) -> Section | Non
             paragraphs.append(f"{p.name} can pass: every veto player gains.")
             continue
         if not p.blockers:
-            paragraphs.append(f"{p.name}: every veto player gains, but it breaks the "
-                              f"scenario's rule ({'; '.join(p.broken_rules)}), so it is not "
-                              "on the table.")
+            paragraphs.append(f"{p.name}: every veto player gains, but it breaks "
+                              f"{broken_rules_text(p)}, so it is not on the table.")
             continue
         losses = and_list([_loss_words(p.gains[b]) for b in p.blockers])
         text = (f"{p.name}: blocked by {and_list([s.name_of(b) for b in p.blockers])} "
                 f"(loss{'es' if len(p.blockers) > 1 else ''} of {losses} utility points).")
+        if p.broken_rules:
+            text += f" As written, it also breaks {broken_rules_text(p)}."
         fixes, stuck = [], []
         # guarantor -> (blocker, its trust now, the trust it needs)
         trusting: dict[str, list[tuple[str, float, float]]] = {}
@@ -516,10 +519,23 @@ def _how_sure(s: Scenario, inputs: BriefInputs) -> Section:
     elif len(spreads) == 1:
         text = f"{who} spread over {fixed(100 * widest[0], 0)}% of {widest[1].name}'s scale."
     else:
-        text = (f"{who} disagree most on {widest[1].name} (a spread of "
-                f"{fixed(100 * widest[0], 0)}% of its scale) and "
-                + (f"agree on {and_list(agreed[::-1])}." if agreed else
-                   f"least on {least[1].name} ({fixed(100 * least[0], 0)}%)."))
+        # Issues whose spreads read alike are named together: "most on A (50%) and least
+        # on B (50%)" worded a tie as a difference.
+        widest_shown, least_shown = fixed(100 * widest[0], 0), fixed(100 * least[0], 0)
+        most = [issue.name for width, issue in spreads
+                if fixed(100 * width, 0) == widest_shown]
+        fewest = [issue.name for width, issue in spreads
+                  if fixed(100 * width, 0) == least_shown]
+        scale = "its scale" if len(most) == 1 else "each one's scale"
+        if len(most) == len(spreads):
+            text = (f"{who} disagree equally on "
+                    f"{and_list(most) if len(most) < 3 else 'every issue'} "
+                    f"(a spread of {widest_shown}% of {scale}).")
+        else:
+            text = (f"{who} disagree most on {and_list(most)} (a spread of {widest_shown}% "
+                    f"of {scale}) and "
+                    + (f"agree on {and_list(agreed[::-1])}." if agreed else
+                       f"least on {and_list(fewest)} ({least_shown}%)."))
     if f.combined is not None:
         f_combined = f.combined_values()
         spans = sorted((((f_combined[i.id]["high80"] - f_combined[i.id]["low80"])

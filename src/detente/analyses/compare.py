@@ -27,7 +27,7 @@ from detente.errors import (
     option_taken,
     option_text,
 )
-from detente.render import units_where_on_an_issue
+from detente.render import steady, units_where_on_an_issue
 from detente.scenario import Scenario, load
 from detente.settlement.defaults import GridStep
 from detente.variation import Variation, scenario_examples
@@ -57,7 +57,11 @@ class Row:
 
     @property
     def difference(self) -> float | None:
-        return None if self.a is None or self.b is None else self.b - self.a
+        """B − A of the steadied values: two numbers equal but for rounding noise (one deal
+        found on a rescaled scenario) differ by 0, not by their last bits."""
+        if self.a is None or self.b is None:
+            return None
+        return steady(steady(self.b) - steady(self.a))
 
     def to_dict(self) -> dict[str, Any]:
         return {"analysis": self.analysis, "quantity": self.quantity, "a": self.a,

@@ -130,9 +130,7 @@ def view_settle(run: Result) -> View:
                 continue
             # The status quo is the reference every gain is measured from, not a proposal
             # that all the parties block.
-            cells.append(_reference_cell(a, s) if a.is_reference
-                         else "acceptable" if a.acceptable
-                         else "blocked by " + ", ".join(a.blockers))
+            cells.append(_reference_cell(a, s) if a.is_reference else _verdict_cell(a))
         rows.append([f"{p.id} {p.name}", *cells])
     rows.append(["search", *[f"{o.method}, {o.seconds:.1f} s" for o in outcomes]])
     # Counts print as integers (large spaces in 3 digits), Nash numbers with 2 decimals.
@@ -361,6 +359,18 @@ def _reference_cell(p: Any, s: Scenario) -> str:
     proposal that all the parties block."""
     return ("the status quo (reference point)" if not s.moved_issues(p.values)
             else "the reference point (every actor's walk-away point)")
+
+
+def _verdict_cell(p: Any) -> str:
+    """Why a proposal passes or not, in a table cell: its blockers and the package rules it
+    breaks (a package every party accepts is still off the table when it breaks a rule)."""
+    if p.acceptable:
+        return "acceptable"
+    reasons = [f"blocked by {', '.join(p.blockers)}"] if p.blockers else []
+    if p.broken_rules:
+        count = len(p.broken_rules)
+        reasons.append("breaks a rule" if count == 1 else f"breaks {count} rules")
+    return "; ".join(reasons)
 
 
 def _package_note(p: Any, s: Scenario) -> str:

@@ -31,7 +31,7 @@ from detente.render import fmt as _fmt  # the one number format
 from detente.report.counterfactual import largest_shifts
 from detente.report.kinds import KINDS, Analysis
 from detente.report.style import figure_bytes
-from detente.settlement.analysis import CLOSEST_RULE, closest_to_passing
+from detente.settlement.analysis import CLOSEST_RULE, broken_rules_text, closest_to_passing
 from detente.settlement.api import Outcome
 from detente.settlement.defaults import issue_steps, search_text
 
@@ -240,7 +240,8 @@ def settlement_reading(analysis: Analysis) -> str:
     near = closest_to_passing(named)
     if near is not None:
         parts.append(f"{near.name} comes closest among the blocked ({CLOSEST_RULE}), held up "
-                     f"by {and_list([s.name_of(a) for a in near.blockers])}")
+                     f"by {and_list([s.name_of(a) for a in near.blockers])}"
+                     + (f" and by {broken_rules_text(near)}" if near.broken_rules else ""))
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 
@@ -371,7 +372,7 @@ def _brief(analysis: Analysis) -> Section:
     searched = analysis.searches
     brief = compose_brief(BriefInputs(
         analysis.scenario, analysis.forecast, analysis.settled if searched else None,
-        analysis.contributions if searched else None, analysis.sampled,
+        analysis.brief_contributions if searched else None, analysis.sampled,
         None if analysis.variation.is_empty else analysis.variation))
     parts: list[Markup] = []
     for part in brief.sections:

@@ -442,7 +442,7 @@ class Analysis:
         counterfactual, the counterfactual beside the baseline instead."""
         from detente.analyses import SETTLEMENT
 
-        shared = {o.name: self.settings["settle"][o.name] for o in SETTLEMENT}
+        shared = self.settle_search
         with as_settings("settle", SETTLEMENT):  # only these are settle's settings here
             plain = run("roadmap", self.scenario, self.variation, **shared)
         if not plain.value.baseline.evaluations:
@@ -467,6 +467,30 @@ class Analysis:
     @cached_property
     def contributions(self) -> Contributions:
         return self.result("contributions").value  # type: ignore[no-any-return]
+
+    @property
+    def settle_search(self) -> dict[str, Any]:
+        """settle's search settings (grid step, utility, weighting …: the SETTLEMENT
+        options), which the analyses read beside its deals search with too."""
+        from detente.analyses import SETTLEMENT
+
+        return {o.name: self.settings["settle"][o.name] for o in SETTLEMENT}
+
+    @cached_property
+    def brief_contributions(self) -> Contributions:
+        """The guarantors' Shapley values on settle's search, as `detente brief` values them
+        beside its deals (its one step for both): the brief section would otherwise give
+        the shares of another grid's game than the deals it names. The contributions
+        section's own where its search settings are settle's."""
+        from detente.analyses import SETTLEMENT
+
+        own = self.settings["contributions"]
+        search = self.settle_search
+        if all(own[name] == value for name, value in search.items()):
+            return self.contributions
+        with as_settings("settle", SETTLEMENT):
+            return run("contributions", self.scenario, self.variation,  # type: ignore[no-any-return]
+                       **{**own, **search}).value
 
     @cached_property
     def sampled(self) -> SampleResult:

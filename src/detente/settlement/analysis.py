@@ -438,7 +438,7 @@ def analyse_packages(problem: SettlementProblem, packages: list[NamedPackage] | 
 
 #: How a blocked proposal is judged closest to passing, in the words every reader of it
 #: (the brief, the report) says beside the verdict.
-CLOSEST_RULE = "fewest blockers, then the smallest total loss among them"
+CLOSEST_RULE = "rule-keeping first, then fewest blockers, then the smallest total loss"
 
 
 def blockers_loss(package: PackageAnalysis) -> float:
@@ -447,13 +447,24 @@ def blockers_loss(package: PackageAnalysis) -> float:
 
 
 def closest_to_passing(packages: Iterable[PackageAnalysis]) -> PackageAnalysis | None:
-    """The blocked proposal closest to passing (:data:`CLOSEST_RULE`): the fewest blockers,
-    then the smallest total loss among them (to a micro-point: a loss two ways of summing
-    tell apart is one loss), then the first listed; None when no proposal is blocked (the
-    reference is no proposal)."""
+    """The blocked proposal closest to passing (:data:`CLOSEST_RULE`): one that keeps the
+    scenario's package rules before one that breaks any (winning its blockers over alone
+    would not put that one on the table), then the fewest blockers, then the smallest
+    total loss among them (to a micro-point: a loss two ways of summing tell apart is one
+    loss), then the first listed; None when no proposal is blocked (the reference is no
+    proposal)."""
     blocked = [p for p in packages if p.blockers and not p.is_reference]
-    return min(blocked, key=lambda p: (len(p.blockers), round(blockers_loss(p), 6)),
-               default=None)
+    return min(blocked, key=lambda p: (bool(p.broken_rules), len(p.blockers),
+                                       round(blockers_loss(p), 6)), default=None)
+
+
+def broken_rules_text(package: PackageAnalysis) -> str:
+    """The package rules ``package`` breaks, in the words the brief and the report say
+    them ("" where it keeps them all)."""
+    if not package.broken_rules:
+        return ""
+    noun = "rule" if len(package.broken_rules) == 1 else "rules"
+    return f"the scenario's {noun} ({'; '.join(package.broken_rules)})"
 
 
 def guarantor_stakes(problem: SettlementProblem, package: NamedPackage,
