@@ -122,10 +122,11 @@ def test_brief_and_report_rank_the_models_disagreement_alike(river: Scenario) ->
     brief = _how_sure(river, inputs).paragraphs[0]
     reading = forecast_reading(SimpleNamespace(forecast=f))  # type: ignore[arg-type]
     flow, fund = (i.name for i in river.issues)
-    assert reading.startswith(f"The 2 models agree most on {fund} (within 50% of the scale) "
-                              f"and differ most on {flow} ")
-    assert brief.startswith(f"The 2 models (low and high) disagree most on {flow} (a spread "
-                            f"of 50% of its scale) and least on {fund} (50%).")
+    # A tie is said as one in both (it was worded as most/least, each its own way).
+    assert reading.startswith("The 2 models differ alike on every issue (within 50% of each "
+                              f"one's scale), on {flow} ")
+    assert brief.startswith(f"The 2 models (low and high) disagree equally on {flow} and "
+                            f"{fund} (a spread of 50% of each one's scale).")
     assert [(i.id, w) for i, w in f.spread(["low", "high"])] == [("FLOW", 0.5), ("FUND", 0.5)]
 
 

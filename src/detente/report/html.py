@@ -89,9 +89,13 @@ def forecast_reading(analysis: Analysis) -> str:
                         / (i.scale.high - i.scale.low) for i in s.issues]) for m in names}
     boldest = max(move, key=move.__getitem__)
     stillest = min(move, key=move.__getitem__)
-    return (f"The {len(names)} models agree most on {agree[0].name} (within "
-            f"{_fmt(100 * agree[1])}% of the scale) and differ most on {issue.name} "
-            f"({lo_m} {_fmt(column[lo_m], issue.scale.span)} to {hi_m} "
+    if _fmt(100 * spread[0][1]) == _fmt(100 * agree[1]):  # a tie, said as one (the brief does)
+        opening = (f"The {len(names)} models differ alike on every issue (within "
+                   f"{_fmt(100 * agree[1])}% of each one's scale), on {issue.name} ")
+    else:
+        opening = (f"The {len(names)} models agree most on {agree[0].name} (within "
+                   f"{_fmt(100 * agree[1])}% of the scale) and differ most on {issue.name} ")
+    return (f"{opening}({lo_m} {_fmt(column[lo_m], issue.scale.span)} to {hi_m} "
             f"{_fmt(column[hi_m], issue.scale.span)} {issue.units}); "
             f"{boldest} moves furthest from the status quo (on average "
             f"{_fmt(move[boldest])}% of the scale), {stillest} least ({_fmt(move[stillest])}%).")
