@@ -24,7 +24,7 @@ from detente.variation import Variation
 from detente.web.app import create_app
 from detente.web.jobs import JobManager
 from tests.same_numbers import assert_same_numbers
-from tests.web_held import held_app
+from tests.web_held import offering_held
 
 KOREA = load("korea-2017").to_dict()
 
@@ -548,7 +548,8 @@ def test_background_job_runs_and_reports(client: TestClient) -> None:
 @pytest.fixture()
 def gated(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
     """A workbench whose ``held`` analysis waits until the test creates its gate file."""
-    with TestClient(create_app(limits=ServerLimits(max_running_jobs=1), **held_app(tmp_path))) as c:
+    with offering_held(tmp_path) as worker, TestClient(
+            create_app(limits=ServerLimits(max_running_jobs=1), worker=worker)) as c:
         yield c, tmp_path
 
 
@@ -560,12 +561,13 @@ def start_held(c: TestClient, gate: str) -> dict[str, Any]:
 
 
 def wait_progress(c: TestClient, job_id: str, limit: float = 120) -> dict[str, Any]:
-    """Poll until the job reports progress. The held job reports it, then blocks on its gate,
-    so this never depends on speed; the limit only ends a broken run."""
+    """Poll until the job reports progress past its start (every job reports 0 as it
+    starts). The held job reports it, then blocks on its gate, so this never depends on
+    speed; the limit only ends a broken run."""
     end = time.monotonic() + limit
     while time.monotonic() < end:
         job = c.get(f"/api/jobs/{job_id}").json()
-        if job["progress"] is not None or job["status"] not in ("queued", "running"):
+        if job["progress"] or job["status"] not in ("queued", "running"):
             return job
         time.sleep(0.02)
     raise AssertionError("the job never reported progress")
@@ -603,15 +605,15 @@ def test_the_product_worker_offers_no_test_analysis_whatever_its_environment(
 def test_held_job_runs_until_its_gate_opens(gated: tuple[TestClient, Path]) -> None:
     c, gate = gated
     job = wait_progress(c, start_held(c, "g1")["id"])
-    assert (job["status"], job["progress"], job["message"]) == ("running", 0.5,
-                                                                "held at gate g1")
+    assert (job["status"], job["progress"], job["message"]) == ("running", 0.5, "1 of 2")
     (gate / "g1").touch()
     done = wait_done(c, job["id"])
     assert done["status"] == "done" and done["result"]["data"]["gate"] == "g1"
 
 
 def test_time_limit_stops_a_computation(tmp_path: Path) -> None:
-    with TestClient(create_app(limits=ServerLimits(time_limit_s=0.5), **held_app(tmp_path))) as c:
+    with offering_held(tmp_path) as worker, TestClient(
+            create_app(limits=ServerLimits(time_limit_s=0.5), worker=worker)) as c:
         # The gate never opens: only the time limit can end this job.
         response = c.post("/api/analyses/held", json={"scenario": korea(),
                                                       "params": {"gate": "never"}})

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser_helpers import chromium, require_chromium, serving
-from tests.web_held import held_app
+from tests.web_held import offering_held
 
 require_chromium()
 pytest.importorskip("fastapi", reason="the web extra (FastAPI) is not installed")
@@ -33,8 +33,10 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(gate: Path) -> Iterator[str]:
-    with serving(create_app("korea-2017", allowed_hosts=["127.0.0.1"], **held_app(gate)),
-                 "the workbench") as url:
+    # ``held`` stays in the registry while this module's tests run: its page offers it.
+    with offering_held(gate) as worker, serving(
+            create_app("korea-2017", allowed_hosts=["127.0.0.1"], worker=worker),
+            "the workbench") as url:
         yield url
 
 
@@ -256,9 +258,8 @@ def test_the_page_sends_models_and_seed_only_where_the_analysis_uses_them(
     # own reading (nothing run), with the ticked models in params.model and the seed in
     # params.seed exactly where the shared controls fill them.
     from detente.web.analyses import available_analyses, public, read_request
-    from tests.web_held import HELD
 
-    offered = available_analyses(HELD)
+    offered = available_analyses()
     context = browser.new_context()
     page = context.new_page()
     page.goto(server + "/")
@@ -317,7 +318,7 @@ def test_long_analysis_shows_progress_and_cancels(server: str, browser: object) 
     context, page = held(browser, server, "never")
     page.wait_for_selector("#cancel:visible")
     page.wait_for_function("document.querySelector('#progress').value > 0", timeout=120_000)
-    assert "held at gate never" in page.text_content("#run-message")
+    assert "1 of 2" in page.text_content("#run-message")
     page.click("#cancel")
     page.wait_for_selector("#run-message:text-matches('^cancelled')")
     assert page.is_hidden("#progress") and page.is_hidden("#cancel")

@@ -79,42 +79,35 @@ def read_request(entry: AnalysisSpec, request: Mapping[str, Any],
     return scenario, variation, options
 
 
-def available_analyses(more: Mapping[str, AnalysisSpec] | None = None,
-                       limits: ServerLimits | None = None) -> dict[str, AnalysisSpec]:
+def available_analyses(limits: ServerLimits | None = None) -> dict[str, AnalysisSpec]:
     """What a server (or a worker) offers: the registry's analyses whose inputs are not
     files named by path (``AnalysisSpec.inputs_by_path``), held to the server's ``limits``
-    (:meth:`ServerLimits.held_to`), and ``more`` (tests only: see ``create_app``). A worker
-    leaves the limits out: it runs what the server has checked, and the registry's bounds
-    accept whatever the narrower ones did."""
-    offered = {name: spec if limits is None else limits.held_to(spec)
-               for name, spec in ANALYSES.items() if not spec.inputs_by_path}
-    return {**offered, **(more or {})}
+    (:meth:`ServerLimits.held_to`). A worker leaves the limits out: it runs what the server
+    has checked, and the registry's bounds accept whatever the narrower ones did."""
+    return {name: spec if limits is None else limits.held_to(spec)
+            for name, spec in ANALYSES.items() if not spec.inputs_by_path}
 
 
 @shown_on("workbench")
-def run_analysis(name: str, request: Mapping[str, Any], progress: Progress,
-                 more: Mapping[str, AnalysisSpec] | None = None) -> dict[str, Any]:
+def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """Run one entry of :func:`available_analyses` on a request (scenario, counterfactual,
     params): JSON-ready result."""
-    offered = available_analyses(more)
+    offered = available_analyses()
     entry = offered.get(name)
     if entry is None:
         raise option_error("analysis", f"unknown analysis '{name}'",
                            f"available: {', '.join(offered)}")
     scenario, variation, options = read_request(entry, request, offered)
-    if name not in ANALYSES:  # a test's entry (``more``)
-        out = entry.run(scenario, variation, progress=progress, **options)
-    else:
-        progress(0.0, f"running {name}")
+    progress(0.0, f"running {name}")
 
-        def by_chunk(done: int, total: int) -> None:
-            progress(done / total if total else 1.0, f"{done} of {total}")
+    def by_chunk(done: int, total: int) -> None:
+        progress(done / total if total else 1.0, f"{done} of {total}")
 
-        # A sampling run reports its chunks, the report its steps: run() hands the step
-        # names on only to an analysis that has steps.
-        result = run(name, scenario, variation, **options,
-                     progress=by_chunk if entry.long else lambda step: progress(0.0, step))
-        out = page_result(result.to_dict(), result.view())
+    # A sampling run reports its chunks, the report its steps: run() hands the step names
+    # on only to an analysis that has steps.
+    result = run(name, scenario, variation, **options,
+                 progress=by_chunk if entry.long else lambda step: progress(0.0, step))
+    out = page_result(result.to_dict(), result.view())
     out["view"]["counterfactual"] = "" if variation.is_empty else variation.describe()
     # The command line's JSON writer: a non-finite number is refused by its path, never
     # sent as null or NaN.

@@ -9,7 +9,7 @@ as the command line, so the messages are the same.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from importlib import resources
@@ -28,7 +28,6 @@ from detente import (
     RAISE_UPLOAD,
     REGISTRY,
     VARIATION_FLAGS,
-    AnalysisSpec,
     DetenteError,
     Guards,
     Problem,
@@ -136,22 +135,21 @@ class JobOut(BaseModel):
 
 def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
                allowed_hosts: list[str] | None = None,
-               room_db: str | None = None, more_analyses: Mapping[str, AnalysisSpec] | None = None,
-               worker: Sequence[str] = WORKER) -> FastAPI:
+               room_db: str | None = None, worker: Sequence[str] = WORKER) -> FastAPI:
     """Build the workbench app.
 
     ``scenario``: the embedded scenario id the page opens with (default ``korea-2017``).
     ``allowed_hosts``: Host headers to accept (guards a local server against DNS
     rebinding); None accepts any. ``room_db``: serve the negotiation room (docs/room.md) on
-    this database too. Tests only (``detente serve`` passes neither, and no request or
-    environment variable changes them): ``more_analyses`` offered beside the workbench's
-    own, run by workers started as ``python`` + ``worker``, which must offer them too
-    (tests/web_held.py).
+    this database too. The analyses offered are the registry's as the app is built.
+    Tests only (``detente serve`` never passes it, and no request or environment variable
+    changes it): ``worker``, the workers' command line after ``python``, for a worker that
+    adds to its registry the analysis its test added (tests/web_held.py).
     """
     limits = limits or ServerLimits()
     initial = scenario or DEFAULT_SCENARIO
     load_embedded(initial)  # an unknown id is refused before the server starts
-    analyses = available_analyses(more_analyses, limits)
+    analyses = available_analyses(limits)
     manager = JobManager(limits.time_limit_s, limits.max_running_jobs, worker=worker)
 
     @asynccontextmanager

@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from collections.abc import Mapping
 from typing import Any
 
-from detente import AnalysisSpec, DetenteError, describe_failure, problems_as_json
+from detente import DetenteError, describe_failure, problems_as_json
 from detente.web.analyses import run_analysis
 
 
@@ -23,8 +22,8 @@ def send(message: dict[str, object]) -> None:
     sys.stdout.flush()
 
 
-def main(more: Mapping[str, AnalysisSpec] | None = None) -> int:
-    """Run one task; ``more``: analyses offered beside the workbench's own (tests only)."""
+def main() -> int:
+    """Run one task."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -38,7 +37,7 @@ def main(more: Mapping[str, AnalysisSpec] | None = None) -> int:
         def progress(fraction: float, message: str = "") -> None:
             send({"kind": "progress", "progress": float(fraction), "message": message})
 
-        result = run_analysis(task["analysis"], task["request"], progress, more)
+        result = run_analysis(task["analysis"], task["request"], progress)
         send({"kind": "done", "result": result})
     except DetenteError as err:
         send({"kind": "error", "message": str(err), "problems": err.problem_dicts()})
