@@ -20,7 +20,6 @@ from detente import (
     Scenario,
     ServerLimits,
     Variation,
-    View,
     option_error,
     read_invocation,
     run,
@@ -36,12 +35,6 @@ Progress = Callable[[float, str], None]
 #: than from fields of the analysis's own; model options (``option``, the command line's
 #: -O items) it leaves to scripts.
 SHARED = ("seed", "model", "option")
-
-
-def page_result(data: dict[str, Any], view: View) -> dict[str, Any]:
-    """What the page gets: the result's data (a figure's PNG, the report's HTML and file
-    name among them), and its view with every cell formatted."""
-    return {"data": data, "view": view_cells(view)}
 
 
 # --- what the page may run ---------------------------------------------------------------
@@ -107,7 +100,9 @@ def run_analysis(name: str, request: Mapping[str, Any], progress: Progress) -> d
     # on only to an analysis that has steps.
     result = run(name, scenario, variation, **options,
                  progress=by_chunk if entry.long else lambda step: progress(0.0, step))
-    out = page_result(result.to_dict(), result.view())
+    # What the page gets: the result's data (a figure's PNG, the report's HTML and file
+    # name among them), and its view with every cell formatted.
+    out = {"data": result.to_dict(), "view": view_cells(result.view())}
     out["view"]["counterfactual"] = "" if variation.is_empty else variation.describe()
     # The command line's JSON writer: a non-finite number is refused by its path, never
     # sent as null or NaN.
