@@ -27,6 +27,8 @@ from tests.same_numbers import assert_same_numbers
 from tests.web_held import offering_held
 
 KOREA = load("korea-2017").to_dict()
+EXAMPLE_TEXT = (Path(__file__).resolve().parent.parent / "examples" / "my.yaml").read_text(
+    encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +81,24 @@ def test_an_embedded_scenario_is_never_read_from_a_file_of_its_name(
     got = client.get("/api/scenarios/korea-2017")
     assert got.status_code == 200
     assert scenario_from_mapping(got.json()["scenario"]) == detente.load_embedded("korea-2017")
+
+
+def test_compare_never_loads_the_other_scenario_a_request_names(
+        client: TestClient, tmp_path: Path) -> None:
+    """The workbench holds compare's other (a path on its machine): a request naming one,
+    with a counterfactual, got the counterfactual checked against that file, so the refusal
+    listed the file's actor ids, and answered a missing path otherwise."""
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(EXAMPLE_TEXT.replace("id: river-example", "id: secret"), encoding="utf-8")
+    answers = []
+    for path in (secret, tmp_path / "absent.yaml"):
+        response = client.post("/api/analyses/compare", json={
+            "scenario": korea(), "counterfactual": {"without": ["ZZ"]},
+            "params": {"other": str(path)}})
+        assert response.status_code == 422
+        answers.append([p["location"] for p in response.json()["problems"]])
+        assert "UP" not in response.text and "DELTA" not in response.text, response.text
+    assert answers[0] == answers[1] == ["params.other"]
 
 
 def test_page_and_assets_are_served_from_the_package_without_cdn(client: TestClient) -> None:

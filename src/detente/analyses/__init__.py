@@ -145,13 +145,24 @@ def read_invocation(spec: AnalysisSpec,
     from detente.scenario import load
     from detente.variation import variation_from_mapping
 
-    varied = scenario if spec.varies is None else spec.varies(scenario, options)
+    refused: list[Problem] = []
+    checked: dict[str, Any] = {}
+    try:
+        checked = spec.check(options, at, served, _targets(spec, scenario))
+    except OptionError as err:
+        refused = list(err.problems)
+    # The scenario the changes act on, from the checked options only: an option as sent
+    # (compare's other, a path a server holds) is never loaded before it is accepted; while
+    # the options are refused, which scenario that is stays unknown, and none is loaded.
+    varied = scenario if spec.varies is None else spec.varies(scenario, checked)
+    known = spec.varies is None or not refused
     loaded: Scenario | None = None
-    if any(changes.values()) and not spec.inputs_by_path and not isinstance(varied, list):
+    if (known and any(changes.values()) and not spec.inputs_by_path
+            and not isinstance(varied, list)):
         with contextlib.suppress(DetenteError, OSError):
             loaded = load(varied)
     problems: list[Problem] = []
-    variation, checked = Variation(), {}
+    variation = Variation()
     try:
         # A refusal's example is one its scenario runs.
         variation = variation_from_mapping(changes, "", varied if loaded is None else loaded)
@@ -159,10 +170,7 @@ def read_invocation(spec: AnalysisSpec,
             problems = variation.problems(loaded.compile())
     except OptionError as err:
         problems = list(err.problems)
-    try:
-        checked = spec.check(options, at, served, _targets(spec, scenario))
-    except OptionError as err:
-        problems += err.problems
+    problems += refused
     if problems:
         raise OptionError(problems)
     return variation, checked
