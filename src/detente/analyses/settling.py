@@ -15,9 +15,7 @@ from detente.analyses.spec import AnalysisSpec, Option
 from detente.errors import option_text
 from detente.render import UNITS, and_list, fixed, fmt, fmt_signed, units_where_on_an_issue
 from detente.scenario import Scenario
-from detente.settlement.analysis import UTILITY_POINTS
 from detente.settlement.defaults import GridStep, search_text
-from detente.settlement.utility import GAIN_TOLERANCE
 from detente.variation import Variation
 from detente.view import Table, View, table
 
@@ -44,6 +42,10 @@ def unbacked_guarantee(guarantor: str, gain: float) -> str:
     it (docs/settle.md, *Guarantors' stakes*): said, so that no reader takes the guarantee
     for left out of them. An actor with no stance gains exactly nothing: it needs any
     outside gain at all, which must not read like the nothing one that gives needs."""
+    # Here, not at the top: a forecast loads this module's specs, not the package search.
+    from detente.settlement.analysis import UTILITY_POINTS
+    from detente.settlement.utility import GAIN_TOLERANCE
+
     state = ("gains nothing" if abs(gain) <= GAIN_TOLERANCE * UTILITY_POINTS
              else f"is not better off ({fmt_signed(gain)})")
     return (f"{guarantor} {state} with its guarantee: its own interest does not carry it, "
