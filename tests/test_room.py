@@ -1195,3 +1195,26 @@ def test_a_mediation_room_refuses_pool_weights_it_would_never_read(sqlite_db: st
         service.open_room("mediation", "korea-2017", ["US", "CN"], weights={"US": 5})
     assert refused.value.problems[0].location == "weights.US"
     assert "elicitation" in refused.value.problems[0].message
+
+
+def test_a_bid_over_too_many_rule_tied_values_is_refused_not_enumerated() -> None:
+    # Rules chaining korea's issues two by two tie six issues into one group: a whole-scale
+    # bid meant 7.2e5 combinations, enumerated on every bid (and in the room's write lock):
+    # seconds at six links, out of memory at seven.
+    from detente.room import mediation
+    from detente.scenario import load_embedded
+
+    skeleton = mediation.skeleton(load_embedded("korea-2017"), ["US", "KP"])
+    ids = [i["id"] for i in skeleton["issues"]]
+    skeleton["rules"] = [rule for a, b in itertools.pairwise(ids[:6]) for rule in (
+        {"when": {"issue": a, "at_most": 20}, "then": {"issue": b, "at_most": 80}},
+        {"when": {"issue": a, "at_least": 70}, "then": {"issue": b, "at_least": 30}})]
+    whole = {"ranges": {i: [0, 100] for i in ids}}
+    with pytest.raises(ScenarioError) as refused:
+        mediation.check_bid(skeleton, whole)
+    (problem,) = refused.value.problems
+    assert problem.location == "ranges" and "combinations" in problem.message
+    assert problem.fix.startswith("narrow the ranges on NUC, MSL, SANC, SEC, VER and ALL")
+    # The fix works: narrowed to the values a party accepts, the bid is taken.
+    narrowed = {"ranges": {i: ([10, 10] if k < 6 else [0, 100]) for k, i in enumerate(ids)}}
+    assert mediation.check_bid(skeleton, narrowed)

@@ -30,6 +30,7 @@ from detente.errors import (
     given_inside,
     option_text,
 )
+from detente.render import and_list
 from detente.room.given import BY_REQUEST, OpeningGiven
 from detente.scenario import Mechanisms, Scenario, compile_mechanisms, scenario_from_mapping
 from detente.scenario.compile import RuleSpec
@@ -534,6 +535,12 @@ def _linked(rules: BidRules) -> list[list[int]]:
     return list(groups.values())
 
 
+#: The most combinations of rule-tied issues' values a bid is checked against (every bid,
+#: on the server, and the room's closing inside its write lock): a few tenths of a second.
+#: Enough for a scenario's rules to tie a dozen issues with two or three values each.
+CLOSING_COMBINATIONS = 200_000
+
+
 def closing_package(ranges: Mapping[str, Sequence[float]], rules: BidRules
                     ) -> tuple[dict[str, float] | None, list[Problem]]:
     """The package inside ``ranges`` (issue -> [low, high]) that keeps every package rule
@@ -556,6 +563,15 @@ def closing_package(ranges: Mapping[str, Sequence[float]], rules: BidRules
         own = Mechanisms(rules=tuple(r for r in rules.mechanisms.rules
                                      if r.when_issue in ids and r.then_issue in ids))
         if not own.rules:
+            continue
+        combinations = math.prod(len(candidates[k]) for k in issues)
+        if combinations > CLOSING_COMBINATIONS:
+            names = [rules.issue_ids[k] for k in issues]
+            blocked.append(Problem(
+                "ranges", f"the package rules tie {and_list(names)} together: "
+                f"{combinations:.3g} combinations of their values inside these ranges, more "
+                f"than a bid is checked against ({CLOSING_COMBINATIONS:,})",
+                f"narrow the ranges on {and_list(names)} to the values you accept"))
             continue
         grid = np.array(list(itertools.product(*(candidates[k] for k in issues))))
         units = np.zeros((len(grid), len(rules.issue_ids)))
