@@ -543,10 +543,13 @@ CLOSING_COMBINATIONS = 200_000
 
 def closing_package(ranges: Mapping[str, Sequence[float]], rules: BidRules
                     ) -> tuple[dict[str, float] | None, list[Problem]]:
-    """The package inside ``ranges`` (issue -> [low, high]) that keeps every package rule
-    and every issue's options, nearest the ranges' midpoints (the sum over issues of the
-    distance as a share of the issue's scale; among equals the first in issue order of
-    the smaller values); None with what blocks it where no package inside does."""
+    """A package inside ``ranges`` (issue -> [low, high]) that keeps every package rule
+    and every issue's options: of one candidate value per piece the rules cut (the middle
+    of an open stretch, which has no value nearest a bound it leaves out), the combination
+    nearest the ranges' midpoints (the sum over issues of the distance as a share of the
+    issue's scale; among equals the first in issue order of the smaller values), which is
+    not always the nearest rule-keeping package (docs/room.md); None with what blocks it
+    where no package inside does."""
     candidates = [_piece_values(ranges[issue][0], ranges[issue][1], rules.rule_bounds(k),
                                 rules.options[k])
                   for k, issue in enumerate(rules.issue_ids)]
@@ -624,7 +627,7 @@ def crossing(bids: Mapping[str, Mapping[str, list[float]]], rules: BidRules
              ) -> dict[str, float] | None:
     """The closing rule of blind bidding: offers cross when, on every issue, the parties'
     ranges overlap and the overlaps hold a package that keeps every package rule and every
-    issue's options; the room then closes on such a package nearest the midpoints of the
+    issue's options; the room then closes on such a package near the midpoints of the
     overlaps (split the difference: the midpoints themselves where they keep the rules,
     :func:`closing_package`). None until then: nobody is told what blocks it, which would
     tell of the others' ranges."""
