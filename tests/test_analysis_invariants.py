@@ -185,9 +185,11 @@ def test_the_order_of_actors_and_issues_changes_no_roadmap(raw: dict[str, Any],
     """docs/roadmap.md, *Search*: the roadmap found ends in the best final Nash product that
     some holding roadmap reaches and is, among the roadmaps to that final, one with the
     largest ``min_margin`` (the smallest margin of any party at any checkpoint). Both
-    numbers are order-free; the final and the stages need not be (two finals, or two
-    roadmaps to a final, may tie), so the stages found in the other order are evaluated in
-    this one, where they must be just as good.
+    numbers are order-free; the final need not be (two finals may tie), so the stages found
+    in the other order are evaluated in this one, where they must be just as good. To the
+    same final the stages are the same: roadmaps tied on ``min_margin`` are ranked by a rule
+    that reads no list order
+    (:func:`test_roadmaps_tied_at_the_smallest_margin_are_ranked_by_the_rest_in_any_order`).
 
     The search used to rank the roadmaps to a final by their smallest column including the
     parties' final gains, which are the same for every roadmap to it: where a final gain was
@@ -215,6 +217,8 @@ def test_the_order_of_actors_and_issues_changes_no_roadmap(raw: dict[str, Any],
     assert other_found.final_nash == pytest.approx(found.final_nash, rel=1e-9)
     if found.stages[-1].values == other_found.stages[-1].values:  # the same final package
         assert other_found.min_margin == pytest.approx(found.min_margin, rel=1e-9, abs=1e-9)
+        # the tie-break reads no list order either (docs/roadmap.md, *Search*)
+        assert [s.values for s in other_found.stages] == [s.values for s in found.stages]
     restated = roadmap(scenario_from_mapping(raw), stage=_stages_as_stated(other_found),
                        **options).baseline.evaluations
     assert len(restated) == 1
@@ -264,6 +268,61 @@ def test_the_most_robust_roadmap_to_a_final_is_the_same_in_any_order() -> None:
         assert found.final_gains["A1"] == pytest.approx(100 / 440, rel=1e-9)
         assert found.min_margin == pytest.approx(best, rel=1e-9), order
         assert found.stages[0].values == {"I0": 25.0, "I1": 0.0, "I2": 25.0}, order
+
+
+def _mechanism_tie_scenario() -> dict[str, Any]:
+    """Three issues, a verifier V of A, a link, a package rule, a walk-away point and a stake:
+    every 2-stage roadmap (step 20) to the best final holds with X's margin, +0.21, the
+    same at every checkpoint of every roadmap to it, as its smallest."""
+    def stance(position: float, salience: float) -> dict[str, float]:
+        return {"position": position, "salience": salience}
+
+    return {
+        "id": "t3", "title": "mech",
+        "issues": [
+            {"id": "A", "name": "A", "status_quo": 80, "guarantors": ["X"]},
+            {"id": "B", "name": "B", "status_quo": 20, "guarantors": ["Y"]},
+            {"id": "V", "name": "V", "status_quo": 100, "guarantors": ["X"],
+             "verifies": {"issues": ["A"], "full_at": 0, "none_at": 100, "strength": 0.6,
+                          "verifiers": [{"up_to": 50, "by": ["I"]},
+                                        {"up_to": 100, "by": ["Z"]}]}}],
+        "institutions": [{"id": "I", "name": "Inspectors"}],
+        "actors": [{"id": "X", "name": "X", "capability": 1},
+                   {"id": "Y", "name": "Y", "capability": 2},
+                   {"id": "Z", "name": "Z", "capability": 1, "walk_away": {"utility": -20}}],
+        "stances": {"X": {"A": stance(100, 0.5), "B": stance(100, 0.9), "V": stance(100, 0.3)},
+                    "Y": {"A": stance(0, 0.9), "B": stance(0, 0.4), "V": stance(0, 0.5)},
+                    "Z": {"A": stance(40, 0.5), "B": stance(60, 0.5)}},
+        "trust": {"X": {"Y": 0.3, "Z": 0.5, "I": 0.6}, "Y": {"X": 0.2, "Z": 0.5, "I": 0.9},
+                  "Z": {"X": 0.5, "Y": 0.5, "I": 0.5}},
+        "links": [{"actor": "Y", "issue": "B", "needs": "A", "target": 40, "weight": 1}],
+        "rules": [{"when": {"issue": "V", "at_least": 60},
+                   "then": {"issue": "A", "at_least": 60}}],
+        "stakes": {"Y": {"B": {"cost": 1.0, "outside_gain": 0.5}}},
+    }
+
+
+@pytest.mark.parametrize("actor_order", list(itertools.permutations(range(3))))
+@pytest.mark.parametrize("issue_order", list(itertools.permutations(range(3))))
+def test_roadmaps_tied_at_the_smallest_margin_are_ranked_by_the_rest_in_any_order(
+        actor_order: tuple[int, ...], issue_order: tuple[int, ...]) -> None:
+    """docs/roadmap.md, *Search*: X's margin (+0.2117647) is the smallest of every roadmap
+    to the final (A 60, B 40, V 80), so they all tie on it. The search used to return the
+    first in list order: listed A, B, V and X, Y, Z it moved V first (no one tempted);
+    listed V, B, A and Z, Y, X it moved A first, and Y, banking +14.00 against +12.83
+    expected, was tempted to stop at stage 2. The tie is broken by the other margins, from
+    the smallest up, whatever the order: the roadmap that moves V first wins, as nobody is
+    tempted on it and its next smallest margin (Y's at stage 1, +1.8 against +1.6) is the
+    larger too."""
+    raw = _mechanism_tie_scenario()
+    search = roadmap(scenario_from_mapping(reordered(raw, actor_order, issue_order)),
+                     stages=2, step=20.0).baseline.search
+    assert search is not None and search.found is not None
+    found = search.found
+    assert [stage.values for stage in found.stages] == [
+        {"A": 80.0, "B": 20.0, "V": 80.0}, {"A": 60.0, "B": 40.0, "V": 80.0}]
+    assert found.min_margin == pytest.approx(0.2117647, abs=1e-7)
+    assert not found.weak_points
 
 
 # --- influence ----------------------------------------------------------------------------
