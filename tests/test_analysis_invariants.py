@@ -33,7 +33,12 @@ from detente.settlement.contributions import (
 from detente.settlement.problem import SettlementProblem
 from detente.uncertainty import sample
 from detente.uncertainty.sensitivity import sensitivity
-from tests.settle_helpers import REFERENCE_SETTINGS, tied_final_gain_scenario
+from tests.settle_helpers import (
+    REFERENCE_SETTINGS,
+    every_roadmap_tied_scenario,
+    mechanism_tie_scenario,
+    tied_final_gain_scenario,
+)
 from tests.strategies import (
     SETTLEMENT_STEP,
     draw_reordered,
@@ -270,38 +275,6 @@ def test_the_most_robust_roadmap_to_a_final_is_the_same_in_any_order() -> None:
         assert found.stages[0].values == {"I0": 25.0, "I1": 0.0, "I2": 25.0}, order
 
 
-def _mechanism_tie_scenario() -> dict[str, Any]:
-    """Three issues, a verifier V of A, a link, a package rule, a walk-away point and a stake:
-    every 2-stage roadmap (step 20) to the best final holds with X's margin, +0.21, the
-    same at every checkpoint of every roadmap to it, as its smallest."""
-    def stance(position: float, salience: float) -> dict[str, float]:
-        return {"position": position, "salience": salience}
-
-    return {
-        "id": "t3", "title": "mech",
-        "issues": [
-            {"id": "A", "name": "A", "status_quo": 80, "guarantors": ["X"]},
-            {"id": "B", "name": "B", "status_quo": 20, "guarantors": ["Y"]},
-            {"id": "V", "name": "V", "status_quo": 100, "guarantors": ["X"],
-             "verifies": {"issues": ["A"], "full_at": 0, "none_at": 100, "strength": 0.6,
-                          "verifiers": [{"up_to": 50, "by": ["I"]},
-                                        {"up_to": 100, "by": ["Z"]}]}}],
-        "institutions": [{"id": "I", "name": "Inspectors"}],
-        "actors": [{"id": "X", "name": "X", "capability": 1},
-                   {"id": "Y", "name": "Y", "capability": 2},
-                   {"id": "Z", "name": "Z", "capability": 1, "walk_away": {"utility": -20}}],
-        "stances": {"X": {"A": stance(100, 0.5), "B": stance(100, 0.9), "V": stance(100, 0.3)},
-                    "Y": {"A": stance(0, 0.9), "B": stance(0, 0.4), "V": stance(0, 0.5)},
-                    "Z": {"A": stance(40, 0.5), "B": stance(60, 0.5)}},
-        "trust": {"X": {"Y": 0.3, "Z": 0.5, "I": 0.6}, "Y": {"X": 0.2, "Z": 0.5, "I": 0.9},
-                  "Z": {"X": 0.5, "Y": 0.5, "I": 0.5}},
-        "links": [{"actor": "Y", "issue": "B", "needs": "A", "target": 40, "weight": 1}],
-        "rules": [{"when": {"issue": "V", "at_least": 60},
-                   "then": {"issue": "A", "at_least": 60}}],
-        "stakes": {"Y": {"B": {"cost": 1.0, "outside_gain": 0.5}}},
-    }
-
-
 @pytest.mark.parametrize("actor_order", list(itertools.permutations(range(3))))
 @pytest.mark.parametrize("issue_order", list(itertools.permutations(range(3))))
 def test_roadmaps_tied_at_the_smallest_margin_are_ranked_by_the_rest_in_any_order(
@@ -314,7 +287,7 @@ def test_roadmaps_tied_at_the_smallest_margin_are_ranked_by_the_rest_in_any_orde
     the smallest up, whatever the order: the roadmap that moves V first wins, as nobody is
     tempted on it and its next smallest margin (Y's at stage 1, +1.8 against +1.6) is the
     larger too."""
-    raw = _mechanism_tie_scenario()
+    raw = mechanism_tie_scenario()
     search = roadmap(scenario_from_mapping(reordered(raw, actor_order, issue_order)),
                      stages=2, step=20.0).baseline.search
     assert search is not None and search.found is not None
@@ -323,6 +296,21 @@ def test_roadmaps_tied_at_the_smallest_margin_are_ranked_by_the_rest_in_any_orde
         {"A": 80.0, "B": 20.0, "V": 80.0}, {"A": 60.0, "B": 40.0, "V": 80.0}]
     assert found.min_margin == pytest.approx(0.2117647, abs=1e-7)
     assert not found.weak_points
+
+
+@pytest.mark.parametrize("issue_order", list(itertools.permutations(range(3))))
+def test_roadmaps_tied_at_every_margin_are_all_ranked(issue_order: tuple[int, ...]) -> None:
+    """docs/roadmap.md, *Search*: where every roadmap to the final ties at every margin, more
+    of them than the search keeps, it ranks them all (the space is small enough for brute
+    force), so the values decide in any order. Keeping only the first 16 it found, it moved
+    I2 to 75 first listed I0, I1, I2 and I0 to 25 first listed I1, I0, I2."""
+    search = roadmap(scenario_from_mapping(reordered(every_roadmap_tied_scenario(), [0, 1, 2],
+                                                     list(issue_order))),
+                     stages=2, step=SETTLEMENT_STEP).baseline.search
+    assert search is not None and search.found is not None
+    assert [stage.values for stage in search.found.stages] == [
+        {"I0": 0.0, "I1": 0.0, "I2": 0.0}, {"I0": 0.0, "I1": 0.0, "I2": 100.0}]
+    assert search.found.min_margin == pytest.approx(19.9155963, abs=1e-7)
 
 
 # --- influence ----------------------------------------------------------------------------

@@ -373,6 +373,14 @@ def _pair_term(problem: SettlementProblem, paths: list[list[np.ndarray]], single
 TIED_CANDIDATES = 16
 
 
+def _may_have_left_out_ties(scores: list[np.ndarray], kept: int) -> bool:
+    """Whether some final's ``kept`` best roadmaps (their ``scores``, best first) all tie
+    on the search's score, so that roadmaps just as good may have been left out (which
+    ones follows the list order)."""
+    return any(score.size >= kept and score[-1] >= score[0] - GAIN_TOLERANCE
+               for score in scores)
+
+
 def _same_for_every_roadmap(table: GainTable) -> np.ndarray:
     """Which columns ``[B, C]`` take the same value on every roadmap to a final: each
     issue's and each tied pair's share of them is the same on every path."""
@@ -460,6 +468,13 @@ def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     wanted = max(top, TIED_CANDIDATES)
     if method == "brute" or (method == "auto" and int(space.sum()) <= BRUTE_FORCE_LIMIT):
         best = brute_force(searched, "maxmin", wanted, max_packages=max_packages)[2]
+        assert best is not None
+        if _may_have_left_out_ties([best.result(table, b).score for b in range(table.batch)],
+                                   wanted):
+            # every roadmap to a final may tie (all its margins the same on each): rank them
+            # all, or the ones kept would be the first few in list order
+            best = brute_force(searched, "maxmin", int(space.max()),
+                               max_packages=max_packages)[2]
         order = None
     else:
         _, _, best, order = branch_and_bound(searched, "maxmin", wanted,
