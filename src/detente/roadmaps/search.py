@@ -385,8 +385,8 @@ def _same_for_every_roadmap(table: GainTable) -> np.ndarray:
     """Which columns ``[B, C]`` take the same value on every roadmap to a final: each
     issue's and each tied pair's share of them is the same on every path."""
     def spread(values: np.ndarray, keep: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
-        return (np.where(keep, values, -np.inf).max(axis=axes)
-                - np.where(keep, values, np.inf).min(axis=axes))
+        return np.asarray(np.where(keep, values, -np.inf).max(axis=axes)
+                          - np.where(keep, values, np.inf).min(axis=axes))
 
     same = np.all(spread(table.gains, table.valid[..., None], (2,)) <= GAIN_TOLERANCE,
                   axis=1)
@@ -422,7 +422,7 @@ def _most_robust_first(problem: SettlementProblem, roadmaps: np.ndarray, margins
             return -1 if tempted[r] < tempted[s] else 1
         if apart.size:
             return -1 if ascending[r, apart[0]] > ascending[s, apart[0]] else 1
-        return (values[r] > values[s]) - (values[r] < values[s])
+        return 0 if values[r] == values[s] else -1 if values[r] < values[s] else 1
 
     return np.array(sorted(range(roadmaps.shape[0]), key=functools.cmp_to_key(compare)),
                     dtype=np.int64)
