@@ -684,8 +684,6 @@ def _alone(problem: SettlementProblem, rows: np.ndarray, accepts: np.ndarray,
     (described) that rule out some of it; (None, ()) where the rules narrow nothing."""
     near = _far_end(accepts, grid, threshold, not at_least)
     far = _far_end(accepts, grid, threshold, at_least)
-    if near == threshold and far == far_end:
-        return None, ()
     low, high = (near, far) if at_least else (far, near)
     run = accepts & (grid >= (0.0 if low is None else low)) & (
         grid <= (1.0 if high is None else high))
@@ -694,6 +692,8 @@ def _alone(problem: SettlementProblem, rows: np.ndarray, accepts: np.ndarray,
     rules = tuple(r.describe(arrays) for r in mech.rules
                   if not package_allowed(Mechanisms(rules=(r,)), arrays.issue_ids,
                                          rows[run]).all())
+    if not rules:  # the band is the actor's own
+        return None, ()
     return (low, high), rules
 
 
