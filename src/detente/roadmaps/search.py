@@ -28,9 +28,9 @@ whether some roadmap reaches it; the first final that has one is the optimum. Am
 roadmaps to that final the search returns the most robust: it maximises the smallest
 margin of any party at any checkpoint (the E^t and, under ``stop``, R^t columns), which is
 the ``min_margin`` a roadmap is reported with; roadmaps tied on it are ranked by
-:func:`_most_robust_first` (order-free), and margins the same on every roadmap to the final
-are left out of the max-min, where they would tie them all. With ``finals = K`` at most
-the K best finals are tried: exact when the zone has at most K packages or an acceptable
+:func:`_most_robust_first` (order-free), and in brute-force spaces margins the same on every
+roadmap to the final are left out of the max-min, where they would tie them all. With
+``finals = K`` at most the K best finals are tried: exact when the zone has at most K packages or an acceptable
 roadmap is found among them, else a bounded answer (reported as such).
 
 An issue whose moves nobody can deliver (credibility 0 for every actor) keeps its status
@@ -457,16 +457,19 @@ def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
     n_util = table.must_agree.shape[1] - n_stages
     margin_columns = table.must_agree.copy()
     margin_columns[:, n_util:] = False
-    # A margin that is the same for every roadmap to a final tells none of them apart: left
-    # out of the max-min, the search ranks them by the margins that differ (the smallest
-    # margin overall is unchanged: min(constant, best varying) is the best of the min).
-    same = _same_for_every_roadmap(table) & margin_columns
-    varying = margin_columns & ~same
-    searched = table if not same.any() else dataclasses.replace(
-        table, must_agree=table.must_agree & ~(same & varying.any(axis=1, keepdims=True)))
     space = table.space_size
     wanted = max(top, TIED_CANDIDATES)
     if method == "brute" or (method == "auto" and int(space.sum()) <= BRUTE_FORCE_LIMIT):
+        # A margin that is the same for every roadmap to a final tells none of them apart:
+        # left out of the max-min, the search ranks them by the margins that differ (the
+        # smallest margin overall is unchanged: min(constant, best varying) is the best of
+        # the min). Only here: branch and bound prunes on it (once `wanted` roadmaps tie at
+        # it, nothing can beat them), and without it korea-2017 --stages 3 --final P1
+        # --without RU ran past 5·10⁷ partial roadmaps.
+        same = _same_for_every_roadmap(table) & margin_columns
+        varying = margin_columns & ~same
+        searched = table if not same.any() else dataclasses.replace(
+            table, must_agree=table.must_agree & ~(same & varying.any(axis=1, keepdims=True)))
         best = brute_force(searched, "maxmin", wanted, max_packages=max_packages)[2]
         assert best is not None
         if _may_have_left_out_ties([best.result(table, b).score for b in range(table.batch)],
@@ -477,7 +480,7 @@ def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
                                max_packages=max_packages)[2]
         order = None
     else:
-        _, _, best, order = branch_and_bound(searched, "maxmin", wanted,
+        _, _, best, order = branch_and_bound(table, "maxmin", wanted,
                                              max_packages=max_packages)
     assert best is not None
     stages: list[np.ndarray] = []
