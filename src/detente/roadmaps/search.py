@@ -30,8 +30,9 @@ margin of any party at any checkpoint (the E^t and, under ``stop``, R^t columns)
 the ``min_margin`` a roadmap is reported with; roadmaps tied on it are ranked by
 :func:`_most_robust_first` (order-free), and in brute-force spaces margins the same on every
 roadmap to the final are left out of the max-min, where they would tie them all. With
-``finals = K`` at most the K best finals are tried: exact when the zone has at most K packages or an acceptable
-roadmap is found among them, else a bounded answer (reported as such).
+``finals = K`` at most the K best finals are tried: exact when the zone has at most K
+packages or an acceptable roadmap is found among them, else a bounded answer (reported as
+such).
 
 An issue whose moves nobody can deliver (credibility 0 for every actor) keeps its status
 quo, as in the settlement table; its only "move" is straight to a final that demands it.
