@@ -85,6 +85,76 @@ def tied_final_gain_scenario() -> dict[str, Any]:
             "trust": {"A1": {"A2": 0.25}}}
 
 
+def mechanism_tie_scenario() -> dict[str, Any]:
+    """Three issues, a verifier V of A, a link, a package rule (V ≥ 60 requires A ≥ 60), a
+    walk-away point and a stake. Every 2-stage roadmap (step 20) to the best final holds
+    with X's margin, +0.21, the same at every checkpoint of every roadmap to it, as its
+    smallest; with V at its status quo 100 the rule asks A ≥ 60, past where X alone accepts
+    (A ≥ 50 on the 0.1 % scan)."""
+    def stance(position: float, salience: float) -> dict[str, float]:
+        return {"position": position, "salience": salience}
+
+    return {
+        "id": "t3", "title": "mech",
+        "issues": [
+            {"id": "A", "name": "A", "status_quo": 80, "guarantors": ["X"]},
+            {"id": "B", "name": "B", "status_quo": 20, "guarantors": ["Y"]},
+            {"id": "V", "name": "V", "status_quo": 100, "guarantors": ["X"],
+             "verifies": {"issues": ["A"], "full_at": 0, "none_at": 100, "strength": 0.6,
+                          "verifiers": [{"up_to": 50, "by": ["I"]},
+                                        {"up_to": 100, "by": ["Z"]}]}}],
+        "institutions": [{"id": "I", "name": "Inspectors"}],
+        "actors": [{"id": "X", "name": "X", "capability": 1},
+                   {"id": "Y", "name": "Y", "capability": 2},
+                   {"id": "Z", "name": "Z", "capability": 1, "walk_away": {"utility": -20}}],
+        "stances": {"X": {"A": stance(100, 0.5), "B": stance(100, 0.9), "V": stance(100, 0.3)},
+                    "Y": {"A": stance(0, 0.9), "B": stance(0, 0.4), "V": stance(0, 0.5)},
+                    "Z": {"A": stance(40, 0.5), "B": stance(60, 0.5)}},
+        "trust": {"X": {"Y": 0.3, "Z": 0.5, "I": 0.6}, "Y": {"X": 0.2, "Z": 0.5, "I": 0.9},
+                  "Z": {"X": 0.5, "Y": 0.5, "I": 0.5}},
+        "links": [{"actor": "Y", "issue": "B", "needs": "A", "target": 40, "weight": 1}],
+        "rules": [{"when": {"issue": "V", "at_least": 60},
+                   "then": {"issue": "A", "at_least": 60}}],
+        "stakes": {"Y": {"B": {"cost": 1.0, "outside_gain": 0.5}}},
+    }
+
+
+def every_roadmap_tied_scenario() -> dict[str, Any]:
+    """A case the property test of roadmaps under reordering found (the explore profile):
+    one party, A0, which believes every move (no trust given: full trust), so with
+    patience 1 under ``reverse`` its margin at every checkpoint is its final gain and all
+    the 2-stage roadmaps (step 25) to a final tie at every margin; more of them than the
+    search keeps for its tie-break."""
+    def stance(position: float, salience: float) -> dict[str, float]:
+        return {"position": position, "salience": salience}
+
+    def issue(k: int, status_quo: float, **more: Any) -> dict[str, Any]:
+        return {"id": f"I{k}", "name": f"Issue {k}", "scale": {"low": 0, "high": 100},
+                "status_quo": status_quo, **more}
+
+    return {
+        "id": "random-settlement", "title": "Random settlement",
+        "issues": [issue(0, 100), issue(1, 0), issue(2, 0, guarantors=["N0", "A0"])],
+        "actors": [{"id": "A0", "name": "Actor A0", "capability": 1.0, "veto": True,
+                    "walk_away": {"utility": -20}},
+                   {"id": "A1", "name": "Actor A1", "capability": 1.0, "veto": False,
+                    "walk_away": {"utility": 0}},
+                   {"id": "A2", "name": "Actor A2", "capability": 1.0, "veto": False}],
+        "stances": {
+            "A0": {"I0": stance(0, 0.8125), "I1": stance(0, 0.59765625),
+                   "I2": stance(95, 0.71875)},
+            "A1": {"I0": stance(0, 1.0), "I1": stance(0, 0.5), "I2": stance(0, 1.0)},
+            "A2": {"I0": stance(0, 1.0), "I1": stance(0, 0.8671875),
+                   "I2": stance(0, 0.376953125)}},
+        "trust": {},
+        "institutions": [{"id": "N0", "name": "Institution N0"},
+                         {"id": "N1", "name": "Institution N1"}],
+        "links": [{"actor": "A1", "issue": "I0", "needs": "I1", "target": 25, "weight": 0.5},
+                  {"actor": "A2", "issue": "I0", "needs": "I1", "target": 25, "weight": 0.5}],
+        "rules": [{"when": {"issue": "I0", "at_most": 0}, "then": {"issue": "I1", "at_most": 0}}],
+    }
+
+
 def final_outside_zone_scenario() -> dict[str, Any]:
     """A roadmap case in the file format whose final (X 100, Y 100; package P) is outside the
     zone although the roadmap "X first, then Y" holds at both checkpoints under patience

@@ -33,7 +33,12 @@ from detente.settlement.contributions import (
 from detente.settlement.problem import SettlementProblem
 from detente.uncertainty import sample
 from detente.uncertainty.sensitivity import sensitivity
-from tests.settle_helpers import REFERENCE_SETTINGS, tied_final_gain_scenario
+from tests.settle_helpers import (
+    REFERENCE_SETTINGS,
+    every_roadmap_tied_scenario,
+    mechanism_tie_scenario,
+    tied_final_gain_scenario,
+)
 from tests.strategies import (
     SETTLEMENT_STEP,
     draw_reordered,
@@ -185,9 +190,11 @@ def test_the_order_of_actors_and_issues_changes_no_roadmap(raw: dict[str, Any],
     """docs/roadmap.md, *Search*: the roadmap found ends in the best final Nash product that
     some holding roadmap reaches and is, among the roadmaps to that final, one with the
     largest ``min_margin`` (the smallest margin of any party at any checkpoint). Both
-    numbers are order-free; the final and the stages need not be (two finals, or two
-    roadmaps to a final, may tie), so the stages found in the other order are evaluated in
-    this one, where they must be just as good.
+    numbers are order-free; the final need not be (two finals may tie), so the stages found
+    in the other order are evaluated in this one, where they must be just as good. To the
+    same final the stages are the same: roadmaps tied on ``min_margin`` are ranked by a rule
+    that reads no list order
+    (:func:`test_roadmaps_tied_at_the_smallest_margin_are_ranked_by_the_rest_in_any_order`).
 
     The search used to rank the roadmaps to a final by their smallest column including the
     parties' final gains, which are the same for every roadmap to it: where a final gain was
@@ -215,6 +222,8 @@ def test_the_order_of_actors_and_issues_changes_no_roadmap(raw: dict[str, Any],
     assert other_found.final_nash == pytest.approx(found.final_nash, rel=1e-9)
     if found.stages[-1].values == other_found.stages[-1].values:  # the same final package
         assert other_found.min_margin == pytest.approx(found.min_margin, rel=1e-9, abs=1e-9)
+        # the tie-break reads no list order either (docs/roadmap.md, *Search*)
+        assert [s.values for s in other_found.stages] == [s.values for s in found.stages]
     restated = roadmap(scenario_from_mapping(raw), stage=_stages_as_stated(other_found),
                        **options).baseline.evaluations
     assert len(restated) == 1
@@ -264,6 +273,44 @@ def test_the_most_robust_roadmap_to_a_final_is_the_same_in_any_order() -> None:
         assert found.final_gains["A1"] == pytest.approx(100 / 440, rel=1e-9)
         assert found.min_margin == pytest.approx(best, rel=1e-9), order
         assert found.stages[0].values == {"I0": 25.0, "I1": 0.0, "I2": 25.0}, order
+
+
+@pytest.mark.parametrize("actor_order", list(itertools.permutations(range(3))))
+@pytest.mark.parametrize("issue_order", list(itertools.permutations(range(3))))
+def test_roadmaps_tied_at_the_smallest_margin_are_ranked_by_the_rest_in_any_order(
+        actor_order: tuple[int, ...], issue_order: tuple[int, ...]) -> None:
+    """docs/roadmap.md, *Search*: X's margin (+0.2117647) is the smallest of every roadmap
+    to the final (A 60, B 40, V 80), so they all tie on it. The search used to return the
+    first in list order: listed A, B, V and X, Y, Z it moved V first (no one tempted);
+    listed V, B, A and Z, Y, X it moved A first, and Y, banking +14.00 against +12.83
+    expected, was tempted to stop at stage 2. The tie is broken by the other margins, from
+    the smallest up, whatever the order: the roadmap that moves V first wins, as nobody is
+    tempted on it and its next smallest margin (Y's at stage 1, +1.8 against +1.6) is the
+    larger too."""
+    raw = mechanism_tie_scenario()
+    search = roadmap(scenario_from_mapping(reordered(raw, actor_order, issue_order)),
+                     stages=2, step=20.0).baseline.search
+    assert search is not None and search.found is not None
+    found = search.found
+    assert [stage.values for stage in found.stages] == [
+        {"A": 80.0, "B": 20.0, "V": 80.0}, {"A": 60.0, "B": 40.0, "V": 80.0}]
+    assert found.min_margin == pytest.approx(0.2117647, abs=1e-7)
+    assert not found.weak_points
+
+
+@pytest.mark.parametrize("issue_order", list(itertools.permutations(range(3))))
+def test_roadmaps_tied_at_every_margin_are_all_ranked(issue_order: tuple[int, ...]) -> None:
+    """docs/roadmap.md, *Search*: where every roadmap to the final ties at every margin, more
+    of them than the search keeps, it ranks them all (the space is small enough for brute
+    force), so the values decide in any order. Keeping only the first 16 it found, it moved
+    I2 to 75 first listed I0, I1, I2 and I0 to 25 first listed I1, I0, I2."""
+    search = roadmap(scenario_from_mapping(reordered(every_roadmap_tied_scenario(), [0, 1, 2],
+                                                     list(issue_order))),
+                     stages=2, step=SETTLEMENT_STEP).baseline.search
+    assert search is not None and search.found is not None
+    assert [stage.values for stage in search.found.stages] == [
+        {"I0": 0.0, "I1": 0.0, "I2": 0.0}, {"I0": 0.0, "I1": 0.0, "I2": 100.0}]
+    assert search.found.min_margin == pytest.approx(19.9155963, abs=1e-7)
 
 
 # --- influence ----------------------------------------------------------------------------

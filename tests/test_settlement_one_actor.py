@@ -33,7 +33,7 @@ from detente.settlement.analysis import (
     _win_over_scan,
     analyse_packages,
 )
-from detente.settlement.mechanisms import package_allowed, walk_away
+from detente.settlement.mechanisms import package_allowed, rule_allows, walk_away
 from detente.settlement.persuasion import GRID, Lever, _levers, persuade
 from detente.settlement.problem import NamedPackage, SettlementProblem
 from detente.settlement.utility import (
@@ -148,13 +148,34 @@ def win_over_scan_reference(problem: SettlementProblem, package: NamedPackage,
             row = int(np.argmin(np.abs(trial - threshold_unit)))
         blocking = tuple(a for j, a in enumerate(arrays.actor_ids)
                          if must[j] and gains[row, j] <= GAIN_TOLERANCE)
+        # The band b accepts by its own gain around the threshold, and the rules that rule
+        # out some of it: walk the grid both ways while b gains, whatever the rules say.
+        alone: tuple[float | None, float | None] | None = None
+        rules: tuple[str, ...] = ()
+        if on_grid.size:
+            accepts = gains[: grid.size, b] > GAIN_TOLERANCE
+            ends: list[int | None] = []
+            for step in (-1, 1):
+                j = int(np.argmin(np.abs(grid - threshold_unit)))
+                while 0 <= j + step < grid.size and accepts[j + step]:
+                    j += step
+                ends.append(j if 0 <= j + step < grid.size else None)
+            run = np.arange(0 if ends[0] is None else ends[0],
+                            grid.size if ends[1] is None else ends[1] + 1)
+            rules = tuple(r.describe(arrays) for r in mech.rules
+                          if not all(rule_allows(r, rows[i, arrays.issue_ids.index(
+                              r.when_issue)], rows[i, arrays.issue_ids.index(r.then_issue)])
+                              for i in run))
+            if rules:
+                alone = tuple(None if e is None else float(arrays.scale_low[k] + grid[e] * span)
+                              for e in ends)  # type: ignore[assignment]
         result.append(WinOver(actor=arrays.actor_ids[b], issue=iid,
                               current=package.values[iid],
                               threshold=float(arrays.scale_low[k] + threshold_unit * span),
                               at_least=at_least, value=value, then_blocking=blocking,
                               far_end=None if far_unit is None
                               else float(arrays.scale_low[k] + far_unit * span),
-                              ends_win=True))
+                              ends_win=True, alone=alone, rules=rules))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
 
 

@@ -35,6 +35,25 @@ ONE_END = re.compile(rf"(?P<issue>\S+) (?P<sign>[<>≤≥]) (?P<end>{NUMBER})")
 TWO_ENDS = re.compile(rf"(?P<low>{NUMBER}) (?P<low_sign>[<≤]) (?P<issue>\S+) "
                       rf"(?P<high_sign>[<≤]) (?P<high>{NUMBER})")
 THRESHOLD = re.compile(rf" \(threshold (?P<threshold>{NUMBER}), now (?P<now>{NUMBER})\)")
+#: Where package rules cut the band short: "(X alone: A ≥ x; the rest breaks the rule '…';
+#: now c)", the actor's own band apart from the rules' (docs/settle.md, *Named packages*).
+ALONE = re.compile(rf" \((?P<actor>\S+) alone: (?P<alone>[^;]+); the rest breaks the rules? "
+                   rf".+; now (?P<now>{NUMBER})\)$")
+
+
+def _assert_alone_claims_win(alone: str, way: WinOver) -> None:
+    """Every end the actor's own band is written with lies in that band (``way.alone``,
+    grid values that win it over: inclusive)."""
+    assert way.alone is not None and way.rules, way
+    low, high = way.alone
+    if alone == f"any {way.issue}":
+        assert low is None and high is None, way
+        return
+    ends = [float(e) for e in re.findall(rf"(?<![\w.]){NUMBER}", alone)]
+    assert 1 <= len(ends) <= 2 and ("≤" in alone or "≥" in alone), alone
+    for end in ends:
+        assert (low is None or end >= steady(low)) and (high is None or end <= steady(high)), \
+            (alone, way)
 
 
 def _wins(x: float, way: WinOver) -> bool:
@@ -60,8 +79,14 @@ def _assert_every_claim_wins(way: WinOver) -> None:
     text = way.describe()
     actor, _, condition = text.partition(" accepts if ")
     assert actor == way.actor, text
+    alone = ALONE.search(condition)
+    assert (alone is not None) == (way.alone is not None), text
+    if alone is not None:
+        assert alone["actor"] == way.actor, text
+        _assert_alone_claims_win(alone["alone"], way)
+        condition = condition[:alone.start()]
     threshold = THRESHOLD.search(condition)
-    assert (threshold is not None) == (way.value is not None), text
+    assert (threshold is not None) == (way.value is not None and alone is None), text
     condition = condition[:threshold.start()] if threshold else condition
     # (low, low inclusive, high, high inclusive) as the sentence claims them
     claim: tuple[float | None, bool, float | None, bool]

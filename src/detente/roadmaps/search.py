@@ -27,9 +27,12 @@ finals are taken from the settlement search in decreasing Nash order
 whether some roadmap reaches it; the first final that has one is the optimum. Among the
 roadmaps to that final the search returns the most robust: it maximises the smallest
 margin of any party at any checkpoint (the E^t and, under ``stop``, R^t columns), which is
-the ``min_margin`` a roadmap is reported with. With ``finals = K`` at most the K best
-finals are tried: exact when the zone has at most K packages or an acceptable roadmap is
-found among them, else a bounded answer (reported as such).
+the ``min_margin`` a roadmap is reported with; roadmaps tied on it are ranked by
+:func:`_most_robust_first` (order-free), and in brute-force spaces margins the same on every
+roadmap to the final are left out of the max-min, where they would tie them all. With
+``finals = K`` at most the K best finals are tried: exact when the zone has at most K
+packages or an acceptable roadmap is found among them, else a bounded answer (reported as
+such).
 
 An issue whose moves nobody can deliver (credibility 0 for every actor) keeps its status
 quo, as in the settlement table; its only "move" is straight to a final that demands it.
@@ -58,6 +61,8 @@ break.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -76,6 +81,7 @@ from detente.settlement.search import (
     brute_force,
 )
 from detente.settlement.utility import (
+    GAIN_TOLERANCE,
     Guarantees,
     UtilitySettings,
     acceptable,
@@ -363,6 +369,66 @@ def _pair_term(problem: SettlementProblem, paths: list[list[np.ndarray]], single
     return PairTerm(i, j, term, allowed)
 
 
+#: How many of the most robust roadmaps to a final the search keeps to break ties among:
+#: past this many tied at every margin, which of them is shown may depend on list order.
+TIED_CANDIDATES = 16
+
+
+def _may_have_left_out_ties(scores: list[np.ndarray], kept: int) -> bool:
+    """Whether some final's ``kept`` best roadmaps (their ``scores``, best first) all tie
+    on the search's score, so that roadmaps just as good may have been left out (which
+    ones follows the list order)."""
+    return any(score.size >= kept and score[-1] >= score[0] - GAIN_TOLERANCE
+               for score in scores)
+
+
+def _same_for_every_roadmap(table: GainTable) -> np.ndarray:
+    """Which columns ``[B, C]`` take the same value on every roadmap to a final: each
+    issue's and each tied pair's share of them is the same on every path."""
+    def spread(values: np.ndarray, keep: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        return np.asarray(np.where(keep, values, -np.inf).max(axis=axes)
+                          - np.where(keep, values, np.inf).min(axis=axes))
+
+    same = np.all(spread(table.gains, table.valid[..., None], (2,)) <= GAIN_TOLERANCE,
+                  axis=1)
+    for pair in table.pairs:
+        both = table.valid[:, pair.i, :, None] & table.valid[:, pair.j, None, :]
+        same &= spread(pair.gains, both[..., None], (1, 2)) <= GAIN_TOLERANCE
+    return np.asarray(same, dtype=bool)
+
+
+def _most_robust_first(problem: SettlementProblem, roadmaps: np.ndarray, margins: np.ndarray,
+                       guarantees: Guarantees, settings: UtilitySettings, patience: float,
+                       defection: Defection) -> np.ndarray:
+    """The order ``[N]`` of roadmaps ``[N, S, I]`` with their margins ``[N, M]``, most robust
+    first, by a rule that reads no list order (docs/roadmap.md, *Search*): the larger
+    smallest margin; then fewer tempted (actor, checkpoint) pairs; then the larger margins
+    from the smallest up (leximin); then the values, issue by issue in the order of the
+    issue ids. Margins closer than ``GAIN_TOLERANCE`` tie."""
+    if roadmaps.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    tempted = evaluate_stages(problem.arrays, roadmaps, guarantees, settings, patience,
+                              defection, mechanisms=problem.mechanisms
+                              ).tempted.sum(axis=(-2, -1))
+    ascending = np.sort(margins, axis=1)
+    ids = problem.arrays.issue_ids
+    by_id = sorted(range(len(ids)), key=lambda k: ids[k])
+    values = [roadmaps[r][:, by_id].T.tolist() for r in range(roadmaps.shape[0])]
+
+    def compare(r: int, s: int) -> int:
+        apart = np.nonzero(np.abs(ascending[r] - ascending[s]) > GAIN_TOLERANCE)[0]
+        if apart.size and apart[0] == 0:
+            return -1 if ascending[r, 0] > ascending[s, 0] else 1
+        if tempted[r] != tempted[s]:
+            return -1 if tempted[r] < tempted[s] else 1
+        if apart.size:
+            return -1 if ascending[r, apart[0]] > ascending[s, apart[0]] else 1
+        return 0 if values[r] == values[s] else -1 if values[r] < values[s] else 1
+
+    return np.array(sorted(range(roadmaps.shape[0]), key=functools.cmp_to_key(compare)),
+                    dtype=np.int64)
+
+
 def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
                  settings: UtilitySettings, patience: float = 1.0,
                  defection: Defection = "reverse", monotone: bool = True, top: int = 1,
@@ -389,24 +455,48 @@ def search_paths(problem: SettlementProblem, finals: np.ndarray, n_stages: int,
         paths = final_paths(problem, finals, n_stages, settings, monotone, first)
     table, shift = _columns(problem, finals, paths, n_stages, settings, patience, defection,
                             guarantees, min_moves)
+    n_util = table.must_agree.shape[1] - n_stages
+    margin_columns = table.must_agree.copy()
+    margin_columns[:, n_util:] = False
     space = table.space_size
+    wanted = max(top, TIED_CANDIDATES)
     if method == "brute" or (method == "auto" and int(space.sum()) <= BRUTE_FORCE_LIMIT):
-        best = brute_force(table, "maxmin", top, max_packages=max_packages)[2]
+        # A margin that is the same for every roadmap to a final tells none of them apart:
+        # left out of the max-min, the search ranks them by the margins that differ (the
+        # smallest margin overall is unchanged: min(constant, best varying) is the best of
+        # the min). Only here: branch and bound prunes on it (once `wanted` roadmaps tie at
+        # it, nothing can beat them), and without it korea-2017 --stages 3 --final P1
+        # --without RU ran past 5·10⁷ partial roadmaps.
+        same = _same_for_every_roadmap(table) & margin_columns
+        varying = margin_columns & ~same
+        searched = table if not same.any() else dataclasses.replace(
+            table, must_agree=table.must_agree & ~(same & varying.any(axis=1, keepdims=True)))
+        best = brute_force(searched, "maxmin", wanted, max_packages=max_packages)[2]
+        assert best is not None
+        if _may_have_left_out_ties([best.result(table, b).score for b in range(table.batch)],
+                                   wanted):
+            # every roadmap to a final may tie (all its margins the same on each): rank them
+            # all, or the ones kept would be the first few in list order
+            best = brute_force(searched, "maxmin", int(space.max()),
+                               max_packages=max_packages)[2]
         order = None
     else:
-        _, _, best, order = branch_and_bound(table, "maxmin", top,
+        _, _, best, order = branch_and_bound(table, "maxmin", wanted,
                                              max_packages=max_packages)
     assert best is not None
     stages: list[np.ndarray] = []
     margin: list[np.ndarray] = []
     for b in range(table.batch):
-        found = best.result(table, b, order)
-        slots = found.slots
+        slots = best.result(table, b, order).slots
         roadmaps = np.stack([np.stack([paths[b][k][slots[r, k]] for k in range(table.n_issues)],
                                       axis=-1) for r in range(slots.shape[0])]) \
             if slots.shape[0] else np.zeros((0, n_stages, table.n_issues))
-        stages.append(roadmaps)
-        margin.append(found.score - shift[b])
+        margins = table.package_gains(b, slots)[:, margin_columns[b]] - shift[b]
+        ranked = _most_robust_first(problem, roadmaps, margins, guarantees, settings,
+                                    patience, defection)[:top]
+        stages.append(roadmaps[ranked])
+        margin.append(margins[ranked].min(axis=1) if margins.shape[1]
+                      else np.zeros(ranked.size))
     gains = final_gains(problem, finals, n_stages, settings, guarantees)
     in_zone = acceptable(gains, parties(problem.arrays))
     return PathSearch(stages, margin, space, gains, np.asarray(in_zone, dtype=bool))

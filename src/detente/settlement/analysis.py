@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from detente.render import decimals_apart, fixed_toward, fmt, fmt_decimals, span_decimals, steady
+from detente.scenario.compile import Mechanisms
 from detente.settlement.mechanisms import (
     broken_rules,
     effective_credibility,
@@ -133,8 +134,10 @@ class WinOver:
     indifferent (the closed form's ends);
     ``value``: the nearest candidate value inside the band (None when no candidate is);
     ``then_blocking``: the parties that would block the changed package (``actor`` no longer
-    among them); ``span``: the width of the issue's scale, which the sentence writes its
-    numbers against (None: unknown).
+    among them); ``alone``: where package rules narrow the band, the band (low, high; None:
+    the scale's end) the actor accepts by its own gain, of which ``threshold`` and
+    ``far_end`` are the part the ``rules`` (described) allow; ``span``: the width of the
+    issue's scale, which the sentence writes its numbers against (None: unknown).
     """
 
     actor: str
@@ -146,6 +149,8 @@ class WinOver:
     then_blocking: tuple[str, ...]
     far_end: float | None = None
     ends_win: bool = False
+    alone: tuple[float | None, float | None] | None = None
+    rules: tuple[str, ...] = ()
     # How the sentence writes the numbers, not part of the finding: two scans that find the
     # same change are equal whatever they were told about the scale.
     span: float | None = field(default=None, compare=False)
@@ -228,8 +233,9 @@ class WinOver:
             condition = (f"{near} {sign} {self.issue} {far_sign} {far}" if self.at_least
                          else f"{far} {far_sign} {self.issue} {sign} {near}")
         text = f"{self.actor} accepts if {condition}"
-        if self.value is not None:
-            current = _issue_value(self.current, self.span)
+        current = _issue_value(self.current, self.span)
+        threshold = None
+        if self.alone is None and self.value is not None:
             threshold = _threshold(self.threshold, self.span, self.at_least, extra,
                                    self.origin, self.slack)
             if float(threshold) == float(current):
@@ -237,18 +243,44 @@ class WinOver:
                 # all that tells the threshold from it, so it is written.
                 threshold = _threshold(self.threshold, self.span, self.at_least, extra,
                                        self.origin, self.slack, allowance=False)
-            if extra:  # as many more decimals as the threshold has: they must read apart
-                decimals = len(current.partition(".")[2]) + extra
-                current = f"{steady(self.current):.{decimals}f}".rstrip("0").rstrip(".")
+        if extra:  # as many more decimals as the threshold has: they must read apart
+            decimals = len(current.partition(".")[2]) + extra
+            current = f"{steady(self.current):.{decimals}f}".rstrip("0").rstrip(".")
+        if self.alone is not None:
+            # The band's ends here are the rules' bounds, not the actor's: its own band
+            # is written apart so that no rule's bound reads as the actor's threshold.
+            ruled = "the rule" if len(self.rules) == 1 else "the rules"
+            text += (f" ({self.actor} alone: {self._alone_condition(extra)}; the rest breaks "
+                     f"{ruled} {', '.join(repr(r) for r in self.rules)}; now {current})")
+        elif threshold is not None:
             apart = apart and float(threshold) != float(current)
             text += f" (threshold {threshold}, now {current})"
         return text, near, apart
+
+    def _alone_condition(self, extra: int) -> str:
+        """The band the actor accepts by its own gain (``alone``), as a condition: grid
+        values that win it over, so its ends are inclusive and rounded inward."""
+        assert self.alone is not None
+        low, high = self.alone
+        lower = None if low is None else _threshold(low, self.span, True, extra, self.origin)
+        upper = None if high is None else _threshold(high, self.span, False, extra,
+                                                     self.origin)
+        if lower is not None and upper is not None:
+            return f"{lower} ≤ {self.issue} ≤ {upper}"
+        if lower is not None:
+            return f"{self.issue} ≥ {lower}"
+        if upper is not None:
+            return f"{self.issue} ≤ {upper}"
+        return f"any {self.issue}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"actor": self.actor, "issue": self.issue, "current": self.current,
                 "threshold": self.threshold, "direction": "at_least" if self.at_least
                 else "at_most", "low": self.low, "high": self.high, "value": self.value,
-                "then_blocking": list(self.then_blocking), "text": self.describe()}
+                "then_blocking": list(self.then_blocking),
+                "alone": None if self.alone is None
+                else {"low": self.alone[0], "high": self.alone[1]},
+                "rules": list(self.rules), "text": self.describe()}
 
 
 @dataclass(frozen=True)
@@ -664,7 +696,8 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
         rows = np.repeat(unit_values[None], trial.size, axis=0)
         rows[:, k] = trial
         mine = package_gains(own, rows, guarantees, settings, plain)[:, 0] - reservation[b]
-        wins = (mine > GAIN_TOLERANCE) & package_allowed(mech, arrays.issue_ids, rows)
+        accepts = mine > GAIN_TOLERANCE
+        wins = accepts & package_allowed(mech, arrays.issue_ids, rows)
         if not wins[: grid.size].any() and not wins[grid.size:].any():
             continue
         on_grid = grid[wins[: grid.size]]
@@ -688,15 +721,45 @@ def _win_over_scan(problem: SettlementProblem, package: NamedPackage, unit_value
                               plain)[0] - reservation
         blocking = tuple(a for j, a in enumerate(arrays.actor_ids)
                          if must[j] and gains[j] <= GAIN_TOLERANCE)
+        alone, rules = (_alone(problem, rows[: grid.size], accepts[: grid.size], grid,
+                               threshold_unit, far_unit, at_least)
+                        if on_grid.size else (None, ()))
+
+        def units(v: float | None, k: int = k) -> float | None:
+            return None if v is None else float(arrays.scale_low[k]
+                                                + v * (arrays.scale_high[k] - arrays.scale_low[k]))
         result.append(WinOver(actor=arrays.actor_ids[b], issue=iid,
                               current=package.values[iid],
                               threshold=float(arrays.scale_low[k] + threshold_unit * span),
                               at_least=at_least, value=value, then_blocking=blocking,
-                              far_end=None if far_unit is None
-                              else float(arrays.scale_low[k] + far_unit * span),
-                              ends_win=True, span=float(span),
+                              far_end=units(far_unit), ends_win=True,
+                              alone=None if alone is None
+                              else (units(alone[0]), units(alone[1])),
+                              rules=rules, span=float(span),
                               origin=float(arrays.scale_low[k])))
     return tuple(sorted(result, key=lambda w: (w.value is None, w.size)))
+
+
+def _alone(problem: SettlementProblem, rows: np.ndarray, accepts: np.ndarray,
+           grid: np.ndarray, threshold: float, far_end: float | None, at_least: bool
+           ) -> tuple[tuple[float | None, float | None] | None, tuple[str, ...]]:
+    """Where the package rules narrow a scanned band: the band (low, high; unit scale, None
+    at the scale's end) of ``grid`` values (``rows [G, I]``) the actor ``accepts`` by its own
+    gain that holds the rules' band from ``threshold`` to ``far_end``, and the rules
+    (described) that rule out some of it; (None, ()) where the rules narrow nothing."""
+    near = _far_end(accepts, grid, threshold, not at_least)
+    far = _far_end(accepts, grid, threshold, at_least)
+    low, high = (near, far) if at_least else (far, near)
+    run = accepts & (grid >= (0.0 if low is None else low)) & (
+        grid <= (1.0 if high is None else high))
+    mech = problem.mechanisms
+    arrays = problem.arrays
+    rules = tuple(r.describe(arrays) for r in mech.rules
+                  if not package_allowed(Mechanisms(rules=(r,)), arrays.issue_ids,
+                                         rows[run]).all())
+    if not rules:  # the band is the actor's own
+        return None, ()
+    return (low, high), rules
 
 
 def _far_end(wins: np.ndarray, grid: np.ndarray, threshold: float,
