@@ -228,10 +228,12 @@ def _without_reference_plans(pin: dict[str, Any]) -> dict[str, Any]:
 
 
 def _without_band_ends(node: Any) -> Any:
-    """``node`` without the two ends of each win-over band (``low``, ``high``), which the
+    """``node`` without the two ends of each win-over band (``low``, ``high``) and the
+    band a package rule cuts (``alone``, ``rules``: none in the plain scenario), which the
     old pin predates; their text, which states them, stays compared."""
     if isinstance(node, dict):
-        return {k: ({a: [{f: x for f, x in w.items() if f not in ("low", "high")}
+        return {k: ({a: [{f: x for f, x in w.items()
+                          if f not in ("low", "high", "alone", "rules")}
                          for w in ways] for a, ways in v.items()}
                     if k == "win_over" and isinstance(v, dict) else _without_band_ends(v))
                 for k, v in node.items()}
