@@ -245,3 +245,22 @@ def test_the_least_moved_values_need_no_enumeration_at_a_fine_step() -> None:
         (best,) = best_packages(table, "maxmin", 1, method=method)
         np.testing.assert_allclose(problem.arrays.to_units(best.values[0])[2:], [44.9, 50],
                                    err_msg=method)
+
+
+@pytest.mark.parametrize("rule,tied", [
+    ({"when": {"issue": "X", "at_least": 55}, "then": {"issue": "Z", "at_most": 20}}, False),
+    ({"when": {"issue": "Z", "at_least": 45}, "then": {"issue": "W", "at_most": 40}}, True),
+    ({"when": {"issue": "W", "at_most": 60}, "then": {"issue": "Z", "at_least": 75}}, True),
+])
+def test_past_the_limit_the_least_moved_values_are_the_same(monkeypatch, rule, tied) -> None:
+    # Past LEAST_MOVED_LIMIT combinations the rule was dropped and each method kept its
+    # own values (Z 0 here where the rule asks Z 20); a walk now finds the listed values.
+    problem = _indifferent_problem("10%", rule, tied)
+    table = build_table(problem)
+    listed = {m: best_packages(table, "nash", 1, method=m)[0].slots[0]
+              for m in ("bnb", "milp")}
+    np.testing.assert_array_equal(listed["bnb"], listed["milp"])
+    monkeypatch.setattr(search, "LEAST_MOVED_LIMIT", 0)
+    for method in ("bnb", "milp"):
+        (walked,) = best_packages(table, "nash", 1, method=method)
+        np.testing.assert_array_equal(walked.slots[0], listed[method], err_msg=method)

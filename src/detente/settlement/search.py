@@ -890,8 +890,9 @@ def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
 
 
 #: The most combinations of values of rule-tied indifferent issues that
-#: :func:`least_moved` compares, counting only values the rules tell apart
-#: (:func:`_rule_classes`); past it those issues keep the search's values.
+#: :func:`least_moved` lists, counting only values the rules tell apart
+#: (:func:`_rule_classes`); past it a walk that drops combinations early finds the same
+#: values (:func:`_least_moved_walk`).
 LEAST_MOVED_LIMIT = 1_000_000
 
 
@@ -983,6 +984,9 @@ def _least_moved_slots(table: GainTable, b: int, slots: np.ndarray,
             choices.append(_rule_classes(
                 table, b, k, allowed[np.lexsort((table.values[b, k, allowed], distance))]))
         if math.prod(len(c) for c in choices) > LEAST_MOVED_LIMIT:
+            found = _least_moved_walk(table, b, slots, issues, choices)
+            if found is not None:
+                slots[issues] = found
             continue
         combos = np.array(list(itertools.product(*choices)), dtype=np.int64).reshape(
             -1, len(issues))
@@ -999,6 +1003,52 @@ def _least_moved_slots(table: GainTable, b: int, slots: np.ndarray,
         if best is not None:
             slots[issues] = combos[best]
     return slots
+
+
+def _least_moved_walk(table: GainTable, b: int, slots: np.ndarray, issues: list[int],
+                      choices: list[np.ndarray]) -> np.ndarray | None:
+    """The values :func:`_least_moved_slots` would pick for ``issues`` (None where none keeps
+    the rules) without listing every combination: a depth-first walk in the same order of
+    enumeration, each issue's values nearest the status quo first, that drops a partial
+    combination as soon as it breaks a rule or moves no less than the best found so far
+    (its later values at that depth move at least as much), so the first combination of
+    the fewest moves, then the least distance, is the one kept."""
+    status_quo = table.values[b, :, 0]
+    group = set(issues)
+    at = {k: n for n, k in enumerate(issues)}
+    within: list[list[PairTerm]] = [[] for _ in issues]  # rules to check once k is set
+    options = list(choices)
+    for p in table.pairs:
+        if p.allowed[b].all():
+            continue
+        if p.i in group and p.j in group:
+            within[max(at[p.i], at[p.j])].append(p)
+        elif p.i in group:
+            options[at[p.i]] = options[at[p.i]][p.allowed[b][options[at[p.i]], slots[p.j]]]
+        elif p.j in group:
+            options[at[p.j]] = options[at[p.j]][p.allowed[b][slots[p.i], options[at[p.j]]]]
+        elif not p.allowed[b][slots[p.i], slots[p.j]]:
+            return None
+    moves = [np.abs(table.values[b, k, o] - status_quo[k]) for k, o in zip(issues, options,
+                                                                            strict=True)]
+    chosen = slots.astype(np.int64).copy()
+    best: list[tuple[tuple[int, float], np.ndarray]] = []
+
+    def walk(depth: int, count: int, distance: float) -> None:
+        if depth == len(issues):
+            best[:] = [((count, distance), chosen[issues].copy())]
+            return
+        k = issues[depth]
+        for slot, move in zip(options[depth].tolist(), moves[depth].tolist(), strict=True):
+            key = (count + (move > 1e-12), distance + move)
+            if best and key >= best[0][0]:
+                break  # nearest first: every later value here moves at least as much
+            chosen[k] = slot
+            if all(p.allowed[b][chosen[p.i], chosen[p.j]] for p in within[depth]):
+                walk(depth + 1, *key)
+
+    walk(0, 0, 0.0)
+    return best[0][1] if best else None
 
 
 def smallest_accords(table: GainTable, method: Method = "auto",
