@@ -168,3 +168,99 @@ def test_an_issue_no_party_cares_about_stays_at_the_status_quo(objective) -> Non
                                  strict=True))
         assert [found[method][i] for i in ("ALL", "NORM", "LINK")] == [20, 20, 55], method
     assert found["milp"] == found["bnb"]
+
+
+def _indifferent_problem(step: str, rule: dict, tied: bool = False) -> SettlementProblem:
+    """Vetoes A and B care about X and Y only; C, no veto, about Z (and W) only."""
+    from detente.scenario import scenario_from_mapping
+
+    issues = ["X", "Y", "Z", *(["W"] if tied else [])]
+    mapping = {
+        "id": "lr", "title": "least moved", "description": "t", "sources": ["invented"],
+        "issues": [{"id": i, "name": i, "scale": {"low": 0, "high": 100},
+                    "status_quo": 0 if i in "XY" else 50} for i in issues],
+        "actors": [{"id": "A", "name": "A", "capability": 50},
+                   {"id": "B", "name": "B", "capability": 50},
+                   {"id": "C", "name": "C", "capability": 30, "veto": False}],
+        "stances": {"A": {"X": {"position": 100, "salience": 0.8},
+                          "Y": {"position": 20, "salience": 0.5}},
+                    "B": {"X": {"position": 20, "salience": 0.5},
+                          "Y": {"position": 100, "salience": 0.8}},
+                    "C": {i: {"position": 0 if i == "Z" else 100, "salience": 0.9}
+                          for i in issues[2:]}},
+        "rules": [rule],
+    }
+    return SettlementProblem.from_scenario(scenario_from_mapping(mapping, "<t>"), step)
+
+
+@pytest.mark.parametrize("method", ["brute", "bnb", "milp"])
+def test_settles_best_nash_package_is_the_least_moved_one(method) -> None:
+    # X >= 55 forces Z (no party cares) to 20 or below. Settle's best Nash package is the
+    # first of its top-50 list, which least_moved never saw: it read Z 0 while the max-min
+    # package, the room and best_packages(top=1) read Z 20.
+    from detente.settlement.api import analyse
+
+    problem = _indifferent_problem("10%", {"when": {"issue": "X", "at_least": 55},
+                                           "then": {"issue": "Z", "at_most": 20}})
+    table = build_table(problem)
+    (one,) = best_packages(table, "nash", 1, method=method)
+    assert problem.arrays.to_units(one.values[0])[2] == pytest.approx(20)
+    (listed,) = best_packages(table, "nash", 50, method=method)
+    np.testing.assert_array_equal(listed.slots[0], one.slots[0])
+    assert len(np.unique(listed.slots, axis=0)) == len(listed.slots)  # no row merged
+    for zones in (False, True):
+        outcome = analyse(problem, method=method, zones=zones)
+        assert outcome.best is not None and outcome.max_min is not None
+        assert outcome.best.values["Z"] == 20, (method, zones)
+        assert outcome.max_min.values["Z"] == 20
+        assert outcome.pareto[0] == outcome.best
+
+
+def test_a_least_moved_list_keeps_its_distinct_packages() -> None:
+    # The best package's least-moved form already further down the list trades places with
+    # it: the list holds the same packages, the least-moved one first.
+    problem = _indifferent_problem("10%", {"when": {"issue": "X", "at_least": 55},
+                                           "then": {"issue": "Z", "at_most": 20}})
+    table = build_table(problem)
+    brute = search.brute_force(table, "nash", 400)[2]
+    assert brute is not None
+    searched = brute.result(table, 0)
+    (listed,) = best_packages(table, "nash", 400, method="brute")
+    assert problem.arrays.to_units(searched.values[0])[2] == pytest.approx(0)
+    assert problem.arrays.to_units(listed.values[0])[2] == pytest.approx(20)
+    rows = [tuple(r) for r in listed.slots.tolist()]
+    assert sorted(rows) == sorted(tuple(r) for r in searched.slots.tolist())
+    assert rows.index(tuple(searched.slots[0].tolist())) > 0
+
+
+def test_the_least_moved_values_need_no_enumeration_at_a_fine_step() -> None:
+    # Z and W, which no party cares about, are tied by a rule the status quo (50, 50)
+    # breaks; at step 0.1 they have 1001² values together, past LEAST_MOVED_LIMIT, and the
+    # rule was dropped: each method kept its own values. The rules tell apart only values
+    # on either side of their bounds: Z 44.9 (one issue, the least distance).
+    problem = _indifferent_problem("0.1%", {"when": {"issue": "Z", "at_least": 45},
+                                            "then": {"issue": "W", "at_most": 40}}, tied=True)
+    table = build_table(problem)
+    for method in ("bnb", "milp"):
+        (best,) = best_packages(table, "maxmin", 1, method=method)
+        np.testing.assert_allclose(problem.arrays.to_units(best.values[0])[2:], [44.9, 50],
+                                   err_msg=method)
+
+
+@pytest.mark.parametrize("rule,tied", [
+    ({"when": {"issue": "X", "at_least": 55}, "then": {"issue": "Z", "at_most": 20}}, False),
+    ({"when": {"issue": "Z", "at_least": 45}, "then": {"issue": "W", "at_most": 40}}, True),
+    ({"when": {"issue": "W", "at_most": 60}, "then": {"issue": "Z", "at_least": 75}}, True),
+])
+def test_past_the_limit_the_least_moved_values_are_the_same(monkeypatch, rule, tied) -> None:
+    # Past LEAST_MOVED_LIMIT combinations the rule was dropped and each method kept its
+    # own values (Z 0 here where the rule asks Z 20); a walk now finds the listed values.
+    problem = _indifferent_problem("10%", rule, tied)
+    table = build_table(problem)
+    listed = {m: best_packages(table, "nash", 1, method=m)[0].slots[0]
+              for m in ("bnb", "milp")}
+    np.testing.assert_array_equal(listed["bnb"], listed["milp"])
+    monkeypatch.setattr(search, "LEAST_MOVED_LIMIT", 0)
+    for method in ("bnb", "milp"):
+        (walked,) = best_packages(table, "nash", 1, method=method)
+        np.testing.assert_array_equal(walked.slots[0], listed[method], err_msg=method)

@@ -857,11 +857,11 @@ def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
     ``milp`` the Nash packages are optimal within :data:`detente.settlement.milp.NASH_GAP`
     (relative, on the Nash product) and ``max_packages`` does not apply.
 
-    The best package (``top`` 1) leaves an issue no party's gain depends on at its status
-    quo, or moves it as little as the package rules allow (:func:`least_moved`): the
-    objective is the same wherever it lies, so each method would otherwise leave it
-    wherever its search happened to. A longer list is left as searched: packages that
-    differ only in such issues would become one."""
+    The best package (the first of the list, whatever ``top``) leaves an issue no party's
+    gain depends on at its status quo, or moves it as little as the package rules allow
+    (:func:`least_moved`): the objective is the same wherever it lies, so each method would
+    otherwise leave it wherever its search happened to. The other packages are left as
+    searched: packages that differ only in such issues would become one."""
     used = chosen_method(table, method)
     if used == "brute":
         best = brute_force(table, objective, top, max_changes, max_packages=max_packages)[2]
@@ -874,19 +874,25 @@ def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
             return milp.best_packages(table, objective, top, max_changes)
 
         if method == "auto" and top > 1:
-            return bnb_within_budget(partial(best_packages, table, objective, top, max_changes),
-                                     TOP_K_BUDGET, max_packages, listed_by_milp)
-        found = listed_by_milp()
+            # Branch and bound's list passes through least_moved below: its first package
+            # is already the least moved, and least_moved leaves such a package as it is.
+            found = bnb_within_budget(partial(best_packages, table, objective, top,
+                                              max_changes), TOP_K_BUDGET, max_packages,
+                                      listed_by_milp)
+        else:
+            found = listed_by_milp()
     else:
         _, _, best, order = branch_and_bound(table, objective, top, max_changes,
                                              max_packages=max_packages)
         assert best is not None
         found = [best.result(table, b, order) for b in range(table.batch)]
-    return least_moved(table, found) if top == 1 else found
+    return least_moved(table, found)
 
 
 #: The most combinations of values of rule-tied indifferent issues that
-#: :func:`least_moved` compares; past it those issues keep the search's values.
+#: :func:`least_moved` lists, counting only values the rules tell apart
+#: (:func:`_rule_classes`); past it a walk that drops combinations early finds the same
+#: values (:func:`_least_moved_walk`).
 LEAST_MOVED_LIMIT = 1_000_000
 
 
@@ -908,26 +914,53 @@ def indifferent_issues(table: GainTable) -> np.ndarray:
 
 
 def least_moved(table: GainTable, found: list[Best]) -> list[Best]:
-    """Each package of ``found`` (one :class:`Best` per scenario) with its
+    """Each list of ``found`` (one :class:`Best` per scenario) with its first package's
     :func:`indifferent_issues` at the status quo, or where the package rules force one to
     move, at the values that move the fewest such issues, then the least in all (on the unit
     scale; ties to the earlier issue's lower value). The parties' gains, the objective and
-    the rules' verdict are unchanged, and the package depends only on the issues some party
-    cares about, whatever the method. Packages that become equal are listed once."""
+    the rules' verdict are unchanged, and the first package depends only on the issues some
+    party cares about, whatever the method and however long the list. The other packages
+    are left as searched; where one of them is the first one's least-moved form, the two
+    trade places, so that the list keeps the same distinct packages."""
     indifferent = indifferent_issues(table)
     out = []
     for b, best in enumerate(found):
         if not best.found or not indifferent[b].any():
             out.append(best)
             continue
-        slots = np.array([_least_moved_slots(table, b, row, indifferent[b])
-                          for row in best.slots])
-        _, first = np.unique(slots, axis=0, return_index=True)
-        kept = np.sort(first)
-        slots = slots[kept]
-        out.append(Best(slots, table.decode(b, slots), best.score[kept],
+        slots = best.slots.copy()
+        moved = _least_moved_slots(table, b, slots[0], indifferent[b])
+        same = np.nonzero(np.all(slots[1:] == moved, axis=1))[0]
+        if same.size:  # a package of the same gains (hence score) further down the list
+            slots[1 + same[0]] = slots[0]
+        slots[0] = moved
+        out.append(Best(slots, table.decode(b, slots), best.score,
                         table.package_gains(b, slots), best.gap))
     return out
+
+
+def _rule_classes(table: GainTable, b: int, k: int, allowed: np.ndarray) -> np.ndarray:
+    """The allowed slots of issue k that the package rules tell apart, one for each class
+    of slots every rule through k treats alike (the same rows of each rule's ``allowed``),
+    the first of each class in ``allowed``'s order.
+
+    Exact for :func:`_least_moved_slots`: swapping a value for another of its class keeps
+    every rule's verdict, and its first (nearest the status quo, then lower) moves the
+    issue no more, so the least-moved values are among the classes' first ones, and in the
+    same order of enumeration. A rule's bounds are few, so the classes are too (the values
+    between two consecutive bounds are one class), however fine the step."""
+    rows = []
+    for p in table.pairs:
+        if p.allowed[b].all():
+            continue
+        if p.i == k:
+            rows.append(p.allowed[b][allowed, :])
+        elif p.j == k:
+            rows.append(p.allowed[b][:, allowed].T)
+    if not rows:
+        return allowed[:1]
+    _, first = np.unique(np.concatenate(rows, axis=1), axis=0, return_index=True)
+    return allowed[np.sort(first)]
 
 
 def _least_moved_slots(table: GainTable, b: int, slots: np.ndarray,
@@ -948,8 +981,12 @@ def _least_moved_slots(table: GainTable, b: int, slots: np.ndarray,
         for k in issues:
             allowed = np.nonzero(table.valid[b, k])[0]
             distance = np.abs(table.values[b, k, allowed] - status_quo[k])
-            choices.append(allowed[np.lexsort((table.values[b, k, allowed], distance))])
+            choices.append(_rule_classes(
+                table, b, k, allowed[np.lexsort((table.values[b, k, allowed], distance))]))
         if math.prod(len(c) for c in choices) > LEAST_MOVED_LIMIT:
+            found = _least_moved_walk(table, b, slots, issues, choices)
+            if found is not None:
+                slots[issues] = found
             continue
         combos = np.array(list(itertools.product(*choices)), dtype=np.int64).reshape(
             -1, len(issues))
@@ -966,6 +1003,52 @@ def _least_moved_slots(table: GainTable, b: int, slots: np.ndarray,
         if best is not None:
             slots[issues] = combos[best]
     return slots
+
+
+def _least_moved_walk(table: GainTable, b: int, slots: np.ndarray, issues: list[int],
+                      choices: list[np.ndarray]) -> np.ndarray | None:
+    """The values :func:`_least_moved_slots` would pick for ``issues`` (None where none keeps
+    the rules) without listing every combination: a depth-first walk in the same order of
+    enumeration, each issue's values nearest the status quo first, that drops a partial
+    combination as soon as it breaks a rule or moves no less than the best found so far
+    (its later values at that depth move at least as much), so the first combination of
+    the fewest moves, then the least distance, is the one kept."""
+    status_quo = table.values[b, :, 0]
+    group = set(issues)
+    at = {k: n for n, k in enumerate(issues)}
+    within: list[list[PairTerm]] = [[] for _ in issues]  # rules to check once k is set
+    options = list(choices)
+    for p in table.pairs:
+        if p.allowed[b].all():
+            continue
+        if p.i in group and p.j in group:
+            within[max(at[p.i], at[p.j])].append(p)
+        elif p.i in group:
+            options[at[p.i]] = options[at[p.i]][p.allowed[b][options[at[p.i]], slots[p.j]]]
+        elif p.j in group:
+            options[at[p.j]] = options[at[p.j]][p.allowed[b][slots[p.i], options[at[p.j]]]]
+        elif not p.allowed[b][slots[p.i], slots[p.j]]:
+            return None
+    moves = [np.abs(table.values[b, k, o] - status_quo[k]) for k, o in zip(issues, options,
+                                                                            strict=True)]
+    chosen = slots.astype(np.int64).copy()
+    best: list[tuple[tuple[int, float], np.ndarray]] = []
+
+    def walk(depth: int, count: int, distance: float) -> None:
+        if depth == len(issues):
+            best[:] = [((count, distance), chosen[issues].copy())]
+            return
+        k = issues[depth]
+        for slot, move in zip(options[depth].tolist(), moves[depth].tolist(), strict=True):
+            key = (count + (move > 1e-12), distance + move)
+            if best and key >= best[0][0]:
+                break  # nearest first: every later value here moves at least as much
+            chosen[k] = slot
+            if all(p.allowed[b][chosen[p.i], chosen[p.j]] for p in within[depth]):
+                walk(depth + 1, *key)
+
+    walk(0, 0, 0.0)
+    return best[0][1] if best else None
 
 
 def smallest_accords(table: GainTable, method: Method = "auto",

@@ -50,7 +50,6 @@ from detente.settlement.search import (
     _duration,
     best_packages,
     bnb_within_budget,
-    brute_force,
     build_table,
     chosen_method,
     format_count,
@@ -304,9 +303,9 @@ def efficient_list(table: GainTable, method: Method = "auto",
                  f"zones: the {EFFICIENT_TOP} best packages by Nash product")
     if space <= BRUTE_FORCE_LIMIT:
         asked, searched_by = EXACT_EFFICIENT + 1, "brute"
-        best = brute_force(table, "nash", asked, max_packages=max_packages)[2]
-        assert best is not None
-        found = best.result(table, 0)
+        # through best_packages, as listed_by_nash: its first package is the least moved
+        found = best_packages(table, "nash", asked, method="brute",
+                              max_packages=max_packages)[0]
         exact = found.score.size <= EXACT_EFFICIENT
     else:
         def refuse() -> list[Best]:
