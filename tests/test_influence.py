@@ -11,6 +11,7 @@ import detente
 from detente import analyses
 from detente.errors import OptionError
 from detente.influence import influence
+from detente.models import REGISTRY, get_model
 from detente.variation import parse_variation
 
 SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -145,3 +146,25 @@ def test_the_seed_reaches_a_stochastic_model_through_its_options() -> None:
     assert first["options"]["transitions"] == "stochastic"
     assert first["forecast"] == again["forecast"]
     assert first["forecast"] != other["forecast"]
+
+
+@pytest.mark.parametrize("model", sorted(m for m in REGISTRY
+                                         if not get_model(m).reads_idle_stances))
+def test_a_target_for_a_salience_0_stance_is_refused_for_a_model_that_reads_it_as_none(
+        model: str) -> None:
+    # DELTA at 0 with salience 0 on FUND is no stance to smp (and every model but bdm and
+    # anchored), yet the scan answered "no position of DELTA on FUND moves ... (DELTA at 0)".
+    raw = detente.load("examples/my.yaml").model_dump(mode="python")
+    raw["stances"]["DELTA"]["FUND"] = {"position": 0.0, "salience": 0.0}
+    scenario = detente.load("examples/my.yaml").model_validate(raw)
+    with pytest.raises(OptionError) as refused:
+        influence(scenario, model, actor="DELTA", issue="FUND", target=40.0)
+    problem = refused.value.problems[0]
+    assert "salience 0" in problem.message and "DELTA" in problem.message
+    assert "DELTA" not in problem.fix.split("(", 1)[1].split(")", 1)[0]
+    # The fix's salience, given, makes the question answerable.
+    fix = parse_variation(problem.fix.split(": ", 1)[1].split())
+    answered = influence(scenario, model, actor="DELTA", issue="FUND", target=40.0,
+                         variation=fix)
+    assert answered.target is not None
+

@@ -1218,3 +1218,24 @@ def test_a_bid_over_too_many_rule_tied_values_is_refused_not_enumerated() -> Non
     # The fix works: narrowed to the values a party accepts, the bid is taken.
     narrowed = {"ranges": {i: ([10, 10] if k < 6 else [0, 100]) for k, i in enumerate(ids)}}
     assert mediation.check_bid(skeleton, narrowed)
+
+
+def test_a_refused_bids_fix_names_the_options_that_keep_the_rule() -> None:
+    # NUC options [0, 60, 85, 100], rule "VER ≤ 65 requires NUC ≤ 50": the bid NUC
+    # [45, 100] was told to "include a value ≤ 50", which it did (45-50); only option 0
+    # keeps the rule. Likewise on VER, only its option 100 lies above 65.
+    from detente.room import mediation
+
+    skeleton = mediation.skeleton(detente.load("korea-2017"), ["US", "CN"])
+    for issue in skeleton["issues"]:
+        issue.update({"NUC": {"options": [0, 60, 85, 100]},
+                      "VER": {"options": [0, 50, 100]}}.get(issue["id"], {}))
+    bid = korea_bid(VER=[50, 50], NUC=[45, 100])
+    with pytest.raises(ScenarioError) as err:
+        mediation.check_bid(skeleton, bid)
+    (problem,) = err.value.problems
+    assert problem.fix == ("widen ranges.NUC to include 0 (its only option ≤ 50), or "
+                           "ranges.VER to include 100 (its only option above 65)")
+    # Each way the fix names, taken, is a bid the room takes.
+    assert mediation.check_bid(skeleton, korea_bid(VER=[50, 50], NUC=[0, 100]))
+    assert mediation.check_bid(skeleton, korea_bid(VER=[50, 100], NUC=[45, 100]))

@@ -167,6 +167,21 @@ def test_a_missing_database_is_named_and_not_created(tmp_path: Path,
     assert not db.exists()
 
 
+@pytest.mark.parametrize("refused", [["-O", "method=brute"], ["--party", "XX"]])
+def test_a_refused_room_open_leaves_no_database_and_keeps_one_that_was_there(
+        tmp_path: Path, refused: list[str]) -> None:
+    # `room open korea-2017 --db r1.db -O method=brute` was refused and left r1.db behind.
+    db = tmp_path / "r1.db"
+    result = invoke("open", "korea-2017", "--db", str(db), *refused)
+    assert result.exit_code == 2, result.output
+    assert sorted(tmp_path.iterdir()) == []
+    # A database that was there before is not the refusal's to remove: its rooms stay.
+    opened = opened_on_the_command_line(str(db), "korea-2017")
+    assert invoke("open", "korea-2017", "--db", str(db), *refused).exit_code == 2
+    status = invoke("status", opened["room"], "--db", str(db), token=opened["owner_token"])
+    assert status.exit_code == 0, status.output
+
+
 # --- a party's file that is empty or not a mapping --------------------------------------
 def test_an_empty_or_listed_submission_names_the_file_and_gets_the_rooms_example(
         sqlite_db: str, tmp_path: Path) -> None:

@@ -5,6 +5,9 @@ needs nothing, an acceptable status quo left out of the brief's smallest deal)."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import detente
 
@@ -133,3 +136,33 @@ def test_a_guarantor_with_nothing_to_gain_does_not_read_like_one_that_gives(
     assert "does not give it" not in text
     assert ("G1 gains nothing with its guarantee: its own interest does not carry it, though "
             "these numbers count it as given (an outside gain above 0.00 would)") in text
+
+
+def test_the_outside_gain_needed_is_written_from_the_value_the_json_reports(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The table and the note each worked out max(-gain, 0) again beside the JSON's
+    # needs/withheld ((GAIN_TOLERANCE - gain)·100): two copies of one rule. Whatever the
+    # one value is (here shifted by 2.5 points), both write it.
+    from detente.settlement import analysis
+
+    stakes = analysis.guarantor_stakes
+
+    def shifted(*args: Any, **kwargs: Any) -> tuple[dict[str, float], dict[str, float]]:
+        staked, withheld = stakes(*args, **kwargs)
+        return staked, {a: v + 2.5 for a, v in withheld.items()}
+
+    monkeypatch.setattr(analysis, "guarantor_stakes", shifted)
+    path = tmp_path / "sym.yaml"
+    path.write_text(SYMMETRIC)
+    run = detente.run("contributions", str(path))
+    table = next(t for t in run.view().tables if t.key == "guarantor-needs")
+    needs = {a: g["needs"] for a, g in run.to_dict()["guarantors"].items()}
+    assert needs == {"G1": pytest.approx(2.5), "G2": pytest.approx(2.5)}
+    assert [row[3] for row in table.rows] == ["above 2.50"] * 2
+    settled = detente.run("settle", str(path), persuade=False)
+    assert settled.to_dict()["baseline"]["packages"][0]["withheld"]["G1"] == \
+        pytest.approx(2.5)
+    view = settled.view()
+    text = "\n".join([*view.notes, *(n for t in view.tables for n in t.notes)])
+    assert "G1 gains nothing with its guarantee" in text
+    assert "(an outside gain above 2.50 would)" in text

@@ -65,3 +65,9 @@ def test_a_salience_0_stance_forecasts_as_no_stance(model: str, pair: tuple[dict
     runner = get_model(model, **OPTIONS.get(model, {}))
     np.testing.assert_allclose(runner.run(with_stance, 0).forecast,
                                runner.run(without, 0).forecast, rtol=0, atol=1e-9)
+
+
+def test_the_models_that_still_read_it_declare_so() -> None:
+    # `detente influence` refuses a target for a salience-0 stance by the models'
+    # declaration (Model.reads_idle_stances): it must name exactly the models listed here.
+    assert {m for m in REGISTRY if get_model(m).reads_idle_stances} == set(STILL_READ)

@@ -165,7 +165,7 @@ def influence(scenario: Scenario | str | Path | None = None, model: str = "compr
             raise option_error("--target", f"target {as_written(target)} is off {issue}'s "
                                f"scale ({as_written(low[k])} to {as_written(high[k])})",
                                "give a value on the scale")
-        _require_stance(arrays, actors.index(actor), k)  # type: ignore[arg-type]
+        _require_stance(m, arrays, actors.index(actor), k)  # type: ignore[arg-type]
     base = _forecast(m, arrays, seed)
     h = STEP_SHARE
     table: dict[str, dict[str, float]] = {}
@@ -189,15 +189,25 @@ def influence(scenario: Scenario | str | Path | None = None, model: str = "compr
                      table, shift, {i: float(span[k]) for k, i in enumerate(issues)})
 
 
-def _require_stance(arrays: Arrays, a: int, k: int) -> None:
+def _require_stance(model: Any, arrays: Arrays, a: int, k: int) -> None:
     """Refuse a target for an actor without a stance on the issue: its position there is
     the status-quo placeholder no model reads (docs/scenario-format.md), so the scan would
-    quote a made-up position and find that no position of it moves anything."""
-    if arrays.stake[a, k]:
+    quote a made-up position and find that no position of it moves anything. A stance of
+    salience 0 is no stance to every model but those that declare they read it
+    (``reads_idle_stances``), and is refused alike for the others."""
+    idle = bool(arrays.stake[a, k]) and not arrays.salience[a, k] > 0
+    if arrays.stake[a, k] and (not idle or model.reads_idle_stances):
         return
     actor, issue = arrays.actor_ids[a], arrays.issue_ids[k]
     holders = [arrays.actor_ids[b] for b in range(arrays.n_actors)
                if arrays.stake[b, k] and arrays.salience[b, k] > 0]
+    salience = change_text('--salience', f'{actor}.{issue}=0.5')
+    if idle:
+        raise option_error("--actor", f"{actor}'s stance on {issue} has salience 0, which "
+                           f"{model.name} reads as no stance, so none of its positions "
+                           "moves the forecast",
+                           f"choose an actor with a stake on {issue} ({', '.join(holders)}), "
+                           f"or give {actor} a salience there: {salience}")
     middle = as_written(float(arrays.scale_low[k] + arrays.scale_high[k]) / 2)
     raise option_error("--actor", f"{actor} has no stance on {issue}: its position there is "
                        "a placeholder no model reads, so none of its positions moves the "
@@ -205,7 +215,7 @@ def _require_stance(arrays: Arrays, a: int, k: int) -> None:
                        f"choose an actor with a stake on {issue} ({', '.join(holders)}), or "
                        f"give {actor} a stance first: "
                        f"{change_text('--position', f'{actor}.{issue}={middle}')} "
-                       f"{change_text('--salience', f'{actor}.{issue}=0.5')}")
+                       f"{salience}")
 
 
 def _target(m: Any, arrays: Arrays, seed: int, a: int, k: int, goal: float) -> TargetShift:

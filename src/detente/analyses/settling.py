@@ -35,13 +35,15 @@ def beside(variation: Variation | None, separately: bool) -> list[Variation]:
     return variation.split() if separately else [variation]
 
 
-def unbacked_guarantee(guarantor: str, gain: float) -> str:
+def unbacked_guarantee(guarantor: str, gain: float, needs: float) -> str:
     """Why a guarantor's own interest does not carry its guarantee (its ``gain``, utility
-    points over its walk-away point, is ≤ 0) and what would. The gains, the Nash product
-    and acceptability count every named guarantor as delivering with the trust placed in
-    it (docs/settle.md, *Guarantors' stakes*): said, so that no reader takes the guarantee
-    for left out of them. An actor with no stance gains exactly nothing: it needs any
-    outside gain at all, which must not read like the nothing one that gives needs."""
+    points over its walk-away point, is ≤ 0) and what would: an outside gain above
+    ``needs``, the value the JSON reports (``withheld``, from guarantor_stakes), never
+    worked out again here. The gains, the Nash product and acceptability count every named
+    guarantor as delivering with the trust placed in it (docs/settle.md, *Guarantors'
+    stakes*): said, so that no reader takes the guarantee for left out of them. An actor
+    with no stance gains exactly nothing: it needs any outside gain at all, which must not
+    read like the nothing one that gives needs."""
     # Here, not at the top: a forecast loads this module's specs, not the package search.
     from detente.settlement.analysis import UTILITY_POINTS
     from detente.settlement.utility import GAIN_TOLERANCE
@@ -50,14 +52,14 @@ def unbacked_guarantee(guarantor: str, gain: float) -> str:
              else f"is not better off ({fmt_signed(gain)})")
     return (f"{guarantor} {state} with its guarantee: its own interest does not carry it, "
             f"though these numbers count it as given (an outside gain above "
-            f"{fixed(max(-gain, 0.0))} would)")
+            f"{fixed(needs)} would)")
 
 
 def _stake_lines(p: Any) -> list[str]:
     """Guarantors whose own interest does not carry their guarantee, and the stakes that
     carry weight."""
-    lines = [f"  {unbacked_guarantee(g, p.gains[g])}"
-             for g in p.withheld
+    lines = [f"  {unbacked_guarantee(g, p.gains[g], needs)}"
+             for g, needs in p.withheld.items()
              # a blocking veto player's refusal is said below; repeat it only where its
              # guarantee carries a stake
              if g not in p.blockers or abs(p.stakes.get(g, 0.0)) > 1e-12]
@@ -495,7 +497,7 @@ def view_contributions(run: Result) -> View:
             "What each guarantor needs to take part (best Nash package, all guarantors)",
             ["guarantor", "gain", "net stake", "outside gain needed"],
             [[a, g["gain"], "left out" if stakes_left_out else g["stake"],
-              "none" if g["gives"] else f"above {fixed(max(-g['gain'], 0.0))}"]
+              "none" if g["gives"] else f"above {fixed(g['needs'])}"]
              for a, g in result.guarantors.items()],
             units=["", GAIN_UNIT, GAIN_UNIT, GAIN_UNIT], formats=["", "+.2f", "+.2f", ""],
             notes=["gain: over the guarantor's walk-away point; net stake: "

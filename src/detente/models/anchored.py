@@ -58,6 +58,7 @@ class Anchored(Model):
     """
 
     name = "anchored"
+    reads_idle_stances = True
     #: Anchors are looked up by actor id, so batches must share their actors' ids.
     actor_options = ("anchors",)
 

@@ -269,6 +269,12 @@ class Model(ABC):
     #: gives must be the scenario's (:meth:`unknown_actors`). A default the scenario lacks
     #: (COM on a scenario without EU actors) leaves the model to its documented fallback.
     actor_options: ClassVar[tuple[str, ...]] = ()
+    #: Whether the model reads the written position of a stance of salience 0. Salience 0 is
+    #: no stake, the same scenario as no stance (docs/scenario-format.md), and every model
+    #: but those that set this reads it so; bdm counts a salience-0 actor in the contest
+    #: (docs/bdm.md) and anchored pulls toward an anchor's position whatever its salience
+    #: (tests/test_zero_salience_stance.py says why neither is changed).
+    reads_idle_stances: ClassVar[bool] = False
 
     @dataclass(frozen=True)
     class Options:

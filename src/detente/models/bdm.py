@@ -136,6 +136,7 @@ class Bdm(Model):
     """
 
     name = "bdm"
+    reads_idle_stances = True
 
     @dataclass(frozen=True)
     class Options:

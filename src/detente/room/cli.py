@@ -53,24 +53,44 @@ ROOM = Annotated[str, typer.Argument(help="The room's id.", show_default=False, 
 
 @contextmanager
 def _service(db: str, creates: bool = False) -> Iterator[Any]:
-    """The room service on ``db`` for one command, closed when the command is done."""
+    """The room service on ``db`` for one command, closed when the command is done. A
+    SQLite file the command created is removed again where the command is refused (a bad
+    option, an unknown party): a refusal leaves nothing behind, and the same command, fixed,
+    opens the room in a new database. A database that was there before is never touched."""
+    path = _sqlite_path(db) if creates else None
+    made = ([] if path is None or path.exists() else
+            [f for f in (path, *(path.with_name(path.name + end) for end in SQLITE_SIDE_FILES))
+             if not f.exists()])
     service = _opened_service(db, creates)
     try:
         yield service
-    finally:
+    except BaseException:
         service.close()
+        for f in made:
+            f.unlink(missing_ok=True)
+        raise
+    service.close()
+
+
+#: The files SQLite may keep beside a database (WAL mode, rollback journal).
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _sqlite_path(db: str) -> Path | None:
+    with needs_extra("room", "the room needs SQLAlchemy and Alembic", "room"):
+        from detente.room.db import sqlite_file
+    return sqlite_file(db)
 
 
 def _opened_service(db: str, creates: bool) -> Any:
     """The room service on ``db``, or a refusal at ``--db`` where it cannot be opened. Only a
     command that ``creates`` rooms may create the database: any other, given a mistyped
     file, would leave an empty database behind and then report the room unknown."""
+    path = _sqlite_path(db)
     with needs_extra("room", "the room needs SQLAlchemy and Alembic", "room"):
         from sqlalchemy.exc import DBAPIError
 
-        from detente.room.db import sqlite_file
         from detente.room.service import RoomService
-    path = sqlite_file(db)
     if path is not None and not path.exists():
         if not creates:
             raise option_error("--db", f"no room database at {path}",

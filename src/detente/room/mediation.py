@@ -41,7 +41,7 @@ from detente.settlement import (
     build_table,
     zone_exists,
 )
-from detente.settlement.mechanisms import package_allowed, rule_allows
+from detente.settlement.mechanisms import package_allowed, rule_allows, within
 from detente.settlement.search import SearchTooLarge, check_brute_force
 
 #: How the room picks its proposal among the packages every party accepts.
@@ -616,11 +616,47 @@ def _blocking(rule: RuleSpec, ranges: Mapping[str, Sequence[float]], rules: BidR
     described = rule.describe(rules.arrays)  # "VER ≤ 65 requires NUC ≤ 50"
     when, then = (side.split(" ", 1)[1] for side in described.split(" requires "))
     outside = {"≤": "above", "≥": "below"}[when[0]] + when[1:]
+    # On an issue with options only an option is ever chosen: the fix names the options that
+    # keep the rule (a value of the range between them would not), and leaves out a side
+    # where no option does.
+    w, t = rules.issue_ids.index(rule.when_issue), rules.issue_ids.index(rule.then_issue)
+    then_options = _options_where(rules, t, True, rule.then_low, rule.then_high)
+    when_options = _options_where(rules, w, False, rule.when_low, rule.when_high)
+    ways = []
+    if then_options is None:
+        ways.append(f"ranges.{rule.then_issue} to include a value {then}")
+    elif then_options:
+        ways.append(f"ranges.{rule.then_issue} to include {_one_of(then_options, then)}")
+    if when_options is None:
+        ways.append(f"ranges.{rule.when_issue} to include one {outside}")
+    elif when_options:
+        ways.append(f"ranges.{rule.when_issue} to include {_one_of(when_options, outside)}")
+    fix = ("widen " + ", or ".join(ways) if ways else
+           f"no bid can keep it: no option of {rule.then_issue} is {then} and none of "
+           f"{rule.when_issue} lies {outside}; the room's scenario must change")
     return Problem(f"ranges.{rule.then_issue}",
                    f"no package inside your ranges ({given(rule.when_issue)}, "
-                   f"{given(rule.then_issue)}) keeps the package rule \"{described}\"",
-                   f"widen ranges.{rule.then_issue} to include a value {then}, or ranges."
-                   f"{rule.when_issue} to include one {outside}")
+                   f"{given(rule.then_issue)}) keeps the package rule \"{described}\"", fix)
+
+
+def _options_where(rules: BidRules, k: int, inside: bool, low: float, high: float
+                   ) -> list[float] | None:
+    """Issue k's options inside (or outside) [low, high] (unit scale); None where the issue
+    has no options (any value on its scale may be chosen)."""
+    options = rules.options[k]
+    if options is None:
+        return None
+    keep = within([rules.unit(k, o) for o in options], low, high) == inside
+    return [o for o, kept in zip(options, keep, strict=True) if kept]
+
+
+def _one_of(options: list[float], where: str) -> str:
+    """The options as a fix names them: '0 (its only option ≤ 50)', 'one of its options
+    ≤ 50: 0, 25'."""
+    written = [as_written(o) for o in options]
+    if len(written) == 1:
+        return f"{written[0]} (its only option {where})"
+    return f"one of its options {where}: {', '.join(written)}"
 
 
 def crossing(bids: Mapping[str, Mapping[str, list[float]]], rules: BidRules

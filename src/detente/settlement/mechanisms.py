@@ -291,13 +291,19 @@ def reference_losses(mech: Mechanisms, arrays: Arrays,
             for k, a in enumerate(arrays.actor_ids)}
 
 
+def within(values: np.ndarray | Sequence[float], low: float, high: float) -> np.ndarray:
+    """Whether values (unit scale) lie in one side of a package rule, [low, high] closed,
+    to the tolerance the rules are kept to."""
+    unit = np.asarray(values)
+    inside: np.ndarray = (unit >= low - VALUE_TOLERANCE) & (unit <= high + VALUE_TOLERANCE)
+    return inside
+
+
 def rule_allows(rule: RuleSpec, when: np.ndarray, then: np.ndarray) -> np.ndarray:
     """Whether values of the two issues (broadcast) satisfy ``when ⇒ then``."""
-    inside_when = (when >= rule.when_low - VALUE_TOLERANCE) & (
-        when <= rule.when_high + VALUE_TOLERANCE)
-    inside_then = (then >= rule.then_low - VALUE_TOLERANCE) & (
-        then <= rule.then_high + VALUE_TOLERANCE)
-    return ~inside_when | inside_then
+    allows: np.ndarray = ~within(when, rule.when_low, rule.when_high) | within(
+        then, rule.then_low, rule.then_high)
+    return allows
 
 
 def package_allowed(mech: Mechanisms, issue_ids: tuple[str, ...],
