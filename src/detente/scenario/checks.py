@@ -110,7 +110,8 @@ def check_semantics(s: Scenario) -> list[Problem]:
 
     # The issues whose scale is refused: a value checked against such a scale would be
     # refused with a range ("20 to 0") that no value can be moved into.
-    unscaled = {issue.id for issue in s.issues if _scale_problem(issue)}
+    scale_problems = [(issue, _scale_problem(issue)) for issue in s.issues]
+    unscaled = {issue.id for issue, problem in scale_problems if problem}
 
     def check_in_scale(loc: str, issue: Issue, m: Measure, what: str) -> None:
         if issue.id in unscaled:
@@ -122,8 +123,8 @@ def check_semantics(s: Scenario) -> list[Problem]:
                      f"use a value from {as_written(lo)} to {as_written(hi)}, or widen "
                      f"issues.{issue.id}.scale")
 
-    for issue in s.issues:
-        if problem := _scale_problem(issue):
+    for issue, problem in scale_problems:
+        if problem:
             add(problem)
             continue
         check_in_scale(f"issues.{issue.id}.status_quo", issue, issue.status_quo, "status quo")
