@@ -65,6 +65,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from detente.scenario import (
         DEFAULT_SCENARIO,
         Scenario,
+        embedded_file,
         embedded_scenarios,
         file_kind,
         json_schema,
@@ -119,6 +120,7 @@ _LAZY: dict[str, str] = {
     "RoadmapAnalysis": "detente.roadmaps",
     "roadmap": "detente.roadmaps",
     "Scenario": "detente.scenario",
+    "embedded_file": "detente.scenario",
     "embedded_scenarios": "detente.scenario",
     "file_kind": "detente.scenario",
     "json_schema": "detente.scenario",
@@ -246,6 +248,7 @@ __all__ = [
     "dask_executor",
     "describe_failure",
     "draw_figure",
+    "embedded_file",
     "embedded_index",
     "embedded_scenarios",
     "figure_bytes",

@@ -150,9 +150,9 @@ def _room_options(objective: str | None, items: list[str]) -> dict[str, Any]:
 def _scenario_source(scenario: str | None) -> str | Path | None:
     """What ``room open SCENARIO`` hands the room: an embedded id as text, anything else as
     a file (the room reads files only when they are handed to it as paths)."""
-    from detente.scenario import embedded_scenarios
+    from detente.scenario import is_embedded_id
 
-    if scenario is None or (scenario in embedded_scenarios() and not Path(scenario).exists()):
+    if scenario is None or is_embedded_id(scenario):
         return scenario
     return Path(scenario)
 

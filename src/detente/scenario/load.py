@@ -48,16 +48,34 @@ def embedded_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(EMBEDDED_DIR.glob("*.yaml"))}
 
 
-def load_embedded(scenario_id: str) -> Scenario:
-    """The embedded scenario ``scenario_id``, never a file: what a server loads for an id a
-    request (or its own start) names. It reads no file a request names, and a file of that
-    name in its working folder is not the scenario (:func:`load` would read it)."""
+def embedded_file(scenario_id: str) -> Path:
+    """The file of the embedded scenario ``scenario_id``; an unknown id refused, with the
+    ids there are (a server checks the id it starts with here, before reading anything)."""
     embedded = embedded_scenarios()
     if scenario_id not in embedded:
         raise ScenarioError([Problem("", f"no embedded scenario '{scenario_id}'",
                                      f"one of: {', '.join(embedded)}")], scenario_id)
-    return parse_text(embedded[scenario_id].read_text(encoding="utf-8"), ".yaml",
-                      f"<embedded {scenario_id}>")
+    return embedded[scenario_id]
+
+
+def is_embedded_id(source: object) -> bool:
+    """Whether :func:`load` reads ``source`` as an embedded scenario's id: text naming one,
+    where no file of that name exists (a file the user has comes first)."""
+    return (isinstance(source, str) and source in embedded_scenarios()
+            and not Path(source).exists())
+
+
+def load_embedded(scenario_id: str) -> Scenario:
+    """The embedded scenario ``scenario_id``, never a file: what a server loads for an id a
+    request (or its own start) names. It reads no file a request names, and a file of that
+    name in its working folder is not the scenario (:func:`load` would read it)."""
+    return parse_text(*_embedded_text(scenario_id))
+
+
+def _embedded_text(scenario_id: str) -> tuple[str, str, str]:
+    """An embedded scenario's text, kind and the name its refusals give it."""
+    return (embedded_file(scenario_id).read_text(encoding="utf-8"), ".yaml",
+            f"<embedded {scenario_id}>")
 
 
 def _location_parts(location: str) -> tuple[str, ...]:
@@ -382,12 +400,11 @@ def _source_text(source: str | Path | None, limits: LoadLimits | None
     (:func:`file_kind`) and the name its refusals give it."""
     if source is None:
         source = DEFAULT_SCENARIO
-    embedded = embedded_scenarios()
-    if isinstance(source, str) and source in embedded and not Path(source).exists():
-        return embedded[source].read_text(encoding="utf-8"), ".yaml", f"<embedded {source}>"
+    if is_embedded_id(source):
+        return _embedded_text(str(source))
     path = Path(source)
     if not path.exists():
-        names = ", ".join(embedded)
+        names = ", ".join(embedded_scenarios())
         raise scenario_error("", f"no such file or embedded scenario: '{shorten(str(source))}'",
                              f"give a path to a .yaml/.json/.csv file, or one of: {names}",
                              str(source))

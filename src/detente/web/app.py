@@ -35,6 +35,7 @@ from detente import (
     Scenario,
     ScenarioError,
     ServerLimits,
+    embedded_file,
     embedded_index,
     install_guards,
     load_embedded,
@@ -148,7 +149,7 @@ def create_app(scenario: str | None = None, limits: ServerLimits | None = None,
     """
     limits = limits or ServerLimits()
     initial = scenario or DEFAULT_SCENARIO
-    load_embedded(initial)  # an unknown id is refused before the server starts
+    embedded_file(initial)  # an unknown id is refused before the server starts
     analyses = available_analyses(limits)
     manager = JobManager(limits.time_limit_s, limits.max_running_jobs, worker=worker)
 
