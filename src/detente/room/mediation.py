@@ -402,10 +402,11 @@ def _clean(value: float) -> float:
     return float(int(rounded)) if math.isclose(rounded, round(rounded)) else rounded
 
 
-def check_bid(skeleton_map: Mapping[str, Any], payload: Mapping[str, Any]
-              ) -> dict[str, list[float]]:
+def check_bid(skeleton_map: Mapping[str, Any], payload: Mapping[str, Any],
+              rules: BidRules | None = None) -> dict[str, list[float]]:
     """A blind offer: ``{"ranges": {ISSUE: [low, high]}}``, one range on every issue's
-    scale (an issue a party does not mind gets the whole scale)."""
+    scale (an issue a party does not mind gets the whole scale). ``rules``: the skeleton's
+    :class:`BidRules`, where the caller has them already (built from it otherwise)."""
     problems = [Problem(key, f"unknown field '{key}'", "a bid has one field: ranges")
                 for key in payload if key != "ranges"]
     ranges = payload.get("ranges")
@@ -449,7 +450,7 @@ def check_bid(skeleton_map: Mapping[str, Any], payload: Mapping[str, Any]
         raise ScenarioError(problems)
     # A bid that no package could close on, whoever else bids, is the bidder's to mend:
     # what blocks it is told from its own ranges alone.
-    _, blocked = closing_package(out, BidRules.of(skeleton_map))
+    _, blocked = closing_package(out, rules or BidRules.of(skeleton_map))
     if blocked:
         raise ScenarioError(blocked)
     return out
@@ -505,6 +506,11 @@ class BidRules:
     def unit(self, k: int, value: float) -> float:
         low, high = self.scales[k]
         return (value - low) / (high - low)
+
+    def units(self, k: int, values: np.ndarray) -> np.ndarray:
+        """:meth:`unit` of a whole column at once (the same arithmetic, element by element)."""
+        low, high = self.scales[k]
+        return (values - low) / (high - low)
 
     def rule_bounds(self, k: int) -> list[float]:
         """The bounds the package rules set on issue k, in its units."""
@@ -579,7 +585,7 @@ def closing_package(ranges: Mapping[str, Sequence[float]], rules: BidRules
         grid = np.array(list(itertools.product(*(candidates[k] for k in issues))))
         units = np.zeros((len(grid), len(rules.issue_ids)))
         for column, k in enumerate(issues):
-            units[:, k] = [rules.unit(k, v) for v in grid[:, column]]
+            units[:, k] = rules.units(k, grid[:, column])
         keeps = package_allowed(own, rules.issue_ids, units)
         if not keeps.any():
             # The rules that cannot hold alone, else (a chain of rules) all of the group's.

@@ -435,7 +435,9 @@ class RoomService:
             if room.mode != "mediation":
                 raise RoomError(409, "room", "an elicitation room takes no bids",
                                 "submit your tables instead")
-        ranges = mediation.check_bid(base, payload)
+        # Built once, outside the write lock: checking the bid and the closing read both.
+        rules = mediation.BidRules.of(base)
+        ranges = mediation.check_bid(base, payload, rules)
         with self._session(write=True) as session:
             room = self._locked_room(session, caller.room_id)
             self._open_for_change(room)
@@ -447,8 +449,7 @@ class RoomService:
             bids = self._latest_bids(session, room.id)
             parties = self._parties(session, room.id)
             if all(p.id in bids for p in parties):
-                package = mediation.crossing({p.label: bids[p.id] for p in parties},
-                                             mediation.BidRules.of(base))
+                package = mediation.crossing({p.label: bids[p.id] for p in parties}, rules)
                 if package is not None:
                     if self._proposal(session, room.id, room.round):
                         room.round += 1
