@@ -220,16 +220,18 @@ class Variation:
         parts += [f"capability {a}={as_written(v)}" for a, v in self.capability]
         parts += [f"position {a}.{i}={as_written(v)}" for a, i, v in self.position]
         parts += [f"salience {a}.{i}={as_written(v)}" for a, i, v in self.salience]
+        return "; ".join(parts + self.package_parts(legacy)) or "baseline"
+
+    def package_parts(self, legacy: bool = False) -> list[str]:
+        """The changes that act on the package search alone (trust, guarantors, fixed
+        issues), as :meth:`describe` words them."""
         if legacy:
-            parts += [f"{a}.{g}={as_written(v)}" for a, g, v in self.trust]
-            parts += [f"{i}={','.join(g) or 'nobody'}" for i, g in self.guarantors]
-            parts += [f"{i}={as_written(v)}" for i, v in self.fix]
-        else:
-            parts += [f"trust {a}.{g}={as_written(v)}" for a, g, v in self.trust]
-            parts += [f"{i} guaranteed by {','.join(g) or 'nobody'}"
-                      for i, g in self.guarantors]
-            parts += [f"{i} fixed at {as_written(v)}" for i, v in self.fix]
-        return "; ".join(parts) or "baseline"
+            return [*(f"{a}.{g}={as_written(v)}" for a, g, v in self.trust),
+                    *(f"{i}={','.join(g) or 'nobody'}" for i, g in self.guarantors),
+                    *(f"{i}={as_written(v)}" for i, v in self.fix)]
+        return [*(f"trust {a}.{g}={as_written(v)}" for a, g, v in self.trust),
+                *(f"{i} guaranteed by {','.join(g) or 'nobody'}" for i, g in self.guarantors),
+                *(f"{i} fixed at {as_written(v)}" for i, v in self.fix)]
 
     def flags(self) -> list[str]:
         """The changes as the command line gives them (``--without RU``, ``--position

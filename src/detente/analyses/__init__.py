@@ -31,7 +31,7 @@ from detente.analyses.options import DEFAULT_STEP, SETTLEMENT
 from detente.analyses.sampling import SAMPLE, SENSITIVITY
 from detente.analyses.settling import CONTRIBUTIONS, ROADMAP, SETTLE
 from detente.analyses.spec import AnalysisSpec, Option
-from detente.errors import OptionError, Problem, as_written, declaring, named_by, option_error
+from detente.errors import OptionError, Problem, declaring, named_by, option_error
 from detente.render import to_json, view_csv
 from detente.scenario import Scenario
 from detente.variation import Variation
@@ -208,9 +208,7 @@ def _inert(spec: AnalysisSpec, options: Mapping[str, Any], variation: Variation 
     has no package to guarantee or fix)."""
     if variation is None or spec.searches_packages(options):
         return ()
-    parts = [f"trust {a}.{g}={as_written(v)}" for a, g, v in variation.trust]
-    parts += [f"{i} guaranteed by {','.join(g) or 'nobody'}" for i, g in variation.guarantors]
-    parts += [f"{i} fixed at {as_written(x)}" for i, x in variation.fix]
+    parts = variation.package_parts()
     if not parts:
         return ()
     return (f"note: {'; '.join(parts)} changes nothing here: trust, guarantors and fixed "
