@@ -862,31 +862,33 @@ def best_packages(table: GainTable, objective: Objective = "nash", top: int = 1,
     (:func:`least_moved`): the objective is the same wherever it lies, so each method would
     otherwise leave it wherever its search happened to. The other packages are left as
     searched: packages that differ only in such issues would become one."""
+    return least_moved(table, _searched(table, objective, top, max_changes, method,
+                                        max_packages))
+
+
+def _searched(table: GainTable, objective: Objective, top: int, max_changes: int | None,
+              method: Method, max_packages: int) -> list[Best]:
+    """:func:`best_packages`' lists as the chosen method finds them, before
+    :func:`least_moved`."""
     used = chosen_method(table, method)
     if used == "brute":
         best = brute_force(table, objective, top, max_changes, max_packages=max_packages)[2]
         assert best is not None
-        found = [best.result(table, b) for b in range(table.batch)]
-    elif used == "milp":
+        return [best.result(table, b) for b in range(table.batch)]
+    if used == "milp":
         from detente.settlement import milp
 
         def listed_by_milp() -> list[Best]:
             return milp.best_packages(table, objective, top, max_changes)
 
         if method == "auto" and top > 1:
-            # Branch and bound's list passes through least_moved below: its first package
-            # is already the least moved, and least_moved leaves such a package as it is.
-            found = bnb_within_budget(partial(best_packages, table, objective, top,
-                                              max_changes), TOP_K_BUDGET, max_packages,
-                                      listed_by_milp)
-        else:
-            found = listed_by_milp()
-    else:
-        _, _, best, order = branch_and_bound(table, objective, top, max_changes,
-                                             max_packages=max_packages)
-        assert best is not None
-        found = [best.result(table, b, order) for b in range(table.batch)]
-    return least_moved(table, found)
+            return bnb_within_budget(partial(_searched, table, objective, top, max_changes),
+                                     TOP_K_BUDGET, max_packages, listed_by_milp)
+        return listed_by_milp()
+    _, _, best, order = branch_and_bound(table, objective, top, max_changes,
+                                         max_packages=max_packages)
+    assert best is not None
+    return [best.result(table, b, order) for b in range(table.batch)]
 
 
 #: The most combinations of values of rule-tied indifferent issues that
