@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from detente.render import decimals_apart, fixed_toward, fmt, fmt_decimals, span_decimals, steady
-from detente.scenario.compile import Mechanisms
 from detente.settlement.mechanisms import (
     broken_rules,
     effective_credibility,
@@ -752,11 +751,7 @@ def _alone(problem: SettlementProblem, rows: np.ndarray, accepts: np.ndarray,
     low, high = (near, far) if at_least else (far, near)
     run = accepts & (grid >= (0.0 if low is None else low)) & (
         grid <= (1.0 if high is None else high))
-    mech = problem.mechanisms
-    arrays = problem.arrays
-    rules = tuple(r.describe(arrays) for r in mech.rules
-                  if not package_allowed(Mechanisms(rules=(r,)), arrays.issue_ids,
-                                         rows[run]).all())
+    rules = tuple(broken_rules(problem.mechanisms, problem.arrays, rows[run]))
     if not rules:  # the band is the actor's own
         return None, ()
     return (low, high), rules

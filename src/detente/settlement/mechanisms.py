@@ -318,9 +318,10 @@ def package_allowed(mech: Mechanisms, issue_ids: tuple[str, ...],
 
 
 def broken_rules(mech: Mechanisms, arrays: Arrays, values: np.ndarray) -> list[str]:
-    """The rules one package (``values [I]``, unit scale) breaks, described in issue units."""
+    """The rules one package (``values [I]``, unit scale) breaks, or that some of several
+    packages (``[N, I]``) break, described in issue units."""
     return [r.describe(arrays) for r in mech.rules
-            if not bool(package_allowed(Mechanisms(rules=(r,)), arrays.issue_ids, values))]
+            if not np.all(package_allowed(Mechanisms(rules=(r,)), arrays.issue_ids, values))]
 
 
 def pair_keys(mech: Mechanisms, issue_ids: tuple[str, ...],
