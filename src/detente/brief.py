@@ -300,8 +300,8 @@ def _bottom_line(s: Scenario, inputs: BriefInputs,
         lines.append(f"A deal every veto player prefers to {_reference(outcome, 'today')} "
                      f"exists: the most balanced moves {len(best.changed)} of "
                      f"{_count(len(s.issues), 'issue')}.")
-        if _status_quo_acceptable(outcome):
-            lines.append(f"{_status_quo_acceptable(outcome)}.")
+        if acceptable_today := _status_quo_acceptable(outcome):
+            lines.append(f"{acceptable_today}.")
     elif passing:
         # The search weighs the grid's values only: a proposal passing with values off it
         # (or with guarantors of its own) is a deal nobody loses by, which the empty zone
